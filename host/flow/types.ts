@@ -1,0 +1,37 @@
+// Flow tracking contract used by the engine.
+import type { DecodedPacket } from '../packet/types.js';
+
+export const Direction = { TO_SERVER: 0, TO_CLIENT: 1 } as const;
+export type Direction = (typeof Direction)[keyof typeof Direction];
+
+export type TcpState = 'new' | 'syn_sent' | 'syn_recv' | 'established' | 'fin_wait' | 'closed' | 'reset' | 'none';
+
+export interface Flow {
+  /** Stable id, unique for the lifetime of the table (never reused). */
+  id: number;
+  vlan: number;
+  ipVersion: 4 | 6;
+  proto: number;
+  /** The client is the side that sent the first packet (or the SYN). */
+  clientAddr: Uint8Array;
+  serverAddr: Uint8Array;
+  clientPort: number;
+  serverPort: number;
+  pktsToServer: number;
+  pktsToClient: number;
+  bytesToServer: number;
+  bytesToClient: number;
+  /** Times of the first and last packet, seconds since the epoch as a float. */
+  start: number;
+  last: number;
+  tcpState: TcpState;
+  /** Free slot for the engine: decided verdict, rule match, per-module state... */
+  engine: unknown;
+}
+
+export type FlowEndReason = 'timeout' | 'closed' | 'evicted' | 'shutdown';
+
+export interface FlowEnd {
+  flow: Flow;
+  reason: FlowEndReason;
+}

@@ -1,0 +1,72 @@
+// The decoded view of one frame. Decoding never throws: a frame that cannot be
+// fully parsed has `malformed` set and keeps whatever was parsed before the fault.
+
+/** Link-layer types, numbered as in pcap's LINKTYPE_* registry. */
+export const LinkType = {
+  ETHERNET: 1,
+  RAW: 101,        // raw IPv4/IPv6, version nibble decides
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+export type LinkType = (typeof LinkType)[keyof typeof LinkType];
+
+export const IpProto = { ICMP: 1, TCP: 6, UDP: 17, ICMPV6: 58 } as const;
+
+export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
+
+export interface FragmentInfo {
+  /** IPv4 identification (16 bits) or IPv6 fragment id (32 bits). */
+  id: number;
+  /** Offset of this fragment's data in the original datagram, in bytes. */
+  offset: number;
+  moreFragments: boolean;
+  /** Offset in `data` where the fragment's data starts (after IP header / fragment ext header). */
+  dataOffset: number;
+  /** IPv6: the next-header value carried in the fragment header. IPv4: the protocol field. */
+  nextHeader: number;
+}
+
+export interface DecodedPacket {
+  /** The frame as captured (for reassembled datagrams, the rebuilt frame). */
+  data: Uint8Array;
+  linkType: LinkType;
+  /** Original length on the wire (>= data.length when the capture was truncated). */
+  wireLen: number;
+  tsSec: number;
+  tsNsec: number;
+
+  /** VLAN ids, outermost first (802.1Q / 802.1ad QinQ). Empty when untagged. */
+  vlans: number[];
+  /** 4, 6, or 0 when there is no IP layer (ARP, unknown ethertype, malformed). */
+  ipVersion: 0 | 4 | 6;
+  /** Offset of the IP header in data, -1 when none. */
+  l3Offset: number;
+  /** Source/destination addresses: 4 or 16 bytes, views into data. Empty when no IP layer. */
+  src: Uint8Array;
+  dst: Uint8Array;
+  /** Upper-layer protocol after IPv6 extension headers (6 tcp, 17 udp, 1 icmp, 58 icmpv6...), 0 when none. */
+  proto: number;
+  ttl: number;
+  /** Set when this is an IP fragment (first or not). Non-first fragments have l4Offset = -1. */
+  fragment: FragmentInfo | null;
+
+  /** Offset of the L4 header in data, -1 when absent (non-first fragment, truncated, unknown proto). */
+  l4Offset: number;
+  srcPort: number;   // 0 when no ports
+  dstPort: number;
+  tcpFlags: number;  // 0 for non-TCP
+  tcpSeq: number;    // u32
+  tcpAck: number;    // u32
+  tcpWindow: number;
+  icmpType: number;  // -1 when not ICMP/ICMPv6
+  icmpCode: number;
+
+  /** Offset/length of the L4 payload (after TCP/UDP/ICMP header); -1/0 when none. */
+  payloadOffset: number;
+  payloadLength: number;
+
+  /** Null for a well-formed packet, otherwise a short reason such as "ipv4: header length 4 < 5". */
+  malformed: string | null;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Bundles the CLI into one ESM file so `secuxflow` starts fast and runs the
+// same when installed globally; also bundles the project's own tool scripts.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+const root = new URL('..', import.meta.url).pathname;
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: true,
+  absWorkingDir: root,
+  // The native addon is loaded at run time from build/Release, never bundled.
+  external: ['*.node'],
+  banner: { js: "import { createRequire as __sfCreateRequire } from 'node:module'; const require = __sfCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+};
+
+await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/secuxflow.js', banner: { js: '#!/usr/bin/env node\n' + common.banner.js } });
+chmodSync(`${root}dist/secuxflow.js`, 0o755);
+await build({ ...common, entryPoints: ['scripts/tools.ts'], outfile: 'dist/secuxflow-tools.js' });
+console.log('built dist/secuxflow.js');
