@@ -1,5 +1,4 @@
 // Flow tracking contract used by the engine.
-import type { DecodedPacket } from '../packet/types.js';
 
 export const Direction = { TO_SERVER: 0, TO_CLIENT: 1 } as const;
 export type Direction = (typeof Direction)[keyof typeof Direction];

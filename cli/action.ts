@@ -1,0 +1,30 @@
+// One wrapper for every command action: errors print as
+// "secuxflow <cmd>: error[E_CODE]: message" plus a hint, and set the exit code.
+import { SecuxflowError, describeError } from '../host/errors.js';
+
+export type ActionFn<A extends unknown[]> = (...args: A) => Promise<void> | void;
+
+export function action<A extends unknown[]>(command: string, fn: ActionFn<A>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      reportError(command, e);
+    }
+  };
+}
+
+export function reportError(command: string, e: unknown): void {
+  const code = e instanceof SecuxflowError ? e.code : 'E_INTERNAL';
+  process.stderr.write(`secuxflow ${command}: error[${code}]: ${describeError(e)}\n`);
+  if (!(e instanceof SecuxflowError) && e instanceof Error && process.env.SECUXFLOW_DEBUG) {
+    process.stderr.write(`${e.stack}\n`);
+  }
+  // 2 = usage error, 1 = anything else
+  if (!process.exitCode || process.exitCode === 0) process.exitCode = code === 'E_USAGE' ? 2 : 1;
+}
+
+/** Writes JSON to stdout, one document, newline-terminated. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
