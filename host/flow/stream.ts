@@ -1,0 +1,201 @@
+// In-order reassembly of one direction of a TCP connection, for the first
+// `depth` bytes only: that is what L7 inspectors need (a request line, a TLS
+// ClientHello), and it bounds memory per flow.
+//
+// Bytes live at their stream offset in one buffer that grows up to `depth`.
+// Out-of-order data is written straight into its place and remembered as a
+// "held" range, so filling a hole releases it without copying. Bytes already
+// present are never overwritten: the first copy received wins, and a later copy
+// that differs is counted as a conflict (the classic IDS-evasion trick).
+
+import { TcpFlag, type DecodedPacket } from '../packet/types.js';
+import { Direction } from './types.js';
+
+export interface TcpStreamStats {
+  segments: number;
+  /** Segments that brought no new byte (retransmissions, stale data). */
+  retransmits: number;
+  /** Segments that arrived ahead of a hole and were held. */
+  outOfOrder: number;
+  /** Segments whose bytes overlapped bytes already held and differed from them. */
+  overlapConflicts: number;
+  /** Bytes discarded because they lie beyond the depth. */
+  bytesBeyondDepth: number;
+}
+
+const INITIAL_CAPACITY = 2048;
+
+export class TcpStream {
+  readonly depth: number;
+  readonly stats: TcpStreamStats = {
+    segments: 0, retransmits: 0, outOfOrder: 0, overlapConflicts: 0, bytesBeyondDepth: 0,
+  };
+
+  private buf: Uint8Array;
+  /** Sequence number of buf[0]; meaningful once `anchored`. */
+  private baseSeq = 0;
+  private anchored = false;
+  private contiguous = 0;
+  /** Held ranges past the first hole: sorted, disjoint, non-adjacent [start, end) pairs. */
+  private held: number[] = [];
+
+  constructor(depth: number) {
+    if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`TcpStream depth must be a non-negative integer, got ${depth}`);
+    this.depth = depth;
+    this.buf = new Uint8Array(Math.min(depth, INITIAL_CAPACITY));
+  }
+
+  /** The ISN from a SYN: stream data starts at isn+1. Ignored once data arrived. */
+  setInitialSeq(isn: number): void {
+    if (this.contiguous > 0 || this.held.length > 0) return;
+    this.baseSeq = (isn + 1) >>> 0;
+    this.anchored = true;
+  }
+
+  get initialized(): boolean { return this.anchored; }
+  /** In-order bytes available (never more than depth). */
+  get length(): number { return this.contiguous; }
+  get full(): boolean { return this.contiguous >= this.depth; }
+  /** True when data is held beyond a hole that has not been filled yet. */
+  get hasGap(): boolean { return this.held.length > 0; }
+  /** Sequence number of the next in-order byte expected. */
+  get nextSeq(): number { return (this.baseSeq + this.contiguous) >>> 0; }
+
+  /** The contiguous in-order bytes: a view, valid until the next push. */
+  bytes(): Uint8Array { return this.buf.subarray(0, this.contiguous); }
+
+  /** Adds one segment; returns how many in-order bytes it made available. */
+  push(seq: number, payload: Uint8Array): number {
+    const len = payload.length;
+    if (len === 0) return 0;
+    this.stats.segments++;
+    if (!this.anchored) {
+      // Mid-stream pickup: the first segment seen defines offset 0.
+      this.baseSeq = seq >>> 0;
+      this.anchored = true;
+    }
+    // Signed 32-bit distance handles wraparound: depth is far below 2^31.
+    let start = (seq - this.baseSeq) | 0;
+    let from = 0;
+    if (start < 0) {
+      from = -start;
+      start = 0;
+      if (from >= len) { this.stats.retransmits++; return 0; }
+    }
+    let end = start + (len - from);
+    if (end > this.depth) {
+      this.stats.bytesBeyondDepth += end - Math.max(start, this.depth);
+      end = this.depth;
+    }
+    if (start >= end) { if (start >= this.depth) return 0; this.stats.retransmits++; return 0; }
+    this.ensureCapacity(end);
+
+    const before = this.contiguous;
+    const wrote = this.writeUncovered(payload, from - start, start, end);
+    if (wrote === 0) this.stats.retransmits++;
+    else if (start > this.contiguous) this.stats.outOfOrder++;
+    this.addHeld(start, end);
+    return this.contiguous - before;
+  }
+
+  /** Copies the parts of [start,end) not yet present and compares the parts that are. */
+  private writeUncovered(payload: Uint8Array, shift: number, start: number, end: number): number {
+    let conflict = false;
+    let wrote = 0;
+    let pos = start;
+    // Covered ranges in order: [0, contiguous) then the held pairs.
+    let i = -2;
+    while (pos < end) {
+      let cs: number, ce: number;
+      if (i < 0) { cs = 0; ce = this.contiguous; } else if (i < this.held.length) { cs = this.held[i]!; ce = this.held[i + 1]!; } else { cs = end; ce = end; }
+      i += 2;
+      if (ce <= pos) continue;
+      const gapEnd = Math.min(cs, end);
+      if (gapEnd > pos) {
+        this.buf.set(payload.subarray(pos + shift, gapEnd + shift), pos);
+        wrote += gapEnd - pos;
+        pos = gapEnd;
+      }
+      const overEnd = Math.min(ce, end);
+      if (!conflict) {
+        for (let k = pos; k < overEnd; k++) {
+          if (this.buf[k] !== payload[k + shift]) { conflict = true; break; }
+        }
+      }
+      if (overEnd > pos) pos = overEnd;
+    }
+    if (conflict) this.stats.overlapConflicts++;
+    return wrote;
+  }
+
+  /** Merges [start,end) into the coverage and advances the in-order edge. */
+  private addHeld(start: number, end: number): void {
+    if (end <= this.contiguous) return;
+    if (start <= this.contiguous && this.held.length === 0) { this.contiguous = end; return; }
+    const h = this.held;
+    let s = Math.max(start, this.contiguous);
+    let e = end;
+    const out: number[] = [];
+    let placed = false;
+    for (let i = 0; i < h.length; i += 2) {
+      const hs = h[i]!, he = h[i + 1]!;
+      if (he < s) { out.push(hs, he); continue; }
+      if (hs > e) {
+        if (!placed) { out.push(s, e); placed = true; }
+        out.push(hs, he);
+        continue;
+      }
+      s = Math.min(s, hs);
+      e = Math.max(e, he);
+    }
+    if (!placed) out.push(s, e);
+    if (out[0] === this.contiguous) {
+      this.contiguous = out[1]!;
+      out.splice(0, 2);
+    }
+    this.held = out;
+  }
+
+  private ensureCapacity(end: number): void {
+    if (end <= this.buf.length) return;
+    let cap = Math.max(this.buf.length * 2, INITIAL_CAPACITY);
+    while (cap < end) cap *= 2;
+    const next = new Uint8Array(Math.min(cap, this.depth));
+    next.set(this.buf);
+    this.buf = next;
+  }
+}
+
+/** Both directions of one TCP connection, fed with decoded packets. */
+export class TcpStreamPair {
+  readonly toServer: TcpStream;
+  readonly toClient: TcpStream;
+
+  constructor(depth: number) {
+    this.toServer = new TcpStream(depth);
+    this.toClient = new TcpStream(depth);
+  }
+
+  stream(direction: Direction): TcpStream {
+    return direction === Direction.TO_SERVER ? this.toServer : this.toClient;
+  }
+
+  /**
+   * Feeds a TCP packet's payload; returns the in-order bytes it released.
+   * A SYN anchors the stream at its ISN, and data carried by a SYN starts at ISN+1.
+   * RST payloads are ignored: stacks do not deliver them.
+   */
+  pushPacket(pkt: DecodedPacket, direction: Direction): number {
+    if (pkt.l4Offset < 0 || pkt.proto !== 6) return 0;
+    const s = this.stream(direction);
+    const flags = pkt.tcpFlags;
+    if (flags & TcpFlag.RST) return 0;
+    let seq = pkt.tcpSeq;
+    if (flags & TcpFlag.SYN) {
+      s.setInitialSeq(seq);
+      seq = (seq + 1) >>> 0;
+    }
+    if (pkt.payloadLength <= 0) return 0;
+    return s.push(seq, pkt.data.subarray(pkt.payloadOffset, pkt.payloadOffset + pkt.payloadLength));
+  }
+}
