@@ -1,0 +1,25 @@
+// Internet checksum (RFC 1071) helpers shared by the packet builder and tests.
+
+/** One's-complement sum of data[start, end) added to `initial`, not folded. */
+export function sumWords(data: Uint8Array, start: number, end: number, initial = 0): number {
+  let sum = initial;
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (data[i]! << 8) | data[i + 1]!;
+  if (i < end) sum += data[i]! << 8;
+  return sum;
+}
+
+/** Folds a running sum to 16 bits and complements it. */
+export function finishChecksum(sum: number): number {
+  let s = sum;
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  return ~s & 0xffff;
+}
+
+/** Pseudo-header sum for TCP/UDP/ICMPv6 over IPv4 or IPv6 (src/dst decide). */
+export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, proto: number, l4Length: number): number {
+  let sum = sumWords(src, 0, src.length) + sumWords(dst, 0, dst.length);
+  if (src.length === 4) return sum + proto + l4Length;
+  sum += Math.floor(l4Length / 0x10000) + (l4Length & 0xffff);
+  return sum + proto;
+}

@@ -1,0 +1,269 @@
+// Frame -> DecodedPacket. The XDP program implements the SAME decisions, so
+// they are spelled out here; change both together.
+//
+// General
+//  - decodePacket never throws. The first fault found sets `malformed` (later
+//    faults never overwrite it); fields parsed before the fault are kept.
+//  - A packet without an IP layer (ARP, LLDP, unknown ethertype) is NOT
+//    malformed: ipVersion 0, l3Offset -1, proto 0.
+//  - A header that is truncated or fails a check leaves its layer's fields at
+//    their defaults (ipVersion 0 / l4Offset -1 / ports 0 / icmpType -1).
+//
+// Link layer
+//  - ETHERNET: 14-byte header; fewer bytes -> "ethernet: frame N < 14 bytes".
+//  - VLAN: ethertypes 0x8100 and 0x88a8 are tags (4 bytes: TCI, inner type),
+//    in any order; at most 2 tags (QinQ), a third -> "vlan: more than 2 tags".
+//    `vlans` holds the 12-bit ids, outermost first.
+//  - LINUX_SLL: 16-byte header, ethertype at byte 14. LINUX_SLL2: 20-byte
+//    header, ethertype at byte 0. Both then follow the same ethertype rules
+//    (VLAN tags included) as Ethernet.
+//  - RAW: the version nibble of byte 0 picks IPv4 or IPv6; another value ->
+//    "raw: IP version N". IPV4 / IPV6: the frame starts with that header.
+//
+// IPv4
+//  - Needs 20 bytes, version 4, IHL >= 5, IHL*4 bytes present and
+//    total length >= IHL*4; otherwise malformed and ipVersion stays 0.
+//  - Options are skipped (not interpreted): L4 starts at IHL*4.
+//  - The layer ends at total length; bytes after it (Ethernet padding) are
+//    ignored. If total length exceeds the captured bytes the packet is
+//    malformed ("ipv4: total length N > M bytes captured") but L4 is still
+//    parsed within the captured bytes, so a snaplen-cut packet keeps its ports.
+//  - Fragment = MF set or offset != 0. A non-first fragment (offset != 0)
+//    has no L4: l4Offset -1, ports 0, icmpType -1, proto = protocol field.
+//
+// IPv6
+//  - Needs 40 bytes and version 6. The layer ends at 40 + payload length,
+//    same truncation rule as IPv4 ("ipv6: payload length N > M ...").
+//  - Extension headers walked: hop-by-hop (0), routing (43), fragment (44),
+//    destination options (60), AH (51); order is not enforced. At most 8; a
+//    ninth -> "ipv6: more than 8 extension headers", proto 0, no L4.
+//    A truncated extension header -> "ipv6: extension header T truncated", proto 0.
+//  - Fragment header: offset != 0 -> no L4, proto = its next header.
+//  - Any other next header (ESP 50, no-next 59, TCP, ...) ends the walk and
+//    becomes `proto`.
+//
+// L4 (TCP 6, UDP 17, ICMP 1, ICMPv6 58 -- ICMP types are read under either IP version)
+//  - TCP needs 20 bytes; data offset >= 5 and within the layer, payload after.
+//  - UDP needs 8 bytes. Unfragmented: length >= 8 and <= bytes present, the
+//    payload is length - 8. In a first fragment the length field covers the
+//    whole datagram, so it is not checked and the payload runs to the end.
+//  - ICMP/ICMPv6 need 8 bytes (type, code, checksum, 4 bytes rest); the
+//    payload starts at 8.
+//  - In a first fragment with more fragments to come, an L4 header that does
+//    not fit is NOT malformed (reassembly completes it): l4Offset -1.
+//  - Other protocols: no L4 fields, payloadOffset -1.
+import { LinkType, type DecodedPacket, type FragmentInfo } from './types.js';
+
+const EMPTY = new Uint8Array(0);
+// Shared by every untagged packet so decoding allocates no array for them.
+const NO_VLANS: number[] = Object.freeze([] as number[]) as number[];
+const MAX_VLAN_TAGS = 2;
+const MAX_IPV6_EXT_HEADERS = 8;
+
+const ETH_P_IPV4 = 0x0800;
+const ETH_P_IPV6 = 0x86dd;
+const ETH_P_8021Q = 0x8100;
+const ETH_P_8021AD = 0x88a8;
+
+function fault(p: DecodedPacket, reason: string): void {
+  if (p.malformed === null) p.malformed = reason;
+}
+
+export function decodePacket(
+  data: Uint8Array,
+  linkType: LinkType,
+  tsSec = 0,
+  tsNsec = 0,
+  wireLen = data.length,
+): DecodedPacket {
+  const p: DecodedPacket = {
+    data, linkType, wireLen, tsSec, tsNsec,
+    vlans: NO_VLANS, ipVersion: 0, l3Offset: -1, src: EMPTY, dst: EMPTY,
+    proto: 0, ttl: 0, fragment: null,
+    l4Offset: -1, srcPort: 0, dstPort: 0, tcpFlags: 0, tcpSeq: 0, tcpAck: 0, tcpWindow: 0,
+    icmpType: -1, icmpCode: 0, payloadOffset: -1, payloadLength: 0,
+    malformed: null,
+  };
+  const len = data.length;
+  switch (linkType) {
+    case LinkType.ETHERNET:
+      if (len < 14) { fault(p, `ethernet: frame ${len} < 14 bytes`); return p; }
+      decodeEtherType(p, data, (data[12]! << 8) | data[13]!, 14);
+      return p;
+    case LinkType.LINUX_SLL:
+      if (len < 16) { fault(p, `sll: frame ${len} < 16 bytes`); return p; }
+      decodeEtherType(p, data, (data[14]! << 8) | data[15]!, 16);
+      return p;
+    case LinkType.LINUX_SLL2:
+      if (len < 20) { fault(p, `sll2: frame ${len} < 20 bytes`); return p; }
+      decodeEtherType(p, data, (data[0]! << 8) | data[1]!, 20);
+      return p;
+    case LinkType.RAW: {
+      if (len < 1) { fault(p, 'raw: empty frame'); return p; }
+      const version = data[0]! >> 4;
+      if (version === 4) decodeIpv4(p, data, 0);
+      else if (version === 6) decodeIpv6(p, data, 0);
+      else fault(p, `raw: IP version ${version}`);
+      return p;
+    }
+    case LinkType.IPV4:
+      decodeIpv4(p, data, 0);
+      return p;
+    case LinkType.IPV6:
+      decodeIpv6(p, data, 0);
+      return p;
+    default:
+      fault(p, `link: unsupported link type ${linkType as number}`);
+      return p;
+  }
+}
+
+function decodeEtherType(p: DecodedPacket, data: Uint8Array, etherType: number, off: number): void {
+  let type = etherType;
+  let pos = off;
+  while (type === ETH_P_8021Q || type === ETH_P_8021AD) {
+    if (p.vlans.length === MAX_VLAN_TAGS) { fault(p, `vlan: more than ${MAX_VLAN_TAGS} tags`); return; }
+    if (pos + 4 > data.length) { fault(p, 'vlan: tag truncated'); return; }
+    if (p.vlans === NO_VLANS) p.vlans = [];
+    p.vlans.push(((data[pos]! << 8) | data[pos + 1]!) & 0x0fff);
+    type = (data[pos + 2]! << 8) | data[pos + 3]!;
+    pos += 4;
+  }
+  if (type === ETH_P_IPV4) decodeIpv4(p, data, pos);
+  else if (type === ETH_P_IPV6) decodeIpv6(p, data, pos);
+}
+
+function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
+  const len = data.length;
+  const avail = len - off;
+  if (avail < 20) { fault(p, `ipv4: header truncated (${avail} < 20 bytes)`); return; }
+  const vihl = data[off]!;
+  if (vihl >> 4 !== 4) { fault(p, `ipv4: version ${vihl >> 4}`); return; }
+  const ihl = (vihl & 0x0f) << 2;
+  if (ihl < 20) { fault(p, `ipv4: header length ${ihl >> 2} < 5`); return; }
+  if (ihl > avail) { fault(p, `ipv4: header length ${ihl} > ${avail} bytes captured`); return; }
+  const totalLen = (data[off + 2]! << 8) | data[off + 3]!;
+  if (totalLen < ihl) { fault(p, `ipv4: total length ${totalLen} < header length ${ihl}`); return; }
+
+  p.ipVersion = 4;
+  p.l3Offset = off;
+  p.src = data.subarray(off + 12, off + 16);
+  p.dst = data.subarray(off + 16, off + 20);
+  p.ttl = data[off + 8]!;
+  const proto = data[off + 9]!;
+  p.proto = proto;
+  let end = off + totalLen;
+  if (end > len) { fault(p, `ipv4: total length ${totalLen} > ${avail} bytes captured`); end = len; }
+
+  const fragField = (data[off + 6]! << 8) | data[off + 7]!;
+  const fragOffset = (fragField & 0x1fff) << 3;
+  const moreFragments = (fragField & 0x2000) !== 0;
+  if (moreFragments || fragOffset !== 0) {
+    p.fragment = {
+      id: (data[off + 4]! << 8) | data[off + 5]!,
+      offset: fragOffset, moreFragments, dataOffset: off + ihl, nextHeader: proto,
+    };
+    if (fragOffset !== 0) return;
+  }
+  decodeL4(p, data, off + ihl, end, proto, p.fragment);
+}
+
+function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
+  const len = data.length;
+  const avail = len - off;
+  if (avail < 40) { fault(p, `ipv6: header truncated (${avail} < 40 bytes)`); return; }
+  const version = data[off]! >> 4;
+  if (version !== 6) { fault(p, `ipv6: version ${version}`); return; }
+
+  p.ipVersion = 6;
+  p.l3Offset = off;
+  p.src = data.subarray(off + 8, off + 24);
+  p.dst = data.subarray(off + 24, off + 40);
+  p.ttl = data[off + 7]!;
+  const payloadLen = (data[off + 4]! << 8) | data[off + 5]!;
+  let end = off + 40 + payloadLen;
+  if (end > len) { fault(p, `ipv6: payload length ${payloadLen} > ${avail - 40} bytes captured`); end = len; }
+
+  let next = data[off + 6]!;
+  let pos = off + 40;
+  let count = 0;
+  for (;;) {
+    if (next !== 0 && next !== 43 && next !== 44 && next !== 60 && next !== 51) break;
+    if (count === MAX_IPV6_EXT_HEADERS) { fault(p, `ipv6: more than ${MAX_IPV6_EXT_HEADERS} extension headers`); return; }
+    count++;
+    if (next === 44) {
+      if (pos + 8 > end) { fault(p, 'ipv6: extension header 44 truncated'); return; }
+      const fragField = (data[pos + 2]! << 8) | data[pos + 3]!;
+      const nh = data[pos]!;
+      const frag: FragmentInfo = {
+        id: ((data[pos + 4]! << 24) | (data[pos + 5]! << 16) | (data[pos + 6]! << 8) | data[pos + 7]!) >>> 0,
+        offset: fragField & 0xfff8,
+        moreFragments: (fragField & 1) !== 0,
+        dataOffset: pos + 8,
+        nextHeader: nh,
+      };
+      p.fragment = frag;
+      pos += 8;
+      next = nh;
+      if (frag.offset !== 0) { p.proto = nh; return; }
+      continue;
+    }
+    if (pos + 2 > end) { fault(p, `ipv6: extension header ${next} truncated`); return; }
+    const hdrLen = next === 51 ? (data[pos + 1]! + 2) << 2 : (data[pos + 1]! + 1) << 3;
+    if (pos + hdrLen > end) { fault(p, `ipv6: extension header ${next} truncated`); return; }
+    next = data[pos]!;
+    pos += hdrLen;
+  }
+  p.proto = next;
+  decodeL4(p, data, pos, end, next, p.fragment);
+}
+
+function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, proto: number, frag: FragmentInfo | null): void {
+  const avail = end - l4;
+  // A first fragment may legitimately stop inside the L4 header.
+  const partial = frag !== null && frag.moreFragments;
+  switch (proto) {
+    case 6: {
+      if (avail < 20) { if (!partial) fault(p, `tcp: header truncated (${avail} < 20 bytes)`); return; }
+      p.l4Offset = l4;
+      p.srcPort = (data[l4]! << 8) | data[l4 + 1]!;
+      p.dstPort = (data[l4 + 2]! << 8) | data[l4 + 3]!;
+      p.tcpSeq = ((data[l4 + 4]! << 24) | (data[l4 + 5]! << 16) | (data[l4 + 6]! << 8) | data[l4 + 7]!) >>> 0;
+      p.tcpAck = ((data[l4 + 8]! << 24) | (data[l4 + 9]! << 16) | (data[l4 + 10]! << 8) | data[l4 + 11]!) >>> 0;
+      p.tcpFlags = data[l4 + 13]!;
+      p.tcpWindow = (data[l4 + 14]! << 8) | data[l4 + 15]!;
+      const doff = (data[l4 + 12]! >> 4) << 2;
+      if (doff < 20) { fault(p, `tcp: data offset ${doff >> 2} < 5`); return; }
+      if (doff > avail) { if (!partial) fault(p, `tcp: header length ${doff} > ${avail} bytes`); return; }
+      p.payloadOffset = l4 + doff;
+      p.payloadLength = avail - doff;
+      return;
+    }
+    case 17: {
+      if (avail < 8) { if (!partial) fault(p, `udp: header truncated (${avail} < 8 bytes)`); return; }
+      p.l4Offset = l4;
+      p.srcPort = (data[l4]! << 8) | data[l4 + 1]!;
+      p.dstPort = (data[l4 + 2]! << 8) | data[l4 + 3]!;
+      p.payloadOffset = l4 + 8;
+      p.payloadLength = avail - 8;
+      if (frag !== null) return;
+      const udpLen = (data[l4 + 4]! << 8) | data[l4 + 5]!;
+      if (udpLen < 8) fault(p, `udp: length ${udpLen} < 8`);
+      else if (udpLen > avail) fault(p, `udp: length ${udpLen} > ${avail} bytes`);
+      else p.payloadLength = udpLen - 8;
+      return;
+    }
+    case 1:
+    case 58: {
+      if (avail < 8) { if (!partial) fault(p, `icmp: header truncated (${avail} < 8 bytes)`); return; }
+      p.l4Offset = l4;
+      p.icmpType = data[l4]!;
+      p.icmpCode = data[l4 + 1]!;
+      p.payloadOffset = l4 + 8;
+      p.payloadLength = avail - 8;
+      return;
+    }
+    default:
+      return;
+  }
+}
