@@ -2,6 +2,8 @@
 // (xdp/secuxflow.bpf.c); the differential test holds both to it.
 import type { RuleAction } from '../verdict.js';
 
+export type { RuleAction } from '../verdict.js';
+
 export type RuleProto = 'tcp' | 'udp' | 'icmp' | 'any';
 export const RULE_PROTOS: readonly RuleProto[] = ['tcp', 'udp', 'icmp', 'any'];
 export const RULE_ACTIONS: readonly RuleAction[] = ['pass', 'drop', 'inspect'];

@@ -1,0 +1,203 @@
+// Rule documents (JSON/YAML files, the state file) -> validated Rule objects,
+// and back. Field spellings are fixed by docs/rules.md.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { SecuxflowError } from '../errors.js';
+import {
+  checkRuleConsistency, DEFAULT_PRIORITY, FILE_FIELD_LABELS, invalid, MAX_RULE_ID, parseAction, parseComment,
+  parseModules, parsePortRange, parsePriority, parseProto, parseRuleCidr, parseRuleId, parseVlan, portRangeToText,
+} from './fields.js';
+import { suggestName } from './suggest.js';
+import type { Rule, RuleSet } from './types.js';
+
+export { parsePortRange } from './fields.js';
+
+export const RULE_FIELDS = [
+  'id', 'priority', 'src', 'dst', 'src_port', 'dst_port', 'proto', 'action', 'modules', 'vlan', 'comment',
+] as const;
+const RULE_SET_FIELDS = ['default_policy', 'rules'] as const;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function rejectUnknownFields(obj: Record<string, unknown>, known: readonly string[], where: string, what: string): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const guess = suggestName(key, known);
+    throw new SecuxflowError('E_RULE_INVALID',
+      `${where}: unknown ${what} ${JSON.stringify(key)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}`,
+      `known fields: ${known.join(', ')}`);
+  }
+}
+
+/**
+ * Validates one rule as written in a file or JSON. A missing `id` comes back
+ * as 0, meaning "not assigned yet": validateRuleSet and the CLI assign it.
+ */
+export function validateRule(input: unknown, where: string): Rule {
+  if (!isPlainObject(input)) {
+    throw new SecuxflowError('E_RULE_INVALID', `${where}: expected a rule (an object with fields such as "action"), got ${JSON.stringify(input) ?? String(input)}`);
+  }
+  rejectUnknownFields(input, RULE_FIELDS, where, 'field');
+  const label = (f: string): string => `${where}: field "${f}"`;
+  const given = (f: string): boolean => input[f] !== undefined && input[f] !== null;
+  if (!given('action')) throw invalid(label('action'), 'is required (use pass, drop or inspect)');
+  const rule: Rule = {
+    id: given('id') ? parseRuleId(input.id, label('id')) : 0,
+    priority: given('priority') ? parsePriority(input.priority, label('priority')) : DEFAULT_PRIORITY,
+    src: given('src') ? parseRuleCidr(input.src, label('src')) : null,
+    dst: given('dst') ? parseRuleCidr(input.dst, label('dst')) : null,
+    srcPort: given('src_port') ? parsePortRange(input.src_port as string | number, label('src_port')) : null,
+    dstPort: given('dst_port') ? parsePortRange(input.dst_port as string | number, label('dst_port')) : null,
+    proto: given('proto') ? parseProto(input.proto, label('proto')) : 'any',
+    action: parseAction(input.action, label('action')),
+    modules: given('modules') ? parseModules(input.modules, label('modules')) : [],
+    vlan: given('vlan') ? parseVlan(input.vlan, label('vlan')) : null,
+    comment: given('comment') ? parseComment(input.comment, label('comment')) : '',
+  };
+  checkRuleConsistency(rule, where, FILE_FIELD_LABELS);
+  return rule;
+}
+
+function ruleWhere(source: string, index: number, raw: unknown): string {
+  const id = isPlainObject(raw) ? raw.id : undefined;
+  const idText = typeof id === 'number' || typeof id === 'string' ? ` (id ${String(id)})` : '';
+  return `${source}: rule #${index + 1}${idText}`;
+}
+
+/** The id a new rule gets: one above the largest, or 1 for an empty set. */
+export function nextRuleId(rules: readonly Pick<Rule, 'id'>[]): number {
+  let max = 0;
+  for (const r of rules) if (r.id > max) max = r.id;
+  if (max >= MAX_RULE_ID) {
+    throw new SecuxflowError('E_RULE_INVALID', `no rule id is left above ${MAX_RULE_ID}`, 'give the rule an explicit free id');
+  }
+  return max + 1;
+}
+
+/** `{ default_policy?, rules: [...] }` or a bare array of rules. */
+export function validateRuleSet(input: unknown, source: string): RuleSet {
+  let rawRules: unknown;
+  let defaultPolicy: RuleSet['defaultPolicy'] = 'pass';
+  if (Array.isArray(input)) {
+    rawRules = input;
+  } else if (isPlainObject(input)) {
+    rejectUnknownFields(input, RULE_SET_FIELDS, source, 'top-level field');
+    if (input.default_policy !== undefined && input.default_policy !== null) {
+      defaultPolicy = parseAction(input.default_policy, `${source}: field "default_policy"`);
+    }
+    rawRules = input.rules ?? [];
+    if (!Array.isArray(rawRules)) {
+      throw new SecuxflowError('E_RULE_INVALID', `${source}: field "rules" must be a list of rules, got ${JSON.stringify(rawRules)}`);
+    }
+  } else {
+    throw new SecuxflowError('E_RULE_INVALID',
+      `${source}: expected a list of rules or an object with "rules", got ${input === null || input === undefined ? 'an empty document' : JSON.stringify(input)}`);
+  }
+  const list = rawRules as unknown[];
+  const rules = list.map((raw, i) => validateRule(raw, ruleWhere(source, i, raw)));
+  const seenAt = new Map<number, number>();
+  rules.forEach((r, i) => {
+    if (r.id === 0) return;
+    const first = seenAt.get(r.id);
+    if (first !== undefined) {
+      throw new SecuxflowError('E_RULE_DUPLICATE', `${source}: rule #${i + 1} and rule #${first + 1} both have id ${r.id}`,
+        'give each rule its own id, or leave "id" out to have one assigned');
+    }
+    seenAt.set(r.id, i);
+  });
+  let next = 0;
+  for (const r of rules) {
+    if (r.id !== 0) continue;
+    if (next === 0) next = nextRuleId(rules);
+    if (next > MAX_RULE_ID) throw new SecuxflowError('E_RULE_INVALID', `${source}: no rule id is left above ${MAX_RULE_ID}`, 'give the rules explicit ids');
+    r.id = next++;
+  }
+  return { defaultPolicy, rules };
+}
+
+/** The file/JSON form of a rule; validateRule(ruleToJson(r)) gives r back. */
+export function ruleToJson(rule: Rule): Record<string, unknown> {
+  return {
+    id: rule.id,
+    priority: rule.priority,
+    src: rule.src ? rule.src.text : null,
+    dst: rule.dst ? rule.dst.text : null,
+    src_port: rule.srcPort ? portJson(rule.srcPort) : null,
+    dst_port: rule.dstPort ? portJson(rule.dstPort) : null,
+    proto: rule.proto,
+    action: rule.action,
+    modules: [...rule.modules],
+    vlan: rule.vlan,
+    comment: rule.comment,
+  };
+}
+
+function portJson(r: { lo: number; hi: number }): number | string {
+  return r.lo === r.hi ? r.lo : portRangeToText(r);
+}
+
+export function ruleSetToJson(set: RuleSet): { default_policy: string; rules: Record<string, unknown>[] } {
+  return { default_policy: set.defaultPolicy, rules: set.rules.map(ruleToJson) };
+}
+
+type RuleFileFormat = 'json' | 'yaml';
+
+function formatOf(path: string, text: string): RuleFileFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.json') return 'json';
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  const first = text.trimStart()[0];
+  return first === '{' || first === '[' ? 'json' : 'yaml';
+}
+
+function lineOfPosition(text: string, pos: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < pos && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) { line++; lineStart = i + 1; }
+  }
+  return { line, col: pos - lineStart + 1 };
+}
+
+function parseJsonText(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const m = /position (\d+)/.exec(msg);
+    const where = m ? lineOfPosition(text, Number(m[1])) : lineOfPosition(text, text.length);
+    throw new SecuxflowError('E_RULEFILE', `${path}:${where.line}:${where.col}: invalid JSON: ${msg}`,
+      'fix the JSON syntax at that line (or use a .yaml file)');
+  }
+}
+
+function parseYamlText(text: string, path: string): unknown {
+  try {
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    if (e instanceof YAMLParseError) {
+      const pos = e.linePos?.[0];
+      const firstLine = e.message.split('\n')[0] ?? e.message;
+      throw new SecuxflowError('E_RULEFILE', `${path}:${pos ? `${pos.line}:${pos.col}` : '?'}: invalid YAML: ${firstLine}`,
+        'fix the YAML syntax at that line');
+    }
+    throw new SecuxflowError('E_RULEFILE', `${path}: invalid YAML: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Reads a JSON or YAML rule file (by extension, else sniffed) and validates it. */
+export function loadRuleFile(path: string): RuleSet {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SecuxflowError('E_RULEFILE', `cannot read rule file ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`,
+      code === 'ENOENT' ? 'check the path given to --rules' : undefined);
+  }
+  const doc = formatOf(path, text) === 'json' ? parseJsonText(text, path) : parseYamlText(text, path);
+  return validateRuleSet(doc, path);
+}
