@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The kernel/user boundary of secuxflow. Included by the XDP program
+ * (xdp/secuxflow.bpf.c) and by the Node-API addon (host/native/); the
+ * TypeScript codecs in host/kernel/codec.ts mirror it byte for byte and
+ * test/kernel/codec-layout.test.ts compiles this file to prove it.
+ *
+ * Byte order: numbers inside structs are host order (little-endian on the
+ * machines we support); addresses are byte arrays in network order, IPv4
+ * stored in the last 4 bytes of a v4-mapped IPv6 address (::ffff:a.b.c.d)
+ * wherever one struct holds both families.
+ */
+#ifndef SECUXFLOW_H
+#define SECUXFLOW_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <stddef.h>
+#endif
+
+/* ---- Limits: sizes of every map, fixed so user space can plan. ---- */
+#define SF_MAX_RULES 4096       /* rules per address family and generation */
+#define SF_GENERATIONS 2        /* rule sets are double-buffered */
+#define SF_MAX_FLOWS 65536      /* flow-verdict entries (one per direction) */
+#define SF_MAX_PENALTY 65536    /* penalty-box sources */
+#define SF_MAX_RULE_COUNTERS (SF_MAX_RULES * 2 * SF_GENERATIONS)
+#define SF_MAX_QUEUES 64        /* XSKMAP slots, one per RX queue */
+#define SF_MAX_VLANS 2          /* 802.1Q / 802.1ad tags parsed */
+#define SF_MAX_IPV6_EXT 8       /* IPv6 extension headers walked */
+
+/* ---- Map names: the only spelling of each name; pins use the same. ---- */
+#define SF_MAP_CONFIG "sf_config"           /* u32 index -> u32 setting (SF_CFG_*) */
+#define SF_MAP_RULESET "sf_ruleset"         /* generation -> sf_ruleset_meta */
+#define SF_MAP_RULES_V4 "sf_rules_v4"       /* gen*SF_MAX_RULES+slot -> sf_rule, priority order */
+#define SF_MAP_RULES_V6 "sf_rules_v6"       /* same for IPv6 */
+#define SF_MAP_LPM_SRC_V4 "sf_lpm_src_v4"   /* (gen, src prefix) -> best CIDR-only rule */
+#define SF_MAP_LPM_DST_V4 "sf_lpm_dst_v4"   /* (gen, dst prefix) -> best CIDR-only rule */
+#define SF_MAP_LPM_SRC_V6 "sf_lpm_src_v6"
+#define SF_MAP_LPM_DST_V6 "sf_lpm_dst_v6"
+#define SF_MAP_RULE_HITS "sf_rule_hits"     /* rule id -> per-CPU sf_counter */
+#define SF_MAP_FLOWS "sf_flows"             /* sf_flow_key -> per-CPU sf_flow_meta */
+#define SF_MAP_PENALTY "sf_penalty"         /* sf_penalty_key -> sf_penalty_meta */
+#define SF_MAP_STATS "sf_stats"             /* SF_STAT_* -> per-CPU sf_counter */
+#define SF_MAP_XSKS "sf_xsks"               /* RX queue -> AF_XDP socket */
+#define SF_MAP_LAST "sf_last"               /* 0 -> sf_decision of the last packet (test bench) */
+
+#define SF_PROG_NAME "sf_xdp"               /* the XDP program's function name */
+#define SF_PROG_SECTION "xdp"
+
+/* ---- Actions and verdicts: numbers shared with host/verdict.ts. ---- */
+#define SF_ACTION_PASS 1     /* RULE_ACTION_CODE.pass */
+#define SF_ACTION_DROP 2     /* RULE_ACTION_CODE.drop */
+#define SF_ACTION_INSPECT 3  /* RULE_ACTION_CODE.inspect: punt to AF_XDP */
+
+#define SF_FLOW_ALLOW 1      /* pass the rest of the flow in XDP */
+#define SF_FLOW_BLOCK 2      /* drop the rest of the flow in XDP */
+
+/* Where the decision for a packet came from, in decision order. */
+#define SF_STAGE_NONE 0
+#define SF_STAGE_NON_IP 1    /* no parseable IP layer: passed, not subject to rules */
+#define SF_STAGE_PASS_ALL 2  /* global pass switch (daemon stopped fail-open) */
+#define SF_STAGE_PENALTY 3   /* source in the penalty box */
+#define SF_STAGE_FLOW 4      /* flow verdict written by the host */
+#define SF_STAGE_LPM 5       /* CIDR-only rule found through an LPM trie */
+#define SF_STAGE_SCAN 6      /* rule found by scanning the rule array */
+#define SF_STAGE_DEFAULT 7   /* no rule matched: default policy */
+
+/* ---- Config: one u32 per index in SF_MAP_CONFIG; zero is the safe default. ---- */
+#define SF_CFG_ACTIVE_GEN 0      /* generation (0/1) packets read rules from */
+#define SF_CFG_PASS_ALL 1        /* 1: pass every packet, count it, decide nothing */
+#define SF_CFG_PUNT_FALLBACK 2   /* action when no XSK socket is bound: SF_ACTION_PASS (fail-open, also 0) or SF_ACTION_DROP */
+#define SF_CFG_RECORD_LAST 3     /* 1: write every decision into SF_MAP_LAST */
+#define SF_CFG_MAX 8
+
+/* ---- Stats: indices into SF_MAP_STATS (per-CPU packets and bytes). ---- */
+#define SF_STAT_RX 0
+#define SF_STAT_PASS 1
+#define SF_STAT_DROP 2
+#define SF_STAT_PUNT 3            /* redirected into an XSK socket */
+#define SF_STAT_PUNT_FALLBACK 4   /* inspect, but no socket bound: fallback applied */
+#define SF_STAT_STAGE_BASE 8      /* + SF_STAGE_*: hits per decision stage */
+#define SF_STAT_MAX 16
+
+/* ---- Rule-set header, one per generation: how much of each array is live. ---- */
+struct sf_ruleset_meta {
+	__u32 v4_count;        /* live entries in SF_MAP_RULES_V4 for this generation */
+	__u32 v6_count;
+	__u32 default_action;  /* SF_ACTION_* when nothing matches */
+	__u32 lpm_mask;        /* SF_LPM_HAS_*: which tries hold entries, to skip empty lookups */
+};
+#define SF_LPM_HAS_SRC_V4 0x1
+#define SF_LPM_HAS_DST_V4 0x2
+#define SF_LPM_HAS_SRC_V6 0x4
+#define SF_LPM_HAS_DST_V6 0x8
+
+/* ---- Rule array entries: general rules, sorted by (priority, id). ---- */
+#define SF_RULE_SRC 0x01     /* src_net/src_mask apply */
+#define SF_RULE_DST 0x02
+#define SF_RULE_SPORT 0x04   /* sport range applies (packet must carry ports) */
+#define SF_RULE_DPORT 0x08
+#define SF_RULE_VLAN 0x10    /* outermost VLAN id must equal vlan */
+#define SF_RULE_PROTO 0x20   /* L4 protocol must equal proto */
+
+struct sf_rule {
+	__u32 id;
+	__u16 priority;
+	__u8 action;          /* SF_ACTION_* */
+	__u8 proto;           /* IP protocol number (ICMPv6 = 58 in the v6 array) */
+	__u16 sport_lo;       /* inclusive ranges, host order */
+	__u16 sport_hi;
+	__u16 dport_lo;
+	__u16 dport_hi;
+	__u16 vlan;
+	__u8 flags;           /* SF_RULE_* */
+	__u8 pad0;
+	__u32 pad1;
+	__u32 src_net[4];     /* network order words; v4 uses word 0 only */
+	__u32 src_mask[4];
+	__u32 dst_net[4];
+	__u32 dst_mask[4];
+};
+
+/* ---- LPM tries: CIDR-only rules (one src or dst CIDR, nothing else). ---- */
+/*
+ * The generation is part of the key so one trie holds both rule sets: the
+ * stored prefix length is 32 + CIDR length (gen byte and 3 zero bytes first).
+ */
+struct sf_lpm_v4_key {
+	__u32 prefixlen;
+	__u8 gen;
+	__u8 pad[3];
+	__u8 addr[4];
+};
+
+struct sf_lpm_v6_key {
+	__u32 prefixlen;
+	__u8 gen;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+/* Value: the best (lowest priority, then id) CIDR-only rule covering the prefix. */
+struct sf_lpm_meta {
+	__u32 rule_id;
+	__u16 priority;
+	__u8 action;
+	__u8 pad0;
+};
+
+/* ---- Counters: rule hits and stats share one shape. ---- */
+struct sf_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* ---- Flow verdicts: one entry per direction, addresses in wire order. ---- */
+struct sf_flow_key {
+	__u8 src[16];         /* v4-mapped for IPv4 */
+	__u8 dst[16];
+	__u16 sport;          /* host order; 0 when the packet carries no ports */
+	__u16 dport;
+	__u16 vlan_outer;     /* 0 when untagged */
+	__u16 vlan_inner;     /* 0 when single-tagged or untagged */
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct sf_flow_meta {
+	__u32 verdict;        /* SF_FLOW_ALLOW / SF_FLOW_BLOCK */
+	__u32 pad0;
+	__u64 packets;        /* per-CPU; the host expires entries whose sums stop moving */
+	__u64 bytes;
+};
+
+/* ---- Penalty box: sources dropped until a monotonic deadline. ---- */
+struct sf_penalty_key {
+	__u8 addr[16];        /* v4-mapped for IPv4 */
+};
+
+struct sf_penalty_meta {
+	__u64 expires_ns;     /* CLOCK_MONOTONIC ns (bpf_ktime_get_ns); past = ignored */
+	__u64 hits;           /* packets dropped by this entry (racy across CPUs, advisory) */
+};
+
+/* ---- Last decision, written when SF_CFG_RECORD_LAST is set (test bench). ---- */
+struct sf_decision {
+	__u32 rule_id;        /* 0 when no rule decided */
+	__u8 stage;           /* SF_STAGE_* */
+	__u8 action;          /* SF_ACTION_* decided (before punt fallback) */
+	__u8 xdp_action;      /* XDP_* returned */
+	__u8 pad0;
+	__u64 seq;            /* increments on every recorded packet */
+};
+
+_Static_assert(sizeof(struct sf_ruleset_meta) == 16, "sf_ruleset_meta size");
+_Static_assert(sizeof(struct sf_rule) == 88, "sf_rule size");
+_Static_assert(sizeof(struct sf_lpm_v4_key) == 12, "sf_lpm_v4_key size");
+_Static_assert(sizeof(struct sf_lpm_v6_key) == 24, "sf_lpm_v6_key size");
+_Static_assert(sizeof(struct sf_lpm_meta) == 8, "sf_lpm_meta size");
+_Static_assert(sizeof(struct sf_counter) == 16, "sf_counter size");
+_Static_assert(sizeof(struct sf_flow_key) == 44, "sf_flow_key size");
+_Static_assert(sizeof(struct sf_flow_meta) == 24, "sf_flow_meta size");
+_Static_assert(sizeof(struct sf_penalty_key) == 16, "sf_penalty_key size");
+_Static_assert(sizeof(struct sf_penalty_meta) == 16, "sf_penalty_meta size");
+_Static_assert(sizeof(struct sf_decision) == 16, "sf_decision size");
+
+#endif /* SECUXFLOW_H */
