@@ -1,0 +1,385 @@
+// The flow table: one entry per bidirectional conversation, found by hashing the
+// tuple to a number (no string is built per packet) and comparing in a short chain.
+//
+// Idle expiry is amortised with one access-ordered list per timeout class: the
+// head of each list is its least recently seen flow, so expire() only looks at
+// heads and stops at the first one still alive. Eviction picks the oldest of
+// those heads, which is the least recently used flow overall.
+
+import { SecuxflowError } from '../errors.js';
+import { IpProto, TcpFlag, type DecodedPacket } from '../packet/types.js';
+import { Direction, type Flow, type FlowEnd, type FlowEndReason, type TcpState } from './types.js';
+
+/** Idle timeouts in seconds, by what the flow is doing. */
+export interface FlowTimeouts {
+  /** Handshake seen through (or picked up mid-stream with ACKs). */
+  tcpEstablished: number;
+  /** After FINs both ways or a RST: only late packets are expected. */
+  tcpClosed: number;
+  /** Handshake in progress, half-closed (one FIN), or no handshake evidence. */
+  tcpSyn: number;
+  udp: number;
+  /** ICMP and ICMPv6. */
+  icmp: number;
+  other: number;
+}
+
+export interface FlowTableOptions {
+  /** Flows kept at once; the least recently used one is evicted beyond it. */
+  maxFlows: number;
+  timeouts: FlowTimeouts;
+}
+
+export const DEFAULT_FLOW_TIMEOUTS: Readonly<FlowTimeouts> = Object.freeze({
+  tcpEstablished: 600, tcpClosed: 10, tcpSyn: 30, udp: 60, icmp: 30, other: 60,
+});
+export const DEFAULT_MAX_FLOWS = 65536;
+
+export interface FlowTableStats {
+  /** Packets given to track(), including those without an IP layer. */
+  packets: number;
+  /** Packets ignored because they carry no IP layer. */
+  noIp: number;
+  created: number;
+  timedOut: number;
+  closed: number;
+  evicted: number;
+  /** Closed TCP flows replaced by a new SYN on the same tuple (port reuse). */
+  reused: number;
+  shutdown: number;
+}
+
+export interface TrackResult {
+  flow: Flow;
+  direction: Direction;
+  isNew: boolean;
+}
+
+export type FlowTableInit = Partial<Omit<FlowTableOptions, 'timeouts'>> & { timeouts?: Partial<FlowTimeouts> };
+
+// Timeout classes index the per-class lists.
+const CLS_SYN = 0, CLS_EST = 1, CLS_CLOSED = 2, CLS_UDP = 3, CLS_ICMP = 4, CLS_OTHER = 5;
+const CLASS_COUNT = 6;
+
+const FIN_TO_SERVER = 1, FIN_TO_CLIENT = 2;
+
+class Node {
+  prev: Node | null = null;
+  next: Node | null = null;
+  /** Next node in the same hash bucket. */
+  chain: Node | null = null;
+  /** Timeout class the flow belongs to now. */
+  cls = 0;
+  /** Class list the node is linked in, -1 when unlinked. */
+  list = -1;
+  finMask = 0;
+  constructor(readonly flow: Flow, readonly hash: number) {}
+}
+
+export class FlowTable {
+  readonly options: Readonly<FlowTableOptions>;
+  readonly stats: FlowTableStats = {
+    packets: 0, noIp: 0, created: 0, timedOut: 0, closed: 0, evicted: 0, reused: 0, shutdown: 0,
+  };
+
+  private readonly buckets = new Map<number, Node>();
+  private readonly heads: (Node | null)[] = new Array(CLASS_COUNT).fill(null);
+  private readonly tails: (Node | null)[] = new Array(CLASS_COUNT).fill(null);
+  private readonly classTimeout: number[];
+  private pending: FlowEnd[] = [];
+  private count = 0;
+  private nextId = 1;
+
+  constructor(opts: FlowTableInit = {}) {
+    const timeouts: FlowTimeouts = { ...DEFAULT_FLOW_TIMEOUTS, ...opts.timeouts };
+    const maxFlows = opts.maxFlows ?? DEFAULT_MAX_FLOWS;
+    if (!Number.isInteger(maxFlows) || maxFlows < 1) {
+      throw new SecuxflowError('E_USAGE', `flow table maxFlows must be a positive integer, got ${String(maxFlows)}`, 'use for example 65536');
+    }
+    for (const [name, v] of Object.entries(timeouts)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+        throw new SecuxflowError('E_USAGE', `flow timeout ${name} must be a non-negative number of seconds, got ${String(v)}`);
+      }
+    }
+    this.options = Object.freeze({ maxFlows, timeouts: Object.freeze(timeouts) });
+    this.classTimeout = [timeouts.tcpSyn, timeouts.tcpEstablished, timeouts.tcpClosed, timeouts.udp, timeouts.icmp, timeouts.other];
+  }
+
+  get size(): number { return this.count; }
+
+  /**
+   * Finds or creates the packet's flow and updates it. The packet's timestamp is
+   * "now". Returns null for packets without an IP layer. ICMP flows use ports 0:
+   * all ICMP between two hosts (per VLAN) is one flow. Feed reassembled packets:
+   * a non-first fragment has no ports and would land in another flow.
+   */
+  track(pkt: DecodedPacket): TrackResult | null {
+    this.stats.packets++;
+    const ver = pkt.ipVersion;
+    if (ver === 0 || pkt.src.length === 0) { this.stats.noIp++; return null; }
+    const proto = pkt.proto;
+    const icmp = proto === IpProto.ICMP || proto === IpProto.ICMPV6;
+    const sport = icmp ? 0 : pkt.srcPort;
+    const dport = icmp ? 0 : pkt.dstPort;
+    const vlan = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
+    const src = pkt.src, dst = pkt.dst;
+    const now = pkt.tsSec + pkt.tsNsec * 1e-9;
+
+    const ea = endpointHash(src, sport);
+    const eb = endpointHash(dst, dport);
+    const hash = tupleHash(ea < eb ? ea : eb, ea < eb ? eb : ea, (vlan << 12) ^ (proto << 4) ^ ver);
+
+    let node = this.buckets.get(hash) ?? null;
+    let direction: Direction = Direction.TO_SERVER;
+    while (node !== null) {
+      const f = node.flow;
+      if (f.vlan === vlan && f.proto === proto && f.ipVersion === ver) {
+        if (f.clientPort === sport && f.serverPort === dport && sameBytes(f.clientAddr, src) && sameBytes(f.serverAddr, dst)) {
+          direction = Direction.TO_SERVER;
+          break;
+        }
+        if (f.clientPort === dport && f.serverPort === sport && sameBytes(f.clientAddr, dst) && sameBytes(f.serverAddr, src)) {
+          direction = Direction.TO_CLIENT;
+          break;
+        }
+      }
+      node = node.chain;
+    }
+
+    const flags = proto === IpProto.TCP ? pkt.tcpFlags : 0;
+    if (node !== null && (flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.SYN) {
+      const st = node.flow.tcpState;
+      if (st === 'closed' || st === 'reset') {
+        // A fresh SYN on a finished connection starts a new conversation.
+        this.remove(node);
+        this.stats.reused++;
+        this.stats.closed++;
+        this.pending.push({ flow: node.flow, reason: 'closed' });
+        node = null;
+      }
+    }
+
+    let isNew = false;
+    if (node === null) {
+      if (this.count >= this.options.maxFlows) this.evictOne();
+      const serverSent = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
+      node = this.create(pkt, hash, vlan, serverSent ? dst : src, serverSent ? src : dst,
+        serverSent ? dport : sport, serverSent ? sport : dport, now);
+      direction = serverSent ? Direction.TO_CLIENT : Direction.TO_SERVER;
+      isNew = true;
+    }
+
+    const f = node.flow;
+    if (direction === Direction.TO_SERVER) {
+      f.pktsToServer++;
+      f.bytesToServer += pkt.wireLen;
+    } else {
+      f.pktsToClient++;
+      f.bytesToClient += pkt.wireLen;
+    }
+    if (now > f.last) f.last = now;
+    if (proto === IpProto.TCP) this.advanceTcp(node, flags, direction, isNew);
+    this.touch(node);
+    return { flow: f, direction, isNew };
+  }
+
+  /** Removes flows idle past their state's timeout. Cheap when nothing is due. */
+  expire(nowSec: number): FlowEnd[] {
+    const out: FlowEnd[] = [];
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      const timeout = this.classTimeout[c]!;
+      let n: Node | null = this.heads[c] ?? null;
+      while (n !== null && n.flow.last + timeout <= nowSec) {
+        const next = n.next;
+        this.remove(n);
+        const reason: FlowEndReason = c === CLS_CLOSED ? 'closed' : 'timeout';
+        if (reason === 'closed') this.stats.closed++; else this.stats.timedOut++;
+        out.push({ flow: n.flow, reason });
+        n = next;
+      }
+    }
+    return out;
+  }
+
+  /** Flows ended by track() itself (LRU eviction, port reuse) since the last call. */
+  drainEnded(): FlowEnd[] {
+    if (this.pending.length === 0) return [];
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  /** Ends every flow (shutdown or end of capture); not-yet-drained ends come first. */
+  endAll(): FlowEnd[] {
+    const out = this.drainEnded();
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      let n: Node | null = this.heads[c] ?? null;
+      while (n !== null) {
+        out.push({ flow: n.flow, reason: 'shutdown' });
+        this.stats.shutdown++;
+        n = n.next;
+      }
+      this.heads[c] = null;
+      this.tails[c] = null;
+    }
+    this.buckets.clear();
+    this.count = 0;
+    return out;
+  }
+
+  /** Live flows, least recently seen first within each timeout class. */
+  *flows(): IterableIterator<Flow> {
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      for (let n: Node | null = this.heads[c] ?? null; n !== null; n = n.next) yield n.flow;
+    }
+  }
+
+  private create(pkt: DecodedPacket, hash: number, vlan: number, client: Uint8Array, server: Uint8Array,
+    clientPort: number, serverPort: number, now: number): Node {
+    const proto = pkt.proto;
+    const flow: Flow = {
+      id: this.nextId++,
+      vlan,
+      ipVersion: pkt.ipVersion as 4 | 6,
+      proto,
+      clientAddr: client.slice(),
+      serverAddr: server.slice(),
+      clientPort,
+      serverPort,
+      pktsToServer: 0,
+      pktsToClient: 0,
+      bytesToServer: 0,
+      bytesToClient: 0,
+      start: now,
+      last: now,
+      tcpState: proto === IpProto.TCP ? 'new' : 'none',
+      engine: undefined,
+    };
+    const node = new Node(flow, hash);
+    node.cls = proto === IpProto.TCP ? CLS_SYN
+      : proto === IpProto.UDP ? CLS_UDP
+        : proto === IpProto.ICMP || proto === IpProto.ICMPV6 ? CLS_ICMP : CLS_OTHER;
+    node.chain = this.buckets.get(hash) ?? null;
+    this.buckets.set(hash, node);
+    this.count++;
+    this.stats.created++;
+    return node;
+  }
+
+  private advanceTcp(node: Node, flags: number, direction: Direction, isNew: boolean): void {
+    const f = node.flow;
+    let st: TcpState = f.tcpState;
+    if (flags & TcpFlag.RST) {
+      st = 'reset';
+    } else if (isNew) {
+      if (flags & TcpFlag.SYN) st = flags & TcpFlag.ACK ? 'syn_recv' : 'syn_sent';
+      else if (flags & TcpFlag.FIN) { st = 'fin_wait'; node.finMask = finBit(direction); }
+      else if (flags & TcpFlag.ACK) st = 'established'; // picked up mid-stream
+      else st = 'new';
+    } else if (flags & TcpFlag.FIN) {
+      if (st !== 'closed' && st !== 'reset') {
+        node.finMask |= finBit(direction);
+        st = node.finMask === (FIN_TO_SERVER | FIN_TO_CLIENT) ? 'closed' : 'fin_wait';
+      }
+    } else {
+      switch (st) {
+        case 'new':
+          if (flags & TcpFlag.SYN) st = flags & TcpFlag.ACK ? 'syn_recv' : 'syn_sent';
+          else if (flags & TcpFlag.ACK) st = 'established';
+          break;
+        case 'syn_sent':
+          if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK) && direction === Direction.TO_CLIENT) st = 'syn_recv';
+          // The client ACKing without a SYN-ACK seen: asymmetric capture, the handshake happened.
+          else if (!(flags & TcpFlag.SYN) && (flags & TcpFlag.ACK) && direction === Direction.TO_SERVER) st = 'established';
+          break;
+        case 'syn_recv':
+          if (!(flags & TcpFlag.SYN) && (flags & TcpFlag.ACK) && direction === Direction.TO_SERVER) st = 'established';
+          break;
+        default:
+          break;
+      }
+    }
+    if (st === f.tcpState) return;
+    f.tcpState = st;
+    node.cls = st === 'established' ? CLS_EST : st === 'closed' || st === 'reset' ? CLS_CLOSED : CLS_SYN;
+  }
+
+  /** Moves the node to the tail (most recent) of its class list; it may switch lists. */
+  private touch(node: Node): void {
+    const c = node.cls;
+    if (this.tails[c] === node) return;
+    this.unlink(node);
+    const tail = this.tails[c] ?? null;
+    node.prev = tail;
+    if (tail !== null) tail.next = node; else this.heads[c] = node;
+    this.tails[c] = node;
+    node.list = c;
+  }
+
+  private unlink(node: Node): void {
+    const c = node.list;
+    if (c < 0) return;
+    if (node.prev !== null) node.prev.next = node.next; else this.heads[c] = node.next;
+    if (node.next !== null) node.next.prev = node.prev; else this.tails[c] = node.prev;
+    node.prev = null;
+    node.next = null;
+    node.list = -1;
+  }
+
+  private remove(node: Node): void {
+    this.unlink(node);
+    let n = this.buckets.get(node.hash) ?? null;
+    if (n === node) {
+      if (node.chain === null) this.buckets.delete(node.hash); else this.buckets.set(node.hash, node.chain);
+    } else {
+      while (n !== null && n.chain !== node) n = n.chain;
+      if (n !== null) n.chain = node.chain;
+    }
+    node.chain = null;
+    this.count--;
+  }
+
+  private evictOne(): void {
+    let victim: Node | null = null;
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      const h = this.heads[c] ?? null;
+      if (h !== null && (victim === null || h.flow.last < victim.flow.last)) victim = h;
+    }
+    if (victim === null) return;
+    this.remove(victim);
+    this.stats.evicted++;
+    this.pending.push({ flow: victim.flow, reason: 'evicted' });
+  }
+}
+
+function finBit(direction: Direction): number {
+  return direction === Direction.TO_SERVER ? FIN_TO_SERVER : FIN_TO_CLIENT;
+}
+
+function endpointHash(addr: Uint8Array, port: number): number {
+  let h = 0x811c9dc5 ^ port;
+  if (addr.length === 4) {
+    h = Math.imul(h ^ ((addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!), 0x01000193);
+  } else {
+    for (let i = 0; i < addr.length; i += 4) {
+      h = Math.imul(h ^ ((addr[i]! << 24) | (addr[i + 1]! << 16) | (addr[i + 2]! << 8) | addr[i + 3]!), 0x01000193);
+      h ^= h >>> 15;
+    }
+  }
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+function tupleHash(lo: number, hi: number, extra: number): number {
+  let h = Math.imul(lo ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16) ^ hi, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ extra, 0x27d4eb2d);
+  // Kept within small-integer range so Map lookups stay on V8's fast path.
+  return (h ^ (h >>> 15)) & 0x3fffffff;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
