@@ -1,0 +1,289 @@
+// Reads classic pcap and pcapng captures as a stream of RawFrames.
+//
+// - Classic pcap: both byte orders, microsecond (0xa1b2c3d4) and nanosecond
+//   (0xa1b23c4d) magics; the link type is the low 16 bits of the header's
+//   network field (the upper bits carry FCS information).
+// - pcapng: several sections, each with its own byte order; one IDB per
+//   interface (link type, snaplen, if_tsresol incl. 2^-n, if_tsoffset);
+//   EPB, SPB (interface 0, captured length min(original, snaplen)) and the
+//   obsolete Packet Block; every other block is skipped by its length.
+// - The file is read through a sliding window, never whole.
+// - On corruption every valid frame before the fault has been yielded, then
+//   a CaptureError names the file, the byte offset and the problem.
+import { statSync } from 'node:fs';
+import { SecuxflowError } from '../errors.js';
+import type { LinkType } from '../packet/types.js';
+import { CaptureError } from './errors.js';
+import type { FrameSource, RawFrame } from './types.js';
+import { FileWindow, MemoryWindow, type ByteWindow } from './window.js';
+
+export { CaptureError } from './errors.js';
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+export interface CaptureReader extends FrameSource {
+  readonly name: string;
+  readonly format: CaptureFormat;
+  /** Bytes consumed so far by the running frames() iteration (for a progress bar). */
+  readonly bytesRead: number;
+  readonly totalBytes: number;
+}
+
+const PCAPNG_SHB = 0x0a0d0d0a;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const NOT_A_CAPTURE = 'not a pcap or pcapng file';
+// Frames beyond this are certainly corrupt lengths, whatever the snaplen says.
+const MAX_FRAME = 1 << 28;
+
+function u16(b: Uint8Array, at: number, le: boolean): number {
+  return le ? b[at]! | (b[at + 1]! << 8) : (b[at]! << 8) | b[at + 1]!;
+}
+function u32(b: Uint8Array, at: number, le: boolean): number {
+  return (le
+    ? b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)
+    : (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+function hex32(v: number): string {
+  return '0x' + v.toString(16).padStart(8, '0');
+}
+
+function detectFormat(name: string, head: Uint8Array): CaptureFormat {
+  if (head.length < 4) {
+    throw new CaptureError(name, 0, `file too short for a capture header (${head.length} bytes)`, NOT_A_CAPTURE);
+  }
+  const magic = u32(head, 0, false);
+  if (magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d || magic === 0x4d3cb2a1) return 'pcap';
+  if (magic === PCAPNG_SHB) return 'pcapng';
+  throw new CaptureError(name, 0, `bad magic ${hex32(magic)} (expected a1b2c3d4, a1b23c4d or 0a0d0d0a)`,
+    `${NOT_A_CAPTURE}; check that the file is a capture and was copied whole`);
+}
+
+class Reader implements CaptureReader {
+  private window: ByteWindow | null = null;
+  private consumed = 0;
+
+  constructor(
+    readonly name: string,
+    readonly format: CaptureFormat,
+    readonly totalBytes: number,
+    private readonly openWindow: () => ByteWindow,
+  ) {}
+
+  get bytesRead(): number {
+    return this.window ? this.window.offset : this.consumed;
+  }
+
+  *frames(): Iterable<RawFrame> {
+    const w = this.openWindow();
+    this.window = w;
+    try {
+      if (this.format === 'pcap') yield* readPcap(this.name, w);
+      else yield* readPcapng(this.name, w);
+    } finally {
+      this.consumed = w.offset;
+      this.window = null;
+      w.close();
+    }
+  }
+}
+
+function frameBytes(w: ByteWindow, at: number, len: number): Uint8Array {
+  // File windows reuse their buffer, so frames handed out must own their bytes.
+  return w.stableViews ? w.buf.subarray(at, at + len) : w.buf.slice(at, at + len);
+}
+
+function* readPcap(name: string, w: ByteWindow): Generator<RawFrame> {
+  if (!w.ensure(24)) {
+    throw new CaptureError(name, 0, `truncated pcap file header: 24 bytes needed, ${w.remaining()} present`);
+  }
+  const magic = u32(w.buf, w.start, false);
+  const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+  const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
+  const snaplenField = u32(w.buf, w.start + 16, le);
+  const snaplen = snaplenField === 0 ? MAX_FRAME : Math.min(snaplenField, MAX_FRAME);
+  const linkType = (u32(w.buf, w.start + 20, le) & 0xffff) as LinkType;
+  w.start += 24;
+  for (;;) {
+    const recordAt = w.offset;
+    if (!w.ensure(16)) {
+      const left = w.remaining();
+      if (left === 0) return;
+      throw new CaptureError(name, recordAt, `truncated record header: 16 bytes needed, ${left} remain`,
+        'the capture was cut short; frames before this offset were read');
+    }
+    const b = w.buf;
+    const h = w.start;
+    const tsSec = u32(b, h, le);
+    const frac = u32(b, h + 4, le);
+    const caplen = u32(b, h + 8, le);
+    const wireLen = u32(b, h + 12, le);
+    if (caplen > snaplen) {
+      throw new CaptureError(name, recordAt, `record captured length ${caplen} > snaplen ${snaplenField}`,
+        'the record header is corrupt');
+    }
+    if (frac >= (nano ? 1e9 : 1e6)) {
+      throw new CaptureError(name, recordAt, `record timestamp fraction ${frac} out of range for ${nano ? 'nanosecond' : 'microsecond'} resolution`);
+    }
+    if (!w.ensure(16 + caplen)) {
+      throw new CaptureError(name, recordAt, `truncated record: header says ${caplen} bytes, ${w.remaining() - 16} remain`,
+        'the capture was cut short; frames before this offset were read');
+    }
+    const data = frameBytes(w, w.start + 16, caplen);
+    w.start += 16 + caplen;
+    yield { data, linkType, wireLen: Math.max(wireLen, caplen), tsSec, tsNsec: nano ? frac : frac * 1000, iface: 0 };
+  }
+}
+
+interface Iface {
+  linkType: LinkType;
+  snaplen: number;
+  /** Timestamp units per second. */
+  unitsPerSec: number;
+  offsetSec: number;
+}
+
+function parseIdb(name: string, b: Uint8Array, bodyAt: number, bodyEnd: number, le: boolean, blockAt: number): Iface {
+  if (bodyEnd - bodyAt < 8) throw new CaptureError(name, blockAt, `interface description block body ${bodyEnd - bodyAt} < 8 bytes`);
+  const iface: Iface = { linkType: u16(b, bodyAt, le) as LinkType, snaplen: u32(b, bodyAt + 4, le), unitsPerSec: 1e6, offsetSec: 0 };
+  let at = bodyAt + 8;
+  while (at + 4 <= bodyEnd) {
+    const code = u16(b, at, le);
+    const len = u16(b, at + 2, le);
+    if (code === 0) break;
+    const v = at + 4;
+    if (v + len > bodyEnd) throw new CaptureError(name, at - bodyAt + blockAt + 8, `interface option ${code} length ${len} runs past the block`);
+    if (code === 9 && len >= 1) {
+      const r = b[v]!;
+      const units = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** r;
+      if (units > 2 ** 64) throw new CaptureError(name, v - bodyAt + blockAt + 8, `if_tsresol ${r} is finer than 64-bit timestamps allow`);
+      iface.unitsPerSec = units;
+    } else if (code === 14 && len >= 8) {
+      iface.offsetSec = u32(b, le ? v : v + 4, le) + u32(b, le ? v + 4 : v, le) * 2 ** 32;
+    }
+    at = v + ((len + 3) & ~3);
+  }
+  return iface;
+}
+
+function splitTimestamp(high: number, low: number, iface: Iface): [number, number] {
+  const per = iface.unitsPerSec;
+  const units = high * 4294967296 + low;
+  if (units <= Number.MAX_SAFE_INTEGER && per <= Number.MAX_SAFE_INTEGER) {
+    const sec = Math.floor(units / per);
+    const rest = units - sec * per;
+    return [sec + iface.offsetSec, Math.floor((rest * 1e9) / per)];
+  }
+  const big = (BigInt(high) << 32n) | BigInt(low);
+  const bigPer = BigInt(per);
+  const sec = big / bigPer;
+  return [Number(sec) + iface.offsetSec, Number(((big - sec * bigPer) * 1_000_000_000n) / bigPer)];
+}
+
+function* readPcapng(name: string, w: ByteWindow): Generator<RawFrame> {
+  let le = true;
+  let ifaces: Iface[] = [];
+  let sawShb = false;
+  for (;;) {
+    const blockAt = w.offset;
+    if (!w.ensure(12)) {
+      const left = w.remaining();
+      if (left === 0) return;
+      throw new CaptureError(name, blockAt, `truncated block header: 12 bytes needed, ${left} remain`,
+        'the capture was cut short; frames before this offset were read');
+    }
+    const h = w.start;
+    const typeBE = u32(w.buf, h, false);
+    if (typeBE === PCAPNG_SHB) {
+      const bom = u32(w.buf, h + 8, true);
+      if (bom === BYTE_ORDER_MAGIC) le = true;
+      else if (bom === 0x4d3c2b1a) le = false;
+      else throw new CaptureError(name, blockAt + 8, `bad section byte-order magic ${hex32(u32(w.buf, h + 8, false))}`, NOT_A_CAPTURE);
+      ifaces = [];
+      sawShb = true;
+    } else if (!sawShb) {
+      throw new CaptureError(name, blockAt, 'pcapng file does not start with a section header block', NOT_A_CAPTURE);
+    }
+    const type = u32(w.buf, h, le);
+    const total = u32(w.buf, h + 4, le);
+    if (total < 12 || total % 4 !== 0 || total > MAX_FRAME) {
+      throw new CaptureError(name, blockAt, `invalid block length ${total} for block type ${hex32(type)} (must be >= 12 and a multiple of 4)`,
+        'garbage where a pcapng block should start');
+    }
+    if (!w.ensure(total)) {
+      throw new CaptureError(name, blockAt, `truncated block: header says ${total} bytes, ${w.remaining()} remain`,
+        'the capture was cut short; frames before this offset were read');
+    }
+    const b = w.buf;
+    const trailing = u32(b, h + total - 4, le);
+    if (trailing !== total) {
+      throw new CaptureError(name, blockAt, `block trailing length ${trailing} != leading length ${total}`,
+        'garbage or a damaged block');
+    }
+    const bodyAt = h + 8;
+    const bodyEnd = h + total - 4;
+    let frame: RawFrame | null = null;
+    if (type === 1) {
+      ifaces.push(parseIdb(name, b, bodyAt, bodyEnd, le, blockAt));
+    } else if (type === 6 || type === 2) {
+      // EPB: if(4) ts(8) caplen(4) len(4); obsolete PB: if(2) drops(2) ts(8) caplen(4) len(4).
+      if (bodyEnd - bodyAt < 20) throw new CaptureError(name, blockAt, `packet block body ${bodyEnd - bodyAt} < 20 bytes`);
+      const ifIndex = type === 6 ? u32(b, bodyAt, le) : u16(b, bodyAt, le);
+      const iface = ifaces[ifIndex];
+      if (!iface) {
+        throw new CaptureError(name, blockAt, `packet block references interface ${ifIndex}, but only ${ifaces.length} are described in this section`);
+      }
+      const caplen = u32(b, bodyAt + 12, le);
+      if (caplen > bodyEnd - bodyAt - 20) {
+        throw new CaptureError(name, blockAt, `packet block captured length ${caplen} > ${bodyEnd - bodyAt - 20} bytes in the block`);
+      }
+      if (iface.snaplen !== 0 && caplen > iface.snaplen) {
+        throw new CaptureError(name, blockAt, `packet captured length ${caplen} > snaplen ${iface.snaplen} of interface ${ifIndex}`);
+      }
+      const [tsSec, tsNsec] = splitTimestamp(u32(b, bodyAt + 4, le), u32(b, bodyAt + 8, le), iface);
+      frame = {
+        data: frameBytes(w, bodyAt + 20, caplen), linkType: iface.linkType,
+        wireLen: Math.max(u32(b, bodyAt + 16, le), caplen), tsSec, tsNsec, iface: ifIndex,
+      };
+    } else if (type === 3) {
+      const iface = ifaces[0];
+      if (!iface) throw new CaptureError(name, blockAt, 'simple packet block before any interface description block');
+      if (bodyEnd - bodyAt < 4) throw new CaptureError(name, blockAt, `simple packet block body ${bodyEnd - bodyAt} < 4 bytes`);
+      const wireLen = u32(b, bodyAt, le);
+      const room = bodyEnd - bodyAt - 4;
+      const caplen = Math.min(wireLen, iface.snaplen === 0 ? room : iface.snaplen);
+      if (caplen > room) {
+        throw new CaptureError(name, blockAt, `simple packet block needs ${caplen} bytes, ${room} in the block`);
+      }
+      frame = { data: frameBytes(w, bodyAt + 4, caplen), linkType: iface.linkType, wireLen, tsSec: 0, tsNsec: 0, iface: 0 };
+    }
+    w.start += total;
+    if (frame) yield frame;
+  }
+}
+
+/** Reads a capture from memory (tests, dry runs). */
+export function captureFromBytes(bytes: Uint8Array, name = '<memory>'): CaptureReader {
+  const format = detectFormat(name, bytes.subarray(0, 4));
+  return new Reader(name, format, bytes.length, () => new MemoryWindow(bytes));
+}
+
+/** Opens a capture file; the format is detected now, frames are read lazily in chunks. */
+export function openCapture(path: string): CaptureReader {
+  let size: number;
+  let head: Uint8Array;
+  try {
+    size = statSync(path).size;
+    const w = new FileWindow(path, size);
+    try {
+      w.ensure(4);
+      head = w.buf.slice(0, Math.min(4, w.end));
+    } finally {
+      w.close();
+    }
+  } catch (e) {
+    throw new SecuxflowError('E_IO', `cannot read capture '${path}': ${(e as Error).message}`,
+      'check the path and that the file is readable');
+  }
+  const format = detectFormat(path, head);
+  return new Reader(path, format, size, () => new FileWindow(path, size));
+}

@@ -1,0 +1,83 @@
+// A sliding byte window over a capture: the whole file never has to sit in
+// memory, yet a record can be read with plain indexing once `ensure` says
+// its bytes are present.
+import { closeSync, openSync, readSync } from 'node:fs';
+
+const CHUNK = 1 << 20;
+
+export interface ByteWindow {
+  /** Backing buffer; valid bytes are buf[start, end). */
+  readonly buf: Uint8Array;
+  /** Index in buf of the current position. */
+  start: number;
+  readonly end: number;
+  /** Absolute file offset of the current position. */
+  readonly offset: number;
+  readonly totalBytes: number;
+  /** Makes at least n bytes available from the current position; false at end of data. */
+  ensure(n: number): boolean;
+  /** Bytes left in the whole source from the current position. */
+  remaining(): number;
+  /** Whether views into buf stay valid after the window moves on (memory sources). */
+  readonly stableViews: boolean;
+  close(): void;
+}
+
+export class MemoryWindow implements ByteWindow {
+  start = 0;
+  readonly end: number;
+  readonly totalBytes: number;
+  readonly stableViews = true;
+  constructor(readonly buf: Uint8Array) {
+    this.end = buf.length;
+    this.totalBytes = buf.length;
+  }
+  get offset(): number { return this.start; }
+  ensure(n: number): boolean { return this.end - this.start >= n; }
+  remaining(): number { return this.end - this.start; }
+  close(): void {}
+}
+
+export class FileWindow implements ByteWindow {
+  buf: Uint8Array = new Uint8Array(CHUNK);
+  start = 0;
+  end = 0;
+  readonly stableViews = false;
+  private base = 0; // file offset of buf[0]
+  private fd: number | null;
+  private eof = false;
+
+  constructor(path: string, readonly totalBytes: number) {
+    this.fd = openSync(path, 'r');
+  }
+
+  get offset(): number { return this.base + this.start; }
+
+  remaining(): number { return this.totalBytes - this.offset; }
+
+  ensure(n: number): boolean {
+    if (this.end - this.start >= n) return true;
+    if (this.eof || this.fd === null) return false;
+    if (this.start + n > this.buf.length) {
+      // Slide the unread tail to the front, growing for records larger than a chunk.
+      const size = Math.max(CHUNK, n);
+      const next = size > this.buf.length ? new Uint8Array(size) : this.buf;
+      next.set(this.buf.subarray(this.start, this.end), 0);
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+      this.buf = next;
+    }
+    while (this.end - this.start < n) {
+      const got = readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
+      if (got === 0) { this.eof = true; break; }
+      this.end += got;
+    }
+    return this.end - this.start >= n;
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
