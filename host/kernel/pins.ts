@@ -1,0 +1,100 @@
+// Where the kernel state of each attached interface lives in bpffs:
+//   <root>/<ifname>/   one directory per interface, holding every map pinned
+//                      by its name from xdp/secuxflow.h (and the program).
+// <root> is /sys/fs/bpf/secuxflow unless SECUXFLOW_BPFFS_ROOT says otherwise,
+// which lets parallel tests use private roots that never collide.
+import { mkdirSync, readdirSync, rmSync, rmdirSync, statfsSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { SecuxflowError } from '../errors.js';
+import { assertIfaceName } from './ifname.js';
+
+export const DEFAULT_BPFFS_ROOT = '/sys/fs/bpf/secuxflow';
+const BPF_FS_MAGIC = 0xcafe4a11;
+const SYSFS_MAGIC = 0x62656572;
+
+export function pinRoot(): string {
+  const fromEnv = process.env.SECUXFLOW_BPFFS_ROOT;
+  return fromEnv && fromEnv.length > 0 ? resolve(fromEnv) : DEFAULT_BPFFS_ROOT;
+}
+
+export function pinDir(ifname: string, root: string = pinRoot()): string {
+  assertIfaceName(ifname);
+  return join(root, ifname);
+}
+
+/**
+ * Throws E_NO_BPFFS unless `root` is (or would be created) inside a mounted
+ * bpffs. The check looks at the nearest existing ancestor, because pinning
+ * into a plain directory fails later with an opaque EPERM.
+ */
+export function assertBpffs(root: string = pinRoot()): void {
+  let probe = root;
+  while (!existsSync(probe)) {
+    const up = dirname(probe);
+    if (up === probe) break;
+    probe = up;
+  }
+  let type: number;
+  try {
+    type = Number(statfsSync(probe).type);
+  } catch (e) {
+    throw new SecuxflowError('E_NO_BPFFS', `cannot check the bpffs at ${probe}: ${(e as Error).message}`, mountHint(root));
+  }
+  if (type === BPF_FS_MAGIC) return;
+  const where = probe === root ? root : `${root} (its existing parent ${probe})`;
+  const hint =
+    type === SYSFS_MAGIC && probe.startsWith('/sys')
+      ? `${mountHint(root)}; inside "ip netns exec" /sys is remounted and bpffs hidden: run under "nsenter --net=/run/netns/NS" instead, or point SECUXFLOW_BPFFS_ROOT at a bpffs mounted outside /sys`
+      : mountHint(root);
+  throw new SecuxflowError('E_NO_BPFFS', `bpffs is not mounted at ${where}`, hint);
+}
+
+function mountHint(root: string): string {
+  return root.startsWith('/sys/fs/bpf')
+    ? 'mount it with: mount -t bpf bpf /sys/fs/bpf'
+    : `mount a bpffs there with: mkdir -p ${root} && mount -t bpf bpf ${root}`;
+}
+
+/** Creates the interface's pin directory; `created` tells the caller whether to remove it on rollback. */
+export function ensurePinDir(ifname: string, root: string = pinRoot()): { dir: string; created: boolean } {
+  assertBpffs(root);
+  const dir = pinDir(ifname, root);
+  const created = !existsSync(dir);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new SecuxflowError('E_KERNEL', `cannot create the pin directory ${dir}: ${(e as Error).message}`, 'check that you are root and bpffs is writable');
+  }
+  return { dir, created };
+}
+
+/** Names pinned in the interface's directory (empty when it does not exist). */
+export function listPins(ifname: string, root: string = pinRoot()): string[] {
+  const dir = pinDir(ifname, root);
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Unpins everything of one interface and removes its directory. Unpinning only
+ * drops the bpffs reference: maps the attached program still uses stay alive
+ * until it is detached.
+ */
+export function removePinDir(ifname: string, root: string = pinRoot()): void {
+  const dir = pinDir(ifname, root);
+  if (!existsSync(dir)) return;
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch (e) {
+    throw new SecuxflowError('E_KERNEL', `cannot remove the pins in ${dir}: ${(e as Error).message}`, `remove them by hand: rm -r ${dir}`);
+  }
+  // The root is shared by all interfaces; drop it only once it is empty.
+  try {
+    rmdirSync(root);
+  } catch {
+    // not empty, or already gone
+  }
+}
