@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * secuxflow's XDP program. Decision order for every frame:
+ *   pass-all switch -> non-IP pass -> penalty box -> flow verdicts ->
+ *   rules (LPM tries for CIDR-only rules, bpf_loop scan for the rest) ->
+ *   default policy.
+ * Parsing reproduces host/packet/decode.ts decision for decision and the
+ * rule semantics are docs/rules.md; test/kernel/differential.test.ts holds
+ * the three together. All exits go through one label that records stats.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "secuxflow.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* ---- maps (names are the SF_MAP_* strings of secuxflow.h) ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_CFG_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} sf_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct sf_ruleset_meta);
+} sf_ruleset SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_MAX_RULES * SF_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct sf_rule);
+} sf_rules_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_MAX_RULES * SF_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct sf_rule);
+} sf_rules_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SF_MAX_RULES * SF_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sf_lpm_v4_key);
+	__type(value, struct sf_lpm_meta);
+} sf_lpm_src_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SF_MAX_RULES * SF_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sf_lpm_v4_key);
+	__type(value, struct sf_lpm_meta);
+} sf_lpm_dst_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SF_MAX_RULES * SF_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sf_lpm_v6_key);
+	__type(value, struct sf_lpm_meta);
+} sf_lpm_src_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SF_MAX_RULES * SF_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sf_lpm_v6_key);
+	__type(value, struct sf_lpm_meta);
+} sf_lpm_dst_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SF_MAX_RULE_COUNTERS);
+	__type(key, __u32);
+	__type(value, struct sf_counter);
+} sf_rule_hits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SF_MAX_FLOWS);
+	__type(key, struct sf_flow_key);
+	__type(value, struct sf_flow_meta);
+} sf_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SF_MAX_PENALTY);
+	__type(key, struct sf_penalty_key);
+	__type(value, struct sf_penalty_meta);
+} sf_penalty SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SF_STAT_MAX);
+	__type(key, __u32);
+	__type(value, struct sf_counter);
+} sf_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, SF_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} sf_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sf_decision);
+} sf_last SEC(".maps");
+
+/* ---- parsed packet ---- */
+
+/* Only the fields rules, flows and the penalty box look at. */
+struct sf_pkt {
+	__u32 src[4];     /* network order words; v4 in word 3 (v4-mapped) */
+	__u32 dst[4];
+	__u16 sport;      /* host order */
+	__u16 dport;
+	__u16 vlan_outer;
+	__u16 vlan_inner;
+	__u8 nvlans;
+	__u8 version;     /* 0 = not IP */
+	__u8 proto;
+	__u8 has_ports;
+};
+
+#define ETH_P_8021Q_ 0x8100
+#define ETH_P_8021AD_ 0x88A8
+#define ETH_P_IP_ 0x0800
+#define ETH_P_IPV6_ 0x86DD
+/* Frames are at most a page here; offsets are masked with this so the
+ * verifier sees bounded packet pointers (no-op for every real offset). */
+#define SF_OFF_MASK 0x3fff
+
+static __always_inline int parse_ipv4(struct sf_pkt *p, void *data, void *data_end, __u32 off)
+{
+	__u32 len = data_end - data;
+	if (off + 20 > len)
+		return 0;
+	__u8 *ip = data + off;
+	if ((void *)(ip + 20) > data_end)
+		return 0;
+	if ((ip[0] >> 4) != 4)
+		return 0;
+	__u32 ihl = (ip[0] & 0x0f) << 2;
+	if (ihl < 20 || off + ihl > len)
+		return 0;
+	__u32 total = ((__u32)ip[2] << 8) | ip[3];
+	if (total < ihl)
+		return 0;
+	p->version = 4;
+	p->src[2] = bpf_htonl(0xffff);
+	p->dst[2] = bpf_htonl(0xffff);
+	__builtin_memcpy(&p->src[3], ip + 12, 4);
+	__builtin_memcpy(&p->dst[3], ip + 16, 4);
+	p->proto = ip[9];
+	__u32 end = off + total;
+	if (end > len)
+		end = len;
+	__u16 frag = ((__u16)ip[6] << 8) | ip[7];
+	if (frag & 0x1fff)
+		return 1; /* non-first fragment: no L4 */
+	__u32 l4 = off + ihl;
+	__u32 need = p->proto == 6 ? 20 : (p->proto == 17 ? 8 : 0);
+	if (!need || l4 + need > end)
+		return 1;
+	__u8 *ports = data + (l4 & SF_OFF_MASK);
+	if ((void *)(ports + 4) > data_end)
+		return 1;
+	p->sport = ((__u16)ports[0] << 8) | ports[1];
+	p->dport = ((__u16)ports[2] << 8) | ports[3];
+	p->has_ports = 1;
+	return 1;
+}
+
+static __always_inline int is_ipv6_ext(__u8 nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51;
+}
+
+static __always_inline int parse_ipv6(struct sf_pkt *p, void *data, void *data_end, __u32 off)
+{
+	__u32 len = data_end - data;
+	if (off + 40 > len)
+		return 0;
+	__u8 *ip = data + off;
+	if ((void *)(ip + 40) > data_end)
+		return 0;
+	if ((ip[0] >> 4) != 6)
+		return 0;
+	p->version = 6;
+	__builtin_memcpy(p->src, ip + 8, 16);
+	__builtin_memcpy(p->dst, ip + 24, 16);
+	__u32 end = off + 40 + (((__u32)ip[4] << 8) | ip[5]);
+	if (end > len)
+		end = len;
+	__u8 next = ip[6];
+	__u32 pos = off + 40;
+	int i;
+	/* proto stays 0 for every extension-header fault, as the decoder does. */
+#pragma unroll
+	for (i = 0; i < SF_MAX_IPV6_EXT + 1; i++) {
+		if (!is_ipv6_ext(next))
+			break;
+		if (i == SF_MAX_IPV6_EXT)
+			return 1;
+		pos &= SF_OFF_MASK;
+		if (next == 44) {
+			if (pos + 8 > end)
+				return 1;
+			__u8 *fh = data + pos;
+			if ((void *)(fh + 8) > data_end)
+				return 1;
+			__u16 fo = (((__u16)fh[2] << 8) | fh[3]) & 0xfff8;
+			next = fh[0];
+			pos += 8;
+			if (fo) {
+				p->proto = next;
+				return 1;
+			}
+			continue;
+		}
+		if (pos + 2 > end)
+			return 1;
+		__u8 *eh = data + pos;
+		if ((void *)(eh + 2) > data_end)
+			return 1;
+		__u32 hlen = next == 51 ? ((__u32)eh[1] + 2) << 2 : ((__u32)eh[1] + 1) << 3;
+		if (pos + hlen > end)
+			return 1;
+		next = eh[0];
+		pos += hlen;
+	}
+	p->proto = next;
+	__u32 need = next == 6 ? 20 : (next == 17 ? 8 : 0);
+	if (!need || pos + need > end)
+		return 1;
+	__u8 *ports = data + (pos & SF_OFF_MASK);
+	if ((void *)(ports + 4) > data_end)
+		return 1;
+	p->sport = ((__u16)ports[0] << 8) | ports[1];
+	p->dport = ((__u16)ports[2] << 8) | ports[3];
+	p->has_ports = 1;
+	return 1;
+}
+
+static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
+{
+	__u32 len = data_end - data;
+	if (len < 14)
+		return;
+	__u8 *eth = data;
+	if ((void *)(eth + 14) > data_end)
+		return;
+	__u16 type = ((__u16)eth[12] << 8) | eth[13];
+	__u32 off = 14;
+	int i;
+#pragma unroll
+	for (i = 0; i < SF_MAX_VLANS + 1; i++) {
+		if (type != ETH_P_8021Q_ && type != ETH_P_8021AD_)
+			break;
+		if (i == SF_MAX_VLANS)
+			return; /* a third tag: not parsed, not IP */
+		__u8 *tag = data + off;
+		if ((void *)(tag + 4) > data_end)
+			return;
+		__u16 vid = (((__u16)tag[0] << 8) | tag[1]) & 0x0fff;
+		if (i == 0)
+			p->vlan_outer = vid;
+		else
+			p->vlan_inner = vid;
+		p->nvlans = i + 1;
+		type = ((__u16)tag[2] << 8) | tag[3];
+		off += 4;
+	}
+	if (type == ETH_P_IP_)
+		parse_ipv4(p, data, data_end, off);
+	else if (type == ETH_P_IPV6_)
+		parse_ipv6(p, data, data_end, off);
+}
+
+/* ---- rules ---- */
+
+struct sf_best {
+	__u32 rule_id;   /* 0 = none */
+	__u32 priority;  /* 0x10000 = none */
+	__u32 action;
+};
+
+/* (prio, id) ordering key: lower wins. */
+static __always_inline __u64 rank(__u32 priority, __u32 id)
+{
+	return ((__u64)priority << 32) | id;
+}
+
+static __always_inline void lpm_v4(void *map, __u32 gen, __u32 addr, struct sf_best *best)
+{
+	struct sf_lpm_v4_key k = { .prefixlen = 64, .gen = gen };
+	__builtin_memcpy(k.addr, &addr, 4);
+	struct sf_lpm_meta *m = bpf_map_lookup_elem(map, &k);
+	if (m && rank(m->priority, m->rule_id) < rank(best->priority, best->rule_id)) {
+		best->rule_id = m->rule_id;
+		best->priority = m->priority;
+		best->action = m->action;
+	}
+}
+
+static __always_inline void lpm_v6(void *map, __u32 gen, __u32 *addr, struct sf_best *best)
+{
+	struct sf_lpm_v6_key k = { .prefixlen = 32 + 128, .gen = gen };
+	__builtin_memcpy(k.addr, addr, 16);
+	struct sf_lpm_meta *m = bpf_map_lookup_elem(map, &k);
+	if (m && rank(m->priority, m->rule_id) < rank(best->priority, best->rule_id)) {
+		best->rule_id = m->rule_id;
+		best->priority = m->priority;
+		best->action = m->action;
+	}
+}
+
+struct scan_ctx {
+	struct sf_pkt *p;
+	void *rules;
+	__u32 base;      /* gen * SF_MAX_RULES */
+	__u64 bound;     /* rank of the best LPM candidate: stop at or past it */
+	__u32 found_id;
+	__u32 found_action;
+};
+
+static __always_inline int rule_matches(const struct sf_rule *r, const struct sf_pkt *p)
+{
+	__u8 f = r->flags;
+	if ((f & SF_RULE_VLAN) && (p->nvlans == 0 || p->vlan_outer != r->vlan))
+		return 0;
+	if ((f & SF_RULE_PROTO) && p->proto != r->proto)
+		return 0;
+	if (f & (SF_RULE_SPORT | SF_RULE_DPORT)) {
+		if (!p->has_ports)
+			return 0;
+		if (p->sport < r->sport_lo || p->sport > r->sport_hi)
+			return 0;
+		if (p->dport < r->dport_lo || p->dport > r->dport_hi)
+			return 0;
+	}
+	if (p->version == 4) {
+		if ((f & SF_RULE_SRC) && (p->src[3] & r->src_mask[0]) != r->src_net[0])
+			return 0;
+		if ((f & SF_RULE_DST) && (p->dst[3] & r->dst_mask[0]) != r->dst_net[0])
+			return 0;
+		return 1;
+	}
+	if (f & SF_RULE_SRC) {
+		if ((p->src[0] & r->src_mask[0]) != r->src_net[0] || (p->src[1] & r->src_mask[1]) != r->src_net[1] ||
+		    (p->src[2] & r->src_mask[2]) != r->src_net[2] || (p->src[3] & r->src_mask[3]) != r->src_net[3])
+			return 0;
+	}
+	if (f & SF_RULE_DST) {
+		if ((p->dst[0] & r->dst_mask[0]) != r->dst_net[0] || (p->dst[1] & r->dst_mask[1]) != r->dst_net[1] ||
+		    (p->dst[2] & r->dst_mask[2]) != r->dst_net[2] || (p->dst[3] & r->dst_mask[3]) != r->dst_net[3])
+			return 0;
+	}
+	return 1;
+}
+
+static long scan_one(__u32 i, void *arg)
+{
+	struct scan_ctx *c = arg;
+	__u32 idx = c->base + i;
+	struct sf_rule *r = bpf_map_lookup_elem(c->rules, &idx);
+	if (!r)
+		return 1;
+	/* Sorted by (priority, id): nothing further can beat the LPM candidate. */
+	if (rank(r->priority, r->id) >= c->bound)
+		return 1;
+	if (!rule_matches(r, c->p))
+		return 0;
+	c->found_id = r->id;
+	c->found_action = r->action;
+	return 1;
+}
+
+/* ---- counters ---- */
+
+static __always_inline void count(__u32 idx, __u64 bytes)
+{
+	struct sf_counter *c = bpf_map_lookup_elem(&sf_stats, &idx);
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+static __always_inline void count_rule(__u32 id, __u64 bytes)
+{
+	struct sf_counter *c = bpf_map_lookup_elem(&sf_rule_hits, &id);
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+		return;
+	}
+	struct sf_counter init = { .packets = 1, .bytes = bytes };
+	bpf_map_update_elem(&sf_rule_hits, &id, &init, BPF_NOEXIST);
+}
+
+static __always_inline __u32 cfg(__u32 idx)
+{
+	__u32 *v = bpf_map_lookup_elem(&sf_config, &idx);
+	return v ? *v : 0;
+}
+
+/* ---- program ---- */
+
+SEC("xdp")
+int sf_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 bytes = data_end - data;
+	__u32 stage = SF_STAGE_NONE;
+	__u32 action = SF_ACTION_PASS;
+	__u32 rule_id = 0;
+	int xdp = XDP_PASS;
+
+	if (cfg(SF_CFG_PASS_ALL)) {
+		stage = SF_STAGE_PASS_ALL;
+		goto out;
+	}
+
+	struct sf_pkt p = {};
+	parse(&p, data, data_end);
+	if (!p.version) {
+		stage = SF_STAGE_NON_IP;
+		goto out;
+	}
+
+	/* 1. penalty box */
+	struct sf_penalty_meta *pen = bpf_map_lookup_elem(&sf_penalty, p.src);
+	if (pen && pen->expires_ns > bpf_ktime_get_ns()) {
+		__sync_fetch_and_add(&pen->hits, 1);
+		stage = SF_STAGE_PENALTY;
+		action = SF_ACTION_DROP;
+		goto decided;
+	}
+
+	/* 2. flow verdicts, keyed in wire order */
+	struct sf_flow_key fk = {};
+	__builtin_memcpy(fk.src, p.src, 16);
+	__builtin_memcpy(fk.dst, p.dst, 16);
+	fk.sport = p.sport;
+	fk.dport = p.dport;
+	fk.vlan_outer = p.vlan_outer;
+	fk.vlan_inner = p.vlan_inner;
+	fk.proto = p.proto;
+	struct sf_flow_meta *fm = bpf_map_lookup_elem(&sf_flows, &fk);
+	if (fm && (fm->verdict == SF_FLOW_ALLOW || fm->verdict == SF_FLOW_BLOCK)) {
+		fm->packets++;
+		fm->bytes += bytes;
+		stage = SF_STAGE_FLOW;
+		action = fm->verdict == SF_FLOW_BLOCK ? SF_ACTION_DROP : SF_ACTION_PASS;
+		goto decided;
+	}
+
+	/* 3. rules of the active generation */
+	__u32 gen = cfg(SF_CFG_ACTIVE_GEN) & 1;
+	struct sf_ruleset_meta *rs = bpf_map_lookup_elem(&sf_ruleset, &gen);
+	if (!rs) {
+		stage = SF_STAGE_DEFAULT;
+		goto decided;
+	}
+	struct sf_best best = { .rule_id = 0, .priority = 0x10000, .action = 0 };
+	__u32 nrules;
+	void *rules;
+	if (p.version == 4) {
+		if (rs->lpm_mask & SF_LPM_HAS_SRC_V4)
+			lpm_v4(&sf_lpm_src_v4, gen, p.src[3], &best);
+		if (rs->lpm_mask & SF_LPM_HAS_DST_V4)
+			lpm_v4(&sf_lpm_dst_v4, gen, p.dst[3], &best);
+		nrules = rs->v4_count;
+		rules = &sf_rules_v4;
+	} else {
+		if (rs->lpm_mask & SF_LPM_HAS_SRC_V6)
+			lpm_v6(&sf_lpm_src_v6, gen, p.src, &best);
+		if (rs->lpm_mask & SF_LPM_HAS_DST_V6)
+			lpm_v6(&sf_lpm_dst_v6, gen, p.dst, &best);
+		nrules = rs->v6_count;
+		rules = &sf_rules_v6;
+	}
+	if (nrules > SF_MAX_RULES)
+		nrules = SF_MAX_RULES;
+	struct scan_ctx sc = {
+		.p = &p,
+		.rules = rules,
+		.base = gen * SF_MAX_RULES,
+		.bound = rank(best.priority, best.rule_id),
+		.found_id = 0,
+	};
+	if (nrules)
+		bpf_loop(nrules, scan_one, &sc, 0);
+	if (sc.found_id) {
+		stage = SF_STAGE_SCAN;
+		rule_id = sc.found_id;
+		action = sc.found_action;
+	} else if (best.rule_id) {
+		stage = SF_STAGE_LPM;
+		rule_id = best.rule_id;
+		action = best.action;
+	} else {
+		/* 4. default policy */
+		stage = SF_STAGE_DEFAULT;
+		action = rs->default_action;
+	}
+	if (rule_id)
+		count_rule(rule_id, bytes);
+
+decided:
+	if (action == SF_ACTION_DROP) {
+		xdp = XDP_DROP;
+	} else if (action == SF_ACTION_INSPECT) {
+		__u64 fallback = cfg(SF_CFG_PUNT_FALLBACK) == SF_ACTION_DROP ? XDP_DROP : XDP_PASS;
+		xdp = bpf_redirect_map(&sf_xsks, ctx->rx_queue_index, fallback);
+		if (xdp != XDP_REDIRECT)
+			count(SF_STAT_PUNT_FALLBACK, bytes);
+	} else {
+		xdp = XDP_PASS;
+	}
+
+out:
+	count(SF_STAT_RX, bytes);
+	count(xdp == XDP_DROP ? SF_STAT_DROP : (xdp == XDP_REDIRECT ? SF_STAT_PUNT : SF_STAT_PASS), bytes);
+	count(SF_STAT_STAGE_BASE + stage, bytes);
+	if (cfg(SF_CFG_RECORD_LAST)) {
+		__u32 zero = 0;
+		struct sf_decision *d = bpf_map_lookup_elem(&sf_last, &zero);
+		if (d) {
+			d->rule_id = rule_id;
+			d->stage = stage;
+			d->action = action;
+			d->xdp_action = xdp;
+			d->seq++;
+		}
+	}
+	return xdp;
+}
