@@ -1,4 +1,268 @@
+// `secuxflow rule add|list|delete|clear`. Every change runs under the state
+// lock as: read state -> build the new set -> validate -> push it to the
+// kernel (if attached) -> write the state file; when the write fails the
+// kernel gets the old set back, so kernel and state never disagree for long.
 import type { Command } from 'commander';
+import { SecuxflowError } from '../../host/errors.js';
+import { applyRulesIfAttached, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
+import { describeRule, rulePortText, ruleDstText, ruleSrcText } from '../../host/rules/describe.js';
+import {
+  checkRuleConsistency, DEFAULT_PRIORITY, parseAction, parseComment, parseModuleName, parsePortRange,
+  parsePriority, parseProto, parseRuleCidr, parseRuleId, parseVlan, type FieldLabels,
+} from '../../host/rules/fields.js';
+import { sortRules } from '../../host/rules/match.js';
+import { nextRuleId, ruleSetToJson, ruleToJson, validateRuleSet } from '../../host/rules/parse.js';
+import type { Rule, RuleSet } from '../../host/rules/types.js';
+import { RULES_FILE, StateStore } from '../../host/state/store.js';
+import { action, printJson } from '../action.js';
 
-// Placeholder until the 'rule' command lands; registering nothing keeps the CLI building.
-export function registerRule(_program: Command): void {}
+type Scalar = string | number;
+
+export interface StateDirOption {
+  /** Overrides $SECUXFLOW_STATE_DIR and /var/lib/secuxflow. */
+  stateDir?: string;
+}
+
+export interface AddRuleOptions extends StateDirOption {
+  src?: string;
+  dst?: string;
+  /** Destination port or range. */
+  port?: Scalar;
+  /** Source port or range. */
+  sport?: Scalar;
+  proto?: string;
+  action?: string;
+  module?: string[];
+  vlan?: Scalar;
+  priority?: Scalar;
+  id?: Scalar;
+  comment?: string;
+}
+
+export interface RuleChangeResult {
+  stateDir: string;
+  /** Interfaces whose kernel maps took the change; empty when nothing is attached. */
+  appliedTo: string[];
+}
+
+export interface AddRuleResult extends RuleChangeResult {
+  rule: Rule;
+}
+
+export interface DeleteRuleResult extends RuleChangeResult {
+  deleted: Rule;
+}
+
+export interface ClearRulesResult extends RuleChangeResult {
+  removed: number;
+}
+
+export interface ListedRule {
+  rule: Rule;
+  /** Null when nothing is attached, so no counter exists. */
+  hits: RuleHits | null;
+}
+
+export interface ListRulesResult {
+  stateDir: string;
+  defaultPolicy: RuleSet['defaultPolicy'];
+  attached: boolean;
+  rules: ListedRule[];
+}
+
+const CLI_LABELS: FieldLabels = {
+  src: '--src', dst: '--dst', srcPort: '--sport', dstPort: '--port', proto: '--proto', action: '--action', modules: '--module',
+};
+
+/** Builds and checks the rule from flags; id 0 when --id was not given. */
+export function ruleFromOptions(opts: AddRuleOptions): Rule {
+  if (opts.action === undefined) {
+    throw new SecuxflowError('E_USAGE', '--action is required', 'use --action pass, --action drop or --action inspect');
+  }
+  const modules: string[] = [];
+  for (const name of opts.module ?? []) {
+    const checked = parseModuleName(name, '--module');
+    if (modules.includes(checked)) throw new SecuxflowError('E_RULE_INVALID', `--module: ${JSON.stringify(checked)} is given twice`);
+    modules.push(checked);
+  }
+  const rule: Rule = {
+    id: opts.id !== undefined ? parseRuleId(opts.id, '--id') : 0,
+    priority: opts.priority !== undefined ? parsePriority(opts.priority, '--priority') : DEFAULT_PRIORITY,
+    src: opts.src !== undefined ? parseRuleCidr(opts.src, '--src') : null,
+    dst: opts.dst !== undefined ? parseRuleCidr(opts.dst, '--dst') : null,
+    srcPort: opts.sport !== undefined ? parsePortRange(opts.sport, '--sport') : null,
+    dstPort: opts.port !== undefined ? parsePortRange(opts.port, '--port') : null,
+    proto: parseProto(opts.proto ?? 'any', '--proto'),
+    action: parseAction(opts.action, '--action'),
+    modules,
+    vlan: opts.vlan !== undefined ? parseVlan(opts.vlan, '--vlan') : null,
+    comment: opts.comment !== undefined ? parseComment(opts.comment, '--comment') : '',
+  };
+  checkRuleConsistency(rule, '', CLI_LABELS);
+  return rule;
+}
+
+/**
+ * Pushes `next` to the kernel, then stores it. Called under the state lock.
+ * The round trip through validateRuleSet guarantees the file we write reads back.
+ */
+async function commitRuleChange(store: StateStore, previous: RuleSet, next: RuleSet): Promise<RuleChangeResult> {
+  validateRuleSet(ruleSetToJson(next), 'new rule set');
+  const applied = await applyRulesIfAttached(store.dir, next);
+  try {
+    store.writeRules(next);
+  } catch (e) {
+    if (applied.appliedTo.length > 0) {
+      try {
+        await applyRulesIfAttached(store.dir, previous);
+      } catch (restoreError) {
+        const why = restoreError instanceof Error ? restoreError.message : String(restoreError);
+        throw new SecuxflowError('E_STATE',
+          `${e instanceof Error ? e.message : String(e)}; restoring the previous rules in the kernel also failed: ${why}`,
+          'the kernel holds the new rules but the state file the old ones: fix the state directory and re-run the command');
+      }
+    }
+    throw e;
+  }
+  return { stateDir: store.dir, appliedTo: applied.appliedTo };
+}
+
+export async function addRule(opts: AddRuleOptions): Promise<AddRuleResult> {
+  const candidate = ruleFromOptions(opts);
+  const store = new StateStore(opts.stateDir);
+  return store.withLock(async () => {
+    const previous = store.readRules();
+    if (candidate.id !== 0 && previous.rules.some((r) => r.id === candidate.id)) {
+      throw new SecuxflowError('E_RULE_DUPLICATE', `--id: rule id ${candidate.id} already exists`,
+        `choose another id, leave --id out to get one, or remove the old rule first: secuxflow rule delete --id ${candidate.id}`);
+    }
+    const rule: Rule = { ...candidate, id: candidate.id !== 0 ? candidate.id : nextRuleId(previous.rules) };
+    const next: RuleSet = { defaultPolicy: previous.defaultPolicy, rules: [...previous.rules, rule] };
+    const result = await commitRuleChange(store, previous, next);
+    return { ...result, rule };
+  });
+}
+
+export async function listRules(opts: StateDirOption = {}): Promise<ListRulesResult> {
+  const store = new StateStore(opts.stateDir);
+  const set = store.readRules();
+  const hits = await readRuleHits(store.dir);
+  return {
+    stateDir: store.dir,
+    defaultPolicy: set.defaultPolicy,
+    attached: hits.size > 0,
+    rules: sortRules(set.rules).map((rule) => ({ rule, hits: hits.get(rule.id) ?? null })),
+  };
+}
+
+export async function deleteRule(opts: StateDirOption & { id?: Scalar }): Promise<DeleteRuleResult> {
+  if (opts.id === undefined) throw new SecuxflowError('E_USAGE', '--id is required', 'see the ids with: secuxflow rule list');
+  const id = parseRuleId(opts.id, '--id');
+  const store = new StateStore(opts.stateDir);
+  return store.withLock(async () => {
+    const previous = store.readRules();
+    const deleted = previous.rules.find((r) => r.id === id);
+    if (!deleted) {
+      throw new SecuxflowError('E_RULE_NOT_FOUND', `--id: no rule has id ${id} (in ${store.path(RULES_FILE)})`, 'see the ids with: secuxflow rule list');
+    }
+    const next: RuleSet = { defaultPolicy: previous.defaultPolicy, rules: previous.rules.filter((r) => r.id !== id) };
+    const result = await commitRuleChange(store, previous, next);
+    return { ...result, deleted };
+  });
+}
+
+export async function clearRules(opts: StateDirOption = {}): Promise<ClearRulesResult> {
+  const store = new StateStore(opts.stateDir);
+  return store.withLock(async () => {
+    const previous = store.readRules();
+    const next: RuleSet = { defaultPolicy: previous.defaultPolicy, rules: [] };
+    const result = await commitRuleChange(store, previous, next);
+    return { ...result, removed: previous.rules.length };
+  });
+}
+
+function whereApplied(r: RuleChangeResult): string {
+  return r.appliedTo.length > 0
+    ? `applied to ${r.appliedTo.join(', ')}`
+    : 'not attached: takes effect at the next `secuxflow attach`';
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ').trimEnd()).join('\n');
+}
+
+export function formatRuleList(list: ListRulesResult): string {
+  if (list.rules.length === 0) return `no rules (default policy: ${list.defaultPolicy})`;
+  const header = ['ID', 'PRIO', 'ACTION', 'PROTO', 'SRC', 'SPORT', 'DST', 'DPORT', 'VLAN', 'MODULES', 'HITS', 'COMMENT'];
+  const rows = list.rules.map(({ rule: r, hits }) => [
+    String(r.id), String(r.priority), r.action, r.proto, ruleSrcText(r), rulePortText(r.srcPort), ruleDstText(r),
+    rulePortText(r.dstPort), r.vlan === null ? 'any' : String(r.vlan),
+    r.action !== 'inspect' ? '-' : r.modules.length > 0 ? r.modules.join(',') : 'all',
+    hits ? String(hits.packets) : '-', r.comment,
+  ]);
+  return `${formatTable([header, ...rows])}\ndefault policy: ${list.defaultPolicy}${list.attached ? '' : ' (not attached: no hit counters)'}`;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function registerRule(program: Command): void {
+  const rule = program.command('rule').description('manage the rules the XDP program and the engine apply');
+
+  rule.command('add')
+    .description('add a rule (example: rule add --src 192.168.1.0/24 --dst 10.0.0.5 --port 80 --proto tcp --action drop)')
+    .option('--src <cidr>', 'source CIDR or address (IPv4 or IPv6)')
+    .option('--dst <cidr>', 'destination CIDR or address (IPv4 or IPv6)')
+    .option('--port <port>', 'destination port or range, e.g. 80 or 1024-65535')
+    .option('--sport <port>', 'source port or range')
+    .option('--proto <proto>', 'tcp, udp, icmp or any', 'any')
+    .option('--action <action>', 'pass, drop or inspect (required)')
+    .option('--module <name>', 'module to run for inspect (repeatable; default: every loaded module)', collect, [] as string[])
+    .option('--vlan <id>', 'outermost VLAN id 0-4095 the packet must carry')
+    .option('--priority <n>', `0-65535, lower is evaluated first (default ${DEFAULT_PRIORITY})`)
+    .option('--id <n>', 'rule id 1-2147483647 (default: highest id + 1)')
+    .option('--comment <text>', 'free text shown by rule list')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .option('--json', 'print the added rule as JSON')
+    .action(action('rule add', async (opts: AddRuleOptions & { json?: boolean }) => {
+      const result = await addRule(opts);
+      if (opts.json) printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, state_dir: result.stateDir });
+      else process.stdout.write(`added rule ${result.rule.id} (priority ${result.rule.priority}): ${describeRule(result.rule)}\n  ${whereApplied(result)}\n`);
+    }));
+
+  rule.command('list')
+    .description('show the rules in evaluation order with their hit counters')
+    .option('--json', 'print JSON')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .action(action('rule list', async (opts: StateDirOption & { json?: boolean }) => {
+      const list = await listRules(opts);
+      if (opts.json) {
+        printJson({
+          default_policy: list.defaultPolicy,
+          attached: list.attached,
+          rules: list.rules.map(({ rule: r, hits }) => ({ ...ruleToJson(r), hits })),
+        });
+      } else {
+        process.stdout.write(`${formatRuleList(list)}\n`);
+      }
+    }));
+
+  rule.command('delete')
+    .description('remove one rule')
+    .option('--id <n>', 'id of the rule to remove (required)')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .action(action('rule delete', async (opts: StateDirOption & { id?: string }) => {
+      const result = await deleteRule(opts);
+      process.stdout.write(`deleted rule ${result.deleted.id}: ${describeRule(result.deleted)}\n  ${whereApplied(result)}\n`);
+    }));
+
+  rule.command('clear')
+    .description('remove every rule (the default policy stays)')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .action(action('rule clear', async (opts: StateDirOption) => {
+      const result = await clearRules(opts);
+      process.stdout.write(`removed ${result.removed} rule${result.removed === 1 ? '' : 's'}\n  ${whereApplied(result)}\n`);
+    }));
+}

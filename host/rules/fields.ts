@@ -91,13 +91,21 @@ export function parseRuleCidr(value: unknown, label: string): Cidr {
   }
 }
 
+// Words other firewalls use, so the error can say which of ours is meant.
+const SYNONYMS: Record<string, string> = {
+  allow: 'pass', accept: 'pass', permit: 'pass', deny: 'drop', block: 'drop', reject: 'drop',
+  icmpv6: 'icmp', 'ipv6-icmp': 'icmp', all: 'any', ip: 'any', '*': 'any',
+};
+
 function parseChoice<T extends string>(value: unknown, label: string, choices: readonly T[], what: string): T {
+  let guess: string | undefined;
   if (typeof value === 'string') {
     const lower = value.toLowerCase();
     const found = choices.find((c) => c === lower);
     if (found !== undefined) return found;
+    guess = choices.find((c) => c === SYNONYMS[lower]);
   }
-  throw invalid(label, `${show(value)} is not ${what} (use ${choices.join(', ')})`);
+  throw invalid(label, `${show(value)} is not ${what} (use ${choices.join(', ')})${guess ? `; did you mean "${guess}"?` : ''}`);
 }
 
 export function parseProto(value: unknown, label: string): RuleProto {
