@@ -1,0 +1,339 @@
+// IPv4 and IPv6 fragment reassembly, done before flow tracking and inspection
+// so that an attacker cannot hide an L4 header or a payload pattern by
+// splitting it across fragments. Policy and limits: docs/reassembly.md.
+//
+// Each datagram keeps one buffer indexed by fragment offset plus a sorted list
+// of covered ranges; the header template comes from the offset-0 fragment.
+// Datagrams live in a Map whose insertion order is their age, so expiry and
+// eviction take the oldest from the front without scanning.
+
+import { SecuxflowError } from '../errors.js';
+import { finishChecksum, sumWords } from '../packet/checksum.js';
+import { decodePacket } from '../packet/decode.js';
+import type { DecodedPacket, LinkType } from '../packet/types.js';
+
+export type OverlapPolicy = 'first' | 'last';
+
+export interface DefragOptions {
+  /** Bytes held across all incomplete datagrams before the oldest is evicted (default 4 MiB). */
+  maxBytes: number;
+  /** Incomplete datagrams held at once (default 1024). */
+  maxDatagrams: number;
+  /** Seconds after its first fragment an incomplete datagram is dropped (default 30). */
+  timeoutSec: number;
+  /** Which copy of an overlapped byte wins (default 'first'). */
+  policy: OverlapPolicy;
+}
+
+export const DEFAULT_DEFRAG_OPTIONS: Readonly<DefragOptions> = Object.freeze({
+  maxBytes: 4 * 1024 * 1024, maxDatagrams: 1024, timeoutSec: 30, policy: 'first',
+});
+
+export interface DefragStats {
+  /** Fragments given to push(). */
+  fragments: number;
+  reassembled: number;
+  /** Incomplete datagrams dropped by expire(). */
+  timedOut: number;
+  /** Incomplete datagrams dropped to respect maxBytes / maxDatagrams. */
+  evicted: number;
+  /** Fragments that re-sent bytes already held, identically. */
+  duplicates: number;
+  /** Fragments that overlapped held bytes without being pure duplicates. */
+  overlaps: number;
+  /** Fragments whose overlapping bytes differ from the held ones: an evasion signal. */
+  overlapsConflicting: number;
+  /** Rejected: the datagram would exceed 65535 bytes (datagram dropped). */
+  oversized: number;
+  /** Rejected: data past the end set by the last fragment, or two different ends (datagram dropped). */
+  beyondLast: number;
+  /** Rejected: a non-last fragment with no data. */
+  emptyFragment: number;
+  /** Rejected: a non-last fragment whose length is not a multiple of 8. */
+  misaligned: number;
+  /** Rejected: the capture cut the fragment short, so its bytes are unknown. */
+  truncated: number;
+}
+
+const MAX_DATAGRAM = 65535;
+
+class Datagram {
+  buf: Uint8Array = new Uint8Array(0);
+  /** Sorted, disjoint, non-adjacent covered ranges as [start, end) pairs. */
+  covered: number[] = [];
+  /** Data length fixed by the last fragment, -1 until it arrives. */
+  total = -1;
+  /** Link + IP headers of the offset-0 fragment, up to its fragment data. */
+  template: Uint8Array | null = null;
+  l3Offset = 0;
+  linkType: LinkType = 1;
+  held = 0;
+  constructor(readonly key: string, readonly created: number) {}
+
+  maxEnd(): number { return this.covered.length === 0 ? 0 : this.covered[this.covered.length - 1]!; }
+  complete(): boolean {
+    return this.total >= 0 && this.template !== null && this.covered.length === 2 && this.covered[0] === 0 && this.covered[1] === this.total;
+  }
+}
+
+export class Defragmenter {
+  readonly options: Readonly<DefragOptions>;
+  readonly stats: DefragStats = {
+    fragments: 0, reassembled: 0, timedOut: 0, evicted: 0, duplicates: 0, overlaps: 0, overlapsConflicting: 0,
+    oversized: 0, beyondLast: 0, emptyFragment: 0, misaligned: 0, truncated: 0,
+  };
+  private readonly datagrams = new Map<string, Datagram>();
+  private heldBytes = 0;
+
+  constructor(opts: Partial<DefragOptions> = {}) {
+    const o: DefragOptions = { ...DEFAULT_DEFRAG_OPTIONS, ...opts };
+    for (const name of ['maxBytes', 'maxDatagrams'] as const) {
+      if (!Number.isInteger(o[name]) || o[name] < 1) {
+        throw new SecuxflowError('E_USAGE', `defrag ${name} must be a positive integer, got ${String(o[name])}`);
+      }
+    }
+    if (typeof o.timeoutSec !== 'number' || !(o.timeoutSec >= 0)) {
+      throw new SecuxflowError('E_USAGE', `defrag timeoutSec must be a non-negative number, got ${String(o.timeoutSec)}`);
+    }
+    if (o.policy !== 'first' && o.policy !== 'last') {
+      throw new SecuxflowError('E_USAGE', `defrag policy must be 'first' or 'last', got '${String(o.policy)}'`, "'first' is what most IDSes use");
+    }
+    this.options = Object.freeze(o);
+  }
+
+  /** Incomplete datagrams held now. */
+  get pending(): number { return this.datagrams.size; }
+  /** Bytes held now by incomplete datagrams. */
+  get bytesHeld(): number { return this.heldBytes; }
+
+  /**
+   * Returns `pkt` when it is not a fragment, null while its datagram is
+   * incomplete, and the decoded rebuilt datagram once complete. A fragment that
+   * breaks the rules comes back as a copy of `pkt` with `malformed` set.
+   */
+  push(pkt: DecodedPacket): DecodedPacket | null {
+    const frag = pkt.fragment;
+    if (frag === null || pkt.ipVersion === 0) return pkt;
+    const now = pkt.tsSec + pkt.tsNsec * 1e-9;
+    this.expire(now);
+    this.stats.fragments++;
+
+    const data = pkt.data;
+    const l3 = pkt.l3Offset;
+    const v4 = pkt.ipVersion === 4;
+    const ipEnd = v4
+      ? l3 + ((data[l3 + 2]! << 8) | data[l3 + 3]!)
+      : l3 + 40 + ((data[l3 + 4]! << 8) | data[l3 + 5]!);
+    if (ipEnd > data.length) {
+      this.stats.truncated++;
+      return rejected(pkt, `defrag: fragment cut by the capture (${data.length - l3} of ${ipEnd - l3} IP bytes)`);
+    }
+    const len = ipEnd - frag.dataOffset;
+    const start = frag.offset;
+    const end = start + len;
+    if (frag.moreFragments && len === 0) {
+      this.stats.emptyFragment++;
+      return rejected(pkt, `defrag: empty non-last fragment at offset ${start}`);
+    }
+    if (frag.moreFragments && (len & 7) !== 0) {
+      this.stats.misaligned++;
+      return rejected(pkt, `defrag: non-last fragment length ${len} at offset ${start} is not a multiple of 8`);
+    }
+    // What precedes the fragment data in the rebuilt IP datagram (IPv4 header, or IPv6 unfragmentable part).
+    const headerLen = v4 ? frag.dataOffset - l3 : frag.dataOffset - 8 - l3 - 40;
+    const key = datagramKey(pkt);
+    if (headerLen + end > MAX_DATAGRAM) {
+      this.stats.oversized++;
+      this.drop(key);
+      return rejected(pkt, `defrag: fragment at offset ${start} ends at ${end}, datagram would exceed ${MAX_DATAGRAM} bytes`);
+    }
+
+    if (start === 0 && !frag.moreFragments) {
+      // An atomic fragment (IPv6, RFC 6946) stands alone.
+      const d = new Datagram(key, now);
+      this.write(d, pkt, data.subarray(frag.dataOffset, ipEnd), 0);
+      d.total = len;
+      this.stats.reassembled++;
+      return rebuild(d, pkt);
+    }
+
+    let d = this.datagrams.get(key);
+    if (d === undefined) {
+      if (this.datagrams.size >= this.options.maxDatagrams) this.evictOldest();
+      d = new Datagram(key, now);
+      this.datagrams.set(key, d);
+    }
+    if (!frag.moreFragments) {
+      if ((d.total >= 0 && end !== d.total) || end < d.maxEnd()) {
+        this.stats.beyondLast++;
+        this.drop(key);
+        return rejected(pkt, `defrag: last fragment ends at ${end} but data up to ${Math.max(d.total, d.maxEnd())} was seen`);
+      }
+      d.total = end;
+    } else if (d.total >= 0 && end > d.total) {
+      this.stats.beyondLast++;
+      this.drop(key);
+      return rejected(pkt, `defrag: fragment ends at ${end}, after the last fragment's end ${d.total}`);
+    }
+
+    const before = d.held;
+    this.write(d, pkt, data.subarray(frag.dataOffset, ipEnd), start);
+    this.heldBytes += d.held - before;
+
+    if (d.complete()) {
+      this.datagrams.delete(key);
+      this.heldBytes -= d.held;
+      this.stats.reassembled++;
+      return rebuild(d, pkt);
+    }
+    this.enforceBudget(d);
+    return null;
+  }
+
+  /** Drops incomplete datagrams whose first fragment is older than the timeout; returns how many. */
+  expire(nowSec: number): number {
+    let n = 0;
+    const limit = nowSec - this.options.timeoutSec;
+    for (const d of this.datagrams.values()) {
+      if (d.created > limit) break;
+      this.drop(d.key);
+      this.stats.timedOut++;
+      n++;
+    }
+    return n;
+  }
+
+  /** Copies one fragment's bytes in under the overlap policy and records its coverage. */
+  private write(d: Datagram, pkt: DecodedPacket, bytes: Uint8Array, start: number): void {
+    const end = start + bytes.length;
+    if (end > d.buf.length) {
+      const next = new Uint8Array(Math.min(MAX_DATAGRAM, Math.max(end, d.buf.length * 2)));
+      next.set(d.buf);
+      d.buf = next;
+    }
+    const last = this.options.policy === 'last';
+    let overlapped = 0;
+    let conflict = false;
+    let pos = start;
+    const cov = d.covered;
+    for (let i = 0; i <= cov.length && pos < end; i += 2) {
+      const cs = i < cov.length ? cov[i]! : end;
+      const ce = i < cov.length ? cov[i + 1]! : end;
+      if (ce <= pos) continue;
+      const gapEnd = Math.min(cs, end);
+      if (gapEnd > pos) { d.buf.set(bytes.subarray(pos - start, gapEnd - start), pos); pos = gapEnd; }
+      const overEnd = Math.min(ce, end);
+      for (let k = pos; k < overEnd; k++) {
+        if (d.buf[k] !== bytes[k - start]) { conflict = true; break; }
+      }
+      if (overEnd > pos) {
+        overlapped += overEnd - pos;
+        if (last) d.buf.set(bytes.subarray(pos - start, overEnd - start), pos);
+        pos = overEnd;
+      }
+    }
+    if (overlapped > 0) {
+      if (conflict) this.stats.overlapsConflicting++;
+      if (conflict || overlapped < bytes.length) this.stats.overlaps++;
+      else this.stats.duplicates++;
+    }
+    addRange(cov, start, end);
+    if (start === 0 && (d.template === null || last)) {
+      d.template = pkt.data.slice(0, pkt.fragment!.dataOffset);
+      d.l3Offset = pkt.l3Offset;
+      d.linkType = pkt.linkType;
+    }
+    d.held = d.buf.length + (d.template?.length ?? 0);
+  }
+
+  private enforceBudget(current: Datagram): void {
+    while (this.heldBytes > this.options.maxBytes) {
+      // Oldest first; the datagram being filled goes only when it alone is over budget.
+      let victim: Datagram = current;
+      for (const d of this.datagrams.values()) {
+        if (d !== current) { victim = d; break; }
+      }
+      this.drop(victim.key);
+      this.stats.evicted++;
+      if (victim === current) return;
+    }
+  }
+
+  private evictOldest(): void {
+    const oldest = this.datagrams.keys().next().value;
+    if (oldest !== undefined) { this.drop(oldest); this.stats.evicted++; }
+  }
+
+  private drop(key: string): void {
+    const d = this.datagrams.get(key);
+    if (d === undefined) return;
+    this.datagrams.delete(key);
+    this.heldBytes -= d.held;
+  }
+}
+
+function rejected(pkt: DecodedPacket, reason: string): DecodedPacket {
+  return { ...pkt, malformed: pkt.malformed ?? reason };
+}
+
+function datagramKey(pkt: DecodedPacket): string {
+  // Fragments are rare, so a string key is affordable here (never on the per-packet fast path).
+  const vlan = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
+  const proto = pkt.ipVersion === 4 ? pkt.fragment!.nextHeader : -1;
+  return `${pkt.ipVersion}/${vlan}/${proto}/${pkt.fragment!.id}/${pkt.src.join('.')}/${pkt.dst.join('.')}`;
+}
+
+function addRange(cov: number[], start: number, end: number): void {
+  let s = start, e = end;
+  let i = 0;
+  while (i < cov.length && cov[i + 1]! < s) i += 2;
+  let j = i;
+  while (j < cov.length && cov[j]! <= e) {
+    s = Math.min(s, cov[j]!);
+    e = Math.max(e, cov[j + 1]!);
+    j += 2;
+  }
+  cov.splice(i, j - i, s, e);
+}
+
+/** Builds the whole datagram's frame from the offset-0 headers and decodes it. */
+function rebuild(d: Datagram, last: DecodedPacket): DecodedPacket {
+  const t = d.template!;
+  const l3 = d.l3Offset;
+  const body = d.buf.subarray(0, d.total);
+  let frame: Uint8Array;
+  if ((t[l3]! >> 4) === 4) {
+    const ihl = (t[l3]! & 0x0f) << 2;
+    frame = new Uint8Array(t.length + body.length);
+    frame.set(t, 0);
+    frame.set(body, t.length);
+    const totalLen = ihl + body.length;
+    frame[l3 + 2] = totalLen >> 8;
+    frame[l3 + 3] = totalLen & 0xff;
+    frame[l3 + 6]! &= 0xc0; // keep reserved and DF bits, clear MF and the offset
+    frame[l3 + 7] = 0;
+    frame[l3 + 10] = 0;
+    frame[l3 + 11] = 0;
+    const sum = finishChecksum(sumWords(frame, l3, l3 + ihl));
+    frame[l3 + 10] = sum >> 8;
+    frame[l3 + 11] = sum & 0xff;
+  } else {
+    const fragHdr = t.length - 8;
+    // Find the next-header byte that names the fragment header, to splice it out.
+    let nhAt = l3 + 6;
+    let pos = l3 + 40;
+    while (pos < fragHdr) {
+      const hdrLen = t[nhAt] === 51 ? (t[pos + 1]! + 2) << 2 : (t[pos + 1]! + 1) << 3;
+      nhAt = pos;
+      pos += hdrLen;
+    }
+    frame = new Uint8Array(fragHdr + body.length);
+    frame.set(t.subarray(0, fragHdr), 0);
+    frame.set(body, fragHdr);
+    frame[nhAt] = t[fragHdr]!;
+    const payloadLen = fragHdr - l3 - 40 + body.length;
+    frame[l3 + 4] = payloadLen >> 8;
+    frame[l3 + 5] = payloadLen & 0xff;
+  }
+  return decodePacket(frame, d.linkType, last.tsSec, last.tsNsec);
+}
