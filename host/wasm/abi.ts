@@ -63,3 +63,47 @@ export const LogLevel = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 } as const;
 
 /** Severity of alerts, as Suricata: 1 high, 2 medium, 3 low, 4 info. */
 export const Severity = { HIGH: 1, MEDIUM: 2, LOW: 3, INFO: 4 } as const;
+
+/** Wasm value types as the loader reports them. */
+export type AbiValType = 'i32' | 'i64';
+export interface AbiSignature { params: readonly AbiValType[]; results: readonly AbiValType[] }
+
+/** Function exports every v1 module must have, with their exact signatures (plus `memory`). */
+export const REQUIRED_EXPORTS: Readonly<Record<'sf_alloc' | 'on_init' | 'on_batch' | 'on_flow_end', AbiSignature>> = {
+  sf_alloc: { params: ['i32'], results: ['i32'] },
+  on_init: { params: ['i32', 'i32'], results: ['i32'] },
+  on_batch: { params: ['i32', 'i32'], results: ['i32'] },
+  on_flow_end: { params: ['i64'], results: [] },
+};
+export const MEMORY_EXPORT = 'memory';
+
+/** Hostcalls of v1 (import module HOSTCALL_NAMESPACE) and their signatures. */
+export const HOSTCALLS: Readonly<Record<'emit_alert' | 'emit_event' | 'log_message' | 'get_time_ns', AbiSignature>> = {
+  emit_alert: { params: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], results: ['i32'] },
+  emit_event: { params: ['i32', 'i32', 'i32', 'i32'], results: ['i32'] },
+  log_message: { params: ['i32', 'i32', 'i32'], results: ['i32'] },
+  get_time_ns: { params: [], results: ['i64'] },
+};
+
+/** pkt_index value meaning "not tied to a packet of the current batch". */
+export const NO_PACKET = -1;
+
+/** Default limits the host enforces per module (docs/abi/v1.md "Limits"). */
+export const DEFAULT_LIMITS = {
+  /** emit_alert calls accepted per callback invocation (one on_batch, on_init or on_flow_end). */
+  ALERTS_PER_BATCH: 64,
+  /** emit_event calls accepted per callback invocation. */
+  EVENTS_PER_BATCH: 256,
+  /** log_message calls accepted per callback invocation. */
+  LOGS_PER_CALL: 32,
+  /** Largest alert metadata or event JSON, in bytes. */
+  MAX_JSON_BYTES: 16 * 1024,
+  /** Largest alert message or log line, in bytes. */
+  MAX_MESSAGE_BYTES: 1024,
+  /** Meta records in the batch area. */
+  BATCH_CAPACITY: 256,
+  /** Bytes of packet and stream data in the batch area. */
+  DATA_CAPACITY: 1024 * 1024,
+  /** BLOCK_SRC ttl when VERDICT_ARG is 0, in seconds. */
+  BLOCK_SRC_TTL_DEFAULT: 60,
+} as const;

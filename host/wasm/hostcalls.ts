@@ -1,0 +1,146 @@
+// The secuxflow.* imports a module may call. Every pointer/length pair is
+// checked against the module's memory (OUT_OF_BOUNDS), so a hostile module can
+// get an error status but never crash or confuse the host.
+import { EventKind, LogLevel, NO_PACKET, Status } from './abi.js';
+import type { BatchOutput, InspectorLogger, InspectorStats, ModuleEventKind, ModuleLogLevel } from './types.js';
+
+/** Per-instance state the hostcalls read; InspectorInstance updates it around each callback. */
+export interface HostcallState {
+  module: string;
+  memory: WebAssembly.Memory | null;
+  /** Where alerts/events of the current callback go. */
+  sink: Pick<BatchOutput, 'alerts' | 'events'>;
+  /** True outside on_batch without an output: alerts and events are accepted and dropped. */
+  discard: boolean;
+  /** Index in the caller's items array of this on_batch call's packet 0, and the call's packet count. */
+  chunkStart: number;
+  chunkCount: number;
+  alertsLeft: number;
+  eventsLeft: number;
+  logsLeft: number;
+  /** Last error-level log line of the current callback, quoted in trap and config errors. */
+  lastError: string | null;
+  /** Newest packet time handed to the module, for the 'packet' clock. */
+  packetTimeNs: bigint;
+  limits: { alertBudget: number; eventBudget: number; logBudget: number; maxJsonBytes: number; maxMessageBytes: number };
+  stats: InspectorStats | null;
+  logger: InspectorLogger;
+  /** null = packet clock. */
+  now: (() => bigint) | null;
+}
+
+const EVENT_KINDS = new Map<number, ModuleEventKind>([
+  [EventKind.DNS, 'dns'], [EventKind.TLS, 'tls'], [EventKind.HTTP, 'http'], [EventKind.SSH, 'ssh'], [EventKind.OTHER, 'other'],
+]);
+const LOG_LEVELS: ModuleLogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+const utf8Lenient = new TextDecoder('utf-8');
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
+  /** Bytes [ptr, ptr+len) of module memory, or null when out of bounds. */
+  function bytes(ptr: number, len: number): Uint8Array | null {
+    const p = ptr >>> 0;
+    const l = len >>> 0;
+    const buf = s.memory!.buffer;
+    if (p + l > buf.byteLength) return null;
+    return new Uint8Array(buf, p, l);
+  }
+
+  function refuse(status: number): number {
+    if ((status === Status.BAD_ARGUMENT || status === Status.OUT_OF_BOUNDS) && s.stats) s.stats.hostcallErrors++;
+    return status;
+  }
+
+  /** Maps a module's pkt_index to an index in the caller's items; -2 when invalid. */
+  function packetIndex(i: number): number {
+    if (i === NO_PACKET) return -1;
+    if (i < 0 || i >= s.chunkCount) return -2;
+    return s.chunkStart + i;
+  }
+
+  /** A JSON object from module memory, or a Status when it is not one. */
+  function jsonObject(ptr: number, len: number): Record<string, unknown> | number {
+    const b = bytes(ptr, len);
+    if (b === null) return Status.OUT_OF_BOUNDS;
+    if (b.length > s.limits.maxJsonBytes) return Status.LIMIT_REACHED;
+    let v: unknown;
+    try {
+      v = JSON.parse(utf8Strict.decode(b));
+    } catch {
+      return Status.BAD_ARGUMENT;
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return Status.BAD_ARGUMENT;
+    return v as Record<string, unknown>;
+  }
+
+  return {
+    emit_alert(pktIndex: number, sigId: number, severity: number, msgPtr: number, msgLen: number, metaPtr: number, metaLen: number): number {
+      const index = packetIndex(pktIndex);
+      if (index === -2 || sigId <= 0 || severity < 1 || severity > 255) return refuse(Status.BAD_ARGUMENT);
+      const msg = bytes(msgPtr, msgLen);
+      if (msg === null) return refuse(Status.OUT_OF_BOUNDS);
+      let metadata: Record<string, unknown> | null = null;
+      if (metaPtr !== 0 || metaLen !== 0) {
+        const m = jsonObject(metaPtr, metaLen);
+        if (typeof m === 'number') {
+          if (m === Status.LIMIT_REACHED && s.stats) s.stats.alertsDropped++;
+          return refuse(m);
+        }
+        metadata = m;
+      }
+      if (msg.length > s.limits.maxMessageBytes || s.alertsLeft <= 0) {
+        if (s.stats) s.stats.alertsDropped++;
+        return Status.LIMIT_REACHED;
+      }
+      s.alertsLeft--;
+      if (s.stats) s.stats.alerts++;
+      if (!s.discard) s.sink.alerts.push({ index, sigId, severity, message: utf8Lenient.decode(msg), metadata });
+      return Status.OK;
+    },
+
+    emit_event(pktIndex: number, kind: number, jsonPtr: number, jsonLen: number): number {
+      const index = packetIndex(pktIndex);
+      const k = EVENT_KINDS.get(kind);
+      if (index === -2 || k === undefined) return refuse(Status.BAD_ARGUMENT);
+      const data = jsonObject(jsonPtr, jsonLen);
+      if (typeof data === 'number') {
+        if (data === Status.LIMIT_REACHED && s.stats) s.stats.eventsDropped++;
+        return refuse(data);
+      }
+      if (s.eventsLeft <= 0) {
+        if (s.stats) s.stats.eventsDropped++;
+        return Status.LIMIT_REACHED;
+      }
+      s.eventsLeft--;
+      if (s.stats) s.stats.events++;
+      if (!s.discard) s.sink.events.push({ index, kind: k, data });
+      return Status.OK;
+    },
+
+    log_message(level: number, ptr: number, len: number): number {
+      if (level < LogLevel.DEBUG || level > LogLevel.ERROR) return refuse(Status.BAD_ARGUMENT);
+      const b = bytes(ptr, len);
+      if (b === null) return refuse(Status.OUT_OF_BOUNDS);
+      const tooLong = b.length > s.limits.maxMessageBytes;
+      const text = utf8Lenient.decode(tooLong ? b.subarray(0, s.limits.maxMessageBytes) : b);
+      // Errors are kept even past the budget: they explain a following trap or refusal.
+      if (level === LogLevel.ERROR) s.lastError = text;
+      if (s.logsLeft <= 0) {
+        if (s.stats) s.stats.logsDropped++;
+        return Status.LIMIT_REACHED;
+      }
+      s.logsLeft--;
+      try {
+        s.logger(s.module, LOG_LEVELS[level]!, tooLong ? `${text}…` : text);
+      } catch {
+        return Status.INTERNAL;
+      }
+      return tooLong ? Status.LIMIT_REACHED : Status.OK;
+    },
+
+    get_time_ns(): bigint {
+      return s.now !== null ? s.now() : s.packetTimeNs;
+    },
+  };
+}

@@ -1,0 +1,372 @@
+// One instantiated inspector, reused for every batch.
+//
+// Memory contract (docs/abi/v1.md "Memory"): at creation the host asks the
+// module's sf_alloc ONCE for the batch area and never frees it:
+//
+//   batchPtr                     batchPtr + 64*capacity           + dataCapacity
+//   | meta[0] | meta[1] | ... |  packet bytes, stream bytes ... |
+//
+// Every batch rewrites the same area: meta records first (64 bytes each,
+// little-endian), then each packet's frame followed by its stream bytes.
+// Config bytes are placed with one more sf_alloc and belong to the module.
+// Pointer 0 means "none". Views over memory.buffer are rebuilt whenever the
+// module grows its memory (the old ArrayBuffer is then detached).
+import { SecuxflowError } from '../errors.js';
+import { isVerdict } from '../verdict.js';
+import { DEFAULT_LIMITS, META, META_ABSENT_U16, MetaFlag, Status } from './abi.js';
+import type { CompiledInspector } from './loader.js';
+import { createHostcalls, type HostcallState } from './hostcalls.js';
+import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
+
+export type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
+
+// Typed-array indices of the meta fields, relative to a record's first byte.
+const W_FLOW_LO = META.FLOW_ID >> 2;
+const W_FLOW_HI = W_FLOW_LO + 1;
+const W_TS_SEC = META.TS_SEC >> 2;
+const W_TS_NSEC = META.TS_NSEC >> 2;
+const W_PKT_PTR = META.PKT_PTR >> 2;
+const W_PKT_LEN = META.PKT_LEN >> 2;
+const W_PAYLOAD_LEN = META.PAYLOAD_LEN >> 2;
+const W_STREAM_PTR = META.STREAM_PTR >> 2;
+const W_STREAM_LEN = META.STREAM_LEN >> 2;
+const W_STREAM_NEW = META.STREAM_NEW >> 2;
+const W_WIRE_LEN = META.WIRE_LEN >> 2;
+const H_L3 = META.L3_OFF >> 1;
+const H_L4 = META.L4_OFF >> 1;
+const H_PAYLOAD = META.PAYLOAD_OFF >> 1;
+const H_SPORT = META.SRC_PORT >> 1;
+const H_DPORT = META.DST_PORT >> 1;
+const H_VLAN = META.VLAN_ID >> 1;
+const H_VERDICT_ARG = META.VERDICT_ARG >> 1;
+const TWO_32 = 2 ** 32;
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new SecuxflowError('E_INTERNAL', 'the inspector host needs a little-endian machine (ABI v1 meta records are little-endian)');
+}
+
+function off16(v: number): number {
+  return v < 0 || v >= META_ABSENT_U16 ? META_ABSENT_U16 : v;
+}
+
+const defaultLogger: InspectorLogger = (module, level, message) => {
+  if (level === 'debug') return;
+  process.stderr.write(`[${module}] ${level}: ${message}\n`);
+};
+
+interface ModuleExports {
+  memory: WebAssembly.Memory;
+  sf_alloc: (size: number) => number;
+  on_init: (ptr: number, len: number) => number;
+  on_batch: (ptr: number, count: number) => number;
+  on_flow_end: (flowId: bigint) => void;
+}
+
+const EMPTY_OUTPUT: Pick<BatchOutput, 'alerts' | 'events'> = { alerts: [], events: [] };
+
+export class InspectorInstance {
+  readonly name: string;
+  readonly stats: InspectorStats = {
+    batches: 0, packets: 0, alerts: 0, alertsDropped: 0, events: 0, eventsDropped: 0, logsDropped: 0,
+    verdictErrors: 0, batchErrors: 0, hostcallErrors: 0, traps: 0, timeNs: 0,
+  };
+  /** Meta records per on_batch call. */
+  readonly batchCapacity: number;
+  /** Bytes of packet and stream data per on_batch call. */
+  readonly dataCapacity: number;
+
+  private readonly exports: ModuleExports;
+  private readonly state: HostcallState;
+  private metaPtr = 0;
+  private dataPtr = 0;
+  private buf: ArrayBuffer;
+  private u8: Uint8Array;
+  private u16: Uint16Array;
+  private u32: Uint32Array;
+
+  private constructor(name: string, exports: ModuleExports, state: HostcallState, batchCapacity: number, dataCapacity: number) {
+    this.name = name;
+    this.exports = exports;
+    this.state = state;
+    this.batchCapacity = batchCapacity;
+    this.dataCapacity = dataCapacity;
+    this.buf = exports.memory.buffer;
+    this.u8 = new Uint8Array(this.buf);
+    this.u16 = new Uint16Array(this.buf);
+    this.u32 = new Uint32Array(this.buf);
+  }
+
+  /** Instantiates the module once, places the batch area and the config, and runs on_init. */
+  static async create(compiled: CompiledInspector, opts: InspectorOptions = {}): Promise<InspectorInstance> {
+    const name = compiled.name;
+    const batchCapacity = positiveInt('batchCapacity', opts.batchCapacity ?? DEFAULT_LIMITS.BATCH_CAPACITY);
+    const dataCapacity = positiveInt('dataCapacity', opts.dataCapacity ?? DEFAULT_LIMITS.DATA_CAPACITY);
+    const logger = opts.logger ?? defaultLogger;
+    const state: HostcallState = {
+      module: name,
+      memory: null,
+      sink: EMPTY_OUTPUT,
+      discard: true,
+      chunkStart: 0,
+      chunkCount: 0,
+      alertsLeft: 0,
+      eventsLeft: 0,
+      logsLeft: 0,
+      lastError: null,
+      packetTimeNs: 0n,
+      limits: {
+        alertBudget: nonNegativeInt('alertBudget', opts.alertBudget ?? DEFAULT_LIMITS.ALERTS_PER_BATCH),
+        eventBudget: nonNegativeInt('eventBudget', opts.eventBudget ?? DEFAULT_LIMITS.EVENTS_PER_BATCH),
+        logBudget: nonNegativeInt('logBudget', opts.logBudget ?? DEFAULT_LIMITS.LOGS_PER_CALL),
+        maxJsonBytes: nonNegativeInt('maxJsonBytes', opts.maxJsonBytes ?? DEFAULT_LIMITS.MAX_JSON_BYTES),
+        maxMessageBytes: nonNegativeInt('maxMessageBytes', opts.maxMessageBytes ?? DEFAULT_LIMITS.MAX_MESSAGE_BYTES),
+      },
+      stats: null,
+      logger,
+      now: opts.now ?? (opts.clock === 'packet' ? null : wallClockNs),
+    };
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(compiled.module, { secuxflow: createHostcalls(state) });
+    } catch (e) {
+      throw trapError(name, 'instantiation (start function)', e, state.lastError);
+    }
+    const exports = instance.exports as unknown as ModuleExports;
+    state.memory = exports.memory;
+    const self = new InspectorInstance(name, exports, state, batchCapacity, dataCapacity);
+    state.stats = self.stats;
+    self.placeBatchArea();
+    self.runInit(opts.config);
+    return self;
+  }
+
+  private placeBatchArea(): void {
+    // +7 lets us align the meta records to 8 bytes whatever the allocator returns.
+    const size = this.batchCapacity * META.SIZE + this.dataCapacity + 7;
+    const ptr = this.call('sf_alloc', () => this.exports.sf_alloc(size)) >>> 0;
+    this.refreshViews();
+    if (ptr === 0 || ptr + size > this.buf.byteLength) {
+      throw new SecuxflowError('E_MODULE_INVALID', `module ${this.name}: sf_alloc(${size}) for the batch area returned ${ptr === 0 ? '0 (out of memory)' : `${ptr}, outside its memory`}`,
+        'lower batchCapacity/dataCapacity or raise the module\'s maximum memory');
+    }
+    this.metaPtr = (ptr + 7) & ~7;
+    this.dataPtr = this.metaPtr + this.batchCapacity * META.SIZE;
+  }
+
+  private runInit(config: Uint8Array | string | undefined): void {
+    const bytes = typeof config === 'string' ? new TextEncoder().encode(config) : config;
+    let ptr = 0;
+    const len = bytes?.length ?? 0;
+    if (bytes && len > 0) {
+      ptr = this.call('sf_alloc', () => this.exports.sf_alloc(len)) >>> 0;
+      this.refreshViews();
+      if (ptr === 0 || ptr + len > this.buf.byteLength) {
+        throw new SecuxflowError('E_MODULE_CONFIG', `module ${this.name}: sf_alloc(${len}) for its config returned ${ptr}`, 'the config is too large for the module\'s memory');
+      }
+      this.u8.set(bytes, ptr);
+    }
+    const status = this.callback('on_init', () => this.exports.on_init(ptr, len), EMPTY_OUTPUT, 0, 0);
+    if (status !== Status.OK) {
+      const why = this.state.lastError ? `: ${this.state.lastError}` : '';
+      throw new SecuxflowError('E_MODULE_CONFIG', `module ${this.name} refused its configuration (on_init status ${status})${why}`,
+        'check the module\'s README for its config fields');
+    }
+  }
+
+  /**
+   * Runs items[0..count) through the module: verdicts[i], verdictArgs[i] for
+   * items[i]; alerts and events are appended with indices into items. Inputs
+   * larger than the batch area are split into several on_batch calls.
+   */
+  inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
+    if (count > items.length || out.verdicts.length < count || out.verdictArgs.length < count) {
+      throw new SecuxflowError('E_INTERNAL', `inspect(${count}) on ${items.length} items with room for ${Math.min(out.verdicts.length, out.verdictArgs.length)} verdicts`);
+    }
+    const cap = this.batchCapacity;
+    let start = 0;
+    while (start < count) {
+      this.refreshViews();
+      let n = 0;
+      let used = 0;
+      while (start + n < count && n < cap) {
+        const item = items[start + n]!;
+        const need = item.pkt.data.length + (item.stream ? item.stream.length : 0);
+        if (n > 0 && used + need > this.dataCapacity) break;
+        used += this.writeRecord(n, item, used);
+        n++;
+      }
+      this.runBatch(start, n, out);
+      start += n;
+    }
+  }
+
+  /** Writes one meta record and its bytes; returns the data bytes used. */
+  private writeRecord(slot: number, item: InspectItem, dataUsed: number): number {
+    const { pkt } = item;
+    const u8 = this.u8;
+    const u16 = this.u16;
+    const u32 = this.u32;
+    const m = this.metaPtr + slot * META.SIZE;
+    const w = m >>> 2;
+    const h = m >>> 1;
+    let flags = item.flags & 0xff;
+    let room = this.dataCapacity - dataUsed;
+
+    let pktLen = pkt.data.length;
+    if (pktLen > room) { pktLen = room; flags |= MetaFlag.TRUNCATED; }
+    const pktPtr = this.dataPtr + dataUsed;
+    u8.set(pktLen === pkt.data.length ? pkt.data : pkt.data.subarray(0, pktLen), pktPtr);
+    room -= pktLen;
+
+    let streamPtr = 0;
+    let streamLen = 0;
+    let streamNew = 0;
+    const stream = item.stream;
+    if (stream !== null && stream.length > 0 && room > 0) {
+      streamPtr = pktPtr + pktLen;
+      streamLen = stream.length;
+      if (streamLen > room) { streamLen = room; flags |= MetaFlag.STREAM_GAP; }
+      u8.set(streamLen === stream.length ? stream : stream.subarray(0, streamLen), streamPtr);
+      streamNew = Math.min(item.streamNew >>> 0, streamLen);
+    }
+    if (pkt.malformed !== null) flags |= MetaFlag.MALFORMED;
+    if (pkt.wireLen > pkt.data.length) flags |= MetaFlag.TRUNCATED;
+
+    const id = item.flowId;
+    u32[w + W_FLOW_LO] = id >>> 0;
+    u32[w + W_FLOW_HI] = (id / TWO_32) >>> 0;
+    u32[w + W_TS_SEC] = pkt.tsSec >>> 0;
+    u32[w + W_TS_NSEC] = pkt.tsNsec >>> 0;
+    u32[w + W_PKT_PTR] = pktPtr;
+    u32[w + W_PKT_LEN] = pktLen;
+    u32[w + W_PAYLOAD_LEN] = pkt.payloadOffset < 0 ? 0 : pkt.payloadLength;
+    u32[w + W_STREAM_PTR] = streamPtr;
+    u32[w + W_STREAM_LEN] = streamLen;
+    u32[w + W_STREAM_NEW] = streamNew;
+    u32[w + W_WIRE_LEN] = pkt.wireLen >>> 0;
+    u16[h + H_L3] = off16(pkt.l3Offset);
+    u16[h + H_L4] = off16(pkt.l4Offset);
+    u16[h + H_PAYLOAD] = off16(pkt.payloadOffset);
+    u16[h + H_SPORT] = pkt.srcPort;
+    u16[h + H_DPORT] = pkt.dstPort;
+    u16[h + H_VLAN] = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
+    u8[m + META.IP_VERSION] = pkt.ipVersion;
+    u8[m + META.L4_PROTO] = pkt.proto;
+    u8[m + META.TCP_FLAGS] = pkt.tcpFlags;
+    u8[m + META.DIRECTION] = item.direction;
+    u8[m + META.FLAGS] = flags;
+    u8[m + META.VERDICT] = 0;
+    u16[h + H_VERDICT_ARG] = 0;
+
+    if (this.state.now === null) {
+      const t = BigInt(pkt.tsSec) * 1_000_000_000n + BigInt(pkt.tsNsec);
+      if (t > this.state.packetTimeNs) this.state.packetTimeNs = t;
+    }
+    return pktLen + streamLen;
+  }
+
+  private runBatch(start: number, n: number, out: BatchOutput): void {
+    const t0 = process.hrtime.bigint();
+    const status = this.callback('on_batch', () => this.exports.on_batch(this.metaPtr, n), out, start, n);
+    this.stats.timeNs += Number(process.hrtime.bigint() - t0);
+    this.stats.batches++;
+    this.stats.packets += n;
+    this.refreshViews();
+    const { verdicts, verdictArgs } = out;
+    if (status !== Status.OK) {
+      // A module that says the batch failed gave no trustworthy verdicts.
+      this.stats.batchErrors++;
+      this.state.logger(this.name, 'warn', `on_batch returned status ${status}${this.state.lastError ? ` (${this.state.lastError})` : ''}; its ${n} verdicts are treated as CONTINUE`);
+      verdicts.fill(0, start, start + n);
+      verdictArgs.fill(0, start, start + n);
+      return;
+    }
+    const u8 = this.u8;
+    const u16 = this.u16;
+    let m = this.metaPtr;
+    for (let i = 0; i < n; i++, m += META.SIZE) {
+      const v = u8[m + META.VERDICT]!;
+      if (isVerdict(v)) {
+        verdicts[start + i] = v;
+        verdictArgs[start + i] = u16[(m >>> 1) + H_VERDICT_ARG]!;
+      } else {
+        this.stats.verdictErrors++;
+        verdicts[start + i] = 0;
+        verdictArgs[start + i] = 0;
+      }
+    }
+  }
+
+  /** Tells the module a flow is over (its state may be freed). Alerts/events it emits go to `out` when given. */
+  flowEnded(flowId: number, out?: Pick<BatchOutput, 'alerts' | 'events'>): void {
+    const id = BigInt.asIntN(64, BigInt(flowId));
+    this.callback('on_flow_end', () => { this.exports.on_flow_end(id); return 0; }, out ?? EMPTY_OUTPUT, 0, 0);
+  }
+
+  /** Bytes of linear memory the module currently uses. */
+  get memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
+  }
+
+  private refreshViews(): void {
+    const b = this.exports.memory.buffer;
+    if (b === this.buf) return;
+    this.buf = b;
+    this.u8 = new Uint8Array(b);
+    this.u16 = new Uint16Array(b);
+    this.u32 = new Uint32Array(b);
+  }
+
+  private callback(what: string, fn: () => number, sink: Pick<BatchOutput, 'alerts' | 'events'>, chunkStart: number, chunkCount: number): number {
+    const s = this.state;
+    s.sink = sink;
+    s.discard = sink === EMPTY_OUTPUT;
+    s.chunkStart = chunkStart;
+    s.chunkCount = chunkCount;
+    s.alertsLeft = s.limits.alertBudget;
+    s.eventsLeft = s.limits.eventBudget;
+    s.logsLeft = s.limits.logBudget;
+    s.lastError = null;
+    try {
+      return this.call(what, fn);
+    } finally {
+      s.sink = EMPTY_OUTPUT;
+      s.discard = true;
+      EMPTY_OUTPUT.alerts.length = 0;
+      EMPTY_OUTPUT.events.length = 0;
+    }
+  }
+
+  private call<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.stats.traps++;
+      throw trapError(this.name, what, e, this.state.lastError);
+    }
+  }
+}
+
+function trapError(module: string, what: string, e: unknown, lastError: string | null): SecuxflowError {
+  if (e instanceof SecuxflowError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const detail = lastError ? ` (module said: ${lastError})` : '';
+  return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${detail}`,
+    'the module has a bug or hit a limit; the host keeps the instance, so later batches still run');
+}
+
+function wallClockNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+}
+
+function positiveInt(field: string, v: number): number {
+  if (!Number.isInteger(v) || v <= 0) throw new SecuxflowError('E_USAGE', `inspector option ${field} must be a positive integer, got ${v}`);
+  return v;
+}
+
+function nonNegativeInt(field: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0) throw new SecuxflowError('E_USAGE', `inspector option ${field} must be a non-negative integer, got ${v}`);
+  return v;
+}
+
+export type { ModuleLogLevel };

@@ -1,0 +1,212 @@
+// Turns module bytes into a CompiledInspector after checking everything ABI v1
+// requires, so a bad module is refused at load time with a message that names
+// the problem, not at the first packet.
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { SecuxflowError } from '../errors.js';
+import {
+  ABI_MARKER_EXPORT, ABI_VERSION, HOSTCALLS, HOSTCALL_NAMESPACE, MEMORY_EXPORT, REQUIRED_EXPORTS, type AbiSignature,
+} from './abi.js';
+import { formatFuncType, readLayout, type ExportEntry, type FuncType, type Limits, type WasmLayout } from './binary.js';
+
+export interface CompiledInspector {
+  name: string;
+  module: WebAssembly.Module;
+  /** Size of the binary in bytes. */
+  size: number;
+  layout: WasmLayout;
+  abiVersion: number;
+}
+
+const WASM_PAGE = 65536;
+
+function sameSignature(t: FuncType | undefined, want: AbiSignature): boolean {
+  if (!t) return false;
+  return t.params.length === want.params.length && t.results.length === want.results.length
+    && t.params.every((p, i) => p === want.params[i]) && t.results.every((r, i) => r === want.results[i]);
+}
+
+function fmt(sig: AbiSignature): string {
+  return formatFuncType({ params: [...sig.params], results: [...sig.results] });
+}
+
+function hasMagic(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+}
+
+function checkMarker(name: string, layout: WasmLayout): number {
+  const marker = layout.exports.find((e) => e.name === ABI_MARKER_EXPORT);
+  if (!marker) {
+    throw new SecuxflowError('E_MODULE_ABI', `module ${name} has no ${ABI_MARKER_EXPORT} export: it was not built with the secuxflow SDK`,
+      'AssemblyScript modules get it from `export * from "../sdk/exports"`; WAT modules declare (global (export "secuxflow_abi_version") i32 (i32.const 1))');
+  }
+  const g = marker.global;
+  if (marker.kind !== 'global' || !g || g.type !== 'i32' || g.mutable || g.init === null) {
+    throw new SecuxflowError('E_MODULE_ABI',
+      `module ${name}: ${ABI_MARKER_EXPORT} must be an immutable i32 global with a constant value, found ${describeExport(marker)}`);
+  }
+  const version = Number(g.init);
+  if (version !== ABI_VERSION) {
+    throw new SecuxflowError('E_MODULE_ABI', `module ${name} was built for ABI ${version}; this host speaks ABI ${ABI_VERSION} (rebuild it against the v1 SDK)`);
+  }
+  return version;
+}
+
+function importHint(module: string, field: string): string {
+  if (module === 'env' && (field === 'abort' || field === 'trace' || field === 'seed')) {
+    return `AssemblyScript's env.${field} is not available: build with the project's asconfig.json (it redirects abort to the SDK), and do not use trace() or Math.random()`;
+  }
+  if (module.startsWith('wasi')) return 'WASI is not available to inspectors: build without a WASI target';
+  return `only ${HOSTCALL_NAMESPACE}.* hostcalls (${Object.keys(HOSTCALLS).join(', ')}) may be imported`;
+}
+
+function checkImports(name: string, layout: WasmLayout): void {
+  for (const imp of layout.imports) {
+    const what = `${imp.module}.${imp.field}`;
+    if (imp.module !== HOSTCALL_NAMESPACE) {
+      throw new SecuxflowError('E_MODULE_IMPORT', `module ${name} imports ${what} (${imp.kind}), which the inspector sandbox does not provide`, importHint(imp.module, imp.field));
+    }
+    const want = (HOSTCALLS as Record<string, AbiSignature>)[imp.field];
+    if (!want) {
+      throw new SecuxflowError('E_MODULE_IMPORT', `module ${name} imports ${what}, which is not a hostcall of ABI v${ABI_VERSION}`, importHint(imp.module, imp.field));
+    }
+    if (imp.kind !== 'function' || !sameSignature(imp.type, want)) {
+      const found = imp.type ? formatFuncType(imp.type) : imp.kind;
+      throw new SecuxflowError('E_MODULE_IMPORT', `module ${name} imports ${what} as ${found}; ABI v${ABI_VERSION} defines it as ${fmt(want)}`);
+    }
+  }
+}
+
+function describeExport(e: ExportEntry): string {
+  if (e.kind === 'function') return `a function ${e.type ? formatFuncType(e.type) : ''}`.trimEnd();
+  if (e.kind === 'global' && e.global) return `a ${e.global.mutable ? 'mutable' : 'immutable'} ${e.global.type} global`;
+  return `a ${e.kind}`;
+}
+
+function checkExports(name: string, layout: WasmLayout): void {
+  const byName = new Map(layout.exports.map((e) => [e.name, e]));
+  const mem = byName.get(MEMORY_EXPORT);
+  if (!mem || mem.kind !== 'memory') {
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} does not export its linear memory as "${MEMORY_EXPORT}"${mem ? ` (it is ${describeExport(mem)})` : ''}`);
+  }
+  if (mem.limits?.memory64 || mem.limits?.shared) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name}: "${MEMORY_EXPORT}" must be a plain 32-bit memory (found ${mem.limits.memory64 ? 'memory64' : 'shared memory'})`);
+  }
+  for (const [fn, want] of Object.entries(REQUIRED_EXPORTS)) {
+    const e = byName.get(fn);
+    if (!e) {
+      throw new SecuxflowError('E_MODULE_INVALID', `module ${name} does not export ${fn} ${fmt(want)}, which ABI v${ABI_VERSION} requires`,
+        'AssemblyScript modules re-export it with `export * from "../sdk/exports"`');
+    }
+    if (e.kind !== 'function' || !sameSignature(e.type, want)) {
+      throw new SecuxflowError('E_MODULE_INVALID', `module ${name} exports ${fn} as ${describeExport(e)}; ABI v${ABI_VERSION} needs a function ${fmt(want)}`);
+    }
+  }
+}
+
+/** Validates bytes against ABI v1 and compiles them (no instantiation). */
+export async function compileInspector(name: string, bytes: Uint8Array): Promise<CompiledInspector> {
+  if (!hasMagic(bytes)) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is not a WebAssembly binary (no \\0asm magic at offset 0)`, 'pass a .wasm file, or a .wat text file');
+  }
+  const layer = bytes.length >= 8 ? bytes[6]! | (bytes[7]! << 8) : 0;
+  if (layer === 1) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a WebAssembly component; component inspectors are loaded through jco (not yet supported)`,
+      'build a core module with the secuxflow SDK instead');
+  }
+  if (!WebAssembly.validate(bytes)) {
+    let reason = 'invalid module';
+    try { new WebAssembly.Module(bytes); } catch (e) { reason = e instanceof Error ? e.message : String(e); }
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is not a valid WebAssembly module: ${reason}`);
+  }
+  let layout: WasmLayout;
+  try {
+    layout = readLayout(bytes);
+  } catch (e) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name}: cannot read its sections: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const abiVersion = checkMarker(name, layout);
+  checkImports(name, layout);
+  checkExports(name, layout);
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes);
+  } catch (e) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} does not compile: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return { name, module, size: bytes.length, layout, abiVersion };
+}
+
+type Wabt = Awaited<ReturnType<typeof import('wabt')>>;
+let wabtPromise: Promise<Wabt> | null = null;
+
+/** Compiles WebAssembly text with wabt; syntax and validation errors carry file:line:col. */
+export async function watToWasm(text: string, filename: string): Promise<Uint8Array> {
+  wabtPromise ??= import('wabt').then((m) => (m as unknown as { default: () => Promise<Wabt> }).default());
+  const wabt = await wabtPromise;
+  let mod: ReturnType<Wabt['parseWat']> | null = null;
+  try {
+    mod = wabt.parseWat(filename, text, { mutable_globals: true, sat_float_to_int: true, sign_extension: true, bulk_memory: true, multi_value: true });
+    mod.resolveNames();
+    mod.validate();
+    return new Uint8Array(mod.toBinary({ log: false, write_debug_names: true }).buffer);
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).replace(/^(parseWat|validate) failed:\s*/, '').trim();
+    const first = msg.split('\n').find((l) => /:\d+:\d+:/.test(l)) ?? msg.split('\n')[0] ?? msg;
+    throw new SecuxflowError('E_MODULE_INVALID', `${filename} is not valid WebAssembly text: ${first.trim()}`, msg.includes('\n') ? msg : undefined);
+  } finally {
+    mod?.destroy();
+  }
+}
+
+/** Loads a .wasm or .wat file (decided by its magic bytes, then its extension) and compiles it. */
+export async function loadInspectorFile(path: string, name?: string): Promise<CompiledInspector> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SecuxflowError('E_MODULE_NOT_FOUND', `module file ${path} does not exist`);
+    throw new SecuxflowError('E_IO', `cannot read module file ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const moduleName = name ?? basename(path, extname(path));
+  if (!hasMagic(bytes)) {
+    const ext = extname(path).toLowerCase();
+    const looksText = ext === '.wat' || ext === '.wast' || /^\s*(\(|;;)/.test(new TextDecoder().decode(bytes.subarray(0, 64)));
+    if (!looksText) {
+      throw new SecuxflowError('E_MODULE_INVALID', `module file ${path} is neither a WebAssembly binary nor WebAssembly text`);
+    }
+    bytes = await watToWasm(new TextDecoder().decode(bytes), path);
+  }
+  return compileInspector(moduleName, bytes);
+}
+
+export interface ModuleDescription {
+  name: string;
+  abiVersion: number;
+  size: number;
+  imports: { name: string; kind: string; signature: string | null }[];
+  exports: { name: string; kind: string; signature: string | null }[];
+  memory: { initialPages: number; maxPages: number | null; initialBytes: number; maxBytes: number | null } | null;
+}
+
+/** What `module info` shows: the interface and memory limits of a compiled inspector. */
+export function describeModule(compiled: CompiledInspector): ModuleDescription {
+  const { layout } = compiled;
+  const mem = layout.exports.find((e) => e.name === MEMORY_EXPORT)?.limits ?? layout.memories[0] ?? null;
+  const memory = (l: Limits | null): ModuleDescription['memory'] => l === null ? null : {
+    initialPages: l.min, maxPages: l.max, initialBytes: l.min * WASM_PAGE, maxBytes: l.max === null ? null : l.max * WASM_PAGE,
+  };
+  return {
+    name: compiled.name,
+    abiVersion: compiled.abiVersion,
+    size: compiled.size,
+    imports: layout.imports.map((i) => ({ name: `${i.module}.${i.field}`, kind: i.kind, signature: i.type ? formatFuncType(i.type) : null })),
+    exports: layout.exports.map((e) => ({
+      name: e.name,
+      kind: e.kind,
+      signature: e.type ? formatFuncType(e.type) : e.global ? `${e.global.mutable ? 'mut ' : ''}${e.global.type}${e.global.init !== null ? ` = ${e.global.init}` : ''}` : null,
+    })),
+    memory: memory(mem),
+  };
+}
