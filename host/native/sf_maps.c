@@ -1,0 +1,298 @@
+/* Map element operations. Value buffers hold per-CPU strides for per-CPU maps. */
+#include "sf_napi.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Shapes are cached per fd: every element call checks buffer sizes against them. */
+#define SHAPE_CACHE 4096
+static struct sf_map_shape shapes[SHAPE_CACHE];
+static bool shape_valid[SHAPE_CACHE];
+
+static bool is_percpu(__u32 type)
+{
+	return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+void sf_forget_fd(int fd)
+{
+	if (fd >= 0 && fd < SHAPE_CACHE)
+		shape_valid[fd] = false;
+}
+
+bool sf_map_shape(napi_env env, int fd, struct sf_map_shape *out)
+{
+	if (fd >= 0 && fd < SHAPE_CACHE && shape_valid[fd]) {
+		*out = shapes[fd];
+		return true;
+	}
+	struct bpf_map_info mi;
+	__u32 len = sizeof(mi);
+	memset(&mi, 0, sizeof(mi));
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len)) {
+		sf_throw_errno(env, errno, "reading map info");
+		return false;
+	}
+	out->key_size = mi.key_size;
+	out->value_size = mi.value_size;
+	out->type = mi.type;
+	out->value_bytes = mi.value_size;
+	if (is_percpu(mi.type)) {
+		int ncpu = libbpf_num_possible_cpus();
+		out->value_bytes = ((mi.value_size + 7) & ~7u) * (ncpu > 0 ? (uint32_t)ncpu : 1);
+	}
+	if (fd >= 0 && fd < SHAPE_CACHE) {
+		shapes[fd] = *out;
+		shape_valid[fd] = true;
+	}
+	return true;
+}
+
+/* Reads fd, key (exact key size) and optionally a value buffer of >= value bytes. */
+static bool map_args(napi_env env, napi_value *argv, size_t argc, size_t nbytes_args, int32_t *fd,
+		     struct sf_map_shape *shape, void **key, void **val)
+{
+	size_t klen, vlen;
+	if (argc < 1 + nbytes_args || !sf_arg_i32(env, argv[0], "fd", fd) || !sf_map_shape(env, *fd, shape))
+		return false;
+	if (nbytes_args >= 1) {
+		if (!sf_arg_bytes(env, argv[1], "key", key, &klen))
+			return false;
+		if (klen != shape->key_size) {
+			sf_throw(env, "E_KERNEL", EINVAL, NULL, "key is %zu bytes, the map's keys are %u", klen, shape->key_size);
+			return false;
+		}
+	}
+	if (nbytes_args >= 2) {
+		if (!sf_arg_bytes(env, argv[2], "value", val, &vlen))
+			return false;
+		if (vlen < shape->value_bytes) {
+			sf_throw(env, "E_KERNEL", EINVAL, NULL, "value buffer is %zu bytes, the map needs %u", vlen, shape->value_bytes);
+			return false;
+		}
+	}
+	return true;
+}
+
+static napi_value map_lookup(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3];
+	int32_t fd;
+	struct sf_map_shape s;
+	void *key, *val;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!map_args(env, argv, argc, 2, &fd, &s, &key, &val))
+		return NULL;
+	if (bpf_map_lookup_elem(fd, key, val)) {
+		if (errno == ENOENT)
+			return sf_bool(env, false);
+		return sf_throw_errno(env, errno, "map lookup");
+	}
+	return sf_bool(env, true);
+}
+
+static napi_value map_update(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4;
+	napi_value argv[4];
+	int32_t fd;
+	uint32_t flags = 0;
+	struct sf_map_shape s;
+	void *key, *val;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!map_args(env, argv, argc, 2, &fd, &s, &key, &val))
+		return NULL;
+	if (argc > 3 && !sf_arg_u32(env, argv[3], "flags", &flags))
+		return NULL;
+	if (bpf_map_update_elem(fd, key, val, flags)) {
+		int e = errno;
+		if (e == EEXIST)
+			return sf_throw(env, "E_KERNEL", e, NULL, "map update: the key already exists");
+		return sf_throw_errno(env, e, "map update");
+	}
+	return sf_undefined(env);
+}
+
+static napi_value map_delete(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	int32_t fd;
+	struct sf_map_shape s;
+	void *key;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!map_args(env, argv, argc, 1, &fd, &s, &key, NULL))
+		return NULL;
+	if (bpf_map_delete_elem(fd, key)) {
+		if (errno == ENOENT)
+			return sf_bool(env, false);
+		return sf_throw_errno(env, errno, "map delete");
+	}
+	return sf_bool(env, true);
+}
+
+static napi_value map_next_key(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3];
+	int32_t fd;
+	struct sf_map_shape s;
+	void *key = NULL, *out;
+	size_t klen, olen;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 3 || !sf_arg_i32(env, argv[0], "fd", &fd) || !sf_map_shape(env, fd, &s))
+		return NULL;
+	if (!sf_is_nullish(env, argv[1])) {
+		if (!sf_arg_bytes(env, argv[1], "key", &key, &klen))
+			return NULL;
+		if (klen != s.key_size)
+			return sf_throw(env, "E_KERNEL", EINVAL, NULL, "key is %zu bytes, the map's keys are %u", klen, s.key_size);
+	}
+	if (!sf_arg_bytes(env, argv[2], "out", &out, &olen))
+		return NULL;
+	if (olen < s.key_size)
+		return sf_throw(env, "E_KERNEL", EINVAL, NULL, "out buffer is %zu bytes, keys are %u", olen, s.key_size);
+	if (bpf_map_get_next_key(fd, key, out)) {
+		if (errno == ENOENT)
+			return sf_bool(env, false);
+		return sf_throw_errno(env, errno, "map iteration");
+	}
+	return sf_bool(env, true);
+}
+
+static napi_value map_update_batch(napi_env env, napi_callback_info info)
+{
+	size_t argc = 5;
+	napi_value argv[5];
+	int32_t fd;
+	uint32_t count, flags = 0;
+	struct sf_map_shape s;
+	void *keys, *vals;
+	size_t klen, vlen;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 4 || !sf_arg_i32(env, argv[0], "fd", &fd) || !sf_map_shape(env, fd, &s) ||
+	    !sf_arg_bytes(env, argv[1], "keys", &keys, &klen) || !sf_arg_bytes(env, argv[2], "values", &vals, &vlen) ||
+	    !sf_arg_u32(env, argv[3], "count", &count))
+		return NULL;
+	if (argc > 4 && !sf_arg_u32(env, argv[4], "flags", &flags))
+		return NULL;
+	if ((uint64_t)count * s.key_size > klen || (uint64_t)count * s.value_bytes > vlen)
+		return sf_throw(env, "E_KERNEL", EINVAL, NULL, "batch of %u entries needs %u-byte keys and %u-byte values", count,
+				s.key_size, s.value_bytes);
+	if (count == 0)
+		return sf_u32(env, 0);
+	__u32 n = count;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
+	if (!bpf_map_update_batch(fd, keys, vals, &n, &opts))
+		return sf_u32(env, n);
+	int e = errno;
+	if (e != EINVAL && e != ENOTSUP && e != EOPNOTSUPP && e != 524 /* ENOTSUPP */)
+		return sf_throw_errno(env, e, "map batch update");
+	/* Maps without batch support (LPM tries): one syscall per entry. */
+	for (__u32 i = 0; i < count; i++) {
+		if (bpf_map_update_elem(fd, (char *)keys + (size_t)i * s.key_size, (char *)vals + (size_t)i * s.value_bytes, flags))
+			return sf_throw_errno(env, errno, "map update");
+	}
+	return sf_u32(env, count);
+}
+
+static napi_value map_dump(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	int32_t fd;
+	struct sf_map_shape s;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 1 || !sf_arg_i32(env, argv[0], "fd", &fd) || !sf_map_shape(env, fd, &s))
+		return NULL;
+	struct bpf_map_info mi;
+	__u32 ilen = sizeof(mi);
+	memset(&mi, 0, sizeof(mi));
+	if (bpf_obj_get_info_by_fd(fd, &mi, &ilen))
+		return sf_throw_errno(env, errno, "reading map info");
+	size_t cap = mi.max_entries ? mi.max_entries : 1;
+	char *keys = malloc(cap * s.key_size + 8), *vals = malloc(cap * s.value_bytes + 8);
+	char *cur = malloc(s.key_size + 8), *next = malloc(s.key_size + 8);
+	if (!keys || !vals || !cur || !next) {
+		free(keys), free(vals), free(cur), free(next);
+		return sf_throw(env, "E_KERNEL", ENOMEM, NULL, "out of memory dumping a map of %zu entries", cap);
+	}
+	size_t n = 0;
+	void *prev = NULL;
+	/* get_next_key works on every map type; entries deleted meanwhile are skipped. */
+	while (n < cap && !bpf_map_get_next_key(fd, prev, next)) {
+		if (!bpf_map_lookup_elem(fd, next, vals + n * s.value_bytes)) {
+			memcpy(keys + n * s.key_size, next, s.key_size);
+			n++;
+		}
+		memcpy(cur, next, s.key_size);
+		prev = cur;
+	}
+	napi_value r, kb, vb;
+	void *kd, *vd;
+	napi_value kab, vab;
+	napi_create_arraybuffer(env, n * s.key_size, &kd, &kab);
+	napi_create_arraybuffer(env, n * s.value_bytes, &vd, &vab);
+	if (n) {
+		memcpy(kd, keys, n * s.key_size);
+		memcpy(vd, vals, n * s.value_bytes);
+	}
+	free(keys), free(vals), free(cur), free(next);
+	napi_create_typedarray(env, napi_uint8_array, n * s.key_size, kab, 0, &kb);
+	napi_create_typedarray(env, napi_uint8_array, n * s.value_bytes, vab, 0, &vb);
+	SF_TRY(env, napi_create_object(env, &r));
+	sf_set(env, r, "count", sf_u32(env, (uint32_t)n));
+	sf_set(env, r, "keys", kb);
+	sf_set(env, r, "values", vb);
+	return r;
+}
+
+static napi_value map_info(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	int32_t fd;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 1 || !sf_arg_i32(env, argv[0], "fd", &fd))
+		return NULL;
+	struct bpf_map_info mi;
+	__u32 len = sizeof(mi);
+	memset(&mi, 0, sizeof(mi));
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return sf_throw_errno(env, errno, "reading map info");
+	napi_value r;
+	SF_TRY(env, napi_create_object(env, &r));
+	sf_set(env, r, "id", sf_u32(env, mi.id));
+	sf_set(env, r, "name", sf_str(env, mi.name));
+	sf_set(env, r, "type", sf_u32(env, mi.type));
+	sf_set(env, r, "keySize", sf_u32(env, mi.key_size));
+	sf_set(env, r, "valueSize", sf_u32(env, mi.value_size));
+	sf_set(env, r, "maxEntries", sf_u32(env, mi.max_entries));
+	return r;
+}
+
+static napi_value possible_cpus(napi_env env, napi_callback_info info)
+{
+	(void)info;
+	int n = libbpf_num_possible_cpus();
+	if (n <= 0)
+		return sf_throw_errno(env, n ? n : EINVAL, "counting possible CPUs");
+	return sf_u32(env, (uint32_t)n);
+}
+
+void sf_register_maps(napi_env env, napi_value exports)
+{
+	sf_export(env, exports, "mapLookup", map_lookup);
+	sf_export(env, exports, "mapUpdate", map_update);
+	sf_export(env, exports, "mapDelete", map_delete);
+	sf_export(env, exports, "mapNextKey", map_next_key);
+	sf_export(env, exports, "mapUpdateBatch", map_update_batch);
+	sf_export(env, exports, "mapDump", map_dump);
+	sf_export(env, exports, "mapInfo", map_info);
+	sf_export(env, exports, "possibleCpus", possible_cpus);
+}

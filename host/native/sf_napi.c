@@ -1,0 +1,162 @@
+/* Argument reading and error objects shared by every addon function. */
+#include "sf_napi.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void sf_throw_pending(napi_env env, const char *what)
+{
+	bool pending = false;
+	napi_is_exception_pending(env, &pending);
+	if (!pending)
+		napi_throw_error(env, "E_KERNEL", what);
+}
+
+napi_value sf_throw(napi_env env, const char *code, int err, const char *hint, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	napi_value jcode, jmsg, error;
+	napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &jcode);
+	napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg);
+	napi_create_error(env, jcode, jmsg, &error);
+	if (err)
+		sf_set(env, error, "errno", sf_u32(env, (uint32_t)err));
+	if (hint)
+		sf_set(env, error, "hint", sf_str(env, hint));
+	napi_throw(env, error);
+	return NULL;
+}
+
+napi_value sf_throw_errno(napi_env env, int err, const char *what)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return sf_throw(env, "E_NO_ROOT", err, "run as root (secuxflow needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)",
+				"%s: permission denied", what);
+	case ENODEV:
+		return sf_throw(env, "E_NO_IFACE", err, "check the name with `ip link`", "%s: no such network interface", what);
+	case E2BIG:
+	case ENOSPC:
+		return sf_throw(env, "E_MAP_FULL", err, "remove entries or use fewer rules", "%s: the kernel map is full", what);
+	default:
+		return sf_throw(env, "E_KERNEL", err, NULL, "%s: %s (errno %d)", what, strerror(err), err);
+	}
+}
+
+bool sf_arg_i32(napi_env env, napi_value v, const char *name, int32_t *out)
+{
+	if (napi_get_value_int32(env, v, out) != napi_ok) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s must be a number", name);
+		return false;
+	}
+	return true;
+}
+
+bool sf_arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out)
+{
+	if (napi_get_value_uint32(env, v, out) != napi_ok) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s must be a number", name);
+		return false;
+	}
+	return true;
+}
+
+bool sf_arg_bool(napi_env env, napi_value v, bool *out)
+{
+	if (napi_get_value_bool(env, v, out) != napi_ok)
+		*out = false;
+	return true;
+}
+
+bool sf_arg_str(napi_env env, napi_value v, const char *name, char *buf, size_t cap)
+{
+	size_t len = 0;
+	if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s must be a string", name);
+		return false;
+	}
+	if (len + 1 > cap) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s is longer than %zu bytes", name, cap - 1);
+		return false;
+	}
+	napi_get_value_string_utf8(env, v, buf, cap, &len);
+	return true;
+}
+
+bool sf_arg_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len)
+{
+	bool is_ta = false;
+	napi_typedarray_type type;
+	napi_value ab;
+	size_t off;
+	if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
+	    napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) != napi_ok || type != napi_uint8_array) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s must be a Uint8Array", name);
+		return false;
+	}
+	return true;
+}
+
+bool sf_is_nullish(napi_env env, napi_value v)
+{
+	napi_valuetype t;
+	if (napi_typeof(env, v, &t) != napi_ok)
+		return true;
+	return t == napi_null || t == napi_undefined;
+}
+
+napi_value sf_u32(napi_env env, uint32_t v)
+{
+	napi_value r;
+	napi_create_uint32(env, v, &r);
+	return r;
+}
+
+napi_value sf_f64(napi_env env, double v)
+{
+	napi_value r;
+	napi_create_double(env, v, &r);
+	return r;
+}
+
+napi_value sf_str(napi_env env, const char *s)
+{
+	napi_value r;
+	napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &r);
+	return r;
+}
+
+napi_value sf_bool(napi_env env, bool v)
+{
+	napi_value r;
+	napi_get_boolean(env, v, &r);
+	return r;
+}
+
+napi_value sf_undefined(napi_env env)
+{
+	napi_value r;
+	napi_get_undefined(env, &r);
+	return r;
+}
+
+void sf_set(napi_env env, napi_value obj, const char *key, napi_value v)
+{
+	napi_set_named_property(env, obj, key, v);
+}
+
+void sf_export(napi_env env, napi_value exports, const char *name, napi_callback fn)
+{
+	napi_value f;
+	napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
+	napi_set_named_property(env, exports, name, f);
+}

@@ -1,0 +1,59 @@
+/* Shared helpers of the addon: argument reading and errors with stable codes. */
+#ifndef SF_NAPI_H
+#define SF_NAPI_H
+
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SF_MAX_ARGS 6
+
+/* Throws (when nothing is pending yet) and returns NULL from the caller. */
+#define SF_TRY(env, call)                                                   \
+	do {                                                                \
+		if ((call) != napi_ok) {                                    \
+			sf_throw_pending(env, "internal Node-API failure"); \
+			return NULL;                                        \
+		}                                                           \
+	} while (0)
+
+void sf_throw_pending(napi_env env, const char *what);
+/* Throws a JS Error with .code, .errno and .hint; returns NULL for `return`. */
+napi_value sf_throw(napi_env env, const char *code, int err, const char *hint, const char *fmt, ...);
+/* Maps a negative libbpf / errno error to a code and a message saying what to do. */
+napi_value sf_throw_errno(napi_env env, int err, const char *what);
+
+bool sf_arg_i32(napi_env env, napi_value v, const char *name, int32_t *out);
+bool sf_arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out);
+bool sf_arg_bool(napi_env env, napi_value v, bool *out);
+/* Copies a string argument into buf (NUL-terminated); false + thrown error when too long. */
+bool sf_arg_str(napi_env env, napi_value v, const char *name, char *buf, size_t cap);
+bool sf_arg_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len);
+bool sf_is_nullish(napi_env env, napi_value v);
+
+napi_value sf_u32(napi_env env, uint32_t v);
+napi_value sf_f64(napi_env env, double v);
+napi_value sf_str(napi_env env, const char *s);
+napi_value sf_bool(napi_env env, bool v);
+napi_value sf_undefined(napi_env env);
+void sf_set(napi_env env, napi_value obj, const char *key, napi_value v);
+
+/* Registration of each group of functions. */
+void sf_register_object(napi_env env, napi_value exports);
+void sf_register_xdp(napi_env env, napi_value exports);
+void sf_register_maps(napi_env env, napi_value exports);
+
+/* Cached key/value byte counts per fd (value bytes include per-CPU strides). */
+struct sf_map_shape {
+	uint32_t key_size;
+	uint32_t value_bytes;
+	uint32_t value_size;
+	uint32_t type;
+};
+bool sf_map_shape(napi_env env, int fd, struct sf_map_shape *out);
+void sf_forget_fd(int fd);
+
+void sf_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
+
+#endif
