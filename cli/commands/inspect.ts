@@ -1,4 +1,267 @@
+// `secuxflow inspect`: a dry-run packet built from flags, or a capture file,
+// through the rules and the inspector modules.
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { action, printJson } from '../action.js';
+import { describePacket, table, thousands } from '../format.js';
+import { SecuxflowError } from '../../host/errors.js';
+import { buildDryRunPacket, runDryRun, type DryRunPacketArgs } from '../../host/engine/dry-run.js';
+import { runCapture, type CaptureRunResult } from '../../host/engine/capture-run.js';
+import { loadModules, resolveRules, type RuleSource } from '../../host/engine/setup.js';
+import type { EngineModule } from '../../host/engine/engine.js';
+import type { PacketDecision } from '../../host/engine/types.js';
+import { VERDICT_NAMES } from '../../host/verdict.js';
 
-// Placeholder until the 'inspect' command lands; registering nothing keeps the CLI building.
-export function registerInspect(_program: Command): void {}
+export interface InspectOptions extends Partial<DryRunPacketArgs> {
+  pcap?: string;
+  rules?: string;
+  module?: string[];
+  moduleConfig?: string[];
+  eve?: string;
+  writeDropped?: string;
+  json?: boolean;
+  stateDir?: string;
+  kernel?: boolean;
+  progress?: boolean;
+}
+
+const DRY_RUN_FLAGS: [keyof InspectOptions, string][] = [
+  ['ip', '--ip'], ['src', '--src'], ['port', '--port'], ['sport', '--sport'], ['proto', '--proto'],
+  ['payload', '--payload'], ['payloadHex', '--payload-hex'], ['vlan', '--vlan'],
+];
+
+function usage(message: string, hint?: string): SecuxflowError {
+  return new SecuxflowError('E_USAGE', message, hint);
+}
+
+function parseModuleConfigs(list: string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of list ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw usage(`--module-config "${item}": expected NAME=FILE`);
+    const name = item.slice(0, eq);
+    const file = item.slice(eq + 1);
+    try {
+      out.set(name, readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new SecuxflowError('E_IO', `--module-config ${name}: cannot read ${file}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+async function prepare(opts: InspectOptions): Promise<{ rules: RuleSource; modules: EngineModule[] }> {
+  const rules = resolveRules(opts.rules, opts.stateDir);
+  const configs = parseModuleConfigs(opts.moduleConfig);
+  const modules = await loadModules(opts.module ?? [], { configs });
+  for (const name of configs.keys()) {
+    if (!modules.some((m) => m.name === name)) throw usage(`--module-config ${name}: no module of that name is loaded`);
+  }
+  return { rules, modules };
+}
+
+export interface DryRunReport {
+  packet: string;
+  rules: { origin: string; count: number; defaultPolicy: string };
+  rule: { id: number; priority: number; action: string; comment: string } | null;
+  stage: string;
+  modules: { module: string; verdict: string; ttl: number; failure: string | null; alerts: { signature_id: number; severity: number; signature: string; metadata: unknown }[]; events: { kind: string; data: unknown }[] }[];
+  verdict: string;
+  dropped: boolean;
+  kernel?: unknown;
+}
+
+/** Runs one dry-run packet; the same function backs the CLI and programmatic use. */
+export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport> {
+  if (opts.ip === undefined) throw usage('--ip is required for a dry-run packet', 'or give --pcap FILE to inspect a capture');
+  if (opts.proto === undefined) throw usage('--proto is required for a dry-run packet (tcp, udp or icmp)');
+  for (const [key, flag] of [['eve', '--eve'], ['writeDropped', '--write-dropped']] as const) {
+    if (opts[key] !== undefined) throw usage(`${flag} only applies to --pcap runs`);
+  }
+  const pkt = buildDryRunPacket(opts as DryRunPacketArgs);
+  const { rules, modules } = await prepare(opts);
+  const { decision: d } = runDryRun(pkt, rules.set, modules);
+  return dryRunReport(d, rules);
+}
+
+function dryRunReport(d: PacketDecision, rules: RuleSource): DryRunReport {
+  return {
+    packet: describePacket(d.pkt),
+    rules: { origin: rules.origin, count: rules.set.rules.length, defaultPolicy: rules.set.defaultPolicy },
+    rule: d.rule ? { id: d.rule.id, priority: d.rule.priority, action: d.rule.action, comment: d.rule.comment } : null,
+    stage: d.stage,
+    modules: d.modules.map((r) => ({
+      module: r.module,
+      verdict: VERDICT_NAMES[r.verdict]!,
+      ttl: r.ttl,
+      failure: r.failure,
+      alerts: r.alerts.map((a) => ({ signature_id: a.sigId, severity: a.severity, signature: a.message, metadata: a.metadata })),
+      events: r.events.map((e) => ({ kind: e.kind, data: e.data })),
+    })),
+    verdict: VERDICT_NAMES[d.verdict]!,
+    dropped: d.dropped,
+  };
+}
+
+function printDryRun(r: DryRunReport): void {
+  const lines: string[] = [];
+  lines.push(`packet   ${r.packet}`);
+  lines.push(`rules    ${r.rules.origin}: ${r.rules.count} rule${r.rules.count === 1 ? '' : 's'}, default policy ${r.rules.defaultPolicy}`);
+  if (r.stage === 'non-ip') lines.push('  match  not an IP packet: rules do not apply');
+  else if (r.rule) lines.push(`  match  rule ${r.rule.id} (priority ${r.rule.priority}) -> ${r.rule.action}${r.rule.comment ? `  "${r.rule.comment}"` : ''}`);
+  else lines.push(`  match  no rule matched: default policy -> ${r.rules.defaultPolicy}`);
+  if (r.modules.length === 0) {
+    lines.push('modules  none ran');
+  } else {
+    lines.push('modules');
+    for (const m of r.modules) {
+      const ttl = m.verdict === 'BLOCK_SRC' ? ` (ttl ${m.ttl}s)` : '';
+      lines.push(`  ${m.module.padEnd(16)} ${m.verdict}${ttl}${m.failure ? `  FAILED: ${m.failure}` : ''}`);
+      for (const a of m.alerts) lines.push(`    alert sid ${a.signature_id} severity ${a.severity}: ${a.signature}`);
+      for (const e of m.events) lines.push(`    ${e.kind} ${JSON.stringify(e.data)}`);
+    }
+  }
+  if (r.kernel !== undefined) lines.push(`kernel   ${String((r.kernel as { summary?: string }).summary ?? JSON.stringify(r.kernel))}`);
+  lines.push(`final    ${r.verdict} -> ${r.dropped ? 'DROP' : 'PASS'}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export interface CaptureReport extends Omit<CaptureRunResult, 'counters' | 'error'> {
+  pcap: string;
+  rules: string;
+  modules: string[];
+  counters: Record<string, unknown>;
+  alertsBySignature: { module: string; signature_id: number; signature: string; count: number }[];
+  error: { code: string; message: string } | null;
+}
+
+/** Runs a capture file; returns the summary (also used programmatically). */
+export async function inspectCapture(opts: InspectOptions, onProgress?: (done: number, total: number) => void): Promise<CaptureReport> {
+  for (const [key, flag] of DRY_RUN_FLAGS) {
+    if (opts[key] !== undefined) throw usage(`${flag} builds a dry-run packet and cannot be combined with --pcap`);
+  }
+  const { rules, modules } = await prepare(opts);
+  const result = await runCapture({
+    pcap: opts.pcap!,
+    rules: rules.set,
+    modules,
+    ...(opts.eve !== undefined ? { eve: opts.eve } : {}),
+    ...(opts.writeDropped !== undefined ? { writeDropped: opts.writeDropped } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  const c = result.counters;
+  const err = result.error;
+  return {
+    pcap: opts.pcap!,
+    rules: rules.origin,
+    modules: modules.map((m) => m.name),
+    format: result.format,
+    elapsedSec: result.elapsedSec,
+    packetsPerSec: result.packetsPerSec,
+    eveRecords: result.eveRecords,
+    droppedWritten: result.droppedWritten,
+    counters: {
+      packets_read: c.packetsRead, decoded: c.packetsDecoded, malformed: c.malformed, non_ip: c.nonIp,
+      fragments: c.fragments, reassembled: c.datagramsReassembled, fragments_incomplete: c.fragmentsIncomplete,
+      flows: c.flows, pass: c.pass, drop: c.drop, inspected: c.inspected, alerts: c.alerts, events: c.events,
+      module_failures: c.moduleFailures, by_stage: c.byStage, by_verdict: c.byVerdict,
+    },
+    alertsBySignature: [...c.alertsBySignature.entries()]
+      .map(([key, v]) => ({ module: key.slice(0, key.lastIndexOf(':')), signature_id: v.sigId, signature: v.message, count: v.count }))
+      .sort((a, b) => b.count - a.count || a.signature_id - b.signature_id),
+    error: err === null ? null : { code: (err as SecuxflowError).code ?? 'E_INTERNAL', message: err.message },
+  };
+}
+
+function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
+  const c = r.counters as Record<string, number> & { by_stage: Record<string, number>; by_verdict: Record<string, number> };
+  const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';
+  const rows = [
+    ['capture', `${r.pcap} (${r.format})`],
+    ['rules', r.rules],
+    ['modules', r.modules.join(', ') || '-'],
+    ['packets', `${thousands(c.packets_read)} read, ${thousands(c.decoded)} decoded, ${thousands(c.malformed)} malformed, ${thousands(c.non_ip)} non-IP`],
+    ['fragments', `${thousands(c.fragments)} fragments, ${thousands(c.reassembled)} datagrams reassembled, ${thousands(c.fragments_incomplete)} incomplete`],
+    ['flows', thousands(c.flows)],
+    ['actions', `pass ${thousands(c.pass)}, drop ${thousands(c.drop)} (inspected ${thousands(c.inspected)})`],
+    ['by stage', nz(c.by_stage)],
+    ['by verdict', nz(c.by_verdict)],
+    ['alerts', thousands(c.alerts)],
+  ];
+  let text = `secuxflow inspect summary\n${table(rows)}\n`;
+  if (r.alertsBySignature.length > 0) {
+    text += table([['sid', 'module', 'count', 'signature'], ...r.alertsBySignature.map((a) => [String(a.signature_id), a.module, String(a.count), a.signature])], '    ') + '\n';
+  }
+  text += table([['speed', `${thousands(c.packets_read)} packets in ${r.elapsedSec.toFixed(3)} s = ${thousands(r.packetsPerSec)} packets/s`]]) + '\n';
+  if (r.eveRecords) text += table([['eve', `${thousands(r.eveRecords)} records`]]) + '\n';
+  if (r.droppedWritten) text += table([['dropped', `${thousands(r.droppedWritten)} frames written`]]) + '\n';
+  out.write(text);
+}
+
+function progressBar(): (done: number, total: number) => void {
+  return (done, total) => {
+    const width = 30;
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const filled = Math.round(frac * width);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${(done / 1048576).toFixed(1)} MiB`);
+    if (frac >= 1) process.stderr.write('\n');
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description('run a dry-run packet (--ip ...) or a capture (--pcap FILE) through the rules and inspector modules')
+    .option('--pcap <file>', 'inspect a pcap or pcapng capture')
+    .option('--ip <addr>', 'dry-run: destination address (IPv4 or IPv6)')
+    .option('--src <addr>', 'dry-run: source address (default 198.18.0.1 or 2001:db8::1)')
+    .option('--port <port>', 'dry-run: destination port (tcp/udp)')
+    .option('--sport <port>', 'dry-run: source port (default 40000)')
+    .option('--proto <proto>', 'dry-run: tcp, udp or icmp')
+    .option('--payload <text>', 'dry-run: payload as text')
+    .option('--payload-hex <hex>', 'dry-run: payload as hex bytes')
+    .option('--vlan <id>', 'dry-run: 802.1Q VLAN tag')
+    .option('--rules <file>', 'rule file (JSON or YAML); default: the stored rules, else inspect everything')
+    .option('--module <name|file>', 'inspector module: a shipped name or a .wasm/.wat file (repeatable)', collect)
+    .option('--module-config <name=file>', 'configuration file for a module (repeatable)', collect)
+    .option('--eve <file|->', '--pcap: write EVE JSON events to a file, or - for stdout')
+    .option('--write-dropped <file>', '--pcap: write dropped frames to a pcap')
+    .option('--state-dir <dir>', 'state directory holding stored rules')
+    .option('--kernel', 'dry-run: also run the packet through the real XDP program (BPF_PROG_TEST_RUN; root)')
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print the result as JSON')
+    .action(action('inspect', async (opts: InspectOptions) => {
+      if (opts.pcap === undefined) {
+        if (opts.ip === undefined && opts.port === undefined && opts.proto === undefined) {
+          throw usage('nothing to inspect: give --pcap FILE, or --ip ADDR --port PORT --proto tcp|udp|icmp for a dry-run packet');
+        }
+        const report = await inspectPacket(opts);
+        if (opts.kernel) report.kernel = await kernelVerdict(opts);
+        if (opts.json) printJson(report);
+        else printDryRun(report);
+        return;
+      }
+      if (opts.kernel) throw usage('--kernel applies to dry-run packets, not --pcap');
+      const summaryOut = opts.eve === '-' ? process.stderr : process.stdout;
+      const showProgress = opts.progress !== false && process.stderr.isTTY && !opts.json;
+      const report = await inspectCapture(opts, showProgress ? progressBar() : undefined);
+      if (opts.json) {
+        if (opts.eve === '-') process.stderr.write(JSON.stringify(report, null, 2) + '\n');
+        else printJson(report);
+      } else {
+        printCaptureSummary(report, summaryOut);
+      }
+      if (report.error) {
+        process.stderr.write(`secuxflow inspect: error[${report.error.code}]: ${report.error.message}\n  everything before it was processed (${report.counters.packets_read} packets)\n`);
+        process.exitCode = 1;
+      }
+    }));
+}
+
+async function kernelVerdict(_opts: InspectOptions): Promise<unknown> {
+  throw new SecuxflowError('E_NATIVE_MISSING', '--kernel is not available yet: the kernel data plane is not built into this version');
+}

@@ -1,0 +1,102 @@
+// Builds one real packet from command-line facts and runs it through the same
+// engine as a capture, keeping the full decision path for display.
+import { buildPacket } from '../packet/build.js';
+import { decodePacket } from '../packet/decode.js';
+import { parseIp } from '../packet/addr.js';
+import { LinkType, TcpFlag, type DecodedPacket } from '../packet/types.js';
+import { SecuxflowError } from '../errors.js';
+import type { RuleSet } from '../rules/types.js';
+import { Engine, type EngineModule } from './engine.js';
+import type { PacketDecision } from './types.js';
+
+export interface DryRunPacketArgs {
+  ip: string;
+  src?: string;
+  port?: string;
+  sport?: string;
+  proto: string;
+  payload?: string;
+  payloadHex?: string;
+  vlan?: string;
+}
+
+function usage(flag: string, message: string, hint?: string): SecuxflowError {
+  return new SecuxflowError('E_USAGE', `${flag}: ${message}`, hint);
+}
+
+function parsePort(flag: string, text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw usage(flag, `"${text}" is not a port number (0-65535)`);
+  return Number(text);
+}
+
+function parseAddress(flag: string, text: string): Uint8Array {
+  try {
+    return parseIp(text);
+  } catch {
+    throw usage(flag, `"${text}" is not an IPv4 or IPv6 address`);
+  }
+}
+
+export function parsePayloadHex(text: string): Uint8Array {
+  const clean = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
+  if (clean.length % 2 !== 0 || /[^0-9a-f]/i.test(clean)) {
+    throw usage('--payload-hex', `"${text.length > 40 ? text.slice(0, 40) + '...' : text}" is not an even-length hex string`);
+  }
+  return Uint8Array.from(Buffer.from(clean, 'hex'));
+}
+
+/** Validates the dry-run flags and builds the frame they describe. */
+export function buildDryRunPacket(a: DryRunPacketArgs): DecodedPacket {
+  const proto = a.proto.toLowerCase();
+  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') throw usage('--proto', `"${a.proto}" is not one of tcp, udp, icmp`);
+  const dst = parseAddress('--ip', a.ip);
+  const srcText = a.src ?? (dst.length === 4 ? '198.18.0.1' : '2001:db8::1');
+  const src = parseAddress('--src', srcText);
+  if (src.length !== dst.length) throw usage('--src', `${srcText} and --ip ${a.ip} are of different IP versions`);
+  if (a.payload !== undefined && a.payloadHex !== undefined) throw usage('--payload', 'give either --payload or --payload-hex, not both');
+  const payload = a.payloadHex !== undefined ? parsePayloadHex(a.payloadHex) : a.payload !== undefined ? new TextEncoder().encode(a.payload) : new Uint8Array(0);
+
+  let dstPort = 0;
+  let srcPort = 0;
+  if (proto === 'icmp') {
+    if (a.port !== undefined) throw usage('--port', 'ICMP has no ports; drop --port or use --proto tcp|udp');
+    if (a.sport !== undefined) throw usage('--sport', 'ICMP has no ports; drop --sport or use --proto tcp|udp');
+  } else {
+    if (a.port === undefined) throw usage('--port', `is required with --proto ${proto}`);
+    dstPort = parsePort('--port', a.port);
+    srcPort = a.sport !== undefined ? parsePort('--sport', a.sport) : 40000;
+  }
+  let vlans: number[] = [];
+  if (a.vlan !== undefined) {
+    if (!/^\d{1,4}$/.test(a.vlan) || Number(a.vlan) < 1 || Number(a.vlan) > 4094) throw usage('--vlan', `"${a.vlan}" is not a VLAN id (1-4094)`);
+    vlans = [Number(a.vlan)];
+  }
+
+  const frame = buildPacket({
+    src: srcText,
+    dst: a.ip,
+    proto: proto as 'tcp' | 'udp' | 'icmp',
+    srcPort,
+    dstPort,
+    payload,
+    vlans,
+    ...(proto === 'tcp' ? { tcpFlags: payload.length > 0 ? TcpFlag.ACK | TcpFlag.PSH : TcpFlag.SYN, seq: 1000, ack: payload.length > 0 ? 1 : 0 } : {}),
+    ...(proto === 'icmp' ? { icmpType: dst.length === 4 ? 8 : 128, icmpCode: 0 } : {}),
+  });
+  const now = Date.now();
+  return decodePacket(frame, LinkType.ETHERNET, Math.floor(now / 1000), (now % 1000) * 1e6);
+}
+
+export interface DryRunResult {
+  decision: PacketDecision;
+}
+
+export function runDryRun(pkt: DecodedPacket, rules: RuleSet, modules: EngineModule[]): DryRunResult {
+  let decision: PacketDecision | null = null;
+  const engine = new Engine({ rules, modules, onDecision: (d) => { decision = d; } });
+  engine.pushDecoded(pkt);
+  engine.flush();
+  if (decision === null) throw new SecuxflowError('E_INTERNAL', 'the engine produced no decision for the dry-run packet');
+  engine.finish();
+  return { decision };
+}

@@ -1,0 +1,72 @@
+// What the engine reports: per-packet decisions (for the dry-run decision path
+// and --write-dropped) and events (EVE JSON).
+import type { DecodedPacket } from '../packet/types.js';
+import type { Flow, FlowEndReason } from '../flow/types.js';
+import type { Rule, RuleAction } from '../rules/types.js';
+import type { Verdict } from '../verdict.js';
+import type { ModuleAlert, ModuleEvent } from '../wasm/instance.js';
+
+/** Where the final decision for a packet was taken, in the kernel's stage order. */
+export type DecisionStage =
+  | 'non-ip'     // not subject to rules
+  | 'penalty'    // source in the penalty box
+  | 'flow'       // flow already decided (ALLOW_FLOW / BLOCK_FLOW)
+  | 'rule'       // a rule's pass/drop
+  | 'default'    // the default policy's pass/drop
+  | 'module'     // inspected by modules
+  | 'fragment';  // an IP fragment whose datagram never completed
+
+export interface ModuleRun {
+  module: string;
+  verdict: Verdict;
+  /** BLOCK_SRC ttl in seconds (after the module default applied). */
+  ttl: number;
+  alerts: ModuleAlert[];
+  events: ModuleEvent[];
+  /** Set when the module failed and its failure policy decided instead. */
+  failure: string | null;
+}
+
+export interface PacketDecision {
+  /** Index of the frame in the source, 0-based. */
+  index: number;
+  pkt: DecodedPacket;
+  /** The captured frames behind pkt: [pkt], or every fragment of a reassembled datagram. */
+  sources: DecodedPacket[];
+  flow: Flow | null;
+  direction: 0 | 1;
+  stage: DecisionStage;
+  /** The rule that matched, null for the default policy or stages before rules. */
+  rule: Rule | null;
+  ruleAction: RuleAction | null;
+  modules: ModuleRun[];
+  /** Combined verdict of the modules (or the stage's own) and whether the packet is delivered. */
+  verdict: Verdict;
+  dropped: boolean;
+}
+
+export interface FlowRecord {
+  flow: Flow;
+  reason: FlowEndReason;
+  verdict: string;
+}
+
+export interface EngineCounters {
+  packetsRead: number;
+  packetsDecoded: number;
+  malformed: number;
+  nonIp: number;
+  fragments: number;
+  datagramsReassembled: number;
+  fragmentsIncomplete: number;
+  pass: number;
+  drop: number;
+  inspected: number;
+  byStage: Record<DecisionStage, number>;
+  byVerdict: Record<string, number>;
+  alerts: number;
+  alertsBySignature: Map<string, { sigId: number; message: string; count: number }>;
+  events: number;
+  flows: number;
+  moduleFailures: number;
+}

@@ -1,0 +1,170 @@
+// Builds EVE JSON records with Suricata's field names, so log tooling that
+// already ingests Suricata (jq recipes, Filebeat's suricata module...) reads ours.
+import { formatIp } from '../packet/addr.js';
+import type { DecodedPacket } from '../packet/types.js';
+import type { Flow } from '../flow/types.js';
+import type { ModuleAlert, ModuleEvent } from '../wasm/instance.js';
+import type { EngineCounters, FlowRecord, PacketDecision } from '../engine/types.js';
+
+export type EveRecord = Record<string, unknown>;
+
+const PROTO_NAMES: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'IPv6-ICMP', 132: 'SCTP' };
+
+export function protoName(proto: number): string {
+  return PROTO_NAMES[proto] ?? String(proto);
+}
+
+/** Suricata's timestamp form: 2026-01-01T00:00:00.123456+0000 (UTC). */
+export function eveTimestamp(sec: number, nsec: number): string {
+  const whole = Math.floor(sec);
+  const micros = Math.floor(nsec / 1000) + Math.round((sec - whole) * 1e6);
+  const d = new Date(whole * 1000);
+  const iso = d.toISOString().slice(0, 19);
+  return `${iso}.${String(micros).padStart(6, '0')}+0000`;
+}
+
+function secondsToTimestamp(t: number): string {
+  const sec = Math.floor(t);
+  return eveTimestamp(sec, Math.round((t - sec) * 1e9));
+}
+
+function packetEndpoints(pkt: DecodedPacket): EveRecord {
+  const out: EveRecord = {
+    src_ip: pkt.src.length ? formatIp(pkt.src) : undefined,
+    dest_ip: pkt.dst.length ? formatIp(pkt.dst) : undefined,
+    proto: protoName(pkt.proto),
+  };
+  if (pkt.l4Offset >= 0 && (pkt.proto === 6 || pkt.proto === 17)) {
+    out.src_port = pkt.srcPort;
+    out.dest_port = pkt.dstPort;
+  }
+  if (pkt.icmpType >= 0) {
+    out.icmp_type = pkt.icmpType;
+    out.icmp_code = pkt.icmpCode;
+  }
+  if (pkt.vlans.length) out.vlan = pkt.vlans;
+  return out;
+}
+
+function header(d: PacketDecision, eventType: string): EveRecord {
+  const rec: EveRecord = { timestamp: eveTimestamp(d.pkt.tsSec, d.pkt.tsNsec) };
+  if (d.flow) rec.flow_id = d.flow.id;
+  rec.event_type = eventType;
+  Object.assign(rec, packetEndpoints(d.pkt));
+  if (d.flow) rec.direction = d.direction === 0 ? 'to_server' : 'to_client';
+  return rec;
+}
+
+/** Suricata's alert.metadata is a map of string arrays. */
+function eveMetadata(module: string, meta: Record<string, unknown> | null): Record<string, string[]> {
+  const out: Record<string, string[]> = { module: [module] };
+  if (meta) {
+    for (const [k, v] of Object.entries(meta)) {
+      out[k] = Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [typeof v === 'string' ? v : JSON.stringify(v)];
+    }
+  }
+  return out;
+}
+
+export function alertRecord(d: PacketDecision, module: string, a: ModuleAlert, appProto: string | undefined): EveRecord {
+  const rec = header(d, 'alert');
+  if (appProto) rec.app_proto = appProto;
+  const category = a.metadata && typeof a.metadata.category === 'string' ? a.metadata.category : `secuxflow ${module}`;
+  rec.alert = {
+    action: d.dropped ? 'blocked' : 'allowed',
+    gid: 1,
+    signature_id: a.sigId,
+    rev: 1,
+    signature: a.message,
+    category,
+    severity: a.severity,
+    metadata: eveMetadata(module, a.metadata),
+  };
+  return rec;
+}
+
+export function protocolRecord(d: PacketDecision, ev: ModuleEvent): EveRecord {
+  const rec = header(d, ev.kind);
+  rec.app_proto = ev.kind === 'other' ? undefined : ev.kind;
+  rec[ev.kind] = ev.data;
+  return rec;
+}
+
+/** A packet-level drop record, written for packets dropped before any module saw them (rules, penalty box). */
+export function dropRecord(d: PacketDecision): EveRecord {
+  const rec = header(d, 'drop');
+  rec.drop = { reason: d.stage, rule_id: d.rule?.id ?? null, verdict: d.verdict };
+  return rec;
+}
+
+const REASONS: Record<string, string> = { timeout: 'timeout', closed: 'timeout', evicted: 'forced', shutdown: 'shutdown' };
+
+function flowState(f: Flow): string {
+  switch (f.tcpState) {
+    case 'established': return 'established';
+    case 'fin_wait': case 'closed': case 'reset': return 'closed';
+    case 'none': return f.pktsToClient > 0 ? 'established' : 'new';
+    default: return 'new';
+  }
+}
+
+export function flowRecord(r: FlowRecord, appProto: string | undefined, alerted: boolean): EveRecord {
+  const f = r.flow;
+  const rec: EveRecord = {
+    timestamp: secondsToTimestamp(f.last),
+    flow_id: f.id,
+    event_type: 'flow',
+    src_ip: formatIp(f.clientAddr),
+    dest_ip: formatIp(f.serverAddr),
+    proto: protoName(f.proto),
+  };
+  if (f.proto === 6 || f.proto === 17) {
+    rec.src_port = f.clientPort;
+    rec.dest_port = f.serverPort;
+  }
+  if (f.vlan) rec.vlan = [f.vlan];
+  if (appProto) rec.app_proto = appProto;
+  rec.flow = {
+    pkts_toserver: f.pktsToServer,
+    pkts_toclient: f.pktsToClient,
+    bytes_toserver: f.bytesToServer,
+    bytes_toclient: f.bytesToClient,
+    start: secondsToTimestamp(f.start),
+    end: secondsToTimestamp(f.last),
+    age: Math.max(0, Math.round(f.last - f.start)),
+    state: flowState(f),
+    reason: REASONS[r.reason] ?? r.reason,
+    alerted,
+    verdict: r.verdict,
+  };
+  return rec;
+}
+
+export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: number): EveRecord {
+  const verdicts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(c.byVerdict)) verdicts[k.toLowerCase()] = v;
+  return {
+    timestamp: secondsToTimestamp(lastTs),
+    event_type: 'stats',
+    stats: {
+      uptime: Math.round(elapsedSec),
+      capture: { packets_read: c.packetsRead },
+      decoder: {
+        pkts: c.packetsRead,
+        decoded: c.packetsDecoded,
+        invalid: c.malformed,
+        non_ip: c.nonIp,
+        fragments: c.fragments,
+        reassembled: c.datagramsReassembled,
+        fragments_incomplete: c.fragmentsIncomplete,
+      },
+      actions: { pass: c.pass, drop: c.drop },
+      verdicts,
+      stages: { ...c.byStage },
+      detect: { alert: c.alerts },
+      app_layer: { events: c.events },
+      flow: { total: c.flows },
+      modules: { failures: c.moduleFailures },
+    },
+  };
+}
