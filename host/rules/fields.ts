@@ -127,7 +127,7 @@ export function parseModules(value: unknown, label: string): string[] {
   if (!Array.isArray(value)) throw invalid(label, `${show(value)} is not a list of module names`);
   const names: string[] = [];
   for (let i = 0; i < value.length; i++) {
-    const name = parseModuleName(value[i], `${label}[${i}]`);
+    const name = parseModuleName(value[i], `${label} entry #${i + 1}`);
     if (names.includes(name)) throw invalid(label, `module ${show(name)} is listed twice`);
     names.push(name);
   }
