@@ -183,6 +183,11 @@ export class Defragmenter {
     if (d.complete()) {
       this.datagrams.delete(key);
       this.heldBytes -= d.held;
+      // Fragments may carry shorter headers than the offset-0 one the datagram is rebuilt with.
+      if (rebuiltIpLength(d) > MAX_DATAGRAM) {
+        this.stats.oversized++;
+        return rejected(pkt, `defrag: reassembled datagram of ${rebuiltIpLength(d)} bytes exceeds ${MAX_DATAGRAM}`);
+      }
       this.stats.reassembled++;
       return rebuild(d, pkt);
     }
@@ -294,6 +299,13 @@ function addRange(cov: number[], start: number, end: number): void {
     j += 2;
   }
   cov.splice(i, j - i, s, e);
+}
+
+/** IPv4 total length, or IPv6 payload length, of the datagram once rebuilt. */
+function rebuiltIpLength(d: Datagram): number {
+  const t = d.template!;
+  const l3 = d.l3Offset;
+  return (t[l3]! >> 4) === 4 ? ((t[l3]! & 0x0f) << 2) + d.total : t.length - 8 - l3 - 40 + d.total;
 }
 
 /** Builds the whole datagram's frame from the offset-0 headers and decodes it. */

@@ -87,7 +87,7 @@ export class TcpStream {
       this.stats.bytesBeyondDepth += end - Math.max(start, this.depth);
       end = this.depth;
     }
-    if (start >= end) { if (start >= this.depth) return 0; this.stats.retransmits++; return 0; }
+    if (start >= end) return 0; // entirely beyond the depth
     this.ensureCapacity(end);
 
     const before = this.contiguous;

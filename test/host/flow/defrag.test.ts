@@ -122,8 +122,8 @@ describe('Defragmenter reassembles', () => {
     expect(d.stats.overlaps).toBe(0);
   });
 
-  it('yields the right ports and flow when the TCP header is split across fragments', () => {
-    const spec: PacketSpec = { src: '198.18.2.1', dst: '198.18.2.2', proto: 'tcp', srcPort: 43210, dstPort: 443, tcpFlags: 0x18, seq: 77, payload: 'ClientHello...' };
+  for (const [family, src, dst] of [['IPv4', '198.18.2.1', '198.18.2.2'], ['IPv6', '2001:db8::21', '2001:db8::22']] as const) it(`${family}: yields the right ports and flow when the TCP header is split across fragments`, () => {
+    const spec: PacketSpec = { src, dst, proto: 'tcp', srcPort: 43210, dstPort: 443, tcpFlags: 0x18, seq: 77, payload: 'ClientHello...' };
     const frags = fragmentIp(buildPacket(spec), 8);
     const first = dec(frags[0]!);
     expect(first.l4Offset).toBe(-1); // only 8 of the 20 TCP header bytes
@@ -254,6 +254,22 @@ describe('Defragmenter limits', () => {
     const r = d.push(dec(huge))!;
     expect(r.malformed).toMatch(/65535/);
     expect(d.stats.oversized).toBe(1);
+    expect(d.pending).toBe(0);
+  });
+
+  it('rejects a datagram that only exceeds 65535 bytes with the first fragment\'s longer header', () => {
+    const withOptions = buildPacket({ ...V4_UDP, ipv4Options: new Uint8Array(40).fill(1), payload: payload(64, 34) });
+    const plain = fragmentIp(buildPacket({ ...V4_UDP, payload: payload(64, 35) }), 32);
+    const first = fragmentIp(withOptions, 16)[0]!;
+    const middle = patchV4(plain[1]!, { offset: 16, dataLen: 65464, more: true });
+    const last = patchV4(plain[1]!, { offset: 65480, dataLen: 16, more: false });
+    const d = new Defragmenter();
+    expect(d.push(dec(first))).toBeNull();
+    expect(d.push(dec(middle))).toBeNull();
+    const r = d.push(dec(last))!;
+    expect(r.malformed).toMatch(/65535/);
+    expect(d.stats.oversized).toBe(1);
+    expect(d.stats.reassembled).toBe(0);
     expect(d.pending).toBe(0);
   });
 
