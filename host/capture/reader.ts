@@ -191,7 +191,7 @@ function* readPcapng(name: string, w: ByteWindow): Generator<RawFrame> {
       throw new CaptureError(name, blockAt, `truncated block header: 12 bytes needed, ${left} remain`,
         'the capture was cut short; frames before this offset were read');
     }
-    const h = w.start;
+    let h = w.start;
     const typeBE = u32(w.buf, h, false);
     if (typeBE === PCAPNG_SHB) {
       const bom = u32(w.buf, h + 8, true);
@@ -213,6 +213,8 @@ function* readPcapng(name: string, w: ByteWindow): Generator<RawFrame> {
       throw new CaptureError(name, blockAt, `truncated block: header says ${total} bytes, ${w.remaining()} remain`,
         'the capture was cut short; frames before this offset were read');
     }
+    // ensure() may have slid the window: take the block's position afresh.
+    h = w.start;
     const b = w.buf;
     const trailing = u32(b, h + total - 4, le);
     if (trailing !== total) {

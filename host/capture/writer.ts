@@ -193,6 +193,10 @@ export class PcapngWriter {
     const body = new Uint8Array(20 + pad4(caplen));
     const v = new DataView(body.buffer);
     const ts = toUnits(frame.tsSec, frame.tsNsec, iface.tsresol);
+    if (ts >= 1n << 64n) {
+      throw new SecuxflowError('E_USAGE', `timestamp ${frame.tsSec}.${frame.tsNsec} does not fit 64 bits at if_tsresol ${iface.tsresol} of interface ${ifIndex}`,
+        'use a coarser if_tsresol');
+    }
     v.setUint32(0, ifIndex, this.le);
     v.setUint32(4, Number(ts >> 32n), this.le);
     v.setUint32(8, Number(ts & 0xffffffffn), this.le);
