@@ -79,7 +79,7 @@ function checkImports(name: string, layout: WasmLayout): void {
 
 function describeExport(e: ExportEntry): string {
   if (e.kind === 'function') return `a function ${e.type ? formatFuncType(e.type) : ''}`.trimEnd();
-  if (e.kind === 'global' && e.global) return `a ${e.global.mutable ? 'mutable' : 'immutable'} ${e.global.type} global`;
+  if (e.kind === 'global' && e.global) return `${e.global.mutable ? 'a mutable' : 'an immutable'} ${e.global.type} global`;
   return `a ${e.kind}`;
 }
 

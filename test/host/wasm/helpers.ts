@@ -1,0 +1,43 @@
+// Shared test helpers: WAT fixtures compiled at test time, packets built and
+// decoded by the real packet code, and empty batch outputs.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildPacket, type PacketSpec } from '../../../host/packet/build.js';
+import { decodePacket } from '../../../host/packet/decode.js';
+import { LinkType, type DecodedPacket } from '../../../host/packet/types.js';
+import { compileInspector, watToWasm, type CompiledInspector } from '../../../host/wasm/loader.js';
+import type { BatchOutput, InspectItem } from '../../../host/wasm/types.js';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const fixtureDir = join(repoRoot, 'test', 'fixtures', 'modules');
+
+export async function fixtureBytes(name: string): Promise<Uint8Array> {
+  const file = join(fixtureDir, `${name}.wat`);
+  return watToWasm(readFileSync(file, 'utf8'), file);
+}
+
+export async function compileFixture(name: string): Promise<CompiledInspector> {
+  return compileInspector(name, await fixtureBytes(name));
+}
+
+export function packet(spec: Partial<PacketSpec> & { payload?: Uint8Array | string }, ts: [number, number] = [1_700_000_000, 5]): DecodedPacket {
+  const frame = buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 80, ...spec });
+  return decodePacket(frame, LinkType.ETHERNET, ts[0], ts[1]);
+}
+
+export function item(pkt: DecodedPacket, over: Partial<InspectItem> = {}): InspectItem {
+  return { pkt, flowId: 1, direction: 0, flags: 0, stream: null, streamNew: 0, ...over };
+}
+
+export function output(n: number): BatchOutput {
+  return { verdicts: new Uint8Array(n), verdictArgs: new Uint16Array(n), alerts: [], events: [] };
+}
+
+export function bytes(...parts: (string | number[])[]): Uint8Array {
+  const chunks = parts.map((p) => (typeof p === 'string' ? new TextEncoder().encode(p) : Uint8Array.from(p)));
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { compileInspector, describeModule, loadInspectorFile, watToWasm } from '../../../host/wasm/loader.js';
+import { SecuxflowError } from '../../../host/errors.js';
+import { compileFixture, fixtureBytes, fixtureDir } from './helpers.js';
+import { join } from 'node:path';
+
+async function refusal(fixture: string): Promise<SecuxflowError> {
+  const err = await compileFixture(fixture).then(() => null, (e: unknown) => e);
+  expect(err, `${fixture} must be refused`).toBeInstanceOf(SecuxflowError);
+  return err as SecuxflowError;
+}
+
+describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
+  it('accepts the minimal module and describes it', async () => {
+    const c = await compileFixture('minimal');
+    expect(c.abiVersion).toBe(1);
+    const d = describeModule(c);
+    expect(d.imports).toEqual([]);
+    expect(d.exports.map((e) => e.name).sort()).toEqual(['memory', 'on_batch', 'on_flow_end', 'on_init', 'secuxflow_abi_version', 'sf_alloc']);
+    expect(d.exports.find((e) => e.name === 'on_batch')?.signature).toBe('(i32, i32) -> i32');
+    expect(d.exports.find((e) => e.name === 'on_flow_end')?.signature).toBe('(i64) -> ()');
+    expect(d.memory).toEqual({ initialPages: 1, maxPages: 16, initialBytes: 65536, maxBytes: 16 * 65536 });
+  });
+
+  it('missing marker: E_MODULE_ABI saying it was not built with the SDK', async () => {
+    const e = await refusal('no-marker');
+    expect(e.code).toBe('E_MODULE_ABI');
+    expect(e.message).toBe('module no-marker has no secuxflow_abi_version export: it was not built with the secuxflow SDK');
+  });
+
+  it('marker 2: E_MODULE_ABI naming both versions', async () => {
+    const e = await refusal('marker-v2');
+    expect(e.code).toBe('E_MODULE_ABI');
+    expect(e.message).toBe('module marker-v2 was built for ABI 2; this host speaks ABI 1 (rebuild it against the v1 SDK)');
+  });
+
+  it('mutable marker global: E_MODULE_ABI', async () => {
+    const e = await refusal('marker-mutable');
+    expect(e.code).toBe('E_MODULE_ABI');
+    expect(e.message).toMatch(/must be an immutable i32 global.*mutable i32 global/);
+  });
+
+  it('missing on_batch: E_MODULE_INVALID naming the export and its signature', async () => {
+    const e = await refusal('no-on-batch');
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toContain('does not export on_batch (i32, i32) -> i32');
+  });
+
+  it('on_batch with the wrong signature or kind: E_MODULE_INVALID showing found and wanted', async () => {
+    const wrongType = await refusal('on-batch-wrong-type');
+    expect(wrongType.code).toBe('E_MODULE_INVALID');
+    expect(wrongType.message).toContain('exports on_batch as a function (i32) -> i32; ABI v1 needs a function (i32, i32) -> i32');
+    const global = await refusal('on-batch-global');
+    expect(global.message).toContain('exports on_batch as an immutable i32 global');
+  });
+
+  it('no exported memory: E_MODULE_INVALID', async () => {
+    const e = await refusal('no-memory');
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toContain('does not export its linear memory as "memory"');
+  });
+
+  it.each([
+    ['import-wasi', 'wasi_snapshot_preview1.fd_write', /WASI/],
+    ['import-env-abort', 'env.abort', /asconfig\.json/],
+    ['import-unknown-hostcall', 'secuxflow.open_file', /emit_alert, emit_event, log_message, get_time_ns/],
+    ['import-memory', 'env.memory', /only secuxflow/],
+  ])('forbidden import %s: E_MODULE_IMPORT naming %s', async (fixture, what, hint) => {
+    const e = await refusal(fixture);
+    expect(e.code).toBe('E_MODULE_IMPORT');
+    expect(e.message).toContain(what);
+    expect(e.hint).toMatch(hint);
+  });
+
+  it('a hostcall imported with the wrong signature: E_MODULE_IMPORT with both signatures', async () => {
+    const e = await refusal('import-wrong-signature');
+    expect(e.code).toBe('E_MODULE_IMPORT');
+    expect(e.message).toContain('imports secuxflow.emit_alert as (i32, i32) -> i32; ABI v1 defines it as (i32, i32, i32, i32, i32, i32, i32) -> i32');
+  });
+
+  it('a component-model binary: E_MODULE_INVALID pointing at jco', async () => {
+    // Header of a component: magic, version 0x0d, layer 1.
+    const e = await compileInspector('comp', Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0])).catch((x: unknown) => x as SecuxflowError);
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toBe('module comp is a WebAssembly component; component inspectors are loaded through jco (not yet supported)');
+  });
+
+  it('bytes that are not wasm, and truncated wasm: E_MODULE_INVALID', async () => {
+    const text = await compileInspector('txt', new TextEncoder().encode('hello')).catch((x: unknown) => x as SecuxflowError);
+    expect(text.code).toBe('E_MODULE_INVALID');
+    expect(text.message).toContain('not a WebAssembly binary');
+    const good = await fixtureBytes('minimal');
+    const cut = await compileInspector('cut', good.subarray(0, good.length - 5)).catch((x: unknown) => x as SecuxflowError);
+    expect(cut.code).toBe('E_MODULE_INVALID');
+    expect(cut.message).toMatch(/^module cut is not a valid WebAssembly module: /);
+  });
+
+  it('WAT syntax errors carry file:line:col', async () => {
+    const e = await watToWasm('(module\n  (func (result i32) (i32.const 1)\n  (bogus)\n)', 'bad.wat').catch((x: unknown) => x as SecuxflowError);
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toMatch(/^bad\.wat is not valid WebAssembly text: bad\.wat:3:\d+: /);
+  });
+
+  it('loadInspectorFile reads .wat by content and names the module after the file', async () => {
+    const c = await loadInspectorFile(join(fixtureDir, 'minimal.wat'));
+    expect(c.name).toBe('minimal');
+    const named = await loadInspectorFile(join(fixtureDir, 'minimal.wat'), 'other');
+    expect(named.name).toBe('other');
+    const missing = await loadInspectorFile(join(fixtureDir, 'nope.wasm')).catch((x: unknown) => x as SecuxflowError);
+    expect(missing.code).toBe('E_MODULE_NOT_FOUND');
+    const syntax = await loadInspectorFile(join(fixtureDir, 'syntax-error.wat')).catch((x: unknown) => x as SecuxflowError);
+    expect(syntax.code).toBe('E_MODULE_INVALID');
+    expect(syntax.message).toMatch(/syntax-error\.wat:\d+:\d+: /);
+  });
+});
