@@ -12,6 +12,7 @@ export interface RunOptions {
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   input?: string;
+  cwd?: string;
 }
 
 /** Runs argv to completion; never throws on a non-zero exit (callers assert on `code`). */
@@ -22,7 +23,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     const child = execFile(
       file,
       args,
-      { timeout: opts.timeoutMs ?? 20_000, env: opts.env ?? process.env, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
+      { cwd: opts.cwd, timeout: opts.timeoutMs ?? 20_000, env: opts.env ?? process.env, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : err.killed ? 124 : 127) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && err.killed ? `\n[killed after ${opts.timeoutMs ?? 20_000} ms]` : '') });
