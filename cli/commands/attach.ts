@@ -1,4 +1,110 @@
+// `secuxflow attach` and `secuxflow detach`: thin wrappers over
+// host/kernel/attach.ts that validate flags and say what happened.
 import type { Command } from 'commander';
+import { action, printJson } from '../action.js';
+import { SecuxflowError } from '../../host/errors.js';
+import { attach, detach, type AttachMode, type AttachResult, type DetachResult, type FailMode, type PolicyName } from '../../host/kernel/attach.js';
+import { assertIfaceName } from '../../host/kernel/ifname.js';
+import { resolveStateDir } from '../../host/state/store.js';
 
-// Placeholder until the 'attach' command lands; registering nothing keeps the CLI building.
-export function registerAttach(_program: Command): void {}
+export interface AttachCommandOptions {
+  iface: string;
+  mode?: string;
+  policy?: string;
+  fail?: string;
+  stateDir?: string;
+  json?: boolean;
+}
+
+export interface DetachCommandOptions {
+  iface: string;
+  keepMaps?: boolean;
+  stateDir?: string;
+  json?: boolean;
+}
+
+const MODES: readonly AttachMode[] = ['native', 'skb', 'auto'];
+const POLICIES: readonly PolicyName[] = ['allow', 'deny'];
+const FAILS: readonly FailMode[] = ['open', 'closed'];
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new SecuxflowError('E_USAGE', `${flag} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`, `use ${flag} ${allowed.join('|')}`);
+}
+
+function requireIface(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new SecuxflowError('E_USAGE', '--iface is required', 'name the interface to attach to, e.g. --iface eth0 (list them with: ip -br link)');
+  }
+  assertIfaceName(value);
+  return value;
+}
+
+/** Validates the options, attaches, and returns what the kernel gave us. */
+export async function attachCommand(opts: AttachCommandOptions): Promise<AttachResult> {
+  const iface = requireIface(opts.iface);
+  const mode = oneOf('--mode', opts.mode, MODES, 'auto');
+  const policy = oneOf('--policy', opts.policy, POLICIES, 'allow');
+  const fail = oneOf('--fail', opts.fail, FAILS, 'open');
+  return attach({ iface, mode, policy, fail, stateDir: resolveStateDir(opts.stateDir) });
+}
+
+export async function detachCommand(opts: DetachCommandOptions): Promise<DetachResult> {
+  const iface = requireIface(opts.iface);
+  return detach({ iface, keepMaps: opts.keepMaps === true, stateDir: resolveStateDir(opts.stateDir) });
+}
+
+export function describeAttach(r: AttachResult): string {
+  const lines = [
+    `${r.reattached ? 'updated' : 'attached'} secuxflow on ${r.iface} (ifindex ${r.ifindex}) in ${r.mode} mode` +
+      (r.requestedMode === 'auto' && r.mode !== 'native' ? ` (native mode failed: ${r.fallbackReason ?? 'unsupported'}; fell back to skb)` : '') +
+      (r.requestedMode === 'auto' && r.mode === 'native' ? ' (auto: native mode worked)' : ''),
+    `  default policy: ${r.policy} (${r.policy === 'allow' ? 'pass' : 'drop'} packets no rule matches)`,
+    `  fail mode: ${r.fail} (${r.fail === 'open' ? 'pass' : 'drop'} packets to inspect when no inspector is bound)`,
+    `  rules applied: ${r.rulesApplied}`,
+    `  maps pinned in: ${r.pinDir}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function describeDetach(r: DetachResult): string {
+  return (
+    `detached secuxflow from ${r.iface}` +
+    (r.keptMaps ? `; maps kept in ${r.pinDir} for the next attach\n` : `; unpinned ${r.pinDir}\n`)
+  );
+}
+
+export function registerAttach(program: Command): void {
+  program
+    .command('attach')
+    .description('load the XDP program on an interface, apply the stored rules, and pin its maps')
+    .option('--iface <name>', 'interface to attach to (required)')
+    .option('--mode <mode>', 'XDP mode: native, skb, or auto (native, falling back to skb)', 'auto')
+    .option('--policy <policy>', 'what happens to packets no rule matches: allow or deny', 'allow')
+    .option('--fail <mode>', 'packets to inspect when no inspector is bound: open (pass) or closed (drop)', 'open')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action('attach', async (opts: AttachCommandOptions) => {
+        const r = await attachCommand(opts);
+        if (opts.json) printJson(r);
+        else process.stdout.write(describeAttach(r));
+      }),
+    );
+
+  program
+    .command('detach')
+    .description('remove the XDP program from an interface and unpin its maps')
+    .option('--iface <name>', 'interface to detach from (required)')
+    .option('--keep-maps', 'leave the maps pinned so the next attach reuses them')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action('detach', async (opts: DetachCommandOptions) => {
+        const r = await detachCommand(opts);
+        if (opts.json) printJson(r);
+        else process.stdout.write(describeDetach(r));
+      }),
+    );
+}

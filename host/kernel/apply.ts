@@ -1,11 +1,60 @@
 // Seam between the rule store and the kernel: the rule commands call these
 // after validating a change and before committing it to the state file.
-// (Placeholder until the kernel data plane lands: nothing is ever attached.)
+// The kernel is reached through the pins recorded in attachments.json, so it
+// works from any process and any network namespace on the machine.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SecuxflowError } from '../errors.js';
 import type { RuleSet } from '../rules/types.js';
+import { StateStore } from '../state/store.js';
+import { readAttachments, type AttachmentRecord } from './attachments.js';
+import { MapName } from './codec.js';
+import { closeFd, mapDump, objGet, possibleCpus } from './native.js';
+import { activateGeneration, activeGeneration, clearGeneration, POLICY_ACTION, RULE_MAP_NAMES, retireGeneration, stageGeneration, type RuleMapFds } from './ruleswap.js';
+import { toGenerationImage } from './image.js';
 
 export interface KernelApplyResult {
   /** Interfaces whose maps now hold the rule set. Empty when nothing is attached. */
   appliedTo: string[];
+}
+
+interface OpenedMaps {
+  record: AttachmentRecord;
+  fds: RuleMapFds;
+  close(): void;
+}
+
+function openPinnedRuleMaps(record: AttachmentRecord): OpenedMaps {
+  const opened: number[] = [];
+  const close = (): void => {
+    for (const fd of opened.splice(0)) {
+      try {
+        closeFd(fd);
+      } catch {
+        // closing is best effort
+      }
+    }
+  };
+  try {
+    const fds = {} as RuleMapFds;
+    for (const [key, name] of Object.entries(RULE_MAP_NAMES) as Array<[keyof RuleMapFds, string]>) {
+      const path = join(record.pinDir, name);
+      if (!existsSync(path)) {
+        throw new SecuxflowError(
+          'E_STATE',
+          `secuxflow is recorded as attached to ${record.iface}, but its map ${name} is not pinned in ${record.pinDir}`,
+          `the pins were removed behind secuxflow's back: run secuxflow detach --iface ${record.iface}, then attach again`,
+        );
+      }
+      const fd = objGet(path);
+      opened.push(fd);
+      fds[key] = fd;
+    }
+    return { record, fds, close };
+  } catch (e) {
+    close();
+    throw e;
+  }
 }
 
 /**
@@ -13,8 +62,40 @@ export interface KernelApplyResult {
  * attached to, in one atomic swap. Throws a SecuxflowError (E_MAP_FULL,
  * E_KERNEL...) and leaves the kernel on the previous rule set when it cannot.
  */
-export async function applyRulesIfAttached(_stateDir: string, _rules: RuleSet): Promise<KernelApplyResult> {
-  return { appliedTo: [] };
+export async function applyRulesIfAttached(stateDir: string, rules: RuleSet): Promise<KernelApplyResult> {
+  const records = readAttachments(new StateStore(stateDir));
+  if (records.length === 0) return { appliedTo: [] };
+
+  const opened: OpenedMaps[] = [];
+  const staged: Array<{ maps: OpenedMaps; oldGen: number; newGen: number }> = [];
+  try {
+    for (const record of records) opened.push(openPinnedRuleMaps(record));
+    // Every interface is staged before any flips, so a rule set that does not
+    // fit one of them changes none of them.
+    try {
+      for (const maps of opened) {
+        const image = toGenerationImage({ defaultPolicy: POLICY_ACTION[maps.record.policy], rules: rules.rules });
+        const oldGen = activeGeneration(maps.fds);
+        const newGen = stageGeneration(maps.fds, image);
+        staged.push({ maps, oldGen, newGen });
+      }
+    } catch (e) {
+      for (const s of staged) {
+        try {
+          clearGeneration(s.maps.fds, s.newGen);
+        } catch {
+          // inactive generations are never read by packets
+        }
+      }
+      throw e;
+    }
+    for (const s of staged) activateGeneration(s.maps.fds, s.newGen);
+    const liveIds = new Set(rules.rules.map((r) => r.id));
+    for (const s of staged) await retireGeneration(s.maps.fds, s.oldGen, liveIds);
+    return { appliedTo: records.map((r) => r.iface) };
+  } finally {
+    for (const maps of opened) maps.close();
+  }
 }
 
 export interface RuleHits {
@@ -22,7 +103,52 @@ export interface RuleHits {
   bytes: number;
 }
 
-/** Per-rule hit counters summed over CPUs and attached interfaces; empty when nothing is attached. */
-export async function readRuleHits(_stateDir: string): Promise<Map<number, RuleHits>> {
-  return new Map();
+const COUNTER_BYTES = 16; // struct sf_counter, already a multiple of 8
+
+/**
+ * Per-rule hit counters summed over CPUs and attached interfaces; empty when
+ * nothing is attached. When attached, every stored rule has an entry (zero
+ * until it matches), so callers can tell "no hits" from "not attached".
+ */
+export async function readRuleHits(stateDir: string): Promise<Map<number, RuleHits>> {
+  const store = new StateStore(stateDir);
+  const records = readAttachments(store);
+  const hits = new Map<number, RuleHits>();
+  if (records.length === 0) return hits;
+
+  let readable = 0;
+  const cpus = possibleCpus();
+  for (const record of records) {
+    const path = join(record.pinDir, MapName.RULE_HITS);
+    if (!existsSync(path)) continue;
+    const fd = objGet(path);
+    try {
+      const dump = mapDump(fd);
+      readable++;
+      const keys = new DataView(dump.keys.buffer, dump.keys.byteOffset, dump.keys.byteLength);
+      const values = new DataView(dump.values.buffer, dump.values.byteOffset, dump.values.byteLength);
+      for (let i = 0; i < dump.count; i++) {
+        const id = keys.getUint32(i * 4, true);
+        let packets = 0;
+        let bytes = 0;
+        for (let c = 0; c < cpus; c++) {
+          const at = (i * cpus + c) * COUNTER_BYTES;
+          packets += Number(values.getBigUint64(at, true));
+          bytes += Number(values.getBigUint64(at + 8, true));
+        }
+        const sum = hits.get(id);
+        if (sum) {
+          sum.packets += packets;
+          sum.bytes += bytes;
+        } else {
+          hits.set(id, { packets, bytes });
+        }
+      }
+    } finally {
+      closeFd(fd);
+    }
+  }
+  if (readable === 0) return hits;
+  for (const rule of store.readRules().rules) if (!hits.has(rule.id)) hits.set(rule.id, { packets: 0, bytes: 0 });
+  return hits;
 }

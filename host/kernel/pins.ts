@@ -7,8 +7,11 @@ import { mkdirSync, readdirSync, rmSync, rmdirSync, statfsSync, existsSync } fro
 import { dirname, join, resolve } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { assertIfaceName } from './ifname.js';
+import { PROG_NAME } from './codec.js';
 
 export const DEFAULT_BPFFS_ROOT = '/sys/fs/bpf/secuxflow';
+/** The program is pinned under its function name (SF_PROG_NAME in xdp/secuxflow.h), beside the maps. */
+export const PROG_PIN_NAME = PROG_NAME;
 const BPF_FS_MAGIC = 0xcafe4a11;
 const SYSFS_MAGIC = 0x62656572;
 
@@ -66,6 +69,10 @@ export function ensurePinDir(ifname: string, root: string = pinRoot()): { dir: s
     throw new SecuxflowError('E_KERNEL', `cannot create the pin directory ${dir}: ${(e as Error).message}`, 'check that you are root and bpffs is writable');
   }
   return { dir, created };
+}
+
+export function progPinPath(dir: string): string {
+  return join(dir, PROG_PIN_NAME);
 }
 
 /** Names pinned in the interface's directory (empty when it does not exist). */

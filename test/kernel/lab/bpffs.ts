@@ -27,7 +27,8 @@ export async function mountPrivateBpffs(lab: NetLab): Promise<PrivateBpffs> {
   return {
     mount,
     root: join(mount, 'secuxflow'),
-    leftovers: () => walk(mount, ''),
+    // maps.debug/progs.debug are the kernel's own iterators in every bpffs instance
+    leftovers: () => walk(mount, '').filter((p) => p !== 'maps.debug' && p !== 'progs.debug'),
   };
 }
 

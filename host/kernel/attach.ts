@@ -1,0 +1,352 @@
+// Attaching secuxflow to an interface and detaching it. Attach is all or
+// nothing: every step pushes its own undo, and a failure unwinds them in
+// reverse, so the interface, the pins and attachments.json end up as before.
+import { existsSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SecuxflowError } from '../errors.js';
+import { StateStore } from '../state/store.js';
+import type { RuleSet } from '../rules/types.js';
+import { readAttachments, writeAttachments, type AttachmentRecord, type FailMode, type PolicyName } from './attachments.js';
+import { currentNetns, interfaceExists, resolveIfindex } from './iface.js';
+import { closeFd, objGet, objPin, openObject, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
+import { assertBpffs, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
+import { assertCanManageXdp } from './privilege.js';
+import { assertIfaceName } from './ifname.js';
+import { CONFIG, FAIL_FALLBACK, readConfig, writeConfig } from './config.js';
+import { installRuleSet, POLICY_ACTION } from './ruleswap.js';
+
+export type { AttachmentRecord, FailMode, PolicyName } from './attachments.js';
+export type AttachMode = XdpMode;
+
+export interface AttachOptions {
+  iface: string;
+  mode: AttachMode;
+  policy: PolicyName;
+  fail: FailMode;
+  stateDir: string;
+  /** The XDP object to load (tests); defaults to build/xdp/secuxflow.bpf.o. */
+  objectPath?: string;
+}
+
+export interface AttachResult {
+  iface: string;
+  ifindex: number;
+  requestedMode: AttachMode;
+  /** Mode the kernel gave us. */
+  mode: AttachedMode;
+  /** Why native mode was not used when 'auto' fell back to skb. */
+  fallbackReason: string | null;
+  /** True when our program was already attached and was replaced in place. */
+  reattached: boolean;
+  policy: PolicyName;
+  fail: FailMode;
+  /** Rules now in the kernel. */
+  rulesApplied: number;
+  pinDir: string;
+  /** Maps that already were pinned (kept from an earlier attach) and were reused. */
+  reusedMaps: string[];
+  progId: number;
+}
+
+export interface DetachOptions {
+  iface: string;
+  keepMaps: boolean;
+  stateDir: string;
+}
+
+export interface DetachResult {
+  iface: string;
+  /** False when the program had already gone (interface deleted, or removed by hand). */
+  wasAttached: boolean;
+  keptMaps: boolean;
+  pinDir: string;
+  /** Anything unusual found on the way, for the user. */
+  notes: string[];
+}
+
+export interface AttachmentStatus extends AttachmentRecord {
+  /** True when the kernel still runs our pinned program on the interface. */
+  live: boolean;
+  /** Why live is false. */
+  problem: string | null;
+}
+
+type Undo = () => void;
+
+/** Runs the undo steps newest first; an undo that fails must not hide the original error. */
+function unwind(undo: Undo[]): void {
+  while (undo.length > 0) {
+    try {
+      undo.pop()!();
+    } catch {
+      // best effort: keep undoing the rest
+    }
+  }
+}
+
+/** Kernel id of the program pinned in dir, or 0 when none is pinned. */
+function pinnedProgId(dir: string): number {
+  const path = progPinPath(dir);
+  if (!existsSync(path)) return 0;
+  let fd = -1;
+  try {
+    fd = objGet(path);
+    return progInfo(fd).id;
+  } catch {
+    return 0;
+  } finally {
+    if (fd >= 0) closeFd(fd);
+  }
+}
+
+function removeHint(iface: string, mode: AttachedMode | null): string {
+  const kind = mode === 'skb' ? 'xdpgeneric' : mode === 'hw' ? 'xdpoffload' : 'xdpdrv';
+  return `remove it first (xdp-loader unload ${iface} --all, or ip link set dev ${iface} ${kind} off), then attach again`;
+}
+
+function attachInMode(ifindex: number, progFd: number, mode: AttachMode, replace: boolean): { mode: AttachedMode; fallbackReason: string | null } {
+  if (mode !== 'auto') return { mode: xdpAttach(ifindex, progFd, mode, { replace }), fallbackReason: null };
+  try {
+    return { mode: xdpAttach(ifindex, progFd, 'native', { replace }), fallbackReason: null };
+  } catch (e) {
+    // Only "this driver cannot do native XDP" is worth a fallback; a busy
+    // interface or a missing privilege would fail in skb mode too.
+    if (e instanceof SecuxflowError && (e.code === 'E_XDP_BUSY' || e.code === 'E_NO_ROOT' || e.code === 'E_NO_IFACE')) throw e;
+    const got = xdpAttach(ifindex, progFd, 'skb', { replace });
+    return { mode: got, fallbackReason: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** Effective rule set on an interface: the stored rules with the attachment's default policy. */
+export function ruleSetFor(rules: RuleSet, policy: PolicyName): RuleSet {
+  return { defaultPolicy: POLICY_ACTION[policy], rules: rules.rules };
+}
+
+export async function attach(opts: AttachOptions): Promise<AttachResult> {
+  assertCanManageXdp('attach');
+  assertIfaceName(opts.iface);
+  const ifindex = resolveIfindex(opts.iface);
+  const root = pinRoot();
+  assertBpffs(root);
+  const dir = pinDir(opts.iface, root);
+  const netns = currentNetns();
+  const store = new StateStore(opts.stateDir);
+
+  return store.withLock(async () => {
+    const records = readAttachments(store);
+    const elsewhere = records.find((r) => r.iface === opts.iface && r.netns !== netns && r.pinDir === dir);
+    if (elsewhere) {
+      throw new SecuxflowError(
+        'E_XDP_BUSY',
+        `secuxflow is already attached to an interface named ${opts.iface} in another network namespace, and both would share the pins in ${dir}`,
+        'detach it there first, or give this one its own SECUXFLOW_BPFFS_ROOT and --state-dir',
+      );
+    }
+    const rules = store.readRules();
+
+    const current = xdpQuery(ifindex);
+    const oursId = pinnedProgId(dir);
+    const ours = current.progId !== 0 && current.progId === oursId;
+    if (current.progId !== 0 && !ours) {
+      const who = current.progName ? `"${current.progName}" (id ${current.progId})` : `id ${current.progId}`;
+      const sibling = current.progName === 'sf_xdp' ? ' It is a secuxflow program pinned elsewhere (another SECUXFLOW_BPFFS_ROOT?).' : '';
+      throw new SecuxflowError(
+        'E_XDP_BUSY',
+        `another XDP program is attached to ${opts.iface}: ${who} in ${current.mode ?? 'unknown'} mode.${sibling}`,
+        removeHint(opts.iface, current.mode),
+      );
+    }
+
+    const undo: Undo[] = [];
+    let obj: ReturnType<typeof openObject> | null = null;
+    let oldProgFd = -1;
+    try {
+      const { created } = ensurePinDir(opts.iface, root);
+      if (created) undo.push(() => removePinDir(opts.iface, root));
+
+      obj = openObject(opts.objectPath === undefined ? { pinDir: dir } : { pinDir: dir, objectPath: opts.objectPath });
+      const handle = obj;
+      undo.push(() => handle.close());
+      if (!created) {
+        // Maps that this load pinned fresh must go again; reused ones stay.
+        const fresh = Object.keys(handle.maps).filter((m) => !handle.reusedPins.includes(m));
+        undo.push(() => {
+          for (const m of fresh) unlinkQuiet(`${dir}/${m}`);
+        });
+      }
+
+      const configFd = handle.maps[CONFIG.map];
+      if (configFd === undefined) throw new SecuxflowError('E_KERNEL', `the XDP object has no ${CONFIG.map} map`, 'rebuild it: npm run build:native');
+      const before = readConfig(configFd);
+      undo.push(() => {
+        writeConfig(configFd, CONFIG.PUNT_FALLBACK, before.puntFallback);
+        writeConfig(configFd, CONFIG.PASS_ALL, before.passAll);
+      });
+      writeConfig(configFd, CONFIG.PUNT_FALLBACK, FAIL_FALLBACK[opts.fail]);
+      writeConfig(configFd, CONFIG.RECORD_LAST, 0);
+
+      const installed = await installRuleSet(handle.maps, ruleSetFor(rules, opts.policy));
+      // A daemon that stopped fail-open may have left pass-all on; attaching
+      // is the user asking for the rules to be enforced again.
+      writeConfig(configFd, CONFIG.PASS_ALL, 0);
+
+      const newProgId = progInfo(handle.progFd).id;
+      let got: { mode: AttachedMode; fallbackReason: string | null };
+      if (ours) {
+        oldProgFd = objGet(progPinPath(dir));
+        const keptFd = oldProgFd;
+        const oldMode: 'native' | 'skb' = current.mode === 'skb' ? 'skb' : 'native';
+        if (opts.mode === 'auto' || opts.mode === oldMode) {
+          // Same mode: the kernel swaps programs atomically, no packet goes unfiltered.
+          got = { mode: xdpAttach(ifindex, handle.progFd, oldMode, { replace: true }), fallbackReason: null };
+          undo.push(() => xdpAttach(ifindex, keptFd, oldMode, { replace: true }));
+        } else {
+          // Native and generic XDP cannot both be active: detach, then attach in the new mode.
+          xdpDetach(ifindex, oldMode, current.progId);
+          undo.push(() => xdpAttach(ifindex, keptFd, oldMode, { replace: false }));
+          got = attachInMode(ifindex, handle.progFd, opts.mode, false);
+          undo.push(() => xdpDetach(ifindex, got.mode, newProgId));
+        }
+      } else {
+        got = attachInMode(ifindex, handle.progFd, opts.mode, false);
+        undo.push(() => xdpDetach(ifindex, got.mode, newProgId));
+      }
+      // The pin is how the CLI recognises its own program later, so it must
+      // name the program that is attached now.
+      const previousPin = oldProgFd;
+      unlinkQuiet(progPinPath(dir));
+      undo.push(() => {
+        unlinkQuiet(progPinPath(dir));
+        if (previousPin >= 0) objPin(previousPin, progPinPath(dir));
+      });
+      objPin(handle.progFd, progPinPath(dir));
+
+      const record: AttachmentRecord = {
+        iface: opts.iface,
+        ifindex,
+        netns,
+        mode: got.mode,
+        requestedMode: opts.mode,
+        policy: opts.policy,
+        fail: opts.fail,
+        pinDir: dir,
+        progId: newProgId,
+        time: new Date().toISOString(),
+      };
+      writeAttachments(store, [...records.filter((r) => !(r.iface === opts.iface && r.netns === netns)), record]);
+
+      handle.close();
+      return {
+        iface: opts.iface,
+        ifindex,
+        requestedMode: opts.mode,
+        mode: got.mode,
+        fallbackReason: got.fallbackReason,
+        reattached: ours,
+        policy: opts.policy,
+        fail: opts.fail,
+        rulesApplied: installed.rules,
+        pinDir: dir,
+        reusedMaps: [...handle.reusedPins].sort(),
+        progId: newProgId,
+      };
+    } catch (e) {
+      unwind(undo);
+      throw e;
+    } finally {
+      if (oldProgFd >= 0) closeQuiet(oldProgFd);
+    }
+  });
+}
+
+export async function detach(opts: DetachOptions): Promise<DetachResult> {
+  assertCanManageXdp('detach');
+  assertIfaceName(opts.iface);
+  const netns = currentNetns();
+  const store = new StateStore(opts.stateDir);
+
+  return store.withLock(async () => {
+    const records = readAttachments(store);
+    const record = records.find((r) => r.iface === opts.iface && r.netns === netns);
+    const dir = record?.pinDir ?? pinDir(opts.iface);
+    const root = dirname(dir);
+    const pinnedId = pinnedProgId(dir);
+    if (!record && pinnedId === 0) {
+      const other = records.find((r) => r.iface === opts.iface);
+      throw new SecuxflowError(
+        'E_NOT_ATTACHED',
+        `secuxflow is not attached to ${opts.iface}` + (other ? ' in this network namespace' : ''),
+        other
+          ? `it is attached to an interface of that name in another network namespace: run detach there (ip netns exec NAME secuxflow detach ...)`
+          : 'secuxflow status lists the interfaces it is attached to',
+      );
+    }
+
+    const notes: string[] = [];
+    let wasAttached = false;
+    if (interfaceExists(opts.iface)) {
+      const ifindex = resolveIfindex(opts.iface);
+      const current = xdpQuery(ifindex);
+      if (current.progId !== 0 && current.progId === pinnedId) {
+        xdpDetach(ifindex, current.mode ?? record?.mode ?? 'skb', current.progId);
+        wasAttached = true;
+      } else if (current.progId !== 0) {
+        notes.push(`another XDP program (${current.progName || 'unnamed'}, id ${current.progId}) is attached to ${opts.iface} now; it was left alone`);
+      } else {
+        notes.push(`no XDP program was attached to ${opts.iface} any more`);
+      }
+    } else {
+      notes.push(`interface ${opts.iface} no longer exists; its XDP program went with it`);
+    }
+
+    if (existsSync(dir)) {
+      assertBpffs(root);
+      if (opts.keepMaps) unlinkQuiet(progPinPath(dir));
+      else removePinDir(opts.iface, root);
+    }
+    writeAttachments(store, records.filter((r) => r !== record));
+    return { iface: opts.iface, wasAttached, keptMaps: opts.keepMaps, pinDir: dir, notes };
+  });
+}
+
+/** The recorded attachments, each checked against what the kernel runs now. */
+export function listAttachments(stateDir: string): AttachmentStatus[] {
+  const store = new StateStore(stateDir);
+  const netns = currentNetns();
+  return readAttachments(store).map((r) => {
+    const problem = attachmentProblem(r, netns);
+    return { ...r, live: problem === null, problem };
+  });
+}
+
+function attachmentProblem(r: AttachmentRecord, netns: number): string | null {
+  const pinnedId = pinnedProgId(r.pinDir);
+  if (pinnedId === 0) return `nothing is pinned in ${r.pinDir}`;
+  if (r.netns !== netns) return 'attached in another network namespace; cannot be checked from here';
+  if (!interfaceExists(r.iface)) return `interface ${r.iface} no longer exists`;
+  let current;
+  try {
+    current = xdpQuery(resolveIfindex(r.iface));
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  if (current.progId === 0) return `no XDP program is attached to ${r.iface}`;
+  if (current.progId !== pinnedId) return `another XDP program (${current.progName || 'unnamed'}, id ${current.progId}) is attached to ${r.iface}`;
+  return null;
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+function closeQuiet(fd: number): void {
+  try {
+    closeFd(fd);
+  } catch {
+    // nothing useful to do
+  }
+}

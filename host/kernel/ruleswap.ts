@@ -1,0 +1,200 @@
+// Replacing the rule set under live traffic. The XDP program reads the active
+// generation from sf_config, then only that generation's rules (array slots
+// gen*SF_MAX_RULES.., LPM keys carrying the gen byte, sf_ruleset[gen]). So:
+//   1. clear and fill the inactive generation (packets do not look at it),
+//   2. flip sf_config[ACTIVE_GEN] with one u32 write (the atomic step),
+//   3. after a grace period, clear the generation packets just left.
+// A failure in step 1 leaves the active generation exactly as it was.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SecuxflowError } from '../errors.js';
+import type { RuleAction } from '../verdict.js';
+import type { RuleSet } from '../rules/types.js';
+import type { PolicyName } from './attachments.js';
+import { CONFIG, readConfigValue, writeConfig } from './config.js';
+import { mapDelete, mapDump, mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
+import { encodeLpmKey, LAYOUT, MapName, SF, u32Key } from './codec.js';
+import { toGenerationImage, type GenerationImage, type LpmEntry } from './image.js';
+
+export const POLICY_ACTION: Record<PolicyName, RuleAction> = { allow: 'pass', deny: 'drop' };
+
+export const MAX_RULES_PER_FAMILY = SF.MAX_RULES;
+const RULE_BYTES = LAYOUT.sf_rule.size;
+const META_BYTES = LAYOUT.sf_ruleset_meta.size;
+
+/**
+ * After the flip a packet that already read the old generation may still be
+ * scanning it. One XDP run takes microseconds inside an RCU read section, so
+ * waiting this long before clearing is far beyond any such reader.
+ */
+export const RETIRE_GRACE_MS = 10;
+
+export const RULE_MAP_NAMES = {
+  config: MapName.CONFIG,
+  ruleset: MapName.RULESET,
+  rulesV4: MapName.RULES_V4,
+  rulesV6: MapName.RULES_V6,
+  lpmSrcV4: MapName.LPM_SRC_V4,
+  lpmDstV4: MapName.LPM_DST_V4,
+  lpmSrcV6: MapName.LPM_SRC_V6,
+  lpmDstV6: MapName.LPM_DST_V6,
+  ruleHits: MapName.RULE_HITS,
+} as const;
+
+export type RuleMapFds = { -readonly [K in keyof typeof RULE_MAP_NAMES]: number };
+
+/** Picks the rule maps out of an object's or a pin directory's map fds. */
+export function ruleMapFds(maps: Readonly<Record<string, number>>): RuleMapFds {
+  const out = {} as RuleMapFds;
+  for (const [key, name] of Object.entries(RULE_MAP_NAMES) as Array<[keyof RuleMapFds, string]>) {
+    const fd = maps[name];
+    if (fd === undefined) throw new SecuxflowError('E_KERNEL', `map ${name} is missing`, 'the XDP object and the pins disagree: detach and attach again');
+    out[key] = fd;
+  }
+  return out;
+}
+
+export function activeGeneration(fds: RuleMapFds): number {
+  return readConfigValue(fds.config, CONFIG.ACTIVE_GEN) & 1;
+}
+
+const u32 = u32Key;
+
+/** E_MAP_FULL before anything is written, naming what does not fit. */
+function checkCapacity(image: GenerationImage, fds: RuleMapFds): void {
+  const families: Array<[string, number]> = [
+    ['IPv4', image.v4Count],
+    ['IPv6', image.v6Count],
+  ];
+  for (const [family, count] of families) {
+    if (count > MAX_RULES_PER_FAMILY) {
+      throw new SecuxflowError(
+        'E_MAP_FULL',
+        `the rule set needs ${count} ${family} rule slots in the kernel, which holds at most ${MAX_RULES_PER_FAMILY} per address family`,
+        'remove rules, or merge them into wider CIDRs or port ranges; the kernel keeps the previous rule set',
+      );
+    }
+  }
+  const tries: Array<[string, LpmEntry[], number]> = [
+    ['IPv4 source', image.lpm.srcV4, fds.lpmSrcV4],
+    ['IPv4 destination', image.lpm.dstV4, fds.lpmDstV4],
+    ['IPv6 source', image.lpm.srcV6, fds.lpmSrcV6],
+    ['IPv6 destination', image.lpm.dstV6, fds.lpmDstV6],
+  ];
+  for (const [what, entries, fd] of tries) {
+    // Each trie holds both generations, so one generation gets half of it.
+    const room = Math.floor(mapInfo(fd).maxEntries / 2);
+    if (entries.length > room) {
+      throw new SecuxflowError(
+        'E_MAP_FULL',
+        `the rule set has ${entries.length} CIDR-only ${what} prefixes; the kernel trie holds at most ${room} per rule set`,
+        'remove rules or merge CIDRs; the kernel keeps the previous rule set',
+      );
+    }
+  }
+}
+
+function isFull(e: unknown): boolean {
+  const msg = e instanceof Error ? e.message : String(e);
+  return /ENOSPC|E2BIG|No space|too big|full/i.test(msg);
+}
+
+/** Empties one generation: header first (packets then see no rules), then its entries. */
+export function clearGeneration(fds: RuleMapFds, gen: number): void {
+  mapUpdate(fds.ruleset, u32(gen), new Uint8Array(META_BYTES));
+  for (const fd of [fds.lpmSrcV4, fds.lpmDstV4, fds.lpmSrcV6, fds.lpmDstV6]) {
+    const dump = mapDump(fd);
+    const keySize = dump.count > 0 ? dump.keys.length / dump.count : 0;
+    for (let i = 0; i < dump.count; i++) {
+      const key = dump.keys.subarray(i * keySize, (i + 1) * keySize);
+      if (key[4] === gen) mapDelete(fd, key);
+    }
+  }
+  for (const fd of [fds.rulesV4, fds.rulesV6]) zeroSlots(fd, gen);
+}
+
+function zeroSlots(fd: number, gen: number): void {
+  const keys = new Uint8Array(4 * MAX_RULES_PER_FAMILY);
+  const dv = new DataView(keys.buffer);
+  for (let i = 0; i < MAX_RULES_PER_FAMILY; i++) dv.setUint32(i * 4, gen * MAX_RULES_PER_FAMILY + i, true);
+  mapUpdateBatch(fd, keys, new Uint8Array(RULE_BYTES * MAX_RULES_PER_FAMILY), MAX_RULES_PER_FAMILY);
+}
+
+function writeSlots(fd: number, gen: number, rules: Uint8Array, count: number): void {
+  if (count === 0) return;
+  const keys = new Uint8Array(4 * count);
+  const dv = new DataView(keys.buffer);
+  for (let i = 0; i < count; i++) dv.setUint32(i * 4, gen * MAX_RULES_PER_FAMILY + i, true);
+  const written = mapUpdateBatch(fd, keys, rules.subarray(0, count * RULE_BYTES), count);
+  if (written !== count) throw new SecuxflowError('E_KERNEL', `only ${written} of ${count} rules reached the kernel`);
+}
+
+/**
+ * Writes the image into the inactive generation and returns that generation.
+ * Nothing a packet can see changes; on failure the half-written generation
+ * is cleared again and the error is E_MAP_FULL or E_KERNEL.
+ */
+export function stageGeneration(fds: RuleMapFds, image: GenerationImage): number {
+  checkCapacity(image, fds);
+  const gen = activeGeneration(fds) ^ 1;
+  try {
+    clearGeneration(fds, gen);
+    writeSlots(fds.rulesV4, gen, image.v4Rules, image.v4Count);
+    writeSlots(fds.rulesV6, gen, image.v6Rules, image.v6Count);
+    const lpm: Array<[number, LpmEntry[]]> = [
+      [fds.lpmSrcV4, image.lpm.srcV4],
+      [fds.lpmDstV4, image.lpm.dstV4],
+      [fds.lpmSrcV6, image.lpm.srcV6],
+      [fds.lpmDstV6, image.lpm.dstV6],
+    ];
+    for (const [fd, entries] of lpm) for (const e of entries) mapUpdate(fd, encodeLpmKey(gen, e.addr, e.prefixLen), e.value);
+    // The header goes last: until the flip nobody reads it, and it is what
+    // makes the generation's rules visible once it is active.
+    mapUpdate(fds.ruleset, u32(gen), image.meta);
+  } catch (e) {
+    try {
+      clearGeneration(fds, gen);
+    } catch {
+      // the inactive generation is not read by packets; the next apply clears it
+    }
+    if (e instanceof SecuxflowError && e.code === 'E_MAP_FULL') throw e;
+    if (isFull(e)) throw new SecuxflowError('E_MAP_FULL', `a kernel rule map is full: ${(e as Error).message}`, 'remove rules; the kernel keeps the previous rule set');
+    throw e;
+  }
+  return gen;
+}
+
+/** The atomic step: packets read the new generation from the next one on. */
+export function activateGeneration(fds: RuleMapFds, gen: number): void {
+  writeConfig(fds.config, CONFIG.ACTIVE_GEN, gen);
+}
+
+/**
+ * Clears the generation packets just left, and drops hit counters of rules
+ * that no longer exist so a re-used id starts from zero.
+ */
+export async function retireGeneration(fds: RuleMapFds, oldGen: number, liveIds: ReadonlySet<number>): Promise<void> {
+  await sleep(RETIRE_GRACE_MS);
+  clearGeneration(fds, oldGen);
+  const hits = mapDump(fds.ruleHits);
+  for (let i = 0; i < hits.count; i++) {
+    const key = hits.keys.subarray(i * 4, i * 4 + 4);
+    const id = new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true);
+    if (!liveIds.has(id)) mapDelete(fds.ruleHits, key);
+  }
+}
+
+export interface InstallResult {
+  rules: number;
+  generation: number;
+}
+
+/** Stage, flip and retire on one interface's maps. */
+export async function installRuleSet(maps: Readonly<Record<string, number>>, set: RuleSet): Promise<InstallResult> {
+  const fds = ruleMapFds(maps);
+  const image = toGenerationImage(set);
+  const old = activeGeneration(fds);
+  const gen = stageGeneration(fds, image);
+  activateGeneration(fds, gen);
+  await retireGeneration(fds, old, new Set(set.rules.map((r) => r.id)));
+  return { rules: set.rules.length, generation: gen };
+}
