@@ -103,6 +103,15 @@ function dryRunReport(d: PacketDecision, rules: RuleSource): DryRunReport {
   };
 }
 
+const VERDICT_MEANING: Record<string, string> = {
+  CONTINUE: 'the packet passes; the flow stays under inspection',
+  PASS: 'the packet passes',
+  ALLOW_FLOW: 'the packet passes; the rest of the flow is allowed without inspection',
+  DROP: 'the packet is dropped',
+  BLOCK_FLOW: 'the packet is dropped; the rest of the flow is blocked',
+  BLOCK_SRC: 'the packet is dropped; its source is blocked for the module\'s ttl',
+};
+
 function printDryRun(r: DryRunReport): void {
   const lines: string[] = [];
   lines.push(`packet   ${r.packet}`);
@@ -122,7 +131,7 @@ function printDryRun(r: DryRunReport): void {
     }
   }
   if (r.kernel !== undefined) lines.push(`kernel   ${String((r.kernel as { summary?: string }).summary ?? JSON.stringify(r.kernel))}`);
-  lines.push(`final    ${r.verdict} -> ${r.dropped ? 'DROP' : 'PASS'}`);
+  lines.push(`final    ${r.verdict}: ${VERDICT_MEANING[r.verdict] ?? (r.dropped ? 'dropped' : 'passes')}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

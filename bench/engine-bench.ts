@@ -1,0 +1,101 @@
+// Engine benchmark: the whole offline pipeline on a mixed capture, a module on
+// packets already in WASM memory, and a plain TypeScript check as the baseline,
+// all in one process so the ratios hold on a noisy machine.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PcapWriter } from '../host/capture/writer.js';
+import { runCapture } from '../host/engine/capture-run.js';
+import { loadModules } from '../host/engine/setup.js';
+import { decodePacket } from '../host/packet/decode.js';
+import type { RawFrame } from '../host/capture/types.js';
+import { FlowTable } from '../host/flow/table.js';
+import { makeMixedFrames } from './mixed-capture.js';
+import { moduleOnlyBench } from './module-bench.js';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** "IPv4 TCP dst port 80" in plain TypeScript over raw Ethernet frames. */
+function tsPort80(frames: Uint8Array[]): number {
+  let hits = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const d = frames[i]!;
+    if (d.length < 34 || d[12] !== 0x08 || d[13] !== 0x00 || d[23] !== 6) continue;
+    const l4 = 14 + (d[14]! & 0x0f) * 4;
+    if (l4 + 4 > d.length) continue;
+    if (((d[l4 + 2]! << 8) | d[l4 + 3]!) === 80) hits++;
+  }
+  return hits;
+}
+
+function nsPerPacket(n: number, fn: () => void, rounds = 5): number {
+  fn(); // warm-up
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - t) / n);
+  }
+  return median(times);
+}
+
+export async function engineBench(packets = 200_000): Promise<Record<string, unknown>> {
+  const frames: RawFrame[] = makeMixedFrames(packets);
+  const dir = mkdtempSync(join(tmpdir(), 'sf-bench-'));
+  try {
+    const pcap = join(dir, 'mixed.pcap');
+    const w = new PcapWriter({ path: pcap, nanosecond: true });
+    for (const f of frames) w.write(f);
+    w.close();
+
+    const raw = frames.map((f) => f.data);
+    let sink = 0;
+    const tsNs = nsPerPacket(raw.length, () => { sink += tsPort80(raw); });
+    const decodeNs = nsPerPacket(raw.length, () => { for (const f of frames) sink += decodePacket(f.data, f.linkType, f.tsSec, f.tsNsec).l4Offset; });
+    const flowNs = nsPerPacket(raw.length, () => {
+      const table = new FlowTable();
+      for (const f of frames) table.track(decodePacket(f.data, f.linkType, f.tsSec, f.tsNsec));
+    }, 3);
+
+    const pipeline: number[] = [];
+    let alerts = 0;
+    for (let r = 0; r < 3; r++) {
+      const modules = await loadModules(['basic_inspect']);
+      const res = await runCapture({ pcap, rules: { defaultPolicy: 'inspect', rules: [] }, modules });
+      if (res.error) throw res.error;
+      pipeline.push(res.elapsedSec * 1e9 / res.counters.packetsRead);
+      alerts = res.counters.alerts;
+    }
+    const pipelineNs = median(pipeline);
+    const moduleOnly = await moduleOnlyBench(frames);
+    if (sink === 42) console.log('');
+    return {
+      packets: frames.length,
+      pipeline_ns_per_packet: round(pipelineNs),
+      pipeline_packets_per_sec: Math.round(1e9 / pipelineNs),
+      pipeline_alerts: alerts,
+      decode_ns_per_packet: round(decodeNs),
+      decode_plus_flow_ns_per_packet: round(flowNs),
+      ...moduleOnly,
+      ts_port80_baseline_ns_per_packet: round(tsNs),
+      ratio_pipeline_vs_ts_baseline: round(pipelineNs / tsNs),
+      ratio_basic_inspect_vs_ts_baseline: round((moduleOnly.basic_inspect_in_wasm_ns_per_packet as number) / tsNs),
+      ratio_basic_inspect_vs_wasm_trivial_check: round((moduleOnly.basic_inspect_in_wasm_ns_per_packet as number) / (moduleOnly.wasm_port80_in_wasm_ns_per_packet as number)),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+if (process.argv[2]) {
+  const out = await engineBench(Number(process.argv[3] ?? 200_000));
+  writeFileSync(process.argv[2], JSON.stringify(out, null, 2) + '\n');
+  console.log(JSON.stringify(out, null, 2));
+}
