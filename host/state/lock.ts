@@ -14,6 +14,11 @@ import { SecuxflowError } from '../errors.js';
 import { TEMP_FILE_RE } from './atomic.js';
 
 export const LOCK_NAME = 'lock';
+/**
+ * A lock file we cannot parse was not written by a secuxflow that is running
+ * (ours appear complete, via link); after this long it is treated as debris.
+ */
+const UNREADABLE_LOCK_AGE_MS = 30_000;
 
 export interface LockInfo {
   pid: number;
@@ -44,11 +49,11 @@ function readLockInfo(path: string): LockInfo | null {
   return null;
 }
 
-/** A lock that no live process can release: its holder died, or it is garbage older than the wait. */
-function isStale(info: LockInfo | null, path: string, garbageAgeMs: number): boolean {
+/** A lock that no live process can release: its holder died, or it is old garbage. */
+function isStale(info: LockInfo | null, path: string): boolean {
   if (info === null) {
     try {
-      return Date.now() - statSync(path).mtimeMs > garbageAgeMs;
+      return Date.now() - statSync(path).mtimeMs > UNREADABLE_LOCK_AGE_MS;
     } catch {
       return false;
     }
@@ -120,7 +125,7 @@ export async function acquireLock(dir: string, timeoutMs: number): Promise<HeldL
         }
       }
       holder = readLockInfo(path);
-      if (isStale(holder, path, timeoutMs)) {
+      if (isStale(holder, path)) {
         breakStaleLock(path, holder);
         continue;
       }
