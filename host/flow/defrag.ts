@@ -23,6 +23,24 @@ export interface DefragOptions {
   timeoutSec: number;
   /** Which copy of an overlapped byte wins (default 'first'). */
   policy: OverlapPolicy;
+  /**
+   * Called when an incomplete datagram is given up, so the caller can decide the
+   * fragments it was holding back for it. Unset by default (no cost).
+   */
+  onDrop?: ((dropped: DroppedDatagram) => void) | undefined;
+}
+
+export type DropReason = 'timeout' | 'evicted' | 'oversized' | 'beyondLast';
+
+/** Identifies a given-up datagram the way its fragments do (FragmentInfo.id, src, dst, VLAN). */
+export interface DroppedDatagram {
+  ipVersion: 4 | 6;
+  id: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+  /** Outermost VLAN id, 0 when untagged. */
+  vlan: number;
+  reason: DropReason;
 }
 
 export const DEFAULT_DEFRAG_OPTIONS: Readonly<DefragOptions> = Object.freeze({
@@ -68,7 +86,19 @@ class Datagram {
   l3Offset = 0;
   linkType: LinkType = 1;
   held = 0;
-  constructor(readonly key: string, readonly created: number) {}
+  /** Copied, not viewed: capture buffers may be reused before the datagram ends. */
+  readonly src: Uint8Array;
+  readonly dst: Uint8Array;
+  readonly id: number;
+  readonly vlan: number;
+  readonly ipVersion: 4 | 6;
+  constructor(readonly key: string, readonly created: number, first: DecodedPacket) {
+    this.src = first.src.slice();
+    this.dst = first.dst.slice();
+    this.id = first.fragment!.id;
+    this.vlan = first.vlans.length > 0 ? first.vlans[0]! : 0;
+    this.ipVersion = first.ipVersion as 4 | 6;
+  }
 
   maxEnd(): number { return this.covered.length === 0 ? 0 : this.covered[this.covered.length - 1]!; }
   complete(): boolean {
@@ -95,6 +125,9 @@ export class Defragmenter {
     if (typeof o.timeoutSec !== 'number' || !(o.timeoutSec >= 0)) {
       throw new SecuxflowError('E_USAGE', `defrag timeoutSec must be a non-negative number, got ${String(o.timeoutSec)}`);
     }
+    if (o.onDrop !== undefined && typeof o.onDrop !== 'function') {
+      throw new SecuxflowError('E_USAGE', 'defrag onDrop must be a function');
+    }
     if (o.policy !== 'first' && o.policy !== 'last') {
       throw new SecuxflowError('E_USAGE', `defrag policy must be 'first' or 'last', got '${String(o.policy)}'`, "'first' is what most IDSes use");
     }
@@ -109,7 +142,9 @@ export class Defragmenter {
   /**
    * Returns `pkt` when it is not a fragment, null while its datagram is
    * incomplete, and the decoded rebuilt datagram once complete. A fragment that
-   * breaks the rules comes back as a copy of `pkt` with `malformed` set.
+   * breaks the rules is returned itself with `malformed` set (in place, unless
+   * it already had a reason): the caller decides it on its own, and learns
+   * through `onDrop` when fragments it held back lost their datagram.
    */
   push(pkt: DecodedPacket): DecodedPacket | null {
     const frag = pkt.fragment;
@@ -144,13 +179,13 @@ export class Defragmenter {
     const key = datagramKey(pkt);
     if (headerLen + end > MAX_DATAGRAM) {
       this.stats.oversized++;
-      this.drop(key);
+      this.drop(key, 'oversized');
       return rejected(pkt, `defrag: fragment at offset ${start} ends at ${end}, datagram would exceed ${MAX_DATAGRAM} bytes`);
     }
 
     if (start === 0 && !frag.moreFragments) {
       // An atomic fragment (IPv6, RFC 6946) stands alone.
-      const d = new Datagram(key, now);
+      const d = new Datagram(key, now, pkt);
       this.write(d, pkt, data.subarray(frag.dataOffset, ipEnd), 0);
       d.total = len;
       this.stats.reassembled++;
@@ -160,19 +195,19 @@ export class Defragmenter {
     let d = this.datagrams.get(key);
     if (d === undefined) {
       if (this.datagrams.size >= this.options.maxDatagrams) this.evictOldest();
-      d = new Datagram(key, now);
+      d = new Datagram(key, now, pkt);
       this.datagrams.set(key, d);
     }
     if (!frag.moreFragments) {
       if ((d.total >= 0 && end !== d.total) || end < d.maxEnd()) {
         this.stats.beyondLast++;
-        this.drop(key);
+        this.drop(key, 'beyondLast');
         return rejected(pkt, `defrag: last fragment ends at ${end} but data up to ${Math.max(d.total, d.maxEnd())} was seen`);
       }
       d.total = end;
     } else if (d.total >= 0 && end > d.total) {
       this.stats.beyondLast++;
-      this.drop(key);
+      this.drop(key, 'beyondLast');
       return rejected(pkt, `defrag: fragment ends at ${end}, after the last fragment's end ${d.total}`);
     }
 
@@ -186,6 +221,7 @@ export class Defragmenter {
       // Fragments may carry shorter headers than the offset-0 one the datagram is rebuilt with.
       if (rebuiltIpLength(d) > MAX_DATAGRAM) {
         this.stats.oversized++;
+        this.report(d, 'oversized');
         return rejected(pkt, `defrag: reassembled datagram of ${rebuiltIpLength(d)} bytes exceeds ${MAX_DATAGRAM}`);
       }
       this.stats.reassembled++;
@@ -201,7 +237,7 @@ export class Defragmenter {
     const limit = nowSec - this.options.timeoutSec;
     for (const d of this.datagrams.values()) {
       if (d.created > limit) break;
-      this.drop(d.key);
+      this.drop(d.key, 'timeout');
       this.stats.timedOut++;
       n++;
     }
@@ -258,7 +294,7 @@ export class Defragmenter {
       for (const d of this.datagrams.values()) {
         if (d !== current) { victim = d; break; }
       }
-      this.drop(victim.key);
+      this.drop(victim.key, 'evicted');
       this.stats.evicted++;
       if (victim === current) return;
     }
@@ -266,19 +302,29 @@ export class Defragmenter {
 
   private evictOldest(): void {
     const oldest = this.datagrams.keys().next().value;
-    if (oldest !== undefined) { this.drop(oldest); this.stats.evicted++; }
+    if (oldest !== undefined) { this.drop(oldest, 'evicted'); this.stats.evicted++; }
   }
 
-  private drop(key: string): void {
+  private drop(key: string, reason: DropReason): void {
     const d = this.datagrams.get(key);
     if (d === undefined) return;
     this.datagrams.delete(key);
     this.heldBytes -= d.held;
+    this.report(d, reason);
+  }
+
+  private report(d: Datagram, reason: DropReason): void {
+    const onDrop = this.options.onDrop;
+    if (onDrop !== undefined) {
+      onDrop({ ipVersion: d.ipVersion, id: d.id, src: d.src, dst: d.dst, vlan: d.vlan, reason });
+    }
   }
 }
 
+// In place, so `push(pkt) === pkt` keeps meaning "decide this packet on its own".
 function rejected(pkt: DecodedPacket, reason: string): DecodedPacket {
-  return { ...pkt, malformed: pkt.malformed ?? reason };
+  if (pkt.malformed === null) pkt.malformed = reason;
+  return pkt;
 }
 
 function datagramKey(pkt: DecodedPacket): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Defragmenter, type OverlapPolicy } from '../../../host/flow/defrag.js';
+import { Defragmenter, type DroppedDatagram, type OverlapPolicy } from '../../../host/flow/defrag.js';
 import { FlowTable } from '../../../host/flow/table.js';
 import { buildPacket, fragmentIp, type PacketSpec } from '../../../host/packet/build.js';
 import { finishChecksum, sumWords } from '../../../host/packet/checksum.js';
@@ -306,6 +306,35 @@ describe('Defragmenter limits', () => {
     const r = d.push(dec(frags[0]!.subarray(0, frags[0]!.length - 4)))!;
     expect(r.malformed).not.toBeNull();
     expect(d.stats.truncated).toBe(1);
+    expect(d.pending).toBe(0);
+  });
+
+  it('returns a rejected fragment itself, so the caller decides it on its own', () => {
+    const frags = fragmentIp(buildPacket({ ...V4_UDP, payload: payload(64, 36) }), 32);
+    const d = new Defragmenter();
+    const empty = dec(patchV4(frags[1]!, { dataLen: 0, more: true }));
+    expect(d.push(empty)).toBe(empty);
+    expect(empty.malformed).toMatch(/empty/);
+  });
+
+  it('reports every given-up datagram to onDrop with the fragments\' identity', () => {
+    const dropped: DroppedDatagram[] = [];
+    const d = new Defragmenter({ maxDatagrams: 2, timeoutSec: 10, onDrop: (x) => dropped.push(x) });
+    const mk = (id: number, vlans: number[] = []) => fragmentIp(buildPacket({ ...V4_UDP, ipId: id, vlans, payload: payload(64, id) }), 32);
+    d.push(dec(mk(1)[0]!, T0));
+    d.push(dec(mk(2, [33])[0]!, T0 + 1));
+    d.push(dec(mk(3)[0]!, T0 + 2));                 // evicts 1
+    const g3 = mk(3);
+    d.push(dec(patchV4(g3[2]!, { offset: 200, more: false }), T0 + 2)); // a last fragment: the datagram ends at 208
+    d.push(dec(patchV4(g3[1]!, { offset: 240 }), T0 + 2));            // data past 208: drops 3
+    d.push(dec(mk(4)[0]!, T0 + 20));                // time advanced: 2 times out
+    const bigLast = patchV4(mk(4)[2]!, { offset: 65528, dataLen: 16, more: false });
+    d.push(dec(bigLast, T0 + 20));                  // oversized: drops 4
+    expect(dropped.map((x) => [x.id, x.reason, x.vlan])).toEqual([
+      [1, 'evicted', 0], [3, 'beyondLast', 0], [2, 'timeout', 33], [4, 'oversized', 0],
+    ]);
+    expect(Array.from(dropped[0]!.src)).toEqual([198, 18, 1, 1]);
+    expect(dropped.every((x) => x.ipVersion === 4)).toBe(true);
     expect(d.pending).toBe(0);
   });
 
