@@ -1,0 +1,322 @@
+// The real XDP program under BPF_PROG_TEST_RUN, scenario by scenario: build
+// the packet, set up the maps, check the verdict (and the counters).
+import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { KernelTestBench } from '../../host/kernel/testrun.js';
+import { compileRules } from '../../host/kernel/compile.js';
+import { buildPacket, fragmentIp } from '../../host/packet/build.js';
+import { parseIp } from '../../host/packet/addr.js';
+import { reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
+import { requireKernel } from './support/kernel.js';
+import { ruleSet } from './support/rules.js';
+
+const k = requireKernel();
+
+const tcp = (over: Partial<Parameters<typeof buildPacket>[0]> = {}) =>
+  buildPacket({ src: '198.18.1.10', dst: '198.18.2.20', proto: 'tcp', srcPort: 40000, dstPort: 80, ...over });
+const tcp6 = (over: Partial<Parameters<typeof buildPacket>[0]> = {}) =>
+  buildPacket({ src: '2001:db8:1::10', dst: '2001:db8:2::20', proto: 'tcp', srcPort: 40000, dstPort: 443, ...over });
+
+function arp(): Uint8Array {
+  const f = new Uint8Array(42);
+  f.fill(0xff, 0, 6);
+  f[12] = 0x08;
+  f[13] = 0x06;
+  return f;
+}
+
+describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
+  let bench: KernelTestBench;
+  beforeAll(() => {
+    bench = new KernelTestBench();
+  });
+  afterAll(() => bench?.close());
+  beforeEach(() => {
+    bench.setRules(ruleSet([]));
+    bench.setPassAll(false);
+    bench.setPuntFallback('open');
+  });
+
+  describe('default policy', () => {
+    it.each([['pass', 'pass'], ['drop', 'drop']] as const)('%s with no rules -> %s', (policy, xdp) => {
+      bench.setDefaultPolicy(policy);
+      const r = bench.run(tcp());
+      expect(r).toMatchObject({ xdpAction: xdp, action: policy, ruleId: null, stage: 'default' });
+    });
+
+    it('inspect without a bound XSK socket falls back open (pass) and is counted', () => {
+      bench.setDefaultPolicy('inspect');
+      const before = bench.stats().puntFallback.packets;
+      const r = bench.run(tcp());
+      expect(r).toMatchObject({ xdpAction: 'pass', action: 'inspect', stage: 'default' });
+      expect(bench.stats().puntFallback.packets).toBe(before + 1);
+    });
+
+    it('inspect without a bound XSK socket falls back closed (drop)', () => {
+      bench.setDefaultPolicy('inspect');
+      bench.setPuntFallback('closed');
+      expect(bench.run(tcp())).toMatchObject({ xdpAction: 'drop', action: 'inspect' });
+    });
+  });
+
+  describe('LPM stage (CIDR-only rules)', () => {
+    it('a source CIDR rule drops and reports its id', () => {
+      bench.setRules(ruleSet([{ id: 7, src: '198.18.1.0/24', action: 'drop' }]));
+      expect(bench.run(tcp())).toMatchObject({ xdpAction: 'drop', ruleId: 7, stage: 'lpm' });
+      expect(bench.run(tcp({ src: '198.18.9.1' }))).toMatchObject({ xdpAction: 'pass', ruleId: null, stage: 'default' });
+    });
+
+    it('a destination CIDR rule on IPv6', () => {
+      bench.setRules(ruleSet([{ id: 3, dst: '2001:db8:2::/48', action: 'drop' }]));
+      expect(bench.run(tcp6())).toMatchObject({ xdpAction: 'drop', ruleId: 3, stage: 'lpm' });
+      expect(bench.run(tcp())).toMatchObject({ stage: 'default' });
+    });
+
+    it('the longest prefix yields the best-priority covering rule, not the most specific', () => {
+      bench.setRules(ruleSet([
+        { id: 1, priority: 10, src: '198.18.0.0/16', action: 'drop' },
+        { id: 2, priority: 100, src: '198.18.1.0/24', action: 'pass' },
+        { id: 3, priority: 5, src: '198.18.1.10/32', action: 'inspect' },
+      ]));
+      expect(bench.run(tcp({ src: '198.18.1.11' }))).toMatchObject({ ruleId: 1, action: 'drop' });
+      expect(bench.run(tcp({ src: '198.18.1.10' }))).toMatchObject({ ruleId: 3, action: 'inspect' });
+    });
+
+    it('src and dst tries compete by (priority, id)', () => {
+      bench.setRules(ruleSet([
+        { id: 20, priority: 50, src: '198.18.1.0/24', action: 'drop' },
+        { id: 10, priority: 50, dst: '198.18.2.0/24', action: 'pass' },
+      ]));
+      expect(bench.run(tcp())).toMatchObject({ ruleId: 10, stage: 'lpm' });
+    });
+
+    it('/0 matches every packet of its family only', () => {
+      bench.setRules(ruleSet([{ id: 4, dst: '0.0.0.0/0', action: 'drop' }]));
+      expect(bench.run(tcp())).toMatchObject({ ruleId: 4 });
+      expect(bench.run(tcp6())).toMatchObject({ ruleId: null, stage: 'default' });
+    });
+  });
+
+  describe('scan stage (general rules)', () => {
+    it('the original README example: src CIDR, dst host, port 80, tcp -> drop', () => {
+      bench.setRules(ruleSet([{ id: 1, src: '192.168.1.0/24', dst: '10.0.0.5', dst_port: 80, proto: 'tcp', action: 'drop' }]));
+      expect(bench.run(tcp({ src: '192.168.1.77', dst: '10.0.0.5' }))).toMatchObject({ xdpAction: 'drop', ruleId: 1, stage: 'scan' });
+      expect(bench.run(tcp({ src: '192.168.1.77', dst: '10.0.0.5', dstPort: 81 }))).toMatchObject({ stage: 'default' });
+      expect(bench.run(tcp({ src: '192.168.1.77', dst: '10.0.0.5', proto: 'udp' }))).toMatchObject({ stage: 'default' });
+    });
+
+    it('port ranges are inclusive on both ends, source and destination', () => {
+      bench.setRules(ruleSet([{ id: 9, src_port: '1000-2000', dst_port: '80-81', action: 'drop' }]));
+      for (const [sp, dp, hit] of [[1000, 80, true], [2000, 81, true], [999, 80, false], [2001, 80, false], [1500, 82, false]] as const) {
+        expect(bench.run(tcp({ srcPort: sp, dstPort: dp })).ruleId).toBe(hit ? 9 : null);
+      }
+    });
+
+    it('icmp means ICMPv6 on IPv6', () => {
+      bench.setRules(ruleSet([{ id: 5, proto: 'icmp', action: 'drop' }]));
+      expect(bench.run(buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'icmp' })).ruleId).toBe(5);
+      expect(bench.run(buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'icmp' })).ruleId).toBe(5);
+      expect(bench.run(tcp()).ruleId).toBe(null);
+    });
+
+    it('a lower (priority, id) general rule beats an LPM candidate, and vice versa', () => {
+      bench.setRules(ruleSet([
+        { id: 1, priority: 100, src: '198.18.1.0/24', action: 'drop' },
+        { id: 2, priority: 50, dst_port: 80, action: 'pass' },
+        { id: 3, priority: 200, dst_port: 443, action: 'inspect' },
+      ]));
+      expect(bench.run(tcp())).toMatchObject({ ruleId: 2, stage: 'scan' });
+      expect(bench.run(tcp({ dstPort: 443 }))).toMatchObject({ ruleId: 1, stage: 'lpm' });
+    });
+
+    it('equal priorities: the lower id wins', () => {
+      bench.setRules(ruleSet([
+        { id: 30, priority: 10, proto: 'tcp', action: 'drop' },
+        { id: 20, priority: 10, dst_port: 80, action: 'pass' },
+      ]));
+      expect(bench.run(tcp()).ruleId).toBe(20);
+    });
+
+    it('rule hit counters count packets and bytes of the matched rule', () => {
+      bench.setRules(ruleSet([{ id: 11, dst_port: 80, action: 'pass' }]));
+      const pkt = tcp();
+      for (let i = 0; i < 3; i++) bench.run(pkt);
+      expect(bench.ruleHits().get(11)).toEqual({ packets: 3, bytes: 3 * pkt.length });
+    });
+  });
+
+  describe('VLAN and QinQ', () => {
+    it('matches the outermost tag only', () => {
+      bench.setRules(ruleSet([{ id: 1, vlan: 100, action: 'drop' }]));
+      expect(bench.run(tcp({ vlans: [100] })).ruleId).toBe(1);
+      expect(bench.run(tcp({ vlans: [100, 200] })).ruleId).toBe(1);
+      expect(bench.run(tcp({ vlans: [200, 100] })).ruleId).toBe(null);
+      expect(bench.run(tcp()).ruleId).toBe(null);
+    });
+
+    it('a third tag is not parsed: the frame passes as non-IP', () => {
+      bench.setDefaultPolicy('drop');
+      const two = tcp({ vlans: [1, 2] });
+      const three = new Uint8Array(two.length + 4);
+      three.set(two.subarray(0, 12), 0);
+      three.set([0x81, 0x00, 0x00, 0x03], 12);
+      three.set(two.subarray(12), 16);
+      expect(bench.run(three)).toMatchObject({ xdpAction: 'pass', stage: 'non-ip' });
+    });
+  });
+
+  describe('IPv6 extension headers', () => {
+    it('ports are found after hop-by-hop, routing and destination options', () => {
+      bench.setRules(ruleSet([{ id: 1, dst_port: 443, proto: 'tcp', action: 'drop' }]));
+      const p = tcp6({ ipv6ExtHeaders: [{ type: 0 }, { type: 43, length: 24 }, { type: 60 }] });
+      expect(bench.run(p)).toMatchObject({ ruleId: 1, xdpAction: 'drop' });
+    });
+
+    it('nine extension headers: proto 0, no ports, only proto-any rules match', () => {
+      bench.setRules(ruleSet([
+        { id: 1, dst_port: 443, action: 'drop' },
+        { id: 2, proto: 'tcp', action: 'drop' },
+        { id: 3, dst: '2001:db8:2::/48', src_port: '0-65535', action: 'drop' },
+        { id: 4, priority: 2000, src: '2001:db8:1::/48', dst: '2001:db8:2::/48', action: 'inspect' },
+      ]));
+      const p = tcp6({ ipv6ExtHeaders: Array.from({ length: 9 }, () => ({ type: 60 as const })) });
+      expect(bench.run(p).ruleId).toBe(4);
+    });
+  });
+
+  describe('fragments', () => {
+    it('the first fragment carries ports, later ones only the protocol', () => {
+      bench.setRules(ruleSet([
+        { id: 1, dst_port: 80, action: 'drop' },
+        { id: 2, priority: 2000, proto: 'udp', action: 'inspect' },
+      ]));
+      const big = buildPacket({ src: '198.18.1.1', dst: '198.18.2.2', proto: 'udp', srcPort: 5000, dstPort: 80, payload: new Uint8Array(64) });
+      const [first, second] = fragmentIp(big, 32);
+      expect(bench.run(first!).ruleId).toBe(1);
+      expect(bench.run(second!).ruleId).toBe(2);
+    });
+
+    it('IPv6 fragments behave the same', () => {
+      bench.setRules(ruleSet([
+        { id: 1, dst_port: 80, action: 'drop' },
+        { id: 2, priority: 2000, proto: 'udp', action: 'inspect' },
+      ]));
+      const big = buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'udp', srcPort: 5000, dstPort: 80, payload: new Uint8Array(64) });
+      const [first, second] = fragmentIp(big, 32);
+      expect(bench.run(first!).ruleId).toBe(1);
+      expect(bench.run(second!).ruleId).toBe(2);
+    });
+  });
+
+  describe('flow verdicts and the penalty box come before rules', () => {
+    const key: FlowKey = { src: parseIp('198.18.1.10'), dst: parseIp('198.18.2.20'), sport: 40000, dport: 80, vlanOuter: 0, vlanInner: 0, proto: 6 };
+
+    it('a blocked flow drops both directions and counts its packets', () => {
+      bench.setRules(ruleSet([{ id: 1, dst_port: 80, action: 'pass' }]));
+      bench.addFlowVerdict(key, 'block');
+      bench.addFlowVerdict(reverseFlowKey(key), 'block');
+      try {
+        expect(bench.run(tcp())).toMatchObject({ xdpAction: 'drop', stage: 'flow', ruleId: null });
+        const back = tcp({ src: '198.18.2.20', dst: '198.18.1.10', srcPort: 80, dstPort: 40000 });
+        expect(bench.run(back)).toMatchObject({ xdpAction: 'drop', stage: 'flow' });
+        expect(bench.flowCounters(key)).toEqual({ packets: 1, bytes: tcp().length });
+        // Another flow of the same hosts is untouched.
+        expect(bench.run(tcp({ srcPort: 40001 }))).toMatchObject({ stage: 'scan', ruleId: 1 });
+      } finally {
+        bench.removeFlowVerdict(key);
+        bench.removeFlowVerdict(reverseFlowKey(key));
+      }
+    });
+
+    it('an allowed flow passes despite a drop rule', () => {
+      bench.setRules(ruleSet([{ id: 1, src: '198.18.1.0/24', action: 'drop' }]));
+      bench.addFlowVerdict(key, 'allow');
+      try {
+        expect(bench.run(tcp())).toMatchObject({ xdpAction: 'pass', stage: 'flow' });
+      } finally {
+        bench.removeFlowVerdict(key);
+      }
+    });
+
+    it('flow keys include the VLAN tags', () => {
+      bench.addFlowVerdict({ ...key, vlanOuter: 10 }, 'block');
+      try {
+        expect(bench.run(tcp({ vlans: [10] }))).toMatchObject({ stage: 'flow' });
+        expect(bench.run(tcp({ vlans: [11] }))).toMatchObject({ stage: 'default' });
+      } finally {
+        bench.removeFlowVerdict({ ...key, vlanOuter: 10 });
+      }
+    });
+
+    it('a penalised source is dropped until its deadline; an expired entry is ignored', () => {
+      bench.addFlowVerdict(key, 'allow');
+      try {
+        bench.addPenalty(parseIp('198.18.1.10'), 60_000);
+        expect(bench.run(tcp())).toMatchObject({ xdpAction: 'drop', stage: 'penalty' });
+        bench.addPenalty(parseIp('198.18.1.10'), -1);
+        expect(bench.run(tcp())).toMatchObject({ xdpAction: 'pass', stage: 'flow' });
+        bench.addPenalty(parseIp('2001:db8:1::10'), 60_000);
+        expect(bench.run(tcp6())).toMatchObject({ xdpAction: 'drop', stage: 'penalty' });
+      } finally {
+        bench.removePenalty(parseIp('198.18.1.10'));
+        bench.removePenalty(parseIp('2001:db8:1::10'));
+        bench.removeFlowVerdict(key);
+      }
+    });
+  });
+
+  describe('switches and non-IP frames', () => {
+    it('the pass-all switch passes what rules would drop', () => {
+      bench.setRules(ruleSet([{ id: 1, src: '198.18.1.0/24', action: 'drop' }], 'drop'));
+      bench.setPassAll(true);
+      expect(bench.run(tcp())).toMatchObject({ xdpAction: 'pass', stage: 'pass-all' });
+      bench.setPassAll(false);
+      expect(bench.run(tcp())).toMatchObject({ xdpAction: 'drop', ruleId: 1 });
+    });
+
+    it('ARP passes under a drop default policy, as non-IP', () => {
+      bench.setDefaultPolicy('drop');
+      expect(bench.run(arp())).toMatchObject({ xdpAction: 'pass', stage: 'non-ip', ruleId: null });
+    });
+
+    it('a truncated IPv4 header is non-IP', () => {
+      bench.setDefaultPolicy('drop');
+      expect(bench.run(tcp().subarray(0, 14 + 19))).toMatchObject({ stage: 'non-ip' });
+    });
+
+    it('stats count rx, the XDP outcome and the stage', () => {
+      const s0 = bench.stats();
+      bench.setDefaultPolicy('drop');
+      bench.run(tcp());
+      const s1 = bench.stats();
+      expect(s1.rx.packets - s0.rx.packets).toBe(1);
+      expect(s1.drop.packets - s0.drop.packets).toBe(1);
+      expect(s1.stages.default.packets - s0.stages.default.packets).toBe(1);
+    });
+  });
+
+  describe('rule-set swaps', () => {
+    it('a new set fully replaces the old one (LPM and array)', () => {
+      bench.setRules(ruleSet([{ id: 1, src: '198.18.1.0/24', action: 'drop' }, { id: 2, dst_port: 80, action: 'drop' }]));
+      expect(bench.run(tcp()).ruleId).toBe(1);
+      bench.setRules(ruleSet([{ id: 3, dst_port: 443, action: 'drop' }]));
+      expect(bench.run(tcp()).ruleId).toBe(null);
+      bench.setRules(ruleSet([{ id: 4, src: '198.18.0.0/15', action: 'drop' }]));
+      expect(bench.run(tcp()).ruleId).toBe(4);
+      bench.setRules(ruleSet([]));
+      expect(bench.run(tcp()).ruleId).toBe(null);
+    });
+
+    it('4096 scanned rules per family load; the last one still matches', () => {
+      const rules = Array.from({ length: 4096 }, (_, i) => ({ id: i + 1, priority: 10 + (i % 50), dst_port: i === 4095 ? 80 : 1, proto: 'tcp', action: 'drop' }));
+      bench.setRules(ruleSet(rules));
+      expect(bench.run(tcp()).ruleId).toBe(4096);
+    });
+  });
+});
+
+describe('compileRules limits (no kernel needed)', () => {
+  it('more than 4096 scanned rules in one family is E_MAP_FULL naming the family and count', () => {
+    const rules = Array.from({ length: 4097 }, (_, i) => ({ id: i + 1, src: '198.18.0.0/16', dst_port: 80, action: 'drop' }));
+    expect(() => compileRules(ruleSet(rules))).toThrowError(expect.objectContaining({ code: 'E_MAP_FULL', message: expect.stringMatching(/IPv4.*4097/) }));
+  });
+});
