@@ -61,7 +61,10 @@ export class TcpStream {
   /** Sequence number of the next in-order byte expected. */
   get nextSeq(): number { return (this.baseSeq + this.contiguous) >>> 0; }
 
-  /** The contiguous in-order bytes: a view, valid until the next push. */
+  /**
+   * The contiguous in-order bytes, as a view (no copy). A returned view stays
+   * correct: in-order bytes are never rewritten, and growth moves to a new buffer.
+   */
   bytes(): Uint8Array { return this.buf.subarray(0, this.contiguous); }
 
   /** Adds one segment; returns how many in-order bytes it made available. */

@@ -179,6 +179,21 @@ describe('TcpStream', () => {
     expect(s.stats.retransmits).toBe(1);
   });
 
+  it('keeps views handed out earlier correct while the buffer grows', () => {
+    const s = new TcpStream(1 << 20);
+    s.setInitialSeq(0);
+    const data = randomBytes(100_000, rng(12));
+    const views: Uint8Array[] = [];
+    for (let off = 0; off < data.length; off += 1000) {
+      s.push(1 + off, data.subarray(off, off + 1000));
+      views.push(s.bytes());
+    }
+    views.forEach((v, i) => {
+      expect(v.length).toBe((i + 1) * 1000);
+      expect(Buffer.from(v).equals(Buffer.from(data.subarray(0, v.length)))).toBe(true);
+    });
+  });
+
   it('returns a view that reflects later pushes without copying', () => {
     const s = new TcpStream(64);
     s.setInitialSeq(0);
