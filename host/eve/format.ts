@@ -16,16 +16,17 @@ export function protoName(proto: number): string {
 
 /** Suricata's timestamp form: 2026-01-01T00:00:00.123456+0000 (UTC). */
 export function eveTimestamp(sec: number, nsec: number): string {
-  const whole = Math.floor(sec);
-  const micros = Math.floor(nsec / 1000) + Math.round((sec - whole) * 1e6);
-  const d = new Date(whole * 1000);
-  const iso = d.toISOString().slice(0, 19);
+  // Work in whole microseconds so a carry (999999.6 us) rolls into the next second.
+  const totalMicros = Math.floor(sec) * 1e6 + Math.floor(nsec / 1000);
+  const whole = Math.floor(totalMicros / 1e6);
+  const micros = totalMicros - whole * 1e6;
+  const iso = new Date(whole * 1000).toISOString().slice(0, 19);
   return `${iso}.${String(micros).padStart(6, '0')}+0000`;
 }
 
 function secondsToTimestamp(t: number): string {
   const sec = Math.floor(t);
-  return eveTimestamp(sec, Math.round((t - sec) * 1e9));
+  return eveTimestamp(sec, Math.min(999_999_999, Math.round((t - sec) * 1e9)));
 }
 
 function packetEndpoints(pkt: DecodedPacket): EveRecord {

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { eveTimestamp, protoName } from '../../../host/eve/format.js';
+
+describe('EVE formatting', () => {
+  it('timestamps use Suricata\'s form with microseconds, in UTC', () => {
+    expect(eveTimestamp(1_767_225_600, 0)).toBe('2026-01-01T00:00:00.000000+0000');
+    expect(eveTimestamp(1_767_225_600, 123_456_789)).toBe('2026-01-01T00:00:00.123456+0000');
+    expect(eveTimestamp(1_767_225_659, 999_999_999)).toBe('2026-01-01T00:00:59.999999+0000');
+    expect(eveTimestamp(0, 1_500_000_000)).toBe('1970-01-01T00:00:01.500000+0000'); // nsec beyond a second carries
+  });
+
+  it('protocol names follow Suricata (IPv6-ICMP for 58), unknown ones stay numeric', () => {
+    expect([6, 17, 1, 58, 47].map(protoName)).toEqual(['TCP', 'UDP', 'ICMP', 'IPv6-ICMP', '47']);
+  });
+});
