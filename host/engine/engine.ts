@@ -12,7 +12,7 @@ import { TcpStream } from '../flow/stream.js';
 import type { Flow, FlowEnd } from '../flow/types.js';
 import { RuleMatcher } from '../rules/match.js';
 import type { RuleMatch, RuleSet } from '../rules/types.js';
-import type { InspectItem, BatchOutput, InspectorInstance } from '../wasm/instance.js';
+import type { InspectItem, BatchOutput } from '../wasm/instance.js';
 import { MetaFlag } from '../wasm/abi.js';
 import { SecuxflowError } from '../errors.js';
 import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js';
@@ -21,9 +21,19 @@ import type { DecisionStage, EngineCounters, FlowRecord, ModuleRun, PacketDecisi
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
 
+/**
+ * What the engine needs of a module: the in-thread InspectorInstance, or a
+ * sandboxed runner that keeps the module in a worker, both fit.
+ */
+export interface ModuleRunner {
+  /** Writes one verdict per item into out (and alerts/events); throws a SecuxflowError when the module fails. */
+  inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void;
+  flowEnded(flowId: number): void;
+}
+
 export interface EngineModule {
   name: string;
-  instance: InspectorInstance;
+  instance: ModuleRunner;
   /** What a module failure (trap) does to the packets it was given. Default fail-closed, as proxy-wasm hosts. */
   policy?: FailurePolicy;
 }
