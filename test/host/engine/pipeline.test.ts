@@ -9,7 +9,7 @@ import { loadInspectorFile } from '../../../host/wasm/loader.js';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
 import { shippedModulesDir } from '../../../host/paths.js';
 import { Verdict } from '../../../host/verdict.js';
-import { T0, packet } from './support.js';
+import { T0 } from './support.js';
 
 async function basicInspect(): Promise<EngineModule> {
   const compiled = await loadInspectorFile(join(shippedModulesDir(), 'basic_inspect.wasm'), 'basic_inspect');
