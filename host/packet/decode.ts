@@ -4,6 +4,11 @@
 // General
 //  - decodePacket never throws. The first fault found sets `malformed` (later
 //    faults never overwrite it); fields parsed before the fault are kept.
+//  - Missing bytes in a frame the capture cut short (wireLen > data.length,
+//    i.e. a snaplen) are not a fault of the packet: parsing stops there (or
+//    the layer ends at the captured end) without setting `malformed`, as
+//    tshark does. The kernel always sees whole frames, so this never applies
+//    there. Field faults (bad version, IHL < 5, ...) are malformed either way.
 //  - A packet without an IP layer (ARP, LLDP, unknown ethertype) is NOT
 //    malformed: ipVersion 0, l3Offset -1, proto 0.
 //  - A header that is truncated or fails a check leaves its layer's fields at
@@ -69,6 +74,11 @@ function fault(p: DecodedPacket, reason: string): void {
   if (p.malformed === null) p.malformed = reason;
 }
 
+/** A layer needs bytes the frame lacks: malformed unless the capture cut the frame. */
+function short(p: DecodedPacket, reason: string): void {
+  if (p.malformed === null && p.wireLen <= p.data.length) p.malformed = reason;
+}
+
 export function decodePacket(
   data: Uint8Array,
   linkType: LinkType,
@@ -87,19 +97,19 @@ export function decodePacket(
   const len = data.length;
   switch (linkType) {
     case LinkType.ETHERNET:
-      if (len < 14) { fault(p, `ethernet: frame ${len} < 14 bytes`); return p; }
+      if (len < 14) { short(p, `ethernet: frame ${len} < 14 bytes`); return p; }
       decodeEtherType(p, data, (data[12]! << 8) | data[13]!, 14);
       return p;
     case LinkType.LINUX_SLL:
-      if (len < 16) { fault(p, `sll: frame ${len} < 16 bytes`); return p; }
+      if (len < 16) { short(p, `sll: frame ${len} < 16 bytes`); return p; }
       decodeEtherType(p, data, (data[14]! << 8) | data[15]!, 16);
       return p;
     case LinkType.LINUX_SLL2:
-      if (len < 20) { fault(p, `sll2: frame ${len} < 20 bytes`); return p; }
+      if (len < 20) { short(p, `sll2: frame ${len} < 20 bytes`); return p; }
       decodeEtherType(p, data, (data[0]! << 8) | data[1]!, 20);
       return p;
     case LinkType.RAW: {
-      if (len < 1) { fault(p, 'raw: empty frame'); return p; }
+      if (len < 1) { short(p, 'raw: empty frame'); return p; }
       const version = data[0]! >> 4;
       if (version === 4) decodeIpv4(p, data, 0);
       else if (version === 6) decodeIpv6(p, data, 0);
@@ -123,7 +133,7 @@ function decodeEtherType(p: DecodedPacket, data: Uint8Array, etherType: number, 
   let pos = off;
   while (type === ETH_P_8021Q || type === ETH_P_8021AD) {
     if (p.vlans.length === MAX_VLAN_TAGS) { fault(p, `vlan: more than ${MAX_VLAN_TAGS} tags`); return; }
-    if (pos + 4 > data.length) { fault(p, 'vlan: tag truncated'); return; }
+    if (pos + 4 > data.length) { short(p, 'vlan: tag truncated'); return; }
     if (p.vlans === NO_VLANS) p.vlans = [];
     p.vlans.push(((data[pos]! << 8) | data[pos + 1]!) & 0x0fff);
     type = (data[pos + 2]! << 8) | data[pos + 3]!;
@@ -136,12 +146,12 @@ function decodeEtherType(p: DecodedPacket, data: Uint8Array, etherType: number, 
 function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
   const len = data.length;
   const avail = len - off;
-  if (avail < 20) { fault(p, `ipv4: header truncated (${avail} < 20 bytes)`); return; }
+  if (avail < 20) { short(p, `ipv4: header truncated (${avail} < 20 bytes)`); return; }
   const vihl = data[off]!;
   if (vihl >> 4 !== 4) { fault(p, `ipv4: version ${vihl >> 4}`); return; }
   const ihl = (vihl & 0x0f) << 2;
   if (ihl < 20) { fault(p, `ipv4: header length ${ihl >> 2} < 5`); return; }
-  if (ihl > avail) { fault(p, `ipv4: header length ${ihl} > ${avail} bytes captured`); return; }
+  if (ihl > avail) { short(p, `ipv4: header length ${ihl} > ${avail} bytes captured`); return; }
   const totalLen = (data[off + 2]! << 8) | data[off + 3]!;
   if (totalLen < ihl) { fault(p, `ipv4: total length ${totalLen} < header length ${ihl}`); return; }
 
@@ -153,7 +163,7 @@ function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
   const proto = data[off + 9]!;
   p.proto = proto;
   let end = off + totalLen;
-  if (end > len) { fault(p, `ipv4: total length ${totalLen} > ${avail} bytes captured`); end = len; }
+  if (end > len) { short(p, `ipv4: total length ${totalLen} > ${avail} bytes captured`); end = len; }
 
   const fragField = (data[off + 6]! << 8) | data[off + 7]!;
   const fragOffset = (fragField & 0x1fff) << 3;
@@ -171,7 +181,7 @@ function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
 function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
   const len = data.length;
   const avail = len - off;
-  if (avail < 40) { fault(p, `ipv6: header truncated (${avail} < 40 bytes)`); return; }
+  if (avail < 40) { short(p, `ipv6: header truncated (${avail} < 40 bytes)`); return; }
   const version = data[off]! >> 4;
   if (version !== 6) { fault(p, `ipv6: version ${version}`); return; }
 
@@ -182,7 +192,7 @@ function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
   p.ttl = data[off + 7]!;
   const payloadLen = (data[off + 4]! << 8) | data[off + 5]!;
   let end = off + 40 + payloadLen;
-  if (end > len) { fault(p, `ipv6: payload length ${payloadLen} > ${avail - 40} bytes captured`); end = len; }
+  if (end > len) { short(p, `ipv6: payload length ${payloadLen} > ${avail - 40} bytes captured`); end = len; }
 
   let next = data[off + 6]!;
   let pos = off + 40;
@@ -192,7 +202,7 @@ function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
     if (count === MAX_IPV6_EXT_HEADERS) { fault(p, `ipv6: more than ${MAX_IPV6_EXT_HEADERS} extension headers`); return; }
     count++;
     if (next === 44) {
-      if (pos + 8 > end) { fault(p, 'ipv6: extension header 44 truncated'); return; }
+      if (pos + 8 > end) { short(p, 'ipv6: extension header 44 truncated'); return; }
       const fragField = (data[pos + 2]! << 8) | data[pos + 3]!;
       const nh = data[pos]!;
       const frag: FragmentInfo = {
@@ -208,9 +218,9 @@ function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
       if (frag.offset !== 0) { p.proto = nh; return; }
       continue;
     }
-    if (pos + 2 > end) { fault(p, `ipv6: extension header ${next} truncated`); return; }
+    if (pos + 2 > end) { short(p, `ipv6: extension header ${next} truncated`); return; }
     const hdrLen = next === 51 ? (data[pos + 1]! + 2) << 2 : (data[pos + 1]! + 1) << 3;
-    if (pos + hdrLen > end) { fault(p, `ipv6: extension header ${next} truncated`); return; }
+    if (pos + hdrLen > end) { short(p, `ipv6: extension header ${next} truncated`); return; }
     next = data[pos]!;
     pos += hdrLen;
   }
@@ -224,7 +234,7 @@ function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, p
   const partial = frag !== null && frag.moreFragments;
   switch (proto) {
     case 6: {
-      if (avail < 20) { if (!partial) fault(p, `tcp: header truncated (${avail} < 20 bytes)`); return; }
+      if (avail < 20) { if (!partial) short(p, `tcp: header truncated (${avail} < 20 bytes)`); return; }
       p.l4Offset = l4;
       p.srcPort = (data[l4]! << 8) | data[l4 + 1]!;
       p.dstPort = (data[l4 + 2]! << 8) | data[l4 + 3]!;
@@ -234,13 +244,13 @@ function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, p
       p.tcpWindow = (data[l4 + 14]! << 8) | data[l4 + 15]!;
       const doff = (data[l4 + 12]! >> 4) << 2;
       if (doff < 20) { fault(p, `tcp: data offset ${doff >> 2} < 5`); return; }
-      if (doff > avail) { if (!partial) fault(p, `tcp: header length ${doff} > ${avail} bytes`); return; }
+      if (doff > avail) { if (!partial) short(p, `tcp: header length ${doff} > ${avail} bytes`); return; }
       p.payloadOffset = l4 + doff;
       p.payloadLength = avail - doff;
       return;
     }
     case 17: {
-      if (avail < 8) { if (!partial) fault(p, `udp: header truncated (${avail} < 8 bytes)`); return; }
+      if (avail < 8) { if (!partial) short(p, `udp: header truncated (${avail} < 8 bytes)`); return; }
       p.l4Offset = l4;
       p.srcPort = (data[l4]! << 8) | data[l4 + 1]!;
       p.dstPort = (data[l4 + 2]! << 8) | data[l4 + 3]!;
@@ -249,13 +259,13 @@ function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, p
       if (frag !== null) return;
       const udpLen = (data[l4 + 4]! << 8) | data[l4 + 5]!;
       if (udpLen < 8) fault(p, `udp: length ${udpLen} < 8`);
-      else if (udpLen > avail) fault(p, `udp: length ${udpLen} > ${avail} bytes`);
+      else if (udpLen > avail) short(p, `udp: length ${udpLen} > ${avail} bytes`);
       else p.payloadLength = udpLen - 8;
       return;
     }
     case 1:
     case 58: {
-      if (avail < 8) { if (!partial) fault(p, `icmp: header truncated (${avail} < 8 bytes)`); return; }
+      if (avail < 8) { if (!partial) short(p, `icmp: header truncated (${avail} < 8 bytes)`); return; }
       p.l4Offset = l4;
       p.icmpType = data[l4]!;
       p.icmpCode = data[l4 + 1]!;

@@ -110,6 +110,14 @@ describe.skipIf(SKIP_TSHARK)('tshark cross-check of the demo capture', () => {
     compare(path, demo.length + 2);
   });
 
+  it('a 96-byte snaplen pcap: cut frames are not malformed for either side', () => {
+    const path = join(dir, 'snap96.pcap');
+    const w = new PcapWriter({ path, snaplen: 96 });
+    for (const f of demo) w.write(f);
+    w.close();
+    compare(path, demo.length);
+  });
+
   it('raw IPv4/IPv6 link type (101) in a little-endian microsecond pcap', () => {
     const path = join(dir, 'raw.pcap');
     const w = new PcapWriter({ path, linkType: LinkType.RAW });

@@ -104,7 +104,8 @@ describe('decodePacket fuzz', () => {
       }
       const data = scratch.subarray(0, len);
       try {
-        const p = decodePacket(data, linkType);
+        // A quarter of the frames claim a longer wire length, as snaplen-cut captures do.
+        const p = (r & 0x600) === 0 ? decodePacket(data, linkType, 0, 0, len + 1 + (r >>> 24)) : decodePacket(data, linkType);
         if (p.malformed !== null) malformed++;
         const bad = violation(p);
         if (bad) failure = `iteration ${done}: ${bad} (link ${linkType}, bytes ${Buffer.from(data).toString('hex')})`;

@@ -36,6 +36,27 @@ describe('truncation at every byte', () => {
     });
   }
 
+  it('a frame cut by the capture snaplen is not malformed, and keeps what was captured', () => {
+    const spec = { src: '2001:db8::1', dst: '2001:db8::2', proto: 'tcp' as const, srcPort: 1234, dstPort: 80, vlans: [4], payload: 'x'.repeat(50) };
+    const frame = buildPacket(spec);
+    const l4 = 14 + 4 + 40;
+    for (let cut = 0; cut < frame.length; cut++) {
+      const p = decodePacket(frame.subarray(0, cut), LinkType.ETHERNET, 0, 0, frame.length);
+      expect(p.malformed, `cut at ${cut}`).toBeNull();
+      expectInBounds(p);
+      if (cut >= l4 + 20) {
+        expect([p.srcPort, p.dstPort]).toEqual([1234, 80]);
+        expect(p.payloadLength).toBe(cut - (l4 + 20));
+      } else {
+        expect(p.l4Offset).toBe(-1);
+      }
+    }
+    // A field fault is still a fault when the frame was cut.
+    const bad = frame.slice(0, 70);
+    bad[18] = 0x50;
+    expect(decodePacket(bad, LinkType.ETHERNET, 0, 0, frame.length).malformed).toBe('ipv6: version 5');
+  });
+
   it('names the layer in the reason', () => {
     const frame = buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp' });
     expect(decodePacket(frame.subarray(0, 10), LinkType.ETHERNET).malformed).toBe('ethernet: frame 10 < 14 bytes');
