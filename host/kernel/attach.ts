@@ -24,7 +24,7 @@ export interface AttachOptions {
   policy: PolicyName;
   fail: FailMode;
   stateDir: string;
-  /** The XDP object to load (tests); defaults to build/xdp/secuxflow.bpf.o. */
+  /** The XDP object to load; defaults to $SECUXFLOW_XDP_OBJECT, then build/xdp/secuxflow.bpf.o. */
   objectPath?: string;
 }
 
@@ -104,7 +104,18 @@ function removeHint(iface: string, mode: AttachedMode | null): string {
   return `remove it first (xdp-loader unload ${iface} --all, or ip link set dev ${iface} ${kind} off), then attach again`;
 }
 
-function attachInMode(ifindex: number, progFd: number, mode: AttachMode, replace: boolean): { mode: AttachedMode; fallbackReason: string | null } {
+function attachInMode(iface: string, ifindex: number, progFd: number, mode: AttachMode, replace: boolean): { mode: AttachedMode; fallbackReason: string | null } {
+  if (mode === 'native') {
+    try {
+      return { mode: xdpAttach(ifindex, progFd, 'native', { replace }), fallbackReason: null };
+    } catch (e) {
+      if (e instanceof SecuxflowError && e.code === 'E_KERNEL' && /not supported|errno 95/i.test(e.message)) {
+        throw new SecuxflowError('E_KERNEL', `${iface} cannot run XDP in native mode (its driver has no XDP support): ${e.message}`,
+          'use --mode skb (generic XDP, slower), or --mode auto to fall back by itself');
+      }
+      throw e;
+    }
+  }
   if (mode !== 'auto') return { mode: xdpAttach(ifindex, progFd, mode, { replace }), fallbackReason: null };
   try {
     return { mode: xdpAttach(ifindex, progFd, 'native', { replace }), fallbackReason: null };
@@ -164,7 +175,8 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       const { created } = ensurePinDir(opts.iface, root);
       if (created) undo.push(() => removePinDir(opts.iface, root));
 
-      obj = openObject(opts.objectPath === undefined ? { pinDir: dir } : { pinDir: dir, objectPath: opts.objectPath });
+      const objectPath = opts.objectPath ?? process.env.SECUXFLOW_XDP_OBJECT;
+      obj = openObject(objectPath ? { pinDir: dir, objectPath } : { pinDir: dir });
       const handle = obj;
       undo.push(() => handle.close());
       if (!created) {
@@ -204,11 +216,11 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
           // Native and generic XDP cannot both be active: detach, then attach in the new mode.
           xdpDetach(ifindex, oldMode, current.progId);
           undo.push(() => xdpAttach(ifindex, keptFd, oldMode, { replace: false }));
-          got = attachInMode(ifindex, handle.progFd, opts.mode, false);
+          got = attachInMode(opts.iface, ifindex, handle.progFd, opts.mode, false);
           undo.push(() => xdpDetach(ifindex, got.mode, newProgId));
         }
       } else {
-        got = attachInMode(ifindex, handle.progFd, opts.mode, false);
+        got = attachInMode(opts.iface, ifindex, handle.progFd, opts.mode, false);
         undo.push(() => xdpDetach(ifindex, got.mode, newProgId));
       }
       // The pin is how the CLI recognises its own program later, so it must
