@@ -263,7 +263,7 @@ function* readPcapng(name: string, w: ByteWindow): Generator<RawFrame> {
   }
 }
 
-/** Reads a capture from memory (tests, dry runs). */
+/** Reads a capture from memory (tests, dry runs). Frames are views into `bytes`: do not change it while they are in use. */
 export function captureFromBytes(bytes: Uint8Array, name = '<memory>'): CaptureReader {
   const format = detectFormat(name, bytes.subarray(0, 4));
   return new Reader(name, format, bytes.length, () => new MemoryWindow(bytes));

@@ -11,8 +11,13 @@
 //    there. Field faults (bad version, IHL < 5, ...) are malformed either way.
 //  - A packet without an IP layer (ARP, LLDP, unknown ethertype) is NOT
 //    malformed: ipVersion 0, l3Offset -1, proto 0.
-//  - A header that is truncated or fails a check leaves its layer's fields at
-//    their defaults (ipVersion 0 / l4Offset -1 / ports 0 / icmpType -1).
+//  - A header too short for its fixed part, or an IP header failing a check,
+//    leaves its layer's fields at their defaults (ipVersion 0 / l4Offset -1 /
+//    ports 0 / icmpType -1). A TCP/UDP header whose length field fails keeps
+//    what precedes that field (ports, seq/ack, flags) with payloadOffset -1
+//    (TCP) or the payload clipped to the layer (UDP).
+//  - `vlans` of an untagged packet is one shared frozen empty array: copy it
+//    before changing it.
 //
 // Link layer
 //  - ETHERNET: 14-byte header; fewer bytes -> "ethernet: frame N < 14 bytes".
@@ -30,9 +35,10 @@
 //    total length >= IHL*4; otherwise malformed and ipVersion stays 0.
 //  - Options are skipped (not interpreted): L4 starts at IHL*4.
 //  - The layer ends at total length; bytes after it (Ethernet padding) are
-//    ignored. If total length exceeds the captured bytes the packet is
-//    malformed ("ipv4: total length N > M bytes captured") but L4 is still
-//    parsed within the captured bytes, so a snaplen-cut packet keeps its ports.
+//    ignored. If total length exceeds the bytes present the packet is
+//    malformed ("ipv4: total length N > M bytes captured", unless the capture
+//    cut it) and L4 is still parsed within the bytes present, so a cut
+//    packet keeps its ports.
 //  - Fragment = MF set or offset != 0. A non-first fragment (offset != 0)
 //    has no L4: l4Offset -1, ports 0, icmpType -1, proto = protocol field.
 //
