@@ -1,6 +1,6 @@
 // Child processes in these tests run real compiled code: the fixture entry is
 // bundled with esbuild (the same bundler the CLI uses) into a private dir.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { build } from 'esbuild';
 import { join } from 'node:path';
 
@@ -48,4 +48,35 @@ export function waitExit(child: ChildProcess, timeoutMs: number): Promise<Exited
 
 export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export const CLI = join(root, 'dist/secuxflow.js');
+
+/** Builds dist/secuxflow.js exactly as `npm run build:cli` does; throws with esbuild's output when it fails. */
+export function buildCli(): void {
+  const r = spawnSync(process.execPath, [join(root, 'scripts/build-cli.mjs')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`node scripts/build-cli.mjs failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI synchronously with a bounded time; SECUXFLOW_STATE_DIR is cleared unless given. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, SECUXFLOW_STATE_DIR: '', ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the built CLI without blocking the test process. */
+export async function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const child = runNode(CLI, args, { SECUXFLOW_STATE_DIR: '', ...env });
+  const r = await waitExit(child, 30_000);
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
