@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  LAYOUT, MapName, SF, SfAction, SfConfig, SfFlowVerdict, SfLpmHas, SfRuleFlag, SfStage, SfStat, PROG_NAME,
+  LAYOUT, MapName, SF, SfConfig, SfFlowVerdict, SfLpmHas, SfRuleFlag, SfStage, SfStat, PROG_NAME,
 } from '../../host/kernel/codec.js';
 import { RULE_ACTION_CODE } from '../../host/verdict.js';
 import { packageRoot } from '../../host/kernel/native.js';
