@@ -16,31 +16,61 @@ export interface FrameToWrite {
   iface?: number;
 }
 
-/** Collects bytes in memory, or appends them to a file when a path is given. */
+const FILE_BUFFER = 256 * 1024;
+
+/**
+ * Collects bytes in memory, or appends them to a file when a path is given.
+ * File output is buffered so a frame costs no system call; close() flushes.
+ */
 class Sink {
   private readonly fd: number | null;
   private readonly parts: Uint8Array[] = [];
   private size = 0;
   private closed = false;
+  private readonly pending: Uint8Array | null;
+  private pendingLen = 0;
 
   constructor(readonly path?: string) {
-    if (path === undefined) { this.fd = null; return; }
+    if (path === undefined) { this.fd = null; this.pending = null; return; }
     try {
       this.fd = openSync(path, 'w');
     } catch (e) {
-      throw new SecuxflowError('E_IO', `cannot create capture file '${path}': ${(e as Error).message}`);
+      throw new SecuxflowError('E_IO', `cannot create capture file '${path}': ${(e as Error).message}`,
+        'check that the directory exists and is writable');
     }
+    this.pending = new Uint8Array(FILE_BUFFER);
   }
 
   write(bytes: Uint8Array): void {
     if (this.closed) throw new SecuxflowError('E_INTERNAL', 'capture writer used after close');
-    if (this.fd !== null) {
-      let done = 0;
-      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
-    } else {
-      this.parts.push(bytes);
-    }
     this.size += bytes.length;
+    if (this.fd === null || this.pending === null) {
+      this.parts.push(bytes);
+      return;
+    }
+    if (this.pendingLen + bytes.length > this.pending.length) this.flush();
+    if (bytes.length >= this.pending.length) {
+      this.writeAll(bytes);
+      return;
+    }
+    this.pending.set(bytes, this.pendingLen);
+    this.pendingLen += bytes.length;
+  }
+
+  flush(): void {
+    if (this.fd === null || this.pending === null || this.pendingLen === 0) return;
+    const chunk = this.pending.subarray(0, this.pendingLen);
+    this.pendingLen = 0;
+    this.writeAll(chunk);
+  }
+
+  private writeAll(bytes: Uint8Array): void {
+    let done = 0;
+    try {
+      while (done < bytes.length) done += writeSync(this.fd!, bytes, done, bytes.length - done);
+    } catch (e) {
+      throw new SecuxflowError('E_IO', `cannot write capture file '${this.path}': ${(e as Error).message}`);
+    }
   }
 
   get bytesWritten(): number { return this.size; }
@@ -55,8 +85,12 @@ class Sink {
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    if (this.fd !== null) closeSync(this.fd);
+    try {
+      this.flush();
+    } finally {
+      this.closed = true;
+      if (this.fd !== null) closeSync(this.fd);
+    }
   }
 }
 
@@ -115,6 +149,8 @@ export class PcapWriter {
 
   get bytesWritten(): number { return this.sink.bytesWritten; }
   toBytes(): Uint8Array { return this.sink.toBytes(); }
+  /** Pushes buffered frames to the file (close() does this too). */
+  flush(): void { this.sink.flush(); }
   close(): void { this.sink.close(); }
 }
 
@@ -224,6 +260,8 @@ export class PcapngWriter {
 
   get bytesWritten(): number { return this.sink.bytesWritten; }
   toBytes(): Uint8Array { return this.sink.toBytes(); }
+  /** Pushes buffered frames to the file (close() does this too). */
+  flush(): void { this.sink.flush(); }
   close(): void { this.sink.close(); }
 
   private option(code: number, value: Uint8Array): Uint8Array {
