@@ -1,0 +1,50 @@
+// Non-cryptographic hashes for the lookup structures of this folder. FNV-1a is
+// byte-at-a-time and needs no tables, which suits short keys (domains, tokens);
+// the mixers spread integer keys whose low bits are poorly distributed (flow
+// ids, IPv4 addresses) before they index a power-of-two table.
+
+const FNV32_OFFSET: u32 = 0x811c9dc5;
+const FNV32_PRIME: u32 = 0x01000193;
+const FNV64_OFFSET: u64 = 0xcbf29ce484222325;
+const FNV64_PRIME: u64 = 0x00000100000001b3;
+
+/** FNV-1a, 32 bit, over len bytes at ptr. */
+export function fnv1a32(ptr: usize, len: i32): u32 {
+  let h = FNV32_OFFSET;
+  for (let i = 0; i < len; i++) h = (h ^ <u32>load<u8>(ptr + <usize>i)) * FNV32_PRIME;
+  return h;
+}
+
+/** FNV-1a, 64 bit, over len bytes at ptr. */
+export function fnv1a64(ptr: usize, len: i32): u64 {
+  let h = FNV64_OFFSET;
+  for (let i = 0; i < len; i++) h = (h ^ <u64>load<u8>(ptr + <usize>i)) * FNV64_PRIME;
+  return h;
+}
+
+/** FNV-1a 64 of the ASCII-lower-cased bytes: equal for keys that differ only in case. */
+export function fnv1a64NoCase(ptr: usize, len: i32): u64 {
+  let h = FNV64_OFFSET;
+  for (let i = 0; i < len; i++) {
+    let c = load<u8>(ptr + <usize>i);
+    if (<u8>(c - 65) < 26) c |= 0x20;
+    h = (h ^ <u64>c) * FNV64_PRIME;
+  }
+  return h;
+}
+
+/** splitmix64's finaliser: a bijection, so distinct keys never collide before masking. */
+export function mix64(x: u64): u64 {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+/** A 32-bit integer finaliser (lowbias32), also a bijection. */
+export function mix32(x: u32): u32 {
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  return x ^ (x >> 16);
+}

@@ -1,0 +1,92 @@
+// Open-addressing map from u64 keys to i32 values (u32 keys fit too). Linear
+// probing over a power-of-two table keeps lookups to one or two cache lines;
+// deletions leave tombstones that a rehash clears. Flat StaticArrays, no
+// per-entry objects, so a lookup on the packet path allocates nothing.
+import { mix64 } from "./hash";
+
+const EMPTY: u8 = 0;
+const FULL: u8 = 1;
+const TOMB: u8 = 2;
+
+export class U64Map {
+  private keys: StaticArray<u64>;
+  private vals: StaticArray<i32>;
+  private ctrl: StaticArray<u8>;
+  private mask: i32;
+  private used: i32 = 0; // full + tombstones: what bounds probe length
+  private count: i32 = 0;
+
+  constructor(initialCapacity: i32 = 16) {
+    let cap = 8;
+    while (cap < initialCapacity * 2) cap <<= 1;
+    this.keys = new StaticArray<u64>(cap);
+    this.vals = new StaticArray<i32>(cap);
+    this.ctrl = new StaticArray<u8>(cap);
+    this.mask = cap - 1;
+  }
+
+  get size(): i32 { return this.count; }
+
+  /** Slot of key, or -1. */
+  private find(key: u64): i32 {
+    const mask = this.mask;
+    let i = <i32>mix64(key) & mask;
+    while (true) {
+      const c = unchecked(this.ctrl[i]);
+      if (c == EMPTY) return -1;
+      if (c == FULL && unchecked(this.keys[i]) == key) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  has(key: u64): bool { return this.find(key) >= 0; }
+
+  /** Value of key, or dflt when absent. */
+  get(key: u64, dflt: i32 = -1): i32 {
+    const i = this.find(key);
+    return i < 0 ? dflt : unchecked(this.vals[i]);
+  }
+
+  set(key: u64, value: i32): void {
+    const i = this.find(key);
+    if (i >= 0) { unchecked(this.vals[i] = value); return; }
+    if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.rehash(this.count * 2 + 2 > (this.mask + 1) / 2 ? (this.mask + 1) * 2 : this.mask + 1);
+    const mask = this.mask;
+    let j = <i32>mix64(key) & mask;
+    while (unchecked(this.ctrl[j]) == FULL) j = (j + 1) & mask;
+    if (unchecked(this.ctrl[j]) == EMPTY) this.used++;
+    unchecked(this.ctrl[j] = FULL);
+    unchecked(this.keys[j] = key);
+    unchecked(this.vals[j] = value);
+    this.count++;
+  }
+
+  delete(key: u64): bool {
+    const i = this.find(key);
+    if (i < 0) return false;
+    unchecked(this.ctrl[i] = TOMB);
+    this.count--;
+    return true;
+  }
+
+  clear(): void {
+    for (let i = 0, n = this.ctrl.length; i < n; i++) unchecked(this.ctrl[i] = EMPTY);
+    this.used = 0;
+    this.count = 0;
+  }
+
+  private rehash(cap: i32): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    const oldCtrl = this.ctrl;
+    this.keys = new StaticArray<u64>(cap);
+    this.vals = new StaticArray<i32>(cap);
+    this.ctrl = new StaticArray<u8>(cap);
+    this.mask = cap - 1;
+    this.used = 0;
+    this.count = 0;
+    for (let i = 0, n = oldCtrl.length; i < n; i++) {
+      if (unchecked(oldCtrl[i]) == FULL) this.set(unchecked(oldKeys[i]), unchecked(oldVals[i]));
+    }
+  }
+}

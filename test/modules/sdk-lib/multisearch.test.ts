@@ -1,0 +1,81 @@
+// Aho–Corasick search of modules/sdk/lib against a naive all-occurrences search.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadLibHarness, rng } from './harness.js';
+
+let h: Awaited<ReturnType<typeof loadLibHarness>>;
+beforeAll(async () => { h = await loadLibHarness(); }, 60_000);
+
+const lower = (c: number) => (c >= 65 && c <= 90 ? c | 0x20 : c);
+
+function naive(hay: Uint8Array, pats: Uint8Array[], noCase: boolean): string[] {
+  const out: string[] = [];
+  // ordered by end offset, then as the automaton reports: longer (earlier start) first is not guaranteed, so sort
+  for (let end = 0; end < hay.length; end++) {
+    pats.forEach((p, id) => {
+      const start = end - p.length + 1;
+      if (p.length === 0 || start < 0) return;
+      for (let k = 0; k < p.length; k++) {
+        const a = hay[start + k]!;
+        const b = p[k]!;
+        if (noCase ? lower(a) !== lower(b) : a !== b) return;
+      }
+      out.push(`${id}@${start}`);
+    });
+  }
+  return out.sort();
+}
+
+function run(pats: Uint8Array[], hay: Uint8Array, noCase: boolean): { found: string[]; first: number; h: number } {
+  const s = h.ms_new(noCase ? 1 : 0);
+  pats.forEach((p, id) => { const q = h.put(p); h.ms_add(s, q, p.length, id); h.free(q); });
+  h.ms_build(s);
+  const p = h.put(hay);
+  const n = h.ms_scan(s, p, hay.length);
+  const found: string[] = [];
+  for (let i = 0; i < n; i++) found.push(`${h.ms_id(i)}@${h.ms_start(i)}`);
+  const first = h.ms_first(s, p, hay.length);
+  h.free(p);
+  return { found: found.sort(), first, h: s };
+}
+
+describe('MultiSearch', () => {
+  it('finds exactly the occurrences a naive search finds, on random small alphabets (overlaps, nesting, duplicates)', () => {
+    const r = rng(9);
+    for (let round = 0; round < 300; round++) {
+      const noCase = r() < 0.5;
+      const alpha = noCase ? [0x61, 0x62, 0x41, 0x42, 0x63] : [0x61, 0x62, 0x63, 0x00, 0xff];
+      const pats: Uint8Array[] = [];
+      const np = 1 + Math.floor(r() * 12);
+      for (let i = 0; i < np; i++) {
+        const n = 1 + Math.floor(r() * 5);
+        pats.push(Uint8Array.from({ length: n }, () => alpha[Math.floor(r() * alpha.length)]!));
+      }
+      const hay = Uint8Array.from({ length: Math.floor(r() * 200) }, () => alpha[Math.floor(r() * alpha.length)]!);
+      const want = naive(hay, pats, noCase);
+      const got = run(pats, hay, noCase);
+      expect(h.ms_overflow() === 1 ? 'overflow' : got.found).toEqual(want.length > 4096 ? 'overflow' : want);
+      if (want.length === 0) expect(got.first).toBe(-1);
+      else expect(got.first).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('finds scanner names in a user agent case-insensitively, with their start offsets', () => {
+    const names = ['sqlmap', 'nikto', 'nmap scripting engine', 'masscan', 'map'];
+    const enc = new TextEncoder();
+    const ua = enc.encode('Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)');
+    const got = run(names.map((n) => enc.encode(n)), ua, true);
+    expect(got.found).toEqual(naive(ua, names.map((n) => enc.encode(n)), true));
+    expect(got.found).toContain(`2@${'Mozilla/5.0 (compatible; '.length}`);
+  });
+
+  it('stays small for a realistic pattern set and finds nothing in unrelated text', () => {
+    const enc = new TextEncoder();
+    const r = rng(10);
+    const pats: Uint8Array[] = [];
+    for (let i = 0; i < 500; i++) pats.push(enc.encode(`pattern-${i}-${Math.floor(r() * 1e6)}`));
+    const hay = enc.encode('nothing to see here, just an ordinary GET /index.html HTTP/1.1 request line'.repeat(50));
+    const got = run(pats, hay, false);
+    expect(got.found).toEqual([]);
+    expect(h.ms_states(got.h)).toBeLessThan(500 * 20);
+  });
+});
