@@ -45,6 +45,8 @@
 // IPv6
 //  - Needs 40 bytes and version 6. The layer ends at 40 + payload length,
 //    same truncation rule as IPv4 ("ipv6: payload length N > M ...").
+//    Jumbograms (payload length 0) are not supported: their hop-by-hop
+//    header lies beyond the layer end, so they come out as truncated.
 //  - Extension headers walked: hop-by-hop (0), routing (43), fragment (44),
 //    destination options (60), AH (51); order is not enforced. At most 8; a
 //    ninth -> "ipv6: more than 8 extension headers", proto 0, no L4.
