@@ -7,8 +7,8 @@ import { decodePacket } from '../packet/decode.js';
 import type { DecodedPacket } from '../packet/types.js';
 import { IpProto } from '../packet/types.js';
 import { FlowTable, type FlowTableOptions } from '../flow/table.js';
-import { Defragmenter } from '../flow/defrag.js';
-import { TcpStream } from '../flow/stream.js';
+import { Defragmenter, type DroppedDatagram } from '../flow/defrag.js';
+import { TcpStreamPair } from '../flow/stream.js';
 import type { Flow, FlowEnd } from '../flow/types.js';
 import { RuleMatcher } from '../rules/match.js';
 import type { RuleMatch, RuleSet } from '../rules/types.js';
@@ -65,7 +65,7 @@ interface FlowState {
   match: [RuleMatch | undefined, RuleMatch | undefined];
   /** Per loaded module: 0 not involved yet, 1 inspecting, 2 done (said ALLOW_FLOW). */
   moduleState: Uint8Array;
-  streams: [TcpStream | null, TcpStream | null];
+  streams: TcpStreamPair | null;
   inspected: number;
   lastVerdict: Verdict;
   alerted: boolean;
@@ -81,7 +81,7 @@ export class Engine {
   readonly counters: EngineCounters;
   private readonly matcher: RuleMatcher;
   private readonly flows: FlowTable;
-  private readonly defrag = new Defragmenter();
+  private readonly defrag = new Defragmenter({ onDrop: (d) => this.releaseFragments(d) });
   private readonly penalty = new PenaltyBox();
   private readonly modules: EngineModule[];
   private readonly moduleIndex = new Map<string, number>();
@@ -178,7 +178,7 @@ export class Engine {
       }
       if (whole !== raw) {
         c.datagramsReassembled++;
-        sources = this.takeHeldFragments(raw, whole);
+        sources = this.takeHeldFragments(raw);
         pkt = whole;
       }
     }
@@ -282,16 +282,9 @@ export class Engine {
 
   private feedStream(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): { stream: Uint8Array | null; streamNew: number; gap: boolean } {
     if (pkt.proto !== IpProto.TCP || pkt.l4Offset < 0) return { stream: null, streamNew: 0, gap: false };
-    let s = state.streams[direction];
-    if (s === null) {
-      s = new TcpStream(this.streamDepth);
-      state.streams[direction] = s;
-    }
-    if (pkt.tcpFlags & 0x02) s.setInitialSeq(pkt.tcpSeq);
-    let added = 0;
-    if (pkt.payloadLength > 0) {
-      added = s.push(pkt.tcpSeq, pkt.data.subarray(pkt.payloadOffset, pkt.payloadOffset + pkt.payloadLength));
-    }
+    if (state.streams === null) state.streams = new TcpStreamPair(this.streamDepth);
+    const added = state.streams.pushPacket(pkt, direction);
+    const s = state.streams.stream(direction);
     // Only a packet that released new in-order bytes carries the stream: modules
     // then see each byte of the stream once as "new".
     if (added === 0) return { stream: null, streamNew: 0, gap: s.hasGap };
@@ -415,18 +408,33 @@ export class Engine {
     this.onDecision?.(d);
   }
 
-  private takeHeldFragments(last: DecodedPacket, whole: DecodedPacket): DecodedPacket[] {
-    // The reassembled datagram has the same addresses and id as its fragments.
-    const id = last.fragment!.id;
+  private takeHeldFragments(last: DecodedPacket): DecodedPacket[] {
+    const taken = this.removeHeld((f) => sameDatagram(f, last));
+    taken.push(last);
+    return taken;
+  }
+
+  /** The reassembler gave up a datagram (timeout, memory, oversize): its held fragments are decided now. */
+  private releaseFragments(d: DroppedDatagram): void {
+    const freed = this.heldFragments.filter((h) => h.pkt.ipVersion === d.ipVersion && h.pkt.fragment!.id === d.id
+      && (h.pkt.vlans[0] ?? 0) === d.vlan && sameBytes(h.pkt.src, d.src) && sameBytes(h.pkt.dst, d.dst));
+    if (freed.length === 0) return;
+    this.heldFragments = this.heldFragments.filter((h) => !freed.includes(h));
+    for (const held of freed) {
+      // A datagram that never completed cannot be inspected; an inline IPS would not forward it either.
+      this.counters.fragmentsIncomplete++;
+      this.decide(this.decision(held.index, held.pkt, null, 0, 'fragment', Verdict.DROP, true), [held.pkt]);
+    }
+  }
+
+  private removeHeld(match: (f: DecodedPacket) => boolean): DecodedPacket[] {
     const taken: DecodedPacket[] = [];
     const kept: { pkt: DecodedPacket; index: number }[] = [];
     for (const held of this.heldFragments) {
-      const f = held.pkt;
-      if (f.fragment!.id === id && sameBytes(f.src, whole.src) && sameBytes(f.dst, whole.dst)) taken.push(f);
+      if (match(held.pkt)) taken.push(held.pkt);
       else kept.push(held);
     }
     this.heldFragments = kept;
-    taken.push(last);
     return taken;
   }
 
@@ -435,7 +443,7 @@ export class Engine {
     if (!s) {
       s = {
         decided: FLOW_UNDECIDED, decidedBy: '', match: [undefined, undefined],
-        moduleState: new Uint8Array(this.modules.length), streams: [null, null],
+        moduleState: new Uint8Array(this.modules.length), streams: null,
         inspected: 0, lastVerdict: Verdict.PASS, alerted: false,
       };
       flow.engine = s;
@@ -470,6 +478,13 @@ export class Engine {
       this.onFlowEnd?.({ flow, reason, verdict });
     }
   }
+}
+
+/** Fragments of one datagram share id, addresses, VLAN and (IPv4) protocol. */
+function sameDatagram(a: DecodedPacket, b: DecodedPacket): boolean {
+  return a.ipVersion === b.ipVersion && a.fragment!.id === b.fragment!.id && (a.vlans[0] ?? 0) === (b.vlans[0] ?? 0)
+    && (a.ipVersion === 6 || a.fragment!.nextHeader === b.fragment!.nextHeader)
+    && sameBytes(a.src, b.src) && sameBytes(a.dst, b.dst);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

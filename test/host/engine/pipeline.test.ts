@@ -83,6 +83,20 @@ describe('engine pipeline with real modules', () => {
     expect(counters.packetsRead).toBe(frags.length - 1);
   });
 
+  it('fragments of a datagram that times out are decided when the reassembler gives it up, not at the end', async () => {
+    const whole = buildPacket({ src: '198.18.0.9', dst: '198.18.1.1', proto: 'udp', srcPort: 5000, dstPort: 53, payload: 'q'.repeat(100) });
+    const frags = fragmentIp(whole, 32).slice(1);
+    const decisions: PacketDecision[] = [];
+    const engine = new Engine({ rules: { defaultPolicy: 'pass', rules: [] }, modules: [], onDecision: (d) => decisions.push(d) });
+    frags.forEach((f, k) => engine.pushDecoded(decodePacket(f, LinkType.ETHERNET, T0, k * 1000)));
+    expect(engine.counters.fragmentsIncomplete).toBe(0);
+    engine.pushDecoded(decodePacket(buildPacket({ ...client, payload: 'later' }), LinkType.ETHERNET, T0 + 45, 0));
+    expect(engine.counters.fragmentsIncomplete).toBe(frags.length);
+    expect(decisions.filter((d) => d.stage === 'fragment')).toHaveLength(frags.length);
+    engine.finish();
+    expect(engine.counters.fragmentsIncomplete).toBe(frags.length);
+  });
+
   it('malformed and non-IP frames still get a decision and never throw', async () => {
     const good = buildPacket({ ...client, payload: 'hello' });
     const frames = [
