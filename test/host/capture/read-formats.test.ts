@@ -55,6 +55,14 @@ describe('classic pcap', () => {
     }
   }
 
+  it('ignores the FCS bits above the link type', () => {
+    const w = new PcapWriter({ linkType: LinkType.ETHERNET });
+    w.write({ data: new Uint8Array(60), tsSec: T0, tsNsec: 0 });
+    const bytes = w.toBytes();
+    new DataView(bytes.buffer).setUint32(20, 0x1000_0000 | LinkType.ETHERNET, true); // "FCS present" flag set
+    expect(readAll(bytes)[0]!.linkType).toBe(LinkType.ETHERNET);
+  });
+
   it('keeps the link type from the header and the wire length of snaplen-cut frames', () => {
     const eth = buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'udp', payload: 'x'.repeat(100) });
     const w = new PcapWriter({ linkType: LinkType.LINUX_SLL2, snaplen: 64 });
@@ -131,6 +139,25 @@ describe('pcapng', () => {
   it('the writer refuses a timestamp that overflows 64 bits at its resolution', () => {
     const w = new PcapngWriter({ interfaces: [{ linkType: LinkType.ETHERNET, tsresol: 12 }] });
     expect(() => w.write({ data: new Uint8Array(20), tsSec: T0, tsNsec: 0 })).toThrow(/does not fit 64 bits/);
+  });
+
+  it('reads the obsolete Packet Block (type 2)', () => {
+    const w = new PcapngWriter({ interfaces: [{ linkType: LinkType.ETHERNET }, { linkType: LinkType.RAW }] });
+    const data = Uint8Array.of(0x45, 1, 2, 3, 4, 5);
+    // if(2) drops(2) ts_high(4) ts_low(4) caplen(4) len(4) data, microseconds.
+    const body = new Uint8Array(20 + 8);
+    const v = new DataView(body.buffer);
+    const us = BigInt(T0) * 1_000_000n + 250_000n;
+    v.setUint16(0, 1, true);
+    v.setUint32(4, Number(us >> 32n), true);
+    v.setUint32(8, Number(us & 0xffffffffn), true);
+    v.setUint32(12, data.length, true);
+    v.setUint32(16, 100, true);
+    body.set(data, 20);
+    w.writeRawBlock(2, body);
+    const [f] = readAll(w.toBytes());
+    expect([f!.iface, f!.linkType, f!.tsSec, f!.tsNsec, f!.wireLen]).toEqual([1, LinkType.RAW, T0, 250_000_000, 100]);
+    expect([...f!.data]).toEqual([...data]);
   });
 
   it('if_tsoffset adds whole seconds', () => {
