@@ -1,10 +1,17 @@
-// First-match rule evaluation, exactly as docs/rules.md defines it. The rules
-// are compiled once into flat numeric fields so the per-packet loop only does
-// integer compares and never allocates: results are preallocated per rule.
+// First-match rule evaluation, exactly as docs/rules.md defines it.
+//
+// The rules are compiled once per address family into parallel typed arrays
+// (like the kernel's per-family rule arrays), so the per-packet loop is plain
+// int32 compares with no allocation:
+//  - an absent CIDR is net 0 / mask 0, which every address passes;
+//  - an absent port range is -1..65535, and a packet without ports carries
+//    port -1, so it passes only rules without a port constraint;
+//  - results are preallocated per rule and shared.
 import type { DecodedPacket } from '../packet/types.js';
 import type { Cidr, Rule, RuleMatch, RuleSet } from './types.js';
 
 const ANY = -1;
+const NO_PORT = -1;
 const PROTO_V4: Record<Rule['proto'], number> = { tcp: 6, udp: 17, icmp: 1, any: ANY };
 const PROTO_V6: Record<Rule['proto'], number> = { tcp: 6, udp: 17, icmp: 58, any: ANY };
 
@@ -13,76 +20,80 @@ export function sortRules(rules: readonly Rule[]): Rule[] {
   return [...rules].sort((a, b) => a.priority - b.priority || a.id - b.id);
 }
 
-// A CIDR as four 32-bit words and masks (IPv4 uses word 0 only).
-interface CompiledCidr {
-  w0: number; w1: number; w2: number; w3: number;
-  m0: number; m1: number; m2: number; m3: number;
-}
-
-interface CompiledRule {
-  /** 0 = either family, else 4 or 6 (from the CIDRs). */
-  family: number;
-  hasSrc: boolean;
-  hasDst: boolean;
-  src: CompiledCidr;
-  dst: CompiledCidr;
-  protoV4: number;
-  protoV6: number;
-  needsPorts: boolean;
-  sportLo: number; sportHi: number;
-  dportLo: number; dportHi: number;
-  vlan: number;
-  result: RuleMatch;
-}
-
+/** Big-endian 32-bit word as a signed int32, the form the compiled masks use. */
 function word(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
 }
 
 function maskWord(prefixLen: number, wordIndex: number): number {
   const bits = Math.max(0, Math.min(32, prefixLen - wordIndex * 32));
-  return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return bits === 0 ? 0 : -1 << (32 - bits);
 }
 
-const NO_CIDR: CompiledCidr = { w0: 0, w1: 0, w2: 0, w3: 0, m0: 0, m1: 0, m2: 0, m3: 0 };
+/** One family's rules in evaluation order, field by field. */
+class FamilyTable {
+  readonly count: number;
+  readonly proto: Int32Array;
+  readonly vlan: Int32Array;
+  readonly sportLo: Int32Array;
+  readonly sportHi: Int32Array;
+  readonly dportLo: Int32Array;
+  readonly dportHi: Int32Array;
+  /** `words` int32 per rule: network and mask of src and dst. */
+  readonly srcNet: Int32Array;
+  readonly srcMask: Int32Array;
+  readonly dstNet: Int32Array;
+  readonly dstMask: Int32Array;
+  readonly results: RuleMatch[];
 
-function compileCidr(c: Cidr | null): CompiledCidr {
-  if (!c) return NO_CIDR;
-  const words = c.version === 4 ? 1 : 4;
-  const w = [0, 0, 0, 0];
-  const m = [0, 0, 0, 0];
-  for (let i = 0; i < words; i++) {
-    m[i] = maskWord(c.prefixLen, i);
-    w[i] = (word(c.addr, i * 4) & m[i]!) >>> 0;
+  constructor(rules: readonly Rule[], results: readonly RuleMatch[], family: 4 | 6) {
+    const n = rules.length;
+    const words = family === 4 ? 1 : 4;
+    const protoOf = family === 4 ? PROTO_V4 : PROTO_V6;
+    this.count = n;
+    this.proto = new Int32Array(n);
+    this.vlan = new Int32Array(n);
+    this.sportLo = new Int32Array(n);
+    this.sportHi = new Int32Array(n);
+    this.dportLo = new Int32Array(n);
+    this.dportHi = new Int32Array(n);
+    this.srcNet = new Int32Array(n * words);
+    this.srcMask = new Int32Array(n * words);
+    this.dstNet = new Int32Array(n * words);
+    this.dstMask = new Int32Array(n * words);
+    this.results = [...results];
+    const putCidr = (c: Cidr | null, net: Int32Array, mask: Int32Array, at: number): void => {
+      if (!c) return; // zeros: matches every address
+      for (let w = 0; w < words; w++) {
+        const m = maskWord(c.prefixLen, w);
+        mask[at + w] = m;
+        net[at + w] = word(c.addr, w * 4) & m;
+      }
+    };
+    rules.forEach((r, i) => {
+      this.proto[i] = protoOf[r.proto];
+      this.vlan[i] = r.vlan ?? ANY;
+      this.sportLo[i] = r.srcPort ? r.srcPort.lo : NO_PORT;
+      this.sportHi[i] = r.srcPort ? r.srcPort.hi : 65535;
+      this.dportLo[i] = r.dstPort ? r.dstPort.lo : NO_PORT;
+      this.dportHi[i] = r.dstPort ? r.dstPort.hi : 65535;
+      putCidr(r.src, this.srcNet, this.srcMask, i * words);
+      putCidr(r.dst, this.dstNet, this.dstMask, i * words);
+    });
   }
-  return { w0: w[0]!, w1: w[1]!, w2: w[2]!, w3: w[3]!, m0: m[0]!, m1: m[1]!, m2: m[2]!, m3: m[3]! };
 }
 
-function compileRule(rule: Rule): CompiledRule {
-  const needsPorts = rule.srcPort !== null || rule.dstPort !== null;
-  return {
-    family: rule.src?.version ?? rule.dst?.version ?? 0,
-    hasSrc: rule.src !== null,
-    hasDst: rule.dst !== null,
-    src: compileCidr(rule.src),
-    dst: compileCidr(rule.dst),
-    protoV4: PROTO_V4[rule.proto],
-    protoV6: PROTO_V6[rule.proto],
-    needsPorts,
-    sportLo: rule.srcPort?.lo ?? 0, sportHi: rule.srcPort?.hi ?? 65535,
-    dportLo: rule.dstPort?.lo ?? 0, dportHi: rule.dstPort?.hi ?? 65535,
-    vlan: rule.vlan ?? ANY,
-    result: Object.freeze({ rule, action: rule.action }),
-  };
-}
-
-function v4In(c: CompiledCidr, a: number): boolean {
-  return ((a & c.m0) >>> 0) === c.w0;
-}
-
-function v6In(c: CompiledCidr, a0: number, a1: number, a2: number, a3: number): boolean {
-  return ((a0 & c.m0) >>> 0) === c.w0 && ((a1 & c.m1) >>> 0) === c.w1
-    && ((a2 & c.m2) >>> 0) === c.w2 && ((a3 & c.m3) >>> 0) === c.w3;
+/** Rules that can match a packet of this family: no CIDR, or CIDRs of this family only. */
+function rulesOfFamily(rules: readonly Rule[], results: readonly RuleMatch[], family: 4 | 6): FamilyTable {
+  const keep: Rule[] = [];
+  const keptResults: RuleMatch[] = [];
+  rules.forEach((r, i) => {
+    if (r.src && r.src.version !== family) return;
+    if (r.dst && r.dst.version !== family) return;
+    keep.push(r);
+    keptResults.push(results[i]!);
+  });
+  return new FamilyTable(keep, keptResults, family);
 }
 
 const NON_IP: RuleMatch = Object.freeze({ rule: null, action: 'pass' });
@@ -91,13 +102,16 @@ export class RuleMatcher {
   /** The rules in evaluation order (priority, then id). */
   readonly rules: Rule[];
   readonly defaultPolicy: RuleSet['defaultPolicy'];
-  private readonly compiled: CompiledRule[];
+  private readonly v4: FamilyTable;
+  private readonly v6: FamilyTable;
   private readonly defaultResult: RuleMatch;
 
   constructor(set: RuleSet) {
     this.rules = sortRules(set.rules);
     this.defaultPolicy = set.defaultPolicy;
-    this.compiled = this.rules.map(compileRule);
+    const results = this.rules.map((rule): RuleMatch => Object.freeze({ rule, action: rule.action }));
+    this.v4 = rulesOfFamily(this.rules, results, 4);
+    this.v6 = rulesOfFamily(this.rules, results, 6);
     this.defaultResult = Object.freeze({ rule: null, action: set.defaultPolicy });
   }
 
@@ -105,39 +119,48 @@ export class RuleMatcher {
   match(pkt: DecodedPacket): RuleMatch {
     const version = pkt.ipVersion;
     if (version === 0) return NON_IP;
-    const v6 = version === 6;
-    const s = pkt.src;
-    const d = pkt.dst;
-    const s0 = word(s, 0), d0 = word(d, 0);
-    let s1 = 0, s2 = 0, s3 = 0, d1 = 0, d2 = 0, d3 = 0;
-    if (v6) {
-      s1 = word(s, 4); s2 = word(s, 8); s3 = word(s, 12);
-      d1 = word(d, 4); d2 = word(d, 8); d3 = word(d, 12);
-    }
     const proto = pkt.proto;
     const hasPorts = (proto === 6 || proto === 17) && pkt.l4Offset >= 0;
-    const sport = pkt.srcPort;
-    const dport = pkt.dstPort;
-    const vlan = pkt.vlans.length > 0 ? pkt.vlans[0]! : ANY;
-    const rules = this.compiled;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i]!;
-      if (r.family !== 0 && r.family !== version) continue;
-      if (r.vlan !== ANY && r.vlan !== vlan) continue;
-      const want = v6 ? r.protoV6 : r.protoV4;
-      if (want !== ANY && want !== proto) continue;
-      if (r.needsPorts) {
-        if (!hasPorts) continue;
-        if (sport < r.sportLo || sport > r.sportHi || dport < r.dportLo || dport > r.dportHi) continue;
-      }
-      if (v6) {
-        if (r.hasSrc && !v6In(r.src, s0, s1, s2, s3)) continue;
-        if (r.hasDst && !v6In(r.dst, d0, d1, d2, d3)) continue;
-      } else {
-        if (r.hasSrc && !v4In(r.src, s0)) continue;
-        if (r.hasDst && !v4In(r.dst, d0)) continue;
-      }
-      return r.result;
+    const sport = hasPorts ? pkt.srcPort : NO_PORT;
+    const dport = hasPorts ? pkt.dstPort : NO_PORT;
+    const vlan = pkt.vlans.length > 0 ? pkt.vlans[0]! : -2; // -2: untagged, equal to no rule's vlan
+    return version === 4
+      ? this.match4(word(pkt.src, 0), word(pkt.dst, 0), proto, sport, dport, vlan)
+      : this.match6(pkt.src, pkt.dst, proto, sport, dport, vlan);
+  }
+
+  private match4(s: number, d: number, proto: number, sport: number, dport: number, vlan: number): RuleMatch {
+    const t = this.v4;
+    const { proto: rp, vlan: rv, sportLo, sportHi, dportLo, dportHi, srcNet, srcMask, dstNet, dstMask } = t;
+    for (let i = 0; i < t.count; i++) {
+      const p = rp[i]!;
+      if (p !== ANY && p !== proto) continue;
+      const v = rv[i]!;
+      if (v !== ANY && v !== vlan) continue;
+      if (sport < sportLo[i]! || sport > sportHi[i]! || dport < dportLo[i]! || dport > dportHi[i]!) continue;
+      if ((s & srcMask[i]!) !== srcNet[i]! || (d & dstMask[i]!) !== dstNet[i]!) continue;
+      return t.results[i]!;
+    }
+    return this.defaultResult;
+  }
+
+  private match6(src: Uint8Array, dst: Uint8Array, proto: number, sport: number, dport: number, vlan: number): RuleMatch {
+    const s0 = word(src, 0), s1 = word(src, 4), s2 = word(src, 8), s3 = word(src, 12);
+    const d0 = word(dst, 0), d1 = word(dst, 4), d2 = word(dst, 8), d3 = word(dst, 12);
+    const t = this.v6;
+    const { proto: rp, vlan: rv, sportLo, sportHi, dportLo, dportHi, srcNet, srcMask, dstNet, dstMask } = t;
+    for (let i = 0; i < t.count; i++) {
+      const p = rp[i]!;
+      if (p !== ANY && p !== proto) continue;
+      const v = rv[i]!;
+      if (v !== ANY && v !== vlan) continue;
+      if (sport < sportLo[i]! || sport > sportHi[i]! || dport < dportLo[i]! || dport > dportHi[i]!) continue;
+      const w = i << 2;
+      if ((s0 & srcMask[w]!) !== srcNet[w]! || (s1 & srcMask[w + 1]!) !== srcNet[w + 1]!
+        || (s2 & srcMask[w + 2]!) !== srcNet[w + 2]! || (s3 & srcMask[w + 3]!) !== srcNet[w + 3]!) continue;
+      if ((d0 & dstMask[w]!) !== dstNet[w]! || (d1 & dstMask[w + 1]!) !== dstNet[w + 1]!
+        || (d2 & dstMask[w + 2]!) !== dstNet[w + 2]! || (d3 & dstMask[w + 3]!) !== dstNet[w + 3]!) continue;
+      return t.results[i]!;
     }
     return this.defaultResult;
   }

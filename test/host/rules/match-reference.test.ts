@@ -42,12 +42,28 @@ function referenceMatch(set: RuleSet, p: DecodedPacket): RuleMatch {
   return hit ? { rule: hit, action: hit.action } : { rule: null, action: set.defaultPolicy };
 }
 
-// Addresses come from a few small pools so random CIDRs actually hit.
-function randomAddr(r: () => number, v6: boolean): Uint8Array {
-  const a = new Uint8Array(v6 ? 16 : 4);
-  if (v6) a.set([0x20, 0x01, 0x0d, 0xb8]);
-  else a.set([198, 18 + (r() < 0.5 ? 0 : 1)]);
-  for (let i = v6 ? 4 : 2; i < a.length; i++) a[i] = r() < 0.6 ? 0 : Math.floor(r() * 4) * 64 + (r() < 0.3 ? 1 : 0);
+// Addresses come from a small per-seed pool (plus near neighbours), so
+// random CIDRs of every length, up to /32 and /128, actually hit and miss.
+interface Pool { v4: Uint8Array[]; v6: Uint8Array[] }
+
+function makePool(r: () => number): Pool {
+  const addr = (v6: boolean): Uint8Array => {
+    const a = new Uint8Array(v6 ? 16 : 4);
+    if (v6) a.set([0x20, 0x01, 0x0d, 0xb8]);
+    else a.set([198, 18 + (r() < 0.5 ? 0 : 1)]);
+    for (let i = v6 ? 4 : 2; i < a.length; i++) a[i] = r() < 0.3 ? 0 : Math.floor(r() * 256);
+    return a;
+  };
+  return { v4: Array.from({ length: 6 }, () => addr(false)), v6: Array.from({ length: 6 }, () => addr(true)) };
+}
+
+function randomAddr(r: () => number, pool: Pool, v6: boolean): Uint8Array {
+  const a = pick(r, v6 ? pool.v6 : pool.v4).slice();
+  // Sometimes flip one bit, so prefixes that end anywhere see a near miss.
+  if (r() < 0.4) {
+    const bit = Math.floor(r() * a.length * 8);
+    a[bit >> 3] = a[bit >> 3]! ^ (0x80 >> (bit & 7));
+  }
   return a;
 }
 
@@ -65,12 +81,14 @@ function randomRange(r: () => number): string | number | null {
   return r() < 0.4 ? a : `${Math.min(a, b)}-${Math.max(a, b)}`;
 }
 
-function randomCidr(r: () => number, v6: boolean): string {
-  const a = formatIp(randomAddr(r, v6));
-  return `${a}/${Math.floor(r() * ((v6 ? 128 : 32) + 1))}`;
+function randomCidr(r: () => number, pool: Pool, v6: boolean): string {
+  const a = formatIp(randomAddr(r, pool, v6));
+  const max = v6 ? 128 : 32;
+  const len = r() < 0.3 ? max - Math.floor(r() * 4) : Math.floor(r() * (max + 1));
+  return `${a}/${len}`;
 }
 
-function randomRule(r: () => number, id: number): Record<string, unknown> {
+function randomRule(r: () => number, pool: Pool, id: number): Record<string, unknown> {
   const fam = r();
   const v6 = fam < 0.4;
   const proto = pick(r, ['tcp', 'udp', 'icmp', 'any'] as const);
@@ -81,8 +99,8 @@ function randomRule(r: () => number, id: number): Record<string, unknown> {
     proto,
   };
   if (fam < 0.8) {
-    if (r() < 0.6) rule.src = randomCidr(r, v6);
-    if (r() < 0.6) rule.dst = randomCidr(r, v6);
+    if (r() < 0.6) rule.src = randomCidr(r, pool, v6);
+    if (r() < 0.6) rule.dst = randomCidr(r, pool, v6);
   }
   if (proto !== 'icmp') {
     rule.src_port = randomRange(r);
@@ -92,13 +110,13 @@ function randomRule(r: () => number, id: number): Record<string, unknown> {
   return rule;
 }
 
-function randomPackets(r: () => number): DecodedPacket[] {
+function randomPackets(r: () => number, pool: Pool): DecodedPacket[] {
   const v6 = r() < 0.45;
   const proto = pick(r, ['tcp', 'udp', 'icmp', 47, 132] as const);
   const vlanDraw = r();
   const vlans = vlanDraw < 0.6 ? [] : vlanDraw < 0.85 ? [pick(r, [0, 5, 100, 4095])] : [pick(r, [5, 100]), pick(r, [0, 5, 100])];
   const frame = buildPacket({
-    src: formatIp(randomAddr(r, v6)), dst: formatIp(randomAddr(r, v6)), proto,
+    src: formatIp(randomAddr(r, pool, v6)), dst: formatIp(randomAddr(r, pool, v6)), proto,
     srcPort: randomPort(r), dstPort: randomPort(r), vlans, payload: 'x'.repeat(Math.floor(r() * 40)),
   });
   const mode = r();
@@ -118,14 +136,15 @@ describe('RuleMatcher agrees with a naive reading of docs/rules.md', () => {
     let matchedByRule = 0;
     for (let seed = 1; seed <= 300; seed++) {
       const r = rng(seed);
+      const pool = makePool(r);
       const count = 1 + Math.floor(r() * 30);
       const set = validateRuleSet({
         default_policy: pick(r, ['pass', 'drop', 'inspect']),
-        rules: Array.from({ length: count }, (_, i) => randomRule(r, 1 + Math.floor(r() * 5) * 1000 + i)),
+        rules: Array.from({ length: count }, (_, i) => randomRule(r, pool, 1 + Math.floor(r() * 5) * 1000 + i)),
       }, `seed ${seed}`);
       const matcher = new RuleMatcher(set);
       for (let n = 0; n < 40; n++) {
-        for (const p of randomPackets(r)) {
+        for (const p of randomPackets(r, pool)) {
           const want = referenceMatch(set, p);
           const got = matcher.match(p);
           if (got.rule?.id !== want.rule?.id || got.action !== want.action) {
