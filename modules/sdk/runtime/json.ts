@@ -158,7 +158,7 @@ class Reader {
       const c = this.peek();
       this.pos++;
       if (c == 0x7d) return v;
-      if (c != 0x2c) { this.pos--; return this.fail("expected ',' or '}'"); }
+      if (c != 0x2c) { this.pos--; return this.fail(c < 0 ? "unexpected end of input" : "expected ',' or '}'"); }
     }
   }
 
@@ -176,7 +176,7 @@ class Reader {
       const c = this.peek();
       this.pos++;
       if (c == 0x5d) return v;
-      if (c != 0x2c) { this.pos--; return this.fail("expected ',' or ']'"); }
+      if (c != 0x2c) { this.pos--; return this.fail(c < 0 ? "unexpected end of input" : "expected ',' or ']'"); }
     }
   }
 
