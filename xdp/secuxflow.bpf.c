@@ -101,9 +101,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SF_STAT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sf_counter);
+	__type(value, struct sf_stats_record);
 } sf_stats SEC(".maps");
 
 struct {
@@ -392,12 +392,11 @@ static long scan_one(__u32 i, void *arg)
 
 /* ---- counters ---- */
 
-static __always_inline void count(__u32 idx, __u64 bytes)
+static __always_inline void bump(struct sf_stats_record *s, __u32 idx, __u64 bytes)
 {
-	struct sf_counter *c = bpf_map_lookup_elem(&sf_stats, &idx);
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
+	if (idx < SF_STAT_MAX) {
+		s->c[idx].packets++;
+		s->c[idx].bytes += bytes;
 	}
 }
 
@@ -445,7 +444,7 @@ int sf_xdp(struct xdp_md *ctx)
 	}
 
 	/* 1. penalty box */
-	struct sf_penalty_meta *pen = bpf_map_lookup_elem(&sf_penalty, p.src);
+	struct sf_penalty_meta *pen = cfg(SF_CFG_PENALTY_ACTIVE) ? bpf_map_lookup_elem(&sf_penalty, p.src) : NULL;
 	if (pen && pen->expires_ns > bpf_ktime_get_ns()) {
 		__sync_fetch_and_add(&pen->hits, 1);
 		stage = SF_STAGE_PENALTY;
@@ -454,6 +453,8 @@ int sf_xdp(struct xdp_md *ctx)
 	}
 
 	/* 2. flow verdicts, keyed in wire order */
+	if (!cfg(SF_CFG_FLOWS_ACTIVE))
+		goto rules;
 	struct sf_flow_key fk = {};
 	__builtin_memcpy(fk.src, p.src, 16);
 	__builtin_memcpy(fk.dst, p.dst, 16);
@@ -472,6 +473,7 @@ int sf_xdp(struct xdp_md *ctx)
 	}
 
 	/* 3. rules of the active generation */
+rules:;
 	__u32 gen = cfg(SF_CFG_ACTIVE_GEN) & 1;
 	struct sf_ruleset_meta *rs = bpf_map_lookup_elem(&sf_ruleset, &gen);
 	if (!rs) {
@@ -529,18 +531,21 @@ decided:
 	} else if (action == SF_ACTION_INSPECT) {
 		__u64 fallback = cfg(SF_CFG_PUNT_FALLBACK) == SF_ACTION_DROP ? XDP_DROP : XDP_PASS;
 		xdp = bpf_redirect_map(&sf_xsks, ctx->rx_queue_index, fallback);
-		if (xdp != XDP_REDIRECT)
-			count(SF_STAT_PUNT_FALLBACK, bytes);
 	} else {
 		xdp = XDP_PASS;
 	}
 
-out:
-	count(SF_STAT_RX, bytes);
-	count(xdp == XDP_DROP ? SF_STAT_DROP : (xdp == XDP_REDIRECT ? SF_STAT_PUNT : SF_STAT_PASS), bytes);
-	count(SF_STAT_STAGE_BASE + stage, bytes);
+out:;
+	__u32 zero = 0;
+	struct sf_stats_record *st = bpf_map_lookup_elem(&sf_stats, &zero);
+	if (st) {
+		bump(st, SF_STAT_RX, bytes);
+		bump(st, xdp == XDP_DROP ? SF_STAT_DROP : (xdp == XDP_REDIRECT ? SF_STAT_PUNT : SF_STAT_PASS), bytes);
+		bump(st, SF_STAT_STAGE_BASE + stage, bytes);
+		if (action == SF_ACTION_INSPECT && xdp != XDP_REDIRECT)
+			bump(st, SF_STAT_PUNT_FALLBACK, bytes);
+	}
 	if (cfg(SF_CFG_RECORD_LAST)) {
-		__u32 zero = 0;
 		struct sf_decision *d = bpf_map_lookup_elem(&sf_last, &zero);
 		if (d) {
 			d->rule_id = rule_id;

@@ -42,7 +42,7 @@
 #define SF_MAP_RULE_HITS "sf_rule_hits"     /* rule id -> per-CPU sf_counter */
 #define SF_MAP_FLOWS "sf_flows"             /* sf_flow_key -> per-CPU sf_flow_meta */
 #define SF_MAP_PENALTY "sf_penalty"         /* sf_penalty_key -> sf_penalty_meta */
-#define SF_MAP_STATS "sf_stats"             /* SF_STAT_* -> per-CPU sf_counter */
+#define SF_MAP_STATS "sf_stats"             /* 0 -> per-CPU sf_stats_record (counters by SF_STAT_*) */
 #define SF_MAP_XSKS "sf_xsks"               /* RX queue -> AF_XDP socket */
 #define SF_MAP_LAST "sf_last"               /* 0 -> sf_decision of the last packet (test bench) */
 
@@ -72,9 +72,13 @@
 #define SF_CFG_PASS_ALL 1        /* 1: pass every packet, count it, decide nothing */
 #define SF_CFG_PUNT_FALLBACK 2   /* action when no XSK socket is bound: SF_ACTION_PASS (fail-open, also 0) or SF_ACTION_DROP */
 #define SF_CFG_RECORD_LAST 3     /* 1: write every decision into SF_MAP_LAST */
+/* Lookups in a map that is usually empty cost more than the rest of the
+ * program; the host sets these while the map may hold entries. */
+#define SF_CFG_FLOWS_ACTIVE 4    /* 1: look packets up in SF_MAP_FLOWS */
+#define SF_CFG_PENALTY_ACTIVE 5  /* 1: look sources up in SF_MAP_PENALTY */
 #define SF_CFG_MAX 8
 
-/* ---- Stats: indices into SF_MAP_STATS (per-CPU packets and bytes). ---- */
+/* ---- Stats: indices into sf_stats_record.c (per-CPU packets and bytes). ---- */
 #define SF_STAT_RX 0
 #define SF_STAT_PASS 1
 #define SF_STAT_DROP 2
@@ -155,6 +159,11 @@ struct sf_counter {
 	__u64 bytes;
 };
 
+/* One record per CPU so the exit path pays a single lookup for all its counters. */
+struct sf_stats_record {
+	struct sf_counter c[SF_STAT_MAX];
+};
+
 /* ---- Flow verdicts: one entry per direction, addresses in wire order. ---- */
 struct sf_flow_key {
 	__u8 src[16];         /* v4-mapped for IPv4 */
@@ -200,6 +209,7 @@ _Static_assert(sizeof(struct sf_lpm_v4_key) == 12, "sf_lpm_v4_key size");
 _Static_assert(sizeof(struct sf_lpm_v6_key) == 24, "sf_lpm_v6_key size");
 _Static_assert(sizeof(struct sf_lpm_meta) == 8, "sf_lpm_meta size");
 _Static_assert(sizeof(struct sf_counter) == 16, "sf_counter size");
+_Static_assert(sizeof(struct sf_stats_record) == 256, "sf_stats_record size");
 _Static_assert(sizeof(struct sf_flow_key) == 44, "sf_flow_key size");
 _Static_assert(sizeof(struct sf_flow_meta) == 24, "sf_flow_meta size");
 _Static_assert(sizeof(struct sf_penalty_key) == 16, "sf_penalty_key size");

@@ -39,7 +39,7 @@ export const SfStage = { NONE: 0, NON_IP: 1, PASS_ALL: 2, PENALTY: 3, FLOW: 4, L
 export type SfStageName = 'none' | 'non-ip' | 'pass-all' | 'penalty' | 'flow' | 'lpm' | 'scan' | 'default';
 export const STAGE_NAMES: readonly SfStageName[] = ['none', 'non-ip', 'pass-all', 'penalty', 'flow', 'lpm', 'scan', 'default'];
 
-export const SfConfig = { ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_LAST: 3, MAX: 8 } as const;
+export const SfConfig = { ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_LAST: 3, FLOWS_ACTIVE: 4, PENALTY_ACTIVE: 5, MAX: 8 } as const;
 
 export const SfStat = { RX: 0, PASS: 1, DROP: 2, PUNT: 3, PUNT_FALLBACK: 4, STAGE_BASE: 8, MAX: 16 } as const;
 
@@ -61,6 +61,7 @@ export const LAYOUT = {
   sf_lpm_v6_key: { size: 24, fields: { prefixlen: 0, gen: 4, addr: 8 } },
   sf_lpm_meta: { size: 8, fields: { rule_id: 0, priority: 4, action: 6 } },
   sf_counter: { size: 16, fields: { packets: 0, bytes: 8 } },
+  sf_stats_record: { size: 256, fields: { c: 0 } },
   sf_flow_key: { size: 44, fields: { src: 0, dst: 16, sport: 32, dport: 34, vlan_outer: 36, vlan_inner: 38, proto: 40 } },
   sf_flow_meta: { size: 24, fields: { verdict: 0, packets: 8, bytes: 16 } },
   sf_penalty_key: { size: 16, fields: { addr: 0 } },
@@ -271,6 +272,23 @@ export function sumCounters(b: Uint8Array, cpus: number, at = 0): Counter {
     bytes += v.getBigUint64(o + 8, true);
   }
   return { packets: Number(packets), bytes: Number(bytes) };
+}
+
+/** Sums per-CPU sf_stats_record values: counter i of the result is SF_STAT_i. */
+export function sumStatsRecord(b: Uint8Array, cpus: number): Counter[] {
+  const out: Counter[] = [];
+  const stride = perCpuStride(LAYOUT.sf_stats_record.size);
+  for (let i = 0; i < SfStat.MAX; i++) {
+    let packets = 0;
+    let bytes = 0;
+    for (let c = 0; c < cpus; c++) {
+      const one = sumCounters(b, 1, c * stride + i * LAYOUT.sf_counter.size);
+      packets += one.packets;
+      bytes += one.bytes;
+    }
+    out.push({ packets, bytes });
+  }
+  return out;
 }
 
 // ---- flow verdicts ----

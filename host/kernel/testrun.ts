@@ -7,10 +7,11 @@ import { SecuxflowError } from '../errors.js';
 import type { RuleAction } from '../verdict.js';
 import type { RuleSet } from '../rules/types.js';
 import {
-  LAYOUT, MapName, SfConfig, SfFlowVerdict, SfAction, SfStat, STAGE_NAMES,
-  decodeDecision, encodeFlowKey, encodeFlowMetaPerCpu, encodePenaltyKey, encodePenaltyMeta, encodeU32, perCpuStride,
-  sumCounters, u32Key, type Counter, type FlowKey, type SfStageName,
+  LAYOUT, MapName, SfConfig, SfAction, SfStat, STAGE_NAMES,
+  decodeDecision, encodeFlowKey, encodePenaltyKey, encodeU32, perCpuStride,
+  u32Key, type Counter, type FlowKey, type SfStageName,
 } from './codec.js';
+import { readStats, writeFlowVerdict, writePenalty, type VerdictMapFds } from './verdictmaps.js';
 import { compileRules, installRuleImage, readRuleHitsFromMap, type RuleMapFds } from './compile.js';
 import { mapDelete, mapLookup, mapUpdate, openObject, possibleCpus, progTestRun, type OpenObjectOptions } from './native.js';
 
@@ -102,7 +103,11 @@ export class KernelTestBench {
 
   /** One direction of a flow; call twice (reverseFlowKey) for both. */
   addFlowVerdict(key: FlowKey, verdict: 'allow' | 'block'): void {
-    mapUpdate(this.fd(MapName.FLOWS), encodeFlowKey(key), encodeFlowMetaPerCpu(verdict === 'block' ? SfFlowVerdict.BLOCK : SfFlowVerdict.ALLOW, this.cpus));
+    writeFlowVerdict(this.verdictFds(), key, verdict);
+  }
+
+  private verdictFds(): VerdictMapFds {
+    return { sf_config: this.fd(MapName.CONFIG), sf_flows: this.fd(MapName.FLOWS), sf_penalty: this.fd(MapName.PENALTY) };
   }
 
   removeFlowVerdict(key: FlowKey): boolean {
@@ -126,8 +131,7 @@ export class KernelTestBench {
 
   /** Blocks `addr` (4 or 16 bytes) for ttlMs; a negative ttl writes an already expired entry. */
   addPenalty(addr: Uint8Array, ttlMs: number): void {
-    const expires = process.hrtime.bigint() + BigInt(Math.trunc(ttlMs * 1e6));
-    mapUpdate(this.fd(MapName.PENALTY), encodePenaltyKey(addr), encodePenaltyMeta(expires < 0n ? 0n : expires));
+    writePenalty(this.verdictFds(), addr, process.hrtime.bigint() + BigInt(Math.trunc(ttlMs * 1e6)));
   }
 
   removePenalty(addr: Uint8Array): boolean {
@@ -157,12 +161,8 @@ export class KernelTestBench {
   }
 
   stats(): StatsSnapshot {
-    const fd = this.fd(MapName.STATS);
-    const bytes = perCpuStride(LAYOUT.sf_counter.size) * this.cpus;
-    const read = (i: number): Counter => {
-      const v = mapLookup(fd, u32Key(i), bytes);
-      return v ? sumCounters(v, this.cpus) : { packets: 0, bytes: 0 };
-    };
+    const all = readStats(this.fd(MapName.STATS));
+    const read = (i: number): Counter => all[i]!;
     const stages = {} as Record<SfStageName, Counter>;
     STAGE_NAMES.forEach((name, i) => { stages[name] = read(SfStat.STAGE_BASE + i); });
     return { rx: read(SfStat.RX), pass: read(SfStat.PASS), drop: read(SfStat.DROP), punt: read(SfStat.PUNT), puntFallback: read(SfStat.PUNT_FALLBACK), stages };

@@ -1,0 +1,65 @@
+// Writers for the maps the live path (issue 4) fills: flow verdicts and the
+// penalty box, plus the stats record. They also raise the SF_CFG_*_ACTIVE
+// switches, without which the XDP program skips those lookups: always write
+// these maps through here (or set the switch yourself).
+import {
+  LAYOUT, MapName, SfConfig, SfFlowVerdict, encodeFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
+  encodePenaltyMeta, encodeU32, perCpuStride, sumStatsRecord, u32Key, type Counter, type FlowKey,
+} from './codec.js';
+import { mapDelete, mapLookup, mapNextKey, mapUpdate, possibleCpus } from './native.js';
+
+export interface VerdictMapFds {
+  [MapName.CONFIG]: number;
+  [MapName.FLOWS]: number;
+  [MapName.PENALTY]: number;
+}
+
+function enable(fds: Pick<VerdictMapFds, 'sf_config'>, index: number, on: boolean): void {
+  mapUpdate(fds.sf_config, u32Key(index), encodeU32(on ? 1 : 0));
+}
+
+/** One direction of a flow (call again with reverseFlowKey for the other). */
+export function writeFlowVerdict(fds: VerdictMapFds, key: FlowKey, verdict: 'allow' | 'block'): void {
+  mapUpdate(fds.sf_flows, encodeFlowKey(key), encodeFlowMetaPerCpu(verdict === 'block' ? SfFlowVerdict.BLOCK : SfFlowVerdict.ALLOW, possibleCpus()));
+  enable(fds, SfConfig.FLOWS_ACTIVE, true);
+}
+
+export function deleteFlowVerdict(fds: VerdictMapFds, key: FlowKey): boolean {
+  return mapDelete(fds.sf_flows, encodeFlowKey(key));
+}
+
+/** Verdict and counters summed over CPUs, null when absent. */
+export function readFlowVerdict(fds: VerdictMapFds, key: FlowKey): { verdict: number; packets: number; bytes: number } | null {
+  const cpus = possibleCpus();
+  const v = mapLookup(fds.sf_flows, encodeFlowKey(key), perCpuStride(LAYOUT.sf_flow_meta.size) * cpus);
+  return v ? decodeFlowMetaPerCpu(v, cpus) : null;
+}
+
+/** Drops `addr` (4 or 16 bytes) until expiresNs on CLOCK_MONOTONIC (process.hrtime.bigint()). */
+export function writePenalty(fds: VerdictMapFds, addr: Uint8Array, expiresNs: bigint): void {
+  mapUpdate(fds.sf_penalty, encodePenaltyKey(addr), encodePenaltyMeta(expiresNs < 0n ? 0n : expiresNs));
+  enable(fds, SfConfig.PENALTY_ACTIVE, true);
+}
+
+export function deletePenalty(fds: VerdictMapFds, addr: Uint8Array): boolean {
+  return mapDelete(fds.sf_penalty, encodePenaltyKey(addr));
+}
+
+/**
+ * Lowers the switches of maps that became empty, so idle machines skip the
+ * lookups again. Call after expiry sweeps. A racing writer re-raises its
+ * switch after writing, so at worst one lookup is skipped for a new entry
+ * written between the emptiness check and the write here; callers that
+ * cannot accept that call it from the same thread as the writers.
+ */
+export function refreshActiveSwitches(fds: VerdictMapFds): void {
+  enable(fds, SfConfig.FLOWS_ACTIVE, mapNextKey(fds.sf_flows, null, LAYOUT.sf_flow_key.size) !== null);
+  enable(fds, SfConfig.PENALTY_ACTIVE, mapNextKey(fds.sf_penalty, null, LAYOUT.sf_penalty_key.size) !== null);
+}
+
+/** Every SF_STAT_* counter summed over CPUs (index = SF_STAT_*). */
+export function readStats(statsFd: number): Counter[] {
+  const cpus = possibleCpus();
+  const v = mapLookup(statsFd, u32Key(0), perCpuStride(LAYOUT.sf_stats_record.size) * cpus);
+  return v ? sumStatsRecord(v, cpus) : sumStatsRecord(new Uint8Array(perCpuStride(LAYOUT.sf_stats_record.size) * cpus), cpus);
+}
