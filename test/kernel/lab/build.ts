@@ -30,3 +30,24 @@ export async function buildCli(tag: string): Promise<{ cli: string; remove: () =
   copyFileSync(join(REPO_ROOT, 'dist', 'secuxflow.js'), cli);
   return { cli, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * Bundles a TypeScript helper script (run as its own process by a test) next
+ * to the lab's CLI copy, so it loads the addon from this package's build/.
+ */
+export async function bundleScript(entry: string, tag: string, name: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const out = join(REPO_ROOT, 'dist', `.lab-${tag}`, `${name}.mjs`);
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    outfile: out,
+    external: ['*.node'],
+    banner: { js: "import { createRequire as __sfCreateRequire } from 'node:module'; const require = __sfCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return out;
+}
