@@ -9,8 +9,8 @@ import { buildCli, runCli } from '../host/state/helpers.js';
 const base = mkdtempSync(join(tmpdir(), 'sf-rule-bad-'));
 const dir = join(base, 'state');
 let before = '';
-beforeAll(() => {
-  buildCli();
+beforeAll(async () => {
+  await buildCli();
   for (const args of [['--action', 'drop', '--port', '22', '--proto', 'tcp'], ['--action', 'pass', '--src', '198.18.0.0/15', '--id', '5']]) {
     const r = runCli(['rule', 'add', ...args, '--state-dir', dir]);
     if (r.code !== 0) throw new Error(r.stderr);

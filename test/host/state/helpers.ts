@@ -2,7 +2,10 @@
 // bundled with esbuild (the same bundler the CLI uses) into a private dir.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { build } from 'esbuild';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StateStore } from '../../../host/state/store.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -52,10 +55,30 @@ export function runNode(script: string, args: string[], env: NodeJS.ProcessEnv =
 
 export const CLI = join(root, 'dist/secuxflow.js');
 
-/** Builds dist/secuxflow.js exactly as `npm run build:cli` does; throws with esbuild's output when it fails. */
-export function buildCli(): void {
-  const r = spawnSync(process.execPath, [join(root, 'scripts/build-cli.mjs')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`node scripts/build-cli.mjs failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(p));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/secuxflow.js exactly as `npm run build:cli` does; throws with
+ * esbuild's output when it fails. Test files run in parallel, and a rebuild
+ * rewrites the bundle in place while another file may be starting it, so
+ * builds are serialised and skipped when the bundle is newer than the sources.
+ */
+export async function buildCli(): Promise<void> {
+  const lockDir = join(tmpdir(), 'secuxflow-test-cli-build');
+  await new StateStore(lockDir, { lockTimeoutMs: 120_000 }).withLock(async () => {
+    const sources = Math.max(newestSourceMtime(join(root, 'host')), newestSourceMtime(join(root, 'cli')), statSync(join(root, 'package.json')).mtimeMs);
+    if (existsSync(CLI) && statSync(CLI).mtimeMs > sources) return;
+    const r = spawnSync(process.execPath, [join(root, 'scripts/build-cli.mjs')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`node scripts/build-cli.mjs failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+  });
 }
 
 export interface CliResult {
