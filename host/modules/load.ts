@@ -1,0 +1,94 @@
+// Reads a module file of any supported kind (core .wasm, .wat text, or a
+// component), pins its sha256, and prepares it for the sandbox: a core
+// module's declared maximum memory is lowered to the ceiling before it is
+// compiled; a component is transpiled through jco.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
+import { SecuxflowError } from '../errors.js';
+import { compileInspector, watToWasm, type CompiledInspector } from '../wasm/loader.js';
+import { capMemory, type MemoryCapResult } from '../sandbox/memory-cap.js';
+import { memoryCeilingPages, resolveLimits, type SandboxLimits } from '../sandbox/limits.js';
+import type { SandboxModule } from '../sandbox/sandboxed.js';
+import { compileComponent, type CompiledComponent } from '../wasm/component.js';
+
+export type ModuleKind = 'core' | 'wat' | 'component';
+
+export interface LoadedModule {
+  name: string;
+  kind: ModuleKind;
+  /** Absolute path of the file. */
+  path: string;
+  /** sha256 of the file's bytes as read (hex). */
+  sha256: string;
+  size: number;
+  abiVersion: number;
+  /** Core and wat modules (after the memory cap). */
+  compiled: CompiledInspector | null;
+  component: CompiledComponent | null;
+  memory: MemoryCapResult | null;
+  /** What the sandbox worker runs. */
+  source: SandboxModule;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A name from a file name: lower case, [a-z0-9_-]. */
+export function nameFromPath(path: string): string {
+  const n = basename(path, extname(path)).replace(/[^a-z0-9_-]/gi, '_').toLowerCase();
+  return /^[a-z]/.test(n) ? n : `m_${n}`;
+}
+
+export function readModuleBytes(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SecuxflowError('E_MODULE_NOT_FOUND', `module file ${path} does not exist`);
+    if (code === 'EISDIR') throw new SecuxflowError('E_MODULE_INVALID', `${path} is a directory, not a module file`);
+    throw new SecuxflowError('E_IO', `cannot read module file ${path}: ${code ?? String(e)}`);
+  }
+}
+
+function hasMagic(b: Uint8Array): boolean {
+  return b.length >= 4 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+}
+
+/** Detects the kind from the bytes: the layer field of the header tells a component from a core module. */
+export function detectKind(path: string, bytes: Uint8Array): ModuleKind {
+  if (hasMagic(bytes)) return bytes.length >= 8 && (bytes[6]! | (bytes[7]! << 8)) === 1 ? 'component' : 'core';
+  const ext = extname(path).toLowerCase();
+  const head = new TextDecoder().decode(bytes.subarray(0, 64));
+  if (ext === '.wat' || ext === '.wast' || /^\s*(\(|;;)/.test(head)) return 'wat';
+  throw new SecuxflowError('E_MODULE_INVALID', `module file ${path} is neither a WebAssembly binary, a component, nor WebAssembly text`,
+    'pass a .wasm core module or component, or a .wat text module');
+}
+
+/** Loads and validates (without instantiating) a module file. */
+export async function loadModuleFile(path: string, opts: { name?: string; limits?: Partial<SandboxLimits>; bytes?: Uint8Array } = {}): Promise<LoadedModule> {
+  const abs = resolve(path);
+  const bytes = opts.bytes ?? readModuleBytes(abs);
+  const name = opts.name ?? nameFromPath(abs);
+  const limits = resolveLimits(opts.limits);
+  const sha256 = sha256Hex(bytes);
+  const kind = detectKind(abs, bytes);
+  if (kind === 'component') {
+    const component = await compileComponent(name, bytes, sha256);
+    return {
+      name, kind, path: abs, sha256, size: bytes.length, abiVersion: component.abiVersion, compiled: null, component, memory: null,
+      source: { name, kind: 'component', componentEntry: component.entry },
+    };
+  }
+  let wasm = bytes;
+  if (kind === 'wat') wasm = await watToWasm(new TextDecoder().decode(bytes), abs);
+  // Full ABI validation first, so refusals name the ABI problem, then the cap.
+  await compileInspector(name, wasm);
+  const memory = capMemory(name, wasm, memoryCeilingPages(limits));
+  const compiled = memory.changed ? await compileInspector(name, memory.bytes) : await compileInspector(name, wasm);
+  return {
+    name, kind, path: abs, sha256, size: bytes.length, abiVersion: compiled.abiVersion, compiled, component: null, memory,
+    source: { name, kind: 'core', module: compiled.module },
+  };
+}

@@ -1,0 +1,161 @@
+// A core ABI v1 module inside the sandbox worker. Instantiation, sf_alloc of
+// the batch area and on_init follow docs/abi/v1.md exactly as the in-thread
+// InspectorInstance does; the difference is that batches arrive as one
+// shared buffer copied into module memory with two set() calls.
+import { SecuxflowError } from '../errors.js';
+import { META, Status } from '../wasm/abi.js';
+import { createHostcalls, type HostcallState } from '../wasm/hostcalls.js';
+import type { InspectorStats } from '../wasm/types.js';
+import type { BatchSink, WorkerBackend } from './worker-backend.js';
+import type { WorkerInit } from './protocol.js';
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  sf_alloc: (size: number) => number;
+  on_init: (ptr: number, len: number) => number;
+  on_batch: (ptr: number, count: number) => number;
+  on_flow_end: (flowId: bigint) => void;
+}
+
+const NO_SINK = { alerts: [], events: [] };
+
+export function newStats(): InspectorStats {
+  return { batches: 0, packets: 0, alerts: 0, alertsDropped: 0, events: 0, eventsDropped: 0, logsDropped: 0, verdictErrors: 0, batchErrors: 0, hostcallErrors: 0, traps: 0, timeNs: 0 };
+}
+
+export class CoreBackend implements WorkerBackend {
+  readonly metaPtr: number;
+  readonly stats = newStats();
+  private readonly exports: CoreExports;
+  private readonly state: HostcallState;
+  private readonly metaBytes: number;
+  private mem: Uint8Array;
+  private dv: DataView;
+
+  constructor(init: WorkerInit, logSink: BatchSink['logs']) {
+    const name = init.name;
+    this.state = {
+      module: name, memory: null, sink: NO_SINK, discard: true, chunkStart: 0, chunkCount: 0,
+      alertsLeft: 0, eventsLeft: 0, logsLeft: 0, lastError: null, packetTimeNs: 0n,
+      limits: init.budgets, stats: this.stats,
+      logger: (_m, level, message) => { logSink.push({ level, message }); },
+      now: init.clock === 'packet' ? null : () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)),
+    };
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(init.module!, { secuxflow: createHostcalls(this.state) });
+    } catch (e) {
+      throw trap(name, 'instantiation (start function)', e, this.state.lastError);
+    }
+    this.exports = instance.exports as unknown as CoreExports;
+    this.state.memory = this.exports.memory;
+    this.metaBytes = init.batchCapacity * META.SIZE;
+    const size = this.metaBytes + init.dataCapacity + 7;
+    const raw = this.call('sf_alloc', () => this.exports.sf_alloc(size)) >>> 0;
+    this.mem = new Uint8Array(this.exports.memory.buffer);
+    this.dv = new DataView(this.exports.memory.buffer);
+    if (raw === 0 || raw + size > this.mem.length) {
+      throw new SecuxflowError('E_MODULE_INVALID', `module ${name}: sf_alloc(${size}) for the batch area returned ${raw === 0 ? '0 (out of memory)' : `${raw}, outside its memory`}`,
+        'raise the sandbox memory ceiling (--memory-mib) or the module\'s maximum memory');
+    }
+    this.metaPtr = (raw + 7) & ~7;
+    this.init(init.config);
+  }
+
+  private init(config: Uint8Array | null): void {
+    let ptr = 0;
+    const len = config?.length ?? 0;
+    if (config && len > 0) {
+      ptr = this.call('sf_alloc', () => this.exports.sf_alloc(len)) >>> 0;
+      this.refresh();
+      if (ptr === 0 || ptr + len > this.mem.length) {
+        throw new SecuxflowError('E_MODULE_CONFIG', `module ${this.state.module}: sf_alloc(${len}) for its config returned ${ptr}`, 'the config is too large for the module\'s memory ceiling');
+      }
+      this.mem.set(config, ptr);
+    }
+    const status = this.enter('on_init', NO_SINK, 0, () => this.exports.on_init(ptr, len));
+    if (status !== Status.OK) {
+      const why = this.state.lastError ? `: ${this.state.lastError}` : '';
+      throw new SecuxflowError('E_MODULE_CONFIG', `module ${this.state.module} refused its configuration (on_init status ${status})${why}`,
+        'check the module\'s README for its config fields');
+    }
+  }
+
+  runBatch(data: Uint8Array, count: number, dataUsed: number, verdicts: Uint8Array, verdictArgs: Uint16Array, sink: BatchSink): number {
+    this.refresh();
+    const mem = this.mem;
+    const base = this.metaPtr;
+    mem.set(data.subarray(0, count * META.SIZE), base);
+    if (dataUsed > 0) mem.set(data.subarray(this.metaBytes, this.metaBytes + dataUsed), base + this.metaBytes);
+    if (this.state.now === null) this.advancePacketClock(count);
+    const status = this.enter('on_batch', sink, count, () => this.exports.on_batch(base, count));
+    this.stats.batches++;
+    this.stats.packets += count;
+    this.refresh();
+    const dv = this.dv;
+    for (let i = 0, m = base; i < count; i++, m += META.SIZE) {
+      verdicts[i] = this.mem[m + META.VERDICT]!;
+      verdictArgs[i] = dv.getUint16(m + META.VERDICT_ARG, true);
+    }
+    return status;
+  }
+
+  flowEnd(flowId: bigint, sink: BatchSink): void {
+    this.enter('on_flow_end', sink, 0, () => { this.exports.on_flow_end(BigInt.asIntN(64, flowId)); return 0; });
+  }
+
+  memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
+  }
+
+  /** The packet clock follows the newest capture time handed to the module. */
+  private advancePacketClock(count: number): void {
+    const dv = this.dv;
+    let newest = this.state.packetTimeNs;
+    for (let i = 0, m = this.metaPtr; i < count; i++, m += META.SIZE) {
+      const t = BigInt(dv.getUint32(m + META.TS_SEC, true)) * 1_000_000_000n + BigInt(dv.getUint32(m + META.TS_NSEC, true));
+      if (t > newest) newest = t;
+    }
+    this.state.packetTimeNs = newest;
+  }
+
+  private refresh(): void {
+    if (this.mem.buffer !== this.exports.memory.buffer) {
+      this.mem = new Uint8Array(this.exports.memory.buffer);
+      this.dv = new DataView(this.exports.memory.buffer);
+    }
+  }
+
+  private enter(what: string, sink: Pick<BatchSink, 'alerts' | 'events'>, count: number, fn: () => number): number {
+    const s = this.state;
+    s.sink = sink as HostcallState['sink'];
+    s.discard = sink === NO_SINK;
+    s.chunkStart = 0;
+    s.chunkCount = count;
+    s.alertsLeft = s.limits.alertBudget;
+    s.eventsLeft = s.limits.eventBudget;
+    s.logsLeft = s.limits.logBudget;
+    s.lastError = null;
+    try {
+      return this.call(what, fn);
+    } finally {
+      s.sink = NO_SINK;
+      s.discard = true;
+    }
+  }
+
+  private call<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.stats.traps++;
+      throw trap(this.state.module, what, e, this.state.lastError);
+    }
+  }
+}
+
+export function trap(module: string, what: string, e: unknown, lastError: string | null): SecuxflowError {
+  if (e instanceof SecuxflowError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${lastError ? ` (module said: ${lastError})` : ''}`);
+}

@@ -1,0 +1,140 @@
+// The failure policy of one module, shared by the sandboxed and the in-thread
+// runner: traps are counted and logged with the module's name, too many traps
+// quarantine the module, a dead instance (CPU budget, memory ceiling) is
+// quarantined at once, and policy `reload` recreates the instance after an
+// exponential backoff instead.
+import type { InspectorLogger } from '../wasm/types.js';
+import type { ModulePolicy, SandboxLimits } from './limits.js';
+
+export type RunnerStatus = 'ok' | 'quarantined' | 'backoff';
+export type FailureKind = 'trap' | 'status' | 'cpu' | 'memory' | 'init';
+
+/** What the runner does after a failure. */
+export type FailureAction = 'keep' | 'restart' | 'quarantine';
+
+export interface RunnerCounters {
+  packets: number;
+  batches: number;
+  alerts: number;
+  events: number;
+  traps: number;
+  cpuKills: number;
+  memoryKills: number;
+  batchErrors: number;
+  verdictErrors: number;
+  restarts: number;
+  /** Packets that got the failure policy instead of a module verdict. */
+  policyPackets: number;
+  meanBatchUs: number;
+  p99BatchUs: number;
+  status: RunnerStatus;
+  quarantineReason: string | null;
+  lastError: string | null;
+}
+
+const RING = 1024;
+
+export class FailureGovernor {
+  status: RunnerStatus = 'ok';
+  quarantineReason: string | null = null;
+  lastError: string | null = null;
+  readonly counters = { packets: 0, batches: 0, alerts: 0, events: 0, traps: 0, cpuKills: 0, memoryKills: 0, batchErrors: 0, verdictErrors: 0, restarts: 0, policyPackets: 0 };
+  private readonly trapTimes: number[] = [];
+  private consecutive = 0;
+  private lastFailureAt = 0;
+  private restartAt = 0;
+  private readonly times = new Float64Array(RING);
+  private timeCount = 0;
+  private timeTotalNs = 0;
+
+  constructor(
+    readonly module: string,
+    readonly policy: ModulePolicy,
+    private readonly limits: SandboxLimits,
+    private readonly logger: InspectorLogger,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  recordBatch(ns: number, packets: number): void {
+    this.counters.batches++;
+    this.counters.packets += packets;
+    this.times[this.timeCount % RING] = ns;
+    this.timeCount++;
+    this.timeTotalNs += ns;
+  }
+
+  /** May the module run now? 'restart' means: recreate the instance first. */
+  gate(needsInstance: boolean): 'run' | 'restart' | 'blocked' {
+    if (this.status === 'quarantined') return 'blocked';
+    if (this.status === 'backoff' || needsInstance) {
+      if (this.clock() < this.restartAt) return 'blocked';
+      return 'restart';
+    }
+    return 'run';
+  }
+
+  restarted(): void {
+    this.status = 'ok';
+    this.counters.restarts++;
+    this.logger(this.module, 'info', `instance recreated (restart ${this.counters.restarts})`);
+  }
+
+  /** Records a failure and decides what happens to the instance. */
+  onFailure(kind: FailureKind, message: string): FailureAction {
+    const now = this.clock();
+    this.lastError = message;
+    if (kind === 'trap' || kind === 'init') this.counters.traps++;
+    if (kind === 'cpu') this.counters.cpuKills++;
+    if (kind === 'memory') this.counters.memoryKills++;
+    if (kind === 'status') this.counters.batchErrors++;
+    // A quiet spell as long as the trap window forgives earlier failures.
+    if (now - this.lastFailureAt > this.limits.trapWindowMs) this.consecutive = 0;
+    this.lastFailureAt = now;
+    this.consecutive++;
+    this.logger(this.module, 'warn', message);
+    if (kind === 'status') return 'keep';
+    const fatal = kind === 'cpu' || kind === 'memory' || kind === 'init';
+    if (this.policy === 'reload') {
+      const delay = Math.min(this.limits.backoffMaxMs, this.limits.backoffBaseMs * 2 ** Math.min(30, this.consecutive - 1));
+      this.restartAt = now + delay;
+      this.status = 'backoff';
+      this.logger(this.module, 'warn', `policy reload: recreating the instance in ${Math.round(delay)} ms`);
+      return 'restart';
+    }
+    if (fatal) return this.quarantine(message);
+    this.trapTimes.push(now);
+    while (this.trapTimes.length > 0 && now - this.trapTimes[0]! > this.limits.trapWindowMs) this.trapTimes.shift();
+    if (this.trapTimes.length >= this.limits.trapThreshold) {
+      return this.quarantine(`${this.trapTimes.length} traps within ${this.limits.trapWindowMs} ms (threshold ${this.limits.trapThreshold}); last: ${message}`);
+    }
+    return 'keep';
+  }
+
+  private quarantine(reason: string): FailureAction {
+    this.status = 'quarantined';
+    this.quarantineReason = reason;
+    this.logger(this.module, 'error', `quarantined (${this.policy}: its packets are ${this.policy === 'fail-open' ? 'passed' : 'dropped'}): ${reason}`);
+    return 'quarantine';
+  }
+
+  snapshot(): RunnerCounters {
+    const n = Math.min(this.timeCount, RING);
+    let p99 = 0;
+    if (n > 0) {
+      const sorted = Float64Array.from(this.times.subarray(0, n)).sort();
+      p99 = sorted[Math.min(n - 1, Math.ceil(n * 0.99) - 1)]!;
+    }
+    return {
+      ...this.counters,
+      meanBatchUs: this.timeCount ? round(this.timeTotalNs / this.timeCount / 1000) : 0,
+      p99BatchUs: round(p99 / 1000),
+      status: this.status,
+      quarantineReason: this.quarantineReason,
+      lastError: this.lastError,
+    };
+  }
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}

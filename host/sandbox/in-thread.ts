@@ -1,0 +1,107 @@
+// The same failure policy as the sandbox, for a module running in the host's
+// own thread (--unsafe-in-thread: benchmarks and trusted modules). There is no
+// CPU budget here: a module that loops forever blocks the host. The memory
+// ceiling is still enforced (declared maximum lowered at load, size checked
+// after each batch).
+import { SecuxflowError } from '../errors.js';
+import type { ModuleRunner } from '../engine/engine.js';
+import type { BatchOutput, InspectItem, InspectorLogger } from '../wasm/types.js';
+import { FailureGovernor, type RunnerCounters } from './governor.js';
+import { memoryCeilingPages, resolveLimits, WASM_PAGE, type ModulePolicy, type SandboxLimits } from './limits.js';
+import { defaultLogger, type RunnerOptions } from './sandboxed.js';
+
+/** What an in-thread runner drives: InspectorInstance or a ComponentInspector. */
+export interface InThreadInstance {
+  inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void;
+  flowEnded(flowId: number): void;
+  readonly memoryBytes: number;
+}
+
+export type InstanceFactory = () => Promise<InThreadInstance>;
+
+export class InThreadInspector implements ModuleRunner {
+  readonly name: string;
+  readonly limits: SandboxLimits;
+  private readonly governor: FailureGovernor;
+  private instance: InThreadInstance | null;
+  private pending: Promise<void> | null = null;
+  private readonly ceiling: number;
+
+  private constructor(name: string, private readonly factory: InstanceFactory, first: InThreadInstance, opts: RunnerOptions, logger: InspectorLogger) {
+    this.name = name;
+    this.limits = resolveLimits(opts.limits);
+    this.ceiling = memoryCeilingPages(this.limits) * WASM_PAGE;
+    this.governor = new FailureGovernor(name, opts.policy ?? 'fail-closed', this.limits, logger);
+    this.instance = first;
+  }
+
+  static async create(name: string, factory: InstanceFactory, opts: RunnerOptions = {}): Promise<InThreadInspector> {
+    return new InThreadInspector(name, factory, await factory(), opts, opts.logger ?? defaultLogger);
+  }
+
+  get policy(): ModulePolicy {
+    return this.governor.policy;
+  }
+
+  get memoryBytes(): number {
+    return this.instance?.memoryBytes ?? 0;
+  }
+
+  stats(): RunnerCounters {
+    return this.governor.snapshot();
+  }
+
+  inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
+    if (count === 0) return;
+    const inst = this.ready(count);
+    const t0 = process.hrtime.bigint();
+    const alertsBefore = out.alerts.length;
+    const eventsBefore = out.events.length;
+    try {
+      inst.inspect(items, count, out);
+    } catch (e) {
+      throw this.fail('trap', e instanceof Error ? e.message : String(e), count);
+    }
+    this.governor.recordBatch(Number(process.hrtime.bigint() - t0), count);
+    this.governor.counters.alerts += out.alerts.length - alertsBefore;
+    this.governor.counters.events += out.events.length - eventsBefore;
+    if (inst.memoryBytes > this.ceiling) {
+      throw this.fail('memory', `module ${this.name} holds ${inst.memoryBytes / 1024} KiB of memory, above its ceiling of ${this.limits.memoryMiB} MiB`, count);
+    }
+  }
+
+  flowEnded(flowId: number): void {
+    if (this.instance === null) return;
+    try {
+      this.instance.flowEnded(flowId);
+    } catch (e) {
+      this.fail('trap', e instanceof Error ? e.message : String(e), 0);
+    }
+  }
+
+  close(): void {
+    this.instance = null;
+  }
+
+  private ready(count: number): InThreadInstance {
+    const gate = this.governor.gate(this.instance === null);
+    if (gate === 'run' && this.instance !== null) return this.instance;
+    if (gate === 'restart' && this.pending === null) {
+      this.pending = this.factory().then(
+        (inst) => { this.instance = inst; this.governor.restarted(); },
+        (e: unknown) => { this.governor.onFailure('init', e instanceof Error ? e.message : String(e)); },
+      ).finally(() => { this.pending = null; });
+    }
+    this.governor.counters.policyPackets += count;
+    throw new SecuxflowError('E_MODULE_QUARANTINED', this.governor.status === 'quarantined'
+      ? `module ${this.name} is quarantined: ${this.governor.quarantineReason}`
+      : `module ${this.name} is being recreated after: ${this.governor.lastError}`);
+  }
+
+  private fail(kind: 'trap' | 'memory', message: string, count: number): SecuxflowError {
+    this.governor.counters.policyPackets += count;
+    const action = this.governor.onFailure(kind, message);
+    if (action !== 'keep' || kind === 'memory') this.instance = null;
+    return new SecuxflowError(kind === 'memory' ? 'E_MODULE_LIMIT' : 'E_MODULE_TRAP', message);
+  }
+}

@@ -1,0 +1,35 @@
+// Chooses how a module runs: in a sandbox worker (the default) or, for
+// benchmarks and trusted modules, in the host's thread (--unsafe-in-thread).
+import type { ModuleRunner } from '../engine/engine.js';
+import type { LoadedModule } from '../modules/load.js';
+import { InspectorInstance } from '../wasm/instance.js';
+import type { CompiledInspector } from '../wasm/loader.js';
+import { ComponentInspector } from '../wasm/component.js';
+import type { RunnerCounters } from './governor.js';
+import { InThreadInspector } from './in-thread.js';
+import type { ModulePolicy } from './limits.js';
+import { SandboxedInspector, type RunnerOptions } from './sandboxed.js';
+
+export interface ManagedRunner extends ModuleRunner {
+  readonly name: string;
+  readonly policy: ModulePolicy;
+  readonly memoryBytes: number;
+  stats(): RunnerCounters;
+  close(): void;
+}
+
+export interface CreateRunnerOptions extends RunnerOptions {
+  /** Run in the host's thread: no CPU budget. Default false (sandboxed). */
+  unsafeInThread?: boolean;
+}
+
+export async function createModuleRunner(mod: LoadedModule | CompiledInspector, opts: CreateRunnerOptions = {}): Promise<ManagedRunner> {
+  const loaded: Pick<LoadedModule, 'name' | 'compiled' | 'component' | 'source'> = 'source' in mod ? mod
+    : { name: mod.name, compiled: mod, component: null, source: { name: mod.name, kind: 'core', module: mod.module } };
+  if (!opts.unsafeInThread) return SandboxedInspector.create(loaded.source, opts);
+  const { unsafeInThread: _u, policy: _p, limits: _l, ...instanceOpts } = opts;
+  const factory = loaded.component !== null
+    ? () => ComponentInspector.create(loaded.component!, instanceOpts)
+    : () => InspectorInstance.create(loaded.compiled!, instanceOpts);
+  return InThreadInspector.create(loaded.name, factory, opts);
+}

@@ -1,0 +1,19 @@
+// What the sandbox worker drives: a core module instance (or a component, see
+// host/wasm/component.ts). The batch is already in `data` in batch-area layout.
+import type { WorkerMessage } from './protocol.js';
+
+export interface BatchSink {
+  alerts: NonNullable<WorkerMessage['alerts']>;
+  events: NonNullable<WorkerMessage['events']>;
+  logs: NonNullable<WorkerMessage['logs']>;
+}
+
+export interface WorkerBackend {
+  /** Address of the batch area in module memory (0 for components, which get records as values). */
+  readonly metaPtr: number;
+  /** Runs `count` records from `data`; writes verdicts/args into out; returns on_batch's status. Throws on a trap. */
+  runBatch(data: Uint8Array, count: number, dataUsed: number, verdicts: Uint8Array, verdictArgs: Uint16Array, sink: BatchSink): number;
+  flowEnd(flowId: bigint, sink: BatchSink): void;
+  /** Current linear memory size in bytes. */
+  memoryBytes(): number;
+}
