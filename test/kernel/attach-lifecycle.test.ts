@@ -1,0 +1,152 @@
+// attach/detach over a program's life: re-attach in place (new config, same
+// maps, rules kept), a mode change, the auto fallback, detach --keep-maps and
+// the next attach reusing the kept state, and the kernel check of
+// listAttachments when the program was removed behind secuxflow's back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { NetLab, type VethEnd } from './lab/netns.js';
+import { buildCli, buildNative, bundleScript } from './lab/build.js';
+import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { run, runOk, type RunResult } from './lab/run.js';
+import { closeFd, mapLookup, mapUpdate, objGet } from '../../host/kernel/native.js';
+import { decodeRulesetMeta, MapName, SfConfig, u32Key } from '../../host/kernel/codec.js';
+import type { AttachResult, AttachmentStatus, DetachResult } from '../../host/kernel/attach.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle', () => {
+  const lab = new NetLab('lc');
+  let ns = '';
+  let end: VethEnd;
+  let cli = '';
+  let lister = '';
+  let bpffs: PrivateBpffs;
+  let stateDir = '';
+  let pinDir = '';
+
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root });
+  const secuxflow = async (...args: string[]): Promise<RunResult> => {
+    const r = await lab.exec(ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env: env(), timeoutMs: 30_000 });
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r;
+  };
+  const attachJson = async (...args: string[]): Promise<AttachResult> => JSON.parse((await secuxflow('attach', '--json', ...args)).stdout) as AttachResult;
+  const detachJson = async (...args: string[]): Promise<DetachResult> => JSON.parse((await secuxflow('detach', '--json', ...args)).stdout) as DetachResult;
+  const list = async (inside: boolean): Promise<AttachmentStatus[]> => {
+    const argv = [process.execPath, lister, stateDir];
+    const r = inside ? await lab.execOk(ns, argv, { env: env() }) : await runOk(argv, { env: env() });
+    return JSON.parse(r.stdout) as AttachmentStatus[];
+  };
+  const pinned = <T>(name: string, fn: (fd: number) => T): T => {
+    const fd = objGet(join(pinDir, name));
+    try {
+      return fn(fd);
+    } finally {
+      closeFd(fd);
+    }
+  };
+  const config = (index: number): number => pinned(MapName.CONFIG, (fd) => mapLookup(fd, u32Key(index), 4)![0]!);
+
+  beforeAll(async () => {
+    await buildNative();
+    const built = await buildCli(lab.tag);
+    cli = built.cli;
+    lab.onCleanup(built.remove);
+    lister = await bundleScript(fileURLToPath(new URL('./lab/list-attachments.ts', import.meta.url)), lab.tag, 'list-attachments');
+    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
+    lab.removeAtCleanup(stateDir);
+    bpffs = await mountPrivateBpffs(lab);
+    ns = await lab.addNamespace('n');
+    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 50);
+    pinDir = join(bpffs.root, end.ifname);
+  });
+
+  afterAll(async () => {
+    await lab.cleanup();
+  });
+
+  it('attach in skb mode with a stored rule, fail open by default', async () => {
+    await secuxflow('rule', 'add', '--dst', '198.18.50.0/24', '--proto', 'udp', '--port', '53', '--action', 'inspect');
+    const r = await attachJson('--iface', end.ifname, '--mode', 'skb');
+    expect(r).toMatchObject({ iface: end.ifname, mode: 'skb', requestedMode: 'skb', reattached: false, rulesApplied: 1, policy: 'allow', fail: 'open', reusedMaps: [] });
+    expect((await xdpOnLink(ns, end.ifname))?.id).toBe(r.progId);
+    expect(config(SfConfig.PUNT_FALLBACK)).toBe(1);
+    const gen = config(SfConfig.ACTIVE_GEN) & 1;
+    expect(pinned(MapName.RULESET, (fd) => decodeRulesetMeta(mapLookup(fd, u32Key(gen), 16)!))).toMatchObject({ v4Count: 1, defaultAction: 1 });
+  });
+
+  it('attach again: the program is replaced in place, config updated, every map reused', async () => {
+    const before = await xdpOnLink(ns, end.ifname);
+    // state a running daemon would have written (a penalty-box entry) must survive
+    pinned(MapName.PENALTY, (fd) => mapUpdate(fd, new Uint8Array(16).fill(9), new Uint8Array(16).fill(1)));
+    const r = await attachJson('--iface', end.ifname, '--policy', 'deny', '--fail', 'closed');
+    expect(r).toMatchObject({ mode: 'skb', requestedMode: 'auto', reattached: true, policy: 'deny', fail: 'closed', rulesApplied: 1 });
+    expect(r.reusedMaps).toContain(MapName.PENALTY);
+    expect(r.reusedMaps).toContain(MapName.CONFIG);
+    const now = await xdpOnLink(ns, end.ifname);
+    expect(now?.id).toBe(r.progId);
+    expect(now?.id).not.toBe(before?.id);
+    expect(config(SfConfig.PUNT_FALLBACK)).toBe(2);
+    const gen = config(SfConfig.ACTIVE_GEN) & 1;
+    expect(pinned(MapName.RULESET, (fd) => decodeRulesetMeta(mapLookup(fd, u32Key(gen), 16)!))).toMatchObject({ v4Count: 1, defaultAction: 2 });
+    expect(pinned(MapName.PENALTY, (fd) => mapLookup(fd, new Uint8Array(16).fill(9), 16))).not.toBeNull();
+  });
+
+  it('a mode change detaches and re-attaches in the new mode', async () => {
+    const r = await attachJson('--iface', end.ifname, '--mode', 'native');
+    expect(r).toMatchObject({ mode: 'native', reattached: true });
+    expect((await xdpOnLink(ns, end.ifname))?.mode).toBe(1); // XDP_ATTACHED_DRV
+  });
+
+  it('listAttachments checks the kernel: live here, unverifiable from another netns, dead once removed by hand', async () => {
+    const inside = await list(true);
+    expect(inside).toHaveLength(1);
+    expect(inside[0]).toMatchObject({ iface: end.ifname, live: true, problem: null, mode: 'native' });
+    const outside = await list(false);
+    expect(outside[0]).toMatchObject({ live: false });
+    expect(outside[0]!.problem).toMatch(/another network namespace/);
+
+    await runOk(['ip', '-n', ns, 'link', 'set', 'dev', end.ifname, 'xdpdrv', 'off']);
+    const after = await list(true);
+    expect(after[0]).toMatchObject({ live: false, problem: `no XDP program is attached to ${end.ifname}` });
+
+    const d = await detachJson('--iface', end.ifname);
+    expect(d).toMatchObject({ wasAttached: false, keptMaps: false });
+    expect(d.notes.join(' ')).toMatch(/no XDP program was attached/);
+    expect(bpffs.leftovers()).toEqual([]);
+    expect(await list(true)).toEqual([]);
+  });
+
+  it('detach --keep-maps keeps the maps for the next attach, which reuses them', async () => {
+    await attachJson('--iface', end.ifname);
+    pinned(MapName.PENALTY, (fd) => mapUpdate(fd, new Uint8Array(16).fill(5), new Uint8Array(16).fill(1)));
+    const d = await detachJson('--iface', end.ifname, '--keep-maps');
+    expect(d).toMatchObject({ wasAttached: true, keptMaps: true });
+    expect(await xdpOnLink(ns, end.ifname)).toBeNull();
+    const left = bpffs.leftovers();
+    expect(left).toContain(`secuxflow/${end.ifname}/${MapName.PENALTY}`);
+    expect(left).not.toContain(`secuxflow/${end.ifname}/sf_xdp`);
+
+    const r = await attachJson('--iface', end.ifname);
+    expect(r.reattached).toBe(false);
+    expect(r.reusedMaps).toContain(MapName.PENALTY);
+    expect(pinned(MapName.PENALTY, (fd) => mapLookup(fd, new Uint8Array(16).fill(5), 16))).not.toBeNull();
+    await detachJson('--iface', end.ifname);
+    expect(bpffs.leftovers()).toEqual([]);
+  });
+
+  it('auto on an interface without native XDP falls back to skb and says why', async () => {
+    const r = await lab.exec(ns, [process.execPath, cli, 'attach', '--iface', 'lo', '--state-dir', stateDir], { env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/in skb mode \(native mode failed: .*not supported.*; fell back to skb\)/i);
+    await secuxflow('detach', '--iface', 'lo');
+    expect(bpffs.leftovers()).toEqual([]);
+    expect((await run(['ip', '-n', ns, '-d', '-j', 'link', 'show', 'dev', 'lo'])).stdout).not.toContain('"xdp"');
+  });
+});
