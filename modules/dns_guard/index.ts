@@ -1,0 +1,265 @@
+// dns_guard: parses DNS over UDP and TCP, blocks listed domains, flags
+// tunnelling tells and per-source query bursts, and reports every message as
+// a Suricata-shaped `dns` event. README.md lists the config and the sids.
+import {
+  Inspector, Packet, Verdict, JsonValue, JsonWriter, FlowMap, Severity, EventKind, IpProto, LogLevel,
+  register, alert, event, log, worst,
+} from "../sdk";
+import { SlidingWindowCounter } from "../sdk/lib/window";
+import { fnv1a64 } from "../sdk/lib/hash";
+import { DnsMessage, HEADER_LEN } from "./message";
+import { DomainSet } from "./domainset";
+import { addDomainEntry, loadDomainText, domainListError } from "./domainlist";
+import { rrtypeText, rcodeText, rdataText } from "./text";
+import { subdomainLength, labelEntropy } from "./tunnel";
+import { refuse, onlyKnownKeys, intField, numField, boolField, stringList, actionField, actionName, portTable } from "./confread";
+export * from "../sdk/exports";
+
+export const SID_BLOCKED_DOMAIN = 1002001;
+export const SID_LONG_LABEL = 1002002;
+export const SID_HIGH_ENTROPY = 1002003;
+export const SID_QUERY_RATE = 1002004;
+export const SID_LONG_NAME = 1002005;
+export const SID_MALFORMED = 1002010;
+
+const KNOWN_KEYS = [
+  "ports", "blocklist", "blocklist_text", "block_action", "block_ttl",
+  "long_label", "long_name", "entropy_min_length", "entropy_bits", "tunnel_action",
+  "rate_queries", "rate_window_s", "rate_sources", "rate_action", "malformed_action", "events",
+];
+
+/** Messages handled per packet at most (TCP may carry many back to back). */
+const MAX_MESSAGES_PER_PACKET = 64;
+
+class TcpState {
+  /** Offset in each direction's stream of the next length-prefixed message. */
+  next0: i32 = 0;
+  next1: i32 = 0;
+}
+
+class DnsGuard extends Inspector {
+  ports: StaticArray<u8> = new StaticArray<u8>(65536);
+  blocklist: DomainSet = new DomainSet();
+  blockAction: Verdict = Verdict.DROP;
+  blockTtl: i32 = 300;
+  longLabel: i32 = 52;
+  longName: i32 = 180;
+  entropyMinLength: i32 = 28;
+  entropyBits: f64 = 3.6;
+  tunnelAction: Verdict = Verdict.CONTINUE;
+  rateQueries: i64 = 200;
+  rateAction: Verdict = Verdict.CONTINUE;
+  malformedAction: Verdict = Verdict.CONTINUE;
+  events: bool = true;
+  rate: SlidingWindowCounter | null = null;
+  tcp: FlowMap<TcpState> = new FlowMap<TcpState>();
+  msg: DnsMessage = new DnsMessage();
+
+  onInit(config: JsonValue | null): bool {
+    this.ports[53] = 1;
+    let windowS: i64 = 10;
+    let sources: i64 = 4096;
+    if (config !== null) {
+      if (!config.isObject()) return refuse("the config must be a JSON object");
+      if (!onlyKnownKeys(config, KNOWN_KEYS)) return false;
+      if (!portTable(config, "ports", this.ports)) return false;
+      const list = stringList(config, "blocklist");
+      if (list === null) return false;
+      for (let i = 0; i < list.length; i++) {
+        if (!addDomainEntry(this.blocklist, list[i].trim())) return refuse("blocklist[" + i.toString() + "] (\"" + list[i] + "\"): " + domainListError);
+      }
+      const text = config.get("blocklist_text");
+      if (text !== null) {
+        if (text.isString()) {
+          if (!loadDomainText(this.blocklist, text.str, "blocklist_text")) return refuse(domainListError);
+        } else if (text.isArray()) {
+          for (let i = 0; i < text.length; i++) {
+            const t = text.at(i);
+            if (!t.isString()) return refuse("blocklist_text[" + i.toString() + "] must be a string (the text of a list file)");
+            if (!loadDomainText(this.blocklist, t.str, "blocklist_text[" + i.toString() + "]")) return refuse(domainListError);
+          }
+        } else return refuse("blocklist_text must be a string (the text of a list file) or an array of them");
+      }
+      const ba = actionField(config, "block_action", Verdict.DROP);
+      const ta = actionField(config, "tunnel_action", Verdict.CONTINUE);
+      const ra = actionField(config, "rate_action", Verdict.CONTINUE);
+      const ma = actionField(config, "malformed_action", Verdict.CONTINUE);
+      if (ba < 0 || ta < 0 || ra < 0 || ma < 0) return false;
+      this.blockAction = <Verdict>ba;
+      this.tunnelAction = <Verdict>ta;
+      this.rateAction = <Verdict>ra;
+      this.malformedAction = <Verdict>ma;
+      const ttl = intField(config, "block_ttl", 1, 65535, 300, "seconds");
+      const ll = intField(config, "long_label", 0, 63, 52, "bytes, 0 = off");
+      const ln = intField(config, "long_name", 0, 255, 180, "bytes, 0 = off");
+      const em = intField(config, "entropy_min_length", 0, 255, 28, "bytes, 0 = off");
+      const rq = intField(config, "rate_queries", 0, 1000000000, 200, "queries per window, 0 = off");
+      windowS = intField(config, "rate_window_s", 1, 3600, 10, "seconds");
+      sources = intField(config, "rate_sources", 16, 262144, 4096, "sources tracked");
+      const eb = numField(config, "entropy_bits", 0, 8, 3.6, "bits per character");
+      const ev = boolField(config, "events", true);
+      if (ttl == i64.MIN_VALUE || ll == i64.MIN_VALUE || ln == i64.MIN_VALUE || em == i64.MIN_VALUE || rq == i64.MIN_VALUE ||
+          windowS == i64.MIN_VALUE || sources == i64.MIN_VALUE || isNaN(eb) || ev < 0) return false;
+      this.blockTtl = <i32>ttl;
+      this.longLabel = <i32>ll;
+      this.longName = <i32>ln;
+      this.entropyMinLength = <i32>em;
+      this.entropyBits = eb;
+      this.rateQueries = rq;
+      this.events = ev == 1;
+    }
+    if (this.rateQueries > 0) this.rate = new SlidingWindowCounter(windowS * 1_000_000_000, 10, <i32>sources);
+    log(LogLevel.INFO, "blocklist: " + this.blocklist.size.toString() + " domains");
+    return true;
+  }
+
+  onPacket(pkt: Packet): Verdict {
+    const proto = pkt.proto;
+    if (proto != IpProto.UDP && proto != IpProto.TCP) return Verdict.ALLOW_FLOW;
+    if (unchecked(this.ports[pkt.serverPort]) == 0) return Verdict.ALLOW_FLOW;
+    if (proto == IpProto.UDP) {
+      const n = pkt.payloadLength;
+      return n > 0 ? this.handle(pkt, pkt.payloadPtr, n) : Verdict.CONTINUE;
+    }
+    return this.onTcp(pkt);
+  }
+
+  // DNS over TCP: each message has a 2-byte length prefix (RFC 1035 4.2.2);
+  // messages are cut from the in-order stream, so splits across segments work.
+  onTcp(pkt: Packet): Verdict {
+    if (pkt.streamNew <= 0) return Verdict.CONTINUE;
+    const id = pkt.flowId;
+    let st = this.tcp.get(id);
+    if (st === null) { st = new TcpState(); this.tcp.set(id, st); }
+    const toClient = pkt.direction != 0;
+    let next = toClient ? st.next1 : st.next0;
+    const base = pkt.streamPtr;
+    const len = pkt.streamLength;
+    let verdict = Verdict.CONTINUE;
+    for (let m = 0; m < MAX_MESSAGES_PER_PACKET && next + 2 <= len; m++) {
+      const size = <i32>bswap<u16>(load<u16>(base + <usize>next));
+      if (next + 2 + size > len) break;
+      verdict = worst(verdict, this.handle(pkt, base + <usize>(next + 2), size));
+      next += 2 + size;
+    }
+    if (toClient) st.next1 = next; else st.next0 = next;
+    return verdict;
+  }
+
+  handle(pkt: Packet, ptr: usize, len: i32): Verdict {
+    const msg = this.msg;
+    if (!msg.parse(ptr, len)) return this.malformed(pkt, len);
+    let verdict = Verdict.CONTINUE;
+    const isQuery = !msg.isResponse;
+    for (let i = 0; i < msg.questionCount; i++) {
+      const q = unchecked(msg.questions[i]);
+      const name = q.name;
+      const hit = this.blocklist.match(name.keyPtr, name.keyLen);
+      if (hit >= 0) {
+        alert(pkt, SID_BLOCKED_DOMAIN, Severity.HIGH, "dns_guard: blocklisted domain " + name.toString(),
+          new JsonWriter().beginObject().str("rrname", name.toString()).str("rrtype", rrtypeText(q.type))
+            .str("listed", this.blocklist.entryName(hit)).str("action", actionName(this.blockAction)).endObject().toString());
+        verdict = worst(verdict, this.blockAction);
+      }
+      if (isQuery) verdict = worst(verdict, this.tunnelChecks(pkt, q.name, q.type));
+    }
+    if (isQuery && this.rate !== null && pkt.direction == 0) verdict = worst(verdict, this.countQuery(pkt));
+    if (this.events) event(pkt, EventKind.DNS, this.eventJson(msg));
+    if (verdict == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
+    return verdict;
+  }
+
+  tunnelChecks(pkt: Packet, name: NameBuf, type: u16): Verdict {
+    let verdict = Verdict.CONTINUE;
+    if (this.longLabel > 0 && name.longestLabel >= this.longLabel) {
+      alert(pkt, SID_LONG_LABEL, Severity.MEDIUM, "dns_guard: possible DNS tunnel, label of " + name.longestLabel.toString() + " bytes",
+        new JsonWriter().beginObject().str("rrname", name.toString()).num("label_length", name.longestLabel).endObject().toString());
+      verdict = worst(verdict, this.tunnelAction);
+    }
+    if (this.longName > 0 && name.keyLen >= this.longName) {
+      alert(pkt, SID_LONG_NAME, Severity.MEDIUM, "dns_guard: possible DNS tunnel, name of " + name.keyLen.toString() + " bytes",
+        new JsonWriter().beginObject().str("rrname", name.toString()).num("name_length", name.keyLen).endObject().toString());
+      verdict = worst(verdict, this.tunnelAction);
+    }
+    if (this.entropyMinLength > 0) {
+      const sub = subdomainLength(name.keyPtr, name.keyLen);
+      if (sub >= this.entropyMinLength) {
+        const bits = labelEntropy(name.keyPtr, sub);
+        if (bits >= this.entropyBits) {
+          alert(pkt, SID_HIGH_ENTROPY, Severity.LOW, "dns_guard: possible DNS tunnel, high-entropy subdomain",
+            new JsonWriter().beginObject().str("rrname", name.toString()).key("entropy").number(Math.round(bits * 1000) / 1000)
+              .num("subdomain_length", sub).endObject().toString());
+          verdict = worst(verdict, this.tunnelAction);
+        }
+      }
+    }
+    return verdict;
+  }
+
+  countQuery(pkt: Packet): Verdict {
+    const n = this.rate!.add(sourceKey(pkt), packetTimeNs(pkt));
+    if (n <= this.rateQueries) return Verdict.CONTINUE;
+    if (n == this.rateQueries + 1) {
+      alert(pkt, SID_QUERY_RATE, Severity.MEDIUM, "dns_guard: query rate above " + this.rateQueries.toString() + " per window from one source",
+        new JsonWriter().beginObject().num("queries", n).num("window_s", this.rate!.windowNs / 1_000_000_000).str("action", actionName(this.rateAction)).endObject().toString());
+    }
+    return this.rateAction;
+  }
+
+  malformed(pkt: Packet, len: i32): Verdict {
+    alert(pkt, SID_MALFORMED, Severity.LOW, "dns_guard: malformed DNS message: " + this.msg.error,
+      new JsonWriter().beginObject().str("reason", this.msg.error).num("offset", this.msg.errorOffset).num("length", len).endObject().toString());
+    const v = this.malformedAction;
+    if (v == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
+    return v;
+  }
+
+  eventJson(msg: DnsMessage): string {
+    const w = new JsonWriter().beginObject();
+    const response = msg.isResponse;
+    w.str("type", response ? "answer" : "query").num("id", msg.id);
+    if (response) {
+      w.str("flags", (<u32>msg.flags).toString(16).padStart(4, "0")).flag("qr", true);
+      if ((msg.flags & 0x0400) != 0) w.flag("aa", true);
+      if ((msg.flags & 0x0200) != 0) w.flag("tc", true);
+      if ((msg.flags & 0x0100) != 0) w.flag("rd", true);
+      if ((msg.flags & 0x0080) != 0) w.flag("ra", true);
+    } else if ((msg.flags & 0x0100) != 0) w.flag("rd", true);
+    w.num("opcode", msg.opcode);
+    if (msg.questionCount > 0) {
+      const q = msg.questions[0];
+      w.str("rrname", q.name.toString()).str("rrtype", rrtypeText(q.type));
+    }
+    if (response) {
+      w.str("rcode", rcodeText(msg.rcode));
+      if (msg.answerCount > 0) {
+        w.key("answers").beginArray();
+        for (let i = 0; i < msg.answerCount; i++) {
+          const a = msg.answers[i];
+          w.beginObject().str("rrname", a.name.toString()).str("rrtype", rrtypeText(a.type)).num("ttl", a.ttl);
+          const rdata = rdataText(msg.base, msg.length, a.type, a.rdataOff, a.rdataLen);
+          if (rdata !== null) w.str("rdata", rdata);
+          w.endObject();
+        }
+        w.endArray();
+      }
+    }
+    if (msg.questionCount > 1) w.num("questions", msg.qdcount);
+    return w.endObject().toString();
+  }
+}
+
+import { NameBuf } from "./name";
+
+/** The querier's address as a table key (IPv4 exact; IPv6 hashed). */
+function sourceKey(pkt: Packet): u64 {
+  if (pkt.ipVersion == 4) return <u64>pkt.srcIp4 | (<u64>1 << 32);
+  const p = pkt.srcAddrPtr;
+  return p == 0 ? 0 : fnv1a64(p, 16);
+}
+
+function packetTimeNs(pkt: Packet): i64 {
+  return <i64>pkt.tsSec * 1_000_000_000 + <i64>pkt.tsNsec;
+}
+
+register(new DnsGuard());

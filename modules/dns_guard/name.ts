@@ -1,0 +1,115 @@
+// Reads a (possibly compressed) DNS name out of a message. Compression is
+// where DNS parsers get hurt, so every rule is explicit:
+// - a pointer must point strictly before the start of the name segment it
+//   came from, so a chain only ever moves backwards and cannot loop;
+// - at most MAX_HOPS pointers per name, even so;
+// - the name may not exceed 255 bytes in wire form (RFC 1035 2.3.4);
+// - every byte read is inside the message; label types 01/10 are refused.
+// The name comes out twice: `key`, lower-cased raw labels joined with '.'
+// (for list lookups), and `text`, its presentation form with unprintable
+// bytes, dots and backslashes inside labels escaped as \DDD (as dig prints).
+
+export const NAME_WIRE_MAX = 255;
+export const MAX_HOPS = 32;
+
+export enum NameError {
+  TRUNCATED = -1,
+  POINTER_LOOP = -2,
+  FORWARD_POINTER = -3,
+  TOO_LONG = -4,
+  LABEL_TYPE = -5,
+}
+
+export function nameErrorText(e: i32): string {
+  switch (e) {
+    case NameError.TRUNCATED: return "name runs past the end of the message";
+    case NameError.POINTER_LOOP: return "too many compression pointers";
+    case NameError.FORWARD_POINTER: return "compression pointer does not point backwards";
+    case NameError.TOO_LONG: return "name longer than 255 bytes";
+    case NameError.LABEL_TYPE: return "reserved label type";
+  }
+  return "bad name";
+}
+
+export class NameBuf {
+  key: StaticArray<u8> = new StaticArray<u8>(NAME_WIRE_MAX + 1);
+  keyLen: i32 = 0;
+  /** Escaped presentation form; \DDD makes a byte at most 4 characters. */
+  text: StaticArray<u8> = new StaticArray<u8>(NAME_WIRE_MAX * 4 + 4);
+  textLen: i32 = 0;
+  labels: i32 = 0;
+  longestLabel: i32 = 0;
+
+  @inline reset(): void { this.keyLen = 0; this.textLen = 0; this.labels = 0; this.longestLabel = 0; }
+
+  @inline get keyPtr(): usize { return changetype<usize>(this.key); }
+
+  addLabel(src: usize, n: i32): void {
+    let k = this.keyLen;
+    let t = this.textLen;
+    const key = changetype<usize>(this.key);
+    const text = changetype<usize>(this.text);
+    if (this.labels > 0) { store<u8>(key + <usize>k, 0x2e); store<u8>(text + <usize>t, 0x2e); k++; t++; }
+    for (let i = 0; i < n; i++) {
+      let c = load<u8>(src + <usize>i);
+      store<u8>(key + <usize>k, <u8>(c - 65) < 26 ? c | 0x20 : c);
+      k++;
+      if (c > 0x20 && c < 0x7f && c != 0x2e && c != 0x5c) {
+        store<u8>(text + <usize>t, c);
+        t++;
+      } else {
+        store<u8>(text + <usize>t, 0x5c);
+        store<u8>(text + <usize>t + 1, <u8>(0x30 + c / 100));
+        store<u8>(text + <usize>t + 2, <u8>(0x30 + (c / 10) % 10));
+        store<u8>(text + <usize>t + 3, <u8>(0x30 + c % 10));
+        t += 4;
+      }
+    }
+    this.keyLen = k;
+    this.textLen = t;
+    this.labels++;
+    if (n > this.longestLabel) this.longestLabel = n;
+  }
+
+  /** Presentation form; the root name is ".". */
+  toString(): string {
+    if (this.textLen == 0) return ".";
+    return String.UTF8.decodeUnsafe(changetype<usize>(this.text), <usize>this.textLen);
+  }
+}
+
+/**
+ * Reads the name at `off` of the message [base, base+len) into out. Returns
+ * the offset just after the name where it starts (after its first pointer
+ * when compressed), or a negative NameError.
+ */
+export function readName(base: usize, len: i32, off: i32, out: NameBuf): i32 {
+  out.reset();
+  let pos = off;
+  let end = -1;
+  let hops = 0;
+  let wire = 1;
+  let segmentStart = off;
+  while (true) {
+    if (pos >= len || pos < 0) return NameError.TRUNCATED;
+    const b = <i32>load<u8>(base + <usize>pos);
+    if (b == 0) return end < 0 ? pos + 1 : end;
+    const kind = b & 0xc0;
+    if (kind == 0xc0) {
+      if (pos + 1 >= len) return NameError.TRUNCATED;
+      const target = ((b & 0x3f) << 8) | <i32>load<u8>(base + <usize>(pos + 1));
+      if (end < 0) end = pos + 2;
+      if (++hops > MAX_HOPS) return NameError.POINTER_LOOP;
+      if (target >= segmentStart) return NameError.FORWARD_POINTER;
+      segmentStart = target;
+      pos = target;
+      continue;
+    }
+    if (kind != 0) return NameError.LABEL_TYPE;
+    wire += b + 1;
+    if (wire > NAME_WIRE_MAX) return NameError.TOO_LONG;
+    if (pos + 1 + b > len) return NameError.TRUNCATED;
+    out.addLabel(base + <usize>(pos + 1), b);
+    pos += 1 + b;
+  }
+}
