@@ -8,6 +8,7 @@ import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType, type DecodedPacket } from '../../../host/packet/types.js';
 import { compileInspector, watToWasm, type CompiledInspector } from '../../../host/wasm/loader.js';
 import type { BatchOutput, InspectItem } from '../../../host/wasm/types.js';
+import { SecuxflowError } from '../../../host/errors.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const fixtureDir = join(repoRoot, 'test', 'fixtures', 'modules');
@@ -40,4 +41,11 @@ export function bytes(...parts: (string | number[])[]): Uint8Array {
   let o = 0;
   for (const c of chunks) { out.set(c, o); o += c.length; }
   return out;
+}
+
+/** The SecuxflowError a promise rejects with; fails the test when it resolves or throws something else. */
+export async function rejection(p: Promise<unknown>): Promise<SecuxflowError> {
+  const result = await p.then(() => null, (e: unknown) => e);
+  if (!(result instanceof SecuxflowError)) throw new Error(`expected a SecuxflowError, got ${result === null ? 'success' : String(result)}`);
+  return result;
 }

@@ -5,7 +5,7 @@ import { Verdict } from '../../../host/verdict.js';
 import { SecuxflowError } from '../../../host/errors.js';
 import type { CompiledInspector } from '../../../host/wasm/loader.js';
 import type { ModuleLogLevel } from '../../../host/wasm/types.js';
-import { bytes, compileFixture, item, output, packet } from './helpers.js';
+import { bytes, compileFixture, item, output, packet, rejection } from './helpers.js';
 
 let probe: CompiledInspector;
 beforeAll(async () => { probe = await compileFixture('probe'); });
@@ -267,7 +267,7 @@ describe('config, traps and flow end', () => {
   });
 
   it('a refused config: E_MODULE_CONFIG quoting the module\'s error line', async () => {
-    const e = await InspectorInstance.create(probe, { config: 'Refused: depth must be > 0', logger: () => {} }).catch((x: unknown) => x as SecuxflowError);
+    const e = await rejection(InspectorInstance.create(probe, { config: 'Refused: depth must be > 0', logger: () => {} }));
     expect(e).toBeInstanceOf(SecuxflowError);
     expect(e.code).toBe('E_MODULE_CONFIG');
     expect(e.message).toBe('module probe refused its configuration (on_init status 1): Refused: depth must be > 0');
@@ -288,14 +288,14 @@ describe('config, traps and flow end', () => {
 
   it('a trap in the start function: E_MODULE_TRAP at create', async () => {
     const c = await compileFixture('start-trap');
-    const e = await InspectorInstance.create(c).catch((x: unknown) => x as SecuxflowError);
+    const e = await rejection(InspectorInstance.create(c));
     expect(e.code).toBe('E_MODULE_TRAP');
     expect(e.message).toMatch(/^module start-trap trapped in instantiation/);
   });
 
   it('sf_alloc failing for the batch area: E_MODULE_INVALID', async () => {
     const c = await compileFixture('alloc-fails');
-    const e = await InspectorInstance.create(c).catch((x: unknown) => x as SecuxflowError);
+    const e = await rejection(InspectorInstance.create(c));
     expect(e.code).toBe('E_MODULE_INVALID');
     expect(e.message).toContain('returned 0 (out of memory)');
   });

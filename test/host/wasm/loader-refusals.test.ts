@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileInspector, describeModule, loadInspectorFile, watToWasm } from '../../../host/wasm/loader.js';
 import { SecuxflowError } from '../../../host/errors.js';
-import { compileFixture, fixtureBytes, fixtureDir } from './helpers.js';
+import { compileFixture, fixtureBytes, fixtureDir, rejection } from './helpers.js';
 import { join } from 'node:path';
 
 async function refusal(fixture: string): Promise<SecuxflowError> {
@@ -80,23 +80,23 @@ describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
 
   it('a component-model binary: E_MODULE_INVALID pointing at jco', async () => {
     // Header of a component: magic, version 0x0d, layer 1.
-    const e = await compileInspector('comp', Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0])).catch((x: unknown) => x as SecuxflowError);
+    const e = await rejection(compileInspector('comp', Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0])));
     expect(e.code).toBe('E_MODULE_INVALID');
     expect(e.message).toBe('module comp is a WebAssembly component; component inspectors are loaded through jco (not yet supported)');
   });
 
   it('bytes that are not wasm, and truncated wasm: E_MODULE_INVALID', async () => {
-    const text = await compileInspector('txt', new TextEncoder().encode('hello')).catch((x: unknown) => x as SecuxflowError);
+    const text = await rejection(compileInspector('txt', new TextEncoder().encode('hello')));
     expect(text.code).toBe('E_MODULE_INVALID');
     expect(text.message).toContain('not a WebAssembly binary');
     const good = await fixtureBytes('minimal');
-    const cut = await compileInspector('cut', good.subarray(0, good.length - 5)).catch((x: unknown) => x as SecuxflowError);
+    const cut = await rejection(compileInspector('cut', good.subarray(0, good.length - 5)));
     expect(cut.code).toBe('E_MODULE_INVALID');
     expect(cut.message).toMatch(/^module cut is not a valid WebAssembly module: /);
   });
 
   it('WAT syntax errors carry file:line:col', async () => {
-    const e = await watToWasm('(module\n  (func (result i32) (i32.const 1)\n  (bogus)\n)', 'bad.wat').catch((x: unknown) => x as SecuxflowError);
+    const e = await rejection(watToWasm('(module\n  (func (result i32) (i32.const 1)\n  (bogus)\n)', 'bad.wat'));
     expect(e.code).toBe('E_MODULE_INVALID');
     expect(e.message).toMatch(/^bad\.wat is not valid WebAssembly text: bad\.wat:3:\d+: /);
   });
@@ -106,9 +106,9 @@ describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
     expect(c.name).toBe('minimal');
     const named = await loadInspectorFile(join(fixtureDir, 'minimal.wat'), 'other');
     expect(named.name).toBe('other');
-    const missing = await loadInspectorFile(join(fixtureDir, 'nope.wasm')).catch((x: unknown) => x as SecuxflowError);
+    const missing = await rejection(loadInspectorFile(join(fixtureDir, 'nope.wasm')));
     expect(missing.code).toBe('E_MODULE_NOT_FOUND');
-    const syntax = await loadInspectorFile(join(fixtureDir, 'syntax-error.wat')).catch((x: unknown) => x as SecuxflowError);
+    const syntax = await rejection(loadInspectorFile(join(fixtureDir, 'syntax-error.wat')));
     expect(syntax.code).toBe('E_MODULE_INVALID');
     expect(syntax.message).toMatch(/syntax-error\.wat:\d+:\d+: /);
   });

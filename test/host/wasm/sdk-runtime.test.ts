@@ -10,7 +10,7 @@ import { compileInspector, type CompiledInspector } from '../../../host/wasm/loa
 import type { InspectItem, ModuleLogLevel } from '../../../host/wasm/types.js';
 import { Verdict } from '../../../host/verdict.js';
 import { SecuxflowError } from '../../../host/errors.js';
-import { item, output, packet, repoRoot } from './helpers.js';
+import { item, output, packet, repoRoot, rejection } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sfx-sdk-'));
 let compiled: CompiledInspector;
@@ -128,14 +128,14 @@ describe('AssemblyScript SDK runtime', () => {
     ['-', 'invalid number at byte 1'],
     ['['.repeat(100) + ']'.repeat(100), 'nesting deeper than 64'],
   ])('the JSON reader refuses %j: E_MODULE_CONFIG saying where', async (text, why) => {
-    const e = await create(text).catch((x: unknown) => x as SecuxflowError);
+    const e = await rejection(create(text));
     expect(e).toBeInstanceOf(SecuxflowError);
     expect(e.code).toBe('E_MODULE_CONFIG');
     expect(e.message).toContain(`config is not valid JSON: ${why}`);
   });
 
   it('onInit returning false: E_MODULE_CONFIG with the module\'s reason', async () => {
-    const e = await create('{"refuse": 1}').catch((x: unknown) => x as SecuxflowError);
+    const e = await rejection(create('{"refuse": 1}'));
     expect(e.code).toBe('E_MODULE_CONFIG');
     expect(e.message).toBe('module sdk_probe refused its configuration (on_init status 1): config: refuse was set');
   });

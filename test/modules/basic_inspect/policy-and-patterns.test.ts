@@ -4,7 +4,7 @@ import type { CompiledInspector } from '../../../host/wasm/loader.js';
 import type { InspectItem, ModuleAlert } from '../../../host/wasm/types.js';
 import { Verdict } from '../../../host/verdict.js';
 import { SecuxflowError } from '../../../host/errors.js';
-import { item, output, packet } from '../../host/wasm/helpers.js';
+import { item, output, packet, rejection } from '../../host/wasm/helpers.js';
 import { compileBuilt } from './build.js';
 
 let compiled: CompiledInspector;
@@ -176,14 +176,14 @@ describe('basic_inspect config features', () => {
     [{ block_ttl: 70000 }, 'block_ttl must be an integer 1..65535'],
     [[1, 2], 'the config must be a JSON object'],
   ])('refuses %j with E_MODULE_CONFIG naming the field', async (config, why) => {
-    const e = await instance(config).catch((x: unknown) => x as SecuxflowError);
+    const e = await rejection(instance(config));
     expect(e).toBeInstanceOf(SecuxflowError);
     expect(e.code).toBe('E_MODULE_CONFIG');
     expect(e.message).toContain(`config: ${why}`);
   });
 
   it('refuses config text that is not JSON, saying where', async () => {
-    const e = await InspectorInstance.create(compiled, { config: '{"deny_ports": [23,]}', logger: () => {} }).catch((x: unknown) => x as SecuxflowError);
+    const e = await rejection(InspectorInstance.create(compiled, { config: '{"deny_ports": [23,]}', logger: () => {} }));
     expect(e.code).toBe('E_MODULE_CONFIG');
     expect(e.message).toMatch(/config is not valid JSON: unexpected character ']' at byte 19/);
   });

@@ -8,7 +8,7 @@ import { compileInspector, watToWasm, type CompiledInspector } from '../../../ho
 import type { InspectItem } from '../../../host/wasm/types.js';
 import { Verdict } from '../../../host/verdict.js';
 import { SecuxflowError } from '../../../host/errors.js';
-import { item, output, packet, repoRoot } from '../../host/wasm/helpers.js';
+import { item, output, packet, repoRoot, rejection } from '../../host/wasm/helpers.js';
 import { compileBuilt } from './build.js';
 
 let asModule: CompiledInspector;
@@ -80,7 +80,7 @@ describe('basic_inspect_wat matches basic_inspect on the shared subset', () => {
 
   it('refuses configs outside the subset or invalid, with E_MODULE_CONFIG', async () => {
     for (const config of ['{"deny_ports": [99999]}', '{"allow_protocols": ["quic"]}', '{"patterns": [{"sid": 1, "content": "a\\"b"}]}', '{"patterns": [{"sid": 1, "content": "x", "action": "reject"}]}']) {
-      const e = await InspectorInstance.create(watModule, { config, logger: () => {} }).catch((x: unknown) => x as SecuxflowError);
+      const e = await rejection(InspectorInstance.create(watModule, { config, logger: () => {} }));
       expect(e, config).toBeInstanceOf(SecuxflowError);
       expect(e.code).toBe('E_MODULE_CONFIG');
       expect(e.message).toMatch(/config: /);
