@@ -169,6 +169,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     packetsPerSec: result.packetsPerSec,
     eveRecords: result.eveRecords,
     droppedWritten: result.droppedWritten,
+    droppedSkipped: result.droppedSkipped,
     counters: {
       packets_read: c.packetsRead, decoded: c.packetsDecoded, malformed: c.malformed, non_ip: c.nonIp,
       fragments: c.fragments, reassembled: c.datagramsReassembled, fragments_incomplete: c.fragmentsIncomplete,
@@ -204,6 +205,9 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   text += table([['speed', `${thousands(c.packets_read)} packets in ${r.elapsedSec.toFixed(3)} s = ${thousands(r.packetsPerSec)} packets/s`]]) + '\n';
   if (r.eveRecords) text += table([['eve', `${thousands(r.eveRecords)} records`]]) + '\n';
   if (r.droppedWritten) text += table([['dropped', `${thousands(r.droppedWritten)} frames written`]]) + '\n';
+  if (r.droppedSkipped) {
+    text += table([['warning', `${thousands(r.droppedSkipped)} dropped frames of another link type were not written: use a .pcapng --write-dropped file to keep them`]]) + '\n';
+  }
   out.write(text);
 }
 

@@ -1,12 +1,11 @@
 // Runs a capture file through the engine: EVE output, dropped-packet capture,
 // progress, and a summary. The CLI's `inspect --pcap` is a thin layer on this.
 import { openCapture } from '../capture/reader.js';
-import { PcapWriter } from '../capture/writer.js';
-import type { LinkType } from '../packet/types.js';
 import { EveWriter } from '../eve/writer.js';
 import { alertRecord, dropRecord, flowRecord, protocolRecord, statsRecord } from '../eve/format.js';
 import type { RuleSet } from '../rules/types.js';
 import { Engine, type EngineModule } from './engine.js';
+import { DroppedWriter } from './dropped-writer.js';
 import type { EngineCounters, PacketDecision } from './types.js';
 
 export interface CaptureRunOptions {
@@ -15,7 +14,7 @@ export interface CaptureRunOptions {
   modules: EngineModule[];
   /** EVE JSON target: a path or '-' for stdout. */
   eve?: string;
-  /** Writes every dropped frame to this pcap. */
+  /** Writes every dropped frame to this file (.pcapng keeps mixed link types). */
   writeDropped?: string;
   /** Called with (bytesRead, totalBytes) at most every ~100 ms. */
   onProgress?: (done: number, total: number) => void;
@@ -29,6 +28,8 @@ export interface CaptureRunResult {
   format: string;
   eveRecords: number;
   droppedWritten: number;
+  /** Dropped frames left out of a .pcap output because their link type differs from its first frame's. */
+  droppedSkipped: number;
   /** Set when the capture was corrupt part-way: everything before it was processed. */
   error: Error | null;
 }
@@ -36,20 +37,15 @@ export interface CaptureRunResult {
 export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunResult> {
   const reader = openCapture(opts.pcap);
   const eve = opts.eve !== undefined ? new EveWriter(opts.eve) : null;
-  let dropped: PcapWriter | null = null;
-  let droppedWritten = 0;
+  const dropped = opts.writeDropped !== undefined ? new DroppedWriter(opts.writeDropped) : null;
   const appProto = new Map<number, string>();
   const alerted = new Set<number>();
   let lastTs = 0;
 
   const onDecision = (d: PacketDecision): void => {
     opts.onDecision?.(d);
-    if (d.dropped && opts.writeDropped !== undefined) {
-      for (const src of d.sources) {
-        if (dropped === null) dropped = new PcapWriter({ path: opts.writeDropped, linkType: src.linkType as LinkType, nanosecond: true });
-        dropped.write({ data: src.data, tsSec: src.tsSec, tsNsec: src.tsNsec, wireLen: src.wireLen });
-        droppedWritten++;
-      }
+    if (d.dropped && dropped !== null) {
+      for (const src of d.sources) dropped.write(src);
     }
     if (eve === null) return;
     const flowId = d.flow?.id;
@@ -105,14 +101,15 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     eve.write(statsRecord(counters, lastTs, elapsedSec));
     eve.close();
   }
-  (dropped as PcapWriter | null)?.close();
+  dropped?.close();
   return {
     counters,
     elapsedSec,
     packetsPerSec: elapsedSec > 0 ? counters.packetsRead / elapsedSec : 0,
     format: reader.format,
     eveRecords: eve?.count ?? 0,
-    droppedWritten,
+    droppedWritten: dropped?.written ?? 0,
+    droppedSkipped: dropped?.skipped ?? 0,
     error,
   };
 }

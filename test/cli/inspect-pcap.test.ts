@@ -3,6 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { captureFromBytes } from '../../host/capture/reader.js';
+import { PcapngWriter } from '../../host/capture/writer.js';
+import { buildPacket, toLinkType } from '../../host/packet/build.js';
+import { LinkType } from '../../host/packet/types.js';
 import { DEMO_PCAP, cli, requireBuilt, tempDir, toolOrSkip } from './support.js';
 
 function tsharkCount(file: string, filter?: string): number {
@@ -104,6 +107,32 @@ describe('secuxflow inspect --pcap (the main job)', () => {
       // every SSH packet to the server was dropped by rule 1
       expect(tsharkCount(out, 'tcp.dstport == 22')).toBe(tsharkCount(DEMO_PCAP, 'tcp.dstport == 22'));
     }
+  });
+
+  it('--write-dropped keeps mixed link types in a .pcapng, and says what a .pcap could not hold', () => {
+    const dir = tempDir('mixed');
+    const input = join(dir, 'mixed.pcapng');
+    const w = new PcapngWriter({ path: input, interfaces: [{ linkType: LinkType.ETHERNET }, { linkType: LinkType.LINUX_SLL2 }] });
+    for (let i = 0; i < 6; i++) {
+      const eth = buildPacket({ src: '198.18.0.1', dst: '198.18.1.1', proto: 'tcp', srcPort: 40000 + i, dstPort: 22 });
+      const iface = i % 2;
+      w.write({ data: iface ? toLinkType(eth, LinkType.LINUX_SLL2) : eth, tsSec: 1_767_225_600 + i, tsNsec: 0, iface });
+    }
+    w.close();
+    const rules = join(dir, 'rules.json');
+    writeFileSync(rules, JSON.stringify({ rules: [{ id: 1, dst_port: 22, proto: 'tcp', action: 'drop' }] }));
+
+    const ng = join(dir, 'dropped.pcapng');
+    const r1 = cli(['inspect', '--pcap', input, '--rules', rules, '--write-dropped', ng, '--json']);
+    expect(r1.status).toBe(0);
+    const kept = [...captureFromBytes(new Uint8Array(readFileSync(ng))).frames()];
+    expect(kept.map((f) => f.linkType).sort()).toEqual([1, 1, 1, 276, 276, 276]);
+
+    const classic = join(dir, 'dropped.pcap');
+    const r2 = cli(['inspect', '--pcap', input, '--rules', rules, '--write-dropped', classic, '--no-progress']);
+    expect(r2.status).toBe(0);
+    expect(r2.stdout).toMatch(/3 dropped frames of another link type were not written: use a \.pcapng/);
+    expect([...captureFromBytes(new Uint8Array(readFileSync(classic))).frames()]).toHaveLength(3);
   });
 
   it('a truncated capture: everything before the fault is processed, the error names the offset, exit 1', () => {
