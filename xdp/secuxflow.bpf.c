@@ -79,6 +79,14 @@ struct {
 } sf_lpm_dst_v6 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SF_MAX_PORT_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sf_port_key);
+	__type(value, struct sf_lpm_meta);
+} sf_ports SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, SF_MAX_RULE_COUNTERS);
 	__type(key, __u32);
@@ -297,6 +305,7 @@ struct sf_best {
 	__u32 rule_id;   /* 0 = none */
 	__u32 priority;  /* 0x10000 = none */
 	__u32 action;
+	__u32 stage;     /* which index found it */
 };
 
 /* (prio, id) ordering key: lower wins. */
@@ -314,6 +323,7 @@ static __always_inline void lpm_v4(void *map, __u32 gen, __u32 addr, struct sf_b
 		best->rule_id = m->rule_id;
 		best->priority = m->priority;
 		best->action = m->action;
+		best->stage = SF_STAGE_LPM;
 	}
 }
 
@@ -326,6 +336,19 @@ static __always_inline void lpm_v6(void *map, __u32 gen, __u32 *addr, struct sf_
 		best->rule_id = m->rule_id;
 		best->priority = m->priority;
 		best->action = m->action;
+		best->stage = SF_STAGE_LPM;
+	}
+}
+
+static __always_inline void port_lookup(__u32 gen, __u8 proto, __u8 dir, __u16 port, struct sf_best *best)
+{
+	struct sf_port_key k = { .gen = gen, .proto = proto, .dir = dir, .port = port };
+	struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_ports, &k);
+	if (m && rank(m->priority, m->rule_id) < rank(best->priority, best->rule_id)) {
+		best->rule_id = m->rule_id;
+		best->priority = m->priority;
+		best->action = m->action;
+		best->stage = SF_STAGE_PORT;
 	}
 }
 
@@ -480,7 +503,7 @@ rules:;
 		stage = SF_STAGE_DEFAULT;
 		goto decided;
 	}
-	struct sf_best best = { .rule_id = 0, .priority = 0x10000, .action = 0 };
+	struct sf_best best = { .rule_id = 0, .priority = 0x10000, .action = 0, .stage = SF_STAGE_LPM };
 	__u32 nrules;
 	void *rules;
 	if (p.version == 4) {
@@ -498,6 +521,10 @@ rules:;
 		nrules = rs->v6_count;
 		rules = &sf_rules_v6;
 	}
+	if (p.has_ports && (rs->lpm_mask & SF_PORTS_HAS_DST))
+		port_lookup(gen, p.proto, SF_PORT_DIR_DST, p.dport, &best);
+	if (p.has_ports && (rs->lpm_mask & SF_PORTS_HAS_SRC))
+		port_lookup(gen, p.proto, SF_PORT_DIR_SRC, p.sport, &best);
 	if (nrules > SF_MAX_RULES)
 		nrules = SF_MAX_RULES;
 	struct scan_ctx sc = {
@@ -514,7 +541,7 @@ rules:;
 		rule_id = sc.found_id;
 		action = sc.found_action;
 	} else if (best.rule_id) {
-		stage = SF_STAGE_LPM;
+		stage = best.stage;
 		rule_id = best.rule_id;
 		action = best.action;
 	} else {

@@ -39,6 +39,7 @@
 #define SF_MAP_LPM_DST_V4 "sf_lpm_dst_v4"   /* (gen, dst prefix) -> best CIDR-only rule */
 #define SF_MAP_LPM_SRC_V6 "sf_lpm_src_v6"
 #define SF_MAP_LPM_DST_V6 "sf_lpm_dst_v6"
+#define SF_MAP_PORTS "sf_ports"             /* (gen, proto, dir, port) -> best port-only rule */
 #define SF_MAP_RULE_HITS "sf_rule_hits"     /* rule id -> per-CPU sf_counter */
 #define SF_MAP_FLOWS "sf_flows"             /* sf_flow_key -> per-CPU sf_flow_meta */
 #define SF_MAP_PENALTY "sf_penalty"         /* sf_penalty_key -> sf_penalty_meta */
@@ -66,6 +67,7 @@
 #define SF_STAGE_LPM 5       /* CIDR-only rule found through an LPM trie */
 #define SF_STAGE_SCAN 6      /* rule found by scanning the rule array */
 #define SF_STAGE_DEFAULT 7   /* no rule matched: default policy */
+#define SF_STAGE_PORT 8      /* port-only rule found through SF_MAP_PORTS */
 
 /* ---- Config: one u32 per index in SF_MAP_CONFIG; zero is the safe default. ---- */
 #define SF_CFG_ACTIVE_GEN 0      /* generation (0/1) packets read rules from */
@@ -85,7 +87,7 @@
 #define SF_STAT_PUNT 3            /* redirected into an XSK socket */
 #define SF_STAT_PUNT_FALLBACK 4   /* inspect, but no socket bound: fallback applied */
 #define SF_STAT_STAGE_BASE 8      /* + SF_STAGE_*: hits per decision stage */
-#define SF_STAT_MAX 16
+#define SF_STAT_MAX 24
 
 /* ---- Rule-set header, one per generation: how much of each array is live. ---- */
 struct sf_ruleset_meta {
@@ -98,6 +100,8 @@ struct sf_ruleset_meta {
 #define SF_LPM_HAS_DST_V4 0x2
 #define SF_LPM_HAS_SRC_V6 0x4
 #define SF_LPM_HAS_DST_V6 0x8
+#define SF_PORTS_HAS_DST 0x10  /* SF_MAP_PORTS holds destination-port entries for this generation */
+#define SF_PORTS_HAS_SRC 0x20
 
 /* ---- Rule array entries: general rules, sorted by (priority, id). ---- */
 #define SF_RULE_SRC 0x01     /* src_net/src_mask apply */
@@ -152,6 +156,20 @@ struct sf_lpm_meta {
 	__u8 action;
 	__u8 pad0;
 };
+
+/* ---- Port index: port-only rules (proto tcp/udp/any, one single port, nothing else). ---- */
+struct sf_port_key {
+	__u8 gen;
+	__u8 proto;           /* 6 or 17; a proto-any rule has one entry for each */
+	__u8 dir;             /* SF_PORT_DIR_* */
+	__u8 pad0;
+	__u16 port;           /* host order */
+	__u16 pad1;
+};
+#define SF_PORT_DIR_DST 0
+#define SF_PORT_DIR_SRC 1
+#define SF_MAX_PORT_ENTRIES (SF_MAX_RULES * 2 * SF_GENERATIONS)
+/* Value: struct sf_lpm_meta, the best port-only rule for that key. */
 
 /* ---- Counters: rule hits and stats share one shape. ---- */
 struct sf_counter {
@@ -208,8 +226,9 @@ _Static_assert(sizeof(struct sf_rule) == 88, "sf_rule size");
 _Static_assert(sizeof(struct sf_lpm_v4_key) == 12, "sf_lpm_v4_key size");
 _Static_assert(sizeof(struct sf_lpm_v6_key) == 24, "sf_lpm_v6_key size");
 _Static_assert(sizeof(struct sf_lpm_meta) == 8, "sf_lpm_meta size");
+_Static_assert(sizeof(struct sf_port_key) == 8, "sf_port_key size");
 _Static_assert(sizeof(struct sf_counter) == 16, "sf_counter size");
-_Static_assert(sizeof(struct sf_stats_record) == 256, "sf_stats_record size");
+_Static_assert(sizeof(struct sf_stats_record) == 384, "sf_stats_record size");
 _Static_assert(sizeof(struct sf_flow_key) == 44, "sf_flow_key size");
 _Static_assert(sizeof(struct sf_flow_meta) == 24, "sf_flow_meta size");
 _Static_assert(sizeof(struct sf_penalty_key) == 16, "sf_penalty_key size");

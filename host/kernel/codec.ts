@@ -22,6 +22,7 @@ export const MapName = {
   LPM_DST_V4: 'sf_lpm_dst_v4',
   LPM_SRC_V6: 'sf_lpm_src_v6',
   LPM_DST_V6: 'sf_lpm_dst_v6',
+  PORTS: 'sf_ports',
   RULE_HITS: 'sf_rule_hits',
   FLOWS: 'sf_flows',
   PENALTY: 'sf_penalty',
@@ -35,15 +36,16 @@ export const PROG_NAME = 'sf_xdp';
 export const SfAction = { PASS: 1, DROP: 2, INSPECT: 3 } as const;
 export const SfFlowVerdict = { ALLOW: 1, BLOCK: 2 } as const;
 
-export const SfStage = { NONE: 0, NON_IP: 1, PASS_ALL: 2, PENALTY: 3, FLOW: 4, LPM: 5, SCAN: 6, DEFAULT: 7 } as const;
-export type SfStageName = 'none' | 'non-ip' | 'pass-all' | 'penalty' | 'flow' | 'lpm' | 'scan' | 'default';
-export const STAGE_NAMES: readonly SfStageName[] = ['none', 'non-ip', 'pass-all', 'penalty', 'flow', 'lpm', 'scan', 'default'];
+export const SfStage = { NONE: 0, NON_IP: 1, PASS_ALL: 2, PENALTY: 3, FLOW: 4, LPM: 5, SCAN: 6, DEFAULT: 7, PORT: 8 } as const;
+export type SfStageName = 'none' | 'non-ip' | 'pass-all' | 'penalty' | 'flow' | 'lpm' | 'scan' | 'default' | 'port';
+export const STAGE_NAMES: readonly SfStageName[] = ['none', 'non-ip', 'pass-all', 'penalty', 'flow', 'lpm', 'scan', 'default', 'port'];
 
 export const SfConfig = { ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_LAST: 3, FLOWS_ACTIVE: 4, PENALTY_ACTIVE: 5, MAX: 8 } as const;
 
-export const SfStat = { RX: 0, PASS: 1, DROP: 2, PUNT: 3, PUNT_FALLBACK: 4, STAGE_BASE: 8, MAX: 16 } as const;
+export const SfStat = { RX: 0, PASS: 1, DROP: 2, PUNT: 3, PUNT_FALLBACK: 4, STAGE_BASE: 8, MAX: 24 } as const;
 
-export const SfLpmHas = { SRC_V4: 0x1, DST_V4: 0x2, SRC_V6: 0x4, DST_V6: 0x8 } as const;
+export const SfLpmHas = { SRC_V4: 0x1, DST_V4: 0x2, SRC_V6: 0x4, DST_V6: 0x8, PORTS_DST: 0x10, PORTS_SRC: 0x20 } as const;
+export const SfPortDir = { DST: 0, SRC: 1 } as const;
 
 export const SfRuleFlag = { SRC: 0x01, DST: 0x02, SPORT: 0x04, DPORT: 0x08, VLAN: 0x10, PROTO: 0x20 } as const;
 
@@ -61,7 +63,8 @@ export const LAYOUT = {
   sf_lpm_v6_key: { size: 24, fields: { prefixlen: 0, gen: 4, addr: 8 } },
   sf_lpm_meta: { size: 8, fields: { rule_id: 0, priority: 4, action: 6 } },
   sf_counter: { size: 16, fields: { packets: 0, bytes: 8 } },
-  sf_stats_record: { size: 256, fields: { c: 0 } },
+  sf_stats_record: { size: 384, fields: { c: 0 } },
+  sf_port_key: { size: 8, fields: { gen: 0, proto: 1, dir: 2, port: 4 } },
   sf_flow_key: { size: 44, fields: { src: 0, dst: 16, sport: 32, dport: 34, vlan_outer: 36, vlan_inner: 38, proto: 40 } },
   sf_flow_meta: { size: 24, fields: { verdict: 0, packets: 8, bytes: 16 } },
   sf_penalty_key: { size: 16, fields: { addr: 0 } },
@@ -248,6 +251,17 @@ export function encodeLpmMeta(m: LpmMeta, out: Uint8Array = new Uint8Array(LAYOU
 export function decodeLpmMeta(b: Uint8Array, at = 0): LpmMeta {
   const v = view(b);
   return { ruleId: v.getUint32(at, true), priority: v.getUint16(at + 4, true), action: b[at + 6]! };
+}
+
+// ---- port index ----
+
+export function encodePortKey(gen: number, proto: number, dir: number, port: number, out: Uint8Array = new Uint8Array(LAYOUT.sf_port_key.size), at = 0): Uint8Array {
+  out.fill(0, at, at + LAYOUT.sf_port_key.size);
+  out[at] = gen;
+  out[at + 1] = proto;
+  out[at + 2] = dir;
+  view(out).setUint16(at + 4, port, true);
+  return out;
 }
 
 // ---- counters (per-CPU: one 8-byte-aligned stride per possible CPU) ----

@@ -5,14 +5,17 @@
 //    goes into an LPM trie of its family and direction; each trie entry holds
 //    the best (priority, id) of every CIDR-only rule of that trie covering the
 //    entry's prefix, so the longest match already yields the best of them;
+//  - with the port index on, a port-only rule (proto tcp/udp/any, exactly one
+//    of src/dst port, a single port, nothing else) goes into SF_MAP_PORTS,
+//    each (proto, direction, port) key holding its best rule;
 //  - every other rule goes into the priority-ordered array of its family, or
 //    of both families when it names no address.
 import { SecuxflowError } from '../errors.js';
 import { RULE_ACTION_CODE } from '../verdict.js';
 import type { Cidr, Rule, RuleSet } from '../rules/types.js';
 import {
-  SF, SfConfig, SfLpmHas, SfRuleFlag, MapName, LAYOUT,
-  encodeLpmKey, encodeLpmMeta, encodeRule, encodeRulesetMeta, u32Key, encodeU32, decodeU32, decodeLpmKey,
+  SF, SfConfig, SfLpmHas, SfPortDir, SfRuleFlag, MapName, LAYOUT,
+  encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, encodeRulesetMeta, u32Key, encodeU32, decodeU32, decodeLpmKey,
   lpmKeySize, type KernelRuleEntry, type LpmMeta,
 } from './codec.js';
 import { mapDelete, mapDump, mapLookup, mapUpdate, mapUpdateBatch, possibleCpus } from './native.js';
@@ -23,12 +26,33 @@ export interface LpmEntry {
   meta: LpmMeta;
 }
 
+export interface PortEntry {
+  proto: 6 | 17;
+  dir: 0 | 1;
+  port: number;
+  meta: LpmMeta;
+}
+
+export interface CompileOptions {
+  /**
+   * Put port-only rules into SF_MAP_PORTS (O(1) per packet) instead of the
+   * scanned arrays. Whoever writes the image must then also write
+   * SF_MAP_PORTS (installRuleImage does). Default false.
+   */
+  portIndex?: boolean;
+}
+
+/** Port entries one generation may hold (SF_MAX_PORT_ENTRIES / generations). */
+export const MAX_PORT_ENTRIES = SF.MAX_RULES * 2;
+
 export interface KernelRuleImage {
   defaultAction: number;
   /** General rules per family, sorted by (priority, id). */
   v4: KernelRuleEntry[];
   v6: KernelRuleEntry[];
   lpm: { srcV4: LpmEntry[]; dstV4: LpmEntry[]; srcV6: LpmEntry[]; dstV6: LpmEntry[] };
+  /** Port index entries; empty unless compiled with portIndex. */
+  ports: PortEntry[];
   /** Every rule id the image can report as matched (for hit-counter housekeeping). */
   ruleIds: number[];
 }
@@ -39,6 +63,29 @@ const PROTO_NUMBER: Record<Rule['proto'], { v4: number; v6: number }> = {
 
 export function isCidrOnly(r: Rule): boolean {
   return (r.src === null) !== (r.dst === null) && r.proto === 'any' && r.srcPort === null && r.dstPort === null && r.vlan === null;
+}
+
+export function isPortOnly(r: Rule): boolean {
+  if (r.src || r.dst || r.vlan !== null || r.proto === 'icmp') return false;
+  const one = (p: Rule['srcPort']): boolean => p !== null && p.lo === p.hi;
+  return (one(r.srcPort) && r.dstPort === null) || (one(r.dstPort) && r.srcPort === null);
+}
+
+function portEntries(rules: Rule[]): PortEntry[] {
+  const byKey = new Map<number, PortEntry>();
+  for (const r of rules) {
+    const dir = r.dstPort ? SfPortDir.DST : SfPortDir.SRC;
+    const port = (r.dstPort ?? r.srcPort)!.lo;
+    const meta: LpmMeta = { ruleId: r.id, priority: r.priority, action: RULE_ACTION_CODE[r.action] };
+    const protos: (6 | 17)[] = r.proto === 'tcp' ? [6] : r.proto === 'udp' ? [17] : [6, 17];
+    for (const proto of protos) {
+      const key = (proto << 17) | (dir << 16) | port;
+      const seen = byKey.get(key);
+      if (!seen) byKey.set(key, { proto, dir, port, meta });
+      else if (better(meta, seen.meta)) seen.meta = meta;
+    }
+  }
+  return [...byKey.values()];
 }
 
 function cidrWords(c: Cidr | null): { net: number[]; mask: number[] } {
@@ -129,14 +176,19 @@ function full(what: string, count: number): SecuxflowError {
     'remove rules, or merge rules that differ only in addresses into CIDR-only rules (they do not count against the scanned array)');
 }
 
-export function compileRules(set: RuleSet): KernelRuleImage {
+export function compileRules(set: RuleSet, opts: CompileOptions = {}): KernelRuleImage {
   const sorted = [...set.rules].sort((a, b) => a.priority - b.priority || a.id - b.id);
   const v4: KernelRuleEntry[] = [];
   const v6: KernelRuleEntry[] = [];
   const cidrOnly: Rule[] = [];
+  const portOnly: Rule[] = [];
   for (const r of sorted) {
     if (isCidrOnly(r)) {
       cidrOnly.push(r);
+      continue;
+    }
+    if (opts.portIndex && isPortOnly(r)) {
+      portOnly.push(r);
       continue;
     }
     const fam = r.src?.version ?? r.dst?.version ?? 0;
@@ -157,7 +209,9 @@ export function compileRules(set: RuleSet): KernelRuleImage {
   for (const [name, entries] of Object.entries(lpm)) {
     if (entries.length > SF.MAX_RULES) throw full(`CIDR-only rules in trie ${name}`, entries.length);
   }
-  return { defaultAction: RULE_ACTION_CODE[set.defaultPolicy], v4, v6, lpm, ruleIds: sorted.map((r) => r.id) };
+  const ports = portEntries(portOnly);
+  if (ports.length > MAX_PORT_ENTRIES) throw full('port-only rule entries (a proto-any rule takes two)', ports.length);
+  return { defaultAction: RULE_ACTION_CODE[set.defaultPolicy], v4, v6, lpm, ports, ruleIds: sorted.map((r) => r.id) };
 }
 
 // ---- writing an image into the maps ----
@@ -168,7 +222,7 @@ export type RuleMapFds = Record<
   typeof MapName.LPM_SRC_V4 | typeof MapName.LPM_DST_V4 | typeof MapName.LPM_SRC_V6 | typeof MapName.LPM_DST_V6 |
   typeof MapName.RULE_HITS,
   number
->;
+> & Partial<Record<typeof MapName.PORTS, number>>;
 
 export function readActiveGeneration(fds: Pick<RuleMapFds, 'sf_config'>): number {
   const v = mapLookup(fds.sf_config, u32Key(SfConfig.ACTIVE_GEN), 4);
@@ -198,6 +252,28 @@ function writeRules(fd: number, gen: number, entries: KernelRuleEntry[]): void {
   mapUpdateBatch(fd, keys, values, entries.length);
 }
 
+function clearPortGeneration(fd: number, gen: number): void {
+  const dump = mapDump(fd);
+  const size = LAYOUT.sf_port_key.size;
+  for (let i = 0; i < dump.count; i++) {
+    const key = dump.keys.subarray(i * size, (i + 1) * size);
+    if (key[0] === gen) mapDelete(fd, key);
+  }
+}
+
+function writePorts(fd: number, gen: number, entries: PortEntry[]): void {
+  if (entries.length === 0) return;
+  const ks = LAYOUT.sf_port_key.size;
+  const vs = LAYOUT.sf_lpm_meta.size;
+  const keys = new Uint8Array(entries.length * ks);
+  const values = new Uint8Array(entries.length * vs);
+  entries.forEach((e, i) => {
+    encodePortKey(gen, e.proto, e.dir, e.port, keys, i * ks);
+    encodeLpmMeta(e.meta, values, i * vs);
+  });
+  mapUpdateBatch(fd, keys, values, entries.length);
+}
+
 function writeLpm(fd: number, gen: number, version: 4 | 6, entries: LpmEntry[]): void {
   if (entries.length === 0) return;
   const ks = lpmKeySize(version);
@@ -223,6 +299,10 @@ function writeLpm(fd: number, gen: number, version: 4 | 6, entries: LpmEntry[]):
  */
 export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): number {
   const next = readActiveGeneration(fds) ^ 1;
+  if (image.ports.length && fds.sf_ports === undefined) {
+    throw new SecuxflowError('E_INTERNAL', 'the image uses the port index but no sf_ports map was given');
+  }
+  if (fds.sf_ports !== undefined) clearPortGeneration(fds.sf_ports, next);
   clearGeneration(fds.sf_lpm_src_v4, next);
   clearGeneration(fds.sf_lpm_dst_v4, next);
   clearGeneration(fds.sf_lpm_src_v6, next);
@@ -233,7 +313,10 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
   writeLpm(fds.sf_lpm_dst_v4, next, 4, image.lpm.dstV4);
   writeLpm(fds.sf_lpm_src_v6, next, 6, image.lpm.srcV6);
   writeLpm(fds.sf_lpm_dst_v6, next, 6, image.lpm.dstV6);
+  if (fds.sf_ports !== undefined) writePorts(fds.sf_ports, next, image.ports);
   let lpmMask = 0;
+  if (image.ports.some((p) => p.dir === SfPortDir.DST)) lpmMask |= SfLpmHas.PORTS_DST;
+  if (image.ports.some((p) => p.dir === SfPortDir.SRC)) lpmMask |= SfLpmHas.PORTS_SRC;
   if (image.lpm.srcV4.length) lpmMask |= SfLpmHas.SRC_V4;
   if (image.lpm.dstV4.length) lpmMask |= SfLpmHas.DST_V4;
   if (image.lpm.srcV6.length) lpmMask |= SfLpmHas.SRC_V6;

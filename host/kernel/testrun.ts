@@ -83,7 +83,7 @@ export class KernelTestBench {
 
   /** Compiles and swaps in a rule set (throws E_MAP_FULL when it does not fit). */
   setRules(set: RuleSet): void {
-    installRuleImage(this.obj.maps as RuleMapFds, compileRules(set));
+    installRuleImage(this.obj.maps as RuleMapFds, compileRules(set, { portIndex: true }));
     this.rules = set;
   }
 

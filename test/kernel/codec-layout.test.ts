@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  LAYOUT, MapName, SF, SfConfig, SfFlowVerdict, SfLpmHas, SfRuleFlag, SfStage, SfStat, PROG_NAME,
+  LAYOUT, MapName, SF, SfConfig, SfFlowVerdict, SfLpmHas, SfPortDir, SfRuleFlag, SfStage, SfStat, PROG_NAME,
 } from '../../host/kernel/codec.js';
 import { RULE_ACTION_CODE } from '../../host/verdict.js';
 import { packageRoot } from '../../host/kernel/native.js';
@@ -23,18 +23,19 @@ const CONSTS: Record<string, number | string> = {
   SF_ACTION_PASS: RULE_ACTION_CODE.pass, SF_ACTION_DROP: RULE_ACTION_CODE.drop, SF_ACTION_INSPECT: RULE_ACTION_CODE.inspect,
   SF_FLOW_ALLOW: SfFlowVerdict.ALLOW, SF_FLOW_BLOCK: SfFlowVerdict.BLOCK,
   SF_STAGE_NONE: SfStage.NONE, SF_STAGE_NON_IP: SfStage.NON_IP, SF_STAGE_PASS_ALL: SfStage.PASS_ALL, SF_STAGE_PENALTY: SfStage.PENALTY,
-  SF_STAGE_FLOW: SfStage.FLOW, SF_STAGE_LPM: SfStage.LPM, SF_STAGE_SCAN: SfStage.SCAN, SF_STAGE_DEFAULT: SfStage.DEFAULT,
+  SF_STAGE_FLOW: SfStage.FLOW, SF_STAGE_LPM: SfStage.LPM, SF_STAGE_SCAN: SfStage.SCAN, SF_STAGE_DEFAULT: SfStage.DEFAULT, SF_STAGE_PORT: SfStage.PORT,
   SF_CFG_ACTIVE_GEN: SfConfig.ACTIVE_GEN, SF_CFG_PASS_ALL: SfConfig.PASS_ALL, SF_CFG_PUNT_FALLBACK: SfConfig.PUNT_FALLBACK,
   SF_CFG_RECORD_LAST: SfConfig.RECORD_LAST, SF_CFG_FLOWS_ACTIVE: SfConfig.FLOWS_ACTIVE,
   SF_CFG_PENALTY_ACTIVE: SfConfig.PENALTY_ACTIVE, SF_CFG_MAX: SfConfig.MAX,
   SF_STAT_RX: SfStat.RX, SF_STAT_PASS: SfStat.PASS, SF_STAT_DROP: SfStat.DROP, SF_STAT_PUNT: SfStat.PUNT,
   SF_STAT_PUNT_FALLBACK: SfStat.PUNT_FALLBACK, SF_STAT_STAGE_BASE: SfStat.STAGE_BASE, SF_STAT_MAX: SfStat.MAX,
   SF_LPM_HAS_SRC_V4: SfLpmHas.SRC_V4, SF_LPM_HAS_DST_V4: SfLpmHas.DST_V4, SF_LPM_HAS_SRC_V6: SfLpmHas.SRC_V6, SF_LPM_HAS_DST_V6: SfLpmHas.DST_V6,
+  SF_PORTS_HAS_DST: SfLpmHas.PORTS_DST, SF_PORTS_HAS_SRC: SfLpmHas.PORTS_SRC, SF_PORT_DIR_DST: SfPortDir.DST, SF_PORT_DIR_SRC: SfPortDir.SRC,
   SF_RULE_SRC: SfRuleFlag.SRC, SF_RULE_DST: SfRuleFlag.DST, SF_RULE_SPORT: SfRuleFlag.SPORT, SF_RULE_DPORT: SfRuleFlag.DPORT,
   SF_RULE_VLAN: SfRuleFlag.VLAN, SF_RULE_PROTO: SfRuleFlag.PROTO,
   SF_MAP_CONFIG: MapName.CONFIG, SF_MAP_RULESET: MapName.RULESET, SF_MAP_RULES_V4: MapName.RULES_V4, SF_MAP_RULES_V6: MapName.RULES_V6,
   SF_MAP_LPM_SRC_V4: MapName.LPM_SRC_V4, SF_MAP_LPM_DST_V4: MapName.LPM_DST_V4, SF_MAP_LPM_SRC_V6: MapName.LPM_SRC_V6,
-  SF_MAP_LPM_DST_V6: MapName.LPM_DST_V6, SF_MAP_RULE_HITS: MapName.RULE_HITS, SF_MAP_FLOWS: MapName.FLOWS,
+  SF_MAP_LPM_DST_V6: MapName.LPM_DST_V6, SF_MAP_PORTS: MapName.PORTS, SF_MAP_RULE_HITS: MapName.RULE_HITS, SF_MAP_FLOWS: MapName.FLOWS,
   SF_MAP_PENALTY: MapName.PENALTY, SF_MAP_STATS: MapName.STATS, SF_MAP_XSKS: MapName.XSKS, SF_MAP_LAST: MapName.LAST,
   SF_PROG_NAME: PROG_NAME,
 };

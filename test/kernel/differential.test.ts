@@ -69,7 +69,7 @@ describe.skipIf(k.skip)('differential: TypeScript engine vs XDP program', () => 
     }
     expect(compared + shortFrames).toBe(RULE_SETS * PACKETS_PER_SET);
     // The generator must reach every rule stage, or the comparison proves little.
-    for (const stage of ['non-ip', 'lpm', 'scan', 'default']) expect(stages.get(stage) ?? 0, `packets decided at stage ${stage}`).toBeGreaterThan(100);
+    for (const stage of ['non-ip', 'lpm', 'port', 'scan', 'default']) expect(stages.get(stage) ?? 0, `packets decided at stage ${stage}`).toBeGreaterThan(100);
     process.stdout.write(`differential: ${compared} compared, ${shortFrames} short frames, stages ${JSON.stringify(Object.fromEntries(stages))}\n`);
   }, 130_000);
 });

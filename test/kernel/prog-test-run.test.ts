@@ -121,8 +121,8 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
     it('a lower (priority, id) general rule beats an LPM candidate, and vice versa', () => {
       bench.setRules(ruleSet([
         { id: 1, priority: 100, src: '198.18.1.0/24', action: 'drop' },
-        { id: 2, priority: 50, dst_port: 80, action: 'pass' },
-        { id: 3, priority: 200, dst_port: 443, action: 'inspect' },
+        { id: 2, priority: 50, dst_port: '80-81', action: 'pass' },
+        { id: 3, priority: 200, dst_port: '443-444', action: 'inspect' },
       ]));
       expect(bench.run(tcp())).toMatchObject({ ruleId: 2, stage: 'scan' });
       expect(bench.run(tcp({ dstPort: 443 }))).toMatchObject({ ruleId: 1, stage: 'lpm' });
@@ -141,6 +141,45 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       const pkt = tcp();
       for (let i = 0; i < 3; i++) bench.run(pkt);
       expect(bench.ruleHits().get(11)).toEqual({ packets: 3, bytes: 3 * pkt.length });
+    });
+  });
+
+  describe('port index (port-only rules)', () => {
+    it('single-port rules are found by (proto, direction, port), best (priority, id) first', () => {
+      bench.setRules(ruleSet([
+        { id: 1, priority: 20, proto: 'tcp', dst_port: 80, action: 'drop' },
+        { id: 2, priority: 10, dst_port: 80, action: 'inspect' },
+        { id: 3, priority: 5, proto: 'udp', dst_port: 80, action: 'pass' },
+        { id: 4, priority: 30, src_port: 40000, action: 'drop' },
+      ]));
+      expect(bench.run(tcp())).toMatchObject({ ruleId: 2, stage: 'port', action: 'inspect' });
+      expect(bench.run(tcp({ proto: 'udp' }))).toMatchObject({ ruleId: 3, stage: 'port' });
+      expect(bench.run(tcp({ dstPort: 81 }))).toMatchObject({ ruleId: 4, stage: 'port' });
+      expect(bench.run(tcp6({ dstPort: 80 }))).toMatchObject({ ruleId: 2, stage: 'port' });
+      expect(bench.run(buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'icmp' }))).toMatchObject({ ruleId: null });
+    });
+
+    it('competes with LPM and scanned rules by (priority, id)', () => {
+      bench.setRules(ruleSet([
+        { id: 1, priority: 10, proto: 'tcp', dst_port: 80, action: 'drop' },
+        { id: 2, priority: 5, src: '198.18.1.0/24', action: 'pass' },
+        { id: 3, priority: 7, src: '198.18.1.0/24', dst_port: '80-90', action: 'inspect' },
+      ]));
+      expect(bench.run(tcp())).toMatchObject({ ruleId: 2, stage: 'lpm' });
+      expect(bench.run(tcp({ src: '198.18.7.7' }))).toMatchObject({ ruleId: 1, stage: 'port' });
+      bench.setRules(ruleSet([
+        { id: 1, priority: 10, proto: 'tcp', dst_port: 80, action: 'drop' },
+        { id: 3, priority: 7, src: '198.18.1.0/24', dst_port: '80-90', action: 'inspect' },
+      ]));
+      expect(bench.run(tcp())).toMatchObject({ ruleId: 3, stage: 'scan' });
+    });
+
+    it('a fragment without ports never reaches the port index', () => {
+      bench.setRules(ruleSet([{ id: 1, proto: 'udp', dst_port: 80, action: 'drop' }]));
+      const big = buildPacket({ src: '198.18.1.1', dst: '198.18.2.2', proto: 'udp', srcPort: 5000, dstPort: 80, payload: new Uint8Array(64) });
+      const [first, second] = fragmentIp(big, 32);
+      expect(bench.run(first!).ruleId).toBe(1);
+      expect(bench.run(second!).ruleId).toBe(null);
     });
   });
 
@@ -220,7 +259,7 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
         expect(bench.run(back)).toMatchObject({ xdpAction: 'drop', stage: 'flow' });
         expect(bench.flowCounters(key)).toEqual({ packets: 1, bytes: tcp().length });
         // Another flow of the same hosts is untouched.
-        expect(bench.run(tcp({ srcPort: 40001 }))).toMatchObject({ stage: 'scan', ruleId: 1 });
+        expect(bench.run(tcp({ srcPort: 40001 }))).toMatchObject({ stage: 'port', ruleId: 1 });
       } finally {
         bench.removeFlowVerdict(key);
         bench.removeFlowVerdict(reverseFlowKey(key));

@@ -35,12 +35,19 @@ function cidr(rng: Rng, v6: boolean): string {
   return v6 ? `${pick(rng, V6)}/${pick(rng, V6_LENS)}` : `${pick(rng, V4)}/${pick(rng, V4_LENS)}`;
 }
 
-/** A rule in rule-file form; about 40% CIDR-only. */
+/** A rule in rule-file form; about 35% CIDR-only, 13% port-only. */
 export function randomRule(rng: Rng, id: number): Record<string, unknown> {
   const r: Record<string, unknown> = { id, priority: chance(rng, 0.6) ? int(rng, 0, 4) : int(rng, 0, 65535), action: pick(rng, ACTIONS) };
   const v6 = chance(rng, 0.4);
-  if (chance(rng, 0.4)) {
+  if (chance(rng, 0.35)) {
     r[chance(rng, 0.5) ? 'src' : 'dst'] = cidr(rng, v6);
+    return r;
+  }
+  if (chance(rng, 0.2)) {
+    // port-only: served by the port index
+    const proto = pick(rng, ['any', 'tcp', 'udp'] as const);
+    if (proto !== 'any') r.proto = proto;
+    r[chance(rng, 0.7) ? 'dst_port' : 'src_port'] = pick(rng, PORTS);
     return r;
   }
   if (chance(rng, 0.4)) r.src = cidr(rng, v6);
