@@ -2,7 +2,7 @@
 // and back. Field spellings are fixed by docs/rules.md.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { isMap, isSeq, LineCounter, parse as parseYaml, parseDocument, YAMLParseError } from 'yaml';
 import { SecuxflowError } from '../errors.js';
 import {
   checkRuleConsistency, DEFAULT_PRIORITY, FILE_FIELD_LABELS, invalid, MAX_RULE_ID, parseAction, parseComment,
@@ -61,10 +61,14 @@ export function validateRule(input: unknown, where: string): Rule {
   return rule;
 }
 
-function ruleWhere(source: string, index: number, raw: unknown): string {
+/** The line (1-based) where rule #index starts in its file, when known. */
+export type RuleLineLocator = (index: number) => number | undefined;
+
+function ruleWhere(source: string, index: number, raw: unknown, lineOf?: RuleLineLocator): string {
   const id = isPlainObject(raw) ? raw.id : undefined;
   const idText = typeof id === 'number' || typeof id === 'string' ? ` (id ${String(id)})` : '';
-  return `${source}: rule #${index + 1}${idText}`;
+  const line = lineOf?.(index);
+  return `${source}${line !== undefined ? `:${line}` : ''}: rule #${index + 1}${idText}`;
 }
 
 /** The id a new rule gets: one above the largest, or 1 for an empty set. */
@@ -78,7 +82,7 @@ export function nextRuleId(rules: readonly Pick<Rule, 'id'>[]): number {
 }
 
 /** `{ default_policy?, rules: [...] }` or a bare array of rules. */
-export function validateRuleSet(input: unknown, source: string): RuleSet {
+export function validateRuleSet(input: unknown, source: string, lineOf?: RuleLineLocator): RuleSet {
   let rawRules: unknown;
   let defaultPolicy: RuleSet['defaultPolicy'] = 'pass';
   if (Array.isArray(input)) {
@@ -97,13 +101,14 @@ export function validateRuleSet(input: unknown, source: string): RuleSet {
       `${source}: expected a list of rules or an object with "rules", got ${input === null || input === undefined ? 'an empty document' : JSON.stringify(input)}`);
   }
   const list = rawRules as unknown[];
-  const rules = list.map((raw, i) => validateRule(raw, ruleWhere(source, i, raw)));
+  const rules = list.map((raw, i) => validateRule(raw, ruleWhere(source, i, raw, lineOf)));
   const seenAt = new Map<number, number>();
   rules.forEach((r, i) => {
     if (r.id === 0) return;
     const first = seenAt.get(r.id);
     if (first !== undefined) {
-      throw new SecuxflowError('E_RULE_DUPLICATE', `${source}: rule #${i + 1} and rule #${first + 1} both have id ${r.id}`,
+      const at = (k: number): string => { const line = lineOf?.(k); return `rule #${k + 1}${line !== undefined ? ` (line ${line})` : ''}`; };
+      throw new SecuxflowError('E_RULE_DUPLICATE', `${source}: ${at(i)} and ${at(first)} both have id ${r.id}`,
         'give each rule its own id, or leave "id" out to have one assigned');
     }
     seenAt.set(r.id, i);
@@ -188,6 +193,28 @@ function parseYamlText(text: string, path: string): unknown {
   }
 }
 
+/**
+ * Maps rule positions to file lines, so validation errors point into the file.
+ * JSON is valid YAML, so one locator serves both formats.
+ */
+function ruleLineLocator(text: string): RuleLineLocator {
+  let lines: (number | undefined)[] | null = null;
+  return (index) => {
+    if (lines === null) {
+      lines = [];
+      try {
+        const counter = new LineCounter();
+        const doc = parseDocument(text, { lineCounter: counter });
+        const rules = isMap(doc.contents) ? doc.contents.get('rules', true) : doc.contents;
+        if (isSeq(rules)) lines = rules.items.map((n) => (n && typeof n === 'object' && 'range' in n && n.range ? counter.linePos(n.range[0]).line : undefined));
+      } catch {
+        // no line numbers then; the rule position still names it
+      }
+    }
+    return lines[index];
+  };
+}
+
 /** Reads a JSON or YAML rule file (by extension, else sniffed) and validates it. */
 export function loadRuleFile(path: string): RuleSet {
   let text: string;
@@ -199,5 +226,5 @@ export function loadRuleFile(path: string): RuleSet {
       code === 'ENOENT' ? 'check the path given to --rules' : undefined);
   }
   const doc = formatOf(path, text) === 'json' ? parseJsonText(text, path) : parseYamlText(text, path);
-  return validateRuleSet(doc, path);
+  return validateRuleSet(doc, path, ruleLineLocator(text));
 }

@@ -86,12 +86,19 @@ describe('loadRuleFile', () => {
   it('a schema error names the file, the rule and the field', () => {
     const e = loadError(file('schema.yaml', 'rules:\n  - action: drop\n  - id: 12\n    action: drop\n    dst_port: 70000\n'));
     expect(e.code).toBe('E_RULE_INVALID');
-    expect(e.message).toBe(`${join(dir, 'schema.yaml')}: rule #2 (id 12): field "dst_port": 70000 is not a port or range (use 0-65535 or LO-HI)`);
+    expect(e.message).toBe(`${join(dir, 'schema.yaml')}:3: rule #2 (id 12): field "dst_port": 70000 is not a port or range (use 0-65535 or LO-HI)`);
+  });
+
+  it('a schema error in JSON names the line of the rule too', () => {
+    const e = loadError(file('schema.json', '{\n  "rules": [\n    {"action": "drop"},\n\n    {"id": 4, "action": "drop", "src": "10.0.0.0/40"}\n  ]\n}\n'));
+    expect(e.code).toBe('E_RULE_INVALID');
+    expect(e.message).toMatch(/schema\.json:5: rule #2 \(id 4\): field "src": "10\.0\.0\.0\/40" is not a CIDR/);
   });
 
   it('duplicate ids in a file', () => {
     const e = loadError(file('dup.yaml', '- {id: 1, action: drop}\n- {id: 1, action: pass}\n'));
     expect(e.code).toBe('E_RULE_DUPLICATE');
+    expect(e.message).toMatch(/dup\.yaml: rule #2 \(line 2\) and rule #1 \(line 1\) both have id 1/);
   });
 
   it('an empty file and a missing file', () => {
