@@ -11,6 +11,7 @@ import { loadModules, resolveRules, type RuleSource } from '../../host/engine/se
 import type { EngineModule } from '../../host/engine/engine.js';
 import type { PacketDecision } from '../../host/engine/types.js';
 import { VERDICT_NAMES } from '../../host/verdict.js';
+import type { RuleSet } from '../../host/rules/types.js';
 
 export interface InspectOptions extends Partial<DryRunPacketArgs> {
   pcap?: string;
@@ -68,7 +69,18 @@ export interface DryRunReport {
   modules: { module: string; verdict: string; ttl: number; failure: string | null; alerts: { signature_id: number; severity: number; signature: string; metadata: unknown }[]; events: { kind: string; data: unknown }[] }[];
   verdict: string;
   dropped: boolean;
-  kernel?: unknown;
+  kernel?: KernelReport;
+}
+
+export interface KernelReport {
+  /** XDP return code of the real program under BPF_PROG_TEST_RUN. */
+  xdp_action: string;
+  action: string;
+  rule_id: number | null;
+  stage: string;
+  /** Whether the kernel's rule decision (action and rule) equals the engine's. */
+  agrees: boolean;
+  summary: string;
 }
 
 /** Runs one dry-run packet; the same function backs the CLI and programmatic use. */
@@ -81,7 +93,34 @@ export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport>
   const pkt = buildDryRunPacket(opts as DryRunPacketArgs);
   const { rules, modules } = await prepare(opts);
   const { decision: d } = runDryRun(pkt, rules.set, modules);
-  return dryRunReport(d, rules);
+  const report = dryRunReport(d, rules);
+  if (opts.kernel) report.kernel = await kernelVerdict(pkt.data, rules.set, report);
+  return report;
+}
+
+/** The same packet through the real XDP program (BPF_PROG_TEST_RUN): needs root and the built addon. */
+async function kernelVerdict(frame: Uint8Array, rules: RuleSet, engine: DryRunReport): Promise<KernelReport> {
+  const { KernelTestBench } = await import('../../host/kernel/testrun.js');
+  const bench = new KernelTestBench();
+  try {
+    bench.setRules(rules);
+    const r = bench.run(frame);
+    const engineAction = engine.stage === 'non-ip' ? 'pass' : engine.rule ? engine.rule.action : engine.rules.defaultPolicy;
+    const engineRule = engine.rule ? engine.rule.id : null;
+    const agrees = r.action === engineAction && r.ruleId === engineRule;
+    const by = r.ruleId !== null ? `rule ${r.ruleId}` : `stage ${r.stage}`;
+    const punt = r.action === 'inspect' ? ' (no AF_XDP socket is bound in a test run, so the fail-open fallback passed it)' : '';
+    return {
+      xdp_action: r.xdpAction,
+      action: r.action,
+      rule_id: r.ruleId,
+      stage: r.stage,
+      agrees,
+      summary: `XDP_${r.xdpAction.toUpperCase()}: ${r.action} by ${by}${punt}; ${agrees ? 'agrees with the engine' : `DISAGREES with the engine (${engineAction} by ${engineRule === null ? 'no rule' : `rule ${engineRule}`})`}`,
+    };
+  } finally {
+    bench.close();
+  }
 }
 
 function dryRunReport(d: PacketDecision, rules: RuleSource): DryRunReport {
@@ -130,7 +169,7 @@ function printDryRun(r: DryRunReport): void {
       for (const e of m.events) lines.push(`    ${e.kind} ${JSON.stringify(e.data)}`);
     }
   }
-  if (r.kernel !== undefined) lines.push(`kernel   ${String((r.kernel as { summary?: string }).summary ?? JSON.stringify(r.kernel))}`);
+  if (r.kernel !== undefined) lines.push(`kernel   ${r.kernel.summary}`);
   lines.push(`final    ${r.verdict}: ${VERDICT_MEANING[r.verdict] ?? (r.dropped ? 'dropped' : 'passes')}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -253,7 +292,6 @@ export function registerInspect(program: Command): void {
           throw usage('nothing to inspect: give --pcap FILE, or --ip ADDR --port PORT --proto tcp|udp|icmp for a dry-run packet');
         }
         const report = await inspectPacket(opts);
-        if (opts.kernel) report.kernel = await kernelVerdict(opts);
         if (opts.json) printJson(report);
         else printDryRun(report);
         return;
@@ -273,8 +311,4 @@ export function registerInspect(program: Command): void {
         process.exitCode = 1;
       }
     }));
-}
-
-async function kernelVerdict(_opts: InspectOptions): Promise<unknown> {
-  throw new SecuxflowError('E_NATIVE_MISSING', '--kernel is not available yet: the kernel data plane is not built into this version');
 }
