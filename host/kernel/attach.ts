@@ -168,6 +168,17 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       );
     }
 
+    if (oursId !== 0 && !ours) {
+      // Our program is pinned here but runs on no interface of this name in
+      // this namespace: it belongs to a same-named interface elsewhere (the
+      // pin root is shared by all namespaces), or a detach was interrupted.
+      throw new SecuxflowError(
+        'E_XDP_BUSY',
+        `a secuxflow program is pinned in ${dir} but is not attached to ${opts.iface} here; an interface named ${opts.iface} in another network namespace may be using these pins`,
+        `detach it where it is attached, or give this namespace its own SECUXFLOW_BPFFS_ROOT; if it is attached nowhere, clean up with: secuxflow detach --iface ${opts.iface}`,
+      );
+    }
+
     const undo: Undo[] = [];
     let obj: ReturnType<typeof openObject> | null = null;
     let oldProgFd = -1;
@@ -281,6 +292,14 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
     const records = readAttachments(store);
     const record = records.find((r) => r.iface === opts.iface && r.netns === netns);
     const dir = record?.pinDir ?? pinDir(opts.iface);
+    if (!record && records.some((r) => r.pinDir === dir)) {
+      // Those pins belong to a same-named interface in another namespace.
+      throw new SecuxflowError(
+        'E_NOT_ATTACHED',
+        `secuxflow is not attached to ${opts.iface} in this network namespace`,
+        'it is attached to an interface of that name in another network namespace: run detach there (ip netns exec NAME secuxflow detach ...)',
+      );
+    }
     const root = dirname(dir);
     const pinnedId = pinnedProgId(dir);
     if (!record && pinnedId === 0) {

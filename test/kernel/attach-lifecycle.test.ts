@@ -141,6 +141,33 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     expect(bpffs.leftovers()).toEqual([]);
   });
 
+  it('a same-named interface in another namespace cannot take over the shared pins', async () => {
+    await attachJson('--iface', end.ifname, '--mode', 'skb');
+    const ns2 = await lab.addNamespace('m');
+    await runOk(['ip', '-n', ns2, 'link', 'add', end.ifname, 'type', 'veth', 'peer', 'name', lab.name('p')]);
+    const otherState = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state2-`));
+    lab.removeAtCleanup(otherState);
+    const before = bpffs.leftovers();
+    const inNs2 = (dir: string, ...args: string[]): Promise<RunResult> =>
+      lab.exec(ns2, [process.execPath, cli, ...args, '--state-dir', dir], { env: env(), timeoutMs: 30_000 });
+
+    const sameState = await inNs2(stateDir, 'attach', '--iface', end.ifname, '--mode', 'skb');
+    expect(sameState.code).toBe(1);
+    expect(sameState.stderr).toMatch(/E_XDP_BUSY.*in another network namespace/);
+    const otherStateDir = await inNs2(otherState, 'attach', '--iface', end.ifname, '--mode', 'skb');
+    expect(otherStateDir.code).toBe(1);
+    expect(otherStateDir.stderr).toMatch(/E_XDP_BUSY.*pinned in .* but is not attached to/);
+    const detachThere = await inNs2(stateDir, 'detach', '--iface', end.ifname);
+    expect(detachThere.code).toBe(1);
+    expect(detachThere.stderr).toMatch(/E_NOT_ATTACHED.*in this network namespace/);
+
+    expect(bpffs.leftovers()).toEqual(before);
+    expect((await xdpOnLink(ns, end.ifname))?.name).toBe('sf_xdp');
+    expect(await xdpOnLink(ns2, end.ifname)).toBeNull();
+    await detachJson('--iface', end.ifname);
+    expect(bpffs.leftovers()).toEqual([]);
+  });
+
   it('auto on an interface without native XDP falls back to skb and says why', async () => {
     const r = await lab.exec(ns, [process.execPath, cli, 'attach', '--iface', 'lo', '--state-dir', stateDir], { env: env() });
     expect(r.code, r.stderr).toBe(0);
