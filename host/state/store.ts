@@ -100,8 +100,13 @@ export class StateStore {
     return rest as T;
   }
 
-  /** Replaces the file atomically with `{ "version": 1, ...value }`. */
+  /**
+   * Replaces the file atomically with `{ "version": 1, ...value }`. An existing
+   * file that is corrupt or of a newer version is refused (E_STATE), so what a
+   * user may still want to recover is never overwritten behind their back.
+   */
   writeJson(name: string, value: object): void {
+    this.readJson<unknown>(name, null);
     this.ensureDir();
     const doc = { version: STATE_FILE_VERSION, ...value };
     writeFileAtomic(this.path(name), `${JSON.stringify(doc, null, 2)}\n`);

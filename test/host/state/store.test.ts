@@ -77,6 +77,19 @@ describe('versioned JSON files', () => {
     expect(statSync(p).mtimeMs).toBe(before.mtimeMs);
   });
 
+  it('writing over a corrupt file is refused too, so it can still be recovered', () => {
+    const store = new StateStore(freshDir());
+    store.ensureDir();
+    writeFileSync(store.path('attachments.json'), '{"version": 1, "attachments": [');
+    const e = stateError(() => store.writeJson('attachments.json', { attachments: [] }));
+    expect(e.code).toBe('E_STATE');
+    expect(e.message).toContain(store.path('attachments.json'));
+    expect(readFileSync(store.path('attachments.json'), 'utf8')).toBe('{"version": 1, "attachments": [');
+    writeFileSync(store.path('rules.json'), '{"version": 7}');
+    expect(stateError(() => store.writeRules({ defaultPolicy: 'pass', rules: [] })).message).toMatch(/newer secuxflow/);
+    expect(readFileSync(store.path('rules.json'), 'utf8')).toBe('{"version": 7}');
+  });
+
   it('a newer version is refused with an upgrade hint', () => {
     const store = new StateStore(freshDir());
     store.ensureDir();
