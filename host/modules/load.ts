@@ -72,6 +72,10 @@ export async function loadModuleFile(path: string, opts: { name?: string; limits
   const bytes = opts.bytes ?? readModuleBytes(abs);
   const name = opts.name ?? nameFromPath(abs);
   const limits = resolveLimits(opts.limits);
+  if (bytes.length > limits.maxModuleMiB * 1024 * 1024) {
+    throw new SecuxflowError('E_MODULE_LIMIT', `module ${name} is ${(bytes.length / 1048576).toFixed(1)} MiB, above the size limit of ${limits.maxModuleMiB} MiB`,
+      'inspectors are usually well under 1 MiB; raise the limit with --max-module-mib if this one really needs it');
+  }
   const sha256 = sha256Hex(bytes);
   const kind = detectKind(abs, bytes);
   if (kind === 'component') {

@@ -18,6 +18,8 @@ export interface SandboxLimits {
   /** First delay before a `reload` module is recreated; doubles per consecutive failure up to backoffMaxMs. */
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** Largest module file accepted, in MiB. Default 16. */
+  maxModuleMiB: number;
 }
 
 export const DEFAULT_SANDBOX_LIMITS: Readonly<SandboxLimits> = {
@@ -28,6 +30,7 @@ export const DEFAULT_SANDBOX_LIMITS: Readonly<SandboxLimits> = {
   trapWindowMs: 60_000,
   backoffBaseMs: 100,
   backoffMaxMs: 30_000,
+  maxModuleMiB: 16,
 };
 
 export const WASM_PAGE = 65536;
@@ -44,6 +47,7 @@ const BOUNDS: Record<keyof SandboxLimits, [number, number]> = {
   trapWindowMs: [1, 86_400_000],
   backoffBaseMs: [0, 3_600_000],
   backoffMaxMs: [0, 86_400_000],
+  maxModuleMiB: [1, 1024],
 };
 
 /** Defaults overlaid with `over`; a value out of range is an E_USAGE naming the field. */
