@@ -36,7 +36,7 @@ export class CoreBackend implements WorkerBackend {
     const name = init.name;
     this.state = {
       module: name, memory: null, sink: NO_SINK, discard: true, chunkStart: 0, chunkCount: 0,
-      alertsLeft: 0, eventsLeft: 0, logsLeft: 0, lastError: null, packetTimeNs: 0n,
+      alertsLeft: 0, eventsLeft: 0, logsLeft: 0, lastError: null, packetSec: 0, packetNsec: 0,
       limits: init.budgets, stats: this.stats,
       logger: (_m, level, message) => { logSink.push({ level, message }); },
       now: init.clock === 'packet' ? null : () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)),
@@ -111,12 +111,15 @@ export class CoreBackend implements WorkerBackend {
   /** The packet clock follows the newest capture time handed to the module. */
   private advancePacketClock(count: number): void {
     const dv = this.dv;
-    let newest = this.state.packetTimeNs;
+    const s = this.state;
     for (let i = 0, m = this.metaPtr; i < count; i++, m += META.SIZE) {
-      const t = BigInt(dv.getUint32(m + META.TS_SEC, true)) * 1_000_000_000n + BigInt(dv.getUint32(m + META.TS_NSEC, true));
-      if (t > newest) newest = t;
+      const sec = dv.getUint32(m + META.TS_SEC, true);
+      const nsec = dv.getUint32(m + META.TS_NSEC, true);
+      if (sec > s.packetSec || (sec === s.packetSec && nsec > s.packetNsec)) {
+        s.packetSec = sec;
+        s.packetNsec = nsec;
+      }
     }
-    this.state.packetTimeNs = newest;
   }
 
   private refresh(): void {
