@@ -18,6 +18,11 @@ static bool is_percpu(__u32 type)
 	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
+static bool is_array(__u32 type)
+{
+	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
 void sf_forget_fd(int fd)
 {
 	if (fd >= 0 && fd < SHAPE_CACHE)
@@ -113,6 +118,8 @@ static napi_value map_update(napi_env env, napi_callback_info info)
 		int e = errno;
 		if (e == EEXIST)
 			return sf_throw(env, "E_KERNEL", e, NULL, "map update: the key already exists");
+		if (e == E2BIG && is_array(s.type))
+			return sf_throw(env, "E_KERNEL", e, NULL, "map update: index %u is beyond the array's last entry", *(uint32_t *)key);
 		return sf_throw_errno(env, e, "map update");
 	}
 	return sf_undefined(env);

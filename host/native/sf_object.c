@@ -114,6 +114,13 @@ static napi_value open_object(napi_env env, napi_callback_info info)
 	SF_TRY(env, napi_create_array(env, &reused));
 	uint32_t nreused = 0;
 	struct bpf_map *map;
+	if (!pinned) {
+		/* Private load: objects whose maps carry a pinning attribute
+		 * (xdp-filter's do) would otherwise pin into /sys/fs/bpf. */
+		bpf_object__for_each_map(map, obj) {
+			bpf_map__set_pin_path(map, NULL);
+		}
+	}
 	if (pinned) {
 		bpf_object__for_each_map(map, obj) {
 			char pin[PATH_MAX];

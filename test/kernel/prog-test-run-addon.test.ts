@@ -1,0 +1,192 @@
+// The native addon's surface around the program: loading with pins, map
+// operations, XDP attach/query/detach on a veth pair this file creates, and
+// the stable error codes users see. Everything created is removed in afterAll.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  closeFd, ifIndex, mapDelete, mapDump, mapInfo, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, objGet, openObject,
+  possibleCpus, progInfo, progTestRun, xdpAttach, xdpDetach, xdpQuery, MapUpdateFlag,
+} from '../../host/kernel/native.js';
+import { encodePortKey, encodeU32, LAYOUT, MapName, SfConfig, u32Key, decodeU32 } from '../../host/kernel/codec.js';
+import { SecuxflowError } from '../../host/errors.js';
+import { requireKernel, uniqueName } from './support/kernel.js';
+
+const k = requireKernel();
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SecuxflowError);
+    return (e as SecuxflowError).code;
+  }
+  return 'no error';
+}
+
+function cpusFromSysfs(): number {
+  // "0-1" or "0,2-3"
+  return readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, part) => {
+    const [a, b] = part.split('-').map(Number);
+    return n + (b === undefined ? 1 : b - a! + 1);
+  }, 0);
+}
+
+describe.skipIf(k.skip)('native addon', () => {
+  const pinDir = `/sys/fs/bpf/${uniqueName('sft')}`;
+  const vethA = uniqueName('sfa');
+  const vethB = uniqueName('sfb');
+  let veth = false;
+
+  beforeAll(() => {
+    execFileSync('ip', ['link', 'add', vethA, 'type', 'veth', 'peer', 'name', vethB]);
+    veth = true;
+    execFileSync('ip', ['link', 'set', vethA, 'up']);
+    execFileSync('ip', ['link', 'set', vethB, 'up']);
+  });
+  afterAll(() => {
+    if (veth) execFileSync('ip', ['link', 'del', vethA]); // also detaches anything still attached
+    if (existsSync(pinDir)) rmSync(pinDir, { recursive: true, force: true });
+  });
+
+  it('counts possible CPUs as sysfs does', () => {
+    expect(possibleCpus()).toBe(cpusFromSysfs());
+  });
+
+  it('pins every map, reuses the pins on the next load, and unpins', () => {
+    const first = openObject({ pinDir });
+    try {
+      expect(first.reusedPins).toEqual([]);
+      expect(readdirSync(pinDir).sort()).toEqual(Object.values(MapName).sort());
+      mapUpdate(first.maps[MapName.CONFIG]!, u32Key(SfConfig.PUNT_FALLBACK), encodeU32(2));
+      const second = openObject({ pinDir });
+      try {
+        expect([...second.reusedPins].sort()).toEqual(Object.values(MapName).sort());
+        // Same kernel map: the value written through the first object is there.
+        expect(decodeU32(mapLookup(second.maps[MapName.CONFIG]!, u32Key(SfConfig.PUNT_FALLBACK), 4)!)).toBe(2);
+        const fd = objGet(`${pinDir}/${MapName.CONFIG}`);
+        try {
+          expect(mapInfo(fd).id).toBe(mapInfo(first.maps[MapName.CONFIG]!).id);
+        } finally {
+          closeFd(fd);
+        }
+      } finally {
+        second.close();
+      }
+      first.unpinMaps(pinDir);
+      expect(existsSync(pinDir)).toBe(false);
+    } finally {
+      first.close();
+    }
+  });
+
+  it('a private load never pins, even for objects whose maps ask to be pinned by name', () => {
+    const xdpFilter = ['/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o', '/usr/lib/aarch64-linux-gnu/bpf/xdpfilt_alw_all.o'].find(existsSync);
+    if (!xdpFilter && process.env.CI === 'true') throw new Error('xdp-tools is not installed (xdpfilt_alw_all.o): run scripts/install-system-deps.sh');
+    if (!xdpFilter) return;
+    const before = readdirSync('/sys/fs/bpf').sort();
+    openObject({ objectPath: xdpFilter }).close();
+    expect(readdirSync('/sys/fs/bpf').sort()).toEqual(before);
+  });
+
+  it('refuses pins outside bpffs with E_NO_BPFFS and a hint to mount it', () => {
+    const e = (() => { try { openObject({ pinDir: '/tmp/not-bpffs' }); } catch (err) { return err as SecuxflowError; } return null; })();
+    expect(e?.code).toBe('E_NO_BPFFS');
+    expect(e?.hint).toMatch(/mount -t bpf bpf \/sys\/fs\/bpf/);
+  });
+
+  it('reports a missing pin as E_NOT_ATTACHED and a missing interface as E_NO_IFACE', () => {
+    expect(code(() => objGet(`${pinDir}-missing/${MapName.CONFIG}`))).toBe('E_NOT_ATTACHED');
+    expect(code(() => ifIndex('sfnosuchif0'))).toBe('E_NO_IFACE');
+  });
+
+  describe('maps', () => {
+    let obj: ReturnType<typeof openObject>;
+    beforeAll(() => { obj = openObject(); });
+    afterAll(() => obj?.close());
+
+    it('lookup/update/delete/next-key/dump round-trip on a hash map', () => {
+      const fd = obj.maps[MapName.PORTS]!;
+      const meta = new Uint8Array(LAYOUT.sf_lpm_meta.size).fill(7);
+      const k1 = encodePortKey(0, 6, 0, 80);
+      const k2 = encodePortKey(1, 17, 1, 53);
+      expect(mapLookup(fd, k1, meta.length)).toBeNull();
+      mapUpdate(fd, k1, meta);
+      mapUpdate(fd, k2, meta, MapUpdateFlag.NOEXIST);
+      expect(code(() => mapUpdate(fd, k2, meta, MapUpdateFlag.NOEXIST))).toBe('E_KERNEL');
+      expect(mapLookup(fd, k1, meta.length)).toEqual(meta);
+      const keys = new Set<string>();
+      for (let key = mapNextKey(fd, null, 8); key; key = mapNextKey(fd, key, 8)) keys.add(Buffer.from(key).toString('hex'));
+      expect(keys).toEqual(new Set([Buffer.from(k1).toString('hex'), Buffer.from(k2).toString('hex')]));
+      expect(mapDump(fd).count).toBe(2);
+      expect(mapDelete(fd, k1)).toBe(true);
+      expect(mapDelete(fd, k1)).toBe(false);
+      expect(mapDelete(fd, k2)).toBe(true);
+    });
+
+    it('batch update writes arrays in one call', () => {
+      const fd = obj.maps[MapName.CONFIG]!;
+      const keys = new Uint8Array(8);
+      new DataView(keys.buffer).setUint32(0, 6, true);
+      new DataView(keys.buffer).setUint32(4, 7, true);
+      const values = Uint8Array.from([1, 0, 0, 0, 2, 0, 0, 0]);
+      expect(mapUpdateBatch(fd, keys, values, 2)).toBe(2);
+      expect(decodeU32(mapLookup(fd, u32Key(7), 4)!)).toBe(2);
+    });
+
+    it('rejects wrong key/value sizes and out-of-range array indexes with messages', () => {
+      const fd = obj.maps[MapName.CONFIG]!;
+      expect(() => mapUpdate(fd, new Uint8Array(3), encodeU32(1))).toThrowError(/key is 3 bytes, the map's keys are 4/);
+      expect(() => mapLookup(fd, u32Key(0), 2)).toThrowError(/value buffer is 2 bytes/);
+      expect(() => mapUpdate(fd, u32Key(99), encodeU32(1))).toThrowError(/index 99 is beyond/);
+    });
+
+    it('a full hash map is E_MAP_FULL', () => {
+      const fd = obj.maps[MapName.PORTS]!;
+      const max = mapInfo(fd).maxEntries;
+      const n = max + 1;
+      const keys = new Uint8Array(n * 8);
+      for (let i = 0; i < n; i++) encodePortKey(i & 1, 6, 0, i >> 1, keys, i * 8);
+      const values = new Uint8Array(n * LAYOUT.sf_lpm_meta.size);
+      expect(code(() => mapUpdateBatch(fd, keys, values, n))).toBe('E_MAP_FULL');
+    });
+
+    it('test runs refuse frames shorter than an Ethernet header, with a hint', () => {
+      expect(() => progTestRun(obj.progFd, new Uint8Array(10))).toThrowError(/10-byte packet/);
+    });
+  });
+
+  describe('XDP attach on a veth', () => {
+    it('attaches (auto -> native on veth), is seen by query, refuses a second attach, detaches', () => {
+      const obj = openObject();
+      const foreign = openObject();
+      const idx = ifIndex(vethA);
+      try {
+        expect(xdpQuery(idx)).toEqual({ progId: 0, progName: '', mode: null });
+        expect(xdpAttach(idx, obj.progFd, 'auto')).toBe('native');
+        const ours = progInfo(obj.progFd);
+        expect(xdpQuery(idx)).toEqual({ progId: ours.id, progName: 'sf_xdp', mode: 'native' });
+        const busy = (() => { try { xdpAttach(idx, foreign.progFd, 'native'); } catch (e) { return e as SecuxflowError; } return null; })();
+        expect(busy?.code).toBe('E_XDP_BUSY');
+        expect(busy?.message).toMatch(/already attached by another tool/);
+        // Detaching "someone else's" program id is refused, ours stays.
+        expect(code(() => xdpDetach(idx, 'native', progInfo(foreign.progFd).id))).toBe('E_XDP_BUSY');
+        expect(xdpQuery(idx).progId).toBe(ours.id);
+        // Replace is explicit.
+        expect(xdpAttach(idx, foreign.progFd, 'native', { replace: true })).toBe('native');
+        expect(xdpQuery(idx).progId).toBe(progInfo(foreign.progFd).id);
+        xdpDetach(idx, 'native', progInfo(foreign.progFd).id);
+        expect(xdpQuery(idx).progId).toBe(0);
+        expect(xdpAttach(idx, obj.progFd, 'skb')).toBe('skb');
+        expect(xdpQuery(idx).mode).toBe('skb');
+        xdpDetach(idx, 'skb');
+        expect(xdpQuery(idx).progId).toBe(0);
+      } finally {
+        try { xdpDetach(idx, 'native'); } catch { /* not attached */ }
+        try { xdpDetach(idx, 'skb'); } catch { /* not attached */ }
+        obj.close();
+        foreign.close();
+      }
+    });
+  });
+});
