@@ -14,7 +14,7 @@ export function labUnavailableReason(): string | null {
   } catch {
     return 'bpffs is not mounted: mount -t bpf bpf /sys/fs/bpf';
   }
-  for (const tool of ['ip', 'nmap', 'xdp-filter', 'setpriv']) {
+  for (const tool of ['ip', 'nmap', 'setpriv', 'clang', 'flock', 'nice', 'umount']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
