@@ -1,0 +1,397 @@
+// HTTP/1.x message parsing over in-order stream bytes. The host hands the
+// module the whole stream of one direction so far, so the parser is
+// restartable: it parses one message starting at a given offset and says
+// "need more" until the message (or enough of it) is there. Everything lives
+// in module-level buffers reused for every message: no allocation per packet.
+//
+// Leniency follows what servers accept (bare LF line ends, leading blank
+// lines, obs-fold continuation lines); anything else that breaks the grammar
+// makes the stream "not HTTP" and the module stops inspecting it.
+
+export enum Parse { NEED_MORE = 0, OK = 1, NOT_HTTP = 2, TOO_LONG = 3 }
+
+const MAX_HEADERS = 100;
+export const ARENA_BYTES = 65536;
+
+/** One parsed message head (request or response); offsets are into the stream, values into `arena`. */
+export class Head {
+  start: i32 = 0;
+  /** Offset just past the blank line ending the head. */
+  end: i32 = 0;
+  // request line: method, target, protocol; or response: protocol, status, reason
+  aOff: i32 = 0; aLen: i32 = 0;
+  bOff: i32 = 0; bLen: i32 = 0;
+  cOff: i32 = 0; cLen: i32 = 0;
+  status: i32 = 0;
+  count: i32 = 0;
+  nameOff: StaticArray<i32> = new StaticArray<i32>(MAX_HEADERS);
+  nameLen: StaticArray<i32> = new StaticArray<i32>(MAX_HEADERS);
+  valOff: StaticArray<i32> = new StaticArray<i32>(MAX_HEADERS);
+  valLen: StaticArray<i32> = new StaticArray<i32>(MAX_HEADERS);
+  /** Header values, folded lines joined by one space. */
+  arena: Uint8Array = new Uint8Array(ARENA_BYTES);
+  arenaUsed: i32 = 0;
+  /** Headers beyond MAX_HEADERS that were dropped. */
+  dropped: i32 = 0;
+  contentLength: i64 = -1;
+  contentLengthConflict: bool = false;
+  chunked: bool = false;
+  /** Transfer-Encoding present (chunked or not). */
+  hasTransferEncoding: bool = false;
+  /** The head ran past the caller's limit and was cut there. */
+  truncated: bool = false;
+  /** The parse window reached maxHead bytes (more data cannot complete the head). */
+  windowFull: bool = false;
+
+  reset(start: i32): void {
+    this.start = start;
+    this.end = 0;
+    this.aOff = 0; this.aLen = 0; this.bOff = 0; this.bLen = 0; this.cOff = 0; this.cLen = 0;
+    this.status = 0;
+    this.count = 0;
+    this.arenaUsed = 0;
+    this.dropped = 0;
+    this.contentLength = -1;
+    this.contentLengthConflict = false;
+    this.chunked = false;
+    this.hasTransferEncoding = false;
+    this.truncated = false;
+    this.windowFull = false;
+  }
+
+  @inline valuePtr(i: i32): usize { return this.arena.dataStart + <usize>unchecked(this.valOff[i]); }
+
+  /** Index of the first header named `lowerName` (ASCII, lower case), or -1. */
+  find(stream: usize, lowerName: Uint8Array, from: i32 = 0): i32 {
+    const n = lowerName.length;
+    for (let i = from; i < this.count; i++) {
+      if (unchecked(this.nameLen[i]) != n) continue;
+      const p = stream + <usize>unchecked(this.nameOff[i]);
+      let j = 0;
+      while (j < n && lowerByte(load<u8>(p + <usize>j)) == unchecked(lowerName[j])) j++;
+      if (j == n) return i;
+    }
+    return -1;
+  }
+}
+
+@inline export function lowerByte(c: u8): u8 { return <u8>(c - 65) < 26 ? c | 0x20 : c; }
+@inline function isTchar(c: u8): bool {
+  // RFC 9110 token characters
+  if (<u8>(c - 0x30) < 10 || <u8>((c | 0x20) - 0x61) < 26) return true;
+  return c == 0x21 || c == 0x23 || c == 0x24 || c == 0x25 || c == 0x26 || c == 0x27 || c == 0x2a || c == 0x2b
+    || c == 0x2d || c == 0x2e || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
+}
+
+/** End of the line starting at pos (index of its LF), or -1 when no LF before `limit`. */
+function lineEnd(s: usize, pos: i32, limit: i32): i32 {
+  for (let i = pos; i < limit; i++) if (load<u8>(s + <usize>i) == 0x0a) return i;
+  return -1;
+}
+
+/** Length of the line content [pos, lf) without a trailing CR. */
+@inline function contentLen(s: usize, pos: i32, lf: i32): i32 {
+  return lf > pos && load<u8>(s + <usize>(lf - 1)) == 0x0d ? lf - 1 - pos : lf - pos;
+}
+
+/** Skips CR/LF bytes some clients send between messages. */
+export function skipBlankLines(s: usize, pos: i32, len: i32): i32 {
+  while (pos < len) {
+    const c = load<u8>(s + <usize>pos);
+    if (c != 0x0d && c != 0x0a) break;
+    pos++;
+  }
+  return pos;
+}
+
+/**
+ * Parses a request head at pos. `maxHead` bounds the head: past it the result
+ * is TOO_LONG with whatever was parsed (request line and complete headers) in `h`.
+ */
+export function parseRequestHead(s: usize, pos: i32, len: i32, maxHead: i32, h: Head): Parse {
+  h.reset(pos);
+  const limit = min(len, pos + maxHead);
+  h.windowFull = pos + maxHead <= len;
+  // method: a token of at most 24 characters, then one space
+  let i = pos;
+  while (i < limit && i - pos <= 24 && isTchar(load<u8>(s + <usize>i))) i++;
+  if (i >= limit) return i - pos > 24 ? Parse.NOT_HTTP : (h.windowFull ? Parse.TOO_LONG : Parse.NEED_MORE);
+  if (i == pos || load<u8>(s + <usize>i) != 0x20) return Parse.NOT_HTTP;
+  h.aOff = pos; h.aLen = i - pos;
+  const lf = lineEnd(s, i, limit);
+  if (lf < 0) {
+    // the request line itself is too long: expose the target seen so far
+    if (h.windowFull) {
+      h.bOff = i + 1; h.bLen = limit - i - 1; h.truncated = true;
+      return Parse.TOO_LONG;
+    }
+    return Parse.NEED_MORE;
+  }
+  const lineStop = pos + contentLen(s, pos, lf);
+  // target up to the last space when a protocol follows, else to the line end (HTTP/0.9)
+  let t = i + 1;
+  while (t < lineStop && load<u8>(s + <usize>t) == 0x20) t++;
+  let last = lineStop - 1;
+  while (last > t && load<u8>(s + <usize>last) != 0x20) last--;
+  if (last > t && isProtocol(s, last + 1, lineStop)) {
+    h.bOff = t; h.bLen = last - t;
+    while (h.bLen > 0 && load<u8>(s + <usize>(h.bOff + h.bLen - 1)) == 0x20) h.bLen--;
+    h.cOff = last + 1; h.cLen = lineStop - last - 1;
+  } else {
+    h.bOff = t; h.bLen = lineStop - t;
+    if (h.bLen > 0 && hasSpace(s, t, lineStop)) return Parse.NOT_HTTP;
+  }
+  if (h.bLen == 0) return Parse.NOT_HTTP;
+  if (h.cLen == 0) { h.end = lf + 1; return Parse.OK; }
+  return parseHeaders(s, lf + 1, len, limit, h);
+}
+
+/** Parses a response head ("HTTP/1.1 200 OK") at pos. */
+export function parseResponseHead(s: usize, pos: i32, len: i32, maxHead: i32, h: Head): Parse {
+  h.reset(pos);
+  const limit = min(len, pos + maxHead);
+  h.windowFull = pos + maxHead <= len;
+  if (limit - pos < 5) return h.windowFull ? Parse.TOO_LONG : Parse.NEED_MORE;
+  if (!startsWithHttp(s, pos)) return Parse.NOT_HTTP;
+  const lf = lineEnd(s, pos, limit);
+  if (lf < 0) return h.windowFull ? Parse.TOO_LONG : Parse.NEED_MORE;
+  const stop = pos + contentLen(s, pos, lf);
+  let i = pos;
+  while (i < stop && load<u8>(s + <usize>i) != 0x20) i++;
+  h.aOff = pos; h.aLen = i - pos;
+  while (i < stop && load<u8>(s + <usize>i) == 0x20) i++;
+  let status = 0;
+  const sOff = i;
+  while (i < stop && <u8>(load<u8>(s + <usize>i) - 0x30) < 10 && i - sOff < 3) {
+    status = status * 10 + <i32>(load<u8>(s + <usize>i) - 0x30);
+    i++;
+  }
+  if (i - sOff != 3) return Parse.NOT_HTTP;
+  h.status = status;
+  h.bOff = sOff; h.bLen = 3;
+  while (i < stop && load<u8>(s + <usize>i) == 0x20) i++;
+  h.cOff = i; h.cLen = stop - i;
+  return parseHeaders(s, lf + 1, len, limit, h);
+}
+
+function startsWithHttp(s: usize, pos: i32): bool {
+  return load<u8>(s + <usize>pos) == 0x48 && load<u8>(s + <usize>(pos + 1)) == 0x54 && load<u8>(s + <usize>(pos + 2)) == 0x54
+    && load<u8>(s + <usize>(pos + 3)) == 0x50 && load<u8>(s + <usize>(pos + 4)) == 0x2f;
+}
+
+function isProtocol(s: usize, from: i32, to: i32): bool {
+  return to - from >= 6 && to - from <= 10 && startsWithHttp(s, from);
+}
+
+function hasSpace(s: usize, from: i32, to: i32): bool {
+  for (let i = from; i < to; i++) if (load<u8>(s + <usize>i) == 0x20) return true;
+  return false;
+}
+
+const NAME_CONTENT_LENGTH = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68]; // content-length
+const NAME_TRANSFER_ENCODING = [0x74, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x2d, 0x65, 0x6e, 0x63, 0x6f, 0x64, 0x69, 0x6e, 0x67];
+
+function parseHeaders(s: usize, pos: i32, len: i32, limit: i32, h: Head): Parse {
+  let cur = -1; // header index a continuation line extends
+  while (true) {
+    if (pos >= limit) return headLimit(h);
+    const lf = lineEnd(s, pos, limit);
+    if (lf < 0) return headLimit(h);
+    const n = contentLen(s, pos, lf);
+    if (n == 0) {
+      h.end = lf + 1;
+      finishFraming(s, h);
+      return Parse.OK;
+    }
+    const first = load<u8>(s + <usize>pos);
+    if (first == 0x20 || first == 0x09) {
+      // obs-fold: the line continues the previous header's value
+      if (cur >= 0) appendValue(h, cur, s, pos, pos + n, true);
+      pos = lf + 1;
+      continue;
+    }
+    let c = pos;
+    while (c < pos + n && load<u8>(s + <usize>c) != 0x3a) c++;
+    if (c == pos + n || c == pos) {
+      // a line with no colon: servers reject it; skip it rather than give up inspecting
+      pos = lf + 1;
+      cur = -1;
+      continue;
+    }
+    let nameEnd = c;
+    while (nameEnd > pos && (load<u8>(s + <usize>(nameEnd - 1)) == 0x20 || load<u8>(s + <usize>(nameEnd - 1)) == 0x09)) nameEnd--;
+    if (h.count >= MAX_HEADERS) {
+      h.dropped++;
+      cur = -1;
+    } else {
+      cur = h.count++;
+      unchecked(h.nameOff[cur] = pos);
+      unchecked(h.nameLen[cur] = nameEnd - pos);
+      unchecked(h.valOff[cur] = h.arenaUsed);
+      unchecked(h.valLen[cur] = 0);
+      appendValue(h, cur, s, c + 1, pos + n, false);
+    }
+    pos = lf + 1;
+  }
+}
+
+// The head did not end inside the window: more bytes may come unless the window is already maxHead long.
+function headLimit(h: Head): Parse {
+  if (h.windowFull) { h.truncated = true; return Parse.TOO_LONG; }
+  return Parse.NEED_MORE;
+}
+
+function appendValue(h: Head, idx: i32, s: usize, from: i32, to: i32, fold: bool): void {
+  while (from < to && (load<u8>(s + <usize>from) == 0x20 || load<u8>(s + <usize>from) == 0x09)) from++;
+  while (to > from && (load<u8>(s + <usize>(to - 1)) == 0x20 || load<u8>(s + <usize>(to - 1)) == 0x09)) to--;
+  // only the header being built can grow: it is always the last one in the arena
+  let n = to - from;
+  const room = h.arena.length - h.arenaUsed - 1;
+  if (n > room) n = room < 0 ? 0 : room;
+  const dst = h.arena.dataStart + <usize>h.arenaUsed;
+  let o = 0;
+  if (fold && unchecked(h.valLen[idx]) > 0 && n > 0) { store<u8>(dst, 0x20); o = 1; }
+  memory.copy(dst + <usize>o, s + <usize>from, <usize>n);
+  h.arenaUsed += n + o;
+  unchecked(h.valLen[idx] = unchecked(h.valLen[idx]) + n + o);
+}
+
+function nameIs(s: usize, h: Head, i: i32, name: i32[]): bool {
+  if (unchecked(h.nameLen[i]) != name.length) return false;
+  const p = s + <usize>unchecked(h.nameOff[i]);
+  for (let j = 0; j < name.length; j++) if (lowerByte(load<u8>(p + <usize>j)) != <u8>unchecked(name[j])) return false;
+  return true;
+}
+
+// Content-Length and Transfer-Encoding decide where the body ends. Like
+// RFC 9112, chunked wins over a length; differing lengths are a conflict
+// (request smuggling), which the caller reports.
+function finishFraming(s: usize, h: Head): void {
+  for (let i = 0; i < h.count; i++) {
+    if (nameIs(s, h, i, NAME_CONTENT_LENGTH)) {
+      const v = parseDecimal(h.valuePtr(i), unchecked(h.valLen[i]));
+      if (v < 0) { h.contentLengthConflict = true; continue; }
+      if (h.contentLength >= 0 && h.contentLength != v) h.contentLengthConflict = true;
+      if (h.contentLength < 0 || v > h.contentLength) h.contentLength = v;
+    } else if (nameIs(s, h, i, NAME_TRANSFER_ENCODING)) {
+      h.hasTransferEncoding = true;
+      if (endsWithChunked(h.valuePtr(i), unchecked(h.valLen[i]))) h.chunked = true;
+    }
+  }
+}
+
+function parseDecimal(p: usize, n: i32): i64 {
+  if (n == 0 || n > 15) return -1;
+  let v: i64 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = load<u8>(p + <usize>i) - 0x30;
+    if (d > 9) return -1;
+    v = v * 10 + <i64>d;
+  }
+  return v;
+}
+
+function endsWithChunked(p: usize, n: i32): bool {
+  // the last coding must be "chunked" (case-insensitive), possibly after "gzip, "
+  while (n > 0 && (load<u8>(p + <usize>(n - 1)) == 0x20 || load<u8>(p + <usize>(n - 1)) == 0x09)) n--;
+  if (n < 7) return false;
+  const q = p + <usize>(n - 7);
+  const word = "chunked";
+  for (let i = 0; i < 7; i++) if (lowerByte(load<u8>(q + <usize>i)) != <u8>word.charCodeAt(i)) return false;
+  return n == 7 || load<u8>(q - 1) == 0x2c || load<u8>(q - 1) == 0x20 || load<u8>(q - 1) == 0x09;
+}
+
+/** Result of reading a body: bytes copied to the body buffer, whether the body is complete, and where it ends. */
+export class Body {
+  buf: Uint8Array = new Uint8Array(0);
+  len: i32 = 0;
+  complete: bool = false;
+  /** Stream offset just past the body (valid when complete). */
+  end: i32 = 0;
+  /** Total body bytes (decoded chunk sizes, or Content-Length). */
+  total: i64 = 0;
+  malformed: bool = false;
+}
+
+/**
+ * Reads the body of `h` from stream bytes, copying at most body.buf.length
+ * bytes (de-chunked). `isResponse` lets a response without framing run to the
+ * end of the stream (it ends at connection close).
+ */
+export function readBody(s: usize, len: i32, h: Head, body: Body, isResponse: bool): void {
+  body.len = 0;
+  body.complete = false;
+  body.malformed = false;
+  body.total = 0;
+  const start = h.end;
+  const cap = body.buf.length;
+  if (h.chunked) { readChunked(s, start, len, body); return; }
+  if (h.contentLength >= 0) {
+    const cl = h.contentLength;
+    const have = <i64>(len - start);
+    const take = <i32>min(min(cl, have), <i64>cap);
+    memory.copy(body.buf.dataStart, s + <usize>start, <usize>take);
+    body.len = take;
+    body.total = cl;
+    if (have >= cl) { body.complete = true; body.end = start + <i32>cl; }
+    return;
+  }
+  if (isResponse && !(h.status >= 100 && h.status < 200) && h.status != 204 && h.status != 304) {
+    const take = min(len - start, cap);
+    memory.copy(body.buf.dataStart, s + <usize>start, <usize>take);
+    body.len = take;
+    body.total = <i64>(len - start);
+    return; // runs until the connection closes
+  }
+  body.complete = true;
+  body.end = start;
+}
+
+function readChunked(s: usize, pos: i32, len: i32, body: Body): void {
+  const cap = body.buf.length;
+  // bounded by the stream length: every iteration consumes at least one line
+  while (true) {
+    const lf = lineEnd(s, pos, len);
+    if (lf < 0) { if (len - pos > 1024) body.malformed = true; return; }
+    let size: i64 = 0;
+    let digits = 0;
+    let i = pos;
+    while (i < lf) {
+      const c = load<u8>(s + <usize>i);
+      let d: i32 = -1;
+      if (<u8>(c - 0x30) < 10) d = c - 0x30;
+      else if (<u8>((c | 0x20) - 0x61) < 6) d = (c | 0x20) - 0x57;
+      if (d < 0) break;
+      if (digits >= 15) { body.malformed = true; return; }
+      size = size * 16 + <i64>d;
+      digits++;
+      i++;
+    }
+    if (digits == 0) { body.malformed = true; return; }
+    pos = lf + 1;
+    if (size == 0) {
+      // trailer section up to a blank line
+      while (true) {
+        const tl = lineEnd(s, pos, len);
+        if (tl < 0) return;
+        const blank = contentLen(s, pos, tl) == 0;
+        pos = tl + 1;
+        if (blank) { body.complete = true; body.end = pos; return; }
+      }
+    }
+    const have = <i64>(len - pos);
+    const take = <i32>min(min(size, have), <i64>(cap - body.len));
+    if (take > 0) {
+      memory.copy(body.buf.dataStart + <usize>body.len, s + <usize>pos, <usize>take);
+      body.len += take;
+    }
+    body.total += min(size, have);
+    if (have < size + 1) return; // the chunk (and its CRLF) is not all here yet
+    pos += <i32>size;
+    // CRLF after the chunk data
+    if (load<u8>(s + <usize>pos) == 0x0d) pos++;
+    if (pos >= len) return;
+    if (load<u8>(s + <usize>pos) != 0x0a) { body.malformed = true; return; }
+    pos++;
+  }
+}

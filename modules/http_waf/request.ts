@@ -1,0 +1,294 @@
+// Runs the detections over every part of one parsed request: path, query
+// arguments, the headers that carry user input, cookies and the body. Each
+// part is decoded the way the back end would decode it, then checked by the
+// detections that make sense for it. Findings keep the first hit per
+// detection (where and what), which is what an alert reports.
+import { Head, Body, lowerByte } from "./http";
+import { Config, Detect } from "./config";
+import { decodeInto, copyInto, value, valueLen, valueRounds } from "./normalize";
+import { isSqli, fp, fpLen, fpContext } from "./sqli";
+import { isXss, xssKind } from "./xss";
+import { isTraversal } from "./traversal";
+import { isCommandInjection } from "./cmdi";
+import { isJndi } from "./jndi";
+import { scannerIn, scannerName } from "./scanner";
+
+export const DETECTIONS = 7;
+
+export class Findings {
+  mask: i32 = 0;
+  field: StaticArray<string> = new StaticArray<string>(DETECTIONS);
+  sample: StaticArray<string> = new StaticArray<string>(DETECTIONS);
+  detail: StaticArray<string> = new StaticArray<string>(DETECTIONS);
+  extraId: i32 = -1;
+  reset(): void { this.mask = 0; this.extraId = -1; }
+}
+
+// Which detections each kind of field gets.
+const FOR_PATH = Detect.TRAVERSAL | Detect.XSS | Detect.JNDI | Detect.CMDI | Detect.EXTRA;
+const FOR_SEGMENT = Detect.SQLI;
+const FOR_ARG = Detect.SQLI | Detect.XSS | Detect.TRAVERSAL | Detect.CMDI | Detect.JNDI | Detect.EXTRA;
+const FOR_UA = Detect.SCANNER | Detect.JNDI | Detect.SQLI | Detect.XSS | Detect.CMDI | Detect.EXTRA;
+const FOR_INPUT_HEADER = Detect.JNDI | Detect.SQLI | Detect.XSS | Detect.EXTRA;
+const FOR_OTHER_HEADER = Detect.JNDI | Detect.EXTRA;
+const FOR_RAW_BODY = Detect.JNDI | Detect.XSS | Detect.CMDI | Detect.EXTRA;
+
+const H_USER_AGENT = utf8l("user-agent");
+const H_REFERER = utf8l("referer");
+const H_COOKIE = utf8l("cookie");
+const H_XFF = utf8l("x-forwarded-for");
+const H_CONTENT_TYPE = utf8l("content-type");
+
+function utf8l(s: string): Uint8Array { return Uint8Array.wrap(String.UTF8.encode(s)); }
+
+let cfg: Config = new Config();
+let out: Findings = new Findings();
+// The field being checked, as a constant prefix plus a name in memory; the
+// label string is only built when something is found.
+let fieldPrefix: string = "";
+let fieldNamePtr: usize = 0;
+let fieldNameLen: i32 = 0;
+
+function setField(prefix: string, p: usize, n: i32): void {
+  fieldPrefix = prefix;
+  fieldNamePtr = p;
+  fieldNameLen = n < 64 ? n : 64;
+}
+
+function fieldLabel(): string {
+  if (fieldNameLen <= 0) return fieldPrefix;
+  return fieldPrefix + ":" + String.UTF8.decodeUnsafe(fieldNamePtr, <usize>fieldNameLen, false);
+}
+
+/** Checks the request in `h` (head) and `body` (its first bytes) against every enabled detection. */
+export function inspectRequest(s: usize, h: Head, body: Body, config: Config, findings: Findings): void {
+  cfg = config;
+  out = findings;
+  findings.reset();
+  // target: path, then query arguments
+  let q = h.bOff;
+  const end = h.bOff + h.bLen;
+  while (q < end && load<u8>(s + <usize>q) != 0x3f && load<u8>(s + <usize>q) != 0x23) q++;
+  setField("path", 0, 0);
+  decodeInto(s + <usize>h.bOff, q - h.bOff, false);
+  check(FOR_PATH, true);
+  checkSegments();
+  if (q < end && load<u8>(s + <usize>q) == 0x3f) {
+    let qe = q + 1;
+    while (qe < end && load<u8>(s + <usize>qe) != 0x23) qe++;
+    args(s + <usize>(q + 1), qe - q - 1, 0x26, true, "query");
+  }
+  // headers
+  for (let i = 0; i < h.count; i++) {
+    const np = s + <usize>unchecked(h.nameOff[i]);
+    const nl = unchecked(h.nameLen[i]);
+    const vp = h.valuePtr(i);
+    const vl = unchecked(h.valLen[i]);
+    if (nameIs(np, nl, H_COOKIE)) {
+      args(vp, vl, 0x3b, false, "cookie");
+      continue;
+    }
+    setField("header", np, nl);
+    copyInto(vp, vl);
+    if (nameIs(np, nl, H_USER_AGENT)) check(FOR_UA, false);
+    else if (nameIs(np, nl, H_REFERER) || nameIs(np, nl, H_XFF)) check(FOR_INPUT_HEADER, false);
+    else check(FOR_OTHER_HEADER, false);
+  }
+  if (body.len > 0) inspectBody(s, h, body);
+}
+
+function inspectBody(s: usize, h: Head, body: Body): void {
+  const ct = h.find(s, H_CONTENT_TYPE);
+  let kind = 0; // 0 other, 1 form, 2 json
+  if (ct >= 0) {
+    const p = h.valuePtr(ct);
+    const n = unchecked(h.valLen[ct]);
+    if (containsNoCase(p, n, "x-www-form-urlencoded")) kind = 1;
+    else if (containsNoCase(p, n, "json")) kind = 2;
+  } else if (looksLikeForm(body.buf.dataStart, body.len)) {
+    kind = 1;
+  }
+  if (kind == 1) { args(body.buf.dataStart, body.len, 0x26, true, "body"); return; }
+  if (kind == 2) { jsonStrings(body.buf.dataStart, body.len); return; }
+  setField("body", 0, 0);
+  copyInto(body.buf.dataStart, body.len);
+  check(FOR_RAW_BODY, false);
+}
+
+// name=value pairs split by sep; names and values decoded and checked.
+function args(p: usize, n: i32, sep: u8, form: bool, where: string): void {
+  let i = 0;
+  let count = 0;
+  while (i <= n && count < 512) {
+    let e = i;
+    while (e < n && load<u8>(p + <usize>e) != sep) e++;
+    let a = i;
+    while (a < e && load<u8>(p + <usize>a) == 0x20) a++;
+    let eq = a;
+    while (eq < e && load<u8>(p + <usize>eq) != 0x3d) eq++;
+    if (e > a) {
+      count++;
+      const nameLen = eq - a;
+      setField(where, p + <usize>a, nameLen);
+      if (nameLen > 0) {
+        decodeInto(p + <usize>a, nameLen, form);
+        check(Detect.SQLI | Detect.XSS | Detect.JNDI, false);
+      }
+      if (eq < e) {
+        decodeInto(p + <usize>(eq + 1), e - eq - 1, form);
+        check(FOR_ARG, false);
+      } else if (nameLen > 0) {
+        // a bare "?<payload>" has no '=': the name is the value
+        decodeInto(p + <usize>a, nameLen, form);
+        check(FOR_ARG, false);
+      }
+    }
+    i = e + 1;
+  }
+}
+
+// Path segments for SQL injection (/item/1'%20or%201=1): each decoded segment alone.
+function checkSegments(): void {
+  if ((cfg.enabled & Detect.SQLI) == 0 || (out.mask & Detect.SQLI) != 0) return;
+  const p = value.dataStart;
+  const n = valueLen;
+  let i = 0;
+  while (i < n) {
+    let e = i;
+    while (e < n && load<u8>(p + <usize>e) != 0x2f) e++;
+    if (e > i && isSqli(p + <usize>i, e - i)) {
+      setField("path segment", 0, 0);
+      record(0, p + <usize>i, e - i, sqliDetail());
+      return;
+    }
+    i = e + 1;
+  }
+}
+
+// The string values of a JSON body ({"q": "1' or 1=1--"}), with \" \\ \/ \n \uXXXX undone, checked as arguments.
+function jsonStrings(p: usize, n: i32): void {
+  let i = 0;
+  let count = 0;
+  while (i < n && count < 512) {
+    if (load<u8>(p + <usize>i) != 0x22) { i++; continue; }
+    let j = i + 1;
+    let o = 0;
+    const dst = value.dataStart;
+    while (j < n && o < value.length) {
+      let c = load<u8>(p + <usize>j);
+      if (c == 0x22) break;
+      if (c == 0x5c && j + 1 < n) {
+        j++;
+        const e = load<u8>(p + <usize>j);
+        if (e == 0x6e) c = 0x0a;
+        else if (e == 0x74) c = 0x09;
+        else if (e == 0x72) c = 0x0d;
+        else if (e == 0x75 && j + 4 < n) {
+          const cp = hex4(p + <usize>(j + 1));
+          if (cp >= 0 && cp < 0x80) { c = <u8>cp; j += 4; } else c = e;
+        } else c = e;
+      }
+      store<u8>(dst + <usize>(o++), c);
+      j++;
+    }
+    count++;
+    setField("body:json", 0, 0);
+    setValueLength(o);
+    check(FOR_ARG, false);
+    i = j + 1;
+  }
+}
+
+function setValueLength(n: i32): void {
+  // decodeInto/copyInto keep valueLen; JSON strings are unescaped in place
+  copyInto(value.dataStart, n);
+}
+
+function hex4(p: usize): i32 {
+  let v = 0;
+  for (let k = 0; k < 4; k++) {
+    const c = load<u8>(p + <usize>k);
+    let d = -1;
+    if (<u8>(c - 0x30) < 10) d = c - 0x30;
+    else if (<u8>((c | 0x20) - 0x61) < 6) d = (c | 0x20) - 0x57;
+    if (d < 0) return -1;
+    v = (v << 4) | d;
+  }
+  return v;
+}
+
+/** Runs the detections in `want` (and enabled, not yet found) over the current value. */
+function check(want: i32, inPath: bool): void {
+  const todo = want & cfg.enabled & ~out.mask;
+  if (todo == 0) return;
+  const p = value.dataStart;
+  const n = valueLen;
+  if (n == 0) return;
+  if ((todo & Detect.JNDI) != 0 && isJndi(p, n)) record(4, p, n, "");
+  if ((todo & Detect.SQLI) != 0 && !inPath && isSqli(p, n)) record(0, p, n, sqliDetail());
+  if ((todo & Detect.XSS) != 0 && isXss(p, n)) record(1, p, n, xssDetail());
+  if ((todo & Detect.TRAVERSAL) != 0 && isTraversal(p, n, inPath)) record(2, p, n, valueRounds > 1 ? "double-encoded" : valueRounds == 1 ? "encoded" : "");
+  if ((todo & Detect.CMDI) != 0 && isCommandInjection(p, n)) record(3, p, n, "");
+  if ((todo & Detect.SCANNER) != 0) {
+    const t = scannerIn(p, n);
+    if (t >= 0) record(5, p, n, scannerName(t));
+  }
+  if ((todo & Detect.EXTRA) != 0 && cfg.extras.length > 0) {
+    let id = cfg.extraSearch.first(p, n);
+    if (id < 0) id = cfg.extraSearchNoCase.first(p, n);
+    if (id >= 0) { out.extraId = id; record(6, p, n, ""); }
+  }
+}
+
+function record(bit: i32, p: usize, n: i32, detail: string): void {
+  out.mask |= 1 << bit;
+  unchecked(out.field[bit] = fieldLabel());
+  unchecked(out.sample[bit] = sample(p, n));
+  unchecked(out.detail[bit] = detail);
+}
+
+function sample(p: usize, n: i32): string {
+  const max = 96;
+  const m = n < max ? n : max;
+  const s = String.UTF8.decodeUnsafe(p, <usize>m, false);
+  return m < n ? s + "..." : s;
+}
+
+function sqliDetail(): string {
+  const f = String.UTF8.decodeUnsafe(fp.dataStart, <usize>fpLen, false);
+  const ctx = fpContext == 0x27 ? " in '...'" : fpContext == 0x22 ? " in \"...\"" : "";
+  return "fingerprint " + f + ctx;
+}
+
+function xssDetail(): string {
+  if (xssKind == 1) return "script-capable tag";
+  if (xssKind == 2) return "event handler attribute";
+  if (xssKind == 3) return "script URL";
+  return "JavaScript string break-out";
+}
+
+function nameIs(p: usize, n: i32, lowerName: Uint8Array): bool {
+  if (n != lowerName.length) return false;
+  for (let i = 0; i < n; i++) if (lowerByte(load<u8>(p + <usize>i)) != unchecked(lowerName[i])) return false;
+  return true;
+}
+
+function containsNoCase(p: usize, n: i32, w: string): bool {
+  const m = w.length;
+  for (let i = 0; i + m <= n; i++) {
+    let k = 0;
+    while (k < m && lowerByte(load<u8>(p + <usize>(i + k))) == <u8>w.charCodeAt(k)) k++;
+    if (k == m) return true;
+  }
+  return false;
+}
+
+// No Content-Type: treat "a=1&b=2" shaped bodies as forms, as PHP would not but many frameworks do.
+function looksLikeForm(p: usize, n: i32): bool {
+  if (n == 0) return false;
+  const c = load<u8>(p);
+  if (c == 0x7b || c == 0x5b || c == 0x3c) return false;
+  for (let i = 0; i < n && i < 64; i++) if (load<u8>(p + <usize>i) == 0x3d) return true;
+  return false;
+}
+

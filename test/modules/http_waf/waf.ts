@@ -1,0 +1,109 @@
+// Test helpers for http_waf: build the module (once per source change), make
+// instances, and feed HTTP conversations as real packets (built by
+// host/packet/build.ts, decoded by decode.ts) with the stream bytes the engine
+// would attach.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildPacket } from '../../../host/packet/build.js';
+import { decodePacket } from '../../../host/packet/decode.js';
+import { LinkType, type DecodedPacket } from '../../../host/packet/types.js';
+import { compileInspector, type CompiledInspector } from '../../../host/wasm/loader.js';
+import { InspectorInstance } from '../../../host/wasm/instance.js';
+import type { BatchOutput, InspectItem, ModuleAlert, ModuleEvent } from '../../../host/wasm/types.js';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const SID = {
+  SQLI: 1001001, XSS: 1001002, TRAVERSAL: 1001003, CMDI: 1001004, JNDI: 1001005, SCANNER: 1001006,
+  SMUGGLING: 1001010, HEAD_TOO_LONG: 1001011, BAD_CHUNKED: 1001012,
+} as const;
+
+function newest(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return readdirSync(path).reduce((m, f) => Math.max(m, newest(join(path, f))), st.mtimeMs);
+}
+
+/** build/modules/http_waf.wasm, rebuilt when a source under modules/sdk or modules/http_waf is newer. */
+export function builtWaf(): string {
+  const out = join(repoRoot, 'build', 'modules', 'http_waf.wasm');
+  const src = Math.max(newest(join(repoRoot, 'modules', 'sdk')), newest(join(repoRoot, 'modules', 'http_waf')), newest(join(repoRoot, 'asconfig.json')));
+  if (existsSync(out) && statSync(out).mtimeMs >= src) return out;
+  mkdirSync(join(repoRoot, 'build', 'modules'), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  execFileSync(join(repoRoot, 'node_modules', '.bin', 'asc'),
+    [join('modules', 'http_waf', 'index.ts'), '--config', 'asconfig.json', '--target', 'release', '-o', tmp],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 180_000 });
+  renameSync(tmp, out);
+  return out;
+}
+
+let compiled: Promise<CompiledInspector> | null = null;
+export function compiledWaf(): Promise<CompiledInspector> {
+  compiled ??= compileInspector('http_waf', new Uint8Array(readFileSync(builtWaf())));
+  return compiled;
+}
+
+export async function waf(config?: unknown, logs?: string[]): Promise<InspectorInstance> {
+  return InspectorInstance.create(await compiledWaf(), {
+    ...(config !== undefined ? { config: JSON.stringify(config) } : {}),
+    logger: (_m, level, msg) => { logs?.push(`${level}: ${msg}`); },
+  });
+}
+
+const enc = new TextEncoder();
+export const bytesOf = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? enc.encode(s) : s);
+
+export function tcp(payload: Uint8Array, direction: 0 | 1, seq = 1): DecodedPacket {
+  const frame = buildPacket(direction === 0
+    ? { src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 80, payload, seq }
+    : { src: '198.18.0.2', dst: '198.18.0.1', proto: 'tcp', srcPort: 80, dstPort: 40000, payload, seq });
+  return decodePacket(frame, LinkType.ETHERNET, 1_700_000_000, 0);
+}
+
+/**
+ * One packet carrying `segment` whose arrival makes the in-order stream of its
+ * direction equal `stream` (what the engine attaches when new bytes arrive).
+ */
+export function streamItem(flowId: number, direction: 0 | 1, stream: Uint8Array, segment: Uint8Array = stream): InspectItem {
+  return { pkt: tcp(segment.length > 1400 ? segment.subarray(segment.length - 1400) : segment, direction), flowId, direction, flags: 0, stream, streamNew: segment.length };
+}
+
+/** The packets of a message sent in the given segment sizes, each carrying the stream so far. */
+export function segmented(flowId: number, direction: 0 | 1, message: Uint8Array, sizes: number[], prefix: Uint8Array = new Uint8Array(0)): InspectItem[] {
+  const items: InspectItem[] = [];
+  let off = 0;
+  for (const size of sizes) {
+    if (off >= message.length) break;
+    const end = Math.min(message.length, off + size);
+    const stream = new Uint8Array(prefix.length + end);
+    stream.set(prefix);
+    stream.set(message.subarray(0, end), prefix.length);
+    items.push(streamItem(flowId, direction, stream, message.subarray(off, end)));
+    off = end;
+  }
+  if (off < message.length) {
+    const stream = new Uint8Array(prefix.length + message.length);
+    stream.set(prefix);
+    stream.set(message, prefix.length);
+    items.push(streamItem(flowId, direction, stream, message.subarray(off)));
+  }
+  return items;
+}
+
+export interface RunResult { verdicts: number[]; alerts: ModuleAlert[]; events: ModuleEvent[] }
+
+export function run(inst: InspectorInstance, items: InspectItem[]): RunResult {
+  const out: BatchOutput = { verdicts: new Uint8Array(items.length), verdictArgs: new Uint16Array(items.length), alerts: [], events: [] };
+  inst.inspect(items, items.length, out);
+  return { verdicts: Array.from(out.verdicts), alerts: out.alerts, events: out.events };
+}
+
+export function request(method: string, target: string, headers: Record<string, string> = {}, body?: string): string {
+  const h = { Host: 'shop.example', 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0', Accept: '*/*', ...headers };
+  if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-length' || k.toLowerCase() === 'transfer-encoding')) {
+    (h as Record<string, string>)['Content-Length'] = String(Buffer.byteLength(body));
+  }
+  return `${method} ${target} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body ?? ''}`;
+}
