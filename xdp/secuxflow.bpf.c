@@ -354,7 +354,6 @@ static __always_inline void port_lookup(__u32 gen, __u8 proto, __u8 dir, __u16 p
 
 struct scan_ctx {
 	struct sf_pkt *p;
-	void *rules;
 	__u32 base;      /* gen * SF_MAX_RULES */
 	__u64 bound;     /* rank of the best LPM candidate: stop at or past it */
 	__u32 found_id;
@@ -396,14 +395,13 @@ static __always_inline int rule_matches(const struct sf_rule *r, const struct sf
 	return 1;
 }
 
-static long scan_one(__u32 i, void *arg)
+/* One callback per family so the array is known statically and its lookup
+ * is inlined by the verifier. */
+static __always_inline long scan_step(struct sf_rule *r, struct scan_ctx *c)
 {
-	struct scan_ctx *c = arg;
-	__u32 idx = c->base + i;
-	struct sf_rule *r = bpf_map_lookup_elem(c->rules, &idx);
 	if (!r)
 		return 1;
-	/* Sorted by (priority, id): nothing further can beat the LPM candidate. */
+	/* Sorted by (priority, id): nothing further can beat the index candidate. */
 	if (rank(r->priority, r->id) >= c->bound)
 		return 1;
 	if (!rule_matches(r, c->p))
@@ -411,6 +409,20 @@ static long scan_one(__u32 i, void *arg)
 	c->found_id = r->id;
 	c->found_action = r->action;
 	return 1;
+}
+
+static long scan_v4(__u32 i, void *arg)
+{
+	struct scan_ctx *c = arg;
+	__u32 idx = c->base + i;
+	return scan_step(bpf_map_lookup_elem(&sf_rules_v4, &idx), c);
+}
+
+static long scan_v6(__u32 i, void *arg)
+{
+	struct scan_ctx *c = arg;
+	__u32 idx = c->base + i;
+	return scan_step(bpf_map_lookup_elem(&sf_rules_v6, &idx), c);
 }
 
 /* ---- counters ---- */
@@ -505,21 +517,18 @@ rules:;
 	}
 	struct sf_best best = { .rule_id = 0, .priority = 0x10000, .action = 0, .stage = SF_STAGE_LPM };
 	__u32 nrules;
-	void *rules;
 	if (p.version == 4) {
 		if (rs->lpm_mask & SF_LPM_HAS_SRC_V4)
 			lpm_v4(&sf_lpm_src_v4, gen, p.src[3], &best);
 		if (rs->lpm_mask & SF_LPM_HAS_DST_V4)
 			lpm_v4(&sf_lpm_dst_v4, gen, p.dst[3], &best);
 		nrules = rs->v4_count;
-		rules = &sf_rules_v4;
 	} else {
 		if (rs->lpm_mask & SF_LPM_HAS_SRC_V6)
 			lpm_v6(&sf_lpm_src_v6, gen, p.src, &best);
 		if (rs->lpm_mask & SF_LPM_HAS_DST_V6)
 			lpm_v6(&sf_lpm_dst_v6, gen, p.dst, &best);
 		nrules = rs->v6_count;
-		rules = &sf_rules_v6;
 	}
 	if (p.has_ports && (rs->lpm_mask & SF_PORTS_HAS_DST))
 		port_lookup(gen, p.proto, SF_PORT_DIR_DST, p.dport, &best);
@@ -529,13 +538,12 @@ rules:;
 		nrules = SF_MAX_RULES;
 	struct scan_ctx sc = {
 		.p = &p,
-		.rules = rules,
 		.base = gen * SF_MAX_RULES,
 		.bound = rank(best.priority, best.rule_id),
 		.found_id = 0,
 	};
 	if (nrules)
-		bpf_loop(nrules, scan_one, &sc, 0);
+		bpf_loop(nrules, p.version == 4 ? scan_v4 : scan_v6, &sc, 0);
 	if (sc.found_id) {
 		stage = SF_STAGE_SCAN;
 		rule_id = sc.found_id;
