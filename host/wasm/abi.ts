@@ -104,6 +104,8 @@ export const DEFAULT_LIMITS = {
   BATCH_CAPACITY: 256,
   /** Bytes of packet and stream data in the batch area. */
   DATA_CAPACITY: 1024 * 1024,
+  /** Largest linear memory a module may grow to; wasm memory is outside Node's heap limits, so the host checks it. */
+  MAX_MEMORY_BYTES: 256 * 1024 * 1024,
   /** BLOCK_SRC ttl when VERDICT_ARG is 0, in seconds. */
   BLOCK_SRC_TTL_DEFAULT: 60,
 } as const;

@@ -21,3 +21,7 @@ export class ComponentInspector {
   inspect(_items: readonly InspectItem[], _count: number, _out: BatchOutput): void {}
   flowEnded(_flowId: number): void {}
 }
+
+export async function describeComponentFile(_bytes: Uint8Array): Promise<{ abiVersion: number | null; imports: { name: string; kind: string; signature: string | null; allowed: boolean }[]; exports: { name: string; kind: string; signature: string | null }[]; memory: null }> {
+  return { abiVersion: null, imports: [], exports: [], memory: null };
+}

@@ -20,8 +20,9 @@ export interface HostcallState {
   logsLeft: number;
   /** Last error-level log line of the current callback, quoted in trap and config errors. */
   lastError: string | null;
-  /** Newest packet time handed to the module, for the 'packet' clock. */
-  packetTimeNs: bigint;
+  /** Newest packet time handed to the module, for the 'packet' clock (kept as numbers: no BigInt per packet). */
+  packetSec: number;
+  packetNsec: number;
   limits: { alertBudget: number; eventBudget: number; logBudget: number; maxJsonBytes: number; maxMessageBytes: number };
   stats: InspectorStats | null;
   logger: InspectorLogger;
@@ -140,7 +141,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
     },
 
     get_time_ns(): bigint {
-      return s.now !== null ? s.now() : s.packetTimeNs;
+      return s.now !== null ? s.now() : BigInt(s.packetSec) * 1_000_000_000n + BigInt(s.packetNsec);
     },
   };
 }

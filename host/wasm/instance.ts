@@ -74,6 +74,8 @@ export class InspectorInstance {
   readonly batchCapacity: number;
   /** Bytes of packet and stream data per on_batch call. */
   readonly dataCapacity: number;
+  /** Linear memory the module may not exceed. */
+  readonly maxMemoryBytes: number;
 
   private readonly exports: ModuleExports;
   private readonly state: HostcallState;
@@ -84,8 +86,9 @@ export class InspectorInstance {
   private u16: Uint16Array;
   private u32: Uint32Array;
 
-  private constructor(name: string, exports: ModuleExports, state: HostcallState, batchCapacity: number, dataCapacity: number) {
+  private constructor(name: string, exports: ModuleExports, state: HostcallState, batchCapacity: number, dataCapacity: number, maxMemoryBytes: number) {
     this.name = name;
+    this.maxMemoryBytes = maxMemoryBytes;
     this.exports = exports;
     this.state = state;
     this.batchCapacity = batchCapacity;
@@ -101,6 +104,7 @@ export class InspectorInstance {
     const name = compiled.name;
     const batchCapacity = positiveInt('batchCapacity', opts.batchCapacity ?? DEFAULT_LIMITS.BATCH_CAPACITY);
     const dataCapacity = positiveInt('dataCapacity', opts.dataCapacity ?? DEFAULT_LIMITS.DATA_CAPACITY);
+    const maxMemoryBytes = positiveInt('maxMemoryBytes', opts.maxMemoryBytes ?? DEFAULT_LIMITS.MAX_MEMORY_BYTES);
     const logger = opts.logger ?? defaultLogger;
     const state: HostcallState = {
       module: name,
@@ -113,7 +117,8 @@ export class InspectorInstance {
       eventsLeft: 0,
       logsLeft: 0,
       lastError: null,
-      packetTimeNs: 0n,
+      packetSec: 0,
+      packetNsec: 0,
       limits: {
         alertBudget: nonNegativeInt('alertBudget', opts.alertBudget ?? DEFAULT_LIMITS.ALERTS_PER_BATCH),
         eventBudget: nonNegativeInt('eventBudget', opts.eventBudget ?? DEFAULT_LIMITS.EVENTS_PER_BATCH),
@@ -133,9 +138,11 @@ export class InspectorInstance {
     }
     const exports = instance.exports as unknown as ModuleExports;
     state.memory = exports.memory;
-    const self = new InspectorInstance(name, exports, state, batchCapacity, dataCapacity);
+    const self = new InspectorInstance(name, exports, state, batchCapacity, dataCapacity, maxMemoryBytes);
+    self.checkMemory('instantiation');
     state.stats = self.stats;
     self.placeBatchArea();
+    self.checkMemory('sf_alloc (batch area)');
     self.runInit(opts.config);
     return self;
   }
@@ -258,9 +265,10 @@ export class InspectorInstance {
     u8[m + META.VERDICT] = 0;
     u16[h + H_VERDICT_ARG] = 0;
 
-    if (this.state.now === null) {
-      const t = BigInt(pkt.tsSec) * 1_000_000_000n + BigInt(pkt.tsNsec);
-      if (t > this.state.packetTimeNs) this.state.packetTimeNs = t;
+    const st = this.state;
+    if (pkt.tsSec > st.packetSec || (pkt.tsSec === st.packetSec && pkt.tsNsec > st.packetNsec)) {
+      st.packetSec = pkt.tsSec;
+      st.packetNsec = pkt.tsNsec;
     }
     return pktLen + streamLen;
   }
@@ -328,13 +336,24 @@ export class InspectorInstance {
     s.logsLeft = s.limits.logBudget;
     s.lastError = null;
     try {
-      return this.call(what, fn);
+      const result = this.call(what, fn);
+      this.checkMemory(what);
+      return result;
     } finally {
       s.sink = EMPTY_OUTPUT;
       s.discard = true;
       EMPTY_OUTPUT.alerts.length = 0;
       EMPTY_OUTPUT.events.length = 0;
     }
+  }
+
+  /** Memory only grows, so one check after each callback is enough. */
+  private checkMemory(what: string): void {
+    const size = this.exports.memory.buffer.byteLength;
+    if (size <= this.maxMemoryBytes) return;
+    this.stats.traps++;
+    throw new SecuxflowError('E_MODULE_TRAP', `module ${this.name} grew its memory to ${size} bytes in ${what}, over the host limit of ${this.maxMemoryBytes} bytes`,
+      'the module leaks or was given too much data; declare a smaller maximum memory in the module or raise maxMemoryBytes');
   }
 
   private call<T>(what: string, fn: () => T): T {

@@ -28,6 +28,8 @@ export interface InspectorOptions {
   maxJsonBytes?: number;
   /** Largest alert message / log line in bytes. Default 1024. */
   maxMessageBytes?: number;
+  /** Largest linear memory the module may reach, in bytes; past it a callback fails with E_MODULE_TRAP. Default 256 MiB. */
+  maxMemoryBytes?: number;
   /** Where log lines go. Default: stderr, prefixed with the module name, debug lines hidden. */
   logger?: InspectorLogger;
 }

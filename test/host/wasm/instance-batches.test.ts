@@ -131,6 +131,21 @@ describe('InspectorInstance runs batches through the ABI', () => {
     expect(again.verdicts[0]).toBe(Verdict.BLOCK_FLOW);
   });
 
+  it('a module growing past maxMemoryBytes fails the batch with E_MODULE_TRAP', async () => {
+    const { inst } = await probeInstance({ maxMemoryBytes: 4 * 65536, batchCapacity: 16, dataCapacity: 4096 });
+    const mem = inst.memoryBytes;
+    expect(mem).toBeLessThanOrEqual(4 * 65536);
+    const grows = Math.ceil((4 * 65536 - mem) / 65536) + 1;
+    const e = (() => { try { inst.inspect(Array.from({ length: grows }, () => cmd('G')), grows, output(grows)); return null; } catch (x) { return x as SecuxflowError; } })();
+    expect(e).toBeInstanceOf(SecuxflowError);
+    expect(e!.code).toBe('E_MODULE_TRAP');
+    expect(e!.message).toMatch(/^module probe grew its memory to \d+ bytes in on_batch, over the host limit of 262144 bytes$/);
+    // the default 1 MiB batch area alone does not fit in 1 MiB of memory
+    const tooSmall = await rejection(probeInstance({ maxMemoryBytes: 1024 * 1024 }));
+    expect(tooSmall.code).toBe('E_MODULE_TRAP');
+    expect(tooSmall.message).toContain('in sf_alloc (batch area)');
+  });
+
   it('treats a non-zero on_batch status as CONTINUE for that batch and counts it', async () => {
     const { inst, logs } = await probeInstance();
     const out = output(2);

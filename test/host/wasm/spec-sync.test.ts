@@ -100,5 +100,6 @@ describe('docs/abi/v1.md and the code agree', () => {
     expect(value('alert message')).toBe(`${DEFAULT_LIMITS.MAX_MESSAGE_BYTES} bytes`);
     expect(value('meta records')).toBe(String(DEFAULT_LIMITS.BATCH_CAPACITY));
     expect(value('data region')).toBe(`${DEFAULT_LIMITS.DATA_CAPACITY / (1024 * 1024)} MiB`);
+    expect(value('linear memory')).toBe(`${DEFAULT_LIMITS.MAX_MEMORY_BYTES / (1024 * 1024)} MiB`);
   });
 });
