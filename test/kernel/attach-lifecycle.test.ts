@@ -13,7 +13,8 @@ import { NetLab, type VethEnd } from './lab/netns.js';
 import { buildCli, buildNative, bundleScript } from './lab/build.js';
 import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { run, runOk, type RunResult } from './lab/run.js';
-import { closeFd, mapLookup, mapUpdate, objGet } from '../../host/kernel/native.js';
+import { closeFd, mapLookup, mapUpdate, objGet, progTestRun } from '../../host/kernel/native.js';
+import { buildPacket } from '../../host/packet/build.js';
 import { decodeRulesetMeta, MapName, SfConfig, u32Key } from '../../host/kernel/codec.js';
 import type { AttachResult, AttachmentStatus, DetachResult } from '../../host/kernel/attach.js';
 
@@ -24,6 +25,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
   const lab = new NetLab('lc');
   let ns = '';
   let end: VethEnd;
+  let peer: VethEnd;
   let cli = '';
   let lister = '';
   let bpffs: PrivateBpffs;
@@ -63,7 +65,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     lab.removeAtCleanup(stateDir);
     bpffs = await mountPrivateBpffs(lab);
     ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 50);
+    [end, peer] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 50);
     pinDir = join(bpffs.root, end.ifname);
   });
 
@@ -175,5 +177,47 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     await secuxflow('detach', '--iface', 'lo');
     expect(bpffs.leftovers()).toEqual([]);
     expect((await run(['ip', '-n', ns, '-d', '-j', 'link', 'show', 'dev', 'lo'])).stdout).not.toContain('"xdp"');
+  });
+
+  it('with two interfaces attached, a rule change reaches both and hits are summed over them', async () => {
+    await attachJson('--iface', end.ifname, '--mode', 'skb');
+    await attachJson('--iface', peer.ifname, '--mode', 'skb');
+    const dirs = [join(bpffs.root, end.ifname), join(bpffs.root, peer.ifname)];
+    const activeMeta = (dir: string) => {
+      const cfg = objGet(join(dir, MapName.CONFIG));
+      const rs = objGet(join(dir, MapName.RULESET));
+      try {
+        const gen = mapLookup(cfg, u32Key(SfConfig.ACTIVE_GEN), 4)![0]! & 1;
+        return decodeRulesetMeta(mapLookup(rs, u32Key(gen), 16)!);
+      } finally {
+        closeFd(cfg);
+        closeFd(rs);
+      }
+    };
+    const listed = async () => JSON.parse((await secuxflow('rule', 'list', '--json')).stdout) as { rules: Array<{ id: number; hits: { packets: number } | null }> };
+
+    const r = await secuxflow('rule', 'add', '--src', '198.18.51.0/24', '--proto', 'tcp', '--action', 'drop');
+    expect(r.stdout).toContain(end.ifname);
+    expect(r.stdout).toContain(peer.ifname);
+    expect(dirs.map((d) => activeMeta(d).v4Count)).toEqual([2, 2]);
+
+    // the stored inspect rule (UDP to 198.18.50.0/24 port 53) decides this packet
+    const dns = buildPacket({ src: '198.18.52.7', dst: '198.18.50.2', proto: 'udp', srcPort: 3333, dstPort: 53, payload: 'q' });
+    const runs = [1, 2];
+    dirs.forEach((dir, i) => {
+      const prog = objGet(join(dir, 'sf_xdp'));
+      try {
+        for (let n = 0; n < runs[i]!; n++) progTestRun(prog, dns, 1);
+      } finally {
+        closeFd(prog);
+      }
+    });
+    const inspectRule = (await listed()).rules.find((x) => x.id === 1);
+    expect(inspectRule?.hits?.packets).toBe(3);
+
+    await secuxflow('detach', '--iface', end.ifname);
+    await secuxflow('detach', '--iface', peer.ifname);
+    expect(bpffs.leftovers()).toEqual([]);
+    expect((await listed()).rules.every((x) => x.hits === null)).toBe(true);
   });
 });
