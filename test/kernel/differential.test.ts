@@ -13,8 +13,8 @@ import { randomFrame, randomRuleSet, seededRng } from './support/random-traffic.
 
 const k = requireKernel();
 const SEED = Number(process.env.SECUXFLOW_DIFF_SEED ?? 0x5ec0f10e);
-const RULE_SETS = 100;
-const PACKETS_PER_SET = 300;
+const RULE_SETS = 200;
+const PACKETS_PER_SET = 500;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
