@@ -71,12 +71,21 @@ function commandAt(p: usize, n: i32, at: i32, substitution: bool, lineStart: boo
     k++;
     if (c == 0x2f || c == 0x5c) w = k;
   }
-  // the word, with quotes and backslashes inside it dropped (w'h'o"am"i, who\ami)
+  // the word, with quotes and backslashes inside it dropped (w'h'o"am"i, who\ami);
+  // quotes must pair up, as the shell needs them to, so prose like "I'd" stays "I"
+  let quotes = 0;
+  let q = w;
+  while (q < n && (isWordByte(load<u8>(p + <usize>q)) || load<u8>(p + <usize>q) == 0x27 || load<u8>(p + <usize>q) == 0x22 || load<u8>(p + <usize>q) == 0x5c)) {
+    const c = load<u8>(p + <usize>q);
+    if (c == 0x27 || c == 0x22) quotes++;
+    q++;
+  }
+  const foldQuotes = (quotes & 1) == 0;
   let len = 0;
   let j = w;
   while (j < n && len < word.length) {
     const c = load<u8>(p + <usize>j);
-    if (c == 0x27 || c == 0x22 || c == 0x5c) { j++; continue; }
+    if (c == 0x5c || (foldQuotes && (c == 0x27 || c == 0x22))) { j++; continue; }
     if (!isWordByte(c)) break;
     word[len++] = c;
     j++;
@@ -97,6 +106,9 @@ function looksLikeArguments(p: usize, n: i32, i: i32): bool {
   while (i < n && isBlank(load<u8>(p + <usize>i))) i++;
   if (i >= n) return true;
   const a = load<u8>(p + <usize>i);
+  // a Windows drive path (type C:\Windows\win.ini)
+  if (<u8>((a | 0x20) - 0x61) < 26 && i + 2 < n && load<u8>(p + <usize>(i + 1)) == 0x3a
+    && (load<u8>(p + <usize>(i + 2)) == 0x5c || load<u8>(p + <usize>(i + 2)) == 0x2f)) return true;
   return a == 0x2d || a == 0x2f || a == 0x24 || a == 0x7e || a == 0x2e || <u8>(a - 0x30) < 10 || a == 0x3b || a == 0x7c
     || a == 0x26 || a == 0x3e || a == 0x22 || a == 0x27 || a == 0x60;
 }

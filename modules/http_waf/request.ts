@@ -91,7 +91,13 @@ export function inspectRequest(s: usize, h: Head, body: Body, config: Config, fi
     setField("header", np, nl);
     copyInto(vp, vl);
     if (nameIs(np, nl, H_USER_AGENT)) check(FOR_UA, false);
-    else if (nameIs(np, nl, H_REFERER) || nameIs(np, nl, H_XFF)) check(FOR_INPUT_HEADER, false);
+    else if (nameIs(np, nl, H_REFERER)) {
+      check(FOR_INPUT_HEADER, false);
+      // the referring page's own query arguments are user input too (reflected XSS links)
+      let qm = 0;
+      while (qm < vl && load<u8>(vp + <usize>qm) != 0x3f) qm++;
+      if (qm + 1 < vl) args(vp + <usize>(qm + 1), vl - qm - 1, 0x26, true, "referer");
+    } else if (nameIs(np, nl, H_XFF)) check(FOR_INPUT_HEADER, false);
     else check(FOR_OTHER_HEADER, false);
   }
   if (body.len > 0) inspectBody(s, h, body);
@@ -193,15 +199,11 @@ function jsonStrings(p: usize, n: i32): void {
     }
     count++;
     setField("body:json", 0, 0);
-    setValueLength(o);
+    // back ends often percent-decode JSON values too, so they are judged decoded
+    decodeInto(value.dataStart, o, false);
     check(FOR_ARG, false);
     i = j + 1;
   }
-}
-
-function setValueLength(n: i32): void {
-  // decodeInto/copyInto keep valueLen; JSON strings are unescaped in place
-  copyInto(value.dataStart, n);
 }
 
 function hex4(p: usize): i32 {

@@ -8,7 +8,7 @@ const TOOLS: string[] = [
   "feroxbuster", "ffuf", "wfuzz", "acunetix", "netsparker", "w3af", "openvas", "nessus", "arachni", "skipfish", "whatweb",
   "zmeu", "havij", "commix", "jaeles", "fimap", "hydra", "morfeus", "paros", "webinspect", "appscan", "xsstrike", "dalfox",
   "sqlninja", "bsqlbf", "jorgee", "dirsearch", "joomscan", "droopescan", "wapiti", "vega/", "l9explore", "l9tcpid",
-  "grabber", "pangolin", "brutus", "x-scan", "teh forest lobster", "zollard", "muieblackcat", "absinthe", "nmap",
+  "grabber", "pangolin", "brutus", "x-scan", "teh forest lobster", "zollard", "muieblackcat", "absinthe", "nmap", "fuzz faster u fool",
 ];
 
 const search = new MultiSearch(true);

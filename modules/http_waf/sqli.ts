@@ -183,6 +183,8 @@ function fingerprint(p: usize, n: i32, quote: i32): bool {
     }
     // adjacent strings concatenate ('a' 'b'), and so do runs of operators
     if (t > 0 && type == fp[t - 1] && (type == 0x73 || type == 0x6f)) continue;
+    // UNION ALL / UNION DISTINCT are one UNION
+    if (t > 0 && type == 0x6b && fp[t - 1] == 0x55) continue;
     fp[t++] = type;
     if (matchesShape(t, quote)) { fpLen = t; return true; }
     if (type == 0x63) break;

@@ -27,7 +27,7 @@ const TARGETS: string[] = [
   "etc/passwd", "etc/shadow", "etc/hosts", "etc/group", "etc/issue", "proc/self/", "proc/version", "win.ini", "boot.ini",
   "system32", "windows/system.ini", ".ssh/", "id_rsa", ".htpasswd", ".htaccess", "web.config", "wp-config.php", ".env",
   ".git/config", "var/log/", "/bin/sh", "file://", "php://filter", "php://input", "expect://", "zip://", "phar://",
-  "data://text/plain", "/dev/tcp/",
+  "data://text/plain", "/dev/tcp/", "web-inf/web.xml", "boot.ini",
 ];
 
 /** A sensitive file or stream wrapper is named (the "what" of an LFI). */
@@ -61,8 +61,15 @@ export function isTraversal(p: usize, n: i32, inPath: bool): bool {
   if (inPath) return dots > 0;
   if (dots >= 2) return true;
   if (dots == 1 && (startsWithDotDot(p, n) || namesSensitiveTarget(p, n))) return true;
+  // "....//" and "..././" survive filters that strip "../" once, and still name the file
+  if (containsDotDot(p, n) && namesSensitiveTarget(p, n)) return true;
   // an absolute path or wrapper straight to a sensitive file (?file=/etc/passwd, php://filter/...)
   return n > 0 && (load<u8>(p) == 0x2f || load<u8>(p) == 0x5c || hasScheme(p, n)) && namesSensitiveTarget(p, n);
+}
+
+function containsDotDot(p: usize, n: i32): bool {
+  for (let i = 0; i + 1 < n; i++) if (load<u8>(p + <usize>i) == 0x2e && load<u8>(p + <usize>(i + 1)) == 0x2e) return true;
+  return false;
 }
 
 function startsWithDotDot(p: usize, n: i32): bool {

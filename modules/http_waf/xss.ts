@@ -197,12 +197,17 @@ function schemeIs(s: usize, i: i32, to: i32, scheme: string): bool {
   return k == n;
 }
 
+// CSS that runs script: expression(...) (old IE) and url(javascript:...).
 function hasExpression(s: usize, from: i32, to: i32): bool {
-  const w = "expression(";
-  for (let i = from; i + 11 <= to; i++) {
+  return containsWord(s, from, to, "expression(") || containsWord(s, from, to, "javascript:");
+}
+
+function containsWord(s: usize, from: i32, to: i32, w: string): bool {
+  const m = w.length;
+  for (let i = from; i + m <= to; i++) {
     let k = 0;
-    while (k < 11 && lower(load<u8>(s + <usize>(i + k))) == <u8>w.charCodeAt(k)) k++;
-    if (k == 11) return true;
+    while (k < m && lower(load<u8>(s + <usize>(i + k))) == <u8>w.charCodeAt(k)) k++;
+    if (k == m) return true;
   }
   return false;
 }

@@ -45,8 +45,9 @@ export function compiledWaf(): Promise<CompiledInspector> {
   return compiled;
 }
 
-export async function waf(config?: unknown, logs?: string[]): Promise<InspectorInstance> {
+export async function waf(config?: unknown, logs?: string[], opts: { batchCapacity?: number } = {}): Promise<InspectorInstance> {
   return InspectorInstance.create(await compiledWaf(), {
+    ...opts,
     ...(config !== undefined ? { config: JSON.stringify(config) } : {}),
     logger: (_m, level, msg) => { logs?.push(`${level}: ${msg}`); },
   });
