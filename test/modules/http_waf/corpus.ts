@@ -15,7 +15,7 @@ export interface CorpusRequest {
   body?: string;
 }
 
-export function readCorpus(name: 'attacks' | 'benign'): CorpusRequest[] {
+export function readCorpus(name: 'attacks' | 'benign' | 'attacks-holdout' | 'benign-holdout'): CorpusRequest[] {
   const text = readFileSync(join(repoRoot, 'test', 'data', 'http', `${name}.jsonl`), 'utf8');
   return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as CorpusRequest);
 }
