@@ -234,7 +234,8 @@ export class InspectorInstance {
       streamLen = stream.length;
       if (streamLen > room) { streamLen = room; flags |= MetaFlag.STREAM_GAP; }
       u8.set(streamLen === stream.length ? stream : stream.subarray(0, streamLen), streamPtr);
-      streamNew = Math.min(item.streamNew >>> 0, streamLen);
+      // New bytes sit at the end of the stream: only those left after a cut still count.
+      streamNew = Math.max(0, Math.min(item.streamNew >>> 0, stream.length) - (stream.length - streamLen));
     }
     if (pkt.malformed !== null) flags |= MetaFlag.MALFORMED;
     if (pkt.wireLen > pkt.data.length) flags |= MetaFlag.TRUNCATED;
@@ -246,7 +247,8 @@ export class InspectorInstance {
     u32[w + W_TS_NSEC] = pkt.tsNsec >>> 0;
     u32[w + W_PKT_PTR] = pktPtr;
     u32[w + W_PKT_LEN] = pktLen;
-    u32[w + W_PAYLOAD_LEN] = pkt.payloadOffset < 0 ? 0 : pkt.payloadLength;
+    // Never point past the bytes actually placed (snaplen or a cut frame).
+    u32[w + W_PAYLOAD_LEN] = pkt.payloadOffset < 0 ? 0 : Math.max(0, Math.min(pkt.payloadLength, pktLen - pkt.payloadOffset));
     u32[w + W_STREAM_PTR] = streamPtr;
     u32[w + W_STREAM_LEN] = streamLen;
     u32[w + W_STREAM_NEW] = streamNew;

@@ -7,4 +7,3 @@ export * from "./runtime/jsonwriter";
 export * from "./runtime/flowmap";
 export * from "./runtime/emit";
 export * from "./runtime/inspector";
-export { sfAbort } from "./runtime/abort";

@@ -34,7 +34,14 @@ export class Packet {
   @inline get l3Offset(): i32 { return absentToMinusOne(load<u16>(this.meta, Meta.L3_OFF)); }
   @inline get l4Offset(): i32 { return absentToMinusOne(load<u16>(this.meta, Meta.L4_OFF)); }
   @inline get payloadOffset(): i32 { return absentToMinusOne(load<u16>(this.meta, Meta.PAYLOAD_OFF)); }
-  @inline get payloadLength(): i32 { return this.payloadOffset < 0 ? 0 : <i32>load<u32>(this.meta, Meta.PAYLOAD_LEN); }
+  /** Payload bytes present in this frame (never past its captured length). */
+  get payloadLength(): i32 {
+    const off = this.payloadOffset;
+    if (off < 0) return 0;
+    const len = <i32>load<u32>(this.meta, Meta.PAYLOAD_LEN);
+    const room = this.length - off;
+    return len < room ? len : room < 0 ? 0 : room;
+  }
   /** Address of the first payload byte (meaningful only when payloadLength > 0). */
   @inline get payloadPtr(): usize { return this.dataPtr + <usize>this.payloadOffset; }
   /** In-order stream bytes of this direction from its first byte; 0 when the host gave none. */

@@ -109,6 +109,31 @@ describe('InspectorInstance runs batches through the ABI', () => {
     expect(dv.getUint32(META.STREAM_PTR, true)).toBe(0);
   });
 
+  it('cuts a packet or stream larger than the data region, flagging TRUNCATED / STREAM_GAP', async () => {
+    const { inst } = await probeInstance({ batchCapacity: 4, dataCapacity: 300 });
+    const big = packet({ payload: 'P' + 'x'.repeat(399) });
+    const out = output(2);
+    const small = packet({ payload: 'P' });
+    const stream = new TextEncoder().encode('s'.repeat(500));
+    inst.inspect([item(big), item(small, { stream, streamNew: 400 })], 2, out);
+    const rec = (i: number) => {
+      const r = Uint8Array.from(out.alerts[i]!.message.match(/../g)!.map((h) => parseInt(h, 16)));
+      return { r, dv: new DataView(r.buffer) };
+    };
+    const a = rec(0);
+    expect(a.dv.getUint32(META.PKT_LEN, true)).toBe(300);
+    expect(a.dv.getUint32(META.PAYLOAD_LEN, true)).toBe(300 - big.payloadOffset);
+    expect(a.dv.getUint32(META.WIRE_LEN, true)).toBe(big.wireLen);
+    expect(a.r[META.FLAGS]! & MetaFlag.TRUNCATED).toBe(MetaFlag.TRUNCATED);
+    const b = rec(1); // second on_batch call: the region is empty again
+    expect(inst.stats.batches).toBe(2);
+    const kept = 300 - small.data.length;
+    expect(b.dv.getUint32(META.STREAM_LEN, true)).toBe(kept);
+    // 400 new bytes at the end of 500; the cut keeps the first `kept`, of which kept - 100 are new
+    expect(b.dv.getUint32(META.STREAM_NEW, true)).toBe(kept - 100);
+    expect(b.r[META.FLAGS]! & MetaFlag.STREAM_GAP).toBe(MetaFlag.STREAM_GAP);
+  });
+
   it('hands stream bytes and stream_new to the module', async () => {
     const { inst } = await probeInstance();
     const out = output(1);
