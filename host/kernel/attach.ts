@@ -13,7 +13,8 @@ import { assertBpffs, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir }
 import { assertCanManageXdp } from './privilege.js';
 import { assertIfaceName } from './ifname.js';
 import { CONFIG, FAIL_FALLBACK, readConfig, writeConfig } from './config.js';
-import { installRuleSet, POLICY_ACTION } from './ruleswap.js';
+import { activateGeneration, installRuleSet, POLICY_ACTION, ruleMapFds, stageGeneration } from './ruleswap.js';
+import { toGenerationImage } from './image.js';
 
 export type { AttachmentRecord, FailMode, PolicyName } from './attachments.js';
 export type AttachMode = XdpMode;
@@ -180,15 +181,13 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
     }
 
     const undo: Undo[] = [];
-    let obj: ReturnType<typeof openObject> | null = null;
     let oldProgFd = -1;
     try {
       const { created } = ensurePinDir(opts.iface, root);
       if (created) undo.push(() => removePinDir(opts.iface, root));
 
       const objectPath = opts.objectPath ?? process.env.SECUXFLOW_XDP_OBJECT;
-      obj = openObject(objectPath ? { pinDir: dir, objectPath } : { pinDir: dir });
-      const handle = obj;
+      const handle = openObject(objectPath ? { pinDir: dir, objectPath } : { pinDir: dir });
       undo.push(() => handle.close());
       if (!created) {
         // Maps that this load pinned fresh must go again; reused ones stay.
@@ -204,11 +203,21 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       undo.push(() => {
         writeConfig(configFd, CONFIG.PUNT_FALLBACK, before.puntFallback);
         writeConfig(configFd, CONFIG.PASS_ALL, before.passAll);
+        writeConfig(configFd, CONFIG.RECORD_LAST, before.recordLast);
       });
       writeConfig(configFd, CONFIG.PUNT_FALLBACK, FAIL_FALLBACK[opts.fail]);
       writeConfig(configFd, CONFIG.RECORD_LAST, 0);
 
       const installed = await installRuleSet(handle.maps, ruleSetFor(rules, opts.policy));
+      const previous = records.find((r) => r.iface === opts.iface && r.netns === netns);
+      if (ours && previous && previous.policy !== opts.policy) {
+        // The maps are live: a failed re-attach must give the running program its old default back.
+        const oldPolicySet = ruleSetFor(rules, previous.policy);
+        undo.push(() => {
+          const fds = ruleMapFds(handle.maps);
+          activateGeneration(fds, stageGeneration(fds, toGenerationImage(oldPolicySet)));
+        });
+      }
       // A daemon that stopped fail-open may have left pass-all on; attaching
       // is the user asking for the rules to be enforced again.
       writeConfig(configFd, CONFIG.PASS_ALL, 0);

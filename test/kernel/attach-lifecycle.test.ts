@@ -3,7 +3,7 @@
 // the next attach reusing the kept state, and the kernel check of
 // listAttachments when the program was removed behind secuxflow's back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +168,42 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     expect(await xdpOnLink(ns2, end.ifname)).toBeNull();
     await detachJson('--iface', end.ifname);
     expect(bpffs.leftovers()).toEqual([]);
+  });
+
+  it('a failed re-attach (a mode lo cannot do) puts back the old program, mode, policy and fail mode', async () => {
+    const first = await attachJson('--iface', 'lo', '--mode', 'skb');
+    const loDir = join(bpffs.root, 'lo');
+    const activeDefault = (): number => {
+      const cfg = objGet(join(loDir, MapName.CONFIG));
+      const rs = objGet(join(loDir, MapName.RULESET));
+      try {
+        const gen = mapLookup(cfg, u32Key(SfConfig.ACTIVE_GEN), 4)![0]! & 1;
+        return decodeRulesetMeta(mapLookup(rs, u32Key(gen), 16)!).defaultAction;
+      } finally {
+        closeFd(cfg);
+        closeFd(rs);
+      }
+    };
+    expect(activeDefault()).toBe(1);
+    const pinsBefore = bpffs.leftovers();
+    const stateBefore = readFileSync(join(stateDir, 'attachments.json'), 'utf8');
+
+    const r = await lab.exec(ns, [process.execPath, cli, 'attach', '--iface', 'lo', '--mode', 'native', '--policy', 'deny', '--fail', 'closed', '--state-dir', stateDir], { env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/E_KERNEL.*lo cannot run XDP in native mode/);
+
+    const now = await xdpOnLink(ns, 'lo');
+    expect(now).toMatchObject({ id: first.progId, mode: 2 }); // XDP_ATTACHED_SKB, the old program
+    expect(activeDefault()).toBe(1);
+    const cfg = objGet(join(loDir, MapName.CONFIG));
+    try {
+      expect(mapLookup(cfg, u32Key(SfConfig.PUNT_FALLBACK), 4)![0]).toBe(1);
+    } finally {
+      closeFd(cfg);
+    }
+    expect(bpffs.leftovers()).toEqual(pinsBefore);
+    expect(readFileSync(join(stateDir, 'attachments.json'), 'utf8')).toBe(stateBefore);
+    await secuxflow('detach', '--iface', 'lo');
   });
 
   it('auto on an interface without native XDP falls back to skb and says why', async () => {
