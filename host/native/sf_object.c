@@ -43,8 +43,13 @@ static void finalize_object(napi_env env, void *data, void *hint)
 	(void)env;
 	(void)hint;
 	struct sf_object *o = data;
-	if (o->obj)
+	if (o->obj) {
+		struct bpf_map *map;
+		bpf_object__for_each_map(map, o->obj) {
+			sf_forget_fd(bpf_map__fd(map));
+		}
 		bpf_object__close(o->obj);
+	}
 	free(o);
 }
 
@@ -157,6 +162,8 @@ static napi_value open_object(napi_env env, napi_callback_info info)
 	napi_value maps, result, handle;
 	SF_TRY(env, napi_create_object(env, &maps));
 	bpf_object__for_each_map(map, obj) {
+		/* A new fd may reuse the number of a closed one: drop its cached shape. */
+		sf_forget_fd(bpf_map__fd(map));
 		sf_set(env, maps, bpf_map__name(map), sf_u32(env, (uint32_t)bpf_map__fd(map)));
 	}
 	struct sf_object *o = calloc(1, sizeof(*o));
@@ -266,6 +273,7 @@ static napi_value obj_get(napi_env env, napi_callback_info info)
 			return sf_throw(env, "E_NOT_ATTACHED", e, "attach first: secuxflow attach --iface IF", "nothing is pinned at %s", path);
 		return sf_throw_errno(env, e, path);
 	}
+	sf_forget_fd(fd);
 	return sf_u32(env, (uint32_t)fd);
 }
 
