@@ -21,4 +21,6 @@ const common = {
 await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/secuxflow.js', banner: { js: '#!/usr/bin/env node\n' + common.banner.js } });
 chmodSync(`${root}dist/secuxflow.js`, 0o755);
 await build({ ...common, entryPoints: ['scripts/tools.ts'], outfile: 'dist/secuxflow-tools.js' });
+// Module sandbox workers load this file (host/sandbox/worker-script.ts finds it next to the bundle).
+await build({ ...common, entryPoints: ['host/sandbox/worker.ts'], outfile: 'dist/sandbox-worker.js' });
 console.log('built dist/secuxflow.js');

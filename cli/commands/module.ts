@@ -1,4 +1,302 @@
+// `secuxflow module load|list|unload|info|new`: custom inspectors, validated
+// in the sandbox before they are registered (pinned by sha256) in the state
+// directory. The same functions back the CLI and programmatic use.
 import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SecuxflowError } from '../../host/errors.js';
+import { StateStore } from '../../host/state/store.js';
+import { RULES_FILE } from '../../host/state/store.js';
+import { parsePolicy, resolveLimits, type ModulePolicy, type SandboxLimits } from '../../host/sandbox/limits.js';
+import { validateModule } from '../../host/modules/validate.js';
+import { describeModuleFile, type ModuleFileDescription } from '../../host/modules/describe.js';
+import { readRegistry, registeredStatus, writeRegistry, type ModuleRecord, type RegisteredStatus } from '../../host/modules/registry.js';
+import { scaffoldModule, type ScaffoldResult } from '../../host/modules/scaffold.js';
+import { action, printJson } from '../action.js';
+import { table, thousands } from '../format.js';
 
-// Placeholder until the 'module' command lands; registering nothing keeps the CLI building.
-export function registerModule(_program: Command): void {}
+const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
+
+export interface LimitFlags {
+  memoryMib?: string;
+  cpuBudgetMs?: string;
+  initBudgetMs?: string;
+  maxModuleMib?: string;
+}
+
+export interface LoadModuleOptions extends LimitFlags {
+  name?: string;
+  config?: string;
+  policy?: string;
+  stateDir?: string;
+}
+
+export interface LoadModuleResult {
+  record: ModuleRecord;
+  /** The registration this one replaced (same name), if any. */
+  replaced: ModuleRecord | null;
+  stateDir: string;
+}
+
+function usage(message: string, hint?: string): SecuxflowError {
+  return new SecuxflowError('E_USAGE', message, hint);
+}
+
+function intFlag(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(v)) throw usage(`${flag} "${v}" is not a whole number`);
+  return Number(v);
+}
+
+export function limitsFromFlags(f: LimitFlags): Partial<SandboxLimits> {
+  const out: Partial<SandboxLimits> = {};
+  const pairs: [keyof SandboxLimits, string, string | undefined][] = [
+    ['memoryMiB', '--memory-mib', f.memoryMib], ['cpuBudgetMs', '--cpu-budget-ms', f.cpuBudgetMs],
+    ['initBudgetMs', '--init-budget-ms', f.initBudgetMs], ['maxModuleMiB', '--max-module-mib', f.maxModuleMib],
+  ];
+  for (const [key, flag, v] of pairs) {
+    const n = intFlag(flag, v);
+    if (n !== undefined) out[key] = n;
+  }
+  try {
+    resolveLimits(out);
+  } catch (e) {
+    const m = e instanceof Error ? e.message : String(e);
+    throw usage(pairs.reduce((msg, [key, flag]) => msg.replace(`sandbox limit ${key}`, flag), m));
+  }
+  return out;
+}
+
+function checkName(name: string, flag: string): string {
+  if (!NAME_RE.test(name)) throw usage(`${flag} "${name}" is not a module name`, "use lower-case letters, digits, '_' and '-', starting with a letter (at most 64)");
+  return name;
+}
+
+function readConfig(path: string | undefined): { text: string | undefined; abs: string | null } {
+  if (path === undefined) return { text: undefined, abs: null };
+  const abs = resolve(path);
+  try {
+    return { text: readFileSync(abs, 'utf8'), abs };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SecuxflowError(code === 'ENOENT' ? 'E_USAGE' : 'E_IO', `--config ${path}: cannot read it (${code ?? String(e)})`);
+  }
+}
+
+/** Validates FILE completely in the sandbox, then registers it (replacing a registration of the same name). */
+export async function loadModule(file: string, opts: LoadModuleOptions = {}): Promise<LoadModuleResult> {
+  if (!file) throw usage('module load needs a FILE (.wasm core module or component, or .wat)');
+  const policy: ModulePolicy = opts.policy === undefined ? 'fail-closed' : parsePolicy(opts.policy);
+  const limits = limitsFromFlags(opts);
+  const name = opts.name !== undefined ? checkName(opts.name, '--name') : undefined;
+  const config = readConfig(opts.config);
+  const store = new StateStore(opts.stateDir);
+  // Validation runs before the lock: it may take a moment, and nothing is written until it passed.
+  const result = await validateModule(file, {
+    ...(name ? { name } : {}), ...(config.text !== undefined ? { config: config.text } : {}), policy, limits,
+  });
+  const mod = result.module;
+  checkName(mod.name, 'the module name taken from the file name');
+  const c = result.counters;
+  const record: ModuleRecord = {
+    name: mod.name,
+    kind: mod.kind,
+    source: mod.path,
+    sha256: mod.sha256,
+    abiVersion: mod.abiVersion,
+    policy,
+    config: config.abs,
+    limits: resolveLimits(limits),
+    loadedAt: new Date().toISOString(),
+    counters: {
+      origin: 'validation', at: new Date().toISOString(), packets: c.packets, batches: c.batches, meanBatchUs: c.meanBatchUs,
+      p99BatchUs: c.p99BatchUs, traps: c.traps, alerts: c.alerts, status: c.status, quarantineReason: c.quarantineReason,
+    },
+  };
+  let replaced: ModuleRecord | null = null;
+  await store.withLock(async () => {
+    const all = readRegistry(store);
+    replaced = all.find((m) => m.name === record.name) ?? null;
+    writeRegistry(store, [...all.filter((m) => m.name !== record.name), record]);
+  });
+  return { record, replaced, stateDir: store.dir };
+}
+
+export interface ListedModule {
+  name: string;
+  kind: string;
+  abiVersion: number;
+  sha256: string;
+  status: RegisteredStatus;
+  policy: ModulePolicy;
+  source: string;
+  packets: number;
+  meanBatchUs: number;
+  p99BatchUs: number;
+  traps: number;
+  quarantine: string | null;
+  countersFrom: string | null;
+  loadedAt: string;
+}
+
+export async function listModules(opts: { stateDir?: string } = {}): Promise<ListedModule[]> {
+  const store = new StateStore(opts.stateDir);
+  return readRegistry(store).map((m) => {
+    const status = registeredStatus(m);
+    return {
+      name: m.name, kind: m.kind, abiVersion: m.abiVersion, sha256: m.sha256, status, policy: m.policy, source: m.source,
+      packets: m.counters?.packets ?? 0, meanBatchUs: m.counters?.meanBatchUs ?? 0, p99BatchUs: m.counters?.p99BatchUs ?? 0,
+      traps: m.counters?.traps ?? 0, quarantine: m.counters?.quarantineReason ?? null,
+      countersFrom: m.counters ? `${m.counters.origin} ${m.counters.at}` : null, loadedAt: m.loadedAt,
+    };
+  });
+}
+
+/** Removes a registration; refused while a stored rule names the module. */
+export async function unloadModule(name: string, opts: { stateDir?: string } = {}): Promise<ModuleRecord> {
+  if (!name) throw usage('module unload needs a NAME', 'secuxflow module list shows the registered modules');
+  const store = new StateStore(opts.stateDir);
+  return store.withLock(async () => {
+    const all = readRegistry(store);
+    const rec = all.find((m) => m.name === name);
+    if (!rec) {
+      throw new SecuxflowError('E_MODULE_NOT_FOUND', `no registered module named "${name}"`,
+        all.length ? `registered modules: ${all.map((m) => m.name).join(', ')}` : 'no module is registered (secuxflow module load FILE)');
+    }
+    if (existsSync(store.path(RULES_FILE))) {
+      const users = store.readRules().rules.filter((r) => r.modules.includes(name)).map((r) => r.id);
+      if (users.length > 0) {
+        throw new SecuxflowError('E_USAGE', `module ${name} is used by rule${users.length > 1 ? 's' : ''} ${users.join(', ')}; it stays registered`,
+          `delete or change those rules first (secuxflow rule delete --id ${users[0]})`);
+      }
+    }
+    writeRegistry(store, all.filter((m) => m.name !== name));
+    return rec;
+  });
+}
+
+export interface ModuleInfo extends ModuleFileDescription {
+  wouldLoad: boolean;
+  /** Why not, when wouldLoad is false. */
+  reason: { code: string; message: string; hint?: string } | null;
+  validation: { verdicts: number[]; meanBatchUs: number; memoryBytes: number | null } | null;
+}
+
+/** Interface, limits and a full validation of FILE, without registering anything. */
+export async function moduleInfo(file: string, opts: LimitFlags & { config?: string } = {}): Promise<ModuleInfo> {
+  if (!file) throw usage('module info needs a FILE');
+  const limits = limitsFromFlags(opts);
+  const config = readConfig(opts.config);
+  const desc = await describeModuleFile(file);
+  try {
+    const v = await validateModule(file, { limits, ...(config.text !== undefined ? { config: config.text } : {}) });
+    return { ...desc, wouldLoad: true, reason: null, validation: { verdicts: v.verdicts, meanBatchUs: v.counters.meanBatchUs, memoryBytes: null } };
+  } catch (e) {
+    if (!(e instanceof SecuxflowError)) throw e;
+    return { ...desc, wouldLoad: false, reason: e.toJSON(), validation: null };
+  }
+}
+
+export async function newModule(name: string, opts: { dir?: string } = {}): Promise<ScaffoldResult> {
+  if (!name) throw usage('module new needs a NAME');
+  return scaffoldModule(checkName(name, 'NAME'), opts.dir);
+}
+
+function short(sha: string): string {
+  return sha.slice(0, 12);
+}
+
+function printList(list: ListedModule[]): void {
+  if (list.length === 0) {
+    process.stdout.write('no modules registered (secuxflow module load FILE)\n');
+    return;
+  }
+  const rows = [['NAME', 'KIND', 'ABI', 'SHA256', 'STATUS', 'POLICY', 'PACKETS', 'MEAN µs', 'P99 µs', 'TRAPS', 'QUARANTINE']];
+  for (const m of list) {
+    rows.push([m.name, m.kind, String(m.abiVersion), short(m.sha256), m.status, m.policy, thousands(m.packets),
+      m.meanBatchUs.toFixed(1), m.p99BatchUs.toFixed(1), String(m.traps), m.quarantine ?? '-']);
+  }
+  process.stdout.write(`${table(rows, '')}\n(counters: from each module's last validation run; a running daemon reports live ones)\n`);
+}
+
+function printInfo(i: ModuleInfo): void {
+  const lines = [`module   ${i.path}`, `kind     ${i.kind}, ${thousands(i.size)} bytes, sha256 ${i.sha256}`, `abi      ${i.abiVersion ?? 'none'}`];
+  if (i.memory) {
+    lines.push(`memory   initial ${i.memory.initialPages} pages (${i.memory.initialPages * 64} KiB), declared maximum ${i.memory.maxPages === null ? 'none' : `${i.memory.maxPages} pages (${i.memory.maxPages * 64} KiB)`}; the sandbox caps it at ${i.memory.sandboxMaxPages} pages`);
+  }
+  lines.push('imports');
+  for (const imp of i.imports) lines.push(`  ${imp.name} ${imp.signature ?? imp.kind}${imp.allowed ? '' : '   <- not allowed'}`);
+  if (i.imports.length === 0) lines.push('  (none)');
+  lines.push('exports');
+  for (const ex of i.exports) lines.push(`  ${ex.name} ${ex.signature ?? ex.kind}`);
+  lines.push(i.wouldLoad ? 'loads    yes (validated in the sandbox: instantiated, on_init, one probe batch)' : `loads    no: [${i.reason!.code}] ${i.reason!.message}${i.reason!.hint ? `\n  hint: ${i.reason!.hint}` : ''}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function collectLimitOptions(cmd: Command): Command {
+  return cmd
+    .option('--memory-mib <n>', 'memory ceiling of the module in MiB (default 64)')
+    .option('--cpu-budget-ms <n>', 'time budget per batch in ms; past it the module is stopped (default 100)')
+    .option('--init-budget-ms <n>', 'time budget of instantiation and on_init in ms (default 2000)')
+    .option('--max-module-mib <n>', 'largest module file accepted, in MiB (default 16)');
+}
+
+export function registerModule(program: Command): void {
+  const mod = program.command('module').description('custom inspectors: validate, register, list, remove, scaffold');
+
+  collectLimitOptions(mod.command('load')
+    .description('validate FILE in the sandbox and register it (pinned by sha256) under NAME')
+    .argument('<file>', 'a core .wasm (ABI v1), a .wat text module, or a component built against modules/wit')
+    .option('--name <name>', 'the name rules use (default: from the file name)')
+    .option('--config <file>', 'configuration handed to on_init (JSON by convention)')
+    .option('--policy <policy>', 'on failure: fail-open (pass its packets), fail-closed (drop them) or reload (drop, recreate with backoff)', 'fail-closed')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .option('--json', 'print the registration as JSON'))
+    .action(action('module load', async (file: string, opts: LoadModuleOptions & { json?: boolean }) => {
+      const r = await loadModule(file, opts);
+      if (opts.json) { printJson({ module: r.record, replaced: r.replaced !== null, state_dir: r.stateDir }); return; }
+      const m = r.record;
+      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${m.source}\n`);
+    }));
+
+  mod.command('list')
+    .description('registered modules: kind, ABI, sha256, status, packets, batch times, traps, quarantine')
+    .option('--json', 'print JSON')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .action(action('module list', async (opts: { json?: boolean; stateDir?: string }) => {
+      const list = await listModules(opts);
+      if (opts.json) printJson({ modules: list });
+      else printList(list);
+    }));
+
+  mod.command('unload')
+    .description('remove a registered module (refused while a rule uses it)')
+    .argument('<name>', 'the module name')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .action(action('module unload', async (name: string, opts: { stateDir?: string }) => {
+      const rec = await unloadModule(name, opts);
+      process.stdout.write(`unloaded module ${rec.name} (${rec.source} is left in place)\n`);
+    }));
+
+  collectLimitOptions(mod.command('info')
+    .description('exports, imports, memory limits, ABI version of FILE, and whether it would load (and why not)')
+    .argument('<file>', 'a module file')
+    .option('--config <file>', 'validate with this configuration')
+    .option('--json', 'print JSON'))
+    .action(action('module info', async (file: string, opts: LimitFlags & { config?: string; json?: boolean }) => {
+      const info = await moduleInfo(file, opts);
+      if (opts.json) printJson(info);
+      else printInfo(info);
+      if (!info.wouldLoad) process.exitCode = 1;
+    }));
+
+  mod.command('new')
+    .description('scaffold an AssemblyScript inspector project (npm install && npm run build && npm test)')
+    .argument('<name>', 'module name')
+    .option('--dir <dir>', 'where to create it (default ./<name>)')
+    .action(action('module new', async (name: string, opts: { dir?: string }) => {
+      const r = await newModule(name, opts);
+      process.stdout.write(`created ${r.dir} (${r.files.length} files)\nnext:\n  cd ${r.dir}\n  npm install\n  npm run build && npm test\n  secuxflow module load build/${name}.wasm\n`);
+    }));
+}
+

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { loadRuleFile } from '../rules/parse.js';
 import type { RuleSet } from '../rules/types.js';
 import { StateStore } from '../state/store.js';
-import { compileModuleRef, resolveModuleRef, shippedModuleNames } from '../modules/resolve.js';
-import { InspectorInstance } from '../wasm/instance.js';
+import { readFileSync } from 'node:fs';
+import { loadModuleRef, resolveModuleRef, shippedModuleNames } from '../modules/resolve.js';
+import { createModuleRunner } from '../sandbox/runner.js';
+import { inFlightPolicy, type ModulePolicy } from '../sandbox/limits.js';
 import { SecuxflowError } from '../errors.js';
 import type { EngineModule, FailurePolicy } from './engine.js';
 
@@ -31,7 +33,12 @@ export function resolveRules(rulesFile: string | undefined, stateDir: string | u
 export interface ModuleOptions {
   /** Module config text keyed by module name. */
   configs?: Map<string, string>;
-  policy?: FailurePolicy;
+  /** Overrides each module's registered policy (default fail-closed). */
+  policy?: FailurePolicy | ModulePolicy;
+  /** Where registered modules are looked up (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow). */
+  stateDir?: string;
+  /** Run modules in the host's thread instead of sandbox workers (no CPU budget). */
+  unsafeInThread?: boolean;
   /** 'packet' for captures (module time follows the capture), 'wall' for live traffic. */
   clock?: 'packet' | 'wall';
 }
@@ -44,13 +51,31 @@ export async function loadModules(args: string[], opts: ModuleOptions = {}): Pro
   const out: EngineModule[] = [];
   const seen = new Set<string>();
   for (const arg of wanted) {
-    const ref = resolveModuleRef(arg);
+    const ref = resolveModuleRef(arg, opts.stateDir);
     if (seen.has(ref.name)) throw new SecuxflowError('E_USAGE', `--module ${arg}: a module named "${ref.name}" is already loaded`);
     seen.add(ref.name);
-    const compiled = await compileModuleRef(ref);
-    const config = opts.configs?.get(ref.name);
-    const instance = await InspectorInstance.create(compiled, { ...(config !== undefined ? { config } : {}), clock: opts.clock ?? 'packet' });
-    out.push({ name: ref.name, instance, policy: opts.policy ?? 'fail-closed' });
+    // Registered modules are checked against their pinned sha256 here.
+    const loaded = await loadModuleRef(ref);
+    const config = opts.configs?.get(ref.name) ?? registeredConfig(ref.registered?.config ?? null, ref.name);
+    const policy: ModulePolicy = opts.policy ?? ref.registered?.policy ?? 'fail-closed';
+    const instance = await createModuleRunner(loaded, {
+      ...(config !== undefined ? { config } : {}),
+      clock: opts.clock ?? 'packet',
+      policy,
+      ...(ref.registered ? { limits: ref.registered.limits } : {}),
+      unsafeInThread: opts.unsafeInThread ?? false,
+    });
+    out.push({ name: ref.name, instance, policy: inFlightPolicy(policy) });
   }
   return out;
+}
+
+function registeredConfig(path: string | null, name: string): string | undefined {
+  if (path === null) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SecuxflowError('E_IO', `registered module ${name}: cannot read its config ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      `register it again with another --config (secuxflow module load FILE --name ${name} --config NEW)`);
+  }
 }

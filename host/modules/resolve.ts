@@ -1,10 +1,14 @@
-// Turns a --module argument (a shipped module's name, or a .wasm/.wat path)
-// into a compiled inspector.
+// Turns a --module argument (a registered or shipped module's name, or a
+// .wasm/.wat path) into a compiled inspector. A registered name wins over a
+// shipped one, and is only used while its file matches the pinned sha256.
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { shippedModulesDir } from '../paths.js';
 import { loadInspectorFile, type CompiledInspector } from '../wasm/loader.js';
+import { StateStore } from '../state/store.js';
+import { findRegistered, MODULES_FILE, readPinned, type ModuleRecord } from './registry.js';
+import { loadModuleFile, type LoadedModule } from './load.js';
 
 const NAME_RE = /^[a-z][a-z0-9_-]*$/;
 
@@ -18,9 +22,24 @@ export interface ModuleRef {
   /** The name rules use to refer to the module. */
   name: string;
   path: string;
+  /** Set when the name was found in the state directory's module registry. */
+  registered?: ModuleRecord;
 }
 
-export function resolveModuleRef(arg: string): ModuleRef {
+/** The registry of `stateDir`, or null when none is readable there (no registry is not an error). */
+function registry(stateDir: string | undefined): StateStore | null {
+  const store = new StateStore(stateDir);
+  return existsSync(store.path(MODULES_FILE)) ? store : null;
+}
+
+/** Whether `name` is a registered or shipped module (what a rule may reference). */
+export function moduleNameKnown(name: string, stateDir?: string): boolean {
+  const store = registry(stateDir);
+  if (store !== null && findRegistered(store, name) !== null) return true;
+  return shippedModuleNames().includes(name);
+}
+
+export function resolveModuleRef(arg: string, stateDir?: string): ModuleRef {
   const looksLikePath = arg.includes('/') || /\.(wasm|wat)$/.test(arg);
   if (looksLikePath) {
     if (!existsSync(arg)) throw new SecuxflowError('E_MODULE_NOT_FOUND', `module file ${arg} does not exist`);
@@ -29,15 +48,29 @@ export function resolveModuleRef(arg: string): ModuleRef {
   if (!NAME_RE.test(arg)) {
     throw new SecuxflowError('E_USAGE', `--module "${arg}" is neither a module name nor a .wasm/.wat file`);
   }
+  const store = registry(stateDir);
+  const rec = store !== null ? findRegistered(store, arg) : null;
+  if (rec !== null) return { name: arg, path: rec.source, registered: rec };
   const path = join(shippedModulesDir(), `${arg}.wasm`);
   if (!existsSync(path)) {
     const names = shippedModuleNames();
-    throw new SecuxflowError('E_MODULE_NOT_FOUND', `no shipped module named "${arg}"`,
-      names.length ? `shipped modules: ${names.join(', ')}` : 'no modules are built: run npm run build');
+    throw new SecuxflowError('E_MODULE_NOT_FOUND', `no shipped module named "${arg}", and none is registered under that name`,
+      names.length ? `shipped modules: ${names.join(', ')}; register your own with secuxflow module load FILE --name ${arg}` : 'no modules are built: run npm run build');
   }
   return { name: arg, path };
 }
 
 export async function compileModuleRef(ref: ModuleRef): Promise<CompiledInspector> {
+  if (ref.registered) {
+    const loaded = await loadModuleFile(ref.path, { name: ref.name, bytes: readPinned(ref.registered), limits: ref.registered.limits });
+    if (loaded.compiled === null) throw new SecuxflowError('E_MODULE_INVALID', `module ${ref.name} is a component; run it through loadModuleRef`);
+    return loaded.compiled;
+  }
   return loadInspectorFile(ref.path, ref.name);
+}
+
+/** Loads the module behind a ref for the sandbox; a registered module must still match its pinned sha256. */
+export async function loadModuleRef(ref: ModuleRef): Promise<LoadedModule> {
+  if (ref.registered) return loadModuleFile(ref.path, { name: ref.name, bytes: readPinned(ref.registered), limits: ref.registered.limits });
+  return loadModuleFile(ref.path, { name: ref.name });
 }

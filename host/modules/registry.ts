@@ -1,0 +1,87 @@
+// modules.json in the state directory: every module registered with
+// `secuxflow module load`, pinned by the sha256 of its file. Written only
+// under the state lock, replaced atomically.
+import { existsSync } from 'node:fs';
+import { SecuxflowError } from '../errors.js';
+import type { StateStore } from '../state/store.js';
+import type { SandboxLimits, ModulePolicy } from '../sandbox/limits.js';
+import type { RunnerCounters } from '../sandbox/governor.js';
+import { readModuleBytes, sha256Hex, type ModuleKind } from './load.js';
+
+export const MODULES_FILE = 'modules.json';
+
+export interface ModuleCounters extends Pick<RunnerCounters, 'packets' | 'batches' | 'meanBatchUs' | 'p99BatchUs' | 'traps' | 'alerts' | 'status' | 'quarantineReason'> {
+  /** Where the numbers come from: the validation run of `module load`, or a daemon. */
+  origin: 'validation' | 'daemon';
+  at: string;
+}
+
+export interface ModuleRecord {
+  name: string;
+  kind: ModuleKind;
+  /** Absolute path of the module file. */
+  source: string;
+  sha256: string;
+  abiVersion: number;
+  policy: ModulePolicy;
+  /** Absolute path of the config file handed to on_init, or null. */
+  config: string | null;
+  limits: SandboxLimits;
+  loadedAt: string;
+  counters: ModuleCounters | null;
+}
+
+interface RegistryDoc {
+  modules: ModuleRecord[];
+}
+
+export type RegisteredStatus = 'ok' | 'quarantined' | 'changed-on-disk' | 'missing';
+
+export function readRegistry(store: StateStore): ModuleRecord[] {
+  const doc = store.readJson<RegistryDoc | null>(MODULES_FILE, null);
+  if (doc === null) return [];
+  if (!Array.isArray(doc.modules)) {
+    throw new SecuxflowError('E_STATE', `state file ${store.path(MODULES_FILE)} is corrupt: "modules" is not a list`,
+      `move it away (mv ${store.path(MODULES_FILE)} ${store.path(MODULES_FILE)}.bad) and register the modules again`);
+  }
+  return doc.modules;
+}
+
+export function writeRegistry(store: StateStore, modules: ModuleRecord[]): void {
+  store.writeJson(MODULES_FILE, { modules: [...modules].sort((a, b) => a.name.localeCompare(b.name)) });
+}
+
+/** The registry entry named `name`, or null; a missing registry file is an empty registry. */
+export function findRegistered(store: StateStore, name: string): ModuleRecord | null {
+  if (!existsSync(store.path(MODULES_FILE))) return null;
+  return readRegistry(store).find((m) => m.name === name) ?? null;
+}
+
+/** Whether the file on disk still is what was registered. */
+export function registeredStatus(rec: ModuleRecord): RegisteredStatus {
+  if (!existsSync(rec.source)) return 'missing';
+  let bytes: Uint8Array;
+  try {
+    bytes = readModuleBytes(rec.source);
+  } catch {
+    return 'missing';
+  }
+  if (sha256Hex(bytes) !== rec.sha256) return 'changed-on-disk';
+  return rec.counters?.status === 'quarantined' ? 'quarantined' : 'ok';
+}
+
+/** The file's bytes when they match the pinned sha256; E_MODULE_CHANGED otherwise. */
+export function readPinned(rec: ModuleRecord): Uint8Array {
+  if (!existsSync(rec.source)) {
+    throw new SecuxflowError('E_MODULE_NOT_FOUND', `registered module ${rec.name}: its file ${rec.source} no longer exists`,
+      `register it again from its new place (secuxflow module load FILE --name ${rec.name}) or remove it (secuxflow module unload ${rec.name})`);
+  }
+  const bytes = readModuleBytes(rec.source);
+  const sha = sha256Hex(bytes);
+  if (sha !== rec.sha256) {
+    throw new SecuxflowError('E_MODULE_CHANGED',
+      `registered module ${rec.name}: ${rec.source} changed on disk (sha256 ${sha.slice(0, 12)}…, registered ${rec.sha256.slice(0, 12)}…); it is refused until registered again`,
+      `if the change is yours, re-register it: secuxflow module load ${rec.source} --name ${rec.name}`);
+  }
+  return bytes;
+}

@@ -1,0 +1,58 @@
+// Everything `module load` and `module info` check before a module is
+// accepted: the file compiles, its imports and exports are ABI v1's, and it
+// instantiates in the sandbox, accepts its config and runs one batch of
+// ordinary packets without trapping or overrunning its budgets.
+import { buildPacket, type PacketSpec } from '../packet/build.js';
+import { decodePacket } from '../packet/decode.js';
+import { LinkType } from '../packet/types.js';
+import type { InspectItem, ModuleLogLevel } from '../wasm/types.js';
+import { MetaFlag } from '../wasm/abi.js';
+import type { ModulePolicy, SandboxLimits } from '../sandbox/limits.js';
+import { createModuleRunner } from '../sandbox/runner.js';
+import type { RunnerCounters } from '../sandbox/governor.js';
+import { loadModuleFile, type LoadedModule } from './load.js';
+
+export interface ValidationResult {
+  module: LoadedModule;
+  counters: RunnerCounters;
+  verdicts: number[];
+  logs: { level: ModuleLogLevel; message: string }[];
+}
+
+const PROBES: PacketSpec[] = [
+  { src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 80, tcpFlags: 0x02 },
+  { src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 80, payload: 'GET / HTTP/1.1\r\nHost: example.test\r\n\r\n' },
+  { src: '198.18.0.3', dst: '198.18.0.53', proto: 'udp', srcPort: 5353, dstPort: 53, payload: new Uint8Array(29) },
+  { src: '2001:db8::1', dst: '2001:db8::2', proto: 'icmp' },
+];
+
+function probeItems(): InspectItem[] {
+  return PROBES.map((spec, i) => {
+    const pkt = decodePacket(buildPacket(spec), LinkType.ETHERNET, 1_767_225_600 + i, 0);
+    const first = i !== 1;
+    const payload = spec.proto === 'tcp' && pkt.payloadLength > 0 ? pkt.data.subarray(pkt.payloadOffset, pkt.payloadOffset + pkt.payloadLength) : null;
+    return { pkt, flowId: i === 1 ? 1 : i + 1, direction: 0 as const, flags: first ? MetaFlag.FLOW_START : 0, stream: payload, streamNew: payload?.length ?? 0 };
+  });
+}
+
+/** Loads, instantiates (config, on_init) and runs one probe batch; throws the module's SecuxflowError when it fails. */
+export async function validateModule(path: string, opts: { name?: string; config?: string; policy?: ModulePolicy; limits?: Partial<SandboxLimits>; bytes?: Uint8Array }): Promise<ValidationResult> {
+  const mod = await loadModuleFile(path, { ...(opts.name ? { name: opts.name } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.bytes ? { bytes: opts.bytes } : {}) });
+  const logs: ValidationResult['logs'] = [];
+  const runner = await createModuleRunner(mod, {
+    ...(opts.config !== undefined ? { config: opts.config } : {}),
+    policy: opts.policy ?? 'fail-closed',
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    clock: 'packet',
+    logger: (_m, level, message) => { if (logs.length < 100) logs.push({ level, message }); },
+  });
+  try {
+    const items = probeItems();
+    const out = { verdicts: new Uint8Array(items.length), verdictArgs: new Uint16Array(items.length), alerts: [], events: [] };
+    runner.inspect(items, items.length, out);
+    for (const id of new Set(items.map((it) => it.flowId))) runner.flowEnded(id);
+    return { module: mod, counters: runner.stats(), verdicts: [...out.verdicts], logs };
+  } finally {
+    runner.close();
+  }
+}
