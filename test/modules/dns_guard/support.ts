@@ -1,16 +1,45 @@
 // Running a built module on packets built by the tests; shared by the
 // dns_guard, tls_inspect and ssh_guard tests.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
 import type { CompiledInspector } from '../../../host/wasm/loader.js';
 import type { InspectItem, ModuleAlert, ModuleEvent } from '../../../host/wasm/types.js';
-import { output } from '../../host/wasm/helpers.js';
-import { compileBuilt } from '../basic_inspect/build.js';
+import { output, repoRoot } from '../../host/wasm/helpers.js';
+import { compileInspector } from '../../../host/wasm/loader.js';
 
 const compiled = new Map<string, Promise<CompiledInspector>>();
 
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return readdirSync(path).reduce((m, f) => Math.max(m, newestMtime(join(path, f))), st.mtimeMs);
+}
+
+/**
+ * build/modules/<name>.wasm, rebuilt when any source it can import is newer:
+ * the SDK, the module's folder, and dns_guard's (tls_inspect and ssh_guard
+ * import its domain list and config readers).
+ */
+export function builtModule(name: string): string {
+  const out = join(repoRoot, 'build', 'modules', `${name}.wasm`);
+  const dirs = ['modules/sdk', `modules/${name}`, 'modules/dns_guard', 'asconfig.json'];
+  const newest = Math.max(...dirs.map((d) => newestMtime(join(repoRoot, d))));
+  if (existsSync(out) && statSync(out).mtimeMs >= newest) return out;
+  mkdirSync(join(repoRoot, 'build', 'modules'), { recursive: true });
+  // Build beside the target and rename, so parallel test files never read half a file.
+  const tmp = `${out}.${process.pid}.tmp`;
+  execFileSync(join(repoRoot, 'node_modules', '.bin', 'asc'),
+    [join('modules', name, 'index.ts'), '--config', 'asconfig.json', '--target', 'release', '-o', tmp],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  renameSync(tmp, out);
+  return out;
+}
+
 export function compiledModule(name: string): Promise<CompiledInspector> {
   let c = compiled.get(name);
-  if (!c) { c = compileBuilt(name); compiled.set(name, c); }
+  if (!c) { c = compileInspector(name, new Uint8Array(readFileSync(builtModule(name)))); compiled.set(name, c); }
   return c;
 }
 
