@@ -14,7 +14,8 @@ const common = {
   absWorkingDir: root,
   // The native addon is loaded at run time from build/Release, never bundled.
   external: ['*.node'],
-  banner: { js: "import { createRequire as __sfCreateRequire } from 'node:module'; const require = __sfCreateRequire(import.meta.url);" },
+  // CommonJS dependencies (wabt) expect require and __dirname inside the ESM bundle.
+  banner: { js: "import { createRequire as __sfCreateRequire } from 'node:module'; import { fileURLToPath as __sfFileUrl } from 'node:url'; import { dirname as __sfDirname } from 'node:path'; const require = __sfCreateRequire(import.meta.url); const __filename = __sfFileUrl(import.meta.url); const __dirname = __sfDirname(__filename);" },
   logLevel: 'warning',
 };
 

@@ -1,0 +1,137 @@
+// `secuxflow module load|list|unload|info` through the built CLI, each test
+// with its own state directory.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { DEMO_PCAP, ROOT, cli, requireBuilt, tempDir } from './support.js';
+
+const HOSTILE = join(ROOT, 'test', 'hostile', 'modules');
+const PORT_VERDICT = join(ROOT, 'test', 'fixtures', 'engine', 'port_verdict.wat');
+const BASIC = join(ROOT, 'build', 'modules', 'basic_inspect.wasm');
+
+function env(state: string): Record<string, string> {
+  return { SECUXFLOW_STATE_DIR: state };
+}
+
+function list(state: string): { modules: Record<string, unknown>[] } {
+  const r = cli(['module', 'list', '--json'], env(state));
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+describe('secuxflow module load/list/unload/info', () => {
+  beforeAll(() => requireBuilt());
+
+  it('load validates, registers with the file sha256, and list shows it with its validation counters', () => {
+    const state = tempDir('mod-state');
+    const file = join(tempDir('mod-file'), 'pv.wat');
+    copyFileSync(PORT_VERDICT, file);
+    const r = cli(['module', 'load', file, '--name', 'port_verdict', '--policy', 'fail-open'], env(state));
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/registered module port_verdict \(wat, ABI 1, sha256 [0-9a-f]{12}, policy fail-open\)/);
+    const [m] = list(state).modules;
+    expect(m).toMatchObject({ name: 'port_verdict', kind: 'wat', abiVersion: 1, status: 'ok', policy: 'fail-open', traps: 0, source: file });
+    expect(m!.sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    expect(m!.packets).toBeGreaterThan(0);
+    const stored = JSON.parse(readFileSync(join(state, 'modules.json'), 'utf8'));
+    expect(stored.version).toBe(1);
+    expect(stored.modules[0].limits).toMatchObject({ memoryMiB: 64, cpuBudgetMs: 100 });
+    const text = cli(['module', 'list'], env(state));
+    expect(text.stdout).toMatch(/port_verdict\s+wat\s+1\s+[0-9a-f]{12}\s+ok\s+fail-open/);
+  });
+
+  it('a changed file is refused by name until it is registered again', () => {
+    const state = tempDir('mod-state');
+    const file = join(tempDir('mod-file'), 'pv.wat');
+    copyFileSync(PORT_VERDICT, file);
+    expect(cli(['module', 'load', file, '--name', 'pv'], env(state)).status).toBe(0);
+    const ok = cli(['inspect', '--pcap', DEMO_PCAP, '--module', 'pv', '--json'], env(state));
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).modules).toEqual(['pv']);
+
+    appendFileSync(file, '\n;; edited\n');
+    expect(list(state).modules[0]!.status).toBe('changed-on-disk');
+    const refused = cli(['inspect', '--pcap', DEMO_PCAP, '--module', 'pv'], env(state));
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/error\[E_MODULE_CHANGED\]: registered module pv: .*pv\.wat changed on disk/);
+    expect(refused.stderr).toMatch(/hint: if the change is yours, re-register it: secuxflow module load .*pv\.wat --name pv/);
+
+    expect(cli(['module', 'load', file, '--name', 'pv'], env(state)).stdout).toMatch(/re-registered module pv/);
+    expect(list(state).modules[0]!.status).toBe('ok');
+    expect(cli(['inspect', '--pcap', DEMO_PCAP, '--module', 'pv'], env(state)).status).toBe(0);
+  });
+
+  it('a registered config is used by inspect --module NAME', () => {
+    const state = tempDir('mod-state');
+    const cfg = join(tempDir('mod-cfg'), 'basic.json');
+    // Only port 80 denied: every alert then comes from this config, not the defaults.
+    writeFileSync(cfg, JSON.stringify({ deny_ports: [80] }));
+    expect(cli(['module', 'load', BASIC, '--name', 'strict', '--config', cfg], env(state)).status).toBe(0);
+    const r = cli(['inspect', '--pcap', DEMO_PCAP, '--module', 'strict', '--json'], env(state));
+    expect(r.status).toBe(0);
+    const sids = JSON.parse(r.stdout).alertsBySignature.map((a: { signature_id?: number; sigId?: number; sid?: number }) => a.signature_id ?? a.sigId ?? a.sid);
+    expect(sids.length).toBeGreaterThan(0);
+    expect(new Set(sids)).toEqual(new Set([1000101]));
+  });
+
+  it('refusals write nothing and name the problem', () => {
+    const state = tempDir('mod-state');
+    const cases: [string[], RegExp, number][] = [
+      [[join(HOSTILE, 'forbidden_import.wat')], /error\[E_MODULE_IMPORT\]: module forbidden_import imports wasi_snapshot_preview1\.fd_write/, 1],
+      [[join(HOSTILE, 'wrong_abi.wat')], /error\[E_MODULE_ABI\]: module wrong_abi was built for ABI 2/, 1],
+      [[join(HOSTILE, 'missing_export.wat')], /error\[E_MODULE_INVALID\]: module missing_export does not export on_batch/, 1],
+      [[join(HOSTILE, 'infinite_loop.wat'), '--cpu-budget-ms', '50'], /error\[E_MODULE_LIMIT\]: module infinite_loop used its CPU budget of 50 ms/, 1],
+      [[join(HOSTILE, 'start_loop.wat'), '--init-budget-ms', '200'], /error\[E_MODULE_LIMIT\]: module start_loop did not finish instantiation and on_init within 200 ms/, 1],
+      [[join(HOSTILE, 'oob_load.wat')], /error\[E_MODULE_TRAP\]: module oob_load trapped in on_batch/, 1],
+      [[PORT_VERDICT, '--policy', 'sometimes'], /error\[E_USAGE\]: --policy "sometimes" is not a failure policy\n\s+hint: use one of fail-open, fail-closed, reload/, 2],
+      [[PORT_VERDICT, '--memory-mib', '0'], /error\[E_USAGE\]: --memory-mib must be an integer in 1\.\.4096, got 0/, 2],
+      [[PORT_VERDICT, '--name', 'Bad Name'], /error\[E_USAGE\]: --name "Bad Name" is not a module name/, 2],
+      [[PORT_VERDICT, '--config', '/nonexistent/cfg.json'], /error\[E_USAGE\]: --config \/nonexistent\/cfg\.json: cannot read it \(ENOENT\)/, 2],
+      [['/nonexistent/x.wasm'], /error\[E_MODULE_NOT_FOUND\]: module file \/nonexistent\/x\.wasm does not exist/, 1],
+    ];
+    for (const [args, pattern, status] of cases) {
+      const r = cli(['module', 'load', ...args], env(state));
+      expect(r.stderr, args.join(' ')).toMatch(pattern);
+      expect(r.status, args.join(' ')).toBe(status);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(state, 'modules.json')), args.join(' ')).toBe(false);
+    }
+  });
+
+  it('unload is refused while a rule uses the module, and works once the rule is gone', () => {
+    const state = tempDir('mod-state');
+    expect(cli(['module', 'load', PORT_VERDICT, '--name', 'pv'], env(state)).status).toBe(0);
+    const add = cli(['rule', 'add', '--dst', '198.18.0.0/15', '--action', 'inspect', '--module', 'pv', '--id', '7', '--json'], env(state));
+    expect(add.stderr).toBe('');
+    const refused = cli(['module', 'unload', 'pv'], env(state));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/module pv is used by rule 7; it stays registered/);
+    expect(list(state).modules.map((m) => m.name)).toEqual(['pv']);
+    expect(cli(['rule', 'delete', '--id', '7'], env(state)).status).toBe(0);
+    const ok = cli(['module', 'unload', 'pv'], env(state));
+    expect(ok.stdout).toMatch(/unloaded module pv/);
+    expect(list(state).modules).toEqual([]);
+    const again = cli(['module', 'unload', 'pv'], env(state));
+    expect(again.stderr).toMatch(/error\[E_MODULE_NOT_FOUND\]: no registered module named "pv"/);
+  });
+
+  it('info shows the interface and whether the module would load', () => {
+    const good = cli(['module', 'info', BASIC, '--json']);
+    expect(good.status).toBe(0);
+    const g = JSON.parse(good.stdout);
+    expect(g).toMatchObject({ kind: 'core', abiVersion: 1, wouldLoad: true, reason: null });
+    expect(g.exports.map((e: { name: string }) => e.name)).toEqual(expect.arrayContaining(['memory', 'sf_alloc', 'on_init', 'on_batch', 'on_flow_end', 'secuxflow_abi_version']));
+    expect(g.imports.every((i: { allowed: boolean }) => i.allowed)).toBe(true);
+    expect(g.memory.sandboxMaxPages).toBeLessThanOrEqual(1024);
+
+    const bad = cli(['module', 'info', join(HOSTILE, 'forbidden_import.wat')]);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/wasi_snapshot_preview1\.path_open .*<- not allowed/);
+    expect(bad.stdout).toMatch(/loads\s+no: \[E_MODULE_IMPORT\]/);
+    const grow = cli(['module', 'info', join(HOSTILE, 'memory_grow.wat')]);
+    expect(grow.stdout).toMatch(/declared maximum none; the sandbox caps it at 1024 pages/);
+  });
+});
