@@ -498,6 +498,7 @@ int sf_xdp(struct xdp_md *ctx)
 	fk.vlan_outer = p.vlan_outer;
 	fk.vlan_inner = p.vlan_inner;
 	fk.proto = p.proto;
+	fk.version = p.version;
 	struct sf_flow_meta *fm = bpf_map_lookup_elem(&sf_flows, &fk);
 	if (fm && (fm->verdict == SF_FLOW_ALLOW || fm->verdict == SF_FLOW_BLOCK)) {
 		fm->packets++;

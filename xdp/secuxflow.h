@@ -191,7 +191,8 @@ struct sf_flow_key {
 	__u16 vlan_outer;     /* 0 when untagged */
 	__u16 vlan_inner;     /* 0 when single-tagged or untagged */
 	__u8 proto;
-	__u8 pad[3];
+	__u8 version;         /* 4 or 6: keeps IPv4 apart from v4-mapped IPv6 */
+	__u8 pad[2];
 };
 
 struct sf_flow_meta {

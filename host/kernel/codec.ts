@@ -65,7 +65,7 @@ export const LAYOUT = {
   sf_counter: { size: 16, fields: { packets: 0, bytes: 8 } },
   sf_stats_record: { size: 384, fields: { c: 0 } },
   sf_port_key: { size: 8, fields: { gen: 0, proto: 1, dir: 2, port: 4 } },
-  sf_flow_key: { size: 44, fields: { src: 0, dst: 16, sport: 32, dport: 34, vlan_outer: 36, vlan_inner: 38, proto: 40 } },
+  sf_flow_key: { size: 44, fields: { src: 0, dst: 16, sport: 32, dport: 34, vlan_outer: 36, vlan_inner: 38, proto: 40, version: 41 } },
   sf_flow_meta: { size: 24, fields: { verdict: 0, packets: 8, bytes: 16 } },
   sf_penalty_key: { size: 16, fields: { addr: 0 } },
   sf_penalty_meta: { size: 16, fields: { expires_ns: 0, hits: 8 } },
@@ -308,7 +308,7 @@ export function sumStatsRecord(b: Uint8Array, cpus: number): Counter[] {
 // ---- flow verdicts ----
 
 export interface FlowKey {
-  /** 4 or 16 bytes, wire order of this direction. */
+  /** 4 or 16 bytes, wire order of this direction; the length gives the IP version. */
   src: Uint8Array;
   dst: Uint8Array;
   sport: number;
@@ -329,6 +329,7 @@ export function encodeFlowKey(k: FlowKey, out: Uint8Array = new Uint8Array(LAYOU
   v.setUint16(at + F.vlan_outer, k.vlanOuter, true);
   v.setUint16(at + F.vlan_inner, k.vlanInner, true);
   out[at + F.proto] = k.proto;
+  out[at + F.version] = k.src.length === 4 ? 4 : 6;
   return out;
 }
 
@@ -340,15 +341,22 @@ export function reverseFlowKey(k: FlowKey): FlowKey {
 export function decodeFlowKey(b: Uint8Array, at = 0): FlowKey {
   const F = LAYOUT.sf_flow_key.fields;
   const v = view(b);
+  // IPv4 keys come back as 4-byte addresses, so decode and encode round-trip.
+  const skip = b[at + F.version] === 4 ? 12 : 0;
   return {
-    src: b.slice(at + F.src, at + F.src + 16),
-    dst: b.slice(at + F.dst, at + F.dst + 16),
+    src: b.slice(at + F.src + skip, at + F.src + 16),
+    dst: b.slice(at + F.dst + skip, at + F.dst + 16),
     sport: v.getUint16(at + F.sport, true),
     dport: v.getUint16(at + F.dport, true),
     vlanOuter: v.getUint16(at + F.vlan_outer, true),
     vlanInner: v.getUint16(at + F.vlan_inner, true),
     proto: b[at + F.proto]!,
   };
+}
+
+/** IP version stored in an encoded flow key. */
+export function flowKeyVersion(b: Uint8Array, at = 0): 4 | 6 {
+  return b[at + LAYOUT.sf_flow_key.fields.version] === 4 ? 4 : 6;
 }
 
 /** A per-CPU sf_flow_meta with `verdict` on every CPU and zero counters. */

@@ -276,6 +276,16 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       }
     });
 
+    it('an IPv4 flow entry does not catch IPv6 packets between the v4-mapped addresses', () => {
+      bench.addFlowVerdict(key, 'block');
+      try {
+        expect(bench.run(tcp())).toMatchObject({ stage: 'flow' });
+        expect(bench.run(tcp({ src: '::ffff:198.18.1.10', dst: '::ffff:198.18.2.20' }))).toMatchObject({ stage: 'default' });
+      } finally {
+        bench.removeFlowVerdict(key);
+      }
+    });
+
     it('flow keys include the VLAN tags', () => {
       bench.addFlowVerdict({ ...key, vlanOuter: 10 }, 'block');
       try {

@@ -1,0 +1,57 @@
+// Encoders and decoders of host/kernel/codec.ts invert each other, and the
+// bytes land where LAYOUT says (the layout itself is checked against the C
+// header in codec-layout.test.ts). No root needed.
+import { describe, it, expect } from 'vitest';
+import {
+  LAYOUT, decodeFlowKey, decodeLpmKey, decodeLpmMeta, decodeRule, decodeRulesetMeta, encodeFlowKey, encodeLpmKey,
+  encodeLpmMeta, encodePortKey, encodeRule, encodeRulesetMeta, flowKeyVersion, reverseFlowKey, sumCounters, encodePenaltyKey,
+  type KernelRuleEntry,
+} from '../../host/kernel/codec.js';
+import { parseIp } from '../../host/packet/addr.js';
+
+describe('kernel codecs', () => {
+  it('sf_rule round-trips and writes addresses as network-order words', () => {
+    const e: KernelRuleEntry = {
+      id: 123456, priority: 65535, action: 3, proto: 58, sportLo: 1, sportHi: 2, dportLo: 1024, dportHi: 65535, vlan: 4095, flags: 0x3f,
+      srcNet: [0xc6120000, 0, 0, 0], srcMask: [0xfffe0000, 0, 0, 0], dstNet: [0x20010db8, 1, 2, 3], dstMask: [0xffffffff, 0xffffffff, 0, 0],
+    };
+    const b = encodeRule(e);
+    expect(b.length).toBe(LAYOUT.sf_rule.size);
+    expect(decodeRule(b)).toEqual(e);
+    expect([...b.subarray(LAYOUT.sf_rule.fields.src_net, LAYOUT.sf_rule.fields.src_net + 4)]).toEqual([198, 18, 0, 0]);
+  });
+
+  it('LPM keys carry the generation and 32 extra prefix bits', () => {
+    const k = encodeLpmKey(1, parseIp('198.18.1.0'), 24);
+    expect(k.length).toBe(LAYOUT.sf_lpm_v4_key.size);
+    expect(new DataView(k.buffer).getUint32(0, true)).toBe(56);
+    expect(decodeLpmKey(k)).toEqual({ gen: 1, prefixLen: 24, addr: parseIp('198.18.1.0') });
+    const k6 = encodeLpmKey(0, parseIp('2001:db8::'), 32);
+    expect(k6.length).toBe(LAYOUT.sf_lpm_v6_key.size);
+    expect(decodeLpmKey(k6)).toEqual({ gen: 0, prefixLen: 32, addr: parseIp('2001:db8::') });
+    expect(decodeLpmMeta(encodeLpmMeta({ ruleId: 7, priority: 300, action: 2 }))).toEqual({ ruleId: 7, priority: 300, action: 2 });
+  });
+
+  it('flow keys: v4-mapped IPv4 with its version byte, reverse swaps the ends', () => {
+    const key = { src: parseIp('198.18.0.1'), dst: parseIp('198.18.0.2'), sport: 1234, dport: 80, vlanOuter: 10, vlanInner: 20, proto: 6 };
+    const b = encodeFlowKey(key);
+    expect([...b.subarray(0, 16)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1]);
+    expect(flowKeyVersion(b)).toBe(4);
+    expect(decodeFlowKey(b)).toEqual(key);
+    const mapped = encodeFlowKey({ ...key, src: parseIp('::ffff:198.18.0.1'), dst: parseIp('::ffff:198.18.0.2') });
+    expect(flowKeyVersion(mapped)).toBe(6);
+    expect(mapped).not.toEqual(b);
+    expect(decodeFlowKey(encodeFlowKey(reverseFlowKey(key)))).toEqual({ ...key, src: key.dst, dst: key.src, sport: 80, dport: 1234 });
+  });
+
+  it('ruleset header, port keys, penalty keys and per-CPU counter sums', () => {
+    const m = { v4Count: 4096, v6Count: 1, defaultAction: 2, lpmMask: 0x3f };
+    expect(decodeRulesetMeta(encodeRulesetMeta(m))).toEqual(m);
+    expect([...encodePortKey(1, 17, 0, 0x0102)]).toEqual([1, 17, 0, 0, 0x02, 0x01, 0, 0]);
+    expect([...encodePenaltyKey(parseIp('2001:db8::1'))]).toEqual([...parseIp('2001:db8::1')]);
+    const two = new Uint8Array(32);
+    const v = new DataView(two.buffer);
+    v.setBigUint64(0, 5n, true); v.setBigUint64(8, 500n, true); v.setBigUint64(16, 7n, true); v.setBigUint64(24, 700n, true);
+    expect(sumCounters(two, 2)).toEqual({ packets: 12, bytes: 1200 });
+  });
+});
