@@ -2,11 +2,11 @@
 // nothing: every step pushes its own undo, and a failure unwinds them in
 // reverse, so the interface, the pins and attachments.json end up as before.
 import { existsSync, unlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore } from '../state/store.js';
 import type { RuleSet } from '../rules/types.js';
-import { readAttachments, writeAttachments, type AttachmentRecord, type FailMode, type PolicyName } from './attachments.js';
+import { ATTACHMENTS_FILE, readAttachments, writeAttachments, type AttachmentRecord, type FailMode, type PolicyName } from './attachments.js';
 import { currentNetns, interfaceExists, resolveIfindex } from './iface.js';
 import { closeFd, objGet, objPin, openObject, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
 import { assertBpffs, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
@@ -296,6 +296,10 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
   assertIfaceName(opts.iface);
   const netns = currentNetns();
   const store = new StateStore(opts.stateDir);
+  if (!existsSync(store.dir) && pinnedProgId(pinDir(opts.iface)) === 0) {
+    // Taking the lock would create the state directory: refuse before that.
+    throw new SecuxflowError('E_NOT_ATTACHED', `secuxflow is not attached to ${opts.iface}`, `the state directory ${store.dir} does not exist; was another --state-dir used at attach?`);
+  }
 
   return store.withLock(async () => {
     const records = readAttachments(store);
@@ -318,7 +322,7 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
         `secuxflow is not attached to ${opts.iface}` + (other ? ' in this network namespace' : ''),
         other
           ? `it is attached to an interface of that name in another network namespace: run detach there (ip netns exec NAME secuxflow detach ...)`
-          : 'secuxflow status lists the interfaces it is attached to',
+          : `${join(opts.stateDir, ATTACHMENTS_FILE)} lists the interfaces it is attached to`,
       );
     }
 
