@@ -1,0 +1,172 @@
+// dlp: finds card numbers, US SSNs, AWS keys, private key blocks and JWTs in
+// plaintext payloads (TCP through the stream bytes) and reports them
+// redacted. README.md lists the config, signature ids and limits.
+import {
+  Inspector, Packet, Verdict, JsonValue, FlowMap, Severity, LogLevel,
+  register, alert, log, JsonWriter,
+} from "../sdk";
+import { Findings, Kind, scan, pendingFrom } from "./detect";
+export * from "../sdk/exports";
+
+const KNOWN_KEYS = ["detect", "action", "inspect_depth", "max_alerts_per_flow", "block_ttl"];
+const KIND_NAMES = ["credit_card", "ssn", "aws_access_key_id", "aws_secret_access_key", "private_key", "jwt"];
+const KIND_SIDS: StaticArray<i32> = [1005001, 1005002, 1005003, 1005004, 1005005, 1005006];
+const KIND_SEVERITY: StaticArray<i32> = [Severity.HIGH, Severity.MEDIUM, Severity.MEDIUM, Severity.HIGH, Severity.HIGH, Severity.MEDIUM];
+const KIND_MSGS = [
+  "DLP credit card number (Luhn-valid)",
+  "DLP US social security number",
+  "DLP AWS access key id",
+  "DLP AWS secret access key",
+  "DLP private key block",
+  "DLP JSON Web Token",
+];
+/** Bytes before a packet's new stream bytes re-scanned so a token split across segments is whole. */
+const OVERLAP = 64;
+/** A cut-off candidate is waited for at most this long. */
+const MAX_PENDING = 4096;
+
+class Direction {
+  /** Findings starting before this stream offset were reported already. */
+  doneTo: i32 = 0;
+  /** Earliest cut-off candidate of the last scan, -1 none. */
+  pending: i32 = -1;
+  streamed: bool = false;
+  seen: i32 = 0;
+}
+
+class DlpFlow {
+  d0: Direction = new Direction();
+  d1: Direction = new Direction();
+  alerts: i32 = 0;
+  decided: Verdict = Verdict.CONTINUE;
+}
+
+function kindIndex(kind: i32): i32 { return ctz(kind); }
+
+class Dlp extends Inspector {
+  kinds: i32 = Kind.ALL;
+  action: Verdict = Verdict.CONTINUE;
+  actionName: string = "alert";
+  depth: i32 = 1 << 20;
+  maxAlerts: i32 = 32;
+  blockTtl: i32 = 600;
+  flows: FlowMap<DlpFlow> = new FlowMap<DlpFlow>();
+  found: Findings = new Findings();
+
+  onInit(config: JsonValue | null): bool {
+    if (config === null) return true;
+    if (!config.isObject()) return refuse("the config must be a JSON object");
+    for (let i = 0; i < config.keys.length; i++) {
+      if (!KNOWN_KEYS.includes(config.keys[i])) return refuse("unknown field \"" + config.keys[i] + "\" (known: " + KNOWN_KEYS.join(", ") + ")");
+    }
+    const det = config.get("detect");
+    if (det !== null) {
+      if (!det.isArray()) return refuse("detect must be an array of: " + KIND_NAMES.join(", "));
+      this.kinds = 0;
+      for (let i = 0; i < det.length; i++) {
+        const d = det.at(i);
+        const k = d.isString() ? KIND_NAMES.indexOf(d.str) : -1;
+        if (k < 0) return refuse("detect[" + i.toString() + "] must be one of " + KIND_NAMES.join(", "));
+        this.kinds |= 1 << k;
+      }
+    }
+    const a = config.get("action");
+    if (a !== null) {
+      if (!a.isString()) return refuse("action must be one of alert, drop, block_flow, block_src");
+      const n = a.str;
+      if (n == "alert") this.action = Verdict.CONTINUE;
+      else if (n == "drop") this.action = Verdict.DROP;
+      else if (n == "block_flow") this.action = Verdict.BLOCK_FLOW;
+      else if (n == "block_src") this.action = Verdict.BLOCK_SRC;
+      else return refuse("action must be one of alert, drop, block_flow, block_src (got \"" + n + "\")");
+      this.actionName = n;
+    }
+    const depth = config.get("inspect_depth");
+    if (depth !== null) {
+      if (!depth.isInteger() || depth.num < 1 || depth.num > 16777216) return refuse("inspect_depth must be an integer 1..16777216 (bytes per direction)");
+      this.depth = <i32>depth.num;
+    }
+    const m = config.get("max_alerts_per_flow");
+    if (m !== null) {
+      if (!m.isInteger() || m.num < 1 || m.num > 10000) return refuse("max_alerts_per_flow must be an integer 1..10000");
+      this.maxAlerts = <i32>m.num;
+    }
+    const t = config.get("block_ttl");
+    if (t !== null) {
+      if (!t.isInteger() || t.num < 1 || t.num > 65535) return refuse("block_ttl must be an integer 1..65535 (seconds)");
+      this.blockTtl = <i32>t.num;
+    }
+    return true;
+  }
+
+  onPacket(pkt: Packet): Verdict {
+    if (pkt.ipVersion == 0) return Verdict.PASS;
+    let st = this.flows.get(pkt.flowId);
+    if (st === null) {
+      if (pkt.payloadLength == 0 && pkt.streamPtr == 0) return Verdict.CONTINUE;
+      st = new DlpFlow();
+      this.flows.set(pkt.flowId, st);
+    }
+    if (st.decided != Verdict.CONTINUE) {
+      if (st.decided == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
+      return st.decided;
+    }
+    const dir = pkt.direction != 0 ? st.d1 : st.d0;
+    const found = this.found;
+    found.count = 0;
+    let base: usize = 0;
+    let inStream = false;
+    if (pkt.streamPtr != 0) {
+      dir.streamed = true;
+      inStream = true;
+      const len = pkt.streamLength;
+      const end = len < this.depth ? len : this.depth;
+      const newStart = len - pkt.streamNew;
+      if (newStart < end) {
+        let from = newStart - OVERLAP;
+        if (dir.pending >= 0 && dir.pending < from) from = dir.pending;
+        if (from < end - MAX_PENDING - pkt.streamNew) from = end - MAX_PENDING - pkt.streamNew;
+        if (from < 0) from = 0;
+        base = pkt.streamPtr;
+        scan(base, from, end, dir.doneTo, this.kinds, found);
+        dir.pending = pendingFrom;
+      }
+      dir.seen = end;
+    } else if (pkt.payloadLength > 0 && !dir.streamed && dir.seen < this.depth) {
+      base = pkt.payloadPtr;
+      const room = this.depth - dir.seen;
+      scan(base, 0, pkt.payloadLength < room ? pkt.payloadLength : room, 0, this.kinds, found);
+      dir.seen += pkt.payloadLength;
+    }
+    let verdict = Verdict.CONTINUE;
+    for (let i = 0; i < found.count; i++) {
+      if (inStream && unchecked(found.ends[i]) > dir.doneTo) dir.doneTo = unchecked(found.ends[i]);
+      if (st.alerts >= this.maxAlerts) continue;
+      st.alerts++;
+      const k = kindIndex(unchecked(found.kinds[i]));
+      const meta = new JsonWriter().beginObject()
+        .str("type", KIND_NAMES[k])
+        .str("redacted", found.redacted[i]);
+      if (found.detail[i].length > 0) meta.str(k == 0 ? "brand" : k == 5 ? "alg" : "kind", found.detail[i]);
+      meta.num("offset", unchecked(found.starts[i])).flag("in_stream", inStream)
+        .str("direction", pkt.direction != 0 ? "to_client" : "to_server").str("action", this.actionName).endObject();
+      alert(pkt, KIND_SIDS[k], KIND_SEVERITY[k], KIND_MSGS[k], meta.toString());
+      verdict = this.action;
+    }
+    if (verdict == Verdict.BLOCK_FLOW || verdict == Verdict.BLOCK_SRC) st.decided = verdict;
+    if (verdict == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
+    if (verdict != Verdict.CONTINUE) return verdict;
+    if (st.d0.seen >= this.depth && st.d1.seen >= this.depth) {
+      st.decided = Verdict.ALLOW_FLOW;
+      return Verdict.ALLOW_FLOW;
+    }
+    return Verdict.CONTINUE;
+  }
+}
+
+function refuse(why: string): bool {
+  log(LogLevel.ERROR, "config: " + why);
+  return false;
+}
+
+register(new Dlp());
