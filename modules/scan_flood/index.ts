@@ -1,0 +1,217 @@
+// scan_flood: port scans (SYN, FIN, NULL, Xmas, UDP) by distinct destination
+// ports per source in a sliding window, SYN floods per destination, ICMP
+// echo floods and UDP amplification; answers BLOCK_SRC with a ttl.
+// README.md lists the config, signature ids and limits.
+import {
+  Inspector, Packet, Verdict, JsonValue, Severity, LogLevel, IpProto,
+  register, alert, log, JsonWriter,
+} from "../sdk";
+import { SlidingWindowCounter, U64Map, fnv1a64, mix64 } from "../sdk/lib";
+import { DistinctCounter } from "./distinct";
+export * from "../sdk/exports";
+
+const SID_SYN_SCAN = 1006001;
+const SID_FIN_SCAN = 1006002;
+const SID_NULL_SCAN = 1006003;
+const SID_XMAS_SCAN = 1006004;
+const SID_UDP_SCAN = 1006005;
+const SID_SYN_FLOOD = 1006010;
+const SID_ICMP_FLOOD = 1006011;
+const SID_AMPLIFICATION = 1006012;
+
+const FIN: u8 = 0x01;
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const PSH: u8 = 0x08;
+const ACK: u8 = 0x10;
+const URG: u8 = 0x20;
+
+const KNOWN_KEYS = ["action", "block_ttl", "scan_window_ms", "syn_scan_ports", "stealth_scan_ports", "udp_scan_ports",
+  "flood_window_ms", "syn_flood_per_dst", "syn_flood_per_src", "icmp_flood_per_src",
+  "amplification_ports", "amplification_min_bytes", "amplification_per_src", "amplification_unsolicited_only", "capacity"];
+
+// kinds of distinct-port scan, also the key tag of their counters
+const K_SYN: u64 = 1;
+const K_STEALTH: u64 = 2;
+const K_UDP: u64 = 3;
+
+class ScanFlood extends Inspector {
+  action: Verdict = Verdict.BLOCK_SRC;
+  actionName: string = "block_src";
+  blockTtl: i32 = 600;
+  scanWindowMs: i64 = 10000;
+  synScanPorts: i64 = 20;
+  stealthScanPorts: i64 = 5;
+  udpScanPorts: i64 = 15;
+  floodWindowMs: i64 = 1000;
+  synFloodPerDst: i64 = 400;
+  synFloodPerSrc: i64 = 100;
+  icmpFloodPerSrc: i64 = 200;
+  ampPorts: StaticArray<u8> = new StaticArray<u8>(65536);
+  ampMinBytes: i32 = 512;
+  ampPerSrc: i64 = 20;
+  ampUnsolicitedOnly: bool = true;
+  capacity: i32 = 16384;
+
+  ports: DistinctCounter = new DistinctCounter(1, 1, 1);
+  floods: SlidingWindowCounter = new SlidingWindowCounter(1, 1, 1);
+  /** (source, sid) -> last alert time in ms, so an alert-only config reports once per window. */
+  alerted: U64Map = new U64Map(1024);
+
+  onInit(config: JsonValue | null): bool {
+    for (let p = 0; p < 4; p++) unchecked(this.ampPorts[[53, 123, 1900, 11211][p]] = 1);
+    if (config !== null && !this.configure(config)) return false;
+    const cap = this.capacity;
+    this.ports = new DistinctCounter(this.scanWindowMs * 1000000, cap * 4, cap);
+    this.floods = new SlidingWindowCounter(this.floodWindowMs * 1000000, 10, cap);
+    return true;
+  }
+
+  configure(c: JsonValue): bool {
+    if (!c.isObject()) return refuse("the config must be a JSON object");
+    for (let i = 0; i < c.keys.length; i++) {
+      if (!KNOWN_KEYS.includes(c.keys[i])) return refuse("unknown field \"" + c.keys[i] + "\" (known: " + KNOWN_KEYS.join(", ") + ")");
+    }
+    const a = c.get("action");
+    if (a !== null) {
+      if (a.isString() && a.str == "alert") this.action = Verdict.CONTINUE;
+      else if (a.isString() && a.str == "block_src") this.action = Verdict.BLOCK_SRC;
+      else return refuse("action must be \"block_src\" or \"alert\"");
+      this.actionName = a.str;
+    }
+    let v: i64;
+    if ((v = intField(c, "block_ttl", 1, 65535, this.blockTtl, "seconds")) < 0) return false; this.blockTtl = <i32>v;
+    if ((v = intField(c, "scan_window_ms", 100, 3600000, this.scanWindowMs, "milliseconds")) < 0) return false; this.scanWindowMs = v;
+    if ((v = intField(c, "syn_scan_ports", 2, 65536, this.synScanPorts, "distinct ports")) < 0) return false; this.synScanPorts = v;
+    if ((v = intField(c, "stealth_scan_ports", 1, 65536, this.stealthScanPorts, "distinct ports")) < 0) return false; this.stealthScanPorts = v;
+    if ((v = intField(c, "udp_scan_ports", 2, 65536, this.udpScanPorts, "distinct ports")) < 0) return false; this.udpScanPorts = v;
+    if ((v = intField(c, "flood_window_ms", 100, 60000, this.floodWindowMs, "milliseconds")) < 0) return false; this.floodWindowMs = v;
+    if ((v = intField(c, "syn_flood_per_dst", 2, 100000000, this.synFloodPerDst, "SYNs per window")) < 0) return false; this.synFloodPerDst = v;
+    if ((v = intField(c, "syn_flood_per_src", 1, 100000000, this.synFloodPerSrc, "SYNs per window")) < 0) return false; this.synFloodPerSrc = v;
+    if ((v = intField(c, "icmp_flood_per_src", 2, 100000000, this.icmpFloodPerSrc, "echo requests per window")) < 0) return false; this.icmpFloodPerSrc = v;
+    if ((v = intField(c, "amplification_min_bytes", 1, 65535, this.ampMinBytes, "UDP payload bytes")) < 0) return false; this.ampMinBytes = <i32>v;
+    if ((v = intField(c, "amplification_per_src", 1, 100000000, this.ampPerSrc, "large responses per window")) < 0) return false; this.ampPerSrc = v;
+    if ((v = intField(c, "capacity", 16, 32768, this.capacity, "sources tracked")) < 0) return false; this.capacity = <i32>v;
+    const u = c.get("amplification_unsolicited_only");
+    if (u !== null) {
+      if (!u.isBool()) return refuse("amplification_unsolicited_only must be true or false");
+      this.ampUnsolicitedOnly = u.bool;
+    }
+    const ports = c.get("amplification_ports");
+    if (ports !== null) {
+      if (!ports.isArray()) return refuse("amplification_ports must be an array of port numbers");
+      for (let i = 0; i < 65536; i++) unchecked(this.ampPorts[i] = 0);
+      for (let i = 0; i < ports.length; i++) {
+        const p = ports.at(i);
+        if (!p.isInteger() || p.num < 1 || p.num > 65535) return refuse("amplification_ports[" + i.toString() + "] must be a port number 1..65535");
+        this.ampPorts[<i32>p.num] = 1;
+      }
+    }
+    return true;
+  }
+
+  onPacket(pkt: Packet): Verdict {
+    const v = pkt.ipVersion;
+    if (v == 0) return Verdict.PASS;
+    if (pkt.l4Offset < 0) return Verdict.CONTINUE;
+    const now = <i64>pkt.tsSec * 1000000000 + <i64>pkt.tsNsec;
+    const src = addrKey(pkt.srcAddrPtr, v);
+    const proto = pkt.proto;
+    if (proto == IpProto.TCP) {
+      const f = pkt.tcpFlags;
+      const core = f & (FIN | SYN | RST | ACK);
+      if (core == SYN) {
+        const n = this.ports.add(src ^ K_SYN, pkt.dstPort, now);
+        if (n >= this.synScanPorts) return this.fire(pkt, src, SID_SYN_SCAN, "TCP SYN port scan", "distinct_ports", n, Severity.MEDIUM);
+        return this.synFlood(pkt, src, now);
+      }
+      let sid = 0;
+      let name = "";
+      if (f == FIN) { sid = SID_FIN_SCAN; name = "TCP FIN port scan"; }
+      else if (f == 0) { sid = SID_NULL_SCAN; name = "TCP NULL port scan"; }
+      else if ((f & (FIN | PSH | URG)) == (FIN | PSH | URG) && (f & (SYN | RST | ACK)) == 0) { sid = SID_XMAS_SCAN; name = "TCP Xmas port scan"; }
+      if (sid != 0) {
+        const n = this.ports.add(src ^ K_STEALTH, pkt.dstPort, now);
+        if (n >= this.stealthScanPorts) return this.fire(pkt, src, sid, name, "distinct_ports", n, Severity.MEDIUM);
+      }
+      return Verdict.CONTINUE;
+    }
+    if (proto == IpProto.UDP) {
+      // a large datagram from a reflector port that no request of ours asked for
+      if (unchecked(this.ampPorts[pkt.srcPort]) != 0 && pkt.payloadLength >= this.ampMinBytes
+        && (!this.ampUnsolicitedOnly || pkt.direction == 0)) {
+        const n = this.floods.add(mix64(src) ^ 0xa3, now);
+        if (n >= this.ampPerSrc) return this.fire(pkt, src, SID_AMPLIFICATION, "UDP amplification: large unsolicited responses from port " + pkt.srcPort.toString(), "responses_in_window", n, Severity.HIGH);
+        return Verdict.CONTINUE;
+      }
+      if (pkt.direction == 0) {
+        const n = this.ports.add(src ^ K_UDP, pkt.dstPort, now);
+        if (n >= this.udpScanPorts) return this.fire(pkt, src, SID_UDP_SCAN, "UDP port scan", "distinct_ports", n, Severity.MEDIUM);
+      }
+      return Verdict.CONTINUE;
+    }
+    if (proto == IpProto.ICMP || proto == IpProto.ICMPV6) {
+      const type = pkt.u8(pkt.l4Offset);
+      if ((proto == IpProto.ICMP && type == 8) || (proto == IpProto.ICMPV6 && type == 128)) {
+        const n = this.floods.add(mix64(src) ^ 0x1c, now);
+        if (n >= this.icmpFloodPerSrc) return this.fire(pkt, src, SID_ICMP_FLOOD, "ICMP echo flood", "requests_in_window", n, Severity.MEDIUM);
+      }
+    }
+    return Verdict.CONTINUE;
+  }
+
+  // SYNs to one destination above its threshold make it "under flood"; the
+  // sources sending a large share of them are the ones blocked.
+  synFlood(pkt: Packet, src: u64, now: i64): Verdict {
+    const dst = addrKey(pkt.dstAddrPtr, pkt.ipVersion);
+    const perDst = this.floods.add(mix64(dst) ^ 0x5d, now);
+    const perSrc = this.floods.add(mix64(src) ^ 0x5e, now);
+    if (perDst >= this.synFloodPerDst && perSrc >= this.synFloodPerSrc) {
+      return this.fire(pkt, src, SID_SYN_FLOOD, "TCP SYN flood", "syns_to_destination", perDst, Severity.HIGH, perSrc);
+    }
+    return Verdict.CONTINUE;
+  }
+
+  fire(pkt: Packet, src: u64, sid: i32, msg: string, what: string, n: i64, severity: i32, fromSource: i64 = -1): Verdict {
+    const key = mix64(src) ^ <u64>sid;
+    const nowMs = <i64>pkt.tsSec * 1000 + <i64>(pkt.tsNsec / 1000000);
+    const last = this.alerted.get(key, -1);
+    const window = sid <= SID_UDP_SCAN ? this.scanWindowMs : this.floodWindowMs;
+    // after a BLOCK_SRC the host drops the source itself; this only spaces out alert-only reports
+    if (last < 0 || nowMs - <i64>last * 1000 >= window || this.action == Verdict.BLOCK_SRC) {
+      if (this.alerted.size > 65536) this.alerted.clear();
+      this.alerted.set(key, <i32>(nowMs / 1000));
+      const meta = new JsonWriter().beginObject().num(what, n);
+      if (fromSource >= 0) meta.num("syns_from_source", fromSource);
+      meta.num("dest_port", pkt.dstPort).str("action", this.actionName);
+      if (this.action == Verdict.BLOCK_SRC) meta.num("block_ttl", this.blockTtl);
+      alert(pkt, sid, severity, msg, meta.endObject().toString());
+    }
+    if (this.action == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
+    return this.action;
+  }
+}
+
+/** A source/destination address as a u64 key: IPv4 as is, IPv6 hashed. */
+function addrKey(ptr: usize, version: u8): u64 {
+  if (version == 4) return (<u64>bswap<u32>(load<u32>(ptr))) | (<u64>4 << 56);
+  return fnv1a64(ptr, 16);
+}
+
+function refuse(why: string): bool {
+  log(LogLevel.ERROR, "config: " + why);
+  return false;
+}
+
+/** The field's value, the default when absent, -1 (after logging) when invalid. */
+function intField(c: JsonValue, key: string, min: i64, max: i64, dflt: i64, unit: string): i64 {
+  const v = c.get(key);
+  if (v === null) return dflt;
+  if (!v.isInteger() || v.num < <f64>min || v.num > <f64>max) {
+    refuse(key + " must be an integer " + min.toString() + ".." + max.toString() + " (" + unit + ")");
+    return -1;
+  }
+  return <i64>v.num;
+}
+
+register(new ScanFlood());
