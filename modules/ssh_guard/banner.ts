@@ -4,6 +4,8 @@
 // client may not. This reads the first identification line of one direction
 // from its stream bytes and says what is odd about it.
 
+import { wireText } from "../dns_guard/wiretext";
+
 export const BANNER_MAX = 255;
 /** Bytes of pre-banner lines a server may send before we stop looking. */
 const PRELUDE_MAX = 8192;
@@ -72,7 +74,7 @@ export class Banner {
   }
 
   text(from: i32, to: i32): string {
-    return String.UTF8.decodeUnsafe(this.base + <usize>(this.start + from), <usize>(to - from), false);
+    return wireText(this.base + <usize>(this.start + from), to - from);
   }
   get protoVersion(): string { return this.text(4, this.protoEnd); }
   get softwareVersion(): string { return this.protoEnd < this.length ? this.text(this.protoEnd + 1, this.softwareEnd) : ""; }

@@ -2,6 +2,7 @@
 // buffers allocated once. Every length field is checked against both its
 // parent's length and the bytes present: a length that lies makes parse()
 // return false with the reason and offset, never a read past the message.
+import { wireText } from "../dns_guard/wiretext";
 
 export const MAX_CIPHERS = 512;
 export const MAX_EXTENSIONS = 128;
@@ -93,11 +94,11 @@ export class Hello {
   }
 
   sni(): string {
-    return this.sniPresent ? String.UTF8.decodeUnsafe(this.base + <usize>this.sniOff, <usize>this.sniLen) : "";
+    return this.sniPresent ? wireText(this.base + <usize>this.sniOff, this.sniLen) : "";
   }
 
   alpn(i: i32): string {
-    return String.UTF8.decodeUnsafe(this.base + <usize>this.alpnOffs[i], <usize>this.alpnLens[i]);
+    return wireText(this.base + <usize>this.alpnOffs[i], this.alpnLens[i]);
   }
 
   /** Parses a handshake body (after the 4- or 12-byte handshake header) of len bytes at base. */
