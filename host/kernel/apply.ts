@@ -50,6 +50,12 @@ function openPinnedRuleMaps(record: AttachmentRecord): OpenedMaps {
       opened.push(fd);
       fds[key] = fd;
     }
+    const portsPath = join(record.pinDir, MapName.PORTS);
+    if (existsSync(portsPath)) {
+      const fd = objGet(portsPath);
+      opened.push(fd);
+      fds.ports = fd;
+    }
     return { record, fds, close };
   } catch (e) {
     close();
@@ -74,7 +80,7 @@ export async function applyRulesIfAttached(stateDir: string, rules: RuleSet): Pr
     // fit one of them changes none of them.
     try {
       for (const maps of opened) {
-        const image = toGenerationImage({ defaultPolicy: POLICY_ACTION[maps.record.policy], rules: rules.rules });
+        const image = toGenerationImage({ defaultPolicy: POLICY_ACTION[maps.record.policy], rules: rules.rules }, { portIndex: maps.fds.ports !== undefined });
         const oldGen = activeGeneration(maps.fds);
         const newGen = stageGeneration(maps.fds, image);
         staged.push({ maps, oldGen, newGen });

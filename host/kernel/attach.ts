@@ -215,7 +215,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         const oldPolicySet = ruleSetFor(rules, previous.policy);
         undo.push(() => {
           const fds = ruleMapFds(handle.maps);
-          activateGeneration(fds, stageGeneration(fds, toGenerationImage(oldPolicySet)));
+          activateGeneration(fds, stageGeneration(fds, toGenerationImage(oldPolicySet, { portIndex: fds.ports !== undefined })));
         });
       }
       // A daemon that stopped fail-open may have left pass-all on; attaching

@@ -2,7 +2,7 @@
 // or scanned array) is compile.ts's decision; this only encodes its result
 // so the swap in ruleswap.ts can stage several interfaces before flipping.
 import type { RuleSet } from '../rules/types.js';
-import { encodeLpmMeta, encodeRule, encodeRulesetMeta, LAYOUT, SfLpmHas, type KernelRuleEntry } from './codec.js';
+import { encodeLpmMeta, encodeRule, encodeRulesetMeta, LAYOUT, SfLpmHas, SfPortDir, type KernelRuleEntry } from './codec.js';
 import { compileRules, type LpmEntry as CompiledLpmEntry } from './compile.js';
 
 export interface LpmEntry {
@@ -14,6 +14,14 @@ export interface LpmEntry {
   value: Uint8Array;
 }
 
+export interface PortIndexEntry {
+  proto: number;
+  dir: number;
+  port: number;
+  /** Encoded sf_lpm_meta. */
+  value: Uint8Array;
+}
+
 export interface GenerationImage {
   /** v4Count encoded sf_rule entries, in slot order. */
   v4Rules: Uint8Array;
@@ -21,6 +29,8 @@ export interface GenerationImage {
   v6Rules: Uint8Array;
   v6Count: number;
   lpm: { srcV4: LpmEntry[]; dstV4: LpmEntry[]; srcV6: LpmEntry[]; dstV6: LpmEntry[] };
+  /** Port-index entries (sf_ports); empty unless compiled with the port index. */
+  ports: PortIndexEntry[];
   /** Encoded sf_ruleset_meta for this generation. */
   meta: Uint8Array;
 }
@@ -36,10 +46,16 @@ function encodeLpm(entries: CompiledLpmEntry[]): LpmEntry[] {
   return entries.map((e) => ({ addr: e.addr, prefixLen: e.prefixLen, value: encodeLpmMeta(e.meta) }));
 }
 
-/** Compiles the rule set (E_MAP_FULL when it cannot fit) and encodes it. */
-export function toGenerationImage(set: RuleSet): GenerationImage {
-  const image = compileRules(set);
+/**
+ * Compiles the rule set (E_MAP_FULL when it cannot fit) and encodes it.
+ * `portIndex` puts single-port rules into sf_ports; only pass it when the
+ * target has that map (pins from an older object may not).
+ */
+export function toGenerationImage(set: RuleSet, opts: { portIndex?: boolean } = {}): GenerationImage {
+  const image = compileRules(set, { portIndex: opts.portIndex === true });
   let lpmMask = 0;
+  if (image.ports.some((p) => p.dir === SfPortDir.DST)) lpmMask |= SfLpmHas.PORTS_DST;
+  if (image.ports.some((p) => p.dir === SfPortDir.SRC)) lpmMask |= SfLpmHas.PORTS_SRC;
   if (image.lpm.srcV4.length) lpmMask |= SfLpmHas.SRC_V4;
   if (image.lpm.dstV4.length) lpmMask |= SfLpmHas.DST_V4;
   if (image.lpm.srcV6.length) lpmMask |= SfLpmHas.SRC_V6;
@@ -55,6 +71,7 @@ export function toGenerationImage(set: RuleSet): GenerationImage {
       srcV6: encodeLpm(image.lpm.srcV6),
       dstV6: encodeLpm(image.lpm.dstV6),
     },
+    ports: image.ports.map((p) => ({ proto: p.proto, dir: p.dir, port: p.port, value: encodeLpmMeta(p.meta) })),
     meta: encodeRulesetMeta({ v4Count: image.v4.length, v6Count: image.v6.length, defaultAction: image.defaultAction, lpmMask }),
   };
 }

@@ -12,7 +12,7 @@ import type { RuleSet } from '../rules/types.js';
 import type { PolicyName } from './attachments.js';
 import { CONFIG, readConfigValue, writeConfig } from './config.js';
 import { mapDelete, mapDump, mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
-import { encodeLpmKey, LAYOUT, MapName, SF, u32Key } from './codec.js';
+import { encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, u32Key } from './codec.js';
 import { toGenerationImage, type GenerationImage, type LpmEntry } from './image.js';
 
 export const POLICY_ACTION: Record<PolicyName, RuleAction> = { allow: 'pass', deny: 'drop' };
@@ -40,7 +40,10 @@ export const RULE_MAP_NAMES = {
   ruleHits: MapName.RULE_HITS,
 } as const;
 
-export type RuleMapFds = { -readonly [K in keyof typeof RULE_MAP_NAMES]: number };
+export type RuleMapFds = { -readonly [K in keyof typeof RULE_MAP_NAMES]: number } & {
+  /** sf_ports, absent in pins made by an object without the port index. */
+  ports?: number;
+};
 
 /** Picks the rule maps out of an object's or a pin directory's map fds. */
 export function ruleMapFds(maps: Readonly<Record<string, number>>): RuleMapFds {
@@ -50,6 +53,8 @@ export function ruleMapFds(maps: Readonly<Record<string, number>>): RuleMapFds {
     if (fd === undefined) throw new SecuxflowError('E_KERNEL', `map ${name} is missing`, 'the XDP object and the pins disagree: detach and attach again');
     out[key] = fd;
   }
+  const ports = maps[MapName.PORTS];
+  if (ports !== undefined) out.ports = ports;
   return out;
 }
 
@@ -109,6 +114,14 @@ export function clearGeneration(fds: RuleMapFds, gen: number): void {
       if (key[4] === gen) mapDelete(fd, key);
     }
   }
+  if (fds.ports !== undefined) {
+    const dump = mapDump(fds.ports);
+    const size = LAYOUT.sf_port_key.size;
+    for (let i = 0; i < dump.count; i++) {
+      const key = dump.keys.subarray(i * size, (i + 1) * size);
+      if (key[0] === gen) mapDelete(fds.ports, key);
+    }
+  }
   for (const fd of [fds.rulesV4, fds.rulesV6]) zeroSlots(fd, gen);
 }
 
@@ -147,6 +160,10 @@ export function stageGeneration(fds: RuleMapFds, image: GenerationImage): number
       [fds.lpmDstV6, image.lpm.dstV6],
     ];
     for (const [fd, entries] of lpm) for (const e of entries) mapUpdate(fd, encodeLpmKey(gen, e.addr, e.prefixLen), e.value);
+    if (image.ports.length > 0) {
+      if (fds.ports === undefined) throw new SecuxflowError('E_INTERNAL', 'the rule image uses the port index but the maps have no sf_ports');
+      for (const p of image.ports) mapUpdate(fds.ports, encodePortKey(gen, p.proto, p.dir, p.port), p.value);
+    }
     // The header goes last: until the flip nobody reads it, and it is what
     // makes the generation's rules visible once it is active.
     mapUpdate(fds.ruleset, u32(gen), image.meta);
@@ -191,7 +208,7 @@ export interface InstallResult {
 /** Stage, flip and retire on one interface's maps. */
 export async function installRuleSet(maps: Readonly<Record<string, number>>, set: RuleSet): Promise<InstallResult> {
   const fds = ruleMapFds(maps);
-  const image = toGenerationImage(set);
+  const image = toGenerationImage(set, { portIndex: fds.ports !== undefined });
   const old = activeGeneration(fds);
   const gen = stageGeneration(fds, image);
   activateGeneration(fds, gen);

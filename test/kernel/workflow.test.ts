@@ -13,6 +13,8 @@ import { buildCli, buildNative } from './lab/build.js';
 import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { probesAfter, startEchoServers, startTcpProber, udpEchoWorks, type Probe } from './lab/traffic.js';
 import type { RunResult } from './lab/run.js';
+import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
+import { MapName } from '../../host/kernel/codec.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -126,7 +128,14 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
 
   it('nmap sees the port open, then filtered under a drop rule', async () => {
     expect(await nmapPortState()).toBe('open');
-    await ok('rule', 'add', '--src', `${client.addr}/32`, '--port', String(TCP_PORT), '--proto', 'tcp', '--action', 'drop');
+    // a port-only rule: the kernel finds it through the port index, not the scan
+    await ok('rule', 'add', '--port', String(TCP_PORT), '--proto', 'tcp', '--action', 'drop');
+    const ports = objGet(join(bpffs.root, server.ifname, MapName.PORTS));
+    try {
+      expect(mapDump(ports).count).toBe(1);
+    } finally {
+      closeFd(ports);
+    }
     expect(await nmapPortState()).toBe('filtered');
     await ok('rule', 'clear');
   });
