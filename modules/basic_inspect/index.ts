@@ -2,7 +2,7 @@
 // its JSON config (README.md lists the fields and signature ids).
 import {
   Inspector, Packet, Verdict, JsonValue, FlowMap, Severity, LogLevel, IpProto,
-  register, alert, log, worst, lowerAscii, utf8, indexOfRaw, indexOfNoCase, JsonWriter, parseJsonString,
+  register, alert, log, worst, lowerAscii, utf8, toLower, JsonWriter, parseJsonString,
 } from "../sdk";
 export * from "../sdk/exports";
 
@@ -55,6 +55,10 @@ class BasicInspect extends Inspector {
   allowAll: bool = true;
   patterns: Array<Pattern> = [];
   maxPattern: i32 = 1;
+  /** starts[b] != 0 when some pattern can begin with byte b. */
+  starts: StaticArray<u8> = new StaticArray<u8>(256);
+  /** Per-packet scratch: offset of each pattern's first new match, -1 = none. */
+  hits: StaticArray<i32> = new StaticArray<i32>(0);
   depth: i32 = 4096;
   blockTtl: i32 = 300;
   noPayloadPackets: i32 = 16;
@@ -113,8 +117,13 @@ class BasicInspect extends Inspector {
         if (p === null) return false;
         this.patterns.push(p);
         if (p.content.length > this.maxPattern) this.maxPattern = p.content.length;
+        const first = p.content[0];
+        this.starts[first] = 1;
+        // nocase content is lower-cased: its first byte may appear in upper case too
+        if (p.nocase && first >= 0x61 && first <= 0x7a) this.starts[first - 0x20] = 1;
       }
     }
+    this.hits = new StaticArray<i32>(this.patterns.length);
     return true;
   }
 
@@ -191,22 +200,42 @@ class BasicInspect extends Inspector {
     return verdict;
   }
 
-  /** Reports every pattern with a match in base[from..end) that ends after newStart. */
+  /**
+   * Reports every pattern with a match in base[from..end) that ends after
+   * newStart. One pass over the bytes: only positions whose byte can start
+   * some pattern (the `starts` table) are compared against the patterns.
+   */
   match(pkt: Packet, base: usize, from: i32, end: i32, newStart: i32, toClient: bool, inStream: bool): Verdict {
-    let verdict = Verdict.CONTINUE;
     const hay = base + <usize>from;
     const hayLen = end - from;
-    for (let i = 0, n = this.patterns.length; i < n; i++) {
-      const p = this.patterns[i];
-      const plen = p.content.length;
-      let at = -1;
-      let pos = 0;
-      while (true) {
-        at = p.nocase ? indexOfNoCase(hay, hayLen, p.content, pos) : indexOfRaw(hay, hayLen, p.content.dataStart, plen, pos);
-        if (at < 0 || from + at + plen > newStart) break;
-        pos = at + 1;
+    const patterns = this.patterns;
+    const n = patterns.length;
+    const hits = this.hits;
+    for (let i = 0; i < n; i++) unchecked(hits[i] = -1);
+    let pending = n;
+    // A match must end after newStart: earlier ones were reported on an earlier packet.
+    let pos = newStart - from - this.maxPattern + 1;
+    if (pos < 0) pos = 0;
+    for (; pos < hayLen && pending > 0; pos++) {
+      const c = load<u8>(hay + <usize>pos);
+      if (unchecked(this.starts[c]) == 0) continue;
+      for (let i = 0; i < n; i++) {
+        if (unchecked(hits[i]) >= 0) continue;
+        const p = unchecked(patterns[i]);
+        const plen = p.content.length;
+        if (pos + plen > hayLen || from + pos + plen <= newStart) continue;
+        if (matchesAt(hay + <usize>pos, p.content.dataStart, plen, p.nocase)) {
+          unchecked(hits[i] = pos);
+          pending--;
+        }
       }
+    }
+    if (pending == n) return Verdict.CONTINUE;
+    let verdict = Verdict.CONTINUE;
+    for (let i = 0; i < n; i++) {
+      const at = unchecked(hits[i]);
       if (at < 0) continue;
+      const p = unchecked(patterns[i]);
       const meta = new JsonWriter().beginObject()
         .num("match_offset", from + at)
         .flag("in_stream", inStream)
@@ -219,7 +248,15 @@ class BasicInspect extends Inspector {
     if (verdict == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
     return verdict;
   }
+}
 
+/** True when the bytes at hay equal the pattern (pattern already lower-cased when nocase). */
+@inline function matchesAt(hay: usize, pat: usize, len: i32, nocase: bool): bool {
+  if (!nocase) return memory.compare(hay, pat, <usize>len) == 0;
+  for (let j = 0; j < len; j++) {
+    if (toLower(load<u8>(hay + <usize>j)) != load<u8>(pat + <usize>j)) return false;
+  }
+  return true;
 }
 
 function refuse(why: string): bool {
