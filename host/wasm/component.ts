@@ -1,27 +1,435 @@
-// Component-model inspectors (placeholder, replaced below in this session).
+// Component-model inspectors (world secuxflow:inspector/inspector in
+// modules/wit). A component is transpiled by jco into JS plus core modules,
+// once per sha256 (cached on disk), and run through the generated bindings:
+// its imports may only be secuxflow:inspector/host, the WIT twin of the ABI v1
+// hostcalls, with the same budgets and size caps. Packets go in as records
+// (the meta fields plus the frame and stream bytes); jco copies each frame
+// into the component's memory, which is the one copy per packet.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SecuxflowError } from '../errors.js';
-import type { BatchOutput, InspectItem, InspectorOptions } from './types.js';
+import { ABI_VERSION, DEFAULT_LIMITS, EventKind, META, META_ABSENT_U16, MetaFlag } from './abi.js';
+import { isVerdict } from '../verdict.js';
+import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
+
+export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
+const REQUIRED_EXPORTS = ['abiVersion', 'init', 'inspectBatch', 'flowEnd'];
+const JCO = '@bytecodealliance/jco';
 
 export interface CompiledComponent {
   name: string;
   sha256: string;
+  /** The transpiled entry (component.js) in the cache directory. */
   entry: string;
   abiVersion: number;
+  imports: string[];
+  exports: string[];
 }
 
-export async function compileComponent(name: string, _bytes: Uint8Array, _sha: string): Promise<CompiledComponent> {
-  throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component; not supported yet`);
+/** The packet record of the WIT world, as jco's bindings read it. */
+export interface PacketRecord {
+  flowId: bigint;
+  tsSec: number;
+  tsNsec: number;
+  wireLen: number;
+  payloadLen: number;
+  streamNew: number;
+  frame: Uint8Array;
+  streamBytes: Uint8Array;
+  l3Off: number;
+  l4Off: number;
+  payloadOff: number;
+  srcPort: number;
+  dstPort: number;
+  vlanId: number;
+  ipVersion: number;
+  l4Proto: number;
+  tcpFlags: number;
+  direction: number;
+  metaFlags: number;
 }
 
-export class ComponentInspector {
-  readonly memoryBytes = 0;
-  static async create(c: CompiledComponent, _opts: InspectorOptions): Promise<ComponentInspector> {
-    throw new SecuxflowError('E_MODULE_INVALID', `module ${c.name} is a component; not supported yet`);
+interface ComponentExports {
+  abiVersion(): number;
+  init(config: Uint8Array): number;
+  inspectBatch(packets: PacketRecord[]): { action: number; arg: number }[];
+  flowEnd(flowId: bigint): void;
+}
+
+type Transpile = (bytes: Uint8Array, opts: Record<string, unknown>) => Promise<{ files: Record<string, Uint8Array>; imports: string[]; exports: [string, string][] }>;
+
+async function loadJco(): Promise<Transpile> {
+  try {
+    const mod = await import(JCO) as { transpile: Transpile };
+    return mod.transpile;
+  } catch {
+    throw new SecuxflowError('E_MODULE_INVALID', 'component inspectors need @bytecodealliance/jco, which is not installed',
+      `npm install ${JCO} next to secuxflow, or build the inspector as a core module with the SDK`);
   }
-  inspect(_items: readonly InspectItem[], _count: number, _out: BatchOutput): void {}
-  flowEnded(_flowId: number): void {}
 }
 
-export async function describeComponentFile(_bytes: Uint8Array): Promise<{ abiVersion: number | null; imports: { name: string; kind: string; signature: string | null; allowed: boolean }[]; exports: { name: string; kind: string; signature: string | null }[]; memory: null }> {
-  return { abiVersion: null, imports: [], exports: [], memory: null };
+export function componentCacheDir(): string {
+  return process.env.SECUXFLOW_COMPONENT_CACHE || join(tmpdir(), `secuxflow-components-${process.getuid?.() ?? 'u'}`);
+}
+
+interface Manifest { imports: string[]; exports: string[] }
+
+/** Transpiles (or finds in the cache) a component and checks its imports and exports against the WIT world. */
+export async function compileComponent(name: string, bytes: Uint8Array, sha256: string): Promise<CompiledComponent> {
+  const dir = join(componentCacheDir(), sha256);
+  const entry = join(dir, 'component.js');
+  const manifestPath = join(dir, 'manifest.json');
+  let manifest: Manifest;
+  if (existsSync(manifestPath) && existsSync(entry)) {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+  } else {
+    const transpile = await loadJco();
+    let out: Awaited<ReturnType<Transpile>>;
+    try {
+      out = await transpile(bytes, { name: 'component', instantiation: 'sync', noTypescript: true, base64Cutoff: 0, quiet: true });
+    } catch (e) {
+      throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component jco cannot transpile: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+    manifest = { imports: out.imports, exports: out.exports.map(([n]) => n) };
+    // Written to a private directory first, then renamed: parallel loaders never see half a cache entry.
+    const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
+    mkdirSync(tmp, { recursive: true });
+    for (const [file, data] of Object.entries(out.files)) {
+      if (file.endsWith('.d.ts')) continue;
+      mkdirSync(dirname(join(tmp, file)), { recursive: true });
+      writeFileSync(join(tmp, file), data);
+    }
+    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest));
+    writeFileSync(join(tmp, 'package.json'), '{"type":"module"}');
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  for (const imp of manifest.imports) {
+    if (imp.replace(/@[^/]*$/, '') !== COMPONENT_HOST_IMPORT) {
+      throw new SecuxflowError('E_MODULE_IMPORT', `module ${name} imports ${imp}, which the inspector sandbox does not provide`,
+        imp.startsWith('wasi:') ? 'WASI is not available to inspectors: build the component against modules/wit (world inspector) only'
+          : `components may import only ${COMPONENT_HOST_IMPORT}@1.0.0`);
+    }
+  }
+  for (const ex of REQUIRED_EXPORTS) {
+    if (!manifest.exports.includes(ex)) {
+      throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component without the ${kebab(ex)} export of world secuxflow:inspector/inspector`,
+        'build it against modules/wit/inspector.wit');
+    }
+  }
+  return { name, sha256, entry, abiVersion: ABI_VERSION, imports: manifest.imports, exports: manifest.exports };
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** What `module info` shows for a component. */
+export async function describeComponentFile(bytes: Uint8Array): Promise<{ abiVersion: number | null; imports: { name: string; kind: string; signature: string | null; allowed: boolean }[]; exports: { name: string; kind: string; signature: string | null }[]; memory: null }> {
+  const { createHash } = await import('node:crypto');
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  let c: CompiledComponent | null = null;
+  try {
+    c = await compileComponent('component', bytes, sha);
+  } catch {
+    const m = join(componentCacheDir(), sha, 'manifest.json');
+    if (!existsSync(m)) return { abiVersion: null, imports: [], exports: [], memory: null };
+    const manifest = JSON.parse(readFileSync(m, 'utf8')) as Manifest;
+    c = { name: 'component', sha256: sha, entry: '', abiVersion: ABI_VERSION, imports: manifest.imports, exports: manifest.exports };
+  }
+  return {
+    abiVersion: c.abiVersion,
+    imports: c.imports.map((i) => ({ name: i, kind: 'instance', signature: null, allowed: i.replace(/@[^/]*$/, '') === COMPONENT_HOST_IMPORT })),
+    exports: c.exports.map((e) => ({ name: kebab(e), kind: 'function', signature: null })),
+    memory: null,
+  };
+}
+
+const EVENT_KINDS = new Map<number, ModuleEventKind>([
+  [EventKind.DNS, 'dns'], [EventKind.TLS, 'tls'], [EventKind.HTTP, 'http'], [EventKind.SSH, 'ssh'], [EventKind.OTHER, 'other'],
+]);
+const LEVELS: ModuleLogLevel[] = ['debug', 'info', 'warn', 'error'];
+const utf8 = new TextEncoder();
+
+export interface ComponentSink {
+  alerts: BatchOutput['alerts'];
+  events: BatchOutput['events'];
+}
+
+/**
+ * One instantiated component with its hostcalls. Used in the host's thread
+ * (ComponentInspector) and inside sandbox workers (ComponentBackend).
+ */
+export class ComponentRuntime {
+  private sink: ComponentSink | null = null;
+  private count = 0;
+  private alertsLeft = 0;
+  private eventsLeft = 0;
+  private logsLeft = 0;
+  private lastError: string | null = null;
+  packetSec = 0;
+  packetNsec = 0;
+  alerts = 0;
+  alertsDropped = 0;
+
+  private constructor(
+    readonly name: string,
+    private readonly exports: ComponentExports,
+    private readonly limits: Required<Pick<InspectorOptions, 'alertBudget' | 'eventBudget' | 'logBudget' | 'maxJsonBytes' | 'maxMessageBytes'>>,
+    private readonly logger: InspectorLogger,
+    private readonly clock: 'wall' | 'packet',
+  ) {}
+
+  static async create(name: string, entry: string, opts: InspectorOptions & { logger: InspectorLogger }): Promise<ComponentRuntime> {
+    const mod = await import(pathToFileURL(entry).href) as { instantiate: (get: (f: string) => WebAssembly.Module, imports: Record<string, unknown>) => ComponentExports };
+    const dir = dirname(entry);
+    const limits = {
+      alertBudget: opts.alertBudget ?? DEFAULT_LIMITS.ALERTS_PER_BATCH,
+      eventBudget: opts.eventBudget ?? DEFAULT_LIMITS.EVENTS_PER_BATCH,
+      logBudget: opts.logBudget ?? DEFAULT_LIMITS.LOGS_PER_CALL,
+      maxJsonBytes: opts.maxJsonBytes ?? DEFAULT_LIMITS.MAX_JSON_BYTES,
+      maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_LIMITS.MAX_MESSAGE_BYTES,
+    };
+    let self: ComponentRuntime | null = null;
+    const host = {
+      emitAlert: (i: number, sid: number, sev: number, msg: string, meta: string) => self!.emitAlert(i, sid, sev, msg, meta),
+      emitEvent: (i: number, kind: number, json: string) => self!.emitEvent(i, kind, json),
+      logMessage: (level: number, msg: string) => self!.log(level, msg),
+      getTimeNs: () => self!.now(),
+    };
+    let exports: ComponentExports;
+    try {
+      exports = mod.instantiate((f) => new WebAssembly.Module(readFileSync(join(dir, f))), { [COMPONENT_HOST_IMPORT]: host });
+    } catch (e) {
+      throw new SecuxflowError('E_MODULE_TRAP', `module ${name} trapped while instantiating: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    self = new ComponentRuntime(name, exports, limits, opts.logger, opts.clock ?? 'wall');
+    const version = self.call('abi-version', () => exports.abiVersion());
+    if (version !== ABI_VERSION) {
+      throw new SecuxflowError('E_MODULE_ABI', `module ${name} was built for ABI ${version}; this host speaks ABI ${ABI_VERSION} (its abi-version export must return 1)`);
+    }
+    const cfg = typeof opts.config === 'string' ? utf8.encode(opts.config) : opts.config ?? new Uint8Array(0);
+    const status = self.enter(null, 0, () => self!.call('init', () => exports.init(cfg)));
+    if (status !== 0) {
+      throw new SecuxflowError('E_MODULE_CONFIG', `module ${name} refused its configuration (init status ${status})${self.lastError ? `: ${self.lastError}` : ''}`);
+    }
+    return self;
+  }
+
+  /** Runs records[0..count); verdicts/args written to the given arrays at [0..count). */
+  run(records: PacketRecord[], count: number, verdicts: Uint8Array, args: Uint16Array, sink: ComponentSink): void {
+    const batch = count === records.length ? records : records.slice(0, count);
+    if (this.clock === 'packet') {
+      for (let i = 0; i < count; i++) {
+        const r = records[i]!;
+        if (r.tsSec > this.packetSec || (r.tsSec === this.packetSec && r.tsNsec > this.packetNsec)) { this.packetSec = r.tsSec; this.packetNsec = r.tsNsec; }
+      }
+    }
+    const result = this.enter(sink, count, () => this.call('inspect-batch', () => this.exports.inspectBatch(batch)));
+    for (let i = 0; i < count; i++) {
+      const v = result[i];
+      const ok = v !== undefined && isVerdict(v.action);
+      verdicts[i] = ok ? v.action : 0;
+      args[i] = ok ? v.arg : 0;
+    }
+  }
+
+  flowEnd(flowId: bigint): void {
+    this.enter(null, 0, () => this.call('flow-end', () => this.exports.flowEnd(BigInt.asUintN(64, flowId))));
+  }
+
+  private enter<T>(sink: ComponentSink | null, count: number, fn: () => T): T {
+    this.sink = sink;
+    this.count = count;
+    this.alertsLeft = this.limits.alertBudget;
+    this.eventsLeft = this.limits.eventBudget;
+    this.logsLeft = this.limits.logBudget;
+    this.lastError = null;
+    try {
+      return fn();
+    } finally {
+      this.sink = null;
+    }
+  }
+
+  private call<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof SecuxflowError) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new SecuxflowError('E_MODULE_TRAP', `module ${this.name} trapped in ${what}: ${msg}${this.lastError ? ` (module said: ${this.lastError})` : ''}`);
+    }
+  }
+
+  private index(i: number): number {
+    if (i === -1) return -1;
+    return i >= 0 && i < this.count ? i : -2;
+  }
+
+  private json(text: string): Record<string, unknown> | number {
+    if (utf8.encode(text).length > this.limits.maxJsonBytes) return 3;
+    try {
+      const v = JSON.parse(text) as unknown;
+      return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : 1;
+    } catch {
+      return 1;
+    }
+  }
+
+  private emitAlert(i: number, sid: number, sev: number, msg: string, meta: string): number {
+    const index = this.index(i);
+    if (index === -2 || sid <= 0 || sev < 1 || sev > 255) return 1;
+    let metadata: Record<string, unknown> | null = null;
+    if (meta !== '') {
+      const m = this.json(meta);
+      if (typeof m === 'number') { if (m === 3) this.alertsDropped++; return m; }
+      metadata = m;
+    }
+    if (utf8.encode(msg).length > this.limits.maxMessageBytes || this.alertsLeft <= 0) { this.alertsDropped++; return 3; }
+    this.alertsLeft--;
+    this.alerts++;
+    this.sink?.alerts.push({ index, sigId: sid, severity: sev, message: msg, metadata });
+    return 0;
+  }
+
+  private emitEvent(i: number, kind: number, json: string): number {
+    const index = this.index(i);
+    const k = EVENT_KINDS.get(kind);
+    if (index === -2 || k === undefined) return 1;
+    const data = this.json(json);
+    if (typeof data === 'number') return data;
+    if (this.eventsLeft <= 0) return 3;
+    this.eventsLeft--;
+    this.sink?.events.push({ index, kind: k, data });
+    return 0;
+  }
+
+  private log(level: number, msg: string): number {
+    if (level < 0 || level > 3) return 1;
+    const text = msg.length > this.limits.maxMessageBytes ? `${msg.slice(0, this.limits.maxMessageBytes)}…` : msg;
+    if (level === 3) this.lastError = text;
+    if (this.logsLeft <= 0) return 3;
+    this.logsLeft--;
+    this.logger(this.name, LEVELS[level]!, text);
+    return 0;
+  }
+
+  private now(): bigint {
+    if (this.clock === 'packet') return BigInt(this.packetSec) * 1_000_000_000n + BigInt(this.packetNsec);
+    return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+export function emptyRecord(): PacketRecord {
+  return {
+    flowId: 0n, tsSec: 0, tsNsec: 0, wireLen: 0, payloadLen: 0, streamNew: 0, frame: EMPTY, streamBytes: EMPTY,
+    l3Off: 0, l4Off: 0, payloadOff: 0, srcPort: 0, dstPort: 0, vlanId: 0, ipVersion: 0, l4Proto: 0, tcpFlags: 0, direction: 0, metaFlags: 0,
+  };
+}
+
+function off16(v: number): number {
+  return v < 0 || v >= META_ABSENT_U16 ? META_ABSENT_U16 : v;
+}
+
+/** Fills a pooled record from an engine item (the in-thread path). */
+export function recordFromItem(r: PacketRecord, item: InspectItem): void {
+  const p = item.pkt;
+  let flags = item.flags & 0xff;
+  if (p.malformed !== null) flags |= MetaFlag.MALFORMED;
+  if (p.wireLen > p.data.length) flags |= MetaFlag.TRUNCATED;
+  r.flowId = BigInt(item.flowId);
+  r.tsSec = p.tsSec >>> 0;
+  r.tsNsec = p.tsNsec >>> 0;
+  r.wireLen = p.wireLen >>> 0;
+  r.payloadLen = p.payloadOffset < 0 ? 0 : p.payloadLength;
+  r.frame = p.data;
+  r.streamBytes = item.stream ?? EMPTY;
+  r.streamNew = item.stream ? Math.min(item.streamNew >>> 0, item.stream.length) : 0;
+  r.l3Off = off16(p.l3Offset);
+  r.l4Off = off16(p.l4Offset);
+  r.payloadOff = off16(p.payloadOffset);
+  r.srcPort = p.srcPort;
+  r.dstPort = p.dstPort;
+  r.vlanId = p.vlans.length > 0 ? p.vlans[0]! : 0;
+  r.ipVersion = p.ipVersion;
+  r.l4Proto = p.proto;
+  r.tcpFlags = p.tcpFlags;
+  r.direction = item.direction;
+  r.metaFlags = flags;
+}
+
+/** Fills a pooled record from a meta record in a batch-area buffer whose pointers are offsets into `data` (the worker path). */
+export function recordFromMeta(r: PacketRecord, data: Uint8Array, dv: DataView, m: number): void {
+  const pktPtr = dv.getUint32(m + META.PKT_PTR, true);
+  const pktLen = dv.getUint32(m + META.PKT_LEN, true);
+  const sPtr = dv.getUint32(m + META.STREAM_PTR, true);
+  const sLen = dv.getUint32(m + META.STREAM_LEN, true);
+  r.flowId = dv.getBigUint64(m + META.FLOW_ID, true);
+  r.tsSec = dv.getUint32(m + META.TS_SEC, true);
+  r.tsNsec = dv.getUint32(m + META.TS_NSEC, true);
+  r.wireLen = dv.getUint32(m + META.WIRE_LEN, true);
+  r.payloadLen = dv.getUint32(m + META.PAYLOAD_LEN, true);
+  r.streamNew = dv.getUint32(m + META.STREAM_NEW, true);
+  r.frame = data.subarray(pktPtr, pktPtr + pktLen);
+  r.streamBytes = sLen > 0 ? data.subarray(sPtr, sPtr + sLen) : EMPTY;
+  r.l3Off = dv.getUint16(m + META.L3_OFF, true);
+  r.l4Off = dv.getUint16(m + META.L4_OFF, true);
+  r.payloadOff = dv.getUint16(m + META.PAYLOAD_OFF, true);
+  r.srcPort = dv.getUint16(m + META.SRC_PORT, true);
+  r.dstPort = dv.getUint16(m + META.DST_PORT, true);
+  r.vlanId = dv.getUint16(m + META.VLAN_ID, true);
+  r.ipVersion = data[m + META.IP_VERSION]!;
+  r.l4Proto = data[m + META.L4_PROTO]!;
+  r.tcpFlags = data[m + META.TCP_FLAGS]!;
+  r.direction = data[m + META.DIRECTION]!;
+  r.metaFlags = data[m + META.FLAGS]!;
+}
+
+const defaultLogger: InspectorLogger = (module, level, message) => {
+  if (level !== 'debug') process.stderr.write(`[${module}] ${level}: ${message}\n`);
+};
+
+/** A component behind the in-thread InspectorInstance interface (--unsafe-in-thread, benchmarks). */
+export class ComponentInspector {
+  private readonly pool: PacketRecord[] = [];
+  private readonly verdicts = new Uint8Array(DEFAULT_LIMITS.BATCH_CAPACITY);
+  private readonly args = new Uint16Array(DEFAULT_LIMITS.BATCH_CAPACITY);
+
+  private constructor(readonly name: string, private readonly runtime: ComponentRuntime, private readonly batchCapacity: number) {}
+
+  static async create(c: CompiledComponent, opts: InspectorOptions = {}): Promise<ComponentInspector> {
+    const runtime = await ComponentRuntime.create(c.name, c.entry, { ...opts, logger: opts.logger ?? defaultLogger });
+    return new ComponentInspector(c.name, runtime, Math.min(opts.batchCapacity ?? DEFAULT_LIMITS.BATCH_CAPACITY, DEFAULT_LIMITS.BATCH_CAPACITY));
+  }
+
+  get memoryBytes(): number {
+    return 0;
+  }
+
+  inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
+    const cap = this.batchCapacity;
+    for (let start = 0; start < count; start += cap) {
+      const n = Math.min(cap, count - start);
+      while (this.pool.length < n) this.pool.push(emptyRecord());
+      for (let i = 0; i < n; i++) recordFromItem(this.pool[i]!, items[start + i]!);
+      const sink: ComponentSink = { alerts: [], events: [] };
+      this.runtime.run(this.pool, n, this.verdicts, this.args, sink);
+      out.verdicts.set(this.verdicts.subarray(0, n), start);
+      out.verdictArgs.set(this.args.subarray(0, n), start);
+      for (const a of sink.alerts) out.alerts.push({ ...a, index: a.index < 0 ? -1 : a.index + start });
+      for (const e of sink.events) out.events.push({ ...e, index: e.index < 0 ? -1 : e.index + start });
+    }
+  }
+
+  flowEnded(flowId: number): void {
+    this.runtime.flowEnd(BigInt(flowId));
+  }
 }

@@ -285,8 +285,11 @@ export class InspectorInstance {
     const { verdicts, verdictArgs } = out;
     if (status !== Status.OK) {
       // A module that says the batch failed gave no trustworthy verdicts.
-      this.stats.batchErrors++;
-      this.state.logger(this.name, 'warn', `on_batch returned status ${status}${this.state.lastError ? ` (${this.state.lastError})` : ''}; its ${n} verdicts are treated as CONTINUE`);
+      const errors = ++this.stats.batchErrors;
+      // A module failing every batch must not flood the log: report the 1st, 2nd, 4th, 8th...
+      if ((errors & (errors - 1)) === 0) {
+        this.state.logger(this.name, 'warn', `on_batch returned status ${status}${this.state.lastError ? ` (${this.state.lastError})` : ''}; its ${n} verdicts are treated as CONTINUE (${errors} failed batch${errors === 1 ? '' : 'es'} so far)`);
+      }
       verdicts.fill(0, start, start + n);
       verdictArgs.fill(0, start, start + n);
       return;

@@ -179,6 +179,9 @@ describe('InspectorInstance runs batches through the ABI', () => {
     expect(Array.from(out.verdicts)).toEqual([0, 0]);
     expect(inst.stats.batchErrors).toBe(1);
     expect(logs.some((l) => l.level === 'warn' && l.message.includes('on_batch returned status 5'))).toBe(true);
+    for (let i = 0; i < 7; i++) inst.inspect([cmd('B')], 1, output(1));
+    expect(inst.stats.batchErrors).toBe(8);
+    expect(logs.filter((l) => l.message.includes('on_batch returned')).map((l) => /\((\d+) failed/.exec(l.message)![1])).toEqual(['1', '2', '4', '8']);
   });
 
   it('refuses an output too small for the count with E_INTERNAL', async () => {
