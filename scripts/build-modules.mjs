@@ -69,10 +69,13 @@ for (const name of names) {
   const entry = join(dir, 'index.ts');
   if (existsSync(entry)) buildAs(name, entry);
   for (const f of readdirSync(dir)) {
-    if (f.endsWith('.wat')) await buildWat(join(dir, f));
+    // *.component.wat are cores of components: scripts/build-components.mjs builds them below.
+    if (f.endsWith('.wat') && !f.endsWith('.component.wat')) await buildWat(join(dir, f));
   }
 }
 if (failed) {
   console.error(`build-modules: ${failed} module(s) failed to build`);
   process.exit(1);
 }
+
+await (await import('./build-components.mjs')).buildComponents(only);
