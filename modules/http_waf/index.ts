@@ -128,7 +128,8 @@ class HttpWaf extends Inspector {
         return;
       }
       readBody(s, len, head, requestBody, false);
-      const ready = requestBody.complete || requestBody.len >= requestBody.buf.length || exhausted;
+      // a malformed chunked body cannot be framed: inspect what is there, then stop parsing this stream
+      const ready = requestBody.complete || requestBody.len >= requestBody.buf.length || exhausted || requestBody.malformed;
       if (!ready) return;
       if (f.inspectedAt != pos) {
         f.inspectedAt = pos;
@@ -150,7 +151,7 @@ class HttpWaf extends Inspector {
         }
       }
       if (!requestBody.complete) {
-        if (exhausted) f.requestsDone = true;
+        if (exhausted || requestBody.malformed) f.requestsDone = true;
         return;
       }
       f.reqOff = requestBody.end;

@@ -5,7 +5,7 @@
 // detection (where and what), which is what an alert reports.
 import { Head, Body, lowerByte } from "./http";
 import { Config, Detect } from "./config";
-import { decodeInto, copyInto, value, valueLen, valueRounds } from "./normalize";
+import { decodeInto, copyInto, value, valueLen, valueRounds, VALUE_CAP } from "./normalize";
 import { isSqli, fp, fpLen, fpContext } from "./sqli";
 import { isXss, xssKind } from "./xss";
 import { isTraversal } from "./traversal";
@@ -180,7 +180,7 @@ function jsonStrings(p: usize, n: i32): void {
     let j = i + 1;
     let o = 0;
     const dst = value.dataStart;
-    while (j < n && o < value.length) {
+    while (j < n && o < VALUE_CAP) {
       let c = load<u8>(p + <usize>j);
       if (c == 0x22) break;
       if (c == 0x5c && j + 1 < n) {
@@ -221,11 +221,18 @@ function hex4(p: usize): i32 {
 
 /** Runs the detections in `want` (and enabled, not yet found) over the current value. */
 function check(want: i32, inPath: bool): void {
-  const todo = want & cfg.enabled & ~out.mask;
+  let todo = want & cfg.enabled & ~out.mask;
   if (todo == 0) return;
   const p = value.dataStart;
   const n = valueLen;
   if (n == 0) return;
+  // One pass over the value finds which detections could match at all, so the
+  // long ordinary values (text, tokens, base64) skip most of the detectors.
+  const seen = byteClasses(p, n);
+  if ((seen & (HAS_DOLLAR_BRACE)) == 0) todo &= ~Detect.JNDI;
+  if ((seen & (HAS_SHELL | HAS_DOLLAR_BRACE | HAS_DOLLAR_PAREN)) == 0) todo &= ~Detect.CMDI;
+  if ((seen & (HAS_LT | HAS_COLON | HAS_AMP | HAS_PAREN)) == 0) todo &= ~Detect.XSS;
+  if ((seen & (HAS_DOTDOT | HAS_SLASH | HAS_COLON)) == 0) todo &= ~Detect.TRAVERSAL;
   if ((todo & Detect.JNDI) != 0 && isJndi(p, n)) record(4, p, n, "");
   if ((todo & Detect.SQLI) != 0 && !inPath && isSqli(p, n)) record(0, p, n, sqliDetail());
   if ((todo & Detect.XSS) != 0 && isXss(p, n)) record(1, p, n, xssDetail());
@@ -240,6 +247,39 @@ function check(want: i32, inPath: bool): void {
     if (id < 0) id = cfg.extraSearchNoCase.first(p, n);
     if (id >= 0) { out.extraId = id; record(6, p, n, ""); }
   }
+}
+
+const HAS_DOLLAR_BRACE = 1;
+const HAS_DOLLAR_PAREN = 2;
+const HAS_SHELL = 4;
+const HAS_LT = 8;
+const HAS_COLON = 16;
+const HAS_AMP = 32;
+const HAS_PAREN = 64;
+const HAS_DOTDOT = 128;
+const HAS_SLASH = 256;
+
+function byteClasses(p: usize, n: i32): i32 {
+  let seen = 0;
+  let prev: u8 = 0;
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    if (c >= 0x30 && c != 0x3a && c != 0x3b && c != 0x3c && c != 0x5c && c != 0x60 && c != 0x7b && c != 0x7c) {
+      prev = c;
+      continue; // letters, digits and most punctuation above '0' matter to no pre-check
+    }
+    if (c == 0x7b && prev == 0x24) seen |= HAS_DOLLAR_BRACE;
+    else if (c == 0x28) { seen |= HAS_PAREN; if (prev == 0x24) seen |= HAS_DOLLAR_PAREN; }
+    else if (c == 0x60) seen |= HAS_SHELL | HAS_PAREN; // a backtick runs a command, or calls a JS template tag
+    else if (c == 0x3b || c == 0x7c || c == 0x0a || c == 0x0d) seen |= HAS_SHELL;
+    else if (c == 0x26) seen |= HAS_AMP | HAS_SHELL;
+    else if (c == 0x3c) seen |= HAS_LT;
+    else if (c == 0x3a) seen |= HAS_COLON;
+    else if (c == 0x2f || c == 0x5c) seen |= HAS_SLASH;
+    else if (c == 0x2e && prev == 0x2e) seen |= HAS_DOTDOT;
+    prev = c;
+  }
+  return seen;
 }
 
 function record(bit: i32, p: usize, n: i32, detail: string): void {

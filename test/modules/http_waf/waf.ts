@@ -67,8 +67,16 @@ export function tcp(payload: Uint8Array, direction: 0 | 1, seq = 1): DecodedPack
  * One packet carrying `segment` whose arrival makes the in-order stream of its
  * direction equal `stream` (what the engine attaches when new bytes arrive).
  */
-export function streamItem(flowId: number, direction: 0 | 1, stream: Uint8Array, segment: Uint8Array = stream): InspectItem {
-  return { pkt: tcp(segment.length > 1400 ? segment.subarray(segment.length - 1400) : segment, direction), flowId, direction, flags: 0, stream, streamNew: segment.length };
+export function streamItem(flowId: number, direction: 0 | 1, stream: Uint8Array, segment?: Uint8Array): InspectItem {
+  // Without a segment, one cached small packet carries the stream: the module reads
+  // only the stream, and building a frame per item would dominate bulk tests.
+  const pkt = segment === undefined ? cachedPacket(direction) : tcp(segment.length > 1400 ? segment.subarray(segment.length - 1400) : segment, direction);
+  return { pkt, flowId, direction, flags: 0, stream, streamNew: segment?.length ?? Math.min(stream.length, 1400) };
+}
+
+const cached: (DecodedPacket | null)[] = [null, null];
+function cachedPacket(direction: 0 | 1): DecodedPacket {
+  return (cached[direction] ??= tcp(bytesOf('x'), direction));
 }
 
 /** The packets of a message sent in the given segment sizes, each carrying the stream so far. */

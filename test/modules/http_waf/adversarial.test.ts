@@ -1,0 +1,102 @@
+// Malformed and hostile input: megabyte header lines, garbage, truncation,
+// lying chunk sizes, header floods, deep lookups. The module must not trap,
+// must stay within bounded memory, and must still say something sensible.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Verdict } from '../../../host/verdict.js';
+import { SID, bytesOf, request, run, streamItem, waf } from './waf.js';
+import { rng } from '../sdk-lib/harness.js';
+
+beforeAll(async () => { await waf(); }, 180_000);
+
+const MiB = 1024 * 1024;
+
+describe('http_waf on adversarial input', () => {
+  it('survives a 1 MB header line: alerts on the oversized head, lets the flow go, memory stays bounded', async () => {
+    const inst = await waf(undefined, undefined, { batchCapacity: 4 });
+    const before = inst.memoryBytes;
+    const head = `GET /?q=%3Cscript%3E HTTP/1.1\r\nHost: a\r\nX-Long: ${'A'.repeat(MiB)}\r\n\r\n`;
+    // the host caps stream bytes at its data area (1 MiB by default); give it all it will take
+    const r = run(inst, [streamItem(1, 0, bytesOf(head))]);
+    expect(r.alerts.map((a) => a.sigId).sort()).toEqual([SID.XSS, SID.HEAD_TOO_LONG]);
+    expect(r.verdicts).toEqual([Verdict.ALLOW_FLOW]);
+    expect(inst.stats.traps).toBe(0);
+    expect(inst.memoryBytes - before).toBeLessThanOrEqual(2 * MiB);
+  });
+
+  it('survives a 1 MB request line and still inspects the start of its target', async () => {
+    const inst = await waf();
+    const line = `GET /x?f=../../../../etc/passwd&pad=${'B'.repeat(MiB)} HTTP/1.1\r\nHost: a\r\n\r\n`;
+    const r = run(inst, [streamItem(2, 0, bytesOf(line).subarray(0, 900 * 1024))]);
+    expect(r.alerts.map((a) => a.sigId).sort()).toEqual([SID.TRAVERSAL, SID.HEAD_TOO_LONG]);
+    expect(r.verdicts).toEqual([Verdict.ALLOW_FLOW]);
+  });
+
+  it('gives every prefix of a request CONTINUE and no alert, and alerts once it is whole', async () => {
+    const inst = await waf();
+    const msg = bytesOf(request('POST', '/p', { 'Content-Type': 'application/x-www-form-urlencoded' }, "u=a%27+or+%271%27%3D%271"));
+    const items = [];
+    for (let n = 1; n <= msg.length; n++) items.push(streamItem(100_000 + n, 0, msg.subarray(0, n)));
+    const r = run(inst, items);
+    expect(r.verdicts.every((v) => v === Verdict.CONTINUE)).toBe(true);
+    expect(r.alerts.map((a) => [a.index, a.sigId])).toEqual([[msg.length - 1, SID.SQLI]]);
+  });
+
+  it('lets go of garbage (not HTTP) without alerts or traps', async () => {
+    const inst = await waf();
+    const r = rng(77);
+    const items = [];
+    for (let i = 0; i < 2000; i++) {
+      const b = new Uint8Array(1 + Math.floor(r() * 600));
+      for (let k = 0; k < b.length; k++) b[k] = Math.floor(r() * 256);
+      if (b[0]! >= 0x41 && b[0]! <= 0x5a) b[0] = 0; // a capital letter might start a method
+      items.push(streamItem(200_000 + i, 0, b));
+    }
+    const out = run(inst, items);
+    // a short run of token bytes could still become a method ("GE" -> "GET"): those wait, the rest is let go
+    const waiting = items.filter((_, i) => out.verdicts[i] === Verdict.CONTINUE);
+    expect(out.verdicts.every((v) => v === Verdict.ALLOW_FLOW || v === Verdict.CONTINUE)).toBe(true);
+    expect(waiting.length).toBeLessThan(items.length * 0.05);
+    expect(out.alerts).toEqual([]);
+    expect(inst.stats.traps).toBe(0);
+  });
+
+  it('reports chunk sizes that lie or overflow as a malformed body, without reading past the stream', async () => {
+    const inst = await waf();
+    const base = 'POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const r = run(inst, [
+      streamItem(300_001, 0, bytesOf(base + 'FFFFFFFFFFFFFFFFFFFFFFFF\r\nabc\r\n')),
+      streamItem(300_002, 0, bytesOf(base + 'zz\r\nabc\r\n0\r\n\r\n')),
+      streamItem(300_003, 0, bytesOf(base + '7fffffff\r\nabc')),
+    ]);
+    expect(r.alerts.map((a) => [a.index, a.sigId])).toEqual([[0, SID.BAD_CHUNKED], [1, SID.BAD_CHUNKED]]);
+    // the first two cannot be framed, so the module stops parsing them; the third may still complete
+    expect(r.verdicts).toEqual([Verdict.ALLOW_FLOW, Verdict.ALLOW_FLOW, Verdict.CONTINUE]);
+  });
+
+  it('handles floods: 5000 headers, 20000 arguments, 10000 nested lookups, 100000 quotes', async () => {
+    const inst = await waf({ max_header_bytes: 65536 });
+    const manyHeaders = 'GET / HTTP/1.1\r\n' + Array.from({ length: 5000 }, (_, i) => `X-${i}: v`).join('\r\n') + '\r\n\r\n';
+    const manyArgs = request('GET', '/?' + Array.from({ length: 20000 }, (_, i) => `a${i}=1`).join('&'));
+    const nested = request('GET', '/', { 'X-A': '${'.repeat(10000) + 'jndi:ldap://x/' + '}'.repeat(10000) });
+    const quotes = request('POST', '/f', { 'Content-Type': 'application/x-www-form-urlencoded' }, 'q=' + "'".repeat(100000));
+    const r = run(inst, [manyHeaders, manyArgs, nested, quotes].map((t, i) => streamItem(400_000 + i, 0, bytesOf(t))));
+    expect(inst.stats.traps).toBe(0);
+    expect(r.verdicts.length).toBe(4);
+    // the deepest nesting is beyond the resolver's depth limit, but the innermost lookup is still a jndi: lookup
+    expect(r.alerts.some((a) => a.index === 2 && a.sigId === SID.JNDI)).toBe(true);
+  });
+
+  it('keeps memory flat over many flows that end (no per-flow leak)', async () => {
+    const inst = await waf(undefined, undefined, { batchCapacity: 64 });
+    const msg = bytesOf(request('POST', '/api', { 'Content-Type': 'application/json' }, JSON.stringify({ text: 'x'.repeat(4000) })));
+    const round = (base: number) => {
+      const items = Array.from({ length: 64 }, (_, i) => streamItem(base + i, 0, msg));
+      run(inst, items);
+      for (let i = 0; i < 64; i++) inst.flowEnded(base + i);
+    };
+    for (let k = 0; k < 30; k++) round(500_000 + k * 64);
+    const warm = inst.memoryBytes;
+    for (let k = 30; k < 200; k++) round(500_000 + k * 64);
+    expect(inst.memoryBytes).toBeLessThanOrEqual(warm + 2 * MiB);
+  });
+});
