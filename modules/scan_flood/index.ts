@@ -30,10 +30,17 @@ const KNOWN_KEYS = ["action", "block_ttl", "scan_window_ms", "syn_scan_ports", "
   "flood_window_ms", "syn_flood_per_dst", "syn_flood_per_src", "icmp_flood_per_src",
   "amplification_ports", "amplification_min_bytes", "amplification_per_src", "amplification_unsolicited_only", "capacity"];
 
-// kinds of distinct-port scan, also the key tag of their counters
+// what a counter counts, tagged into its key
 const K_SYN: u64 = 1;
 const K_STEALTH: u64 = 2;
 const K_UDP: u64 = 3;
+const K_AMP: u64 = 4;
+const K_ICMP: u64 = 5;
+const K_SYN_DST: u64 = 6;
+const K_SYN_SRC: u64 = 7;
+
+/** One counter key per (address, kind). The kind sits in bits no address key uses, then all is mixed. */
+@inline function tagged(addr: u64, kind: u64): u64 { return mix64(addr ^ (kind << 48)); }
 
 class ScanFlood extends Inspector {
   action: Verdict = Verdict.BLOCK_SRC;
@@ -121,7 +128,7 @@ class ScanFlood extends Inspector {
       const f = pkt.tcpFlags;
       const core = f & (FIN | SYN | RST | ACK);
       if (core == SYN) {
-        const n = this.ports.add(src ^ K_SYN, pkt.dstPort, now);
+        const n = this.ports.add(tagged(src, K_SYN), pkt.dstPort, now);
         if (n >= this.synScanPorts) return this.fire(pkt, src, SID_SYN_SCAN, "TCP SYN port scan", "distinct_ports", n, Severity.MEDIUM);
         return this.synFlood(pkt, src, now);
       }
@@ -131,7 +138,7 @@ class ScanFlood extends Inspector {
       else if (f == 0) { sid = SID_NULL_SCAN; name = "TCP NULL port scan"; }
       else if ((f & (FIN | PSH | URG)) == (FIN | PSH | URG) && (f & (SYN | RST | ACK)) == 0) { sid = SID_XMAS_SCAN; name = "TCP Xmas port scan"; }
       if (sid != 0) {
-        const n = this.ports.add(src ^ K_STEALTH, pkt.dstPort, now);
+        const n = this.ports.add(tagged(src, K_STEALTH), pkt.dstPort, now);
         if (n >= this.stealthScanPorts) return this.fire(pkt, src, sid, name, "distinct_ports", n, Severity.MEDIUM);
       }
       return Verdict.CONTINUE;
@@ -140,12 +147,12 @@ class ScanFlood extends Inspector {
       // a large datagram from a reflector port that no request of ours asked for
       if (unchecked(this.ampPorts[pkt.srcPort]) != 0 && pkt.payloadLength >= this.ampMinBytes
         && (!this.ampUnsolicitedOnly || pkt.direction == 0)) {
-        const n = this.floods.add(mix64(src) ^ 0xa3, now);
+        const n = this.floods.add(tagged(src, K_AMP), now);
         if (n >= this.ampPerSrc) return this.fire(pkt, src, SID_AMPLIFICATION, "UDP amplification: large unsolicited responses from port " + pkt.srcPort.toString(), "responses_in_window", n, Severity.HIGH);
         return Verdict.CONTINUE;
       }
       if (pkt.direction == 0) {
-        const n = this.ports.add(src ^ K_UDP, pkt.dstPort, now);
+        const n = this.ports.add(tagged(src, K_UDP), pkt.dstPort, now);
         if (n >= this.udpScanPorts) return this.fire(pkt, src, SID_UDP_SCAN, "UDP port scan", "distinct_ports", n, Severity.MEDIUM);
       }
       return Verdict.CONTINUE;
@@ -153,7 +160,7 @@ class ScanFlood extends Inspector {
     if (proto == IpProto.ICMP || proto == IpProto.ICMPV6) {
       const type = pkt.u8(pkt.l4Offset);
       if ((proto == IpProto.ICMP && type == 8) || (proto == IpProto.ICMPV6 && type == 128)) {
-        const n = this.floods.add(mix64(src) ^ 0x1c, now);
+        const n = this.floods.add(tagged(src, K_ICMP), now);
         if (n >= this.icmpFloodPerSrc) return this.fire(pkt, src, SID_ICMP_FLOOD, "ICMP echo flood", "requests_in_window", n, Severity.MEDIUM);
       }
     }
@@ -164,8 +171,8 @@ class ScanFlood extends Inspector {
   // sources sending a large share of them are the ones blocked.
   synFlood(pkt: Packet, src: u64, now: i64): Verdict {
     const dst = addrKey(pkt.dstAddrPtr, pkt.ipVersion);
-    const perDst = this.floods.add(mix64(dst) ^ 0x5d, now);
-    const perSrc = this.floods.add(mix64(src) ^ 0x5e, now);
+    const perDst = this.floods.add(tagged(dst, K_SYN_DST), now);
+    const perSrc = this.floods.add(tagged(src, K_SYN_SRC), now);
     if (perDst >= this.synFloodPerDst && perSrc >= this.synFloodPerSrc) {
       return this.fire(pkt, src, SID_SYN_FLOOD, "TCP SYN flood", "syns_to_destination", perDst, Severity.HIGH, perSrc);
     }

@@ -1,0 +1,80 @@
+// Real clients in network namespaces for the module tests: a client and a
+// server namespace joined by a veth pair, tcpdump capturing on the server
+// side, and a gate that fails in CI (never skips silently) when the machine
+// cannot run it. Shared by the dlp, scan_flood, ratelimit and threat_intel tests.
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { NetLab, type VethEnd } from '../../kernel/lab/netns.js';
+import { openCapture } from '../../../host/capture/reader.js';
+import type { RawFrame } from '../../../host/capture/types.js';
+import { tempDir } from '../dlp/support.js';
+
+/** Why real-client runs cannot happen here (null when they can); throws under CI=true. */
+export function realClientSkip(tools: string[]): string | null {
+  let reason: string | null = null;
+  if (process.platform !== 'linux') reason = 'needs Linux network namespaces';
+  else if (process.getuid?.() !== 0) reason = 'needs root for network namespaces';
+  else {
+    for (const t of ['ip', 'tcpdump', ...tools]) {
+      try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); } catch { reason = `${t} is not installed`; break; }
+    }
+  }
+  if (reason && process.env.CI === 'true') throw new Error(`real-client test cannot run in CI: ${reason}`);
+  if (reason) console.warn(`[real client] skipping: ${reason}`);
+  return reason;
+}
+
+export interface Pair {
+  lab: NetLab;
+  clientNs: string;
+  serverNs: string;
+  client: VethEnd;
+  server: VethEnd;
+  /** A second client address on the client side (198.18.<subnet>.3), for a benign client beside an attacker. */
+  client2: string;
+  dir: string;
+}
+
+export async function makePair(prefix: string, subnet: number): Promise<Pair> {
+  const lab = new NetLab(prefix);
+  try {
+    const clientNs = await lab.addNamespace('c');
+    const serverNs = await lab.addNamespace('s');
+    const [client, server] = await lab.vethPair({ ns: clientNs, role: 'vc' }, { ns: serverNs, role: 'vs' }, subnet);
+    const client2 = `198.18.${subnet}.3`;
+    await lab.execOk(clientNs, ['ip', 'addr', 'add', `${client2}/24`, 'dev', client.ifname]);
+    const dir = tempDir(`lab-${prefix}`);
+    lab.removeAtCleanup(dir);
+    return { lab, clientNs, serverNs, client, server, client2, dir };
+  } catch (e) {
+    lab.cleanupSync();
+    throw e;
+  }
+}
+
+/** Captures on the server's interface while fn runs; returns the pcap path. */
+export async function capture(pair: Pair, name: string, fn: () => Promise<void>): Promise<string> {
+  const path = join(pair.dir, `${name}.pcap`);
+  const child: ChildProcess = await pair.lab.spawn(pair.serverNs,
+    ['sh', '-c', `exec tcpdump -i ${pair.server.ifname} -n -U --immediate-mode -s 0 -Z root -w ${path} 2>&1`], 'listening on', 10_000);
+  try {
+    // "listening on" comes just before the capture socket is fully fed
+    await new Promise((r) => setTimeout(r, 200));
+    await fn();
+    // let the last frames reach the file
+    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 5_000);
+      child.once('exit', () => { clearTimeout(timer); resolve(); });
+      child.kill('SIGINT');
+    });
+  }
+  if (!existsSync(path) || statSync(path).size <= 24) throw new Error(`tcpdump wrote no frames to ${path} (${existsSync(path) ? statSync(path).size : 'no file'})`);
+  return path;
+}
+
+export function readFrames(path: string): RawFrame[] {
+  return [...openCapture(path).frames()];
+}
