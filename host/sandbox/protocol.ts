@@ -28,6 +28,8 @@ export const CTRL = {
   META_PTR: 8,
   /** on_batch's status when RESULT is RESULT_STATUS. */
   STATUS: 9,
+  /** Set by the worker when it takes a request: the budget only runs once the module does. */
+  TAKEN: 10,
   SIZE: 16,
 } as const;
 

@@ -224,9 +224,13 @@ export class SandboxedInspector implements ModuleRunner {
     c[CTRL.DATA_USED] = used;
     c[CTRL.FLOW_ENDS] = this.pendingFlowEnds;
     this.pendingFlowEnds = 0;
+    Atomics.store(c, CTRL.TAKEN, 0);
     Atomics.store(c, CTRL.STATE, STATE_REQUEST);
     Atomics.notify(c, CTRL.STATE);
-    if (!this.await(c, STATE_REQUEST, this.limits.cpuBudgetMs)) {
+    let answered = this.await(c, STATE_REQUEST, this.limits.cpuBudgetMs);
+    // A worker the OS has not scheduled yet has not used any of its budget: give it that time once more.
+    if (!answered && Atomics.load(c, CTRL.TAKEN) === 0) answered = this.await(c, STATE_REQUEST, this.limits.cpuBudgetMs);
+    if (!answered) {
       throw new RequestFailure('cpu', 'E_MODULE_LIMIT',
         `module ${this.name} used its CPU budget of ${this.limits.cpuBudgetMs} ms in ${cmd === CMD_BATCH ? `a batch of ${count} packets` : 'on_flow_end'} and was stopped (its worker was terminated)`);
     }

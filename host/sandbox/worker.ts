@@ -80,6 +80,7 @@ for (;;) {
     Atomics.wait(ctrl, CTRL.STATE, state);
     continue;
   }
+  Atomics.store(ctrl, CTRL.TAKEN, 1);
   const cmd = Atomics.load(ctrl, CTRL.CMD);
   if (cmd === CMD_EXIT) break;
   try {
