@@ -6,7 +6,7 @@ import {
   Inspector, Packet, Verdict, JsonValue, Severity, LogLevel,
   register, alert, log, JsonWriter,
 } from "../sdk";
-import { fnv1a64, mix64 } from "../sdk/lib";
+import { fnv1a64, mix64, U64Map } from "../sdk/lib";
 import { LimitRule, Algo } from "./rules";
 export * from "../sdk/exports";
 
@@ -19,6 +19,13 @@ const RULE_KEYS = ["name", "proto", "ports", "key", "count", "algorithm", "rate"
 class RateLimit extends Inspector {
   rules: Array<LimitRule> = [];
   capacity: i32 = 16384;
+  /**
+   * Sources in the penalty box -> release time (seconds after `epoch`). The
+   * host drops them too once it has the verdict, but packets already handed
+   * over in the same batch (and a host that restarted) rely on this.
+   */
+  boxed: U64Map = new U64Map(256);
+  epoch: i64 = -1;
 
   onInit(config: JsonValue | null): bool {
     if (config === null) return refuse("no rules: give a config with \"rules\" (see modules/ratelimit/README.md)");
@@ -46,20 +53,30 @@ class RateLimit extends Inspector {
   onPacket(pkt: Packet): Verdict {
     const v = pkt.ipVersion;
     if (v == 0) return Verdict.PASS;
+    if (this.epoch < 0) this.epoch = <i64>pkt.tsSec;
+    const nowSec = <i32>(<i64>pkt.tsSec - this.epoch);
+    let src: u64 = 0;
+    if (this.boxed.size > 0) {
+      src = sourceKey(pkt);
+      const until = this.boxed.get(src, -1);
+      if (until >= 0) {
+        if (nowSec < until) { pkt.setBlockTtl(until - nowSec); return Verdict.BLOCK_SRC; }
+        this.boxed.delete(src);
+      }
+    }
     // only the side that opened the flow is limited: servers' answers are not the client's rate
     if (pkt.direction != 0) return Verdict.CONTINUE;
     const proto = <i32>pkt.proto;
     const port = <i32>pkt.dstPort;
     const flowStart = pkt.flowStart;
     const now = <i64>pkt.tsSec * 1000000000 + <i64>pkt.tsNsec;
-    let src: u64 = 0;
     let verdict = Verdict.CONTINUE;
     for (let i = 0, n = this.rules.length; i < n; i++) {
       const r = unchecked(this.rules[i]);
       if (r.countFlows && !flowStart) continue;
       if (r.proto >= 0 && r.proto != proto) continue;
       if (!r.matchesPort(port)) continue;
-      if (src == 0) src = v == 4 ? <u64>bswap<u32>(load<u32>(pkt.srcAddrPtr)) | (<u64>4 << 56) : fnv1a64(pkt.srcAddrPtr, 16);
+      if (src == 0) src = sourceKey(pkt);
       const key = r.perPort ? mix64(src ^ (<u64>port << 40)) : src;
       if (!r.over(key, now)) continue;
       const sid = r.algo == Algo.TOKEN_BUCKET ? SID_TOKEN_BUCKET : SID_SLIDING_WINDOW;
@@ -76,8 +93,19 @@ class RateLimit extends Inspector {
         verdict = Verdict.BLOCK_SRC;
       } else if (rv == Verdict.DROP && verdict == Verdict.CONTINUE) verdict = Verdict.DROP;
     }
+    if (verdict == Verdict.BLOCK_SRC) this.box(src, nowSec + <i32>pkt.blockTtl);
     return verdict;
   }
+
+  box(src: u64, until: i32): void {
+    // bounded: when full, forget the boxed sources (the host's own box still holds them)
+    if (this.boxed.size >= this.capacity) this.boxed.clear();
+    this.boxed.set(src, until);
+  }
+}
+
+function sourceKey(pkt: Packet): u64 {
+  return pkt.ipVersion == 4 ? <u64>bswap<u32>(load<u32>(pkt.srcAddrPtr)) | (<u64>4 << 56) : fnv1a64(pkt.srcAddrPtr, 16);
 }
 
 function refuse(why: string): bool {
