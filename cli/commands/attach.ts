@@ -45,9 +45,9 @@ function requireIface(value: unknown): string {
 export async function attachCommand(opts: AttachCommandOptions): Promise<AttachResult> {
   const iface = requireIface(opts.iface);
   const mode = oneOf('--mode', opts.mode, MODES, 'auto');
-  const policy = oneOf('--policy', opts.policy, POLICIES, 'allow');
+  const policy = opts.policy === undefined ? undefined : oneOf('--policy', opts.policy, POLICIES, 'allow');
   const fail = oneOf('--fail', opts.fail, FAILS, 'open');
-  return attach({ iface, mode, policy, fail, stateDir: resolveStateDir(opts.stateDir) });
+  return attach({ iface, mode, ...(policy ? { policy } : {}), fail, stateDir: resolveStateDir(opts.stateDir) });
 }
 
 export async function detachCommand(opts: DetachCommandOptions): Promise<DetachResult> {
@@ -60,7 +60,7 @@ export function describeAttach(r: AttachResult): string {
     `${r.reattached ? 'updated' : 'attached'} secuxflow on ${r.iface} (ifindex ${r.ifindex}) in ${r.mode} mode` +
       (r.requestedMode === 'auto' && r.mode !== 'native' ? ` (native mode failed: ${r.fallbackReason ?? 'unsupported'}; fell back to skb)` : '') +
       (r.requestedMode === 'auto' && r.mode === 'native' ? ' (auto: native mode worked)' : ''),
-    `  default policy: ${r.policy} (${r.policy === 'allow' ? 'pass' : 'drop'} packets no rule matches)`,
+    `  default policy: ${r.defaultPolicy} for packets no rule matches${r.policyChanged ? ' (changed for the whole rule set and every attached interface)' : ''}`,
     `  fail mode: ${r.fail} (${r.fail === 'open' ? 'pass' : 'drop'} packets to inspect when no inspector is bound)`,
     `  rules applied: ${r.rulesApplied}`,
     `  maps pinned in: ${r.pinDir}`,
@@ -81,7 +81,7 @@ export function registerAttach(program: Command): void {
     .description('load the XDP program on an interface, apply the stored rules, and pin its maps')
     .option('--iface <name>', 'interface to attach to (required)')
     .option('--mode <mode>', 'XDP mode: native, skb, or auto (native, falling back to skb)', 'auto')
-    .option('--policy <policy>', 'what happens to packets no rule matches: allow or deny', 'allow')
+    .option('--policy <policy>', 'set the rule set\'s default policy: allow (pass) or deny (drop); default: keep the stored one (pass for a new rule set)')
     .option('--fail <mode>', 'packets to inspect when no inspector is bound: open (pass) or closed (drop)', 'open')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
     .option('--json', 'print the result as JSON')

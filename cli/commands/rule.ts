@@ -181,6 +181,24 @@ export async function clearRules(opts: StateDirOption = {}): Promise<ClearRulesR
   });
 }
 
+export interface DefaultPolicyResult extends RuleChangeResult {
+  previous: RuleSet['defaultPolicy'];
+  defaultPolicy: RuleSet['defaultPolicy'];
+}
+
+/** Sets what packets no rule matches get, in the kernel (every attached interface) and the engine alike. */
+export async function setDefaultPolicy(opts: StateDirOption & { policy?: string }): Promise<DefaultPolicyResult> {
+  if (opts.policy === undefined) throw new SecuxflowError('E_USAGE', 'the policy is required: pass, drop or inspect');
+  const policy = parseAction(opts.policy, 'policy');
+  const store = new StateStore(opts.stateDir);
+  return store.withLock(async () => {
+    const previous = store.readRules();
+    const next: RuleSet = { defaultPolicy: policy, rules: previous.rules };
+    const result = await commitRuleChange(store, previous, next);
+    return { ...result, previous: previous.defaultPolicy, defaultPolicy: policy };
+  });
+}
+
 function whereApplied(r: RuleChangeResult): string {
   return r.appliedTo.length > 0
     ? `applied to ${r.appliedTo.join(', ')}`
@@ -256,6 +274,15 @@ export function registerRule(program: Command): void {
     .action(action('rule delete', async (opts: StateDirOption & { id?: string }) => {
       const result = await deleteRule(opts);
       process.stdout.write(`deleted rule ${result.deleted.id}: ${describeRule(result.deleted)}\n  ${whereApplied(result)}\n`);
+    }));
+
+  rule.command('default')
+    .description('set the default policy: what packets no rule matches get (pass, drop or inspect)')
+    .argument('<policy>', 'pass, drop or inspect')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .action(action('rule default', async (policy: string, opts: StateDirOption) => {
+      const result = await setDefaultPolicy({ ...opts, policy });
+      process.stdout.write(`default policy: ${result.previous} -> ${result.defaultPolicy}\n  ${whereApplied(result)}\n`);
     }));
 
   rule.command('clear')

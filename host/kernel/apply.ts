@@ -10,7 +10,7 @@ import { StateStore } from '../state/store.js';
 import { readAttachments, type AttachmentRecord } from './attachments.js';
 import { MapName } from './codec.js';
 import { closeFd, mapDump, objGet, possibleCpus } from './native.js';
-import { activateGeneration, activeGeneration, clearGeneration, POLICY_ACTION, RULE_MAP_NAMES, retireGeneration, stageGeneration, type RuleMapFds } from './ruleswap.js';
+import { activateGeneration, activeGeneration, clearGeneration, RULE_MAP_NAMES, retireGeneration, stageGeneration, type RuleMapFds } from './ruleswap.js';
 import { toGenerationImage } from './image.js';
 
 export interface KernelApplyResult {
@@ -69,7 +69,15 @@ function openPinnedRuleMaps(record: AttachmentRecord): OpenedMaps {
  * E_KERNEL...) and leaves the kernel on the previous rule set when it cannot.
  */
 export async function applyRulesIfAttached(stateDir: string, rules: RuleSet): Promise<KernelApplyResult> {
-  const records = readAttachments(new StateStore(stateDir));
+  return applyRulesTo(readAttachments(new StateStore(stateDir)), rules);
+}
+
+/**
+ * The same, for the given attachments (the caller holds the state lock). The
+ * rule set's own default policy is what the kernel applies when no rule
+ * matches, so the engine, `inspect` and the kernel always agree on it.
+ */
+export async function applyRulesTo(records: AttachmentRecord[], rules: RuleSet): Promise<KernelApplyResult> {
   if (records.length === 0) return { appliedTo: [] };
 
   const opened: OpenedMaps[] = [];
@@ -80,7 +88,7 @@ export async function applyRulesIfAttached(stateDir: string, rules: RuleSet): Pr
     // fit one of them changes none of them.
     try {
       for (const maps of opened) {
-        const image = toGenerationImage({ defaultPolicy: POLICY_ACTION[maps.record.policy], rules: rules.rules }, { portIndex: maps.fds.ports !== undefined });
+        const image = toGenerationImage(rules, { portIndex: maps.fds.ports !== undefined });
         const oldGen = activeGeneration(maps.fds);
         const newGen = stageGeneration(maps.fds, image);
         staged.push({ maps, oldGen, newGen });

@@ -5,7 +5,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore } from '../state/store.js';
-import type { RuleSet } from '../rules/types.js';
+import type { RuleAction, RuleSet } from '../rules/types.js';
 import { ATTACHMENTS_FILE, readAttachments, writeAttachments, type AttachmentRecord, type FailMode, type PolicyName } from './attachments.js';
 import { currentNetns, interfaceExists, resolveIfindex } from './iface.js';
 import { closeFd, objGet, objPin, openObject, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
@@ -14,6 +14,7 @@ import { assertCanManageXdp } from './privilege.js';
 import { assertIfaceName } from './ifname.js';
 import { CONFIG, FAIL_FALLBACK, readConfig, writeConfig } from './config.js';
 import { activateGeneration, installRuleSet, POLICY_ACTION, ruleMapFds, stageGeneration } from './ruleswap.js';
+import { applyRulesTo } from './apply.js';
 import { toGenerationImage } from './image.js';
 
 export type { AttachmentRecord, FailMode, PolicyName } from './attachments.js';
@@ -22,7 +23,11 @@ export type AttachMode = XdpMode;
 export interface AttachOptions {
   iface: string;
   mode: AttachMode;
-  policy: PolicyName;
+  /**
+   * Sets the rule set's default policy (allow = pass, deny = drop) for every
+   * interface and for the engine alike; absent keeps the stored one.
+   */
+  policy?: PolicyName;
   fail: FailMode;
   stateDir: string;
   /** The XDP object to load; defaults to $SECUXFLOW_XDP_OBJECT, then build/xdp/secuxflow.bpf.o. */
@@ -39,7 +44,10 @@ export interface AttachResult {
   fallbackReason: string | null;
   /** True when our program was already attached and was replaced in place. */
   reattached: boolean;
-  policy: PolicyName;
+  /** What packets no rule matches get: the stored rule set's default policy after this attach. */
+  defaultPolicy: RuleAction;
+  /** True when this attach changed the stored default policy (and re-applied it everywhere). */
+  policyChanged: boolean;
   fail: FailMode;
   /** Rules now in the kernel. */
   rulesApplied: number;
@@ -129,9 +137,13 @@ function attachInMode(iface: string, ifindex: number, progFd: number, mode: Atta
   }
 }
 
-/** Effective rule set on an interface: the stored rules with the attachment's default policy. */
-export function ruleSetFor(rules: RuleSet, policy: PolicyName): RuleSet {
-  return { defaultPolicy: POLICY_ACTION[policy], rules: rules.rules };
+/** The stored rules with the default policy `--policy` asks for (unchanged when absent). */
+export function ruleSetFor(rules: RuleSet, policy: PolicyName | undefined): RuleSet {
+  return policy === undefined ? rules : { defaultPolicy: POLICY_ACTION[policy], rules: rules.rules };
+}
+
+function policyName(action: RuleAction): PolicyName {
+  return action === 'drop' ? 'deny' : 'allow';
 }
 
 export async function attach(opts: AttachOptions): Promise<AttachResult> {
@@ -208,15 +220,23 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       writeConfig(configFd, CONFIG.PUNT_FALLBACK, FAIL_FALLBACK[opts.fail]);
       writeConfig(configFd, CONFIG.RECORD_LAST, 0);
 
-      const installed = await installRuleSet(handle.maps, ruleSetFor(rules, opts.policy));
-      const previous = records.find((r) => r.iface === opts.iface && r.netns === netns);
-      if (ours && previous && previous.policy !== opts.policy) {
+      const effective = ruleSetFor(rules, opts.policy);
+      const policyChanged = effective.defaultPolicy !== rules.defaultPolicy;
+      const installed = await installRuleSet(handle.maps, effective);
+      if (ours && policyChanged) {
         // The maps are live: a failed re-attach must give the running program its old default back.
-        const oldPolicySet = ruleSetFor(rules, previous.policy);
         undo.push(() => {
           const fds = ruleMapFds(handle.maps);
-          activateGeneration(fds, stageGeneration(fds, toGenerationImage(oldPolicySet, { portIndex: fds.ports !== undefined })));
+          activateGeneration(fds, stageGeneration(fds, toGenerationImage(rules, { portIndex: fds.ports !== undefined })));
         });
+      }
+      if (policyChanged) {
+        // One default policy for the whole rule set: the other interfaces and the stored file follow.
+        const others = records.filter((r) => !(r.iface === opts.iface && r.netns === netns));
+        await applyRulesTo(others, effective);
+        undo.push(() => { void applyRulesTo(others, rules); });
+        store.writeRules(effective);
+        undo.push(() => store.writeRules(rules));
       }
       // A daemon that stopped fail-open may have left pass-all on; attaching
       // is the user asking for the rules to be enforced again.
@@ -259,7 +279,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         netns,
         mode: got.mode,
         requestedMode: opts.mode,
-        policy: opts.policy,
+        policy: policyName(effective.defaultPolicy),
         fail: opts.fail,
         pinDir: dir,
         progId: newProgId,
@@ -275,7 +295,8 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         mode: got.mode,
         fallbackReason: got.fallbackReason,
         reattached: ours,
-        policy: opts.policy,
+        defaultPolicy: effective.defaultPolicy,
+        policyChanged,
         fail: opts.fail,
         rulesApplied: installed.rules,
         pinDir: dir,

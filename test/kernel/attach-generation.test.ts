@@ -44,7 +44,7 @@ function bigRuleSet(firstId: number): RuleSet {
     rules.push(rule(firstId + i, 100, `198.19.${i >> 8}.${i & 255}/32`, 'drop'));
   }
   rules.push(rule(firstId + SF.MAX_RULES - 1, 60_000, `${CLIENT}/32`, 'pass'));
-  return { defaultPolicy: 'pass', rules };
+  return { defaultPolicy: 'drop', rules }; // as attach --policy deny stored it
 }
 
 function rule(id: number, priority: number, src: string, action: Rule['action']): Rule {

@@ -76,7 +76,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
   it('attach in skb mode with a stored rule, fail open by default', async () => {
     await secuxflow('rule', 'add', '--dst', '198.18.50.0/24', '--proto', 'udp', '--port', '53', '--action', 'inspect');
     const r = await attachJson('--iface', end.ifname, '--mode', 'skb');
-    expect(r).toMatchObject({ iface: end.ifname, mode: 'skb', requestedMode: 'skb', reattached: false, rulesApplied: 1, policy: 'allow', fail: 'open', reusedMaps: [] });
+    expect(r).toMatchObject({ iface: end.ifname, mode: 'skb', requestedMode: 'skb', reattached: false, rulesApplied: 1, defaultPolicy: 'pass', policyChanged: false, fail: 'open', reusedMaps: [] });
     expect((await xdpOnLink(ns, end.ifname))?.id).toBe(r.progId);
     expect(config(SfConfig.PUNT_FALLBACK)).toBe(1);
     const gen = config(SfConfig.ACTIVE_GEN) & 1;
@@ -88,7 +88,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     // state a running daemon would have written (a penalty-box entry) must survive
     pinned(MapName.PENALTY, (fd) => mapUpdate(fd, new Uint8Array(16).fill(9), new Uint8Array(16).fill(1)));
     const r = await attachJson('--iface', end.ifname, '--policy', 'deny', '--fail', 'closed');
-    expect(r).toMatchObject({ mode: 'skb', requestedMode: 'auto', reattached: true, policy: 'deny', fail: 'closed', rulesApplied: 1 });
+    expect(r).toMatchObject({ mode: 'skb', requestedMode: 'auto', reattached: true, defaultPolicy: 'drop', policyChanged: true, fail: 'closed', rulesApplied: 1 });
+    // one default policy for kernel and engine: --policy deny is now the rule set's default
+    expect(JSON.parse((await secuxflow('rule', 'list', '--json')).stdout).default_policy).toBe('drop');
     expect(r.reusedMaps).toContain(MapName.PENALTY);
     expect(r.reusedMaps).toContain(MapName.CONFIG);
     const now = await xdpOnLink(ns, end.ifname);
@@ -98,6 +100,18 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     const gen = config(SfConfig.ACTIVE_GEN) & 1;
     expect(pinned(MapName.RULESET, (fd) => decodeRulesetMeta(mapLookup(fd, u32Key(gen), 16)!))).toMatchObject({ v4Count: 1, defaultAction: 2 });
     expect(pinned(MapName.PENALTY, (fd) => mapLookup(fd, new Uint8Array(16).fill(9), 16))).not.toBeNull();
+  });
+
+  it('rule default changes what the attached program does with unmatched packets, and the engine reads the same value', async () => {
+    const activeDefault = (): number => {
+      const gen = config(SfConfig.ACTIVE_GEN) & 1;
+      return pinned(MapName.RULESET, (fd) => decodeRulesetMeta(mapLookup(fd, u32Key(gen), 16)!)).defaultAction;
+    };
+    await secuxflow('rule', 'default', 'pass');
+    expect(activeDefault()).toBe(1);
+    expect(JSON.parse((await secuxflow('rule', 'list', '--json')).stdout).default_policy).toBe('pass');
+    await secuxflow('rule', 'default', 'drop');
+    expect(activeDefault()).toBe(2);
   });
 
   it('a mode change detaches and re-attaches in the new mode', async () => {
@@ -171,7 +185,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
   });
 
   it('a failed re-attach (a mode lo cannot do) puts back the old program, mode, policy and fail mode', async () => {
+    await secuxflow('rule', 'default', 'pass');
     const first = await attachJson('--iface', 'lo', '--mode', 'skb');
+    const rulesBefore = readFileSync(join(stateDir, 'rules.json'), 'utf8');
     const loDir = join(bpffs.root, 'lo');
     const activeDefault = (): number => {
       const cfg = objGet(join(loDir, MapName.CONFIG));
@@ -203,6 +219,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     }
     expect(bpffs.leftovers()).toEqual(pinsBefore);
     expect(readFileSync(join(stateDir, 'attachments.json'), 'utf8')).toBe(stateBefore);
+    expect(readFileSync(join(stateDir, 'rules.json'), 'utf8')).toBe(rulesBefore);
     await secuxflow('detach', '--iface', 'lo');
   });
 
