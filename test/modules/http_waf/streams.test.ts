@@ -8,6 +8,7 @@ import { buildPacket } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType, TcpFlag } from '../../../host/packet/types.js';
 import { Verdict } from '../../../host/verdict.js';
+import type { BatchOutput } from '../../../host/wasm/types.js';
 import { SID, bytesOf, request, run, segmented, streamItem, waf } from './waf.js';
 
 beforeAll(async () => { await waf(); }, 180_000);
@@ -153,7 +154,7 @@ describe('http_waf stream handling', () => {
   it('reports requests that never got a response when the flow ends', async () => {
     const inst = await waf();
     run(inst, [streamItem(17, 0, bytesOf(request('GET', '/lonely')))]);
-    const out = { alerts: [], events: [] as { index: number; kind: string; data: Record<string, unknown> }[] };
+    const out: Pick<BatchOutput, 'alerts' | 'events'> = { alerts: [], events: [] };
     inst.flowEnded(17, out);
     expect(out.events).toEqual([{ index: -1, kind: 'http', data: expect.objectContaining({ url: '/lonely', http_method: 'GET' }) }]);
     expect(out.events[0]!.data.status).toBeUndefined();
