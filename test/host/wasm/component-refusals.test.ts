@@ -1,0 +1,64 @@
+// Components get the same refusals as core modules: an import outside
+// secuxflow:inspector/host (WASI here) or a missing export of the world is
+// refused at load, naming it. The components are built here with jco.
+import { describe, expect, it } from 'vitest';
+import { SecuxflowError } from '../../../host/errors.js';
+import { loadModuleFile } from '../../../host/modules/load.js';
+import { watToWasm } from '../../../host/wasm/loader.js';
+
+const CORE_EXPORTS = `
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32) (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get 3))) (local.get $p))
+  (func (export "abi-version") (result i32) (i32.const 1))
+  (func (export "init") (param i32 i32) (result i32) (i32.const 0))`;
+
+async function component(wit: string, world: string, wat: string): Promise<Uint8Array> {
+  const jco = await import('@bytecodealliance/jco') as unknown as {
+    componentEmbed(o: Record<string, unknown>): Promise<Uint8Array>;
+    componentNew(b: Uint8Array): Promise<Uint8Array>;
+  };
+  const core = await watToWasm(wat, `${world}.wat`);
+  return jco.componentNew(await jco.componentEmbed({ binary: core, witSource: wit, world, stringEncoding: 'utf8' }));
+}
+
+async function refusal(bytes: Uint8Array, name: string): Promise<SecuxflowError> {
+  const e = await loadModuleFile(`/virtual/${name}.wasm`, { name, bytes }).then(() => null, (err: unknown) => err);
+  expect(e).toBeInstanceOf(SecuxflowError);
+  return e as SecuxflowError;
+}
+
+describe('component refusals', () => {
+  it('a component importing WASI filesystem is refused, naming the import', async () => {
+    const wit = `package test:hostile;
+package wasi:filesystem@0.2.0 {
+  interface types { open-at: func(path: string) -> s32; }
+}
+world wasi-user {
+  import wasi:filesystem/types@0.2.0;
+  export abi-version: func() -> u32;
+  export init: func(config: list<u8>) -> s32;
+}`;
+    const bytes = await component(wit, 'wasi-user', `(module
+      (import "wasi:filesystem/types@0.2.0" "open-at" (func (param i32 i32) (result i32)))
+      ${CORE_EXPORTS})`);
+    expect([bytes[4], bytes[6]]).toEqual([0x0d, 1]); // a component: version 0x0d, layer 1
+    const e = await refusal(bytes, 'wasi_user');
+    expect(e.code).toBe('E_MODULE_IMPORT');
+    expect(e.message).toMatch(/module wasi_user imports wasi:filesystem\/types.*, which the inspector sandbox does not provide/);
+    expect(e.hint).toMatch(/WASI is not available/);
+  }, 60_000);
+
+  it('a component without inspect-batch is refused, naming the export', async () => {
+    const wit = `package test:partial;
+world partial {
+  export abi-version: func() -> u32;
+  export init: func(config: list<u8>) -> s32;
+}`;
+    const e = await refusal(await component(wit, 'partial', `(module ${CORE_EXPORTS})`), 'partial');
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toMatch(/module partial is a component without the inspect-batch export of world secuxflow:inspector\/inspector/);
+  }, 60_000);
+});
