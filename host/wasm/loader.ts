@@ -140,18 +140,24 @@ export async function compileInspector(name: string, bytes: Uint8Array): Promise
 type Wabt = Awaited<ReturnType<typeof import('wabt')>>;
 let wabtPromise: Promise<Wabt> | null = null;
 
+const WABT_NAME = 'input.wat';
+const WABT_LOCATION = /input\.wat[^:\n]*:(\d+):(\d+):/g;
+
 /** Compiles WebAssembly text with wabt; syntax and validation errors carry file:line:col. */
 export async function watToWasm(text: string, filename: string): Promise<Uint8Array> {
   wabtPromise ??= import('wabt').then((m) => (m as unknown as { default: () => Promise<Wabt> }).default());
   const wabt = await wabtPromise;
   let mod: ReturnType<Wabt['parseWat']> | null = null;
   try {
-    mod = wabt.parseWat(filename, text, { mutable_globals: true, sat_float_to_int: true, sign_extension: true, bulk_memory: true, multi_value: true });
+    // wabt's messages sometimes carry stray bytes after a long file name, so
+    // it gets a short fixed name and ours is put back into its messages.
+    mod = wabt.parseWat(WABT_NAME, text, { mutable_globals: true, sat_float_to_int: true, sign_extension: true, bulk_memory: true, multi_value: true });
     mod.resolveNames();
     mod.validate();
     return new Uint8Array(mod.toBinary({ log: false, write_debug_names: true }).buffer);
   } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e)).replace(/^(parseWat|validate) failed:\s*/, '').trim();
+    const msg = (e instanceof Error ? e.message : String(e)).replace(/^(parseWat|validate) failed:\s*/, '').trim()
+      .replace(WABT_LOCATION, (_m, line: string, col: string) => `${filename}:${line}:${col}:`);
     const first = msg.split('\n').find((l) => /:\d+:\d+:/.test(l)) ?? msg.split('\n')[0] ?? msg;
     throw new SecuxflowError('E_MODULE_INVALID', `${filename} is not valid WebAssembly text: ${first.trim()}`, msg.includes('\n') ? msg : undefined);
   } finally {
