@@ -316,15 +316,21 @@ export class Body {
 /**
  * Reads the body of `h` from stream bytes, copying at most body.buf.length
  * bytes (de-chunked). `isResponse` lets a response without framing run to the
- * end of the stream (it ends at connection close).
+ * end of the stream (it ends at connection close); `noBody` marks the answer to a HEAD request.
  */
-export function readBody(s: usize, len: i32, h: Head, body: Body, isResponse: bool): void {
+export function readBody(s: usize, len: i32, h: Head, body: Body, isResponse: bool, noBody: bool = false): void {
   body.len = 0;
   body.complete = false;
   body.malformed = false;
   body.total = 0;
   const start = h.end;
   const cap = body.buf.length;
+  // 1xx, 204 and 304 responses, and responses to HEAD, end with their head whatever the headers say
+  if (isResponse && (noBody || (h.status >= 100 && h.status < 200) || h.status == 204 || h.status == 304)) {
+    body.complete = true;
+    body.end = start;
+    return;
+  }
   if (h.chunked) { readChunked(s, start, len, body); return; }
   if (h.contentLength >= 0) {
     const cl = h.contentLength;

@@ -49,6 +49,8 @@ class HttpFlow {
   inspectedAt: i32 = -1;
   /** Start offset of the response already counted. */
   answeredAt: i32 = -1;
+  /** The response at answeredAt answers a HEAD request (no body follows its head). */
+  answerHasNoBody: bool = false;
   requests: i32 = 0;
   pairs: i32 = 0;
   pending: Array<Txn> = [];
@@ -166,8 +168,12 @@ class HttpWaf extends Inspector {
       const r = parseResponseHead(s, pos, len, this.cfg.maxHeaderBytes, head);
       if (r == Parse.NEED_MORE) return;
       if (r != Parse.OK) { f.responsesDone = true; this.flushPending(pkt, f); return; }
-      readBody(s, len, head, responseBody, true);
       const interim = head.status >= 100 && head.status < 200;
+      if (f.answeredAt != pos && !interim) {
+        // remember now whether this answers a HEAD: the request leaves the queue below
+        f.answerHasNoBody = f.pending.length > 0 && f.pending[0].method == "HEAD";
+      }
+      readBody(s, len, head, responseBody, true, !interim && f.answerHasNoBody);
       if (f.answeredAt != pos && !interim) {
         f.answeredAt = pos;
         f.pairs++;

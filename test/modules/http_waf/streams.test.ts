@@ -151,6 +151,17 @@ describe('http_waf stream handling', () => {
     expect(r4.verdicts).toEqual([Verdict.ALLOW_FLOW]);
   });
 
+  it('knows that answers to HEAD, 204 and 304 carry no body even with a Content-Length', async () => {
+    const inst = await waf({ allow_after: 0 });
+    const reqs = request('HEAD', '/big.iso') + request('GET', '/cached') + request('GET', '/next');
+    run(inst, [streamItem(20, 0, bytesOf(reqs))]);
+    const resp = 'HTTP/1.1 200 OK\r\nContent-Length: 734003200\r\n\r\n'
+      + 'HTTP/1.1 304 Not Modified\r\nContent-Length: 512\r\n\r\n'
+      + 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+    const r = run(inst, [streamItem(20, 1, bytesOf(resp))]);
+    expect(r.events.map((e) => [e.data.url, e.data.status, e.data.length])).toEqual([['/big.iso', 200, 734003200], ['/cached', 304, 512], ['/next', 200, 2]]);
+  });
+
   it('reports requests that never got a response when the flow ends', async () => {
     const inst = await waf();
     run(inst, [streamItem(17, 0, bytesOf(request('GET', '/lonely')))]);
