@@ -155,7 +155,8 @@ class ThreatIntel extends Inspector {
           const at = this.domains.match(dnsName, n);
           if (at >= 0) return this.hit(pkt, st, SID_DNS, "DNS query for a domain listed as IOC", this.nameMeta("dns", at, n), false);
         }
-        return Verdict.CONTINUE;
+        // a resolver socket may send more queries on the same flow
+        return st.packets >= this.maxPackets ? this.done(st) : Verdict.CONTINUE;
       }
       return this.done(st);
     }
