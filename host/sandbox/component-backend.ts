@@ -18,6 +18,7 @@ export class ComponentBackend implements WorkerBackend {
       ...(init.config ? { config: init.config } : {}),
       ...init.budgets,
       clock: init.clock,
+      maxMemoryPages: Math.floor(init.maxMemoryBytes / 65536),
       logger: (_m, level, message) => { logs.push({ level, message }); },
     });
     return new ComponentBackend(runtime);
@@ -36,6 +37,6 @@ export class ComponentBackend implements WorkerBackend {
   }
 
   memoryBytes(): number {
-    return 0;
+    return this.runtime.memoryBytes();
   }
 }

@@ -7,7 +7,7 @@ import type { CompiledInspector } from '../wasm/loader.js';
 import { ComponentInspector } from '../wasm/component.js';
 import type { RunnerCounters } from './governor.js';
 import { InThreadInspector } from './in-thread.js';
-import type { ModulePolicy } from './limits.js';
+import { memoryCeilingPages, resolveLimits, type ModulePolicy } from './limits.js';
 import { SandboxedInspector, type RunnerOptions } from './sandboxed.js';
 
 export interface ManagedRunner extends ModuleRunner {
@@ -29,7 +29,7 @@ export async function createModuleRunner(mod: LoadedModule | CompiledInspector, 
   if (!opts.unsafeInThread) return SandboxedInspector.create(loaded.source, opts);
   const { unsafeInThread: _u, policy: _p, limits: _l, ...instanceOpts } = opts;
   const factory = loaded.component !== null
-    ? () => ComponentInspector.create(loaded.component!, instanceOpts)
+    ? () => ComponentInspector.create(loaded.component!, { ...instanceOpts, maxMemoryPages: memoryCeilingPages(resolveLimits(opts.limits)) })
     : () => InspectorInstance.create(loaded.compiled!, instanceOpts);
   return InThreadInspector.create(loaded.name, factory, opts);
 }

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { SecuxflowError } from '../errors.js';
 import { ABI_VERSION, DEFAULT_LIMITS, EventKind, META, META_ABSENT_U16, MetaFlag } from './abi.js';
 import { isVerdict } from '../verdict.js';
+import { capMemory } from '../sandbox/memory-cap.js';
 import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
@@ -185,8 +186,17 @@ export class ComponentRuntime {
     private readonly clock: 'wall' | 'packet',
   ) {}
 
-  static async create(name: string, entry: string, opts: InspectorOptions & { logger: InspectorLogger }): Promise<ComponentRuntime> {
-    const mod = await import(pathToFileURL(entry).href) as { instantiate: (get: (f: string) => WebAssembly.Module, imports: Record<string, unknown>) => ComponentExports };
+  private memories: WebAssembly.Memory[] = [];
+
+  /**
+   * maxMemoryPages: the sandbox ceiling, applied to every core module inside
+   * the component by lowering its declared maximum (as for core modules).
+   */
+  static async create(name: string, entry: string, opts: InspectorOptions & { logger: InspectorLogger; maxMemoryPages?: number }): Promise<ComponentRuntime> {
+    const mod = await import(pathToFileURL(entry).href) as {
+      instantiate: (get: (f: string) => WebAssembly.Module, imports: Record<string, unknown>, core: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance) => ComponentExports;
+    };
+    const memories: WebAssembly.Memory[] = [];
     const dir = dirname(entry);
     const limits = {
       alertBudget: opts.alertBudget ?? DEFAULT_LIMITS.ALERTS_PER_BATCH,
@@ -204,11 +214,21 @@ export class ComponentRuntime {
     };
     let exports: ComponentExports;
     try {
-      exports = mod.instantiate((f) => new WebAssembly.Module(readFileSync(join(dir, f))), { [COMPONENT_HOST_IMPORT]: host });
+      const getCore = (f: string): WebAssembly.Module => {
+        const bytes = new Uint8Array(readFileSync(join(dir, f)));
+        return new WebAssembly.Module(opts.maxMemoryPages === undefined ? bytes : capMemory(name, bytes, opts.maxMemoryPages).bytes);
+      };
+      const instantiateCore = (m: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance => {
+        const inst = new WebAssembly.Instance(m, imports);
+        for (const v of Object.values(inst.exports)) if (v instanceof WebAssembly.Memory) memories.push(v);
+        return inst;
+      };
+      exports = mod.instantiate(getCore, { [COMPONENT_HOST_IMPORT]: host }, instantiateCore);
     } catch (e) {
       throw new SecuxflowError('E_MODULE_TRAP', `module ${name} trapped while instantiating: ${e instanceof Error ? e.message : String(e)}`);
     }
     self = new ComponentRuntime(name, exports, limits, opts.logger, opts.clock ?? 'wall');
+    self.memories = memories;
     const version = self.call('abi-version', () => exports.abiVersion());
     if (version !== ABI_VERSION) {
       throw new SecuxflowError('E_MODULE_ABI', `module ${name} was built for ABI ${version}; this host speaks ABI ${ABI_VERSION} (its abi-version export must return 1)`);
@@ -219,6 +239,13 @@ export class ComponentRuntime {
       throw new SecuxflowError('E_MODULE_CONFIG', `module ${name} refused its configuration (init status ${status})${self.lastError ? `: ${self.lastError}` : ''}`);
     }
     return self;
+  }
+
+  /** Bytes of linear memory of the component's core instances. */
+  memoryBytes(): number {
+    let n = 0;
+    for (const m of this.memories) n += m.buffer.byteLength;
+    return n;
   }
 
   /** Runs records[0..count); verdicts/args written to the given arrays at [0..count). */
@@ -405,13 +432,13 @@ export class ComponentInspector {
 
   private constructor(readonly name: string, private readonly runtime: ComponentRuntime, private readonly batchCapacity: number) {}
 
-  static async create(c: CompiledComponent, opts: InspectorOptions = {}): Promise<ComponentInspector> {
+  static async create(c: CompiledComponent, opts: InspectorOptions & { maxMemoryPages?: number } = {}): Promise<ComponentInspector> {
     const runtime = await ComponentRuntime.create(c.name, c.entry, { ...opts, logger: opts.logger ?? defaultLogger });
     return new ComponentInspector(c.name, runtime, Math.min(opts.batchCapacity ?? DEFAULT_LIMITS.BATCH_CAPACITY, DEFAULT_LIMITS.BATCH_CAPACITY));
   }
 
   get memoryBytes(): number {
-    return 0;
+    return this.runtime.memoryBytes();
   }
 
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {

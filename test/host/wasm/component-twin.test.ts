@@ -44,7 +44,11 @@ describe('component twin of port_guard', () => {
     expect(core.verdicts.some((v) => v === 4)).toBe(true);
 
     for (const inThread of [false, true]) {
-      const comp = runDemo([{ name: 'port_guard', instance: await runner(COMPONENT, 'port_guard', inThread) }]);
+      const r = await runner(COMPONENT, 'port_guard', inThread);
+      const comp = runDemo([{ name: 'port_guard', instance: r }]);
+      // The component's core memory is visible to the host (for the ceiling check) and stays small.
+      expect(r.memoryBytes).toBeGreaterThan(0);
+      expect(r.memoryBytes).toBeLessThanOrEqual(64 * 1024 * 1024);
       expect(comp.verdicts, `in-thread ${inThread}`).toEqual(core.verdicts);
       expect(comp.alerts.get('port_guard'), `in-thread ${inThread}`).toEqual(alerts);
       expect(comp.failures.get('port_guard')).toBe(0);
