@@ -8,6 +8,7 @@ import {
 } from "../sdk";
 import { SlidingWindowCounter } from "../sdk/lib/window";
 import { fnv1a64 } from "../sdk/lib/hash";
+import { U64Map } from "../sdk/lib/u64map";
 import { refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable } from "../dns_guard/confread";
 import { Banner, Scan } from "./banner";
 export * from "../sdk/exports";
@@ -50,6 +51,13 @@ class SshGuard extends Inspector {
   oddAction: Verdict = Verdict.CONTINUE;
   events: bool = true;
   window: SlidingWindowCounter | null = null;
+  /**
+   * Sources this module blocked, with the second their block ends. The host
+   * enforces BLOCK_SRC itself, but only from the next batch on: packets of the
+   * same source already in this batch are answered from here.
+   */
+  blocked: U64Map = new U64Map(64);
+  maxBlocked: i32 = 4096;
   flows: FlowMap<SshFlow> = new FlowMap<SshFlow>();
   banner: Banner = new Banner();
 
@@ -84,6 +92,7 @@ class SshGuard extends Inspector {
       this.oddAction = <Verdict>oa;
     }
     if (this.maxConnections > 0) this.window = new SlidingWindowCounter(windowS * 1_000_000_000, 12, <i32>sources);
+    this.maxBlocked = <i32>sources;
     log(LogLevel.INFO, "brute force: " + (this.maxConnections > 0 ? this.maxConnections.toString() + " connections per " + windowS.toString() + " s" : "off"));
     return true;
   }
@@ -91,6 +100,10 @@ class SshGuard extends Inspector {
   onPacket(pkt: Packet): Verdict {
     if (pkt.proto != IpProto.TCP || unchecked(this.ports[pkt.serverPort]) == 0) return Verdict.ALLOW_FLOW;
     let verdict = Verdict.CONTINUE;
+    if (pkt.direction == 0 && this.blocked.size > 0) {
+      const left = this.blockedFor(pkt);
+      if (left > 0) { pkt.setBlockTtl(left); return Verdict.BLOCK_SRC; }
+    }
     if (pkt.flowStart && pkt.direction == 0 && this.window !== null) verdict = this.countConnection(pkt);
     if (verdict != Verdict.CONTINUE && verdict != Verdict.PASS) return this.decided(pkt, verdict);
     if (pkt.streamNew <= 0) return verdict;
@@ -132,12 +145,30 @@ class SshGuard extends Inspector {
     return this.progress(st);
   }
 
+  /** Seconds left of this module's block on the packet's source, 0 when none. */
+  blockedFor(pkt: Packet): i32 {
+    const key = sourceKey(pkt);
+    const until = this.blocked.get(key, 0);
+    if (until == 0) return 0;
+    const left = until - <i32>pkt.tsSec;
+    if (left > 0) return left;
+    this.blocked.delete(key);
+    return 0;
+  }
+
+  remember(pkt: Packet): void {
+    // Bounded like the rate table: forgetting early only leaves the host's own block.
+    if (this.blocked.size >= this.maxBlocked) this.blocked.clear();
+    this.blocked.set(sourceKey(pkt), <i32>pkt.tsSec + this.blockTtl);
+  }
+
   countConnection(pkt: Packet): Verdict {
     const n = this.window!.add(sourceKey(pkt), <i64>pkt.tsSec * 1_000_000_000 + <i64>pkt.tsNsec);
     if (n <= this.maxConnections) return Verdict.CONTINUE;
     alert(pkt, SID_BRUTE_FORCE, Severity.HIGH, "ssh_guard: " + n.toString() + " SSH connections from one source within " + (this.window!.windowNs / 1_000_000_000).toString() + " s",
       new JsonWriter().beginObject().num("connections", n).num("window_s", this.window!.windowNs / 1_000_000_000)
         .str("action", actionName(this.bruteAction)).num("block_ttl", this.blockTtl).endObject().toString());
+    if (this.bruteAction == Verdict.BLOCK_SRC) this.remember(pkt);
     return this.bruteAction;
   }
 

@@ -78,9 +78,18 @@ describe('ssh_guard brute force', () => {
     for (let i = 0; i < 5; i++) items.push(syn('198.18.5.6', 200 + i, i));
     const out = run(inst, items);
     expect(out.verdicts).toEqual([0, 0, 0, 0, 0, Verdict.BLOCK_SRC, Verdict.BLOCK_SRC, 0, 0, 0, 0, 0]);
-    expect(out.args).toEqual([0, 0, 0, 0, 0, 3600, 3600, 0, 0, 0, 0, 0]);
-    expect(out.alerts.map((a) => [a.index, a.sigId, a.severity])).toEqual([[5, 1004001, 1], [6, 1004001, 1]]);
+    // the 7th comes a second later, from a source the module already blocked: the ttl left, no new alert
+    expect(out.args).toEqual([0, 0, 0, 0, 0, 3600, 3599, 0, 0, 0, 0, 0]);
+    expect(out.alerts.map((a) => [a.index, a.sigId, a.severity])).toEqual([[5, 1004001, 1]]);
     expect(out.alerts[0]!.metadata).toEqual({ connections: 6, window_s: 30, action: 'block_src', block_ttl: 3600 });
+  });
+
+  it('a blocked source stays blocked by the module for block_ttl, also for packets of flows it opened earlier', async () => {
+    const inst = await instance('ssh_guard', { max_connections: 2, window_s: 10, block_ttl: 30 });
+    const data = (flowId: number, t: number) => item(packet({ src: '198.18.5.9', dstPort: 22, payload: 'x' }, [1_700_000_000 + t, 0]), { flowId });
+    const out = run(inst, [syn('198.18.5.9', 1, 0), syn('198.18.5.9', 2, 1), syn('198.18.5.9', 3, 2), data(1, 3), data(2, 31), data(2, 33)]);
+    expect(out.verdicts).toEqual([0, 0, Verdict.BLOCK_SRC, Verdict.BLOCK_SRC, Verdict.BLOCK_SRC, Verdict.CONTINUE]);
+    expect(out.args.slice(2, 5)).toEqual([30, 29, 1]);
   });
 
   it('connections spread wider than the window never trip it; only the SSH port counts', async () => {

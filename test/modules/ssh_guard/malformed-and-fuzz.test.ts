@@ -40,7 +40,8 @@ describe('ssh_guard on hostile input', () => {
 
 describe('ssh_guard fuzz', () => {
   it('1,000,000 mutated banners from both sides: no trap, no hostcall error, bounded memory', async () => {
-    const inst = await instance('ssh_guard', { software_blocklist: ['libssh'], max_connections: 100 });
+    // The window is counted on every flow start but set high, so one source never gets blocked and banners keep being read.
+    const inst = await instance('ssh_guard', { software_blocklist: ['libssh'], max_connections: 1_000_000 });
     const seeds = [
       enc('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n'),
       enc('SSH-2.0-libssh_0.9.6\r\n'),
