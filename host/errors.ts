@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'E_NOT_ATTACHED'     // secuxflow is not attached to that interface
   | 'E_MAP_FULL'         // a kernel map has no room left
   | 'E_NATIVE_MISSING'   // the native addon was not built
+  | 'E_XSK'              // an AF_XDP socket or its delivery device cannot be set up as asked
   | 'E_DAEMON'           // the control socket request failed
   | 'E_INTERNAL';        // a bug: please report it
 

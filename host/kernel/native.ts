@@ -137,6 +137,11 @@ function raw(): RawAddon {
   return cached;
 }
 
+/** The loaded addon object, for modules that add their own typed surface (host/kernel/xsk.ts). */
+export function nativeAddon(): object {
+  return raw();
+}
+
 /** True when the addon is built and loads. */
 export function nativeAvailable(): boolean {
   try {
