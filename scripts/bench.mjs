@@ -5,19 +5,15 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { common, root } from './esbuild-common.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
 const results = join(root, 'bench', 'results');
 mkdirSync(results, { recursive: true });
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 
 async function bundle(entry, out) {
-  await build({
-    entryPoints: [entry], outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'esm',
-    absWorkingDir: root, external: ['*.node'], logLevel: 'warning',
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
-  });
+  await build({ ...common, entryPoints: [entry], outfile: out });
 }
 
 function run(name, argv) {

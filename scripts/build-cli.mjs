@@ -4,20 +4,7 @@
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 
-const root = new URL('..', import.meta.url).pathname;
-const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  sourcemap: true,
-  absWorkingDir: root,
-  // The native addon is loaded at run time from build/Release, never bundled.
-  external: ['*.node'],
-  // CommonJS dependencies (wabt) expect require and __dirname inside the ESM bundle.
-  banner: { js: "import { createRequire as __sfCreateRequire } from 'node:module'; import { fileURLToPath as __sfFileUrl } from 'node:url'; import { dirname as __sfDirname } from 'node:path'; const require = __sfCreateRequire(import.meta.url); const __filename = __sfFileUrl(import.meta.url); const __dirname = __sfDirname(__filename);" },
-  logLevel: 'warning',
-};
+import { common, root } from './esbuild-common.mjs';
 
 await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/secuxflow.js', banner: { js: '#!/usr/bin/env node\n' + common.banner.js } });
 chmodSync(`${root}dist/secuxflow.js`, 0o755);

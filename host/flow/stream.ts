@@ -25,6 +25,8 @@ export interface TcpStreamStats {
 
 const INITIAL_CAPACITY = 2048;
 
+const EMPTY = new Uint8Array(0);
+
 export class TcpStream {
   readonly depth: number;
   readonly stats: TcpStreamStats = {
@@ -42,7 +44,9 @@ export class TcpStream {
   constructor(depth: number) {
     if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`TcpStream depth must be a non-negative integer, got ${depth}`);
     this.depth = depth;
-    this.buf = new Uint8Array(Math.min(depth, INITIAL_CAPACITY));
+    // Most flows carry little or no payload in one direction: the buffer is
+    // allocated on the first segment, not per flow.
+    this.buf = EMPTY;
   }
 
   /** The ISN from a SYN: stream data starts at isn+1. Ignored once data arrived. */

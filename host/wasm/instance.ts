@@ -310,6 +310,18 @@ export class InspectorInstance {
     }
   }
 
+  /**
+   * Runs on_batch again over the first `count` records as the last inspect()
+   * left them, without rewriting anything: the module's own cost, for
+   * benchmarks. Returns the module's status.
+   */
+  replayBatch(count: number): number {
+    if (!Number.isInteger(count) || count < 1 || count > this.batchCapacity) {
+      throw new SecuxflowError('E_USAGE', `replayBatch: count ${count} is outside 1..${this.batchCapacity}`);
+    }
+    return this.exports.on_batch(this.metaPtr, count);
+  }
+
   /** Tells the module a flow is over (its state may be freed). Alerts/events it emits go to `out` when given. */
   flowEnded(flowId: number, out?: Pick<BatchOutput, 'alerts' | 'events'>): void {
     const id = BigInt.asIntN(64, BigInt(flowId));
