@@ -87,10 +87,15 @@ export async function loadModuleFile(path: string, opts: { name?: string; limits
   }
   let wasm = bytes;
   if (kind === 'wat') wasm = await watToWasm(new TextDecoder().decode(bytes), abs);
-  // Full ABI validation first, so refusals name the ABI problem, then the cap.
-  await compileInspector(name, wasm);
-  const memory = capMemory(name, wasm, memoryCeilingPages(limits));
-  const compiled = memory.changed ? await compileInspector(name, memory.bytes) : await compileInspector(name, wasm);
+  let memory: MemoryCapResult;
+  try {
+    memory = capMemory(name, wasm, memoryCeilingPages(limits));
+  } catch (e) {
+    // An ABI problem explains more than the memory limit does: report it first.
+    await compileInspector(name, wasm);
+    throw e;
+  }
+  const compiled = await compileInspector(name, memory.bytes);
   return {
     name, kind, path: abs, sha256, size: bytes.length, abiVersion: compiled.abiVersion, compiled, component: null, memory,
     source: { name, kind: 'core', module: compiled.module },
