@@ -9,6 +9,7 @@ import {
 import { Parse, Head, Body, parseRequestHead, parseResponseHead, readBody, skipBlankLines } from "./http";
 import { Config, parseConfig } from "./config";
 import { Findings, inspectRequest } from "./request";
+import { utf8Text } from "../sdk/lib";
 export * from "../sdk/exports";
 
 // Signature ids (modules/SIGNATURES.md): 1001000-1001999.
@@ -51,6 +52,8 @@ class HttpFlow {
   answeredAt: i32 = -1;
   /** The response at answeredAt answers a HEAD request (no body follows its head). */
   answerHasNoBody: bool = false;
+  /** Stream length at which the inspected request's Content-Length body is complete (0 = not waiting). */
+  waitUntil: i32 = 0;
   requests: i32 = 0;
   pairs: i32 = 0;
   pending: Array<Txn> = [];
@@ -114,6 +117,8 @@ class HttpWaf extends Inspector {
     if (f.requestsDone) return;
     const cfg = this.cfg;
     const exhausted = len >= cfg.streamDepth;
+    // a request already inspected whose Content-Length body is still arriving: nothing to parse yet
+    if (f.waitUntil > 0 && len < f.waitUntil && !exhausted) return;
     for (let m = 0; m < MAX_MESSAGES_PER_PACKET; m++) {
       const pos = skipBlankLines(s, f.reqOff, len);
       if (pos >= len) { if (exhausted) f.requestsDone = true; return; }
@@ -154,8 +159,10 @@ class HttpWaf extends Inspector {
       }
       if (!requestBody.complete) {
         if (exhausted || requestBody.malformed) f.requestsDone = true;
+        else if (!head.chunked && head.contentLength >= 0) f.waitUntil = <i32>min(<i64>head.end + head.contentLength, <i64>i32.MAX_VALUE);
         return;
       }
+      f.waitUntil = 0;
       f.reqOff = requestBody.end;
     }
   }
@@ -211,8 +218,8 @@ class HttpWaf extends Inspector {
     for (let i = 0; i < head.count; i++) {
       const nl = unchecked(head.nameLen[i]);
       const np = s + <usize>unchecked(head.nameOff[i]);
-      if (nl == 4 && nameEq(np, "host")) t.hostname = stripPort(String.UTF8.decodeUnsafe(head.valuePtr(i), <usize>min(unchecked(head.valLen[i]), 256), false));
-      else if (nl == 10 && nameEq(np, "user-agent")) t.userAgent = String.UTF8.decodeUnsafe(head.valuePtr(i), <usize>min(unchecked(head.valLen[i]), 512), false);
+      if (nl == 4 && nameEq(np, "host")) t.hostname = stripPort(utf8Text(head.valuePtr(i), unchecked(head.valLen[i]), 256));
+      else if (nl == 10 && nameEq(np, "user-agent")) t.userAgent = utf8Text(head.valuePtr(i), unchecked(head.valLen[i]), 512);
     }
     if (f.pending.length >= MAX_PENDING) f.pending.shift();
     f.pending.push(t);
@@ -265,7 +272,7 @@ class HttpWaf extends Inspector {
 
 function text(s: usize, off: i32, len: i32): string {
   if (len <= 0) return "";
-  return String.UTF8.decodeUnsafe(s + <usize>off, <usize>min(len, 4096), false);
+  return utf8Text(s + <usize>off, len, 4096);
 }
 
 function nameEq(p: usize, lowerName: string): bool {

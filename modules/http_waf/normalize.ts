@@ -30,10 +30,3 @@ export function copyInto(p: usize, n: i32): i32 {
   valueRounds = 0;
   return n;
 }
-
-/** A printable excerpt of the current value for alert metadata (at most max bytes). */
-export function excerpt(max: i32): string {
-  const n = valueLen < max ? valueLen : max;
-  let s = String.UTF8.decodeUnsafe(value.dataStart, <usize>n, false);
-  return n < valueLen ? s + "..." : s;
-}

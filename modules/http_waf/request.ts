@@ -12,6 +12,7 @@ import { isTraversal } from "./traversal";
 import { isCommandInjection } from "./cmdi";
 import { isJndi } from "./jndi";
 import { scannerIn, scannerName } from "./scanner";
+import { utf8Text } from "../sdk/lib";
 
 export const DETECTIONS = 7;
 
@@ -57,7 +58,7 @@ function setField(prefix: string, p: usize, n: i32): void {
 
 function fieldLabel(): string {
   if (fieldNameLen <= 0) return fieldPrefix;
-  return fieldPrefix + ":" + String.UTF8.decodeUnsafe(fieldNamePtr, <usize>fieldNameLen, false);
+  return fieldPrefix + ":" + utf8Text(fieldNamePtr, fieldNameLen, 64);
 }
 
 /** Checks the request in `h` (head) and `body` (its first bytes) against every enabled detection. */
@@ -292,12 +293,12 @@ function record(bit: i32, p: usize, n: i32, detail: string): void {
 function sample(p: usize, n: i32): string {
   const max = 96;
   const m = n < max ? n : max;
-  const s = String.UTF8.decodeUnsafe(p, <usize>m, false);
+  const s = utf8Text(p, m, m);
   return m < n ? s + "..." : s;
 }
 
 function sqliDetail(): string {
-  const f = String.UTF8.decodeUnsafe(fp.dataStart, <usize>fpLen, false);
+  const f = utf8Text(fp.dataStart, fpLen, 16);
   const ctx = fpContext == 0x27 ? " in '...'" : fpContext == 0x22 ? " in \"...\"" : "";
   return "fingerprint " + f + ctx;
 }

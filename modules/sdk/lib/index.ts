@@ -9,3 +9,4 @@ export * from "./tokenbucket";
 export * from "./percent";
 export * from "./base64";
 export * from "./multisearch";
+export * from "./utf8";

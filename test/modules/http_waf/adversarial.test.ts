@@ -86,6 +86,19 @@ describe('http_waf on adversarial input', () => {
     expect(r.alerts.some((a) => a.index === 2 && a.sigId === SID.JNDI)).toBe(true);
   });
 
+  it('still reports alerts and events for requests full of invalid UTF-8 (replaced, not dropped)', async () => {
+    const inst = await waf();
+    // one byte per character: \xff, \xc0 and \xed\xa0\x80 are not UTF-8
+    const raw = Uint8Array.from('GET /d?f=../../etc/passwd\xff HTTP/1.1\r\nHost: a\xc0.example\r\nUser-Agent: x\xed\xa0\x80y\r\n\r\n', (c) => c.charCodeAt(0));
+    const r = run(inst, [streamItem(600_000, 0, raw)]);
+    const out = { alerts: [], events: [] } as Pick<import('../../../host/wasm/types.js').BatchOutput, 'alerts' | 'events'>;
+    inst.flowEnded(600_000, out);
+    expect(inst.stats.hostcallErrors).toBe(0);
+    expect(r.alerts.map((a) => a.sigId)).toEqual([SID.TRAVERSAL]);
+    expect((r.alerts[0]!.metadata as { url: string }).url).toBe('/d?f=../../etc/passwd\ufffd');
+    expect(out.events.map((e) => [e.data.hostname, e.data.http_user_agent])).toEqual([['a\ufffd.example', 'x\ufffd\ufffd\ufffdy']]);
+  });
+
   it('keeps memory flat over many flows that end (no per-flow leak)', async () => {
     const inst = await waf(undefined, undefined, { batchCapacity: 64 });
     const msg = bytesOf(request('POST', '/api', { 'Content-Type': 'application/json' }, JSON.stringify({ text: 'x'.repeat(4000) })));

@@ -72,6 +72,8 @@ describe('http_waf fuzz', () => {
     expect(inst.stats.traps).toBe(0);
     expect(inst.stats.batchErrors).toBe(0);
     expect(inst.stats.verdictErrors).toBe(0);
+    // every alert and event the module built was valid for the host (JSON, sizes)
+    expect(inst.stats.hostcallErrors).toBe(0);
     expect(inst.memoryBytes).toBeLessThanOrEqual(memAtTenth + 4 * 1024 * 1024);
   }, 300_000);
 });

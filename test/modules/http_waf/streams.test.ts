@@ -96,6 +96,20 @@ describe('http_waf stream handling', () => {
     expect(r.verdicts.every((v) => v === Verdict.CONTINUE)).toBe(true);
   });
 
+  it('inspects a large body once its first body_depth bytes are in, then waits for the rest before the next request', async () => {
+    const inst = await waf({ body_depth: 1024 });
+    const body = 'q=' + encodeURIComponent("x' or 1=1--") + '&pad=' + 'p'.repeat(6000);
+    const first = bytesOf(request('POST', '/f', { 'Content-Type': 'application/x-www-form-urlencoded' }, body));
+    const second = bytesOf(request('GET', '/after?c=%3Cscript%3E'));
+    const all = new Uint8Array(first.length + second.length);
+    all.set(first);
+    all.set(second, first.length);
+    const items = segmented(21, 0, all, [1400, 1400, 1400, 1400, 1400]);
+    const r = run(inst, items);
+    // the first segment already holds the head and more than body_depth bytes of the body
+    expect(r.alerts.map((a) => [a.index, a.sigId])).toEqual([[0, SID.SQLI], [items.length - 1, SID.XSS]]);
+  });
+
   it('de-chunks a chunked body split mid-chunk and finds an attack spanning two chunks', async () => {
     const inst = await waf();
     const payload = 'cmd=' + encodeURIComponent('8.8.8.8; cat /etc/passwd');

@@ -131,3 +131,48 @@ describe('base64Decode', () => {
     expect(b64('', 0)!.length).toBe(0);
   });
 });
+
+describe('utf8Text', () => {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  function clean(b: Uint8Array, max = 1 << 20): Uint8Array {
+    const p = h.put(b);
+    const n = h.utf8_text(p, b.length, max);
+    h.free(p);
+    return h.read(h.utf8_out(), n);
+  }
+
+  it('passes valid UTF-8 through unchanged (random code points, all lengths)', () => {
+    const r = rng(13);
+    for (let i = 0; i < 2000; i++) {
+      let s = '';
+      const n = Math.floor(r() * 30);
+      for (let j = 0; j < n; j++) {
+        const cp = [0x7f, 0x7ff, 0xffff, 0x10ffff][Math.floor(r() * 4)]!;
+        let c = Math.floor(r() * cp);
+        if (c >= 0xd800 && c < 0xe000) c = 0x41;
+        s += String.fromCodePoint(c);
+      }
+      const b = enc.encode(s);
+      expect(Buffer.from(clean(b)).equals(Buffer.from(b))).toBe(true);
+    }
+  });
+
+  it('always yields well-formed UTF-8 from random bytes, replacing only what a strict decoder refuses', () => {
+    const r = rng(14);
+    for (let i = 0; i < 3000; i++) {
+      const b = Uint8Array.from({ length: Math.floor(r() * 40) }, () => Math.floor(r() * 256));
+      const out = clean(b);
+      const text = strict.decode(out); // throws when the module produced invalid UTF-8
+      const valid = (() => { try { strict.decode(b); return true; } catch { return false; } })();
+      if (valid) expect(Buffer.from(out).equals(Buffer.from(b))).toBe(true);
+      else expect(text).toContain('\ufffd');
+    }
+  });
+
+  it('replaces overlong forms, surrogates and cut-off sequences, and honours the byte limit', () => {
+    expect(strict.decode(clean(Uint8Array.from([0x2e, 0xc0, 0xaf, 0x2e])))).toBe('.\ufffd\ufffd.');
+    expect(strict.decode(clean(Uint8Array.from([0xed, 0xa0, 0x80])))).toBe('\ufffd\ufffd\ufffd');
+    expect(strict.decode(clean(Uint8Array.from([0x61, 0xe2, 0x82])))).toBe('a\ufffd\ufffd');
+    expect(strict.decode(clean(enc.encode('abcdef'), 3))).toBe('abc');
+  });
+});

@@ -12,7 +12,7 @@ const HARNESS_SOURCE = `
 import {
   fnv1a32, fnv1a64, fnv1a64NoCase, mix64, U64Map, BytesMap, BloomFilter, SlidingWindowCounter,
   TokenBucketTable, percentDecode, percentDecodeRepeat, rounds, collapseOverlong, base64Decode,
-  MultiSearch, MatchList,
+  MultiSearch, MatchList, utf8Text,
 } from "../../../modules/sdk/lib/index";
 
 export function alloc(n: i32): usize { return heap.alloc(<usize>n); }
@@ -80,6 +80,10 @@ export function ms_overflow(): i32 { return matches.overflow ? 1 : 0; }
 export function ms_id(i: i32): i32 { return matches.ids[i]; }
 export function ms_start(i: i32): i32 { return matches.starts[i]; }
 export function ms_states(h: i32): i32 { return searches[h].states; }
+
+let utf8Out = new ArrayBuffer(0);
+export function utf8_text(p: usize, l: i32, max: i32): i32 { utf8Out = String.UTF8.encode(utf8Text(p, l, max)); return utf8Out.byteLength; }
+export function utf8_out(): usize { return changetype<usize>(utf8Out); }
 `;
 
 export interface LibHarness {
@@ -130,6 +134,8 @@ export interface LibHarness {
   ms_id(i: number): number;
   ms_start(i: number): number;
   ms_states(h: number): number;
+  utf8_text(p: number, l: number, max: number): number;
+  utf8_out(): number;
 }
 
 /** Compiles (once per worker process) and instantiates a fresh harness. */
