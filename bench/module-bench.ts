@@ -11,14 +11,42 @@ import { packageRoot, shippedModulesDir } from '../host/paths.js';
 
 const BATCH = 256;
 
+/** CPU time (user+system) in ns: steadier than wall time on a shared machine. */
+function cpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
+
+async function instanceFor(path: string, name: string): Promise<InspectorInstance> {
+  return InspectorInstance.create(await loadInspectorFile(path, name), { clock: 'packet', logger: () => {} });
+}
+
+function newOutput(): BatchOutput {
+  return { verdicts: new Uint8Array(BATCH), verdictArgs: new Uint16Array(BATCH), alerts: [], events: [] };
+}
+
+/** The module alone: on_batch over records already in its memory. */
 async function inWasmNs(path: string, name: string, items: InspectItem[], rounds: number): Promise<number> {
-  const instance = await InspectorInstance.create(await loadInspectorFile(path, name), { clock: 'packet', logger: () => {} });
-  const out: BatchOutput = { verdicts: new Uint8Array(BATCH), verdictArgs: new Uint16Array(BATCH), alerts: [], events: [] };
-  instance.inspect(items, BATCH, out);
+  const instance = await instanceFor(path, name);
+  instance.inspect(items, BATCH, newOutput());
   for (let i = 0; i < 100; i++) instance.replayBatch(BATCH);
-  const t = process.hrtime.bigint();
+  const t = cpuNs();
   for (let i = 0; i < rounds; i++) instance.replayBatch(BATCH);
-  return Number(process.hrtime.bigint() - t) / (rounds * BATCH);
+  return (cpuNs() - t) / (rounds * BATCH);
+}
+
+/** The whole host path per batch: records and bytes written, the call, verdicts read back. */
+async function hostPathNs(path: string, name: string, items: InspectItem[], rounds: number): Promise<number> {
+  const instance = await instanceFor(path, name);
+  const out = newOutput();
+  for (let i = 0; i < 100; i++) instance.inspect(items, BATCH, out);
+  const t = cpuNs();
+  for (let i = 0; i < rounds; i++) {
+    out.alerts.length = 0;
+    out.events.length = 0;
+    instance.inspect(items, BATCH, out);
+  }
+  return (cpuNs() - t) / (rounds * BATCH);
 }
 
 export async function moduleOnlyBench(frames: RawFrame[]): Promise<Record<string, number>> {
@@ -33,10 +61,19 @@ export async function moduleOnlyBench(frames: RawFrame[]): Promise<Record<string
     if (items.length === BATCH) break;
   }
   const rounds = 4000;
-  const basic = await inWasmNs(join(shippedModulesDir(), 'basic_inspect.wasm'), 'basic_inspect', items, rounds);
-  const trivial = await inWasmNs(join(packageRoot(), 'bench', 'port80.wat'), 'port80', items, rounds);
+  const basicPath = join(shippedModulesDir(), 'basic_inspect.wasm');
+  const trivialPath = join(packageRoot(), 'bench', 'port80.wat');
+  const basic = await inWasmNs(basicPath, 'basic_inspect', items, rounds);
+  const trivial = await inWasmNs(trivialPath, 'port80', items, rounds);
+  const trivialHost = await hostPathNs(trivialPath, 'port80', items, rounds / 4);
+  const basicHost = await hostPathNs(basicPath, 'basic_inspect', items, rounds / 4);
+  const r = (x: number) => Math.round(x * 100) / 100;
   return {
-    basic_inspect_in_wasm_ns_per_packet: Math.round(basic * 100) / 100,
-    wasm_port80_in_wasm_ns_per_packet: Math.round(trivial * 100) / 100,
+    basic_inspect_in_wasm_ns_per_packet: r(basic),
+    wasm_port80_in_wasm_ns_per_packet: r(trivial),
+    host_path_port80_ns_per_packet: r(trivialHost),
+    host_path_basic_inspect_ns_per_packet: r(basicHost),
+    host_overhead_ns_per_packet: r(trivialHost - trivial),
+    ratio_host_overhead_vs_wasm_trivial_check: r((trivialHost - trivial) / trivial),
   };
 }
