@@ -6,6 +6,7 @@
 //   0.0.0.0 evil.example  hosts-file lines (the address is ignored)
 //   # comment             blank lines and text after '#' are ignored
 import { DomainSet, DomainFlag } from "./domainset";
+import { JsonValue } from "../sdk";
 
 /** Why the last parseDomainEntry/loadDomainText call failed. */
 export let domainListError: string = "";
@@ -18,12 +19,17 @@ const scratch = new Uint8Array(256);
 
 /** Adds one entry (already trimmed, without comments); false with domainListError set when it is not a domain. */
 export function addDomainEntry(set: DomainSet, text: string): bool {
-  let start = 0;
-  let end = text.length;
+  return addDomainRange(set, text, 0, text.length);
+}
+
+/** Adds the entry text[from, to) without copying it out of the string first. */
+function addDomainRange(set: DomainSet, text: string, from: i32, to: i32): bool {
+  let start = from;
+  let end = to;
   let flags: u8 = DomainFlag.SELF | DomainFlag.BELOW;
-  if (end > 0 && text.charCodeAt(0) == 0x3d) { flags = DomainFlag.SELF; start = 1; }
-  else if (end > 1 && text.charCodeAt(0) == 0x2a && text.charCodeAt(1) == 0x2e) { flags = DomainFlag.BELOW; start = 2; }
-  else if (end > 0 && text.charCodeAt(0) == 0x2e) { flags = DomainFlag.BELOW; start = 1; }
+  if (end > start && text.charCodeAt(start) == 0x3d) { flags = DomainFlag.SELF; start++; }
+  else if (end > start + 1 && text.charCodeAt(start) == 0x2a && text.charCodeAt(start + 1) == 0x2e) { flags = DomainFlag.BELOW; start += 2; }
+  else if (end > start && text.charCodeAt(start) == 0x2e) { flags = DomainFlag.BELOW; start++; }
   if (end > start && text.charCodeAt(end - 1) == 0x2e) end--;
   const n = end - start;
   if (n <= 0) { domainListError = "empty domain"; return false; }
@@ -49,6 +55,26 @@ export function addDomainEntry(set: DomainSet, text: string): bool {
 
 @inline function isSpace(c: i32): bool { return c == 0x20 || c == 0x09 || c == 0x0d; }
 
+/**
+ * Grows the set once for every list text of a config field (a string or an
+ * array of strings): lines and characters bound the entries and bytes, and
+ * growing up front avoids repeated doubling copies of a 100k-entry set.
+ */
+export function reserveForTexts(set: DomainSet, field: JsonValue): void {
+  let lines = 0;
+  let chars = 0;
+  const n = field.isArray() ? field.length : 1;
+  for (let k = 0; k < n; k++) {
+    const t = field.isArray() ? field.at(k) : field;
+    if (!t.isString()) continue;
+    const text = t.str;
+    lines++;
+    for (let i = 0, len = text.length; i < len; i++) if (text.charCodeAt(i) == 0x0a) lines++;
+    chars += text.length;
+  }
+  set.reserve(lines, chars);
+}
+
 /** Adds every entry of a list file's text; false with domainListError naming the line. */
 export function loadDomainText(set: DomainSet, text: string, what: string): bool {
   const len = text.length;
@@ -59,8 +85,7 @@ export function loadDomainText(set: DomainSet, text: string, what: string): bool
     let eol = text.indexOf("\n", pos);
     if (eol < 0) eol = len;
     let end = eol;
-    const hash = text.indexOf("#", pos);
-    if (hash >= 0 && hash < end) end = hash;
+    for (let i = pos; i < eol; i++) if (text.charCodeAt(i) == 0x23) { end = i; break; }
     // Fields of the line: a hosts-file line is "address name [aliases...]".
     let a = pos;
     let fields = 0;
@@ -75,12 +100,13 @@ export function loadDomainText(set: DomainSet, text: string, what: string): bool
       a = b;
     }
     if (fields > 0) {
-      let entry: string;
-      if (fields == 1) entry = text.substring(firstStart, firstEnd);
-      else if (looksLikeAddress(text, firstStart, firstEnd)) entry = text.substring(secondStart, secondEnd);
-      else { domainListError = what + " line " + lineNo.toString() + ": expected one domain or \"address domain\""; return false; }
-      if (!addDomainEntry(set, entry)) {
-        domainListError = what + " line " + lineNo.toString() + " (\"" + entry + "\"): " + domainListError;
+      let from = firstStart, to = firstEnd;
+      if (fields > 1) {
+        if (!looksLikeAddress(text, firstStart, firstEnd)) { domainListError = what + " line " + lineNo.toString() + ": expected one domain or \"address domain\""; return false; }
+        from = secondStart; to = secondEnd;
+      }
+      if (!addDomainRange(set, text, from, to)) {
+        domainListError = what + " line " + lineNo.toString() + " (\"" + text.substring(from, to) + "\"): " + domainListError;
         return false;
       }
     }

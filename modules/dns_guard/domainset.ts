@@ -27,37 +27,52 @@ const FNV_PRIME: u32 = 0x01000193;
 export class DomainSet {
   private table: StaticArray<i32> = new StaticArray<i32>(16);
   private mask: i32 = 15;
-  private hashes: Array<u32> = [];
-  private offsets: Array<u32> = [];
-  private lengths: Array<u8> = [];
-  private flags: Array<u8> = [];
-  private arena: Uint8Array = new Uint8Array(1024);
+  private count: i32 = 0;
+  // Per entry: hash, arena offset, length and flags, in flat arrays sized by reserve().
+  private hashes: StaticArray<u32> = new StaticArray<u32>(8);
+  private offsets: StaticArray<u32> = new StaticArray<u32>(8);
+  private lengths: StaticArray<u8> = new StaticArray<u8>(8);
+  private flags: StaticArray<u8> = new StaticArray<u8>(8);
+  private arena: StaticArray<u8> = new StaticArray<u8>(1024);
   private used: i32 = 0;
 
-  get size(): i32 { return this.hashes.length; }
+  get size(): i32 { return this.count; }
   /** Bytes held by the set's arrays (what 100k entries cost). */
   get footprint(): i32 { return this.table.length * 4 + this.hashes.length * 10 + this.arena.length; }
+
+  /**
+   * Makes room for `entries` more names totalling `bytes` bytes, so loading a
+   * big list grows each array once instead of doubling (and copying) repeatedly.
+   */
+  reserve(entries: i32, bytes: i32): void {
+    const need = this.count + entries;
+    if (need > this.hashes.length) {
+      this.hashes = grownU32(this.hashes, need, this.count);
+      this.offsets = grownU32(this.offsets, need, this.count);
+      this.lengths = grownU8(this.lengths, need, this.count);
+      this.flags = grownU8(this.flags, need, this.count);
+    }
+    if (this.used + bytes > this.arena.length) this.arena = grownU8(this.arena, this.used + bytes, this.used);
+    let cap = this.table.length;
+    while (need * 2 > cap) cap *= 2;
+    if (cap != this.table.length) this.rehash(cap);
+  }
 
   /** Adds a lower-case name (no trailing dot, 1..253 bytes) with DomainFlag bits; flags of a repeated name are merged. */
   add(ptr: usize, len: i32, flags: u8): void {
     let h = FNV_OFFSET;
     for (let i = len - 1; i >= 0; i--) h = step(h, load<u8>(ptr + <usize>i));
     const found = this.find(h, ptr, len);
-    if (found >= 0) { this.flags[found] = this.flags[found] | flags; return; }
-    if ((this.hashes.length + 1) * 2 > this.table.length) this.grow();
-    if (this.used + len > this.arena.length) {
-      let cap = this.arena.length * 2;
-      while (cap < this.used + len) cap *= 2;
-      const bigger = new Uint8Array(cap);
-      memory.copy(bigger.dataStart, this.arena.dataStart, <usize>this.used);
-      this.arena = bigger;
-    }
-    memory.copy(this.arena.dataStart + <usize>this.used, ptr, <usize>len);
-    const entry = this.hashes.length;
-    this.hashes.push(h);
-    this.offsets.push(<u32>this.used);
-    this.lengths.push(<u8>len);
-    this.flags.push(flags);
+    if (found >= 0) { unchecked(this.flags[found] = unchecked(this.flags[found]) | flags); return; }
+    if (this.count == this.hashes.length) this.reserve(this.count < 8 ? 8 : this.count, 0);
+    if (this.used + len > this.arena.length) this.reserve(0, this.arena.length > len ? this.arena.length : len);
+    if ((this.count + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    memory.copy(changetype<usize>(this.arena) + <usize>this.used, ptr, <usize>len);
+    const entry = this.count++;
+    unchecked(this.hashes[entry] = h);
+    unchecked(this.offsets[entry] = <u32>this.used);
+    unchecked(this.lengths[entry] = <u8>len);
+    unchecked(this.flags[entry] = flags);
     this.used += len;
     this.place(entry);
   }
@@ -73,7 +88,7 @@ export class DomainSet {
    * the entry of the most general match, or -1.
    */
   match(ptr: usize, len: i32): i32 {
-    if (this.hashes.length == 0 || len <= 0) return -1;
+    if (this.count == 0 || len <= 0) return -1;
     let h = FNV_OFFSET;
     for (let i = len - 1; i >= 0; i--) {
       h = step(h, load<u8>(ptr + <usize>i));
@@ -87,7 +102,7 @@ export class DomainSet {
 
   /** The listed name of an entry returned by match(). */
   entryName(e: i32): string {
-    return String.UTF8.decodeUnsafe(this.arena.dataStart + <usize>this.offsets[e], <usize>this.lengths[e]);
+    return String.UTF8.decodeUnsafe(changetype<usize>(this.arena) + <usize>this.offsets[e], <usize>this.lengths[e]);
   }
 
   entryFlags(e: i32): u8 { return this.flags[e]; }
@@ -99,7 +114,7 @@ export class DomainSet {
       if (v == 0) return -1;
       const e = v - 1;
       if (unchecked(this.hashes[e]) == h && <i32>unchecked(this.lengths[e]) == len &&
-          memory.compare(this.arena.dataStart + <usize>unchecked(this.offsets[e]), ptr, <usize>len) == 0) return e;
+          memory.compare(changetype<usize>(this.arena) + <usize>unchecked(this.offsets[e]), ptr, <usize>len) == 0) return e;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -110,10 +125,21 @@ export class DomainSet {
     unchecked(this.table[slot] = entry + 1);
   }
 
-  private grow(): void {
-    const cap = this.table.length * 2;
+  private rehash(cap: i32): void {
     this.table = new StaticArray<i32>(cap);
     this.mask = cap - 1;
-    for (let e = 0, n = this.hashes.length; e < n; e++) this.place(e);
+    for (let e = 0, n = this.count; e < n; e++) this.place(e);
   }
+}
+
+function grownU32(a: StaticArray<u32>, cap: i32, keep: i32): StaticArray<u32> {
+  const b = new StaticArray<u32>(cap);
+  memory.copy(changetype<usize>(b), changetype<usize>(a), <usize>keep << 2);
+  return b;
+}
+
+function grownU8(a: StaticArray<u8>, cap: i32, keep: i32): StaticArray<u8> {
+  const b = new StaticArray<u8>(cap);
+  memory.copy(changetype<usize>(b), changetype<usize>(a), <usize>keep);
+  return b;
 }

@@ -9,7 +9,7 @@ import { SlidingWindowCounter } from "../sdk/lib/window";
 import { fnv1a64 } from "../sdk/lib/hash";
 import { DnsMessage, HEADER_LEN } from "./message";
 import { DomainSet } from "./domainset";
-import { addDomainEntry, loadDomainText, domainListError } from "./domainlist";
+import { addDomainEntry, loadDomainText, reserveForTexts, domainListError } from "./domainlist";
 import { rrtypeText, rcodeText, rdataText } from "./text";
 import { subdomainLength, labelEntropy } from "./tunnel";
 import { refuse, onlyKnownKeys, intField, numField, boolField, stringList, actionField, actionName, portTable } from "./confread";
@@ -51,6 +51,7 @@ class DnsGuard extends Inspector {
   rateAction: Verdict = Verdict.CONTINUE;
   malformedAction: Verdict = Verdict.CONTINUE;
   events: bool = true;
+  collectPending: bool = false;
   rate: SlidingWindowCounter | null = null;
   tcp: FlowMap<TcpState> = new FlowMap<TcpState>();
   msg: DnsMessage = new DnsMessage();
@@ -70,6 +71,7 @@ class DnsGuard extends Inspector {
       }
       const text = config.get("blocklist_text");
       if (text !== null) {
+        reserveForTexts(this.blocklist, text);
         if (text.isString()) {
           if (!loadDomainText(this.blocklist, text.str, "blocklist_text")) return refuse(domainListError);
         } else if (text.isArray()) {
@@ -109,11 +111,18 @@ class DnsGuard extends Inspector {
       this.events = ev == 1;
     }
     if (this.rateQueries > 0) this.rate = new SlidingWindowCounter(windowS * 1_000_000_000, 10, <i32>sources);
+    this.collectPending = this.blocklist.size > 1000;
     log(LogLevel.INFO, "blocklist: " + this.blocklist.size.toString() + " domains");
     return true;
   }
 
   onPacket(pkt: Packet): Verdict {
+    if (this.collectPending) {
+      // A big list's config text (megabytes of UTF-16) is garbage once on_init
+      // returned; reclaim it in one go before packets start allocating.
+      this.collectPending = false;
+      __collect();
+    }
     const proto = pkt.proto;
     if (proto != IpProto.UDP && proto != IpProto.TCP) return Verdict.ALLOW_FLOW;
     if (unchecked(this.ports[pkt.serverPort]) == 0) return Verdict.ALLOW_FLOW;

@@ -6,7 +6,7 @@ import {
   register, alert, event, log, worst,
 } from "../sdk";
 import { DomainSet } from "../dns_guard/domainset";
-import { addDomainEntry, loadDomainText, domainListError } from "../dns_guard/domainlist";
+import { addDomainEntry, loadDomainText, reserveForTexts, domainListError } from "../dns_guard/domainlist";
 import { refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable } from "../dns_guard/confread";
 import { Hello } from "./hello";
 import { HandshakeFinder, Found } from "./records";
@@ -51,6 +51,7 @@ class TlsInspect extends Inspector {
   versionAction: Verdict = Verdict.CONTINUE;
   malformedAction: Verdict = Verdict.CONTINUE;
   events: bool = true;
+  collectPending: bool = false;
   flows: FlowMap<TlsFlow> = new FlowMap<TlsFlow>();
   hello: Hello = new Hello();
   finder: HandshakeFinder = new HandshakeFinder();
@@ -71,6 +72,7 @@ class TlsInspect extends Inspector {
     }
     const text = config.get("sni_blocklist_text");
     if (text !== null) {
+      reserveForTexts(this.sniList, text);
       if (text.isString()) {
         if (!loadDomainText(this.sniList, text.str, "sni_blocklist_text")) return refuse(domainListError);
       } else if (text.isArray()) {
@@ -114,11 +116,18 @@ class TlsInspect extends Inspector {
       if (v < 0) return refuse("min_version must be one of \"off\", \"1.0\", \"1.1\", \"1.2\", \"1.3\"");
       this.minVersion = <u16>v;
     }
+    this.collectPending = this.sniList.size > 1000;
     log(LogLevel.INFO, "blocklists: " + this.sniList.size.toString() + " SNI, " + this.ja3List.size.toString() + " JA3, " + this.ja4List.size.toString() + " JA4");
     return true;
   }
 
   onPacket(pkt: Packet): Verdict {
+    if (this.collectPending) {
+      // A big list's config text (megabytes of UTF-16) is garbage once on_init
+      // returned; reclaim it in one go before packets start allocating.
+      this.collectPending = false;
+      __collect();
+    }
     const proto = pkt.proto;
     if (proto != IpProto.TCP && proto != IpProto.UDP) return Verdict.ALLOW_FLOW;
     if (!this.anyPort && unchecked(this.ports[pkt.serverPort]) == 0) return Verdict.ALLOW_FLOW;
