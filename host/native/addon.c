@@ -10,6 +10,8 @@ static napi_value init(napi_env env, napi_value exports)
 	sf_register_object(env, exports);
 	sf_register_xdp(env, exports);
 	sf_register_maps(env, exports);
+	sf_register_xsk(env, exports);
+	sf_register_tap(env, exports);
 	return exports;
 }
 

@@ -43,6 +43,13 @@ void sf_set(napi_env env, napi_value obj, const char *key, napi_value v);
 void sf_register_object(napi_env env, napi_value exports);
 void sf_register_xdp(napi_env env, napi_value exports);
 void sf_register_maps(napi_env env, napi_value exports);
+void sf_register_xsk(napi_env env, napi_value exports);
+void sf_register_tap(napi_env env, napi_value exports);
+
+/* Enters the network namespace at path (no-op for NULL/""); *saved is the
+ * namespace to return to with sf_netns_leave. Returns 0 or -errno. */
+int sf_netns_enter(const char *path, int *saved);
+void sf_netns_leave(int saved);
 
 /* Cached key/value byte counts per fd (value bytes include per-CPU strides). */
 struct sf_map_shape {

@@ -1,0 +1,308 @@
+/*
+ * Host-mode delivery (typed in host/kernel/delivery.ts): a TAP device beside
+ * the protected interface. A frame written to a TAP fd is received by the
+ * kernel as if it had arrived on the TAP's wire; the TAP has no XDP program,
+ * so a packet that passed inspection is not punted a second time.
+ *
+ * Set up so the local stack takes the frames as its own:
+ *   - MAC and MTU copied from the protected interface (frames are addressed
+ *     to that MAC; a different one would make them PACKET_OTHERHOST);
+ *   - rp_filter=2 (loose) on the TAP: the route back to the sender is via the
+ *     protected interface, which strict mode would call spoofing;
+ *   - IFF_NOARP and addr_gen_mode=1 (no IPv6 link-local): the TAP never
+ *     speaks on its own; it only injects.
+ * The device is not persistent: closing the fd removes it.
+ */
+#include "sf_napi.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* linux/if.h and net/if.h clash; declare the one libc function we need. */
+extern unsigned int if_nametoindex(const char *ifname);
+
+#define TAP_MAGIC 0x54415031u /* "TAP1" */
+
+struct sf_tap {
+	uint32_t magic;
+	int fd;
+	char name[IFNAMSIZ];
+	uint64_t delivered, failed, bytes;
+};
+
+static void tap_teardown(struct sf_tap *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+static void finalize_tap(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	(void)hint;
+	struct sf_tap *t = data;
+	tap_teardown(t);
+	t->magic = 0;
+	free(t);
+}
+
+static struct sf_tap *get_tap(napi_env env, napi_value v, bool open_only)
+{
+	void *p = NULL;
+	if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((struct sf_tap *)p)->magic != TAP_MAGIC) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "not a delivery handle");
+		return NULL;
+	}
+	struct sf_tap *t = p;
+	if (open_only && t->fd < 0) {
+		sf_throw(env, "E_USAGE", 0, "open a new one with openDelivery", "host-mode delivery is closed");
+		return NULL;
+	}
+	return t;
+}
+
+static int write_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, value, strlen(value));
+	int err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* Copies MAC and MTU of `from` onto `to` and brings `to` up without ARP. */
+static int configure_tap(const char *from, const char *to, const char **step)
+{
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return *step = "opening a control socket", -errno;
+	struct ifreq req;
+	int err = 0;
+	memset(&req, 0, sizeof(req));
+	snprintf(req.ifr_name, IFNAMSIZ, "%s", from);
+	if (ioctl(sock, SIOCGIFHWADDR, &req) < 0) {
+		err = -errno, *step = "reading the interface's MAC address";
+		goto out;
+	}
+	snprintf(req.ifr_name, IFNAMSIZ, "%s", to);
+	if (ioctl(sock, SIOCSIFHWADDR, &req) < 0) {
+		err = -errno, *step = "setting the TAP's MAC address";
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	snprintf(req.ifr_name, IFNAMSIZ, "%s", from);
+	if (ioctl(sock, SIOCGIFMTU, &req) < 0) {
+		err = -errno, *step = "reading the interface's MTU";
+		goto out;
+	}
+	snprintf(req.ifr_name, IFNAMSIZ, "%s", to);
+	if (ioctl(sock, SIOCSIFMTU, &req) < 0) {
+		err = -errno, *step = "setting the TAP's MTU";
+		goto out;
+	}
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", to);
+	if ((err = write_sysctl(path, "2")) != 0) {
+		*step = "setting rp_filter=2 on the TAP";
+		goto out;
+	}
+	/* absent when IPv6 is disabled: then there is nothing to keep quiet */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", to);
+	write_sysctl(path, "1");
+	memset(&req, 0, sizeof(req));
+	snprintf(req.ifr_name, IFNAMSIZ, "%s", to);
+	if (ioctl(sock, SIOCGIFFLAGS, &req) < 0) {
+		err = -errno, *step = "reading the TAP's flags";
+		goto out;
+	}
+	req.ifr_flags |= IFF_UP | IFF_NOARP;
+	if (ioctl(sock, SIOCSIFFLAGS, &req) < 0) {
+		err = -errno, *step = "bringing the TAP up";
+		goto out;
+	}
+out:
+	close(sock);
+	return err;
+}
+
+/* tapOpen({ ifname, tapName, netns }) -> { handle, fd, tapName, ifindex } */
+static napi_value tap_open(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], v;
+	char ifname[IFNAMSIZ + 1], tap_name[IFNAMSIZ + 1], netns[4096];
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 1)
+		return sf_throw(env, "E_USAGE", 0, NULL, "tapOpen(options)");
+	SF_TRY(env, napi_get_named_property(env, argv[0], "ifname", &v));
+	if (!sf_arg_str(env, v, "ifname", ifname, sizeof(ifname)))
+		return NULL;
+	SF_TRY(env, napi_get_named_property(env, argv[0], "tapName", &v));
+	if (!sf_arg_str(env, v, "tapName", tap_name, sizeof(tap_name)))
+		return NULL;
+	SF_TRY(env, napi_get_named_property(env, argv[0], "netns", &v));
+	netns[0] = 0;
+	if (!sf_is_nullish(env, v) && !sf_arg_str(env, v, "netns", netns, sizeof(netns)))
+		return NULL;
+
+	int saved = -1;
+	int err = sf_netns_enter(netns, &saved);
+	if (err)
+		return sf_throw(env, err == -ENOENT ? "E_NO_IFACE" : "E_XSK", -err, "check the namespace with `ip netns list`",
+				"cannot enter network namespace %s: %s", netns, strerror(-err));
+	napi_value result = NULL;
+	int fd = -1;
+	unsigned ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		sf_throw(env, "E_NO_IFACE", errno, "check the name with `ip link`", "interface %s does not exist", ifname);
+		goto fail;
+	}
+	if (!tap_name[0])
+		snprintf(tap_name, sizeof(tap_name), "sfd%u", ifindex);
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		if (err == EACCES || err == EPERM)
+			sf_throw_errno(env, err, "opening /dev/net/tun");
+		else
+			sf_throw(env, "E_XSK", err, "load the tun module (modprobe tun) or create the node: mknod /dev/net/tun c 10 200",
+				 "cannot open /dev/net/tun: %s", strerror(err));
+		goto fail;
+	}
+	struct ifreq req;
+	memset(&req, 0, sizeof(req));
+	req.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(req.ifr_name, IFNAMSIZ, "%s", tap_name);
+	if (ioctl(fd, TUNSETIFF, &req) < 0) {
+		err = errno;
+		if (err == EPERM)
+			sf_throw_errno(env, err, "creating the delivery TAP");
+		else
+			sf_throw(env, "E_XSK", err, err == EBUSY ? "another process uses that name: pick another tapName" : NULL,
+				 "cannot create TAP device %s: %s", tap_name, strerror(err));
+		goto fail;
+	}
+	const char *step = "";
+	err = configure_tap(ifname, tap_name, &step);
+	if (err) {
+		sf_throw(env, err == -EPERM ? "E_NO_ROOT" : "E_XSK", -err, NULL, "host-mode delivery on %s: %s: %s", ifname, step,
+			 strerror(-err));
+		goto fail;
+	}
+	sf_netns_leave(saved);
+	saved = -1;
+	struct sf_tap *t = calloc(1, sizeof(*t));
+	if (!t) {
+		sf_throw(env, "E_KERNEL", ENOMEM, NULL, "out of memory");
+		goto fail;
+	}
+	t->magic = TAP_MAGIC;
+	t->fd = fd;
+	snprintf(t->name, sizeof(t->name), "%s", tap_name);
+	napi_value handle, obj;
+	if (napi_create_external(env, t, finalize_tap, NULL, &handle) != napi_ok || napi_create_object(env, &obj) != napi_ok) {
+		free(t);
+		sf_throw_pending(env, "internal Node-API failure");
+		goto fail;
+	}
+	sf_set(env, obj, "handle", handle);
+	sf_set(env, obj, "fd", sf_u32(env, (uint32_t)fd));
+	sf_set(env, obj, "tapName", sf_str(env, tap_name));
+	sf_set(env, obj, "ifindex", sf_u32(env, ifindex));
+	result = obj;
+	return result;
+fail:
+	if (fd >= 0)
+		close(fd);
+	sf_netns_leave(saved);
+	return NULL;
+}
+
+/* tapWrite(handle, from, descs, count) -> delivered */
+static napi_value tap_write(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4;
+	napi_value argv[4];
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 4)
+		return sf_throw(env, "E_USAGE", 0, NULL, "deliver(from, descs, count)");
+	struct sf_tap *t = get_tap(env, argv[0], true);
+	uint8_t *from;
+	size_t from_len, descs_len, off;
+	uint32_t *descs;
+	uint32_t count;
+	bool is_ta = false;
+	napi_typedarray_type type;
+	napi_value ab;
+	if (!t || !sf_arg_bytes(env, argv[1], "from", (void **)&from, &from_len))
+		return NULL;
+	if (napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
+	    napi_get_typedarray_info(env, argv[2], &type, &descs_len, (void **)&descs, &ab, &off) != napi_ok || type != napi_uint32_array)
+		return sf_throw(env, "E_USAGE", 0, NULL, "argument descs must be a Uint32Array");
+	if (!sf_arg_u32(env, argv[3], "count", &count))
+		return NULL;
+	if ((size_t)count * 2 > descs_len)
+		return sf_throw(env, "E_USAGE", 0, NULL, "deliver: %u frames but descs holds %zu", count, descs_len / 2);
+	uint32_t ok = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t o = descs[2 * i], len = descs[2 * i + 1];
+		if (o + len > from_len || len < 14) {
+			t->failed++;
+			continue;
+		}
+		if (write(t->fd, from + o, len) == (ssize_t)len) {
+			ok++;
+			t->bytes += len;
+		} else {
+			t->failed++;
+		}
+	}
+	t->delivered += ok;
+	return sf_u32(env, ok);
+}
+
+static napi_value tap_stats(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1], o;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	struct sf_tap *t = argc >= 1 ? get_tap(env, argv[0], false) : NULL;
+	if (!t)
+		return NULL;
+	SF_TRY(env, napi_create_object(env, &o));
+	sf_set(env, o, "delivered", sf_f64(env, (double)t->delivered));
+	sf_set(env, o, "failed", sf_f64(env, (double)t->failed));
+	sf_set(env, o, "bytes", sf_f64(env, (double)t->bytes));
+	return o;
+}
+
+static napi_value tap_close(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	struct sf_tap *t = argc >= 1 ? get_tap(env, argv[0], false) : NULL;
+	if (!t)
+		return NULL;
+	tap_teardown(t);
+	return sf_undefined(env);
+}
+
+void sf_register_tap(napi_env env, napi_value exports)
+{
+	sf_export(env, exports, "tapOpen", tap_open);
+	sf_export(env, exports, "tapWrite", tap_write);
+	sf_export(env, exports, "tapStats", tap_stats);
+	sf_export(env, exports, "tapClose", tap_close);
+}
