@@ -187,7 +187,14 @@ export async function moduleInfo(file: string, opts: LimitFlags & { config?: str
   if (!file) throw usage('module info needs a FILE');
   const limits = limitsFromFlags(opts);
   const config = readConfig(opts.config);
-  const desc = await describeModuleFile(file);
+  let desc: ModuleFileDescription;
+  try {
+    desc = await describeModuleFile(file);
+  } catch (e) {
+    // Unreadable as a module at all (bad magic, WAT syntax): say so as the reason it would not load.
+    if (!(e instanceof SecuxflowError) || e.code === 'E_MODULE_NOT_FOUND' || e.code === 'E_IO') throw e;
+    return { path: resolve(file), kind: 'core', size: 0, sha256: '', abiVersion: null, imports: [], exports: [], memory: null, wouldLoad: false, reason: e.toJSON(), validation: null };
+  }
   try {
     const v = await validateModule(file, { limits, ...(config.text !== undefined ? { config: config.text } : {}) });
     return { ...desc, wouldLoad: true, reason: null, validation: { verdicts: v.verdicts, meanBatchUs: v.counters.meanBatchUs, memoryBytes: null } };

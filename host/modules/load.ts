@@ -3,7 +3,7 @@
 // module's declared maximum memory is lowered to the ceiling before it is
 // compiled; a component is transpiled through jco.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { compileInspector, watToWasm, type CompiledInspector } from '../wasm/loader.js';
@@ -41,10 +41,16 @@ export function nameFromPath(path: string): string {
   return /^[a-z]/.test(n) ? n : `m_${n}`;
 }
 
-export function readModuleBytes(path: string): Uint8Array {
+export function readModuleBytes(path: string, maxBytes = Infinity): Uint8Array {
   try {
+    const size = statSync(path).size;
+    if (size > maxBytes) {
+      throw new SecuxflowError('E_MODULE_LIMIT', `module file ${path} is ${(size / 1048576).toFixed(1)} MiB, above the size limit of ${maxBytes / 1048576} MiB`,
+        'inspectors are usually well under 1 MiB; raise the limit with --max-module-mib if this one really needs it');
+    }
     return new Uint8Array(readFileSync(path));
   } catch (e) {
+    if (e instanceof SecuxflowError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new SecuxflowError('E_MODULE_NOT_FOUND', `module file ${path} does not exist`);
     if (code === 'EISDIR') throw new SecuxflowError('E_MODULE_INVALID', `${path} is a directory, not a module file`);
@@ -69,9 +75,10 @@ export function detectKind(path: string, bytes: Uint8Array): ModuleKind {
 /** Loads and validates (without instantiating) a module file. */
 export async function loadModuleFile(path: string, opts: { name?: string; limits?: Partial<SandboxLimits>; bytes?: Uint8Array } = {}): Promise<LoadedModule> {
   const abs = resolve(path);
-  const bytes = opts.bytes ?? readModuleBytes(abs);
-  const name = opts.name ?? nameFromPath(abs);
   const limits = resolveLimits(opts.limits);
+  // The size limit is checked before the file is read: a huge file costs nothing.
+  const bytes = opts.bytes ?? readModuleBytes(abs, limits.maxModuleMiB * 1024 * 1024);
+  const name = opts.name ?? nameFromPath(abs);
   if (bytes.length > limits.maxModuleMiB * 1024 * 1024) {
     throw new SecuxflowError('E_MODULE_LIMIT', `module ${name} is ${(bytes.length / 1048576).toFixed(1)} MiB, above the size limit of ${limits.maxModuleMiB} MiB`,
       'inspectors are usually well under 1 MiB; raise the limit with --max-module-mib if this one really needs it');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SecuxflowError } from '../errors.js';
+import { ensurePrivateDir } from './private-dir.js';
 
 export const WORKER_BUNDLE = 'sandbox-worker.js';
 let cached: string | null = null;
@@ -33,7 +34,8 @@ function bundleFromSources(entry: string, hostDir: string): string {
     const dir = join(hostDir, sub);
     for (const f of readdirSync(dir).sort()) if (f.endsWith('.ts')) hash.update(f).update(readFileSync(join(dir, f)));
   }
-  const out = join(tmpdir(), `secuxflow-${WORKER_BUNDLE.replace('.js', '')}-${hash.digest('hex').slice(0, 16)}.mjs`);
+  const dir = ensurePrivateDir(join(tmpdir(), `secuxflow-dev-${process.getuid?.() ?? 'u'}`));
+  const out = join(dir, `${WORKER_BUNDLE.replace('.js', '')}-${hash.digest('hex').slice(0, 16)}.mjs`);
   if (existsSync(out)) return out;
   const req = createRequire(import.meta.url);
   const esbuildName = 'esbuild';

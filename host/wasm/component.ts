@@ -13,6 +13,7 @@ import { SecuxflowError } from '../errors.js';
 import { ABI_VERSION, DEFAULT_LIMITS, EventKind, META, META_ABSENT_U16, MetaFlag } from './abi.js';
 import { isVerdict } from '../verdict.js';
 import { capMemory } from '../sandbox/memory-cap.js';
+import { ensurePrivateDir } from '../sandbox/private-dir.js';
 import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
@@ -79,7 +80,7 @@ interface Manifest { imports: string[]; exports: string[] }
 
 /** Transpiles (or finds in the cache) a component and checks its imports and exports against the WIT world. */
 export async function compileComponent(name: string, bytes: Uint8Array, sha256: string): Promise<CompiledComponent> {
-  const dir = join(componentCacheDir(), sha256);
+  const dir = join(ensurePrivateDir(componentCacheDir()), sha256);
   const entry = join(dir, 'component.js');
   const manifestPath = join(dir, 'manifest.json');
   let manifest: Manifest;
