@@ -14,11 +14,13 @@ const SID_TOKEN_BUCKET = 1007001;
 const SID_SLIDING_WINDOW = 1007002;
 
 const KNOWN_KEYS = ["rules", "capacity"];
+/** Keys tracked over all rules together. */
+const MAX_KEYS = 32768;
 const RULE_KEYS = ["name", "proto", "ports", "key", "count", "algorithm", "rate", "burst", "limit", "window_ms", "penalty", "action"];
 
 class RateLimit extends Inspector {
   rules: Array<LimitRule> = [];
-  capacity: i32 = 16384;
+  capacity: i32 = 4096;
   /**
    * Sources in the penalty box -> release time (seconds after `epoch`). The
    * host drops them too once it has the verdict, but packets already handed
@@ -35,12 +37,17 @@ class RateLimit extends Inspector {
     }
     const cap = config.get("capacity");
     if (cap !== null) {
-      if (!cap.isInteger() || cap.num < 16 || cap.num > 65536) return refuse("capacity must be an integer 16..65536 (keys tracked per rule)");
+      if (!cap.isInteger() || cap.num < 16 || cap.num > MAX_KEYS) return refuse("capacity must be an integer 16.." + MAX_KEYS.toString() + " (keys tracked per rule)");
       this.capacity = <i32>cap.num;
     }
     const rules = config.get("rules");
     if (rules === null || !rules.isArray() || rules.length == 0) return refuse("rules must be a non-empty array of rule objects");
     if (rules.length > 64) return refuse("at most 64 rules");
+    // every key costs about 200 bytes of a 16 MiB memory, whichever rule holds it
+    if (rules.length * this.capacity > MAX_KEYS) {
+      return refuse("rules x capacity is " + (rules.length * this.capacity).toString() + " keys; at most " + MAX_KEYS.toString()
+        + " fit the module's memory: lower \"capacity\" (now " + this.capacity.toString() + ") or merge rules");
+    }
     for (let i = 0; i < rules.length; i++) {
       const r = parseRule(rules.at(i), "rules[" + i.toString() + "]");
       if (r === null) return false;

@@ -58,7 +58,7 @@ class ScanFlood extends Inspector {
   ampMinBytes: i32 = 512;
   ampPerSrc: i64 = 20;
   ampUnsolicitedOnly: bool = true;
-  capacity: i32 = 16384;
+  capacity: i32 = 8192;
 
   ports: DistinctCounter = new DistinctCounter(1, 1, 1);
   floods: SlidingWindowCounter = new SlidingWindowCounter(1, 1, 1);
@@ -69,7 +69,7 @@ class ScanFlood extends Inspector {
     for (let p = 0; p < 4; p++) unchecked(this.ampPorts[[53, 123, 1900, 11211][p]] = 1);
     if (config !== null && !this.configure(config)) return false;
     const cap = this.capacity;
-    this.ports = new DistinctCounter(this.scanWindowMs * 1000000, cap * 4, cap);
+    this.ports = new DistinctCounter(this.scanWindowMs * 1000000, cap * 8, cap);
     this.floods = new SlidingWindowCounter(this.floodWindowMs * 1000000, 10, cap);
     return true;
   }
@@ -98,7 +98,7 @@ class ScanFlood extends Inspector {
     if ((v = intField(c, "icmp_flood_per_src", 2, 100000000, this.icmpFloodPerSrc, "echo requests per window")) < 0) return false; this.icmpFloodPerSrc = v;
     if ((v = intField(c, "amplification_min_bytes", 1, 65535, this.ampMinBytes, "UDP payload bytes")) < 0) return false; this.ampMinBytes = <i32>v;
     if ((v = intField(c, "amplification_per_src", 1, 100000000, this.ampPerSrc, "large responses per window")) < 0) return false; this.ampPerSrc = v;
-    if ((v = intField(c, "capacity", 16, 32768, this.capacity, "sources tracked")) < 0) return false; this.capacity = <i32>v;
+    if ((v = intField(c, "capacity", 16, 8192, this.capacity, "sources tracked")) < 0) return false; this.capacity = <i32>v;
     const u = c.get("amplification_unsolicited_only");
     if (u !== null) {
       if (!u.isBool()) return refuse("amplification_unsolicited_only must be true or false");
@@ -186,7 +186,7 @@ class ScanFlood extends Inspector {
     const window = sid <= SID_UDP_SCAN ? this.scanWindowMs : this.floodWindowMs;
     // after a BLOCK_SRC the host drops the source itself; this only spaces out alert-only reports
     if (last < 0 || nowMs - <i64>last * 1000 >= window || this.action == Verdict.BLOCK_SRC) {
-      if (this.alerted.size > 65536) this.alerted.clear();
+      if (this.alerted.size >= this.capacity) this.alerted.clear();
       this.alerted.set(key, <i32>(nowMs / 1000));
       const meta = new JsonWriter().beginObject().num(what, n);
       if (fromSource >= 0) meta.num("syns_from_source", fromSource);

@@ -122,6 +122,7 @@ describe('ratelimit configuration', () => {
       [{ rules: [{ rate: 5, proto: 'sctp' }] }, /rules\[0\]\.proto must be tcp, udp, icmp, icmpv6 or any/],
       [{ rules: [{ rate: 5, penalty: 0 }] }, /rules\[0\]\.penalty must be an integer 1\.\.65535/],
       [{ rules: [{ rate: 5, every: 1 }] }, /rules\[0\]: unknown field "every"/],
+      [{ capacity: 20000, rules: [{ rate: 5 }, { rate: 6 }] }, /rules x capacity is 40000 keys; at most 32768/],
     ];
     for (const [config, re] of cases) {
       const logs: LogLine[] = [];

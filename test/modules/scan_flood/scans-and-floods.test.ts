@@ -138,7 +138,7 @@ describe('scan_flood configuration', () => {
       [{ syn_scan_ports: 1 }, /syn_scan_ports must be an integer 2\.\.65536/],
       [{ action: 'drop' }, /action must be "block_src" or "alert"/],
       [{ amplification_ports: [53, 70000] }, /amplification_ports\[1\] must be a port number/],
-      [{ capacity: 10_000_000 }, /capacity must be an integer 16\.\.32768/],
+      [{ capacity: 10_000_000 }, /capacity must be an integer 16\.\.8192/],
       [{ scan_window: 5 }, /unknown field "scan_window"/],
     ];
     for (const [config, re] of cases) {

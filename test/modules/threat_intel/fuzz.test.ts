@@ -1,0 +1,48 @@
+import { beforeAll, expect, it } from 'vitest';
+import type { InspectItem } from '../../../host/wasm/types.js';
+import { item, packet } from '../../host/wasm/helpers.js';
+import { compiledModule, instance, enc } from '../dlp/support.js';
+import { fuzz, scribble } from '../dlp/fuzz-support.js';
+import { clientHello, dnsQuery } from './wire.js';
+
+beforeAll(async () => { await compiledModule('threat_intel'); }, 300_000);
+
+it('1,000,000 mutated DNS queries, ClientHellos and HTTP heads (lying lengths, loops, truncation): no trap, memory flat', async () => {
+  const inst = await instance('threat_intel', '198.18.0.0/16\n2001:db8::/32\nevil.example\n*.x.test\n');
+  const seeds = [
+    dnsQuery('a.evil.example'),
+    Uint8Array.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c, 0, 1, 0, 1]), // a compression loop in the question
+    clientHello('www.evil.example'),
+    clientHello(null),
+    enc('GET / HTTP/1.1\r\nHost: q.x.test\r\nUser-Agent: f\r\n\r\n'),
+    enc('POST /a HTTP/1.1\r\nhost:\r\n\r\n'),
+  ];
+  const templates: InspectItem[] = [];
+  for (let i = 0; i < 256; i++) {
+    const seed = seeds[i % seeds.length]!;
+    const isDns = i % seeds.length < 2;
+    const p = packet({ src: '203.0.113.1', dst: '203.0.113.2', proto: isDns ? 'udp' : 'tcp', dstPort: isDns ? 53 : 443, payload: seed });
+    templates.push(item(p, { flowId: i + 1 }));
+  }
+  const originals = templates.map((t) => t.pkt.data.slice());
+  const stats = fuzz(inst, templates, (it, rnd, noise) => {
+    const p = it.pkt;
+    const k = templates.indexOf(it);
+    p.data.set(originals[k]!);
+    const payload = p.data.subarray(p.payloadOffset, p.payloadOffset + p.payloadLength);
+    // a few random bytes, often in the length fields near the front
+    const hits = 1 + (rnd() % 6);
+    for (let h = 0; h < hits; h++) payload[rnd() % (rnd() % 2 === 0 ? Math.min(payload.length, 48) : payload.length)] = rnd() & 0xff;
+    if (rnd() % 16 === 0) scribble(payload, 0, payload.length, rnd, noise);
+    if (p.proto === 6) {
+      const keep = rnd() % (payload.length + 1);
+      it.stream = keep > 0 ? payload.subarray(0, keep) : null;
+      it.streamNew = keep > 0 ? 1 + (rnd() % keep) : 0;
+    }
+  });
+  console.log(`threat_intel fuzz: ${stats.inputs} inputs in ${stats.ms.toFixed(0)} ms, ${stats.alerts} alerts, memory ${stats.memoryAfterWarmup} -> ${stats.memoryEnd} bytes`);
+  expect(stats.inputs).toBeGreaterThanOrEqual(1_000_000);
+  expect(stats.alerts).toBeGreaterThan(1000);
+  expect(stats.memoryEnd).toBeLessThanOrEqual(stats.memoryAfterWarmup + 2 * 1048576);
+  expect(inst.stats.traps).toBe(0);
+}, 300_000);
