@@ -193,7 +193,8 @@ export async function moduleInfo(file: string, opts: LimitFlags & { config?: str
   } catch (e) {
     // Unreadable as a module at all (bad magic, WAT syntax): say so as the reason it would not load.
     if (!(e instanceof SecuxflowError) || e.code === 'E_MODULE_NOT_FOUND' || e.code === 'E_IO') throw e;
-    return { path: resolve(file), kind: 'core', size: 0, sha256: '', abiVersion: null, imports: [], exports: [], memory: null, wouldLoad: false, reason: e.toJSON(), validation: null };
+    const kind = /\.wa(t|st)$/i.test(file) ? 'wat' as const : 'core' as const;
+    return { path: resolve(file), kind, size: 0, sha256: '', abiVersion: null, imports: [], exports: [], memory: null, wouldLoad: false, reason: e.toJSON(), validation: null };
   }
   try {
     const v = await validateModule(file, { limits, ...(config.text !== undefined ? { config: config.text } : {}) });
