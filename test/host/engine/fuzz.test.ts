@@ -7,17 +7,8 @@ import { toLinkType } from '../../../host/packet/build.js';
 import { loadInspectorFile } from '../../../host/wasm/loader.js';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
 import { shippedModulesDir } from '../../../host/paths.js';
+import { xorshift32 as rng } from '../../support/random.js';
 
-// xorshift32: small, seeded, reproducible
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
 
 const PACKETS = 1_000_000;
 

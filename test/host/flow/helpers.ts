@@ -2,6 +2,7 @@
 import { buildPacket, type PacketSpec } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType, type DecodedPacket } from '../../../host/packet/types.js';
+export { mulberry32 as rng } from '../../support/random.js';
 
 export function pkt(spec: PacketSpec, tsSec = 1_700_000_000, tsNsec = 0): DecodedPacket {
   return decodeFrame(buildPacket(spec), tsSec, tsNsec);
@@ -13,17 +14,6 @@ export function decodeFrame(frame: Uint8Array, tsSec = 1_700_000_000, tsNsec = 0
   return p;
 }
 
-/** Deterministic PRNG so a failing shuffle can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffle<T>(items: T[], rand: () => number): T[] {
   const a = items.slice();

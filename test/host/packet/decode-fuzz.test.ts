@@ -5,21 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { buildPacket, fragmentIp, toLinkType, type PacketSpec } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType, type DecodedPacket } from '../../../host/packet/types.js';
+import { xorshift32 as prng } from '../../support/random.js';
 
 const ITERATIONS = 1_000_000;
 const TIME_LIMIT_MS = 50_000;
 const LINK_TYPES = [LinkType.ETHERNET, LinkType.RAW, LinkType.IPV4, LinkType.IPV6, LinkType.LINUX_SLL, LinkType.LINUX_SLL2];
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    // xorshift32: tiny and fast; quality is plenty for picking mutations.
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
 
 function corpus(): { data: Uint8Array; linkType: LinkType }[] {
   const specs: PacketSpec[] = [

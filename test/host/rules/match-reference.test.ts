@@ -10,18 +10,8 @@ import { cidrContains } from '../../../host/rules/cidr.js';
 import { RuleMatcher } from '../../../host/rules/match.js';
 import { validateRuleSet } from '../../../host/rules/parse.js';
 import type { Rule, RuleMatch, RuleSet } from '../../../host/rules/types.js';
+import { mulberry32 as rng } from '../../support/random.js';
 
-// Small deterministic PRNG (mulberry32) so a failure reproduces from its seed.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function referenceMatch(set: RuleSet, p: DecodedPacket): RuleMatch {
   if (p.ipVersion !== 4 && p.ipVersion !== 6) return { rule: null, action: 'pass' };

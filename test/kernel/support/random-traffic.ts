@@ -3,20 +3,12 @@
 // often; frames are then fragmented, truncated, padded or corrupted.
 import { buildPacket, fragmentIp, type PacketSpec } from '../../../host/packet/build.js';
 import type { RuleAction } from '../../../host/verdict.js';
+import { mulberry32 } from '../../support/random.js';
 
 export type Rng = () => number;
 
-/** mulberry32: tiny, fast, and the same sequence on every machine. */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, shared with the other randomized tests. */
+export const seededRng = (seed: number): Rng => mulberry32(seed);
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 const int = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
