@@ -57,7 +57,9 @@ export function isCommandInjection(p: usize, n: i32): bool {
 // line break (textareas are full of them) every command must look like a command line.
 function commandAt(p: usize, n: i32, at: i32, substitution: bool, lineStart: bool): bool {
   let i = at;
-  while (i < n) {
+  // bounded: every separator starts its own look, so a run of them must not be rescanned from each
+  const skipEnd = min(n, at + 32);
+  while (i < skipEnd) {
     const c = load<u8>(p + <usize>i);
     if (isBlank(c) || c == 0x7c || c == 0x26 || c == 0x3b || c == 0x28 || c == 0x7b) { i++; continue; }
     if (ifsAt(p, n, i)) { i += 6; continue; }
@@ -66,7 +68,8 @@ function commandAt(p: usize, n: i32, at: i32, substitution: bool, lineStart: boo
   // a directory prefix: /bin/cat, /usr/bin/id, C:\Windows\System32\cmd.exe
   let w = i;
   let k = i;
-  while (k < n && (isWordByte(load<u8>(p + <usize>k)) || load<u8>(p + <usize>k) == 0x2f || load<u8>(p + <usize>k) == 0x5c || load<u8>(p + <usize>k) == 0x3a)) {
+  const wordEnd = min(n, i + 256);
+  while (k < wordEnd && (isWordByte(load<u8>(p + <usize>k)) || load<u8>(p + <usize>k) == 0x2f || load<u8>(p + <usize>k) == 0x5c || load<u8>(p + <usize>k) == 0x3a)) {
     const c = load<u8>(p + <usize>k);
     k++;
     if (c == 0x2f || c == 0x5c) w = k;
@@ -75,7 +78,8 @@ function commandAt(p: usize, n: i32, at: i32, substitution: bool, lineStart: boo
   // quotes must pair up, as the shell needs them to, so prose like "I'd" stays "I"
   let quotes = 0;
   let q = w;
-  while (q < n && (isWordByte(load<u8>(p + <usize>q)) || load<u8>(p + <usize>q) == 0x27 || load<u8>(p + <usize>q) == 0x22 || load<u8>(p + <usize>q) == 0x5c)) {
+  const quoteEnd = min(n, w + 64);
+  while (q < quoteEnd && (isWordByte(load<u8>(p + <usize>q)) || load<u8>(p + <usize>q) == 0x27 || load<u8>(p + <usize>q) == 0x22 || load<u8>(p + <usize>q) == 0x5c)) {
     const c = load<u8>(p + <usize>q);
     if (c == 0x27 || c == 0x22) quotes++;
     q++;

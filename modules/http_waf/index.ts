@@ -52,6 +52,9 @@ class HttpFlow {
   answeredAt: i32 = -1;
   /** The response at answeredAt answers a HEAD request (no body follows its head). */
   answerHasNoBody: bool = false;
+  /** Start of a request head still incomplete, and how far its end was looked for. */
+  headAt: i32 = -1;
+  headScanned: i32 = 0;
   /** Stream length at which the inspected request's Content-Length body is complete (0 = not waiting). */
   waitUntil: i32 = 0;
   requests: i32 = 0;
@@ -122,10 +125,18 @@ class HttpWaf extends Inspector {
     for (let m = 0; m < MAX_MESSAGES_PER_PACKET; m++) {
       const pos = skipBlankLines(s, f.reqOff, len);
       if (pos >= len) { if (exhausted) f.requestsDone = true; return; }
+      // a head arriving in small pieces: look only at the new bytes for its end
+      // before parsing it again, so a byte-at-a-time sender costs O(n), not O(n^2)
+      if (f.headAt == pos && !exhausted && len - pos < cfg.maxHeaderBytes && !headEndIn(s, max(pos, f.headScanned - 3), len)) {
+        f.headScanned = len;
+        return;
+      }
       const r = parseRequestHead(s, pos, len, cfg.maxHeaderBytes, head);
       if (r == Parse.NOT_HTTP) { f.requestsDone = true; return; }
       if (r == Parse.NEED_MORE) {
         if (exhausted) { this.partial(pkt, f, s, pos); f.requestsDone = true; }
+        f.headAt = pos;
+        f.headScanned = len;
         return;
       }
       if (r == Parse.TOO_LONG) {
@@ -268,6 +279,16 @@ class HttpWaf extends Inspector {
   flushPending(pkt: Packet | null, f: HttpFlow): void {
     while (f.pending.length > 0) this.emitEvent(pkt, f.pending.shift(), 0, -1);
   }
+}
+
+/** Whether [from, to) holds the blank line that ends a head ("\n\n" or "\n\r\n"). */
+function headEndIn(s: usize, from: i32, to: i32): bool {
+  for (let i = from; i + 1 < to; i++) {
+    if (load<u8>(s + <usize>i) != 0x0a) continue;
+    const c = load<u8>(s + <usize>(i + 1));
+    if (c == 0x0a || (c == 0x0d && i + 2 < to && load<u8>(s + <usize>(i + 2)) == 0x0a)) return true;
+  }
+  return false;
 }
 
 function text(s: usize, off: i32, len: i32): string {

@@ -12,11 +12,16 @@ let o = 0;
 @inline function lower(c: u8): u8 { return <u8>(c - 65) < 26 ? c | 0x20 : c; }
 
 export function isJndi(p: usize, n: i32): bool {
-  for (let i = 0; i + 1 < n; i++) {
-    if (load<u8>(p + <usize>i) != 0x24 || load<u8>(p + <usize>(i + 1)) != 0x7b) continue;
+  // a literal "${jndi:" anywhere, however deep it is nested
+  if (literalJndi(p, n)) return true;
+  let i = 0;
+  while (i + 1 < n) {
+    if (load<u8>(p + <usize>i) != 0x24 || load<u8>(p + <usize>(i + 1)) != 0x7b) { i++; continue; }
     o = 0;
-    resolve(p, n, i, 0);
+    // continue after the whole lookup: restarting inside it would make "${${${..." quadratic
+    const next = resolve(p, n, i, 0);
     if (containsJndi()) return true;
+    i = next > i ? next : i + 1;
   }
   return false;
 }
@@ -82,7 +87,10 @@ function startsWithNoCase(p: usize, n: i32, w: string): bool {
 }
 
 function containsJndi(): bool {
-  const p = out.dataStart;
+  return literalJndi(out.dataStart, o);
+}
+
+function literalJndi(p: usize, o: i32): bool {
   for (let i = 0; i + 7 <= o; i++) {
     if (load<u8>(p + <usize>i) != 0x24 || load<u8>(p + <usize>(i + 1)) != 0x7b) continue;
     let j = i + 2;

@@ -142,7 +142,7 @@ function attributes(s: usize, i: i32, n: i32): bool {
     const nameStart = i;
     while (i < n) {
       const b = load<u8>(s + <usize>i);
-      if (isWs(b) || b == 0x3d || b == 0x3e) break;
+      if (isWs(b) || b == 0x3d || b == 0x3e || b == 0x3c) break;
       i++;
     }
     const nameLen = i - nameStart;
@@ -161,16 +161,18 @@ function attributes(s: usize, i: i32, n: i32): bool {
     let q: u8 = 0;
     if (i < n && (load<u8>(s + <usize>i) == 0x22 || load<u8>(s + <usize>i) == 0x27 || load<u8>(s + <usize>i) == 0x60)) q = load<u8>(s + <usize>(i++));
     const vStart = i;
+    // a '<' ends the scan even inside quotes: scanTags reads that tag next, and
+    // no byte is scanned twice (else "<a x='<a x='..." would be quadratic)
     while (i < n) {
       const b = load<u8>(s + <usize>i);
-      if (q != 0 ? b == q : (b == 0x20 || b == 0x3e)) break;
+      if (b == 0x3c || (q != 0 ? b == q : (b == 0x20 || b == 0x3e))) break;
       i++;
     }
     if (urlAttrs.has(s + <usize>nameStart, nameLen) && (startsWithScriptUrl(s, vStart, i) || hasExpression(s, vStart, i))) {
       xssKind = 3;
       return true;
     }
-    if (i < n && q != 0) i++;
+    if (i < n && q != 0 && load<u8>(s + <usize>i) == q) i++;
   }
   return false;
 }

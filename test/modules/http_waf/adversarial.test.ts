@@ -99,6 +99,39 @@ describe('http_waf on adversarial input', () => {
     expect(out.events.map((e) => [e.data.hostname, e.data.http_user_agent])).toEqual([['a\ufffd.example', 'x\ufffd\ufffd\ufffdy']]);
   });
 
+  it('inspects pathological 60 KB values in linear time (no quadratic rescans)', async () => {
+    const inst = await waf({ body_depth: 65536, stream_depth: 1 << 20, max_header_bytes: 65536 });
+    const form = (v: string) => request('POST', '/f', { 'Content-Type': 'application/x-www-form-urlencoded' }, 'v=' + encodeURIComponent(v));
+    const cases = [
+      '${'.repeat(30000), "<a x='".repeat(10000), ';'.repeat(60000), '<a '.repeat(20000), '/*'.repeat(30000),
+      "'".repeat(60000), '%25'.repeat(20000), '..%2f'.repeat(12000), '&#'.repeat(30000), '$('.repeat(30000),
+    ];
+    // a linear scan of 60 KB takes well under a millisecond; a quadratic one takes seconds
+    const baseline = time(() => run(inst, [streamItem(700_000, 0, bytesOf(form('x'.repeat(60000))))]));
+    cases.forEach((v, i) => {
+      const t = time(() => run(inst, [streamItem(700_001 + i, 0, bytesOf(form(v)))]));
+      expect(t, `case ${i} (${v.slice(0, 8)}...) took ${t.toFixed(1)} ms, plain text ${baseline.toFixed(1)} ms`).toBeLessThan(Math.max(50, baseline * 20));
+    });
+    // 5,000 harmless arguments (far past any fixed argument cap) do not hide the last one
+    const padded = request('GET', '/s?' + Array.from({ length: 5000 }, (_, i) => `p${i}=1`).join('&') + '&q=%3Cscript%3E');
+    expect(run(inst, [streamItem(700_100, 0, bytesOf(padded))]).alerts.map((a) => a.sigId)).toEqual([SID.XSS]);
+  });
+
+  it('keeps the cost of a head sent one byte per packet linear', async () => {
+    const inst = await waf({ max_header_bytes: 65536, stream_depth: 1 << 20 });
+    const head = bytesOf(`GET /?q=%3Cscript%3E HTTP/1.1\r\nHost: a\r\nX-Pad: ${'p'.repeat(20000)}\r\n\r\n`);
+    const t0 = inst.stats.timeNs;
+    for (let n = 1; n <= head.length; n += 64) {
+      const items = [];
+      for (let k = n; k < Math.min(n + 64, head.length + 1); k++) items.push(streamItem(800_000, 0, head.subarray(0, k)));
+      run(inst, items);
+    }
+    const ms = (inst.stats.timeNs - t0) / 1e6;
+    // 20,000 packets each parsing the whole 20 KB head again would be 4e8 byte steps (seconds)
+    expect(ms).toBeLessThan(2000);
+    expect(inst.stats.alerts).toBe(1);
+  });
+
   it('keeps memory flat over many flows that end (no per-flow leak)', async () => {
     const inst = await waf(undefined, undefined, { batchCapacity: 64 });
     const msg = bytesOf(request('POST', '/api', { 'Content-Type': 'application/json' }, JSON.stringify({ text: 'x'.repeat(4000) })));
@@ -113,3 +146,9 @@ describe('http_waf on adversarial input', () => {
     expect(inst.memoryBytes).toBeLessThanOrEqual(warm + 2 * MiB);
   });
 });
+
+function time(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
