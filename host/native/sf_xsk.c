@@ -548,7 +548,7 @@ static void watch_fired(uv_poll_t *h, int status, int events)
 		return;
 	napi_value cb, recv, ret;
 	if (napi_get_reference_value(env, w->cb, &cb) == napi_ok && cb) {
-		napi_get_undefined(env, &recv);
+		napi_get_global(env, &recv); /* make_callback wants an object receiver */
 		/* make_callback runs microtasks afterwards, so wait()'s promise settles */
 		napi_status st = napi_make_callback(env, w->async, recv, cb, 0, NULL, &ret);
 		if (st == napi_pending_exception) {

@@ -1,0 +1,185 @@
+/*
+ * xsk_receiver: the minimal C AF_XDP receiver that bench/live-bench.ts sets
+ * beside our Node receive path. It does the same work per frame as
+ * XskSocket.receive (copy the frame once into a contiguous buffer, give the
+ * UMEM frame back to the fill ring, kick only when need_wakeup says so) and
+ * nothing more, so the ratio of the two is the cost of our Node path.
+ *
+ * Steps: open the pinned XSKMAP, create the UMEM and a copy-mode socket on
+ * IFACE queue Q with libxdp (our XDP program is already attached: program
+ * load inhibited), put the socket into the map, print "ready", wait in
+ * poll() and drain batches until COUNT frames arrived, IDLE ms passed with
+ * nothing after the first frame, or SECONDS of wall time ran out.
+ *
+ * Prints one JSON line with the frames, bytes, elapsed time, the process's
+ * CPU time (user + system, from getrusage, the same counters as
+ * /proc/self/stat) and the kernel's XDP_STATISTICS.
+ *
+ * usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS]
+ */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <linux/if_xdp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <xdp/xsk.h>
+
+#define FRAME_SIZE 2048
+#define FRAME_COUNT 4096
+#define RING_SIZE 2048
+#define BATCH 64
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void fail(const char *what, int err)
+{
+	fprintf(stderr, "xsk_receiver: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	const char *ifname = NULL, *pin = NULL;
+	uint32_t queue = 0;
+	uint64_t count = 0, idle_ms = 1000;
+	double seconds = 30;
+	int c;
+	while ((c = getopt(argc, argv, "i:m:q:c:I:t:")) != -1) {
+		switch (c) {
+		case 'i': ifname = optarg; break;
+		case 'm': pin = optarg; break;
+		case 'q': queue = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'c': count = strtoull(optarg, NULL, 10); break;
+		case 'I': idle_ms = strtoull(optarg, NULL, 10); break;
+		case 't': seconds = strtod(optarg, NULL); break;
+		default:
+			fprintf(stderr, "usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS]\n");
+			return 2;
+		}
+	}
+	if (!ifname || !pin) {
+		fprintf(stderr, "xsk_receiver: -i and -m are required\n");
+		return 2;
+	}
+
+	/* 1. the XSKMAP our XDP program redirects into */
+	int map_fd = bpf_obj_get(pin);
+	if (map_fd < 0)
+		fail(pin, errno);
+
+	/* 2. UMEM: the lower half of the frames feeds the fill ring */
+	size_t area_size = (size_t)FRAME_COUNT * FRAME_SIZE;
+	void *area = mmap(NULL, area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		fail("mmap", errno);
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp, rx;
+	struct xsk_umem *umem;
+	struct xsk_umem_config ucfg = { .fill_size = RING_SIZE, .comp_size = RING_SIZE, .frame_size = FRAME_SIZE };
+	int err = xsk_umem__create(&umem, area, area_size, &fill, &comp, &ucfg);
+	if (err)
+		fail("xsk_umem__create", err);
+
+	/* 3. the socket, copy mode, our program left in place */
+	struct xsk_socket *xsk;
+	struct xsk_socket_config scfg = {
+		.rx_size = RING_SIZE,
+		.tx_size = RING_SIZE,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
+	};
+	err = xsk_socket__create(&xsk, ifname, queue, umem, &rx, &tx, &scfg);
+	if (err)
+		fail("xsk_socket__create", err);
+	int fd = xsk_socket__fd(xsk);
+	__u32 idx;
+	__u32 n = xsk_ring_prod__reserve(&fill, RING_SIZE, &idx);
+	for (__u32 i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&fill, idx + i) = (__u64)i * FRAME_SIZE;
+	xsk_ring_prod__submit(&fill, n);
+
+	/* 4. into the map: from now on inspect packets of this queue come here */
+	if (bpf_map_update_elem(map_fd, &queue, &fd, BPF_ANY))
+		fail("updating the XSKMAP", errno);
+	printf("ready\n");
+	fflush(stdout);
+
+	/* 5. receive: the same copy-once work as XskSocket.receive */
+	static uint8_t into[BATCH * FRAME_SIZE];
+	uint64_t got = 0, bytes = 0, wakeups = 0, first = 0, last = 0, checksum = 0;
+	uint64_t start = now_ns(), deadline = start + (uint64_t)(seconds * 1e9);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	while (!count || got < count) {
+		uint64_t t = now_ns();
+		if (t > deadline || (first && t - last > idle_ms * 1000000ull))
+			break;
+		__u32 idx_rx;
+		__u32 k = xsk_ring_cons__peek(&rx, BATCH, &idx_rx);
+		if (!k) {
+			if (xsk_ring_prod__needs_wakeup(&fill)) {
+				recvfrom(fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+				wakeups++;
+			}
+			poll(&pfd, 1, 100);
+			continue;
+		}
+		__u32 idx_fill;
+		while (xsk_ring_prod__reserve(&fill, k, &idx_fill) != k)
+			;
+		size_t pos = 0;
+		for (__u32 i = 0; i < k; i++) {
+			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&rx, idx_rx + i);
+			memcpy(into + pos, xsk_umem__get_data(area, xsk_umem__add_offset_to_addr(d->addr)), d->len);
+			checksum += into[pos + d->len - 1];
+			pos = (pos + d->len + 7) & ~(size_t)7;
+			bytes += d->len;
+			*xsk_ring_prod__fill_addr(&fill, idx_fill + i) = d->addr & ~(__u64)(FRAME_SIZE - 1);
+		}
+		xsk_ring_prod__submit(&fill, k);
+		xsk_ring_cons__release(&rx, k);
+		got += k;
+		last = now_ns();
+		if (!first)
+			first = last;
+		if (xsk_ring_prod__needs_wakeup(&fill)) {
+			recvfrom(fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+			wakeups++;
+		}
+	}
+
+	struct xdp_statistics st = { 0 };
+	socklen_t len = sizeof(st);
+	getsockopt(fd, SOL_XDP, XDP_STATISTICS, &st, &len);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	uint64_t cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+			  (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+	printf("{\"received\":%llu,\"bytes\":%llu,\"active_ns\":%llu,\"elapsed_ns\":%llu,\"cpu_ns\":%llu,\"wakeups\":%llu,"
+	       "\"rx_dropped\":%llu,\"rx_ring_full\":%llu,\"fill_ring_empty\":%llu,\"checksum\":%llu}\n",
+	       (unsigned long long)got, (unsigned long long)bytes, (unsigned long long)(last - first),
+	       (unsigned long long)(now_ns() - start), (unsigned long long)cpu_ns, (unsigned long long)wakeups,
+	       (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
+	       (unsigned long long)st.rx_fill_ring_empty_descs, (unsigned long long)checksum);
+
+	/* 6. out of the map first, so the punt fallback applies again */
+	bpf_map_delete_elem(map_fd, &queue);
+	xsk_socket__delete(xsk);
+	xsk_umem__delete(umem);
+	munmap(area, area_size);
+	close(map_fd);
+	return 0;
+}
