@@ -226,7 +226,9 @@ function jsBreakout(s: usize, n: i32): bool {
     if (c != 0x27 && c != 0x22 && c != 0x60 && c != 0x7d) continue;
     let j = i + 1;
     let glue = 0;
-    while (j < n) {
+    // bounded: '}' both starts a break-out and glues one, so "}}}}..." must not rescan
+    const glueEnd = min(n, i + 33);
+    while (j < glueEnd) {
       const b = load<u8>(s + <usize>j);
       if (b == 0x3b || b == 0x2b || b == 0x2d || b == 0x2a || b == 0x7c || b == 0x26 || b == 0x29 || b == 0x7d || b == 0x2c || b == 0x5e) { glue++; j++; continue; }
       if (b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d) { j++; continue; }

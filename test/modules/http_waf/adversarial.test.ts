@@ -105,6 +105,7 @@ describe('http_waf on adversarial input', () => {
     const cases = [
       '${'.repeat(30000), "<a x='".repeat(10000), ';'.repeat(60000), '<a '.repeat(20000), '/*'.repeat(30000),
       "'".repeat(60000), '%25'.repeat(20000), '..%2f'.repeat(12000), '&#'.repeat(30000), '$('.repeat(30000),
+      '}'.repeat(60000), '&#0'.repeat(20000), '<'.repeat(60000), 'on'.repeat(30000), '\\'.repeat(60000),
     ];
     // a linear scan of 60 KB takes well under a millisecond; a quadratic one takes seconds
     const baseline = time(() => run(inst, [streamItem(700_000, 0, bytesOf(form('x'.repeat(60000))))]));
