@@ -1,0 +1,161 @@
+// The daemon's configuration file (JSON or YAML): which modules run, how deep
+// flows are inspected, when kernel flow entries expire, and what happens to
+// traffic when the daemon stops. Every field is checked before anything is
+// applied, so a bad file (at start or on SIGHUP) is refused as a whole.
+import { readFileSync } from 'node:fs';
+import { resolve, dirname, isAbsolute } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { SecuxflowError } from '../errors.js';
+import { MODULE_POLICIES, type ModulePolicy } from '../sandbox/limits.js';
+
+export type StopPolicy = 'detach' | 'pass-all';
+export type CapPolicy = 'allow' | 'block';
+
+export interface DaemonModuleConfig {
+  /** Registered or shipped module name, or a .wasm/.wat path. */
+  name: string;
+  /** Path of the module's own config file (relative paths are relative to the daemon config file). */
+  config: string | null;
+  /** Overrides the registered failure policy. */
+  policy: ModulePolicy | null;
+}
+
+export interface DaemonConfig {
+  /** Modules every worker runs, in order. Empty: the registry's modules, or the shipped default. */
+  modules: DaemonModuleConfig[];
+  /** In-order TCP bytes kept per direction for L7 modules. */
+  streamDepth: number;
+  /** Packets and bytes of one flow punted to the modules while undecided. */
+  inspectCap: { packets: number; bytes: number; policy: CapPolicy };
+  /** Seconds a kernel flow entry may see no packet before it is deleted (Suricata's bypassed timeout). */
+  flowTimeoutSec: number;
+  /** How often the expiry walk runs. */
+  expiryIntervalSec: number;
+  /** BLOCK_SRC ttl when a module gives none. */
+  defaultBlockTtlSec: number;
+  /** What SIGTERM leaves behind: no program (detach), or the program passing everything (pass-all). */
+  onStop: StopPolicy;
+  /** Inline mode: the interface passed packets leave by. */
+  peer: string | null;
+  /** Frames taken from a socket per batch. */
+  batchSize: number;
+  /** Where the file came from (null: built-in defaults). */
+  source: string | null;
+}
+
+export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig>({
+  modules: [],
+  streamDepth: 64 * 1024,
+  inspectCap: { packets: 512, bytes: 1024 * 1024, policy: 'allow' },
+  flowTimeoutSec: 100,
+  expiryIntervalSec: 5,
+  defaultBlockTtlSec: 60,
+  onStop: 'detach',
+  peer: null,
+  batchSize: 64,
+  source: null,
+});
+
+const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size'];
+const CAP_KEYS = ['packets', 'bytes', 'policy'];
+const MODULE_KEYS = ['name', 'config', 'policy'];
+
+function bad(where: string, what: string, hint?: string): SecuxflowError {
+  return new SecuxflowError('E_USAGE', `${where}: ${what}`, hint);
+}
+
+function int(v: unknown, where: string, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw bad(where, `must be an integer in ${lo}..${hi}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, where: string, allowed: readonly T[]): T {
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  throw bad(where, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+}
+
+function object(v: unknown, where: string, keys: readonly string[]): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(where, 'must be a mapping');
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!keys.includes(k)) throw bad(where, `unknown key "${k}"`, `known keys: ${keys.join(', ')}`);
+  }
+  return o;
+}
+
+function moduleEntry(v: unknown, where: string, baseDir: string): DaemonModuleConfig {
+  if (typeof v === 'string') {
+    if (v.trim() === '') throw bad(where, 'module name is empty');
+    return { name: v, config: null, policy: null };
+  }
+  const o = object(v, where, MODULE_KEYS);
+  if (typeof o.name !== 'string' || o.name.trim() === '') throw bad(`${where}.name`, 'must be a module name or path');
+  let config: string | null = null;
+  if (o.config !== undefined && o.config !== null) {
+    if (typeof o.config !== 'string' || o.config === '') throw bad(`${where}.config`, 'must be a file path');
+    config = isAbsolute(o.config) ? o.config : resolve(baseDir, o.config);
+  }
+  const policy = o.policy === undefined || o.policy === null ? null : oneOf(o.policy, `${where}.policy`, MODULE_POLICIES);
+  const name = o.name.includes('/') && !isAbsolute(o.name) ? resolve(baseDir, o.name) : o.name;
+  return { name, config, policy };
+}
+
+/** Validates a parsed document; `source` names the file in messages and anchors relative paths. */
+export function validateDaemonConfig(doc: unknown, source: string | null): DaemonConfig {
+  const where = source ?? 'config';
+  const baseDir = source ? dirname(resolve(source)) : process.cwd();
+  if (doc === null || doc === undefined) return { ...DEFAULT_CONFIG, inspectCap: { ...DEFAULT_CONFIG.inspectCap }, source };
+  const o = object(doc, where, TOP_KEYS);
+  const out: DaemonConfig = { ...DEFAULT_CONFIG, inspectCap: { ...DEFAULT_CONFIG.inspectCap }, modules: [], source };
+  if (o.modules !== undefined) {
+    if (!Array.isArray(o.modules)) throw bad(`${where}: modules`, 'must be a list of module names or {name, config, policy}');
+    out.modules = o.modules.map((m, i) => moduleEntry(m, `${where}: modules[${i}]`, baseDir));
+    const seen = new Set<string>();
+    for (const m of out.modules) {
+      if (seen.has(m.name)) throw bad(`${where}: modules`, `"${m.name}" is listed twice`);
+      seen.add(m.name);
+    }
+  }
+  if (o.stream_depth !== undefined) out.streamDepth = int(o.stream_depth, `${where}: stream_depth`, 0, 64 * 1024 * 1024);
+  if (o.inspect_cap !== undefined) {
+    const c = object(o.inspect_cap, `${where}: inspect_cap`, CAP_KEYS);
+    if (c.packets !== undefined) out.inspectCap.packets = int(c.packets, `${where}: inspect_cap.packets`, 1, 1_000_000_000);
+    if (c.bytes !== undefined) out.inspectCap.bytes = int(c.bytes, `${where}: inspect_cap.bytes`, 1, Number.MAX_SAFE_INTEGER);
+    if (c.policy !== undefined) out.inspectCap.policy = oneOf(c.policy, `${where}: inspect_cap.policy`, ['allow', 'block'] as const);
+  }
+  if (o.flow_timeout !== undefined) out.flowTimeoutSec = int(o.flow_timeout, `${where}: flow_timeout`, 1, 86_400);
+  if (o.expiry_interval !== undefined) out.expiryIntervalSec = int(o.expiry_interval, `${where}: expiry_interval`, 1, 3_600);
+  if (o.default_block_ttl !== undefined) out.defaultBlockTtlSec = int(o.default_block_ttl, `${where}: default_block_ttl`, 1, 65_535);
+  if (o.on_stop !== undefined) out.onStop = oneOf(o.on_stop, `${where}: on_stop`, ['detach', 'pass-all'] as const);
+  if (o.peer !== undefined && o.peer !== null) {
+    if (typeof o.peer !== 'string' || !/^[A-Za-z0-9_.:-]{1,15}$/.test(o.peer)) throw bad(`${where}: peer`, `must be an interface name, got ${JSON.stringify(o.peer)}`);
+    out.peer = o.peer;
+  }
+  if (o.batch_size !== undefined) out.batchSize = int(o.batch_size, `${where}: batch_size`, 1, 2048);
+  return out;
+}
+
+/** Parses JSON or YAML text (YAML is a superset, so one parser reads both). */
+export function parseDaemonConfig(text: string, source: string | null): DaemonConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { uniqueKeys: true });
+  } catch (e) {
+    throw new SecuxflowError('E_USAGE', `${source ?? 'config'}: not valid JSON or YAML: ${(e as Error).message.split('\n')[0]}`,
+      'fix the syntax; see docs/live.md for the config file format');
+  }
+  return validateDaemonConfig(doc, source);
+}
+
+export function loadDaemonConfig(path: string | undefined): DaemonConfig {
+  if (path === undefined) return validateDaemonConfig(null, null);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SecuxflowError('E_IO', `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parseDaemonConfig(text, resolve(path));
+}

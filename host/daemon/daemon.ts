@@ -1,0 +1,517 @@
+// `secuxflow run`: attach (or reuse an attachment and its pins), start one
+// worker_thread per RX queue, and on the main thread serve the control
+// socket, expire kernel verdict state, aggregate status and handle signals.
+// Stopping leaves the interface as the config says: detached (maps kept for
+// the next start), or attached with the global pass-all switch on.
+import { Worker } from 'node:worker_threads';
+import { closeSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { SecuxflowError } from '../errors.js';
+import { StateStore, resolveStateDir } from '../state/store.js';
+import type { RuleSet } from '../rules/types.js';
+import { attach, detach, listAttachments, type AttachmentStatus } from '../kernel/attach.js';
+import { currentNetns } from '../kernel/iface.js';
+import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
+import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
+import { readConfigValue, writeConfig } from '../kernel/config.js';
+import { readStats } from '../kernel/verdictmaps.js';
+import type { XskBindMode } from '../kernel/xsk.js';
+import { ControlServer } from '../control/server.js';
+import { controlSocketPath } from '../control/protocol.js';
+import { loadDaemonConfig, type DaemonConfig } from './config.js';
+import { moduleSpecsFor, readModuleConfig, type ModuleSpec } from './modules.js';
+import { VerdictExpiry } from './expiry.js';
+import { jsonLogger, type Logger } from './log.js';
+import { queueWorkerEntry } from './worker-entry.js';
+import type { FromWorker, QueueThreadInit, ToWorker, WorkerStatus } from './thread-protocol.js';
+import { parsePolicy } from '../sandbox/limits.js';
+import { VERSION } from '../../cli/version.js';
+
+export interface RunOptions {
+  iface: string;
+  peer?: string;
+  mode: XdpMode;
+  bindMode?: XskBindMode;
+  queues?: number;
+  configPath?: string;
+  stateDir?: string;
+  eve?: string;
+  log?: Logger;
+  /** Install SIGTERM/SIGINT/SIGHUP handlers (the CLI does; embedded uses may not). */
+  signals?: boolean;
+}
+
+interface Side {
+  iface: string;
+  role: 'protected' | 'peer';
+  record: AttachmentStatus;
+  attachedNow: boolean;
+  fds: { config: number; flows: number; penalty: number; stats: number };
+}
+
+interface QueueThread {
+  queue: number;
+  worker: Worker;
+  alive: boolean;
+  status: WorkerStatus | null;
+}
+
+interface Sample {
+  atMs: number;
+  rx: number;
+  punt: number;
+}
+
+function rxQueueCount(iface: string): number {
+  try {
+    const n = readdirSync(`/sys/class/net/${iface}/queues`).filter((q) => q.startsWith('rx-')).length;
+    return Math.max(1, Math.min(n, SF.MAX_QUEUES));
+  } catch {
+    return 1;
+  }
+}
+
+export class Daemon {
+  private readonly log: Logger;
+  private readonly stateDir: string;
+  private readonly store: StateStore;
+  private config: DaemonConfig;
+  private rules: RuleSet;
+  private specs: ModuleSpec[];
+  private sides: Side[] = [];
+  private threads: QueueThread[] = [];
+  private control: ControlServer | null = null;
+  private expiry: VerdictExpiry | null = null;
+  private peerExpiry: VerdictExpiry[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private eveFd = -1;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private samples: Sample[] = [];
+  private readonly startedAt = Date.now();
+  private stopping: Promise<void> | null = null;
+  /** Serialises control changes (rules, modules, config) so two never interleave across workers. */
+  private changeChain: Promise<unknown> = Promise.resolve();
+  readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
+
+  private constructor(private readonly opts: RunOptions) {
+    this.log = opts.log ?? jsonLogger();
+    this.stateDir = resolveStateDir(opts.stateDir);
+    this.store = new StateStore(this.stateDir);
+    this.config = loadDaemonConfig(opts.configPath);
+    if (opts.peer !== undefined) this.config.peer = opts.peer;
+    this.rules = this.store.readRules();
+    this.specs = moduleSpecsFor(this.config, this.stateDir);
+    this.stopped = new Promise((r) => (this.resolveStopped = r));
+  }
+
+  static async start(opts: RunOptions): Promise<Daemon> {
+    const d = new Daemon(opts);
+    try {
+      await d.boot();
+    } catch (e) {
+      await d.teardown('startup failed', false);
+      throw e;
+    }
+    return d;
+  }
+
+  private async boot(): Promise<void> {
+    this.store.ensureDir();
+    const sockPath = controlSocketPath(this.stateDir);
+    // Refuse early when another daemon owns this state directory.
+    this.control = await ControlServer.listen({
+      path: sockPath,
+      handlers: {
+        status: () => this.status(),
+        'rules.reload': () => this.change(() => this.reloadRules()),
+        'modules.list': async () => (await this.status()).modules,
+        'modules.load': (p) => this.change(() => this.loadModule(p)),
+        'modules.unload': (p) => this.change(() => this.unloadModule(p)),
+        'config.reload': () => this.change(() => this.reloadConfig()),
+        shutdown: () => {
+          setImmediate(() => void this.stop('shutdown request'));
+          return { stopping: true };
+        },
+      },
+      onError: (m) => this.log('warn', m),
+    });
+
+    this.sides.push(await this.attachSide(this.opts.iface, 'protected'));
+    if (this.config.peer) this.sides.push(await this.attachSide(this.config.peer, 'peer'));
+    const main = this.sides[0]!;
+    const expiryOf = (s: Side): VerdictExpiry => new VerdictExpiry(
+      { [MapName.CONFIG]: s.fds.config, [MapName.FLOWS]: s.fds.flows, [MapName.PENALTY]: s.fds.penalty },
+      this.config.flowTimeoutSec * 1000,
+    );
+    this.expiry = expiryOf(main);
+    this.peerExpiry = this.sides.slice(1).map(expiryOf);
+
+    const eve = this.opts.eve ?? join(this.stateDir, 'eve.json');
+    try {
+      this.eveFd = openSync(eve, 'a', 0o640);
+    } catch (e) {
+      throw new SecuxflowError('E_IO', `cannot open the EVE file ${eve}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'choose another with --eve');
+    }
+
+    const queues = this.opts.queues ?? rxQueueCount(this.opts.iface);
+    for (let q = 0; q < queues; q++) this.threads.push(await this.startQueue(q));
+
+    // The daemon is up: punted packets have a reader again.
+    for (const s of this.sides) writeConfig(s.fds.config, SfConfig.PASS_ALL, 0);
+    this.timers.push(setInterval(() => this.sweep(), this.config.expiryIntervalSec * 1000));
+    this.timers.push(setInterval(() => this.sample(), 1000));
+    this.sample();
+    if (this.opts.signals !== false) this.installSignals();
+    this.log('info', 'daemon started', {
+      iface: this.opts.iface, peer: this.config.peer, queues, mode: main.record.mode, stateDir: this.stateDir,
+      control: sockPath, eve, modules: this.specs.map((s) => s.name), rules: this.rules.rules.length, config: this.config.source,
+    });
+  }
+
+  private async attachSide(iface: string, role: Side['role']): Promise<Side> {
+    const netns = currentNetns();
+    const existing = listAttachments(this.stateDir).find((a) => a.iface === iface && a.netns === netns && a.live);
+    let attachedNow = false;
+    if (!existing || (this.opts.mode !== 'auto' && this.opts.mode !== existing.mode)) {
+      const r = await attach({ iface, mode: this.opts.mode, fail: existing?.fail ?? 'open', stateDir: this.stateDir });
+      attachedNow = true;
+      this.log('info', 'attached', { iface, mode: r.mode, fallbackReason: r.fallbackReason, reusedMaps: r.reusedMaps.length, reattached: r.reattached });
+    } else {
+      this.log('info', 'reusing attachment', { iface, mode: existing.mode, pinDir: existing.pinDir });
+    }
+    const record = listAttachments(this.stateDir).find((a) => a.iface === iface && a.netns === netns);
+    if (!record || !record.live) {
+      throw new SecuxflowError('E_NOT_ATTACHED', `secuxflow is not attached to ${iface} after attaching: ${record?.problem ?? 'no record'}`);
+    }
+    const open = (name: string): number => objGet(join(record.pinDir, name));
+    const fds = { config: open(MapName.CONFIG), flows: open(MapName.FLOWS), penalty: open(MapName.PENALTY), stats: open(MapName.STATS) };
+    return { iface, role, record, attachedNow, fds };
+  }
+
+  private startQueue(queue: number): Promise<QueueThread> {
+    const main = this.sides[0]!;
+    const peer = this.sides[1];
+    const init: QueueThreadInit = {
+      iface: main.iface, queue, pinDir: main.record.pinDir, bindMode: this.opts.bindMode ?? 'auto',
+      peer: peer ? { iface: peer.iface, pinDir: peer.record.pinDir } : null,
+      stateDir: this.stateDir, config: this.config, rules: this.rules, modules: this.specs,
+    };
+    const entry = queueWorkerEntry();
+    const worker = new Worker(entry.file, { argv: entry.argv, workerData: init });
+    const t: QueueThread = { queue, worker, alive: false, status: null };
+    return new Promise((resolve, reject) => {
+      const onStart = (m: FromWorker): void => {
+        if (m.type === 'ready') {
+          t.alive = true;
+          worker.off('message', onStart);
+          this.log('info', 'queue ready', { queue, sockets: m.sockets.map((s) => ({ iface: s.iface, bindMode: s.bindMode, fallbackReason: s.fallbackReason })), delivery: m.delivery });
+          resolve(t);
+        } else if (m.type === 'fatal') {
+          worker.off('message', onStart);
+          void worker.terminate();
+          reject(new SecuxflowError(m.error.code as SecuxflowError['code'], `queue ${queue}: ${m.error.message}`, m.error.hint));
+        }
+      };
+      worker.on('message', onStart);
+      worker.on('message', (m: FromWorker) => this.fromWorker(t, m));
+      worker.on('error', (e) => {
+        this.log('error', 'queue worker failed', { queue, error: e.message });
+        if (!t.alive) reject(new SecuxflowError('E_INTERNAL', `queue ${queue} worker failed to start: ${e.message}`));
+      });
+      worker.on('exit', (code) => {
+        const was = t.alive;
+        t.alive = false;
+        if (was && this.stopping === null) this.log('error', 'queue worker exited', { queue, code });
+        if (!was) reject(new SecuxflowError('E_INTERNAL', `queue ${queue} worker exited (${code}) before it was ready`));
+      });
+    });
+  }
+
+  private fromWorker(t: QueueThread, m: FromWorker): void {
+    switch (m.type) {
+      case 'eve':
+        if (this.eveFd >= 0) writeSync(this.eveFd, `${m.lines.join('\n')}\n`);
+        return;
+      case 'log':
+        this.log(m.level, m.msg, m.fields);
+        return;
+      case 'reply': {
+        const w = this.waiting.get(m.id);
+        if (!w) return;
+        this.waiting.delete(m.id);
+        clearTimeout(w.timer);
+        if (m.ok) w.resolve(m.result);
+        else w.reject(new SecuxflowError(m.error.code as SecuxflowError['code'], `queue ${t.queue}: ${m.error.message}`, m.error.hint));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private ask(t: QueueThread, msg: Omit<ToWorker, 'id'>, timeoutMs = 60_000): Promise<unknown> {
+    if (!t.alive) return Promise.reject(new SecuxflowError('E_DAEMON', `queue ${t.queue} worker is not running`, 'restart the daemon'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new SecuxflowError('E_DAEMON', `queue ${t.queue} did not answer ${msg.op} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, { resolve, reject, timer });
+      t.worker.postMessage({ ...msg, id } as ToWorker);
+    });
+  }
+
+  private askAll(msg: Omit<ToWorker, 'id'>): Promise<unknown[]> {
+    return Promise.all(this.threads.filter((t) => t.alive).map((t) => this.ask(t, msg)));
+  }
+
+  private change<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.changeChain.then(fn, fn);
+    this.changeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  // ---- control operations ----
+
+  private loadedNames(): string[] {
+    return this.specs.map((s) => s.name);
+  }
+
+  private checkRulesAgainst(rules: RuleSet, names: readonly string[]): void {
+    for (const rule of rules.rules) {
+      for (const m of rule.modules) {
+        if (!names.includes(m)) {
+          throw new SecuxflowError('E_MODULE_NOT_FOUND', `rule ${rule.id} inspects with module "${m}", which the daemon has not loaded`,
+            `load it (secuxflow module load FILE --name ${m}) or change the rule`);
+        }
+      }
+    }
+  }
+
+  private async reloadRules(): Promise<unknown> {
+    const rules = this.store.readRules();
+    this.checkRulesAgainst(rules, this.loadedNames());
+    await this.askAll({ op: 'rules', rules } as Omit<ToWorker, 'id'>);
+    this.rules = rules;
+    this.log('info', 'rules reloaded', { rules: rules.rules.length, defaultPolicy: rules.defaultPolicy });
+    return { rules: rules.rules.length };
+  }
+
+  /** Loads every spec in every worker first; only when all succeeded does any worker switch. */
+  private async applyModules(add: ModuleSpec[], remove: string[]): Promise<string[]> {
+    try {
+      await this.askAll({ op: 'modules.prepare', add } as Omit<ToWorker, 'id'>);
+    } catch (e) {
+      await this.askAll({ op: 'modules.abort' } as Omit<ToWorker, 'id'>).catch(() => undefined);
+      throw e;
+    }
+    await this.askAll({ op: 'modules.commit', remove } as Omit<ToWorker, 'id'>);
+    const addNames = add.map((a) => a.name);
+    this.specs = [...this.specs.filter((s) => !remove.includes(s.name) && !addNames.includes(s.name)), ...add];
+    return this.loadedNames();
+  }
+
+  private async loadModule(p: Record<string, unknown>): Promise<unknown> {
+    if (typeof p.name !== 'string' || p.name === '') throw new SecuxflowError('E_USAGE', 'modules.load needs "name" (a registered or shipped module, or a file path)');
+    if (p.config !== undefined && typeof p.config !== 'string') throw new SecuxflowError('E_USAGE', 'modules.load: "config" must be a file path');
+    const policy = p.policy === undefined ? null : parsePolicy(String(p.policy), 'modules.load policy');
+    const spec: ModuleSpec = { name: p.name, configText: typeof p.config === 'string' ? readModuleConfig(p.config, p.name) : null, policy };
+    const modules = await this.applyModules([spec], []);
+    this.log('info', 'module loaded', { module: spec.name, modules });
+    return { modules };
+  }
+
+  private async unloadModule(p: Record<string, unknown>): Promise<unknown> {
+    if (typeof p.name !== 'string' || p.name === '') throw new SecuxflowError('E_USAGE', 'modules.unload needs "name"');
+    const name = p.name;
+    if (!this.loadedNames().includes(name)) {
+      throw new SecuxflowError('E_MODULE_NOT_FOUND', `module ${name} is not loaded in the daemon`, `loaded: ${this.loadedNames().join(', ') || 'none'}`);
+    }
+    const left = this.loadedNames().filter((n) => n !== name);
+    this.checkRulesAgainst(this.rules, left);
+    const modules = await this.applyModules([], [name]);
+    this.log('info', 'module unloaded', { module: name, modules });
+    return { modules };
+  }
+
+  private async reloadConfig(): Promise<unknown> {
+    // Everything is validated before anything changes: a bad file keeps the old config.
+    const next = loadDaemonConfig(this.opts.configPath);
+    if (this.opts.peer !== undefined) next.peer = this.opts.peer;
+    if ((next.peer ?? null) !== (this.config.peer ?? null)) {
+      throw new SecuxflowError('E_USAGE', `the inline peer cannot change while running (${this.config.peer ?? 'none'} -> ${next.peer ?? 'none'})`, 'restart the daemon to change it');
+    }
+    const specs = moduleSpecsFor(next, this.stateDir);
+    this.checkRulesAgainst(this.rules, specs.map((s) => s.name));
+    await this.askAll({ op: 'config', config: next } as Omit<ToWorker, 'id'>);
+    const removed = this.specs.filter((s) => !specs.some((n) => n.name === s.name)).map((s) => s.name);
+    const changed = specs.filter((n) => !this.specs.some((s) => JSON.stringify(s) === JSON.stringify(n)));
+    if (removed.length > 0 || changed.length > 0) await this.applyModules(changed, removed);
+    this.config = next;
+    for (const e of [this.expiry, ...this.peerExpiry]) e?.setIdleTimeout(next.flowTimeoutSec * 1000);
+    this.log('info', 'config reloaded', { config: next.source, modules: this.loadedNames() });
+    return { config: next.source, modules: this.loadedNames() };
+  }
+
+  // ---- periodic work ----
+
+  private sweep(): void {
+    try {
+      const r = this.expiry!.sweep();
+      if (r.flowsExpired > 0 || r.penaltyExpired > 0) this.log('info', 'expired kernel entries', { flows: r.flowsExpired, penalty: r.penaltyExpired });
+      // The peer's maps hold the same verdicts (inline mode): expire them by the same rule.
+      for (const e of this.peerExpiry) e.sweep();
+    } catch (e) {
+      this.log('warn', 'expiry sweep failed', { error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  private sample(): void {
+    try {
+      const st = readStats(this.sides[0]!.fds.stats);
+      this.samples.push({ atMs: Date.now(), rx: st[SfStat.RX]!.packets, punt: st[SfStat.PUNT]!.packets });
+      if (this.samples.length > 11) this.samples.shift();
+    } catch {
+      // the status shows stale rates rather than failing
+    }
+  }
+
+  async status(): Promise<DaemonStatus> {
+    const results = await Promise.all(this.threads.map((t) => (t.alive ? this.ask(t, { op: 'status' } as Omit<ToWorker, 'id'>, 5000).catch(() => null) : Promise.resolve(null))));
+    const queues = results.filter((r): r is WorkerStatus => r !== null);
+    const main = this.sides[0]!;
+    const stats = readStats(main.fds.stats);
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    const dt = first && last && last.atMs > first.atMs ? (last.atMs - first.atMs) / 1000 : 0;
+    const verdicts: Record<string, number> = {};
+    const writeBack: Record<string, number> = {};
+    let ringDrops = 0;
+    let p99 = 0;
+    for (const q of queues) {
+      for (const [k, v] of Object.entries(q.counters.byVerdict)) verdicts[k] = (verdicts[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(q.writeBack)) if (typeof v === 'number') writeBack[k] = (writeBack[k] ?? 0) + v;
+      for (const s of q.sockets) ringDrops += s.rxRingFull + s.rxDropped;
+      p99 = Math.max(p99, q.counters.batchP99Us);
+    }
+    return {
+      daemon: { running: true, pid: process.pid, version: VERSION, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000), stateDir: this.stateDir, config: this.config.source },
+      interfaces: this.sides.map((s) => ({ iface: s.iface, role: s.role, xdpMode: s.record.mode, requestedMode: s.record.requestedMode, fail: s.record.fail, pinDir: s.record.pinDir, progId: s.record.progId })),
+      queues: queues.map((q) => ({ queue: q.queue, sockets: q.sockets, delivery: q.delivery, packets: q.counters.packets, delivered: q.counters.delivered, dropped: q.counters.dropped, sendFailed: q.counters.sendFailed, batchP50Us: q.counters.batchP50Us, batchP99Us: q.counters.batchP99Us })),
+      kernel: {
+        rx: stats[SfStat.RX]!.packets, pass: stats[SfStat.PASS]!.packets, drop: stats[SfStat.DROP]!.packets,
+        punt: stats[SfStat.PUNT]!.packets, puntFallback: stats[SfStat.PUNT_FALLBACK]!.packets,
+        rxPps: dt > 0 ? Math.round((last!.rx - first!.rx) / dt) : 0,
+        puntPps: dt > 0 ? Math.round((last!.punt - first!.punt) / dt) : 0,
+        passAll: readConfigValue(main.fds.config, SfConfig.PASS_ALL) === 1,
+      },
+      verdicts,
+      writeBack,
+      maps: {
+        flows: mapDump(main.fds.flows).count, flowsMax: SF.MAX_FLOWS,
+        penalty: mapDump(main.fds.penalty).count, penaltyMax: SF.MAX_PENALTY,
+        flowTimeoutSec: this.config.flowTimeoutSec,
+        expiredFlows: this.expiry?.totalFlowsExpired ?? 0, expiredPenalty: this.expiry?.totalPenaltyExpired ?? 0,
+      },
+      ringDrops,
+      verdictLatencyP99Us: p99,
+      modules: mergeModules(queues),
+      rules: { count: this.rules.rules.length, defaultPolicy: this.rules.defaultPolicy },
+    };
+  }
+
+  // ---- signals and stopping ----
+
+  private installSignals(): void {
+    const onStop = (sig: string) => () => void this.stop(sig);
+    process.on('SIGTERM', onStop('SIGTERM'));
+    process.on('SIGINT', onStop('SIGINT'));
+    process.on('SIGHUP', () => {
+      this.log('info', 'SIGHUP: reloading config', { config: this.opts.configPath ?? null });
+      this.change(() => this.reloadConfig()).catch((e) => {
+        this.log('error', 'config reload refused; the running config is kept', { error: e instanceof SecuxflowError ? e.toJSON() : String(e) });
+      });
+    });
+  }
+
+  stop(reason: string): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = this.teardown(reason, true);
+    return this.stopping;
+  }
+
+  private async teardown(reason: string, applyPolicy: boolean): Promise<void> {
+    if (this.stopping === null) this.stopping = Promise.resolve();
+    this.log('info', 'stopping', { reason, onStop: this.config.onStop });
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.control?.close().catch(() => undefined);
+    await Promise.all(this.threads.map(async (t) => {
+      if (t.alive) await this.ask(t, { op: 'stop' } as Omit<ToWorker, 'id'>, 5000).catch(() => undefined);
+      await t.worker.terminate().catch(() => undefined);
+    }));
+    if (applyPolicy || this.sides.some((s) => s.attachedNow)) {
+      for (const s of this.sides) {
+        try {
+          if (this.config.onStop === 'pass-all') {
+            writeConfig(s.fds.config, SfConfig.PASS_ALL, 1);
+            this.log('info', 'left attached with pass-all on', { iface: s.iface });
+          } else if (applyPolicy || s.attachedNow) {
+            // Maps stay pinned: the next start finds the decided flows and the penalty box.
+            await detach({ iface: s.iface, keepMaps: true, stateDir: this.stateDir });
+            this.log('info', 'detached (maps kept for the next start)', { iface: s.iface });
+          }
+        } catch (e) {
+          this.log('error', 'stop policy failed', { iface: s.iface, error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+    }
+    for (const s of this.sides) for (const fd of Object.values(s.fds)) {
+      try { closeFd(fd); } catch { /* already closed */ }
+    }
+    if (this.eveFd >= 0) closeSync(this.eveFd);
+    this.eveFd = -1;
+    this.log('info', 'stopped', { reason });
+    this.resolveStopped();
+  }
+}
+
+export interface DaemonStatus {
+  daemon: { running: true; pid: number; version: string; uptimeSec: number; stateDir: string; config: string | null };
+  interfaces: { iface: string; role: string; xdpMode: string; requestedMode: string; fail: string; pinDir: string; progId: number }[];
+  queues: { queue: number; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; delivered: number; dropped: number; sendFailed: number; batchP50Us: number; batchP99Us: number }[];
+  kernel: { rx: number; pass: number; drop: number; punt: number; puntFallback: number; rxPps: number; puntPps: number; passAll: boolean };
+  verdicts: Record<string, number>;
+  writeBack: Record<string, number>;
+  maps: { flows: number; flowsMax: number; penalty: number; penaltyMax: number; flowTimeoutSec: number; expiredFlows: number; expiredPenalty: number };
+  ringDrops: number;
+  verdictLatencyP99Us: number;
+  modules: { name: string; policy: string; status: string; packets: number; meanBatchUs: number; p99BatchUs: number; traps: number; alerts: number; quarantineReason: string | null }[];
+  rules: { count: number; defaultPolicy: string };
+}
+
+function mergeModules(queues: WorkerStatus[]): DaemonStatus['modules'] {
+  const out = new Map<string, DaemonStatus['modules'][number] & { batches: number }>();
+  for (const q of queues) {
+    for (const m of q.modules) {
+      const o = out.get(m.name);
+      if (!o) {
+        out.set(m.name, { name: m.name, policy: m.policy, status: m.status, packets: m.packets, batches: m.batches, meanBatchUs: m.meanBatchUs, p99BatchUs: m.p99BatchUs, traps: m.traps, alerts: m.alerts, quarantineReason: m.quarantineReason });
+        continue;
+      }
+      const batches = o.batches + m.batches;
+      o.meanBatchUs = batches > 0 ? (o.meanBatchUs * o.batches + m.meanBatchUs * m.batches) / batches : 0;
+      o.batches = batches;
+      o.packets += m.packets;
+      o.p99BatchUs = Math.max(o.p99BatchUs, m.p99BatchUs);
+      o.traps += m.traps;
+      o.alerts += m.alerts;
+      if (m.status !== 'ok') { o.status = m.status; o.quarantineReason = m.quarantineReason; }
+    }
+  }
+  return [...out.values()].map(({ batches: _b, ...m }) => ({ ...m, meanBatchUs: Math.round(m.meanBatchUs * 10) / 10 }));
+}
+

@@ -1,0 +1,80 @@
+// Which modules the daemon runs, and building one worker's instances of them.
+// The set comes from the config file, then every module registered in the
+// state directory (so `module load` survives a restart), and when both are
+// empty the shipped default. Each worker builds its own runners: instances are
+// never shared between threads.
+import { readFileSync, existsSync } from 'node:fs';
+import { SecuxflowError } from '../errors.js';
+import { DEFAULT_MODULES, loadModules } from '../engine/setup.js';
+import type { EngineModule } from '../engine/engine.js';
+import { resolveModuleRef, shippedModuleNames } from '../modules/resolve.js';
+import { MODULES_FILE, readRegistry } from '../modules/registry.js';
+import { StateStore } from '../state/store.js';
+import type { ModulePolicy } from '../sandbox/limits.js';
+import type { DaemonConfig } from './config.js';
+
+/** What a worker needs to build one module: plain data, so it crosses postMessage. */
+export interface ModuleSpec {
+  name: string;
+  /** The module's config text (read by the main thread, so every worker gets the same). */
+  configText: string | null;
+  policy: ModulePolicy | null;
+}
+
+export function readModuleConfig(path: string, name: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SecuxflowError('E_IO', `module ${name}: cannot read its config ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      'fix the path in the daemon config file');
+  }
+}
+
+export function moduleSpecsFor(config: DaemonConfig, stateDir: string): ModuleSpec[] {
+  const specs: ModuleSpec[] = config.modules.map((m) => ({
+    name: m.name,
+    configText: m.config === null ? null : readModuleConfig(m.config, m.name),
+    policy: m.policy,
+  }));
+  const store = new StateStore(stateDir);
+  if (existsSync(store.path(MODULES_FILE))) {
+    for (const rec of readRegistry(store)) {
+      if (!specs.some((s) => s.name === rec.name)) specs.push({ name: rec.name, configText: null, policy: null });
+    }
+  }
+  if (specs.length === 0) {
+    for (const name of DEFAULT_MODULES) if (shippedModuleNames().includes(name)) specs.push({ name, configText: null, policy: null });
+  }
+  return specs;
+}
+
+/** Builds runners for specs, closing what was built when one fails (nothing half-loaded). */
+export async function buildModules(specs: readonly ModuleSpec[], stateDir: string): Promise<EngineModule[]> {
+  const out: EngineModule[] = [];
+  try {
+    for (const spec of specs) {
+      const [mod] = await loadModules([spec.name], {
+        stateDir,
+        clock: 'wall',
+        ...(spec.policy !== null ? { policy: spec.policy } : {}),
+        ...(spec.configText !== null ? { configs: new Map([[resolveModuleRef(spec.name, stateDir).name, spec.configText]]) } : {}),
+      });
+      if (mod) out.push(mod);
+    }
+  } catch (e) {
+    closeModules(out);
+    throw e;
+  }
+  return out;
+}
+
+export function closeModules(mods: readonly EngineModule[]): void {
+  for (const m of mods) {
+    const r = m.instance as { close?: () => void };
+    try {
+      r.close?.();
+    } catch {
+      // closing is best effort
+    }
+  }
+}

@@ -1,0 +1,225 @@
+// The body of one per-queue worker_thread: its own AF_XDP socket(s), its own
+// Engine and module instances, its own map fds for write-back. Frames are
+// drained when the socket's fd is readable (no polling when idle); control
+// messages run on the same event loop, so they always land between batches.
+import type { MessagePort } from 'node:worker_threads';
+import { join } from 'node:path';
+import { SecuxflowError } from '../errors.js';
+import { MapName } from '../kernel/codec.js';
+import { closeFd, objGet } from '../kernel/native.js';
+import { openXsk, type XskSocket } from '../kernel/xsk.js';
+import { openDelivery, type Delivery } from '../kernel/delivery.js';
+import type { VerdictMapFds } from '../kernel/verdictmaps.js';
+import type { EngineModule } from '../engine/engine.js';
+import { QueueWorker, type PacketOutput } from './queue-worker.js';
+import { VerdictWriteBack } from './writeback.js';
+import { buildModules, closeModules } from './modules.js';
+import type { FromWorker, QueueThreadInit, SocketInfo, ToWorker, WorkerStatus } from './thread-protocol.js';
+import { resolveIfindex } from '../kernel/iface.js';
+
+const BUF_BYTES = 2048 * 256;
+/** Batches drained per readable event before yielding to control messages. */
+const DRAIN_ROUNDS = 16;
+
+interface Path {
+  rx: XskSocket;
+  out: PacketOutput | null;
+}
+
+function errJson(e: unknown): { code: string; message: string; hint?: string } {
+  if (e instanceof SecuxflowError) return e.toJSON();
+  return { code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+function openVerdictFds(pinDir: string): VerdictMapFds & { close(): void } {
+  const opened: number[] = [];
+  const get = (name: string): number => {
+    const fd = objGet(join(pinDir, name));
+    opened.push(fd);
+    return fd;
+  };
+  try {
+    return {
+      [MapName.CONFIG]: get(MapName.CONFIG),
+      [MapName.FLOWS]: get(MapName.FLOWS),
+      [MapName.PENALTY]: get(MapName.PENALTY),
+      close: () => { for (const fd of opened.splice(0)) closeFd(fd); },
+    };
+  } catch (e) {
+    for (const fd of opened) closeFd(fd);
+    throw e;
+  }
+}
+
+export async function runQueueThread(init: QueueThreadInit, port: MessagePort): Promise<void> {
+  const post = (m: FromWorker): void => port.postMessage(m);
+  const log = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void =>
+    post({ type: 'log', level, msg, fields: { queue: init.queue, ...fields } });
+
+  let eveLines: string[] = [];
+  const sockets: XskSocket[] = [];
+  let delivery: Delivery | null = null;
+  let fds: (VerdictMapFds & { close(): void }) | null = null;
+  let peerFds: (VerdictMapFds & { close(): void }) | null = null;
+  let modules: EngineModule[] = [];
+  let pending: EngineModule[] | null = null;
+  let worker: QueueWorker;
+  let writeBack: VerdictWriteBack;
+  const paths: Path[] = [];
+  const buf = new Uint8Array(BUF_BYTES);
+  const descs = new Uint32Array(2 * init.config.batchSize);
+
+  const cleanup = (): void => {
+    for (const s of sockets) {
+      try { s.offReadable(); s.close(); } catch { /* closing is best effort */ }
+    }
+    try { delivery?.close(); } catch { /* best effort */ }
+    fds?.close();
+    peerFds?.close();
+    closeModules(modules);
+    if (pending) closeModules(pending);
+  };
+
+  try {
+    fds = openVerdictFds(init.pinDir);
+    if (init.peer) peerFds = openVerdictFds(init.peer.pinDir);
+    writeBack = new VerdictWriteBack(peerFds ? [fds, peerFds] : fds, init.config.inspectCap, undefined, undefined, (message) => log('warn', 'verdict write-back failed', { error: message }));
+    modules = await buildModules(init.modules, init.stateDir);
+    const rx = openXsk({ ifname: init.iface, queue: init.queue, bindMode: init.bindMode, xsksMapPin: join(init.pinDir, MapName.XSKS) });
+    sockets.push(rx);
+    if (init.peer) {
+      // Inline: each side's passed packets leave on the other side's socket.
+      const prx = openXsk({ ifname: init.peer.iface, queue: init.queue, bindMode: init.bindMode, xsksMapPin: join(init.peer.pinDir, MapName.XSKS) });
+      sockets.push(prx);
+      paths.push({ rx, out: { send: (f, d, n) => prx.transmit(f, d, n) } });
+      paths.push({ rx: prx, out: { send: (f, d, n) => rx.transmit(f, d, n) } });
+    } else {
+      const ifindex = resolveIfindex(init.iface);
+      delivery = openDelivery({ ifname: init.iface, tapName: `sfd${ifindex}q${init.queue}`.slice(0, 15) });
+      const d = delivery;
+      paths.push({ rx, out: { send: (f, ds, n) => d.deliver(f, ds, n) } });
+    }
+  } catch (e) {
+    cleanup();
+    post({ type: 'fatal', queue: init.queue, error: errJson(e) });
+    return;
+  }
+
+  const outputs = new Map<XskSocket, PacketOutput | null>(paths.map((p) => [p.rx, p.out]));
+  let currentOut: PacketOutput | null = null;
+  worker = new QueueWorker({
+    rules: init.rules,
+    modules,
+    config: init.config,
+    writeBack,
+    // One worker engine sees both directions (inline), so flows stay whole; the output follows the socket the batch came from.
+    output: { send: (f, d, n) => (currentOut ? currentOut.send(f, d, n) : 0) },
+    eve: (line) => eveLines.push(line),
+  });
+
+  const flushEve = (): void => {
+    if (eveLines.length === 0) return;
+    post({ type: 'eve', lines: eveLines });
+    eveLines = [];
+  };
+
+  const drain = (sock: XskSocket): void => {
+    try {
+      for (let round = 0; round < DRAIN_ROUNDS; round++) {
+        const n = sock.receive(buf, descs, init.config.batchSize);
+        if (n === 0) break;
+        currentOut = outputs.get(sock) ?? null;
+        worker.processBatch(buf, descs, n);
+      }
+    } catch (e) {
+      log('error', 'batch failed', { error: errJson(e) });
+    } finally {
+      currentOut = null;
+      flushEve();
+    }
+  };
+
+  const socketInfo = (): SocketInfo[] => sockets.map((s) => {
+    const st = s.stats();
+    return {
+      iface: s.ifname, queue: s.queue, bindMode: s.bindMode, fallbackReason: s.fallbackReason,
+      rxPackets: st.rxPackets, rxRingFull: st.rxRingFull, rxDropped: st.rxDropped, fillRingEmpty: st.fillRingEmpty, txPackets: st.txPackets,
+    };
+  });
+
+  const reply = (id: number, fn: () => unknown | Promise<unknown>): void => {
+    Promise.resolve()
+      .then(fn)
+      .then((result) => post({ type: 'reply', id, ok: true, result: result ?? null }))
+      .catch((e) => post({ type: 'reply', id, ok: false, error: errJson(e) }))
+      .finally(flushEve);
+  };
+
+  let stopped = false;
+  port.on('message', (m: ToWorker) => {
+    switch (m.op) {
+      case 'rules':
+        reply(m.id, () => { worker.replace({ rules: m.rules }); });
+        return;
+      case 'config':
+        reply(m.id, () => {
+          worker.replace({ config: m.config });
+          writeBack.setCap(m.config.inspectCap);
+        });
+        return;
+      case 'modules.prepare':
+        reply(m.id, async () => {
+          if (pending) closeModules(pending);
+          pending = null;
+          pending = await buildModules(m.add, init.stateDir);
+        });
+        return;
+      case 'modules.commit':
+        reply(m.id, () => {
+          const added = pending ?? [];
+          const addedNames = new Set(added.map((a) => a.name));
+          const next = [...modules.filter((x) => !m.remove.includes(x.name) && !addedNames.has(x.name)), ...added];
+          const unused = worker.replace({ modules: next });
+          pending = null;
+          modules = next;
+          closeModules(unused);
+          return { modules: modules.map((x) => x.name) };
+        });
+        return;
+      case 'modules.abort':
+        reply(m.id, () => {
+          if (pending) closeModules(pending);
+          pending = null;
+        });
+        return;
+      case 'status':
+        reply(m.id, (): WorkerStatus => ({
+          queue: init.queue,
+          sockets: socketInfo(),
+          delivery: delivery ? { tap: delivery.tapName, ...pick(delivery.stats()) } : null,
+          counters: worker.counters(),
+          writeBack: { ...writeBack.counters },
+          modules: worker.moduleStatus(),
+        }));
+        return;
+      case 'stop':
+        if (stopped) return;
+        stopped = true;
+        reply(m.id, () => {
+          for (const s of sockets) s.offReadable();
+          worker.finish();
+          flushEve();
+          cleanup();
+          port.close();
+        });
+        return;
+    }
+  });
+
+  for (const p of paths) p.rx.onReadable(() => drain(p.rx));
+  post({ type: 'ready', queue: init.queue, sockets: socketInfo(), delivery: delivery?.tapName ?? null });
+}
+
+function pick(s: { delivered: number; failed: number }): { delivered: number; failed: number } {
+  return { delivered: s.delivered, failed: s.failed };
+}

@@ -1,0 +1,270 @@
+// The work of one RX queue, independent of threads and sockets so it runs the
+// same over AF_XDP, in tests from a capture, and on the main thread: a batch of
+// frames (laid out as XskSocket.receive writes them) goes through the engine;
+// each decision's kernel side is written back before the passed packets leave
+// through the output (host-mode delivery or the inline peer's TX ring), and
+// dropped ones are simply not sent. Rules and modules change only between
+// batches, by replacing the engine, so no packet is lost or seen twice.
+import { Engine, type EngineModule } from '../engine/engine.js';
+import type { PacketDecision } from '../engine/types.js';
+import { decodePacket } from '../packet/decode.js';
+import { LinkType } from '../packet/types.js';
+import type { RuleSet } from '../rules/types.js';
+import { alertRecord, dropRecord, flowRecord, protocolRecord } from '../eve/format.js';
+import { VERDICT_NAMES } from '../verdict.js';
+import type { ManagedRunner } from '../sandbox/runner.js';
+import type { VerdictWriteBack } from './writeback.js';
+import type { DaemonConfig } from './config.js';
+
+/** Where passed packets go: (from, descs, count) as XskSocket.transmit and Delivery.deliver take them. */
+export interface PacketOutput {
+  send(from: Uint8Array, descs: Uint32Array, count: number): number;
+}
+
+export interface QueueWorkerOptions {
+  rules: RuleSet;
+  modules: EngineModule[];
+  config: DaemonConfig;
+  writeBack: VerdictWriteBack | null;
+  output: PacketOutput | null;
+  /** One EVE JSON line (no newline). */
+  eve: (line: string) => void;
+}
+
+export interface ModuleStatus {
+  name: string;
+  policy: string;
+  status: string;
+  packets: number;
+  batches: number;
+  meanBatchUs: number;
+  p99BatchUs: number;
+  traps: number;
+  alerts: number;
+  quarantineReason: string | null;
+}
+
+export interface QueueCounters {
+  batches: number;
+  packets: number;
+  bytes: number;
+  delivered: number;
+  dropped: number;
+  /** Passed packets the output refused (ring full, TAP down). */
+  sendFailed: number;
+  alerts: number;
+  byVerdict: Record<string, number>;
+  moduleFailures: number;
+  /** Batch time from receipt to kernel writes done (µs), over the last 1024 batches. */
+  batchP50Us: number;
+  batchP99Us: number;
+}
+
+const RING = 1024;
+const STAGING_BYTES = 256 * 1024;
+
+export class QueueWorker {
+  private engine: Engine;
+  private rules: RuleSet;
+  private modules: EngineModule[];
+  private config: DaemonConfig;
+  private readonly decisions: PacketDecision[] = [];
+  private readonly appProto = new Map<number, string>();
+  private readonly alerted = new Set<number>();
+  private readonly times = new Float64Array(RING);
+  private timeCount = 0;
+  private readonly staging = new Uint8Array(STAGING_BYTES);
+  private outDescs: Uint32Array = new Uint32Array(512);
+  private stageDescs: Uint32Array = new Uint32Array(512);
+  private readonly c = { batches: 0, packets: 0, bytes: 0, delivered: 0, dropped: 0, sendFailed: 0, alerts: 0, moduleFailures: 0 };
+  private readonly byVerdict: Record<string, number> = Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0]));
+
+  constructor(private readonly opts: QueueWorkerOptions) {
+    this.rules = opts.rules;
+    this.modules = opts.modules;
+    this.config = opts.config;
+    this.engine = this.newEngine();
+  }
+
+  get moduleNames(): string[] {
+    return this.modules.map((m) => m.name);
+  }
+
+  private newEngine(): Engine {
+    const cfg = this.config;
+    return new Engine({
+      rules: this.rules,
+      modules: this.modules,
+      batchSize: Math.max(cfg.batchSize, 1) * 4,
+      streamDepth: cfg.streamDepth,
+      maxInspectPackets: cfg.inspectCap.packets,
+      flowCapPolicy: cfg.inspectCap.policy,
+      defaultBlockTtl: cfg.defaultBlockTtlSec,
+      onDecision: (d) => this.decisions.push(d),
+      onFlowEnd: (r) => {
+        this.opts.writeBack?.flowEnded(r.flow.id);
+        this.opts.eve(JSON.stringify(flowRecord(r, this.appProto.get(r.flow.id), this.alerted.has(r.flow.id))));
+        this.appProto.delete(r.flow.id);
+        this.alerted.delete(r.flow.id);
+      },
+    });
+  }
+
+  /**
+   * Runs `count` frames from `data` (frame i at descs[2i], length descs[2i+1]).
+   * Returns the number of packets passed on.
+   */
+  processBatch(data: Uint8Array, descs: Uint32Array, count: number, receivedAtNs: bigint = process.hrtime.bigint()): number {
+    const nowMs = Date.now();
+    const tsSec = Math.floor(nowMs / 1000);
+    const tsNsec = (nowMs % 1000) * 1_000_000;
+    for (let i = 0; i < count; i++) {
+      const off = descs[2 * i]!;
+      const len = descs[2 * i + 1]!;
+      const frame = data.subarray(off, off + len);
+      let pkt = decodePacket(frame, LinkType.ETHERNET, tsSec, tsNsec, len);
+      // A fragment may be held past this batch, and `data` is reused: keep its own copy.
+      if (pkt.fragment !== null) pkt = decodePacket(frame.slice(), LinkType.ETHERNET, tsSec, tsNsec, len);
+      this.c.bytes += len;
+      this.engine.pushDecoded(pkt);
+    }
+    this.engine.flush();
+    this.c.batches++;
+    this.c.packets += count;
+    const passed = this.settle(data);
+    this.recordTime(Number(process.hrtime.bigint() - receivedAtNs) / 1000);
+    return passed;
+  }
+
+  /** Writes kernel state for every decision, then sends what passed. */
+  private settle(data: Uint8Array): number {
+    const list = this.decisions;
+    let nOut = 0;
+    let nStage = 0;
+    let stageUsed = 0;
+    for (const d of list) {
+      this.opts.writeBack?.apply(d);
+      this.byVerdict[VERDICT_NAMES[d.verdict]!]! += d.sources.length;
+      this.emitEve(d);
+      for (const run of d.modules) if (run.failure !== null) this.c.moduleFailures++;
+      if (d.dropped) {
+        this.c.dropped += d.sources.length;
+        continue;
+      }
+      for (const src of d.sources) {
+        const bytes = src.data;
+        if (bytes.buffer === data.buffer) {
+          if (2 * nOut + 2 > this.outDescs.length) this.outDescs = grow(this.outDescs);
+          this.outDescs[2 * nOut] = bytes.byteOffset - data.byteOffset;
+          this.outDescs[2 * nOut + 1] = bytes.length;
+          nOut++;
+        } else if (stageUsed + bytes.length <= this.staging.length) {
+          // Fragments kept from an earlier batch, or rebuilt datagrams: these few are copied.
+          if (2 * nStage + 2 > this.stageDescs.length) this.stageDescs = grow(this.stageDescs);
+          this.staging.set(bytes, stageUsed);
+          this.stageDescs[2 * nStage] = stageUsed;
+          this.stageDescs[2 * nStage + 1] = bytes.length;
+          stageUsed += (bytes.length + 7) & ~7;
+          nStage++;
+        } else {
+          this.c.sendFailed++;
+        }
+      }
+    }
+    list.length = 0;
+    let sent = 0;
+    const out = this.opts.output;
+    if (out !== null) {
+      if (nOut > 0) sent += out.send(data, this.outDescs, nOut);
+      if (nStage > 0) sent += out.send(this.staging, this.stageDescs, nStage);
+      this.c.sendFailed += nOut + nStage - sent;
+    }
+    this.c.delivered += sent;
+    return out === null ? nOut + nStage : sent;
+  }
+
+  private emitEve(d: PacketDecision): void {
+    const flowId = d.flow?.id;
+    for (const run of d.modules) {
+      for (const ev of run.events) {
+        if (flowId !== undefined && ev.kind !== 'other') this.appProto.set(flowId, ev.kind);
+        this.opts.eve(JSON.stringify(protocolRecord(d, ev)));
+      }
+      for (const a of run.alerts) {
+        this.c.alerts++;
+        if (flowId !== undefined) this.alerted.add(flowId);
+        this.opts.eve(JSON.stringify(alertRecord(d, run.module, a, flowId !== undefined ? this.appProto.get(flowId) : undefined)));
+      }
+    }
+    if (d.dropped && d.modules.length === 0 && d.stage !== 'flow') this.opts.eve(JSON.stringify(dropRecord(d)));
+  }
+
+  private recordTime(us: number): void {
+    this.times[this.timeCount % RING] = us;
+    this.timeCount++;
+  }
+
+  /**
+   * Swaps rules, modules or config between batches. The old engine ends its
+   * flows (modules free their per-flow state); undecided flows start over with
+   * the new engine, decided ones are already in the kernel. Returns runners
+   * that are no longer used, for the caller to close.
+   */
+  replace(change: { rules?: RuleSet; modules?: EngineModule[]; config?: DaemonConfig }): EngineModule[] {
+    const next = change.modules ?? this.modules;
+    const old = this.engine;
+    if (change.rules) this.rules = change.rules;
+    if (change.config) this.config = change.config;
+    // Build the new engine first: a rule naming a module that is not loaded is refused here, before anything changes.
+    const prevModules = this.modules;
+    this.modules = next;
+    try {
+      this.engine = this.newEngine();
+    } catch (e) {
+      this.modules = prevModules;
+      throw e;
+    }
+    old.finish();
+    this.settle(new Uint8Array(0));
+    this.opts.writeBack?.reset();
+    return prevModules.filter((m) => !next.includes(m));
+  }
+
+  /** Ends every flow (daemon stop). */
+  finish(): void {
+    this.engine.finish();
+    this.settle(new Uint8Array(0));
+  }
+
+  counters(): QueueCounters {
+    const n = Math.min(this.timeCount, RING);
+    const sorted = Array.from(this.times.subarray(0, n)).sort((a, b) => a - b);
+    const pick = (q: number): number => (n === 0 ? 0 : Math.round(sorted[Math.min(n - 1, Math.floor(q * n))]!));
+    return { ...this.c, byVerdict: { ...this.byVerdict }, batchP50Us: pick(0.5), batchP99Us: pick(0.99) };
+  }
+
+  moduleStatus(): ModuleStatus[] {
+    return this.modules.map((m) => {
+      const runner = m.instance as Partial<ManagedRunner>;
+      const s = typeof runner.stats === 'function' ? runner.stats() : null;
+      return {
+        name: m.name,
+        policy: runner.policy ?? m.policy ?? 'fail-closed',
+        status: s?.status ?? 'ok',
+        packets: s?.packets ?? 0,
+        batches: s?.batches ?? 0,
+        meanBatchUs: s?.meanBatchUs ?? 0,
+        p99BatchUs: s?.p99BatchUs ?? 0,
+        traps: s?.traps ?? 0,
+        alerts: s?.alerts ?? 0,
+        quarantineReason: s?.quarantineReason ?? null,
+      };
+    });
+  }
+}
+
+function grow(a: Uint32Array): Uint32Array {
+  const b = new Uint32Array(a.length * 2);
+  b.set(a);
+  return b;
+}

@@ -1,0 +1,60 @@
+// Messages between the daemon's main thread and its per-queue workers. Plain
+// data only (structured clone): rule sets, module specs, counters.
+import type { RuleSet } from '../rules/types.js';
+import type { DaemonConfig } from './config.js';
+import type { ModuleSpec } from './modules.js';
+import type { ModuleStatus, QueueCounters } from './queue-worker.js';
+import type { WriteBackCounters } from './writeback.js';
+import type { XskBindMode } from '../kernel/xsk.js';
+
+export interface QueueThreadInit {
+  iface: string;
+  queue: number;
+  /** bpffs directory of iface (sf_xsks, sf_flows... pinned there). */
+  pinDir: string;
+  bindMode: XskBindMode;
+  /** Inline mode: the peer interface and its pin directory; passed packets are sent on its socket for the same queue. */
+  peer: { iface: string; pinDir: string } | null;
+  stateDir: string;
+  config: DaemonConfig;
+  rules: RuleSet;
+  modules: ModuleSpec[];
+}
+
+export type ToWorker =
+  | { op: 'rules'; id: number; rules: RuleSet }
+  | { op: 'config'; id: number; config: DaemonConfig }
+  | { op: 'modules.prepare'; id: number; add: ModuleSpec[] }
+  | { op: 'modules.commit'; id: number; remove: string[] }
+  | { op: 'modules.abort'; id: number }
+  | { op: 'status'; id: number }
+  | { op: 'stop'; id: number };
+
+export interface SocketInfo {
+  iface: string;
+  queue: number;
+  bindMode: string;
+  fallbackReason: string | null;
+  rxPackets: number;
+  rxRingFull: number;
+  rxDropped: number;
+  fillRingEmpty: number;
+  txPackets: number;
+}
+
+export interface WorkerStatus {
+  queue: number;
+  sockets: SocketInfo[];
+  delivery: { tap: string; delivered: number; failed: number } | null;
+  counters: QueueCounters;
+  writeBack: WriteBackCounters;
+  modules: ModuleStatus[];
+}
+
+export type FromWorker =
+  | { type: 'ready'; queue: number; sockets: SocketInfo[]; delivery: string | null }
+  | { type: 'fatal'; queue: number; error: { code: string; message: string; hint?: string } }
+  | { type: 'reply'; id: number; ok: true; result: unknown }
+  | { type: 'reply'; id: number; ok: false; error: { code: string; message: string; hint?: string } }
+  | { type: 'eve'; lines: string[] }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> };

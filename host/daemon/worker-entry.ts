@@ -1,0 +1,57 @@
+// Where a per-queue worker_thread starts. From the CLI bundle, the bundle
+// itself is the entry (a hidden command runs the queue thread), so an install
+// needs no extra file. From the TypeScript sources (tests), worker-main.ts is
+// bundled once with esbuild into the package's dist/, next to build/, so the
+// native addon is found the same way.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../paths.js';
+
+export const WORKER_COMMAND = '__queue-worker';
+
+export interface WorkerEntry {
+  file: string;
+  argv: string[];
+}
+
+let cached: WorkerEntry | null = null;
+
+export function queueWorkerEntry(): WorkerEntry {
+  if (cached) return cached;
+  const override = process.env.SECUXFLOW_DAEMON_WORKER;
+  if (override) return (cached = { file: override, argv: [] });
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return (cached = { file: here, argv: [WORKER_COMMAND] });
+  return (cached = { file: bundleFromSources(dirname(here)), argv: [] });
+}
+
+function bundleFromSources(daemonDir: string): string {
+  const hostDir = join(daemonDir, '..');
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const f of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(dir, f.name);
+      if (f.isDirectory()) walk(p);
+      else if (f.name.endsWith('.ts')) hash.update(p).update(readFileSync(p));
+    }
+  };
+  walk(hostDir);
+  const outDir = join(packageRoot(), 'dist');
+  mkdirSync(outDir, { recursive: true });
+  const out = join(outDir, `.queue-worker-${hash.digest('hex').slice(0, 16)}.mjs`);
+  if (existsSync(out)) return out;
+  const req = createRequire(import.meta.url);
+  const esbuildName = 'esbuild';
+  const esbuild = req(esbuildName) as { buildSync(o: Record<string, unknown>): unknown };
+  const tmp = `${out}.${process.pid}.tmp`;
+  esbuild.buildSync({
+    entryPoints: [join(daemonDir, 'worker-main.ts')], outfile: tmp, bundle: true, platform: 'node', target: 'node20', format: 'esm',
+    logLevel: 'warning', external: ['*.node'],
+    banner: { js: "import { createRequire as __sfCreateRequire } from 'node:module'; const require = __sfCreateRequire(import.meta.url);" },
+  });
+  renameSync(tmp, out);
+  return out;
+}

@@ -1,0 +1,166 @@
+// Turns the engine's decisions into kernel state, from the worker that made
+// them and within the same batch: ALLOW_FLOW/BLOCK_FLOW become flow-verdict
+// entries for both directions (so the rest of the flow never leaves XDP),
+// BLOCK_SRC puts the source into the penalty box until a monotonic deadline,
+// and a flow that stays undecided past the inspection cap gets the cap
+// policy. PASS/DROP only concern the packet and are the caller's business.
+import { Verdict } from '../verdict.js';
+import { reverseFlowKey, type FlowKey } from '../kernel/codec.js';
+import { writeFlowVerdict, writePenalty, type VerdictMapFds } from '../kernel/verdictmaps.js';
+import type { PacketDecision } from '../engine/types.js';
+import type { DecodedPacket } from '../packet/types.js';
+import { SecuxflowError } from '../errors.js';
+
+export interface InspectCap {
+  packets: number;
+  bytes: number;
+  policy: 'allow' | 'block';
+}
+
+export interface WriteBackCounters {
+  flowsAllowed: number;
+  flowsBlocked: number;
+  /** Flows decided by the inspection cap rather than by a module. */
+  flowsCapped: number;
+  penaltyWrites: number;
+  /** Entries re-written because packets of a decided flow were still punted (entry expired or switch raced). */
+  rewrites: number;
+  /** Kernel writes that failed (a full map): the flow stays punted, nothing breaks. */
+  writeErrors: number;
+  /** The last failure's message, for status. */
+  lastError: string | null;
+}
+
+interface Written {
+  verdict: 'allow' | 'block';
+  atMs: number;
+}
+
+/** Rewrite an entry when its flow is still punted this long after the write. */
+const REWRITE_AFTER_MS = 1000;
+
+/** The kernel's key for the packet's direction (wire order, as xdp/secuxflow.bpf.c builds it). */
+export function flowKeyOf(pkt: DecodedPacket): FlowKey {
+  const ports = pkt.l4Offset >= 0 && (pkt.proto === 6 || pkt.proto === 17);
+  return {
+    src: pkt.src,
+    dst: pkt.dst,
+    sport: ports ? pkt.srcPort : 0,
+    dport: ports ? pkt.dstPort : 0,
+    vlanOuter: pkt.vlans[0] ?? 0,
+    vlanInner: pkt.vlans[1] ?? 0,
+    proto: pkt.proto,
+  };
+}
+
+export class VerdictWriteBack {
+  readonly counters: WriteBackCounters = {
+    flowsAllowed: 0, flowsBlocked: 0, flowsCapped: 0, penaltyWrites: 0, rewrites: 0, writeErrors: 0, lastError: null,
+  };
+  private written = new Map<number, Written>();
+  private punted = new Map<number, number>();
+
+  private readonly fds: VerdictMapFds[];
+
+  constructor(
+    /** One interface's maps, or both sides' in inline mode (each direction arrives on its own side). */
+    fds: VerdictMapFds | VerdictMapFds[],
+    private cap: InspectCap,
+    /** CLOCK_MONOTONIC ns, the clock bpf_ktime_get_ns reads. */
+    private readonly monotonicNs: () => bigint = () => process.hrtime.bigint(),
+    private readonly nowMs: () => number = () => Date.now(),
+    private readonly onError: (message: string) => void = () => {},
+  ) {
+    this.fds = Array.isArray(fds) ? fds : [fds];
+  }
+
+  setCap(cap: InspectCap): void {
+    this.cap = cap;
+  }
+
+  /** Forget per-flow memory: flow ids restart when the engine is replaced. */
+  reset(): void {
+    this.written.clear();
+    this.punted.clear();
+  }
+
+  flowEnded(flowId: number): void {
+    this.written.delete(flowId);
+    this.punted.delete(flowId);
+  }
+
+  /** Applies one decision's kernel side. */
+  apply(d: PacketDecision): void {
+    const flow = d.flow;
+    if (d.verdict === Verdict.BLOCK_SRC && d.stage === 'module') {
+      let ttl = 0;
+      for (const run of d.modules) if (run.verdict === Verdict.BLOCK_SRC && run.ttl > ttl) ttl = run.ttl;
+      this.penalty(d.pkt.src, ttl);
+    }
+    if (flow === null) return;
+    switch (d.verdict) {
+      case Verdict.ALLOW_FLOW:
+        this.writeFlow(flow.id, d.pkt, 'allow', d.stage === 'flow');
+        return;
+      case Verdict.BLOCK_FLOW:
+      case Verdict.BLOCK_SRC:
+        this.writeFlow(flow.id, d.pkt, 'block', d.stage === 'flow');
+        return;
+      default:
+        break;
+    }
+    if (d.stage !== 'module') return;
+    // CONTINUE/PASS/DROP from modules: the flow stays punted up to the cap.
+    const n = (this.punted.get(flow.id) ?? 0) + 1;
+    this.punted.set(flow.id, n);
+    const bytes = flow.bytesToServer + flow.bytesToClient;
+    if ((n >= this.cap.packets || bytes >= this.cap.bytes) && !this.written.has(flow.id)) {
+      this.counters.flowsCapped++;
+      this.writeFlow(flow.id, d.pkt, this.cap.policy, false);
+    }
+  }
+
+  private writeFlow(flowId: number, pkt: DecodedPacket, verdict: 'allow' | 'block', alreadyDecided: boolean): void {
+    const prev = this.written.get(flowId);
+    const now = this.nowMs();
+    if (prev && prev.verdict === verdict) {
+      // A packet of a decided flow reached us: normal for the rest of the batch that
+      // decided it; later, the entry was expired or the lookup switch was lowered.
+      if (!alreadyDecided || now - prev.atMs < REWRITE_AFTER_MS) return;
+      this.counters.rewrites++;
+    }
+    const key = flowKeyOf(pkt);
+    try {
+      for (const fds of this.fds) {
+        writeFlowVerdict(fds, key, verdict);
+        writeFlowVerdict(fds, reverseFlowKey(key), verdict);
+      }
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.written.set(flowId, { verdict, atMs: now });
+    if (!prev) {
+      if (verdict === 'allow') this.counters.flowsAllowed++;
+      else this.counters.flowsBlocked++;
+    }
+  }
+
+  private penalty(src: Uint8Array, ttlSec: number): void {
+    if (src.length !== 4 && src.length !== 16) return;
+    const expires = this.monotonicNs() + BigInt(Math.max(1, ttlSec)) * 1_000_000_000n;
+    try {
+      for (const fds of this.fds) writePenalty(fds, src, expires);
+      this.counters.penaltyWrites++;
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    this.counters.writeErrors++;
+    const message = e instanceof SecuxflowError ? `${e.code}: ${e.message}` : String(e);
+    this.counters.lastError = message;
+    this.onError(message);
+  }
+}
