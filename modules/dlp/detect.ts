@@ -24,6 +24,9 @@ export class Findings {
   redacted: Array<string> = new Array<string>(32);
   /** Card brand, key type or JWT alg: public facts about the finding. */
   detail: Array<string> = new Array<string>(32);
+  /** Direction (0 to server, 1 to client) each finding came from; `dir` is stamped on new ones. */
+  dirs: StaticArray<u8> = new StaticArray<u8>(32);
+  dir: u8 = 0;
   count: i32 = 0;
   @inline get full(): bool { return this.count >= 32; }
   push(kind: i32, start: i32, end: i32, redacted: string, detail: string): void {
@@ -32,6 +35,7 @@ export class Findings {
     unchecked(this.kinds[i] = kind);
     unchecked(this.starts[i] = start);
     unchecked(this.ends[i] = end);
+    unchecked(this.dirs[i] = this.dir);
     this.redacted[i] = redacted;
     this.detail[i] = detail;
   }
@@ -39,6 +43,12 @@ export class Findings {
 
 /** Earliest start of a candidate cut off by the end of the bytes, or -1. */
 export let pendingFrom: i32 = -1;
+/**
+ * False while more bytes may follow (a stream): a candidate that touches the
+ * end is left pending, since a digit run or a token may continue. True for
+ * the last look at some bytes (a datagram, a finished stream).
+ */
+let finalPass: bool = true;
 
 const ID_AKIA = 1;
 const ID_ASIA = 2;
@@ -87,8 +97,9 @@ function buildLabels(): MultiSearch {
  * checks); `end` is also the end of everything known. Adds findings whose
  * start is >= minStart. `kinds` selects detectors.
  */
-export function scan(base: usize, from: i32, end: i32, minStart: i32, kinds: i32, out: Findings): void {
+export function scan(base: usize, from: i32, end: i32, minStart: i32, kinds: i32, out: Findings, final: bool = true): void {
   pendingFrom = -1;
+  finalPass = final;
   if ((kinds & (Kind.CARD | Kind.SSN)) != 0) scanDigits(base, from, end, minStart, kinds, out);
   if ((kinds & (Kind.AWS_KEY_ID | Kind.PRIVATE_KEY | Kind.JWT)) != 0) {
     anchors.scan(base + <usize>from, end - from, hits);
@@ -148,7 +159,10 @@ function scanDigits(base: usize, from: i32, end: i32, minStart: i32, kinds: i32,
     unchecked(gDigit[groups] = n);
     const runEnd = j;
     i = runEnd > i ? runEnd : i + 1;
-    if (runEnd >= end) pending(start);
+    if (runEnd >= end) {
+      pending(start);
+      if (!finalPass) continue;
+    }
     if (runEnd < end && isAlnum(load<u8>(base + <usize>runEnd))) continue;
     if (start < minStart) continue;
     // every group may start a candidate; a found one consumes its groups
@@ -208,7 +222,7 @@ function lastDigits(n: i32, k: i32): string {
 function keyId(base: usize, at: i32, end: i32, out: Findings): void {
   if (at > 0 && isAlnum(load<u8>(base + <usize>(at - 1)))) return;
   const stop = at + 20;
-  if (stop > end) { pending(at); return; }
+  if (stop > end || (stop == end && !finalPass)) { pending(at); return; }
   for (let i = at + 4; i < stop; i++) {
     const c = load<u8>(base + <usize>i);
     if (!(<u8>(c - 0x41) < 26 || isDigit(c))) return;
@@ -224,10 +238,9 @@ function awsSecret(base: usize, at: i32, end: i32, out: Findings): void {
   while (i < end && (load<u8>(base + <usize>i) | 0x20) != 0x22 && isLabelChar(load<u8>(base + <usize>i))) i++;
   let gap = 0;
   while (i < end && gap < 6 && isSeparator(load<u8>(base + <usize>i))) { i++; gap++; }
-  if (i + 40 > end) { pending(at); return; }
+  if (i + 40 > end || (i + 40 == end && !finalPass)) { pending(at); return; }
   for (let k = 0; k < 40; k++) if (!isB64(load<u8>(base + <usize>(i + k)))) return;
   if (i + 40 < end && isB64(load<u8>(base + <usize>(i + 40)))) return;
-  if (i + 40 == end) pending(at);
   // overlapping labels ("aws_secret_access_key" holds "secret_access_key") find the same value
   for (let k = 0; k < out.count; k++) if (unchecked(out.kinds[k]) == Kind.AWS_SECRET && unchecked(out.starts[k]) == i) return;
   out.push(Kind.AWS_SECRET, i, i + 40, "[40 characters]", "");
@@ -268,6 +281,7 @@ function jwt(base: usize, at: i32, end: i32, out: Findings): void {
   if (load<u8>(base + <usize>i) != 0x2e || i == p1) return;
   i++;
   while (i < end && isB64Url(load<u8>(base + <usize>i))) i++;
+  if (i >= end && !finalPass) { pending(at); return; }
   if (!jwtHeaderOk(base + <usize>at, headerEnd - at)) return;
   out.push(Kind.JWT, at, i, "[JWT, " + (i - at).toString() + " characters]", lastAlg());
 }

@@ -22,6 +22,8 @@ const KIND_MSGS = [
 ];
 /** Bytes before a packet's new stream bytes re-scanned so a token split across segments is whole. */
 const OVERLAP = 64;
+const TCP_FIN: u8 = 0x01;
+const TCP_RST: u8 = 0x04;
 /** A cut-off candidate is waited for at most this long. */
 const MAX_PENDING = 4096;
 
@@ -32,6 +34,13 @@ class Direction {
   pending: i32 = -1;
   streamed: bool = false;
   seen: i32 = 0;
+  /**
+   * A copy of the stream from `pending` to its end: if no more bytes come in
+   * this direction (the next packet of the flow is an ACK, the reply or a
+   * FIN), the cut-off candidate is judged on these bytes as final.
+   */
+  saved: Uint8Array | null = null;
+  savedLen: i32 = 0;
 }
 
 class DlpFlow {
@@ -114,8 +123,18 @@ class Dlp extends Inspector {
     const dir = pkt.direction != 0 ? st.d1 : st.d0;
     const found = this.found;
     found.count = 0;
+    // A direction whose bytes ended on a cut-off candidate is judged as final
+    // once it is done: its FIN/RST, or the other side starting to answer.
+    // (Mere ACKs prove nothing: the sender may just be between segments.)
+    const other = pkt.direction != 0 ? st.d0 : st.d1;
+    const closing = (pkt.tcpFlags & (TCP_FIN | TCP_RST)) != 0;
+    const finishOther = other.savedLen > 0 && (pkt.streamNew > 0 || (pkt.tcpFlags & TCP_RST) != 0);
+    const finishOwn = dir.savedLen > 0 && pkt.streamNew == 0 && closing;
+    let inStream = finishOther || finishOwn;
+    if (finishOther) this.finish(other, found, pkt.direction != 0 ? 0 : 1);
+    if (finishOwn) this.finish(dir, found, pkt.direction);
+    found.dir = pkt.direction;
     let base: usize = 0;
-    let inStream = false;
     if (pkt.streamPtr != 0) {
       dir.streamed = true;
       inStream = true;
@@ -128,8 +147,11 @@ class Dlp extends Inspector {
         if (from < end - MAX_PENDING - pkt.streamNew) from = end - MAX_PENDING - pkt.streamNew;
         if (from < 0) from = 0;
         base = pkt.streamPtr;
-        scan(base, from, end, dir.doneTo, this.kinds, found);
+        // a gap or the depth means no more bytes: this is the last look
+        const last = pkt.streamGap || end >= this.depth;
+        scan(base, from, end, dir.doneTo, this.kinds, found, last);
         dir.pending = pendingFrom;
+        this.save(dir, base, end, last);
       }
       dir.seen = end;
     } else if (pkt.payloadLength > 0 && !dir.streamed && dir.seen < this.depth) {
@@ -138,8 +160,13 @@ class Dlp extends Inspector {
       scan(base, 0, pkt.payloadLength < room ? pkt.payloadLength : room, 0, this.kinds, found);
       dir.seen += pkt.payloadLength;
     }
+    return this.report(pkt, st, found, inStream);
+  }
+
+  report(pkt: Packet, st: DlpFlow, found: Findings, inStream: bool): Verdict {
     let verdict = Verdict.CONTINUE;
     for (let i = 0; i < found.count; i++) {
+      const dir = unchecked(found.dirs[i]) != 0 ? st.d1 : st.d0;
       if (inStream && unchecked(found.ends[i]) > dir.doneTo) dir.doneTo = unchecked(found.ends[i]);
       if (st.alerts >= this.maxAlerts) continue;
       st.alerts++;
@@ -149,7 +176,7 @@ class Dlp extends Inspector {
         .str("redacted", found.redacted[i]);
       if (found.detail[i].length > 0) meta.str(k == 0 ? "brand" : k == 5 ? "alg" : "kind", found.detail[i]);
       meta.num("offset", unchecked(found.starts[i])).flag("in_stream", inStream)
-        .str("direction", pkt.direction != 0 ? "to_client" : "to_server").str("action", this.actionName).endObject();
+        .str("direction", unchecked(found.dirs[i]) != 0 ? "to_client" : "to_server").str("action", this.actionName).endObject();
       alert(pkt, KIND_SIDS[k], KIND_SEVERITY[k], KIND_MSGS[k], meta.toString());
       verdict = this.action;
     }
@@ -161,6 +188,34 @@ class Dlp extends Inspector {
       return Verdict.ALLOW_FLOW;
     }
     return Verdict.CONTINUE;
+  }
+
+  /** Keeps [pending, end) of the stream when a candidate was cut off there. */
+  save(dir: Direction, base: usize, end: i32, last: bool): void {
+    dir.savedLen = 0;
+    if (last || dir.pending < 0) return;
+    const n = end - dir.pending;
+    if (n <= 0 || n > MAX_PENDING) return;
+    let buf = dir.saved;
+    if (buf === null || buf.length < n) { buf = new Uint8Array(n < 256 ? 256 : n); dir.saved = buf; }
+    memory.copy(buf.dataStart, base + <usize>dir.pending, <usize>n);
+    dir.savedLen = n;
+  }
+
+  /** Judges a direction's saved tail as final; findings get stream offsets. */
+  finish(dir: Direction, found: Findings, d: u8): void {
+    const at = dir.pending;
+    const first = found.count;
+    let minStart = dir.doneTo - at;
+    if (minStart < 0) minStart = 0;
+    found.dir = d;
+    scan(dir.saved!.dataStart, 0, dir.savedLen, minStart, this.kinds, found, true);
+    for (let i = first; i < found.count; i++) {
+      unchecked(found.starts[i] = unchecked(found.starts[i]) + at);
+      unchecked(found.ends[i] = unchecked(found.ends[i]) + at);
+    }
+    dir.savedLen = 0;
+    dir.pending = -1;
   }
 }
 
