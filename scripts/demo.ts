@@ -11,7 +11,7 @@ import { Cleanup } from './demo/cleanup.js';
 import { buildLab, inNs, type Lab } from './demo/lab.js';
 import { Printer } from './demo/printer.js';
 import { describeEve, type Eve } from './demo/eve.js';
-import { run, spawnTracked, sleep } from './demo/proc.js';
+import { run, spawnTracked, sleep, trackRuns } from './demo/proc.js';
 import { dnsServerSource, webServerSource } from './demo/servers.js';
 import { scenario, type Outcome, type Step } from './demo/scenario.js';
 import { KernelWatch } from './demo/kernel-watch.js';
@@ -199,9 +199,9 @@ function short(title: string): string {
 
 /** Runs the registry, then checks and prints that nothing is left. */
 function teardown(lab: Lab | null): boolean {
-  const before = lab ? lab.leftoverPins() : [];
   cleanup.runAll();
   if (!lab) return true;
+  const before = lab.pinsAtTeardown ?? [];
   const nsLeft = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(lab.tag));
   const procs = (() => {
     try {
@@ -211,7 +211,7 @@ function teardown(lab: Lab | null): boolean {
     }
   })();
   const ok = nsLeft.length === 0 && procs.length === 0 && before.length === 0 && cleanup.problems.length === 0;
-  printer.raw(`cleanup: ${ok ? 'nothing left behind' : 'SOMETHING WAS LEFT BEHIND'} (namespaces left: ${nsLeft.length}, pins left at detach: ${before.length ? before.join(' ') : 0}, processes left: ${procs.length}${cleanup.problems.length ? `, problems: ${cleanup.problems.join('; ')}` : ''})`);
+  printer.raw(`cleanup: ${ok ? 'nothing left behind' : 'SOMETHING WAS LEFT BEHIND'} (namespaces left: ${nsLeft.length}, pins left after detach: ${before.length ? before.join(' ') : 0}, processes left: ${procs.length}${cleanup.problems.length ? `, problems: ${cleanup.problems.join('; ')}` : ''})`);
   return ok;
 }
 
@@ -227,7 +227,11 @@ async function main(): Promise<number> {
     return 1;
   }
   let lab: Lab | null = null;
-  cleanup.installSignalHandlers((sig) => printer.raw(`\n${sig}: stopping and cleaning up…`));
+  trackRuns(cleanup);
+  cleanup.installSignalHandlers((sig) => {
+    printer.raw(`\n${sig}: stopping and cleaning up…`);
+    teardown(lab);
+  });
   const limit = setTimeout(() => {
     printer.raw(`secuxflow demo: still running after ${HARD_LIMIT_MS / 1000} s, giving up`);
     teardown(lab);

@@ -38,6 +38,8 @@ export interface Lab {
   bpffsRoot: string;
   /** Paths still under the bpffs root, listed just before it is unmounted. */
   leftoverPins(): string[];
+  /** What leftoverPins() said during cleanup, after detach and before the unmount (null until then). */
+  pinsAtTeardown: string[] | null;
 }
 
 const SUBNET = '198.18.64';
@@ -61,6 +63,7 @@ export async function buildLab(cleanup: Cleanup, opts: { bpffsRoot?: string } = 
     stateDir: join('/tmp', name, 'state'),
     bpffsRoot: '',
     leftoverPins: () => [],
+    pinsAtTeardown: null,
   };
 
   mkdirSync(lab.stateDir, { recursive: true, mode: 0o700 });
@@ -82,6 +85,10 @@ export async function buildLab(cleanup: Cleanup, opts: { bpffsRoot?: string } = 
     lab.bpffsRoot = join(mount, 'secuxflow');
   }
   lab.leftoverPins = () => walk(lab.bpffsRoot, '');
+  // Runs after every later step (detach, namespaces) and before the unmount.
+  cleanup.add('list leftover pins', () => {
+    lab.pinsAtTeardown = lab.leftoverPins();
+  });
 
   for (const ns of [lab.clientNs, lab.hostNs]) {
     await runOk(['ip', 'netns', 'add', ns]);

@@ -16,6 +16,13 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+let tracker: Cleanup | null = null;
+
+/** Makes every run() child known to the cleanup registry, so Ctrl-C also stops a client mid-step. */
+export function trackRuns(cleanup: Cleanup): void {
+  tracker = cleanup;
+}
+
 /** Runs argv to completion; never throws on a non-zero exit. */
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
@@ -28,6 +35,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       const code = err ? (typeof err.code === 'number' ? err.code : timedOut ? 124 : 127) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr), ms: Date.now() - t0, timedOut });
     });
+    tracker?.track(child);
     child.stdin?.end();
   });
 }
