@@ -7,8 +7,15 @@
  * Set up so the local stack takes the frames as its own:
  *   - MAC and MTU copied from the protected interface (frames are addressed
  *     to that MAC; a different one would make them PACKET_OTHERHOST);
- *   - rp_filter=2 (loose) on the TAP: the route back to the sender is via the
- *     protected interface, which strict mode would call spoofing;
+ *   - rp_filter=0 on the TAP: the route back to the sender is via the
+ *     protected interface, and a device without an address fails even loose
+ *     reverse-path filtering (fib_validate_source); the kernel applies
+ *     max(conf/all, device), so conf/all must be 0 too (checked, E_XSK);
+ *   - a virtio-net header on every write: a frame whose TCP/UDP checksum
+ *     field holds only the pseudo-header sum was sent with checksum offload
+ *     (CHECKSUM_PARTIAL, as veth and containers do) and is marked
+ *     NEEDS_CSUM again, exactly what it was before XDP took it; every other
+ *     frame is verified by the stack as usual;
  *   - IFF_NOARP and addr_gen_mode=1 (no IPv6 link-local): the TAP never
  *     speaks on its own; it only injects.
  * The device is not persistent: closing the fd removes it.
@@ -19,6 +26,8 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +90,18 @@ static int write_sysctl(const char *path, const char *value)
 	return err;
 }
 
+/* conf/all/rp_filter as a number (0 when unreadable: nothing to fight). */
+static int all_rp_filter(void)
+{
+	char buf[8] = "";
+	int fd = open("/proc/sys/net/ipv4/conf/all/rp_filter", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : 0;
+}
+
 /* Copies MAC and MTU of `from` onto `to` and brings `to` up without ARP. */
 static int configure_tap(const char *from, const char *to, const char **step)
 {
@@ -113,8 +134,8 @@ static int configure_tap(const char *from, const char *to, const char **step)
 	}
 	char path[128];
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", to);
-	if ((err = write_sysctl(path, "2")) != 0) {
-		*step = "setting rp_filter=2 on the TAP";
+	if ((err = write_sysctl(path, "0")) != 0) {
+		*step = "setting rp_filter=0 on the TAP";
 		goto out;
 	}
 	/* absent when IPv6 is disabled: then there is nothing to keep quiet */
@@ -182,7 +203,7 @@ static napi_value tap_open(napi_env env, napi_callback_info info)
 	}
 	struct ifreq req;
 	memset(&req, 0, sizeof(req));
-	req.ifr_flags = IFF_TAP | IFF_NO_PI;
+	req.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(req.ifr_name, IFNAMSIZ, "%s", tap_name);
 	if (ioctl(fd, TUNSETIFF, &req) < 0) {
 		err = errno;
@@ -191,6 +212,21 @@ static napi_value tap_open(napi_env env, napi_callback_info info)
 		else
 			sf_throw(env, "E_XSK", err, err == EBUSY ? "another process uses that name: pick another tapName" : NULL,
 				 "cannot create TAP device %s: %s", tap_name, strerror(err));
+		goto fail;
+	}
+	int hdr_size = sizeof(struct virtio_net_hdr);
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0) {
+		sf_throw(env, "E_XSK", errno, NULL, "cannot set the TAP's virtio-net header size: %s", strerror(errno));
+		goto fail;
+	}
+	int rpf = all_rp_filter();
+	if (rpf != 0) {
+		sf_throw(env, "E_XSK", EINVAL,
+			 "set it to 0 (sysctl -w net.ipv4.conf.all.rp_filter=0) and keep reverse-path filtering per interface "
+			 "(net.ipv4.conf.<if>.rp_filter) instead",
+			 "host-mode delivery on %s: net.ipv4.conf.all.rp_filter is %d, so the kernel would drop every re-delivered "
+			 "packet as spoofed (it applies the larger of conf/all and the TAP's own setting)",
+			 ifname, rpf);
 		goto fail;
 	}
 	const char *step = "";
@@ -229,6 +265,70 @@ fail:
 	return NULL;
 }
 
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (uint32_t)(p[0] << 8);
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * Fills h for one frame: NEEDS_CSUM when its TCP/UDP checksum field holds
+ * exactly the pseudo-header sum (a sender's offloaded, still partial
+ * checksum), nothing otherwise. Untagged IPv4 (unfragmented) and IPv6 whose
+ * first next header is TCP or UDP.
+ */
+static void classify(const uint8_t *f, size_t len, struct virtio_net_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (len < 14 + 20)
+		return;
+	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+	size_t l3 = 14, l4;
+	uint8_t proto;
+	uint32_t pseudo;
+	if (type == 0x0800) {
+		const uint8_t *ip = f + l3;
+		size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+		uint16_t tot = (uint16_t)(ip[2] << 8 | ip[3]);
+		if ((ip[0] >> 4) != 4 || ihl < 20 || l3 + tot > len || tot < ihl || ((ip[6] & 0x3f) | ip[7]))
+			return; /* not v4, truncated, or a fragment */
+		proto = ip[9];
+		l4 = l3 + ihl;
+		pseudo = sum16(ip + 12, 8, 0) + proto + (uint32_t)(tot - ihl);
+	} else if (type == 0x86dd) {
+		if (len < 14 + 40)
+			return;
+		const uint8_t *ip = f + l3;
+		uint16_t plen = (uint16_t)(ip[4] << 8 | ip[5]);
+		proto = ip[6];
+		l4 = l3 + 40;
+		if (l4 + plen > len)
+			return;
+		pseudo = sum16(ip + 8, 32, 0) + proto + plen;
+	} else {
+		return;
+	}
+	size_t off = proto == 6 ? 16 : proto == 17 ? 6 : 0;
+	if (!off || l4 + off + 2 > len)
+		return;
+	uint16_t field = (uint16_t)(f[l4 + off] << 8 | f[l4 + off + 1]);
+	if (field != 0 && field == fold(pseudo)) {
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = (uint16_t)l4;
+		h->csum_offset = (uint16_t)off;
+	}
+}
+
 /* tapWrite(handle, from, descs, count) -> delivered */
 static napi_value tap_write(napi_env env, napi_callback_info info)
 {
@@ -261,7 +361,10 @@ static napi_value tap_write(napi_env env, napi_callback_info info)
 			t->failed++;
 			continue;
 		}
-		if (write(t->fd, from + o, len) == (ssize_t)len) {
+		struct virtio_net_hdr h;
+		classify(from + o, len, &h);
+		struct iovec iov[2] = { { &h, sizeof(h) }, { from + o, len } };
+		if (writev(t->fd, iov, 2) == (ssize_t)(sizeof(h) + len)) {
 			ok++;
 			t->bytes += len;
 		} else {

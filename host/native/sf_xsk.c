@@ -38,6 +38,8 @@
 #define XSK_MAGIC 0x58534b31u /* "XSK1": guards against other handle kinds */
 #define BUSY_POLL_US 20
 #define BUSY_POLL_BUDGET 64
+#define BUSY_RETRIES 50     /* x BUSY_RETRY_US: up to half a second */
+#define BUSY_RETRY_US 10000
 
 struct sf_xsk;
 
@@ -220,7 +222,14 @@ static int create_socket(struct sf_xsk *s, const char *ifname, __u16 bind_flags)
 		.xdp_flags = 0,
 		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
 	};
-	err = xsk_socket__create(&s->xsk, ifname, s->queue, s->umem, &s->rx, &s->tx, &scfg);
+	/* A socket closed a moment ago releases its queue from a deferred work
+	 * item, so a quick reopen sees EBUSY for a few ms: retry, bounded. */
+	for (int tries = 0; tries < BUSY_RETRIES; tries++) {
+		err = xsk_socket__create(&s->xsk, ifname, s->queue, s->umem, &s->rx, &s->tx, &scfg);
+		if (err != -EBUSY)
+			break;
+		usleep(BUSY_RETRY_US);
+	}
 	if (err) {
 		s->xsk = NULL;
 		xsk_umem__delete(s->umem);
