@@ -1,4 +1,76 @@
+// `secuxflow status`: the running daemon's view through the control socket,
+// or, when no daemon runs, the attachments and kernel counters from the pins.
 import type { Command } from 'commander';
+import { action, printJson } from '../action.js';
+import { table, thousands } from '../format.js';
+import { requestDaemon } from '../../host/control/client.js';
+import type { DaemonStatus } from '../../host/daemon/daemon.js';
+import { offlineStatus, type OfflineStatus } from '../../host/daemon/offline-status.js';
+import { resolveStateDir } from '../../host/state/store.js';
 
-// Placeholder until the 'status' command lands; registering nothing keeps the CLI building.
-export function registerStatus(_program: Command): void {}
+export interface StatusCommandOptions {
+  json?: boolean;
+  stateDir?: string;
+}
+
+export async function statusCommand(opts: StatusCommandOptions): Promise<DaemonStatus | OfflineStatus> {
+  const stateDir = resolveStateDir(opts.stateDir);
+  const live = (await requestDaemon(stateDir, 'status', {}, { timeoutMs: 10_000 })) as DaemonStatus | null;
+  return live ?? offlineStatus(stateDir);
+}
+
+const us = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(1)} ms` : `${Math.round(n)} µs`);
+
+export function describeLive(s: DaemonStatus): string {
+  const out: string[] = [];
+  out.push(`daemon: running (pid ${s.daemon.pid}, up ${s.daemon.uptimeSec} s, secuxflow ${s.daemon.version}), state ${s.daemon.stateDir}, config ${s.daemon.config ?? 'built-in defaults'}`);
+  out.push('interfaces:');
+  out.push(table(s.interfaces.map((i) => [i.iface, i.role, `xdp ${i.xdpMode}${i.requestedMode !== i.xdpMode ? ` (asked ${i.requestedMode})` : ''}`, `fail-${i.fail}`, i.pinDir])));
+  out.push('queues:');
+  out.push(table(s.queues.flatMap((q) => q.sockets.map((k) => [
+    `${k.iface} q${k.queue}`, `bind ${k.bindMode}${k.fallbackReason ? ' (zero-copy unavailable)' : ''}`, `rx ${thousands(k.rxPackets)}`, `tx ${thousands(k.txPackets)}`,
+    `ring drops ${thousands(k.rxRingFull + k.rxDropped)}`, `batch p99 ${us(q.batchP99Us)}`,
+  ]))));
+  const k = s.kernel;
+  out.push(`kernel: rx ${thousands(k.rx)} (${thousands(k.rxPps)} pkt/s), punted ${thousands(k.punt)} (${thousands(k.puntPps)} pkt/s), pass ${thousands(k.pass)}, drop ${thousands(k.drop)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON' : ''}`);
+  out.push(`verdicts: ${Object.entries(s.verdicts).map(([n, v]) => `${n} ${thousands(v)}`).join(', ')}`);
+  out.push(`maps: flows ${thousands(s.maps.flows)}/${thousands(s.maps.flowsMax)}, penalty ${thousands(s.maps.penalty)}/${thousands(s.maps.penaltyMax)}, expired ${thousands(s.maps.expiredFlows)} flow entries (idle ${s.maps.flowTimeoutSec} s), ${thousands(s.maps.expiredPenalty)} penalty entries`);
+  out.push(`ring drops: ${thousands(s.ringDrops)}; verdict latency p99 ${us(s.verdictLatencyP99Us)}`);
+  out.push('modules:');
+  out.push(s.modules.length === 0 ? '  (none)' : table([
+    ['NAME', 'POLICY', 'STATUS', 'PACKETS', 'MEAN/BATCH', 'P99/BATCH', 'TRAPS'],
+    ...s.modules.map((m) => [m.name, m.policy, m.status + (m.quarantineReason ? ` (${m.quarantineReason})` : ''), thousands(m.packets), us(m.meanBatchUs), us(m.p99BatchUs), String(m.traps)]),
+  ]));
+  out.push(`rules: ${s.rules.count} (default ${s.rules.defaultPolicy})`);
+  return out.join('\n');
+}
+
+export function describeOffline(s: OfflineStatus): string {
+  const out = ['daemon: not running (start it with: secuxflow run --iface IF)'];
+  if (s.interfaces.length === 0) out.push('attached: nothing (secuxflow attach --iface IF)');
+  for (const i of s.interfaces) {
+    out.push(`${i.iface}: xdp ${i.mode}, fail-${i.fail}, ${i.live ? 'attached' : `NOT LIVE: ${i.problem}`}, pins ${i.pinDir}`);
+    if (i.kernel) {
+      const k = i.kernel;
+      out.push(`  kernel: rx ${thousands(k.rx)}, pass ${thousands(k.pass)}, drop ${thousands(k.drop)}, punted ${thousands(k.punt)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON (daemon stopped fail-open)' : ''}`);
+      out.push(`  maps: flows ${thousands(k.flows)}/${thousands(s.flowsMax)}, penalty ${thousands(k.penalty)}/${thousands(s.penaltyMax)}`);
+    } else if (i.kernelError) {
+      out.push(`  kernel counters unavailable: ${i.kernelError}`);
+    }
+  }
+  if (s.rules) out.push(`rules: ${s.rules.count} (default ${s.rules.defaultPolicy})`);
+  return out.join('\n');
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('show the daemon (interfaces, queues, rates, verdicts, maps, modules, rules), or the kernel state when it is not running')
+    .option('--json', 'print JSON')
+    .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
+    .action(action('status', async (o: StatusCommandOptions) => {
+      const s = await statusCommand(o);
+      if (o.json) printJson(s);
+      else process.stdout.write(`${s.daemon.running ? describeLive(s as DaemonStatus) : describeOffline(s as OfflineStatus)}\n`);
+    }));
+}

@@ -1,0 +1,64 @@
+// What `status` can say when no daemon runs: the recorded attachments, each
+// checked against the kernel, and the kernel's own counters and map
+// occupancy read through the pins, so a stopped daemon's fail policy is visible.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { listAttachments, type AttachmentStatus } from '../kernel/attach.js';
+import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
+import { closeFd, mapDump, nativeAvailable, objGet } from '../kernel/native.js';
+import { readConfigValue } from '../kernel/config.js';
+import { readStats } from '../kernel/verdictmaps.js';
+import { StateStore } from '../state/store.js';
+
+export interface OfflineInterface extends AttachmentStatus {
+  kernel: { rx: number; pass: number; drop: number; punt: number; puntFallback: number; passAll: boolean; flows: number; penalty: number } | null;
+  kernelError: string | null;
+}
+
+export interface OfflineStatus {
+  daemon: { running: false };
+  interfaces: OfflineInterface[];
+  rules: { count: number; defaultPolicy: string } | null;
+  flowsMax: number;
+  penaltyMax: number;
+}
+
+function withFd<T>(path: string, fn: (fd: number) => T): T {
+  const fd = objGet(path);
+  try {
+    return fn(fd);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+export function offlineStatus(stateDir: string): OfflineStatus {
+  const store = new StateStore(stateDir);
+  let rules: OfflineStatus['rules'] = null;
+  try {
+    const r = store.readRules();
+    rules = { count: r.rules.length, defaultPolicy: r.defaultPolicy };
+  } catch {
+    rules = null;
+  }
+  const attachments = existsSync(store.dir) && nativeAvailable() ? listAttachments(stateDir) : [];
+  const interfaces = attachments.map((a): OfflineInterface => {
+    try {
+      const stats = withFd(join(a.pinDir, MapName.STATS), readStats);
+      return {
+        ...a,
+        kernel: {
+          rx: stats[SfStat.RX]!.packets, pass: stats[SfStat.PASS]!.packets, drop: stats[SfStat.DROP]!.packets,
+          punt: stats[SfStat.PUNT]!.packets, puntFallback: stats[SfStat.PUNT_FALLBACK]!.packets,
+          passAll: withFd(join(a.pinDir, MapName.CONFIG), (fd) => readConfigValue(fd, SfConfig.PASS_ALL)) === 1,
+          flows: withFd(join(a.pinDir, MapName.FLOWS), (fd) => mapDump(fd).count),
+          penalty: withFd(join(a.pinDir, MapName.PENALTY), (fd) => mapDump(fd).count),
+        },
+        kernelError: null,
+      };
+    } catch (e) {
+      return { ...a, kernel: null, kernelError: e instanceof Error ? e.message : String(e) };
+    }
+  });
+  return { daemon: { running: false }, interfaces, rules, flowsMax: SF.MAX_FLOWS, penaltyMax: SF.MAX_PENALTY };
+}
