@@ -1,10 +1,17 @@
 // Components get the same refusals as core modules: an import outside
 // secuxflow:inspector/host (WASI here) or a missing export of the world is
 // refused at load, naming it. The components are built here with jco.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SecuxflowError } from '../../../host/errors.js';
 import { loadModuleFile } from '../../../host/modules/load.js';
+import { createModuleRunner, type ManagedRunner } from '../../../host/sandbox/runner.js';
 import { watToWasm } from '../../../host/wasm/loader.js';
+import { ROOT, runDemo } from '../sandbox/support.js';
+
+const runners: ManagedRunner[] = [];
+afterAll(() => { for (const r of runners) r.close(); });
 
 const CORE_EXPORTS = `
   (memory (export "memory") 1)
@@ -60,5 +67,22 @@ world partial {
     const e = await refusal(await component(wit, 'partial', `(module ${CORE_EXPORTS})`), 'partial');
     expect(e.code).toBe('E_MODULE_INVALID');
     expect(e.message).toMatch(/module partial is a component without the inspect-batch export of world secuxflow:inspector\/inspector/);
+  }, 60_000);
+
+  it('a component looping forever in inspect-batch is stopped by the CPU budget and quarantined', async () => {
+    const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8');
+    const bytes = await component(wit, 'inspector', `(module
+      ${CORE_EXPORTS}
+      (func (export "flow-end") (param i64))
+      (func (export "inspect-batch") (param i32 i32) (result i32) (loop $forever (br $forever)) (i32.const 0)))`);
+    const mod = await loadModuleFile('/virtual/spin.wasm', { name: 'spin', bytes });
+    const r = await createModuleRunner(mod, { policy: 'fail-open', limits: { cpuBudgetMs: 50 }, clock: 'packet', logger: () => {} });
+    runners.push(r);
+    const t0 = performance.now();
+    const rec = runDemo([{ name: 'spin', instance: r, policy: 'fail-open' }]);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.stats()).toMatchObject({ cpuKills: 1, status: 'quarantined' });
+    expect(rec.failures.get('spin')).toBeGreaterThan(0);
+    expect(rec.verdicts.every((v) => v < 3)).toBe(true); // fail-open: nothing dropped
   }, 60_000);
 });
