@@ -3,14 +3,15 @@
 // a Suricata-shaped `dns` event. README.md lists the config and the sids.
 import {
   Inspector, Packet, Verdict, JsonValue, JsonWriter, FlowMap, Severity, EventKind, IpProto, LogLevel,
-  register, alert, event, log, worst,
+  register, alert, log, worst,
 } from "../sdk";
 import { SlidingWindowCounter } from "../sdk/lib/window";
 import { fnv1a64 } from "../sdk/lib/hash";
 import { DnsMessage, HEADER_LEN } from "./message";
 import { DomainSet } from "./domainset";
 import { addDomainEntry, loadDomainText, reserveForTexts, domainListError } from "./domainlist";
-import { rrtypeText, rcodeText, rdataText } from "./text";
+import { rrtypeText, rcodeText, writeRdata } from "./text";
+import { ByteJson } from "./bytejson";
 import { subdomainLength, labelEntropy } from "./tunnel";
 import { refuse, onlyKnownKeys, intField, numField, boolField, stringList, actionField, actionName, portTable } from "./confread";
 export * from "../sdk/exports";
@@ -55,6 +56,7 @@ class DnsGuard extends Inspector {
   rate: SlidingWindowCounter | null = null;
   tcp: FlowMap<TcpState> = new FlowMap<TcpState>();
   msg: DnsMessage = new DnsMessage();
+  json: ByteJson = new ByteJson();
 
   onInit(config: JsonValue | null): bool {
     this.ports[53] = 1;
@@ -173,7 +175,7 @@ class DnsGuard extends Inspector {
       if (isQuery) verdict = worst(verdict, this.tunnelChecks(pkt, q.name, q.type));
     }
     if (isQuery && this.rate !== null && pkt.direction == 0) verdict = worst(verdict, this.countQuery(pkt));
-    if (this.events) event(pkt, EventKind.DNS, this.eventJson(msg));
+    if (this.events) this.eventJson(msg).emit(pkt, EventKind.DNS);
     if (verdict == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
     return verdict;
   }
@@ -223,12 +225,13 @@ class DnsGuard extends Inspector {
     return v;
   }
 
-  eventJson(msg: DnsMessage): string {
-    const w = new JsonWriter().beginObject();
+  /** Writes the message's `dns` event into this.json (Suricata field names). */
+  eventJson(msg: DnsMessage): ByteJson {
+    const w = this.json.reset().beginObject();
     const response = msg.isResponse;
     w.str("type", response ? "answer" : "query").num("id", msg.id);
     if (response) {
-      w.str("flags", (<u32>msg.flags).toString(16).padStart(4, "0")).flag("qr", true);
+      w.key("flags").hex4(msg.flags).flag("qr", true);
       if ((msg.flags & 0x0400) != 0) w.flag("aa", true);
       if ((msg.flags & 0x0200) != 0) w.flag("tc", true);
       if ((msg.flags & 0x0100) != 0) w.flag("rd", true);
@@ -237,7 +240,7 @@ class DnsGuard extends Inspector {
     w.num("opcode", msg.opcode);
     if (msg.questionCount > 0) {
       const q = msg.questions[0];
-      w.str("rrname", q.name.toString()).str("rrtype", rrtypeText(q.type));
+      w.key("rrname").name(q.name).str("rrtype", rrtypeText(q.type));
     }
     if (response) {
       w.str("rcode", rcodeText(msg.rcode));
@@ -245,16 +248,15 @@ class DnsGuard extends Inspector {
         w.key("answers").beginArray();
         for (let i = 0; i < msg.answerCount; i++) {
           const a = msg.answers[i];
-          w.beginObject().str("rrname", a.name.toString()).str("rrtype", rrtypeText(a.type)).num("ttl", a.ttl);
-          const rdata = rdataText(msg.base, msg.length, a.type, a.rdataOff, a.rdataLen);
-          if (rdata !== null) w.str("rdata", rdata);
+          w.beginObject().key("rrname").name(a.name).str("rrtype", rrtypeText(a.type)).num("ttl", a.ttl);
+          writeRdata(w, msg.base, msg.length, a.type, a.rdataOff, a.rdataLen);
           w.endObject();
         }
         w.endArray();
       }
     }
     if (msg.questionCount > 1) w.num("questions", msg.qdcount);
-    return w.endObject().toString();
+    return w.endObject();
   }
 }
 

@@ -1,6 +1,7 @@
 // Text forms for the `dns` event, with Suricata's spellings: record types
 // ("A", "AAAA", "TXT"), response codes ("NOERROR", "NXDOMAIN") and rdata.
 import { NameBuf, readName } from "./name";
+import { ByteJson } from "./bytejson";
 
 export function rrtypeText(t: i32): string {
   switch (t) {
@@ -60,27 +61,49 @@ export function rcodeText(r: i32): string {
 
 const rdataName = new NameBuf();
 
-/** rdata as Suricata prints it for the common types; null for types it has no text form for here. */
-export function rdataText(base: usize, msgLen: i32, type: i32, off: i32, len: i32): string | null {
+/** Writes `"rdata": ...` into w as Suricata prints it for A, AAAA, NS, CNAME, PTR, DNAME, MX and TXT; nothing for other types or malformed rdata. */
+export function writeRdata(w: ByteJson, base: usize, msgLen: i32, type: i32, off: i32, len: i32): void {
   const p = base + <usize>off;
   if (type == 1) {
-    if (len != 4) return null;
-    return load<u8>(p).toString() + "." + load<u8>(p, 1).toString() + "." + load<u8>(p, 2).toString() + "." + load<u8>(p, 3).toString();
+    if (len != 4) return;
+    w.key("rdata").beginString();
+    for (let i = 0; i < 4; i++) { if (i > 0) w.char(0x2e); w.digits(<u32>load<u8>(p + <usize>i)); }
+    w.endString();
+    return;
   }
-  if (type == 28) return len == 16 ? ipv6Text(p) : null;
-  if (type == 2 || type == 5 || type == 12 || type == 39) {
-    return readName(base, msgLen, off, rdataName) < 0 ? null : rdataName.toString();
+  if (type == 28) {
+    if (len != 16) return;
+    w.key("rdata").beginString();
+    writeIpv6(w, p);
+    w.endString();
+    return;
   }
-  if (type == 15) {
-    if (len < 3) return null;
-    return readName(base, msgLen, off + 2, rdataName) < 0 ? null : rdataName.toString();
+  if (type == 2 || type == 5 || type == 12 || type == 39 || type == 15) {
+    const at = type == 15 ? off + 2 : off;
+    if (type == 15 && len < 3) return;
+    if (readName(base, msgLen, at, rdataName) < 0) return;
+    w.key("rdata").name(rdataName);
+    return;
   }
-  if (type == 16) return txtText(p, len);
-  return null;
+  if (type == 16) {
+    w.key("rdata").beginString();
+    let i = 0;
+    while (i < len) {
+      const n = <i32>load<u8>(p + <usize>i);
+      i++;
+      const end = i + n < len ? i + n : len;
+      for (; i < end; i++) {
+        const c = load<u8>(p + <usize>i);
+        if (c >= 0x20 && c < 0x7f && c != 0x5c) w.char(c); else w.ddd(c);
+      }
+    }
+    w.endString();
+  }
 }
 
-/** RFC 5952 form: lower-case hex, longest run of two or more zero groups as "::". */
-export function ipv6Text(p: usize): string {
+const HEX = "0123456789abcdef";
+
+function writeIpv6(w: ByteJson, p: usize): void {
   let bestAt = -1, bestLen = 1, runAt = -1, runLen = 0;
   for (let g = 0; g < 8; g++) {
     if (load<u16>(p + <usize>(g * 2)) == 0) {
@@ -89,27 +112,16 @@ export function ipv6Text(p: usize): string {
       if (runLen > bestLen) { bestLen = runLen; bestAt = runAt; }
     } else runAt = -1;
   }
-  let s = "";
   for (let g = 0; g < 8; g++) {
-    if (g == bestAt) { s += "::"; g += bestLen - 1; continue; }
-    if (s.length > 0 && !s.endsWith(":")) s += ":";
-    s += (<u32>bswap<u16>(load<u16>(p + <usize>(g * 2)))).toString(16);
-  }
-  return s;
-}
-
-// TXT rdata is a sequence of <len><bytes> strings; printed joined, unprintables escaped.
-function txtText(p: usize, len: i32): string {
-  let s = "";
-  let i = 0;
-  while (i < len) {
-    const n = <i32>load<u8>(p + <usize>i);
-    i++;
-    const end = i + n < len ? i + n : len;
-    for (; i < end; i++) {
-      const c = load<u8>(p + <usize>i);
-      s += c >= 0x20 && c < 0x7f && c != 0x5c ? String.fromCharCode(c) : "\\" + (<u32>c).toString().padStart(3, "0");
+    if (g == bestAt) { w.char(0x3a).char(0x3a); g += bestLen - 1; continue; }
+    if (g > 0 && !(bestAt >= 0 && g == bestAt + bestLen)) w.char(0x3a);
+    const v = <u32>bswap<u16>(load<u16>(p + <usize>(g * 2)));
+    let started = false;
+    for (let s = 12; s >= 0; s -= 4) {
+      const d = (v >> s) & 15;
+      if (d == 0 && !started && s > 0) continue;
+      started = true;
+      w.char(HEX.charCodeAt(d));
     }
   }
-  return s;
 }
