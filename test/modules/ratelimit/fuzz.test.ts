@@ -33,7 +33,6 @@ it('1,000,000 packets from churning sources against every rule kind: no trap, me
     it.flags = rnd() & 0x1f;
     it.direction = (rnd() % 8 === 0 ? 1 : 0) as 0 | 1;
     const srcOff = p.l3Offset + (p.ipVersion === 4 ? 12 : 8);
-    const alen = p.ipVersion === 4 ? 4 : 16;
     // back to the template's source first, so a random source lasts one round only
     p.data.set(originalSrc.get(it)!, srcOff);
     if (rnd() % 2 === 0) scribble(p.data, srcOff, p.ipVersion === 4 ? 4 : 16, rnd, noise);

@@ -26,7 +26,6 @@ it('2,000,000 packets with random flags, ports, sources, times and truncation: n
     it.flags = rnd() & 0x1f;
     // sources from a small pool so counters climb, or wholly random to churn the tables
     const srcOff = p.l3Offset + (p.ipVersion === 4 ? 12 : 8);
-    const alen = p.ipVersion === 4 ? 4 : 16;
     // back to the template's source first, so a random source lasts one round only
     p.data.set(originalSrc.get(it)!, srcOff);
     if (rnd() % 4 === 0) scribble(p.data, srcOff, p.ipVersion === 4 ? 4 : 16, rnd, noise);
