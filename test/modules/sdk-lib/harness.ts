@@ -166,14 +166,5 @@ export async function loadLibHarness(): Promise<LibHarness & { put(bytes: Uint8A
   }) as LibHarness & { put(bytes: Uint8Array): number; read(p: number, n: number): Uint8Array };
 }
 
-/** Deterministic PRNG (mulberry32) so a failing random case can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator, under the name these tests use. */
+export { mulberry32 as rng } from '../../support/random.js';
