@@ -79,9 +79,12 @@ export class LiveBackend implements Backend {
         throw new Error(`secuxflow run exited before it was ready: ${this.stderrTail.slice(-4).join(' | ')}`);
       }
       const r = await secuxflow(this.lab, ['status', '--json'], 10_000);
-      if (r.code === 0) {
+      // status also answers without a daemon (from the pins): wait for the daemon's own view with its sockets bound
+      const st = r.code === 0 ? parseJson(r.stdout) : null;
+      const queues = (st?.queues ?? []) as { sockets?: unknown[] }[];
+      if (st?.daemon?.running === true && queues.length > 0 && queues.every((q) => (q.sockets ?? []).length > 0)) {
         this.ready = true;
-        this.sink.event('daemon', `ready: ${describeStatus(r.stdout)}`);
+        this.sink.event('daemon', `ready: ${describeStatus(st)}`);
         return;
       }
       last = (r.stderr || r.stdout).trim().split('\n')[0] ?? '';
@@ -142,12 +145,11 @@ export class LiveBackend implements Backend {
     }
     this.tail?.stop();
     const xdp = await xdpProgram(this.lab);
-    if (xdp) {
-      this.sink.event('warn', `XDP program ${xdp} is still attached to ${this.lab.hostIf} after the daemon stopped: detaching`);
-      this.detachSync();
-    } else {
-      this.sink.event('kernel', `no XDP program left on ${this.lab.hostIf}`);
-    }
+    if (xdp) this.sink.event('warn', `XDP program ${xdp} is still attached to ${this.lab.hostIf} after the daemon stopped`);
+    else this.sink.event('kernel', `no XDP program left on ${this.lab.hostIf}`);
+    // The daemon keeps its maps pinned for the next start (decided flows survive a restart); the demo is done with them.
+    const r = await secuxflow(this.lab, ['detach', '--iface', this.lab.hostIf], 15_000);
+    if (r.code === 0) this.sink.event('kernel', `secuxflow detach: ${xdp ? 'program detached and ' : ''}maps unpinned`);
   }
 
   private detachSync(): void {
@@ -161,20 +163,29 @@ export class LiveBackend implements Backend {
   }
 }
 
-/** One line out of `status --json`, whatever its exact shape. */
-function describeStatus(json: string): string {
+interface StatusJson {
+  daemon?: { running?: boolean; pid?: number };
+  interfaces?: { iface: string; xdpMode?: string }[];
+  queues?: { sockets?: { queue?: number; bindMode?: string }[] }[];
+  modules?: { name: string }[];
+}
+
+function parseJson(text: string): StatusJson | null {
   try {
-    const s = JSON.parse(json) as Record<string, unknown>;
-    const bits: string[] = [];
-    for (const k of ['mode', 'xdp_mode', 'xdpMode', 'bind_mode', 'bindMode', 'queues']) {
-      if (s[k] !== undefined) bits.push(`${k}=${typeof s[k] === 'object' ? JSON.stringify(s[k]) : String(s[k])}`);
-    }
-    const mods = s.modules;
-    if (Array.isArray(mods)) bits.push(`modules=${mods.map((m) => (typeof m === 'string' ? m : String((m as { name?: string }).name))).join(',')}`);
-    return bits.join(' ') || 'control socket answers';
+    return JSON.parse(text) as StatusJson;
   } catch {
-    return 'control socket answers';
+    return null;
   }
+}
+
+/** "pid 123, xdp skb, 2 queue(s) bound copy, modules http_waf,dns_guard,scan_flood" */
+function describeStatus(s: StatusJson): string {
+  const bits = [`pid ${s.daemon?.pid ?? '?'}`];
+  for (const i of s.interfaces ?? []) bits.push(`${i.iface} xdp ${i.xdpMode ?? '?'}`);
+  const sockets = (s.queues ?? []).flatMap((q) => q.sockets ?? []);
+  bits.push(`${sockets.length} AF_XDP socket(s) bound ${[...new Set(sockets.map((k) => k.bindMode))].join('/')}`);
+  bits.push(`modules ${(s.modules ?? []).map((m) => m.name).join(', ') || 'none'}`);
+  return bits.join(', ');
 }
 
 async function xdpProgram(lab: Lab): Promise<string | null> {
