@@ -205,13 +205,17 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
       case 'stop':
         if (stopped) return;
         stopped = true;
-        reply(m.id, () => {
+        try {
           for (const s of sockets) s.offReadable();
           worker.finish();
-          flushEve();
-          cleanup();
-          port.close();
-        });
+        } catch (e) {
+          log('error', 'finishing flows failed', { error: errJson(e) });
+        }
+        flushEve();
+        cleanup();
+        post({ type: 'reply', id: m.id, ok: true, result: null });
+        // Closing the port lets the thread's loop end once the reply is out.
+        setImmediate(() => port.close());
         return;
     }
   });

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, loadDaemonConfig, parseDaemonConfig } from '../../../host/daemon/config.js';
+import { SecuxflowError } from '../../../host/errors.js';
+
+function refused(text: string): SecuxflowError {
+  try {
+    parseDaemonConfig(text, '/etc/secuxflow/daemon.yaml');
+  } catch (e) {
+    expect(e).toBeInstanceOf(SecuxflowError);
+    return e as SecuxflowError;
+  }
+  throw new Error(`accepted: ${text}`);
+}
+
+describe('daemon config file', () => {
+  it('gives Suricata-like defaults when no file is named', () => {
+    const c = loadDaemonConfig(undefined);
+    expect(c.flowTimeoutSec).toBe(100);
+    expect(c.inspectCap).toEqual({ packets: 512, bytes: 1024 * 1024, policy: 'allow' });
+    expect(c.onStop).toBe('detach');
+    expect(c.modules).toEqual([]);
+    expect(c.source).toBeNull();
+  });
+
+  it('reads YAML and JSON alike, resolving module config paths against the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfcfg-'));
+    const yaml = join(dir, 'd.yaml');
+    writeFileSync(yaml, 'modules:\n  - basic_inspect\n  - name: http_waf\n    config: waf.json\n    policy: fail-open\nstream_depth: 4096\ninspect_cap: { packets: 20, policy: block }\nflow_timeout: 30\non_stop: pass-all\npeer: veth9\n');
+    const c = loadDaemonConfig(yaml);
+    expect(c.modules).toEqual([
+      { name: 'basic_inspect', config: null, policy: null },
+      { name: 'http_waf', config: join(dir, 'waf.json'), policy: 'fail-open' },
+    ]);
+    expect(c.streamDepth).toBe(4096);
+    expect(c.inspectCap).toEqual({ packets: 20, bytes: DEFAULT_CONFIG.inspectCap.bytes, policy: 'block' });
+    expect(c.flowTimeoutSec).toBe(30);
+    expect(c.onStop).toBe('pass-all');
+    expect(c.peer).toBe('veth9');
+    const json = join(dir, 'd.json');
+    writeFileSync(json, JSON.stringify({ flow_timeout: 7, modules: ['dns_guard'] }));
+    expect(loadDaemonConfig(json)).toMatchObject({ flowTimeoutSec: 7, modules: [{ name: 'dns_guard' }], source: json });
+  });
+
+  it('refuses unknown keys, bad values and duplicates, naming the field', () => {
+    expect(refused('flow_timeot: 5').message).toMatch(/unknown key "flow_timeot"/);
+    expect(refused('flow_timeout: 0').message).toMatch(/flow_timeout: must be an integer in 1\.\.86400/);
+    expect(refused('on_stop: explode').message).toMatch(/on_stop: must be one of detach, pass-all/);
+    expect(refused('inspect_cap: { packets: -1 }').message).toMatch(/inspect_cap\.packets/);
+    expect(refused('modules: [a, a]').message).toMatch(/listed twice/);
+    expect(refused('modules: [{ name: x, policy: maybe }]').message).toMatch(/policy: must be one of fail-open, fail-closed, reload/);
+    expect(refused('peer: "no such name with spaces"').message).toMatch(/peer/);
+    expect(refused('[1, 2]').message).toMatch(/must be a mapping/);
+    expect(refused('a: [').code).toBe('E_USAGE');
+  });
+
+  it('says which file cannot be read', () => {
+    expect(() => loadDaemonConfig('/nonexistent/secuxflow.yaml')).toThrow(/cannot read config file \/nonexistent\/secuxflow.yaml: ENOENT/);
+  });
+});
