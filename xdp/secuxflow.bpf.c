@@ -86,11 +86,47 @@ struct {
 	__type(value, struct sf_lpm_meta);
 } sf_ports SEC(".maps");
 
+/* CIDR-only /32 and /128 entries: one hash lookup instead of a trie walk. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, SF_MAX_RULE_COUNTERS);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SF_MAX_EXACT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sf_exact_v4_key);
+	__type(value, struct sf_lpm_meta);
+} sf_exact_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SF_MAX_EXACT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sf_exact_v6_key);
+	__type(value, struct sf_lpm_meta);
+} sf_exact_v6 SEC(".maps");
+
+/* Rule hit counters by slot: an array lookup the verifier inlines, where a
+ * hash keyed by rule id cost a hash walk on every hit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SF_MAX_RULE_SLOTS);
 	__type(key, __u32);
 	__type(value, struct sf_counter);
+} sf_rule_counters SEC(".maps");
+
+/* slot -> rule id: the host's slot allocation, kept here so every process sees it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_MAX_RULE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sf_rule_slots SEC(".maps");
+
+/* rule id -> slot, written on a rule's first counted packet (per CPU): which
+ * rules have hits, without a dump of every slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SF_MAX_RULE_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u32);
 } sf_rule_hits SEC(".maps");
 
 struct {
@@ -306,6 +342,7 @@ struct sf_best {
 	__u32 priority;  /* 0x10000 = none */
 	__u32 action;
 	__u32 stage;     /* which index found it */
+	__u32 slot;
 };
 
 /* (prio, id) ordering key: lower wins. */
@@ -314,42 +351,73 @@ static __always_inline __u64 rank(__u32 priority, __u32 id)
 	return ((__u64)priority << 32) | id;
 }
 
-static __always_inline void lpm_v4(void *map, __u32 gen, __u32 addr, struct sf_best *best)
+/* Keeps the better of the current candidate and an index entry. */
+static __always_inline void take(const struct sf_lpm_meta *m, __u32 stage, struct sf_best *best)
 {
-	struct sf_lpm_v4_key k = { .prefixlen = 64, .gen = gen };
-	__builtin_memcpy(k.addr, &addr, 4);
-	struct sf_lpm_meta *m = bpf_map_lookup_elem(map, &k);
-	if (m && rank(m->priority, m->rule_id) < rank(best->priority, best->rule_id)) {
+	if (rank(m->priority, m->rule_id) < rank(best->priority, best->rule_id)) {
 		best->rule_id = m->rule_id;
 		best->priority = m->priority;
 		best->action = m->action;
-		best->stage = SF_STAGE_LPM;
+		best->stage = stage;
+		best->slot = m->slot;
 	}
 }
 
-static __always_inline void lpm_v6(void *map, __u32 gen, __u32 *addr, struct sf_best *best)
+/*
+ * One direction's CIDR-only rules: the exact hash first when it has entries
+ * (a hit holds the best covering rule, so the trie cannot do better), then
+ * the trie when it has entries. Both stages report as SF_STAGE_LPM.
+ */
+static __always_inline void cidr_v4(void *trie, __u32 gen, __u32 dir, __u32 addr, __u32 mask, __u32 has_exact,
+				    __u32 has_trie, struct sf_best *best)
 {
+	struct sf_lpm_meta *m;
+	if (mask & has_exact) {
+		struct sf_exact_v4_key e = { .gen = gen, .dir = dir };
+		__builtin_memcpy(e.addr, &addr, 4);
+		m = bpf_map_lookup_elem(&sf_exact_v4, &e);
+		if (m) {
+			take(m, SF_STAGE_LPM, best);
+			return;
+		}
+	}
+	if (!(mask & has_trie))
+		return;
+	struct sf_lpm_v4_key k = { .prefixlen = 64, .gen = gen };
+	__builtin_memcpy(k.addr, &addr, 4);
+	m = bpf_map_lookup_elem(trie, &k);
+	if (m)
+		take(m, SF_STAGE_LPM, best);
+}
+
+static __always_inline void cidr_v6(void *trie, __u32 gen, __u32 dir, __u32 *addr, __u32 mask, __u32 has_exact,
+				    __u32 has_trie, struct sf_best *best)
+{
+	struct sf_lpm_meta *m;
+	if (mask & has_exact) {
+		struct sf_exact_v6_key e = { .gen = gen, .dir = dir };
+		__builtin_memcpy(e.addr, addr, 16);
+		m = bpf_map_lookup_elem(&sf_exact_v6, &e);
+		if (m) {
+			take(m, SF_STAGE_LPM, best);
+			return;
+		}
+	}
+	if (!(mask & has_trie))
+		return;
 	struct sf_lpm_v6_key k = { .prefixlen = 32 + 128, .gen = gen };
 	__builtin_memcpy(k.addr, addr, 16);
-	struct sf_lpm_meta *m = bpf_map_lookup_elem(map, &k);
-	if (m && rank(m->priority, m->rule_id) < rank(best->priority, best->rule_id)) {
-		best->rule_id = m->rule_id;
-		best->priority = m->priority;
-		best->action = m->action;
-		best->stage = SF_STAGE_LPM;
-	}
+	m = bpf_map_lookup_elem(trie, &k);
+	if (m)
+		take(m, SF_STAGE_LPM, best);
 }
 
 static __always_inline void port_lookup(__u32 gen, __u8 proto, __u8 dir, __u16 port, struct sf_best *best)
 {
 	struct sf_port_key k = { .gen = gen, .proto = proto, .dir = dir, .port = port };
 	struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_ports, &k);
-	if (m && rank(m->priority, m->rule_id) < rank(best->priority, best->rule_id)) {
-		best->rule_id = m->rule_id;
-		best->priority = m->priority;
-		best->action = m->action;
-		best->stage = SF_STAGE_PORT;
-	}
+	if (m)
+		take(m, SF_STAGE_PORT, best);
 }
 
 struct scan_ctx {
@@ -358,6 +426,7 @@ struct scan_ctx {
 	__u64 bound;     /* rank of the best LPM candidate: stop at or past it */
 	__u32 found_id;
 	__u32 found_action;
+	__u32 found_slot;
 };
 
 static __always_inline int rule_matches(const struct sf_rule *r, const struct sf_pkt *p)
@@ -408,6 +477,7 @@ static __always_inline long scan_step(struct sf_rule *r, struct scan_ctx *c)
 		return 0;
 	c->found_id = r->id;
 	c->found_action = r->action;
+	c->found_slot = r->slot;
 	return 1;
 }
 
@@ -435,16 +505,17 @@ static __always_inline void bump(struct sf_stats_record *s, __u32 idx, __u64 byt
 	}
 }
 
-static __always_inline void count_rule(__u32 id, __u64 bytes)
+static __always_inline void count_rule(__u32 id, __u32 slot, __u64 bytes)
 {
-	struct sf_counter *c = bpf_map_lookup_elem(&sf_rule_hits, &id);
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
+	struct sf_counter *c = bpf_map_lookup_elem(&sf_rule_counters, &slot);
+	if (!c)
 		return;
-	}
-	struct sf_counter init = { .packets = 1, .bytes = bytes };
-	bpf_map_update_elem(&sf_rule_hits, &id, &init, BPF_NOEXIST);
+	/* The first packet this CPU counts for the slot also records the rule
+	 * in sf_rule_hits (a no-op when another CPU already did). */
+	if (!c->packets)
+		bpf_map_update_elem(&sf_rule_hits, &id, &slot, BPF_NOEXIST);
+	c->packets++;
+	c->bytes += bytes;
 }
 
 static __always_inline __u32 cfg(__u32 idx)
@@ -516,24 +587,21 @@ rules:;
 		stage = SF_STAGE_DEFAULT;
 		goto decided;
 	}
-	struct sf_best best = { .rule_id = 0, .priority = 0x10000, .action = 0, .stage = SF_STAGE_LPM };
+	struct sf_best best = { .rule_id = 0, .priority = 0x10000, .action = 0, .stage = SF_STAGE_LPM, .slot = 0 };
 	__u32 nrules;
+	__u32 mask = rs->lpm_mask;
 	if (p.version == 4) {
-		if (rs->lpm_mask & SF_LPM_HAS_SRC_V4)
-			lpm_v4(&sf_lpm_src_v4, gen, p.src[3], &best);
-		if (rs->lpm_mask & SF_LPM_HAS_DST_V4)
-			lpm_v4(&sf_lpm_dst_v4, gen, p.dst[3], &best);
+		cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, p.src[3], mask, SF_EXACT_HAS_SRC_V4, SF_LPM_HAS_SRC_V4, &best);
+		cidr_v4(&sf_lpm_dst_v4, gen, SF_PORT_DIR_DST, p.dst[3], mask, SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4, &best);
 		nrules = rs->v4_count;
 	} else {
-		if (rs->lpm_mask & SF_LPM_HAS_SRC_V6)
-			lpm_v6(&sf_lpm_src_v6, gen, p.src, &best);
-		if (rs->lpm_mask & SF_LPM_HAS_DST_V6)
-			lpm_v6(&sf_lpm_dst_v6, gen, p.dst, &best);
+		cidr_v6(&sf_lpm_src_v6, gen, SF_PORT_DIR_SRC, p.src, mask, SF_EXACT_HAS_SRC_V6, SF_LPM_HAS_SRC_V6, &best);
+		cidr_v6(&sf_lpm_dst_v6, gen, SF_PORT_DIR_DST, p.dst, mask, SF_EXACT_HAS_DST_V6, SF_LPM_HAS_DST_V6, &best);
 		nrules = rs->v6_count;
 	}
-	if (p.has_ports && (rs->lpm_mask & SF_PORTS_HAS_DST))
+	if (p.has_ports && (mask & SF_PORTS_HAS_DST))
 		port_lookup(gen, p.proto, SF_PORT_DIR_DST, p.dport, &best);
-	if (p.has_ports && (rs->lpm_mask & SF_PORTS_HAS_SRC))
+	if (p.has_ports && (mask & SF_PORTS_HAS_SRC))
 		port_lookup(gen, p.proto, SF_PORT_DIR_SRC, p.sport, &best);
 	if (nrules > SF_MAX_RULES)
 		nrules = SF_MAX_RULES;
@@ -542,24 +610,28 @@ rules:;
 		.base = gen * SF_MAX_RULES,
 		.bound = rank(best.priority, best.rule_id),
 		.found_id = 0,
+		.found_slot = 0,
 	};
 	if (nrules)
 		bpf_loop(nrules, p.version == 4 ? scan_v4 : scan_v6, &sc, 0);
+	__u32 slot = 0;
 	if (sc.found_id) {
 		stage = SF_STAGE_SCAN;
 		rule_id = sc.found_id;
 		action = sc.found_action;
+		slot = sc.found_slot;
 	} else if (best.rule_id) {
 		stage = best.stage;
 		rule_id = best.rule_id;
 		action = best.action;
+		slot = best.slot;
 	} else {
 		/* 4. default policy */
 		stage = SF_STAGE_DEFAULT;
 		action = rs->default_action;
 	}
 	if (rule_id)
-		count_rule(rule_id, bytes);
+		count_rule(rule_id, slot, bytes);
 
 decided:
 	if (action == SF_ACTION_DROP) {

@@ -25,7 +25,11 @@
 #define SF_GENERATIONS 2        /* rule sets are double-buffered */
 #define SF_MAX_FLOWS 65536      /* flow-verdict entries (one per direction) */
 #define SF_MAX_PENALTY 65536    /* penalty-box sources */
-#define SF_MAX_RULE_COUNTERS (SF_MAX_RULES * 2 * SF_GENERATIONS)
+#define SF_MAX_RULE_COUNTERS (SF_MAX_RULES * 2 * SF_GENERATIONS)  /* sf_rule_hits entries */
+/* Counter slots: one per rule that can decide, stable while the rule lives,
+ * shared by both generations (a swap keeps a surviving rule's slot). */
+#define SF_MAX_RULE_SLOTS 32768
+#define SF_MAX_EXACT (SF_MAX_RULES * 2 * SF_GENERATIONS)  /* exact-address entries per family */
 #define SF_MAX_QUEUES 64        /* XSKMAP slots, one per RX queue */
 #define SF_MAX_VLANS 2          /* 802.1Q / 802.1ad tags parsed */
 #define SF_MAX_IPV6_EXT 8       /* IPv6 extension headers walked */
@@ -40,7 +44,11 @@
 #define SF_MAP_LPM_SRC_V6 "sf_lpm_src_v6"
 #define SF_MAP_LPM_DST_V6 "sf_lpm_dst_v6"
 #define SF_MAP_PORTS "sf_ports"             /* (gen, proto, dir, port) -> best port-only rule */
-#define SF_MAP_RULE_HITS "sf_rule_hits"     /* rule id -> per-CPU sf_counter */
+#define SF_MAP_EXACT_V4 "sf_exact_v4"       /* (gen, dir, /32 address) -> best CIDR-only rule covering it */
+#define SF_MAP_EXACT_V6 "sf_exact_v6"       /* (gen, dir, /128 address) -> same */
+#define SF_MAP_RULE_HITS "sf_rule_hits"     /* rule id -> its counter slot, for rules that have been counted */
+#define SF_MAP_RULE_SLOTS "sf_rule_slots"   /* counter slot -> rule id (0 = free); host-written */
+#define SF_MAP_RULE_COUNTERS "sf_rule_counters" /* counter slot -> per-CPU sf_counter */
 #define SF_MAP_FLOWS "sf_flows"             /* sf_flow_key -> per-CPU sf_flow_meta */
 #define SF_MAP_PENALTY "sf_penalty"         /* sf_penalty_key -> sf_penalty_meta */
 #define SF_MAP_STATS "sf_stats"             /* 0 -> per-CPU sf_stats_record (counters by SF_STAT_*) */
@@ -102,6 +110,10 @@ struct sf_ruleset_meta {
 #define SF_LPM_HAS_DST_V6 0x8
 #define SF_PORTS_HAS_DST 0x10  /* SF_MAP_PORTS holds destination-port entries for this generation */
 #define SF_PORTS_HAS_SRC 0x20
+#define SF_EXACT_HAS_SRC_V4 0x40  /* SF_MAP_EXACT_V4 holds source entries for this generation */
+#define SF_EXACT_HAS_DST_V4 0x80
+#define SF_EXACT_HAS_SRC_V6 0x100
+#define SF_EXACT_HAS_DST_V6 0x200
 
 /* ---- Rule array entries: general rules, sorted by (priority, id). ---- */
 #define SF_RULE_SRC 0x01     /* src_net/src_mask apply */
@@ -123,7 +135,7 @@ struct sf_rule {
 	__u16 vlan;
 	__u8 flags;           /* SF_RULE_* */
 	__u8 pad0;
-	__u32 pad1;
+	__u32 slot;           /* index into SF_MAP_RULE_COUNTERS */
 	__u32 src_net[4];     /* network order words; v4 uses word 0 only */
 	__u32 src_mask[4];
 	__u32 dst_net[4];
@@ -155,6 +167,29 @@ struct sf_lpm_meta {
 	__u16 priority;
 	__u8 action;
 	__u8 pad0;
+	__u32 slot;           /* the rule's counter slot */
+};
+
+/* ---- Exact addresses: CIDR-only /32 and /128 entries, a hash before the trie. ---- */
+/*
+ * A full-length CIDR-only prefix is stored here instead of in its trie, with
+ * the same value the trie would hold (the best rule among every CIDR-only
+ * prefix of that direction covering the address). A hit therefore decides
+ * the direction; only a miss goes on to the trie, which then holds only
+ * the shorter prefixes.
+ */
+struct sf_exact_v4_key {
+	__u8 gen;
+	__u8 dir;             /* SF_PORT_DIR_* (0 dst, 1 src) */
+	__u8 pad[2];
+	__u8 addr[4];
+};
+
+struct sf_exact_v6_key {
+	__u8 gen;
+	__u8 dir;
+	__u8 pad[2];
+	__u8 addr[16];
 };
 
 /* ---- Port index: port-only rules (proto tcp/udp/any, one single port, nothing else). ---- */
@@ -226,7 +261,9 @@ _Static_assert(sizeof(struct sf_ruleset_meta) == 16, "sf_ruleset_meta size");
 _Static_assert(sizeof(struct sf_rule) == 88, "sf_rule size");
 _Static_assert(sizeof(struct sf_lpm_v4_key) == 12, "sf_lpm_v4_key size");
 _Static_assert(sizeof(struct sf_lpm_v6_key) == 24, "sf_lpm_v6_key size");
-_Static_assert(sizeof(struct sf_lpm_meta) == 8, "sf_lpm_meta size");
+_Static_assert(sizeof(struct sf_lpm_meta) == 12, "sf_lpm_meta size");
+_Static_assert(sizeof(struct sf_exact_v4_key) == 8, "sf_exact_v4_key size");
+_Static_assert(sizeof(struct sf_exact_v6_key) == 20, "sf_exact_v6_key size");
 _Static_assert(sizeof(struct sf_port_key) == 8, "sf_port_key size");
 _Static_assert(sizeof(struct sf_counter) == 16, "sf_counter size");
 _Static_assert(sizeof(struct sf_stats_record) == 384, "sf_stats_record size");

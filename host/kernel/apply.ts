@@ -9,9 +9,10 @@ import type { RuleSet } from '../rules/types.js';
 import { StateStore } from '../state/store.js';
 import { readAttachments, type AttachmentRecord } from './attachments.js';
 import { MapName } from './codec.js';
-import { closeFd, mapDump, objGet, possibleCpus } from './native.js';
+import { closeFd, objGet } from './native.js';
 import { activateGeneration, activeGeneration, clearGeneration, RULE_MAP_NAMES, retireGeneration, stageGeneration, type RuleMapFds } from './ruleswap.js';
 import { toGenerationImage } from './image.js';
+import { readHitsBySlot } from './compile.js';
 
 export interface KernelApplyResult {
   /** Interfaces whose maps now hold the rule set. Empty when nothing is attached. */
@@ -117,12 +118,12 @@ export interface RuleHits {
   bytes: number;
 }
 
-const COUNTER_BYTES = 16; // struct sf_counter, already a multiple of 8
-
 /**
  * Per-rule hit counters summed over CPUs and attached interfaces; empty when
  * nothing is attached. When attached, every stored rule has an entry (zero
  * until it matches), so callers can tell "no hits" from "not attached".
+ * sf_rule_hits names the rules that were counted and their slots;
+ * sf_rule_counters holds the per-CPU counts by slot.
  */
 export async function readRuleHits(stateDir: string): Promise<Map<number, RuleHits>> {
   const store = new StateStore(stateDir);
@@ -131,35 +132,28 @@ export async function readRuleHits(stateDir: string): Promise<Map<number, RuleHi
   if (records.length === 0) return hits;
 
   let readable = 0;
-  const cpus = possibleCpus();
   for (const record of records) {
-    const path = join(record.pinDir, MapName.RULE_HITS);
-    if (!existsSync(path)) continue;
-    const fd = objGet(path);
+    const hitsPath = join(record.pinDir, MapName.RULE_HITS);
+    const countersPath = join(record.pinDir, MapName.RULE_COUNTERS);
+    if (!existsSync(hitsPath) || !existsSync(countersPath)) continue;
+    const hitsFd = objGet(hitsPath);
+    let countersFd = -1;
     try {
-      const dump = mapDump(fd);
+      countersFd = objGet(countersPath);
+      const one = readHitsBySlot(hitsFd, countersFd);
       readable++;
-      const keys = new DataView(dump.keys.buffer, dump.keys.byteOffset, dump.keys.byteLength);
-      const values = new DataView(dump.values.buffer, dump.values.byteOffset, dump.values.byteLength);
-      for (let i = 0; i < dump.count; i++) {
-        const id = keys.getUint32(i * 4, true);
-        let packets = 0;
-        let bytes = 0;
-        for (let c = 0; c < cpus; c++) {
-          const at = (i * cpus + c) * COUNTER_BYTES;
-          packets += Number(values.getBigUint64(at, true));
-          bytes += Number(values.getBigUint64(at + 8, true));
-        }
+      for (const [id, c] of one) {
         const sum = hits.get(id);
         if (sum) {
-          sum.packets += packets;
-          sum.bytes += bytes;
+          sum.packets += c.packets;
+          sum.bytes += c.bytes;
         } else {
-          hits.set(id, { packets, bytes });
+          hits.set(id, { ...c });
         }
       }
     } finally {
-      closeFd(fd);
+      closeFd(hitsFd);
+      if (countersFd >= 0) closeFd(countersFd);
     }
   }
   if (readable === 0) return hits;

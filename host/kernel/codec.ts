@@ -10,6 +10,10 @@ export const SF = {
   MAX_FLOWS: 65536,
   MAX_PENALTY: 65536,
   MAX_QUEUES: 64,
+  /** Rule counter slots (sf_rule_counters), shared by both generations. */
+  MAX_RULE_SLOTS: 32768,
+  /** sf_exact_v4 / sf_exact_v6 entries (both generations and directions). */
+  MAX_EXACT: 16384,
 } as const;
 
 /** Map names, exactly the SF_MAP_* strings. */
@@ -23,7 +27,11 @@ export const MapName = {
   LPM_SRC_V6: 'sf_lpm_src_v6',
   LPM_DST_V6: 'sf_lpm_dst_v6',
   PORTS: 'sf_ports',
+  EXACT_V4: 'sf_exact_v4',
+  EXACT_V6: 'sf_exact_v6',
   RULE_HITS: 'sf_rule_hits',
+  RULE_SLOTS: 'sf_rule_slots',
+  RULE_COUNTERS: 'sf_rule_counters',
   FLOWS: 'sf_flows',
   PENALTY: 'sf_penalty',
   STATS: 'sf_stats',
@@ -44,7 +52,10 @@ export const SfConfig = { ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_L
 
 export const SfStat = { RX: 0, PASS: 1, DROP: 2, PUNT: 3, PUNT_FALLBACK: 4, STAGE_BASE: 8, MAX: 24 } as const;
 
-export const SfLpmHas = { SRC_V4: 0x1, DST_V4: 0x2, SRC_V6: 0x4, DST_V6: 0x8, PORTS_DST: 0x10, PORTS_SRC: 0x20 } as const;
+export const SfLpmHas = {
+  SRC_V4: 0x1, DST_V4: 0x2, SRC_V6: 0x4, DST_V6: 0x8, PORTS_DST: 0x10, PORTS_SRC: 0x20,
+  EXACT_SRC_V4: 0x40, EXACT_DST_V4: 0x80, EXACT_SRC_V6: 0x100, EXACT_DST_V6: 0x200,
+} as const;
 export const SfPortDir = { DST: 0, SRC: 1 } as const;
 
 export const SfRuleFlag = { SRC: 0x01, DST: 0x02, SPORT: 0x04, DPORT: 0x08, VLAN: 0x10, PROTO: 0x20 } as const;
@@ -56,12 +67,14 @@ export const LAYOUT = {
     size: 88,
     fields: {
       id: 0, priority: 4, action: 6, proto: 7, sport_lo: 8, sport_hi: 10, dport_lo: 12, dport_hi: 14,
-      vlan: 16, flags: 18, src_net: 24, src_mask: 40, dst_net: 56, dst_mask: 72,
+      vlan: 16, flags: 18, slot: 20, src_net: 24, src_mask: 40, dst_net: 56, dst_mask: 72,
     },
   },
   sf_lpm_v4_key: { size: 12, fields: { prefixlen: 0, gen: 4, addr: 8 } },
   sf_lpm_v6_key: { size: 24, fields: { prefixlen: 0, gen: 4, addr: 8 } },
-  sf_lpm_meta: { size: 8, fields: { rule_id: 0, priority: 4, action: 6 } },
+  sf_lpm_meta: { size: 12, fields: { rule_id: 0, priority: 4, action: 6, slot: 8 } },
+  sf_exact_v4_key: { size: 8, fields: { gen: 0, dir: 1, addr: 4 } },
+  sf_exact_v6_key: { size: 20, fields: { gen: 0, dir: 1, addr: 4 } },
   sf_counter: { size: 16, fields: { packets: 0, bytes: 8 } },
   sf_stats_record: { size: 384, fields: { c: 0 } },
   sf_port_key: { size: 8, fields: { gen: 0, proto: 1, dir: 2, port: 4 } },
@@ -142,6 +155,8 @@ export interface KernelRuleEntry {
   dportHi: number;
   vlan: number;
   flags: number;
+  /** Counter slot (sf_rule_counters); assigned when the rule set is staged, 0 until then. */
+  slot?: number;
   /** Four big-endian words each (IPv4 rules use word 0), already masked. */
   srcNet: readonly number[];
   srcMask: readonly number[];
@@ -181,6 +196,7 @@ export function encodeRule(e: KernelRuleEntry, out: Uint8Array = new Uint8Array(
   v.setUint16(at + R.dport_hi, e.dportHi, true);
   v.setUint16(at + R.vlan, e.vlan, true);
   out[at + R.flags] = e.flags;
+  v.setUint32(at + R.slot, e.slot ?? 0, true);
   putWordsBE(out, at + R.src_net, e.srcNet);
   putWordsBE(out, at + R.src_mask, e.srcMask);
   putWordsBE(out, at + R.dst_net, e.dstNet);
@@ -201,6 +217,7 @@ export function decodeRule(b: Uint8Array, at = 0): KernelRuleEntry {
     dportHi: v.getUint16(at + R.dport_hi, true),
     vlan: v.getUint16(at + R.vlan, true),
     flags: b[at + R.flags]!,
+    slot: v.getUint32(at + R.slot, true),
     srcNet: getWordsBE(b, at + R.src_net),
     srcMask: getWordsBE(b, at + R.src_mask),
     dstNet: getWordsBE(b, at + R.dst_net),
@@ -237,6 +254,8 @@ export interface LpmMeta {
   ruleId: number;
   priority: number;
   action: number;
+  /** Counter slot; assigned when the rule set is staged, 0 until then. */
+  slot?: number;
 }
 
 export function encodeLpmMeta(m: LpmMeta, out: Uint8Array = new Uint8Array(LAYOUT.sf_lpm_meta.size), at = 0): Uint8Array {
@@ -245,12 +264,29 @@ export function encodeLpmMeta(m: LpmMeta, out: Uint8Array = new Uint8Array(LAYOU
   v.setUint32(at, m.ruleId, true);
   v.setUint16(at + 4, m.priority, true);
   out[at + 6] = m.action;
+  v.setUint32(at + 8, m.slot ?? 0, true);
   return out;
 }
 
 export function decodeLpmMeta(b: Uint8Array, at = 0): LpmMeta {
   const v = view(b);
-  return { ruleId: v.getUint32(at, true), priority: v.getUint16(at + 4, true), action: b[at + 6]! };
+  return { ruleId: v.getUint32(at, true), priority: v.getUint16(at + 4, true), action: b[at + 6]!, slot: v.getUint32(at + 8, true) };
+}
+
+/** Offset of the slot inside an encoded sf_lpm_meta and sf_rule, for staging. */
+export const SLOT_OFFSET = { sf_lpm_meta: LAYOUT.sf_lpm_meta.fields.slot, sf_rule: LAYOUT.sf_rule.fields.slot } as const;
+
+// ---- exact addresses (CIDR-only /32 and /128) ----
+
+/** Key of one full-length address in sf_exact_v4 (4 bytes) or sf_exact_v6 (16 bytes); dir is SfPortDir. */
+export function encodeExactKey(gen: number, dir: number, addr: Uint8Array, out?: Uint8Array, at = 0): Uint8Array {
+  const size = addr.length === 4 ? LAYOUT.sf_exact_v4_key.size : LAYOUT.sf_exact_v6_key.size;
+  const b = out ?? new Uint8Array(size);
+  b.fill(0, at, at + size);
+  b[at] = gen;
+  b[at + 1] = dir;
+  b.set(addr, at + 4);
+  return b;
 }
 
 // ---- port index ----

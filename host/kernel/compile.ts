@@ -1,10 +1,13 @@
-// RuleSet -> the kernel's map contents (compileRules, pure), and the atomic
-// swap that writes them into a loaded or pinned program's maps
+// RuleSet -> the kernel's map contents (compileRules, pure), the counter-slot
+// allocation every writer shares (claimSlots/retireSlots), and the atomic
+// swap that writes an image into a loaded or pinned program's maps
 // (installRuleImage). The placement is docs/kernel-maps.md:
 //  - a CIDR-only rule (exactly one of src/dst, proto any, no ports, no vlan)
 //    goes into an LPM trie of its family and direction; each trie entry holds
 //    the best (priority, id) of every CIDR-only rule of that trie covering the
 //    entry's prefix, so the longest match already yields the best of them;
+//    full-length entries (/32, /128) go into sf_exact_v4/v6 instead, with
+//    that same value, so an exact hit is one hash lookup and decides;
 //  - with the port index on, a port-only rule (proto tcp/udp/any, exactly one
 //    of src/dst port, a single port, nothing else) goes into SF_MAP_PORTS,
 //    each (proto, direction, port) key holding its best rule;
@@ -15,10 +18,10 @@ import { RULE_ACTION_CODE } from '../verdict.js';
 import type { Cidr, Rule, RuleSet } from '../rules/types.js';
 import {
   SF, SfConfig, SfLpmHas, SfPortDir, SfRuleFlag, MapName, LAYOUT,
-  encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, encodeRulesetMeta, u32Key, encodeU32, decodeU32, decodeLpmKey,
-  lpmKeySize, type KernelRuleEntry, type LpmMeta,
+  encodeExactKey, encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, encodeRulesetMeta, u32Key, encodeU32, decodeU32, decodeLpmKey,
+  lpmKeySize, sumCounters, type KernelRuleEntry, type LpmMeta,
 } from './codec.js';
-import { mapDelete, mapDump, mapLookup, mapUpdate, mapUpdateBatch, possibleCpus } from './native.js';
+import { mapDelete, mapDump, mapLookup, mapUpdate, mapUpdateBatch, perCpuValueBytes } from './native.js';
 
 export interface LpmEntry {
   addr: Uint8Array;
@@ -50,11 +53,34 @@ export interface KernelRuleImage {
   /** General rules per family, sorted by (priority, id). */
   v4: KernelRuleEntry[];
   v6: KernelRuleEntry[];
-  lpm: { srcV4: LpmEntry[]; dstV4: LpmEntry[]; srcV6: LpmEntry[]; dstV6: LpmEntry[] };
+  /** Trie entries: CIDR-only prefixes shorter than the address. */
+  lpm: LpmTries;
+  /** Full-length CIDR-only entries (/32, /128) for sf_exact_v4/v6, valued as the trie would be. */
+  exact: LpmTries;
   /** Port index entries; empty unless compiled with portIndex. */
   ports: PortEntry[];
-  /** Every rule id the image can report as matched (for hit-counter housekeeping). */
+  /** Every rule id of the set (for hit-counter housekeeping). */
   ruleIds: number[];
+  /** The ids some map entry can report as matched: each needs a counter slot. */
+  slotIds: number[];
+}
+
+export interface LpmTries { srcV4: LpmEntry[]; dstV4: LpmEntry[]; srcV6: LpmEntry[]; dstV6: LpmEntry[] }
+
+/** sf_ruleset_meta.lpm_mask of an image: which lookups have entries to find. */
+export function indexMask(image: Pick<KernelRuleImage, 'lpm' | 'exact' | 'ports'>): number {
+  let m = 0;
+  if (image.ports.some((p) => p.dir === SfPortDir.DST)) m |= SfLpmHas.PORTS_DST;
+  if (image.ports.some((p) => p.dir === SfPortDir.SRC)) m |= SfLpmHas.PORTS_SRC;
+  if (image.lpm.srcV4.length) m |= SfLpmHas.SRC_V4;
+  if (image.lpm.dstV4.length) m |= SfLpmHas.DST_V4;
+  if (image.lpm.srcV6.length) m |= SfLpmHas.SRC_V6;
+  if (image.lpm.dstV6.length) m |= SfLpmHas.DST_V6;
+  if (image.exact.srcV4.length) m |= SfLpmHas.EXACT_SRC_V4;
+  if (image.exact.dstV4.length) m |= SfLpmHas.EXACT_DST_V4;
+  if (image.exact.srcV6.length) m |= SfLpmHas.EXACT_SRC_V6;
+  if (image.exact.dstV6.length) m |= SfLpmHas.EXACT_DST_V6;
+  return m;
 }
 
 const PROTO_NUMBER: Record<Rule['proto'], { v4: number; v6: number }> = {
@@ -198,7 +224,7 @@ export function compileRules(set: RuleSet, opts: CompileOptions = {}): KernelRul
     if (fam === 0 || fam === 6) v6.push(toEntry(r, 6));
   }
   const of = (dir: 'src' | 'dst', v: 4 | 6): Rule[] => cidrOnly.filter((r) => r[dir] !== null && r[dir]!.version === v);
-  const lpm = {
+  const all = {
     srcV4: lpmEntries(of('src', 4), (r) => r.src!),
     dstV4: lpmEntries(of('dst', 4), (r) => r.dst!),
     srcV6: lpmEntries(of('src', 6), (r) => r.src!),
@@ -206,12 +232,137 @@ export function compileRules(set: RuleSet, opts: CompileOptions = {}): KernelRul
   };
   if (v4.length > SF.MAX_RULES) throw full('IPv4 rules that need the scanned array', v4.length);
   if (v6.length > SF.MAX_RULES) throw full('IPv6 rules that need the scanned array', v6.length);
-  for (const [name, entries] of Object.entries(lpm)) {
+  for (const [name, entries] of Object.entries(all)) {
     if (entries.length > SF.MAX_RULES) throw full(`CIDR-only rules in trie ${name}`, entries.length);
   }
+  // A full-length entry's value already accounts for every shorter covering
+  // prefix (lpmEntries), so moving it out of the trie changes no decision.
+  const isFull = (e: LpmEntry): boolean => e.prefixLen === e.addr.length * 8;
+  const part = (pick: (e: LpmEntry) => boolean): LpmTries => ({
+    srcV4: all.srcV4.filter(pick), dstV4: all.dstV4.filter(pick), srcV6: all.srcV6.filter(pick), dstV6: all.dstV6.filter(pick),
+  });
+  const lpm = part((e) => !isFull(e));
+  const exact = part(isFull);
   const ports = portEntries(portOnly);
   if (ports.length > MAX_PORT_ENTRIES) throw full('port-only rule entries (a proto-any rule takes two)', ports.length);
-  return { defaultAction: RULE_ACTION_CODE[set.defaultPolicy], v4, v6, lpm, ports, ruleIds: sorted.map((r) => r.id) };
+  const slotIds = new Set<number>();
+  for (const e of [...v4, ...v6]) slotIds.add(e.id);
+  for (const list of Object.values(all)) for (const e of list) slotIds.add(e.meta.ruleId);
+  for (const p of ports) slotIds.add(p.meta.ruleId);
+  return {
+    defaultAction: RULE_ACTION_CODE[set.defaultPolicy], v4, v6, lpm, exact, ports,
+    ruleIds: sorted.map((r) => r.id), slotIds: [...slotIds],
+  };
+}
+
+// ---- counter slots ----
+//
+// Every rule that can decide owns one slot of sf_rule_counters (a per-CPU
+// array the program indexes without hashing). A surviving rule keeps its
+// slot across swaps, so its count is never moved; sf_rule_slots (slot -> id)
+// is the allocation table, in the kernel so every process shares it. A slot
+// is freed only when retiring, after packets have left the generation that
+// still pointed at it.
+
+export interface SlotMapFds {
+  /** sf_rule_slots */
+  slots: number;
+  /** sf_rule_counters */
+  counters: number;
+  /** sf_rule_hits */
+  hits: number;
+}
+
+function readSlotTable(fd: number): Uint32Array {
+  const table = new Uint32Array(SF.MAX_RULE_SLOTS);
+  const d = mapDump(fd);
+  const kv = new DataView(d.keys.buffer, d.keys.byteOffset, d.keys.byteLength);
+  const vv = new DataView(d.values.buffer, d.values.byteOffset, d.values.byteLength);
+  for (let i = 0; i < d.count; i++) {
+    const slot = kv.getUint32(i * 4, true);
+    if (slot < table.length) table[slot] = vv.getUint32(i * 4, true);
+  }
+  return table;
+}
+
+/** Writes `id` into each slot and zeroes its per-CPU counters, in two batches. */
+function setSlots(fds: SlotMapFds, slots: number[], ids: number[]): void {
+  if (slots.length === 0) return;
+  const keys = new Uint8Array(slots.length * 4);
+  const vals = new Uint8Array(slots.length * 4);
+  const kv = new DataView(keys.buffer);
+  const vv = new DataView(vals.buffer);
+  slots.forEach((s, i) => {
+    kv.setUint32(i * 4, s, true);
+    vv.setUint32(i * 4, ids[i]!, true);
+  });
+  mapUpdateBatch(fds.counters, keys, new Uint8Array(slots.length * perCpuValueBytes(LAYOUT.sf_counter.size)), slots.length);
+  mapUpdateBatch(fds.slots, keys, vals, slots.length);
+}
+
+/**
+ * id -> slot for every id: an id that has a slot keeps it, a new id gets a
+ * free one with zeroed counters. `claimed` lists the new slots so a failed
+ * stage can give them back. E_MAP_FULL when the slots run out.
+ */
+export function claimSlots(fds: SlotMapFds, ids: Iterable<number>): { slotOf: Map<number, number>; claimed: number[] } {
+  const table = readSlotTable(fds.slots);
+  const slotOf = new Map<number, number>();
+  table.forEach((id, slot) => { if (id !== 0) slotOf.set(id, slot); });
+  const claimed: number[] = [];
+  const claimedIds: number[] = [];
+  let next = 0;
+  for (const id of ids) {
+    if (slotOf.has(id)) continue;
+    while (next < table.length && table[next] !== 0) next++;
+    if (next >= table.length) {
+      throw new SecuxflowError('E_MAP_FULL', `rule hit counters: the kernel holds ${SF.MAX_RULE_SLOTS} counter slots, shared by the old and the new rule set`,
+        'remove rules; the kernel keeps the previous rule set');
+    }
+    table[next] = id;
+    slotOf.set(id, next);
+    claimed.push(next);
+    claimedIds.push(id);
+  }
+  setSlots(fds, claimed, claimedIds);
+  return { slotOf, claimed };
+}
+
+/** Gives slots back (a stage that failed). */
+export function releaseSlots(fds: SlotMapFds, slots: number[]): void {
+  setSlots(fds, slots, slots.map(() => 0));
+}
+
+/**
+ * Once no packet can be on the previous generation: frees the slots of rules
+ * that are gone (counters zeroed, so a reused slot or id starts from zero)
+ * and forgets them in sf_rule_hits.
+ */
+export function retireSlots(fds: SlotMapFds, liveIds: ReadonlySet<number>): void {
+  const hits = mapDump(fds.hits);
+  for (let i = 0; i < hits.count; i++) {
+    const key = hits.keys.subarray(i * 4, i * 4 + 4);
+    if (!liveIds.has(decodeU32(key))) mapDelete(fds.hits, key);
+  }
+  const table = readSlotTable(fds.slots);
+  const gone: number[] = [];
+  table.forEach((id, slot) => { if (id !== 0 && !liveIds.has(id)) gone.push(slot); });
+  releaseSlots(fds, gone);
+}
+
+/** Per-rule hits summed over CPUs, keyed by rule id: sf_rule_hits names the counted rules and their slots. */
+export function readHitsBySlot(hitsFd: number, countersFd: number): Map<number, { packets: number; bytes: number }> {
+  const out = new Map<number, { packets: number; bytes: number }>();
+  const d = mapDump(hitsFd);
+  const kv = new DataView(d.keys.buffer, d.keys.byteOffset, d.keys.byteLength);
+  const vv = new DataView(d.values.buffer, d.values.byteOffset, d.values.byteLength);
+  const bytes = perCpuValueBytes(LAYOUT.sf_counter.size);
+  const cpus = bytes / LAYOUT.sf_counter.size;
+  for (let i = 0; i < d.count; i++) {
+    const v = mapLookup(countersFd, u32Key(vv.getUint32(i * 4, true)), bytes);
+    out.set(kv.getUint32(i * 4, true), v ? sumCounters(v, cpus) : { packets: 0, bytes: 0 });
+  }
+  return out;
 }
 
 // ---- writing an image into the maps ----
@@ -220,9 +371,17 @@ export function compileRules(set: RuleSet, opts: CompileOptions = {}): KernelRul
 export type RuleMapFds = Record<
   typeof MapName.CONFIG | typeof MapName.RULESET | typeof MapName.RULES_V4 | typeof MapName.RULES_V6 |
   typeof MapName.LPM_SRC_V4 | typeof MapName.LPM_DST_V4 | typeof MapName.LPM_SRC_V6 | typeof MapName.LPM_DST_V6 |
-  typeof MapName.RULE_HITS,
+  typeof MapName.EXACT_V4 | typeof MapName.EXACT_V6 |
+  typeof MapName.RULE_HITS | typeof MapName.RULE_SLOTS | typeof MapName.RULE_COUNTERS,
   number
 > & Partial<Record<typeof MapName.PORTS, number>>;
+
+/** sf_rule_hits fd -> sf_rule_counters fd of the same object, so readRuleHitsFromMap can take the one fd it always took. */
+const COUNTERS_OF = new Map<number, number>();
+
+function slotFds(fds: RuleMapFds): SlotMapFds {
+  return { slots: fds.sf_rule_slots, counters: fds.sf_rule_counters, hits: fds.sf_rule_hits };
+}
 
 export function readActiveGeneration(fds: Pick<RuleMapFds, 'sf_config'>): number {
   const v = mapLookup(fds.sf_config, u32Key(SfConfig.ACTIVE_GEN), 4);
@@ -274,6 +433,29 @@ function writePorts(fd: number, gen: number, entries: PortEntry[]): void {
   mapUpdateBatch(fd, keys, values, entries.length);
 }
 
+function clearExactGeneration(fd: number, gen: number): void {
+  const dump = mapDump(fd);
+  if (dump.count === 0) return;
+  const keySize = dump.keys.length / dump.count;
+  for (let i = 0; i < dump.count; i++) {
+    const key = dump.keys.subarray(i * keySize, (i + 1) * keySize);
+    if (key[0] === gen) mapDelete(fd, key);
+  }
+}
+
+function writeExact(fd: number, gen: number, dir: number, entries: LpmEntry[]): void {
+  if (entries.length === 0) return;
+  const ks = entries[0]!.addr.length === 4 ? LAYOUT.sf_exact_v4_key.size : LAYOUT.sf_exact_v6_key.size;
+  const vs = LAYOUT.sf_lpm_meta.size;
+  const keys = new Uint8Array(entries.length * ks);
+  const values = new Uint8Array(entries.length * vs);
+  entries.forEach((e, i) => {
+    encodeExactKey(gen, dir, e.addr, keys, i * ks);
+    encodeLpmMeta(e.meta, values, i * vs);
+  });
+  mapUpdateBatch(fd, keys, values, entries.length);
+}
+
 function writeLpm(fd: number, gen: number, version: 4 | 6, entries: LpmEntry[]): void {
   if (entries.length === 0) return;
   const ks = lpmKeySize(version);
@@ -303,10 +485,18 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
     throw new SecuxflowError('E_INTERNAL', 'the image uses the port index but no sf_ports map was given');
   }
   if (fds.sf_ports !== undefined) clearPortGeneration(fds.sf_ports, next);
+  clearExactGeneration(fds.sf_exact_v4, next);
+  clearExactGeneration(fds.sf_exact_v6, next);
   clearGeneration(fds.sf_lpm_src_v4, next);
   clearGeneration(fds.sf_lpm_dst_v4, next);
   clearGeneration(fds.sf_lpm_src_v6, next);
   clearGeneration(fds.sf_lpm_dst_v6, next);
+  // The image is this call's own: its entries take their slots in place.
+  const { slotOf } = claimSlots(slotFds(fds), image.slotIds);
+  const slot = (id: number): number => slotOf.get(id)!;
+  for (const e of [...image.v4, ...image.v6]) e.slot = slot(e.id);
+  for (const tries of [image.lpm, image.exact]) for (const list of Object.values(tries) as LpmEntry[][]) for (const e of list) e.meta = { ...e.meta, slot: slot(e.meta.ruleId) };
+  for (const p of image.ports) p.meta = { ...p.meta, slot: slot(p.meta.ruleId) };
   writeRules(fds.sf_rules_v4, next, image.v4);
   writeRules(fds.sf_rules_v6, next, image.v6);
   writeLpm(fds.sf_lpm_src_v4, next, 4, image.lpm.srcV4);
@@ -314,47 +504,27 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
   writeLpm(fds.sf_lpm_src_v6, next, 6, image.lpm.srcV6);
   writeLpm(fds.sf_lpm_dst_v6, next, 6, image.lpm.dstV6);
   if (fds.sf_ports !== undefined) writePorts(fds.sf_ports, next, image.ports);
-  let lpmMask = 0;
-  if (image.ports.some((p) => p.dir === SfPortDir.DST)) lpmMask |= SfLpmHas.PORTS_DST;
-  if (image.ports.some((p) => p.dir === SfPortDir.SRC)) lpmMask |= SfLpmHas.PORTS_SRC;
-  if (image.lpm.srcV4.length) lpmMask |= SfLpmHas.SRC_V4;
-  if (image.lpm.dstV4.length) lpmMask |= SfLpmHas.DST_V4;
-  if (image.lpm.srcV6.length) lpmMask |= SfLpmHas.SRC_V6;
-  if (image.lpm.dstV6.length) lpmMask |= SfLpmHas.DST_V6;
+  writeExact(fds.sf_exact_v4, next, SfPortDir.SRC, image.exact.srcV4);
+  writeExact(fds.sf_exact_v4, next, SfPortDir.DST, image.exact.dstV4);
+  writeExact(fds.sf_exact_v6, next, SfPortDir.SRC, image.exact.srcV6);
+  writeExact(fds.sf_exact_v6, next, SfPortDir.DST, image.exact.dstV6);
   mapUpdate(fds.sf_ruleset, u32Key(next), encodeRulesetMeta({
-    v4Count: image.v4.length, v6Count: image.v6.length, defaultAction: image.defaultAction, lpmMask,
+    v4Count: image.v4.length, v6Count: image.v6.length, defaultAction: image.defaultAction, lpmMask: indexMask(image),
   }));
   mapUpdate(fds.sf_config, u32Key(SfConfig.ACTIVE_GEN), encodeU32(next));
-  dropStaleCounters(fds.sf_rule_hits, image.ruleIds);
+  // This writer's callers (the test bench) run packets from the same thread,
+  // so none is still on the old generation: retire at once.
+  retireSlots(slotFds(fds), new Set(image.ruleIds));
+  COUNTERS_OF.set(fds.sf_rule_hits, fds.sf_rule_counters);
   return next;
 }
 
-/** Removes hit counters of rules no longer in the set, so a reused id starts from zero. */
-function dropStaleCounters(fd: number, liveIds: number[]): void {
-  const live = new Set(liveIds);
-  const dump = mapDump(fd);
-  for (let i = 0; i < dump.count; i++) {
-    const key = dump.keys.subarray(i * 4, i * 4 + 4);
-    if (!live.has(decodeU32(key))) mapDelete(fd, key);
-  }
-}
-
-/** Per-rule hits summed over CPUs, keyed by rule id. */
+/**
+ * Per-rule hits summed over CPUs, keyed by rule id, for the object whose
+ * sf_rule_hits is `fd` (its rules installed through installRuleImage).
+ */
 export function readRuleHitsFromMap(fd: number): Map<number, { packets: number; bytes: number }> {
-  const out = new Map<number, { packets: number; bytes: number }>();
-  const dump = mapDump(fd);
-  if (dump.count === 0) return out;
-  const cpus = possibleCpus();
-  const stride = dump.values.length / dump.count;
-  const dv = new DataView(dump.values.buffer, dump.values.byteOffset, dump.values.byteLength);
-  for (let i = 0; i < dump.count; i++) {
-    let packets = 0n;
-    let bytes = 0n;
-    for (let c = 0; c < cpus; c++) {
-      packets += dv.getBigUint64(i * stride + c * 16, true);
-      bytes += dv.getBigUint64(i * stride + c * 16 + 8, true);
-    }
-    out.set(decodeU32(dump.keys.subarray(i * 4, i * 4 + 4)), { packets: Number(packets), bytes: Number(bytes) });
-  }
-  return out;
+  const counters = COUNTERS_OF.get(fd);
+  if (counters === undefined) throw new SecuxflowError('E_INTERNAL', 'rule hits are read through the object installRuleImage wrote');
+  return readHitsBySlot(fd, counters);
 }

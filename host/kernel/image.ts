@@ -1,9 +1,11 @@
 // One rule set in the byte form one kernel generation holds. Placement (LPM
 // or scanned array) is compile.ts's decision; this only encodes its result
 // so the swap in ruleswap.ts can stage several interfaces before flipping.
+// Counter slots are per interface (its own sf_rule_slots), so every encoded
+// value carries slot 0 here and stageGeneration writes the slot in.
 import type { RuleSet } from '../rules/types.js';
-import { encodeLpmMeta, encodeRule, encodeRulesetMeta, LAYOUT, SfLpmHas, SfPortDir, type KernelRuleEntry } from './codec.js';
-import { compileRules, type LpmEntry as CompiledLpmEntry } from './compile.js';
+import { encodeLpmMeta, encodeRule, encodeRulesetMeta, LAYOUT, type KernelRuleEntry } from './codec.js';
+import { compileRules, indexMask, type LpmEntry as CompiledLpmEntry } from './compile.js';
 
 export interface LpmEntry {
   /** Network-order address bytes (4 or 16), host bits zero. */
@@ -28,7 +30,12 @@ export interface GenerationImage {
   v4Count: number;
   v6Rules: Uint8Array;
   v6Count: number;
+  /** Trie entries (prefixes shorter than the address). */
   lpm: { srcV4: LpmEntry[]; dstV4: LpmEntry[]; srcV6: LpmEntry[]; dstV6: LpmEntry[] };
+  /** /32 and /128 CIDR-only entries for sf_exact_v4/v6 (prefixLen is the full length). */
+  exact: { srcV4: LpmEntry[]; dstV4: LpmEntry[]; srcV6: LpmEntry[]; dstV6: LpmEntry[] };
+  /** Rule ids that need a counter slot (every id some entry can report). */
+  slotIds: number[];
   /** Port-index entries (sf_ports); empty unless compiled with the port index. */
   ports: PortIndexEntry[];
   /** Encoded sf_ruleset_meta for this generation. */
@@ -53,13 +60,7 @@ function encodeLpm(entries: CompiledLpmEntry[]): LpmEntry[] {
  */
 export function toGenerationImage(set: RuleSet, opts: { portIndex?: boolean } = {}): GenerationImage {
   const image = compileRules(set, { portIndex: opts.portIndex === true });
-  let lpmMask = 0;
-  if (image.ports.some((p) => p.dir === SfPortDir.DST)) lpmMask |= SfLpmHas.PORTS_DST;
-  if (image.ports.some((p) => p.dir === SfPortDir.SRC)) lpmMask |= SfLpmHas.PORTS_SRC;
-  if (image.lpm.srcV4.length) lpmMask |= SfLpmHas.SRC_V4;
-  if (image.lpm.dstV4.length) lpmMask |= SfLpmHas.DST_V4;
-  if (image.lpm.srcV6.length) lpmMask |= SfLpmHas.SRC_V6;
-  if (image.lpm.dstV6.length) lpmMask |= SfLpmHas.DST_V6;
+  const lpmMask = indexMask(image);
   return {
     v4Rules: encodeRules(image.v4),
     v4Count: image.v4.length,
@@ -71,6 +72,13 @@ export function toGenerationImage(set: RuleSet, opts: { portIndex?: boolean } = 
       srcV6: encodeLpm(image.lpm.srcV6),
       dstV6: encodeLpm(image.lpm.dstV6),
     },
+    exact: {
+      srcV4: encodeLpm(image.exact.srcV4),
+      dstV4: encodeLpm(image.exact.dstV4),
+      srcV6: encodeLpm(image.exact.srcV6),
+      dstV6: encodeLpm(image.exact.dstV6),
+    },
+    slotIds: image.slotIds,
     ports: image.ports.map((p) => ({ proto: p.proto, dir: p.dir, port: p.port, value: encodeLpmMeta(p.meta) })),
     meta: encodeRulesetMeta({ v4Count: image.v4.length, v6Count: image.v6.length, defaultAction: image.defaultAction, lpmMask }),
   };

@@ -12,8 +12,9 @@ import type { RuleSet } from '../rules/types.js';
 import type { PolicyName } from './attachments.js';
 import { CONFIG, readConfigValue, writeConfig } from './config.js';
 import { mapDelete, mapDump, mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
-import { encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, u32Key } from './codec.js';
+import { encodeExactKey, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET, u32Key } from './codec.js';
 import { toGenerationImage, type GenerationImage, type LpmEntry } from './image.js';
+import { claimSlots, releaseSlots, retireSlots, type SlotMapFds } from './compile.js';
 
 export const POLICY_ACTION: Record<PolicyName, RuleAction> = { allow: 'pass', deny: 'drop' };
 
@@ -37,7 +38,11 @@ export const RULE_MAP_NAMES = {
   lpmDstV4: MapName.LPM_DST_V4,
   lpmSrcV6: MapName.LPM_SRC_V6,
   lpmDstV6: MapName.LPM_DST_V6,
+  exactV4: MapName.EXACT_V4,
+  exactV6: MapName.EXACT_V6,
   ruleHits: MapName.RULE_HITS,
+  ruleSlots: MapName.RULE_SLOTS,
+  ruleCounters: MapName.RULE_COUNTERS,
 } as const;
 
 export type RuleMapFds = { -readonly [K in keyof typeof RULE_MAP_NAMES]: number } & {
@@ -85,6 +90,20 @@ function checkCapacity(image: GenerationImage, fds: RuleMapFds): void {
     ['IPv6 source', image.lpm.srcV6, fds.lpmSrcV6],
     ['IPv6 destination', image.lpm.dstV6, fds.lpmDstV6],
   ];
+  const exact: Array<[string, number, number]> = [
+    ['IPv4', image.exact.srcV4.length + image.exact.dstV4.length, fds.exactV4],
+    ['IPv6', image.exact.srcV6.length + image.exact.dstV6.length, fds.exactV6],
+  ];
+  for (const [family, count, fd] of exact) {
+    const room = Math.floor(mapInfo(fd).maxEntries / 2);
+    if (count > room) {
+      throw new SecuxflowError(
+        'E_MAP_FULL',
+        `the rule set has ${count} CIDR-only ${family} single addresses; the kernel holds at most ${room} per rule set`,
+        'remove rules or merge addresses into CIDRs; the kernel keeps the previous rule set',
+      );
+    }
+  }
   for (const [what, entries, fd] of tries) {
     // Each trie holds both generations, so one generation gets half of it.
     const room = Math.floor(mapInfo(fd).maxEntries / 2);
@@ -112,6 +131,14 @@ export function clearGeneration(fds: RuleMapFds, gen: number): void {
     for (let i = 0; i < dump.count; i++) {
       const key = dump.keys.subarray(i * keySize, (i + 1) * keySize);
       if (key[4] === gen) mapDelete(fd, key);
+    }
+  }
+  for (const fd of [fds.exactV4, fds.exactV6]) {
+    const dump = mapDump(fd);
+    const keySize = dump.count > 0 ? dump.keys.length / dump.count : 0;
+    for (let i = 0; i < dump.count; i++) {
+      const key = dump.keys.subarray(i * keySize, (i + 1) * keySize);
+      if (key[0] === gen) mapDelete(fd, key);
     }
   }
   if (fds.ports !== undefined) {
@@ -146,11 +173,36 @@ function writeSlots(fd: number, gen: number, rules: Uint8Array, count: number): 
  * Nothing a packet can see changes; on failure the half-written generation
  * is cleared again and the error is E_MAP_FULL or E_KERNEL.
  */
+function slotFds(fds: RuleMapFds): SlotMapFds {
+  return { slots: fds.ruleSlots, counters: fds.ruleCounters, hits: fds.ruleHits };
+}
+
+/** Writes each entry's counter slot into the encoded values (found by the rule id each starts with). */
+function fillSlots(image: GenerationImage, slotOf: ReadonlyMap<number, number>): void {
+  const put = (b: Uint8Array, at: number, slotAt: number): void => {
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const slot = slotOf.get(dv.getUint32(at, true));
+    if (slot === undefined) throw new SecuxflowError('E_INTERNAL', `rule ${dv.getUint32(at, true)} has no counter slot`);
+    dv.setUint32(at + slotAt, slot, true);
+  };
+  for (const [rules, count] of [[image.v4Rules, image.v4Count], [image.v6Rules, image.v6Count]] as const) {
+    for (let i = 0; i < count; i++) put(rules, i * RULE_BYTES, SLOT_OFFSET.sf_rule);
+  }
+  for (const tries of [image.lpm, image.exact]) {
+    for (const list of Object.values(tries) as LpmEntry[][]) for (const e of list) put(e.value, 0, SLOT_OFFSET.sf_lpm_meta);
+  }
+  for (const p of image.ports) put(p.value, 0, SLOT_OFFSET.sf_lpm_meta);
+}
+
 export function stageGeneration(fds: RuleMapFds, image: GenerationImage): number {
   checkCapacity(image, fds);
   const gen = activeGeneration(fds) ^ 1;
+  let claimed: number[] = [];
   try {
     clearGeneration(fds, gen);
+    const slots = claimSlots(slotFds(fds), image.slotIds);
+    claimed = slots.claimed;
+    fillSlots(image, slots.slotOf);
     writeSlots(fds.rulesV4, gen, image.v4Rules, image.v4Count);
     writeSlots(fds.rulesV6, gen, image.v6Rules, image.v6Count);
     const lpm: Array<[number, LpmEntry[]]> = [
@@ -160,6 +212,13 @@ export function stageGeneration(fds: RuleMapFds, image: GenerationImage): number
       [fds.lpmDstV6, image.lpm.dstV6],
     ];
     for (const [fd, entries] of lpm) for (const e of entries) mapUpdate(fd, encodeLpmKey(gen, e.addr, e.prefixLen), e.value);
+    const exact: Array<[number, number, LpmEntry[]]> = [
+      [fds.exactV4, SfPortDir.SRC, image.exact.srcV4],
+      [fds.exactV4, SfPortDir.DST, image.exact.dstV4],
+      [fds.exactV6, SfPortDir.SRC, image.exact.srcV6],
+      [fds.exactV6, SfPortDir.DST, image.exact.dstV6],
+    ];
+    for (const [fd, dir, entries] of exact) writeExact(fd, gen, dir, entries);
     if (image.ports.length > 0) {
       if (fds.ports === undefined) throw new SecuxflowError('E_INTERNAL', 'the rule image uses the port index but the maps have no sf_ports');
       for (const p of image.ports) mapUpdate(fds.ports, encodePortKey(gen, p.proto, p.dir, p.port), p.value);
@@ -170,8 +229,10 @@ export function stageGeneration(fds: RuleMapFds, image: GenerationImage): number
   } catch (e) {
     try {
       clearGeneration(fds, gen);
+      releaseSlots(slotFds(fds), claimed);
     } catch {
-      // the inactive generation is not read by packets; the next apply clears it
+      // the inactive generation is not read by packets; the next apply clears it,
+      // and the next retire frees slots of rules that are not live
     }
     if (e instanceof SecuxflowError && e.code === 'E_MAP_FULL') throw e;
     if (isFull(e)) throw new SecuxflowError('E_MAP_FULL', `a kernel rule map is full: ${(e as Error).message}`, 'remove rules; the kernel keeps the previous rule set');
@@ -192,12 +253,22 @@ export function activateGeneration(fds: RuleMapFds, gen: number): void {
 export async function retireGeneration(fds: RuleMapFds, oldGen: number, liveIds: ReadonlySet<number>): Promise<void> {
   await sleep(RETIRE_GRACE_MS);
   clearGeneration(fds, oldGen);
-  const hits = mapDump(fds.ruleHits);
-  for (let i = 0; i < hits.count; i++) {
-    const key = hits.keys.subarray(i * 4, i * 4 + 4);
-    const id = new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true);
-    if (!liveIds.has(id)) mapDelete(fds.ruleHits, key);
-  }
+  retireSlots(slotFds(fds), liveIds);
+}
+
+/** One batch per map and direction (hash maps take batches; the tries do not). */
+function writeExact(fd: number, gen: number, dir: number, entries: LpmEntry[]): void {
+  if (entries.length === 0) return;
+  const ks = entries[0]!.addr.length === 4 ? LAYOUT.sf_exact_v4_key.size : LAYOUT.sf_exact_v6_key.size;
+  const vs = LAYOUT.sf_lpm_meta.size;
+  const keys = new Uint8Array(entries.length * ks);
+  const values = new Uint8Array(entries.length * vs);
+  entries.forEach((e, i) => {
+    encodeExactKey(gen, dir, e.addr, keys, i * ks);
+    values.set(e.value, i * vs);
+  });
+  const written = mapUpdateBatch(fd, keys, values, entries.length);
+  if (written !== entries.length) throw new SecuxflowError('E_KERNEL', `only ${written} of ${entries.length} address entries reached the kernel`);
 }
 
 export interface InstallResult {

@@ -3,7 +3,7 @@
 // header in codec-layout.test.ts). No root needed.
 import { describe, it, expect } from 'vitest';
 import {
-  LAYOUT, decodeFlowKey, decodeLpmKey, decodeLpmMeta, decodeRule, decodeRulesetMeta, encodeFlowKey, encodeLpmKey,
+  LAYOUT, SLOT_OFFSET, decodeFlowKey, encodeExactKey, decodeLpmKey, decodeLpmMeta, decodeRule, decodeRulesetMeta, encodeFlowKey, encodeLpmKey,
   encodeLpmMeta, encodePortKey, encodeRule, encodeRulesetMeta, flowKeyVersion, reverseFlowKey, sumCounters, encodePenaltyKey,
   type KernelRuleEntry,
 } from '../../host/kernel/codec.js';
@@ -12,7 +12,7 @@ import { parseIp } from '../../host/packet/addr.js';
 describe('kernel codecs', () => {
   it('sf_rule round-trips and writes addresses as network-order words', () => {
     const e: KernelRuleEntry = {
-      id: 123456, priority: 65535, action: 3, proto: 58, sportLo: 1, sportHi: 2, dportLo: 1024, dportHi: 65535, vlan: 4095, flags: 0x3f,
+      id: 123456, priority: 65535, action: 3, proto: 58, sportLo: 1, sportHi: 2, dportLo: 1024, dportHi: 65535, vlan: 4095, flags: 0x3f, slot: 32767,
       srcNet: [0xc6120000, 0, 0, 0], srcMask: [0xfffe0000, 0, 0, 0], dstNet: [0x20010db8, 1, 2, 3], dstMask: [0xffffffff, 0xffffffff, 0, 0],
     };
     const b = encodeRule(e);
@@ -29,7 +29,28 @@ describe('kernel codecs', () => {
     const k6 = encodeLpmKey(0, parseIp('2001:db8::'), 32);
     expect(k6.length).toBe(LAYOUT.sf_lpm_v6_key.size);
     expect(decodeLpmKey(k6)).toEqual({ gen: 0, prefixLen: 32, addr: parseIp('2001:db8::') });
-    expect(decodeLpmMeta(encodeLpmMeta({ ruleId: 7, priority: 300, action: 2 }))).toEqual({ ruleId: 7, priority: 300, action: 2 });
+    expect(decodeLpmMeta(encodeLpmMeta({ ruleId: 7, priority: 300, action: 2, slot: 4097 }))).toEqual({ ruleId: 7, priority: 300, action: 2, slot: 4097 });
+    // A value encoded before staging carries slot 0 until the stage writes the slot in.
+    expect(decodeLpmMeta(encodeLpmMeta({ ruleId: 7, priority: 300, action: 2 })).slot).toBe(0);
+  });
+
+  it('slots sit where staging patches them: right after the id-led fields', () => {
+    const meta = encodeLpmMeta({ ruleId: 9, priority: 1, action: 1, slot: 0x01020304 });
+    expect([...meta.subarray(SLOT_OFFSET.sf_lpm_meta, SLOT_OFFSET.sf_lpm_meta + 4)]).toEqual([4, 3, 2, 1]);
+    const rule = encodeRule({
+      id: 9, priority: 1, action: 1, proto: 0, sportLo: 0, sportHi: 65535, dportLo: 0, dportHi: 65535, vlan: 0, flags: 0, slot: 0x0a0b,
+      srcNet: [0, 0, 0, 0], srcMask: [0, 0, 0, 0], dstNet: [0, 0, 0, 0], dstMask: [0, 0, 0, 0],
+    });
+    expect(new DataView(rule.buffer).getUint32(SLOT_OFFSET.sf_rule, true)).toBe(0x0a0b);
+  });
+
+  it('exact-address keys: generation, direction, then the address bytes', () => {
+    expect([...encodeExactKey(1, 1, parseIp('198.18.0.9'))]).toEqual([1, 1, 0, 0, 198, 18, 0, 9]);
+    const k6 = encodeExactKey(0, 0, parseIp('2001:db8::1'));
+    expect(k6.length).toBe(LAYOUT.sf_exact_v6_key.size);
+    expect([...k6.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
+    expect([...k6.subarray(4)]).toEqual([...parseIp('2001:db8::1')]);
+    expect(encodeExactKey(0, 1, parseIp('198.18.0.9')).length).toBe(LAYOUT.sf_exact_v4_key.size);
   });
 
   it('flow keys: v4-mapped IPv4 with its version byte, reverse swaps the ends', () => {

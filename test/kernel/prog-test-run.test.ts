@@ -2,10 +2,11 @@
 // the packet, set up the maps, check the verdict (and the counters).
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { KernelTestBench } from '../../host/kernel/testrun.js';
-import { compileRules } from '../../host/kernel/compile.js';
 import { buildPacket, fragmentIp } from '../../host/packet/build.js';
 import { parseIp } from '../../host/packet/addr.js';
-import { reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
+import { MapName, SfLpmHas, reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
+import { compileRules, indexMask } from '../../host/kernel/compile.js';
+import { mapDump } from '../../host/kernel/native.js';
 import { requireKernel } from './support/kernel.js';
 import { ruleSet } from './support/rules.js';
 
@@ -89,6 +90,34 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       expect(bench.run(tcp())).toMatchObject({ ruleId: 10, stage: 'lpm' });
     });
 
+    it('single addresses (/32, /128) come from the exact map, valued as the trie would be', () => {
+      bench.setRules(ruleSet([
+        { id: 1, priority: 10, src: '198.18.1.0/24', action: 'drop' },
+        { id: 2, priority: 20, src: '198.18.1.10', action: 'pass' },
+        { id: 3, priority: 5, src: '198.18.1.11/32', action: 'inspect' },
+        { id: 4, priority: 1, dst: '2001:db8:2::20', action: 'drop' },
+        { id: 5, priority: 1, src: '198.18.9.9', action: 'drop' },
+      ]));
+      // the /24 covers the /32 of rule 2 and beats it: the exact entry holds rule 1
+      expect(bench.run(tcp({ src: '198.18.1.10' }))).toMatchObject({ ruleId: 1, action: 'drop', stage: 'lpm' });
+      expect(bench.run(tcp({ src: '198.18.1.11' }))).toMatchObject({ ruleId: 3, action: 'inspect', stage: 'lpm' });
+      // not an exact address: the trie still answers
+      expect(bench.run(tcp({ src: '198.18.1.12' }))).toMatchObject({ ruleId: 1 });
+      expect(bench.run(tcp6())).toMatchObject({ ruleId: 4, stage: 'lpm' });
+      // the source entry of 198.18.9.9 is not a destination match
+      expect(bench.run(tcp({ src: '198.18.7.7', dst: '198.18.9.9' }))).toMatchObject({ ruleId: null, stage: 'default' });
+      expect(bench.run(tcp({ src: '198.18.9.9' }))).toMatchObject({ ruleId: 5 });
+    });
+
+    it('only single addresses: no trie lookup is needed, misses fall to the default', () => {
+      const set = ruleSet([{ id: 1, dst: '198.18.2.20', action: 'drop' }, { id: 2, src: '2001:db8:1::10/128', action: 'drop' }], 'drop');
+      expect(indexMask(compileRules(set))).toBe(SfLpmHas.EXACT_DST_V4 | SfLpmHas.EXACT_SRC_V6);
+      bench.setRules(set);
+      expect(bench.run(tcp())).toMatchObject({ ruleId: 1, stage: 'lpm' });
+      expect(bench.run(tcp({ dst: '198.18.2.21' }))).toMatchObject({ ruleId: null, stage: 'default', xdpAction: 'drop' });
+      expect(bench.run(tcp6())).toMatchObject({ ruleId: 2 });
+    });
+
     it('/0 matches every packet of its family only', () => {
       bench.setRules(ruleSet([{ id: 4, dst: '0.0.0.0/0', action: 'drop' }]));
       expect(bench.run(tcp())).toMatchObject({ ruleId: 4 });
@@ -141,6 +170,58 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       const pkt = tcp();
       for (let i = 0; i < 3; i++) bench.run(pkt);
       expect(bench.ruleHits().get(11)).toEqual({ packets: 3, bytes: 3 * pkt.length });
+    });
+  });
+
+  describe('rule hit counters (per-CPU array by slot)', () => {
+    const slotTable = (): Map<number, number> => {
+      const d = mapDump(bench.maps[MapName.RULE_SLOTS]!);
+      const out = new Map<number, number>();
+      const kv = new DataView(d.keys.buffer, d.keys.byteOffset);
+      const vv = new DataView(d.values.buffer, d.values.byteOffset);
+      for (let i = 0; i < d.count; i++) if (vv.getUint32(i * 4, true)) out.set(vv.getUint32(i * 4, true), kv.getUint32(i * 4, true));
+      return out;
+    };
+
+    it('every stage counts the rule it reports: exact, trie, port and scan', () => {
+      bench.setRules(ruleSet([
+        { id: 1, src: '198.18.1.10', action: 'pass' },
+        { id: 2, src: '198.18.3.0/24', action: 'pass' },
+        { id: 3, proto: 'tcp', dst_port: 8080, action: 'pass' },
+        { id: 4, dst_port: '9000-9001', action: 'pass' },
+      ]));
+      const frames: Array<[number, Uint8Array]> = [
+        [1, tcp()], [2, tcp({ src: '198.18.3.3' })], [3, tcp({ src: '198.18.4.4', dstPort: 8080 })], [4, tcp({ src: '198.18.4.4', dstPort: 9001 })],
+      ];
+      for (const [id, f] of frames) {
+        for (let i = 0; i < id; i++) expect(bench.run(f).ruleId).toBe(id);
+      }
+      const hits = bench.ruleHits();
+      for (const [id, f] of frames) expect(hits.get(id)).toEqual({ packets: id, bytes: id * f.length });
+      expect(new Set(slotTable().values()).size).toBe(4);
+    });
+
+    it('a rule kept across swaps keeps its slot and its count; a removed id comes back from zero', () => {
+      bench.setRules(ruleSet([{ id: 1, src: '198.18.1.10', action: 'drop' }, { id: 2, dst_port: 80, proto: 'tcp', src: '198.18.0.0/15', action: 'drop' }]));
+      bench.run(tcp());
+      bench.run(tcp());
+      const slot = slotTable().get(1);
+      bench.setRules(ruleSet([{ id: 9, src: '198.18.5.5', action: 'drop' }, { id: 1, src: '198.18.1.10', action: 'drop' }]));
+      expect(slotTable().get(1)).toBe(slot);
+      expect(slotTable().has(2)).toBe(false);
+      bench.run(tcp());
+      expect(bench.ruleHits().get(1)).toEqual({ packets: 3, bytes: 3 * tcp().length });
+      bench.setRules(ruleSet([{ id: 9, src: '198.18.5.5', action: 'drop' }]));
+      expect(bench.ruleHits().has(1)).toBe(false);
+      bench.setRules(ruleSet([{ id: 1, src: '198.18.1.10', action: 'drop' }]));
+      bench.run(tcp());
+      expect(bench.ruleHits().get(1)).toEqual({ packets: 1, bytes: tcp().length });
+    });
+
+    it('only counted rules are listed in sf_rule_hits', () => {
+      bench.setRules(ruleSet([{ id: 1, src: '198.18.1.10', action: 'drop' }, { id: 2, src: '198.18.1.11', action: 'drop' }]));
+      bench.run(tcp());
+      expect([...bench.ruleHits().keys()]).toEqual([1]);
     });
   });
 
@@ -361,6 +442,24 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       bench.setRules(ruleSet(rules));
       expect(bench.run(tcp())).toMatchObject({ ruleId: 4096, stage: 'scan' });
     });
+  });
+});
+
+describe('compileRules placement (no kernel needed)', () => {
+  it('full-length CIDR-only prefixes go to the exact map with the trie value; shorter ones stay in the trie', () => {
+    const img = compileRules(ruleSet([
+      { id: 1, priority: 10, src: '198.18.1.0/24', action: 'drop' },
+      { id: 2, priority: 20, src: '198.18.1.10', action: 'pass' },
+      { id: 3, dst: '2001:db8::1', action: 'drop' },
+      { id: 4, dst: '2001:db8::/64', action: 'drop' },
+      { id: 5, priority: 1, src: '198.18.1.99', action: 'drop' },
+    ]));
+    expect(img.lpm.srcV4.map((e) => e.prefixLen)).toEqual([24]);
+    expect(img.exact.srcV4.map((e) => [e.prefixLen, e.meta.ruleId]).sort()).toEqual([[32, 1], [32, 5]]);
+    expect(img.exact.dstV6.map((e) => e.meta.ruleId)).toEqual([3]);
+    expect(img.lpm.dstV6.map((e) => e.prefixLen)).toEqual([64]);
+    // rule 2 is shadowed by rule 1 everywhere it could match: it needs no counter slot
+    expect(img.slotIds.sort()).toEqual([1, 3, 4, 5]);
   });
 });
 
