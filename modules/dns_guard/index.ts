@@ -7,7 +7,8 @@ import {
 } from "../sdk";
 import { SlidingWindowCounter } from "../sdk/lib/window";
 import { fnv1a64 } from "../sdk/lib/hash";
-import { DnsMessage, HEADER_LEN } from "./message";
+import { DnsMessage } from "./message";
+import { NameBuf, readName } from "./name";
 import { DomainSet } from "./domainset";
 import { addDomainEntry, loadDomainText, reserveForTexts, domainListError } from "./domainlist";
 import { rrtypeText, rcodeText, writeRdata } from "./text";
@@ -57,6 +58,7 @@ class DnsGuard extends Inspector {
   tcp: FlowMap<TcpState> = new FlowMap<TcpState>();
   msg: DnsMessage = new DnsMessage();
   json: ByteJson = new ByteJson();
+  alias: NameBuf = new NameBuf();
 
   onInit(config: JsonValue | null): bool {
     this.ports[53] = 1;
@@ -174,10 +176,28 @@ class DnsGuard extends Inspector {
       }
       if (isQuery) verdict = worst(verdict, this.tunnelChecks(pkt, q.name, q.type));
     }
+    if (!isQuery && verdict == Verdict.CONTINUE && this.blocklist.size > 0) verdict = this.aliasChecks(pkt, msg);
     if (isQuery && this.rate !== null && pkt.direction == 0) verdict = worst(verdict, this.countQuery(pkt));
     if (this.events) this.eventJson(msg).emit(pkt, EventKind.DNS);
     if (verdict == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
     return verdict;
+  }
+
+  // CNAME cloaking: an unlisted name whose answer aliases to a listed domain.
+  aliasChecks(pkt: Packet, msg: DnsMessage): Verdict {
+    for (let i = 0; i < msg.answerCount; i++) {
+      const a = unchecked(msg.answers[i]);
+      if (a.type != 5 && a.type != 39) continue;
+      if (readName(msg.base, msg.length, a.rdataOff, this.alias) < 0) continue;
+      const hit = this.blocklist.match(this.alias.keyPtr, this.alias.keyLen);
+      if (hit < 0) continue;
+      const qname = msg.questionCount > 0 ? msg.questions[0].name.toString() : "";
+      alert(pkt, SID_BLOCKED_DOMAIN, Severity.HIGH, "dns_guard: " + qname + " is an alias of blocklisted " + this.alias.toString(),
+        new JsonWriter().beginObject().str("rrname", qname).str("alias", this.alias.toString())
+          .str("listed", this.blocklist.entryName(hit)).str("action", actionName(this.blockAction)).endObject().toString());
+      return this.blockAction;
+    }
+    return Verdict.CONTINUE;
   }
 
   tunnelChecks(pkt: Packet, name: NameBuf, type: u16): Verdict {
@@ -260,7 +280,6 @@ class DnsGuard extends Inspector {
   }
 }
 
-import { NameBuf } from "./name";
 
 /** The querier's address as a table key (IPv4 exact; IPv6 hashed). */
 function sourceKey(pkt: Packet): u64 {

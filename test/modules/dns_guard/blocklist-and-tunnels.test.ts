@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Verdict } from '../../../host/verdict.js';
 import { item, packet } from '../../host/wasm/helpers.js';
 import { compiledModule, instance, run, type LogLine } from './support.js';
-import { dnsMessage } from './dns-wire.js';
+import { dnsMessage, ipv4, nameRdata } from './dns-wire.js';
 import { SecuxflowError } from '../../../host/errors.js';
 
 beforeAll(async () => { await compiledModule('dns_guard'); }, 180_000);
@@ -58,6 +58,21 @@ describe('dns_guard blocklist', () => {
       expect((err as SecuxflowError).code).toBe('E_MODULE_CONFIG');
       expect((err as Error).message).toMatch(msg);
     }
+  });
+
+  it('an answer that aliases (CNAME/DNAME) to a listed domain is caught: CNAME cloaking', async () => {
+    const inst = await instance('dns_guard', { blocklist: ['tracker.example'] });
+    const answer = dnsMessage({
+      response: true, questions: [{ name: 'metrics.shop.example' }],
+      answers: [{ name: 12, type: 'CNAME', rdata: nameRdata('c.tracker.example') }, { name: 'c.tracker.example', type: 'A', rdata: ipv4('198.18.3.3') }],
+    });
+    const benign = dnsMessage({ response: true, questions: [{ name: 'www.shop.example' }], answers: [{ name: 12, type: 'CNAME', rdata: nameRdata('cdn.shop.example') }] });
+    const out = run(inst, [
+      item(packet({ proto: 'udp', src: '198.18.0.53', dst: '198.18.0.1', srcPort: 53, dstPort: 40000, payload: answer }), { flowId: 1, direction: 1 }),
+      item(packet({ proto: 'udp', src: '198.18.0.53', dst: '198.18.0.1', srcPort: 53, dstPort: 40001, payload: benign }), { flowId: 2, direction: 1 }),
+    ]);
+    expect(out.verdicts).toEqual([Verdict.DROP, Verdict.CONTINUE]);
+    expect(out.alerts.map((a) => [a.index, a.sigId, a.metadata])).toEqual([[0, 1002001, { rrname: 'metrics.shop.example', alias: 'c.tracker.example', listed: 'tracker.example', action: 'drop' }]]);
   });
 
   it('logs how many domains were loaded', async () => {
