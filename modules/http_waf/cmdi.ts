@@ -1,30 +1,37 @@
 // OS command injection: a shell separator or substitution followed by a
 // command. Separators are ; | || && & newline, and the substitutions `...`
 // and $(...). Commands that are also English words (cat, ping, sleep, echo)
-// must look like a command line (end of value, or an option, path, number or
-// another separator after them); unambiguous ones (whoami, wget, nc) only need
-// a word boundary. ${IFS} and quotes inside a word ("w'h'oami") are undone.
+// must look like a command line (an option, path, number or redirection after
+// them; the end of the value only for the ones useful alone, like id and ls);
+// unambiguous ones (whoami, wget, nc) only need a word boundary. ${IFS} and
+// quotes inside a word ("w'h'oami") are undone.
 import { BytesMap } from "../sdk/lib";
 
 const STRONG = 1;
 const WEAK = 2;
+/** Weak, but useful alone (";id", "|ls"): the end of the value counts as a command line. */
+const ARGLESS = 3;
 const commands = new BytesMap(128, true);
 let ready = false;
 
 const STRONG_COMMANDS = [
   "whoami", "uname", "ifconfig", "ipconfig", "wget", "curl", "nc", "ncat", "netcat", "bash", "sh", "zsh", "ksh", "csh",
   "dash", "powershell", "pwsh", "cmd", "cmd.exe", "python", "python3", "perl", "ruby", "php", "nslookup", "busybox",
-  "tftp", "chmod", "chown", "useradd", "systeminfo", "certutil", "bitsadmin", "telnet", "ls", "id", "pwd", "netstat",
-  "rm", "mkfifo", "xterm", "base64", "crontab", "uname", "hostname", "tasklist", "net.exe", "wmic", "nohup", "socat",
+  "tftp", "chmod", "chown", "useradd", "systeminfo", "certutil", "bitsadmin", "telnet", "netstat",
+  "mkfifo", "xterm", "base64", "crontab", "uname", "hostname", "tasklist", "net.exe", "wmic", "nohup", "socat",
   "lsb_release", "getent", "killall", "pkill", "xargs",
 ];
 const WEAK_COMMANDS = ["cat", "ping", "sleep", "echo", "kill", "cp", "mv", "dir", "type", "net", "find", "more", "head",
   "tail", "touch", "mail", "ps", "time", "set", "printf", "exec", "eval", "timeout", "dig", "host", "scp", "ssh", "sudo",
   "su", "awk", "sed", "env"];
 
+const ARGLESS_COMMANDS = ["id", "ls", "pwd", "ps", "env", "dir", "set"];
+
 function init(): void {
   ready = true;
   for (let i = 0; i < WEAK_COMMANDS.length; i++) commands.setString(WEAK_COMMANDS[i], WEAK);
+  commands.setString("rm", WEAK);
+  for (let i = 0; i < ARGLESS_COMMANDS.length; i++) commands.setString(ARGLESS_COMMANDS[i], ARGLESS);
   for (let i = 0; i < STRONG_COMMANDS.length; i++) commands.setString(STRONG_COMMANDS[i], STRONG);
 }
 
@@ -37,6 +44,7 @@ const word = new Uint8Array(32);
 
 export function isCommandInjection(p: usize, n: i32): bool {
   if (!ready) init();
+  let backticks = 0;
   for (let i = 0; i < n; i++) {
     const c = load<u8>(p + <usize>i);
     let start = -1;
@@ -44,7 +52,10 @@ export function isCommandInjection(p: usize, n: i32): bool {
     let lineStart = false;
     if (c == 0x3b || c == 0x7c || c == 0x26) start = i + 1;
     else if (c == 0x0a || c == 0x0d) { start = i + 1; lineStart = true; }
-    else if (c == 0x60) { start = i + 1; substitution = true; }
+    else if (c == 0x60) {
+      // only an opening backtick starts a command; what follows a closing one is the same word
+      if ((backticks++ & 1) == 0) { start = i + 1; substitution = true; }
+    }
     else if (c == 0x24 && i + 1 < n && load<u8>(p + <usize>(i + 1)) == 0x28) { start = i + 2; substitution = true; }
     if (start < 0) continue;
     if (commandAt(p, n, start, substitution, lineStart)) return true;
@@ -98,23 +109,27 @@ function commandAt(p: usize, n: i32, at: i32, substitution: bool, lineStart: boo
   const kind = commands.get(word.dataStart, len, 0);
   if (kind == 0) return false;
   if (substitution || (kind == STRONG && !lineStart)) return true;
-  return looksLikeArguments(p, n, j);
+  return looksLikeArguments(p, n, j, kind != WEAK);
 }
 
-function looksLikeArguments(p: usize, n: i32, i: i32): bool {
-  if (i >= n) return true;
+// "eat | sleep | repeat" is a slogan, "; sleep 5" a command: a weak command
+// needs an argument-like word after it, or a redirection.
+function looksLikeArguments(p: usize, n: i32, i: i32, alone: bool): bool {
+  if (i >= n) return alone;
   const c = load<u8>(p + <usize>i);
-  if (c == 0x3b || c == 0x7c || c == 0x26 || c == 0x3e || c == 0x3c || c == 0x60 || c == 0x0a || c == 0x29) return true;
+  if (c == 0x3e || c == 0x3c || c == 0x60) return true;
+  if (c == 0x3b || c == 0x7c || c == 0x26 || c == 0x0a || c == 0x29) return alone;
   if (ifsAt(p, n, i)) return true;
   if (!isBlank(c)) return false;
   while (i < n && isBlank(load<u8>(p + <usize>i))) i++;
-  if (i >= n) return true;
+  if (i >= n) return alone;
   const a = load<u8>(p + <usize>i);
   // a Windows drive path (type C:\Windows\win.ini)
   if (<u8>((a | 0x20) - 0x61) < 26 && i + 2 < n && load<u8>(p + <usize>(i + 1)) == 0x3a
     && (load<u8>(p + <usize>(i + 2)) == 0x5c || load<u8>(p + <usize>(i + 2)) == 0x2f)) return true;
-  return a == 0x2d || a == 0x2f || a == 0x24 || a == 0x7e || a == 0x2e || <u8>(a - 0x30) < 10 || a == 0x3b || a == 0x7c
-    || a == 0x26 || a == 0x3e || a == 0x22 || a == 0x27 || a == 0x60;
+  if (a == 0x3b || a == 0x7c || a == 0x26) return alone;
+  return a == 0x2d || a == 0x2f || a == 0x24 || a == 0x7e || a == 0x2e || <u8>(a - 0x30) < 10
+    || a == 0x3e || a == 0x22 || a == 0x27 || a == 0x60;
 }
 
 function ifsAt(p: usize, n: i32, i: i32): bool {

@@ -49,7 +49,7 @@ const SHAPES: string[] = [
   // quote contexts: a string closed, then SQL instead of more text
   "s&[1svf(]", "s&n[o&c(;)]", "s&nk", "s&E", "s&o[1sn(]",
   "s)[&U;co]", "s))[&U;]",
-  "sc", "sU", "sE", "s;", "sB",
+  "sc", "sU", "sE", "s;", "sBk",
   "sos", "so1[c&;)]", "sov", "so(", "sof(", "sk1o1",
   "s,[1s][,)]",
   // numeric contexts

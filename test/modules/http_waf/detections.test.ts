@@ -52,6 +52,20 @@ describe('http_waf detections', () => {
     expect(r.verdicts).toEqual([Verdict.CONTINUE]);
   });
 
+  it('does not flag prose and slogans that merely contain shell or SQL words', async () => {
+    const inst = await waf(undefined, undefined, { batchCapacity: 16 });
+    const phrases = [
+      'eat | sleep | code | repeat', 'work; sleep; repeat', 'Tom & Jerry | id badge', 'the `code` cat walks in', 'buy 2, get 1 free; echo dot sale',
+      "6' order of ladders", 'kids 3 and up', "Levi's 501 or 505?", 'cats & dogs | ping pong', 'R&D; find talent',
+    ];
+    const r = run(inst, phrases.map((p, i) => streamItem(900 + i, 0, bytesOf(request('GET', '/s?q=' + encodeURIComponent(p))))));
+    expect(r.alerts.map((a) => `${phrases[a.index]} -> ${a.sigId}`)).toEqual([]);
+    // while the same commands with arguments are still injections
+    const attacks = ['x; sleep 5', 'x | cat /etc/passwd', 'x`cat /etc/hosts`', 'x; id', "x' order by 3--"];
+    const a = run(inst, attacks.map((p, i) => streamItem(950 + i, 0, bytesOf(request('GET', '/s?q=' + encodeURIComponent(p))))));
+    expect(new Set(a.alerts.map((x) => x.index)).size).toBe(attacks.length);
+  });
+
   it('blocks the flow in block mode, and keeps blocking it', async () => {
     const inst = await waf({ mode: 'block' });
     const r = run(inst, [streamItem(7, 0, bytesOf(request('GET', '/a?f=../../../etc/passwd')))]);
