@@ -10,6 +10,7 @@ import { mapUpdate, openObject, possibleCpus } from '../../host/kernel/native.js
 const FLAG_SRC = 1 << 0;
 const FLAG_DST = 1 << 1;
 const FLAG_TCP = 1 << 2;
+const FLAG_UDP = 1 << 3;
 
 const DIRS = ['/usr/lib/x86_64-linux-gnu/bpf', '/usr/lib/aarch64-linux-gnu/bpf', '/usr/lib/bpf', '/usr/local/lib/bpf'];
 
@@ -33,20 +34,20 @@ export interface XdpFilterBench {
   close(): void;
 }
 
-/** xdpfilt_alw_ip (default allow, listed sources dropped) with these IPv4 sources. */
-export function loadIpFilter(path: string, sources: Uint8Array[]): XdpFilterBench {
+/** xdpfilt_alw_ip (default allow, listed addresses dropped), as `xdp-filter ip ADDR -m src|dst`. */
+export function loadIpFilter(path: string, addrs: Uint8Array[], mode: 'src' | 'dst'): XdpFilterBench {
   const obj = openObject({ objectPath: path });
   const fd = obj.maps.filter_ipv4!;
-  const value = perCpuU64(FLAG_SRC);
-  for (const s of sources) mapUpdate(fd, s, value);
+  const value = perCpuU64(mode === 'src' ? FLAG_SRC : FLAG_DST);
+  for (const a of addrs) mapUpdate(fd, a, value);
   return { progFd: obj.progFd, close: () => obj.close() };
 }
 
-/** xdpfilt_alw_tcp with these TCP destination ports dropped. */
-export function loadPortFilter(path: string, ports: number[]): XdpFilterBench {
+/** xdpfilt_alw_tcp or _udp with these destination ports dropped (`xdp-filter port P -p tcp|udp -m dst`). */
+export function loadPortFilter(path: string, ports: number[], proto: 'tcp' | 'udp'): XdpFilterBench {
   const obj = openObject({ objectPath: path });
   const fd = obj.maps.filter_ports!;
-  const value = perCpuU64(FLAG_DST | FLAG_TCP);
+  const value = perCpuU64(FLAG_DST | (proto === 'tcp' ? FLAG_TCP : FLAG_UDP));
   const key = new Uint8Array(4);
   const kv = new DataView(key.buffer);
   for (const p of ports) {
@@ -58,4 +59,4 @@ export function loadPortFilter(path: string, ports: number[]): XdpFilterBench {
   return { progFd: obj.progFd, close: () => obj.close() };
 }
 
-export { FLAG_DST, FLAG_SRC, FLAG_TCP };
+export { FLAG_DST, FLAG_SRC, FLAG_TCP, FLAG_UDP };
