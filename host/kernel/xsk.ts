@@ -40,9 +40,16 @@ export interface XskOptions {
   bindMode?: XskBindMode;
   /** Bytes per UMEM frame: 2048 or 4096 (page-aligned chunks). Default 2048. */
   frameSize?: number;
-  /** Frames in the UMEM, a power of two; half feed RX, half are for TX. Default 4096. */
+  /**
+   * Frames in the UMEM, a power of two; half feed RX, half are for TX.
+   * Default 8192 (16 MiB with 2048-byte frames).
+   */
   frameCount?: number;
-  /** Descriptors per ring (fill, completion, RX, TX), a power of two <= frameCount/2. Default 2048. */
+  /**
+   * Descriptors per ring (fill, completion, RX, TX), a power of two <=
+   * frameCount/2. Default 4096: 20 ms of buffering at 200 kpps, enough to
+   * ride out a receiver that is briefly off the CPU on a busy machine.
+   */
   ringSize?: number;
   /** Path of the pinned XSKMAP (`<pinDir>/sf_xsks`); the socket goes into slot `queue`. */
   xsksMapPin: string;
@@ -156,7 +163,7 @@ export interface RawXskAddon {
   tapClose(handle: object): void;
 }
 
-const DEFAULTS = { bindMode: 'auto' as XskBindMode, frameSize: 2048, frameCount: 4096, ringSize: 2048 };
+const DEFAULTS = { bindMode: 'auto' as XskBindMode, frameSize: 2048, frameCount: 8192, ringSize: 4096 };
 const MAX_QUEUES = 64; // SF_MAX_QUEUES in xdp/secuxflow.h
 
 const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
