@@ -74,7 +74,14 @@ function preflight(): string | null {
 
 /** Repeats of one kind of event (a scan makes one alert per port) beyond this many per step are counted, not printed. */
 const REPEATS_SHOWN = 3;
-const repeats = new Map<string, { n: number; kind: 'alert' | 'verdict'; what: string }>();
+const repeats = new Map<string, { n: number; kind: 'alert' | 'verdict' | 'kernel'; what: string }>();
+
+/** Counts one more event of `key`; true while it should still be printed. */
+function showRepeat(key: string, kind: 'alert' | 'verdict' | 'kernel', what: string): boolean {
+  const r = repeats.get(key) ?? { n: 0, kind, what };
+  repeats.set(key, r);
+  return ++r.n <= REPEATS_SHOWN;
+}
 
 function repeatKey(rec: Eve): { key: string; what: string } | null {
   if (rec.event_type === 'alert') {
@@ -106,18 +113,16 @@ function makeSink(): Sink {
     eve: (rec: Eve) => {
       if (rec.event_type === 'alert') {
         const a = rec.alert as { signature_id?: number; signature?: string; metadata?: { module?: string[] } };
-        const key = `${a.signature_id} ${a.metadata?.module?.[0] ?? '?'}: ${a.signature}`;
+        const module = a.metadata?.module?.[0] ?? '?';
+        const sig = String(a.signature ?? '').replace(`${module}: `, '');
+        const key = `${a.signature_id} ${module}: ${sig}`;
         tally.alerts.set(key, (tally.alerts.get(key) ?? 0) + 1);
       }
       if (['http', 'dns', 'tls'].includes(rec.event_type)) tally.inspected++;
       const line = describeEve(rec);
       if (!line) return;
       const rk = repeatKey(rec);
-      if (rk) {
-        const r = repeats.get(rk.key) ?? { n: 0, kind: line.kind === 'alert' ? 'alert' : 'verdict', what: rk.what };
-        repeats.set(rk.key, r);
-        if (++r.n > REPEATS_SHOWN) return;
-      }
+      if (rk && !showRepeat(rk.key, line.kind === 'alert' ? 'alert' : 'verdict', rk.what)) return;
       printer.event(line.kind, line.text);
     },
   };
@@ -179,10 +184,16 @@ function summary(lab: Lab, backend: Backend, watch: KernelWatch, extra: string[]
   }
   const flows = [...watch.flows.values()];
   p.raw(`  fast path  ${flows.length} flow(s) moved into the kernel${flows.length ? `: ${flows.filter((f) => f.verdict === 'ALLOW').length} allowed, ${flows.filter((f) => f.verdict === 'BLOCK').length} blocked` : ''}`);
-  for (const f of flows) p.raw(`             ${f.verdict.padEnd(5)} ${f.name}: ${f.packets} packets handled in XDP without a punt`);
+  const LISTED = 6;
+  for (const f of flows.slice(0, LISTED)) p.raw(`             ${f.verdict.padEnd(5)} ${f.name}: ${f.packets} packets handled in XDP without a punt`);
+  if (flows.length > LISTED) p.raw(`             … and ${flows.length - LISTED} more (${flows.slice(LISTED).reduce((n, f) => n + f.packets, 0)} packets)`);
   if (fast) p.raw(`  download   ${fast.puntsBefore} packets punted before the verdict, ${fast.fastPathPackets} handled in the kernel after it`);
   if (watch.penalized.size) p.raw(`  penalty    ${[...watch.penalized].join(', ')} in the kernel penalty box`);
-  for (const l of extra) p.raw(`  ${l}`);
+  if (extra.length) {
+    p.raw('');
+    for (const l of extra) p.raw(`  ${l}`);
+    p.raw('');
+  }
   if (wrong.length) {
     p.raw(p.paint('1;31', `  ${wrong.length} step(s) did not behave as expected:`));
     for (const s of wrong) p.raw(`    ${s.step.who} ${s.step.title}: ${s.outcome}, expected ${s.expected}`);
@@ -251,7 +262,10 @@ async function main(): Promise<number> {
     await startServers(lab);
     const sink = makeSink();
     const watch = new KernelWatch(join(lab.bpffsRoot, lab.hostIf), {
-      flow: (f) => printer.event('kernel', `flow ${f.name} moved into the kernel: ${f.verdict}${f.verdict === 'ALLOW' ? ', XDP passes the rest without punting' : ', XDP drops the rest'}`),
+      flow: (f) => {
+        if (!showRepeat(`kflow ${f.verdict} ${f.client}`, 'kernel', `flows of ${f.client} moved into the kernel: ${f.verdict}`)) return;
+        printer.event('kernel', `flow ${f.name} moved into the kernel: ${f.verdict}${f.verdict === 'ALLOW' ? ', XDP passes the rest without punting' : ', XDP drops the rest'}`);
+      },
       penalty: (addr, ttl) => printer.event('kernel', `source ${addr} put in the penalty box${ttl ? ` for ${ttl} s` : ''}: XDP drops everything it sends`),
     });
     cleanup.add('close kernel map fds', () => watch.stop());
@@ -262,8 +276,10 @@ async function main(): Promise<number> {
     await sleep(300);
     watch.poll();
     const extra = await backend.summary();
-    good = summary(lab, backend, watch, extra, fast);
     await backend.stop();
+    flushRepeats();
+    watch.poll();
+    good = summary(lab, backend, watch, extra, fast);
     watch.stop();
   } catch (e) {
     printer.raw(printer.paint('1;31', `secuxflow demo failed: ${(e as Error).message}`));

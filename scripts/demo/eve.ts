@@ -20,8 +20,9 @@ export function describeEve(rec: Eve): EveLine | null {
     case 'alert': {
       const a = rec.alert as { action?: string; signature_id?: number; signature?: string; metadata?: Record<string, string[]> };
       const module = a.metadata?.module?.[0] ?? '?';
-      const detail = a.metadata?.url?.[0] ?? a.metadata?.rrname?.[0] ?? a.metadata?.value?.[0] ?? '';
-      return { kind: 'alert', text: `[${a.signature_id}] ${module}: ${s(a.signature)} ${where} → ${a.action === 'blocked' ? 'BLOCKED' : 'allowed'}${detail ? `  (${clip(detail, 70)})` : ''}` };
+      const detail = a.metadata?.value?.[0] ?? a.metadata?.rrname?.[0] ?? a.metadata?.url?.[0] ?? '';
+      const sig = s(a.signature).startsWith(`${module}: `) ? s(a.signature).slice(module.length + 2) : s(a.signature);
+      return { kind: 'alert', text: `[${a.signature_id}] ${module}: ${sig}  ${where} → ${a.action === 'blocked' ? 'BLOCKED' : 'allowed'}${detail ? `  (${clip(detail, 70)})` : ''}` };
     }
     case 'http': {
       const h = rec.http as { http_method?: string; url?: string; hostname?: string; status?: number };

