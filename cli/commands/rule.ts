@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
 import { applyRulesIfAttached, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
+import { notifyDaemon } from '../../host/control/client.js';
 import { describeRule, rulePortText, ruleDstText, ruleSrcText } from '../../host/rules/describe.js';
 import {
   checkRuleConsistency, DEFAULT_PRIORITY, parseAction, parseComment, parseModuleName, parsePortRange,
@@ -43,6 +44,8 @@ export interface RuleChangeResult {
   stateDir: string;
   /** Interfaces whose kernel maps took the change; empty when nothing is attached. */
   appliedTo: string[];
+  /** Whether a running daemon picked the change up for its engine (error: it is stored, the daemon refused or failed). */
+  daemon?: { running: boolean; error: string | null };
 }
 
 export interface AddRuleResult extends RuleChangeResult {
@@ -124,7 +127,9 @@ async function commitRuleChange(store: StateStore, previous: RuleSet, next: Rule
     }
     throw e;
   }
-  return { stateDir: store.dir, appliedTo: applied.appliedTo };
+  // The kernel already has the rules; a running daemon's engine must match them.
+  const daemon = await notifyDaemon(store.dir, 'rules.reload');
+  return { stateDir: store.dir, appliedTo: applied.appliedTo, daemon };
 }
 
 export async function addRule(opts: AddRuleOptions): Promise<AddRuleResult> {
@@ -200,9 +205,11 @@ export async function setDefaultPolicy(opts: StateDirOption & { policy?: string 
 }
 
 function whereApplied(r: RuleChangeResult): string {
-  return r.appliedTo.length > 0
+  const where = r.appliedTo.length > 0
     ? `applied to ${r.appliedTo.join(', ')}`
     : 'not attached: takes effect at the next `secuxflow attach`';
+  if (r.daemon?.error) return `${where}\n  warning: the running daemon did not take the change: ${r.daemon.error}`;
+  return r.daemon?.running ? `${where} and the running daemon` : where;
 }
 
 function formatTable(rows: string[][]): string {
