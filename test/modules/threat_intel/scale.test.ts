@@ -67,9 +67,11 @@ describe('threat_intel at scale', () => {
       for (let r = 0; r < rounds; r++) {
         for (const it of batch) target.flowEnded(it.flowId);
         for (const it of batch) it.flowId = flow++;
-        const t1 = performance.now();
+        // CPU time of this process: other test files running beside it do not count
+        const t1 = process.cpuUsage();
         target.inspect(batch, batch.length, o);
-        ms += performance.now() - t1;
+        const d = process.cpuUsage(t1);
+        ms += (d.user + d.system) / 1000;
       }
       return (ms * 1e6) / (rounds * batch.length);
     };
