@@ -54,3 +54,21 @@ export function scribble(dst: Uint8Array, at: number, len: number, rnd: () => nu
   const from = rnd() % (noise.length - n);
   dst.set(noise.subarray(from, from + n), at);
 }
+
+/**
+ * Frames a capture can hold that no module may trip on: every prefix of some
+ * real frames (cut headers, cut payloads), pure garbage, and non-IP frames.
+ */
+export function malformedFrames(real: Uint8Array[], seed = 3): Uint8Array[] {
+  const rnd = prng(seed);
+  const out: Uint8Array[] = [];
+  for (const f of real) for (let n = 1; n < f.length; n += 1 + (n >> 3)) out.push(f.slice(0, n));
+  for (let i = 0; i < 200; i++) {
+    const g = new Uint8Array(1 + (rnd() % 1500));
+    for (let k = 0; k < g.length; k++) g[k] = rnd() & 0xff;
+    // half of them claim to be IPv4 or IPv6 so the decoder goes deeper
+    if (i % 2 === 0 && g.length > 14) { g[12] = 0x08; g[13] = i % 4 === 0 ? 0x00 : 0xdd; if (i % 4 === 2) g[12] = 0x86; g[14] = i % 4 === 0 ? 0x45 : 0x60; }
+    out.push(g);
+  }
+  return out;
+}
