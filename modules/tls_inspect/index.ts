@@ -173,7 +173,8 @@ class TlsInspect extends Inspector {
     st.sni = sni;
     const j3s = ja3String(h);
     const j3 = ja3Hash(j3s);
-    const j4 = ja4(h).toString();
+    const j4parts = ja4(h);
+    const j4 = j4parts.toString();
     if (h.sniPresent && this.sniList.size > 0) {
       const hit = this.matchSni(h);
       if (hit >= 0) {
@@ -203,7 +204,7 @@ class TlsInspect extends Inspector {
       if (h.sniPresent) w.str("sni", sni);
       w.str("version", versionText(best));
       w.key("ja3").beginObject().str("hash", j3).str("string", j3s).endObject();
-      w.str("ja4", j4);
+      w.str("ja4", j4).str("ja4_r", j4parts.raw());
       if (h.alpnCount > 0) {
         w.key("client_alpns").beginArray();
         for (let i = 0; i < h.alpnCount; i++) w.string(h.alpn(i));

@@ -37,6 +37,24 @@ describe('tls_inspect fingerprints', () => {
     expect(ja3.hash).toBe(createHash('md5').update(ja3.string).digest('hex'));
   });
 
+  it('a published Chrome 143 ClientHello (browserleaks output) gives its published JA3 hash, JA4 and JA4_r', async () => {
+    // Lists in wire order from the published ja3_text; signature algorithms and ALPN from its ja4_r.
+    const chrome: ClientHelloSpec = {
+      ciphers: [4865, 4866, 4867, 49195, 49199, 49196, 49200, 52393, 52392, 49171, 49172, 156, 157, 47, 53],
+      extensions: [45, 51, 16, 65037, 23, 17613, 0, 11, 10, 43, 65281, 35, 18, 5, 13, 27],
+      groups: [4588, 29, 23, 24], points: [0],
+      sigAlgs: [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601],
+      alpn: ['h2', 'http/1.1'], versions: [0x0304, 0x0303], sni: 'tls.browserleaks.com',
+    };
+    const inst = await instance('tls_inspect');
+    const data = records(clientHello(chrome));
+    const ev = run(inst, [seg(toServer(data), data)]).events[0]!.data as { ja3: { hash: string; string: string }; ja4: string; ja4_r: string };
+    expect(ev.ja3.string).toBe('771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,45-51-16-65037-23-17613-0-11-10-43-65281-35-18-5-13-27,4588-29-23-24,0');
+    expect(ev.ja3.hash).toBe('98487aa16281980e7d1120d399efb6a4');
+    expect(ev.ja4).toBe('t13d1516h2_8daaf6152771_d8a2da3f94cd');
+    expect(ev.ja4_r).toBe('t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_0005,000a,000b,000d,0012,0017,001b,0023,002b,002d,0033,44cd,fe0d,ff01_0403,0804,0401,0503,0805,0501,0806,0601');
+  });
+
   it('GREASE values and extension order do not change JA4; JA3 keeps wire order', async () => {
     const inst = await instance('tls_inspect');
     const shuffled: ClientHelloSpec = {
