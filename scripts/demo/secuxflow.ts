@@ -1,13 +1,18 @@
 // Runs the built secuxflow CLI as the protected host would: inside its
 // namespace, with the demo's state dir and private bpffs root.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { packageRoot } from '../../host/kernel/native.js';
 import type { Lab } from './lab.js';
 import { inNs } from './lab.js';
 import { run, type RunResult } from './proc.js';
 
+/** The CLI bundle beside the demo bundle (a test's private copy), else the package's dist/secuxflow.js. */
 export function cliPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const sibling = join(dirname(here), 'secuxflow.js');
+  if (here.endsWith('.js') && existsSync(sibling)) return sibling;
   return join(packageRoot(), 'dist', 'secuxflow.js');
 }
 
