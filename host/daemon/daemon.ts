@@ -19,7 +19,7 @@ import type { XskBindMode } from '../kernel/xsk.js';
 import { ControlServer } from '../control/server.js';
 import { controlSocketPath } from '../control/protocol.js';
 import { loadDaemonConfig, type DaemonConfig } from './config.js';
-import { moduleSpecsFor, readModuleConfig, type ModuleSpec } from './modules.js';
+import { moduleSpecsFor, readModuleConfig, specRef, type ModuleSpec } from './modules.js';
 import { VerdictExpiry } from './expiry.js';
 import { jsonLogger, type Logger } from './log.js';
 import { queueWorkerEntry } from './worker-entry.js';
@@ -318,7 +318,7 @@ export class Daemon {
     if (typeof p.name !== 'string' || p.name === '') throw new SecuxflowError('E_USAGE', 'modules.load needs "name" (a registered or shipped module, or a file path)');
     if (p.config !== undefined && typeof p.config !== 'string') throw new SecuxflowError('E_USAGE', 'modules.load: "config" must be a file path');
     const policy = p.policy === undefined ? null : parsePolicy(String(p.policy), 'modules.load policy');
-    const spec: ModuleSpec = { name: p.name, configText: typeof p.config === 'string' ? readModuleConfig(p.config, p.name) : null, policy };
+    const spec: ModuleSpec = { ...specRef(p.name, this.stateDir), configText: typeof p.config === 'string' ? readModuleConfig(p.config, p.name) : null, policy };
     const modules = await this.applyModules([spec], []);
     this.log('info', 'module loaded', { module: spec.name, modules });
     return { modules };

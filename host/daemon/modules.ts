@@ -15,7 +15,10 @@ import type { DaemonConfig } from './config.js';
 
 /** What a worker needs to build one module: plain data, so it crosses postMessage. */
 export interface ModuleSpec {
+  /** The name rules and status use (a path's file name for module files). */
   name: string;
+  /** What to load: a registered or shipped name, or a .wasm/.wat path. */
+  ref: string;
   /** The module's config text (read by the main thread, so every worker gets the same). */
   configText: string | null;
   policy: ModulePolicy | null;
@@ -32,20 +35,25 @@ export function readModuleConfig(path: string, name: string): string {
 
 export function moduleSpecsFor(config: DaemonConfig, stateDir: string): ModuleSpec[] {
   const specs: ModuleSpec[] = config.modules.map((m) => ({
-    name: m.name,
+    ...specRef(m.name, stateDir),
     configText: m.config === null ? null : readModuleConfig(m.config, m.name),
     policy: m.policy,
   }));
   const store = new StateStore(stateDir);
   if (existsSync(store.path(MODULES_FILE))) {
     for (const rec of readRegistry(store)) {
-      if (!specs.some((s) => s.name === rec.name)) specs.push({ name: rec.name, configText: null, policy: null });
+      if (!specs.some((s) => s.name === rec.name)) specs.push({ name: rec.name, ref: rec.name, configText: null, policy: null });
     }
   }
   if (specs.length === 0) {
-    for (const name of DEFAULT_MODULES) if (shippedModuleNames().includes(name)) specs.push({ name, configText: null, policy: null });
+    for (const name of DEFAULT_MODULES) if (shippedModuleNames().includes(name)) specs.push({ name, ref: name, configText: null, policy: null });
   }
   return specs;
+}
+
+/** Resolves a module argument to its name (checks a named file exists, or the name is known). */
+export function specRef(arg: string, stateDir: string): { name: string; ref: string } {
+  return { name: resolveModuleRef(arg, stateDir).name, ref: arg };
 }
 
 /** Builds runners for specs, closing what was built when one fails (nothing half-loaded). */
@@ -53,11 +61,11 @@ export async function buildModules(specs: readonly ModuleSpec[], stateDir: strin
   const out: EngineModule[] = [];
   try {
     for (const spec of specs) {
-      const [mod] = await loadModules([spec.name], {
+      const [mod] = await loadModules([spec.ref], {
         stateDir,
         clock: 'wall',
         ...(spec.policy !== null ? { policy: spec.policy } : {}),
-        ...(spec.configText !== null ? { configs: new Map([[resolveModuleRef(spec.name, stateDir).name, spec.configText]]) } : {}),
+        ...(spec.configText !== null ? { configs: new Map([[spec.name, spec.configText]]) } : {}),
       });
       if (mod) out.push(mod);
     }

@@ -1,0 +1,261 @@
+// The live daemon in host mode, as a user runs it: `secuxflow run` on the
+// server side of a veth pair, real HTTP clients in a client namespace. Checks
+// the kernel's own counters through the pins: a decided flow stops being
+// punted, a blocked flow and a penalised source are dropped in XDP, the
+// daemon survives bad control requests, trapping modules and bad configs,
+// and kill -9 / restart keeps decided flows, rules and modules.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { NetLab, type VethEnd } from './lab/netns.js';
+import { REPO_ROOT, buildCli, buildNative } from './lab/build.js';
+import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { runOk, type RunResult } from './lab/run.js';
+import { copySandboxWorker, keepAliveClientScript, openPinnedMaps, sleep, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { SfStage, SfStat, type FlowKey } from '../../host/kernel/codec.js';
+import { parseIp } from '../../host/packet/addr.js';
+import { requestDaemon } from '../../host/control/client.js';
+import { controlSocketPath } from '../../host/control/protocol.js';
+import type { DaemonStatus } from '../../host/daemon/daemon.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const PORT = 8080;
+const SUBNET = 61;
+const SCANNER = `198.18.${SUBNET}.3`;
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in host mode', () => {
+  const lab = new NetLab('dh');
+  let client: VethEnd;
+  let server: VethEnd;
+  let cli = '';
+  let bpffs: PrivateBpffs;
+  let stateDir = '';
+  let configPath = '';
+  let goodConfig = '';
+  let env: NodeJS.ProcessEnv;
+  let daemon: DaemonProc;
+  let maps: PinnedMaps;
+
+  const secuxflow = (...args: string[]): Promise<RunResult> =>
+    lab.exec(server.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
+  const ok = async (...args: string[]): Promise<RunResult> => {
+    const r = await secuxflow(...args);
+    expect(r.code, `secuxflow ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
+    return r;
+  };
+  const curl = (...args: string[]): Promise<RunResult> =>
+    lab.exec(client.ns, ['curl', '-s', '-m', '3', '-o', '-', '-w', '\\n%{http_code}', ...args, `http://${server.addr}:${PORT}/`], { timeoutMs: 10_000 });
+  const key = (src: string, sport: number): FlowKey => ({ src: parseIp(src), dst: parseIp(server.addr), sport, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 });
+  const status = async (): Promise<DaemonStatus> => (await requestDaemon(stateDir, 'status')) as DaemonStatus;
+  const start = async (): Promise<DaemonProc> => {
+    const d = startDaemon(lab, server.ns, cli, ['--iface', server.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', configPath], env);
+    await d.waitLog((l) => l.msg === 'daemon started', 60_000);
+    return d;
+  };
+  const keepAlive = async (opts: Parameters<typeof keepAliveClientScript>[2]): Promise<{ lines: string[]; done: Promise<void> }> => {
+    const child = await lab.spawn(client.ns, [process.execPath, '-e', keepAliveClientScript(server.addr, PORT, opts)], 'start');
+    const lines: string[] = [];
+    child.stdout!.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter((l) => l !== '')));
+    const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    return { lines, done };
+  };
+
+  beforeAll(async () => {
+    await buildNative();
+    const built = await buildCli(lab.tag);
+    cli = built.cli;
+    copySandboxWorker(cli);
+    lab.onCleanup(built.remove);
+    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
+    lab.removeAtCleanup(stateDir);
+    bpffs = await mountPrivateBpffs(lab);
+    env = { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root };
+    const cns = await lab.addNamespace('c');
+    const sns = await lab.addNamespace('s');
+    [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
+    await runOk(['ip', '-n', client.ns, 'addr', 'add', `${SCANNER}/24`, 'dev', client.ifname]);
+    await startHttpServer(lab, server.ns, server.addr, PORT);
+
+    const bi = join(stateDir, 'basic_inspect.json');
+    writeFileSync(bi, JSON.stringify({
+      patterns: [
+        { sid: 1000001, content: "' OR '1'='1", nocase: true, severity: 1, action: 'block_flow', msg: 'SQL injection tautology' },
+        { sid: 1000050, content: 'SCAN-ME', severity: 2, action: 'block_src', msg: 'scanner marker' },
+      ],
+      block_ttl: 4,
+    }));
+    configPath = join(stateDir, 'daemon.yaml');
+    goodConfig = `modules:\n  - name: basic_inspect\n    config: ${bi}\ninspect_cap:\n  packets: 4\nexpiry_interval: 1\n`;
+    writeFileSync(configPath, goodConfig);
+    await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT));
+    daemon = await start();
+    maps = openPinnedMaps(join(bpffs.root, server.ifname));
+  }, 240_000);
+
+  afterAll(async () => {
+    maps?.close();
+    await lab.cleanup();
+  });
+
+  it('benign keep-alive HTTP: answers arrive, and once the flow is allowed its packets stop being punted', async () => {
+    const c = await keepAlive({ count: 4, gapMs: 200, firstGapMs: 2000, localPort: 41001 });
+    await until(() => c.lines.some((l) => l.startsWith('R1 ')), 8000);
+    expect(c.lines).toContain('R1 200 hello /r1');
+    const entry = await until(() => maps.flow(key(client.addr, 41001)), 1500);
+    expect(entry?.verdict).toBe(1); // SF_FLOW_ALLOW, written by the daemon
+    await sleep(300);
+    const puntsAfterDecision = maps.punts();
+    await c.done;
+    expect(c.lines).toEqual(['R1 200 hello /r1', 'R2 200 hello /r2', 'R3 200 hello /r3', 'R4 200 hello /r4']);
+    expect(maps.punts()).toBe(puntsAfterDecision);
+    expect(maps.flow(key(client.addr, 41001))!.packets).toBeGreaterThanOrEqual(6);
+  });
+
+  it('an HTTP request basic_inspect blocks gets no answer; the flow entry drops the rest in XDP with no punt', async () => {
+    const req = curl('-H', "X-Q: 1' OR '1'='1", '--local-port', '41002');
+    const entry = await until(() => maps.flow(key(client.addr, 41002)), 2500);
+    expect(entry?.verdict).toBe(2); // SF_FLOW_BLOCK
+    const punts = maps.punts();
+    const r = await req;
+    expect(r.stdout).not.toContain('hello');
+    expect(r.code).toBe(28); // curl: timed out
+    await sleep(300);
+    expect(maps.punts()).toBe(punts);
+    expect(maps.flow(key(client.addr, 41002))!.packets).toBeGreaterThan(0); // retransmissions and FIN dropped in XDP
+    const alerts = await ok('alerts', '--json');
+    const sql = alerts.stdout.split('\n').filter((l) => l.includes('"signature_id":1000001'));
+    expect(sql.length).toBeGreaterThan(0);
+    expect(JSON.parse(sql[0]!)).toMatchObject({ event_type: 'alert', src_ip: client.addr, dest_port: PORT, alert: { action: 'blocked' } });
+  });
+
+  it('BLOCK_SRC puts the source in the penalty box: its new connections drop in XDP until the ttl passes', async () => {
+    const marked = await curl('--interface', SCANNER, '-H', 'X-Scan: SCAN-ME');
+    expect(marked.stdout).not.toContain('hello');
+    expect(maps.penaltyCount()).toBe(1);
+    const penaltyHits = maps.stat(SfStat.STAGE_BASE + SfStage.PENALTY);
+    const punts = maps.punts();
+    const again = await lab.exec(client.ns, ['curl', '-s', '-m', '1', `--interface`, SCANNER, `http://${server.addr}:${PORT}/`], { timeoutMs: 5000 });
+    expect(again.stdout).not.toContain('hello');
+    expect(maps.stat(SfStat.STAGE_BASE + SfStage.PENALTY)).toBeGreaterThan(penaltyHits);
+    expect(maps.punts()).toBe(punts);
+    // Other sources are not affected.
+    expect((await curl()).stdout).toContain('hello /');
+    // block_ttl is 4 s; the expiry walk runs every second.
+    expect(await until(() => maps.penaltyCount() === 0, 8000, 200)).toBe(true);
+    const back = await curl('--interface', SCANNER);
+    expect(back.stdout).toContain('hello /');
+  });
+
+  it('bad control requests get error replies and the daemon keeps serving', async () => {
+    const replies = await new Promise<string[]>((resolve, reject) => {
+      const s = createConnection(controlSocketPath(stateDir));
+      let buf = '';
+      const t = setTimeout(() => reject(new Error(`replies: ${buf}`)), 5000);
+      s.on('connect', () => s.write('garbage\n{"id":1,"method":"modules.unload","params":{"name":"nope"}}\n{"id":2}\n'));
+      s.on('data', (b) => {
+        buf += b.toString();
+        const lines = buf.split('\n').filter((l) => l !== '');
+        if (lines.length >= 3) { clearTimeout(t); s.destroy(); resolve(lines); }
+      });
+    });
+    expect(replies.map((l) => (JSON.parse(l) as { error: { code: string } }).error.code)).toEqual(['E_USAGE', 'E_MODULE_NOT_FOUND', 'E_USAGE']);
+    const s = await status();
+    expect(s.daemon.running).toBe(true);
+    expect(s.rules.count).toBe(1);
+  });
+
+  it('rule changes reach the running daemon', async () => {
+    const r = await ok('rule', 'add', '--id', '50', '--action', 'drop', '--proto', 'udp', '--port', '9999');
+    expect(r.stdout).toMatch(/running daemon/);
+    expect((await status()).rules.count).toBe(2);
+    await ok('rule', 'delete', '--id', '50');
+    expect((await status()).rules.count).toBe(1);
+  });
+
+  it('a module that traps: its failure policy (fail-open) applies, traps are counted, the daemon keeps running', async () => {
+    const wat = join(REPO_ROOT, 'test', 'hostile', 'modules', 'trap_every_tenth.wat');
+    expect(existsSync(wat)).toBe(true);
+    const loaded = (await requestDaemon(stateDir, 'modules.load', { name: wat, policy: 'fail-open' })) as { modules: string[] };
+    expect(loaded.modules).toEqual(['basic_inspect', 'trap_every_tenth']);
+    for (let i = 0; i < 6; i++) expect((await curl()).stdout).toContain('hello /');
+    const s = await status();
+    const m = s.modules.find((x) => x.name === 'trap_every_tenth');
+    expect(m?.traps).toBeGreaterThan(0);
+    expect(m?.policy).toBe('fail-open');
+    await requestDaemon(stateDir, 'modules.unload', { name: 'trap_every_tenth' });
+    expect((await status()).modules.map((x) => x.name)).toEqual(['basic_inspect']);
+    expect((await curl()).stdout).toContain('hello /');
+  });
+
+  it('SIGHUP with a bad config is refused and the old config kept; a good one is applied', async () => {
+    writeFileSync(configPath, 'flow_timeout: -5\n');
+    daemon.child.kill('SIGHUP');
+    const refused = await daemon.waitLog((l) => String(l.msg).startsWith('config reload refused'));
+    expect(JSON.stringify(refused.error)).toMatch(/flow_timeout/);
+    expect((await status()).maps.flowTimeoutSec).toBe(100);
+    writeFileSync(configPath, `${goodConfig}flow_timeout: 90\n`);
+    daemon.child.kill('SIGHUP');
+    await daemon.waitLog((l) => l.msg === 'config reloaded');
+    expect((await status()).maps.flowTimeoutSec).toBe(90);
+    expect((await curl()).stdout).toContain('hello /');
+  });
+
+  it('kill -9 under traffic: XDP keeps deciding (decided flows, fail-open punts); a restart brings rules, modules and flows back', async () => {
+    const c = await keepAlive({ count: 20, gapMs: 200, firstGapMs: 800, localPort: 41010 });
+    await until(() => c.lines.some((l) => l.startsWith('R2 ')), 8000);
+    const flowsBefore = maps.flowCount();
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    expect((await xdpOnLink(server.ns, server.ifname))?.name).toBe('sf_xdp');
+    const fallback = maps.stat(SfStat.PUNT_FALLBACK);
+    expect((await curl()).stdout).toContain('hello /'); // new flow: no socket bound, fail-open passes it
+    expect(maps.stat(SfStat.PUNT_FALLBACK)).toBeGreaterThan(fallback);
+    expect(maps.flow(key(client.addr, 41002))?.verdict).toBe(2); // the blocked flow stays blocked
+    await c.done;
+    expect(c.lines.filter((l) => / 200 /.test(l))).toHaveLength(20); // the allowed flow never noticed
+
+    daemon = await start();
+    expect(daemon.logs.some((l) => l.msg === 'reusing attachment')).toBe(true);
+    const s = await status();
+    expect(s.rules.count).toBe(1);
+    expect(s.modules.map((m) => m.name)).toEqual(['basic_inspect']);
+    expect(s.maps.flows).toBeGreaterThanOrEqual(flowsBefore);
+    const punts = maps.punts();
+    expect((await curl()).stdout).toContain('hello /');
+    expect(maps.punts()).toBeGreaterThan(punts); // punted to the new daemon again
+  });
+
+  it('status works without the daemon: attachments and kernel counters from the pins', async () => {
+    const live = await ok('status', '--json');
+    expect(JSON.parse(live.stdout)).toMatchObject({ daemon: { running: true }, interfaces: [{ iface: server.ifname, xdpMode: 'skb' }] });
+    writeFileSync(configPath, `${goodConfig}on_stop: pass-all\n`);
+    daemon.child.kill('SIGHUP');
+    await daemon.waitLog((l) => l.msg === 'config reloaded' && (daemon.logs.filter((x) => x.msg === 'config reloaded').length >= 1));
+    await sleep(300);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    const off = JSON.parse((await ok('status', '--json')).stdout) as { daemon: { running: boolean }; interfaces: Array<{ live: boolean; kernel: { passAll: boolean } }> };
+    expect(off.daemon.running).toBe(false);
+    expect(off.interfaces[0]).toMatchObject({ live: true, kernel: { passAll: true } });
+    const human = await ok('status');
+    expect(human.stdout).toMatch(/daemon: not running/);
+    expect(human.stdout).toMatch(/PASS-ALL ON/);
+    expect((await curl()).stdout).toContain('hello /');
+  });
+
+  it('SIGTERM with on_stop: detach removes XDP and keeps the maps for the next start', async () => {
+    writeFileSync(configPath, goodConfig);
+    daemon = await start();
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    expect(await xdpOnLink(server.ns, server.ifname)).toBeNull();
+    expect(existsSync(join(bpffs.root, server.ifname, 'sf_flows'))).toBe(true);
+    expect(existsSync(controlSocketPath(stateDir))).toBe(false);
+    expect((await curl()).stdout).toContain('hello /');
+  });
+});

@@ -1,0 +1,144 @@
+// Shared pieces of the live-daemon tests: the daemon as a child process in a
+// namespace (its JSON log parsed as it comes), HTTP servers and clients as
+// small node scripts, and readers for the kernel's pinned maps.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { NetLab } from './lab/netns.js';
+import { REPO_ROOT } from './lab/build.js';
+import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
+import { readFlowVerdict, readStats } from '../../host/kernel/verdictmaps.js';
+import { MapName, SfStat, type FlowKey } from '../../host/kernel/codec.js';
+
+export interface DaemonProc {
+  child: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  stderr: () => string;
+  /** Resolves with the first log line (already seen or to come) that matches. */
+  waitLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+/** The sandbox worker bundle must sit next to the lab's CLI copy. */
+export function copySandboxWorker(cli: string): void {
+  copyFileSync(join(REPO_ROOT, 'dist', 'sandbox-worker.js'), join(dirname(cli), 'sandbox-worker.js'));
+}
+
+export function startDaemon(lab: NetLab, ns: string, cli: string, args: string[], env: NodeJS.ProcessEnv): DaemonProc {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, cli, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  lab.onCleanup(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  const logs: Array<Record<string, unknown>> = [];
+  let err = '';
+  let buf = '';
+  const waiters: Array<{ pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
+  child.stderr!.on('data', (b: Buffer) => {
+    const s = b.toString();
+    err += s;
+    buf += s;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (!line.startsWith('{')) continue;
+      let rec: Record<string, unknown>;
+      try { rec = JSON.parse(line) as Record<string, unknown>; } catch { continue; }
+      logs.push(rec);
+      for (const w of [...waiters]) if (w.pred(rec)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(rec); }
+    }
+  });
+  child.stdout!.on('data', () => {});
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child, logs, exited, stderr: () => err,
+    waitLog(pred, timeoutMs = 20_000) {
+      const seen = logs.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`daemon log line not seen within ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
+        waiters.push({ pred, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+        void exited.then((code) => { clearTimeout(timer); if (!logs.some(pred)) reject(new Error(`daemon exited (${code}) before the log line; stderr:\n${err}`)); });
+      });
+    },
+  };
+}
+
+/** HTTP/1.1 server with keep-alive; answers "hello <path>"; exits by itself after maxMs. */
+export function startHttpServer(lab: NetLab, ns: string, addr: string, port: number, maxMs = 300_000): Promise<ChildProcess> {
+  const script = `
+const http = require('http');
+setTimeout(() => process.exit(0), ${maxMs});
+const s = http.createServer((req, res) => { res.setHeader('content-type', 'text/plain'); res.end('hello ' + req.url); });
+s.keepAliveTimeout = 60000;
+s.listen(${port}, '${addr}', () => console.log('ready'));`;
+  return lab.spawn(ns, [process.execPath, '-e', script], 'ready');
+}
+
+/**
+ * A keep-alive HTTP client: `count` GETs on ONE connection from `localPort`,
+ * `gapMs` apart; prints "R<i> <status> <body>" per answer and "start" before
+ * the first. Each request has its own timeout.
+ */
+export function keepAliveClientScript(addr: string, port: number, opts: { count: number; gapMs: number; firstGapMs?: number; localPort: number; localAddress?: string; header?: string }): string {
+  return `
+const net = require('net');
+const s = net.connect({ host: '${addr}', port: ${port}, localPort: ${opts.localPort}${opts.localAddress ? `, localAddress: '${opts.localAddress}'` : ''} });
+let i = 0, buf = '', timer = null;
+const next = () => {
+  if (i >= ${opts.count}) { s.end(); setTimeout(() => process.exit(0), 200); return; }
+  i++;
+  s.write('GET /r' + i + ' HTTP/1.1\\r\\nHost: lab\\r\\n${opts.header ? `${opts.header}\\r\\n` : ''}\\r\\n');
+  timer = setTimeout(() => { console.log('R' + i + ' timeout'); process.exit(3); }, 3000);
+};
+s.on('connect', () => { console.log('start'); next(); });
+s.on('data', (b) => {
+  buf += b.toString();
+  const m = /\\r\\n\\r\\n(hello [^\\s]*)/.exec(buf);
+  if (!m) return;
+  buf = '';
+  clearTimeout(timer);
+  console.log('R' + i + ' 200 ' + m[1]);
+  setTimeout(next, i === 1 ? ${opts.firstGapMs ?? opts.gapMs} : ${opts.gapMs});
+});
+s.on('error', (e) => { console.log('error ' + e.message); process.exit(4); });`;
+}
+
+export interface PinnedMaps {
+  punts(): number;
+  stat(i: number): number;
+  flow(key: FlowKey): { verdict: number; packets: number; bytes: number } | null;
+  flowCount(): number;
+  penaltyCount(): number;
+  close(): void;
+}
+
+export function openPinnedMaps(pinDir: string): PinnedMaps {
+  const fds = {
+    stats: objGet(join(pinDir, MapName.STATS)),
+    flows: objGet(join(pinDir, MapName.FLOWS)),
+    penalty: objGet(join(pinDir, MapName.PENALTY)),
+    config: objGet(join(pinDir, MapName.CONFIG)),
+  };
+  const vfds = { sf_config: fds.config, sf_flows: fds.flows, sf_penalty: fds.penalty };
+  return {
+    punts: () => readStats(fds.stats)[SfStat.PUNT]!.packets,
+    stat: (i) => readStats(fds.stats)[i]!.packets,
+    flow: (key) => readFlowVerdict(vfds, key),
+    flowCount: () => mapDump(fds.flows).count,
+    penaltyCount: () => mapDump(fds.penalty).count,
+    close: () => { for (const fd of Object.values(fds)) closeFd(fd); },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `fn` until it returns a truthy value or the time is up (then returns the last value). */
+export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() > deadline) return v;
+    await sleep(stepMs);
+  }
+}
