@@ -56,31 +56,34 @@ const ID_BEGIN = 3;
 const ID_JWT = 4;
 const ID_LABEL = 5;
 
+// One case-insensitive pass finds every anchor; the case-sensitive ones
+// (AKIA, eyJ, BEGIN) are checked for case where they are handled.
 const anchors = buildAnchors();
-const labels = buildLabels();
 const hits = new MatchList(256);
-const labelHits = new MatchList(64);
 const digitBuf = memory.data(40);
 
 function buildAnchors(): MultiSearch {
-  const m = new MultiSearch(false);
+  const m = new MultiSearch(true);
   m.addString("AKIA", ID_AKIA);
   m.addString("ASIA", ID_ASIA);
   m.addString("-----BEGIN ", ID_BEGIN);
   m.addString("eyJ", ID_JWT);
-  m.build();
-  return m;
-}
-
-// Labels that put a 40-character AWS secret access key next to them.
-function buildLabels(): MultiSearch {
-  const m = new MultiSearch(true);
+  // labels that put a 40-character AWS secret access key next to them
   m.addString("aws_secret_access_key", ID_LABEL);
   m.addString("secretaccesskey", ID_LABEL);
   m.addString("aws_secret_key", ID_LABEL);
   m.addString("secret_access_key", ID_LABEL);
   m.build();
   return m;
+}
+
+const AKIA = memory.data<u8>([0x41, 0x4b, 0x49, 0x41]);
+const ASIA = memory.data<u8>([0x41, 0x53, 0x49, 0x41]);
+const BEGIN = memory.data<u8>([0x2d, 0x2d, 0x2d, 0x2d, 0x2d, 0x42, 0x45, 0x47, 0x49, 0x4e, 0x20]);
+const EYJ = memory.data<u8>([0x65, 0x79, 0x4a]);
+
+@inline function exact(base: usize, at: i32, lit: usize, n: i32): bool {
+  return memory.compare(base + <usize>at, lit, <usize>n) == 0;
 }
 
 @inline function isDigit(c: u8): bool { return <u8>(c - 0x30) < 10; }
@@ -101,25 +104,20 @@ export function scan(base: usize, from: i32, end: i32, minStart: i32, kinds: i32
   pendingFrom = -1;
   finalPass = final;
   if ((kinds & (Kind.CARD | Kind.SSN)) != 0) scanDigits(base, from, end, minStart, kinds, out);
-  if ((kinds & (Kind.AWS_KEY_ID | Kind.PRIVATE_KEY | Kind.JWT)) != 0) {
+  if ((kinds & (Kind.AWS_KEY_ID | Kind.AWS_SECRET | Kind.PRIVATE_KEY | Kind.JWT)) != 0) {
     anchors.scan(base + <usize>from, end - from, hits);
     for (let h = 0; h < hits.count && !out.full; h++) {
       const at = from + unchecked(hits.starts[h]);
       if (at < minStart) continue;
       const id = unchecked(hits.ids[h]);
-      if (id == ID_AKIA || id == ID_ASIA) { if ((kinds & Kind.AWS_KEY_ID) != 0) keyId(base, at, end, out); }
-      else if (id == ID_BEGIN) { if ((kinds & Kind.PRIVATE_KEY) != 0) pemHeader(base, at, end, out); }
-      else if ((kinds & Kind.JWT) != 0) jwt(base, at, end, out);
+      if (id == ID_AKIA) { if ((kinds & Kind.AWS_KEY_ID) != 0 && exact(base, at, AKIA, 4)) keyId(base, at, end, out); }
+      else if (id == ID_ASIA) { if ((kinds & Kind.AWS_KEY_ID) != 0 && exact(base, at, ASIA, 4)) keyId(base, at, end, out); }
+      else if (id == ID_BEGIN) { if ((kinds & Kind.PRIVATE_KEY) != 0 && exact(base, at, BEGIN, 11)) pemHeader(base, at, end, out); }
+      else if (id == ID_JWT) { if ((kinds & Kind.JWT) != 0 && exact(base, at, EYJ, 3)) jwt(base, at, end, out); }
+      else if ((kinds & Kind.AWS_SECRET) != 0) awsSecret(base, at, end, out);
     }
     // more anchors than the list holds: rescan from the last one next time
     if (hits.overflow) pending(from + unchecked(hits.starts[hits.count - 1]));
-  }
-  if ((kinds & Kind.AWS_SECRET) != 0) {
-    labels.scan(base + <usize>from, end - from, labelHits);
-    for (let h = 0; h < labelHits.count && !out.full; h++) {
-      const at = from + unchecked(labelHits.starts[h]);
-      if (at >= minStart) awsSecret(base, at, end, out);
-    }
   }
 }
 

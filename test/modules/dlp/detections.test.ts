@@ -53,8 +53,8 @@ describe('dlp finds each kind and reports it redacted', () => {
     const r = await scanOne(`aws_access_key_id=${AWS_ID}\naws_secret_access_key = ${AWS_SECRET}\nASIAY34FZKBOKMUTVV7A X${AWS_ID} ${AWS_ID}Z AKIAshort`);
     expect(r.alerts.map((a) => [a.sigId, a.metadata!.redacted, a.metadata!.kind ?? null])).toEqual([
       [1005003, 'AKIA************MPLE', 'long-term'],
-      [1005003, 'ASIA************VV7A', 'temporary'],
       [1005004, '[40 characters]', null],
+      [1005003, 'ASIA************VV7A', 'temporary'],
     ]);
     expect(r.alerts.find((a) => a.sigId === 1005004)!.severity).toBe(1);
   });
