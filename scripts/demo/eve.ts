@@ -46,7 +46,8 @@ export function describeEve(rec: Eve): EveLine | null {
       const v = s(f.verdict).toUpperCase();
       // an undecided flow that just ended, or the hosts' own neighbour discovery, is noise here
       if (v === 'CONTINUE' || v === '' || rec.proto === 'IPv6-ICMP') return null;
-      return { kind: 'verdict', text: `${v.padEnd(10)} ${where}  (${(f.pkts_toserver ?? 0) + (f.pkts_toclient ?? 0)} packets seen by the inspectors)` };
+      const n = (f.pkts_toserver ?? 0) + (f.pkts_toclient ?? 0);
+      return { kind: 'verdict', text: `${v.padEnd(10)} ${where}  (flow record: ${n} packet${n === 1 ? '' : 's'} seen by the inspectors)` };
     }
     case 'verdict': {
       // the daemon's per-flow decision record, when it writes one

@@ -11,7 +11,7 @@ import type { Cleanup } from './cleanup.js';
 import type { Lab } from './lab.js';
 import { EveTail } from './eve.js';
 import { run, sleep, spawnTracked } from './proc.js';
-import { DEMO_RULES, MODULE_CONFIGS, cliArgv, cliEnv, cliPath, secuxflow, secuxflowOk } from './secuxflow.js';
+import { MODULE_CONFIGS, cliArgv, cliEnv, cliPath, secuxflow } from './secuxflow.js';
 
 /** Small on purpose: an undecided flow moves into the kernel after this many punts, so the fast path shows. */
 const INSPECT_CAP_PACKETS = 24;
@@ -44,7 +44,6 @@ export class LiveBackend implements Backend {
       default_block_ttl: 60,
       on_stop: 'detach',
     }, null, 2));
-    for (const rule of DEMO_RULES) await secuxflowOk(lab, ['rule', 'add', ...rule]);
 
     const help = (await run([process.execPath, cliPath(), 'run', '--help'], { timeoutMs: 15_000 })).stdout;
     this.eveFile = join(lab.stateDir, 'eve.json');
@@ -164,6 +163,18 @@ export class LiveBackend implements Backend {
     // The daemon keeps its maps pinned for the next start (decided flows survive a restart);
     // the demo is done with them: they go at cleanup, after the summary has read the counters.
     if (existsSync(this.pinDir())) this.sink.event('kernel', `the daemon left its maps pinned in ${this.pinDir()} for a restart; the demo removes them at cleanup`);
+  }
+
+  /** After a failed start: the daemon killed, XDP detached, the pins gone, so the fallback starts clean. */
+  abort(): void {
+    this.stopping = true;
+    this.tail?.stop();
+    try {
+      this.daemon?.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+    this.detachSync();
   }
 
   private pinDir(): string {

@@ -15,7 +15,7 @@ import { inNs } from './lab.js';
 import { parseEveLines } from './eve.js';
 import { spawnTracked, sleep } from './proc.js';
 import type { Step } from './scenario.js';
-import { DEMO_RULES, MODULE_CONFIGS, cliArgv, cliEnv, secuxflow, secuxflowOk } from './secuxflow.js';
+import { MODULE_CONFIGS, cliArgv, cliEnv, secuxflow, secuxflowOk } from './secuxflow.js';
 
 export class OfflineBackend implements Backend {
   readonly mode = 'offline' as const;
@@ -26,7 +26,6 @@ export class OfflineBackend implements Backend {
   constructor(private readonly lab: Lab, private readonly cleanup: Cleanup, private readonly sink: Sink) {}
 
   async start(): Promise<void> {
-    for (const rule of DEMO_RULES) await secuxflowOk(this.lab, ['rule', 'add', ...rule]);
     const r = await secuxflowOk(this.lab, ['attach', '--iface', this.lab.hostIf, '--mode', 'auto', '--fail', 'open']);
     this.attached = true;
     this.cleanup.add(`detach secuxflow from ${this.lab.hostIf}`, () => this.detachSync());
