@@ -91,7 +91,7 @@ export const NO_PACKET = -1;
 /** Default limits the host enforces per module (docs/abi/v1.md "Limits"). */
 export const DEFAULT_LIMITS = {
   /** emit_alert calls accepted per callback invocation (one on_batch, on_init or on_flow_end). */
-  ALERTS_PER_BATCH: 64,
+  ALERTS_PER_BATCH: 256,
   /** emit_event calls accepted per callback invocation. */
   EVENTS_PER_BATCH: 256,
   /** log_message calls accepted per callback invocation. */

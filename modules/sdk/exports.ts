@@ -56,7 +56,8 @@ export function on_batch(meta_ptr: i32, count: i32): i32 {
 }
 
 export function on_flow_end(flow_id: i64): void {
-  forgetFlow(<u64>flow_id);
+  // The inspector sees its per-flow state one last time (to report on it), then it is freed.
   const inspector = registeredInspector();
   if (inspector !== null) inspector.onFlowEnd(<u64>flow_id);
+  forgetFlow(<u64>flow_id);
 }

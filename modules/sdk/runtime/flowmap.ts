@@ -8,7 +8,7 @@ export abstract class FlowStore {
 
 const stores = new Array<FlowStore>();
 
-/** Called by the SDK's on_flow_end before the inspector's onFlowEnd. */
+/** Called by the SDK's on_flow_end after the inspector's onFlowEnd, so it can still read its state. */
 export function forgetFlow(flowId: u64): void {
   for (let i = 0, n = stores.length; i < n; i++) stores[i].deleteFlow(flowId);
 }

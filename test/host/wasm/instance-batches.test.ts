@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
-import { META, MetaFlag, Status, EventKind, LogLevel } from '../../../host/wasm/abi.js';
+import { DEFAULT_LIMITS, META, MetaFlag, Status, EventKind, LogLevel } from '../../../host/wasm/abi.js';
 import { Verdict } from '../../../host/verdict.js';
 import { SecuxflowError } from '../../../host/errors.js';
 import type { CompiledInspector } from '../../../host/wasm/loader.js';
@@ -267,17 +267,20 @@ describe('hostcalls', () => {
     expect(Math.abs(out3.alerts[0]!.sigId - Math.floor(Date.now() / 1000))).toBeLessThanOrEqual(2);
   });
 
-  it('alert budget: 64 per batch by default, the rest LIMIT_REACHED and counted', async () => {
+  it('alert budget: one per packet of a full default batch, the rest LIMIT_REACHED and counted', async () => {
+    const budget = DEFAULT_LIMITS.ALERTS_PER_BATCH;
+    expect(budget).toBe(256);
     const { inst } = await probeInstance();
-    const out = output(2);
-    inst.inspect([cmd('N'), cmd('N')], 2, out);
-    expect(Array.from(out.verdictArgs)).toEqual([64, 0]);
-    expect(out.alerts).toHaveLength(64);
-    expect(inst.stats.alertsDropped).toBe(136);
+    // each 'N' packet tries 100 alerts: three of them ask for 300
+    const out = output(3);
+    inst.inspect([cmd('N'), cmd('N'), cmd('N')], 3, out);
+    expect(Array.from(out.verdictArgs)).toEqual([100, 100, budget - 200]);
+    expect(out.alerts).toHaveLength(budget);
+    expect(inst.stats.alertsDropped).toBe(300 - budget);
     // the budget is per on_batch call: the next batch gets a fresh one
     const next = output(1);
     inst.inspect([cmd('N')], 1, next);
-    expect(next.verdictArgs[0]).toBe(64);
+    expect(next.verdictArgs[0]).toBe(100);
   });
 
   it('hostile pointers and indices get OUT_OF_BOUNDS / BAD_ARGUMENT, never a host crash', async () => {

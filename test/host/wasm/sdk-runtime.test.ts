@@ -54,6 +54,13 @@ describe('AssemblyScript SDK runtime', () => {
     expect([out.verdicts[0], out.verdictArgs[0]]).toEqual([Verdict.BLOCK_SRC, 77]);
   });
 
+  it('text with an unpaired surrogate still reaches the host, as U+FFFD', async () => {
+    const out = run(await create(), [item(packet({ payload: 'u' }))]);
+    expect(out.alerts).toHaveLength(1);
+    expect(out.alerts[0]!.message).toBe('x\ufffdy');
+    expect(out.alerts[0]!.metadata).toEqual({ odd: 'x\ufffdy' });
+  });
+
   it('FlowMap keeps per-flow state and on_flow_end clears it', async () => {
     const inst = await create();
     const f = (flowId: number) => item(packet({ payload: 'f' }), { flowId });
