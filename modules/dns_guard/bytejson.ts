@@ -37,7 +37,18 @@ export class ByteJson {
   private ascii(s: string): void {
     const n = s.length;
     this.room(n * 6);
-    for (let i = 0; i < n; i++) this.escapedByte(<u8>s.charCodeAt(i));
+    // Read the UTF-16 units in place: no charCodeAt bounds checks on the hot path.
+    const src = changetype<usize>(s);
+    const dst = changetype<usize>(this.buf);
+    let len = this.len;
+    for (let i = 0; i < n; i++) {
+      const c = <u32>load<u16>(src + (<usize>i << 1));
+      if (c >= 0x20 && c < 0x7f && c != 0x22 && c != 0x5c) { store<u8>(dst + <usize>len, <u8>c); len++; continue; }
+      this.len = len;
+      this.escapedByte(<u8>c);
+      len = this.len;
+    }
+    this.len = len;
   }
 
   @inline private escapedByte(c: u8): void {
