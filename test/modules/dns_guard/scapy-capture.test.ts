@@ -50,7 +50,9 @@ describe.skipIf(!hasScapy)('dns_guard on a scapy-written capture', () => {
     const ours = r.of('dns').map((e) => e.dns as { type: string; id: number; rrname: string; rrtype: string; rcode?: string; answers?: { rrtype: string; rdata?: string }[] });
     const args = ['-r', pcap, '-n', '-Y', 'dns', '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=a', '-E', 'aggregator=,'];
     for (const f of ['dns.id', 'dns.flags.response', 'dns.qry.name', 'dns.flags.rcode', 'dns.a', 'dns.aaaa', 'dns.cname', 'dns.mx.mail_exchange', 'dns.txt', 'dns.ns']) args.push('-e', f);
-    const rows = spawnSync(TSHARK!, args, { encoding: 'utf8' }).stdout.split('\n').filter((l) => l).map((l) => l.split('|'));
+    const ts = spawnSync(TSHARK!, args, { encoding: 'utf8', timeout: 60_000 });
+    expect(ts.status, `tshark: ${String(ts.error ?? '')} ${ts.stderr}`).toBe(0);
+    const rows = ts.stdout.split('\n').filter((l) => l).map((l) => l.split('|'));
     expect(rows).toHaveLength(12); // six queries, six answers
     expect(ours).toHaveLength(rows.length);
     const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN'];
