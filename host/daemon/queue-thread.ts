@@ -115,6 +115,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
     // One worker engine sees both directions (inline), so flows stay whole; the output follows the socket the batch came from.
     output: { send: (f, d, n) => (currentOut ? currentOut.send(f, d, n) : 0) },
     eve: (line) => eveLines.push(line),
+    completeChecksums: init.peer !== null,
   });
 
   const flushEve = (): void => {

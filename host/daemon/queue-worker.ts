@@ -15,6 +15,7 @@ import { VERDICT_NAMES } from '../verdict.js';
 import type { ManagedRunner } from '../sandbox/runner.js';
 import type { VerdictWriteBack } from './writeback.js';
 import type { DaemonConfig } from './config.js';
+import { completeL4Checksum } from './checksum.js';
 
 /** Where passed packets go: (from, descs, count) as XskSocket.transmit and Delivery.deliver take them. */
 export interface PacketOutput {
@@ -29,6 +30,8 @@ export interface QueueWorkerOptions {
   output: PacketOutput | null;
   /** One EVE JSON line (no newline). */
   eve: (line: string) => void;
+  /** Inline mode: recompute TCP/UDP checksums of passed frames before they are sent (see checksum.ts). */
+  completeChecksums?: boolean;
 }
 
 export interface ModuleStatus {
@@ -152,6 +155,7 @@ export class QueueWorker {
         continue;
       }
       for (const src of d.sources) {
+        if (this.opts.completeChecksums) completeL4Checksum(src);
         const bytes = src.data;
         if (bytes.buffer === data.buffer) {
           if (2 * nOut + 2 > this.outDescs.length) this.outDescs = grow(this.outDescs);

@@ -1,0 +1,128 @@
+// The daemon in inline mode: client namespace - two veths bridged in the
+// daemon's namespace - server namespace. XDP runs on both bridge ports;
+// packets it passes are forwarded by the bridge, punted ones reach the
+// server only because the daemon sends them out of the peer's AF_XDP socket.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { NetLab } from './lab/netns.js';
+import { buildCli, buildNative } from './lab/build.js';
+import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { runOk, type RunResult } from './lab/run.js';
+import { copySandboxWorker, openPinnedMaps, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { requestDaemon } from '../../host/control/client.js';
+import type { DaemonStatus } from '../../host/daemon/daemon.js';
+import { parseIp } from '../../host/packet/addr.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const PORT = 8080;
+const CLIENT = '198.18.62.1';
+const SERVER = '198.18.62.2';
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run --peer (inline)', () => {
+  const lab = new NetLab('di');
+  let cns = '';
+  let dns = '';
+  let sns = '';
+  let inIf = '';
+  let outIf = '';
+  let cli = '';
+  let bpffs: PrivateBpffs;
+  let stateDir = '';
+  let env: NodeJS.ProcessEnv;
+  let daemon: DaemonProc;
+  let inMaps: PinnedMaps;
+  let outMaps: PinnedMaps;
+
+  const secuxflow = (...args: string[]): Promise<RunResult> =>
+    lab.exec(dns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
+  const curl = (...args: string[]): Promise<RunResult> =>
+    lab.exec(cns, ['curl', '-s', '-m', '3', ...args, `http://${SERVER}:${PORT}/`], { timeoutMs: 10_000 });
+
+  beforeAll(async () => {
+    await buildNative();
+    const built = await buildCli(lab.tag);
+    cli = built.cli;
+    copySandboxWorker(cli);
+    lab.onCleanup(built.remove);
+    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
+    lab.removeAtCleanup(stateDir);
+    bpffs = await mountPrivateBpffs(lab);
+    env = { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root };
+    cns = await lab.addNamespace('c');
+    dns = await lab.addNamespace('d');
+    sns = await lab.addNamespace('s');
+    const cIf = lab.name('cv');
+    inIf = lab.name('di');
+    outIf = lab.name('do');
+    const sIf = lab.name('sv');
+    await runOk(['ip', 'link', 'add', cIf, 'netns', cns, 'type', 'veth', 'peer', 'name', inIf, 'netns', dns]);
+    await runOk(['ip', 'link', 'add', outIf, 'netns', dns, 'type', 'veth', 'peer', 'name', sIf, 'netns', sns]);
+    const br = lab.name('br');
+    await runOk(['ip', '-n', dns, 'link', 'add', br, 'type', 'bridge']);
+    for (const i of [inIf, outIf]) {
+      await runOk(['ip', '-n', dns, 'link', 'set', i, 'master', br]);
+      await runOk(['ip', '-n', dns, 'link', 'set', i, 'up']);
+    }
+    await runOk(['ip', '-n', dns, 'link', 'set', br, 'up']);
+    await runOk(['ip', '-n', cns, 'addr', 'add', `${CLIENT}/24`, 'dev', cIf]);
+    await runOk(['ip', '-n', cns, 'link', 'set', cIf, 'up']);
+    await runOk(['ip', '-n', sns, 'addr', 'add', `${SERVER}/24`, 'dev', sIf]);
+    await runOk(['ip', '-n', sns, 'link', 'set', sIf, 'up']);
+    await startHttpServer(lab, sns, SERVER, PORT);
+    expect((await curl()).stdout).toBe('hello /'); // the bridge works before secuxflow
+
+    const bi = join(stateDir, 'basic_inspect.json');
+    writeFileSync(bi, JSON.stringify({ patterns: [{ sid: 1000001, content: "' OR '1'='1", nocase: true, severity: 1, action: 'block_flow', msg: 'SQL injection tautology' }] }));
+    const config = join(stateDir, 'daemon.yaml');
+    writeFileSync(config, `modules:\n  - name: basic_inspect\n    config: ${bi}\ninspect_cap:\n  packets: 8\n`);
+    const add = await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT));
+    expect(add.code, add.stderr).toBe(0);
+    daemon = startDaemon(lab, dns, cli, ['--iface', inIf, '--peer', outIf, '--mode', 'skb', '--state-dir', stateDir, '--config', config], env);
+    await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
+    inMaps = openPinnedMaps(join(bpffs.root, inIf));
+    outMaps = openPinnedMaps(join(bpffs.root, outIf));
+  }, 240_000);
+
+  afterAll(async () => {
+    inMaps?.close();
+    outMaps?.close();
+    await lab.cleanup();
+  });
+
+  it('attaches to both bridge ports', async () => {
+    expect((await xdpOnLink(dns, inIf))?.name).toBe('sf_xdp');
+    expect((await xdpOnLink(dns, outIf))?.name).toBe('sf_xdp');
+  });
+
+  it('punted packets reach the server through TX on the peer, and the answer comes back', async () => {
+    const punts = inMaps.punts();
+    const r = await curl('--local-port', '42001');
+    expect(r.stdout).toBe('hello /');
+    expect(inMaps.punts()).toBeGreaterThan(punts);
+    const s = (await requestDaemon(stateDir, 'status')) as DaemonStatus;
+    const peerSock = s.queues[0]!.sockets.find((k) => k.iface === outIf);
+    expect(peerSock!.txPackets).toBeGreaterThan(0);
+    expect(s.interfaces.map((i) => i.role)).toEqual(['protected', 'peer']);
+  });
+
+  it('a blocked request never reaches the server, and the verdict is in both ports\' maps', async () => {
+    const r = await curl('-H', "X-Q: 1' OR '1'='1", '--local-port', '42002');
+    expect(r.stdout).not.toContain('hello');
+    const k = { src: parseIp(CLIENT), dst: parseIp(SERVER), sport: 42002, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 };
+    expect((await until(() => inMaps.flow(k), 2000))?.verdict).toBe(2);
+    expect(outMaps.flow({ ...k, src: k.dst, dst: k.src, sport: PORT, dport: 42002 })?.verdict).toBe(2);
+  });
+
+  it('SIGTERM detaches both ports; the bridge forwards again on its own', async () => {
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    expect(await xdpOnLink(dns, inIf)).toBeNull();
+    expect(await xdpOnLink(dns, outIf)).toBeNull();
+    expect((await curl()).stdout).toBe('hello /');
+  });
+});
