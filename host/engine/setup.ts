@@ -12,8 +12,11 @@ import { inFlightPolicy, type ModulePolicy } from '../sandbox/limits.js';
 import { SecuxflowError } from '../errors.js';
 import type { EngineModule, FailurePolicy } from './engine.js';
 
-/** Modules a run uses when none are named: every shipped inspector except test twins. */
-export const DEFAULT_MODULES = ['basic_inspect'];
+/**
+ * Modules a run uses when none are named: every shipped inspector that works
+ * without a configuration (ratelimit needs its rules, threat_intel its IOC lists).
+ */
+export const DEFAULT_MODULES = ['basic_inspect', 'http_waf', 'dns_guard', 'tls_inspect', 'ssh_guard', 'dlp', 'scan_flood'];
 
 export interface RuleSource {
   set: RuleSet;

@@ -86,6 +86,17 @@ export function alertRecord(d: PacketDecision, module: string, a: ModuleAlert, a
 
 export function protocolRecord(d: PacketDecision, ev: ModuleEvent): EveRecord {
   const rec = header(d, ev.kind);
+  if (d.flow) {
+    // A protocol event describes a transaction: like Suricata, report it from
+    // the client to the server whichever packet completed it.
+    const f = d.flow;
+    rec.src_ip = formatIp(f.clientAddr);
+    rec.dest_ip = formatIp(f.serverAddr);
+    if (rec.src_port !== undefined) {
+      rec.src_port = f.clientPort;
+      rec.dest_port = f.serverPort;
+    }
+  }
   rec.app_proto = ev.kind === 'other' ? undefined : ev.kind;
   rec[ev.kind] = ev.data;
   return rec;

@@ -36,10 +36,9 @@ export interface SandboxModule {
   componentEntry?: string;
 }
 
-export const defaultLogger: InspectorLogger = (module, level, message) => {
-  if (level === 'debug') return;
-  process.stderr.write(`[${module}] ${level}: ${message}\n`);
-};
+import { defaultLogger } from '../wasm/logger.js';
+
+export { defaultLogger };
 
 interface Live {
   worker: Worker;

@@ -16,7 +16,8 @@ import { isVerdict } from '../verdict.js';
 import { DEFAULT_LIMITS, META, META_ABSENT_U16, MetaFlag, Status } from './abi.js';
 import type { CompiledInspector } from './loader.js';
 import { createHostcalls, type HostcallState } from './hostcalls.js';
-import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
+import type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
+import { defaultLogger } from './logger.js';
 
 export type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
 
@@ -49,10 +50,6 @@ function off16(v: number): number {
   return v < 0 || v >= META_ABSENT_U16 ? META_ABSENT_U16 : v;
 }
 
-const defaultLogger: InspectorLogger = (module, level, message) => {
-  if (level === 'debug') return;
-  process.stderr.write(`[${module}] ${level}: ${message}\n`);
-};
 
 interface ModuleExports {
   memory: WebAssembly.Memory;

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, requireBuilt, tempDir } from './support.js';
+import { DEFAULT_MODULES } from '../../host/engine/setup.js';
 
 const SQLI = "GET /search?q=1' OR '1'='1' -- HTTP/1.1\r\nHost: shop.example\r\n\r\n";
 
@@ -25,7 +26,7 @@ describe('secuxflow inspect (dry-run packet)', () => {
     const d = JSON.parse(r.stdout);
     expect(d.packet).toMatch(/^udp \[2001:db8::77\]:5353 -> \[2001:db8::10\]:53 vlan 42 \(\d+ bytes, payload 4\)$/);
     expect(d.stage).toBe('module');
-    expect(d.modules.map((m: { module: string }) => m.module)).toEqual(['basic_inspect']);
+    expect(d.modules.map((m: { module: string }) => m.module)).toEqual(DEFAULT_MODULES);
     expect(d.dropped).toBe(false);
   });
 

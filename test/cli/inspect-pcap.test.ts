@@ -74,6 +74,18 @@ describe('secuxflow inspect --pcap (the main job)', () => {
       expect(f.flow).toHaveProperty('state');
       expect(f.flow).toHaveProperty('verdict');
     }
+    // protocol events read client -> server, as Suricata logs transactions
+    const http = byType('http');
+    expect(http.length).toBeGreaterThan(0);
+    for (const h of http) {
+      const flow = flows.find((f) => f.flow_id === h.flow_id);
+      expect(flow, `flow record of http event flow ${h.flow_id}`).toBeDefined();
+      expect([h.src_ip, h.src_port, h.dest_ip, h.dest_port]).toEqual([flow.src_ip, flow.src_port, flow.dest_ip, flow.dest_port]);
+      expect(h.dest_port).toBe(80);
+      expect(h.http).toHaveProperty('hostname');
+      expect(h.http).toHaveProperty('url');
+    }
+    expect(byType('dns').length).toBeGreaterThan(0);
     const stats = byType('stats');
     expect(stats).toHaveLength(1);
     expect(events[events.length - 1].event_type).toBe('stats');
