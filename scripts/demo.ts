@@ -14,7 +14,7 @@ import { describeEve, type Eve } from './demo/eve.js';
 import { run, spawnTracked, sleep, trackRuns } from './demo/proc.js';
 import { dnsServerSource, webServerSource } from './demo/servers.js';
 import { scenario, type Outcome, type Step } from './demo/scenario.js';
-import { KernelWatch } from './demo/kernel-watch.js';
+import { KernelWatch, type KernelCounters } from './demo/kernel-watch.js';
 import type { Backend, Sink } from './demo/backend.js';
 import { OfflineBackend } from './demo/offline.js';
 import { LiveBackend } from './demo/live.js';
@@ -144,7 +144,8 @@ async function runSteps(lab: Lab, backend: Backend, watch: KernelWatch): Promise
   for (const [i, step] of steps.entries()) {
     printer.event('step', `${i + 1}/${steps.length} ${step.who}: ${step.title}`);
     await backend.beforeStep(i, step);
-    const punts0 = watch.counters()?.punt ?? 0;
+    const c0 = watch.counters();
+    const punts0 = c0?.punt ?? 0;
     const flows0 = new Set(watch.flows.keys());
     const r = await run(inNs(lab.clientNs, step.argv), { timeoutMs: step.timeoutMs });
     const j = step.judge(r);
@@ -156,6 +157,8 @@ async function runSteps(lab: Lab, backend: Backend, watch: KernelWatch): Promise
     await backend.afterStep(i, step);
     flushRepeats();
     watch.poll();
+    const c1 = watch.counters();
+    if (c0 && c1) printer.event('kernel', `this step in XDP: ${kernelDelta(c0, c1)}`);
     if (step.fastPath) {
       const punts1 = watch.counters()?.punt ?? 0;
       const moved = [...watch.flows.values()].filter((f) => !flows0.has(f.name) && f.name.includes(':80/tcp'));
@@ -163,6 +166,13 @@ async function runSteps(lab: Lab, backend: Backend, watch: KernelWatch): Promise
     }
   }
   return fast;
+}
+
+/** "14 packets: 6 passed, 2 dropped, 6 punted; decided by penalty 2, flow 3, port 9" */
+function kernelDelta(a: KernelCounters, b: KernelCounters): string {
+  const stages = Object.entries(b.byStage).map(([k, v]) => [k, v - (a.byStage[k] ?? 0)] as const).filter(([, n]) => n > 0);
+  const fallback = b.puntFallback - a.puntFallback;
+  return `${b.rx - a.rx} packets: ${b.pass - a.pass} passed, ${b.drop - a.drop} dropped, ${b.punt - a.punt} punted${fallback ? `, ${fallback} punt fallbacks` : ''}; decided by ${stages.map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing'}`;
 }
 
 function summary(lab: Lab, backend: Backend, watch: KernelWatch, extra: string[], fast: { puntsBefore: number; fastPathPackets: number } | null): boolean {
