@@ -7,7 +7,7 @@ packages=(
   # build: the XDP object and the Node-API addon
   clang llvm libbpf-dev libxdp-dev libelf-dev zlib1g-dev pkg-config bpftool xdp-tools iproute2
   # tests: real clients, capture tools, packet crafting
-  tcpdump tcpreplay nmap hping3 python3-scapy tshark dnsutils curl
+  tcpdump tcpreplay nmap hping3 python3-scapy tshark dnsutils curl openssl openssh-client netcat-openbsd
   # node-gyp (the addon) and the header layout test compile C with these
   build-essential python3
 )
