@@ -18,6 +18,7 @@ const SID_UDP_SCAN = 1006005;
 const SID_SYN_FLOOD = 1006010;
 const SID_ICMP_FLOOD = 1006011;
 const SID_AMPLIFICATION = 1006012;
+const SID_SYN_FLOOD_DST = 1006013;
 
 const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
@@ -64,6 +65,24 @@ class ScanFlood extends Inspector {
   floods: SlidingWindowCounter = new SlidingWindowCounter(1, 1, 1);
   /** (source, sid) -> last alert time in ms, so an alert-only config reports once per window. */
   alerted: U64Map = new U64Map(1024);
+  /** Capture time of the first packet, in ms: alert times are kept as i32 ms after it. */
+  epochMs: i64 = -1;
+
+  /** ms since the first packet (wraps after 24 days, harmless for spacing alerts). */
+  relMs(nowMs: i64): i32 {
+    if (this.epochMs < 0) this.epochMs = nowMs;
+    return <i32>(nowMs - this.epochMs);
+  }
+
+  /** True (and remembered) when key last alerted windowMs or more ago, or never. */
+  due(key: u64, nowMs: i64, windowMs: i64): bool {
+    const t = this.relMs(nowMs);
+    const last = this.alerted.get(key, i32.MIN_VALUE);
+    if (last != i32.MIN_VALUE && <i64>t - <i64>last < windowMs) return false;
+    if (this.alerted.size >= this.capacity) this.alerted.clear();
+    this.alerted.set(key, t);
+    return true;
+  }
 
   onInit(config: JsonValue | null): bool {
     for (let p = 0; p < 4; p++) unchecked(this.ampPorts[[53, 123, 1900, 11211][p]] = 1);
@@ -173,21 +192,24 @@ class ScanFlood extends Inspector {
     const dst = addrKey(pkt.dstAddrPtr, pkt.ipVersion);
     const perDst = this.floods.add(tagged(dst, K_SYN_DST), now);
     const perSrc = this.floods.add(tagged(src, K_SYN_SRC), now);
-    if (perDst >= this.synFloodPerDst && perSrc >= this.synFloodPerSrc) {
+    if (perDst < this.synFloodPerDst) return Verdict.CONTINUE;
+    if (perSrc >= this.synFloodPerSrc) {
       return this.fire(pkt, src, SID_SYN_FLOOD, "TCP SYN flood", "syns_to_destination", perDst, Severity.HIGH, perSrc);
+    }
+    // the destination is flooded but not by this source (spoofed or spread
+    // sources): say so once per window; there is no one source to block
+    if (this.due(tagged(dst, K_SYN_DST) ^ <u64>SID_SYN_FLOOD_DST, now / 1000000, this.floodWindowMs)) {
+      alert(pkt, SID_SYN_FLOOD_DST, Severity.HIGH, "TCP SYN flood on a destination (no single source)",
+        new JsonWriter().beginObject().num("syns_to_destination", perDst).num("dest_port", pkt.dstPort).str("action", "alert").endObject().toString());
     }
     return Verdict.CONTINUE;
   }
 
   fire(pkt: Packet, src: u64, sid: i32, msg: string, what: string, n: i64, severity: i32, fromSource: i64 = -1): Verdict {
-    const key = mix64(src) ^ <u64>sid;
     const nowMs = <i64>pkt.tsSec * 1000 + <i64>(pkt.tsNsec / 1000000);
-    const last = this.alerted.get(key, -1);
     const window = sid <= SID_UDP_SCAN ? this.scanWindowMs : this.floodWindowMs;
     // after a BLOCK_SRC the host drops the source itself; this only spaces out alert-only reports
-    if (last < 0 || nowMs - <i64>last * 1000 >= window || this.action == Verdict.BLOCK_SRC) {
-      if (this.alerted.size >= this.capacity) this.alerted.clear();
-      this.alerted.set(key, <i32>(nowMs / 1000));
+    if (this.action == Verdict.BLOCK_SRC || this.due(mix64(src) ^ <u64>sid, nowMs, window)) {
       const meta = new JsonWriter().beginObject().num(what, n);
       if (fromSource >= 0) meta.num("syns_from_source", fromSource);
       meta.num("dest_port", pkt.dstPort).str("action", this.actionName);

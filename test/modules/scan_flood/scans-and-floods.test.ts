@@ -93,6 +93,19 @@ describe('scan_flood on captures built by the test, through the engine', () => {
     expect(decisions.filter((d) => srcOf(d) === CLIENT).every((d) => !d.dropped)).toBe(true);
   });
 
+  it('a SYN flood from spoofed sources raises one destination alert per window and blocks nobody', async () => {
+    // 1600 SYNs in 1.6 s, each from a different address; the window is 1 s
+    const frames = Array.from({ length: 1600 }, (_, i) => frame({ src: `198.18.${100 + (i >> 8)}.${i & 255}`, dst: TARGET, proto: 'tcp', srcPort: 1024 + i, dstPort: 80, tcpFlags: 0x02 }, i * 0.001));
+    const { decisions } = await engineRun(frames, [{ name: 'scan_flood' }]);
+    expect(firstBlocks(decisions).size).toBe(0);
+    const a = alertsOf(decisions, 'scan_flood');
+    expect(a.map((x) => x.sigId)).toEqual([1006013, 1006013]);
+    // the first when the 400th SYN arrives, the next once a window has passed since
+    expect(a[0]!.frame).toBe(399);
+    expect(a[0]!.metadata).toMatchObject({ syns_to_destination: 400, dest_port: 80, action: 'alert' });
+    expect(a[1]!.frame - a[0]!.frame).toBeGreaterThanOrEqual(1000);
+  });
+
   it('an ICMP echo flood (IPv4 and IPv6) is blocked; a few pings are not', async () => {
     const v4 = Array.from({ length: 300 }, (_, i) => frame({ src: SCANNER, dst: TARGET, proto: 'icmp', icmpType: 8, payload: 'ping' }, i * 0.001));
     const v6 = Array.from({ length: 300 }, (_, i) => frame({ src: '2001:db8::66', dst: '2001:db8::2', proto: 'icmp', icmpType: 128, payload: 'ping' }, i * 0.001));
