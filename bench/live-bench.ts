@@ -10,6 +10,9 @@
 // Measured: the highest offered rate each receives with no loss, CPU time
 // per packet of each at the same rates (and their ratio: goal <= 2), and the
 // CPU an idle receiver uses over 5 s (from /proc/<pid>/stat; goal < 1%).
+// Then the daemon (`secuxflow run`, bench/live/daemon-bench.ts) on the same
+// lab: lossless punted rate, CPU per packet, idle CPU, verdict-to-map
+// latency and new flows per second.
 // On 2 cores the sender, the softirq and the receiver share the CPUs, so
 // only ratios from the same run mean anything (docs/live.md).
 //
@@ -22,6 +25,7 @@ import { join } from 'node:path';
 import { addonPath, defaultObjectPath, packageRoot } from '../host/kernel/native.js';
 import { createLab, type BenchLab } from './live/lab.js';
 import { runNodeReceiver } from './live/node-rx.js';
+import { daemonUnavailable, measureDaemon } from './live/daemon-bench.js';
 
 type Kind = 'c' | 'node';
 
@@ -105,18 +109,18 @@ function watch(child: ChildProcess, timeoutMs: number): { ready: Promise<void>; 
 }
 
 class LiveBench {
-  private readonly tools: { sender: string; receiver: string };
+  private readonly tools: { sender: string; receiver: string; probe: string };
   private readonly pin: string;
 
   constructor(
     private readonly lab: BenchLab,
     private readonly root: string,
   ) {
-    this.tools = { sender: join(lab.work, 'sender'), receiver: join(lab.work, 'xsk_receiver') };
+    this.tools = { sender: join(lab.work, 'sender'), receiver: join(lab.work, 'xsk_receiver'), probe: join(lab.work, 'flow_probe') };
     this.pin = join(lab.bpffsRoot, lab.receiverIf, 'sf_xsks');
   }
 
-  private cli(...args: string[]): string {
+  cli(...args: string[]): string {
     return this.lab.exec(this.lab.receiverNs, [process.execPath, join(this.root, 'dist', 'secuxflow.js'), ...args, '--state-dir', join(this.lab.work, 'state')], {
       env: { ...process.env, SECUXFLOW_BPFFS_ROOT: this.lab.bpffsRoot },
       timeoutMs: 60_000,
@@ -126,6 +130,7 @@ class LiveBench {
   setup(): void {
     execFileSync('cc', ['-O2', '-o', this.tools.sender, join(this.root, 'bench', 'live', 'sender.c')], { stdio: 'inherit' });
     execFileSync('cc', ['-O2', '-o', this.tools.receiver, join(this.root, 'bench', 'live', 'xsk_receiver.c'), '-lxdp', '-lbpf'], { stdio: 'inherit' });
+    execFileSync('cc', ['-O2', `-I${join(this.root, 'xdp')}`, '-o', this.tools.probe, join(this.root, 'bench', 'live', 'flow_probe.c'), '-lbpf'], { stdio: 'inherit' });
     this.cli('attach', '--iface', this.lab.receiverIf, '--mode', 'native', '--fail', 'open');
     this.lab.onCleanup(() => this.cli('detach', '--iface', this.lab.receiverIf));
     this.cli('rule', 'add', '--src', `${this.lab.senderAddr}/32`, '--proto', 'udp', '--action', 'inspect');
@@ -140,14 +145,26 @@ class LiveBench {
     return this.lab.spawn(this.lab.receiverNs, argv);
   }
 
+  /** Runs the C sender in the sender namespace; returns its JSON line. */
+  send(count: number, rate: number, opts: { flows?: number; dport?: number } = {}): { sent: number; pps: number } {
+    return JSON.parse(
+      this.lab.exec(this.lab.senderNs, [this.tools.sender, '-i', this.lab.senderIf, '-c', String(count), '-s', String(FRAME_SIZE), '-F', String(opts.flows ?? FLOWS), '-r', String(rate), '-t', '20', '-d', this.lab.receiverMac, '-S', this.lab.senderAddr, '-D', this.lab.receiverAddr, '-p', String(opts.dport ?? 9)], { timeoutMs: 40_000 }),
+    ) as { sent: number; pps: number };
+  }
+
+  /** Runs flow_probe in the sender namespace against the pinned sf_flows. */
+  probe(args: string[]): Record<string, number> {
+    const flowsPin = join(this.lab.bpffsRoot, this.lab.receiverIf, 'sf_flows');
+    const out = this.lab.exec(this.lab.senderNs, [this.tools.probe, '-i', this.lab.senderIf, '-m', flowsPin, '-d', this.lab.receiverMac, '-S', this.lab.senderAddr, '-D', this.lab.receiverAddr, ...args], { timeoutMs: 90_000 });
+    return JSON.parse(out) as Record<string, number>;
+  }
+
   async once(kind: Kind, rate: number): Promise<RunResult> {
     const count = rate > 0 ? Math.max(50_000, rate) : 400_000; // about one second of load
     const child = this.startReceiver(kind, count, 30);
     const w = watch(child, 60_000);
     await w.ready;
-    const s = JSON.parse(
-      this.lab.exec(this.lab.senderNs, [this.tools.sender, '-i', this.lab.senderIf, '-c', String(count), '-s', String(FRAME_SIZE), '-F', String(FLOWS), '-r', String(rate), '-t', '20', '-d', this.lab.receiverMac, '-S', this.lab.senderAddr, '-D', this.lab.receiverAddr, '-p', '9'], { timeoutMs: 40_000 }),
-    ) as { sent: number; pps: number };
+    const s = this.send(count, rate);
     const r = await w.done;
     return {
       offered_pps: rate,
@@ -184,20 +201,35 @@ class LiveBench {
     const w = watch(child, 30_000);
     await w.ready;
     await new Promise((r) => setTimeout(r, 500)); // past start-up work
-    const ticks = (): number => {
-      // `ip netns exec` execs the receiver, so the child's pid is the receiver's
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-      return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
-    };
-    const t0 = ticks();
-    const w0 = Date.now();
-    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-    const used = ticks() - t0;
-    const wall = (Date.now() - w0) / 1000;
+    // `ip netns exec` execs the receiver, so the child's pid is the receiver's
+    const r = await idleCpu(child.pid!);
     await w.done;
-    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    return { cpu_percent: Math.round((used / hz / wall) * 100 * 100) / 100, seconds: Math.round(wall * 10) / 10 };
+    return r;
   }
+}
+
+const CLK_TCK = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of a process (all its threads) in seconds, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of proc(5)
+}
+
+/** CPU share of pid over IDLE_SECONDS of wall time. */
+async function idleCpu(pid: number): Promise<{ cpu_percent: number; seconds: number }> {
+  const t0 = cpuSeconds(pid);
+  const w0 = Date.now();
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const used = cpuSeconds(pid) - t0;
+  const wall = (Date.now() - w0) / 1000;
+  return { cpu_percent: Math.round((used / wall) * 100 * 100) / 100, seconds: Math.round(wall * 10) / 10 };
 }
 
 async function main(outPath: string): Promise<void> {
@@ -225,6 +257,18 @@ async function main(outPath: string): Promise<void> {
     const idleNode = await bench.idle('node');
     const ratio100 = ratio(n100, c100);
     const ratioTop = ratio(nTop, cTop);
+    const noDaemon = daemonUnavailable(root);
+    let daemon: Record<string, unknown> | string;
+    try {
+      daemon = noDaemon
+        ? `not measured: ${noDaemon}`
+        : await measureDaemon(
+            { lab, root, cli: (...a) => bench.cli(...a), send: (c, r, o) => bench.send(c, r, o), probe: (a) => bench.probe(a), cpuSeconds, idleCpu },
+            c100?.cpu_ns_per_packet ?? null,
+          );
+    } catch (e) {
+      daemon = `failed: ${(e as Error).message.slice(0, 400)}`;
+    }
     const result = {
       setup: `${FRAME_SIZE}-byte UDP frames, ${FLOWS} flows, AF_PACKET sender in a namespace -> veth -> secuxflow XDP (native) inspect rule -> AF_XDP copy mode, queue 0, rings of ${RING}; ${cpus().length} CPUs shared by sender, softirq and receiver; kernel ${release()}`,
       cpu_time: 'receiver process user+system from "ready" to the end (getrusage / process.cpuUsage), divided by frames received',
@@ -235,14 +279,14 @@ async function main(outPath: string): Promise<void> {
       c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null,
       node_cpu_ns_per_packet_at_100kpps: n100?.cpu_ns_per_packet ?? null,
       ratio_node_vs_c_cpu_per_packet_at_100kpps: ratio100,
-      highest_rate_both_lossless_pps: commonRate ?? null,
+      highest_offered_rate_both_lossless_pps: commonRate ?? null,
       ratio_node_vs_c_cpu_per_packet_at_that_rate: ratioTop,
       goal_node_within_2x_of_c: ratioTop !== null ? ratioTop <= 2 : ratio100 !== null ? ratio100 <= 2 : null,
       idle_cpu_percent_c: idleC.cpu_percent,
       idle_cpu_percent_node: idleNode.cpu_percent,
       idle_seconds: idleNode.seconds,
       goal_idle_under_1_percent: idleNode.cpu_percent < 1,
-      daemon: 'not measured here yet: verdict-to-map latency and new flows per second need the daemon (docs/live.md)',
+      daemon,
       load_average_at_end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       runs_c: c.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
       runs_node: node.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),

@@ -102,7 +102,13 @@ int main(int argc, char **argv)
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
 	};
-	err = xsk_socket__create(&xsk, ifname, queue, umem, &rx, &tx, &scfg);
+	/* the previous run's socket releases the queue from deferred work: retry EBUSY briefly */
+	for (int tries = 0; tries < 50; tries++) {
+		err = xsk_socket__create(&xsk, ifname, queue, umem, &rx, &tx, &scfg);
+		if (err != -EBUSY)
+			break;
+		usleep(10000);
+	}
 	if (err)
 		fail("xsk_socket__create", err);
 	int fd = xsk_socket__fd(xsk);

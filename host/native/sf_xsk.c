@@ -56,6 +56,7 @@ struct sf_xsk_watch {
 struct sf_xsk {
 	uint32_t magic;
 	bool closed;
+	bool hooked; /* env cleanup hook registered (removed by the finalizer) */
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
 	struct xsk_ring_prod fill;
@@ -127,11 +128,26 @@ static void xsk_teardown(struct sf_xsk *s)
 	s->tx_free = NULL;
 }
 
+/*
+ * A worker_thread that ends without close(): tear the socket down from an
+ * env cleanup hook, which runs while the worker's loop still turns, rather
+ * than rely on the order of finalizers against the loop's close (an open
+ * uv_poll at uv_loop_close aborts Node). The worker test covers this path.
+ */
+static void cleanup_hook(void *arg)
+{
+	struct sf_xsk *s = arg;
+	s->hooked = false;
+	xsk_teardown(s);
+}
+
 static void finalize_xsk(napi_env env, void *data, void *hint)
 {
-	(void)env;
 	(void)hint;
 	struct sf_xsk *s = data;
+	if (s->hooked)
+		napi_remove_env_cleanup_hook(env, cleanup_hook, s);
+	s->hooked = false;
 	xsk_teardown(s);
 	s->magic = 0;
 	free(s);
@@ -369,13 +385,21 @@ static napi_value xsk_open(napi_env env, napi_callback_info info)
 		goto fail;
 	}
 	napi_value handle, obj;
-	if (napi_create_external(env, s, finalize_xsk, NULL, &handle) != napi_ok || napi_create_object(env, &obj) != napi_ok) {
+	if (napi_create_external(env, s, finalize_xsk, NULL, &handle) != napi_ok) {
 		sf_throw_pending(env, "internal Node-API failure");
 		goto fail;
 	}
+	struct sf_xsk *owned = s;
+	s = NULL; /* owned by the external now: its finalizer frees it */
+	if (napi_add_env_cleanup_hook(env, cleanup_hook, owned) == napi_ok)
+		owned->hooked = true;
+	if (napi_create_object(env, &obj) != napi_ok) {
+		sf_throw_pending(env, "internal Node-API failure");
+		goto out;
+	}
 	sf_set(env, obj, "handle", handle);
-	sf_set(env, obj, "fd", sf_u32(env, (uint32_t)s->fd));
-	sf_set(env, obj, "bindMode", sf_str(env, bound_zerocopy(s->fd) ? "zerocopy" : "copy"));
+	sf_set(env, obj, "fd", sf_u32(env, (uint32_t)owned->fd));
+	sf_set(env, obj, "bindMode", sf_str(env, bound_zerocopy(owned->fd) ? "zerocopy" : "copy"));
 	napi_value why;
 	if (reason[0])
 		why = sf_str(env, reason);
@@ -384,7 +408,6 @@ static napi_value xsk_open(napi_env env, napi_callback_info info)
 	sf_set(env, obj, "fallbackReason", why);
 	sf_set(env, obj, "busyPoll", sf_bool(env, busy));
 	result = obj;
-	s = NULL; /* owned by the external now */
 	goto out;
 fail:
 	if (in_ns)

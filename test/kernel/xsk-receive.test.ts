@@ -12,6 +12,8 @@ import { labSkipReason } from './lab/gate.js';
 import { collect, puntCounters, sendFromClient, setupPuntLab, writeFrameFile, type PuntLab } from './xsk-lab.js';
 import { openXsk, type XskSocket } from '../../host/kernel/xsk.js';
 import { SecuxflowError } from '../../host/errors.js';
+import { addonPath } from '../../host/kernel/native.js';
+import { Worker } from 'node:worker_threads';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -213,6 +215,32 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('AF_XDP sockets on
     await sendFromClient(pl, { count: 10, dport: UDP_PORT });
     expect((await got).length).toBe(10);
     s.close();
+  });
+
+  it('a worker_thread that ends without close() frees its socket: the punt fallback applies again', async () => {
+    // the daemon runs one socket per worker; a worker torn down mid-wait must
+    // neither abort the process (an open uv_poll at loop close) nor leak the slot
+    const code = `const { workerData, parentPort } = require('node:worker_threads');
+      const a = require(workerData.addon);
+      const r = a.xskOpen(workerData.opts);
+      a.xskWatch(r.handle, () => {});
+      parentPort.postMessage(r.bindMode);`;
+    const opts = { ifname: pl.host.ifname, queue: 0, bindMode: 'copy', frameSize: 2048, frameCount: 4096, ringSize: 2048, xsksMapPin: pl.xsksPin, busyPoll: false, netns: pl.hostNetns };
+    const worker = new Worker(code, { eval: true, workerData: { addon: addonPath(), opts } });
+    const mode = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(mode).toBe('copy');
+    const bound = puntCounters(pl);
+    await sendFromClient(pl, { count: 10, dport: UDP_PORT });
+    expect(puntCounters(pl).punt - bound.punt).toBe(10); // the worker's socket holds the slot
+    await worker.terminate();
+    const before = puntCounters(pl);
+    await sendFromClient(pl, { count: 20, dport: UDP_PORT });
+    const after = puntCounters(pl);
+    expect(after.fallback - before.fallback).toBe(20);
+    expect(after.punt - before.punt).toBe(0);
   });
 
   it('a missing XSKMAP pin is E_NOT_ATTACHED, a bad queue is E_USAGE', () => {

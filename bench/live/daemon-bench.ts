@@ -1,0 +1,173 @@
+// The daemon part of the live benchmark: `secuxflow run` (host mode, one
+// queue, basic_inspect denying UDP port 9) on the same lab, measured from the
+// outside:
+//   - punted rate with no loss and CPU per packet (the whole process, every
+//     thread, from /proc/<pid>/stat), packets to port 5000 of 60000 flows so
+//     each one is inspected (CONTINUE) and re-delivered through the TAP;
+//   - idle CPU over 5 s;
+//   - verdict latency: packet sent -> its flow's entry in sf_flows (flow_probe),
+//     idle and under a 20 kpps punted background load;
+//   - new flows per second end to end (flow_probe burst mode).
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { BenchLab } from './lab.js';
+
+export interface DaemonBenchDeps {
+  lab: BenchLab;
+  root: string;
+  cli(...args: string[]): string;
+  send(count: number, rate: number, opts?: { flows?: number; dport?: number }): { sent: number; pps: number };
+  probe(args: string[]): Record<string, number>;
+  cpuSeconds(pid: number): number;
+  idleCpu(pid: number): Promise<{ cpu_percent: number; seconds: number }>;
+}
+
+interface SweepRun {
+  offered_pps: number;
+  sender_pps: number;
+  lost: number;
+  cpu_ns_per_packet: number;
+}
+
+const RATES = [20_000, 50_000, 100_000, 200_000, 300_000, 0];
+const LOAD_FLOWS = 60_000;
+const LOAD_PORT = 5000;
+const DENY_PORT = 9;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface QueueStatus {
+  pid: number;
+  rx: number;
+  drops: number;
+}
+
+function status(d: DaemonBenchDeps): QueueStatus {
+  const s = JSON.parse(d.cli('status', '--json')) as {
+    daemon: { pid: number };
+    queues: Array<{ sockets: Array<{ rxPackets: number; rxDropped: number; fillRingEmpty: number; rxRingFull: number }> }>;
+  };
+  const sock = s.queues[0]!.sockets[0]!;
+  return { pid: s.daemon.pid, rx: sock.rxPackets, drops: sock.rxDropped + sock.fillRingEmpty + sock.rxRingFull };
+}
+
+/** Waits until the daemon has taken everything in flight (rx stops moving), at most 3 s. */
+async function settle(d: DaemonBenchDeps): Promise<QueueStatus> {
+  let last = status(d);
+  for (let i = 0; i < 15; i++) {
+    await sleep(200);
+    const now = status(d);
+    if (now.rx === last.rx) return now;
+    last = now;
+  }
+  return last;
+}
+
+function waitFor(child: ChildProcess, text: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`daemon did not log "${text}" within ${timeoutMs} ms:\n${seen}`)), timeoutMs);
+    const on = (b: Buffer): void => {
+      seen += b.toString();
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited ${code} before "${text}":\n${seen}`));
+    });
+  });
+}
+
+export function daemonUnavailable(root: string): string | null {
+  if (!existsSync(join(root, 'dist', 'secuxflow.js')) || !existsSync(join(root, 'dist', 'sandbox-worker.js'))) {
+    return 'dist/secuxflow.js or dist/sandbox-worker.js is missing (npm run build)';
+  }
+  return null;
+}
+
+export async function measureDaemon(d: DaemonBenchDeps, cCpuAt100k: number | null): Promise<Record<string, unknown>> {
+  const { lab } = d;
+  d.cli('detach', '--iface', lab.receiverIf); // the daemon attaches by itself
+  const bi = join(lab.work, 'basic_inspect.json');
+  const cfg = join(lab.work, 'daemon.json');
+  writeFileSync(bi, JSON.stringify({ deny_ports: [DENY_PORT] }));
+  writeFileSync(cfg, JSON.stringify({ modules: [{ name: 'basic_inspect', config: bi }] }));
+  const daemon = lab.spawn(
+    lab.receiverNs,
+    [process.execPath, join(d.root, 'dist', 'secuxflow.js'), 'run', '--iface', lab.receiverIf, '--mode', 'native', '--bind', 'copy', '--config', cfg, '--state-dir', join(lab.work, 'state')],
+    { ...process.env, SECUXFLOW_BPFFS_ROOT: lab.bpffsRoot },
+  );
+  const exited = new Promise<void>((r) => daemon.once('exit', () => r()));
+  await waitFor(daemon, 'daemon started', 60_000);
+  try {
+    const pid = status(d).pid;
+    await sleep(1000);
+    const idle = await d.idleCpu(pid);
+
+    // Punted rate with no loss, CPU per packet of the whole daemon.
+    const runs: SweepRun[] = [];
+    let best: SweepRun | null = null;
+    for (const rate of RATES) {
+      let clean: SweepRun | null = null;
+      for (let attempt = 0; attempt < 2 && !clean; attempt++) {
+        const before = await settle(d);
+        const cpu0 = d.cpuSeconds(pid);
+        const s = d.send(rate > 0 ? Math.max(50_000, rate) : 200_000, rate, { flows: LOAD_FLOWS, dport: LOAD_PORT });
+        const after = await settle(d);
+        const got = after.rx - before.rx;
+        const run = {
+          offered_pps: rate,
+          sender_pps: Math.round(s.pps),
+          lost: s.sent - got,
+          cpu_ns_per_packet: got ? Math.round(((d.cpuSeconds(pid) - cpu0) * 1e9) / got) : 0,
+        };
+        runs.push(run);
+        if (run.lost === 0) clean = run;
+      }
+      if (!clean) break;
+      if (!best || clean.sender_pps > best.sender_pps) best = clean;
+    }
+    const at100k = runs.find((r) => r.offered_pps === 100_000 && r.lost === 0);
+
+    // Verdict latency: idle, then with a 20 kpps punted background load.
+    const latencyIdle = d.probe(['-p', String(DENY_PORT), '-s', '1024', '-n', '1000', '-g', '1000']);
+    const background = lab.spawn(lab.senderNs, [join(lab.work, 'sender'), '-i', lab.senderIf, '-c', '200000', '-s', '64', '-F', String(LOAD_FLOWS), '-r', '20000', '-t', '12', '-d', lab.receiverMac, '-S', lab.senderAddr, '-D', lab.receiverAddr, '-p', String(LOAD_PORT)]);
+    const bgDone = new Promise<void>((r) => background.once('exit', () => r()));
+    await sleep(500);
+    const latencyLoaded = d.probe(['-p', String(DENY_PORT), '-s', '3000', '-n', '1000', '-g', '1000']);
+    background.kill('SIGTERM');
+    await bgDone;
+
+    // New flows per second, end to end: back to back, then paced at 10k/s.
+    const burst = d.probe(['-B', '-r', '0', '-p', String(DENY_PORT), '-s', '10000', '-n', '5000']);
+    const paced = d.probe(['-B', '-r', '10000', '-p', String(DENY_PORT), '-s', '20000', '-n', '5000']);
+
+    return {
+      setup: `secuxflow run in host mode (TAP delivery), 1 queue, copy mode, basic_inspect denying UDP ${DENY_PORT}; load: UDP to port ${LOAD_PORT} over ${LOAD_FLOWS} flows (each packet inspected, CONTINUE, re-delivered)`,
+      max_lossless_pps: best?.sender_pps ?? 0,
+      max_is_sender_limit: best?.offered_pps === 0,
+      cpu_ns_per_packet_at_100kpps: at100k?.cpu_ns_per_packet ?? null,
+      ratio_vs_c_receiver_cpu_per_packet_at_100kpps: at100k && cCpuAt100k ? Math.round((at100k.cpu_ns_per_packet / cCpuAt100k) * 100) / 100 : null,
+      idle_cpu_percent: idle.cpu_percent,
+      verdict_latency_idle_us: { p50: latencyIdle.p50_us, p99: latencyIdle.p99_us, max: latencyIdle.max_us, missed: latencyIdle.missed },
+      verdict_latency_20kpps_load_us: { p50: latencyLoaded.p50_us, p99: latencyLoaded.p99_us, max: latencyLoaded.max_us, missed: latencyLoaded.missed },
+      goal_verdict_p99_under_200us: (latencyLoaded.p99_us ?? Infinity) < 200,
+      new_flows_per_sec_back_to_back: burst.flows_per_sec,
+      new_flows_back_to_back_with_verdict: `${burst.found}/${burst.flows}`,
+      new_flows_per_sec_offered_10k: paced.flows_per_sec,
+      new_flows_offered_10k_with_verdict: `${paced.found}/${paced.flows}`,
+      runs: runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.cpu_ns_per_packet]),
+      runs_columns: ['offered_pps (0 = unpaced)', 'sender_pps', 'lost', 'cpu_ns_per_packet (whole daemon)'],
+    };
+  } finally {
+    daemon.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    if (daemon.exitCode === null) daemon.kill('SIGKILL');
+  }
+}
