@@ -103,6 +103,7 @@ const EYJ = memory.data<u8>([0x65, 0x79, 0x4a]);
 export function scan(base: usize, from: i32, end: i32, minStart: i32, kinds: i32, out: Findings, final: bool = true): void {
   pendingFrom = -1;
   finalPass = final;
+  secretKinds = (kinds & Kind.AWS_SECRET) != 0;
   if ((kinds & (Kind.CARD | Kind.SSN)) != 0) scanDigits(base, from, end, minStart, kinds, out);
   if ((kinds & (Kind.AWS_KEY_ID | Kind.AWS_SECRET | Kind.PRIVATE_KEY | Kind.JWT)) != 0) {
     anchors.scan(base + <usize>from, end - from, hits);
@@ -228,12 +229,42 @@ function keyId(base: usize, at: i32, end: i32, out: Findings): void {
   if (stop < end && isAlnum(load<u8>(base + <usize>stop))) return;
   const prefix = String.UTF8.decodeUnsafe(base + <usize>at, 4);
   out.push(Kind.AWS_KEY_ID, at, stop, prefix + "************" + String.UTF8.decodeUnsafe(base + <usize>(stop - 4), 4), prefix == "ASIA" ? "temporary" : "long-term");
+  if (secretKinds) pairedSecret(base, stop, end, out);
+}
+
+/** Set by scan(): whether AWS secrets are being looked for. */
+let secretKinds: bool = false;
+
+// A key id followed closely by a 40-character secret, as in the credentials
+// CSV ("AKIA...,wJalr...") or "id:secret" pairs: the secret needs no label.
+function pairedSecret(base: usize, from: i32, end: i32, out: Findings): void {
+  let i = from;
+  let gap = 0;
+  while (i < end && gap < 8 && isPairSeparator(load<u8>(base + <usize>i))) { i++; gap++; }
+  if (gap == 0 || i + 40 > end) return;
+  let lower = false, upper = false, digit = false;
+  for (let k = 0; k < 40; k++) {
+    const c = load<u8>(base + <usize>(i + k));
+    if (!isB64(c)) return;
+    if (<u8>(c - 0x61) < 26) lower = true;
+    else if (<u8>(c - 0x41) < 26) upper = true;
+    else if (isDigit(c)) digit = true;
+  }
+  if (i + 40 < end && isB64(load<u8>(base + <usize>(i + 40)))) return;
+  // random keys mix all three; words and hex digests do not
+  if (!(lower && upper && digit)) return;
+  for (let k = 0; k < out.count; k++) if (unchecked(out.kinds[k]) == Kind.AWS_SECRET && unchecked(out.starts[k]) == i) return;
+  out.push(Kind.AWS_SECRET, i, i + 40, "[40 characters]", "paired with a key id");
+}
+
+@inline function isPairSeparator(c: u8): bool {
+  return c == 0x2c || c == 0x20 || c == 0x09 || c == 0x0d || c == 0x0a || c == 0x22 || c == 0x27 || c == 0x3a || c == 0x3d || c == 0x3b || c == 0x7c;
 }
 
 // label, up to 6 of  "':=space, then exactly 40 base64 characters.
 function awsSecret(base: usize, at: i32, end: i32, out: Findings): void {
   let i = at;
-  while (i < end && (load<u8>(base + <usize>i) | 0x20) != 0x22 && isLabelChar(load<u8>(base + <usize>i))) i++;
+  while (i < end && isLabelChar(load<u8>(base + <usize>i))) i++;
   let gap = 0;
   while (i < end && gap < 6 && isSeparator(load<u8>(base + <usize>i))) { i++; gap++; }
   if (i + 40 > end || (i + 40 == end && !finalPass)) { pending(at); return; }

@@ -59,6 +59,15 @@ describe('dlp finds each kind and reports it redacted', () => {
     expect(r.alerts.find((a) => a.sigId === 1005004)!.severity).toBe(1);
   });
 
+  it('a key id with a secret right after it is a pair, as in the credentials CSV; hex digests and words are not', async () => {
+    const csv = `User name,Password,Access key ID,Secret access key\nci-bot,,${AWS_ID},${AWS_SECRET}\n`;
+    const r = await scanOne(csv);
+    expect(r.alerts.map((a) => [a.sigId, a.metadata!.kind])).toEqual([[1005003, 'long-term'], [1005004, 'paired with a key id']]);
+    expect(r.alerts[1]!.metadata!.offset).toBe(csv.indexOf(AWS_SECRET));
+    const notSecrets = await scanOne(`${AWS_ID} ${'a3f9'.repeat(10)}\n${AWS_ID}:ThisIsJustAVeryLongCamelCaseWordNoDigits`);
+    expect(notSecrets.alerts.map((a) => a.sigId)).toEqual([1005003, 1005003]);
+  });
+
   it('PEM private key headers of every type, not public keys or certificates', async () => {
     const r = await scanOne('-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----BEGIN PUBLIC KEY-----\nMII\n-----BEGIN CERTIFICATE-----\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----BEGIN PRIVATE KEY-----\n');
     expect(r.alerts.map((a) => [a.sigId, a.metadata!.kind])).toEqual([[1005005, 'RSA PRIVATE KEY'], [1005005, 'OPENSSH PRIVATE KEY'], [1005005, 'PRIVATE KEY']]);
