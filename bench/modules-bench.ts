@@ -14,6 +14,7 @@ import { buildPacket } from '../host/packet/build.js';
 import { LinkType, TcpFlag } from '../host/packet/types.js';
 import { tlsClientHello } from '../host/capture/samples.js';
 import { makeMixedFrames } from './mixed-capture.js';
+import { INSPECTOR_CONFIGS, INSPECTOR_TRAFFIC } from './inspector-traffic.js';
 
 const T0 = 1_767_225_600;
 
@@ -109,6 +110,7 @@ const TRAFFIC: Record<string, (packets: number) => RawFrame[]> = {
   dns_guard: dnsTraffic,
   tls_inspect: tlsTraffic,
   ssh_guard: sshTraffic,
+  ...INSPECTOR_TRAFFIC,
 };
 
 function cpuNs(): number {
@@ -126,7 +128,8 @@ async function measure(dir: string, label: string, frames: RawFrame[], modules: 
   let alerts = 0;
   let events = 0;
   for (let r = 0; r < rounds; r++) {
-    const loaded = await loadModules(modules, { unsafeInThread: true });
+    const configs = new Map(modules.filter((m) => INSPECTOR_CONFIGS[m] !== undefined).map((m) => [m, INSPECTOR_CONFIGS[m]!]));
+    const loaded = await loadModules(modules, { unsafeInThread: true, configs });
     const t = cpuNs();
     const res = await runCapture({ pcap, rules: { defaultPolicy: 'inspect', rules: [] }, modules: loaded, onDecision: (d) => { for (const m of d.modules) events += m.events.length; } });
     times.push(cpuNs() - t);

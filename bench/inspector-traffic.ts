@@ -1,21 +1,10 @@
-// dlp, scan_flood, ratelimit and threat_intel on their own kinds of traffic,
-// then every shipped inspector together on the mixed capture: packets per
-// second and Mbit/s through the whole offline pipeline, in-thread.
-// Run by scripts/bench.mjs as `node dist/bench-inspectors.js <out.json>`.
-// INSPECTOR_TRAFFIC and INSPECTOR_CONFIGS are exported so modules-bench.ts
-// can fold these modules into its own table.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PcapWriter } from '../host/capture/writer.js';
+// Traffic and configs for benchmarking dlp, scan_flood, ratelimit and
+// threat_intel, each on its own kind of traffic; modules-bench.ts folds them
+// into its table and its suite run.
 import type { RawFrame } from '../host/capture/types.js';
-import { runCapture } from '../host/engine/capture-run.js';
-import { loadModules } from '../host/engine/setup.js';
-import { shippedModuleNames } from '../host/modules/resolve.js';
 import { buildPacket } from '../host/packet/build.js';
 import { LinkType, TcpFlag } from '../host/packet/types.js';
 import { tlsClientHello } from '../host/capture/samples.js';
-import { makeMixedFrames } from './mixed-capture.js';
 
 const T0 = 1_767_225_600;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -138,66 +127,3 @@ export const INSPECTOR_CONFIGS: Record<string, string> = {
   ratelimit: JSON.stringify({ rules: [{ name: 'web', proto: 'tcp', ports: [80, 443], rate: 50, burst: 100 }, { name: 'ssh', proto: 'tcp', ports: [22], algorithm: 'sliding_window', limit: 10, window_ms: 60000 }] }),
   threat_intel: iocList(),
 };
-
-function cpuNs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) * 1000;
-}
-
-async function measure(dir: string, label: string, frames: RawFrame[], modules: string[], rounds = 3): Promise<Record<string, number>> {
-  const pcap = join(dir, `${label}.pcap`);
-  const w = new PcapWriter({ path: pcap, nanosecond: true });
-  let bytes = 0;
-  for (const fr of frames) { w.write(fr); bytes += fr.wireLen; }
-  w.close();
-  const configs = new Map(modules.filter((m) => INSPECTOR_CONFIGS[m] !== undefined).map((m) => [m, INSPECTOR_CONFIGS[m]!]));
-  const times: number[] = [];
-  let alerts = 0;
-  for (let r = 0; r < rounds; r++) {
-    const loaded = await loadModules(modules, { configs, unsafeInThread: true });
-    const t = cpuNs();
-    const res = await runCapture({ pcap, rules: { defaultPolicy: 'inspect', rules: [] }, modules: loaded });
-    times.push(cpuNs() - t);
-    if (res.error) throw res.error;
-    alerts = res.counters.alerts;
-    for (const m of loaded) (m.instance as { close?: () => void }).close?.();
-  }
-  const best = Math.min(...times) / 1e9;
-  return {
-    packets: frames.length,
-    packets_per_sec: Math.round(frames.length / best),
-    mbit_per_sec: Math.round((bytes * 8) / best / 1e6 * 10) / 10,
-    ns_per_packet: Math.round((best * 1e9) / frames.length),
-    alerts,
-  };
-}
-
-export async function inspectorsBench(packets = 100_000): Promise<Record<string, unknown>> {
-  const dir = mkdtempSync(join(tmpdir(), 'sf-inspectors-bench-'));
-  try {
-    const out: Record<string, unknown> = { timing: 'process CPU time (user+system), best of 3, whole offline pipeline in-thread' };
-    for (const [name, make] of Object.entries(INSPECTOR_TRAFFIC)) out[name] = await measure(dir, name, make(packets), [name]);
-    // every shipped inspector that loads with its default (or bench) config, together
-    const suite: string[] = [];
-    for (const name of shippedModuleNames()) {
-      if (name.endsWith('_wat') || name.includes('twin')) continue;
-      const configs = new Map(INSPECTOR_CONFIGS[name] !== undefined ? [[name, INSPECTOR_CONFIGS[name]!]] : []);
-      try { await loadModules([name], { configs, unsafeInThread: true }); suite.push(name); } catch { /* needs a config we do not have */ }
-    }
-    const base = makeMixedFrames(packets);
-    const last = base[base.length - 1]!;
-    // our HTTP bodies and IOC lookups follow the mixed capture, in time order
-    const later = [...dlpTraffic(packets / 4), ...intelTraffic(packets / 4)].map((fr, i) => ({ ...fr, tsSec: last.tsSec + 1 + Math.floor(i / 50_000), tsNsec: (i % 50_000) * 20_000 }));
-    const mixed = [...base, ...later];
-    out.suite_on_mixed_capture = { modules: suite.join(','), ...(await measure(dir, 'mixed', mixed, suite)) };
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[2]) {
-  const out = await inspectorsBench(Number(process.env.SECUXFLOW_BENCH_PACKETS ?? 100_000));
-  writeFileSync(process.argv[2], JSON.stringify(out, null, 2) + '\n');
-  console.log(JSON.stringify(out, null, 2));
-}
