@@ -82,7 +82,12 @@ export function openDelivery(opts: DeliveryOptions): Delivery {
     fd: r.fd,
     deliver(from, descs, count) {
       if (closed) throw new SecuxflowError('E_USAGE', `host-mode delivery on ${opts.ifname} is closed`, 'open a new one with openDelivery');
-      return addon.tapWrite(r.handle, from, descs, count);
+      try {
+        return addon.tapWrite(r.handle, from, descs, count);
+      } catch (e) {
+        const err = e as Error & { code?: string; hint?: string };
+        throw new SecuxflowError(err.code === 'E_USAGE' ? 'E_USAGE' : 'E_KERNEL', err.message, err.hint);
+      }
     },
     stats() {
       return addon.tapStats(r.handle);

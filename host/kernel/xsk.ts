@@ -232,7 +232,11 @@ export function openXsk(opts: XskOptions): XskSocket {
     ringSize: o.ringSize,
     receive(into, descs, max) {
       guard();
-      return a.xskReceive(handle, into, descs, max);
+      try {
+        return a.xskReceive(handle, into, descs, max);
+      } catch (e) {
+        throw convert(e);
+      }
     },
     transmit(from, descs, count) {
       guard();
@@ -244,7 +248,11 @@ export function openXsk(opts: XskOptions): XskSocket {
     },
     onReadable(cb) {
       guard();
-      a.xskWatch(handle, cb);
+      try {
+        a.xskWatch(handle, cb);
+      } catch (e) {
+        throw convert(e);
+      }
     },
     offReadable() {
       if (!closed) a.xskWatch(handle, null);

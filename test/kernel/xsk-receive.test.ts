@@ -243,13 +243,25 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('AF_XDP sockets on
     expect(after.punt - before.punt).toBe(0);
   });
 
-  it('a missing XSKMAP pin is E_NOT_ATTACHED, a bad queue is E_USAGE', () => {
+  it('a missing XSKMAP pin is E_NOT_ATTACHED; bad options and bad batch arguments are E_USAGE', () => {
     expect(() => openXsk({ ifname: pl.host.ifname, queue: 0, xsksMapPin: join(pl.work, 'nope'), netns: pl.hostNetns })).toThrow(
       expect.objectContaining({ code: 'E_NOT_ATTACHED' }),
     );
-    expect(() => openXsk({ ifname: pl.host.ifname, queue: 64, xsksMapPin: pl.xsksPin, netns: pl.hostNetns })).toThrow(
-      expect.objectContaining({ code: 'E_USAGE' }),
-    );
+    const base = { ifname: pl.host.ifname, queue: 0, xsksMapPin: pl.xsksPin, netns: pl.hostNetns };
+    const bad: Array<[Partial<Parameters<typeof openXsk>[0]>, RegExp]> = [
+      [{ queue: 64 }, /queue 64 is outside 0..63/],
+      [{ frameSize: 3000 }, /frame size 3000/],
+      [{ frameCount: 1000 }, /frame count 1000/],
+      [{ frameCount: 4096, ringSize: 4096 }, /ring size 4096/],
+      [{ bindMode: 'fast' as never }, /unknown bind mode/],
+    ];
+    for (const [opts, message] of bad) {
+      expect(() => openXsk({ ...base, ...opts })).toThrow(expect.objectContaining({ code: 'E_USAGE', message: expect.stringMatching(message) }));
+    }
+    // bad batch arguments on an open socket: a SecuxflowError, not a crash
+    const s = openSock('copy');
+    expect(() => s.receive(new Uint8Array(64), new Uint16Array(8) as unknown as Uint32Array, 4)).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
+    s.close();
   });
 
   it('detach leaves nothing pinned', async () => {
