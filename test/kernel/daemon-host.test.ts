@@ -27,6 +27,22 @@ const labReason = kernel.skip ? null : labSkipReason();
 const PORT = 8080;
 const SUBNET = 61;
 const SCANNER = `198.18.${SUBNET}.3`;
+const NMAP_SRC = `198.18.${SUBNET}.4`;
+const MODULES = ['basic_inspect', 'scan_flood'];
+const RULES = 3;
+
+/** A DNS responder that answers every A query with 198.18.99.99. */
+const DNS_SERVER = (addr: string): string => `
+const d = require('dgram').createSocket('udp4');
+setTimeout(() => process.exit(0), 300000);
+d.on('message', (q, r) => {
+  let i = 12; while (q[i] !== 0 && i < q.length) i += q[i] + 1;
+  const question = q.subarray(12, i + 5);
+  const h = Buffer.from([q[0], q[1], 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+  const ans = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 99, 99]);
+  d.send(Buffer.concat([h, question, ans]), r.port, r.address);
+});
+d.bind(53, '${addr}', () => console.log('ready'));`;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in host mode', () => {
   const lab = new NetLab('dh');
@@ -79,6 +95,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const sns = await lab.addNamespace('s');
     [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
     await runOk(['ip', '-n', client.ns, 'addr', 'add', `${SCANNER}/24`, 'dev', client.ifname]);
+    await runOk(['ip', '-n', client.ns, 'addr', 'add', `${NMAP_SRC}/24`, 'dev', client.ifname]);
+    await lab.spawn(server.ns, [process.execPath, '-e', DNS_SERVER(server.addr)], 'ready');
     await startHttpServer(lab, server.ns, server.addr, PORT);
 
     const bi = join(stateDir, 'basic_inspect.json');
@@ -89,10 +107,14 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
       ],
       block_ttl: 4,
     }));
+    const sf = join(stateDir, 'scan_flood.json');
+    writeFileSync(sf, JSON.stringify({ block_ttl: 4, scan_window_ms: 2000 }));
     configPath = join(stateDir, 'daemon.yaml');
-    goodConfig = `modules:\n  - name: basic_inspect\n    config: ${bi}\ninspect_cap:\n  packets: 4\nexpiry_interval: 1\n`;
+    goodConfig = `modules:\n  - name: basic_inspect\n    config: ${bi}\n  - name: scan_flood\n    config: ${sf}\ninspect_cap:\n  packets: 4\nexpiry_interval: 1\n`;
     writeFileSync(configPath, goodConfig);
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT));
+    await ok('rule', 'add', '--action', 'inspect', '--proto', 'udp', '--port', '53');
+    await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--src', `${NMAP_SRC}/32`, '--module', 'scan_flood', '--priority', '10');
     daemon = await start();
     maps = openPinnedMaps(join(bpffs.root, server.ifname));
   }, 240_000);
@@ -151,6 +173,28 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(back.stdout).toContain('hello /');
   });
 
+  it('DNS: dig gets its answers, and after the cap allows the flow its queries are no longer punted', async () => {
+    const dig = async (): Promise<string> => (await lab.exec(client.ns, ['dig', '+short', '+tries=1', '+time=2', '-b', `${client.addr}#45053`, `@${server.addr}`, 'lab.test', 'A'], { timeoutMs: 8000 })).stdout.trim();
+    for (let i = 0; i < 4; i++) expect(await dig()).toBe('198.18.99.99');
+    const k = { src: parseIp(client.addr), dst: parseIp(server.addr), sport: 45053, dport: 53, vlanOuter: 0, vlanInner: 0, proto: 17 };
+    expect((await until(() => maps.flow(k), 1500))?.verdict).toBe(1);
+    const punts = maps.punts();
+    for (let i = 0; i < 3; i++) expect(await dig()).toBe('198.18.99.99');
+    expect(maps.punts()).toBe(punts);
+    expect(maps.flow(k)!.packets).toBeGreaterThanOrEqual(3);
+  });
+
+  it('nmap SYN scan: scan_flood puts the scanner in the penalty box; its connections drop in XDP until the ttl passes', async () => {
+    await lab.exec(client.ns, ['nmap', '-sS', '-Pn', '-n', '-e', client.ifname, '-S', NMAP_SRC, '-p', '1-200', '--max-retries', '0', '--host-timeout', '20s', server.addr], { timeoutMs: 40_000 });
+    expect(await until(() => maps.penaltyCount() === 1, 3000)).toBe(true);
+    const blocked = await lab.exec(client.ns, ['curl', '-s', '-m', '1', '--interface', NMAP_SRC, `http://${server.addr}:${PORT}/`], { timeoutMs: 5000 });
+    expect(blocked.stdout).not.toContain('hello');
+    const alerts = await ok('alerts', '--json');
+    expect(alerts.stdout).toMatch(/"signature_id":1006001/);
+    expect(await until(() => maps.penaltyCount() === 0, 8000, 200)).toBe(true);
+    expect((await curl('--interface', NMAP_SRC)).stdout).toContain('hello /');
+  });
+
   it('bad control requests get error replies and the daemon keeps serving', async () => {
     const replies = await new Promise<string[]>((resolve, reject) => {
       const s = createConnection(controlSocketPath(stateDir));
@@ -166,29 +210,29 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(replies.map((l) => (JSON.parse(l) as { error: { code: string } }).error.code)).toEqual(['E_USAGE', 'E_MODULE_NOT_FOUND', 'E_USAGE']);
     const s = await status();
     expect(s.daemon.running).toBe(true);
-    expect(s.rules.count).toBe(1);
+    expect(s.rules.count).toBe(RULES);
   });
 
   it('rule changes reach the running daemon', async () => {
     const r = await ok('rule', 'add', '--id', '50', '--action', 'drop', '--proto', 'udp', '--port', '9999');
     expect(r.stdout).toMatch(/running daemon/);
-    expect((await status()).rules.count).toBe(2);
+    expect((await status()).rules.count).toBe(RULES + 1);
     await ok('rule', 'delete', '--id', '50');
-    expect((await status()).rules.count).toBe(1);
+    expect((await status()).rules.count).toBe(RULES);
   });
 
   it('a module that traps: its failure policy (fail-open) applies, traps are counted, the daemon keeps running', async () => {
     const wat = join(REPO_ROOT, 'test', 'hostile', 'modules', 'trap_every_tenth.wat');
     expect(existsSync(wat)).toBe(true);
     const loaded = (await requestDaemon(stateDir, 'modules.load', { name: wat, policy: 'fail-open' })) as { modules: string[] };
-    expect(loaded.modules).toEqual(['basic_inspect', 'trap_every_tenth']);
+    expect(loaded.modules).toEqual([...MODULES, 'trap_every_tenth']);
     for (let i = 0; i < 6; i++) expect((await curl()).stdout).toContain('hello /');
     const s = await status();
     const m = s.modules.find((x) => x.name === 'trap_every_tenth');
     expect(m?.traps).toBeGreaterThan(0);
     expect(m?.policy).toBe('fail-open');
     await requestDaemon(stateDir, 'modules.unload', { name: 'trap_every_tenth' });
-    expect((await status()).modules.map((x) => x.name)).toEqual(['basic_inspect']);
+    expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
     expect((await curl()).stdout).toContain('hello /');
   });
 
@@ -217,13 +261,13 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(maps.stat(SfStat.PUNT_FALLBACK)).toBeGreaterThan(fallback);
     expect(maps.flow(key(client.addr, 41002))?.verdict).toBe(2); // the blocked flow stays blocked
     await c.done;
-    expect(c.lines.filter((l) => / 200 /.test(l))).toHaveLength(20); // the allowed flow never noticed
+    expect(c.lines.filter((l) => / 200 /.test(l)), c.lines.join('\n')).toHaveLength(20); // the allowed flow never noticed
 
     daemon = await start();
     expect(daemon.logs.some((l) => l.msg === 'reusing attachment')).toBe(true);
     const s = await status();
-    expect(s.rules.count).toBe(1);
-    expect(s.modules.map((m) => m.name)).toEqual(['basic_inspect']);
+    expect(s.rules.count).toBe(RULES);
+    expect(s.modules.map((m) => m.name)).toEqual(MODULES);
     expect(s.maps.flows).toBeGreaterThanOrEqual(flowsBefore);
     const punts = maps.punts();
     expect((await curl()).stdout).toContain('hello /');

@@ -75,21 +75,23 @@ s.listen(${port}, '${addr}', () => console.log('ready'));`;
 
 /**
  * A keep-alive HTTP client: `count` GETs on ONE connection from `localPort`,
- * `gapMs` apart; prints "R<i> <status> <body>" per answer and "start" before
- * the first. Each request has its own timeout.
+ * `gapMs` apart; prints "start" first, then "R<i> <status> <body>" per answer. Each request has its own timeout.
  */
 export function keepAliveClientScript(addr: string, port: number, opts: { count: number; gapMs: number; firstGapMs?: number; localPort: number; localAddress?: string; header?: string }): string {
   return `
 const net = require('net');
-const s = net.connect({ host: '${addr}', port: ${port}, localPort: ${opts.localPort}${opts.localAddress ? `, localAddress: '${opts.localAddress}'` : ''} });
-let i = 0, buf = '', timer = null;
+// "start" goes out alone, before any answer can share its chunk of stdout.
+console.log('start');
+let s, i = 0, buf = '', timer = null;
 const next = () => {
   if (i >= ${opts.count}) { s.end(); setTimeout(() => process.exit(0), 200); return; }
   i++;
   s.write('GET /r' + i + ' HTTP/1.1\\r\\nHost: lab\\r\\n${opts.header ? `${opts.header}\\r\\n` : ''}\\r\\n');
   timer = setTimeout(() => { console.log('R' + i + ' timeout'); process.exit(3); }, 3000);
 };
-s.on('connect', () => { console.log('start'); next(); });
+setTimeout(() => {
+s = net.connect({ host: '${addr}', port: ${port}, localPort: ${opts.localPort}${opts.localAddress ? `, localAddress: '${opts.localAddress}'` : ''} });
+s.on('connect', () => next());
 s.on('data', (b) => {
   buf += b.toString();
   const m = /\\r\\n\\r\\n(hello [^\\s]*)/.exec(buf);
@@ -99,7 +101,8 @@ s.on('data', (b) => {
   console.log('R' + i + ' 200 ' + m[1]);
   setTimeout(next, i === 1 ? ${opts.firstGapMs ?? opts.gapMs} : ${opts.gapMs});
 });
-s.on('error', (e) => { console.log('error ' + e.message); process.exit(4); });`;
+s.on('error', (e) => { console.log('error ' + e.message); process.exit(4); });
+}, 200);`;
 }
 
 export interface PinnedMaps {
