@@ -14,7 +14,7 @@ import { run, sleep, spawnTracked } from './proc.js';
 import { MODULE_CONFIGS, cliArgv, cliEnv, cliPath, secuxflow } from './secuxflow.js';
 
 /** Small on purpose: an undecided flow moves into the kernel after this many punts, so the fast path shows. */
-const INSPECT_CAP_PACKETS = 24;
+const INSPECT_CAP_PACKETS = 16;
 /** How long the daemon gets to write a step's events before the next step starts. */
 const SETTLE_MS = 500;
 

@@ -4,11 +4,11 @@
 // exit by themselves after LIFETIME_S, in case cleanup itself was killed.
 const LIFETIME_S = 180;
 
-/** A small web site: a page, a /search endpoint, and a 2 MB /download for the fast path. */
+/** A small web site: a page, a /search endpoint, and a 4 MB /download for the fast path. */
 export function webServerSource(addr: string, addr6: string): string {
   return `
 const http = require('node:http');
-const big = Buffer.alloc(2 * 1024 * 1024, 'secuxflow demo bytes\\n');
+const big = Buffer.alloc(4 * 1024 * 1024, 'secuxflow demo bytes\\n');
 const page = '<!doctype html><title>acme shop</title><h1>acme shop</h1><form action="/search"><input name="q"></form>\\n';
 const handler = (req, res) => {
   const url = new URL(req.url, 'http://x');

@@ -128,7 +128,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('npm run demo: the
   it('benign requests got their responses, from the servers on the protected host', () => {
     expect(lines(/CLIENT\s+alice: answered: HTTP 200/).length, full.out).toBeGreaterThanOrEqual(5);
     expect(lines(/CLIENT\s+alice: answered: NOERROR: A 198\.18\.64\.1/)).toHaveLength(1);
-    expect(full.out).toMatch(/CLIENT\s+alice: answered: HTTP 200, 2,097,152 bytes/);
+    expect(full.out).toMatch(/CLIENT\s+alice: answered: HTTP 200, 4,194,304 bytes/);
     expect(full.out).toMatch(/SERVER\s+web server got 198\.18\.64\.2 GET \/search\?q=blue\+widget 200/);
   });
 
