@@ -86,6 +86,13 @@ struct {
 	__type(value, struct sf_lpm_meta);
 } sf_ports SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_DPORT_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct sf_lpm_meta);
+} sf_dports SEC(".maps");
+
 /* CIDR-only /32 and /128 entries: one hash lookup instead of a trie walk. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -188,43 +195,49 @@ struct sf_pkt {
  * verifier sees bounded packet pointers (no-op for every real offset). */
 #define SF_OFF_MASK 0x3fff
 
+/*
+ * Multi-byte fields are read with one load each (x86-64 and arm64 allow
+ * unaligned packet loads) instead of byte by byte; each bound is checked
+ * once, as a pointer comparison where the verifier needs one anyway.
+ */
 static __always_inline int parse_ipv4(struct sf_pkt *p, void *data, void *data_end, __u32 off)
 {
-	__u32 len = data_end - data;
-	if (off + 20 > len)
-		return 0;
 	__u8 *ip = data + off;
 	if ((void *)(ip + 20) > data_end)
 		return 0;
-	if ((ip[0] >> 4) != 4)
+	__u8 vihl = ip[0];
+	if ((vihl >> 4) != 4)
 		return 0;
-	__u32 ihl = (ip[0] & 0x0f) << 2;
+	__u32 len = data_end - data;
+	__u32 ihl = (vihl & 0x0f) << 2;
 	if (ihl < 20 || off + ihl > len)
 		return 0;
-	__u32 total = ((__u32)ip[2] << 8) | ip[3];
+	__u32 total = bpf_ntohs(*(__u16 *)(ip + 2));
 	if (total < ihl)
 		return 0;
 	p->version = 4;
 	p->src[2] = bpf_htonl(0xffff);
 	p->dst[2] = bpf_htonl(0xffff);
-	__builtin_memcpy(&p->src[3], ip + 12, 4);
-	__builtin_memcpy(&p->dst[3], ip + 16, 4);
-	p->proto = ip[9];
+	p->src[3] = *(__u32 *)(ip + 12);
+	p->dst[3] = *(__u32 *)(ip + 16);
+	__u8 proto = ip[9];
+	p->proto = proto;
+	if (*(__u16 *)(ip + 6) & bpf_htons(0x1fff))
+		return 1; /* non-first fragment: no L4 */
+	__u32 need = proto == 6 ? 20 : (proto == 17 ? 8 : 0);
+	if (!need)
+		return 1;
 	__u32 end = off + total;
 	if (end > len)
 		end = len;
-	__u16 frag = ((__u16)ip[6] << 8) | ip[7];
-	if (frag & 0x1fff)
-		return 1; /* non-first fragment: no L4 */
 	__u32 l4 = off + ihl;
-	__u32 need = p->proto == 6 ? 20 : (p->proto == 17 ? 8 : 0);
-	if (!need || l4 + need > end)
+	if (l4 + need > end)
 		return 1;
 	__u8 *ports = data + (l4 & SF_OFF_MASK);
 	if ((void *)(ports + 4) > data_end)
 		return 1;
-	p->sport = ((__u16)ports[0] << 8) | ports[1];
-	p->dport = ((__u16)ports[2] << 8) | ports[3];
+	p->sport = bpf_ntohs(*(__u16 *)ports);
+	p->dport = bpf_ntohs(*(__u16 *)(ports + 2));
 	p->has_ports = 1;
 	return 1;
 }
@@ -302,13 +315,10 @@ static __always_inline int parse_ipv6(struct sf_pkt *p, void *data, void *data_e
 
 static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 {
-	__u32 len = data_end - data;
-	if (len < 14)
-		return;
 	__u8 *eth = data;
 	if ((void *)(eth + 14) > data_end)
 		return;
-	__u16 type = ((__u16)eth[12] << 8) | eth[13];
+	__u16 type = bpf_ntohs(*(__u16 *)(eth + 12));
 	__u32 off = 14;
 	int i;
 #pragma unroll
@@ -320,13 +330,13 @@ static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 		__u8 *tag = data + off;
 		if ((void *)(tag + 4) > data_end)
 			return;
-		__u16 vid = (((__u16)tag[0] << 8) | tag[1]) & 0x0fff;
+		__u16 vid = bpf_ntohs(*(__u16 *)tag) & 0x0fff;
 		if (i == 0)
 			p->vlan_outer = vid;
 		else
 			p->vlan_inner = vid;
 		p->nvlans = i + 1;
-		type = ((__u16)tag[2] << 8) | tag[3];
+		type = bpf_ntohs(*(__u16 *)(tag + 2));
 		off += 4;
 	}
 	if (type == ETH_P_IP_)
@@ -599,8 +609,13 @@ rules:;
 		cidr_v6(&sf_lpm_dst_v6, gen, SF_PORT_DIR_DST, p.dst, mask, SF_EXACT_HAS_DST_V6, SF_LPM_HAS_DST_V6, &best);
 		nrules = rs->v6_count;
 	}
-	if (p.has_ports && (mask & SF_PORTS_HAS_DST))
-		port_lookup(gen, p.proto, SF_PORT_DIR_DST, p.dport, &best);
+	if (p.has_ports && (mask & SF_PORTS_HAS_DST)) {
+		/* has_ports: the protocol is TCP or UDP */
+		__u32 di = SF_DPORT_INDEX(gen, p.proto == 17, p.dport);
+		struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_dports, &di);
+		if (m && m->rule_id)
+			take(m, SF_STAGE_PORT, &best);
+	}
 	if (p.has_ports && (mask & SF_PORTS_HAS_SRC))
 		port_lookup(gen, p.proto, SF_PORT_DIR_SRC, p.sport, &best);
 	if (nrules > SF_MAX_RULES)

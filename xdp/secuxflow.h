@@ -43,7 +43,8 @@
 #define SF_MAP_LPM_DST_V4 "sf_lpm_dst_v4"   /* (gen, dst prefix) -> best CIDR-only rule */
 #define SF_MAP_LPM_SRC_V6 "sf_lpm_src_v6"
 #define SF_MAP_LPM_DST_V6 "sf_lpm_dst_v6"
-#define SF_MAP_PORTS "sf_ports"             /* (gen, proto, dir, port) -> best port-only rule */
+#define SF_MAP_PORTS "sf_ports"             /* (gen, proto, dir, port) -> best port-only rule: every entry, looked up for source ports */
+#define SF_MAP_DPORTS "sf_dports"           /* SF_DPORT_INDEX(gen, udp, port) -> the destination entries of sf_ports, as an array */
 #define SF_MAP_EXACT_V4 "sf_exact_v4"       /* (gen, dir, /32 address) -> best CIDR-only rule covering it */
 #define SF_MAP_EXACT_V6 "sf_exact_v6"       /* (gen, dir, /128 address) -> same */
 #define SF_MAP_RULE_HITS "sf_rule_hits"     /* rule id -> its counter slot, for rules that have been counted */
@@ -108,7 +109,7 @@ struct sf_ruleset_meta {
 #define SF_LPM_HAS_DST_V4 0x2
 #define SF_LPM_HAS_SRC_V6 0x4
 #define SF_LPM_HAS_DST_V6 0x8
-#define SF_PORTS_HAS_DST 0x10  /* SF_MAP_PORTS holds destination-port entries for this generation */
+#define SF_PORTS_HAS_DST 0x10  /* SF_MAP_DPORTS holds entries for this generation */
 #define SF_PORTS_HAS_SRC 0x20
 #define SF_EXACT_HAS_SRC_V4 0x40  /* SF_MAP_EXACT_V4 holds source entries for this generation */
 #define SF_EXACT_HAS_DST_V4 0x80
@@ -204,6 +205,13 @@ struct sf_port_key {
 #define SF_PORT_DIR_DST 0
 #define SF_PORT_DIR_SRC 1
 #define SF_MAX_PORT_ENTRIES (SF_MAX_RULES * 2 * SF_GENERATIONS)
+/*
+ * Destination ports are an array, as xdp-filter's port map is: one slot per
+ * (generation, tcp/udp, port), rule_id 0 meaning none. A lookup is an
+ * inlined index instead of a hash walk; it costs 4 MiB per interface.
+ */
+#define SF_DPORT_INDEX(gen, is_udp, port) ((((__u32)(gen) * 2 + (is_udp)) << 16) | (port))
+#define SF_DPORT_ENTRIES (SF_GENERATIONS * 2 * 65536)
 /* Value: struct sf_lpm_meta, the best port-only rule for that key. */
 
 /* ---- Counters: rule hits and stats share one shape. ---- */

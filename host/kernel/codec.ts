@@ -14,6 +14,8 @@ export const SF = {
   MAX_RULE_SLOTS: 32768,
   /** sf_exact_v4 / sf_exact_v6 entries (both generations and directions). */
   MAX_EXACT: 16384,
+  /** sf_dports entries: generations x (tcp, udp) x 65536 ports. */
+  DPORT_ENTRIES: 2 * 2 * 65536,
 } as const;
 
 /** Map names, exactly the SF_MAP_* strings. */
@@ -27,6 +29,7 @@ export const MapName = {
   LPM_SRC_V6: 'sf_lpm_src_v6',
   LPM_DST_V6: 'sf_lpm_dst_v6',
   PORTS: 'sf_ports',
+  DPORTS: 'sf_dports',
   EXACT_V4: 'sf_exact_v4',
   EXACT_V6: 'sf_exact_v6',
   RULE_HITS: 'sf_rule_hits',
@@ -290,6 +293,11 @@ export function encodeExactKey(gen: number, dir: number, addr: Uint8Array, out?:
 }
 
 // ---- port index ----
+
+/** sf_dports index of a destination port (SF_DPORT_INDEX). */
+export function dportIndex(gen: number, proto: 6 | 17, port: number): number {
+  return (((gen * 2 + (proto === 17 ? 1 : 0)) << 16) | port) >>> 0;
+}
 
 export function encodePortKey(gen: number, proto: number, dir: number, port: number, out: Uint8Array = new Uint8Array(LAYOUT.sf_port_key.size), at = 0): Uint8Array {
   out.fill(0, at, at + LAYOUT.sf_port_key.size);

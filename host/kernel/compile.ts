@@ -18,7 +18,7 @@ import { RULE_ACTION_CODE } from '../verdict.js';
 import type { Cidr, Rule, RuleSet } from '../rules/types.js';
 import {
   SF, SfConfig, SfLpmHas, SfPortDir, SfRuleFlag, MapName, LAYOUT,
-  encodeExactKey, encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, encodeRulesetMeta, u32Key, encodeU32, decodeU32, decodeLpmKey,
+  dportIndex, encodeExactKey, encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, encodeRulesetMeta, u32Key, encodeU32, decodeU32, decodeLpmKey,
   lpmKeySize, sumCounters, type KernelRuleEntry, type LpmMeta,
 } from './codec.js';
 import { mapDelete, mapDump, mapLookup, mapUpdate, mapUpdateBatch, perCpuValueBytes } from './native.js';
@@ -374,7 +374,7 @@ export type RuleMapFds = Record<
   typeof MapName.EXACT_V4 | typeof MapName.EXACT_V6 |
   typeof MapName.RULE_HITS | typeof MapName.RULE_SLOTS | typeof MapName.RULE_COUNTERS,
   number
-> & Partial<Record<typeof MapName.PORTS, number>>;
+> & Partial<Record<typeof MapName.PORTS | typeof MapName.DPORTS, number>>;
 
 /** sf_rule_hits fd -> sf_rule_counters fd of the same object, so readRuleHitsFromMap can take the one fd it always took. */
 const COUNTERS_OF = new Map<number, number>();
@@ -411,13 +411,44 @@ function writeRules(fd: number, gen: number, entries: KernelRuleEntry[]): void {
   mapUpdateBatch(fd, keys, values, entries.length);
 }
 
-function clearPortGeneration(fd: number, gen: number): void {
-  const dump = mapDump(fd);
+/**
+ * sf_ports lists every port-index entry, both directions; sf_dports mirrors
+ * its destination entries as an array for the program's lookup. A listed
+ * destination entry is written to sf_ports before sf_dports and cleared from
+ * sf_dports before sf_ports, so every live array slot is listed and a
+ * generation is cleared in O(its entries), never by walking the array.
+ * Returns the listed keys of generation `gen` after zeroing their slots.
+ */
+export function clearPortIndexGeneration(portsFd: number, dportsFd: number | undefined, gen: number): Uint8Array[] {
+  const dump = mapDump(portsFd);
   const size = LAYOUT.sf_port_key.size;
+  const keys: Uint8Array[] = [];
+  const slots: number[] = [];
   for (let i = 0; i < dump.count; i++) {
     const key = dump.keys.subarray(i * size, (i + 1) * size);
-    if (key[0] === gen) mapDelete(fd, key);
+    if (key[0] !== gen) continue;
+    keys.push(key);
+    if (key[2] === SfPortDir.DST) slots.push(dportIndex(gen, key[1] as 6 | 17, new DataView(key.buffer, key.byteOffset + 4, 2).getUint16(0, true)));
   }
+  if (dportsFd !== undefined) writeDports(dportsFd, slots.map((idx) => ({ idx, meta: null })));
+  for (const key of keys) mapDelete(portsFd, key);
+  return keys;
+}
+
+/** Writes sf_dports slots in one batch (null meta: an empty slot). */
+export function writeDports(fd: number, entries: Array<{ idx: number; meta: LpmMeta | null; value?: Uint8Array }>): void {
+  if (entries.length === 0) return;
+  const vs = LAYOUT.sf_lpm_meta.size;
+  const keys = new Uint8Array(entries.length * 4);
+  const values = new Uint8Array(entries.length * vs);
+  const kv = new DataView(keys.buffer);
+  entries.forEach((e, i) => {
+    kv.setUint32(i * 4, e.idx, true);
+    if (e.value) values.set(e.value, i * vs);
+    else if (e.meta) encodeLpmMeta(e.meta, values, i * vs);
+  });
+  const written = mapUpdateBatch(fd, keys, values, entries.length);
+  if (written !== entries.length) throw new SecuxflowError('E_KERNEL', `only ${written} of ${entries.length} port entries reached the kernel`);
 }
 
 function writePorts(fd: number, gen: number, entries: PortEntry[]): void {
@@ -484,7 +515,7 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
   if (image.ports.length && fds.sf_ports === undefined) {
     throw new SecuxflowError('E_INTERNAL', 'the image uses the port index but no sf_ports map was given');
   }
-  if (fds.sf_ports !== undefined) clearPortGeneration(fds.sf_ports, next);
+  if (fds.sf_ports !== undefined) clearPortIndexGeneration(fds.sf_ports, fds.sf_dports, next);
   clearExactGeneration(fds.sf_exact_v4, next);
   clearExactGeneration(fds.sf_exact_v6, next);
   clearGeneration(fds.sf_lpm_src_v4, next);
@@ -503,7 +534,13 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
   writeLpm(fds.sf_lpm_dst_v4, next, 4, image.lpm.dstV4);
   writeLpm(fds.sf_lpm_src_v6, next, 6, image.lpm.srcV6);
   writeLpm(fds.sf_lpm_dst_v6, next, 6, image.lpm.dstV6);
+  // Listed first (sf_ports, both directions), then the destination array the program reads.
   if (fds.sf_ports !== undefined) writePorts(fds.sf_ports, next, image.ports);
+  const dst = image.ports.filter((p) => p.dir === SfPortDir.DST);
+  if (dst.length) {
+    if (fds.sf_dports === undefined) throw new SecuxflowError('E_INTERNAL', 'the image uses the port index but no sf_dports map was given');
+    writeDports(fds.sf_dports, dst.map((p) => ({ idx: dportIndex(next, p.proto, p.port), meta: p.meta })));
+  }
   writeExact(fds.sf_exact_v4, next, SfPortDir.SRC, image.exact.srcV4);
   writeExact(fds.sf_exact_v4, next, SfPortDir.DST, image.exact.dstV4);
   writeExact(fds.sf_exact_v6, next, SfPortDir.SRC, image.exact.srcV6);

@@ -12,9 +12,9 @@ import type { RuleSet } from '../rules/types.js';
 import type { PolicyName } from './attachments.js';
 import { CONFIG, readConfigValue, writeConfig } from './config.js';
 import { mapDelete, mapDump, mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
-import { encodeExactKey, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET, u32Key } from './codec.js';
+import { dportIndex, encodeExactKey, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET, u32Key } from './codec.js';
 import { toGenerationImage, type GenerationImage, type LpmEntry } from './image.js';
-import { claimSlots, releaseSlots, retireSlots, type SlotMapFds } from './compile.js';
+import { claimSlots, clearPortIndexGeneration, releaseSlots, retireSlots, writeDports, type SlotMapFds } from './compile.js';
 
 export const POLICY_ACTION: Record<PolicyName, RuleAction> = { allow: 'pass', deny: 'drop' };
 
@@ -38,6 +38,7 @@ export const RULE_MAP_NAMES = {
   lpmDstV4: MapName.LPM_DST_V4,
   lpmSrcV6: MapName.LPM_SRC_V6,
   lpmDstV6: MapName.LPM_DST_V6,
+  dports: MapName.DPORTS,
   exactV4: MapName.EXACT_V4,
   exactV6: MapName.EXACT_V6,
   ruleHits: MapName.RULE_HITS,
@@ -141,14 +142,7 @@ export function clearGeneration(fds: RuleMapFds, gen: number): void {
       if (key[0] === gen) mapDelete(fd, key);
     }
   }
-  if (fds.ports !== undefined) {
-    const dump = mapDump(fds.ports);
-    const size = LAYOUT.sf_port_key.size;
-    for (let i = 0; i < dump.count; i++) {
-      const key = dump.keys.subarray(i * size, (i + 1) * size);
-      if (key[0] === gen) mapDelete(fds.ports, key);
-    }
-  }
+  if (fds.ports !== undefined) clearPortIndexGeneration(fds.ports, fds.dports, gen);
   for (const fd of [fds.rulesV4, fds.rulesV6]) zeroSlots(fd, gen);
 }
 
@@ -219,9 +213,13 @@ export function stageGeneration(fds: RuleMapFds, image: GenerationImage): number
       [fds.exactV6, SfPortDir.DST, image.exact.dstV6],
     ];
     for (const [fd, dir, entries] of exact) writeExact(fd, gen, dir, entries);
+    // sf_ports lists every entry; sf_dports then mirrors the destination
+    // ones for the lookup (order: see clearPortIndexGeneration).
     if (image.ports.length > 0) {
       if (fds.ports === undefined) throw new SecuxflowError('E_INTERNAL', 'the rule image uses the port index but the maps have no sf_ports');
       for (const p of image.ports) mapUpdate(fds.ports, encodePortKey(gen, p.proto, p.dir, p.port), p.value);
+      const dst = image.ports.filter((p) => p.dir === SfPortDir.DST);
+      writeDports(fds.dports, dst.map((p) => ({ idx: dportIndex(gen, p.proto as 6 | 17, p.port), meta: null, value: p.value })));
     }
     // The header goes last: until the flip nobody reads it, and it is what
     // makes the generation's rules visible once it is active.

@@ -436,6 +436,22 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       expect(bench.run(tcp()).ruleId).toBe(null);
     });
 
+    it('destination ports (the sf_dports array): a generation reused two swaps later keeps none of its old ports', () => {
+      const udp = (dstPort: number) => buildPacket({ src: '198.18.1.10', dst: '198.18.2.20', proto: 'udp', srcPort: 40000, dstPort });
+      bench.setRules(ruleSet([{ id: 1, proto: 'tcp', dst_port: 80, action: 'drop' }, { id: 2, proto: 'udp', dst_port: 53, action: 'drop' }]));
+      expect(bench.run(tcp())).toMatchObject({ ruleId: 1, stage: 'port' });
+      expect(bench.run(udp(80))).toMatchObject({ ruleId: null });
+      expect(bench.run(udp(53))).toMatchObject({ ruleId: 2, stage: 'port' });
+      bench.setRules(ruleSet([{ id: 3, proto: 'tcp', dst_port: 443, action: 'drop' }]));
+      expect(bench.run(tcp()).ruleId).toBe(null);
+      // back in the first generation: only 8080 may be found there now
+      bench.setRules(ruleSet([{ id: 4, dst_port: 8080, action: 'drop' }]));
+      expect(bench.run(tcp()).ruleId).toBe(null);
+      expect(bench.run(udp(53)).ruleId).toBe(null);
+      expect(bench.run(tcp({ dstPort: 8080 }))).toMatchObject({ ruleId: 4, stage: 'port' });
+      expect(bench.run(udp(8080))).toMatchObject({ ruleId: 4, stage: 'port' });
+    });
+
     it('4096 scanned rules per family load; the last one still matches', () => {
       // A source CIDR keeps them out of the port index: all 4096 are scanned.
       const rules = Array.from({ length: 4096 }, (_, i) => ({ id: i + 1, priority: 10 + (i % 50), src: '198.18.0.0/15', dst_port: i === 4095 ? 80 : 1, proto: 'tcp', action: 'drop' }));
