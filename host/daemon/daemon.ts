@@ -84,6 +84,7 @@ export class Daemon {
   private expiry: VerdictExpiry | null = null;
   private peerExpiry: VerdictExpiry[] = [];
   private timers: NodeJS.Timeout[] = [];
+  private restarts: number[] = [];
   private eveFd = -1;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
@@ -223,10 +224,39 @@ export class Daemon {
       worker.on('exit', (code) => {
         const was = t.alive;
         t.alive = false;
-        if (was && this.stopping === null) this.log('error', 'queue worker exited', { queue, code });
+        if (was && this.stopping === null) {
+          this.log('error', 'queue worker exited; its queue gets the fail policy until it is back', { queue, code });
+          this.restartQueue(t);
+        }
         if (!was) reject(new SecuxflowError('E_INTERNAL', `queue ${queue} worker exited (${code}) before it was ready`));
       });
     });
+  }
+
+  /**
+   * A worker that died (a native fault, an uncaught bug) is started again,
+   * with a growing delay so a worker that cannot start does not spin. Its
+   * socket went with it, so meanwhile the kernel's punt fallback applies.
+   */
+  private restartQueue(dead: QueueThread): void {
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    this.restarts.push(now);
+    const delay = Math.min(30_000, 500 * 2 ** (this.restarts.length - 1));
+    const timer = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== timer);
+      if (this.stopping !== null) return;
+      this.startQueue(dead.queue).then((t) => {
+        const i = this.threads.indexOf(dead);
+        if (i >= 0) this.threads[i] = t;
+        else this.threads.push(t);
+        this.log('info', 'queue worker restarted', { queue: dead.queue });
+      }).catch((e: unknown) => {
+        this.log('error', 'queue worker restart failed', { queue: dead.queue, error: e instanceof Error ? e.message : String(e) });
+        this.restartQueue(dead);
+      });
+    }, delay);
+    this.timers.push(timer);
   }
 
   private fromWorker(t: QueueThread, m: FromWorker): void {
@@ -446,7 +476,7 @@ export class Daemon {
   private async teardown(reason: string, applyPolicy: boolean): Promise<void> {
     if (this.stopping === null) this.stopping = Promise.resolve();
     this.log('info', 'stopping', { reason, onStop: this.config.onStop });
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) { clearInterval(t); clearTimeout(t); }
     this.timers = [];
     await this.control?.close().catch(() => undefined);
     await Promise.all(this.threads.map(async (t) => {
