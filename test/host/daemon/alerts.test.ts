@@ -1,11 +1,15 @@
 // Reading alerts back from an EVE file the way `secuxflow alerts` does,
 // including a file that grows and one that is rotated under --follow.
-import { describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { appendFileSync, mkdtempSync as mkdtempRaw, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eveTimeMs, parseAlertLine, parseSince, readLinesFrom } from '../../../host/daemon/alerts.js';
 import { alertsCommand, recentAlerts } from '../../../cli/commands/alerts.js';
+
+const made: string[] = [];
+const mkdtempSync = (p: string): string => { const d = mkdtempRaw(p); made.push(d); return d; };
+afterAll(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
 
 const alert = (ts: string, sid: number): string => JSON.stringify({
   timestamp: ts, flow_id: 1, event_type: 'alert', src_ip: '198.18.0.1', src_port: 40000, dest_ip: '198.18.1.1', dest_port: 80, proto: 'TCP',

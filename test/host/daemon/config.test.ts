@@ -1,9 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync as mkdtempRaw, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, loadDaemonConfig, parseDaemonConfig } from '../../../host/daemon/config.js';
 import { SecuxflowError } from '../../../host/errors.js';
+
+const made: string[] = [];
+const mkdtempSync = (p: string): string => { const d = mkdtempRaw(p); made.push(d); return d; };
+afterAll(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
 
 function refused(text: string): SecuxflowError {
   try {
