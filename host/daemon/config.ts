@@ -39,6 +39,8 @@ export interface DaemonConfig {
   peer: string | null;
   /** Frames taken from a socket per batch. */
   batchSize: number;
+  /** Group that may use the control socket (mode 0660); null: root only. */
+  controlGroup: string | number | null;
   /** Where the file came from (null: built-in defaults). */
   source: string | null;
 }
@@ -53,10 +55,11 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   onStop: 'detach',
   peer: null,
   batchSize: 64,
+  controlGroup: null,
   source: null,
 });
 
-const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size'];
+const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'control_group'];
 const CAP_KEYS = ['packets', 'bytes', 'policy'];
 const MODULE_KEYS = ['name', 'config', 'policy'];
 
@@ -134,7 +137,28 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
     out.peer = o.peer;
   }
   if (o.batch_size !== undefined) out.batchSize = int(o.batch_size, `${where}: batch_size`, 1, 2048);
+  if (o.control_group !== undefined && o.control_group !== null) {
+    if (typeof o.control_group === 'number') out.controlGroup = int(o.control_group, `${where}: control_group`, 0, 2 ** 31 - 1);
+    else if (typeof o.control_group === 'string' && /^[a-z_][a-z0-9_-]{0,31}\$?$/i.test(o.control_group)) out.controlGroup = o.control_group;
+    else throw bad(`${where}: control_group`, `must be a group name or gid, got ${JSON.stringify(o.control_group)}`);
+  }
   return out;
+}
+
+/** The gid of a group name (from /etc/group) or the gid itself. */
+export function resolveGroup(group: string | number): number {
+  if (typeof group === 'number') return group;
+  let text = '';
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch {
+    // no group database: fall through to the error below
+  }
+  for (const line of text.split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  throw new SecuxflowError('E_USAGE', `control_group: no group named "${group}"`, `create it (groupadd ${group}) or give a gid`);
 }
 
 /** Parses JSON or YAML text (YAML is a superset, so one parser reads both). */

@@ -18,7 +18,7 @@ import { readStats } from '../kernel/verdictmaps.js';
 import type { XskBindMode } from '../kernel/xsk.js';
 import { ControlServer } from '../control/server.js';
 import { controlSocketPath } from '../control/protocol.js';
-import { loadDaemonConfig, type DaemonConfig } from './config.js';
+import { loadDaemonConfig, resolveGroup, type DaemonConfig } from './config.js';
 import { moduleSpecsFor, readModuleConfig, specRef, type ModuleSpec } from './modules.js';
 import { VerdictExpiry } from './expiry.js';
 import { jsonLogger, type Logger } from './log.js';
@@ -137,6 +137,7 @@ export class Daemon {
         },
       },
       onError: (m) => this.log('warn', m),
+      ...(this.config.controlGroup !== null ? { gid: resolveGroup(this.config.controlGroup) } : {}),
     });
 
     this.sides.push(await this.attachSide(this.opts.iface, 'protected'));

@@ -105,6 +105,19 @@ describe('control socket', () => {
     }
   });
 
+  it.skipIf(process.getuid?.() !== 0)('gives the socket to the control group when one is set', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'sfctl-grp-'));
+    const s2 = await ControlServer.listen({ path: controlSocketPath(other), handlers: {}, gid: 4242 });
+    try {
+      const st = statSync(controlSocketPath(other));
+      expect(st.gid).toBe(4242);
+      expect(st.mode & 0o777).toBe(0o660);
+    } finally {
+      await s2.close();
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start a second server on a live socket', async () => {
     await expect(ControlServer.listen({ path, handlers: {} })).rejects.toMatchObject({ code: 'E_DAEMON' });
   });

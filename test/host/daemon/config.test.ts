@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync as mkdtempRaw, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, loadDaemonConfig, parseDaemonConfig } from '../../../host/daemon/config.js';
+import { DEFAULT_CONFIG, loadDaemonConfig, parseDaemonConfig, resolveGroup } from '../../../host/daemon/config.js';
 import { SecuxflowError } from '../../../host/errors.js';
 
 const made: string[] = [];
@@ -58,6 +58,14 @@ describe('daemon config file', () => {
     expect(refused('peer: "no such name with spaces"').message).toMatch(/peer/);
     expect(refused('[1, 2]').message).toMatch(/must be a mapping/);
     expect(refused('a: [').code).toBe('E_USAGE');
+    expect(refused('control_group: "no such; group"').message).toMatch(/control_group/);
+  });
+
+  it('resolves the control socket group by name or gid', () => {
+    expect(parseDaemonConfig('control_group: root', null).controlGroup).toBe('root');
+    expect(resolveGroup('root')).toBe(0);
+    expect(resolveGroup(4242)).toBe(4242);
+    expect(() => resolveGroup('sf-no-such-group')).toThrow(/no group named "sf-no-such-group"/);
   });
 
   it('says which file cannot be read', () => {
