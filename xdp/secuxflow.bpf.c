@@ -620,22 +620,27 @@ rules:;
 		port_lookup(gen, p.proto, SF_PORT_DIR_SRC, p.sport, &best);
 	if (nrules > SF_MAX_RULES)
 		nrules = SF_MAX_RULES;
-	struct scan_ctx sc = {
-		.p = &p,
-		.base = gen * SF_MAX_RULES,
-		.bound = rank(best.priority, best.rule_id),
-		.found_id = 0,
-		.found_slot = 0,
-	};
-	if (nrules)
-		bpf_loop(nrules, p.version == 4 ? scan_v4 : scan_v6, &sc, 0);
 	__u32 slot = 0;
-	if (sc.found_id) {
-		stage = SF_STAGE_SCAN;
-		rule_id = sc.found_id;
-		action = sc.found_action;
-		slot = sc.found_slot;
-	} else if (best.rule_id) {
+	/* The scan context is only built when there is something to scan:
+	 * index-only rule sets (the common fast case) skip it entirely. */
+	if (nrules) {
+		struct scan_ctx sc = {
+			.p = &p,
+			.base = gen * SF_MAX_RULES,
+			.bound = rank(best.priority, best.rule_id),
+			.found_id = 0,
+			.found_slot = 0,
+		};
+		bpf_loop(nrules, p.version == 4 ? scan_v4 : scan_v6, &sc, 0);
+		if (sc.found_id) {
+			stage = SF_STAGE_SCAN;
+			rule_id = sc.found_id;
+			action = sc.found_action;
+			slot = sc.found_slot;
+			goto matched;
+		}
+	}
+	if (best.rule_id) {
 		stage = best.stage;
 		rule_id = best.rule_id;
 		action = best.action;
@@ -645,6 +650,7 @@ rules:;
 		stage = SF_STAGE_DEFAULT;
 		action = rs->default_action;
 	}
+matched:
 	if (rule_id)
 		count_rule(rule_id, slot, bytes);
 
