@@ -21,6 +21,7 @@ import {
   STATE_IDLE, STATE_REQUEST, type WorkerInit, type WorkerMessage,
 } from './protocol.js';
 import { sandboxWorkerPath } from './worker-script.js';
+import { defaultLogger } from '../wasm/logger.js';
 
 export interface RunnerOptions extends InspectorOptions {
   /** What a failure does (default fail-closed). */
@@ -35,8 +36,6 @@ export interface SandboxModule {
   module?: WebAssembly.Module;
   componentEntry?: string;
 }
-
-import { defaultLogger } from '../wasm/logger.js';
 
 export { defaultLogger };
 
