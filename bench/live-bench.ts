@@ -7,6 +7,7 @@
 // same load in turn:
 //   c     bench/live/xsk_receiver.c, the minimal libxdp receiver (baseline)
 //   node  XskSocket.receive in a uv_poll-driven loop (bench/live/node-rx.ts)
+//   node-tap  the same plus host-mode delivery of every frame through the TAP
 // Measured: the highest offered rate each receives with no loss, CPU time
 // per packet of each at the same rates (and their ratio: goal <= 2), and the
 // CPU an idle receiver uses over 5 s (from /proc/<pid>/stat; goal < 1%).
@@ -27,7 +28,7 @@ import { createLab, type BenchLab } from './live/lab.js';
 import { runNodeReceiver } from './live/node-rx.js';
 import { daemonUnavailable, measureDaemon } from './live/daemon-bench.js';
 
-type Kind = 'c' | 'node';
+type Kind = 'c' | 'node' | 'node-tap';
 
 interface RunResult {
   offered_pps: number;
@@ -141,7 +142,7 @@ class LiveBench {
     const argv =
       kind === 'c'
         ? [this.tools.receiver, ...common, '-c', String(count), '-I', '500', '-t', String(seconds), '-R', String(RING)]
-        : [process.execPath, process.argv[1]!, '--role', 'node-rx', '--iface', this.lab.receiverIf, '--pin', this.pin, '--count', String(count), '--idle', '500', '--seconds', String(seconds), '--ring', String(RING)];
+        : [process.execPath, process.argv[1]!, '--role', 'node-rx', '--iface', this.lab.receiverIf, '--pin', this.pin, '--count', String(count), '--idle', '500', '--seconds', String(seconds), '--ring', String(RING), ...(kind === 'node-tap' ? ['--deliver'] : [])];
     return this.lab.spawn(this.lab.receiverNs, argv);
   }
 
@@ -246,6 +247,7 @@ async function main(outPath: string): Promise<void> {
     bench.setup();
     const c = await bench.sweep('c');
     const node = await bench.sweep('node');
+    const nodeTap = await bench.sweep('node-tap');
     const at = (runs: RunResult[], rate: number): RunResult | undefined => runs.find((r) => r.offered_pps === rate && r.lost === 0);
     const c100 = at(c.runs, REFERENCE_RATE);
     const n100 = at(node.runs, REFERENCE_RATE);
@@ -282,6 +284,8 @@ async function main(outPath: string): Promise<void> {
       highest_offered_rate_both_lossless_pps: commonRate ?? null,
       ratio_node_vs_c_cpu_per_packet_at_that_rate: ratioTop,
       goal_node_within_2x_of_c: ratioTop !== null ? ratioTop <= 2 : ratio100 !== null ? ratio100 <= 2 : null,
+      node_with_tap_delivery_max_lossless_pps: nodeTap.best?.sender_pps ?? 0,
+      node_with_tap_delivery_cpu_ns_per_packet_at_100kpps: at(nodeTap.runs, REFERENCE_RATE)?.cpu_ns_per_packet ?? null,
       idle_cpu_percent_c: idleC.cpu_percent,
       idle_cpu_percent_node: idleNode.cpu_percent,
       idle_seconds: idleNode.seconds,
@@ -290,6 +294,7 @@ async function main(outPath: string): Promise<void> {
       load_average_at_end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       runs_c: c.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
       runs_node: node.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
+      runs_node_tap: nodeTap.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
       runs_columns: ['offered_pps (0 = unpaced)', 'sender_pps', 'lost', 'fill_ring_empty', 'cpu_ns_per_packet'],
     };
     writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
@@ -301,7 +306,7 @@ async function main(outPath: string): Promise<void> {
 
 if (process.argv.includes('--role')) {
   if (arg('--role') !== 'node-rx') throw new Error(`unknown role ${arg('--role')}`);
-  runNodeReceiver({ ifname: arg('--iface'), pin: arg('--pin'), count: Number(arg('--count')), idleMs: Number(arg('--idle')), seconds: Number(arg('--seconds')), ringSize: Number(arg('--ring')) });
+  runNodeReceiver({ ifname: arg('--iface'), pin: arg('--pin'), count: Number(arg('--count')), idleMs: Number(arg('--idle')), seconds: Number(arg('--seconds')), ringSize: Number(arg('--ring')), deliver: process.argv.includes('--deliver') });
 } else {
   const out = process.argv[2];
   if (!out) {

@@ -1,9 +1,11 @@
 // The Node receive path as the benchmark runs it (started by live-bench.ts
 // inside the receiver namespace): one XskSocket, woken by its uv_poll
 // watcher, draining batches of 64 with receive() straight into a WebAssembly
-// memory, touching each frame's last byte as the C receiver does. Prints
-// "ready", then one JSON line like bench/live/xsk_receiver.c.
+// memory, touching each frame's last byte as the C receiver does, and with
+// --deliver handing each batch to the host's stack through the delivery TAP.
+// Prints "ready", then one JSON line like bench/live/xsk_receiver.c.
 import { openXsk } from '../../host/kernel/xsk.js';
+import { openDelivery, type Delivery } from '../../host/kernel/delivery.js';
 
 export interface NodeRxArgs {
   ifname: string;
@@ -13,6 +15,8 @@ export interface NodeRxArgs {
   seconds: number;
   /** Ring size (the UMEM gets twice as many frames), the same as the C receiver's -R. */
   ringSize: number;
+  /** Also hand every batch to the local stack through the host-mode delivery TAP. */
+  deliver: boolean;
 }
 
 const BATCH = 64;
@@ -22,6 +26,7 @@ export function runNodeReceiver(a: NodeRxArgs): void {
   const memory = new WebAssembly.Memory({ initial: 4 * 16 }); // 4 MiB: a module's memory
   const into = new Uint8Array(memory.buffer, 65536, BATCH * 2048);
   const descs = new Uint32Array(2 * BATCH);
+  const delivery: Delivery | null = a.deliver ? openDelivery({ ifname: a.ifname }) : null;
   let got = 0;
   let bytes = 0;
   let checksum = 0;
@@ -37,6 +42,7 @@ export function runNodeReceiver(a: NodeRxArgs): void {
     const cpu = process.cpuUsage(cpu0);
     const st = sock.stats();
     sock.close();
+    delivery?.close();
     process.stdout.write(
       `${JSON.stringify({
         received: got,
@@ -63,6 +69,7 @@ export function runNodeReceiver(a: NodeRxArgs): void {
         checksum += into[descs[2 * i]! + len - 1]!;
         bytes += len;
       }
+      if (delivery) delivery.deliver(into, descs, n);
       got += n;
       last = process.hrtime.bigint();
       if (first === 0n) first = last;
