@@ -217,6 +217,16 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('AF_XDP sockets on
     s.close();
   });
 
+  it('busyPoll: preferred busy polling is switched on and frames still arrive', async () => {
+    const s = openXsk({ ifname: pl.host.ifname, queue: 0, bindMode: 'copy', busyPoll: true, xsksMapPin: pl.xsksPin, netns: pl.hostNetns });
+    open.push(s);
+    expect(s.busyPoll).toBe(true);
+    const got = collect(s, 10, 5000);
+    await sendFromClient(pl, { count: 10, dport: UDP_PORT });
+    expect((await got).length).toBe(10);
+    s.close();
+  });
+
   it('a worker_thread that ends without close() frees its socket: the punt fallback applies again', async () => {
     // the daemon runs one socket per worker; a worker torn down mid-wait must
     // neither abort the process (an open uv_poll at loop close) nor leak the slot
