@@ -21,6 +21,8 @@ export interface Step {
 }
 
 const curl = (maxTimeSec: number): string[] => ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{time_total}', '--connect-timeout', '2', '--max-time', String(maxTimeSec)];
+// Benign requests get room for a loaded machine; an attack's wait is how long "blocked" takes to show.
+const CURL_BENIGN = curl(6);
 const CURL_BASE = curl(3);
 
 function judgeCurl(r: RunResult): { outcome: Outcome; text: string } {
@@ -57,12 +59,13 @@ export function scenario(lab: Lab): Step[] {
   const web = `http://${lab.hostAddr}`;
   const asMallory = ['--interface', lab.mallory];
   const dig = (...args: string[]): string[] => ['dig', `@${lab.hostAddr}`, '+tries=1', '+time=2', '+nocookie', ...args];
+  const digBenign = (...args: string[]): string[] => ['dig', `@${lab.hostAddr}`, '+tries=2', '+time=3', '+nocookie', ...args];
   const both = (o: Outcome) => ({ live: o, offline: o });
   return [
-    { who: 'alice', title: `curl ${web}/ (the shop's home page)`, argv: [...CURL_BASE, `${web}/`], expect: both('answered'), timeoutMs: 6000, judge: judgeCurl },
-    { who: 'alice', title: `curl ${web}/search?q=blue+widget`, argv: [...CURL_BASE, `${web}/search?q=blue+widget`], expect: both('answered'), timeoutMs: 6000, judge: judgeCurl },
-    { who: 'alice', title: 'dig www.acme.test A', argv: dig('-b', lab.alice, 'www.acme.test', 'A'), expect: both('answered'), timeoutMs: 6000, judge: judgeDig },
-    { who: 'alice', title: `curl -6 http://[${lab.hostAddr6}]/ (IPv6)`, argv: [...CURL_BASE, '-6', `http://[${lab.hostAddr6}]/`], expect: both('answered'), timeoutMs: 6000, judge: judgeCurl },
+    { who: 'alice', title: `curl ${web}/ (the shop's home page)`, argv: [...CURL_BENIGN, `${web}/`], expect: both('answered'), timeoutMs: 9000, judge: judgeCurl },
+    { who: 'alice', title: `curl ${web}/search?q=blue+widget`, argv: [...CURL_BENIGN, `${web}/search?q=blue+widget`], expect: both('answered'), timeoutMs: 9000, judge: judgeCurl },
+    { who: 'alice', title: 'dig www.acme.test A', argv: digBenign('-b', lab.alice, 'www.acme.test', 'A'), expect: both('answered'), timeoutMs: 9000, judge: judgeDig },
+    { who: 'alice', title: `curl -6 http://[${lab.hostAddr6}]/ (IPv6)`, argv: [...CURL_BENIGN, '-6', `http://[${lab.hostAddr6}]/`], expect: both('answered'), timeoutMs: 9000, judge: judgeCurl },
     { who: 'alice', title: `curl ${web}/download (4 MB: the flow moves into the kernel)`, argv: [...curl(10), `${web}/download`], expect: both('answered'), timeoutMs: 14000, judge: judgeCurl, fastPath: true },
     { who: 'mallory', title: `curl "${web}/search?q=1' OR '1'='1" (SQL injection)`, argv: [...CURL_BASE, ...asMallory, `${web}/search?q=1%27%20OR%20%271%27%3D%271`], expect: { live: 'blocked', offline: 'answered' }, timeoutMs: 6000, judge: judgeCurl },
     { who: 'mallory', title: `curl --path-as-is ${web}/static/../../../etc/passwd (path traversal)`, argv: [...CURL_BASE, ...asMallory, '--path-as-is', `${web}/static/../../../etc/passwd`], expect: { live: 'blocked', offline: 'answered' }, timeoutMs: 6000, judge: judgeCurl },
@@ -78,6 +81,6 @@ export function scenario(lab: Lab): Step[] {
       judge: judgeNmap,
     },
     { who: 'mallory', title: `curl ${web}/ (an ordinary request, after the scan)`, argv: [...CURL_BASE, ...asMallory, `${web}/`], expect: { live: 'blocked', offline: 'answered' }, timeoutMs: 6000, judge: judgeCurl },
-    { who: 'alice', title: `curl ${web}/ (alice is not affected)`, argv: [...CURL_BASE, `${web}/`], expect: both('answered'), timeoutMs: 6000, judge: judgeCurl },
+    { who: 'alice', title: `curl ${web}/ (alice is not affected)`, argv: [...CURL_BENIGN, `${web}/`], expect: both('answered'), timeoutMs: 9000, judge: judgeCurl },
   ];
 }
