@@ -13,8 +13,9 @@ import { Printer } from './demo/printer.js';
 import { describeEve, type Eve } from './demo/eve.js';
 import { run, spawnTracked, sleep, trackRuns } from './demo/proc.js';
 import { dnsServerSource, webServerSource } from './demo/servers.js';
-import { scenario, type Outcome, type Step } from './demo/scenario.js';
-import { KernelWatch, type KernelCounters } from './demo/kernel-watch.js';
+import { scenario } from './demo/scenario.js';
+import { KernelWatch } from './demo/kernel-watch.js';
+import { kernelDelta, printSummary, type FastPath, type Tally } from './demo/summary.js';
 import type { Backend, Sink } from './demo/backend.js';
 import { OfflineBackend } from './demo/offline.js';
 import { LiveBackend } from './demo/live.js';
@@ -28,14 +29,7 @@ const HARD_LIMIT_MS = 110_000;
 const printer = new Printer();
 const cleanup = new Cleanup();
 
-interface Tally {
-  steps: { step: Step; outcome: Outcome; expected: Outcome; text: string }[];
-  alerts: Map<string, number>;
-  inspected: number;
-  serverSaw: string[];
-}
-
-const tally: Tally = { steps: [], alerts: new Map(), inspected: 0, serverSaw: [] };
+const tally: Tally = { steps: [], alerts: new Map(), inspected: 0 };
 
 function usage(): void {
   printer.raw(`usage: npm run demo [-- --offline]
@@ -131,15 +125,14 @@ function makeSink(): Sink {
 async function startServers(lab: Lab): Promise<void> {
   const onLine = (line: string): void => {
     if (!line.trim() || line.endsWith(' ready')) return;
-    tally.serverSaw.push(line);
     printer.event('server', `${line.startsWith('web') ? 'web server got' : 'DNS server got'} ${line.replace(/^(web|dns) /, '')}`);
   };
   await spawnTracked(cleanup, inNs(lab.hostNs, [process.execPath, '-e', webServerSource(lab.hostAddr, lab.hostAddr6), lab.tag]), { ready: 'web ready', onLine });
   await spawnTracked(cleanup, inNs(lab.hostNs, [process.execPath, '-e', dnsServerSource(lab.hostAddr), lab.tag]), { ready: 'dns ready', onLine });
 }
 
-async function runSteps(lab: Lab, backend: Backend, watch: KernelWatch): Promise<{ puntsBefore: number; puntsAfter: number; fastPathPackets: number } | null> {
-  let fast: { puntsBefore: number; puntsAfter: number; fastPathPackets: number } | null = null;
+async function runSteps(lab: Lab, backend: Backend, watch: KernelWatch): Promise<FastPath | null> {
+  let fast: FastPath | null = null;
   const steps = scenario(lab);
   for (const [i, step] of steps.entries()) {
     printer.event('step', `${i + 1}/${steps.length} ${step.who}: ${step.title}`);
@@ -162,60 +155,10 @@ async function runSteps(lab: Lab, backend: Backend, watch: KernelWatch): Promise
     if (step.fastPath) {
       const punts1 = watch.counters()?.punt ?? 0;
       const moved = [...watch.flows.values()].filter((f) => !flows0.has(f.name) && f.name.includes(':80/tcp'));
-      fast = { puntsBefore: punts1 - punts0, puntsAfter: 0, fastPathPackets: moved.reduce((n, f) => n + f.packets, 0) };
+      fast = { puntsBefore: punts1 - punts0, fastPathPackets: moved.reduce((n, f) => n + f.packets, 0) };
     }
   }
   return fast;
-}
-
-/** "14 packets: 6 passed, 2 dropped, 6 punted; decided by penalty 2, flow 3, port 9" */
-function kernelDelta(a: KernelCounters, b: KernelCounters): string {
-  const stages = Object.entries(b.byStage).map(([k, v]) => [k, v - (a.byStage[k] ?? 0)] as const).filter(([, n]) => n > 0);
-  const fallback = b.puntFallback - a.puntFallback;
-  return `${b.rx - a.rx} packets: ${b.pass - a.pass} passed, ${b.drop - a.drop} dropped, ${b.punt - a.punt} punted${fallback ? `, ${fallback} punt fallbacks` : ''}; decided by ${stages.map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing'}`;
-}
-
-function summary(lab: Lab, backend: Backend, watch: KernelWatch, extra: string[], fast: { puntsBefore: number; fastPathPackets: number } | null): boolean {
-  const p = printer;
-  p.raw('');
-  p.raw(p.bold(`summary (${backend.mode === 'live' ? 'live daemon' : 'OFFLINE FALLBACK: the live daemon path was not available'})`));
-  const passed = tally.steps.filter((s) => s.outcome === 'answered');
-  const blocked = tally.steps.filter((s) => s.outcome === 'blocked');
-  const wrong = tally.steps.filter((s) => s.outcome !== s.expected);
-  p.raw(`  answered   ${passed.length}: ${passed.map((s) => `${s.step.who} ${short(s.step.title)}`).join('; ')}`);
-  p.raw(`  blocked    ${blocked.length}: ${blocked.map((s) => `${s.step.who} ${short(s.step.title)}`).join('; ') || 'none'}`);
-  p.raw(`  inspected  ${tally.inspected} application events (http, dns)`);
-  p.raw(`  alerts     ${[...tally.alerts.values()].reduce((a, b) => a + b, 0)}`);
-  for (const [sig, n] of tally.alerts) p.raw(`    ${String(n).padStart(3)}  ${sig}`);
-  const c = watch.counters();
-  if (c) {
-    p.raw(`  kernel     ${c.rx} packets seen by XDP: ${c.pass} passed, ${c.drop} dropped, ${c.punt} punted to the inspectors${c.puntFallback ? `, ${c.puntFallback} punt fallbacks (no inspector bound: passed)` : ''}`);
-    p.raw(`             by stage: ${Object.entries(c.byStage).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  }
-  const flows = [...watch.flows.values()];
-  p.raw(`  fast path  ${flows.length} flow(s) moved into the kernel${flows.length ? `: ${flows.filter((f) => f.verdict === 'ALLOW').length} allowed, ${flows.filter((f) => f.verdict === 'BLOCK').length} blocked` : ''}`);
-  const LISTED = 6;
-  for (const f of flows.slice(0, LISTED)) p.raw(`             ${f.verdict.padEnd(5)} ${f.name}: ${f.packets} packets handled in XDP without a punt`);
-  if (flows.length > LISTED) p.raw(`             … and ${flows.length - LISTED} more (${flows.slice(LISTED).reduce((n, f) => n + f.packets, 0)} packets)`);
-  if (fast) p.raw(`  download   ${fast.puntsBefore} packets punted before the verdict, ${fast.fastPathPackets} handled in the kernel after it`);
-  if (watch.penalized.size) p.raw(`  penalty    ${[...watch.penalized].join(', ')} in the kernel penalty box`);
-  if (extra.length) {
-    p.raw('');
-    for (const l of extra) p.raw(`  ${l}`);
-    p.raw('');
-  }
-  if (wrong.length) {
-    p.raw(p.paint('1;31', `  ${wrong.length} step(s) did not behave as expected:`));
-    for (const s of wrong) p.raw(`    ${s.step.who} ${s.step.title}: ${s.outcome}, expected ${s.expected}`);
-  } else {
-    p.raw(p.paint('1;32', `  all ${tally.steps.length} steps behaved as expected`));
-  }
-
-  return wrong.length === 0;
-}
-
-function short(title: string): string {
-  return title.replace(/^curl |^dig /, '').replace(/ \(.*\)$/, '').slice(0, 48);
 }
 
 /** Runs the registry, then checks and prints that nothing is left. */
@@ -303,7 +246,7 @@ async function main(): Promise<number> {
     await backend.stop();
     flushRepeats();
     watch.poll();
-    good = summary(lab, backend, watch, extra, fast) && !liveFailed;
+    good = printSummary(printer, tally, backend.mode, watch, extra, fast) && !liveFailed;
     if (liveFailed) printer.raw(printer.paint('1;31', '  the live daemon failed to start (see WARN above): this run fell back to the offline path, exit status 1'));
     watch.stop();
   } catch (e) {

@@ -135,9 +135,9 @@ export class LiveBackend implements Backend {
   async summary(): Promise<string[]> {
     const out: string[] = [];
     const status = await secuxflow(this.lab, ['status'], 10_000);
-    out.push(...(status.code === 0 ? status.stdout.trimEnd().split('\n') : [`status failed: ${status.stderr.trim().split('\n')[0]}`]));
+    out.push('$ secuxflow status', ...(status.code === 0 ? status.stdout.trimEnd().split('\n') : [`status failed: ${status.stderr.trim().split('\n')[0]}`]));
     const rules = await secuxflow(this.lab, ['rule', 'list'], 10_000);
-    out.push(...(rules.code === 0 ? rules.stdout.trimEnd().split('\n') : [`rule list failed: ${rules.stderr.trim().split('\n')[0]}`]));
+    out.push('', '$ secuxflow rule list', ...(rules.code === 0 ? rules.stdout.trimEnd().split('\n') : [`rule list failed: ${rules.stderr.trim().split('\n')[0]}`]));
     return out;
   }
 

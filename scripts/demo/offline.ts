@@ -64,7 +64,7 @@ export class OfflineBackend implements Backend {
 
   async summary(): Promise<string[]> {
     const r = await secuxflow(this.lab, ['rule', 'list']);
-    return r.code === 0 ? r.stdout.trimEnd().split('\n') : [`rule list failed: ${r.stderr.trim()}`];
+    return ['$ secuxflow rule list', ...(r.code === 0 ? r.stdout.trimEnd().split('\n') : [`rule list failed: ${r.stderr.trim()}`])];
   }
 
   private detachSync(): void {
