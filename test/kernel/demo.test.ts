@@ -68,8 +68,9 @@ async function leftovers(tag: string, bpffsMount: string): Promise<string[]> {
   const short = `sfd${tag.slice('sfdemo-'.length)}`;
   const links = (await runOk(['ip', '-o', 'link', 'show'])).stdout.split('\n').filter((l) => l.includes(short));
   found.push(...links.map((l) => `link ${l.split(':')[1]?.trim()}`));
-  // maps.debug/progs.debug are the kernel's own iterators in every bpffs instance
-  found.push(...walk(bpffsMount).filter((p) => p !== 'maps.debug' && p !== 'progs.debug' && p !== 'secuxflow').map((p) => `pin ${p}`));
+  // Only the demo's pin root: iproute2 creates ip/, tc/ and xdp/ "globals" directories in the
+  // first bpffs it finds in /proc/mounts, which may be this one when another test loads XDP with `ip`.
+  found.push(...walk(join(bpffsMount, 'secuxflow')).map((p) => `pin secuxflow/${p}`));
   const procs = await run(['pgrep', '-af', tag]);
   found.push(...procs.stdout.split('\n').filter((l) => l.trim()).map((l) => `process ${l}`));
   for (const dir of [join('/run', tag), join('/tmp', tag)]) if (existsSync(dir)) found.push(`directory ${dir}`);
