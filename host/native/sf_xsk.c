@@ -557,10 +557,19 @@ static napi_value xsk_transmit(napi_env env, napi_callback_info info)
 		xsk_ring_prod__submit(&s->tx, n);
 		s->tx_packets += n;
 	}
-	/* Copy mode sends from the sendto() call; zero-copy only when flagged. */
-	if (n && xsk_ring_prod__needs_wakeup(&s->tx)) {
-		sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	/*
+	 * Copy mode sends from the sendto() call, at most 32 frames per call
+	 * (the kernel's TX_BATCH_SIZE), answering EAGAIN while more are queued:
+	 * kick until the batch is out, so no frame waits for the next transmit().
+	 * Zero-copy drivers only need a kick when they flag it.
+	 */
+	for (uint32_t kick = 0; n && kick < 2 + s->ring_size / 32 && xsk_ring_prod__needs_wakeup(&s->tx); kick++) {
 		s->wakeups++;
+		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+			break;
+		if (errno != EAGAIN && errno != EBUSY)
+			break; /* ENOBUFS, ENETDOWN: the frames stay queued for the next kick */
+		reclaim_tx(s); /* EAGAIN may also mean a full completion ring */
 	}
 	return sf_u32(env, n);
 }

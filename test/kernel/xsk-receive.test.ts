@@ -166,13 +166,14 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('AF_XDP sockets on
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
   });
 
-  it('transmit() sends frames out of the interface: the peer captures them intact', async () => {
+  it('transmit() sends a whole batch out of the interface in one call: the peer captures every frame intact', async () => {
     const s = open.at(-1)!;
+    const count = 100; // more than the kernel sends per copy-mode kick (32)
     const pcap = join(pl.work, 'tx.pcap');
-    const dump = await pl.lab.spawn(pl.client.ns, ['sh', '-c', `exec tcpdump -i ${pl.client.ifname} -n -U -c 20 -w ${pcap} udp port 7001 2>&1`], 'listening on', 10_000);
+    const dump = await pl.lab.spawn(pl.client.ns, ['sh', '-c', `exec tcpdump -i ${pl.client.ifname} -n -U -c ${count} -w ${pcap} udp port 7001 2>&1`], 'listening on', 10_000);
     const exited = new Promise<void>((r) => dump.once('exit', () => r()));
     const frames: Uint8Array[] = [];
-    for (let i = 0; i < 20; i++) frames.push(udpFrame(pl.clientMac, pl.hostMac, pl.host.addr, pl.client.addr, 30000 + i, 7001, randomBytes(100 + i)));
+    for (let i = 0; i < count; i++) frames.push(udpFrame(pl.clientMac, pl.hostMac, pl.host.addr, pl.client.addr, 30000 + i, 7001, randomBytes(100 + i)));
     const buf = new Uint8Array(frames.length * 256);
     const descs = new Uint32Array(frames.length * 2);
     frames.forEach((f, i) => {
