@@ -15,6 +15,7 @@ import { sortRules } from '../../host/rules/match.js';
 import { nextRuleId, ruleSetToJson, ruleToJson, validateRuleSet } from '../../host/rules/parse.js';
 import type { Rule, RuleSet } from '../../host/rules/types.js';
 import { RULES_FILE, StateStore } from '../../host/state/store.js';
+import { moduleNameKnown, shippedModuleNames } from '../../host/modules/resolve.js';
 import { action, printJson } from '../action.js';
 
 type Scalar = string | number;
@@ -137,6 +138,14 @@ export async function addRule(opts: AddRuleOptions): Promise<AddRuleResult> {
   const store = new StateStore(opts.stateDir);
   return store.withLock(async () => {
     const previous = store.readRules();
+    // Checked under the lock: `module unload` checks the rules under the same lock.
+    for (const name of candidate.modules) {
+      if (!moduleNameKnown(name, store.dir)) {
+        const shipped = shippedModuleNames();
+        throw new SecuxflowError('E_MODULE_NOT_FOUND', `--module ${name}: no module of that name is registered or shipped`,
+          `register it first (secuxflow module load FILE --name ${name})${shipped.length ? `; shipped modules: ${shipped.join(', ')}` : ''}`);
+      }
+    }
     if (candidate.id !== 0 && previous.rules.some((r) => r.id === candidate.id)) {
       throw new SecuxflowError('E_RULE_DUPLICATE', `--id: rule id ${candidate.id} already exists`,
         `choose another id, leave --id out to get one, or remove the old rule first: secuxflow rule delete --id ${candidate.id}`);

@@ -46,7 +46,7 @@ describe('secuxflow rule (built CLI)', () => {
     const dir = freshDir();
     ok(['rule', 'add', '--action', 'drop', '--proto', 'udp', '--port', '53', '--state-dir', dir]); // id 1, prio 1000
     ok(['rule', 'add', '--action', 'pass', '--src', '2001:db8::/32', '--priority', '10', '--comment', 'v6 ok', '--state-dir', dir]); // id 2
-    ok(['rule', 'add', '--action', 'inspect', '--module', 'basic_inspect', '--module', 'dns', '--sport', '1024-65535', '--vlan', '42', '--priority', '10', '--id', '7', '--state-dir', dir]);
+    ok(['rule', 'add', '--action', 'inspect', '--module', 'basic_inspect', '--module', 'dns_guard', '--sport', '1024-65535', '--vlan', '42', '--priority', '10', '--id', '7', '--state-dir', dir]);
     ok(['rule', 'add', '--action', 'drop', '--priority', '0', '--proto', 'icmp', '--state-dir', dir]); // id 8
 
     const table = ok(['rule', 'list', '--state-dir', dir]).trimEnd().split('\n');
@@ -54,7 +54,7 @@ describe('secuxflow rule (built CLI)', () => {
     const ids = table.slice(1, 5).map((l) => Number(l.split(/\s+/)[0]));
     expect(ids).toEqual([8, 2, 7, 1]);
     expect(table[2]).toMatch(/^2\s+10\s+pass\s+any\s+2001:db8::\/32\s+any\s+any\s+any\s+any\s+-\s+-\s+v6 ok$/);
-    expect(table[3]).toMatch(/^7\s+10\s+inspect\s+any\s+any\s+1024-65535\s+any\s+any\s+42\s+basic_inspect,dns\s+-$/);
+    expect(table[3]).toMatch(/^7\s+10\s+inspect\s+any\s+any\s+1024-65535\s+any\s+any\s+42\s+basic_inspect,dns_guard\s+-$/);
     expect(table[5]).toMatch(/^default policy: pass/);
 
     const json = listJson(dir);
@@ -63,7 +63,7 @@ describe('secuxflow rule (built CLI)', () => {
     expect(json.rules.map((r) => r.id)).toEqual([8, 2, 7, 1]);
     expect(json.rules[2]).toEqual({
       id: 7, priority: 10, src: null, dst: null, src_port: '1024-65535', dst_port: null, proto: 'any', action: 'inspect',
-      modules: ['basic_inspect', 'dns'], vlan: 42, comment: '', hits: null,
+      modules: ['basic_inspect', 'dns_guard'], vlan: 42, comment: '', hits: null,
     });
     expect(json.rules.every((r) => r.hits === null)).toBe(true);
   });

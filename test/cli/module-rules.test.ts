@@ -1,0 +1,33 @@
+// Rules reference modules by name: `rule add --module X` accepts a registered
+// or shipped module and refuses anything else, changing nothing.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, cli, requireBuilt, tempDir } from './support.js';
+
+const PORT_VERDICT = join(ROOT, 'test', 'fixtures', 'engine', 'port_verdict.wat');
+
+describe('rule add --module', () => {
+  beforeAll(() => requireBuilt());
+
+  it('refuses a module that is neither registered nor shipped, and stores nothing', () => {
+    const env = { SECUXFLOW_STATE_DIR: tempDir('rule-mod') };
+    const r = cli(['rule', 'add', '--action', 'inspect', '--module', 'nosuch'], env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error\[E_MODULE_NOT_FOUND\]: --module nosuch: no module of that name is registered or shipped/);
+    expect(r.stderr).toMatch(/hint: register it first \(secuxflow module load FILE --name nosuch\); shipped modules: .*basic_inspect/);
+    expect(existsSync(join(env.SECUXFLOW_STATE_DIR, 'rules.json'))).toBe(false);
+  });
+
+  it('accepts shipped and registered modules', () => {
+    const env = { SECUXFLOW_STATE_DIR: tempDir('rule-mod') };
+    expect(cli(['rule', 'add', '--action', 'inspect', '--module', 'basic_inspect', '--id', '1'], env).status).toBe(0);
+    expect(cli(['rule', 'add', '--action', 'inspect', '--module', 'custom', '--id', '2'], env).status).toBe(1);
+    expect(cli(['module', 'load', PORT_VERDICT, '--name', 'custom'], env).status).toBe(0);
+    const ok = cli(['rule', 'add', '--action', 'inspect', '--module', 'custom', '--id', '2'], env);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    const stored = JSON.parse(readFileSync(join(env.SECUXFLOW_STATE_DIR, 'rules.json'), 'utf8'));
+    expect(stored.rules.map((r: { id: number; modules: string[] }) => [r.id, r.modules])).toEqual([[1, ['basic_inspect']], [2, ['custom']]]);
+  });
+});
