@@ -111,8 +111,10 @@ export async function compileInspector(name: string, bytes: Uint8Array): Promise
   }
   const layer = bytes.length >= 8 ? bytes[6]! | (bytes[7]! << 8) : 0;
   if (layer === 1) {
-    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a WebAssembly component; component inspectors are loaded through jco (not yet supported)`,
-      'build a core module with the secuxflow SDK instead');
+    // Components follow the WIT world in modules/wit, not this core ABI: host/modules/load.ts
+    // (loadModuleFile, used by the CLI and loadModules) detects them and runs them through jco.
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a WebAssembly component, not an ABI v1 core module`,
+      'load it with loadModuleFile() from host/modules/load.js (secuxflow module load and --module do), which runs components through jco');
   }
   if (!WebAssembly.validate(bytes)) {
     let reason = 'invalid module';
