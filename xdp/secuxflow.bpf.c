@@ -507,14 +507,6 @@ static long scan_v6(__u32 i, void *arg)
 
 /* ---- counters ---- */
 
-static __always_inline void bump(struct sf_stats_record *s, __u32 idx, __u64 bytes)
-{
-	if (idx < SF_STAT_MAX) {
-		s->c[idx].packets++;
-		s->c[idx].bytes += bytes;
-	}
-}
-
 static __always_inline void count_rule(__u32 id, __u32 slot, __u64 bytes)
 {
 	struct sf_counter *c = bpf_map_lookup_elem(&sf_rule_counters, &slot);
@@ -545,6 +537,7 @@ int sf_xdp(struct xdp_md *ctx)
 	__u32 stage = SF_STAGE_NONE;
 	__u32 action = SF_ACTION_PASS;
 	__u32 rule_id = 0;
+	__u32 outcome = SF_OUT_PASS;
 	int xdp = XDP_PASS;
 
 	if (cfg(SF_CFG_PASS_ALL)) {
@@ -657,22 +650,25 @@ matched:
 decided:
 	if (action == SF_ACTION_DROP) {
 		xdp = XDP_DROP;
+		outcome = SF_OUT_DROP;
 	} else if (action == SF_ACTION_INSPECT) {
 		__u64 fallback = cfg(SF_CFG_PUNT_FALLBACK) == SF_ACTION_DROP ? XDP_DROP : XDP_PASS;
 		xdp = bpf_redirect_map(&sf_xsks, ctx->rx_queue_index, fallback);
+		outcome = xdp == XDP_REDIRECT ? SF_OUT_PUNT : (xdp == XDP_DROP ? SF_OUT_FALLBACK_DROP : SF_OUT_FALLBACK_PASS);
 	} else {
 		xdp = XDP_PASS;
 	}
 
 out:;
+	/* One cell per (stage, outcome): rx, pass/drop/punt, fallback and the
+	 * per-stage totals are sums user space takes, so a packet costs one
+	 * counter update here. */
 	__u32 zero = 0;
 	struct sf_stats_record *st = bpf_map_lookup_elem(&sf_stats, &zero);
-	if (st) {
-		bump(st, SF_STAT_RX, bytes);
-		bump(st, xdp == XDP_DROP ? SF_STAT_DROP : (xdp == XDP_REDIRECT ? SF_STAT_PUNT : SF_STAT_PASS), bytes);
-		bump(st, SF_STAT_STAGE_BASE + stage, bytes);
-		if (action == SF_ACTION_INSPECT && xdp != XDP_REDIRECT)
-			bump(st, SF_STAT_PUNT_FALLBACK, bytes);
+	__u32 cell = SF_STAT_CELL(stage, outcome);
+	if (st && cell < SF_STAT_CELLS) {
+		st->c[cell].packets++;
+		st->c[cell].bytes += bytes;
 	}
 	if (cfg(SF_CFG_RECORD_LAST)) {
 		struct sf_decision *d = bpf_map_lookup_elem(&sf_last, &zero);

@@ -52,7 +52,7 @@
 #define SF_MAP_RULE_COUNTERS "sf_rule_counters" /* counter slot -> per-CPU sf_counter */
 #define SF_MAP_FLOWS "sf_flows"             /* sf_flow_key -> per-CPU sf_flow_meta */
 #define SF_MAP_PENALTY "sf_penalty"         /* sf_penalty_key -> sf_penalty_meta */
-#define SF_MAP_STATS "sf_stats"             /* 0 -> per-CPU sf_stats_record (counters by SF_STAT_*) */
+#define SF_MAP_STATS "sf_stats"             /* 0 -> per-CPU sf_stats_record (one counter per stage and outcome) */
 #define SF_MAP_XSKS "sf_xsks"               /* RX queue -> AF_XDP socket */
 #define SF_MAP_LAST "sf_last"               /* 0 -> sf_decision of the last packet (test bench) */
 
@@ -89,7 +89,26 @@
 #define SF_CFG_PENALTY_ACTIVE 5  /* 1: look sources up in SF_MAP_PENALTY */
 #define SF_CFG_MAX 8
 
-/* ---- Stats: indices into sf_stats_record.c (per-CPU packets and bytes). ---- */
+/* ---- Stats ---- */
+/*
+ * The kernel counts each packet once, in the cell of its (stage, outcome):
+ * one per-CPU increment per packet instead of one each for rx, the outcome
+ * and the stage. User space derives the SF_STAT_* counters from the cells
+ * (host/kernel/codec.ts sumStatsRecord): rx is every cell, pass/drop/punt
+ * are an outcome's cells over all stages, punt_fallback both fallback
+ * outcomes, and STAGE_BASE + s a stage's cells over all outcomes.
+ */
+#define SF_OUT_PASS 0             /* XDP_PASS */
+#define SF_OUT_DROP 1             /* XDP_DROP */
+#define SF_OUT_PUNT 2             /* redirected into an XSK socket */
+#define SF_OUT_FALLBACK_PASS 3    /* inspect, no socket bound, fail-open: passed */
+#define SF_OUT_FALLBACK_DROP 4    /* inspect, no socket bound, fail-closed: dropped */
+#define SF_OUTCOMES 5
+#define SF_STAGES (SF_STAGE_PORT + 1)
+#define SF_STAT_CELL(stage, out) ((stage) * SF_OUTCOMES + (out))
+#define SF_STAT_CELLS (SF_STAGES * SF_OUTCOMES)
+
+/* Indices of the derived counters readStats() returns (packets and bytes each). */
 #define SF_STAT_RX 0
 #define SF_STAT_PASS 1
 #define SF_STAT_DROP 2
@@ -220,9 +239,10 @@ struct sf_counter {
 	__u64 bytes;
 };
 
-/* One record per CPU so the exit path pays a single lookup for all its counters. */
+/* One record per CPU so the exit path pays a single lookup and a single
+ * increment: c[SF_STAT_CELL(stage, outcome)]. */
 struct sf_stats_record {
-	struct sf_counter c[SF_STAT_MAX];
+	struct sf_counter c[SF_STAT_CELLS];
 };
 
 /* ---- Flow verdicts: one entry per direction, addresses in wire order. ---- */
@@ -274,7 +294,7 @@ _Static_assert(sizeof(struct sf_exact_v4_key) == 8, "sf_exact_v4_key size");
 _Static_assert(sizeof(struct sf_exact_v6_key) == 20, "sf_exact_v6_key size");
 _Static_assert(sizeof(struct sf_port_key) == 8, "sf_port_key size");
 _Static_assert(sizeof(struct sf_counter) == 16, "sf_counter size");
-_Static_assert(sizeof(struct sf_stats_record) == 384, "sf_stats_record size");
+_Static_assert(sizeof(struct sf_stats_record) == 720, "sf_stats_record size");
 _Static_assert(sizeof(struct sf_flow_key) == 44, "sf_flow_key size");
 _Static_assert(sizeof(struct sf_flow_meta) == 24, "sf_flow_meta size");
 _Static_assert(sizeof(struct sf_penalty_key) == 16, "sf_penalty_key size");

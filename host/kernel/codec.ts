@@ -53,7 +53,13 @@ export const STAGE_NAMES: readonly SfStageName[] = ['none', 'non-ip', 'pass-all'
 
 export const SfConfig = { ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_LAST: 3, FLOWS_ACTIVE: 4, PENALTY_ACTIVE: 5, MAX: 8 } as const;
 
+/** Indices of the derived counters sumStatsRecord returns (SF_STAT_* in the header). */
 export const SfStat = { RX: 0, PASS: 1, DROP: 2, PUNT: 3, PUNT_FALLBACK: 4, STAGE_BASE: 8, MAX: 24 } as const;
+/** What the kernel counts: one cell per (stage, outcome), SF_OUT_* and SF_STAT_CELL. */
+export const SfOutcome = { PASS: 0, DROP: 1, PUNT: 2, FALLBACK_PASS: 3, FALLBACK_DROP: 4, COUNT: 5 } as const;
+export const SF_STAGES = STAGE_NAMES.length;
+export const SF_STAT_CELLS = SF_STAGES * SfOutcome.COUNT;
+export const statCell = (stage: number, outcome: number): number => stage * SfOutcome.COUNT + outcome;
 
 export const SfLpmHas = {
   SRC_V4: 0x1, DST_V4: 0x2, SRC_V6: 0x4, DST_V6: 0x8, PORTS_DST: 0x10, PORTS_SRC: 0x20,
@@ -79,7 +85,7 @@ export const LAYOUT = {
   sf_exact_v4_key: { size: 8, fields: { gen: 0, dir: 1, addr: 4 } },
   sf_exact_v6_key: { size: 20, fields: { gen: 0, dir: 1, addr: 4 } },
   sf_counter: { size: 16, fields: { packets: 0, bytes: 8 } },
-  sf_stats_record: { size: 384, fields: { c: 0 } },
+  sf_stats_record: { size: 720, fields: { c: 0 } },
   sf_port_key: { size: 8, fields: { gen: 0, proto: 1, dir: 2, port: 4 } },
   sf_flow_key: { size: 44, fields: { src: 0, dst: 16, sport: 32, dport: 34, vlan_outer: 36, vlan_inner: 38, proto: 40, version: 41 } },
   sf_flow_meta: { size: 24, fields: { verdict: 0, packets: 8, bytes: 16 } },
@@ -332,19 +338,37 @@ export function sumCounters(b: Uint8Array, cpus: number, at = 0): Counter {
   return { packets: Number(packets), bytes: Number(bytes) };
 }
 
-/** Sums per-CPU sf_stats_record values: counter i of the result is SF_STAT_i. */
+/**
+ * Sums per-CPU sf_stats_record values into the SF_STAT_* counters: counter i
+ * of the result is SF_STAT_i. The kernel counts each packet once, in its
+ * (stage, outcome) cell; rx, each outcome and each stage are sums of cells.
+ */
 export function sumStatsRecord(b: Uint8Array, cpus: number): Counter[] {
-  const out: Counter[] = [];
+  const out: Counter[] = Array.from({ length: SfStat.MAX }, () => ({ packets: 0, bytes: 0 }));
   const stride = perCpuStride(LAYOUT.sf_stats_record.size);
-  for (let i = 0; i < SfStat.MAX; i++) {
-    let packets = 0;
-    let bytes = 0;
-    for (let c = 0; c < cpus; c++) {
-      const one = sumCounters(b, 1, c * stride + i * LAYOUT.sf_counter.size);
-      packets += one.packets;
-      bytes += one.bytes;
+  const add = (i: number, c: Counter): void => {
+    out[i]!.packets += c.packets;
+    out[i]!.bytes += c.bytes;
+  };
+  const byOutcome: Record<number, number[]> = {
+    [SfOutcome.PASS]: [SfStat.PASS],
+    [SfOutcome.DROP]: [SfStat.DROP],
+    [SfOutcome.PUNT]: [SfStat.PUNT],
+    [SfOutcome.FALLBACK_PASS]: [SfStat.PASS, SfStat.PUNT_FALLBACK],
+    [SfOutcome.FALLBACK_DROP]: [SfStat.DROP, SfStat.PUNT_FALLBACK],
+  };
+  for (let stage = 0; stage < SF_STAGES; stage++) {
+    for (let o = 0; o < SfOutcome.COUNT; o++) {
+      const cell = { packets: 0, bytes: 0 };
+      for (let c = 0; c < cpus; c++) {
+        const one = sumCounters(b, 1, c * stride + statCell(stage, o) * LAYOUT.sf_counter.size);
+        cell.packets += one.packets;
+        cell.bytes += one.bytes;
+      }
+      add(SfStat.RX, cell);
+      add(SfStat.STAGE_BASE + stage, cell);
+      for (const i of byOutcome[o]!) add(i, cell);
     }
-    out.push({ packets, bytes });
   }
   return out;
 }

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  LAYOUT, MapName, SF, SfConfig, SfFlowVerdict, SfLpmHas, SfPortDir, SfRuleFlag, SfStage, SfStat, PROG_NAME,
+  LAYOUT, MapName, SF, SfConfig, SfFlowVerdict, SfLpmHas, SfOutcome, SfPortDir, SfRuleFlag, SfStage, SfStat, PROG_NAME,
+  SF_STAGES, SF_STAT_CELLS, statCell,
 } from '../../host/kernel/codec.js';
 import { RULE_ACTION_CODE } from '../../host/verdict.js';
 import { packageRoot } from '../../host/kernel/native.js';
@@ -29,6 +30,9 @@ const CONSTS: Record<string, number | string> = {
   SF_CFG_PENALTY_ACTIVE: SfConfig.PENALTY_ACTIVE, SF_CFG_MAX: SfConfig.MAX,
   SF_STAT_RX: SfStat.RX, SF_STAT_PASS: SfStat.PASS, SF_STAT_DROP: SfStat.DROP, SF_STAT_PUNT: SfStat.PUNT,
   SF_STAT_PUNT_FALLBACK: SfStat.PUNT_FALLBACK, SF_STAT_STAGE_BASE: SfStat.STAGE_BASE, SF_STAT_MAX: SfStat.MAX,
+  SF_OUT_PASS: SfOutcome.PASS, SF_OUT_DROP: SfOutcome.DROP, SF_OUT_PUNT: SfOutcome.PUNT,
+  SF_OUT_FALLBACK_PASS: SfOutcome.FALLBACK_PASS, SF_OUT_FALLBACK_DROP: SfOutcome.FALLBACK_DROP, SF_OUTCOMES: SfOutcome.COUNT,
+  SF_STAGES, SF_STAT_CELLS, 'SF_STAT_CELL(SF_STAGE_PORT, SF_OUT_FALLBACK_DROP)': statCell(SfStage.PORT, SfOutcome.FALLBACK_DROP),
   SF_LPM_HAS_SRC_V4: SfLpmHas.SRC_V4, SF_LPM_HAS_DST_V4: SfLpmHas.DST_V4, SF_LPM_HAS_SRC_V6: SfLpmHas.SRC_V6, SF_LPM_HAS_DST_V6: SfLpmHas.DST_V6,
   SF_PORTS_HAS_DST: SfLpmHas.PORTS_DST, SF_PORTS_HAS_SRC: SfLpmHas.PORTS_SRC, SF_PORT_DIR_DST: SfPortDir.DST, SF_PORT_DIR_SRC: SfPortDir.SRC,
   SF_EXACT_HAS_SRC_V4: SfLpmHas.EXACT_SRC_V4, SF_EXACT_HAS_DST_V4: SfLpmHas.EXACT_DST_V4,
