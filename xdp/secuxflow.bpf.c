@@ -6,7 +6,7 @@
  *   default policy.
  * Parsing reproduces host/packet/decode.ts decision for decision and the
  * rule semantics are docs/rules.md; test/kernel/differential.test.ts holds
- * the three together. All exits go through one label that records stats.
+ * the three together. Every exit goes through finish(), which records stats.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -526,6 +526,36 @@ static __always_inline __u32 cfg(__u32 idx)
 	return v ? *v : 0;
 }
 
+/*
+ * The one exit: a single per-CPU counter cell for (stage, outcome) and,
+ * when the test bench asks, the decision record. Inlined at each of the
+ * three exits (pass-all, non-IP, decided) with that exit's own values, so
+ * no exit's constants are materialised on the others' paths: a shared
+ * label made the compiler set stage/outcome/xdp registers before every
+ * parse check.
+ */
+static __always_inline int finish(__u64 bytes, __u32 stage, __u32 outcome, int xdp, __u32 rule_id, __u32 action)
+{
+	__u32 zero = 0;
+	struct sf_stats_record *st = bpf_map_lookup_elem(&sf_stats, &zero);
+	__u32 cell = SF_STAT_CELL(stage, outcome);
+	if (st && cell < SF_STAT_CELLS) {
+		st->c[cell].packets++;
+		st->c[cell].bytes += bytes;
+	}
+	if (cfg(SF_CFG_RECORD_LAST)) {
+		struct sf_decision *d = bpf_map_lookup_elem(&sf_last, &zero);
+		if (d) {
+			d->rule_id = rule_id;
+			d->stage = stage;
+			d->action = action;
+			d->xdp_action = xdp;
+			d->seq++;
+		}
+	}
+	return xdp;
+}
+
 /* ---- program ---- */
 
 SEC("xdp")
@@ -534,23 +564,19 @@ int sf_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u64 bytes = data_end - data;
-	__u32 stage = SF_STAGE_NONE;
+	__u32 stage;
 	__u32 action = SF_ACTION_PASS;
 	__u32 rule_id = 0;
 	__u32 outcome = SF_OUT_PASS;
-	int xdp = XDP_PASS;
+	int xdp;
 
-	if (cfg(SF_CFG_PASS_ALL)) {
-		stage = SF_STAGE_PASS_ALL;
-		goto out;
-	}
+	if (cfg(SF_CFG_PASS_ALL))
+		return finish(bytes, SF_STAGE_PASS_ALL, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
 
 	struct sf_pkt p = {};
 	parse(&p, data, data_end);
-	if (!p.version) {
-		stage = SF_STAGE_NON_IP;
-		goto out;
-	}
+	if (!p.version)
+		return finish(bytes, SF_STAGE_NON_IP, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
 
 	/* 1. penalty box */
 	struct sf_penalty_meta *pen = cfg(SF_CFG_PENALTY_ACTIVE) ? bpf_map_lookup_elem(&sf_penalty, p.src) : NULL;
@@ -659,26 +685,5 @@ decided:
 		xdp = XDP_PASS;
 	}
 
-out:;
-	/* One cell per (stage, outcome): rx, pass/drop/punt, fallback and the
-	 * per-stage totals are sums user space takes, so a packet costs one
-	 * counter update here. */
-	__u32 zero = 0;
-	struct sf_stats_record *st = bpf_map_lookup_elem(&sf_stats, &zero);
-	__u32 cell = SF_STAT_CELL(stage, outcome);
-	if (st && cell < SF_STAT_CELLS) {
-		st->c[cell].packets++;
-		st->c[cell].bytes += bytes;
-	}
-	if (cfg(SF_CFG_RECORD_LAST)) {
-		struct sf_decision *d = bpf_map_lookup_elem(&sf_last, &zero);
-		if (d) {
-			d->rule_id = rule_id;
-			d->stage = stage;
-			d->action = action;
-			d->xdp_action = xdp;
-			d->seq++;
-		}
-	}
-	return xdp;
+	return finish(bytes, stage, outcome, xdp, rule_id, action);
 }
