@@ -17,7 +17,7 @@ import { BatchWriter } from './batch-writer.js';
 import { FailureGovernor, type FailureKind, type RunnerCounters } from './governor.js';
 import { memoryCeilingPages, resolveLimits, WASM_PAGE, type ModulePolicy, type SandboxLimits } from './limits.js';
 import {
-  CMD_BATCH, CMD_EXIT, CMD_FLOW_ENDS, CTRL, FLOW_END_QUEUE, RESULT_INIT_FAILED, RESULT_MEMORY, RESULT_OK, RESULT_STATUS, RESULT_TRAP,
+  CMD_BATCH, CMD_EXIT, CMD_FLOW_ENDS, CTRL, FLOW_END_QUEUE, RESULT_MEMORY, RESULT_OK, RESULT_STATUS, RESULT_TRAP,
   STATE_IDLE, STATE_REQUEST, type WorkerInit, type WorkerMessage,
 } from './protocol.js';
 import { sandboxWorkerPath } from './worker-script.js';
@@ -337,7 +337,7 @@ export class SandboxedInspector implements ModuleRunner {
     }
     const msg = Atomics.load(ctrl, CTRL.HAS_MESSAGE) ? receiveMessageOnPort(port1)?.message as WorkerMessage | undefined : undefined;
     if (msg?.logs) for (const l of msg.logs) this.logger(src.name, l.level, l.message);
-    if (Atomics.load(ctrl, CTRL.RESULT) === RESULT_INIT_FAILED || Atomics.load(ctrl, CTRL.RESULT) !== RESULT_OK) {
+    if (Atomics.load(ctrl, CTRL.RESULT) !== RESULT_OK) {
       kill();
       const err = msg?.error;
       throw new SecuxflowError((err?.code ?? 'E_MODULE_TRAP') as ErrorCode, err?.message ?? `module ${src.name} failed to start`, err?.hint);
