@@ -579,7 +579,8 @@ int sf_xdp(struct xdp_md *ctx)
 		return finish(bytes, SF_STAGE_NON_IP, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
 
 	/* 1. penalty box */
-	struct sf_penalty_meta *pen = cfg(SF_CFG_PENALTY_ACTIVE) ? bpf_map_lookup_elem(&sf_penalty, p.src) : NULL;
+	__u32 active = cfg(SF_CFG_VERDICTS_ACTIVE);
+	struct sf_penalty_meta *pen = (active & SF_ACTIVE_PENALTY) ? bpf_map_lookup_elem(&sf_penalty, p.src) : NULL;
 	if (pen && pen->expires_ns > bpf_ktime_get_ns()) {
 		__sync_fetch_and_add(&pen->hits, 1);
 		stage = SF_STAGE_PENALTY;
@@ -588,7 +589,7 @@ int sf_xdp(struct xdp_md *ctx)
 	}
 
 	/* 2. flow verdicts, keyed in wire order */
-	if (!cfg(SF_CFG_FLOWS_ACTIVE))
+	if (!(active & SF_ACTIVE_FLOWS))
 		goto rules;
 	struct sf_flow_key fk = {};
 	__builtin_memcpy(fk.src, p.src, 16);

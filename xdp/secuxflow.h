@@ -87,6 +87,13 @@
  * program; the host sets these while the map may hold entries. */
 #define SF_CFG_FLOWS_ACTIVE 4    /* 1: look packets up in SF_MAP_FLOWS */
 #define SF_CFG_PENALTY_ACTIVE 5  /* 1: look sources up in SF_MAP_PENALTY */
+/* What the program reads: the two switches above as bits of one value, so
+ * a packet pays one config lookup for both. The host writes FLOWS_ACTIVE
+ * and PENALTY_ACTIVE (what it reads back) and then this union of them
+ * (host/kernel/verdictmaps.ts). */
+#define SF_CFG_VERDICTS_ACTIVE 6
+#define SF_ACTIVE_FLOWS 0x1      /* SF_CFG_FLOWS_ACTIVE is 1 */
+#define SF_ACTIVE_PENALTY 0x2    /* SF_CFG_PENALTY_ACTIVE is 1 */
 #define SF_CFG_MAX 8
 
 /* ---- Stats ---- */

@@ -51,7 +51,11 @@ export const SfStage = { NONE: 0, NON_IP: 1, PASS_ALL: 2, PENALTY: 3, FLOW: 4, L
 export type SfStageName = 'none' | 'non-ip' | 'pass-all' | 'penalty' | 'flow' | 'lpm' | 'scan' | 'default' | 'port';
 export const STAGE_NAMES: readonly SfStageName[] = ['none', 'non-ip', 'pass-all', 'penalty', 'flow', 'lpm', 'scan', 'default', 'port'];
 
-export const SfConfig = { ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_LAST: 3, FLOWS_ACTIVE: 4, PENALTY_ACTIVE: 5, MAX: 8 } as const;
+export const SfConfig = {
+  ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_LAST: 3, FLOWS_ACTIVE: 4, PENALTY_ACTIVE: 5, VERDICTS_ACTIVE: 6, MAX: 8,
+} as const;
+/** Bits of SF_CFG_VERDICTS_ACTIVE, the union of the two switches the program reads. */
+export const SfActive = { FLOWS: 0x1, PENALTY: 0x2 } as const;
 
 /** Indices of the derived counters sumStatsRecord returns (SF_STAT_* in the header). */
 export const SfStat = { RX: 0, PASS: 1, DROP: 2, PUNT: 3, PUNT_FALLBACK: 4, STAGE_BASE: 8, MAX: 24 } as const;

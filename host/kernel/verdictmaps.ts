@@ -1,12 +1,14 @@
 // Writers for the maps the live path (issue 4) fills: flow verdicts and the
 // penalty box, plus the stats record. They also raise the SF_CFG_*_ACTIVE
-// switches, without which the XDP program skips those lookups: always write
-// these maps through here (or set the switch yourself).
+// switches and their union SF_CFG_VERDICTS_ACTIVE (the one the XDP program
+// reads), without which the program skips those lookups: always write these
+// maps through here.
 import {
-  LAYOUT, MapName, SfConfig, SfFlowVerdict, encodeFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
+  LAYOUT, MapName, SfActive, SfConfig, SfFlowVerdict, encodeFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
   encodePenaltyMeta, encodeU32, perCpuStride, sumStatsRecord, u32Key, type Counter, type FlowKey,
 } from './codec.js';
 import { mapDelete, mapLookup, mapNextKey, mapUpdate, possibleCpus } from './native.js';
+import { readConfigValue } from './config.js';
 
 export interface VerdictMapFds {
   [MapName.CONFIG]: number;
@@ -14,8 +16,32 @@ export interface VerdictMapFds {
   [MapName.PENALTY]: number;
 }
 
+const ACTIVE_BIT: Record<number, number> = { [SfConfig.FLOWS_ACTIVE]: SfActive.FLOWS, [SfConfig.PENALTY_ACTIVE]: SfActive.PENALTY };
+
+/** SF_CFG_VERDICTS_ACTIVE as FLOWS_ACTIVE and PENALTY_ACTIVE say it should be. */
+function wantedActive(fd: number): number {
+  return (readConfigValue(fd, SfConfig.FLOWS_ACTIVE) ? SfActive.FLOWS : 0) | (readConfigValue(fd, SfConfig.PENALTY_ACTIVE) ? SfActive.PENALTY : 0);
+}
+
+/**
+ * Sets one switch, then the union the program reads. Two writers (the daemon
+ * and its queue threads, say) can interleave their read and write of the
+ * union, so each writes it again until a read after its write agrees: the
+ * last write to the union is then from a writer that read both switches
+ * after every switch write before it.
+ */
 function enable(fds: Pick<VerdictMapFds, 'sf_config'>, index: number, on: boolean): void {
-  mapUpdate(fds.sf_config, u32Key(index), encodeU32(on ? 1 : 0));
+  const fd = fds.sf_config;
+  mapUpdate(fd, u32Key(index), encodeU32(on ? 1 : 0));
+  // Raising a bit the union already has changes nothing: skip the reads.
+  if (on && readConfigValue(fd, SfConfig.VERDICTS_ACTIVE) & ACTIVE_BIT[index]!) return;
+  let want = wantedActive(fd);
+  for (let i = 0; i < 8; i++) {
+    mapUpdate(fd, u32Key(SfConfig.VERDICTS_ACTIVE), encodeU32(want));
+    const now = wantedActive(fd);
+    if (now === want) return;
+    want = now;
+  }
 }
 
 /** One direction of a flow (call again with reverseFlowKey for the other). */

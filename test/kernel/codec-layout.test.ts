@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   LAYOUT, MapName, SF, SfConfig, SfFlowVerdict, SfLpmHas, SfOutcome, SfPortDir, SfRuleFlag, SfStage, SfStat, PROG_NAME,
-  SF_STAGES, SF_STAT_CELLS, statCell,
+  SF_STAGES, SF_STAT_CELLS, statCell, SfActive,
 } from '../../host/kernel/codec.js';
 import { RULE_ACTION_CODE } from '../../host/verdict.js';
 import { packageRoot } from '../../host/kernel/native.js';
@@ -28,6 +28,7 @@ const CONSTS: Record<string, number | string> = {
   SF_CFG_ACTIVE_GEN: SfConfig.ACTIVE_GEN, SF_CFG_PASS_ALL: SfConfig.PASS_ALL, SF_CFG_PUNT_FALLBACK: SfConfig.PUNT_FALLBACK,
   SF_CFG_RECORD_LAST: SfConfig.RECORD_LAST, SF_CFG_FLOWS_ACTIVE: SfConfig.FLOWS_ACTIVE,
   SF_CFG_PENALTY_ACTIVE: SfConfig.PENALTY_ACTIVE, SF_CFG_MAX: SfConfig.MAX,
+  SF_CFG_VERDICTS_ACTIVE: SfConfig.VERDICTS_ACTIVE, SF_ACTIVE_FLOWS: SfActive.FLOWS, SF_ACTIVE_PENALTY: SfActive.PENALTY,
   SF_STAT_RX: SfStat.RX, SF_STAT_PASS: SfStat.PASS, SF_STAT_DROP: SfStat.DROP, SF_STAT_PUNT: SfStat.PUNT,
   SF_STAT_PUNT_FALLBACK: SfStat.PUNT_FALLBACK, SF_STAT_STAGE_BASE: SfStat.STAGE_BASE, SF_STAT_MAX: SfStat.MAX,
   SF_OUT_PASS: SfOutcome.PASS, SF_OUT_DROP: SfOutcome.DROP, SF_OUT_PUNT: SfOutcome.PUNT,
