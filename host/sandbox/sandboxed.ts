@@ -68,6 +68,7 @@ export class SandboxedInspector implements ModuleRunner {
   private readonly opts: RunnerOptions;
   private live: Live | null = null;
   private pendingFlowEnds = 0;
+  private flushScheduled = false;
 
   private constructor(source: SandboxModule, opts: RunnerOptions) {
     this.name = source.name;
@@ -137,13 +138,13 @@ export class SandboxedInspector implements ModuleRunner {
     const live = this.live;
     if (live === null) return;
     live.flowIds[this.pendingFlowEnds++] = BigInt(flowId);
-    if (this.pendingFlowEnds < FLOW_END_QUEUE) return;
-    try {
-      this.request(live, CMD_FLOW_ENDS, 0, 0);
-    } catch (e) {
-      // The engine's flow-end path has no packets to apply a policy to: record and go on.
-      this.failed(e, 0);
+    // Flow ends ride along with the next batch; the ones left when the caller
+    // yields (the end of a capture) are delivered on their own then.
+    if (this.pendingFlowEnds === 1 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => { this.flushScheduled = false; this.flushFlowEnds(); });
     }
+    if (this.pendingFlowEnds >= FLOW_END_QUEUE) this.flushFlowEnds();
   }
 
   /**
@@ -177,6 +178,7 @@ export class SandboxedInspector implements ModuleRunner {
 
   private flushFlowEnds(): void {
     if (this.live !== null && this.pendingFlowEnds > 0) {
+      // No packets to apply a policy to: a failure is recorded and the run goes on.
       try { this.request(this.live, CMD_FLOW_ENDS, 0, 0); } catch (e) { this.failed(e, 0); }
     }
   }

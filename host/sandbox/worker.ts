@@ -36,10 +36,11 @@ function finish(result: number, error?: unknown, extra?: Partial<WorkerMessage>)
   if (sink.logs.length) msg.logs = sink.logs;
   if (error !== undefined) msg.error = serialize(error);
   const has = Object.keys(msg).length > 0;
+  // postMessage copies now, so the arrays can be emptied in place (the backends hold on to them).
   if (has) port.postMessage(msg);
-  sink.alerts = [];
-  sink.events = [];
-  sink.logs = [];
+  sink.alerts.length = 0;
+  sink.events.length = 0;
+  sink.logs.length = 0;
   Atomics.store(ctrl, CTRL.HAS_MESSAGE, has ? 1 : 0);
   Atomics.store(ctrl, CTRL.RESULT, result);
   Atomics.store(ctrl, CTRL.STATE, STATE_DONE);
