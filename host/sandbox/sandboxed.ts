@@ -67,8 +67,10 @@ export class SandboxedInspector implements ModuleRunner {
   private config: Uint8Array | null;
   private readonly opts: RunnerOptions;
   private live: Live | null = null;
-  private pendingFlowEnds = 0;
+  /** Flow ids to hand to on_flow_end before the next request. */
+  private readonly endQueue: number[] = [];
   private flushScheduled = false;
+  private inflight: { items: readonly InspectItem[]; count: number; out: BatchOutput; n: number; t0: bigint; live: Live } | null = null;
 
   private constructor(source: SandboxModule, opts: RunnerOptions) {
     this.name = source.name;
@@ -104,47 +106,81 @@ export class SandboxedInspector implements ModuleRunner {
   }
 
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
+    this.start(items, count, out);
+    this.finish();
+  }
+
+  /**
+   * Hands the first part of a batch to the worker and returns at once;
+   * finish() waits for it (and runs any further parts). A caller with several
+   * sandboxed modules can start them all, then finish them all, so the
+   * modules run at the same time on different cores.
+   */
+  start(items: readonly InspectItem[], count: number, out: BatchOutput): void {
     if (count > items.length || out.verdicts.length < count || out.verdictArgs.length < count) {
       throw new SecuxflowError('E_INTERNAL', `inspect(${count}) on ${items.length} items with room for ${Math.min(out.verdicts.length, out.verdictArgs.length)} verdicts`);
     }
+    if (this.inflight !== null) throw new SecuxflowError('E_INTERNAL', `module ${this.name}: start() while a batch is in flight (call finish() first)`);
     if (count === 0) return;
     const live = this.ready(count);
-    let start = 0;
-    while (start < count) {
-      let n = 0;
-      let used = 0;
-      const writer = live.writer;
-      while (start + n < count && n < this.batchCapacity) {
-        const item = items[start + n]!;
-        if (n > 0 && used + BatchWriter.need(item) > this.dataCapacity) break;
-        used += writer.write(n, item, used);
-        n++;
-      }
-      const t0 = process.hrtime.bigint();
+    const { n, used } = this.fill(live, items, 0, count);
+    const t0 = process.hrtime.bigint();
+    this.post(live, CMD_BATCH, n, used);
+    this.inflight = { items, count, out, n, t0, live };
+  }
+
+  /** Completes the batch given to start(); throws the module's failure like inspect(). */
+  finish(): void {
+    const f = this.inflight;
+    if (f === null) return;
+    this.inflight = null;
+    const { items, count, out, live } = f;
+    let done = 0;
+    let n = f.n;
+    let t0 = f.t0;
+    for (;;) {
       let msg: WorkerMessage | undefined;
       try {
-        msg = this.request(live, CMD_BATCH, n, used);
+        msg = this.wait(live, CMD_BATCH, n);
       } catch (e) {
         throw this.failed(e, count);
       }
       this.governor.recordBatch(Number(process.hrtime.bigint() - t0), n);
       const status = Atomics.load(live.ctrl, CTRL.RESULT) === RESULT_STATUS ? Atomics.load(live.ctrl, CTRL.STATUS) : 0;
-      this.collect(live, msg, start, n, status, out);
-      start += n;
+      this.collect(live, msg, done, n, status, out);
+      done += n;
+      if (done >= count) return;
+      const next = this.fill(live, items, done, count);
+      n = next.n;
+      t0 = process.hrtime.bigint();
+      this.post(live, CMD_BATCH, n, next.used);
     }
   }
 
+  /** Writes as many records from items[from..count) as the batch area holds. */
+  private fill(live: Live, items: readonly InspectItem[], from: number, count: number): { n: number; used: number } {
+    let n = 0;
+    let used = 0;
+    const writer = live.writer;
+    while (from + n < count && n < this.batchCapacity) {
+      const item = items[from + n]!;
+      if (n > 0 && used + BatchWriter.need(item) > this.dataCapacity) break;
+      used += writer.write(n, item, used);
+      n++;
+    }
+    return { n, used };
+  }
+
   flowEnded(flowId: number): void {
-    const live = this.live;
-    if (live === null) return;
-    live.flowIds[this.pendingFlowEnds++] = BigInt(flowId);
-    // Flow ends ride along with the next batch; the ones left when the caller
-    // yields (the end of a capture) are delivered on their own then.
-    if (this.pendingFlowEnds === 1 && !this.flushScheduled) {
+    if (this.live === null) return;
+    this.endQueue.push(flowId);
+    // Flow ends ride along with the next request; the ones left when the
+    // caller yields (the end of a capture) are delivered on their own then.
+    if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => { this.flushScheduled = false; this.flushFlowEnds(); });
     }
-    if (this.pendingFlowEnds >= FLOW_END_QUEUE) this.flushFlowEnds();
+    if (this.endQueue.length >= FLOW_END_QUEUE) this.flushFlowEnds();
   }
 
   /**
@@ -177,7 +213,8 @@ export class SandboxedInspector implements ModuleRunner {
   }
 
   private flushFlowEnds(): void {
-    if (this.live !== null && this.pendingFlowEnds > 0) {
+    // A batch in flight takes the queued ends with its next request instead.
+    while (this.live !== null && this.inflight === null && this.endQueue.length > 0) {
       // No packets to apply a policy to: a failure is recorded and the run goes on.
       try { this.request(this.live, CMD_FLOW_ENDS, 0, 0); } catch (e) { this.failed(e, 0); }
     }
@@ -218,15 +255,28 @@ export class SandboxedInspector implements ModuleRunner {
 
   /** Sends one request and waits for it within the CPU budget. */
   private request(live: Live, cmd: number, count: number, used: number): WorkerMessage | undefined {
+    this.post(live, cmd, count, used);
+    return this.wait(live, cmd, count);
+  }
+
+  private post(live: Live, cmd: number, count: number, used: number): void {
     const c = live.ctrl;
     c[CTRL.CMD] = cmd;
     c[CTRL.COUNT] = count;
     c[CTRL.DATA_USED] = used;
-    c[CTRL.FLOW_ENDS] = this.pendingFlowEnds;
-    this.pendingFlowEnds = 0;
+    // The worker is idle here, so the shared flow-id queue can be rewritten.
+    const q = this.endQueue;
+    const ends = Math.min(q.length, FLOW_END_QUEUE);
+    for (let i = 0; i < ends; i++) live.flowIds[i] = BigInt(q[i]!);
+    q.splice(0, ends);
+    c[CTRL.FLOW_ENDS] = ends;
     Atomics.store(c, CTRL.TAKEN, 0);
     Atomics.store(c, CTRL.STATE, STATE_REQUEST);
     Atomics.notify(c, CTRL.STATE);
+  }
+
+  private wait(live: Live, cmd: number, count: number): WorkerMessage | undefined {
+    const c = live.ctrl;
     let answered = this.await(c, STATE_REQUEST, this.limits.cpuBudgetMs);
     // A worker the OS has not scheduled yet has not used any of its budget: give it that time once more.
     if (!answered && Atomics.load(c, CTRL.TAKEN) === 0) answered = this.await(c, STATE_REQUEST, this.limits.cpuBudgetMs);
@@ -360,7 +410,7 @@ export class SandboxedInspector implements ModuleRunner {
     const live = this.live;
     if (live === null) return;
     this.live = null;
-    this.pendingFlowEnds = 0;
+    this.endQueue.length = 0;
     Atomics.store(live.ctrl, CTRL.CMD, CMD_EXIT);
     Atomics.store(live.ctrl, CTRL.STATE, STATE_REQUEST);
     Atomics.notify(live.ctrl, CTRL.STATE);
