@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import {
   LAYOUT, SLOT_OFFSET, decodeFlowKey, encodeExactKey, decodeLpmKey, decodeLpmMeta, decodeRule, decodeRulesetMeta, encodeFlowKey, encodeLpmKey,
   encodeLpmMeta, encodePortKey, encodeRule, encodeRulesetMeta, flowKeyVersion, reverseFlowKey, sumCounters, encodePenaltyKey,
-  type KernelRuleEntry,
+  SfOutcome, SfStage, SfStat, perCpuStride, statCell, sumStatsRecord, type KernelRuleEntry,
 } from '../../host/kernel/codec.js';
 import { parseIp } from '../../host/packet/addr.js';
 
@@ -74,5 +74,33 @@ describe('kernel codecs', () => {
     const v = new DataView(two.buffer);
     v.setBigUint64(0, 5n, true); v.setBigUint64(8, 500n, true); v.setBigUint64(16, 7n, true); v.setBigUint64(24, 700n, true);
     expect(sumCounters(two, 2)).toEqual({ packets: 12, bytes: 1200 });
+  });
+
+  it('stats: the SF_STAT_* counters are sums of (stage, outcome) cells over CPUs', () => {
+    const cpus = 2;
+    const stride = perCpuStride(LAYOUT.sf_stats_record.size);
+    const b = new Uint8Array(stride * cpus);
+    const v = new DataView(b.buffer);
+    const put = (cpu: number, stage: number, outcome: number, packets: number): void => {
+      const at = cpu * stride + statCell(stage, outcome) * LAYOUT.sf_counter.size;
+      v.setBigUint64(at, BigInt(packets), true);
+      v.setBigUint64(at + 8, BigInt(packets * 100), true);
+    };
+    put(0, SfStage.DEFAULT, SfOutcome.PASS, 3);
+    put(1, SfStage.DEFAULT, SfOutcome.PASS, 4);
+    put(0, SfStage.LPM, SfOutcome.DROP, 5);
+    put(1, SfStage.SCAN, SfOutcome.PUNT, 6);
+    put(0, SfStage.PORT, SfOutcome.FALLBACK_PASS, 1);
+    put(1, SfStage.PORT, SfOutcome.FALLBACK_DROP, 2);
+    const s = sumStatsRecord(b, cpus);
+    expect(s[SfStat.RX]).toEqual({ packets: 21, bytes: 2100 });
+    expect(s[SfStat.PASS]!.packets).toBe(3 + 4 + 1);
+    expect(s[SfStat.DROP]!.packets).toBe(5 + 2);
+    expect(s[SfStat.PUNT]!.packets).toBe(6);
+    expect(s[SfStat.PUNT_FALLBACK]).toEqual({ packets: 3, bytes: 300 });
+    expect(s[SfStat.STAGE_BASE + SfStage.DEFAULT]!.packets).toBe(7);
+    expect(s[SfStat.STAGE_BASE + SfStage.PORT]!.packets).toBe(3);
+    expect(s[SfStat.STAGE_BASE + SfStage.FLOW]!.packets).toBe(0);
+    expect(s).toHaveLength(SfStat.MAX);
   });
 });

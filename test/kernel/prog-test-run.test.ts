@@ -55,7 +55,16 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
     it('inspect without a bound XSK socket falls back closed (drop)', () => {
       bench.setDefaultPolicy('inspect');
       bench.setPuntFallback('closed');
+      const s0 = bench.stats();
       expect(bench.run(tcp())).toMatchObject({ xdpAction: 'drop', action: 'inspect' });
+      // One packet, one counter cell: it shows in rx, drop, punt_fallback and its stage, and nowhere else.
+      const s1 = bench.stats();
+      expect(s1.rx.packets - s0.rx.packets).toBe(1);
+      expect(s1.drop.packets - s0.drop.packets).toBe(1);
+      expect(s1.pass.packets - s0.pass.packets).toBe(0);
+      expect(s1.puntFallback.packets - s0.puntFallback.packets).toBe(1);
+      expect(s1.stages.default.packets - s0.stages.default.packets).toBe(1);
+      expect(s1.rx.bytes - s0.rx.bytes).toBe(tcp().length);
     });
   });
 
