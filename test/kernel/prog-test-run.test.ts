@@ -4,7 +4,9 @@ import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { KernelTestBench } from '../../host/kernel/testrun.js';
 import { buildPacket, fragmentIp } from '../../host/packet/build.js';
 import { parseIp } from '../../host/packet/addr.js';
-import { MapName, SfLpmHas, reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
+import { MapName, SfActive, SfConfig, SfLpmHas, reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
+import { readConfigValue } from '../../host/kernel/config.js';
+import { refreshActiveSwitches } from '../../host/kernel/verdictmaps.js';
 import { compileRules, indexMask } from '../../host/kernel/compile.js';
 import { mapDump } from '../../host/kernel/native.js';
 import { requireKernel } from './support/kernel.js';
@@ -400,6 +402,25 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
         bench.removePenalty(parseIp('2001:db8:1::10'));
         bench.removeFlowVerdict(key);
       }
+    });
+
+    it('the program reads both switches from one value: writers raise its bits, a sweep that empties the maps lowers them', () => {
+      const fds = { sf_config: bench.maps[MapName.CONFIG]!, sf_flows: bench.maps[MapName.FLOWS]!, sf_penalty: bench.maps[MapName.PENALTY]! };
+      const union = (): number => readConfigValue(fds.sf_config, SfConfig.VERDICTS_ACTIVE);
+      refreshActiveSwitches(fds);
+      expect(union()).toBe(0);
+      bench.addPenalty(parseIp('198.18.1.10'), 60_000);
+      expect(union()).toBe(SfActive.PENALTY);
+      bench.addFlowVerdict(key, 'allow');
+      expect(union()).toBe(SfActive.PENALTY | SfActive.FLOWS);
+      bench.removePenalty(parseIp('198.18.1.10'));
+      refreshActiveSwitches(fds);
+      expect(union()).toBe(SfActive.FLOWS);
+      expect(readConfigValue(fds.sf_config, SfConfig.PENALTY_ACTIVE)).toBe(0);
+      expect(bench.run(tcp())).toMatchObject({ xdpAction: 'pass', stage: 'flow' });
+      bench.removeFlowVerdict(key);
+      refreshActiveSwitches(fds);
+      expect(union()).toBe(0);
     });
   });
 
