@@ -24,6 +24,8 @@ export interface InspectOptions extends Partial<DryRunPacketArgs> {
   stateDir?: string;
   kernel?: boolean;
   progress?: boolean;
+  /** Run modules in the main thread, without the sandbox's CPU budget: for trusted modules and benchmarks. */
+  unsafeInThread?: boolean;
 }
 
 const DRY_RUN_FLAGS: [keyof InspectOptions, string][] = [
@@ -54,7 +56,11 @@ function parseModuleConfigs(list: string[] | undefined): Map<string, string> {
 async function prepare(opts: InspectOptions): Promise<{ rules: RuleSource; modules: EngineModule[] }> {
   const rules = resolveRules(opts.rules, opts.stateDir);
   const configs = parseModuleConfigs(opts.moduleConfig);
-  const modules = await loadModules(opts.module ?? [], { configs });
+  const modules = await loadModules(opts.module ?? [], {
+    configs,
+    ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
+    unsafeInThread: opts.unsafeInThread === true,
+  });
   for (const name of configs.keys()) {
     if (!modules.some((m) => m.name === name)) throw usage(`--module-config ${name}: no module of that name is loaded`);
   }
@@ -284,6 +290,7 @@ export function registerInspect(program: Command): void {
     .option('--write-dropped <file>', '--pcap: write dropped frames to a pcap')
     .option('--state-dir <dir>', 'state directory holding stored rules')
     .option('--kernel', 'dry-run: also run the packet through the real XDP program (BPF_PROG_TEST_RUN; root)')
+    .option('--unsafe-in-thread', 'run modules in this thread without the sandbox (no CPU budget: trusted modules only)')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the result as JSON')
     .action(action('inspect', async (opts: InspectOptions) => {

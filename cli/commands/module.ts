@@ -14,6 +14,7 @@ import { readRegistry, registeredStatus, writeRegistry, type ModuleRecord, type 
 import { scaffoldModule, type ScaffoldResult } from '../../host/modules/scaffold.js';
 import { action, printJson } from '../action.js';
 import { table, thousands } from '../format.js';
+import { requestDaemon } from '../../host/control/client.js';
 
 const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
 
@@ -36,6 +37,8 @@ export interface LoadModuleResult {
   /** The registration this one replaced (same name), if any. */
   replaced: ModuleRecord | null;
   stateDir: string;
+  /** True when a running daemon hot-loaded it into every worker. */
+  hotLoaded: boolean;
 }
 
 function usage(message: string, hint?: string): SecuxflowError {
@@ -114,12 +117,23 @@ export async function loadModule(file: string, opts: LoadModuleOptions = {}): Pr
     },
   };
   let replaced: ModuleRecord | null = null;
+  let hotLoaded = false;
   await store.withLock(async () => {
     const all = readRegistry(store);
     replaced = all.find((m) => m.name === record.name) ?? null;
     writeRegistry(store, [...all.filter((m) => m.name !== record.name), record]);
+    // A running daemon loads it into every worker (or swaps the old one) between
+    // batches; if it cannot, the registration is taken back so the two agree.
+    try {
+      hotLoaded = (await requestDaemon(store.dir, 'modules.load', {
+        name: record.name, policy, ...(record.config ? { config: record.config } : {}),
+      })) !== null;
+    } catch (e) {
+      writeRegistry(store, all);
+      throw e;
+    }
   });
-  return { record, replaced, stateDir: store.dir };
+  return { record, replaced, stateDir: store.dir, hotLoaded };
 }
 
 export interface ListedModule {
@@ -169,6 +183,12 @@ export async function unloadModule(name: string, opts: { stateDir?: string } = {
         throw new SecuxflowError('E_USAGE', `module ${name} is used by rule${users.length > 1 ? 's' : ''} ${users.join(', ')}; it stays registered`,
           `delete or change those rules first (secuxflow rule delete --id ${users[0]})`);
       }
+    }
+    // The running daemon drops it first: it refuses while a rule it holds still uses it.
+    try {
+      await requestDaemon(store.dir, 'modules.unload', { name });
+    } catch (e) {
+      if (!(e instanceof SecuxflowError && e.code === 'E_MODULE_NOT_FOUND')) throw e;
     }
     writeRegistry(store, all.filter((m) => m.name !== name));
     return rec;
@@ -262,9 +282,10 @@ export function registerModule(program: Command): void {
     .option('--json', 'print the registration as JSON'))
     .action(action('module load', async (file: string, opts: LoadModuleOptions & { json?: boolean }) => {
       const r = await loadModule(file, opts);
-      if (opts.json) { printJson({ module: r.record, replaced: r.replaced !== null, state_dir: r.stateDir }); return; }
+      if (opts.json) { printJson({ module: r.record, replaced: r.replaced !== null, hot_loaded: r.hotLoaded, state_dir: r.stateDir }); return; }
       const m = r.record;
-      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${m.source}\n`);
+      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${m.source}\n` +
+        `  ${r.hotLoaded ? 'hot-loaded into the running daemon' : 'no daemon running: used by the next secuxflow run or inspect'}\n`);
     }));
 
   mod.command('list')

@@ -113,7 +113,7 @@ export async function compileInspector(name: string, bytes: Uint8Array): Promise
   if (layer === 1) {
     // Components follow the WIT world in modules/wit, not this core ABI: host/modules/load.ts
     // (loadModuleFile, used by the CLI and loadModules) detects them and runs them through jco.
-    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a WebAssembly component; component inspectors are loaded through jco (not yet supported)`,
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a WebAssembly component; this loader reads core modules only; components run through jco`,
       'load it with loadModuleFile() from host/modules/load.js (secuxflow module load and --module do), which runs components through jco');
   }
   if (!WebAssembly.validate(bytes)) {

@@ -236,6 +236,35 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect((await curl()).stdout).toContain('hello /');
   });
 
+  it('threat_intel IOC lists reload without a restart: the new list decides new flows, the daemon keeps running', async () => {
+    const listed = join(stateDir, 'iocs-scanner.txt');
+    writeFileSync(listed, `# the scanner address is an IOC\n${SCANNER}\n`);
+    const unlisted = join(stateDir, 'iocs-other.txt');
+    writeFileSync(unlisted, '# only an address that never talks here\n198.18.250.250\n');
+    const before = (await status()).daemon.pid;
+    await requestDaemon(stateDir, 'modules.load', { name: 'threat_intel', config: listed });
+    expect((await curl('--interface', SCANNER)).stdout).not.toContain('hello /');
+    expect((await curl()).stdout).toContain('hello /');
+    await requestDaemon(stateDir, 'modules.load', { name: 'threat_intel', config: unlisted });
+    expect((await curl('--interface', SCANNER)).stdout).toContain('hello /');
+    expect((await status()).daemon.pid).toBe(before);
+    const alerts = await ok('alerts', '--json');
+    expect(alerts.stdout).toMatch(/"signature_id":100800\d/);
+    await requestDaemon(stateDir, 'modules.unload', { name: 'threat_intel' });
+    expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
+  });
+
+  it('module load and unload through the CLI reach the running daemon (hot load, then removal)', async () => {
+    const wat = join(REPO_ROOT, 'modules', 'port_guard', 'port_guard.wat');
+    const loaded = await ok('module', 'load', wat, '--name', 'cli_loaded', '--policy', 'fail-open');
+    expect(loaded.stdout).toMatch(/hot-loaded into the running daemon/);
+    expect((await status()).modules.map((x) => x.name)).toEqual([...MODULES, 'cli_loaded']);
+    expect((await curl()).stdout).toContain('hello /');
+    await ok('module', 'unload', 'cli_loaded');
+    expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
+    expect(JSON.parse((await ok('module', 'list', '--json')).stdout).modules).toEqual([]);
+  });
+
   it('SIGHUP with a bad config is refused and the old config kept; a good one is applied', async () => {
     writeFileSync(configPath, 'flow_timeout: -5\n');
     daemon.child.kill('SIGHUP');

@@ -82,7 +82,7 @@ describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
     // Header of a component: magic, version 0x0d, layer 1.
     const e = await rejection(compileInspector('comp', Uint8Array.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0])));
     expect(e.code).toBe('E_MODULE_INVALID');
-    expect(e.message).toBe('module comp is a WebAssembly component; component inspectors are loaded through jco (not yet supported)');
+    expect(e.message).toBe('module comp is a WebAssembly component; this loader reads core modules only; components run through jco');
   });
 
   it('bytes that are not wasm, and truncated wasm: E_MODULE_INVALID', async () => {
