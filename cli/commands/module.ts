@@ -155,15 +155,39 @@ export interface ListedModule {
 
 export async function listModules(opts: { stateDir?: string } = {}): Promise<ListedModule[]> {
   const store = new StateStore(opts.stateDir);
+  // With a daemon running, its live counters replace those of the validation run.
+  const live = new Map<string, DaemonModuleStatus>();
+  const status = (await requestDaemon(store.dir, 'status').catch(() => null)) as { modules?: DaemonModuleStatus[] } | null;
+  for (const m of status?.modules ?? []) live.set(m.name, m);
+  const at = new Date().toISOString();
   return readRegistry(store).map((m) => {
     const status = registeredStatus(m);
+    const d = live.get(m.name);
+    const base = {
+      name: m.name, kind: m.kind, abiVersion: m.abiVersion, sha256: m.sha256, status, policy: m.policy, source: m.source, loadedAt: m.loadedAt,
+    };
+    if (d) {
+      return {
+        ...base, packets: d.packets, meanBatchUs: d.meanBatchUs, p99BatchUs: d.p99BatchUs, traps: d.traps,
+        quarantine: d.quarantineReason, countersFrom: `daemon ${at}`,
+      };
+    }
     return {
-      name: m.name, kind: m.kind, abiVersion: m.abiVersion, sha256: m.sha256, status, policy: m.policy, source: m.source,
-      packets: m.counters?.packets ?? 0, meanBatchUs: m.counters?.meanBatchUs ?? 0, p99BatchUs: m.counters?.p99BatchUs ?? 0,
+      ...base, packets: m.counters?.packets ?? 0, meanBatchUs: m.counters?.meanBatchUs ?? 0, p99BatchUs: m.counters?.p99BatchUs ?? 0,
       traps: m.counters?.traps ?? 0, quarantine: m.counters?.quarantineReason ?? null,
-      countersFrom: m.counters ? `${m.counters.origin} ${m.counters.at}` : null, loadedAt: m.loadedAt,
+      countersFrom: m.counters ? `${m.counters.origin} ${m.counters.at}` : null,
     };
   });
+}
+
+/** The per-module part of the daemon's status reply. */
+interface DaemonModuleStatus {
+  name: string;
+  packets: number;
+  meanBatchUs: number;
+  p99BatchUs: number;
+  traps: number;
+  quarantineReason: string | null;
 }
 
 /** Removes a registration; refused while a stored rule names the module. */

@@ -260,6 +260,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(loaded.stdout).toMatch(/hot-loaded into the running daemon/);
     expect((await status()).modules.map((x) => x.name)).toEqual([...MODULES, 'cli_loaded']);
     expect((await curl()).stdout).toContain('hello /');
+    const listed = JSON.parse((await ok('module', 'list', '--json')).stdout).modules as { name: string; packets: number; countersFrom: string }[];
+    expect(listed.find((m) => m.name === 'cli_loaded')).toMatchObject({ countersFrom: expect.stringMatching(/^daemon /) });
+    expect(listed.find((m) => m.name === 'cli_loaded')!.packets).toBeGreaterThan(0);
     await ok('module', 'unload', 'cli_loaded');
     expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
     expect(JSON.parse((await ok('module', 'list', '--json')).stdout).modules).toEqual([]);
