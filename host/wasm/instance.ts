@@ -13,41 +13,19 @@
 // module grows its memory (the old ArrayBuffer is then detached).
 import { SecuxflowError } from '../errors.js';
 import { isVerdict } from '../verdict.js';
-import { DEFAULT_LIMITS, META, META_ABSENT_U16, MetaFlag, Status } from './abi.js';
+import { DEFAULT_LIMITS, META, Status } from './abi.js';
 import type { CompiledInspector } from './loader.js';
 import { createHostcalls, type HostcallState } from './hostcalls.js';
 import type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
 import { defaultLogger } from './logger.js';
+import { writeMetaRecord, type MetaViews } from './meta-writer.js';
 
 export type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
 
-// Typed-array indices of the meta fields, relative to a record's first byte.
-const W_FLOW_LO = META.FLOW_ID >> 2;
-const W_FLOW_HI = W_FLOW_LO + 1;
-const W_TS_SEC = META.TS_SEC >> 2;
-const W_TS_NSEC = META.TS_NSEC >> 2;
-const W_PKT_PTR = META.PKT_PTR >> 2;
-const W_PKT_LEN = META.PKT_LEN >> 2;
-const W_PAYLOAD_LEN = META.PAYLOAD_LEN >> 2;
-const W_STREAM_PTR = META.STREAM_PTR >> 2;
-const W_STREAM_LEN = META.STREAM_LEN >> 2;
-const W_STREAM_NEW = META.STREAM_NEW >> 2;
-const W_WIRE_LEN = META.WIRE_LEN >> 2;
-const H_L3 = META.L3_OFF >> 1;
-const H_L4 = META.L4_OFF >> 1;
-const H_PAYLOAD = META.PAYLOAD_OFF >> 1;
-const H_SPORT = META.SRC_PORT >> 1;
-const H_DPORT = META.DST_PORT >> 1;
-const H_VLAN = META.VLAN_ID >> 1;
 const H_VERDICT_ARG = META.VERDICT_ARG >> 1;
-const TWO_32 = 2 ** 32;
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new SecuxflowError('E_INTERNAL', 'the inspector host needs a little-endian machine (ABI v1 meta records are little-endian)');
-}
-
-function off16(v: number): number {
-  return v < 0 || v >= META_ABSENT_U16 ? META_ABSENT_U16 : v;
 }
 
 
@@ -82,6 +60,7 @@ export class InspectorInstance {
   private u8: Uint8Array;
   private u16: Uint16Array;
   private u32: Uint32Array;
+  private views: MetaViews;
 
   private constructor(name: string, exports: ModuleExports, state: HostcallState, batchCapacity: number, dataCapacity: number, maxMemoryBytes: number) {
     this.name = name;
@@ -94,6 +73,7 @@ export class InspectorInstance {
     this.u8 = new Uint8Array(this.buf);
     this.u16 = new Uint16Array(this.buf);
     this.u32 = new Uint32Array(this.buf);
+    this.views = { u8: this.u8, u16: this.u16, u32: this.u32 };
   }
 
   /** Instantiates the module once, places the batch area and the config, and runs on_init. */
@@ -206,70 +186,14 @@ export class InspectorInstance {
 
   /** Writes one meta record and its bytes; returns the data bytes used. */
   private writeRecord(slot: number, item: InspectItem, dataUsed: number): number {
+    const used = writeMetaRecord(this.views, this.metaPtr + slot * META.SIZE, this.dataPtr + dataUsed, 0, this.dataCapacity - dataUsed, item);
     const { pkt } = item;
-    const u8 = this.u8;
-    const u16 = this.u16;
-    const u32 = this.u32;
-    const m = this.metaPtr + slot * META.SIZE;
-    const w = m >>> 2;
-    const h = m >>> 1;
-    let flags = item.flags & 0xff;
-    let room = this.dataCapacity - dataUsed;
-
-    let pktLen = pkt.data.length;
-    if (pktLen > room) { pktLen = room; flags |= MetaFlag.TRUNCATED; }
-    const pktPtr = this.dataPtr + dataUsed;
-    u8.set(pktLen === pkt.data.length ? pkt.data : pkt.data.subarray(0, pktLen), pktPtr);
-    room -= pktLen;
-
-    let streamPtr = 0;
-    let streamLen = 0;
-    let streamNew = 0;
-    const stream = item.stream;
-    if (stream !== null && stream.length > 0 && room > 0) {
-      streamPtr = pktPtr + pktLen;
-      streamLen = stream.length;
-      if (streamLen > room) { streamLen = room; flags |= MetaFlag.STREAM_GAP; }
-      u8.set(streamLen === stream.length ? stream : stream.subarray(0, streamLen), streamPtr);
-      // New bytes sit at the end of the stream: only those left after a cut still count.
-      streamNew = Math.max(0, Math.min(item.streamNew >>> 0, stream.length) - (stream.length - streamLen));
-    }
-    if (pkt.malformed !== null) flags |= MetaFlag.MALFORMED;
-    if (pkt.wireLen > pkt.data.length) flags |= MetaFlag.TRUNCATED;
-
-    const id = item.flowId;
-    u32[w + W_FLOW_LO] = id >>> 0;
-    u32[w + W_FLOW_HI] = (id / TWO_32) >>> 0;
-    u32[w + W_TS_SEC] = pkt.tsSec >>> 0;
-    u32[w + W_TS_NSEC] = pkt.tsNsec >>> 0;
-    u32[w + W_PKT_PTR] = pktPtr;
-    u32[w + W_PKT_LEN] = pktLen;
-    // Never point past the bytes actually placed (snaplen or a cut frame).
-    u32[w + W_PAYLOAD_LEN] = pkt.payloadOffset < 0 ? 0 : Math.max(0, Math.min(pkt.payloadLength, pktLen - pkt.payloadOffset));
-    u32[w + W_STREAM_PTR] = streamPtr;
-    u32[w + W_STREAM_LEN] = streamLen;
-    u32[w + W_STREAM_NEW] = streamNew;
-    u32[w + W_WIRE_LEN] = pkt.wireLen >>> 0;
-    u16[h + H_L3] = off16(pkt.l3Offset);
-    u16[h + H_L4] = off16(pkt.l4Offset);
-    u16[h + H_PAYLOAD] = off16(pkt.payloadOffset);
-    u16[h + H_SPORT] = pkt.srcPort;
-    u16[h + H_DPORT] = pkt.dstPort;
-    u16[h + H_VLAN] = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
-    u8[m + META.IP_VERSION] = pkt.ipVersion;
-    u8[m + META.L4_PROTO] = pkt.proto;
-    u8[m + META.TCP_FLAGS] = pkt.tcpFlags;
-    u8[m + META.DIRECTION] = item.direction;
-    u8[m + META.FLAGS] = flags;
-    u8[m + META.VERDICT] = 0;
-    u16[h + H_VERDICT_ARG] = 0;
-
     const st = this.state;
     if (pkt.tsSec > st.packetSec || (pkt.tsSec === st.packetSec && pkt.tsNsec > st.packetNsec)) {
       st.packetSec = pkt.tsSec;
       st.packetNsec = pkt.tsNsec;
     }
-    return pktLen + streamLen;
+    return used;
   }
 
   private runBatch(start: number, n: number, out: BatchOutput): void {
@@ -337,6 +261,7 @@ export class InspectorInstance {
     this.u8 = new Uint8Array(b);
     this.u16 = new Uint16Array(b);
     this.u32 = new Uint32Array(b);
+    this.views = { u8: this.u8, u16: this.u16, u32: this.u32 };
   }
 
   private callback(what: string, fn: () => number, sink: Pick<BatchOutput, 'alerts' | 'events'>, chunkStart: number, chunkCount: number): number {
