@@ -160,11 +160,12 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(marked.stdout).not.toContain('hello');
     expect(maps.penaltyCount()).toBe(1);
     const penaltyHits = maps.stat(SfStat.STAGE_BASE + SfStage.PENALTY);
-    const punts = maps.punts();
     const again = await lab.exec(client.ns, ['curl', '-s', '-m', '1', `--interface`, SCANNER, `http://${server.addr}:${PORT}/`], { timeoutMs: 5000 });
     expect(again.stdout).not.toContain('hello');
+    // The penalty stage decides before the rules, so these packets were dropped
+    // in XDP and never punted. (The global punt counter is not compared: other
+    // flows of earlier tests may still be closing and be punted meanwhile.)
     expect(maps.stat(SfStat.STAGE_BASE + SfStage.PENALTY)).toBeGreaterThan(penaltyHits);
-    expect(maps.punts()).toBe(punts);
     // Other sources are not affected.
     expect((await curl()).stdout).toContain('hello /');
     // block_ttl is 4 s; the expiry walk runs every second.
