@@ -9,8 +9,11 @@ import { common, root } from './esbuild-common.mjs';
 
 const results = join(root, 'bench', 'results');
 mkdirSync(results, { recursive: true });
-const only = process.argv.slice(2);
-const want = (name) => only.length === 0 || only.includes(name);
+const args = process.argv.slice(2);
+// --summary: only rewrite the README tables from the JSON already in bench/results.
+const summaryOnly = args.includes('--summary');
+const only = args.filter((a) => !a.startsWith('--'));
+const want = (name) => !summaryOnly && (only.length === 0 || only.includes(name));
 
 async function bundle(entry, out) {
   await build({ ...common, entryPoints: [entry], outfile: out });
@@ -59,7 +62,9 @@ function flatten(obj, prefix = '', out = {}) {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
     if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v, key, out);
-    else out[key] = Array.isArray(v) ? JSON.stringify(v) : v;
+    // Per-run arrays stay in the JSON; the README keeps the figures a reader compares.
+    else if (!Array.isArray(v)) out[key] = v;
+    else if (v.length <= 4 && v.every((x) => typeof x !== 'object')) out[key] = JSON.stringify(v);
   }
   return out;
 }
