@@ -105,8 +105,25 @@ function sshTraffic(packets: number): RawFrame[] {
   return f.list;
 }
 
+/** Ordinary HTTP/1.1: a GET or a form POST, and a response with a body; one attack in fifty. */
+function httpTraffic(packets: number): RawFrame[] {
+  const f = new Frames();
+  const enc = new TextEncoder();
+  const page = filler(1200, 3);
+  for (let i = 0; f.list.length < packets; i++) {
+    const attack = i % 50 === 0;
+    const req = i % 3 === 0
+      ? `POST /account/update HTTP/1.1\r\nHost: shop${i % 7}.example\r\nUser-Agent: Mozilla/5.0\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 38\r\n\r\nname=O%27Reilly&city=Paris&zip=75001&x=1`
+      : `GET /search?q=${attack ? "1'+OR+'1'%3D'1" : `item+${i % 500}`}&page=${i % 9} HTTP/1.1\r\nHost: shop${i % 7}.example\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\n\r\n`;
+    const resp = Uint8Array.from([...enc.encode(`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${page.length}\r\n\r\n`), ...page]);
+    tcpSession(f, i, 80, [[true, enc.encode(req)], [false, resp]]);
+  }
+  return f.list;
+}
+
 /** Each module with the traffic of its own protocol. */
 const TRAFFIC: Record<string, (packets: number) => RawFrame[]> = {
+  http_waf: httpTraffic,
   dns_guard: dnsTraffic,
   tls_inspect: tlsTraffic,
   ssh_guard: sshTraffic,
