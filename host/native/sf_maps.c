@@ -210,12 +210,9 @@ static napi_value map_update_batch(napi_env env, napi_callback_info info)
 
 static napi_value map_dump(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
 	int32_t fd;
 	struct sf_map_shape s;
-	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || !sf_arg_i32(env, argv[0], "fd", &fd) || !sf_map_shape(env, fd, &s))
+	if (!sf_fd_arg(env, info, &fd) || !sf_map_shape(env, fd, &s))
 		return NULL;
 	struct bpf_map_info mi;
 	__u32 ilen = sizeof(mi);
@@ -261,11 +258,8 @@ static napi_value map_dump(napi_env env, napi_callback_info info)
 
 static napi_value map_info(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
 	int32_t fd;
-	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || !sf_arg_i32(env, argv[0], "fd", &fd))
+	if (!sf_fd_arg(env, info, &fd))
 		return NULL;
 	struct bpf_map_info mi;
 	__u32 len = sizeof(mi);

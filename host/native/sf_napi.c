@@ -61,6 +61,18 @@ bool sf_arg_i32(napi_env env, napi_value v, const char *name, int32_t *out)
 	return true;
 }
 
+bool sf_fd_arg(napi_env env, napi_callback_info info, int32_t *fd)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	/* A missing argument arrives as undefined, which sf_arg_i32 reports. */
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "cannot read the arguments");
+		return false;
+	}
+	return sf_arg_i32(env, argv[0], "fd", fd);
+}
+
 bool sf_arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out)
 {
 	if (napi_get_value_uint32(env, v, out) != napi_ok) {

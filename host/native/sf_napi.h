@@ -25,6 +25,8 @@ napi_value sf_throw(napi_env env, const char *code, int err, const char *hint, c
 napi_value sf_throw_errno(napi_env env, int err, const char *what);
 
 bool sf_arg_i32(napi_env env, napi_value v, const char *name, int32_t *out);
+/* For functions whose only argument is a file descriptor; throws and returns false when it is missing or not a number. */
+bool sf_fd_arg(napi_env env, napi_callback_info info, int32_t *fd);
 bool sf_arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out);
 bool sf_arg_bool(napi_env env, napi_value v, bool *out);
 /* Copies a string argument into buf (NUL-terminated); false + thrown error when too long. */

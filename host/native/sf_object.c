@@ -279,11 +279,8 @@ static napi_value obj_get(napi_env env, napi_callback_info info)
 
 static napi_value close_fd(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
 	int32_t fd;
-	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || !sf_arg_i32(env, argv[0], "fd", &fd))
+	if (!sf_fd_arg(env, info, &fd))
 		return NULL;
 	/* Never close stdio by mistake. */
 	if (fd > 2) {

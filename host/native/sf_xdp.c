@@ -178,11 +178,8 @@ static napi_value xdp_query(napi_env env, napi_callback_info info)
 
 static napi_value prog_info(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
 	int32_t fd;
-	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || !sf_arg_i32(env, argv[0], "fd", &fd))
+	if (!sf_fd_arg(env, info, &fd))
 		return NULL;
 	struct bpf_prog_info pi;
 	__u32 len = sizeof(pi);

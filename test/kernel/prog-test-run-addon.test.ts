@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import {
   closeFd, ifIndex, mapDelete, mapDump, mapInfo, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, objGet, openObject,
-  possibleCpus, progInfo, progTestRun, xdpAttach, xdpDetach, xdpQuery, MapUpdateFlag,
+  nativeAddon, possibleCpus, progInfo, progTestRun, xdpAttach, xdpDetach, xdpQuery, MapUpdateFlag,
 } from '../../host/kernel/native.js';
 import { encodePortKey, encodeU32, LAYOUT, MapName, SfConfig, u32Key, decodeU32 } from '../../host/kernel/codec.js';
 import { SecuxflowError } from '../../host/errors.js';
@@ -47,6 +47,14 @@ describe.skipIf(k.skip)('native addon', () => {
   afterAll(() => {
     if (veth) execFileSync('ip', ['link', 'del', vethA]); // also detaches anything still attached
     if (existsSync(pinDir)) rmSync(pinDir, { recursive: true, force: true });
+  });
+
+  it('a missing or non-numeric fd is an error that names it, never a silent undefined', () => {
+    const addon = nativeAddon() as Record<string, (...a: unknown[]) => unknown>;
+    for (const fn of ['mapInfo', 'mapDump', 'progInfo', 'closeFd']) {
+      expect(() => addon[fn]!(), fn).toThrow(/argument fd must be a number/);
+      expect(() => addon[fn]!('3'), fn).toThrow(/argument fd must be a number/);
+    }
   });
 
   it('counts possible CPUs as sysfs does', () => {
