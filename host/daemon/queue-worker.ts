@@ -73,7 +73,6 @@ export class QueueWorker {
   private config: DaemonConfig;
   private readonly decisions: PacketDecision[] = [];
   private readonly appProto = new Map<number, string>();
-  private readonly alerted = new Set<number>();
   private readonly times = new Float64Array(RING);
   private timeCount = 0;
   private readonly staging = new Uint8Array(STAGING_BYTES);
@@ -106,9 +105,8 @@ export class QueueWorker {
       onDecision: (d) => this.decisions.push(d),
       onFlowEnd: (r) => {
         this.opts.writeBack?.flowEnded(r.flow.id);
-        this.opts.eve(JSON.stringify(flowRecord(r, this.appProto.get(r.flow.id), this.alerted.has(r.flow.id))));
+        this.opts.eve(JSON.stringify(flowRecord(r, this.appProto.get(r.flow.id))));
         this.appProto.delete(r.flow.id);
-        this.alerted.delete(r.flow.id);
       },
     });
   }
@@ -196,7 +194,6 @@ export class QueueWorker {
       }
       for (const a of run.alerts) {
         this.c.alerts++;
-        if (flowId !== undefined) this.alerted.add(flowId);
         this.opts.eve(JSON.stringify(alertRecord(d, run.module, a, flowId !== undefined ? this.appProto.get(flowId) : undefined)));
       }
     }

@@ -39,7 +39,6 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
   const eve = opts.eve !== undefined ? new EveWriter(opts.eve) : null;
   const dropped = opts.writeDropped !== undefined ? new DroppedWriter(opts.writeDropped) : null;
   const appProto = new Map<number, string>();
-  const alerted = new Set<number>();
   let lastTs = 0;
 
   const onDecision = (d: PacketDecision): void => {
@@ -55,7 +54,6 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
         eve.write(protocolRecord(d, ev));
       }
       for (const a of run.alerts) {
-        if (flowId !== undefined) alerted.add(flowId);
         eve.write(alertRecord(d, run.module, a, flowId !== undefined ? appProto.get(flowId) : undefined));
       }
     }
@@ -68,9 +66,8 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     onDecision,
     onFlowEnd: (r) => {
       lastTs = Math.max(lastTs, r.flow.last);
-      if (eve) eve.write(flowRecord(r, appProto.get(r.flow.id), alerted.has(r.flow.id)));
+      if (eve) eve.write(flowRecord(r, appProto.get(r.flow.id)));
       appProto.delete(r.flow.id);
-      alerted.delete(r.flow.id);
     },
   });
 

@@ -207,14 +207,6 @@ export class Engine {
     return this.counters;
   }
 
-  blockSource(addr: Uint8Array, ttlSec: number): void {
-    this.penalty.block(addr, this.nowSec, ttlSec);
-  }
-
-  get penaltyBoxSize(): number {
-    return this.penalty.size;
-  }
-
   private classify(index: number, pkt: DecodedPacket, sources: DecodedPacket[]): void {
     const tracked = this.flows.track(pkt);
     this.endFlows(this.flows.drainEnded());
@@ -475,7 +467,7 @@ export class Engine {
         : s.decided === FLOW_ALLOWED ? 'allow_flow'
         : s.decided === FLOW_BLOCKED ? (s.decidedBy === 'BLOCK_SRC' ? 'block_src' : 'block_flow')
         : VERDICT_NAMES[s.lastVerdict]!.toLowerCase();
-      this.onFlowEnd?.({ flow, reason, verdict });
+      this.onFlowEnd?.({ flow, reason, verdict, alerted: s?.alerted ?? false });
     }
   }
 }

@@ -49,6 +49,8 @@ export interface FlowRecord {
   flow: Flow;
   reason: FlowEndReason;
   verdict: string;
+  /** True when a module raised an alert on one of the flow's packets. */
+  alerted: boolean;
 }
 
 export interface EngineCounters {

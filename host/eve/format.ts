@@ -120,7 +120,7 @@ function flowState(f: Flow): string {
   }
 }
 
-export function flowRecord(r: FlowRecord, appProto: string | undefined, alerted: boolean): EveRecord {
+export function flowRecord(r: FlowRecord, appProto: string | undefined): EveRecord {
   const f = r.flow;
   const rec: EveRecord = {
     timestamp: secondsToTimestamp(f.last),
@@ -146,7 +146,7 @@ export function flowRecord(r: FlowRecord, appProto: string | undefined, alerted:
     age: Math.max(0, Math.round(f.last - f.start)),
     state: flowState(f),
     reason: REASONS[r.reason] ?? r.reason,
-    alerted,
+    alerted: r.alerted,
     verdict: r.verdict,
   };
   return rec;

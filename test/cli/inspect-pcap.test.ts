@@ -65,6 +65,10 @@ describe('secuxflow inspect --pcap (the main job)', () => {
     }
     const flows = byType('flow');
     expect(flows.length).toBe(summary.counters.flows);
+    // a flow record says it alerted exactly when an alert record names its flow
+    const alertedFlows = new Set(alerts.map((a) => a.flow_id));
+    expect(alertedFlows.size).toBeGreaterThan(0);
+    for (const f of flows) expect(f.flow.alerted, `flow ${f.flow_id}`).toBe(alertedFlows.has(f.flow_id));
     const flowPkts = flows.reduce((n, f) => n + f.flow.pkts_toserver + f.flow.pkts_toclient, 0);
     expect(flowPkts).toBeGreaterThan(0);
     for (const f of flows) {
