@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { addonPath, defaultObjectPath, packageRoot } from '../host/kernel/native.js';
 import { createLab, type BenchLab } from './live/lab.js';
 import { runNodeReceiver } from './live/node-rx.js';
-import { daemonUnavailable, measureDaemon } from './live/daemon-bench.js';
+import { daemonUnavailable, measureDaemon, measureVerdictFloor } from './live/daemon-bench.js';
 
 type Kind = 'c' | 'node' | 'node-tap';
 
@@ -130,7 +130,7 @@ class LiveBench {
 
   setup(): void {
     execFileSync('cc', ['-O2', '-o', this.tools.sender, join(this.root, 'bench', 'live', 'sender.c')], { stdio: 'inherit' });
-    execFileSync('cc', ['-O2', '-o', this.tools.receiver, join(this.root, 'bench', 'live', 'xsk_receiver.c'), '-lxdp', '-lbpf'], { stdio: 'inherit' });
+    execFileSync('cc', ['-O2', `-I${join(this.root, 'xdp')}`, '-o', this.tools.receiver, join(this.root, 'bench', 'live', 'xsk_receiver.c'), '-lxdp', '-lbpf'], { stdio: 'inherit' });
     execFileSync('cc', ['-O2', `-I${join(this.root, 'xdp')}`, '-o', this.tools.probe, join(this.root, 'bench', 'live', 'flow_probe.c'), '-lbpf'], { stdio: 'inherit' });
     this.cli('attach', '--iface', this.lab.receiverIf, '--mode', 'native', '--fail', 'open');
     this.lab.onCleanup(() => this.cli('detach', '--iface', this.lab.receiverIf));
@@ -144,6 +144,17 @@ class LiveBench {
         ? [this.tools.receiver, ...common, '-c', String(count), '-I', '500', '-t', String(seconds), '-R', String(RING)]
         : [process.execPath, process.argv[1]!, '--role', 'node-rx', '--iface', this.lab.receiverIf, '--pin', this.pin, '--count', String(count), '--idle', '500', '--seconds', String(seconds), '--ring', String(RING), ...(kind === 'node-tap' ? ['--deliver'] : [])];
     return this.lab.spawn(this.lab.receiverNs, argv);
+  }
+
+  /** The C receiver as the verdict-latency floor (xsk_receiver -V); resolves once it is receiving, to a stop function. */
+  async startFloorReceiver(flowsPin: string, port: number): Promise<() => Promise<void>> {
+    const child = this.lab.spawn(this.lab.receiverNs, [this.tools.receiver, '-i', this.lab.receiverIf, '-m', this.pin, '-t', '60', '-I', '60000', '-R', String(RING), '-V', flowsPin, '-P', String(port)]);
+    const w = watch(child, 90_000);
+    await w.ready;
+    return async () => {
+      child.kill('SIGINT');
+      await w.done.catch(() => undefined);
+    };
   }
 
   /** Runs the C sender in the sender namespace; returns its JSON line. */
@@ -245,6 +256,7 @@ async function main(outPath: string): Promise<void> {
   try {
     const bench = new LiveBench(lab, root);
     bench.setup();
+    if (daemonOnly) return await daemonOnlyRun(bench, lab, root, outPath);
     const c = await bench.sweep('c');
     const node = await bench.sweep('node');
     const nodeTap = await bench.sweep('node-tap');
@@ -259,15 +271,14 @@ async function main(outPath: string): Promise<void> {
     const idleNode = await bench.idle('node');
     const ratio100 = ratio(n100, c100);
     const ratioTop = ratio(nTop, cTop);
+    const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, idleCpu };
+    const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
     const noDaemon = daemonUnavailable(root);
     let daemon: Record<string, unknown> | string;
     try {
       daemon = noDaemon
         ? `not measured: ${noDaemon}`
-        : await measureDaemon(
-            { lab, root, cli: (...a) => bench.cli(...a), send: (c, r, o) => bench.send(c, r, o), probe: (a) => bench.probe(a), cpuSeconds, idleCpu },
-            c100?.cpu_ns_per_packet ?? null,
-          );
+        : await measureDaemon(deps, c100?.cpu_ns_per_packet ?? null, floor);
     } catch (e) {
       daemon = `failed: ${(e as Error).message.slice(0, 400)}`;
     }
@@ -303,6 +314,27 @@ async function main(outPath: string): Promise<void> {
     lab.cleanup();
   }
 }
+
+/**
+ * `--daemon-only`: the C baseline at the reference rate and the daemon, nothing
+ * else, for iterating on the daemon; the result goes to OUT.json as usual but
+ * is not the full benchmark.
+ */
+async function daemonOnlyRun(bench: LiveBench, lab: BenchLab, root: string, outPath: string): Promise<void> {
+  let c100: RunResult | undefined;
+  for (let attempt = 0; attempt < 2 && !c100; attempt++) {
+    const r = await bench.once('c', REFERENCE_RATE);
+    if (r.lost === 0) c100 = r;
+  }
+  const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, idleCpu };
+  const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
+  const daemon = await measureDaemon(deps, c100?.cpu_ns_per_packet ?? null, floor);
+  const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon };
+  writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+}
+
+const daemonOnly = process.argv.includes('--daemon-only');
 
 if (process.argv.includes('--role')) {
   if (arg('--role') !== 'node-rx') throw new Error(`unknown role ${arg('--role')}`);

@@ -8,7 +8,7 @@
 //   - verdict latency: packet sent -> its flow's entry in sf_flows (flow_probe),
 //     idle and under a 20 kpps punted background load;
 //   - new flows per second end to end (flow_probe burst mode).
-import { existsSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { BenchLab } from './lab.js';
@@ -52,6 +52,13 @@ function status(d: DaemonBenchDeps): QueueStatus {
   return { pid: s.daemon.pid, rx: sock.rxPackets, drops: sock.rxDropped + sock.fillRingEmpty + sock.rxRingFull };
 }
 
+/** The queue's batch time (receipt to kernel writes done) over its last 1024 batches, as the daemon reports it. */
+function batchTimes(d: DaemonBenchDeps): { p50: number; p99: number } {
+  const s = JSON.parse(d.cli('status', '--json')) as { queues: Array<{ batchP50Us: number; batchP99Us: number }> };
+  const q = s.queues[0]!;
+  return { p50: q.batchP50Us, p99: q.batchP99Us };
+}
+
 /** Waits until the daemon has taken everything in flight (rx stops moving), at most 3 s. */
 async function settle(d: DaemonBenchDeps): Promise<QueueStatus> {
   let last = status(d);
@@ -84,6 +91,40 @@ function waitFor(child: ChildProcess, text: string, timeoutMs: number): Promise<
   });
 }
 
+/** Runs fn while the sender offers 20 kpps of punted UDP over LOAD_FLOWS flows (the "moderate load" of the latency goal). */
+export async function underBackgroundLoad<T>(lab: BenchLab, fn: () => T): Promise<T> {
+  const background = lab.spawn(lab.senderNs, [join(lab.work, 'sender'), '-i', lab.senderIf, '-c', '200000', '-s', '64', '-F', String(LOAD_FLOWS), '-r', '20000', '-t', '12', '-d', lab.receiverMac, '-S', lab.senderAddr, '-D', lab.receiverAddr, '-p', String(LOAD_PORT)]);
+  const bgDone = new Promise<void>((r) => background.once('exit', () => r()));
+  try {
+    await sleep(500);
+    return fn();
+  } finally {
+    background.kill('SIGTERM');
+    await bgDone;
+  }
+}
+
+/**
+ * The verdict latency's floor on this machine: the C receiver writing a BLOCK
+ * entry for each probe frame the moment it arrives (xsk_receiver -V), timed by
+ * the same probe, idle and under the same background load as the daemon.
+ */
+export async function measureVerdictFloor(d: DaemonBenchDeps, startFloorReceiver: (flowsPin: string, port: number) => Promise<() => Promise<void>>): Promise<Record<string, unknown>> {
+  const flowsPin = join(d.lab.bpffsRoot, d.lab.receiverIf, 'sf_flows');
+  const stop = await startFloorReceiver(flowsPin, DENY_PORT);
+  try {
+    // Source ports apart from the daemon's probes (1024.., 3000..), so no entry is found before it is written.
+    const idle = d.probe(['-p', String(DENY_PORT), '-s', '40000', '-n', '1000', '-g', '1000']);
+    const loaded = await underBackgroundLoad(d.lab, () => d.probe(['-p', String(DENY_PORT), '-s', '43000', '-n', '1000', '-g', '1000']));
+    return {
+      idle_us: { p50: idle.p50_us, p99: idle.p99_us, max: idle.max_us, missed: idle.missed },
+      load_20kpps_us: { p50: loaded.p50_us, p99: loaded.p99_us, max: loaded.max_us, missed: loaded.missed },
+    };
+  } finally {
+    await stop();
+  }
+}
+
 export function daemonUnavailable(root: string): string | null {
   if (!existsSync(join(root, 'dist', 'secuxflow.js')) || !existsSync(join(root, 'dist', 'sandbox-worker.js'))) {
     return 'dist/secuxflow.js or dist/sandbox-worker.js is missing (npm run build)';
@@ -91,7 +132,7 @@ export function daemonUnavailable(root: string): string | null {
   return null;
 }
 
-export async function measureDaemon(d: DaemonBenchDeps, cCpuAt100k: number | null): Promise<Record<string, unknown>> {
+export async function measureDaemon(d: DaemonBenchDeps, cCpuAt100k: number | null, floor: Record<string, unknown> | null = null): Promise<Record<string, unknown>> {
   const { lab } = d;
   d.cli('detach', '--iface', lab.receiverIf); // the daemon attaches by itself
   const bi = join(lab.work, 'basic_inspect.json');
@@ -100,10 +141,13 @@ export async function measureDaemon(d: DaemonBenchDeps, cCpuAt100k: number | nul
   writeFileSync(cfg, JSON.stringify({ modules: [{ name: 'basic_inspect', config: bi }] }));
   const daemon = lab.spawn(
     lab.receiverNs,
-    [process.execPath, join(d.root, 'dist', 'secuxflow.js'), 'run', '--iface', lab.receiverIf, '--mode', 'native', '--bind', 'copy', '--config', cfg, '--state-dir', join(lab.work, 'state')],
+    // SECUXFLOW_BENCH_DAEMON_NODE_FLAGS: e.g. "--trace-gc" (not --cpu-prof: its signals make the BPF verifier give up with EAGAIN).
+    [process.execPath, ...(process.env.SECUXFLOW_BENCH_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(d.root, 'dist', 'secuxflow.js'), 'run', '--iface', lab.receiverIf, '--mode', 'native', '--bind', 'copy', '--config', cfg, '--state-dir', join(lab.work, 'state')],
     { ...process.env, SECUXFLOW_BPFFS_ROOT: lab.bpffsRoot },
   );
   const exited = new Promise<void>((r) => daemon.once('exit', () => r()));
+  // SECUXFLOW_BENCH_DAEMON_LOG: the daemon's stdout (its log, and --trace-gc output from the flags above) to a file.
+  if (process.env.SECUXFLOW_BENCH_DAEMON_LOG) daemon.stdout!.pipe(createWriteStream(process.env.SECUXFLOW_BENCH_DAEMON_LOG));
   await waitFor(daemon, 'daemon started', 60_000);
   try {
     const pid = status(d).pid;
@@ -137,12 +181,10 @@ export async function measureDaemon(d: DaemonBenchDeps, cCpuAt100k: number | nul
 
     // Verdict latency: idle, then with a 20 kpps punted background load.
     const latencyIdle = d.probe(['-p', String(DENY_PORT), '-s', '1024', '-n', '1000', '-g', '1000']);
-    const background = lab.spawn(lab.senderNs, [join(lab.work, 'sender'), '-i', lab.senderIf, '-c', '200000', '-s', '64', '-F', String(LOAD_FLOWS), '-r', '20000', '-t', '12', '-d', lab.receiverMac, '-S', lab.senderAddr, '-D', lab.receiverAddr, '-p', String(LOAD_PORT)]);
-    const bgDone = new Promise<void>((r) => background.once('exit', () => r()));
-    await sleep(500);
-    const latencyLoaded = d.probe(['-p', String(DENY_PORT), '-s', '3000', '-n', '1000', '-g', '1000']);
-    background.kill('SIGTERM');
-    await bgDone;
+    // The daemon's own view of those 1000 one-packet batches: receipt to kernel writes done.
+    const inDaemonIdle = batchTimes(d);
+    const latencyLoaded = await underBackgroundLoad(lab, () => d.probe(['-p', String(DENY_PORT), '-s', '3000', '-n', '1000', '-g', '1000']));
+    const inDaemonLoaded = batchTimes(d);
 
     // New flows per second, end to end: back to back, then paced at 10k/s.
     const burst = d.probe(['-B', '-r', '0', '-p', String(DENY_PORT), '-s', '10000', '-n', '5000']);
@@ -158,6 +200,9 @@ export async function measureDaemon(d: DaemonBenchDeps, cCpuAt100k: number | nul
       verdict_latency_idle_us: { p50: latencyIdle.p50_us, p99: latencyIdle.p99_us, max: latencyIdle.max_us, missed: latencyIdle.missed },
       verdict_latency_20kpps_load_us: { p50: latencyLoaded.p50_us, p99: latencyLoaded.p99_us, max: latencyLoaded.max_us, missed: latencyLoaded.missed },
       goal_verdict_p99_under_200us: (latencyLoaded.p99_us ?? Infinity) < 200,
+      verdict_latency_floor_c_receiver: floor,
+      batch_receipt_to_kernel_write_us_idle: inDaemonIdle,
+      batch_receipt_to_kernel_write_us_20kpps: inDaemonLoaded,
       new_flows_per_sec_back_to_back: burst.flows_per_sec,
       new_flows_back_to_back_with_verdict: `${burst.found}/${burst.flows}`,
       new_flows_per_sec_offered_10k: paced.flows_per_sec,

@@ -15,13 +15,21 @@
  * CPU time since "ready" (user + system, from getrusage: the counters of
  * /proc/self/stat at microsecond resolution) and the kernel's XDP_STATISTICS.
  *
- * usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS] [-R RING]
+ * With -V SF_FLOWS_PIN -P PORT it is also the floor of the verdict latency:
+ * each IPv4 UDP frame to PORT gets a BLOCK entry in sf_flows at once, the
+ * least work any user-space verdict can take, so flow_probe timing it gives
+ * what this machine's wake-ups and syscalls cost before any inspection.
+ *
+ * usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS] [-R RING] [-V SF_FLOWS_PIN -P PORT]
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_xdp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +41,8 @@
 #include <unistd.h>
 #include <xdp/xsk.h>
 
+#include "secuxflow.h"
+
 #define FRAME_SIZE 2048
 #define DEFAULT_RING 2048 /* -R: ring size; the UMEM has twice as many frames, as XskSocket's */
 #define BATCH 64
@@ -42,6 +52,39 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* SIGINT/SIGTERM end the receive loop, so the summary line and the cleanup still run. */
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int verdict_fd = -1;
+static uint16_t verdict_port;
+static struct sf_flow_meta *verdict_value; /* one per possible CPU: sf_flows is per-CPU */
+
+/* Writes BLOCK for an IPv4 UDP frame to verdict_port, keyed as the daemon keys it. */
+static void write_verdict(const uint8_t *f, uint32_t len)
+{
+	if (len < 14 + 20 + 8 || f[12] != 0x08 || f[13] != 0x00 || f[23] != IPPROTO_UDP)
+		return;
+	const uint8_t *l4 = f + 14 + (f[14] & 0x0f) * 4;
+	if (l4 + 8 > f + len || ((l4[2] << 8) | l4[3]) != verdict_port)
+		return;
+	struct sf_flow_key k;
+	memset(&k, 0, sizeof(k));
+	k.src[10] = k.src[11] = k.dst[10] = k.dst[11] = 0xff;
+	memcpy(&k.src[12], f + 26, 4);
+	memcpy(&k.dst[12], f + 30, 4);
+	k.sport = (uint16_t)((l4[0] << 8) | l4[1]);
+	k.dport = verdict_port;
+	k.proto = IPPROTO_UDP;
+	k.version = 4;
+	bpf_map_update_elem(verdict_fd, &k, verdict_value, BPF_ANY);
 }
 
 static void fail(const char *what, int err)
@@ -56,8 +99,9 @@ int main(int argc, char **argv)
 	uint32_t queue = 0, ring = DEFAULT_RING;
 	uint64_t count = 0, idle_ms = 1000;
 	double seconds = 30;
+	const char *verdict_pin = NULL;
 	int c;
-	while ((c = getopt(argc, argv, "i:m:q:c:I:t:R:")) != -1) {
+	while ((c = getopt(argc, argv, "i:m:q:c:I:t:R:V:P:")) != -1) {
 		switch (c) {
 		case 'i': ifname = optarg; break;
 		case 'm': pin = optarg; break;
@@ -66,6 +110,8 @@ int main(int argc, char **argv)
 		case 'I': idle_ms = strtoull(optarg, NULL, 10); break;
 		case 't': seconds = strtod(optarg, NULL); break;
 		case 'R': ring = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'V': verdict_pin = optarg; break;
+		case 'P': verdict_port = (uint16_t)strtoul(optarg, NULL, 10); break;
 		default:
 			fprintf(stderr, "usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS] [-R RING]\n");
 			return 2;
@@ -74,6 +120,16 @@ int main(int argc, char **argv)
 	if (!ifname || !pin || ring < 64 || (ring & (ring - 1))) {
 		fprintf(stderr, "xsk_receiver: -i and -m are required; -R must be a power of two >= 64\n");
 		return 2;
+	}
+
+	if (verdict_pin) {
+		verdict_fd = bpf_obj_get(verdict_pin);
+		if (verdict_fd < 0)
+			fail(verdict_pin, errno);
+		int ncpu = libbpf_num_possible_cpus();
+		verdict_value = calloc(ncpu > 0 ? ncpu : 1, sizeof(*verdict_value));
+		for (int i = 0; i < ncpu; i++)
+			verdict_value[i].verdict = SF_FLOW_BLOCK;
 	}
 
 	/* 1. the XSKMAP our XDP program redirects into */
@@ -131,7 +187,10 @@ int main(int argc, char **argv)
 	uint64_t got = 0, bytes = 0, wakeups = 0, first = 0, last = 0, checksum = 0;
 	uint64_t start = now_ns(), deadline = start + (uint64_t)(seconds * 1e9);
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	while (!count || got < count) {
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while ((!count || got < count) && !stopping) {
 		uint64_t t = now_ns();
 		if (t > deadline || (first && t - last > idle_ms * 1000000ull))
 			break;
@@ -153,6 +212,8 @@ int main(int argc, char **argv)
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&rx, idx_rx + i);
 			memcpy(into + pos, xsk_umem__get_data(area, xsk_umem__add_offset_to_addr(d->addr)), d->len);
 			checksum += into[pos + d->len - 1];
+			if (verdict_fd >= 0)
+				write_verdict(into + pos, d->len);
 			pos = (pos + d->len + 7) & ~(size_t)7;
 			bytes += d->len;
 			*xsk_ring_prod__fill_addr(&fill, idx_fill + i) = d->addr & ~(__u64)(FRAME_SIZE - 1);
