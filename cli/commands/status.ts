@@ -38,8 +38,8 @@ export function describeLive(s: DaemonStatus): string {
   out.push(`ring drops: ${thousands(s.ringDrops)}; verdict latency p99 ${us(s.verdictLatencyP99Us)}`);
   out.push('modules:');
   out.push(s.modules.length === 0 ? '  (none)' : table([
-    ['NAME', 'POLICY', 'STATUS', 'PACKETS', 'MEAN/BATCH', 'P99/BATCH', 'TRAPS'],
-    ...s.modules.map((m) => [m.name, m.policy, m.status + (m.quarantineReason ? ` (${m.quarantineReason})` : ''), thousands(m.packets), us(m.meanBatchUs), us(m.p99BatchUs), String(m.traps)]),
+    ['NAME', 'POLICY', 'RUNS IN', 'STATUS', 'PACKETS', 'MEAN/BATCH', 'P99/BATCH', 'TRAPS'],
+    ...s.modules.map((m) => [m.name, m.policy, m.isolation, m.status + (m.quarantineReason ? ` (${m.quarantineReason})` : ''), thousands(m.packets), us(m.meanBatchUs), us(m.p99BatchUs), String(m.traps)]),
   ]));
   out.push(`rules: ${s.rules.count} (default ${s.rules.defaultPolicy})`);
   return out.join('\n');

@@ -9,6 +9,9 @@ import { SecuxflowError } from '../errors.js';
 import { MODULE_POLICIES, type ModulePolicy } from '../sandbox/limits.js';
 
 export type StopPolicy = 'detach' | 'pass-all';
+/** Where modules run: in their queue's thread under the watchdog (watchdog.ts), or each in its own sandbox worker. */
+export type ModuleIsolation = 'thread' | 'worker';
+export const MODULE_ISOLATIONS: readonly ModuleIsolation[] = ['thread', 'worker'];
 export type CapPolicy = 'allow' | 'block';
 
 export interface DaemonModuleConfig {
@@ -39,6 +42,8 @@ export interface DaemonConfig {
   peer: string | null;
   /** Frames taken from a socket per batch. */
   batchSize: number;
+  /** thread (default): no thread hop per batch, a module past its CPU budget is moved to a worker; worker: every module sandboxed from the start. */
+  moduleIsolation: ModuleIsolation;
   /** Group that may use the control socket (mode 0660); null: root only. */
   controlGroup: string | number | null;
   /** Where the file came from (null: built-in defaults). */
@@ -55,11 +60,12 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   onStop: 'detach',
   peer: null,
   batchSize: 64,
+  moduleIsolation: 'thread',
   controlGroup: null,
   source: null,
 });
 
-const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'control_group'];
+const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'module_isolation', 'control_group'];
 const CAP_KEYS = ['packets', 'bytes', 'policy'];
 const MODULE_KEYS = ['name', 'config', 'policy'];
 
@@ -137,6 +143,7 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
     out.peer = o.peer;
   }
   if (o.batch_size !== undefined) out.batchSize = int(o.batch_size, `${where}: batch_size`, 1, 2048);
+  if (o.module_isolation !== undefined) out.moduleIsolation = oneOf(o.module_isolation, `${where}: module_isolation`, MODULE_ISOLATIONS);
   if (o.control_group !== undefined && o.control_group !== null) {
     if (typeof o.control_group === 'number') out.controlGroup = int(o.control_group, `${where}: control_group`, 0, 2 ** 31 - 1);
     else if (typeof o.control_group === 'string' && /^[a-z_][a-z0-9_-]{0,31}\$?$/i.test(o.control_group)) out.controlGroup = o.control_group;

@@ -11,7 +11,7 @@ import { resolveModuleRef, shippedModuleNames } from '../modules/resolve.js';
 import { MODULES_FILE, readRegistry } from '../modules/registry.js';
 import { StateStore } from '../state/store.js';
 import type { ModulePolicy } from '../sandbox/limits.js';
-import type { DaemonConfig } from './config.js';
+import type { DaemonConfig, ModuleIsolation } from './config.js';
 
 /** What a worker needs to build one module: plain data, so it crosses postMessage. */
 export interface ModuleSpec {
@@ -22,6 +22,8 @@ export interface ModuleSpec {
   /** The module's config text (read by the main thread, so every worker gets the same). */
   configText: string | null;
   policy: ModulePolicy | null;
+  /** Set by the daemon for each queue: in the queue's thread (watched), or in a sandbox worker. Absent: worker. */
+  isolation?: ModuleIsolation;
 }
 
 export function readModuleConfig(path: string, name: string): string {
@@ -64,6 +66,7 @@ export async function buildModules(specs: readonly ModuleSpec[], stateDir: strin
       const [mod] = await loadModules([spec.ref], {
         stateDir,
         clock: 'wall',
+        unsafeInThread: spec.isolation === 'thread',
         ...(spec.policy !== null ? { policy: spec.policy } : {}),
         ...(spec.configText !== null ? { configs: new Map([[spec.name, spec.configText]]) } : {}),
       });

@@ -13,11 +13,15 @@ import type { VerdictMapFds } from '../kernel/verdictmaps.js';
 import type { EngineModule } from '../engine/engine.js';
 import { QueueWorker, type PacketOutput } from './queue-worker.js';
 import { VerdictWriteBack } from './writeback.js';
-import { buildModules, closeModules } from './modules.js';
+import { buildModules, closeModules, type ModuleSpec } from './modules.js';
+import { budgetOf, CallStamp, StampedRunner } from './watchdog.js';
+import { DEFAULT_SANDBOX_LIMITS } from '../sandbox/limits.js';
 import type { FromWorker, QueueThreadInit, SocketInfo, ToWorker, WorkerStatus } from './thread-protocol.js';
 import { resolveIfindex } from '../kernel/iface.js';
 
 const BUF_BYTES = 2048 * 256;
+const EVE_DELAY_MS = 50;
+const EVE_BATCH_LINES = 512;
 /** Batches drained per readable event before yielding to control messages. */
 const DRAIN_ROUNDS = 16;
 
@@ -67,6 +71,18 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
   let writeBack: VerdictWriteBack;
   const paths: Path[] = [];
   const buf = new Uint8Array(BUF_BYTES);
+  const stamp = new CallStamp(init.watch);
+  let nextModuleId = 1;
+  /** In-thread modules get their calls stamped for the watchdog; the daemon learns each stamp id's module name. */
+  const build = async (specs: readonly ModuleSpec[]): Promise<EngineModule[]> => {
+    const built = await buildModules(specs, init.stateDir);
+    return built.map((m, i) => {
+      if (specs[i]?.isolation !== 'thread') return m;
+      const id = nextModuleId++;
+      post({ type: 'module-id', id, name: m.name });
+      return { ...m, instance: new StampedRunner(m.instance, stamp, id, budgetOf(m.instance, DEFAULT_SANDBOX_LIMITS.cpuBudgetMs)) };
+    });
+  };
   const descs = new Uint32Array(2 * init.config.batchSize);
 
   const cleanup = (): void => {
@@ -84,7 +100,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
     fds = openVerdictFds(init.pinDir);
     if (init.peer) peerFds = openVerdictFds(init.peer.pinDir);
     writeBack = new VerdictWriteBack(peerFds ? [fds, peerFds] : fds, init.config.inspectCap, undefined, undefined, (message) => log('warn', 'verdict write-back failed', { error: message }));
-    modules = await buildModules(init.modules, init.stateDir);
+    modules = await build(init.modules);
     const rx = openXsk({ ifname: init.iface, queue: init.queue, bindMode: init.bindMode, xsksMapPin: join(init.pinDir, MapName.XSKS) });
     sockets.push(rx);
     if (init.peer) {
@@ -118,10 +134,25 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
     completeChecksums: init.peer !== null,
   });
 
+  let eveTimer: NodeJS.Timeout | null = null;
   const flushEve = (): void => {
+    if (eveTimer !== null) {
+      clearTimeout(eveTimer);
+      eveTimer = null;
+    }
     if (eveLines.length === 0) return;
     post({ type: 'eve', lines: eveLines });
     eveLines = [];
+  };
+  /**
+   * After a batch, EVE lines wait up to EVE_DELAY_MS or EVE_BATCH_LINES
+   * lines: each post wakes the main thread, and one wake-up per small batch
+   * cost more CPU than the batch itself. Verdicts are in the kernel before
+   * this, so only the log is later.
+   */
+  const scheduleEve = (): void => {
+    if (eveLines.length >= EVE_BATCH_LINES) flushEve();
+    else if (eveLines.length > 0 && eveTimer === null) eveTimer = setTimeout(flushEve, EVE_DELAY_MS);
   };
 
   const drain = (sock: XskSocket): void => {
@@ -136,7 +167,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
       log('error', 'batch failed', { error: errJson(e) });
     } finally {
       currentOut = null;
-      flushEve();
+      scheduleEve();
     }
   };
 
@@ -172,7 +203,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
         reply(m.id, async () => {
           if (pending) closeModules(pending);
           pending = null;
-          pending = await buildModules(m.add, init.stateDir);
+          pending = await build(m.add);
         });
         return;
       case 'modules.commit':

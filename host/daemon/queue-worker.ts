@@ -16,6 +16,7 @@ import type { ManagedRunner } from '../sandbox/runner.js';
 import type { VerdictWriteBack } from './writeback.js';
 import type { DaemonConfig } from './config.js';
 import { completeL4Checksum } from './checksum.js';
+import { StampedRunner } from './watchdog.js';
 
 /** Where passed packets go: (from, descs, count) as XskSocket.transmit and Delivery.deliver take them. */
 export interface PacketOutput {
@@ -37,6 +38,8 @@ export interface QueueWorkerOptions {
 export interface ModuleStatus {
   name: string;
   policy: string;
+  /** thread: in the queue's thread under the watchdog; worker: in a sandbox worker. */
+  isolation: 'thread' | 'worker';
   status: string;
   packets: number;
   batches: number;
@@ -251,6 +254,7 @@ export class QueueWorker {
       return {
         name: m.name,
         policy: runner.policy ?? m.policy ?? 'fail-closed',
+        isolation: m.instance instanceof StampedRunner ? 'thread' : 'worker',
         status: s?.status ?? 'ok',
         packets: s?.packets ?? 0,
         batches: s?.batches ?? 0,

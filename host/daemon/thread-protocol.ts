@@ -19,6 +19,8 @@ export interface QueueThreadInit {
   config: DaemonConfig;
   rules: RuleSet;
   modules: ModuleSpec[];
+  /** The queue's module-call stamp, read by the daemon's watchdog (watchdog.ts). */
+  watch: SharedArrayBuffer;
 }
 
 export type ToWorker =
@@ -57,4 +59,6 @@ export type FromWorker =
   | { type: 'reply'; id: number; ok: true; result: unknown }
   | { type: 'reply'; id: number; ok: false; error: { code: string; message: string; hint?: string } }
   | { type: 'eve'; lines: string[] }
+  /** Which module a call stamp's id names (sent before the module's first call). */
+  | { type: 'module-id'; id: number; name: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> };

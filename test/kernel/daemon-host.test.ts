@@ -237,6 +237,30 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect((await curl()).stdout).toContain('hello /');
   });
 
+  it('a module that loops forever in the queue thread: the watchdog restarts the queue with it in a sandbox worker, and fail-open traffic flows on', async () => {
+    const since = new Date().toISOString();
+    const after = (msg: string) => (l: Record<string, unknown>): boolean => l.msg === msg && String(l.ts) >= since;
+    const wat = join(REPO_ROOT, 'test', 'hostile', 'modules', 'infinite_loop.wat');
+    await requestDaemon(stateDir, 'modules.load', { name: wat, policy: 'fail-open' });
+    expect((await status()).modules.find((x) => x.name === 'infinite_loop')?.isolation).toBe('thread');
+    await curl(); // its first batch never returns: this request may time out
+    const overrun = await daemon.waitLog(after('module call over its CPU budget: queue restarted, the module now runs in its own sandbox worker'), 10_000);
+    expect(overrun.module).toBe('infinite_loop');
+    expect(Number(overrun.elapsedMs)).toBeGreaterThan(Number(overrun.budgetMs));
+    await daemon.waitLog(after('queue worker restarted'), 20_000);
+    let answered = false;
+    for (let i = 0; i < 5 && !answered; i++) answered = (await curl()).stdout.includes('hello /');
+    expect(answered).toBe(true);
+    const m = (await status()).modules.find((x) => x.name === 'infinite_loop');
+    expect(m?.isolation).toBe('worker');
+    expect(m?.policy).toBe('fail-open');
+    await requestDaemon(stateDir, 'modules.unload', { name: 'infinite_loop' });
+    const left = (await status()).modules;
+    expect(left.map((x) => x.name)).toEqual(MODULES);
+    expect(left.every((x) => x.isolation === 'thread')).toBe(true);
+    expect((await curl()).stdout).toContain('hello /');
+  });
+
   it('threat_intel IOC lists reload without a restart: the new list decides new flows, the daemon keeps running', async () => {
     const listed = join(stateDir, 'iocs-scanner.txt');
     writeFileSync(listed, `# the scanner address is an IOC\n${SCANNER}\n`);

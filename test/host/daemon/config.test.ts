@@ -25,6 +25,7 @@ describe('daemon config file', () => {
     expect(c.flowTimeoutSec).toBe(100);
     expect(c.inspectCap).toEqual({ packets: 512, bytes: 1024 * 1024, policy: 'allow' });
     expect(c.onStop).toBe('detach');
+    expect(c.moduleIsolation).toBe('thread');
     expect(c.modules).toEqual([]);
     expect(c.source).toBeNull();
   });
@@ -32,7 +33,7 @@ describe('daemon config file', () => {
   it('reads YAML and JSON alike, resolving module config paths against the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfcfg-'));
     const yaml = join(dir, 'd.yaml');
-    writeFileSync(yaml, 'modules:\n  - basic_inspect\n  - name: http_waf\n    config: waf.json\n    policy: fail-open\nstream_depth: 4096\ninspect_cap: { packets: 20, policy: block }\nflow_timeout: 30\non_stop: pass-all\npeer: veth9\n');
+    writeFileSync(yaml, 'modules:\n  - basic_inspect\n  - name: http_waf\n    config: waf.json\n    policy: fail-open\nstream_depth: 4096\ninspect_cap: { packets: 20, policy: block }\nflow_timeout: 30\non_stop: pass-all\npeer: veth9\nmodule_isolation: worker\n');
     const c = loadDaemonConfig(yaml);
     expect(c.modules).toEqual([
       { name: 'basic_inspect', config: null, policy: null },
@@ -43,6 +44,7 @@ describe('daemon config file', () => {
     expect(c.flowTimeoutSec).toBe(30);
     expect(c.onStop).toBe('pass-all');
     expect(c.peer).toBe('veth9');
+    expect(c.moduleIsolation).toBe('worker');
     const json = join(dir, 'd.json');
     writeFileSync(json, JSON.stringify({ flow_timeout: 7, modules: ['dns_guard'] }));
     expect(loadDaemonConfig(json)).toMatchObject({ flowTimeoutSec: 7, modules: [{ name: 'dns_guard' }], source: json });
@@ -57,6 +59,7 @@ describe('daemon config file', () => {
     expect(refused('modules: [{ name: x, policy: maybe }]').message).toMatch(/policy: must be one of fail-open, fail-closed, reload/);
     expect(refused('peer: "no such name with spaces"').message).toMatch(/peer/);
     expect(refused('[1, 2]').message).toMatch(/must be a mapping/);
+    expect(refused('module_isolation: process').message).toMatch(/module_isolation: must be one of thread, worker, got "process"/);
     expect(refused('a: [').code).toBe('E_USAGE');
     expect(refused('control_group: "no such; group"').message).toMatch(/control_group/);
   });
