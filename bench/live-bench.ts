@@ -278,7 +278,7 @@ async function main(outPath: string): Promise<void> {
     try {
       daemon = noDaemon
         ? `not measured: ${noDaemon}`
-        : await measureDaemon(deps, c100?.cpu_ns_per_packet ?? null, floor);
+        : await measureDaemon(deps, new Map(c.runs.filter((r) => r.lost === 0 && r.offered_pps > 0).map((r) => [r.offered_pps, r.cpu_ns_per_packet])), floor);
     } catch (e) {
       daemon = `failed: ${(e as Error).message.slice(0, 400)}`;
     }
@@ -328,7 +328,7 @@ async function daemonOnlyRun(bench: LiveBench, lab: BenchLab, root: string, outP
   }
   const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, idleCpu };
   const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
-  const daemon = await measureDaemon(deps, c100?.cpu_ns_per_packet ?? null, floor);
+  const daemon = await measureDaemon(deps, new Map(c100 ? [[REFERENCE_RATE, c100.cpu_ns_per_packet]] : []), floor);
   const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon };
   writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));

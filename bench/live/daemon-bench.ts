@@ -30,7 +30,7 @@ interface SweepRun {
   cpu_ns_per_packet: number;
 }
 
-const RATES = [20_000, 50_000, 100_000, 200_000, 300_000, 0];
+const RATES = [20_000, 50_000, 100_000, 200_000, 300_000, 400_000, 600_000, 0];
 const LOAD_FLOWS = 60_000;
 const LOAD_PORT = 5000;
 const DENY_PORT = 9;
@@ -132,7 +132,10 @@ export function daemonUnavailable(root: string): string | null {
   return null;
 }
 
-export async function measureDaemon(d: DaemonBenchDeps, cCpuAt100k: number | null, floor: Record<string, unknown> | null = null): Promise<Record<string, unknown>> {
+/** The C receiver's lossless runs: offered rate -> CPU ns per packet. */
+export type CReference = Map<number, number>;
+
+export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor: Record<string, unknown> | null = null): Promise<Record<string, unknown>> {
   const { lab } = d;
   d.cli('detach', '--iface', lab.receiverIf); // the daemon attaches by itself
   const bi = join(lab.work, 'basic_inspect.json');
@@ -178,6 +181,9 @@ export async function measureDaemon(d: DaemonBenchDeps, cCpuAt100k: number | nul
       if (!best || clean.sender_pps > best.sender_pps) best = clean;
     }
     const at100k = runs.find((r) => r.offered_pps === 100_000 && r.lost === 0);
+    const cCpuAt100k = cRef.get(100_000) ?? null;
+    // Per-wake-up costs dominate at low rates for both; the highest paced rate both took without loss is the other reference point.
+    const top = runs.filter((r) => r.offered_pps > 0 && r.lost === 0 && cRef.has(r.offered_pps)).sort((a, b) => b.offered_pps - a.offered_pps)[0];
 
     // Verdict latency: idle, then with a 20 kpps punted background load.
     const latencyIdle = d.probe(['-p', String(DENY_PORT), '-s', '1024', '-n', '1000', '-g', '1000']);
@@ -196,6 +202,11 @@ export async function measureDaemon(d: DaemonBenchDeps, cCpuAt100k: number | nul
       max_is_sender_limit: best?.offered_pps === 0,
       cpu_ns_per_packet_at_100kpps: at100k?.cpu_ns_per_packet ?? null,
       ratio_vs_c_receiver_cpu_per_packet_at_100kpps: at100k && cCpuAt100k ? Math.round((at100k.cpu_ns_per_packet / cCpuAt100k) * 100) / 100 : null,
+      highest_rate_both_lossless_pps: top?.offered_pps ?? null,
+      cpu_ns_per_packet_at_that_rate: top?.cpu_ns_per_packet ?? null,
+      c_receiver_cpu_ns_per_packet_at_that_rate: top ? cRef.get(top.offered_pps) : null,
+      ratio_vs_c_receiver_cpu_per_packet_at_that_rate: top ? Math.round((top.cpu_ns_per_packet / cRef.get(top.offered_pps)!) * 100) / 100 : null,
+      goal_cpu_within_2x_of_c_receiver: top ? top.cpu_ns_per_packet / cRef.get(top.offered_pps)! <= 2 : null,
       idle_cpu_percent: idle.cpu_percent,
       verdict_latency_idle_us: { p50: latencyIdle.p50_us, p99: latencyIdle.p99_us, max: latencyIdle.max_us, missed: latencyIdle.missed },
       verdict_latency_20kpps_load_us: { p50: latencyLoaded.p50_us, p99: latencyLoaded.p99_us, max: latencyLoaded.max_us, missed: latencyLoaded.missed },
