@@ -1,4 +1,6 @@
-// Live-path benchmark (`npm run bench` runs it as node dist/bench-live.js OUT.json).
+// Live-path benchmark (`npm run bench` runs it as node dist/bench-live.js OUT.json;
+// after one `npm run bench live`, `node dist/bench-live.js OUT.json --daemon-only`
+// re-measures just the daemon against the C receiver's reference rate).
 //
 // One run, one lab: a sender namespace offers UDP frames over a veth pair
 // (bench/live/sender.c, AF_PACKET + sendmmsg, paced); on the other end
