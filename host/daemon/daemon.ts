@@ -67,8 +67,8 @@ interface QueueThread {
   /** Reads the queue's module-call stamp; names maps its ids to modules. */
   watch: CallWatch;
   moduleNames: Map<number, string>;
-  /** Terminated by the watchdog: its restart is under way. */
-  overrun: boolean;
+  /** The module the watchdog terminated this thread for (its restart is under way), or null. */
+  overrun: string | null;
 }
 
 interface Sample {
@@ -104,7 +104,9 @@ export class Daemon {
   private readonly isolated = new Set<string>();
   private eveFd = -1;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly waiting = new Map<number, { t: QueueThread; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  /** Every queue thread from its start to its exit, ready or not: what the watchdog looks at. */
+  private readonly watched = new Set<QueueThread>();
   private samples: Sample[] = [];
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | null = null;
@@ -175,13 +177,14 @@ export class Daemon {
     }
 
     const queues = this.opts.queues ?? rxQueueCount(this.opts.iface);
-    for (let q = 0; q < queues; q++) this.threads.push(await this.startQueue(q));
+    // The watchdog runs before the queues start: their modules load in their threads too.
+    if (this.config.moduleIsolation === 'thread') this.timers.push(setInterval(() => this.watchCalls(), watchIntervalMs(DEFAULT_SANDBOX_LIMITS.cpuBudgetMs)));
+    for (let q = 0; q < queues; q++) this.threads.push(await this.startQueueOnce(q));
 
     // The daemon is up: punted packets have a reader again.
     for (const s of this.sides) writeConfig(s.fds.config, SfConfig.PASS_ALL, 0);
     this.timers.push(setInterval(() => this.sweep(), this.config.expiryIntervalSec * 1000));
     this.timers.push(setInterval(() => this.sample(), 1000));
-    if (this.config.moduleIsolation === 'thread') this.timers.push(setInterval(() => this.watchCalls(), watchIntervalMs(DEFAULT_SANDBOX_LIMITS.cpuBudgetMs)));
     this.sample();
     if (this.opts.signals !== false) this.installSignals();
     this.log('info', 'daemon started', {
@@ -220,7 +223,8 @@ export class Daemon {
     };
     const entry = queueWorkerEntry();
     const worker = new Worker(entry.file, { argv: entry.argv, workerData: init, resourceLimits: { maxYoungGenerationSizeMb: QUEUE_YOUNG_GENERATION_MB } });
-    const t: QueueThread = { queue, worker, alive: false, status: null, watch: new CallWatch(init.watch), moduleNames: new Map(), overrun: false };
+    const t: QueueThread = { queue, worker, alive: false, status: null, watch: new CallWatch(init.watch), moduleNames: new Map(), overrun: null };
+    this.watched.add(t);
     return new Promise((resolve, reject) => {
       const onStart = (m: FromWorker): void => {
         if (m.type === 'ready') {
@@ -243,13 +247,34 @@ export class Daemon {
       worker.on('exit', (code) => {
         const was = t.alive;
         t.alive = false;
+        this.watched.delete(t);
+        for (const [id, w] of this.waiting) {
+          if (w.t !== t) continue;
+          this.waiting.delete(id);
+          clearTimeout(w.timer);
+          w.reject(new SecuxflowError('E_DAEMON', `queue ${queue} worker exited before answering${t.overrun !== null ? ` (module ${t.overrun} overran its CPU budget)` : ''}`));
+        }
         if (was && this.stopping === null) {
           if (!t.overrun) this.log('error', 'queue worker exited; its queue gets the fail policy until it is back', { queue, code });
           this.restartQueue(t);
         }
-        if (!was) reject(new SecuxflowError('E_INTERNAL', `queue ${queue} worker exited (${code}) before it was ready`));
+        if (!was && t.overrun !== null) {
+          reject(new SecuxflowError('E_MODULE_LIMIT', `queue ${queue}: module ${t.overrun} did not finish loading or its first calls within its budget`, 'it runs in a sandbox worker from now on'));
+        } else if (!was) {
+          reject(new SecuxflowError('E_INTERNAL', `queue ${queue} worker exited (${code}) before it was ready`));
+        }
       });
     });
+  }
+
+  /** Starts a queue; when a module hung while loading in it, once more with that module sandboxed. */
+  private async startQueueOnce(queue: number): Promise<QueueThread> {
+    try {
+      return await this.startQueue(queue);
+    } catch (e) {
+      if (!(e instanceof SecuxflowError) || e.code !== 'E_MODULE_LIMIT') throw e;
+      return this.startQueue(queue);
+    }
   }
 
   /**
@@ -291,12 +316,12 @@ export class Daemon {
    * applies to the queue, as for any queue restart.
    */
   private watchCalls(): void {
-    for (const t of this.threads) {
-      if (!t.alive || t.overrun) continue;
+    for (const t of this.watched) {
+      if (t.overrun !== null) continue;
       const o = t.watch.overrun();
       if (o === null) continue;
       const name = t.moduleNames.get(o.moduleId) ?? `module #${o.moduleId}`;
-      t.overrun = true;
+      t.overrun = name;
       this.isolated.add(name);
       this.log('error', 'module call over its CPU budget: queue restarted, the module now runs in its own sandbox worker', {
         queue: t.queue, module: name, elapsedMs: Math.round(o.elapsedMs), budgetMs: o.budgetMs,
@@ -338,7 +363,7 @@ export class Daemon {
         this.waiting.delete(id);
         reject(new SecuxflowError('E_DAEMON', `queue ${t.queue} did not answer ${msg.op} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.waiting.set(id, { resolve, reject, timer });
+      this.waiting.set(id, { t, resolve, reject, timer });
       t.worker.postMessage({ ...msg, id } as ToWorker);
     });
   }

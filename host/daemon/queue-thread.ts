@@ -20,6 +20,13 @@ import type { FromWorker, QueueThreadInit, SocketInfo, ToWorker, WorkerStatus } 
 import { resolveIfindex } from '../kernel/iface.js';
 
 const BUF_BYTES = 2048 * 256;
+/**
+ * Loading one module in the queue thread (read, compile, instantiate, on_init)
+ * past this is taken for a hang: the queue restarts with the module in a
+ * sandbox worker, where its init budget refuses it with a clear error. Loose,
+ * because compiling a large module on a busy machine is slow but not stuck.
+ */
+const LOAD_BUDGET_MS = 10_000;
 const EVE_DELAY_MS = 50;
 const EVE_BATCH_LINES = 512;
 /** Batches drained per readable event before yielding to control messages. */
@@ -73,15 +80,37 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
   const buf = new Uint8Array(BUF_BYTES);
   const stamp = new CallStamp(init.watch);
   let nextModuleId = 1;
-  /** In-thread modules get their calls stamped for the watchdog; the daemon learns each stamp id's module name. */
+  /**
+   * In-thread modules get their calls stamped for the watchdog, and so does
+   * their loading (instantiation and on_init run here too); the daemon learns
+   * each stamp id's module name before the stamp can be seen.
+   */
   const build = async (specs: readonly ModuleSpec[]): Promise<EngineModule[]> => {
-    const built = await buildModules(specs, init.stateDir);
-    return built.map((m, i) => {
-      if (specs[i]?.isolation !== 'thread') return m;
-      const id = nextModuleId++;
-      post({ type: 'module-id', id, name: m.name });
-      return { ...m, instance: new StampedRunner(m.instance, stamp, id, budgetOf(m.instance, DEFAULT_SANDBOX_LIMITS.cpuBudgetMs)) };
-    });
+    const out: EngineModule[] = [];
+    try {
+      for (const spec of specs) {
+        if (spec.isolation !== 'thread') {
+          out.push(...(await buildModules([spec], init.stateDir)));
+          continue;
+        }
+        const id = nextModuleId++;
+        post({ type: 'module-id', id, name: spec.name });
+        stamp.enter(id, LOAD_BUDGET_MS);
+        let built: EngineModule[];
+        try {
+          built = await buildModules([spec], init.stateDir);
+        } finally {
+          stamp.leave();
+        }
+        for (const m of built) {
+          out.push({ ...m, instance: new StampedRunner(m.instance, stamp, id, budgetOf(m.instance, DEFAULT_SANDBOX_LIMITS.cpuBudgetMs)) });
+        }
+      }
+    } catch (e) {
+      closeModules(out);
+      throw e;
+    }
+    return out;
   };
   const descs = new Uint32Array(2 * init.config.batchSize);
 

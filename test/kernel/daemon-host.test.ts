@@ -261,6 +261,17 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect((await curl()).stdout).toContain('hello /');
   });
 
+  it('a module whose start function never returns: the load is refused once the watchdog stops it, and the queue comes back without it', async () => {
+    const since = new Date().toISOString();
+    const wat = join(REPO_ROOT, 'test', 'hostile', 'modules', 'start_loop.wat');
+    const t0 = Date.now();
+    await expect(requestDaemon(stateDir, 'modules.load', { name: wat })).rejects.toThrow(/start_loop/);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    await daemon.waitLog((l) => l.msg === 'queue worker restarted' && String(l.ts) >= since, 20_000);
+    expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
+    expect((await curl()).stdout).toContain('hello /');
+  });
+
   it('threat_intel IOC lists reload without a restart: the new list decides new flows, the daemon keeps running', async () => {
     const listed = join(stateDir, 'iocs-scanner.txt');
     writeFileSync(listed, `# the scanner address is an IOC\n${SCANNER}\n`);
