@@ -88,8 +88,8 @@ class Reader implements CaptureReader {
 }
 
 function frameBytes(w: ByteWindow, at: number, len: number): Uint8Array {
-  // File windows reuse their buffer, so frames handed out must own their bytes.
-  return w.stableViews ? w.buf.subarray(at, at + len) : w.buf.slice(at, at + len);
+  // A window that may rewrite its buffer needs frames that own their bytes.
+  return w.stableViews ? new Uint8Array(w.buf.buffer, w.buf.byteOffset + at, len) : w.buf.slice(at, at + len);
 }
 
 function* readPcap(name: string, w: ByteWindow): Generator<RawFrame> {

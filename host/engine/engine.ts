@@ -162,7 +162,7 @@ export class Engine {
       this.decide(this.decision(index, raw, null, 0, 'non-ip', Verdict.PASS, false), [raw]);
       return;
     }
-    if (this.penalty.isBlocked(raw.src, this.nowSec)) {
+    if (this.penalty.size > 0 && this.penalty.isBlocked(raw.src, this.nowSec)) {
       this.decide(this.decision(index, raw, null, 0, 'penalty', Verdict.DROP, true), [raw]);
       return;
     }
@@ -173,7 +173,9 @@ export class Engine {
       c.fragments++;
       const whole = this.defrag.push(raw);
       if (whole === null) {
-        this.heldFragments.push({ pkt: raw, index });
+        // Held across later frames, whose source may reuse or pin the buffer
+        // this one lives in (capture chunks, AF_XDP frames): keep a copy.
+        this.heldFragments.push({ pkt: decodePacket(raw.data.slice(), raw.linkType, raw.tsSec, raw.tsNsec, raw.wireLen), index });
         return;
       }
       if (whole !== raw) {
