@@ -7,7 +7,7 @@
 // those heads, which is the least recently used flow overall.
 
 import { SecuxflowError } from '../errors.js';
-import { IpProto, TcpFlag, type DecodedPacket } from '../packet/types.js';
+import { IpProto, TcpFlag, addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 import { Direction, type Flow, type FlowEnd, type FlowEndReason, type TcpState } from './types.js';
 
 /** Idle timeouts in seconds, by what the flow is doing. */
@@ -116,17 +116,19 @@ export class FlowTable {
   track(pkt: DecodedPacket): TrackResult | null {
     this.stats.packets++;
     const ver = pkt.ipVersion;
-    if (ver === 0 || pkt.src.length === 0) { this.stats.noIp++; return null; }
+    if (ver === 0 || pkt.l3Offset < 0) { this.stats.noIp++; return null; }
     const proto = pkt.proto;
     const icmp = proto === IpProto.ICMP || proto === IpProto.ICMPV6;
     const sport = icmp ? 0 : pkt.srcPort;
     const dport = icmp ? 0 : pkt.dstPort;
     const vlan = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
-    const src = pkt.src, dst = pkt.dst;
+    // Addresses are read in place: no view is made per packet.
+    const data = pkt.data;
+    const src = srcAddrOffset(pkt), dst = dstAddrOffset(pkt), alen = addrLength(pkt);
     const now = pkt.tsSec + pkt.tsNsec * 1e-9;
 
-    const ea = endpointHash(src, sport);
-    const eb = endpointHash(dst, dport);
+    const ea = endpointHash(data, src, alen, sport);
+    const eb = endpointHash(data, dst, alen, dport);
     const hash = tupleHash(ea < eb ? ea : eb, ea < eb ? eb : ea, (vlan << 12) ^ (proto << 4) ^ ver);
 
     let node = this.buckets.get(hash) ?? null;
@@ -134,11 +136,11 @@ export class FlowTable {
     while (node !== null) {
       const f = node.flow;
       if (f.vlan === vlan && f.proto === proto && f.ipVersion === ver) {
-        if (f.clientPort === sport && f.serverPort === dport && sameBytes(f.clientAddr, src) && sameBytes(f.serverAddr, dst)) {
+        if (f.clientPort === sport && f.serverPort === dport && sameBytesAt(f.clientAddr, data, src) && sameBytesAt(f.serverAddr, data, dst)) {
           direction = Direction.TO_SERVER;
           break;
         }
-        if (f.clientPort === dport && f.serverPort === sport && sameBytes(f.clientAddr, dst) && sameBytes(f.serverAddr, src)) {
+        if (f.clientPort === dport && f.serverPort === sport && sameBytesAt(f.clientAddr, data, dst) && sameBytesAt(f.serverAddr, data, src)) {
           direction = Direction.TO_CLIENT;
           break;
         }
@@ -163,7 +165,8 @@ export class FlowTable {
     if (node === null) {
       if (this.count >= this.options.maxFlows) this.evictOne();
       const serverSent = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
-      node = this.create(pkt, hash, vlan, serverSent ? dst : src, serverSent ? src : dst,
+      const client = serverSent ? dst : src, server = serverSent ? src : dst;
+      node = this.create(pkt, hash, vlan, data.slice(client, client + alen), data.slice(server, server + alen),
         serverSent ? dport : sport, serverSent ? sport : dport, now);
       direction = serverSent ? Direction.TO_CLIENT : Direction.TO_SERVER;
       isNew = true;
@@ -234,6 +237,7 @@ export class FlowTable {
     }
   }
 
+  /** `client` and `server` are the flow's own copies of the addresses. */
   private create(pkt: DecodedPacket, hash: number, vlan: number, client: Uint8Array, server: Uint8Array,
     clientPort: number, serverPort: number, now: number): Node {
     const proto = pkt.proto;
@@ -242,8 +246,8 @@ export class FlowTable {
       vlan,
       ipVersion: pkt.ipVersion as 4 | 6,
       proto,
-      clientAddr: client.slice(),
-      serverAddr: server.slice(),
+      clientAddr: client,
+      serverAddr: server,
       clientPort,
       serverPort,
       pktsToServer: 0,
@@ -356,12 +360,13 @@ function finBit(direction: Direction): number {
   return direction === Direction.TO_SERVER ? FIN_TO_SERVER : FIN_TO_CLIENT;
 }
 
-function endpointHash(addr: Uint8Array, port: number): number {
+/** Hash of the `len`-byte address at `addr[at]` and a port. */
+function endpointHash(addr: Uint8Array, at: number, len: number, port: number): number {
   let h = 0x811c9dc5 ^ port;
-  if (addr.length === 4) {
-    h = Math.imul(h ^ ((addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!), 0x01000193);
+  if (len === 4) {
+    h = Math.imul(h ^ ((addr[at]! << 24) | (addr[at + 1]! << 16) | (addr[at + 2]! << 8) | addr[at + 3]!), 0x01000193);
   } else {
-    for (let i = 0; i < addr.length; i += 4) {
+    for (let i = at; i < at + len; i += 4) {
       h = Math.imul(h ^ ((addr[i]! << 24) | (addr[i + 1]! << 16) | (addr[i + 2]! << 8) | addr[i + 3]!), 0x01000193);
       h ^= h >>> 15;
     }
@@ -377,9 +382,9 @@ function tupleHash(lo: number, hi: number, extra: number): number {
   return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+/** Whether `a` equals the bytes of `b` from `at` (the caller knows they are there). */
+function sameBytesAt(a: Uint8Array, b: Uint8Array, at: number): boolean {
   const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[at + i]) return false;
   return true;
 }
