@@ -549,6 +549,69 @@ int sf_xdp(struct xdp_md *ctx)
 	if (cf->word[SF_CFG_PASS_ALL])
 		return finish(ctx, cf, SF_STAGE_PASS_ALL, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
 
+	__u32 gen = cf->word[SF_CFG_ACTIVE_GEN] & 1;
+	const struct sf_ruleset_meta *rs = &cf->ruleset[gen];
+	__u32 mask = rs->lpm_mask;
+	const struct sf_lpm_meta *best = NULL;
+	__u32 best_stage = SF_STAGE_LPM;
+	__u32 slot = 0;
+
+	/*
+	 * Fast path: an untagged IPv4 frame with a plain 20-byte header while
+	 * no verdict map is in use and the generation scans no IPv4 rule, so
+	 * only the indexes can decide (the rule shapes xdp-filter has). It
+	 * makes exactly the general path's decisions, with the packet's fields
+	 * in registers instead of a zeroed struct sf_pkt that the scan and the
+	 * flow key need. Anything else falls through to the general path.
+	 */
+	__u8 *ip = data + 14;
+	if (!cf->word[SF_CFG_VERDICTS_ACTIVE] && !rs->v4_count && (void *)(ip + 20) <= data_end &&
+	    *(__u16 *)(data + 12) == bpf_htons(ETH_P_IP_) && ip[0] == 0x45) {
+		__u32 total = bpf_ntohs(*(__u16 *)(ip + 2));
+		if (total < 20)
+			goto general; /* not IP to the decoder */
+		__u8 proto = ip[9];
+		best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, *(__u32 *)(ip + 12), mask, SF_EXACT_HAS_SRC_V4,
+			       SF_LPM_HAS_SRC_V4);
+		const struct sf_lpm_meta *m = cidr_v4(&sf_lpm_dst_v4, gen, SF_PORT_DIR_DST, *(__u32 *)(ip + 16), mask,
+						      SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4);
+		if (m)
+			best = better(m, best);
+		if (!(mask & (SF_PORTS_HAS_DST | SF_PORTS_HAS_SRC)) || (proto != 6 && proto != 17) ||
+		    (*(__u16 *)(ip + 6) & bpf_htons(0x1fff)))
+			goto indexed;
+		/* The L4 header must fit in both the frame and the IP total length. */
+		__u32 end = 14 + total;
+		__u32 len = data_end - data;
+		if (end > len)
+			end = len;
+		if (34 + (proto == 6 ? 20 : 8) > end)
+			goto indexed;
+		__u8 *l4 = ip + 20;
+		if ((void *)(l4 + 4) > data_end)
+			goto indexed;
+		__u16 sport = bpf_ntohs(*(__u16 *)l4);
+		__u16 dport = bpf_ntohs(*(__u16 *)(l4 + 2));
+		if (mask & SF_PORTS_HAS_DST) {
+			__u32 di = SF_DPORT_INDEX(gen, proto == 17, dport);
+			m = bpf_map_lookup_elem(&sf_dports, &di);
+			if (m && m->rule_id && better(m, best) == m) {
+				best = m;
+				best_stage = SF_STAGE_PORT;
+			}
+		}
+		if (mask & SF_PORTS_HAS_SRC) {
+			struct sf_port_key k = { .gen = gen, .proto = proto, .dir = SF_PORT_DIR_SRC, .port = sport };
+			m = bpf_map_lookup_elem(&sf_ports, &k);
+			if (m && better(m, best) == m) {
+				best = m;
+				best_stage = SF_STAGE_PORT;
+			}
+		}
+		goto indexed;
+	}
+
+general:;
 	struct sf_pkt p = {};
 	parse(&p, data, data_end);
 	if (!p.version)
@@ -587,11 +650,6 @@ int sf_xdp(struct xdp_md *ctx)
 
 	/* 3. rules of the active generation: its header is in the same value */
 rules:;
-	__u32 gen = cf->word[SF_CFG_ACTIVE_GEN] & 1;
-	const struct sf_ruleset_meta *rs = &cf->ruleset[gen];
-	__u32 mask = rs->lpm_mask;
-	const struct sf_lpm_meta *best = NULL;
-	__u32 best_stage = SF_STAGE_LPM;
 	__u32 nrules;
 	if (p.version == 4) {
 		best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, p.src[3], mask, SF_EXACT_HAS_SRC_V4, SF_LPM_HAS_SRC_V4);
@@ -627,7 +685,6 @@ rules:;
 	}
 	if (nrules > SF_MAX_RULES)
 		nrules = SF_MAX_RULES;
-	__u32 slot = 0;
 	/* The scan context is only built when there is something to scan:
 	 * index-only rule sets (the common fast case) skip it entirely. */
 	if (nrules) {
@@ -647,6 +704,7 @@ rules:;
 			goto matched;
 		}
 	}
+indexed:
 	if (best) {
 		stage = best_stage;
 		rule_id = best->rule_id;
