@@ -364,6 +364,42 @@ static __always_inline const struct sf_lpm_meta *better(const struct sf_lpm_meta
 }
 
 /*
+ * Lookup keys are built with whole-word stores. The hash and trie code
+ * reads keys in 4- or 8-byte words, and a word assembled from narrower
+ * stores cannot be forwarded from the store buffer: building the 8-byte
+ * exact-address key from four stores cost several ns per lookup. These
+ * are the header's key structs in words (little-endian, as the header's
+ * byte order says; the generation byte is followed by zero padding).
+ */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the key words below assume little-endian"
+#endif
+struct sf_lpm_v4_words {
+	__u32 prefixlen;
+	__u32 gen;
+	__u32 addr;
+};
+struct sf_exact_v6_words {
+	__u32 head; /* gen | dir << 8 */
+	__u32 addr[4];
+};
+struct sf_lpm_v6_words {
+	__u32 prefixlen;
+	__u32 gen;
+	__u32 addr[4];
+};
+_Static_assert(sizeof(struct sf_lpm_v4_words) == sizeof(struct sf_lpm_v4_key), "v4 trie key words");
+_Static_assert(sizeof(struct sf_exact_v6_words) == sizeof(struct sf_exact_v6_key), "v6 exact key words");
+_Static_assert(sizeof(struct sf_lpm_v6_words) == sizeof(struct sf_lpm_v6_key), "v6 trie key words");
+
+static __always_inline const struct sf_lpm_meta *src_port_lookup(__u32 gen, __u8 proto, __u16 port)
+{
+	/* struct sf_port_key {gen, proto, dir, pad, port, pad} */
+	__u64 k = gen | ((__u32)proto << 8) | (SF_PORT_DIR_SRC << 16) | ((__u64)port << 32);
+	return bpf_map_lookup_elem(&sf_ports, &k);
+}
+
+/*
  * One direction's CIDR-only rules: the exact hash first when it has entries
  * (a hit holds the best covering rule, so the trie cannot do better), then
  * the trie when it has entries. Both report as SF_STAGE_LPM.
@@ -373,16 +409,14 @@ static __always_inline const struct sf_lpm_meta *cidr_v4(void *trie, __u32 gen, 
 {
 	struct sf_lpm_meta *m;
 	if (mask & has_exact) {
-		struct sf_exact_v4_key e = { .gen = gen, .dir = dir };
-		__builtin_memcpy(e.addr, &addr, 4);
+		__u64 e = gen | (dir << 8) | ((__u64)addr << 32); /* struct sf_exact_v4_key */
 		m = bpf_map_lookup_elem(&sf_exact_v4, &e);
 		if (m)
 			return m;
 	}
 	if (!(mask & has_trie))
 		return NULL;
-	struct sf_lpm_v4_key k = { .prefixlen = 64, .gen = gen };
-	__builtin_memcpy(k.addr, &addr, 4);
+	struct sf_lpm_v4_words k = { .prefixlen = 64, .gen = gen, .addr = addr };
 	return bpf_map_lookup_elem(trie, &k);
 }
 
@@ -391,7 +425,7 @@ static __always_inline const struct sf_lpm_meta *cidr_v6(void *trie, __u32 gen, 
 {
 	struct sf_lpm_meta *m;
 	if (mask & has_exact) {
-		struct sf_exact_v6_key e = { .gen = gen, .dir = dir };
+		struct sf_exact_v6_words e = { .head = gen | (dir << 8) };
 		__builtin_memcpy(e.addr, addr, 16);
 		m = bpf_map_lookup_elem(&sf_exact_v6, &e);
 		if (m)
@@ -399,7 +433,7 @@ static __always_inline const struct sf_lpm_meta *cidr_v6(void *trie, __u32 gen, 
 	}
 	if (!(mask & has_trie))
 		return NULL;
-	struct sf_lpm_v6_key k = { .prefixlen = 32 + 128, .gen = gen };
+	struct sf_lpm_v6_words k = { .prefixlen = 32 + 128, .gen = gen };
 	__builtin_memcpy(k.addr, addr, 16);
 	return bpf_map_lookup_elem(trie, &k);
 }
@@ -529,6 +563,21 @@ static __always_inline int finish(struct xdp_md *ctx, const struct sf_config *cf
 	return xdp;
 }
 
+/* The action's XDP verdict (inspect: the XSK socket, or the fail-open/closed
+ * fallback when none is bound), then the exit. */
+static __always_inline int verdict(struct xdp_md *ctx, const struct sf_config *cf, __u32 stage, __u32 action, __u32 rule_id)
+{
+	if (action == SF_ACTION_DROP)
+		return finish(ctx, cf, stage, SF_OUT_DROP, XDP_DROP, rule_id, action);
+	if (action == SF_ACTION_INSPECT) {
+		__u64 fallback = cf->word[SF_CFG_PUNT_FALLBACK] == SF_ACTION_DROP ? XDP_DROP : XDP_PASS;
+		int xdp = bpf_redirect_map(&sf_xsks, ctx->rx_queue_index, fallback);
+		__u32 outcome = xdp == XDP_REDIRECT ? SF_OUT_PUNT : (xdp == XDP_DROP ? SF_OUT_FALLBACK_DROP : SF_OUT_FALLBACK_PASS);
+		return finish(ctx, cf, stage, outcome, xdp, rule_id, action);
+	}
+	return finish(ctx, cf, stage, SF_OUT_PASS, XDP_PASS, rule_id, action);
+}
+
 /* ---- program ---- */
 
 SEC("xdp")
@@ -539,8 +588,6 @@ int sf_xdp(struct xdp_md *ctx)
 	__u32 stage;
 	__u32 action = SF_ACTION_PASS;
 	__u32 rule_id = 0;
-	__u32 outcome = SF_OUT_PASS;
-	int xdp;
 
 	__u32 zero = 0;
 	const struct sf_config *cf = bpf_map_lookup_elem(&sf_config, &zero);
@@ -580,15 +627,11 @@ int sf_xdp(struct xdp_md *ctx)
 		if (!(mask & (SF_PORTS_HAS_DST | SF_PORTS_HAS_SRC)) || (proto != 6 && proto != 17) ||
 		    (*(__u16 *)(ip + 6) & bpf_htons(0x1fff)))
 			goto indexed;
-		/* The L4 header must fit in both the frame and the IP total length. */
-		__u32 end = 14 + total;
-		__u32 len = data_end - data;
-		if (end > len)
-			end = len;
-		if (34 + (proto == 6 ? 20 : 8) > end)
-			goto indexed;
+		/* The fixed L4 header must fit in both the IP total length and the
+		 * frame; the frame check is also the verifier's bound for the ports. */
+		__u32 need = proto == 6 ? 20 : 8;
 		__u8 *l4 = ip + 20;
-		if ((void *)(l4 + 4) > data_end)
+		if (total < 20 + need || (void *)(l4 + need) > data_end)
 			goto indexed;
 		__u16 sport = bpf_ntohs(*(__u16 *)l4);
 		__u16 dport = bpf_ntohs(*(__u16 *)(l4 + 2));
@@ -601,8 +644,7 @@ int sf_xdp(struct xdp_md *ctx)
 			}
 		}
 		if (mask & SF_PORTS_HAS_SRC) {
-			struct sf_port_key k = { .gen = gen, .proto = proto, .dir = SF_PORT_DIR_SRC, .port = sport };
-			m = bpf_map_lookup_elem(&sf_ports, &k);
+			m = src_port_lookup(gen, proto, sport);
 			if (m && better(m, best) == m) {
 				best = m;
 				best_stage = SF_STAGE_PORT;
@@ -676,8 +718,7 @@ rules:;
 		}
 	}
 	if (p.has_ports && (mask & SF_PORTS_HAS_SRC)) {
-		struct sf_port_key k = { .gen = gen, .proto = p.proto, .dir = SF_PORT_DIR_SRC, .port = p.sport };
-		const struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_ports, &k);
+		const struct sf_lpm_meta *m = src_port_lookup(gen, p.proto, p.sport);
 		if (m && better(m, best) == m) {
 			best = m;
 			best_stage = SF_STAGE_PORT;
@@ -704,7 +745,6 @@ rules:;
 			goto matched;
 		}
 	}
-indexed:
 	if (best) {
 		stage = best_stage;
 		rule_id = best->rule_id;
@@ -718,18 +758,14 @@ indexed:
 matched:
 	if (rule_id)
 		count_rule(rule_id, slot, frame_bytes(ctx));
-
 decided:
-	if (action == SF_ACTION_DROP) {
-		xdp = XDP_DROP;
-		outcome = SF_OUT_DROP;
-	} else if (action == SF_ACTION_INSPECT) {
-		__u64 fallback = cf->word[SF_CFG_PUNT_FALLBACK] == SF_ACTION_DROP ? XDP_DROP : XDP_PASS;
-		xdp = bpf_redirect_map(&sf_xsks, ctx->rx_queue_index, fallback);
-		outcome = xdp == XDP_REDIRECT ? SF_OUT_PUNT : (xdp == XDP_DROP ? SF_OUT_FALLBACK_DROP : SF_OUT_FALLBACK_PASS);
-	} else {
-		xdp = XDP_PASS;
-	}
+	return verdict(ctx, cf, stage, action, rule_id);
 
-	return finish(ctx, cf, stage, outcome, xdp, rule_id, action);
+	/* The fast path's own tail: joining the general one above made the
+	 * compiler keep (and spill) the general path's values on this path. */
+indexed:
+	if (!best)
+		return verdict(ctx, cf, SF_STAGE_DEFAULT, rs->default_action, 0);
+	count_rule(best->rule_id, best->slot, frame_bytes(ctx));
+	return verdict(ctx, cf, best_stage, best->action, best->rule_id);
 }
