@@ -86,7 +86,56 @@ class Node {
   serverPort = 0;
   c0 = 0; c1 = 0; c2 = 0; c3 = 0;
   s0 = 0; s1 = 0; s2 = 0; s3 = 0;
-  constructor(readonly flow: Flow, readonly hash: number) {}
+  flow!: Flow;
+  constructor(readonly hash: number) {}
+}
+
+// The Flow the table hands out. Its addresses live as words in its chain
+// node and become bytes only when read (EVE output), instead of two typed
+// arrays per flow created: those were most of a new flow's cost and memory.
+interface TableFlow extends Omit<Flow, 'clientAddr' | 'serverAddr'> {}
+class TableFlow implements Flow {
+  readonly #node: Node;
+  constructor(node: Node, id: number, vlan: number, ipVersion: 4 | 6, proto: number, clientPort: number, serverPort: number, now: number) {
+    this.#node = node;
+    this.id = id;
+    this.vlan = vlan;
+    this.ipVersion = ipVersion;
+    this.proto = proto;
+    this.clientPort = clientPort;
+    this.serverPort = serverPort;
+    this.pktsToServer = 0;
+    this.pktsToClient = 0;
+    this.bytesToServer = 0;
+    this.bytesToClient = 0;
+    this.start = now;
+    this.last = now;
+    this.tcpState = proto === IpProto.TCP ? 'new' : 'none';
+    this.engine = undefined;
+  }
+
+  get clientAddr(): Uint8Array {
+    const n = this.#node;
+    return addrBytes(this.ipVersion, n.c0, n.c1, n.c2, n.c3);
+  }
+
+  get serverAddr(): Uint8Array {
+    const n = this.#node;
+    return addrBytes(this.ipVersion, n.s0, n.s1, n.s2, n.s3);
+  }
+}
+
+/** An address from its big-endian words (IPv4: w0 only). */
+function addrBytes(ver: 4 | 6, w0: number, w1: number, w2: number, w3: number): Uint8Array {
+  const words = ver === 4 ? [w0] : [w0, w1, w2, w3];
+  const b = new Uint8Array(words.length * 4);
+  words.forEach((w, i) => {
+    b[i * 4] = w >>> 24;
+    b[i * 4 + 1] = w >>> 16;
+    b[i * 4 + 2] = w >>> 8;
+    b[i * 4 + 3] = w;
+  });
+  return b;
 }
 
 /** VLAN id (12 bits), protocol and IP version in one number. */
@@ -197,9 +246,7 @@ export class FlowTable {
     if (node === null) {
       if (this.count >= this.options.maxFlows) this.evictOne();
       const serverSent = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
-      const client = serverSent ? dst : src, server = serverSent ? src : dst;
-      node = this.create(pkt, hash, vlan, data.slice(client, client + alen), data.slice(server, server + alen),
-        serverSent ? dport : sport, serverSent ? sport : dport, now);
+      node = this.create(pkt, hash, vlan, serverSent ? dport : sport, serverSent ? sport : dport, now);
       node.kind = kind;
       if (serverSent) {
         node.c0 = d0; node.c1 = d1; node.c2 = d2; node.c3 = d3;
@@ -277,29 +324,11 @@ export class FlowTable {
     }
   }
 
-  /** `client` and `server` are the flow's own copies of the addresses. */
-  private create(pkt: DecodedPacket, hash: number, vlan: number, client: Uint8Array, server: Uint8Array,
-    clientPort: number, serverPort: number, now: number): Node {
+  /** The caller then fills in the node's key (its address words are the flow's addresses). */
+  private create(pkt: DecodedPacket, hash: number, vlan: number, clientPort: number, serverPort: number, now: number): Node {
     const proto = pkt.proto;
-    const flow: Flow = {
-      id: this.nextId++,
-      vlan,
-      ipVersion: pkt.ipVersion as 4 | 6,
-      proto,
-      clientAddr: client,
-      serverAddr: server,
-      clientPort,
-      serverPort,
-      pktsToServer: 0,
-      pktsToClient: 0,
-      bytesToServer: 0,
-      bytesToClient: 0,
-      start: now,
-      last: now,
-      tcpState: proto === IpProto.TCP ? 'new' : 'none',
-      engine: undefined,
-    };
-    const node = new Node(flow, hash);
+    const node = new Node(hash);
+    node.flow = new TableFlow(node, this.nextId++, vlan, pkt.ipVersion as 4 | 6, proto, clientPort, serverPort, now);
     node.clientPort = clientPort;
     node.serverPort = serverPort;
     node.cls = proto === IpProto.TCP ? CLS_SYN
