@@ -55,6 +55,8 @@ export interface EngineOptions {
   onFlowEnd?: (r: FlowRecord) => void;
 }
 
+const FLOW_VERDICT_NAMES: readonly string[] = VERDICT_NAMES.map((n) => n.toLowerCase());
+
 const FLOW_UNDECIDED = 0;
 const FLOW_ALLOWED = 1;
 const FLOW_BLOCKED = 2;
@@ -64,7 +66,7 @@ interface FlowState {
   decidedBy: string;
   match: [RuleMatch | undefined, RuleMatch | undefined];
   /** Per loaded module: 0 not involved yet, 1 inspecting, 2 done (said ALLOW_FLOW). */
-  moduleState: Uint8Array;
+  moduleState: number[];
   streams: TcpStreamPair | null;
   inspected: number;
   lastVerdict: Verdict;
@@ -492,7 +494,8 @@ export class Engine {
     if (!s) {
       s = {
         decided: FLOW_UNDECIDED, decidedBy: '', match: [undefined, undefined],
-        moduleState: new Uint8Array(this.modules.length), streams: null,
+        // A small array, not a typed array: it is created for every flow.
+        moduleState: new Array<number>(this.modules.length).fill(0), streams: null,
         inspected: 0, lastVerdict: Verdict.PASS, alerted: false,
       };
       flow.engine = s;
@@ -529,7 +532,7 @@ export class Engine {
       const verdict = !s ? 'pass'
         : s.decided === FLOW_ALLOWED ? 'allow_flow'
         : s.decided === FLOW_BLOCKED ? (s.decidedBy === 'BLOCK_SRC' ? 'block_src' : 'block_flow')
-        : VERDICT_NAMES[s.lastVerdict]!.toLowerCase();
+        : FLOW_VERDICT_NAMES[s.lastVerdict]!;
       this.onFlowEnd?.({ flow, reason, verdict, alerted: s?.alerted ?? false });
     }
   }
