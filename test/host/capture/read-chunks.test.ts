@@ -1,7 +1,7 @@
 // The file reader hands out frames as views into chunks it never rewrites:
 // frames kept while reading goes on (through many chunks, and a record
 // larger than a chunk) must still hold their own bytes afterwards.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,4 +37,25 @@ describe('capture file reader chunks', () => {
       expect(bad).toBe(-1);
     });
   }
+
+  it('an iteration left early closes its window: bytesRead stays where it stopped, and a new iteration starts over', () => {
+    const path = join(dir, 'early.pcap');
+    const w = new PcapWriter({ path });
+    for (let i = 0; i < 50; i++) w.write({ data: frame(i), tsSec: 1_767_225_600 + i, tsNsec: 0, iface: 0 });
+    w.close();
+    const reader = openCapture(path);
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const fdsBefore = fds();
+    let n = 0;
+    for (const f of reader.frames()) {
+      expect(f.data.length).toBe(frame(n).length);
+      if (++n === 3) break;
+    }
+    expect(fds()).toBe(fdsBefore);
+    const stopped = reader.bytesRead;
+    expect(stopped).toBe(24 + [0, 1, 2].reduce((sum, i) => sum + 16 + frame(i).length, 0));
+    expect(reader.bytesRead).toBe(stopped);
+    expect([...reader.frames()]).toHaveLength(50);
+    expect(reader.bytesRead).toBe(reader.totalBytes);
+  });
 });
