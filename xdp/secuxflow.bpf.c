@@ -18,19 +18,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ---- maps (names are the SF_MAP_* strings of secuxflow.h) ---- */
 
+/* One value, so a packet pays one (inlined) lookup for every setting and
+ * its rule-set header; mmapable so the host can store single words. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SF_CFG_MAX);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct sf_config);
 } sf_config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SF_GENERATIONS);
-	__type(key, __u32);
-	__type(value, struct sf_ruleset_meta);
-} sf_ruleset SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -347,93 +343,105 @@ static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 
 /* ---- rules ---- */
 
-struct sf_best {
-	__u32 rule_id;   /* 0 = none */
-	__u32 priority;  /* 0x10000 = none */
-	__u32 action;
-	__u32 stage;     /* which index found it */
-	__u32 slot;
-};
-
 /* (prio, id) ordering key: lower wins. */
 static __always_inline __u64 rank(__u32 priority, __u32 id)
 {
 	return ((__u64)priority << 32) | id;
 }
 
-/* Keeps the better of the current candidate and an index entry. */
-static __always_inline void take(const struct sf_lpm_meta *m, __u32 stage, struct sf_best *best)
+/*
+ * The index candidate is kept as a pointer to the winning entry (every
+ * index holds struct sf_lpm_meta) instead of copies of its fields: fewer
+ * values live across the lookup calls, which only have four callee-saved
+ * registers. Entries of the active generation are not rewritten while
+ * packets read them, so reading the fields at the end is the same.
+ */
+static __always_inline const struct sf_lpm_meta *better(const struct sf_lpm_meta *m, const struct sf_lpm_meta *best)
 {
-	if (rank(m->priority, m->rule_id) < rank(best->priority, best->rule_id)) {
-		best->rule_id = m->rule_id;
-		best->priority = m->priority;
-		best->action = m->action;
-		best->stage = stage;
-		best->slot = m->slot;
-	}
+	if (!best || rank(m->priority, m->rule_id) < rank(best->priority, best->rule_id))
+		return m;
+	return best;
+}
+
+/*
+ * Lookup keys are built with whole-word stores. The hash and trie code
+ * reads keys in 4- or 8-byte words, and a word assembled from narrower
+ * stores cannot be forwarded from the store buffer: building the 8-byte
+ * exact-address key from four stores cost several ns per lookup. These
+ * are the header's key structs in words (little-endian, as the header's
+ * byte order says; the generation byte is followed by zero padding).
+ */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the key words below assume little-endian"
+#endif
+struct sf_lpm_v4_words {
+	__u32 prefixlen;
+	__u32 gen;
+	__u32 addr;
+};
+struct sf_exact_v6_words {
+	__u32 head; /* gen | dir << 8 */
+	__u32 addr[4];
+};
+struct sf_lpm_v6_words {
+	__u32 prefixlen;
+	__u32 gen;
+	__u32 addr[4];
+};
+_Static_assert(sizeof(struct sf_lpm_v4_words) == sizeof(struct sf_lpm_v4_key), "v4 trie key words");
+_Static_assert(sizeof(struct sf_exact_v6_words) == sizeof(struct sf_exact_v6_key), "v6 exact key words");
+_Static_assert(sizeof(struct sf_lpm_v6_words) == sizeof(struct sf_lpm_v6_key), "v6 trie key words");
+
+static __always_inline const struct sf_lpm_meta *src_port_lookup(__u32 gen, __u8 proto, __u16 port)
+{
+	/* struct sf_port_key {gen, proto, dir, pad, port, pad} */
+	__u64 k = gen | ((__u32)proto << 8) | (SF_PORT_DIR_SRC << 16) | ((__u64)port << 32);
+	return bpf_map_lookup_elem(&sf_ports, &k);
 }
 
 /*
  * One direction's CIDR-only rules: the exact hash first when it has entries
  * (a hit holds the best covering rule, so the trie cannot do better), then
- * the trie when it has entries. Both stages report as SF_STAGE_LPM.
+ * the trie when it has entries. Both report as SF_STAGE_LPM.
  */
-static __always_inline void cidr_v4(void *trie, __u32 gen, __u32 dir, __u32 addr, __u32 mask, __u32 has_exact,
-				    __u32 has_trie, struct sf_best *best)
+static __always_inline const struct sf_lpm_meta *cidr_v4(void *trie, __u32 gen, __u32 dir, __u32 addr, __u32 mask,
+							  __u32 has_exact, __u32 has_trie)
 {
 	struct sf_lpm_meta *m;
 	if (mask & has_exact) {
-		struct sf_exact_v4_key e = { .gen = gen, .dir = dir };
-		__builtin_memcpy(e.addr, &addr, 4);
+		__u64 e = gen | (dir << 8) | ((__u64)addr << 32); /* struct sf_exact_v4_key */
 		m = bpf_map_lookup_elem(&sf_exact_v4, &e);
-		if (m) {
-			take(m, SF_STAGE_LPM, best);
-			return;
-		}
+		if (m)
+			return m;
 	}
 	if (!(mask & has_trie))
-		return;
-	struct sf_lpm_v4_key k = { .prefixlen = 64, .gen = gen };
-	__builtin_memcpy(k.addr, &addr, 4);
-	m = bpf_map_lookup_elem(trie, &k);
-	if (m)
-		take(m, SF_STAGE_LPM, best);
+		return NULL;
+	struct sf_lpm_v4_words k = { .prefixlen = 64, .gen = gen, .addr = addr };
+	return bpf_map_lookup_elem(trie, &k);
 }
 
-static __always_inline void cidr_v6(void *trie, __u32 gen, __u32 dir, __u32 *addr, __u32 mask, __u32 has_exact,
-				    __u32 has_trie, struct sf_best *best)
+static __always_inline const struct sf_lpm_meta *cidr_v6(void *trie, __u32 gen, __u32 dir, __u32 *addr, __u32 mask,
+							  __u32 has_exact, __u32 has_trie)
 {
 	struct sf_lpm_meta *m;
 	if (mask & has_exact) {
-		struct sf_exact_v6_key e = { .gen = gen, .dir = dir };
+		struct sf_exact_v6_words e = { .head = gen | (dir << 8) };
 		__builtin_memcpy(e.addr, addr, 16);
 		m = bpf_map_lookup_elem(&sf_exact_v6, &e);
-		if (m) {
-			take(m, SF_STAGE_LPM, best);
-			return;
-		}
+		if (m)
+			return m;
 	}
 	if (!(mask & has_trie))
-		return;
-	struct sf_lpm_v6_key k = { .prefixlen = 32 + 128, .gen = gen };
+		return NULL;
+	struct sf_lpm_v6_words k = { .prefixlen = 32 + 128, .gen = gen };
 	__builtin_memcpy(k.addr, addr, 16);
-	m = bpf_map_lookup_elem(trie, &k);
-	if (m)
-		take(m, SF_STAGE_LPM, best);
-}
-
-static __always_inline void port_lookup(__u32 gen, __u8 proto, __u8 dir, __u16 port, struct sf_best *best)
-{
-	struct sf_port_key k = { .gen = gen, .proto = proto, .dir = dir, .port = port };
-	struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_ports, &k);
-	if (m)
-		take(m, SF_STAGE_PORT, best);
+	return bpf_map_lookup_elem(trie, &k);
 }
 
 struct scan_ctx {
 	struct sf_pkt *p;
 	__u32 base;      /* gen * SF_MAX_RULES */
-	__u64 bound;     /* rank of the best LPM candidate: stop at or past it */
+	__u64 bound;     /* rank of the best index candidate: stop at or past it */
 	__u32 found_id;
 	__u32 found_action;
 	__u32 found_slot;
@@ -520,30 +528,29 @@ static __always_inline void count_rule(__u32 id, __u32 slot, __u64 bytes)
 	c->bytes += bytes;
 }
 
-static __always_inline __u32 cfg(__u32 idx)
+static __always_inline __u64 frame_bytes(struct xdp_md *ctx)
 {
-	__u32 *v = bpf_map_lookup_elem(&sf_config, &idx);
-	return v ? *v : 0;
+	return ctx->data_end - ctx->data;
 }
 
 /*
  * The one exit: a single per-CPU counter cell for (stage, outcome) and,
- * when the test bench asks, the decision record. Inlined at each of the
- * three exits (pass-all, non-IP, decided) with that exit's own values, so
- * no exit's constants are materialised on the others' paths: a shared
- * label made the compiler set stage/outcome/xdp registers before every
- * parse check.
+ * when the test bench asks, the decision record. Inlined at each exit
+ * with that exit's own values, so no exit's constants are materialised on
+ * the others' paths: a shared label made the compiler set
+ * stage/outcome/xdp registers before every parse check.
  */
-static __always_inline int finish(__u64 bytes, __u32 stage, __u32 outcome, int xdp, __u32 rule_id, __u32 action)
+static __always_inline int finish(struct xdp_md *ctx, const struct sf_config *cf, __u32 stage, __u32 outcome, int xdp,
+				  __u32 rule_id, __u32 action)
 {
 	__u32 zero = 0;
 	struct sf_stats_record *st = bpf_map_lookup_elem(&sf_stats, &zero);
 	__u32 cell = SF_STAT_CELL(stage, outcome);
 	if (st && cell < SF_STAT_CELLS) {
 		st->c[cell].packets++;
-		st->c[cell].bytes += bytes;
+		st->c[cell].bytes += frame_bytes(ctx);
 	}
-	if (cfg(SF_CFG_RECORD_LAST)) {
+	if (cf->word[SF_CFG_RECORD_LAST]) {
 		struct sf_decision *d = bpf_map_lookup_elem(&sf_last, &zero);
 		if (d) {
 			d->rule_id = rule_id;
@@ -556,6 +563,21 @@ static __always_inline int finish(__u64 bytes, __u32 stage, __u32 outcome, int x
 	return xdp;
 }
 
+/* The action's XDP verdict (inspect: the XSK socket, or the fail-open/closed
+ * fallback when none is bound), then the exit. */
+static __always_inline int verdict(struct xdp_md *ctx, const struct sf_config *cf, __u32 stage, __u32 action, __u32 rule_id)
+{
+	if (action == SF_ACTION_DROP)
+		return finish(ctx, cf, stage, SF_OUT_DROP, XDP_DROP, rule_id, action);
+	if (action == SF_ACTION_INSPECT) {
+		__u64 fallback = cf->word[SF_CFG_PUNT_FALLBACK] == SF_ACTION_DROP ? XDP_DROP : XDP_PASS;
+		int xdp = bpf_redirect_map(&sf_xsks, ctx->rx_queue_index, fallback);
+		__u32 outcome = xdp == XDP_REDIRECT ? SF_OUT_PUNT : (xdp == XDP_DROP ? SF_OUT_FALLBACK_DROP : SF_OUT_FALLBACK_PASS);
+		return finish(ctx, cf, stage, outcome, xdp, rule_id, action);
+	}
+	return finish(ctx, cf, stage, SF_OUT_PASS, XDP_PASS, rule_id, action);
+}
+
 /* ---- program ---- */
 
 SEC("xdp")
@@ -563,23 +585,82 @@ int sf_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u64 bytes = data_end - data;
 	__u32 stage;
 	__u32 action = SF_ACTION_PASS;
 	__u32 rule_id = 0;
-	__u32 outcome = SF_OUT_PASS;
-	int xdp;
 
-	if (cfg(SF_CFG_PASS_ALL))
-		return finish(bytes, SF_STAGE_PASS_ALL, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
+	__u32 zero = 0;
+	const struct sf_config *cf = bpf_map_lookup_elem(&sf_config, &zero);
+	if (!cf)
+		return XDP_PASS; /* an array's one entry always exists */
+	if (cf->word[SF_CFG_PASS_ALL])
+		return finish(ctx, cf, SF_STAGE_PASS_ALL, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
 
+	__u32 gen = cf->word[SF_CFG_ACTIVE_GEN] & 1;
+	const struct sf_ruleset_meta *rs = &cf->ruleset[gen];
+	__u32 mask = rs->lpm_mask;
+	const struct sf_lpm_meta *best = NULL;
+	__u32 best_stage = SF_STAGE_LPM;
+	__u32 slot = 0;
+
+	/*
+	 * Fast path: an untagged IPv4 frame with a plain 20-byte header while
+	 * no verdict map is in use and the generation scans no IPv4 rule, so
+	 * only the indexes can decide (the rule shapes xdp-filter has). It
+	 * makes exactly the general path's decisions, with the packet's fields
+	 * in registers instead of a zeroed struct sf_pkt that the scan and the
+	 * flow key need. Anything else falls through to the general path.
+	 */
+	__u8 *ip = data + 14;
+	if (!cf->word[SF_CFG_VERDICTS_ACTIVE] && !rs->v4_count && (void *)(ip + 20) <= data_end &&
+	    *(__u16 *)(data + 12) == bpf_htons(ETH_P_IP_) && ip[0] == 0x45) {
+		__u32 total = bpf_ntohs(*(__u16 *)(ip + 2));
+		if (total < 20)
+			goto general; /* not IP to the decoder */
+		__u8 proto = ip[9];
+		best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, *(__u32 *)(ip + 12), mask, SF_EXACT_HAS_SRC_V4,
+			       SF_LPM_HAS_SRC_V4);
+		const struct sf_lpm_meta *m = cidr_v4(&sf_lpm_dst_v4, gen, SF_PORT_DIR_DST, *(__u32 *)(ip + 16), mask,
+						      SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4);
+		if (m)
+			best = better(m, best);
+		if (!(mask & (SF_PORTS_HAS_DST | SF_PORTS_HAS_SRC)) || (proto != 6 && proto != 17) ||
+		    (*(__u16 *)(ip + 6) & bpf_htons(0x1fff)))
+			goto indexed;
+		/* The fixed L4 header must fit in both the IP total length and the
+		 * frame; the frame check is also the verifier's bound for the ports. */
+		__u32 need = proto == 6 ? 20 : 8;
+		__u8 *l4 = ip + 20;
+		if (total < 20 + need || (void *)(l4 + need) > data_end)
+			goto indexed;
+		__u16 sport = bpf_ntohs(*(__u16 *)l4);
+		__u16 dport = bpf_ntohs(*(__u16 *)(l4 + 2));
+		if (mask & SF_PORTS_HAS_DST) {
+			__u32 di = SF_DPORT_INDEX(gen, proto == 17, dport);
+			m = bpf_map_lookup_elem(&sf_dports, &di);
+			if (m && m->rule_id && better(m, best) == m) {
+				best = m;
+				best_stage = SF_STAGE_PORT;
+			}
+		}
+		if (mask & SF_PORTS_HAS_SRC) {
+			m = src_port_lookup(gen, proto, sport);
+			if (m && better(m, best) == m) {
+				best = m;
+				best_stage = SF_STAGE_PORT;
+			}
+		}
+		goto indexed;
+	}
+
+general:;
 	struct sf_pkt p = {};
 	parse(&p, data, data_end);
 	if (!p.version)
-		return finish(bytes, SF_STAGE_NON_IP, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
+		return finish(ctx, cf, SF_STAGE_NON_IP, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
 
 	/* 1. penalty box */
-	__u32 active = cfg(SF_CFG_VERDICTS_ACTIVE);
+	__u32 active = cf->word[SF_CFG_VERDICTS_ACTIVE];
 	struct sf_penalty_meta *pen = (active & SF_ACTIVE_PENALTY) ? bpf_map_lookup_elem(&sf_penalty, p.src) : NULL;
 	if (pen && pen->expires_ns > bpf_ktime_get_ns()) {
 		__sync_fetch_and_add(&pen->hits, 1);
@@ -603,51 +684,55 @@ int sf_xdp(struct xdp_md *ctx)
 	struct sf_flow_meta *fm = bpf_map_lookup_elem(&sf_flows, &fk);
 	if (fm && (fm->verdict == SF_FLOW_ALLOW || fm->verdict == SF_FLOW_BLOCK)) {
 		fm->packets++;
-		fm->bytes += bytes;
+		fm->bytes += frame_bytes(ctx);
 		stage = SF_STAGE_FLOW;
 		action = fm->verdict == SF_FLOW_BLOCK ? SF_ACTION_DROP : SF_ACTION_PASS;
 		goto decided;
 	}
 
-	/* 3. rules of the active generation */
+	/* 3. rules of the active generation: its header is in the same value */
 rules:;
-	__u32 gen = cfg(SF_CFG_ACTIVE_GEN) & 1;
-	struct sf_ruleset_meta *rs = bpf_map_lookup_elem(&sf_ruleset, &gen);
-	if (!rs) {
-		stage = SF_STAGE_DEFAULT;
-		goto decided;
-	}
-	struct sf_best best = { .rule_id = 0, .priority = 0x10000, .action = 0, .stage = SF_STAGE_LPM, .slot = 0 };
 	__u32 nrules;
-	__u32 mask = rs->lpm_mask;
 	if (p.version == 4) {
-		cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, p.src[3], mask, SF_EXACT_HAS_SRC_V4, SF_LPM_HAS_SRC_V4, &best);
-		cidr_v4(&sf_lpm_dst_v4, gen, SF_PORT_DIR_DST, p.dst[3], mask, SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4, &best);
+		best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, p.src[3], mask, SF_EXACT_HAS_SRC_V4, SF_LPM_HAS_SRC_V4);
+		const struct sf_lpm_meta *m =
+			cidr_v4(&sf_lpm_dst_v4, gen, SF_PORT_DIR_DST, p.dst[3], mask, SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4);
+		if (m)
+			best = better(m, best);
 		nrules = rs->v4_count;
 	} else {
-		cidr_v6(&sf_lpm_src_v6, gen, SF_PORT_DIR_SRC, p.src, mask, SF_EXACT_HAS_SRC_V6, SF_LPM_HAS_SRC_V6, &best);
-		cidr_v6(&sf_lpm_dst_v6, gen, SF_PORT_DIR_DST, p.dst, mask, SF_EXACT_HAS_DST_V6, SF_LPM_HAS_DST_V6, &best);
+		best = cidr_v6(&sf_lpm_src_v6, gen, SF_PORT_DIR_SRC, p.src, mask, SF_EXACT_HAS_SRC_V6, SF_LPM_HAS_SRC_V6);
+		const struct sf_lpm_meta *m =
+			cidr_v6(&sf_lpm_dst_v6, gen, SF_PORT_DIR_DST, p.dst, mask, SF_EXACT_HAS_DST_V6, SF_LPM_HAS_DST_V6);
+		if (m)
+			best = better(m, best);
 		nrules = rs->v6_count;
 	}
 	if (p.has_ports && (mask & SF_PORTS_HAS_DST)) {
 		/* has_ports: the protocol is TCP or UDP */
 		__u32 di = SF_DPORT_INDEX(gen, p.proto == 17, p.dport);
-		struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_dports, &di);
-		if (m && m->rule_id)
-			take(m, SF_STAGE_PORT, &best);
+		const struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_dports, &di);
+		if (m && m->rule_id && better(m, best) == m) {
+			best = m;
+			best_stage = SF_STAGE_PORT;
+		}
 	}
-	if (p.has_ports && (mask & SF_PORTS_HAS_SRC))
-		port_lookup(gen, p.proto, SF_PORT_DIR_SRC, p.sport, &best);
+	if (p.has_ports && (mask & SF_PORTS_HAS_SRC)) {
+		const struct sf_lpm_meta *m = src_port_lookup(gen, p.proto, p.sport);
+		if (m && better(m, best) == m) {
+			best = m;
+			best_stage = SF_STAGE_PORT;
+		}
+	}
 	if (nrules > SF_MAX_RULES)
 		nrules = SF_MAX_RULES;
-	__u32 slot = 0;
 	/* The scan context is only built when there is something to scan:
 	 * index-only rule sets (the common fast case) skip it entirely. */
 	if (nrules) {
 		struct scan_ctx sc = {
 			.p = &p,
 			.base = gen * SF_MAX_RULES,
-			.bound = rank(best.priority, best.rule_id),
+			.bound = best ? rank(best->priority, best->rule_id) : rank(0x10000, 0),
 			.found_id = 0,
 			.found_slot = 0,
 		};
@@ -660,11 +745,11 @@ rules:;
 			goto matched;
 		}
 	}
-	if (best.rule_id) {
-		stage = best.stage;
-		rule_id = best.rule_id;
-		action = best.action;
-		slot = best.slot;
+	if (best) {
+		stage = best_stage;
+		rule_id = best->rule_id;
+		action = best->action;
+		slot = best->slot;
 	} else {
 		/* 4. default policy */
 		stage = SF_STAGE_DEFAULT;
@@ -672,19 +757,15 @@ rules:;
 	}
 matched:
 	if (rule_id)
-		count_rule(rule_id, slot, bytes);
-
+		count_rule(rule_id, slot, frame_bytes(ctx));
 decided:
-	if (action == SF_ACTION_DROP) {
-		xdp = XDP_DROP;
-		outcome = SF_OUT_DROP;
-	} else if (action == SF_ACTION_INSPECT) {
-		__u64 fallback = cfg(SF_CFG_PUNT_FALLBACK) == SF_ACTION_DROP ? XDP_DROP : XDP_PASS;
-		xdp = bpf_redirect_map(&sf_xsks, ctx->rx_queue_index, fallback);
-		outcome = xdp == XDP_REDIRECT ? SF_OUT_PUNT : (xdp == XDP_DROP ? SF_OUT_FALLBACK_DROP : SF_OUT_FALLBACK_PASS);
-	} else {
-		xdp = XDP_PASS;
-	}
+	return verdict(ctx, cf, stage, action, rule_id);
 
-	return finish(bytes, stage, outcome, xdp, rule_id, action);
+	/* The fast path's own tail: joining the general one above made the
+	 * compiler keep (and spill) the general path's values on this path. */
+indexed:
+	if (!best)
+		return verdict(ctx, cf, SF_STAGE_DEFAULT, rs->default_action, 0);
+	count_rule(best->rule_id, best->slot, frame_bytes(ctx));
+	return verdict(ctx, cf, best_stage, best->action, best->rule_id);
 }

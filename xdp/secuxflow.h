@@ -35,8 +35,7 @@
 #define SF_MAX_IPV6_EXT 8       /* IPv6 extension headers walked */
 
 /* ---- Map names: the only spelling of each name; pins use the same. ---- */
-#define SF_MAP_CONFIG "sf_config"           /* u32 index -> u32 setting (SF_CFG_*) */
-#define SF_MAP_RULESET "sf_ruleset"         /* generation -> sf_ruleset_meta */
+#define SF_MAP_CONFIG "sf_config"           /* 0 -> struct sf_config: every setting and both rule-set headers */
 #define SF_MAP_RULES_V4 "sf_rules_v4"       /* gen*SF_MAX_RULES+slot -> sf_rule, priority order */
 #define SF_MAP_RULES_V6 "sf_rules_v6"       /* same for IPv6 */
 #define SF_MAP_LPM_SRC_V4 "sf_lpm_src_v4"   /* (gen, src prefix) -> best CIDR-only rule */
@@ -78,7 +77,13 @@
 #define SF_STAGE_DEFAULT 7   /* no rule matched: default policy */
 #define SF_STAGE_PORT 8      /* port-only rule found through SF_MAP_PORTS */
 
-/* ---- Config: one u32 per index in SF_MAP_CONFIG; zero is the safe default. ---- */
+/*
+ * ---- Config: word[SF_CFG_*] of the one struct sf_config value; zero is the safe default. ----
+ * A packet reads every setting and its rule-set header through one lookup
+ * of that value. The map is mmapable and the host stores each word on its
+ * own (host/kernel/config.ts), so writers of different words never undo
+ * each other's update as a whole-value map update would.
+ */
 #define SF_CFG_ACTIVE_GEN 0      /* generation (0/1) packets read rules from */
 #define SF_CFG_PASS_ALL 1        /* 1: pass every packet, count it, decide nothing */
 #define SF_CFG_PUNT_FALLBACK 2   /* action when no XSK socket is bound: SF_ACTION_PASS (fail-open, also 0) or SF_ACTION_DROP */
@@ -141,6 +146,13 @@ struct sf_ruleset_meta {
 #define SF_EXACT_HAS_DST_V4 0x80
 #define SF_EXACT_HAS_SRC_V6 0x100
 #define SF_EXACT_HAS_DST_V6 0x200
+
+/* The value of SF_MAP_CONFIG. A swap fills ruleset[g] of the inactive
+ * generation g, then stores word[SF_CFG_ACTIVE_GEN] = g. */
+struct sf_config {
+	__u32 word[SF_CFG_MAX];
+	struct sf_ruleset_meta ruleset[SF_GENERATIONS];
+};
 
 /* ---- Rule array entries: general rules, sorted by (priority, id). ---- */
 #define SF_RULE_SRC 0x01     /* src_net/src_mask apply */
@@ -293,6 +305,7 @@ struct sf_decision {
 };
 
 _Static_assert(sizeof(struct sf_ruleset_meta) == 16, "sf_ruleset_meta size");
+_Static_assert(sizeof(struct sf_config) == 64, "sf_config size");
 _Static_assert(sizeof(struct sf_rule) == 88, "sf_rule size");
 _Static_assert(sizeof(struct sf_lpm_v4_key) == 12, "sf_lpm_v4_key size");
 _Static_assert(sizeof(struct sf_lpm_v6_key) == 24, "sf_lpm_v6_key size");

@@ -21,8 +21,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KernelTestBench } from '../../host/kernel/testrun.js';
 import { SecuxflowError } from '../../host/errors.js';
-import { MapName, SfConfig, encodeU32, u32Key } from '../../host/kernel/codec.js';
-import { mapUpdate, progTestRun } from '../../host/kernel/native.js';
+import { progTestRun } from '../../host/kernel/native.js';
 import { buildPacket } from '../../host/packet/build.js';
 import { validateRuleSet } from '../../host/rules/parse.js';
 import { findXdpFilterObject, loadIpFilter, loadPortFilter, type XdpFilterBench } from './xdpfilter.js';
@@ -119,7 +118,7 @@ export async function main(outFile: string): Promise<void> {
   const setRules = (rules: unknown[]): void => {
     bench.setRules(validateRuleSet({ rules }, 'bench'));
     // The decision record is for tests; attached programs run with it off.
-    mapUpdate(bench.maps[MapName.CONFIG]!, u32Key(SfConfig.RECORD_LAST), encodeU32(0));
+    bench.setRecordLast(false);
   };
 
   const tcp = (src: string, dst: string, dport: number): Uint8Array =>
@@ -174,7 +173,7 @@ export async function main(outFile: string): Promise<void> {
   let ref: KernelTestBench | null = null;
   const setRef = (rules: unknown[]): KernelTestBench => {
     ref!.setRules(validateRuleSet({ rules }, 'bench'));
-    mapUpdate(ref!.maps[MapName.CONFIG]!, u32Key(SfConfig.RECORD_LAST), encodeU32(0));
+    ref!.setRecordLast(false);
     return ref!;
   };
   try {

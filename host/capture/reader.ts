@@ -73,64 +73,81 @@ class Reader implements CaptureReader {
     return this.window ? this.window.offset : this.consumed;
   }
 
-  *frames(): Iterable<RawFrame> {
+  // The format's generator is returned itself (no yield* through a second
+  // generator per frame); it calls begin() when iteration starts and end()
+  // however it stops.
+  frames(): Iterable<RawFrame> {
+    return this.format === 'pcap' ? readPcap(this.name, this) : readPcapng(this.name, this);
+  }
+
+  begin(): ByteWindow {
     const w = this.openWindow();
     this.window = w;
-    try {
-      if (this.format === 'pcap') yield* readPcap(this.name, w);
-      else yield* readPcapng(this.name, w);
-    } finally {
-      this.consumed = w.offset;
-      this.window = null;
-      w.close();
-    }
+    return w;
   }
+
+  end(w: ByteWindow): void {
+    this.consumed = w.offset;
+    this.window = null;
+    w.close();
+  }
+}
+
+/** Opens the byte window of one frames() iteration and closes it. */
+interface WindowOwner {
+  begin(): ByteWindow;
+  end(w: ByteWindow): void;
 }
 
 function frameBytes(w: ByteWindow, at: number, len: number): Uint8Array {
-  // File windows reuse their buffer, so frames handed out must own their bytes.
-  return w.stableViews ? w.buf.subarray(at, at + len) : w.buf.slice(at, at + len);
+  // A window that may rewrite its buffer needs frames that own their bytes.
+  return w.stableViews ? new Uint8Array(w.buf.buffer, w.buf.byteOffset + at, len) : w.buf.slice(at, at + len);
 }
 
-function* readPcap(name: string, w: ByteWindow): Generator<RawFrame> {
-  if (!w.ensure(24)) {
-    throw new CaptureError(name, 0, `truncated pcap file header: 24 bytes needed, ${w.remaining()} present`);
-  }
-  const magic = u32(w.buf, w.start, false);
-  const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
-  const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
-  const snaplenField = u32(w.buf, w.start + 16, le);
-  const snaplen = snaplenField === 0 ? MAX_FRAME : Math.min(snaplenField, MAX_FRAME);
-  const linkType = (u32(w.buf, w.start + 20, le) & 0xffff) as LinkType;
-  w.start += 24;
-  for (;;) {
-    const recordAt = w.offset;
-    if (!w.ensure(16)) {
-      const left = w.remaining();
-      if (left === 0) return;
-      throw new CaptureError(name, recordAt, `truncated record header: 16 bytes needed, ${left} remain`,
-        'the capture was cut short; frames before this offset were read');
+function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
+  const w = owner.begin();
+  try {
+    if (!w.ensure(24)) {
+      throw new CaptureError(name, 0, `truncated pcap file header: 24 bytes needed, ${w.remaining()} present`);
     }
-    const b = w.buf;
-    const h = w.start;
-    const tsSec = u32(b, h, le);
-    const frac = u32(b, h + 4, le);
-    const caplen = u32(b, h + 8, le);
-    const wireLen = u32(b, h + 12, le);
-    if (caplen > snaplen) {
-      throw new CaptureError(name, recordAt, `record captured length ${caplen} > snaplen ${snaplenField}`,
-        'the record header is corrupt');
+    const magic = u32(w.buf, w.start, false);
+    const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+    const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
+    const snaplenField = u32(w.buf, w.start + 16, le);
+    const snaplen = snaplenField === 0 ? MAX_FRAME : Math.min(snaplenField, MAX_FRAME);
+    const linkType = (u32(w.buf, w.start + 20, le) & 0xffff) as LinkType;
+    w.start += 24;
+    for (;;) {
+      const recordAt = w.offset;
+      if (!w.ensure(16)) {
+        const left = w.remaining();
+        if (left === 0) return;
+        throw new CaptureError(name, recordAt, `truncated record header: 16 bytes needed, ${left} remain`,
+          'the capture was cut short; frames before this offset were read');
+      }
+      const b = w.buf;
+      const h = w.start;
+      const tsSec = u32(b, h, le);
+      const frac = u32(b, h + 4, le);
+      const caplen = u32(b, h + 8, le);
+      const wireLen = u32(b, h + 12, le);
+      if (caplen > snaplen) {
+        throw new CaptureError(name, recordAt, `record captured length ${caplen} > snaplen ${snaplenField}`,
+          'the record header is corrupt');
+      }
+      if (frac >= (nano ? 1e9 : 1e6)) {
+        throw new CaptureError(name, recordAt, `record timestamp fraction ${frac} out of range for ${nano ? 'nanosecond' : 'microsecond'} resolution`);
+      }
+      if (!w.ensure(16 + caplen)) {
+        throw new CaptureError(name, recordAt, `truncated record: header says ${caplen} bytes, ${w.remaining() - 16} remain`,
+          'the capture was cut short; frames before this offset were read');
+      }
+      const data = frameBytes(w, w.start + 16, caplen);
+      w.start += 16 + caplen;
+      yield { data, linkType, wireLen: Math.max(wireLen, caplen), tsSec, tsNsec: nano ? frac : frac * 1000, iface: 0 };
     }
-    if (frac >= (nano ? 1e9 : 1e6)) {
-      throw new CaptureError(name, recordAt, `record timestamp fraction ${frac} out of range for ${nano ? 'nanosecond' : 'microsecond'} resolution`);
-    }
-    if (!w.ensure(16 + caplen)) {
-      throw new CaptureError(name, recordAt, `truncated record: header says ${caplen} bytes, ${w.remaining() - 16} remain`,
-        'the capture was cut short; frames before this offset were read');
-    }
-    const data = frameBytes(w, w.start + 16, caplen);
-    w.start += 16 + caplen;
-    yield { data, linkType, wireLen: Math.max(wireLen, caplen), tsSec, tsNsec: nano ? frac : frac * 1000, iface: 0 };
+  } finally {
+    owner.end(w);
   }
 }
 
@@ -179,87 +196,92 @@ function splitTimestamp(high: number, low: number, iface: Iface): [number, numbe
   return [Number(sec) + iface.offsetSec, Number(((big - sec * bigPer) * 1_000_000_000n) / bigPer)];
 }
 
-function* readPcapng(name: string, w: ByteWindow): Generator<RawFrame> {
-  let le = true;
-  let ifaces: Iface[] = [];
-  let sawShb = false;
-  for (;;) {
-    const blockAt = w.offset;
-    if (!w.ensure(12)) {
-      const left = w.remaining();
-      if (left === 0) return;
-      throw new CaptureError(name, blockAt, `truncated block header: 12 bytes needed, ${left} remain`,
-        'the capture was cut short; frames before this offset were read');
-    }
-    let h = w.start;
-    const typeBE = u32(w.buf, h, false);
-    if (typeBE === PCAPNG_SHB) {
-      const bom = u32(w.buf, h + 8, true);
-      if (bom === BYTE_ORDER_MAGIC) le = true;
-      else if (bom === 0x4d3c2b1a) le = false;
-      else throw new CaptureError(name, blockAt + 8, `bad section byte-order magic ${hex32(u32(w.buf, h + 8, false))}`, NOT_A_CAPTURE);
-      ifaces = [];
-      sawShb = true;
-    } else if (!sawShb) {
-      throw new CaptureError(name, blockAt, 'pcapng file does not start with a section header block', NOT_A_CAPTURE);
-    }
-    const type = u32(w.buf, h, le);
-    const total = u32(w.buf, h + 4, le);
-    if (total < 12 || total % 4 !== 0 || total > MAX_FRAME) {
-      throw new CaptureError(name, blockAt, `invalid block length ${total} for block type ${hex32(type)} (must be >= 12 and a multiple of 4)`,
-        'garbage where a pcapng block should start');
-    }
-    if (!w.ensure(total)) {
-      throw new CaptureError(name, blockAt, `truncated block: header says ${total} bytes, ${w.remaining()} remain`,
-        'the capture was cut short; frames before this offset were read');
-    }
-    // ensure() may have slid the window: take the block's position afresh.
-    h = w.start;
-    const b = w.buf;
-    const trailing = u32(b, h + total - 4, le);
-    if (trailing !== total) {
-      throw new CaptureError(name, blockAt, `block trailing length ${trailing} != leading length ${total}`,
-        'garbage or a damaged block');
-    }
-    const bodyAt = h + 8;
-    const bodyEnd = h + total - 4;
-    let frame: RawFrame | null = null;
-    if (type === 1) {
-      ifaces.push(parseIdb(name, b, bodyAt, bodyEnd, le, blockAt));
-    } else if (type === 6 || type === 2) {
-      // EPB: if(4) ts(8) caplen(4) len(4); obsolete PB: if(2) drops(2) ts(8) caplen(4) len(4).
-      if (bodyEnd - bodyAt < 20) throw new CaptureError(name, blockAt, `packet block body ${bodyEnd - bodyAt} < 20 bytes`);
-      const ifIndex = type === 6 ? u32(b, bodyAt, le) : u16(b, bodyAt, le);
-      const iface = ifaces[ifIndex];
-      if (!iface) {
-        throw new CaptureError(name, blockAt, `packet block references interface ${ifIndex}, but only ${ifaces.length} are described in this section`);
+function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
+  const w = owner.begin();
+  try {
+    let le = true;
+    let ifaces: Iface[] = [];
+    let sawShb = false;
+    for (;;) {
+      const blockAt = w.offset;
+      if (!w.ensure(12)) {
+        const left = w.remaining();
+        if (left === 0) return;
+        throw new CaptureError(name, blockAt, `truncated block header: 12 bytes needed, ${left} remain`,
+          'the capture was cut short; frames before this offset were read');
       }
-      const caplen = u32(b, bodyAt + 12, le);
-      if (caplen > bodyEnd - bodyAt - 20) {
-        throw new CaptureError(name, blockAt, `packet block captured length ${caplen} > ${bodyEnd - bodyAt - 20} bytes in the block`);
+      let h = w.start;
+      const typeBE = u32(w.buf, h, false);
+      if (typeBE === PCAPNG_SHB) {
+        const bom = u32(w.buf, h + 8, true);
+        if (bom === BYTE_ORDER_MAGIC) le = true;
+        else if (bom === 0x4d3c2b1a) le = false;
+        else throw new CaptureError(name, blockAt + 8, `bad section byte-order magic ${hex32(u32(w.buf, h + 8, false))}`, NOT_A_CAPTURE);
+        ifaces = [];
+        sawShb = true;
+      } else if (!sawShb) {
+        throw new CaptureError(name, blockAt, 'pcapng file does not start with a section header block', NOT_A_CAPTURE);
       }
-      if (iface.snaplen !== 0 && caplen > iface.snaplen) {
-        throw new CaptureError(name, blockAt, `packet captured length ${caplen} > snaplen ${iface.snaplen} of interface ${ifIndex}`);
+      const type = u32(w.buf, h, le);
+      const total = u32(w.buf, h + 4, le);
+      if (total < 12 || total % 4 !== 0 || total > MAX_FRAME) {
+        throw new CaptureError(name, blockAt, `invalid block length ${total} for block type ${hex32(type)} (must be >= 12 and a multiple of 4)`,
+          'garbage where a pcapng block should start');
       }
-      const [tsSec, tsNsec] = splitTimestamp(u32(b, bodyAt + 4, le), u32(b, bodyAt + 8, le), iface);
-      frame = {
-        data: frameBytes(w, bodyAt + 20, caplen), linkType: iface.linkType,
-        wireLen: Math.max(u32(b, bodyAt + 16, le), caplen), tsSec, tsNsec, iface: ifIndex,
-      };
-    } else if (type === 3) {
-      const iface = ifaces[0];
-      if (!iface) throw new CaptureError(name, blockAt, 'simple packet block before any interface description block');
-      if (bodyEnd - bodyAt < 4) throw new CaptureError(name, blockAt, `simple packet block body ${bodyEnd - bodyAt} < 4 bytes`);
-      const wireLen = u32(b, bodyAt, le);
-      const room = bodyEnd - bodyAt - 4;
-      const caplen = Math.min(wireLen, iface.snaplen === 0 ? room : iface.snaplen);
-      if (caplen > room) {
-        throw new CaptureError(name, blockAt, `simple packet block needs ${caplen} bytes, ${room} in the block`);
+      if (!w.ensure(total)) {
+        throw new CaptureError(name, blockAt, `truncated block: header says ${total} bytes, ${w.remaining()} remain`,
+          'the capture was cut short; frames before this offset were read');
       }
-      frame = { data: frameBytes(w, bodyAt + 4, caplen), linkType: iface.linkType, wireLen, tsSec: 0, tsNsec: 0, iface: 0 };
+      // ensure() may have slid the window: take the block's position afresh.
+      h = w.start;
+      const b = w.buf;
+      const trailing = u32(b, h + total - 4, le);
+      if (trailing !== total) {
+        throw new CaptureError(name, blockAt, `block trailing length ${trailing} != leading length ${total}`,
+          'garbage or a damaged block');
+      }
+      const bodyAt = h + 8;
+      const bodyEnd = h + total - 4;
+      let frame: RawFrame | null = null;
+      if (type === 1) {
+        ifaces.push(parseIdb(name, b, bodyAt, bodyEnd, le, blockAt));
+      } else if (type === 6 || type === 2) {
+        // EPB: if(4) ts(8) caplen(4) len(4); obsolete PB: if(2) drops(2) ts(8) caplen(4) len(4).
+        if (bodyEnd - bodyAt < 20) throw new CaptureError(name, blockAt, `packet block body ${bodyEnd - bodyAt} < 20 bytes`);
+        const ifIndex = type === 6 ? u32(b, bodyAt, le) : u16(b, bodyAt, le);
+        const iface = ifaces[ifIndex];
+        if (!iface) {
+          throw new CaptureError(name, blockAt, `packet block references interface ${ifIndex}, but only ${ifaces.length} are described in this section`);
+        }
+        const caplen = u32(b, bodyAt + 12, le);
+        if (caplen > bodyEnd - bodyAt - 20) {
+          throw new CaptureError(name, blockAt, `packet block captured length ${caplen} > ${bodyEnd - bodyAt - 20} bytes in the block`);
+        }
+        if (iface.snaplen !== 0 && caplen > iface.snaplen) {
+          throw new CaptureError(name, blockAt, `packet captured length ${caplen} > snaplen ${iface.snaplen} of interface ${ifIndex}`);
+        }
+        const [tsSec, tsNsec] = splitTimestamp(u32(b, bodyAt + 4, le), u32(b, bodyAt + 8, le), iface);
+        frame = {
+          data: frameBytes(w, bodyAt + 20, caplen), linkType: iface.linkType,
+          wireLen: Math.max(u32(b, bodyAt + 16, le), caplen), tsSec, tsNsec, iface: ifIndex,
+        };
+      } else if (type === 3) {
+        const iface = ifaces[0];
+        if (!iface) throw new CaptureError(name, blockAt, 'simple packet block before any interface description block');
+        if (bodyEnd - bodyAt < 4) throw new CaptureError(name, blockAt, `simple packet block body ${bodyEnd - bodyAt} < 4 bytes`);
+        const wireLen = u32(b, bodyAt, le);
+        const room = bodyEnd - bodyAt - 4;
+        const caplen = Math.min(wireLen, iface.snaplen === 0 ? room : iface.snaplen);
+        if (caplen > room) {
+          throw new CaptureError(name, blockAt, `simple packet block needs ${caplen} bytes, ${room} in the block`);
+        }
+        frame = { data: frameBytes(w, bodyAt + 4, caplen), linkType: iface.linkType, wireLen, tsSec: 0, tsNsec: 0, iface: 0 };
+      }
+      w.start += total;
+      if (frame) yield frame;
     }
-    w.start += total;
-    if (frame) yield frame;
+  } finally {
+    owner.end(w);
   }
 }
 

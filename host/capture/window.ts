@@ -3,7 +3,9 @@
 // its bytes are present.
 import { closeSync, openSync, readSync } from 'node:fs';
 
-const CHUNK = 1 << 20;
+// Each refill starts a new chunk (see FileWindow): small enough that a frame
+// kept for long pins little memory, large enough that reads stay few.
+const CHUNK = 256 << 10;
 
 export interface ByteWindow {
   /** Backing buffer; valid bytes are buf[start, end). */
@@ -18,7 +20,7 @@ export interface ByteWindow {
   ensure(n: number): boolean;
   /** Bytes left in the whole source from the current position. */
   remaining(): number;
-  /** Whether views into buf stay valid after the window moves on (memory sources). */
+  /** Whether views into buf stay valid after the window moves on. */
   readonly stableViews: boolean;
   close(): void;
 }
@@ -38,11 +40,18 @@ export class MemoryWindow implements ByteWindow {
   close(): void {}
 }
 
+/**
+ * Reads the file chunk by chunk. A chunk is never rewritten: moving on copies
+ * the unread tail into a fresh chunk, so frames can be handed out as views
+ * into it instead of copies (a copy costs an ArrayBuffer per frame, which
+ * was most of the reader's time). A view kept after the window moved on
+ * keeps its whole chunk alive: holders of frames for long copy them.
+ */
 export class FileWindow implements ByteWindow {
-  buf: Uint8Array = new Uint8Array(CHUNK);
+  buf: Uint8Array = newChunk(CHUNK);
   start = 0;
   end = 0;
-  readonly stableViews = false;
+  readonly stableViews = true;
   private base = 0; // file offset of buf[0]
   private fd: number | null;
   private eof = false;
@@ -59,9 +68,8 @@ export class FileWindow implements ByteWindow {
     if (this.end - this.start >= n) return true;
     if (this.eof || this.fd === null) return false;
     if (this.start + n > this.buf.length) {
-      // Slide the unread tail to the front, growing for records larger than a chunk.
-      const size = Math.max(CHUNK, n);
-      const next = size > this.buf.length ? new Uint8Array(size) : this.buf;
+      // The unread tail starts the next chunk, grown for records larger than a chunk.
+      const next = newChunk(Math.max(CHUNK, n));
       next.set(this.buf.subarray(this.start, this.end), 0);
       this.base += this.start;
       this.end -= this.start;
@@ -80,4 +88,10 @@ export class FileWindow implements ByteWindow {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
+}
+
+/** A chunk without zero-filling: every byte read from it was first read from the file. */
+function newChunk(size: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(b.buffer, b.byteOffset, size);
 }

@@ -8,11 +8,11 @@ import type { DecodedPacket } from '../packet/types.js';
 import { IpProto } from '../packet/types.js';
 import { FlowTable, type FlowTableOptions } from '../flow/table.js';
 import { Defragmenter, type DroppedDatagram } from '../flow/defrag.js';
-import { TcpStreamPair } from '../flow/stream.js';
+import { StreamBufferPool, TcpStreamPair } from '../flow/stream.js';
 import type { Flow, FlowEnd } from '../flow/types.js';
 import { RuleMatcher } from '../rules/match.js';
 import type { RuleMatch, RuleSet } from '../rules/types.js';
-import type { InspectItem, BatchOutput } from '../wasm/instance.js';
+import type { InspectItem, BatchOutput, ModuleAlert, ModuleEvent } from '../wasm/instance.js';
 import { MetaFlag } from '../wasm/abi.js';
 import { SecuxflowError } from '../errors.js';
 import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js';
@@ -55,6 +55,8 @@ export interface EngineOptions {
   onFlowEnd?: (r: FlowRecord) => void;
 }
 
+const FLOW_VERDICT_NAMES: readonly string[] = VERDICT_NAMES.map((n) => n.toLowerCase());
+
 const FLOW_UNDECIDED = 0;
 const FLOW_ALLOWED = 1;
 const FLOW_BLOCKED = 2;
@@ -64,18 +66,18 @@ interface FlowState {
   decidedBy: string;
   match: [RuleMatch | undefined, RuleMatch | undefined];
   /** Per loaded module: 0 not involved yet, 1 inspecting, 2 done (said ALLOW_FLOW). */
-  moduleState: Uint8Array;
+  moduleState: number[];
   streams: TcpStreamPair | null;
   inspected: number;
   lastVerdict: Verdict;
   alerted: boolean;
 }
 
-interface Pending {
-  decision: PacketDecision;
-  sources: DecodedPacket[];
-  state: FlowState;
-}
+// Shared by every decision until the first module run / alert / event is
+// added (most packets never get one): frozen, so a stray push throws.
+const NO_RUNS = Object.freeze([]) as unknown as ModuleRun[];
+const NO_ALERTS = Object.freeze([]) as unknown as ModuleAlert[];
+const NO_EVENTS = Object.freeze([]) as unknown as ModuleEvent[];
 
 export class Engine {
   readonly counters: EngineCounters;
@@ -96,11 +98,24 @@ export class Engine {
   private frameIndex = 0;
   private nowSec = 0;
   private lastExpire = 0;
-  private pending: Pending[] = [];
-  /** Per module: the items of the current batch and which pending packet each belongs to. */
+  /** The batch: decisions waiting for the modules, and their flows' state. */
+  private pending: PacketDecision[] = [];
+  private pendingStates: FlowState[] = [];
+  /**
+   * Per module: the items of the current batch (objects reused from batch to
+   * batch, only the first itemCount are current) and the run each one fills.
+   */
   private readonly moduleItems: InspectItem[][];
-  private readonly moduleOwners: number[][];
+  private readonly moduleRuns: ModuleRun[][];
+  private readonly itemCount: number[];
+  /** feedStream's results, kept here rather than in an object per packet. */
+  private fedStream: Uint8Array | null = null;
+  private fedNew = 0;
+  private fedGap = false;
   private readonly outputs: BatchOutput[];
+  private readonly streamPool = new StreamBufferPool();
+  /** Streams of ended flows: their buffers go back to the pool once no batch item can still point into them. */
+  private endedStreams: TcpStreamPair[] = [];
   /** Fragments held until their datagram completes, keyed by the fragment packet. */
   private heldFragments: { pkt: DecodedPacket; index: number }[] = [];
 
@@ -125,7 +140,8 @@ export class Engine {
     this.onDecision = opts.onDecision;
     this.onFlowEnd = opts.onFlowEnd;
     this.moduleItems = this.modules.map(() => []);
-    this.moduleOwners = this.modules.map(() => []);
+    this.moduleRuns = this.modules.map(() => []);
+    this.itemCount = this.modules.map(() => 0);
     this.outputs = this.modules.map(() => ({
       verdicts: new Uint8Array(this.batchSize),
       verdictArgs: new Uint16Array(this.batchSize),
@@ -159,11 +175,11 @@ export class Engine {
 
     if (raw.ipVersion === 0) {
       c.nonIp++;
-      this.decide(this.decision(index, raw, null, 0, 'non-ip', Verdict.PASS, false), [raw]);
+      this.decide(this.decision(index, raw, null, 0, 'non-ip', Verdict.PASS, false, [raw]));
       return;
     }
-    if (this.penalty.isBlocked(raw.src, this.nowSec)) {
-      this.decide(this.decision(index, raw, null, 0, 'penalty', Verdict.DROP, true), [raw]);
+    if (this.penalty.size > 0 && this.penalty.isBlocked(raw.src, this.nowSec)) {
+      this.decide(this.decision(index, raw, null, 0, 'penalty', Verdict.DROP, true, [raw]));
       return;
     }
 
@@ -173,7 +189,9 @@ export class Engine {
       c.fragments++;
       const whole = this.defrag.push(raw);
       if (whole === null) {
-        this.heldFragments.push({ pkt: raw, index });
+        // Held across later frames, whose source may reuse or pin the buffer
+        // this one lives in (capture chunks, AF_XDP frames): keep a copy.
+        this.heldFragments.push({ pkt: decodePacket(raw.data.slice(), raw.linkType, raw.tsSec, raw.tsNsec, raw.wireLen), index });
         return;
       }
       if (whole !== raw) {
@@ -190,8 +208,18 @@ export class Engine {
     if (this.pending.length === 0) return;
     this.runModules();
     const pending = this.pending;
+    const states = this.pendingStates;
     this.pending = [];
-    for (const p of pending) this.combine(p);
+    this.pendingStates = [];
+    for (let i = 0; i < pending.length; i++) this.combine(pending[i]!, states[i]!);
+    this.releaseEndedStreams();
+  }
+
+  private releaseEndedStreams(): void {
+    const ended = this.endedStreams;
+    if (ended.length === 0) return;
+    this.endedStreams = [];
+    for (const pair of ended) pair.release();
   }
 
   /** Ends the run: flushes, ends every flow, and returns the counters. */
@@ -200,10 +228,11 @@ export class Engine {
     for (const held of this.heldFragments) {
       // A datagram that never completed cannot be inspected; an inline IPS would not forward it either.
       this.counters.fragmentsIncomplete++;
-      this.decide(this.decision(held.index, held.pkt, null, 0, 'fragment', Verdict.DROP, true), [held.pkt]);
+      this.decide(this.decision(held.index, held.pkt, null, 0, 'fragment', Verdict.DROP, true, [held.pkt]));
     }
     this.heldFragments = [];
     this.endFlows(this.flows.endAll());
+    this.releaseEndedStreams();
     return this.counters;
   }
 
@@ -211,7 +240,7 @@ export class Engine {
     const tracked = this.flows.track(pkt);
     this.endFlows(this.flows.drainEnded());
     if (tracked === null) {
-      this.decide(this.decision(index, pkt, null, 0, 'non-ip', Verdict.PASS, false), sources);
+      this.decide(this.decision(index, pkt, null, 0, 'non-ip', Verdict.PASS, false, sources));
       return;
     }
     const { flow, direction } = tracked;
@@ -219,7 +248,7 @@ export class Engine {
 
     if (state.decided !== FLOW_UNDECIDED) {
       const blocked = state.decided === FLOW_BLOCKED;
-      this.decide(this.decision(index, pkt, flow, direction, 'flow', blocked ? Verdict.BLOCK_FLOW : Verdict.ALLOW_FLOW, blocked), sources);
+      this.decide(this.decision(index, pkt, flow, direction, 'flow', blocked ? Verdict.BLOCK_FLOW : Verdict.ALLOW_FLOW, blocked, sources));
       return;
     }
 
@@ -230,22 +259,23 @@ export class Engine {
     }
     if (match.action !== 'inspect' || this.modules.length === 0) {
       const dropped = match.action === 'drop';
-      const d = this.decision(index, pkt, flow, direction, match.rule ? 'rule' : 'default', dropped ? Verdict.DROP : Verdict.PASS, dropped);
+      const d = this.decision(index, pkt, flow, direction, match.rule ? 'rule' : 'default', dropped ? Verdict.DROP : Verdict.PASS, dropped, sources);
       d.rule = match.rule;
       d.ruleAction = match.action;
-      this.decide(d, sources);
+      this.decide(d);
       return;
     }
 
-    const d = this.decision(index, pkt, flow, direction, 'module', Verdict.CONTINUE, false);
+    const d = this.decision(index, pkt, flow, direction, 'module', Verdict.CONTINUE, false, sources);
     d.rule = match.rule;
     d.ruleAction = 'inspect';
-    const pendingIndex = this.pending.length;
-    this.pending.push({ decision: d, sources, state });
+    this.pending.push(d);
+    this.pendingStates.push(state);
     this.counters.inspected++;
     state.inspected++;
 
-    const { stream, streamNew, gap } = this.feedStream(state, pkt, direction);
+    this.feedStream(state, pkt, direction);
+    const stream = this.fedStream, streamNew = this.fedNew, gap = this.fedGap;
     const names = match.rule && match.rule.modules.length > 0 ? match.rule.modules : null;
     for (let m = 0; m < this.modules.length; m++) {
       if (names !== null && !names.includes(this.modules[m]!.name)) continue;
@@ -260,9 +290,10 @@ export class Engine {
       if (pkt.data.length < pkt.wireLen) flags |= MetaFlag.TRUNCATED;
       if (sources.length > 1) flags |= MetaFlag.REASSEMBLED;
       if (gap) flags |= MetaFlag.STREAM_GAP;
-      this.moduleItems[m]!.push({ pkt, flowId: flow.id, direction, flags, stream, streamNew });
-      this.moduleOwners[m]!.push(pendingIndex);
-      d.modules.push({ module: this.modules[m]!.name, verdict: Verdict.CONTINUE, ttl: 0, alerts: [], events: [], failure: null });
+      const run: ModuleRun = { module: this.modules[m]!.name, verdict: Verdict.CONTINUE, ttl: 0, alerts: NO_ALERTS, events: NO_EVENTS, failure: null };
+      if (d.modules === NO_RUNS) d.modules = [run];
+      else d.modules.push(run);
+      this.addItem(m, run, pkt, flow.id, direction, flags, stream, streamNew);
     }
     if (d.modules.length === 0) {
       // Every module this rule names is done with the flow: nothing left to inspect.
@@ -272,69 +303,97 @@ export class Engine {
     if (this.pending.length >= this.batchSize) this.flush();
   }
 
-  private feedStream(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): { stream: Uint8Array | null; streamNew: number; gap: boolean } {
-    if (pkt.proto !== IpProto.TCP || pkt.l4Offset < 0) return { stream: null, streamNew: 0, gap: false };
-    if (state.streams === null) state.streams = new TcpStreamPair(this.streamDepth);
+  /** Queues one item for module m; the item object is reused from earlier batches when there is one. */
+  private addItem(m: number, run: ModuleRun, pkt: DecodedPacket, flowId: number, direction: 0 | 1, flags: number, stream: Uint8Array | null, streamNew: number): void {
+    const n = this.itemCount[m]!;
+    const items = this.moduleItems[m]!;
+    const it = items[n];
+    if (it === undefined) {
+      items.push({ pkt, flowId, direction, flags, stream, streamNew });
+    } else {
+      it.pkt = pkt;
+      it.flowId = flowId;
+      it.direction = direction;
+      it.flags = flags;
+      it.stream = stream;
+      it.streamNew = streamNew;
+    }
+    this.moduleRuns[m]![n] = run;
+    this.itemCount[m] = n + 1;
+  }
+
+  /** Feeds the packet to its flow's stream; the result is left in fedStream, fedNew and fedGap. */
+  private feedStream(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): void {
+    this.fedStream = null;
+    this.fedNew = 0;
+    this.fedGap = false;
+    if (pkt.proto !== IpProto.TCP || pkt.l4Offset < 0) return;
+    if (state.streams === null) state.streams = new TcpStreamPair(this.streamDepth, this.streamPool);
     const added = state.streams.pushPacket(pkt, direction);
     const s = state.streams.stream(direction);
+    this.fedGap = s.hasGap;
     // Only a packet that released new in-order bytes carries the stream: modules
     // then see each byte of the stream once as "new".
-    if (added === 0) return { stream: null, streamNew: 0, gap: s.hasGap };
-    return { stream: s.bytes(), streamNew: added, gap: s.hasGap };
+    if (added === 0) return;
+    this.fedStream = s.bytes();
+    this.fedNew = added;
   }
 
   private runModules(): void {
     for (let m = 0; m < this.modules.length; m++) {
+      const count = this.itemCount[m]!;
+      if (count === 0) continue;
       const items = this.moduleItems[m]!;
-      if (items.length === 0) continue;
-      const owners = this.moduleOwners[m]!;
+      const runs = this.moduleRuns[m]!;
       const mod = this.modules[m]!;
       const out = this.outputs[m]!;
-      if (out.verdicts.length < items.length) {
-        out.verdicts = new Uint8Array(items.length);
-        out.verdictArgs = new Uint16Array(items.length);
+      if (out.verdicts.length < count) {
+        out.verdicts = new Uint8Array(count);
+        out.verdictArgs = new Uint16Array(count);
       }
-      out.verdicts.fill(0, 0, items.length);
-      out.verdictArgs.fill(0, 0, items.length);
+      out.verdicts.fill(0, 0, count);
+      out.verdictArgs.fill(0, 0, count);
       out.alerts.length = 0;
       out.events.length = 0;
       let failure: string | null = null;
       try {
-        mod.instance.inspect(items, items.length, out);
+        mod.instance.inspect(items, count, out);
       } catch (e) {
         failure = e instanceof Error ? e.message : String(e);
         this.counters.moduleFailures++;
         const v = (mod.policy ?? 'fail-closed') === 'fail-open' ? Verdict.PASS : Verdict.DROP;
-        out.verdicts.fill(v, 0, items.length);
+        out.verdicts.fill(v, 0, count);
         out.alerts.length = 0;
         out.events.length = 0;
       }
-      for (let i = 0; i < items.length; i++) {
-        const run = this.runFor(this.pending[owners[i]!]!.decision, mod.name);
-        run.verdict = out.verdicts[i]! as Verdict;
-        run.ttl = out.verdictArgs[i]! || this.defaultTtl;
+      const verdicts = out.verdicts, args = out.verdictArgs;
+      for (let i = 0; i < count; i++) {
+        const run = runs[i]!;
+        run.verdict = verdicts[i]! as Verdict;
+        run.ttl = args[i]! || this.defaultTtl;
         run.failure = failure;
       }
-      for (const a of out.alerts) this.runFor(this.pending[owners[a.index]!]!.decision, mod.name).alerts.push(a);
-      for (const ev of out.events) this.runFor(this.pending[owners[ev.index]!]!.decision, mod.name).events.push(ev);
-      items.length = 0;
-      owners.length = 0;
+      for (const a of out.alerts) {
+        const run = runFor(runs, a.index, mod.name);
+        if (run.alerts === NO_ALERTS) run.alerts = [a];
+        else run.alerts.push(a);
+      }
+      for (const ev of out.events) {
+        const run = runFor(runs, ev.index, mod.name);
+        if (run.events === NO_EVENTS) run.events = [ev];
+        else run.events.push(ev);
+      }
+      this.itemCount[m] = 0;
     }
   }
 
-  private runFor(d: PacketDecision, module: string): ModuleRun {
-    for (const r of d.modules) if (r.module === module) return r;
-    throw new SecuxflowError('E_INTERNAL', `no run of module ${module} recorded for packet ${d.index}`);
-  }
-
-  private combine(p: Pending): void {
-    const { decision: d, state } = p;
+  private combine(d: PacketDecision, state: FlowState): void {
     if (state.decided === FLOW_BLOCKED) {
       // An earlier packet of this batch blocked the flow: the kernel would have dropped this one.
       d.stage = 'flow';
       d.verdict = Verdict.BLOCK_FLOW;
       d.dropped = true;
-      this.decide(d, p.sources);
+      this.decide(d);
       return;
     }
     let verdict: Verdict = Verdict.ALLOW_FLOW;
@@ -363,7 +422,7 @@ export class Engine {
     d.verdict = verdict;
     d.dropped = dropsPacket(verdict);
     state.lastVerdict = verdict;
-    this.decide(d, p.sources);
+    this.decide(d);
   }
 
   private allModulesDone(d: PacketDecision, state: FlowState): boolean {
@@ -375,13 +434,14 @@ export class Engine {
     return true;
   }
 
-  private decision(index: number, pkt: DecodedPacket, flow: Flow | null, direction: 0 | 1, stage: DecisionStage, verdict: Verdict, dropped: boolean): PacketDecision {
-    return { index, pkt, sources: [pkt], flow, direction, stage, rule: null, ruleAction: null, modules: [], verdict, dropped };
+  private decision(index: number, pkt: DecodedPacket, flow: Flow | null, direction: 0 | 1, stage: DecisionStage, verdict: Verdict, dropped: boolean,
+    sources: DecodedPacket[]): PacketDecision {
+    return { index, pkt, sources, flow, direction, stage, rule: null, ruleAction: null, modules: NO_RUNS, verdict, dropped };
   }
 
-  private decide(d: PacketDecision, sources: DecodedPacket[]): void {
+  private decide(d: PacketDecision): void {
     const c = this.counters;
-    const n = sources.length;
+    const n = d.sources.length;
     if (d.dropped) c.drop += n;
     else c.pass += n;
     c.byStage[d.stage] += n;
@@ -396,7 +456,6 @@ export class Engine {
       }
       c.events += run.events.length;
     }
-    d.sources = sources;
     this.onDecision?.(d);
   }
 
@@ -415,7 +474,7 @@ export class Engine {
     for (const held of freed) {
       // A datagram that never completed cannot be inspected; an inline IPS would not forward it either.
       this.counters.fragmentsIncomplete++;
-      this.decide(this.decision(held.index, held.pkt, null, 0, 'fragment', Verdict.DROP, true), [held.pkt]);
+      this.decide(this.decision(held.index, held.pkt, null, 0, 'fragment', Verdict.DROP, true, [held.pkt]));
     }
   }
 
@@ -435,7 +494,8 @@ export class Engine {
     if (!s) {
       s = {
         decided: FLOW_UNDECIDED, decidedBy: '', match: [undefined, undefined],
-        moduleState: new Uint8Array(this.modules.length), streams: null,
+        // A small array, not a typed array: it is created for every flow.
+        moduleState: new Array<number>(this.modules.length).fill(0), streams: null,
         inspected: 0, lastVerdict: Verdict.PASS, alerted: false,
       };
       flow.engine = s;
@@ -462,14 +522,27 @@ export class Engine {
         for (let m = 0; m < this.modules.length; m++) {
           if (s.moduleState[m] !== 0) this.modules[m]!.instance.flowEnded(flow.id);
         }
+        if (s.streams !== null) {
+          // Items of the pending batch may still point into these buffers.
+          if (this.pending.length === 0) s.streams.release();
+          else this.endedStreams.push(s.streams);
+          s.streams = null;
+        }
       }
       const verdict = !s ? 'pass'
         : s.decided === FLOW_ALLOWED ? 'allow_flow'
         : s.decided === FLOW_BLOCKED ? (s.decidedBy === 'BLOCK_SRC' ? 'block_src' : 'block_flow')
-        : VERDICT_NAMES[s.lastVerdict]!.toLowerCase();
+        : FLOW_VERDICT_NAMES[s.lastVerdict]!;
       this.onFlowEnd?.({ flow, reason, verdict, alerted: s?.alerted ?? false });
     }
   }
+}
+
+/** The run of the item an alert or event names: the module's own index into the batch. */
+function runFor(runs: ModuleRun[], index: number, module: string): ModuleRun {
+  const run = index >= 0 ? runs[index] : undefined;
+  if (run === undefined) throw new SecuxflowError('E_INTERNAL', `module ${module} reported for item ${index}, which is not in its batch`);
+  return run;
 }
 
 /** Fragments of one datagram share id, addresses, VLAN and (IPv4) protocol. */

@@ -24,8 +24,54 @@ export interface TcpStreamStats {
 }
 
 const INITIAL_CAPACITY = 2048;
+const BUFFERS_PER_SLAB = 32;
+const DEFAULT_MAX_FREE = 8192;
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * First buffers for stream directions, shared by many streams. A new
+ * ArrayBuffer per direction costs about a microsecond and GC pressure, and a
+ * capture opens a stream every few packets; here buffers are carved from
+ * slabs and come back when their stream is released. A recycled buffer keeps
+ * old bytes: a stream only ever exposes or compares bytes it wrote itself.
+ */
+export class StreamBufferPool {
+  /** Length of every buffer the pool hands out. */
+  readonly size: number;
+  /** Buffers kept for reuse at most; more given back are left to the GC. */
+  readonly maxFree: number;
+  private free: Uint8Array[] = [];
+  private slab: ArrayBuffer | null = null;
+  private slabUsed = 0;
+
+  constructor(size = INITIAL_CAPACITY, maxFree = DEFAULT_MAX_FREE) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`StreamBufferPool size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(maxFree) || maxFree < 0) throw new RangeError(`StreamBufferPool maxFree must be a non-negative integer, got ${maxFree}`);
+    this.size = size;
+    this.maxFree = maxFree;
+  }
+
+  /** Buffers waiting for reuse. */
+  get available(): number { return this.free.length; }
+
+  take(): Uint8Array {
+    const b = this.free.pop();
+    if (b !== undefined) return b;
+    if (this.slab === null || this.slabUsed + this.size > this.slab.byteLength) {
+      this.slab = new ArrayBuffer(this.size * BUFFERS_PER_SLAB);
+      this.slabUsed = 0;
+    }
+    const v = new Uint8Array(this.slab, this.slabUsed, this.size);
+    this.slabUsed += this.size;
+    return v;
+  }
+
+  /** Takes a buffer back; nothing may use it or a view of it afterwards. */
+  give(b: Uint8Array): void {
+    if (b.length === this.size && this.free.length < this.maxFree) this.free.push(b);
+  }
+}
 
 export class TcpStream {
   readonly depth: number;
@@ -41,7 +87,8 @@ export class TcpStream {
   /** Held ranges past the first hole: sorted, disjoint, non-adjacent [start, end) pairs. */
   private held: number[] = [];
 
-  constructor(depth: number) {
+  /** `pool` supplies the first buffer when it is not larger than the depth. */
+  constructor(depth: number, private readonly pool: StreamBufferPool | null = null) {
     if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`TcpStream depth must be a non-negative integer, got ${depth}`);
     this.depth = depth;
     // Most flows carry little or no payload in one direction: the buffer is
@@ -163,8 +210,27 @@ export class TcpStream {
     this.held = out;
   }
 
+  /**
+   * Gives the buffer back to the pool and empties the stream. Only once no
+   * view from bytes() is in use any more: the pool hands the buffer out again.
+   */
+  release(): void {
+    const b = this.buf;
+    this.buf = EMPTY;
+    this.contiguous = 0;
+    this.held = [];
+    this.anchored = false;
+    this.baseSeq = 0;
+    if (this.pool !== null && b !== EMPTY) this.pool.give(b);
+  }
+
   private ensureCapacity(end: number): void {
     if (end <= this.buf.length) return;
+    const pool = this.pool;
+    if (this.buf.length === 0 && pool !== null && end <= pool.size && pool.size <= this.depth) {
+      this.buf = pool.take();
+      return;
+    }
     let cap = Math.max(this.buf.length * 2, INITIAL_CAPACITY);
     while (cap < end) cap *= 2;
     const next = new Uint8Array(Math.min(cap, this.depth));
@@ -178,9 +244,15 @@ export class TcpStreamPair {
   readonly toServer: TcpStream;
   readonly toClient: TcpStream;
 
-  constructor(depth: number) {
-    this.toServer = new TcpStream(depth);
-    this.toClient = new TcpStream(depth);
+  constructor(depth: number, pool: StreamBufferPool | null = null) {
+    this.toServer = new TcpStream(depth, pool);
+    this.toClient = new TcpStream(depth, pool);
+  }
+
+  /** Both directions' TcpStream.release(). */
+  release(): void {
+    this.toServer.release();
+    this.toClient.release();
   }
 
   stream(direction: Direction): TcpStream {

@@ -1,5 +1,8 @@
 // The flow table: one entry per bidirectional conversation, found by hashing the
 // tuple to a number (no string is built per packet) and comparing in a short chain.
+// Each chain node carries its own copy of the key as numbers (address words,
+// ports, VLAN/protocol/family), so a lookup reads the packet and the nodes only,
+// not the Flow or its address arrays.
 //
 // Idle expiry is amortised with one access-ordered list per timeout class: the
 // head of each list is its least recently seen flow, so expire() only looks at
@@ -7,7 +10,7 @@
 // those heads, which is the least recently used flow overall.
 
 import { SecuxflowError } from '../errors.js';
-import { IpProto, TcpFlag, type DecodedPacket } from '../packet/types.js';
+import { IpProto, TcpFlag, addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 import { Direction, type Flow, type FlowEnd, type FlowEndReason, type TcpState } from './types.js';
 
 /** Idle timeouts in seconds, by what the flow is doing. */
@@ -55,7 +58,11 @@ export interface TrackResult {
   isNew: boolean;
 }
 
-export type FlowTableInit = Partial<Omit<FlowTableOptions, 'timeouts'>> & { timeouts?: Partial<FlowTimeouts> };
+export type FlowTableInit = Partial<Omit<FlowTableOptions, 'timeouts'>> & {
+  timeouts?: Partial<FlowTimeouts>;
+  /** Bits of the tuple hash that pick a chain (default 30). Fewer only to make tests exercise long chains. */
+  hashBits?: number;
+};
 
 // Timeout classes index the per-class lists.
 const CLS_SYN = 0, CLS_EST = 1, CLS_CLOSED = 2, CLS_UDP = 3, CLS_ICMP = 4, CLS_OTHER = 5;
@@ -73,7 +80,67 @@ class Node {
   /** Class list the node is linked in, -1 when unlinked. */
   list = -1;
   finMask = 0;
-  constructor(readonly flow: Flow, readonly hash: number) {}
+  /** The key: keyKind(), ports, and the address words (IPv4: word 0 only, the rest 0). */
+  kind = 0;
+  clientPort = 0;
+  serverPort = 0;
+  c0 = 0; c1 = 0; c2 = 0; c3 = 0;
+  s0 = 0; s1 = 0; s2 = 0; s3 = 0;
+  flow!: Flow;
+  constructor(readonly hash: number) {}
+}
+
+// The Flow the table hands out. Its addresses live as words in its chain
+// node and become bytes only when read (EVE output), instead of two typed
+// arrays per flow created: those were most of a new flow's cost and memory.
+interface TableFlow extends Omit<Flow, 'clientAddr' | 'serverAddr'> {}
+class TableFlow implements Flow {
+  readonly #node: Node;
+  constructor(node: Node, id: number, vlan: number, ipVersion: 4 | 6, proto: number, clientPort: number, serverPort: number, now: number) {
+    this.#node = node;
+    this.id = id;
+    this.vlan = vlan;
+    this.ipVersion = ipVersion;
+    this.proto = proto;
+    this.clientPort = clientPort;
+    this.serverPort = serverPort;
+    this.pktsToServer = 0;
+    this.pktsToClient = 0;
+    this.bytesToServer = 0;
+    this.bytesToClient = 0;
+    this.start = now;
+    this.last = now;
+    this.tcpState = proto === IpProto.TCP ? 'new' : 'none';
+    this.engine = undefined;
+  }
+
+  get clientAddr(): Uint8Array {
+    const n = this.#node;
+    return addrBytes(this.ipVersion, n.c0, n.c1, n.c2, n.c3);
+  }
+
+  get serverAddr(): Uint8Array {
+    const n = this.#node;
+    return addrBytes(this.ipVersion, n.s0, n.s1, n.s2, n.s3);
+  }
+}
+
+/** An address from its big-endian words (IPv4: w0 only). */
+function addrBytes(ver: 4 | 6, w0: number, w1: number, w2: number, w3: number): Uint8Array {
+  const words = ver === 4 ? [w0] : [w0, w1, w2, w3];
+  const b = new Uint8Array(words.length * 4);
+  words.forEach((w, i) => {
+    b[i * 4] = w >>> 24;
+    b[i * 4 + 1] = w >>> 16;
+    b[i * 4 + 2] = w >>> 8;
+    b[i * 4 + 3] = w;
+  });
+  return b;
+}
+
+/** VLAN id (12 bits), protocol and IP version in one number. */
+function keyKind(vlan: number, proto: number, ver: number): number {
+  return (vlan << 12) | (proto << 4) | ver;
 }
 
 export class FlowTable {
@@ -87,6 +154,7 @@ export class FlowTable {
   private readonly tails: (Node | null)[] = new Array(CLASS_COUNT).fill(null);
   private readonly classTimeout: number[];
   private pending: FlowEnd[] = [];
+  private readonly hashMask: number;
   private count = 0;
   private nextId = 1;
 
@@ -102,6 +170,11 @@ export class FlowTable {
       }
     }
     this.options = Object.freeze({ maxFlows, timeouts: Object.freeze(timeouts) });
+    const hashBits = opts.hashBits ?? 30;
+    if (!Number.isInteger(hashBits) || hashBits < 0 || hashBits > 30) {
+      throw new SecuxflowError('E_USAGE', `flow table hashBits must be an integer 0..30, got ${String(hashBits)}`);
+    }
+    this.hashMask = hashBits === 0 ? 0 : 0x3fffffff >>> (30 - hashBits);
     this.classTimeout = [timeouts.tcpSyn, timeouts.tcpEstablished, timeouts.tcpClosed, timeouts.udp, timeouts.icmp, timeouts.other];
   }
 
@@ -116,29 +189,39 @@ export class FlowTable {
   track(pkt: DecodedPacket): TrackResult | null {
     this.stats.packets++;
     const ver = pkt.ipVersion;
-    if (ver === 0 || pkt.src.length === 0) { this.stats.noIp++; return null; }
+    if (ver === 0 || pkt.l3Offset < 0) { this.stats.noIp++; return null; }
     const proto = pkt.proto;
     const icmp = proto === IpProto.ICMP || proto === IpProto.ICMPV6;
     const sport = icmp ? 0 : pkt.srcPort;
     const dport = icmp ? 0 : pkt.dstPort;
     const vlan = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
-    const src = pkt.src, dst = pkt.dst;
+    // Addresses are read in place as 32-bit words: no view is made per packet.
+    const data = pkt.data;
+    const src = srcAddrOffset(pkt), dst = dstAddrOffset(pkt), alen = addrLength(pkt);
+    const s0 = word(data, src), d0 = word(data, dst);
+    let s1 = 0, s2 = 0, s3 = 0, d1 = 0, d2 = 0, d3 = 0;
+    if (alen === 16) {
+      s1 = word(data, src + 4); s2 = word(data, src + 8); s3 = word(data, src + 12);
+      d1 = word(data, dst + 4); d2 = word(data, dst + 8); d3 = word(data, dst + 12);
+    }
     const now = pkt.tsSec + pkt.tsNsec * 1e-9;
+    const kind = keyKind(vlan, proto, ver);
 
-    const ea = endpointHash(src, sport);
-    const eb = endpointHash(dst, dport);
-    const hash = tupleHash(ea < eb ? ea : eb, ea < eb ? eb : ea, (vlan << 12) ^ (proto << 4) ^ ver);
+    const ea = alen === 4 ? endpointHash4(s0, sport) : endpointHash6(s0, s1, s2, s3, sport);
+    const eb = alen === 4 ? endpointHash4(d0, dport) : endpointHash6(d0, d1, d2, d3, dport);
+    const hash = tupleHash(ea < eb ? ea : eb, ea < eb ? eb : ea, (vlan << 12) ^ (proto << 4) ^ ver) & this.hashMask;
 
     let node = this.buckets.get(hash) ?? null;
     let direction: Direction = Direction.TO_SERVER;
     while (node !== null) {
-      const f = node.flow;
-      if (f.vlan === vlan && f.proto === proto && f.ipVersion === ver) {
-        if (f.clientPort === sport && f.serverPort === dport && sameBytes(f.clientAddr, src) && sameBytes(f.serverAddr, dst)) {
+      if (node.kind === kind) {
+        if (node.clientPort === sport && node.serverPort === dport && node.c0 === s0 && node.s0 === d0
+          && node.c1 === s1 && node.c2 === s2 && node.c3 === s3 && node.s1 === d1 && node.s2 === d2 && node.s3 === d3) {
           direction = Direction.TO_SERVER;
           break;
         }
-        if (f.clientPort === dport && f.serverPort === sport && sameBytes(f.clientAddr, dst) && sameBytes(f.serverAddr, src)) {
+        if (node.clientPort === dport && node.serverPort === sport && node.c0 === d0 && node.s0 === s0
+          && node.c1 === d1 && node.c2 === d2 && node.c3 === d3 && node.s1 === s1 && node.s2 === s2 && node.s3 === s3) {
           direction = Direction.TO_CLIENT;
           break;
         }
@@ -163,8 +246,15 @@ export class FlowTable {
     if (node === null) {
       if (this.count >= this.options.maxFlows) this.evictOne();
       const serverSent = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
-      node = this.create(pkt, hash, vlan, serverSent ? dst : src, serverSent ? src : dst,
-        serverSent ? dport : sport, serverSent ? sport : dport, now);
+      node = this.create(pkt, hash, vlan, serverSent ? dport : sport, serverSent ? sport : dport, now);
+      node.kind = kind;
+      if (serverSent) {
+        node.c0 = d0; node.c1 = d1; node.c2 = d2; node.c3 = d3;
+        node.s0 = s0; node.s1 = s1; node.s2 = s2; node.s3 = s3;
+      } else {
+        node.c0 = s0; node.c1 = s1; node.c2 = s2; node.c3 = s3;
+        node.s0 = d0; node.s1 = d1; node.s2 = d2; node.s3 = d3;
+      }
       direction = serverSent ? Direction.TO_CLIENT : Direction.TO_SERVER;
       isNew = true;
     }
@@ -234,28 +324,13 @@ export class FlowTable {
     }
   }
 
-  private create(pkt: DecodedPacket, hash: number, vlan: number, client: Uint8Array, server: Uint8Array,
-    clientPort: number, serverPort: number, now: number): Node {
+  /** The caller then fills in the node's key (its address words are the flow's addresses). */
+  private create(pkt: DecodedPacket, hash: number, vlan: number, clientPort: number, serverPort: number, now: number): Node {
     const proto = pkt.proto;
-    const flow: Flow = {
-      id: this.nextId++,
-      vlan,
-      ipVersion: pkt.ipVersion as 4 | 6,
-      proto,
-      clientAddr: client.slice(),
-      serverAddr: server.slice(),
-      clientPort,
-      serverPort,
-      pktsToServer: 0,
-      pktsToClient: 0,
-      bytesToServer: 0,
-      bytesToClient: 0,
-      start: now,
-      last: now,
-      tcpState: proto === IpProto.TCP ? 'new' : 'none',
-      engine: undefined,
-    };
-    const node = new Node(flow, hash);
+    const node = new Node(hash);
+    node.flow = new TableFlow(node, this.nextId++, vlan, pkt.ipVersion as 4 | 6, proto, clientPort, serverPort, now);
+    node.clientPort = clientPort;
+    node.serverPort = serverPort;
     node.cls = proto === IpProto.TCP ? CLS_SYN
       : proto === IpProto.UDP ? CLS_UDP
         : proto === IpProto.ICMP || proto === IpProto.ICMPV6 ? CLS_ICMP : CLS_OTHER;
@@ -356,16 +431,27 @@ function finBit(direction: Direction): number {
   return direction === Direction.TO_SERVER ? FIN_TO_SERVER : FIN_TO_CLIENT;
 }
 
-function endpointHash(addr: Uint8Array, port: number): number {
-  let h = 0x811c9dc5 ^ port;
-  if (addr.length === 4) {
-    h = Math.imul(h ^ ((addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!), 0x01000193);
-  } else {
-    for (let i = 0; i < addr.length; i += 4) {
-      h = Math.imul(h ^ ((addr[i]! << 24) | (addr[i + 1]! << 16) | (addr[i + 2]! << 8) | addr[i + 3]!), 0x01000193);
-      h ^= h >>> 15;
-    }
-  }
+/** Big-endian 32-bit word at b[at], as a signed int. */
+function word(b: Uint8Array, at: number): number {
+  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+}
+
+/** Hash of an IPv4 address (one word) and a port. */
+function endpointHash4(w0: number, port: number): number {
+  const h = Math.imul(0x811c9dc5 ^ port ^ w0, 0x01000193);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+/** Hash of an IPv6 address (four words) and a port. */
+function endpointHash6(w0: number, w1: number, w2: number, w3: number, port: number): number {
+  let h = Math.imul(0x811c9dc5 ^ port ^ w0, 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ w1, 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ w2, 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ w3, 0x01000193);
+  h ^= h >>> 15;
   return (h ^ (h >>> 13)) >>> 0;
 }
 
@@ -377,9 +463,3 @@ function tupleHash(lo: number, hi: number, extra: number): number {
   return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

@@ -11,9 +11,9 @@ export interface Flow {
   vlan: number;
   ipVersion: 4 | 6;
   proto: number;
-  /** The client is the side that sent the first packet (or the SYN). */
-  clientAddr: Uint8Array;
-  serverAddr: Uint8Array;
+  /** The client is the side that sent the first packet (or the SYN). The table's flows make a new array on each read. */
+  readonly clientAddr: Uint8Array;
+  readonly serverAddr: Uint8Array;
   clientPort: number;
   serverPort: number;
   pktsToServer: number;

@@ -21,7 +21,6 @@ export const SF = {
 /** Map names, exactly the SF_MAP_* strings. */
 export const MapName = {
   CONFIG: 'sf_config',
-  RULESET: 'sf_ruleset',
   RULES_V4: 'sf_rules_v4',
   RULES_V6: 'sf_rules_v6',
   LPM_SRC_V4: 'sf_lpm_src_v4',
@@ -51,6 +50,7 @@ export const SfStage = { NONE: 0, NON_IP: 1, PASS_ALL: 2, PENALTY: 3, FLOW: 4, L
 export type SfStageName = 'none' | 'non-ip' | 'pass-all' | 'penalty' | 'flow' | 'lpm' | 'scan' | 'default' | 'port';
 export const STAGE_NAMES: readonly SfStageName[] = ['none', 'non-ip', 'pass-all', 'penalty', 'flow', 'lpm', 'scan', 'default', 'port'];
 
+/** Word indices of sf_config (struct sf_config.word[SF_CFG_*]). */
 export const SfConfig = {
   ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_LAST: 3, FLOWS_ACTIVE: 4, PENALTY_ACTIVE: 5, VERDICTS_ACTIVE: 6, MAX: 8,
 } as const;
@@ -76,6 +76,7 @@ export const SfRuleFlag = { SRC: 0x01, DST: 0x02, SPORT: 0x04, DPORT: 0x08, VLAN
 /** struct name -> size and field offsets, as in xdp/secuxflow.h. */
 export const LAYOUT = {
   sf_ruleset_meta: { size: 16, fields: { v4_count: 0, v6_count: 4, default_action: 8, lpm_mask: 12 } },
+  sf_config: { size: 64, fields: { word: 0, ruleset: 32 } },
   sf_rule: {
     size: 88,
     fields: {

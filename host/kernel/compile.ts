@@ -18,10 +18,11 @@ import { RULE_ACTION_CODE } from '../verdict.js';
 import type { Cidr, Rule, RuleSet } from '../rules/types.js';
 import {
   SF, SfConfig, SfLpmHas, SfPortDir, SfRuleFlag, MapName, LAYOUT,
-  dportIndex, encodeExactKey, encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, encodeRulesetMeta, u32Key, encodeU32, decodeU32, decodeLpmKey,
+  dportIndex, encodeExactKey, encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, u32Key, decodeU32, decodeLpmKey,
   lpmKeySize, sumCounters, type KernelRuleEntry, type LpmMeta,
 } from './codec.js';
-import { mapDelete, mapDump, mapLookup, mapUpdate, mapUpdateBatch, perCpuValueBytes } from './native.js';
+import { mapDelete, mapDump, mapLookup, mapUpdateBatch, perCpuValueBytes } from './native.js';
+import { readConfigValue, writeConfig, writeRulesetMeta } from './config.js';
 
 export interface LpmEntry {
   addr: Uint8Array;
@@ -369,7 +370,7 @@ export function readHitsBySlot(hitsFd: number, countersFd: number): Map<number, 
 
 /** Fds of the maps a rule swap touches (from openObject().maps or objGet of the pins). */
 export type RuleMapFds = Record<
-  typeof MapName.CONFIG | typeof MapName.RULESET | typeof MapName.RULES_V4 | typeof MapName.RULES_V6 |
+  typeof MapName.CONFIG | typeof MapName.RULES_V4 | typeof MapName.RULES_V6 |
   typeof MapName.LPM_SRC_V4 | typeof MapName.LPM_DST_V4 | typeof MapName.LPM_SRC_V6 | typeof MapName.LPM_DST_V6 |
   typeof MapName.EXACT_V4 | typeof MapName.EXACT_V6 |
   typeof MapName.RULE_HITS | typeof MapName.RULE_SLOTS | typeof MapName.RULE_COUNTERS,
@@ -384,8 +385,7 @@ function slotFds(fds: RuleMapFds): SlotMapFds {
 }
 
 export function readActiveGeneration(fds: Pick<RuleMapFds, 'sf_config'>): number {
-  const v = mapLookup(fds.sf_config, u32Key(SfConfig.ACTIVE_GEN), 4);
-  return v ? decodeU32(v) & 1 : 0;
+  return readConfigValue(fds.sf_config, SfConfig.ACTIVE_GEN) & 1;
 }
 
 function clearGeneration(fd: number, gen: number): void {
@@ -502,7 +502,7 @@ function writeLpm(fd: number, gen: number, version: 4 | 6, entries: LpmEntry[]):
 
 /**
  * Writes the image into the inactive generation and then flips
- * SF_CFG_ACTIVE_GEN with one 4-byte update, so a packet sees either the old
+ * SF_CFG_ACTIVE_GEN with one 4-byte store, so a packet sees either the old
  * or the new rule set, never a mix. On any failure before the flip the kernel
  * keeps the old set and the error propagates. Returns the new generation.
  *
@@ -545,10 +545,10 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
   writeExact(fds.sf_exact_v4, next, SfPortDir.DST, image.exact.dstV4);
   writeExact(fds.sf_exact_v6, next, SfPortDir.SRC, image.exact.srcV6);
   writeExact(fds.sf_exact_v6, next, SfPortDir.DST, image.exact.dstV6);
-  mapUpdate(fds.sf_ruleset, u32Key(next), encodeRulesetMeta({
+  writeRulesetMeta(fds.sf_config, next, {
     v4Count: image.v4.length, v6Count: image.v6.length, defaultAction: image.defaultAction, lpmMask: indexMask(image),
-  }));
-  mapUpdate(fds.sf_config, u32Key(SfConfig.ACTIVE_GEN), encodeU32(next));
+  });
+  writeConfig(fds.sf_config, SfConfig.ACTIVE_GEN, next);
   // This writer's callers (the test bench) run packets from the same thread,
   // so none is still on the old generation: retire at once.
   retireSlots(slotFds(fds), new Set(image.ruleIds));

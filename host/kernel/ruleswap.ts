@@ -1,8 +1,9 @@
 // Replacing the rule set under live traffic. The XDP program reads the active
 // generation from sf_config, then only that generation's rules (array slots
-// gen*SF_MAX_RULES.., LPM keys carrying the gen byte, sf_ruleset[gen]). So:
+// gen*SF_MAX_RULES.., LPM keys carrying the gen byte, its header in
+// sf_config's ruleset[gen]). So:
 //   1. clear and fill the inactive generation (packets do not look at it),
-//   2. flip sf_config[ACTIVE_GEN] with one u32 write (the atomic step),
+//   2. flip sf_config word ACTIVE_GEN with one u32 store (the atomic step),
 //   3. after a grace period, clear the generation packets just left.
 // A failure in step 1 leaves the active generation exactly as it was.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,9 +11,9 @@ import { SecuxflowError } from '../errors.js';
 import type { RuleAction } from '../verdict.js';
 import type { RuleSet } from '../rules/types.js';
 import type { PolicyName } from './attachments.js';
-import { CONFIG, readConfigValue, writeConfig } from './config.js';
+import { CONFIG, readConfigValue, writeConfig, writeRulesetMeta } from './config.js';
 import { mapDelete, mapDump, mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
-import { dportIndex, encodeExactKey, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET, u32Key } from './codec.js';
+import { dportIndex, encodeExactKey, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET } from './codec.js';
 import { toGenerationImage, type GenerationImage, type LpmEntry } from './image.js';
 import { claimSlots, clearPortIndexGeneration, releaseSlots, retireSlots, writeDports, type SlotMapFds } from './compile.js';
 
@@ -31,7 +32,6 @@ export const RETIRE_GRACE_MS = 10;
 
 export const RULE_MAP_NAMES = {
   config: MapName.CONFIG,
-  ruleset: MapName.RULESET,
   rulesV4: MapName.RULES_V4,
   rulesV6: MapName.RULES_V6,
   lpmSrcV4: MapName.LPM_SRC_V4,
@@ -68,7 +68,6 @@ export function activeGeneration(fds: RuleMapFds): number {
   return readConfigValue(fds.config, CONFIG.ACTIVE_GEN) & 1;
 }
 
-const u32 = u32Key;
 
 /** E_MAP_FULL before anything is written, naming what does not fit. */
 function checkCapacity(image: GenerationImage, fds: RuleMapFds): void {
@@ -125,7 +124,7 @@ function isFull(e: unknown): boolean {
 
 /** Empties one generation: header first (packets then see no rules), then its entries. */
 export function clearGeneration(fds: RuleMapFds, gen: number): void {
-  mapUpdate(fds.ruleset, u32(gen), new Uint8Array(META_BYTES));
+  writeRulesetMeta(fds.config, gen, new Uint8Array(META_BYTES));
   for (const fd of [fds.lpmSrcV4, fds.lpmDstV4, fds.lpmSrcV6, fds.lpmDstV6]) {
     const dump = mapDump(fd);
     const keySize = dump.count > 0 ? dump.keys.length / dump.count : 0;
@@ -223,7 +222,7 @@ export function stageGeneration(fds: RuleMapFds, image: GenerationImage): number
     }
     // The header goes last: until the flip nobody reads it, and it is what
     // makes the generation's rules visible once it is active.
-    mapUpdate(fds.ruleset, u32(gen), image.meta);
+    writeRulesetMeta(fds.config, gen, image.meta);
   } catch (e) {
     try {
       clearGeneration(fds, gen);

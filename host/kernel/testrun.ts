@@ -8,12 +8,13 @@ import type { RuleAction } from '../verdict.js';
 import type { RuleSet } from '../rules/types.js';
 import {
   LAYOUT, MapName, SfConfig, SfAction, SfStat, STAGE_NAMES,
-  decodeDecision, encodeFlowKey, encodePenaltyKey, encodeU32, perCpuStride,
+  decodeDecision, encodeFlowKey, encodePenaltyKey, perCpuStride,
   u32Key, type Counter, type FlowKey, type SfStageName,
 } from './codec.js';
+import { writeConfig } from './config.js';
 import { readStats, writeFlowVerdict, writePenalty, type VerdictMapFds } from './verdictmaps.js';
 import { compileRules, installRuleImage, readRuleHitsFromMap, type RuleMapFds } from './compile.js';
-import { mapDelete, mapLookup, mapUpdate, openObject, possibleCpus, progTestRun, type OpenObjectOptions } from './native.js';
+import { mapDelete, mapLookup, openObject, possibleCpus, progTestRun, type OpenObjectOptions } from './native.js';
 
 export type XdpActionName = 'aborted' | 'drop' | 'pass' | 'tx' | 'redirect';
 const XDP_NAMES: readonly XdpActionName[] = ['aborted', 'drop', 'pass', 'tx', 'redirect'];
@@ -78,7 +79,12 @@ export class KernelTestBench {
   }
 
   private setConfig(index: number, value: number): void {
-    mapUpdate(this.fd(MapName.CONFIG), u32Key(index), encodeU32(value));
+    writeConfig(this.fd(MapName.CONFIG), index, value);
+  }
+
+  /** Turns the decision record off (as attached programs run) or on; run() needs it on. */
+  setRecordLast(on: boolean): void {
+    this.setConfig(SfConfig.RECORD_LAST, on ? 1 : 0);
   }
 
   /** Compiles and swaps in a rule set (throws E_MAP_FULL when it does not fit). */

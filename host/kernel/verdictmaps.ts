@@ -5,10 +5,10 @@
 // maps through here.
 import {
   LAYOUT, MapName, SfActive, SfConfig, SfFlowVerdict, encodeFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
-  encodePenaltyMeta, encodeU32, perCpuStride, sumStatsRecord, u32Key, type Counter, type FlowKey,
+  encodePenaltyMeta, perCpuStride, sumStatsRecord, u32Key, type Counter, type FlowKey,
 } from './codec.js';
 import { mapDelete, mapLookup, mapNextKey, mapUpdate, possibleCpus } from './native.js';
-import { readConfigValue } from './config.js';
+import { readConfigValue, writeConfig } from './config.js';
 
 export interface VerdictMapFds {
   [MapName.CONFIG]: number;
@@ -32,12 +32,12 @@ function wantedActive(fd: number): number {
  */
 function enable(fds: Pick<VerdictMapFds, 'sf_config'>, index: number, on: boolean): void {
   const fd = fds.sf_config;
-  mapUpdate(fd, u32Key(index), encodeU32(on ? 1 : 0));
+  writeConfig(fd, index, on ? 1 : 0);
   // Raising a bit the union already has changes nothing: skip the reads.
   if (on && readConfigValue(fd, SfConfig.VERDICTS_ACTIVE) & ACTIVE_BIT[index]!) return;
   let want = wantedActive(fd);
   for (let i = 0; i < 8; i++) {
-    mapUpdate(fd, u32Key(SfConfig.VERDICTS_ACTIVE), encodeU32(want));
+    writeConfig(fd, SfConfig.VERDICTS_ACTIVE, want);
     const now = wantedActive(fd);
     if (now === want) return;
     want = now;

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* Shapes are cached per fd: every element call checks buffer sizes against them. */
 #define SHAPE_CACHE 4096
@@ -286,8 +288,47 @@ static napi_value possible_cpus(napi_env env, napi_callback_info info)
 	return sf_u32(env, (uint32_t)n);
 }
 
+/*
+ * mapStoreWords(fd, offset, bytes): stores bytes (a multiple of 4) into the
+ * first value of an mmapable array, one aligned 32-bit atomic store per
+ * word, in order. A map update rewrites the whole value, so two processes
+ * updating different words of it could undo each other; single stores
+ * cannot (the config value, xdp/secuxflow.h struct sf_config).
+ */
+static napi_value map_store_words(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3];
+	int32_t fd;
+	uint32_t off;
+	struct sf_map_shape s;
+	void *src;
+	size_t len;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	/* Missing arguments are undefined, so each is named in its own error. */
+	if (!sf_arg_i32(env, argv[0], "fd", &fd) || !sf_arg_u32(env, argv[1], "offset", &off) ||
+	    !sf_arg_bytes(env, argv[2], "bytes", &src, &len) || !sf_map_shape(env, fd, &s))
+		return NULL;
+	if (s.type != BPF_MAP_TYPE_ARRAY || off % 4 || len % 4 || (uint64_t)off + len > s.value_size)
+		return sf_throw(env, "E_KERNEL", EINVAL, NULL, "%zu bytes at offset %u: not whole aligned words inside a %u-byte array value",
+				len, off, s.value_size);
+	long page = sysconf(_SC_PAGESIZE);
+	size_t maplen = ((size_t)s.value_size + (size_t)page - 1) & ~((size_t)page - 1);
+	void *m = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return sf_throw_errno(env, errno, "mapping the array (it needs BPF_F_MMAPABLE)");
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t w;
+		memcpy(&w, (char *)src + i, 4);
+		__atomic_store_n((uint32_t *)((char *)m + off + i), w, __ATOMIC_SEQ_CST);
+	}
+	munmap(m, maplen);
+	return sf_undefined(env);
+}
+
 void sf_register_maps(napi_env env, napi_value exports)
 {
+	sf_export(env, exports, "mapStoreWords", map_store_words);
 	sf_export(env, exports, "mapLookup", map_lookup);
 	sf_export(env, exports, "mapUpdate", map_update);
 	sf_export(env, exports, "mapDelete", map_delete);

@@ -18,6 +18,11 @@
 //    (TCP) or the payload clipped to the layer (UDP).
 //  - `vlans` of an untagged packet is one shared frozen empty array: copy it
 //    before changing it.
+//  - `src` and `dst` are views made when read (a getter), not at decode time:
+//    most packets never need them, and two views per packet were most of the
+//    decoder's cost. Hot paths read the addresses from `data` at
+//    srcAddrOffset()/dstAddrOffset(). A spread copy of a packet ({ ...pkt })
+//    does not carry them.
 //
 // Link layer
 //  - ETHERNET: 14-byte header; fewer bytes -> "ethernet: frame N < 14 bytes".
@@ -65,7 +70,7 @@
 //  - In a first fragment with more fragments to come, an L4 header that does
 //    not fit is NOT malformed (reassembly completes it): l4Offset -1.
 //  - Other protocols: no L4 fields, payloadOffset -1.
-import { LinkType, type DecodedPacket, type FragmentInfo } from './types.js';
+import { LinkType, addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket, type FragmentInfo } from './types.js';
 
 const EMPTY = new Uint8Array(0);
 // Shared by every untagged packet so decoding allocates no array for them.
@@ -87,6 +92,46 @@ function short(p: DecodedPacket, reason: string): void {
   if (p.malformed === null && p.wireLen <= p.data.length) p.malformed = reason;
 }
 
+// The fields are DecodedPacket's (declaration merging); src and dst are getters.
+interface Decoded extends Omit<DecodedPacket, 'src' | 'dst'> {}
+class Decoded implements DecodedPacket {
+  constructor(data: Uint8Array, linkType: LinkType, wireLen: number, tsSec: number, tsNsec: number) {
+    this.data = data;
+    this.linkType = linkType;
+    this.wireLen = wireLen;
+    this.tsSec = tsSec;
+    this.tsNsec = tsNsec;
+    this.vlans = NO_VLANS;
+    this.ipVersion = 0;
+    this.l3Offset = -1;
+    this.proto = 0;
+    this.ttl = 0;
+    this.fragment = null;
+    this.l4Offset = -1;
+    this.srcPort = 0;
+    this.dstPort = 0;
+    this.tcpFlags = 0;
+    this.tcpSeq = 0;
+    this.tcpAck = 0;
+    this.tcpWindow = 0;
+    this.icmpType = -1;
+    this.icmpCode = 0;
+    this.payloadOffset = -1;
+    this.payloadLength = 0;
+    this.malformed = null;
+  }
+
+  get src(): Uint8Array {
+    const at = srcAddrOffset(this);
+    return at < 0 ? EMPTY : this.data.subarray(at, at + addrLength(this));
+  }
+
+  get dst(): Uint8Array {
+    const at = dstAddrOffset(this);
+    return at < 0 ? EMPTY : this.data.subarray(at, at + addrLength(this));
+  }
+}
+
 export function decodePacket(
   data: Uint8Array,
   linkType: LinkType,
@@ -94,14 +139,7 @@ export function decodePacket(
   tsNsec = 0,
   wireLen = data.length,
 ): DecodedPacket {
-  const p: DecodedPacket = {
-    data, linkType, wireLen, tsSec, tsNsec,
-    vlans: NO_VLANS, ipVersion: 0, l3Offset: -1, src: EMPTY, dst: EMPTY,
-    proto: 0, ttl: 0, fragment: null,
-    l4Offset: -1, srcPort: 0, dstPort: 0, tcpFlags: 0, tcpSeq: 0, tcpAck: 0, tcpWindow: 0,
-    icmpType: -1, icmpCode: 0, payloadOffset: -1, payloadLength: 0,
-    malformed: null,
-  };
+  const p = new Decoded(data, linkType, wireLen, tsSec, tsNsec);
   const len = data.length;
   switch (linkType) {
     case LinkType.ETHERNET:
@@ -165,8 +203,6 @@ function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
 
   p.ipVersion = 4;
   p.l3Offset = off;
-  p.src = data.subarray(off + 12, off + 16);
-  p.dst = data.subarray(off + 16, off + 20);
   p.ttl = data[off + 8]!;
   const proto = data[off + 9]!;
   p.proto = proto;
@@ -195,8 +231,6 @@ function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
 
   p.ipVersion = 6;
   p.l3Offset = off;
-  p.src = data.subarray(off + 8, off + 24);
-  p.dst = data.subarray(off + 24, off + 40);
   p.ttl = data[off + 7]!;
   const payloadLen = (data[off + 4]! << 8) | data[off + 5]!;
   let end = off + 40 + payloadLen;

@@ -43,9 +43,13 @@ export interface DecodedPacket {
   ipVersion: 0 | 4 | 6;
   /** Offset of the IP header in data, -1 when none. */
   l3Offset: number;
-  /** Source/destination addresses: 4 or 16 bytes, views into data. Empty when no IP layer. */
-  src: Uint8Array;
-  dst: Uint8Array;
+  /**
+   * Source/destination addresses: 4 or 16 bytes, views into data. Empty when
+   * no IP layer. Decoded packets make a new view on each read: per-packet
+   * code reads data at srcAddrOffset()/dstAddrOffset() instead.
+   */
+  readonly src: Uint8Array;
+  readonly dst: Uint8Array;
   /** Upper-layer protocol after IPv6 extension headers (6 tcp, 17 udp, 1 icmp, 58 icmpv6...), 0 when none. */
   proto: number;
   ttl: number;
@@ -69,4 +73,19 @@ export interface DecodedPacket {
 
   /** Null for a well-formed packet, otherwise a short reason such as "ipv4: header length 4 < 5". */
   malformed: string | null;
+}
+
+/** Where the source address starts in `p.data`, -1 without an IP layer. */
+export function srcAddrOffset(p: Pick<DecodedPacket, 'ipVersion' | 'l3Offset'>): number {
+  return p.ipVersion === 4 ? p.l3Offset + 12 : p.ipVersion === 6 ? p.l3Offset + 8 : -1;
+}
+
+/** Where the destination address starts in `p.data`, -1 without an IP layer. */
+export function dstAddrOffset(p: Pick<DecodedPacket, 'ipVersion' | 'l3Offset'>): number {
+  return p.ipVersion === 4 ? p.l3Offset + 16 : p.ipVersion === 6 ? p.l3Offset + 24 : -1;
+}
+
+/** Address length in bytes: 4, 16, or 0 without an IP layer. */
+export function addrLength(p: Pick<DecodedPacket, 'ipVersion'>): number {
+  return p.ipVersion === 4 ? 4 : p.ipVersion === 6 ? 16 : 0;
 }

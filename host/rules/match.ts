@@ -7,7 +7,7 @@
 //  - an absent port range is -1..65535, and a packet without ports carries
 //    port -1, so it passes only rules without a port constraint;
 //  - results are preallocated per rule and shared.
-import type { DecodedPacket } from '../packet/types.js';
+import { dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 import type { Cidr, Rule, RuleMatch, RuleSet } from './types.js';
 
 const ANY = -1;
@@ -124,9 +124,12 @@ export class RuleMatcher {
     const sport = hasPorts ? pkt.srcPort : NO_PORT;
     const dport = hasPorts ? pkt.dstPort : NO_PORT;
     const vlan = pkt.vlans.length > 0 ? pkt.vlans[0]! : -2; // -2: untagged, equal to no rule's vlan
+    // Addresses are read in place: no view is made per match.
+    const data = pkt.data;
+    const src = srcAddrOffset(pkt), dst = dstAddrOffset(pkt);
     return version === 4
-      ? this.match4(word(pkt.src, 0), word(pkt.dst, 0), proto, sport, dport, vlan)
-      : this.match6(pkt.src, pkt.dst, proto, sport, dport, vlan);
+      ? this.match4(word(data, src), word(data, dst), proto, sport, dport, vlan)
+      : this.match6(data, src, dst, proto, sport, dport, vlan);
   }
 
   private match4(s: number, d: number, proto: number, sport: number, dport: number, vlan: number): RuleMatch {
@@ -144,9 +147,10 @@ export class RuleMatcher {
     return this.defaultResult;
   }
 
-  private match6(src: Uint8Array, dst: Uint8Array, proto: number, sport: number, dport: number, vlan: number): RuleMatch {
-    const s0 = word(src, 0), s1 = word(src, 4), s2 = word(src, 8), s3 = word(src, 12);
-    const d0 = word(dst, 0), d1 = word(dst, 4), d2 = word(dst, 8), d3 = word(dst, 12);
+  /** `src` and `dst`: where the 16-byte addresses start in `data`. */
+  private match6(data: Uint8Array, src: number, dst: number, proto: number, sport: number, dport: number, vlan: number): RuleMatch {
+    const s0 = word(data, src), s1 = word(data, src + 4), s2 = word(data, src + 8), s3 = word(data, src + 12);
+    const d0 = word(data, dst), d1 = word(data, dst + 4), d2 = word(data, dst + 8), d3 = word(data, dst + 12);
     const t = this.v6;
     const { proto: rp, vlan: rv, sportLo, sportHi, dportLo, dportHi, srcNet, srcMask, dstNet, dstMask } = t;
     for (let i = 0; i < t.count; i++) {

@@ -1,7 +1,8 @@
 // Writes InspectItems as ABI v1 meta records plus frame/stream bytes into a
 // buffer laid out exactly like the module's batch area, so the worker can copy
 // it into module memory unchanged. Pointers are module addresses
-// (metaPtr + offset in the buffer). Per packet: no allocation, two set() calls.
+// (metaPtr + offset in the buffer). Per packet: no allocation, one set() per
+// frame and one per stream.
 import { META } from '../wasm/abi.js';
 import type { InspectItem } from '../wasm/types.js';
 import { writeMetaRecord } from '../wasm/meta-writer.js';
@@ -14,6 +15,8 @@ export class BatchWriter {
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly u32: Uint32Array;
+  /** The view meta records are written through (see meta-writer.ts). */
+  readonly i32: Int32Array;
   private readonly dataStart: number;
 
   constructor(buffer: SharedArrayBuffer | ArrayBuffer, capacity: number, dataCapacity: number) {
@@ -22,6 +25,7 @@ export class BatchWriter {
     this.u8 = new Uint8Array(buffer);
     this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >>> 1);
     this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    this.i32 = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
     this.dataStart = capacity * META.SIZE;
   }
 

@@ -12,7 +12,6 @@
 // Pointer 0 means "none". Views over memory.buffer are rebuilt whenever the
 // module grows its memory (the old ArrayBuffer is then detached).
 import { SecuxflowError } from '../errors.js';
-import { isVerdict } from '../verdict.js';
 import { DEFAULT_LIMITS, META, Status } from './abi.js';
 import type { CompiledInspector } from './loader.js';
 import { createHostcalls, type HostcallState } from './hostcalls.js';
@@ -22,7 +21,11 @@ import { writeMetaRecord, type MetaViews } from './meta-writer.js';
 
 export type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
 
-const H_VERDICT_ARG = META.VERDICT_ARG >> 1;
+// The verdict byte and its argument share the record's last word with FLAGS.
+const W_LAST = META.FLAGS >> 2;
+const LAST_VERDICT_SHIFT = (META.VERDICT - META.FLAGS) * 8;
+const LAST_ARG_SHIFT = (META.VERDICT_ARG - META.FLAGS) * 8;
+const MAX_VERDICT = 5;
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new SecuxflowError('E_INTERNAL', 'the inspector host needs a little-endian machine (ABI v1 meta records are little-endian)');
@@ -58,8 +61,7 @@ export class InspectorInstance {
   private dataPtr = 0;
   private buf: ArrayBuffer;
   private u8: Uint8Array;
-  private u16: Uint16Array;
-  private u32: Uint32Array;
+  private i32: Int32Array;
   private views: MetaViews;
 
   private constructor(name: string, exports: ModuleExports, state: HostcallState, batchCapacity: number, dataCapacity: number, maxMemoryBytes: number) {
@@ -71,9 +73,8 @@ export class InspectorInstance {
     this.dataCapacity = dataCapacity;
     this.buf = exports.memory.buffer;
     this.u8 = new Uint8Array(this.buf);
-    this.u16 = new Uint16Array(this.buf);
-    this.u32 = new Uint32Array(this.buf);
-    this.views = { u8: this.u8, u16: this.u16, u32: this.u32 };
+    this.i32 = new Int32Array(this.buf);
+    this.views = { u8: this.u8, i32: this.i32 };
   }
 
   /** Instantiates the module once, places the batch area and the config, and runs on_init. */
@@ -167,42 +168,45 @@ export class InspectorInstance {
       throw new SecuxflowError('E_INTERNAL', `inspect(${count}) on ${items.length} items with room for ${Math.min(out.verdicts.length, out.verdictArgs.length)} verdicts`);
     }
     const cap = this.batchCapacity;
+    const dataCap = this.dataCapacity;
+    const st = this.state;
     let start = 0;
     while (start < count) {
       this.refreshViews();
+      const views = this.views;
+      const metaPtr = this.metaPtr;
+      const dataPtr = this.dataPtr;
+      // The packet clock: the newest packet time handed over so far.
+      let sec = st.packetSec;
+      let nsec = st.packetNsec;
       let n = 0;
       let used = 0;
       while (start + n < count && n < cap) {
         const item = items[start + n]!;
-        const need = item.pkt.data.length + (item.stream ? item.stream.length : 0);
-        if (n > 0 && used + need > this.dataCapacity) break;
-        used += this.writeRecord(n, item, used);
+        const pkt = item.pkt;
+        if (n > 0 && used + pkt.data.length + (item.stream !== null ? item.stream.length : 0) > dataCap) break;
+        used += writeMetaRecord(views, metaPtr + n * META.SIZE, dataPtr + used, 0, dataCap - used, item);
+        if (pkt.tsSec > sec || (pkt.tsSec === sec && pkt.tsNsec > nsec)) {
+          sec = pkt.tsSec;
+          nsec = pkt.tsNsec;
+        }
         n++;
       }
+      st.packetSec = sec;
+      st.packetNsec = nsec;
       this.runBatch(start, n, out);
       start += n;
     }
   }
 
-  /** Writes one meta record and its bytes; returns the data bytes used. */
-  private writeRecord(slot: number, item: InspectItem, dataUsed: number): number {
-    const used = writeMetaRecord(this.views, this.metaPtr + slot * META.SIZE, this.dataPtr + dataUsed, 0, this.dataCapacity - dataUsed, item);
-    const { pkt } = item;
-    const st = this.state;
-    if (pkt.tsSec > st.packetSec || (pkt.tsSec === st.packetSec && pkt.tsNsec > st.packetNsec)) {
-      st.packetSec = pkt.tsSec;
-      st.packetNsec = pkt.tsNsec;
-    }
-    return used;
-  }
-
   private runBatch(start: number, n: number, out: BatchOutput): void {
-    const t0 = process.hrtime.bigint();
+    // performance.now() rather than hrtime.bigint(): no BigInt per batch, still sub-microsecond.
+    const t0 = performance.now();
     const status = this.callback('on_batch', () => this.exports.on_batch(this.metaPtr, n), out, start, n);
-    this.stats.timeNs += Number(process.hrtime.bigint() - t0);
+    this.stats.timeNs += Math.round((performance.now() - t0) * 1e6);
     this.stats.batches++;
     this.stats.packets += n;
-    this.refreshViews();
+    // callback() refreshed the views (checkMemory) if the module grew its memory.
     const { verdicts, verdictArgs } = out;
     if (status !== Status.OK) {
       // A module that says the batch failed gave no trustworthy verdicts.
@@ -215,14 +219,14 @@ export class InspectorInstance {
       verdictArgs.fill(0, start, start + n);
       return;
     }
-    const u8 = this.u8;
-    const u16 = this.u16;
-    let m = this.metaPtr;
-    for (let i = 0; i < n; i++, m += META.SIZE) {
-      const v = u8[m + META.VERDICT]!;
-      if (isVerdict(v)) {
+    const i32 = this.i32;
+    let w = (this.metaPtr >> 2) + W_LAST;
+    for (let i = 0; i < n; i++, w += META.SIZE >> 2) {
+      const last = i32[w]!;
+      const v = (last >>> LAST_VERDICT_SHIFT) & 0xff;
+      if (v <= MAX_VERDICT) {
         verdicts[start + i] = v;
-        verdictArgs[start + i] = u16[(m >>> 1) + H_VERDICT_ARG]!;
+        verdictArgs[start + i] = last >>> LAST_ARG_SHIFT;
       } else {
         this.stats.verdictErrors++;
         verdicts[start + i] = 0;
@@ -259,9 +263,8 @@ export class InspectorInstance {
     if (b === this.buf) return;
     this.buf = b;
     this.u8 = new Uint8Array(b);
-    this.u16 = new Uint16Array(b);
-    this.u32 = new Uint32Array(b);
-    this.views = { u8: this.u8, u16: this.u16, u32: this.u32 };
+    this.i32 = new Int32Array(b);
+    this.views = { u8: this.u8, i32: this.i32 };
   }
 
   private callback(what: string, fn: () => number, sink: Pick<BatchOutput, 'alerts' | 'events'>, chunkStart: number, chunkCount: number): number {
@@ -286,9 +289,10 @@ export class InspectorInstance {
     }
   }
 
-  /** Memory only grows, so one check after each callback is enough. */
+  /** Memory only grows, so one check after each callback is enough. Also refreshes the views. */
   private checkMemory(what: string): void {
-    const size = this.exports.memory.buffer.byteLength;
+    this.refreshViews();
+    const size = this.buf.byteLength;
     if (size <= this.maxMemoryBytes) return;
     this.stats.traps++;
     throw new SecuxflowError('E_MODULE_TRAP', `module ${this.name} grew its memory to ${size} bytes in ${what}, over the host limit of ${this.maxMemoryBytes} bytes`,

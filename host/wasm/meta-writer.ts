@@ -2,79 +2,134 @@
 // in-thread instance (straight into module memory) and the sandbox (into a
 // shared buffer laid out like the module's batch area), so both hand modules
 // exactly the same records.
+//
+// This runs once per packet per module, so it is written for speed: the
+// record is 16 aligned little-endian 32-bit stores through one Int32Array
+// (adjacent u16/u8 fields packed into one word each), and a frame is copied
+// with a single set() of the frame itself, never of a subarray view, unless
+// the batch area is too small for it.
 import { META, META_ABSENT_U16, MetaFlag } from './abi.js';
 import type { InspectItem } from './types.js';
 
 const TWO_32 = 2 ** 32;
 
-function off16(v: number): number {
-  return v < 0 || v >= META_ABSENT_U16 ? META_ABSENT_U16 : v;
+// Word indices of the record's fields. The packed words rely on the ABI's
+// order of the u16 and u8 fields; the checks below fail at load if abi.ts
+// (which test/host/wasm checks against the spec) ever moves one.
+const W_FLOW_LO = META.FLOW_ID >> 2;
+const W_FLOW_HI = W_FLOW_LO + 1;
+const W_TS_SEC = META.TS_SEC >> 2;
+const W_TS_NSEC = META.TS_NSEC >> 2;
+const W_PKT_PTR = META.PKT_PTR >> 2;
+const W_PKT_LEN = META.PKT_LEN >> 2;
+const W_PAYLOAD_LEN = META.PAYLOAD_LEN >> 2;
+const W_STREAM_PTR = META.STREAM_PTR >> 2;
+const W_STREAM_LEN = META.STREAM_LEN >> 2;
+const W_STREAM_NEW = META.STREAM_NEW >> 2;
+const W_WIRE_LEN = META.WIRE_LEN >> 2;
+/** L3_OFF | L4_OFF << 16 */
+const W_L3_L4 = META.L3_OFF >> 2;
+/** PAYLOAD_OFF | SRC_PORT << 16 */
+const W_PAYOFF_SPORT = META.PAYLOAD_OFF >> 2;
+/** DST_PORT | VLAN_ID << 16 */
+const W_DPORT_VLAN = META.DST_PORT >> 2;
+/** IP_VERSION | L4_PROTO << 8 | TCP_FLAGS << 16 | DIRECTION << 24 */
+const W_IPV_PROTO_FLAGS_DIR = META.IP_VERSION >> 2;
+/** FLAGS | VERDICT << 8 | VERDICT_ARG << 16 */
+const W_FLAGS_VERDICT = META.FLAGS >> 2;
+
+function packed(lo: number, hi: number, hiShift: number): boolean {
+  return (lo & 3) === 0 && hi === lo + hiShift / 8;
+}
+if (!(packed(META.L3_OFF, META.L4_OFF, 16) && packed(META.PAYLOAD_OFF, META.SRC_PORT, 16) && packed(META.DST_PORT, META.VLAN_ID, 16)
+  && packed(META.IP_VERSION, META.L4_PROTO, 8) && META.TCP_FLAGS === META.IP_VERSION + 2 && META.DIRECTION === META.IP_VERSION + 3
+  && packed(META.FLAGS, META.VERDICT, 8) && META.VERDICT_ARG === META.FLAGS + 2 && META.SIZE === 64 && W_FLAGS_VERDICT === 15)) {
+  throw new Error('meta-writer: the ABI v1 record layout in abi.ts no longer matches the packed word writes');
 }
 
 export interface MetaViews {
   u8: Uint8Array;
-  u16: Uint16Array;
-  u32: Uint32Array;
+  /** Same memory as u8, from byte 0: records are 8-aligned, so every field word is aligned. */
+  i32: Int32Array;
+}
+
+/** Copies the first `len` bytes of `src`; a view is made only when they are not all of it. */
+function place(u8: Uint8Array, src: Uint8Array, at: number, len: number): void {
+  u8.set(len === src.length ? src : src.subarray(0, len), at);
+}
+
+function off16(v: number): number {
+  return v < 0 || v >= META_ABSENT_U16 ? META_ABSENT_U16 : v;
 }
 
 /**
  * Writes `item` as the record at byte offset `rec` of the views, its bytes at
  * `dataAt`, with at most `room` bytes of data. Pointers in the record are
  * module addresses: `base` plus the view offset (0 when the views are module
- * memory). Returns the data bytes used.
+ * memory). `rec` must be 4-aligned. Returns the data bytes used.
  */
 export function writeMetaRecord(v: MetaViews, rec: number, dataAt: number, base: number, room: number, item: InspectItem): number {
-  const { pkt } = item;
-  const { u8, u16, u32 } = v;
-  const w = rec >>> 2;
-  const h = rec >>> 1;
+  const pkt = item.pkt;
+  const u8 = v.u8;
+  const i32 = v.i32;
+  const data = pkt.data;
+  const dataLen = data.length;
   let flags = item.flags & 0xff;
 
-  let pktLen = pkt.data.length;
-  if (pktLen > room) { pktLen = room; flags |= MetaFlag.TRUNCATED; }
-  u8.set(pktLen === pkt.data.length ? pkt.data : pkt.data.subarray(0, pktLen), dataAt);
+  const pktLen = dataLen <= room ? dataLen : room;
+  if (pktLen < dataLen) flags |= MetaFlag.TRUNCATED;
+  place(u8, data, dataAt, pktLen);
   room -= pktLen;
 
-  let streamAt = 0;
+  let streamPtr = 0;
   let streamLen = 0;
   let streamNew = 0;
   const stream = item.stream;
   if (stream !== null && stream.length > 0 && room > 0) {
-    streamAt = dataAt + pktLen;
-    streamLen = stream.length;
-    if (streamLen > room) { streamLen = room; flags |= MetaFlag.STREAM_GAP; }
-    u8.set(streamLen === stream.length ? stream : stream.subarray(0, streamLen), streamAt);
+    const streamAt = dataAt + pktLen;
+    const total = stream.length;
+    streamPtr = base + streamAt;
+    streamLen = total <= room ? total : room;
+    if (streamLen < total) flags |= MetaFlag.STREAM_GAP;
+    place(u8, stream, streamAt, streamLen);
     // New bytes sit at the end of the stream: only those left after a cut still count.
-    streamNew = Math.max(0, Math.min(item.streamNew >>> 0, stream.length) - (stream.length - streamLen));
+    let added = item.streamNew >>> 0;
+    if (added > total) added = total;
+    streamNew = added - (total - streamLen);
+    if (streamNew < 0) streamNew = 0;
   }
   if (pkt.malformed !== null) flags |= MetaFlag.MALFORMED;
-  if (pkt.wireLen > pkt.data.length) flags |= MetaFlag.TRUNCATED;
+  const wireLen = pkt.wireLen;
+  if (wireLen > dataLen) flags |= MetaFlag.TRUNCATED;
 
-  const id = item.flowId;
-  u32[w + (META.FLOW_ID >> 2)] = id >>> 0;
-  u32[w + (META.FLOW_ID >> 2) + 1] = (id / TWO_32) >>> 0;
-  u32[w + (META.TS_SEC >> 2)] = pkt.tsSec >>> 0;
-  u32[w + (META.TS_NSEC >> 2)] = pkt.tsNsec >>> 0;
-  u32[w + (META.PKT_PTR >> 2)] = base + dataAt;
-  u32[w + (META.PKT_LEN >> 2)] = pktLen;
   // Never point past the bytes actually placed (snaplen or a cut frame).
-  u32[w + (META.PAYLOAD_LEN >> 2)] = pkt.payloadOffset < 0 ? 0 : Math.max(0, Math.min(pkt.payloadLength, pktLen - pkt.payloadOffset));
-  u32[w + (META.STREAM_PTR >> 2)] = streamLen > 0 ? base + streamAt : 0;
-  u32[w + (META.STREAM_LEN >> 2)] = streamLen;
-  u32[w + (META.STREAM_NEW >> 2)] = streamNew;
-  u32[w + (META.WIRE_LEN >> 2)] = pkt.wireLen >>> 0;
-  u16[h + (META.L3_OFF >> 1)] = off16(pkt.l3Offset);
-  u16[h + (META.L4_OFF >> 1)] = off16(pkt.l4Offset);
-  u16[h + (META.PAYLOAD_OFF >> 1)] = off16(pkt.payloadOffset);
-  u16[h + (META.SRC_PORT >> 1)] = pkt.srcPort;
-  u16[h + (META.DST_PORT >> 1)] = pkt.dstPort;
-  u16[h + (META.VLAN_ID >> 1)] = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
-  u8[rec + META.IP_VERSION] = pkt.ipVersion;
-  u8[rec + META.L4_PROTO] = pkt.proto;
-  u8[rec + META.TCP_FLAGS] = pkt.tcpFlags;
-  u8[rec + META.DIRECTION] = item.direction;
-  u8[rec + META.FLAGS] = flags;
-  u8[rec + META.VERDICT] = 0;
-  u16[h + (META.VERDICT_ARG >> 1)] = 0;
+  const payloadOff = pkt.payloadOffset;
+  let payloadLen = 0;
+  if (payloadOff >= 0) {
+    payloadLen = pktLen - payloadOff;
+    if (pkt.payloadLength < payloadLen) payloadLen = pkt.payloadLength;
+    if (payloadLen < 0) payloadLen = 0;
+  }
+  const vlans = pkt.vlans;
+  const id = item.flowId;
+
+  const w = rec >> 2;
+  i32[w + W_FLOW_LO] = id | 0;
+  i32[w + W_FLOW_HI] = (id / TWO_32) | 0;
+  i32[w + W_TS_SEC] = pkt.tsSec | 0;
+  i32[w + W_TS_NSEC] = pkt.tsNsec | 0;
+  i32[w + W_PKT_PTR] = base + dataAt;
+  i32[w + W_PKT_LEN] = pktLen;
+  i32[w + W_PAYLOAD_LEN] = payloadLen;
+  i32[w + W_STREAM_PTR] = streamPtr;
+  i32[w + W_STREAM_LEN] = streamLen;
+  i32[w + W_STREAM_NEW] = streamNew;
+  i32[w + W_WIRE_LEN] = wireLen | 0;
+  i32[w + W_L3_L4] = off16(pkt.l3Offset) | (off16(pkt.l4Offset) << 16);
+  i32[w + W_PAYOFF_SPORT] = off16(payloadOff) | ((pkt.srcPort & 0xffff) << 16);
+  i32[w + W_DPORT_VLAN] = (pkt.dstPort & 0xffff) | ((vlans.length > 0 ? vlans[0]! & 0xffff : 0) << 16);
+  i32[w + W_IPV_PROTO_FLAGS_DIR] = (pkt.ipVersion & 0xff) | ((pkt.proto & 0xff) << 8) | ((pkt.tcpFlags & 0xff) << 16) | ((item.direction & 0xff) << 24);
+  // VERDICT and VERDICT_ARG are zeroed with FLAGS: the module writes them.
+  i32[w + W_FLAGS_VERDICT] = flags;
   return pktLen + streamLen;
 }

@@ -21,8 +21,9 @@ import type { Rule, RuleSet } from '../../host/rules/types.js';
 import { StateStore } from '../../host/state/store.js';
 import { applyRulesIfAttached } from '../../host/kernel/apply.js';
 import { closeFd, mapDump, mapLookup, objGet } from '../../host/kernel/native.js';
-import { decodeRulesetMeta, MapName, SF, SfConfig, u32Key, encodeU32 } from '../../host/kernel/codec.js';
-import { XdpAction, mapUpdate } from '../../host/kernel/native.js';
+import { MapName, SF, SfConfig, u32Key } from '../../host/kernel/codec.js';
+import { readConfigValue, readRulesetMeta, writeConfig } from '../../host/kernel/config.js';
+import { XdpAction } from '../../host/kernel/native.js';
 
 const kernel = requireKernel();
 // The map sampling is probabilistic: a torn swap shows up in most runs, not
@@ -86,8 +87,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
       closeFd(fd);
     }
   };
-  const activeGen = (): number => withMap(MapName.CONFIG, (fd) => mapLookup(fd, u32Key(SfConfig.ACTIVE_GEN), 4)![0]! & 1);
-  const meta = (gen: number) => withMap(MapName.RULESET, (fd) => decodeRulesetMeta(mapLookup(fd, u32Key(gen), 16)!));
+  const activeGen = (): number => withMap(MapName.CONFIG, (fd) => readConfigValue(fd, SfConfig.ACTIVE_GEN) & 1);
+  const meta = (gen: number) => withMap(MapName.CONFIG, (fd) => readRulesetMeta(fd, gen));
   const hitIds = (): number[] =>
     withMap(MapName.RULE_HITS, (fd) => {
       const d = mapDump(fd);
@@ -153,7 +154,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
     pinDir = join(bpffs.root, end.ifname);
     // No live traffic may overwrite the last-decision slot the observer reads.
     await runOk(['ip', '-n', ns, 'link', 'set', end.ifname, 'down']);
-    withMap(MapName.CONFIG, (fd) => mapUpdate(fd, u32Key(SfConfig.RECORD_LAST), encodeU32(1)));
+    withMap(MapName.CONFIG, (fd) => writeConfig(fd, SfConfig.RECORD_LAST, 1));
   });
 
   afterAll(async () => {

@@ -15,7 +15,8 @@ import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js'
 import { run, runOk, type RunResult } from './lab/run.js';
 import { closeFd, mapLookup, mapUpdate, objGet, progTestRun } from '../../host/kernel/native.js';
 import { buildPacket } from '../../host/packet/build.js';
-import { decodeRulesetMeta, MapName, SfConfig, u32Key } from '../../host/kernel/codec.js';
+import { MapName, SfConfig, type RulesetMeta } from '../../host/kernel/codec.js';
+import { readConfigValue, readRulesetMeta } from '../../host/kernel/config.js';
 import type { AttachResult, AttachmentStatus, DetachResult } from '../../host/kernel/attach.js';
 
 const kernel = requireKernel();
@@ -53,7 +54,15 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
       closeFd(fd);
     }
   };
-  const config = (index: number): number => pinned(MapName.CONFIG, (fd) => mapLookup(fd, u32Key(index), 4)![0]!);
+  const config = (index: number): number => pinned(MapName.CONFIG, (fd) => readConfigValue(fd, index));
+  const activeMeta = (dir = pinDir): RulesetMeta => {
+    const fd = objGet(join(dir, MapName.CONFIG));
+    try {
+      return readRulesetMeta(fd, readConfigValue(fd, SfConfig.ACTIVE_GEN));
+    } finally {
+      closeFd(fd);
+    }
+  };
 
   beforeAll(async () => {
     await buildNative();
@@ -79,8 +88,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     expect(r).toMatchObject({ iface: end.ifname, mode: 'skb', requestedMode: 'skb', reattached: false, rulesApplied: 1, defaultPolicy: 'pass', policyChanged: false, fail: 'open', reusedMaps: [] });
     expect((await xdpOnLink(ns, end.ifname))?.id).toBe(r.progId);
     expect(config(SfConfig.PUNT_FALLBACK)).toBe(1);
-    const gen = config(SfConfig.ACTIVE_GEN) & 1;
-    expect(pinned(MapName.RULESET, (fd) => decodeRulesetMeta(mapLookup(fd, u32Key(gen), 16)!))).toMatchObject({ v4Count: 1, defaultAction: 1 });
+    expect(activeMeta()).toMatchObject({ v4Count: 1, defaultAction: 1 });
   });
 
   it('attach again: the program is replaced in place, config updated, every map reused', async () => {
@@ -97,16 +105,12 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     expect(now?.id).toBe(r.progId);
     expect(now?.id).not.toBe(before?.id);
     expect(config(SfConfig.PUNT_FALLBACK)).toBe(2);
-    const gen = config(SfConfig.ACTIVE_GEN) & 1;
-    expect(pinned(MapName.RULESET, (fd) => decodeRulesetMeta(mapLookup(fd, u32Key(gen), 16)!))).toMatchObject({ v4Count: 1, defaultAction: 2 });
+    expect(activeMeta()).toMatchObject({ v4Count: 1, defaultAction: 2 });
     expect(pinned(MapName.PENALTY, (fd) => mapLookup(fd, new Uint8Array(16).fill(9), 16))).not.toBeNull();
   });
 
   it('rule default changes what the attached program does with unmatched packets, and the engine reads the same value', async () => {
-    const activeDefault = (): number => {
-      const gen = config(SfConfig.ACTIVE_GEN) & 1;
-      return pinned(MapName.RULESET, (fd) => decodeRulesetMeta(mapLookup(fd, u32Key(gen), 16)!)).defaultAction;
-    };
+    const activeDefault = (): number => activeMeta().defaultAction;
     await secuxflow('rule', 'default', 'pass');
     expect(activeDefault()).toBe(1);
     expect(JSON.parse((await secuxflow('rule', 'list', '--json')).stdout).default_policy).toBe('pass');
@@ -189,17 +193,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     const first = await attachJson('--iface', 'lo', '--mode', 'skb');
     const rulesBefore = readFileSync(join(stateDir, 'rules.json'), 'utf8');
     const loDir = join(bpffs.root, 'lo');
-    const activeDefault = (): number => {
-      const cfg = objGet(join(loDir, MapName.CONFIG));
-      const rs = objGet(join(loDir, MapName.RULESET));
-      try {
-        const gen = mapLookup(cfg, u32Key(SfConfig.ACTIVE_GEN), 4)![0]! & 1;
-        return decodeRulesetMeta(mapLookup(rs, u32Key(gen), 16)!).defaultAction;
-      } finally {
-        closeFd(cfg);
-        closeFd(rs);
-      }
-    };
+    const activeDefault = (): number => activeMeta(loDir).defaultAction;
     expect(activeDefault()).toBe(1);
     const pinsBefore = bpffs.leftovers();
     const stateBefore = readFileSync(join(stateDir, 'attachments.json'), 'utf8');
@@ -213,7 +207,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     expect(activeDefault()).toBe(1);
     const cfg = objGet(join(loDir, MapName.CONFIG));
     try {
-      expect(mapLookup(cfg, u32Key(SfConfig.PUNT_FALLBACK), 4)![0]).toBe(1);
+      expect(readConfigValue(cfg, SfConfig.PUNT_FALLBACK)).toBe(1);
     } finally {
       closeFd(cfg);
     }
@@ -236,17 +230,6 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     await attachJson('--iface', end.ifname, '--mode', 'skb');
     await attachJson('--iface', peer.ifname, '--mode', 'skb');
     const dirs = [join(bpffs.root, end.ifname), join(bpffs.root, peer.ifname)];
-    const activeMeta = (dir: string) => {
-      const cfg = objGet(join(dir, MapName.CONFIG));
-      const rs = objGet(join(dir, MapName.RULESET));
-      try {
-        const gen = mapLookup(cfg, u32Key(SfConfig.ACTIVE_GEN), 4)![0]! & 1;
-        return decodeRulesetMeta(mapLookup(rs, u32Key(gen), 16)!);
-      } finally {
-        closeFd(cfg);
-        closeFd(rs);
-      }
-    };
     const listed = async () => JSON.parse((await secuxflow('rule', 'list', '--json')).stdout) as { rules: Array<{ id: number; hits: { packets: number } | null }> };
 
     const r = await secuxflow('rule', 'add', '--src', '198.18.51.0/24', '--proto', 'tcp', '--action', 'drop');

@@ -8,8 +8,9 @@ import {
   closeFd, ifIndex, mapDelete, mapDump, mapInfo, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, objGet, openObject,
   nativeAddon, possibleCpus, progInfo, progTestRun, xdpAttach, xdpDetach, xdpQuery, MapUpdateFlag,
 } from '../../host/kernel/native.js';
-import { encodePortKey, encodeU32, LAYOUT, MapName, SfConfig, u32Key, decodeU32 } from '../../host/kernel/codec.js';
+import { encodePortKey, encodeU32, LAYOUT, MapName, SF, SfConfig, u32Key, decodeU32 } from '../../host/kernel/codec.js';
 import { SecuxflowError } from '../../host/errors.js';
+import { readConfigValue, readRulesetMeta, writeConfig, writeRulesetMeta } from '../../host/kernel/config.js';
 import { requireKernel, uniqueName } from './support/kernel.js';
 
 const k = requireKernel();
@@ -51,7 +52,7 @@ describe.skipIf(k.skip)('native addon', () => {
 
   it('a missing or non-numeric fd is an error that names it, never a silent undefined', () => {
     const addon = nativeAddon() as Record<string, (...a: unknown[]) => unknown>;
-    for (const fn of ['mapInfo', 'mapDump', 'progInfo', 'closeFd']) {
+    for (const fn of ['mapInfo', 'mapDump', 'progInfo', 'closeFd', 'mapStoreWords']) {
       expect(() => addon[fn]!(), fn).toThrow(/argument fd must be a number/);
       expect(() => addon[fn]!('3'), fn).toThrow(/argument fd must be a number/);
     }
@@ -66,12 +67,12 @@ describe.skipIf(k.skip)('native addon', () => {
     try {
       expect(first.reusedPins).toEqual([]);
       expect(readdirSync(pinDir).sort()).toEqual(Object.values(MapName).sort());
-      mapUpdate(first.maps[MapName.CONFIG]!, u32Key(SfConfig.PUNT_FALLBACK), encodeU32(2));
+      writeConfig(first.maps[MapName.CONFIG]!, SfConfig.PUNT_FALLBACK, 2);
       const second = openObject({ pinDir });
       try {
         expect([...second.reusedPins].sort()).toEqual(Object.values(MapName).sort());
         // Same kernel map: the value written through the first object is there.
-        expect(decodeU32(mapLookup(second.maps[MapName.CONFIG]!, u32Key(SfConfig.PUNT_FALLBACK), 4)!)).toBe(2);
+        expect(readConfigValue(second.maps[MapName.CONFIG]!, SfConfig.PUNT_FALLBACK)).toBe(2);
         const fd = objGet(`${pinDir}/${MapName.CONFIG}`);
         try {
           expect(mapInfo(fd).id).toBe(mapInfo(first.maps[MapName.CONFIG]!).id);
@@ -85,6 +86,28 @@ describe.skipIf(k.skip)('native addon', () => {
       expect(existsSync(pinDir)).toBe(false);
     } finally {
       first.close();
+    }
+  });
+
+  it('config words are stored one at a time: neighbours keep their values, bad offsets and non-mmapable maps are refused', () => {
+    const obj = openObject();
+    try {
+      const cfg = obj.maps[MapName.CONFIG]!;
+      writeConfig(cfg, SfConfig.PASS_ALL, 7);
+      writeConfig(cfg, SfConfig.PUNT_FALLBACK, 0xfffffffe);
+      expect(readConfigValue(cfg, SfConfig.PASS_ALL)).toBe(7);
+      expect(readConfigValue(cfg, SfConfig.PUNT_FALLBACK)).toBe(0xfffffffe);
+      expect(readConfigValue(cfg, SfConfig.ACTIVE_GEN)).toBe(0);
+      writeRulesetMeta(cfg, 1, { v4Count: 3, v6Count: 4, defaultAction: 2, lpmMask: 0x41 });
+      expect(readRulesetMeta(cfg, 1)).toEqual({ v4Count: 3, v6Count: 4, defaultAction: 2, lpmMask: 0x41 });
+      expect(readRulesetMeta(cfg, 0)).toEqual({ v4Count: 0, v6Count: 0, defaultAction: 0, lpmMask: 0 });
+      const store = (nativeAddon() as { mapStoreWords: (fd: number, off: number, b: Uint8Array) => void }).mapStoreWords;
+      expect(() => store(cfg, LAYOUT.sf_config.size, new Uint8Array(4))).toThrow(/not whole aligned words/);
+      expect(() => store(cfg, 2, new Uint8Array(4))).toThrow(/not whole aligned words/);
+      expect(() => store(cfg, 0, new Uint8Array(3))).toThrow(/not whole aligned words/);
+      expect(() => store(obj.maps[MapName.LAST]!, 0, new Uint8Array(4))).toThrow(/BPF_F_MMAPABLE/);
+    } finally {
+      obj.close();
     }
   });
 
@@ -133,7 +156,7 @@ describe.skipIf(k.skip)('native addon', () => {
     });
 
     it('batch update writes arrays in one call', () => {
-      const fd = obj.maps[MapName.CONFIG]!;
+      const fd = obj.maps[MapName.RULE_SLOTS]!;
       const keys = new Uint8Array(8);
       new DataView(keys.buffer).setUint32(0, 6, true);
       new DataView(keys.buffer).setUint32(4, 7, true);
@@ -143,10 +166,10 @@ describe.skipIf(k.skip)('native addon', () => {
     });
 
     it('rejects wrong key/value sizes and out-of-range array indexes with messages', () => {
-      const fd = obj.maps[MapName.CONFIG]!;
+      const fd = obj.maps[MapName.RULE_SLOTS]!;
       expect(() => mapUpdate(fd, new Uint8Array(3), encodeU32(1))).toThrowError(/key is 3 bytes, the map's keys are 4/);
       expect(() => mapLookup(fd, u32Key(0), 2)).toThrowError(/value buffer is 2 bytes/);
-      expect(() => mapUpdate(fd, u32Key(99), encodeU32(1))).toThrowError(/index 99 is beyond/);
+      expect(() => mapUpdate(fd, u32Key(SF.MAX_RULE_SLOTS), encodeU32(1))).toThrowError(new RegExp(`index ${SF.MAX_RULE_SLOTS} is beyond`));
     });
 
     it('a full hash map is E_MAP_FULL', () => {

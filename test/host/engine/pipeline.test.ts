@@ -73,6 +73,23 @@ describe('engine pipeline with real modules', () => {
     expect(counters.datagramsReassembled).toBe(1);
   });
 
+  it('keeps its own copy of held fragments: a source that reuses its frame buffer (AF_XDP) does not change them', async () => {
+    const whole = buildPacket({ src: '198.18.0.10', dst: '198.18.1.1', proto: 'udp', srcPort: 5000, dstPort: 9999, payload: 'f'.repeat(90) });
+    const frags = fragmentIp(whole, 32);
+    const decisions: PacketDecision[] = [];
+    const engine = new Engine({ rules: { defaultPolicy: 'pass', rules: [] }, modules: [], onDecision: (d) => decisions.push(d) });
+    const slot = new Uint8Array(2048);
+    frags.forEach((f, k) => {
+      slot.fill(0xee);
+      slot.set(f);
+      engine.pushDecoded(decodePacket(slot.subarray(0, f.length), LinkType.ETHERNET, T0, k * 1000));
+    });
+    engine.finish();
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]!.sources.map((p) => [...p.data])).toEqual(frags.map((f) => [...f]));
+    expect(decisions[0]!.sources.map((p) => [...p.src])).toEqual(frags.map(() => [198, 18, 0, 10]));
+  });
+
   it('a datagram that never completes is counted and dropped at the end, not lost', async () => {
     const whole = buildPacket({ src: '198.18.0.8', dst: '198.18.1.1', proto: 'udp', srcPort: 5000, dstPort: 53, payload: 'z'.repeat(100) });
     const frags = fragmentIp(whole, 32);

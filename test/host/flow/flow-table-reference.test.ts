@@ -7,13 +7,15 @@ import { pkt, rng } from './helpers.js';
 interface RefFlow { key: string; id: number; last: number; timeout: number }
 
 describe('FlowTable against a naive reference', () => {
-  it('ends the same flows for the same reasons under random traffic, expiry and eviction', () => {
+  // hashBits 0 puts every flow in one chain and 2 in four: lookups, removals
+  // and evictions then go through chains of all lengths, IPv4 and IPv6 mixed.
+  it.each([30, 2, 0])('ends the same flows for the same reasons under random traffic, expiry and eviction (hashBits %i)', (hashBits) => {
     const timeouts = { udp: 7, icmp: 3, tcpEstablished: 20 };
     const maxFlows = 12;
-    const table = new FlowTable({ maxFlows, timeouts });
+    const table = new FlowTable({ maxFlows, timeouts, hashBits });
     const ref: RefFlow[] = [];
     const rand = rng(77);
-    const hosts = ['198.18.5.1', '198.18.5.2', '198.18.5.3'];
+    const families = [['198.18.5.1', '198.18.5.2', '198.18.5.3'], ['2001:db8::1', '2001:db8::1:0:0:1', '2001:db8:0:1::1']];
     const T0 = 1_700_000_000;
     const ended: string[] = [];
     const refEnded: string[] = [];
@@ -23,6 +25,7 @@ describe('FlowTable against a naive reference', () => {
       const tsSec = T0 + Math.floor(nowMs / 1000), tsNsec = (nowMs % 1000) * 1_000_000;
       const now = tsSec + tsNsec * 1e-9; // the packet's own clock, as the table reads it
       const kind = Math.floor(rand() * 3);
+      const hosts = families[rand() < 0.7 ? 0 : 1]!;
       const a = hosts[Math.floor(rand() * 3)]!, b = hosts[Math.floor(rand() * 3)]!;
       const port = 1000 + Math.floor(rand() * 4);
       const fwd = rand() < 0.5;

@@ -130,6 +130,8 @@ describe('FlowTable direction and identity', () => {
     expect(() => new FlowTable({ maxFlows: 0 })).toThrow(SecuxflowError);
     expect(() => new FlowTable({ maxFlows: 0 })).toThrow(/maxFlows/);
     expect(() => new FlowTable({ timeouts: { udp: -1 } })).toThrow(/udp/);
+    expect(() => new FlowTable({ hashBits: 31 })).toThrow(/hashBits/);
+    expect(() => new FlowTable({ hashBits: 1.5 })).toThrow(/hashBits/);
   });
 });
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPacket, fragmentIp, toLinkType, type PacketSpec } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
-import { LinkType, TcpFlag } from '../../../host/packet/types.js';
+import { LinkType, TcpFlag, addrLength, dstAddrOffset, srcAddrOffset } from '../../../host/packet/types.js';
 import { SecuxflowError } from '../../../host/errors.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -288,6 +288,34 @@ describe('decodePacket on built frames', () => {
     const f = buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'udp' });
     expect(decodePacket(f, LinkType.ETHERNET).wireLen).toBe(f.length);
     expect(decodePacket(f, LinkType.ETHERNET, 0, 0, 1500).wireLen).toBe(1500);
+  });
+});
+
+describe('address offsets', () => {
+  it('srcAddrOffset/dstAddrOffset/addrLength point at the bytes src and dst show, under VLAN tags and link types', () => {
+    const cases: [PacketSpec, LinkType][] = [
+      [{ src: '198.18.0.1', dst: '198.18.1.2', proto: 'udp', srcPort: 1, dstPort: 2 }, LinkType.ETHERNET],
+      [{ src: '198.18.0.1', dst: '198.18.1.2', proto: 'tcp', vlans: [7, 9] }, LinkType.ETHERNET],
+      [{ src: '2001:db8::1', dst: '2001:db8:1::2', proto: 'udp', srcPort: 1, dstPort: 2 }, LinkType.LINUX_SLL2],
+      [{ src: '2001:db8::1', dst: '2001:db8:1::2', proto: 'icmp', vlans: [5] }, LinkType.ETHERNET],
+    ];
+    for (const [spec, link] of cases) {
+      const p = decodePacket(toLinkType(buildPacket(spec), link), link);
+      const len = addrLength(p);
+      expect(len).toBe(spec.src.includes(':') ? 16 : 4);
+      expect([...p.data.subarray(srcAddrOffset(p), srcAddrOffset(p) + len)]).toEqual([...p.src]);
+      expect([...p.data.subarray(dstAddrOffset(p), dstAddrOffset(p) + len)]).toEqual([...p.dst]);
+      expect(p.src).not.toBe(p.dst);
+      expect(p.src.length).toBe(len);
+    }
+  });
+
+  it('a frame without an IP layer has no address offsets and empty src/dst', () => {
+    const arp = new Uint8Array(42);
+    arp[12] = 0x08; arp[13] = 0x06;
+    const p = decodePacket(arp, LinkType.ETHERNET);
+    expect([srcAddrOffset(p), dstAddrOffset(p), addrLength(p)]).toEqual([-1, -1, 0]);
+    expect(p.src.length + p.dst.length).toBe(0);
   });
 });
 

@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { mapLookup, objGet, progTestRun } from '../../../host/kernel/native.js';
 import { MapName, PROG_NAME, u32Key, SfConfig } from '../../../host/kernel/codec.js';
+import { readConfigValue, readRulesetMeta } from '../../../host/kernel/config.js';
 
 interface Run {
   key: string;
@@ -21,33 +22,27 @@ const packet = Uint8Array.from(Buffer.from(hex, 'hex'));
 const progFd = objGet(join(pinDir, PROG_NAME));
 const configFd = objGet(join(pinDir, MapName.CONFIG));
 const lastFd = objGet(join(pinDir, MapName.LAST));
-const rulesetFd = objGet(join(pinDir, MapName.RULESET));
 const rulesV4Fd = objGet(join(pinDir, MapName.RULES_V4));
 const slotKey = new Uint8Array(4);
-const metaKey = new Uint8Array(4);
 const state = { samples: 0, torn: 0, discarded: 0 };
 
 /** One packet's view of the rule set: a header saying N rules must come with a live rule in slot N-1. */
 function sample(): void {
-  const g1 = mapLookup(configFd, genKey, 4);
-  const gen = g1 ? g1[0]! & 1 : 0;
-  metaKey[0] = gen;
-  const meta = mapLookup(rulesetFd, metaKey, 16);
-  const count = meta ? new DataView(meta.buffer).getUint32(0, true) : 0;
+  const gen = readConfigValue(configFd, SfConfig.ACTIVE_GEN) & 1;
+  const count = readRulesetMeta(configFd, gen).v4Count;
   let live = true;
   if (count > 0) {
     new DataView(slotKey.buffer).setUint32(0, gen * 4096 + count - 1, true);
     const slot = mapLookup(rulesV4Fd, slotKey, 88);
     live = slot !== null && new DataView(slot.buffer).getUint32(0, true) !== 0;
   }
-  const g2 = mapLookup(configFd, genKey, 4);
+  const g2 = readConfigValue(configFd, SfConfig.ACTIVE_GEN);
   // A flip in the middle of a sample is a reader that straddled it; the
   // retire grace period covers those, so such a sample says nothing.
-  if (((g2 ? g2[0]! : 0) & 1) !== gen) state.discarded++;
+  if ((g2 & 1) !== gen) state.discarded++;
   else if (!live) state.torn++;
   state.samples++;
 }
-const genKey = u32Key(SfConfig.ACTIVE_GEN);
 const zero = u32Key(0);
 const deadline = Date.now() + Number(maxMsText ?? 20_000);
 
@@ -73,8 +68,7 @@ function batch(): void {
     const last = mapLookup(lastFd, zero, 16);
     const ruleId = last ? new DataView(last.buffer).getUint32(0, true) : -1;
     note(decisions, `${ruleId}:${r.retval}`);
-    const gen = mapLookup(configFd, genKey, 4);
-    note(generations, String(gen ? gen[0]! & 1 : -1));
+    note(generations, String(readConfigValue(configFd, SfConfig.ACTIVE_GEN) & 1));
     total++;
     for (let j = 0; j < 100; j++) sample();
   }

@@ -27,15 +27,18 @@ function cidr(rng: Rng, v6: boolean): string {
   return v6 ? `${pick(rng, V6)}/${pick(rng, V6_LENS)}` : `${pick(rng, V4)}/${pick(rng, V4_LENS)}`;
 }
 
-/** A rule in rule-file form; about 35% CIDR-only, 13% port-only. */
-export function randomRule(rng: Rng, id: number): Record<string, unknown> {
+/**
+ * A rule in rule-file form; about 35% CIDR-only, 13% port-only. indexOnly
+ * draws only those two shapes (rules no scan needs), half each.
+ */
+export function randomRule(rng: Rng, id: number, indexOnly = false): Record<string, unknown> {
   const r: Record<string, unknown> = { id, priority: chance(rng, 0.6) ? int(rng, 0, 4) : int(rng, 0, 65535), action: pick(rng, ACTIONS) };
   const v6 = chance(rng, 0.4);
-  if (chance(rng, 0.35)) {
+  if (chance(rng, indexOnly ? 0.5 : 0.35)) {
     r[chance(rng, 0.5) ? 'src' : 'dst'] = cidr(rng, v6);
     return r;
   }
-  if (chance(rng, 0.2)) {
+  if (indexOnly || chance(rng, 0.2)) {
     // port-only: served by the port index
     const proto = pick(rng, ['any', 'tcp', 'udp'] as const);
     if (proto !== 'any') r.proto = proto;
@@ -54,13 +57,13 @@ export function randomRule(rng: Rng, id: number): Record<string, unknown> {
   return r;
 }
 
-export function randomRuleSet(rng: Rng): { default_policy: RuleAction; rules: Record<string, unknown>[] } {
+export function randomRuleSet(rng: Rng, indexOnly = false): { default_policy: RuleAction; rules: Record<string, unknown>[] } {
   const n = pick(rng, [0, 1, 3, 8, 20, 40, 80]);
   // Dense ids make (priority, id) ties between neighbouring rules common.
   const ids = new Set<number>();
   const maxId = chance(rng, 0.5) ? n : 5000;
   while (ids.size < n) ids.add(int(rng, 1, maxId));
-  return { default_policy: pick(rng, ACTIONS), rules: [...ids].map((id) => randomRule(rng, id)) };
+  return { default_policy: pick(rng, ACTIONS), rules: [...ids].map((id) => randomRule(rng, id, indexOnly)) };
 }
 
 function put16(b: Uint8Array, at: number, v: number): void {
