@@ -1,6 +1,7 @@
 // A module alone on packets already in its memory: the batch is written once,
 // then on_batch runs again and again over it. What remains is the module's
-// own cost per packet, plus one JS->WASM call per batch.
+// own cost per packet, plus one JS->WASM call per batch. Each figure is the
+// median of rounds that interleave the measures.
 import { join } from 'node:path';
 import type { RawFrame } from '../host/capture/types.js';
 import { decodePacket } from '../host/packet/decode.js';
@@ -25,28 +26,31 @@ function newOutput(): BatchOutput {
   return { verdicts: new Uint8Array(BATCH), verdictArgs: new Uint16Array(BATCH), alerts: [], events: [] };
 }
 
-/** The module alone: on_batch over records already in its memory. */
-async function inWasmNs(path: string, name: string, items: InspectItem[], rounds: number): Promise<number> {
-  const instance = await instanceFor(path, name);
-  instance.inspect(items, BATCH, newOutput());
-  for (let i = 0; i < 100; i++) instance.replayBatch(BATCH);
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** CPU ns per packet of `batches` calls of fn, each over BATCH packets. */
+function timed(batches: number, fn: () => void): number {
   const t = cpuNs();
-  for (let i = 0; i < rounds; i++) instance.replayBatch(BATCH);
-  return (cpuNs() - t) / (rounds * BATCH);
+  for (let i = 0; i < batches; i++) fn();
+  return (cpuNs() - t) / (batches * BATCH);
+}
+
+/** The module alone: on_batch over records already in its memory. */
+function inWasm(instance: InspectorInstance): () => void {
+  return () => { instance.replayBatch(BATCH); };
 }
 
 /** The whole host path per batch: records and bytes written, the call, verdicts read back. */
-async function hostPathNs(path: string, name: string, items: InspectItem[], rounds: number): Promise<number> {
-  const instance = await instanceFor(path, name);
+function hostPath(instance: InspectorInstance, items: InspectItem[]): () => void {
   const out = newOutput();
-  for (let i = 0; i < 100; i++) instance.inspect(items, BATCH, out);
-  const t = cpuNs();
-  for (let i = 0; i < rounds; i++) {
+  return () => {
     out.alerts.length = 0;
     out.events.length = 0;
     instance.inspect(items, BATCH, out);
-  }
-  return (cpuNs() - t) / (rounds * BATCH);
+  };
 }
 
 export async function moduleOnlyBench(frames: RawFrame[]): Promise<Record<string, number>> {
@@ -60,20 +64,43 @@ export async function moduleOnlyBench(frames: RawFrame[]): Promise<Record<string
     items.push({ pkt, flowId: t.flow.id, direction: t.direction, flags: 0, stream: null, streamNew: 0 });
     if (items.length === BATCH) break;
   }
-  const rounds = 4000;
   const basicPath = join(shippedModulesDir(), 'basic_inspect.wasm');
   const trivialPath = join(packageRoot(), 'bench', 'port80.wat');
-  const basic = await inWasmNs(basicPath, 'basic_inspect', items, rounds);
-  const trivial = await inWasmNs(trivialPath, 'port80', items, rounds);
-  const trivialHost = await hostPathNs(trivialPath, 'port80', items, rounds / 4);
-  const basicHost = await hostPathNs(basicPath, 'basic_inspect', items, rounds / 4);
+  const basicInst = await instanceFor(basicPath, 'basic_inspect');
+  const trivialInst = await instanceFor(trivialPath, 'port80');
+  // Records written once for the in-WASM measures (replayBatch reuses them).
+  basicInst.inspect(items, BATCH, newOutput());
+  trivialInst.inspect(items, BATCH, newOutput());
+  const measures = {
+    basic: { fn: inWasm(basicInst), batches: 1000 },
+    trivial: { fn: inWasm(trivialInst), batches: 1000 },
+    trivialHost: { fn: hostPath(trivialInst, items), batches: 250 },
+    basicHost: { fn: hostPath(basicInst, items), batches: 250 },
+  };
+  type Name = keyof typeof measures;
+  const names = Object.keys(measures) as Name[];
+  // Warm-up long enough for the optimizing compiler, then rounds that take
+  // every measure in turn, so load from other processes falls on all of them.
+  for (const n of names) timed(measures[n].batches * 2, measures[n].fn);
+  const runs: Record<Name, number[]> = { basic: [], trivial: [], trivialHost: [], basicHost: [] };
+  const overhead: number[] = [];
+  for (let round = 0; round < 9; round++) {
+    for (const n of names) runs[n].push(timed(measures[n].batches, measures[n].fn));
+    // Host path of the trivial module minus the trivial module alone, in the same round.
+    overhead.push(runs.trivialHost[round]! - runs.trivial[round]!);
+  }
+  const basic = median(runs.basic);
+  const trivial = median(runs.trivial);
+  const trivialHost = median(runs.trivialHost);
+  const basicHost = median(runs.basicHost);
+  const hostOverhead = median(overhead);
   const r = (x: number) => Math.round(x * 100) / 100;
   return {
     basic_inspect_in_wasm_ns_per_packet: r(basic),
     wasm_port80_in_wasm_ns_per_packet: r(trivial),
     host_path_port80_ns_per_packet: r(trivialHost),
     host_path_basic_inspect_ns_per_packet: r(basicHost),
-    host_overhead_ns_per_packet: r(trivialHost - trivial),
-    ratio_host_overhead_vs_wasm_trivial_check: r((trivialHost - trivial) / trivial),
+    host_overhead_ns_per_packet: r(hostOverhead),
+    ratio_host_overhead_vs_wasm_trivial_check: r(hostOverhead / trivial),
   };
 }

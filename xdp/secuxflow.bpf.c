@@ -618,12 +618,16 @@ int sf_xdp(struct xdp_md *ctx)
 		if (total < 20)
 			goto general; /* not IP to the decoder */
 		__u8 proto = ip[9];
-		best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, *(__u32 *)(ip + 12), mask, SF_EXACT_HAS_SRC_V4,
-			       SF_LPM_HAS_SRC_V4);
-		const struct sf_lpm_meta *m = cidr_v4(&sf_lpm_dst_v4, gen, SF_PORT_DIR_DST, *(__u32 *)(ip + 16), mask,
-						      SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4);
-		if (m)
-			best = better(m, best);
+		const struct sf_lpm_meta *m;
+		/* One test for port-only sets instead of four. */
+		if (mask & (SF_EXACT_HAS_SRC_V4 | SF_LPM_HAS_SRC_V4 | SF_EXACT_HAS_DST_V4 | SF_LPM_HAS_DST_V4)) {
+			best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, *(__u32 *)(ip + 12), mask,
+				       SF_EXACT_HAS_SRC_V4, SF_LPM_HAS_SRC_V4);
+			m = cidr_v4(&sf_lpm_dst_v4, gen, SF_PORT_DIR_DST, *(__u32 *)(ip + 16), mask, SF_EXACT_HAS_DST_V4,
+				    SF_LPM_HAS_DST_V4);
+			if (m)
+				best = better(m, best);
+		}
 		if (!(mask & (SF_PORTS_HAS_DST | SF_PORTS_HAS_SRC)) || (proto != 6 && proto != 17) ||
 		    (*(__u16 *)(ip + 6) & bpf_htons(0x1fff)))
 			goto indexed;

@@ -37,7 +37,10 @@ function storeWords(fd: number, offset: number, bytes: Uint8Array): void {
   try {
     addon.mapStoreWords(fd, offset, bytes);
   } catch (e) {
-    const err = e as Error & { hint?: string };
+    // The addon's codes (E_NO_ROOT for EPERM, ...) stand; anything else is
+    // most likely a pin left by a version whose sf_config was not mmapable.
+    const err = e as Error & { code?: string; hint?: string };
+    if (err.code === 'E_NO_ROOT') throw new SecuxflowError('E_NO_ROOT', err.message, err.hint);
     throw new SecuxflowError('E_KERNEL', `writing ${MapName.CONFIG}: ${err.message}`,
       err.hint ?? 'a map pinned by an older secuxflow has another layout: detach, then attach again');
   }

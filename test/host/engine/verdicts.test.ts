@@ -3,8 +3,10 @@ import { Engine } from '../../../host/engine/engine.js';
 import type { PacketDecision } from '../../../host/engine/types.js';
 import type { RuleSet } from '../../../host/rules/types.js';
 import { validateRuleSet } from '../../../host/rules/parse.js';
-import { Verdict } from '../../../host/verdict.js';
-import { packet, portVerdictModule } from './support.js';
+import { Verdict, VERDICT_NAMES } from '../../../host/verdict.js';
+import { decodePacket } from '../../../host/packet/decode.js';
+import { LinkType } from '../../../host/packet/types.js';
+import { T0, packet, portVerdictModule } from './support.js';
 
 const INSPECT_ALL: RuleSet = { defaultPolicy: 'inspect', rules: [] };
 
@@ -126,5 +128,36 @@ describe('engine stages before modules', () => {
     const mod = await portVerdictModule();
     const rules = validateRuleSet({ rules: [{ id: 1, action: 'inspect', modules: ['http_waf'] }] }, 'test');
     expect(() => new Engine({ rules, modules: [mod] })).toThrow(/http_waf.*not loaded/);
+  });
+});
+
+describe('engine counters', () => {
+  it('byStage and byVerdict count every decided frame under its own stage and verdict', async () => {
+    const rules = validateRuleSet({
+      default_policy: 'inspect',
+      rules: [{ id: 1, priority: 10, dst_port: 22, proto: 'tcp', action: 'drop' }],
+    }, 'test');
+    const arp = decodePacket(new Uint8Array(42).fill(6, 12, 14), LinkType.ETHERNET, T0 + 1, 0);
+    const pkts = [
+      packet({ dstPort: 22 }, 0),
+      ...[0, 1, 2, 3, 4, 5].map((v) => packet({ src: `198.18.0.${10 + v}`, dstPort: 9000 + v }, 1 + v / 10)),
+      // Later packets of the ALLOW_FLOW and BLOCK_FLOW flows (flow stage), then the BLOCK_SRC source (penalty).
+      packet({ src: '198.18.0.12', dstPort: 9002 }, 2),
+      packet({ src: '198.18.0.14', dstPort: 9004 }, 2.1),
+      packet({ src: '198.18.0.15', srcPort: 42000, dstPort: 9001 }, 2.2),
+      arp,
+    ];
+    const { decisions, counters } = await run(rules, pkts);
+    const byStage: Record<string, number> = {};
+    const byVerdict: Record<string, number> = {};
+    for (const d of decisions) {
+      byStage[d.stage] = (byStage[d.stage] ?? 0) + d.sources.length;
+      byVerdict[VERDICT_NAMES[d.verdict]!] = (byVerdict[VERDICT_NAMES[d.verdict]!] ?? 0) + d.sources.length;
+    }
+    expect(Object.keys(byStage).sort()).toEqual(['flow', 'module', 'non-ip', 'penalty', 'rule']);
+    expect(Object.keys(byVerdict).sort()).toEqual([...VERDICT_NAMES].sort());
+    expect(Object.fromEntries(Object.entries(counters.byStage).filter(([, n]) => n > 0))).toEqual(byStage);
+    expect(Object.fromEntries(Object.entries(counters.byVerdict).filter(([, n]) => n > 0))).toEqual(byVerdict);
+    expect(Object.values(counters.byStage).reduce((a, b) => a + b, 0)).toBe(pkts.length);
   });
 });
