@@ -50,15 +50,6 @@ interface Side {
   fds: { config: number; flows: number; penalty: number; stats: number };
 }
 
-/**
- * A small young generation for queue threads: a queue keeps many flows alive,
- * and a scavenge copies the survivors, so with V8's default (16 MiB
- * semi-spaces) one scavenge stopped a queue for 8-19 ms under a 60k-flow load.
- * With 3 MiB the scavenges run more often but stay under ~0.6 ms at p90, and
- * CPU per packet fell by a quarter (bench/live: 6.3 -> 4.6 µs at 100 kpps).
- */
-const QUEUE_YOUNG_GENERATION_MB = 3;
-
 interface QueueThread {
   queue: number;
   worker: Worker;
@@ -222,7 +213,7 @@ export class Daemon {
       stateDir: this.stateDir, config: this.config, rules: this.rules, modules: this.queueSpecs(this.specs), watch: newWatchCells(),
     };
     const entry = queueWorkerEntry();
-    const worker = new Worker(entry.file, { argv: entry.argv, workerData: init, resourceLimits: { maxYoungGenerationSizeMb: QUEUE_YOUNG_GENERATION_MB } });
+    const worker = new Worker(entry.file, { argv: entry.argv, workerData: init });
     const t: QueueThread = { queue, worker, alive: false, status: null, watch: new CallWatch(init.watch), moduleNames: new Map(), overrun: null };
     this.watched.add(t);
     return new Promise((resolve, reject) => {
