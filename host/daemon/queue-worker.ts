@@ -10,7 +10,7 @@ import type { PacketDecision } from '../engine/types.js';
 import { decodePacket } from '../packet/decode.js';
 import { LinkType } from '../packet/types.js';
 import type { RuleSet } from '../rules/types.js';
-import { alertRecord, dropRecord, flowRecord, protocolRecord } from '../eve/format.js';
+import { FlowEveRecords } from '../eve/flow-events.js';
 import { VERDICT_NAMES } from '../verdict.js';
 import type { ManagedRunner } from '../sandbox/runner.js';
 import type { VerdictWriteBack } from './writeback.js';
@@ -75,7 +75,7 @@ export class QueueWorker {
   private modules: EngineModule[];
   private config: DaemonConfig;
   private readonly decisions: PacketDecision[] = [];
-  private readonly appProto = new Map<number, string>();
+  private readonly records = new FlowEveRecords();
   private readonly times = new Float64Array(RING);
   private timeCount = 0;
   private readonly staging = new Uint8Array(STAGING_BYTES);
@@ -109,8 +109,7 @@ export class QueueWorker {
       onDecision: (d) => this.decisions.push(d),
       onFlowEnd: (r) => {
         this.opts.writeBack?.flowEnded(r.flow.id);
-        this.opts.eve(JSON.stringify(flowRecord(r, this.appProto.get(r.flow.id))));
-        this.appProto.delete(r.flow.id);
+        this.opts.eve(JSON.stringify(this.records.flowEnded(r)));
       },
     });
   }
@@ -199,18 +198,10 @@ export class QueueWorker {
   }
 
   private emitEve(d: PacketDecision): void {
-    const flowId = d.flow?.id;
-    for (const run of d.modules) {
-      for (const ev of run.events) {
-        if (flowId !== undefined && ev.kind !== 'other') this.appProto.set(flowId, ev.kind);
-        this.opts.eve(JSON.stringify(protocolRecord(d, ev)));
-      }
-      for (const a of run.alerts) {
-        this.c.alerts++;
-        this.opts.eve(JSON.stringify(alertRecord(d, run.module, a, flowId !== undefined ? this.appProto.get(flowId) : undefined)));
-      }
-    }
-    if (d.dropped && d.modules.length === 0 && d.stage !== 'flow') this.opts.eve(JSON.stringify(dropRecord(d)));
+    this.records.decision(d, (rec) => {
+      if (rec.event_type === 'alert') this.c.alerts++;
+      this.opts.eve(JSON.stringify(rec));
+    });
   }
 
   private recordTime(us: number): void {
@@ -241,6 +232,7 @@ export class QueueWorker {
     old.finish();
     this.settle(new Uint8Array(0));
     this.opts.writeBack?.reset();
+    this.records.clear();
     return prevModules.filter((m) => !next.includes(m));
   }
 

@@ -2,7 +2,8 @@
 // progress, and a summary. The CLI's `inspect --pcap` is a thin layer on this.
 import { openCapture } from '../capture/reader.js';
 import { EveWriter } from '../eve/writer.js';
-import { alertRecord, dropRecord, flowRecord, protocolRecord, statsRecord } from '../eve/format.js';
+import { statsRecord } from '../eve/format.js';
+import { FlowEveRecords } from '../eve/flow-events.js';
 import type { RuleSet } from '../rules/types.js';
 import { Engine, type EngineModule } from './engine.js';
 import { DroppedWriter } from './dropped-writer.js';
@@ -38,7 +39,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
   const reader = openCapture(opts.pcap);
   const eve = opts.eve !== undefined ? new EveWriter(opts.eve) : null;
   const dropped = opts.writeDropped !== undefined ? new DroppedWriter(opts.writeDropped) : null;
-  const appProto = new Map<number, string>();
+  const records = new FlowEveRecords();
   let lastTs = 0;
 
   const onDecision = (d: PacketDecision): void => {
@@ -46,18 +47,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     if (d.dropped && dropped !== null) {
       for (const src of d.sources) dropped.write(src);
     }
-    if (eve === null) return;
-    const flowId = d.flow?.id;
-    for (const run of d.modules) {
-      for (const ev of run.events) {
-        if (flowId !== undefined && ev.kind !== 'other') appProto.set(flowId, ev.kind);
-        eve.write(protocolRecord(d, ev));
-      }
-      for (const a of run.alerts) {
-        eve.write(alertRecord(d, run.module, a, flowId !== undefined ? appProto.get(flowId) : undefined));
-      }
-    }
-    if (d.dropped && d.modules.length === 0 && d.stage !== 'flow') eve.write(dropRecord(d));
+    if (eve !== null) records.decision(d, (rec) => eve.write(rec));
   };
 
   const engine = new Engine({
@@ -66,8 +56,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     onDecision,
     onFlowEnd: (r) => {
       lastTs = Math.max(lastTs, r.flow.last);
-      if (eve) eve.write(flowRecord(r, appProto.get(r.flow.id)));
-      appProto.delete(r.flow.id);
+      if (eve) eve.write(records.flowEnded(r));
     },
   });
 
