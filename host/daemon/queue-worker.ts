@@ -125,12 +125,9 @@ export class QueueWorker {
     for (let i = 0; i < count; i++) {
       const off = descs[2 * i]!;
       const len = descs[2 * i + 1]!;
-      const frame = data.subarray(off, off + len);
-      let pkt = decodePacket(frame, LinkType.ETHERNET, tsSec, tsNsec, len);
-      // A fragment may be held past this batch, and `data` is reused: keep its own copy.
-      if (pkt.fragment !== null) pkt = decodePacket(frame.slice(), LinkType.ETHERNET, tsSec, tsNsec, len);
+      // The engine copies any fragment it holds past this batch, so `data` may be reused.
       this.c.bytes += len;
-      this.engine.pushDecoded(pkt);
+      this.engine.pushDecoded(decodePacket(data.subarray(off, off + len), LinkType.ETHERNET, tsSec, tsNsec, len));
     }
     this.engine.flush();
     this.c.batches++;

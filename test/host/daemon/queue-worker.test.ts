@@ -3,7 +3,7 @@
 // byte for byte, dropped ones do not, and module swaps between batches keep
 // every packet decided exactly once.
 import { describe, expect, it } from 'vitest';
-import { buildPacket, type PacketSpec } from '../../../host/packet/build.js';
+import { buildPacket, fragmentIp, type PacketSpec } from '../../../host/packet/build.js';
 import { QueueWorker } from '../../../host/daemon/queue-worker.js';
 import { DEFAULT_CONFIG, type DaemonConfig } from '../../../host/daemon/config.js';
 import { portVerdictModule } from '../engine/support.js';
@@ -50,6 +50,31 @@ describe('queue worker', () => {
     expect(c).toMatchObject({ batches: 1, packets: 4, delivered: 2, dropped: 2, sendFailed: 0 });
     expect(c.byVerdict).toMatchObject({ PASS: 1, DROP: 1, ALLOW_FLOW: 1, BLOCK_FLOW: 1 });
     expect(w.moduleNames).toEqual(['port_verdict']);
+  });
+
+  it('fragments held across batches survive the batch buffer being reused: the datagram is decided whole and every fragment leaves intact', async () => {
+    const out = collector();
+    const w = new QueueWorker({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [await portVerdictModule()], config, writeBack: null, output: out, eve: () => {} });
+    const datagram = buildPacket({ src: '198.18.0.1', dst: '198.18.1.1', proto: 'udp', srcPort: 40010, dstPort: 9001, payload: 'f'.repeat(100) } as PacketSpec);
+    const frags = fragmentIp(datagram, 40, 77);
+    expect(frags).toHaveLength(3);
+    // One buffer, as the AF_XDP receive path reuses it from batch to batch.
+    const data = new Uint8Array(4 * 2048);
+    const descs = new Uint32Array(8);
+    const load = (frames: Uint8Array[]): void => {
+      data.fill(0xaa);
+      frames.forEach((f, i) => {
+        data.set(f, i * 2048);
+        descs[2 * i] = i * 2048;
+        descs[2 * i + 1] = f.length;
+      });
+    };
+    load(frags.slice(0, 2));
+    expect(w.processBatch(data, descs, 2)).toBe(0); // held until the datagram completes
+    load(frags.slice(2));
+    expect(w.processBatch(data, descs, 1)).toBe(3); // 9001: PASS for the whole datagram
+    expect(out.sent).toHaveLength(3);
+    expect(new Set(out.sent.map((f) => Buffer.from(f).toString('hex')))).toEqual(new Set(frags.map((f) => Buffer.from(f).toString('hex'))));
   });
 
   it('swapping modules between batches decides every packet exactly once', async () => {
