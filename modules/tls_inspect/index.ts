@@ -36,6 +36,8 @@ class TlsFlow {
   client: u8 = PENDING;
   server: u8 = PENDING;
   sni: string = "";
+  /** Stream offset past the ClientHello's records (TCP). */
+  clientEnd: i32 = 0;
 }
 
 class TlsInspect extends Inspector {
@@ -150,7 +152,13 @@ class TlsInspect extends Inspector {
       return this.giveUp(pkt);
     }
     if (st === null) { st = new TlsFlow(); this.flows.set(pkt.flowId, st); }
-    if (toClient ? st.server == DONE : st.client == DONE) return this.progress(st);
+    if (toClient ? st.server == DONE : st.client == DONE) {
+      // The client sent more records after its hello: it has had the server's
+      // flight (or sends 0-RTT data), so the handshake went on even when the
+      // ServerHello never reaches us (host mode sees ingress only).
+      if (!toClient && proto == IpProto.TCP && st.server != DONE && pkt.streamLength > st.clientEnd) return this.giveUp(pkt);
+      return this.progress(st);
+    }
     if (found == Found.MALFORMED) {
       this.malformed(pkt, toClient, this.finder.error, this.finder.errorAt);
       if (toClient) st.server = DONE; else st.client = DONE;
@@ -168,6 +176,7 @@ class TlsInspect extends Inspector {
 
   onClientHello(pkt: Packet, st: TlsFlow, h: Hello): Verdict {
     st.client = DONE;
+    st.clientEnd = this.finder.end;
     let verdict = Verdict.CONTINUE;
     const sni = h.sni();
     st.sni = sni;
@@ -277,6 +286,7 @@ class TlsInspect extends Inspector {
     return st.client == DONE && st.server == DONE ? Verdict.ALLOW_FLOW : Verdict.CONTINUE;
   }
 
+  /** Done with the flow (not TLS, or past its handshake): forget it and let it go. */
   giveUp(pkt: Packet): Verdict {
     this.flows.delete(pkt.flowId);
     return Verdict.ALLOW_FLOW;

@@ -25,6 +25,8 @@ const MAX_MESSAGE = 65536;
 export class HandshakeFinder {
   body: usize = 0;
   bodyLen: i32 = 0;
+  /** Stream offset just past the records that carried the message (TLS over TCP). */
+  end: i32 = 0;
   error: string = "";
   errorAt: i32 = 0;
   private gathered: StaticArray<u8> = new StaticArray<u8>(MAX_MESSAGE + 4);
@@ -56,7 +58,7 @@ export class HandshakeFinder {
         // The common case: the whole message in the first record, read in place.
         if (load<u8>(p, 5) != want) return Found.OTHER_MESSAGE;
         const mlen = u24(p + 6);
-        if (4 + mlen <= rlen) { this.body = p + 9; this.bodyLen = mlen; return Found.OK; }
+        if (4 + mlen <= rlen) { this.body = p + 9; this.bodyLen = mlen; this.end = 5 + rlen; return Found.OK; }
       }
       if (have + rlen > MAX_MESSAGE + 4) return this.fail("hello larger than " + MAX_MESSAGE.toString() + " bytes", off);
       memory.copy(g + <usize>have, p + 5, <usize>rlen);
@@ -66,7 +68,7 @@ export class HandshakeFinder {
         if (load<u8>(g) != want) return Found.OTHER_MESSAGE;
         const mlen = u24(g + 1);
         if (mlen > MAX_MESSAGE) return this.fail("hello length " + mlen.toString() + " over " + MAX_MESSAGE.toString(), 1);
-        if (4 + mlen <= have) { this.body = g + 4; this.bodyLen = mlen; return Found.OK; }
+        if (4 + mlen <= have) { this.body = g + 4; this.bodyLen = mlen; this.end = off; return Found.OK; }
       }
     }
     return Found.NEED_MORE;

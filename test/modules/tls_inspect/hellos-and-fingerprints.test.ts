@@ -109,6 +109,22 @@ describe('tls_inspect fingerprints', () => {
     expect(ev.ja3s.hash).toBe(createHash('md5').update('771,4865,43-51').digest('hex'));
   });
 
+  it('a client that sends records after its hello ends the handshake even when the ServerHello is never seen (ingress-only capture)', async () => {
+    const inst = await instance('tls_inspect');
+    const ch = records(clientHello(FOXIO_EXAMPLE));
+    // TLS 1.3 client second flight: change_cipher_spec (compat) and an encrypted Finished in application_data.
+    const flight = Uint8Array.from([20, 3, 3, 0, 1, 1, 23, 3, 3, 0, 5, 1, 2, 3, 4, 5]);
+    const both = new Uint8Array(ch.length + flight.length);
+    both.set(ch);
+    both.set(flight, ch.length);
+    const out = run(inst, [seg(toServer(ch, 7), ch), { ...toServer(flight, 7), stream: both, streamNew: flight.length }]);
+    expect(out.verdicts).toEqual([Verdict.CONTINUE, Verdict.ALLOW_FLOW]);
+    // The hello alone, repeated by a retransmission that adds nothing, keeps waiting for the server.
+    const again = await instance('tls_inspect');
+    const wait = run(again, [seg(toServer(ch, 8), ch), seg(toServer(ch, 8), ch)]);
+    expect(wait.verdicts).toEqual([Verdict.CONTINUE, Verdict.CONTINUE]);
+  });
+
   it('DTLS ClientHello over UDP: d-prefixed JA4 with the DTLS version', async () => {
     const inst = await instance('tls_inspect');
     const spec: ClientHelloSpec = { dtls: true, ciphers: [0xc02b, 0xc02f], extensions: [0x0000, 0x000a, 0x000b, 0x000d, 0x0017], sni: 'dtls.example' };
