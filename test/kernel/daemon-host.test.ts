@@ -5,17 +5,16 @@
 // daemon survives bad control requests, trapping modules and bad configs,
 // and kill -9 / restart keeps decided flows, rules and modules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
-import { REPO_ROOT, buildCli, buildNative } from './lab/build.js';
-import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { REPO_ROOT } from './lab/build.js';
+import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
-import { copySandboxWorker, keepAliveClientScript, openPinnedMaps, sleep, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { prepareDaemonLab, keepAliveClientScript, openPinnedMaps, sleep, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { SfStage, SfStat, type FlowKey } from '../../host/kernel/codec.js';
 import { parseIp } from '../../host/packet/addr.js';
 import { requestDaemon } from '../../host/control/client.js';
@@ -82,15 +81,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
   };
 
   beforeAll(async () => {
-    await buildNative();
-    const built = await buildCli(lab.tag);
-    cli = built.cli;
-    copySandboxWorker(cli);
-    lab.onCleanup(built.remove);
-    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
-    lab.removeAtCleanup(stateDir);
-    bpffs = await mountPrivateBpffs(lab);
-    env = { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root };
+    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
     const cns = await lab.addNamespace('c');
     const sns = await lab.addNamespace('s');
     [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);

@@ -3,16 +3,14 @@
 // packets it passes are forwarded by the bridge, punted ones reach the
 // server only because the daemon sends them out of the peer's AF_XDP socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { NetLab } from './lab/netns.js';
-import { buildCli, buildNative } from './lab/build.js';
-import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
-import { copySandboxWorker, openPinnedMaps, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { prepareDaemonLab, openPinnedMaps, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { requestDaemon } from '../../host/control/client.js';
 import type { DaemonStatus } from '../../host/daemon/daemon.js';
 import { parseIp } from '../../host/packet/addr.js';
@@ -44,15 +42,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run --p
     lab.exec(cns, ['curl', '-s', '-m', '3', ...args, `http://${SERVER}:${PORT}/`], { timeoutMs: 10_000 });
 
   beforeAll(async () => {
-    await buildNative();
-    const built = await buildCli(lab.tag);
-    cli = built.cli;
-    copySandboxWorker(cli);
-    lab.onCleanup(built.remove);
-    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
-    lab.removeAtCleanup(stateDir);
-    bpffs = await mountPrivateBpffs(lab);
-    env = { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root };
+    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
     cns = await lab.addNamespace('c');
     dns = await lab.addNamespace('d');
     sns = await lab.addNamespace('s');

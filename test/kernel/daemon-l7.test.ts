@@ -1,0 +1,112 @@
+// The live daemon with the stream-reading inspectors on real clients: curl
+// over TLS to an openssl server (tls_inspect reads the hellos from the
+// reassembled stream, allows the flow or blocks it by SNI) and an HTTP POST
+// carrying a card number (dlp). Checks the kernel's flow entries through the
+// pins and the EVE records the daemon wrote.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { NetLab, type VethEnd } from './lab/netns.js';
+import type { PrivateBpffs } from './lab/bpffs.js';
+import { runOk, type RunResult } from './lab/run.js';
+import { prepareDaemonLab, openPinnedMaps, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import type { FlowKey } from '../../host/kernel/codec.js';
+import { parseIp } from '../../host/packet/addr.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const SUBNET = 63;
+const TLS_PORT = 8443;
+const HTTP_PORT = 8080;
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run with tls_inspect and dlp on real clients', () => {
+  const lab = new NetLab('dl');
+  let client: VethEnd;
+  let server: VethEnd;
+  let cli = '';
+  let bpffs: PrivateBpffs;
+  let stateDir = '';
+  let env: NodeJS.ProcessEnv;
+  let daemon: DaemonProc;
+  let maps: PinnedMaps;
+
+  const secuxflow = async (...args: string[]): Promise<RunResult> => {
+    const r = await lab.exec(server.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
+    expect(r.code, `secuxflow ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
+    return r;
+  };
+  const key = (sport: number, dport: number): FlowKey => ({ src: parseIp(client.addr), dst: parseIp(server.addr), sport, dport, vlanOuter: 0, vlanInner: 0, proto: 6 });
+  const tls = (sni: string, localPort: number): Promise<RunResult> =>
+    lab.exec(client.ns, ['curl', '-sk', '-m', '3', '--local-port', String(localPort), '--resolve', `${sni}:${TLS_PORT}:${server.addr}`, `https://${sni}:${TLS_PORT}/`], { timeoutMs: 10_000 });
+  /** EVE lines the daemon has written so far, parsed. */
+  const eve = (): Array<Record<string, unknown>> =>
+    readFileSync(join(stateDir, 'eve.json'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  beforeAll(async () => {
+    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
+    const cns = await lab.addNamespace('c');
+    const sns = await lab.addNamespace('s');
+    [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
+
+    const cert = join(stateDir, 'cert.pem');
+    const certKey = join(stateDir, 'key.pem');
+    await runOk(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=lab', '-days', '1', '-keyout', certKey, '-out', cert]);
+    // -www answers each GET with a status page; -naccept is not set: it serves until killed.
+    await lab.spawn(server.ns, ['openssl', 's_server', '-www', '-accept', `${server.addr}:${TLS_PORT}`, '-cert', cert, '-key', certKey], 'ACCEPT');
+    await startHttpServer(lab, server.ns, server.addr, HTTP_PORT);
+
+    const tlsConfig = join(stateDir, 'tls_inspect.json');
+    writeFileSync(tlsConfig, JSON.stringify({ sni_blocklist: ['blocked.example'] }));
+    const dlpConfig = join(stateDir, 'dlp.json');
+    writeFileSync(dlpConfig, JSON.stringify({ detect: ['credit_card'], action: 'block_flow' }));
+    const configPath = join(stateDir, 'daemon.yaml');
+    writeFileSync(configPath, `modules:\n  - name: tls_inspect\n    config: ${tlsConfig}\n  - name: dlp\n    config: ${dlpConfig}\n`);
+    await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(TLS_PORT), '--module', 'tls_inspect');
+    await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(HTTP_PORT), '--module', 'dlp');
+    daemon = startDaemon(lab, server.ns, cli, ['--iface', server.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', configPath], env);
+    await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
+    maps = openPinnedMaps(join(bpffs.root, server.ifname));
+  }, 240_000);
+
+  afterAll(async () => {
+    maps?.close();
+    await lab.cleanup();
+  });
+
+  it('TLS with an allowed SNI completes; tls_inspect reports it and the kernel passes the rest of the flow', async () => {
+    const r = await tls('ok.example', 42001);
+    expect(r.stdout).toContain('<HTML><BODY'); // s_server -www's status page
+    const entry = await until(() => maps.flow(key(42001, TLS_PORT)), 2500);
+    expect(entry?.verdict).toBe(1); // SF_FLOW_ALLOW: both hellos read, the rest is encrypted
+    const event = await until(() => eve().find((e) => e.event_type === 'tls' && e.src_port === 42001), 2500);
+    expect((event!.tls as Record<string, unknown>).sni).toBe('ok.example');
+    expect(typeof (event!.tls as Record<string, unknown>).ja3).toBe('object');
+  });
+
+  it('TLS to a blocklisted SNI gets no answer: the flow is blocked in XDP and the alert names the signature', async () => {
+    const r = await tls('www.blocked.example', 42002);
+    expect(r.stdout).not.toContain('<HTML>');
+    const entry = await until(() => maps.flow(key(42002, TLS_PORT)), 2500);
+    expect(entry?.verdict).toBe(2); // SF_FLOW_BLOCK
+    const alert = await until(() => eve().find((e) => e.event_type === 'alert' && e.src_port === 42002), 2500);
+    expect(alert).toMatchObject({ app_proto: 'tls', alert: { signature_id: 1003001, action: 'blocked' } });
+  });
+
+  it('an HTTP POST carrying a card number: dlp blocks the flow and its alert shows the number redacted', async () => {
+    const card = '4111 1111 1111 1111';
+    const r = await lab.exec(client.ns, ['curl', '-s', '-m', '3', '--local-port', '42003', '--data', `name=a&card=${card}&x=1`, `http://${server.addr}:${HTTP_PORT}/pay`], { timeoutMs: 10_000 });
+    expect(r.stdout).not.toContain('hello');
+    const entry = await until(() => maps.flow(key(42003, HTTP_PORT)), 2500);
+    expect(entry?.verdict).toBe(2);
+    const alert = await until(() => eve().find((e) => e.event_type === 'alert' && e.src_port === 42003), 2500);
+    expect(alert).toMatchObject({ alert: { signature_id: 1005001 } });
+    const text = JSON.stringify(alert);
+    expect(text).toContain('************1111');
+    expect(text).not.toContain('4111 1111 1111 1111');
+    // A POST without one passes.
+    const clean = await lab.exec(client.ns, ['curl', '-s', '-m', '3', '--local-port', '42004', '--data', 'name=a&note=order 1234', `http://${server.addr}:${HTTP_PORT}/pay`], { timeoutMs: 10_000 });
+    expect(clean.stdout).toContain('hello /pay');
+  });
+});
