@@ -564,8 +564,13 @@ function countVerdict(v: Record<string, number>, verdict: Verdict, n: number): v
 }
 
 /** The run of the item an alert or event names: the module's own index into the batch. */
+/**
+ * The run an alert or event belongs to. One not tied to a packet (pkt_index
+ * -1 inside on_batch) goes with the batch's first packet: an EVE record needs
+ * a packet's endpoints, and dropping what a module chose to report is worse.
+ */
 function runFor(runs: ModuleRun[], index: number, module: string): ModuleRun {
-  const run = index >= 0 ? runs[index] : undefined;
+  const run = index >= 0 ? runs[index] : runs[0];
   if (run === undefined) throw new SecuxflowError('E_INTERNAL', `module ${module} reported for item ${index}, which is not in its batch`);
   return run;
 }

@@ -33,6 +33,19 @@ describe('engine verdicts, one module', () => {
     ]);
   });
 
+  it('an alert a module ties to no packet (pkt_index -1) during on_batch is kept, with the batch\'s first packet, and the run goes on', async () => {
+    const mod = await portVerdictModule();
+    const decisions: PacketDecision[] = [];
+    const engine = new Engine({ rules: INSPECT_ALL, modules: [mod], batchSize: 8, onDecision: (d) => decisions.push(d) });
+    engine.pushDecoded(packet({ dstPort: 9000, srcPort: 40100 }, 0));
+    engine.pushDecoded(packet({ dstPort: 9200, srcPort: 40101 }, 1));
+    engine.pushDecoded(packet({ dstPort: 9001, srcPort: 40102 }, 2));
+    engine.finish();
+    decisions.sort((a, b) => a.index - b.index);
+    expect(decisions.map((d) => d.verdict)).toEqual([Verdict.CONTINUE, Verdict.CONTINUE, Verdict.PASS]);
+    expect(decisions.map((d) => d.modules.flatMap((r) => r.alerts.map((a) => a.sigId)))).toEqual([[4299], [], []]);
+  });
+
   it('ALLOW_FLOW moves the rest of the flow to the fast path', async () => {
     const { decisions } = await run(INSPECT_ALL, [packet({ dstPort: 9002 }, 0), packet({ dstPort: 9002 }, 1)]);
     expect(decisions[0]).toMatchObject({ stage: 'module', verdict: Verdict.ALLOW_FLOW, dropped: false });
