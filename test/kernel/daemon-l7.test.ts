@@ -1,8 +1,10 @@
-// The live daemon with the stream-reading inspectors on real clients: curl
+// The live daemon with more of the shipped inspectors on real clients: curl
 // over TLS to an openssl server (tls_inspect reads the hellos from the
-// reassembled stream, allows the flow or blocks it by SNI) and an HTTP POST
-// carrying a card number (dlp). Checks the kernel's flow entries through the
-// pins and the EVE records the daemon wrote.
+// reassembled stream, allows the flow or blocks it by SNI), an HTTP POST
+// carrying a card number (dlp), and a burst of connections over a rate limit
+// (ratelimit puts the source in the kernel's penalty box). Checks the
+// kernel's flow and penalty entries through the pins and the EVE records the
+// daemon wrote.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { NetLab, type VethEnd } from './lab/netns.js';
 import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
 import { prepareDaemonLab, openPinnedMaps, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
-import type { FlowKey } from '../../host/kernel/codec.js';
+import { SfStage, SfStat, type FlowKey } from '../../host/kernel/codec.js';
 import { parseIp } from '../../host/packet/addr.js';
 
 const kernel = requireKernel();
@@ -20,8 +22,11 @@ const labReason = kernel.skip ? null : labSkipReason();
 const SUBNET = 63;
 const TLS_PORT = 8443;
 const HTTP_PORT = 8080;
+const LIMITED_PORT = 8081;
+/** A second client address, so the penalty box it earns leaves the other tests' source alone. */
+const BURSTER = `198.18.${SUBNET}.5`;
 
-describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run with tls_inspect and dlp on real clients', () => {
+describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run with tls_inspect, dlp and ratelimit on real clients', () => {
   const lab = new NetLab('dl');
   let client: VethEnd;
   let server: VethEnd;
@@ -49,6 +54,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run wit
     const cns = await lab.addNamespace('c');
     const sns = await lab.addNamespace('s');
     [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
+    await runOk(['ip', '-n', client.ns, 'addr', 'add', `${BURSTER}/24`, 'dev', client.ifname]);
 
     const cert = join(stateDir, 'cert.pem');
     const certKey = join(stateDir, 'key.pem');
@@ -56,15 +62,19 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run wit
     // -www answers each GET with a status page; -naccept is not set: it serves until killed.
     await lab.spawn(server.ns, ['openssl', 's_server', '-www', '-accept', `${server.addr}:${TLS_PORT}`, '-cert', cert, '-key', certKey], 'ACCEPT');
     await startHttpServer(lab, server.ns, server.addr, HTTP_PORT);
+    await startHttpServer(lab, server.ns, server.addr, LIMITED_PORT);
 
     const tlsConfig = join(stateDir, 'tls_inspect.json');
     writeFileSync(tlsConfig, JSON.stringify({ sni_blocklist: ['blocked.example'] }));
     const dlpConfig = join(stateDir, 'dlp.json');
     writeFileSync(dlpConfig, JSON.stringify({ detect: ['credit_card'], action: 'block_flow' }));
+    const rlConfig = join(stateDir, 'ratelimit.json');
+    writeFileSync(rlConfig, JSON.stringify({ rules: [{ name: 'web', proto: 'tcp', ports: [LIMITED_PORT], algorithm: 'sliding_window', limit: 3, window_ms: 10_000, penalty: 4 }] }));
     const configPath = join(stateDir, 'daemon.yaml');
-    writeFileSync(configPath, `modules:\n  - name: tls_inspect\n    config: ${tlsConfig}\n  - name: dlp\n    config: ${dlpConfig}\n`);
+    writeFileSync(configPath, `modules:\n  - name: tls_inspect\n    config: ${tlsConfig}\n  - name: dlp\n    config: ${dlpConfig}\n  - name: ratelimit\n    config: ${rlConfig}\nexpiry_interval: 1\n`);
     await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(TLS_PORT), '--module', 'tls_inspect');
     await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(HTTP_PORT), '--module', 'dlp');
+    await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(LIMITED_PORT), '--module', 'ratelimit');
     daemon = startDaemon(lab, server.ns, cli, ['--iface', server.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', configPath], env);
     await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
     maps = openPinnedMaps(join(bpffs.root, server.ifname));
@@ -108,5 +118,24 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run wit
     // A POST without one passes.
     const clean = await lab.exec(client.ns, ['curl', '-s', '-m', '3', '--local-port', '42004', '--data', 'name=a&note=order 1234', `http://${server.addr}:${HTTP_PORT}/pay`], { timeoutMs: 10_000 });
     expect(clean.stdout).toContain('hello /pay');
+  });
+
+  it('connections over a rate limit: the fourth in the window puts the source in the penalty box, in XDP, until the penalty ends', async () => {
+    const get = (): Promise<RunResult> =>
+      lab.exec(client.ns, ['curl', '-s', '-m', '2', '--interface', BURSTER, `http://${server.addr}:${LIMITED_PORT}/r`], { timeoutMs: 8_000 });
+    for (let i = 0; i < 3; i++) expect((await get()).stdout).toContain('hello /r');
+    const over = await get();
+    expect(over.stdout).not.toContain('hello');
+    expect(await until(() => maps.penaltyCount() > 0, 2500)).toBe(true);
+    const dropped = maps.stat(SfStat.STAGE_BASE + SfStage.PENALTY);
+    expect((await get()).stdout).not.toContain('hello');
+    expect(maps.stat(SfStat.STAGE_BASE + SfStage.PENALTY)).toBeGreaterThan(dropped); // its SYNs now drop in XDP
+    const alert = await until(() => eve().find((e) => e.event_type === 'alert' && e.src_ip === BURSTER), 2500);
+    expect(alert).toMatchObject({ alert: { signature_id: 1007002 } });
+    // The client's own address is not limited.
+    expect((await lab.exec(client.ns, ['curl', '-s', '-m', '2', `http://${server.addr}:${LIMITED_PORT}/ok`], { timeoutMs: 8_000 })).stdout).toContain('hello /ok');
+    // penalty 4 s; the expiry walk runs every second. The window (10 s) still counts the earlier three,
+    // so the next connection after the penalty is over the limit again: wait for the box to empty only.
+    expect(await until(() => maps.penaltyCount() === 0, 9000, 200)).toBe(true);
   });
 });
