@@ -58,18 +58,32 @@ export function specRef(arg: string, stateDir: string): { name: string; ref: str
   return { name: resolveModuleRef(arg, stateDir).name, ref: arg };
 }
 
-/** Builds runners for specs, closing what was built when one fails (nothing half-loaded). */
-export async function buildModules(specs: readonly ModuleSpec[], stateDir: string): Promise<EngineModule[]> {
+/** Builds one spec's runner (undefined when the name resolves to nothing to run). */
+export async function buildModule(spec: ModuleSpec, stateDir: string): Promise<EngineModule | undefined> {
+  const [mod] = await loadModules([spec.ref], {
+    stateDir,
+    clock: 'wall',
+    unsafeInThread: spec.isolation === 'thread',
+    ...(spec.policy !== null ? { policy: spec.policy } : {}),
+    ...(spec.configText !== null ? { configs: new Map([[spec.name, spec.configText]]) } : {}),
+  });
+  return mod;
+}
+
+/**
+ * Builds runners for specs, closing what was built when one fails (nothing
+ * half-loaded). `buildOne` lets a caller wrap each build (the queue thread
+ * stamps it for the watchdog).
+ */
+export async function buildModules(
+  specs: readonly ModuleSpec[],
+  stateDir: string,
+  buildOne: (spec: ModuleSpec, stateDir: string) => Promise<EngineModule | undefined> = buildModule,
+): Promise<EngineModule[]> {
   const out: EngineModule[] = [];
   try {
     for (const spec of specs) {
-      const [mod] = await loadModules([spec.ref], {
-        stateDir,
-        clock: 'wall',
-        unsafeInThread: spec.isolation === 'thread',
-        ...(spec.policy !== null ? { policy: spec.policy } : {}),
-        ...(spec.configText !== null ? { configs: new Map([[spec.name, spec.configText]]) } : {}),
-      });
+      const mod = await buildOne(spec, stateDir);
       if (mod) out.push(mod);
     }
   } catch (e) {

@@ -13,7 +13,7 @@ import type { VerdictMapFds } from '../kernel/verdictmaps.js';
 import type { EngineModule } from '../engine/engine.js';
 import { QueueWorker, type PacketOutput } from './queue-worker.js';
 import { VerdictWriteBack } from './writeback.js';
-import { buildModules, closeModules, type ModuleSpec } from './modules.js';
+import { buildModule, buildModules, closeModules, type ModuleSpec } from './modules.js';
 import { budgetOf, CallStamp, StampedRunner } from './watchdog.js';
 import { DEFAULT_SANDBOX_LIMITS } from '../sandbox/limits.js';
 import type { FromWorker, QueueThreadInit, SocketInfo, ToWorker, WorkerStatus } from './thread-protocol.js';
@@ -85,33 +85,20 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
    * their loading (instantiation and on_init run here too); the daemon learns
    * each stamp id's module name before the stamp can be seen.
    */
-  const build = async (specs: readonly ModuleSpec[]): Promise<EngineModule[]> => {
-    const out: EngineModule[] = [];
+  const buildWatched = async (spec: ModuleSpec, stateDir: string): Promise<EngineModule | undefined> => {
+    if (spec.isolation !== 'thread') return buildModule(spec, stateDir);
+    const id = nextModuleId++;
+    post({ type: 'module-id', id, name: spec.name });
+    stamp.enter(id, LOAD_BUDGET_MS);
+    let m: EngineModule | undefined;
     try {
-      for (const spec of specs) {
-        if (spec.isolation !== 'thread') {
-          out.push(...(await buildModules([spec], init.stateDir)));
-          continue;
-        }
-        const id = nextModuleId++;
-        post({ type: 'module-id', id, name: spec.name });
-        stamp.enter(id, LOAD_BUDGET_MS);
-        let built: EngineModule[];
-        try {
-          built = await buildModules([spec], init.stateDir);
-        } finally {
-          stamp.leave();
-        }
-        for (const m of built) {
-          out.push({ ...m, instance: new StampedRunner(m.instance, stamp, id, budgetOf(m.instance, DEFAULT_SANDBOX_LIMITS.cpuBudgetMs)) });
-        }
-      }
-    } catch (e) {
-      closeModules(out);
-      throw e;
+      m = await buildModule(spec, stateDir);
+    } finally {
+      stamp.leave();
     }
-    return out;
+    return m && { ...m, instance: new StampedRunner(m.instance, stamp, id, budgetOf(m.instance, DEFAULT_SANDBOX_LIMITS.cpuBudgetMs)) };
   };
+  const build = (specs: readonly ModuleSpec[]): Promise<EngineModule[]> => buildModules(specs, init.stateDir, buildWatched);
   const descs = new Uint32Array(2 * init.config.batchSize);
 
   const cleanup = (): void => {

@@ -30,7 +30,7 @@ export class CallStamp {
   }
 
   enter(moduleId: number, budgetMs: number): void {
-    // Module and budget first: the main thread reads start last-written-first.
+    // Start last: the watch reads it first and ignores the other cells while it is 0.
     this.cells[MODULE] = moduleId;
     this.cells[BUDGET] = budgetMs;
     this.cells[START] = Date.now();
@@ -52,7 +52,7 @@ export interface Overrun {
 export class CallWatch {
   private readonly cells: Float64Array;
 
-  constructor(readonly buffer: SharedArrayBuffer) {
+  constructor(buffer: SharedArrayBuffer) {
     this.cells = new Float64Array(buffer);
   }
 
