@@ -28,8 +28,11 @@ export const VERDICT_RANK: readonly number[] = [
   /* BLOCK_SRC  */ 5,
 ];
 
+/** The highest verdict value: any byte above it is not a verdict. */
+export const MAX_VERDICT = Verdict.BLOCK_SRC;
+
 export function isVerdict(v: number): v is Verdict {
-  return Number.isInteger(v) && v >= 0 && v <= 5;
+  return Number.isInteger(v) && v >= 0 && v <= MAX_VERDICT;
 }
 
 /** True when the verdict means this packet must not be delivered. */

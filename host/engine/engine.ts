@@ -79,6 +79,13 @@ const NO_RUNS = Object.freeze([]) as unknown as ModuleRun[];
 const NO_ALERTS = Object.freeze([]) as unknown as ModuleAlert[];
 const NO_EVENTS = Object.freeze([]) as unknown as ModuleEvent[];
 
+/** `list` with `x` appended: a list of its own in place of the shared empty one. */
+function withItem<T>(list: T[], sharedEmpty: T[], x: T): T[] {
+  if (list === sharedEmpty) return [x];
+  list.push(x);
+  return list;
+}
+
 export class Engine {
   readonly counters: EngineCounters;
   private readonly matcher: RuleMatcher;
@@ -291,8 +298,7 @@ export class Engine {
       if (sources.length > 1) flags |= MetaFlag.REASSEMBLED;
       if (gap) flags |= MetaFlag.STREAM_GAP;
       const run: ModuleRun = { module: this.modules[m]!.name, verdict: Verdict.CONTINUE, ttl: 0, alerts: NO_ALERTS, events: NO_EVENTS, failure: null };
-      if (d.modules === NO_RUNS) d.modules = [run];
-      else d.modules.push(run);
+      d.modules = withItem(d.modules, NO_RUNS, run);
       this.addItem(m, run, pkt, flow.id, direction, flags, stream, streamNew);
     }
     if (d.modules.length === 0) {
@@ -375,13 +381,11 @@ export class Engine {
       }
       for (const a of out.alerts) {
         const run = runFor(runs, a.index, mod.name);
-        if (run.alerts === NO_ALERTS) run.alerts = [a];
-        else run.alerts.push(a);
+        run.alerts = withItem(run.alerts, NO_ALERTS, a);
       }
       for (const ev of out.events) {
         const run = runFor(runs, ev.index, mod.name);
-        if (run.events === NO_EVENTS) run.events = [ev];
-        else run.events.push(ev);
+        run.events = withItem(run.events, NO_EVENTS, ev);
       }
       this.itemCount[m] = 0;
     }
@@ -563,7 +567,6 @@ function countVerdict(v: Record<string, number>, verdict: Verdict, n: number): v
   }
 }
 
-/** The run of the item an alert or event names: the module's own index into the batch. */
 /**
  * The run an alert or event belongs to. One not tied to a packet (pkt_index
  * -1 inside on_batch) goes with the batch's first packet: an EVE record needs

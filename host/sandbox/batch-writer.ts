@@ -13,8 +13,6 @@ export class BatchWriter {
   /** Module address of the batch area; set once the worker is ready. */
   metaPtr = 0;
   readonly u8: Uint8Array;
-  readonly u16: Uint16Array;
-  readonly u32: Uint32Array;
   /** The view meta records are written through (see meta-writer.ts). */
   readonly i32: Int32Array;
   private readonly dataStart: number;
@@ -23,8 +21,6 @@ export class BatchWriter {
     this.capacity = capacity;
     this.dataCapacity = dataCapacity;
     this.u8 = new Uint8Array(buffer);
-    this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >>> 1);
-    this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
     this.i32 = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
     this.dataStart = capacity * META.SIZE;
   }

@@ -12,6 +12,7 @@
 // Pointer 0 means "none". Views over memory.buffer are rebuilt whenever the
 // module grows its memory (the old ArrayBuffer is then detached).
 import { SecuxflowError } from '../errors.js';
+import { MAX_VERDICT } from '../verdict.js';
 import { DEFAULT_LIMITS, META, Status } from './abi.js';
 import type { CompiledInspector } from './loader.js';
 import { createHostcalls, type HostcallState } from './hostcalls.js';
@@ -25,7 +26,6 @@ export type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, Module
 const W_LAST = META.FLAGS >> 2;
 const LAST_VERDICT_SHIFT = (META.VERDICT - META.FLAGS) * 8;
 const LAST_ARG_SHIFT = (META.VERDICT_ARG - META.FLAGS) * 8;
-const MAX_VERDICT = 5;
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new SecuxflowError('E_INTERNAL', 'the inspector host needs a little-endian machine (ABI v1 meta records are little-endian)');
