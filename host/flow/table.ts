@@ -11,6 +11,7 @@
 
 import { SecuxflowError } from '../errors.js';
 import { IpProto, TcpFlag, addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
+import { addrWord } from '../packet/addr.js';
 import { Direction, type Flow, type FlowEnd, type FlowEndReason, type TcpState } from './types.js';
 
 /** Idle timeouts in seconds, by what the flow is doing. */
@@ -198,11 +199,11 @@ export class FlowTable {
     // Addresses are read in place as 32-bit words: no view is made per packet.
     const data = pkt.data;
     const src = srcAddrOffset(pkt), dst = dstAddrOffset(pkt), alen = addrLength(pkt);
-    const s0 = word(data, src), d0 = word(data, dst);
+    const s0 = addrWord(data, src), d0 = addrWord(data, dst);
     let s1 = 0, s2 = 0, s3 = 0, d1 = 0, d2 = 0, d3 = 0;
     if (alen === 16) {
-      s1 = word(data, src + 4); s2 = word(data, src + 8); s3 = word(data, src + 12);
-      d1 = word(data, dst + 4); d2 = word(data, dst + 8); d3 = word(data, dst + 12);
+      s1 = addrWord(data, src + 4); s2 = addrWord(data, src + 8); s3 = addrWord(data, src + 12);
+      d1 = addrWord(data, dst + 4); d2 = addrWord(data, dst + 8); d3 = addrWord(data, dst + 12);
     }
     const now = pkt.tsSec + pkt.tsNsec * 1e-9;
     const kind = keyKind(vlan, proto, ver);
@@ -429,11 +430,6 @@ export class FlowTable {
 
 function finBit(direction: Direction): number {
   return direction === Direction.TO_SERVER ? FIN_TO_SERVER : FIN_TO_CLIENT;
-}
-
-/** Big-endian 32-bit word at b[at], as a signed int. */
-function word(b: Uint8Array, at: number): number {
-  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
 }
 
 /** Hash of an IPv4 address (one word) and a port. */

@@ -90,3 +90,8 @@ export function formatIp(bytes: Uint8Array): string {
   const right = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':');
   return `${left}::${right}`;
 }
+
+/** Big-endian 32-bit word at bytes[at], as a signed int32: how the flow table and the rule matcher read addresses in place. */
+export function addrWord(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+}

@@ -8,6 +8,7 @@
 //    port -1, so it passes only rules without a port constraint;
 //  - results are preallocated per rule and shared.
 import { dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
+import { addrWord } from '../packet/addr.js';
 import type { Cidr, Rule, RuleMatch, RuleSet } from './types.js';
 
 const ANY = -1;
@@ -18,11 +19,6 @@ const PROTO_V6: Record<Rule['proto'], number> = { tcp: 6, udp: 17, icmp: 58, any
 /** Sorted copy: priority ascending, then id ascending. */
 export function sortRules(rules: readonly Rule[]): Rule[] {
   return [...rules].sort((a, b) => a.priority - b.priority || a.id - b.id);
-}
-
-/** Big-endian 32-bit word as a signed int32, the form the compiled masks use. */
-function word(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
 }
 
 function maskWord(prefixLen: number, wordIndex: number): number {
@@ -67,7 +63,7 @@ class FamilyTable {
       for (let w = 0; w < words; w++) {
         const m = maskWord(c.prefixLen, w);
         mask[at + w] = m;
-        net[at + w] = word(c.addr, w * 4) & m;
+        net[at + w] = addrWord(c.addr, w * 4) & m;
       }
     };
     rules.forEach((r, i) => {
@@ -128,7 +124,7 @@ export class RuleMatcher {
     const data = pkt.data;
     const src = srcAddrOffset(pkt), dst = dstAddrOffset(pkt);
     return version === 4
-      ? this.match4(word(data, src), word(data, dst), proto, sport, dport, vlan)
+      ? this.match4(addrWord(data, src), addrWord(data, dst), proto, sport, dport, vlan)
       : this.match6(data, src, dst, proto, sport, dport, vlan);
   }
 
@@ -149,8 +145,8 @@ export class RuleMatcher {
 
   /** `src` and `dst`: where the 16-byte addresses start in `data`. */
   private match6(data: Uint8Array, src: number, dst: number, proto: number, sport: number, dport: number, vlan: number): RuleMatch {
-    const s0 = word(data, src), s1 = word(data, src + 4), s2 = word(data, src + 8), s3 = word(data, src + 12);
-    const d0 = word(data, dst), d1 = word(data, dst + 4), d2 = word(data, dst + 8), d3 = word(data, dst + 12);
+    const s0 = addrWord(data, src), s1 = addrWord(data, src + 4), s2 = addrWord(data, src + 8), s3 = addrWord(data, src + 12);
+    const d0 = addrWord(data, dst), d1 = addrWord(data, dst + 4), d2 = addrWord(data, dst + 8), d3 = addrWord(data, dst + 12);
     const t = this.v6;
     const { proto: rp, vlan: rv, sportLo, sportHi, dportLo, dportHi, srcNet, srcMask, dstNet, dstMask } = t;
     for (let i = 0; i < t.count; i++) {
