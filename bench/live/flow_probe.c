@@ -26,7 +26,6 @@
 #include <net/if.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,8 @@
 #include <unistd.h>
 
 #include "secuxflow.h"
+#include "bench_util.h"
+#include "udp4_flow_key.h"
 
 #define FRAME 64
 #define MAX_PROBES 64000
@@ -54,28 +55,10 @@ static void nap_between_polls(void)
 	nanosleep(&t, NULL);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "flow_probe: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static uint16_t ip_checksum(const void *data, size_t len)
-{
-	const uint16_t *p = data;
-	uint32_t sum = 0;
-	for (; len > 1; len -= 2)
-		sum += *p++;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 struct probe_cfg {
@@ -107,18 +90,10 @@ static void build(const struct probe_cfg *c, uint16_t sport, uint8_t *f)
 	memcpy(udp + 1, "secuxflow-probe", 15);
 }
 
-/* The forward key the daemon writes for flow sport (wire order, v4-mapped). */
+/* The forward key the daemon writes for flow sport. */
 static void key_of(const struct probe_cfg *c, uint16_t sport, struct sf_flow_key *k)
 {
-	memset(k, 0, sizeof(*k));
-	k->src[10] = k->src[11] = 0xff;
-	memcpy(&k->src[12], &c->src.s_addr, 4);
-	k->dst[10] = k->dst[11] = 0xff;
-	memcpy(&k->dst[12], &c->dst.s_addr, 4);
-	k->sport = sport;
-	k->dport = c->dport;
-	k->proto = IPPROTO_UDP;
-	k->version = 4;
+	udp4_flow_key(k, &c->src.s_addr, &c->dst.s_addr, sport, c->dport);
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define BATCH 64
 #define MAX_FRAME 2048
 #define MAX_FILE_FRAMES 65536
@@ -50,13 +52,6 @@ struct opts {
 	uint16_t dport;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "sender: %s: %s\n", what, strerror(errno));
@@ -68,17 +63,6 @@ static void usage(void)
 	fprintf(stderr, "usage: sender -i IFACE -c COUNT [-s SIZE] [-F FLOWS] [-r PPS] [-t SECONDS] [-d DSTMAC] [-S SRCIP] [-D DSTIP] "
 			"[-p DPORT] [-f FILE]\n");
 	exit(2);
-}
-
-static uint16_t ip_checksum(const void *data, size_t len)
-{
-	const uint16_t *p = data;
-	uint32_t sum = 0;
-	for (; len > 1; len -= 2)
-		sum += *p++;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* One IPv4/UDP frame of o->size bytes for sequence number seq. */

@@ -23,7 +23,6 @@
  * usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS] [-R RING] [-V SF_FLOWS_PIN -P PORT]
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -42,17 +41,12 @@
 #include <xdp/xsk.h>
 
 #include "secuxflow.h"
+#include "bench_util.h"
+#include "udp4_flow_key.h"
 
 #define FRAME_SIZE 2048
 #define DEFAULT_RING 2048 /* -R: ring size; the UMEM has twice as many frames, as XskSocket's */
 #define BATCH 64
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* SIGINT/SIGTERM end the receive loop, so the summary line and the cleanup still run. */
 static volatile sig_atomic_t stopping;
@@ -76,14 +70,7 @@ static void write_verdict(const uint8_t *f, uint32_t len)
 	if (l4 + 8 > f + len || ((l4[2] << 8) | l4[3]) != verdict_port)
 		return;
 	struct sf_flow_key k;
-	memset(&k, 0, sizeof(k));
-	k.src[10] = k.src[11] = k.dst[10] = k.dst[11] = 0xff;
-	memcpy(&k.src[12], f + 26, 4);
-	memcpy(&k.dst[12], f + 30, 4);
-	k.sport = (uint16_t)((l4[0] << 8) | l4[1]);
-	k.dport = verdict_port;
-	k.proto = IPPROTO_UDP;
-	k.version = 4;
+	udp4_flow_key(&k, f + 26, f + 30, (uint16_t)((l4[0] << 8) | l4[1]), verdict_port);
 	bpf_map_update_elem(verdict_fd, &k, verdict_value, BPF_ANY);
 }
 
