@@ -56,8 +56,14 @@ export async function makePair(prefix: string, subnet: number): Promise<Pair> {
 /** Captures on the server's interface while fn runs; returns the pcap path. */
 export async function capture(pair: Pair, name: string, fn: () => Promise<void>): Promise<string> {
   const path = join(pair.dir, `${name}.pcap`);
+  // -B: immediate mode gives each frame a slot of the full snaplen (256 KiB
+  // with -s 0), so the default 2 MiB ring held 8 frames and a fast nmap scan
+  // lost most of its SYNs in the capture. 64 MiB holds 256 of the largest.
   const child: ChildProcess = await pair.lab.spawn(pair.serverNs,
-    ['sh', '-c', `exec tcpdump -i ${pair.server.ifname} -n -U --immediate-mode -s 0 -Z root -w ${path} 2>&1`], 'listening on', 10_000);
+    ['sh', '-c', `exec tcpdump -i ${pair.server.ifname} -n -U --immediate-mode -s 0 -B 65536 -Z root -w ${path} 2>&1`], 'listening on', 10_000);
+  // tcpdump's closing statistics say whether the capture is whole.
+  let tail = '';
+  child.stdout?.on('data', (b: Buffer) => (tail += b.toString()));
   try {
     // "listening on" comes just before the capture socket is fully fed
     await new Promise((r) => setTimeout(r, 200));
@@ -67,11 +73,14 @@ export async function capture(pair: Pair, name: string, fn: () => Promise<void>)
   } finally {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 5_000);
-      child.once('exit', () => { clearTimeout(timer); resolve(); });
+      // 'close', not 'exit': the statistics line may still be in the pipe at exit.
+      child.once('close', () => { clearTimeout(timer); resolve(); });
       child.kill('SIGINT');
     });
   }
   if (!existsSync(path) || statSync(path).size <= 24) throw new Error(`tcpdump wrote no frames to ${path} (${existsSync(path) ? statSync(path).size : 'no file'})`);
+  const dropped = /(\d+) packets? dropped by kernel/.exec(tail);
+  if (dropped && Number(dropped[1]) > 0) throw new Error(`tcpdump dropped ${dropped[1]} packets of the ${name} capture: the test would judge a partial capture`);
   return path;
 }
 
