@@ -83,7 +83,7 @@ export async function engineBench(packets = 200_000): Promise<Record<string, unk
     }
     const pipelineNs = median(pipeline);
     const sandboxedNs = median(sandboxed);
-    const moduleOnly = await moduleOnlyBench(frames);
+    const moduleOnly = await moduleOnlyBench(pcap);
     if (sink === 42) console.log('');
     return {
       packets: frames.length,

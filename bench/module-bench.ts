@@ -2,8 +2,16 @@
 // then on_batch runs again and again over it. What remains is the module's
 // own cost per packet, plus one JS->WASM call per batch. Each figure is the
 // median of rounds that interleave the measures.
+//
+// Batches come from the mixed capture, read by the capture reader as the
+// offline pipeline reads it: frames are views into the reader's chunks, so
+// runs of them are copied in one piece. The trivial module's host path (and
+// so the host overhead) takes 256 consecutive packets, as an inspect rule
+// hands them over; it is also measured with every frame in a buffer of its
+// own, where each frame needs a copy of its own. basic_inspect takes 256
+// packets with a payload, so it has work on each.
 import { join } from 'node:path';
-import type { RawFrame } from '../host/capture/types.js';
+import { openCapture } from '../host/capture/reader.js';
 import { decodePacket } from '../host/packet/decode.js';
 import { loadInspectorFile } from '../host/wasm/loader.js';
 import { InspectorInstance, type BatchOutput, type InspectItem } from '../host/wasm/instance.js';
@@ -53,47 +61,67 @@ function hostPath(instance: InspectorInstance, items: InspectItem[]): () => void
   };
 }
 
-export async function moduleOnlyBench(frames: RawFrame[]): Promise<Record<string, number>> {
-  // A batch of payload-carrying packets from the mixed capture, with real flow ids.
+type Pick = 'consecutive' | 'payload' | 'own-buffers';
+
+/**
+ * BATCH packets of the capture that the flow table tracks: consecutive ones
+ * as an inspect rule hands them to a module; only those with a payload, so
+ * that basic_inspect has work on every packet; or consecutive ones, each
+ * frame copied out of the reader's chunk into a buffer of its own.
+ */
+function batchFrom(pcap: string, pick: Pick): InspectItem[] {
   const table = new FlowTable();
   const items: InspectItem[] = [];
-  for (const f of frames) {
-    const pkt = decodePacket(f.data, f.linkType, f.tsSec, f.tsNsec);
+  for (const f of openCapture(pcap).frames()) {
+    const pkt = pick === 'own-buffers'
+      ? decodePacket(f.data.slice(), f.linkType, f.tsSec, f.tsNsec, f.wireLen)
+      : decodePacket(f.data, f.linkType, f.tsSec, f.tsNsec, f.wireLen, f.seq, f.offset);
     const t = table.track(pkt);
-    if (t === null || pkt.payloadLength === 0) continue;
+    if (t === null || (pick === 'payload' && pkt.payloadLength === 0)) continue;
     items.push({ pkt, flowId: t.flow.id, direction: t.direction, flags: 0, stream: null, streamNew: 0 });
     if (items.length === BATCH) break;
   }
+  return items;
+}
+
+export async function moduleOnlyBench(pcap: string): Promise<Record<string, number>> {
+  const items = batchFrom(pcap, 'consecutive');
+  const payloadItems = batchFrom(pcap, 'payload');
+  const ownItems = batchFrom(pcap, 'own-buffers');
   const basicPath = join(shippedModulesDir(), 'basic_inspect.wasm');
   const trivialPath = join(packageRoot(), 'bench', 'port80.wat');
   const basicInst = await instanceFor(basicPath, 'basic_inspect');
   const trivialInst = await instanceFor(trivialPath, 'port80');
   // Records written once for the in-WASM measures (replayBatch reuses them).
-  basicInst.inspect(items, BATCH, newOutput());
+  basicInst.inspect(payloadItems, BATCH, newOutput());
   trivialInst.inspect(items, BATCH, newOutput());
   const measures = {
     basic: { fn: inWasm(basicInst), batches: 1000 },
     trivial: { fn: inWasm(trivialInst), batches: 1000 },
     trivialHost: { fn: hostPath(trivialInst, items), batches: 250 },
-    basicHost: { fn: hostPath(basicInst, items), batches: 250 },
+    basicHost: { fn: hostPath(basicInst, payloadItems), batches: 250 },
+    trivialHostOwn: { fn: hostPath(trivialInst, ownItems), batches: 250 },
   };
   type Name = keyof typeof measures;
   const names = Object.keys(measures) as Name[];
   // Warm-up long enough for the optimizing compiler, then rounds that take
   // every measure in turn, so load from other processes falls on all of them.
   for (const n of names) timed(measures[n].batches * 2, measures[n].fn);
-  const runs: Record<Name, number[]> = { basic: [], trivial: [], trivialHost: [], basicHost: [] };
+  const runs: Record<Name, number[]> = { basic: [], trivial: [], trivialHost: [], basicHost: [], trivialHostOwn: [] };
   const overhead: number[] = [];
+  const overheadOwn: number[] = [];
   for (let round = 0; round < 9; round++) {
     for (const n of names) runs[n].push(timed(measures[n].batches, measures[n].fn));
     // Host path of the trivial module minus the trivial module alone, in the same round.
     overhead.push(runs.trivialHost[round]! - runs.trivial[round]!);
+    overheadOwn.push(runs.trivialHostOwn[round]! - runs.trivial[round]!);
   }
   const basic = median(runs.basic);
   const trivial = median(runs.trivial);
   const trivialHost = median(runs.trivialHost);
   const basicHost = median(runs.basicHost);
   const hostOverhead = median(overhead);
+  const hostOverheadOwn = median(overheadOwn);
   const r = (x: number) => Math.round(x * 100) / 100;
   return {
     basic_inspect_in_wasm_ns_per_packet: r(basic),
@@ -102,5 +130,6 @@ export async function moduleOnlyBench(frames: RawFrame[]): Promise<Record<string
     host_path_basic_inspect_ns_per_packet: r(basicHost),
     host_overhead_ns_per_packet: r(hostOverhead),
     ratio_host_overhead_vs_wasm_trivial_check: r(hostOverhead / trivial),
+    host_overhead_frames_in_own_buffers_ns_per_packet: r(hostOverheadOwn),
   };
 }

@@ -14,6 +14,7 @@ import { statSync } from 'node:fs';
 import { SecuxflowError } from '../errors.js';
 import type { LinkType } from '../packet/types.js';
 import { CaptureError } from './errors.js';
+import { reserveFrameSeqs } from './frame-seq.js';
 import type { FrameSource, RawFrame } from './types.js';
 import { FileWindow, MemoryWindow, type ByteWindow } from './window.js';
 
@@ -99,6 +100,29 @@ interface WindowOwner {
   end(w: ByteWindow): void;
 }
 
+/**
+ * Numbers frames for DecodedPacket.srcSeq: a block of numbers per buffer,
+ * and a number skipped whenever something other than framing (a pcapng
+ * block that is not a packet) sits between two frames.
+ */
+class FrameNumbers {
+  private buf: Uint8Array | null = null;
+  private next = 0;
+
+  /** The frame's number, or -1 when its bytes are a copy (an unstable window). */
+  take(w: ByteWindow, adjacent: boolean): number {
+    if (!w.stableViews) return -1;
+    if (w.buf !== this.buf) {
+      this.buf = w.buf;
+      // A frame takes at least 12 bytes of a buffer, a skip at least 12 more.
+      this.next = reserveFrameSeqs(Math.ceil(w.buf.length / 6) + 1);
+    } else if (!adjacent) {
+      this.next++;
+    }
+    return this.next++;
+  }
+}
+
 function frameBytes(w: ByteWindow, at: number, len: number): Uint8Array {
   // A window that may rewrite its buffer needs frames that own their bytes.
   return w.stableViews ? new Uint8Array(w.buf.buffer, w.buf.byteOffset + at, len) : w.buf.slice(at, at + len);
@@ -117,6 +141,7 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
     const snaplen = snaplenField === 0 ? MAX_FRAME : Math.min(snaplenField, MAX_FRAME);
     const linkType = (u32(w.buf, w.start + 20, le) & 0xffff) as LinkType;
     w.start += 24;
+    const numbers = new FrameNumbers();
     for (;;) {
       const recordAt = w.offset;
       if (!w.ensure(16)) {
@@ -143,8 +168,10 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
           'the capture was cut short; frames before this offset were read');
       }
       const data = frameBytes(w, w.start + 16, caplen);
+      const seq = numbers.take(w, true);
+      const offset = w.buf.byteOffset + w.start + 16;
       w.start += 16 + caplen;
-      yield { data, linkType, wireLen: Math.max(wireLen, caplen), tsSec, tsNsec: nano ? frac : frac * 1000, iface: 0 };
+      yield { data, linkType, wireLen: Math.max(wireLen, caplen), tsSec, tsNsec: nano ? frac : frac * 1000, iface: 0, seq, offset };
     }
   } finally {
     owner.end(w);
@@ -202,6 +229,9 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
     let le = true;
     let ifaces: Iface[] = [];
     let sawShb = false;
+    const numbers = new FrameNumbers();
+    // Whether the block just read was a packet block: only then is a frame adjacent to the one before.
+    let afterPacket = false;
     for (;;) {
       const blockAt = w.offset;
       if (!w.ensure(12)) {
@@ -264,6 +294,7 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
         frame = {
           data: frameBytes(w, bodyAt + 20, caplen), linkType: iface.linkType,
           wireLen: Math.max(u32(b, bodyAt + 16, le), caplen), tsSec, tsNsec, iface: ifIndex,
+          seq: numbers.take(w, afterPacket), offset: b.byteOffset + bodyAt + 20,
         };
       } else if (type === 3) {
         const iface = ifaces[0];
@@ -275,8 +306,12 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
         if (caplen > room) {
           throw new CaptureError(name, blockAt, `simple packet block needs ${caplen} bytes, ${room} in the block`);
         }
-        frame = { data: frameBytes(w, bodyAt + 4, caplen), linkType: iface.linkType, wireLen, tsSec: 0, tsNsec: 0, iface: 0 };
+        frame = {
+          data: frameBytes(w, bodyAt + 4, caplen), linkType: iface.linkType, wireLen, tsSec: 0, tsNsec: 0, iface: 0,
+          seq: numbers.take(w, afterPacket), offset: b.byteOffset + bodyAt + 4,
+        };
       }
+      afterPacket = frame !== null;
       w.start += total;
       if (frame) yield frame;
     }

@@ -10,6 +10,9 @@ export interface RawFrame {
   tsNsec: number;
   /** pcapng interface index, 0 elsewhere. */
   iface: number;
+  /** See DecodedPacket.srcSeq / srcOffset; absent when the frame owns its bytes. */
+  seq?: number;
+  offset?: number;
 }
 
 export interface FrameSource {

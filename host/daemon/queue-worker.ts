@@ -8,6 +8,7 @@
 import { Engine, type EngineModule } from '../engine/engine.js';
 import type { PacketDecision } from '../engine/types.js';
 import { decodePacket } from '../packet/decode.js';
+import { reserveFrameSeqs } from '../capture/frame-seq.js';
 import { LinkType } from '../packet/types.js';
 import type { RuleSet } from '../rules/types.js';
 import { FlowEveRecords } from '../eve/flow-events.js';
@@ -122,12 +123,16 @@ export class QueueWorker {
     const nowMs = Date.now();
     const tsSec = Math.floor(nowMs / 1000);
     const tsNsec = (nowMs % 1000) * 1_000_000;
+    // XskSocket.receive packs frames in order and zeroes the padding between
+    // them, so consecutive frames may be copied to a module as one run.
+    const seq = reserveFrameSeqs(count);
+    const base = data.byteOffset;
     for (let i = 0; i < count; i++) {
       const off = descs[2 * i]!;
       const len = descs[2 * i + 1]!;
       // The engine copies any fragment it holds past this batch, so `data` may be reused.
       this.c.bytes += len;
-      this.engine.pushDecoded(decodePacket(data.subarray(off, off + len), LinkType.ETHERNET, tsSec, tsNsec, len));
+      this.engine.pushDecoded(decodePacket(data.subarray(off, off + len), LinkType.ETHERNET, tsSec, tsNsec, len, seq + i, base + off));
     }
     this.engine.flush();
     this.c.batches++;

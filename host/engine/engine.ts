@@ -166,7 +166,7 @@ export class Engine {
 
   /** Feeds one captured frame. Decisions arrive through onDecision, possibly after later frames (batching). */
   push(frame: RawFrame): void {
-    const pkt = decodePacket(frame.data, frame.linkType, frame.tsSec, frame.tsNsec, frame.wireLen);
+    const pkt = decodePacket(frame.data, frame.linkType, frame.tsSec, frame.tsNsec, frame.wireLen, frame.seq ?? -1, frame.offset ?? 0);
     this.pushDecoded(pkt);
   }
 

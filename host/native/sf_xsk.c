@@ -486,7 +486,11 @@ static napi_value xsk_receive(napi_env env, napi_callback_info info)
 		descs[2 * k] = (uint32_t)pos;
 		descs[2 * k + 1] = d->len;
 		s->rx_bytes += d->len;
-		pos = (pos + d->len + 7) & ~(size_t)7;
+		size_t end = pos + d->len;
+		pos = (end + 7) & ~(size_t)7;
+		/* The host may copy consecutive frames to a module in one piece,
+		 * padding included: stale bytes of earlier packets must not ride along. */
+		memset(into + end, 0, (pos <= into_len ? pos : into_len) - end);
 		*xsk_ring_prod__fill_addr(&s->fill, idx_fill + k) = d->addr & mask;
 	}
 	if (k < room)

@@ -95,7 +95,7 @@ function short(p: DecodedPacket, reason: string): void {
 // The fields are DecodedPacket's (declaration merging); src and dst are getters.
 interface Decoded extends Omit<DecodedPacket, 'src' | 'dst'> {}
 class Decoded implements DecodedPacket {
-  constructor(data: Uint8Array, linkType: LinkType, wireLen: number, tsSec: number, tsNsec: number) {
+  constructor(data: Uint8Array, linkType: LinkType, wireLen: number, tsSec: number, tsNsec: number, srcSeq: number, srcOffset: number) {
     this.data = data;
     this.linkType = linkType;
     this.wireLen = wireLen;
@@ -119,6 +119,8 @@ class Decoded implements DecodedPacket {
     this.payloadOffset = -1;
     this.payloadLength = 0;
     this.malformed = null;
+    this.srcSeq = srcSeq;
+    this.srcOffset = srcOffset;
   }
 
   get src(): Uint8Array {
@@ -138,8 +140,10 @@ export function decodePacket(
   tsSec = 0,
   tsNsec = 0,
   wireLen = data.length,
+  srcSeq = -1,
+  srcOffset = 0,
 ): DecodedPacket {
-  const p = new Decoded(data, linkType, wireLen, tsSec, tsNsec);
+  const p = new Decoded(data, linkType, wireLen, tsSec, tsNsec, srcSeq, srcOffset);
   const len = data.length;
   switch (linkType) {
     case LinkType.ETHERNET:

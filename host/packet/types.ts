@@ -73,6 +73,18 @@ export interface DecodedPacket {
 
   /** Null for a well-formed packet, otherwise a short reason such as "ipv4: header length 4 < 5". */
   malformed: string | null;
+
+  /**
+   * Where the frame came from, so that the module host can copy a run of
+   * frames with one copy (host/wasm/frame-runs.ts). Two packets have
+   * consecutive `srcSeq` only when their frames follow each other in the same
+   * buffer with nothing between them but the source's own framing for the
+   * second (a pcap record header, pcapng block fields, zeroed padding).
+   * `srcOffset` is the frame's byte offset in `data.buffer`. -1 and 0 when
+   * the frame has no such source (a dry-run packet, a rebuilt datagram).
+   */
+  srcSeq: number;
+  srcOffset: number;
 }
 
 /** Where the source address starts in `p.data`, -1 without an IP layer. */

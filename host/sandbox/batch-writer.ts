@@ -1,41 +1,46 @@
-// Writes InspectItems as ABI v1 meta records plus frame/stream bytes into a
-// buffer laid out exactly like the module's batch area, so the worker can copy
-// it into module memory unchanged. Pointers are module addresses
-// (metaPtr + offset in the buffer). Per packet: no allocation, one set() per
-// frame and one per stream.
+// Packs InspectItems as ABI v1 meta records plus frame/stream bytes into a
+// buffer laid out exactly like the module's batch area, so the worker can
+// copy it into module memory unchanged. Pointers are module addresses (the
+// batch area's address plus the offset in the buffer). The packing is the
+// in-thread instance's (wasm/batch-packer.ts), so modules get the same
+// records either way.
 import { META } from '../wasm/abi.js';
 import type { InspectItem } from '../wasm/types.js';
-import { writeMetaRecord } from '../wasm/meta-writer.js';
+import { BatchPacker, type BatchArea } from '../wasm/batch-packer.js';
 
 export class BatchWriter {
   readonly capacity: number;
   readonly dataCapacity: number;
-  /** Module address of the batch area; set once the worker is ready. */
-  metaPtr = 0;
   readonly u8: Uint8Array;
-  /** The view meta records are written through (see meta-writer.ts). */
-  readonly i32: Int32Array;
-  private readonly dataStart: number;
+  private readonly area: BatchArea;
+  private readonly packer = new BatchPacker();
 
   constructor(buffer: SharedArrayBuffer | ArrayBuffer, capacity: number, dataCapacity: number) {
     this.capacity = capacity;
     this.dataCapacity = dataCapacity;
     this.u8 = new Uint8Array(buffer);
-    this.i32 = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
-    this.dataStart = capacity * META.SIZE;
+    this.area = {
+      u8: this.u8, i32: new Int32Array(buffer, 0, buffer.byteLength >>> 2),
+      metaAt: 0, dataAt: capacity * META.SIZE, base: 0, capacity, dataCapacity,
+    };
+  }
+
+  /** Module address of the batch area; set once the worker is ready. */
+  set metaPtr(address: number) {
+    this.area.base = address;
+  }
+
+  get metaPtr(): number {
+    return this.area.base;
   }
 
   static bufferSize(capacity: number, dataCapacity: number): number {
     return (capacity * META.SIZE + dataCapacity + 7) & ~7;
   }
 
-  /** Bytes the item needs in the data region. */
-  static need(item: InspectItem): number {
-    return item.pkt.data.length + (item.stream ? item.stream.length : 0);
-  }
-
-  /** Writes record `slot`; returns the data bytes it used. */
-  write(slot: number, item: InspectItem, dataUsed: number): number {
-    return writeMetaRecord(this, slot * META.SIZE, this.dataStart + dataUsed, this.metaPtr, this.dataCapacity - dataUsed, item);
+  /** Packs as many of items[from..count) as the area holds: how many, and the data bytes they use. */
+  fill(items: readonly InspectItem[], from: number, count: number): { n: number; used: number } {
+    const n = this.packer.pack(this.area, items, from, count);
+    return { n, used: this.packer.used };
   }
 }

@@ -159,16 +159,7 @@ export class SandboxedInspector implements ModuleRunner {
 
   /** Writes as many records from items[from..count) as the batch area holds. */
   private fill(live: Live, items: readonly InspectItem[], from: number, count: number): { n: number; used: number } {
-    let n = 0;
-    let used = 0;
-    const writer = live.writer;
-    while (from + n < count && n < this.batchCapacity) {
-      const item = items[from + n]!;
-      if (n > 0 && used + BatchWriter.need(item) > this.dataCapacity) break;
-      used += writer.write(n, item, used);
-      n++;
-    }
-    return { n, used };
+    return live.writer.fill(items, from, count);
   }
 
   flowEnded(flowId: number): void {

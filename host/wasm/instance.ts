@@ -18,7 +18,7 @@ import type { CompiledInspector } from './loader.js';
 import { createHostcalls, type HostcallState } from './hostcalls.js';
 import type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
 import { defaultLogger } from './logger.js';
-import { writeMetaRecord, type MetaViews } from './meta-writer.js';
+import { BatchPacker, type BatchArea } from './batch-packer.js';
 
 export type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
 
@@ -62,7 +62,8 @@ export class InspectorInstance {
   private buf: ArrayBuffer;
   private u8: Uint8Array;
   private i32: Int32Array;
-  private views: MetaViews;
+  private area: BatchArea;
+  private readonly packer = new BatchPacker();
 
   private constructor(name: string, exports: ModuleExports, state: HostcallState, batchCapacity: number, dataCapacity: number, maxMemoryBytes: number) {
     this.name = name;
@@ -74,7 +75,7 @@ export class InspectorInstance {
     this.buf = exports.memory.buffer;
     this.u8 = new Uint8Array(this.buf);
     this.i32 = new Int32Array(this.buf);
-    this.views = { u8: this.u8, i32: this.i32 };
+    this.area = this.newArea();
   }
 
   /** Instantiates the module once, places the batch area and the config, and runs on_init. */
@@ -136,6 +137,14 @@ export class InspectorInstance {
     }
     this.metaPtr = (ptr + 7) & ~7;
     this.dataPtr = this.metaPtr + this.batchCapacity * META.SIZE;
+    this.area = this.newArea();
+  }
+
+  private newArea(): BatchArea {
+    return {
+      u8: this.u8, i32: this.i32, metaAt: this.metaPtr, dataAt: this.dataPtr, base: 0,
+      capacity: this.batchCapacity, dataCapacity: this.dataCapacity,
+    };
   }
 
   private runInit(config: Uint8Array | string | undefined): void {
@@ -167,33 +176,18 @@ export class InspectorInstance {
     if (count > items.length || out.verdicts.length < count || out.verdictArgs.length < count) {
       throw new SecuxflowError('E_INTERNAL', `inspect(${count}) on ${items.length} items with room for ${Math.min(out.verdicts.length, out.verdictArgs.length)} verdicts`);
     }
-    const cap = this.batchCapacity;
-    const dataCap = this.dataCapacity;
     const st = this.state;
+    const packer = this.packer;
     let start = 0;
     while (start < count) {
       this.refreshViews();
-      const views = this.views;
-      const metaPtr = this.metaPtr;
-      const dataPtr = this.dataPtr;
+      const n = packer.pack(this.area, items, start, count);
       // The packet clock: the newest packet time handed over so far.
-      let sec = st.packetSec;
-      let nsec = st.packetNsec;
-      let n = 0;
-      let used = 0;
-      while (start + n < count && n < cap) {
-        const item = items[start + n]!;
-        const pkt = item.pkt;
-        if (n > 0 && used + pkt.data.length + (item.stream !== null ? item.stream.length : 0) > dataCap) break;
-        used += writeMetaRecord(views, metaPtr + n * META.SIZE, dataPtr + used, 0, dataCap - used, item);
-        if (pkt.tsSec > sec || (pkt.tsSec === sec && pkt.tsNsec > nsec)) {
-          sec = pkt.tsSec;
-          nsec = pkt.tsNsec;
-        }
-        n++;
+      const sec = packer.newestSec;
+      if (sec > st.packetSec || (sec === st.packetSec && packer.newestNsec > st.packetNsec)) {
+        st.packetSec = sec;
+        st.packetNsec = packer.newestNsec;
       }
-      st.packetSec = sec;
-      st.packetNsec = nsec;
       this.runBatch(start, n, out);
       start += n;
     }
@@ -264,7 +258,7 @@ export class InspectorInstance {
     this.buf = b;
     this.u8 = new Uint8Array(b);
     this.i32 = new Int32Array(b);
-    this.views = { u8: this.u8, i32: this.i32 };
+    this.area = this.newArea();
   }
 
   private callback(what: string, fn: () => number, sink: Pick<BatchOutput, 'alerts' | 'events'>, chunkStart: number, chunkCount: number): number {

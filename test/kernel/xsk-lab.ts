@@ -128,9 +128,11 @@ export async function sendFromClient(pl: PuntLab, opts: { count?: number; file?:
 /**
  * Drains the socket through onReadable until `want` frames arrived or
  * `timeoutMs` passed; returns copies of the frames (tests only: the real
- * path never copies twice).
+ * path never copies twice). With `padding`, the buffer is filled with 0xAA
+ * before each receive and every padding byte receive() left after a frame
+ * (up to the next 8-byte boundary) is appended to it.
  */
-export function collect(sock: XskSocket, want: number, timeoutMs: number, bufBytes = 1 << 18): Promise<Uint8Array[]> {
+export function collect(sock: XskSocket, want: number, timeoutMs: number, bufBytes = 1 << 18, padding: number[] | null = null): Promise<Uint8Array[]> {
   const into = new Uint8Array(bufBytes);
   const descs = new Uint32Array(128);
   const frames: Uint8Array[] = [];
@@ -143,8 +145,13 @@ export function collect(sock: XskSocket, want: number, timeoutMs: number, bufByt
     const timer = setTimeout(done, timeoutMs);
     sock.onReadable(() => {
       for (let round = 0; round < 1000; round++) {
+        if (padding !== null) into.fill(0xaa);
         const n = sock.receive(into, descs, 64);
-        for (let i = 0; i < n; i++) frames.push(into.slice(descs[2 * i]!, descs[2 * i]! + descs[2 * i + 1]!));
+        for (let i = 0; i < n; i++) {
+          const end = descs[2 * i]! + descs[2 * i + 1]!;
+          frames.push(into.slice(descs[2 * i]!, end));
+          if (padding !== null) for (let k = end; k < ((end + 7) & ~7); k++) padding.push(into[k]!);
+        }
         if (frames.length >= want) return done();
         if (n === 0) return;
       }
