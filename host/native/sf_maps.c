@@ -25,10 +25,23 @@ static bool is_array(__u32 type)
 	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
+/*
+ * mmapable arrays stay mapped per fd until the fd is forgotten: a munmap
+ * per store made every flow verdict the daemon writes a TLB shootdown
+ * across the process's CPUs, which costs tens of microseconds in a VM.
+ */
+static void *mapped[SHAPE_CACHE];
+static size_t mapped_len[SHAPE_CACHE];
+
 void sf_forget_fd(int fd)
 {
-	if (fd >= 0 && fd < SHAPE_CACHE)
-		shape_valid[fd] = false;
+	if (fd < 0 || fd >= SHAPE_CACHE)
+		return;
+	shape_valid[fd] = false;
+	if (mapped[fd]) {
+		munmap(mapped[fd], mapped_len[fd]);
+		mapped[fd] = NULL;
+	}
 }
 
 bool sf_map_shape(napi_env env, int fd, struct sf_map_shape *out)
@@ -312,17 +325,25 @@ static napi_value map_store_words(napi_env env, napi_callback_info info)
 	if (s.type != BPF_MAP_TYPE_ARRAY || off % 4 || len % 4 || (uint64_t)off + len > s.value_size)
 		return sf_throw(env, "E_KERNEL", EINVAL, NULL, "%zu bytes at offset %u: not whole aligned words inside a %u-byte array value",
 				len, off, s.value_size);
+	void *m = fd < SHAPE_CACHE ? mapped[fd] : NULL;
 	long page = sysconf(_SC_PAGESIZE);
 	size_t maplen = ((size_t)s.value_size + (size_t)page - 1) & ~((size_t)page - 1);
-	void *m = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return sf_throw_errno(env, errno, "mapping the array (it needs BPF_F_MMAPABLE)");
+	if (!m) {
+		m = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			return sf_throw_errno(env, errno, "mapping the array (it needs BPF_F_MMAPABLE)");
+		if (fd < SHAPE_CACHE) {
+			mapped[fd] = m;
+			mapped_len[fd] = maplen;
+		}
+	}
 	for (size_t i = 0; i < len; i += 4) {
 		uint32_t w;
 		memcpy(&w, (char *)src + i, 4);
 		__atomic_store_n((uint32_t *)((char *)m + off + i), w, __ATOMIC_SEQ_CST);
 	}
-	munmap(m, maplen);
+	if (fd >= SHAPE_CACHE)
+		munmap(m, maplen);
 	return sf_undefined(env);
 }
 

@@ -111,6 +111,27 @@ describe.skipIf(k.skip)('native addon', () => {
     }
   });
 
+  it('config stores stay mapped per fd, and a reused fd number writes the map that owns it now', () => {
+    // mapStoreWords keeps its mapping until the fd is closed: a store after
+    // close and reopen must not land in the old, closed map.
+    const a = openObject();
+    const fdA = a.maps[MapName.CONFIG]!;
+    writeConfig(fdA, SfConfig.PUNT_FALLBACK, 7);
+    writeConfig(fdA, SfConfig.PUNT_FALLBACK, 8);
+    expect(readConfigValue(fdA, SfConfig.PUNT_FALLBACK)).toBe(8);
+    a.close();
+    const b = openObject();
+    try {
+      const fdB = b.maps[MapName.CONFIG]!;
+      expect(fdB).toBe(fdA); // the lowest free numbers come back in the same order
+      expect(readConfigValue(fdB, SfConfig.PUNT_FALLBACK)).toBe(0);
+      writeConfig(fdB, SfConfig.PUNT_FALLBACK, 9);
+      expect(readConfigValue(fdB, SfConfig.PUNT_FALLBACK)).toBe(9);
+    } finally {
+      b.close();
+    }
+  });
+
   it('a private load never pins, even for objects whose maps ask to be pinned by name', () => {
     const xdpFilter = ['/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o', '/usr/lib/aarch64-linux-gnu/bpf/xdpfilt_alw_all.o'].find(existsSync);
     if (!xdpFilter && process.env.CI === 'true') throw new Error('xdp-tools is not installed (xdpfilt_alw_all.o): run scripts/install-system-deps.sh');
