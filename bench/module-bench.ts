@@ -92,10 +92,13 @@ export async function moduleOnlyBench(pcap: string): Promise<Record<string, numb
   const trivialPath = join(packageRoot(), 'bench', 'port80.wat');
   const basicInst = await instanceFor(basicPath, 'basic_inspect');
   const trivialInst = await instanceFor(trivialPath, 'port80');
+  const headerInst = await instanceFor(join(packageRoot(), 'bench', 'header-check.wat'), 'header_check');
   // Records written once for the in-WASM measures (replayBatch reuses them).
   basicInst.inspect(payloadItems, BATCH, newOutput());
   trivialInst.inspect(items, BATCH, newOutput());
+  headerInst.inspect(items, BATCH, newOutput());
   const measures = {
+    headerCheck: { fn: inWasm(headerInst), batches: 1000 },
     basic: { fn: inWasm(basicInst), batches: 1000 },
     trivial: { fn: inWasm(trivialInst), batches: 1000 },
     trivialHost: { fn: hostPath(trivialInst, items), batches: 250 },
@@ -107,7 +110,7 @@ export async function moduleOnlyBench(pcap: string): Promise<Record<string, numb
   // Warm-up long enough for the optimizing compiler, then rounds that take
   // every measure in turn, so load from other processes falls on all of them.
   for (const n of names) timed(measures[n].batches * 2, measures[n].fn);
-  const runs: Record<Name, number[]> = { basic: [], trivial: [], trivialHost: [], basicHost: [], trivialHostOwn: [] };
+  const runs: Record<Name, number[]> = { headerCheck: [], basic: [], trivial: [], trivialHost: [], basicHost: [], trivialHostOwn: [] };
   const overhead: number[] = [];
   const overheadOwn: number[] = [];
   for (let round = 0; round < 9; round++) {
@@ -122,6 +125,7 @@ export async function moduleOnlyBench(pcap: string): Promise<Record<string, numb
   const basicHost = median(runs.basicHost);
   const hostOverhead = median(overhead);
   const hostOverheadOwn = median(overheadOwn);
+  const headerCheck = median(runs.headerCheck);
   const r = (x: number) => Math.round(x * 100) / 100;
   return {
     basic_inspect_in_wasm_ns_per_packet: r(basic),
@@ -131,5 +135,7 @@ export async function moduleOnlyBench(pcap: string): Promise<Record<string, numb
     host_overhead_ns_per_packet: r(hostOverhead),
     ratio_host_overhead_vs_wasm_trivial_check: r(hostOverhead / trivial),
     host_overhead_frames_in_own_buffers_ns_per_packet: r(hostOverheadOwn),
+    wasm_header_check_in_wasm_ns_per_packet: r(headerCheck),
+    ratio_host_overhead_vs_wasm_header_check: r(hostOverhead / headerCheck),
   };
 }
