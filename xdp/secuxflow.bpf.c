@@ -18,15 +18,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ---- maps (names are the SF_MAP_* strings of secuxflow.h) ---- */
 
-/* One value, so a packet pays one (inlined) lookup for every setting and
- * its rule-set header; mmapable so the host can store single words. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct sf_config);
-} sf_config SEC(".maps");
+/*
+ * Every setting and both rule-set headers, as global data: libbpf makes the
+ * section a one-value mmapable array (the host stores single words into it)
+ * and the program reads it at a fixed address, with no lookup and no
+ * register held for a pointer to it.
+ */
+struct sf_config sf_config SEC(SF_CONFIG_SECTION);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -190,6 +188,10 @@ struct sf_pkt {
 /* Frames are at most a page here; offsets are masked with this so the
  * verifier sees bounded packet pointers (no-op for every real offset). */
 #define SF_OFF_MASK 0x3fff
+/* No destination-port lookup (above every SF_DPORT_INDEX; an immediate). */
+#define SF_DPORT_NONE SF_DPORT_ENTRIES
+/* Bytes 12..14 of a frame, loaded little-endian: EtherType 0x0800, then 0x45. */
+#define SF_IPV4_PLAIN 0x450008
 
 /*
  * Multi-byte fields are read with one load each (x86-64 and arm64 allow
@@ -589,14 +591,12 @@ int sf_xdp(struct xdp_md *ctx)
 	__u32 action = SF_ACTION_PASS;
 	__u32 rule_id = 0;
 
-	__u32 zero = 0;
-	const struct sf_config *cf = bpf_map_lookup_elem(&sf_config, &zero);
-	if (!cf)
-		return XDP_PASS; /* an array's one entry always exists */
+	const struct sf_config *cf = &sf_config;
 	if (cf->word[SF_CFG_PASS_ALL])
 		return finish(ctx, cf, SF_STAGE_PASS_ALL, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
 
-	__u32 gen = cf->word[SF_CFG_ACTIVE_GEN] & 1;
+	/* Read once: the host flips it while packets run. */
+	__u32 gen = *(volatile const __u32 *)&cf->word[SF_CFG_ACTIVE_GEN] & 1;
 	const struct sf_ruleset_meta *rs = &cf->ruleset[gen];
 	__u32 mask = rs->lpm_mask;
 	const struct sf_lpm_meta *best = NULL;
@@ -610,52 +610,74 @@ int sf_xdp(struct xdp_md *ctx)
 	 * makes exactly the general path's decisions, with the packet's fields
 	 * in registers instead of a zeroed struct sf_pkt that the scan and the
 	 * flow key need. Anything else falls through to the general path.
+	 *
+	 * Few values stay live across the lookups (the compiler cannot know
+	 * that array lookups are inlined, so each is a call that costs spills
+	 * of whatever lives across it): the source-port key carries the
+	 * generation too, and the destination-port index is computed before.
 	 */
 	__u8 *ip = data + 14;
-	if (!cf->word[SF_CFG_VERDICTS_ACTIVE] && !rs->v4_count && (void *)(ip + 20) <= data_end &&
-	    *(__u16 *)(data + 12) == bpf_htons(ETH_P_IP_) && ip[0] == 0x45) {
-		__u32 total = bpf_ntohs(*(__u16 *)(ip + 2));
-		if (total < 20)
-			goto general; /* not IP to the decoder */
-		__u8 proto = ip[9];
-		const struct sf_lpm_meta *m;
-		/* One test for port-only sets instead of four. */
-		if (mask & (SF_EXACT_HAS_SRC_V4 | SF_LPM_HAS_SRC_V4 | SF_EXACT_HAS_DST_V4 | SF_LPM_HAS_DST_V4)) {
-			best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, *(__u32 *)(ip + 12), mask,
-				       SF_EXACT_HAS_SRC_V4, SF_LPM_HAS_SRC_V4);
-			m = cidr_v4(&sf_lpm_dst_v4, gen, SF_PORT_DIR_DST, *(__u32 *)(ip + 16), mask, SF_EXACT_HAS_DST_V4,
-				    SF_LPM_HAS_DST_V4);
-			if (m)
-				best = better(m, best);
-		}
-		if (!(mask & (SF_PORTS_HAS_DST | SF_PORTS_HAS_SRC)) || (proto != 6 && proto != 17) ||
-		    (*(__u16 *)(ip + 6) & bpf_htons(0x1fff)))
-			goto indexed;
+	/* EtherType IPv4 and version 4 with a 20-byte header, in one load. */
+	if ((void *)(ip + 20) > data_end || (*(__u32 *)(data + 12) & 0xffffff) != SF_IPV4_PLAIN ||
+	    (cf->word[SF_CFG_VERDICTS_ACTIVE] | rs->v4_count))
+		goto general;
+	__u32 total = bpf_ntohs(*(__u16 *)(ip + 2));
+	if (total < 20)
+		goto general; /* not IP to the decoder */
+	/* struct sf_port_key {gen, proto, dir, pad, port, pad}; only gen when no source-port lookup */
+	__u64 sk = gen;
+	__u32 di = SF_DPORT_NONE;
+	__u8 proto = ip[9];
+	if ((mask & (SF_PORTS_HAS_DST | SF_PORTS_HAS_SRC)) && !(*(__u16 *)(ip + 6) & bpf_htons(0x1fff))) {
 		/* The fixed L4 header must fit in both the IP total length and the
 		 * frame; the frame check is also the verifier's bound for the ports. */
-		__u32 need = proto == 6 ? 20 : 8;
 		__u8 *l4 = ip + 20;
+		__u32 need;
+		if (proto == 6)
+			need = 20;
+		else if (proto == 17)
+			need = 8;
+		else
+			goto ports_done;
 		if (total < 20 + need || (void *)(l4 + need) > data_end)
-			goto indexed;
-		__u16 sport = bpf_ntohs(*(__u16 *)l4);
-		__u16 dport = bpf_ntohs(*(__u16 *)(l4 + 2));
-		if (mask & SF_PORTS_HAS_DST) {
-			__u32 di = SF_DPORT_INDEX(gen, proto == 17, dport);
-			m = bpf_map_lookup_elem(&sf_dports, &di);
-			if (m && m->rule_id && better(m, best) == m) {
-				best = m;
-				best_stage = SF_STAGE_PORT;
-			}
-		}
-		if (mask & SF_PORTS_HAS_SRC) {
-			m = src_port_lookup(gen, proto, sport);
-			if (m && better(m, best) == m) {
-				best = m;
-				best_stage = SF_STAGE_PORT;
-			}
-		}
-		goto indexed;
+			goto ports_done;
+		if (mask & SF_PORTS_HAS_SRC)
+			sk |= ((__u32)proto << 8) | (SF_PORT_DIR_SRC << 16) | ((__u64)bpf_ntohs(*(__u16 *)l4) << 32);
+		if (mask & SF_PORTS_HAS_DST)
+			di = SF_DPORT_INDEX(gen, proto == 17, bpf_ntohs(*(__u16 *)(l4 + 2)));
 	}
+ports_done:
+	/* One test for port-only sets instead of four. */
+	if (mask & (SF_EXACT_HAS_SRC_V4 | SF_LPM_HAS_SRC_V4 | SF_EXACT_HAS_DST_V4 | SF_LPM_HAS_DST_V4)) {
+		__u32 daddr = *(__u32 *)(ip + 16);
+		best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, *(__u32 *)(ip + 12), mask, SF_EXACT_HAS_SRC_V4,
+			       SF_LPM_HAS_SRC_V4);
+		const struct sf_lpm_meta *m = cidr_v4(&sf_lpm_dst_v4, sk & 1, SF_PORT_DIR_DST, daddr,
+						      cf->ruleset[sk & 1].lpm_mask, SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4);
+		if (m)
+			best = better(m, best);
+	}
+	if (di != SF_DPORT_NONE) {
+		const struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_dports, &di);
+		if (m && m->rule_id && better(m, best) == m) {
+			best = m;
+			best_stage = SF_STAGE_PORT;
+		}
+	}
+	if (sk >> 8) {
+		const struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_ports, &sk);
+		if (m && better(m, best) == m) {
+			best = m;
+			best_stage = SF_STAGE_PORT;
+		}
+	}
+	if (!best)
+		return verdict(ctx, cf, SF_STAGE_DEFAULT, cf->ruleset[sk & 1].default_action, 0);
+	count_rule(best->rule_id, best->slot, frame_bytes(ctx));
+	/* A constant stage each, so each exit's stats cell is a constant. */
+	if (best_stage == SF_STAGE_PORT)
+		return verdict(ctx, cf, SF_STAGE_PORT, best->action, best->rule_id);
+	return verdict(ctx, cf, SF_STAGE_LPM, best->action, best->rule_id);
 
 general:;
 	struct sf_pkt p = {};
@@ -764,12 +786,4 @@ matched:
 		count_rule(rule_id, slot, frame_bytes(ctx));
 decided:
 	return verdict(ctx, cf, stage, action, rule_id);
-
-	/* The fast path's own tail: joining the general one above made the
-	 * compiler keep (and spill) the general path's values on this path. */
-indexed:
-	if (!best)
-		return verdict(ctx, cf, SF_STAGE_DEFAULT, rs->default_action, 0);
-	count_rule(best->rule_id, best->slot, frame_bytes(ctx));
-	return verdict(ctx, cf, best_stage, best->action, best->rule_id);
 }

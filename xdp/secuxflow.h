@@ -36,6 +36,11 @@
 
 /* ---- Map names: the only spelling of each name; pins use the same. ---- */
 #define SF_MAP_CONFIG "sf_config"           /* 0 -> struct sf_config: every setting and both rule-set headers */
+/* Maps that are global data: libbpf names each after its ELF section, and
+ * user space (the addon) knows the map by the section name without this
+ * prefix. sf_config is one: the program reads it at a fixed address. */
+#define SF_DATA_SECTION_PREFIX ".data."
+#define SF_CONFIG_SECTION SF_DATA_SECTION_PREFIX SF_MAP_CONFIG
 #define SF_MAP_RULES_V4 "sf_rules_v4"       /* gen*SF_MAX_RULES+slot -> sf_rule, priority order */
 #define SF_MAP_RULES_V6 "sf_rules_v6"       /* same for IPv6 */
 #define SF_MAP_LPM_SRC_V4 "sf_lpm_src_v4"   /* (gen, src prefix) -> best CIDR-only rule */
@@ -79,8 +84,9 @@
 
 /*
  * ---- Config: word[SF_CFG_*] of the one struct sf_config value; zero is the safe default. ----
- * A packet reads every setting and its rule-set header through one lookup
- * of that value. The map is mmapable and the host stores each word on its
+ * The value is the program's global data (section SF_CONFIG_SECTION), so a
+ * packet loads every setting and its rule-set header from a fixed address,
+ * with no lookup. The map is mmapable and the host stores each word on its
  * own (host/kernel/config.ts), so writers of different words never undo
  * each other's update as a whole-value map update would.
  */
@@ -93,7 +99,7 @@
 #define SF_CFG_FLOWS_ACTIVE 4    /* 1: look packets up in SF_MAP_FLOWS */
 #define SF_CFG_PENALTY_ACTIVE 5  /* 1: look sources up in SF_MAP_PENALTY */
 /* What the program reads: the two switches above as bits of one value, so
- * a packet pays one config lookup for both. The host writes FLOWS_ACTIVE
+ * a packet pays one config load for both. The host writes FLOWS_ACTIVE
  * and PENALTY_ACTIVE (what it reads back) and then this union of them
  * (host/kernel/verdictmaps.ts). */
 #define SF_CFG_VERDICTS_ACTIVE 6

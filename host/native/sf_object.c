@@ -38,6 +38,18 @@ struct sf_object {
 	struct bpf_object *obj;
 };
 
+/*
+ * The name a map is known by to user space and pinned under. A global-data
+ * section ".data.NAME" (the program reads it without a lookup, see
+ * secuxflow.h) is a single-value array map that libbpf names after the
+ * section; user space knows it as NAME, like every other map.
+ */
+static const char *map_name(const struct bpf_map *map)
+{
+	const char *n = bpf_map__name(map);
+	return strncmp(n, SF_DATA_SECTION_PREFIX, sizeof(SF_DATA_SECTION_PREFIX) - 1) == 0 ? n + sizeof(SF_DATA_SECTION_PREFIX) - 1 : n;
+}
+
 static void finalize_object(napi_env env, void *data, void *hint)
 {
 	(void)env;
@@ -129,9 +141,9 @@ static napi_value open_object(napi_env env, napi_callback_info info)
 	if (pinned) {
 		bpf_object__for_each_map(map, obj) {
 			char pin[PATH_MAX];
-			snprintf(pin, sizeof(pin), "%s/%s", pin_dir, bpf_map__name(map));
+			snprintf(pin, sizeof(pin), "%s/%s", pin_dir, map_name(map));
 			if (access(pin, F_OK) == 0)
-				napi_set_element(env, reused, nreused++, sf_str(env, bpf_map__name(map)));
+				napi_set_element(env, reused, nreused++, sf_str(env, map_name(map)));
 			int err = bpf_map__set_pin_path(map, pin);
 			if (err) {
 				bpf_object__close(obj);
@@ -164,7 +176,7 @@ static napi_value open_object(napi_env env, napi_callback_info info)
 	bpf_object__for_each_map(map, obj) {
 		/* A new fd may reuse the number of a closed one: drop its cached shape. */
 		sf_forget_fd(bpf_map__fd(map));
-		sf_set(env, maps, bpf_map__name(map), sf_u32(env, (uint32_t)bpf_map__fd(map)));
+		sf_set(env, maps, map_name(map), sf_u32(env, (uint32_t)bpf_map__fd(map)));
 	}
 	struct sf_object *o = calloc(1, sizeof(*o));
 	if (!o) {
@@ -212,7 +224,7 @@ static napi_value pin_or_unpin(napi_env env, napi_callback_info info, bool pin)
 	struct bpf_map *map;
 	bpf_object__for_each_map(map, o->obj) {
 		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		snprintf(path, sizeof(path), "%s/%s", dir, map_name(map));
 		if (pin) {
 			/* Maps loaded with pin paths are pinned already. */
 			if (bpf_map__is_pinned(map))

@@ -47,6 +47,8 @@ const CONSTS: Record<string, number | string> = {
   SF_MAP_RULE_COUNTERS: MapName.RULE_COUNTERS, SF_MAP_FLOWS: MapName.FLOWS,
   SF_MAP_PENALTY: MapName.PENALTY, SF_MAP_STATS: MapName.STATS, SF_MAP_XSKS: MapName.XSKS, SF_MAP_LAST: MapName.LAST,
   SF_PROG_NAME: PROG_NAME,
+  // Global data the addon lists as the map named after the section without the prefix.
+  SF_DATA_SECTION_PREFIX: '.data.', SF_CONFIG_SECTION: `.data.${MapName.CONFIG}`,
 };
 
 function program(): string {
@@ -89,7 +91,10 @@ describe('codec layout matches xdp/secuxflow.h', () => {
 
   it('the XDP program defines a map for every SF_MAP_* name', () => {
     const src = readFileSync(join(root, 'xdp', 'secuxflow.bpf.c'), 'utf8');
-    const defined = [...src.matchAll(/\} (\w+) SEC\("\.maps"\)/g)].map((m) => m[1]).sort();
-    expect(defined).toEqual(Object.values(MapName).sort());
+    const maps = [...src.matchAll(/\} (\w+) SEC\("\.maps"\)/g)].map((m) => m[1]!);
+    // Global data in a section of its own (`struct T NAME SEC(SF_NAME_SECTION);`): a map to user space.
+    const data = [...src.matchAll(/^struct \w+ (\w+) SEC\((SF_\w+_SECTION)\);$/gm)];
+    for (const [, name, section] of data) expect(fromC.consts[section!]).toBe(`.data.${name}`);
+    expect([...maps, ...data.map((m) => m[1]!)].sort()).toEqual(Object.values(MapName).sort());
   });
 });
