@@ -111,7 +111,18 @@ class SshGuard extends Inspector {
     if (st === null) { st = new SshFlow(); this.flows.set(pkt.flowId, st); }
     const server = pkt.direction != 0;
     const side = server ? st.server : st.client;
-    if (side.state == DONE) return this.progress(st);
+    if (side.state == DONE) {
+      // The client sends its key exchange only after it read the server's
+      // banner. If that banner never reached us, only one direction is
+      // inspected (the daemon's host mode sees ingress only): every check
+      // that can block was made on the client's banner, so report what was
+      // seen and let the flow go.
+      if (!server && st.server.state == PENDING) {
+        st.server.state = DONE;
+        if (!st.reported) this.report(pkt, st);
+      }
+      return this.progress(st);
+    }
     const b = this.banner;
     const found = b.scan(pkt.streamPtr, pkt.streamLength, server);
     if (found == Scan.NEED_MORE) {

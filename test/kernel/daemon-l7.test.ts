@@ -13,7 +13,7 @@ import { labSkipReason } from './lab/gate.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
-import { prepareDaemonLab, openPinnedMaps, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { prepareDaemonLab, startHostDaemon, startHttpServer, until, type PinnedMaps } from './daemon-support.js';
 import { SfStage, SfStat, type FlowKey } from '../../host/kernel/codec.js';
 import { parseIp } from '../../host/packet/addr.js';
 
@@ -34,7 +34,6 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run wit
   let bpffs: PrivateBpffs;
   let stateDir = '';
   let env: NodeJS.ProcessEnv;
-  let daemon: DaemonProc;
   let maps: PinnedMaps;
 
   const secuxflow = async (...args: string[]): Promise<RunResult> => {
@@ -75,9 +74,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run wit
     await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(TLS_PORT), '--module', 'tls_inspect');
     await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(HTTP_PORT), '--module', 'dlp');
     await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(LIMITED_PORT), '--module', 'ratelimit');
-    daemon = startDaemon(lab, server.ns, cli, ['--iface', server.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', configPath], env);
-    await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
-    maps = openPinnedMaps(join(bpffs.root, server.ifname));
+    ({ maps } = await startHostDaemon(lab, server, cli, stateDir, configPath, env, bpffs.root));
   }, 240_000);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { NetLab } from './lab/netns.js';
+import type { NetLab, VethEnd } from './lab/netns.js';
 import { REPO_ROOT, buildCli, buildNative } from './lab/build.js';
 import { mountPrivateBpffs, type PrivateBpffs } from './lab/bpffs.js';
 import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
@@ -84,6 +84,18 @@ export function startDaemon(lab: NetLab, ns: string, cli: string, args: string[]
 }
 
 /** HTTP/1.1 server with keep-alive; answers "hello <path>"; exits by itself after maxMs. */
+/**
+ * `secuxflow run` in host mode (skb) on the server's veth end with the given
+ * config; resolves once the daemon reports it started, with its pinned maps
+ * open (under bpffsRoot, as the lab's private bpffs mounts them).
+ */
+export async function startHostDaemon(lab: NetLab, server: VethEnd, cli: string, stateDir: string, configPath: string,
+  env: NodeJS.ProcessEnv, bpffsRoot: string): Promise<{ daemon: DaemonProc; maps: PinnedMaps }> {
+  const daemon = startDaemon(lab, server.ns, cli, ['--iface', server.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', configPath], env);
+  await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
+  return { daemon, maps: openPinnedMaps(join(bpffsRoot, server.ifname)) };
+}
+
 export function startHttpServer(lab: NetLab, ns: string, addr: string, port: number, maxMs = 300_000): Promise<ChildProcess> {
   const script = `
 const http = require('http');

@@ -31,6 +31,24 @@ describe('ssh_guard banners', () => {
     });
   });
 
+  it('one direction only (host mode): client data after its banner ends the inspection with the client side reported', async () => {
+    const inst = await instance('ssh_guard');
+    const c = enc('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n');
+    // SSH binary packet: length, padding length, SSH_MSG_KEXINIT (20), ...
+    const kexinit = Uint8Array.from([0, 0, 0, 12, 4, 20, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0]);
+    const both = new Uint8Array(c.length + kexinit.length);
+    both.set(c, 0);
+    both.set(kexinit, c.length);
+    const out = run(inst, [whole(client(c, 3), c), { ...client(kexinit, 3), stream: both, streamNew: kexinit.length }]);
+    expect(out.alerts).toEqual([]);
+    expect(out.verdicts).toEqual([Verdict.CONTINUE, Verdict.ALLOW_FLOW]);
+    expect(out.events.map((e) => [e.index, e.kind])).toEqual([[1, 'ssh']]);
+    expect(out.events[0]!.data).toEqual({
+      client: { proto_version: '2.0', software_version: 'OpenSSH_9.2p1', comments: 'Debian-2+deb12u3' },
+      server: {},
+    });
+  });
+
   it('a banner split across segments, LF-only line ends, and server pre-banner lines', async () => {
     const inst = await instance('ssh_guard');
     const c = enc('SSH-2.0-PuTTY_Release_0.78\n');
