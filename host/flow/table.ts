@@ -9,6 +9,7 @@
 // heads and stops at the first one still alive. Eviction picks the oldest of
 // those heads, which is the least recently used flow overall.
 
+import { randomBytes } from 'node:crypto';
 import { SecuxflowError } from '../errors.js';
 import { IpProto, TcpFlag, addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 import { addrWord } from '../packet/addr.js';
@@ -156,6 +157,12 @@ export class FlowTable {
   private readonly classTimeout: number[];
   private pending: FlowEnd[] = [];
   private readonly hashMask: number;
+  /**
+   * Per-table random hash seed: senders choose addresses and ports, so with a
+   * fixed hash they could make every flow land in one chain (Suricata seeds
+   * its flow hash the same way).
+   */
+  private readonly seed = randomBytes(4).readInt32LE(0);
   private count = 0;
   private nextId = 1;
 
@@ -180,6 +187,9 @@ export class FlowTable {
   }
 
   get size(): number { return this.count; }
+
+  /** Hash chains in use: close to size unless flows collide (tests check the hash spreads crafted flows). */
+  get chains(): number { return this.buckets.size; }
 
   /**
    * Finds or creates the packet's flow and updates it. The packet's timestamp is
@@ -208,8 +218,9 @@ export class FlowTable {
     const now = pkt.tsSec + pkt.tsNsec * 1e-9;
     const kind = keyKind(vlan, proto, ver);
 
-    const ea = alen === 4 ? endpointHash4(s0, sport) : endpointHash6(s0, s1, s2, s3, sport);
-    const eb = alen === 4 ? endpointHash4(d0, dport) : endpointHash6(d0, d1, d2, d3, dport);
+    const seed = this.seed;
+    const ea = alen === 4 ? endpointHash4(seed, s0, sport) : endpointHash6(seed, s0, s1, s2, s3, sport);
+    const eb = alen === 4 ? endpointHash4(seed, d0, dport) : endpointHash6(seed, d0, d1, d2, d3, dport);
     const hash = tupleHash(ea < eb ? ea : eb, ea < eb ? eb : ea, (vlan << 12) ^ (proto << 4) ^ ver) & this.hashMask;
 
     let node = this.buckets.get(hash) ?? null;
@@ -432,23 +443,29 @@ function finBit(direction: Direction): number {
   return direction === Direction.TO_SERVER ? FIN_TO_SERVER : FIN_TO_CLIENT;
 }
 
-/** Hash of an IPv4 address (one word) and a port. */
-function endpointHash4(w0: number, port: number): number {
-  const h = Math.imul(0x811c9dc5 ^ port ^ w0, 0x01000193);
-  return (h ^ (h >>> 13)) >>> 0;
+/** One word into a running hash (MurmurHash3's block step): words never cancel each other, as a plain XOR of address and port did. */
+function mixWord(h: number, w: number): number {
+  let k = Math.imul(w, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-/** Hash of an IPv6 address (four words) and a port. */
-function endpointHash6(w0: number, w1: number, w2: number, w3: number, port: number): number {
-  let h = Math.imul(0x811c9dc5 ^ port ^ w0, 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h ^ w1, 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h ^ w2, 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h ^ w3, 0x01000193);
-  h ^= h >>> 15;
-  return (h ^ (h >>> 13)) >>> 0;
+function finish(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Seeded hash of an IPv4 address (one word) and a port. */
+function endpointHash4(seed: number, w0: number, port: number): number {
+  return finish(mixWord(mixWord(seed, w0), port));
+}
+
+/** Seeded hash of an IPv6 address (four words) and a port. */
+function endpointHash6(seed: number, w0: number, w1: number, w2: number, w3: number, port: number): number {
+  return finish(mixWord(mixWord(mixWord(mixWord(mixWord(seed, w0), w1), w2), w3), port));
 }
 
 function tupleHash(lo: number, hi: number, extra: number): number {
