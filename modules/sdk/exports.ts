@@ -5,7 +5,8 @@ import { Packet } from "./runtime/packet";
 import { parseJson, jsonError, JsonValue } from "./runtime/json";
 import { registeredInspector } from "./runtime/inspector";
 import { forgetFlow } from "./runtime/flowmap";
-import { log } from "./runtime/emit";
+import { log, nowNs } from "./runtime/emit";
+import { seedTables } from "./lib/hash";
 import { Meta, Status, LogLevel } from "./runtime/abi";
 // Pulled in so asconfig.json can point AssemblyScript's abort at it.
 import "./runtime/abort";
@@ -28,6 +29,8 @@ export function on_init(config_ptr: i32, config_len: i32): i32 {
     log(LogLevel.ERROR, "no inspector registered: call register(new MyInspector()) in the module");
     return Status.NOT_FOUND;
   }
+  // Before any table can hold a key (see seedTables).
+  seedTables(<u64>nowNs());
   let config: JsonValue | null = null;
   if (config_ptr != 0 && config_len > 0) {
     config = parseJson(<usize>config_ptr, config_len);

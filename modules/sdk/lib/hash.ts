@@ -40,6 +40,18 @@ export function mix64(x: u64): u64 {
   return x ^ (x >> 31);
 }
 
+// The seed of the growing tables' index hash (U64Map, and through it the
+// key slots of the sliding windows and token buckets). Their keys are
+// addresses a sender picks: under a fixed hash it could pick thousands that
+// share one probe run, and every lookup would walk them all.
+let tableSeed: u64 = 0;
+
+/** Sets the tables' seed; the SDK does it once, before on_init, from get_time_ns (0 under a packet clock, so offline runs replay the same). */
+export function seedTables(seed: u64): void { tableSeed = seed; }
+
+/** The index hash of the growing tables: mix64 of the key under the seed. */
+@inline export function tableHash(key: u64): u64 { return mix64(key ^ tableSeed); }
+
 /** A 32-bit integer finaliser (lowbias32), also a bijection. */
 export function mix32(x: u32): u32 {
   x ^= x >> 16;

@@ -2,7 +2,7 @@
 // probing over a power-of-two table keeps lookups to one or two cache lines;
 // deletions leave tombstones that a rehash clears. Flat StaticArrays, no
 // per-entry objects, so a lookup on the packet path allocates nothing.
-import { mix64 } from "./hash";
+import { tableHash } from "./hash";
 
 const EMPTY: u8 = 0;
 const FULL: u8 = 1;
@@ -30,7 +30,7 @@ export class U64Map {
   /** Slot of key, or -1. */
   private find(key: u64): i32 {
     const mask = this.mask;
-    let i = <i32>mix64(key) & mask;
+    let i = <i32>tableHash(key) & mask;
     while (true) {
       const c = unchecked(this.ctrl[i]);
       if (c == EMPTY) return -1;
@@ -52,7 +52,7 @@ export class U64Map {
     if (i >= 0) { unchecked(this.vals[i] = value); return; }
     if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.rehash(this.count * 2 + 2 > (this.mask + 1) / 2 ? (this.mask + 1) * 2 : this.mask + 1);
     const mask = this.mask;
-    let j = <i32>mix64(key) & mask;
+    let j = <i32>tableHash(key) & mask;
     while (unchecked(this.ctrl[j]) == FULL) j = (j + 1) & mask;
     if (unchecked(this.ctrl[j]) == EMPTY) this.used++;
     unchecked(this.ctrl[j] = FULL);

@@ -147,3 +147,31 @@ describe('AssemblyScript SDK runtime', () => {
     expect(e.message).toBe('module sdk_probe refused its configuration (on_init status 1): config: refuse was set');
   });
 });
+
+describe('AssemblyScript SDK tables', () => {
+  // splitmix64's finaliser, as modules/sdk/lib/hash.ts mix64.
+  const mix64 = (x: bigint): bigint => {
+    const M = (1n << 64n) - 1n;
+    x = ((x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+    x = ((x ^ (x >> 27n)) * 0x94d049bb133111ebn) & M;
+    return x ^ (x >> 31n);
+  };
+  const tableHash = async (opts: { clock?: 'packet'; now?: () => bigint }): Promise<bigint> => {
+    const inst = await InspectorInstance.create(compiled, { ...opts, logger: () => {} });
+    const meta = run(inst, [item(packet({ payload: 'h' }))]).alerts[0]!.metadata as { lo: number; hi: number };
+    return (BigInt(meta.hi) << 32n) | BigInt(meta.lo);
+  };
+
+  it('seed their index hash from the clock at on_init, so senders cannot precompute colliding keys', async () => {
+    const a = await tableHash({ now: () => 1_767_225_600_123_456_789n });
+    const b = await tableHash({ now: () => 1_767_225_600_987_654_321n });
+    expect(a).toBe(mix64(12345n ^ 1_767_225_600_123_456_789n));
+    expect(b).toBe(mix64(12345n ^ 1_767_225_600_987_654_321n));
+    expect(a).not.toBe(b);
+  });
+
+  it('under the packet clock the seed is 0, so an offline run replays the same way', async () => {
+    expect(await tableHash({ clock: 'packet' })).toBe(mix64(12345n));
+    expect(await tableHash({ clock: 'packet' })).toBe(mix64(12345n));
+  });
+});
