@@ -161,7 +161,9 @@ export class QueueWorker {
         this.c.dropped += d.sources.length;
         continue;
       }
-      for (const src of d.sources) {
+      const sources = d.sources;
+      for (let j = 0; j < sources.length; j++) {
+        const src = sources[j]!;
         if (this.opts.completeChecksums) completeL4Checksum(src);
         const bytes = src.data;
         if (bytes.buffer === data.buffer) {
@@ -193,7 +195,7 @@ export class QueueWorker {
     for (let i = 0; i < list.length; i++) {
       const d = list[i]!;
       this.emitEve(d);
-      for (const run of d.modules) if (run.failure !== null) this.c.moduleFailures++;
+      for (let j = 0; j < d.modules.length; j++) if (d.modules[j]!.failure !== null) this.c.moduleFailures++;
     }
     list.length = 0;
     return out === null ? nOut + nStage : sent;

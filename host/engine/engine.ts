@@ -244,13 +244,13 @@ export class Engine {
   }
 
   private classify(index: number, pkt: DecodedPacket, sources: DecodedPacket[]): void {
-    const tracked = this.flows.track(pkt);
+    const flow = this.flows.trackFlow(pkt);
+    const direction = this.flows.lastDirection;
     this.endFlows(this.flows.drainEnded());
-    if (tracked === null) {
+    if (flow === null) {
       this.decide(this.decision(index, pkt, null, 0, 'non-ip', Verdict.PASS, false, sources));
       return;
     }
-    const { flow, direction } = tracked;
     const state = this.flowState(flow);
 
     if (state.decided !== FLOW_UNDECIDED) {
@@ -402,7 +402,10 @@ export class Engine {
     }
     let verdict: Verdict = Verdict.ALLOW_FLOW;
     let blockTtl = 0;
-    for (const run of d.modules) {
+    // Index loops on the per-packet path: for-of left an iterator per loop here (heap profile).
+    const runs = d.modules;
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i]!;
       if (VERDICT_RANK[run.verdict]! > VERDICT_RANK[verdict]!) verdict = run.verdict;
       if (run.verdict === Verdict.BLOCK_SRC && run.ttl > blockTtl) blockTtl = run.ttl;
       if (run.verdict === Verdict.ALLOW_FLOW) state.moduleState[this.moduleIndex.get(run.module)!] = 2;
@@ -450,8 +453,11 @@ export class Engine {
     else c.pass += n;
     countStage(c.byStage, d.stage, n);
     countVerdict(c.byVerdict, d.verdict, n);
-    for (const run of d.modules) {
-      for (const a of run.alerts) {
+    const runs = d.modules;
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i]!;
+      for (let j = 0; j < run.alerts.length; j++) {
+        const a = run.alerts[j]!;
         c.alerts++;
         const key = `${run.module}:${a.sigId}`;
         const entry = c.alertsBySignature.get(key);

@@ -165,6 +165,10 @@ export class FlowTable {
   private readonly seed = randomBytes(4).readInt32LE(0);
   private count = 0;
   private nextId = 1;
+  /** Direction of the packet trackFlow() saw last. */
+  lastDirection: Direction = Direction.TO_SERVER;
+  /** Whether trackFlow()'s last packet created its flow. */
+  lastIsNew = false;
 
   constructor(opts: FlowTableInit = {}) {
     const timeouts: FlowTimeouts = { ...DEFAULT_FLOW_TIMEOUTS, ...opts.timeouts };
@@ -198,6 +202,15 @@ export class FlowTable {
    * a non-first fragment has no ports and would land in another flow.
    */
   track(pkt: DecodedPacket): TrackResult | null {
+    const flow = this.trackFlow(pkt);
+    return flow === null ? null : { flow, direction: this.lastDirection, isNew: this.lastIsNew };
+  }
+
+  /**
+   * track() without a result object per packet, for the engine's hot path:
+   * the flow, with the direction and newness in lastDirection / lastIsNew.
+   */
+  trackFlow(pkt: DecodedPacket): Flow | null {
     this.stats.packets++;
     const ver = pkt.ipVersion;
     if (ver === 0 || pkt.l3Offset < 0) { this.stats.noIp++; return null; }
@@ -282,7 +295,9 @@ export class FlowTable {
     if (now > f.last) f.last = now;
     if (proto === IpProto.TCP) this.advanceTcp(node, flags, direction, isNew);
     this.touch(node);
-    return { flow: f, direction, isNew };
+    this.lastDirection = direction;
+    this.lastIsNew = isNew;
+    return f;
   }
 
   /** Removes flows idle past their state's timeout. Cheap when nothing is due. */
