@@ -222,17 +222,21 @@ export class QueueWorker {
   replace(change: { rules?: RuleSet; modules?: EngineModule[]; config?: DaemonConfig }): EngineModule[] {
     const next = change.modules ?? this.modules;
     const old = this.engine;
+    // Build the new engine first: a rule naming a module that is not loaded is
+    // refused here, and the worker keeps all of its old rules, config and modules.
+    const prev = { rules: this.rules, config: this.config, modules: this.modules };
     if (change.rules) this.rules = change.rules;
     if (change.config) this.config = change.config;
-    // Build the new engine first: a rule naming a module that is not loaded is refused here, before anything changes.
-    const prevModules = this.modules;
     this.modules = next;
     try {
       this.engine = this.newEngine();
     } catch (e) {
-      this.modules = prevModules;
+      this.rules = prev.rules;
+      this.config = prev.config;
+      this.modules = prev.modules;
       throw e;
     }
+    const prevModules = prev.modules;
     old.finish();
     this.settle(new Uint8Array(0));
     this.opts.writeBack?.reset();

@@ -94,12 +94,15 @@ describe('queue worker', () => {
     expect(c.delivered + c.dropped).toBe(4);
   });
 
-  it('refuses a rule set naming a module that is not loaded, and keeps working', async () => {
+  it('refuses a rule set naming a module that is not loaded, and keeps working with the old rules', async () => {
     const out = collector();
     const w = new QueueWorker({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [await portVerdictModule()], config, writeBack: null, output: out, eve: () => {} });
     const rule = { id: 1, priority: 1, src: null, dst: null, srcPort: null, dstPort: null, proto: 'any' as const, action: 'inspect' as const, modules: ['missing'], vlan: null, comment: '' };
     expect(() => w.replace({ rules: { defaultPolicy: 'inspect', rules: [rule] } })).toThrow(/module "missing"/);
     const b = batch([{ dstPort: 9001 }]);
+    expect(w.processBatch(b.data, b.descs, 1)).toBe(1);
+    // Nothing of the refused change stayed behind: a later config-only change builds on the old rules.
+    expect(() => w.replace({ config: { ...config } })).not.toThrow();
     expect(w.processBatch(b.data, b.descs, 1)).toBe(1);
   });
 });
