@@ -444,10 +444,13 @@ export class Daemon {
     }
     const specs = moduleSpecsFor(next, this.stateDir);
     this.checkRulesAgainst(this.rules, specs.map((s) => s.name));
-    await this.askAll({ op: 'config', config: next } as Omit<ToWorker, 'id'>);
+    // Modules first: their change is all-or-nothing (prepare in every queue,
+    // then commit), and a module that cannot start must leave the queues on
+    // the old config too, not on half of the new one.
     const removed = this.specs.filter((s) => !specs.some((n) => n.name === s.name)).map((s) => s.name);
     const changed = specs.filter((n) => !this.specs.some((s) => JSON.stringify(s) === JSON.stringify(n)));
     if (removed.length > 0 || changed.length > 0) await this.applyModules(changed, removed);
+    await this.askAll({ op: 'config', config: next } as Omit<ToWorker, 'id'>);
     this.config = next;
     for (const e of [this.expiry, ...this.peerExpiry]) e?.setIdleTimeout(next.flowTimeoutSec * 1000);
     this.log('info', 'config reloaded', { config: next.source, modules: this.loadedNames() });

@@ -308,6 +308,24 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect((await curl()).stdout).toContain('hello /');
   });
 
+  it('SIGHUP with a module that cannot start is refused whole: the queues keep the old inspection cap', async () => {
+    const refusedConfig = join(stateDir, 'basic_inspect.refused.json');
+    writeFileSync(refusedConfig, JSON.stringify({ no_such_field: true }));
+    const bi = join(stateDir, 'basic_inspect.json');
+    writeFileSync(configPath, goodConfig.replace(`config: ${bi}`, `config: ${refusedConfig}`).replace('packets: 4', 'packets: 1000') + 'flow_timeout: 90\n');
+    const seen = daemon.logs.length;
+    daemon.child.kill('SIGHUP');
+    const refused = await daemon.waitLog((l) => daemon.logs.indexOf(l) >= seen && String(l.msg).startsWith('config reload refused'));
+    expect(JSON.stringify(refused.error)).toMatch(/basic_inspect/);
+    writeFileSync(configPath, `${goodConfig}flow_timeout: 90\n`);
+    // A cap of 1000 would keep this flow punted; the old cap of 4 packets allows it in XDP.
+    const c = await keepAlive({ count: 6, gapMs: 150, firstGapMs: 300, localPort: 41020 });
+    await c.done;
+    expect(c.lines.filter((l) => / 200 /.test(l)), c.lines.join('\n')).toHaveLength(6);
+    expect((await until(() => maps.flow(key(client.addr, 41020)), 2500))?.verdict).toBe(1);
+    expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
+  });
+
   it('kill -9 under traffic: XDP keeps deciding (decided flows, fail-open punts); a restart brings rules, modules and flows back', async () => {
     const c = await keepAlive({ count: 20, gapMs: 200, firstGapMs: 800, localPort: 41010 });
     await until(() => c.lines.some((l) => l.startsWith('R2 ')), 8000);
