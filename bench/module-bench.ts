@@ -61,7 +61,7 @@ function hostPath(instance: InspectorInstance, items: InspectItem[]): () => void
   };
 }
 
-type Pick = 'consecutive' | 'payload' | 'own-buffers';
+type BatchPick = 'consecutive' | 'payload' | 'own-buffers';
 
 /**
  * BATCH packets of the capture that the flow table tracks: consecutive ones
@@ -69,7 +69,7 @@ type Pick = 'consecutive' | 'payload' | 'own-buffers';
  * that basic_inspect has work on every packet; or consecutive ones, each
  * frame copied out of the reader's chunk into a buffer of its own.
  */
-function batchFrom(pcap: string, pick: Pick): InspectItem[] {
+function batchFrom(pcap: string, pick: BatchPick): InspectItem[] {
   const table = new FlowTable();
   const items: InspectItem[] = [];
   for (const f of openCapture(pcap).frames()) {

@@ -9,18 +9,12 @@ import type { InspectItem } from '../wasm/types.js';
 import { BatchPacker, type BatchArea } from '../wasm/batch-packer.js';
 
 export class BatchWriter {
-  readonly capacity: number;
-  readonly dataCapacity: number;
-  readonly u8: Uint8Array;
   private readonly area: BatchArea;
   private readonly packer = new BatchPacker();
 
   constructor(buffer: SharedArrayBuffer | ArrayBuffer, capacity: number, dataCapacity: number) {
-    this.capacity = capacity;
-    this.dataCapacity = dataCapacity;
-    this.u8 = new Uint8Array(buffer);
     this.area = {
-      u8: this.u8, i32: new Int32Array(buffer, 0, buffer.byteLength >>> 2),
+      u8: new Uint8Array(buffer), i32: new Int32Array(buffer, 0, buffer.byteLength >>> 2),
       metaAt: 0, dataAt: capacity * META.SIZE, base: 0, capacity, dataCapacity,
     };
   }
@@ -28,10 +22,6 @@ export class BatchWriter {
   /** Module address of the batch area; set once the worker is ready. */
   set metaPtr(address: number) {
     this.area.base = address;
-  }
-
-  get metaPtr(): number {
-    return this.area.base;
   }
 
   static bufferSize(capacity: number, dataCapacity: number): number {

@@ -123,7 +123,7 @@ export class SandboxedInspector implements ModuleRunner {
     if (this.inflight !== null) throw new SecuxflowError('E_INTERNAL', `module ${this.name}: start() while a batch is in flight (call finish() first)`);
     if (count === 0) return;
     const live = this.ready(count);
-    const { n, used } = this.fill(live, items, 0, count);
+    const { n, used } = live.writer.fill(items, 0, count);
     const t0 = process.hrtime.bigint();
     this.post(live, CMD_BATCH, n, used);
     this.inflight = { items, count, out, n, t0, live };
@@ -150,16 +150,11 @@ export class SandboxedInspector implements ModuleRunner {
       this.collect(live, msg, done, n, status, out);
       done += n;
       if (done >= count) return;
-      const next = this.fill(live, items, done, count);
+      const next = live.writer.fill(items, done, count);
       n = next.n;
       t0 = process.hrtime.bigint();
       this.post(live, CMD_BATCH, n, next.used);
     }
-  }
-
-  /** Writes as many records from items[from..count) as the batch area holds. */
-  private fill(live: Live, items: readonly InspectItem[], from: number, count: number): { n: number; used: number } {
-    return live.writer.fill(items, from, count);
   }
 
   flowEnded(flowId: number): void {
