@@ -5,8 +5,8 @@
 // and a flow that stays undecided past the inspection cap gets the cap
 // policy. PASS/DROP only concern the packet and are the caller's business.
 import { Verdict } from '../verdict.js';
-import { reverseFlowKey, type FlowKey } from '../kernel/codec.js';
-import { writeFlowVerdict, writePenalty, type VerdictMapFds } from '../kernel/verdictmaps.js';
+import type { FlowKey } from '../kernel/codec.js';
+import { writeFlowVerdicts, writePenalty, type VerdictMapFds } from '../kernel/verdictmaps.js';
 import type { PacketDecision } from '../engine/types.js';
 import type { DecodedPacket } from '../packet/types.js';
 import { SecuxflowError } from '../errors.js';
@@ -131,10 +131,7 @@ export class VerdictWriteBack {
     }
     const key = flowKeyOf(pkt);
     try {
-      for (const fds of this.fds) {
-        writeFlowVerdict(fds, key, verdict);
-        writeFlowVerdict(fds, reverseFlowKey(key), verdict);
-      }
+      for (const fds of this.fds) writeFlowVerdicts(fds, key, verdict);
     } catch (e) {
       this.fail(e);
       return;

@@ -46,6 +46,21 @@ function storeWords(fd: number, offset: number, bytes: Uint8Array): void {
   }
 }
 
+/**
+ * One word, loaded from the mapped value (no syscall): for hot paths that only
+ * check a switch. The mapping is the one writeConfig stores through.
+ */
+export function loadConfigWord(fd: number, index: number): number {
+  const addon = nativeAddon() as { mapLoadWord?: (fd: number, offset: number) => number };
+  if (!addon.mapLoadWord) return readConfigValue(fd, index);
+  try {
+    return addon.mapLoadWord(fd, F.word + 4 * index);
+  } catch {
+    // Not mappable (an old pin): the lookup reads the same word.
+    return readConfigValue(fd, index);
+  }
+}
+
 export function readConfigValue(fd: number, index: number): number {
   return readValue(fd) ? valView.getUint32(F.word + 4 * index, true) : 0;
 }

@@ -4,11 +4,11 @@
 // reads), without which the program skips those lookups: always write these
 // maps through here.
 import {
-  LAYOUT, MapName, SfActive, SfConfig, SfFlowVerdict, encodeFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
+  LAYOUT, MapName, SfActive, SfConfig, SfFlowVerdict, encodeFlowKey, reverseFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
   encodePenaltyMeta, perCpuStride, sumStatsRecord, u32Key, type Counter, type FlowKey,
 } from './codec.js';
-import { mapDelete, mapLookup, mapNextKey, mapUpdate, possibleCpus } from './native.js';
-import { readConfigValue, writeConfig } from './config.js';
+import { mapDelete, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, possibleCpus } from './native.js';
+import { loadConfigWord, readConfigValue, writeConfig } from './config.js';
 
 export interface VerdictMapFds {
   [MapName.CONFIG]: number;
@@ -32,8 +32,12 @@ function wantedActive(fd: number): number {
  */
 function enable(fds: Pick<VerdictMapFds, 'sf_config'>, index: number, on: boolean): void {
   const fd = fds.sf_config;
+  // Raising a switch that is up, in a union that has it, changes nothing: two
+  // loads from the mapped value instead of a store and a lookup syscall per
+  // verdict. (A writer lowering it meanwhile is the race refreshActiveSwitches
+  // describes, with or without a store here.)
+  if (on && loadConfigWord(fd, index) === 1 && loadConfigWord(fd, SfConfig.VERDICTS_ACTIVE) & ACTIVE_BIT[index]!) return;
   writeConfig(fd, index, on ? 1 : 0);
-  // Raising a bit the union already has changes nothing: skip the reads.
   if (on && readConfigValue(fd, SfConfig.VERDICTS_ACTIVE) & ACTIVE_BIT[index]!) return;
   let want = wantedActive(fd);
   for (let i = 0; i < 8; i++) {
@@ -42,6 +46,34 @@ function enable(fds: Pick<VerdictMapFds, 'sf_config'>, index: number, on: boolea
     if (now === want) return;
     want = now;
   }
+}
+
+// Both directions' keys, and each verdict's per-CPU values twice, reused by
+// every writeFlowVerdicts call: the write is on the verdict-latency path,
+// where a lone packet's allocations and a second syscall showed up.
+const pairKeys = new Uint8Array(2 * LAYOUT.sf_flow_key.size);
+const pairValues = new Map<number, Uint8Array>();
+
+function pairValue(verdict: number, cpus: number): Uint8Array {
+  const id = verdict * 4096 + cpus;
+  let v = pairValues.get(id);
+  if (!v) {
+    const one = encodeFlowMetaPerCpu(verdict, cpus);
+    v = new Uint8Array(2 * one.length);
+    v.set(one, 0);
+    v.set(one, one.length);
+    pairValues.set(id, v);
+  }
+  return v;
+}
+
+/** Both directions of a flow, in one batch update. */
+export function writeFlowVerdicts(fds: VerdictMapFds, key: FlowKey, verdict: 'allow' | 'block'): void {
+  encodeFlowKey(key, pairKeys, 0);
+  encodeFlowKey(reverseFlowKey(key), pairKeys, LAYOUT.sf_flow_key.size);
+  const values = pairValue(verdict === 'block' ? SfFlowVerdict.BLOCK : SfFlowVerdict.ALLOW, possibleCpus());
+  mapUpdateBatch(fds.sf_flows, pairKeys, values, 2);
+  enable(fds, SfConfig.FLOWS_ACTIVE, true);
 }
 
 /** One direction of a flow (call again with reverseFlowKey for the other). */

@@ -302,6 +302,42 @@ static napi_value possible_cpus(napi_env env, napi_callback_info info)
 }
 
 /*
+ * The first value of the mmapable array behind fd, mapped once per fd (see
+ * `mapped` above); NULL with an error thrown when it cannot be. *temp is set
+ * when fd is past the cache and the caller must munmap(m, *len) itself.
+ */
+static void *map_value_memory(napi_env env, int fd, const struct sf_map_shape *s, size_t *len, bool *temp)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	*len = ((size_t)s->value_size + (size_t)page - 1) & ~((size_t)page - 1);
+	*temp = false;
+	void *m = fd >= 0 && fd < SHAPE_CACHE ? mapped[fd] : NULL;
+	if (m)
+		return m;
+	m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		sf_throw_errno(env, errno, "mapping the array (it needs BPF_F_MMAPABLE)");
+		return NULL;
+	}
+	if (fd >= 0 && fd < SHAPE_CACHE) {
+		mapped[fd] = m;
+		mapped_len[fd] = *len;
+	} else {
+		*temp = true;
+	}
+	return m;
+}
+
+static bool words_inside(napi_env env, const struct sf_map_shape *s, uint32_t off, size_t len)
+{
+	if (s->type == BPF_MAP_TYPE_ARRAY && off % 4 == 0 && len % 4 == 0 && (uint64_t)off + len <= s->value_size)
+		return true;
+	sf_throw(env, "E_KERNEL", EINVAL, NULL, "%zu bytes at offset %u: not whole aligned words inside a %u-byte array value", len, off,
+		 s->value_size);
+	return false;
+}
+
+/*
  * mapStoreWords(fd, offset, bytes): stores bytes (a multiple of 4) into the
  * first value of an mmapable array, one aligned 32-bit atomic store per
  * word, in order. A map update rewrites the whole value, so two processes
@@ -316,40 +352,53 @@ static napi_value map_store_words(napi_env env, napi_callback_info info)
 	uint32_t off;
 	struct sf_map_shape s;
 	void *src;
-	size_t len;
+	size_t len, maplen;
+	bool temp;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	/* Missing arguments are undefined, so each is named in its own error. */
 	if (!sf_arg_i32(env, argv[0], "fd", &fd) || !sf_arg_u32(env, argv[1], "offset", &off) ||
-	    !sf_arg_bytes(env, argv[2], "bytes", &src, &len) || !sf_map_shape(env, fd, &s))
+	    !sf_arg_bytes(env, argv[2], "bytes", &src, &len) || !sf_map_shape(env, fd, &s) || !words_inside(env, &s, off, len))
 		return NULL;
-	if (s.type != BPF_MAP_TYPE_ARRAY || off % 4 || len % 4 || (uint64_t)off + len > s.value_size)
-		return sf_throw(env, "E_KERNEL", EINVAL, NULL, "%zu bytes at offset %u: not whole aligned words inside a %u-byte array value",
-				len, off, s.value_size);
-	void *m = fd < SHAPE_CACHE ? mapped[fd] : NULL;
-	long page = sysconf(_SC_PAGESIZE);
-	size_t maplen = ((size_t)s.value_size + (size_t)page - 1) & ~((size_t)page - 1);
-	if (!m) {
-		m = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (m == MAP_FAILED)
-			return sf_throw_errno(env, errno, "mapping the array (it needs BPF_F_MMAPABLE)");
-		if (fd < SHAPE_CACHE) {
-			mapped[fd] = m;
-			mapped_len[fd] = maplen;
-		}
-	}
+	void *m = map_value_memory(env, fd, &s, &maplen, &temp);
+	if (!m)
+		return NULL;
 	for (size_t i = 0; i < len; i += 4) {
 		uint32_t w;
 		memcpy(&w, (char *)src + i, 4);
 		__atomic_store_n((uint32_t *)((char *)m + off + i), w, __ATOMIC_SEQ_CST);
 	}
-	if (fd >= SHAPE_CACHE)
+	if (temp)
 		munmap(m, maplen);
 	return sf_undefined(env);
+}
+
+/* mapLoadWord(fd, offset): one aligned 32-bit atomic load from the same mapping. */
+static napi_value map_load_word(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	int32_t fd;
+	uint32_t off;
+	struct sf_map_shape s;
+	size_t maplen;
+	bool temp;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!sf_arg_i32(env, argv[0], "fd", &fd) || !sf_arg_u32(env, argv[1], "offset", &off) || !sf_map_shape(env, fd, &s) ||
+	    !words_inside(env, &s, off, 4))
+		return NULL;
+	void *m = map_value_memory(env, fd, &s, &maplen, &temp);
+	if (!m)
+		return NULL;
+	uint32_t w = __atomic_load_n((uint32_t *)((char *)m + off), __ATOMIC_SEQ_CST);
+	if (temp)
+		munmap(m, maplen);
+	return sf_u32(env, w);
 }
 
 void sf_register_maps(napi_env env, napi_value exports)
 {
 	sf_export(env, exports, "mapStoreWords", map_store_words);
+	sf_export(env, exports, "mapLoadWord", map_load_word);
 	sf_export(env, exports, "mapLookup", map_lookup);
 	sf_export(env, exports, "mapUpdate", map_update);
 	sf_export(env, exports, "mapDelete", map_delete);

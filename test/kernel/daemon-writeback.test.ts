@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelTestBench } from '../../host/kernel/testrun.js';
 import { buildPacket, type PacketSpec } from '../../host/packet/build.js';
 import { parseIp } from '../../host/packet/addr.js';
-import { MapName, SfConfig, reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
-import { readConfigValue } from '../../host/kernel/config.js';
+import { MapName, SfActive, SfConfig, reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
+import { loadConfigWord, readConfigValue } from '../../host/kernel/config.js';
 import { mapDump } from '../../host/kernel/native.js';
 import { readFlowVerdict, type VerdictMapFds } from '../../host/kernel/verdictmaps.js';
 import { QueueWorker } from '../../host/daemon/queue-worker.js';
@@ -119,6 +119,18 @@ describe.skipIf(k.skip)('daemon write-back into the real XDP maps', () => {
     now += 200_000;
     expect(expiry.sweep().flowsExpired).toBe(2);
     expect(readConfigValue(fds.sf_config, SfConfig.FLOWS_ACTIVE)).toBe(0);
+  });
+
+  it('after expiry lowered the switches, the next verdict raises them again and XDP decides the flow', () => {
+    expect(readConfigValue(fds.sf_config, SfConfig.VERDICTS_ACTIVE) & SfActive.FLOWS).toBe(0);
+    feed([frame({ srcPort: 40200, dstPort: 9002 })]);
+    expect(readConfigValue(fds.sf_config, SfConfig.FLOWS_ACTIVE)).toBe(1);
+    expect(readConfigValue(fds.sf_config, SfConfig.VERDICTS_ACTIVE) & SfActive.FLOWS).toBe(SfActive.FLOWS);
+    expect(bench.run(frame({ src: SERVER, dst: CLIENT, srcPort: 9002, dstPort: 40200 }))).toMatchObject({ stage: 'flow', xdpAction: 'pass' });
+    // The writers' quick check loads words from the mapped value; it must read what a lookup reads.
+    for (const word of [SfConfig.FLOWS_ACTIVE, SfConfig.PENALTY_ACTIVE, SfConfig.VERDICTS_ACTIVE, SfConfig.ACTIVE_GEN]) {
+      expect(loadConfigWord(fds.sf_config, word)).toBe(readConfigValue(fds.sf_config, word));
+    }
   });
 
   it('a decided flow punted again after its entry went (expiry) is written again', async () => {
