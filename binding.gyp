@@ -10,7 +10,8 @@
         "host/native/sf_maps.c",
         "host/native/sf_netns.c",
         "host/native/sf_xsk.c",
-        "host/native/sf_tap.c"
+        "host/native/sf_tap.c",
+        "host/native/sf_sched.c"
       ],
       "include_dirs": ["xdp", "/usr/include/<!(uname -m)-linux-gnu"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation"],

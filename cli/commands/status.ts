@@ -21,6 +21,12 @@ export async function statusCommand(opts: StatusCommandOptions): Promise<DaemonS
 
 const us = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(1)} ms` : `${Math.round(n)} µs`);
 
+function schedulingText(s: DaemonStatus['queues'][number]['scheduling'] | undefined): string {
+  if (!s) return '';
+  const w = s.wanted.policy === 'realtime' ? `realtime ${s.wanted.priority}` : `nice ${s.wanted.nice}`;
+  return s.applied ? w : `${w} NOT APPLIED (normal policy)`;
+}
+
 export function describeLive(s: DaemonStatus): string {
   const out: string[] = [];
   out.push(`daemon: running (pid ${s.daemon.pid}, up ${s.daemon.uptimeSec} s, secuxflow ${s.daemon.version}), state ${s.daemon.stateDir}, config ${s.daemon.config ?? 'built-in defaults'}`);
@@ -29,7 +35,7 @@ export function describeLive(s: DaemonStatus): string {
   out.push('queues:');
   out.push(table(s.queues.flatMap((q) => q.sockets.map((k) => [
     `${k.iface} q${k.queue}`, `bind ${k.bindMode}${k.fallbackReason ? ' (zero-copy unavailable)' : ''}`, `rx ${thousands(k.rxPackets)}`, `tx ${thousands(k.txPackets)}`,
-    `ring drops ${thousands(k.rxRingFull + k.rxDropped)}`, `batch p99 ${us(q.batchP99Us)}`,
+    `ring drops ${thousands(k.rxRingFull + k.rxDropped)}`, `batch p99 ${us(q.batchP99Us)}`, schedulingText(q.scheduling),
   ]))));
   const k = s.kernel;
   out.push(`kernel: rx ${thousands(k.rx)} (${thousands(k.rxPps)} pkt/s), punted ${thousands(k.punt)} (${thousands(k.puntPps)} pkt/s), pass ${thousands(k.pass)}, drop ${thousands(k.drop)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON' : ''}`);

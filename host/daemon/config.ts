@@ -13,6 +13,11 @@ export type StopPolicy = 'detach' | 'pass-all';
 export type ModuleIsolation = 'thread' | 'worker';
 export const MODULE_ISOLATIONS: readonly ModuleIsolation[] = ['thread', 'worker'];
 export type CapPolicy = 'allow' | 'block';
+/**
+ * How the queue threads (and only they) are scheduled: realtime is
+ * SCHED_FIFO at `priority`; normal is the default policy at `nice`.
+ */
+export type QueueScheduling = { policy: 'realtime'; priority: number } | { policy: 'normal'; nice: number };
 
 export interface DaemonModuleConfig {
   /** Registered or shipped module name, or a .wasm/.wat path. */
@@ -46,9 +51,14 @@ export interface DaemonConfig {
   moduleIsolation: ModuleIsolation;
   /** Group that may use the control socket (mode 0660); null: root only. */
   controlGroup: string | number | null;
+  /** The queue threads' scheduling (docs/live.md, "Scheduling"). */
+  queueScheduling: QueueScheduling;
   /** Where the file came from (null: built-in defaults). */
   source: string | null;
 }
+
+/** Below the kernel's threaded interrupt handlers (SCHED_FIFO 50), so a queue thread never delays them. */
+export const DEFAULT_REALTIME_PRIORITY = 10;
 
 export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig>({
   modules: [],
@@ -62,10 +72,12 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   batchSize: 64,
   moduleIsolation: 'thread',
   controlGroup: null,
+  queueScheduling: { policy: 'realtime', priority: DEFAULT_REALTIME_PRIORITY },
   source: null,
 });
 
-const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'module_isolation', 'control_group'];
+const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'module_isolation', 'control_group', 'queue_scheduling'];
+const SCHEDULING_KEYS = ['policy', 'priority', 'nice'];
 const CAP_KEYS = ['packets', 'bytes', 'policy'];
 const MODULE_KEYS = ['name', 'config', 'policy'];
 
@@ -149,7 +161,19 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
     else if (typeof o.control_group === 'string' && /^[a-z_][a-z0-9_-]{0,31}\$?$/i.test(o.control_group)) out.controlGroup = o.control_group;
     else throw bad(`${where}: control_group`, `must be a group name or gid, got ${JSON.stringify(o.control_group)}`);
   }
+  if (o.queue_scheduling !== undefined) out.queueScheduling = scheduling(o.queue_scheduling, `${where}: queue_scheduling`);
   return out;
+}
+
+function scheduling(v: unknown, where: string): QueueScheduling {
+  const o = object(v, where, SCHEDULING_KEYS);
+  const policy = oneOf(o.policy, `${where}.policy`, ['realtime', 'normal'] as const);
+  if (policy === 'realtime') {
+    if (o.nice !== undefined) throw bad(`${where}.nice`, 'applies to policy normal only', 'give priority (1..99) with policy realtime');
+    return { policy, priority: o.priority === undefined ? DEFAULT_REALTIME_PRIORITY : int(o.priority, `${where}.priority`, 1, 99) };
+  }
+  if (o.priority !== undefined) throw bad(`${where}.priority`, 'applies to policy realtime only', 'give nice (-20..19) with policy normal');
+  return { policy, nice: o.nice === undefined ? 0 : int(o.nice, `${where}.nice`, -20, 19) };
 }
 
 /** The gid of a group name (from /etc/group) or the gid itself. */

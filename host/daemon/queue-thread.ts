@@ -18,6 +18,7 @@ import { budgetOf, CallStamp, StampedRunner } from './watchdog.js';
 import { DEFAULT_SANDBOX_LIMITS } from '../sandbox/limits.js';
 import type { FromWorker, QueueThreadInit, SocketInfo, ToWorker, WorkerStatus } from './thread-protocol.js';
 import { resolveIfindex } from '../kernel/iface.js';
+import { applyScheduling, describeScheduling, type SchedulingState } from './scheduling.js';
 
 const BUF_BYTES = 2048 * 256;
 /**
@@ -213,6 +214,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
         reply(m.id, () => {
           worker.replace({ config: m.config });
           writeBack.setCap(m.config.inspectCap);
+          if (JSON.stringify(m.config.queueScheduling) !== JSON.stringify(scheduling.wanted)) schedule(m.config);
         });
         return;
       case 'modules.prepare':
@@ -248,6 +250,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
           counters: worker.counters(),
           writeBack: { ...writeBack.counters },
           modules: worker.moduleStatus(),
+          scheduling: { ...scheduling },
         }));
         return;
       case 'stop':
@@ -268,6 +271,13 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
     }
   });
 
+  // Raised only now: module compilation above runs at the normal policy.
+  let scheduling: SchedulingState = { wanted: init.config.queueScheduling, applied: false, tid: 0, error: null };
+  const schedule = (config: typeof init.config): void => {
+    scheduling = applyScheduling(config.queueScheduling, scheduling);
+    if (scheduling.error) log('warn', 'queue thread scheduling not applied; it runs at the normal policy', { wanted: describeScheduling(scheduling.wanted), error: scheduling.error });
+  };
+  schedule(init.config);
   for (const p of paths) p.rx.onReadable(() => drain(p.rx));
   post({ type: 'ready', queue: init.queue, sockets: socketInfo(), delivery: delivery?.tapName ?? null });
 }

@@ -6,6 +6,7 @@ import type { ModuleSpec } from './modules.js';
 import type { ModuleStatus, QueueCounters } from './queue-worker.js';
 import type { WriteBackCounters } from './writeback.js';
 import type { XskBindMode } from '../kernel/xsk.js';
+import type { SchedulingState } from './scheduling.js';
 
 export interface QueueThreadInit {
   iface: string;
@@ -51,6 +52,7 @@ export interface WorkerStatus {
   counters: QueueCounters;
   writeBack: WriteBackCounters;
   modules: ModuleStatus[];
+  scheduling: SchedulingState;
 }
 
 export type FromWorker =

@@ -95,9 +95,10 @@ interface RawAddon {
   mapDump(fd: number): MapDump;
   possibleCpus(): number;
   progTestRun(progFd: number, data: Uint8Array, repeat: number, out: Uint8Array): { retval: number; durationNs: number; sizeOut: number };
+  setThreadScheduling(realtime: boolean, value: number): number;
 }
 
-const ERROR_CODES: ReadonlySet<string> = new Set(['E_NO_ROOT', 'E_NO_BPFFS', 'E_NO_IFACE', 'E_XDP_BUSY', 'E_MAP_FULL', 'E_KERNEL', 'E_NOT_ATTACHED']);
+const ERROR_CODES: ReadonlySet<string> = new Set(['E_USAGE', 'E_NO_ROOT', 'E_NO_BPFFS', 'E_NO_IFACE', 'E_XDP_BUSY', 'E_MAP_FULL', 'E_KERNEL', 'E_NOT_ATTACHED']);
 
 /** Walks up from this file to the directory holding package.json (works from sources and from dist/). */
 export function packageRoot(): string {
@@ -307,4 +308,14 @@ export function progTestRun(progFd: number, data: Uint8Array, repeat = 1, outCap
   const out = new Uint8Array(outCapacity);
   const r = call((a) => a.progTestRun(progFd, data, repeat, out));
   return { retval: r.retval, durationNs: r.durationNs, dataOut: out.subarray(0, r.sizeOut) };
+}
+
+// ---- threads ----
+
+/**
+ * Sets the calling thread's scheduling, and only that thread's: SCHED_FIFO
+ * at `priority`, or the normal policy at `nice`. Returns the thread id.
+ */
+export function setThreadScheduling(s: { policy: 'realtime'; priority: number } | { policy: 'normal'; nice: number }): number {
+  return call((a) => (s.policy === 'realtime' ? a.setThreadScheduling(true, s.priority) : a.setThreadScheduling(false, s.nice)));
 }

@@ -12,6 +12,7 @@ static napi_value init(napi_env env, napi_value exports)
 	sf_register_maps(env, exports);
 	sf_register_xsk(env, exports);
 	sf_register_tap(env, exports);
+	sf_register_sched(env, exports);
 	return exports;
 }
 

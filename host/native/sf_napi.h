@@ -47,6 +47,7 @@ void sf_register_xdp(napi_env env, napi_value exports);
 void sf_register_maps(napi_env env, napi_value exports);
 void sf_register_xsk(napi_env env, napi_value exports);
 void sf_register_tap(napi_env env, napi_value exports);
+void sf_register_sched(napi_env env, napi_value exports);
 
 /* Enters the network namespace at path (no-op for NULL/""); *saved is the
  * namespace to return to with sf_netns_leave. Returns 0 or -errno. */

@@ -5,7 +5,7 @@
 // daemon survives bad control requests, trapping modules and bad configs,
 // and kill -9 / restart keeps decided flows, rules and modules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
@@ -203,6 +203,20 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const s = await status();
     expect(s.daemon.running).toBe(true);
     expect(s.rules.count).toBe(RULES);
+  });
+
+  it('the queue thread runs SCHED_FIFO 10 by default, as status says and the kernel agrees; the main thread stays normal', async () => {
+    const s = await status();
+    const sched = s.queues[0]!.scheduling;
+    expect(sched).toMatchObject({ wanted: { policy: 'realtime', priority: 10 }, applied: true, error: null });
+    // /proc/<pid>/task/<tid>/stat: after "(comm)", field n sits at index n - 3; rt_priority is 40, policy 41.
+    const fields = (tid: number): string[] => {
+      const stat = readFileSync(`/proc/${s.daemon.pid}/task/${tid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    };
+    expect(fields(sched.tid)[41 - 3]).toBe('1');
+    expect(fields(sched.tid)[40 - 3]).toBe('10');
+    expect(fields(s.daemon.pid)[41 - 3]).toBe('0');
   });
 
   it('rule changes reach the running daemon', async () => {

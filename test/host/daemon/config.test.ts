@@ -50,6 +50,24 @@ describe('daemon config file', () => {
     expect(loadDaemonConfig(json)).toMatchObject({ flowTimeoutSec: 7, modules: [{ name: 'dns_guard' }], source: json });
   });
 
+  it('queue threads run realtime (SCHED_FIFO 10) unless the file says otherwise', () => {
+    expect(loadDaemonConfig(undefined).queueScheduling).toEqual({ policy: 'realtime', priority: 10 });
+    expect(parseDaemonConfig('queue_scheduling: { policy: realtime, priority: 30 }', null).queueScheduling).toEqual({ policy: 'realtime', priority: 30 });
+    expect(parseDaemonConfig('queue_scheduling: { policy: normal, nice: -5 }', null).queueScheduling).toEqual({ policy: 'normal', nice: -5 });
+    expect(parseDaemonConfig('queue_scheduling: { policy: normal }', null).queueScheduling).toEqual({ policy: 'normal', nice: 0 });
+  });
+
+  it('refuses a queue_scheduling that mixes the policies or leaves their ranges, naming the field', () => {
+    expect(refused('queue_scheduling: { policy: realtime, priority: 0 }').message).toMatch(/queue_scheduling\.priority: must be an integer in 1\.\.99/);
+    expect(refused('queue_scheduling: { policy: normal, nice: 20 }').message).toMatch(/queue_scheduling\.nice: must be an integer in -20\.\.19/);
+    expect(refused('queue_scheduling: { policy: fifo }').message).toMatch(/queue_scheduling\.policy: must be one of realtime, normal/);
+    const mixed = refused('queue_scheduling: { policy: normal, priority: 5 }');
+    expect(mixed.message).toMatch(/queue_scheduling\.priority: applies to policy realtime only/);
+    expect(mixed.hint).toMatch(/nice/);
+    expect(refused('queue_scheduling: { policy: realtime, nice: 1 }').message).toMatch(/queue_scheduling\.nice: applies to policy normal only/);
+    expect(refused('queue_scheduling: realtime').message).toMatch(/queue_scheduling: must be a mapping/);
+  });
+
   it('refuses unknown keys, bad values and duplicates, naming the field', () => {
     expect(refused('flow_timeot: 5').message).toMatch(/unknown key "flow_timeot"/);
     expect(refused('flow_timeout: 0').message).toMatch(/flow_timeout: must be an integer in 1\.\.86400/);
