@@ -30,7 +30,8 @@ interface SweepRun {
   cpu_ns_per_packet: number;
 }
 
-const RATES = [20_000, 50_000, 100_000, 200_000, 300_000, 400_000, 600_000, 0];
+/** SECUXFLOW_BENCH_DAEMON_RATES (comma-separated pps, 0 = unpaced) narrows the sweep for experiments. */
+const RATES = process.env.SECUXFLOW_BENCH_DAEMON_RATES ? process.env.SECUXFLOW_BENCH_DAEMON_RATES.split(',').map(Number) : [20_000, 50_000, 100_000, 200_000, 300_000, 400_000, 600_000, 0];
 const LOAD_FLOWS = 60_000;
 const LOAD_PORT = 5000;
 const DENY_PORT = 9;
@@ -57,6 +58,13 @@ function batchTimes(d: DaemonBenchDeps): { p50: number; p99: number } {
   const s = JSON.parse(d.cli('status', '--json')) as { queues: Array<{ batchP50Us: number; batchP99Us: number }> };
   const q = s.queues[0]!;
   return { p50: q.batchP50Us, p99: q.batchP99Us };
+}
+
+/** The queue thread's scheduling policy as status reports it, when applied. */
+function schedulingPolicy(d: DaemonBenchDeps): string {
+  const s = JSON.parse(d.cli('status', '--json')) as { queues: Array<{ scheduling?: { wanted: { policy: string }; applied: boolean } }> };
+  const q = s.queues[0]!.scheduling;
+  return q ? (q.applied ? q.wanted.policy : `${q.wanted.policy} (not applied)`) : 'unknown';
 }
 
 /** Waits until the daemon has taken everything in flight (rx stops moving), at most 3 s. */
@@ -141,7 +149,9 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
   const bi = join(lab.work, 'basic_inspect.json');
   const cfg = join(lab.work, 'daemon.json');
   writeFileSync(bi, JSON.stringify({ deny_ports: [DENY_PORT] }));
-  writeFileSync(cfg, JSON.stringify({ modules: [{ name: 'basic_inspect', config: bi }] }));
+  // SECUXFLOW_BENCH_DAEMON_CONFIG: JSON merged into the daemon's config, for experiments (e.g. {"batch_size":16}).
+  const baseConfig = { modules: [{ name: 'basic_inspect', config: bi }], ...JSON.parse(process.env.SECUXFLOW_BENCH_DAEMON_CONFIG ?? '{}') as object };
+  writeFileSync(cfg, JSON.stringify(baseConfig));
   const daemon = lab.spawn(
     lab.receiverNs,
     // SECUXFLOW_BENCH_DAEMON_NODE_FLAGS: e.g. "--trace-gc" (not --cpu-prof: its signals make the BPF verifier give up with EAGAIN).
@@ -192,6 +202,20 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
     const latencyLoaded = await underBackgroundLoad(lab, () => d.probe(['-p', String(DENY_PORT), '-s', '3000', '-n', '1000', '-g', '1000']));
     const inDaemonLoaded = batchTimes(d);
 
+    // The same load with the queue thread at the normal policy, in the same
+    // run: the config's queue_scheduling changed by a SIGHUP, then restored.
+    const reloadScheduling = async (sched: { policy: string } | null): Promise<void> => {
+      writeFileSync(cfg, JSON.stringify(sched ? { ...baseConfig, queue_scheduling: sched } : baseConfig));
+      process.kill(pid, 'SIGHUP');
+      const want = sched?.policy ?? 'realtime';
+      for (let i = 0; i < 50 && schedulingPolicy(d) !== want; i++) await sleep(100);
+      if (schedulingPolicy(d) !== want) throw new Error(`the daemon did not take queue_scheduling ${want} on SIGHUP`);
+    };
+    await reloadScheduling({ policy: 'normal' });
+    const latencyNormal = await underBackgroundLoad(lab, () => d.probe(['-p', String(DENY_PORT), '-s', '5000', '-n', '1000', '-g', '1000']));
+    const inDaemonNormal = batchTimes(d);
+    await reloadScheduling(null);
+
     // New flows per second, end to end: back to back, then paced at 10k/s.
     const burst = d.probe(['-B', '-r', '0', '-p', String(DENY_PORT), '-s', '10000', '-n', '5000']);
     const paced = d.probe(['-B', '-r', '10000', '-p', String(DENY_PORT), '-s', '20000', '-n', '5000']);
@@ -211,6 +235,9 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
       verdict_latency_idle_us: { p50: latencyIdle.p50_us, p99: latencyIdle.p99_us, max: latencyIdle.max_us, missed: latencyIdle.missed },
       verdict_latency_20kpps_load_us: { p50: latencyLoaded.p50_us, p99: latencyLoaded.p99_us, max: latencyLoaded.max_us, missed: latencyLoaded.missed },
       goal_verdict_p99_under_200us: (latencyLoaded.p99_us ?? Infinity) < 200,
+      queue_scheduling: schedulingPolicy(d),
+      verdict_latency_20kpps_load_normal_policy_us: { p50: latencyNormal.p50_us, p99: latencyNormal.p99_us, max: latencyNormal.max_us, missed: latencyNormal.missed },
+      batch_receipt_to_kernel_write_us_20kpps_normal_policy: inDaemonNormal,
       verdict_latency_floor_c_receiver: floor,
       batch_receipt_to_kernel_write_us_idle: inDaemonIdle,
       batch_receipt_to_kernel_write_us_20kpps: inDaemonLoaded,

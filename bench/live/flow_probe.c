@@ -15,10 +15,16 @@
  * Flow i is SRC:(BASE+i) -> DST:DPORT (BASE from -s, default 1024), so BASE+N <= 65536. The key layout is
  * struct sf_flow_key from xdp/secuxflow.h (the same header the kernel uses).
  *
- * usage: flow_probe -i IFACE -m SF_FLOWS_PIN -d DSTMAC -S SRC -D DST -p DPORT -n N [-s BASE] [-g GAP_US] [-B [-r RATE]] [-t SECONDS]
+ * -R PRIO runs the probe itself at SCHED_FIFO PRIO. The observer must not
+ * queue behind what it observes: the daemon's queue threads run SCHED_FIFO,
+ * and a normal-policy probe woke late after its nap, adding its own
+ * scheduling delay to the sample. The floor run uses the same setting.
+ *
+ * usage: flow_probe -i IFACE -m SF_FLOWS_PIN -d DSTMAC -S SRC -D DST -p DPORT -n N [-s BASE] [-g GAP_US] [-B [-r RATE]] [-t SECONDS] [-R PRIO]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <sched.h>
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -108,12 +114,12 @@ int main(int argc, char **argv)
 	const char *ifname = NULL, *pin = NULL;
 	struct probe_cfg c = { .dport = 9 };
 	unsigned n = 0, gap_us = 1000, base = 1024, rate = 0;
-	int burst = 0, have_mac = 0;
+	int burst = 0, have_mac = 0, rt_prio = 0;
 	double seconds = 60;
 	int opt;
 	inet_pton(AF_INET, "198.18.0.1", &c.src);
 	inet_pton(AF_INET, "198.18.0.2", &c.dst);
-	while ((opt = getopt(argc, argv, "i:m:d:S:D:p:n:s:g:r:Bt:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:m:d:S:D:p:n:s:g:r:Bt:R:")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'm': pin = optarg; break;
@@ -135,13 +141,19 @@ int main(int argc, char **argv)
 		case 'B': burst = 1; break;
 		case 'r': rate = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 't': seconds = strtod(optarg, NULL); break;
+		case 'R': rt_prio = (int)strtol(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
 	if (!ifname || !pin || !have_mac || n == 0 || n > MAX_PROBES || base + n > 65536) {
-		fprintf(stderr, "usage: flow_probe -i IFACE -m SF_FLOWS_PIN -d DSTMAC -S SRC -D DST -p DPORT -n N(<=%d) [-s BASE] [-g GAP_US] [-B] [-t SECONDS]\n",
+		fprintf(stderr, "usage: flow_probe -i IFACE -m SF_FLOWS_PIN -d DSTMAC -S SRC -D DST -p DPORT -n N(<=%d) [-s BASE] [-g GAP_US] [-B] [-t SECONDS] [-R PRIO]\n",
 			MAX_PROBES);
 		return 2;
+	}
+	if (rt_prio) {
+		struct sched_param sp = { .sched_priority = rt_prio };
+		if (sched_setscheduler(0, SCHED_FIFO, &sp))
+			die("sched_setscheduler (-R)");
 	}
 	int map = bpf_obj_get(pin);
 	if (map < 0)
