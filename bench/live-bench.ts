@@ -22,7 +22,7 @@
 // The file is also the receiver child: `--role node-rx ...` runs the Node
 // receive path inside the receiver namespace.
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { addonPath, defaultObjectPath, packageRoot } from '../host/kernel/native.js';
@@ -239,6 +239,20 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of proc(5)
 }
 
+/** utime and stime of each thread of a process in seconds, by thread id, from /proc/<pid>/task/<tid>/stat. */
+export function threadCpuSeconds(pid: number): Map<number, { user: number; system: number }> {
+  const out = new Map<number, { user: number; system: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      out.set(Number(tid), { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
 /** CPU share of pid over IDLE_SECONDS of wall time. */
 async function idleCpu(pid: number): Promise<{ cpu_percent: number; seconds: number }> {
   const t0 = cpuSeconds(pid);
@@ -276,7 +290,7 @@ async function main(outPath: string): Promise<void> {
     const idleNode = await bench.idle('node');
     const ratio100 = ratio(n100, c100);
     const ratioTop = ratio(nTop, cTop);
-    const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, idleCpu };
+    const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, threadCpuSeconds, idleCpu };
     const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
     const noDaemon = daemonUnavailable(root);
     let daemon: Record<string, unknown> | string;
@@ -331,7 +345,7 @@ async function daemonOnlyRun(bench: LiveBench, lab: BenchLab, root: string, outP
     const r = await bench.once('c', REFERENCE_RATE);
     if (r.lost === 0) c100 = r;
   }
-  const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, idleCpu };
+  const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, threadCpuSeconds, idleCpu };
   const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
   const daemon = await measureDaemon(deps, new Map(c100 ? [[REFERENCE_RATE, c100.cpu_ns_per_packet]] : []), floor);
   const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon };

@@ -20,6 +20,8 @@ export interface DaemonBenchDeps {
   send(count: number, rate: number, opts?: { flows?: number; dport?: number }): { sent: number; pps: number };
   probe(args: string[]): Record<string, number>;
   cpuSeconds(pid: number): number;
+  /** user and system seconds by thread id. */
+  threadCpuSeconds(pid: number): Map<number, { user: number; system: number }>;
   idleCpu(pid: number): Promise<{ cpu_percent: number; seconds: number }>;
 }
 
@@ -28,6 +30,7 @@ interface SweepRun {
   sender_pps: number;
   lost: number;
   cpu_ns_per_packet: number;
+  by_thread: ByThread | null;
 }
 
 /** SECUXFLOW_BENCH_DAEMON_RATES (comma-separated pps, 0 = unpaced) narrows the sweep for experiments. */
@@ -58,6 +61,36 @@ function batchTimes(d: DaemonBenchDeps): { p50: number; p99: number } {
   const s = JSON.parse(d.cli('status', '--json')) as { queues: Array<{ batchP50Us: number; batchP99Us: number }> };
   const q = s.queues[0]!;
   return { p50: q.batchP50Us, p99: q.batchP99Us };
+}
+
+/** The queue thread's id as status reports it (0 when unknown). */
+function queueThreadId(d: DaemonBenchDeps): number {
+  const s = JSON.parse(d.cli('status', '--json')) as { queues: Array<{ scheduling?: { tid: number } }> };
+  return s.queues[0]!.scheduling?.tid ?? 0;
+}
+
+/**
+ * Where a run's CPU went, ns per packet: the queue thread (receive, engine,
+ * modules, write-back, TAP delivery and the host stack's work on it), split
+ * into user and system time; the main thread (control, EVE file, counters);
+ * and the rest (V8's GC and compiler helpers, libuv's pool).
+ */
+interface ByThread { queue_user: number; queue_system: number; main: number; other: number }
+
+function byThread(pid: number, queueTid: number, before: Map<number, { user: number; system: number }>, after: Map<number, { user: number; system: number }>, packets: number): ByThread {
+  const sec = { queueUser: 0, queueSystem: 0, main: 0, other: 0 };
+  for (const [tid, t] of after) {
+    const b = before.get(tid) ?? { user: 0, system: 0 };
+    const user = t.user - b.user;
+    const system = t.system - b.system;
+    if (tid === queueTid) {
+      sec.queueUser += user;
+      sec.queueSystem += system;
+    } else if (tid === pid) sec.main += user + system;
+    else sec.other += user + system;
+  }
+  const ns = (s: number): number => Math.round((s * 1e9) / packets);
+  return { queue_user: ns(sec.queueUser), queue_system: ns(sec.queueSystem), main: ns(sec.main), other: ns(sec.other) };
 }
 
 /** The queue thread's scheduling policy as status reports it, when applied. */
@@ -164,6 +197,7 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
   await waitFor(daemon, 'daemon started', 60_000);
   try {
     const pid = status(d).pid;
+    const queueTid = queueThreadId(d);
     await sleep(1000);
     const idle = await d.idleCpu(pid);
 
@@ -175,6 +209,7 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
       for (let attempt = 0; attempt < 2 && !clean; attempt++) {
         const before = await settle(d);
         const cpu0 = d.cpuSeconds(pid);
+        const threads0 = d.threadCpuSeconds(pid);
         const s = d.send(rate > 0 ? Math.max(50_000, rate) : 200_000, rate, { flows: LOAD_FLOWS, dport: LOAD_PORT });
         const after = await settle(d);
         const got = after.rx - before.rx;
@@ -183,6 +218,7 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
           sender_pps: Math.round(s.pps),
           lost: s.sent - got,
           cpu_ns_per_packet: got ? Math.round(((d.cpuSeconds(pid) - cpu0) * 1e9) / got) : 0,
+          by_thread: got ? byThread(pid, queueTid, threads0, d.threadCpuSeconds(pid), got) : null,
         };
         runs.push(run);
         if (run.lost === 0) clean = run;
@@ -245,6 +281,7 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
       new_flows_back_to_back_with_verdict: `${burst.found}/${burst.flows}`,
       new_flows_per_sec_offered_10k: paced.flows_per_sec,
       new_flows_offered_10k_with_verdict: `${paced.found}/${paced.flows}`,
+      cpu_ns_per_packet_at_100kpps_by_thread: at100k?.by_thread ?? null,
       runs: runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.cpu_ns_per_packet]),
       runs_columns: ['offered_pps (0 = unpaced)', 'sender_pps', 'lost', 'cpu_ns_per_packet (whole daemon)'],
     };
