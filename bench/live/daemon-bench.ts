@@ -31,6 +31,7 @@ interface SweepRun {
   lost: number;
   cpu_ns_per_packet: number;
   by_thread: ByThread | null;
+  packets_per_batch: number;
 }
 
 /** SECUXFLOW_BENCH_DAEMON_RATES (comma-separated pps, 0 = unpaced) narrows the sweep for experiments. */
@@ -45,15 +46,19 @@ interface QueueStatus {
   pid: number;
   rx: number;
   drops: number;
+  /** The queue's engine counters: packets and batches taken. */
+  packets: number;
+  batches: number;
 }
 
 function status(d: DaemonBenchDeps): QueueStatus {
   const s = JSON.parse(d.cli('status', '--json')) as {
     daemon: { pid: number };
-    queues: Array<{ sockets: Array<{ rxPackets: number; rxDropped: number; fillRingEmpty: number; rxRingFull: number }> }>;
+    queues: Array<{ packets: number; batches: number; sockets: Array<{ rxPackets: number; rxDropped: number; fillRingEmpty: number; rxRingFull: number }> }>;
   };
-  const sock = s.queues[0]!.sockets[0]!;
-  return { pid: s.daemon.pid, rx: sock.rxPackets, drops: sock.rxDropped + sock.fillRingEmpty + sock.rxRingFull };
+  const q = s.queues[0]!;
+  const sock = q.sockets[0]!;
+  return { pid: s.daemon.pid, rx: sock.rxPackets, drops: sock.rxDropped + sock.fillRingEmpty + sock.rxRingFull, packets: q.packets, batches: q.batches };
 }
 
 /** The queue's batch time (receipt to kernel writes done) over its last 1024 batches, as the daemon reports it. */
@@ -219,6 +224,7 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
           lost: s.sent - got,
           cpu_ns_per_packet: got ? Math.round(((d.cpuSeconds(pid) - cpu0) * 1e9) / got) : 0,
           by_thread: got ? byThread(pid, queueTid, threads0, d.threadCpuSeconds(pid), got) : null,
+          packets_per_batch: after.batches > before.batches ? Math.round(((after.packets - before.packets) / (after.batches - before.batches)) * 10) / 10 : 0,
         };
         runs.push(run);
         if (run.lost === 0) clean = run;
@@ -282,8 +288,9 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
       new_flows_per_sec_offered_10k: paced.flows_per_sec,
       new_flows_offered_10k_with_verdict: `${paced.found}/${paced.flows}`,
       cpu_ns_per_packet_at_100kpps_by_thread: at100k?.by_thread ?? null,
-      runs: runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.cpu_ns_per_packet]),
-      runs_columns: ['offered_pps (0 = unpaced)', 'sender_pps', 'lost', 'cpu_ns_per_packet (whole daemon)'],
+      runs_by_thread: runs.map((r) => r.by_thread),
+      runs: runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.cpu_ns_per_packet, r.packets_per_batch]),
+      runs_columns: ['offered_pps (0 = unpaced)', 'sender_pps', 'lost', 'cpu_ns_per_packet (whole daemon)', 'packets_per_batch'],
     };
   } finally {
     daemon.kill('SIGTERM');

@@ -501,7 +501,7 @@ export class Daemon {
     return {
       daemon: { running: true, pid: process.pid, version: VERSION, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000), stateDir: this.stateDir, config: this.config.source },
       interfaces: this.sides.map((s) => ({ iface: s.iface, role: s.role, xdpMode: s.record.mode, requestedMode: s.record.requestedMode, fail: s.record.fail, pinDir: s.record.pinDir, progId: s.record.progId })),
-      queues: queues.map((q) => ({ queue: q.queue, sockets: q.sockets, delivery: q.delivery, packets: q.counters.packets, delivered: q.counters.delivered, dropped: q.counters.dropped, sendFailed: q.counters.sendFailed, batchP50Us: q.counters.batchP50Us, batchP99Us: q.counters.batchP99Us, scheduling: q.scheduling })),
+      queues: queues.map((q) => ({ queue: q.queue, sockets: q.sockets, delivery: q.delivery, packets: q.counters.packets, batches: q.counters.batches, delivered: q.counters.delivered, dropped: q.counters.dropped, sendFailed: q.counters.sendFailed, batchP50Us: q.counters.batchP50Us, batchP99Us: q.counters.batchP99Us, scheduling: q.scheduling })),
       kernel: {
         rx: stats[SfStat.RX]!.packets, pass: stats[SfStat.PASS]!.packets, drop: stats[SfStat.DROP]!.packets,
         punt: stats[SfStat.PUNT]!.packets, puntFallback: stats[SfStat.PUNT_FALLBACK]!.packets,
@@ -583,7 +583,7 @@ export class Daemon {
 export interface DaemonStatus {
   daemon: { running: true; pid: number; version: string; uptimeSec: number; stateDir: string; config: string | null };
   interfaces: { iface: string; role: string; xdpMode: string; requestedMode: string; fail: string; pinDir: string; progId: number }[];
-  queues: { queue: number; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; delivered: number; dropped: number; sendFailed: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];
+  queues: { queue: number; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; batches: number; delivered: number; dropped: number; sendFailed: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];
   kernel: { rx: number; pass: number; drop: number; punt: number; puntFallback: number; rxPps: number; puntPps: number; passAll: boolean };
   verdicts: Record<string, number>;
   writeBack: Record<string, number>;
