@@ -217,6 +217,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(fields(sched.tid)[41 - 3]).toBe('1');
     expect(fields(sched.tid)[40 - 3]).toBe('10');
     expect(fields(s.daemon.pid)[41 - 3]).toBe('0');
+    // The human status names it on the queue's line.
+    expect((await ok('status')).stdout).toMatch(/q0 .*batch p99 .*realtime 10/);
   });
 
   it('rule changes reach the running daemon', async () => {
