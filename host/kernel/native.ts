@@ -63,6 +63,8 @@ export interface MapDump {
   keys: Uint8Array;
   /** count * value bytes (per-CPU maps: possibleCpus() * round8(valueSize) per entry). */
   values: Uint8Array;
+  /** Read with BPF_MAP_LOOKUP_BATCH (false: key by key, for map types without it, such as LPM tries). */
+  batched: boolean;
 }
 
 /** BPF_ANY / BPF_NOEXIST / BPF_EXIST. */
@@ -92,7 +94,7 @@ interface RawAddon {
   mapDelete(fd: number, key: Uint8Array): boolean;
   mapNextKey(fd: number, key: Uint8Array | null, out: Uint8Array): boolean;
   mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number, flags: number): number;
-  mapDump(fd: number): MapDump;
+  mapDump(fd: number, walk?: boolean): MapDump;
   possibleCpus(): number;
   progTestRun(progFd: number, data: Uint8Array, repeat: number, out: Uint8Array): { retval: number; durationNs: number; sizeOut: number };
   setThreadScheduling(realtime: boolean, value: number): number;
@@ -286,9 +288,9 @@ export function mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array,
   return call((a) => a.mapUpdateBatch(fd, keys, values, count, flags));
 }
 
-/** Every entry of a hash/LPM/array map, read in batches where supported. */
-export function mapDump(fd: number): MapDump {
-  return call((a) => a.mapDump(fd));
+/** Every entry of a hash/LPM/array map, read a few thousand per syscall where the map type supports batch lookup. */
+export function mapDump(fd: number, opts: { keyByKey?: boolean } = {}): MapDump {
+  return call((a) => a.mapDump(fd, opts.keyByKey === true));
 }
 
 /** Number of possible CPUs: the stride count of per-CPU values. */
