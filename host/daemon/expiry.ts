@@ -5,7 +5,7 @@
 // is deleted with its reverse. Penalty entries carry a monotonic deadline and
 // go once it is past.
 import { LAYOUT, MapName, decodeFlowKey, decodeFlowMetaPerCpu, decodePenaltyMeta, encodeFlowKey, perCpuStride, reverseFlowKey } from '../kernel/codec.js';
-import { mapDelete, mapDump, possibleCpus } from '../kernel/native.js';
+import { mapDeleteBatch, mapDump, possibleCpus } from '../kernel/native.js';
 import { refreshActiveSwitches, type VerdictMapFds } from '../kernel/verdictmaps.js';
 
 export interface ExpiryResult {
@@ -55,7 +55,9 @@ export class VerdictExpiry {
       const prev = this.seen.get(k);
       next.set(k, prev && prev.packets === packets ? prev : { packets, movedAt: now });
     }
-    let flowsExpired = 0;
+    // Idle entries and their reverses, deleted together at the end in batches.
+    const doomed = new Uint8Array(2 * dump.count * keySize);
+    let nDoomed = 0;
     for (let i = 0; i < dump.count; i++) {
       const k = hex(dump.keys, i * keySize, keySize);
       const s = next.get(k);
@@ -65,24 +67,27 @@ export class VerdictExpiry {
       const rk = hex(rev, 0, keySize);
       const r = next.get(rk);
       if (r && now - r.movedAt < this.idleMs) continue;
-      if (mapDelete(this.fds[MapName.FLOWS], dump.keys.subarray(i * keySize, (i + 1) * keySize))) flowsExpired++;
+      doomed.set(dump.keys.subarray(i * keySize, (i + 1) * keySize), nDoomed++ * keySize);
       next.delete(k);
       if (r) {
-        if (mapDelete(this.fds[MapName.FLOWS], rev)) flowsExpired++;
+        doomed.set(rev, nDoomed++ * keySize);
         next.delete(rk);
       }
     }
+    const flowsExpired = nDoomed > 0 ? mapDeleteBatch(this.fds[MapName.FLOWS], doomed, nDoomed) : 0;
     this.seen = next;
 
     const nowNs = this.monotonicNs();
     const pen = mapDump(this.fds[MapName.PENALTY]);
     const pKey = LAYOUT.sf_penalty_key.size;
     const pVal = LAYOUT.sf_penalty_meta.size;
-    let penaltyExpired = 0;
+    const past = new Uint8Array(pen.count * pKey);
+    let nPast = 0;
     for (let i = 0; i < pen.count; i++) {
       const meta = decodePenaltyMeta(pen.values.subarray(i * pVal, (i + 1) * pVal));
-      if (meta.expiresNs <= nowNs && mapDelete(this.fds[MapName.PENALTY], pen.keys.subarray(i * pKey, (i + 1) * pKey))) penaltyExpired++;
+      if (meta.expiresNs <= nowNs) past.set(pen.keys.subarray(i * pKey, (i + 1) * pKey), nPast++ * pKey);
     }
+    const penaltyExpired = nPast > 0 ? mapDeleteBatch(this.fds[MapName.PENALTY], past, nPast) : 0;
     if (flowsExpired > 0 || penaltyExpired > 0 || dump.count === 0 || pen.count === 0) {
       // Lower the lookup switches of maps now empty; a worker that writes
       // meanwhile raises its switch again after writing, and a decided flow

@@ -92,6 +92,7 @@ interface RawAddon {
   mapLookup(fd: number, key: Uint8Array, out: Uint8Array): boolean;
   mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags: number): void;
   mapDelete(fd: number, key: Uint8Array): boolean;
+  mapDeleteBatch(fd: number, keys: Uint8Array, count: number): number;
   mapNextKey(fd: number, key: Uint8Array | null, out: Uint8Array): boolean;
   mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number, flags: number): number;
   mapDump(fd: number, walk?: boolean): MapDump;
@@ -275,6 +276,11 @@ export function mapDelete(fd: number, key: Uint8Array): boolean {
 }
 
 /** The key after `key` (or the first key for null); null at the end. */
+/** Deletes `count` keys laid end to end in `keys`, in batches where supported; keys already gone are skipped. Returns how many were deleted. */
+export function mapDeleteBatch(fd: number, keys: Uint8Array, count: number): number {
+  return call((a) => a.mapDeleteBatch(fd, keys, count));
+}
+
 export function mapNextKey(fd: number, key: Uint8Array | null, keySize: number): Uint8Array | null {
   const out = new Uint8Array(keySize);
   return call((a) => a.mapNextKey(fd, key, out)) ? out : null;

@@ -158,6 +158,59 @@ static napi_value map_delete(napi_env env, napi_callback_info info)
 	return sf_bool(env, true);
 }
 
+/*
+ * mapDeleteBatch(fd, keys, count): deletes count keys (key_size bytes each)
+ * with BPF_MAP_DELETE_BATCH, skipping keys already gone; returns how many it
+ * deleted. Map types or kernels without batch delete get one syscall per key.
+ */
+static napi_value map_delete_batch(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3;
+	napi_value argv[3];
+	int32_t fd;
+	uint32_t count;
+	struct sf_map_shape s;
+	void *keys;
+	size_t klen;
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (!sf_arg_i32(env, argv[0], "fd", &fd) || !sf_map_shape(env, fd, &s) || !sf_arg_bytes(env, argv[1], "keys", &keys, &klen) ||
+	    !sf_arg_u32(env, argv[2], "count", &count))
+		return NULL;
+	if ((uint64_t)count * s.key_size > klen)
+		return sf_throw(env, "E_KERNEL", EINVAL, NULL, "batch of %u keys needs %u-byte keys, got %zu bytes", count, s.key_size, klen);
+	uint32_t deleted = 0, at = 0;
+	bool batch = true;
+	while (at < count) {
+		char *key = (char *)keys + (size_t)at * s.key_size;
+		if (batch) {
+			__u32 n = count - at;
+			LIBBPF_OPTS(bpf_map_batch_opts, opts);
+			int rc = bpf_map_delete_batch(fd, key, &n, &opts);
+			int e = rc ? errno : 0;
+			/* n: the keys deleted before it stopped */
+			deleted += n;
+			at += n;
+			if (!rc)
+				break;
+			if (e == ENOENT) {
+				at++; /* that key was already gone */
+				continue;
+			}
+			if (n == 0 && (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP || e == 524 /* ENOTSUPP */)) {
+				batch = false;
+				continue;
+			}
+			return sf_throw_errno(env, e, "map batch delete");
+		}
+		if (!bpf_map_delete_elem(fd, key))
+			deleted++;
+		else if (errno != ENOENT)
+			return sf_throw_errno(env, errno, "map delete");
+		at++;
+	}
+	return sf_u32(env, deleted);
+}
+
 static napi_value map_next_key(napi_env env, napi_callback_info info)
 {
 	size_t argc = 3;
@@ -455,6 +508,7 @@ void sf_register_maps(napi_env env, napi_value exports)
 	sf_export(env, exports, "mapLookup", map_lookup);
 	sf_export(env, exports, "mapUpdate", map_update);
 	sf_export(env, exports, "mapDelete", map_delete);
+	sf_export(env, exports, "mapDeleteBatch", map_delete_batch);
 	sf_export(env, exports, "mapNextKey", map_next_key);
 	sf_export(env, exports, "mapUpdateBatch", map_update_batch);
 	sf_export(env, exports, "mapDump", map_dump);

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import {
-  closeFd, ifIndex, mapDelete, mapDump, mapInfo, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, objGet, openObject,
+  closeFd, ifIndex, mapDelete, mapDeleteBatch, mapDump, mapInfo, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, objGet, openObject,
   nativeAddon, possibleCpus, progInfo, progTestRun, xdpAttach, xdpDetach, xdpQuery, MapUpdateFlag,
 } from '../../host/kernel/native.js';
 import { encodeFlowKey, encodeLpmKey, encodePortKey, encodeU32, LAYOUT, MapName, SF, SfConfig, u32Key, decodeU32 } from '../../host/kernel/codec.js';
@@ -207,8 +207,12 @@ describe.skipIf(k.skip)('native addon', () => {
         Buffer.from(m.keys.subarray(i * kSize, (i + 1) * kSize)).toString('hex'), Buffer.from(m.values.subarray(i * stride, (i + 1) * stride)).toString('hex'),
       ]));
       expect(byKey(w)).toEqual(byKey(d));
-      for (let i = 0; i < N; i++) mapDelete(flows, keys.subarray(i * kSize, (i + 1) * kSize));
+      // Batch delete: a key already gone is skipped, not an error, and not counted.
+      expect(mapDelete(flows, keys.subarray(100 * kSize, 101 * kSize))).toBe(true);
+      expect(mapDeleteBatch(flows, keys, N)).toBe(N - 1);
       expect(mapDump(flows)).toMatchObject({ count: 0, batched: true });
+      expect(mapDeleteBatch(flows, keys, N)).toBe(0);
+      expect(() => mapDeleteBatch(flows, keys.subarray(0, kSize), 2)).toThrow(/batch of 2 keys needs/);
 
       // An LPM trie (batch lookup arrived for tries later than for hashes; older kernels walk it key by key).
       const trie = obj.maps[MapName.LPM_SRC_V4]!;
