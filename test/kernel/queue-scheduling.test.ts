@@ -3,10 +3,14 @@
 // the process's other threads keep the normal policy. Read back from
 // /proc/<pid>/task/<tid>/stat, the kernel's own account.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { addonPath, setThreadScheduling } from '../../host/kernel/native.js';
 import { SecuxflowError } from '../../host/errors.js';
+import { applyScheduling } from '../../host/daemon/scheduling.js';
 import { requireKernel } from './support/kernel.js';
 
 const k = requireKernel();
@@ -78,6 +82,34 @@ describe.skipIf(k.skip)('queue thread scheduling', () => {
     expect((err as SecuxflowError).code).toBe('E_USAGE');
     expect((err as SecuxflowError).message).toMatch(/realtime priority 0/);
     expect((err as SecuxflowError).hint).toMatch(/1\.\.99/);
+    expect(schedOf(process.pid)).toEqual(before);
+  });
+
+  it('without CAP_SYS_NICE (an unprivileged user) the call fails as E_NO_ROOT, naming the capability', () => {
+    // The addon is copied where user nobody can read it, whatever the checkout's permissions.
+    const dir = mkdtempSync(join(tmpdir(), 'sfsched-'));
+    try {
+      chmodSync(dir, 0o755);
+      const addon = join(dir, 'addon.node');
+      copyFileSync(addonPath(), addon);
+      chmodSync(addon, 0o755);
+      const script = `const a = require(${JSON.stringify(addon)}); try { a.setThreadScheduling(true, 10); console.log(JSON.stringify({ ok: true })); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, hint: e.hint })); }`;
+      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8', cwd: dir });
+      const r = JSON.parse(out) as { ok?: boolean; code?: string; message?: string; hint?: string };
+      expect(r.ok).toBeUndefined();
+      expect(r.code).toBe('E_NO_ROOT');
+      expect(r.message).toMatch(/permission denied/);
+      expect(r.hint).toMatch(/CAP_SYS_NICE/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('applyScheduling never throws: a refused setting is reported, and the thread keeps its policy', () => {
+    const before = schedOf(process.pid);
+    const s = applyScheduling({ policy: 'realtime', priority: 0 });
+    expect(s.applied).toBe(false);
+    expect(s.error).toMatch(/E_USAGE: .*realtime priority 0/);
     expect(schedOf(process.pid)).toEqual(before);
   });
 });
