@@ -24,7 +24,7 @@ const us = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(1)} ms` : `
 function schedulingText(s: DaemonStatus['queues'][number]['scheduling'] | undefined): string {
   if (!s) return '';
   const w = s.wanted.policy === 'realtime' ? `realtime ${s.wanted.priority}` : `nice ${s.wanted.nice}`;
-  return s.applied ? w : `${w} NOT APPLIED (normal policy)`;
+  return s.applied ? w : `${w} NOT APPLIED (see the log)`;
 }
 
 export function describeLive(s: DaemonStatus): string {

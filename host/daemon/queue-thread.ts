@@ -275,7 +275,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
   let scheduling: SchedulingState = { wanted: init.config.queueScheduling, applied: false, tid: 0, error: null };
   const schedule = (config: typeof init.config): void => {
     scheduling = applyScheduling(config.queueScheduling, scheduling);
-    if (scheduling.error) log('warn', 'queue thread scheduling not applied; it runs at the normal policy', { wanted: describeScheduling(scheduling.wanted), error: scheduling.error });
+    if (scheduling.error) log('warn', 'queue thread scheduling not applied; the thread keeps the policy it had (normal at start)', { wanted: describeScheduling(scheduling.wanted), error: scheduling.error });
   };
   schedule(init.config);
   for (const p of paths) p.rx.onReadable(() => drain(p.rx));

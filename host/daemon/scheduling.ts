@@ -19,7 +19,7 @@ export interface SchedulingState {
   error: string | null;
 }
 
-/** Never throws: a thread that cannot be raised still inspects, at normal priority, and says why. */
+/** Never throws: a thread that cannot be changed keeps inspecting with the policy it had, and says why. */
 export function applyScheduling(wanted: QueueScheduling, prev: SchedulingState | null = null): SchedulingState {
   try {
     const tid = setThreadScheduling(wanted);
