@@ -119,7 +119,7 @@ export class QueueWorker {
    * Runs `count` frames from `data` (frame i at descs[2i], length descs[2i+1]).
    * Returns the number of packets passed on.
    */
-  processBatch(data: Uint8Array, descs: Uint32Array, count: number, receivedAtNs: bigint = process.hrtime.bigint()): number {
+  processBatch(data: Uint8Array, descs: Uint32Array, count: number, receivedAtMs: number = performance.now()): number {
     const nowMs = Date.now();
     const tsSec = Math.floor(nowMs / 1000);
     const tsNsec = (nowMs % 1000) * 1_000_000;
@@ -138,7 +138,8 @@ export class QueueWorker {
     this.c.batches++;
     this.c.packets += count;
     const passed = this.settle(data);
-    this.recordTime(Number(process.hrtime.bigint() - receivedAtNs) / 1000);
+    // performance.now(): sub-microsecond like hrtime.bigint(), without two BigInts per batch.
+    this.recordTime((performance.now() - receivedAtMs) * 1000);
     return passed;
   }
 
