@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { addonPath, defaultObjectPath, packageRoot } from '../host/kernel/native.js';
 import { createLab, type BenchLab } from './live/lab.js';
 import { runNodeReceiver } from './live/node-rx.js';
-import { daemonUnavailable, measureDaemon, measureVerdictFloor } from './live/daemon-bench.js';
+import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor } from './live/daemon-bench.js';
 
 type Kind = 'c' | 'node' | 'node-tap';
 
@@ -294,12 +294,17 @@ async function main(outPath: string): Promise<void> {
     const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
     const noDaemon = daemonUnavailable(root);
     let daemon: Record<string, unknown> | string;
+    let daemonInline: Record<string, unknown> | string;
+    const cRef = new Map(c.runs.filter((r) => r.lost === 0 && r.offered_pps > 0).map((r) => [r.offered_pps, r.cpu_ns_per_packet]));
     try {
-      daemon = noDaemon
-        ? `not measured: ${noDaemon}`
-        : await measureDaemon(deps, new Map(c.runs.filter((r) => r.lost === 0 && r.offered_pps > 0).map((r) => [r.offered_pps, r.cpu_ns_per_packet])), floor);
+      daemon = noDaemon ? `not measured: ${noDaemon}` : await measureDaemon(deps, cRef, floor);
     } catch (e) {
       daemon = `failed: ${(e as Error).message.slice(0, 400)}`;
+    }
+    try {
+      daemonInline = noDaemon ? `not measured: ${noDaemon}` : await measureInline(deps, cRef);
+    } catch (e) {
+      daemonInline = `failed: ${(e as Error).message.slice(0, 400)}`;
     }
     const result = {
       setup: `${FRAME_SIZE}-byte UDP frames, ${FLOWS} flows, AF_PACKET sender in a namespace -> veth -> secuxflow XDP (native) inspect rule -> AF_XDP copy mode, queue 0, rings of ${RING}; ${cpus().length} CPUs shared by sender, softirq and receiver; kernel ${release()}`,
@@ -321,6 +326,7 @@ async function main(outPath: string): Promise<void> {
       idle_seconds: idleNode.seconds,
       goal_idle_under_1_percent: idleNode.cpu_percent < 1,
       daemon,
+      daemon_inline: daemonInline,
       load_average_at_end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       runs_c: c.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
       runs_node: node.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
@@ -347,8 +353,10 @@ async function daemonOnlyRun(bench: LiveBench, lab: BenchLab, root: string, outP
   }
   const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, threadCpuSeconds, idleCpu };
   const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
-  const daemon = await measureDaemon(deps, new Map(c100 ? [[REFERENCE_RATE, c100.cpu_ns_per_packet]] : []), floor);
-  const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon };
+  const cRef = new Map(c100 ? [[REFERENCE_RATE, c100.cpu_ns_per_packet]] : []);
+  const daemon = await measureDaemon(deps, cRef, floor);
+  const daemonInline = await measureInline(deps, cRef, [REFERENCE_RATE]);
+  const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon, daemon_inline: daemonInline };
   writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
 }

@@ -178,6 +178,95 @@ export function daemonUnavailable(root: string): string | null {
   return null;
 }
 
+/**
+ * Offers each rate (twice at most, until a run loses nothing) and records the
+ * daemon's CPU per packet, by thread, and its batch size; stops at the first
+ * rate it cannot take without loss.
+ */
+async function sweepRates(d: DaemonBenchDeps, pid: number, queueTid: number, rates: readonly number[]): Promise<{ runs: SweepRun[]; best: SweepRun | null }> {
+  const runs: SweepRun[] = [];
+  let best: SweepRun | null = null;
+  for (const rate of rates) {
+    let clean: SweepRun | null = null;
+    for (let attempt = 0; attempt < 2 && !clean; attempt++) {
+      const before = await settle(d);
+      const cpu0 = d.cpuSeconds(pid);
+      const threads0 = d.threadCpuSeconds(pid);
+      const s = d.send(rate > 0 ? Math.max(50_000, rate) : 200_000, rate, { flows: LOAD_FLOWS, dport: LOAD_PORT });
+      const after = await settle(d);
+      const got = after.rx - before.rx;
+      const run = {
+        offered_pps: rate,
+        sender_pps: Math.round(s.pps),
+        lost: s.sent - got,
+        cpu_ns_per_packet: got ? Math.round(((d.cpuSeconds(pid) - cpu0) * 1e9) / got) : 0,
+        by_thread: got ? byThread(pid, queueTid, threads0, d.threadCpuSeconds(pid), got) : null,
+        packets_per_batch: after.batches > before.batches ? Math.round(((after.packets - before.packets) / (after.batches - before.batches)) * 10) / 10 : 0,
+      };
+      runs.push(run);
+      if (run.lost === 0) clean = run;
+    }
+    if (!clean) break;
+    if (!best || clean.sender_pps > best.sender_pps) best = clean;
+  }
+  return { runs, best };
+}
+
+/** Starts `secuxflow run` on the lab's receiver (extra args: --peer for inline) and waits for it. */
+async function startDaemon(d: DaemonBenchDeps, cfg: string, extra: string[]): Promise<{ daemon: ChildProcess; stop(): Promise<void> }> {
+  const { lab } = d;
+  const daemon = lab.spawn(
+    lab.receiverNs,
+    // SECUXFLOW_BENCH_DAEMON_NODE_FLAGS: e.g. "--trace-gc" (not --cpu-prof: its signals make the BPF verifier give up with EAGAIN).
+    [process.execPath, ...(process.env.SECUXFLOW_BENCH_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(d.root, 'dist', 'secuxflow.js'), 'run', '--iface', lab.receiverIf, ...extra, '--mode', 'native', '--bind', 'copy', '--config', cfg, '--state-dir', join(lab.work, 'state')],
+    { ...process.env, SECUXFLOW_BPFFS_ROOT: lab.bpffsRoot },
+  );
+  const exited = new Promise<void>((r) => daemon.once('exit', () => r()));
+  // SECUXFLOW_BENCH_DAEMON_LOG: the daemon's stdout (its log, and --trace-gc output from the flags above) to a file.
+  if (process.env.SECUXFLOW_BENCH_DAEMON_LOG) daemon.stdout!.pipe(createWriteStream(process.env.SECUXFLOW_BENCH_DAEMON_LOG, { flags: 'a' }));
+  await waitFor(daemon, 'daemon started', 60_000);
+  return {
+    daemon,
+    stop: async () => {
+      daemon.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+      if (daemon.exitCode === null) daemon.kill('SIGKILL');
+    },
+  };
+}
+
+/**
+ * Inline mode (--peer): what passes leaves by the second interface's AF_XDP
+ * TX ring towards the sink namespace, with no TAP and no host stack. Its CPU
+ * per packet at the rates given, against the C receiver at the same rates.
+ */
+export async function measureInline(d: DaemonBenchDeps, cRef: CReference, rates: readonly number[] = [100_000, 300_000]): Promise<Record<string, unknown>> {
+  const cfg = join(d.lab.work, 'daemon-inline.json');
+  const bi = join(d.lab.work, 'basic_inspect.json');
+  writeFileSync(bi, JSON.stringify({ deny_ports: [DENY_PORT] }));
+  writeFileSync(cfg, JSON.stringify({ modules: [{ name: 'basic_inspect', config: bi }] }));
+  const started = await startDaemon(d, cfg, ['--peer', d.lab.peerIf]);
+  try {
+    const pid = status(d).pid;
+    const queueTid = queueThreadId(d);
+    await sleep(1000);
+    const { runs, best } = await sweepRates(d, pid, queueTid, rates);
+    const ratio = (r: SweepRun): number | null => (cRef.has(r.offered_pps) ? Math.round((r.cpu_ns_per_packet / cRef.get(r.offered_pps)!) * 100) / 100 : null);
+    const clean = runs.filter((r) => r.lost === 0);
+    return {
+      setup: `secuxflow run in inline mode (--peer: passed frames leave by the peer interface's AF_XDP TX ring to a sink namespace), otherwise as the host-mode run`,
+      max_lossless_pps_of_rates_tried: best?.sender_pps ?? 0,
+      cpu_ns_per_packet: Object.fromEntries(clean.map((r) => [String(r.offered_pps), r.cpu_ns_per_packet])),
+      ratio_vs_c_receiver: Object.fromEntries(clean.map((r) => [String(r.offered_pps), ratio(r)])),
+      by_thread: Object.fromEntries(clean.map((r) => [String(r.offered_pps), r.by_thread])),
+      packets_per_batch: Object.fromEntries(clean.map((r) => [String(r.offered_pps), r.packets_per_batch])),
+      runs: runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.cpu_ns_per_packet, r.packets_per_batch]),
+    };
+  } finally {
+    await started.stop();
+  }
+}
+
 /** The C receiver's lossless runs: offered rate -> CPU ns per packet. */
 export type CReference = Map<number, number>;
 
@@ -190,16 +279,7 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
   // SECUXFLOW_BENCH_DAEMON_CONFIG: JSON merged into the daemon's config, for experiments (e.g. {"batch_size":16}).
   const baseConfig = { modules: [{ name: 'basic_inspect', config: bi }], ...JSON.parse(process.env.SECUXFLOW_BENCH_DAEMON_CONFIG ?? '{}') as object };
   writeFileSync(cfg, JSON.stringify(baseConfig));
-  const daemon = lab.spawn(
-    lab.receiverNs,
-    // SECUXFLOW_BENCH_DAEMON_NODE_FLAGS: e.g. "--trace-gc" (not --cpu-prof: its signals make the BPF verifier give up with EAGAIN).
-    [process.execPath, ...(process.env.SECUXFLOW_BENCH_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(d.root, 'dist', 'secuxflow.js'), 'run', '--iface', lab.receiverIf, '--mode', 'native', '--bind', 'copy', '--config', cfg, '--state-dir', join(lab.work, 'state')],
-    { ...process.env, SECUXFLOW_BPFFS_ROOT: lab.bpffsRoot },
-  );
-  const exited = new Promise<void>((r) => daemon.once('exit', () => r()));
-  // SECUXFLOW_BENCH_DAEMON_LOG: the daemon's stdout (its log, and --trace-gc output from the flags above) to a file.
-  if (process.env.SECUXFLOW_BENCH_DAEMON_LOG) daemon.stdout!.pipe(createWriteStream(process.env.SECUXFLOW_BENCH_DAEMON_LOG));
-  await waitFor(daemon, 'daemon started', 60_000);
+  const started = await startDaemon(d, cfg, []);
   try {
     const pid = status(d).pid;
     const queueTid = queueThreadId(d);
@@ -207,31 +287,7 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
     const idle = await d.idleCpu(pid);
 
     // Punted rate with no loss, CPU per packet of the whole daemon.
-    const runs: SweepRun[] = [];
-    let best: SweepRun | null = null;
-    for (const rate of RATES) {
-      let clean: SweepRun | null = null;
-      for (let attempt = 0; attempt < 2 && !clean; attempt++) {
-        const before = await settle(d);
-        const cpu0 = d.cpuSeconds(pid);
-        const threads0 = d.threadCpuSeconds(pid);
-        const s = d.send(rate > 0 ? Math.max(50_000, rate) : 200_000, rate, { flows: LOAD_FLOWS, dport: LOAD_PORT });
-        const after = await settle(d);
-        const got = after.rx - before.rx;
-        const run = {
-          offered_pps: rate,
-          sender_pps: Math.round(s.pps),
-          lost: s.sent - got,
-          cpu_ns_per_packet: got ? Math.round(((d.cpuSeconds(pid) - cpu0) * 1e9) / got) : 0,
-          by_thread: got ? byThread(pid, queueTid, threads0, d.threadCpuSeconds(pid), got) : null,
-          packets_per_batch: after.batches > before.batches ? Math.round(((after.packets - before.packets) / (after.batches - before.batches)) * 10) / 10 : 0,
-        };
-        runs.push(run);
-        if (run.lost === 0) clean = run;
-      }
-      if (!clean) break;
-      if (!best || clean.sender_pps > best.sender_pps) best = clean;
-    }
+    const { runs, best } = await sweepRates(d, pid, queueTid, RATES);
     const at100k = runs.find((r) => r.offered_pps === 100_000 && r.lost === 0);
     const cCpuAt100k = cRef.get(100_000) ?? null;
     // Per-wake-up costs dominate at low rates for both; the highest paced rate both took without loss is the other reference point.
@@ -293,8 +349,6 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
       runs_columns: ['offered_pps (0 = unpaced)', 'sender_pps', 'lost', 'cpu_ns_per_packet (whole daemon)', 'packets_per_batch'],
     };
   } finally {
-    daemon.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000)]);
-    if (daemon.exitCode === null) daemon.kill('SIGKILL');
+    await started.stop();
   }
 }

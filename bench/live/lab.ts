@@ -1,6 +1,9 @@
 // The benchmark's network lab: a sender namespace and a receiver namespace on
-// one veth pair (198.18.60.0/24), a private bpffs for the pins, and a cleanup
-// list run newest first on every exit path (normal end, error, Ctrl-C).
+// one veth pair (198.18.60.0/24), a second pair from the receiver to a sink
+// namespace (inline mode's way out: frames forwarded there are for another
+// MAC, so the sink's stack drops them at once, as a wire would take them),
+// a private bpffs for the pins, and a cleanup list run newest first on every
+// exit path (normal end, error, Ctrl-C).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +17,9 @@ export interface BenchLab {
   receiverNs: string;
   senderIf: string;
   receiverIf: string;
+  /** Inline mode: the receiver's second interface, towards the sink namespace. */
+  peerIf: string;
+  sinkNs: string;
   senderAddr: string;
   receiverAddr: string;
   receiverMac: string;
@@ -64,7 +70,8 @@ export function createLab(): BenchLab {
     undo.push(() => sh(['umount', '-l', mount]));
     const senderNs = `${tag}s`;
     const receiverNs = `${tag}r`;
-    for (const ns of [senderNs, receiverNs]) {
+    const sinkNs = `${tag}k`;
+    for (const ns of [senderNs, receiverNs, sinkNs]) {
       sh(['ip', 'netns', 'add', ns]);
       undo.push(() => sh(['ip', 'netns', 'del', ns]));
       sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
@@ -79,6 +86,12 @@ export function createLab(): BenchLab {
     sh(['ip', '-n', receiverNs, 'addr', 'add', `${receiverAddr}/24`, 'dev', receiverIf]);
     sh(['ip', '-n', senderNs, 'link', 'set', senderIf, 'up']);
     sh(['ip', '-n', receiverNs, 'link', 'set', receiverIf, 'up']);
+    const peerIf = `${tag}pv`;
+    const sinkIf = `${tag}kv`;
+    sh(['ip', 'link', 'add', peerIf, 'netns', receiverNs, 'type', 'veth', 'peer', 'name', sinkIf, 'netns', sinkNs]);
+    undo.push(() => sh(['ip', '-n', receiverNs, 'link', 'del', peerIf]));
+    sh(['ip', '-n', receiverNs, 'link', 'set', peerIf, 'up']);
+    sh(['ip', '-n', sinkNs, 'link', 'set', sinkIf, 'up']);
     const link = JSON.parse(sh(['ip', '-n', receiverNs, '-j', 'link', 'show', 'dev', receiverIf])) as Array<{ address: string }>;
     return {
       tag,
@@ -87,6 +100,8 @@ export function createLab(): BenchLab {
       receiverNs,
       senderIf,
       receiverIf,
+      peerIf,
+      sinkNs,
       senderAddr,
       receiverAddr,
       receiverMac: link[0]!.address,
