@@ -275,12 +275,12 @@ export function mapDelete(fd: number, key: Uint8Array): boolean {
   return call((a) => a.mapDelete(fd, key));
 }
 
-/** The key after `key` (or the first key for null); null at the end. */
 /** Deletes `count` keys laid end to end in `keys`, in batches where supported; keys already gone are skipped. Returns how many were deleted. */
 export function mapDeleteBatch(fd: number, keys: Uint8Array, count: number): number {
   return call((a) => a.mapDeleteBatch(fd, keys, count));
 }
 
+/** The key after `key` (or the first key for null); null at the end. */
 export function mapNextKey(fd: number, key: Uint8Array | null, keySize: number): Uint8Array | null {
   const out = new Uint8Array(keySize);
   return call((a) => a.mapNextKey(fd, key, out)) ? out : null;

@@ -158,6 +158,12 @@ static napi_value map_delete(napi_env env, napi_callback_info info)
 	return sf_bool(env, true);
 }
 
+/* errno of a batch call the map type or kernel does not support (524 is the kernel's ENOTSUPP). */
+static bool batch_unsupported(int e)
+{
+	return e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP || e == 524;
+}
+
 /*
  * mapDeleteBatch(fd, keys, count): deletes count keys (key_size bytes each)
  * with BPF_MAP_DELETE_BATCH, skipping keys already gone; returns how many it
@@ -196,7 +202,7 @@ static napi_value map_delete_batch(napi_env env, napi_callback_info info)
 				at++; /* that key was already gone */
 				continue;
 			}
-			if (n == 0 && (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP || e == 524 /* ENOTSUPP */)) {
+			if (n == 0 && batch_unsupported(e)) {
 				batch = false;
 				continue;
 			}
@@ -266,7 +272,7 @@ static napi_value map_update_batch(napi_env env, napi_callback_info info)
 	if (!bpf_map_update_batch(fd, keys, vals, &n, &opts))
 		return sf_u32(env, n);
 	int e = errno;
-	if (e != EINVAL && e != ENOTSUP && e != EOPNOTSUPP && e != 524 /* ENOTSUPP */)
+	if (!batch_unsupported(e))
 		return sf_throw_errno(env, e, "map batch update");
 	/* Maps without batch support (LPM tries): one syscall per entry. */
 	for (__u32 i = 0; i < count; i++) {
