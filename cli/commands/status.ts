@@ -5,6 +5,7 @@ import { action, printJson } from '../action.js';
 import { table, thousands } from '../format.js';
 import { requestDaemon } from '../../host/control/client.js';
 import type { DaemonStatus } from '../../host/daemon/daemon.js';
+import { describeScheduling } from '../../host/daemon/config.js';
 import { offlineStatus, type OfflineStatus } from '../../host/daemon/offline-status.js';
 import { resolveStateDir } from '../../host/state/store.js';
 
@@ -23,7 +24,7 @@ const us = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(1)} ms` : `
 
 function schedulingText(s: DaemonStatus['queues'][number]['scheduling'] | undefined): string {
   if (!s) return '';
-  const w = s.wanted.policy === 'realtime' ? `realtime ${s.wanted.priority}` : `nice ${s.wanted.nice}`;
+  const w = describeScheduling(s.wanted);
   return s.applied ? w : `${w} NOT APPLIED (see the log)`;
 }
 

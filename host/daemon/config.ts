@@ -19,6 +19,11 @@ export type CapPolicy = 'allow' | 'block';
  */
 export type QueueScheduling = { policy: 'realtime'; priority: number } | { policy: 'normal'; nice: number };
 
+/** "realtime 10" or "normal, nice -5": how the log and status name a scheduling. */
+export function describeScheduling(s: QueueScheduling): string {
+  return s.policy === 'realtime' ? `realtime ${s.priority}` : `normal, nice ${s.nice}`;
+}
+
 export interface DaemonModuleConfig {
   /** Registered or shipped module name, or a .wasm/.wat path. */
   name: string;

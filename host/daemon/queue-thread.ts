@@ -18,7 +18,8 @@ import { budgetOf, CallStamp, StampedRunner } from './watchdog.js';
 import { DEFAULT_SANDBOX_LIMITS } from '../sandbox/limits.js';
 import type { FromWorker, QueueThreadInit, SocketInfo, ToWorker, WorkerStatus } from './thread-protocol.js';
 import { resolveIfindex } from '../kernel/iface.js';
-import { applyScheduling, describeScheduling, type SchedulingState } from './scheduling.js';
+import { applyScheduling, type SchedulingState } from './scheduling.js';
+import { describeScheduling } from './config.js';
 
 const BUF_BYTES = 2048 * 256;
 /**

@@ -29,7 +29,3 @@ export function applyScheduling(wanted: QueueScheduling, prev: SchedulingState |
     return { wanted, applied: false, tid: prev?.tid ?? 0, error: message };
   }
 }
-
-export function describeScheduling(s: QueueScheduling): string {
-  return s.policy === 'realtime' ? `realtime (SCHED_FIFO ${s.priority})` : `normal (nice ${s.nice})`;
-}
