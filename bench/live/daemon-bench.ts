@@ -42,6 +42,7 @@ const DENY_PORT = 9;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** What the bench reads from `secuxflow status --json`: the daemon and its first queue. */
 interface QueueStatus {
   pid: number;
   rx: number;
@@ -49,29 +50,37 @@ interface QueueStatus {
   /** The queue's engine counters: packets and batches taken. */
   packets: number;
   batches: number;
+  /** The queue's batch time (receipt to kernel writes done) over its last 1024 batches. */
+  batchP50Us: number;
+  batchP99Us: number;
+  /** The queue thread's id (0 when unknown). */
+  queueTid: number;
+  /** The queue thread's scheduling policy, when applied. */
+  scheduling: string;
 }
 
 function status(d: DaemonBenchDeps): QueueStatus {
   const s = JSON.parse(d.cli('status', '--json')) as {
     daemon: { pid: number };
-    queues: Array<{ packets: number; batches: number; sockets: Array<{ rxPackets: number; rxDropped: number; fillRingEmpty: number; rxRingFull: number }> }>;
+    queues: Array<{
+      packets: number; batches: number; batchP50Us: number; batchP99Us: number;
+      sockets: Array<{ rxPackets: number; rxDropped: number; fillRingEmpty: number; rxRingFull: number }>;
+      scheduling?: { tid: number; wanted: { policy: string }; applied: boolean };
+    }>;
   };
   const q = s.queues[0]!;
   const sock = q.sockets[0]!;
-  return { pid: s.daemon.pid, rx: sock.rxPackets, drops: sock.rxDropped + sock.fillRingEmpty + sock.rxRingFull, packets: q.packets, batches: q.batches };
+  const sched = q.scheduling;
+  return {
+    pid: s.daemon.pid, rx: sock.rxPackets, drops: sock.rxDropped + sock.fillRingEmpty + sock.rxRingFull, packets: q.packets, batches: q.batches,
+    batchP50Us: q.batchP50Us, batchP99Us: q.batchP99Us, queueTid: sched?.tid ?? 0,
+    scheduling: sched ? (sched.applied ? sched.wanted.policy : `${sched.wanted.policy} (not applied)`) : 'unknown',
+  };
 }
 
-/** The queue's batch time (receipt to kernel writes done) over its last 1024 batches, as the daemon reports it. */
 function batchTimes(d: DaemonBenchDeps): { p50: number; p99: number } {
-  const s = JSON.parse(d.cli('status', '--json')) as { queues: Array<{ batchP50Us: number; batchP99Us: number }> };
-  const q = s.queues[0]!;
-  return { p50: q.batchP50Us, p99: q.batchP99Us };
-}
-
-/** The queue thread's id as status reports it (0 when unknown). */
-function queueThreadId(d: DaemonBenchDeps): number {
-  const s = JSON.parse(d.cli('status', '--json')) as { queues: Array<{ scheduling?: { tid: number } }> };
-  return s.queues[0]!.scheduling?.tid ?? 0;
+  const s = status(d);
+  return { p50: s.batchP50Us, p99: s.batchP99Us };
 }
 
 /**
@@ -96,13 +105,6 @@ function byThread(pid: number, queueTid: number, before: Map<number, { user: num
   }
   const ns = (s: number): number => Math.round((s * 1e9) / packets);
   return { queue_user: ns(sec.queueUser), queue_system: ns(sec.queueSystem), main: ns(sec.main), other: ns(sec.other) };
-}
-
-/** The queue thread's scheduling policy as status reports it, when applied. */
-function schedulingPolicy(d: DaemonBenchDeps): string {
-  const s = JSON.parse(d.cli('status', '--json')) as { queues: Array<{ scheduling?: { wanted: { policy: string }; applied: boolean } }> };
-  const q = s.queues[0]!.scheduling;
-  return q ? (q.applied ? q.wanted.policy : `${q.wanted.policy} (not applied)`) : 'unknown';
 }
 
 /** Waits until the daemon has taken everything in flight (rx stops moving), at most 3 s. */
@@ -212,6 +214,20 @@ async function sweepRates(d: DaemonBenchDeps, pid: number, queueTid: number, rat
   return { runs, best };
 }
 
+/**
+ * Writes the daemon's config (basic_inspect denying DENY_PORT, plus
+ * SECUXFLOW_BENCH_DAEMON_CONFIG: JSON merged in for experiments, e.g.
+ * {"batch_size":16}) to `name` in the lab; returns its path and contents.
+ */
+function writeDaemonConfig(d: DaemonBenchDeps, name: string): { cfg: string; base: Record<string, unknown> } {
+  const bi = join(d.lab.work, 'basic_inspect.json');
+  const cfg = join(d.lab.work, name);
+  writeFileSync(bi, JSON.stringify({ deny_ports: [DENY_PORT] }));
+  const base = { modules: [{ name: 'basic_inspect', config: bi }], ...JSON.parse(process.env.SECUXFLOW_BENCH_DAEMON_CONFIG ?? '{}') as object };
+  writeFileSync(cfg, JSON.stringify(base));
+  return { cfg, base };
+}
+
 /** Starts `secuxflow run` on the lab's receiver (extra args: --peer for inline) and waits for it. */
 async function startDaemon(d: DaemonBenchDeps, cfg: string, extra: string[]): Promise<{ daemon: ChildProcess; stop(): Promise<void> }> {
   const { lab } = d;
@@ -241,14 +257,10 @@ async function startDaemon(d: DaemonBenchDeps, cfg: string, extra: string[]): Pr
  * per packet at the rates given, against the C receiver at the same rates.
  */
 export async function measureInline(d: DaemonBenchDeps, cRef: CReference, rates: readonly number[] = [100_000, 300_000]): Promise<Record<string, unknown>> {
-  const cfg = join(d.lab.work, 'daemon-inline.json');
-  const bi = join(d.lab.work, 'basic_inspect.json');
-  writeFileSync(bi, JSON.stringify({ deny_ports: [DENY_PORT] }));
-  writeFileSync(cfg, JSON.stringify({ modules: [{ name: 'basic_inspect', config: bi }] }));
+  const { cfg } = writeDaemonConfig(d, 'daemon-inline.json');
   const started = await startDaemon(d, cfg, ['--peer', d.lab.peerIf]);
   try {
-    const pid = status(d).pid;
-    const queueTid = queueThreadId(d);
+    const { pid, queueTid } = status(d);
     await sleep(1000);
     const { runs, best } = await sweepRates(d, pid, queueTid, rates);
     const ratio = (r: SweepRun): number | null => (cRef.has(r.offered_pps) ? Math.round((r.cpu_ns_per_packet / cRef.get(r.offered_pps)!) * 100) / 100 : null);
@@ -273,16 +285,10 @@ export type CReference = Map<number, number>;
 export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor: Record<string, unknown> | null = null): Promise<Record<string, unknown>> {
   const { lab } = d;
   d.cli('detach', '--iface', lab.receiverIf); // the daemon attaches by itself
-  const bi = join(lab.work, 'basic_inspect.json');
-  const cfg = join(lab.work, 'daemon.json');
-  writeFileSync(bi, JSON.stringify({ deny_ports: [DENY_PORT] }));
-  // SECUXFLOW_BENCH_DAEMON_CONFIG: JSON merged into the daemon's config, for experiments (e.g. {"batch_size":16}).
-  const baseConfig = { modules: [{ name: 'basic_inspect', config: bi }], ...JSON.parse(process.env.SECUXFLOW_BENCH_DAEMON_CONFIG ?? '{}') as object };
-  writeFileSync(cfg, JSON.stringify(baseConfig));
+  const { cfg, base: baseConfig } = writeDaemonConfig(d, 'daemon.json');
   const started = await startDaemon(d, cfg, []);
   try {
-    const pid = status(d).pid;
-    const queueTid = queueThreadId(d);
+    const { pid, queueTid } = status(d);
     await sleep(1000);
     const idle = await d.idleCpu(pid);
 
@@ -306,8 +312,8 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
       writeFileSync(cfg, JSON.stringify(sched ? { ...baseConfig, queue_scheduling: sched } : baseConfig));
       process.kill(pid, 'SIGHUP');
       const want = sched?.policy ?? 'realtime';
-      for (let i = 0; i < 50 && schedulingPolicy(d) !== want; i++) await sleep(100);
-      if (schedulingPolicy(d) !== want) throw new Error(`the daemon did not take queue_scheduling ${want} on SIGHUP`);
+      for (let i = 0; i < 50 && status(d).scheduling !== want; i++) await sleep(100);
+      if (status(d).scheduling !== want) throw new Error(`the daemon did not take queue_scheduling ${want} on SIGHUP`);
     };
     await reloadScheduling({ policy: 'normal' });
     const latencyNormal = await underBackgroundLoad(lab, () => d.probe(['-p', String(DENY_PORT), '-s', '5000', '-n', '1000', '-g', '1000']));
@@ -333,7 +339,7 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
       verdict_latency_idle_us: { p50: latencyIdle.p50_us, p99: latencyIdle.p99_us, max: latencyIdle.max_us, missed: latencyIdle.missed },
       verdict_latency_20kpps_load_us: { p50: latencyLoaded.p50_us, p99: latencyLoaded.p99_us, max: latencyLoaded.max_us, missed: latencyLoaded.missed },
       goal_verdict_p99_under_200us: (latencyLoaded.p99_us ?? Infinity) < 200,
-      queue_scheduling: schedulingPolicy(d),
+      queue_scheduling: status(d).scheduling,
       verdict_latency_20kpps_load_normal_policy_us: { p50: latencyNormal.p50_us, p99: latencyNormal.p99_us, max: latencyNormal.max_us, missed: latencyNormal.missed },
       batch_receipt_to_kernel_write_us_20kpps_normal_policy: inDaemonNormal,
       verdict_latency_floor_c_receiver: floor,
