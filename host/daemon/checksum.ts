@@ -4,8 +4,8 @@
 // pseudo-header sum), which the receiver would drop; AF_XDP has no offload
 // metadata to tell, so the L4 checksum is recomputed before TX. A correct
 // checksum recomputes to itself, so wire traffic is unchanged.
-import { finishChecksum, pseudoHeaderSum, sumWords } from '../packet/checksum.js';
-import type { DecodedPacket } from '../packet/types.js';
+import { finishChecksum, pseudoHeaderSumAt, sumWords } from '../packet/checksum.js';
+import { addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 
 export function completeL4Checksum(pkt: DecodedPacket): void {
   if (pkt.malformed !== null || pkt.fragment !== null || pkt.l4Offset < 0 || pkt.l3Offset < 0) return;
@@ -21,7 +21,9 @@ export function completeL4Checksum(pkt: DecodedPacket): void {
   d[field] = 0;
   d[field + 1] = 0;
   const len = end - pkt.l4Offset;
-  let c = finishChecksum(sumWords(d, pkt.l4Offset, end, pseudoHeaderSum(pkt.src, pkt.dst, pkt.proto, len)));
+  // Addresses read in the frame: pkt.src/pkt.dst would make two views per forwarded packet.
+  const pseudo = pseudoHeaderSumAt(d, srcAddrOffset(pkt), d, dstAddrOffset(pkt), addrLength(pkt), pkt.proto, len);
+  let c = finishChecksum(sumWords(d, pkt.l4Offset, end, pseudo));
   if (pkt.proto === 17 && c === 0) c = 0xffff;
   d[field] = c >> 8;
   d[field + 1] = c & 0xff;

@@ -18,8 +18,18 @@ export function finishChecksum(sum: number): number {
 
 /** Pseudo-header sum for TCP/UDP/ICMPv6 over IPv4 or IPv6 (src/dst decide). */
 export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, proto: number, l4Length: number): number {
-  let sum = sumWords(src, 0, src.length) + sumWords(dst, 0, dst.length);
-  if (src.length === 4) return sum + proto + l4Length;
+  return pseudoHeaderSumAt(src, 0, dst, 0, src.length, proto, l4Length);
+}
+
+/**
+ * The same, with the addresses read where they lie (`addrLen` bytes at each
+ * offset): a frame's own header, with no view made per packet.
+ */
+export function pseudoHeaderSumAt(
+  srcBytes: Uint8Array, srcAt: number, dstBytes: Uint8Array, dstAt: number, addrLen: number, proto: number, l4Length: number,
+): number {
+  let sum = sumWords(srcBytes, srcAt, srcAt + addrLen) + sumWords(dstBytes, dstAt, dstAt + addrLen);
+  if (addrLen === 4) return sum + proto + l4Length;
   sum += Math.floor(l4Length / 0x10000) + (l4Length & 0xffff);
   return sum + proto;
 }
