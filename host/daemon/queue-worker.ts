@@ -98,15 +98,10 @@ export class QueueWorker {
   }
 
   private newEngine(): Engine {
-    const cfg = this.config;
     return new Engine({
       rules: this.rules,
       modules: this.modules,
-      batchSize: Math.max(cfg.batchSize, 1) * 4,
-      streamDepth: cfg.streamDepth,
-      maxInspectPackets: cfg.inspectCap.packets,
-      flowCapPolicy: cfg.inspectCap.policy,
-      defaultBlockTtl: cfg.defaultBlockTtlSec,
+      ...engineSettings(this.config),
       onDecision: (d) => this.decisions.push(d),
       onFlowEnd: (r) => {
         this.opts.writeBack?.flowEnded(r.flow.id);
@@ -217,11 +212,18 @@ export class QueueWorker {
   /**
    * Swaps rules, modules or config between batches. The old engine ends its
    * flows (modules free their per-flow state); undecided flows start over with
-   * the new engine, decided ones are already in the kernel. Returns runners
-   * that are no longer used, for the caller to close.
+   * the new engine, decided ones are already in the kernel. A config change the
+   * engine does not read keeps the engine and its flows. Returns runners that
+   * are no longer used, for the caller to close.
    */
   replace(change: { rules?: RuleSet; modules?: EngineModule[]; config?: DaemonConfig }): EngineModule[] {
     const next = change.modules ?? this.modules;
+    if (change.config && !change.rules && !change.modules && sameEngineSettings(change.config, this.config)) {
+      // A reload that only touches what the engine does not read (scheduling,
+      // expiry, the control group...) keeps every flow and its modules' state.
+      this.config = change.config;
+      return [];
+    }
     const old = this.engine;
     // Build the new engine first: a rule naming a module that is not loaded is
     // refused here, and the worker keeps all of its old rules, config and modules.
@@ -284,4 +286,21 @@ function grow(a: Uint32Array): Uint32Array {
   const b = new Uint32Array(a.length * 2);
   b.set(a);
   return b;
+}
+
+/** What the engine takes from the daemon config; a change to anything else needs no new engine. */
+function engineSettings(cfg: DaemonConfig): { batchSize: number; streamDepth: number; maxInspectPackets: number; flowCapPolicy: DaemonConfig['inspectCap']['policy']; defaultBlockTtl: number } {
+  return {
+    batchSize: Math.max(cfg.batchSize, 1) * 4,
+    streamDepth: cfg.streamDepth,
+    maxInspectPackets: cfg.inspectCap.packets,
+    flowCapPolicy: cfg.inspectCap.policy,
+    defaultBlockTtl: cfg.defaultBlockTtlSec,
+  };
+}
+
+function sameEngineSettings(a: DaemonConfig, b: DaemonConfig): boolean {
+  const x = engineSettings(a);
+  const y = engineSettings(b);
+  return (Object.keys(x) as (keyof typeof x)[]).every((k) => x[k] === y[k]);
 }

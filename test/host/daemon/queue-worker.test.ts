@@ -105,4 +105,20 @@ describe('queue worker', () => {
     expect(() => w.replace({ config: { ...config } })).not.toThrow();
     expect(w.processBatch(b.data, b.descs, 1)).toBe(1);
   });
+
+  it('a config reload that changes nothing the engine reads keeps undecided flows; one that does ends them', async () => {
+    const eve: string[] = [];
+    const w = new QueueWorker({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [await portVerdictModule()], config, writeBack: null, output: collector(), eve: (l) => eve.push(l) });
+    const b = batch([{ srcPort: 42001, dstPort: 9000 }]); // CONTINUE: the flow stays undecided in the engine
+    w.processBatch(b.data, b.descs, 1);
+    const flowEvents = (): number => eve.filter((l) => JSON.parse(l).event_type === 'flow').length;
+    w.replace({ config: { ...config, queueScheduling: { policy: 'normal', nice: 5 }, expiryIntervalSec: 9, controlGroup: 'adm' } });
+    expect(flowEvents()).toBe(0);
+    w.processBatch(b.data, b.descs, 1);
+    w.replace({ config: { ...config, streamDepth: 1024 } });
+    expect(flowEvents()).toBe(1);
+    // The flow was one flow across the kept engine: both packets are in its record.
+    expect(JSON.parse(eve.find((l) => JSON.parse(l).event_type === 'flow')!).flow.pkts_toserver).toBe(2);
+  });
 });
+
