@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { addonPath, defaultObjectPath, packageRoot } from '../host/kernel/native.js';
 import { createLab, type BenchLab } from './live/lab.js';
 import { runNodeReceiver } from './live/node-rx.js';
-import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor } from './live/daemon-bench.js';
+import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, LOAD_PORT } from './live/daemon-bench.js';
 
 type Kind = 'c' | 'node' | 'node-tap';
 
@@ -47,6 +47,8 @@ const RATES = [50_000, 100_000, 200_000, 300_000, 400_000, 600_000, 0]; // 0: as
 const REFERENCE_RATE = 100_000;
 const FRAME_SIZE = 64;
 const FLOWS = 64;
+/** The load's destination port (discard); the daemon runs send theirs to LOAD_PORT. */
+const PORT = 9;
 /** Above the daemon's queue threads (SCHED_FIFO 10 by default). */
 const PROBE_RT_PRIORITY = 20;
 const IDLE_SECONDS = 5;
@@ -114,14 +116,14 @@ function watch(child: ChildProcess, timeoutMs: number): { ready: Promise<void>; 
 }
 
 class LiveBench {
-  private readonly tools: { sender: string; receiver: string; probe: string };
+  private readonly tools: { sender: string; receiver: string; probe: string; sink: string };
   private readonly pin: string;
 
   constructor(
     private readonly lab: BenchLab,
     private readonly root: string,
   ) {
-    this.tools = { sender: join(lab.work, 'sender'), receiver: join(lab.work, 'xsk_receiver'), probe: join(lab.work, 'flow_probe') };
+    this.tools = { sender: join(lab.work, 'sender'), receiver: join(lab.work, 'xsk_receiver'), probe: join(lab.work, 'flow_probe'), sink: join(lab.work, 'udp_sink') };
     this.pin = join(lab.bpffsRoot, lab.receiverIf, 'sf_xsks');
   }
 
@@ -136,6 +138,7 @@ class LiveBench {
     execFileSync('cc', ['-O2', '-o', this.tools.sender, join(this.root, 'bench', 'live', 'sender.c')], { stdio: 'inherit' });
     execFileSync('cc', ['-O2', `-I${join(this.root, 'xdp')}`, '-o', this.tools.receiver, join(this.root, 'bench', 'live', 'xsk_receiver.c'), '-lxdp', '-lbpf'], { stdio: 'inherit' });
     execFileSync('cc', ['-O2', `-I${join(this.root, 'xdp')}`, '-o', this.tools.probe, join(this.root, 'bench', 'live', 'flow_probe.c'), '-lbpf'], { stdio: 'inherit' });
+    execFileSync('cc', ['-O2', '-o', this.tools.sink, join(this.root, 'bench', 'live', 'udp_sink.c')], { stdio: 'inherit' });
     this.cli('attach', '--iface', this.lab.receiverIf, '--mode', 'native', '--fail', 'open');
     this.lab.onCleanup(() => this.cli('detach', '--iface', this.lab.receiverIf));
     this.cli('rule', 'add', '--src', `${this.lab.senderAddr}/32`, '--proto', 'udp', '--action', 'inspect');
@@ -161,10 +164,25 @@ class LiveBench {
     };
   }
 
+  /**
+   * The service on the load's ports in the receiver namespace (udp_sink.c says
+   * why the bench needs one); resolves once it is bound, to a function that
+   * stops it and returns its counts.
+   */
+  async startSink(ports: readonly number[]): Promise<() => Promise<Record<string, number>>> {
+    const child = this.lab.spawn(this.lab.receiverNs, [this.tools.sink, ...ports.flatMap((p) => ['-p', String(p)]), '-t', '3600']);
+    const w = watch(child, 3_700_000);
+    await w.ready;
+    return async () => {
+      child.kill('SIGINT');
+      return w.done;
+    };
+  }
+
   /** Runs the C sender in the sender namespace; returns its JSON line. */
   send(count: number, rate: number, opts: { flows?: number; dport?: number } = {}): { sent: number; pps: number } {
     return JSON.parse(
-      this.lab.exec(this.lab.senderNs, [this.tools.sender, '-i', this.lab.senderIf, '-c', String(count), '-s', String(FRAME_SIZE), '-F', String(opts.flows ?? FLOWS), '-r', String(rate), '-t', '20', '-d', this.lab.receiverMac, '-S', this.lab.senderAddr, '-D', this.lab.receiverAddr, '-p', String(opts.dport ?? 9)], { timeoutMs: 40_000 }),
+      this.lab.exec(this.lab.senderNs, [this.tools.sender, '-i', this.lab.senderIf, '-c', String(count), '-s', String(FRAME_SIZE), '-F', String(opts.flows ?? FLOWS), '-r', String(rate), '-t', '20', '-d', this.lab.receiverMac, '-S', this.lab.senderAddr, '-D', this.lab.receiverAddr, '-p', String(opts.dport ?? PORT)], { timeoutMs: 40_000 }),
     ) as { sent: number; pps: number };
   }
 
@@ -275,7 +293,8 @@ async function main(outPath: string): Promise<void> {
   try {
     const bench = new LiveBench(lab, root);
     bench.setup();
-    if (daemonOnly) return await daemonOnlyRun(bench, lab, root, outPath);
+    const stopSink = await bench.startSink([PORT, LOAD_PORT]);
+    if (daemonOnly) return await daemonOnlyRun(bench, lab, root, outPath, stopSink);
     const c = await bench.sweep('c');
     const node = await bench.sweep('node');
     const nodeTap = await bench.sweep('node-tap');
@@ -327,6 +346,7 @@ async function main(outPath: string): Promise<void> {
       goal_idle_under_1_percent: idleNode.cpu_percent < 1,
       daemon,
       daemon_inline: daemonInline,
+      udp_sink: { what: SINK_NOTE, ...(await stopSink()) },
       load_average_at_end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       runs_c: c.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
       runs_node: node.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
@@ -345,7 +365,7 @@ async function main(outPath: string): Promise<void> {
  * else, for iterating on the daemon; the result goes to OUT.json as usual but
  * is not the full benchmark.
  */
-async function daemonOnlyRun(bench: LiveBench, lab: BenchLab, root: string, outPath: string): Promise<void> {
+async function daemonOnlyRun(bench: LiveBench, lab: BenchLab, root: string, outPath: string, stopSink: () => Promise<Record<string, number>>): Promise<void> {
   let c100: RunResult | undefined;
   for (let attempt = 0; attempt < 2 && !c100; attempt++) {
     const r = await bench.once('c', REFERENCE_RATE);
@@ -356,10 +376,12 @@ async function daemonOnlyRun(bench: LiveBench, lab: BenchLab, root: string, outP
   const cRef = new Map(c100 ? [[REFERENCE_RATE, c100.cpu_ns_per_packet]] : []);
   const daemon = await measureDaemon(deps, cRef, floor);
   const daemonInline = await measureInline(deps, cRef, [REFERENCE_RATE]);
-  const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon, daemon_inline: daemonInline };
+  const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon, daemon_inline: daemonInline, udp_sink: { what: SINK_NOTE, ...(await stopSink()) } };
   writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
 }
+
+const SINK_NOTE = `UDP sockets on ports ${PORT} and ${LOAD_PORT} in the receiver namespace, drained every 5 ms: what TAP delivery (node-tap, daemon host mode) handed to the local stack and the stack queued for a service`;
 
 const daemonOnly = process.argv.includes('--daemon-only');
 
