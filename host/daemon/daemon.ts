@@ -389,23 +389,36 @@ export class Daemon {
   private async reloadRules(): Promise<unknown> {
     const rules = this.store.readRules();
     this.checkRulesAgainst(rules, this.loadedNames());
-    await this.askAll({ op: 'rules', rules } as Omit<ToWorker, 'id'>);
+    await this.applyChange({ rules });
     this.rules = rules;
     this.log('info', 'rules reloaded', { rules: rules.rules.length, defaultPolicy: rules.defaultPolicy });
     return { rules: rules.rules.length };
   }
 
-  /** Loads every spec in every worker first; only when all succeeded does any worker switch. */
-  private async applyModules(add: ModuleSpec[], remove: string[]): Promise<string[]> {
+  /**
+   * Every queue prepares the change first (loads added modules, builds its
+   * engine); only when all of them could does any switch. A failure anywhere
+   * leaves every queue as it was.
+   */
+  private async applyChange(change: { rules?: RuleSet; config?: DaemonConfig; add?: ModuleSpec[]; remove?: string[] }): Promise<void> {
+    const prepare = { op: 'change.prepare', rules: change.rules ?? null, config: change.config ?? null, add: this.queueSpecs(change.add ?? []), remove: change.remove ?? [] };
     try {
-      await this.askAll({ op: 'modules.prepare', add: this.queueSpecs(add) } as Omit<ToWorker, 'id'>);
+      await this.askAll(prepare as Omit<ToWorker, 'id'>);
     } catch (e) {
-      await this.askAll({ op: 'modules.abort' } as Omit<ToWorker, 'id'>).catch(() => undefined);
+      await this.askAll({ op: 'change.abort' } as Omit<ToWorker, 'id'>).catch(() => undefined);
       throw e;
     }
-    await this.askAll({ op: 'modules.commit', remove } as Omit<ToWorker, 'id'>);
-    const addNames = add.map((a) => a.name);
-    this.specs = [...this.specs.filter((s) => !remove.includes(s.name) && !addNames.includes(s.name)), ...add];
+    await this.askAll({ op: 'change.commit' } as Omit<ToWorker, 'id'>);
+    const add = change.add ?? [];
+    const remove = change.remove ?? [];
+    if (add.length > 0 || remove.length > 0) {
+      const addNames = add.map((a) => a.name);
+      this.specs = [...this.specs.filter((s) => !remove.includes(s.name) && !addNames.includes(s.name)), ...add];
+    }
+  }
+
+  private async applyModules(add: ModuleSpec[], remove: string[]): Promise<string[]> {
+    await this.applyChange({ add, remove });
     return this.loadedNames();
   }
 
@@ -444,13 +457,11 @@ export class Daemon {
     }
     const specs = moduleSpecsFor(next, this.stateDir);
     this.checkRulesAgainst(this.rules, specs.map((s) => s.name));
-    // Modules first: their change is all-or-nothing (prepare in every queue,
-    // then commit), and a module that cannot start must leave the queues on
-    // the old config too, not on half of the new one.
+    // Modules and config in one change: a module that cannot start leaves
+    // every queue on the old config too, not on half of the new one.
     const removed = this.specs.filter((s) => !specs.some((n) => n.name === s.name)).map((s) => s.name);
     const changed = specs.filter((n) => !this.specs.some((s) => JSON.stringify(s) === JSON.stringify(n)));
-    if (removed.length > 0 || changed.length > 0) await this.applyModules(changed, removed);
-    await this.askAll({ op: 'config', config: next } as Omit<ToWorker, 'id'>);
+    await this.applyChange({ config: next, add: changed, remove: removed });
     this.config = next;
     for (const e of [this.expiry, ...this.peerExpiry]) e?.setIdleTimeout(next.flowTimeoutSec * 1000);
     this.log('info', 'config reloaded', { config: next.source, modules: this.loadedNames() });

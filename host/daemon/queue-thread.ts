@@ -19,7 +19,7 @@ import { DEFAULT_SANDBOX_LIMITS } from '../sandbox/limits.js';
 import type { FromWorker, QueueThreadInit, SocketInfo, ToWorker, WorkerStatus } from './thread-protocol.js';
 import { resolveIfindex } from '../kernel/iface.js';
 import { applyScheduling, type SchedulingState } from './scheduling.js';
-import { describeScheduling } from './config.js';
+import { describeScheduling, type DaemonConfig } from './config.js';
 
 const BUF_BYTES = 2048 * 256;
 /**
@@ -75,7 +75,14 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
   let fds: (VerdictMapFds & { close(): void }) | null = null;
   let peerFds: (VerdictMapFds & { close(): void }) | null = null;
   let modules: EngineModule[] = [];
-  let pending: EngineModule[] | null = null;
+  /** A change prepared and not yet committed or aborted: the modules it loaded, and what the queue will run. */
+  let staged: { added: EngineModule[]; modules: EngineModule[]; config: DaemonConfig | null } | null = null;
+  const dropStaged = (): void => {
+    if (staged === null) return;
+    worker.abort();
+    closeModules(staged.added);
+    staged = null;
+  };
   let worker: QueueWorker;
   let writeBack: VerdictWriteBack;
   const paths: Path[] = [];
@@ -111,7 +118,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
     fds?.close();
     peerFds?.close();
     closeModules(modules);
-    if (pending) closeModules(pending);
+    if (staged) closeModules(staged.added);
   };
 
   try {
@@ -208,40 +215,40 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
   let stopped = false;
   port.on('message', (m: ToWorker) => {
     switch (m.op) {
-      case 'rules':
-        reply(m.id, () => { worker.replace({ rules: m.rules }); });
-        return;
-      case 'config':
-        reply(m.id, () => {
-          worker.replace({ config: m.config });
-          writeBack.setCap(m.config.inspectCap);
-          if (JSON.stringify(m.config.queueScheduling) !== JSON.stringify(scheduling.wanted)) schedule(m.config);
-        });
-        return;
-      case 'modules.prepare':
+      case 'change.prepare':
         reply(m.id, async () => {
-          if (pending) closeModules(pending);
-          pending = null;
-          pending = await build(m.add);
+          dropStaged();
+          const added = m.add.length > 0 ? await build(m.add) : [];
+          try {
+            const addedNames = new Set(added.map((a) => a.name));
+            const next = m.add.length > 0 || m.remove.length > 0
+              ? [...modules.filter((x) => !m.remove.includes(x.name) && !addedNames.has(x.name)), ...added]
+              : modules;
+            worker.prepare({ rules: m.rules ?? undefined, config: m.config ?? undefined, modules: next === modules ? undefined : next });
+            staged = { added, modules: next, config: m.config };
+          } catch (e) {
+            closeModules(added);
+            throw e;
+          }
         });
         return;
-      case 'modules.commit':
+      case 'change.commit':
         reply(m.id, () => {
-          const added = pending ?? [];
-          const addedNames = new Set(added.map((a) => a.name));
-          const next = [...modules.filter((x) => !m.remove.includes(x.name) && !addedNames.has(x.name)), ...added];
-          const unused = worker.replace({ modules: next });
-          pending = null;
-          modules = next;
+          if (staged === null) throw new SecuxflowError('E_INTERNAL', `queue ${init.queue}: commit without a prepared change`);
+          const s = staged;
+          staged = null;
+          const unused = worker.commit();
+          modules = s.modules;
           closeModules(unused);
+          if (s.config) {
+            writeBack.setCap(s.config.inspectCap);
+            if (JSON.stringify(s.config.queueScheduling) !== JSON.stringify(scheduling.wanted)) schedule(s.config);
+          }
           return { modules: modules.map((x) => x.name) };
         });
         return;
-      case 'modules.abort':
-        reply(m.id, () => {
-          if (pending) closeModules(pending);
-          pending = null;
-        });
+      case 'change.abort':
+        reply(m.id, () => { dropStaged(); });
         return;
       case 'status':
         reply(m.id, (): WorkerStatus => ({

@@ -18,10 +18,18 @@ import type { VerdictWriteBack } from './writeback.js';
 import type { DaemonConfig } from './config.js';
 import { completeL4Checksum } from './checksum.js';
 import { StampedRunner } from './watchdog.js';
+import { SecuxflowError } from '../errors.js';
 
 /** Where passed packets go: (from, descs, count) as XskSocket.transmit and Delivery.deliver take them. */
 export interface PacketOutput {
   send(from: Uint8Array, descs: Uint32Array, count: number): number;
+}
+
+/** A change to one queue's work; what is absent stays as it is. */
+export interface QueueChange {
+  rules?: RuleSet;
+  modules?: EngineModule[];
+  config?: DaemonConfig;
 }
 
 export interface QueueWorkerOptions {
@@ -75,6 +83,8 @@ export class QueueWorker {
   private rules: RuleSet;
   private modules: EngineModule[];
   private config: DaemonConfig;
+  /** What prepare() built and commit() switches to. */
+  private staged: { rules: RuleSet; config: DaemonConfig; modules: EngineModule[]; engine: Engine | null } | null = null;
   private readonly decisions: PacketDecision[] = [];
   private readonly records = new FlowEveRecords();
   private readonly times = new Float64Array(RING);
@@ -90,18 +100,18 @@ export class QueueWorker {
     this.rules = opts.rules;
     this.modules = opts.modules;
     this.config = opts.config;
-    this.engine = this.newEngine();
+    this.engine = this.newEngine(this.rules, this.config, this.modules);
   }
 
   get moduleNames(): string[] {
     return this.modules.map((m) => m.name);
   }
 
-  private newEngine(): Engine {
+  private newEngine(rules: RuleSet, config: DaemonConfig, modules: EngineModule[]): Engine {
     return new Engine({
-      rules: this.rules,
-      modules: this.modules,
-      ...engineSettings(this.config),
+      rules,
+      modules,
+      ...engineSettings(config),
       onDecision: (d) => this.decisions.push(d),
       onFlowEnd: (r) => {
         this.opts.writeBack?.flowEnded(r.flow.id);
@@ -210,41 +220,57 @@ export class QueueWorker {
   }
 
   /**
-   * Swaps rules, modules or config between batches. The old engine ends its
-   * flows (modules free their per-flow state); undecided flows start over with
-   * the new engine, decided ones are already in the kernel. A config change the
-   * engine does not read keeps the engine and its flows. Returns runners that
-   * are no longer used, for the caller to close.
+   * Swaps rules, modules or config between batches: prepare(), then commit().
+   * The old engine ends its flows (modules free their per-flow state);
+   * undecided flows start over with the new engine, decided ones are already
+   * in the kernel. A config change the engine does not read keeps the engine
+   * and its flows. Returns runners that are no longer used, for the caller to
+   * close.
    */
-  replace(change: { rules?: RuleSet; modules?: EngineModule[]; config?: DaemonConfig }): EngineModule[] {
-    const next = change.modules ?? this.modules;
-    if (change.config && !change.rules && !change.modules && sameEngineSettings(change.config, this.config)) {
-      // A reload that only touches what the engine does not read (scheduling,
-      // expiry, the control group...) keeps every flow and its modules' state.
-      this.config = change.config;
-      return [];
-    }
+  replace(change: QueueChange): EngineModule[] {
+    this.prepare(change);
+    return this.commit();
+  }
+
+  /**
+   * Builds what a change needs without switching to it, so that a daemon with
+   * several queues can switch them all or none. Throws, with nothing changed,
+   * when the change cannot apply (a rule naming a module that is not loaded).
+   * A second prepare() replaces the first.
+   */
+  prepare(change: QueueChange): void {
+    this.staged = null;
+    const rules = change.rules ?? this.rules;
+    const config = change.config ?? this.config;
+    const modules = change.modules ?? this.modules;
+    // A reload that only touches what the engine does not read (scheduling,
+    // expiry, the control group...) keeps every flow and its modules' state.
+    const keep = !change.rules && !change.modules && sameEngineSettings(config, this.config);
+    this.staged = { rules, config, modules, engine: keep ? null : this.newEngine(rules, config, modules) };
+  }
+
+  /** Switches to the prepared change. */
+  commit(): EngineModule[] {
+    const s = this.staged;
+    if (s === null) throw new SecuxflowError('E_INTERNAL', 'queue worker: commit() without a prepared change');
+    this.staged = null;
+    const prevModules = this.modules;
+    this.rules = s.rules;
+    this.config = s.config;
+    this.modules = s.modules;
+    if (s.engine === null) return [];
     const old = this.engine;
-    // Build the new engine first: a rule naming a module that is not loaded is
-    // refused here, and the worker keeps all of its old rules, config and modules.
-    const prev = { rules: this.rules, config: this.config, modules: this.modules };
-    if (change.rules) this.rules = change.rules;
-    if (change.config) this.config = change.config;
-    this.modules = next;
-    try {
-      this.engine = this.newEngine();
-    } catch (e) {
-      this.rules = prev.rules;
-      this.config = prev.config;
-      this.modules = prev.modules;
-      throw e;
-    }
-    const prevModules = prev.modules;
+    this.engine = s.engine;
     old.finish();
     this.settle(new Uint8Array(0));
     this.opts.writeBack?.reset();
     this.records.clear();
-    return prevModules.filter((m) => !next.includes(m));
+    return prevModules.filter((m) => !s.modules.includes(m));
+  }
+
+  /** Drops a prepared change. */
+  abort(): void {
+    this.staged = null;
   }
 
   /** Ends every flow (daemon stop). */

@@ -25,11 +25,15 @@ export interface QueueThreadInit {
 }
 
 export type ToWorker =
-  | { op: 'rules'; id: number; rules: RuleSet }
-  | { op: 'config'; id: number; config: DaemonConfig }
-  | { op: 'modules.prepare'; id: number; add: ModuleSpec[] }
-  | { op: 'modules.commit'; id: number; remove: string[] }
-  | { op: 'modules.abort'; id: number }
+  /**
+   * Every change is two-phase: each queue prepares it (loads the added
+   * modules, builds its new engine) and switches only on commit, which the
+   * daemon sends once every queue has prepared; otherwise it sends abort.
+   * Null and empty fields leave that part as it is.
+   */
+  | { op: 'change.prepare'; id: number; rules: RuleSet | null; config: DaemonConfig | null; add: ModuleSpec[]; remove: string[] }
+  | { op: 'change.commit'; id: number }
+  | { op: 'change.abort'; id: number }
   | { op: 'status'; id: number }
   | { op: 'stop'; id: number };
 

@@ -120,5 +120,22 @@ describe('queue worker', () => {
     // The flow was one flow across the kept engine: both packets are in its record.
     expect(JSON.parse(eve.find((l) => JSON.parse(l).event_type === 'flow')!).flow.pkts_toserver).toBe(2);
   });
+
+  it('a prepared change applies only on commit; an aborted one leaves the queue as it was', async () => {
+    const out = collector();
+    const eve: string[] = [];
+    const w = new QueueWorker({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [await portVerdictModule()], config, writeBack: null, output: out, eve: (l) => eve.push(l) });
+    const dropAll = { defaultPolicy: 'drop' as const, rules: [] };
+    const b = batch([{ srcPort: 43001, dstPort: 9001 }]); // PASS from the module while rules inspect
+    w.prepare({ rules: dropAll });
+    expect(w.processBatch(b.data, b.descs, 1)).toBe(1); // prepared, not applied
+    w.abort();
+    expect(() => w.commit()).toThrow(/without a prepared change/);
+    expect(w.processBatch(b.data, b.descs, 1)).toBe(1);
+    w.prepare({ rules: dropAll });
+    expect(w.commit()).toEqual([]);
+    expect(w.processBatch(b.data, b.descs, 1)).toBe(0); // the default policy now drops
+    expect(out.sent).toHaveLength(2);
+  });
 });
 
