@@ -238,8 +238,12 @@ async function startDaemon(d: DaemonBenchDeps, cfg: string, extra: string[]): Pr
     { ...process.env, SECUXFLOW_BPFFS_ROOT: lab.bpffsRoot },
   );
   const exited = new Promise<void>((r) => daemon.once('exit', () => r()));
-  // SECUXFLOW_BENCH_DAEMON_LOG: the daemon's stdout (its log, and --trace-gc output from the flags above) to a file.
-  if (process.env.SECUXFLOW_BENCH_DAEMON_LOG) daemon.stdout!.pipe(createWriteStream(process.env.SECUXFLOW_BENCH_DAEMON_LOG, { flags: 'a' }));
+  // SECUXFLOW_BENCH_DAEMON_LOG: the daemon's stdout and stderr (its log, and --trace-gc output from the flags above) to a file.
+  if (process.env.SECUXFLOW_BENCH_DAEMON_LOG) {
+    const log = createWriteStream(process.env.SECUXFLOW_BENCH_DAEMON_LOG, { flags: 'a' });
+    daemon.stdout!.pipe(log);
+    daemon.stderr!.pipe(log);
+  }
   await waitFor(daemon, 'daemon started', 60_000);
   return {
     daemon,
