@@ -51,8 +51,10 @@ export interface MapInfo {
 export interface TestRunResult {
   /** XDP action returned by the program (XDP_* numbers). */
   retval: number;
-  /** Mean duration per repetition, as the kernel reports it (ns). */
+  /** Mean duration per repetition, as the kernel reports it (whole ns). */
   durationNs: number;
+  /** CPU time of the calling thread over the whole call, every repetition (ns, fractional). */
+  cpuNs: number;
   /** The packet after the program ran (it may rewrite it). */
   dataOut: Uint8Array;
 }
@@ -97,7 +99,7 @@ interface RawAddon {
   mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number, flags: number): number;
   mapDump(fd: number, walk?: boolean): MapDump;
   possibleCpus(): number;
-  progTestRun(progFd: number, data: Uint8Array, repeat: number, out: Uint8Array): { retval: number; durationNs: number; sizeOut: number };
+  progTestRun(progFd: number, data: Uint8Array, repeat: number, out: Uint8Array): { retval: number; durationNs: number; cpuNs: number; sizeOut: number };
   setThreadScheduling(realtime: boolean, value: number): number;
 }
 
@@ -315,7 +317,7 @@ export function perCpuValueBytes(valueSize: number): number {
 export function progTestRun(progFd: number, data: Uint8Array, repeat = 1, outCapacity = data.length + 256): TestRunResult {
   const out = new Uint8Array(outCapacity);
   const r = call((a) => a.progTestRun(progFd, data, repeat, out));
-  return { retval: r.retval, durationNs: r.durationNs, dataOut: out.subarray(0, r.sizeOut) };
+  return { retval: r.retval, durationNs: r.durationNs, cpuNs: r.cpuNs, dataOut: out.subarray(0, r.sizeOut) };
 }
 
 // ---- threads ----

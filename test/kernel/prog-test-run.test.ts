@@ -8,7 +8,7 @@ import { MapName, SfActive, SfConfig, SfLpmHas, reverseFlowKey, type FlowKey } f
 import { readConfigValue } from '../../host/kernel/config.js';
 import { refreshActiveSwitches } from '../../host/kernel/verdictmaps.js';
 import { compileRules, indexMask } from '../../host/kernel/compile.js';
-import { mapDump } from '../../host/kernel/native.js';
+import { mapDump, progTestRun } from '../../host/kernel/native.js';
 import { requireKernel } from './support/kernel.js';
 import { ruleSet } from './support/rules.js';
 
@@ -488,6 +488,19 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       bench.setRules(ruleSet(rules));
       expect(bench.run(tcp())).toMatchObject({ ruleId: 4096, stage: 'scan' });
     });
+  });
+
+  it('a repeated run reports the kernel\'s whole-ns mean and the thread\'s CPU time, which agree to within the truncation', () => {
+    bench.setRules(ruleSet([{ id: 1, proto: 'tcp', dst_port: 80, action: 'drop' }]));
+    const repeat = 200_000;
+    const r = progTestRun(bench.progFd, tcp(), repeat);
+    expect(r.retval).toBe(1); // XDP_DROP
+    expect(r.durationNs).toBeGreaterThan(0);
+    const perRun = r.cpuNs / repeat;
+    // The kernel truncates its mean; the CPU time also holds the call's own
+    // setup, spread over the runs. Scheduling noise can only add to it.
+    expect(perRun).toBeGreaterThanOrEqual(r.durationNs * 0.9);
+    expect(perRun).toBeLessThan((r.durationNs + 1) * 3);
   });
 });
 
