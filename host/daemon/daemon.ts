@@ -281,7 +281,10 @@ export class Daemon {
     const timer = setTimeout(() => {
       this.timers = this.timers.filter((x) => x !== timer);
       if (this.stopping !== null) return;
-      this.startQueue(dead.queue).then((t) => {
+      // In the change chain: a queue never starts from the rules, config and
+      // modules of a change that is half way through its two phases.
+      this.change(async () => {
+        const t = await this.startQueue(dead.queue);
         const i = this.threads.indexOf(dead);
         if (i >= 0) this.threads[i] = t;
         else this.threads.push(t);
@@ -408,7 +411,17 @@ export class Daemon {
       await this.askAll({ op: 'change.abort' } as Omit<ToWorker, 'id'>).catch(() => undefined);
       throw e;
     }
-    await this.askAll({ op: 'change.commit' } as Omit<ToWorker, 'id'>);
+    // Every queue prepared, so the change is made. A queue that cannot
+    // commit (it died meanwhile) is stopped and restarts from the daemon's
+    // state, which the caller brings to the change before that restart runs.
+    const alive = this.threads.filter((t) => t.alive);
+    const commits = await Promise.allSettled(alive.map((t) => this.ask(t, { op: 'change.commit' } as Omit<ToWorker, 'id'>)));
+    commits.forEach((c, i) => {
+      if (c.status === 'fulfilled') return;
+      const t = alive[i]!;
+      this.log('error', 'queue could not take a prepared change; restarting it with the new state', { queue: t.queue, error: c.reason instanceof Error ? c.reason.message : String(c.reason) });
+      void t.worker.terminate();
+    });
     const add = change.add ?? [];
     const remove = change.remove ?? [];
     if (add.length > 0 || remove.length > 0) {
