@@ -233,7 +233,7 @@ async function startDaemon(d: DaemonBenchDeps, cfg: string, extra: string[]): Pr
   const { lab } = d;
   const daemon = lab.spawn(
     lab.receiverNs,
-    // SECUXFLOW_BENCH_DAEMON_NODE_FLAGS: e.g. "--trace-gc" (not --cpu-prof: its signals make the BPF verifier give up with EAGAIN).
+    // SECUXFLOW_BENCH_DAEMON_NODE_FLAGS: e.g. "--trace-gc", or "--cpu-prof --cpu-prof-dir=DIR" (a profile per thread; the queue thread's is the second).
     [process.execPath, ...(process.env.SECUXFLOW_BENCH_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(d.root, 'dist', 'secuxflow.js'), 'run', '--iface', lab.receiverIf, ...extra, '--mode', 'native', '--bind', 'copy', '--config', cfg, '--state-dir', join(lab.work, 'state')],
     { ...process.env, SECUXFLOW_BPFFS_ROOT: lab.bpffsRoot },
   );

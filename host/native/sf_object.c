@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +152,15 @@ static napi_value open_object(napi_env env, napi_callback_info info)
 			}
 		}
 	}
+	/* The verifier gives up with EAGAIN when the loading thread has a signal
+	 * pending, and libbpf retries only a few times: a daemon that receives
+	 * signals while it starts (SIGHUP, a profiler's SIGPROF every few hundred
+	 * µs) failed to load. Signals wait until the load is done instead. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	int err = bpf_object__load(obj);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		int e = -err;
 		char what[1200];

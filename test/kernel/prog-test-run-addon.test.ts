@@ -3,10 +3,12 @@
 // the stable error codes users see. Everything created is removed in afterAll.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   closeFd, ifIndex, mapDelete, mapDeleteBatch, mapDump, mapInfo, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, objGet, openObject,
-  nativeAddon, possibleCpus, progInfo, progTestRun, xdpAttach, xdpDetach, xdpQuery, MapUpdateFlag,
+  addonPath, defaultObjectPath, nativeAddon, possibleCpus, progInfo, progTestRun, xdpAttach, xdpDetach, xdpQuery, MapUpdateFlag,
 } from '../../host/kernel/native.js';
 import { encodeFlowKey, encodeLpmKey, encodePortKey, encodeU32, LAYOUT, MapName, SF, SfConfig, u32Key, decodeU32 } from '../../host/kernel/codec.js';
 import { SecuxflowError } from '../../host/errors.js';
@@ -55,6 +57,19 @@ describe.skipIf(k.skip)('native addon', () => {
     for (const fn of ['mapInfo', 'mapDump', 'progInfo', 'closeFd', 'mapStoreWords']) {
       expect(() => addon[fn]!(), fn).toThrow(/argument fd must be a number/);
       expect(() => addon[fn]!('3'), fn).toThrow(/argument fd must be a number/);
+    }
+  });
+
+  it('loads while signals keep arriving: a profiler\'s SIGPROF every 50 µs no longer makes the verifier give up (EAGAIN)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sf-sigload-'));
+    try {
+      const script = `const a = require(${JSON.stringify(addonPath())});
+        for (let i = 0; i < 5; i++) { const o = a.openObject(${JSON.stringify(defaultObjectPath())}, null); a.closeObject(o.handle); }
+        console.log('loaded 5');`;
+      const out = execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=50', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+      expect(out.trim()).toBe('loaded 5');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
