@@ -279,7 +279,7 @@ export class Engine {
     this.pending.push(d);
     this.pendingStates.push(state);
     this.counters.inspected++;
-    state.inspected++;
+    d.inspected = ++state.inspected;
 
     this.feedStream(state, pkt, direction);
     const stream = this.fedStream, streamNew = this.fedNew, gap = this.fedGap;
@@ -443,7 +443,7 @@ export class Engine {
 
   private decision(index: number, pkt: DecodedPacket, flow: Flow | null, direction: 0 | 1, stage: DecisionStage, verdict: Verdict, dropped: boolean,
     sources: DecodedPacket[]): PacketDecision {
-    return { index, pkt, sources, flow, direction, stage, rule: null, ruleAction: null, modules: NO_RUNS, verdict, dropped };
+    return { index, pkt, sources, flow, direction, stage, rule: null, ruleAction: null, modules: NO_RUNS, verdict, dropped, inspected: 0 };
   }
 
   private decide(d: PacketDecision): void {

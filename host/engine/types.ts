@@ -43,6 +43,8 @@ export interface PacketDecision {
   /** Combined verdict of the modules (or the stage's own) and whether the packet is delivered. */
   verdict: Verdict;
   dropped: boolean;
+  /** Packets of the flow handed to modules so far, this one included; 0 when this one was not. */
+  inspected: number;
 }
 
 export interface FlowRecord {
