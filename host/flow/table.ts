@@ -33,12 +33,21 @@ export interface FlowTableOptions {
   /** Flows kept at once; the least recently used one is evicted beyond it. */
   maxFlows: number;
   timeouts: FlowTimeouts;
+  /**
+   * How stale a flow's place in its idle list may get, in seconds. A flow
+   * moves to the list's tail at most once per this period, not on every
+   * packet: so a flow ends at most this long after its timeout, and eviction
+   * takes a flow seen at most this long after the least recently seen one.
+   * 0 moves it on every packet (exact order).
+   */
+  lruResolutionSec: number;
 }
 
 export const DEFAULT_FLOW_TIMEOUTS: Readonly<FlowTimeouts> = Object.freeze({
   tcpEstablished: 600, tcpClosed: 10, tcpSyn: 30, udp: 60, icmp: 30, other: 60,
 });
 export const DEFAULT_MAX_FLOWS = 65536;
+export const DEFAULT_LRU_RESOLUTION_SEC = 1;
 
 export interface FlowTableStats {
   /** Packets given to track(), including those without an IP layer. */
@@ -81,6 +90,8 @@ class Node {
   cls = 0;
   /** Class list the node is linked in, -1 when unlinked. */
   list = -1;
+  /** Packet time when the node was last put at its list's tail: lists are in this order. */
+  queuedAt = 0;
   finMask = 0;
   /** The key: keyKind(), ports, and the address words (IPv4: word 0 only, the rest 0). */
   kind = 0;
@@ -181,7 +192,11 @@ export class FlowTable {
         throw new SecuxflowError('E_USAGE', `flow timeout ${name} must be a non-negative number of seconds, got ${String(v)}`);
       }
     }
-    this.options = Object.freeze({ maxFlows, timeouts: Object.freeze(timeouts) });
+    const lruResolutionSec = opts.lruResolutionSec ?? DEFAULT_LRU_RESOLUTION_SEC;
+    if (typeof lruResolutionSec !== 'number' || !Number.isFinite(lruResolutionSec) || lruResolutionSec < 0) {
+      throw new SecuxflowError('E_USAGE', `flow table lruResolutionSec must be a non-negative number of seconds, got ${String(lruResolutionSec)}`);
+    }
+    this.options = Object.freeze({ maxFlows, timeouts: Object.freeze(timeouts), lruResolutionSec });
     const hashBits = opts.hashBits ?? 30;
     if (!Number.isInteger(hashBits) || hashBits < 0 || hashBits > 30) {
       throw new SecuxflowError('E_USAGE', `flow table hashBits must be an integer 0..30, got ${String(hashBits)}`);
@@ -294,7 +309,10 @@ export class FlowTable {
     }
     if (now > f.last) f.last = now;
     if (proto === IpProto.TCP) this.advanceTcp(node, flags, direction, isNew);
-    this.touch(node);
+    // Moving a node writes to both of its neighbours: two cache misses a
+    // packet once the table outgrows the cache. So a node in its class list
+    // moves at most once per lruResolutionSec.
+    if (node.list !== node.cls || now - node.queuedAt >= this.options.lruResolutionSec) this.touch(node, now);
     this.lastDirection = direction;
     this.lastIsNew = isNew;
     return f;
@@ -306,6 +324,9 @@ export class FlowTable {
     for (let c = 0; c < CLASS_COUNT; c++) {
       const timeout = this.classTimeout[c]!;
       let n: Node | null = this.heads[c] ?? null;
+      // Lists are in queuedAt order, and a flow's last packet is less than
+      // lruResolutionSec after its queuedAt. A head seen since it was queued
+      // ends the walk: it and the flows behind it are due within that time.
       while (n !== null && n.flow.last + timeout <= nowSec) {
         const next = n.next;
         this.remove(n);
@@ -407,8 +428,9 @@ export class FlowTable {
   }
 
   /** Moves the node to the tail (most recent) of its class list; it may switch lists. */
-  private touch(node: Node): void {
+  private touch(node: Node, now: number): void {
     const c = node.cls;
+    node.queuedAt = now;
     if (this.tails[c] === node) return;
     this.unlink(node);
     const tail = this.tails[c] ?? null;

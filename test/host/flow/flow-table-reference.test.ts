@@ -12,7 +12,8 @@ describe('FlowTable against a naive reference', () => {
   it.each([30, 2, 0])('ends the same flows for the same reasons under random traffic, expiry and eviction (hashBits %i)', (hashBits) => {
     const timeouts = { udp: 7, icmp: 3, tcpEstablished: 20 };
     const maxFlows = 12;
-    const table = new FlowTable({ maxFlows, timeouts, hashBits });
+    // Exact order: the reference evicts the least recently seen flow to the millisecond.
+    const table = new FlowTable({ maxFlows, timeouts, hashBits, lruResolutionSec: 0 });
     const ref: RefFlow[] = [];
     const rand = rng(77);
     const families = [['198.18.5.1', '198.18.5.2', '198.18.5.3'], ['2001:db8::1', '2001:db8::1:0:0:1', '2001:db8:0:1::1']];
@@ -68,4 +69,57 @@ describe('FlowTable against a naive reference', () => {
     expect(refEnded.some((e) => e.endsWith('evicted'))).toBe(true);
     expect(refEnded.some((e) => e.endsWith('timeout'))).toBe(true);
   });
+
+  // The default moves a flow in its idle list at most once per lruResolutionSec:
+  // ends may come that much late, never early, and an evicted flow was seen
+  // at most that long after the least recently seen one.
+  it.each([1, 0.4])('with lruResolutionSec %s, flows end no earlier than their timeout and no later than the resolution after it; evictions stay within it', (res) => {
+    const timeouts = { udp: 7, icmp: 3, tcpEstablished: 20 };
+    const table = new FlowTable({ maxFlows: 12, timeouts, lruResolutionSec: res });
+    const rand = rng(1234);
+    const T0 = 1_700_000_000;
+    const hosts = ['198.18.5.1', '198.18.5.2', '198.18.5.3', '2001:db8::1', '2001:db8::2'];
+    let prevExpire = T0;
+    let timedOut = 0, evicted = 0;
+    for (let i = 0; i < 4000; i++) {
+      const nowMs = i * 120 + Math.floor(rand() * 100);
+      const tsSec = T0 + Math.floor(nowMs / 1000), tsNsec = (nowMs % 1000) * 1_000_000;
+      const now = tsSec + tsNsec * 1e-9;
+      // Busy phases (many flows: evictions) alternate with quiet ones (two flows: the rest time out).
+      const busy = Math.floor(i / 400) % 2 === 0;
+      const a = hosts[busy ? Math.floor(rand() * 5) : 0]!;
+      const b = hosts[(hosts.indexOf(a) + 1 + Math.floor(rand() * 2)) % 5]!;
+      const same = a.includes(':') === b.includes(':');
+      const proto = rand() < 0.6 ? 'udp' : 'tcp';
+      const sport = busy ? 1000 + Math.floor(rand() * 20) : 999;
+      const p = pkt({ src: a, dst: same ? b : a, proto, srcPort: sport, dstPort: 53, tcpFlags: TcpFlag.ACK }, tsSec, tsNsec);
+      table.track(p);
+      for (const e of table.drainEnded()) {
+        if (e.reason !== 'evicted') continue;
+        evicted++;
+        const oldestLive = Math.min(...[...table.flows()].map((f) => f.last));
+        expect(e.flow.last, `eviction at packet ${i}`).toBeLessThanOrEqual(Math.min(oldestLive, now) + res + 1e-6);
+      }
+      if (i % 7 === 0) {
+        for (const e of table.expire(now)) {
+          if (e.reason !== 'timeout') continue;
+          timedOut++;
+          const timeout = e.flow.proto === 17 ? timeouts.udp : timeouts.tcpEstablished;
+          const due = e.flow.last + timeout;
+          expect(now, `flow ${e.flow.id} ended early`).toBeGreaterThanOrEqual(due);
+          // Late by at most the resolution, plus the gap since the previous expire() call.
+          expect(now - due, `flow ${e.flow.id} ended late`).toBeLessThanOrEqual(res + (now - prevExpire) + 1e-6);
+        }
+        // Nothing left that is past its timeout by more than the resolution.
+        for (const f of table.flows()) {
+          const timeout = f.proto === 17 ? timeouts.udp : timeouts.tcpEstablished;
+          expect(f.last + timeout + res, `flow ${f.id} kept too long`).toBeGreaterThan(now);
+        }
+        prevExpire = now;
+      }
+    }
+    expect(timedOut).toBeGreaterThan(10);
+    expect(evicted).toBeGreaterThan(10);
+  });
 });
+

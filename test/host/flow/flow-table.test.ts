@@ -132,6 +132,8 @@ describe('FlowTable direction and identity', () => {
     expect(() => new FlowTable({ timeouts: { udp: -1 } })).toThrow(/udp/);
     expect(() => new FlowTable({ hashBits: 31 })).toThrow(/hashBits/);
     expect(() => new FlowTable({ hashBits: 1.5 })).toThrow(/hashBits/);
+    expect(() => new FlowTable({ lruResolutionSec: -1 })).toThrow(/lruResolutionSec/);
+    expect(() => new FlowTable({ lruResolutionSec: Number.NaN })).toThrow(/lruResolutionSec/);
   });
 });
 
