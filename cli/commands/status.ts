@@ -35,7 +35,7 @@ export function describeLive(s: DaemonStatus): string {
   out.push(table(s.interfaces.map((i) => [i.iface, i.role, `xdp ${i.xdpMode}${i.requestedMode !== i.xdpMode ? ` (asked ${i.requestedMode})` : ''}`, `fail-${i.fail}`, i.pinDir])));
   out.push('queues:');
   out.push(table(s.queues.flatMap((q) => q.sockets.map((k) => [
-    `${k.iface} q${k.queue}`, `bind ${k.bindMode}${k.fallbackReason ? ' (zero-copy unavailable)' : ''}`, `rx ${thousands(k.rxPackets)}`, `tx ${thousands(k.txPackets)}`,
+    `${k.iface} q${k.queue}`, `bind ${k.bindMode}${k.fallbackReason ? ' (zero-copy unavailable)' : ''}`, `ring ${k.ringSize}`, `rx ${thousands(k.rxPackets)}`, `tx ${thousands(k.txPackets)}`,
     `ring drops ${thousands(k.rxRingFull + k.rxDropped)}`, `batch p99 ${us(q.batchP99Us)}`, schedulingText(q.scheduling),
   ]))));
   const k = s.kernel;

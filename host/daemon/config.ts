@@ -52,6 +52,8 @@ export interface DaemonConfig {
   peer: string | null;
   /** Frames taken from a socket per batch. */
   batchSize: number;
+  /** Descriptors per AF_XDP ring; each socket's UMEM holds twice as many frames (2 KiB each). */
+  ringSize: number;
   /** thread (default): no thread hop per batch, a module past its CPU budget is moved to a worker; worker: every module sandboxed from the start. */
   moduleIsolation: ModuleIsolation;
   /** Group that may use the control socket (mode 0660); null: root only. */
@@ -75,13 +77,14 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   onStop: 'detach',
   peer: null,
   batchSize: 64,
+  ringSize: 4096,
   moduleIsolation: 'thread',
   controlGroup: null,
   queueScheduling: { policy: 'realtime', priority: DEFAULT_REALTIME_PRIORITY },
   source: null,
 });
 
-const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'module_isolation', 'control_group', 'queue_scheduling'];
+const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling'];
 const SCHEDULING_KEYS = ['policy', 'priority', 'nice'];
 const CAP_KEYS = ['packets', 'bytes', 'policy'];
 const MODULE_KEYS = ['name', 'config', 'policy'];
@@ -160,6 +163,11 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
     out.peer = o.peer;
   }
   if (o.batch_size !== undefined) out.batchSize = int(o.batch_size, `${where}: batch_size`, 1, 2048);
+  if (o.ring_size !== undefined) {
+    const r = int(o.ring_size, `${where}: ring_size`, 256, 16384);
+    if ((r & (r - 1)) !== 0) throw bad(`${where}: ring_size`, `must be a power of two, got ${r}`, 'use 2048, 4096 (the default) or 8192');
+    out.ringSize = r;
+  }
   if (o.module_isolation !== undefined) out.moduleIsolation = oneOf(o.module_isolation, `${where}: module_isolation`, MODULE_ISOLATIONS);
   if (o.control_group !== undefined && o.control_group !== null) {
     if (typeof o.control_group === 'number') out.controlGroup = int(o.control_group, `${where}: control_group`, 0, 2 ** 31 - 1);

@@ -465,6 +465,9 @@ export class Daemon {
     if ((next.peer ?? null) !== (this.config.peer ?? null)) {
       throw new SecuxflowError('E_USAGE', `the inline peer cannot change while running (${this.config.peer ?? 'none'} -> ${next.peer ?? 'none'})`, 'restart the daemon to change it');
     }
+    if (next.ringSize !== this.config.ringSize) {
+      throw new SecuxflowError('E_USAGE', `ring_size cannot change while running (${this.config.ringSize} -> ${next.ringSize})`, 'restart the daemon to change it');
+    }
     if (next.moduleIsolation !== this.config.moduleIsolation) {
       throw new SecuxflowError('E_USAGE', `module_isolation cannot change while running (${this.config.moduleIsolation} -> ${next.moduleIsolation})`, 'restart the daemon to change it');
     }

@@ -126,11 +126,12 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
     if (init.peer) peerFds = openVerdictFds(init.peer.pinDir);
     writeBack = new VerdictWriteBack(peerFds ? [fds, peerFds] : fds, init.config.inspectCap, undefined, undefined, (message) => log('warn', 'verdict write-back failed', { error: message }));
     modules = await build(init.modules);
-    const rx = openXsk({ ifname: init.iface, queue: init.queue, bindMode: init.bindMode, xsksMapPin: join(init.pinDir, MapName.XSKS) });
+    const rings = { ringSize: init.config.ringSize, frameCount: 2 * init.config.ringSize };
+    const rx = openXsk({ ifname: init.iface, queue: init.queue, bindMode: init.bindMode, xsksMapPin: join(init.pinDir, MapName.XSKS), ...rings });
     sockets.push(rx);
     if (init.peer) {
       // Inline: each side's passed packets leave on the other side's socket.
-      const prx = openXsk({ ifname: init.peer.iface, queue: init.queue, bindMode: init.bindMode, xsksMapPin: join(init.peer.pinDir, MapName.XSKS) });
+      const prx = openXsk({ ifname: init.peer.iface, queue: init.queue, bindMode: init.bindMode, xsksMapPin: join(init.peer.pinDir, MapName.XSKS), ...rings });
       sockets.push(prx);
       paths.push({ rx, out: { send: (f, d, n) => prx.transmit(f, d, n) } });
       paths.push({ rx: prx, out: { send: (f, d, n) => rx.transmit(f, d, n) } });
@@ -199,7 +200,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
   const socketInfo = (): SocketInfo[] => sockets.map((s) => {
     const st = s.stats();
     return {
-      iface: s.ifname, queue: s.queue, bindMode: s.bindMode, fallbackReason: s.fallbackReason,
+      iface: s.ifname, queue: s.queue, bindMode: s.bindMode, fallbackReason: s.fallbackReason, ringSize: s.ringSize,
       rxPackets: st.rxPackets, rxRingFull: st.rxRingFull, rxDropped: st.rxDropped, fillRingEmpty: st.fillRingEmpty, txPackets: st.txPackets,
     };
   });

@@ -42,6 +42,8 @@ export interface SocketInfo {
   queue: number;
   bindMode: string;
   fallbackReason: string | null;
+  /** Descriptors per ring. */
+  ringSize: number;
   rxPackets: number;
   rxRingFull: number;
   rxDropped: number;

@@ -101,7 +101,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const sf = join(stateDir, 'scan_flood.json');
     writeFileSync(sf, JSON.stringify({ block_ttl: 4, scan_window_ms: 2000 }));
     configPath = join(stateDir, 'daemon.yaml');
-    goodConfig = `modules:\n  - name: basic_inspect\n    config: ${bi}\n  - name: scan_flood\n    config: ${sf}\ninspect_cap:\n  packets: 4\nexpiry_interval: 1\n`;
+    goodConfig = `modules:\n  - name: basic_inspect\n    config: ${bi}\n  - name: scan_flood\n    config: ${sf}\ninspect_cap:\n  packets: 4\nexpiry_interval: 1\nring_size: 2048\n`;
     writeFileSync(configPath, goodConfig);
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT));
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'udp', '--port', '53');
@@ -217,8 +217,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(fields(sched.tid)[41 - 3]).toBe('1');
     expect(fields(sched.tid)[40 - 3]).toBe('10');
     expect(fields(s.daemon.pid)[41 - 3]).toBe('0');
-    // The human status names it on the queue's line.
-    expect((await ok('status')).stdout).toMatch(/q0 .*batch p99 .*realtime 10/);
+    // The human status names it on the queue's line, with the config's ring size.
+    expect((await ok('status')).stdout).toMatch(/q0 .*ring 2048 .*batch p99 .*realtime 10/);
+    expect(s.queues[0]!.sockets[0]!.ringSize).toBe(2048);
   });
 
   it('rule changes reach the running daemon', async () => {
@@ -316,6 +317,13 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     daemon.child.kill('SIGHUP');
     const refused = await daemon.waitLog((l) => String(l.msg).startsWith('config reload refused'));
     expect(JSON.stringify(refused.error)).toMatch(/flow_timeout/);
+    expect((await status()).maps.flowTimeoutSec).toBe(100);
+    // The rings are sized when the sockets are made: a new size needs a restart, and nothing else of that file applies.
+    const seen = daemon.logs.length;
+    writeFileSync(configPath, `${goodConfig.replace('ring_size: 2048', 'ring_size: 8192')}flow_timeout: 90\n`);
+    daemon.child.kill('SIGHUP');
+    const ringRefused = await daemon.waitLog((l) => daemon.logs.indexOf(l) >= seen && String(l.msg).startsWith('config reload refused'));
+    expect(JSON.stringify(ringRefused.error)).toMatch(/ring_size cannot change while running \(2048 -> 8192\)/);
     expect((await status()).maps.flowTimeoutSec).toBe(100);
     writeFileSync(configPath, `${goodConfig}flow_timeout: 90\n`);
     daemon.child.kill('SIGHUP');

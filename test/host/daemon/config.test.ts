@@ -26,6 +26,7 @@ describe('daemon config file', () => {
     expect(c.inspectCap).toEqual({ packets: 512, bytes: 1024 * 1024, policy: 'allow' });
     expect(c.onStop).toBe('detach');
     expect(c.moduleIsolation).toBe('thread');
+    expect(c.ringSize).toBe(4096);
     expect(c.modules).toEqual([]);
     expect(c.source).toBeNull();
   });
@@ -80,6 +81,9 @@ describe('daemon config file', () => {
     expect(refused('module_isolation: process').message).toMatch(/module_isolation: must be one of thread, worker, got "process"/);
     expect(refused('a: [').code).toBe('E_USAGE');
     expect(refused('control_group: "no such; group"').message).toMatch(/control_group/);
+    expect(refused('ring_size: 3000').message).toMatch(/ring_size: must be a power of two, got 3000/);
+    expect(refused('ring_size: 3000').hint).toMatch(/4096/);
+    expect(refused('ring_size: 65536').message).toMatch(/ring_size: must be an integer in 256\.\.16384/);
   });
 
   it('resolves the control socket group by name or gid', () => {
