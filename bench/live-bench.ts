@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { addonPath, defaultObjectPath, packageRoot } from '../host/kernel/native.js';
 import { createLab, type BenchLab } from './live/lab.js';
 import { runNodeReceiver } from './live/node-rx.js';
-import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, LOAD_PORT } from './live/daemon-bench.js';
+import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, LOAD_PORT, type DaemonBenchDeps } from './live/daemon-bench.js';
 
 type Kind = 'c' | 'node' | 'node-tap';
 
@@ -153,29 +153,47 @@ class LiveBench {
     return this.lab.spawn(this.lab.receiverNs, argv);
   }
 
-  /** The C receiver as the verdict-latency floor (xsk_receiver -V); resolves once it is receiving, to a stop function. */
-  async startFloorReceiver(flowsPin: string, port: number): Promise<() => Promise<void>> {
-    const child = this.lab.spawn(this.lab.receiverNs, [this.tools.receiver, '-i', this.lab.receiverIf, '-m', this.pin, '-t', '60', '-I', '60000', '-R', String(RING), '-V', flowsPin, '-P', String(port)]);
-    const w = watch(child, 90_000);
+  /** Starts a tool in the receiver namespace; resolves once it says ready, to a function that stops it (SIGINT) and returns its last JSON line. */
+  private async startUntilStopped(argv: string[], timeoutMs: number): Promise<() => Promise<Record<string, number>>> {
+    const child = this.lab.spawn(this.lab.receiverNs, argv);
+    const w = watch(child, timeoutMs);
     await w.ready;
     return async () => {
       child.kill('SIGINT');
-      await w.done.catch(() => undefined);
+      return w.done;
+    };
+  }
+
+  /** The C receiver as the verdict-latency floor (xsk_receiver -V); resolves once it is receiving, to a stop function. */
+  async startFloorReceiver(flowsPin: string, port: number): Promise<() => Promise<void>> {
+    const stop = await this.startUntilStopped([this.tools.receiver, '-i', this.lab.receiverIf, '-m', this.pin, '-t', '60', '-I', '60000', '-R', String(RING), '-V', flowsPin, '-P', String(port)], 90_000);
+    return async () => {
+      await stop().catch(() => undefined);
     };
   }
 
   /**
    * The service on the load's ports in the receiver namespace (udp_sink.c says
    * why the bench needs one); resolves once it is bound, to a function that
-   * stops it and returns its counts.
+   * stops it and returns its counts, with what they are.
    */
-  async startSink(ports: readonly number[]): Promise<() => Promise<Record<string, number>>> {
-    const child = this.lab.spawn(this.lab.receiverNs, [this.tools.sink, ...ports.flatMap((p) => ['-p', String(p)]), '-t', '3600']);
-    const w = watch(child, 3_700_000);
-    await w.ready;
-    return async () => {
-      child.kill('SIGINT');
-      return w.done;
+  async startSink(ports: readonly number[]): Promise<() => Promise<Record<string, unknown>>> {
+    const stop = await this.startUntilStopped([this.tools.sink, ...ports.flatMap((p) => ['-p', String(p)]), '-t', '3600'], 3_700_000);
+    const what = `UDP sockets on ports ${ports.join(' and ')} in the receiver namespace, drained every 5 ms: what TAP delivery (node-tap, daemon host mode) handed to the local stack and the stack queued for a service`;
+    return async () => ({ what, ...(await stop()) });
+  }
+
+  /** What the daemon's measures need of the lab and its tools. */
+  daemonDeps(): DaemonBenchDeps {
+    return {
+      lab: this.lab,
+      root: this.root,
+      cli: (...a) => this.cli(...a),
+      send: (c, r, o) => this.send(c, r, o),
+      probe: (a) => this.probe(a),
+      cpuSeconds,
+      threadCpuSeconds,
+      idleCpu,
     };
   }
 
@@ -253,8 +271,14 @@ const CLK_TCK = ((): number => {
 
 /** utime + stime of a process (all its threads) in seconds, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of proc(5)
+  const t = statTimes(`/proc/${pid}/stat`);
+  return t.user + t.system;
+}
+
+/** utime and stime in seconds from a stat file of proc(5) (its fields 14 and 15). */
+function statTimes(path: string): { user: number; system: number } {
+  const fields = readFileSync(path, 'utf8').replace(/^.*\) /, '').split(' ');
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
 
 /** utime and stime of each thread of a process in seconds, by thread id, from /proc/<pid>/task/<tid>/stat. */
@@ -262,8 +286,7 @@ export function threadCpuSeconds(pid: number): Map<number, { user: number; syste
   const out = new Map<number, { user: number; system: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-      out.set(Number(tid), { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK });
+      out.set(Number(tid), statTimes(`/proc/${pid}/task/${tid}/stat`));
     } catch {
       // the thread ended between the listing and the read
     }
@@ -294,7 +317,7 @@ async function main(outPath: string): Promise<void> {
     const bench = new LiveBench(lab, root);
     bench.setup();
     const stopSink = await bench.startSink([PORT, LOAD_PORT]);
-    if (daemonOnly) return await daemonOnlyRun(bench, lab, root, outPath, stopSink);
+    if (daemonOnly) return await daemonOnlyRun(bench, outPath, stopSink);
     const c = await bench.sweep('c');
     const node = await bench.sweep('node');
     const nodeTap = await bench.sweep('node-tap');
@@ -309,7 +332,7 @@ async function main(outPath: string): Promise<void> {
     const idleNode = await bench.idle('node');
     const ratio100 = ratio(n100, c100);
     const ratioTop = ratio(nTop, cTop);
-    const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, threadCpuSeconds, idleCpu };
+    const deps = bench.daemonDeps();
     const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
     const noDaemon = daemonUnavailable(root);
     let daemon: Record<string, unknown> | string;
@@ -346,7 +369,7 @@ async function main(outPath: string): Promise<void> {
       goal_idle_under_1_percent: idleNode.cpu_percent < 1,
       daemon,
       daemon_inline: daemonInline,
-      udp_sink: { what: SINK_NOTE, ...(await stopSink()) },
+      udp_sink: await stopSink(),
       load_average_at_end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       runs_c: c.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
       runs_node: node.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
@@ -365,23 +388,21 @@ async function main(outPath: string): Promise<void> {
  * else, for iterating on the daemon; the result goes to OUT.json as usual but
  * is not the full benchmark.
  */
-async function daemonOnlyRun(bench: LiveBench, lab: BenchLab, root: string, outPath: string, stopSink: () => Promise<Record<string, number>>): Promise<void> {
+async function daemonOnlyRun(bench: LiveBench, outPath: string, stopSink: () => Promise<Record<string, unknown>>): Promise<void> {
   let c100: RunResult | undefined;
   for (let attempt = 0; attempt < 2 && !c100; attempt++) {
     const r = await bench.once('c', REFERENCE_RATE);
     if (r.lost === 0) c100 = r;
   }
-  const deps = { lab, root, cli: (...a: string[]) => bench.cli(...a), send: (c: number, r: number, o?: { flows?: number; dport?: number }) => bench.send(c, r, o), probe: (a: string[]) => bench.probe(a), cpuSeconds, threadCpuSeconds, idleCpu };
+  const deps = bench.daemonDeps();
   const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
   const cRef = new Map(c100 ? [[REFERENCE_RATE, c100.cpu_ns_per_packet]] : []);
   const daemon = await measureDaemon(deps, cRef, floor);
   const daemonInline = await measureInline(deps, cRef, [REFERENCE_RATE]);
-  const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon, daemon_inline: daemonInline, udp_sink: { what: SINK_NOTE, ...(await stopSink()) } };
+  const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon, daemon_inline: daemonInline, udp_sink: await stopSink() };
   writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
 }
-
-const SINK_NOTE = `UDP sockets on ports ${PORT} and ${LOAD_PORT} in the receiver namespace, drained every 5 ms: what TAP delivery (node-tap, daemon host mode) handed to the local stack and the stack queued for a service`;
 
 const daemonOnly = process.argv.includes('--daemon-only');
 
