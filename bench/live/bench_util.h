@@ -1,12 +1,18 @@
 /*
- * What the bench's C tools (sender, flow_probe, xsk_receiver) share: the
- * monotonic clock in ns, and the IPv4 header checksum of the frames they build.
+ * What the bench's C tools (sender, flow_probe, xsk_receiver, udp_sink)
+ * share: the monotonic clock in ns, the IPv4 header checksum of the frames
+ * they build, and how they give up on a failed call. Include after
+ * _GNU_SOURCE (program_invocation_short_name).
  */
 #ifndef SECUXFLOW_BENCH_UTIL_H
 #define SECUXFLOW_BENCH_UTIL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline uint64_t now_ns(void)
@@ -25,6 +31,13 @@ static inline uint16_t ip_checksum(const void *data, size_t len)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+/* "tool: what: strerror(errno)" on stderr, then exit 1. */
+static inline void die(const char *what)
+{
+	fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, what, strerror(errno));
+	exit(1);
 }
 
 #endif

@@ -61,12 +61,6 @@ static void nap_between_polls(void)
 	nanosleep(&t, NULL);
 }
 
-static void die(const char *what)
-{
-	fprintf(stderr, "flow_probe: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 struct probe_cfg {
 	uint8_t src_mac[6], dst_mac[6];
 	struct in_addr src, dst;

@@ -52,12 +52,6 @@ struct opts {
 	uint16_t dport;
 };
 
-static void die(const char *what)
-{
-	fprintf(stderr, "sender: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: sender -i IFACE -c COUNT [-s SIZE] [-F FLOWS] [-r PPS] [-t SECONDS] [-d DSTMAC] [-S SRCIP] [-D DSTIP] "

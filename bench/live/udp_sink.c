@@ -46,12 +46,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void die(const char *what)
-{
-	fprintf(stderr, "udp_sink: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static int open_port(int port, int rcvbuf)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
