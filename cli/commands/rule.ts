@@ -17,6 +17,7 @@ import type { Rule, RuleSet } from '../../host/rules/types.js';
 import { RULES_FILE, StateStore } from '../../host/state/store.js';
 import { moduleNameKnown, shippedModuleNames } from '../../host/modules/resolve.js';
 import { action, printJson } from '../action.js';
+import { registerRuleFile } from './rule-file.js';
 
 type Scalar = string | number;
 
@@ -110,7 +111,7 @@ export function ruleFromOptions(opts: AddRuleOptions): Rule {
  * Pushes `next` to the kernel, then stores it. Called under the state lock.
  * The round trip through validateRuleSet guarantees the file we write reads back.
  */
-async function commitRuleChange(store: StateStore, previous: RuleSet, next: RuleSet): Promise<RuleChangeResult> {
+export async function commitRuleChange(store: StateStore, previous: RuleSet, next: RuleSet): Promise<RuleChangeResult> {
   validateRuleSet(ruleSetToJson(next), 'new rule set');
   const applied = await applyRulesIfAttached(store.dir, next);
   try {
@@ -213,7 +214,7 @@ export async function setDefaultPolicy(opts: StateDirOption & { policy?: string 
   });
 }
 
-function whereApplied(r: RuleChangeResult): string {
+export function whereApplied(r: RuleChangeResult): string {
   const where = r.appliedTo.length > 0
     ? `applied to ${r.appliedTo.join(', ')}`
     : 'not attached: takes effect at the next `secuxflow attach`';
@@ -300,6 +301,8 @@ export function registerRule(program: Command): void {
       const result = await setDefaultPolicy({ ...opts, policy });
       process.stdout.write(`default policy: ${result.previous} -> ${result.defaultPolicy}\n  ${whereApplied(result)}\n`);
     }));
+
+  registerRuleFile(rule);
 
   rule.command('clear')
     .description('remove every rule (the default policy stays)')

@@ -2,7 +2,7 @@
 // and back. Field spellings are fixed by docs/rules.md.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { isMap, isSeq, LineCounter, parse as parseYaml, parseDocument, YAMLParseError } from 'yaml';
+import { isMap, isSeq, LineCounter, parse as parseYaml, parseDocument, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import { SecuxflowError } from '../errors.js';
 import {
   checkRuleConsistency, DEFAULT_PRIORITY, FILE_FIELD_LABELS, invalid, MAX_RULE_ID, parseAction, parseComment,
@@ -81,8 +81,12 @@ export function nextRuleId(rules: readonly Pick<Rule, 'id'>[]): number {
   return max + 1;
 }
 
-/** `{ default_policy?, rules: [...] }` or a bare array of rules. */
-export function validateRuleSet(input: unknown, source: string, lineOf?: RuleLineLocator): RuleSet {
+/**
+ * `{ default_policy?, rules: [...] }` or a bare array of rules. Rules without
+ * an id get the next ids above every id in the document and in `taken` (the
+ * rules they will join, when merged into a stored set).
+ */
+export function validateRuleSet(input: unknown, source: string, lineOf?: RuleLineLocator, taken: readonly Pick<Rule, 'id'>[] = []): RuleSet {
   let rawRules: unknown;
   let defaultPolicy: RuleSet['defaultPolicy'] = 'pass';
   if (Array.isArray(input)) {
@@ -116,7 +120,7 @@ export function validateRuleSet(input: unknown, source: string, lineOf?: RuleLin
   let next = 0;
   for (const r of rules) {
     if (r.id !== 0) continue;
-    if (next === 0) next = nextRuleId(rules);
+    if (next === 0) next = nextRuleId(taken.length > 0 ? [...rules, ...taken] : rules);
     if (next > MAX_RULE_ID) throw new SecuxflowError('E_RULE_INVALID', `${source}: no rule id is left above ${MAX_RULE_ID}`, 'give the rules explicit ids');
     r.id = next++;
   }
@@ -148,12 +152,11 @@ export function ruleSetToJson(set: RuleSet): { default_policy: string; rules: Re
   return { default_policy: set.defaultPolicy, rules: set.rules.map(ruleToJson) };
 }
 
-type RuleFileFormat = 'json' | 'yaml';
+export type RuleFileFormat = 'json' | 'yaml';
 
 function formatOf(path: string, text: string): RuleFileFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.json') return 'json';
-  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  const named = ruleFileFormatOf(path);
+  if (named !== null) return named;
   const first = text.trimStart()[0];
   return first === '{' || first === '[' ? 'json' : 'yaml';
 }
@@ -217,14 +220,39 @@ function ruleLineLocator(text: string): RuleLineLocator {
 
 /** Reads a JSON or YAML rule file (by extension, else sniffed) and validates it. */
 export function loadRuleFile(path: string): RuleSet {
+  return readRuleFile(path).set;
+}
+
+export interface RuleFileContents {
+  set: RuleSet;
+  /** False when the file left default_policy out (set.defaultPolicy is then the built-in 'pass'). */
+  declaresDefaultPolicy: boolean;
+}
+
+/** loadRuleFile, also saying whether the file chose a default policy; ids are assigned above `taken`. */
+export function readRuleFile(path: string, taken: readonly Pick<Rule, 'id'>[] = []): RuleFileContents {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SecuxflowError('E_RULEFILE', `cannot read rule file ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`,
-      code === 'ENOENT' ? 'check the path given to --rules' : undefined);
+      code === 'ENOENT' ? 'check the rule file path' : code === 'EISDIR' ? 'give the path of a .json or .yaml rule file, not a directory' : undefined);
   }
   const doc = formatOf(path, text) === 'json' ? parseJsonText(text, path) : parseYamlText(text, path);
-  return validateRuleSet(doc, path, ruleLineLocator(text));
+  const set = validateRuleSet(doc, path, ruleLineLocator(text), taken);
+  const declaresDefaultPolicy = isPlainObject(doc) && doc.default_policy !== undefined && doc.default_policy !== null;
+  return { set, declaresDefaultPolicy };
+}
+
+/** A rule set as a rule file (JSON, or YAML for .yaml/.yml): what readRuleFile and `inspect --rules` read back. */
+export function ruleSetToFileText(set: RuleSet, format: RuleFileFormat): string {
+  const doc = ruleSetToJson(set);
+  return format === 'yaml' ? stringifyYaml(doc) : `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** The format a path's extension names, or null when it names none. */
+export function ruleFileFormatOf(path: string): RuleFileFormat | null {
+  const ext = extname(path).toLowerCase();
+  return ext === '.json' ? 'json' : ext === '.yaml' || ext === '.yml' ? 'yaml' : null;
 }

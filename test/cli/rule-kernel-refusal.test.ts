@@ -1,7 +1,7 @@
 // When the kernel side refuses a rule change, the rule commands must report
 // it and store nothing. Here the refusal is real: the state says secuxflow is
 // attached, but the pinned maps it names do not exist.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ beforeAll(async () => {
     pinDir: join(base, 'no-such-bpffs-dir'), progId: 0, time: new Date().toISOString(),
   }]);
   before = readFileSync(join(dir, 'rules.json'), 'utf8');
+  writeFileSync(join(base, 'replacement.yaml'), 'rules:\n  - { dst_port: 443, proto: tcp, action: pass }\n');
 }, 180_000);
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
@@ -30,6 +31,8 @@ describe('a change the kernel refuses is not stored', () => {
     [['rule', 'add', '--action', 'pass', '--port', '80']],
     [['rule', 'delete', '--id', '1']],
     [['rule', 'clear']],
+    [['rule', 'import', join(base, 'replacement.yaml')]],
+    [['rule', 'import', '--merge', join(base, 'replacement.yaml')]],
   ])('%j', (args) => {
     const r = runCli([...args, '--state-dir', dir]);
     expect(r.code).toBe(1);

@@ -3,7 +3,7 @@
 // TCP/UDP clients and nmap from the client side, rules added and removed
 // while traffic flows, then detach leaves nothing attached or pinned.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
@@ -124,6 +124,39 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
     expect((await probesAfter(probes, added, 2)).map((p) => p.ok)).toEqual([false, false]);
     const cleared = await timed('rule', 'clear');
     expect((await probesAfter(probes, cleared, 3)).map((p) => p.ok)).toEqual([true, true, true]);
+  });
+
+  it('rule import applies a whole file at once, refuses one the kernel cannot hold, and a replacing file lets traffic flow', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-files-`));
+    lab.removeAtCleanup(dir);
+    const write = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const blocking = write('block.yaml', [
+      'default_policy: pass',
+      'rules:',
+      `  - { src: ${client.addr}/32, dst_port: ${TCP_PORT}, proto: tcp, action: drop, comment: from a file }`,
+      '  - { dst_port: 9, proto: udp, action: drop }',
+      '  - { dst: 192.0.2.0/24, action: drop }',
+    ].join('\n'));
+    const imported = await timed('rule', 'import', blocking);
+    expect((await probesAfter(probes, imported, 3)).map((p) => p.ok)).toEqual([false, false, false]);
+    expect(await udpEchoWorks(lab, client.ns, server.addr, UDP_PORT)).toBe(true);
+    const rulesBefore = readFileSync(join(stateDir, 'rules.json'), 'utf8');
+
+    // More scanned IPv4 rules than the kernel holds: refused before any map changes.
+    const tooMany = Array.from({ length: 4097 }, (_, i) => `  - { src: 10.${i >> 8}.${i & 255}.0/24, dst_port: ${1000 + (i % 5000)}, proto: tcp, action: pass }`);
+    const refused = await secuxflow('rule', 'import', write('too-many.yaml', ['rules:', ...tooMany].join('\n')));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error\[E_[A-Z_]+\]: .*4097 .*at most 4096/);
+    expect(readFileSync(join(stateDir, 'rules.json'), 'utf8')).toBe(rulesBefore);
+    expect((await probesAfter(probes, Date.now(), 2)).map((p) => p.ok)).toEqual([false, false]);
+
+    const opening = await timed('rule', 'import', write('open.yaml', 'rules: []\n'));
+    expect((await probesAfter(probes, opening, 3)).map((p) => p.ok)).toEqual([true, true, true]);
+    const list = JSON.parse((await ok('rule', 'list', '--json')).stdout) as { rules: ListedRuleJson[] };
+    expect(list.rules).toHaveLength(0);
   });
 
   it('nmap sees the port open, then filtered under a drop rule', async () => {
