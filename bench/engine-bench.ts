@@ -69,6 +69,7 @@ export async function engineBench(packets = 200_000): Promise<Record<string, unk
     const pipeline: number[] = [];
     let alerts = 0;
     const sandboxed: number[] = [];
+    const noModule: number[] = [];
     for (let r = 0; r < 3; r++) {
       for (const unsafeInThread of [true, false]) {
         const modules = await loadModules(['basic_inspect'], { unsafeInThread });
@@ -80,6 +81,13 @@ export async function engineBench(packets = 200_000): Promise<Record<string, unk
         alerts = res.counters.alerts;
         for (const m of modules) (m.instance as { close?: () => void }).close?.();
       }
+    }
+    // The same run with no module: what basic_inspect adds is the difference.
+    for (let r = 0; r < 3; r++) {
+      const t = cpuNs();
+      const res = await runCapture({ pcap, rules: { defaultPolicy: 'inspect', rules: [] }, modules: [] });
+      if (res.error) throw res.error;
+      noModule.push((cpuNs() - t) / res.counters.packetsRead);
     }
     const pipelineNs = median(pipeline);
     const sandboxedNs = median(sandboxed);
@@ -96,6 +104,8 @@ export async function engineBench(packets = 200_000): Promise<Record<string, unk
       decode_ns_per_packet: round(decodeNs),
       decode_plus_flow_ns_per_packet: round(flowNs),
       ...moduleOnly,
+      pipeline_no_module_ns_per_packet: round(median(noModule)),
+      basic_inspect_added_to_pipeline_ns_per_packet: round(pipelineNs - median(noModule)),
       ts_port80_baseline_ns_per_packet: round(tsNs),
       ratio_pipeline_vs_ts_baseline: round(pipelineNs / tsNs),
       ratio_basic_inspect_vs_ts_baseline: round((moduleOnly.basic_inspect_in_wasm_ns_per_packet as number) / tsNs),

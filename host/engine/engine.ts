@@ -246,7 +246,7 @@ export class Engine {
   private classify(index: number, pkt: DecodedPacket, sources: DecodedPacket[]): void {
     const flow = this.flows.trackFlow(pkt);
     const direction = this.flows.lastDirection;
-    this.endFlows(this.flows.drainEnded());
+    if (this.flows.hasEnded) this.endFlows(this.flows.drainEnded());
     if (flow === null) {
       this.decide(this.decision(index, pkt, null, 0, 'non-ip', Verdict.PASS, false, sources));
       return;

@@ -20,9 +20,16 @@ export function eveTimestamp(sec: number, nsec: number): string {
   const totalMicros = Math.floor(sec) * 1e6 + Math.floor(nsec / 1000);
   const whole = Math.floor(totalMicros / 1e6);
   const micros = totalMicros - whole * 1e6;
-  const iso = new Date(whole * 1000).toISOString().slice(0, 19);
-  return `${iso}.${String(micros).padStart(6, '0')}+0000`;
+  // Date#toISOString costs about a microsecond; the records of one second share its text.
+  if (whole !== lastWhole) {
+    lastWhole = whole;
+    lastIso = new Date(whole * 1000).toISOString().slice(0, 19);
+  }
+  return `${lastIso}.${String(micros).padStart(6, '0')}+0000`;
 }
+
+let lastWhole = Number.NaN;
+let lastIso = '';
 
 function secondsToTimestamp(t: number): string {
   const sec = Math.floor(t);

@@ -339,6 +339,11 @@ export class FlowTable {
     return out;
   }
 
+  /** Whether drainEnded() has flows to give: the packet path asks first, so it makes no array per packet. */
+  get hasEnded(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** Flows ended by track() itself (LRU eviction, port reuse) since the last call. */
   drainEnded(): FlowEnd[] {
     if (this.pending.length === 0) return [];

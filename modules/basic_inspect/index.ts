@@ -34,6 +34,8 @@ class Pattern {
   action: Verdict = Verdict.CONTINUE;
   actionName: string = "alert";
   msg: string = "";
+  /** The metadata JSON after match_offset's value, by (toClient ? 2 : 0) + (inStream ? 1 : 0). */
+  metaTail: StaticArray<string> = new StaticArray<string>(4);
 }
 
 class FlowState {
@@ -57,6 +59,8 @@ class BasicInspect extends Inspector {
   maxPattern: i32 = 1;
   /** starts[b] != 0 when some pattern can begin with byte b. */
   starts: StaticArray<u8> = new StaticArray<u8>(256);
+  /** pairs[b0 | b1 << 8] != 0 when some pattern can begin with bytes b0 b1 (1-byte patterns mark every b1). */
+  pairs: StaticArray<u8> = new StaticArray<u8>(65536);
   /** Per-packet scratch: offset of each pattern's first new match, -1 = none. */
   hits: StaticArray<i32> = new StaticArray<i32>(0);
   depth: i32 = 4096;
@@ -121,6 +125,7 @@ class BasicInspect extends Inspector {
         this.starts[first] = 1;
         // nocase content is lower-cased: its first byte may appear in upper case too
         if (p.nocase && first >= 0x61 && first <= 0x7a) this.starts[first - 0x20] = 1;
+        markPairs(this.pairs, p.content, p.nocase);
       }
     }
     this.hits = new StaticArray<i32>(this.patterns.length);
@@ -202,8 +207,10 @@ class BasicInspect extends Inspector {
 
   /**
    * Reports every pattern with a match in base[from..end) that ends after
-   * newStart. One pass over the bytes: only positions whose byte can start
-   * some pattern (the `starts` table) are compared against the patterns.
+   * newStart. One pass over the bytes: only positions whose next two bytes
+   * can start some pattern (the `pairs` table; `starts` for the last byte)
+   * are compared against the patterns. One byte let too much through: '/'
+   * and '.' begin many patterns and fill HTTP text.
    */
   match(pkt: Packet, base: usize, from: i32, end: i32, newStart: i32, toClient: bool, inStream: bool): Verdict {
     const hay = base + <usize>from;
@@ -217,8 +224,9 @@ class BasicInspect extends Inspector {
     let pos = newStart - from - this.maxPattern + 1;
     if (pos < 0) pos = 0;
     for (; pos < hayLen && pending > 0; pos++) {
-      const c = load<u8>(hay + <usize>pos);
-      if (unchecked(this.starts[c]) == 0) continue;
+      if (pos + 1 < hayLen) {
+        if (unchecked(this.pairs[<i32>load<u16>(hay + <usize>pos)]) == 0) continue;
+      } else if (unchecked(this.starts[load<u8>(hay + <usize>pos)]) == 0) continue;
       for (let i = 0; i < n; i++) {
         if (unchecked(hits[i]) >= 0) continue;
         const p = unchecked(patterns[i]);
@@ -236,12 +244,7 @@ class BasicInspect extends Inspector {
       const at = unchecked(hits[i]);
       if (at < 0) continue;
       const p = unchecked(patterns[i]);
-      const meta = new JsonWriter().beginObject()
-        .num("match_offset", from + at)
-        .flag("in_stream", inStream)
-        .str("direction", toClient ? "to_client" : "to_server")
-        .str("action", p.actionName)
-        .endObject().toString();
+      const meta = "{\"match_offset\":" + (from + at).toString() + unchecked(p.metaTail[(toClient ? 2 : 0) + (inStream ? 1 : 0)]);
       alert(pkt, p.sid, p.severity, p.msg, meta);
       verdict = worst(verdict, p.action);
     }
@@ -257,6 +260,24 @@ class BasicInspect extends Inspector {
     if (toLower(load<u8>(hay + <usize>j)) != load<u8>(pat + <usize>j)) return false;
   }
   return true;
+}
+
+function caseVariants(b: u8, nocase: bool): Array<u8> {
+  const out: Array<u8> = [b];
+  if (nocase && b >= 0x61 && b <= 0x7a) out.push(b - 0x20);
+  return out;
+}
+
+function markPairs(pairs: StaticArray<u8>, content: Uint8Array, nocase: bool): void {
+  const v0 = caseVariants(content[0], nocase);
+  for (let i = 0; i < v0.length; i++) {
+    if (content.length < 2) {
+      for (let b1 = 0; b1 < 256; b1++) pairs[<i32>v0[i] | (b1 << 8)] = 1;
+      continue;
+    }
+    const v1 = caseVariants(content[1], nocase);
+    for (let j = 0; j < v1.length; j++) pairs[<i32>v0[i] | (<i32>v1[j] << 8)] = 1;
+  }
 }
 
 function refuse(why: string): bool {
@@ -323,6 +344,12 @@ function parsePattern(v: JsonValue, where: string): Pattern | null {
   const msg = v.get("msg");
   if (msg !== null && !msg.isString()) { refuse(where + ".msg must be a string"); return null; }
   p.msg = msg !== null ? msg.str : "basic_inspect pattern " + p.sid.toString();
+  for (let k = 0; k < 4; k++) {
+    // Same text JsonWriter produced: the members after match_offset, in the same order.
+    const full = new JsonWriter().beginObject().num("match_offset", 0).flag("in_stream", (k & 1) != 0)
+      .str("direction", (k & 2) != 0 ? "to_client" : "to_server").str("action", p.actionName).endObject().toString();
+    p.metaTail[k] = full.substring(("{\"match_offset\":0").length);
+  }
   return p;
 }
 

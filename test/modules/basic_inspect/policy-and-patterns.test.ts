@@ -110,6 +110,28 @@ describe('basic_inspect config features', () => {
     ]);
   });
 
+  it('the two-byte prefilter misses nothing: one-byte patterns at the last byte, nocase in any case, rare second bytes', async () => {
+    const inst = await instance({
+      patterns: [
+        { sid: 41, content: '!' },
+        { sid: 42, content: 'union select', nocase: true },
+        { sid: 43, content: '/.git' },
+        { sid: 44, content: 'Zq' },
+      ],
+    });
+    const r = run(inst, [
+      item(packet({ payload: 'hello!' }), { flowId: 1 }), // 1-byte pattern as the very last byte
+      item(packet({ payload: '!' }), { flowId: 2 }), // and as the only byte
+      item(packet({ payload: 'q=1 UnIoN SeLeCt x' }), { flowId: 3 }),
+      item(packet({ payload: 'GET /a/b/./.gi /.git/config' }), { flowId: 4 }), // near misses sharing the first bytes, then a match
+      item(packet({ payload: 'ZZZq' }), { flowId: 5 }), // the pair starts on the second Z
+      item(packet({ payload: 'zq ZQ Z' }), { flowId: 6 }), // case-sensitive: no match, and a lone last-byte Z
+    ]);
+    expect(r.alerts.map((a) => [a.index, a.sigId, (a.metadata as { match_offset: number }).match_offset])).toEqual([
+      [0, 41, 5], [1, 41, 0], [2, 42, 4], [3, 43, 15], [4, 44, 2],
+    ]);
+  });
+
   it('finds a pattern split across two TCP segments once, in the stream', async () => {
     const inst = await instance({ patterns: [{ sid: 21, content: "' or '1'='1", nocase: true }] });
     const full = "GET /?q=x' OR '1'='1 HTTP/1.1\r\n\r\n";
