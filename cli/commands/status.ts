@@ -1,6 +1,7 @@
 // `secuxflow status`: the running daemon's view through the control socket,
 // or, when no daemon runs, the attachments and kernel counters from the pins.
 import type { Command } from 'commander';
+import { SecuxflowError } from '../../host/errors.js';
 import { action, printJson } from '../action.js';
 import { table, thousands } from '../format.js';
 import { requestDaemon } from '../../host/control/client.js';
@@ -16,8 +17,61 @@ export interface StatusCommandOptions {
 
 export async function statusCommand(opts: StatusCommandOptions): Promise<DaemonStatus | OfflineStatus> {
   const stateDir = resolveStateDir(opts.stateDir);
-  const live = (await requestDaemon(stateDir, 'status', {}, { timeoutMs: 10_000 })) as DaemonStatus | null;
-  return live ?? offlineStatus(stateDir);
+  const live = await requestDaemon(stateDir, 'status', {}, { timeoutMs: 10_000 });
+  return live === null ? offlineStatus(stateDir) : checkLiveStatus(live);
+}
+
+// What describeLive reads. A field it reads but this omits would print as
+// "undefined" or NaN; the catch in the action is only the last resort.
+type Shape = 'number' | 'string' | 'boolean' | 'object' | [Shape] | { [field: string]: Shape };
+const N = 'number';
+const S = 'string';
+const LIVE_SHAPE: Shape = {
+  daemon: { pid: N, version: S, uptimeSec: N, stateDir: S },
+  interfaces: [{ iface: S, role: S, xdpMode: S, requestedMode: S, fail: S, pinDir: S }],
+  queues: [{ batchP99Us: N, sockets: [{ iface: S, queue: N, bindMode: S, ringSize: N, rxPackets: N, txPackets: N, rxRingFull: N, rxDropped: N }] }],
+  kernel: { rx: N, rxPps: N, punt: N, puntPps: N, pass: N, drop: N, puntFallback: N, passAll: 'boolean' },
+  verdicts: 'object',
+  maps: { flows: N, flowsMax: N, penalty: N, penaltyMax: N, expiredFlows: N, flowTimeoutSec: N, expiredPenalty: N },
+  ringDrops: N,
+  verdictLatencyP99Us: N,
+  modules: [{ name: S, policy: S, isolation: S, status: S, packets: N, meanBatchUs: N, p99BatchUs: N, traps: N }],
+  rules: { count: N, defaultPolicy: S },
+};
+
+/** The path of the first field that does not fit the shape, or null. */
+function misfit(v: unknown, shape: Shape, path: string): string | null {
+  const at = path || 'the result';
+  if (typeof shape === 'string') {
+    const ok = shape === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === shape;
+    return ok ? null : `${at} is ${v === undefined ? 'missing' : `not ${shape === 'object' ? 'an' : 'a'} ${shape}`}`;
+  }
+  if (Array.isArray(shape)) {
+    if (!Array.isArray(v)) return `${at} is ${v === undefined ? 'missing' : 'not a list'}`;
+    for (let i = 0; i < v.length; i++) {
+      const m = misfit(v[i], shape[0], `${at}[${i}]`);
+      if (m) return m;
+    }
+    return null;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${at} is ${v === undefined ? 'missing' : 'not an object'}`;
+  for (const [k, sub] of Object.entries(shape)) {
+    const m = misfit((v as Record<string, unknown>)[k], sub, path ? `${path}.${k}` : k);
+    if (m) return m;
+  }
+  return null;
+}
+
+function malformedStatus(what: string): SecuxflowError {
+  return new SecuxflowError('E_DAEMON', `malformed status reply from the daemon: ${what}`,
+    'the daemon and this CLI may be of different versions: check `secuxflow --version` against the daemon\'s log, restart it (systemctl restart secuxflow)');
+}
+
+export function checkLiveStatus(v: unknown): DaemonStatus {
+  const m = misfit(v, LIVE_SHAPE, '');
+  if (m) throw malformedStatus(m);
+  if ((v as { daemon: { running: unknown } }).daemon.running !== true) throw malformedStatus('daemon.running is not true');
+  return v as DaemonStatus;
 }
 
 const us = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(1)} ms` : `${Math.round(n)} µs`);
@@ -66,6 +120,7 @@ export function describeOffline(s: OfflineStatus): string {
     }
   }
   if (s.rules) out.push(`rules: ${s.rules.count} (default ${s.rules.defaultPolicy})`);
+  else if (s.rulesError) out.push(`rules: unreadable: ${s.rulesError}`);
   return out.join('\n');
 }
 
@@ -77,7 +132,18 @@ export function registerStatus(program: Command): void {
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
     .action(action('status', async (o: StatusCommandOptions) => {
       const s = await statusCommand(o);
-      if (o.json) printJson(s);
-      else process.stdout.write(`${s.daemon.running ? describeLive(s as DaemonStatus) : describeOffline(s as OfflineStatus)}\n`);
+      if (o.json) {
+        printJson(s);
+        return;
+      }
+      let text: string;
+      try {
+        text = s.daemon.running ? describeLive(s as DaemonStatus) : describeOffline(s as OfflineStatus);
+      } catch (e) {
+        // Only a reply checkLiveStatus let through can get here (a field it does not check).
+        if (!s.daemon.running) throw e;
+        throw malformedStatus(e instanceof Error ? e.message : String(e));
+      }
+      process.stdout.write(`${text}\n`);
     }));
 }

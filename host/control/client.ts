@@ -3,7 +3,7 @@
 // back to working on the state directory and pins directly.
 import { createConnection } from 'node:net';
 import { SecuxflowError, type ErrorCode } from '../errors.js';
-import { controlSocketPath, type ControlReply, type Method } from './protocol.js';
+import { controlSocketPath, type Method } from './protocol.js';
 
 export interface RequestOptions {
   /** Whole request budget; default 30 s (a module load compiles in every worker). */
@@ -11,6 +11,68 @@ export interface RequestOptions {
 }
 
 let nextId = 1;
+
+/** A reply line longer than this is not waited for: no status is anywhere near it. */
+const MAX_REPLY_BYTES = 16 * 1024 * 1024;
+
+// A Record rather than a list so the compiler insists every code in
+// host/errors.ts is here: a code missing would be reported as E_DAEMON.
+const KNOWN_CODES: Record<ErrorCode, true> = {
+  E_USAGE: true, E_RULE_INVALID: true, E_RULE_DUPLICATE: true, E_RULE_NOT_FOUND: true, E_RULEFILE: true, E_CAPTURE: true,
+  E_IO: true, E_STATE: true, E_MODULE_NOT_FOUND: true, E_MODULE_INVALID: true, E_MODULE_ABI: true, E_MODULE_IMPORT: true,
+  E_MODULE_TRAP: true, E_MODULE_CONFIG: true, E_MODULE_LIMIT: true, E_MODULE_QUARANTINED: true, E_MODULE_CHANGED: true,
+  E_KERNEL: true, E_NO_ROOT: true, E_NO_BPFFS: true, E_NO_IFACE: true, E_XDP_BUSY: true, E_NOT_ATTACHED: true,
+  E_MAP_FULL: true, E_NATIVE_MISSING: true, E_XSK: true, E_DAEMON: true, E_INTERNAL: true,
+};
+
+const isKnownCode = (c: string): c is ErrorCode => Object.hasOwn(KNOWN_CODES, c);
+
+const RESTART_HINT = 'the daemon and this CLI may be of different versions, or something else listens on the socket: check the daemon\'s log, restart it (systemctl restart secuxflow)';
+
+function malformed(method: Method, what: string): SecuxflowError {
+  return new SecuxflowError('E_DAEMON', `the daemon's reply to "${method}" is malformed: ${what}`, RESTART_HINT);
+}
+
+const show = (v: unknown): string => {
+  const t = JSON.stringify(v) ?? String(v);
+  return t.length > 80 ? `${t.slice(0, 77)}...` : t;
+};
+
+const field = (name: string, v: unknown, want: string): string => (v === undefined ? `"${name}" is missing` : `"${name}" is ${show(v)}, not ${want}`);
+
+/**
+ * The one place a reply line is trusted: it returns the result, or throws the
+ * daemon's refusal or E_DAEMON, always with a code of ours, so callers never
+ * see a daemon's (or an impostor's) arbitrary shapes or codes.
+ */
+export function parseReply(line: string, id: number, method: Method): unknown {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(line);
+  } catch {
+    throw malformed(method, `not JSON: ${show(line)}`);
+  }
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) throw malformed(method, `not a JSON object: ${show(reply)}`);
+  const r = reply as Record<string, unknown>;
+  // The server answers with id null when it could not read the request's id.
+  if (r.id !== id && !(r.id === null && r.ok === false)) throw malformed(method, field('id', r.id, `the request's ${id}`));
+  if (typeof r.ok !== 'boolean') throw malformed(method, field('ok', r.ok, 'true or false'));
+  if (r.ok) {
+    // null is what requestDaemon says when no daemon runs; a daemon never sends it.
+    if (r.result === undefined || r.result === null) throw malformed(method, `it says ok but ${field('result', r.result, 'a value')}`);
+    return r.result;
+  }
+  const e = r.error;
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) throw malformed(method, `it says not ok but ${field('error', e, 'an object')}`);
+  const { code, message, hint } = e as Record<string, unknown>;
+  if (typeof code !== 'string') throw malformed(method, field('error.code', code, 'a string'));
+  if (typeof message !== 'string') throw malformed(method, field('error.message', message, 'a string'));
+  if (hint !== undefined && typeof hint !== 'string') throw malformed(method, field('error.hint', hint, 'a string'));
+  if (!isKnownCode(code)) {
+    throw new SecuxflowError('E_DAEMON', `the daemon refused "${method}" with an unknown error code ${show(code)}: ${message}`, hint ?? RESTART_HINT);
+  }
+  throw new SecuxflowError(code, message, hint);
+}
 
 /**
  * Sends one request and resolves with its result; null when no daemon runs.
@@ -24,6 +86,8 @@ export function requestDaemon(stateDir: string | undefined, method: Method, para
     let settled = false;
     let buf = '';
     const sock = createConnection(path);
+    // Decoded by the stream so a character split across chunks stays whole.
+    sock.setEncoding('utf8');
     const done = (fn: () => void): void => {
       if (settled) return;
       settled = true;
@@ -39,19 +103,22 @@ export function requestDaemon(stateDir: string | undefined, method: Method, para
       else if (e.code === 'EACCES') done(() => reject(new SecuxflowError('E_DAEMON', `no permission to talk to the daemon on ${path}`, 'run as root, or as a member of the socket\'s group')));
       else done(() => reject(new SecuxflowError('E_DAEMON', `control socket ${path}: ${e.message}`)));
     });
-    sock.on('data', (b: Buffer) => {
-      buf += b.toString('utf8');
+    // An exception thrown in a socket handler would kill the CLI with a stack
+    // trace, lock file left behind: everything here ends in done() instead.
+    sock.on('data', (chunk: string) => {
+      if (settled) return;
+      buf += chunk;
       const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      let reply: ControlReply;
-      try {
-        reply = JSON.parse(buf.slice(0, nl)) as ControlReply;
-      } catch {
-        done(() => reject(new SecuxflowError('E_DAEMON', `the daemon sent a reply that is not JSON on ${path}`)));
+      if (nl < 0) {
+        if (buf.length > MAX_REPLY_BYTES) done(() => reject(malformed(method, `no end of line after ${MAX_REPLY_BYTES} bytes`)));
         return;
       }
-      if (reply.ok) done(() => resolve(reply.result));
-      else done(() => reject(new SecuxflowError(reply.error.code as ErrorCode, reply.error.message, reply.error.hint)));
+      try {
+        const result = parseReply(buf.slice(0, nl), id, method);
+        done(() => resolve(result));
+      } catch (e) {
+        done(() => reject(e instanceof SecuxflowError ? e : malformed(method, e instanceof Error ? e.message : String(e))));
+      }
     });
     sock.on('close', () => done(() => reject(new SecuxflowError('E_DAEMON', `the daemon closed the control connection before answering "${method}"`))));
   });
@@ -67,6 +134,7 @@ export async function notifyDaemon(stateDir: string | undefined, method: Method,
     const r = await requestDaemon(stateDir, method, params, { timeoutMs: 15_000 });
     return { running: r !== null, error: null };
   } catch (e) {
-    return { running: true, error: e instanceof Error ? e.message : String(e) };
+    // The code goes into the note so a warning still says E_DAEMON from E_STATE.
+    return { running: true, error: e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e) };
   }
 }

@@ -8,6 +8,7 @@ import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
 import { closeFd, mapDump, nativeAvailable, objGet } from '../kernel/native.js';
 import { readConfigValue } from '../kernel/config.js';
 import { readStats } from '../kernel/verdictmaps.js';
+import { SecuxflowError } from '../errors.js';
 import { StateStore } from '../state/store.js';
 
 export interface OfflineInterface extends AttachmentStatus {
@@ -18,7 +19,9 @@ export interface OfflineInterface extends AttachmentStatus {
 export interface OfflineStatus {
   daemon: { running: false };
   interfaces: OfflineInterface[];
+  /** null when rules.json cannot be read; rulesError then says why. */
   rules: { count: number; defaultPolicy: string } | null;
+  rulesError: string | null;
   flowsMax: number;
   penaltyMax: number;
 }
@@ -35,11 +38,13 @@ function withFd<T>(path: string, fn: (fd: number) => T): T {
 export function offlineStatus(stateDir: string): OfflineStatus {
   const store = new StateStore(stateDir);
   let rules: OfflineStatus['rules'] = null;
+  let rulesError: string | null = null;
+  // The rest of the status is still worth showing, so the problem is reported, not thrown.
   try {
     const r = store.readRules();
     rules = { count: r.rules.length, defaultPolicy: r.defaultPolicy };
-  } catch {
-    rules = null;
+  } catch (e) {
+    rulesError = e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
   }
   const attachments = existsSync(store.dir) && nativeAvailable() ? listAttachments(stateDir) : [];
   const interfaces = attachments.map((a): OfflineInterface => {
@@ -60,5 +65,5 @@ export function offlineStatus(stateDir: string): OfflineStatus {
       return { ...a, kernel: null, kernelError: e instanceof Error ? e.message : String(e) };
     }
   });
-  return { daemon: { running: false }, interfaces, rules, flowsMax: SF.MAX_FLOWS, penaltyMax: SF.MAX_PENALTY };
+  return { daemon: { running: false }, interfaces, rules, rulesError, flowsMax: SF.MAX_FLOWS, penaltyMax: SF.MAX_PENALTY };
 }
