@@ -58,6 +58,7 @@ async function prepare(opts: InspectOptions): Promise<{ rules: RuleSource; modul
   const configs = parseModuleConfigs(opts.moduleConfig);
   const modules = await loadModules(opts.module ?? [], {
     configs,
+    forRules: rules.set,
     ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
     unsafeInThread: opts.unsafeInThread === true,
   });
@@ -180,13 +181,15 @@ function printDryRun(r: DryRunReport): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-export interface CaptureReport extends Omit<CaptureRunResult, 'counters' | 'error'> {
+export interface CaptureReport extends Omit<CaptureRunResult, 'counters' | 'error' | 'unsupportedLinkTypes'> {
+  /** Link types the decoder does not know, with how many frames had each (all counted as malformed). */
+  unsupportedLinkTypes: { linkType: number; packets: number }[];
   pcap: string;
   rules: string;
   modules: string[];
   counters: Record<string, unknown>;
   alertsBySignature: { module: string; signature_id: number; signature: string; count: number }[];
-  error: { code: string; message: string } | null;
+  error: { code: string; message: string; hint?: string; offset?: number } | null;
 }
 
 /** Runs a capture file; returns the summary (also used programmatically). */
@@ -215,6 +218,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     eveRecords: result.eveRecords,
     droppedWritten: result.droppedWritten,
     droppedSkipped: result.droppedSkipped,
+    unsupportedLinkTypes: [...result.unsupportedLinkTypes].map(([linkType, packets]) => ({ linkType, packets })),
     counters: {
       packets_read: c.packetsRead, decoded: c.packetsDecoded, malformed: c.malformed, non_ip: c.nonIp,
       fragments: c.fragments, reassembled: c.datagramsReassembled, fragments_incomplete: c.fragmentsIncomplete,
@@ -224,7 +228,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     alertsBySignature: [...c.alertsBySignature.entries()]
       .map(([key, v]) => ({ module: key.slice(0, key.lastIndexOf(':')), signature_id: v.sigId, signature: v.message, count: v.count }))
       .sort((a, b) => b.count - a.count || a.signature_id - b.signature_id),
-    error: err === null ? null : { code: (err as SecuxflowError).code ?? 'E_INTERNAL', message: err.message },
+    error: err === null ? null : errorReport(err),
   };
 }
 
@@ -250,6 +254,9 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   text += table([['speed', `${thousands(c.packets_read)} packets in ${r.elapsedSec.toFixed(3)} s = ${thousands(r.packetsPerSec)} packets/s`]]) + '\n';
   if (r.eveRecords) text += table([['eve', `${thousands(r.eveRecords)} records`]]) + '\n';
   if (r.droppedWritten) text += table([['dropped', `${thousands(r.droppedWritten)} frames written`]]) + '\n';
+  for (const u of r.unsupportedLinkTypes) {
+    text += table([['warning', `${thousands(u.packets)} frames have link type ${u.linkType}, which secuxflow does not decode (it reads Ethernet, raw IP and Linux cooked SLL/SLL2): they count as malformed`]]) + '\n';
+  }
   if (r.droppedSkipped) {
     text += table([['warning', `${thousands(r.droppedSkipped)} dropped frames of another link type were not written: use a .pcapng --write-dropped file to keep them`]]) + '\n';
   }
@@ -314,8 +321,23 @@ export function registerInspect(program: Command): void {
         printCaptureSummary(report, summaryOut);
       }
       if (report.error) {
-        process.stderr.write(`secuxflow inspect: error[${report.error.code}]: ${report.error.message}\n  everything before it was processed (${report.counters.packets_read} packets)\n`);
+        // A corrupt capture stops the reading; a failed output (a full disk) only loses output.
+        const after = report.error.code === 'E_CAPTURE'
+          ? `everything before it was processed (${report.counters.packets_read} packets)`
+          : `all ${report.counters.packets_read} packets were processed, but that output is incomplete`;
+        const hint = report.error.hint ? `\n  hint: ${report.error.hint}` : '';
+        process.stderr.write(`secuxflow inspect: error[${report.error.code}]: ${report.error.message}${hint}\n  ${after}\n`);
         process.exitCode = 1;
       }
     }));
+}
+
+function errorReport(err: Error): NonNullable<CaptureReport['error']> {
+  const e = err as Partial<SecuxflowError> & { offset?: number };
+  return {
+    code: e.code ?? 'E_INTERNAL',
+    message: err.message,
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    ...(typeof e.offset === 'number' ? { offset: e.offset } : {}),
+  };
 }

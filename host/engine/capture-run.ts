@@ -1,12 +1,14 @@
 // Runs a capture file through the engine: EVE output, dropped-packet capture,
 // progress, and a summary. The CLI's `inspect --pcap` is a thin layer on this.
 import { openCapture } from '../capture/reader.js';
+import { LinkType } from '../packet/types.js';
 import { EveWriter } from '../eve/writer.js';
 import { statsRecord } from '../eve/format.js';
 import { FlowEveRecords } from '../eve/flow-events.js';
 import type { RuleSet } from '../rules/types.js';
 import { Engine, type EngineModule } from './engine.js';
 import { DroppedWriter } from './dropped-writer.js';
+import { refuseOutputClashes } from './output-paths.js';
 import type { EngineCounters, PacketDecision } from './types.js';
 
 export interface CaptureRunOptions {
@@ -31,13 +33,22 @@ export interface CaptureRunResult {
   droppedWritten: number;
   /** Dropped frames left out of a .pcap output because their link type differs from its first frame's. */
   droppedSkipped: number;
+  /** Frames per link type the decoder does not know (they count as malformed). */
+  unsupportedLinkTypes: Map<number, number>;
   /** Set when the capture was corrupt part-way: everything before it was processed. */
   error: Error | null;
 }
 
+const KNOWN_LINK_TYPES: ReadonlySet<number> = new Set(Object.values(LinkType));
+
 export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunResult> {
   const reader = openCapture(opts.pcap);
+  refuseOutputClashes({ flag: '--pcap', path: opts.pcap }, [
+    ...(opts.eve !== undefined ? [{ flag: '--eve', path: opts.eve }] : []),
+    ...(opts.writeDropped !== undefined ? [{ flag: '--write-dropped', path: opts.writeDropped }] : []),
+  ]);
   const eve = opts.eve !== undefined ? new EveWriter(opts.eve) : null;
+  // Opened now, so a path that cannot be written fails before the run, not at the first drop.
   const dropped = opts.writeDropped !== undefined ? new DroppedWriter(opts.writeDropped) : null;
   const records = new FlowEveRecords();
   let lastTs = 0;
@@ -63,9 +74,11 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
   const started = process.hrtime.bigint();
   let error: Error | null = null;
   let lastProgress = 0;
+  const unsupported = new Map<number, number>();
   try {
     let n = 0;
     for (const frame of reader.frames()) {
+      if (!KNOWN_LINK_TYPES.has(frame.linkType)) unsupported.set(frame.linkType, (unsupported.get(frame.linkType) ?? 0) + 1);
       engine.push(frame);
       const t = frame.tsSec + frame.tsNsec / 1e9;
       if (t > lastTs) lastTs = t;
@@ -83,11 +96,20 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
   const counters = engine.finish();
   const elapsedSec = Number(process.hrtime.bigint() - started) / 1e9;
   opts.onProgress?.(reader.bytesRead, reader.totalBytes);
-  if (eve) {
-    eve.write(statsRecord(counters, lastTs, elapsedSec));
-    eve.close();
+  // An output that failed part-way (a full disk) is the run's error when the capture itself was fine.
+  try {
+    if (eve) {
+      eve.write(statsRecord(counters, lastTs, elapsedSec));
+      eve.close();
+    }
+  } catch (e) {
+    error ??= e as Error;
   }
-  dropped?.close();
+  try {
+    dropped?.close();
+  } catch (e) {
+    error ??= e as Error;
+  }
   return {
     counters,
     elapsedSec,
@@ -96,6 +118,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     eveRecords: eve?.count ?? 0,
     droppedWritten: dropped?.written ?? 0,
     droppedSkipped: dropped?.skipped ?? 0,
+    unsupportedLinkTypes: unsupported,
     error,
   };
 }

@@ -2,8 +2,10 @@
 // type, so a capture mixing link types (pcapng with several interfaces) needs
 // a .pcapng output; frames that cannot go into a .pcap are counted, not lost
 // silently.
+import { closeSync, openSync } from 'node:fs';
 import { PcapWriter, PcapngWriter } from '../capture/writer.js';
-import type { DecodedPacket, LinkType } from '../packet/types.js';
+import { SecuxflowError } from '../errors.js';
+import { LinkType, type DecodedPacket } from '../packet/types.js';
 
 export class DroppedWriter {
   written = 0;
@@ -15,20 +17,26 @@ export class DroppedWriter {
   private readonly ngIfaces = new Map<number, number>();
   private readonly asPcapng: boolean;
 
-  constructor(private readonly path: string) {
+  /**
+   * Opens the output at once, so a path that cannot be written fails before
+   * the run rather than at its first drop. A run with no drop leaves a valid,
+   * empty capture (of `emptyLinkType` for a .pcap).
+   */
+  constructor(private readonly path: string, private readonly emptyLinkType: LinkType = LinkType.ETHERNET) {
     this.asPcapng = /\.pcapng$/i.test(path);
+    if (this.asPcapng) this.ng = new PcapngWriter({ path, interfaces: [] });
+    else closeSync(openOutput(path));
   }
 
   write(p: DecodedPacket): void {
     const frame = { data: p.data, tsSec: p.tsSec, tsNsec: p.tsNsec, wireLen: p.wireLen };
     if (this.asPcapng) {
-      this.ng ??= new PcapngWriter({ path: this.path, interfaces: [] });
       let iface = this.ngIfaces.get(p.linkType);
       if (iface === undefined) {
-        iface = this.ng.addInterface({ linkType: p.linkType, tsresol: 9 });
+        iface = this.ng!.addInterface({ linkType: p.linkType, tsresol: 9 });
         this.ngIfaces.set(p.linkType, iface);
       }
-      this.ng.write({ ...frame, iface });
+      this.ng!.write({ ...frame, iface });
     } else {
       if (this.pcap === null) {
         this.pcap = new PcapWriter({ path: this.path, linkType: p.linkType, nanosecond: true });
@@ -44,7 +52,17 @@ export class DroppedWriter {
   }
 
   close(): void {
+    if (!this.asPcapng && this.pcap === null) this.pcap = new PcapWriter({ path: this.path, linkType: this.emptyLinkType, nanosecond: true });
     this.pcap?.close();
     this.ng?.close();
+  }
+}
+
+function openOutput(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (e) {
+    throw new SecuxflowError('E_IO', `--write-dropped: cannot create capture file '${path}': ${(e as Error).message}`,
+      'check that the directory exists and is writable');
   }
 }

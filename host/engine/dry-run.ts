@@ -5,6 +5,7 @@ import { decodePacket } from '../packet/decode.js';
 import { parseIp } from '../packet/addr.js';
 import { LinkType, TcpFlag, type DecodedPacket } from '../packet/types.js';
 import { SecuxflowError } from '../errors.js';
+import { MAX_VLAN } from '../rules/fields.js';
 import type { RuleSet } from '../rules/types.js';
 import { Engine, type EngineModule } from './engine.js';
 import type { PacketDecision } from './types.js';
@@ -68,7 +69,8 @@ export function buildDryRunPacket(a: DryRunPacketArgs): DecodedPacket {
   }
   let vlans: number[] = [];
   if (a.vlan !== undefined) {
-    if (!/^\d{1,4}$/.test(a.vlan) || Number(a.vlan) < 1 || Number(a.vlan) > 4094) throw usage('--vlan', `"${a.vlan}" is not a VLAN id (1-4094)`);
+    // The range rules take (0: priority-tagged, 4095: reserved), so any rule's --vlan can be tried.
+    if (!/^\d{1,4}$/.test(a.vlan) || Number(a.vlan) > MAX_VLAN) throw usage('--vlan', `"${a.vlan}" is not a VLAN id (0-${MAX_VLAN})`);
     vlans = [Number(a.vlan)];
   }
 

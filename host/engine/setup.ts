@@ -44,10 +44,12 @@ export interface ModuleOptions {
   unsafeInThread?: boolean;
   /** 'packet' for captures (module time follows the capture), 'wall' for live traffic. */
   clock?: 'packet' | 'wall';
+  /** When no module is named: load the modules these rules inspect with too, not only the defaults. */
+  forRules?: RuleSet;
 }
 
 export async function loadModules(args: string[], opts: ModuleOptions = {}): Promise<EngineModule[]> {
-  const wanted = args.length > 0 ? args : DEFAULT_MODULES.filter((n) => shippedModuleNames().includes(n));
+  const wanted = args.length > 0 ? args : defaultModulesFor(opts.forRules);
   if (args.length === 0 && wanted.length === 0) {
     throw new SecuxflowError('E_MODULE_NOT_FOUND', 'no inspector modules are built', 'run npm run build');
   }
@@ -71,6 +73,20 @@ export async function loadModules(args: string[], opts: ModuleOptions = {}): Pro
     out.push({ name: ref.name, instance, policy: inFlightPolicy(policy) });
   }
   return out;
+}
+
+/**
+ * The default modules, then any other module a rule inspects with (a
+ * registered one, or a shipped one that needs a config): a stored rule set
+ * that names ratelimit must run with ratelimit, not fail for want of it.
+ */
+function defaultModulesFor(rules: RuleSet | undefined): string[] {
+  const names = DEFAULT_MODULES.filter((n) => shippedModuleNames().includes(n));
+  for (const r of rules?.rules ?? []) {
+    if (r.action !== 'inspect') continue;
+    for (const m of r.modules) if (!names.includes(m)) names.push(m);
+  }
+  return names;
 }
 
 function registeredConfig(path: string | null, name: string): string | undefined {

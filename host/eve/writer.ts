@@ -27,27 +27,50 @@ export class EveWriter {
     }
   }
 
+  /** The first write error: later records are dropped, and close() throws it, so the run itself goes on. */
+  private failed: SecuxflowError | null = null;
+
   write(rec: EveRecord): void {
+    if (this.failed !== null) return;
     const line = JSON.stringify(rec) + '\n';
     this.chunks.push(line);
     this.pendingBytes += line.length;
     this.count++;
-    if (this.pendingBytes >= FLUSH_AT) this.flush();
+    if (this.pendingBytes >= FLUSH_AT) {
+      try {
+        this.flush();
+      } catch (e) {
+        this.failed = e as SecuxflowError;
+      }
+    }
   }
 
   flush(): void {
+    if (this.failed !== null) throw this.failed;
     if (this.chunks.length === 0) return;
     const data = this.chunks.join('');
     this.chunks = [];
     this.pendingBytes = 0;
-    writeSync(this.fd, data);
+    this.guard(() => writeSync(this.fd, data));
   }
 
   close(): void {
-    this.flush();
-    if (this.ownsFd) {
-      fsyncSync(this.fd);
-      closeSync(this.fd);
+    try {
+      this.flush();
+      if (this.ownsFd) this.guard(() => fsyncSync(this.fd));
+    } finally {
+      if (this.ownsFd) closeSync(this.fd);
+    }
+  }
+
+  /** A full disk or a closed pipe is the user's to fix: name the output, not an internal error. */
+  private guard(io: () => void): void {
+    try {
+      io();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new SecuxflowError('E_IO', `cannot write EVE output ${this.target === '-' ? '(stdout)' : this.target}: ${code ?? (e as Error).message}`,
+        code === 'ENOSPC' ? 'free some space, or write the EVE output elsewhere' : 'check that the output is writable');
     }
   }
 }

@@ -1,0 +1,41 @@
+// The outputs of a capture run (--eve, --write-dropped) are opened for
+// writing, which truncates them before the reader has read a byte: pointed at
+// the capture itself, they destroy it. They must not share a file either.
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SecuxflowError } from '../errors.js';
+
+export interface OutputPath {
+  /** The flag the user gave it with, for the message. */
+  flag: string;
+  path: string;
+}
+
+/** A key naming the file a path resolves to: its inode when it exists, else its resolved path. */
+function identity(path: string): string {
+  try {
+    const st = statSync(path);
+    return `inode:${st.dev}:${st.ino}`;
+  } catch {
+    // Not there yet: the file it will be, through any symlinked directory.
+    let dir = resolve(dirname(path));
+    try { dir = realpathSync(dir); } catch { /* the open will report a missing directory */ }
+    return `path:${join(dir, basename(path))}`;
+  }
+}
+
+/** Throws E_USAGE when an output is the input file, or two outputs are one file. stdout ('-') is not a file. */
+export function refuseOutputClashes(input: { flag: string; path: string }, outputs: readonly OutputPath[]): void {
+  const seen = new Map<string, string>([[identity(input.path), input.flag]]);
+  for (const out of outputs) {
+    if (out.path === '-') continue;
+    const id = identity(out.path);
+    const other = seen.get(id);
+    if (other !== undefined) {
+      const what = other === input.flag ? `the capture being read (${input.flag} ${input.path})` : `the file ${other} writes`;
+      throw new SecuxflowError('E_USAGE', `${out.flag} ${out.path} is ${what}: writing it would destroy it`,
+        `give ${out.flag} a file of its own`);
+    }
+    seen.set(id, out.flag);
+  }
+}
