@@ -136,9 +136,16 @@ export function parseModules(value: unknown, label: string): string[] {
 
 export function parseComment(value: unknown, label: string): string {
   if (typeof value !== 'string') throw invalid(label, `${show(value)} is not text`);
-  if (value.length > MAX_COMMENT) throw invalid(label, `is ${value.length} characters long (at most ${MAX_COMMENT})`);
-  // Control characters would break the one-line-per-rule table of `rule list`.
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(label, `${show(value)} contains control characters (newlines, tabs...)`);
+  const length = [...value].length;
+  if (length > MAX_COMMENT) throw invalid(label, `is ${length} characters long (at most ${MAX_COMMENT})`);
+  // Control characters, line separators and invisible format characters (a
+  // right-to-left override can make `rule list` show text that is not there)
+  // would break or disguise the one-line-per-rule table.
+  const bad = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.exec(value);
+  if (bad) {
+    const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw invalid(label, `contains U+${cp}, a control or invisible formatting character`, 'use plain text on one line');
+  }
   return value;
 }
 

@@ -171,8 +171,9 @@ function lineOfPosition(text: string, pos: number): { line: number; col: number 
 }
 
 function parseJsonText(text: string, path: string): unknown {
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const m = /position (\d+)/.exec(msg);
@@ -180,6 +181,22 @@ function parseJsonText(text: string, path: string): unknown {
     throw new SecuxflowError('E_RULEFILE', `${path}:${where.line}:${where.col}: invalid JSON: ${msg}`,
       'fix the JSON syntax at that line (or use a .yaml file)');
   }
+  refuseDuplicateKeys(text, path);
+  return doc;
+}
+
+/**
+ * JSON.parse keeps the last of two equal keys ({"action":"drop","action":"pass"}
+ * is a pass rule), where YAML refuses them. JSON is YAML 1.2, so the YAML
+ * parser finds them, with their line.
+ */
+function refuseDuplicateKeys(text: string, path: string): void {
+  const dup = parseDocument(text, { uniqueKeys: true }).errors.find((e) => e.code === 'DUPLICATE_KEY');
+  if (dup === undefined) return;
+  const pos = dup.linePos?.[0];
+  const key = pos ? /^\s*"((?:[^"\\]|\\.)*)"/.exec(text.split('\n')[pos.line - 1]?.slice(pos.col - 1) ?? '')?.[1] : undefined;
+  throw new SecuxflowError('E_RULEFILE', `${path}:${pos ? `${pos.line}:${pos.col}` : '?'}: invalid JSON: ${key !== undefined ? `key "${key}"` : 'a key'} repeats in one object`,
+    'give each field once: with two, which one counts is a guess');
 }
 
 function parseYamlText(text: string, path: string): unknown {
@@ -239,6 +256,8 @@ export function readRuleFile(path: string, taken: readonly Pick<Rule, 'id'>[] = 
     throw new SecuxflowError('E_RULEFILE', `cannot read rule file ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`,
       code === 'ENOENT' ? 'check the rule file path' : code === 'EISDIR' ? 'give the path of a .json or .yaml rule file, not a directory' : undefined);
   }
+  // Editors on some systems save a byte order mark, which JSON.parse refuses.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const doc = formatOf(path, text) === 'json' ? parseJsonText(text, path) : parseYamlText(text, path);
   const set = validateRuleSet(doc, path, ruleLineLocator(text), taken);
   const declaresDefaultPolicy = isPlainObject(doc) && doc.default_policy !== undefined && doc.default_policy !== null;

@@ -17,7 +17,11 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
 /** `--state-dir` > `$SECUXFLOW_STATE_DIR` > /var/lib/secuxflow. */
 export function resolveStateDir(dir?: string): string {
-  const chosen = dir !== undefined && dir !== '' ? dir : process.env.SECUXFLOW_STATE_DIR || DEFAULT_STATE_DIR;
+  // `--state-dir "$UNSET"` must not quietly mean the system's own state.
+  if (dir !== undefined && dir.trim() === '') {
+    throw new SecuxflowError('E_USAGE', '--state-dir is empty', `give a directory, or leave --state-dir out to use $SECUXFLOW_STATE_DIR or ${DEFAULT_STATE_DIR}`);
+  }
+  const chosen = dir !== undefined ? dir : process.env.SECUXFLOW_STATE_DIR || DEFAULT_STATE_DIR;
   return resolve(chosen);
 }
 

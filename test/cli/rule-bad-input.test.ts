@@ -55,7 +55,9 @@ describe('rule add refuses bad input and changes nothing', () => {
     [['--id', '3.5'], /--id: "3\.5" is not a rule id/],
     [['--module', 'basic_inspect'], /--module \["basic_inspect"\] is only allowed with --action "inspect"/],
     [['--src', '10.0.0.0/8', '--dst', '2001:db8::1'], /--src "10\.0\.0\.0\/8" is IPv4 but --dst "2001:db8::1\/128" is IPv6/],
-    [['--comment', 'two\nlines'], /--comment: "two\\nlines" contains control characters/],
+    [['--comment', 'two\nlines'], /--comment: contains U\+000A, a control or invisible formatting character/],
+    [['--comment', 'price \u202Eevil'], /--comment: contains U\+202E, a control or invisible formatting character/],
+    [['--comment', 'a\u2028b'], /--comment: contains U\+2028/],
   ])('add --action drop %j', (flags, stderr) => {
     expectRefused(['rule', 'add', '--action', 'drop', ...flags], stderr, /error\[E_RULE_INVALID\]/);
   });
@@ -79,6 +81,34 @@ describe('an option given without its value', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/option '--action <action>' argument missing/);
     expect(readFileSync(join(dir, 'rules.json'), 'utf8')).toBe(before);
+  });
+});
+
+describe('an option that takes one value, given twice', () => {
+  it.each([
+    [['rule', 'add', '--action', 'drop', '--action', 'pass'], /secuxflow rule add: error\[E_USAGE\]: --action is given more than once/],
+    [['rule', 'add', '--action', 'drop', '--port=22', '--port', '23'], /--port is given more than once/],
+    [['rule', 'delete', '--id', '1', '--id', '5'], /secuxflow rule delete: error\[E_USAGE\]: --id is given more than once/],
+  ])('%j is refused', (args, stderr) => {
+    const r = runCli([...args, '--state-dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(stderr);
+    expect(readFileSync(join(dir, 'rules.json'), 'utf8')).toBe(before);
+  });
+
+  it('repeatable options and values that look like flags are not counted', () => {
+    const other = join(base, 'repeat-ok');
+    const r = runCli(['rule', 'add', '--action', 'inspect', '--module', 'basic_inspect', '--module', 'dns_guard', '--comment', '--action', '--state-dir', other]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/added rule 1/);
+  });
+});
+
+describe('an empty --state-dir', () => {
+  it('is refused instead of meaning /var/lib/secuxflow', () => {
+    const r = runCli(['rule', 'add', '--action', 'drop', '--state-dir', '']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error\[E_USAGE\]: --state-dir is empty\n {2}hint: give a directory, or leave --state-dir out/);
   });
 });
 
