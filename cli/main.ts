@@ -16,19 +16,36 @@ import { VERSION } from './version.js';
 const program = new Command('secuxflow')
   .description('WebAssembly packet inspection: XDP rules in the kernel, WASM inspectors in user space')
   .version(VERSION)
-  .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
 for (const register of [registerInspect, registerRule, registerAttach, registerModule, registerStatus, registerRun, registerAlerts]) {
   register(program);
 }
 
+// commander's own usage errors ("error: unknown option '--foo'") get the
+// same form as every other error: the command, a stable code, a hint line.
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null && c !== program; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+(function useOneErrorFormat(command: Command): void {
+  command.configureOutput({
+    outputError: (text, write) => {
+      const lines = text.replace(/^error: /, '').trimEnd().split('\n');
+      const hints = lines.slice(1).map((l) => l.replace(/^\((.*)\)$/, '$1'));
+      const name = command === program ? 'secuxflow' : `secuxflow ${commandPath(command)}`;
+      hints.push(`${name} --help shows the usage`);
+      write(`${name}: error[E_USAGE]: ${lines[0]}\n${hints.map((h) => `  hint: ${h}\n`).join('')}`);
+    },
+  });
+  for (const sub of command.commands as Command[]) useOneErrorFormat(sub);
+})(program);
+
 program.hook('preAction', (_root, command) => {
   const repeated = repeatedSingleOption(command, process.argv.slice(2));
   if (repeated === null) return;
-  const names: string[] = [];
-  for (let c: Command | null = command; c !== null && c !== program; c = c.parent) names.unshift(c.name());
-  reportError(names.join(' '), new SecuxflowError('E_USAGE', `${repeated} is given more than once, so which value is meant is a guess`,
+  reportError(commandPath(command), new SecuxflowError('E_USAGE', `${repeated} is given more than once, so which value is meant is a guess`,
     `give ${repeated} once`));
   throw new CommanderError(2, 'secuxflow.repeatedOption', `${repeated} is given more than once`);
 });

@@ -19,6 +19,7 @@ export function invalid(label: string, message: string, hint?: string): Secuxflo
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value); // JSON would say null
   if (value === undefined) return 'nothing';
   try {
     return JSON.stringify(value) ?? String(value);

@@ -2,7 +2,7 @@
 // and back. Field spellings are fixed by docs/rules.md.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { isMap, isSeq, LineCounter, parse as parseYaml, parseDocument, stringify as stringifyYaml, YAMLParseError } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, stringify as stringifyYaml, YAMLError } from 'yaml';
 import { SecuxflowError } from '../errors.js';
 import {
   checkRuleConsistency, DEFAULT_PRIORITY, FILE_FIELD_LABELS, invalid, MAX_RULE_ID, parseAction, parseComment,
@@ -75,10 +75,12 @@ function ruleWhere(source: string, index: number, raw: unknown, lineOf?: RuleLin
 export function nextRuleId(rules: readonly Pick<Rule, 'id'>[]): number {
   let max = 0;
   for (const r of rules) if (r.id > max) max = r.id;
-  if (max >= MAX_RULE_ID) {
-    throw new SecuxflowError('E_RULE_INVALID', `no rule id is left above ${MAX_RULE_ID}`, 'give the rule an explicit free id');
-  }
-  return max + 1;
+  if (max < MAX_RULE_ID) return max + 1;
+  // The top id is taken (someone chose it): the lowest free one, as there are far fewer rules than ids.
+  const taken = new Set(rules.map((r) => r.id));
+  let id = 1;
+  while (taken.has(id)) id++;
+  return id;
 }
 
 /**
@@ -117,12 +119,18 @@ export function validateRuleSet(input: unknown, source: string, lineOf?: RuleLin
     }
     seenAt.set(r.id, i);
   });
+  let used: Set<number> | null = null;
   let next = 0;
   for (const r of rules) {
     if (r.id !== 0) continue;
-    if (next === 0) next = nextRuleId(taken.length > 0 ? [...rules, ...taken] : rules);
-    if (next > MAX_RULE_ID) throw new SecuxflowError('E_RULE_INVALID', `${source}: no rule id is left above ${MAX_RULE_ID}`, 'give the rules explicit ids');
-    r.id = next++;
+    if (used === null) {
+      used = new Set([...rules, ...taken].map((x) => x.id));
+      next = nextRuleId([...rules, ...taken]);
+    }
+    // Past the top id, wrap to the lowest free ones (there are far fewer rules than ids).
+    while (next > MAX_RULE_ID || used.has(next)) next = next > MAX_RULE_ID ? 1 : next + 1;
+    r.id = next;
+    used.add(next);
   }
   return { defaultPolicy, rules };
 }
@@ -201,13 +209,18 @@ function refuseDuplicateKeys(text: string, path: string): void {
 
 function parseYamlText(text: string, path: string): unknown {
   try {
-    return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    // Warnings too (an unknown tag such as !!js/function) are refused: the
+    // parser would print them on stderr and go on with a guess.
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
+    const problem = doc.errors[0] ?? doc.warnings[0];
+    if (problem !== undefined) throw problem;
+    return doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    if (e instanceof YAMLParseError) {
+    if (e instanceof YAMLError) {
       const pos = e.linePos?.[0];
-      const firstLine = e.message.split('\n')[0] ?? e.message;
+      const firstLine = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
       throw new SecuxflowError('E_RULEFILE', `${path}:${pos ? `${pos.line}:${pos.col}` : '?'}: invalid YAML: ${firstLine}`,
-        'fix the YAML syntax at that line');
+        'fix the YAML at that line');
     }
     throw new SecuxflowError('E_RULEFILE', `${path}: invalid YAML: ${e instanceof Error ? e.message : String(e)}`);
   }

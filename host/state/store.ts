@@ -53,8 +53,7 @@ export class StateStore {
       mkdirSync(this.dir, { recursive: true, mode: 0o755 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? String(e);
-      throw new SecuxflowError('E_STATE', `cannot create state directory ${this.dir}: ${code}`,
-        'run as root, or choose a writable directory with --state-dir or SECUXFLOW_STATE_DIR');
+      throw new SecuxflowError('E_STATE', `cannot create state directory ${this.dir}: ${code}`, pathHint(code, 'a writable directory'));
     }
   }
 
@@ -81,8 +80,7 @@ export class StateStore {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return fallback;
-      throw new SecuxflowError('E_STATE', `cannot read state file ${path}: ${code ?? String(e)}`,
-        'run as root, or choose another directory with --state-dir');
+      throw new SecuxflowError('E_STATE', `cannot read state file ${path}: ${code ?? String(e)}`, pathHint(code ?? '', 'another directory'));
     }
     let doc: unknown;
     try {
@@ -133,4 +131,11 @@ export class StateStore {
   writeRules(set: RuleSet): void {
     this.writeJson(RULES_FILE, ruleSetToJson({ defaultPolicy: set.defaultPolicy, rules: sortRules(set.rules) }));
   }
+}
+
+/** Root only helps with permissions; a path that is a file, or too long, needs another path. */
+function pathHint(code: string, instead: string): string {
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `run as root, or choose ${instead} with --state-dir or SECUXFLOW_STATE_DIR`;
+  if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') return `a file is in the way of the state directory: choose ${instead} with --state-dir or SECUXFLOW_STATE_DIR`;
+  return `choose ${instead} with --state-dir or SECUXFLOW_STATE_DIR`;
 }

@@ -79,8 +79,17 @@ describe('an option given without its value', () => {
   it('names the option', () => {
     const r = runCli(['rule', 'add', '--state-dir', dir, '--action']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/option '--action <action>' argument missing/);
+    expect(r.stderr).toBe("secuxflow rule add: error[E_USAGE]: option '--action <action>' argument missing\n  hint: secuxflow rule add --help shows the usage\n");
     expect(readFileSync(join(dir, 'rules.json'), 'utf8')).toBe(before);
+  });
+
+  it('commander\'s other usage errors take the same form', () => {
+    const unknownOption = runCli(['rule', 'add', '--action', 'drop', '--colour', 'red', '--state-dir', dir]);
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toMatch(/^secuxflow rule add: error\[E_USAGE\]: unknown option '--colour'\n {2}hint: /);
+    const unknownCommand = runCli(['rul']);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toMatch(/^secuxflow: error\[E_USAGE\]: unknown command 'rul'\n {2}hint: Did you mean one of rule, run\?\n {2}hint: secuxflow --help shows the usage\n$/);
   });
 });
 
@@ -101,6 +110,19 @@ describe('an option that takes one value, given twice', () => {
     const r = runCli(['rule', 'add', '--action', 'inspect', '--module', 'basic_inspect', '--module', 'dns_guard', '--comment', '--action', '--state-dir', other]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/added rule 1/);
+  });
+});
+
+describe('a --state-dir that is a file', () => {
+  it('says a file is in the way, not to run as root', () => {
+    const file = join(base, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const r = runCli(['rule', 'add', '--action', 'drop', '--state-dir', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error\[E_STATE\]: cannot create state directory .*not-a-dir: EEXIST\n {2}hint: a file is in the way of the state directory/);
+    const under = runCli(['rule', 'list', '--state-dir', join(file, 'sub')]);
+    expect(under.code).toBe(1);
+    expect(under.stderr).toMatch(/ENOTDIR\n {2}hint: a file is in the way/);
   });
 });
 

@@ -181,9 +181,15 @@ describe('ruleToJson round trip', () => {
 });
 
 describe('nextRuleId', () => {
-  it('is max + 1, or 1 when empty, and refuses to overflow', () => {
+  it('is max + 1, or 1 when empty, and the lowest free id once the top id is taken', () => {
     expect(nextRuleId([])).toBe(1);
     expect(nextRuleId([{ id: 3 }, { id: 9 }, { id: 2 }])).toBe(10);
-    expectError(() => nextRuleId([{ id: 2147483647 }]), 'E_RULE_INVALID', /no rule id is left/);
+    expect(nextRuleId([{ id: 2147483647 }])).toBe(1);
+    expect(nextRuleId([{ id: 1 }, { id: 2 }, { id: 4 }, { id: 2147483647 }])).toBe(3);
+  });
+
+  it('a file whose rules lack ids gets distinct free ids, also past the top id', () => {
+    const set = validateRuleSet({ rules: [{ action: 'drop', id: 2147483646 }, { action: 'drop' }, { action: 'drop', id: 2 }, { action: 'drop' }, { action: 'drop' }] }, 'x');
+    expect(set.rules.map((r) => r.id)).toEqual([2147483646, 2147483647, 2, 1, 3]);
   });
 });
