@@ -265,6 +265,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
 
 function progressBar(): (done: number, total: number) => void {
   return (done, total) => {
+    if (total <= 0) return; // a pipe: its size is unknown
     const width = 30;
     const frac = total > 0 ? Math.min(1, done / total) : 0;
     const filled = Math.round(frac * width);
@@ -281,7 +282,7 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description('run a dry-run packet (--ip ...) or a capture (--pcap FILE) through the rules and inspector modules')
-    .option('--pcap <file>', 'inspect a pcap or pcapng capture')
+    .option('--pcap <file>', 'inspect a pcap or pcapng capture (- or a pipe: read it as a stream)')
     .option('--ip <addr>', 'dry-run: destination address (IPv4 or IPv6)')
     .option('--src <addr>', 'dry-run: source address (default 198.18.0.1 or 2001:db8::1)')
     .option('--port <port>', 'dry-run: destination port (tcp/udp)')

@@ -157,7 +157,9 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
       const caplen = u32(b, h + 8, le);
       const wireLen = u32(b, h + 12, le);
       if (caplen > snaplen) {
-        throw new CaptureError(name, recordAt, `record captured length ${caplen} > snaplen ${snaplenField}`,
+        throw new CaptureError(name, recordAt, snaplen === snaplenField
+          ? `record captured length ${caplen} > snaplen ${snaplenField}`
+          : `record captured length ${caplen} > ${snaplen}, the largest frame read (the file's snaplen is ${snaplenField})`,
           'the record header is corrupt');
       }
       if (frac >= (nano ? 1e9 : 1e6)) {
@@ -326,8 +328,12 @@ export function captureFromBytes(bytes: Uint8Array, name = '<memory>'): CaptureR
   return new Reader(name, format, bytes.length, () => new MemoryWindow(bytes));
 }
 
-/** Opens a capture file; the format is detected now, frames are read lazily in chunks. */
+/**
+ * Opens a capture file; the format is detected now, frames are read lazily in
+ * chunks. '-' is standard input; it and other pipes are read as streams.
+ */
 export function openCapture(path: string): CaptureReader {
+  if (path === '-' || isStream(path)) return openStream(path);
   let size: number;
   let head: Uint8Array;
   try {
@@ -340,9 +346,55 @@ export function openCapture(path: string): CaptureReader {
       w.close();
     }
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
     throw new SecuxflowError('E_IO', `cannot read capture '${path}': ${(e as Error).message}`,
-      'check the path and that the file is readable');
+      code === 'ESPIPE' ? 'captures are read from regular files (they are read in chunks, with seeks): save a pipe to a file first'
+        : 'check the path and that the file is readable');
   }
   const format = detectFormat(path, head);
   return new Reader(path, format, size, () => new FileWindow(path, size));
+}
+
+function isStream(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return st.isFIFO() || st.isSocket() || st.isCharacterDevice();
+  } catch {
+    return false; // openCapture reports the path
+  }
+}
+
+/**
+ * A pipe (`tcpdump -w - | secuxflow inspect --pcap -`, `zcat x.pcap.gz | ...`):
+ * the window that sniffed the format is the one frames() reads, since what
+ * was read cannot be read again, and so the capture can be iterated once.
+ */
+function openStream(path: string): CaptureReader {
+  const name = path === '-' ? '<stdin>' : path;
+  let w: FileWindow;
+  try {
+    w = new FileWindow(path === '-' ? 0 : path, 0, true);
+  } catch (e) {
+    // A socket (what a parent process often passes as stdin) cannot be
+    // reopened through /dev/stdin or /dev/fd/N: read the descriptor itself.
+    const fd = /^\/dev\/stdin$/.test(path) ? 0 : Number(/^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(path)?.[1] ?? -1);
+    if ((e as NodeJS.ErrnoException).code !== 'ENXIO' || fd < 0) throw streamError(name, e);
+    w = new FileWindow(fd, 0, true);
+  }
+  try {
+    w.ensure(4);
+  } catch (e) {
+    throw streamError(name, e);
+  }
+  const format = detectFormat(name, w.buf.subarray(w.start, Math.min(w.start + 4, w.end)));
+  let handedOut = false;
+  return new Reader(name, format, 0, () => {
+    if (handedOut) throw new SecuxflowError('E_USAGE', `the capture from ${name} was already read: a pipe can be read once`);
+    handedOut = true;
+    return w;
+  });
+}
+
+function streamError(name: string, e: unknown): SecuxflowError {
+  return new SecuxflowError('E_IO', `cannot read capture ${name}: ${(e as Error).message}`, 'check that the pipe has a writer');
 }

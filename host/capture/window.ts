@@ -55,14 +55,25 @@ export class FileWindow implements ByteWindow {
   private base = 0; // file offset of buf[0]
   private fd: number | null;
   private eof = false;
+  private readonly ownsFd: boolean;
 
-  constructor(path: string, readonly totalBytes: number) {
-    this.fd = openSync(path, 'r');
+  /**
+   * `stream`: the source cannot seek (a pipe, stdin), so reads take what comes
+   * next and the size is unknown (totalBytes 0). Reads only ever move
+   * forward, so a file and a stream are read the same way otherwise.
+   */
+  constructor(source: string | number, readonly totalBytes: number, private readonly stream = false) {
+    this.fd = typeof source === 'number' ? source : openSync(source, 'r');
+    this.ownsFd = typeof source !== 'number';
   }
 
   get offset(): number { return this.base + this.start; }
 
-  remaining(): number { return this.totalBytes - this.offset; }
+  /** Of a stream, only known once it ended (callers ask after ensure() failed). */
+  remaining(): number {
+    if (!this.stream) return this.totalBytes - this.offset;
+    return this.eof ? this.end - this.start : Number.POSITIVE_INFINITY;
+  }
 
   ensure(n: number): boolean {
     if (this.end - this.start >= n) return true;
@@ -77,7 +88,7 @@ export class FileWindow implements ByteWindow {
       this.buf = next;
     }
     while (this.end - this.start < n) {
-      const got = readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
+      const got = this.stream ? readStream(this.fd, this.buf, this.end) : readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
       if (got === 0) { this.eof = true; break; }
       this.end += got;
     }
@@ -85,8 +96,22 @@ export class FileWindow implements ByteWindow {
   }
 
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    if (this.fd !== null && this.ownsFd) closeSync(this.fd);
     this.fd = null;
+  }
+}
+
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** The next bytes of a pipe or socket; one left non-blocking by its creator is waited on, 1 ms at a time. */
+function readStream(fd: number, buf: Uint8Array, at: number): number {
+  for (;;) {
+    try {
+      return readSync(fd, buf, at, buf.length - at, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(napCell, 0, 0, 1);
+    }
   }
 }
 

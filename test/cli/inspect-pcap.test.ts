@@ -3,10 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { captureFromBytes } from '../../host/capture/reader.js';
-import { PcapngWriter } from '../../host/capture/writer.js';
+import { PcapngWriter, PcapWriter } from '../../host/capture/writer.js';
 import { buildPacket, toLinkType } from '../../host/packet/build.js';
 import { LinkType } from '../../host/packet/types.js';
-import { DEMO_PCAP, cli, requireBuilt, tempDir, toolOrSkip } from './support.js';
+import { CLI, DEMO_PCAP, cli, requireBuilt, tempDir, toolOrSkip } from './support.js';
 
 function tsharkCount(file: string, filter?: string): number {
   const args = ['-r', file, '-T', 'fields', '-e', 'frame.number'];
@@ -171,6 +171,38 @@ describe('secuxflow inspect --pcap (the main job)', () => {
     expect(intact).toBeGreaterThan(0);
     expect(report.counters.packets_read).toBe(intact);
     expect(report.error.code).toBe('E_CAPTURE');
+  });
+
+  it('reads a capture from a pipe (--pcap - and /dev/stdin), pcap and pcapng, with the same counts as from the file', () => {
+    const fromFile = (pcap: string) => JSON.parse(cli(['inspect', '--pcap', pcap, '--json']).stdout) as { counters: Record<string, unknown> };
+    for (const file of [DEMO_PCAP, DEMO_PCAP.replace(/\.pcap$/, '.pcapng')]) {
+      const expected = fromFile(file).counters;
+      for (const arg of ['-', '/dev/stdin']) {
+        const r = spawnSync(process.execPath, [CLI, 'inspect', '--pcap', arg, '--json'], { input: readFileSync(file), encoding: 'utf8', env: { ...process.env, SECUXFLOW_STATE_DIR: tempDir('state') } });
+        expect(r.status, r.stderr).toBe(0);
+        const got = JSON.parse(r.stdout) as { counters: Record<string, unknown>; format: string; error: unknown };
+        expect(got.error).toBeNull();
+        expect(got.format).toBe(file.endsWith('.pcapng') ? 'pcapng' : 'pcap');
+        expect(got.counters).toEqual(expected);
+      }
+    }
+    // larger than the reader's chunks and than what one pipe read returns
+    const big = join(tempDir('pipe'), 'big.pcap');
+    const w = new PcapWriter({ path: big, linkType: LinkType.ETHERNET });
+    for (let i = 0; i < 4000; i++) {
+      w.write({ data: buildPacket({ src: '198.18.0.1', dst: '198.18.1.1', proto: 'udp', srcPort: 1024 + (i % 500), dstPort: 53, payload: 'x'.repeat(300 + (i % 700)) }), tsSec: 1_767_225_600 + (i >> 6), tsNsec: i * 1000 });
+    }
+    w.close();
+    const bigPiped = spawnSync(process.execPath, [CLI, 'inspect', '--pcap', '-', '--json'], { input: readFileSync(big), encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(bigPiped.status, bigPiped.stderr).toBe(0);
+    expect((JSON.parse(bigPiped.stdout) as { counters: unknown }).counters).toEqual(fromFile(big).counters);
+    expect((JSON.parse(bigPiped.stdout) as { counters: { packets_read: number } }).counters.packets_read).toBe(4000);
+
+    // cut short in a pipe: the offset is named and what came before is processed
+    const cut = spawnSync(process.execPath, [CLI, 'inspect', '--pcap', '-'], { input: readFileSync(DEMO_PCAP).subarray(0, 1000), encoding: 'utf8' });
+    expect(cut.status).toBe(1);
+    expect(cut.stderr).toMatch(/error\[E_CAPTURE\]: <stdin>: byte offset \d+: truncated record/);
+    expect(cut.stdout).toMatch(/packets\s+11 read/);
   });
 
   it('not a capture at all: a clear error and no crash', () => {
