@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { action } from '../action.js';
 import { table } from '../format.js';
 import { SecuxflowError } from '../../host/errors.js';
-import { parseAlertLine, parseSince, readLinesFrom, type AlertLine } from '../../host/daemon/alerts.js';
+import { EVE_WHERE_HINT, alertOf, eveIoError, parseSince, readLinesFrom, recentAlerts, type AlertLine } from '../../host/daemon/alerts.js';
 import { resolveStateDir } from '../../host/state/store.js';
 
 export interface AlertsCommandOptions {
@@ -27,34 +27,58 @@ function row(a: AlertLine): string[] {
 
 const HEADER = ['TIME', 'ACTION', 'SID', 'SEV', 'FLOW', 'PROTO', 'SIGNATURE'];
 
-export function recentAlerts(path: string, sinceMs: number, limit: number): { alerts: AlertLine[]; offset: number } {
-  const { lines, offset } = readLinesFrom(path, 0);
-  const alerts = lines.map(parseAlertLine).filter((a): a is AlertLine => a !== null && a.timeMs >= sinceMs);
-  return { alerts: alerts.slice(-limit), offset };
-}
+/** How many alerts --follow formats at once when a read finds many (a file read again after truncation). */
+const FOLLOW_BATCH = 500;
 
 export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+  if (o.eve === '') throw new SecuxflowError('E_USAGE', '--eve needs a file name', `leave it out to read <state-dir>/eve.json; ${EVE_WHERE_HINT}`);
   const path = o.eve ?? join(resolveStateDir(o.stateDir), 'eve.json');
   const sinceMs = o.since !== undefined ? parseSince(o.since) : 0;
   const limit = o.limit !== undefined ? Number(o.limit) : 50;
-  if (!Number.isInteger(limit) || limit < 1) throw new SecuxflowError('E_USAGE', `--limit ${JSON.stringify(o.limit)} must be a positive integer`);
-  const { alerts, offset } = recentAlerts(path, sinceMs, limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new SecuxflowError('E_USAGE', `--limit ${JSON.stringify(o.limit)} must be a positive integer`, 'for example --limit 100');
+  // Without --follow a last line lacking its newline is read too: it either
+  // parses (the file just ends there) or is being written and does not.
+  const recent = recentAlerts(path, sinceMs, limit, { partialTail: !o.follow });
+  // A file named with --eve that is not there is a typo or the wrong host,
+  // and "no alerts" would hide that. The default file only appears when a
+  // daemon first starts, so its absence is said plainly but is not an error.
+  if (!recent.exists && o.eve !== undefined) throw eveIoError(path, { code: 'ENOENT' });
   const print = (list: AlertLine[], header: boolean): void => {
     if (list.length === 0) return;
     if (o.json) write(list.map((a) => `${JSON.stringify(a.record)}\n`).join(''));
     else write(`${table(header ? [HEADER, ...list.map(row)] : list.map(row), '')}\n`);
   };
-  if (alerts.length === 0 && !o.follow && !o.json) write(`no alerts in ${path}${o.since ? ` since ${o.since}` : ''}\n`);
-  print(alerts, true);
+  if (!o.json) {
+    if (!recent.exists) write(`no alerts: ${path} does not exist yet${o.follow ? ', waiting for it' : ''} (a daemon creates it when it starts; if yours runs with --eve or another --state-dir, pass the same here)\n`);
+    else if (recent.alerts.length === 0 && !o.follow) write(`no alerts in ${path}${o.since ? ` since ${o.since}` : ''}\n`);
+  }
+  print(recent.alerts, true);
   if (!o.follow) return;
-  let pos = offset;
-  await new Promise<void>((resolve) => {
+  let at = recent.position;
+  await new Promise<void>((resolve, reject) => {
+    const end = (): void => {
+      clearInterval(timer);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    };
+    const stop = (): void => { end(); resolve(); };
     const timer = setInterval(() => {
-      const r = readLinesFrom(path, pos);
-      pos = r.offset;
-      print(r.lines.map(parseAlertLine).filter((a): a is AlertLine => a !== null && a.timeMs >= sinceMs), false);
+      try {
+        let batch: AlertLine[] = [];
+        at = readLinesFrom(path, at, (line) => {
+          const a = alertOf(line, sinceMs);
+          if (a === null) return;
+          batch.push(a);
+          if (batch.length >= FOLLOW_BATCH) { print(batch, false); batch = []; }
+        });
+        print(batch, false);
+      } catch (e) {
+        // Thrown from a timer it would be an uncaught exception with a stack;
+        // the caller reports it like any other error.
+        end();
+        reject(e);
+      }
     }, 250);
-    const stop = (): void => { clearInterval(timer); resolve(); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -1,0 +1,139 @@
+// `secuxflow alerts` as a user runs it (the built CLI): bad --eve paths give
+// E_IO naming the file, a big file stays in bounded memory, and --follow
+// keeps going through copytruncate and rotation.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CLI, cli, requireBuilt, tempDir } from './support.js';
+
+const MB = 1 << 20;
+const made: string[] = [];
+const temp = (p: string): string => { const d = tempDir(p); made.push(d); return d; };
+beforeAll(() => requireBuilt());
+afterAll(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
+const alertLine = (min: number, sid: number): string => `${JSON.stringify({
+  timestamp: `2026-11-22T10:${String(min).padStart(2, '0')}:00.000000+0000`, event_type: 'alert', src_ip: '198.18.0.1', src_port: 40000,
+  dest_ip: '198.18.1.1', dest_port: 80, proto: 'TCP', alert: { action: 'blocked', signature_id: sid, severity: 1, signature: `sig ${sid}` },
+})}\n`;
+const sidsOf = (stdout: string): number[] => stdout.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { alert: { signature_id: number } }).alert.signature_id);
+
+/** Runs the CLI in a child that reports its own peak RSS on exit. */
+function cliMaxRss(dir: string, args: string[]): { status: number; stdout: string; stderr: string; maxRssMb: number } {
+  const wrapper = join(dir, 'maxrss.mjs');
+  writeFileSync(wrapper, [
+    "process.on('exit', () => process.stderr.write(`\\nmaxrss_kb=${process.resourceUsage().maxRSS}\\n`));",
+    `process.argv[1] = ${JSON.stringify(CLI)};`,
+    `await import(${JSON.stringify(pathToFileURL(CLI).href)});`,
+  ].join('\n'));
+  const r = spawnSync(process.execPath, [wrapper, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const kb = /maxrss_kb=(\d+)/.exec(r.stderr);
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.replace(/\nmaxrss_kb=\d+\n$/, ''), maxRssMb: kb ? Number(kb[1]) / 1024 : Infinity };
+}
+
+describe('secuxflow alerts (built CLI)', () => {
+  it('E_IO names a missing --eve file or a directory, with a hint and no stack', () => {
+    const dir = temp('alerts');
+    const missing = join(dir, 'typo', 'eve.json');
+    const a = cli(['alerts', '--eve', missing]);
+    expect(a.status).toBe(1);
+    expect(a.stdout).toBe('');
+    expect(a.stderr).toMatch(new RegExp(`^secuxflow alerts: error\\[E_IO\\]: the EVE file ${missing} does not exist\\n  hint: .*secuxflow run --eve`));
+    const d = cli(['alerts', '--eve', dir]);
+    expect(d.status).toBe(1);
+    expect(d.stderr).toBe(`secuxflow alerts: error[E_IO]: the EVE file ${dir} is a directory\n  hint: point --eve at the file itself: the daemon appends to the file given to \`secuxflow run --eve\` (default <state-dir>/eve.json) and names it in its "daemon started" log line\n`);
+    for (const r of [a, d]) expect(r.stderr).not.toMatch(/E_INTERNAL|\n\s+at .*:\d+/);
+    // No --eve and no daemon yet: said plainly, exit 0.
+    const none = cli(['alerts', '--state-dir', dir]);
+    expect(none.status).toBe(0);
+    expect(none.stdout).toMatch(/^no alerts: .*eve\.json does not exist yet/);
+  });
+
+  it('--limit and --since together', () => {
+    const dir = temp('alerts');
+    const eve = join(dir, 'eve.json');
+    writeFileSync(eve, [1, 5, 2, 6, 7, 3, 8].map((m) => alertLine(m, m)).join(''));
+    const r = cli(['alerts', '--eve', eve, '--json', '--since', '2026-11-22T10:05:00Z', '--limit', '3']);
+    expect(r.status).toBe(0);
+    expect(sidsOf(r.stdout)).toEqual([6, 7, 8]);
+    expect(cli(['alerts', '--eve', eve, '--limit', 'lots']).stderr).toMatch(/error\[E_USAGE\]: --limit "lots" must be a positive integer/);
+  });
+
+  it('reads a 100 MB file in bounded memory', () => {
+    const dir = temp('alerts-big');
+    const eve = join(dir, 'eve.json');
+    let block = '';
+    for (let i = 0; block.length < MB; i++) block += `${JSON.stringify({ timestamp: '2026-11-22T09:00:00.000000+0000', flow_id: i, event_type: 'flow', proto: 'TCP', flow: { pkts_toserver: 3 } })}\n`;
+    const bytes = Buffer.from(block);
+    const fd = openSync(eve, 'w');
+    for (let n = 0; n < 100 * MB;) n += writeSync(fd, bytes);
+    writeSync(fd, alertLine(1, 101) + alertLine(2, 102) + alertLine(3, 103));
+    closeSync(fd);
+    const small = join(dir, 'small.json');
+    writeFileSync(small, alertLine(1, 1));
+    const base = cliMaxRss(dir, ['alerts', '--eve', small, '--json']);
+    expect(base.status).toBe(0);
+    // --limit 50 with three alerts: the whole file is read, backwards.
+    const big = cliMaxRss(dir, ['alerts', '--eve', eve, '--json']);
+    expect(big.stderr).toBe('');
+    expect(big.status).toBe(0);
+    expect(sidsOf(big.stdout)).toEqual([101, 102, 103]);
+    expect(big.maxRssMb - base.maxRssMb).toBeLessThan(64);
+    const since = cliMaxRss(dir, ['alerts', '--eve', eve, '--json', '--since', '2026-11-22T10:02:00Z', '--limit', '1']);
+    expect(sidsOf(since.stdout)).toEqual([103]);
+  });
+
+  it('--follow goes on through copytruncate and rotation, and reports a bad file without a stack', async () => {
+    const dir = temp('alerts-follow');
+    const eve = join(dir, 'eve.json');
+    writeFileSync(eve, alertLine(1, 1));
+    const child = spawn(process.execPath, [CLI, 'alerts', '--eve', eve, '--follow', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const waitFor = async (want: number[]): Promise<void> => {
+      for (let t = 0; t < 100 && sidsOf(out).join() !== want.join(); t++) await new Promise((r) => setTimeout(r, 100));
+      expect(sidsOf(out), err).toEqual(want);
+    };
+    try {
+      await waitFor([1]);
+      appendFileSync(eve, alertLine(2, 2) + alertLine(3, 3).slice(0, 30));
+      await waitFor([1, 2]);
+      appendFileSync(eve, alertLine(3, 3).slice(30));
+      await waitFor([1, 2, 3]);
+      // logrotate copytruncate: the daemon's next writes land at the start.
+      truncateSync(eve, 0);
+      await new Promise((r) => setTimeout(r, 400));
+      appendFileSync(eve, alertLine(4, 4));
+      await waitFor([1, 2, 3, 4]);
+      // Rename and a new file, already longer than where the reader was.
+      renameSync(eve, `${eve}.1`);
+      writeFileSync(eve, alertLine(5, 5) + alertLine(6, 6) + alertLine(7, 7));
+      await waitFor([1, 2, 3, 4, 5, 6, 7]);
+      rmSync(eve);
+      mkdirSync(eve);
+      expect(await exited).toBe(1);
+      expect(err).toBe(`secuxflow alerts: error[E_IO]: the EVE file ${eve} is a directory\n  hint: point --eve at the file itself: the daemon appends to the file given to \`secuxflow run --eve\` (default <state-dir>/eve.json) and names it in its "daemon started" log line\n`);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    }
+  });
+
+  it('--follow stops cleanly on SIGTERM', async () => {
+    const dir = temp('alerts-follow');
+    const eve = join(dir, 'eve.json');
+    writeFileSync(eve, alertLine(1, 1));
+    const child = spawn(process.execPath, [CLI, 'alerts', '--eve', eve, '--follow', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let t = 0; t < 100 && out === ''; t++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(sidsOf(out)).toEqual([1]);
+  });
+});
