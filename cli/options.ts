@@ -7,9 +7,17 @@ function takesValue(o: Option): boolean {
   return o.required || o.optional;
 }
 
-/** Repeatable options collect into an array default ([] with a collect parser) or are variadic. */
+/**
+ * Repeatable options are variadic, or collect into an array: their parser
+ * returns one (a probe call tells, with or without an array default).
+ */
 function repeatable(o: Option): boolean {
-  return o.variadic || Array.isArray(o.defaultValue);
+  if (o.variadic || Array.isArray(o.defaultValue)) return true;
+  try {
+    return Array.isArray(o.parseArg?.('x', undefined as unknown as string));
+  } catch {
+    return false;
+  }
 }
 
 /** The first single-value option of `command` that `args` gives twice (as its long name), or null. */
