@@ -2,7 +2,8 @@
 // in the sandbox before they are registered (pinned by sha256) in the state
 // directory. The same functions back the CLI and programmatic use.
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readConfigFile } from '../../host/fs/read-config.js';
 import { resolve } from 'node:path';
 import { SecuxflowError } from '../../host/errors.js';
 import { StateStore } from '../../host/state/store.js';
@@ -78,12 +79,8 @@ function checkName(name: string, flag: string): string {
 function readConfig(path: string | undefined): { text: string | undefined; abs: string | null } {
   if (path === undefined) return { text: undefined, abs: null };
   const abs = resolve(path);
-  try {
-    return { text: readFileSync(abs, 'utf8'), abs };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new SecuxflowError(code === 'ENOENT' ? 'E_USAGE' : 'E_IO', `--config ${path}: cannot read it (${code ?? String(e)})`);
-  }
+  if (!existsSync(abs)) throw new SecuxflowError('E_USAGE', `--config ${path}: no such file`);
+  return { text: readConfigFile(abs, '--config', 'give the path of the module\'s configuration file'), abs };
 }
 
 /** Validates FILE completely in the sandbox, then registers it (replacing a registration of the same name). */

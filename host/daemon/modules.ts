@@ -3,8 +3,8 @@
 // state directory (so `module load` survives a restart), and when both are
 // empty the shipped default. Each worker builds its own runners: instances are
 // never shared between threads.
-import { readFileSync, existsSync } from 'node:fs';
-import { SecuxflowError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { readConfigFile } from '../fs/read-config.js';
 import { DEFAULT_MODULES, loadModules } from '../engine/setup.js';
 import type { EngineModule } from '../engine/engine.js';
 import { resolveModuleRef, shippedModuleNames } from '../modules/resolve.js';
@@ -26,13 +26,8 @@ export interface ModuleSpec {
   isolation?: ModuleIsolation;
 }
 
-export function readModuleConfig(path: string, name: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new SecuxflowError('E_IO', `module ${name}: cannot read its config ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-      'fix the path in the daemon config file');
-  }
+export function readModuleConfig(path: string, name: string, from = 'the daemon config file'): string {
+  return readConfigFile(path, `module ${name}: its config`, `fix the path in ${from}`);
 }
 
 export function moduleSpecsFor(config: DaemonConfig, stateDir: string): ModuleSpec[] {

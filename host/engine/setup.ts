@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadRuleFile } from '../rules/parse.js';
 import type { RuleSet } from '../rules/types.js';
 import { StateStore } from '../state/store.js';
-import { readFileSync } from 'node:fs';
+import { readConfigFile } from '../fs/read-config.js';
 import { loadModuleRef, resolveModuleRef, shippedModuleNames } from '../modules/resolve.js';
 import { createModuleRunner } from '../sandbox/runner.js';
 import { inFlightPolicy, type ModulePolicy } from '../sandbox/limits.js';
@@ -91,10 +91,6 @@ function defaultModulesFor(rules: RuleSet | undefined): string[] {
 
 function registeredConfig(path: string | null, name: string): string | undefined {
   if (path === null) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new SecuxflowError('E_IO', `registered module ${name}: cannot read its config ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-      `register it again with another --config (secuxflow module load FILE --name ${name} --config NEW)`);
-  }
+  return readConfigFile(path, `registered module ${name}: its config`,
+    `register it again with another --config (secuxflow module load FILE --name ${name} --config NEW)`);
 }

@@ -3,7 +3,7 @@
 // module's declared maximum memory is lowered to the ceiling before it is
 // compiled; a component is transpiled through jco.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 import { basename, extname, resolve } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { compileInspector, watToWasm, type CompiledInspector } from '../wasm/loader.js';
@@ -41,16 +41,21 @@ export function nameFromPath(path: string): string {
   return /^[a-z]/.test(n) ? n : `m_${n}`;
 }
 
-export function readModuleBytes(path: string, maxBytes = Infinity): Uint8Array {
+/** What --max-module-mib can allow at most: a bound for reads that name no limit. */
+const MAX_MODULE_FILE_BYTES = 1024 * 1024 * 1024;
+
+export function readModuleBytes(path: string, maxBytes = MAX_MODULE_FILE_BYTES): Uint8Array {
   try {
-    const size = statSync(path).size;
-    if (size > maxBytes) {
-      throw new SecuxflowError('E_MODULE_LIMIT', `module file ${path} is ${(size / 1048576).toFixed(1)} MiB, above the size limit of ${maxBytes / 1048576} MiB`,
+    const bytes = readRegularFile(path, maxBytes);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  } catch (e) {
+    if (e instanceof FileTooLarge) {
+      throw new SecuxflowError('E_MODULE_LIMIT', `module file ${path} is ${(e.size / 1048576).toFixed(1)} MiB, above the size limit of ${maxBytes / 1048576} MiB`,
         'inspectors are usually well under 1 MiB; raise the limit with --max-module-mib if this one really needs it');
     }
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    if (e instanceof SecuxflowError) throw e;
+    if (e instanceof NotARegularFile) {
+      throw new SecuxflowError('E_MODULE_INVALID', `${path} is ${e.kind}, not a module file`, 'pass a .wasm or .wat file');
+    }
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new SecuxflowError('E_MODULE_NOT_FOUND', `module file ${path} does not exist`);
     if (code === 'EISDIR') throw new SecuxflowError('E_MODULE_INVALID', `${path} is a directory, not a module file`);

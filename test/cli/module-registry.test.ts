@@ -89,8 +89,10 @@ describe('secuxflow module load/list/unload/info', () => {
       [[PORT_VERDICT, '--policy', 'sometimes'], /error\[E_USAGE\]: --policy "sometimes" is not a failure policy\n\s+hint: use one of fail-open, fail-closed, reload/, 2],
       [[PORT_VERDICT, '--memory-mib', '0'], /error\[E_USAGE\]: --memory-mib must be an integer in 1\.\.4096, got 0/, 2],
       [[PORT_VERDICT, '--name', 'Bad Name'], /error\[E_USAGE\]: --name "Bad Name" is not a module name/, 2],
-      [[PORT_VERDICT, '--config', '/nonexistent/cfg.json'], /error\[E_USAGE\]: --config \/nonexistent\/cfg\.json: cannot read it \(ENOENT\)/, 2],
+      [[PORT_VERDICT, '--config', '/nonexistent/cfg.json'], /error\[E_USAGE\]: --config \/nonexistent\/cfg\.json: no such file/, 2],
+      [[PORT_VERDICT, '--config', '/dev/urandom'], /error\[E_IO\]: --config \/dev\/urandom is a device, not a regular file/, 1],
       [['/nonexistent/x.wasm'], /error\[E_MODULE_NOT_FOUND\]: module file \/nonexistent\/x\.wasm does not exist/, 1],
+      [['/dev/zero'], /error\[E_MODULE_INVALID\]: \/dev\/zero is a device, not a module file/, 1],
     ];
     for (const [args, pattern, status] of cases) {
       const r = cli(['module', 'load', ...args], env(state));
