@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
 import { applyRulesIfAttached, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
-import { notifyDaemon } from '../../host/control/client.js';
+import { notifyDaemon, requestDaemon } from '../../host/control/client.js';
 import { describeRule, rulePortText, ruleDstText, ruleSrcText } from '../../host/rules/describe.js';
 import {
   checkRuleConsistency, DEFAULT_PRIORITY, parseAction, parseComment, parseModuleName, parsePortRange,
@@ -113,6 +113,7 @@ export function ruleFromOptions(opts: AddRuleOptions): Rule {
  */
 export async function commitRuleChange(store: StateStore, previous: RuleSet, next: RuleSet): Promise<RuleChangeResult> {
   validateRuleSet(ruleSetToJson(next), 'new rule set');
+  await refuseModulesTheDaemonLacks(store, previous, next);
   const applied = await applyRulesIfAttached(store.dir, next);
   try {
     store.writeRules(next);
@@ -132,6 +133,37 @@ export async function commitRuleChange(store: StateStore, previous: RuleSet, nex
   // The kernel already has the rules; a running daemon's engine must match them.
   const daemon = await notifyDaemon(store.dir, 'rules.reload');
   return { stateDir: store.dir, appliedTo: applied.appliedTo, daemon };
+}
+
+function inspectModules(set: RuleSet): Set<string> {
+  return new Set(set.rules.filter((r) => r.action === 'inspect').flatMap((r) => r.modules));
+}
+
+/**
+ * A running daemon inspects only with the modules it loaded. A rule naming
+ * another one would be stored and put in the kernel, then refused by the
+ * daemon, leaving the three out of step (and the next start failing), so it
+ * is refused first. Only modules the change newly names are checked: a rule
+ * set that already names a missing module must still be editable. When the
+ * daemon cannot say (no queue running, no reply), the daemon's own answer
+ * after the change is reported as before.
+ */
+async function refuseModulesTheDaemonLacks(store: StateStore, previous: RuleSet, next: RuleSet): Promise<void> {
+  const before = inspectModules(previous);
+  const added = [...inspectModules(next)].filter((m) => !before.has(m));
+  if (added.length === 0) return;
+  let listed: unknown;
+  try {
+    listed = await requestDaemon(store.dir, 'modules.list');
+  } catch {
+    return;
+  }
+  if (!Array.isArray(listed) || listed.length === 0) return;
+  const loaded = listed.map((m) => (m as { name?: unknown }).name).filter((n): n is string => typeof n === 'string');
+  const missing = added.find((m) => !loaded.includes(m));
+  if (missing === undefined) return;
+  throw new SecuxflowError('E_MODULE_NOT_FOUND', `the running daemon has not loaded module ${missing} (it runs ${loaded.join(', ')}): a rule inspecting with it would be refused`,
+    `load it into the daemon first (secuxflow module load FILE --name ${missing}, or list it under modules: in the daemon config and send SIGHUP), then add the rule`);
 }
 
 export async function addRule(opts: AddRuleOptions): Promise<AddRuleResult> {
