@@ -59,16 +59,18 @@ export function resolveLimits(over: Partial<SandboxLimits> = {}): SandboxLimits 
     const range = BOUNDS[key];
     if (!range) throw new SecuxflowError('E_USAGE', `unknown sandbox limit "${key}"`, `known limits: ${Object.keys(BOUNDS).join(', ')}`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < range[0] || v > range[1]) {
-      throw new SecuxflowError('E_USAGE', `sandbox limit ${key} must be an integer in ${range[0]}..${range[1]}, got ${String(v)}`);
+      throw new SecuxflowError('E_USAGE', `sandbox limit ${key} must be an integer in ${range[0]}..${range[1]}, got ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     }
     out[key] = v;
   }
   return out;
 }
 
-export function parsePolicy(value: string, what = '--policy'): ModulePolicy {
-  if ((MODULE_POLICIES as readonly string[]).includes(value)) return value as ModulePolicy;
-  throw new SecuxflowError('E_USAGE', `${what} "${value}" is not a failure policy`, `use one of ${MODULE_POLICIES.join(', ')}`);
+export function parsePolicy(value: unknown, what = '--policy'): ModulePolicy {
+  if (typeof value === 'string' && (MODULE_POLICIES as readonly string[]).includes(value)) return value as ModulePolicy;
+  // Control requests can carry any JSON: show it as JSON ("[object Object]" says nothing).
+  const shown = typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);
+  throw new SecuxflowError('E_USAGE', `${what} ${shown} is not a failure policy`, `use one of ${MODULE_POLICIES.join(', ')}`);
 }
 
 /** What the engine does with the packets of a failed batch: reload drops them, as fail-closed. */
