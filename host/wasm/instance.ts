@@ -133,7 +133,7 @@ export class InspectorInstance {
     this.refreshViews();
     if (ptr === 0 || ptr + size > this.buf.byteLength) {
       throw new SecuxflowError('E_MODULE_INVALID', `module ${this.name}: sf_alloc(${size}) for the batch area returned ${ptr === 0 ? '0 (out of memory)' : `${ptr}, outside its memory`}`,
-        'lower batchCapacity/dataCapacity or raise the module\'s maximum memory');
+        'its sf_alloc must return memory of its own: check the module\'s allocator, or give it a larger maximum memory');
     }
     this.metaPtr = (ptr + 7) & ~7;
     this.dataPtr = this.metaPtr + this.batchCapacity * META.SIZE;
@@ -307,8 +307,11 @@ function trapError(module: string, what: string, e: unknown, lastError: string |
   if (e instanceof SecuxflowError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   const detail = lastError ? ` (module said: ${lastError})` : '';
-  return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${detail}`,
-    'the module has a bug or hit a limit; the host keeps the instance, so later batches still run');
+  // A trap while starting means there is no instance to keep.
+  const starting = what.startsWith('instantiation') || what.startsWith('sf_alloc') || what === 'on_init';
+  return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${detail}`, starting
+    ? 'the module failed while starting and was not loaded: it has a bug, or its config is one it cannot handle'
+    : 'the module has a bug or hit a limit; the host keeps the instance, so later batches still run');
 }
 
 function wallClockNs(): bigint {

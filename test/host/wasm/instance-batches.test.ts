@@ -337,6 +337,8 @@ describe('config, traps and flow end', () => {
     const e = await rejection(InspectorInstance.create(c));
     expect(e.code).toBe('E_MODULE_TRAP');
     expect(e.message).toMatch(/^module start-trap trapped in instantiation/);
+    // no instance was kept: the hint must not promise later batches
+    expect(e.hint).toMatch(/failed while starting and was not loaded/);
   });
 
   it('sf_alloc failing for the batch area: E_MODULE_INVALID', async () => {
