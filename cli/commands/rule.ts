@@ -13,10 +13,11 @@ import {
 } from '../../host/rules/fields.js';
 import { sortRules } from '../../host/rules/match.js';
 import { nextRuleId, ruleSetToJson, ruleToJson, validateRuleSet } from '../../host/rules/parse.js';
-import type { Rule, RuleSet } from '../../host/rules/types.js';
+import type { Cidr, Rule, RuleSet } from '../../host/rules/types.js';
 import { RULES_FILE, StateStore } from '../../host/state/store.js';
 import { moduleNameKnown, shippedModuleNames } from '../../host/modules/resolve.js';
 import { action, printJson } from '../action.js';
+import { parseIp } from '../../host/packet/addr.js';
 import { registerRuleFile } from './rule-file.js';
 
 type Scalar = string | number;
@@ -271,6 +272,16 @@ export function formatRuleList(list: ListRulesResult): string {
   return `${formatTable([header, ...rows])}\ndefault policy: ${list.defaultPolicy}${list.attached ? '' : ' (not attached: no hit counters)'}`;
 }
 
+/** Whether the address part of `text` differs from the network it was masked to, as iptables masks 10.0.0.1/24 silently. */
+function hostBitsCleared(text: string, network: Uint8Array): boolean {
+  try {
+    const given = parseIp(text.split('/')[0]!);
+    return given.some((b, i) => b !== network[i]);
+  } catch {
+    return false;
+  }
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -296,7 +307,13 @@ export function registerRule(program: Command): void {
     .action(action('rule add', async (opts: AddRuleOptions & { json?: boolean }) => {
       const result = await addRule(opts);
       if (opts.json) printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, state_dir: result.stateDir });
-      else process.stdout.write(`added rule ${result.rule.id} (priority ${result.rule.priority}): ${describeRule(result.rule)}\n  ${whereApplied(result)}\n`);
+      else {
+        const given: [string, string | undefined, Cidr | null][] = [['--src', opts.src, result.rule.src], ['--dst', opts.dst, result.rule.dst]];
+        const notes = given
+          .map(([flag, text, cidr]) => (text !== undefined && cidr && hostBitsCleared(text, cidr.addr) ? `\n  note: ${flag} ${text} has host bits set; the rule matches the network ${cidr.text}` : ''))
+          .join('');
+        process.stdout.write(`added rule ${result.rule.id} (priority ${result.rule.priority}): ${describeRule(result.rule)}\n  ${whereApplied(result)}${notes}\n`);
+      }
     }));
 
   rule.command('list')

@@ -42,6 +42,14 @@ describe('secuxflow rule (built CLI)', () => {
     });
   });
 
+  it('says when a CIDR has host bits set, and stores the network', () => {
+    const dir = freshDir();
+    const out = ok(['rule', 'add', '--src', '10.0.0.1/24', '--dst', '198.18.7.9/16', '--action', 'drop', '--state-dir', dir]);
+    expect(out).toMatch(/^ {2}note: --src 10\.0\.0\.1\/24 has host bits set; the rule matches the network 10\.0\.0\.0\/24$/m);
+    expect(out).toMatch(/^ {2}note: --dst 198\.18\.7\.9\/16 has host bits set; the rule matches the network 198\.18\.0\.0\/16$/m);
+    expect(ok(['rule', 'add', '--src', '10.0.0.0/24', '--dst', '10.9.9.9', '--action', 'drop', '--state-dir', dir])).not.toMatch(/note:/);
+  });
+
   it('list shows rules in priority order (ties by id), as a table and as JSON', () => {
     const dir = freshDir();
     ok(['rule', 'add', '--action', 'drop', '--proto', 'udp', '--port', '53', '--state-dir', dir]); // id 1, prio 1000
