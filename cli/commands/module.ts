@@ -150,12 +150,20 @@ export interface ListedModule {
   loadedAt: string;
 }
 
-export async function listModules(opts: { stateDir?: string } = {}): Promise<ListedModule[]> {
+export async function listModules(opts: { stateDir?: string; onWarning?: (message: string) => void } = {}): Promise<ListedModule[]> {
   const store = new StateStore(opts.stateDir);
   // With a daemon running, its live counters replace those of the validation run.
   const live = new Map<string, DaemonModuleStatus>();
-  const status = (await requestDaemon(store.dir, 'status').catch(() => null)) as { modules?: DaemonModuleStatus[] } | null;
-  for (const m of status?.modules ?? []) live.set(m.name, m);
+  // A daemon that fails to answer only costs the live counters: the registry is still listed, with a warning.
+  let status: unknown = null;
+  try {
+    status = await requestDaemon(store.dir, 'status');
+  } catch (e) {
+    opts.onWarning?.(`the running daemon's counters could not be read (${e instanceof SecuxflowError ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}); showing the counters of the validation run`);
+  }
+  const modules = (status as { modules?: unknown } | null)?.modules;
+  if (status !== null && !Array.isArray(modules)) opts.onWarning?.('the running daemon\'s status has no module list; showing the counters of the validation run');
+  for (const m of Array.isArray(modules) ? modules as DaemonModuleStatus[] : []) if (typeof m?.name === 'string') live.set(m.name, m);
   const at = new Date().toISOString();
   return readRegistry(store).map((m) => {
     const status = registeredStatus(m);
@@ -314,7 +322,7 @@ export function registerModule(program: Command): void {
     .option('--json', 'print JSON')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
     .action(action('module list', async (opts: { json?: boolean; stateDir?: string }) => {
-      const list = await listModules(opts);
+      const list = await listModules({ ...opts, onWarning: (m) => process.stderr.write(`secuxflow module list: warning: ${m}\n`) });
       if (opts.json) printJson({ modules: list });
       else printList(list);
     }));
