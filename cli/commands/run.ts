@@ -37,12 +37,13 @@ export function runOptions(opts: RunCommandOptions): RunOptions {
   }
   assertIfaceName(opts.iface);
   if (opts.peer !== undefined) {
-    assertIfaceName(opts.peer);
+    assertIfaceName(opts.peer, '--peer');
     if (opts.peer === opts.iface) throw new SecuxflowError('E_USAGE', '--peer must be another interface than --iface', 'inline mode bridges two interfaces');
   }
   let queues: number | undefined;
   if (opts.queues !== undefined) {
-    queues = Number(opts.queues);
+    // Digits only: Number() would also take ' 1', '1e0' and '0x2'.
+    queues = /^[0-9]{1,3}$/.test(opts.queues) ? Number(opts.queues) : NaN;
     if (!Number.isInteger(queues) || queues < 1 || queues > 64) throw new SecuxflowError('E_USAGE', `--queues ${JSON.stringify(opts.queues)} must be an integer in 1..64`);
   }
   return {

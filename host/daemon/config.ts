@@ -2,7 +2,7 @@
 // flows are inspected, when kernel flow entries expire, and what happens to
 // traffic when the daemon stops. Every field is checked before anything is
 // applied, so a bad file (at start or on SIGHUP) is refused as a whole.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, constants as fsConstants } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SecuxflowError } from '../errors.js';
@@ -93,9 +93,14 @@ function bad(where: string, what: string, hint?: string): SecuxflowError {
   return new SecuxflowError('E_USAGE', `${where}: ${what}`, hint);
 }
 
+/** JSON.stringify turns Infinity and NaN (YAML .inf, .nan) into "null", which misleads. */
+function shown(v: unknown): string {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v);
+}
+
 function int(v: unknown, where: string, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw bad(where, `must be an integer in ${lo}..${hi}, got ${JSON.stringify(v)}`);
+    throw bad(where, `must be an integer in ${lo}..${hi}, got ${shown(v)}`);
   }
   return v;
 }
@@ -117,7 +122,8 @@ function object(v: unknown, where: string, keys: readonly string[]): Record<stri
 function moduleEntry(v: unknown, where: string, baseDir: string): DaemonModuleConfig {
   if (typeof v === 'string') {
     if (v.trim() === '') throw bad(where, 'module name is empty');
-    return { name: v, config: null, policy: null };
+    // Paths resolve from the config file, as in the {name: ...} form, not from wherever the daemon was started.
+    return { name: v.includes('/') && !isAbsolute(v) ? resolve(baseDir, v) : v, config: null, policy: null };
   }
   const o = object(v, where, MODULE_KEYS);
   if (typeof o.name !== 'string' || o.name.trim() === '') throw bad(`${where}.name`, 'must be a module name or path');
@@ -159,7 +165,9 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
   if (o.default_block_ttl !== undefined) out.defaultBlockTtlSec = int(o.default_block_ttl, `${where}: default_block_ttl`, 1, 65_535);
   if (o.on_stop !== undefined) out.onStop = oneOf(o.on_stop, `${where}: on_stop`, ['detach', 'pass-all'] as const);
   if (o.peer !== undefined && o.peer !== null) {
-    if (typeof o.peer !== 'string' || !/^[A-Za-z0-9_.:-]{1,15}$/.test(o.peer)) throw bad(`${where}: peer`, `must be an interface name, got ${JSON.stringify(o.peer)}`);
+    if (typeof o.peer !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(o.peer) || o.peer === '.' || o.peer === '..') {
+      throw bad(`${where}: peer`, `must be an interface name, got ${JSON.stringify(o.peer)}`, 'names are 1-15 bytes with no "/", ":" or whitespace; list interfaces with: ip -br link');
+    }
     out.peer = o.peer;
   }
   if (o.batch_size !== undefined) out.batchSize = int(o.batch_size, `${where}: batch_size`, 1, 2048);
@@ -217,13 +225,50 @@ export function parseDaemonConfig(text: string, source: string | null): DaemonCo
   return validateDaemonConfig(doc, source);
 }
 
+/** Larger than any real config; stops a device or a runaway file from filling memory. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Reads the config file without ever blocking the main thread: O_NONBLOCK
+ * keeps a FIFO from waiting for a writer, only regular files are read, and
+ * no more than MAX_CONFIG_BYTES.
+ */
+function readConfigText(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    throw new SecuxflowError('E_IO', `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'give the path of a JSON or YAML file');
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      throw new SecuxflowError('E_IO', `config file ${path} is not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device or socket'})`, 'give the path of a JSON or YAML file');
+    }
+    if (st.size > MAX_CONFIG_BYTES) {
+      throw new SecuxflowError('E_USAGE', `config file ${path} is ${st.size} bytes, more than the ${MAX_CONFIG_BYTES} a config may have`, 'a daemon config is a few lines; check that this is the right file');
+    }
+    // One byte past the cap tells a file that grew since fstat from one that did not.
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+      if (n > MAX_CONFIG_BYTES) {
+        throw new SecuxflowError('E_USAGE', `config file ${path} is more than the ${MAX_CONFIG_BYTES} bytes a config may have`, 'a daemon config is a few lines; check that this is the right file');
+      }
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } catch (e) {
+    if (e instanceof SecuxflowError) throw e;
+    throw new SecuxflowError('E_IO', `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function loadDaemonConfig(path: string | undefined): DaemonConfig {
   if (path === undefined) return validateDaemonConfig(null, null);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new SecuxflowError('E_IO', `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return parseDaemonConfig(text, resolve(path));
+  return parseDaemonConfig(readConfigText(path), resolve(path));
 }

@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync as mkdtempRaw, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, loadDaemonConfig, parseDaemonConfig, resolveGroup } from '../../../host/daemon/config.js';
 import { SecuxflowError } from '../../../host/errors.js';
+import { runOptions } from '../../../cli/commands/run.js';
 
 const made: string[] = [];
 const mkdtempSync = (p: string): string => { const d = mkdtempRaw(p); made.push(d); return d; };
@@ -95,5 +97,59 @@ describe('daemon config file', () => {
 
   it('says which file cannot be read', () => {
     expect(() => loadDaemonConfig('/nonexistent/secuxflow.yaml')).toThrow(/cannot read config file \/nonexistent\/secuxflow.yaml: ENOENT/);
+  });
+
+  it('refuses a config path that is not a regular file, or is too large, without blocking or filling memory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfcfg-'));
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const failed = (path: string): SecuxflowError => {
+      try { loadDaemonConfig(path); } catch (e) { return e as SecuxflowError; }
+      throw new Error(`accepted ${path}`);
+    };
+    // No writer ever opens the FIFO: a blocking read would hang this test.
+    expect(failed(fifo)).toMatchObject({ code: 'E_IO', message: expect.stringMatching(/fifo\.yaml is not a regular file \(a FIFO\)/) });
+    expect(failed('/dev/zero')).toMatchObject({ code: 'E_IO', message: expect.stringMatching(/\/dev\/zero is not a regular file/) });
+    expect(failed(dir)).toMatchObject({ code: 'E_IO', message: expect.stringMatching(/is not a regular file \(a directory\)/) });
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, `# ${'x'.repeat(1024 * 1024)}\nflow_timeout: 5\n`);
+    expect(failed(big)).toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/big\.yaml is \d+ bytes, more than the 1048576/) });
+  });
+
+  it('resolves module paths in both forms from the config file, not the working directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfcfg-'));
+    const yaml = join(dir, 'etc', 'd.yaml');
+    execFileSync('mkdir', ['-p', join(dir, 'etc')]);
+    writeFileSync(yaml, 'modules:\n  - ../mods/a.wat\n  - name: ../mods/b.wat\n  - basic_inspect\n  - /abs/c.wasm\n');
+    expect(loadDaemonConfig(yaml).modules.map((m) => m.name)).toEqual([join(dir, 'mods', 'a.wat'), join(dir, 'mods', 'b.wat'), 'basic_inspect', '/abs/c.wasm']);
+  });
+
+  it('names Infinity as such, and refuses a peer with ":" (the kernel refuses it too)', () => {
+    expect(refused('ring_size: .inf').message).toMatch(/ring_size: must be an integer in 256\.\.16384, got Infinity/);
+    expect(refused('flow_timeout: .nan').message).toMatch(/got NaN/);
+    const peer = refused('peer: "a:b"');
+    expect(peer.message).toMatch(/peer: must be an interface name, got "a:b"/);
+    expect(peer.hint).toMatch(/":"/);
+  });
+});
+
+describe('secuxflow run flags', () => {
+  const usage = (o: Parameters<typeof runOptions>[0]): SecuxflowError => {
+    try { runOptions(o); } catch (e) { return e as SecuxflowError; }
+    throw new Error(`accepted ${JSON.stringify(o)}`);
+  };
+
+  it('names --peer when the peer is not a valid interface name', () => {
+    const e = usage({ iface: 'veth0', peer: 'x/y' });
+    expect(e.code).toBe('E_USAGE');
+    expect(e.message).toMatch(/^--peer "x\/y" is not a valid interface name/);
+  });
+
+  it('takes --queues as plain digits only', () => {
+    for (const q of [' 1', '1e0', '0x2', '1.0', '', '+1', '0', '65']) {
+      expect(usage({ iface: 'veth0', queues: q }).message, q).toMatch(/--queues .* must be an integer in 1\.\.64/);
+    }
+    expect(runOptions({ iface: 'veth0', queues: '2' }).queues).toBe(2);
+    expect(runOptions({ iface: 'veth0', queues: '064' }).queues).toBe(64);
   });
 });
