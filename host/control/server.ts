@@ -15,6 +15,34 @@ export interface ControlServerOptions {
   /** Group owning the socket (mode 0660): members may use it without root. */
   gid?: number;
   onError?: (message: string) => void;
+  /** Connections served at once; default MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** How long a connection may go without a complete request; default IDLE_TIMEOUT_MS. */
+  idleTimeoutMs?: number;
+}
+
+/**
+ * Each connection holds up to a line of MAX_REQUEST_BYTES being read; the CLI
+ * uses one connection per command, so this is far above honest use while
+ * bounding what idle or half-sent connections can make the daemon hold.
+ */
+export const MAX_CONNECTIONS = 64;
+/** A connection is closed when this long passes with no complete request and none being handled. */
+export const IDLE_TIMEOUT_MS = 30_000;
+/** Lines read ahead of the one being handled; reading pauses beyond it. */
+export const MAX_QUEUED_REQUESTS = 64;
+/** A refused connection is destroyed after this even if its error line could not be written out. */
+const REFUSED_LINGER_MS = 1000;
+// Stands in the queue for "the next line was too long"; a real line never holds a newline.
+const TOO_LONG = '\n';
+
+/** A result JSON cannot carry (a BigInt, a cycle) is a bug to report, not an exception out of the socket. */
+function serialise(reply: ControlReply): string {
+  try {
+    return `${JSON.stringify(reply)}\n`;
+  } catch (e) {
+    return `${JSON.stringify({ id: reply.id, ok: false, error: { code: 'E_INTERNAL', message: `reply cannot be sent as JSON: ${(e as Error).message}` } })}\n`;
+  }
 }
 
 function errorOf(e: unknown): { code: string; message: string; hint?: string } {
@@ -39,9 +67,12 @@ export function socketAlive(path: string, timeoutMs = 1000): Promise<boolean> {
 export class ControlServer {
   private readonly server: Server;
   private readonly conns = new Set<Socket>();
+  /** Connections being served; conns also holds refused ones until they close. */
+  private served = 0;
 
   private constructor(private readonly opts: ControlServerOptions) {
-    this.server = createServer((c) => this.accept(c));
+    // Half-open, so a client that shuts down its side after its last request still gets the replies.
+    this.server = createServer({ allowHalfOpen: true }, (c) => this.accept(c));
   }
 
   /** Listens on opts.path; a stale socket file (nobody answering) is replaced, a live one refused. */
@@ -70,29 +101,132 @@ export class ControlServer {
 
   private accept(c: Socket): void {
     this.conns.add(c);
-    c.setEncoding('utf8');
-    let buf = '';
-    // Replies go out in request order even when handlers finish out of order.
-    let chain: Promise<void> = Promise.resolve();
-    c.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.trim() === '') continue;
-        chain = chain.then(() => this.handle(line)).then((reply) => {
-          if (!c.destroyed) c.write(`${JSON.stringify(reply)}\n`);
-        });
-      }
-      if (Buffer.byteLength(buf) > MAX_REQUEST_BYTES) {
-        const reply: ControlReply = { id: null, ok: false, error: { code: 'E_USAGE', message: `request line longer than ${MAX_REQUEST_BYTES} bytes`, hint: 'send one JSON object per line' } };
-        buf = '';
-        c.end(`${JSON.stringify(reply)}\n`);
-      }
-    });
     c.on('error', () => { /* a client that went away is not the daemon's problem */ });
     c.on('close', () => this.conns.delete(c));
+    const max = this.opts.maxConnections ?? MAX_CONNECTIONS;
+    if (this.served >= max) {
+      // Nothing is read from it, so a refused client costs a socket, not memory.
+      const reply: ControlReply = { id: null, ok: false, error: { code: 'E_DAEMON', message: `the daemon serves at most ${max} control connections at once`, hint: 'another client holds them open; retry when it is done' } };
+      // Destroyed once the line is out rather than half-closed: nothing reads this socket,
+      // so the client's own close would never be seen. The line stays readable on its side.
+      c.end(`${JSON.stringify(reply)}\n`, () => c.destroy());
+      const t = setTimeout(() => c.destroy(), REFUSED_LINGER_MS);
+      c.on('close', () => clearTimeout(t));
+      return;
+    }
+    this.served++;
+    const idleMs = this.opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+    c.setEncoding('utf8');
+    let buf = '';
+    // Lines taken from buf but not answered yet. Reading pauses while it is full
+    // rather than refusing: a client that pipelines is not misbehaving, and
+    // whatever it sends meanwhile waits in the kernel's socket buffer, not ours.
+    const queue: string[] = [];
+    let running = false;
+    let handling = false;
+    // No more requests will be read: the client half-closed, or sent an oversized line.
+    let inputDone = false;
+    let idle: NodeJS.Timeout | null = null;
+
+    const armIdle = (): void => {
+      if (idle) clearTimeout(idle);
+      idle = null;
+      // A request being handled is the daemon's time, not the client's: a module load may take long.
+      if (handling || c.destroyed) return;
+      idle = setTimeout(() => {
+        const reply: ControlReply = { id: null, ok: false, error: { code: 'E_USAGE', message: `no complete request in ${idleMs} ms; closing the control connection`, hint: 'send one JSON object per line, newline-terminated' } };
+        if (!c.writableEnded && !c.writableNeedDrain) c.write(`${JSON.stringify(reply)}\n`);
+        c.destroy();
+      }, idleMs);
+    };
+
+    const take = (): void => {
+      let nl: number;
+      while (queue.length < MAX_QUEUED_REQUESTS && (nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim() !== '') queue.push(line);
+      }
+      if (!inputDone && queue.length < MAX_QUEUED_REQUESTS && Buffer.byteLength(buf) > MAX_REQUEST_BYTES) {
+        buf = '';
+        inputDone = true;
+        queue.push(TOO_LONG);
+      }
+    };
+
+    // Reads only while there is room for more requests and the client takes its replies,
+    // so neither requests nor unread replies pile up in the daemon's memory.
+    const flow = (): void => {
+      if (c.destroyed) return;
+      const read = !inputDone && queue.length < MAX_QUEUED_REQUESTS && !c.writableNeedDrain;
+      if (read && c.isPaused()) c.resume();
+      else if (!read && !c.isPaused()) c.pause();
+    };
+
+    // One request at a time, so replies go out in request order and a pipelining client gets no parallelism.
+    const pump = async (): Promise<void> => {
+      if (running) return;
+      running = true;
+      try {
+        let sinceYield = 0;
+        while (!c.destroyed && !c.writableNeedDrain) {
+          if (queue.length === 0) take();
+          const line = queue.shift();
+          if (line === undefined) break;
+          if (line === TOO_LONG) {
+            const reply: ControlReply = { id: null, ok: false, error: { code: 'E_USAGE', message: `request line longer than ${MAX_REQUEST_BYTES} bytes`, hint: 'send one JSON object per line' } };
+            // Reading has stopped, so the client's close would not be seen: destroy once the line is out.
+            c.end(`${JSON.stringify(reply)}\n`, () => c.destroy());
+            return;
+          }
+          handling = true;
+          armIdle();
+          const reply = await this.handle(line);
+          handling = false;
+          // The client is gone: its remaining requests are nobody's business any more.
+          if (c.destroyed) return;
+          c.write(serialise(reply));
+          flow();
+          // Synchronous handlers would otherwise run the whole queue in microtasks and
+          // keep the event loop from noticing a close, a timer or another connection.
+          if (++sinceYield >= MAX_QUEUED_REQUESTS) {
+            sinceYield = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+        }
+      } finally {
+        running = false;
+        handling = false;
+        armIdle();
+        flow();
+        if (inputDone && queue.length === 0 && !c.destroyed && !c.writableEnded) c.end();
+      }
+    };
+
+    c.on('data', (chunk: string) => {
+      // A chunk read before the pause after an oversized line is the rest of that line, not requests.
+      if (inputDone) return;
+      buf += chunk;
+      take();
+      flow();
+      void pump();
+    });
+    c.on('drain', () => {
+      flow();
+      void pump();
+    });
+    // The client sent its last request and half-closed: answer what it sent, then close.
+    c.on('end', () => {
+      inputDone = true;
+      void pump();
+    });
+    c.on('close', () => {
+      this.served--;
+      if (idle) clearTimeout(idle);
+      queue.length = 0;
+      buf = '';
+    });
+    armIdle();
   }
 
   private async handle(line: string): Promise<ControlReply> {
@@ -125,6 +259,7 @@ export class ControlServer {
     }
   }
 
+  /** Open connections are destroyed, not waited for: a client must not be able to hold up the daemon's stop. */
   async close(): Promise<void> {
     for (const c of this.conns) c.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
