@@ -88,10 +88,13 @@ export function describeLive(s: DaemonStatus): string {
   out.push('interfaces:');
   out.push(table(s.interfaces.map((i) => [i.iface, i.role, `xdp ${i.xdpMode}${i.requestedMode !== i.xdpMode ? ` (asked ${i.requestedMode})` : ''}`, `fail-${i.fail}`, i.pinDir])));
   out.push('queues:');
-  out.push(table(s.queues.flatMap((q) => q.sockets.map((k) => [
+  // A queue that is down has no sockets; its state and last error say why it is missing from the table.
+  const down = s.queues.filter((q) => q.state !== undefined && q.state !== 'running');
+  out.push(table(s.queues.filter((q) => !down.includes(q)).flatMap((q) => q.sockets.map((k) => [
     `${k.iface} q${k.queue}`, `bind ${k.bindMode}${k.fallbackReason ? ' (zero-copy unavailable)' : ''}`, `ring ${k.ringSize}`, `rx ${thousands(k.rxPackets)}`, `tx ${thousands(k.txPackets)}`,
     `ring drops ${thousands(k.rxRingFull + k.rxDropped)}`, `batch p99 ${us(q.batchP99Us)}`, schedulingText(q.scheduling),
   ]))));
+  for (const q of down) out.push(`  q${q.queue}: ${q.state!.toUpperCase()}${q.lastError ? ` (last error: ${q.lastError})` : ''}; its packets get the fail policy meanwhile`);
   const k = s.kernel;
   out.push(`kernel: rx ${thousands(k.rx)} (${thousands(k.rxPps)} pkt/s), punted ${thousands(k.punt)} (${thousands(k.puntPps)} pkt/s), pass ${thousands(k.pass)}, drop ${thousands(k.drop)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON' : ''}`);
   out.push(`verdicts: ${Object.entries(s.verdicts).map(([n, v]) => `${n} ${thousands(v)}`).join(', ')}`);

@@ -4,13 +4,14 @@
 // Stopping leaves the interface as the config says: detached (maps kept for
 // the next start), or attached with the global pass-all switch on.
 import { Worker } from 'node:worker_threads';
-import { closeSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, fstatSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore, resolveStateDir } from '../state/store.js';
 import type { RuleSet } from '../rules/types.js';
 import { attach, detach, listAttachments, type AttachmentStatus } from '../kernel/attach.js';
-import { currentNetns } from '../kernel/iface.js';
+import { currentNetns, resolveIfindex } from '../kernel/iface.js';
+import { assertIfaceName } from '../kernel/ifname.js';
 import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
 import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
 import { readConfigValue, writeConfig } from '../kernel/config.js';
@@ -47,6 +48,8 @@ interface Side {
   role: 'protected' | 'peer';
   record: AttachmentStatus;
   attachedNow: boolean;
+  /** The maps were made by this start (none were pinned before): a failed first start removes them. */
+  mapsCreated: boolean;
   fds: { config: number; flows: number; penalty: number; stats: number };
 }
 
@@ -60,6 +63,8 @@ interface QueueThread {
   moduleNames: Map<number, string>;
   /** The module the watchdog terminated this thread for (its restart is under way), or null. */
   overrun: string | null;
+  /** Why the queue is down (its exit, then each failed restart), shown by status while it restarts. */
+  lastError: string | null;
 }
 
 interface Sample {
@@ -68,13 +73,18 @@ interface Sample {
   punt: number;
 }
 
-function rxQueueCount(iface: string): number {
+/** The interface's RX queues as sysfs lists them (null when sysfs does not say). */
+function rxQueuesOf(iface: string): number | null {
   try {
     const n = readdirSync(`/sys/class/net/${iface}/queues`).filter((q) => q.startsWith('rx-')).length;
-    return Math.max(1, Math.min(n, SF.MAX_QUEUES));
+    return n > 0 ? n : null;
   } catch {
-    return 1;
+    return null;
   }
+}
+
+function rxQueueCount(iface: string): number {
+  return Math.max(1, Math.min(rxQueuesOf(iface) ?? 1, SF.MAX_QUEUES));
 }
 
 export class Daemon {
@@ -94,6 +104,11 @@ export class Daemon {
   /** Modules that overran their CPU budget in a queue thread: from then on each runs in its own sandbox worker. */
   private readonly isolated = new Set<string>();
   private eveFd = -1;
+  /** The EVE file this start created: a failed start removes it while it is still empty. */
+  private eveCreated: string | null = null;
+  /** Queues the daemon runs (fixed at start); a change needs every one of them. */
+  private queueCount = 0;
+  private sweepTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, { t: QueueThread; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   /** Every queue thread from its start to its exit, ready or not: what the watchdog looks at. */
@@ -128,8 +143,57 @@ export class Daemon {
     return d;
   }
 
+  /**
+   * Everything a start can refuse without touching the interface is checked
+   * here, first: a refusal after attaching would leave pins and records.
+   */
+  private preflight(): number {
+    this.checkRulesAgainst(this.rules, this.loadedNames(),
+      'load it in the daemon config\'s modules, or delete or change the rule (secuxflow rule delete --id ID)');
+    const peer = this.config.peer;
+    const peerLabel = this.opts.peer !== undefined ? '--peer' : `peer in ${this.config.source ?? 'the config'}`;
+    if (peer !== null) {
+      assertIfaceName(peer, peerLabel);
+      if (peer === this.opts.iface) {
+        throw new SecuxflowError('E_USAGE', `${peerLabel} ${JSON.stringify(peer)} is the protected interface (--iface) itself`, 'inline mode bridges two interfaces: name the second one');
+      }
+    }
+    resolveIfindex(this.opts.iface);
+    if (peer !== null) resolveIfindex(peer);
+    const queues = this.opts.queues ?? rxQueueCount(this.opts.iface);
+    for (const iface of peer !== null ? [this.opts.iface, peer] : [this.opts.iface]) {
+      const has = rxQueuesOf(iface);
+      if (this.opts.queues !== undefined && has !== null && this.opts.queues > has) {
+        throw new SecuxflowError('E_USAGE', `--queues ${this.opts.queues} is more than the ${has} RX queue${has === 1 ? '' : 's'} of ${iface}`,
+          `use --queues ${has} or fewer, or leave it out to read all of them`);
+      }
+    }
+    return queues;
+  }
+
+  /** Opens (creating if need be) the EVE file before anything is attached, so a bad --eve costs nothing. */
+  private openEve(): string {
+    const eve = this.opts.eve ?? join(this.stateDir, 'eve.json');
+    const existed = existsSync(eve);
+    try {
+      this.eveFd = openSync(eve, 'a', 0o640);
+      if (!fstatSync(this.eveFd).isFile()) {
+        closeSync(this.eveFd);
+        this.eveFd = -1;
+        throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+      }
+    } catch (e) {
+      throw new SecuxflowError('E_IO', `cannot open the EVE file ${eve}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'choose another with --eve (a file in an existing directory)');
+    }
+    if (!existed) this.eveCreated = eve;
+    return eve;
+  }
+
   private async boot(): Promise<void> {
+    const queues = this.preflight();
+    this.queueCount = queues;
     this.store.ensureDir();
+    const eve = this.openEve();
     const sockPath = controlSocketPath(this.stateDir);
     // Refuse early when another daemon owns this state directory.
     this.control = await ControlServer.listen({
@@ -160,21 +224,13 @@ export class Daemon {
     this.expiry = expiryOf(main);
     this.peerExpiry = this.sides.slice(1).map(expiryOf);
 
-    const eve = this.opts.eve ?? join(this.stateDir, 'eve.json');
-    try {
-      this.eveFd = openSync(eve, 'a', 0o640);
-    } catch (e) {
-      throw new SecuxflowError('E_IO', `cannot open the EVE file ${eve}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'choose another with --eve');
-    }
-
-    const queues = this.opts.queues ?? rxQueueCount(this.opts.iface);
     // The watchdog runs before the queues start: their modules load in their threads too.
     if (this.config.moduleIsolation === 'thread') this.timers.push(setInterval(() => this.watchCalls(), watchIntervalMs(DEFAULT_SANDBOX_LIMITS.cpuBudgetMs)));
     for (let q = 0; q < queues; q++) this.threads.push(await this.startQueueOnce(q));
 
     // The daemon is up: punted packets have a reader again.
     for (const s of this.sides) writeConfig(s.fds.config, SfConfig.PASS_ALL, 0);
-    this.timers.push(setInterval(() => this.sweep(), this.config.expiryIntervalSec * 1000));
+    this.sweepTimer = setInterval(() => this.sweep(), this.config.expiryIntervalSec * 1000);
     this.timers.push(setInterval(() => this.sample(), 1000));
     this.sample();
     if (this.opts.signals !== false) this.installSignals();
@@ -188,9 +244,11 @@ export class Daemon {
     const netns = currentNetns();
     const existing = listAttachments(this.stateDir).find((a) => a.iface === iface && a.netns === netns && a.live);
     let attachedNow = false;
+    let mapsCreated = false;
     if (!existing || (this.opts.mode !== 'auto' && this.opts.mode !== existing.mode)) {
       const r = await attach({ iface, mode: this.opts.mode, fail: existing?.fail ?? 'open', stateDir: this.stateDir });
       attachedNow = true;
+      mapsCreated = r.reusedMaps.length === 0;
       this.log('info', 'attached', { iface, mode: r.mode, fallbackReason: r.fallbackReason, reusedMaps: r.reusedMaps.length, reattached: r.reattached });
     } else {
       this.log('info', 'reusing attachment', { iface, mode: existing.mode, pinDir: existing.pinDir });
@@ -201,7 +259,7 @@ export class Daemon {
     }
     const open = (name: string): number => objGet(join(record.pinDir, name));
     const fds = { config: open(MapName.CONFIG), flows: open(MapName.FLOWS), penalty: open(MapName.PENALTY), stats: open(MapName.STATS) };
-    return { iface, role, record, attachedNow, fds };
+    return { iface, role, record, attachedNow, mapsCreated, fds };
   }
 
   private startQueue(queue: number): Promise<QueueThread> {
@@ -214,7 +272,7 @@ export class Daemon {
     };
     const entry = queueWorkerEntry();
     const worker = new Worker(entry.file, { argv: entry.argv, workerData: init });
-    const t: QueueThread = { queue, worker, alive: false, status: null, watch: new CallWatch(init.watch), moduleNames: new Map(), overrun: null };
+    const t: QueueThread = { queue, worker, alive: false, status: null, watch: new CallWatch(init.watch), moduleNames: new Map(), overrun: null, lastError: null };
     this.watched.add(t);
     return new Promise((resolve, reject) => {
       const onStart = (m: FromWorker): void => {
@@ -246,6 +304,7 @@ export class Daemon {
           w.reject(new SecuxflowError('E_DAEMON', `queue ${queue} worker exited before answering${t.overrun !== null ? ` (module ${t.overrun} overran its CPU budget)` : ''}`));
         }
         if (was && this.stopping === null) {
+          t.lastError = t.overrun !== null ? `module ${t.overrun} overran its CPU budget` : `worker exited (${code})`;
           if (!t.overrun) this.log('error', 'queue worker exited; its queue gets the fail policy until it is back', { queue, code });
           this.restartQueue(t);
         }
@@ -290,6 +349,7 @@ export class Daemon {
         else this.threads.push(t);
         this.log('info', 'queue worker restarted', { queue: dead.queue });
       }).catch((e: unknown) => {
+        dead.lastError = `restart failed: ${e instanceof Error ? e.message : String(e)}`;
         this.log('error', 'queue worker restart failed', { queue: dead.queue, error: e instanceof Error ? e.message : String(e) });
         this.restartQueue(dead);
       });
@@ -362,6 +422,22 @@ export class Daemon {
     });
   }
 
+  /**
+   * A change checked by only the live queues is not checked at all for a
+   * queue that is down: it would restart into the change and might never
+   * start again. So every configured queue must be running to prepare it.
+   */
+  private assertAllQueuesUp(): void {
+    if (this.threads.length < this.queueCount) {
+      throw new SecuxflowError('E_DAEMON', `the daemon is still starting its queues (${this.threads.length} of ${this.queueCount} up); nothing was changed`, 'try again in a moment');
+    }
+    const down = this.threads.find((t) => !t.alive);
+    if (down) {
+      throw new SecuxflowError('E_DAEMON', `queue ${down.queue} is restarting${down.lastError ? ` (${down.lastError})` : ''}; nothing was changed`,
+        `queue ${down.queue} is restarting; try again in a moment (secuxflow status shows each queue's state)`);
+    }
+  }
+
   private askAll(msg: Omit<ToWorker, 'id'>): Promise<unknown[]> {
     return Promise.all(this.threads.filter((t) => t.alive).map((t) => this.ask(t, msg)));
   }
@@ -378,12 +454,12 @@ export class Daemon {
     return this.specs.map((s) => s.name);
   }
 
-  private checkRulesAgainst(rules: RuleSet, names: readonly string[]): void {
+  private checkRulesAgainst(rules: RuleSet, names: readonly string[], hint?: string): void {
     for (const rule of rules.rules) {
       for (const m of rule.modules) {
         if (!names.includes(m)) {
           throw new SecuxflowError('E_MODULE_NOT_FOUND', `rule ${rule.id} inspects with module "${m}", which the daemon has not loaded`,
-            `load it (secuxflow module load FILE --name ${m}) or change the rule`);
+            hint ?? `load it (secuxflow module load FILE --name ${m}) or change the rule`);
         }
       }
     }
@@ -404,6 +480,7 @@ export class Daemon {
    * leaves every queue as it was.
    */
   private async applyChange(change: { rules?: RuleSet; config?: DaemonConfig; add?: ModuleSpec[]; remove?: string[] }): Promise<void> {
+    this.assertAllQueuesUp();
     const prepare = { op: 'change.prepare', rules: change.rules ?? null, config: change.config ?? null, add: this.queueSpecs(change.add ?? []), remove: change.remove ?? [] };
     try {
       await this.askAll(prepare as Omit<ToWorker, 'id'>);
@@ -471,6 +548,8 @@ export class Daemon {
     if (next.moduleIsolation !== this.config.moduleIsolation) {
       throw new SecuxflowError('E_USAGE', `module_isolation cannot change while running (${this.config.moduleIsolation} -> ${next.moduleIsolation})`, 'restart the daemon to change it');
     }
+    // Resolved now so a group the next start would refuse is refused here too.
+    const gid = next.controlGroup !== null ? resolveGroup(next.controlGroup) : null;
     const specs = moduleSpecsFor(next, this.stateDir);
     this.checkRulesAgainst(this.rules, specs.map((s) => s.name));
     // Modules and config in one change: a module that cannot start leaves
@@ -478,8 +557,21 @@ export class Daemon {
     const removed = this.specs.filter((s) => !specs.some((n) => n.name === s.name)).map((s) => s.name);
     const changed = specs.filter((n) => !this.specs.some((s) => JSON.stringify(s) === JSON.stringify(n)));
     await this.applyChange({ config: next, add: changed, remove: removed });
+    const old = this.config;
     this.config = next;
     for (const e of [this.expiry, ...this.peerExpiry]) e?.setIdleTimeout(next.flowTimeoutSec * 1000);
+    if (next.expiryIntervalSec !== old.expiryIntervalSec && this.sweepTimer !== null) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = setInterval(() => this.sweep(), next.expiryIntervalSec * 1000);
+    }
+    if (next.controlGroup !== old.controlGroup) {
+      // Without a control_group the socket goes back to the daemon's own group, as at a start without one.
+      try {
+        chownSync(controlSocketPath(this.stateDir), process.getuid?.() ?? 0, gid ?? process.getgid?.() ?? 0);
+      } catch (e) {
+        this.log('error', 'control socket group not changed', { error: e instanceof Error ? e.message : String(e) });
+      }
+    }
     this.log('info', 'config reloaded', { config: next.source, modules: this.loadedNames() });
     return { config: next.source, modules: this.loadedNames() };
   }
@@ -510,6 +602,19 @@ export class Daemon {
   async status(): Promise<DaemonStatus> {
     const results = await Promise.all(this.threads.map((t) => (t.alive ? this.ask(t, { op: 'status' } as Omit<ToWorker, 'id'>, 5000).catch(() => null) : Promise.resolve(null))));
     const queues = results.filter((r): r is WorkerStatus => r !== null);
+    // Every configured queue is listed: one that is down shows why, rather than vanishing.
+    const queueRows: DaemonStatus['queues'] = [];
+    for (let q = 0; q < this.queueCount; q++) {
+      const i = this.threads.findIndex((t) => t.queue === q);
+      const t = i >= 0 ? this.threads[i]! : null;
+      const w = i >= 0 ? results[i] as WorkerStatus | null : null;
+      if (t && w) {
+        queueRows.push({ queue: w.queue, state: 'running', lastError: null, sockets: w.sockets, delivery: w.delivery, packets: w.counters.packets, batches: w.counters.batches, delivered: w.counters.delivered, dropped: w.counters.dropped, sendFailed: w.counters.sendFailed, batchP50Us: w.counters.batchP50Us, batchP99Us: w.counters.batchP99Us, scheduling: w.scheduling });
+      } else {
+        const state = t === null ? 'starting' : t.alive ? 'not answering' : 'restarting';
+        queueRows.push({ queue: q, state, lastError: t?.lastError ?? null, sockets: [], delivery: null, packets: 0, batches: 0, delivered: 0, dropped: 0, sendFailed: 0, batchP50Us: 0, batchP99Us: 0, scheduling: { wanted: this.config.queueScheduling, applied: false, tid: 0, error: 'the queue thread is not running' } });
+      }
+    }
     const main = this.sides[0]!;
     const stats = readStats(main.fds.stats);
     const first = this.samples[0];
@@ -528,7 +633,7 @@ export class Daemon {
     return {
       daemon: { running: true, pid: process.pid, version: VERSION, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000), stateDir: this.stateDir, config: this.config.source },
       interfaces: this.sides.map((s) => ({ iface: s.iface, role: s.role, xdpMode: s.record.mode, requestedMode: s.record.requestedMode, fail: s.record.fail, pinDir: s.record.pinDir, progId: s.record.progId })),
-      queues: queues.map((q) => ({ queue: q.queue, sockets: q.sockets, delivery: q.delivery, packets: q.counters.packets, batches: q.counters.batches, delivered: q.counters.delivered, dropped: q.counters.dropped, sendFailed: q.counters.sendFailed, batchP50Us: q.counters.batchP50Us, batchP99Us: q.counters.batchP99Us, scheduling: q.scheduling })),
+      queues: queueRows,
       kernel: {
         rx: stats[SfStat.RX]!.packets, pass: stats[SfStat.PASS]!.packets, drop: stats[SfStat.DROP]!.packets,
         punt: stats[SfStat.PUNT]!.packets, puntFallback: stats[SfStat.PUNT_FALLBACK]!.packets,
@@ -576,6 +681,8 @@ export class Daemon {
     this.log('info', 'stopping', { reason, onStop: this.config.onStop });
     for (const t of this.timers) { clearInterval(t); clearTimeout(t); }
     this.timers = [];
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
     await this.control?.close().catch(() => undefined);
     await Promise.all(this.threads.map(async (t) => {
       if (t.alive) await this.ask(t, { op: 'stop' } as Omit<ToWorker, 'id'>, 5000).catch(() => undefined);
@@ -584,7 +691,12 @@ export class Daemon {
     if (applyPolicy || this.sides.some((s) => s.attachedNow)) {
       for (const s of this.sides) {
         try {
-          if (this.config.onStop === 'pass-all') {
+          if (!applyPolicy && s.attachedNow) {
+            // A failed start undoes its own attach: maps it made go too, so a
+            // first start that failed leaves no pins and no record behind.
+            await detach({ iface: s.iface, keepMaps: !s.mapsCreated, stateDir: this.stateDir });
+            this.log('info', s.mapsCreated ? 'detached and removed the maps this start made' : 'detached (maps kept for the next start)', { iface: s.iface });
+          } else if (this.config.onStop === 'pass-all') {
             writeConfig(s.fds.config, SfConfig.PASS_ALL, 1);
             this.log('info', 'left attached with pass-all on', { iface: s.iface });
           } else if (applyPolicy || s.attachedNow) {
@@ -600,7 +712,13 @@ export class Daemon {
     for (const s of this.sides) for (const fd of Object.values(s.fds)) {
       try { closeFd(fd); } catch { /* already closed */ }
     }
-    if (this.eveFd >= 0) closeSync(this.eveFd);
+    if (this.eveFd >= 0) {
+      const empty = fstatSync(this.eveFd).size === 0;
+      closeSync(this.eveFd);
+      if (!applyPolicy && empty && this.eveCreated !== null) {
+        try { unlinkSync(this.eveCreated); } catch { /* already gone */ }
+      }
+    }
     this.eveFd = -1;
     this.log('info', 'stopped', { reason });
     this.resolveStopped();
@@ -610,7 +728,8 @@ export class Daemon {
 export interface DaemonStatus {
   daemon: { running: true; pid: number; version: string; uptimeSec: number; stateDir: string; config: string | null };
   interfaces: { iface: string; role: string; xdpMode: string; requestedMode: string; fail: string; pinDir: string; progId: number }[];
-  queues: { queue: number; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; batches: number; delivered: number; dropped: number; sendFailed: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];
+  /** state: running, restarting (lastError says why it is down), starting, or not answering; absent from daemons before it was added. */
+  queues: { queue: number; state?: string; lastError?: string | null; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; batches: number; delivered: number; dropped: number; sendFailed: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];
   kernel: { rx: number; pass: number; drop: number; punt: number; puntFallback: number; rxPps: number; puntPps: number; passAll: boolean };
   verdicts: Record<string, number>;
   writeBack: Record<string, number>;

@@ -110,6 +110,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
   const build = (specs: readonly ModuleSpec[]): Promise<EngineModule[]> => buildModules(specs, init.stateDir, buildWatched);
   const descs = new Uint32Array(2 * init.config.batchSize);
 
+  let currentOut: PacketOutput | null = null;
   const cleanup = (): void => {
     for (const s of sockets) {
       try { s.offReadable(); s.close(); } catch { /* closing is best effort */ }
@@ -141,6 +142,18 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
       const d = delivery;
       paths.push({ rx, out: { send: (f, ds, n) => d.deliver(f, ds, n) } });
     }
+    // Inside the try: the engine refuses rules naming a module it lacks, and
+    // that must reach the daemon as a fatal with its code, not as a thread exit.
+    worker = new QueueWorker({
+      rules: init.rules,
+      modules,
+      config: init.config,
+      writeBack,
+      // One worker engine sees both directions (inline), so flows stay whole; the output follows the socket the batch came from.
+      output: { send: (f, d, n) => (currentOut ? currentOut.send(f, d, n) : 0) },
+      eve: (line) => eveLines.push(line),
+      completeChecksums: init.peer !== null,
+    });
   } catch (e) {
     cleanup();
     post({ type: 'fatal', queue: init.queue, error: errJson(e) });
@@ -148,17 +161,6 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
   }
 
   const outputs = new Map<XskSocket, PacketOutput | null>(paths.map((p) => [p.rx, p.out]));
-  let currentOut: PacketOutput | null = null;
-  worker = new QueueWorker({
-    rules: init.rules,
-    modules,
-    config: init.config,
-    writeBack,
-    // One worker engine sees both directions (inline), so flows stay whole; the output follows the socket the batch came from.
-    output: { send: (f, d, n) => (currentOut ? currentOut.send(f, d, n) : 0) },
-    eve: (line) => eveLines.push(line),
-    completeChecksums: init.peer !== null,
-  });
 
   let eveTimer: NodeJS.Timeout | null = null;
   const flushEve = (): void => {

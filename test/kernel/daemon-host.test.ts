@@ -5,7 +5,8 @@
 // daemon survives bad control requests, trapping modules and bad configs,
 // and kill -9 / restart keeps decided flows, rules and modules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileSync, existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
@@ -20,6 +21,7 @@ import { parseIp } from '../../host/packet/addr.js';
 import { requestDaemon } from '../../host/control/client.js';
 import { controlSocketPath } from '../../host/control/protocol.js';
 import type { DaemonStatus } from '../../host/daemon/daemon.js';
+import { describeLive } from '../../cli/commands/status.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -275,7 +277,17 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const t0 = Date.now();
     await expect(requestDaemon(stateDir, 'modules.load', { name: wat })).rejects.toThrow(/start_loop/);
     expect(Date.now() - t0).toBeLessThan(30_000);
+    // While the queue restarts no change can be checked by it, so none is made:
+    // a bad one taken now would keep the queue from ever starting again.
+    const down = await status();
+    expect(down.queues).toEqual([expect.objectContaining({ queue: 0, state: 'restarting', lastError: expect.stringMatching(/start_loop/), sockets: [] })]);
+    expect(describeLive(down)).toMatch(/q0: RESTARTING \(last error: .*start_loop/);
+    const bad = requestDaemon(stateDir, 'modules.load', { name: '/etc/hostname' });
+    await expect(bad).rejects.toMatchObject({ code: 'E_DAEMON', message: expect.stringMatching(/queue 0 is restarting/) });
+    await expect(requestDaemon(stateDir, 'config.reload')).rejects.toMatchObject({ code: 'E_DAEMON' });
+    await expect(requestDaemon(stateDir, 'rules.reload')).rejects.toMatchObject({ code: 'E_DAEMON' });
     await daemon.waitLog((l) => l.msg === 'queue worker restarted' && String(l.ts) >= since, 20_000);
+    expect((await status()).queues).toEqual([expect.objectContaining({ queue: 0, state: 'running', lastError: null })]);
     expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
     expect((await curl()).stdout).toContain('hello /');
   });
@@ -325,10 +337,26 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const ringRefused = await daemon.waitLog((l) => daemon.logs.indexOf(l) >= seen && String(l.msg).startsWith('config reload refused'));
     expect(JSON.stringify(ringRefused.error)).toMatch(/ring_size cannot change while running \(2048 -> 8192\)/);
     expect((await status()).maps.flowTimeoutSec).toBe(100);
-    writeFileSync(configPath, `${goodConfig}flow_timeout: 90\n`);
+    // The next start would refuse an unknown group, so a reload does too.
+    writeFileSync(configPath, `${goodConfig}control_group: sf-no-such-group\n`);
+    await expect(requestDaemon(stateDir, 'config.reload')).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/no group named "sf-no-such-group"/) });
+    // A FIFO in place of the file: refused at once, never waited on.
+    unlinkSync(configPath);
+    execFileSync('mkfifo', [configPath]);
+    const fifoSeen = daemon.logs.length;
+    daemon.child.kill('SIGHUP');
+    const fifo = await daemon.waitLog((l) => daemon.logs.indexOf(l) >= fifoSeen && String(l.msg).startsWith('config reload refused'), 5000);
+    expect(JSON.stringify(fifo.error)).toMatch(/not a regular file \(a FIFO\)/);
+    expect((await status()).maps.flowTimeoutSec).toBe(100);
+    unlinkSync(configPath);
+    writeFileSync(configPath, `${goodConfig}flow_timeout: 90\ncontrol_group: 4242\n`);
     daemon.child.kill('SIGHUP');
     await daemon.waitLog((l) => l.msg === 'config reloaded');
     expect((await status()).maps.flowTimeoutSec).toBe(90);
+    expect(statSync(controlSocketPath(stateDir)).gid).toBe(4242);
+    writeFileSync(configPath, `${goodConfig}flow_timeout: 90\n`);
+    await requestDaemon(stateDir, 'config.reload');
+    expect(statSync(controlSocketPath(stateDir)).gid).toBe(process.getgid!());
     expect((await curl()).stdout).toContain('hello /');
   });
 

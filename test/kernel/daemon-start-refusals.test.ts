@@ -1,0 +1,89 @@
+// `secuxflow run` with settings it cannot honour: each is refused with its
+// own error code before anything is attached, so a first start that fails
+// leaves no XDP program, no pins, no attachments.json entry and no eve.json.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { NetLab, type VethEnd } from './lab/netns.js';
+import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import type { RunResult } from './lab/run.js';
+import { prepareDaemonLab } from './daemon-support.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const SUBNET = 71;
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run refuses a bad start before attaching', () => {
+  const lab = new NetLab('dsr');
+  let end: VethEnd;
+  let other: VethEnd;
+  let cli = '';
+  let bpffs: PrivateBpffs;
+  let stateDir = '';
+  let env: NodeJS.ProcessEnv;
+
+  const secuxflow = (...args: string[]): Promise<RunResult> =>
+    lab.exec(end.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
+  const run = (...args: string[]): Promise<RunResult> => secuxflow('run', '--iface', end.ifname, '--mode', 'skb', ...args);
+
+  /** Nothing of a start is left: no program, no pins, no record, no EVE file. */
+  const nothingLeft = async (): Promise<void> => {
+    expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
+    expect(await xdpOnLink(other.ns, other.ifname)).toBeNull();
+    const pins = join(bpffs.root, end.ifname);
+    expect(existsSync(pins) ? readdirSync(pins) : []).toEqual([]);
+    const records = join(stateDir, 'attachments.json');
+    if (existsSync(records)) expect(readFileSync(records, 'utf8')).not.toContain(end.ifname);
+    expect(existsSync(join(stateDir, 'eve.json'))).toBe(false);
+  };
+  const refused = async (r: RunResult, code: string, message: RegExp): Promise<void> => {
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain(`error[${code}]`);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain('E_INTERNAL');
+    await nothingLeft();
+  };
+
+  beforeAll(async () => {
+    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
+    const ns = await lab.addNamespace('n');
+    [end, other] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
+  }, 240_000);
+
+  afterAll(async () => {
+    await lab.cleanup();
+  });
+
+  it('a stored rule naming a module the config does not load: E_MODULE_NOT_FOUND naming both, from the daemon itself', async () => {
+    const config = join(stateDir, 'only-basic.yaml');
+    writeFileSync(config, 'modules: [basic_inspect]\n');
+    const added = await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'udp', '--port', '53', '--module', 'dns_guard');
+    expect(added.code, added.stderr).toBe(0);
+    const r = await run('--config', config);
+    await refused(r, 'E_MODULE_NOT_FOUND', /rule 1 inspects with module "dns_guard"/);
+    expect(r.stderr).toMatch(/daemon config's modules/);
+    expect(r.stderr).toMatch(/^secuxflow run: /m);
+    expect((await secuxflow('rule', 'delete', '--id', '1')).code).toBe(0);
+  });
+
+  it('a peer that is --iface, or that does not exist', async () => {
+    const config = join(stateDir, 'self-peer.yaml');
+    writeFileSync(config, `peer: ${end.ifname}\n`);
+    await refused(await run('--config', config), 'E_USAGE', /peer in .*self-peer\.yaml "[^"]+" is the protected interface/);
+    await refused(await run('--peer', 'nosuch'), 'E_NO_IFACE', /"nosuch" does not exist/);
+  });
+
+  it('more --queues than the interface has RX queues', async () => {
+    const r = await run('--queues', '4');
+    await refused(r, 'E_USAGE', /--queues 4 is more than the 1 RX queue of/);
+  });
+
+  it('an --eve that is a directory or in a missing directory', async () => {
+    const dir = join(stateDir, 'eve-dir');
+    mkdirSync(dir, { recursive: true });
+    await refused(await run('--eve', dir), 'E_IO', /cannot open the EVE file .*eve-dir/);
+    await refused(await run('--eve', join(stateDir, 'missing', 'eve.json')), 'E_IO', /cannot open the EVE file .*missing\/eve\.json: ENOENT/);
+  });
+});
