@@ -68,6 +68,16 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
     expect((await secuxflow('rule', 'delete', '--id', '1')).code).toBe(0);
   });
 
+  it('a module that refuses its config fails the start after attaching: its code is kept and the first start is undone', async () => {
+    const bad = join(stateDir, 'basic_inspect.bad.json');
+    writeFileSync(bad, JSON.stringify({ no_such_field: true }));
+    const config = join(stateDir, 'bad-module-config.yaml');
+    writeFileSync(config, `modules:\n  - name: basic_inspect\n    config: ${bad}\n`);
+    const r = await run('--config', config);
+    expect(r.stderr).toMatch(/error\[E_MODULE_[A-Z]+\]: queue 0: .*basic_inspect/);
+    await refused(r, r.stderr.match(/error\[(E_MODULE_[A-Z]+)\]/)![1]!, /queue 0/);
+  });
+
   it('a peer that is --iface, or that does not exist', async () => {
     const config = join(stateDir, 'self-peer.yaml');
     writeFileSync(config, `peer: ${end.ifname}\n`);
