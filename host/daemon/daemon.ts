@@ -4,7 +4,7 @@
 // Stopping leaves the interface as the config says: detached (maps kept for
 // the next start), or attached with the global pass-all switch on.
 import { Worker } from 'node:worker_threads';
-import { chownSync, closeSync, existsSync, fstatSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, fstatSync, openSync, readdirSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore, resolveStateDir } from '../state/store.js';
@@ -176,11 +176,14 @@ export class Daemon {
     const eve = this.opts.eve ?? join(this.stateDir, 'eve.json');
     const existed = existsSync(eve);
     try {
-      this.eveFd = openSync(eve, 'a', 0o640);
-      if (!fstatSync(this.eveFd).isFile()) {
+      // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader, with nothing attached yet to show for it.
+      this.eveFd = openSync(eve, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NONBLOCK, 0o640);
+      const st = fstatSync(this.eveFd);
+      // A FIFO's or socket's reader could stall every write; /dev/null and files are fine.
+      if (st.isFIFO() || st.isSocket()) {
         closeSync(this.eveFd);
         this.eveFd = -1;
-        throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+        throw Object.assign(new Error('a FIFO or socket'), { code: 'a FIFO or socket, not a file' });
       }
     } catch (e) {
       throw new SecuxflowError('E_IO', `cannot open the EVE file ${eve}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'choose another with --eve (a file in an existing directory)');

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
@@ -95,5 +96,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
     mkdirSync(dir, { recursive: true });
     await refused(await run('--eve', dir), 'E_IO', /cannot open the EVE file .*eve-dir/);
     await refused(await run('--eve', join(stateDir, 'missing', 'eve.json')), 'E_IO', /cannot open the EVE file .*missing\/eve\.json: ENOENT/);
+    // No reader ever opens it: the start must not wait for one.
+    const fifo = join(stateDir, 'eve.fifo');
+    execFileSync('mkfifo', [fifo]);
+    await refused(await run('--eve', fifo), 'E_IO', /cannot open the EVE file .*eve\.fifo: ENXIO/);
   });
 });
