@@ -290,6 +290,11 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect((await status()).queues).toEqual([expect.objectContaining({ queue: 0, state: 'running', lastError: null })]);
     expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
     expect((await curl()).stdout).toContain('hello /');
+    // Requests carry JSON: a bad value is shown as given, and a config error names the request, not the config file.
+    await expect(requestDaemon(stateDir, 'modules.load', { name: 'basic_inspect', policy: {} }))
+      .rejects.toMatchObject({ code: 'E_USAGE', message: 'modules.load policy {} is not a failure policy' });
+    await expect(requestDaemon(stateDir, 'modules.load', { name: 'basic_inspect', config: '/dev/zero' }))
+      .rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/\/dev\/zero is a device/), hint: 'fix the path in the modules.load request' });
   });
 
   it('threat_intel IOC lists reload without a restart: the new list decides new flows, the daemon keeps running', async () => {
