@@ -10,8 +10,19 @@ export function action<A extends unknown[]>(command: string, fn: ActionFn<A>): (
       await fn(...args);
     } catch (e) {
       reportError(command, e);
+      // A script that asked for --json parses stdout: it gets the error there too, as JSON.
+      if (wantsJson(args)) printJson({ error: errorJson(e) });
     }
   };
+}
+
+function wantsJson(args: unknown[]): boolean {
+  return args.some((a) => typeof a === 'object' && a !== null && !Array.isArray(a) && (a as { json?: unknown }).json === true);
+}
+
+function errorJson(e: unknown): { code: string; message: string; hint?: string } {
+  if (e instanceof SecuxflowError) return e.toJSON();
+  return { code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
 export function reportError(command: string, e: unknown): void {

@@ -93,7 +93,9 @@ describe('status results', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^secuxflow status: error\[E_DAEMON\]: /);
       expect(r.stderr).toMatch(says);
-      expect(r.stdout).toBe('');
+      // --json also puts the error on stdout, as JSON, for the script that asked
+      if (json.length === 0) expect(r.stdout).toBe('');
+      else expect(JSON.parse(r.stdout)).toEqual({ error: expect.objectContaining({ code: 'E_DAEMON', message: expect.stringMatching(says) }) });
       expectClean(r);
     }
   });

@@ -131,6 +131,10 @@ describe('an empty --state-dir', () => {
     const r = runCli(['rule', 'add', '--action', 'drop', '--state-dir', '']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/error\[E_USAGE\]: --state-dir is empty\n {2}hint: give a directory, or leave --state-dir out/);
+    // with --json the error is also on stdout, as JSON
+    const j = runCli(['rule', 'list', '--json', '--state-dir', '']);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stdout)).toEqual({ error: { code: 'E_USAGE', message: '--state-dir is empty', hint: expect.stringMatching(/^give a directory/) } });
   });
 });
 
