@@ -7,6 +7,7 @@ import { table } from '../format.js';
 import { SecuxflowError } from '../../host/errors.js';
 import { EVE_WHERE_HINT, alertOf, eveIoError, parseSince, readLinesFrom, recentAlerts, type AlertLine } from '../../host/daemon/alerts.js';
 import { resolveStateDir } from '../../host/state/store.js';
+import { requestDaemon } from '../../host/control/client.js';
 
 export interface AlertsCommandOptions {
   follow?: boolean;
@@ -30,9 +31,23 @@ const HEADER = ['TIME', 'ACTION', 'SID', 'SEV', 'FLOW', 'PROTO', 'SIGNATURE'];
 /** How many alerts --follow formats at once when a read finds many (a file read again after truncation). */
 const FOLLOW_BATCH = 500;
 
+/**
+ * The EVE file a running daemon writes, which `run --eve` may have put
+ * anywhere; null when no daemon answers (the state directory's file is then
+ * the one a daemon would write by default).
+ */
+async function runningDaemonEve(stateDir: string | undefined): Promise<string | null> {
+  try {
+    const s = await requestDaemon(resolveStateDir(stateDir), 'status') as { daemon?: { eve?: unknown } } | null;
+    return typeof s?.daemon?.eve === 'string' && s.daemon.eve !== '' ? s.daemon.eve : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
   if (o.eve === '') throw new SecuxflowError('E_USAGE', '--eve needs a file name', `leave it out to read <state-dir>/eve.json; ${EVE_WHERE_HINT}`);
-  const path = o.eve ?? join(resolveStateDir(o.stateDir), 'eve.json');
+  const path = o.eve ?? (await runningDaemonEve(o.stateDir)) ?? join(resolveStateDir(o.stateDir), 'eve.json');
   const sinceMs = o.since !== undefined ? parseSince(o.since) : 0;
   const limit = o.limit !== undefined ? Number(o.limit) : 50;
   if (!Number.isInteger(limit) || limit < 1) throw new SecuxflowError('E_USAGE', `--limit ${JSON.stringify(o.limit)} must be a positive integer`, 'for example --limit 100');

@@ -84,7 +84,7 @@ function schedulingText(s: DaemonStatus['queues'][number]['scheduling'] | undefi
 
 export function describeLive(s: DaemonStatus): string {
   const out: string[] = [];
-  out.push(`daemon: running (pid ${s.daemon.pid}, up ${s.daemon.uptimeSec} s, secuxflow ${s.daemon.version}), state ${s.daemon.stateDir}, config ${s.daemon.config ?? 'built-in defaults'}`);
+  out.push(`daemon: running (pid ${s.daemon.pid}, up ${s.daemon.uptimeSec} s, secuxflow ${s.daemon.version}), state ${s.daemon.stateDir}, config ${s.daemon.config ?? 'built-in defaults'}${typeof s.daemon.eve === 'string' ? `, eve ${s.daemon.eve}` : ''}`);
   out.push('interfaces:');
   out.push(table(s.interfaces.map((i) => [i.iface, i.role, `xdp ${i.xdpMode}${i.requestedMode !== i.xdpMode ? ` (asked ${i.requestedMode})` : ''}`, `fail-${i.fail}`, i.pinDir])));
   out.push('queues:');

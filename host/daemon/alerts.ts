@@ -85,7 +85,7 @@ const WHAT: Record<string, string> = {
   ELOOP: 'is a symlink loop',
 };
 
-export const EVE_WHERE_HINT = 'the daemon appends to the file given to `secuxflow run --eve` (default <state-dir>/eve.json) and names it in its "daemon started" log line';
+export const EVE_WHERE_HINT = 'the daemon appends to the file given to `secuxflow run --eve` (default <state-dir>/eve.json); `secuxflow status` shows it while the daemon runs, and `secuxflow alerts` without --eve reads it';
 
 export function eveIoError(path: string, e: unknown): SecuxflowError {
   if (e instanceof SecuxflowError) return e;

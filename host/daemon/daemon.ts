@@ -104,6 +104,7 @@ export class Daemon {
   /** Modules that overran their CPU budget in a queue thread: from then on each runs in its own sandbox worker. */
   private readonly isolated = new Set<string>();
   private eveFd = -1;
+  private evePath = '';
   /** The EVE file this start created: a failed start removes it while it is still empty. */
   private eveCreated: string | null = null;
   /** Queues the daemon runs (fixed at start); a change needs every one of them. */
@@ -197,6 +198,7 @@ export class Daemon {
     this.queueCount = queues;
     this.store.ensureDir();
     const eve = this.openEve();
+    this.evePath = eve;
     const sockPath = controlSocketPath(this.stateDir);
     // Refuse early when another daemon owns this state directory.
     this.control = await ControlServer.listen({
@@ -634,7 +636,7 @@ export class Daemon {
       p99 = Math.max(p99, q.counters.batchP99Us);
     }
     return {
-      daemon: { running: true, pid: process.pid, version: VERSION, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000), stateDir: this.stateDir, config: this.config.source },
+      daemon: { running: true, pid: process.pid, version: VERSION, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000), stateDir: this.stateDir, config: this.config.source, eve: this.evePath },
       interfaces: this.sides.map((s) => ({ iface: s.iface, role: s.role, xdpMode: s.record.mode, requestedMode: s.record.requestedMode, fail: s.record.fail, pinDir: s.record.pinDir, progId: s.record.progId })),
       queues: queueRows,
       kernel: {
@@ -729,7 +731,8 @@ export class Daemon {
 }
 
 export interface DaemonStatus {
-  daemon: { running: true; pid: number; version: string; uptimeSec: number; stateDir: string; config: string | null };
+  /** eve: the EVE file it writes (`secuxflow alerts` reads it); absent from daemons before it was added. */
+  daemon: { running: true; pid: number; version: string; uptimeSec: number; stateDir: string; config: string | null; eve?: string };
   interfaces: { iface: string; role: string; xdpMode: string; requestedMode: string; fail: string; pinDir: string; progId: number }[];
   /** state: running, restarting (lastError says why it is down), starting, or not answering; absent from daemons before it was added. */
   queues: { queue: number; state?: string; lastError?: string | null; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; batches: number; delivered: number; dropped: number; sendFailed: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];

@@ -7,6 +7,8 @@ import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, rmSync, tru
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI, cli, requireBuilt, tempDir } from './support.js';
+import { fakeDaemon } from '../host/control/fake-daemon.js';
+import { runCliAsync } from '../host/state/helpers.js';
 
 const MB = 1 << 20;
 const made: string[] = [];
@@ -33,6 +35,27 @@ function cliMaxRss(dir: string, args: string[]): { status: number; stdout: strin
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.replace(/\nmaxrss_kb=\d+\n$/, ''), maxRssMb: kb ? Number(kb[1]) / 1024 : Infinity };
 }
 
+describe('secuxflow alerts with a daemon running', () => {
+  it('reads the EVE file the daemon says it writes, which --eve put outside the state directory', async () => {
+    const state = temp('alerts-state');
+    const elsewhere = join(temp('alerts-eve'), 'custom-eve.json');
+    writeFileSync(elsewhere, alertLine(1, 4242));
+    const fake = await fakeDaemon(state, (req) => JSON.stringify({ id: req.id, ok: true, result: { daemon: { running: true, eve: elsewhere } } }));
+    try {
+      const r = await runCliAsync(['alerts', '--json', '--state-dir', state]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(sidsOf(r.stdout)).toEqual([4242]);
+      expect(fake.methods).toEqual(['status']);
+    } finally {
+      await fake.close();
+    }
+    // no daemon: the state directory's own file, which does not exist yet
+    const none = cli(['alerts', '--state-dir', state]);
+    expect(none.status).toBe(0);
+    expect(none.stdout).toMatch(/no alerts: .*eve\.json does not exist yet/);
+  });
+});
+
 describe('secuxflow alerts (built CLI)', () => {
   it('E_IO names a missing --eve file or a directory, with a hint and no stack', () => {
     const dir = temp('alerts');
@@ -43,7 +66,7 @@ describe('secuxflow alerts (built CLI)', () => {
     expect(a.stderr).toMatch(new RegExp(`^secuxflow alerts: error\\[E_IO\\]: the EVE file ${missing} does not exist\\n  hint: .*secuxflow run --eve`));
     const d = cli(['alerts', '--eve', dir]);
     expect(d.status).toBe(1);
-    expect(d.stderr).toBe(`secuxflow alerts: error[E_IO]: the EVE file ${dir} is a directory\n  hint: point --eve at the file itself: the daemon appends to the file given to \`secuxflow run --eve\` (default <state-dir>/eve.json) and names it in its "daemon started" log line\n`);
+    expect(d.stderr).toBe(`secuxflow alerts: error[E_IO]: the EVE file ${dir} is a directory\n  hint: point --eve at the file itself: the daemon appends to the file given to \`secuxflow run --eve\` (default <state-dir>/eve.json); \`secuxflow status\` shows it while the daemon runs, and \`secuxflow alerts\` without --eve reads it\n`);
     for (const r of [a, d]) expect(r.stderr).not.toMatch(/E_INTERNAL|\n\s+at .*:\d+/);
     // No --eve and no daemon yet: said plainly, exit 0.
     const none = cli(['alerts', '--state-dir', dir]);
@@ -117,7 +140,7 @@ describe('secuxflow alerts (built CLI)', () => {
       rmSync(eve);
       mkdirSync(eve);
       expect(await exited).toBe(1);
-      expect(err).toBe(`secuxflow alerts: error[E_IO]: the EVE file ${eve} is a directory\n  hint: point --eve at the file itself: the daemon appends to the file given to \`secuxflow run --eve\` (default <state-dir>/eve.json) and names it in its "daemon started" log line\n`);
+      expect(err).toBe(`secuxflow alerts: error[E_IO]: the EVE file ${eve} is a directory\n  hint: point --eve at the file itself: the daemon appends to the file given to \`secuxflow run --eve\` (default <state-dir>/eve.json); \`secuxflow status\` shows it while the daemon runs, and \`secuxflow alerts\` without --eve reads it\n`);
     } finally {
       if (child.exitCode === null) child.kill('SIGTERM');
     }

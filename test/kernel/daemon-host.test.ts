@@ -205,6 +205,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const s = await status();
     expect(s.daemon.running).toBe(true);
     expect(s.rules.count).toBe(RULES);
+    // the EVE file it writes, which `secuxflow alerts` reads without --eve
+    expect(s.daemon.eve).toBe(join(stateDir, 'eve.json'));
   });
 
   it('the queue thread runs SCHED_FIFO 10 by default, as status says and the kernel agrees; the main thread stays normal', async () => {
