@@ -272,6 +272,17 @@ export function formatRuleList(list: ListRulesResult): string {
   return `${formatTable([header, ...rows])}\ndefault policy: ${list.defaultPolicy}${list.attached ? '' : ' (not attached: no hit counters)'}`;
 }
 
+/** What a CIDR as typed may not do as the user meant; '' when nothing. */
+function cidrNote(flag: string, text: string, cidr: Cidr): string {
+  if (hostBitsCleared(text, cidr.addr)) return `\n  note: ${flag} ${text} has host bits set; the rule matches the network ${cidr.text}`;
+  // ::ffff:a.b.c.d appears inside sockets, not on the wire: IPv4 traffic carries a.b.c.d in an IPv4 header.
+  const a = cidr.addr;
+  if (a.length === 16 && cidr.prefixLen >= 96 && a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff) {
+    return `\n  note: ${flag} ${text} is an IPv4-mapped IPv6 address; IPv4 packets carry ${a.subarray(12).join('.')} in an IPv4 header and never match it: write that address for IPv4 traffic`;
+  }
+  return '';
+}
+
 /** Whether the address part of `text` differs from the network it was masked to, as iptables masks 10.0.0.1/24 silently. */
 function hostBitsCleared(text: string, network: Uint8Array): boolean {
   try {
@@ -309,9 +320,7 @@ export function registerRule(program: Command): void {
       if (opts.json) printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, state_dir: result.stateDir });
       else {
         const given: [string, string | undefined, Cidr | null][] = [['--src', opts.src, result.rule.src], ['--dst', opts.dst, result.rule.dst]];
-        const notes = given
-          .map(([flag, text, cidr]) => (text !== undefined && cidr && hostBitsCleared(text, cidr.addr) ? `\n  note: ${flag} ${text} has host bits set; the rule matches the network ${cidr.text}` : ''))
-          .join('');
+        const notes = given.map(([flag, text, cidr]) => (text !== undefined && cidr ? cidrNote(flag, text, cidr) : '')).join('');
         process.stdout.write(`added rule ${result.rule.id} (priority ${result.rule.priority}): ${describeRule(result.rule)}\n  ${whereApplied(result)}${notes}\n`);
       }
     }));

@@ -48,6 +48,9 @@ describe('secuxflow rule (built CLI)', () => {
     expect(out).toMatch(/^ {2}note: --src 10\.0\.0\.1\/24 has host bits set; the rule matches the network 10\.0\.0\.0\/24$/m);
     expect(out).toMatch(/^ {2}note: --dst 198\.18\.7\.9\/16 has host bits set; the rule matches the network 198\.18\.0\.0\/16$/m);
     expect(ok(['rule', 'add', '--src', '10.0.0.0/24', '--dst', '10.9.9.9', '--action', 'drop', '--state-dir', dir])).not.toMatch(/note:/);
+    expect(ok(['rule', 'add', '--dst', '::ffff:10.0.0.1', '--action', 'drop', '--state-dir', dir]))
+      .toMatch(/note: --dst ::ffff:10\.0\.0\.1 is an IPv4-mapped IPv6 address; IPv4 packets carry 10\.0\.0\.1 in an IPv4 header and never match it/);
+    expect(ok(['rule', 'add', '--dst', '2001:db8::1', '--action', 'drop', '--state-dir', dir])).not.toMatch(/note:/);
   });
 
   it('list shows rules in priority order (ties by id), as a table and as JSON', () => {
