@@ -71,7 +71,8 @@ export function describeAttach(r: AttachResult): string {
 export function describeDetach(r: DetachResult): string {
   return (
     `detached secuxflow from ${r.iface}` +
-    (r.keptMaps ? `; maps kept in ${r.pinDir} for the next attach\n` : `; unpinned ${r.pinDir}\n`)
+    (r.keptMaps ? `; maps kept in ${r.pinDir} for the next attach\n` : `; unpinned ${r.pinDir}\n`) +
+    r.notes.map((n) => `  note: ${n}\n`).join('')
   );
 }
 

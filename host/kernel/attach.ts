@@ -7,7 +7,7 @@ import { SecuxflowError } from '../errors.js';
 import { StateStore } from '../state/store.js';
 import type { RuleAction, RuleSet } from '../rules/types.js';
 import { ATTACHMENTS_FILE, readAttachments, writeAttachments, type AttachmentRecord, type FailMode, type PolicyName } from './attachments.js';
-import { currentNetns, interfaceExists, resolveIfindex } from './iface.js';
+import { currentNetns, interfaceExists, listInterfaces, resolveIfindex } from './iface.js';
 import { closeFd, objGet, objPin, openObject, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
 import { assertBpffs, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
 import { assertCanManageXdp } from './privilege.js';
@@ -349,16 +349,27 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
 
     const notes: string[] = [];
     let wasAttached = false;
-    if (interfaceExists(opts.iface)) {
-      const ifindex = resolveIfindex(opts.iface);
+    // The interface may have been renamed since attach: its recorded ifindex still finds it.
+    let name = interfaceExists(opts.iface) ? opts.iface : null;
+    if (name === null && record !== undefined) {
+      name = interfaceByIndex(record.ifindex);
+      if (name !== null) notes.push(`${opts.iface} is now called ${name}`);
+    }
+    if (name !== null) {
+      const ifindex = resolveIfindex(name);
       const current = xdpQuery(ifindex);
-      if (current.progId !== 0 && current.progId === pinnedId) {
+      // Ours is the pinned program, or, when the pins were removed or the bpffs
+      // unmounted, the one recorded at attach: left behind, it would go on
+      // filtering with rules no command could reach any more.
+      const recorded = record !== undefined && current.progId === record.progId;
+      if (current.progId !== 0 && (current.progId === pinnedId || recorded)) {
         xdpDetach(ifindex, current.mode ?? record?.mode ?? 'skb', current.progId);
         wasAttached = true;
+        if (current.progId !== pinnedId) notes.push(`its pins in ${dir} were gone; the program was found by the id recorded at attach (${current.progId}) and removed`);
       } else if (current.progId !== 0) {
-        notes.push(`another XDP program (${current.progName || 'unnamed'}, id ${current.progId}) is attached to ${opts.iface} now; it was left alone`);
+        notes.push(`another XDP program (${current.progName || 'unnamed'}, id ${current.progId}) is attached to ${name} now; it was left alone`);
       } else {
-        notes.push(`no XDP program was attached to ${opts.iface} any more`);
+        notes.push(`no XDP program was attached to ${name} any more`);
       }
     } else {
       notes.push(`interface ${opts.iface} no longer exists; its XDP program went with it`);
@@ -414,4 +425,16 @@ function closeQuiet(fd: number): void {
   } catch {
     // nothing useful to do
   }
+}
+
+/** The name of the interface with this index in the current namespace, or null. */
+function interfaceByIndex(ifindex: number): string | null {
+  for (const name of listInterfaces()) {
+    try {
+      if (resolveIfindex(name) === ifindex) return name;
+    } catch {
+      // gone between the listing and the lookup
+    }
+  }
+  return null;
 }

@@ -1,0 +1,81 @@
+// detach when the ground moved under secuxflow: its pins removed by hand, or
+// the interface renamed. The program must come off the link (found by the id
+// recorded at attach, or by the recorded ifindex), the output must say what
+// happened, and attach must work again afterwards. Left behind, the program
+// would go on filtering with rules no command could reach.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { NetLab, type VethEnd } from './lab/netns.js';
+import { buildCli, buildNative } from './lab/build.js';
+import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { runOk, type RunResult } from './lab/run.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('detach after pins or names changed', () => {
+  const lab = new NetLab('do');
+  let ns = '';
+  let end: VethEnd;
+  let cli = '';
+  let bpffs: PrivateBpffs;
+  let stateDir = '';
+
+  const secuxflow = (...args: string[]): Promise<RunResult> =>
+    lab.exec(ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env: { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root }, timeoutMs: 30_000 });
+  const ok = async (...args: string[]): Promise<RunResult> => {
+    const r = await secuxflow(...args);
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r;
+  };
+
+  beforeAll(async () => {
+    await buildNative();
+    const built = await buildCli(lab.tag);
+    cli = built.cli;
+    lab.onCleanup(built.remove);
+    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
+    lab.removeAtCleanup(stateDir);
+    bpffs = await mountPrivateBpffs(lab);
+    ns = await lab.addNamespace('n');
+    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 60);
+  });
+
+  afterAll(async () => {
+    await lab.cleanup();
+  });
+
+  it('pins removed by hand: detach still takes the program off the link and says how it found it', async () => {
+    await ok('rule', 'add', '--port', '81', '--proto', 'tcp', '--action', 'drop');
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    const prog = await xdpOnLink(ns, end.ifname);
+    expect(prog?.name).toBe('sf_xdp');
+    rmSync(join(bpffs.root, end.ifname), { recursive: true, force: true });
+    const r = await ok('detach', '--iface', end.ifname);
+    expect(r.stdout).toMatch(new RegExp(`note: its pins in .* were gone; the program was found by the id recorded at attach \\(${prog!.id}\\) and removed`));
+    expect(await xdpOnLink(ns, end.ifname)).toBeNull();
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    expect((await xdpOnLink(ns, end.ifname))?.name).toBe('sf_xdp');
+    await ok('detach', '--iface', end.ifname);
+    expect(bpffs.leftovers()).toEqual([]);
+  });
+
+  it('interface renamed: detach by its old name finds it by index, and says so', async () => {
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    const renamed = `${end.ifname.slice(0, 10)}rn`;
+    await runOk(['ip', '-n', ns, 'link', 'set', 'dev', end.ifname, 'down']);
+    await runOk(['ip', '-n', ns, 'link', 'set', 'dev', end.ifname, 'name', renamed]);
+    try {
+      const r = await ok('detach', '--iface', end.ifname);
+      expect(r.stdout).toContain(`note: ${end.ifname} is now called ${renamed}`);
+      expect(await xdpOnLink(ns, renamed)).toBeNull();
+      expect(bpffs.leftovers()).toEqual([]);
+    } finally {
+      await runOk(['ip', '-n', ns, 'link', 'set', 'dev', renamed, 'name', end.ifname]);
+    }
+  });
+});
