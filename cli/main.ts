@@ -13,6 +13,13 @@ import { registerRun } from './commands/run.js';
 import { registerAlerts } from './commands/alerts.js';
 import { VERSION } from './version.js';
 
+// `secuxflow rule list | head -1`: a reader that stops early is not an error,
+// and must not end in an unhandled 'error' event with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
+
 const program = new Command('secuxflow')
   .description('WebAssembly packet inspection: XDP rules in the kernel, WASM inspectors in user space')
   .version(VERSION)
