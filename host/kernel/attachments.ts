@@ -2,7 +2,8 @@
 // attached to, so `rule` commands and a restarted daemon know which pinned
 // maps the kernel is using. The kernel stays the authority on whether the
 // program is still there (see listAttachments in attach.ts).
-import type { StateStore } from '../state/store.js';
+import { recoverHint, type StateStore } from '../state/store.js';
+import { SecuxflowError } from '../errors.js';
 import type { AttachedMode, XdpMode } from './native.js';
 
 export const ATTACHMENTS_FILE = 'attachments.json';
@@ -35,10 +36,21 @@ interface AttachmentsDoc {
 
 export function readAttachments(store: StateStore): AttachmentRecord[] {
   const doc = store.readJson<Partial<AttachmentsDoc>>(ATTACHMENTS_FILE, { attachments: [] });
-  return Array.isArray(doc.attachments) ? doc.attachments.filter(isRecord) : [];
+  const path = store.path(ATTACHMENTS_FILE);
+  // A record dropped quietly would make an attached interface look detached,
+  // and the next write would lose it for good: refuse the file instead.
+  if (!Array.isArray(doc.attachments)) {
+    throw new SecuxflowError('E_STATE', `state file ${path} is corrupt: "attachments" is not a list`, recoverHint(path));
+  }
+  const bad = doc.attachments.findIndex((r) => !isRecord(r));
+  if (bad >= 0) {
+    throw new SecuxflowError('E_STATE', `state file ${path} is corrupt: attachment #${bad + 1} lacks a text "iface", a text "pinDir" or a number "ifindex"`, recoverHint(path));
+  }
+  return doc.attachments as AttachmentRecord[];
 }
 
 export function writeAttachments(store: StateStore, records: AttachmentRecord[]): void {
+  readAttachments(store); // a file with a record that does not read back is refused, never overwritten
   const sorted = [...records].sort((a, b) => (a.iface < b.iface ? -1 : a.iface > b.iface ? 1 : a.netns - b.netns));
   store.writeJson(ATTACHMENTS_FILE, { attachments: sorted });
 }

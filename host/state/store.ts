@@ -30,7 +30,7 @@ export interface StateStoreOptions {
   lockTimeoutMs?: number;
 }
 
-function recoverHint(path: string): string {
+export function recoverHint(path: string): string {
   return `secuxflow never overwrites it: fix it by hand, or move it away (mv ${path} ${path}.bad) to start from an empty state`;
 }
 
