@@ -336,6 +336,13 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
     }
     const root = dirname(dir);
     const pinnedId = pinnedProgId(dir);
+    if (!record && pinnedId === 0 && !opts.keepMaps && existsSync(dir)) {
+      // Maps kept by an earlier `detach --keep-maps` (nothing attached, no
+      // record): this is how they are dropped, before an upgrade for one.
+      assertBpffs(root);
+      removePinDir(opts.iface, root);
+      return { iface: opts.iface, wasAttached: false, keptMaps: false, pinDir: dir, notes: [`nothing was attached to ${opts.iface}; the maps an earlier detach --keep-maps kept were removed`] };
+    }
     if (!record && pinnedId === 0) {
       const other = records.find((r) => r.iface === opts.iface);
       throw new SecuxflowError(

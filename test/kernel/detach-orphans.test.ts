@@ -64,6 +64,19 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach after pins
     expect(bpffs.leftovers()).toEqual([]);
   });
 
+  it('maps kept by detach --keep-maps are removed by a later detach, the upgrade path docs/kernel.md gives', async () => {
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    await ok('detach', '--iface', end.ifname, '--keep-maps');
+    expect(bpffs.leftovers().length).toBeGreaterThan(0);
+    const r = await ok('detach', '--iface', end.ifname);
+    expect(r.stdout).toContain(`note: nothing was attached to ${end.ifname}; the maps an earlier detach --keep-maps kept were removed`);
+    expect(bpffs.leftovers()).toEqual([]);
+    // and with nothing kept either, detach is refused as before
+    const again = await secuxflow('detach', '--iface', end.ifname);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/error\[E_NOT_ATTACHED\]/);
+  });
+
   it('interface renamed: detach by its old name finds it by index, and says so', async () => {
     await ok('attach', '--iface', end.ifname, '--mode', 'skb');
     const renamed = `${end.ifname.slice(0, 10)}rn`;
