@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
 import { applyRulesIfAttached, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
+import { listAttachments } from '../../host/kernel/attach.js';
 import { notifyDaemon, requestDaemon } from '../../host/control/client.js';
 import { describeRule, rulePortText, ruleDstText, ruleSrcText } from '../../host/rules/describe.js';
 import {
@@ -49,6 +50,8 @@ export interface RuleChangeResult {
   appliedTo: string[];
   /** Whether a running daemon picked the change up for its engine (error: it is stored, the daemon refused or failed). */
   daemon?: { running: boolean; error: string | null };
+  /** Interfaces whose maps took the change though no live secuxflow program reads them, and why. */
+  notLive?: { iface: string; problem: string }[];
 }
 
 export interface AddRuleResult extends RuleChangeResult {
@@ -133,7 +136,7 @@ export async function commitRuleChange(store: StateStore, previous: RuleSet, nex
   }
   // The kernel already has the rules; a running daemon's engine must match them.
   const daemon = await notifyDaemon(store.dir, 'rules.reload');
-  return { stateDir: store.dir, appliedTo: applied.appliedTo, daemon };
+  return { stateDir: store.dir, appliedTo: applied.appliedTo, daemon, notLive: notLiveAttachments(store.dir, applied.appliedTo) };
 }
 
 function inspectModules(set: RuleSet): Set<string> {
@@ -247,10 +250,27 @@ export async function setDefaultPolicy(opts: StateDirOption & { policy?: string 
   });
 }
 
+/**
+ * "applied to A" is only half true when the program on A is no longer ours
+ * (another tool replaced it, the interface went away): its maps took the
+ * rules, but nothing reads them.
+ */
+function notLiveAttachments(stateDir: string, appliedTo: string[]): { iface: string; problem: string }[] {
+  if (appliedTo.length === 0) return [];
+  try {
+    return listAttachments(stateDir).filter((a) => !a.live && appliedTo.includes(a.iface)).map((a) => ({ iface: a.iface, problem: a.problem ?? 'not live' }));
+  } catch {
+    return []; // the change is made; a failed check must not turn it into an error
+  }
+}
+
 export function whereApplied(r: RuleChangeResult): string {
-  const where = r.appliedTo.length > 0
+  let where = r.appliedTo.length > 0
     ? `applied to ${r.appliedTo.join(', ')}`
     : 'not attached: takes effect at the next `secuxflow attach`';
+  for (const n of r.notLive ?? []) {
+    where += `\n  warning: ${n.iface} is not live (${n.problem}): its maps took the change, but no secuxflow program reads them; secuxflow detach --iface ${n.iface}, then attach, puts it back`;
+  }
   if (r.daemon?.error) return `${where}\n  warning: the running daemon did not take the change: ${r.daemon.error}`;
   return r.daemon?.running ? `${where} and the running daemon` : where;
 }

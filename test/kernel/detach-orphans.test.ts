@@ -77,6 +77,23 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach after pins
     expect(again.stderr).toMatch(/error\[E_NOT_ATTACHED\]/);
   });
 
+  it('a rule change on an interface whose program was removed behind secuxflow\'s back says it is not live', async () => {
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    const live = await ok('rule', 'add', '--port', '82', '--proto', 'tcp', '--action', 'drop');
+    expect(live.stdout).toContain(`applied to ${end.ifname}`);
+    expect(live.stdout).not.toMatch(/warning/);
+    await runOk(['ip', '-n', ns, 'link', 'set', 'dev', end.ifname, 'xdpgeneric', 'off']);
+    const r = await ok('rule', 'add', '--port', '83', '--proto', 'tcp', '--action', 'drop');
+    expect(r.stdout).toContain(`warning: ${end.ifname} is not live (no XDP program is attached to ${end.ifname}): its maps took the change, but no secuxflow program reads them; secuxflow detach --iface ${end.ifname}, then attach, puts it back`);
+    // the advice works: the rules come back with the program
+    await ok('detach', '--iface', end.ifname);
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    expect((await xdpOnLink(ns, end.ifname))?.name).toBe('sf_xdp');
+    expect((await ok('rule', 'add', '--port', '84', '--proto', 'tcp', '--action', 'drop')).stdout).not.toMatch(/warning/);
+    await ok('detach', '--iface', end.ifname);
+    expect(bpffs.leftovers()).toEqual([]);
+  });
+
   it('interface renamed: detach by its old name finds it by index, and says so', async () => {
     await ok('attach', '--iface', end.ifname, '--mode', 'skb');
     const renamed = `${end.ifname.slice(0, 10)}rn`;
