@@ -27,10 +27,15 @@ const MODES: readonly AttachMode[] = ['native', 'skb', 'auto'];
 const POLICIES: readonly PolicyName[] = ['allow', 'deny'];
 const FAILS: readonly FailMode[] = ['open', 'closed'];
 
+// The rule commands' words for the same choices (`rule default pass|drop`), so the hint can translate.
+const SYNONYMS: Record<string, string> = { pass: 'allow', accept: 'allow', drop: 'deny', block: 'deny', native: 'native', xdpdrv: 'native', xdpgeneric: 'skb', generic: 'skb' };
+
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new SecuxflowError('E_USAGE', `${flag} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`, `use ${flag} ${allowed.join('|')}`);
+  const guess = allowed.find((a) => a === SYNONYMS[value.toLowerCase()] || a === value.toLowerCase());
+  throw new SecuxflowError('E_USAGE', `${flag} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`,
+    guess !== undefined ? `did you mean ${flag} ${guess}?` : `use ${flag} ${allowed.join('|')}`);
 }
 
 function requireIface(value: unknown): string {
