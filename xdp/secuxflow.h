@@ -105,6 +105,10 @@
 #define SF_CFG_VERDICTS_ACTIVE 6
 #define SF_ACTIVE_FLOWS 0x1      /* SF_CFG_FLOWS_ACTIVE is 1 */
 #define SF_ACTIVE_PENALTY 0x2    /* SF_CFG_PENALTY_ACTIVE is 1 */
+/* Host-only: a stamp of the rule set the active generation holds (0 while a
+ * change is in flight), so a rule command killed between the kernel swap and
+ * its state write can be noticed. The program never reads it. */
+#define SF_CFG_RULES_STAMP 7
 #define SF_CFG_MAX 8
 
 /* ---- Stats ---- */

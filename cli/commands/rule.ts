@@ -4,7 +4,7 @@
 // kernel gets the old set back, so kernel and state never disagree for long.
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
-import { applyRulesIfAttached, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
+import { applyRulesIfAttached, kernelRulesOutOfStep, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
 import { listAttachments } from '../../host/kernel/attach.js';
 import { notifyDaemon, requestDaemon } from '../../host/control/client.js';
 import { describeRule, rulePortText, ruleDstText, ruleSrcText } from '../../host/rules/describe.js';
@@ -77,6 +77,8 @@ export interface ListRulesResult {
   defaultPolicy: RuleSet['defaultPolicy'];
   attached: boolean;
   rules: ListedRule[];
+  /** Attached interfaces whose kernel holds another rule set than the stored one (an interrupted rule command). */
+  outOfStep: string[];
 }
 
 const CLI_LABELS: FieldLabels = {
@@ -203,6 +205,7 @@ export async function listRules(opts: StateDirOption = {}): Promise<ListRulesRes
     defaultPolicy: set.defaultPolicy,
     attached: hits.size > 0,
     rules: sortRules(set.rules).map((rule) => ({ rule, hits: hits.get(rule.id) ?? null })),
+    outOfStep: hits.size > 0 ? kernelRulesOutOfStep(store.dir, set) : [],
   };
 }
 
@@ -280,8 +283,13 @@ function formatTable(rows: string[][]): string {
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ').trimEnd()).join('\n');
 }
 
+function outOfStepWarning(list: ListRulesResult): string {
+  return list.outOfStep.map((iface) => `\nwarning: the kernel on ${iface} holds another rule set than this one (a rule command was interrupted?); `
+    + `the next rule change puts the stored rules back, or now: secuxflow attach --iface ${iface}`).join('');
+}
+
 export function formatRuleList(list: ListRulesResult): string {
-  if (list.rules.length === 0) return `no rules (default policy: ${list.defaultPolicy})`;
+  if (list.rules.length === 0) return `no rules (default policy: ${list.defaultPolicy})${outOfStepWarning(list)}`;
   const header = ['ID', 'PRIO', 'ACTION', 'PROTO', 'SRC', 'SPORT', 'DST', 'DPORT', 'VLAN', 'MODULES', 'HITS', 'COMMENT'];
   const rows = list.rules.map(({ rule: r, hits }) => [
     String(r.id), String(r.priority), r.action, r.proto, ruleSrcText(r), rulePortText(r.srcPort), ruleDstText(r),
@@ -289,7 +297,7 @@ export function formatRuleList(list: ListRulesResult): string {
     r.action !== 'inspect' ? '-' : r.modules.length > 0 ? r.modules.join(',') : 'all',
     hits ? String(hits.packets) : '-', r.comment,
   ]);
-  return `${formatTable([header, ...rows])}\ndefault policy: ${list.defaultPolicy}${list.attached ? '' : ' (not attached: no hit counters)'}`;
+  return `${formatTable([header, ...rows])}\ndefault policy: ${list.defaultPolicy}${list.attached ? '' : ' (not attached: no hit counters)'}${outOfStepWarning(list)}`;
 }
 
 /** What a CIDR as typed may not do as the user meant; '' when nothing. */
@@ -355,6 +363,7 @@ export function registerRule(program: Command): void {
         printJson({
           default_policy: list.defaultPolicy,
           attached: list.attached,
+          kernel_out_of_step: list.outOfStep,
           rules: list.rules.map(({ rule: r, hits }) => ({ ...ruleToJson(r), hits })),
         });
       } else {

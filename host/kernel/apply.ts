@@ -10,7 +10,8 @@ import { StateStore } from '../state/store.js';
 import { readAttachments, type AttachmentRecord } from './attachments.js';
 import { MapName } from './codec.js';
 import { closeFd, objGet } from './native.js';
-import { activateGeneration, activeGeneration, clearGeneration, RULE_MAP_NAMES, retireGeneration, stageGeneration, type RuleMapFds } from './ruleswap.js';
+import { CONFIG, writeConfig } from './config.js';
+import { activateGeneration, activeGeneration, clearGeneration, markRulesInFlight, readRulesStamp, ruleSetStamp, RULE_MAP_NAMES, retireGeneration, stageGeneration, stampRules, type RuleMapFds } from './ruleswap.js';
 import { toGenerationImage } from './image.js';
 import { readHitsBySlot } from './compile.js';
 
@@ -69,6 +70,30 @@ function openPinnedRuleMaps(record: AttachmentRecord): OpenedMaps {
  * attached to, in one atomic swap. Throws a SecuxflowError (E_MAP_FULL,
  * E_KERNEL...) and leaves the kernel on the previous rule set when it cannot.
  */
+/**
+ * Interfaces whose active rules are not the stored set, by the stamp the
+ * last swap left (0: a swap was cut short). A rule command killed between
+ * its kernel swap and its state write leaves one; the next rule change, or
+ * attach, puts the stored set back. Interfaces that cannot be read are
+ * skipped: this is a warning, never an error.
+ */
+export function kernelRulesOutOfStep(stateDir: string, stored: RuleSet): string[] {
+  const want = ruleSetStamp(stored);
+  const out: string[] = [];
+  for (const record of readAttachments(new StateStore(stateDir))) {
+    let fd = -1;
+    try {
+      fd = objGet(join(record.pinDir, MapName.CONFIG));
+      if (readRulesStamp(fd) !== want) out.push(record.iface);
+    } catch {
+      // not pinned, no bpffs, not root: status and list report those themselves
+    } finally {
+      if (fd >= 0) closeFd(fd);
+    }
+  }
+  return out;
+}
+
 export async function applyRulesIfAttached(stateDir: string, rules: RuleSet): Promise<KernelApplyResult> {
   return applyRulesTo(readAttachments(new StateStore(stateDir)), rules);
 }
@@ -85,6 +110,8 @@ export async function applyRulesTo(records: AttachmentRecord[], rules: RuleSet):
   const staged: Array<{ maps: OpenedMaps; oldGen: number; newGen: number }> = [];
   try {
     for (const record of records) opened.push(openPinnedRuleMaps(record));
+    const stampsBefore = opened.map((maps) => readRulesStamp(maps.fds.config));
+    for (const maps of opened) markRulesInFlight(maps.fds);
     // Every interface is staged before any flips, so a rule set that does not
     // fit one of them changes none of them.
     try {
@@ -102,11 +129,14 @@ export async function applyRulesTo(records: AttachmentRecord[], rules: RuleSet):
           // inactive generations are never read by packets
         }
       }
+      // Nothing flipped: every interface still holds the set it held.
+      opened.forEach((maps, i) => writeConfig(maps.fds.config, CONFIG.RULES_STAMP, stampsBefore[i]!));
       throw e;
     }
     for (const s of staged) activateGeneration(s.maps.fds, s.newGen);
     const liveIds = new Set(rules.rules.map((r) => r.id));
     for (const s of staged) await retireGeneration(s.maps.fds, s.oldGen, liveIds);
+    for (const maps of opened) stampRules(maps.fds, rules);
     return { appliedTo: records.map((r) => r.iface) };
   } finally {
     for (const maps of opened) maps.close();

@@ -52,7 +52,7 @@ export const STAGE_NAMES: readonly SfStageName[] = ['none', 'non-ip', 'pass-all'
 
 /** Word indices of sf_config (struct sf_config.word[SF_CFG_*]). */
 export const SfConfig = {
-  ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_LAST: 3, FLOWS_ACTIVE: 4, PENALTY_ACTIVE: 5, VERDICTS_ACTIVE: 6, MAX: 8,
+  ACTIVE_GEN: 0, PASS_ALL: 1, PUNT_FALLBACK: 2, RECORD_LAST: 3, FLOWS_ACTIVE: 4, PENALTY_ACTIVE: 5, VERDICTS_ACTIVE: 6, RULES_STAMP: 7, MAX: 8,
 } as const;
 /** Bits of SF_CFG_VERDICTS_ACTIVE, the union of the two switches the program reads. */
 export const SfActive = { FLOWS: 0x1, PENALTY: 0x2 } as const;

@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SecuxflowError } from '../errors.js';
 import type { RuleAction } from '../verdict.js';
 import type { RuleSet } from '../rules/types.js';
+import { ruleSetToJson } from '../rules/parse.js';
+import { sortRules } from '../rules/match.js';
 import type { PolicyName } from './attachments.js';
 import { CONFIG, readConfigValue, writeConfig, writeRulesetMeta } from './config.js';
 import { mapDelete, mapDump, mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
@@ -244,6 +246,34 @@ export function activateGeneration(fds: RuleMapFds, gen: number): void {
 }
 
 /**
+ * A stamp of a rule set (FNV-1a over its file form in evaluation order),
+ * never 0. Kept in SF_CFG_RULES_STAMP for the set the active generation
+ * holds: a rule command killed between its kernel swap and its state write
+ * leaves a stamp that differs from the stored set's, and `rule list` says so.
+ */
+export function ruleSetStamp(set: RuleSet): number {
+  const text = JSON.stringify(ruleSetToJson({ defaultPolicy: set.defaultPolicy, rules: sortRules(set.rules) }));
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h === 0 ? 1 : h;
+}
+
+/** Before a swap: the stamp says "in flight" until the new set is active. */
+export function markRulesInFlight(fds: RuleMapFds): void {
+  writeConfig(fds.config, CONFIG.RULES_STAMP, 0);
+}
+
+/** After a swap: the stamp of the set the active generation now holds. */
+export function stampRules(fds: RuleMapFds, set: RuleSet): void {
+  writeConfig(fds.config, CONFIG.RULES_STAMP, ruleSetStamp(set));
+}
+
+/** The stamp an interface's config holds (0: a change in flight, or maps from before stamps). */
+export function readRulesStamp(configFd: number): number {
+  return readConfigValue(configFd, CONFIG.RULES_STAMP);
+}
+
+/**
  * Clears the generation packets just left, and drops hit counters of rules
  * that no longer exist so a re-used id starts from zero.
  */
@@ -278,8 +308,10 @@ export async function installRuleSet(maps: Readonly<Record<string, number>>, set
   const fds = ruleMapFds(maps);
   const image = toGenerationImage(set, { portIndex: fds.ports !== undefined });
   const old = activeGeneration(fds);
+  markRulesInFlight(fds);
   const gen = stageGeneration(fds, image);
   activateGeneration(fds, gen);
   await retireGeneration(fds, old, new Set(set.rules.map((r) => r.id)));
+  stampRules(fds, set);
   return { rules: set.rules.length, generation: gen };
 }

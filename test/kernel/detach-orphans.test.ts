@@ -13,6 +13,12 @@ import { NetLab, type VethEnd } from './lab/netns.js';
 import { buildCli, buildNative } from './lab/build.js';
 import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
+import { StateStore } from '../../host/state/store.js';
+import type { Rule } from '../../host/rules/types.js';
+import { applyRulesIfAttached } from '../../host/kernel/apply.js';
+import { closeFd, objGet } from '../../host/kernel/native.js';
+import { MapName, SfConfig } from '../../host/kernel/codec.js';
+import { writeConfig } from '../../host/kernel/config.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -90,6 +96,34 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach after pins
     await ok('attach', '--iface', end.ifname, '--mode', 'skb');
     expect((await xdpOnLink(ns, end.ifname))?.name).toBe('sf_xdp');
     expect((await ok('rule', 'add', '--port', '84', '--proto', 'tcp', '--action', 'drop')).stdout).not.toMatch(/warning/);
+    await ok('detach', '--iface', end.ifname);
+    expect(bpffs.leftovers()).toEqual([]);
+  });
+
+  it('a rule command killed between its kernel swap and its state write: rule list says the kernel is out of step, and attach puts the stored rules back', async () => {
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    const inStep = JSON.parse((await ok('rule', 'list', '--json')).stdout) as { kernel_out_of_step: string[]; rules: unknown[] };
+    expect(inStep.kernel_out_of_step).toEqual([]);
+    // What the killed command left: the kernel swapped to a set with one more rule; rules.json never got it.
+    const stored = new StateStore(stateDir).readRules();
+    const extra: Rule = { ...stored.rules[0]!, id: 999, comment: 'never stored' };
+    // (maps are not per namespace: the pins are reachable from here)
+    expect((await applyRulesIfAttached(stateDir, { ...stored, rules: [...stored.rules, extra] })).appliedTo).toEqual([end.ifname]);
+    const list = await ok('rule', 'list');
+    expect(list.stdout).toContain(`warning: the kernel on ${end.ifname} holds another rule set than this one (a rule command was interrupted?)`);
+    expect((JSON.parse((await ok('rule', 'list', '--json')).stdout) as { kernel_out_of_step: string[] }).kernel_out_of_step).toEqual([end.ifname]);
+    // a swap cut short (the stamp still 0) reads the same way
+    await applyRulesIfAttached(stateDir, stored);
+    expect((await ok('rule', 'list')).stdout).not.toMatch(/warning/);
+    const fd = objGet(join(bpffs.root, end.ifname, MapName.CONFIG));
+    try {
+      writeConfig(fd, SfConfig.RULES_STAMP, 0);
+    } finally {
+      closeFd(fd);
+    }
+    expect((await ok('rule', 'list')).stdout).toContain(`warning: the kernel on ${end.ifname} holds another rule set`);
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    expect((await ok('rule', 'list')).stdout).not.toMatch(/warning/);
     await ok('detach', '--iface', end.ifname);
     expect(bpffs.leftovers()).toEqual([]);
   });

@@ -152,6 +152,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
     expect(refused.stderr).toMatch(/error\[E_[A-Z_]+\]: .*4097 .*at most 4096/);
     expect(readFileSync(join(stateDir, 'rules.json'), 'utf8')).toBe(rulesBefore);
     expect((await probesAfter(probes, Date.now(), 2)).map((p) => p.ok)).toEqual([false, false]);
+    // the refused swap put back the stamp of the set the kernel still holds
+    expect((JSON.parse((await ok('rule', 'list', '--json')).stdout) as { kernel_out_of_step: string[] }).kernel_out_of_step).toEqual([]);
 
     const opening = await timed('rule', 'import', write('open.yaml', 'rules: []\n'));
     expect((await probesAfter(probes, opening, 3)).map((p) => p.ok)).toEqual([true, true, true]);
