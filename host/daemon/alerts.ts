@@ -5,9 +5,10 @@
 // EVE files grow without bound until logrotate runs, so nothing here holds
 // more than a chunk, one line and the alerts asked for: recent alerts are read
 // backwards from the end, --follow reads forwards a chunk at a time.
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
+import { NotARegularFile, openRegularFile } from '../fs/read-regular.js';
 
 export interface AlertLine {
   timestamp: string;
@@ -103,28 +104,20 @@ export function eveIoError(path: string, e: unknown): SecuxflowError {
  * plain file is E_IO naming the path.
  */
 export function openEve(path: string): { fd: number; size: number; ino: number } | null {
-  let fd: number;
   try {
-    // O_NONBLOCK so a FIFO given as --eve is refused below instead of
-    // blocking the open until something writes to it.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    // A FIFO given as --eve is refused instead of blocking the open until something writes to it.
+    const { fd, stats } = openRegularFile(path);
+    return { fd, size: stats.size, ino: stats.ino };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw eveIoError(path, e);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) {
+    if (e instanceof NotARegularFile && e.stats.isDirectory()) {
       const inside = join(path, 'eve.json');
       throw new SecuxflowError('E_IO', `the EVE file ${path} is a directory`,
         existsSync(inside) ? `did you mean --eve ${inside}?` : `point --eve at the file itself: ${EVE_WHERE_HINT}`);
     }
     // Reads are by offset (backwards, and again from where --follow stopped),
     // which a pipe or a device cannot do.
-    if (!st.isFile()) throw new SecuxflowError('E_IO', `the EVE file ${path} is not a regular file`, 'copy it to a file first and pass that to --eve');
-    return { fd, size: st.size, ino: st.ino };
-  } catch (e) {
-    closeSync(fd);
+    if (e instanceof NotARegularFile) throw new SecuxflowError('E_IO', `the EVE file ${path} is not a regular file`, 'copy it to a file first and pass that to --eve');
     throw eveIoError(path, e);
   }
 }

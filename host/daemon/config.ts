@@ -2,10 +2,11 @@
 // flows are inspected, when kernel flow entries expire, and what happens to
 // traffic when the daemon stops. Every field is checked before anything is
 // applied, so a bad file (at start or on SIGHUP) is refused as a whole.
-import { closeSync, fstatSync, openSync, readFileSync, readSync, constants as fsConstants } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SecuxflowError } from '../errors.js';
+import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 import { MODULE_POLICIES, type ModulePolicy } from '../sandbox/limits.js';
 
 export type StopPolicy = 'detach' | 'pass-all';
@@ -229,42 +230,23 @@ export function parseDaemonConfig(text: string, source: string | null): DaemonCo
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /**
- * Reads the config file without ever blocking the main thread: O_NONBLOCK
- * keeps a FIFO from waiting for a writer, only regular files are read, and
- * no more than MAX_CONFIG_BYTES.
+ * Reads the config file without ever blocking the main thread: a FIFO is
+ * refused, not waited on, and no more than MAX_CONFIG_BYTES is read.
  */
 function readConfigText(path: string): string {
-  let fd: number;
   try {
-    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    return readRegularFile(path, MAX_CONFIG_BYTES).toString('utf8');
   } catch (e) {
-    throw new SecuxflowError('E_IO', `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'give the path of a JSON or YAML file');
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
+    if (e instanceof NotARegularFile) {
+      const st = e.stats;
       throw new SecuxflowError('E_IO', `config file ${path} is not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device or socket'})`, 'give the path of a JSON or YAML file');
     }
-    if (st.size > MAX_CONFIG_BYTES) {
-      throw new SecuxflowError('E_USAGE', `config file ${path} is ${st.size} bytes, more than the ${MAX_CONFIG_BYTES} a config may have`, 'a daemon config is a few lines; check that this is the right file');
+    if (e instanceof FileTooLarge) {
+      throw new SecuxflowError('E_USAGE', e.exact
+        ? `config file ${path} is ${e.size} bytes, more than the ${MAX_CONFIG_BYTES} a config may have`
+        : `config file ${path} is more than the ${MAX_CONFIG_BYTES} bytes a config may have`, 'a daemon config is a few lines; check that this is the right file');
     }
-    // One byte past the cap tells a file that grew since fstat from one that did not.
-    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-    let n = 0;
-    for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-      if (n > MAX_CONFIG_BYTES) {
-        throw new SecuxflowError('E_USAGE', `config file ${path} is more than the ${MAX_CONFIG_BYTES} bytes a config may have`, 'a daemon config is a few lines; check that this is the right file');
-      }
-    }
-    return buf.subarray(0, n).toString('utf8');
-  } catch (e) {
-    if (e instanceof SecuxflowError) throw e;
-    throw new SecuxflowError('E_IO', `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  } finally {
-    closeSync(fd);
+    throw new SecuxflowError('E_IO', `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'give the path of a JSON or YAML file');
   }
 }
 

@@ -34,7 +34,8 @@ describe('readRegularFile', () => {
     ['a directory', dir, 'a directory'],
   ])('refuses %s at once', (_what, path, kind) => {
     const t = Date.now();
-    expect(() => readRegularFile(path, 1 << 20)).toThrow(new NotARegularFile(path, kind).message);
+    expect(() => readRegularFile(path, 1 << 20)).toThrow(`${path} is ${kind}, not a regular file`);
+    expect(() => readRegularFile(path, 1 << 20)).toThrow(NotARegularFile);
     expect(Date.now() - t).toBeLessThan(1000);
   });
 
