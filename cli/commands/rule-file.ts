@@ -3,14 +3,13 @@
 // `nft -f` apply theirs: one kernel swap and one state write, or nothing.
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
-import { moduleNameKnown, shippedModuleNames } from '../../host/modules/resolve.js';
 import { sortRules } from '../../host/rules/match.js';
 import { readRuleFile, ruleFileFormatOf, ruleSetToFileText, ruleToJson, type RuleFileFormat } from '../../host/rules/parse.js';
 import type { Rule, RuleSet } from '../../host/rules/types.js';
 import { writeFileAtomic } from '../../host/state/atomic.js';
 import { StateStore } from '../../host/state/store.js';
 import { action, printJson } from '../action.js';
-import { commitRuleChange, whereApplied, type RuleChangeResult, type StateDirOption } from './rule.js';
+import { commitRuleChange, refuseUnknownModule, whereApplied, type RuleChangeResult, type StateDirOption } from './rule.js';
 
 export interface ImportRulesOptions extends StateDirOption {
   file?: string;
@@ -68,12 +67,7 @@ export function diffRuleSets(before: readonly Rule[], after: readonly Rule[]): R
 
 function checkModulesKnown(rules: readonly Rule[], file: string, stateDir: string): void {
   for (const r of rules) {
-    for (const name of r.modules) {
-      if (moduleNameKnown(name, stateDir)) continue;
-      const shipped = shippedModuleNames();
-      throw new SecuxflowError('E_MODULE_NOT_FOUND', `${file}: rule ${r.id} names module ${JSON.stringify(name)}, which is neither registered nor shipped`,
-        `register it first (secuxflow module load FILE --name ${name})${shipped.length ? `; shipped modules: ${shipped.join(', ')}` : ''}`);
-    }
+    for (const name of r.modules) refuseUnknownModule(name, stateDir, `${file}: rule ${r.id} names module ${JSON.stringify(name)}, which is neither registered nor shipped`);
   }
 }
 

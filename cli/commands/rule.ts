@@ -141,6 +141,14 @@ export async function commitRuleChange(store: StateStore, previous: RuleSet, nex
   return { stateDir: store.dir, appliedTo: applied.appliedTo, daemon, notLive: notLiveAttachments(store.dir, applied.appliedTo) };
 }
 
+/** E_MODULE_NOT_FOUND (message: where the name was given) for a module neither registered nor shipped. */
+export function refuseUnknownModule(name: string, stateDir: string, message: string): void {
+  if (moduleNameKnown(name, stateDir)) return;
+  const shipped = shippedModuleNames();
+  throw new SecuxflowError('E_MODULE_NOT_FOUND', message,
+    `register it first (secuxflow module load FILE --name ${name})${shipped.length ? `; shipped modules: ${shipped.join(', ')}` : ''}`);
+}
+
 function inspectModules(set: RuleSet): Set<string> {
   return new Set(set.rules.filter((r) => r.action === 'inspect').flatMap((r) => r.modules));
 }
@@ -178,13 +186,7 @@ export async function addRule(opts: AddRuleOptions): Promise<AddRuleResult> {
   return store.withLock(async () => {
     const previous = store.readRules();
     // Checked under the lock: `module unload` checks the rules under the same lock.
-    for (const name of candidate.modules) {
-      if (!moduleNameKnown(name, store.dir)) {
-        const shipped = shippedModuleNames();
-        throw new SecuxflowError('E_MODULE_NOT_FOUND', `--module ${name}: no module of that name is registered or shipped`,
-          `register it first (secuxflow module load FILE --name ${name})${shipped.length ? `; shipped modules: ${shipped.join(', ')}` : ''}`);
-      }
-    }
+    for (const name of candidate.modules) refuseUnknownModule(name, store.dir, `--module ${name}: no module of that name is registered or shipped`);
     if (candidate.id !== 0 && previous.rules.some((r) => r.id === candidate.id)) {
       throw new SecuxflowError('E_RULE_DUPLICATE', `--id: rule id ${candidate.id} already exists`,
         `choose another id, leave --id out to get one, or remove the old rule first: secuxflow rule delete --id ${candidate.id}`);
