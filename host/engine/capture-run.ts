@@ -75,10 +75,15 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
   let error: Error | null = null;
   let lastProgress = 0;
   const unsupported = new Map<number, number>();
+  let lastKnownLink = -1;
   try {
     let n = 0;
     for (const frame of reader.frames()) {
-      if (!KNOWN_LINK_TYPES.has(frame.linkType)) unsupported.set(frame.linkType, (unsupported.get(frame.linkType) ?? 0) + 1);
+      // A capture holds one link type or a few: frames of the last known one cost one compare.
+      if (frame.linkType !== lastKnownLink) {
+        if (KNOWN_LINK_TYPES.has(frame.linkType)) lastKnownLink = frame.linkType;
+        else unsupported.set(frame.linkType, (unsupported.get(frame.linkType) ?? 0) + 1);
+      }
       engine.push(frame);
       const t = frame.tsSec + frame.tsNsec / 1e9;
       if (t > lastTs) lastTs = t;

@@ -136,7 +136,8 @@ export async function applyRulesTo(records: AttachmentRecord[], rules: RuleSet):
     for (const s of staged) activateGeneration(s.maps.fds, s.newGen);
     const liveIds = new Set(rules.rules.map((r) => r.id));
     for (const s of staged) await retireGeneration(s.maps.fds, s.oldGen, liveIds);
-    for (const maps of opened) stampRules(maps.fds, rules);
+    const stamp = ruleSetStamp(rules);
+    for (const maps of opened) stampRules(maps.fds, stamp);
     return { appliedTo: records.map((r) => r.iface) };
   } finally {
     for (const maps of opened) maps.close();

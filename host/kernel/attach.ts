@@ -13,7 +13,7 @@ import { assertBpffs, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir }
 import { assertCanManageXdp } from './privilege.js';
 import { assertIfaceName } from './ifname.js';
 import { CONFIG, FAIL_FALLBACK, readConfig, writeConfig } from './config.js';
-import { activateGeneration, installRuleSet, POLICY_ACTION, ruleMapFds, stageGeneration, stampRules } from './ruleswap.js';
+import { activateGeneration, installRuleSet, POLICY_ACTION, ruleMapFds, ruleSetStamp, stageGeneration, stampRules } from './ruleswap.js';
 import { applyRulesTo } from './apply.js';
 import { toGenerationImage } from './image.js';
 
@@ -228,7 +228,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         undo.push(() => {
           const fds = ruleMapFds(handle.maps);
           activateGeneration(fds, stageGeneration(fds, toGenerationImage(rules, { portIndex: fds.ports !== undefined })));
-          stampRules(fds, rules);
+          stampRules(fds, ruleSetStamp(rules));
         });
       }
       if (policyChanged) {

@@ -263,9 +263,9 @@ export function markRulesInFlight(fds: RuleMapFds): void {
   writeConfig(fds.config, CONFIG.RULES_STAMP, 0);
 }
 
-/** After a swap: the stamp of the set the active generation now holds. */
-export function stampRules(fds: RuleMapFds, set: RuleSet): void {
-  writeConfig(fds.config, CONFIG.RULES_STAMP, ruleSetStamp(set));
+/** After a swap: the stamp of the set the active generation now holds (from ruleSetStamp). */
+export function stampRules(fds: RuleMapFds, stamp: number): void {
+  writeConfig(fds.config, CONFIG.RULES_STAMP, stamp);
 }
 
 /** The stamp an interface's config holds (0: a change in flight, or maps from before stamps). */
@@ -312,6 +312,6 @@ export async function installRuleSet(maps: Readonly<Record<string, number>>, set
   const gen = stageGeneration(fds, image);
   activateGeneration(fds, gen);
   await retireGeneration(fds, old, new Set(set.rules.map((r) => r.id)));
-  stampRules(fds, set);
+  stampRules(fds, ruleSetStamp(set));
   return { rules: set.rules.length, generation: gen };
 }
