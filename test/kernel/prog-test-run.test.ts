@@ -490,16 +490,24 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
     });
   });
 
-  it('a repeated run reports the kernel\'s whole-ns mean and the thread\'s CPU time, which agree to within the truncation', () => {
+  it('a repeated run reports the kernel\'s whole-ns mean and the thread\'s CPU time, both within the wall time of the call', () => {
     bench.setRules(ruleSet([{ id: 1, proto: 'tcp', dst_port: 80, action: 'drop' }]));
     const repeat = 200_000;
+    const wallStart = process.hrtime.bigint();
     const r = progTestRun(bench.progFd, tcp(), repeat);
+    const wallNs = Number(process.hrtime.bigint() - wallStart);
     expect(r.retval).toBe(1); // XDP_DROP
     expect(r.durationNs).toBeGreaterThan(0);
+    // The kernel's mean is truncated and timed inside the call, so its total
+    // cannot exceed the wall time around the call.
+    expect(r.durationNs * repeat).toBeLessThanOrEqual(wallNs);
+    // Nor can the thread's CPU time. No lower bound against the kernel's
+    // mean: its clock keeps running while the hypervisor steals the vCPU,
+    // the thread's CPU time does not (a CI run measured 0.88x).
+    expect(r.cpuNs).toBeGreaterThan(0);
+    expect(r.cpuNs).toBeLessThanOrEqual(wallNs);
     const perRun = r.cpuNs / repeat;
-    // The kernel truncates its mean; the CPU time also holds the call's own
-    // setup, spread over the runs. Scheduling noise can only add to it.
-    expect(perRun).toBeGreaterThanOrEqual(r.durationNs * 0.9);
+    // The CPU time also holds the call's own setup, spread over the runs.
     expect(perRun).toBeLessThan((r.durationNs + 1) * 3);
   });
 });
