@@ -286,7 +286,9 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         progId: newProgId,
         time: new Date().toISOString(),
       };
-      writeAttachments(store, [...records.filter((r) => !(r.iface === opts.iface && r.netns === netns)), record]);
+      // The default policy belongs to the rule set, so every record follows it.
+      const others = records.filter((r) => !(r.iface === opts.iface && r.netns === netns)).map((r) => ({ ...r, policy: record.policy }));
+      writeAttachments(store, [...others, record]);
 
       handle.close();
       return {
@@ -397,10 +399,21 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
 export function listAttachments(stateDir: string): AttachmentStatus[] {
   const store = new StateStore(stateDir);
   const netns = currentNetns();
+  // The stored rule set is the authority on the default policy: a record's
+  // copy is as old as its attach (rule import can change it since).
+  const policy = storedPolicy(store);
   return readAttachments(store).map((r) => {
     const problem = attachmentProblem(r, netns);
-    return { ...r, live: problem === null, problem };
+    return { ...r, policy: policy ?? r.policy, live: problem === null, problem };
   });
+}
+
+function storedPolicy(store: StateStore): PolicyName | null {
+  try {
+    return policyName(store.readRules().defaultPolicy);
+  } catch {
+    return null; // a rules file that does not read is reported by the commands that need it
+  }
 }
 
 function attachmentProblem(r: AttachmentRecord, netns: number): string | null {

@@ -109,13 +109,16 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     expect(pinned(MapName.PENALTY, (fd) => mapLookup(fd, new Uint8Array(16).fill(9), 16))).not.toBeNull();
   });
 
-  it('rule default changes what the attached program does with unmatched packets, and the engine reads the same value', async () => {
+  it('rule default changes what the attached program does with unmatched packets; the engine and the attachment list read the same value', async () => {
     const activeDefault = (): number => activeMeta().defaultAction;
     await secuxflow('rule', 'default', 'pass');
     expect(activeDefault()).toBe(1);
     expect(JSON.parse((await secuxflow('rule', 'list', '--json')).stdout).default_policy).toBe('pass');
+    // the attachment reports the rule set's policy, not the one of its attach
+    expect((await list(true))[0]).toMatchObject({ iface: end.ifname, policy: 'allow' });
     await secuxflow('rule', 'default', 'drop');
     expect(activeDefault()).toBe(2);
+    expect((await list(true))[0]).toMatchObject({ iface: end.ifname, policy: 'deny' });
   });
 
   it('a mode change detaches and re-attaches in the new mode', async () => {
