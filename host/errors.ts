@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'E_KERNEL'           // a generic kernel/bpf failure
   | 'E_NO_ROOT'          // the operation needs root (CAP_BPF/CAP_NET_ADMIN)
   | 'E_NO_BPFFS'         // /sys/fs/bpf is not mounted
+  | 'E_BPFFS_READONLY'   // the bpffs holding the pins is mounted read-only
   | 'E_NO_IFACE'         // the interface does not exist
   | 'E_XDP_BUSY'         // another XDP program is attached
   | 'E_NOT_ATTACHED'     // secuxflow is not attached to that interface

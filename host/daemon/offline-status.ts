@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listAttachments, type AttachmentStatus } from '../kernel/attach.js';
 import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
-import { closeFd, mapDump, nativeAvailable, objGet } from '../kernel/native.js';
+import { closeFd, mapDump, nativeAvailable, objGetReadOnly } from '../kernel/native.js';
 import { readConfigValue } from '../kernel/config.js';
 import { readStats } from '../kernel/verdictmaps.js';
 import { SecuxflowError } from '../errors.js';
@@ -27,7 +27,7 @@ export interface OfflineStatus {
 }
 
 function withFd<T>(path: string, fn: (fd: number) => T): T {
-  const fd = objGet(path);
+  const fd = objGetReadOnly(path);
   try {
     return fn(fd);
   } finally {

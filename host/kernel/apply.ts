@@ -3,13 +3,14 @@
 // The kernel is reached through the pins recorded in attachments.json, so it
 // works from any process and any network namespace on the machine.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import type { RuleSet } from '../rules/types.js';
 import { StateStore } from '../state/store.js';
 import { readAttachments, type AttachmentRecord } from './attachments.js';
 import { MapName } from './codec.js';
-import { closeFd, objGet } from './native.js';
+import { closeFd, objGet, objGetReadOnly } from './native.js';
+import { assertBpffsWritable } from './pins.js';
 import { CONFIG, writeConfig } from './config.js';
 import { activateGeneration, activeGeneration, clearGeneration, markRulesInFlight, readRulesStamp, ruleSetStamp, RULE_MAP_NAMES, retireGeneration, stageGeneration, stampRules, type RuleMapFds } from './ruleswap.js';
 import { toGenerationImage } from './image.js';
@@ -83,7 +84,7 @@ export function kernelRulesOutOfStep(stateDir: string, stored: RuleSet): string[
   for (const record of readAttachments(new StateStore(stateDir))) {
     let fd = -1;
     try {
-      fd = objGet(join(record.pinDir, MapName.CONFIG));
+      fd = objGetReadOnly(join(record.pinDir, MapName.CONFIG));
       if (readRulesStamp(fd) !== want) out.push(record.iface);
     } catch {
       // not pinned, no bpffs, not root: status and list report those themselves
@@ -105,6 +106,8 @@ export async function applyRulesIfAttached(stateDir: string, rules: RuleSet): Pr
  */
 export async function applyRulesTo(records: AttachmentRecord[], rules: RuleSet): Promise<KernelApplyResult> {
   if (records.length === 0) return { appliedTo: [] };
+  // Refused before any map is touched, so no interface gets the new set alone.
+  for (const root of new Set(records.map((r) => dirname(r.pinDir)))) if (existsSync(root)) assertBpffsWritable(root);
 
   const opened: OpenedMaps[] = [];
   const staged: Array<{ maps: OpenedMaps; oldGen: number; newGen: number }> = [];
@@ -167,10 +170,10 @@ export async function readRuleHits(stateDir: string): Promise<Map<number, RuleHi
     const hitsPath = join(record.pinDir, MapName.RULE_HITS);
     const countersPath = join(record.pinDir, MapName.RULE_COUNTERS);
     if (!existsSync(hitsPath) || !existsSync(countersPath)) continue;
-    const hitsFd = objGet(hitsPath);
+    const hitsFd = objGetReadOnly(hitsPath);
     let countersFd = -1;
     try {
-      countersFd = objGet(countersPath);
+      countersFd = objGetReadOnly(countersPath);
       const one = readHitsBySlot(hitsFd, countersFd);
       readable++;
       for (const [id, c] of one) {

@@ -8,8 +8,8 @@ import { StateStore } from '../state/store.js';
 import type { RuleAction, RuleSet } from '../rules/types.js';
 import { ATTACHMENTS_FILE, readAttachments, writeAttachments, type AttachmentRecord, type FailMode, type PolicyName } from './attachments.js';
 import { currentNetns, interfaceExists, listInterfaces, resolveIfindex } from './iface.js';
-import { closeFd, objGet, objPin, openObject, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
-import { assertBpffs, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
+import { closeFd, objGet, objGetReadOnly, objPin, openObject, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
+import { assertBpffs, assertBpffsWritable, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
 import { assertCanManageXdp } from './privilege.js';
 import { assertIfaceName } from './ifname.js';
 import { CONFIG, FAIL_FALLBACK, readConfig, writeConfig } from './config.js';
@@ -99,7 +99,7 @@ function pinnedProgId(dir: string): number {
   if (!existsSync(path)) return 0;
   let fd = -1;
   try {
-    fd = objGet(path);
+    fd = objGetReadOnly(path);
     return progInfo(fd).id;
   } catch {
     return 0;
@@ -151,7 +151,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
   assertIfaceName(opts.iface);
   const ifindex = resolveIfindex(opts.iface);
   const root = pinRoot();
-  assertBpffs(root);
+  assertBpffsWritable(root);
   const dir = pinDir(opts.iface, root);
   const netns = currentNetns();
   const store = new StateStore(opts.stateDir);
@@ -342,7 +342,7 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
     if (!record && pinnedId === 0 && !opts.keepMaps && existsSync(dir)) {
       // Maps kept by an earlier `detach --keep-maps` (nothing attached, no
       // record): this is how they are dropped, before an upgrade for one.
-      assertBpffs(root);
+      assertBpffsWritable(root);
       removePinDir(opts.iface, root);
       return { iface: opts.iface, wasAttached: false, keptMaps: false, pinDir: dir, notes: [`nothing was attached to ${opts.iface}; the maps an earlier detach --keep-maps kept were removed`] };
     }
@@ -357,6 +357,8 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
       );
     }
 
+    // Before the program comes off the link: the pins must be removable too.
+    if (existsSync(dir)) assertBpffsWritable(root);
     const notes: string[] = [];
     let wasAttached = false;
     // The interface may have been renamed since attach: its recorded ifindex still finds it.
@@ -390,7 +392,16 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
       if (opts.keepMaps) unlinkQuiet(progPinPath(dir));
       else removePinDir(opts.iface, root);
     }
-    writeAttachments(store, records.filter((r) => r !== record));
+    try {
+      writeAttachments(store, records.filter((r) => r !== record));
+    } catch (e) {
+      // The kernel side is done and cannot be put back usefully: say so, and
+      // how to finish (a second detach finds nothing attached and drops the record).
+      const err = e instanceof SecuxflowError ? e : new SecuxflowError('E_STATE', (e as Error).message);
+      const done = `${wasAttached ? `the XDP program was removed from ${opts.iface}` : `nothing was attached to ${opts.iface}`}${opts.keepMaps ? '' : ` and ${dir} was unpinned`}`;
+      throw new SecuxflowError(err.code, `${done}, but ${ATTACHMENTS_FILE} still lists it: ${err.message}`,
+        `${err.hint ? `${err.hint}; then ` : ''}run detach --iface ${opts.iface} again to drop the record`);
+    }
     return { iface: opts.iface, wasAttached, keptMaps: opts.keepMaps, pinDir: dir, notes };
   });
 }

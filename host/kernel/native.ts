@@ -82,7 +82,7 @@ interface RawAddon {
   pinMaps(handle: object, dir: string): void;
   unpinMaps(handle: object, dir: string): void;
   objPin(fd: number, path: string): void;
-  objGet(path: string): number;
+  objGet(path: string, readOnly?: boolean): number;
   closeFd(fd: number): void;
   isBpffs(path: string): boolean;
   ifNameToIndex(name: string): number;
@@ -209,6 +209,14 @@ export function objPin(fd: number, path: string): void {
 /** Opens a pinned object; the caller closes the fd with closeFd. */
 export function objGet(path: string): number {
   return call((a) => a.objGet(path));
+}
+
+/**
+ * Opens a pinned object for reading only: enough for lookups and dumps, and
+ * it works on a bpffs mounted read-only, where objGet fails with EROFS.
+ */
+export function objGetReadOnly(path: string): number {
+  return call((a) => a.objGet(path, true));
 }
 
 export function closeFd(fd: number): void {

@@ -3,7 +3,7 @@
 //                      by its name from xdp/secuxflow.h (and the program).
 // <root> is /sys/fs/bpf/secuxflow unless SECUXFLOW_BPFFS_ROOT says otherwise,
 // which lets parallel tests use private roots that never collide.
-import { mkdirSync, readdirSync, rmSync, rmdirSync, statfsSync, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, statfsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { assertIfaceName } from './ifname.js';
@@ -31,12 +31,7 @@ export function pinDir(ifname: string, root: string = pinRoot()): string {
  * into a plain directory fails later with an opaque EPERM.
  */
 export function assertBpffs(root: string = pinRoot()): void {
-  let probe = root;
-  while (!existsSync(probe)) {
-    const up = dirname(probe);
-    if (up === probe) break;
-    probe = up;
-  }
+  const probe = nearestExisting(root);
   let type: number;
   try {
     type = Number(statfsSync(probe).type);
@@ -50,6 +45,52 @@ export function assertBpffs(root: string = pinRoot()): void {
       ? `${mountHint(root)}; inside "ip netns exec" /sys is remounted and bpffs hidden: run under "nsenter --net=/run/netns/NS" instead, or point SECUXFLOW_BPFFS_ROOT at a bpffs mounted outside /sys`
       : mountHint(root);
   throw new SecuxflowError('E_NO_BPFFS', `bpffs is not mounted at ${where}`, hint);
+}
+
+/**
+ * assertBpffs, and E_BPFFS_READONLY when that bpffs is mounted read-only.
+ * Commands that pin, unpin or write maps check this before they change
+ * anything: on a read-only bpffs the kernel refuses every read-write open of
+ * a pin, so they would otherwise fail halfway (detach, for one, after the
+ * program was already off the link).
+ */
+export function assertBpffsWritable(root: string = pinRoot()): void {
+  assertBpffs(root);
+  const probe = nearestExisting(root);
+  try {
+    accessSync(probe, constants.W_OK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EROFS') return; // permissions are checked by the kernel calls themselves
+    const mount = mountPointOf(probe);
+    throw new SecuxflowError('E_BPFFS_READONLY', `the bpffs at ${mount} is mounted read-only, so secuxflow cannot change its pins or maps${mount === root ? '' : ` in ${root}`}`,
+      `remount it read-write: mount -o remount,rw ${mount}`);
+  }
+}
+
+function nearestExisting(path: string): string {
+  let probe = path;
+  while (!existsSync(probe)) {
+    const up = dirname(probe);
+    if (up === probe) break;
+    probe = up;
+  }
+  return probe;
+}
+
+/** The longest mount point in /proc/self/mounts that holds `path` (the path itself when unreadable). */
+function mountPointOf(path: string): string {
+  let best = '';
+  try {
+    for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+      const at = line.split(' ')[1];
+      if (at === undefined) continue;
+      const dir = at.replace(/\\040/g, ' ');
+      if ((path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`)) && dir.length > best.length) best = dir;
+    }
+  } catch {
+    // no /proc: name the path itself
+  }
+  return best || path;
 }
 
 function mountHint(root: string): string {

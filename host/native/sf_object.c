@@ -277,15 +277,24 @@ static napi_value obj_pin(napi_env env, napi_callback_info info)
 	return sf_undefined(env);
 }
 
+/*
+ * objGet(path, readOnly?): readOnly opens with BPF_F_RDONLY, which is all a
+ * reader needs and the only open a read-only mounted bpffs allows (the
+ * kernel checks write permission on the pin for a read-write open).
+ */
 static napi_value obj_get(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
+	size_t argc = 2;
+	napi_value argv[2];
 	char path[PATH_MAX];
+	bool read_only = false;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 1 || !sf_arg_str(env, argv[0], "path", path, sizeof(path)))
 		return NULL;
-	int fd = bpf_obj_get(path);
+	if (argc >= 2 && !sf_arg_bool(env, argv[1], &read_only))
+		return NULL;
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = read_only ? BPF_F_RDONLY : 0);
+	int fd = bpf_obj_get_opts(path, &opts);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT && !on_bpffs(path))

@@ -1,10 +1,12 @@
 // detach when the ground moved under secuxflow: its pins removed by hand, or
 // the interface renamed. The program must come off the link (found by the id
 // recorded at attach, or by the recorded ifindex), the output must say what
-// happened, and attach must work again afterwards. Left behind, the program
+// happened, and attach must work again afterwards. A bpffs remounted
+// read-only is refused up front by every command that would change it. Left behind, the program
 // would go on filtering with rules no command could reach.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
@@ -12,7 +14,7 @@ import { labSkipReason } from './lab/gate.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { buildCli, buildNative } from './lab/build.js';
 import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
-import { runOk, type RunResult } from './lab/run.js';
+import { run, runOk, type RunResult } from './lab/run.js';
 import { StateStore } from '../../host/state/store.js';
 import type { Rule } from '../../host/rules/types.js';
 import { applyRulesIfAttached } from '../../host/kernel/apply.js';
@@ -126,6 +128,62 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach after pins
     expect((await ok('rule', 'list')).stdout).not.toMatch(/warning/);
     await ok('detach', '--iface', end.ifname);
     expect(bpffs.leftovers()).toEqual([]);
+  });
+
+  it('a read-only bpffs: rule list and status still read the kernel; rule add, attach and detach are refused before anything changes', async () => {
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    const prog = await xdpOnLink(ns, end.ifname);
+    const listBefore = (await ok('rule', 'list')).stdout;
+    await runOk(['mount', '-o', 'remount,ro', bpffs.mount]);
+    try {
+      const list = JSON.parse((await ok('rule', 'list', '--json')).stdout) as { attached: boolean; rules: Array<{ hits: unknown }> };
+      expect(list.attached).toBe(true);
+      expect(list.rules.length).toBeGreaterThan(0);
+      expect(list.rules.every((r) => r.hits !== null)).toBe(true);
+      const status = JSON.parse((await ok('status', '--json')).stdout) as { interfaces: Array<{ iface: string; live: boolean; kernel: unknown }> };
+      expect(status.interfaces).toMatchObject([{ iface: end.ifname, live: true }]);
+      expect(status.interfaces[0]!.kernel).not.toBeNull();
+      for (const args of [['rule', 'add', '--port', '85', '--proto', 'tcp', '--action', 'drop'], ['detach', '--iface', end.ifname], ['attach', '--iface', end.ifname, '--mode', 'skb']]) {
+        const r = await secuxflow(...args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr).toContain(`error[E_BPFFS_READONLY]: the bpffs at ${bpffs.mount} is mounted read-only`);
+        expect(r.stderr).toContain(`hint: remount it read-write: mount -o remount,rw ${bpffs.mount}`);
+      }
+      // nothing changed: same program on the link, same stored rules
+      expect((await xdpOnLink(ns, end.ifname))?.id).toBe(prog!.id);
+      expect((await ok('rule', 'list')).stdout).toBe(listBefore);
+    } finally {
+      await runOk(['mount', '-o', 'remount,rw', bpffs.mount]);
+    }
+    await ok('detach', '--iface', end.ifname);
+    expect(await xdpOnLink(ns, end.ifname)).toBeNull();
+    expect(bpffs.leftovers()).toEqual([]);
+  });
+
+  it('a full disk at detach: the error says the program is already off the link, and a second detach drops the record', async () => {
+    const full = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-full-`));
+    await runOk(['mount', '-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', full]);
+    lab.onCleanup(() => {
+      execFileSync('umount', ['-l', full], { stdio: 'ignore', timeout: 10_000 });
+      rmdirSync(full);
+    });
+    const inFull = (...args: string[]): Promise<RunResult> =>
+      lab.exec(ns, [process.execPath, cli, ...args, '--state-dir', full], { env: { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root }, timeoutMs: 30_000 });
+    expect((await inFull('attach', '--iface', end.ifname, '--mode', 'skb')).code).toBe(0);
+    // Full but one page: room for the lock file detach takes, none for the new state file.
+    await run(['dd', 'if=/dev/zero', `of=${join(full, 'filler')}`, 'bs=4096']); // runs until ENOSPC
+    await runOk(['truncate', '-s', '-4096', join(full, 'filler')]);
+    const r = await inFull('detach', '--iface', end.ifname);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[E_STATE]: the XDP program was removed from ${end.ifname} and ${join(bpffs.root, end.ifname)} was unpinned, but attachments.json still lists it: cannot write`);
+    expect(r.stderr).toContain(`run detach --iface ${end.ifname} again to drop the record`);
+    expect(await xdpOnLink(ns, end.ifname)).toBeNull();
+    expect(bpffs.leftovers()).toEqual([]);
+    rmSync(join(full, 'filler'));
+    const again = await inFull('detach', '--iface', end.ifname);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`note: no XDP program was attached to ${end.ifname} any more`);
+    expect(JSON.parse(readFileSync(join(full, 'attachments.json'), 'utf8')).attachments).toEqual([]);
   });
 
   it('interface renamed: detach by its old name finds it by index, and says so', async () => {
