@@ -3,8 +3,8 @@
 // under the state lock, replaced atomically.
 import { existsSync } from 'node:fs';
 import { SecuxflowError } from '../errors.js';
-import type { StateStore } from '../state/store.js';
-import type { SandboxLimits, ModulePolicy } from '../sandbox/limits.js';
+import { recoverHint, type StateStore } from '../state/store.js';
+import { MODULE_POLICIES, resolveLimits, type SandboxLimits, type ModulePolicy } from '../sandbox/limits.js';
 import type { RunnerCounters } from '../sandbox/governor.js';
 import { readModuleBytes, sha256Hex, type ModuleKind } from './load.js';
 
@@ -44,7 +44,45 @@ export function readRegistry(store: StateStore): ModuleRecord[] {
     throw new SecuxflowError('E_STATE', `state file ${store.path(MODULES_FILE)} is corrupt: "modules" is not a list`,
       `move it away (mv ${store.path(MODULES_FILE)} ${store.path(MODULES_FILE)}.bad) and register the modules again`);
   }
+  doc.modules.forEach((m: unknown, i) => {
+    const problem = recordProblem(m);
+    if (problem !== null) {
+      throw new SecuxflowError('E_STATE', `state file ${store.path(MODULES_FILE)} is corrupt: module entry ${i + 1} ${problem}`, recoverHint(store.path(MODULES_FILE)));
+    }
+  });
   return doc.modules;
+}
+
+const KINDS: readonly unknown[] = ['core', 'wat', 'component'];
+const COUNTER_NUMBERS = ['packets', 'batches', 'meanBatchUs', 'p99BatchUs', 'traps'] as const;
+
+/** What is wrong with one registry entry, or null: a hand-edited entry must not reach the code that trusts it. */
+function recordProblem(m: unknown): string | null {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'is not an object';
+  const r = m as Record<string, unknown>;
+  if (typeof r.name !== 'string' || !/^[a-z][a-z0-9_-]{0,63}$/.test(r.name)) return `has no valid "name" (found ${JSON.stringify(r.name) ?? 'none'})`;
+  const of = `(${r.name})`;
+  if (!KINDS.includes(r.kind)) return `${of}: "kind" must be one of ${KINDS.join(', ')}`;
+  if (typeof r.source !== 'string' || r.source === '') return `${of}: "source" must be the module file's path`;
+  if (typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256)) return `${of}: "sha256" must be 64 hex digits`;
+  if (!Number.isInteger(r.abiVersion)) return `${of}: "abiVersion" must be an integer`;
+  if (!(MODULE_POLICIES as readonly unknown[]).includes(r.policy)) return `${of}: "policy" must be one of ${MODULE_POLICIES.join(', ')}`;
+  if (r.config !== undefined && r.config !== null && typeof r.config !== 'string') return `${of}: "config" must be a path or null`;
+  if (typeof r.loadedAt !== 'string') return `${of}: "loadedAt" must be a date`;
+  if (typeof r.limits !== 'object' || r.limits === null || Array.isArray(r.limits)) return `${of}: "limits" must be an object`;
+  try {
+    resolveLimits(r.limits as Partial<SandboxLimits>);
+  } catch (e) {
+    return `${of}: "limits": ${e instanceof Error ? e.message : String(e)}`;
+  }
+  const c = r.counters;
+  if (c === undefined || c === null) return null;
+  if (typeof c !== 'object' || Array.isArray(c)) return `${of}: "counters" must be an object or null`;
+  const counters = c as Record<string, unknown>;
+  const bad = COUNTER_NUMBERS.find((k) => counters[k] !== undefined && typeof counters[k] !== 'number');
+  if (bad) return `${of}: "counters.${bad}" must be a number`;
+  if (counters.quarantineReason !== undefined && counters.quarantineReason !== null && typeof counters.quarantineReason !== 'string') return `${of}: "counters.quarantineReason" must be a string or null`;
+  return null;
 }
 
 export function writeRegistry(store: StateStore, modules: ModuleRecord[]): void {

@@ -1,0 +1,47 @@
+// Hostile input to `secuxflow module ...` through the built CLI: a broken
+// registry, odd names, modules that misbehave. Each case ends with a stable
+// error code, no stack trace, and the registry as it was.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_PCAP, ROOT, cli, requireBuilt, tempDir } from './support.js';
+
+const PORT_VERDICT = join(ROOT, 'test', 'fixtures', 'engine', 'port_verdict.wat');
+
+function env(state: string): Record<string, string> {
+  return { SECUXFLOW_STATE_DIR: state };
+}
+
+function noTrace(stderr: string): void {
+  expect(stderr).not.toMatch(/\n\s+at |E_INTERNAL/);
+}
+
+describe('secuxflow module, hostile input', () => {
+  beforeAll(() => requireBuilt());
+
+  it('a registry entry of the wrong type: E_STATE naming the entry for list, load, unload and inspect, the file untouched', () => {
+    const entries = [
+      [1, null],
+      [{ name: 5 }],
+      [{ name: 'x', source: 5, sha256: null }],
+      [{ name: 'x', kind: 'wat', source: PORT_VERDICT, sha256: 'a'.repeat(64), abiVersion: 1, policy: 'fail-open', config: null,
+        limits: { memoryMiB: 'lots' }, loadedAt: '2026-01-01T00:00:00Z', counters: null }],
+      [{ name: 'x', kind: 'wat', source: PORT_VERDICT, sha256: 'a'.repeat(64), abiVersion: 1, policy: 'fail-open', config: null,
+        limits: {}, loadedAt: '2026-01-01T00:00:00Z', counters: { meanBatchUs: 'fast' } }],
+    ];
+    for (const modules of entries) {
+      const state = tempDir('mod-hostile');
+      const text = JSON.stringify({ version: 1, modules });
+      writeFileSync(join(state, 'modules.json'), text);
+      for (const args of [['module', 'list'], ['module', 'load', PORT_VERDICT], ['module', 'unload', 'x'], ['inspect', '--pcap', DEMO_PCAP, '--module', 'x']]) {
+        const r = cli(args, env(state));
+        const what = `${args.join(' ')} with ${text}`;
+        expect(r.stderr, what).toMatch(/error\[E_STATE\]: state file \S+modules\.json is corrupt: module entry 1 /);
+        expect(r.stderr, what).toMatch(/hint: .*mv /);
+        expect(r.status, what).toBe(1);
+        noTrace(r.stderr);
+        expect(readFileSync(join(state, 'modules.json'), 'utf8'), what).toBe(text);
+      }
+    }
+  });
+});
