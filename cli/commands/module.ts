@@ -10,6 +10,7 @@ import { StateStore } from '../../host/state/store.js';
 import { RULES_FILE } from '../../host/state/store.js';
 import { parsePolicy, resolveLimits, type ModulePolicy, type SandboxLimits } from '../../host/sandbox/limits.js';
 import { validateModule } from '../../host/modules/validate.js';
+import { nameFromPath } from '../../host/modules/load.js';
 import { describeModuleFile, type ModuleFileDescription } from '../../host/modules/describe.js';
 import { readRegistry, registeredStatus, writeRegistry, type ModuleRecord, type RegisteredStatus } from '../../host/modules/registry.js';
 import { scaffoldModule, type ScaffoldResult } from '../../host/modules/scaffold.js';
@@ -71,8 +72,15 @@ export function limitsFromFlags(f: LimitFlags): Partial<SandboxLimits> {
   return out;
 }
 
-function checkName(name: string, flag: string): string {
-  if (!NAME_RE.test(name)) throw usage(`${flag} "${name}" is not a module name`, "use lower-case letters, digits, '_' and '-', starting with a letter (at most 64)");
+/** A name as the user typed it, safe to print: control characters escaped (no terminal escapes), long ones cut. */
+function shown(name: string): string {
+  return name.length > 80 ? `${JSON.stringify(name.slice(0, 80))}… (${name.length} characters)` : JSON.stringify(name);
+}
+
+const NAME_HINT = "use lower-case letters, digits, '_' and '-', starting with a letter (at most 64)";
+
+function checkName(name: string, flag: string, hint = NAME_HINT): string {
+  if (!NAME_RE.test(name)) throw usage(`${flag} ${shown(name)} is not a module name`, hint);
   return name;
 }
 
@@ -88,15 +96,16 @@ export async function loadModule(file: string, opts: LoadModuleOptions = {}): Pr
   if (!file) throw usage('module load needs a FILE (.wasm core module or component, or .wat)');
   const policy: ModulePolicy = opts.policy === undefined ? 'fail-closed' : parsePolicy(opts.policy);
   const limits = limitsFromFlags(opts);
-  const name = opts.name !== undefined ? checkName(opts.name, '--name') : undefined;
+  // A name taken from the file name is checked before the (possibly slow) validation too.
+  const name = opts.name !== undefined ? checkName(opts.name, '--name')
+    : checkName(nameFromPath(resolve(file)), 'the module name taken from the file name', `give one with --name (${NAME_HINT})`);
   const config = readConfig(opts.config);
   const store = new StateStore(opts.stateDir);
   // Validation runs before the lock: it may take a moment, and nothing is written until it passed.
   const result = await validateModule(file, {
-    ...(name ? { name } : {}), ...(config.text !== undefined ? { config: config.text } : {}), policy, limits,
+    name, ...(config.text !== undefined ? { config: config.text } : {}), policy, limits,
   });
   const mod = result.module;
-  checkName(mod.name, 'the module name taken from the file name');
   const c = result.counters;
   const record: ModuleRecord = {
     name: mod.name,
@@ -203,7 +212,7 @@ export async function unloadModule(name: string, opts: { stateDir?: string } = {
     const all = readRegistry(store);
     const rec = all.find((m) => m.name === name);
     if (!rec) {
-      throw new SecuxflowError('E_MODULE_NOT_FOUND', `no registered module named "${name}"`,
+      throw new SecuxflowError('E_MODULE_NOT_FOUND', `no registered module named ${shown(name)}`,
         all.length ? `registered modules: ${all.map((m) => m.name).join(', ')}` : 'no module is registered (secuxflow module load FILE)');
     }
     if (existsSync(store.path(RULES_FILE))) {

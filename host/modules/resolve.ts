@@ -46,7 +46,7 @@ export function resolveModuleRef(arg: string, stateDir?: string): ModuleRef {
     return { name: basename(arg, extname(arg)).replace(/[^a-z0-9_-]/gi, '_').toLowerCase(), path: arg };
   }
   if (!NAME_RE.test(arg)) {
-    throw new SecuxflowError('E_USAGE', `--module "${arg}" is neither a module name nor a .wasm/.wat file`);
+    throw new SecuxflowError('E_USAGE', `--module ${JSON.stringify(arg)} is neither a module name nor a .wasm/.wat file`);
   }
   const store = registry(stateDir);
   const rec = store !== null ? findRegistered(store, arg) : null;

@@ -2,7 +2,7 @@
 // registry, odd names, modules that misbehave. Each case ends with a stable
 // error code, no stack trace, and the registry as it was.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_PCAP, ROOT, cli, requireBuilt, tempDir } from './support.js';
 
@@ -43,5 +43,28 @@ describe('secuxflow module, hostile input', () => {
         expect(readFileSync(join(state, 'modules.json'), 'utf8'), what).toBe(text);
       }
     }
+  });
+
+  it('a name with a terminal escape: refused by load, unload and inspect with the escape shown as \\u001b, never raw', () => {
+    const state = tempDir('mod-hostile');
+    const evil = 'a\u001b[31mred\u0007';
+    for (const args of [['module', 'load', PORT_VERDICT, '--name', evil], ['module', 'unload', evil], ['inspect', '--pcap', DEMO_PCAP, '--module', evil]]) {
+      const r = cli(args, env(state));
+      expect(r.stderr, args[1]).toMatch(/error\[E_(USAGE|MODULE_NOT_FOUND)\]: .*"a\\u001b\[31mred\\u0007"/);
+      expect(r.stderr, args[1]).not.toMatch(/[\u0000-\u0008\u001b]/);
+      noTrace(r.stderr);
+    }
+    expect(existsSync(join(state, 'modules.json'))).toBe(false);
+  });
+
+  it('a file whose name makes no module name (too long): refused before validation, with a hint to use --name', () => {
+    const state = tempDir('mod-hostile');
+    const file = join(tempDir('mod-file'), `${'x'.repeat(100)}.wat`);
+    // A start function that never returns: were it validated first, the refusal would wait for the init budget.
+    copyFileSync(join(ROOT, 'test', 'hostile', 'modules', 'start_loop.wat'), file);
+    const r = cli(['module', 'load', file, '--init-budget-ms', '60000'], env(state));
+    expect(r.stderr).toMatch(/error\[E_USAGE\]: the module name taken from the file name "x{80}"… \(100 characters\) is not a module name\n\s+hint: give one with --name/);
+    expect(r.status).toBe(2);
+    expect(existsSync(join(state, 'modules.json'))).toBe(false);
   });
 });
