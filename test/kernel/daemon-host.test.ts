@@ -410,6 +410,27 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(maps.punts()).toBeGreaterThan(punts); // punted to the new daemon again
   });
 
+  it('a reload changes how often idle flow entries are swept: not at all at an hour, within seconds at one', async () => {
+    const flow = () => maps.flow(key(client.addr, 41030));
+    try {
+      writeFileSync(configPath, `${goodConfig.replace('expiry_interval: 1', 'expiry_interval: 3600')}flow_timeout: 1\n`);
+      await requestDaemon(stateDir, 'config.reload');
+      const c = await keepAlive({ count: 6, gapMs: 100, firstGapMs: 300, localPort: 41030 });
+      await c.done;
+      expect((await until(flow, 2500))?.verdict).toBe(1);
+      const expiredBefore = (await status()).maps.expiredFlows;
+      await sleep(3000); // idle three times flow_timeout, but no sweep is due for an hour
+      expect(flow()).not.toBeNull();
+      writeFileSync(configPath, `${goodConfig}flow_timeout: 1\n`);
+      await requestDaemon(stateDir, 'config.reload');
+      expect(await until(() => flow() === null, 6000)).toBe(true);
+      expect((await status()).maps.expiredFlows).toBeGreaterThan(expiredBefore);
+    } finally {
+      writeFileSync(configPath, `${goodConfig}flow_timeout: 90\n`);
+      await requestDaemon(stateDir, 'config.reload');
+    }
+  });
+
   it('status works without the daemon: attachments and kernel counters from the pins', async () => {
     const live = await ok('status', '--json');
     expect(JSON.parse(live.stdout)).toMatchObject({ daemon: { running: true }, interfaces: [{ iface: server.ifname, xdpMode: 'skb' }] });
