@@ -35,6 +35,9 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const NOT_A_CAPTURE = 'not a pcap or pcapng file';
 // Frames beyond this are certainly corrupt lengths, whatever the snaplen says.
 const MAX_FRAME = 1 << 28;
+// The last second a JavaScript Date can hold (year 275760): EVE output formats
+// every timestamp as a date, so a later one could only fail there, mid-output.
+const MAX_TS_SEC = 8.64e12;
 
 function u16(b: Uint8Array, at: number, le: boolean): number {
   return le ? b[at]! | (b[at + 1]! << 8) : (b[at]! << 8) | b[at + 1]!;
@@ -186,12 +189,15 @@ interface Iface {
   /** Timestamp units per second. */
   unitsPerSec: number;
   offsetSec: number;
+  /** The IDB's clock options, for an error about a timestamp they produced. */
+  clock?: string;
 }
 
 function parseIdb(name: string, b: Uint8Array, bodyAt: number, bodyEnd: number, le: boolean, blockAt: number): Iface {
   if (bodyEnd - bodyAt < 8) throw new CaptureError(name, blockAt, `interface description block body ${bodyEnd - bodyAt} < 8 bytes`);
   const iface: Iface = { linkType: u16(b, bodyAt, le) as LinkType, snaplen: u32(b, bodyAt + 4, le), unitsPerSec: 1e6, offsetSec: 0 };
   let at = bodyAt + 8;
+  let tsresol = 6;
   while (at + 4 <= bodyEnd) {
     const code = u16(b, at, le);
     const len = u16(b, at + 2, le);
@@ -203,11 +209,14 @@ function parseIdb(name: string, b: Uint8Array, bodyAt: number, bodyEnd: number, 
       const units = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** r;
       if (units > 2 ** 64) throw new CaptureError(name, v - bodyAt + blockAt + 8, `if_tsresol ${r} is finer than 64-bit timestamps allow`);
       iface.unitsPerSec = units;
+      tsresol = r;
     } else if (code === 14 && len >= 8) {
-      iface.offsetSec = u32(b, le ? v : v + 4, le) + u32(b, le ? v + 4 : v, le) * 2 ** 32;
+      // A signed 64-bit count of seconds: a capture taken behind UTC has a negative one.
+      iface.offsetSec = u32(b, le ? v : v + 4, le) + (u32(b, le ? v + 4 : v, le) | 0) * 2 ** 32;
     }
     at = v + ((len + 3) & ~3);
   }
+  iface.clock = `if_tsresol ${tsresol & 0x80 ? `2^-${tsresol & 0x7f}` : `10^-${tsresol}`} s, if_tsoffset ${iface.offsetSec} s`;
   return iface;
 }
 
@@ -293,6 +302,10 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
           throw new CaptureError(name, blockAt, `packet captured length ${caplen} > snaplen ${iface.snaplen} of interface ${ifIndex}`);
         }
         const [tsSec, tsNsec] = splitTimestamp(u32(b, bodyAt + 4, le), u32(b, bodyAt + 8, le), iface);
+        if (!(tsSec >= 0 && tsSec < MAX_TS_SEC)) {
+          throw new CaptureError(name, blockAt, `packet timestamp ${tsSec} s is outside 1970..275760 (interface ${ifIndex}: ${iface.clock})`,
+            'the interface description block\'s if_tsresol or if_tsoffset is probably wrong');
+        }
         frame = {
           data: frameBytes(w, bodyAt + 20, caplen), linkType: iface.linkType,
           wireLen: Math.max(u32(b, bodyAt + 16, le), caplen), tsSec, tsNsec, iface: ifIndex,
