@@ -61,11 +61,11 @@ interface ComponentExports {
 }
 
 type Transpile = (bytes: Uint8Array, opts: Record<string, unknown>) => Promise<{ files: Record<string, Uint8Array>; imports: string[]; exports: [string, string][] }>;
+interface Jco { transpile: Transpile; componentWit(bytes: Uint8Array): Promise<string> }
 
-async function loadJco(): Promise<Transpile> {
+async function loadJco(): Promise<Jco> {
   try {
-    const mod = await import(JCO) as { transpile: Transpile };
-    return mod.transpile;
+    return await import(JCO) as Jco;
   } catch {
     throw new SecuxflowError('E_MODULE_INVALID', 'component inspectors need @bytecodealliance/jco, which is not installed',
       `npm install ${JCO} next to secuxflow, or build the inspector as a core module with the SDK`);
@@ -76,7 +76,30 @@ export function componentCacheDir(): string {
   return process.env.SECUXFLOW_COMPONENT_CACHE || join(tmpdir(), `secuxflow-components-${process.getuid?.() ?? 'u'}`);
 }
 
-interface Manifest { imports: string[]; exports: string[] }
+/** signatures: the world's export signatures without parameter names (absent in caches written before they were checked). */
+interface Manifest { imports: string[]; exports: string[]; signatures?: Record<string, string> }
+
+// What world inspector exports, as exportSignatures() renders them: a component
+// with these names but other types would be called with values it cannot take.
+const WORLD_SIGNATURES: Record<string, string> = {
+  'abi-version': 'func() -> u32',
+  init: 'func(list<u8>) -> s32',
+  'inspect-batch': 'func(list<packet>) -> list<verdict>',
+  'flow-end': 'func(u64)',
+};
+
+/** `export init: func(config: list<u8>) -> s32;` in the component's WIT becomes init -> `func(list<u8>) -> s32`. */
+async function exportSignatures(jco: Jco, name: string, bytes: Uint8Array): Promise<Record<string, string>> {
+  let wit: string;
+  try {
+    wit = await jco.componentWit(bytes);
+  } catch (e) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component whose interface jco cannot read: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  const out: Record<string, string> = {};
+  for (const m of wit.matchAll(/^\s*export ([a-z0-9-]+): (func\(.*)$/gm)) out[m[1]!] = m[2]!.replace(/;\s*$/, '').replace(/[a-z0-9-]+: /g, '');
+  return out;
+}
 
 /** Transpiles (or finds in the cache) a component and checks its imports and exports against the WIT world. */
 export async function compileComponent(name: string, bytes: Uint8Array, sha256: string): Promise<CompiledComponent> {
@@ -86,15 +109,16 @@ export async function compileComponent(name: string, bytes: Uint8Array, sha256: 
   let manifest: Manifest;
   if (existsSync(manifestPath) && existsSync(entry)) {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    manifest.signatures ??= await exportSignatures(await loadJco(), name, bytes);
   } else {
-    const transpile = await loadJco();
+    const jco = await loadJco();
     let out: Awaited<ReturnType<Transpile>>;
     try {
-      out = await transpile(bytes, { name: 'component', instantiation: 'sync', noTypescript: true, base64Cutoff: 0, quiet: true });
+      out = await jco.transpile(bytes, { name: 'component', instantiation: 'sync', noTypescript: true, base64Cutoff: 0, quiet: true });
     } catch (e) {
       throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component jco cannot transpile: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }
-    manifest = { imports: out.imports, exports: out.exports.map(([n]) => n) };
+    manifest = { imports: out.imports, exports: out.exports.map(([n]) => n), signatures: await exportSignatures(jco, name, bytes) };
     // Written to a private directory first, then renamed: parallel loaders never see half a cache entry.
     const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
     mkdirSync(tmp, { recursive: true });
@@ -121,6 +145,13 @@ export async function compileComponent(name: string, bytes: Uint8Array, sha256: 
   for (const ex of REQUIRED_EXPORTS) {
     if (!manifest.exports.includes(ex)) {
       throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component without the ${kebab(ex)} export of world secuxflow:inspector/inspector`,
+        'build it against modules/wit/inspector.wit');
+    }
+  }
+  for (const [ex, want] of Object.entries(WORLD_SIGNATURES)) {
+    const found = manifest.signatures?.[ex];
+    if (found !== want) {
+      throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component whose ${ex} export is ${found ?? 'not a function'}; world secuxflow:inspector/inspector needs ${want}`,
         'build it against modules/wit/inspector.wit');
     }
   }

@@ -69,6 +69,25 @@ world partial {
     expect(e.message).toMatch(/module partial is a component without the inspect-batch export of world secuxflow:inspector\/inspector/);
   }, 60_000);
 
+  it('a component of another world, with the right export names but other types: E_MODULE_INVALID naming the export and both signatures', async () => {
+    const wit = `package test:wrong;
+world wrong {
+  export abi-version: func() -> u32;
+  export init: func() -> s32;
+  export inspect-batch: func(n: u32) -> u32;
+  export flow-end: func();
+}`;
+    const e = await refusal(await component(wit, 'wrong', `(module
+      (memory (export "memory") 1)
+      (func (export "abi-version") (result i32) (i32.const 1))
+      (func (export "init") (result i32) (i32.const 0))
+      (func (export "inspect-batch") (param i32) (result i32) (i32.const 3))
+      (func (export "flow-end")))`), 'wrong_world');
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toBe('module wrong_world is a component whose init export is func() -> s32; world secuxflow:inspector/inspector needs func(list<u8>) -> s32');
+    expect(e.hint).toMatch(/modules\/wit\/inspector\.wit/);
+  }, 60_000);
+
   it('a component looping forever in inspect-batch is stopped by the CPU budget and quarantined', async () => {
     const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8');
     const bytes = await component(wit, 'inspector', `(module
