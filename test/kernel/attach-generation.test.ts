@@ -5,15 +5,15 @@
 // fit is refused with E_MAP_FULL and changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
-import { buildCli, buildNative, bundleScript } from './lab/build.js';
-import { mountPrivateBpffs, type PrivateBpffs } from './lab/bpffs.js';
+import { bundleScript } from './lab/build.js';
+import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
 import { buildPacket } from '../../host/packet/build.js';
 import { parseRuleCidr } from '../../host/rules/fields.js';
@@ -139,14 +139,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
   };
 
   beforeAll(async () => {
-    await buildNative();
-    const built = await buildCli(lab.tag);
-    cli = built.cli;
-    lab.onCleanup(built.remove);
+    ({ cli, stateDir, bpffs } = await setUpCliLab(lab));
     observer = await bundleScript(fileURLToPath(new URL('./lab/gen-observer.ts', import.meta.url)), lab.tag, 'gen-observer');
-    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
-    lab.removeAtCleanup(stateDir);
-    bpffs = await mountPrivateBpffs(lab);
     const ns = await lab.addNamespace('n');
     [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 40);
     const r = await secuxflow('attach', '--iface', end.ifname, '--mode', 'skb', '--policy', 'deny');

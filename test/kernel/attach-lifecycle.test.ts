@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
-import { buildCli, buildNative, bundleScript } from './lab/build.js';
-import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { bundleScript } from './lab/build.js';
+import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { run, runOk, type RunResult } from './lab/run.js';
 import { closeFd, mapLookup, mapUpdate, objGet, progTestRun } from '../../host/kernel/native.js';
 import { buildPacket } from '../../host/packet/build.js';
@@ -65,14 +66,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
   };
 
   beforeAll(async () => {
-    await buildNative();
-    const built = await buildCli(lab.tag);
-    cli = built.cli;
-    lab.onCleanup(built.remove);
+    ({ cli, stateDir, bpffs } = await setUpCliLab(lab));
     lister = await bundleScript(fileURLToPath(new URL('./lab/list-attachments.ts', import.meta.url)), lab.tag, 'list-attachments');
-    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
-    lab.removeAtCleanup(stateDir);
-    bpffs = await mountPrivateBpffs(lab);
     ns = await lab.addNamespace('n');
     [end, peer] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 50);
     pinDir = join(bpffs.root, end.ifname);

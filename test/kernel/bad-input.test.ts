@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
-import { buildCli, buildNative } from './lab/build.js';
-import { buildForeignXdp, mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { buildForeignXdp, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
 
 const kernel = requireKernel();
@@ -71,15 +71,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach/detach bad
   };
 
   beforeAll(async () => {
-    await buildNative();
-    const built = await buildCli(lab.tag);
-    cli = built.cli;
-    lab.onCleanup(built.remove);
-    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
-    lab.removeAtCleanup(stateDir);
+    ({ cli, stateDir, bpffs } = await setUpCliLab(lab));
     plainDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-plain-`));
     lab.removeAtCleanup(plainDir);
-    bpffs = await mountPrivateBpffs(lab);
     ns = await lab.addNamespace('n');
     [ours, foreign] = await lab.vethPair({ ns, role: 'o' }, { ns, role: 'f' }, 30);
     [spare] = await lab.vethPair({ ns, role: 's' }, { ns, role: 't' }, 31);

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
-import { buildCli, buildNative } from './lab/build.js';
-import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { run, runOk, type RunResult } from './lab/run.js';
 import { StateStore } from '../../host/state/store.js';
 import type { Rule } from '../../host/rules/types.js';
@@ -42,13 +42,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach after pins
   };
 
   beforeAll(async () => {
-    await buildNative();
-    const built = await buildCli(lab.tag);
-    cli = built.cli;
-    lab.onCleanup(built.remove);
-    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
-    lab.removeAtCleanup(stateDir);
-    bpffs = await mountPrivateBpffs(lab);
+    ({ cli, stateDir, bpffs } = await setUpCliLab(lab));
     ns = await lab.addNamespace('n');
     [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 60);
   });

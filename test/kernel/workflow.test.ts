@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
-import { buildCli, buildNative } from './lab/build.js';
-import { mountPrivateBpffs, xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { probesAfter, startEchoServers, startTcpProber, udpEchoWorks, type Probe } from './lab/traffic.js';
 import type { RunResult } from './lab/run.js';
 import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
@@ -60,13 +60,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
   };
 
   beforeAll(async () => {
-    await buildNative();
-    const built = await buildCli(lab.tag);
-    cli = built.cli;
-    lab.onCleanup(built.remove);
-    stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
-    lab.removeAtCleanup(stateDir);
-    bpffs = await mountPrivateBpffs(lab);
+    ({ cli, stateDir, bpffs } = await setUpCliLab(lab));
     const cns = await lab.addNamespace('c');
     const sns = await lab.addNamespace('s');
     [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, 20);
