@@ -1,6 +1,8 @@
 // Runs a capture file through the engine: EVE output, dropped-packet capture,
 // progress, and a summary. The CLI's `inspect --pcap` is a thin layer on this.
+import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
 import { openCapture } from '../capture/reader.js';
+import { SecuxflowError } from '../errors.js';
 import { LinkType } from '../packet/types.js';
 import { EveWriter } from '../eve/writer.js';
 import { statsRecord } from '../eve/format.js';
@@ -47,6 +49,12 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     ...(opts.eve !== undefined ? [{ flag: '--eve', path: opts.eve }] : []),
     ...(opts.writeDropped !== undefined ? [{ flag: '--write-dropped', path: opts.writeDropped }] : []),
   ]);
+  // Opening an output truncates or creates it: when a later one cannot be
+  // opened, the earlier one would be left empty (or emptied) by a run that
+  // never started. So every output is tried, without truncating, first.
+  // The messages are the writers' own, so one failure reads the same either way.
+  if (opts.eve !== undefined) probeOutput(opts.eve, `cannot write EVE output ${opts.eve}`);
+  if (opts.writeDropped !== undefined) probeOutput(opts.writeDropped, `--write-dropped: cannot create capture file '${opts.writeDropped}'`);
   const eve = opts.eve !== undefined ? new EveWriter(opts.eve) : null;
   // Opened now, so a path that cannot be written fails before the run, not at the first drop.
   const dropped = opts.writeDropped !== undefined ? new DroppedWriter(opts.writeDropped) : null;
@@ -126,4 +134,16 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     unsupportedLinkTypes: unsupported,
     error,
   };
+}
+
+function probeOutput(path: string, problem: string): void {
+  if (path === '-') return;
+  const existed = existsSync(path);
+  try {
+    closeSync(openSync(path, 'a'));
+  } catch (e) {
+    throw new SecuxflowError('E_IO', `${problem}: ${(e as Error).message}`,
+      'check that the directory exists and is writable; no output was written');
+  }
+  if (!existed) unlinkSync(path);
 }

@@ -1,0 +1,33 @@
+// `inspect` fed hostile input through the real CLI: each case gets a stable
+// error code and a message naming the problem, and leaves no misleading file.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, DEMO_PCAP, requireBuilt, tempDir } from './support.js';
+
+beforeAll(() => requireBuilt());
+
+describe('inspect --pcap outputs that cannot all be opened', () => {
+  it('--eve fine but --write-dropped in a missing directory: E_IO naming it, and no --eve file created or emptied', () => {
+    const dir = tempDir('hostile-out');
+    const freshEve = join(dir, 'fresh.json');
+    const oldEve = join(dir, 'old.json');
+    writeFileSync(oldEve, 'earlier run\n');
+    for (const eve of [freshEve, oldEve]) {
+      const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--eve', eve, '--write-dropped', join(dir, 'missing', 'd.pcap')]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/error\[E_IO\]: --write-dropped: cannot create capture file '.*missing\/d\.pcap': ENOENT[^]*hint: .*no output was written/);
+      expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+    }
+    expect(existsSync(freshEve)).toBe(false);
+    expect(readFileSync(oldEve, 'utf8')).toBe('earlier run\n');
+  });
+
+  it('--eve naming a directory and a fine --write-dropped: E_IO naming the EVE output, and no dropped-frames file left', () => {
+    const dir = tempDir('hostile-out');
+    const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--eve', dir, '--write-dropped', join(dir, 'd.pcap')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error\[E_IO\]: cannot write EVE output .*EISDIR/);
+    expect(existsSync(join(dir, 'd.pcap'))).toBe(false);
+  });
+});
