@@ -42,8 +42,11 @@ function checkMarker(name: string, layout: WasmLayout): number {
   }
   const g = marker.global;
   if (marker.kind !== 'global' || !g || g.type !== 'i32' || g.mutable || g.init === null) {
+    // An immutable i32 global can still fail: say why, or the message contradicts itself.
+    const found = g && g.type === 'i32' && !g.mutable ? `one whose value is ${g.imported ? 'imported' : 'not a constant'}` : describeExport(marker);
     throw new SecuxflowError('E_MODULE_ABI',
-      `module ${name}: ${ABI_MARKER_EXPORT} must be an immutable i32 global with a constant value, found ${describeExport(marker)}`);
+      `module ${name}: ${ABI_MARKER_EXPORT} must be an immutable i32 global with a constant value, found ${found}`,
+      'declare it as (global (export "secuxflow_abi_version") i32 (i32.const 1))');
   }
   const version = Number(g.init);
   if (version !== ABI_VERSION) {

@@ -40,6 +40,23 @@ describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
     expect(e.message).toMatch(/must be an immutable i32 global.*mutable i32 global/);
   });
 
+  it('a marker global whose value is imported or computed: E_MODULE_ABI saying so, not "found an immutable i32 global"', async () => {
+    const base = await (await import('node:fs/promises')).readFile(join(fixtureDir, 'minimal.wat'), 'utf8');
+    const marker = '(global (export "secuxflow_abi_version") i32 (i32.const 1))';
+    expect(base).toContain(marker);
+    const cases: [string, string, string][] = [
+      ['imported', '(global $v (import "secuxflow" "version") i32)', '(export "secuxflow_abi_version" (global $v))'],
+      ['not a constant', '(global $v (import "secuxflow" "version") i32)', '(global (export "secuxflow_abi_version") i32 (global.get $v))'],
+    ];
+    for (const [why, imp, mk] of cases) {
+      const wat = base.replace('(module', `(module ${imp}`).replace(marker, mk);
+      const e = await rejection(compileInspector('odd-marker', await watToWasm(wat, 'odd-marker.wat')));
+      expect(e.code).toBe('E_MODULE_ABI');
+      expect(e.message).toBe(`module odd-marker: secuxflow_abi_version must be an immutable i32 global with a constant value, found one whose value is ${why}`);
+      expect(e.hint).toContain('(i32.const 1)');
+    }
+  });
+
   it('missing on_batch: E_MODULE_INVALID naming the export and its signature', async () => {
     const e = await refusal('no-on-batch');
     expect(e.code).toBe('E_MODULE_INVALID');
