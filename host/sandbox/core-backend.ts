@@ -5,6 +5,7 @@
 import { SecuxflowError } from '../errors.js';
 import { META, Status } from '../wasm/abi.js';
 import { createHostcalls, type HostcallState } from '../wasm/hostcalls.js';
+import { batchAreaError, trapError } from '../wasm/instance.js';
 import type { InspectorStats } from '../wasm/types.js';
 import type { BatchSink, WorkerBackend } from './worker-backend.js';
 import type { WorkerInit } from './protocol.js';
@@ -45,7 +46,7 @@ export class CoreBackend implements WorkerBackend {
     try {
       instance = new WebAssembly.Instance(init.module!, { secuxflow: createHostcalls(this.state) });
     } catch (e) {
-      throw trap(name, 'instantiation (start function)', e, this.state.lastError);
+      throw trapError(name, 'instantiation (start function)', e, this.state.lastError);
     }
     this.exports = instance.exports as unknown as CoreExports;
     this.state.memory = this.exports.memory;
@@ -54,10 +55,7 @@ export class CoreBackend implements WorkerBackend {
     const raw = this.call('sf_alloc', () => this.exports.sf_alloc(size)) >>> 0;
     this.mem = new Uint8Array(this.exports.memory.buffer);
     this.dv = new DataView(this.exports.memory.buffer);
-    if (raw === 0 || raw + size > this.mem.length) {
-      throw new SecuxflowError('E_MODULE_INVALID', `module ${name}: sf_alloc(${size}) for the batch area returned ${raw === 0 ? '0 (out of memory)' : `${raw}, outside its memory`}`,
-        'raise the sandbox memory ceiling (--memory-mib) or the module\'s maximum memory');
-    }
+    if (raw === 0 || raw + size > this.mem.length) throw batchAreaError(name, size, raw);
     this.metaPtr = (raw + 7) & ~7;
     this.init(init.config);
   }
@@ -152,13 +150,7 @@ export class CoreBackend implements WorkerBackend {
       return fn();
     } catch (e) {
       this.stats.traps++;
-      throw trap(this.state.module, what, e, this.state.lastError);
+      throw trapError(this.state.module, what, e, this.state.lastError);
     }
   }
-}
-
-export function trap(module: string, what: string, e: unknown, lastError: string | null): SecuxflowError {
-  if (e instanceof SecuxflowError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${lastError ? ` (module said: ${lastError})` : ''}`);
 }

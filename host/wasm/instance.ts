@@ -131,10 +131,7 @@ export class InspectorInstance {
     const size = this.batchCapacity * META.SIZE + this.dataCapacity + 7;
     const ptr = this.call('sf_alloc', () => this.exports.sf_alloc(size)) >>> 0;
     this.refreshViews();
-    if (ptr === 0 || ptr + size > this.buf.byteLength) {
-      throw new SecuxflowError('E_MODULE_INVALID', `module ${this.name}: sf_alloc(${size}) for the batch area returned ${ptr === 0 ? '0 (out of memory)' : `${ptr}, outside its memory`}`,
-        'its sf_alloc must return memory of its own: check the module\'s allocator, or give it a larger maximum memory');
-    }
+    if (ptr === 0 || ptr + size > this.buf.byteLength) throw batchAreaError(this.name, size, ptr);
     this.metaPtr = (ptr + 7) & ~7;
     this.dataPtr = this.metaPtr + this.batchCapacity * META.SIZE;
     this.area = this.newArea();
@@ -303,7 +300,16 @@ export class InspectorInstance {
   }
 }
 
-function trapError(module: string, what: string, e: unknown, lastError: string | null): SecuxflowError {
+/** sf_alloc gave no room for the batch area: 0 is out of memory, anything else past the end is a broken allocator. */
+export function batchAreaError(module: string, size: number, ptr: number): SecuxflowError {
+  return ptr === 0
+    ? new SecuxflowError('E_MODULE_INVALID', `module ${module}: sf_alloc(${size}) for the batch area returned 0 (out of memory)`,
+      'give the module a larger maximum memory, or raise the sandbox memory ceiling (--memory-mib)')
+    : new SecuxflowError('E_MODULE_INVALID', `module ${module}: sf_alloc(${size}) for the batch area returned ${ptr}, outside its memory`,
+      'its sf_alloc must return memory of its own: the module\'s allocator has a bug');
+}
+
+export function trapError(module: string, what: string, e: unknown, lastError: string | null): SecuxflowError {
   if (e instanceof SecuxflowError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   const detail = lastError ? ` (module said: ${lastError})` : '';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DEMO_PCAP, ROOT, cli, requireBuilt, tempDir } from './support.js';
 
 const PORT_VERDICT = join(ROOT, 'test', 'fixtures', 'engine', 'port_verdict.wat');
+const FIXTURES = join(ROOT, 'test', 'fixtures');
 
 function env(state: string): Record<string, string> {
   return { SECUXFLOW_STATE_DIR: state };
@@ -65,6 +66,22 @@ describe('secuxflow module, hostile input', () => {
     const r = cli(['module', 'load', file, '--init-budget-ms', '60000'], env(state));
     expect(r.stderr).toMatch(/error\[E_USAGE\]: the module name taken from the file name "x{80}"… \(100 characters\) is not a module name\n\s+hint: give one with --name/);
     expect(r.status).toBe(2);
+    expect(existsSync(join(state, 'modules.json'))).toBe(false);
+  });
+
+  it('a module that fails while starting in the sandbox: its error has a hint that fits (trap: not loaded; bad sf_alloc pointer: the allocator)', () => {
+    const state = tempDir('mod-hostile');
+    const cases: [string, RegExp][] = [
+      [join(FIXTURES, 'modules', 'start-trap.wat'), /error\[E_MODULE_TRAP\]: module start-trap trapped in instantiation \(start function\): .*\n\s+hint: the module failed while starting and was not loaded/],
+      [join(FIXTURES, 'modules-hostile', 'alloc_outside.wat'), /error\[E_MODULE_INVALID\]: module alloc_outside: sf_alloc\(\d+\) for the batch area returned 4294967280, outside its memory\n\s+hint: its sf_alloc must return memory of its own: the module's allocator has a bug/],
+    ];
+    for (const [file, pattern] of cases) {
+      const r = cli(['module', 'load', file, '--name', file.includes('start') ? 'start-trap' : 'alloc_outside'], env(state));
+      expect(r.stderr, file).toMatch(pattern);
+      expect(r.stderr, file).not.toMatch(/--memory-mib/);
+      expect(r.status, file).toBe(1);
+      noTrace(r.stderr);
+    }
     expect(existsSync(join(state, 'modules.json'))).toBe(false);
   });
 });
