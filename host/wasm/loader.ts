@@ -161,6 +161,14 @@ export async function watToWasm(text: string, filename: string): Promise<Uint8Ar
     mod.validate();
     return new Uint8Array(mod.toBinary({ log: false, write_debug_names: true }).buffer);
   } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+      // wabt itself crashed (its stack ran out): that instance is broken for every later
+      // module, so the next call gets a fresh one, and nothing of it is touched again.
+      wabtPromise = null;
+      mod = null;
+      throw new SecuxflowError('E_MODULE_INVALID', `${filename} is too deeply nested or too large for the WebAssembly text compiler (wabt failed: ${e.message})`,
+        'flatten the deepest expressions (e.g. with locals), or compile it to .wasm with another tool and load that');
+    }
     const msg = (e instanceof Error ? e.message : String(e)).replace(/^(parseWat|validate) failed:\s*/, '').trim()
       .replace(WABT_LOCATION, (_m, line: string, col: string) => `${filename}:${line}:${col}:`);
     const first = msg.split('\n').find((l) => /:\d+:\d+:/.test(l)) ?? msg.split('\n')[0] ?? msg;

@@ -3,6 +3,7 @@ import { compileInspector, describeModule, loadInspectorFile, watToWasm } from '
 import { SecuxflowError } from '../../../host/errors.js';
 import { compileFixture, fixtureBytes, fixtureDir, rejection } from './helpers.js';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 async function refusal(fixture: string): Promise<SecuxflowError> {
   const err = await compileFixture(fixture).then(() => null, (e: unknown) => e);
@@ -41,7 +42,7 @@ describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
   });
 
   it('a marker global whose value is imported or computed: E_MODULE_ABI saying so, not "found an immutable i32 global"', async () => {
-    const base = await (await import('node:fs/promises')).readFile(join(fixtureDir, 'minimal.wat'), 'utf8');
+    const base = await readFile(join(fixtureDir, 'minimal.wat'), 'utf8');
     const marker = '(global (export "secuxflow_abi_version") i32 (i32.const 1))';
     expect(base).toContain(marker);
     const cases: [string, string, string][] = [
@@ -116,6 +117,18 @@ describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
     const e = await rejection(watToWasm('(module\n  (func (result i32) (i32.const 1)\n  (bogus)\n)', 'bad.wat'));
     expect(e.code).toBe('E_MODULE_INVALID');
     expect(e.message).toMatch(/^bad\.wat is not valid WebAssembly text: bad\.wat:3:\d+: /);
+  });
+
+  it('WAT nested so deep that wabt itself crashes: E_MODULE_INVALID saying so, and the next .wat still compiles', async () => {
+    const depth = 100_000;
+    const deep = `(module (func ${'(i32.add '.repeat(depth)}${'(i32.const 1) '.repeat(depth + 1)}${')'.repeat(depth)} drop))`;
+    const e = await rejection(watToWasm(deep, 'deep.wat'));
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toMatch(/^deep\.wat is too deeply nested or too large for the WebAssembly text compiler \(wabt failed: /);
+    expect(e.hint).toMatch(/flatten/);
+    // The crashed compiler instance used to answer "memory access out of bounds" to every later module.
+    const wasm = await watToWasm(await readFile(join(fixtureDir, 'minimal.wat'), 'utf8'), 'minimal.wat');
+    expect(WebAssembly.validate(wasm)).toBe(true);
   });
 
   it('loadInspectorFile reads .wat by content and names the module after the file', async () => {
