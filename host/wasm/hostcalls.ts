@@ -35,6 +35,13 @@ const EVENT_KINDS = new Map<number, ModuleEventKind>([
 ]);
 const LOG_LEVELS: ModuleLogLevel[] = ['debug', 'info', 'warn', 'error'];
 
+/**
+ * Deepest nesting accepted in alert metadata and event JSON. JSON.parse takes
+ * any depth, but the EVE writer's JSON.stringify recurses: 16 KiB of '['
+ * overflowed its stack and ended the run. Real protocol metadata nests 3 or 4 levels.
+ */
+export const MAX_JSON_DEPTH = 32;
+
 const utf8Lenient = new TextDecoder('utf-8');
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
@@ -65,6 +72,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
     const b = bytes(ptr, len);
     if (b === null) return Status.OUT_OF_BOUNDS;
     if (b.length > s.limits.maxJsonBytes) return Status.LIMIT_REACHED;
+    if (tooDeep(b)) return Status.BAD_ARGUMENT;
     let v: unknown;
     try {
       v = JSON.parse(utf8Strict.decode(b));
@@ -144,4 +152,24 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       return s.now !== null ? s.now() : BigInt(s.packetSec) * 1_000_000_000n + BigInt(s.packetNsec);
     },
   };
+}
+
+/** True when the JSON text nests arrays/objects deeper than MAX_JSON_DEPTH (brackets inside strings do not count). */
+function tooDeep(b: Uint8Array): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next byte is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }

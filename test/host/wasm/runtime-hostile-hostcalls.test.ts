@@ -1,0 +1,95 @@
+// What a buggy or hostile module can do through the hostcalls while it runs:
+// each test is a small module written for the case, run through the real
+// InspectorInstance, and checks that the host stays correct and bounded.
+import { describe, expect, it } from 'vitest';
+import { compileInspector, watToWasm } from '../../../host/wasm/loader.js';
+import { InspectorInstance } from '../../../host/wasm/instance.js';
+import { Status } from '../../../host/wasm/abi.js';
+import { MAX_JSON_DEPTH } from '../../../host/wasm/hostcalls.js';
+import { alertRecord, protocolRecord } from '../../../host/eve/format.js';
+import type { PacketDecision } from '../../../host/engine/types.js';
+import { item, output, packet } from './helpers.js';
+
+interface Parts {
+  /** Data segments: [address, text]; texts are written byte for byte (UTF-8). */
+  data?: [number, string | Uint8Array][];
+  /** Body of on_batch ($meta, $count; locals $i $r). Statuses can be stored with (call $arg (local.get $meta) <status>). */
+  batch?: string;
+  init?: string;
+  flowEnd?: string;
+  start?: string;
+}
+
+function watBytes(s: string | Uint8Array): string {
+  const b = typeof s === 'string' ? new TextEncoder().encode(s) : s;
+  return Array.from(b, (x) => `\\${x.toString(16).padStart(2, '0')}`).join('');
+}
+
+function hostileWat(p: Parts): string {
+  return `(module
+  (import "secuxflow" "emit_alert" (func $emit_alert (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "secuxflow" "emit_event" (func $emit_event (param i32 i32 i32 i32) (result i32)))
+  (import "secuxflow" "log_message" (func $log_message (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 2 64)
+  (global (export "secuxflow_abi_version") i32 (i32.const 1))
+  (global $heap (mut i32) (i32.const 65536))
+  ${(p.data ?? []).map(([at, s]) => `(data (i32.const ${at}) "${watBytes(s)}")`).join('\n  ')}
+  (func (export "sf_alloc") (param $size i32) (result i32)
+    (local $ptr i32) (local $end i32)
+    (local.set $ptr (global.get $heap))
+    (local.set $end (i32.add (local.get $ptr) (local.get $size)))
+    (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536))) (then
+      (if (i32.lt_s (memory.grow (i32.shr_u (i32.add (i32.sub (local.get $end) (i32.mul (memory.size) (i32.const 65536))) (i32.const 65535)) (i32.const 16)))
+            (i32.const 0)) (then (return (i32.const 0))))))
+    (global.set $heap (local.get $end))
+    (local.get $ptr))
+  (func $arg (param $m i32) (param $v i32) (i32.store16 offset=62 (local.get $m) (local.get $v)))
+  (func (export "on_init") (param i32 i32) (result i32) ${p.init ?? ''} (i32.const 0))
+  (func (export "on_flow_end") (param i64) ${p.flowEnd ?? ''})
+  ${p.start ? `(func $start ${p.start}) (start $start)` : ''}
+  (func (export "on_batch") (param $meta i32) (param $count i32) (result i32) (local $i i32) (local $r i32)
+    ${p.batch ?? ''}
+    (i32.const 0)))`;
+}
+
+type Logged = { level: string; message: string };
+async function hostile(p: Parts, logs: Logged[] = []): Promise<InspectorInstance> {
+  const compiled = await compileInspector('hostile', await watToWasm(hostileWat(p), 'hostile.wat'));
+  return InspectorInstance.create(compiled, { logger: (_m, level, message) => logs.push({ level, message }) });
+}
+
+const one = () => [item(packet({ payload: 'x' }))];
+
+function decisionFor(pkt = packet({ payload: 'x' })): PacketDecision {
+  return { index: 0, pkt, sources: [pkt], flow: null, direction: 0, stage: 'module', rule: null, ruleAction: null, modules: [], verdict: 0, dropped: false, inspected: 1 };
+}
+
+describe('a hostile module calling the hostcalls during on_batch', () => {
+  it('metadata and event JSON nested thousands of levels deep: BAD_ARGUMENT and nothing kept, so the EVE writer never recurses into it', async () => {
+    const deep = (n: number) => `{"a":${'['.repeat(n)}${']'.repeat(n)}}`;
+    const texts = [deep(8000), deep(MAX_JSON_DEPTH), deep(MAX_JSON_DEPTH - 1), '{"s":"' + '['.repeat(100) + '"}'];
+    const at = [1024, 20000, 21024, 22048];
+    const call = (k: number, fn: 'alert' | 'event') => fn === 'alert'
+      ? `(call $emit_alert (i32.const 0) (i32.const 1) (i32.const 1) (i32.const 16) (i32.const 1) (i32.const ${at[k]}) (i32.const ${texts[k]!.length}))`
+      : `(call $emit_event (i32.const 0) (i32.const 1) (i32.const ${at[k]}) (i32.const ${texts[k]!.length}))`;
+    const statuses = [0, 1, 2, 3].flatMap((k) => [call(k, 'alert'), call(k, 'event')]);
+    // Statuses go to meta records 0..7 of the batch, one per call.
+    const inst = await hostile({
+      data: [[16, 'x'], ...texts.map((t, k) => [at[k]!, t] as [number, string])],
+      batch: statuses.map((c, k) => `(call $arg (i32.add (local.get $meta) (i32.const ${k * 64})) ${c})`).join('\n'),
+    });
+    const items = Array.from({ length: 8 }, () => one()[0]!);
+    const out = output(8);
+    inst.inspect(items, 8, out);
+    // depth 8000 and depth 32 + 1 (the {"a": wrapper) are refused; 32 levels in all and brackets inside strings are fine
+    expect(Array.from(out.verdictArgs)).toEqual([
+      Status.BAD_ARGUMENT, Status.BAD_ARGUMENT, Status.BAD_ARGUMENT, Status.BAD_ARGUMENT,
+      Status.OK, Status.OK, Status.OK, Status.OK,
+    ]);
+    expect(out.alerts).toHaveLength(2);
+    expect(out.events).toHaveLength(2);
+    expect(inst.stats.hostcallErrors).toBe(4);
+    for (const a of out.alerts) expect(() => JSON.stringify(alertRecord(decisionFor(), 'hostile', a, undefined))).not.toThrow();
+    for (const e of out.events) expect(() => JSON.stringify(protocolRecord(decisionFor(), e))).not.toThrow();
+  });
+});
