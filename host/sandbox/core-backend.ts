@@ -5,7 +5,7 @@
 import { SecuxflowError } from '../errors.js';
 import { META, Status } from '../wasm/abi.js';
 import { createHostcalls, type HostcallState } from '../wasm/hostcalls.js';
-import { batchAreaError, trapError } from '../wasm/instance.js';
+import { batchAreaError, configRefused, trapError } from '../wasm/instance.js';
 import type { InspectorStats } from '../wasm/types.js';
 import type { BatchSink, WorkerBackend } from './worker-backend.js';
 import type { WorkerInit } from './protocol.js';
@@ -72,11 +72,7 @@ export class CoreBackend implements WorkerBackend {
       this.mem.set(config, ptr);
     }
     const status = this.enter('on_init', NO_SINK, 0, () => this.exports.on_init(ptr, len));
-    if (status !== Status.OK) {
-      const why = this.state.lastError ? `: ${this.state.lastError}` : '';
-      throw new SecuxflowError('E_MODULE_CONFIG', `module ${this.state.module} refused its configuration (on_init status ${status})${why}`,
-        'check the module\'s README for its config fields');
-    }
+    if (status !== Status.OK) throw configRefused(this.state.module, `on_init status ${status}`, this.state.lastError);
   }
 
   runBatch(data: Uint8Array, count: number, dataUsed: number, verdicts: Uint8Array, verdictArgs: Uint16Array, sink: BatchSink): number {

@@ -14,6 +14,7 @@ import { ABI_VERSION, DEFAULT_LIMITS, EventKind, META, META_ABSENT_U16, MetaFlag
 import { isVerdict } from '../verdict.js';
 import { capMemory } from '../sandbox/memory-cap.js';
 import { ensurePrivateDir } from '../sandbox/private-dir.js';
+import { configRefused, printable } from './instance.js';
 import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
@@ -267,9 +268,7 @@ export class ComponentRuntime {
     }
     const cfg = typeof opts.config === 'string' ? utf8.encode(opts.config) : opts.config ?? new Uint8Array(0);
     const status = self.enter(null, 0, () => self!.call('init', () => exports.init(cfg)));
-    if (status !== 0) {
-      throw new SecuxflowError('E_MODULE_CONFIG', `module ${name} refused its configuration (init status ${status})${self.lastError ? `: ${self.lastError}` : ''}`);
-    }
+    if (status !== 0) throw configRefused(name, `init status ${status}`, self.lastError);
     return self;
   }
 
@@ -322,7 +321,7 @@ export class ComponentRuntime {
     } catch (e) {
       if (e instanceof SecuxflowError) throw e;
       const msg = e instanceof Error ? e.message : String(e);
-      throw new SecuxflowError('E_MODULE_TRAP', `module ${this.name} trapped in ${what}: ${msg}${this.lastError ? ` (module said: ${this.lastError})` : ''}`);
+      throw new SecuxflowError('E_MODULE_TRAP', `module ${this.name} trapped in ${what}: ${msg}${this.lastError ? ` (module said: ${printable(this.lastError)})` : ''}`);
     }
   }
 

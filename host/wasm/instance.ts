@@ -157,11 +157,7 @@ export class InspectorInstance {
       this.u8.set(bytes, ptr);
     }
     const status = this.callback('on_init', () => this.exports.on_init(ptr, len), EMPTY_OUTPUT, 0, 0);
-    if (status !== Status.OK) {
-      const why = this.state.lastError ? `: ${this.state.lastError}` : '';
-      throw new SecuxflowError('E_MODULE_CONFIG', `module ${this.name} refused its configuration (on_init status ${status})${why}`,
-        'check the module\'s README for its config fields');
-    }
+    if (status !== Status.OK) throw configRefused(this.name, `on_init status ${status}`, this.state.lastError);
   }
 
   /**
@@ -204,7 +200,7 @@ export class InspectorInstance {
       const errors = ++this.stats.batchErrors;
       // A module failing every batch must not flood the log: report the 1st, 2nd, 4th, 8th...
       if ((errors & (errors - 1)) === 0) {
-        this.state.logger(this.name, 'warn', `on_batch returned status ${status}${this.state.lastError ? ` (${this.state.lastError})` : ''}; its ${n} verdicts are treated as CONTINUE (${errors} failed batch${errors === 1 ? '' : 'es'} so far)`);
+        this.state.logger(this.name, 'warn', `on_batch returned status ${status}${this.state.lastError ? ` (${printable(this.state.lastError)})` : ''}; its ${n} verdicts are treated as CONTINUE (${errors} failed batch${errors === 1 ? '' : 'es'} so far)`);
       }
       verdicts.fill(0, start, start + n);
       verdictArgs.fill(0, start, start + n);
@@ -300,6 +296,20 @@ export class InspectorInstance {
   }
 }
 
+/**
+ * A module's own words (its last error log line) as they may be quoted in a
+ * message the user's terminal shows: control characters escaped, so a hostile
+ * module can neither send terminal escapes nor forge lines such as a "hint:".
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export function configRefused(module: string, status: string, lastError: string | null): SecuxflowError {
+  return new SecuxflowError('E_MODULE_CONFIG', `module ${module} refused its configuration (${status})${lastError ? `: ${printable(lastError)}` : ''}`,
+    'check the module\'s README for its config fields');
+}
+
 /** sf_alloc gave no room for the batch area: 0 is out of memory, anything else past the end is a broken allocator. */
 export function batchAreaError(module: string, size: number, ptr: number): SecuxflowError {
   return ptr === 0
@@ -312,7 +322,7 @@ export function batchAreaError(module: string, size: number, ptr: number): Secux
 export function trapError(module: string, what: string, e: unknown, lastError: string | null): SecuxflowError {
   if (e instanceof SecuxflowError) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  const detail = lastError ? ` (module said: ${lastError})` : '';
+  const detail = lastError ? ` (module said: ${printable(lastError)})` : '';
   // A trap while starting means there is no instance to keep.
   const starting = what.startsWith('instantiation') || what.startsWith('sf_alloc') || what === 'on_init';
   return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${detail}`, starting
