@@ -1,10 +1,10 @@
 // What a buggy or hostile module can do through the hostcalls while it runs:
 // each test is a small module written for the case, run through the real
 // InspectorInstance, and checks that the host stays correct and bounded.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compileInspector, watToWasm } from '../../../host/wasm/loader.js';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
-import { Status } from '../../../host/wasm/abi.js';
+import { DEFAULT_LIMITS, Status } from '../../../host/wasm/abi.js';
 import { MAX_JSON_DEPTH } from '../../../host/wasm/hostcalls.js';
 import { alertRecord, protocolRecord } from '../../../host/eve/format.js';
 import type { PacketDecision } from '../../../host/engine/types.js';
@@ -92,4 +92,36 @@ describe('a hostile module calling the hostcalls during on_batch', () => {
     for (const a of out.alerts) expect(() => JSON.stringify(alertRecord(decisionFor(), 'hostile', a, undefined))).not.toThrow();
     for (const e of out.events) expect(() => JSON.stringify(protocolRecord(decisionFor(), e))).not.toThrow();
   });
+
+  it('a module raising a million alerts, events and log lines with 16 KiB of JSON each in one batch: the first of each budget are kept, the rest counted as dropped without their JSON being parsed', async () => {
+    const json = JSON.stringify({ k: 'v'.repeat(16_000) });
+    const logs: Logged[] = [];
+    const inst = await hostile({
+      data: [[16, 'x'], [1024, json]],
+      batch: `(block $d (loop $l (br_if $d (i32.ge_u (local.get $i) (i32.const 1000000)))
+        (drop (call $emit_alert (i32.const 0) (i32.const 1) (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 1024) (i32.const ${json.length})))
+        (drop (call $emit_event (i32.const 0) (i32.const 1) (i32.const 1024) (i32.const ${json.length})))
+        (drop (call $log_message (i32.const 2) (i32.const 16) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))`,
+    }, logs);
+    const parse = vi.spyOn(JSON, 'parse');
+    const out = output(1);
+    let parsed: number;
+    try {
+      inst.inspect(one(), 1, out);
+    } finally {
+      parsed = parse.mock.calls.length;
+      parse.mockRestore();
+    }
+    expect(out.alerts).toHaveLength(DEFAULT_LIMITS.ALERTS_PER_BATCH);
+    expect(out.events).toHaveLength(DEFAULT_LIMITS.EVENTS_PER_BATCH);
+    expect(logs).toHaveLength(DEFAULT_LIMITS.LOGS_PER_CALL);
+    expect(inst.stats).toMatchObject({
+      alertsDropped: 1_000_000 - DEFAULT_LIMITS.ALERTS_PER_BATCH,
+      eventsDropped: 1_000_000 - DEFAULT_LIMITS.EVENTS_PER_BATCH,
+      logsDropped: 1_000_000 - DEFAULT_LIMITS.LOGS_PER_CALL,
+    });
+    // Only what the budgets let through was parsed: the refused calls cost the host no JSON work.
+    expect(parsed).toBe(DEFAULT_LIMITS.ALERTS_PER_BATCH + DEFAULT_LIMITS.EVENTS_PER_BATCH);
+  }, 60_000);
 });
