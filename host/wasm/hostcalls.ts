@@ -134,7 +134,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       const b = bytes(ptr, len);
       if (b === null) return refuse(Status.OUT_OF_BOUNDS);
       const tooLong = b.length > s.limits.maxMessageBytes;
-      const text = utf8Lenient.decode(tooLong ? b.subarray(0, s.limits.maxMessageBytes) : b);
+      const text = printable(utf8Lenient.decode(tooLong ? b.subarray(0, s.limits.maxMessageBytes) : b));
       // Errors are kept even past the budget: they explain a following trap or refusal.
       if (level === LogLevel.ERROR) s.lastError = text;
       if (s.logsLeft <= 0) {
@@ -154,6 +154,20 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       return s.now !== null ? s.now() : BigInt(s.packetSec) * 1_000_000_000n + BigInt(s.packetNsec);
     },
   };
+}
+
+// C0 (but tab), DEL, C1 and the Unicode line/paragraph separators.
+const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * A log line as one printable line: a raw newline let a module forge lines
+ * under another module's name, and an ESC drove the operator's terminal.
+ */
+function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code === 0x0a ? '\\n' : code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
 }
 
 /** True when the JSON text nests arrays/objects deeper than MAX_JSON_DEPTH (brackets inside strings do not count). */

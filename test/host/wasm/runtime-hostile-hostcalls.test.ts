@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS, Status } from '../../../host/wasm/abi.js';
 import { MAX_JSON_DEPTH } from '../../../host/wasm/hostcalls.js';
 import { alertRecord, protocolRecord } from '../../../host/eve/format.js';
 import type { PacketDecision } from '../../../host/engine/types.js';
-import { item, output, packet } from './helpers.js';
+import { item, output, packet, rejection } from './helpers.js';
 
 interface Parts {
   /** Data segments: [address, text]; texts are written byte for byte (UTF-8). */
@@ -124,4 +124,22 @@ describe('a hostile module calling the hostcalls during on_batch', () => {
     // Only what the budgets let through was parsed: the refused calls cost the host no JSON work.
     expect(parsed).toBe(DEFAULT_LIMITS.ALERTS_PER_BATCH + DEFAULT_LIMITS.EVENTS_PER_BATCH);
   }, 60_000);
+
+  it('a log line with a newline, an ESC sequence, NUL and U+2028 reaches the log as one printable line, and so does the error quoted when on_init refuses', async () => {
+    const forged = 'ok\n[other] error: forged\u001b[2J\u0000\u2028end\ttab';
+    const n = new TextEncoder().encode(forged).length;
+    const logs: Logged[] = [];
+    const inst = await hostile({ data: [[16, forged]], batch: `(call $arg (local.get $meta) (call $log_message (i32.const 2) (i32.const 16) (i32.const ${n})))` }, logs);
+    const out = output(1);
+    inst.inspect(one(), 1, out);
+    expect(out.verdictArgs[0]).toBe(Status.OK);
+    expect(logs).toEqual([{ level: 'warn', message: 'ok\\n[other] error: forged\\x1b[2J\\x00\\u2028end\ttab' }]);
+    const e = await rejection(hostile({
+      data: [[16, forged]],
+      init: `(drop (call $log_message (i32.const 3) (i32.const 16) (i32.const ${n}))) (return (i32.const 1))`,
+    }));
+    expect(e.code).toBe('E_MODULE_CONFIG');
+    expect(e.message).not.toMatch(/[\n\u001b\u0000\u2028]/);
+    expect(e.message).toContain('ok\\n[other] error: forged\\x1b[2J');
+  });
 });
