@@ -302,7 +302,11 @@ export class InspectorInstance {
  * module can neither send terminal escapes nor forge lines such as a "hint:".
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // C0 (but tab), DEL, C1 and the Unicode line/paragraph separators, written as the hostcalls write log lines.
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code === 0x0a ? '\\n' : code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
 }
 
 export function configRefused(module: string, status: string, lastError: string | null): SecuxflowError {

@@ -7,6 +7,7 @@ import { SecuxflowError } from '../errors.js';
 import {
   ABI_MARKER_EXPORT, ABI_VERSION, HOSTCALLS, HOSTCALL_NAMESPACE, MEMORY_EXPORT, REQUIRED_EXPORTS, type AbiSignature,
 } from './abi.js';
+import { printable } from './instance.js';
 import { formatFuncType, readLayout, type ExportEntry, type FuncType, type Limits, type WasmLayout } from './binary.js';
 
 export interface CompiledInspector {
@@ -170,7 +171,9 @@ export async function watToWasm(text: string, filename: string): Promise<Uint8Ar
         'flatten the deepest expressions (e.g. with locals), or compile it to .wasm with another tool and load that');
     }
     const msg = (e instanceof Error ? e.message : String(e)).replace(/^(parseWat|validate) failed:\s*/, '').trim()
-      .replace(WABT_LOCATION, (_m, line: string, col: string) => `${filename}:${line}:${col}:`);
+      .replace(WABT_LOCATION, (_m, line: string, col: string) => `${filename}:${line}:${col}:`)
+      // wabt quotes the offending source line: the file's control characters must not reach the terminal.
+      .split('\n').map(printable).join('\n');
     const first = msg.split('\n').find((l) => /:\d+:\d+:/.test(l)) ?? msg.split('\n')[0] ?? msg;
     throw new SecuxflowError('E_MODULE_INVALID', `${filename} is not valid WebAssembly text: ${first.trim()}`, msg.includes('\n') ? msg : undefined);
   } finally {

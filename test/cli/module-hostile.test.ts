@@ -88,7 +88,7 @@ describe('secuxflow module, hostile input', () => {
   it('a module whose refusal log line carries terminal escapes and a forged hint line: quoted escaped in E_MODULE_CONFIG, never raw', () => {
     const state = tempDir('mod-hostile');
     const r = cli(['module', 'load', join(FIXTURES, 'modules-hostile', 'escape_log.wat')], env(state));
-    expect(r.stderr).toContain('error[E_MODULE_CONFIG]: module escape_log refused its configuration (on_init status 1): \\u001b[31mEVIL\\u001b]0;pwned\\u0007\\u000a  hint: run this\n');
+    expect(r.stderr).toContain('error[E_MODULE_CONFIG]: module escape_log refused its configuration (on_init status 1): \\x1b[31mEVIL\\x1b]0;pwned\\x07\\n  hint: run this\n');
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u001b]/);
     expect(r.stderr.match(/hint:/g)).toHaveLength(2); // the forged one inside the message, and the real one
     expect(r.status).toBe(1);

@@ -119,6 +119,14 @@ describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
     expect(e.message).toMatch(/^bad\.wat is not valid WebAssembly text: bad\.wat:3:\d+: /);
   });
 
+  it('a WAT syntax error on a line holding terminal escapes: line and column kept, the quoted source escaped', async () => {
+    const e = await rejection(watToWasm('(module\n  (bad \u001b[31mtoken\u0007\n', 'esc.wat'));
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toMatch(/^esc\.wat is not valid WebAssembly text: esc\.wat:2:4: /);
+    expect(e.hint).toContain('(bad \\x1b[31mtoken\\x07');
+    expect(`${e.message}${e.hint}`).not.toMatch(/[\u0000-\u0008\u001b]/);
+  });
+
   it('WAT nested so deep that wabt itself crashes: E_MODULE_INVALID saying so, and the next .wat still compiles', async () => {
     const depth = 100_000;
     const deep = `(module (func ${'(i32.add '.repeat(depth)}${'(i32.const 1) '.repeat(depth + 1)}${')'.repeat(depth)} drop))`;
