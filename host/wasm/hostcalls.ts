@@ -46,6 +46,10 @@ const utf8Lenient = new TextDecoder('utf-8');
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
+  // s.memory is null while the module's start function runs: WebAssembly.instantiate
+  // has not returned its exports yet, so there is no memory to read the text from.
+  // Those calls used to throw a TypeError that refused the module as a "trap".
+
   /** Bytes [ptr, ptr+len) of module memory, or null when out of bounds. */
   function bytes(ptr: number, len: number): Uint8Array | null {
     const p = ptr >>> 0;
@@ -85,6 +89,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
 
   return {
     emit_alert(pktIndex: number, sigId: number, severity: number, msgPtr: number, msgLen: number, metaPtr: number, metaLen: number): number {
+      if (s.memory === null) return refuse(Status.BAD_ARGUMENT);
       const index = packetIndex(pktIndex);
       if (index === -2 || sigId <= 0 || severity < 1 || severity > 255) return refuse(Status.BAD_ARGUMENT);
       const msg = bytes(msgPtr, msgLen);
@@ -111,6 +116,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
     },
 
     emit_event(pktIndex: number, kind: number, jsonPtr: number, jsonLen: number): number {
+      if (s.memory === null) return refuse(Status.BAD_ARGUMENT);
       const index = packetIndex(pktIndex);
       const k = EVENT_KINDS.get(kind);
       if (index === -2 || k === undefined) return refuse(Status.BAD_ARGUMENT);
@@ -130,6 +136,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
     },
 
     log_message(level: number, ptr: number, len: number): number {
+      if (s.memory === null) return refuse(Status.BAD_ARGUMENT);
       if (level < LogLevel.DEBUG || level > LogLevel.ERROR) return refuse(Status.BAD_ARGUMENT);
       const b = bytes(ptr, len);
       if (b === null) return refuse(Status.OUT_OF_BOUNDS);

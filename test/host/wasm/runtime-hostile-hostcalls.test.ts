@@ -143,3 +143,20 @@ describe('a hostile module calling the hostcalls during on_batch', () => {
     expect(e.message).toContain('ok\\n[other] error: forged\\x1b[2J');
   });
 });
+
+describe('a hostile module calling the hostcalls outside on_batch', () => {
+  it('hostcalls from the start function, before the host can see the module\'s memory: BAD_ARGUMENT, and the module still loads', async () => {
+    // The start function stores each status at 8, 12 and 16 for on_batch to report.
+    const inst = await hostile({
+      data: [[64, '{}']],
+      start: `(i32.store (i32.const 8) (call $log_message (i32.const 3) (i32.const 64) (i32.const 2)))
+        (i32.store (i32.const 12) (call $emit_alert (i32.const -1) (i32.const 1) (i32.const 1) (i32.const 64) (i32.const 2) (i32.const 0) (i32.const 0)))
+        (i32.store (i32.const 16) (call $emit_event (i32.const -1) (i32.const 1) (i32.const 64) (i32.const 2)))`,
+      batch: `(call $arg (local.get $meta) (i32.or (i32.load (i32.const 8)) (i32.or (i32.shl (i32.load (i32.const 12)) (i32.const 4)) (i32.shl (i32.load (i32.const 16)) (i32.const 8)))))`,
+    });
+    const out = output(1);
+    inst.inspect(one(), 1, out);
+    expect(out.verdictArgs[0]).toBe(Status.BAD_ARGUMENT | (Status.BAD_ARGUMENT << 4) | (Status.BAD_ARGUMENT << 8));
+    expect(out.alerts).toEqual([]);
+  });
+});
