@@ -63,11 +63,18 @@ function header(d: PacketDecision, eventType: string): EveRecord {
   return rec;
 }
 
-/** Suricata's alert.metadata is a map of string arrays. */
+/**
+ * Suricata's alert.metadata is a map of string arrays. `module` is the host's
+ * word on who raised the alert: a module's own "module" key used to replace it,
+ * so one module could file its alerts under another's name. The null prototype
+ * keeps a "__proto__" key a plain key instead of silently vanishing.
+ */
 function eveMetadata(module: string, meta: Record<string, unknown> | null): Record<string, string[]> {
-  const out: Record<string, string[]> = { module: [module] };
+  const out = Object.create(null) as Record<string, string[]>;
+  out.module = [module];
   if (meta) {
     for (const [k, v] of Object.entries(meta)) {
+      if (k === 'module') continue;
       out[k] = Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [typeof v === 'string' ? v : JSON.stringify(v)];
     }
   }
