@@ -370,7 +370,8 @@ export class ComponentRuntime {
 
   private log(level: number, msg: string): number {
     if (level < 0 || level > 3) return 1;
-    const text = msg.length > this.limits.maxMessageBytes ? `${msg.slice(0, this.limits.maxMessageBytes)}…` : msg;
+    // Escaped as the core hostcalls escape theirs: no terminal escapes, no forged lines.
+    const text = printable(msg.length > this.limits.maxMessageBytes ? `${msg.slice(0, this.limits.maxMessageBytes)}…` : msg);
     if (level === 3) this.lastError = text;
     if (this.logsLeft <= 0) return 3;
     this.logsLeft--;

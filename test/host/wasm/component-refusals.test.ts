@@ -88,6 +88,29 @@ world wrong {
     expect(e.hint).toMatch(/modules\/wit\/inspector\.wit/);
   }, 60_000);
 
+  it('a component logging terminal escapes while refusing its config: its log line and the E_MODULE_CONFIG quote are escaped', async () => {
+    const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8');
+    const bytes = await component(wit, 'inspector', `(module
+      (import "secuxflow:inspector/host@1.0.0" "log-message" (func $log (param i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (global $heap (mut i32) (i32.const 1024))
+      (data (i32.const 256) "\\1b[2J\\1b]0;pwned\\07\\nforged line")
+      (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+        (local $p i32) (local.set $p (global.get $heap))
+        (global.set $heap (i32.add (global.get $heap) (local.get 3))) (local.get $p))
+      (func (export "abi-version") (result i32) (i32.const 1))
+      (func (export "init") (param i32 i32) (result i32) (drop (call $log (i32.const 3) (i32.const 256) (i32.const 26))) (i32.const 1))
+      (func (export "flow-end") (param i64))
+      (func (export "inspect-batch") (param i32 i32) (result i32) (i32.const 0)))`);
+    const mod = await loadModuleFile('/virtual/esc.wasm', { name: 'esc', bytes });
+    const lines: string[] = [];
+    const e = await createModuleRunner(mod, { logger: (_m, _l, text) => { lines.push(text); } }).then((r) => { runners.push(r); return null; }, (err: unknown) => err);
+    expect(e).toBeInstanceOf(SecuxflowError);
+    expect((e as SecuxflowError).code).toBe('E_MODULE_CONFIG');
+    expect((e as SecuxflowError).message).toBe('module esc refused its configuration (init status 1): \\x1b[2J\\x1b]0;pwned\\x07\\nforged line');
+    expect(lines).toEqual(['\\x1b[2J\\x1b]0;pwned\\x07\\nforged line']);
+  }, 60_000);
+
   it('a component looping forever in inspect-batch is stopped by the CPU budget and quarantined', async () => {
     const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8');
     const bytes = await component(wit, 'inspector', `(module
