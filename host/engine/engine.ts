@@ -55,6 +55,13 @@ export interface EngineOptions {
   onFlowEnd?: (r: FlowRecord) => void;
 }
 
+/**
+ * Distinct (module, signature id) pairs counted one by one in alertsBySignature.
+ * A module may invent a new sid for every alert: past this many, new pairs are
+ * only counted (alertsUntracked), so a long live run's memory stays bounded.
+ */
+export const MAX_TRACKED_SIGNATURES = 1000;
+
 const FLOW_VERDICT_NAMES: readonly string[] = VERDICT_NAMES.map((n) => n.toLowerCase());
 
 const FLOW_UNDECIDED = 0;
@@ -160,7 +167,7 @@ export class Engine {
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
       byStage: { 'non-ip': 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
-      alerts: 0, alertsBySignature: new Map(), events: 0, flows: 0, moduleFailures: 0,
+      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, flows: 0, moduleFailures: 0,
     };
   }
 
@@ -462,7 +469,8 @@ export class Engine {
         const key = `${run.module}:${a.sigId}`;
         const entry = c.alertsBySignature.get(key);
         if (entry) entry.count++;
-        else c.alertsBySignature.set(key, { sigId: a.sigId, message: a.message, count: 1 });
+        else if (c.alertsBySignature.size < MAX_TRACKED_SIGNATURES) c.alertsBySignature.set(key, { sigId: a.sigId, message: a.message, count: 1 });
+        else c.alertsUntracked++;
       }
       c.events += run.events.length;
     }

@@ -69,7 +69,10 @@ export interface EngineCounters {
   byStage: Record<DecisionStage, number>;
   byVerdict: Record<string, number>;
   alerts: number;
+  /** Per "module:sid", up to MAX_TRACKED_SIGNATURES pairs. */
   alertsBySignature: Map<string, { sigId: number; message: string; count: number }>;
+  /** Alerts of pairs that arrived after alertsBySignature was full: counted in alerts, not per signature. */
+  alertsUntracked: number;
   events: number;
   flows: number;
   moduleFailures: number;
