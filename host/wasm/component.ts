@@ -102,14 +102,31 @@ async function exportSignatures(jco: Jco, name: string, bytes: Uint8Array): Prom
   return out;
 }
 
+function strings(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+/** A cache entry's manifest, or null when the entry is incomplete or damaged (then it is transpiled again). */
+function cachedManifest(dir: string): Manifest | null {
+  if (!existsSync(join(dir, 'component.js'))) return null;
+  let m: Partial<Manifest> | null;
+  try {
+    m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Partial<Manifest> | null;
+  } catch {
+    return null;
+  }
+  if (m === null || typeof m !== 'object' || !strings(m.imports) || !strings(m.exports)) return null;
+  const sig = m.signatures;
+  const okSig = typeof sig === 'object' && sig !== null && Object.values(sig).every((v) => typeof v === 'string');
+  return { imports: m.imports, exports: m.exports, ...(okSig ? { signatures: sig } : {}) };
+}
+
 /** Transpiles (or finds in the cache) a component and checks its imports and exports against the WIT world. */
 export async function compileComponent(name: string, bytes: Uint8Array, sha256: string): Promise<CompiledComponent> {
   const dir = join(ensurePrivateDir(componentCacheDir()), sha256);
   const entry = join(dir, 'component.js');
-  const manifestPath = join(dir, 'manifest.json');
-  let manifest: Manifest;
-  if (existsSync(manifestPath) && existsSync(entry)) {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+  let manifest = cachedManifest(dir);
+  if (manifest !== null) {
     manifest.signatures ??= await exportSignatures(await loadJco(), name, bytes);
   } else {
     const jco = await loadJco();
@@ -133,6 +150,16 @@ export async function compileComponent(name: string, bytes: Uint8Array, sha256: 
     try {
       renameSync(tmp, dir);
     } catch {
+      // Another loader finished first (its entry is as good as this one), or a damaged entry
+      // is in the way: that one is replaced, or the component would fail the same way forever.
+      if (cachedManifest(dir) === null) {
+        const stale = `${dir}.${process.pid}.${Date.now()}.stale`;
+        try {
+          renameSync(dir, stale);
+          renameSync(tmp, dir);
+        } catch { /* a parallel loader replaced it first */ }
+        rmSync(stale, { recursive: true, force: true });
+      }
       rmSync(tmp, { recursive: true, force: true });
     }
   }
@@ -171,9 +198,8 @@ export async function describeComponentFile(bytes: Uint8Array): Promise<{ abiVer
   try {
     c = await compileComponent('component', bytes, sha);
   } catch {
-    const m = join(componentCacheDir(), sha, 'manifest.json');
-    if (!existsSync(m)) return { abiVersion: null, imports: [], exports: [], memory: null };
-    const manifest = JSON.parse(readFileSync(m, 'utf8')) as Manifest;
+    const manifest = cachedManifest(join(componentCacheDir(), sha));
+    if (manifest === null) return { abiVersion: null, imports: [], exports: [], memory: null };
     c = { name: 'component', sha256: sha, entry: '', abiVersion: ABI_VERSION, imports: manifest.imports, exports: manifest.exports };
   }
   return {
