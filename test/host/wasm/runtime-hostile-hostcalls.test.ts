@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { compileInspector, watToWasm } from '../../../host/wasm/loader.js';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
 import { DEFAULT_LIMITS, Status } from '../../../host/wasm/abi.js';
-import { MAX_JSON_DEPTH } from '../../../host/wasm/hostcalls.js';
+import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from '../../../host/wasm/hostcalls.js';
 import { alertRecord, protocolRecord } from '../../../host/eve/format.js';
 import type { PacketDecision } from '../../../host/engine/types.js';
 import { item, output, packet, rejection } from './helpers.js';
@@ -91,6 +91,26 @@ describe('a hostile module calling the hostcalls during on_batch', () => {
     expect(inst.stats.hostcallErrors).toBe(4);
     for (const a of out.alerts) expect(() => JSON.stringify(alertRecord(decisionFor(), 'hostile', a, undefined))).not.toThrow();
     for (const e of out.events) expect(() => JSON.stringify(protocolRecord(decisionFor(), e))).not.toThrow();
+  });
+
+  it('metadata and event JSON of 16 KiB of empty objects (5400 of them, ~350 KB of heap each once parsed): BAD_ARGUMENT, while a list of 254 (256 arrays and objects in all) is kept', async () => {
+    const list = (n: number) => `{"a":[${Array(n).fill('{}').join(',')}]}`;
+    const texts = [list(5400), list(MAX_JSON_CONTAINERS - 1), list(MAX_JSON_CONTAINERS - 2)];
+    const at = [1024, 20480, 24576];
+    const calls = texts.flatMap((t, k) => [
+      `(call $emit_alert (i32.const 0) (i32.const 1) (i32.const 1) (i32.const 16) (i32.const 1) (i32.const ${at[k]}) (i32.const ${t.length}))`,
+      `(call $emit_event (i32.const 0) (i32.const 1) (i32.const ${at[k]}) (i32.const ${t.length}))`,
+    ]);
+    const inst = await hostile({
+      data: [[16, 'x'], ...texts.map((t, k) => [at[k]!, t] as [number, string])],
+      batch: calls.map((c, k) => `(call $arg (i32.add (local.get $meta) (i32.const ${k * 64})) ${c})`).join('\n'),
+    });
+    const out = output(6);
+    inst.inspect(Array.from({ length: 6 }, () => one()[0]!), 6, out);
+    // the list plus its wrapper: 5401 and MAX_JSON_CONTAINERS + 1 refused, MAX_JSON_CONTAINERS kept
+    expect(Array.from(out.verdictArgs)).toEqual([Status.BAD_ARGUMENT, Status.BAD_ARGUMENT, Status.BAD_ARGUMENT, Status.BAD_ARGUMENT, Status.OK, Status.OK]);
+    expect((out.alerts[0]!.metadata!.a as unknown[]).length).toBe(MAX_JSON_CONTAINERS - 2);
+    expect(out.events).toHaveLength(1);
   });
 
   it('a module raising a million alerts, events and log lines with 16 KiB of JSON each in one batch: the first of each budget are kept, the rest counted as dropped without their JSON being parsed', async () => {
