@@ -100,12 +100,27 @@ export function registeredStatus(rec: ModuleRecord): RegisteredStatus {
   if (!existsSync(rec.source)) return 'missing';
   let bytes: Uint8Array;
   try {
-    bytes = readModuleBytes(rec.source);
-  } catch {
-    return 'missing';
+    bytes = readRegisteredBytes(rec);
+  } catch (e) {
+    return e instanceof SecuxflowError && e.code === 'E_MODULE_CHANGED' ? 'changed-on-disk' : 'missing';
   }
   if (sha256Hex(bytes) !== rec.sha256) return 'changed-on-disk';
   return rec.counters?.status === 'quarantined' ? 'quarantined' : 'ok';
+}
+
+/**
+ * The registered file's bytes, read no further than the size limit it was
+ * registered under: a file now past it cannot be the one that was validated.
+ */
+function readRegisteredBytes(rec: ModuleRecord): Uint8Array {
+  try {
+    return readModuleBytes(rec.source, rec.limits.maxModuleMiB * 1024 * 1024);
+  } catch (e) {
+    if (!(e instanceof SecuxflowError && e.code === 'E_MODULE_LIMIT')) throw e;
+    throw new SecuxflowError('E_MODULE_CHANGED',
+      `registered module ${rec.name}: ${rec.source} changed on disk (it is now above the ${rec.limits.maxModuleMiB} MiB it was registered under); it is refused until registered again`,
+      `if the change is yours, re-register it: secuxflow module load ${rec.source} --name ${rec.name} (with --max-module-mib if it really is that large)`);
+  }
 }
 
 /** The file's bytes when they match the pinned sha256; E_MODULE_CHANGED otherwise. */
@@ -114,7 +129,7 @@ export function readPinned(rec: ModuleRecord): Uint8Array {
     throw new SecuxflowError('E_MODULE_NOT_FOUND', `registered module ${rec.name}: its file ${rec.source} no longer exists`,
       `register it again from its new place (secuxflow module load FILE --name ${rec.name}) or remove it (secuxflow module unload ${rec.name})`);
   }
-  const bytes = readModuleBytes(rec.source);
+  const bytes = readRegisteredBytes(rec);
   const sha = sha256Hex(bytes);
   if (sha !== rec.sha256) {
     throw new SecuxflowError('E_MODULE_CHANGED',

@@ -2,7 +2,7 @@
 // registry, odd names, modules that misbehave. Each case ends with a stable
 // error code, no stack trace, and the registry as it was.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_PCAP, ROOT, cli, requireBuilt, tempDir } from './support.js';
 
@@ -93,5 +93,22 @@ describe('secuxflow module, hostile input', () => {
     expect(r.stderr.match(/hint:/g)).toHaveLength(2); // the forged one inside the message, and the real one
     expect(r.status).toBe(1);
     expect(existsSync(join(state, 'modules.json'))).toBe(false);
+  });
+
+  it('a registered file grown past the size limit it was registered under: list says changed-on-disk (not missing), inspect E_MODULE_CHANGED (not a --max-module-mib hint)', () => {
+    const state = tempDir('mod-hostile');
+    const file = join(tempDir('mod-file'), 'grown.wat');
+    copyFileSync(PORT_VERDICT, file);
+    expect(cli(['module', 'load', file, '--max-module-mib', '1'], env(state)).status).toBe(0);
+    const registry = readFileSync(join(state, 'modules.json'), 'utf8');
+    truncateSync(file, 2 * 1024 * 1024);
+    const list = cli(['module', 'list', '--json'], env(state));
+    expect(JSON.parse(list.stdout).modules[0]).toMatchObject({ name: 'grown', status: 'changed-on-disk' });
+    const r = cli(['inspect', '--pcap', DEMO_PCAP, '--module', 'grown'], env(state));
+    expect(r.stderr).toMatch(/error\[E_MODULE_CHANGED\]: registered module grown: \S+grown\.wat changed on disk \(it is now above the 1 MiB it was registered under\)/);
+    expect(r.stderr).toMatch(/hint: if the change is yours, re-register it: secuxflow module load \S+grown\.wat --name grown/);
+    expect(r.status).toBe(1);
+    noTrace(r.stderr);
+    expect(readFileSync(join(state, 'modules.json'), 'utf8')).toBe(registry);
   });
 });
