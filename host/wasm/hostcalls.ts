@@ -91,7 +91,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       return Status.BAD_ARGUMENT;
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return Status.BAD_ARGUMENT;
-    return v as Record<string, unknown>;
+    return (hasSurrogateEscape(b) ? wellFormed(v) : v) as Record<string, unknown>;
   }
 
   return {
@@ -182,6 +182,31 @@ function printable(text: string): string {
     const code = c.charCodeAt(0);
     return code === 0x0a ? '\\n' : code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
   });
+}
+
+/** True when the JSON text may hold a \\uD800-\\uDFFF escape (a rare false positive only costs a walk). */
+function hasSurrogateEscape(b: Uint8Array): boolean {
+  for (let i = 0; i + 2 < b.length; i++) {
+    if (b[i] === 0x5c && b[i + 1] === 0x75 && (b[i + 2] === 0x64 || b[i + 2] === 0x44)) return true;
+  }
+  return false;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The value with unpaired surrogates (from escapes such as "\\ud800", valid JSON
+ * text) made U+FFFD, as in messages: written back out as escapes they made EVE
+ * lines RFC 8259 leaves undefined, which not every parser accepts. Keys too.
+ */
+function wellFormed(v: unknown): unknown {
+  if (typeof v === 'string') return v.replace(LONE_SURROGATE, '\ufffd');
+  if (Array.isArray(v)) return v.map(wellFormed);
+  if (v !== null && typeof v === 'object') {
+    // fromEntries defines own keys, so a "__proto__" key stays a key.
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [wellFormed(k), wellFormed(x)]));
+  }
+  return v;
 }
 
 /** False when the JSON text nests arrays/objects deeper than MAX_JSON_DEPTH or has more than MAX_JSON_CONTAINERS (brackets inside strings do not count). */

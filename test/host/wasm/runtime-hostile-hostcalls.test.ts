@@ -113,6 +113,25 @@ describe('a hostile module calling the hostcalls during on_batch', () => {
     expect(out.events).toHaveLength(1);
   });
 
+  it('metadata and event JSON with unpaired surrogate escapes ("\\ud800") in values and keys: read as U+FFFD, so the EVE line holds no lone surrogate, while a real pair is kept', async () => {
+    const json = String.raw`{"k":"a\ud800b","\udc00":"\ud83d\ude00","__proto__":"\\ud800"}`;
+    const inst = await hostile({
+      data: [[16, 'x'], [1024, json]],
+      batch: `(call $arg (local.get $meta) (call $emit_alert (i32.const 0) (i32.const 1) (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 1024) (i32.const ${json.length})))
+        (call $arg (i32.add (local.get $meta) (i32.const 64)) (call $emit_event (i32.const 1) (i32.const 1) (i32.const 1024) (i32.const ${json.length})))`,
+    });
+    const out = output(2);
+    inst.inspect([one()[0]!, one()[0]!], 2, out);
+    expect(Array.from(out.verdictArgs)).toEqual([Status.OK, Status.OK]);
+    // "\\ud800" is an escaped backslash, plain text: kept as written
+    const expected = Object.fromEntries([['k', 'a\ufffdb'], ['\ufffd', '\ud83d\ude00'], ['__proto__', '\\ud800']]) as Record<string, unknown>;
+    expect(out.alerts[0]!.metadata).toEqual(expected);
+    expect(Object.keys(out.events[0]!.data)).toEqual(['k', '\ufffd', '__proto__']);
+    expect(out.events[0]!.data).toEqual(expected);
+    const lines = [JSON.stringify(alertRecord(decisionFor(), 'hostile', out.alerts[0]!, undefined)), JSON.stringify(protocolRecord(decisionFor(), out.events[0]!))];
+    for (const line of lines) expect(line).not.toMatch(/(?<!\\)\\ud[89a-f]/i);
+  });
+
   it('a module raising a million alerts, events and log lines with 16 KiB of JSON each in one batch: the first of each budget are kept, the rest counted as dropped without their JSON being parsed', async () => {
     const json = JSON.stringify({ k: 'v'.repeat(16_000) });
     const logs: Logged[] = [];
