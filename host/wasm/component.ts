@@ -284,6 +284,8 @@ export class ComponentRuntime {
       };
       exports = mod.instantiate(getCore, { [COMPONENT_HOST_IMPORT]: host }, instantiateCore);
     } catch (e) {
+      // capMemory's refusal (a core module starting above the ceiling) is no trap: keep its code and hint.
+      if (e instanceof SecuxflowError) throw e;
       throw new SecuxflowError('E_MODULE_TRAP', `module ${name} trapped while instantiating: ${e instanceof Error ? e.message : String(e)}`);
     }
     self = new ComponentRuntime(name, exports, limits, opts.logger, opts.clock ?? 'wall');

@@ -111,6 +111,20 @@ world wrong {
     expect(lines).toEqual(['\\x1b[2J\\x1b]0;pwned\\x07\\nforged line']);
   }, 60_000);
 
+  it('a component whose core module starts above the memory ceiling: E_MODULE_INVALID with the ceiling hint, not a trap', async () => {
+    const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8');
+    const bytes = await component(wit, 'inspector', `(module
+      ${CORE_EXPORTS.replace('(memory (export "memory") 1)', '(memory (export "memory") 2000)')}
+      (func (export "flow-end") (param i64))
+      (func (export "inspect-batch") (param i32 i32) (result i32) (i32.const 0)))`);
+    const mod = await loadModuleFile('/virtual/fat.wasm', { name: 'fat', bytes });
+    const e = await createModuleRunner(mod, { logger: () => {} }).then((r) => { runners.push(r); return null; }, (err: unknown) => err);
+    expect(e).toBeInstanceOf(SecuxflowError);
+    expect((e as SecuxflowError).code).toBe('E_MODULE_INVALID');
+    expect((e as SecuxflowError).message).toMatch(/^module fat starts with 2000 pages \(125 MiB\) of memory, above the sandbox ceiling of 1024 pages/);
+    expect((e as SecuxflowError).hint).toMatch(/--memory-mib/);
+  }, 60_000);
+
   it('a component looping forever in inspect-batch is stopped by the CPU budget and quarantined', async () => {
     const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8');
     const bytes = await component(wit, 'inspector', `(module
