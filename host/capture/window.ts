@@ -78,21 +78,29 @@ export class FileWindow implements ByteWindow {
   ensure(n: number): boolean {
     if (this.end - this.start >= n) return true;
     if (this.eof || this.fd === null) return false;
-    if (this.start + n > this.buf.length) {
-      // The unread tail starts the next chunk, grown for records larger than a chunk.
-      const next = newChunk(Math.max(CHUNK, n));
-      next.set(this.buf.subarray(this.start, this.end), 0);
-      this.base += this.start;
-      this.end -= this.start;
-      this.start = 0;
-      this.buf = next;
-    }
+    // A record's length field is read before its bytes: a chunk is sized by
+    // what the source can still give, so a corrupt length claiming 256 MiB
+    // does not allocate 256 MiB for a file that holds a few bytes more.
+    // (A file gets a byte more than it has, so its end is met without growing the chunk.)
+    const mayHave = this.stream ? 2 * (this.end - this.start) : this.totalBytes - this.offset + 1;
+    if (this.start + n > this.buf.length) this.moveTo(Math.max(CHUNK, Math.min(n, mayHave)));
     while (this.end - this.start < n) {
+      if (this.end === this.buf.length) this.moveTo(Math.min(n, 2 * this.buf.length));
       const got = this.stream ? readStream(this.fd, this.buf, this.end) : readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
       if (got === 0) { this.eof = true; break; }
       this.end += got;
     }
     return this.end - this.start >= n;
+  }
+
+  /** The unread tail starts a new chunk of `size` bytes. */
+  private moveTo(size: number): void {
+    const next = newChunk(size);
+    next.set(this.buf.subarray(this.start, this.end), 0);
+    this.base += this.start;
+    this.end -= this.start;
+    this.start = 0;
+    this.buf = next;
   }
 
   close(): void {

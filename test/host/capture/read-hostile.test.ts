@@ -1,8 +1,13 @@
 // Hostile captures built byte by byte: fields at their limits must give a
 // CaptureError naming the block, or a frame, never a crash later on.
-import { describe, expect, it } from 'vitest';
-import { CaptureError, captureFromBytes } from '../../../host/capture/reader.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CaptureError, captureFromBytes, openCapture } from '../../../host/capture/reader.js';
 import type { RawFrame } from '../../../host/capture/types.js';
+import { FileWindow } from '../../../host/capture/window.js';
 
 const u16 = (v: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
 const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; };
@@ -60,3 +65,48 @@ describe('pcapng timestamps out of range', () => {
     expect(got[0]!.tsSec).toBe(1_767_225_600);
   });
 });
+
+describe('length fields claiming more than the source holds', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sf-read-hostile-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A pcap record header claiming 200 MiB, in a file of 58 bytes.
+  const header = Buffer.concat([u32(0xa1b2c3d4), u16(2), u16(4), u32(0), u32(0), u32(0xffffffff), u32(1)]);
+  const bytes = Buffer.concat([header, u32(1), u32(0), u32(200 << 20), u32(200 << 20), Buffer.alloc(18)]);
+
+  it('a pcap record claiming 200 MiB in a small file: E_CAPTURE at the record, and the read buffer stays a chunk', () => {
+    const path = join(dir, 'claim.pcap');
+    writeFileSync(path, bytes);
+    const w = new FileWindow(path, bytes.length);
+    w.start = 0;
+    expect(w.ensure(24 + 16 + (200 << 20))).toBe(false);
+    expect(w.buf.length).toBeLessThanOrEqual(256 << 10);
+    w.close();
+    const { err } = drainFile(path);
+    expect(err?.offset).toBe(24);
+    expect(err?.message).toContain('header says 209715200 bytes, 18 remain');
+  });
+
+  it('the same claim read from a pipe: the buffer grows with what arrives, not with the claim', () => {
+    const path = join(dir, 'claim.fifo');
+    const file = join(dir, 'claim-for-pipe.pcap');
+    writeFileSync(file, bytes);
+    expect(spawnSync('mkfifo', [path]).status).toBe(0);
+    // Another process feeds the pipe on its own, since this one reads it synchronously.
+    const writer = spawn('sh', ['-c', `cat '${file}' > '${path}'`], { stdio: 'ignore' });
+    const w = new FileWindow(path, 0, true);
+    expect(w.ensure(24 + 16 + (200 << 20))).toBe(false);
+    expect(w.buf.length).toBeLessThanOrEqual(256 << 10);
+    w.close();
+    writer.kill();
+  });
+});
+
+function drainFile(path: string): { err: CaptureError | null } {
+  try {
+    for (const _ of openCapture(path).frames()) { /* frames before the fault */ }
+  } catch (e) {
+    expect(e).toBeInstanceOf(CaptureError);
+    return { err: e as CaptureError };
+  }
+  return { err: null };
+}
