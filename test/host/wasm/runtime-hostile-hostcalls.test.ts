@@ -198,4 +198,25 @@ describe('a hostile module calling the hostcalls outside on_batch', () => {
     expect(out.verdictArgs[0]).toBe(Status.BAD_ARGUMENT | (Status.BAD_ARGUMENT << 4) | (Status.BAD_ARGUMENT << 8));
     expect(out.alerts).toEqual([]);
   });
+
+  it('alerts and events for a packet index from on_init and on_flow_end: BAD_ARGUMENT for any index but -1, and nothing reaches a later batch', async () => {
+    // Each context stores its statuses (index 0, index -1, index INT_MIN) at 8.., on_batch reports them as one word.
+    const calls = (at: number) => [0, -1, -2147483648].map((idx, k) =>
+      `(i32.store8 (i32.const ${at + k}) (call $emit_alert (i32.const ${idx}) (i32.const 1) (i32.const 1) (i32.const 64) (i32.const 1) (i32.const 0) (i32.const 0)))`).join('\n');
+    const inst = await hostile({
+      data: [[64, 'x']],
+      init: calls(8),
+      flowEnd: calls(12),
+      batch: `(call $arg (local.get $meta) (i32.or (i32.load8_u (i32.const 8))
+        (i32.or (i32.shl (i32.load8_u (i32.const 9)) (i32.const 2)) (i32.or (i32.shl (i32.load8_u (i32.const 10)) (i32.const 4))
+        (i32.or (i32.shl (i32.load8_u (i32.const 12)) (i32.const 8)) (i32.or (i32.shl (i32.load8_u (i32.const 13)) (i32.const 10)) (i32.shl (i32.load8_u (i32.const 14)) (i32.const 12))))))))`,
+    });
+    inst.flowEnded(7);
+    const out = output(1);
+    inst.inspect(one(), 1, out);
+    const word = (b: number, ok: number, c: number) => b | (ok << 2) | (c << 4);
+    expect(out.verdictArgs[0]).toBe(word(Status.BAD_ARGUMENT, Status.OK, Status.BAD_ARGUMENT) | (word(Status.BAD_ARGUMENT, Status.OK, Status.BAD_ARGUMENT) << 8));
+    expect(out.alerts).toEqual([]);
+    expect(inst.stats.hostcallErrors).toBe(4);
+  });
 });
