@@ -69,6 +69,10 @@ function hasMagic(b: Uint8Array): boolean {
 
 /** Detects the kind from the bytes: the layer field of the header tells a component from a core module. */
 export function detectKind(path: string, bytes: Uint8Array): ModuleKind {
+  // wabt reads an empty .wat as an empty module, which would then be "not built with the SDK".
+  if (!hasMagic(bytes) && /^\s*$/.test(new TextDecoder().decode(bytes))) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module file ${path} is empty`, 'an interrupted build or copy leaves empty files: build or copy it again');
+  }
   if (hasMagic(bytes)) return bytes.length >= 8 && (bytes[6]! | (bytes[7]! << 8)) === 1 ? 'component' : 'core';
   const ext = extname(path).toLowerCase();
   const head = new TextDecoder().decode(bytes.subarray(0, 64));

@@ -111,4 +111,17 @@ describe('secuxflow module, hostile input', () => {
     noTrace(r.stderr);
     expect(readFileSync(join(state, 'modules.json'), 'utf8')).toBe(registry);
   });
+
+  it('an empty module file (.wasm, or a .wat holding only whitespace): E_MODULE_INVALID "is empty", not "not built with the SDK"', () => {
+    const state = tempDir('mod-hostile');
+    const dir = tempDir('mod-file');
+    for (const [file, text] of [['empty.wasm', ''], ['blank.wat', ' \n\t\n']]) {
+      writeFileSync(join(dir, file), text);
+      const r = cli(['module', 'load', join(dir, file)], env(state));
+      expect(r.stderr, file).toMatch(new RegExp(`error\\[E_MODULE_INVALID\\]: module file \\S+${file.replace('.', '\\.')} is empty\\n\\s+hint: `));
+      expect(r.status, file).toBe(1);
+      noTrace(r.stderr);
+    }
+    expect(existsSync(join(state, 'modules.json'))).toBe(false);
+  });
 });
