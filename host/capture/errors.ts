@@ -6,7 +6,9 @@ export class CaptureError extends SecuxflowError {
   readonly file: string;
 
   constructor(file: string, offset: number, problem: string, hint?: string) {
-    super('E_CAPTURE', `${file}: byte offset ${offset}: ${problem}`, hint);
+    // Every corruption gets a hint: what was read still counts, and where it stopped.
+    super('E_CAPTURE', `${file}: byte offset ${offset}: ${problem}`,
+      hint ?? `the capture is damaged at byte ${offset}: every frame before it was read, none after`);
     this.name = 'CaptureError';
     this.offset = offset;
     this.file = file;

@@ -33,6 +33,7 @@ export interface CaptureReader extends FrameSource {
 const PCAPNG_SHB = 0x0a0d0d0a;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const NOT_A_CAPTURE = 'not a pcap or pcapng file';
+const NO_IDB_HINT = 'a packet block must come after the interface description block it names, in the same section: the file is damaged, or was joined from several captures byte by byte (mergecap joins them properly)';
 // Frames beyond this are certainly corrupt lengths, whatever the snaplen says.
 const MAX_FRAME = 1 << 28;
 // The last second a JavaScript Date can hold (year 275760): EVE output formats
@@ -135,7 +136,8 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
   const w = owner.begin();
   try {
     if (!w.ensure(24)) {
-      throw new CaptureError(name, 0, `truncated pcap file header: 24 bytes needed, ${w.remaining()} present`);
+      throw new CaptureError(name, 0, `truncated pcap file header: 24 bytes needed, ${w.remaining()} present`,
+        'the file ends inside its header: it was cut short, or is not a capture');
     }
     const magic = u32(w.buf, w.start, false);
     const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
@@ -292,7 +294,8 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
         const ifIndex = type === 6 ? u32(b, bodyAt, le) : u16(b, bodyAt, le);
         const iface = ifaces[ifIndex];
         if (!iface) {
-          throw new CaptureError(name, blockAt, `packet block references interface ${ifIndex}, but only ${ifaces.length} are described in this section`);
+          throw new CaptureError(name, blockAt, `packet block references interface ${ifIndex}, but only ${ifaces.length} are described in this section`,
+            NO_IDB_HINT);
         }
         const caplen = u32(b, bodyAt + 12, le);
         if (caplen > bodyEnd - bodyAt - 20) {
@@ -313,7 +316,7 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
         };
       } else if (type === 3) {
         const iface = ifaces[0];
-        if (!iface) throw new CaptureError(name, blockAt, 'simple packet block before any interface description block');
+        if (!iface) throw new CaptureError(name, blockAt, 'simple packet block before any interface description block', NO_IDB_HINT);
         if (bodyEnd - bodyAt < 4) throw new CaptureError(name, blockAt, `simple packet block body ${bodyEnd - bodyAt} < 4 bytes`);
         const wireLen = u32(b, bodyAt, le);
         const room = bodyEnd - bodyAt - 4;

@@ -110,3 +110,15 @@ function drainFile(path: string): { err: CaptureError | null } {
   }
   return { err: null };
 }
+
+describe('every capture error says how to go on', () => {
+  it.each([
+    ['a pcap file of 10 bytes (inside its header)', Buffer.from('d4c3b2a1020004000000', 'hex'), /cut short, or is not a capture/],
+    ['a pcapng EPB naming an interface with no IDB', Buffer.concat([SHB, epb(0, 0)]), /after the interface description block it names/],
+    ['a pcapng IDB option running past its block', Buffer.concat([SHB, idb(Buffer.concat([u16(2), u16(500), Buffer.alloc(4)]))]), /damaged at byte 44: every frame before it was read/],
+  ])('%s: E_CAPTURE with a hint', (_what, bytes, hint) => {
+    const { err } = drain(bytes);
+    expect(err?.code).toBe('E_CAPTURE');
+    expect(err?.hint).toMatch(hint);
+  });
+});
