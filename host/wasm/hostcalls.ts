@@ -2,6 +2,7 @@
 // checked against the module's memory (OUT_OF_BOUNDS), so a hostile module can
 // get an error status but never crash or confuse the host.
 import { EventKind, LogLevel, NO_PACKET, Status } from './abi.js';
+import { printable } from './instance.js';
 import type { BatchOutput, InspectorLogger, InspectorStats, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 /** Per-instance state the hostcalls read; InspectorInstance updates it around each callback. */
@@ -148,8 +149,9 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       const b = bytes(ptr, len);
       if (b === null) return refuse(Status.OUT_OF_BOUNDS);
       const tooLong = b.length > s.limits.maxMessageBytes;
-      const text = printable(utf8Lenient.decode(tooLong ? b.subarray(0, s.limits.maxMessageBytes) : b));
+      const text = utf8Lenient.decode(tooLong ? b.subarray(0, s.limits.maxMessageBytes) : b);
       // Errors are kept even past the budget: they explain a following trap or refusal.
+      // Kept raw: escaped where quoted, so past the budget a flood of them costs only the decoding.
       if (level === LogLevel.ERROR) s.lastError = text;
       if (s.logsLeft <= 0) {
         if (s.stats) s.stats.logsDropped++;
@@ -157,7 +159,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       }
       s.logsLeft--;
       try {
-        s.logger(s.module, LOG_LEVELS[level]!, tooLong ? `${text}…` : text);
+        s.logger(s.module, LOG_LEVELS[level]!, tooLong ? `${printable(text)}…` : printable(text));
       } catch {
         return Status.INTERNAL;
       }
@@ -168,20 +170,6 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       return s.now !== null ? s.now() : BigInt(s.packetSec) * 1_000_000_000n + BigInt(s.packetNsec);
     },
   };
-}
-
-// C0 (but tab), DEL, C1 and the Unicode line/paragraph separators.
-const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-/**
- * A log line as one printable line: a raw newline let a module forge lines
- * under another module's name, and an ESC drove the operator's terminal.
- */
-function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => {
-    const code = c.charCodeAt(0);
-    return code === 0x0a ? '\\n' : code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
-  });
 }
 
 /** True when the JSON text may hold a \\uD800-\\uDFFF escape (a rare false positive only costs a walk). */

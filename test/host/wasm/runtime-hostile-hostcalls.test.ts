@@ -164,6 +164,30 @@ describe('a hostile module calling the hostcalls during on_batch', () => {
     expect(parsed).toBe(DEFAULT_LIMITS.ALERTS_PER_BATCH + DEFAULT_LIMITS.EVENTS_PER_BATCH);
   }, 60_000);
 
+  it('a million 1 KiB ERROR lines full of newlines, then a trap: 32 are logged, the rest counted, the trap quotes the last one escaped, and the flood costs the host seconds at most', async () => {
+    const logs: Logged[] = [];
+    const inst = await hostile({
+      data: [[16, 'last\nwords']],
+      init: '(memory.fill (i32.const 1024) (i32.const 0x0a) (i32.const 1024))',
+      batch: `(block $d (loop $l (br_if $d (i32.ge_u (local.get $i) (i32.const 1000000)))
+          (drop (call $log_message (i32.const 3) (i32.const 1024) (i32.const 1024)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))
+        (drop (call $log_message (i32.const 3) (i32.const 16) (i32.const 10)))
+        unreachable`,
+    }, logs);
+    const t0 = performance.now();
+    let err: unknown = null;
+    try { inst.inspect(one(), 1, output(1)); } catch (e) { err = e; }
+    const seconds = (performance.now() - t0) / 1000;
+    expect(err).toMatchObject({ code: 'E_MODULE_TRAP' });
+    expect((err as Error).message).toContain('(module said: last\\nwords)');
+    expect(logs).toHaveLength(DEFAULT_LIMITS.LOGS_PER_CALL);
+    expect(logs[0]!.message).toBe('\\n'.repeat(1024));
+    expect(inst.stats.logsDropped).toBe(1_000_001 - DEFAULT_LIMITS.LOGS_PER_CALL);
+    // Escaping every dropped line as well took about a minute.
+    expect(seconds).toBeLessThan(20);
+  }, 120_000);
+
   it('a log line with a newline, an ESC sequence, NUL and U+2028 reaches the log as one printable line, and so does the error quoted when on_init refuses', async () => {
     const forged = 'ok\n[other] error: forged\u001b[2J\u0000\u2028end\ttab';
     const n = new TextEncoder().encode(forged).length;
