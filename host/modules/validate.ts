@@ -11,6 +11,7 @@ import type { ModulePolicy, SandboxLimits } from '../sandbox/limits.js';
 import { createModuleRunner } from '../sandbox/runner.js';
 import type { RunnerCounters } from '../sandbox/governor.js';
 import { loadModuleFile, type LoadedModule } from './load.js';
+import { SecuxflowError } from '../errors.js';
 
 export interface ValidationResult {
   module: LoadedModule;
@@ -50,8 +51,18 @@ export async function validateModule(path: string, opts: { name?: string; config
     const items = probeItems();
     const out = { verdicts: new Uint8Array(items.length), verdictArgs: new Uint16Array(items.length), alerts: [], events: [] };
     runner.inspect(items, items.length, out);
+    const before = runner.stats();
     for (const id of new Set(items.map((it) => it.flowId))) runner.flowEnded(id);
-    return { module: mod, counters: runner.stats(), verdicts: [...out.verdicts], logs };
+    // The sandbox delivers flow ends after the caller yields and only counts their
+    // failures: wait for them, or an on_flow_end that loops or traps passes validation.
+    await new Promise((r) => setImmediate(r));
+    const after = runner.stats();
+    if (after.traps > before.traps || after.cpuKills > before.cpuKills || after.memoryKills > before.memoryKills) {
+      throw new SecuxflowError(after.traps > before.traps ? 'E_MODULE_TRAP' : 'E_MODULE_LIMIT',
+        `module ${mod.name} failed when told a flow ended (on_flow_end): ${after.lastError ?? 'no detail'}`,
+        'fix its on_flow_end: at run time each failure there counts against the module like a failed batch');
+    }
+    return { module: mod, counters: after, verdicts: [...out.verdicts], logs };
   } finally {
     runner.close();
   }

@@ -124,4 +124,14 @@ describe('secuxflow module, hostile input', () => {
     }
     expect(existsSync(join(state, 'modules.json'))).toBe(false);
   });
+
+  it('a module whose on_flow_end never returns: E_MODULE_LIMIT at load (it used to be registered), the registry unchanged', () => {
+    const state = tempDir('mod-hostile');
+    const r = cli(['module', 'load', join(FIXTURES, 'modules-hostile', 'flow_end_loop.wat'), '--cpu-budget-ms', '50'], env(state));
+    expect(r.stderr).toMatch(/error\[E_MODULE_LIMIT\]: module flow_end_loop failed when told a flow ended \(on_flow_end\): module flow_end_loop used its CPU budget of 50 ms in on_flow_end/);
+    expect(r.stderr).toMatch(/hint: fix its on_flow_end/);
+    expect(r.status).toBe(1);
+    noTrace(r.stderr);
+    expect(existsSync(join(state, 'modules.json'))).toBe(false);
+  });
 });
