@@ -57,6 +57,14 @@ export function buildDryRunPacket(a: DryRunPacketArgs): DecodedPacket {
   if (a.payload !== undefined && a.payloadHex !== undefined) throw usage('--payload', 'give either --payload or --payload-hex, not both');
   const payload = a.payloadHex !== undefined ? parsePayloadHex(a.payloadHex) : a.payload !== undefined ? new TextEncoder().encode(a.payload) : new Uint8Array(0);
 
+  // Checked here, not left to buildPacket, so the message names the flag and the limit.
+  const maxPayload = 65535 - (dst.length === 4 ? 20 : 0) - (proto === 'tcp' ? 20 : 8);
+  if (payload.length > maxPayload) {
+    throw usage(a.payloadHex !== undefined ? '--payload-hex' : '--payload',
+      `${payload.length} bytes do not fit one ${proto.toUpperCase()}/IPv${dst.length === 4 ? 4 : 6} packet (at most ${maxPayload})`,
+      'an IP packet holds at most 65535 bytes; a real packet on a 1500-byte MTU carries about 1400');
+  }
+
   let dstPort = 0;
   let srcPort = 0;
   if (proto === 'icmp') {

@@ -31,3 +31,22 @@ describe('inspect --pcap outputs that cannot all be opened', () => {
     expect(existsSync(join(dir, 'd.pcap'))).toBe(false);
   });
 });
+
+describe('inspect dry-run packets too big for an IP packet', () => {
+  it.each([
+    ['udp', '198.18.0.9', 65508, 65507, 'UDP/IPv4'],
+    ['tcp', '198.18.0.9', 65496, 65495, 'TCP/IPv4'],
+    ['icmp', '2001:db8::9', 65528, 65527, 'ICMP/IPv6'],
+  ])('a %s payload one byte over the limit to %s: E_USAGE naming --payload and the limit', (proto, ip, size, max, kind) => {
+    const r = cli(['inspect', '--ip', ip, '--proto', proto, ...(proto === 'icmp' ? [] : ['--port', '53']), '--payload', 'a'.repeat(size)]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`error[E_USAGE]: --payload: ${size} bytes do not fit one ${kind} packet (at most ${max})`);
+    expect(r.stderr).toContain('hint: ');
+  });
+
+  it('a payload of exactly the limit is built', () => {
+    const r = cli(['inspect', '--ip', '198.18.0.9', '--proto', 'udp', '--port', '53', '--payload', 'a'.repeat(65507), '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).packet).toContain('payload 65507');
+  });
+});
