@@ -538,7 +538,7 @@ export class Engine {
       const s = flow.engine as FlowState | undefined;
       if (s) {
         for (let m = 0; m < this.modules.length; m++) {
-          if (s.moduleState[m] !== 0) this.modules[m]!.instance.flowEnded(flow.id);
+          if (s.moduleState[m] !== 0) this.tellFlowEnded(m, flow.id);
         }
         if (s.streams !== null) {
           // Items of the pending batch may still point into these buffers.
@@ -552,6 +552,19 @@ export class Engine {
         : s.decided === FLOW_BLOCKED ? (s.decidedBy === 'BLOCK_SRC' ? 'block_src' : 'block_flow')
         : FLOW_VERDICT_NAMES[s.lastVerdict]!;
       this.onFlowEnd?.({ flow, reason, verdict, alerted: s?.alerted ?? false });
+    }
+  }
+
+  /**
+   * A trap in on_flow_end used to escape push() and end the whole run, half-way
+   * through ending flows. There is no packet to apply the failure policy to and
+   * the flow is over either way: it is counted, and the module keeps running.
+   */
+  private tellFlowEnded(m: number, flowId: number): void {
+    try {
+      this.modules[m]!.instance.flowEnded(flowId);
+    } catch {
+      this.counters.moduleFailures++;
     }
   }
 }

@@ -11,7 +11,7 @@ import { InspectorInstance } from '../../../host/wasm/instance.js';
 import { packet } from './support.js';
 
 /** A module with a bump allocator, emit_alert imported, and this on_batch body ($meta, $count; locals $i $r). */
-async function moduleWith(name: string, onBatch: string, init = ''): Promise<InspectorInstance> {
+async function moduleWith(name: string, onBatch: string, init = '', flowEnd = ''): Promise<InspectorInstance> {
   const wat = `(module
   (import "secuxflow" "emit_alert" (func $emit_alert (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2 64)
@@ -24,7 +24,7 @@ async function moduleWith(name: string, onBatch: string, init = ''): Promise<Ins
     (global.set $heap (i32.add (local.get $ptr) (local.get $size)))
     (local.get $ptr))
   (func (export "on_init") (param i32 i32) (result i32) ${init} (i32.const 0))
-  (func (export "on_flow_end") (param i64))
+  (func (export "on_flow_end") (param i64) ${flowEnd})
   (func (export "on_batch") (param $meta i32) (param $count i32) (result i32) (local $i i32) (local $r i32)
     ${onBatch}
     (i32.const 0)))`;
@@ -111,5 +111,26 @@ describe('a module raising alerts under ever new signature ids', () => {
     expect(c.alertsUntracked).toBe(n - MAX_TRACKED_SIGNATURES);
     // A pair already in the table keeps being counted once it is full.
     expect(c.alertsBySignature.get('sid_per_port:10001')).toMatchObject({ sigId: 10_001, count: 2 });
+  });
+});
+
+describe('a module failing outside on_batch', () => {
+  it('a module trapping in every on_flow_end: each failure is counted, every flow still ends and every packet still gets its decision', async () => {
+    const instance = await moduleWith('flow_end_trap', '', '', 'unreachable');
+    const decided: number[] = [];
+    const ended: number[] = [];
+    const engine = new Engine({
+      rules: { defaultPolicy: 'inspect', rules: [] }, modules: [{ name: 'flow_end_trap', instance }], batchSize: 1,
+      onDecision: (d) => decided.push(d.index), onFlowEnd: (r) => ended.push(r.flow.id),
+    });
+    // The second packet comes after the first flow's idle timeout, so its flow ends in the middle of the run.
+    engine.pushDecoded(packet({ srcPort: 1 }, 0));
+    engine.pushDecoded(packet({ srcPort: 2 }, 1000));
+    engine.pushDecoded(packet({ srcPort: 3 }, 1001));
+    const c = engine.finish();
+    expect(decided.sort()).toEqual([0, 1, 2]);
+    expect(ended).toHaveLength(3);
+    expect(c.moduleFailures).toBe(3);
+    expect(instance.stats.traps).toBe(3);
   });
 });
