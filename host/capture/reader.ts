@@ -286,7 +286,15 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
       const bodyAt = h + 8;
       const bodyEnd = h + total - 4;
       let frame: RawFrame | null = null;
-      if (type === 1) {
+      if (type === PCAPNG_SHB) {
+        // Another major version lays blocks out differently: read as 1.x, it would give garbage frames.
+        if (bodyEnd - bodyAt < 16) throw new CaptureError(name, blockAt, `section header block body ${bodyEnd - bodyAt} < 16 bytes`);
+        const major = u16(b, bodyAt + 4, le);
+        if (major !== 1) {
+          throw new CaptureError(name, blockAt, `pcapng section version ${major}.${u16(b, bodyAt + 6, le)} is not supported (1.x is)`,
+            'save the capture as pcapng 1.0 or classic pcap (editcap -F pcapng or -F pcap)');
+        }
+      } else if (type === 1) {
         ifaces.push(parseIdb(name, b, bodyAt, bodyEnd, le, blockAt));
       } else if (type === 6 || type === 2) {
         // EPB: if(4) ts(8) caplen(4) len(4); obsolete PB: if(2) drops(2) ts(8) caplen(4) len(4).

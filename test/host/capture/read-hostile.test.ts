@@ -122,3 +122,23 @@ describe('every capture error says how to go on', () => {
     expect(err?.hint).toMatch(hint);
   });
 });
+
+describe('pcapng section headers', () => {
+  const shbOf = (body: Buffer): Buffer => block(0x0a0d0d0a, body);
+  const frameAfter = (shb: Buffer): Buffer => Buffer.concat([shb, idb(Buffer.alloc(0)), epb(0, 0)]);
+
+  it('a section of major version 2: E_CAPTURE at the section naming the version, no frames read as 1.x garbage', () => {
+    const v2 = shbOf(Buffer.concat([u32(0x1a2b3c4d), u16(2), u16(0), u32(0xffffffff), u32(0xffffffff)]));
+    const { got, err } = drain(Buffer.concat([frameAfter(SHB), frameAfter(v2)]));
+    expect(got.length).toBe(1);
+    expect(err?.offset).toBe(SHB.length + 20 + 52);
+    expect(err?.message).toContain('pcapng section version 2.0 is not supported');
+  });
+
+  it('a section header block too short to hold its version: E_CAPTURE at byte 0', () => {
+    const { got, err } = drain(frameAfter(shbOf(u32(0x1a2b3c4d))));
+    expect(got.length).toBe(0);
+    expect(err?.offset).toBe(0);
+    expect(err?.message).toContain('section header block body 4 < 16 bytes');
+  });
+});
