@@ -124,6 +124,7 @@ class Cursor {
       else if (op === 0x43) { this.pos += 4; value = null; }
       else if (op === 0x44) { this.pos += 8; value = null; }
       else if (op === 0xd0) { this.byte(); value = null; }
+      else if (op === 0xfd && this.u32() === 12) { this.pos += 16; value = null; } // v128.const: valid SIMD, no i32 marker
       else if (op === 0x6a || op === 0x6b || op === 0x6c || op === 0x7c || op === 0x7d || op === 0x7e) value = null;
       else throw new RangeError(`unsupported opcode 0x${op.toString(16)} in a constant expression`);
     }

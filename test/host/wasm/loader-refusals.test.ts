@@ -58,6 +58,17 @@ describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
     }
   });
 
+  it('a valid module with a SIMD (v128) global: read and accepted, not refused as unreadable sections', async () => {
+    const wat = (await readFile(join(fixtureDir, 'minimal.wat'), 'utf8')).replace('(module', '(module (global $lanes v128 (v128.const i32x4 1 2 3 4))');
+    const wabt = await (await import('wabt')).default();
+    const mod = wabt.parseWat('simd.wat', wat, { simd: true });
+    const bytes = new Uint8Array(mod.toBinary({}).buffer);
+    mod.destroy();
+    const compiled = await compileInspector('simd', bytes);
+    expect(compiled.abiVersion).toBe(1);
+    expect(compiled.layout.exports.map((e) => e.name)).toContain('on_batch');
+  });
+
   it('missing on_batch: E_MODULE_INVALID naming the export and its signature', async () => {
     const e = await refusal('no-on-batch');
     expect(e.code).toBe('E_MODULE_INVALID');
