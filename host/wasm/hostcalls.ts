@@ -82,18 +82,9 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
   /** A JSON object from module memory, or a Status when it is not one. */
   function jsonObject(ptr: number, len: number): Record<string, unknown> | number {
     const b = bytes(ptr, len);
-    if (b === null) return Status.OUT_OF_BOUNDS;
-    if (b.length > s.limits.maxJsonBytes) return Status.LIMIT_REACHED;
-    if (!reasonableShape(b)) return Status.BAD_ARGUMENT;
-    let v: unknown;
-    try {
-      v = JSON.parse(utf8Strict.decode(b));
-    } catch {
-      return Status.BAD_ARGUMENT;
-    }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return Status.BAD_ARGUMENT;
-    return (hasSurrogateEscape(b) ? wellFormed(v) : v) as Record<string, unknown>;
+    return b === null ? Status.OUT_OF_BOUNDS : moduleJsonObject(b, s.limits.maxJsonBytes);
   }
+
 
   return {
     emit_alert(pktIndex: number, sigId: number, severity: number, msgPtr: number, msgLen: number, metaPtr: number, metaLen: number): number {
@@ -170,6 +161,24 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       return s.now !== null ? s.now() : BigInt(s.packetSec) * 1_000_000_000n + BigInt(s.packetNsec);
     },
   };
+}
+
+/**
+ * Alert metadata or event JSON a module gave as UTF-8 bytes: the object, or the
+ * Status refusing it. Exported so every backend (core and component) holds
+ * module JSON to the same size, shape and Unicode rules before it reaches EVE.
+ */
+export function moduleJsonObject(b: Uint8Array, maxJsonBytes: number): Record<string, unknown> | number {
+  if (b.length > maxJsonBytes) return Status.LIMIT_REACHED;
+  if (!reasonableShape(b)) return Status.BAD_ARGUMENT;
+  let v: unknown;
+  try {
+    v = JSON.parse(utf8Strict.decode(b));
+  } catch {
+    return Status.BAD_ARGUMENT;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return Status.BAD_ARGUMENT;
+  return (hasSurrogateEscape(b) ? wellFormed(v) : v) as Record<string, unknown>;
 }
 
 /** True when the JSON text may hold a \\uD800-\\uDFFF escape (a rare false positive only costs a walk). */
