@@ -50,3 +50,21 @@ describe('inspect dry-run packets too big for an IP packet', () => {
     expect(JSON.parse(r.stdout).packet).toContain('payload 65507');
   });
 });
+
+describe('inspect dry-run flags with bad values say how to fix them', () => {
+  const base = ['inspect', '--ip', '198.18.0.1', '--port', '80', '--proto', 'tcp'];
+  it.each([
+    ['--port 65536', ['inspect', '--ip', '198.18.0.1', '--port', '65536', '--proto', 'tcp'], /--port: "65536"[^]*hint: give a decimal number/],
+    ['--sport -1', [...base, '--sport', '-1'], /--sport: "-1"[^]*hint: give a decimal number/],
+    ['--ip with a zone id', ['inspect', '--ip', 'fe80::1%eth0', '--port', '80', '--proto', 'tcp'], /--ip: "fe80::1%eth0"[^]*hint: use dotted IPv4/],
+    ['--src IPv4 with --ip IPv6', ['inspect', '--ip', '2001:db8::2', '--src', '198.18.0.1', '--port', '80', '--proto', 'tcp'], /different IP versions[^]*hint: give --src an IPv6 address/],
+    ['--proto empty', ['inspect', '--ip', '198.18.0.1', '--port', '80', '--proto', ''], /--proto: ""[^]*hint: use --proto tcp/],
+    ['--payload-hex odd length', [...base, '--payload-hex', '414'], /--payload-hex: "414"[^]*hint: two hex digits per byte/],
+    ['--vlan empty', [...base, '--vlan', ''], /--vlan: ""[^]*hint: give a decimal id/],
+  ])('%s: E_USAGE with a hint', (_what, args, pattern) => {
+    const r = cli(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/error\[E_USAGE\]/);
+    expect(r.stderr).toMatch(pattern);
+  });
+});
