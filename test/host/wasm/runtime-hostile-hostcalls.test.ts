@@ -6,6 +6,7 @@ import { compileInspector, watToWasm } from '../../../host/wasm/loader.js';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
 import { DEFAULT_LIMITS, Status } from '../../../host/wasm/abi.js';
 import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from '../../../host/wasm/hostcalls.js';
+import { LOG_LINES_PER_SECOND } from '../../../host/wasm/logger.js';
 import { alertRecord, protocolRecord } from '../../../host/eve/format.js';
 import type { PacketDecision } from '../../../host/engine/types.js';
 import { item, output, packet, rejection } from './helpers.js';
@@ -53,9 +54,10 @@ function hostileWat(p: Parts): string {
 }
 
 type Logged = { level: string; message: string };
-async function hostile(p: Parts, logs: Logged[] = []): Promise<InspectorInstance> {
+/** The module built from p; its log lines go to `logs`, or to the host's default logger when logs is null. */
+async function hostile(p: Parts, logs: Logged[] | null = []): Promise<InspectorInstance> {
   const compiled = await compileInspector('hostile', await watToWasm(hostileWat(p), 'hostile.wat'));
-  return InspectorInstance.create(compiled, { logger: (_m, level, message) => logs.push({ level, message }) });
+  return InspectorInstance.create(compiled, logs === null ? {} : { logger: (_m, level, message) => logs.push({ level, message }) });
 }
 
 const one = () => [item(packet({ payload: 'x' }))];
@@ -242,5 +244,33 @@ describe('a hostile module calling the hostcalls outside on_batch', () => {
     expect(out.verdictArgs[0]).toBe(word(Status.BAD_ARGUMENT, Status.OK, Status.BAD_ARGUMENT) | (word(Status.BAD_ARGUMENT, Status.OK, Status.BAD_ARGUMENT) << 8));
     expect(out.alerts).toEqual([]);
     expect(inst.stats.hostcallErrors).toBe(4);
+  });
+
+  it('32 WARN lines in every on_flow_end of 1000 flows: stderr gets LOG_LINES_PER_SECOND lines a second, and the suppressed count once the second is over', async () => {
+    const inst = await hostile({
+      data: [[16, 'flow over']],
+      flowEnd: `(local $n i32) (block $d (loop $l (br_if $d (i32.ge_u (local.get $n) (i32.const 32)))
+        (drop (call $log_message (i32.const 2) (i32.const 16) (i32.const 9)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1))) (br $l)))`,
+    }, null);
+    vi.stubEnv('SECUXFLOW_LOG', 'warn');
+    let now = 1_000_000_000_000;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    const lines: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; });
+    try {
+      for (let f = 0; f < 1000; f++) inst.flowEnded(f);
+      const first = lines.length;
+      now += 1000;
+      inst.flowEnded(1000);
+      expect(first).toBe(LOG_LINES_PER_SECOND);
+      expect(lines[0]).toBe('[hostile] warn: flow over\n');
+      expect(lines[first]).toBe(`[hostile] warn: ${32_000 - LOG_LINES_PER_SECOND} log lines suppressed (over ${LOG_LINES_PER_SECOND} a second)\n`);
+      expect(lines.length - first - 1).toBe(32);
+    } finally {
+      stderr.mockRestore();
+      clock.mockRestore();
+      vi.unstubAllEnvs();
+    }
   });
 });
