@@ -328,7 +328,9 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
         if (bodyEnd - bodyAt < 4) throw new CaptureError(name, blockAt, `simple packet block body ${bodyEnd - bodyAt} < 4 bytes`);
         const wireLen = u32(b, bodyAt, le);
         const room = bodyEnd - bodyAt - 4;
-        const caplen = Math.min(wireLen, iface.snaplen === 0 ? room : iface.snaplen);
+        // Snaplen 0 means no limit, so the whole packet must be there: taking
+        // what the block holds would pass padding off as a snaplen-cut frame.
+        const caplen = iface.snaplen === 0 ? wireLen : Math.min(wireLen, iface.snaplen);
         if (caplen > room) {
           throw new CaptureError(name, blockAt, `simple packet block needs ${caplen} bytes, ${room} in the block`);
         }

@@ -142,3 +142,14 @@ describe('pcapng section headers', () => {
     expect(err?.message).toContain('section header block body 4 < 16 bytes');
   });
 });
+
+describe('pcapng simple packet blocks', () => {
+  it('an SPB claiming 1000 bytes with 42 in the block, interface snaplen 0: E_CAPTURE at the block, not a frame of data plus padding', () => {
+    const spb = block(3, Buffer.concat([u32(1000), Buffer.alloc(42, 7)]));
+    const iface = idb(Buffer.alloc(0));
+    const { got, err } = drain(Buffer.concat([SHB, iface, spb]));
+    expect(got.length).toBe(0);
+    expect(err?.offset).toBe(SHB.length + iface.length);
+    expect(err?.message).toContain('simple packet block needs 1000 bytes, 44 in the block');
+  });
+});
