@@ -134,6 +134,24 @@ describe('a hostile module calling the hostcalls during on_batch', () => {
     for (const line of lines) expect(line).not.toMatch(/(?<!\\)\\ud[89a-f]/i);
   });
 
+  it('alerts with absurd arguments: sig_id 0 or INT_MIN, severity 0 or 256, a message of 1025 bytes or 2^31 bytes are refused; sig_id INT_MAX, severity 255 and 1024 bytes are kept', async () => {
+    const cases: [number, number, number][] = [ // sig_id, severity, message length
+      [0, 1, 1], [-2147483648, 1, 1], [1, 0, 1], [1, 256, 1], [1, 1, 1025], [1, 1, -2147483648], [2147483647, 255, 1024],
+    ];
+    const inst = await hostile({
+      data: [[1024, 'm'.repeat(1025)]],
+      batch: cases.map(([sid, sev, len], k) => `(call $arg (i32.add (local.get $meta) (i32.const ${k * 64}))
+        (call $emit_alert (i32.const ${k}) (i32.const ${sid}) (i32.const ${sev}) (i32.const 1024) (i32.const ${len}) (i32.const 0) (i32.const 0)))`).join('\n'),
+    });
+    const out = output(cases.length);
+    inst.inspect(cases.map(() => one()[0]!), cases.length, out);
+    expect(Array.from(out.verdictArgs)).toEqual([
+      Status.BAD_ARGUMENT, Status.BAD_ARGUMENT, Status.BAD_ARGUMENT, Status.BAD_ARGUMENT, Status.LIMIT_REACHED, Status.OUT_OF_BOUNDS, Status.OK,
+    ]);
+    expect(out.alerts.map((a) => [a.index, a.sigId, a.severity, a.message.length])).toEqual([[6, 2147483647, 255, 1024]]);
+    expect(inst.stats).toMatchObject({ alertsDropped: 1, hostcallErrors: 5 });
+  });
+
   it('a module raising a million alerts, events and log lines with 16 KiB of JSON each in one batch: the first of each budget are kept, the rest counted as dropped without their JSON being parsed', async () => {
     const json = JSON.stringify({ k: 'v'.repeat(16_000) });
     const logs: Logged[] = [];
