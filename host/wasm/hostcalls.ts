@@ -54,9 +54,9 @@ const utf8Lenient = new TextDecoder('utf-8');
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
-  // s.memory is null while the module's start function runs: WebAssembly.instantiate
-  // has not returned its exports yet, so there is no memory to read the text from.
-  // Those calls used to throw a TypeError that refused the module as a "trap".
+  // s.memory is null while the module's start function runs (WebAssembly.instantiate
+  // has not returned its exports yet): the hostcalls that read memory refuse first,
+  // where they used to throw a TypeError that refused the module as a "trap".
 
   /** Bytes [ptr, ptr+len) of module memory, or null when out of bounds. */
   function bytes(ptr: number, len: number): Uint8Array | null {
@@ -84,7 +84,6 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
     const b = bytes(ptr, len);
     return b === null ? Status.OUT_OF_BOUNDS : moduleJsonObject(b, s.limits.maxJsonBytes);
   }
-
 
   return {
     emit_alert(pktIndex: number, sigId: number, severity: number, msgPtr: number, msgLen: number, metaPtr: number, metaLen: number): number {
