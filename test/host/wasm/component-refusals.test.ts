@@ -125,6 +125,25 @@ world wrong {
     expect((e as SecuxflowError).hint).toMatch(/--memory-mib/);
   }, 60_000);
 
+  it('a component of world inspector whose abi-version returns 2, or whose init never returns: E_MODULE_ABI, and E_MODULE_LIMIT within the init budget', async () => {
+    const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8');
+    const tail = '(func (export "flow-end") (param i64)) (func (export "inspect-batch") (param i32 i32) (result i32) (i32.const 0)))';
+    const v2 = await loadModuleFile('/virtual/v2.wasm', { name: 'v2', bytes: await component(wit, 'inspector',
+      `(module ${CORE_EXPORTS.replace('(func (export "abi-version") (result i32) (i32.const 1))', '(func (export "abi-version") (result i32) (i32.const 2))')} ${tail}`) });
+    const spin = await loadModuleFile('/virtual/spin_init.wasm', { name: 'spin_init', bytes: await component(wit, 'inspector',
+      `(module ${CORE_EXPORTS.replace('(func (export "init") (param i32 i32) (result i32) (i32.const 0))', '(func (export "init") (param i32 i32) (result i32) (loop $l (br $l)) (i32.const 0))')} ${tail}`) });
+    const start = (mod: typeof v2, limits = {}): Promise<SecuxflowError> => createModuleRunner(mod, { limits, logger: () => {} })
+      .then((r) => { runners.push(r); throw new Error(`${mod.name} started`); }, (err: unknown) => err as SecuxflowError);
+    const abi = await start(v2);
+    expect(abi.code).toBe('E_MODULE_ABI');
+    expect(abi.message).toMatch(/module v2 was built for ABI 2; this host speaks ABI 1/);
+    const t0 = performance.now();
+    const limit = await start(spin, { initBudgetMs: 300 });
+    expect(limit.code).toBe('E_MODULE_LIMIT');
+    expect(limit.message).toMatch(/module spin_init did not finish instantiation and on_init within 300 ms/);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+  }, 60_000);
+
   it('a component looping forever in inspect-batch is stopped by the CPU budget and quarantined', async () => {
     const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8');
     const bytes = await component(wit, 'inspector', `(module
