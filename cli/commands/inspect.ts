@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { action, printJson } from '../action.js';
 import { describePacket, table, thousands } from '../format.js';
 import { SecuxflowError } from '../../host/errors.js';
+import { printable } from '../../host/wasm/instance.js';
 import { buildDryRunPacket, runDryRun, type DryRunPacketArgs } from '../../host/engine/dry-run.js';
 import { runCapture, type CaptureRunResult } from '../../host/engine/capture-run.js';
 import { loadModules, resolveRules, type RuleSource } from '../../host/engine/setup.js';
@@ -236,7 +237,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   const c = r.counters as Record<string, number> & { by_stage: Record<string, number>; by_verdict: Record<string, number> };
   const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';
   const rows = [
-    ['capture', `${r.pcap} (${r.format})`],
+    ['capture', `${printable(r.pcap)} (${r.format})`],
     ['rules', r.rules],
     ['modules', r.modules.join(', ') || '-'],
     ['packets', `${thousands(c.packets_read)} read, ${thousands(c.decoded)} decoded, ${thousands(c.malformed)} malformed, ${thousands(c.non_ip)} non-IP`],

@@ -12,6 +12,7 @@
 //   a CaptureError names the file, the byte offset and the problem.
 import { statSync } from 'node:fs';
 import { SecuxflowError } from '../errors.js';
+import { printable } from '../wasm/instance.js';
 import type { LinkType } from '../packet/types.js';
 import { CaptureError } from './errors.js';
 import { reserveFrameSeqs } from './frame-seq.js';
@@ -373,7 +374,7 @@ export function openCapture(path: string): CaptureReader {
     }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new SecuxflowError('E_IO', `cannot read capture '${path}': ${(e as Error).message}`,
+    throw new SecuxflowError('E_IO', printable(`cannot read capture '${path}': ${(e as Error).message}`),
       code === 'ESPIPE' ? 'captures are read from regular files (they are read in chunks, with seeks): save a pipe to a file first'
         : 'check the path and that the file is readable');
   }
@@ -422,5 +423,5 @@ function openStream(path: string): CaptureReader {
 }
 
 function streamError(name: string, e: unknown): SecuxflowError {
-  return new SecuxflowError('E_IO', `cannot read capture ${name}: ${(e as Error).message}`, 'check that the pipe has a writer');
+  return new SecuxflowError('E_IO', printable(`cannot read capture ${name}: ${(e as Error).message}`), 'check that the pipe has a writer');
 }

@@ -3,6 +3,7 @@
 import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
 import { openCapture } from '../capture/reader.js';
 import { SecuxflowError } from '../errors.js';
+import { printable } from '../wasm/instance.js';
 import { LinkType } from '../packet/types.js';
 import { EveWriter } from '../eve/writer.js';
 import { statsRecord } from '../eve/format.js';
@@ -142,7 +143,7 @@ function probeOutput(path: string, problem: string): void {
   try {
     closeSync(openSync(path, 'a'));
   } catch (e) {
-    throw new SecuxflowError('E_IO', `${problem}: ${(e as Error).message}`,
+    throw new SecuxflowError('E_IO', printable(`${problem}: ${(e as Error).message}`),
       'check that the directory exists and is writable; no output was written');
   }
   if (!existed) unlinkSync(path);

@@ -5,6 +5,7 @@ import { decodePacket } from '../packet/decode.js';
 import { parseIp } from '../packet/addr.js';
 import { LinkType, TcpFlag, type DecodedPacket } from '../packet/types.js';
 import { SecuxflowError } from '../errors.js';
+import { printable } from '../wasm/instance.js';
 import { MAX_VLAN } from '../rules/fields.js';
 import type { RuleSet } from '../rules/types.js';
 import { Engine, type EngineModule } from './engine.js';
@@ -21,12 +22,17 @@ export interface DryRunPacketArgs {
   vlan?: string;
 }
 
+/** A flag's value as typed, safe to print: no terminal escapes, no forged lines, cut when long. */
+function shown(text: string): string {
+  return `"${printable(text.length > 60 ? `${text.slice(0, 60)}...` : text)}"`;
+}
+
 function usage(flag: string, message: string, hint?: string): SecuxflowError {
   return new SecuxflowError('E_USAGE', `${flag}: ${message}`, hint);
 }
 
 function parsePort(flag: string, text: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw usage(flag, `"${text}" is not a port number (0-65535)`, `give a decimal number, e.g. ${flag} 443`);
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw usage(flag, `${shown(text)} is not a port number (0-65535)`, `give a decimal number, e.g. ${flag} 443`);
   return Number(text);
 }
 
@@ -34,14 +40,14 @@ function parseAddress(flag: string, text: string): Uint8Array {
   try {
     return parseIp(text);
   } catch {
-    throw usage(flag, `"${text}" is not an IPv4 or IPv6 address`, 'use dotted IPv4 like 198.18.0.1 or IPv6 like 2001:db8::1 (no zone id, no leading zeros)');
+    throw usage(flag, `${shown(text)} is not an IPv4 or IPv6 address`, 'use dotted IPv4 like 198.18.0.1 or IPv6 like 2001:db8::1 (no zone id, no leading zeros)');
   }
 }
 
 export function parsePayloadHex(text: string): Uint8Array {
   const clean = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
   if (clean.length % 2 !== 0 || /[^0-9a-f]/i.test(clean)) {
-    throw usage('--payload-hex', `"${text.length > 40 ? text.slice(0, 40) + '...' : text}" is not an even-length hex string`,
+    throw usage('--payload-hex', `${shown(text)} is not an even-length hex string`,
       'two hex digits per byte, optionally separated by spaces or colons, e.g. --payload-hex "47 45 54"');
   }
   return Uint8Array.from(Buffer.from(clean, 'hex'));
@@ -50,12 +56,12 @@ export function parsePayloadHex(text: string): Uint8Array {
 /** Validates the dry-run flags and builds the frame they describe. */
 export function buildDryRunPacket(a: DryRunPacketArgs): DecodedPacket {
   const proto = a.proto.toLowerCase();
-  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') throw usage('--proto', `"${a.proto}" is not one of tcp, udp, icmp`, 'use --proto tcp, --proto udp or --proto icmp');
+  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') throw usage('--proto', `${shown(a.proto)} is not one of tcp, udp, icmp`, 'use --proto tcp, --proto udp or --proto icmp');
   const dst = parseAddress('--ip', a.ip);
   const srcText = a.src ?? (dst.length === 4 ? '198.18.0.1' : '2001:db8::1');
   const src = parseAddress('--src', srcText);
   if (src.length !== dst.length) {
-    throw usage('--src', `${srcText} and --ip ${a.ip} are of different IP versions`, `give --src an IPv${dst.length === 4 ? 4 : 6} address too, or leave it out`);
+    throw usage('--src', `${shown(srcText)} and --ip ${shown(a.ip)} are of different IP versions`, `give --src an IPv${dst.length === 4 ? 4 : 6} address too, or leave it out`);
   }
   if (a.payload !== undefined && a.payloadHex !== undefined) throw usage('--payload', 'give either --payload or --payload-hex, not both', 'text goes in --payload, raw bytes in --payload-hex');
   const payload = a.payloadHex !== undefined ? parsePayloadHex(a.payloadHex) : a.payload !== undefined ? new TextEncoder().encode(a.payload) : new Uint8Array(0);
@@ -81,7 +87,7 @@ export function buildDryRunPacket(a: DryRunPacketArgs): DecodedPacket {
   let vlans: number[] = [];
   if (a.vlan !== undefined) {
     // The range rules take (0: priority-tagged, 4095: reserved), so any rule's --vlan can be tried.
-    if (!/^\d{1,4}$/.test(a.vlan) || Number(a.vlan) > MAX_VLAN) throw usage('--vlan', `"${a.vlan}" is not a VLAN id (0-${MAX_VLAN})`, 'give a decimal id, e.g. --vlan 100');
+    if (!/^\d{1,4}$/.test(a.vlan) || Number(a.vlan) > MAX_VLAN) throw usage('--vlan', `${shown(a.vlan)} is not a VLAN id (0-${MAX_VLAN})`, 'give a decimal id, e.g. --vlan 100');
     vlans = [Number(a.vlan)];
   }
 

@@ -68,3 +68,32 @@ describe('inspect dry-run flags with bad values say how to fix them', () => {
     expect(r.stderr).toMatch(pattern);
   });
 });
+
+describe('inspect echoes hostile text escaped', () => {
+  const ESC_LINE = '\u001b[2J\nhint: run rm -rf';
+  it.each([
+    ['--ip', ['inspect', '--ip', `1.2.3.4${ESC_LINE}`, '--port', '80', '--proto', 'tcp']],
+    ['--port', ['inspect', '--ip', '1.2.3.4', '--port', `80${ESC_LINE}`, '--proto', 'tcp']],
+    ['--proto', ['inspect', '--ip', '1.2.3.4', '--port', '80', '--proto', `tcp${ESC_LINE}`]],
+    ['--pcap (missing file)', ['inspect', '--pcap', `/nonexistent-dir-sf/x${ESC_LINE}`]],
+    ['--eve (missing directory)', ['inspect', '--pcap', DEMO_PCAP, '--eve', `/nonexistent-dir-sf/x${ESC_LINE}`]],
+  ])('a control character in %s: the error shows it escaped, with no terminal escape and no forged hint line', (_flag, args) => {
+    const r = cli(args);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).not.toContain('\u001b');
+    expect(r.stderr).not.toMatch(/^hint: run rm/m);
+    expect(r.stderr).toContain('\\x1b[2J\\nhint: run rm -rf');
+  });
+
+  it('a capture file whose name holds an escape: the E_CAPTURE message shows it escaped', () => {
+    const dir = tempDir('hostile-name');
+    const path = join(dir, 'bad\u001b[2J.pcap');
+    writeFileSync(path, Buffer.alloc(10, 0xd4).fill(0, 4).fill(0xc3, 1, 2).fill(0xb2, 2, 3).fill(0xa1, 3, 4));
+    const r = cli(['inspect', '--pcap', path, '--no-progress']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error\[E_CAPTURE\]: .*bad\\x1b\[2J\.pcap: byte offset 0: truncated pcap file header/);
+    expect(r.stderr).not.toContain('\u001b');
+    expect(r.stdout).toMatch(/capture +.*bad\\x1b\[2J\.pcap \(pcap\)/);
+    expect(r.stdout).not.toContain('\u001b');
+  });
+});
