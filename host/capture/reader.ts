@@ -37,9 +37,10 @@ const NOT_A_CAPTURE = 'not a pcap or pcapng file';
 const NO_IDB_HINT = 'a packet block must come after the interface description block it names, in the same section: the file is damaged, or was joined from several captures byte by byte (mergecap joins them properly)';
 // Frames beyond this are certainly corrupt lengths, whatever the snaplen says.
 const MAX_FRAME = 1 << 28;
-// The last second a JavaScript Date can hold (year 275760): EVE output formats
-// every timestamp as a date, so a later one could only fail there, mid-output.
-const MAX_TS_SEC = 8.64e12;
+// 10000-01-01: EVE output writes every timestamp as an ISO date with a
+// four-digit year, so a later one could only come out mangled (or, past year
+// 275760, fail mid-output).
+const MAX_TS_SEC = 253402300800;
 
 function u16(b: Uint8Array, at: number, le: boolean): number {
   return le ? b[at]! | (b[at + 1]! << 8) : (b[at]! << 8) | b[at + 1]!;
@@ -315,7 +316,7 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
         }
         const [tsSec, tsNsec] = splitTimestamp(u32(b, bodyAt + 4, le), u32(b, bodyAt + 8, le), iface);
         if (!(tsSec >= 0 && tsSec < MAX_TS_SEC)) {
-          throw new CaptureError(name, blockAt, `packet timestamp ${tsSec} s is outside 1970..275760 (interface ${ifIndex}: ${iface.clock})`,
+          throw new CaptureError(name, blockAt, `packet timestamp ${tsSec} s is outside the years 1970..9999 (interface ${ifIndex}: ${iface.clock})`,
             'the interface description block\'s if_tsresol or if_tsoffset is probably wrong');
         }
         frame = {

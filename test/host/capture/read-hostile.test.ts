@@ -45,7 +45,7 @@ describe('pcapng timestamps out of range', () => {
     expect(got.length).toBe(0);
     expect(err?.code).toBe('E_CAPTURE');
     expect(err?.offset).toBe(SHB.length + iface.length);
-    expect(err?.message).toMatch(/packet timestamp \d+ s is outside 1970\.\.275760 \(interface 0: if_tsresol 10\^-6 s, if_tsoffset \d+ s\)/);
+    expect(err?.message).toMatch(/packet timestamp \d+ s is outside the years 1970\.\.9999 \(interface 0: if_tsresol 10\^-6 s, if_tsoffset \d+ s\)/);
     expect(err?.hint).toContain('if_tsoffset');
   });
 
@@ -54,6 +54,13 @@ describe('pcapng timestamps out of range', () => {
     const { err } = drain(Buffer.concat([SHB, iface, epb(0xffffffff, 0xffffffff)]));
     expect(err?.message).toContain('if_tsresol 10^-0 s');
     expect(err?.offset).toBe(SHB.length + iface.length);
+  });
+
+  it('a timestamp in year 10000 (whole-second resolution): E_CAPTURE, where EVE wrote "+010000-01-01T00:00.000000"', () => {
+    const { got, err } = drain(Buffer.concat([SHB, idb(option(9, Buffer.from([0]))), epb(58, 4_294_197_632), epb(0, 1)]));
+    // 58 * 2^32 + 4294197632 = 253402300800 s, 10000-01-01T00:00:00Z.
+    expect(got.length).toBe(0);
+    expect(err?.message).toContain('packet timestamp 253402300800 s is outside the years 1970..9999');
   });
 
   it('a negative if_tsoffset (a signed count of seconds) moves timestamps back', () => {
