@@ -1,6 +1,6 @@
 // Runs a capture file through the engine: EVE output, dropped-packet capture,
 // progress, and a summary. The CLI's `inspect --pcap` is a thin layer on this.
-import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, unlinkSync } from 'node:fs';
 import { openCapture } from '../capture/reader.js';
 import { SecuxflowError } from '../errors.js';
 import { printable } from '../wasm/instance.js';
@@ -139,7 +139,9 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
 
 function probeOutput(path: string, problem: string): void {
   if (path === '-') return;
-  const existed = existsSync(path);
+  // lstat, not exists: a dangling symlink is the user's and must not be unlinked.
+  let existed = true;
+  try { lstatSync(path); } catch { existed = false; }
   try {
     closeSync(openSync(path, 'a'));
   } catch (e) {

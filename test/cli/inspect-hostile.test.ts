@@ -1,6 +1,6 @@
 // `inspect` fed hostile input through the real CLI: each case gets a stable
 // error code and a message naming the problem, and leaves no misleading file.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, DEMO_PCAP, requireBuilt, tempDir } from './support.js';
@@ -29,6 +29,18 @@ describe('inspect --pcap outputs that cannot all be opened', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/error\[E_IO\]: cannot write EVE output .*EISDIR/);
     expect(existsSync(join(dir, 'd.pcap'))).toBe(false);
+  });
+});
+
+describe('inspect --pcap outputs behind symlinks', () => {
+  it('--eve through a dangling symlink with an unwritable --write-dropped: E_IO, and the symlink is still there', () => {
+    const dir = tempDir('hostile-link');
+    const link = join(dir, 'eve.json');
+    symlinkSync(join(dir, 'target.json'), link);
+    const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--eve', link, '--write-dropped', join(dir, 'missing', 'd.pcap')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('error[E_IO]: --write-dropped');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 });
 
