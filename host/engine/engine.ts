@@ -167,7 +167,7 @@ export class Engine {
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
       byStage: { 'non-ip': 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
-      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, flows: 0, moduleFailures: 0,
+      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, flows: 0, moduleFailures: 0, penaltyFull: 0,
     };
   }
 
@@ -420,7 +420,7 @@ export class Engine {
     }
     if (d.modules.length === 0) verdict = Verdict.ALLOW_FLOW;
     if (verdict === Verdict.BLOCK_SRC) {
-      this.penalty.block(d.pkt.src, this.nowSec, blockTtl || this.defaultTtl);
+      if (!this.penalty.block(d.pkt.src, this.nowSec, blockTtl || this.defaultTtl)) this.counters.penaltyFull++;
       state.decided = FLOW_BLOCKED;
       state.decidedBy = 'BLOCK_SRC';
     } else if (verdict === Verdict.BLOCK_FLOW) {

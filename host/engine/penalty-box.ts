@@ -1,5 +1,12 @@
 // User-space twin of the kernel penalty box: sources blocked until a deadline.
 // Offline runs use packet time, so a capture replays the same way every time.
+// Bounded like the kernel's sf_penalty: BLOCK_SRC verdicts on spoofed
+// sources would otherwise grow it with every address that never comes back.
+// Expired entries go when their source is seen again, or when the box is full.
+import { SF } from '../kernel/codec.js';
+
+/** As many sources as the kernel's sf_penalty holds. */
+export const MAX_PENALTY_SOURCES = SF.MAX_PENALTY;
 
 function addrKey(addr: Uint8Array): string {
   // Penalty lookups happen once per packet only while entries exist; the
@@ -11,15 +18,31 @@ function addrKey(addr: Uint8Array): string {
 
 export class PenaltyBox {
   private readonly until = new Map<string, number>();
+  /** No entry expires before this: a full box is not swept again until then. */
+  private noExpiryBefore = 0;
+
+  constructor(private readonly capacity: number = MAX_PENALTY_SOURCES) {}
 
   get size(): number {
     return this.until.size;
   }
 
-  block(addr: Uint8Array, nowSec: number, ttlSec: number): void {
+  /**
+   * Blocks the source until nowSec + ttlSec. False when the box is full of
+   * live entries and the source is not in it: as in the kernel map, the new
+   * source is not blocked (the caller counts it).
+   */
+  block(addr: Uint8Array, nowSec: number, ttlSec: number): boolean {
     const key = addrKey(addr);
     const deadline = nowSec + ttlSec;
-    if ((this.until.get(key) ?? 0) < deadline) this.until.set(key, deadline);
+    const current = this.until.get(key);
+    if (current === undefined && this.until.size >= this.capacity) {
+      // Swept only when full, and only once something can have expired: a
+      // full box of live entries costs a lookup per refusal, not a scan.
+      if (nowSec < this.noExpiryBefore || this.sweep(nowSec) === 0) return false;
+    }
+    if ((current ?? 0) < deadline) this.until.set(key, deadline);
+    return true;
   }
 
   isBlocked(addr: Uint8Array, nowSec: number): boolean {
@@ -30,5 +53,21 @@ export class PenaltyBox {
     if (deadline > nowSec) return true;
     this.until.delete(key);
     return false;
+  }
+
+  /** Removes the entries whose deadline has passed; returns how many. */
+  private sweep(nowSec: number): number {
+    let removed = 0;
+    let earliest = Infinity;
+    for (const [key, deadline] of this.until) {
+      if (deadline <= nowSec) {
+        this.until.delete(key);
+        removed++;
+      } else if (deadline < earliest) {
+        earliest = deadline;
+      }
+    }
+    this.noExpiryBefore = earliest;
+    return removed;
   }
 }

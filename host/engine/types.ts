@@ -76,4 +76,6 @@ export interface EngineCounters {
   events: number;
   flows: number;
   moduleFailures: number;
+  /** BLOCK_SRC verdicts not applied because the penalty box was full of live entries (as the kernel's sf_penalty refuses them). */
+  penaltyFull: number;
 }

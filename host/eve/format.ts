@@ -191,6 +191,7 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
       app_layer: { events: c.events },
       flow: { total: c.flows },
       modules: { failures: c.moduleFailures },
+      penalty: { full: c.penaltyFull },
     },
   };
 }

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../../host/engine/engine.js';
+import { MAX_PENALTY_SOURCES, PenaltyBox } from '../../../host/engine/penalty-box.js';
+import type { PacketDecision } from '../../../host/engine/types.js';
+import { statsRecord } from '../../../host/eve/format.js';
+import { Verdict } from '../../../host/verdict.js';
+import { packet, portVerdictModule } from './support.js';
+
+const ip = (i: number): Uint8Array => Uint8Array.of(10, (i >> 16) & 255, (i >> 8) & 255, i & 255);
+const dotted = (i: number): string => ip(i).join('.');
+
+describe('penalty box bounds', () => {
+  it('full of live entries: a new source is refused, a known one is extended, and expired ones make room', () => {
+    const box = new PenaltyBox(3);
+    for (let i = 0; i < 3; i++) expect(box.block(ip(i), 0, 10)).toBe(true);
+    expect(box.block(ip(9), 5, 10)).toBe(false);
+    expect(box.isBlocked(ip(9), 5)).toBe(false);
+    expect(box.block(ip(1), 5, 10)).toBe(true); // already in: its deadline moves to 15
+    expect(box.size).toBe(3);
+    // at 12, sources 0 and 2 have expired: the full box makes room for 9
+    expect(box.block(ip(9), 12, 10)).toBe(true);
+    expect(box.isBlocked(ip(9), 13)).toBe(true);
+    expect(box.isBlocked(ip(1), 13)).toBe(true);
+    expect(box.isBlocked(ip(0), 13)).toBe(false);
+    expect(box.size).toBeLessThanOrEqual(3);
+  });
+
+  it(`BLOCK_SRC from ${MAX_PENALTY_SOURCES + 1} spoofed sources: the engine holds the kernel's ${MAX_PENALTY_SOURCES}, counts the refusal in its stats, and blocks again once the ttl ends`, async () => {
+    const mod = await portVerdictModule();
+    const decisions = new Map<number, PacketDecision>();
+    const engine = new Engine({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [mod], batchSize: 1, onDecision: (d) => { if (d.index >= MAX_PENALTY_SOURCES) decisions.set(d.index, d); } });
+    // port 9005: the fixture answers BLOCK_SRC with a 30 s ttl; batches of one, so each
+    // packet sees the verdicts before it, as a live run's small batches do
+    for (let i = 0; i < MAX_PENALTY_SOURCES; i++) engine.pushDecoded(packet({ src: dotted(i), dstPort: 9005 }, 0));
+    const late = dotted(MAX_PENALTY_SOURCES);
+    engine.pushDecoded(packet({ src: late, dstPort: 9005 }, 1));
+    engine.pushDecoded(packet({ src: late, dstPort: 443, srcPort: 50000 }, 2));
+    const afterTtl = dotted(MAX_PENALTY_SOURCES + 1);
+    engine.pushDecoded(packet({ src: afterTtl, dstPort: 9005 }, 40));
+    engine.pushDecoded(packet({ src: afterTtl, dstPort: 443, srcPort: 50000 }, 41));
+    const c = engine.finish();
+    const d = [...decisions.values()].sort((a, b) => a.index - b.index);
+    expect(d.map((x) => [x.stage, x.verdict])).toEqual([
+      ['module', Verdict.BLOCK_SRC], // refused by the full box
+      ['module', Verdict.CONTINUE], // so the source is not blocked
+      ['module', Verdict.BLOCK_SRC], // the first 65,536 have expired: room again
+      ['penalty', Verdict.DROP],
+    ]);
+    expect(c.penaltyFull).toBe(1);
+    expect((statsRecord(c, 0, 41) as { stats: { penalty: { full: number } } }).stats.penalty.full).toBe(1);
+  }, 60_000);
+});
