@@ -4,6 +4,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SecuxflowError } from '../errors.js';
+import { stateDirHint } from './hints.js';
 
 /** Temporary files carry the writer's pid so a later run can tell abandoned ones. */
 export const TEMP_FILE_RE = /^(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
@@ -42,8 +43,7 @@ export function writeFileAtomic(path: string, data: string): void {
     if (fd >= 0) closeSync(fd);
     try { unlinkSync(tmp); } catch { /* never created, or already renamed */ }
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new SecuxflowError('E_STATE', `cannot write ${path}: ${code}`,
-      code === 'EACCES' || code === 'EPERM' ? 'run as root, or choose a writable directory with --state-dir' : 'check free space and permissions of the state directory');
+    throw new SecuxflowError('E_STATE', `cannot write ${path}: ${code}`, stateDirHint(code, 'a writable directory'));
   }
   try {
     fsyncDir(dirname(path));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SecuxflowError } from '../errors.js';
+import { stateDirHint } from './hints.js';
 import { TEMP_FILE_RE } from './atomic.js';
 
 export const LOCK_NAME = 'lock';
@@ -109,7 +110,7 @@ export async function acquireLock(dir: string, timeoutMs: number): Promise<HeldL
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     throw new SecuxflowError('E_STATE', `cannot create a lock in state directory ${dir}: ${code}`,
-      code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'run as root, or choose a writable directory with --state-dir' : undefined);
+      stateDirHint(code, 'a writable directory'));
   }
   const deadline = Date.now() + timeoutMs;
   let delay = 2;

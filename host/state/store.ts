@@ -1,7 +1,7 @@
 // The state directory: rules.json and the other small JSON files the CLI and
 // the daemon share. Every file is `{ "version": 1, ... }`, replaced atomically,
 // and a file that does not parse is reported, never overwritten.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { ruleSetToJson, validateRuleSet } from '../rules/parse.js';
@@ -9,11 +9,15 @@ import { sortRules } from '../rules/match.js';
 import type { RuleSet } from '../rules/types.js';
 import { writeFileAtomic } from './atomic.js';
 import { acquireLock } from './lock.js';
+import { stateDirHint } from './hints.js';
+import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/secuxflow';
 export const STATE_FILE_VERSION = 1;
 export const RULES_FILE = 'rules.json';
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/** Far above any real state file (8,192 rules are ~3 MB), so a device or a runaway file is refused, not read forever. */
+export const MAX_STATE_FILE_BYTES = 64 << 20;
 
 /** `--state-dir` > `$SECUXFLOW_STATE_DIR` > /var/lib/secuxflow. */
 export function resolveStateDir(dir?: string): string {
@@ -53,7 +57,7 @@ export class StateStore {
       mkdirSync(this.dir, { recursive: true, mode: 0o755 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? String(e);
-      throw new SecuxflowError('E_STATE', `cannot create state directory ${this.dir}: ${code}`, pathHint(code, 'a writable directory'));
+      throw new SecuxflowError('E_STATE', `cannot create state directory ${this.dir}: ${code}`, stateDirHint(code, 'a writable directory'));
     }
   }
 
@@ -76,11 +80,13 @@ export class StateStore {
     const path = this.path(name);
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readRegularFile(path, MAX_STATE_FILE_BYTES).toString('utf8');
     } catch (e) {
+      if (e instanceof NotARegularFile) throw new SecuxflowError('E_STATE', `state file ${path} is ${e.kind}, not a regular file`, recoverHint(path));
+      if (e instanceof FileTooLarge) throw new SecuxflowError('E_STATE', `state file ${path} is ${e.exact ? '' : 'at least '}${e.size} bytes, more than any secuxflow writes (${MAX_STATE_FILE_BYTES})`, recoverHint(path));
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return fallback;
-      throw new SecuxflowError('E_STATE', `cannot read state file ${path}: ${code ?? String(e)}`, pathHint(code ?? '', 'another directory'));
+      throw new SecuxflowError('E_STATE', `cannot read state file ${path}: ${code ?? String(e)}`, stateDirHint(code ?? '', 'another directory'));
     }
     let doc: unknown;
     try {
@@ -131,11 +137,4 @@ export class StateStore {
   writeRules(set: RuleSet): void {
     this.writeJson(RULES_FILE, ruleSetToJson({ defaultPolicy: set.defaultPolicy, rules: sortRules(set.rules) }));
   }
-}
-
-/** Root only helps with permissions; a path that is a file, or too long, needs another path. */
-function pathHint(code: string, instead: string): string {
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `run as root, or choose ${instead} with --state-dir or SECUXFLOW_STATE_DIR`;
-  if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') return `a file is in the way of the state directory: choose ${instead} with --state-dir or SECUXFLOW_STATE_DIR`;
-  return `choose ${instead} with --state-dir or SECUXFLOW_STATE_DIR`;
 }

@@ -1,10 +1,11 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SecuxflowError } from '../../../host/errors.js';
 import { validateRuleSet } from '../../../host/rules/parse.js';
 import { DEFAULT_STATE_DIR, resolveStateDir, StateStore } from '../../../host/state/store.js';
+import { stateDirHint } from '../../../host/state/hints.js';
 
 const base = mkdtempSync(join(tmpdir(), 'sf-store-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -88,6 +89,30 @@ describe('versioned JSON files', () => {
     writeFileSync(store.path('rules.json'), '{"version": 7}');
     expect(stateError(() => store.writeRules({ defaultPolicy: 'pass', rules: [] })).message).toMatch(/newer secuxflow/);
     expect(readFileSync(store.path('rules.json'), 'utf8')).toBe('{"version": 7}');
+  });
+
+  it('a state file that is a link to /dev/zero, or a directory, is E_STATE at once naming what it is (it was read forever)', () => {
+    const store = new StateStore(freshDir());
+    store.ensureDir();
+    symlinkSync('/dev/zero', store.path('modules.json'));
+    const dev = stateError(() => store.readJson('modules.json', {}));
+    expect(dev.code).toBe('E_STATE');
+    expect(dev.message).toBe(`state file ${store.path('modules.json')} is a device, not a regular file`);
+    expect(dev.hint).toMatch(/move it away/);
+    mkdirSync(store.path('rules.json'));
+    expect(stateError(() => store.readRules()).message).toBe(`state file ${store.path('rules.json')} is a directory, not a regular file`);
+  });
+
+  it('hints fit the errno: a read-only filesystem says remount, and "run as root" is only said to someone who is not', () => {
+    expect(stateDirHint('EROFS', 'another directory')).toMatch(/^its filesystem is mounted read-only: remount it read-write, or choose another directory with --state-dir/);
+    expect(stateDirHint('ENOSPC', 'a writable directory')).toMatch(/^free some space/);
+    const eacces = stateDirHint('EACCES', 'a writable directory');
+    if (process.getuid?.() === 0) {
+      expect(eacces).toMatch(/^permission denied even to root/);
+      expect(eacces).not.toMatch(/run as root/);
+    } else {
+      expect(eacces).toMatch(/^run as root/);
+    }
   });
 
   it('a newer version is refused with an upgrade hint', () => {
