@@ -32,6 +32,10 @@ export class ComponentBackend implements WorkerBackend {
     return 0;
   }
 
+  newBatch(): void {
+    this.runtime.newBatch();
+  }
+
   flowEnd(flowId: bigint, _sink: BatchSink): void {
     this.runtime.flowEnd(flowId);
   }

@@ -4,7 +4,7 @@
 // shared buffer copied into module memory with two set() calls.
 import { SecuxflowError } from '../errors.js';
 import { META, Status } from '../wasm/abi.js';
-import { createHostcalls, type HostcallState } from '../wasm/hostcalls.js';
+import { createHostcalls, OutputBudgets, type HostcallState, type OutputBudget } from '../wasm/hostcalls.js';
 import { batchAreaError, configRefused, trapError } from '../wasm/instance.js';
 import type { InspectorStats } from '../wasm/types.js';
 import type { BatchSink, WorkerBackend } from './worker-backend.js';
@@ -29,6 +29,7 @@ export class CoreBackend implements WorkerBackend {
   readonly stats = newStats();
   private readonly exports: CoreExports;
   private readonly state: HostcallState;
+  private readonly budgets: OutputBudgets;
   private readonly metaBytes: number;
   private mem: Uint8Array;
   private dv: DataView;
@@ -37,11 +38,12 @@ export class CoreBackend implements WorkerBackend {
     const name = init.name;
     this.state = {
       module: name, memory: null, sink: NO_SINK, discard: true, chunkStart: 0, chunkCount: 0,
-      alertsLeft: 0, eventsLeft: 0, logsLeft: 0, lastError: null, packetSec: 0, packetNsec: 0,
+      budget: { alerts: 0, events: 0, logs: 0 }, lastError: null, packetSec: 0, packetNsec: 0,
       limits: init.budgets, stats: this.stats,
       logger: (_m, level, message) => { logSink.push({ level, message }); },
       now: init.clock === 'packet' ? null : () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)),
     };
+    this.budgets = new OutputBudgets(init.budgets);
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(init.module!, { secuxflow: createHostcalls(this.state) });
@@ -71,7 +73,7 @@ export class CoreBackend implements WorkerBackend {
       }
       this.mem.set(config, ptr);
     }
-    const status = this.enter('on_init', NO_SINK, 0, () => this.exports.on_init(ptr, len));
+    const status = this.enter('on_init', NO_SINK, 0, this.budgets.batch, () => this.exports.on_init(ptr, len));
     if (status !== Status.OK) throw configRefused(this.state.module, `on_init status ${status}`, this.state.lastError);
   }
 
@@ -82,7 +84,7 @@ export class CoreBackend implements WorkerBackend {
     mem.set(data.subarray(0, count * META.SIZE), base);
     if (dataUsed > 0) mem.set(data.subarray(this.metaBytes, this.metaBytes + dataUsed), base + this.metaBytes);
     if (this.state.now === null) this.advancePacketClock(count);
-    const status = this.enter('on_batch', sink, count, () => this.exports.on_batch(base, count));
+    const status = this.enter('on_batch', sink, count, this.budgets.batch, () => this.exports.on_batch(base, count));
     this.stats.batches++;
     this.stats.packets += count;
     this.refresh();
@@ -94,8 +96,12 @@ export class CoreBackend implements WorkerBackend {
     return status;
   }
 
+  newBatch(): void {
+    this.budgets.renew();
+  }
+
   flowEnd(flowId: bigint, sink: BatchSink): void {
-    this.enter('on_flow_end', sink, 0, () => { this.exports.on_flow_end(BigInt.asIntN(64, flowId)); return 0; });
+    this.enter('on_flow_end', sink, 0, this.budgets.flowEnds, () => { this.exports.on_flow_end(BigInt.asIntN(64, flowId)); return 0; });
   }
 
   memoryBytes(): number {
@@ -123,15 +129,13 @@ export class CoreBackend implements WorkerBackend {
     }
   }
 
-  private enter(what: string, sink: Pick<BatchSink, 'alerts' | 'events'>, count: number, fn: () => number): number {
+  private enter(what: string, sink: Pick<BatchSink, 'alerts' | 'events'>, count: number, budget: OutputBudget, fn: () => number): number {
     const s = this.state;
     s.sink = sink as HostcallState['sink'];
     s.discard = sink === NO_SINK;
     s.chunkStart = 0;
     s.chunkCount = count;
-    s.alertsLeft = s.limits.alertBudget;
-    s.eventsLeft = s.limits.eventBudget;
-    s.logsLeft = s.limits.logBudget;
+    s.budget = budget;
     s.lastError = null;
     try {
       return this.call(what, fn);

@@ -30,6 +30,8 @@ export const CTRL = {
   STATUS: 9,
   /** Set by the worker when it takes a request: the budget only runs once the module does. */
   TAKEN: 10,
+  /** 1 on the first request of an engine batch: output budgets cover an engine batch, not one request. */
+  FIRST: 11,
   SIZE: 16,
 } as const;
 

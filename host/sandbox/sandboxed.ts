@@ -125,7 +125,7 @@ export class SandboxedInspector implements ModuleRunner {
     const live = this.ready(count);
     const { n, used } = live.writer.fill(items, 0, count);
     const t0 = process.hrtime.bigint();
-    this.post(live, CMD_BATCH, n, used);
+    this.post(live, CMD_BATCH, n, used, true);
     this.inflight = { items, count, out, n, t0, live };
   }
 
@@ -245,9 +245,10 @@ export class SandboxedInspector implements ModuleRunner {
     return this.wait(live, cmd, count);
   }
 
-  private post(live: Live, cmd: number, count: number, used: number): void {
+  private post(live: Live, cmd: number, count: number, used: number, first = false): void {
     const c = live.ctrl;
     c[CTRL.CMD] = cmd;
+    c[CTRL.FIRST] = first ? 1 : 0;
     c[CTRL.COUNT] = count;
     c[CTRL.DATA_USED] = used;
     // The worker is idle here, so the shared flow-id queue can be rewritten.

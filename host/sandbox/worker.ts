@@ -85,9 +85,11 @@ for (;;) {
   const cmd = Atomics.load(ctrl, CTRL.CMD);
   if (cmd === CMD_EXIT) break;
   try {
+    // The flow ends riding on a batch's first request end the previous gap's budget.
     deliverFlowEnds();
     let result = RESULT_OK;
     if (cmd === CMD_BATCH) {
+      if (Atomics.load(ctrl, CTRL.FIRST) === 1) backend.newBatch();
       const count = Atomics.load(ctrl, CTRL.COUNT);
       const status = backend.runBatch(data, count, Atomics.load(ctrl, CTRL.DATA_USED), verdicts, verdictArgs, sink);
       if (status !== 0) {

@@ -15,6 +15,7 @@ import { isVerdict } from '../verdict.js';
 import { capMemory } from '../sandbox/memory-cap.js';
 import { ensurePrivateDir } from '../sandbox/private-dir.js';
 import { configRefused, printable } from './instance.js';
+import { OutputBudgets, type OutputBudget } from './hostcalls.js';
 import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
@@ -228,9 +229,8 @@ export interface ComponentSink {
 export class ComponentRuntime {
   private sink: ComponentSink | null = null;
   private count = 0;
-  private alertsLeft = 0;
-  private eventsLeft = 0;
-  private logsLeft = 0;
+  private readonly budgets: OutputBudgets;
+  private budget: OutputBudget;
   private lastError: string | null = null;
   packetSec = 0;
   packetNsec = 0;
@@ -243,7 +243,10 @@ export class ComponentRuntime {
     private readonly limits: Required<Pick<InspectorOptions, 'alertBudget' | 'eventBudget' | 'logBudget' | 'maxJsonBytes' | 'maxMessageBytes'>>,
     private readonly logger: InspectorLogger,
     private readonly clock: 'wall' | 'packet',
-  ) {}
+  ) {
+    this.budgets = new OutputBudgets(limits);
+    this.budget = this.budgets.batch;
+  }
 
   private memories: WebAssembly.Memory[] = [];
 
@@ -295,7 +298,7 @@ export class ComponentRuntime {
       throw new SecuxflowError('E_MODULE_ABI', `module ${name} was built for ABI ${version}; this host speaks ABI ${ABI_VERSION} (its abi-version export must return 1)`);
     }
     const cfg = typeof opts.config === 'string' ? utf8.encode(opts.config) : opts.config ?? new Uint8Array(0);
-    const status = self.enter(null, 0, () => self!.call('init', () => exports.init(cfg)));
+    const status = self.enter(null, 0, self.budgets.batch, () => self!.call('init', () => exports.init(cfg)));
     if (status !== 0) throw configRefused(name, `init status ${status}`, self.lastError);
     return self;
   }
@@ -307,6 +310,11 @@ export class ComponentRuntime {
     return n;
   }
 
+  /** An engine batch begins: its inspect-batch calls, and the flow ends after it, get fresh output budgets. */
+  newBatch(): void {
+    this.budgets.renew();
+  }
+
   /** Runs records[0..count); verdicts/args written to the given arrays at [0..count). */
   run(records: PacketRecord[], count: number, verdicts: Uint8Array, args: Uint16Array, sink: ComponentSink): void {
     const batch = count === records.length ? records : records.slice(0, count);
@@ -316,7 +324,7 @@ export class ComponentRuntime {
         if (r.tsSec > this.packetSec || (r.tsSec === this.packetSec && r.tsNsec > this.packetNsec)) { this.packetSec = r.tsSec; this.packetNsec = r.tsNsec; }
       }
     }
-    const result = this.enter(sink, count, () => this.call('inspect-batch', () => this.exports.inspectBatch(batch)));
+    const result = this.enter(sink, count, this.budgets.batch, () => this.call('inspect-batch', () => this.exports.inspectBatch(batch)));
     for (let i = 0; i < count; i++) {
       const v = result[i];
       const ok = v !== undefined && isVerdict(v.action);
@@ -326,15 +334,13 @@ export class ComponentRuntime {
   }
 
   flowEnd(flowId: bigint): void {
-    this.enter(null, 0, () => this.call('flow-end', () => this.exports.flowEnd(BigInt.asUintN(64, flowId))));
+    this.enter(null, 0, this.budgets.flowEnds, () => this.call('flow-end', () => this.exports.flowEnd(BigInt.asUintN(64, flowId))));
   }
 
-  private enter<T>(sink: ComponentSink | null, count: number, fn: () => T): T {
+  private enter<T>(sink: ComponentSink | null, count: number, budget: OutputBudget, fn: () => T): T {
     this.sink = sink;
     this.count = count;
-    this.alertsLeft = this.limits.alertBudget;
-    this.eventsLeft = this.limits.eventBudget;
-    this.logsLeft = this.limits.logBudget;
+    this.budget = budget;
     this.lastError = null;
     try {
       return fn();
@@ -377,8 +383,8 @@ export class ComponentRuntime {
       if (typeof m === 'number') { if (m === 3) this.alertsDropped++; return m; }
       metadata = m;
     }
-    if (utf8.encode(msg).length > this.limits.maxMessageBytes || this.alertsLeft <= 0) { this.alertsDropped++; return 3; }
-    this.alertsLeft--;
+    if (utf8.encode(msg).length > this.limits.maxMessageBytes || this.budget.alerts <= 0) { this.alertsDropped++; return 3; }
+    this.budget.alerts--;
     this.alerts++;
     this.sink?.alerts.push({ index, sigId: sid, severity: sev, message: msg, metadata });
     return 0;
@@ -390,8 +396,8 @@ export class ComponentRuntime {
     if (index === -2 || k === undefined) return 1;
     const data = this.json(json);
     if (typeof data === 'number') return data;
-    if (this.eventsLeft <= 0) return 3;
-    this.eventsLeft--;
+    if (this.budget.events <= 0) return 3;
+    this.budget.events--;
     this.sink?.events.push({ index, kind: k, data });
     return 0;
   }
@@ -401,8 +407,8 @@ export class ComponentRuntime {
     // Escaped as the core hostcalls escape theirs: no terminal escapes, no forged lines.
     const text = printable(msg.length > this.limits.maxMessageBytes ? `${msg.slice(0, this.limits.maxMessageBytes)}…` : msg);
     if (level === 3) this.lastError = text;
-    if (this.logsLeft <= 0) return 3;
-    this.logsLeft--;
+    if (this.budget.logs <= 0) return 3;
+    this.budget.logs--;
     this.logger(this.name, LEVELS[level]!, text);
     return 0;
   }
@@ -503,6 +509,7 @@ export class ComponentInspector {
 
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
     const cap = this.batchCapacity;
+    this.runtime.newBatch();
     for (let start = 0; start < count; start += cap) {
       const n = Math.min(cap, count - start);
       while (this.pool.length < n) this.pool.push(emptyRecord());

@@ -16,9 +16,8 @@ export interface HostcallState {
   /** Index in the caller's items array of this on_batch call's packet 0, and the call's packet count. */
   chunkStart: number;
   chunkCount: number;
-  alertsLeft: number;
-  eventsLeft: number;
-  logsLeft: number;
+  /** What the current callback may still output: one of an OutputBudgets' two. */
+  budget: OutputBudget;
   /** Last error-level log line of the current callback, quoted in trap and config errors. */
   lastError: string | null;
   /** Newest packet time handed to the module, for the 'packet' clock (kept as numbers: no BigInt per packet). */
@@ -29,6 +28,34 @@ export interface HostcallState {
   logger: InspectorLogger;
   /** null = packet clock. */
   now: (() => bigint) | null;
+}
+
+/** Alerts, events and log lines a module may still give before LIMIT_REACHED. */
+export interface OutputBudget { alerts: number; events: number; logs: number }
+
+/**
+ * An instance's two output budgets. Per on_batch call they added up: an input
+ * split into 16 calls held 16 budgets of alerts and events at once (51 MB of
+ * heap per call with the worst JSON still allowed). So `batch` covers every
+ * on_batch call of one engine batch, and `flowEnds` every on_flow_end between
+ * two engine batches; renew() when an engine batch begins (on_init and the
+ * flow ends before the first batch use the budgets as created).
+ */
+export class OutputBudgets {
+  readonly batch: OutputBudget = { alerts: 0, events: 0, logs: 0 };
+  readonly flowEnds: OutputBudget = { alerts: 0, events: 0, logs: 0 };
+
+  constructor(private readonly limits: Pick<HostcallState['limits'], 'alertBudget' | 'eventBudget' | 'logBudget'>) {
+    this.renew();
+  }
+
+  renew(): void {
+    for (const b of [this.batch, this.flowEnds]) {
+      b.alerts = this.limits.alertBudget;
+      b.events = this.limits.eventBudget;
+      b.logs = this.limits.logBudget;
+    }
+  }
 }
 
 const EVENT_KINDS = new Map<number, ModuleEventKind>([
@@ -44,9 +71,8 @@ const LOG_LEVELS: ModuleLogLevel[] = ['debug', 'info', 'warn', 'error'];
 export const MAX_JSON_DEPTH = 32;
 /**
  * Most arrays and objects in one alert metadata or event JSON. 16 KiB of "{},"
- * parsed into 5400 objects, ~350 KB of heap; a call's 512 alerts and events
- * then held 177 MB, once per on_batch call an input was split into. A DNS
- * answer list of 32 records needs 34.
+ * parsed into 5400 objects, ~350 KB of heap; an engine batch's 512 alerts
+ * and events then held 177 MB. A DNS answer list of 32 records needs 34.
  */
 export const MAX_JSON_CONTAINERS = 256;
 
@@ -94,7 +120,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       if (msg === null) return refuse(Status.OUT_OF_BOUNDS);
       // Refused before the metadata is parsed: past the budget, a loop of calls
       // with 16 KiB of JSON each cost the host ~70 µs apiece and the module nothing.
-      if (msg.length > s.limits.maxMessageBytes || s.alertsLeft <= 0) {
+      if (msg.length > s.limits.maxMessageBytes || s.budget.alerts <= 0) {
         if (s.stats) s.stats.alertsDropped++;
         return Status.LIMIT_REACHED;
       }
@@ -107,7 +133,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
         }
         metadata = m;
       }
-      s.alertsLeft--;
+      s.budget.alerts--;
       if (s.stats) s.stats.alerts++;
       if (!s.discard) s.sink.alerts.push({ index, sigId, severity, message: utf8Lenient.decode(msg), metadata });
       return Status.OK;
@@ -118,7 +144,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       const index = packetIndex(pktIndex);
       const k = EVENT_KINDS.get(kind);
       if (index === -2 || k === undefined) return refuse(Status.BAD_ARGUMENT);
-      if (s.eventsLeft <= 0) {
+      if (s.budget.events <= 0) {
         if (s.stats) s.stats.eventsDropped++;
         return Status.LIMIT_REACHED;
       }
@@ -127,7 +153,7 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
         if (data === Status.LIMIT_REACHED && s.stats) s.stats.eventsDropped++;
         return refuse(data);
       }
-      s.eventsLeft--;
+      s.budget.events--;
       if (s.stats) s.stats.events++;
       if (!s.discard) s.sink.events.push({ index, kind: k, data });
       return Status.OK;
@@ -143,11 +169,11 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
       // Errors are kept even past the budget: they explain a following trap or refusal.
       // Kept raw: escaped where quoted, so past the budget a flood of them costs only the decoding.
       if (level === LogLevel.ERROR) s.lastError = text;
-      if (s.logsLeft <= 0) {
+      if (s.budget.logs <= 0) {
         if (s.stats) s.stats.logsDropped++;
         return Status.LIMIT_REACHED;
       }
-      s.logsLeft--;
+      s.budget.logs--;
       try {
         s.logger(s.module, LOG_LEVELS[level]!, tooLong ? `${printable(text)}…` : printable(text));
       } catch {

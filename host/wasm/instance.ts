@@ -15,7 +15,7 @@ import { SecuxflowError } from '../errors.js';
 import { MAX_VERDICT } from '../verdict.js';
 import { DEFAULT_LIMITS, META, Status } from './abi.js';
 import type { CompiledInspector } from './loader.js';
-import { createHostcalls, type HostcallState } from './hostcalls.js';
+import { createHostcalls, OutputBudgets, type HostcallState, type OutputBudget } from './hostcalls.js';
 import type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
 import { defaultLogger } from './logger.js';
 import { BatchPacker, type BatchArea } from './batch-packer.js';
@@ -57,6 +57,7 @@ export class InspectorInstance {
 
   private readonly exports: ModuleExports;
   private readonly state: HostcallState;
+  private readonly budgets: OutputBudgets;
   private metaPtr = 0;
   private dataPtr = 0;
   private buf: ArrayBuffer;
@@ -70,6 +71,7 @@ export class InspectorInstance {
     this.maxMemoryBytes = maxMemoryBytes;
     this.exports = exports;
     this.state = state;
+    this.budgets = new OutputBudgets(state.limits);
     this.batchCapacity = batchCapacity;
     this.dataCapacity = dataCapacity;
     this.buf = exports.memory.buffer;
@@ -92,9 +94,7 @@ export class InspectorInstance {
       discard: true,
       chunkStart: 0,
       chunkCount: 0,
-      alertsLeft: 0,
-      eventsLeft: 0,
-      logsLeft: 0,
+      budget: { alerts: 0, events: 0, logs: 0 },
       lastError: null,
       packetSec: 0,
       packetNsec: 0,
@@ -156,14 +156,15 @@ export class InspectorInstance {
       }
       this.u8.set(bytes, ptr);
     }
-    const status = this.callback('on_init', () => this.exports.on_init(ptr, len), EMPTY_OUTPUT, 0, 0);
+    const status = this.callback('on_init', () => this.exports.on_init(ptr, len), EMPTY_OUTPUT, 0, 0, this.budgets.batch);
     if (status !== Status.OK) throw configRefused(this.name, `on_init status ${status}`, this.state.lastError);
   }
 
   /**
    * Runs items[0..count) through the module: verdicts[i], verdictArgs[i] for
    * items[i]; alerts and events are appended with indices into items. Inputs
-   * larger than the batch area are split into several on_batch calls.
+   * larger than the batch area are split into several on_batch calls, which
+   * share one output budget.
    */
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
     if (count > items.length || out.verdicts.length < count || out.verdictArgs.length < count) {
@@ -171,6 +172,7 @@ export class InspectorInstance {
     }
     const st = this.state;
     const packer = this.packer;
+    this.budgets.renew();
     let start = 0;
     while (start < count) {
       this.refreshViews();
@@ -189,7 +191,7 @@ export class InspectorInstance {
   private runBatch(start: number, n: number, out: BatchOutput): void {
     // performance.now() rather than hrtime.bigint(): no BigInt per batch, still sub-microsecond.
     const t0 = performance.now();
-    const status = this.callback('on_batch', () => this.exports.on_batch(this.metaPtr, n), out, start, n);
+    const status = this.callback('on_batch', () => this.exports.on_batch(this.metaPtr, n), out, start, n, this.budgets.batch);
     this.stats.timeNs += Math.round((performance.now() - t0) * 1e6);
     this.stats.batches++;
     this.stats.packets += n;
@@ -237,7 +239,7 @@ export class InspectorInstance {
   /** Tells the module a flow is over (its state may be freed). Alerts/events it emits go to `out` when given. */
   flowEnded(flowId: number, out?: Pick<BatchOutput, 'alerts' | 'events'>): void {
     const id = BigInt.asIntN(64, BigInt(flowId));
-    this.callback('on_flow_end', () => { this.exports.on_flow_end(id); return 0; }, out ?? EMPTY_OUTPUT, 0, 0);
+    this.callback('on_flow_end', () => { this.exports.on_flow_end(id); return 0; }, out ?? EMPTY_OUTPUT, 0, 0, this.budgets.flowEnds);
   }
 
   /** Bytes of linear memory the module currently uses. */
@@ -254,15 +256,13 @@ export class InspectorInstance {
     this.area = this.newArea();
   }
 
-  private callback(what: string, fn: () => number, sink: Pick<BatchOutput, 'alerts' | 'events'>, chunkStart: number, chunkCount: number): number {
+  private callback(what: string, fn: () => number, sink: Pick<BatchOutput, 'alerts' | 'events'>, chunkStart: number, chunkCount: number, budget: OutputBudget): number {
     const s = this.state;
     s.sink = sink;
     s.discard = sink === EMPTY_OUTPUT;
     s.chunkStart = chunkStart;
     s.chunkCount = chunkCount;
-    s.alertsLeft = s.limits.alertBudget;
-    s.eventsLeft = s.limits.eventBudget;
-    s.logsLeft = s.limits.logBudget;
+    s.budget = budget;
     s.lastError = null;
     try {
       const result = this.call(what, fn);

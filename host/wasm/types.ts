@@ -18,11 +18,15 @@ export interface InspectorOptions {
   now?: () => bigint;
   /** Source of get_time_ns when `now` is not given. Default 'wall'. */
   clock?: 'wall' | 'packet';
-  /** Alerts accepted per callback call; more get LIMIT_REACHED and are counted. Default 64. */
+  /**
+   * Alerts accepted per inspect() (all its on_batch calls), per run of
+   * on_flow_end calls between two inspect()s, and in on_init; more get
+   * LIMIT_REACHED and are counted. Default 256.
+   */
   alertBudget?: number;
-  /** Events accepted per callback call. Default 256. */
+  /** Events accepted, over the same periods as alertBudget. Default 256. */
   eventBudget?: number;
-  /** Log lines accepted per callback call. Default 32. */
+  /** Log lines accepted, over the same periods as alertBudget. Default 32. */
   logBudget?: number;
   /** Largest alert metadata / event JSON in bytes. Default 16 KiB. */
   maxJsonBytes?: number;

@@ -7,29 +7,11 @@ import { join } from 'node:path';
 import { SecuxflowError } from '../../../host/errors.js';
 import { loadModuleFile } from '../../../host/modules/load.js';
 import { createModuleRunner, type ManagedRunner } from '../../../host/sandbox/runner.js';
-import { watToWasm } from '../../../host/wasm/loader.js';
 import { ROOT, runDemo } from '../sandbox/support.js';
+import { component, CORE_EXPORTS } from './helpers.js';
 
 const runners: ManagedRunner[] = [];
 afterAll(() => { for (const r of runners) r.close(); });
-
-const CORE_EXPORTS = `
-  (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 1024))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32) (local.set $p (global.get $heap))
-    (global.set $heap (i32.add (global.get $heap) (local.get 3))) (local.get $p))
-  (func (export "abi-version") (result i32) (i32.const 1))
-  (func (export "init") (param i32 i32) (result i32) (i32.const 0))`;
-
-async function component(wit: string, world: string, wat: string): Promise<Uint8Array> {
-  const jco = await import('@bytecodealliance/jco') as unknown as {
-    componentEmbed(o: Record<string, unknown>): Promise<Uint8Array>;
-    componentNew(b: Uint8Array): Promise<Uint8Array>;
-  };
-  const core = await watToWasm(wat, `${world}.wat`);
-  return jco.componentNew(await jco.componentEmbed({ binary: core, witSource: wit, world, stringEncoding: 'utf8' }));
-}
 
 async function refusal(bytes: Uint8Array, name: string): Promise<SecuxflowError> {
   const e = await loadModuleFile(`/virtual/${name}.wasm`, { name, bytes }).then(() => null, (err: unknown) => err);

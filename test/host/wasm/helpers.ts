@@ -49,3 +49,23 @@ export async function rejection(p: Promise<unknown>): Promise<SecuxflowError> {
   if (!(result instanceof SecuxflowError)) throw new Error(`expected a SecuxflowError, got ${result === null ? 'success' : String(result)}`);
   return result;
 }
+
+/** The core exports every test component needs (memory, realloc, abi-version, init), without flow-end and inspect-batch. */
+export const CORE_EXPORTS = `
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32) (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get 3))) (local.get $p))
+  (func (export "abi-version") (result i32) (i32.const 1))
+  (func (export "init") (param i32 i32) (result i32) (i32.const 0))`;
+
+/** A component of `world` in `wit`, its core module from WAT, built with jco as `module new` users build theirs. */
+export async function component(wit: string, world: string, wat: string): Promise<Uint8Array> {
+  const jco = await import('@bytecodealliance/jco') as unknown as {
+    componentEmbed(o: Record<string, unknown>): Promise<Uint8Array>;
+    componentNew(b: Uint8Array): Promise<Uint8Array>;
+  };
+  const core = await watToWasm(wat, `${world}.wat`);
+  return jco.componentNew(await jco.componentEmbed({ binary: core, witSource: wit, world, stringEncoding: 'utf8' }));
+}

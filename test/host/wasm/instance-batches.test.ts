@@ -277,7 +277,7 @@ describe('hostcalls', () => {
     expect(Array.from(out.verdictArgs)).toEqual([100, 100, budget - 200]);
     expect(out.alerts).toHaveLength(budget);
     expect(inst.stats.alertsDropped).toBe(300 - budget);
-    // the budget is per on_batch call: the next batch gets a fresh one
+    // the budget is per engine batch (inspect()): the next one gets a fresh budget
     const next = output(1);
     inst.inspect([cmd('N')], 1, next);
     expect(next.verdictArgs[0]).toBe(100);

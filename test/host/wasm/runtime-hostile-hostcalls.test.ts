@@ -264,7 +264,7 @@ describe('a hostile module calling the hostcalls outside on_batch', () => {
     expect(inst.stats.hostcallErrors).toBe(4);
   });
 
-  it('32 WARN lines in every on_flow_end of 1000 flows: stderr gets LOG_LINES_PER_SECOND lines a second, and the suppressed count once the second is over', async () => {
+  it('32 WARN lines in every on_flow_end of 1000 flows, each ending after a batch of its own (a fresh log budget): stderr gets LOG_LINES_PER_SECOND lines a second, and the suppressed count once the second is over', async () => {
     const inst = await hostile({
       data: [[16, 'flow over']],
       flowEnd: `(local $n i32) (block $d (loop $l (br_if $d (i32.ge_u (local.get $n) (i32.const 32)))
@@ -277,10 +277,11 @@ describe('a hostile module calling the hostcalls outside on_batch', () => {
     const lines: string[] = [];
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; });
     try {
-      for (let f = 0; f < 1000; f++) inst.flowEnded(f);
+      const endAfterBatch = (f: number): void => { inst.inspect(one(), 1, output(1)); inst.flowEnded(f); };
+      for (let f = 0; f < 1000; f++) endAfterBatch(f);
       const first = lines.length;
       now += 1000;
-      inst.flowEnded(1000);
+      endAfterBatch(1000);
       expect(first).toBe(LOG_LINES_PER_SECOND);
       expect(lines[0]).toBe('[hostile] warn: flow over\n');
       expect(lines[first]).toBe(`[hostile] warn: ${32_000 - LOG_LINES_PER_SECOND} log lines suppressed (over ${LOG_LINES_PER_SECOND} a second)\n`);
