@@ -15,7 +15,7 @@ import { isVerdict } from '../verdict.js';
 import { capMemory } from '../sandbox/memory-cap.js';
 import { ensurePrivateDir } from '../sandbox/private-dir.js';
 import { configRefused, printable } from './instance.js';
-import { OutputBudgets, type OutputBudget } from './hostcalls.js';
+import { newStats, OutputBudgets, type OutputBudget } from './hostcalls.js';
 import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
@@ -234,8 +234,8 @@ export class ComponentRuntime {
   private lastError: string | null = null;
   packetSec = 0;
   packetNsec = 0;
-  alerts = 0;
-  alertsDropped = 0;
+  /** The counters the core hostcalls keep, for the ones a component can move (alerts, events, logs). */
+  readonly stats = newStats();
 
   private constructor(
     readonly name: string,
@@ -380,13 +380,15 @@ export class ComponentRuntime {
     let metadata: Record<string, unknown> | null = null;
     if (meta !== '') {
       const m = this.json(meta);
-      if (typeof m === 'number') { if (m === 3) this.alertsDropped++; return m; }
+      if (typeof m === 'number') { if (m === 3) this.stats.alertsDropped++; return m; }
       metadata = m;
     }
-    if (utf8.encode(msg).length > this.limits.maxMessageBytes || this.budget.alerts <= 0) { this.alertsDropped++; return 3; }
+    if (utf8.encode(msg).length > this.limits.maxMessageBytes || this.budget.alerts <= 0) { this.stats.alertsDropped++; return 3; }
     this.budget.alerts--;
-    this.alerts++;
-    this.sink?.alerts.push({ index, sigId: sid, severity: sev, message: msg, metadata });
+    // Outside inspect-batch (init, flow-end) it is accepted but reaches no output: counted as dropped.
+    if (this.sink === null) { this.stats.alertsDropped++; return 0; }
+    this.stats.alerts++;
+    this.sink.alerts.push({ index, sigId: sid, severity: sev, message: msg, metadata });
     return 0;
   }
 
@@ -396,9 +398,11 @@ export class ComponentRuntime {
     if (index === -2 || k === undefined) return 1;
     const data = this.json(json);
     if (typeof data === 'number') return data;
-    if (this.budget.events <= 0) return 3;
+    if (this.budget.events <= 0) { this.stats.eventsDropped++; return 3; }
     this.budget.events--;
-    this.sink?.events.push({ index, kind: k, data });
+    if (this.sink === null) { this.stats.eventsDropped++; return 0; }
+    this.stats.events++;
+    this.sink.events.push({ index, kind: k, data });
     return 0;
   }
 
@@ -407,7 +411,7 @@ export class ComponentRuntime {
     // Escaped as the core hostcalls escape theirs: no terminal escapes, no forged lines.
     const text = printable(msg.length > this.limits.maxMessageBytes ? `${msg.slice(0, this.limits.maxMessageBytes)}…` : msg);
     if (level === 3) this.lastError = text;
-    if (this.budget.logs <= 0) return 3;
+    if (this.budget.logs <= 0) { this.stats.logsDropped++; return 3; }
     this.budget.logs--;
     this.logger(this.name, LEVELS[level]!, text);
     return 0;

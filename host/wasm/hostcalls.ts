@@ -30,6 +30,10 @@ export interface HostcallState {
   now: (() => bigint) | null;
 }
 
+export function newStats(): InspectorStats {
+  return { batches: 0, packets: 0, alerts: 0, alertsDropped: 0, events: 0, eventsDropped: 0, logsDropped: 0, verdictErrors: 0, batchErrors: 0, hostcallErrors: 0, traps: 0, timeNs: 0 };
+}
+
 /** Alerts, events and log lines a module may still give before LIMIT_REACHED. */
 export interface OutputBudget { alerts: number; events: number; logs: number }
 
@@ -134,8 +138,13 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
         metadata = m;
       }
       s.budget.alerts--;
+      // Outside on_batch it is accepted (docs/abi/v1.md) but reaches no output: counted as dropped, not as an alert.
+      if (s.discard) {
+        if (s.stats) s.stats.alertsDropped++;
+        return Status.OK;
+      }
       if (s.stats) s.stats.alerts++;
-      if (!s.discard) s.sink.alerts.push({ index, sigId, severity, message: utf8Lenient.decode(msg), metadata });
+      s.sink.alerts.push({ index, sigId, severity, message: utf8Lenient.decode(msg), metadata });
       return Status.OK;
     },
 
@@ -154,8 +163,12 @@ export function createHostcalls(s: HostcallState): WebAssembly.ModuleImports {
         return refuse(data);
       }
       s.budget.events--;
+      if (s.discard) {
+        if (s.stats) s.stats.eventsDropped++;
+        return Status.OK;
+      }
       if (s.stats) s.stats.events++;
-      if (!s.discard) s.sink.events.push({ index, kind: k, data });
+      s.sink.events.push({ index, kind: k, data });
       return Status.OK;
     },
 

@@ -15,7 +15,7 @@ import { SecuxflowError } from '../errors.js';
 import { MAX_VERDICT } from '../verdict.js';
 import { DEFAULT_LIMITS, META, Status } from './abi.js';
 import type { CompiledInspector } from './loader.js';
-import { createHostcalls, OutputBudgets, type HostcallState, type OutputBudget } from './hostcalls.js';
+import { createHostcalls, newStats, OutputBudgets, type HostcallState, type OutputBudget } from './hostcalls.js';
 import type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
 import { defaultLogger } from './logger.js';
 import { BatchPacker, type BatchArea } from './batch-packer.js';
@@ -44,10 +44,7 @@ const EMPTY_OUTPUT: Pick<BatchOutput, 'alerts' | 'events'> = { alerts: [], event
 
 export class InspectorInstance {
   readonly name: string;
-  readonly stats: InspectorStats = {
-    batches: 0, packets: 0, alerts: 0, alertsDropped: 0, events: 0, eventsDropped: 0, logsDropped: 0,
-    verdictErrors: 0, batchErrors: 0, hostcallErrors: 0, traps: 0, timeNs: 0,
-  };
+  readonly stats: InspectorStats = newStats();
   /** Meta records per on_batch call. */
   readonly batchCapacity: number;
   /** Bytes of packet and stream data per on_batch call. */

@@ -81,11 +81,18 @@ export interface InspectorStats {
   /** on_batch calls. */
   batches: number;
   packets: number;
+  /** Alerts that reached the output (raised in on_batch, or in on_flow_end when the caller took them). */
   alerts: number;
-  /** Alerts refused with LIMIT_REACHED (budget or size). */
+  /**
+   * Alerts that did not: refused with LIMIT_REACHED (budget or size), or
+   * accepted in on_init or on_flow_end, where there is no batch to put them in.
+   */
   alertsDropped: number;
+  /** Events that reached the output, as alerts. */
   events: number;
+  /** Events that did not: over the budget or size, or raised in on_init or on_flow_end. */
   eventsDropped: number;
+  /** Log lines refused with LIMIT_REACHED (over the budget). */
   logsDropped: number;
   /** Verdict bytes outside 0..5 (treated as CONTINUE). */
   verdictErrors: number;

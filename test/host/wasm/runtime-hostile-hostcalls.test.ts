@@ -228,6 +228,18 @@ describe('a hostile module calling the hostcalls during on_batch', () => {
 });
 
 describe('a hostile module calling the hostcalls outside on_batch', () => {
+  it('alerts and events raised in on_init and on_flow_end reach no output: counted as dropped, not as alerts and events', async () => {
+    const raise = `(drop (call $emit_alert (i32.const -1) (i32.const 1) (i32.const 1) (i32.const 64) (i32.const 2) (i32.const 0) (i32.const 0)))
+      (drop (call $emit_event (i32.const -1) (i32.const 1) (i32.const 64) (i32.const 2)))`;
+    const inst = await hostile({ data: [[64, '{}']], init: raise, flowEnd: raise });
+    inst.flowEnded(1);
+    inst.flowEnded(2);
+    const out = output(1);
+    inst.inspect(one(), 1, out);
+    expect(out.alerts).toEqual([]);
+    expect(inst.stats).toMatchObject({ alerts: 0, events: 0, alertsDropped: 3, eventsDropped: 3 });
+  });
+
   it('hostcalls from the start function, before the host can see the module\'s memory: BAD_ARGUMENT, and the module still loads', async () => {
     // The start function stores each status at 8, 12 and 16 for on_batch to report.
     const inst = await hostile({
