@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SecuxflowError } from '../errors.js';
-import { ABI_VERSION, DEFAULT_LIMITS, EventKind, META, META_ABSENT_U16, MetaFlag } from './abi.js';
+import { ABI_VERSION, DEFAULT_LIMITS, EventKind, META, META_ABSENT_U16, MetaFlag, Status } from './abi.js';
 import { isVerdict } from '../verdict.js';
 import { capMemory } from '../sandbox/memory-cap.js';
 import { ensurePrivateDir } from '../sandbox/private-dir.js';
 import { configRefused, printable } from './instance.js';
-import { newStats, OutputBudgets, type OutputBudget } from './hostcalls.js';
+import { moduleJsonObject, newStats, OutputBudgets, type OutputBudget } from './hostcalls.js';
 import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
@@ -364,26 +364,26 @@ export class ComponentRuntime {
     return i >= 0 && i < this.count ? i : -2;
   }
 
+  /**
+   * The core hostcalls' rules (size, depth, containers, lone surrogates), so a
+   * component cannot hand the EVE writer what a core module may not. A string
+   * has at least as many UTF-8 bytes as UTF-16 units: a long one is refused unencoded.
+   */
   private json(text: string): Record<string, unknown> | number {
-    if (utf8.encode(text).length > this.limits.maxJsonBytes) return 3;
-    try {
-      const v = JSON.parse(text) as unknown;
-      return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : 1;
-    } catch {
-      return 1;
-    }
+    return text.length > this.limits.maxJsonBytes ? Status.LIMIT_REACHED : moduleJsonObject(utf8.encode(text), this.limits.maxJsonBytes);
   }
 
   private emitAlert(i: number, sid: number, sev: number, msg: string, meta: string): number {
     const index = this.index(i);
     if (index === -2 || sid <= 0 || sev < 1 || sev > 255) return 1;
+    // Checked before the metadata is parsed, as in the core hostcalls: past the budget a call costs the host nothing.
+    if (utf8.encode(msg).length > this.limits.maxMessageBytes || this.budget.alerts <= 0) { this.stats.alertsDropped++; return Status.LIMIT_REACHED; }
     let metadata: Record<string, unknown> | null = null;
     if (meta !== '') {
       const m = this.json(meta);
-      if (typeof m === 'number') { if (m === 3) this.stats.alertsDropped++; return m; }
+      if (typeof m === 'number') { if (m === Status.LIMIT_REACHED) this.stats.alertsDropped++; return m; }
       metadata = m;
     }
-    if (utf8.encode(msg).length > this.limits.maxMessageBytes || this.budget.alerts <= 0) { this.stats.alertsDropped++; return 3; }
     this.budget.alerts--;
     // Outside inspect-batch (init, flow-end) it is accepted but reaches no output: counted as dropped.
     if (this.sink === null) { this.stats.alertsDropped++; return 0; }
@@ -396,9 +396,9 @@ export class ComponentRuntime {
     const index = this.index(i);
     const k = EVENT_KINDS.get(kind);
     if (index === -2 || k === undefined) return 1;
+    if (this.budget.events <= 0) { this.stats.eventsDropped++; return Status.LIMIT_REACHED; }
     const data = this.json(json);
-    if (typeof data === 'number') return data;
-    if (this.budget.events <= 0) { this.stats.eventsDropped++; return 3; }
+    if (typeof data === 'number') { if (data === Status.LIMIT_REACHED) this.stats.eventsDropped++; return data; }
     this.budget.events--;
     if (this.sink === null) { this.stats.eventsDropped++; return 0; }
     this.stats.events++;
