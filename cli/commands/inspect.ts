@@ -172,9 +172,10 @@ function printDryRun(r: DryRunReport): void {
     lines.push('modules');
     for (const m of r.modules) {
       const ttl = m.verdict === 'BLOCK_SRC' ? ` (ttl ${m.ttl}s)` : '';
-      lines.push(`  ${m.module.padEnd(16)} ${m.verdict}${ttl}${m.failure ? `  FAILED: ${m.failure}` : ''}`);
-      for (const a of m.alerts) lines.push(`    alert sid ${a.signature_id} severity ${a.severity}: ${a.signature}`);
-      for (const e of m.events) lines.push(`    ${e.kind} ${JSON.stringify(e.data)}`);
+      // Alert and event text is the module's: escaped, so it cannot drive the terminal or fake a line.
+      lines.push(`  ${m.module.padEnd(16)} ${m.verdict}${ttl}${m.failure ? `  FAILED: ${printable(m.failure)}` : ''}`);
+      for (const a of m.alerts) lines.push(`    alert sid ${a.signature_id} severity ${a.severity}: ${printable(a.signature)}`);
+      for (const e of m.events) lines.push(`    ${printable(e.kind)} ${printable(JSON.stringify(e.data))}`);
     }
   }
   if (r.kernel !== undefined) lines.push(`kernel   ${r.kernel.summary}`);
@@ -250,7 +251,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   ];
   let text = `secuxflow inspect summary\n${table(rows)}\n`;
   if (r.alertsBySignature.length > 0) {
-    text += table([['sid', 'module', 'count', 'signature'], ...r.alertsBySignature.map((a) => [String(a.signature_id), a.module, String(a.count), a.signature])], '    ') + '\n';
+    text += table([['sid', 'module', 'count', 'signature'], ...r.alertsBySignature.map((a) => [String(a.signature_id), a.module, String(a.count), printable(a.signature)])], '    ') + '\n';
   }
   text += table([['speed', `${thousands(c.packets_read)} packets in ${r.elapsedSec.toFixed(3)} s = ${thousands(r.packetsPerSec)} packets/s`]]) + '\n';
   if (r.eveRecords) text += table([['eve', `${thousands(r.eveRecords)} records`]]) + '\n';

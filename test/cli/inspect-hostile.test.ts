@@ -108,4 +108,18 @@ describe('inspect echoes hostile text escaped', () => {
     expect(r.stdout).toMatch(/capture +.*bad\\x1b\[2J\.pcap \(pcap\)/);
     expect(r.stdout).not.toContain('\u001b');
   });
+
+  it('a module whose alert message is made of terminal escapes: the dry-run path and the capture summary show it escaped', () => {
+    const mod = join(import.meta.dirname, '..', 'fixtures', 'modules-hostile', 'escape_alert.wat');
+    for (const args of [
+      ['inspect', '--ip', '198.18.0.1', '--port', '80', '--proto', 'tcp', '--module', mod],
+      ['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--module', mod],
+    ]) {
+      const r = cli(args);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('\\x1b[31mEVIL\\x1b]0;pwned\\x07\\nfinal    PASS: forged');
+      expect(r.stdout).not.toContain('\u001b');
+      expect(r.stdout).not.toMatch(/^final    PASS: forged/m);
+    }
+  });
 });
