@@ -82,6 +82,12 @@ function schedulingText(s: DaemonStatus['queues'][number]['scheduling'] | undefi
   return s.applied ? w : `${w} NOT APPLIED (see the log)`;
 }
 
+/** Alerts/events/log lines a module raised over its budgets; '-' from a daemon that does not count them. */
+function dropped(m: DaemonStatus['modules'][number]): string {
+  const n = [m.alertsDropped, m.eventsDropped, m.logsDropped];
+  return n.every((x) => typeof x === 'number') ? n.map((x) => thousands(x!)).join('/') : '-';
+}
+
 export function describeLive(s: DaemonStatus): string {
   const out: string[] = [];
   out.push(`daemon: running (pid ${s.daemon.pid}, up ${s.daemon.uptimeSec} s, secuxflow ${s.daemon.version}), state ${s.daemon.stateDir}, config ${s.daemon.config ?? 'built-in defaults'}${typeof s.daemon.eve === 'string' ? `, eve ${s.daemon.eve}` : ''}`);
@@ -102,8 +108,8 @@ export function describeLive(s: DaemonStatus): string {
   out.push(`ring drops: ${thousands(s.ringDrops)}; verdict latency p99 ${us(s.verdictLatencyP99Us)}`);
   out.push('modules:');
   out.push(s.modules.length === 0 ? '  (none)' : table([
-    ['NAME', 'POLICY', 'RUNS IN', 'STATUS', 'PACKETS', 'MEAN/BATCH', 'P99/BATCH', 'TRAPS'],
-    ...s.modules.map((m) => [m.name, m.policy, m.isolation, m.status + (m.quarantineReason ? ` (${m.quarantineReason})` : ''), thousands(m.packets), us(m.meanBatchUs), us(m.p99BatchUs), String(m.traps)]),
+    ['NAME', 'POLICY', 'RUNS IN', 'STATUS', 'PACKETS', 'MEAN/BATCH', 'P99/BATCH', 'TRAPS', 'DROPPED A/E/L'],
+    ...s.modules.map((m) => [m.name, m.policy, m.isolation, m.status + (m.quarantineReason ? ` (${m.quarantineReason})` : ''), thousands(m.packets), us(m.meanBatchUs), us(m.p99BatchUs), String(m.traps), dropped(m)]),
   ]));
   out.push(`rules: ${s.rules.count} (default ${s.rules.defaultPolicy})`);
   return out.join('\n');

@@ -742,17 +742,22 @@ export interface DaemonStatus {
   maps: { flows: number; flowsMax: number; penalty: number; penaltyMax: number; flowTimeoutSec: number; expiredFlows: number; expiredPenalty: number };
   ringDrops: number;
   verdictLatencyP99Us: number;
-  modules: { name: string; policy: string; isolation: string; status: string; packets: number; meanBatchUs: number; p99BatchUs: number; traps: number; alerts: number; quarantineReason: string | null }[];
+  /** alertsDropped, eventsDropped, logsDropped: absent from daemons before they were added. */
+  modules: { name: string; policy: string; isolation: string; status: string; packets: number; meanBatchUs: number; p99BatchUs: number; traps: number; alerts: number; alertsDropped?: number; eventsDropped?: number; logsDropped?: number; quarantineReason: string | null }[];
   rules: { count: number; defaultPolicy: string };
 }
 
-function mergeModules(queues: WorkerStatus[]): DaemonStatus['modules'] {
+/** One row per module over all queues (exported for tests: status() needs the kernel). */
+export function mergeModules(queues: Pick<WorkerStatus, 'modules'>[]): DaemonStatus['modules'] {
   const out = new Map<string, DaemonStatus['modules'][number] & { batches: number }>();
   for (const q of queues) {
     for (const m of q.modules) {
       const o = out.get(m.name);
       if (!o) {
-        out.set(m.name, { name: m.name, policy: m.policy, isolation: m.isolation, status: m.status, packets: m.packets, batches: m.batches, meanBatchUs: m.meanBatchUs, p99BatchUs: m.p99BatchUs, traps: m.traps, alerts: m.alerts, quarantineReason: m.quarantineReason });
+        out.set(m.name, {
+          name: m.name, policy: m.policy, isolation: m.isolation, status: m.status, packets: m.packets, batches: m.batches, meanBatchUs: m.meanBatchUs, p99BatchUs: m.p99BatchUs,
+          traps: m.traps, alerts: m.alerts, alertsDropped: m.alertsDropped, eventsDropped: m.eventsDropped, logsDropped: m.logsDropped, quarantineReason: m.quarantineReason,
+        });
         continue;
       }
       const batches = o.batches + m.batches;
@@ -762,6 +767,9 @@ function mergeModules(queues: WorkerStatus[]): DaemonStatus['modules'] {
       o.p99BatchUs = Math.max(o.p99BatchUs, m.p99BatchUs);
       o.traps += m.traps;
       o.alerts += m.alerts;
+      o.alertsDropped = (o.alertsDropped ?? 0) + m.alertsDropped;
+      o.eventsDropped = (o.eventsDropped ?? 0) + m.eventsDropped;
+      o.logsDropped = (o.logsDropped ?? 0) + m.logsDropped;
       if (m.status !== 'ok') { o.status = m.status; o.quarantineReason = m.quarantineReason; }
       if (m.isolation === 'worker') o.isolation = 'worker';
     }

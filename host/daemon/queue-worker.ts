@@ -56,6 +56,10 @@ export interface ModuleStatus {
   p99BatchUs: number;
   traps: number;
   alerts: number;
+  /** What the module raised that reached no output (over a budget, too large, or in on_init/on_flow_end). */
+  alertsDropped: number;
+  eventsDropped: number;
+  logsDropped: number;
   quarantineReason: string | null;
 }
 
@@ -302,6 +306,9 @@ export class QueueWorker {
         p99BatchUs: s?.p99BatchUs ?? 0,
         traps: s?.traps ?? 0,
         alerts: s?.alerts ?? 0,
+        alertsDropped: s?.alertsDropped ?? 0,
+        eventsDropped: s?.eventsDropped ?? 0,
+        logsDropped: s?.logsDropped ?? 0,
         quarantineReason: s?.quarantineReason ?? null,
       };
     });

@@ -13,6 +13,7 @@ import type { Flow, FlowEnd } from '../flow/types.js';
 import { RuleMatcher } from '../rules/match.js';
 import type { RuleMatch, RuleSet } from '../rules/types.js';
 import type { InspectItem, BatchOutput, ModuleAlert, ModuleEvent } from '../wasm/instance.js';
+import type { OutputDrops } from '../wasm/types.js';
 import { MetaFlag } from '../wasm/abi.js';
 import { SecuxflowError } from '../errors.js';
 import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js';
@@ -29,6 +30,8 @@ export interface ModuleRunner {
   /** Writes one verdict per item into out (and alerts/events); throws a SecuxflowError when the module fails. */
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void;
   flowEnded(flowId: number): void;
+  /** What the module dropped since the runner was created (every runner of host/sandbox, and InspectorInstance). */
+  outputDrops?(): OutputDrops;
 }
 
 export interface EngineModule {
@@ -100,6 +103,8 @@ export class Engine {
   private readonly defrag = new Defragmenter({ onDrop: (d) => this.releaseFragments(d) });
   private readonly penalty = new PenaltyBox();
   private readonly modules: EngineModule[];
+  /** Each runner's drop totals when this engine took it: a runner may serve engines before this one (the daemon's). */
+  private readonly dropsBefore: (OutputDrops | undefined)[];
   private readonly moduleIndex = new Map<string, number>();
   private readonly batchSize: number;
   private readonly streamDepth: number;
@@ -137,6 +142,7 @@ export class Engine {
     this.matcher = new RuleMatcher(opts.rules);
     this.flows = new FlowTable(opts.flowTable);
     this.modules = opts.modules;
+    this.dropsBefore = this.modules.map((m) => m.instance.outputDrops?.());
     this.modules.forEach((m, i) => this.moduleIndex.set(m.name, i));
     for (const rule of this.matcher.rules) {
       for (const name of rule.modules) {
@@ -167,7 +173,7 @@ export class Engine {
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
       byStage: { 'non-ip': 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
-      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, flows: 0, moduleFailures: 0, penaltyFull: 0,
+      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, flows: 0, moduleFailures: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
     };
   }
 
@@ -247,7 +253,22 @@ export class Engine {
     this.heldFragments = [];
     this.endFlows(this.flows.endAll());
     this.releaseEndedStreams();
+    this.countDrops();
     return this.counters;
+  }
+
+  /** The modules' drops during this run, from their runners. */
+  private countDrops(): void {
+    const c = this.counters;
+    c.alertsDropped = c.eventsDropped = c.logsDropped = 0;
+    this.modules.forEach((m, i) => {
+      const now = m.instance.outputDrops?.();
+      const before = this.dropsBefore[i];
+      if (now === undefined) return;
+      c.alertsDropped += now.alertsDropped - (before?.alertsDropped ?? 0);
+      c.eventsDropped += now.eventsDropped - (before?.eventsDropped ?? 0);
+      c.logsDropped += now.logsDropped - (before?.logsDropped ?? 0);
+    });
   }
 
   private classify(index: number, pkt: DecodedPacket, sources: DecodedPacket[]): void {

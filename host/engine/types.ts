@@ -76,6 +76,10 @@ export interface EngineCounters {
   events: number;
   flows: number;
   moduleFailures: number;
+  /** What the modules raised over their output budgets (or where no batch takes it), during this run: reached no output. */
+  alertsDropped: number;
+  eventsDropped: number;
+  logsDropped: number;
   /** BLOCK_SRC verdicts not applied because the penalty box was full of live entries (as the kernel's sf_penalty refuses them). */
   penaltyFull: number;
 }

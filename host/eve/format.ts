@@ -190,7 +190,7 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
       detect: { alert: c.alerts },
       app_layer: { events: c.events },
       flow: { total: c.flows },
-      modules: { failures: c.moduleFailures },
+      modules: { failures: c.moduleFailures, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped },
       penalty: { full: c.penaltyFull },
     },
   };

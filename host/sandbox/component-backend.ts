@@ -32,6 +32,10 @@ export class ComponentBackend implements WorkerBackend {
     return 0;
   }
 
+  get stats(): ComponentRuntime['stats'] {
+    return this.runtime.stats;
+  }
+
   newBatch(): void {
     this.runtime.newBatch();
   }

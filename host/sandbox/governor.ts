@@ -3,7 +3,7 @@
 // quarantine the module, a dead instance (CPU budget, memory ceiling) is
 // quarantined at once, and policy `reload` recreates the instance after an
 // exponential backoff instead.
-import type { InspectorLogger } from '../wasm/types.js';
+import type { InspectorLogger, OutputDrops } from '../wasm/types.js';
 import type { ModulePolicy, SandboxLimits } from './limits.js';
 
 export type RunnerStatus = 'ok' | 'quarantined' | 'backoff';
@@ -12,7 +12,7 @@ export type FailureKind = 'trap' | 'status' | 'cpu' | 'memory' | 'init';
 /** What the runner does after a failure. */
 export type FailureAction = 'keep' | 'restart' | 'quarantine';
 
-export interface RunnerCounters {
+export interface RunnerCounters extends OutputDrops {
   packets: number;
   batches: number;
   alerts: number;
@@ -38,7 +38,10 @@ export class FailureGovernor {
   status: RunnerStatus = 'ok';
   quarantineReason: string | null = null;
   lastError: string | null = null;
-  readonly counters = { packets: 0, batches: 0, alerts: 0, events: 0, traps: 0, cpuKills: 0, memoryKills: 0, batchErrors: 0, verdictErrors: 0, restarts: 0, policyPackets: 0 };
+  readonly counters = {
+    packets: 0, batches: 0, alerts: 0, events: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0,
+    traps: 0, cpuKills: 0, memoryKills: 0, batchErrors: 0, verdictErrors: 0, restarts: 0, policyPackets: 0,
+  };
   private readonly trapTimes: number[] = [];
   private consecutive = 0;
   private lastFailureAt = 0;
@@ -61,6 +64,18 @@ export class FailureGovernor {
     this.times[this.timeCount % RING] = ns;
     this.timeCount++;
     this.timeTotalNs += ns;
+  }
+
+  /** Adds what an instance dropped (over its budgets) to the runner's totals, which outlive the instance. */
+  addDrops(d: OutputDrops): void {
+    this.counters.alertsDropped += d.alertsDropped;
+    this.counters.eventsDropped += d.eventsDropped;
+    this.counters.logsDropped += d.logsDropped;
+  }
+
+  drops(): OutputDrops {
+    const c = this.counters;
+    return { alertsDropped: c.alertsDropped, eventsDropped: c.eventsDropped, logsDropped: c.logsDropped };
   }
 
   /** May the module run now? 'restart' means: recreate the instance first. */

@@ -5,7 +5,7 @@
 // after each batch).
 import { SecuxflowError } from '../errors.js';
 import type { ModuleRunner } from '../engine/engine.js';
-import type { BatchOutput, InspectItem, InspectorLogger } from '../wasm/types.js';
+import type { BatchOutput, InspectItem, InspectorLogger, OutputDrops } from '../wasm/types.js';
 import { FailureGovernor, type RunnerCounters } from './governor.js';
 import { memoryCeilingPages, resolveLimits, WASM_PAGE, type ModulePolicy, type SandboxLimits } from './limits.js';
 import { defaultLogger, type RunnerOptions } from './sandboxed.js';
@@ -15,6 +15,8 @@ export interface InThreadInstance {
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void;
   flowEnded(flowId: number): void;
   readonly memoryBytes: number;
+  /** Since the instance was created. */
+  readonly stats: OutputDrops;
 }
 
 export type InstanceFactory = () => Promise<InThreadInstance>;
@@ -48,7 +50,19 @@ export class InThreadInspector implements ModuleRunner {
   }
 
   stats(): RunnerCounters {
-    return this.governor.snapshot();
+    return { ...this.governor.snapshot(), ...this.outputDrops() };
+  }
+
+  outputDrops(): OutputDrops {
+    // The governor holds what replaced instances dropped; the live one's count is added here.
+    const d = this.governor.drops();
+    const s = this.instance?.stats;
+    if (s) {
+      d.alertsDropped += s.alertsDropped;
+      d.eventsDropped += s.eventsDropped;
+      d.logsDropped += s.logsDropped;
+    }
+    return d;
   }
 
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
@@ -80,6 +94,12 @@ export class InThreadInspector implements ModuleRunner {
   }
 
   close(): void {
+    this.retire();
+  }
+
+  /** Drops the instance, keeping its drop counts in the runner's totals. */
+  private retire(): void {
+    if (this.instance !== null) this.governor.addDrops(this.instance.stats);
     this.instance = null;
   }
 
@@ -101,7 +121,7 @@ export class InThreadInspector implements ModuleRunner {
   private fail(kind: 'trap' | 'memory', message: string, count: number): SecuxflowError {
     this.governor.counters.policyPackets += count;
     const action = this.governor.onFailure(kind, message);
-    if (action !== 'keep' || kind === 'memory') this.instance = null;
+    if (action !== 'keep' || kind === 'memory') this.retire();
     return new SecuxflowError(kind === 'memory' ? 'E_MODULE_LIMIT' : 'E_MODULE_TRAP', message);
   }
 }

@@ -32,6 +32,10 @@ export const CTRL = {
   TAKEN: 10,
   /** 1 on the first request of an engine batch: output budgets cover an engine batch, not one request. */
   FIRST: 11,
+  /** Alerts, events and log lines the module dropped during this request (they travel to the runner's counters). */
+  ALERTS_DROPPED: 12,
+  EVENTS_DROPPED: 13,
+  LOGS_DROPPED: 14,
   SIZE: 16,
 } as const;
 

@@ -6,6 +6,7 @@ import { InspectorInstance } from '../wasm/instance.js';
 import type { CompiledInspector } from '../wasm/loader.js';
 import { ComponentInspector } from '../wasm/component.js';
 import type { RunnerCounters } from './governor.js';
+import type { OutputDrops } from '../wasm/types.js';
 import { InThreadInspector } from './in-thread.js';
 import { memoryCeilingPages, resolveLimits, type ModulePolicy } from './limits.js';
 import { SandboxedInspector, type RunnerOptions } from './sandboxed.js';
@@ -15,6 +16,7 @@ export interface ManagedRunner extends ModuleRunner {
   readonly policy: ModulePolicy;
   readonly memoryBytes: number;
   stats(): RunnerCounters;
+  outputDrops(): OutputDrops;
   close(): void;
 }
 

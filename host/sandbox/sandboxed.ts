@@ -11,7 +11,7 @@ import { SecuxflowError, type ErrorCode } from '../errors.js';
 import { isVerdict } from '../verdict.js';
 import { DEFAULT_LIMITS } from '../wasm/abi.js';
 import type { CompiledInspector } from '../wasm/loader.js';
-import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind } from '../wasm/types.js';
+import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, OutputDrops } from '../wasm/types.js';
 import type { ModuleRunner } from '../engine/engine.js';
 import { BatchWriter } from './batch-writer.js';
 import { FailureGovernor, type FailureKind, type RunnerCounters } from './governor.js';
@@ -103,6 +103,10 @@ export class SandboxedInspector implements ModuleRunner {
 
   stats(): RunnerCounters {
     return this.governor.snapshot();
+  }
+
+  outputDrops(): OutputDrops {
+    return this.governor.drops();
   }
 
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
@@ -272,6 +276,7 @@ export class SandboxedInspector implements ModuleRunner {
         `module ${this.name} used its CPU budget of ${this.limits.cpuBudgetMs} ms in ${cmd === CMD_BATCH ? `a batch of ${count} packets` : 'on_flow_end'} and was stopped (its worker was terminated)`);
     }
     Atomics.store(c, CTRL.STATE, STATE_IDLE);
+    this.takeDrops(c);
     live.memPages = Atomics.load(c, CTRL.MEM_PAGES);
     const msg = Atomics.load(c, CTRL.HAS_MESSAGE) ? receiveMessageOnPort(live.port)?.message as WorkerMessage | undefined : undefined;
     const result = Atomics.load(c, CTRL.RESULT);
@@ -282,6 +287,15 @@ export class SandboxedInspector implements ModuleRunner {
         `module ${this.name} holds ${live.memPages * 64} KiB of memory, above its ceiling of ${this.limits.memoryMiB} MiB`);
     }
     return msg;
+  }
+
+  /** Counts what the worker's instance dropped during the request it answered (a trapped one too). */
+  private takeDrops(c: Int32Array): void {
+    this.governor.addDrops({
+      alertsDropped: Atomics.load(c, CTRL.ALERTS_DROPPED),
+      eventsDropped: Atomics.load(c, CTRL.EVENTS_DROPPED),
+      logsDropped: Atomics.load(c, CTRL.LOGS_DROPPED),
+    });
   }
 
   /** Waits while ctrl[STATE] === from, at most budgetMs; true when the worker answered. */
@@ -382,6 +396,7 @@ export class SandboxedInspector implements ModuleRunner {
       throw new SecuxflowError((err?.code ?? 'E_MODULE_TRAP') as ErrorCode, err?.message ?? `module ${src.name} failed to start`, err?.hint);
     }
     Atomics.store(ctrl, CTRL.STATE, STATE_IDLE);
+    this.takeDrops(ctrl);
     const writer = new BatchWriter(dataBuf, cap, this.dataCapacity);
     writer.metaPtr = Atomics.load(ctrl, CTRL.META_PTR) >>> 0;
     return {

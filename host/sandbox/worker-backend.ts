@@ -1,6 +1,7 @@
 // What the sandbox worker drives: a core module instance (or a component, see
 // host/wasm/component.ts). The batch is already in `data` in batch-area layout.
 import type { WorkerMessage } from './protocol.js';
+import type { OutputDrops } from '../wasm/types.js';
 
 export interface BatchSink {
   alerts: NonNullable<WorkerMessage['alerts']>;
@@ -16,6 +17,8 @@ export interface WorkerBackend {
   /** An engine batch begins: its on_batch calls, and the flow ends that follow it, get fresh output budgets. */
   newBatch(): void;
   flowEnd(flowId: bigint, sink: BatchSink): void;
+  /** Counters of the instance since it was created. */
+  readonly stats: OutputDrops;
   /** Current linear memory size in bytes. */
   memoryBytes(): number;
 }

@@ -28,8 +28,24 @@ function serialize(e: unknown): SerializedError {
   return { code: 'E_MODULE_TRAP', message: `module ${init.name} failed: ${e instanceof Error ? e.message : String(e)}` };
 }
 
+const reported = { alerts: 0, events: 0, logs: 0 };
+
+/** What the instance dropped since the last request, for the host's counters (the instance's totals stay here). */
+function storeDrops(): void {
+  // undefined when the backend could not be created.
+  const s = (backend as WorkerBackend | undefined)?.stats;
+  if (s === undefined) return;
+  Atomics.store(ctrl, CTRL.ALERTS_DROPPED, s.alertsDropped - reported.alerts);
+  Atomics.store(ctrl, CTRL.EVENTS_DROPPED, s.eventsDropped - reported.events);
+  Atomics.store(ctrl, CTRL.LOGS_DROPPED, s.logsDropped - reported.logs);
+  reported.alerts = s.alertsDropped;
+  reported.events = s.eventsDropped;
+  reported.logs = s.logsDropped;
+}
+
 /** Posts what the request produced (only when it produced something) and marks the request done. */
 function finish(result: number, error?: unknown, extra?: Partial<WorkerMessage>): void {
+  storeDrops();
   const msg: WorkerMessage = { ...extra };
   if (sink.alerts.length) msg.alerts = sink.alerts;
   if (sink.events.length) msg.events = sink.events;

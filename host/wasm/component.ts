@@ -511,6 +511,10 @@ export class ComponentInspector {
     return this.runtime.memoryBytes();
   }
 
+  get stats(): ComponentRuntime['stats'] {
+    return this.runtime.stats;
+  }
+
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
     const cap = this.batchCapacity;
     this.runtime.newBatch();

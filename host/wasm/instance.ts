@@ -239,6 +239,10 @@ export class InspectorInstance {
     this.callback('on_flow_end', () => { this.exports.on_flow_end(id); return 0; }, out ?? EMPTY_OUTPUT, 0, 0, this.budgets.flowEnds);
   }
 
+  outputDrops(): InspectorStats {
+    return this.stats;
+  }
+
   /** Bytes of linear memory the module currently uses. */
   get memoryBytes(): number {
     return this.exports.memory.buffer.byteLength;

@@ -77,6 +77,9 @@ export interface BatchOutput {
   events: ModuleEvent[];
 }
 
+/** What a module raised that reached no output: over a budget or a size cap, or raised where no batch takes it. */
+export type OutputDrops = Pick<InspectorStats, 'alertsDropped' | 'eventsDropped' | 'logsDropped'>;
+
 export interface InspectorStats {
   /** on_batch calls. */
   batches: number;

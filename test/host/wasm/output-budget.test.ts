@@ -95,5 +95,7 @@ describe('output budgets cover an engine batch', () => {
     // Sandboxed flow ends are delivered once the caller yields.
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines).toHaveLength(LOGS);
+    // What was dropped reaches the runner's counters (from the sandbox worker too).
+    expect(r.stats()).toMatchObject({ alertsDropped: 600 - ALERTS, logsDropped: 8 });
   }, 60_000);
 });
