@@ -36,8 +36,8 @@ export class ComponentBackend implements WorkerBackend {
     return this.runtime.stats;
   }
 
-  newBatch(): void {
-    this.runtime.newBatch();
+  newBatch(packets: number): void {
+    this.runtime.newBatch(packets);
   }
 
   flowEnd(flowId: bigint, _sink: BatchSink): void {

@@ -91,8 +91,8 @@ export class CoreBackend implements WorkerBackend {
     return status;
   }
 
-  newBatch(): void {
-    this.budgets.renew();
+  newBatch(packets: number): void {
+    this.budgets.renew(packets);
   }
 
   flowEnd(flowId: bigint, _sink: BatchSink): void {

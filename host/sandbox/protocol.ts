@@ -30,7 +30,7 @@ export const CTRL = {
   STATUS: 9,
   /** Set by the worker when it takes a request: the budget only runs once the module does. */
   TAKEN: 10,
-  /** 1 on the first request of an engine batch: output budgets cover an engine batch, not one request. */
+  /** On the first request of an engine batch, its packet count (0 otherwise): output budgets cover an engine batch, not one request. */
   FIRST: 11,
   /** Alerts, events and log lines the module dropped during this request (they travel to the runner's counters). */
   ALERTS_DROPPED: 12,

@@ -129,7 +129,7 @@ export class SandboxedInspector implements ModuleRunner {
     const live = this.ready(count);
     const { n, used } = live.writer.fill(items, 0, count);
     const t0 = process.hrtime.bigint();
-    this.post(live, CMD_BATCH, n, used, true);
+    this.post(live, CMD_BATCH, n, used, count);
     this.inflight = { items, count, out, n, t0, live };
   }
 
@@ -249,10 +249,11 @@ export class SandboxedInspector implements ModuleRunner {
     return this.wait(live, cmd, count);
   }
 
-  private post(live: Live, cmd: number, count: number, used: number, first = false): void {
+  /** batchPackets: the whole engine batch's packet count on its first request, else 0. */
+  private post(live: Live, cmd: number, count: number, used: number, batchPackets = 0): void {
     const c = live.ctrl;
     c[CTRL.CMD] = cmd;
-    c[CTRL.FIRST] = first ? 1 : 0;
+    c[CTRL.FIRST] = batchPackets;
     c[CTRL.COUNT] = count;
     c[CTRL.DATA_USED] = used;
     // The worker is idle here, so the shared flow-id queue can be rewritten.

@@ -14,8 +14,8 @@ export interface WorkerBackend {
   readonly metaPtr: number;
   /** Runs `count` records from `data`; writes verdicts/args into out; returns on_batch's status. Throws on a trap. */
   runBatch(data: Uint8Array, count: number, dataUsed: number, verdicts: Uint8Array, verdictArgs: Uint16Array, sink: BatchSink): number;
-  /** An engine batch begins: its on_batch calls, and the flow ends that follow it, get fresh output budgets. */
-  newBatch(): void;
+  /** An engine batch of `packets` begins: its on_batch calls, and the flow ends that follow it, get fresh output budgets. */
+  newBatch(packets: number): void;
   flowEnd(flowId: bigint, sink: BatchSink): void;
   /** Counters of the instance since it was created. */
   readonly stats: OutputDrops;

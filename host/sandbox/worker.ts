@@ -105,7 +105,8 @@ for (;;) {
     deliverFlowEnds();
     let result = RESULT_OK;
     if (cmd === CMD_BATCH) {
-      if (Atomics.load(ctrl, CTRL.FIRST) === 1) backend.newBatch();
+      const batchPackets = Atomics.load(ctrl, CTRL.FIRST);
+      if (batchPackets > 0) backend.newBatch(batchPackets);
       const count = Atomics.load(ctrl, CTRL.COUNT);
       const status = backend.runBatch(data, count, Atomics.load(ctrl, CTRL.DATA_USED), verdicts, verdictArgs, sink);
       if (status !== 0) {

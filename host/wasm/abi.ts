@@ -90,11 +90,11 @@ export const NO_PACKET = -1;
 
 /** Default limits the host enforces per module (docs/abi/v1.md "Limits"). */
 export const DEFAULT_LIMITS = {
-  /** emit_alert calls accepted per callback invocation (one on_batch, on_init or on_flow_end). */
+  /** emit_alert calls accepted per budget period (docs/abi/v1.md "Limits"); a batch gets this per BATCH_CAPACITY packets. */
   ALERTS_PER_BATCH: 256,
-  /** emit_event calls accepted per callback invocation. */
+  /** emit_event calls accepted per budget period, as alerts. */
   EVENTS_PER_BATCH: 256,
-  /** log_message calls accepted per callback invocation. */
+  /** log_message calls accepted per budget period, as alerts. */
   LOGS_PER_CALL: 32,
   /** Largest alert metadata or event JSON, in bytes. */
   MAX_JSON_BYTES: 16 * 1024,

@@ -311,8 +311,8 @@ export class ComponentRuntime {
   }
 
   /** An engine batch begins: its inspect-batch calls, and the flow ends after it, get fresh output budgets. */
-  newBatch(): void {
-    this.budgets.renew();
+  newBatch(packets: number): void {
+    this.budgets.renew(packets);
   }
 
   /** Runs records[0..count); verdicts/args written to the given arrays at [0..count). */
@@ -517,7 +517,7 @@ export class ComponentInspector {
 
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
     const cap = this.batchCapacity;
-    this.runtime.newBatch();
+    this.runtime.newBatch(count);
     for (let start = 0; start < count; start += cap) {
       const n = Math.min(cap, count - start);
       while (this.pool.length < n) this.pool.push(emptyRecord());

@@ -1,7 +1,7 @@
 // The secuxflow.* imports a module may call. Every pointer/length pair is
 // checked against the module's memory (OUT_OF_BOUNDS), so a hostile module can
 // get an error status but never crash or confuse the host.
-import { EventKind, LogLevel, NO_PACKET, Status } from './abi.js';
+import { DEFAULT_LIMITS, EventKind, LogLevel, NO_PACKET, Status } from './abi.js';
 import { printable } from './instance.js';
 import type { BatchOutput, InspectorLogger, InspectorStats, ModuleEventKind, ModuleLogLevel } from './types.js';
 
@@ -44,6 +44,10 @@ export interface OutputBudget { alerts: number; events: number; logs: number }
  * on_batch call of one engine batch, and `flowEnds` every on_flow_end between
  * two engine batches; renew() when an engine batch begins (on_init and the
  * flow ends before the first batch use the budgets as created).
+ *
+ * A batch's budget is the limits once per BATCH_CAPACITY packets of it: per
+ * packet, as much as one full on_batch call had before, but never multiplied
+ * by splits of large stream data (which were the memory problem).
  */
 export class OutputBudgets {
   readonly batch: OutputBudget = { alerts: 0, events: 0, logs: 0 };
@@ -53,11 +57,13 @@ export class OutputBudgets {
     this.renew();
   }
 
-  renew(): void {
+  renew(packets = 0): void {
+    const k = Math.max(1, Math.ceil(packets / DEFAULT_LIMITS.BATCH_CAPACITY));
     for (const b of [this.batch, this.flowEnds]) {
-      b.alerts = this.limits.alertBudget;
-      b.events = this.limits.eventBudget;
-      b.logs = this.limits.logBudget;
+      const times = b === this.batch ? k : 1;
+      b.alerts = this.limits.alertBudget * times;
+      b.events = this.limits.eventBudget * times;
+      b.logs = this.limits.logBudget * times;
     }
   }
 }

@@ -169,7 +169,7 @@ export class InspectorInstance {
     }
     const st = this.state;
     const packer = this.packer;
-    this.budgets.renew();
+    this.budgets.renew(count);
     let start = 0;
     while (start < count) {
       this.refreshViews();

@@ -44,6 +44,19 @@ async function noisyComponent(): Promise<Uint8Array> {
 }
 
 describe('output budgets cover an engine batch', () => {
+  it('a batch gets the budget once per 256 packets: 257 packets keep 400 alerts, 256 keep 256 (in-thread core module)', async () => {
+    const inst = await InspectorInstance.create(probe, { logger: () => {} });
+    const batch = (packets: number) => Array.from({ length: packets }, (_, i) => item(packet({ payload: bytes(i < 4 ? 'N' : 'x'), srcPort: 40000 + i })));
+    const big = output(257);
+    inst.inspect(batch(257), 257, big);
+    expect(big.alerts).toHaveLength(400);
+    expect(inst.stats.alertsDropped).toBe(0);
+    const full = output(256);
+    inst.inspect(batch(256), 256, full);
+    expect(full.alerts).toHaveLength(ALERTS);
+    expect(inst.stats.alertsDropped).toBe(400 - ALERTS);
+  });
+
   it('an input split into three on_batch calls shares one alert budget (in-thread core module)', async () => {
     const inst = await InspectorInstance.create(probe, { batchCapacity: 1, logger: () => {} });
     const out = output(3);
