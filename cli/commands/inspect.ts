@@ -9,7 +9,8 @@ import { printable } from '../../host/wasm/instance.js';
 import { buildDryRunPacket, runDryRun, type DryRunPacketArgs } from '../../host/engine/dry-run.js';
 import { runCapture, type CaptureRunResult } from '../../host/engine/capture-run.js';
 import { loadModules, resolveRules, type RuleSource } from '../../host/engine/setup.js';
-import type { EngineModule } from '../../host/engine/engine.js';
+import { MAX_TRACKED_SIGNATURES, type EngineModule } from '../../host/engine/engine.js';
+import { MAX_PENALTY_SOURCES } from '../../host/engine/penalty-box.js';
 import type { PacketDecision } from '../../host/engine/types.js';
 import { VERDICT_NAMES } from '../../host/verdict.js';
 import type { RuleSet } from '../../host/rules/types.js';
@@ -226,6 +227,8 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       fragments: c.fragments, reassembled: c.datagramsReassembled, fragments_incomplete: c.fragmentsIncomplete,
       flows: c.flows, pass: c.pass, drop: c.drop, inspected: c.inspected, alerts: c.alerts, events: c.events,
       module_failures: c.moduleFailures, by_stage: c.byStage, by_verdict: c.byVerdict,
+      alerts_untracked: c.alertsUntracked, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped,
+      penalty_full: c.penaltyFull,
     },
     alertsBySignature: [...c.alertsBySignature.entries()]
       .map(([key, v]) => ({ module: key.slice(0, key.lastIndexOf(':')), signature_id: v.sigId, signature: v.message, count: v.count }))
@@ -248,6 +251,12 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     ['by stage', nz(c.by_stage)],
     ['by verdict', nz(c.by_verdict)],
     ['alerts', thousands(c.alerts)],
+    // Only when something was lost: what the run's figures above do not hold.
+    ...(c.alerts_dropped + c.events_dropped + c.logs_dropped > 0
+      ? [['dropped by modules', `${thousands(c.alerts_dropped)} alerts, ${thousands(c.events_dropped)} events, ${thousands(c.logs_dropped)} log lines over their output budgets (docs/abi/v1.md, Limits)`]]
+      : []),
+    ...(c.alerts_untracked > 0 ? [['untracked alerts', `${thousands(c.alerts_untracked)} alerts of signatures past the first ${thousands(MAX_TRACKED_SIGNATURES)} module:sid pairs: counted, not listed below`]] : []),
+    ...(c.penalty_full > 0 ? [['penalty box full', `${thousands(c.penalty_full)} BLOCK_SRC verdicts not applied: the box held its ${thousands(MAX_PENALTY_SOURCES)} live sources`]] : []),
   ];
   let text = `secuxflow inspect summary\n${table(rows)}\n`;
   if (r.alertsBySignature.length > 0) {

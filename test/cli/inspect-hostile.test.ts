@@ -122,4 +122,15 @@ describe('inspect echoes hostile text escaped', () => {
       expect(r.stdout).not.toMatch(/^final    PASS: forged/m);
     }
   });
+
+  it('a module flooding alerts past its budget: the summary and --json say how many were dropped, and kept + dropped is all it raised', () => {
+    const mod = join(import.meta.dirname, '..', 'fixtures', 'modules-hostile', 'alert_flood.wat');
+    const json = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--json', '--module', mod]);
+    expect(json.status, json.stderr).toBe(0);
+    const c = (JSON.parse(json.stdout) as { counters: Record<string, number> }).counters;
+    expect(c.alerts_dropped).toBeGreaterThan(0);
+    expect(c.alerts! + c.alerts_dropped!).toBe(300 * c.inspected!); // the fixture raises 300 per packet
+    const text = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--module', mod]);
+    expect(text.stdout).toMatch(new RegExp(`dropped by modules +${c.alerts_dropped!.toLocaleString('en-US')} alerts, 0 events, 0 log lines over their output budgets`));
+  });
 });
