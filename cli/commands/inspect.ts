@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { action, printJson } from '../action.js';
 import { describePacket, table, thousands } from '../format.js';
 import { SecuxflowError } from '../../host/errors.js';
-import { printable } from '../../host/wasm/instance.js';
+import { printable } from '../../host/text.js';
 import { buildDryRunPacket, runDryRun, type DryRunPacketArgs } from '../../host/engine/dry-run.js';
 import { runCapture, type CaptureRunResult } from '../../host/engine/capture-run.js';
 import { loadModules, resolveRules, type RuleSource } from '../../host/engine/setup.js';

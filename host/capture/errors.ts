@@ -1,5 +1,5 @@
 import { SecuxflowError } from '../errors.js';
-import { printable } from '../wasm/instance.js';
+import { printable } from '../text.js';
 
 /** A corrupt or unsupported capture; `offset` is the byte where the problem starts. */
 export class CaptureError extends SecuxflowError {

@@ -12,7 +12,7 @@
 //   a CaptureError names the file, the byte offset and the problem.
 import { statSync } from 'node:fs';
 import { SecuxflowError } from '../errors.js';
-import { printable } from '../wasm/instance.js';
+import { printable } from '../text.js';
 import type { LinkType } from '../packet/types.js';
 import { CaptureError } from './errors.js';
 import { reserveFrameSeqs } from './frame-seq.js';

@@ -3,7 +3,7 @@
 import { closeSync, lstatSync, openSync, unlinkSync } from 'node:fs';
 import { openCapture } from '../capture/reader.js';
 import { SecuxflowError } from '../errors.js';
-import { printable } from '../wasm/instance.js';
+import { printable } from '../text.js';
 import { LinkType } from '../packet/types.js';
 import { EveWriter } from '../eve/writer.js';
 import { statsRecord } from '../eve/format.js';

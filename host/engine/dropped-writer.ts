@@ -5,6 +5,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { PcapWriter, PcapngWriter } from '../capture/writer.js';
 import { SecuxflowError } from '../errors.js';
+import { printable } from '../text.js';
 import { LinkType, type DecodedPacket } from '../packet/types.js';
 
 export class DroppedWriter {
@@ -62,7 +63,7 @@ function openOutput(path: string): number {
   try {
     return openSync(path, 'w');
   } catch (e) {
-    throw new SecuxflowError('E_IO', `--write-dropped: cannot create capture file '${path}': ${(e as Error).message}`,
+    throw new SecuxflowError('E_IO', printable(`--write-dropped: cannot create capture file '${path}': ${(e as Error).message}`),
       'check that the directory exists and is writable');
   }
 }

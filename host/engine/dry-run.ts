@@ -5,7 +5,7 @@ import { decodePacket } from '../packet/decode.js';
 import { parseIp } from '../packet/addr.js';
 import { LinkType, TcpFlag, type DecodedPacket } from '../packet/types.js';
 import { SecuxflowError } from '../errors.js';
-import { printable } from '../wasm/instance.js';
+import { printable } from '../text.js';
 import { MAX_VLAN } from '../rules/fields.js';
 import type { RuleSet } from '../rules/types.js';
 import { Engine, type EngineModule } from './engine.js';

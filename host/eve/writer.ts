@@ -2,6 +2,7 @@
 // capture does not pay one write() per event.
 import { openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { SecuxflowError } from '../errors.js';
+import { printable } from '../text.js';
 import type { EveRecord } from './format.js';
 
 const FLUSH_AT = 256 * 1024;
@@ -21,7 +22,8 @@ export class EveWriter {
       try {
         this.fd = openSync(target, 'w');
       } catch (e) {
-        throw new SecuxflowError('E_IO', `cannot write EVE output ${target}: ${(e as Error).message}`);
+        throw new SecuxflowError('E_IO', printable(`cannot write EVE output ${target}: ${(e as Error).message}`),
+          'check that the directory exists and is writable, or give --eve - for standard output');
       }
       this.ownsFd = true;
     }
@@ -69,7 +71,7 @@ export class EveWriter {
       io();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new SecuxflowError('E_IO', `cannot write EVE output ${this.target === '-' ? '(stdout)' : this.target}: ${code ?? (e as Error).message}`,
+      throw new SecuxflowError('E_IO', printable(`cannot write EVE output ${this.target === '-' ? '(stdout)' : this.target}: ${code ?? (e as Error).message}`),
         code === 'ENOSPC' ? 'free some space, or write the EVE output elsewhere' : 'check that the output is writable');
     }
   }

@@ -14,7 +14,8 @@ import { ABI_VERSION, DEFAULT_LIMITS, EventKind, META, META_ABSENT_U16, MetaFlag
 import { isVerdict } from '../verdict.js';
 import { capMemory } from '../sandbox/memory-cap.js';
 import { ensurePrivateDir } from '../sandbox/private-dir.js';
-import { configRefused, printable } from './instance.js';
+import { configRefused } from './instance.js';
+import { printable } from '../text.js';
 import { moduleJsonObject, newStats, OutputBudgets, type OutputBudget } from './hostcalls.js';
 import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 

@@ -2,7 +2,7 @@
 // checked against the module's memory (OUT_OF_BOUNDS), so a hostile module can
 // get an error status but never crash or confuse the host.
 import { DEFAULT_LIMITS, EventKind, LogLevel, NO_PACKET, Status } from './abi.js';
-import { printable } from './instance.js';
+import { printable } from '../text.js';
 import type { BatchOutput, InspectorLogger, InspectorStats, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 /** Per-instance state the hostcalls read; InspectorInstance updates it around each callback. */

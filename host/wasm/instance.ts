@@ -19,6 +19,7 @@ import { createHostcalls, newStats, OutputBudgets, type HostcallState, type Outp
 import type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
 import { defaultLogger } from './logger.js';
 import { BatchPacker, type BatchArea } from './batch-packer.js';
+import { printable } from '../text.js';
 
 export type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
 
@@ -302,14 +303,6 @@ export class InspectorInstance {
  * message the user's terminal shows: control characters escaped, so a hostile
  * module can neither send terminal escapes nor forge lines such as a "hint:".
  */
-export function printable(text: string): string {
-  // C0 (but tab), DEL, C1 and the Unicode line/paragraph separators, written as the hostcalls write log lines.
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code === 0x0a ? '\\n' : code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
-  });
-}
-
 export function configRefused(module: string, status: string, lastError: string | null): SecuxflowError {
   return new SecuxflowError('E_MODULE_CONFIG', `module ${module} refused its configuration (${status})${lastError ? `: ${printable(lastError)}` : ''}`,
     'check the module\'s README for its config fields');

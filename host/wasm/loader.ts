@@ -7,7 +7,7 @@ import { SecuxflowError } from '../errors.js';
 import {
   ABI_MARKER_EXPORT, ABI_VERSION, HOSTCALLS, HOSTCALL_NAMESPACE, MEMORY_EXPORT, REQUIRED_EXPORTS, type AbiSignature,
 } from './abi.js';
-import { printable } from './instance.js';
+import { printable } from '../text.js';
 import { formatFuncType, readLayout, type ExportEntry, type FuncType, type Limits, type WasmLayout } from './binary.js';
 
 export interface CompiledInspector {
