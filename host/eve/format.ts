@@ -16,14 +16,18 @@ export function protoName(proto: number): string {
 
 /** Suricata's timestamp form: 2026-01-01T00:00:00.123456+0000 (UTC). */
 export function eveTimestamp(sec: number, nsec: number): string {
-  // Work in whole microseconds so a carry (999999.6 us) rolls into the next second.
-  const totalMicros = Math.floor(sec) * 1e6 + Math.floor(nsec / 1000);
-  const whole = Math.floor(totalMicros / 1e6);
-  const micros = totalMicros - whole * 1e6;
+  // Whole microseconds, a carry past a second rolling into the seconds. Not as
+  // one count of microseconds: past the year 2255 that exceeds 2^53 and loses them.
+  const allMicros = Math.floor(nsec / 1000);
+  const carry = Math.floor(allMicros / 1e6);
+  const whole = Math.floor(sec) + carry;
+  const micros = allMicros - carry * 1e6;
   // Date#toISOString costs about a microsecond; the records of one second share its text.
   if (whole !== lastWhole) {
     lastWhole = whole;
-    lastIso = new Date(whole * 1000).toISOString().slice(0, 19);
+    const iso = new Date(whole * 1000).toISOString();
+    // Up to the seconds, however many digits the year has (years past 9999 are '+010000-...').
+    lastIso = iso.slice(0, iso.lastIndexOf('.'));
   }
   return `${lastIso}.${String(micros).padStart(6, '0')}+0000`;
 }
