@@ -10,7 +10,7 @@ import { StateStore } from '../state/store.js';
 import { readAttachments, type AttachmentRecord } from './attachments.js';
 import { MapName } from './codec.js';
 import { closeFd, objGet, objGetReadOnly } from './native.js';
-import { assertBpffsWritable } from './pins.js';
+import { refuseReadOnly } from './pins.js';
 import { CONFIG, writeConfig } from './config.js';
 import { activateGeneration, activeGeneration, clearGeneration, markRulesInFlight, readRulesStamp, ruleSetStamp, RULE_MAP_NAMES, retireGeneration, stageGeneration, stampRules, type RuleMapFds } from './ruleswap.js';
 import { toGenerationImage } from './image.js';
@@ -107,7 +107,7 @@ export async function applyRulesIfAttached(stateDir: string, rules: RuleSet): Pr
 export async function applyRulesTo(records: AttachmentRecord[], rules: RuleSet): Promise<KernelApplyResult> {
   if (records.length === 0) return { appliedTo: [] };
   // Refused before any map is touched, so no interface gets the new set alone.
-  for (const root of new Set(records.map((r) => dirname(r.pinDir)))) if (existsSync(root)) assertBpffsWritable(root);
+  for (const root of new Set(records.map((r) => dirname(r.pinDir)))) refuseReadOnly(root);
 
   const opened: OpenedMaps[] = [];
   const staged: Array<{ maps: OpenedMaps; oldGen: number; newGen: number }> = [];

@@ -56,6 +56,11 @@ export function assertBpffs(root: string = pinRoot()): void {
  */
 export function assertBpffsWritable(root: string = pinRoot()): void {
   assertBpffs(root);
+  refuseReadOnly(root);
+}
+
+/** E_BPFFS_READONLY when the filesystem holding `root` is mounted read-only; other problems are left to the calls that meet them. */
+export function refuseReadOnly(root: string): void {
   const probe = nearestExisting(root);
   try {
     accessSync(probe, constants.W_OK);
