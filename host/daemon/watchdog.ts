@@ -7,7 +7,7 @@
 // whole queue thread terminated; the daemon restarts the queue and runs that
 // module in its own sandbox worker from then on, where its budget is enforced
 // per call without taking the queue down again.
-import type { BatchOutput, InspectItem } from '../wasm/types.js';
+import type { BatchOutput, InspectItem, OutputDrops } from '../wasm/types.js';
 import type { ModuleRunner } from '../engine/engine.js';
 import type { ManagedRunner } from '../sandbox/runner.js';
 
@@ -113,6 +113,11 @@ export class StampedRunner implements ModuleRunner {
 
   stats(): ReturnType<ManagedRunner['stats']> | undefined {
     return this.inner.stats?.();
+  }
+
+  /** Without it the engine's totals (EVE stats) missed what thread-isolated modules dropped. */
+  outputDrops(): OutputDrops {
+    return this.inner.outputDrops?.() ?? { alertsDropped: 0, eventsDropped: 0, logsDropped: 0 };
   }
 
   close(): void {

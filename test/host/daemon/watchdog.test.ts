@@ -53,6 +53,14 @@ describe('module-call watchdog', () => {
     expect(watch.overrun(Date.now() + 10_000)).toBeNull();
   });
 
+  it('the drop counts of the module it wraps pass through, so the engine\'s totals include thread-isolated modules', () => {
+    const { stamp } = pair();
+    const drops = { alertsDropped: 3, eventsDropped: 2, logsDropped: 1 };
+    const inner: ModuleRunner = { inspect: () => {}, flowEnded: () => {}, outputDrops: () => drops };
+    expect(new StampedRunner(inner, stamp, 1, 100).outputDrops()).toEqual(drops);
+    expect(new StampedRunner({ inspect: () => {}, flowEnded: () => {} }, stamp, 2, 100).outputDrops()).toEqual({ alertsDropped: 0, eventsDropped: 0, logsDropped: 0 });
+  });
+
   it('a call past its budget is reported with how long it has run', () => {
     const { stamp, watch } = pair();
     const slow = new SlowRunner(40, watch);
