@@ -53,6 +53,12 @@ export function flowKeyOf(pkt: DecodedPacket): FlowKey {
   };
 }
 
+/** The packet's kernel flow key is the port-less one XDP gives to fragments and unparsed headers (see apply). */
+export function sharedKernelKey(pkt: DecodedPacket): boolean {
+  if (pkt.proto === 6 || pkt.proto === 17) return pkt.l4Offset < 0;
+  return pkt.ipVersion === 6 && pkt.proto === 0;
+}
+
 export class VerdictWriteBack {
   readonly counters: WriteBackCounters = {
     flowsAllowed: 0, flowsBlocked: 0, flowsCapped: 0, penaltyWrites: 0, rewrites: 0, writeErrors: 0, lastError: null,
@@ -94,7 +100,13 @@ export class VerdictWriteBack {
       for (const run of d.modules) if (run.verdict === Verdict.BLOCK_SRC && run.ttl > ttl) ttl = run.ttl;
       this.penalty(d.pkt.src, ttl);
     }
-    if (flow === null) return;
+    // XDP reads no ports from a non-first fragment or a TCP/UDP header it
+    // cannot parse, nor a protocol past a bad IPv6 extension chain, so it keys
+    // all of them (src, dst, proto, no ports): one entry for that key would
+    // decide every such packet between the two hosts, of any datagram, and
+    // the fragments of a later datagram would skip reassembly and inspection.
+    // The daemon keeps deciding them packet by packet instead.
+    if (flow === null || sharedKernelKey(d.pkt)) return;
     switch (d.verdict) {
       case Verdict.ALLOW_FLOW:
         this.writeFlow(flow.id, d.pkt, 'allow', d.stage === 'flow');
