@@ -1,8 +1,8 @@
 // Runs the built CLI (dist/secuxflow.js) as a user would, with a private state dir.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../support/temp-dir.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'secuxflow.js');
@@ -20,9 +20,7 @@ export function requireBuilt(): void {
   }
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `sf-${prefix}-`));
-}
+export { tempDir };
 
 export function cli(args: string[], env: Record<string, string> = {}, input?: string): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {

@@ -2,14 +2,14 @@
 // are regular files of bounded size: a device or a pipe must be refused at
 // once, not read until memory runs out or a writer appears.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../support/temp-dir.js';
 import { FileTooLarge, NotARegularFile, readRegularFile } from '../../../host/fs/read-regular.js';
 import { readConfigFile } from '../../../host/fs/read-config.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sf-read-regular-'));
+const dir = tempDir('read-regular');
 
 describe('readRegularFile', () => {
   it('reads a regular file whole, also one exactly at the limit', () => {

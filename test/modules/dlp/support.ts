@@ -1,9 +1,6 @@
 // Running the dlp, scan_flood, ratelimit and threat_intel modules in tests:
 // one instance on hand-made items, or the whole Engine on built frames, and
 // captures written to disk for the CLI. Shared by those four test folders.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
 import type { CompiledInspector } from '../../../host/wasm/loader.js';
 import type { InspectItem, ModuleAlert, ModuleEvent } from '../../../host/wasm/types.js';
@@ -69,9 +66,7 @@ export async function engineRun(frames: RawFrame[], modules: ModuleSpec[], logs:
   return { decisions, instances };
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `sf-${prefix}-`));
-}
+export { tempDir } from '../../support/temp-dir.js';
 
 export function writePcap(path: string, frames: RawFrame[]): void {
   const w = new PcapWriter({ path, nanosecond: true });
