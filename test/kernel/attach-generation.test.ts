@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { setUpCliLab } from './lab/cli-lab.js';
+import { cliIn, setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { bundleScript } from './lab/build.js';
 import type { PrivateBpffs } from './lab/bpffs.js';
-import { runOk, type RunResult } from './lab/run.js';
+import { runOk } from './lab/run.js';
 import { buildPacket } from '../../host/packet/build.js';
 import { parseRuleCidr } from '../../host/rules/fields.js';
 import type { Rule, RuleSet } from '../../host/rules/types.js';
@@ -75,8 +75,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
   let pinDir = '';
   const probe = buildPacket({ src: CLIENT, dst: SERVER, proto: 'tcp', srcPort: 40_000, dstPort: PORT });
 
-  const secuxflow = (...args: string[]): Promise<RunResult> =>
-    lab.exec(end.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env: { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root }, timeoutMs: 60_000 });
+  let env: NodeJS.ProcessEnv;
+  const { secuxflow } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }), 60_000);
 
   /** Reads a pinned map's fd for the duration of fn. */
   const withMap = <T>(name: string, fn: (fd: number) => T): T => {
@@ -139,7 +139,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
   };
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs } = await setUpCliLab(lab));
+    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
     observer = await bundleScript(fileURLToPath(new URL('./lab/gen-observer.ts', import.meta.url)), lab.tag, 'gen-observer');
     const ns = await lab.addNamespace('n');
     [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 40);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { setUpCliLab } from './lab/cli-lab.js';
+import { cliIn, setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { bundleScript } from './lab/build.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
@@ -34,17 +34,13 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
   let stateDir = '';
   let pinDir = '';
 
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root });
-  const secuxflow = async (...args: string[]): Promise<RunResult> => {
-    const r = await lab.exec(ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env: env(), timeoutMs: 30_000 });
-    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r;
-  };
+  let env: NodeJS.ProcessEnv;
+  const { ok: secuxflow } = cliIn(lab, () => ({ ns, cli, stateDir, env }));
   const attachJson = async (...args: string[]): Promise<AttachResult> => JSON.parse((await secuxflow('attach', '--json', ...args)).stdout) as AttachResult;
   const detachJson = async (...args: string[]): Promise<DetachResult> => JSON.parse((await secuxflow('detach', '--json', ...args)).stdout) as DetachResult;
   const list = async (inside: boolean): Promise<AttachmentStatus[]> => {
     const argv = [process.execPath, lister, stateDir];
-    const r = inside ? await lab.execOk(ns, argv, { env: env() }) : await runOk(argv, { env: env() });
+    const r = inside ? await lab.execOk(ns, argv, { env }) : await runOk(argv, { env });
     return JSON.parse(r.stdout) as AttachmentStatus[];
   };
   const pinned = <T>(name: string, fn: (fd: number) => T): T => {
@@ -66,7 +62,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
   };
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs } = await setUpCliLab(lab));
+    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
     lister = await bundleScript(fileURLToPath(new URL('./lab/list-attachments.ts', import.meta.url)), lab.tag, 'list-attachments');
     ns = await lab.addNamespace('n');
     [end, peer] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 50);
@@ -166,8 +162,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     const otherState = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state2-`));
     lab.removeAtCleanup(otherState);
     const before = bpffs.leftovers();
-    const inNs2 = (dir: string, ...args: string[]): Promise<RunResult> =>
-      lab.exec(ns2, [process.execPath, cli, ...args, '--state-dir', dir], { env: env(), timeoutMs: 30_000 });
+    const inNs2 = (dir: string, ...args: string[]): Promise<RunResult> => cliIn(lab, () => ({ ns: ns2, cli, stateDir: dir, env })).secuxflow(...args);
 
     const sameState = await inNs2(stateDir, 'attach', '--iface', end.ifname, '--mode', 'skb');
     expect(sameState.code).toBe(1);
@@ -196,7 +191,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
     const pinsBefore = bpffs.leftovers();
     const stateBefore = readFileSync(join(stateDir, 'attachments.json'), 'utf8');
 
-    const r = await lab.exec(ns, [process.execPath, cli, 'attach', '--iface', 'lo', '--mode', 'native', '--policy', 'deny', '--fail', 'closed', '--state-dir', stateDir], { env: env() });
+    const r = await lab.exec(ns, [process.execPath, cli, 'attach', '--iface', 'lo', '--mode', 'native', '--policy', 'deny', '--fail', 'closed', '--state-dir', stateDir], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/E_KERNEL.*lo cannot run XDP in native mode/);
 
@@ -216,7 +211,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach lifecycle'
   });
 
   it('auto on an interface without native XDP falls back to skb and says why', async () => {
-    const r = await lab.exec(ns, [process.execPath, cli, 'attach', '--iface', 'lo', '--state-dir', stateDir], { env: env() });
+    const r = await lab.exec(ns, [process.execPath, cli, 'attach', '--iface', 'lo', '--state-dir', stateDir], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/in skb mode \(native mode failed: .*not supported.*; fell back to skb\)/i);
     await secuxflow('detach', '--iface', 'lo');

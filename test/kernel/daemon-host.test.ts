@@ -11,6 +11,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { REPO_ROOT } from './lab/build.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
@@ -58,13 +59,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
   let daemon: DaemonProc;
   let maps: PinnedMaps;
 
-  const secuxflow = (...args: string[]): Promise<RunResult> =>
-    lab.exec(server.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
-  const ok = async (...args: string[]): Promise<RunResult> => {
-    const r = await secuxflow(...args);
-    expect(r.code, `secuxflow ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  };
+  const { ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
   const curl = (...args: string[]): Promise<RunResult> =>
     lab.exec(client.ns, ['curl', '-s', '-m', '3', '-o', '-', '-w', '\\n%{http_code}', ...args, `http://${server.addr}:${PORT}/`], { timeoutMs: 10_000 });
   const key = (src: string, sport: number): FlowKey => ({ src: parseIp(src), dst: parseIp(server.addr), sport, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 });

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
@@ -36,8 +37,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run --p
   let inMaps: PinnedMaps;
   let outMaps: PinnedMaps;
 
-  const secuxflow = (...args: string[]): Promise<RunResult> =>
-    lab.exec(dns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
+  const { secuxflow } = cliIn(lab, () => ({ ns: dns, cli, stateDir, env }));
   const curl = (...args: string[]): Promise<RunResult> =>
     lab.exec(cns, ['curl', '-s', '-m', '3', ...args, `http://${SERVER}:${PORT}/`], { timeoutMs: 10_000 });
 

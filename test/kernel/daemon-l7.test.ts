@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
@@ -36,11 +37,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run wit
   let env: NodeJS.ProcessEnv;
   let maps: PinnedMaps;
 
-  const secuxflow = async (...args: string[]): Promise<RunResult> => {
-    const r = await lab.exec(server.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
-    expect(r.code, `secuxflow ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  };
+  const { ok: secuxflow } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
   const key = (sport: number, dport: number): FlowKey => ({ src: parseIp(client.addr), dst: parseIp(server.addr), sport, dport, vlanOuter: 0, vlanInner: 0, proto: 6 });
   const tls = (sni: string, localPort: number): Promise<RunResult> =>
     lab.exec(client.ns, ['curl', '-sk', '-m', '3', '--local-port', String(localPort), '--resolve', `${sni}:${TLS_PORT}:${server.addr}`, `https://${sni}:${TLS_PORT}/`], { timeoutMs: 10_000 });

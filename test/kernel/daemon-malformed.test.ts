@@ -11,10 +11,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { REPO_ROOT } from './lab/build.js';
 import type { PrivateBpffs } from './lab/bpffs.js';
-import { runOk, type RunResult } from './lab/run.js';
+import { runOk } from './lab/run.js';
 import { hostileFrames, type HostileSet } from './lab/hostile-frames.js';
 import { writeFrameFile } from './xsk-lab.js';
 import { prepareDaemonLab, startHostDaemon, startHttpServer, keepAliveClientScript, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
@@ -44,13 +45,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run und
   let frameFile = '';
   let sender = '';
 
-  const secuxflow = (...args: string[]): Promise<RunResult> =>
-    lab.exec(server.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
-  const ok = async (...args: string[]): Promise<RunResult> => {
-    const r = await secuxflow(...args);
-    expect(r.code, `secuxflow ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  };
+  const { ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
   // Through the control socket, as a user asks: the CLI, not requestDaemon in this process.
   const status = async (): Promise<DaemonStatus> => JSON.parse((await ok('status', '--json')).stdout) as DaemonStatus;
   const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);

@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
@@ -48,11 +49,7 @@ describe.skipIf(sshSkip).sequential('secuxflow run with ssh_guard on a real sshd
   let sshd: ChildProcess | undefined;
   let sshdLog = '';
 
-  const secuxflow = async (...args: string[]): Promise<RunResult> => {
-    const r = await lab.exec(server.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
-    expect(r.code, `secuxflow ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  };
+  const { ok: secuxflow } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
   const key = (src: string, sport: number): FlowKey => ({ src: parseIp(src), dst: parseIp(server.addr), sport, dport: 22, vlanOuter: 0, vlanInner: 0, proto: 6 });
   /** EVE lines the daemon has written so far, parsed. */
   const eve = (): Ev[] => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import type { RunResult } from './lab/run.js';
@@ -25,8 +26,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
   let stateDir = '';
   let env: NodeJS.ProcessEnv;
 
-  const secuxflow = (...args: string[]): Promise<RunResult> =>
-    lab.exec(end.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env, timeoutMs: 30_000 });
+  const { secuxflow } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }));
   const run = (...args: string[]): Promise<RunResult> => secuxflow('run', '--iface', end.ifname, '--mode', 'skb', ...args);
 
   /** Nothing of a start is left: no program, no pins, no record, no EVE file. */

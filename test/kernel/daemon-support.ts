@@ -2,12 +2,11 @@
 // namespace (its JSON log parsed as it comes), HTTP servers and clients as
 // small node scripts, and readers for the kernel's pinned maps.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { NetLab, VethEnd } from './lab/netns.js';
-import { REPO_ROOT, buildCli, buildNative } from './lab/build.js';
-import { mountPrivateBpffs, type PrivateBpffs } from './lab/bpffs.js';
+import { REPO_ROOT } from './lab/build.js';
+import { setUpCliLab, type CliLab } from './lab/cli-lab.js';
 import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
 import { readFlowVerdict, readStats } from '../../host/kernel/verdictmaps.js';
 import { MapName, SfStat, type FlowKey } from '../../host/kernel/codec.js';
@@ -21,23 +20,11 @@ export interface DaemonProc {
   exited: Promise<number | null>;
 }
 
-/** What every daemon lab starts from: the lab's CLI copy, a state dir, a private bpffs and the env pointing at it; all undone at cleanup. */
-export interface DaemonLabBase {
-  cli: string;
-  stateDir: string;
-  bpffs: PrivateBpffs;
-  env: NodeJS.ProcessEnv;
-}
-
-export async function prepareDaemonLab(lab: NetLab): Promise<DaemonLabBase> {
-  await buildNative();
-  const built = await buildCli(lab.tag);
-  copySandboxWorker(built.cli);
-  lab.onCleanup(built.remove);
-  const stateDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-state-`));
-  lab.removeAtCleanup(stateDir);
-  const bpffs = await mountPrivateBpffs(lab);
-  return { cli: built.cli, stateDir, bpffs, env: { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root } };
+/** What every daemon lab starts from: a CLI lab whose CLI copy has the sandbox worker beside it. */
+export async function prepareDaemonLab(lab: NetLab): Promise<CliLab> {
+  const base = await setUpCliLab(lab);
+  copySandboxWorker(base.cli);
+  return base;
 }
 
 /** The sandbox worker bundle must sit next to the lab's CLI copy. */

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { setUpCliLab } from './lab/cli-lab.js';
+import { cliIn, setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
-import { run, runOk, type RunResult } from './lab/run.js';
+import { run, runOk } from './lab/run.js';
 import { StateStore } from '../../host/state/store.js';
 import type { Rule } from '../../host/rules/types.js';
 import { applyRulesIfAttached } from '../../host/kernel/apply.js';
@@ -33,16 +33,11 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach after pins
   let bpffs: PrivateBpffs;
   let stateDir = '';
 
-  const secuxflow = (...args: string[]): Promise<RunResult> =>
-    lab.exec(ns, [process.execPath, cli, ...args, '--state-dir', stateDir], { env: { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root }, timeoutMs: 30_000 });
-  const ok = async (...args: string[]): Promise<RunResult> => {
-    const r = await secuxflow(...args);
-    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r;
-  };
+  let env: NodeJS.ProcessEnv;
+  const { secuxflow, ok } = cliIn(lab, () => ({ ns, cli, stateDir, env }));
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs } = await setUpCliLab(lab));
+    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
     ns = await lab.addNamespace('n');
     [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 60);
   });
@@ -161,8 +156,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach after pins
       execFileSync('umount', ['-l', full], { stdio: 'ignore', timeout: 10_000 });
       rmdirSync(full);
     });
-    const inFull = (...args: string[]): Promise<RunResult> =>
-      lab.exec(ns, [process.execPath, cli, ...args, '--state-dir', full], { env: { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root }, timeoutMs: 30_000 });
+    const inFull = cliIn(lab, () => ({ ns, cli, stateDir: full, env })).secuxflow;
     expect((await inFull('attach', '--iface', end.ifname, '--mode', 'skb')).code).toBe(0);
     // Full but one page: room for the lock file detach takes, none for the new state file.
     await run(['dd', 'if=/dev/zero', `of=${join(full, 'filler')}`, 'bs=4096']); // runs until ENOSPC

@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { setUpCliLab } from './lab/cli-lab.js';
+import { cliIn, setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { probesAfter, startEchoServers, startTcpProber, udpEchoWorks, type Probe } from './lab/traffic.js';
-import type { RunResult } from './lab/run.js';
 import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
 import { MapName } from '../../host/kernel/codec.js';
 
@@ -35,17 +34,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
   let stateDir = '';
   let probes: Probe[] = [];
 
-  const secuxflow = (...args: string[]): Promise<RunResult> =>
-    lab.exec(server.ns, [process.execPath, cli, ...args, '--state-dir', stateDir], {
-      env: { ...process.env, SECUXFLOW_BPFFS_ROOT: bpffs.root },
-      timeoutMs: 30_000,
-    });
-
-  const ok = async (...args: string[]): Promise<RunResult> => {
-    const r = await secuxflow(...args);
-    expect(r.code, `secuxflow ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  };
+  let env: NodeJS.ProcessEnv;
+  const { secuxflow, ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
 
   /** Runs a rule command and returns when it finished (epoch ms). */
   const timed = async (...args: string[]): Promise<number> => {
@@ -60,7 +50,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
   };
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs } = await setUpCliLab(lab));
+    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
     const cns = await lab.addNamespace('c');
     const sns = await lab.addNamespace('s');
     [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, 20);
