@@ -1,7 +1,7 @@
 // `secuxflow alerts` as a user runs it (the built CLI): bad --eve paths give
 // E_IO naming the file, a big file stays in bounded memory, and --follow
 // keeps going through copytruncate and rotation.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,10 +11,7 @@ import { fakeDaemon } from '../host/control/fake-daemon.js';
 import { runCliAsync } from '../host/state/helpers.js';
 
 const MB = 1 << 20;
-const made: string[] = [];
-const temp = (p: string): string => { const d = tempDir(p); made.push(d); return d; };
 beforeAll(() => requireBuilt());
-afterAll(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
 
 const alertLine = (min: number, sid: number): string => `${JSON.stringify({
   timestamp: `2026-11-22T10:${String(min).padStart(2, '0')}:00.000000+0000`, event_type: 'alert', src_ip: '198.18.0.1', src_port: 40000,
@@ -37,8 +34,8 @@ function cliMaxRss(dir: string, args: string[]): { status: number; stdout: strin
 
 describe('secuxflow alerts with a daemon running', () => {
   it('reads the EVE file the daemon says it writes, which --eve put outside the state directory', async () => {
-    const state = temp('alerts-state');
-    const elsewhere = join(temp('alerts-eve'), 'custom-eve.json');
+    const state = tempDir('alerts-state');
+    const elsewhere = join(tempDir('alerts-eve'), 'custom-eve.json');
     writeFileSync(elsewhere, alertLine(1, 4242));
     const fake = await fakeDaemon(state, (req) => JSON.stringify({ id: req.id, ok: true, result: { daemon: { running: true, eve: elsewhere } } }));
     try {
@@ -58,7 +55,7 @@ describe('secuxflow alerts with a daemon running', () => {
 
 describe('secuxflow alerts (built CLI)', () => {
   it('E_IO names a missing --eve file or a directory, with a hint and no stack', () => {
-    const dir = temp('alerts');
+    const dir = tempDir('alerts');
     const missing = join(dir, 'typo', 'eve.json');
     const a = cli(['alerts', '--eve', missing]);
     expect(a.status).toBe(1);
@@ -75,7 +72,7 @@ describe('secuxflow alerts (built CLI)', () => {
   });
 
   it('--limit and --since together', () => {
-    const dir = temp('alerts');
+    const dir = tempDir('alerts');
     const eve = join(dir, 'eve.json');
     writeFileSync(eve, [1, 5, 2, 6, 7, 3, 8].map((m) => alertLine(m, m)).join(''));
     const r = cli(['alerts', '--eve', eve, '--json', '--since', '2026-11-22T10:05:00Z', '--limit', '3']);
@@ -85,7 +82,7 @@ describe('secuxflow alerts (built CLI)', () => {
   });
 
   it('reads a 100 MB file in bounded memory', () => {
-    const dir = temp('alerts-big');
+    const dir = tempDir('alerts-big');
     const eve = join(dir, 'eve.json');
     let block = '';
     for (let i = 0; block.length < MB; i++) block += `${JSON.stringify({ timestamp: '2026-11-22T09:00:00.000000+0000', flow_id: i, event_type: 'flow', proto: 'TCP', flow: { pkts_toserver: 3 } })}\n`;
@@ -108,19 +105,23 @@ describe('secuxflow alerts (built CLI)', () => {
     expect(sidsOf(since.stdout)).toEqual([103]);
   });
 
-  it('--follow goes on through copytruncate and rotation, and reports a bad file without a stack', async () => {
-    const dir = temp('alerts-follow');
-    const eve = join(dir, 'eve.json');
+  /** `alerts --follow --json` on a new EVE file holding alert 1, its output gathered as it comes. */
+  const follow = () => {
+    const eve = join(tempDir('alerts-follow'), 'eve.json');
     writeFileSync(eve, alertLine(1, 1));
     const child = spawn(process.execPath, [CLI, 'alerts', '--eve', eve, '--follow', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    const io = { out: '', err: '' };
+    child.stdout.on('data', (b: Buffer) => { io.out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { io.err += b.toString(); });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { eve, child, io, exited };
+  };
+
+  it('--follow goes on through copytruncate and rotation, and reports a bad file without a stack', async () => {
+    const { eve, child, io, exited } = follow();
     const waitFor = async (want: number[]): Promise<void> => {
-      for (let t = 0; t < 100 && sidsOf(out).join() !== want.join(); t++) await new Promise((r) => setTimeout(r, 100));
-      expect(sidsOf(out), err).toEqual(want);
+      for (let t = 0; t < 100 && sidsOf(io.out).join() !== want.join(); t++) await new Promise((r) => setTimeout(r, 100));
+      expect(sidsOf(io.out), io.err).toEqual(want);
     };
     try {
       await waitFor([1]);
@@ -140,23 +141,17 @@ describe('secuxflow alerts (built CLI)', () => {
       rmSync(eve);
       mkdirSync(eve);
       expect(await exited).toBe(1);
-      expect(err).toBe(`secuxflow alerts: error[E_IO]: the EVE file ${eve} is a directory\n  hint: point --eve at the file itself: the daemon appends to the file given to \`secuxflow run --eve\` (default <state-dir>/eve.json); \`secuxflow status\` shows it while the daemon runs, and \`secuxflow alerts\` without --eve reads it\n`);
+      expect(io.err).toBe(`secuxflow alerts: error[E_IO]: the EVE file ${eve} is a directory\n  hint: point --eve at the file itself: the daemon appends to the file given to \`secuxflow run --eve\` (default <state-dir>/eve.json); \`secuxflow status\` shows it while the daemon runs, and \`secuxflow alerts\` without --eve reads it\n`);
     } finally {
       if (child.exitCode === null) child.kill('SIGTERM');
     }
   });
 
   it('--follow stops cleanly on SIGTERM', async () => {
-    const dir = temp('alerts-follow');
-    const eve = join(dir, 'eve.json');
-    writeFileSync(eve, alertLine(1, 1));
-    const child = spawn(process.execPath, [CLI, 'alerts', '--eve', eve, '--follow', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    for (let t = 0; t < 100 && out === ''; t++) await new Promise((r) => setTimeout(r, 100));
+    const { child, io, exited } = follow();
+    for (let t = 0; t < 100 && io.out === ''; t++) await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(sidsOf(out)).toEqual([1]);
+    expect(sidsOf(io.out)).toEqual([1]);
   });
 });
