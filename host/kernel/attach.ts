@@ -9,7 +9,7 @@ import type { RuleAction, RuleSet } from '../rules/types.js';
 import { ATTACHMENTS_FILE, readAttachments, writeAttachments, type AttachmentRecord, type FailMode, type PolicyName } from './attachments.js';
 import { currentNetns, interfaceExists, listInterfaces, resolveIfindex } from './iface.js';
 import { closeFd, objGet, objGetReadOnly, objPin, openObject, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
-import { assertBpffs, assertBpffsWritable, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
+import { assertBpffsWritable, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
 import { assertCanManageXdp } from './privilege.js';
 import { assertIfaceName } from './ifname.js';
 import { CONFIG, FAIL_FALLBACK, readConfig, writeConfig } from './config.js';
@@ -286,9 +286,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         progId: newProgId,
         time: new Date().toISOString(),
       };
-      // The default policy belongs to the rule set, so every record follows it.
-      const others = records.filter((r) => !(r.iface === opts.iface && r.netns === netns)).map((r) => ({ ...r, policy: record.policy }));
-      writeAttachments(store, [...others, record]);
+      writeAttachments(store, [...records.filter((r) => !(r.iface === opts.iface && r.netns === netns)), record]);
 
       handle.close();
       return {
@@ -388,7 +386,6 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
     }
 
     if (existsSync(dir)) {
-      assertBpffs(root);
       if (opts.keepMaps) unlinkQuiet(progPinPath(dir));
       else removePinDir(opts.iface, root);
     }
@@ -411,7 +408,8 @@ export function listAttachments(stateDir: string): AttachmentStatus[] {
   const store = new StateStore(stateDir);
   const netns = currentNetns();
   // The stored rule set is the authority on the default policy: a record's
-  // copy is as old as its attach (rule import can change it since).
+  // copy is as old as its attach (rule default, rule import and another
+  // interface's --policy change it since).
   const policy = storedPolicy(store);
   return readAttachments(store).map((r) => {
     const problem = attachmentProblem(r, netns);
