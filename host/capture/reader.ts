@@ -134,19 +134,93 @@ function frameBytes(w: ByteWindow, at: number, len: number): Uint8Array {
   return w.stableViews ? new Uint8Array(w.buf.buffer, w.buf.byteOffset + at, len) : w.buf.slice(at, at + len);
 }
 
+/** The classic pcap file header at the window's position (not consumed); CaptureError when it is cut short. */
+function pcapHeader(name: string, w: ByteWindow): { le: boolean; nano: boolean; snaplenField: number; linkType: LinkType } {
+  if (!w.ensure(24)) {
+    throw new CaptureError(name, w.offset, `truncated pcap file header: 24 bytes needed, ${w.remaining()} present`,
+      'the file ends inside its header: it was cut short, or is not a capture');
+  }
+  const magic = u32(w.buf, w.start, false);
+  const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
+  return {
+    le,
+    nano: magic === 0xa1b23c4d || magic === 0x4d3cb2a1,
+    snaplenField: u32(w.buf, w.start + 16, le),
+    linkType: (u32(w.buf, w.start + 20, le) & 0xffff) as LinkType,
+  };
+}
+
+/**
+ * The length of the pcapng block at the window's position, once the whole
+ * block is in the window (not consumed); CaptureError when its lengths are
+ * corrupt or it is cut short.
+ */
+function blockLength(name: string, w: ByteWindow, type: number, le: boolean): number {
+  const blockAt = w.offset;
+  const total = u32(w.buf, w.start + 4, le);
+  if (total < 12 || total % 4 !== 0 || total > MAX_FRAME) {
+    throw new CaptureError(name, blockAt, `invalid block length ${total} for block type ${hex32(type)} (must be >= 12 and a multiple of 4)`,
+      'garbage where a pcapng block should start');
+  }
+  if (!w.ensure(total)) {
+    throw new CaptureError(name, blockAt, `truncated block: header says ${total} bytes, ${w.remaining()} remain`,
+      'the capture was cut short; frames before this offset were read');
+  }
+  // ensure() may have slid the window: take the block's position afresh.
+  const trailing = u32(w.buf, w.start + total - 4, le);
+  if (trailing !== total) {
+    throw new CaptureError(name, blockAt, `block trailing length ${trailing} != leading length ${total}`,
+      'garbage or a damaged block');
+  }
+  return total;
+}
+
+/**
+ * The pcapng section header block at the window's position, whole and of
+ * version 1.x (not consumed): its byte order and length.
+ */
+function sectionHeader(name: string, w: ByteWindow): { le: boolean; total: number } {
+  const blockAt = w.offset;
+  if (!w.ensure(12)) {
+    throw new CaptureError(name, blockAt, `truncated block header: 12 bytes needed, ${w.remaining()} remain`,
+      'the capture was cut short; frames before this offset were read');
+  }
+  const bom = u32(w.buf, w.start + 8, true);
+  let le: boolean;
+  if (bom === BYTE_ORDER_MAGIC) le = true;
+  else if (bom === 0x4d3c2b1a) le = false;
+  else throw new CaptureError(name, blockAt + 8, `bad section byte-order magic ${hex32(u32(w.buf, w.start + 8, false))}`, NOT_A_CAPTURE);
+  const total = blockLength(name, w, PCAPNG_SHB, le);
+  // Another major version lays blocks out differently: read as 1.x, it would give garbage frames.
+  const bodyAt = w.start + 8;
+  if (total - 12 < 16) throw new CaptureError(name, blockAt, `section header block body ${total - 12} < 16 bytes`);
+  const major = u16(w.buf, bodyAt + 4, le);
+  if (major !== 1) {
+    throw new CaptureError(name, blockAt, `pcapng section version ${major}.${u16(w.buf, bodyAt + 6, le)} is not supported (1.x is)`,
+      'save the capture as pcapng 1.0 or classic pcap (editcap -F pcapng or -F pcap)');
+  }
+  return { le, total };
+}
+
+/**
+ * The format of the capture at the window's position, once its file header
+ * (a pcap's, or a pcapng's first section header block) has been read whole
+ * and checked; nothing is consumed. A capture that fails here fails before a
+ * run opens any output.
+ */
+function checkHeader(name: string, w: ByteWindow): CaptureFormat {
+  w.ensure(4);
+  const format = detectFormat(name, w.buf.subarray(w.start, Math.min(w.start + 4, w.end)));
+  if (format === 'pcap') pcapHeader(name, w);
+  else sectionHeader(name, w);
+  return format;
+}
+
 function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
   const w = owner.begin();
   try {
-    if (!w.ensure(24)) {
-      throw new CaptureError(name, 0, `truncated pcap file header: 24 bytes needed, ${w.remaining()} present`,
-        'the file ends inside its header: it was cut short, or is not a capture');
-    }
-    const magic = u32(w.buf, w.start, false);
-    const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
-    const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
-    const snaplenField = u32(w.buf, w.start + 16, le);
+    const { le, nano, snaplenField, linkType } = pcapHeader(name, w);
     const snaplen = snaplenField === 0 ? MAX_FRAME : Math.min(snaplenField, MAX_FRAME);
-    const linkType = (u32(w.buf, w.start + 20, le) & 0xffff) as LinkType;
     w.start += 24;
     const numbers = new FrameNumbers();
     for (;;) {
@@ -255,48 +329,24 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
         throw new CaptureError(name, blockAt, `truncated block header: 12 bytes needed, ${left} remain`,
           'the capture was cut short; frames before this offset were read');
       }
-      let h = w.start;
-      const typeBE = u32(w.buf, h, false);
-      if (typeBE === PCAPNG_SHB) {
-        const bom = u32(w.buf, h + 8, true);
-        if (bom === BYTE_ORDER_MAGIC) le = true;
-        else if (bom === 0x4d3c2b1a) le = false;
-        else throw new CaptureError(name, blockAt + 8, `bad section byte-order magic ${hex32(u32(w.buf, h + 8, false))}`, NOT_A_CAPTURE);
+      if (u32(w.buf, w.start, false) === PCAPNG_SHB) {
+        const shb = sectionHeader(name, w);
+        le = shb.le;
         ifaces = [];
         sawShb = true;
-      } else if (!sawShb) {
-        throw new CaptureError(name, blockAt, 'pcapng file does not start with a section header block', NOT_A_CAPTURE);
+        afterPacket = false;
+        w.start += shb.total;
+        continue;
       }
-      const type = u32(w.buf, h, le);
-      const total = u32(w.buf, h + 4, le);
-      if (total < 12 || total % 4 !== 0 || total > MAX_FRAME) {
-        throw new CaptureError(name, blockAt, `invalid block length ${total} for block type ${hex32(type)} (must be >= 12 and a multiple of 4)`,
-          'garbage where a pcapng block should start');
-      }
-      if (!w.ensure(total)) {
-        throw new CaptureError(name, blockAt, `truncated block: header says ${total} bytes, ${w.remaining()} remain`,
-          'the capture was cut short; frames before this offset were read');
-      }
-      // ensure() may have slid the window: take the block's position afresh.
-      h = w.start;
+      if (!sawShb) throw new CaptureError(name, blockAt, 'pcapng file does not start with a section header block', NOT_A_CAPTURE);
+      const type = u32(w.buf, w.start, le);
+      const total = blockLength(name, w, type, le);
+      const h = w.start;
       const b = w.buf;
-      const trailing = u32(b, h + total - 4, le);
-      if (trailing !== total) {
-        throw new CaptureError(name, blockAt, `block trailing length ${trailing} != leading length ${total}`,
-          'garbage or a damaged block');
-      }
       const bodyAt = h + 8;
       const bodyEnd = h + total - 4;
       let frame: RawFrame | null = null;
-      if (type === PCAPNG_SHB) {
-        // Another major version lays blocks out differently: read as 1.x, it would give garbage frames.
-        if (bodyEnd - bodyAt < 16) throw new CaptureError(name, blockAt, `section header block body ${bodyEnd - bodyAt} < 16 bytes`);
-        const major = u16(b, bodyAt + 4, le);
-        if (major !== 1) {
-          throw new CaptureError(name, blockAt, `pcapng section version ${major}.${u16(b, bodyAt + 6, le)} is not supported (1.x is)`,
-            'save the capture as pcapng 1.0 or classic pcap (editcap -F pcapng or -F pcap)');
-        }
-      } else if (type === 1) {
+      if (type === 1) {
         ifaces.push(parseIdb(name, b, bodyAt, bodyEnd, le, blockAt));
       } else if (type === 6 || type === 2) {
         // EPB: if(4) ts(8) caplen(4) len(4); obsolete PB: if(2) drops(2) ts(8) caplen(4) len(4).
@@ -352,7 +402,7 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
 
 /** Reads a capture from memory (tests, dry runs). Frames are views into `bytes`: do not change it while they are in use. */
 export function captureFromBytes(bytes: Uint8Array, name = '<memory>'): CaptureReader {
-  const format = detectFormat(name, bytes.subarray(0, 4));
+  const format = checkHeader(name, new MemoryWindow(bytes));
   return new Reader(name, format, bytes.length, () => new MemoryWindow(bytes));
 }
 
@@ -363,23 +413,22 @@ export function captureFromBytes(bytes: Uint8Array, name = '<memory>'): CaptureR
 export function openCapture(path: string): CaptureReader {
   if (path === '-' || isStream(path)) return openStream(path);
   let size: number;
-  let head: Uint8Array;
+  let format: CaptureFormat;
   try {
     size = statSync(path).size;
     const w = new FileWindow(path, size);
     try {
-      w.ensure(4);
-      head = w.buf.slice(0, Math.min(4, w.end));
+      format = checkHeader(path, w);
     } finally {
       w.close();
     }
   } catch (e) {
+    if (e instanceof CaptureError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new SecuxflowError('E_IO', printable(`cannot read capture '${path}': ${(e as Error).message}`),
       code === 'ESPIPE' ? 'captures are read from regular files (they are read in chunks, with seeks): save a pipe to a file first'
         : 'check the path and that the file is readable');
   }
-  const format = detectFormat(path, head);
   return new Reader(path, format, size, () => new FileWindow(path, size));
 }
 
@@ -409,12 +458,13 @@ function openStream(path: string): CaptureReader {
     if ((e as NodeJS.ErrnoException).code !== 'ENXIO' || fd < 0) throw streamError(name, e);
     w = new FileWindow(fd, 0, true);
   }
+  let format: CaptureFormat;
   try {
-    w.ensure(4);
+    format = checkHeader(name, w);
   } catch (e) {
-    throw streamError(name, e);
+    w.close();
+    throw e instanceof CaptureError ? e : streamError(name, e);
   }
-  const format = detectFormat(name, w.buf.subarray(w.start, Math.min(w.start + 4, w.end)));
   let handedOut = false;
   return new Reader(name, format, 0, () => {
     if (handedOut) throw new SecuxflowError('E_USAGE', `the capture from ${name} was already read: a pipe can be read once`);

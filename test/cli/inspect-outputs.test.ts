@@ -2,7 +2,7 @@
 // capture being read or another output, an unwritable output fails before the
 // run (or says which output failed, after it), and what the run could not
 // decode is said in the summary, not only counted.
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../host/capture/reader.js';
@@ -82,6 +82,27 @@ describe('inspect --pcap outputs', () => {
     expect(err.offset).toBeGreaterThan(24);
     expect(err.offset).toBeLessThan(1000);
     expect(err.message).toContain(`byte offset ${err.offset}`);
+  });
+
+  it.each([
+    ['a 10-byte capture (inside its file header)', Buffer.from('d4c3b2a1020004000000', 'hex'), /truncated pcap file header/],
+    ['a file that is not a capture', Buffer.from('GET / HTTP/1.1\r\n\r\n'), /bad magic/],
+  ])('%s fails before any output is opened: no new file, an existing one keeps its contents', (_what, bytes, problem) => {
+    const dir = tempDir('bad-header');
+    const pcap = join(dir, 'bad.pcap');
+    writeFileSync(pcap, bytes);
+    const kept = join(dir, 'kept.json');
+    writeFileSync(kept, 'previous EVE\n');
+    for (const args of [['--eve', join(dir, 'eve.json'), '--write-dropped', join(dir, 'dropped.pcap')], ['--eve', kept, '--write-dropped', join(dir, 'd.pcapng')]]) {
+      const r = cli(['inspect', '--pcap', pcap, ...args]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/error\[E_CAPTURE\]: .*bad\.pcap: byte offset 0: /);
+      expect(r.stderr).toMatch(problem);
+      expect(r.stderr).toMatch(/\n {2}hint: /);
+      expect(r.stdout).not.toMatch(/summary/);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['bad.pcap', 'kept.json']);
+    expect(readFileSync(kept, 'utf8')).toBe('previous EVE\n');
   });
 
   it('says when frames have a link type it cannot decode', () => {
