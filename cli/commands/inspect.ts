@@ -184,7 +184,7 @@ function printDryRun(r: DryRunReport): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-export interface CaptureReport extends Omit<CaptureRunResult, 'counters' | 'error' | 'unsupportedLinkTypes'> {
+export interface CaptureReport extends Omit<CaptureRunResult, 'counters' | 'error' | 'unsupportedLinkTypes' | 'timestampsOutOfRange'> {
   /** Link types the decoder does not know, with how many frames had each (all counted as malformed). */
   unsupportedLinkTypes: { linkType: number; packets: number }[];
   pcap: string;
@@ -228,7 +228,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       flows: c.flows, pass: c.pass, drop: c.drop, inspected: c.inspected, alerts: c.alerts, events: c.events,
       module_failures: c.moduleFailures, by_stage: c.byStage, by_verdict: c.byVerdict,
       alerts_untracked: c.alertsUntracked, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped,
-      penalty_full: c.penaltyFull,
+      penalty_full: c.penaltyFull, timestamps_out_of_range: result.timestampsOutOfRange,
     },
     alertsBySignature: [...c.alertsBySignature.entries()]
       .map(([key, v]) => ({ module: key.slice(0, key.lastIndexOf(':')), signature_id: v.sigId, signature: v.message, count: v.count }))
@@ -267,6 +267,9 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   if (r.droppedWritten) text += table([['dropped', `${thousands(r.droppedWritten)} frames written`]]) + '\n';
   for (const u of r.unsupportedLinkTypes) {
     text += table([['warning', `${thousands(u.packets)} frames have link type ${u.linkType}, which secuxflow does not decode (it reads Ethernet, raw IP and Linux cooked SLL/SLL2): they count as malformed`]]) + '\n';
+  }
+  if (c.timestamps_out_of_range > 0) {
+    text += table([['warning', `${thousands(c.timestamps_out_of_range)} records have a timestamp fraction of a second or more (a faulty clock or capture writer): read with the whole seconds carried into the seconds, the instant tshark gives them`]]) + '\n';
   }
   if (r.droppedSkipped) {
     text += table([['warning', `${thousands(r.droppedSkipped)} dropped frames of another link type were not written: use a .pcapng --write-dropped file to keep them`]]) + '\n';

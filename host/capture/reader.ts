@@ -7,6 +7,13 @@
 //   interface (link type, snaplen, if_tsresol incl. 2^-n, if_tsoffset);
 //   EPB, SPB (interface 0, captured length min(original, snaplen)) and the
 //   obsolete Packet Block; every other block is skipped by its length.
+// - The file header (a pcap's 24 bytes, a pcapng's first section header
+//   block) is read whole and checked when the capture is opened, so a file
+//   that is no capture fails before a run opens any output.
+// - A pcap record whose timestamp fraction is a second or more is read, as
+//   tshark reads it, with the whole seconds carried over, and counted
+//   (timestampsOutOfRange). pcapng has no such field: a timestamp there is
+//   one count of units.
 // - The file is read through a sliding window, never whole.
 // - On corruption every valid frame before the fault has been yielded, then
 //   a CaptureError names the file, the byte offset and the problem.
@@ -29,6 +36,12 @@ export interface CaptureReader extends FrameSource {
   /** Bytes consumed so far by the running frames() iteration (for a progress bar). */
   readonly bytesRead: number;
   readonly totalBytes: number;
+  /**
+   * Classic pcap records of the running (or last) frames() iteration whose
+   * timestamp fraction was a second or more: read with the whole seconds
+   * carried into the seconds (see readPcap).
+   */
+  readonly timestampsOutOfRange: number;
 }
 
 const PCAPNG_SHB = 0x0a0d0d0a;
@@ -68,6 +81,7 @@ function detectFormat(name: string, head: Uint8Array): CaptureFormat {
 class Reader implements CaptureReader {
   private window: ByteWindow | null = null;
   private consumed = 0;
+  timestampsOutOfRange = 0;
 
   constructor(
     readonly name: string,
@@ -90,6 +104,7 @@ class Reader implements CaptureReader {
   begin(): ByteWindow {
     const w = this.openWindow();
     this.window = w;
+    this.timestampsOutOfRange = 0;
     return w;
   }
 
@@ -104,6 +119,7 @@ class Reader implements CaptureReader {
 interface WindowOwner {
   begin(): ByteWindow;
   end(w: ByteWindow): void;
+  timestampsOutOfRange: number;
 }
 
 /**
@@ -243,8 +259,17 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
           : `record captured length ${caplen} > ${snaplen}, the largest frame read (the file's snaplen is ${snaplenField})`,
           'the record header is corrupt');
       }
-      if (frac >= (nano ? 1e9 : 1e6)) {
-        throw new CaptureError(name, recordAt, `record timestamp fraction ${frac} out of range for ${nano ? 'nanosecond' : 'microsecond'} resolution`);
+      // A fraction of a second or more (a broken clock or writer) is still a
+      // time: tshark reads such a record (its expert info notes "Fractional
+      // second ... is invalid") and the instant it shows is seconds +
+      // fraction. So the whole seconds are carried over, and the run says how
+      // many records needed it, rather than losing the rest of the capture.
+      let sec = tsSec;
+      let nsec = nano ? frac : frac * 1000;
+      if (nsec >= 1e9) {
+        owner.timestampsOutOfRange++;
+        sec += Math.floor(nsec / 1e9);
+        nsec %= 1e9;
       }
       if (!w.ensure(16 + caplen)) {
         throw new CaptureError(name, recordAt, `truncated record: header says ${caplen} bytes, ${w.remaining() - 16} remain`,
@@ -254,7 +279,7 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
       const seq = numbers.take(w, true);
       const offset = w.buf.byteOffset + w.start + 16;
       w.start += 16 + caplen;
-      yield { data, linkType, wireLen: Math.max(wireLen, caplen), tsSec, tsNsec: nano ? frac : frac * 1000, iface: 0, seq, offset };
+      yield { data, linkType, wireLen: Math.max(wireLen, caplen), tsSec: sec, tsNsec: nsec, iface: 0, seq, offset };
     }
   } finally {
     owner.end(w);

@@ -36,6 +36,8 @@ export interface CaptureRunResult {
   droppedWritten: number;
   /** Dropped frames left out of a .pcap output because their link type differs from its first frame's. */
   droppedSkipped: number;
+  /** Classic pcap records whose timestamp fraction was a second or more, read with the seconds carried over. */
+  timestampsOutOfRange: number;
   /** Frames per link type the decoder does not know (they count as malformed). */
   unsupportedLinkTypes: Map<number, number>;
   /** Set when the capture was corrupt part-way: everything before it was processed. */
@@ -113,7 +115,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
   // An output that failed part-way (a full disk) is the run's error when the capture itself was fine.
   try {
     if (eve) {
-      eve.write(statsRecord(counters, lastTs, elapsedSec));
+      eve.write(statsRecord(counters, lastTs, elapsedSec, { timestampsOutOfRange: reader.timestampsOutOfRange }));
       eve.close();
     }
   } catch (e) {
@@ -132,6 +134,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     eveRecords: eve?.count ?? 0,
     droppedWritten: dropped?.written ?? 0,
     droppedSkipped: dropped?.skipped ?? 0,
+    timestampsOutOfRange: reader.timestampsOutOfRange,
     unsupportedLinkTypes: unsupported,
     error,
   };

@@ -170,7 +170,13 @@ export function flowRecord(r: FlowRecord, appProto: string | undefined): EveReco
   return rec;
 }
 
-export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: number): EveRecord {
+/** What the capture reader counted, beside the engine's counters. */
+export interface CaptureStats {
+  /** Records whose timestamp fraction was a second or more (read with the seconds carried over). */
+  timestampsOutOfRange: number;
+}
+
+export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: number, capture?: CaptureStats): EveRecord {
   const verdicts: Record<string, number> = {};
   for (const [k, v] of Object.entries(c.byVerdict)) verdicts[k.toLowerCase()] = v;
   return {
@@ -178,7 +184,7 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
     event_type: 'stats',
     stats: {
       uptime: Math.round(elapsedSec),
-      capture: { packets_read: c.packetsRead },
+      capture: { packets_read: c.packetsRead, timestamps_out_of_range: capture?.timestampsOutOfRange ?? 0 },
       decoder: {
         pkts: c.packetsRead,
         decoded: c.packetsDecoded,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../host/capture/reader.js';
 import { PcapWriter } from '../../host/capture/writer.js';
+import { rawPcap } from '../host/capture/raw-pcap.js';
 import { cli, DEMO_PCAP, requireBuilt, tempDir } from './support.js';
 
 beforeAll(() => requireBuilt());
@@ -103,6 +104,20 @@ describe('inspect --pcap outputs', () => {
     }
     expect(readdirSync(dir).sort()).toEqual(['bad.pcap', 'kept.json']);
     expect(readFileSync(kept, 'utf8')).toBe('previous EVE\n');
+  });
+
+  it('reads on past records whose timestamp fraction is a second or more, and says how many there were', () => {
+    const dir = tempDir('odd-ts');
+    const pcap = join(dir, 'odd.pcap');
+    writeFileSync(pcap, rawPcap([{ sec: 1_767_225_600, frac: 1 }, { sec: 1_767_225_600, frac: 1_500_000 }, { sec: 1_767_225_601, frac: 2 }]));
+    const r = cli(['inspect', '--pcap', pcap]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/packets\s+3 read/);
+    expect(r.stdout).toMatch(/warning\s+1 records have a timestamp fraction of a second or more .*: read with the whole seconds carried into the seconds/);
+    const j = JSON.parse(cli(['inspect', '--pcap', pcap, '--json']).stdout) as { counters: { timestamps_out_of_range: number }; error: unknown };
+    expect(j.counters.timestamps_out_of_range).toBe(1);
+    expect(j.error).toBeNull();
   });
 
   it('says when frames have a link type it cannot decode', () => {

@@ -1,7 +1,7 @@
 // Our reader and decoder against tshark on the demo capture written in every
 // format: same frame count, lengths, timestamps, VLANs, addresses, ports and
 // TCP fields, and agreement on which frame is malformed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { formatIp } from '../../../host/packet/addr.js';
 import { toLinkType } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType } from '../../../host/packet/types.js';
+import { rawPcap } from './raw-pcap.js';
 import { IN_CI, SKIP_TSHARK, TSHARK, tsharkFields } from './tshark.js';
 
 const FIELDS = ['frame.number', 'frame.len', 'frame.cap_len', 'frame.time_epoch', 'ieee8021ad.id', 'vlan.id',
@@ -69,6 +70,8 @@ function compare(path: string, expectedFrames: number): void {
   expect(malformedSeen).toBe(1);
 }
 
+const T0 = 1_767_225_600;
+
 describe.skipIf(SKIP_TSHARK)('tshark cross-check of the demo capture', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sf-tshark-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,6 +87,31 @@ describe.skipIf(SKIP_TSHARK)('tshark cross-check of the demo capture', () => {
     expect(out.frames).toBe(demo.length);
     compare(out.pcap, demo.length);
     compare(out.pcapng, demo.length);
+  });
+
+  it.each([['microsecond', false], ['nanosecond', true]])('%s pcap records with a timestamp fraction of a second or more: the instant tshark gives them', (_what, nano) => {
+    const limit = nano ? 1e9 : 1e6;
+    // Good records first: wiretap takes a microsecond file whose first records look wrong for another pcap variant.
+    // Fractions stay below 2^31 ns, where wiretap's signed nanoseconds wrap (it shows -1767225600.000001 for 0xffffffff us).
+    const records = [0, 1, 2, 3, 4].map((i) => ({ sec: T0 + i, frac: 5 + i }));
+    records.push({ sec: T0, frac: limit }, { sec: T0, frac: 1.5 * limit }, { sec: T0 + 9, frac: 2 * limit - 1 }, { sec: T0 + 9, frac: 7 });
+    const path = join(dir, `odd-ts-${nano ? 'ns' : 'us'}.pcap`);
+    writeFileSync(path, rawPcap(records, { nano }));
+    const rows = tsharkFields(path, ['frame.time_epoch', '_ws.expert.message']);
+    const cap = openCapture(path);
+    const ours = [...cap.frames()];
+    expect(rows.length).toBe(records.length);
+    expect(ours.length).toBe(records.length);
+    ours.forEach((f, i) => {
+      // tshark prints seconds '.' the nanoseconds field as it is (%09d): 1767225600.1500000000 is 1.5 s past T0.
+      const [sec, frac] = rows[i]![0]!.split('.');
+      expect(BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec), `frame ${i + 1}`).toBe(BigInt(sec!) * 1_000_000_000n + BigInt(frac!));
+      expect(f.tsNsec).toBeLessThan(1e9);
+    });
+    // tshark notes each one ("Fractional second ... is invalid") and reads on; we count them.
+    const flagged = rows.filter((r) => /Fractional second/.test(r[1] ?? '')).length;
+    expect(flagged).toBe(3);
+    expect(cap.timestampsOutOfRange).toBe(flagged);
   });
 
   it('big-endian nanosecond pcap', () => {
