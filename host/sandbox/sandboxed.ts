@@ -105,7 +105,15 @@ export class SandboxedInspector implements ModuleRunner {
     return this.governor.snapshot();
   }
 
+  /**
+   * What the module dropped so far, the flow ends already handed to it
+   * included: those still queued are delivered first. The engine's finish()
+   * ends the capture's last flows and then reads this at once, before the
+   * microtask that would deliver them; without the flush their drops were
+   * missing from the run's counters and EVE stats (in-thread runs had them).
+   */
   outputDrops(): OutputDrops {
+    this.flushFlowEnds();
     return this.governor.drops();
   }
 
