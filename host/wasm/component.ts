@@ -17,6 +17,8 @@ import { ensurePrivateDir } from '../sandbox/private-dir.js';
 import { configRefused } from './instance.js';
 import { printable } from '../text.js';
 import { moduleJsonObject, newStats, OutputBudgets, type OutputBudget } from './hostcalls.js';
+import { packageRoot } from '../paths.js';
+import { exportTypes, isTypeNode, TYPE_FORMAT, typeDifference, type TypeNode } from './component-types.js';
 import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
@@ -64,7 +66,13 @@ interface ComponentExports {
 }
 
 type Transpile = (bytes: Uint8Array, opts: Record<string, unknown>) => Promise<{ files: Record<string, Uint8Array>; imports: string[]; exports: [string, string][] }>;
-interface Jco { transpile: Transpile; componentWit(bytes: Uint8Array): Promise<string> }
+interface Jco {
+  transpile: Transpile;
+  componentWit(bytes: Uint8Array): Promise<string>;
+  print(bytes: Uint8Array): Promise<string>;
+  componentEmbed(o: Record<string, unknown>): Promise<Uint8Array>;
+  componentNew(bytes: Uint8Array): Promise<Uint8Array>;
+}
 
 async function loadJco(): Promise<Jco> {
   try {
@@ -79,8 +87,12 @@ export function componentCacheDir(): string {
   return process.env.SECUXFLOW_COMPONENT_CACHE || join(tmpdir(), `secuxflow-components-${process.getuid?.() ?? 'u'}`);
 }
 
-/** signatures: the world's export signatures without parameter names (absent in caches written before they were checked). */
-interface Manifest { imports: string[]; exports: string[]; signatures?: Record<string, string> }
+/**
+ * signatures: the world's export signatures without parameter names; exportTypes: the structure of
+ * the exported functions' types (TYPE_FORMAT typeFormat). Either is absent in caches written before
+ * it was checked, and then computed from the component again.
+ */
+interface Manifest { imports: string[]; exports: string[]; signatures?: Record<string, string>; typeFormat?: number; exportTypes?: Record<string, TypeNode> }
 
 // What world inspector exports, as exportSignatures() renders them: a component
 // with these names but other types would be called with values it cannot take.
@@ -104,6 +116,30 @@ async function exportSignatures(jco: Jco, name: string, bytes: Uint8Array): Prom
   return out;
 }
 
+/** The structure of the exported functions' types, from the component's text (componentWit does not show imported records' fields). */
+async function readExportTypes(jco: Jco, name: string, bytes: Uint8Array): Promise<Record<string, TypeNode>> {
+  try {
+    return exportTypes(await jco.print(bytes));
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component whose export types secuxflow cannot read (${why}), so they cannot be checked against world secuxflow:inspector/inspector`,
+      'build it against modules/wit/inspector.wit with jco or wit-component, as one component (not composed of others)');
+  }
+}
+
+let world: Promise<Record<string, TypeNode>> | null = null;
+
+/** The export types of world inspector in modules/wit, from a component jco builds of that WIT alone (once per process). */
+function worldExportTypes(jco: Jco): Promise<Record<string, TypeNode>> {
+  world ??= (async () => {
+    const wit = readFileSync(join(packageRoot(), 'modules', 'wit', 'inspector.wit'), 'utf8');
+    const dummy = await jco.componentNew(await jco.componentEmbed({ dummy: true, witSource: wit, world: 'inspector', stringEncoding: 'utf8' }));
+    return exportTypes(await jco.print(dummy));
+  })();
+  world.catch(() => { world = null; });
+  return world;
+}
+
 function strings(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
 }
@@ -120,7 +156,27 @@ function cachedManifest(dir: string): Manifest | null {
   if (m === null || typeof m !== 'object' || !strings(m.imports) || !strings(m.exports)) return null;
   const sig = m.signatures;
   const okSig = typeof sig === 'object' && sig !== null && Object.values(sig).every((v) => typeof v === 'string');
-  return { imports: m.imports, exports: m.exports, ...(okSig ? { signatures: sig } : {}) };
+  const types = m.exportTypes;
+  const okTypes = m.typeFormat === TYPE_FORMAT && typeof types === 'object' && types !== null && !Array.isArray(types) && Object.values(types).every((v) => isTypeNode(v));
+  return { imports: m.imports, exports: m.exports, ...(okSig ? { signatures: sig } : {}), ...(okTypes ? { typeFormat: TYPE_FORMAT, exportTypes: types } : {}) };
+}
+
+/** Completes an older cache entry's manifest with what it lacks, so the next load need not compute it again. */
+async function completeManifest(dir: string, name: string, bytes: Uint8Array, m: Manifest): Promise<void> {
+  if (m.signatures !== undefined && m.exportTypes !== undefined) return;
+  const jco = await loadJco();
+  m.signatures ??= await exportSignatures(jco, name, bytes);
+  if (m.exportTypes === undefined) {
+    m.exportTypes = await readExportTypes(jco, name, bytes);
+    m.typeFormat = TYPE_FORMAT;
+  }
+  const tmp = join(dir, `manifest.json.${process.pid}.${Date.now()}.tmp`);
+  try {
+    writeFileSync(tmp, JSON.stringify(m));
+    renameSync(tmp, join(dir, 'manifest.json'));
+  } catch {
+    rmSync(tmp, { force: true }); // checked all the same; the entry is completed by a later load
+  }
 }
 
 /** Transpiles (or finds in the cache) a component and checks its imports and exports against the WIT world. */
@@ -129,7 +185,7 @@ export async function compileComponent(name: string, bytes: Uint8Array, sha256: 
   const entry = join(dir, 'component.js');
   let manifest = cachedManifest(dir);
   if (manifest !== null) {
-    manifest.signatures ??= await exportSignatures(await loadJco(), name, bytes);
+    await completeManifest(dir, name, bytes, manifest);
   } else {
     const jco = await loadJco();
     let out: Awaited<ReturnType<Transpile>>;
@@ -138,7 +194,10 @@ export async function compileComponent(name: string, bytes: Uint8Array, sha256: 
     } catch (e) {
       throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component jco cannot transpile: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }
-    manifest = { imports: out.imports, exports: out.exports.map(([n]) => n), signatures: await exportSignatures(jco, name, bytes) };
+    manifest = {
+      imports: out.imports, exports: out.exports.map(([n]) => n), signatures: await exportSignatures(jco, name, bytes),
+      typeFormat: TYPE_FORMAT, exportTypes: await readExportTypes(jco, name, bytes),
+    };
     // Written to a private directory first, then renamed: parallel loaders never see half a cache entry.
     const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
     mkdirSync(tmp, { recursive: true });
@@ -183,6 +242,15 @@ export async function compileComponent(name: string, bytes: Uint8Array, sha256: 
     if (found !== want) {
       throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component whose ${ex} export is ${found ?? 'not a function'}; world secuxflow:inspector/inspector needs ${want}`,
         'build it against modules/wit/inspector.wit');
+    }
+  }
+  const want = await worldExportTypes(await loadJco());
+  for (const ex of Object.keys(WORLD_SIGNATURES)) {
+    const got = manifest.exportTypes?.[ex];
+    const diff = got === undefined ? 'not a function' : typeDifference(got, want[ex] ?? null);
+    if (diff !== null) {
+      throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component whose ${ex} export does not take or give the types of world secuxflow:inspector/inspector: ${diff}`,
+        'its WIT has types of the world\'s names with other contents (a copy or an older version of the world?): build it against modules/wit/inspector.wit as shipped');
     }
   }
   return { name, sha256, entry, abiVersion: ABI_VERSION, imports: manifest.imports, exports: manifest.exports };
