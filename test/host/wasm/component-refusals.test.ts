@@ -13,6 +13,11 @@ import { component, CORE_EXPORTS } from './helpers.js';
 const runners: ManagedRunner[] = [];
 afterAll(() => { for (const r of runners) r.close(); });
 
+/** A core module that fits world inspector: every export, verdicts left empty. */
+const WORLD_CORE = `(module ${CORE_EXPORTS}
+  (func (export "flow-end") (param i64))
+  (func (export "inspect-batch") (param i32 i32) (result i32) (i32.const 0)))`;
+
 async function refusal(bytes: Uint8Array, name: string): Promise<SecuxflowError> {
   const e = await loadModuleFile(`/virtual/${name}.wasm`, { name, bytes }).then(() => null, (err: unknown) => err);
   expect(e).toBeInstanceOf(SecuxflowError);
@@ -68,6 +73,36 @@ world wrong {
     expect(e.code).toBe('E_MODULE_INVALID');
     expect(e.message).toBe('module wrong_world is a component whose init export is func() -> s32; world secuxflow:inspector/inspector needs func(list<u8>) -> s32');
     expect(e.hint).toMatch(/modules\/wit\/inspector\.wit/);
+  }, 60_000);
+
+  it('a component built against a copy of the WIT whose verdict.arg is u32: the names match, the structure does not; E_MODULE_INVALID naming the record and the field', async () => {
+    // componentWit shows only `use secuxflow:inspector/types@1.0.0.{packet, verdict}` for this one, as for ours.
+    const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8').replace('arg: u16,', 'arg: u32,');
+    const e = await refusal(await component(wit, 'inspector', WORLD_CORE), 'wide_arg');
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toBe('module wide_arg is a component whose inspect-batch export does not take or give the types of world secuxflow:inspector/inspector: record verdict, field arg: u32 where the world has u16');
+    expect(e.hint).toMatch(/build it against modules\/wit\/inspector\.wit as shipped/);
+  }, 60_000);
+
+  it('a component whose world defines its own packet record, one field renamed: refused naming the field the world has and it lacks', async () => {
+    const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8');
+    const packet = /record packet \{[^}]*\}/.exec(wit)![0].replace('vlan-id: u16', 'vlan: u16');
+    const verdict = /record verdict \{[^}]*\}/.exec(wit)![0];
+    const own = `package test:mine;
+world inspector {
+  ${packet}
+  ${verdict}
+  export abi-version: func() -> u32;
+  export init: func(config: list<u8>) -> s32;
+  export inspect-batch: func(packets: list<packet>) -> list<verdict>;
+  export flow-end: func(flow-id: u64);
+}`;
+    const e = await refusal(await component(own, 'inspector', WORLD_CORE), 'own_packet');
+    expect(e.code).toBe('E_MODULE_INVALID');
+    expect(e.message).toBe('module own_packet is a component whose inspect-batch export does not take or give the types of world secuxflow:inspector/inspector: record packet: field vlan-id is missing (the world\'s field 14)');
+    // The same world with the field as ours loads: the check compares structure, not where the types were written.
+    const same = await loadModuleFile('/virtual/own_same.wasm', { name: 'own_same', bytes: await component(own.replace('vlan: u16', 'vlan-id: u16'), 'inspector', WORLD_CORE) });
+    expect(same.component?.exports).toContain('inspectBatch');
   }, 60_000);
 
   it('a component logging terminal escapes while refusing its config: its log line and the E_MODULE_CONFIG quote are escaped', async () => {
