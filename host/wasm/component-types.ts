@@ -6,6 +6,45 @@
 // import, alias, export and lifted funcs); anything there this reader does not
 // know makes the component's exports unknown, never guessed.
 
+const EMPTY_CORE = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+const EMPTY_COMPONENT = [0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0];
+
+/**
+ * The component with each top-level core module (section 1) and nested
+ * component (section 4) replaced by an empty one: the component-level types
+ * stay as they are, and printing does not turn megabytes of code into text
+ * this reader would skip anyway. The bytes as they are when not a component
+ * this can walk.
+ */
+export function withoutCode(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 8 || bytes[4] !== 0x0d || bytes[6] !== 1) return bytes;
+  const out: number[] = [...bytes.subarray(0, 8)];
+  const leb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n = Math.floor(n / 128); if (n > 0) b |= 0x80; o.push(b); } while (n > 0); return o; };
+  const parts: Uint8Array[] = [];
+  let at = 8;
+  while (at < bytes.length) {
+    const start = at;
+    const id = bytes[at++]!;
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (at >= bytes.length || shift > 28) return bytes;
+      const b = bytes[at++]!;
+      size += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+    }
+    if (at + size > bytes.length) return bytes;
+    if (id === 1 || id === 4) parts.push(Uint8Array.from([id, ...leb(8), ...(id === 1 ? EMPTY_CORE : EMPTY_COMPONENT)]));
+    else parts.push(bytes.subarray(start, at + size));
+    at += size;
+  }
+  const total = parts.reduce((n, p) => n + p.length, out.length);
+  const result = new Uint8Array(total);
+  result.set(out);
+  let o = out.length;
+  for (const p of parts) { result.set(p, o); o += p.length; }
+  return result;
+}
+
 /** A resolved type: what the canonical ABI passes, with the WIT name it was reached by where it has one. */
 export type TypeNode =
   | { k: 'prim'; p: string; name?: string }

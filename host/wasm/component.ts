@@ -18,7 +18,7 @@ import { configRefused } from './instance.js';
 import { printable } from '../text.js';
 import { moduleJsonObject, newStats, OutputBudgets, type OutputBudget } from './hostcalls.js';
 import { packageRoot } from '../paths.js';
-import { exportTypes, isTypeNode, TYPE_FORMAT, typeDifference, type TypeNode } from './component-types.js';
+import { exportTypes, isTypeNode, TYPE_FORMAT, typeDifference, withoutCode, type TypeNode } from './component-types.js';
 import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
@@ -119,7 +119,7 @@ async function exportSignatures(jco: Jco, name: string, bytes: Uint8Array): Prom
 /** The structure of the exported functions' types, from the component's text (componentWit does not show imported records' fields). */
 async function readExportTypes(jco: Jco, name: string, bytes: Uint8Array): Promise<Record<string, TypeNode>> {
   try {
-    return exportTypes(await jco.print(bytes));
+    return exportTypes(await jco.print(withoutCode(bytes)));
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component whose export types secuxflow cannot read (${why}), so they cannot be checked against world secuxflow:inspector/inspector`,
