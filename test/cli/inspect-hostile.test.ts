@@ -100,13 +100,22 @@ describe('inspect echoes hostile text escaped', () => {
   it('a capture file whose name holds an escape: the E_CAPTURE message shows it escaped', () => {
     const dir = tempDir('hostile-name');
     const path = join(dir, 'bad\u001b[2J.pcap');
-    writeFileSync(path, Buffer.alloc(10, 0xd4).fill(0, 4).fill(0xc3, 1, 2).fill(0xb2, 2, 3).fill(0xa1, 3, 4));
+    const header = Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex');
+    // Cut inside its file header: refused before the run, so no summary.
+    writeFileSync(path, header.subarray(0, 10));
     const r = cli(['inspect', '--pcap', path, '--no-progress']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/error\[E_CAPTURE\]: .*bad\\x1b\[2J\.pcap: byte offset 0: truncated pcap file header/);
     expect(r.stderr).not.toContain('\u001b');
-    expect(r.stdout).toMatch(/capture +.*bad\\x1b\[2J\.pcap \(pcap\)/);
-    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toBe('');
+    // Cut inside its first record: the run's summary names the capture too.
+    writeFileSync(path, Buffer.concat([header, Buffer.alloc(10)]));
+    const cut = cli(['inspect', '--pcap', path, '--no-progress']);
+    expect(cut.status).toBe(1);
+    expect(cut.stderr).toMatch(/error\[E_CAPTURE\]: .*bad\\x1b\[2J\.pcap: byte offset 24: truncated record header/);
+    expect(cut.stderr).not.toContain('\u001b');
+    expect(cut.stdout).toMatch(/capture +.*bad\\x1b\[2J\.pcap \(pcap\)/);
+    expect(cut.stdout).not.toContain('\u001b');
   });
 
   it('a module whose alert message is made of terminal escapes: the dry-run path and the capture summary show it escaped', () => {
