@@ -8,7 +8,7 @@ import { Verdict } from '../verdict.js';
 import type { FlowKey } from '../kernel/codec.js';
 import { writeFlowVerdicts, writePenalty, type VerdictMapFds } from '../kernel/verdictmaps.js';
 import type { PacketDecision } from '../engine/types.js';
-import type { DecodedPacket } from '../packet/types.js';
+import { hasPortlessFlowKey, type DecodedPacket } from '../packet/types.js';
 import { SecuxflowError } from '../errors.js';
 
 export interface InspectCap {
@@ -51,12 +51,6 @@ export function flowKeyOf(pkt: DecodedPacket): FlowKey {
     vlanInner: pkt.vlans[1] ?? 0,
     proto: pkt.proto,
   };
-}
-
-/** The packet's kernel flow key is the port-less one XDP gives to fragments and unparsed headers (see apply). */
-export function sharedKernelKey(pkt: DecodedPacket): boolean {
-  if (pkt.proto === 6 || pkt.proto === 17) return pkt.l4Offset < 0;
-  return pkt.ipVersion === 6 && pkt.proto === 0;
 }
 
 export class VerdictWriteBack {
@@ -106,7 +100,7 @@ export class VerdictWriteBack {
     // decide every such packet between the two hosts, of any datagram, and
     // the fragments of a later datagram would skip reassembly and inspection.
     // The daemon keeps deciding them packet by packet instead.
-    if (flow === null || sharedKernelKey(d.pkt)) return;
+    if (flow === null || hasPortlessFlowKey(d.pkt)) return;
     switch (d.verdict) {
       case Verdict.ALLOW_FLOW:
         this.writeFlow(flow.id, d.pkt, 'allow', d.stage === 'flow');

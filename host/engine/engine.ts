@@ -5,7 +5,7 @@
 import type { RawFrame } from '../capture/types.js';
 import { decodePacket } from '../packet/decode.js';
 import type { DecodedPacket } from '../packet/types.js';
-import { IpProto } from '../packet/types.js';
+import { IpProto, hasPortlessFlowKey } from '../packet/types.js';
 import { FlowTable, type FlowTableOptions } from '../flow/table.js';
 import { Defragmenter, type DroppedDatagram } from '../flow/defrag.js';
 import { StreamBufferPool, TcpStreamPair } from '../flow/stream.js';
@@ -430,20 +430,27 @@ export class Engine {
     }
     let verdict: Verdict = Verdict.ALLOW_FLOW;
     let blockTtl = 0;
+    // A flow verdict or the cap on such a key would also decide packets of
+    // other datagrams and connections between the two hosts (hasPortlessFlowKey).
+    const perPacket = hasPortlessFlowKey(d.pkt);
     // Index loops on the per-packet path: for-of left an iterator per loop here (heap profile).
     const runs = d.modules;
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
       if (VERDICT_RANK[run.verdict]! > VERDICT_RANK[verdict]!) verdict = run.verdict;
       if (run.verdict === Verdict.BLOCK_SRC && run.ttl > blockTtl) blockTtl = run.ttl;
-      if (run.verdict === Verdict.ALLOW_FLOW) state.moduleState[this.moduleIndex.get(run.module)!] = 2;
+      if (run.verdict === Verdict.ALLOW_FLOW && !perPacket) state.moduleState[this.moduleIndex.get(run.module)!] = 2;
       if (run.alerts.length > 0) state.alerted = true;
     }
     if (d.modules.length === 0) verdict = Verdict.ALLOW_FLOW;
     if (verdict === Verdict.BLOCK_SRC) {
       if (!this.penalty.block(d.pkt.src, this.nowSec, blockTtl || this.defaultTtl)) this.counters.penaltyFull++;
-      state.decided = FLOW_BLOCKED;
-      state.decidedBy = 'BLOCK_SRC';
+      if (!perPacket) {
+        state.decided = FLOW_BLOCKED;
+        state.decidedBy = 'BLOCK_SRC';
+      }
+    } else if (perPacket) {
+      // ALLOW_FLOW passes and BLOCK_FLOW drops this packet only (d.dropped below).
     } else if (verdict === Verdict.BLOCK_FLOW) {
       state.decided = FLOW_BLOCKED;
       state.decidedBy = 'BLOCK_FLOW';

@@ -87,6 +87,19 @@ export interface DecodedPacket {
   srcOffset: number;
 }
 
+/**
+ * The packet's flow key has no ports though its protocol would carry them: a
+ * TCP/UDP header that could not be parsed, or a protocol past a bad IPv6
+ * extension chain. The XDP program keys every such packet between two hosts
+ * (src, dst, proto) alike, and so does the flow table (ports 0), so a verdict
+ * on that "flow" would decide unrelated packets: the engine and the daemon
+ * decide them packet by packet.
+ */
+export function hasPortlessFlowKey(p: Pick<DecodedPacket, 'proto' | 'l4Offset' | 'ipVersion'>): boolean {
+  if (p.proto === 6 || p.proto === 17) return p.l4Offset < 0;
+  return p.ipVersion === 6 && p.proto === 0;
+}
+
 /** Where the source address starts in `p.data`, -1 without an IP layer. */
 export function srcAddrOffset(p: Pick<DecodedPacket, 'ipVersion' | 'l3Offset'>): number {
   return p.ipVersion === 4 ? p.l3Offset + 12 : p.ipVersion === 6 ? p.l3Offset + 8 : -1;
