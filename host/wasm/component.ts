@@ -132,7 +132,14 @@ let world: Promise<Record<string, TypeNode>> | null = null;
 /** The export types of world inspector in modules/wit, from a component jco builds of that WIT alone (once per process). */
 function worldExportTypes(jco: Jco): Promise<Record<string, TypeNode>> {
   world ??= (async () => {
-    const wit = readFileSync(join(packageRoot(), 'modules', 'wit', 'inspector.wit'), 'utf8');
+    const file = join(packageRoot(), 'modules', 'wit', 'inspector.wit');
+    let wit: string;
+    try {
+      wit = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new SecuxflowError('E_IO', `component inspectors are checked against ${file}, which cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+        'the secuxflow install is incomplete: reinstall it (modules/wit ships with the package)');
+    }
     const dummy = await jco.componentNew(await jco.componentEmbed({ dummy: true, witSource: wit, world: 'inspector', stringEncoding: 'utf8' }));
     return exportTypes(await jco.print(dummy));
   })();
