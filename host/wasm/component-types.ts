@@ -233,6 +233,9 @@ function funcTypeUse(rest: Sx[], scope: Scope): TypeEntry {
 }
 
 const MAX_DEPTH = 64;
+/** Types a single export may expand to: a type used twice is expanded twice, so sharing could otherwise double them at every level. */
+const MAX_NODES = 4096;
+let nodesLeft = MAX_NODES;
 
 function resolveEntry(e: TypeEntry, depth: number): TypeNode {
   if (depth > MAX_DEPTH) fail('types nest too deep');
@@ -256,6 +259,7 @@ function resolveRef(ref: Sx, scope: Scope, depth: number): TypeNode {
 
 function resolveDef(def: Sx[], scope: Scope, depth: number): TypeNode {
   if (depth > MAX_DEPTH) fail('types nest too deep');
+  if (--nodesLeft < 0) fail(`an export's types expand to more than ${MAX_NODES} parts`);
   const [head, ...args] = def;
   const t = (x: Sx | undefined): TypeNode => resolveRef(x ?? fail(`${String(head)} without a type`), scope, depth + 1);
   const lists = (what: string): Sx[][] => args.map((a) => (Array.isArray(a) && a[0] === what ? a : fail(`${String(head)} holds something other than ${what}`)));
@@ -316,10 +320,11 @@ function resolveDef(def: Sx[], scope: Scope, depth: number): TypeNode {
 
 /**
  * The types of a component's exported functions, by export name, from
- * wasmprinter's text of the component. Throws WatShapeError when the
+ * wasmprinter's text of the component (only: those exports alone; others
+ * are not expanded). Throws WatShapeError when the
  * component level holds something this reader cannot follow.
  */
-export function exportTypes(wat: string): Record<string, TypeNode> {
+export function exportTypes(wat: string, only?: readonly string[]): Record<string, TypeNode> {
   const top = parseSx(wat);
   if (top.length !== 1 || !Array.isArray(top[0]) || top[0][0] !== 'component') fail('not a component');
   const scope = new Scope(null);
@@ -390,7 +395,8 @@ export function exportTypes(wat: string): Record<string, TypeNode> {
           const fn = asc ?? funcs[index(ref, funcIds)];
           if (fn === undefined) fail(`export ${q(name)} of an unknown func`);
           add(funcs, funcIds, id, fn);
-          out[q(name)] = fn === null ? { k: 'other', what: 'a func whose type is not known here' } : resolveEntry(fn, 0);
+          nodesLeft = MAX_NODES;
+          if (only === undefined || only.includes(q(name))) out[q(name)] = fn === null ? { k: 'other', what: 'a func whose type is not known here' } : resolveEntry(fn, 0);
         } else if (ext.kind === 'type') scope.addType({ ref, scope, name: q(name) }, id);
         else if (ext.kind === 'instance') add(instances, instanceIds, id, null);
         break;

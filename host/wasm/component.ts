@@ -119,7 +119,7 @@ async function exportSignatures(jco: Jco, name: string, bytes: Uint8Array): Prom
 /** The structure of the exported functions' types, from the component's text (componentWit does not show imported records' fields). */
 async function readExportTypes(jco: Jco, name: string, bytes: Uint8Array): Promise<Record<string, TypeNode>> {
   try {
-    return exportTypes(await jco.print(withoutCode(bytes)));
+    return exportTypes(await jco.print(withoutCode(bytes)), Object.keys(WORLD_SIGNATURES));
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is a component whose export types secuxflow cannot read (${why}), so they cannot be checked against world secuxflow:inspector/inspector`,
@@ -141,7 +141,7 @@ function worldExportTypes(jco: Jco): Promise<Record<string, TypeNode>> {
         'the secuxflow install is incomplete: reinstall it (modules/wit ships with the package)');
     }
     const dummy = await jco.componentNew(await jco.componentEmbed({ dummy: true, witSource: wit, world: 'inspector', stringEncoding: 'utf8' }));
-    return exportTypes(await jco.print(dummy));
+    return exportTypes(await jco.print(dummy), Object.keys(WORLD_SIGNATURES));
   })();
   world.catch(() => { world = null; });
   return world;

@@ -35,6 +35,11 @@ describe('component export types', () => {
     expect(() => exportTypes('(component (frobnicate 1))')).toThrow(WatShapeError);
     expect(() => exportTypes('(component (type (record (field "a" u8)))')).toThrow(/unbalanced/);
     expect(() => exportTypes('(module)')).toThrow(/not a component/);
+    // Each tuple holds the one before twice: 2^24 parts if expanded, refused after a bounded number; not expanded when not asked for.
+    const wide = `(component (type (tuple u8 u8)) ${Array.from({ length: 24 }, (_, i) => `(type (tuple ${i} ${i}))`).join(' ')}
+      (type (func (param "x" 24))) (func $f (type 25) (canon lift (core func 0))) (export "f" (func $f)))`;
+    expect(() => exportTypes(wide)).toThrow(/expand to more than 4096 parts/);
+    expect(exportTypes(wide, ['g'])).toEqual({});
     expect(parseSx('(a (@name "x") $"q r" "s\\u{41}\\42" (; c (; d ;) ;) b) ;; e')).toEqual([['a', '$q r', { q: 'sAB' }, 'b']]);
   });
 });
