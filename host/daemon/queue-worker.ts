@@ -121,6 +121,10 @@ export class QueueWorker {
         this.opts.writeBack?.flowEnded(r.flow.id);
         this.opts.eve(JSON.stringify(this.records.flowEnded(r)));
       },
+      onFlowOutput: (o) => {
+        this.c.alerts += o.alerts.length;
+        this.records.flowOutput(o, (rec) => this.opts.eve(JSON.stringify(rec)));
+      },
     });
   }
 

@@ -7,7 +7,7 @@
 // whole queue thread terminated; the daemon restarts the queue and runs that
 // module in its own sandbox worker from then on, where its budget is enforced
 // per call without taking the queue down again.
-import type { BatchOutput, InspectItem, OutputDrops } from '../wasm/types.js';
+import type { BatchOutput, FlowEndOutput, InspectItem, OutputDrops } from '../wasm/types.js';
 import type { ModuleRunner } from '../engine/engine.js';
 import type { ManagedRunner } from '../sandbox/runner.js';
 
@@ -94,10 +94,10 @@ export class StampedRunner implements ModuleRunner {
     }
   }
 
-  flowEnded(flowId: number): void {
+  flowEnded(flowId: number, output?: FlowEndOutput): void {
     this.stamp.enter(this.moduleId, this.budgetMs);
     try {
-      this.inner.flowEnded(flowId);
+      this.inner.flowEnded(flowId, output);
     } finally {
       this.stamp.leave();
     }

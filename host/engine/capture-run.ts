@@ -80,6 +80,9 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
       lastTs = Math.max(lastTs, r.flow.last);
       if (eve) eve.write(records.flowEnded(r));
     },
+    onFlowOutput: (o) => {
+      if (eve) records.flowOutput(o, (rec) => eve.write(rec));
+    },
   });
 
   const started = process.hrtime.bigint();

@@ -12,13 +12,13 @@ import { StreamBufferPool, TcpStreamPair } from '../flow/stream.js';
 import type { Flow, FlowEnd } from '../flow/types.js';
 import { RuleMatcher } from '../rules/match.js';
 import type { RuleMatch, RuleSet } from '../rules/types.js';
-import type { InspectItem, BatchOutput, ModuleAlert, ModuleEvent } from '../wasm/instance.js';
+import type { InspectItem, BatchOutput, FlowEndOutput, ModuleAlert, ModuleEvent } from '../wasm/instance.js';
 import type { OutputDrops } from '../wasm/types.js';
 import { MetaFlag } from '../wasm/abi.js';
 import { SecuxflowError } from '../errors.js';
 import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js';
 import { PenaltyBox } from './penalty-box.js';
-import type { DecisionStage, EngineCounters, FlowRecord, ModuleRun, PacketDecision } from './types.js';
+import type { DecisionStage, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision } from './types.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
 
@@ -29,7 +29,12 @@ export type FailurePolicy = 'fail-open' | 'fail-closed';
 export interface ModuleRunner {
   /** Writes one verdict per item into out (and alerts/events); throws a SecuxflowError when the module fails. */
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void;
-  flowEnded(flowId: number): void;
+  /**
+   * The flow is over. Alerts and events the module emits from on_flow_end go
+   * to `output` (now, or later for a runner that answers flow ends with its
+   * next batch); without one they are dropped and counted.
+   */
+  flowEnded(flowId: number, output?: FlowEndOutput): void;
   /** What the module dropped since the runner was created (every runner of host/sandbox, and InspectorInstance). */
   outputDrops?(): OutputDrops;
 }
@@ -56,6 +61,8 @@ export interface EngineOptions {
   flowTable?: Partial<FlowTableOptions>;
   onDecision?: (d: PacketDecision) => void;
   onFlowEnd?: (r: FlowRecord) => void;
+  /** A module's alerts and events from on_flow_end, with the flow's record. */
+  onFlowOutput?: (o: FlowOutput) => void;
 }
 
 /**
@@ -113,6 +120,9 @@ export class Engine {
   private readonly defaultTtl: number;
   private readonly onDecision: ((d: PacketDecision) => void) | undefined;
   private readonly onFlowEnd: ((r: FlowRecord) => void) | undefined;
+  private readonly onFlowOutput: ((o: FlowOutput) => void) | undefined;
+  /** Flow records onFlowEnd has had: module output for them arrives late. */
+  private readonly recordsOut = new WeakSet<FlowRecord>();
 
   private frameIndex = 0;
   private nowSec = 0;
@@ -159,6 +169,7 @@ export class Engine {
     this.defaultTtl = opts.defaultBlockTtl ?? 60;
     this.onDecision = opts.onDecision;
     this.onFlowEnd = opts.onFlowEnd;
+    this.onFlowOutput = opts.onFlowOutput;
     this.moduleItems = this.modules.map(() => []);
     this.moduleRuns = this.modules.map(() => []);
     this.itemCount = this.modules.map(() => 0);
@@ -491,18 +502,20 @@ export class Engine {
     const runs = d.modules;
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
-      for (let j = 0; j < run.alerts.length; j++) {
-        const a = run.alerts[j]!;
-        c.alerts++;
-        const key = `${run.module}:${a.sigId}`;
-        const entry = c.alertsBySignature.get(key);
-        if (entry) entry.count++;
-        else if (c.alertsBySignature.size < MAX_TRACKED_SIGNATURES) c.alertsBySignature.set(key, { sigId: a.sigId, message: a.message, count: 1 });
-        else c.alertsUntracked++;
-      }
+      for (let j = 0; j < run.alerts.length; j++) this.countAlert(run.module, run.alerts[j]!);
       c.events += run.events.length;
     }
     this.onDecision?.(d);
+  }
+
+  private countAlert(module: string, a: ModuleAlert): void {
+    const c = this.counters;
+    c.alerts++;
+    const key = `${module}:${a.sigId}`;
+    const entry = c.alertsBySignature.get(key);
+    if (entry) entry.count++;
+    else if (c.alertsBySignature.size < MAX_TRACKED_SIGNATURES) c.alertsBySignature.set(key, { sigId: a.sigId, message: a.message, count: 1 });
+    else c.alertsUntracked++;
   }
 
   private takeHeldFragments(last: DecodedPacket): DecodedPacket[] {
@@ -564,9 +577,14 @@ export class Engine {
     if (ended.length === 0) return;
     for (const { flow, reason } of ended) {
       const s = flow.engine as FlowState | undefined;
+      const verdict = !s ? 'pass'
+        : s.decided === FLOW_ALLOWED ? 'allow_flow'
+        : s.decided === FLOW_BLOCKED ? (s.decidedBy === 'BLOCK_SRC' ? 'block_src' : 'block_flow')
+        : FLOW_VERDICT_NAMES[s.lastVerdict]!;
+      const record: FlowRecord = { flow, reason, verdict, alerted: s?.alerted ?? false };
       if (s) {
         for (let m = 0; m < this.modules.length; m++) {
-          if (s.moduleState[m] !== 0) this.tellFlowEnded(m, flow.id);
+          if (s.moduleState[m] !== 0) this.tellFlowEnded(m, record);
         }
         if (s.streams !== null) {
           // Items of the pending batch may still point into these buffers.
@@ -575,11 +593,8 @@ export class Engine {
           s.streams = null;
         }
       }
-      const verdict = !s ? 'pass'
-        : s.decided === FLOW_ALLOWED ? 'allow_flow'
-        : s.decided === FLOW_BLOCKED ? (s.decidedBy === 'BLOCK_SRC' ? 'block_src' : 'block_flow')
-        : FLOW_VERDICT_NAMES[s.lastVerdict]!;
-      this.onFlowEnd?.({ flow, reason, verdict, alerted: s?.alerted ?? false });
+      this.onFlowEnd?.(record);
+      this.recordsOut.add(record);
     }
   }
 
@@ -588,12 +603,22 @@ export class Engine {
    * through ending flows. There is no packet to apply the failure policy to and
    * the flow is over either way: it is counted, and the module keeps running.
    */
-  private tellFlowEnded(m: number, flowId: number): void {
+  private tellFlowEnded(m: number, record: FlowRecord): void {
+    const module = this.modules[m]!.name;
     try {
-      this.modules[m]!.instance.flowEnded(flowId);
+      this.modules[m]!.instance.flowEnded(record.flow.id, (alerts, events) => this.flowOutput({ record, module, alerts, events, late: this.recordsOut.has(record) }));
     } catch {
       this.counters.moduleFailures++;
     }
+  }
+
+  private flowOutput(o: FlowOutput): void {
+    if (o.alerts.length === 0 && o.events.length === 0) return;
+    for (const a of o.alerts) this.countAlert(o.module, a);
+    this.counters.events += o.events.length;
+    // The flow's record is written after its in-thread modules answered: it says they alerted.
+    if (o.alerts.length > 0) o.record.alerted = true;
+    this.onFlowOutput?.(o);
   }
 }
 

@@ -55,6 +55,20 @@ export interface FlowRecord {
   alerted: boolean;
 }
 
+/**
+ * What one module emitted from on_flow_end: it belongs to the flow, not to a
+ * packet. It may arrive after the flow's own record (a sandboxed module's
+ * flow ends are answered with its next batch).
+ */
+export interface FlowOutput {
+  record: FlowRecord;
+  module: string;
+  alerts: readonly ModuleAlert[];
+  events: readonly ModuleEvent[];
+  /** onFlowEnd already had the flow's record. */
+  late: boolean;
+}
+
 export interface EngineCounters {
   packetsRead: number;
   packetsDecoded: number;

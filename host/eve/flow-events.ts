@@ -2,8 +2,8 @@
 // run and the daemon's queues. A flow's app_proto is what its modules'
 // protocol events said last; it labels the flow's later alerts and its flow
 // record, as Suricata's app_proto does.
-import type { FlowRecord, PacketDecision } from '../engine/types.js';
-import { alertRecord, dropRecord, flowRecord, protocolRecord, type EveRecord } from './format.js';
+import type { FlowOutput, FlowRecord, PacketDecision } from '../engine/types.js';
+import { alertRecord, dropRecord, flowAlertRecord, flowProtocolRecord, flowRecord, protocolRecord, type EveRecord } from './format.js';
 
 export class FlowEveRecords {
   private readonly appProto = new Map<number, string>();
@@ -25,6 +25,22 @@ export class FlowEveRecords {
       }
     }
     if (d.dropped && d.modules.length === 0 && d.stage !== 'flow') emit(dropRecord(d));
+  }
+
+  /**
+   * A module's records from the flow's end, protocol events first. A flow's
+   * record may already be written (a sandboxed module answers flow ends
+   * later), so its app_proto comes from the flow's earlier events or these.
+   */
+  flowOutput(o: FlowOutput, emit: (rec: EveRecord) => void): void {
+    let appProto = this.appProto.get(o.record.flow.id);
+    for (const ev of o.events) {
+      if (ev.kind !== 'other') appProto = ev.kind;
+      emit(flowProtocolRecord(o.record, ev));
+    }
+    for (const a of o.alerts) emit(flowAlertRecord(o.record, o.module, a, appProto));
+    // Only the flow's own record, still to come, reads it; a late output must not leave an entry behind.
+    if (appProto !== undefined && !o.late) this.appProto.set(o.record.flow.id, appProto);
   }
 
   /** The flow's closing record; its app_proto is forgotten. */

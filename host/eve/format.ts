@@ -88,9 +88,14 @@ function eveMetadata(module: string, meta: Record<string, unknown> | null): Reco
 export function alertRecord(d: PacketDecision, module: string, a: ModuleAlert, appProto: string | undefined): EveRecord {
   const rec = header(d, 'alert');
   if (appProto) rec.app_proto = appProto;
+  rec.alert = alertBody(d.dropped, module, a);
+  return rec;
+}
+
+function alertBody(blocked: boolean, module: string, a: ModuleAlert): EveRecord {
   const category = a.metadata && typeof a.metadata.category === 'string' ? a.metadata.category : `secuxflow ${module}`;
-  rec.alert = {
-    action: d.dropped ? 'blocked' : 'allowed',
+  return {
+    action: blocked ? 'blocked' : 'allowed',
     gid: 1,
     signature_id: a.sigId,
     rev: 1,
@@ -99,7 +104,6 @@ export function alertRecord(d: PacketDecision, module: string, a: ModuleAlert, a
     severity: a.severity,
     metadata: eveMetadata(module, a.metadata),
   };
-  return rec;
 }
 
 export function protocolRecord(d: PacketDecision, ev: ModuleEvent): EveRecord {
@@ -138,12 +142,12 @@ function flowState(f: Flow): string {
   }
 }
 
-export function flowRecord(r: FlowRecord, appProto: string | undefined): EveRecord {
-  const f = r.flow;
+/** A record about a whole flow, client to server, at its last packet's time. */
+function flowHeader(f: Flow, eventType: string): EveRecord {
   const rec: EveRecord = {
     timestamp: secondsToTimestamp(f.last),
     flow_id: f.id,
-    event_type: 'flow',
+    event_type: eventType,
     src_ip: formatIp(f.clientAddr),
     dest_ip: formatIp(f.serverAddr),
     proto: protoName(f.proto),
@@ -153,6 +157,30 @@ export function flowRecord(r: FlowRecord, appProto: string | undefined): EveReco
     rec.dest_port = f.serverPort;
   }
   if (f.vlan) rec.vlan = [f.vlan];
+  return rec;
+}
+
+const BLOCKED_FLOW_VERDICTS: ReadonlySet<string> = new Set(['block_flow', 'block_src']);
+
+/** An alert a module raised when the flow ended: its action is what became of the flow. */
+export function flowAlertRecord(r: FlowRecord, module: string, a: ModuleAlert, appProto: string | undefined): EveRecord {
+  const rec = flowHeader(r.flow, 'alert');
+  if (appProto) rec.app_proto = appProto;
+  rec.alert = alertBody(BLOCKED_FLOW_VERDICTS.has(r.verdict), module, a);
+  return rec;
+}
+
+/** A protocol event a module reported when the flow ended (an HTTP request that never got a response, say). */
+export function flowProtocolRecord(r: FlowRecord, ev: ModuleEvent): EveRecord {
+  const rec = flowHeader(r.flow, ev.kind);
+  rec.app_proto = ev.kind === 'other' ? undefined : ev.kind;
+  rec[ev.kind] = ev.data;
+  return rec;
+}
+
+export function flowRecord(r: FlowRecord, appProto: string | undefined): EveRecord {
+  const f = r.flow;
+  const rec = flowHeader(f, 'flow');
   if (appProto) rec.app_proto = appProto;
   rec.flow = {
     pkts_toserver: f.pktsToServer,

@@ -5,7 +5,7 @@
 // after each batch).
 import { SecuxflowError } from '../errors.js';
 import type { ModuleRunner } from '../engine/engine.js';
-import type { BatchOutput, InspectItem, InspectorLogger, OutputDrops } from '../wasm/types.js';
+import type { BatchOutput, FlowEndOutput, InspectItem, InspectorLogger, OutputDrops } from '../wasm/types.js';
 import { FailureGovernor, type RunnerCounters } from './governor.js';
 import { memoryCeilingPages, resolveLimits, WASM_PAGE, type ModulePolicy, type SandboxLimits } from './limits.js';
 import { defaultLogger, type RunnerOptions } from './sandboxed.js';
@@ -13,7 +13,7 @@ import { defaultLogger, type RunnerOptions } from './sandboxed.js';
 /** What an in-thread runner drives: InspectorInstance or a ComponentInspector. */
 export interface InThreadInstance {
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void;
-  flowEnded(flowId: number): void;
+  flowEnded(flowId: number, output?: FlowEndOutput): void;
   readonly memoryBytes: number;
   /** Since the instance was created. */
   readonly stats: OutputDrops;
@@ -84,10 +84,15 @@ export class InThreadInspector implements ModuleRunner {
     }
   }
 
-  flowEnded(flowId: number): void {
+  flowEnded(flowId: number, output?: FlowEndOutput): void {
     if (this.instance === null) return;
+    const counters = this.governor.counters;
     try {
-      this.instance.flowEnded(flowId);
+      this.instance.flowEnded(flowId, output && ((alerts, events) => {
+        counters.alerts += alerts.length;
+        counters.events += events.length;
+        output(alerts, events);
+      }));
     } catch (e) {
       this.fail('trap', e instanceof Error ? e.message : String(e), 0);
     }

@@ -16,12 +16,12 @@ import { MAX_VERDICT } from '../verdict.js';
 import { DEFAULT_LIMITS, META, Status } from './abi.js';
 import type { CompiledInspector } from './loader.js';
 import { createHostcalls, newStats, OutputBudgets, type HostcallState, type OutputBudget } from './hostcalls.js';
-import type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
+import type { BatchOutput, FlowEndOutput, InspectItem, InspectorOptions, InspectorStats, ModuleLogLevel } from './types.js';
 import { defaultLogger } from './logger.js';
 import { BatchPacker, type BatchArea } from './batch-packer.js';
 import { printable } from '../text.js';
 
-export type { BatchOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
+export type { BatchOutput, FlowEndOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
 
 // The verdict byte and its argument share the record's last word with FLAGS.
 const W_LAST = META.FLAGS >> 2;
@@ -234,10 +234,16 @@ export class InspectorInstance {
     return this.exports.on_batch(this.metaPtr, count);
   }
 
-  /** Tells the module a flow is over (its state may be freed). Alerts/events it emits go to `out` when given. */
-  flowEnded(flowId: number, out?: Pick<BatchOutput, 'alerts' | 'events'>): void {
+  /**
+   * Tells the module a flow is over (its state may be freed). The alerts and
+   * events it emits (pkt_index -1: they belong to the flow) go to `output`
+   * when given, and are dropped and counted otherwise.
+   */
+  flowEnded(flowId: number, output?: FlowEndOutput): void {
     const id = BigInt.asIntN(64, BigInt(flowId));
-    this.callback('on_flow_end', () => { this.exports.on_flow_end(id); return 0; }, out ?? EMPTY_OUTPUT, 0, 0, this.budgets.flowEnds);
+    const out = output === undefined ? EMPTY_OUTPUT : { alerts: [], events: [] };
+    this.callback('on_flow_end', () => { this.exports.on_flow_end(id); return 0; }, out, 0, 0, this.budgets.flowEnds);
+    if (output !== undefined && (out.alerts.length > 0 || out.events.length > 0)) output(out.alerts, out.events);
   }
 
   outputDrops(): InspectorStats {

@@ -70,6 +70,9 @@ export interface ModuleEvent {
 }
 
 /** Filled by inspect(): verdicts[i] and verdictArgs[i] for items[i]; alerts and events are appended. */
+/** Where a module's alerts and events from on_flow_end go: they belong to the flow, not to a packet (index -1). */
+export type FlowEndOutput = (alerts: readonly ModuleAlert[], events: readonly ModuleEvent[]) => void;
+
 export interface BatchOutput {
   verdicts: Uint8Array;
   verdictArgs: Uint16Array;

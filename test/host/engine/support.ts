@@ -23,11 +23,17 @@ export async function portVerdictModule(name = 'port_verdict', policy: FailurePo
   return { name, instance, policy };
 }
 
-/** A module with a bump allocator, emit_alert imported, and this on_batch body ($meta, $count; locals $i $r). */
-export async function moduleWith(name: string, onBatch: string, init = '', flowEnd = ''): Promise<InspectorInstance> {
+/**
+ * A module with a bump allocator, emit_alert and emit_event imported, and this
+ * on_batch body ($meta, $count; locals $i $r). `data` is module fields such as
+ * data segments (below 65536).
+ */
+export async function moduleWith(name: string, onBatch: string, init = '', flowEnd = '', data = ''): Promise<InspectorInstance> {
   const wat = `(module
   (import "secuxflow" "emit_alert" (func $emit_alert (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "secuxflow" "emit_event" (func $emit_event (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2 64)
+  ${data}
   (global (export "secuxflow_abi_version") i32 (i32.const 1))
   (global $heap (mut i32) (i32.const 65536))
   (func (export "sf_alloc") (param $size i32) (result i32)

@@ -92,7 +92,7 @@ describe('http_waf on adversarial input', () => {
     const raw = Uint8Array.from('GET /d?f=../../etc/passwd\xff HTTP/1.1\r\nHost: a\xc0.example\r\nUser-Agent: x\xed\xa0\x80y\r\n\r\n', (c) => c.charCodeAt(0));
     const r = run(inst, [streamItem(600_000, 0, raw)]);
     const out = { alerts: [], events: [] } as Pick<import('../../../host/wasm/types.js').BatchOutput, 'alerts' | 'events'>;
-    inst.flowEnded(600_000, out);
+    inst.flowEnded(600_000, (a, e) => { out.alerts.push(...a); out.events.push(...e); });
     expect(inst.stats.hostcallErrors).toBe(0);
     expect(r.alerts.map((a) => a.sigId)).toEqual([SID.TRAVERSAL]);
     expect((r.alerts[0]!.metadata as { url: string }).url).toBe('/d?f=../../etc/passwd\ufffd');

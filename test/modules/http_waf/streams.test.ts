@@ -180,7 +180,7 @@ describe('http_waf stream handling', () => {
     const inst = await waf();
     run(inst, [streamItem(17, 0, bytesOf(request('GET', '/lonely')))]);
     const out: Pick<BatchOutput, 'alerts' | 'events'> = { alerts: [], events: [] };
-    inst.flowEnded(17, out);
+    inst.flowEnded(17, (a, e) => { out.alerts.push(...a); out.events.push(...e); });
     expect(out.events).toEqual([{ index: -1, kind: 'http', data: expect.objectContaining({ url: '/lonely', http_method: 'GET' }) }]);
     expect(out.events[0]!.data.status).toBeUndefined();
   });
