@@ -104,6 +104,10 @@ export function skipBlankLines(s: usize, pos: i32, len: i32): i32 {
   return pos;
 }
 
+function isGet(s: usize, at: i32, len: i32): bool {
+  return len == 3 && load<u8>(s + <usize>at) == 0x47 && load<u8>(s + <usize>(at + 1)) == 0x45 && load<u8>(s + <usize>(at + 2)) == 0x54;
+}
+
 /**
  * Parses a request head at pos. `maxHead` bounds the head: past it the result
  * is TOO_LONG with whatever was parsed (request line and complete headers) in `h`.
@@ -138,6 +142,9 @@ export function parseRequestHead(s: usize, pos: i32, len: i32, maxHead: i32, h: 
     while (h.bLen > 0 && load<u8>(s + <usize>(h.bOff + h.bLen - 1)) == 0x20) h.bLen--;
     h.cOff = last + 1; h.cLen = lineStop - last - 1;
   } else {
+    // HTTP/0.9 had only "GET target": any other word and text is another
+    // protocol's greeting ("SSH-2.0-OpenSSH_9.6 Ubuntu"), which servers refuse as HTTP.
+    if (!isGet(s, pos, h.aLen)) return Parse.NOT_HTTP;
     h.bOff = t; h.bLen = lineStop - t;
     if (h.bLen > 0 && hasSpace(s, t, lineStop)) return Parse.NOT_HTTP;
   }

@@ -185,6 +185,19 @@ describe('http_waf stream handling', () => {
     expect(out.events[0]!.data.status).toBeUndefined();
   });
 
+  it('reads a line without a protocol as HTTP/0.9 only with GET: an SSH greeting is not a request', async () => {
+    const inst = await waf();
+    const ssh = run(inst, [streamItem(20, 0, bytesOf('SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n'))]);
+    expect(ssh.verdicts).toEqual([Verdict.ALLOW_FLOW]);
+    const events: unknown[] = [];
+    inst.flowEnded(20, (_a, e) => events.push(...e));
+    expect(events).toEqual([]);
+    const v09 = run(inst, [streamItem(21, 0, bytesOf('GET /old\r\n'))]);
+    expect(v09.verdicts).toEqual([Verdict.CONTINUE]);
+    inst.flowEnded(21, (_a, e) => events.push(...e));
+    expect(events).toEqual([expect.objectContaining({ kind: 'http', data: expect.objectContaining({ url: '/old', http_method: 'GET' }) })]);
+  });
+
   it('lets go of a flow that is not HTTP, and of one whose stream depth is used up', async () => {
     const inst = await waf({ stream_depth: 4096 });
     expect(run(inst, [streamItem(18, 0, bytesOf('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03'))]).verdicts).toEqual([Verdict.ALLOW_FLOW]);
