@@ -40,8 +40,8 @@ export class ComponentBackend implements WorkerBackend {
     this.runtime.newBatch(packets);
   }
 
-  flowEnd(flowId: bigint, _sink: BatchSink): void {
-    this.runtime.flowEnd(flowId);
+  flowEnd(flowId: bigint, sink: BatchSink): void {
+    this.runtime.flowEnd(flowId, sink as unknown as Parameters<ComponentRuntime['flowEnd']>[1]);
   }
 
   memoryBytes(): number {

@@ -95,9 +95,8 @@ export class CoreBackend implements WorkerBackend {
     this.budgets.renew(packets);
   }
 
-  flowEnd(flowId: bigint, _sink: BatchSink): void {
-    // NO_SINK: what on_flow_end raises has no packet of a batch to go with; the hostcalls count it as dropped.
-    this.enter('on_flow_end', NO_SINK, 0, this.budgets.flowEnds, () => { this.exports.on_flow_end(BigInt.asIntN(64, flowId)); return 0; });
+  flowEnd(flowId: bigint, sink: BatchSink): void {
+    this.enter('on_flow_end', sink, 0, this.budgets.flowEnds, () => { this.exports.on_flow_end(BigInt.asIntN(64, flowId)); return 0; });
   }
 
   memoryBytes(): number {

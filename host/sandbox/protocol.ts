@@ -71,6 +71,8 @@ export interface WorkerMessage {
   events?: { index: number; kind: string; data: Record<string, unknown> }[];
   logs?: { level: 'debug' | 'info' | 'warn' | 'error'; message: string }[];
   error?: SerializedError;
+  /** What on_flow_end raised for the request's flow ends: `at` is the flow id's place in the request's list. */
+  flowEnds?: { at: number; alerts: NonNullable<WorkerMessage['alerts']>; events: NonNullable<WorkerMessage['events']> }[];
   /** Counters of the worker's instance (alerts dropped etc.). */
   stats?: Record<string, number>;
 }

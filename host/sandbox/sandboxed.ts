@@ -11,7 +11,7 @@ import { SecuxflowError, type ErrorCode } from '../errors.js';
 import { isVerdict } from '../verdict.js';
 import { DEFAULT_LIMITS } from '../wasm/abi.js';
 import type { CompiledInspector } from '../wasm/loader.js';
-import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, OutputDrops } from '../wasm/types.js';
+import type { BatchOutput, FlowEndOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEvent, ModuleEventKind, OutputDrops } from '../wasm/types.js';
 import type { ModuleRunner } from '../engine/engine.js';
 import { BatchWriter } from './batch-writer.js';
 import { FailureGovernor, type FailureKind, type RunnerCounters } from './governor.js';
@@ -67,8 +67,11 @@ export class SandboxedInspector implements ModuleRunner {
   private config: Uint8Array | null;
   private readonly opts: RunnerOptions;
   private live: Live | null = null;
-  /** Flow ids to hand to on_flow_end before the next request. */
+  /** Flow ids to hand to on_flow_end before the next request, and where each one's output goes. */
   private readonly endQueue: number[] = [];
+  private readonly endOutputs: (FlowEndOutput | undefined)[] = [];
+  /** endOutputs of the flow ends the request in flight carries, by their place in its list. */
+  private sentOutputs: (FlowEndOutput | undefined)[] = [];
   private flushScheduled = false;
   private inflight: { items: readonly InspectItem[]; count: number; out: BatchOutput; n: number; t0: bigint; live: Live } | null = null;
 
@@ -169,9 +172,10 @@ export class SandboxedInspector implements ModuleRunner {
     }
   }
 
-  flowEnded(flowId: number): void {
+  flowEnded(flowId: number, output?: FlowEndOutput): void {
     if (this.live === null) return;
     this.endQueue.push(flowId);
+    this.endOutputs.push(output);
     // Flow ends ride along with the next request; the ones left when the
     // caller yields (the end of a capture) are delivered on their own then.
     if (!this.flushScheduled) {
@@ -269,6 +273,7 @@ export class SandboxedInspector implements ModuleRunner {
     const ends = Math.min(q.length, FLOW_END_QUEUE);
     for (let i = 0; i < ends; i++) live.flowIds[i] = BigInt(q[i]!);
     q.splice(0, ends);
+    this.sentOutputs = this.endOutputs.splice(0, ends);
     c[CTRL.FLOW_ENDS] = ends;
     Atomics.store(c, CTRL.TAKEN, 0);
     Atomics.store(c, CTRL.STATE, STATE_REQUEST);
@@ -290,12 +295,29 @@ export class SandboxedInspector implements ModuleRunner {
     const msg = Atomics.load(c, CTRL.HAS_MESSAGE) ? receiveMessageOnPort(live.port)?.message as WorkerMessage | undefined : undefined;
     const result = Atomics.load(c, CTRL.RESULT);
     if (msg?.logs) for (const l of msg.logs) this.logger(this.name, l.level, l.message);
+    if (msg?.flowEnds) this.deliverFlowOutputs(msg.flowEnds);
     if (result === RESULT_TRAP) throw new RequestFailure('trap', 'E_MODULE_TRAP', msg?.error?.message ?? `module ${this.name} trapped`);
     if (result === RESULT_MEMORY) {
       throw new RequestFailure('memory', 'E_MODULE_LIMIT',
         `module ${this.name} holds ${live.memPages * 64} KiB of memory, above its ceiling of ${this.limits.memoryMiB} MiB`);
     }
     return msg;
+  }
+
+  /** Hands what on_flow_end raised to the engine, as the in-thread runner does; without an output it is dropped and counted. */
+  private deliverFlowOutputs(ends: NonNullable<WorkerMessage['flowEnds']>): void {
+    const c = this.governor.counters;
+    for (const { at, alerts, events } of ends) {
+      const output = this.sentOutputs[at];
+      if (output === undefined) {
+        c.alertsDropped += alerts.length;
+        c.eventsDropped += events.length;
+        continue;
+      }
+      c.alerts += alerts.length;
+      c.events += events.length;
+      output(alerts, events.map((ev): ModuleEvent => ({ index: -1, kind: ev.kind as ModuleEventKind, data: ev.data })));
+    }
   }
 
   /** Counts what the worker's instance dropped during the request it answered (a trapped one too). */
@@ -422,6 +444,7 @@ export class SandboxedInspector implements ModuleRunner {
     if (live === null) return;
     this.live = null;
     this.endQueue.length = 0;
+    this.endOutputs.length = 0;
     Atomics.store(live.ctrl, CTRL.CMD, CMD_EXIT);
     Atomics.store(live.ctrl, CTRL.STATE, STATE_REQUEST);
     Atomics.notify(live.ctrl, CTRL.STATE);

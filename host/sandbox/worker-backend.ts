@@ -16,6 +16,7 @@ export interface WorkerBackend {
   runBatch(data: Uint8Array, count: number, dataUsed: number, verdicts: Uint8Array, verdictArgs: Uint16Array, sink: BatchSink): number;
   /** An engine batch of `packets` begins: its on_batch calls, and the flow ends that follow it, get fresh output budgets. */
   newBatch(packets: number): void;
+  /** Ends a flow; what on_flow_end raises goes to sink (index -1: it belongs to the flow). */
   flowEnd(flowId: bigint, sink: BatchSink): void;
   /** Counters of the instance since it was created. */
   readonly stats: OutputDrops;

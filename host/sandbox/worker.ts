@@ -83,12 +83,17 @@ Atomics.store(ctrl, CTRL.META_PTR, backend.metaPtr);
 Atomics.store(ctrl, CTRL.MEM_PAGES, Math.ceil(backend.memoryBytes() / 65536));
 finish(RESULT_OK);
 
-function deliverFlowEnds(): void {
+/** Ends the request's flows; what each one raised is returned apart from the batch's own output. */
+function deliverFlowEnds(): WorkerMessage['flowEnds'] {
   const n = Atomics.load(ctrl, CTRL.FLOW_ENDS);
-  for (let i = 0; i < n; i++) backend.flowEnd(flowIds[i]!, sink);
-  // Alerts from on_flow_end have no packet of this batch to attach to.
-  sink.alerts.length = 0;
-  sink.events.length = 0;
+  let out: WorkerMessage['flowEnds'];
+  for (let i = 0; i < n; i++) {
+    backend.flowEnd(flowIds[i]!, sink);
+    if (sink.alerts.length > 0 || sink.events.length > 0) {
+      (out ??= []).push({ at: i, alerts: sink.alerts.splice(0), events: sink.events.splice(0) });
+    }
+  }
+  return out;
 }
 
 for (;;) {
@@ -100,9 +105,10 @@ for (;;) {
   Atomics.store(ctrl, CTRL.TAKEN, 1);
   const cmd = Atomics.load(ctrl, CTRL.CMD);
   if (cmd === CMD_EXIT) break;
+  let flowEnds: WorkerMessage['flowEnds'];
   try {
     // The flow ends riding on a batch's first request end the previous gap's budget.
-    deliverFlowEnds();
+    flowEnds = deliverFlowEnds();
     let result = RESULT_OK;
     if (cmd === CMD_BATCH) {
       const batchPackets = Atomics.load(ctrl, CTRL.FIRST);
@@ -117,9 +123,9 @@ for (;;) {
     const bytes = backend.memoryBytes();
     Atomics.store(ctrl, CTRL.MEM_PAGES, Math.ceil(bytes / 65536));
     if (bytes > init.maxMemoryBytes) result = RESULT_MEMORY;
-    finish(result);
+    finish(result, undefined, flowEnds && { flowEnds });
   } catch (e) {
-    finish(RESULT_TRAP, e);
+    finish(RESULT_TRAP, e, flowEnds && { flowEnds });
   }
 }
 port.close();

@@ -19,7 +19,7 @@ import { printable } from '../text.js';
 import { moduleJsonObject, newStats, OutputBudgets, type OutputBudget } from './hostcalls.js';
 import { packageRoot } from '../paths.js';
 import { exportTypes, isTypeNode, TYPE_FORMAT, typeDifference, withoutCode, type TypeNode } from './component-types.js';
-import type { BatchOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
+import type { BatchOutput, FlowEndOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEventKind, ModuleLogLevel } from './types.js';
 
 export const COMPONENT_HOST_IMPORT = 'secuxflow:inspector/host';
 const REQUIRED_EXPORTS = ['abiVersion', 'init', 'inspectBatch', 'flowEnd'];
@@ -409,8 +409,9 @@ export class ComponentRuntime {
     }
   }
 
-  flowEnd(flowId: bigint): void {
-    this.enter(null, 0, this.budgets.flowEnds, () => this.call('flow-end', () => this.exports.flowEnd(BigInt.asUintN(64, flowId))));
+  /** What flow-end raises goes to sink (index -1: it belongs to the flow); without one it is dropped and counted. */
+  flowEnd(flowId: bigint, sink: ComponentSink | null = null): void {
+    this.enter(sink, 0, this.budgets.flowEnds, () => this.call('flow-end', () => this.exports.flowEnd(BigInt.asUintN(64, flowId))));
   }
 
   private enter<T>(sink: ComponentSink | null, count: number, budget: OutputBudget, fn: () => T): T {
@@ -461,7 +462,7 @@ export class ComponentRuntime {
       metadata = m;
     }
     this.budget.alerts--;
-    // Outside inspect-batch (init, flow-end) it is accepted but reaches no output: counted as dropped.
+    // Without a sink (init, a flow-end nobody collects) it is accepted but reaches no output: counted as dropped.
     if (this.sink === null) { this.stats.alertsDropped++; return 0; }
     this.stats.alerts++;
     this.sink.alerts.push({ index, sigId: sid, severity: sev, message: msg, metadata });
@@ -607,7 +608,9 @@ export class ComponentInspector {
     }
   }
 
-  flowEnded(flowId: number): void {
-    this.runtime.flowEnd(BigInt(flowId));
+  flowEnded(flowId: number, output?: FlowEndOutput): void {
+    const sink: ComponentSink | null = output === undefined ? null : { alerts: [], events: [] };
+    this.runtime.flowEnd(BigInt(flowId), sink);
+    if (output !== undefined && sink !== null && (sink.alerts.length > 0 || sink.events.length > 0)) output(sink.alerts, sink.events);
   }
 }

@@ -54,4 +54,30 @@ describe('flow ends in the sandbox', () => {
     expect(inThread.eve).toBe(inThread.logsDropped);
     expect(sandboxed).toEqual(inThread);
   });
+
+  it('what on_flow_end raises reaches EVE with the flow, sandboxed as in-thread, the last flows\' too', async () => {
+    const mod = await loadModuleFile(join(import.meta.dirname, 'fixtures', 'flow_end_reporter.wat'), { name: 'fr' });
+    const dir = tempDir('flow-end-output');
+    const run = async (unsafeInThread: boolean) => {
+      const runner = await createModuleRunner(mod, { clock: 'packet', unsafeInThread, logger: () => {} });
+      runners.push(runner);
+      const eve = join(dir, `eve-${unsafeInThread ? 'in-thread' : 'sandboxed'}.json`);
+      const r = await runCapture({ pcap: DEMO_PCAP, rules: INSPECT_ALL, modules: [{ name: 'fr', instance: runner }], eve });
+      expect(r.error).toBeNull();
+      const lines = readFileSync(eve, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const of = (type: string) => lines.filter((l) => l.event_type === type).map((l) => `${l.flow_id} ${l.src_ip} ${l.dest_ip} ${JSON.stringify(l[type])}`).sort();
+      return { alerts: of('alert'), http: of('http'), counters: [r.counters.alerts, r.counters.events, r.counters.alertsDropped, r.counters.eventsDropped], runner: runner.stats() };
+    };
+    const inThread = await run(true);
+    const sandboxed = await run(false);
+    // One alert and one event per flow the module saw: every flow of the demo with an IP layer.
+    expect(inThread.alerts.length).toBeGreaterThan(10);
+    expect(inThread.http).toHaveLength(inThread.alerts.length);
+    expect(inThread.http[0]).toContain('"url":"/unanswered"');
+    expect(inThread.counters).toEqual([inThread.alerts.length, inThread.http.length, 0, 0]);
+    expect(sandboxed.alerts).toEqual(inThread.alerts);
+    expect(sandboxed.http).toEqual(inThread.http);
+    expect(sandboxed.counters).toEqual(inThread.counters);
+    expect(sandboxed.runner).toMatchObject({ alerts: inThread.alerts.length, events: inThread.http.length, alertsDropped: 0, eventsDropped: 0 });
+  });
 });

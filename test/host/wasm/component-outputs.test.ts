@@ -53,16 +53,18 @@ const batchOf = (calls: string) => `(data (i32.const 512) "x") (func (export "fl
   (func (export "inspect-batch") (param i32 i32) (result i32) ${calls} (i32.const 0))`;
 
 describe('component outputs', () => {
-  it('alerts and events raised in init and flow-end reach no output: counted as dropped, not as alerts and events', async () => {
+  it('alerts and events raised in init, or in a flow-end nobody collects, are counted as dropped; a collected flow-end\'s reach the sink as the flow\'s (index -1)', async () => {
     const raise = `(drop (call $alert (i32.const -1) (i32.const 1) (i32.const 1) (i32.const 512) (i32.const 1) (i32.const 0) (i32.const 0)))
       (drop (call $event (i32.const -1) (i32.const 1) (i32.const 520) (i32.const 2)))`;
     const rt = await runtimeOf('raiser', `(data (i32.const 512) "x") (data (i32.const 520) "{}")
       (func (export "init") (param i32 i32) (result i32) ${raise} (i32.const 0))
       (func (export "flow-end") (param i64) ${raise})
       (func (export "inspect-batch") (param i32 i32) (result i32) (i32.const 0))`);
-    rt.flowEnd(1n);
+    const sink: ComponentSink = { alerts: [], events: [] };
+    rt.flowEnd(1n, sink);
     rt.flowEnd(2n);
-    expect(rt.stats).toMatchObject({ alerts: 0, events: 0, alertsDropped: 3, eventsDropped: 3 });
+    expect(sink).toEqual({ alerts: [expect.objectContaining({ index: -1, sigId: 1, message: 'x' })], events: [{ index: -1, kind: 'dns', data: {} }] });
+    expect(rt.stats).toMatchObject({ alerts: 1, events: 1, alertsDropped: 2, eventsDropped: 2 });
   }, 60_000);
 
   it('alert metadata nested 8000 deep or with too many objects is refused, and a lone surrogate escape becomes U+FFFD, as for core modules', async () => {
