@@ -133,6 +133,17 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('npm run demo: the
     expect(full.out).toMatch(/SERVER\s+web server got 198\.18\.64\.2 GET \/search\?q=blue\+widget 200/);
   });
 
+  it('the inspectors\' records of alice\'s requests reach EVE, unanswered ones when their flows end', () => {
+    // Host mode: http_waf never sees a response and reports each request from on_flow_end (once dropped by the host).
+    for (const url of ['/', '/search\\?q=blue\\+widget', '/download']) {
+      expect(lines(new RegExp(`INSPECT\\s+http_waf\\s+GET ${url}\\s+\\(no response seen; reported when its flow ended\\)\\s+198\\.18\\.64\\.2:`)).length, `${url}\n${full.out}`).toBeGreaterThanOrEqual(1);
+    }
+    expect(full.out).toMatch(/INSPECT\s+dns_guard query www\.acme\.test A/);
+    const waf = /http_waf\s+fail-closed\s+thread\s+ok\s+\d+\s+.*\s(\d+)\/(\d+)\/(\d+)\s*$/m.exec(full.out);
+    expect(waf, full.out).not.toBeNull();
+    expect(waf!.slice(1)).toEqual(['0', '0', '0']);
+  });
+
   it('the attacks were blocked and never reached the servers', () => {
     expect(lines(/CLIENT\s+mallory: BLOCKED/).length, full.out).toBe(6);
     expect(lines(/SERVER\s+web server got 198\.18\.64\.66/), full.out).toEqual([]);
