@@ -11,7 +11,8 @@ import { runCapture, type CaptureRunResult } from '../../host/engine/capture-run
 import { loadModules, resolveRules, type RuleSource } from '../../host/engine/setup.js';
 import { MAX_TRACKED_SIGNATURES, type EngineModule } from '../../host/engine/engine.js';
 import { MAX_PENALTY_SOURCES } from '../../host/engine/penalty-box.js';
-import type { PacketDecision } from '../../host/engine/types.js';
+import type { FlowOutput, PacketDecision } from '../../host/engine/types.js';
+import type { ModuleAlert, ModuleEvent } from '../../host/wasm/types.js';
 import { VERDICT_NAMES } from '../../host/verdict.js';
 import type { RuleSet } from '../../host/rules/types.js';
 
@@ -75,11 +76,20 @@ export interface DryRunReport {
   rules: { origin: string; count: number; defaultPolicy: string };
   rule: { id: number; priority: number; action: string; comment: string } | null;
   stage: string;
-  modules: { module: string; verdict: string; ttl: number; failure: string | null; alerts: { signature_id: number; severity: number; signature: string; metadata: unknown }[]; events: { kind: string; data: unknown }[] }[];
+  modules: { module: string; verdict: string; ttl: number; failure: string | null; alerts: ReportAlert[]; events: ReportEvent[] }[];
+  /** What modules raised when the packet's flow ended (after this one packet). */
+  flow_end: { module: string; alerts: ReportAlert[]; events: ReportEvent[] }[];
   verdict: string;
   dropped: boolean;
   kernel?: KernelReport;
 }
+
+interface ReportAlert { signature_id: number; severity: number; signature: string; metadata: unknown }
+interface ReportEvent { kind: string; data: unknown }
+
+const reportAlerts = (alerts: readonly ModuleAlert[]): ReportAlert[] =>
+  alerts.map((a) => ({ signature_id: a.sigId, severity: a.severity, signature: a.message, metadata: a.metadata }));
+const reportEvents = (events: readonly ModuleEvent[]): ReportEvent[] => events.map((e) => ({ kind: e.kind, data: e.data }));
 
 export interface KernelReport {
   /** XDP return code of the real program under BPF_PROG_TEST_RUN. */
@@ -101,8 +111,8 @@ export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport>
   }
   const pkt = buildDryRunPacket(opts as DryRunPacketArgs);
   const { rules, modules } = await prepare(opts);
-  const { decision: d } = runDryRun(pkt, rules.set, modules);
-  const report = dryRunReport(d, rules);
+  const { decision: d, flowEnd } = runDryRun(pkt, rules.set, modules);
+  const report = dryRunReport(d, flowEnd, rules);
   if (opts.kernel) report.kernel = await kernelVerdict(pkt.data, rules.set, report);
   return report;
 }
@@ -132,7 +142,7 @@ async function kernelVerdict(frame: Uint8Array, rules: RuleSet, engine: DryRunRe
   }
 }
 
-function dryRunReport(d: PacketDecision, rules: RuleSource): DryRunReport {
+function dryRunReport(d: PacketDecision, flowEnd: FlowOutput[], rules: RuleSource): DryRunReport {
   return {
     packet: describePacket(d.pkt),
     rules: { origin: rules.origin, count: rules.set.rules.length, defaultPolicy: rules.set.defaultPolicy },
@@ -143,9 +153,10 @@ function dryRunReport(d: PacketDecision, rules: RuleSource): DryRunReport {
       verdict: VERDICT_NAMES[r.verdict]!,
       ttl: r.ttl,
       failure: r.failure,
-      alerts: r.alerts.map((a) => ({ signature_id: a.sigId, severity: a.severity, signature: a.message, metadata: a.metadata })),
-      events: r.events.map((e) => ({ kind: e.kind, data: e.data })),
+      alerts: reportAlerts(r.alerts),
+      events: reportEvents(r.events),
     })),
+    flow_end: flowEnd.map((o) => ({ module: o.module, alerts: reportAlerts(o.alerts), events: reportEvents(o.events) })),
     verdict: VERDICT_NAMES[d.verdict]!,
     dropped: d.dropped,
   };
@@ -160,6 +171,12 @@ const VERDICT_MEANING: Record<string, string> = {
   BLOCK_SRC: 'the packet is dropped; its source is blocked for the module\'s ttl',
 };
 
+/** Alert and event text is the module's: escaped, so it cannot drive the terminal or fake a line. */
+function outputLines(lines: string[], m: { alerts: ReportAlert[]; events: ReportEvent[] }): void {
+  for (const a of m.alerts) lines.push(`    alert sid ${a.signature_id} severity ${a.severity}: ${printable(a.signature)}`);
+  for (const e of m.events) lines.push(`    ${printable(e.kind)} ${printable(JSON.stringify(e.data))}`);
+}
+
 function printDryRun(r: DryRunReport): void {
   const lines: string[] = [];
   lines.push(`packet   ${r.packet}`);
@@ -173,10 +190,15 @@ function printDryRun(r: DryRunReport): void {
     lines.push('modules');
     for (const m of r.modules) {
       const ttl = m.verdict === 'BLOCK_SRC' ? ` (ttl ${m.ttl}s)` : '';
-      // Alert and event text is the module's: escaped, so it cannot drive the terminal or fake a line.
       lines.push(`  ${m.module.padEnd(16)} ${m.verdict}${ttl}${m.failure ? `  FAILED: ${printable(m.failure)}` : ''}`);
-      for (const a of m.alerts) lines.push(`    alert sid ${a.signature_id} severity ${a.severity}: ${printable(a.signature)}`);
-      for (const e of m.events) lines.push(`    ${printable(e.kind)} ${printable(JSON.stringify(e.data))}`);
+      outputLines(lines, m);
+    }
+  }
+  if (r.flow_end.length > 0) {
+    lines.push('flow end (the flow ends after this one packet)');
+    for (const m of r.flow_end) {
+      lines.push(`  ${m.module}`);
+      outputLines(lines, m);
     }
   }
   if (r.kernel !== undefined) lines.push(`kernel   ${r.kernel.summary}`);

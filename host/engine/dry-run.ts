@@ -9,7 +9,7 @@ import { printable } from '../text.js';
 import { MAX_VLAN } from '../rules/fields.js';
 import type { RuleSet } from '../rules/types.js';
 import { Engine, type EngineModule } from './engine.js';
-import type { PacketDecision } from './types.js';
+import type { FlowOutput, PacketDecision } from './types.js';
 
 export interface DryRunPacketArgs {
   ip: string;
@@ -108,14 +108,18 @@ export function buildDryRunPacket(a: DryRunPacketArgs): DecodedPacket {
 
 export interface DryRunResult {
   decision: PacketDecision;
+  /** What modules raised when the packet's flow ended, as it does after the one packet (an unanswered HTTP request, say). */
+  flowEnd: FlowOutput[];
 }
 
 export function runDryRun(pkt: DecodedPacket, rules: RuleSet, modules: EngineModule[]): DryRunResult {
   let decision: PacketDecision | null = null;
-  const engine = new Engine({ rules, modules, onDecision: (d) => { decision = d; } });
+  const flowEnd: FlowOutput[] = [];
+  const engine = new Engine({ rules, modules, onDecision: (d) => { decision = d; }, onFlowOutput: (o) => { flowEnd.push(o); } });
   engine.pushDecoded(pkt);
   engine.flush();
   if (decision === null) throw new SecuxflowError('E_INTERNAL', 'the engine produced no decision for the dry-run packet');
+  // Also delivers the flow ends of sandboxed modules (their outputDrops() sends what is queued).
   engine.finish();
-  return { decision };
+  return { decision, flowEnd };
 }

@@ -30,6 +30,17 @@ describe('secuxflow inspect (dry-run packet)', () => {
     expect(d.dropped).toBe(false);
   });
 
+  it('shows what modules report when the packet\'s flow ends: http_waf\'s unanswered request, in text and --json', () => {
+    const req = 'GET /index.html HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: curl/8\r\n\r\n';
+    const args = ['inspect', '--ip', '198.18.0.10', '--port', '80', '--proto', 'tcp', '--payload', req, '--module', 'http_waf'];
+    const text = cli(args);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/flow end \(the flow ends after this one packet\)\n  http_waf\n    http \{"hostname":"shop\.example","url":"\/index\.html","http_method":"GET"/);
+    const d = JSON.parse(cli([...args, '--json']).stdout);
+    expect(d.modules).toEqual([expect.objectContaining({ module: 'http_waf', verdict: 'CONTINUE', events: [] })]);
+    expect(d.flow_end).toEqual([{ module: 'http_waf', alerts: [], events: [{ kind: 'http', data: expect.objectContaining({ url: '/index.html', http_method: 'GET', hostname: 'shop.example' }) }] }]);
+  });
+
   it('a rule file decides before modules, and the matched rule is named', () => {
     const dir = tempDir('rules');
     const rules = join(dir, 'rules.yaml');
