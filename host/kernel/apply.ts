@@ -67,11 +67,6 @@ function openPinnedRuleMaps(record: AttachmentRecord): OpenedMaps {
 }
 
 /**
- * Pushes the whole rule set into the maps of every interface secuxflow is
- * attached to, in one atomic swap. Throws a SecuxflowError (E_MAP_FULL,
- * E_KERNEL...) and leaves the kernel on the previous rule set when it cannot.
- */
-/**
  * Interfaces whose active rules are not the stored set, by the stamp the
  * last swap left (0: a swap was cut short). A rule command killed between
  * its kernel swap and its state write leaves one; the next rule change, or
@@ -95,6 +90,11 @@ export function kernelRulesOutOfStep(stateDir: string, stored: RuleSet): string[
   return out;
 }
 
+/**
+ * Pushes the whole rule set into the maps of every interface secuxflow is
+ * attached to, in one atomic swap. Throws a SecuxflowError (E_MAP_FULL,
+ * E_KERNEL...) and leaves the kernel on the previous rule set when it cannot.
+ */
 export async function applyRulesIfAttached(stateDir: string, rules: RuleSet): Promise<KernelApplyResult> {
   return applyRulesTo(readAttachments(new StateStore(stateDir)), rules);
 }
