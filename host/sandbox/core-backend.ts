@@ -96,7 +96,7 @@ export class CoreBackend implements WorkerBackend {
   }
 
   flowEnd(flowId: bigint, sink: BatchSink): void {
-    this.enter('on_flow_end', sink, 0, this.budgets.flowEnds, () => { this.exports.on_flow_end(BigInt.asIntN(64, flowId)); return 0; });
+    this.enter('on_flow_end', sink, 0, this.budgets.flowEnd(), () => { this.exports.on_flow_end(BigInt.asIntN(64, flowId)); return 0; });
   }
 
   memoryBytes(): number {

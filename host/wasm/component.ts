@@ -411,7 +411,7 @@ export class ComponentRuntime {
 
   /** What flow-end raises goes to sink (index -1: it belongs to the flow); without one it is dropped and counted. */
   flowEnd(flowId: bigint, sink: ComponentSink | null = null): void {
-    this.enter(sink, 0, this.budgets.flowEnds, () => this.call('flow-end', () => this.exports.flowEnd(BigInt.asUintN(64, flowId))));
+    this.enter(sink, 0, this.budgets.flowEnd(), () => this.call('flow-end', () => this.exports.flowEnd(BigInt.asUintN(64, flowId))));
   }
 
   private enter<T>(sink: ComponentSink | null, count: number, budget: OutputBudget, fn: () => T): T {

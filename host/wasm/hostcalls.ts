@@ -41,30 +41,43 @@ export interface OutputBudget { alerts: number; events: number; logs: number }
  * An instance's two output budgets. Per on_batch call they added up: an input
  * split into 16 calls held 16 budgets of alerts and events at once (51 MB of
  * heap per call with the worst JSON still allowed). So `batch` covers every
- * on_batch call of one engine batch, and `flowEnds` every on_flow_end between
- * two engine batches; renew() when an engine batch begins (on_init and the
- * flow ends before the first batch use the budgets as created).
+ * on_batch call of one engine batch, and `flowEnds` the on_flow_end calls
+ * between two engine batches; renew() when an engine batch begins (on_init
+ * and the flow ends before the first batch use the budgets as created).
  *
  * A batch's budget is the limits once per BATCH_CAPACITY packets of it: per
  * packet, as much as one full on_batch call had before, but never multiplied
- * by splits of large stream data (which were the memory problem).
+ * by splits of large stream data (which were the memory problem). Flow ends
+ * get the limits once per BATCH_CAPACITY of them (flowEnd() before each
+ * call): what on_flow_end raises is output too (an unanswered HTTP request),
+ * and the end of a capture ends every open flow in one gap.
  */
 export class OutputBudgets {
   readonly batch: OutputBudget = { alerts: 0, events: 0, logs: 0 };
   readonly flowEnds: OutputBudget = { alerts: 0, events: 0, logs: 0 };
+  private flowEndCalls = 0;
 
   constructor(private readonly limits: Pick<HostcallState['limits'], 'alertBudget' | 'eventBudget' | 'logBudget'>) {
     this.renew();
   }
 
   renew(packets = 0): void {
-    const k = Math.max(1, Math.ceil(packets / DEFAULT_LIMITS.BATCH_CAPACITY));
-    for (const b of [this.batch, this.flowEnds]) {
-      const times = b === this.batch ? k : 1;
-      b.alerts = this.limits.alertBudget * times;
-      b.events = this.limits.eventBudget * times;
-      b.logs = this.limits.logBudget * times;
-    }
+    this.fill(this.batch, Math.max(1, Math.ceil(packets / DEFAULT_LIMITS.BATCH_CAPACITY)));
+    this.fill(this.flowEnds, 1);
+    this.flowEndCalls = 0;
+  }
+
+  /** The budget of one more on_flow_end call. */
+  flowEnd(): OutputBudget {
+    if (this.flowEndCalls > 0 && this.flowEndCalls % DEFAULT_LIMITS.BATCH_CAPACITY === 0) this.fill(this.flowEnds, 1);
+    this.flowEndCalls++;
+    return this.flowEnds;
+  }
+
+  private fill(b: OutputBudget, times: number): void {
+    b.alerts = this.limits.alertBudget * times;
+    b.events = this.limits.eventBudget * times;
+    b.logs = this.limits.logBudget * times;
   }
 }
 

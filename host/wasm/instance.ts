@@ -242,7 +242,7 @@ export class InspectorInstance {
   flowEnded(flowId: number, output?: FlowEndOutput): void {
     const id = BigInt.asIntN(64, BigInt(flowId));
     const out = output === undefined ? EMPTY_OUTPUT : { alerts: [], events: [] };
-    this.callback('on_flow_end', () => { this.exports.on_flow_end(id); return 0; }, out, 0, 0, this.budgets.flowEnds);
+    this.callback('on_flow_end', () => { this.exports.on_flow_end(id); return 0; }, out, 0, 0, this.budgets.flowEnd());
     if (output !== undefined && (out.alerts.length > 0 || out.events.length > 0)) output(out.alerts, out.events);
   }
 

@@ -75,6 +75,16 @@ describe('alerts and events from on_flow_end', () => {
     expect(flow.app_proto).toBe('http');
   });
 
+  it('many flows ending at once (the end of a capture) get a budget per 256 flow ends, as packets do per 256', async () => {
+    const outputs: FlowOutput[] = [];
+    const engine = new Engine({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [await reportsAtFlowEnd()], onFlowOutput: (o) => { outputs.push(o); } });
+    for (let i = 0; i < 600; i++) engine.pushDecoded(packet({ dstPort: 80, srcPort: 20000 + i }, 0));
+    const counters = engine.finish();
+    // One gap between batches, 600 flow ends: once one budget of 256 alerts and 256 events for all of them.
+    expect(outputs).toHaveLength(600);
+    expect([counters.alerts, counters.events, counters.alertsDropped, counters.eventsDropped]).toEqual([600, 600, 0, 0]);
+  });
+
   it('a late output (after the flow\'s record) leaves no app_proto entry behind', async () => {
     const { outputs } = runEngine(await reportsAtFlowEnd());
     const records = new FlowEveRecords();
