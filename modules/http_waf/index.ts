@@ -64,7 +64,12 @@ class HttpFlow {
   responsesDone: bool = false;
   verdict: Verdict = Verdict.CONTINUE;
   anomalies: i32 = 0;
+  /** A packet to the client went by: responses can be seen on this flow. */
+  seesResponses: bool = false;
 }
+
+const TCP_FIN: u8 = 0x01;
+const TCP_RST: u8 = 0x04;
 
 const head = new Head();
 const findings = new Findings();
@@ -96,11 +101,16 @@ class HttpWaf extends Inspector {
       this.flows.set(id, f);
     }
     if (f.verdict != Verdict.CONTINUE) return f.verdict;
+    if (pkt.direction == 1) f.seesResponses = true;
     const n = pkt.streamLength;
     if (n > 0) {
       if (pkt.direction == 0) this.requests(pkt, f, pkt.streamPtr, n);
       else this.responses(pkt, f, pkt.streamPtr, n);
     }
+    // Where no packet to the client ever shows (host mode sees arrivals only),
+    // the client closing is the last word on its requests: report them now
+    // rather than when the flow times out.
+    if (pkt.direction == 0 && !f.seesResponses && (pkt.tcpFlags & (TCP_FIN | TCP_RST)) != 0) this.flushPending(pkt, f);
     if (f.verdict != Verdict.CONTINUE) return f.verdict;
     // done: every request answered and enough clean pairs, or nothing more can be parsed
     if (f.requestsDone || (this.cfg.allowAfter > 0 && f.pairs >= this.cfg.allowAfter && f.pending.length == 0)) {

@@ -26,9 +26,9 @@ export function describeEve(rec: Eve): EveLine | null {
     }
     case 'http': {
       const h = rec.http as { http_method?: string; url?: string; hostname?: string; status?: number };
-      // Host mode shows the inspectors requests only: http_waf reports an
-      // unanswered one when its flow ends, in a record of the flow (no packet direction).
-      const answer = h.status ? ` → ${h.status}` : rec.direction === undefined ? '  (no response seen; reported when its flow ended)' : '';
+      // Host mode shows the inspectors requests only: http_waf reports them
+      // when the client closes, or when the flow ends, without a status.
+      const answer = h.status ? ` → ${h.status}` : '  (no response seen)';
       return { kind: 'inspect', text: `http_waf  ${s(h.http_method)} ${clip(s(h.url), 70)}${answer}  ${where}` };
     }
     case 'dns': {

@@ -185,6 +185,26 @@ describe('http_waf stream handling', () => {
     expect(out.events[0]!.data.status).toBeUndefined();
   });
 
+  it('where no packet to the client shows (host mode), the client\'s FIN reports its unanswered requests at once', async () => {
+    const inst = await waf();
+    const fin = (flowId: number) => {
+      const frame = buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 80, tcpFlags: TcpFlag.FIN | TcpFlag.ACK, seq: 100 });
+      return { pkt: decodePacket(frame, LinkType.ETHERNET, 1_700_000_000, 0), flowId, direction: 0 as const, flags: 0, stream: null, streamNew: 0 };
+    };
+    const ended: unknown[] = [];
+    // Host mode: requests only, then the client closes.
+    expect(run(inst, [streamItem(31, 0, bytesOf(request('GET', '/a'))), streamItem(31, 0, bytesOf(request('GET', '/a') + request('GET', '/b')))]).events).toEqual([]);
+    const closed = run(inst, [fin(31)]);
+    expect(closed.verdicts).toEqual([Verdict.CONTINUE]);
+    expect(closed.events.map((e) => [e.index, e.data.url, e.data.status])).toEqual([[0, '/a', undefined], [0, '/b', undefined]]);
+    inst.flowEnded(31, (_a, e) => ended.push(...e));
+    expect(ended).toEqual([]);
+    // Both directions seen (inline, or a capture): the response may still come after the client's FIN.
+    run(inst, [streamItem(32, 1, bytesOf('')), streamItem(32, 0, bytesOf(request('GET', '/c')))]);
+    expect(run(inst, [fin(32)]).events).toEqual([]);
+    expect(run(inst, [streamItem(32, 1, bytesOf('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'))]).events.map((e) => [e.data.url, e.data.status])).toEqual([['/c', 200]]);
+  });
+
   it('reads a line without a protocol as HTTP/0.9 only with GET: an SSH greeting is not a request', async () => {
     const inst = await waf();
     const ssh = run(inst, [streamItem(20, 0, bytesOf('SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n'))]);
