@@ -2,14 +2,14 @@
 // the wrong shape, an entry left without one) is transpiled again instead of
 // failing every load of that component until someone finds and deletes it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModuleFile } from '../../../host/modules/load.js';
 import { createModuleRunner } from '../../../host/sandbox/runner.js';
 import { ROOT } from '../sandbox/support.js';
 import { exportTypes } from '../../../host/wasm/component-types.js';
 import { component, CORE_EXPORTS, rejection } from './helpers.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const TWIN = join(ROOT, 'build', 'modules', 'port_guard_component.wasm');
 const saved = process.env.SECUXFLOW_COMPONENT_CACHE;
@@ -21,7 +21,7 @@ afterEach(() => {
 describe('component cache', () => {
   it('a damaged cache entry (truncated manifest, wrong shape, no manifest and an empty component.js) is rebuilt, and the component loads and starts', async () => {
     expect(existsSync(TWIN), `${TWIN} is missing: run npm run build`).toBe(true);
-    const cache = mkdtempSync(join(tmpdir(), 'sf-ccache-'));
+    const cache = tempDir('ccache');
     process.env.SECUXFLOW_COMPONENT_CACHE = cache;
     const first = await loadModuleFile(TWIN);
     const entry = join(cache, first.sha256);
@@ -39,11 +39,10 @@ describe('component cache', () => {
       runner.close();
       expect(readdirSync(cache).filter((f) => f !== first.sha256), `${what}: no leftovers`).toEqual([]);
     }
-    rmSync(cache, { recursive: true, force: true });
   }, 120_000);
 
   it('an entry written before export types were checked is checked again: a component with a verdict of other fields stays refused, the twin loads and its entry is completed', async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'sf-ccache-'));
+    const cache = tempDir('ccache');
     process.env.SECUXFLOW_COMPONENT_CACHE = cache;
     const wit = readFileSync(join(ROOT, 'modules', 'wit', 'inspector.wit'), 'utf8').replace('arg: u16,', 'arg: u32,');
     const bytes = await component(wit, 'inspector', `(module ${CORE_EXPORTS}
@@ -75,6 +74,5 @@ describe('component cache', () => {
     const again = await loadModuleFile(TWIN);
     expect(again.component?.exports).toContain('inspectBatch');
     expect(JSON.parse(readFileSync(twinManifest, 'utf8'))).toEqual(t);
-    rmSync(cache, { recursive: true, force: true });
   }, 120_000);
 });
