@@ -247,7 +247,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     counters: {
       packets_read: c.packetsRead, decoded: c.packetsDecoded, malformed: c.malformed, non_ip: c.nonIp,
       fragments: c.fragments, reassembled: c.datagramsReassembled, fragments_incomplete: c.fragmentsIncomplete,
-      flows: c.flows, pass: c.pass, drop: c.drop, inspected: c.inspected, alerts: c.alerts, events: c.events,
+      flows: c.flows, pass: c.pass, drop: c.drop, inspected: c.inspected, alerts: c.alerts, events: c.events, events_by_kind: c.eventsByKind,
       module_failures: c.moduleFailures, by_stage: c.byStage, by_verdict: c.byVerdict,
       alerts_untracked: c.alertsUntracked, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped,
       penalty_full: c.penaltyFull, timestamps_out_of_range: result.timestampsOutOfRange,
@@ -260,7 +260,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
 }
 
 function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
-  const c = r.counters as Record<string, number> & { by_stage: Record<string, number>; by_verdict: Record<string, number> };
+  const c = r.counters as Record<string, number> & { by_stage: Record<string, number>; by_verdict: Record<string, number>; events_by_kind: Record<string, number> };
   const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';
   const rows = [
     ['capture', `${printable(r.pcap)} (${r.format})`],
@@ -273,6 +273,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     ['by stage', nz(c.by_stage)],
     ['by verdict', nz(c.by_verdict)],
     ['alerts', thousands(c.alerts)],
+    ['protocol events', c.events > 0 ? `${thousands(c.events)}: ${nz(c.events_by_kind)}` : '0'],
     // Only when something was lost: what the run's figures above do not hold.
     ...(c.alerts_dropped + c.events_dropped + c.logs_dropped > 0
       ? [['dropped by modules', `${thousands(c.alerts_dropped)} alerts, ${thousands(c.events_dropped)} events, ${thousands(c.logs_dropped)} log lines over their output budgets (docs/abi/v1.md, Limits)`]]

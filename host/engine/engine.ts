@@ -184,7 +184,7 @@ export class Engine {
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
       byStage: { 'non-ip': 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
-      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, flows: 0, moduleFailures: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
+      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
     };
   }
 
@@ -503,9 +503,22 @@ export class Engine {
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
       for (let j = 0; j < run.alerts.length; j++) this.countAlert(run.module, run.alerts[j]!);
-      c.events += run.events.length;
+      for (let j = 0; j < run.events.length; j++) this.countEvent(run.events[j]!);
     }
     this.onDecision?.(d);
+  }
+
+  private countEvent(e: ModuleEvent): void {
+    const c = this.counters;
+    c.events++;
+    // A switch, not byKind[e.kind]++: a computed key is a megamorphic access (see countStage).
+    switch (e.kind) {
+      case 'dns': c.eventsByKind.dns++; break;
+      case 'tls': c.eventsByKind.tls++; break;
+      case 'http': c.eventsByKind.http++; break;
+      case 'ssh': c.eventsByKind.ssh++; break;
+      default: c.eventsByKind.other++; break;
+    }
   }
 
   private countAlert(module: string, a: ModuleAlert): void {
@@ -615,7 +628,7 @@ export class Engine {
   private flowOutput(o: FlowOutput): void {
     if (o.alerts.length === 0 && o.events.length === 0) return;
     for (const a of o.alerts) this.countAlert(o.module, a);
-    this.counters.events += o.events.length;
+    for (const e of o.events) this.countEvent(e);
     // The flow's record is written after its in-thread modules answered: it says they alerted.
     if (o.alerts.length > 0) o.record.alerted = true;
     this.onFlowOutput?.(o);

@@ -4,7 +4,7 @@ import type { DecodedPacket } from '../packet/types.js';
 import type { Flow, FlowEndReason } from '../flow/types.js';
 import type { Rule, RuleAction } from '../rules/types.js';
 import type { Verdict } from '../verdict.js';
-import type { ModuleAlert, ModuleEvent } from '../wasm/instance.js';
+import type { ModuleAlert, ModuleEvent, ModuleEventKind } from '../wasm/instance.js';
 
 /** Where the final decision for a packet was taken, in the kernel's stage order. */
 export type DecisionStage =
@@ -88,6 +88,8 @@ export interface EngineCounters {
   /** Alerts of pairs that arrived after alertsBySignature was full: counted in alerts, not per signature. */
   alertsUntracked: number;
   events: number;
+  /** Protocol events per kind (dns, tls, http, ssh, other): the transactions the modules reported. */
+  eventsByKind: Record<ModuleEventKind, number>;
   flows: number;
   moduleFailures: number;
   /** What the modules raised over their output budgets (or where no batch takes it), during this run: reached no output. */

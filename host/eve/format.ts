@@ -226,7 +226,8 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
       verdicts,
       stages: { ...c.byStage },
       detect: { alert: c.alerts },
-      app_layer: { events: c.events },
+      // Suricata's app_layer.tx: transactions per protocol.
+      app_layer: { events: c.events, tx: { ...c.eventsByKind } },
       flow: { total: c.flows },
       modules: { failures: c.moduleFailures, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped },
       penalty: { full: c.penaltyFull },

@@ -96,6 +96,13 @@ describe('secuxflow inspect --pcap (the main job)', () => {
     expect(stats[0].stats.decoder.pkts).toBe(summary.counters.packets_read);
     expect(stats[0].stats.decoder.invalid).toBe(summary.counters.malformed);
     expect(stats[0].stats.actions.drop).toBe(summary.counters.drop);
+    // protocol events per kind: the records written, the summary and Suricata's app_layer.tx agree
+    const kinds = ['dns', 'tls', 'http', 'ssh', 'other'];
+    const written = Object.fromEntries(kinds.map((k) => [k, byType(k).length]));
+    expect(written.http).toBeGreaterThan(0);
+    expect(summary.counters.events_by_kind).toEqual(written);
+    expect(stats[0].stats.app_layer.tx).toEqual(written);
+    expect(summary.counters.events).toBe(kinds.reduce((n, k) => n + written[k]!, 0));
     if (toolOrSkip('tshark')) expect(stats[0].stats.decoder.pkts).toBe(tsharkCount(DEMO_PCAP));
   });
 
