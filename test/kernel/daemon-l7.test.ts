@@ -6,7 +6,7 @@
 // kernel's flow and penalty entries through the pins and the EVE records the
 // daemon wrote.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
@@ -14,7 +14,7 @@ import { cliIn } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
-import { prepareDaemonLab, startHostDaemon, startHttpServer, until, type PinnedMaps } from './daemon-support.js';
+import { prepareDaemonLab, readEve, startHostDaemon, startHttpServer, until, type PinnedMaps } from './daemon-support.js';
 import { SfStage, SfStat, type FlowKey } from '../../host/kernel/codec.js';
 import { parseIp } from '../../host/packet/addr.js';
 
@@ -41,9 +41,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run wit
   const key = (sport: number, dport: number): FlowKey => ({ src: parseIp(client.addr), dst: parseIp(server.addr), sport, dport, vlanOuter: 0, vlanInner: 0, proto: 6 });
   const tls = (sni: string, localPort: number): Promise<RunResult> =>
     lab.exec(client.ns, ['curl', '-sk', '-m', '3', '--local-port', String(localPort), '--resolve', `${sni}:${TLS_PORT}:${server.addr}`, `https://${sni}:${TLS_PORT}/`], { timeoutMs: 10_000 });
-  /** EVE lines the daemon has written so far, parsed. */
-  const eve = (): Array<Record<string, unknown>> =>
-    readFileSync(join(stateDir, 'eve.json'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const eve = (): Array<Record<string, unknown>> => readEve(stateDir);
 
   beforeAll(async () => {
     ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));

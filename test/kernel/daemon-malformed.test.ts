@@ -49,9 +49,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run und
   // Through the control socket, as a user asks: the CLI, not requestDaemon in this process.
   const status = async (): Promise<DaemonStatus> => JSON.parse((await ok('status', '--json')).stdout) as DaemonStatus;
   const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-  const mac = async (end: VethEnd): Promise<Uint8Array> =>
-    Uint8Array.from((JSON.parse((await lab.execOk(end.ns, ['ip', '-j', 'link', 'show', 'dev', end.ifname])).stdout) as Array<{ address: string }>)[0]!
-      .address.split(':').map((h) => parseInt(h, 16)));
+  const mac = async (end: VethEnd): Promise<Uint8Array> => Uint8Array.from((await lab.link(end)).address.split(':').map((h) => parseInt(h, 16)));
   const formatMac = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
   const errorsLogged = (): Array<Record<string, unknown>> => daemon.logs.filter((l) => l.level === 'error' || /restart|exited|failed/.test(String(l.msg)));
 
@@ -66,7 +64,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run und
 
     sender = join(stateDir, 'sender');
     await runOk(['cc', '-O2', '-o', sender, join(REPO_ROOT, 'bench', 'live', 'sender.c')]);
-    const mtu = (JSON.parse((await lab.execOk(client.ns, ['ip', '-j', 'link', 'show', 'dev', client.ifname])).stdout) as Array<{ mtu: number }>)[0]!.mtu;
+    const { mtu } = await lab.link(client);
     frames = hostileFrames({
       srcMac: await mac(client), dstMac: await mac(server),
       src4: parseIp(client.addr), dst4: parseIp(server.addr), src6: parseIp(CLIENT6), dst6: parseIp(SERVER6),

@@ -7,7 +7,7 @@
 // burst of connections over max_connections: sid 1004001, the source in the
 // kernel's penalty box, its new connections dropped in XDP until the ttl ends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
@@ -16,7 +16,7 @@ import { cliIn } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
-import { prepareDaemonLab, sleep, startHostDaemon, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { prepareDaemonLab, readEve, sleep, startHostDaemon, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { moduleLabSkip } from '../modules/lab/gate.js';
 import { SfStage, SfStat, type FlowKey } from '../../host/kernel/codec.js';
 import { parseIp } from '../../host/packet/addr.js';
@@ -51,12 +51,7 @@ describe.skipIf(sshSkip).sequential('secuxflow run with ssh_guard on a real sshd
 
   const { ok: secuxflow } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
   const key = (src: string, sport: number): FlowKey => ({ src: parseIp(src), dst: parseIp(server.addr), sport, dport: 22, vlanOuter: 0, vlanInner: 0, proto: 6 });
-  /** EVE lines the daemon has written so far, parsed. */
-  const eve = (): Ev[] => {
-    const path = join(stateDir, 'eve.json');
-    if (!existsSync(path)) return [];
-    return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Ev);
-  };
+  const eve = (): Ev[] => readEve(stateDir);
   const sshEvents = (src: string): Ev[] => eve().filter((e) => e.event_type === 'ssh' && e.src_ip === src);
   const common = ['-v', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
   /** A brute-force attempt from BRUTE: no credentials, so the login fails after the banners and the key exchange. */

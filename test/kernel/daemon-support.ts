@@ -2,7 +2,7 @@
 // namespace (its JSON log parsed as it comes), HTTP servers and clients as
 // small node scripts, and readers for the kernel's pinned maps.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { NetLab, VethEnd } from './lab/netns.js';
 import { REPO_ROOT } from './lab/build.js';
@@ -164,4 +164,11 @@ export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, ste
     if (v || Date.now() > deadline) return v;
     await sleep(stepMs);
   }
+}
+
+/** The EVE records the daemon has written to <stateDir>/eve.json so far, parsed ([] before the file exists). */
+export function readEve(stateDir: string): Array<Record<string, unknown>> {
+  const path = join(stateDir, 'eve.json');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 }

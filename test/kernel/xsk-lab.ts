@@ -33,11 +33,6 @@ export interface PuntLab {
   secuxflow(...args: string[]): Promise<RunResult>;
 }
 
-async function macOf(lab: NetLab, end: VethEnd): Promise<string> {
-  const r = await lab.execOk(end.ns, ['ip', '-j', 'link', 'show', 'dev', end.ifname]);
-  return (JSON.parse(r.stdout) as Array<{ address: string }>)[0]!.address;
-}
-
 /** Builds everything and attaches secuxflow (native XDP) on the host end; `rule` is the inspect rule's CLI flags. */
 export async function setupPuntLab(prefix: string, subnet: number, rule: string[]): Promise<PuntLab> {
   const lab = new NetLab(prefix);
@@ -81,8 +76,8 @@ export async function setupPuntLab(prefix: string, subnet: number, rule: string[
     hostNetns: `/run/netns/${host.ns}`,
     pinDir,
     xsksPin: join(pinDir, MapName.XSKS),
-    clientMac: await macOf(lab, client),
-    hostMac: await macOf(lab, host),
+    clientMac: (await lab.link(client)).address,
+    hostMac: (await lab.link(host)).address,
     sender,
     work,
     secuxflow,

@@ -81,6 +81,12 @@ export class NetLab {
     return runOk(['ip', 'netns', 'exec', ns, ...argv], opts);
   }
 
+  /** A veth end's MAC address (aa:bb:...) and MTU, as `ip -j link` reports them. */
+  async link(end: VethEnd): Promise<{ address: string; mtu: number }> {
+    const r = await this.execOk(end.ns, ['ip', '-j', 'link', 'show', 'dev', end.ifname]);
+    return (JSON.parse(r.stdout) as Array<{ address: string; mtu: number }>)[0]!;
+  }
+
   /** Starts a server inside a namespace; it is killed at cleanup. */
   async spawn(ns: string, argv: readonly string[], ready: string, timeoutMs?: number): Promise<ChildProcess> {
     const child = await spawnUntil(['ip', 'netns', 'exec', ns, ...argv], ready, timeoutMs);
