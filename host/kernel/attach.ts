@@ -181,6 +181,18 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       );
     }
 
+    if (ours && !records.some((r) => r.iface === opts.iface && r.netns === netns && r.pinDir === dir)) {
+      // Our program runs here with these pins, but another state directory
+      // attached it: re-attaching would swap that state directory's rules
+      // for ours under its daemon, and a daemon started here would then
+      // fail on the busy queue and detach the interface on its way out.
+      throw new SecuxflowError(
+        'E_XDP_BUSY',
+        `secuxflow is already attached to ${opts.iface} (program id ${current.progId}, pins in ${dir}), but not from the state directory ${store.dir}: its ${ATTACHMENTS_FILE} has no record of it`,
+        `use the --state-dir (or SECUXFLOW_STATE_DIR) it was attached with, where its rules and daemon are; if no state directory owns it any more (an interrupted attach), remove it with: secuxflow detach --iface ${opts.iface} --state-dir ${store.dir}, then attach again`,
+      );
+    }
+
     if (oursId !== 0 && !ours) {
       // Our program is pinned here but runs on no interface of this name in
       // this namespace: it belongs to a same-named interface elsewhere (the
