@@ -2,7 +2,7 @@
 // and back. Field spellings are fixed by docs/rules.md.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, stringify as stringifyYaml, YAMLError } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, stringify as stringifyYaml, YAMLError } from 'yaml';
 import { SecuxflowError } from '../errors.js';
 import {
   checkRuleConsistency, DEFAULT_PRIORITY, FILE_FIELD_LABELS, invalid, MAX_RULE_ID, parseAction, parseComment,
@@ -207,14 +207,36 @@ function refuseDuplicateKeys(text: string, path: string): void {
     'give each field once: with two, which one counts is a guess');
 }
 
+/**
+ * parseDocument reads the first YAML document only. When that document opens
+ * with `---`, it reports no error for the ones after it, so a file of
+ * several documents (`---` between groups of rules) lost every rule past the
+ * first, and `rule import` then removed them from the stored set. A rule
+ * file is one document: any other one with content is refused, at its line.
+ * (A trailing `---` or `...` with nothing after it is harmless.)
+ */
+function refuseMoreDocuments(text: string, path: string): void {
+  const docs = parseAllDocuments(text, { logLevel: 'silent' });
+  if (!Array.isArray(docs)) return; // no document at all: the first parse saw it
+  for (let i = 1; i < docs.length; i++) {
+    const extra = docs[i]!;
+    if (extra.contents === null || (isScalar(extra.contents) && extra.contents.value === null)) continue;
+    const at = lineOfPosition(text, extra.range[0]);
+    throw new SecuxflowError('E_RULEFILE',
+      `${path}:${at.line}:${at.col}: invalid YAML: another document starts here; a rule file is one YAML document, and the rules of any document after the first would be ignored`,
+      'put all the rules in one list (remove the "---" lines between them)');
+  }
+}
+
 function parseYamlText(text: string, path: string): unknown {
+  let value: unknown;
   try {
     // Warnings too (an unknown tag such as !!js/function) are refused: the
     // parser would print them on stderr and go on with a guess.
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem !== undefined) throw problem;
-    return doc.toJS({ maxAliasCount: 100 });
+    value = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
     if (e instanceof YAMLError) {
       const pos = e.linePos?.[0];
@@ -224,6 +246,8 @@ function parseYamlText(text: string, path: string): unknown {
     }
     throw new SecuxflowError('E_RULEFILE', `${path}: invalid YAML: ${e instanceof Error ? e.message : String(e)}`);
   }
+  refuseMoreDocuments(text, path);
+  return value;
 }
 
 /**

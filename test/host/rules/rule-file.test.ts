@@ -83,6 +83,20 @@ describe('loadRuleFile', () => {
     expect(e.message).toMatch(/dupkey\.yaml:3:\d+/);
   });
 
+  it('a file of several YAML documents is refused at the second one, not cut to the first', () => {
+    // With a leading "---" the YAML parser reported nothing and kept the first
+    // document only: the rules after the second "---" vanished without a word.
+    const e = loadError(file('multi.yaml', '---\n- {action: drop, dst_port: 22, proto: tcp}\n---\n- {action: drop, dst_port: 23, proto: tcp}\n'));
+    expect(e.code).toBe('E_RULEFILE');
+    expect(e.message).toMatch(/multi\.yaml:3:1: invalid YAML: another document starts here/);
+    expect(e.hint).toMatch(/one list/);
+    // Without the leading "---" too, with the same message.
+    expect(loadError(file('multi2.yaml', 'rules:\n  - action: drop\n---\nrules:\n  - action: pass\n')).message).toMatch(/multi2\.yaml:3:1: invalid YAML: another document/);
+    // A document marker with nothing after it loses nothing.
+    expect(loadRuleFile(file('trailing.yaml', '---\n- {action: drop}\n---\n')).rules).toHaveLength(1);
+    expect(loadRuleFile(file('ended.yaml', '---\n- {action: drop}\n...\n')).rules).toHaveLength(1);
+  });
+
   it('a schema error names the file, the rule and the field', () => {
     const e = loadError(file('schema.yaml', 'rules:\n  - action: drop\n  - id: 12\n    action: drop\n    dst_port: 70000\n'));
     expect(e.code).toBe('E_RULE_INVALID');
