@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore, resolveStateDir } from '../state/store.js';
 import type { RuleSet } from '../rules/types.js';
-import { attach, detach, listAttachments, type AttachmentStatus } from '../kernel/attach.js';
+import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } from '../kernel/attach.js';
+import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
 import { assertIfaceName } from '../kernel/ifname.js';
 import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
@@ -247,14 +248,18 @@ export class Daemon {
 
   private async attachSide(iface: string, role: Side['role']): Promise<Side> {
     const netns = currentNetns();
-    const existing = listAttachments(this.stateDir).find((a) => a.iface === iface && a.netns === netns && a.live);
+    const recorded = listAttachments(this.stateDir).find((a) => a.iface === iface && a.netns === netns);
+    const existing = recorded?.live ? recorded : undefined;
     let attachedNow = false;
     let mapsCreated = false;
     if (!existing || (this.opts.mode !== 'auto' && this.opts.mode !== existing.mode)) {
-      const r = await attach({ iface, mode: this.opts.mode, fail: existing?.fail ?? 'open', stateDir: this.stateDir });
+      // The operator's --fail outlives the daemon's own stops: a record says
+      // it, and after a stop (detach, maps kept) the kept config map does.
+      const fail = recorded?.fail ?? keptFailMode(pinDir(iface)) ?? 'open';
+      const r = await attach({ iface, mode: this.opts.mode, fail, stateDir: this.stateDir });
       attachedNow = true;
       mapsCreated = r.reusedMaps.length === 0;
-      this.log('info', 'attached', { iface, mode: r.mode, fallbackReason: r.fallbackReason, reusedMaps: r.reusedMaps.length, reattached: r.reattached });
+      this.log('info', 'attached', { iface, mode: r.mode, fail, fallbackReason: r.fallbackReason, reusedMaps: r.reusedMaps.length, reattached: r.reattached });
     } else {
       this.log('info', 'reusing attachment', { iface, mode: existing.mode, pinDir: existing.pinDir });
     }

@@ -12,7 +12,7 @@ import { closeFd, objGet, objGetReadOnly, objPin, openObject, progInfo, xdpAttac
 import { assertBpffsWritable, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
 import { assertCanManageXdp } from './privilege.js';
 import { assertIfaceName } from './ifname.js';
-import { CONFIG, FAIL_FALLBACK, readConfig, writeConfig } from './config.js';
+import { CONFIG, FAIL_FALLBACK, readConfig, readConfigValue, writeConfig } from './config.js';
 import { activateGeneration, installRuleSet, POLICY_ACTION, ruleMapFds, ruleSetStamp, stageGeneration, stampRules } from './ruleswap.js';
 import { applyRulesTo } from './apply.js';
 import { toGenerationImage } from './image.js';
@@ -103,6 +103,26 @@ function pinnedProgId(dir: string): number {
     return progInfo(fd).id;
   } catch {
     return 0;
+  } finally {
+    if (fd >= 0) closeFd(fd);
+  }
+}
+
+/**
+ * The fail mode a kept attachment was last set to, read from the sf_config
+ * map left pinned in dir by `detach --keep-maps` (a daemon's stop), or null
+ * when no map is pinned there or it does not read.
+ */
+export function keptFailMode(dir: string): FailMode | null {
+  const path = join(dir, CONFIG.map);
+  if (!existsSync(path)) return null;
+  let fd = -1;
+  try {
+    fd = objGetReadOnly(path);
+    const fallback = readConfigValue(fd, CONFIG.PUNT_FALLBACK);
+    return (Object.keys(FAIL_FALLBACK) as FailMode[]).find((m) => FAIL_FALLBACK[m] === fallback) ?? null;
+  } catch {
+    return null;
   } finally {
     if (fd >= 0) closeFd(fd);
   }

@@ -1,0 +1,101 @@
+// `attach --fail closed`, then the daemon stopped and started again: the stop
+// detaches (maps kept) and removes the record, so the next start attaches
+// anew. That attach must keep the operator's fail mode (read from the kept
+// config map), not fall back to open; before, every restart of the daemon
+// (systemctl restart) silently turned a fail-closed interface fail-open.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab, type VethEnd } from './lab/netns.js';
+import { runOk } from './lab/run.js';
+import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { closeFd, objGet } from '../../host/kernel/native.js';
+import { MapName, SfConfig } from '../../host/kernel/codec.js';
+import { FAIL_FALLBACK, readConfigValue } from '../../host/kernel/config.js';
+import { prepareDaemonLab, startDaemon, type DaemonProc } from './daemon-support.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const SUBNET = 74;
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon keeps the fail mode across its own stops', () => {
+  const lab = new NetLab('rfm');
+  let end: VethEnd;
+  let cli = '';
+  let bpffs: PrivateBpffs;
+  let stateDir = '';
+  let config = '';
+  let env: NodeJS.ProcessEnv;
+  const daemons: DaemonProc[] = [];
+
+  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }));
+  const puntFallback = (): number => {
+    const fd = objGet(join(bpffs.root, end.ifname, MapName.CONFIG));
+    try {
+      return readConfigValue(fd, SfConfig.PUNT_FALLBACK);
+    } finally {
+      closeFd(fd);
+    }
+  };
+  const start = async (): Promise<DaemonProc> => {
+    const d = startDaemon(lab, end.ns, cli, ['--iface', end.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', config], env);
+    daemons.push(d);
+    await d.waitLog((l) => l.msg === 'daemon started', 60_000);
+    return d;
+  };
+  const stop = async (d: DaemonProc): Promise<void> => {
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+  };
+  const statusFail = async (): Promise<string> =>
+    (JSON.parse((await ok('status', '--json')).stdout) as { interfaces: Array<{ fail: string }> }).interfaces[0]!.fail;
+
+  beforeAll(async () => {
+    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
+    const ns = await lab.addNamespace('n');
+    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
+    config = join(stateDir, 'daemon.yaml');
+    writeFileSync(config, 'modules: [basic_inspect]\n');
+    await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', '80');
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const d of daemons) {
+      if (d.child.exitCode === null && d.child.signalCode === null) {
+        d.child.kill('SIGTERM');
+        await d.exited;
+      }
+    }
+    await lab.cleanup();
+  });
+
+  it('a start after a SIGTERM stop (detached, maps kept) attaches fail-closed again', async () => {
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb', '--fail', 'closed');
+    const first = await start();
+    expect(first.logs.some((l) => l.msg === 'reusing attachment')).toBe(true);
+    expect(await statusFail()).toBe('closed');
+    await stop(first);
+    expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
+
+    const second = await start();
+    expect(await second.waitLog((l) => l.msg === 'attached')).toMatchObject({ iface: end.ifname, fail: 'closed' });
+    expect(await statusFail()).toBe('closed');
+    expect(puntFallback()).toBe(FAIL_FALLBACK.closed);
+    await stop(second);
+  });
+
+  it('a first start with nothing kept is fail-open, as documented; detach leaves nothing pinned', async () => {
+    await ok('detach', '--iface', end.ifname);
+    expect(bpffs.leftovers()).toEqual([]);
+    const fresh = await start();
+    expect(await fresh.waitLog((l) => l.msg === 'attached')).toMatchObject({ fail: 'open' });
+    expect(puntFallback()).toBe(FAIL_FALLBACK.open);
+    await stop(fresh);
+    await ok('detach', '--iface', end.ifname);
+    expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
+    expect(bpffs.leftovers()).toEqual([]);
+  });
+});
