@@ -201,7 +201,8 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       );
     }
 
-    if (ours && !records.some((r) => r.iface === opts.iface && r.netns === netns && r.pinDir === dir)) {
+    const own = records.find((r) => r.iface === opts.iface && r.netns === netns && r.pinDir === dir);
+    if (ours && own === undefined) {
       // Our program runs here with these pins, but another state directory
       // attached it: re-attaching would swap that state directory's rules
       // for ours under its daemon, and a daemon started here would then
@@ -213,7 +214,12 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       );
     }
 
-    if (oursId !== 0 && !ours) {
+    // Our own attachment, whose program left the link without a detach
+    // (removed by hand, or the interface was deleted and made again): the
+    // record of this namespace names the pinned program, so the pin is ours
+    // to replace.
+    const stale = oursId !== 0 && !ours && own !== undefined && own.progId === oursId;
+    if (oursId !== 0 && !ours && !stale) {
       // Our program is pinned here but runs on no interface of this name in
       // this namespace: it belongs to a same-named interface elsewhere (the
       // pin root is shared by all namespaces), or a detach was interrupted.
@@ -227,6 +233,8 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
     const undo: Undo[] = [];
     let oldProgFd = -1;
     try {
+      // Held so that a failed attach pins the stale program back, as it found it.
+      if (stale) oldProgFd = objGet(progPinPath(dir));
       const { created } = ensurePinDir(opts.iface, root);
       if (created) undo.push(() => removePinDir(opts.iface, root));
 

@@ -87,6 +87,20 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon keeps 
     await stop(second);
   });
 
+  it('after kill -9, with the program since removed by hand, a start attaches again over its own pins, fail-closed as recorded', async () => {
+    const third = await start();
+    expect(puntFallback()).toBe(FAIL_FALLBACK.closed);
+    third.child.kill('SIGKILL');
+    await third.exited;
+    // The record stays after kill -9; the program goes by hand.
+    await runOk(['ip', '-n', end.ns, 'link', 'set', 'dev', end.ifname, 'xdpgeneric', 'off']);
+
+    const fourth = await start();
+    expect(await fourth.waitLog((l) => l.msg === 'attached')).toMatchObject({ fail: 'closed' });
+    expect(puntFallback()).toBe(FAIL_FALLBACK.closed);
+    await stop(fourth);
+  });
+
   it('a first start with nothing kept is fail-open, as documented; detach leaves nothing pinned', async () => {
     await ok('detach', '--iface', end.ifname);
     expect(bpffs.leftovers()).toEqual([]);
