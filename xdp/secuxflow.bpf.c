@@ -183,6 +183,7 @@ struct sf_pkt {
 
 #define ETH_P_8021Q_ 0x8100
 #define ETH_P_8021AD_ 0x88A8
+#define ETH_P_QINQ_LEGACY_ 0x9100 /* pre-802.1ad QinQ: a tag, as the engine reads it */
 #define ETH_P_IP_ 0x0800
 #define ETH_P_IPV6_ 0x86DD
 /* Frames are at most a page here; offsets are masked with this so the
@@ -321,7 +322,7 @@ static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 	int i;
 #pragma unroll
 	for (i = 0; i < SF_MAX_VLANS + 1; i++) {
-		if (type != ETH_P_8021Q_ && type != ETH_P_8021AD_)
+		if (type != ETH_P_8021Q_ && type != ETH_P_8021AD_ && type != ETH_P_QINQ_LEGACY_)
 			break;
 		if (i == SF_MAX_VLANS)
 			return; /* a third tag: not parsed, not IP */

@@ -26,8 +26,10 @@
 //
 // Link layer
 //  - ETHERNET: 14-byte header; fewer bytes -> "ethernet: frame N < 14 bytes".
-//  - VLAN: ethertypes 0x8100 and 0x88a8 are tags (4 bytes: TCI, inner type),
-//    in any order; at most 2 tags (QinQ), a third -> "vlan: more than 2 tags".
+//  - VLAN: ethertypes 0x8100, 0x88a8 and 0x9100 (the pre-802.1ad QinQ tag,
+//    which Suricata, Zeek and Wireshark also read as a VLAN tag) are tags
+//    (4 bytes: TCI, inner type), in any order; at most 2 tags (QinQ), a third
+//    -> "vlan: more than 2 tags".
 //    `vlans` holds the 12-bit ids, outermost first.
 //  - LINUX_SLL: 16-byte header, ethertype at byte 14. LINUX_SLL2: 20-byte
 //    header, ethertype at byte 0. Both then follow the same ethertype rules
@@ -82,6 +84,8 @@ const ETH_P_IPV4 = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
 const ETH_P_8021Q = 0x8100;
 const ETH_P_8021AD = 0x88a8;
+/** Pre-standard QinQ; read as a tag so IP behind it is inspected, not passed as non-IP. */
+const ETH_P_QINQ_LEGACY = 0x9100;
 
 function fault(p: DecodedPacket, reason: string): void {
   if (p.malformed === null) p.malformed = reason;
@@ -181,7 +185,7 @@ export function decodePacket(
 function decodeEtherType(p: DecodedPacket, data: Uint8Array, etherType: number, off: number): void {
   let type = etherType;
   let pos = off;
-  while (type === ETH_P_8021Q || type === ETH_P_8021AD) {
+  while (type === ETH_P_8021Q || type === ETH_P_8021AD || type === ETH_P_QINQ_LEGACY) {
     if (p.vlans.length === MAX_VLAN_TAGS) { fault(p, `vlan: more than ${MAX_VLAN_TAGS} tags`); return; }
     if (pos + 4 > data.length) { short(p, 'vlan: tag truncated'); return; }
     if (p.vlans === NO_VLANS) p.vlans = [];

@@ -178,6 +178,20 @@ describe('decodePacket on built frames', () => {
     expect(p.ipVersion).toBe(0);
   });
 
+  it('a pre-802.1ad QinQ tag (0x9100) is a VLAN tag, as Suricata and Wireshark read it, outer or inner', () => {
+    const outer = buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', dstPort: 443, vlans: [30, 40] });
+    outer[12] = 0x91; outer[13] = 0x00;
+    const p = decodePacket(outer, LinkType.ETHERNET);
+    expect(p.malformed).toBeNull();
+    expect(p.vlans).toEqual([30, 40]);
+    expect([p.ipVersion, p.proto, p.dstPort]).toEqual([4, 6, 443]);
+    const inner = buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'udp', dstPort: 53, vlans: [1, 2] });
+    inner[16] = 0x91; inner[17] = 0x00;
+    const q = decodePacket(inner, LinkType.ETHERNET);
+    expect(q.vlans).toEqual([1, 2]);
+    expect([q.ipVersion, q.dstPort]).toEqual([6, 53]);
+  });
+
   it('non-IP ethertypes are not malformed', () => {
     const arp = new Uint8Array(42);
     arp[12] = 0x08; arp[13] = 0x06;

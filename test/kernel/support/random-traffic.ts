@@ -111,7 +111,7 @@ function spec(rng: Rng): PacketSpec {
 function l3Offset(frame: Uint8Array): number {
   let off = 14;
   let type = (frame[12]! << 8) | frame[13]!;
-  while ((type === 0x8100 || type === 0x88a8) && off + 4 <= frame.length) {
+  while ((type === 0x8100 || type === 0x88a8 || type === 0x9100) && off + 4 <= frame.length) {
     type = (frame[off + 2]! << 8) | frame[off + 3]!;
     off += 4;
   }
@@ -134,6 +134,9 @@ export function randomFrame(rng: Rng): Uint8Array {
     } catch {
       continue; // a combination the builder refuses (e.g. fragmenting AH): draw again
     }
+    // The pre-802.1ad QinQ tag (0x9100) on a tagged frame, outer or inner.
+    const tagged = (l3Offset(frame) - 14) >> 2;
+    if (tagged > 0 && chance(rng, 0.3)) put16(frame, 12 + 4 * int(rng, 0, tagged - 1), 0x9100);
     const l3 = l3Offset(frame);
     const m = rng();
     if (m < 0.12) {
@@ -150,7 +153,7 @@ export function randomFrame(rng: Rng): Uint8Array {
     } else if (m < 0.38 && l3 < frame.length) {
       frame[l3] = (frame[l3]! & 0xf0) | int(rng, 0, 15); // IPv4 IHL
     } else if (m < 0.41) {
-      put16(frame, 12, pick(rng, [0x0806, 0x88cc, 0x86dd, 0x0800, 0x8100])); // another ethertype
+      put16(frame, 12, pick(rng, [0x0806, 0x88cc, 0x86dd, 0x0800, 0x8100, 0x9100])); // another ethertype
     } else if (m < 0.45 && l3 + 8 <= frame.length && frame[l3]! >> 4 === 4) {
       put16(frame, l3 + 6, pick(rng, [int(rng, 0, 0xffff), 0x1000, 0x3000, 0x4000, 0x2000, 0x0001, 0x8000])); // IPv4 flags and fragment offset, edge bits included
     }
