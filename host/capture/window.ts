@@ -2,6 +2,7 @@
 // memory, yet a record can be read with plain indexing once `ensure` says
 // its bytes are present.
 import { closeSync, openSync, readSync } from 'node:fs';
+import { readBlocking } from './blocking-io.js';
 
 // Each refill starts a new chunk (see FileWindow): small enough that a frame
 // kept for long pins little memory, large enough that reads stay few.
@@ -86,7 +87,7 @@ export class FileWindow implements ByteWindow {
     if (this.start + n > this.buf.length) this.moveTo(Math.max(CHUNK, Math.min(n, mayHave)));
     while (this.end - this.start < n) {
       if (this.end === this.buf.length) this.moveTo(Math.min(n, 2 * this.buf.length));
-      const got = this.stream ? readStream(this.fd, this.buf, this.end) : readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
+      const got = this.stream ? readBlocking(this.fd, this.buf, this.end) : readSync(this.fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
       if (got === 0) { this.eof = true; break; }
       this.end += got;
     }
@@ -106,20 +107,6 @@ export class FileWindow implements ByteWindow {
   close(): void {
     if (this.fd !== null && this.ownsFd) closeSync(this.fd);
     this.fd = null;
-  }
-}
-
-const napCell = new Int32Array(new SharedArrayBuffer(4));
-
-/** The next bytes of a pipe or socket; one left non-blocking by its creator is waited on, 1 ms at a time. */
-function readStream(fd: number, buf: Uint8Array, at: number): number {
-  for (;;) {
-    try {
-      return readSync(fd, buf, at, buf.length - at, null);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(napCell, 0, 0, 1);
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Streams EVE records as JSON lines to a file or stdout, buffered so a large
 // capture does not pay one write() per event.
-import { openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { openSync, closeSync, fsyncSync } from 'node:fs';
+import { writeBlocking } from '../capture/blocking-io.js';
 import { SecuxflowError } from '../errors.js';
 import { printable } from '../text.js';
 import type { EveRecord } from './format.js';
@@ -53,7 +54,7 @@ export class EveWriter {
     const data = this.chunks.join('');
     this.chunks = [];
     this.pendingBytes = 0;
-    this.guard(() => writeSync(this.fd, data));
+    this.guard(() => writeBlocking(this.fd, Buffer.from(data, 'utf8')));
   }
 
   close(): void {
