@@ -2,6 +2,7 @@
 // already ingests Suricata (jq recipes, Filebeat's suricata module...) reads ours.
 import { formatIp } from '../packet/addr.js';
 import type { DecodedPacket } from '../packet/types.js';
+import { VERDICT_NAMES } from '../verdict.js';
 import type { Flow } from '../flow/types.js';
 import type { ModuleAlert, ModuleEvent } from '../wasm/instance.js';
 import type { EngineCounters, FlowRecord, PacketDecision } from '../engine/types.js';
@@ -127,7 +128,9 @@ export function protocolRecord(d: PacketDecision, ev: ModuleEvent): EveRecord {
 /** A packet-level drop record, written for packets dropped before any module saw them (rules, penalty box). */
 export function dropRecord(d: PacketDecision): EveRecord {
   const rec = header(d, 'drop');
-  rec.drop = { reason: d.stage, rule_id: d.rule?.id ?? null, verdict: d.verdict };
+  // The verdict by name, as the flow record and the stats event give it: its
+  // number (3) is the ABI's encoding, which no EVE reader knows.
+  rec.drop = { reason: d.stage, rule_id: d.rule?.id ?? null, verdict: VERDICT_NAMES[d.verdict]!.toLowerCase() };
   return rec;
 }
 
