@@ -306,6 +306,8 @@ export class Engine {
     if (match.action !== 'inspect' || this.modules.length === 0) {
       const dropped = match.action === 'drop';
       const d = this.decision(index, pkt, flow, direction, match.rule ? 'rule' : 'default', dropped ? Verdict.DROP : Verdict.PASS, dropped, sources);
+      // The flow record's verdict is its last packet's: a flow a rule dropped is not reported as passed.
+      state.lastVerdict = d.verdict;
       d.rule = match.rule;
       d.ruleAction = match.action;
       this.decide(d);
