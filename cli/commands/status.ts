@@ -93,6 +93,8 @@ export function describeLive(s: DaemonStatus): string {
   out.push(`daemon: running (pid ${s.daemon.pid}, up ${s.daemon.uptimeSec} s, secuxflow ${s.daemon.version}), state ${s.daemon.stateDir}, config ${s.daemon.config ?? 'built-in defaults'}${typeof s.daemon.eve === 'string' ? `, eve ${s.daemon.eve}` : ''}`);
   out.push('interfaces:');
   out.push(table(s.interfaces.map((i) => [i.iface, i.role, `xdp ${i.xdpMode}${i.requestedMode !== i.xdpMode ? ` (asked ${i.requestedMode})` : ''}`, `fail-${i.fail}`, i.pinDir])));
+  // live is absent from daemons before it was added: only an explicit false is a problem.
+  for (const i of s.interfaces) if (i.live === false) out.push(`  ${i.iface}: NOT LIVE: ${i.problem ?? 'the kernel no longer runs secuxflow there'}; restart the daemon once it is back`);
   out.push('queues:');
   // A queue that is down has no sockets; its state and last error say why it is missing from the table.
   const down = s.queues.filter((q) => q.state !== undefined && q.state !== 'running');

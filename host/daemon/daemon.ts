@@ -51,6 +51,8 @@ interface Side {
   attachedNow: boolean;
   /** The maps were made by this start (none were pinned before): a failed first start removes them. */
   mapsCreated: boolean;
+  /** Why the kernel no longer runs our program on the interface (deleted, detached, replaced), or null. */
+  problem: string | null;
   fds: { config: number; flows: number; penalty: number; stats: number };
 }
 
@@ -73,6 +75,9 @@ interface Sample {
   rx: number;
   punt: number;
 }
+
+/** How often the daemon checks that its interfaces still run its program. */
+const SIDE_CHECK_MS = 2000;
 
 /** The interface's RX queues as sysfs lists them (null when sysfs does not say). */
 function rxQueuesOf(iface: string): number | null {
@@ -239,6 +244,7 @@ export class Daemon {
     this.sweepTimer = setInterval(() => this.sweep(), this.config.expiryIntervalSec * 1000);
     this.timers.push(setInterval(() => this.sample(), 1000));
     this.sample();
+    this.timers.push(setInterval(() => this.checkSides(), SIDE_CHECK_MS));
     if (this.opts.signals !== false) this.installSignals();
     this.log('info', 'daemon started', {
       iface: this.opts.iface, peer: this.config.peer, queues, mode: main.record.mode, stateDir: this.stateDir,
@@ -269,7 +275,7 @@ export class Daemon {
     }
     const open = (name: string): number => objGet(join(record.pinDir, name));
     const fds = { config: open(MapName.CONFIG), flows: open(MapName.FLOWS), penalty: open(MapName.PENALTY), stats: open(MapName.STATS) };
-    return { iface, role, record, attachedNow, mapsCreated, fds };
+    return { iface, role, record, attachedNow, mapsCreated, problem: null, fds };
   }
 
   private startQueue(queue: number): Promise<QueueThread> {
@@ -599,6 +605,38 @@ export class Daemon {
     }
   }
 
+  /**
+   * Checks that the kernel still runs our program on every interface, as
+   * `listAttachments` does for the stopped daemon's status. An interface
+   * deleted, detached or taken over while the daemon runs is logged once and
+   * shown by status; a re-attach from the CLI (new fail mode, new program)
+   * is picked up.
+   */
+  private checkSides(): void {
+    let records: AttachmentStatus[];
+    try {
+      records = listAttachments(this.stateDir);
+    } catch (e) {
+      this.log('warn', 'cannot check the attachments', { error: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    const netns = currentNetns();
+    for (const s of this.sides) {
+      const r = records.find((a) => a.iface === s.iface && a.netns === netns);
+      if (r !== undefined) s.record = r;
+      const problem = r === undefined ? `secuxflow is no longer attached to ${s.iface} (detached while the daemon runs)` : r.problem;
+      if (problem === s.problem) continue;
+      if (problem !== null) {
+        this.log('error', 'interface lost its secuxflow XDP program: its packets are neither filtered nor inspected', {
+          iface: s.iface, role: s.role, problem, hint: 'restart the daemon (secuxflow run attaches again) once the interface is back',
+        });
+      } else {
+        this.log('info', 'interface runs the secuxflow XDP program again', { iface: s.iface, role: s.role, progId: s.record.progId });
+      }
+      s.problem = problem;
+    }
+  }
+
   private sample(): void {
     try {
       const st = readStats(this.sides[0]!.fds.stats);
@@ -610,6 +648,7 @@ export class Daemon {
   }
 
   async status(): Promise<DaemonStatus> {
+    this.checkSides();
     const results = await Promise.all(this.threads.map((t) => (t.alive ? this.ask(t, { op: 'status' } as Omit<ToWorker, 'id'>, 5000).catch(() => null) : Promise.resolve(null))));
     const queues = results.filter((r): r is WorkerStatus => r !== null);
     // Every configured queue is listed: one that is down shows why, rather than vanishing.
@@ -642,7 +681,7 @@ export class Daemon {
     }
     return {
       daemon: { running: true, pid: process.pid, version: VERSION, uptimeSec: Math.round((Date.now() - this.startedAt) / 1000), stateDir: this.stateDir, config: this.config.source, eve: this.evePath },
-      interfaces: this.sides.map((s) => ({ iface: s.iface, role: s.role, xdpMode: s.record.mode, requestedMode: s.record.requestedMode, fail: s.record.fail, pinDir: s.record.pinDir, progId: s.record.progId })),
+      interfaces: this.sides.map((s) => ({ iface: s.iface, role: s.role, xdpMode: s.record.mode, requestedMode: s.record.requestedMode, fail: s.record.fail, pinDir: s.record.pinDir, progId: s.record.progId, live: s.problem === null, problem: s.problem })),
       queues: queueRows,
       kernel: {
         rx: stats[SfStat.RX]!.packets, pass: stats[SfStat.PASS]!.packets, drop: stats[SfStat.DROP]!.packets,
@@ -738,7 +777,8 @@ export class Daemon {
 export interface DaemonStatus {
   /** eve: the EVE file it writes (`secuxflow alerts` reads it); absent from daemons before it was added. */
   daemon: { running: true; pid: number; version: string; uptimeSec: number; stateDir: string; config: string | null; eve?: string };
-  interfaces: { iface: string; role: string; xdpMode: string; requestedMode: string; fail: string; pinDir: string; progId: number }[];
+  /** live, problem: whether the kernel still runs our program there, and why not; absent from daemons before they were added. */
+  interfaces: { iface: string; role: string; xdpMode: string; requestedMode: string; fail: string; pinDir: string; progId: number; live?: boolean; problem?: string | null }[];
   /** state: running, restarting (lastError says why it is down), starting, or not answering; absent from daemons before it was added. */
   queues: { queue: number; state?: string; lastError?: string | null; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; batches: number; delivered: number; dropped: number; sendFailed: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];
   kernel: { rx: number; pass: number; drop: number; punt: number; puntFallback: number; rxPps: number; puntPps: number; passAll: boolean };
