@@ -332,7 +332,7 @@ export function registerInspect(program: Command): void {
     .option('--module <name|file>', 'inspector module: a shipped name or a .wasm/.wat file (repeatable)', collect)
     .option('--module-config <name=file>', 'configuration file for a module (repeatable)', collect)
     .option('--eve <file|->', '--pcap: write EVE JSON events to a file, or - for stdout')
-    .option('--write-dropped <file>', '--pcap: write dropped frames to a pcap')
+    .option('--write-dropped <file|->', '--pcap: write dropped frames to a pcap, or - for stdout')
     .option('--state-dir <dir>', 'state directory holding stored rules')
     .option('--kernel', 'dry-run: also run the packet through the real XDP program (BPF_PROG_TEST_RUN; root)')
     .option('--unsafe-in-thread', 'run modules in this thread without the sandbox (no CPU budget: trusted modules only)')
@@ -349,11 +349,13 @@ export function registerInspect(program: Command): void {
         return;
       }
       if (opts.kernel) throw usage('--kernel applies to dry-run packets, not --pcap');
-      const summaryOut = opts.eve === '-' ? process.stderr : process.stdout;
+      // An output on stdout (--eve -, --write-dropped -) keeps it to itself: the summary goes to stderr.
+      const stdoutTaken = opts.eve === '-' || opts.writeDropped === '-';
+      const summaryOut = stdoutTaken ? process.stderr : process.stdout;
       const showProgress = opts.progress !== false && process.stderr.isTTY && !opts.json;
       const report = await inspectCapture(opts, showProgress ? progressBar() : undefined);
       if (opts.json) {
-        if (opts.eve === '-') process.stderr.write(JSON.stringify(report, null, 2) + '\n');
+        if (stdoutTaken) process.stderr.write(JSON.stringify(report, null, 2) + '\n');
         else printJson(report);
       } else {
         printCaptureSummary(report, summaryOut);

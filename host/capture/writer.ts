@@ -1,7 +1,9 @@
 // Writers for classic pcap and pcapng. They back the sample generator, tests
 // that need captures in every flavour, and `inspect --write-dropped`.
-// Frames go to memory (toBytes) or, with a path, straight to a file.
-import { closeSync, openSync, writeSync } from 'node:fs';
+// Frames go to memory (toBytes) or, with a path, straight to a file ('-':
+// standard output).
+import { closeSync, openSync } from 'node:fs';
+import { writeBlocking } from './blocking-io.js';
 import { SecuxflowError } from '../errors.js';
 import { LinkType } from '../packet/types.js';
 import type { RawFrame } from './types.js';
@@ -24,6 +26,7 @@ const FILE_BUFFER = 256 * 1024;
  */
 class Sink {
   private readonly fd: number | null;
+  private readonly ownsFd: boolean = true;
   private readonly parts: Uint8Array[] = [];
   private size = 0;
   private closed = false;
@@ -32,13 +35,14 @@ class Sink {
 
   constructor(readonly path?: string) {
     if (path === undefined) { this.fd = null; this.pending = null; return; }
+    this.pending = new Uint8Array(FILE_BUFFER);
+    if (path === '-') { this.fd = 1; this.ownsFd = false; return; }
     try {
       this.fd = openSync(path, 'w');
     } catch (e) {
       throw new SecuxflowError('E_IO', `cannot create capture file '${path}': ${(e as Error).message}`,
         'check that the directory exists and is writable');
     }
-    this.pending = new Uint8Array(FILE_BUFFER);
   }
 
   write(bytes: Uint8Array): void {
@@ -65,11 +69,10 @@ class Sink {
   }
 
   private writeAll(bytes: Uint8Array): void {
-    let done = 0;
     try {
-      while (done < bytes.length) done += writeSync(this.fd!, bytes, done, bytes.length - done);
+      writeBlocking(this.fd!, bytes);
     } catch (e) {
-      throw new SecuxflowError('E_IO', `cannot write capture file '${this.path}': ${(e as Error).message}`);
+      throw new SecuxflowError('E_IO', `cannot write capture ${this.path === '-' ? 'to standard output' : `file '${this.path}'`}: ${(e as Error).message}`);
     }
   }
 
@@ -89,7 +92,7 @@ class Sink {
       this.flush();
     } finally {
       this.closed = true;
-      if (this.fd !== null) closeSync(this.fd);
+      if (this.fd !== null && this.ownsFd) closeSync(this.fd);
     }
   }
 }
@@ -106,7 +109,7 @@ export interface PcapWriterOptions {
   bigEndian?: boolean;
   linkType?: LinkType;
   snaplen?: number;
-  /** Write to this file instead of memory. */
+  /** Write to this file ('-': standard output) instead of memory. */
   path?: string;
 }
 

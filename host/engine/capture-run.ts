@@ -20,7 +20,7 @@ export interface CaptureRunOptions {
   modules: EngineModule[];
   /** EVE JSON target: a path or '-' for stdout. */
   eve?: string;
-  /** Writes every dropped frame to this file (.pcapng keeps mixed link types). */
+  /** Writes every dropped frame to this file (.pcapng keeps mixed link types), or '-' for a pcap on stdout. */
   writeDropped?: string;
   /** Called with (bytesRead, totalBytes) at most every ~100 ms. */
   onProgress?: (done: number, total: number) => void;

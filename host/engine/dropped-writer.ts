@@ -26,7 +26,7 @@ export class DroppedWriter {
   constructor(private readonly path: string, private readonly emptyLinkType: LinkType = LinkType.ETHERNET) {
     this.asPcapng = /\.pcapng$/i.test(path);
     if (this.asPcapng) this.ng = new PcapngWriter({ path, interfaces: [] });
-    else closeSync(openOutput(path));
+    else if (path !== '-') closeSync(openOutput(path)); // '-': a classic pcap on standard output, as tcpdump -w -
   }
 
   write(p: DecodedPacket): void {

@@ -24,11 +24,19 @@ function identity(path: string): string {
   }
 }
 
-/** Throws E_USAGE when an output is the input file, or two outputs are one file. stdout ('-') is not a file. */
+/** Throws E_USAGE when an output is the input file, or two outputs are one file (or both standard output, '-'). */
 export function refuseOutputClashes(input: { flag: string; path: string }, outputs: readonly OutputPath[]): void {
   const seen = new Map<string, string>([[identity(input.path), input.flag]]);
+  let stdout: string | null = null;
   for (const out of outputs) {
-    if (out.path === '-') continue;
+    if (out.path === '-') {
+      if (stdout !== null) {
+        throw new SecuxflowError('E_USAGE', `${out.flag} - and ${stdout} - both write to standard output`,
+          `give one of them a file name instead of -`);
+      }
+      stdout = out.flag;
+      continue;
+    }
     const id = identity(out.path);
     const other = seen.get(id);
     if (other !== undefined) {
