@@ -49,6 +49,8 @@ interface Side {
   role: 'protected' | 'peer';
   record: AttachmentStatus;
   attachedNow: boolean;
+  /** The live attachment this start re-attached in another mode: a failed start puts it back. */
+  before: AttachmentStatus | null;
   /** The maps were made by this start (none were pinned before): a failed first start removes them. */
   mapsCreated: boolean;
   /** Why the kernel no longer runs our program on the interface (deleted, detached, replaced), or null. */
@@ -275,7 +277,8 @@ export class Daemon {
     }
     const open = (name: string): number => objGet(join(record.pinDir, name));
     const fds = { config: open(MapName.CONFIG), flows: open(MapName.FLOWS), penalty: open(MapName.PENALTY), stats: open(MapName.STATS) };
-    return { iface, role, record, attachedNow, mapsCreated, problem: null, fds };
+    const before = attachedNow && existing !== undefined ? existing : null;
+    return { iface, role, record, attachedNow, before, mapsCreated, problem: null, fds };
   }
 
   private startQueue(queue: number): Promise<QueueThread> {
@@ -740,7 +743,13 @@ export class Daemon {
     if (applyPolicy || this.sides.some((s) => s.attachedNow)) {
       for (const s of this.sides) {
         try {
-          if (!applyPolicy && s.attachedNow) {
+          if (!applyPolicy && s.before !== null) {
+            // The interface was attached before this start changed its mode:
+            // a failed start leaves it attached as it found it, not bare.
+            const mode: XdpMode = s.before.mode === 'skb' ? 'skb' : 'native';
+            await attach({ iface: s.iface, mode, fail: s.before.fail, stateDir: this.stateDir });
+            this.log('info', 'attachment put back as it was before the start', { iface: s.iface, mode, fail: s.before.fail });
+          } else if (!applyPolicy && s.attachedNow) {
             // A failed start undoes its own attach: maps it made go too, so a
             // first start that failed leaves no pins and no record behind.
             await detach({ iface: s.iface, keepMaps: !s.mapsCreated, stateDir: this.stateDir });

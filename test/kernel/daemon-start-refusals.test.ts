@@ -79,6 +79,30 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
     await refused(r, r.stderr.match(/error\[(E_MODULE_[A-Z]+)\]/)![1]!, /queue 0/);
   });
 
+  it('a failed start that re-attached an attached interface in another mode puts it back as it was, not bare', async () => {
+    const bad = join(stateDir, 'basic_inspect.bad2.json');
+    writeFileSync(bad, JSON.stringify({ no_such_field: true }));
+    const config = join(stateDir, 'bad-module-config2.yaml');
+    writeFileSync(config, `modules:\n  - name: basic_inspect\n    config: ${bad}\n`);
+    const attached = await secuxflow('attach', '--iface', end.ifname, '--mode', 'skb', '--fail', 'closed');
+    expect(attached.code, attached.stderr).toBe(0);
+    const before = await xdpOnLink(end.ns, end.ifname);
+    expect(before?.mode).toBe(2); // XDP_ATTACHED_SKB
+
+    try {
+      const r = await secuxflow('run', '--iface', end.ifname, '--mode', 'native', '--config', config);
+      expect(r.stderr).toMatch(/error\[E_MODULE_[A-Z]+\]: queue 0: .*basic_inspect/);
+      const now = await xdpOnLink(end.ns, end.ifname);
+      expect(now).toMatchObject({ name: 'sf_xdp', mode: 2 });
+      const status = JSON.parse((await secuxflow('status', '--json')).stdout) as { interfaces: Array<{ iface: string; mode: string; fail: string; live: boolean }> };
+      expect(status.interfaces).toEqual([expect.objectContaining({ iface: end.ifname, mode: 'skb', fail: 'closed', live: true })]);
+    } finally {
+      // Whatever the start left (the attachment, or only kept maps), so the next cases start clean.
+      await secuxflow('detach', '--iface', end.ifname);
+    }
+    await nothingLeft();
+  });
+
   it('a peer that is --iface, or that does not exist', async () => {
     const config = join(stateDir, 'self-peer.yaml');
     writeFileSync(config, `peer: ${end.ifname}\n`);
