@@ -42,11 +42,20 @@ function usage(message: string, hint?: string): SecuxflowError {
 
 function parseModuleConfigs(list: string[] | undefined): Map<string, string> {
   const out = new Map<string, string>();
+  const files = new Map<string, string>();
   for (const item of list ?? []) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw usage(`--module-config "${item}": expected NAME=FILE`);
     const name = item.slice(0, eq);
     const file = item.slice(eq + 1);
+    // A module takes one config: a second one for it would silently replace
+    // the first (half of someone's IOC lists, say), so which is meant is a guess.
+    const first = files.get(name);
+    if (first !== undefined) {
+      throw usage(`--module-config ${name} is given twice (${first}, ${file}): a module takes one configuration file`,
+        `merge them into one file and give --module-config ${name}=FILE once`);
+    }
+    files.set(name, file);
     try {
       out.set(name, readFileSync(file, 'utf8'));
     } catch (e) {
