@@ -283,7 +283,10 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     ['by verdict', nz(c.by_verdict)],
     ['alerts', thousands(c.alerts)],
     ['protocol events', c.events > 0 ? `${thousands(c.events)}: ${nz(c.events_by_kind)}` : '0'],
-    // Only when something was lost: what the run's figures above do not hold.
+    // Only when something went wrong: what the run's figures above do not explain.
+    ...(c.module_failures > 0
+      ? [['module failures', `${thousands(c.module_failures)} failed module call${c.module_failures === 1 ? '' : 's'} (a trap, the CPU budget or the memory limit; the log lines above name the module): their packets got the module's failure policy (docs/modules.md)`]]
+      : []),
     ...(c.alerts_dropped + c.events_dropped + c.logs_dropped > 0
       ? [['dropped by modules', `${thousands(c.alerts_dropped)} alerts, ${thousands(c.events_dropped)} events, ${thousands(c.logs_dropped)} log lines over their output budgets (docs/abi/v1.md, Limits)`]]
       : []),
