@@ -175,7 +175,7 @@ function blockLength(name: string, w: ByteWindow, type: number, le: boolean): nu
   const blockAt = w.offset;
   const total = u32(w.buf, w.start + 4, le);
   if (total < 12 || total % 4 !== 0 || total > MAX_FRAME) {
-    throw new CaptureError(name, blockAt, `invalid block length ${total} for block type ${hex32(type)} (must be >= 12 and a multiple of 4)`,
+    throw new CaptureError(name, blockAt, `invalid block length ${total} for block type ${hex32(type)} (must be >= 12, a multiple of 4 and at most ${MAX_FRAME})`,
       'garbage where a pcapng block should start');
   }
   if (!w.ensure(total)) {

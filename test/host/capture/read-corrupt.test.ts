@@ -122,6 +122,15 @@ describe('pcapng', () => {
     expect(err.message).toMatch(/invalid block length \d+/);
   });
 
+  it('a block length over the largest block read names that bound, not only the two it meets', () => {
+    const bytes = pcapngOf(frames);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(afterTwo + 4, 0x7ffffff0, true); // >= 12 and a multiple of 4
+    const { got, err } = drain(bytes);
+    expect(got.length).toBe(2);
+    expect(err.offset).toBe(afterTwo);
+    expect(err.message).toMatch(/invalid block length 2147483632 for block type 0x00000006 \(must be >= 12, a multiple of 4 and at most 268435456\)/);
+  });
+
   it('trailing length that does not match the leading one', () => {
     const bytes = pcapngOf(frames);
     const third = afterTwo;
