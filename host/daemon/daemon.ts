@@ -125,6 +125,10 @@ export class Daemon {
   private samples: Sample[] = [];
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | null = null;
+  /** True until the start is complete; a stop or reload asked for meanwhile waits for it. */
+  private booting = true;
+  private stopAfterBoot: string | null = null;
+  private reloadAfterBoot = false;
   /** Serialises control changes (rules, modules, config) so two never interleave across workers. */
   private changeChain: Promise<unknown> = Promise.resolve();
   readonly stopped: Promise<void>;
@@ -143,12 +147,19 @@ export class Daemon {
 
   static async start(opts: RunOptions): Promise<Daemon> {
     const d = new Daemon(opts);
+    // From the first moment: by default a SIGTERM, SIGINT or SIGHUP during
+    // the start would kill the process half way, attached with nothing
+    // bound and nothing undone.
+    if (opts.signals !== false) d.installSignals();
     try {
       await d.boot();
     } catch (e) {
       await d.teardown('startup failed', false);
       throw e;
     }
+    d.booting = false;
+    if (d.stopAfterBoot !== null) void d.stop(d.stopAfterBoot);
+    else if (d.reloadAfterBoot) d.reloadOnSignal();
     return d;
   }
 
@@ -247,7 +258,6 @@ export class Daemon {
     this.timers.push(setInterval(() => this.sample(), 1000));
     this.sample();
     this.timers.push(setInterval(() => this.checkSides(), SIDE_CHECK_MS));
-    if (this.opts.signals !== false) this.installSignals();
     this.log('info', 'daemon started', {
       iface: this.opts.iface, peer: this.config.peer, queues, mode: main.record.mode, stateDir: this.stateDir,
       control: sockPath, eve, modules: this.specs.map((s) => s.name), rules: this.rules.rules.length, config: this.config.source,
@@ -715,14 +725,31 @@ export class Daemon {
     process.on('SIGTERM', onStop('SIGTERM'));
     process.on('SIGINT', onStop('SIGINT'));
     process.on('SIGHUP', () => {
-      this.log('info', 'SIGHUP: reloading config', { config: this.opts.configPath ?? null });
-      this.change(() => this.reloadConfig()).catch((e) => {
-        this.log('error', 'config reload refused; the running config is kept', { error: e instanceof SecuxflowError ? e.toJSON() : String(e) });
-      });
+      if (!this.booting) {
+        this.reloadOnSignal();
+      } else if (!this.reloadAfterBoot) {
+        this.reloadAfterBoot = true;
+        this.log('info', 'SIGHUP during start-up: the config is reloaded once the start is complete', { config: this.opts.configPath ?? null });
+      }
     });
   }
 
+  private reloadOnSignal(): void {
+    this.log('info', 'SIGHUP: reloading config', { config: this.opts.configPath ?? null });
+    this.change(() => this.reloadConfig()).catch((e) => {
+      this.log('error', 'config reload refused; the running config is kept', { error: e instanceof SecuxflowError ? e.toJSON() : String(e) });
+    });
+  }
+
+  /** Stops the daemon; asked for during the start, it stops (by its stop policy) once the start is complete or has failed. */
   stop(reason: string): Promise<void> {
+    if (this.booting && this.stopping === null) {
+      if (this.stopAfterBoot === null) {
+        this.stopAfterBoot = reason;
+        this.log('info', 'stop requested during start-up: stopping once the start is complete', { reason });
+      }
+      return this.stopped;
+    }
     if (this.stopping) return this.stopping;
     this.stopping = this.teardown(reason, true);
     return this.stopping;

@@ -29,7 +29,6 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon keeps 
   let stateDir = '';
   let config = '';
   let env: NodeJS.ProcessEnv;
-  const daemons: DaemonProc[] = [];
 
   const { ok } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }));
   const puntFallback = (): number => {
@@ -42,7 +41,6 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon keeps 
   };
   const start = async (): Promise<DaemonProc> => {
     const d = startDaemon(lab, end.ns, cli, ['--iface', end.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', config], env);
-    daemons.push(d);
     await d.waitLog((l) => l.msg === 'daemon started', 60_000);
     return d;
   };
@@ -62,13 +60,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon keeps 
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', '80');
   }, 240_000);
 
+  // startDaemon has the lab kill a daemon still running at cleanup.
   afterAll(async () => {
-    for (const d of daemons) {
-      if (d.child.exitCode === null && d.child.signalCode === null) {
-        d.child.kill('SIGTERM');
-        await d.exited;
-      }
-    }
     await lab.cleanup();
   });
 

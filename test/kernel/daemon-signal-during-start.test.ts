@@ -1,0 +1,80 @@
+// A signal while `secuxflow run` is still starting (attached, modules still
+// loading): SIGTERM/SIGINT must stop it as a stop does, not kill the process
+// half way with the program attached, the record, the pins and a stale
+// control socket left behind; SIGHUP must not kill it either.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab, type VethEnd } from './lab/netns.js';
+import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { prepareDaemonLab, startDaemon, type DaemonProc } from './daemon-support.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const SUBNET = 77;
+// Seven modules to load in the queue thread: the start stays busy well after it attached.
+const MODULES = 'modules: [basic_inspect, http_waf, dns_guard, tls_inspect, ssh_guard, dlp, scan_flood]\n';
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('signals while the daemon starts', () => {
+  const lab = new NetLab('dss');
+  let end: VethEnd;
+  let cli = '';
+  let bpffs: PrivateBpffs;
+  let stateDir = '';
+  let config = '';
+  let env: NodeJS.ProcessEnv;
+
+  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }));
+  const start = (): DaemonProc => {
+    const d = startDaemon(lab, end.ns, cli, ['--iface', end.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', config], env);
+    return d;
+  };
+  const exit = (d: DaemonProc): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
+    d.exited.then((code) => ({ code, signal: d.child.signalCode }));
+
+  beforeAll(async () => {
+    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
+    const ns = await lab.addNamespace('n');
+    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
+    config = join(stateDir, 'daemon.yaml');
+    writeFileSync(config, MODULES);
+    await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', '80');
+  }, 240_000);
+
+  // startDaemon has the lab kill a daemon still running at cleanup.
+  afterAll(async () => {
+    await lab.cleanup();
+  });
+
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${sig} right after the attach: the start completes, then the stop policy runs; exit 0, nothing attached, no socket left`, async () => {
+      const d = start();
+      await d.waitLog((l) => l.msg === 'attached', 60_000);
+      d.child.kill(sig);
+      expect(await exit(d)).toEqual({ code: 0, signal: null });
+      expect(d.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['stop requested during start-up: stopping once the start is complete', 'stopped']));
+      expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
+      expect(readFileSync(join(stateDir, 'attachments.json'), 'utf8')).not.toContain(end.ifname);
+      expect(existsSync(join(stateDir, 'control.sock'))).toBe(false);
+    });
+  }
+
+  it('SIGHUP right after the attach: the daemon starts, then reloads its config', async () => {
+    const d = start();
+    await d.waitLog((l) => l.msg === 'attached', 60_000);
+    d.child.kill('SIGHUP');
+    await d.waitLog((l) => l.msg === 'daemon started', 60_000);
+    await d.waitLog((l) => l.msg === 'config reloaded', 20_000);
+    d.child.kill('SIGTERM');
+    expect(await exit(d)).toEqual({ code: 0, signal: null });
+  });
+
+  it('nothing is left once detached', async () => {
+    await ok('detach', '--iface', end.ifname);
+    expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
+    expect(bpffs.leftovers()).toEqual([]);
+  });
+});
