@@ -6,6 +6,7 @@ import { SecuxflowError } from '../../host/errors.js';
 import { attach, detach, type AttachMode, type AttachResult, type DetachResult, type FailMode, type PolicyName } from '../../host/kernel/attach.js';
 import { assertIfaceName } from '../../host/kernel/ifname.js';
 import { resolveStateDir } from '../../host/state/store.js';
+import { notifyDaemon } from '../../host/control/client.js';
 
 export interface AttachCommandOptions {
   iface: string;
@@ -46,13 +47,34 @@ function requireIface(value: unknown): string {
   return value;
 }
 
+export interface AttachCommandResult extends AttachResult {
+  /** When --policy changed the rule set: whether a running daemon took it (error: it did not), as the rule commands report. */
+  daemon?: { running: boolean; error: string | null };
+}
+
 /** Validates the options, attaches, and returns what the kernel gave us. */
-export async function attachCommand(opts: AttachCommandOptions): Promise<AttachResult> {
+export async function attachCommand(opts: AttachCommandOptions): Promise<AttachCommandResult> {
   const iface = requireIface(opts.iface);
   const mode = oneOf('--mode', opts.mode, MODES, 'auto');
   const policy = opts.policy === undefined ? undefined : oneOf('--policy', opts.policy, POLICIES, 'allow');
   const fail = oneOf('--fail', opts.fail, FAILS, 'open');
-  return attach({ iface, mode, ...(policy ? { policy } : {}), fail, stateDir: resolveStateDir(opts.stateDir) });
+  const stateDir = resolveStateDir(opts.stateDir);
+  const r = await attach({ iface, mode, ...(policy ? { policy } : {}), fail, stateDir });
+  if (!r.policyChanged) return r;
+  // The rule set's default changed: a running daemon's engine must follow, as after `rule default`.
+  return { ...r, daemon: await notifyDaemon(stateDir, 'rules.reload') };
+}
+
+/** What `auto` gave: native, a fallback (with the reason), or, on a re-attach, the mode the interface already had. */
+function autoNote(r: AttachResult): string {
+  if (r.requestedMode !== 'auto') return '';
+  if (r.mode === 'native') return ' (auto: native mode worked)';
+  if (r.fallbackReason !== null) return ` (native mode failed: ${r.fallbackReason}; fell back to skb)`;
+  return r.reattached ? ` (auto: kept the ${r.mode} mode it was attached in; --mode native changes it)` : '';
+}
+
+function daemonNote(r: AttachCommandResult): string {
+  return r.daemon?.running && !r.daemon.error ? ' and the running daemon' : '';
 }
 
 export async function detachCommand(opts: DetachCommandOptions): Promise<DetachResult> {
@@ -60,16 +82,15 @@ export async function detachCommand(opts: DetachCommandOptions): Promise<DetachR
   return detach({ iface, keepMaps: opts.keepMaps === true, stateDir: resolveStateDir(opts.stateDir) });
 }
 
-export function describeAttach(r: AttachResult): string {
+export function describeAttach(r: AttachCommandResult): string {
   const lines = [
-    `${r.reattached ? 'updated' : 'attached'} secuxflow on ${r.iface} (ifindex ${r.ifindex}) in ${r.mode} mode` +
-      (r.requestedMode === 'auto' && r.mode !== 'native' ? ` (native mode failed: ${r.fallbackReason ?? 'unsupported'}; fell back to skb)` : '') +
-      (r.requestedMode === 'auto' && r.mode === 'native' ? ' (auto: native mode worked)' : ''),
-    `  default policy: ${r.defaultPolicy} for packets no rule matches${r.policyChanged ? ' (changed for the whole rule set and every attached interface)' : ''}`,
+    `${r.reattached ? 'updated' : 'attached'} secuxflow on ${r.iface} (ifindex ${r.ifindex}) in ${r.mode} mode${autoNote(r)}`,
+    `  default policy: ${r.defaultPolicy} for packets no rule matches${r.policyChanged ? ` (changed for the whole rule set, every attached interface${daemonNote(r)})` : ''}`,
     `  fail mode: ${r.fail} (${r.fail === 'open' ? 'pass' : 'drop'} packets to inspect when no inspector is bound)`,
     `  rules applied: ${r.rulesApplied}`,
     `  maps pinned in: ${r.pinDir}`,
   ];
+  if (r.daemon?.error) lines.push(`  warning: the running daemon did not take the new default policy: ${r.daemon.error}`);
   return `${lines.join('\n')}\n`;
 }
 
