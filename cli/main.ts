@@ -1,8 +1,8 @@
 // The commander entry point only wires commands; each command's work lives in
 // cli/commands/<name>.ts, which also exports it for programmatic use.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type Option } from 'commander';
 import { SecuxflowError } from '../host/errors.js';
-import { reportError } from './action.js';
+import { printJson, reportError } from './action.js';
 import { repeatedSingleOption } from './options.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRule } from './commands/rule.js';
@@ -29,6 +29,19 @@ for (const register of [registerInspect, registerRule, registerAttach, registerM
   register(program);
 }
 
+/**
+ * Whether the command line asks `command` for --json. Its action never runs
+ * when commander refuses the line (an unknown or repeated option), yet a
+ * script that asked for JSON parses stdout and must find the error there too,
+ * as it does for the errors an action reports.
+ */
+function askedForJson(command: Command): boolean {
+  if (!(command.options as readonly Option[]).some((o) => o.long === '--json')) return false;
+  const args = process.argv.slice(2);
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).includes('--json');
+}
+
 // commander's own usage errors ("error: unknown option '--foo'") get the
 // same form as every other error: the command, a stable code, a hint line.
 function commandPath(command: Command): string {
@@ -44,6 +57,7 @@ function commandPath(command: Command): string {
       const name = command === program ? 'secuxflow' : `secuxflow ${commandPath(command)}`;
       hints.push(`${name} --help shows the usage`);
       write(`${name}: error[E_USAGE]: ${lines[0]}\n${hints.map((h) => `  hint: ${h}\n`).join('')}`);
+      if (askedForJson(command)) printJson({ error: new SecuxflowError('E_USAGE', lines[0] ?? 'usage error', hints.join('; ')).toJSON() });
     },
   });
   for (const sub of command.commands as Command[]) useOneErrorFormat(sub);
@@ -52,8 +66,9 @@ function commandPath(command: Command): string {
 program.hook('preAction', (_root, command) => {
   const repeated = repeatedSingleOption(command, process.argv.slice(2));
   if (repeated === null) return;
-  reportError(commandPath(command), new SecuxflowError('E_USAGE', `${repeated} is given more than once, so which value is meant is a guess`,
-    `give ${repeated} once`));
+  const err = new SecuxflowError('E_USAGE', `${repeated} is given more than once, so which value is meant is a guess`, `give ${repeated} once`);
+  reportError(commandPath(command), err);
+  if (askedForJson(command)) printJson({ error: err.toJSON() });
   throw new CommanderError(2, 'secuxflow.repeatedOption', `${repeated} is given more than once`);
 });
 
