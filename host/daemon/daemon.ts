@@ -258,10 +258,28 @@ export class Daemon {
     this.timers.push(setInterval(() => this.sample(), 1000));
     this.sample();
     this.timers.push(setInterval(() => this.checkSides(), SIDE_CHECK_MS));
+    this.warnUnreadQueues(queues);
     this.log('info', 'daemon started', {
       iface: this.opts.iface, peer: this.config.peer, queues, mode: main.record.mode, stateDir: this.stateDir,
       control: sockPath, eve, modules: this.specs.map((s) => s.name), rules: this.rules.rules.length, config: this.config.source,
     });
+  }
+
+  /**
+   * A packet punted on a queue no socket reads gets the fail mode, like a
+   * packet with the daemon down: the operator must know that --queues (or
+   * the 64-queue limit) leaves part of the traffic uninspected.
+   */
+  private warnUnreadQueues(queues: number): void {
+    for (const s of this.sides) {
+      const has = rxQueuesOf(s.iface);
+      if (has === null || has <= queues) continue;
+      const unread = has - queues === 1 ? `RX queue ${queues} of ${s.iface} is` : `RX queues ${queues}..${has - 1} of ${s.iface} are`;
+      this.log('warn', `${unread} not read: what they punt gets the fail mode (fail-${s.record.fail}: ${s.record.fail === 'open' ? 'passed uninspected' : 'dropped'}), counted as punt fallback`, {
+        iface: s.iface, queuesRead: queues, rxQueues: has, fail: s.record.fail,
+        hint: has <= SF.MAX_QUEUES ? `leave --queues out to read all ${has}, or steer the inspected traffic to queues 0..${queues - 1} (ethtool -X/-N)` : `at most ${SF.MAX_QUEUES} queues are read: steer the inspected traffic to them (ethtool -X/-N)`,
+      });
+    }
   }
 
   private async attachSide(iface: string, role: Side['role']): Promise<Side> {
