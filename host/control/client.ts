@@ -3,7 +3,7 @@
 // back to working on the state directory and pins directly.
 import { createConnection } from 'node:net';
 import { SecuxflowError, type ErrorCode } from '../errors.js';
-import { controlSocketPath, type Method } from './protocol.js';
+import { controlSocketPath, socketPathTooLong, type Method } from './protocol.js';
 
 export interface RequestOptions {
   /** Whole request budget; default 30 s (a module load compiles in every worker). */
@@ -80,6 +80,8 @@ export function parseReply(line: string, id: number, method: Method): unknown {
  */
 export function requestDaemon(stateDir: string | undefined, method: Method, params: Record<string, unknown> = {}, opts: RequestOptions = {}): Promise<unknown | null> {
   const path = controlSocketPath(stateDir);
+  // No daemon listens there (it refuses such a path), and a connect would reach the truncated path instead.
+  if (socketPathTooLong(path)) return Promise.resolve(null);
   const id = nextId++;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {

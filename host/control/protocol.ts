@@ -34,3 +34,14 @@ export type ControlReply =
 export function controlSocketPath(stateDir?: string): string {
   return join(resolveStateDir(stateDir), CONTROL_SOCKET);
 }
+
+/**
+ * A Unix socket address holds 108 bytes with the closing NUL. bind and
+ * connect silently cut a longer path, so the socket would be made (and
+ * looked for) somewhere else: a truncated name in a parent directory.
+ */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+export function socketPathTooLong(path: string): boolean {
+  return Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES;
+}

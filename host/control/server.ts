@@ -5,7 +5,8 @@
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { chmodSync, chownSync, existsSync, unlinkSync } from 'node:fs';
 import { SecuxflowError } from '../errors.js';
-import { MAX_REQUEST_BYTES, METHODS, type ControlReply, type Method } from './protocol.js';
+import { basename } from 'node:path';
+import { MAX_REQUEST_BYTES, MAX_SOCKET_PATH_BYTES, METHODS, socketPathTooLong, type ControlReply, type Method } from './protocol.js';
 
 export type Handler = (params: Record<string, unknown>) => Promise<unknown> | unknown;
 
@@ -77,6 +78,11 @@ export class ControlServer {
 
   /** Listens on opts.path; a stale socket file (nobody answering) is replaced, a live one refused. */
   static async listen(opts: ControlServerOptions): Promise<ControlServer> {
+    if (socketPathTooLong(opts.path)) {
+      const bytes = Buffer.byteLength(opts.path);
+      throw new SecuxflowError('E_STATE', `the control socket path ${opts.path} is ${bytes} bytes, more than the ${MAX_SOCKET_PATH_BYTES} a Unix socket address holds`,
+        `use a state directory whose path is at most ${MAX_SOCKET_PATH_BYTES - Buffer.byteLength(basename(opts.path)) - 1} bytes long (--state-dir or SECUXFLOW_STATE_DIR)`);
+    }
     if (await socketAlive(opts.path)) {
       throw new SecuxflowError('E_DAEMON', `a secuxflow daemon is already running (control socket ${opts.path} answers)`,
         'stop it first (secuxflow status shows it), or use another --state-dir');
@@ -93,8 +99,14 @@ export class ControlServer {
         resolve();
       });
     });
-    chmodSync(opts.path, 0o660);
-    if (opts.gid !== undefined) chownSync(opts.path, process.getuid?.() ?? 0, opts.gid);
+    try {
+      chmodSync(opts.path, 0o660);
+      if (opts.gid !== undefined) chownSync(opts.path, process.getuid?.() ?? 0, opts.gid);
+    } catch (e) {
+      // Listening already: left open, it would keep a failed start's process alive and answering.
+      await s.close();
+      throw e;
+    }
     s.server.on('error', (e) => opts.onError?.(`control socket: ${e.message}`));
     return s;
   }
