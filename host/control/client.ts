@@ -2,6 +2,7 @@
 // daemon is running (no socket, or nobody listening), so commands can fall
 // back to working on the state directory and pins directly.
 import { createConnection } from 'node:net';
+import { dirname } from 'node:path';
 import { SecuxflowError, type ErrorCode } from '../errors.js';
 import { controlSocketPath, socketPathTooLong, type Method } from './protocol.js';
 
@@ -102,7 +103,10 @@ export function requestDaemon(stateDir: string | undefined, method: Method, para
     sock.on('connect', () => sock.write(`${JSON.stringify({ id, method, params })}\n`));
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') done(() => resolve(null));
-      else if (e.code === 'EACCES') done(() => reject(new SecuxflowError('E_DAEMON', `no permission to talk to the daemon on ${path}`, 'run as root, or as a member of the socket\'s group')));
+      else if (e.code === 'ENOTDIR') {
+        done(() => reject(new SecuxflowError('E_STATE', `the state directory ${dirname(path)} is not a directory (a part of it is a file)`,
+          'give the directory itself with --state-dir (or SECUXFLOW_STATE_DIR), not a file in it')));
+      } else if (e.code === 'EACCES') done(() => reject(new SecuxflowError('E_DAEMON', `no permission to talk to the daemon on ${path}`, 'run as root, or as a member of the socket\'s group')));
       else done(() => reject(new SecuxflowError('E_DAEMON', `control socket ${path}: ${e.message}`)));
     });
     // An exception thrown in a socket handler would kill the CLI with a stack
