@@ -117,7 +117,12 @@ export function openEve(path: string): { fd: number; size: number; ino: number }
     }
     // Reads are by offset (backwards, and again from where --follow stopped),
     // which a pipe or a device cannot do.
-    if (e instanceof NotARegularFile) throw new SecuxflowError('E_IO', `the EVE file ${path} is not a regular file`, 'copy it to a file first and pass that to --eve');
+    if (e instanceof NotARegularFile) {
+      // A device (run --eve /dev/null) keeps nothing to copy: the alerts are only where the daemon writes a file.
+      throw new SecuxflowError('E_IO', `the EVE file ${path} is not a regular file`, e.stats.isCharacterDevice() || e.stats.isBlockDevice()
+        ? 'a device keeps no alerts to read: start the daemon with --eve FILE (or without --eve: <state-dir>/eve.json) and read that'
+        : 'copy it to a file first and pass that to --eve');
+    }
     throw eveIoError(path, e);
   }
 }

@@ -217,6 +217,8 @@ describe('alerts from the EVE file', () => {
 
     const e3 = await failure({ eve: '/dev/null' });
     expect(e3).toMatchObject({ code: 'E_IO', message: 'the EVE file /dev/null is not a regular file' });
+    // A daemon run with --eve /dev/null kept nothing: copying the device would not help.
+    expect(e3.hint).toBe('a device keeps no alerts to read: start the daemon with --eve FILE (or without --eve: <state-dir>/eve.json) and read that');
     // A FIFO is refused at once rather than blocking the open for a writer.
     const fifo = join(dir, 'fifo');
     if (spawnSync('mkfifo', [fifo]).status === 0) {
