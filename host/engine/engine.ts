@@ -457,7 +457,11 @@ export class Engine {
     }
     if (d.modules.length === 0) verdict = Verdict.ALLOW_FLOW;
     if (verdict === Verdict.BLOCK_SRC) {
-      if (!this.penalty.block(d.pkt.src, this.nowSec, blockTtl || this.defaultTtl)) this.counters.penaltyFull++;
+      // The ttl runs from the packet that earned the block, not from the engine's
+      // clock when its batch was flushed: a capture's batch may wait for a
+      // packet an hour later, and the source would stay blocked long past its ttl.
+      const at = d.pkt.tsSec + d.pkt.tsNsec / 1e9;
+      if (!this.penalty.block(d.pkt.src, at, blockTtl || this.defaultTtl)) this.counters.penaltyFull++;
       if (!perPacket) {
         state.decided = FLOW_BLOCKED;
         state.decidedBy = 'BLOCK_SRC';
