@@ -35,6 +35,12 @@ export interface ModuleRunner {
    * next batch); without one they are dropped and counted.
    */
   flowEnded(flowId: number, output?: FlowEndOutput): void;
+  /**
+   * For a runner that answers flow ends later: answers the ones told so far
+   * now, so their output reaches `output` before this returns. The engine
+   * then writes those flows' records after their output, as in-thread.
+   */
+  flushFlowEnds?(): void;
   /** What the module dropped since the runner was created (every runner of host/sandbox, and InspectorInstance). */
   outputDrops?(): OutputDrops;
 }
@@ -123,6 +129,8 @@ export class Engine {
   private readonly onFlowOutput: ((o: FlowOutput) => void) | undefined;
   /** Flow records onFlowEnd has had: module output for them arrives late. */
   private readonly recordsOut = new WeakSet<FlowRecord>();
+  /** Records of ended flows held until runners that answer flow ends later have answered (flushFlowEnds). */
+  private heldRecords: FlowRecord[] = [];
 
   private frameIndex = 0;
   private nowSec = 0;
@@ -236,14 +244,16 @@ export class Engine {
 
   /** Flushes the pending batch: every pushed packet has its decision afterwards. */
   flush(): void {
-    if (this.pending.length === 0) return;
-    this.runModules();
-    const pending = this.pending;
-    const states = this.pendingStates;
-    this.pending = [];
-    this.pendingStates = [];
-    for (let i = 0; i < pending.length; i++) this.combine(pending[i]!, states[i]!);
-    this.releaseEndedStreams();
+    if (this.pending.length > 0) {
+      this.runModules();
+      const pending = this.pending;
+      const states = this.pendingStates;
+      this.pending = [];
+      this.pendingStates = [];
+      for (let i = 0; i < pending.length; i++) this.combine(pending[i]!, states[i]!);
+      this.releaseEndedStreams();
+    }
+    this.releaseRecords();
   }
 
   private releaseEndedStreams(): void {
@@ -264,6 +274,7 @@ export class Engine {
     this.heldFragments = [];
     this.endFlows(this.flows.endAll());
     this.releaseEndedStreams();
+    this.releaseRecords();
     this.countDrops();
     return this.counters;
   }
@@ -588,6 +599,7 @@ export class Engine {
     if (ended.length > 0) {
       this.flush();
       this.endFlows(ended);
+      this.releaseRecords();
     }
     this.defrag.expire(this.nowSec);
   }
@@ -612,9 +624,33 @@ export class Engine {
           s.streams = null;
         }
       }
-      this.onFlowEnd?.(record);
-      this.recordsOut.add(record);
+      if (this.heldRecords.length > 0 || this.modules.some(answersFlowEndsLater)) this.heldRecords.push(record);
+      else this.recordOut(record);
     }
+  }
+
+  private recordOut(record: FlowRecord): void {
+    this.onFlowEnd?.(record);
+    this.recordsOut.add(record);
+  }
+
+  /**
+   * Writes the held flow records once every runner that answers flow ends
+   * later has answered them: a sandboxed module's alert about a flow then
+   * comes before the flow's record, which says the flow alerted.
+   */
+  private releaseRecords(): void {
+    if (this.heldRecords.length === 0) return;
+    for (const m of this.modules) {
+      try {
+        m.instance.flushFlowEnds?.();
+      } catch {
+        this.counters.moduleFailures++;
+      }
+    }
+    const held = this.heldRecords;
+    this.heldRecords = [];
+    for (const r of held) this.recordOut(r);
   }
 
   /**
@@ -639,6 +675,10 @@ export class Engine {
     if (o.alerts.length > 0) o.record.alerted = true;
     this.onFlowOutput?.(o);
   }
+}
+
+function answersFlowEndsLater(m: EngineModule): boolean {
+  return m.instance.flushFlowEnds !== undefined;
 }
 
 // Counting through a computed key (byStage[d.stage]) is a megamorphic keyed

@@ -214,7 +214,8 @@ export class SandboxedInspector implements ModuleRunner {
     this.kill();
   }
 
-  private flushFlowEnds(): void {
+  /** Answers the queued flow ends now (their output is delivered before this returns). */
+  flushFlowEnds(): void {
     // A batch in flight takes the queued ends with its next request instead.
     while (this.live !== null && this.inflight === null && this.endQueue.length > 0) {
       // No packets to apply a policy to: a failure is recorded and the run goes on.

@@ -55,7 +55,7 @@ describe('flow ends in the sandbox', () => {
     expect(sandboxed).toEqual(inThread);
   });
 
-  it('what on_flow_end raises reaches EVE with the flow, sandboxed as in-thread, the last flows\' too', async () => {
+  it('what on_flow_end raises reaches EVE with the flow and before its record, sandboxed as in-thread, the last flows\' too', async () => {
     const mod = await loadModuleFile(join(import.meta.dirname, 'fixtures', 'flow_end_reporter.wat'), { name: 'fr' });
     const dir = tempDir('flow-end-output');
     const run = async (unsafeInThread: boolean) => {
@@ -64,9 +64,17 @@ describe('flow ends in the sandbox', () => {
       const eve = join(dir, `eve-${unsafeInThread ? 'in-thread' : 'sandboxed'}.json`);
       const r = await runCapture({ pcap: DEMO_PCAP, rules: INSPECT_ALL, modules: [{ name: 'fr', instance: runner }], eve });
       expect(r.error).toBeNull();
-      const lines = readFileSync(eve, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = readFileSync(eve, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { flow?: { alerted?: boolean } });
       const of = (type: string) => lines.filter((l) => l.event_type === type).map((l) => `${l.flow_id} ${l.src_ip} ${l.dest_ip} ${JSON.stringify(l[type])}`).sort();
-      return { alerts: of('alert'), http: of('http'), counters: [r.counters.alerts, r.counters.events, r.counters.alertsDropped, r.counters.eventsDropped], runner: runner.stats() };
+      const flowAt = new Map<unknown, number>();
+      lines.forEach((l, i) => { if (l.event_type === 'flow') flowAt.set(l.flow_id, i); });
+      // Alert and http records written after their flow's record, as "flow_id event_type".
+      const afterTheirFlow = lines.flatMap((l, i) => (l.event_type === 'alert' || l.event_type === 'http') && flowAt.get(l.flow_id)! < i ? [`${l.flow_id} ${l.event_type}`] : []);
+      const notAlerted = lines.filter((l) => l.event_type === 'flow' && l.flow?.alerted !== true).length;
+      return {
+        alerts: of('alert'), http: of('http'), counters: [r.counters.alerts, r.counters.events, r.counters.alertsDropped, r.counters.eventsDropped], runner: runner.stats(),
+        afterTheirFlow: afterTheirFlow.slice(0, 5), flowsNotAlerted: notAlerted, flows: flowAt.size,
+      };
     };
     const inThread = await run(true);
     const sandboxed = await run(false);
@@ -79,5 +87,10 @@ describe('flow ends in the sandbox', () => {
     expect(sandboxed.http).toEqual(inThread.http);
     expect(sandboxed.counters).toEqual(inThread.counters);
     expect(sandboxed.runner).toMatchObject({ alerts: inThread.alerts.length, events: inThread.http.length, alertsDropped: 0, eventsDropped: 0 });
+    // Each flow's alert and event come before its flow record, which says it alerted (a sandboxed module's too).
+    for (const r of [inThread, sandboxed]) {
+      expect(r.afterTheirFlow).toEqual([]);
+      expect(r.flowsNotAlerted).toBe(r.flows - r.alerts.length);
+    }
   });
 });
