@@ -90,6 +90,7 @@ export function describeAttach(r: AttachCommandResult): string {
     `  rules applied: ${r.rulesApplied}`,
     `  maps pinned in: ${r.pinDir}`,
   ];
+  if (r.flowsBlocked > 0) lines.push(`  ${r.flowsBlocked} flow${r.flowsBlocked === 1 ? '' : 's'} the kept maps had allowed and the rules drop ${r.flowsBlocked === 1 ? 'is' : 'are'} now blocked`);
   if (r.daemon?.error) lines.push(`  warning: the running daemon did not take the new default policy: ${r.daemon.error}`);
   return `${lines.join('\n')}\n`;
 }

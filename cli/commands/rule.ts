@@ -4,7 +4,7 @@
 // kernel gets the old set back, so kernel and state never disagree for long.
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
-import { applyRulesIfAttached, kernelRulesOutOfStep, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
+import { applyRulesIfAttached, blockAllowedFlowsRulesDrop, kernelRulesOutOfStep, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
 import { listAttachments } from '../../host/kernel/attach.js';
 import { notifyDaemon, requestDaemon } from '../../host/control/client.js';
 import { describeRule, rulePortText, ruleDstText, ruleSrcText } from '../../host/rules/describe.js';
@@ -52,6 +52,11 @@ export interface RuleChangeResult {
   daemon?: { running: boolean; error: string | null };
   /** Interfaces whose maps took the change though no live secuxflow program reads them, and why. */
   notLive?: { iface: string; problem: string }[];
+  /** Interfaces whose program passes everything until `run` or `attach` (a daemon stopped fail-open). */
+  passAll?: string[];
+  /** Flows the kernel had allowed that the new rules drop, now blocked; and interfaces where that failed. */
+  flowsBlocked?: number;
+  flowsBlockedFailed?: { iface: string; error: string }[];
 }
 
 export interface AddRuleResult extends RuleChangeResult {
@@ -136,9 +141,14 @@ export async function commitRuleChange(store: StateStore, previous: RuleSet, nex
     }
     throw e;
   }
+  // Stored: flows already allowed that the new rules drop end now (not before, so a failed write leaves none blocked).
+  const blocked = applied.appliedTo.length > 0 ? blockAllowedFlowsRulesDrop(store.dir, next) : { flowsBlocked: 0, failed: [] };
   // The kernel already has the rules; a running daemon's engine must match them.
   const daemon = await notifyDaemon(store.dir, 'rules.reload');
-  return { stateDir: store.dir, appliedTo: applied.appliedTo, daemon, notLive: notLiveAttachments(store.dir, applied.appliedTo) };
+  return {
+    stateDir: store.dir, appliedTo: applied.appliedTo, daemon, notLive: notLiveAttachments(store.dir, applied.appliedTo),
+    passAll: applied.passAll, flowsBlocked: blocked.flowsBlocked, flowsBlockedFailed: blocked.failed,
+  };
 }
 
 /** E_MODULE_NOT_FOUND (message: where the name was given) for a module neither registered nor shipped. */
@@ -271,13 +281,20 @@ function notLiveAttachments(stateDir: string, appliedTo: string[]): { iface: str
 
 export function whereApplied(r: RuleChangeResult): string {
   let where = r.appliedTo.length > 0
-    ? `applied to ${r.appliedTo.join(', ')}`
+    ? `applied to ${r.appliedTo.join(', ')}${r.daemon?.running && !r.daemon.error ? ' and the running daemon' : ''}`
     : 'not attached: takes effect at the next `secuxflow attach`';
+  if (r.flowsBlocked) where += `\n  ${r.flowsBlocked} running flow${r.flowsBlocked === 1 ? '' : 's'} the kernel had allowed and the new rules drop ${r.flowsBlocked === 1 ? 'is' : 'are'} now blocked`;
   for (const n of r.notLive ?? []) {
     where += `\n  warning: ${n.iface} is not live (${n.problem}): its maps took the change, but no secuxflow program reads them; secuxflow detach --iface ${n.iface}, then attach, puts it back`;
   }
-  if (r.daemon?.error) return `${where}\n  warning: the running daemon did not take the change: ${r.daemon.error}`;
-  return r.daemon?.running ? `${where} and the running daemon` : where;
+  for (const iface of r.passAll ?? []) {
+    where += `\n  warning: ${iface} passes everything (a daemon stopped fail-open left it so): the rules apply from the next \`secuxflow run --iface ${iface}\` or \`secuxflow attach --iface ${iface}\``;
+  }
+  for (const f of r.flowsBlockedFailed ?? []) {
+    where += `\n  warning: could not end the allowed flows the new rules drop on ${f.iface} (${f.error}); they run until idle`;
+  }
+  if (r.daemon?.error) where += `\n  warning: the running daemon did not take the change: ${r.daemon.error}`;
+  return where;
 }
 
 function formatTable(rows: string[][]): string {
@@ -347,7 +364,7 @@ export function registerRule(program: Command): void {
     .option('--json', 'print the added rule as JSON')
     .action(action('rule add', async (opts: AddRuleOptions & { json?: boolean }) => {
       const result = await addRule(opts);
-      if (opts.json) printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, state_dir: result.stateDir });
+      if (opts.json) printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, flows_blocked: result.flowsBlocked ?? 0, state_dir: result.stateDir });
       else {
         const given: [string, string | undefined, Cidr | null][] = [['--src', opts.src, result.rule.src], ['--dst', opts.dst, result.rule.dst]];
         const notes = given.map(([flag, text, cidr]) => (text !== undefined && cidr ? cidrNote(flag, text, cidr) : '')).join('');

@@ -11,7 +11,9 @@ import { readAttachments, type AttachmentRecord } from './attachments.js';
 import { MapName } from './codec.js';
 import { closeFd, objGet, objGetReadOnly } from './native.js';
 import { refuseReadOnly } from './pins.js';
-import { CONFIG, writeConfig } from './config.js';
+import { CONFIG, readConfigValue, writeConfig } from './config.js';
+import { RuleMatcher } from '../rules/match.js';
+import { blockPinnedAllowedFlows } from './flow-revoke.js';
 import { activateGeneration, activeGeneration, clearGeneration, markRulesInFlight, readRulesStamp, ruleSetStamp, RULE_MAP_NAMES, retireGeneration, stageGeneration, stampRules, type RuleMapFds } from './ruleswap.js';
 import { toGenerationImage } from './image.js';
 import { readHitsBySlot } from './compile.js';
@@ -19,6 +21,8 @@ import { readHitsBySlot } from './compile.js';
 export interface KernelApplyResult {
   /** Interfaces whose maps now hold the rule set. Empty when nothing is attached. */
   appliedTo: string[];
+  /** Of those, the ones whose program passes everything (a daemon stopped fail-open): the rules wait for `run` or `attach`. */
+  passAll: string[];
 }
 
 interface OpenedMaps {
@@ -105,7 +109,7 @@ export async function applyRulesIfAttached(stateDir: string, rules: RuleSet): Pr
  * matches, so the engine, `inspect` and the kernel always agree on it.
  */
 export async function applyRulesTo(records: AttachmentRecord[], rules: RuleSet): Promise<KernelApplyResult> {
-  if (records.length === 0) return { appliedTo: [] };
+  if (records.length === 0) return { appliedTo: [], passAll: [] };
   // Refused before any map is touched, so no interface gets the new set alone.
   for (const root of new Set(records.map((r) => dirname(r.pinDir)))) refuseReadOnly(root);
 
@@ -141,10 +145,36 @@ export async function applyRulesTo(records: AttachmentRecord[], rules: RuleSet):
     for (const s of staged) await retireGeneration(s.maps.fds, s.oldGen, liveIds);
     const stamp = ruleSetStamp(rules);
     for (const maps of opened) stampRules(maps.fds, stamp);
-    return { appliedTo: records.map((r) => r.iface) };
+    const passAll = opened.filter((maps) => readConfigValue(maps.fds.config, CONFIG.PASS_ALL) !== 0).map((maps) => maps.record.iface);
+    return { appliedTo: records.map((r) => r.iface), passAll };
   } finally {
     for (const maps of opened) maps.close();
   }
+}
+
+export interface FlowsBlockedResult {
+  /** Flows turned from allowed to blocked, over every attached interface. */
+  flowsBlocked: number;
+  /** Interfaces where that could not be done, and why (the rule change itself is made). */
+  failed: { iface: string; error: string }[];
+}
+
+/**
+ * After a rule change is stored: on every attached interface, the flows the
+ * kernel had allowed whose packets the rules now drop become blocked flows
+ * (host/kernel/flow-revoke.ts), so a new drop rule ends them too.
+ */
+export function blockAllowedFlowsRulesDrop(stateDir: string, rules: RuleSet): FlowsBlockedResult {
+  const matcher = new RuleMatcher(rules);
+  const out: FlowsBlockedResult = { flowsBlocked: 0, failed: [] };
+  for (const record of readAttachments(new StateStore(stateDir))) {
+    try {
+      out.flowsBlocked += blockPinnedAllowedFlows(record.pinDir, matcher);
+    } catch (e) {
+      out.failed.push({ iface: record.iface, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return out;
 }
 
 export interface RuleHits {

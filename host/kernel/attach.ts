@@ -16,6 +16,10 @@ import { CONFIG, FAIL_FALLBACK, readConfig, readConfigValue, writeConfig } from 
 import { activateGeneration, installRuleSet, POLICY_ACTION, ruleMapFds, ruleSetStamp, stageGeneration, stampRules } from './ruleswap.js';
 import { applyRulesTo } from './apply.js';
 import { toGenerationImage } from './image.js';
+import { MapName } from './codec.js';
+import { blockAllowedFlowsTheRulesDrop } from './flow-revoke.js';
+import type { VerdictMapFds } from './verdictmaps.js';
+import { RuleMatcher } from '../rules/match.js';
 
 export type { AttachmentRecord, FailMode, PolicyName } from './attachments.js';
 export type AttachMode = XdpMode;
@@ -54,6 +58,8 @@ export interface AttachResult {
   pinDir: string;
   /** Maps that already were pinned (kept from an earlier attach) and were reused. */
   reusedMaps: string[];
+  /** Flows the kept maps had allowed that the rules in force drop, now blocked (host/kernel/flow-revoke.ts). */
+  flowsBlocked: number;
   progId: number;
 }
 
@@ -327,6 +333,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         time: new Date().toISOString(),
       };
       writeAttachments(store, [...records.filter((r) => !(r.iface === opts.iface && r.netns === netns)), record]);
+      const flowsBlocked = handle.reusedPins.includes(MapName.FLOWS) ? endAllowedFlowsRulesDrop(handle.maps, effective) : 0;
 
       handle.close();
       return {
@@ -342,6 +349,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         rulesApplied: installed.rules,
         pinDir: dir,
         reusedMaps: [...handle.reusedPins].sort(),
+        flowsBlocked,
         progId: newProgId,
       };
     } catch (e) {
@@ -351,6 +359,21 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       if (oldProgFd >= 0) closeQuiet(oldProgFd);
     }
   });
+}
+
+/**
+ * Kept maps may hold flows allowed under other rules: the rules now in force
+ * end those they drop. Best effort, after the attach is made: a failure
+ * leaves those flows to run until idle, as before.
+ */
+function endAllowedFlowsRulesDrop(maps: Readonly<Record<string, number>>, rules: RuleSet): number {
+  const [config, flows, penalty] = [maps[MapName.CONFIG], maps[MapName.FLOWS], maps[MapName.PENALTY]];
+  if (config === undefined || flows === undefined || penalty === undefined) return 0;
+  try {
+    return blockAllowedFlowsTheRulesDrop({ [MapName.CONFIG]: config, [MapName.FLOWS]: flows, [MapName.PENALTY]: penalty } as VerdictMapFds, new RuleMatcher(rules));
+  } catch {
+    return 0;
+  }
 }
 
 export async function detach(opts: DetachOptions): Promise<DetachResult> {

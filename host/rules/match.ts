@@ -128,6 +128,26 @@ export class RuleMatcher {
       : this.match6(data, src, dst, proto, sport, dport, vlan);
   }
 
+  /**
+   * The decision for a flow's addresses (4 or 16 bytes each, of one family),
+   * protocol, ports (used for TCP and UDP only) and outermost VLAN id (null:
+   * untagged), as for a packet that carries them.
+   */
+  matchTuple(src: Uint8Array, dst: Uint8Array, proto: number, sport: number, dport: number, vlan: number | null): RuleMatch {
+    const hasPorts = proto === 6 || proto === 17;
+    const sp = hasPorts ? sport : NO_PORT;
+    const dp = hasPorts ? dport : NO_PORT;
+    const v = vlan ?? -2;
+    if (src.length === 4 && dst.length === 4) return this.match4(addrWord(src, 0), addrWord(dst, 0), proto, sp, dp, v);
+    if (src.length === 16 && dst.length === 16) {
+      const both = new Uint8Array(32);
+      both.set(src, 0);
+      both.set(dst, 16);
+      return this.match6(both, 0, 16, proto, sp, dp, v);
+    }
+    return NON_IP;
+  }
+
   private match4(s: number, d: number, proto: number, sport: number, dport: number, vlan: number): RuleMatch {
     const t = this.v4;
     const { proto: rp, vlan: rv, sportLo, sportHi, dportLo, dportHi, srcNet, srcMask, dstNet, dstMask } = t;
