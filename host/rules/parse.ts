@@ -2,7 +2,7 @@
 // and back. Field spellings are fixed by docs/rules.md.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, stringify as stringifyYaml, YAMLError } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, stringify as stringifyYaml, YAMLError } from 'yaml';
 import { SecuxflowError } from '../errors.js';
 import {
   checkRuleConsistency, DEFAULT_PRIORITY, FILE_FIELD_LABELS, invalid, MAX_RULE_ID, parseAction, parseComment,
@@ -250,6 +250,45 @@ function parseYamlText(text: string, path: string): unknown {
   return value;
 }
 
+const INTEGER_FIELDS = ['id', 'priority', 'src_port', 'dst_port', 'vlan'] as const;
+
+/**
+ * docs/rules.md allows only decimal digits in integer fields, but the parsers
+ * turn `0x50`, `0o120`, `+80`, `1e2` and `80.0` into plain numbers, and
+ * `0120` is 120 here (YAML 1.2) but 80 for YAML 1.1 tools. The parsed value
+ * cannot tell how a number was written, so the source text of each number
+ * is checked. JSON is YAML 1.2, so this serves both formats.
+ */
+function refuseNonDecimalNumbers(text: string, path: string): void {
+  let doc;
+  const counter = new LineCounter();
+  try {
+    doc = parseDocument(text, { lineCounter: counter, logLevel: 'silent' });
+  } catch {
+    return; // the format's own parse reports a broken file
+  }
+  const top = doc.contents;
+  const rules = isMap(top) ? top.get('rules', true) : top;
+  if (!isSeq(rules)) return;
+  rules.items.forEach((item, index) => {
+    if (!isMap(item)) return;
+    for (const field of INTEGER_FIELDS) {
+      let node: unknown = item.get(field, true);
+      if (isAlias(node)) node = node.resolve(doc);
+      if (!isScalar(node) || typeof node.value !== 'number' || !node.range) continue;
+      const written = text.slice(node.range[0], node.range[1]).trim();
+      if (/^(0|[1-9][0-9]*)$/.test(written)) continue;
+      const n = node.value;
+      const at = counter.linePos(node.range[0]);
+      const octal = /^0[0-7]+$/.test(written) ? ` (YAML 1.1 tools read ${written} as octal ${parseInt(written, 8)})` : '';
+      const fix = Number.isInteger(n) && Number.isFinite(n) ? `write ${n}${octal}` : 'write the number as decimal digits';
+      throw new SecuxflowError('E_RULEFILE',
+        `${path}:${at.line}:${at.col}: rule #${index + 1}: field "${field}" is written ${written}: a rule file takes integers as decimal digits only, as other tools read other forms differently`,
+        fix);
+    }
+  });
+}
+
 /**
  * Maps rule positions to file lines, so validation errors point into the file.
  * JSON is valid YAML, so one locator serves both formats.
@@ -296,6 +335,7 @@ export function readRuleFile(path: string, taken: readonly Pick<Rule, 'id'>[] = 
   // Editors on some systems save a byte order mark, which JSON.parse refuses.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const doc = formatOf(path, text) === 'json' ? parseJsonText(text, path) : parseYamlText(text, path);
+  refuseNonDecimalNumbers(text, path);
   const set = validateRuleSet(doc, path, ruleLineLocator(text), taken);
   const declaresDefaultPolicy = isPlainObject(doc) && doc.default_policy !== undefined && doc.default_policy !== null;
   return { set, declaresDefaultPolicy };
