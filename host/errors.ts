@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'E_MODULE_LIMIT'     // a module went past its sandbox CPU budget or memory ceiling
   | 'E_MODULE_QUARANTINED' // a module failed too often and is no longer called
   | 'E_MODULE_CHANGED'   // a registered module's file no longer matches its pinned sha256
+  | 'E_MODULE_IN_USE'    // a module cannot be removed while a rule still uses it
   | 'E_KERNEL'           // a generic kernel/bpf failure
   | 'E_NO_ROOT'          // the operation needs root (CAP_BPF/CAP_NET_ADMIN)
   | 'E_NO_BPFFS'         // /sys/fs/bpf is not mounted

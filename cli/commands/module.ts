@@ -218,7 +218,7 @@ export async function unloadModule(name: string, opts: { stateDir?: string } = {
     if (existsSync(store.path(RULES_FILE))) {
       const users = store.readRules().rules.filter((r) => r.modules.includes(name)).map((r) => r.id);
       if (users.length > 0) {
-        throw new SecuxflowError('E_USAGE', `module ${name} is used by rule${users.length > 1 ? 's' : ''} ${users.join(', ')}; it stays registered`,
+        throw new SecuxflowError('E_MODULE_IN_USE', `module ${name} is used by rule${users.length > 1 ? 's' : ''} ${users.join(', ')}; it stays registered`,
           `delete or change those rules first (secuxflow rule delete --id ${users[0]})`);
       }
     }

@@ -21,7 +21,7 @@ const MAX_REPLY_BYTES = 16 * 1024 * 1024;
 const KNOWN_CODES: Record<ErrorCode, true> = {
   E_USAGE: true, E_RULE_INVALID: true, E_RULE_DUPLICATE: true, E_RULE_NOT_FOUND: true, E_RULEFILE: true, E_CAPTURE: true,
   E_IO: true, E_STATE: true, E_MODULE_NOT_FOUND: true, E_MODULE_INVALID: true, E_MODULE_ABI: true, E_MODULE_IMPORT: true,
-  E_MODULE_TRAP: true, E_MODULE_CONFIG: true, E_MODULE_LIMIT: true, E_MODULE_QUARANTINED: true, E_MODULE_CHANGED: true,
+  E_MODULE_TRAP: true, E_MODULE_CONFIG: true, E_MODULE_LIMIT: true, E_MODULE_QUARANTINED: true, E_MODULE_CHANGED: true, E_MODULE_IN_USE: true,
   E_KERNEL: true, E_NO_ROOT: true, E_NO_BPFFS: true, E_BPFFS_READONLY: true, E_NO_IFACE: true, E_XDP_BUSY: true, E_NOT_ATTACHED: true,
   E_MAP_FULL: true, E_NATIVE_MISSING: true, E_XSK: true, E_DAEMON: true, E_INTERNAL: true,
 };
