@@ -11,6 +11,7 @@ export function stateDirHint(code: string, instead: string): string {
       : `run as root, or choose ${instead} ${ELSEWHERE}`;
   }
   if (code === 'EEXIST' || code === 'ENOTDIR') return `a file is in the way of the state directory: choose ${instead} ${ELSEWHERE}`;
+  if (code === 'ENOENT') return `choose ${instead} ${ELSEWHERE} (/proc, /sys and other pseudo-filesystems hold no state)`;
   if (code === 'ENOSPC' || code === 'EDQUOT') return `free some space on its filesystem, or choose ${instead} ${ELSEWHERE}`;
   return `choose ${instead} ${ELSEWHERE}`;
 }
