@@ -12,6 +12,7 @@ import { createModuleRunner } from '../sandbox/runner.js';
 import type { RunnerCounters } from '../sandbox/governor.js';
 import { loadModuleFile, type LoadedModule } from './load.js';
 import { SecuxflowError } from '../errors.js';
+import { ModuleRunFailure } from '../sandbox/sandboxed.js';
 
 export interface ValidationResult {
   module: LoadedModule;
@@ -36,6 +37,21 @@ function probeItems(): InspectItem[] {
   });
 }
 
+/**
+ * A failed probe batch, worded for a module being validated: the runner's own
+ * message ends with what happens next at run time ("the instance keeps
+ * running", "the module is quarantined"), which is wrong here: nothing was
+ * loaded or registered.
+ */
+function refusal(e: unknown): unknown {
+  if (!(e instanceof SecuxflowError)) return e;
+  const failure = e instanceof ModuleRunFailure ? e.failure : e.message;
+  const hint = e.code === 'E_MODULE_LIMIT'
+    ? 'make the module stay within its budgets on ordinary packets, or raise them (--cpu-budget-ms, --memory-mib), then load it again'
+    : 'fix the module so that it handles ordinary packets without failing, then load it again (secuxflow module info FILE shows why it would not load)';
+  return new SecuxflowError(e.code, `${failure} while it was being validated on a probe batch; nothing was loaded or registered`, e.hint ?? hint);
+}
+
 /** Loads, instantiates (config, on_init) and runs one probe batch; throws the module's SecuxflowError when it fails. */
 export async function validateModule(path: string, opts: { name?: string; config?: string; policy?: ModulePolicy; limits?: Partial<SandboxLimits>; bytes?: Uint8Array }): Promise<ValidationResult> {
   const mod = await loadModuleFile(path, { ...(opts.name ? { name: opts.name } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.bytes ? { bytes: opts.bytes } : {}) });
@@ -50,7 +66,11 @@ export async function validateModule(path: string, opts: { name?: string; config
   try {
     const items = probeItems();
     const out = { verdicts: new Uint8Array(items.length), verdictArgs: new Uint16Array(items.length), alerts: [], events: [] };
-    runner.inspect(items, items.length, out);
+    try {
+      runner.inspect(items, items.length, out);
+    } catch (e) {
+      throw refusal(e);
+    }
     const before = runner.stats();
     for (const id of new Set(items.map((it) => it.flowId))) runner.flowEnded(id);
     // The sandbox delivers flow ends after the caller yields and only counts their

@@ -56,6 +56,19 @@ class RequestFailure extends Error {
   }
 }
 
+/**
+ * A batch failure in the running module: `failure` says what the module did,
+ * `next` what the runner does about it (at run time: the instance keeps
+ * running, is recreated, or is quarantined). A caller for which `next` is
+ * wrong (validation, where nothing runs on) words its own message from
+ * `failure`.
+ */
+export class ModuleRunFailure extends SecuxflowError {
+  constructor(code: ErrorCode, readonly failure: string, readonly next: string) {
+    super(code, `${failure}; ${next}`);
+  }
+}
+
 export class SandboxedInspector implements ModuleRunner {
   readonly name: string;
   readonly limits: SandboxLimits;
@@ -253,7 +266,7 @@ export class SandboxedInspector implements ModuleRunner {
     const next = action === 'quarantine' ? 'the module is quarantined'
       : action === 'restart' ? 'the instance will be recreated (policy reload)'
       : 'the instance keeps running';
-    return new SecuxflowError(f.code, `${f.message}; ${next}`);
+    return new ModuleRunFailure(f.code, f.message, next);
   }
 
   /** Sends one request and waits for it within the CPU budget. */
