@@ -12,7 +12,7 @@ import { parsePolicy, resolveLimits, type ModulePolicy, type SandboxLimits } fro
 import { validateModule } from '../../host/modules/validate.js';
 import { nameFromPath } from '../../host/modules/load.js';
 import { describeModuleFile, type ModuleFileDescription } from '../../host/modules/describe.js';
-import { readRegistry, registeredStatus, writeRegistry, type ModuleRecord, type RegisteredStatus } from '../../host/modules/registry.js';
+import { readRegistry, registeredConfigProblem, registeredStatus, writeRegistry, type ModuleRecord, type RegisteredStatus } from '../../host/modules/registry.js';
 import { scaffoldModule, type ScaffoldResult } from '../../host/modules/scaffold.js';
 import { action, printJson } from '../action.js';
 import { table, thousands } from '../format.js';
@@ -148,6 +148,8 @@ export interface ListedModule {
   abiVersion: number;
   sha256: string;
   status: RegisteredStatus;
+  /** What is wrong with the registration when status is config-missing or config-unreadable, and how to fix it; else null. */
+  problem: { message: string; hint: string } | null;
   policy: ModulePolicy;
   source: string;
   packets: number;
@@ -179,6 +181,7 @@ export async function listModules(opts: { stateDir?: string; onWarning?: (messag
     const d = live.get(m.name);
     const base = {
       name: m.name, kind: m.kind, abiVersion: m.abiVersion, sha256: m.sha256, status, policy: m.policy, source: m.source, loadedAt: m.loadedAt,
+      problem: status === 'config-missing' || status === 'config-unreadable' ? registeredConfigProblem(m) : null,
     };
     if (d) {
       return {
@@ -282,7 +285,9 @@ function printList(list: ListedModule[]): void {
     rows.push([m.name, m.kind, String(m.abiVersion), short(m.sha256), m.status, m.policy, thousands(m.packets),
       m.meanBatchUs.toFixed(1), m.p99BatchUs.toFixed(1), String(m.traps), m.quarantine ?? '-']);
   }
-  process.stdout.write(`${table(rows, '')}\n(counters: from each module's last validation run; a running daemon reports live ones)\n`);
+  const problems = list.filter((m) => m.problem !== null)
+    .map((m) => `${m.name}: ${m.problem!.message}; inspect and run refuse it\n  hint: ${m.problem!.hint}\n`);
+  process.stdout.write(`${table(rows, '')}\n(counters: from each module's last validation run; a running daemon reports live ones)\n${problems.join('')}`);
 }
 
 function printInfo(i: ModuleInfo): void {

@@ -3,6 +3,7 @@
 // under the state lock, replaced atomically.
 import { existsSync } from 'node:fs';
 import { SecuxflowError } from '../errors.js';
+import { readConfigFile } from '../fs/read-config.js';
 import { recoverHint, type StateStore } from '../state/store.js';
 import { MODULE_POLICIES, resolveLimits, type SandboxLimits, type ModulePolicy } from '../sandbox/limits.js';
 import type { RunnerCounters } from '../sandbox/governor.js';
@@ -35,7 +36,7 @@ interface RegistryDoc {
   modules: ModuleRecord[];
 }
 
-export type RegisteredStatus = 'ok' | 'quarantined' | 'changed-on-disk' | 'missing';
+export type RegisteredStatus = 'ok' | 'quarantined' | 'changed-on-disk' | 'missing' | 'config-missing' | 'config-unreadable';
 
 export function readRegistry(store: StateStore): ModuleRecord[] {
   const doc = store.readJson<RegistryDoc | null>(MODULES_FILE, null);
@@ -105,7 +106,26 @@ export function registeredStatus(rec: ModuleRecord): RegisteredStatus {
     return e instanceof SecuxflowError && e.code === 'E_MODULE_CHANGED' ? 'changed-on-disk' : 'missing';
   }
   if (sha256Hex(bytes) !== rec.sha256) return 'changed-on-disk';
+  // A module whose registered config is gone is refused by inspect and run (E_IO) as surely as a missing module.
+  if (registeredConfigProblem(rec) !== null) return existsSync(rec.config!) ? 'config-unreadable' : 'config-missing';
   return rec.counters?.status === 'quarantined' ? 'quarantined' : 'ok';
+}
+
+/**
+ * Why the config file a module was registered with cannot be used now (gone,
+ * not a regular file, unreadable), with what to do about it; null when it can
+ * be read or there is none. The same read as inspect's and the daemon's.
+ */
+export function registeredConfigProblem(rec: ModuleRecord): { message: string; hint: string } | null {
+  if (rec.config === null || rec.config === undefined) return null;
+  const hint = `restore it, or register the module again with another config (secuxflow module load ${rec.source} --name ${rec.name} --config NEW, or without --config)`;
+  if (!existsSync(rec.config)) return { message: `its config ${rec.config} no longer exists`, hint };
+  try {
+    readConfigFile(rec.config, 'its config', hint);
+    return null;
+  } catch (e) {
+    return { message: e instanceof Error ? e.message : String(e), hint };
+  }
 }
 
 /**
