@@ -257,7 +257,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       packets_read: c.packetsRead, decoded: c.packetsDecoded, malformed: c.malformed, non_ip: c.nonIp,
       fragments: c.fragments, reassembled: c.datagramsReassembled, fragments_incomplete: c.fragmentsIncomplete,
       flows: c.flows, pass: c.pass, drop: c.drop, inspected: c.inspected, alerts: c.alerts, events: c.events, events_by_kind: c.eventsByKind,
-      module_failures: c.moduleFailures, by_stage: c.byStage, by_verdict: c.byVerdict,
+      module_failures: c.moduleFailures, verdict_errors: c.verdictErrors, by_stage: c.byStage, by_verdict: c.byVerdict,
       alerts_untracked: c.alertsUntracked, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped,
       penalty_full: c.penaltyFull, timestamps_out_of_range: result.timestampsOutOfRange,
     },
@@ -286,6 +286,9 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     // Only when something went wrong: what the run's figures above do not explain.
     ...(c.module_failures > 0
       ? [['module failures', `${thousands(c.module_failures)} failed module call${c.module_failures === 1 ? '' : 's'} (a trap, the CPU budget or the memory limit; the log lines above name the module): their packets got the module's failure policy (docs/modules.md)`]]
+      : []),
+    ...(c.verdict_errors > 0
+      ? [['invalid verdicts', `${thousands(c.verdict_errors)} verdict${c.verdict_errors === 1 ? '' : 's'} outside 0..5 returned by modules: each was treated as CONTINUE (docs/abi/v1.md)`]]
       : []),
     ...(c.alerts_dropped + c.events_dropped + c.logs_dropped > 0
       ? [['dropped by modules', `${thousands(c.alerts_dropped)} alerts, ${thousands(c.events_dropped)} events, ${thousands(c.logs_dropped)} log lines over their output budgets (docs/abi/v1.md, Limits)`]]

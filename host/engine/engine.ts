@@ -43,6 +43,8 @@ export interface ModuleRunner {
   flushFlowEnds?(): void;
   /** What the module dropped since the runner was created (every runner of host/sandbox, and InspectorInstance). */
   outputDrops?(): OutputDrops;
+  /** Verdict bytes outside 0..5 the module returned since the runner was created (each treated as CONTINUE). */
+  verdictErrors?(): number;
 }
 
 export interface EngineModule {
@@ -118,6 +120,7 @@ export class Engine {
   private readonly modules: EngineModule[];
   /** Each runner's drop totals when this engine took it: a runner may serve engines before this one (the daemon's). */
   private readonly dropsBefore: (OutputDrops | undefined)[];
+  private readonly verdictErrorsBefore: (number | undefined)[];
   private readonly moduleIndex = new Map<string, number>();
   private readonly batchSize: number;
   private readonly streamDepth: number;
@@ -161,6 +164,7 @@ export class Engine {
     this.flows = new FlowTable(opts.flowTable);
     this.modules = opts.modules;
     this.dropsBefore = this.modules.map((m) => m.instance.outputDrops?.());
+    this.verdictErrorsBefore = this.modules.map((m) => m.instance.verdictErrors?.());
     this.modules.forEach((m, i) => this.moduleIndex.set(m.name, i));
     for (const rule of this.matcher.rules) {
       for (const name of rule.modules) {
@@ -192,7 +196,7 @@ export class Engine {
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
       byStage: { 'non-ip': 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
-      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
+      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
     };
   }
 
@@ -279,11 +283,13 @@ export class Engine {
     return this.counters;
   }
 
-  /** The modules' drops during this run, from their runners. */
+  /** The modules' drops and invalid verdicts during this run, from their runners. */
   private countDrops(): void {
     const c = this.counters;
-    c.alertsDropped = c.eventsDropped = c.logsDropped = 0;
+    c.alertsDropped = c.eventsDropped = c.logsDropped = c.verdictErrors = 0;
     this.modules.forEach((m, i) => {
+      const ve = m.instance.verdictErrors?.();
+      if (ve !== undefined) c.verdictErrors += ve - (this.verdictErrorsBefore[i] ?? 0);
       const now = m.instance.outputDrops?.();
       const before = this.dropsBefore[i];
       if (now === undefined) return;

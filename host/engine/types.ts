@@ -92,6 +92,8 @@ export interface EngineCounters {
   eventsByKind: Record<ModuleEventKind, number>;
   flows: number;
   moduleFailures: number;
+  /** Verdict bytes outside 0..5 the modules returned during this run: each was treated as CONTINUE. */
+  verdictErrors: number;
   /** What the modules raised over their output budgets (or where no batch takes it), during this run: reached no output. */
   alertsDropped: number;
   eventsDropped: number;

@@ -232,7 +232,7 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
       // Suricata's app_layer.tx: transactions per protocol.
       app_layer: { events: c.events, tx: { ...c.eventsByKind } },
       flow: { total: c.flows },
-      modules: { failures: c.moduleFailures, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped },
+      modules: { failures: c.moduleFailures, verdict_errors: c.verdictErrors, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped },
       penalty: { full: c.penaltyFull },
     },
   };

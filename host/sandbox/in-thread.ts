@@ -15,8 +15,8 @@ export interface InThreadInstance {
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void;
   flowEnded(flowId: number, output?: FlowEndOutput): void;
   readonly memoryBytes: number;
-  /** Since the instance was created. */
-  readonly stats: OutputDrops;
+  /** Since the instance was created. verdictErrors: verdict bytes outside 0..5 (InspectorInstance counts them). */
+  readonly stats: OutputDrops & { readonly verdictErrors?: number };
 }
 
 export type InstanceFactory = () => Promise<InThreadInstance>;
@@ -53,6 +53,10 @@ export class InThreadInspector implements ModuleRunner {
     return { ...this.governor.snapshot(), ...this.outputDrops() };
   }
 
+  verdictErrors(): number {
+    return this.governor.counters.verdictErrors;
+  }
+
   outputDrops(): OutputDrops {
     // The governor holds what replaced instances dropped; the live one's count is added here.
     const d = this.governor.drops();
@@ -71,11 +75,14 @@ export class InThreadInspector implements ModuleRunner {
     const t0 = process.hrtime.bigint();
     const alertsBefore = out.alerts.length;
     const eventsBefore = out.events.length;
+    const verdictErrors = inst.stats.verdictErrors ?? 0;
     try {
       inst.inspect(items, count, out);
     } catch (e) {
       throw this.fail('trap', e instanceof Error ? e.message : String(e), count);
     }
+    // The instance counts them; the runner's total outlives a replaced instance.
+    this.governor.counters.verdictErrors += (inst.stats.verdictErrors ?? 0) - verdictErrors;
     this.governor.recordBatch(Number(process.hrtime.bigint() - t0), count);
     this.governor.counters.alerts += out.alerts.length - alertsBefore;
     this.governor.counters.events += out.events.length - eventsBefore;

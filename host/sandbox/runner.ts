@@ -17,6 +17,7 @@ export interface ManagedRunner extends ModuleRunner {
   readonly memoryBytes: number;
   stats(): RunnerCounters;
   outputDrops(): OutputDrops;
+  verdictErrors(): number;
   close(): void;
 }
 

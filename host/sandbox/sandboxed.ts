@@ -133,6 +133,11 @@ export class SandboxedInspector implements ModuleRunner {
     return this.governor.drops();
   }
 
+  /** Verdict bytes outside 0..5 so far (each treated as CONTINUE): checked here, as the worker's answers arrive. */
+  verdictErrors(): number {
+    return this.governor.counters.verdictErrors;
+  }
+
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
     this.start(items, count, out);
     this.finish();

@@ -250,6 +250,11 @@ export class InspectorInstance {
     return this.stats;
   }
 
+  /** Verdict bytes outside 0..5 so far (each treated as CONTINUE), for the engine's counters. */
+  verdictErrors(): number {
+    return this.stats.verdictErrors;
+  }
+
   /** Bytes of linear memory the module currently uses. */
   get memoryBytes(): number {
     return this.exports.memory.buffer.byteLength;

@@ -24,6 +24,6 @@ describe('module drops in the engine counters', () => {
     expect(c.alerts).toBe(DEFAULT_LIMITS.ALERTS_PER_BATCH);
     expect(c).toMatchObject({ alertsDropped: 300 - DEFAULT_LIMITS.ALERTS_PER_BATCH, eventsDropped: 0, logsDropped: 0 });
     const rec = statsRecord(c, 0, 1) as { stats: { modules: Record<string, number> } };
-    expect(rec.stats.modules).toEqual({ failures: 0, alerts_dropped: 300 - DEFAULT_LIMITS.ALERTS_PER_BATCH, events_dropped: 0, logs_dropped: 0 });
+    expect(rec.stats.modules).toEqual({ failures: 0, verdict_errors: 0, alerts_dropped: 300 - DEFAULT_LIMITS.ALERTS_PER_BATCH, events_dropped: 0, logs_dropped: 0 });
   });
 });
