@@ -575,8 +575,12 @@ export class Daemon {
     if (!this.loadedNames().includes(name)) {
       throw new SecuxflowError('E_MODULE_NOT_FOUND', `module ${name} is not loaded in the daemon`, `loaded: ${this.loadedNames().join(', ') || 'none'}`);
     }
-    const left = this.loadedNames().filter((n) => n !== name);
-    this.checkRulesAgainst(this.rules, left);
+    const users = this.rules.rules.filter((r) => r.modules.includes(name)).map((r) => r.id);
+    if (users.length > 0) {
+      // A state conflict, as the CLI reports it before asking (E_MODULE_IN_USE), not a missing module.
+      throw new SecuxflowError('E_MODULE_IN_USE', `module ${name} is used by rule${users.length === 1 ? '' : 's'} ${users.join(', ')}: unloading it would leave ${users.length === 1 ? 'that rule' : 'those rules'} without an inspector`,
+        `delete or change ${users.length === 1 ? 'the rule' : 'the rules'} first: secuxflow rule delete --id ${users[0]}`);
+    }
     const modules = await this.applyModules([], [name]);
     this.log('info', 'module unloaded', { module: name, modules });
     return { modules };

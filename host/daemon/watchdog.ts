@@ -115,6 +115,11 @@ export class StampedRunner implements ModuleRunner {
     return this.inner.stats?.();
   }
 
+  /** Verdict bytes outside 0..5 the module wrote (counted by the runner inside). */
+  verdictErrors(): number {
+    return this.inner.verdictErrors?.() ?? 0;
+  }
+
   /** Without it the engine's totals (EVE stats) missed what thread-isolated modules dropped. */
   outputDrops(): OutputDrops {
     return this.inner.outputDrops?.() ?? { alertsDropped: 0, eventsDropped: 0, logsDropped: 0 };

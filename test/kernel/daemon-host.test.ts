@@ -321,6 +321,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const listed = JSON.parse((await ok('module', 'list', '--json')).stdout).modules as { name: string; packets: number; countersFrom: string }[];
     expect(listed.find((m) => m.name === 'cli_loaded')).toMatchObject({ countersFrom: expect.stringMatching(/^daemon /) });
     expect(listed.find((m) => m.name === 'cli_loaded')!.packets).toBeGreaterThan(0);
+    // While a rule inspects with it, the daemon itself refuses to unload it (a state conflict, as the CLI says).
+    const used = JSON.parse((await ok('rule', 'add', '--port', '9', '--proto', 'tcp', '--action', 'inspect', '--module', 'cli_loaded', '--json')).stdout) as { rule: { id: number } };
+    await expect(requestDaemon(stateDir, 'modules.unload', { name: 'cli_loaded' })).rejects.toMatchObject({ code: 'E_MODULE_IN_USE' });
+    await ok('rule', 'delete', '--id', String(used.rule.id));
     await ok('module', 'unload', 'cli_loaded');
     expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
     expect(JSON.parse((await ok('module', 'list', '--json')).stdout).modules).toEqual([]);

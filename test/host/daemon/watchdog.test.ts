@@ -61,6 +61,12 @@ describe('module-call watchdog', () => {
     expect(new StampedRunner({ inspect: () => {}, flowEnded: () => {} }, stamp, 2, 100).outputDrops()).toEqual({ alertsDropped: 0, eventsDropped: 0, logsDropped: 0 });
   });
 
+  it('the invalid-verdict count of the module it wraps passes through, so a live run reports it as offline ones do', () => {
+    const { stamp } = pair();
+    expect(new StampedRunner({ inspect: () => {}, flowEnded: () => {}, verdictErrors: () => 4 }, stamp, 1, 100).verdictErrors()).toBe(4);
+    expect(new StampedRunner({ inspect: () => {}, flowEnded: () => {} }, stamp, 2, 100).verdictErrors()).toBe(0);
+  });
+
   it('a call past its budget is reported with how long it has run', () => {
     const { stamp, watch } = pair();
     const slow = new SlowRunner(40, watch);
