@@ -6,7 +6,7 @@ import { SecuxflowError } from '../../host/errors.js';
 import { attach, detach, type AttachMode, type AttachResult, type DetachResult, type FailMode, type PolicyName } from '../../host/kernel/attach.js';
 import { assertIfaceName } from '../../host/kernel/ifname.js';
 import { resolveStateDir } from '../../host/state/store.js';
-import { notifyDaemon } from '../../host/control/client.js';
+import { notifyDaemon, requestDaemon } from '../../host/control/client.js';
 
 export interface AttachCommandOptions {
   iface: string;
@@ -20,6 +20,8 @@ export interface AttachCommandOptions {
 export interface DetachCommandOptions {
   iface: string;
   keepMaps?: boolean;
+  /** Detach even while a daemon of this state directory runs on the interface. */
+  force?: boolean;
   stateDir?: string;
   json?: boolean;
 }
@@ -77,9 +79,37 @@ function daemonNote(r: AttachCommandResult): string {
   return r.daemon?.running && !r.daemon.error ? ' and the running daemon' : '';
 }
 
+/**
+ * A detach under a running daemon left it running with no XDP program: no
+ * packet reached it, and status still said it ran on the interface. The
+ * daemon of this state directory is asked which interfaces it runs on; with
+ * no daemon (an interrupted attach, a stopped service) detach goes ahead.
+ */
+async function refuseWhileDaemonRuns(iface: string, stateDir: string): Promise<void> {
+  const force = `or, to detach anyway and leave the daemon without its XDP program: secuxflow detach --iface ${iface} --force`;
+  let status: unknown;
+  try {
+    status = await requestDaemon(stateDir, 'status', {}, { timeoutMs: 10_000 });
+  } catch (e) {
+    const why = e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    throw new SecuxflowError('E_DAEMON', `cannot tell whether a secuxflow daemon is running on ${iface}: the daemon of ${stateDir} did not give its status (${why})`,
+      `stop the daemon (SIGTERM, or systemctl stop secuxflow), then detach; ${force}`);
+  }
+  if (status === null) return;
+  const s = status as { daemon?: { pid?: unknown }; interfaces?: unknown };
+  const ifaces = Array.isArray(s.interfaces) ? s.interfaces : [];
+  if (!ifaces.some((i) => typeof i === 'object' && i !== null && (i as { iface?: unknown }).iface === iface)) return;
+  const pid = typeof s.daemon?.pid === 'number' ? s.daemon.pid : null;
+  throw new SecuxflowError('E_DAEMON',
+    `a secuxflow daemon${pid !== null ? ` (pid ${pid})` : ''} is running on ${iface} from ${stateDir}: detaching would leave it running with no XDP program, seeing no packets`,
+    `stop the daemon first (${pid !== null ? `kill -TERM ${pid}` : 'send it SIGTERM'}, or systemctl stop secuxflow), then detach; ${force}`);
+}
+
 export async function detachCommand(opts: DetachCommandOptions): Promise<DetachResult> {
   const iface = requireIface(opts.iface);
-  return detach({ iface, keepMaps: opts.keepMaps === true, stateDir: resolveStateDir(opts.stateDir) });
+  const stateDir = resolveStateDir(opts.stateDir);
+  if (opts.force !== true) await refuseWhileDaemonRuns(iface, stateDir);
+  return detach({ iface, keepMaps: opts.keepMaps === true, stateDir });
 }
 
 export function describeAttach(r: AttachCommandResult): string {
@@ -126,6 +156,7 @@ export function registerAttach(program: Command): void {
     .description('remove the XDP program from an interface and unpin its maps')
     .option('--iface <name>', 'interface to detach from (required)')
     .option('--keep-maps', 'leave the maps pinned so the next attach reuses them')
+    .option('--force', 'detach even while a daemon of this state directory runs on the interface (it is left with no XDP program)')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
     .option('--json', 'print the result as JSON')
     .action(

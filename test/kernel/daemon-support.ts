@@ -2,11 +2,11 @@
 // namespace (its JSON log parsed as it comes), HTTP servers and clients as
 // small node scripts, and readers for the kernel's pinned maps.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { NetLab, VethEnd } from './lab/netns.js';
 import { REPO_ROOT } from './lab/build.js';
-import { setUpCliLab, type CliLab } from './lab/cli-lab.js';
+import { cliIn, setUpCliLab, type CliLab } from './lab/cli-lab.js';
 import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
 import { readFlowVerdict, readStats } from '../../host/kernel/verdictmaps.js';
 import { MapName, SfStat, type FlowKey } from '../../host/kernel/codec.js';
@@ -25,6 +25,33 @@ export async function prepareDaemonLab(lab: NetLab): Promise<CliLab> {
   const base = await setUpCliLab(lab);
   copySandboxWorker(base.cli);
   return base;
+}
+
+export interface DaemonOnVeth extends CliLab {
+  /** End a of a veth pair in a namespace of the lab: attached in skb mode, the daemon runs on it. */
+  end: VethEnd;
+  /** The daemon's config file (basic_inspect), in the state directory. */
+  config: string;
+  daemon: DaemonProc;
+}
+
+/**
+ * A daemon lab whose daemon runs on an attached interface: one rule (inspect
+ * tcp port 80), `attach --mode skb`, then `secuxflow run` there, started.
+ */
+export async function startDaemonOnVeth(lab: NetLab, subnet: number): Promise<DaemonOnVeth> {
+  const base = await prepareDaemonLab(lab);
+  const ns = await lab.addNamespace('n');
+  const [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, subnet);
+  const config = join(base.stateDir, 'daemon.yaml');
+  writeFileSync(config, 'modules: [basic_inspect]\n');
+  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli: base.cli, stateDir: base.stateDir, env: base.env }));
+  await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', '80');
+  await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+  // startDaemon has the lab kill the daemon at cleanup if a case fails first.
+  const daemon = startDaemon(lab, end.ns, base.cli, ['--iface', end.ifname, '--state-dir', base.stateDir, '--config', config], base.env);
+  await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
+  return { ...base, end, config, daemon };
 }
 
 /** The sandbox worker bundle must sit next to the lab's CLI copy. */

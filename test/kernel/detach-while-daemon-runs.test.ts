@@ -1,0 +1,69 @@
+// `secuxflow detach` on an interface a daemon of the same state directory
+// runs on: it used to detach, leaving the daemon running with no XDP program
+// (no packets, and status still saying it ran there). It is refused, saying
+// how to stop the daemon, unless --force; with no daemon, detach still
+// cleans up as before.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { xdpOnLink } from './lab/bpffs.js';
+import { startDaemonOnVeth, type DaemonOnVeth } from './daemon-support.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const SUBNET = 79;
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('detach while the daemon runs', () => {
+  const lab = new NetLab('dwd');
+  let d: DaemonOnVeth;
+
+  const { ok, secuxflow } = cliIn(lab, () => ({ ns: d.end.ns, cli: d.cli, stateDir: d.stateDir, env: d.env }));
+
+  beforeAll(async () => {
+    d = await startDaemonOnVeth(lab, SUBNET);
+  }, 240_000);
+
+  afterAll(async () => {
+    await lab.cleanup();
+  });
+
+  it('detach is refused, naming the daemon and how to stop it, and XDP stays', async () => {
+    const before = await xdpOnLink(d.end.ns, d.end.ifname);
+    expect(before).not.toBeNull();
+    const r = await secuxflow('detach', '--iface', d.end.ifname);
+    expect(r.code).toBe(1);
+    const pid = d.daemon.child.pid!;
+    expect(r.stderr).toContain(`error[E_DAEMON]: a secuxflow daemon (pid ${pid}) is running on ${d.end.ifname} from ${d.stateDir}`);
+    expect(r.stderr).toContain(`kill -TERM ${pid}`);
+    expect(r.stderr).toContain('systemctl stop secuxflow');
+    expect(r.stderr).toContain(`secuxflow detach --iface ${d.end.ifname} --force`);
+    expect(r.stdout).toBe('');
+    expect(await xdpOnLink(d.end.ns, d.end.ifname)).toEqual(before);
+    const status = JSON.parse((await ok('status', '--json')).stdout) as { interfaces: Array<{ iface: string; live: boolean }> };
+    expect(status.interfaces).toMatchObject([{ iface: d.end.ifname, live: true }]);
+  });
+
+  it('with --json the refusal is the same code on stdout', async () => {
+    const r = await secuxflow('detach', '--iface', d.end.ifname, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_DAEMON', message: expect.stringContaining(`is running on ${d.end.ifname}`) } });
+    expect(await xdpOnLink(d.end.ns, d.end.ifname)).not.toBeNull();
+  });
+
+  it('--force detaches anyway', async () => {
+    await ok('detach', '--iface', d.end.ifname, '--force');
+    expect(await xdpOnLink(d.end.ns, d.end.ifname)).toBeNull();
+  });
+
+  it('with no daemon, detach cleans up as before without --force', async () => {
+    d.daemon.child.kill('SIGTERM');
+    await d.daemon.exited;
+    await ok('attach', '--iface', d.end.ifname, '--mode', 'skb');
+    expect(await xdpOnLink(d.end.ns, d.end.ifname)).not.toBeNull();
+    await ok('detach', '--iface', d.end.ifname);
+    expect(await xdpOnLink(d.end.ns, d.end.ifname)).toBeNull();
+    expect(d.bpffs.leftovers()).toEqual([]);
+  });
+});
