@@ -401,10 +401,12 @@ export class ComponentRuntime {
       }
     }
     const result = this.enter(sink, count, this.budgets.batch, () => this.call('inspect-batch', () => this.exports.inspectBatch(batch)));
+    // An action outside the verdicts (or a list too short: 0xff) is written as it is: the
+    // caller counts it as an invalid verdict and makes it CONTINUE, as for a core module.
     for (let i = 0; i < count; i++) {
       const v = result[i];
       const ok = v !== undefined && isVerdict(v.action);
-      verdicts[i] = ok ? v.action : 0;
+      verdicts[i] = v === undefined ? 0xff : v.action & 0xff;
       args[i] = ok ? v.arg : 0;
     }
   }
@@ -601,6 +603,11 @@ export class ComponentInspector {
       for (let i = 0; i < n; i++) recordFromItem(this.pool[i]!, items[start + i]!);
       const sink: ComponentSink = { alerts: [], events: [] };
       this.runtime.run(this.pool, n, this.verdicts, this.args, sink);
+      for (let i = 0; i < n; i++) {
+        if (isVerdict(this.verdicts[i]!)) continue;
+        this.runtime.stats.verdictErrors++;
+        this.verdicts[i] = 0;
+      }
       out.verdicts.set(this.verdicts.subarray(0, n), start);
       out.verdictArgs.set(this.args.subarray(0, n), start);
       for (const a of sink.alerts) out.alerts.push({ ...a, index: a.index < 0 ? -1 : a.index + start });
