@@ -5,6 +5,7 @@ import { action, printJson } from '../action.js';
 import { SecuxflowError } from '../../host/errors.js';
 import { attach, detach, type AttachMode, type AttachResult, type DetachResult, type FailMode, type PolicyName } from '../../host/kernel/attach.js';
 import { assertIfaceName } from '../../host/kernel/ifname.js';
+import { assertCanManageXdp } from '../../host/kernel/privilege.js';
 import { resolveStateDir } from '../../host/state/store.js';
 import { notifyDaemon, requestDaemon } from '../../host/control/client.js';
 
@@ -108,6 +109,8 @@ async function refuseWhileDaemonRuns(iface: string, stateDir: string): Promise<v
 export async function detachCommand(opts: DetachCommandOptions): Promise<DetachResult> {
   const iface = requireIface(opts.iface);
   const stateDir = resolveStateDir(opts.stateDir);
+  // Without root the daemon cannot be asked, and detach could not proceed anyway: say that first.
+  assertCanManageXdp('detach');
   if (opts.force !== true) await refuseWhileDaemonRuns(iface, stateDir);
   return detach({ iface, keepMaps: opts.keepMaps === true, stateDir });
 }
