@@ -159,7 +159,7 @@ function flowHeader(f: Flow, eventType: string): EveRecord {
     rec.src_port = f.clientPort;
     rec.dest_port = f.serverPort;
   }
-  if (f.vlan) rec.vlan = [f.vlan];
+  if (f.vlans.length > 0) rec.vlan = [...f.vlans];
   return rec;
 }
 

@@ -109,10 +109,11 @@ class Node {
 interface TableFlow extends Omit<Flow, 'clientAddr' | 'serverAddr'> {}
 class TableFlow implements Flow {
   readonly #node: Node;
-  constructor(node: Node, id: number, vlan: number, ipVersion: 4 | 6, proto: number, clientPort: number, serverPort: number, now: number) {
+  constructor(node: Node, id: number, vlans: readonly number[], ipVersion: 4 | 6, proto: number, clientPort: number, serverPort: number, now: number) {
     this.#node = node;
     this.id = id;
-    this.vlan = vlan;
+    this.vlan = vlans.length > 0 ? vlans[0]! : 0;
+    this.vlans = vlans;
     this.ipVersion = ipVersion;
     this.proto = proto;
     this.clientPort = clientPort;
@@ -381,7 +382,7 @@ export class FlowTable {
   private create(pkt: DecodedPacket, hash: number, vlan: number, clientPort: number, serverPort: number, now: number): Node {
     const proto = pkt.proto;
     const node = new Node(hash);
-    node.flow = new TableFlow(node, this.nextId++, vlan, pkt.ipVersion as 4 | 6, proto, clientPort, serverPort, now);
+    node.flow = new TableFlow(node, this.nextId++, pkt.vlans, pkt.ipVersion as 4 | 6, proto, clientPort, serverPort, now);
     node.clientPort = clientPort;
     node.serverPort = serverPort;
     node.cls = proto === IpProto.TCP ? CLS_SYN

@@ -8,7 +8,10 @@ export type TcpState = 'new' | 'syn_sent' | 'syn_recv' | 'established' | 'fin_wa
 export interface Flow {
   /** Stable id, unique for the lifetime of the table (never reused). */
   id: number;
+  /** The outermost VLAN id, 0 when untagged: part of the flow's key. */
   vlan: number;
+  /** Every VLAN id of the flow's first packet, outermost first (EVE prints them all, as for its packets). */
+  vlans: readonly number[];
   ipVersion: 4 | 6;
   proto: number;
   /** The client is the side that sent the first packet (or the SYN). The table's flows make a new array on each read. */
