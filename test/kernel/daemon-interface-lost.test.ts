@@ -3,15 +3,13 @@
 // log, `live: false` and the reason in status) rather than go on reporting
 // the interface as protected; a re-attach from the CLI is picked up again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { runOk } from './lab/run.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
-import { prepareDaemonLab, startDaemon, type DaemonProc } from './daemon-support.js';
+import { prepareDaemonOnVeth, startDaemon, type DaemonProc } from './daemon-support.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -33,12 +31,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon notice
   const lostLogs = (): number => daemon.logs.filter((l) => l.msg === 'interface lost its secuxflow XDP program: its packets are neither filtered nor inspected').length;
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
-    const config = join(stateDir, 'daemon.yaml');
-    writeFileSync(config, 'modules: [basic_inspect]\n');
-    await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', '80');
+    let config: string;
+    ({ cli, stateDir, bpffs, env, end, config } = await prepareDaemonOnVeth(lab, SUBNET));
     daemon = startDaemon(lab, end.ns, cli, ['--iface', end.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', config], env);
     await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
   }, 240_000);

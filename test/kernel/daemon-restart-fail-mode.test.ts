@@ -4,7 +4,6 @@
 // config map), not fall back to open; before, every restart of the daemon
 // (systemctl restart) silently turned a fail-closed interface fail-open.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
@@ -15,7 +14,7 @@ import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { closeFd, objGet } from '../../host/kernel/native.js';
 import { MapName, SfConfig } from '../../host/kernel/codec.js';
 import { FAIL_FALLBACK, readConfigValue } from '../../host/kernel/config.js';
-import { prepareDaemonLab, startDaemon, type DaemonProc } from './daemon-support.js';
+import { prepareDaemonOnVeth, startDaemon, type DaemonProc } from './daemon-support.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -52,12 +51,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon keeps 
     (JSON.parse((await ok('status', '--json')).stdout) as { interfaces: Array<{ fail: string }> }).interfaces[0]!.fail;
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
-    config = join(stateDir, 'daemon.yaml');
-    writeFileSync(config, 'modules: [basic_inspect]\n');
-    await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', '80');
+    ({ cli, stateDir, bpffs, env, end, config } = await prepareDaemonOnVeth(lab, SUBNET));
   }, 240_000);
 
   // startDaemon has the lab kill a daemon still running at cleanup.

@@ -3,14 +3,14 @@
 // half way with the program attached, the record, the pins and a stale
 // control socket left behind; SIGHUP must not kill it either.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
-import { prepareDaemonLab, startDaemon, type DaemonProc } from './daemon-support.js';
+import { prepareDaemonOnVeth, startDaemon, type DaemonProc } from './daemon-support.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -36,12 +36,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('signals while the
     d.exited.then((code) => ({ code, signal: d.child.signalCode }));
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
-    config = join(stateDir, 'daemon.yaml');
-    writeFileSync(config, MODULES);
-    await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', '80');
+    ({ cli, stateDir, bpffs, env, end, config } = await prepareDaemonOnVeth(lab, SUBNET, MODULES));
   }, 240_000);
 
   // startDaemon has the lab kill a daemon still running at cleanup.

@@ -27,31 +27,42 @@ export async function prepareDaemonLab(lab: NetLab): Promise<CliLab> {
   return base;
 }
 
-export interface DaemonOnVeth extends CliLab {
-  /** End a of a veth pair in a namespace of the lab: attached in skb mode, the daemon runs on it. */
+export interface DaemonVethLab extends CliLab {
+  /** End a of a veth pair in a namespace of the lab, for the daemon to run on. */
   end: VethEnd;
-  /** The daemon's config file (basic_inspect), in the state directory. */
+  /** The daemon's config file, in the state directory. */
   config: string;
+}
+
+export interface DaemonOnVeth extends DaemonVethLab {
   daemon: DaemonProc;
 }
 
 /**
- * A daemon lab whose daemon runs on an attached interface: one rule (inspect
- * tcp port 80), `attach --mode skb`, then `secuxflow run` there, started.
+ * A daemon lab with a veth pair, a config file naming `modules` (YAML) and
+ * one stored rule (inspect tcp port 80); nothing attached, no daemon yet.
  */
-export async function startDaemonOnVeth(lab: NetLab, subnet: number): Promise<DaemonOnVeth> {
+export async function prepareDaemonOnVeth(lab: NetLab, subnet: number, modules = 'modules: [basic_inspect]\n'): Promise<DaemonVethLab> {
   const base = await prepareDaemonLab(lab);
   const ns = await lab.addNamespace('n');
   const [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, subnet);
   const config = join(base.stateDir, 'daemon.yaml');
-  writeFileSync(config, 'modules: [basic_inspect]\n');
+  writeFileSync(config, modules);
   const { ok } = cliIn(lab, () => ({ ns: end.ns, cli: base.cli, stateDir: base.stateDir, env: base.env }));
   await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', '80');
+  return { ...base, end, config };
+}
+
+/** prepareDaemonOnVeth, then `attach --mode skb` and `secuxflow run` there, started. */
+export async function startDaemonOnVeth(lab: NetLab, subnet: number): Promise<DaemonOnVeth> {
+  const base = await prepareDaemonOnVeth(lab, subnet);
+  const { end, config } = base;
+  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli: base.cli, stateDir: base.stateDir, env: base.env }));
   await ok('attach', '--iface', end.ifname, '--mode', 'skb');
   // startDaemon has the lab kill the daemon at cleanup if a case fails first.
   const daemon = startDaemon(lab, end.ns, base.cli, ['--iface', end.ifname, '--state-dir', base.stateDir, '--config', config], base.env);
   await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
-  return { ...base, end, config, daemon };
+  return { ...base, daemon };
 }
 
 /** The sandbox worker bundle must sit next to the lab's CLI copy. */
