@@ -4,7 +4,7 @@
 // whose sum, and its reverse direction's, has not moved for the idle timeout
 // is deleted with its reverse. Penalty entries carry a monotonic deadline and
 // go once it is past.
-import { LAYOUT, MapName, decodeFlowKey, decodeFlowMetaPerCpu, decodePenaltyMeta, encodeFlowKey, perCpuStride, reverseFlowKey } from '../kernel/codec.js';
+import { LAYOUT, MapName, decodeFlowKey, decodeFlowMetaPerCpu, decodePenaltyMeta, encodeFlowKey, flowKeyId, perCpuStride, reverseFlowKey } from '../kernel/codec.js';
 import { mapDeleteBatch, mapDump, possibleCpus } from '../kernel/native.js';
 import { refreshActiveSwitches, type VerdictMapFds } from '../kernel/verdictmaps.js';
 
@@ -19,10 +19,6 @@ interface Seen {
   packets: number;
   /** Last time (ms) the counter moved, or the entry was first seen. */
   movedAt: number;
-}
-
-function hex(b: Uint8Array, at: number, len: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + at, len).toString('hex');
 }
 
 export class VerdictExpiry {
@@ -50,7 +46,7 @@ export class VerdictExpiry {
     const dump = mapDump(this.fds[MapName.FLOWS]);
     const next = new Map<string, Seen>();
     for (let i = 0; i < dump.count; i++) {
-      const k = hex(dump.keys, i * keySize, keySize);
+      const k = flowKeyId(dump.keys, i * keySize);
       const { packets } = decodeFlowMetaPerCpu(dump.values, cpus, i * valueSize);
       const prev = this.seen.get(k);
       next.set(k, prev && prev.packets === packets ? prev : { packets, movedAt: now });
@@ -59,12 +55,12 @@ export class VerdictExpiry {
     const doomed = new Uint8Array(2 * dump.count * keySize);
     let nDoomed = 0;
     for (let i = 0; i < dump.count; i++) {
-      const k = hex(dump.keys, i * keySize, keySize);
+      const k = flowKeyId(dump.keys, i * keySize);
       const s = next.get(k);
       if (!s || now - s.movedAt < this.idleMs) continue;
       const key = decodeFlowKey(dump.keys, i * keySize);
       const rev = encodeFlowKey(reverseFlowKey(key));
-      const rk = hex(rev, 0, keySize);
+      const rk = flowKeyId(rev);
       const r = next.get(rk);
       if (r && now - r.movedAt < this.idleMs) continue;
       doomed.set(dump.keys.subarray(i * keySize, (i + 1) * keySize), nDoomed++ * keySize);

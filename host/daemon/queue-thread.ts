@@ -6,10 +6,9 @@ import type { MessagePort } from 'node:worker_threads';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { MapName } from '../kernel/codec.js';
-import { closeFd, objGet } from '../kernel/native.js';
 import { openXsk, type XskSocket } from '../kernel/xsk.js';
 import { openDelivery, type Delivery } from '../kernel/delivery.js';
-import type { VerdictMapFds } from '../kernel/verdictmaps.js';
+import { openPinnedVerdictMaps, type VerdictMapFds } from '../kernel/verdictmaps.js';
 import type { EngineModule } from '../engine/engine.js';
 import { QueueWorker, type PacketOutput } from './queue-worker.js';
 import { VerdictWriteBack } from './writeback.js';
@@ -44,25 +43,6 @@ function errJson(e: unknown): { code: string; message: string; hint?: string } {
   return { code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
-function openVerdictFds(pinDir: string): VerdictMapFds & { close(): void } {
-  const opened: number[] = [];
-  const get = (name: string): number => {
-    const fd = objGet(join(pinDir, name));
-    opened.push(fd);
-    return fd;
-  };
-  try {
-    return {
-      [MapName.CONFIG]: get(MapName.CONFIG),
-      [MapName.FLOWS]: get(MapName.FLOWS),
-      [MapName.PENALTY]: get(MapName.PENALTY),
-      close: () => { for (const fd of opened.splice(0)) closeFd(fd); },
-    };
-  } catch (e) {
-    for (const fd of opened) closeFd(fd);
-    throw e;
-  }
-}
 
 export async function runQueueThread(init: QueueThreadInit, port: MessagePort): Promise<void> {
   const post = (m: FromWorker): void => port.postMessage(m);
@@ -123,8 +103,8 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
   };
 
   try {
-    fds = openVerdictFds(init.pinDir);
-    if (init.peer) peerFds = openVerdictFds(init.peer.pinDir);
+    fds = openPinnedVerdictMaps(init.pinDir);
+    if (init.peer) peerFds = openPinnedVerdictMaps(init.peer.pinDir);
     writeBack = new VerdictWriteBack(peerFds ? [fds, peerFds] : fds, init.config.inspectCap, undefined, undefined, (message) => log('warn', 'verdict write-back failed', { error: message }));
     modules = await build(init.modules);
     const rings = { ringSize: init.config.ringSize, frameCount: 2 * init.config.ringSize };

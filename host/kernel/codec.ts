@@ -406,6 +406,11 @@ export function encodeFlowKey(k: FlowKey, out: Uint8Array = new Uint8Array(LAYOU
   return out;
 }
 
+/** A flow key's bytes at `at` as text: a Map key for the entries of one sf_flows dump. */
+export function flowKeyId(b: Uint8Array, at = 0): string {
+  return Buffer.from(b.buffer, b.byteOffset + at, LAYOUT.sf_flow_key.size).toString('hex');
+}
+
 /** The other direction's key of the same flow. */
 export function reverseFlowKey(k: FlowKey): FlowKey {
   return { ...k, src: k.dst, dst: k.src, sport: k.dport, dport: k.sport };

@@ -5,15 +5,10 @@
 // becomes a blocked flow. A drop rule then ends the flows already running as
 // it stops new ones. Flows a module blocked, and flows the rules still let
 // through, keep their verdicts.
-import { join } from 'node:path';
 import type { RuleMatcher } from '../rules/match.js';
-import { LAYOUT, MapName, SfFlowVerdict, decodeFlowKey, decodeFlowMetaPerCpu, encodeFlowKey, perCpuStride, reverseFlowKey, type FlowKey } from './codec.js';
-import { closeFd, mapDump, objGet, possibleCpus } from './native.js';
-import { writeFlowVerdicts, type VerdictMapFds } from './verdictmaps.js';
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
-}
+import { LAYOUT, MapName, SfFlowVerdict, decodeFlowKey, decodeFlowMetaPerCpu, encodeFlowKey, flowKeyId, perCpuStride, reverseFlowKey, type FlowKey } from './codec.js';
+import { mapDump, possibleCpus } from './native.js';
+import { openPinnedVerdictMaps, writeFlowVerdicts, type VerdictMapFds } from './verdictmaps.js';
 
 /** Whether the rules drop this direction's packets. An outer VLAN id 0 may also mean untagged: either reading counts. */
 function rulesDrop(matcher: RuleMatcher, k: FlowKey): boolean {
@@ -31,12 +26,12 @@ export function blockAllowedFlowsTheRulesDrop(fds: VerdictMapFds, matcher: RuleM
   const seen = new Set<string>();
   for (let i = 0; i < dump.count; i++) {
     if (decodeFlowMetaPerCpu(dump.values, cpus, i * valueSize).verdict !== SfFlowVerdict.ALLOW) continue;
-    const id = hex(dump.keys.subarray(i * keySize, (i + 1) * keySize));
+    const id = flowKeyId(dump.keys, i * keySize);
     if (seen.has(id)) continue; // the other direction of a flow already taken
     const key = decodeFlowKey(dump.keys, i * keySize);
     const rev = reverseFlowKey(key);
     if (!rulesDrop(matcher, key) && !rulesDrop(matcher, rev)) continue;
-    seen.add(hex(encodeFlowKey(rev)));
+    seen.add(flowKeyId(encodeFlowKey(rev)));
     doomed.push(key);
   }
   for (const key of doomed) writeFlowVerdicts(fds, key, 'block');
@@ -45,16 +40,10 @@ export function blockAllowedFlowsTheRulesDrop(fds: VerdictMapFds, matcher: RuleM
 
 /** The same on the maps pinned in pinDir. */
 export function blockPinnedAllowedFlows(pinDir: string, matcher: RuleMatcher): number {
-  const opened: number[] = [];
+  const fds = openPinnedVerdictMaps(pinDir);
   try {
-    const fd = (name: string): number => {
-      const f = objGet(join(pinDir, name));
-      opened.push(f);
-      return f;
-    };
-    const fds = { [MapName.CONFIG]: fd(MapName.CONFIG), [MapName.FLOWS]: fd(MapName.FLOWS), [MapName.PENALTY]: fd(MapName.PENALTY) } as VerdictMapFds;
     return blockAllowedFlowsTheRulesDrop(fds, matcher);
   } finally {
-    for (const f of opened) closeFd(f);
+    fds.close();
   }
 }

@@ -7,13 +7,35 @@ import {
   LAYOUT, MapName, SfActive, SfConfig, SfFlowVerdict, encodeFlowKey, reverseFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
   encodePenaltyMeta, perCpuStride, sumStatsRecord, u32Key, type Counter, type FlowKey,
 } from './codec.js';
-import { mapDelete, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, possibleCpus } from './native.js';
+import { join } from 'node:path';
+import { closeFd, mapDelete, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, objGet, possibleCpus } from './native.js';
 import { loadConfigWord, readConfigValue, writeConfig } from './config.js';
 
 export interface VerdictMapFds {
   [MapName.CONFIG]: number;
   [MapName.FLOWS]: number;
   [MapName.PENALTY]: number;
+}
+
+/** The verdict maps pinned in pinDir (one interface's); close() closes them. */
+export function openPinnedVerdictMaps(pinDir: string): VerdictMapFds & { close(): void } {
+  const opened: number[] = [];
+  const get = (name: string): number => {
+    const fd = objGet(join(pinDir, name));
+    opened.push(fd);
+    return fd;
+  };
+  try {
+    return {
+      [MapName.CONFIG]: get(MapName.CONFIG),
+      [MapName.FLOWS]: get(MapName.FLOWS),
+      [MapName.PENALTY]: get(MapName.PENALTY),
+      close: () => { for (const fd of opened.splice(0)) closeFd(fd); },
+    };
+  } catch (e) {
+    for (const fd of opened) closeFd(fd);
+    throw e;
+  }
 }
 
 const ACTIVE_BIT: Record<number, number> = { [SfConfig.FLOWS_ACTIVE]: SfActive.FLOWS, [SfConfig.PENALTY_ACTIVE]: SfActive.PENALTY };
