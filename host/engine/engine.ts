@@ -612,6 +612,8 @@ export class Engine {
 
   private endFlows(ended: FlowEnd[]): void {
     if (ended.length === 0) return;
+    // Held while a runner answers later, and behind any record already held, so records keep their order.
+    const hold = this.heldRecords.length > 0 || this.modules.some(answersFlowEndsLater);
     for (const { flow, reason } of ended) {
       const s = flow.engine as FlowState | undefined;
       const verdict = !s ? 'pass'
@@ -630,7 +632,7 @@ export class Engine {
           s.streams = null;
         }
       }
-      if (this.heldRecords.length > 0 || this.modules.some(answersFlowEndsLater)) this.heldRecords.push(record);
+      if (hold) this.heldRecords.push(record);
       else this.recordOut(record);
     }
   }
