@@ -9,12 +9,17 @@ export const SKIP_TSHARK = TSHARK === null && !IN_CI;
 
 if (SKIP_TSHARK) console.warn('SKIPPED tshark cross-checks: tshark is not installed (apt-get install tshark)');
 
-/** Rows of `-T fields` output, one array per frame. */
-export function tsharkFields(file: string, fields: string[], extraArgs: string[] = []): string[][] {
+/**
+ * Rows of `-T fields` output, one array per frame. A field that occurs more
+ * than once in a frame gives its first value, or with `allOccurrences` all of
+ * them joined by commas.
+ */
+export function tsharkFields(file: string, fields: string[], extraArgs: string[] = [], allOccurrences = false): string[][] {
   if (TSHARK === null) throw new Error('tshark is required for this test (CI=true) but is not installed');
-  const args = ['-r', file, '-n', ...extraArgs, '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=f'];
+  const occurrence = allOccurrences ? ['-E', 'occurrence=a', '-E', 'aggregator=,'] : ['-E', 'occurrence=f'];
+  const args = ['-r', file, '-n', ...extraArgs, '-T', 'fields', '-E', 'separator=|', ...occurrence];
   for (const f of fields) args.push('-e', f);
-  const out = execFileSync(TSHARK, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
+  const out = execFileSync(TSHARK, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20, timeout: 60_000 });
   return out.split('\n').filter((l) => l.length > 0).map((l) => l.split('|'));
 }
 

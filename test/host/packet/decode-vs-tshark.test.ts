@@ -9,7 +9,6 @@
 // Malformed verdicts are not compared: the decoder is stricter on purpose
 // (docs/reassembly.md, and the header of host/packet/decode.ts), and tshark
 // also calls a frame malformed when an application dissector fails.
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PcapWriter } from '../../../host/capture/writer.js';
@@ -17,7 +16,7 @@ import { formatIp } from '../../../host/packet/addr.js';
 import { buildPacket, fragmentIp, type PacketSpec } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType, type DecodedPacket } from '../../../host/packet/types.js';
-import { SKIP_TSHARK, TSHARK } from '../capture/tshark.js';
+import { SKIP_TSHARK, tsharkFields } from '../capture/tshark.js';
 import { xorshift32 } from '../../support/random.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -71,10 +70,7 @@ function mutatedFrames(seed: number): Uint8Array[] {
 type Row = Record<string, string>;
 
 function tsharkRows(path: string): Row[] {
-  const args = ['-r', path, '-n', ...NO_REASSEMBLY, '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=a', '-E', 'aggregator=,'];
-  for (const f of FIELDS) args.push('-e', f);
-  const out = execFileSync(TSHARK!, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20, timeout: 60_000 });
-  return out.split('\n').filter((l) => l.length > 0).map((l) => Object.fromEntries(l.split('|').map((v, i) => [FIELDS[i]!, v])));
+  return tsharkFields(path, FIELDS, NO_REASSEMBLY, true).map((cols) => Object.fromEntries(FIELDS.map((f, i) => [f, cols[i] ?? ''])));
 }
 
 const first = (v: string | undefined): string => (v ?? '').split(',')[0]!;
