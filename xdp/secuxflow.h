@@ -71,6 +71,11 @@
 #define SF_FLOW_ALLOW 1      /* pass the rest of the flow in XDP */
 #define SF_FLOW_BLOCK 2      /* drop the rest of the flow in XDP */
 
+/* Who set a flow verdict (sf_flow_meta.origin). The program reads only the
+ * verdict; the origin lets a later rule change undo what an earlier one did. */
+#define SF_ORIGIN_DAEMON 0       /* a module or the daemon's engine decided */
+#define SF_ORIGIN_RULE_CHANGE 1  /* blocked by a rule change that drops an allowed flow */
+
 /* Where the decision for a packet came from, in decision order. */
 #define SF_STAGE_NONE 0
 #define SF_STAGE_NON_IP 1    /* no parseable IP layer: passed, not subject to rules */
@@ -289,7 +294,7 @@ struct sf_flow_key {
 
 struct sf_flow_meta {
 	__u32 verdict;        /* SF_FLOW_ALLOW / SF_FLOW_BLOCK */
-	__u32 pad0;
+	__u32 origin;         /* SF_ORIGIN_*: the same on every CPU */
 	__u64 packets;        /* per-CPU; the host expires entries whose sums stop moving */
 	__u64 bytes;
 };

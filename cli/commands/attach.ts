@@ -115,6 +115,11 @@ export async function detachCommand(opts: DetachCommandOptions): Promise<DetachR
   return detach({ iface, keepMaps: opts.keepMaps === true, stateDir });
 }
 
+/** The line that says flows blocked by an earlier rule change run again (attach and the rule commands). */
+export function flowsRestoredLine(n: number): string {
+  return `${n} flow${n === 1 ? '' : 's'} an earlier rule change had blocked and the rules no longer drop ${n === 1 ? 'is' : 'are'} allowed again`;
+}
+
 export function describeAttach(r: AttachCommandResult): string {
   const lines = [
     `${r.reattached ? 'updated' : 'attached'} secuxflow on ${r.iface} (ifindex ${r.ifindex}) in ${r.mode} mode${autoNote(r)}`,
@@ -124,6 +129,7 @@ export function describeAttach(r: AttachCommandResult): string {
     `  maps pinned in: ${r.pinDir}`,
   ];
   if (r.flowsBlocked > 0) lines.push(`  ${r.flowsBlocked} flow${r.flowsBlocked === 1 ? '' : 's'} the kept maps had allowed and the rules drop ${r.flowsBlocked === 1 ? 'is' : 'are'} now blocked`);
+  if (r.flowsRestored > 0) lines.push(`  ${flowsRestoredLine(r.flowsRestored)}`);
   if (r.daemon?.error) lines.push(`  warning: the running daemon did not take the new default policy: ${r.daemon.error}`);
   return `${lines.join('\n')}\n`;
 }

@@ -172,7 +172,7 @@ export function registerRuleFile(rule: Command): void {
       printJson({
         file: r.file, mode: r.mode, dry_run: r.dryRun, rules: r.rules, added: r.diff.added, changed: r.diff.changed, removed: r.diff.removed,
         unchanged: r.diff.unchanged, up_to_date: r.upToDate, default_policy: r.defaultPolicy, previous_default_policy: r.previousPolicy,
-        applied_to: r.appliedTo ?? [], state_dir: r.stateDir,
+        applied_to: r.appliedTo ?? [], flows_blocked: r.flowsBlocked ?? 0, flows_restored: r.flowsRestored ?? 0, state_dir: r.stateDir,
       });
     }));
 

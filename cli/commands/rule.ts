@@ -4,8 +4,9 @@
 // kernel gets the old set back, so kernel and state never disagree for long.
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
-import { applyRulesIfAttached, blockAllowedFlowsRulesDrop, kernelRulesOutOfStep, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
+import { applyRulesIfAttached, reconcileFlowsWithRuleChange, kernelRulesOutOfStep, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
 import { listAttachments } from '../../host/kernel/attach.js';
+import { flowsRestoredLine } from './attach.js';
 import { notifyDaemon, requestDaemon } from '../../host/control/client.js';
 import { describeRule, rulePortText, ruleDstText, ruleSrcText } from '../../host/rules/describe.js';
 import {
@@ -56,6 +57,7 @@ export interface RuleChangeResult {
   passAll?: string[];
   /** Flows the kernel had allowed that the new rules drop, now blocked; and interfaces where that failed. */
   flowsBlocked?: number;
+  flowsRestored?: number;
   flowsBlockedFailed?: { iface: string; error: string }[];
 }
 
@@ -141,13 +143,14 @@ export async function commitRuleChange(store: StateStore, previous: RuleSet, nex
     }
     throw e;
   }
-  // Stored: flows already allowed that the new rules drop end now (not before, so a failed write leaves none blocked).
-  const blocked = applied.appliedTo.length > 0 ? blockAllowedFlowsRulesDrop(store.dir, next) : { flowsBlocked: 0, failed: [] };
+  // Stored: flows already allowed that the new rules drop end now (not before, so a failed write leaves none
+  // blocked), and flows an earlier change ended that these rules no longer drop run again.
+  const flows = applied.appliedTo.length > 0 ? reconcileFlowsWithRuleChange(store.dir, next) : { flowsBlocked: 0, flowsRestored: 0, failed: [] };
   // The kernel already has the rules; a running daemon's engine must match them.
   const daemon = await notifyDaemon(store.dir, 'rules.reload');
   return {
     stateDir: store.dir, appliedTo: applied.appliedTo, daemon, notLive: notLiveAttachments(store.dir, applied.appliedTo),
-    passAll: applied.passAll, flowsBlocked: blocked.flowsBlocked, flowsBlockedFailed: blocked.failed,
+    passAll: applied.passAll, flowsBlocked: flows.flowsBlocked, flowsRestored: flows.flowsRestored, flowsBlockedFailed: flows.failed,
   };
 }
 
@@ -284,6 +287,7 @@ export function whereApplied(r: RuleChangeResult): string {
     ? `applied to ${r.appliedTo.join(', ')}${r.daemon?.running && !r.daemon.error ? ' and the running daemon' : ''}`
     : 'not attached: takes effect at the next `secuxflow attach`';
   if (r.flowsBlocked) where += `\n  ${r.flowsBlocked} running flow${r.flowsBlocked === 1 ? '' : 's'} the kernel had allowed and the new rules drop ${r.flowsBlocked === 1 ? 'is' : 'are'} now blocked`;
+  if (r.flowsRestored) where += `\n  ${flowsRestoredLine(r.flowsRestored)}`;
   for (const n of r.notLive ?? []) {
     where += `\n  warning: ${n.iface} is not live (${n.problem}): its maps took the change, but no secuxflow program reads them; secuxflow detach --iface ${n.iface}, then attach, puts it back`;
   }
@@ -291,7 +295,7 @@ export function whereApplied(r: RuleChangeResult): string {
     where += `\n  warning: ${iface} passes everything (a daemon stopped fail-open left it so): the rules apply from the next \`secuxflow run --iface ${iface}\` or \`secuxflow attach --iface ${iface}\``;
   }
   for (const f of r.flowsBlockedFailed ?? []) {
-    where += `\n  warning: could not end the allowed flows the new rules drop on ${f.iface} (${f.error}); they run until idle`;
+    where += `\n  warning: could not bring the running flows on ${f.iface} in line with the new rules (${f.error}): allowed flows they drop run until idle, and flows an earlier change blocked stay blocked until idle`;
   }
   if (r.daemon?.error) where += `\n  warning: the running daemon did not take the change: ${r.daemon.error}`;
   return where;
@@ -364,7 +368,7 @@ export function registerRule(program: Command): void {
     .option('--json', 'print the added rule as JSON')
     .action(action('rule add', async (opts: AddRuleOptions & { json?: boolean }) => {
       const result = await addRule(opts);
-      if (opts.json) printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, flows_blocked: result.flowsBlocked ?? 0, state_dir: result.stateDir });
+      if (opts.json) printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, flows_blocked: result.flowsBlocked ?? 0, flows_restored: result.flowsRestored ?? 0, state_dir: result.stateDir });
       else {
         const given: [string, string | undefined, Cidr | null][] = [['--src', opts.src, result.rule.src], ['--dst', opts.dst, result.rule.dst]];
         const notes = given.map(([flag, text, cidr]) => (text !== undefined && cidr ? cidrNote(flag, text, cidr) : '')).join('');

@@ -13,7 +13,7 @@ import { closeFd, objGet, objGetReadOnly } from './native.js';
 import { refuseReadOnly } from './pins.js';
 import { CONFIG, readConfigValue, writeConfig } from './config.js';
 import { RuleMatcher } from '../rules/match.js';
-import { blockPinnedAllowedFlows } from './flow-revoke.js';
+import { reconcilePinnedFlows } from './flow-revoke.js';
 import { activateGeneration, activeGeneration, clearGeneration, markRulesInFlight, readRulesStamp, ruleSetStamp, RULE_MAP_NAMES, retireGeneration, stageGeneration, stampRules, type RuleMapFds } from './ruleswap.js';
 import { toGenerationImage } from './image.js';
 import { readHitsBySlot } from './compile.js';
@@ -152,24 +152,29 @@ export async function applyRulesTo(records: AttachmentRecord[], rules: RuleSet):
   }
 }
 
-export interface FlowsBlockedResult {
+export interface FlowsReconciledResult {
   /** Flows turned from allowed to blocked, over every attached interface. */
   flowsBlocked: number;
+  /** Flows an earlier rule change blocked that the rules no longer drop, allowed again. */
+  flowsRestored: number;
   /** Interfaces where that could not be done, and why (the rule change itself is made). */
   failed: { iface: string; error: string }[];
 }
 
 /**
- * After a rule change is stored: on every attached interface, the flows the
- * kernel had allowed whose packets the rules now drop become blocked flows
- * (host/kernel/flow-revoke.ts), so a new drop rule ends them too.
+ * After a rule change is stored, on every attached interface: the flows the
+ * kernel had allowed whose packets the rules now drop become blocked flows,
+ * so a new drop rule ends them too; and flows an earlier change blocked that
+ * the rules no longer drop are allowed again (host/kernel/flow-revoke.ts).
  */
-export function blockAllowedFlowsRulesDrop(stateDir: string, rules: RuleSet): FlowsBlockedResult {
+export function reconcileFlowsWithRuleChange(stateDir: string, rules: RuleSet): FlowsReconciledResult {
   const matcher = new RuleMatcher(rules);
-  const out: FlowsBlockedResult = { flowsBlocked: 0, failed: [] };
+  const out: FlowsReconciledResult = { flowsBlocked: 0, flowsRestored: 0, failed: [] };
   for (const record of readAttachments(new StateStore(stateDir))) {
     try {
-      out.flowsBlocked += blockPinnedAllowedFlows(record.pinDir, matcher);
+      const r = reconcilePinnedFlows(record.pinDir, matcher);
+      out.flowsBlocked += r.blocked;
+      out.flowsRestored += r.restored;
     } catch (e) {
       out.failed.push({ iface: record.iface, error: e instanceof Error ? e.message : String(e) });
     }

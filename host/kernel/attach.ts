@@ -17,7 +17,7 @@ import { activateGeneration, installRuleSet, POLICY_ACTION, ruleMapFds, ruleSetS
 import { applyRulesTo } from './apply.js';
 import { toGenerationImage } from './image.js';
 import { MapName } from './codec.js';
-import { blockAllowedFlowsTheRulesDrop } from './flow-revoke.js';
+import { reconcileFlowsWithRules, type FlowReconcileResult } from './flow-revoke.js';
 import type { VerdictMapFds } from './verdictmaps.js';
 import { RuleMatcher } from '../rules/match.js';
 
@@ -60,6 +60,8 @@ export interface AttachResult {
   reusedMaps: string[];
   /** Flows the kept maps had allowed that the rules in force drop, now blocked (host/kernel/flow-revoke.ts). */
   flowsBlocked: number;
+  /** Flows the kept maps held blocked by an earlier rule change that the rules in force no longer drop, allowed again. */
+  flowsRestored: number;
   progId: number;
 }
 
@@ -333,7 +335,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         time: new Date().toISOString(),
       };
       writeAttachments(store, [...records.filter((r) => !(r.iface === opts.iface && r.netns === netns)), record]);
-      const flowsBlocked = handle.reusedPins.includes(MapName.FLOWS) ? endAllowedFlowsRulesDrop(handle.maps, effective) : 0;
+      const flows = handle.reusedPins.includes(MapName.FLOWS) ? reconcileKeptFlows(handle.maps, effective) : NO_FLOWS_CHANGED;
 
       handle.close();
       return {
@@ -349,7 +351,8 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         rulesApplied: installed.rules,
         pinDir: dir,
         reusedMaps: [...handle.reusedPins].sort(),
-        flowsBlocked,
+        flowsBlocked: flows.blocked,
+        flowsRestored: flows.restored,
         progId: newProgId,
       };
     } catch (e) {
@@ -366,13 +369,15 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
  * end those they drop. Best effort, after the attach is made: a failure
  * leaves those flows to run until idle, as before.
  */
-function endAllowedFlowsRulesDrop(maps: Readonly<Record<string, number>>, rules: RuleSet): number {
+const NO_FLOWS_CHANGED: FlowReconcileResult = { blocked: 0, restored: 0 };
+
+function reconcileKeptFlows(maps: Readonly<Record<string, number>>, rules: RuleSet): FlowReconcileResult {
   const [config, flows, penalty] = [maps[MapName.CONFIG], maps[MapName.FLOWS], maps[MapName.PENALTY]];
-  if (config === undefined || flows === undefined || penalty === undefined) return 0;
+  if (config === undefined || flows === undefined || penalty === undefined) return NO_FLOWS_CHANGED;
   try {
-    return blockAllowedFlowsTheRulesDrop({ [MapName.CONFIG]: config, [MapName.FLOWS]: flows, [MapName.PENALTY]: penalty } as VerdictMapFds, new RuleMatcher(rules));
+    return reconcileFlowsWithRules({ [MapName.CONFIG]: config, [MapName.FLOWS]: flows, [MapName.PENALTY]: penalty } as VerdictMapFds, new RuleMatcher(rules));
   } catch {
-    return 0;
+    return NO_FLOWS_CHANGED;
   }
 }
 

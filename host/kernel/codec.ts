@@ -45,6 +45,8 @@ export const PROG_NAME = 'sf_xdp';
 
 export const SfAction = { PASS: 1, DROP: 2, INSPECT: 3 } as const;
 export const SfFlowVerdict = { ALLOW: 1, BLOCK: 2 } as const;
+/** sf_flow_meta.origin: who set the verdict (SF_ORIGIN_* in the header). */
+export const SfFlowOrigin = { DAEMON: 0, RULE_CHANGE: 1 } as const;
 
 export const SfStage = { NONE: 0, NON_IP: 1, PASS_ALL: 2, PENALTY: 3, FLOW: 4, LPM: 5, SCAN: 6, DEFAULT: 7, PORT: 8 } as const;
 export type SfStageName = 'none' | 'non-ip' | 'pass-all' | 'penalty' | 'flow' | 'lpm' | 'scan' | 'default' | 'port';
@@ -93,7 +95,7 @@ export const LAYOUT = {
   sf_stats_record: { size: 720, fields: { c: 0 } },
   sf_port_key: { size: 8, fields: { gen: 0, proto: 1, dir: 2, port: 4 } },
   sf_flow_key: { size: 44, fields: { src: 0, dst: 16, sport: 32, dport: 34, vlan_outer: 36, vlan_inner: 38, proto: 40, version: 41 } },
-  sf_flow_meta: { size: 24, fields: { verdict: 0, packets: 8, bytes: 16 } },
+  sf_flow_meta: { size: 24, fields: { verdict: 0, origin: 4, packets: 8, bytes: 16 } },
   sf_penalty_key: { size: 16, fields: { addr: 0 } },
   sf_penalty_meta: { size: 16, fields: { expires_ns: 0, hits: 8 } },
   sf_decision: { size: 16, fields: { rule_id: 0, stage: 4, action: 5, xdp_action: 6, seq: 8 } },
@@ -437,25 +439,38 @@ export function flowKeyVersion(b: Uint8Array, at = 0): 4 | 6 {
   return b[at + LAYOUT.sf_flow_key.fields.version] === 4 ? 4 : 6;
 }
 
-/** A per-CPU sf_flow_meta with `verdict` on every CPU and zero counters. */
-export function encodeFlowMetaPerCpu(verdict: number, cpus: number): Uint8Array {
+/** A per-CPU sf_flow_meta with `verdict` and `origin` on every CPU and zero counters. */
+export function encodeFlowMetaPerCpu(verdict: number, cpus: number, origin: number = SfFlowOrigin.DAEMON): Uint8Array {
   const stride = perCpuStride(LAYOUT.sf_flow_meta.size);
+  const F = LAYOUT.sf_flow_meta.fields;
   const b = new Uint8Array(stride * cpus);
   const v = view(b);
-  for (let c = 0; c < cpus; c++) v.setUint32(c * stride, verdict, true);
+  for (let c = 0; c < cpus; c++) {
+    v.setUint32(c * stride + F.verdict, verdict, true);
+    v.setUint32(c * stride + F.origin, origin, true);
+  }
   return b;
 }
 
-export function decodeFlowMetaPerCpu(b: Uint8Array, cpus: number, at = 0): { verdict: number; packets: number; bytes: number } {
+export interface FlowMetaSum {
+  verdict: number;
+  origin: number;
+  packets: number;
+  bytes: number;
+}
+
+/** Verdict and origin as CPU 0 holds them (every write sets all CPUs alike), counters summed. */
+export function decodeFlowMetaPerCpu(b: Uint8Array, cpus: number, at = 0): FlowMetaSum {
   const stride = perCpuStride(LAYOUT.sf_flow_meta.size);
   const v = view(b);
   let packets = 0n;
   let bytes = 0n;
   for (let c = 0; c < cpus; c++) {
-    packets += v.getBigUint64(at + c * stride + 8, true);
-    bytes += v.getBigUint64(at + c * stride + 16, true);
+    packets += v.getBigUint64(at + c * stride + LAYOUT.sf_flow_meta.fields.packets, true);
+    bytes += v.getBigUint64(at + c * stride + LAYOUT.sf_flow_meta.fields.bytes, true);
   }
-  return { verdict: v.getUint32(at, true), packets: Number(packets), bytes: Number(bytes) };
+  const F = LAYOUT.sf_flow_meta.fields;
+  return { verdict: v.getUint32(at + F.verdict, true), origin: v.getUint32(at + F.origin, true), packets: Number(packets), bytes: Number(bytes) };
 }
 
 // ---- penalty box ----

@@ -4,8 +4,8 @@
 // reads), without which the program skips those lookups: always write these
 // maps through here.
 import {
-  LAYOUT, MapName, SfActive, SfConfig, SfFlowVerdict, encodeFlowKey, reverseFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
-  encodePenaltyMeta, perCpuStride, sumStatsRecord, u32Key, type Counter, type FlowKey,
+  LAYOUT, MapName, SfActive, SfConfig, SfFlowOrigin, SfFlowVerdict, encodeFlowKey, reverseFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
+  encodePenaltyMeta, perCpuStride, sumStatsRecord, u32Key, type Counter, type FlowKey, type FlowMetaSum,
 } from './codec.js';
 import { join } from 'node:path';
 import { closeFd, mapDelete, mapLookup, mapNextKey, mapUpdate, mapUpdateBatch, objGet, possibleCpus } from './native.js';
@@ -76,11 +76,11 @@ function enable(fds: Pick<VerdictMapFds, 'sf_config'>, index: number, on: boolea
 const pairKeys = new Uint8Array(2 * LAYOUT.sf_flow_key.size);
 const pairValues = new Map<number, Uint8Array>();
 
-function pairValue(verdict: number, cpus: number): Uint8Array {
-  const id = verdict * 4096 + cpus;
+function pairValue(verdict: number, origin: number, cpus: number): Uint8Array {
+  const id = (origin * 4 + verdict) * 4096 + cpus;
   let v = pairValues.get(id);
   if (!v) {
-    const one = encodeFlowMetaPerCpu(verdict, cpus);
+    const one = encodeFlowMetaPerCpu(verdict, cpus, origin);
     v = new Uint8Array(2 * one.length);
     v.set(one, 0);
     v.set(one, one.length);
@@ -89,11 +89,15 @@ function pairValue(verdict: number, cpus: number): Uint8Array {
   return v;
 }
 
-/** Both directions of a flow, in one batch update. */
-export function writeFlowVerdicts(fds: VerdictMapFds, key: FlowKey, verdict: 'allow' | 'block'): void {
+/**
+ * Both directions of a flow, in one batch update. `origin` says who decided:
+ * the daemon (the default), or a rule change (host/kernel/flow-revoke.ts),
+ * whose blocks a later rule change may lift.
+ */
+export function writeFlowVerdicts(fds: VerdictMapFds, key: FlowKey, verdict: 'allow' | 'block', origin: number = SfFlowOrigin.DAEMON): void {
   encodeFlowKey(key, pairKeys, 0);
   encodeFlowKey(reverseFlowKey(key), pairKeys, LAYOUT.sf_flow_key.size);
-  const values = pairValue(verdict === 'block' ? SfFlowVerdict.BLOCK : SfFlowVerdict.ALLOW, possibleCpus());
+  const values = pairValue(verdict === 'block' ? SfFlowVerdict.BLOCK : SfFlowVerdict.ALLOW, origin, possibleCpus());
   mapUpdateBatch(fds.sf_flows, pairKeys, values, 2);
   enable(fds, SfConfig.FLOWS_ACTIVE, true);
 }
@@ -108,8 +112,8 @@ export function deleteFlowVerdict(fds: VerdictMapFds, key: FlowKey): boolean {
   return mapDelete(fds.sf_flows, encodeFlowKey(key));
 }
 
-/** Verdict and counters summed over CPUs, null when absent. */
-export function readFlowVerdict(fds: VerdictMapFds, key: FlowKey): { verdict: number; packets: number; bytes: number } | null {
+/** Verdict, origin and counters summed over CPUs, null when absent. */
+export function readFlowVerdict(fds: VerdictMapFds, key: FlowKey): FlowMetaSum | null {
   const cpus = possibleCpus();
   const v = mapLookup(fds.sf_flows, encodeFlowKey(key), perCpuStride(LAYOUT.sf_flow_meta.size) * cpus);
   return v ? decodeFlowMetaPerCpu(v, cpus) : null;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  LAYOUT, MapName, SF, SfConfig, SfFlowVerdict, SfLpmHas, SfOutcome, SfPortDir, SfRuleFlag, SfStage, SfStat, PROG_NAME,
+  LAYOUT, MapName, SF, SfConfig, SfFlowOrigin, SfFlowVerdict, SfLpmHas, SfOutcome, SfPortDir, SfRuleFlag, SfStage, SfStat, PROG_NAME,
   SF_STAGES, SF_STAT_CELLS, statCell, SfActive,
 } from '../../host/kernel/codec.js';
 import { RULE_ACTION_CODE } from '../../host/verdict.js';
@@ -22,7 +22,7 @@ const CONSTS: Record<string, number | string> = {
   SF_MAX_RULES: SF.MAX_RULES, SF_GENERATIONS: SF.GENERATIONS, SF_MAX_FLOWS: SF.MAX_FLOWS, SF_MAX_PENALTY: SF.MAX_PENALTY,
   SF_MAX_QUEUES: SF.MAX_QUEUES, SF_MAX_RULE_SLOTS: SF.MAX_RULE_SLOTS, SF_MAX_EXACT: SF.MAX_EXACT,
   SF_ACTION_PASS: RULE_ACTION_CODE.pass, SF_ACTION_DROP: RULE_ACTION_CODE.drop, SF_ACTION_INSPECT: RULE_ACTION_CODE.inspect,
-  SF_FLOW_ALLOW: SfFlowVerdict.ALLOW, SF_FLOW_BLOCK: SfFlowVerdict.BLOCK,
+  SF_FLOW_ALLOW: SfFlowVerdict.ALLOW, SF_FLOW_BLOCK: SfFlowVerdict.BLOCK, SF_ORIGIN_DAEMON: SfFlowOrigin.DAEMON, SF_ORIGIN_RULE_CHANGE: SfFlowOrigin.RULE_CHANGE,
   SF_STAGE_NONE: SfStage.NONE, SF_STAGE_NON_IP: SfStage.NON_IP, SF_STAGE_PASS_ALL: SfStage.PASS_ALL, SF_STAGE_PENALTY: SfStage.PENALTY,
   SF_STAGE_FLOW: SfStage.FLOW, SF_STAGE_LPM: SfStage.LPM, SF_STAGE_SCAN: SfStage.SCAN, SF_STAGE_DEFAULT: SfStage.DEFAULT, SF_STAGE_PORT: SfStage.PORT,
   SF_CFG_ACTIVE_GEN: SfConfig.ACTIVE_GEN, SF_CFG_PASS_ALL: SfConfig.PASS_ALL, SF_CFG_PUNT_FALLBACK: SfConfig.PUNT_FALLBACK,

@@ -3,7 +3,9 @@
 // go on flowing past a drop rule added for it, for as long as it stayed busy.
 // Now `rule add` turns the allowed flows the new rules drop into blocked ones
 // (both directions) and says how many; other allowed flows, and flows that
-// were blocked, keep their verdicts. Run on the attached program itself
+// were blocked, keep their verdicts. Undoing the change (rule delete, a
+// default back to pass) allows those flows again, while a flow a module
+// blocked stays blocked. Run on the attached program itself
 // (BPF_PROG_TEST_RUN on its pins), with the link down so no stray traffic
 // counts. The rule commands also warn when the program passes everything.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +19,7 @@ import { runOk } from './lab/run.js';
 import { buildPacket } from '../../host/packet/build.js';
 import { parseIp } from '../../host/packet/addr.js';
 import { closeFd, objGet, progTestRun, XdpAction } from '../../host/kernel/native.js';
-import { MapName, PROG_NAME, SfConfig, SfFlowVerdict, reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
+import { MapName, PROG_NAME, SfConfig, SfFlowOrigin, SfFlowVerdict, reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
 import { writeConfig } from '../../host/kernel/config.js';
 import { readFlowVerdict, writeFlowVerdicts, type VerdictMapFds } from '../../host/kernel/verdictmaps.js';
 
@@ -84,9 +86,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('a rule change rea
   });
 
   it('rule add --action drop for the web flow blocks it, both ways, and says so; the TLS flow stays allowed', async () => {
-    const r = await ok('rule', 'add', '--dst', SERVER, '--port', '80', '--proto', 'tcp', '--action', 'drop');
+    const r = await ok('rule', 'add', '--id', '500', '--dst', SERVER, '--port', '80', '--proto', 'tcp', '--action', 'drop');
     expect(r.stdout).toContain('1 running flow the kernel had allowed and the new rules drop is now blocked');
     expect([verdictOf(web), verdictOf(reverseFlowKey(web))]).toEqual([SfFlowVerdict.BLOCK, SfFlowVerdict.BLOCK]);
+    expect(readFlowVerdict(maps, web)?.origin).toBe(SfFlowOrigin.RULE_CHANGE);
     expect(xdp(web)).toBe(XdpAction.DROP);
     expect(xdp(reverseFlowKey(web))).toBe(XdpAction.DROP);
     expect([verdictOf(tls), verdictOf(reverseFlowKey(tls))]).toEqual([SfFlowVerdict.ALLOW, SfFlowVerdict.ALLOW]);
@@ -96,15 +99,35 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('a rule change rea
 
   it('a change that drops nothing allowed leaves every flow verdict as it was', async () => {
     const r = await ok('rule', 'add', '--dst', SERVER, '--port', '22', '--proto', 'tcp', '--action', 'drop', '--json');
-    expect(JSON.parse(r.stdout)).toMatchObject({ flows_blocked: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ flows_blocked: 0, flows_restored: 0 });
     expect([verdictOf(web), verdictOf(tls), verdictOf(dns)]).toEqual([SfFlowVerdict.BLOCK, SfFlowVerdict.ALLOW, SfFlowVerdict.BLOCK]);
   });
 
-  it('a default policy of drop ends the allowed flows no rule lets through', async () => {
+  it('deleting the drop rule allows the web flow again, once no other rule drops it; the flow a module blocked stays blocked', async () => {
+    await ok('rule', 'add', '--id', '700', '--src', CLIENT, '--port', '80', '--proto', 'tcp', '--action', 'drop');
+    const still = await ok('rule', 'delete', '--id', '500');
+    expect(still.stdout).not.toContain('allowed again');
+    expect(verdictOf(web)).toBe(SfFlowVerdict.BLOCK);
+    expect(xdp(web)).toBe(XdpAction.DROP);
+
+    const r = await ok('rule', 'delete', '--id', '700');
+    expect(r.stdout).toContain('1 flow an earlier rule change had blocked and the rules no longer drop is allowed again');
+    expect([verdictOf(web), verdictOf(reverseFlowKey(web))]).toEqual([SfFlowVerdict.ALLOW, SfFlowVerdict.ALLOW]);
+    expect(readFlowVerdict(maps, web)?.origin).toBe(SfFlowOrigin.DAEMON);
+    expect(xdp(web)).toBe(XdpAction.PASS);
+    expect(xdp(reverseFlowKey(web))).toBe(XdpAction.PASS);
+    expect(verdictOf(dns)).toBe(SfFlowVerdict.BLOCK);
+    expect(xdp(dns)).toBe(XdpAction.DROP);
+  });
+
+  it('a default policy of drop ends the allowed flows no rule lets through; back to pass, they run again', async () => {
     const r = await ok('rule', 'default', 'drop');
-    expect(r.stdout).toContain('1 running flow the kernel had allowed and the new rules drop is now blocked');
-    expect(verdictOf(tls)).toBe(SfFlowVerdict.BLOCK);
-    await ok('rule', 'default', 'pass');
+    expect(r.stdout).toContain('2 running flows the kernel had allowed and the new rules drop are now blocked');
+    expect([verdictOf(web), verdictOf(tls)]).toEqual([SfFlowVerdict.BLOCK, SfFlowVerdict.BLOCK]);
+    const back = await ok('rule', 'default', 'pass');
+    expect(back.stdout).toContain('2 flows an earlier rule change had blocked and the rules no longer drop are allowed again');
+    expect([verdictOf(web), verdictOf(tls), verdictOf(dns)]).toEqual([SfFlowVerdict.ALLOW, SfFlowVerdict.ALLOW, SfFlowVerdict.BLOCK]);
+    expect(xdp(tls)).toBe(XdpAction.PASS);
   });
 
   it('warns that the rules wait while the program passes everything (a daemon stopped fail-open)', async () => {
