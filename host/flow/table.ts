@@ -93,8 +93,13 @@ class Node {
   /** Packet time when the node was last put at its list's tail: lists are in this order. */
   queuedAt = 0;
   finMask = 0;
-  /** The key: keyKind(), ports, and the address words (IPv4: word 0 only, the rest 0). */
+  /**
+   * The key: keyKind(), the inner VLAN id, ports, and the address words (IPv4:
+   * word 0 only, the rest 0). Both VLAN ids, as the kernel's sf_flow_key: under
+   * QinQ, the same addresses behind two inner VLANs are two networks' flows.
+   */
   kind = 0;
+  innerVlan = 0;
   clientPort = 0;
   serverPort = 0;
   c0 = 0; c1 = 0; c2 = 0; c3 = 0;
@@ -234,7 +239,9 @@ export class FlowTable {
     const icmp = proto === IpProto.ICMP || proto === IpProto.ICMPV6;
     const sport = icmp ? 0 : pkt.srcPort;
     const dport = icmp ? 0 : pkt.dstPort;
-    const vlan = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
+    const vlans = pkt.vlans;
+    const vlan = vlans.length > 0 ? vlans[0]! : 0;
+    const inner = vlans.length > 1 ? vlans[1]! : 0;
     // Addresses are read in place as 32-bit words: no view is made per packet.
     const data = pkt.data;
     const src = srcAddrOffset(pkt), dst = dstAddrOffset(pkt), alen = addrLength(pkt);
@@ -250,12 +257,12 @@ export class FlowTable {
     const seed = this.seed;
     const ea = alen === 4 ? endpointHash4(seed, s0, sport) : endpointHash6(seed, s0, s1, s2, s3, sport);
     const eb = alen === 4 ? endpointHash4(seed, d0, dport) : endpointHash6(seed, d0, d1, d2, d3, dport);
-    const hash = tupleHash(ea < eb ? ea : eb, ea < eb ? eb : ea, (vlan << 12) ^ (proto << 4) ^ ver) & this.hashMask;
+    const hash = tupleHash(ea < eb ? ea : eb, ea < eb ? eb : ea, (inner << 18) ^ (vlan << 12) ^ (proto << 4) ^ ver) & this.hashMask;
 
     let node = this.buckets.get(hash) ?? null;
     let direction: Direction = Direction.TO_SERVER;
     while (node !== null) {
-      if (node.kind === kind) {
+      if (node.kind === kind && node.innerVlan === inner) {
         if (node.clientPort === sport && node.serverPort === dport && node.c0 === s0 && node.s0 === d0
           && node.c1 === s1 && node.c2 === s2 && node.c3 === s3 && node.s1 === d1 && node.s2 === d2 && node.s3 === d3) {
           direction = Direction.TO_SERVER;
@@ -289,6 +296,7 @@ export class FlowTable {
       const serverSent = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
       node = this.create(pkt, hash, vlan, serverSent ? dport : sport, serverSent ? sport : dport, now);
       node.kind = kind;
+      node.innerVlan = inner;
       if (serverSent) {
         node.c0 = d0; node.c1 = d1; node.c2 = d2; node.c3 = d3;
         node.s0 = s0; node.s1 = s1; node.s2 = s2; node.s3 = s3;

@@ -89,6 +89,20 @@ describe('FlowTable direction and identity', () => {
     expect(vlanFlow.flow.vlan).toBe(10);
   });
 
+  it('keeps apart QinQ flows that differ only in the inner VLAN, as the kernel\'s flow key does', () => {
+    const t = new FlowTable();
+    const a = t.track(pkt({ src: C, dst: S, proto: 'udp', srcPort: 1000, dstPort: 53, vlans: [20, 10] }))!;
+    const b = t.track(pkt({ src: C, dst: S, proto: 'udp', srcPort: 1000, dstPort: 53, vlans: [20, 11] }))!;
+    expect(b.isNew).toBe(true);
+    expect(b.flow.id).not.toBe(a.flow.id);
+    const replyA = t.track(pkt({ src: S, dst: C, proto: 'udp', srcPort: 53, dstPort: 1000, vlans: [20, 10] }))!;
+    const replyB = t.track(pkt({ src: S, dst: C, proto: 'udp', srcPort: 53, dstPort: 1000, vlans: [20, 11] }))!;
+    expect([replyA.flow.id, replyA.direction]).toEqual([a.flow.id, Direction.TO_CLIENT]);
+    expect([replyB.flow.id, replyB.direction]).toEqual([b.flow.id, Direction.TO_CLIENT]);
+    expect(b.flow.vlans).toEqual([20, 11]);
+    expect(t.size).toBe(2);
+  });
+
   it('tracks IPv6 flows in both directions', () => {
     const t = new FlowTable();
     const a = t.track(tcp('2001:db8::a', '2001:db8::b', 33000, 443, SYN))!;
