@@ -72,13 +72,17 @@ export async function probesAfter(probes: Probe[], since: number, count: number,
   }
 }
 
-/** One UDP round trip (up to `tries` attempts); resolves true when the echo came back. */
-export async function udpEchoWorks(lab: NetLab, ns: string, addr: string, port: number, tries = 3): Promise<boolean> {
+/**
+ * One UDP round trip (up to `tries` attempts); resolves true when the echo
+ * came back whole. A `size` over the link MTU makes it travel as IP fragments.
+ */
+export async function udpEchoWorks(lab: NetLab, ns: string, addr: string, port: number, tries = 3, size = 8): Promise<boolean> {
   const script = `
 const d = require('dgram').createSocket('udp4');
+const msg = 'udp-ping'.repeat(Math.ceil(${size} / 8)).slice(0, ${size});
 let left = ${tries};
-const send = () => { if (left-- <= 0) { console.log('lost'); process.exit(1); } d.send('udp-ping', ${port}, '${addr}'); setTimeout(send, 300); };
-d.on('message', (m) => { console.log(String(m) === 'udp-ping' ? 'echo' : 'garbled'); process.exit(0); });
+const send = () => { if (left-- <= 0) { console.log('lost'); process.exit(1); } d.send(msg, ${port}, '${addr}'); setTimeout(send, 300); };
+d.on('message', (m) => { console.log(String(m) === msg ? 'echo' : 'garbled'); process.exit(0); });
 send();`;
   const r = await lab.exec(ns, [process.execPath, '-e', script], { timeoutMs: 5_000 });
   return r.stdout.includes('echo');
