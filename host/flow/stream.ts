@@ -111,6 +111,8 @@ export class TcpStream {
   get hasGap(): boolean { return this.held.length > 0; }
   /** Sequence number of the next in-order byte expected. */
   get nextSeq(): number { return (this.baseSeq + this.contiguous) >>> 0; }
+  /** Sequence number of stream offset 0. */
+  get baseSequence(): number { return this.baseSeq; }
 
   /**
    * The contiguous in-order bytes, as a view (no copy). A returned view stays
@@ -239,10 +241,39 @@ export class TcpStream {
   }
 }
 
-/** Both directions of one TCP connection, fed with decoded packets. */
+/** At most this many different ISNs are remembered per direction while the handshake is unconfirmed. */
+const MAX_SYN_CANDIDATES = 4;
+
+/** What one direction's SYNs said, until the peer's ACK says which one it took. */
+class Handshake {
+  /** ISNs of the SYNs seen, and the data each carried (EMPTY for none). */
+  isns: number[] = [];
+  data: Uint8Array[] = [];
+  /** The peer acknowledged one of the SYNs: later SYNs cannot move the stream. */
+  confirmed = false;
+  /** SYN data the peer acknowledged, written at the next push of this direction. */
+  accepted: Uint8Array | null = null;
+}
+
+/**
+ * Both directions of one TCP connection, fed with decoded packets.
+ *
+ * The handshake decides where each stream starts, and an evader may send
+ * SYNs the receiver never takes (a TTL too short to reach it, a second SYN
+ * with another ISN after the connection is up): a stream anchored by such a
+ * SYN would place the real data far outside it, uninspected. So the ISN that
+ * counts is the one the peer acknowledges, and data on a SYN is held until
+ * the peer's ACK covers it (TCP Fast Open) or the sender's next segment shows
+ * whether the receiver kept it: a stack without Fast Open drops SYN data and
+ * the client sends it again at ISN+1, possibly different.
+ */
 export class TcpStreamPair {
   readonly toServer: TcpStream;
   readonly toClient: TcpStream;
+  /** Per direction, null once the stream has data or never saw a SYN. */
+  private hs: [Handshake | null, Handshake | null] = [null, null];
+  /** SYNs that could not move an established stream, or SYN data the receiver did not take. */
+  synIgnored = 0;
 
   constructor(depth: number, pool: StreamBufferPool | null = null) {
     this.toServer = new TcpStream(depth, pool);
@@ -253,6 +284,7 @@ export class TcpStreamPair {
   release(): void {
     this.toServer.release();
     this.toClient.release();
+    this.hs[0] = this.hs[1] = null;
   }
 
   stream(direction: Direction): TcpStream {
@@ -261,20 +293,71 @@ export class TcpStreamPair {
 
   /**
    * Feeds a TCP packet's payload; returns the in-order bytes it released.
-   * A SYN anchors the stream at its ISN, and data carried by a SYN starts at ISN+1.
-   * RST payloads are ignored: stacks do not deliver them.
+   * A SYN anchors the stream at its ISN until the peer acknowledges one; its
+   * data is held until taken (see the class comment). RST payloads are
+   * ignored: stacks do not deliver them.
    */
   pushPacket(pkt: DecodedPacket, direction: Direction): number {
     if (pkt.l4Offset < 0 || pkt.proto !== 6) return 0;
     const s = this.stream(direction);
     const flags = pkt.tcpFlags;
     if (flags & TcpFlag.RST) return 0;
+    const peerHs = this.hs[direction ^ 1];
+    if ((flags & TcpFlag.ACK) && peerHs !== null && !peerHs.confirmed) this.confirm(direction === Direction.TO_SERVER ? this.toClient : this.toServer, peerHs, pkt.tcpAck);
+    let released = 0;
+    let hs = this.hs[direction];
+    if (hs !== null && hs.accepted !== null) {
+      released += s.push(s.nextSeq, hs.accepted);
+      this.hs[direction] = hs = null;
+    }
+    const len = pkt.payloadLength;
+    const payload = len > 0 ? pkt.data.subarray(pkt.payloadOffset, pkt.payloadOffset + len) : EMPTY;
     let seq = pkt.tcpSeq;
     if (flags & TcpFlag.SYN) {
+      if (s.length > 0 || s.hasGap || (hs !== null && hs.confirmed)) {
+        if (s.length > 0 || s.hasGap ? ((seq + 1) >>> 0) !== s.baseSequence : !hs!.isns.includes(seq) || len > 0) this.synIgnored++;
+        return released;
+      }
+      if (hs === null) this.hs[direction] = hs = new Handshake();
+      const at = hs.isns.indexOf(seq);
+      if (at < 0 && hs.isns.length < MAX_SYN_CANDIDATES) {
+        hs.isns.push(seq);
+        hs.data.push(len > 0 ? payload.slice() : EMPTY);
+      } else if (at >= 0 && len > 0 && hs.data[at]!.length === 0) {
+        hs.data[at] = payload.slice();
+      }
+      // Until the peer answers, the latest SYN is the best guess (a client that retries sends a new SYN).
       s.setInitialSeq(seq);
-      seq = (seq + 1) >>> 0;
+      return released;
     }
-    if (pkt.payloadLength <= 0) return 0;
-    return s.push(seq, pkt.data.subarray(pkt.payloadOffset, pkt.payloadOffset + pkt.payloadLength));
+    if (len <= 0) return released;
+    if (hs !== null && !hs.confirmed) {
+      // No ACK from the peer seen (a one-sided capture): the client's next segment tells.
+      const isn = (s.baseSequence - 1) >>> 0;
+      const held = hs.data[hs.isns.indexOf(isn)] ?? EMPTY;
+      if (held.length > 0 && seq === ((isn + 1 + held.length) >>> 0)) released += s.push(s.nextSeq, held);
+      else if (held.length > 0) this.synIgnored++;
+      this.hs[direction] = null;
+    } else if (hs !== null) {
+      this.hs[direction] = null;
+    }
+    return released + s.push(seq, payload);
+  }
+
+  /** The peer acknowledged `ack`: the SYN it names is the one the receiver took. */
+  private confirm(s: TcpStream, hs: Handshake, ack: number): void {
+    for (let i = 0; i < hs.isns.length; i++) {
+      const isn = hs.isns[i]!;
+      const data = hs.data[i]!;
+      const plain = ack === ((isn + 1) >>> 0);
+      if (!plain && !(data.length > 0 && ack === ((isn + 1 + data.length) >>> 0))) continue;
+      hs.confirmed = true;
+      s.setInitialSeq(isn);
+      if (!plain) hs.accepted = data;
+      else if (data.length > 0) this.synIgnored++;
+      hs.isns = [isn];
+      hs.data = [EMPTY];
+      return;
+    }
   }
 }
