@@ -29,7 +29,8 @@ export interface LimitFlags {
 
 export interface LoadModuleOptions extends LimitFlags {
   name?: string;
-  config?: string;
+  /** false (--no-config): register without one, even when the previous registration had one. */
+  config?: string | false;
   policy?: string;
   stateDir?: string;
 }
@@ -38,6 +39,8 @@ export interface LoadModuleResult {
   record: ModuleRecord;
   /** The registration this one replaced (same name), if any. */
   replaced: ModuleRecord | null;
+  /** Settings of the replaced registration that were not given again and carried over, as flags (`--policy fail-open`). */
+  kept: string[];
   stateDir: string;
   /** True when a running daemon hot-loaded it into every worker. */
   hotLoaded: boolean;
@@ -91,16 +94,61 @@ function readConfig(path: string | undefined): { text: string | undefined; abs: 
   return { text: readConfigFile(abs, '--config', 'give the path of the module\'s configuration file'), abs };
 }
 
-/** Validates FILE completely in the sandbox, then registers it (replacing a registration of the same name). */
+const LIMIT_FLAGS: [keyof SandboxLimits, string][] = [
+  ['memoryMiB', '--memory-mib'], ['cpuBudgetMs', '--cpu-budget-ms'], ['initBudgetMs', '--init-budget-ms'], ['maxModuleMiB', '--max-module-mib'],
+];
+
+/**
+ * What a re-registration takes over from the registration it replaces: a
+ * rebuilt module registered again (as the E_MODULE_CHANGED hint says) must not
+ * quietly lose the config, policy and limits it runs with.
+ */
+function carryOver(prev: ModuleRecord | null, opts: LoadModuleOptions, limits: Partial<SandboxLimits>): {
+  configPath: string | undefined; policy: ModulePolicy; limits: Partial<SandboxLimits>; kept: string[];
+} {
+  const kept: string[] = [];
+  let configPath = opts.config === false ? undefined : opts.config;
+  if (prev && opts.config === undefined && prev.config) {
+    if (!existsSync(prev.config)) {
+      throw usage(`module ${prev.name} was registered with the config ${prev.config}, which no longer exists; nothing was registered`,
+        'pass --config FILE, or --no-config to register it without one');
+    }
+    configPath = prev.config;
+    kept.push(`--config ${prev.config}`);
+  }
+  let policy: ModulePolicy = opts.policy === undefined ? 'fail-closed' : parsePolicy(opts.policy);
+  if (prev && opts.policy === undefined && prev.policy !== policy) {
+    policy = prev.policy;
+    kept.push(`--policy ${policy}`);
+  }
+  const merged = { ...limits };
+  const defaults = resolveLimits({});
+  for (const [key, flag] of LIMIT_FLAGS) {
+    const old = prev?.limits?.[key];
+    if (merged[key] === undefined && typeof old === 'number' && old !== defaults[key]) {
+      merged[key] = old;
+      kept.push(`${flag} ${old}`);
+    }
+  }
+  return { configPath, policy, limits: merged, kept };
+}
+
+/** Validates FILE completely in the sandbox, then registers it (replacing a registration of the same name, whose settings carry over). */
 export async function loadModule(file: string, opts: LoadModuleOptions = {}): Promise<LoadModuleResult> {
   if (!file) throw usage('module load needs a FILE (.wasm core module or component, or .wat)');
-  const policy: ModulePolicy = opts.policy === undefined ? 'fail-closed' : parsePolicy(opts.policy);
-  const limits = limitsFromFlags(opts);
+  if (opts.policy !== undefined) parsePolicy(opts.policy);
+  const flagLimits = limitsFromFlags(opts);
   // A name taken from the file name is checked before the (possibly slow) validation too.
   const name = opts.name !== undefined ? checkName(opts.name, '--name')
     : checkName(nameFromPath(resolve(file)), 'the module name taken from the file name', `give one with --name (${NAME_HINT})`);
-  const config = readConfig(opts.config);
   const store = new StateStore(opts.stateDir);
+  const prev = readRegistry(store).find((m) => m.name === name) ?? null;
+  if (prev && opts.name === undefined && prev.source !== resolve(file)) {
+    throw usage(`the name ${name} (taken from the file name) is registered for another file, ${prev.source}; nothing was registered`,
+      `to replace that module with this file, say so: --name ${name}; to keep both, give this one another --name`);
+  }
+  const { configPath, policy, limits, kept } = carryOver(prev, opts, flagLimits);
+  const config = readConfig(configPath);
   // Validation runs before the lock: it may take a moment, and nothing is written until it passed.
   const result = await validateModule(file, {
     name, ...(config.text !== undefined ? { config: config.text } : {}), policy, limits,
@@ -139,7 +187,7 @@ export async function loadModule(file: string, opts: LoadModuleOptions = {}): Pr
       throw e;
     }
   });
-  return { record, replaced, stateDir: store.dir, hotLoaded };
+  return { record, replaced, kept, stateDir: store.dir, hotLoaded };
 }
 
 export interface ListedModule {
@@ -319,15 +367,17 @@ export function registerModule(program: Command): void {
     .description('validate FILE in the sandbox and register it (pinned by sha256) under NAME')
     .argument('<file>', 'a core .wasm (ABI v1), a .wat text module, or a component built against modules/wit')
     .option('--name <name>', 'the name rules use (default: from the file name)')
-    .option('--config <file>', 'configuration handed to on_init (JSON by convention)')
-    .option('--policy <policy>', 'on failure: fail-open (pass its packets), fail-closed (drop them) or reload (drop, recreate with backoff)', 'fail-closed')
+    .option('--config <file>', 'configuration handed to on_init (JSON by convention); registering a name again keeps its config unless given')
+    .option('--no-config', 'register without a configuration, even when the registration it replaces had one')
+    .option('--policy <policy>', 'on failure: fail-open (pass its packets), fail-closed (drop them, the default) or reload (drop, recreate with backoff); registering a name again keeps its policy unless given')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
     .option('--json', 'print the registration as JSON'))
     .action(action('module load', async (file: string, opts: LoadModuleOptions & { json?: boolean }) => {
       const r = await loadModule(file, opts);
-      if (opts.json) { printJson({ module: r.record, replaced: r.replaced !== null, hot_loaded: r.hotLoaded, state_dir: r.stateDir }); return; }
+      if (opts.json) { printJson({ module: r.record, replaced: r.replaced !== null, kept: r.kept, hot_loaded: r.hotLoaded, state_dir: r.stateDir }); return; }
       const m = r.record;
-      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${m.source}\n` +
+      const kept = r.kept.length ? `  kept from the previous registration: ${r.kept.join(', ')} (give a flag to change it${m.config ? '; --no-config drops the config' : ''})\n` : '';
+      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${m.source}\n${kept}` +
         `  ${r.hotLoaded ? 'hot-loaded into the running daemon' : 'no daemon running: used by the next secuxflow run or inspect'}\n`);
     }));
 

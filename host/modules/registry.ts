@@ -118,7 +118,7 @@ export function registeredStatus(rec: ModuleRecord): RegisteredStatus {
  */
 export function registeredConfigProblem(rec: ModuleRecord): { message: string; hint: string } | null {
   if (rec.config === null || rec.config === undefined) return null;
-  const hint = `restore it, or register the module again with another config (secuxflow module load ${rec.source} --name ${rec.name} --config NEW, or without --config)`;
+  const hint = `restore it, or register the module again with another config (secuxflow module load ${rec.source} --name ${rec.name} --config NEW, or --no-config)`;
   if (!existsSync(rec.config)) return { message: `its config ${rec.config} no longer exists`, hint };
   try {
     readConfigFile(rec.config, 'its config', hint);
