@@ -52,6 +52,24 @@ function refusal(e: unknown): unknown {
   return new SecuxflowError(e.code, `${failure} while it was being validated on a probe batch; nothing was loaded or registered`, e.hint ?? hint);
 }
 
+/**
+ * At run time a failed status or a verdict byte past 5 only turns into
+ * CONTINUE and a counter, so a module making either mistake on ordinary
+ * packets would be registered and then never decide anything.
+ */
+function unusableVerdicts(name: string, c: RunnerCounters, packets: number): void {
+  const fix = 'nothing was loaded or registered';
+  if (c.batchErrors > 0) {
+    const status = /status (\d+)/.exec(c.lastError ?? '')?.[1] ?? 'non-zero';
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} returned status ${status} from on_batch for the probe batch, which says the batch failed; ${fix}`,
+      'return 0 (OK) from on_batch once the verdicts are written; a non-zero status makes the host treat every verdict of the batch as CONTINUE (docs/abi/v1.md section 5)');
+  }
+  if (c.verdictErrors > 0) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} wrote ${c.verdictErrors} verdict${c.verdictErrors === 1 ? '' : 's'} outside 0..5 for the ${packets} probe packets; ${fix}`,
+      "write 0 CONTINUE, 1 PASS, 2 ALLOW_FLOW, 3 DROP, 4 BLOCK_FLOW or 5 BLOCK_SRC into each meta record's VERDICT byte (offset 61); the host treats any other value as CONTINUE (docs/abi/v1.md section 6)");
+  }
+}
+
 /** Loads, instantiates (config, on_init) and runs one probe batch; throws the module's SecuxflowError when it fails. */
 export async function validateModule(path: string, opts: { name?: string; config?: string; policy?: ModulePolicy; limits?: Partial<SandboxLimits>; bytes?: Uint8Array }): Promise<ValidationResult> {
   const mod = await loadModuleFile(path, { ...(opts.name ? { name: opts.name } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.bytes ? { bytes: opts.bytes } : {}) });
@@ -72,6 +90,7 @@ export async function validateModule(path: string, opts: { name?: string; config
       throw refusal(e);
     }
     const before = runner.stats();
+    unusableVerdicts(mod.name, before, items.length);
     for (const id of new Set(items.map((it) => it.flowId))) runner.flowEnded(id);
     // The sandbox delivers flow ends after the caller yields and only counts their
     // failures: wait for them, or an on_flow_end that loops or traps passes validation.
