@@ -29,6 +29,10 @@ export interface PacketSpec {
   payload?: Uint8Array | string;
   /** VLAN ids, outermost first; with 2 tags the outer one uses 0x88a8 (QinQ). */
   vlans?: number[];
+  /** MPLS labels (20 bits each), outermost first, after the VLAN tags: the IP packet rides under this stack (ethertype 0x8847). */
+  mplsLabels?: number[];
+  /** PPPoE session id: the IP packet rides in a PPPoE session frame (ethertype 0x8864). Not with mplsLabels. */
+  pppoeSession?: number;
   ttl?: number;
   ipId?: number;
   /** Raw IPv4 options, a multiple of 4 bytes, at most 40. */
@@ -149,6 +153,44 @@ function buildExtHeaders(list: Ipv6ExtHeaderSpec[], finalNext: number): { bytes:
   return { bytes, firstNext: list.length ? list[0]!.type : finalNext };
 }
 
+const ETH_P_MPLS_UC = 0x8847;
+const ETH_P_PPPOE_SESSION = 0x8864;
+
+/** What sits between the Ethernet/VLAN header and the IP header: an MPLS label stack or a PPPoE session header. */
+function encapsulation(spec: PacketSpec, v6: boolean, ipLength: number): { etherType: number; bytes: Uint8Array } {
+  const labels = spec.mplsLabels ?? [];
+  if (labels.length && spec.pppoeSession !== undefined) throw usage('pppoeSession', spec.pppoeSession, 'cannot be combined with mplsLabels');
+  if (labels.length) {
+    const bytes = new Uint8Array(4 * labels.length);
+    labels.forEach((label, i) => {
+      const l = checkInt(`mplsLabels[${i}]`, label, 0, 0xfffff);
+      // label(20) | TC(3) = 0 | bottom of stack(1) | TTL(8) = 64
+      put32(bytes, 4 * i, ((l << 12) | (i === labels.length - 1 ? 0x100 : 0) | 64) >>> 0);
+    });
+    return { etherType: ETH_P_MPLS_UC, bytes };
+  }
+  if (spec.pppoeSession !== undefined) {
+    const bytes = new Uint8Array(8);
+    bytes[0] = 0x11; // version 1, type 1; code 0 (session data)
+    put16(bytes, 2, checkInt('pppoeSession', spec.pppoeSession, 0, 0xffff));
+    put16(bytes, 4, 2 + ipLength); // the PPP protocol field counts
+    put16(bytes, 6, v6 ? 0x0057 : 0x0021);
+    return { etherType: ETH_P_PPPOE_SESSION, bytes };
+  }
+  return { etherType: v6 ? 0x86dd : 0x0800, bytes: new Uint8Array(0) };
+}
+
+/** Where a PPPoE session header's length field sits in an Ethernet frame, -1 when there is none. */
+function pppoeLengthOffset(frame: Uint8Array): number {
+  let at = 12;
+  let type = (frame[at]! << 8) | frame[at + 1]!;
+  while (type === 0x8100 || type === 0x88a8 || type === 0x9100) {
+    at += 4;
+    type = (frame[at]! << 8) | frame[at + 1]!;
+  }
+  return type === ETH_P_PPPOE_SESSION ? at + 2 + 4 : -1;
+}
+
 function ethernetHeader(spec: PacketSpec, etherType: number): Uint8Array {
   const vlans = spec.vlans ?? [];
   const hdr = new Uint8Array(14 + vlans.length * 4);
@@ -213,10 +255,12 @@ export function buildPacket(spec: PacketSpec): Uint8Array {
     l3.set(ext.bytes, 40);
     l3.set(l4, 40 + ext.bytes.length);
   }
-  const eth = ethernetHeader(spec, v6 ? 0x86dd : 0x0800);
-  const frame = new Uint8Array(eth.length + l3.length);
+  const encap = encapsulation(spec, v6, l3.length);
+  const eth = ethernetHeader(spec, encap.etherType);
+  const frame = new Uint8Array(eth.length + encap.bytes.length + l3.length);
   frame.set(eth, 0);
-  frame.set(l3, eth.length);
+  frame.set(encap.bytes, eth.length);
+  frame.set(l3, eth.length + encap.bytes.length);
   return frame;
 }
 
@@ -235,7 +279,13 @@ export function fragmentIp(frame: Uint8Array, fragmentDataSize: number, id?: num
   if (p.fragment !== null) throw usage('frame', 'already a fragment', 'fragment the original datagram');
   const l3 = p.l3Offset;
   const linkHdr = frame.subarray(0, l3);
+  // A PPPoE header counts the bytes after it: each fragment gets its own count.
+  const pppoeLen = pppoeLengthOffset(frame);
   const out: Uint8Array[] = [];
+  const push = (f: Uint8Array): void => {
+    if (pppoeLen >= 0) put16(f, pppoeLen, f.length - l3 + 2);
+    out.push(f);
+  };
   if (p.ipVersion === 4) {
     const ihl = (frame[l3]! & 0x0f) << 2;
     const total = (frame[l3 + 2]! << 8) | frame[l3 + 3]!;
@@ -252,7 +302,7 @@ export function fragmentIp(frame: Uint8Array, fragmentDataSize: number, id?: num
       put16(f, l3 + 10, 0);
       put16(f, l3 + 10, finishChecksum(sumWords(f, l3, l3 + ihl)));
       f.set(chunk, l3 + ihl);
-      out.push(f);
+      push(f);
     }
     return out;
   }
@@ -282,12 +332,12 @@ export function fragmentIp(frame: Uint8Array, fragmentDataSize: number, id?: num
     put16(f, fh + 2, off | (more ? 1 : 0));
     put32(f, fh + 4, fragId);
     f.set(chunk, fh + 8);
-    out.push(f);
+    push(f);
   }
   return out;
 }
 
-/** Re-frames an Ethernet frame (VLAN tags dropped) as RAW, IPV4, IPV6, LINUX_SLL or LINUX_SLL2. */
+/** Re-frames an Ethernet frame (VLAN tags, MPLS labels, PPPoE header dropped) as RAW, IPV4, IPV6, LINUX_SLL or LINUX_SLL2. */
 export function toLinkType(frame: Uint8Array, linkType: LinkType): Uint8Array {
   if (linkType === LinkType.ETHERNET) return frame.slice();
   const p = decodePacket(frame, LinkType.ETHERNET);

@@ -34,6 +34,28 @@
 //  - LINUX_SLL: 16-byte header, ethertype at byte 14. LINUX_SLL2: 20-byte
 //    header, ethertype at byte 0. Both then follow the same ethertype rules
 //    (VLAN tags included) as Ethernet.
+//  - MPLS (ethertypes 0x8847 unicast, 0x8848 multicast), after any VLAN tags:
+//    4-byte label stack entries up to the one with the bottom-of-stack bit,
+//    at most 8 (a ninth entry without the bit -> "mpls: more than 8
+//    labels"); a stack cut before its bottom entry, or nothing after it ->
+//    "mpls: label stack truncated". Labels are not kept and are not part of
+//    the flow key. A bottom label 13 (GAL, RFC 5586) carries an associated
+//    channel, never IP. Otherwise the first nibble after the stack says
+//    what follows: 4 -> IPv4, 6 -> IPv6, anything else (a pseudowire
+//    control word, Ethernet over MPLS) is a payload we do not open. Neither
+//    has an IP layer and neither is malformed, as for an unknown ethertype.
+//  - PPPoE session (0x8864): 6-byte header whose first byte (version and
+//    type) must be 0x11 and whose code must be 0 (otherwise "pppoe: ...",
+//    no IP layer), then the 2-byte PPP protocol: 0x0021 IPv4, 0x0057 IPv6;
+//    any other protocol (LCP, IPCP, a compressed 1-byte protocol field) has
+//    no IP layer and is not malformed. Header and protocol cut short ->
+//    "pppoe: header truncated". The PPPoE length field is not read: the IP
+//    header's own length ends the layer, as with Ethernet padding (a
+//    receiver that trims to it would drop such a packet at its IP layer
+//    anyway). PPPoE discovery (0x8863) is an unknown ethertype.
+//  - `l3Offset` points at the IP header inside MPLS/PPPoE, so everything
+//    that reads the IP layer (modules' L3_OFF, defragmentation, checksums)
+//    sees the inner header.
 //  - RAW: the version nibble of byte 0 picks IPv4 or IPv6; another value ->
 //    "raw: IP version N". IPV4 / IPV6: the frame starts with that header.
 //
@@ -79,6 +101,10 @@ const EMPTY = new Uint8Array(0);
 const NO_VLANS: number[] = Object.freeze([] as number[]) as number[];
 const MAX_VLAN_TAGS = 2;
 const MAX_IPV6_EXT_HEADERS = 8;
+/** The XDP program's SF_MAX_MPLS_LABELS: both give up on the same stacks. */
+const MAX_MPLS_LABELS = 8;
+/** Generic Associated Channel Label: at the bottom of the stack, an ACH follows, not IP. */
+const MPLS_LABEL_GAL = 13;
 
 const ETH_P_IPV4 = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
@@ -86,6 +112,11 @@ const ETH_P_8021Q = 0x8100;
 const ETH_P_8021AD = 0x88a8;
 /** Pre-standard QinQ; read as a tag so IP behind it is inspected, not passed as non-IP. */
 const ETH_P_QINQ_LEGACY = 0x9100;
+const ETH_P_MPLS_UC = 0x8847;
+const ETH_P_MPLS_MC = 0x8848;
+const ETH_P_PPPOE_SESSION = 0x8864;
+const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
 
 function fault(p: DecodedPacket, reason: string): void {
   if (p.malformed === null) p.malformed = reason;
@@ -195,6 +226,37 @@ function decodeEtherType(p: DecodedPacket, data: Uint8Array, etherType: number, 
   }
   if (type === ETH_P_IPV4) decodeIpv4(p, data, pos);
   else if (type === ETH_P_IPV6) decodeIpv6(p, data, pos);
+  else if (type === ETH_P_MPLS_UC || type === ETH_P_MPLS_MC) decodeMpls(p, data, pos);
+  else if (type === ETH_P_PPPOE_SESSION) decodePppoe(p, data, pos);
+}
+
+function decodeMpls(p: DecodedPacket, data: Uint8Array, off: number): void {
+  let pos = off;
+  let label: number;
+  for (let n = 0; ; n++) {
+    if (n === MAX_MPLS_LABELS) { fault(p, `mpls: more than ${MAX_MPLS_LABELS} labels`); return; }
+    if (pos + 4 > data.length) { short(p, 'mpls: label stack truncated'); return; }
+    label = (data[pos]! << 12) | (data[pos + 1]! << 4) | (data[pos + 2]! >> 4);
+    const bottom = (data[pos + 2]! & 0x01) !== 0;
+    pos += 4;
+    if (bottom) break;
+  }
+  if (pos >= data.length) { short(p, 'mpls: label stack truncated'); return; }
+  if (label === MPLS_LABEL_GAL) return;
+  const nibble = data[pos]! >> 4;
+  if (nibble === 4) decodeIpv4(p, data, pos);
+  else if (nibble === 6) decodeIpv6(p, data, pos);
+}
+
+function decodePppoe(p: DecodedPacket, data: Uint8Array, off: number): void {
+  if (off + 8 > data.length) { short(p, 'pppoe: header truncated'); return; }
+  const verType = data[off]!;
+  if (verType !== 0x11) { fault(p, `pppoe: version/type 0x${verType.toString(16)} != 0x11`); return; }
+  const code = data[off + 1]!;
+  if (code !== 0) { fault(p, `pppoe: session code 0x${code.toString(16)} != 0`); return; }
+  const proto = (data[off + 6]! << 8) | data[off + 7]!;
+  if (proto === PPP_IPV4) decodeIpv4(p, data, off + 8);
+  else if (proto === PPP_IPV6) decodeIpv6(p, data, off + 8);
 }
 
 function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {

@@ -1,5 +1,7 @@
 // A million random and mutated frames through decodePacket: nothing escapes,
-// and every offset it returns stays inside the frame. Seeded, so a failure
+// and every offset it returns stays inside the frame. The seeds include IP
+// under MPLS label stacks and in PPPoE sessions, so mutations reach the
+// label walk and the PPPoE checks. Seeded, so a failure
 // reproduces with SECUXFLOW_FUZZ_SEED=<printed seed>.
 import { describe, expect, it } from 'vitest';
 import { buildPacket, fragmentIp, toLinkType, type PacketSpec } from '../../../host/packet/build.js';
@@ -22,10 +24,15 @@ function corpus(): { data: Uint8Array; linkType: LinkType }[] {
     { src: '2001:db8::1', dst: '2001:db8::2', proto: 'tcp', payload: 'x'.repeat(40) },
     { src: '2001:db8::1', dst: '2001:db8::2', proto: 'udp', ipv6ExtHeaders: [{ type: 0 }, { type: 43, length: 16 }, { type: 60 }] },
     { src: '2001:db8::1', dst: '2001:db8::2', proto: 'icmp', vlans: [7] },
+    { src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', payload: 'm', mplsLabels: [16, 17] },
+    { src: '2001:db8::1', dst: '2001:db8::2', proto: 'udp', vlans: [3], mplsLabels: [1, 2, 3, 4, 5, 6, 7, 8] },
+    { src: '198.18.0.1', dst: '198.18.0.2', proto: 'udp', payload: 'p', pppoeSession: 1 },
+    { src: '2001:db8::1', dst: '2001:db8::2', proto: 'tcp', vlans: [4, 5], pppoeSession: 0xffff },
   ];
   const eth: Uint8Array[] = specs.map(buildPacket);
   eth.push(...fragmentIp(buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'udp', payload: 'f'.repeat(60) }), 24));
   eth.push(...fragmentIp(buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'tcp', ipv6ExtHeaders: [{ type: 0 }], payload: 'g'.repeat(60) }), 32));
+  eth.push(...fragmentIp(buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'udp', payload: 'h'.repeat(60), pppoeSession: 2 }), 24));
   const out: { data: Uint8Array; linkType: LinkType }[] = [];
   for (const f of eth) {
     out.push({ data: f, linkType: LinkType.ETHERNET });
@@ -35,6 +42,16 @@ function corpus(): { data: Uint8Array; linkType: LinkType }[] {
     }
   }
   return out;
+}
+
+/** MPLS (0x8847/0x8848) or PPPoE session (0x8864) after the VLAN tags of an Ethernet frame. */
+function encapsulated(data: Uint8Array): boolean {
+  for (let at = 12; at + 2 <= data.length; at += 4) {
+    const t = (data[at]! << 8) | data[at + 1]!;
+    if (t === 0x8847 || t === 0x8848 || t === 0x8864) return true;
+    if (t !== 0x8100 && t !== 0x88a8 && t !== 0x9100) return false;
+  }
+  return false;
 }
 
 function violation(p: DecodedPacket): string | null {
@@ -63,6 +80,8 @@ describe('decodePacket fuzz', () => {
     let failure: string | null = null;
     let done = 0;
     let malformed = 0;
+    // Encapsulated Ethernet frames that still decode to IP, and those that do not.
+    const encap = { ip: 0, other: 0 };
     for (; done < ITERATIONS && failure === null; done++) {
       if ((done & 0xffff) === 0 && Date.now() - started > TIME_LIMIT_MS) break;
       const r = rand();
@@ -98,6 +117,7 @@ describe('decodePacket fuzz', () => {
         // A quarter of the frames claim a longer wire length, as snaplen-cut captures do.
         const p = (r & 0x600) === 0 ? decodePacket(data, linkType, 0, 0, len + 1 + (r >>> 24)) : decodePacket(data, linkType);
         if (p.malformed !== null) malformed++;
+        if (linkType === LinkType.ETHERNET && encapsulated(data)) encap[p.ipVersion === 0 ? 'other' : 'ip']++;
         const bad = violation(p);
         if (bad) failure = `iteration ${done}: ${bad} (link ${linkType}, bytes ${Buffer.from(data).toString('hex')})`;
       } catch (e) {
@@ -110,5 +130,8 @@ describe('decodePacket fuzz', () => {
     // The mutations must actually exercise the fault paths, not only clean frames.
     expect(malformed).toBeGreaterThan(ITERATIONS / 10);
     expect(malformed).toBeLessThan(ITERATIONS);
+    // The MPLS and PPPoE paths were walked, to the IP inside and to their faults.
+    expect(encap.ip).toBeGreaterThan(ITERATIONS / 50);
+    expect(encap.other).toBeGreaterThan(ITERATIONS / 500);
   });
 });
