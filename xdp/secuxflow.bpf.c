@@ -186,6 +186,11 @@ struct sf_pkt {
 #define ETH_P_QINQ_LEGACY_ 0x9100 /* pre-802.1ad QinQ: a tag, as the engine reads it */
 #define ETH_P_IP_ 0x0800
 #define ETH_P_IPV6_ 0x86DD
+#define ETH_P_MPLS_UC_ 0x8847
+#define ETH_P_MPLS_MC_ 0x8848
+#define ETH_P_PPP_SES_ 0x8864
+#define PPP_IP_ 0x0021
+#define PPP_IPV6_ 0x0057
 /* Frames are at most a page here; offsets are masked with this so the
  * verifier sees bounded packet pointers (no-op for every real offset). */
 #define SF_OFF_MASK 0x3fff
@@ -337,6 +342,51 @@ static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 		p->nvlans = i + 1;
 		type = bpf_ntohs(*(__u16 *)(tag + 2));
 		off += 4;
+	}
+	if (type == ETH_P_MPLS_UC_ || type == ETH_P_MPLS_MC_) {
+		/* Walk to the bottom-of-stack entry; the nibble after it names the
+		 * payload. A stack without a bottom within the bound, or with
+		 * nothing after it, is not IP (the decoder calls it malformed). */
+		__u32 lse;
+#pragma unroll
+		for (i = 0; i < SF_MAX_MPLS_LABELS; i++) {
+			__u8 *at = data + off;
+			if ((void *)(at + 4) > data_end)
+				return;
+			lse = bpf_ntohl(*(__u32 *)at);
+			off += 4;
+			if (lse & 0x100)
+				goto mpls_bottom;
+		}
+		return;
+mpls_bottom:;
+		/* GAL (label 13) at the bottom: an associated channel, never IP */
+		if ((lse >> 12) == 13)
+			return;
+		__u8 *inner = data + off;
+		if ((void *)(inner + 1) > data_end)
+			return;
+		if ((inner[0] >> 4) == 4)
+			type = ETH_P_IP_;
+		else if ((inner[0] >> 4) == 6)
+			type = ETH_P_IPV6_;
+		else
+			return; /* control word, Ethernet over MPLS: not opened */
+	} else if (type == ETH_P_PPP_SES_) {
+		/* version/type 0x11, code 0, session id, length (not read), PPP protocol */
+		__u8 *ph = data + off;
+		if ((void *)(ph + 8) > data_end)
+			return;
+		if (ph[0] != 0x11 || ph[1] != 0)
+			return;
+		__u16 ppp = bpf_ntohs(*(__u16 *)(ph + 6));
+		if (ppp == PPP_IP_)
+			type = ETH_P_IP_;
+		else if (ppp == PPP_IPV6_)
+			type = ETH_P_IPV6_;
+		else
+			return;
+		off += 8;
 	}
 	if (type == ETH_P_IP_)
 		parse_ipv4(p, data, data_end, off);

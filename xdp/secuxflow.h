@@ -33,6 +33,7 @@
 #define SF_MAX_QUEUES 64        /* XSKMAP slots, one per RX queue */
 #define SF_MAX_VLANS 2          /* 802.1Q / 802.1ad tags parsed */
 #define SF_MAX_IPV6_EXT 8       /* IPv6 extension headers walked */
+#define SF_MAX_MPLS_LABELS 8    /* MPLS label stack entries walked */
 
 /* ---- Map names: the only spelling of each name; pins use the same. ---- */
 #define SF_MAP_CONFIG "sf_config"           /* 0 -> struct sf_config: every setting and both rule-set headers */
