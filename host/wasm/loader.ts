@@ -35,11 +35,14 @@ function hasMagic(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
 }
 
+// Where the SDK's exports live differs: a scaffolded project copies the SDK next to index.ts, the shipped modules share ../sdk.
+const SDK_EXPORTS = '`export * from "./sdk/exports"` in a project made by secuxflow module new (`"../sdk/exports"` in secuxflow\'s own modules/)';
+
 function checkMarker(name: string, layout: WasmLayout): number {
   const marker = layout.exports.find((e) => e.name === ABI_MARKER_EXPORT);
   if (!marker) {
     throw new SecuxflowError('E_MODULE_ABI', `module ${name} has no ${ABI_MARKER_EXPORT} export: it was not built with the secuxflow SDK`,
-      'AssemblyScript modules get it from `export * from "../sdk/exports"`; WAT modules declare (global (export "secuxflow_abi_version") i32 (i32.const 1))');
+      `AssemblyScript modules get it from ${SDK_EXPORTS}; WAT modules declare (global (export "secuxflow_abi_version") i32 (i32.const 1))`);
   }
   const g = marker.global;
   if (marker.kind !== 'global' || !g || g.type !== 'i32' || g.mutable || g.init === null) {
@@ -100,7 +103,7 @@ function checkExports(name: string, layout: WasmLayout): void {
     const e = byName.get(fn);
     if (!e) {
       throw new SecuxflowError('E_MODULE_INVALID', `module ${name} does not export ${fn} ${fmt(want)}, which ABI v${ABI_VERSION} requires`,
-        'AssemblyScript modules re-export it with `export * from "../sdk/exports"`');
+        `AssemblyScript modules re-export it with ${SDK_EXPORTS}; WAT modules export it themselves with that signature (docs/abi/v1.md section 5)`);
     }
     if (e.kind !== 'function' || !sameSignature(e.type, want)) {
       throw new SecuxflowError('E_MODULE_INVALID', `module ${name} exports ${fn} as ${describeExport(e)}; ABI v${ABI_VERSION} needs a function ${fmt(want)}`);
