@@ -418,7 +418,7 @@ export function registerModule(program: Command): void {
     .option('--dir <dir>', 'where to create it (default ./<name>)')
     .action(action('module new', async (name: string, opts: { dir?: string }) => {
       const r = await newModule(name, opts);
-      process.stdout.write(`created ${r.dir} (${r.files.length} files)\nnext:\n  cd ${r.dir}\n  npm install\n  npm run build && npm test\n  secuxflow module load build/${name}.wasm\n`);
+      process.stdout.write(`created ${r.dir} (${r.files.length} files)\nnext:\n  cd ${r.dir}\n  npm install\n  npm test\n  secuxflow module load build/${name}.wasm --config config.json\n`);
     }));
 }
 
