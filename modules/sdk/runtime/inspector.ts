@@ -9,7 +9,7 @@ export class Inspector {
   onInit(config: JsonValue | null): bool { return true; }
   /** Called for every packet of every batch; return its verdict. */
   onPacket(pkt: Packet): Verdict { return Verdict.CONTINUE; }
-  /** The host will send no more packets of this flow; FlowMaps are already cleared. */
+  /** The host will send no more packets of this flow. Its FlowMap entries are still there; the SDK clears them right after. */
   onFlowEnd(flowId: u64): void {}
 }
 
