@@ -75,6 +75,8 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
   const engine = new Engine({
     rules: opts.rules,
     modules: opts.modules,
+    // As Suricata reads capture files: validated, unless the capture shows offloaded checksums.
+    checksums: 'auto',
     onDecision,
     onFlowEnd: (r) => {
       lastTs = Math.max(lastTs, r.flow.last);

@@ -5,7 +5,7 @@
 import type { RawFrame } from '../capture/types.js';
 import { decodePacket } from '../packet/decode.js';
 import type { DecodedPacket } from '../packet/types.js';
-import { IpProto, hasPortlessFlowKey } from '../packet/types.js';
+import { IpProto, TcpFlag, hasPortlessFlowKey } from '../packet/types.js';
 import { FlowTable, type FlowTableOptions } from '../flow/table.js';
 import { Defragmenter, type DroppedDatagram } from '../flow/defrag.js';
 import { StreamBufferPool, TcpStreamPair } from '../flow/stream.js';
@@ -18,7 +18,8 @@ import { MetaFlag } from '../wasm/abi.js';
 import { SecuxflowError } from '../errors.js';
 import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js';
 import { PenaltyBox } from './penalty-box.js';
-import type { DecisionStage, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision } from './types.js';
+import { ChecksumGuard, type ChecksumMode } from './checksums.js';
+import type { DecisionStage, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
 
@@ -64,6 +65,13 @@ export interface EngineOptions {
   /** Packets of one flow handed to modules while undecided; then `flowCapPolicy` decides (Suricata's stream depth idea). */
   maxInspectPackets?: number;
   flowCapPolicy?: 'allow' | 'block';
+  /**
+   * Whether segments with a bad TCP or IPv4 header checksum are kept out of
+   * stream reassembly, the TCP state and IP defragmentation, as the receiving
+   * host drops them (docs/reassembly.md). Default 'ignore': the live daemon's
+   * frames may carry checksums the sender's NIC was to fill in.
+   */
+  checksums?: ChecksumMode;
   /** BLOCK_SRC ttl when a module gives 0. */
   defaultBlockTtl?: number;
   flowTable?: Partial<FlowTableOptions>;
@@ -117,6 +125,7 @@ export class Engine {
   private readonly flows: FlowTable;
   private readonly defrag = new Defragmenter({ onDrop: (d) => this.releaseFragments(d) });
   private readonly penalty = new PenaltyBox();
+  private readonly checksums: ChecksumGuard;
   private readonly modules: EngineModule[];
   /** Each runner's drop totals when this engine took it: a runner may serve engines before this one (the daemon's). */
   private readonly dropsBefore: (OutputDrops | undefined)[];
@@ -179,6 +188,7 @@ export class Engine {
     this.maxInspect = opts.maxInspectPackets ?? 512;
     this.capPolicy = opts.flowCapPolicy ?? 'allow';
     this.defaultTtl = opts.defaultBlockTtl ?? 60;
+    this.checksums = new ChecksumGuard(opts.checksums ?? 'ignore');
     this.onDecision = opts.onDecision;
     this.onFlowEnd = opts.onFlowEnd;
     this.onFlowOutput = opts.onFlowOutput;
@@ -197,6 +207,8 @@ export class Engine {
       byStage: { 'non-ip': 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
       alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
+      checksums: this.checksums.counters,
+      reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0 },
     };
   }
 
@@ -230,7 +242,15 @@ export class Engine {
     let sources: DecodedPacket[] = [raw];
     if (raw.fragment !== null) {
       c.fragments++;
+      if (raw.ipVersion === 4 && !this.checksums.accepts(raw)) {
+        // The host drops it: held for reassembly, it would let a decoy win an overlap.
+        this.classify(index, raw, sources, false);
+        return;
+      }
       const whole = this.defrag.push(raw);
+      const ds = this.defrag.stats;
+      c.reassembly.fragmentOverlapConflicts = ds.overlapsConflicting;
+      c.reassembly.datagramsEvicted = ds.evicted;
       if (whole === null) {
         // Held across later frames, whose source may reuse or pin the buffer
         // this one lives in (capture chunks, AF_XDP frames): keep a copy.
@@ -299,8 +319,11 @@ export class Engine {
     });
   }
 
-  private classify(index: number, pkt: DecodedPacket, sources: DecodedPacket[]): void {
-    const flow = this.flows.trackFlow(pkt);
+  /** `valid`: whether the packet's checksums were found right; undefined when not checked yet. */
+  private classify(index: number, pkt: DecodedPacket, sources: DecodedPacket[], valid?: boolean): void {
+    // Segments that can end or restart a connection are checked before they move the TCP state.
+    if (valid === undefined && pkt.proto === IpProto.TCP && (pkt.tcpFlags & CONTROL_FLAGS) !== 0) valid = this.checksums.accepts(pkt);
+    const flow = this.flows.trackFlow(pkt, valid === false);
     const direction = this.flows.lastDirection;
     if (this.flows.hasEnded) this.endFlows(this.flows.drainEnded());
     if (flow === null) {
@@ -339,7 +362,7 @@ export class Engine {
     this.counters.inspected++;
     d.inspected = ++state.inspected;
 
-    this.feedStream(state, pkt, direction);
+    this.feedStream(state, pkt, direction, valid);
     const stream = this.fedStream, streamNew = this.fedNew, gap = this.fedGap;
     const names = match.rule && match.rule.modules.length > 0 ? match.rule.modules : null;
     for (let m = 0; m < this.modules.length; m++) {
@@ -387,11 +410,12 @@ export class Engine {
   }
 
   /** Feeds the packet to its flow's stream; the result is left in fedStream, fedNew and fedGap. */
-  private feedStream(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): void {
+  private feedStream(state: FlowState, pkt: DecodedPacket, direction: 0 | 1, valid: boolean | undefined): void {
     this.fedStream = null;
     this.fedNew = 0;
     this.fedGap = false;
     if (pkt.proto !== IpProto.TCP || pkt.l4Offset < 0) return;
+    if (valid === false || (valid === undefined && !this.checksums.accepts(pkt))) return;
     if (state.streams === null) state.streams = new TcpStreamPair(this.streamDepth, this.streamPool);
     const added = state.streams.pushPacket(pkt, direction);
     const s = state.streams.stream(direction);
@@ -626,6 +650,7 @@ export class Engine {
           if (s.moduleState[m] !== 0) this.tellFlowEnded(m, record);
         }
         if (s.streams !== null) {
+          countStreams(this.counters.reassembly, s.streams);
           // Items of the pending batch may still point into these buffers.
           if (this.pending.length === 0) s.streams.release();
           else this.endedStreams.push(s.streams);
@@ -682,6 +707,16 @@ export class Engine {
     // The flow's record is written after its in-thread modules answered: it says they alerted.
     if (o.alerts.length > 0) o.record.alerted = true;
     this.onFlowOutput?.(o);
+  }
+}
+
+const CONTROL_FLAGS = TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST;
+
+function countStreams(r: ReassemblyCounters, pair: TcpStreamPair): void {
+  r.synIgnored += pair.synIgnored;
+  for (const s of [pair.toServer, pair.toClient]) {
+    r.streamOverlapConflicts += s.stats.overlapConflicts;
+    r.streamBytesBeyondDepth += s.stats.bytesBeyondDepth;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Flow, FlowEndReason } from '../flow/types.js';
 import type { Rule, RuleAction } from '../rules/types.js';
 import type { Verdict } from '../verdict.js';
 import type { ModuleAlert, ModuleEvent, ModuleEventKind } from '../wasm/instance.js';
+import type { ChecksumCounters } from './checksums.js';
 
 /** Where the final decision for a packet was taken, in the kernel's stage order. */
 export type DecisionStage =
@@ -100,4 +101,24 @@ export interface EngineCounters {
   logsDropped: number;
   /** BLOCK_SRC verdicts not applied because the penalty box was full of live entries (as the kernel's sf_penalty refuses them). */
   penaltyFull: number;
+  /** Bad IPv4 header and TCP checksums: those packets were not reassembled nor allowed to move the TCP state. */
+  checksums: ChecksumCounters;
+  reassembly: ReassemblyCounters;
+}
+
+/**
+ * What reassembly met that an evader uses (docs/reassembly.md). Streams are
+ * added up when their flow ends; the defragmenter's counts are current.
+ */
+export interface ReassemblyCounters {
+  /** TCP segments that re-sent held bytes with different contents: the first copy was inspected. */
+  streamOverlapConflicts: number;
+  /** TCP payload bytes past the stream depth: not inspected. */
+  streamBytesBeyondDepth: number;
+  /** SYNs that could not move a stream already anchored, and SYN data the receiver did not take. */
+  synIgnored: number;
+  /** Fragments whose bytes differ from bytes of the datagram already held. */
+  fragmentOverlapConflicts: number;
+  /** Incomplete datagrams given up to stay within the defragmenter's memory bounds: their fragments were dropped uninspected. */
+  datagramsEvicted: number;
 }

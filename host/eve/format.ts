@@ -224,7 +224,17 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
         fragments: c.fragments,
         reassembled: c.datagramsReassembled,
         fragments_incomplete: c.fragmentsIncomplete,
+        ipv4_invalid_checksum: c.checksums.ipv4Bad,
+        checksum_validation: c.checksums.autoDisabled ? 'disabled' : 'enabled',
       },
+      // Suricata's names where it has the counter (tcp.invalid_checksum, tcp.overlap_diff_data).
+      tcp: {
+        invalid_checksum: c.checksums.tcpBad,
+        overlap_diff_data: c.reassembly.streamOverlapConflicts,
+        syn_ignored: c.reassembly.synIgnored,
+        bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
+      },
+      defrag: { overlap_diff_data: c.reassembly.fragmentOverlapConflicts, evicted: c.reassembly.datagramsEvicted },
       actions: { pass: c.pass, drop: c.drop },
       verdicts,
       stages: { ...c.byStage },

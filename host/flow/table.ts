@@ -230,8 +230,10 @@ export class FlowTable {
   /**
    * track() without a result object per packet, for the engine's hot path:
    * the flow, with the direction and newness in lastDirection / lastIsNew.
+   * `stateless`: a TCP segment the receiver drops (a bad checksum) is counted
+   * in its flow but leaves the TCP state alone.
    */
-  trackFlow(pkt: DecodedPacket): Flow | null {
+  trackFlow(pkt: DecodedPacket, stateless = false): Flow | null {
     this.stats.packets++;
     const ver = pkt.ipVersion;
     if (ver === 0 || pkt.l3Offset < 0) { this.stats.noIp++; return null; }
@@ -277,7 +279,8 @@ export class FlowTable {
       node = node.chain;
     }
 
-    const flags = proto === IpProto.TCP ? pkt.tcpFlags : 0;
+    // A segment the receiver drops (a bad checksum) must not end or restart the connection.
+    const flags = proto === IpProto.TCP && !stateless ? pkt.tcpFlags : 0;
     if (node !== null && (flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.SYN) {
       const st = node.flow.tcpState;
       if (st === 'closed' || st === 'reset') {
@@ -317,7 +320,7 @@ export class FlowTable {
       f.bytesToClient += pkt.wireLen;
     }
     if (now > f.last) f.last = now;
-    if (proto === IpProto.TCP) this.advanceTcp(node, flags, direction, isNew);
+    if (proto === IpProto.TCP && !stateless) this.advanceTcp(node, flags, direction, isNew);
     // Moving a node writes to both of its neighbours: two cache misses a
     // packet once the table outgrows the cache. So a node in its class list
     // moves at most once per lruResolutionSec.

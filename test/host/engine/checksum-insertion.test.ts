@@ -1,0 +1,60 @@
+// Insertion with bad checksums: the receiving host drops the segment, so the
+// engine must not take it as data nor let it end the connection.
+import { describe, expect, it } from 'vitest';
+import { fragmentIp } from '../../../host/packet/build.js';
+import { AUTO_SAMPLE } from '../../../host/engine/checksums.js';
+import { ACK, ATTACK, BENIGN, IP_CSUM, PSH, RST, SYN, TCP_CSUM, c2s, corrupt, handshake, runFrames, s2c } from './evasion-support.js';
+
+describe('checksum insertion', () => {
+  it('does not let a decoy with a bad TCP checksum take the attack\'s place in the stream', () => {
+    const { rec, counters } = runFrames([...handshake(), corrupt(c2s(ACK | PSH, 1001, BENIGN), TCP_CSUM), c2s(ACK | PSH, 1001, ATTACK)], { checksums: 'validate' });
+    expect(rec.toServer()).toEqual([ATTACK]);
+    expect(counters.checksums.tcpBad).toBe(1);
+  });
+
+  it('does not take a decoy whose IPv4 header checksum is bad', () => {
+    const { rec, counters } = runFrames([...handshake(), corrupt(c2s(ACK | PSH, 1001, BENIGN), IP_CSUM), c2s(ACK | PSH, 1001, ATTACK)], { checksums: 'validate' });
+    expect(rec.toServer()).toEqual([ATTACK]);
+    expect(counters.checksums.ipv4Bad).toBe(1);
+  });
+
+  it('does not reassemble a fragment with a bad IPv4 header checksum into the datagram', () => {
+    const attack = fragmentIp(c2s(ACK | PSH, 1001, ATTACK), 24, 77);
+    const decoy = fragmentIp(c2s(ACK | PSH, 1001, BENIGN), 24, 77);
+    const { rec } = runFrames([...handshake(), corrupt(decoy[1]!, IP_CSUM), ...attack], { checksums: 'validate' });
+    expect(rec.toServer()).toEqual([ATTACK]);
+  });
+
+  it('does not let a RST with a bad checksum end the flow before the rest of the request', () => {
+    const half = 20;
+    const { rec, flows } = runFrames([
+      ...handshake().map((frame, i) => ({ frame, t: i * 0.001 })),
+      { frame: c2s(ACK | PSH, 1001, ATTACK.slice(0, half)), t: 1 },
+      { frame: corrupt(s2c(RST | ACK, 5001, 1001 + half), TCP_CSUM), t: 1.1 },
+      // Past the 10 s a reset connection is kept, well within an established one's.
+      { frame: c2s(ACK | PSH, 1001 + half, ATTACK.slice(half)), t: 20 },
+    ], { checksums: 'validate' });
+    expect(flows).toHaveLength(1);
+    expect(rec.toServer()).toEqual([ATTACK]);
+  });
+
+  it('in auto, stops validating when the first packets show offloaded checksums, and says so', () => {
+    // A capture taken on the sender: every outgoing segment carries a checksum the NIC was to fill in.
+    const frames: Uint8Array[] = [corrupt(c2s(SYN, 1000), TCP_CSUM), s2c(SYN | ACK, 5000, 1001)];
+    let seq = 1001;
+    for (let i = 0; i < AUTO_SAMPLE; i++) { frames.push(corrupt(c2s(ACK | PSH, seq, 'x'), TCP_CSUM)); seq++; }
+    frames.push(corrupt(c2s(ACK | PSH, seq, ATTACK), TCP_CSUM));
+    const { rec, counters } = runFrames(frames, { checksums: 'auto', maxInspectPackets: 10 * AUTO_SAMPLE });
+    expect(counters.checksums.autoDisabled).toBe(true);
+    expect(rec.toServer()[0]!.endsWith(ATTACK)).toBe(true);
+  });
+
+  it('in auto, keeps validating a capture whose checksums are right', () => {
+    const frames = [...handshake()];
+    for (let i = 0; i < AUTO_SAMPLE; i++) frames.push(c2s(ACK, 1001));
+    frames.push(corrupt(c2s(ACK | PSH, 1001, BENIGN), TCP_CSUM), c2s(ACK | PSH, 1001, ATTACK));
+    const { rec, counters } = runFrames(frames, { checksums: 'auto', maxInspectPackets: 10 * AUTO_SAMPLE });
+    expect(counters.checksums.autoDisabled).toBe(false);
+    expect(rec.toServer()).toEqual([ATTACK]);
+  });
+});
