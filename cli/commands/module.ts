@@ -151,7 +151,7 @@ export async function loadModule(file: string, opts: LoadModuleOptions = {}): Pr
   const config = readConfig(configPath);
   // Validation runs before the lock: it may take a moment, and nothing is written until it passed.
   const result = await validateModule(file, {
-    name, ...(config.text !== undefined ? { config: config.text } : {}), policy, limits,
+    name, ...(config.text !== undefined ? { config: config.text, configPath: config.abs! } : {}), policy, limits,
   });
   const mod = result.module;
   const c = result.counters;
@@ -306,7 +306,7 @@ export async function moduleInfo(file: string, opts: LimitFlags & { config?: str
     return { path: resolve(file), kind, size: 0, sha256: '', abiVersion: null, imports: [], exports: [], memory: null, wouldLoad: false, reason: e.toJSON(), validation: null };
   }
   try {
-    const v = await validateModule(file, { limits, ...(config.text !== undefined ? { config: config.text } : {}) });
+    const v = await validateModule(file, { limits, ...(config.text !== undefined ? { config: config.text, configPath: config.abs! } : {}) });
     return { ...desc, wouldLoad: true, reason: null, validation: { verdicts: v.verdicts, meanBatchUs: v.counters.meanBatchUs, memoryBytes: null } };
   } catch (e) {
     if (!(e instanceof SecuxflowError)) throw e;

@@ -70,8 +70,27 @@ function unusableVerdicts(name: string, c: RunnerCounters, packets: number): voi
   }
 }
 
+/**
+ * The runtime's hint for a refused start ("check the module's README for its
+ * config fields") fits neither a module that has no inspector registered nor
+ * a config file the user could fix if it were named.
+ */
+function startRefusal(e: unknown, configPath: string | undefined): unknown {
+  if (!(e instanceof SecuxflowError) || e.code !== 'E_MODULE_CONFIG') return e;
+  const hint = /init status 4\)/.test(e.message)
+    ? 'on_init returned NOT_FOUND (4): an AssemblyScript module calls register(new YourInspector()) at the top level of index.ts, or the SDK finds no inspector to hand packets to'
+    : configPath !== undefined
+      ? `fix ${configPath} (the module's words above say what it could not take; its README lists the config fields)`
+      : "it does not start without a configuration: give one with --config FILE (the module's README lists the config fields)";
+  return new SecuxflowError(e.code, e.message, hint);
+}
+
 /** Loads, instantiates (config, on_init) and runs one probe batch; throws the module's SecuxflowError when it fails. */
-export async function validateModule(path: string, opts: { name?: string; config?: string; policy?: ModulePolicy; limits?: Partial<SandboxLimits>; bytes?: Uint8Array }): Promise<ValidationResult> {
+export async function validateModule(path: string, opts: {
+  name?: string; config?: string; policy?: ModulePolicy; limits?: Partial<SandboxLimits>; bytes?: Uint8Array;
+  /** Where config came from, for the hint when the module refuses it. */
+  configPath?: string;
+}): Promise<ValidationResult> {
   const mod = await loadModuleFile(path, { ...(opts.name ? { name: opts.name } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.bytes ? { bytes: opts.bytes } : {}) });
   const logs: ValidationResult['logs'] = [];
   const runner = await createModuleRunner(mod, {
@@ -80,7 +99,7 @@ export async function validateModule(path: string, opts: { name?: string; config
     ...(opts.limits ? { limits: opts.limits } : {}),
     clock: 'packet',
     logger: (_m, level, message) => { if (logs.length < 100) logs.push({ level, message }); },
-  });
+  }).catch((e: unknown) => { throw startRefusal(e, opts.configPath); });
   try {
     const items = probeItems();
     const out = { verdicts: new Uint8Array(items.length), verdictArgs: new Uint16Array(items.length), alerts: [], events: [] };
