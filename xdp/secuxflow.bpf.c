@@ -179,6 +179,7 @@ struct sf_pkt {
 	__u8 version;     /* 0 = not IP */
 	__u8 proto;
 	__u8 has_ports;
+	__u8 invalid;     /* drop before the rules: see parse_ipv4 / parse_ipv6 */
 };
 
 #define ETH_P_8021Q_ 0x8100
@@ -226,15 +227,22 @@ static __always_inline int parse_ipv4(struct sf_pkt *p, void *data, void *data_e
 	p->dst[3] = *(__u32 *)(ip + 16);
 	__u8 proto = ip[9];
 	p->proto = proto;
-	if (*(__u16 *)(ip + 6) & bpf_htons(0x1fff))
+	__u16 frag = *(__u16 *)(ip + 6);
+	if (frag & bpf_htons(0x1fff))
 		return 1; /* non-first fragment: no L4 */
 	__u32 need = proto == 6 ? 20 : (proto == 17 ? 8 : 0);
 	if (!need)
 		return 1;
+	__u32 l4 = off + ihl;
+	/* A first fragment too short for the TCP/UDP header (RFC 1858) would
+	 * pass every port rule, then be reassembled by the receiver. */
+	if ((frag & bpf_htons(0x2000)) && l4 + need > off + total) {
+		p->invalid = 1;
+		return 1;
+	}
 	__u32 end = off + total;
 	if (end > len)
 		end = len;
-	__u32 l4 = off + ihl;
 	if (l4 + need > end)
 		return 1;
 	__u8 *ports = data + (l4 & SF_OFF_MASK);
@@ -264,19 +272,26 @@ static __always_inline int parse_ipv6(struct sf_pkt *p, void *data, void *data_e
 	p->version = 6;
 	__builtin_memcpy(p->src, ip + 8, 16);
 	__builtin_memcpy(p->dst, ip + 24, 16);
-	__u32 end = off + 40 + (((__u32)ip[4] << 8) | ip[5]);
+	__u32 payload_end = off + 40 + (((__u32)ip[4] << 8) | ip[5]);
+	__u32 end = payload_end;
 	if (end > len)
 		end = len;
 	__u8 next = ip[6];
 	__u32 pos = off + 40;
+	/* Set by a fragment header with offset 0 and M: a first fragment. */
+	__u8 first_frag = 0;
 	int i;
 	/* proto stays 0 for every extension-header fault, as the decoder does. */
 #pragma unroll
 	for (i = 0; i < SF_MAX_IPV6_EXT + 1; i++) {
 		if (!is_ipv6_ext(next))
 			break;
-		if (i == SF_MAX_IPV6_EXT)
+		if (i == SF_MAX_IPV6_EXT) {
+			/* A longer chain hides the upper layer from the rules while the
+			 * receiver walks it to the end. */
+			p->invalid = 1;
 			return 1;
+		}
 		pos &= SF_OFF_MASK;
 		if (next == 44) {
 			if (pos + 8 > end)
@@ -291,6 +306,7 @@ static __always_inline int parse_ipv6(struct sf_pkt *p, void *data, void *data_e
 				p->proto = next;
 				return 1;
 			}
+			first_frag = fh[3] & 1;
 			continue;
 		}
 		if (pos + 2 > end)
@@ -306,7 +322,14 @@ static __always_inline int parse_ipv6(struct sf_pkt *p, void *data, void *data_e
 	}
 	p->proto = next;
 	__u32 need = next == 6 ? 20 : (next == 17 ? 8 : 0);
-	if (!need || pos + need > end)
+	if (!need)
+		return 1;
+	/* The first fragment must hold the whole header chain (RFC 7112). */
+	if (first_frag && pos + need > payload_end) {
+		p->invalid = 1;
+		return 1;
+	}
+	if (pos + need > end)
 		return 1;
 	__u8 *ports = data + (pos & SF_OFF_MASK);
 	if ((void *)(ports + 4) > data_end)
@@ -673,8 +696,9 @@ int sf_xdp(struct xdp_md *ctx)
 	    (cf->word[SF_CFG_VERDICTS_ACTIVE] | rs->v4_count))
 		goto general;
 	__u32 total = bpf_ntohs(*(__u16 *)(ip + 2));
-	if (total < 20)
-		goto general; /* not IP to the decoder */
+	/* A first fragment may be too short for its ports: the general path judges it. */
+	if (total < 20 || (*(__u16 *)(ip + 6) & bpf_htons(0x2000)))
+		goto general; /* total < 20: not IP to the decoder */
 	/* struct sf_port_key {gen, proto, dir, pad, port, pad}; only gen when no source-port lookup */
 	__u64 sk = gen;
 	__u32 di = SF_DPORT_NONE;
@@ -735,6 +759,8 @@ general:;
 	parse(&p, data, data_end);
 	if (!p.version)
 		return finish(ctx, cf, SF_STAGE_NON_IP, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
+	if (p.invalid)
+		return finish(ctx, cf, SF_STAGE_INVALID, SF_OUT_DROP, XDP_DROP, 0, SF_ACTION_DROP);
 
 	/* 1. penalty box */
 	__u32 active = cf->word[SF_CFG_VERDICTS_ACTIVE];

@@ -87,6 +87,7 @@
 #define SF_STAGE_SCAN 6      /* rule found by scanning the rule array */
 #define SF_STAGE_DEFAULT 7   /* no rule matched: default policy */
 #define SF_STAGE_PORT 8      /* port-only rule found through SF_MAP_PORTS */
+#define SF_STAGE_INVALID 9   /* dropped before the rules: a receiver would read it as rules cannot (docs/rules.md) */
 
 /*
  * ---- Config: word[SF_CFG_*] of the one struct sf_config value; zero is the safe default. ----
@@ -132,7 +133,7 @@
 #define SF_OUT_FALLBACK_PASS 3    /* inspect, no socket bound, fail-open: passed */
 #define SF_OUT_FALLBACK_DROP 4    /* inspect, no socket bound, fail-closed: dropped */
 #define SF_OUTCOMES 5
-#define SF_STAGES (SF_STAGE_PORT + 1)
+#define SF_STAGES (SF_STAGE_INVALID + 1)
 #define SF_STAT_CELL(stage, out) ((stage) * SF_OUTCOMES + (out))
 #define SF_STAT_CELLS (SF_STAGES * SF_OUTCOMES)
 
@@ -330,7 +331,7 @@ _Static_assert(sizeof(struct sf_exact_v4_key) == 8, "sf_exact_v4_key size");
 _Static_assert(sizeof(struct sf_exact_v6_key) == 20, "sf_exact_v6_key size");
 _Static_assert(sizeof(struct sf_port_key) == 8, "sf_port_key size");
 _Static_assert(sizeof(struct sf_counter) == 16, "sf_counter size");
-_Static_assert(sizeof(struct sf_stats_record) == 720, "sf_stats_record size");
+_Static_assert(sizeof(struct sf_stats_record) == 800, "sf_stats_record size");
 _Static_assert(sizeof(struct sf_flow_key) == 44, "sf_flow_key size");
 _Static_assert(sizeof(struct sf_flow_meta) == 24, "sf_flow_meta size");
 _Static_assert(sizeof(struct sf_penalty_key) == 16, "sf_penalty_key size");

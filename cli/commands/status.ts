@@ -30,7 +30,7 @@ const LIVE_SHAPE: Shape = {
   daemon: { pid: N, version: S, uptimeSec: N, stateDir: S },
   interfaces: [{ iface: S, role: S, xdpMode: S, requestedMode: S, fail: S, pinDir: S }],
   queues: [{ batchP99Us: N, sockets: [{ iface: S, queue: N, bindMode: S, ringSize: N, rxPackets: N, txPackets: N, rxRingFull: N, rxDropped: N }] }],
-  kernel: { rx: N, rxPps: N, punt: N, puntPps: N, pass: N, drop: N, puntFallback: N, passAll: 'boolean' },
+  kernel: { rx: N, rxPps: N, punt: N, puntPps: N, pass: N, drop: N, invalid: N, puntFallback: N, passAll: 'boolean' },
   verdicts: 'object',
   maps: { flows: N, flowsMax: N, penalty: N, penaltyMax: N, expiredFlows: N, flowTimeoutSec: N, expiredPenalty: N },
   ringDrops: N,
@@ -104,7 +104,7 @@ export function describeLive(s: DaemonStatus): string {
   ]))));
   for (const q of down) out.push(`  q${q.queue}: ${q.state!.toUpperCase()}${q.lastError ? ` (last error: ${q.lastError})` : ''}; its packets get the fail policy meanwhile`);
   const k = s.kernel;
-  out.push(`kernel: rx ${thousands(k.rx)} (${thousands(k.rxPps)} pkt/s), punted ${thousands(k.punt)} (${thousands(k.puntPps)} pkt/s), pass ${thousands(k.pass)}, drop ${thousands(k.drop)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON' : ''}`);
+  out.push(`kernel: rx ${thousands(k.rx)} (${thousands(k.rxPps)} pkt/s), punted ${thousands(k.punt)} (${thousands(k.puntPps)} pkt/s), pass ${thousands(k.pass)}, drop ${thousands(k.drop)}${invalidNote(k.invalid)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON' : ''}`);
   out.push(`verdicts: ${Object.entries(s.verdicts).map(([n, v]) => `${n} ${thousands(v)}`).join(', ')}`);
   out.push(`maps: flows ${thousands(s.maps.flows)}/${thousands(s.maps.flowsMax)}, penalty ${thousands(s.maps.penalty)}/${thousands(s.maps.penaltyMax)}, expired ${thousands(s.maps.expiredFlows)} flow entries (idle ${s.maps.flowTimeoutSec} s), ${thousands(s.maps.expiredPenalty)} penalty entries`);
   out.push(`ring drops: ${thousands(s.ringDrops)}; verdict latency p99 ${us(s.verdictLatencyP99Us)}`);
@@ -124,7 +124,7 @@ export function describeOffline(s: OfflineStatus): string {
     out.push(`${i.iface}: xdp ${i.mode}, fail-${i.fail}, ${i.live ? 'attached' : `NOT LIVE: ${i.problem}`}, pins ${i.pinDir}`);
     if (i.kernel) {
       const k = i.kernel;
-      out.push(`  kernel: rx ${thousands(k.rx)}, pass ${thousands(k.pass)}, drop ${thousands(k.drop)}, punted ${thousands(k.punt)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON (daemon stopped fail-open)' : ''}`);
+      out.push(`  kernel: rx ${thousands(k.rx)}, pass ${thousands(k.pass)}, drop ${thousands(k.drop)}${invalidNote(k.invalid)}, punted ${thousands(k.punt)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON (daemon stopped fail-open)' : ''}`);
       out.push(`  maps: flows ${thousands(k.flows)}/${thousands(s.flowsMax)}, penalty ${thousands(k.penalty)}/${thousands(s.penaltyMax)}`);
     } else if (i.kernelError) {
       out.push(`  kernel counters unavailable: ${i.kernelError}`);
@@ -157,4 +157,9 @@ export function registerStatus(program: Command): void {
       }
       process.stdout.write(`${text}\n`);
     }));
+}
+
+/** How many of the drops were packets refused before the rules (stage `invalid`, docs/rules.md), when any were. */
+function invalidNote(invalid: number): string {
+  return invalid > 0 ? ` (${thousands(invalid)} invalid: tiny first fragments, IPv6 header chains too long)` : '';
 }

@@ -13,7 +13,7 @@ import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } 
 import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
 import { assertIfaceName } from '../kernel/ifname.js';
-import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
+import { MapName, SF, SfConfig, SfStage, SfStat } from '../kernel/codec.js';
 import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
 import { readConfigValue, writeConfig } from '../kernel/config.js';
 import { readStats } from '../kernel/verdictmaps.js';
@@ -720,7 +720,7 @@ export class Daemon {
       queues: queueRows,
       kernel: {
         rx: stats[SfStat.RX]!.packets, pass: stats[SfStat.PASS]!.packets, drop: stats[SfStat.DROP]!.packets,
-        punt: stats[SfStat.PUNT]!.packets, puntFallback: stats[SfStat.PUNT_FALLBACK]!.packets,
+        invalid: stats[SfStat.STAGE_BASE + SfStage.INVALID]!.packets, punt: stats[SfStat.PUNT]!.packets, puntFallback: stats[SfStat.PUNT_FALLBACK]!.packets,
         rxPps: dt > 0 ? Math.round((last!.rx - first!.rx) / dt) : 0,
         puntPps: dt > 0 ? Math.round((last!.punt - first!.punt) / dt) : 0,
         passAll: readConfigValue(main.fds.config, SfConfig.PASS_ALL) === 1,
@@ -839,7 +839,7 @@ export interface DaemonStatus {
   interfaces: { iface: string; role: string; xdpMode: string; requestedMode: string; fail: string; pinDir: string; progId: number; live?: boolean; problem?: string | null }[];
   /** state: running, restarting (lastError says why it is down), starting, or not answering; absent from daemons before it was added. */
   queues: { queue: number; state?: string; lastError?: string | null; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; batches: number; delivered: number; dropped: number; sendFailed: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];
-  kernel: { rx: number; pass: number; drop: number; punt: number; puntFallback: number; rxPps: number; puntPps: number; passAll: boolean };
+  kernel: { rx: number; pass: number; drop: number; invalid: number; punt: number; puntFallback: number; rxPps: number; puntPps: number; passAll: boolean };
   verdicts: Record<string, number>;
   writeBack: Record<string, number>;
   maps: { flows: number; flowsMax: number; penalty: number; penaltyMax: number; flowTimeoutSec: number; expiredFlows: number; expiredPenalty: number };

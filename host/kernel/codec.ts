@@ -48,9 +48,9 @@ export const SfFlowVerdict = { ALLOW: 1, BLOCK: 2 } as const;
 /** sf_flow_meta.origin: who set the verdict (SF_ORIGIN_* in the header). */
 export const SfFlowOrigin = { DAEMON: 0, RULE_CHANGE: 1 } as const;
 
-export const SfStage = { NONE: 0, NON_IP: 1, PASS_ALL: 2, PENALTY: 3, FLOW: 4, LPM: 5, SCAN: 6, DEFAULT: 7, PORT: 8 } as const;
-export type SfStageName = 'none' | 'non-ip' | 'pass-all' | 'penalty' | 'flow' | 'lpm' | 'scan' | 'default' | 'port';
-export const STAGE_NAMES: readonly SfStageName[] = ['none', 'non-ip', 'pass-all', 'penalty', 'flow', 'lpm', 'scan', 'default', 'port'];
+export const SfStage = { NONE: 0, NON_IP: 1, PASS_ALL: 2, PENALTY: 3, FLOW: 4, LPM: 5, SCAN: 6, DEFAULT: 7, PORT: 8, INVALID: 9 } as const;
+export type SfStageName = 'none' | 'non-ip' | 'pass-all' | 'penalty' | 'flow' | 'lpm' | 'scan' | 'default' | 'port' | 'invalid';
+export const STAGE_NAMES: readonly SfStageName[] = ['none', 'non-ip', 'pass-all', 'penalty', 'flow', 'lpm', 'scan', 'default', 'port', 'invalid'];
 
 /** Word indices of sf_config (struct sf_config.word[SF_CFG_*]). */
 export const SfConfig = {
@@ -92,7 +92,7 @@ export const LAYOUT = {
   sf_exact_v4_key: { size: 8, fields: { gen: 0, dir: 1, addr: 4 } },
   sf_exact_v6_key: { size: 20, fields: { gen: 0, dir: 1, addr: 4 } },
   sf_counter: { size: 16, fields: { packets: 0, bytes: 8 } },
-  sf_stats_record: { size: 720, fields: { c: 0 } },
+  sf_stats_record: { size: 800, fields: { c: 0 } },
   sf_port_key: { size: 8, fields: { gen: 0, proto: 1, dir: 2, port: 4 } },
   sf_flow_key: { size: 44, fields: { src: 0, dst: 16, sport: 32, dport: 34, vlan_outer: 36, vlan_inner: 38, proto: 40, version: 41 } },
   sf_flow_meta: { size: 24, fields: { verdict: 0, origin: 4, packets: 8, bytes: 16 } },

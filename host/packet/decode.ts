@@ -70,6 +70,9 @@
 //    packet keeps its ports.
 //  - Fragment = MF set or offset != 0. A non-first fragment (offset != 0)
 //    has no L4: l4Offset -1, ports 0, icmpType -1, proto = protocol field.
+//  - A first fragment (MF, offset 0) of TCP or UDP whose total length ends
+//    before the end of the fixed L4 header (20 / 8 bytes) is `invalid`
+//    (RFC 1858's tiny fragment), whatever the bytes captured.
 //
 // IPv6
 //  - Needs 40 bytes and version 6. The layer ends at 40 + payload length,
@@ -78,9 +81,13 @@
 //    header lies beyond the layer end, so they come out as truncated.
 //  - Extension headers walked: hop-by-hop (0), routing (43), fragment (44),
 //    destination options (60), AH (51); order is not enforced. At most 8; a
-//    ninth -> "ipv6: more than 8 extension headers", proto 0, no L4.
+//    ninth -> "ipv6: more than 8 extension headers", proto 0, no L4, and
+//    `invalid` (the receiver walks on to an upper layer no rule saw).
 //    A truncated extension header -> "ipv6: extension header T truncated", proto 0.
 //  - Fragment header: offset != 0 -> no L4, proto = its next header.
+//  - A first fragment (M, offset 0) whose TCP/UDP fixed header ends past
+//    40 + payload length is `invalid` (RFC 7112: the first fragment holds
+//    the whole header chain).
 //  - Any other next header (ESP 50, no-next 59, TCP, ...) ends the walk and
 //    becomes `proto`.
 //
@@ -154,6 +161,7 @@ class Decoded implements DecodedPacket {
     this.payloadOffset = -1;
     this.payloadLength = 0;
     this.malformed = null;
+    this.invalid = null;
     this.srcSeq = srcSeq;
     this.srcOffset = srcOffset;
   }
@@ -289,6 +297,7 @@ function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
     };
     if (fragOffset !== 0) return;
   }
+  refuseTinyFirstFragment(p, proto, off + ihl, off + totalLen);
   decodeL4(p, data, off + ihl, end, proto, p.fragment);
 }
 
@@ -311,7 +320,11 @@ function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
   let count = 0;
   for (;;) {
     if (next !== 0 && next !== 43 && next !== 44 && next !== 60 && next !== 51) break;
-    if (count === MAX_IPV6_EXT_HEADERS) { fault(p, `ipv6: more than ${MAX_IPV6_EXT_HEADERS} extension headers`); return; }
+    if (count === MAX_IPV6_EXT_HEADERS) {
+      fault(p, `ipv6: more than ${MAX_IPV6_EXT_HEADERS} extension headers`);
+      p.invalid = `ipv6: more than ${MAX_IPV6_EXT_HEADERS} extension headers hide the upper layer`;
+      return;
+    }
     count++;
     if (next === 44) {
       if (pos + 8 > end) { short(p, 'ipv6: extension header 44 truncated'); return; }
@@ -337,7 +350,16 @@ function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
     pos += hdrLen;
   }
   p.proto = next;
+  refuseTinyFirstFragment(p, next, pos, off + 40 + payloadLen);
   decodeL4(p, data, pos, end, next, p.fragment);
+}
+
+/** Marks a first fragment whose IP layer (ending at layerEnd, by its length field) cannot hold the TCP/UDP header at l4. */
+function refuseTinyFirstFragment(p: DecodedPacket, proto: number, l4: number, layerEnd: number): void {
+  const need = proto === 6 ? 20 : proto === 17 ? 8 : 0;
+  if (need === 0 || p.fragment === null || !p.fragment.moreFragments || l4 + need <= layerEnd) return;
+  const held = layerEnd > l4 ? layerEnd - l4 : 0;
+  p.invalid = `ipv${p.ipVersion}: first fragment holds ${held} of the ${need} bytes of the ${proto === 6 ? 'TCP' : 'UDP'} header`;
 }
 
 function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, proto: number, frag: FragmentInfo | null): void {

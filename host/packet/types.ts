@@ -75,6 +75,16 @@ export interface DecodedPacket {
   malformed: string | null;
 
   /**
+   * Set (with the reason) when a firewall must drop the packet whatever its
+   * rules say, because the receiver would read it differently from what the
+   * rules can see: a first fragment too short for its TCP/UDP header (RFC
+   * 1858; the receiver reassembles a datagram whose ports no rule saw), or an
+   * IPv6 header chain longer than the decoder walks. The XDP program drops
+   * the same packets (stage `invalid`). Null otherwise.
+   */
+  invalid: string | null;
+
+  /**
    * Where the frame came from, so that the module host can copy a run of
    * frames with one copy (host/wasm/frame-runs.ts). Two packets have
    * consecutive `srcSeq` only when their frames follow each other in the same

@@ -93,6 +93,8 @@ function rulesOfFamily(rules: readonly Rule[], results: readonly RuleMatch[], fa
 }
 
 const NON_IP: RuleMatch = Object.freeze({ rule: null, action: 'pass' });
+/** A packet the decoder marked `invalid`: dropped before any rule, as the XDP program does. */
+const INVALID: RuleMatch = Object.freeze({ rule: null, action: 'drop' });
 
 export class RuleMatcher {
   /** The rules in evaluation order (priority, then id). */
@@ -111,10 +113,14 @@ export class RuleMatcher {
     this.defaultResult = Object.freeze({ rule: null, action: set.defaultPolicy });
   }
 
-  /** The first matching rule's decision, the default policy, or pass for non-IP frames. The result is shared: do not mutate it. */
+  /**
+   * The first matching rule's decision, the default policy, pass for non-IP
+   * frames, or drop for `invalid` packets. The result is shared: do not mutate it.
+   */
   match(pkt: DecodedPacket): RuleMatch {
     const version = pkt.ipVersion;
     if (version === 0) return NON_IP;
+    if (pkt.invalid !== null) return INVALID;
     const proto = pkt.proto;
     const hasPorts = (proto === 6 || proto === 17) && pkt.l4Offset >= 0;
     const sport = hasPorts ? pkt.srcPort : NO_PORT;

@@ -132,11 +132,12 @@ describe.skipIf(k.skip)('differential: TypeScript engine vs XDP program', () => 
         const got = bench.run(frame);
         const wantId = want.rule?.id ?? null;
         const wantXdp = want.action === 'drop' ? 'drop' : 'pass';
-        if (got.action !== want.action || got.ruleId !== wantId || got.xdpAction !== wantXdp || (decoded.ipVersion === 0) !== (got.stage === 'non-ip')) {
+        if (got.action !== want.action || got.ruleId !== wantId || got.xdpAction !== wantXdp || (decoded.ipVersion === 0) !== (got.stage === 'non-ip')
+          || (decoded.invalid !== null) !== (got.stage === 'invalid')) {
           const report = {
             seed: SEED, indexOnly, ruleSet: s, packet: p, frameHex: hex(frame),
             engine: { action: want.action, ruleId: wantId, ipVersion: decoded.ipVersion, proto: decoded.proto, l4Offset: decoded.l4Offset,
-              srcPort: decoded.srcPort, dstPort: decoded.dstPort, vlans: decoded.vlans, malformed: decoded.malformed },
+              srcPort: decoded.srcPort, dstPort: decoded.dstPort, vlans: decoded.vlans, malformed: decoded.malformed, invalid: decoded.invalid },
             kernel: got,
             rules: raw,
           };
@@ -159,7 +160,7 @@ describe.skipIf(k.skip)('differential: TypeScript engine vs XDP program', () => 
   it(`agrees on ${RULE_SETS * PACKETS_PER_SET} random packets over ${RULE_SETS} rule sets (seed ${SEED})`, () => {
     const stages = compare(RULE_SETS, PACKETS_PER_SET, false, 110_000);
     // The generator must reach every rule stage, or the comparison proves little.
-    for (const stage of ['non-ip', 'lpm', 'port', 'scan', 'default']) expect(stages.get(stage) ?? 0, `packets decided at stage ${stage}`).toBeGreaterThan(100);
+    for (const stage of ['non-ip', 'invalid', 'lpm', 'port', 'scan', 'default']) expect(stages.get(stage) ?? 0, `packets decided at stage ${stage}`).toBeGreaterThan(100);
   }, 130_000);
 
   // Rule sets without scanned rules send untagged plain IPv4 frames down the
@@ -168,7 +169,7 @@ describe.skipIf(k.skip)('differential: TypeScript engine vs XDP program', () => 
   it(`agrees on ${INDEX_ONLY_SETS * PACKETS_PER_SET} random packets over ${INDEX_ONLY_SETS} index-only rule sets`, () => {
     const stages = compare(INDEX_ONLY_SETS, PACKETS_PER_SET, true, 50_000);
     expect(stages.get('scan') ?? 0).toBe(0);
-    for (const stage of ['lpm', 'port', 'default']) expect(stages.get(stage) ?? 0, `packets decided at stage ${stage}`).toBeGreaterThan(100);
+    for (const stage of ['invalid', 'lpm', 'port', 'default']) expect(stages.get(stage) ?? 0, `packets decided at stage ${stage}`).toBeGreaterThan(100);
   }, 60_000);
 
   // The daemon writes verdicts under flowKeyOf(decoded packet); the program
@@ -184,7 +185,8 @@ describe.skipIf(k.skip)('differential: TypeScript engine vs XDP program', () => 
       const { frame, encap } = randomEncapsulatedFrame(rng);
       if (frame.length < MIN_TEST_FRAME) continue;
       const decoded: DecodedPacket = decodePacket(frame, LinkType.ETHERNET);
-      if (decoded.ipVersion === 0) continue;
+      // Invalid packets are dropped before the flow stage: the daemon never sees them.
+      if (decoded.ipVersion === 0 || decoded.invalid !== null) continue;
       const key = flowKeyOf(decoded);
       bench.addFlowVerdict(key, 'block');
       const got = bench.run(frame);

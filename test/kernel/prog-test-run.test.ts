@@ -302,15 +302,18 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       expect(bench.run(p)).toMatchObject({ ruleId: 1, xdpAction: 'drop' });
     });
 
-    it('nine extension headers: proto 0, no ports, only proto-any rules match', () => {
+    it('nine extension headers: dropped before the rules (stage invalid), even by a pass rule', () => {
       bench.setRules(ruleSet([
         { id: 1, dst_port: 443, action: 'drop' },
-        { id: 2, proto: 'tcp', action: 'drop' },
-        { id: 3, dst: '2001:db8:2::/48', src_port: '0-65535', action: 'drop' },
-        { id: 4, priority: 2000, src: '2001:db8:1::/48', dst: '2001:db8:2::/48', action: 'inspect' },
+        { id: 4, src: '2001:db8:1::/48', dst: '2001:db8:2::/48', action: 'pass' },
       ]));
+      const before = bench.stats().stages.invalid.packets;
       const p = tcp6({ ipv6ExtHeaders: Array.from({ length: 9 }, () => ({ type: 60 as const })) });
-      expect(bench.run(p).ruleId).toBe(4);
+      expect(bench.run(p)).toMatchObject({ xdpAction: 'drop', action: 'drop', ruleId: null, stage: 'invalid' });
+      expect(bench.stats().stages.invalid.packets).toBe(before + 1);
+      // Eight are walked: the ports are found and the rules decide.
+      const eight = tcp6({ ipv6ExtHeaders: Array.from({ length: 8 }, () => ({ type: 60 as const })) });
+      expect(bench.run(eight)).toMatchObject({ xdpAction: 'drop', ruleId: 1, stage: 'port' });
     });
   });
 
@@ -335,6 +338,36 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       const [first, second] = fragmentIp(big, 32);
       expect(bench.run(first!).ruleId).toBe(1);
       expect(bench.run(second!).ruleId).toBe(2);
+    });
+
+    // nmap -f: a SYN cut into 8-byte fragments. The first holds the ports but
+    // not the whole TCP header, so no rule would see them; the receiver
+    // reassembles the SYN. Dropped before the rules, whatever they say.
+    it.each([
+      ['IPv4', '198.18.1.1', '198.18.2.2'],
+      ['IPv6', '2001:db8::1', '2001:db8::2'],
+    ])('%s: a first fragment too short for the TCP header is dropped (stage invalid); the rest of the datagram is left to the rules', (_family, src, dst) => {
+      bench.setRules(ruleSet([{ id: 1, src, action: 'pass' }]));
+      const syn = buildPacket({ src, dst, proto: 'tcp', srcPort: 40000, dstPort: 22, tcpFlags: 0x02 });
+      const [first, second] = fragmentIp(syn, 8);
+      expect(bench.run(first!)).toMatchObject({ xdpAction: 'drop', ruleId: null, stage: 'invalid' });
+      expect(bench.run(second!)).toMatchObject({ xdpAction: 'pass', ruleId: 1 });
+      // 24 bytes hold the 20-byte header: an ordinary first fragment, decided by the rules.
+      const [whole] = fragmentIp(buildPacket({ src, dst, proto: 'tcp', srcPort: 40000, dstPort: 22, payload: new Uint8Array(40) }), 24);
+      expect(bench.run(whole!)).toMatchObject({ xdpAction: 'pass', ruleId: 1 });
+    });
+
+    it('a tiny UDP first fragment is refused too, an unfragmented short packet is not', () => {
+      bench.setRules(ruleSet([]));
+      const dgram = buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'udp', srcPort: 5000, dstPort: 53, payload: new Uint8Array(64), ipv6ExtHeaders: [{ type: 60 as const }] });
+      // The destination options header (8 bytes) comes before the fragment header: the first 8-byte fragment holds no UDP header.
+      const [first] = fragmentIp(dgram, 8);
+      expect(bench.run(first!).stage).toBe('invalid');
+      // An unfragmented IPv4 packet whose total length cuts the TCP header: malformed, not a fragment to refuse.
+      const cut = tcp();
+      cut[16] = 0;
+      cut[17] = 30;
+      expect(bench.run(cut).stage).not.toBe('invalid');
     });
   });
 

@@ -11,7 +11,7 @@ import { labSkipReason } from './lab/gate.js';
 import { cliIn, setUpCliLab } from './lab/cli-lab.js';
 import { NetLab, type VethEnd } from './lab/netns.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
-import { probesAfter, startEchoServers, startTcpProber, udpEchoWorks, type Probe } from './lab/traffic.js';
+import { nmapTcpPortState, probesAfter, startEchoServers, startTcpProber, udpEchoWorks, type Probe } from './lab/traffic.js';
 import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
 import { MapName } from '../../host/kernel/codec.js';
 
@@ -43,11 +43,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
     return Date.now();
   };
 
-  const nmapPortState = async (): Promise<string> => {
-    const r = await lab.execOk(client.ns, ['nmap', '-sS', '-Pn', '-n', '-p', '1-100', '--max-retries', '1', '--host-timeout', '20s', '-oX', '-', server.addr], { timeoutMs: 40_000 });
-    const m = new RegExp(`<port protocol="tcp" portid="${TCP_PORT}"><state state="([a-z|]+)"`).exec(r.stdout);
-    return m?.[1] ?? 'absent';
-  };
+  const nmapPortState = (): Promise<string> => nmapTcpPortState(lab, client.ns, server.addr, TCP_PORT, { scan: '1-100' });
 
   beforeAll(async () => {
     ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));

@@ -61,7 +61,7 @@ export function validStatus(): Record<string, unknown> {
       delivery: null, packets: 10, batches: 2, delivered: 0, dropped: 0, sendFailed: 0, batchP50Us: 40, batchP99Us: 90,
       scheduling: { wanted: { policy: 'normal', nice: 0 }, applied: true, tid: 1, error: null },
     }],
-    kernel: { rx: 100, pass: 90, drop: 10, punt: 10, puntFallback: 0, rxPps: 5, puntPps: 1, passAll: false },
+    kernel: { rx: 100, pass: 90, drop: 10, invalid: 3, punt: 10, puntFallback: 0, rxPps: 5, puntPps: 1, passAll: false },
     verdicts: { pass: 8, drop: 2 },
     writeBack: {},
     maps: { flows: 3, flowsMax: 65536, penalty: 0, penaltyMax: 65536, flowTimeoutSec: 120, expiredFlows: 0, expiredPenalty: 0 },

@@ -15,6 +15,7 @@ import { mulberry32 as rng } from '../../support/random.js';
 
 function referenceMatch(set: RuleSet, p: DecodedPacket): RuleMatch {
   if (p.ipVersion !== 4 && p.ipVersion !== 6) return { rule: null, action: 'pass' };
+  if (p.invalid !== null) return { rule: null, action: 'drop' };
   const ordered = [...set.rules].sort((a, b) => (a.priority !== b.priority ? a.priority - b.priority : a.id - b.id));
   const hasPorts = (p.proto === 6 || p.proto === 17) && p.l4Offset >= 0;
   const fits = (r: Rule): boolean => {

@@ -17,8 +17,9 @@ describe('RuleMatcher.matchTuple', () => {
       const matcher = new RuleMatcher(validateRuleSet(randomRuleSet(rng), `random set #${s}`));
       for (let p = 0; p < 300; p++) {
         const pkt = decodePacket(randomFrame(rng), LinkType.ETHERNET);
-        // Flow keys exist for IP packets; TCP/UDP ones always with ports (port-less ones are never written).
-        if (pkt.ipVersion === 0 || ((pkt.proto === 6 || pkt.proto === 17) && pkt.l4Offset < 0)) continue;
+        // Flow keys exist for IP packets; TCP/UDP ones always with ports (port-less ones are never written),
+        // and never for invalid ones (dropped before the flow stage).
+        if (pkt.ipVersion === 0 || pkt.invalid !== null || ((pkt.proto === 6 || pkt.proto === 17) && pkt.l4Offset < 0)) continue;
         const want = matcher.match(pkt);
         const got = matcher.matchTuple(pkt.src, pkt.dst, pkt.proto, pkt.srcPort, pkt.dstPort, pkt.vlans.length > 0 ? pkt.vlans[0]! : null);
         expect([got.rule?.id ?? null, got.action], `set ${s} packet ${p}`).toEqual([want.rule?.id ?? null, want.action]);

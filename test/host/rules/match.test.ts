@@ -127,8 +127,6 @@ const cases: Case[] = [
   { name: 'port rule never matches GRE', rule: { action: 'drop', dst_port: '0-65535' }, packet: gre4, matches: false },
   // fragments and truncation
   { name: 'first fragment has ports', rule: { action: 'drop', proto: 'tcp', dst_port: 80 }, packet: tcpFirstFrag, matches: true },
-  { name: 'first fragment too short for TCP has no ports', rule: { action: 'drop', proto: 'tcp', dst_port: '0-65535' }, packet: tcpTinyFirstFrag, matches: false },
-  { name: 'first fragment too short for TCP: proto tcp', rule: { action: 'drop', proto: 'tcp' }, packet: tcpTinyFirstFrag, matches: true },
   { name: 'non-first fragment has no ports', rule: { action: 'drop', proto: 'tcp', dst_port: '0-65535' }, packet: tcpLaterFrag, matches: false },
   { name: 'non-first fragment matches proto tcp', rule: { action: 'drop', proto: 'tcp' }, packet: tcpLaterFrag, matches: true },
   { name: 'non-first fragment matches its CIDR', rule: { action: 'drop', dst: '198.18.1.0/24' }, packet: tcpLaterFrag, matches: true },
@@ -168,6 +166,18 @@ describe('every field must match', () => {
     const m = new RuleMatcher(s).match(packet);
     expect(m.rule?.id ?? null).toBe(matches ? 1 : null);
     expect(m.action).toBe(matches ? rule.action : 'inspect');
+  });
+});
+
+describe('invalid packets are dropped before any rule', () => {
+  it('a first fragment too short for the TCP header (nmap -f), even where a pass rule covers it', () => {
+    expect(tcpTinyFirstFrag.invalid).toMatch(/first fragment holds 8 of the 20 bytes of the TCP header/);
+    const passAll = set([{ id: 1, action: 'pass' }, { id: 2, proto: 'tcp', dst_port: '0-65535', action: 'pass' }], 'pass');
+    expect(new RuleMatcher(passAll).match(tcpTinyFirstFrag)).toEqual({ rule: null, action: 'drop' });
+  });
+
+  it('not a first fragment that holds the whole header, nor a later fragment', () => {
+    expect([tcpFirstFrag.invalid, tcpLaterFrag.invalid, tcpCut.invalid]).toEqual([null, null, null]);
   });
 });
 

@@ -87,3 +87,14 @@ send();`;
   const r = await lab.exec(ns, [process.execPath, '-e', script], { timeoutMs: 5_000 });
   return r.stdout.includes('echo');
 }
+
+/**
+ * nmap's state for one TCP port of `target` from namespace `ns`: a SYN scan of
+ * `scan` (default: that port alone), with `extra` options (-f fragments it).
+ */
+export async function nmapTcpPortState(lab: NetLab, ns: string, target: string, port: number, opts: { scan?: string; extra?: string[] } = {}): Promise<string> {
+  const argv = ['nmap', '-sS', '-Pn', '-n', ...(opts.extra ?? []), '-p', opts.scan ?? String(port), '--max-retries', '1', '--host-timeout', '20s', '-oX', '-', target];
+  const r = await lab.execOk(ns, argv, { timeoutMs: 40_000 });
+  const m = new RegExp(`<port protocol="tcp" portid="${port}"><state state="([a-z|]+)"`).exec(r.stdout);
+  return m?.[1] ?? 'absent';
+}
