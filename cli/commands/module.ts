@@ -4,7 +4,9 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { readConfigFile } from '../../host/fs/read-config.js';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { shippedModulesDir } from '../../host/paths.js';
+import { shippedModuleNames } from '../../host/modules/resolve.js';
 import { SecuxflowError } from '../../host/errors.js';
 import { StateStore } from '../../host/state/store.js';
 import { RULES_FILE } from '../../host/state/store.js';
@@ -41,6 +43,8 @@ export interface LoadModuleResult {
   replaced: ModuleRecord | null;
   /** Settings of the replaced registration that were not given again and carried over, as flags (`--policy fail-open`). */
   kept: string[];
+  /** True when a shipped inspector has this name and another file now answers to it. */
+  shadowsShipped: boolean;
   stateDir: string;
   /** True when a running daemon hot-loaded it into every worker. */
   hotLoaded: boolean;
@@ -187,7 +191,9 @@ export async function loadModule(file: string, opts: LoadModuleOptions = {}): Pr
       throw e;
     }
   });
-  return { record, replaced, kept, stateDir: store.dir, hotLoaded };
+  const shipped = join(shippedModulesDir(), `${record.name}.wasm`);
+  const shadowsShipped = shippedModuleNames().includes(record.name) && record.source !== shipped;
+  return { record, replaced, kept, shadowsShipped, stateDir: store.dir, hotLoaded };
 }
 
 export interface ListedModule {
@@ -374,10 +380,13 @@ export function registerModule(program: Command): void {
     .option('--json', 'print the registration as JSON'))
     .action(action('module load', async (file: string, opts: LoadModuleOptions & { json?: boolean }) => {
       const r = await loadModule(file, opts);
-      if (opts.json) { printJson({ module: r.record, replaced: r.replaced !== null, kept: r.kept, hot_loaded: r.hotLoaded, state_dir: r.stateDir }); return; }
+      if (opts.json) { printJson({ module: r.record, replaced: r.replaced !== null, kept: r.kept, shadows_shipped: r.shadowsShipped, hot_loaded: r.hotLoaded, state_dir: r.stateDir }); return; }
       const m = r.record;
+      const shadow = r.shadowsShipped
+        ? `  note: ${m.name} is also the name of a shipped inspector: inspect --module ${m.name} and rules that name it now run this module (module unload ${m.name} gives the name back)\n`
+        : '';
       const kept = r.kept.length ? `  kept from the previous registration: ${r.kept.join(', ')} (give a flag to change it${m.config ? '; --no-config drops the config' : ''})\n` : '';
-      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${m.source}\n${kept}` +
+      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${m.source}\n${kept}${shadow}` +
         `  ${r.hotLoaded ? 'hot-loaded into the running daemon' : 'no daemon running: used by the next secuxflow run or inspect'}\n`);
     }));
 
