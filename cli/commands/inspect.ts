@@ -263,7 +263,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       checksums: { checked: c.checksums.checked, ipv4_bad: c.checksums.ipv4Bad, tcp_bad: c.checksums.tcpBad, auto_disabled: c.checksums.autoDisabled },
       reassembly: {
         stream_overlap_conflicts: c.reassembly.streamOverlapConflicts, stream_bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
-        syn_ignored: c.reassembly.synIgnored, fragment_overlap_conflicts: c.reassembly.fragmentOverlapConflicts, datagrams_evicted: c.reassembly.datagramsEvicted,
+        syn_ignored: c.reassembly.synIgnored, rst_ignored: c.reassembly.rstIgnored, fragment_overlap_conflicts: c.reassembly.fragmentOverlapConflicts, datagrams_evicted: c.reassembly.datagramsEvicted,
       },
     },
     alertsBySignature: [...c.alertsBySignature.entries()]
@@ -284,6 +284,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     [re.stream_overlap_conflicts, 'TCP segments re-sent held bytes with other data (the first copy was inspected)'],
     [re.fragment_overlap_conflicts, 'IP fragments overlapped held bytes with other data (the first copy was inspected)'],
     [re.syn_ignored, 'SYNs or SYN data the receiver did not take'],
+    [re.rst_ignored, 'RSTs with a sequence number the receiver ignores (the flow went on)'],
   ].filter(([n]) => (n as number) > 0).map(([n, what]) => `${thousands(n as number)} ${what as string}`);
   const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';
   const rows = [

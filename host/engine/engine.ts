@@ -208,7 +208,7 @@ export class Engine {
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
       alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
       checksums: this.checksums.counters,
-      reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0 },
+      reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0 },
     };
   }
 
@@ -297,6 +297,7 @@ export class Engine {
     }
     this.heldFragments = [];
     this.endFlows(this.flows.endAll());
+    this.counters.reassembly.rstIgnored = this.flows.stats.rstIgnored;
     this.releaseEndedStreams();
     this.releaseRecords();
     this.countDrops();
@@ -625,6 +626,7 @@ export class Engine {
 
   private expireIdle(): void {
     this.lastExpire = this.nowSec;
+    this.counters.reassembly.rstIgnored = this.flows.stats.rstIgnored;
     const ended = this.flows.expire(this.nowSec);
     if (ended.length > 0) {
       this.flush();

@@ -117,6 +117,8 @@ export interface ReassemblyCounters {
   streamBytesBeyondDepth: number;
   /** SYNs that could not move a stream already anchored, and SYN data the receiver did not take. */
   synIgnored: number;
+  /** RSTs whose sequence number the receiver would not accept: they did not end the flow. */
+  rstIgnored: number;
   /** Fragments whose bytes differ from bytes of the datagram already held. */
   fragmentOverlapConflicts: number;
   /** Incomplete datagrams given up to stay within the defragmenter's memory bounds: their fragments were dropped uninspected. */

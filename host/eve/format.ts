@@ -232,6 +232,7 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
         invalid_checksum: c.checksums.tcpBad,
         overlap_diff_data: c.reassembly.streamOverlapConflicts,
         syn_ignored: c.reassembly.synIgnored,
+        rst_ignored: c.reassembly.rstIgnored,
         bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
       },
       defrag: { overlap_diff_data: c.reassembly.fragmentOverlapConflicts, evicted: c.reassembly.datagramsEvicted },

@@ -61,6 +61,8 @@ export interface FlowTableStats {
   /** Closed TCP flows replaced by a new SYN on the same tuple (port reuse). */
   reused: number;
   shutdown: number;
+  /** RSTs whose sequence number was not the sender's next one: the receiver ignores them (RFC 5961), so the flow stays. */
+  rstIgnored: number;
 }
 
 export interface TrackResult {
@@ -93,6 +95,11 @@ class Node {
   /** Packet time when the node was last put at its list's tail: lists are in this order. */
   queuedAt = 0;
   finMask = 0;
+  /** Per direction (bit 1 << direction): whether seqNext holds the sender's next sequence number. */
+  seqKnown = 0;
+  /** The sequence number each side sends next, advanced by in-order segments only. */
+  seqNextToServer = 0;
+  seqNextToClient = 0;
   /**
    * The key: keyKind(), the inner VLAN id, ports, and the address words (IPv4:
    * word 0 only, the rest 0). Both VLAN ids, as the kernel's sf_flow_key: under
@@ -165,7 +172,7 @@ function keyKind(vlan: number, proto: number, ver: number): number {
 export class FlowTable {
   readonly options: Readonly<FlowTableOptions>;
   readonly stats: FlowTableStats = {
-    packets: 0, noIp: 0, created: 0, timedOut: 0, closed: 0, evicted: 0, reused: 0, shutdown: 0,
+    packets: 0, noIp: 0, created: 0, timedOut: 0, closed: 0, evicted: 0, reused: 0, shutdown: 0, rstIgnored: 0,
   };
 
   private readonly buckets = new Map<number, Node>();
@@ -320,7 +327,7 @@ export class FlowTable {
       f.bytesToClient += pkt.wireLen;
     }
     if (now > f.last) f.last = now;
-    if (proto === IpProto.TCP && !stateless) this.advanceTcp(node, flags, direction, isNew);
+    if (proto === IpProto.TCP && !stateless) this.advanceTcp(node, flags, direction, isNew, pkt.tcpSeq, pkt.payloadLength);
     // Moving a node writes to both of its neighbours: two cache misses a
     // packet once the table outgrows the cache. So a node in its class list
     // moves at most once per lruResolutionSec.
@@ -406,42 +413,80 @@ export class FlowTable {
     return node;
   }
 
-  private advanceTcp(node: Node, flags: number, direction: Direction, isNew: boolean): void {
+  private advanceTcp(node: Node, flags: number, direction: Direction, isNew: boolean, seq: number, len: number): void {
     const f = node.flow;
     let st: TcpState = f.tcpState;
     if (flags & TcpFlag.RST) {
-      st = 'reset';
-    } else if (isNew) {
-      if (flags & TcpFlag.SYN) st = flags & TcpFlag.ACK ? 'syn_recv' : 'syn_sent';
-      else if (flags & TcpFlag.FIN) { st = 'fin_wait'; node.finMask = finBit(direction); }
-      else if (flags & TcpFlag.ACK) st = 'established'; // picked up mid-stream
-      else st = 'new';
-    } else if (flags & TcpFlag.FIN) {
-      if (st !== 'closed' && st !== 'reset') {
-        node.finMask |= finBit(direction);
-        st = node.finMask === (FIN_TO_SERVER | FIN_TO_CLIENT) ? 'closed' : 'fin_wait';
+      // A RST the receiver ignores must not end the flow for us only, with the
+      // rest of the connection then seen as a new, mid-stream flow.
+      if (!this.rstAccepted(node, direction, seq)) {
+        this.stats.rstIgnored++;
+        return;
       }
+      st = 'reset';
     } else {
-      switch (st) {
-        case 'new':
-          if (flags & TcpFlag.SYN) st = flags & TcpFlag.ACK ? 'syn_recv' : 'syn_sent';
-          else if (flags & TcpFlag.ACK) st = 'established';
-          break;
-        case 'syn_sent':
-          if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK) && direction === Direction.TO_CLIENT) st = 'syn_recv';
-          // The client ACKing without a SYN-ACK seen: asymmetric capture, the handshake happened.
-          else if (!(flags & TcpFlag.SYN) && (flags & TcpFlag.ACK) && direction === Direction.TO_SERVER) st = 'established';
-          break;
-        case 'syn_recv':
-          if (!(flags & TcpFlag.SYN) && (flags & TcpFlag.ACK) && direction === Direction.TO_SERVER) st = 'established';
-          break;
-        default:
-          break;
+      this.advanceSeq(node, direction, seq, len + (flags & TcpFlag.SYN ? 1 : 0) + (flags & TcpFlag.FIN ? 1 : 0));
+      if (isNew) {
+        if (flags & TcpFlag.SYN) st = flags & TcpFlag.ACK ? 'syn_recv' : 'syn_sent';
+        else if (flags & TcpFlag.FIN) { st = 'fin_wait'; node.finMask = finBit(direction); }
+        else if (flags & TcpFlag.ACK) st = 'established'; // picked up mid-stream
+        else st = 'new';
+      } else if (flags & TcpFlag.FIN) {
+        if (st !== 'closed' && st !== 'reset') {
+          node.finMask |= finBit(direction);
+          st = node.finMask === (FIN_TO_SERVER | FIN_TO_CLIENT) ? 'closed' : 'fin_wait';
+        }
+      } else {
+        switch (st) {
+          case 'new':
+            if (flags & TcpFlag.SYN) st = flags & TcpFlag.ACK ? 'syn_recv' : 'syn_sent';
+            else if (flags & TcpFlag.ACK) st = 'established';
+            break;
+          case 'syn_sent':
+            if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK) && direction === Direction.TO_CLIENT) st = 'syn_recv';
+            // The client ACKing without a SYN-ACK seen: asymmetric capture, the handshake happened.
+            else if (!(flags & TcpFlag.SYN) && (flags & TcpFlag.ACK) && direction === Direction.TO_SERVER) st = 'established';
+            break;
+          case 'syn_recv':
+            if (!(flags & TcpFlag.SYN) && (flags & TcpFlag.ACK) && direction === Direction.TO_SERVER) st = 'established';
+            break;
+          default:
+            break;
+        }
       }
     }
     if (st === f.tcpState) return;
     f.tcpState = st;
     node.cls = st === 'established' ? CLS_EST : st === 'closed' || st === 'reset' ? CLS_CLOSED : CLS_SYN;
+  }
+
+  /**
+   * RFC 5961, which Linux, Windows and the BSDs follow: a RST resets the
+   * connection only when its sequence number is exactly the next one the
+   * receiver expects; any other, even in the window, draws a challenge ACK.
+   * Before the sender's sequence is known (a RST answering a SYN), it is taken.
+   */
+  private rstAccepted(node: Node, direction: Direction, seq: number): boolean {
+    if ((node.seqKnown & (1 << direction)) === 0) return true;
+    return seq === (direction === Direction.TO_SERVER ? node.seqNextToServer : node.seqNextToClient);
+  }
+
+  /**
+   * Advances the sender's next sequence number with a segment that starts at
+   * or before it: a segment far ahead (beyond the receiver's window, which the
+   * receiver drops) cannot move it, so it cannot make a RST look valid.
+   */
+  private advanceSeq(node: Node, direction: Direction, seq: number, len: number): void {
+    const bit = 1 << direction;
+    const end = (seq + len) >>> 0;
+    if ((node.seqKnown & bit) === 0) {
+      node.seqKnown |= bit;
+    } else {
+      const next = direction === Direction.TO_SERVER ? node.seqNextToServer : node.seqNextToClient;
+      if (((seq - next) | 0) > 0 || ((end - next) | 0) <= 0) return;
+    }
+    if (direction === Direction.TO_SERVER) node.seqNextToServer = end;
+    else node.seqNextToClient = end;
   }
 
   /** Moves the node to the tail (most recent) of its class list; it may switch lists. */
