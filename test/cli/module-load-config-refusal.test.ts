@@ -25,6 +25,19 @@ describe('module load of a module that refuses to start', () => {
     expect(existsSync(join(state, 'modules.json'))).toBe(false);
   });
 
+  it('a module that refuses without logging why: the hint does not point at words that are not there', () => {
+    const dir = tempDir('cfg-silent');
+    const file = join(dir, 'silent.wat');
+    writeFileSync(file, readFileSync(join(ROOT, 'test', 'fixtures', 'engine', 'port_verdict.wat'), 'utf8')
+      .replace('(func (export "on_init") (param i32 i32) (result i32) (i32.const 0))', '(func (export "on_init") (param i32 i32) (result i32) (i32.const 1))'));
+    const cfg = join(dir, 'c.json');
+    writeFileSync(cfg, '{}');
+    const r = cli(['module', 'load', file, '--config', cfg], { SECUXFLOW_STATE_DIR: tempDir('cfg-state') });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/refused its configuration \(on_init status 1\)\n/);
+    expect(r.stderr).toContain(`hint: fix ${cfg} (the module did not log why; its README lists the config fields)`);
+  });
+
   it('an AssemblyScript module without register(): the hint says to call it, not to fix a config', () => {
     const dir = join(tempDir('cfg-noreg'), 'noreg');
     expect(cli(['module', 'new', 'noreg', '--dir', dir]).status).toBe(0);
