@@ -5,6 +5,7 @@ import { action, printJson } from '../action.js';
 import { SecuxflowError } from '../../host/errors.js';
 import { attach, detach, type AttachMode, type AttachResult, type DetachResult, type FailMode, type PolicyName } from '../../host/kernel/attach.js';
 import { assertIfaceName } from '../../host/kernel/ifname.js';
+import { describeReplacedPins } from '../../host/kernel/kept-pins.js';
 import { assertCanManageXdp } from '../../host/kernel/privilege.js';
 import { resolveStateDir } from '../../host/state/store.js';
 import { notifyDaemon, requestDaemon } from '../../host/control/client.js';
@@ -130,6 +131,7 @@ export function describeAttach(r: AttachCommandResult): string {
   ];
   if (r.flowsBlocked > 0) lines.push(`  ${r.flowsBlocked} flow${r.flowsBlocked === 1 ? '' : 's'} the kept maps had allowed and the rules drop ${r.flowsBlocked === 1 ? 'is' : 'are'} now blocked`);
   if (r.flowsRestored > 0) lines.push(`  ${flowsRestoredLine(r.flowsRestored)}`);
+  if (r.replacedPins.length > 0) lines.push(`  warning: ${describeReplacedPins(r.replacedPins)}`);
   if (r.daemon?.error) lines.push(`  warning: the running daemon did not take the new default policy: ${r.daemon.error}`);
   return `${lines.join('\n')}\n`;
 }

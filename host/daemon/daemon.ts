@@ -14,6 +14,7 @@ import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
 import { assertIfaceName } from '../kernel/ifname.js';
 import { MapName, SF, SfConfig, SfStage, SfStat } from '../kernel/codec.js';
+import { describeReplacedPins } from '../kernel/kept-pins.js';
 import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
 import { readConfigValue, writeConfig } from '../kernel/config.js';
 import { readStats } from '../kernel/verdictmaps.js';
@@ -296,6 +297,7 @@ export class Daemon {
       attachedNow = true;
       mapsCreated = r.reusedMaps.length === 0;
       this.log('info', 'attached', { iface, mode: r.mode, fail, fallbackReason: r.fallbackReason, reusedMaps: r.reusedMaps.length, reattached: r.reattached });
+      if (r.replacedPins.length > 0) this.log('warn', describeReplacedPins(r.replacedPins), { iface, maps: r.replacedPins });
     } else {
       this.log('info', 'reusing attachment', { iface, mode: existing.mode, pinDir: existing.pinDir });
     }

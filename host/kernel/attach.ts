@@ -8,7 +8,7 @@ import { StateStore } from '../state/store.js';
 import type { RuleAction, RuleSet } from '../rules/types.js';
 import { ATTACHMENTS_FILE, readAttachments, writeAttachments, type AttachmentRecord, type FailMode, type PolicyName } from './attachments.js';
 import { currentNetns, interfaceExists, listInterfaces, resolveIfindex } from './iface.js';
-import { closeFd, objGet, objGetReadOnly, objPin, openObject, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
+import { closeFd, objGet, objGetReadOnly, objPin, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
 import { assertBpffsWritable, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
 import { assertCanManageXdp } from './privilege.js';
 import { assertIfaceName } from './ifname.js';
@@ -20,6 +20,7 @@ import { MapName } from './codec.js';
 import { reconcileFlowsWithRules, type FlowReconcileResult } from './flow-revoke.js';
 import type { VerdictMapFds } from './verdictmaps.js';
 import { RuleMatcher } from '../rules/match.js';
+import { openObjectOverKeptPins } from './kept-pins.js';
 
 export type { AttachmentRecord, FailMode, PolicyName } from './attachments.js';
 export type AttachMode = XdpMode;
@@ -62,6 +63,8 @@ export interface AttachResult {
   flowsBlocked: number;
   /** Flows the kept maps held blocked by an earlier rule change that the rules in force no longer drop, allowed again. */
   flowsRestored: number;
+  /** Kept maps that did not fit this build (pinned by another version) and were made anew (host/kernel/kept-pins.ts). */
+  replacedPins: string[];
   progId: number;
 }
 
@@ -247,7 +250,10 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       if (created) undo.push(() => removePinDir(opts.iface, root));
 
       const objectPath = opts.objectPath ?? process.env.SECUXFLOW_XDP_OBJECT;
-      const handle = openObject(objectPath ? { pinDir: dir, objectPath } : { pinDir: dir });
+      const opened = openObjectOverKeptPins(dir, objectPath);
+      const handle = opened.handle;
+      // Undone newest first: the new pins go, the object closes, then the set-aside maps are pinned back.
+      undo.push(() => opened.restore());
       undo.push(() => handle.close());
       if (!created) {
         // Maps that this load pinned fresh must go again; reused ones stay.
@@ -338,6 +344,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       const flows = handle.reusedPins.includes(MapName.FLOWS) ? reconcileKeptFlows(handle.maps, effective) : NO_FLOWS_CHANGED;
 
       handle.close();
+      opened.release();
       return {
         iface: opts.iface,
         ifindex,
@@ -353,6 +360,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         reusedMaps: [...handle.reusedPins].sort(),
         flowsBlocked: flows.blocked,
         flowsRestored: flows.restored,
+        replacedPins: opened.replaced,
         progId: newProgId,
       };
     } catch (e) {
