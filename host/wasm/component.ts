@@ -234,7 +234,7 @@ export async function compileComponent(name: string, bytes: Uint8Array, sha256: 
   for (const imp of manifest.imports) {
     if (imp.replace(/@[^/]*$/, '') !== COMPONENT_HOST_IMPORT) {
       throw new SecuxflowError('E_MODULE_IMPORT', `module ${name} imports ${imp}, which the inspector sandbox does not provide`,
-        imp.startsWith('wasi:') ? 'WASI is not available to inspectors: build the component against modules/wit (world inspector) only'
+        imp.startsWith('wasi:') ? "WASI is not available to inspectors: build the component against modules/wit (world inspector) only; with componentize-js: pass disableFeatures: ['random', 'stdio', 'clocks', 'http', 'fetch-event'] (docs/modules.md)"
           : `components may import only ${COMPONENT_HOST_IMPORT}@1.0.0`);
     }
   }
