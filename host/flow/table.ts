@@ -95,6 +95,8 @@ class Node {
   /** Packet time when the node was last put at its list's tail: lists are in this order. */
   queuedAt = 0;
   finMask = 0;
+  /** The server answered the client's SYN with a SYN-ACK: the direction is settled. */
+  answered = false;
   /** Per direction (bit 1 << direction): whether seqNext holds the sender's next sequence number. */
   seqKnown = 0;
   /** The sequence number each side sends next, advanced by in-order segments only. */
@@ -288,10 +290,20 @@ export class FlowTable {
 
     // A segment the receiver drops (a bad checksum) must not end or restart the connection.
     const flags = proto === IpProto.TCP && !stateless ? pkt.tcpFlags : 0;
-    if (node !== null && (flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.SYN) {
+    const opening = flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST);
+    if (node !== null && (opening === TcpFlag.SYN || opening === (TcpFlag.SYN | TcpFlag.ACK))) {
       const st = node.flow.tcpState;
-      if (st === 'closed' || st === 'reset') {
-        // A fresh SYN on a finished connection starts a new conversation.
+      // A fresh SYN on a finished connection starts a new conversation.
+      const reused = opening === TcpFlag.SYN && (st === 'closed' || st === 'reset');
+      // The handshake was never answered and it now shows the flow the wrong
+      // way round: a stray packet from the server's side came first (an
+      // evader's, so that modules read the request as the response). A SYN
+      // from the "server" of a flow no SYN opened, or a SYN-ACK from its
+      // "client", starts the flow again, the right way round.
+      const turned = !node.answered && (opening === TcpFlag.SYN
+        ? direction === Direction.TO_CLIENT && st !== 'syn_sent'
+        : direction === Direction.TO_SERVER && st === 'syn_sent');
+      if (reused || turned) {
         this.remove(node);
         this.stats.reused++;
         this.stats.closed++;
@@ -443,7 +455,10 @@ export class FlowTable {
             else if (flags & TcpFlag.ACK) st = 'established';
             break;
           case 'syn_sent':
-            if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK) && direction === Direction.TO_CLIENT) st = 'syn_recv';
+            if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK) && direction === Direction.TO_CLIENT) {
+            st = 'syn_recv';
+            node.answered = true;
+          }
             // The client ACKing without a SYN-ACK seen: asymmetric capture, the handshake happened.
             else if (!(flags & TcpFlag.SYN) && (flags & TcpFlag.ACK) && direction === Direction.TO_SERVER) st = 'established';
             break;
