@@ -204,7 +204,7 @@ export class Engine {
     this.counters = {
       packetsRead: 0, packetsDecoded: 0, malformed: 0, nonIp: 0, fragments: 0, datagramsReassembled: 0,
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
-      byStage: { 'non-ip': 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0 },
+      byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
       alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
       checksums: this.checksums.counters,
@@ -231,6 +231,11 @@ export class Engine {
     if (raw.ipVersion === 0) {
       c.nonIp++;
       this.decide(this.decision(index, raw, null, 0, 'non-ip', Verdict.PASS, false, [raw]));
+      return;
+    }
+    // Before reassembly too: a tiny first fragment is dropped, so its datagram never completes, as in XDP.
+    if (raw.invalid !== null) {
+      this.decide(this.decision(index, raw, null, 0, 'invalid', Verdict.DROP, true, [raw]));
       return;
     }
     if (this.penalty.size > 0 && this.penalty.isBlocked(raw.src, this.nowSec)) {
@@ -737,6 +742,11 @@ function countStage(s: Record<DecisionStage, number>, stage: DecisionStage, n: n
     case 'non-ip': s['non-ip'] += n; break;
     case 'penalty': s.penalty += n; break;
     case 'fragment': s.fragment += n; break;
+    case 'invalid': s.invalid += n; break;
+    default: {
+      const unknown: never = stage;
+      throw new SecuxflowError('E_INTERNAL', `no counter for decision stage ${String(unknown)}`);
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import type { ChecksumCounters } from './checksums.js';
 /** Where the final decision for a packet was taken, in the kernel's stage order. */
 export type DecisionStage =
   | 'non-ip'     // not subject to rules
+  | 'invalid'    // dropped before the rules: DecodedPacket.invalid
   | 'penalty'    // source in the penalty box
   | 'flow'       // flow already decided (ALLOW_FLOW / BLOCK_FLOW)
   | 'rule'       // a rule's pass/drop

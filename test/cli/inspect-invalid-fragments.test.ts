@@ -1,0 +1,40 @@
+// inspect --pcap on a fragmenting scan (nmap -f): the tiny first fragments
+// are dropped as invalid, as the XDP program drops them live, and the
+// summary names them among the evasion signals.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PcapWriter } from '../../host/capture/writer.js';
+import { buildPacket, fragmentIp } from '../../host/packet/build.js';
+import { LinkType, TcpFlag } from '../../host/packet/types.js';
+import { cli, requireBuilt, tempDir } from './support.js';
+
+describe('inspect --pcap: invalid packets', () => {
+  let pcap = '';
+  let rules = '';
+  beforeAll(() => {
+    requireBuilt();
+    const dir = tempDir('sf-invalid-');
+    pcap = join(dir, 'frag-scan.pcap');
+    rules = join(dir, 'pass.json');
+    writeFileSync(rules, '{"default_policy":"pass","rules":[]}');
+    const w = new PcapWriter({ path: pcap, linkType: LinkType.ETHERNET });
+    let t = 1_767_225_600;
+    for (const port of [22, 80, 443]) {
+      const syn = buildPacket({ src: '198.18.0.66', dst: '198.18.1.1', proto: 'tcp', srcPort: 50_000, dstPort: port, tcpFlags: TcpFlag.SYN });
+      for (const f of fragmentIp(syn, 8, port)) w.write({ data: f, tsSec: t++, tsNsec: 0 });
+    }
+    w.close();
+  });
+
+  it('drops each tiny first fragment as invalid and says so in the summary and --json', () => {
+    const human = cli(['inspect', '--pcap', pcap, '--no-progress', '--rules', rules]);
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout, human.stdout).toMatch(/evasion signals\s+3 packets dropped as invalid: first fragments too short/);
+    expect(human.stdout).toMatch(/by stage\s+invalid 3, fragment 6/);
+    const json = JSON.parse(cli(['inspect', '--pcap', pcap, '--json', '--rules', rules]).stdout);
+    expect(json.counters.by_stage.invalid).toBe(3);
+    expect(json.counters.reassembled).toBe(0);
+    expect(json.counters.pass).toBe(0);
+  });
+});
