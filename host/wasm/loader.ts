@@ -59,8 +59,17 @@ function checkMarker(name: string, layout: WasmLayout): number {
   return version;
 }
 
+// What AssemblyScript's standard library imports from env, and the SDK call that does the job in the sandbox.
+const AS_ENV_HINTS = new Map<string, string>([
+  ['console.log', "AssemblyScript's console.log is not available in the sandbox: use the SDK's log(LogLevel.INFO, message)"],
+  ['Date.now', "AssemblyScript's Date.now is not available in the sandbox: use the SDK's nowNs() (capture time offline, wall clock live)"],
+  ['seed', "AssemblyScript's Math.random() imports env.seed, which the sandbox does not provide: derive values from the packet or nowNs() (the SDK's tables already hash with a seed of their own)"],
+]);
+
 function importHint(module: string, field: string): string {
-  if (module === 'env' && (field === 'abort' || field === 'trace' || field === 'seed')) {
+  const asHint = module === 'env' ? AS_ENV_HINTS.get(field) : undefined;
+  if (asHint !== undefined) return asHint;
+  if (module === 'env' && (field === 'abort' || field === 'trace')) {
     return `AssemblyScript's env.${field} is not available: build with the project's asconfig.json (it redirects abort to the SDK), and do not use trace() or Math.random()`;
   }
   if (module.startsWith('wasi')) return 'WASI is not available to inspectors: build without a WASI target';
