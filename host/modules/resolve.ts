@@ -7,7 +7,8 @@ import { SecuxflowError } from '../errors.js';
 import { shippedModulesDir } from '../paths.js';
 import { loadInspectorFile, type CompiledInspector } from '../wasm/loader.js';
 import { StateStore } from '../state/store.js';
-import { findRegistered, MODULES_FILE, readPinned, type ModuleRecord } from './registry.js';
+import { findRegistered, MODULES_FILE, readPinned, readRegistry, type ModuleRecord } from './registry.js';
+import { suggestName } from '../rules/suggest.js';
 import { loadModuleFile, type LoadedModule } from './load.js';
 
 const NAME_RE = /^[a-z][a-z0-9_-]*$/;
@@ -54,8 +55,13 @@ export function resolveModuleRef(arg: string, stateDir?: string): ModuleRef {
   const path = join(shippedModulesDir(), `${arg}.wasm`);
   if (!existsSync(path)) {
     const names = shippedModuleNames();
+    // A misspelt name of the user's own module is the likelier mistake than a module never registered.
+    const registered = store !== null ? readRegistry(store).map((m) => m.name) : [];
+    const guess = suggestName(arg, [...registered, ...names]);
+    const lists = [registered.length ? `registered modules: ${registered.join(', ')}` : '', names.length ? `shipped modules: ${names.join(', ')}` : ''].filter(Boolean).join('; ');
     throw new SecuxflowError('E_MODULE_NOT_FOUND', `no shipped module named "${arg}", and none is registered under that name`,
-      names.length ? `shipped modules: ${names.join(', ')}; register your own with secuxflow module load FILE --name ${arg}` : 'no modules are built: run npm run build');
+      guess !== undefined ? `did you mean ${guess}? ${lists}`
+        : names.length ? `${lists}; register your own with secuxflow module load FILE --name ${arg}` : 'no modules are built: run npm run build');
   }
   return { name: arg, path };
 }
