@@ -1,21 +1,36 @@
 // A minimal ABI v1 host for unit tests: instantiates the built module with
 // recording hostcalls and runs hand-built TCP/UDP packets through on_batch.
+// Packets that name the same `flow` belong to one flow: the first gets
+// FLOW_START, and TCP payloads build that direction's stream bytes (STREAM_PTR,
+// STREAM_LEN, STREAM_NEW) as the real host does, so FlowMap state and stream
+// searches can be tested; flowEnd(flow) calls on_flow_end.
 import { readFileSync } from 'node:fs';
 
 export interface Alert { index: number; sid: number; severity: number; message: string }
-export interface TestPacket { proto: 'tcp' | 'udp'; dstPort: number; srcPort?: number; payload?: string }
+export interface Event { index: number; kind: number; json: unknown }
+export interface TestPacket {
+  proto: 'tcp' | 'udp';
+  dstPort: number;
+  srcPort?: number;
+  payload?: string;
+  /** Packets with the same number are one flow (its flow id); without it each packet is a flow of its own. */
+  flow?: number;
+  /** 0 to server (the default), 1 to client. */
+  direction?: 0 | 1;
+}
 
 const META = 64;
 
 export function loadInspector(path: string, config?: object) {
   const alerts: Alert[] = [];
+  const events: Event[] = [];
   const logs: string[] = [];
   let memory!: WebAssembly.Memory;
   const text = (p: number, n: number) => new TextDecoder().decode(new Uint8Array(memory.buffer, p, n));
   const imports = {
     secuxflow: {
       emit_alert: (index: number, sid: number, severity: number, mp: number, ml: number) => { alerts.push({ index, sid, severity, message: text(mp, ml) }); return 0; },
-      emit_event: () => 0,
+      emit_event: (index: number, kind: number, p: number, n: number) => { events.push({ index, kind, json: JSON.parse(text(p, n)) }); return 0; },
       log_message: (_l: number, p: number, n: number) => { logs.push(text(p, n)); return 0; },
       get_time_ns: () => 0n,
     },
@@ -24,7 +39,8 @@ export function loadInspector(path: string, config?: object) {
   const x = instance.exports as any;
   memory = x.memory;
   const capacity = 16;
-  const area = x.sf_alloc(capacity * META + 65536 + 7);
+  const dataBytes = 1 << 20;
+  const area = x.sf_alloc(capacity * META + dataBytes + 7);
   const metaPtr = (area + 7) & ~7;
   let cfgPtr = 0;
   let cfgLen = 0;
@@ -36,9 +52,23 @@ export function loadInspector(path: string, config?: object) {
   }
   const initStatus: number = x.on_init(cfgPtr, cfgLen);
 
+  const seen = new Set<number>();
+  const streams = new Map<string, Uint8Array>();
+  let nextFlow = 1_000_000;
+
   function run(packets: TestPacket[]): number[] {
+    if (packets.length > capacity) throw new Error(`the harness takes at most ${capacity} packets per run`);
     let data = metaPtr + capacity * META;
+    const end = data + dataBytes;
+    const put = (bytes: Uint8Array): number => {
+      if (data + bytes.length > end) throw new Error('the packets of this run do not fit the harness data region');
+      new Uint8Array(memory.buffer).set(bytes, data);
+      data += bytes.length;
+      return data - bytes.length;
+    };
     packets.forEach((p, i) => {
+      const flow = p.flow ?? nextFlow++;
+      const direction = p.direction ?? 0;
       const payload = new TextEncoder().encode(p.payload ?? '');
       const l4 = p.proto === 'tcp' ? 20 : 8;
       const frame = new Uint8Array(14 + 20 + l4 + payload.length);
@@ -48,19 +78,34 @@ export function loadInspector(path: string, config?: object) {
       dv.setUint16(16, 20 + l4 + payload.length);
       frame[22] = 64;
       frame[23] = p.proto === 'tcp' ? 6 : 17;
-      frame.set([198, 18, 0, 1, 198, 18, 0, 2], 26);
+      frame.set(direction === 0 ? [198, 18, 0, 1, 198, 18, 0, 2] : [198, 18, 0, 2, 198, 18, 0, 1], 26);
       dv.setUint16(34, p.srcPort ?? 40000);
       dv.setUint16(36, p.dstPort);
       if (p.proto === 'tcp') frame[46] = 0x50;
       frame.set(payload, 34 + l4);
+      const framePtr = put(frame);
+      let streamPtr = 0;
+      let streamLen = 0;
+      if (p.proto === 'tcp' && payload.length > 0) {
+        const key = `${flow}:${direction}`;
+        const before = streams.get(key) ?? new Uint8Array(0);
+        const stream = new Uint8Array(before.length + payload.length);
+        stream.set(before);
+        stream.set(payload, before.length);
+        streams.set(key, stream);
+        streamPtr = put(stream);
+        streamLen = stream.length;
+      }
       const mem = new DataView(memory.buffer);
-      new Uint8Array(memory.buffer).set(frame, data);
       const m = metaPtr + i * META;
       new Uint8Array(memory.buffer).fill(0, m, m + META);
-      mem.setBigUint64(m, BigInt(i + 1), true);
-      mem.setUint32(m + 16, data, true);
+      mem.setBigUint64(m, BigInt(flow), true);
+      mem.setUint32(m + 16, framePtr, true);
       mem.setUint32(m + 20, frame.length, true);
       mem.setUint32(m + 24, payload.length, true);
+      mem.setUint32(m + 28, streamPtr, true);
+      mem.setUint32(m + 32, streamLen, true);
+      mem.setUint32(m + 36, streamPtr ? payload.length : 0, true);
       mem.setUint32(m + 40, frame.length, true);
       mem.setUint16(m + 44, 14, true);
       mem.setUint16(m + 46, 34, true);
@@ -69,8 +114,9 @@ export function loadInspector(path: string, config?: object) {
       mem.setUint16(m + 52, p.dstPort, true);
       mem.setUint8(m + 56, 4);
       mem.setUint8(m + 57, p.proto === 'tcp' ? 6 : 17);
-      mem.setUint8(m + 60, 0x02);
-      data += frame.length;
+      mem.setUint8(m + 59, direction);
+      mem.setUint8(m + 60, seen.has(flow) ? 0 : 0x02);
+      seen.add(flow);
     });
     const status: number = x.on_batch(metaPtr, packets.length);
     if (status !== 0) throw new Error(`on_batch returned status ${status}`);
@@ -78,5 +124,12 @@ export function loadInspector(path: string, config?: object) {
     return packets.map((_, i) => mem[metaPtr + i * META + 61]!);
   }
 
-  return { initStatus, run, alerts, logs, exports: x };
+  /** The flow is over: on_flow_end, as the host calls it; what the module emits there has index -1. */
+  function flowEnd(flow: number): void {
+    x.on_flow_end(BigInt(flow));
+    streams.delete(`${flow}:0`);
+    streams.delete(`${flow}:1`);
+  }
+
+  return { initStatus, run, flowEnd, alerts, events, logs, exports: x };
 }
