@@ -260,7 +260,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       module_failures: c.moduleFailures, verdict_errors: c.verdictErrors, by_stage: c.byStage, by_verdict: c.byVerdict,
       alerts_untracked: c.alertsUntracked, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped,
       penalty_full: c.penaltyFull, timestamps_out_of_range: result.timestampsOutOfRange,
-      checksums: { checked: c.checksums.checked, ipv4_bad: c.checksums.ipv4Bad, tcp_bad: c.checksums.tcpBad, auto_disabled: c.checksums.autoDisabled },
+      checksums: { checked: c.checksums.checked, ipv4_bad: c.checksums.ipv4Bad, tcp_bad: c.checksums.tcpBad, refused: c.checksums.refused },
       reassembly: {
         stream_overlap_conflicts: c.reassembly.streamOverlapConflicts, stream_bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
         syn_ignored: c.reassembly.synIgnored, rst_ignored: c.reassembly.rstIgnored, fragment_overlap_conflicts: c.reassembly.fragmentOverlapConflicts, datagrams_evicted: c.reassembly.datagramsEvicted,
@@ -276,7 +276,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
 function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   const c = r.counters as Record<string, number> & {
     by_stage: Record<string, number>; by_verdict: Record<string, number>; events_by_kind: Record<string, number>;
-    checksums: { ipv4_bad: number; tcp_bad: number; auto_disabled: boolean };
+    checksums: { ipv4_bad: number; tcp_bad: number; refused: number };
     reassembly: Record<string, number>;
   };
   const ck = c.checksums, re = c.reassembly;
@@ -313,7 +313,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     ...(c.alerts_untracked > 0 ? [['untracked alerts', `${thousands(c.alerts_untracked)} alerts of signatures past the first ${thousands(MAX_TRACKED_SIGNATURES)} module:sid pairs: counted, not listed below`]] : []),
     // Evasion attempts and limits that leave bytes uninspected (docs/reassembly.md).
     ...(ck.tcp_bad + ck.ipv4_bad > 0
-      ? [['bad checksums', `${thousands(ck.tcp_bad)} TCP, ${thousands(ck.ipv4_bad)} IPv4 header${ck.auto_disabled ? '' : ': kept out of reassembly and the TCP state, as the receiving host drops them'}`]]
+      ? [['bad checksums', `${thousands(ck.tcp_bad)} TCP, ${thousands(ck.ipv4_bad)} IPv4 header: ${thousands(ck.refused)} kept out of reassembly and the TCP state, as the receiving host drops them${ck.tcp_bad + ck.ipv4_bad > ck.refused ? `; ${thousands(ck.tcp_bad + ck.ipv4_bad - ck.refused)} taken as data, from hosts that never sent a right one (checksum offload on the capturing host)` : ''}`]]
       : []),
     ...(evasion.length > 0 ? [['evasion signals', evasion.join('; ')]] : []),
     ...(re.stream_bytes_beyond_depth > 0 ? [['beyond depth', `${thousands(re.stream_bytes_beyond_depth)} TCP payload bytes past the stream depth were not inspected`]] : []),
@@ -332,9 +332,6 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   }
   if (c.timestamps_out_of_range > 0) {
     text += table([['warning', `${thousands(c.timestamps_out_of_range)} records have a timestamp fraction of a second or more (a faulty clock or capture writer): read with the whole seconds carried into the seconds, the instant tshark gives them`]]) + '\n';
-  }
-  if (ck.auto_disabled) {
-    text += table([['warning', 'checksum validation was turned off after the first 1,000 packets: more than one in ten had a bad checksum (a capture taken with checksum offload?), so decoys with bad checksums were reassembled like real data']]) + '\n';
   }
   if (r.droppedSkipped) {
     text += table([['warning', `${thousands(r.droppedSkipped)} dropped frames of another link type were not written: use a .pcapng --write-dropped file to keep them`]]) + '\n';

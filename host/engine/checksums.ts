@@ -5,20 +5,34 @@
 // bytes the host never sees: with first-copy-wins reassembly, a benign
 // decoy with a bad checksum sent ahead of the real attack hides the attack
 // (Ptacek and Newsham's insertion). Suricata validates checksums for the
-// same reason (stream.checksum-validation), and for capture files it
-// decides automatically (pcap-file checksum-checks: auto): a capture taken
-// on a sending host with checksum offload shows its outgoing packets with
-// wrong checksums, and refusing all of them would blind it. So in `auto`
-// the first AUTO_SAMPLE checked packets are validated, and if more than one
-// in AUTO_BAD_RATIO of them are bad, validation stops for the rest of the
-// run and the counters say so.
+// same reason (stream.checksum-validation).
+//
+// But a capture taken on a host with checksum offload shows every packet
+// that host sent with a checksum its NIC was to fill in: refusing them would
+// blind the inspector to that whole side (tcpdump on a client, a capture on
+// loopback). Suricata's answer for capture files (checksum-checks: auto)
+// samples the first 1,000 packets and then turns validation off for the run
+// if too many were bad, which loses the stream data of small captures and
+// switches off the defence for the rest of a large one. Offload is a
+// property of the sending host: the segments its sockets send (SYNs, data)
+// are all bad, while an evader's decoys come from a host whose real SYN was
+// right, or it would not have connected. So `auto` refuses a bad TCP
+// checksum only from a source address that has sent a SYN or a data segment
+// with a right one; until then the source is taken as offloaded. (RSTs and
+// the ACKs of closed connections do not count: Linux checksums those in
+// software even with offload.) An IPv4 header checksum is always computed
+// in software, so a bad one is refused in both modes.
 import { finishChecksum, pseudoHeaderSumAt, sumWords } from '../packet/checksum.js';
-import { IpProto, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
+import { IpProto, TcpFlag, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 
 export type ChecksumMode = 'validate' | 'auto' | 'ignore';
 
-export const AUTO_SAMPLE = 1000;
-export const AUTO_BAD_RATIO = 10;
+/**
+ * Sources remembered in `auto`. Past this many, a source not remembered is
+ * treated as having sent right checksums (its bad ones are refused): a flood
+ * of spoofed sources must not make the guard lenient.
+ */
+export const MAX_PROVEN_SOURCES = 65536;
 
 export interface ChecksumCounters {
   /** Packets whose checksums were checked. */
@@ -27,54 +41,78 @@ export interface ChecksumCounters {
   ipv4Bad: number;
   /** TCP segments with a wrong checksum (over a correct IPv4 header). */
   tcpBad: number;
-  /** `auto` saw too many bad checksums in its sample (offload) and stopped validating. */
-  autoDisabled: boolean;
+  /** Bad ones refused: kept out of reassembly and the TCP state. The other bad TCP ones were taken as offloaded. */
+  refused: number;
 }
 
 export class ChecksumGuard {
-  readonly counters: ChecksumCounters = { checked: 0, ipv4Bad: 0, tcpBad: 0, autoDisabled: false };
-  private mode: ChecksumMode;
+  readonly counters: ChecksumCounters = { checked: 0, ipv4Bad: 0, tcpBad: 0, refused: 0 };
+  /** auto: sources (IPv4 as a number, IPv6 as text) that sent a right checksum. */
+  private readonly proven = new Set<number | string>();
+  private provenFull = false;
 
-  constructor(mode: ChecksumMode) {
-    this.mode = mode;
-  }
+  constructor(private readonly mode: ChecksumMode) {}
 
   /**
    * False when the host receiving `pkt` would drop it for a bad IPv4 header
-   * or TCP checksum. True when it is right, when the capture cut it short
-   * (the bytes needed are not there), and when validation is off.
+   * or TCP checksum and the mode refuses it. True when it is right, when the
+   * capture cut it short (the bytes needed are not there), when validation
+   * is off, and in `auto` when its source has never sent a right one.
    */
   accepts(pkt: DecodedPacket): boolean {
     if (this.mode === 'ignore') return true;
     const c = this.counters;
-    let ok = true;
-    const data = pkt.data;
-    const l3 = pkt.l3Offset;
-    let ipEnd = -1;
-    if (pkt.ipVersion === 4) {
-      const ihl = (data[l3]! & 0x0f) << 2;
-      if (l3 + ihl <= data.length && finishChecksum(sumWords(data, l3, l3 + ihl)) !== 0) {
-        ok = false;
-        c.ipv4Bad++;
-      }
-      ipEnd = l3 + ((data[l3 + 2]! << 8) | data[l3 + 3]!);
-    } else if (pkt.ipVersion === 6) {
-      ipEnd = l3 + 40 + ((data[l3 + 4]! << 8) | data[l3 + 5]!);
-    }
-    const l4 = pkt.l4Offset;
-    if (ok && pkt.proto === IpProto.TCP && l4 >= 0 && pkt.fragment === null && ipEnd > l4 && ipEnd <= data.length) {
-      const len = ipEnd - l4;
-      const sum = sumWords(data, l4, ipEnd, pseudoHeaderSumAt(data, srcAddrOffset(pkt), data, dstAddrOffset(pkt), pkt.ipVersion === 4 ? 4 : 16, IpProto.TCP, len));
-      if (finishChecksum(sum) !== 0) {
-        ok = false;
-        c.tcpBad++;
-      }
-    }
     c.checked++;
-    if (this.mode === 'auto' && c.checked === AUTO_SAMPLE) {
-      this.mode = (c.ipv4Bad + c.tcpBad) * AUTO_BAD_RATIO > AUTO_SAMPLE ? 'ignore' : 'validate';
-      c.autoDisabled = this.mode === 'ignore';
+    if (!ipv4HeaderRight(pkt)) {
+      c.ipv4Bad++;
+      c.refused++;
+      return false;
     }
-    return ok;
+    const ok = tcpChecksumRight(pkt);
+    if (!ok) c.tcpBad++;
+    if (this.mode === 'validate') {
+      if (!ok) c.refused++;
+      return ok;
+    }
+    const data = pkt.data;
+    const at = srcAddrOffset(pkt);
+    const key: number | string = pkt.ipVersion === 4
+      ? ((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!) >>> 0
+      : data.subarray(at, at + 16).join('.');
+    if (ok) {
+      const fromSocket = (pkt.tcpFlags & TcpFlag.SYN) !== 0 || pkt.payloadLength > 0;
+      if (fromSocket && !this.provenFull && !this.proven.has(key)) {
+        if (this.proven.size >= MAX_PROVEN_SOURCES) this.provenFull = true;
+        else this.proven.add(key);
+      }
+      return true;
+    }
+    if (this.proven.has(key) || this.provenFull) {
+      c.refused++;
+      return false;
+    }
+    return true;
   }
+}
+
+function ipv4HeaderRight(pkt: DecodedPacket): boolean {
+  if (pkt.ipVersion !== 4) return true;
+  const data = pkt.data;
+  const l3 = pkt.l3Offset;
+  const ihl = (data[l3]! & 0x0f) << 2;
+  return l3 + ihl > data.length || finishChecksum(sumWords(data, l3, l3 + ihl)) === 0;
+}
+
+/** Whether the TCP checksum is right; true when it cannot be checked (not TCP, a fragment, cut by the capture). */
+function tcpChecksumRight(pkt: DecodedPacket): boolean {
+  const l4 = pkt.l4Offset;
+  // A fragment's TCP checksum covers the whole datagram: it is checked once rebuilt.
+  if (pkt.proto !== IpProto.TCP || l4 < 0 || pkt.fragment !== null) return true;
+  const data = pkt.data;
+  const l3 = pkt.l3Offset;
+  const ipEnd = pkt.ipVersion === 4 ? l3 + ((data[l3 + 2]! << 8) | data[l3 + 3]!) : l3 + 40 + ((data[l3 + 4]! << 8) | data[l3 + 5]!);
+  if (ipEnd <= l4 || ipEnd > data.length) return true;
+  const len = ipEnd - l4;
+  const sum = sumWords(data, l4, ipEnd, pseudoHeaderSumAt(data, srcAddrOffset(pkt), data, dstAddrOffset(pkt), pkt.ipVersion === 4 ? 4 : 16, IpProto.TCP, len));
+  return finishChecksum(sum) === 0;
 }

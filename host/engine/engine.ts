@@ -88,6 +88,15 @@ export interface EngineOptions {
  */
 export const MAX_TRACKED_SIGNATURES = 1000;
 
+/**
+ * The engine's own alerts: the evasion signals Suricata raises as stream and
+ * defrag events. They ride on the packet's decision as a run of this name,
+ * which takes no part in the verdict.
+ */
+export const ENGINE_MODULE = 'secuxflow';
+export const SID_STREAM_OVERLAP = 2100001;
+export const SID_FRAGMENT_OVERLAP = 2100002;
+
 const FLOW_VERDICT_NAMES: readonly string[] = VERDICT_NAMES.map((n) => n.toLowerCase());
 
 const FLOW_UNDECIDED = 0;
@@ -104,6 +113,8 @@ interface FlowState {
   inspected: number;
   lastVerdict: Verdict;
   alerted: boolean;
+  /** The flow already raised SID_STREAM_OVERLAP: one per flow is the signal, more would be noise. */
+  overlapAlerted: boolean;
 }
 
 // Shared by every decision until the first module run / alert / event is
@@ -161,6 +172,10 @@ export class Engine {
   private fedStream: Uint8Array | null = null;
   private fedNew = 0;
   private fedGap = false;
+  /** feedStream's segment re-sent held bytes with different data. */
+  private fedConflict = false;
+  /** An engine alert for the next decision made (a reassembled datagram's). */
+  private engineAlert = 0;
   private readonly outputs: BatchOutput[];
   private readonly streamPool = new StreamBufferPool();
   /** Streams of ended flows: their buffers go back to the pool once no batch item can still point into them. */
@@ -263,6 +278,7 @@ export class Engine {
         return;
       }
       if (whole !== raw) {
+        if (this.defrag.lastConflicting) this.engineAlert = SID_FRAGMENT_OVERLAP;
         c.datagramsReassembled++;
         sources = this.takeHeldFragments(raw);
         pkt = whole;
@@ -371,6 +387,7 @@ export class Engine {
     this.feedStream(state, pkt, direction, valid);
     const stream = this.fedStream, streamNew = this.fedNew, gap = this.fedGap;
     const names = match.rule && match.rule.modules.length > 0 ? match.rule.modules : null;
+    let given = 0;
     for (let m = 0; m < this.modules.length; m++) {
       if (names !== null && !names.includes(this.modules[m]!.name)) continue;
       const ms = state.moduleState[m]!;
@@ -387,8 +404,13 @@ export class Engine {
       const run: ModuleRun = { module: this.modules[m]!.name, verdict: Verdict.CONTINUE, ttl: 0, alerts: NO_ALERTS, events: NO_EVENTS, failure: null };
       d.modules = withItem(d.modules, NO_RUNS, run);
       this.addItem(m, run, pkt, flow.id, direction, flags, stream, streamNew);
+      given++;
     }
-    if (d.modules.length === 0) {
+    if (this.fedConflict && !state.overlapAlerted) {
+      state.overlapAlerted = true;
+      addEngineAlert(d, SID_STREAM_OVERLAP);
+    }
+    if (given === 0) {
       // Every module this rule names is done with the flow: nothing left to inspect.
       state.decided = FLOW_ALLOWED;
       state.decidedBy = 'modules done';
@@ -420,11 +442,14 @@ export class Engine {
     this.fedStream = null;
     this.fedNew = 0;
     this.fedGap = false;
+    this.fedConflict = false;
     if (pkt.proto !== IpProto.TCP || pkt.l4Offset < 0) return;
     if (valid === false || (valid === undefined && !this.checksums.accepts(pkt))) return;
     if (state.streams === null) state.streams = new TcpStreamPair(this.streamDepth, this.streamPool);
-    const added = state.streams.pushPacket(pkt, direction);
     const s = state.streams.stream(direction);
+    const conflicts = s.stats.overlapConflicts;
+    const added = state.streams.pushPacket(pkt, direction);
+    this.fedConflict = s.stats.overlapConflicts !== conflicts;
     this.fedGap = s.hasGap;
     // Only a packet that released new in-order bytes carries the stream: modules
     // then see each byte of the stream once as "new".
@@ -495,14 +520,17 @@ export class Engine {
     const perPacket = hasPortlessFlowKey(d.pkt);
     // Index loops on the per-packet path: for-of left an iterator per loop here (heap profile).
     const runs = d.modules;
+    let moduleRuns = 0;
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
+      if (run.alerts.length > 0) state.alerted = true;
+      if (run.module === ENGINE_MODULE) continue;
+      moduleRuns++;
       if (VERDICT_RANK[run.verdict]! > VERDICT_RANK[verdict]!) verdict = run.verdict;
       if (run.verdict === Verdict.BLOCK_SRC && run.ttl > blockTtl) blockTtl = run.ttl;
       if (run.verdict === Verdict.ALLOW_FLOW && !perPacket) state.moduleState[this.moduleIndex.get(run.module)!] = 2;
-      if (run.alerts.length > 0) state.alerted = true;
     }
-    if (d.modules.length === 0) verdict = Verdict.ALLOW_FLOW;
+    if (moduleRuns === 0) verdict = Verdict.ALLOW_FLOW;
     if (verdict === Verdict.BLOCK_SRC) {
       // The ttl runs from the packet that earned the block, not from the engine's
       // clock when its batch was flushed: a capture's batch may wait for a
@@ -542,7 +570,14 @@ export class Engine {
 
   private decision(index: number, pkt: DecodedPacket, flow: Flow | null, direction: 0 | 1, stage: DecisionStage, verdict: Verdict, dropped: boolean,
     sources: DecodedPacket[]): PacketDecision {
-    return { index, pkt, sources, flow, direction, stage, rule: null, ruleAction: null, modules: NO_RUNS, verdict, dropped, inspected: 0 };
+    const d: PacketDecision = { index, pkt, sources, flow, direction, stage, rule: null, ruleAction: null, modules: NO_RUNS, verdict, dropped, inspected: 0 };
+    if (this.engineAlert !== 0) {
+      addEngineAlert(d, this.engineAlert);
+      this.engineAlert = 0;
+      const s = flow?.engine as FlowState | undefined;
+      if (s) s.alerted = true;
+    }
+    return d;
   }
 
   private decide(d: PacketDecision): void {
@@ -621,7 +656,7 @@ export class Engine {
         decided: FLOW_UNDECIDED, decidedBy: '', match: [undefined, undefined],
         // A small array, not a typed array: it is created for every flow.
         moduleState: new Array<number>(this.modules.length).fill(0), streams: null,
-        inspected: 0, lastVerdict: Verdict.PASS, alerted: false,
+        inspected: 0, lastVerdict: Verdict.PASS, alerted: false, overlapAlerted: false,
       };
       flow.engine = s;
       this.counters.flows++;
@@ -718,6 +753,19 @@ export class Engine {
 }
 
 const CONTROL_FLAGS = TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST;
+
+const ENGINE_ALERTS: Record<number, string> = {
+  [SID_STREAM_OVERLAP]: 'TCP segment overlaps held stream bytes with different data (the first copy was inspected)',
+  [SID_FRAGMENT_OVERLAP]: 'IP fragment overlaps held datagram bytes with different data (the first copy was inspected)',
+};
+
+/** Puts one of the engine's own alerts on a decision, in a run that takes no part in the verdict. */
+function addEngineAlert(d: PacketDecision, sigId: number): void {
+  // Suricata's stream and defrag event rules use classtype protocol-command-decode.
+  const alert: ModuleAlert = { index: -1, sigId, severity: 2, message: ENGINE_ALERTS[sigId]!, metadata: { category: 'Generic Protocol Command Decode' } };
+  const run: ModuleRun = { module: ENGINE_MODULE, verdict: Verdict.CONTINUE, ttl: 0, alerts: [alert], events: NO_EVENTS, failure: null };
+  d.modules = withItem(d.modules, NO_RUNS, run);
+}
 
 function countStreams(r: ReassemblyCounters, pair: TcpStreamPair): void {
   r.synIgnored += pair.synIgnored;

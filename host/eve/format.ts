@@ -225,7 +225,7 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
         reassembled: c.datagramsReassembled,
         fragments_incomplete: c.fragmentsIncomplete,
         ipv4_invalid_checksum: c.checksums.ipv4Bad,
-        checksum_validation: c.checksums.autoDisabled ? 'disabled' : 'enabled',
+        invalid_checksum_refused: c.checksums.refused,
       },
       // Suricata's names where it has the counter (tcp.invalid_checksum, tcp.overlap_diff_data).
       tcp: {

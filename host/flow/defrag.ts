@@ -86,6 +86,8 @@ class Datagram {
   l3Offset = 0;
   linkType: LinkType = 1;
   held = 0;
+  /** A fragment overlapped held bytes with different ones. */
+  conflict = false;
   /** Copied, not viewed: capture buffers may be reused before the datagram ends. */
   readonly src: Uint8Array;
   readonly dst: Uint8Array;
@@ -114,6 +116,8 @@ export class Defragmenter {
   };
   private readonly datagrams = new Map<string, Datagram>();
   private heldBytes = 0;
+  /** Whether the datagram push() returned last had fragments overlapping with different bytes. */
+  lastConflicting = false;
 
   constructor(opts: Partial<DefragOptions> = {}) {
     const o: DefragOptions = { ...DEFAULT_DEFRAG_OPTIONS, ...opts };
@@ -149,6 +153,7 @@ export class Defragmenter {
   push(pkt: DecodedPacket): DecodedPacket | null {
     const frag = pkt.fragment;
     if (frag === null || pkt.ipVersion === 0) return pkt;
+    this.lastConflicting = false;
     const now = pkt.tsSec + pkt.tsNsec * 1e-9;
     this.expire(now);
     this.stats.fragments++;
@@ -225,6 +230,7 @@ export class Defragmenter {
         return rejected(pkt, `defrag: reassembled datagram of ${rebuiltIpLength(d)} bytes exceeds ${MAX_DATAGRAM}`);
       }
       this.stats.reassembled++;
+      this.lastConflicting = d.conflict;
       return rebuild(d, pkt);
     }
     this.enforceBudget(d);
@@ -274,7 +280,10 @@ export class Defragmenter {
       }
     }
     if (overlapped > 0) {
-      if (conflict) this.stats.overlapsConflicting++;
+      if (conflict) {
+        this.stats.overlapsConflicting++;
+        d.conflict = true;
+      }
       if (conflict || overlapped < bytes.length) this.stats.overlaps++;
       else this.stats.duplicates++;
     }
