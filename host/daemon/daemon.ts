@@ -15,6 +15,7 @@ import { currentNetns, resolveIfindex } from '../kernel/iface.js';
 import { assertIfaceName } from '../kernel/ifname.js';
 import { MapName, SF, SfConfig, SfStage, SfStat } from '../kernel/codec.js';
 import { describeReplacedPins } from '../kernel/kept-pins.js';
+import { objectDigest } from '../kernel/object-digest.js';
 import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
 import { readConfigValue, writeConfig } from '../kernel/config.js';
 import { readStats } from '../kernel/verdictmaps.js';
@@ -289,7 +290,10 @@ export class Daemon {
     const existing = recorded?.live ? recorded : undefined;
     let attachedNow = false;
     let mapsCreated = false;
-    if (!existing || (this.opts.mode !== 'auto' && this.opts.mode !== existing.mode)) {
+    // A live attachment of another build (an upgrade since it was made) is replaced: its program and maps fit that build.
+    const otherBuild = existing !== undefined && existing.objectDigest !== objectDigest();
+    if (otherBuild) this.log('info', 'the attached XDP program is from another build of secuxflow: attaching this one', { iface, attached: existing.objectDigest ?? null });
+    if (!existing || otherBuild || (this.opts.mode !== 'auto' && this.opts.mode !== existing.mode)) {
       // The operator's --fail outlives the daemon's own stops: a record says
       // it, and after a stop (detach, maps kept) the kept config map does.
       const fail = recorded?.fail ?? keptFailMode(pinDir(iface)) ?? 'open';

@@ -21,6 +21,7 @@ import { reconcileFlowsWithRules, type FlowReconcileResult } from './flow-revoke
 import type { VerdictMapFds } from './verdictmaps.js';
 import { RuleMatcher } from '../rules/match.js';
 import { openObjectOverKeptPins } from './kept-pins.js';
+import { objectDigest, xdpObjectPath } from './object-digest.js';
 
 export type { AttachmentRecord, FailMode, PolicyName } from './attachments.js';
 export type AttachMode = XdpMode;
@@ -339,6 +340,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         pinDir: dir,
         progId: newProgId,
         time: new Date().toISOString(),
+        objectDigest: objectDigest(xdpObjectPath(objectPath)),
       };
       writeAttachments(store, [...records.filter((r) => !(r.iface === opts.iface && r.netns === netns)), record]);
       const flows = handle.reusedPins.includes(MapName.FLOWS) ? reconcileKeptFlows(handle.maps, effective) : NO_FLOWS_CHANGED;

@@ -28,6 +28,8 @@ export interface AttachmentRecord {
   progId: number;
   /** ISO time of the last attach. */
   time: string;
+  /** objectDigest() of the XDP object attached; absent in records written before it was kept. */
+  objectDigest?: string;
 }
 
 interface AttachmentsDoc {

@@ -4,6 +4,7 @@
 // config map), not fall back to open; before, every restart of the daemon
 // (systemctl restart) silently turned a fail-closed interface fail-open.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
@@ -86,6 +87,25 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon keeps 
     expect(await fourth.waitLog((l) => l.msg === 'attached')).toMatchObject({ fail: 'closed' });
     expect(puntFallback()).toBe(FAIL_FALLBACK.closed);
     await stop(fourth);
+  });
+
+  it('a start over a live attachment of another build (an upgrade) attaches this build over the kept maps, fail-closed still', async () => {
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb', '--fail', 'closed');
+    const file = join(stateDir, 'attachments.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { attachments: Array<{ objectDigest?: string; progId: number }> };
+    const oldProg = doc.attachments[0]!.progId;
+    doc.attachments[0]!.objectDigest = '0123456789abcdef';
+    writeFileSync(file, JSON.stringify(doc));
+    const d = await start();
+    expect(d.logs.some((l) => l.msg.startsWith('the attached XDP program is from another build'))).toBe(true);
+    expect(await d.waitLog((l) => l.msg === 'attached')).toMatchObject({ iface: end.ifname, fail: 'closed' });
+    expect((await xdpOnLink(end.ns, end.ifname))?.id).not.toBe(oldProg);
+    await stop(d);
+    // Its own attachment is this build's: the next start reuses it.
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb', '--fail', 'closed');
+    const again = await start();
+    expect(again.logs.some((l) => l.msg === 'reusing attachment')).toBe(true);
+    await stop(again);
   });
 
   it('a first start with nothing kept is fail-open, as documented; detach leaves nothing pinned', async () => {
