@@ -44,6 +44,8 @@ const MAX_DEPTH = 64;
 /** Parses `len` UTF-8 bytes at `ptr`; null on error (see jsonError). */
 export function parseJson(ptr: usize, len: i32): JsonValue | null {
   const r = new Reader(ptr, len);
+  // Editors such as Notepad start UTF-8 files with a byte order mark; RFC 8259 lets a reader ignore it.
+  if (len >= 3 && load<u8>(ptr) == 0xef && load<u8>(ptr + 1) == 0xbb && load<u8>(ptr + 2) == 0xbf) r.pos = 3;
   const v = r.value(0);
   if (v === null) { errorText = r.error; return null; }
   r.skipSpace();

@@ -1,0 +1,44 @@
+// A config saved by an editor that writes a UTF-8 byte order mark (Windows
+// Notepad does) was refused by every SDK module: "config is not valid JSON:
+// unexpected character 'ï' at byte 0". RFC 8259 lets a parser ignore the
+// mark; the SDK's reader now does, and still counts error positions in the
+// file's bytes.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InspectorInstance } from '../../../host/wasm/instance.js';
+import { compileInspector, type CompiledInspector } from '../../../host/wasm/loader.js';
+import { item, output, packet, repoRoot, rejection } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'sfx-sdk-bom-'));
+let compiled: CompiledInspector;
+beforeAll(async () => {
+  const out = join(tmp, 'sdk_probe.wasm');
+  execFileSync(join(repoRoot, 'node_modules', '.bin', 'asc'),
+    [join('test', 'fixtures', 'modules', 'sdk_probe', 'index.ts'), '--config', 'asconfig.json', '--target', 'release', '-o', out],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 170_000 });
+  compiled = await compileInspector('sdk_probe', new Uint8Array(readFileSync(out)));
+}, 180_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('the SDK JSON reader and a byte order mark', () => {
+  it('reads a config that starts with a UTF-8 BOM as if it had none', async () => {
+    const inst = await InspectorInstance.create(compiled, { config: '\uFEFF{"k":[1,"x"]}' });
+    const out = output(1);
+    inst.inspect([item(packet({ payload: 'c' }))], 1, out);
+    // sdk_probe echoes its parsed config in the metadata of the alert for payload "c".
+    expect(out.alerts[0]!.metadata).toEqual({ config: { k: [1, 'x'] } });
+  });
+
+  it('reports a later error at its byte in the file, BOM included', async () => {
+    const e = await rejection(InspectorInstance.create(compiled, { config: '\uFEFF{"a" 1}' }));
+    expect(e.message).toContain("config is not valid JSON: expected ':' at byte 8");
+  });
+
+  it('a BOM anywhere but the start is still an error', async () => {
+    const e = await rejection(InspectorInstance.create(compiled, { config: '{"a":\uFEFF1}' }));
+    expect(e.message).toContain('config is not valid JSON');
+  });
+});
