@@ -54,7 +54,8 @@ function checkMarker(name: string, layout: WasmLayout): number {
   }
   const version = Number(g.init);
   if (version !== ABI_VERSION) {
-    throw new SecuxflowError('E_MODULE_ABI', `module ${name} was built for ABI ${version}; this host speaks ABI ${ABI_VERSION} (rebuild it against the v1 SDK)`);
+    throw new SecuxflowError('E_MODULE_ABI', `module ${name} was built for ABI ${version}; this host speaks ABI ${ABI_VERSION} (rebuild it against the v1 SDK)`,
+      'AssemblyScript: build against the SDK of this secuxflow (secuxflow module new copies it into the project); WAT: (global (export "secuxflow_abi_version") i32 (i32.const 1))');
   }
   return version;
 }

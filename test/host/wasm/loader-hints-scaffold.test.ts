@@ -25,4 +25,9 @@ describe('loader hints for a module missing ABI exports', () => {
     expect(h).toContain('`export * from "./sdk/exports"` in a project made by secuxflow module new');
     expect(h).toContain('WAT modules export it themselves with that signature (docs/abi/v1.md section 5)');
   });
+
+  it('marker of another version: a hint for both kinds of author (the refusal had none)', async () => {
+    const h = await hint('marker-v2');
+    expect(h).toBe('AssemblyScript: build against the SDK of this secuxflow (secuxflow module new copies it into the project); WAT: (global (export "secuxflow_abi_version") i32 (i32.const 1))');
+  });
 });
