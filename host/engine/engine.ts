@@ -444,9 +444,10 @@ export class Engine {
     this.fedGap = false;
     this.fedConflict = false;
     if (pkt.proto !== IpProto.TCP || pkt.l4Offset < 0) return;
-    if (valid === false || (valid === undefined && !this.checksums.accepts(pkt))) return;
     if (state.streams === null) state.streams = new TcpStreamPair(this.streamDepth, this.streamPool);
     const s = state.streams.stream(direction);
+    // A full stream takes no more bytes: checksumming its segments (most of a bulk transfer) would buy nothing.
+    if (valid === false || (valid === undefined && !s.full && !this.checksums.accepts(pkt))) return;
     const conflicts = s.stats.overlapConflicts;
     const added = state.streams.pushPacket(pkt, direction);
     this.fedConflict = s.stats.overlapConflicts !== conflicts;
