@@ -263,7 +263,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       checksums: { checked: c.checksums.checked, ipv4_bad: c.checksums.ipv4Bad, tcp_bad: c.checksums.tcpBad, refused: c.checksums.refused },
       reassembly: {
         stream_overlap_conflicts: c.reassembly.streamOverlapConflicts, stream_bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
-        syn_ignored: c.reassembly.synIgnored, rst_ignored: c.reassembly.rstIgnored, fragment_overlap_conflicts: c.reassembly.fragmentOverlapConflicts, datagrams_evicted: c.reassembly.datagramsEvicted,
+        syn_ignored: c.reassembly.synIgnored, rst_ignored: c.reassembly.rstIgnored, fin_ignored: c.reassembly.finIgnored, fragment_overlap_conflicts: c.reassembly.fragmentOverlapConflicts, datagrams_evicted: c.reassembly.datagramsEvicted,
       },
     },
     alertsBySignature: [...c.alertsBySignature.entries()]
@@ -285,6 +285,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     [re.fragment_overlap_conflicts, 'IP fragments overlapped held bytes with other data (the first copy was inspected)'],
     [re.syn_ignored, 'SYNs or SYN data the receiver did not take'],
     [re.rst_ignored, 'RSTs with a sequence number the receiver ignores (the flow went on)'],
+    [re.fin_ignored, 'FINs out of sequence (the flow went on)'],
     [c.by_stage.invalid ?? 0, 'packets dropped as invalid: first fragments too short for their TCP/UDP header, or IPv6 header chains too long to walk (docs/rules.md)'],
   ].filter(([n]) => (n as number) > 0).map(([n, what]) => `${thousands(n as number)} ${what as string}`);
   const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';

@@ -223,7 +223,7 @@ export class Engine {
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
       alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
       checksums: this.checksums.counters,
-      reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0 },
+      reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, finIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0 },
     };
   }
 
@@ -318,7 +318,7 @@ export class Engine {
     }
     this.heldFragments = [];
     this.endFlows(this.flows.endAll());
-    this.counters.reassembly.rstIgnored = this.flows.stats.rstIgnored;
+    this.syncTableCounters();
     this.releaseEndedStreams();
     this.releaseRecords();
     this.countDrops();
@@ -665,9 +665,15 @@ export class Engine {
     return s;
   }
 
+  private syncTableCounters(): void {
+    const r = this.counters.reassembly, t = this.flows.stats;
+    r.rstIgnored = t.rstIgnored;
+    r.finIgnored = t.finIgnored;
+  }
+
   private expireIdle(): void {
     this.lastExpire = this.nowSec;
-    this.counters.reassembly.rstIgnored = this.flows.stats.rstIgnored;
+    this.syncTableCounters();
     const ended = this.flows.expire(this.nowSec);
     if (ended.length > 0) {
       this.flush();

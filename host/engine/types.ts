@@ -120,6 +120,8 @@ export interface ReassemblyCounters {
   synIgnored: number;
   /** RSTs whose sequence number the receiver would not accept: they did not end the flow. */
   rstIgnored: number;
+  /** FINs out of sequence: they did not close the flow. */
+  finIgnored: number;
   /** Fragments whose bytes differ from bytes of the datagram already held. */
   fragmentOverlapConflicts: number;
   /** Incomplete datagrams given up to stay within the defragmenter's memory bounds: their fragments were dropped uninspected. */

@@ -233,6 +233,7 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
         overlap_diff_data: c.reassembly.streamOverlapConflicts,
         syn_ignored: c.reassembly.synIgnored,
         rst_ignored: c.reassembly.rstIgnored,
+        fin_ignored: c.reassembly.finIgnored,
         bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
       },
       defrag: { overlap_diff_data: c.reassembly.fragmentOverlapConflicts, evicted: c.reassembly.datagramsEvicted },

@@ -63,6 +63,8 @@ export interface FlowTableStats {
   shutdown: number;
   /** RSTs whose sequence number was not the sender's next one: the receiver ignores them (RFC 5961), so the flow stays. */
   rstIgnored: number;
+  /** FINs out of sequence (ahead of a hole, or far from the sender's next number): they did not move the state. */
+  finIgnored: number;
 }
 
 export interface TrackResult {
@@ -174,7 +176,7 @@ function keyKind(vlan: number, proto: number, ver: number): number {
 export class FlowTable {
   readonly options: Readonly<FlowTableOptions>;
   readonly stats: FlowTableStats = {
-    packets: 0, noIp: 0, created: 0, timedOut: 0, closed: 0, evicted: 0, reused: 0, shutdown: 0, rstIgnored: 0,
+    packets: 0, noIp: 0, created: 0, timedOut: 0, closed: 0, evicted: 0, reused: 0, shutdown: 0, rstIgnored: 0, finIgnored: 0,
   };
 
   private readonly buckets = new Map<number, Node>();
@@ -437,6 +439,11 @@ export class FlowTable {
       }
       st = 'reset';
     } else {
+      // A FIN out of sequence does not close the receiver's side yet (or ever, when it lies beyond the window).
+      if ((flags & TcpFlag.FIN) && !this.inSequence(node, direction, seq, len + 1)) {
+        this.stats.finIgnored++;
+        flags &= ~TcpFlag.FIN;
+      }
       this.advanceSeq(node, direction, seq, len + (flags & TcpFlag.SYN ? 1 : 0) + (flags & TcpFlag.FIN ? 1 : 0));
       if (isNew) {
         if (flags & TcpFlag.SYN) st = flags & TcpFlag.ACK ? 'syn_recv' : 'syn_sent';
@@ -484,6 +491,13 @@ export class FlowTable {
   private rstAccepted(node: Node, direction: Direction, seq: number): boolean {
     if ((node.seqKnown & (1 << direction)) === 0) return true;
     return seq === (direction === Direction.TO_SERVER ? node.seqNextToServer : node.seqNextToClient);
+  }
+
+  /** The segment [seq, seq+len) starts at or before the sender's next number and reaches it; true while that is unknown. */
+  private inSequence(node: Node, direction: Direction, seq: number, len: number): boolean {
+    if ((node.seqKnown & (1 << direction)) === 0) return true;
+    const next = direction === Direction.TO_SERVER ? node.seqNextToServer : node.seqNextToClient;
+    return ((seq - next) | 0) <= 0 && ((seq + len - next) | 0) >= 0;
   }
 
   /**

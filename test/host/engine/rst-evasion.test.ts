@@ -1,7 +1,7 @@
 // A RST the server ignores, then a pause: the rest of the request must still
 // join the first part in one inspected stream.
 import { describe, expect, it } from 'vitest';
-import { ACK, ATTACK, PSH, RST, SYN, c2s, handshake, runFrames, s2c } from './evasion-support.js';
+import { ACK, ATTACK, FIN, PSH, RST, SYN, c2s, handshake, runFrames, s2c } from './evasion-support.js';
 
 describe('RST with a sequence number the receiver ignores', () => {
   const half = 20;
@@ -29,5 +29,20 @@ describe('RST with a sequence number the receiver ignores', () => {
     ]);
     expect(flows).toHaveLength(1);
     expect(rec.toServer()).toEqual([ATTACK]);
+  });
+});
+
+describe('FINs out of sequence from both sides', () => {
+  it('do not close the flow, so the request after a pause is inspected whole', () => {
+    const { rec, flows, counters } = runFrames([
+      ...handshake().map((frame, i) => ({ frame, t: i * 0.001 })),
+      { frame: c2s(ACK | PSH, 1001, ATTACK.slice(0, 20)), t: 1 },
+      { frame: c2s(FIN | ACK, 1021 + 999_999), t: 1.1 },
+      { frame: s2c(FIN | ACK, 5001 + 999_999, 1021), t: 1.2 },
+      { frame: c2s(ACK | PSH, 1021, ATTACK.slice(20)), t: 20 },
+    ]);
+    expect(flows).toHaveLength(1);
+    expect(rec.toServer()).toEqual([ATTACK]);
+    expect(counters.reassembly.finIgnored).toBe(2);
   });
 });
