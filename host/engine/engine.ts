@@ -96,6 +96,7 @@ export const MAX_TRACKED_SIGNATURES = 1000;
 export const ENGINE_MODULE = 'secuxflow';
 export const SID_STREAM_OVERLAP = 2100001;
 export const SID_FRAGMENT_OVERLAP = 2100002;
+export const SID_URGENT_DATA = 2100003;
 
 const FLOW_VERDICT_NAMES: readonly string[] = VERDICT_NAMES.map((n) => n.toLowerCase());
 
@@ -115,6 +116,8 @@ interface FlowState {
   alerted: boolean;
   /** The flow already raised SID_STREAM_OVERLAP: one per flow is the signal, more would be noise. */
   overlapAlerted: boolean;
+  /** The same for SID_URGENT_DATA. */
+  urgentAlerted: boolean;
 }
 
 // Shared by every decision until the first module run / alert / event is
@@ -410,6 +413,12 @@ export class Engine {
       state.overlapAlerted = true;
       addEngineAlert(d, SID_STREAM_OVERLAP);
     }
+    // A receiver without SO_OOBINLINE (most servers) takes the urgent byte out
+    // of the stream: "UNI" + urgent "X" + "ON" reads UNION there, UNIXON here.
+    if ((pkt.tcpFlags & TcpFlag.URG) !== 0 && pkt.payloadLength > 0 && !state.urgentAlerted) {
+      state.urgentAlerted = true;
+      addEngineAlert(d, SID_URGENT_DATA);
+    }
     if (given === 0) {
       // Every module this rule names is done with the flow: nothing left to inspect.
       state.decided = FLOW_ALLOWED;
@@ -657,7 +666,7 @@ export class Engine {
         decided: FLOW_UNDECIDED, decidedBy: '', match: [undefined, undefined],
         // A small array, not a typed array: it is created for every flow.
         moduleState: new Array<number>(this.modules.length).fill(0), streams: null,
-        inspected: 0, lastVerdict: Verdict.PASS, alerted: false, overlapAlerted: false,
+        inspected: 0, lastVerdict: Verdict.PASS, alerted: false, overlapAlerted: false, urgentAlerted: false,
       };
       flow.engine = s;
       this.counters.flows++;
@@ -764,6 +773,7 @@ const CONTROL_FLAGS = TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST;
 const ENGINE_ALERTS: Record<number, string> = {
   [SID_STREAM_OVERLAP]: 'TCP segment overlaps held stream bytes with different data (the first copy was inspected)',
   [SID_FRAGMENT_OVERLAP]: 'IP fragment overlaps held datagram bytes with different data (the first copy was inspected)',
+  [SID_URGENT_DATA]: 'TCP urgent data: a receiver without SO_OOBINLINE removes a byte the stream inspected still holds',
 };
 
 /** Puts one of the engine's own alerts on a decision, in a run that takes no part in the verdict. */
