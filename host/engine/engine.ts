@@ -97,6 +97,7 @@ export const ENGINE_MODULE = 'secuxflow';
 export const SID_STREAM_OVERLAP = 2100001;
 export const SID_FRAGMENT_OVERLAP = 2100002;
 export const SID_URGENT_DATA = 2100003;
+export const SID_PAWS = 2100004;
 
 const FLOW_VERDICT_NAMES: readonly string[] = VERDICT_NAMES.map((n) => n.toLowerCase());
 
@@ -116,8 +117,9 @@ interface FlowState {
   alerted: boolean;
   /** The flow already raised SID_STREAM_OVERLAP: one per flow is the signal, more would be noise. */
   overlapAlerted: boolean;
-  /** The same for SID_URGENT_DATA. */
+  /** The same for SID_URGENT_DATA and SID_PAWS. */
   urgentAlerted: boolean;
+  pawsAlerted: boolean;
 }
 
 // Shared by every decision until the first module run / alert / event is
@@ -177,6 +179,8 @@ export class Engine {
   private fedGap = false;
   /** feedStream's segment re-sent held bytes with different data. */
   private fedConflict = false;
+  /** feedStream's segment was refused for an old timestamp. */
+  private fedPaws = false;
   /** An engine alert for the next decision made (a reassembled datagram's). */
   private engineAlert = 0;
   private readonly outputs: BatchOutput[];
@@ -419,6 +423,10 @@ export class Engine {
       state.urgentAlerted = true;
       addEngineAlert(d, SID_URGENT_DATA);
     }
+    if (this.fedPaws && !state.pawsAlerted) {
+      state.pawsAlerted = true;
+      addEngineAlert(d, SID_PAWS);
+    }
     if (given === 0) {
       // Every module this rule names is done with the flow: nothing left to inspect.
       state.decided = FLOW_ALLOWED;
@@ -452,14 +460,16 @@ export class Engine {
     this.fedNew = 0;
     this.fedGap = false;
     this.fedConflict = false;
+    this.fedPaws = false;
     if (pkt.proto !== IpProto.TCP || pkt.l4Offset < 0) return;
     if (state.streams === null) state.streams = new TcpStreamPair(this.streamDepth, this.streamPool);
     const s = state.streams.stream(direction);
     // A full stream takes no more bytes: checksumming its segments (most of a bulk transfer) would buy nothing.
     if (valid === false || (valid === undefined && !s.full && !this.checksums.accepts(pkt))) return;
-    const conflicts = s.stats.overlapConflicts;
+    const conflicts = s.stats.overlapConflicts, paws = state.streams.pawsRejected;
     const added = state.streams.pushPacket(pkt, direction);
     this.fedConflict = s.stats.overlapConflicts !== conflicts;
+    this.fedPaws = state.streams.pawsRejected !== paws;
     this.fedGap = s.hasGap;
     // Only a packet that released new in-order bytes carries the stream: modules
     // then see each byte of the stream once as "new".
@@ -666,7 +676,7 @@ export class Engine {
         decided: FLOW_UNDECIDED, decidedBy: '', match: [undefined, undefined],
         // A small array, not a typed array: it is created for every flow.
         moduleState: new Array<number>(this.modules.length).fill(0), streams: null,
-        inspected: 0, lastVerdict: Verdict.PASS, alerted: false, overlapAlerted: false, urgentAlerted: false,
+        inspected: 0, lastVerdict: Verdict.PASS, alerted: false, overlapAlerted: false, urgentAlerted: false, pawsAlerted: false,
       };
       flow.engine = s;
       this.counters.flows++;
@@ -774,6 +784,7 @@ const ENGINE_ALERTS: Record<number, string> = {
   [SID_STREAM_OVERLAP]: 'TCP segment overlaps held stream bytes with different data (the first copy was inspected)',
   [SID_FRAGMENT_OVERLAP]: 'IP fragment overlaps held datagram bytes with different data (the first copy was inspected)',
   [SID_URGENT_DATA]: 'TCP urgent data: a receiver without SO_OOBINLINE removes a byte the stream inspected still holds',
+  [SID_PAWS]: 'TCP segment with a timestamp older than one already taken (PAWS): the receiver drops it, so it was not inspected as data',
 };
 
 /** Puts one of the engine's own alerts on a decision, in a run that takes no part in the verdict. */

@@ -241,6 +241,23 @@ export class TcpStream {
   }
 }
 
+/** The TSval of the packet's TCP timestamp option, -1 when it has none. */
+function tsVal(pkt: DecodedPacket): number {
+  const d = pkt.data;
+  let i = pkt.l4Offset + 20;
+  const end = Math.min(pkt.l4Offset + ((d[pkt.l4Offset + 12]! >> 4) << 2), d.length);
+  while (i < end) {
+    const kind = d[i]!;
+    if (kind === 0) break;
+    if (kind === 1) { i++; continue; }
+    const len = d[i + 1] ?? 0;
+    if (len < 2) break;
+    if (kind === 8 && len === 10 && i + 6 <= end) return ((d[i + 2]! << 24) | (d[i + 3]! << 16) | (d[i + 4]! << 8) | d[i + 5]!) >>> 0;
+    i += len;
+  }
+  return -1;
+}
+
 /** At most this many different ISNs are remembered per direction while the handshake is unconfirmed. */
 const MAX_SYN_CANDIDATES = 4;
 
@@ -274,6 +291,13 @@ export class TcpStreamPair {
   private hs: [Handshake | null, Handshake | null] = [null, null];
   /** SYNs that could not move an established stream, or SYN data the receiver did not take. */
   synIgnored = 0;
+  /** Data segments with a timestamp older than one the receiver already took (PAWS): not written. */
+  pawsRejected = 0;
+  /** Bit per direction: its SYN carried a timestamp option. PAWS applies once both did. */
+  private tsOffered = 0;
+  /** Bit per direction: tsRecent holds the TSval of a segment the receiver took in order. */
+  private tsSeen = 0;
+  private readonly tsRecent: [number, number] = [0, 0];
 
   constructor(depth: number, pool: StreamBufferPool | null = null) {
     this.toServer = new TcpStream(depth, pool);
@@ -312,8 +336,11 @@ export class TcpStreamPair {
     }
     const len = pkt.payloadLength;
     const payload = len > 0 ? pkt.data.subarray(pkt.payloadOffset, pkt.payloadOffset + len) : EMPTY;
-    let seq = pkt.tcpSeq;
+    const seq = pkt.tcpSeq;
+    const ts = tsVal(pkt);
+    const bit = 1 << direction;
     if (flags & TcpFlag.SYN) {
+      if (ts >= 0) this.tsOffered |= bit;
       if (s.length > 0 || s.hasGap || (hs !== null && hs.confirmed)) {
         if (s.length > 0 || s.hasGap ? ((seq + 1) >>> 0) !== s.baseSequence : !hs!.isns.includes(seq) || len > 0) this.synIgnored++;
         return released;
@@ -329,6 +356,20 @@ export class TcpStreamPair {
       // Until the peer answers, the latest SYN is the best guess (a client that retries sends a new SYN).
       s.setInitialSeq(seq);
       return released;
+    }
+    const inOrder = ((seq - s.nextSeq) | 0) <= 0;
+    if (ts >= 0 && this.tsOffered === 3) {
+      // PAWS (RFC 7323): with timestamps on, the receiver drops a segment whose
+      // TSval is older than the last one it took in order. An evader's decoy
+      // with an old TSval is such a segment: the host never reads it.
+      if ((this.tsSeen & bit) !== 0 && ((ts - this.tsRecent[direction]!) | 0) < 0) {
+        if (len > 0) this.pawsRejected++;
+        return released;
+      }
+      if (inOrder) {
+        this.tsRecent[direction] = ts;
+        this.tsSeen |= bit;
+      }
     }
     if (len <= 0) return released;
     if (hs !== null && !hs.confirmed) {

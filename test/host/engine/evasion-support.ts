@@ -4,6 +4,7 @@ import type { EngineCounters, FlowRecord } from '../../../host/engine/types.js';
 import { buildPacket, type PacketSpec } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType, TcpFlag } from '../../../host/packet/types.js';
+import { finishChecksum, pseudoHeaderSum, sumWords } from '../../../host/packet/checksum.js';
 import type { InspectItem, BatchOutput } from '../../../host/wasm/instance.js';
 import { T0 } from './support.js';
 
@@ -45,6 +46,25 @@ export function handshake(): Uint8Array[] {
 export function corrupt(frame: Uint8Array, at: number): Uint8Array {
   const f = frame.slice();
   f[at]! ^= 0xff;
+  return f;
+}
+
+/** `frame` (untagged IPv4, TCP without options) with a TCP timestamp option (NOP, NOP, TSval, TSecr 0) and right checksums. */
+export function withTimestamp(frame: Uint8Array, tsVal: number): Uint8Array {
+  const l4 = 34;
+  const f = new Uint8Array(frame.length + 12);
+  f.set(frame.subarray(0, l4 + 20), 0);
+  f.set([1, 1, 8, 10, tsVal >>> 24, (tsVal >>> 16) & 255, (tsVal >>> 8) & 255, tsVal & 255, 0, 0, 0, 0], l4 + 20);
+  f.set(frame.subarray(l4 + 20), l4 + 32);
+  const ipLen = f.length - 14;
+  f[16] = ipLen >> 8; f[17] = ipLen & 255;
+  f[24] = 0; f[25] = 0;
+  const ipSum = finishChecksum(sumWords(f, 14, 34));
+  f[24] = ipSum >> 8; f[25] = ipSum & 255;
+  f[l4 + 12] = (8 << 4) | (f[l4 + 12]! & 0x0f);
+  f[l4 + 16] = 0; f[l4 + 17] = 0;
+  const tcpSum = finishChecksum(sumWords(f, l4, f.length, pseudoHeaderSum(f.subarray(26, 30), f.subarray(30, 34), 6, f.length - l4)));
+  f[l4 + 16] = tcpSum >> 8; f[l4 + 17] = tcpSum & 255;
   return f;
 }
 
