@@ -156,6 +156,13 @@ export async function loadModule(file: string, opts: LoadModuleOptions = {}): Pr
   // Validation runs before the lock: it may take a moment, and nothing is written until it passed.
   const result = await validateModule(file, {
     name, ...(config.text !== undefined ? { config: config.text, configPath: config.abs! } : {}), policy, limits,
+  }).catch((e: unknown) => {
+    // The user did not give this config on this command line: say where it came from.
+    if (e instanceof SecuxflowError && e.code === 'E_MODULE_CONFIG' && prev?.config && configPath === prev.config && opts.config === undefined) {
+      throw new SecuxflowError(e.code, e.message,
+        `that config (${prev.config}) was kept from the previous registration of ${name}: give this module its own with --config FILE, or none with --no-config`);
+    }
+    throw e;
   });
   const mod = result.module;
   const c = result.counters;

@@ -90,4 +90,18 @@ describe('module load of a name already registered', () => {
     expect(replaced.status, replaced.stderr).toBe(0);
     expect(stored(state, 'guard')).toMatchObject({ source: b });
   });
+
+  it('a kept config the new file refuses: the hint says it was kept, and how to give another or none', () => {
+    const state = tempDir('mod-keep');
+    const env = { SECUXFLOW_STATE_DIR: state };
+    const cfg = join(tempDir('mod-keep-file'), 'for-pv.json');
+    // port_verdict takes any config; basic_inspect refuses this one.
+    writeFileSync(cfg, JSON.stringify({ deny_ports: 'x' }));
+    expect(cli(['module', 'load', PORT_VERDICT, '--name', 'guard', '--config', cfg], env).status).toBe(0);
+    const r = cli(['module', 'load', BASIC, '--name', 'guard'], env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error\[E_MODULE_CONFIG\]: module guard refused its configuration/);
+    expect(r.stderr).toContain(`hint: that config (${cfg}) was kept from the previous registration of guard: give this module its own with --config FILE, or none with --no-config`);
+    expect(stored(state, 'guard').source).toBe(PORT_VERDICT);
+  });
 });
