@@ -74,8 +74,14 @@ export function detectKind(path: string, bytes: Uint8Array): ModuleKind {
     throw new SecuxflowError('E_MODULE_INVALID', `module file ${path} is empty`, 'an interrupted build or copy leaves empty files: build or copy it again');
   }
   if (hasMagic(bytes)) return bytes.length >= 8 && (bytes[6]! | (bytes[7]! << 8)) === 1 ? 'component' : 'core';
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module file ${path} is gzip-compressed, not a module`, 'decompress it first (gunzip -c FILE > module.wasm)');
+  }
   const ext = extname(path).toLowerCase();
   const head = new TextDecoder().decode(bytes.subarray(0, 64));
+  if (/^\s*<(!doctype html|html)/i.test(head)) {
+    throw new SecuxflowError('E_MODULE_INVALID', `module file ${path} is an HTML page, not a module`, 'a download probably saved an error page: fetch the .wasm again and check the URL');
+  }
   if (ext === '.wat' || ext === '.wast' || /^\s*(\(|;;)/.test(head)) return 'wat';
   throw new SecuxflowError('E_MODULE_INVALID', `module file ${path} is neither a WebAssembly binary, a component, nor WebAssembly text`,
     'pass a .wasm core module or component, or a .wat text module');

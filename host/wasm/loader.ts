@@ -136,7 +136,10 @@ export async function compileInspector(name: string, bytes: Uint8Array): Promise
   if (!WebAssembly.validate(bytes)) {
     let reason = 'invalid module';
     try { new WebAssembly.Module(bytes); } catch (e) { reason = e instanceof Error ? e.message : String(e); }
-    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is not a valid WebAssembly module: ${reason}`);
+    // V8's words for a binary that stops inside a section: the usual result of an interrupted build or download.
+    const cut = /past end|unexpected end|reached end|end of (the )?module/i.test(reason);
+    throw new SecuxflowError('E_MODULE_INVALID', `module ${name} is not a valid WebAssembly module: ${reason}`,
+      cut ? 'the file ends too early: a build, copy or download was cut short; build or copy it again' : undefined);
   }
   let layout: WasmLayout;
   try {
