@@ -209,7 +209,7 @@ export interface ListedModule {
   abiVersion: number;
   sha256: string;
   status: RegisteredStatus;
-  /** What is wrong with the registration when status is config-missing or config-unreadable, and how to fix it; else null. */
+  /** What is wrong with the registration when status is changed-on-disk, missing, config-missing or config-unreadable, and how to fix it; else null. */
   problem: { message: string; hint: string } | null;
   policy: ModulePolicy;
   source: string;
@@ -242,7 +242,7 @@ export async function listModules(opts: { stateDir?: string; onWarning?: (messag
     const d = live.get(m.name);
     const base = {
       name: m.name, kind: m.kind, abiVersion: m.abiVersion, sha256: m.sha256, status, policy: m.policy, source: m.source, loadedAt: m.loadedAt,
-      problem: status === 'config-missing' || status === 'config-unreadable' ? registeredConfigProblem(m) : null,
+      problem: fileProblem(m, status),
     };
     if (d) {
       return {
@@ -256,6 +256,15 @@ export async function listModules(opts: { stateDir?: string; onWarning?: (messag
       countersFrom: m.counters ? `${m.counters.origin} ${m.counters.at}` : null,
     };
   });
+}
+
+/** What keeps inspect and run from using a registration, with the fix; null when nothing does. */
+function fileProblem(m: ModuleRecord, status: RegisteredStatus): { message: string; hint: string } | null {
+  const again = `secuxflow module load ${m.source} --name ${m.name}`;
+  if (status === 'changed-on-disk') return { message: `its file ${m.source} changed since it was registered`, hint: `if the change is yours, re-register it: ${again}` };
+  if (status === 'missing') return { message: `its file ${m.source} is gone`, hint: `rebuild or restore it and register it again (${again}), or remove it: secuxflow module unload ${m.name}` };
+  if (status === 'config-missing' || status === 'config-unreadable') return registeredConfigProblem(m);
+  return null;
 }
 
 /** The per-module part of the daemon's status reply. */
