@@ -84,6 +84,44 @@ const CLS_SYN = 0, CLS_EST = 1, CLS_CLOSED = 2, CLS_UDP = 3, CLS_ICMP = 4, CLS_O
 const CLASS_COUNT = 6;
 
 const FIN_TO_SERVER = 1, FIN_TO_CLIENT = 2;
+/** Out-of-order segments remembered per flow for its next sequence numbers. */
+const MAX_AHEAD = 8;
+
+/**
+ * The list is full: the segment replaces the one farthest ahead, if it is
+ * nearer. Decoys sent far ahead to fill the list cannot push out the real
+ * out-of-order segments just past the hole.
+ */
+function rememberCloser(a: number[], direction: Direction, next: number, seq: number, end: number): void {
+  let far = -1, farDist = (seq - next) | 0;
+  for (let i = 0; i < a.length; i += 3) {
+    const d = a[i] === direction ? (a[i + 1]! - next) | 0 : 0x7fffffff;
+    if (d > farDist) { far = i; farDist = d; }
+  }
+  if (far < 0) return;
+  a[far] = direction;
+  a[far + 1] = seq;
+  a[far + 2] = end;
+}
+
+/** `next` moved past the segments remembered ahead of it that it now reaches. */
+function joinAhead(node: Node, direction: Direction, next: number): number {
+  const a = node.ahead;
+  if (a === null) return next;
+  let moved = true;
+  while (moved) {
+    moved = false;
+    for (let i = 0; i < a.length; i += 3) {
+      if (a[i] !== direction || ((a[i + 1]! - next) | 0) > 0) continue;
+      if (((a[i + 2]! - next) | 0) > 0) next = a[i + 2]!;
+      a.splice(i, 3);
+      moved = true;
+      break;
+    }
+  }
+  if (a.length === 0) node.ahead = null;
+  return next;
+}
 
 class Node {
   prev: Node | null = null;
@@ -104,6 +142,12 @@ class Node {
   /** The sequence number each side sends next, advanced by in-order segments only. */
   seqNextToServer = 0;
   seqNextToClient = 0;
+  /**
+   * Segments seen ahead of the next number, as [direction, start, end] triples,
+   * null while there are none (nearly always): once the hole before one is
+   * filled, the next number moves past it, as the receiver's does.
+   */
+  ahead: number[] | null = null;
   /**
    * The key: keyKind(), the inner VLAN id, ports, and the address words (IPv4:
    * word 0 only, the rest 0). Both VLAN ids, as the kernel's sf_flow_key: under
@@ -502,17 +546,26 @@ export class FlowTable {
 
   /**
    * Advances the sender's next sequence number with a segment that starts at
-   * or before it: a segment far ahead (beyond the receiver's window, which the
-   * receiver drops) cannot move it, so it cannot make a RST look valid.
+   * or before it. A segment ahead of it is remembered (up to MAX_AHEAD) and
+   * counts once the hole before it is filled, so a RST after out-of-order
+   * delivery is still taken. A segment far ahead, beyond the receiver's
+   * window, never joins on its own, so it cannot make a RST look valid.
    */
   private advanceSeq(node: Node, direction: Direction, seq: number, len: number): void {
     const bit = 1 << direction;
-    const end = (seq + len) >>> 0;
+    let end = (seq + len) >>> 0;
     if ((node.seqKnown & bit) === 0) {
       node.seqKnown |= bit;
     } else {
       const next = direction === Direction.TO_SERVER ? node.seqNextToServer : node.seqNextToClient;
-      if (((seq - next) | 0) > 0 || ((end - next) | 0) <= 0) return;
+      if (((end - next) | 0) <= 0) return;
+      if (((seq - next) | 0) > 0) {
+        const a = node.ahead ?? (node.ahead = []);
+        if (a.length < MAX_AHEAD * 3) a.push(direction, seq, end);
+        else rememberCloser(a, direction, next, seq, end);
+        return;
+      }
+      end = joinAhead(node, direction, end);
     }
     if (direction === Direction.TO_SERVER) node.seqNextToServer = end;
     else node.seqNextToClient = end;

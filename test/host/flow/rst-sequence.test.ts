@@ -60,6 +60,15 @@ describe('RST sequence validation', () => {
     expect(t.track(seg(false, RST | ACK, 0))!.flow.tcpState).toBe('reset');
   });
 
+  it('takes a RST after out-of-order delivery, once the hole is filled, even with decoys far ahead filling the memory', () => {
+    const t = established();
+    // Nine decoys far ahead, then the second segment before the first: the real one must still count.
+    for (let i = 1; i <= 9; i++) t.track(seg(true, ACK | PSH, 1017 + i * 1_000_000, 'decoy'));
+    t.track(seg(true, ACK | PSH, 1017 + 10, 'second....'));
+    t.track(seg(true, ACK | PSH, 1017, 'first.....'));
+    expect(t.track(seg(true, RST, 1017 + 20))!.flow.tcpState).toBe('reset');
+  });
+
   it('does not move the next sequence number with a segment far ahead of it, so such a segment cannot make a RST valid', () => {
     const t = established();
     t.track(seg(true, ACK | PSH, 1001 + 16 + 1_000_000, 'beyond the window'));
