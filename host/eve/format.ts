@@ -131,6 +131,8 @@ export function dropRecord(d: PacketDecision): EveRecord {
   // The verdict by name, as the flow record and the stats event give it: its
   // number (3) is the ABI's encoding, which no EVE reader knows.
   rec.drop = { reason: d.stage, rule_id: d.rule?.id ?? null, verdict: VERDICT_NAMES[d.verdict]!.toLowerCase() };
+  // Why the decoder refused it: the evasion an analyst looks for (docs/rules.md).
+  if (d.stage === 'invalid' && d.pkt.invalid !== null) (rec.drop as Record<string, unknown>).invalid = d.pkt.invalid;
   return rec;
 }
 

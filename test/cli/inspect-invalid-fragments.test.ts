@@ -37,4 +37,10 @@ describe('inspect --pcap: invalid packets', () => {
     expect(json.counters.reassembled).toBe(0);
     expect(json.counters.pass).toBe(0);
   });
+
+  it('EVE: a drop record for each, with the reason the decoder gave', () => {
+    const r = cli(['inspect', '--pcap', pcap, '--eve', '-', '--no-progress', '--rules', rules]);
+    const drops = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.event_type === 'drop' && e.drop.reason === 'invalid');
+    expect(drops.map((e) => [e.dest_port ?? null, e.drop.invalid])).toEqual([22, 80, 443].map(() => [null, 'ipv4: first fragment holds 8 of the 20 bytes of the TCP header']));
+  });
 });

@@ -97,7 +97,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon keeps 
     doc.attachments[0]!.objectDigest = '0123456789abcdef';
     writeFileSync(file, JSON.stringify(doc));
     const d = await start();
-    expect(d.logs.some((l) => l.msg.startsWith('the attached XDP program is from another build'))).toBe(true);
+    expect(d.logs.some((l) => String(l.msg).startsWith('the attached XDP program is from another build'))).toBe(true);
     expect(await d.waitLog((l) => l.msg === 'attached')).toMatchObject({ iface: end.ifname, fail: 'closed' });
     expect((await xdpOnLink(end.ns, end.ifname))?.id).not.toBe(oldProg);
     await stop(d);
