@@ -145,7 +145,7 @@ export class CoreBackend implements WorkerBackend {
       return fn();
     } catch (e) {
       this.stats.traps++;
-      throw trapError(this.state.module, what, e, this.state.lastError);
+      throw trapError(this.state.module, what, e, this.state.lastError, this.exports.memory.buffer.byteLength);
     }
   }
 }

@@ -304,7 +304,7 @@ export class InspectorInstance {
       return fn();
     } catch (e) {
       this.stats.traps++;
-      throw trapError(this.name, what, e, this.state.lastError);
+      throw trapError(this.name, what, e, this.state.lastError, this.exports.memory.buffer.byteLength);
     }
   }
 }
@@ -328,15 +328,23 @@ export function batchAreaError(module: string, size: number, ptr: number): Secux
       'its sf_alloc must return memory of its own: the module\'s allocator has a bug');
 }
 
-export function trapError(module: string, what: string, e: unknown, lastError: string | null): SecuxflowError {
+/**
+ * The error for a trap. `memoryBytes` is the module's memory at the trap: an
+ * AssemblyScript module whose allocation finds memory.grow refused aborts
+ * with a bare `unreachable`, so the size is what tells an author it ran out.
+ */
+export function trapError(module: string, what: string, e: unknown, lastError: string | null, memoryBytes?: number): SecuxflowError {
   if (e instanceof SecuxflowError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   const detail = lastError ? ` (module said: ${printable(lastError)})` : '';
   // A trap while starting means there is no instance to keep.
   const starting = what.startsWith('instantiation') || what.startsWith('sf_alloc') || what === 'on_init';
-  return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${detail}`, starting
+  const outOfMemory = memoryBytes !== undefined && /unreachable/i.test(msg)
+    ? `; it had ${(memoryBytes / (1024 * 1024)).toFixed(1)} MiB of memory: a bare "unreachable" near the module's ceiling (64 MiB in the sandbox unless its limits say otherwise) is usually an allocation that found no room, so free per-flow state in on_flow_end or raise the module's memory limit`
+    : '';
+  return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${detail}`, (starting
     ? 'the module failed while starting and was not loaded: it has a bug, or its config is one it cannot handle'
-    : 'the module has a bug or hit a limit; the host keeps the instance, so later batches still run');
+    : 'the module has a bug or hit a limit; the host keeps the instance, so later batches still run') + outOfMemory);
 }
 
 function wallClockNs(): bigint {
