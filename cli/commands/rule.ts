@@ -17,7 +17,7 @@ import { sortRules } from '../../host/rules/match.js';
 import { nextRuleId, ruleSetToJson, ruleToJson, validateRuleSet } from '../../host/rules/parse.js';
 import type { Cidr, Rule, RuleSet } from '../../host/rules/types.js';
 import { RULES_FILE, StateStore } from '../../host/state/store.js';
-import { moduleNameKnown, shippedModuleNames } from '../../host/modules/resolve.js';
+import { moduleNameKnown, unknownModuleHint } from '../../host/modules/resolve.js';
 import { action, printJson } from '../action.js';
 import { parseIp } from '../../host/packet/addr.js';
 import { registerRuleFile } from './rule-file.js';
@@ -157,9 +157,7 @@ export async function commitRuleChange(store: StateStore, previous: RuleSet, nex
 /** E_MODULE_NOT_FOUND (message: where the name was given) for a module neither registered nor shipped. */
 export function refuseUnknownModule(name: string, stateDir: string, message: string): void {
   if (moduleNameKnown(name, stateDir)) return;
-  const shipped = shippedModuleNames();
-  throw new SecuxflowError('E_MODULE_NOT_FOUND', message,
-    `register it first (secuxflow module load FILE --name ${name})${shipped.length ? `; shipped modules: ${shipped.join(', ')}` : ''}`);
+  throw new SecuxflowError('E_MODULE_NOT_FOUND', message, unknownModuleHint(name, stateDir));
 }
 
 function inspectModules(set: RuleSet): Set<string> {

@@ -54,16 +54,21 @@ export function resolveModuleRef(arg: string, stateDir?: string): ModuleRef {
   if (rec !== null) return { name: arg, path: rec.source, registered: rec };
   const path = join(shippedModulesDir(), `${arg}.wasm`);
   if (!existsSync(path)) {
-    const names = shippedModuleNames();
-    // A misspelt name of the user's own module is the likelier mistake than a module never registered.
-    const registered = store !== null ? readRegistry(store).map((m) => m.name) : [];
-    const guess = suggestName(arg, [...registered, ...names]);
-    const lists = [registered.length ? `registered modules: ${registered.join(', ')}` : '', names.length ? `shipped modules: ${names.join(', ')}` : ''].filter(Boolean).join('; ');
-    throw new SecuxflowError('E_MODULE_NOT_FOUND', `no shipped module named "${arg}", and none is registered under that name`,
-      guess !== undefined ? `did you mean ${guess}? ${lists}`
-        : names.length ? `${lists}; register your own with secuxflow module load FILE --name ${arg}` : 'no modules are built: run npm run build');
+    throw new SecuxflowError('E_MODULE_NOT_FOUND', `no shipped module named "${arg}", and none is registered under that name`, unknownModuleHint(arg, stateDir));
   }
   return { name: arg, path };
+}
+
+/** The hint for a module name neither registered nor shipped: the closest known name, then what there is. */
+export function unknownModuleHint(name: string, stateDir?: string): string {
+  const store = registry(stateDir);
+  const names = shippedModuleNames();
+  // A misspelt name of the user's own module is the likelier mistake than a module never registered.
+  const registered = store !== null ? readRegistry(store).map((m) => m.name) : [];
+  const guess = suggestName(name, [...registered, ...names]);
+  const lists = [registered.length ? `registered modules: ${registered.join(', ')}` : '', names.length ? `shipped modules: ${names.join(', ')}` : ''].filter(Boolean).join('; ');
+  if (guess !== undefined) return `did you mean ${guess}? ${lists}`;
+  return names.length ? `${lists}; register your own with secuxflow module load FILE --name ${name}` : 'no modules are built: run npm run build';
 }
 
 export async function compileModuleRef(ref: ModuleRef): Promise<CompiledInspector> {

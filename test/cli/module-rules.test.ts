@@ -15,8 +15,15 @@ describe('rule add --module', () => {
     const r = cli(['rule', 'add', '--action', 'inspect', '--module', 'nosuch'], env);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/error\[E_MODULE_NOT_FOUND\]: --module nosuch: no module of that name is registered or shipped/);
-    expect(r.stderr).toMatch(/hint: register it first \(secuxflow module load FILE --name nosuch\); shipped modules: .*basic_inspect/);
+    expect(r.stderr).toMatch(/hint: shipped modules: .*basic_inspect.*; register your own with secuxflow module load FILE --name nosuch/);
     expect(existsSync(join(env.SECUXFLOW_STATE_DIR, 'rules.json'))).toBe(false);
+  });
+
+  it('suggests the closest name for a misspelt one', () => {
+    const env = { SECUXFLOW_STATE_DIR: tempDir('rule-mod') };
+    const r = cli(['rule', 'add', '--action', 'inspect', '--module', 'http_wa'], env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/hint: did you mean http_waf\? shipped modules: /);
   });
 
   it('accepts shipped and registered modules', () => {
