@@ -54,11 +54,16 @@ export async function loadModules(args: string[], opts: ModuleOptions = {}): Pro
     throw new SecuxflowError('E_MODULE_NOT_FOUND', 'no inspector modules are built', 'run npm run build');
   }
   const out: EngineModule[] = [];
-  const seen = new Set<string>();
+  /** Module name -> the --module argument that loaded it. */
+  const seen = new Map<string, string>();
   for (const arg of wanted) {
     const ref = resolveModuleRef(arg, opts.stateDir);
-    if (seen.has(ref.name)) throw new SecuxflowError('E_USAGE', `--module ${arg}: a module named "${ref.name}" is already loaded`);
-    seen.add(ref.name);
+    const first = seen.get(ref.name);
+    if (first !== undefined) {
+      throw new SecuxflowError('E_USAGE', `--module ${arg}: a module named "${ref.name}" is already loaded${first !== arg ? ` (from --module ${first})` : ''}`,
+        first === arg ? 'give each module once' : `a file's module is named after the file: rename one of them, or register one under another name (secuxflow module load ${arg} --name OTHER) and give that name`);
+    }
+    seen.set(ref.name, arg);
     // Registered modules are checked against their pinned sha256 here.
     const loaded = await loadModuleRef(ref);
     const config = opts.configs?.get(ref.name) ?? registeredConfig(ref.registered?.config ?? null, ref.name);
