@@ -40,7 +40,8 @@ function usage(message: string, hint?: string): SecuxflowError {
   return new SecuxflowError('E_USAGE', message, hint);
 }
 
-function parseModuleConfigs(list: string[] | undefined): Map<string, string> {
+/** --module-config NAME=FILE: each module's config text, and the file it came from. */
+function parseModuleConfigs(list: string[] | undefined): { configs: Map<string, string>; files: Map<string, string> } {
   const out = new Map<string, string>();
   const files = new Map<string, string>();
   for (const item of list ?? []) {
@@ -62,14 +63,15 @@ function parseModuleConfigs(list: string[] | undefined): Map<string, string> {
       throw new SecuxflowError('E_IO', `--module-config ${name}: cannot read ${file}: ${(e as Error).message}`);
     }
   }
-  return out;
+  return { configs: out, files };
 }
 
 async function prepare(opts: InspectOptions): Promise<{ rules: RuleSource; modules: EngineModule[] }> {
   const rules = resolveRules(opts.rules, opts.stateDir);
-  const configs = parseModuleConfigs(opts.moduleConfig);
+  const { configs, files } = parseModuleConfigs(opts.moduleConfig);
   const modules = await loadModules(opts.module ?? [], {
     configs,
+    configFiles: files,
     forRules: rules.set,
     ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
     unsafeInThread: opts.unsafeInThread === true,

@@ -7,6 +7,7 @@ import type { RuleSet } from '../rules/types.js';
 import { StateStore } from '../state/store.js';
 import { readConfigFile } from '../fs/read-config.js';
 import { loadModuleRef, resolveModuleRef, shippedModuleNames } from '../modules/resolve.js';
+import { explainStartRefusal } from '../modules/validate.js';
 import { createModuleRunner } from '../sandbox/runner.js';
 import { inFlightPolicy, type ModulePolicy } from '../sandbox/limits.js';
 import { SecuxflowError } from '../errors.js';
@@ -36,6 +37,8 @@ export function resolveRules(rulesFile: string | undefined, stateDir: string | u
 export interface ModuleOptions {
   /** Module config text keyed by module name. */
   configs?: Map<string, string>;
+  /** The files those configs came from (module name -> path), to name in a refusal's hint. */
+  configFiles?: Map<string, string>;
   /** Overrides each module's registered policy (default fail-closed). */
   policy?: FailurePolicy | ModulePolicy;
   /** Where registered modules are looked up (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow). */
@@ -68,13 +71,14 @@ export async function loadModules(args: string[], opts: ModuleOptions = {}): Pro
     const loaded = await loadModuleRef(ref);
     const config = opts.configs?.get(ref.name) ?? registeredConfig(ref.registered?.config ?? null, ref.name);
     const policy: ModulePolicy = opts.policy ?? ref.registered?.policy ?? 'fail-closed';
+    const configFile = opts.configFiles?.get(ref.name) ?? ref.registered?.config ?? undefined;
     const instance = await createModuleRunner(loaded, {
       ...(config !== undefined ? { config } : {}),
       clock: opts.clock ?? 'packet',
       policy,
       ...(ref.registered ? { limits: ref.registered.limits } : {}),
       unsafeInThread: opts.unsafeInThread ?? false,
-    });
+    }).catch((e: unknown) => { throw explainStartRefusal(e, configFile, `--module-config ${ref.name}=FILE`); });
     out.push({ name: ref.name, instance, policy: inFlightPolicy(policy) });
   }
   return out;

@@ -75,13 +75,13 @@ function unusableVerdicts(name: string, c: RunnerCounters, packets: number): voi
  * config fields") fits neither a module that has no inspector registered nor
  * a config file the user could fix if it were named.
  */
-function startRefusal(e: unknown, configPath: string | undefined): unknown {
+export function explainStartRefusal(e: unknown, configPath: string | undefined, giveConfig = '--config FILE'): unknown {
   if (!(e instanceof SecuxflowError) || e.code !== 'E_MODULE_CONFIG') return e;
   const hint = /init status 4\)/.test(e.message)
     ? 'on_init returned NOT_FOUND (4): an AssemblyScript module calls register(new YourInspector()) at the top level of index.ts, or the SDK finds no inspector to hand packets to'
     : configPath !== undefined
       ? `fix ${configPath} (${e.message.endsWith(')') ? 'the module did not log why' : "the module's words above say what it could not take"}; its README lists the config fields)`
-      : "it does not start without a configuration: give one with --config FILE (the module's README lists the config fields)";
+      : `it does not start without a configuration: give one with ${giveConfig} (the module's README lists the config fields)`;
   return new SecuxflowError(e.code, e.message, hint);
 }
 
@@ -99,7 +99,7 @@ export async function validateModule(path: string, opts: {
     ...(opts.limits ? { limits: opts.limits } : {}),
     clock: 'packet',
     logger: (_m, level, message) => { if (logs.length < 100) logs.push({ level, message }); },
-  }).catch((e: unknown) => { throw startRefusal(e, opts.configPath); });
+  }).catch((e: unknown) => { throw explainStartRefusal(e, opts.configPath); });
   try {
     const items = probeItems();
     const out = { verdicts: new Uint8Array(items.length), verdictArgs: new Uint16Array(items.length), alerts: [], events: [] };

@@ -1,0 +1,25 @@
+// inspect --module with a configuration the module refuses: the hint names
+// the file to fix, or, when there was none, the flag that gives one.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_PCAP, cli, requireBuilt, tempDir } from './support.js';
+
+describe('inspect: a module refuses its configuration', () => {
+  beforeAll(() => requireBuilt());
+
+  it('a file it cannot read: the hint names that file', () => {
+    const bad = join(tempDir('sf-modcfg-'), 'ti.json');
+    writeFileSync(bad, '{"bogus": 1');
+    const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--module', 'threat_intel', '--module-config', `threat_intel=${bad}`]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error\[E_MODULE_CONFIG\]: module threat_intel refused its configuration/);
+    expect(r.stderr).toContain(`hint: fix ${bad} (the module's words above say what it could not take`);
+  });
+
+  it('none given to a module that needs one: the hint gives the flag', () => {
+    const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--module', 'ratelimit']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('hint: it does not start without a configuration: give one with --module-config ratelimit=FILE');
+  });
+});
