@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { SecuxflowError } from '../errors.js';
 import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 import { MODULE_POLICIES, type ModulePolicy } from '../sandbox/limits.js';
+import { DEFAULT_STREAM_MEMCAP } from '../flow/stream.js';
 
 export type StopPolicy = 'detach' | 'pass-all';
 /** Where modules run: in their queue's thread under the watchdog (watchdog.ts), or each in its own sandbox worker. */
@@ -39,6 +40,8 @@ export interface DaemonConfig {
   modules: DaemonModuleConfig[];
   /** In-order TCP bytes kept per direction for L7 modules. */
   streamDepth: number;
+  /** Bytes of stream buffers per queue; a segment past it is dropped (docs/reassembly.md). */
+  streamMemcap: number;
   /** Packets and bytes of one flow punted to the modules while undecided. */
   inspectCap: { packets: number; bytes: number; policy: CapPolicy };
   /** Seconds a kernel flow entry may see no packet before it is deleted (Suricata's bypassed timeout). */
@@ -71,6 +74,7 @@ export const DEFAULT_REALTIME_PRIORITY = 10;
 export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig>({
   modules: [],
   streamDepth: 64 * 1024,
+  streamMemcap: DEFAULT_STREAM_MEMCAP,
   inspectCap: { packets: 512, bytes: 1024 * 1024, policy: 'allow' },
   flowTimeoutSec: 100,
   expiryIntervalSec: 5,
@@ -85,7 +89,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   source: null,
 });
 
-const TOP_KEYS = ['modules', 'stream_depth', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling'];
+const TOP_KEYS = ['modules', 'stream_depth', 'stream_memcap', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling'];
 const SCHEDULING_KEYS = ['policy', 'priority', 'nice'];
 const CAP_KEYS = ['packets', 'bytes', 'policy'];
 const MODULE_KEYS = ['name', 'config', 'policy'];
@@ -155,6 +159,7 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
     }
   }
   if (o.stream_depth !== undefined) out.streamDepth = int(o.stream_depth, `${where}: stream_depth`, 0, 64 * 1024 * 1024);
+  if (o.stream_memcap !== undefined) out.streamMemcap = int(o.stream_memcap, `${where}: stream_memcap`, 1024 * 1024, Number.MAX_SAFE_INTEGER);
   if (o.inspect_cap !== undefined) {
     const c = object(o.inspect_cap, `${where}: inspect_cap`, CAP_KEYS);
     if (c.packets !== undefined) out.inspectCap.packets = int(c.packets, `${where}: inspect_cap.packets`, 1, 1_000_000_000);

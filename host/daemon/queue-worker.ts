@@ -326,10 +326,11 @@ function grow(a: Uint32Array): Uint32Array {
 }
 
 /** What the engine takes from the daemon config; a change to anything else needs no new engine. */
-function engineSettings(cfg: DaemonConfig): { batchSize: number; streamDepth: number; maxInspectPackets: number; flowCapPolicy: DaemonConfig['inspectCap']['policy']; defaultBlockTtl: number } {
+function engineSettings(cfg: DaemonConfig): { batchSize: number; streamDepth: number; streamMemcap: number; maxInspectPackets: number; flowCapPolicy: DaemonConfig['inspectCap']['policy']; defaultBlockTtl: number } {
   return {
     batchSize: Math.max(cfg.batchSize, 1) * 4,
     streamDepth: cfg.streamDepth,
+    streamMemcap: cfg.streamMemcap,
     maxInspectPackets: cfg.inspectCap.packets,
     flowCapPolicy: cfg.inspectCap.policy,
     defaultBlockTtl: cfg.defaultBlockTtlSec,

@@ -8,7 +8,7 @@ import type { DecodedPacket } from '../packet/types.js';
 import { IpProto, TcpFlag, hasPortlessFlowKey } from '../packet/types.js';
 import { FlowTable, type FlowTableOptions } from '../flow/table.js';
 import { Defragmenter, type DroppedDatagram } from '../flow/defrag.js';
-import { StreamBufferPool, TcpStreamPair } from '../flow/stream.js';
+import { DEFAULT_STREAM_MEMCAP, StreamBufferPool, TcpStreamPair } from '../flow/stream.js';
 import type { Flow, FlowEnd } from '../flow/types.js';
 import { RuleMatcher } from '../rules/match.js';
 import type { RuleMatch, RuleSet } from '../rules/types.js';
@@ -62,6 +62,8 @@ export interface EngineOptions {
   batchSize?: number;
   /** In-order TCP bytes kept per direction for L7 modules. */
   streamDepth?: number;
+  /** Bytes all stream buffers may hold together (default DEFAULT_STREAM_MEMCAP); a segment needing more is dropped. */
+  streamMemcap?: number;
   /** Packets of one flow handed to modules while undecided; then `flowCapPolicy` decides (Suricata's stream depth idea). */
   maxInspectPackets?: number;
   flowCapPolicy?: 'allow' | 'block';
@@ -181,10 +183,12 @@ export class Engine {
   private fedConflict = false;
   /** feedStream's segment was refused for an old timestamp. */
   private fedPaws = false;
+  /** feedStream's segment did not fit in the stream memory cap. */
+  private fedRefused = false;
   /** An engine alert for the next decision made (a reassembled datagram's). */
   private engineAlert = 0;
   private readonly outputs: BatchOutput[];
-  private readonly streamPool = new StreamBufferPool();
+  private readonly streamPool: StreamBufferPool;
   /** Streams of ended flows: their buffers go back to the pool once no batch item can still point into them. */
   private endedStreams: TcpStreamPair[] = [];
   /** Fragments held until their datagram completes, keyed by the fragment packet. */
@@ -207,6 +211,7 @@ export class Engine {
     }
     this.batchSize = opts.batchSize ?? 256;
     this.streamDepth = opts.streamDepth ?? 64 * 1024;
+    this.streamPool = new StreamBufferPool(undefined, undefined, opts.streamMemcap ?? DEFAULT_STREAM_MEMCAP);
     this.maxInspect = opts.maxInspectPackets ?? 512;
     this.capPolicy = opts.flowCapPolicy ?? 'allow';
     this.defaultTtl = opts.defaultBlockTtl ?? 60;
@@ -226,12 +231,17 @@ export class Engine {
     this.counters = {
       packetsRead: 0, packetsDecoded: 0, malformed: 0, nonIp: 0, fragments: 0, datagramsReassembled: 0,
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
-      byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0 },
+      byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0, memcap: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
       alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
       checksums: this.checksums.counters,
-      reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, finIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0 },
+      reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, finIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0, streamMemcapDrops: 0 },
     };
+  }
+
+  /** Bytes the flows' stream buffers hold now (at most the stream memory cap). */
+  get streamMemory(): number {
+    return this.streamPool.inUse;
   }
 
   /** Feeds one captured frame. Decisions arrive through onDecision, possibly after later frames (batching). */
@@ -383,6 +393,16 @@ export class Engine {
       return;
     }
 
+    this.feedStream(state, pkt, direction, valid);
+    if (this.fedRefused) {
+      // Fail closed: the host does not get what the stream could not hold, so
+      // the two stay in agreement and the sender sends it again later.
+      this.counters.reassembly.streamMemcapDrops++;
+      const refused = this.decision(index, pkt, flow, direction, 'memcap', Verdict.DROP, true, sources);
+      state.lastVerdict = refused.verdict;
+      this.decide(refused);
+      return;
+    }
     const d = this.decision(index, pkt, flow, direction, 'module', Verdict.CONTINUE, false, sources);
     d.rule = match.rule;
     d.ruleAction = 'inspect';
@@ -391,7 +411,6 @@ export class Engine {
     this.counters.inspected++;
     d.inspected = ++state.inspected;
 
-    this.feedStream(state, pkt, direction, valid);
     const stream = this.fedStream, streamNew = this.fedNew, gap = this.fedGap;
     const names = match.rule && match.rule.modules.length > 0 ? match.rule.modules : null;
     let given = 0;
@@ -461,13 +480,15 @@ export class Engine {
     this.fedGap = false;
     this.fedConflict = false;
     this.fedPaws = false;
+    this.fedRefused = false;
     if (pkt.proto !== IpProto.TCP || pkt.l4Offset < 0) return;
     if (state.streams === null) state.streams = new TcpStreamPair(this.streamDepth, this.streamPool);
     const s = state.streams.stream(direction);
     // A full stream takes no more bytes: checksumming its segments (most of a bulk transfer) would buy nothing.
     if (valid === false || (valid === undefined && !s.full && !this.checksums.accepts(pkt))) return;
-    const conflicts = s.stats.overlapConflicts, paws = state.streams.pawsRejected;
+    const conflicts = s.stats.overlapConflicts, paws = state.streams.pawsRejected, refused = s.stats.memcapRefused;
     const added = state.streams.pushPacket(pkt, direction);
+    this.fedRefused = s.stats.memcapRefused !== refused;
     this.fedConflict = s.stats.overlapConflicts !== conflicts;
     this.fedPaws = state.streams.pawsRejected !== paws;
     this.fedGap = s.hasGap;
@@ -819,6 +840,7 @@ function countStage(s: Record<DecisionStage, number>, stage: DecisionStage, n: n
     case 'penalty': s.penalty += n; break;
     case 'fragment': s.fragment += n; break;
     case 'invalid': s.invalid += n; break;
+    case 'memcap': s.memcap += n; break;
     default: {
       const unknown: never = stage;
       throw new SecuxflowError('E_INTERNAL', `no counter for decision stage ${String(unknown)}`);

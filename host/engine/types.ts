@@ -16,7 +16,8 @@ export type DecisionStage =
   | 'rule'       // a rule's pass/drop
   | 'default'    // the default policy's pass/drop
   | 'module'     // inspected by modules
-  | 'fragment';  // an IP fragment whose datagram never completed
+  | 'fragment'   // an IP fragment whose datagram never completed
+  | 'memcap';    // a TCP segment the stream memory cap had no room for
 
 export interface ModuleRun {
   module: string;
@@ -126,4 +127,6 @@ export interface ReassemblyCounters {
   fragmentOverlapConflicts: number;
   /** Incomplete datagrams given up to stay within the defragmenter's memory bounds: their fragments were dropped uninspected. */
   datagramsEvicted: number;
+  /** TCP segments dropped uninspected because stream buffers had reached the engine's stream memory cap. */
+  streamMemcapDrops: number;
 }

@@ -237,6 +237,8 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
         rst_ignored: c.reassembly.rstIgnored,
         fin_ignored: c.reassembly.finIgnored,
         bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
+        // Suricata counts the same as tcp.segment_memcap_drop.
+        segment_memcap_drop: c.reassembly.streamMemcapDrops,
       },
       defrag: { overlap_diff_data: c.reassembly.fragmentOverlapConflicts, evicted: c.reassembly.datagramsEvicted },
       actions: { pass: c.pass, drop: c.drop },

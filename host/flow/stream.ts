@@ -21,6 +21,8 @@ export interface TcpStreamStats {
   overlapConflicts: number;
   /** Bytes discarded because they lie beyond the depth. */
   bytesBeyondDepth: number;
+  /** Segments not written because their buffer could not grow within the pool's memory cap. */
+  memcapRefused: number;
 }
 
 const INITIAL_CAPACITY = 2048;
@@ -28,6 +30,15 @@ const BUFFERS_PER_SLAB = 32;
 const DEFAULT_MAX_FREE = 8192;
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Stream buffer memory per engine (one per daemon queue). A segment just
+ * inside the depth grows its direction's buffer to the whole depth, so
+ * without a cap 65,536 flows × 2 directions × 64 KiB (8 GiB) cost an
+ * attacker two small packets a flow. Suricata's stream.reassembly.memcap is
+ * 256 MiB too.
+ */
+export const DEFAULT_STREAM_MEMCAP = 256 * 1024 * 1024;
 
 /**
  * First buffers for stream directions, shared by many streams. A new
@@ -41,15 +52,32 @@ export class StreamBufferPool {
   readonly size: number;
   /** Buffers kept for reuse at most; more given back are left to the GC. */
   readonly maxFree: number;
+  /**
+   * Bytes all streams of this pool may hold in their buffers together. Depth
+   * bounds one stream, not how many: a segment just inside the depth grows its
+   * buffer to the whole depth, so flows × depth is the only other bound.
+   */
+  readonly memcap: number;
+  /** Bytes of buffers that streams of this pool hold now. */
+  inUse = 0;
   private free: Uint8Array[] = [];
   private slab: ArrayBuffer | null = null;
   private slabUsed = 0;
 
-  constructor(size = INITIAL_CAPACITY, maxFree = DEFAULT_MAX_FREE) {
+  constructor(size = INITIAL_CAPACITY, maxFree = DEFAULT_MAX_FREE, memcap = Infinity) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`StreamBufferPool size must be a positive integer, got ${size}`);
     if (!Number.isInteger(maxFree) || maxFree < 0) throw new RangeError(`StreamBufferPool maxFree must be a non-negative integer, got ${maxFree}`);
+    if (!(memcap >= 0)) throw new RangeError(`StreamBufferPool memcap must be a non-negative number, got ${memcap}`);
     this.size = size;
     this.maxFree = maxFree;
+    this.memcap = memcap;
+  }
+
+  /** Accounts `bytes` more held by a stream; false (nothing accounted) when that would pass the cap. */
+  reserve(bytes: number): boolean {
+    if (this.inUse + bytes > this.memcap) return false;
+    this.inUse += bytes;
+    return true;
   }
 
   /** Buffers waiting for reuse. */
@@ -76,7 +104,7 @@ export class StreamBufferPool {
 export class TcpStream {
   readonly depth: number;
   readonly stats: TcpStreamStats = {
-    segments: 0, retransmits: 0, outOfOrder: 0, overlapConflicts: 0, bytesBeyondDepth: 0,
+    segments: 0, retransmits: 0, outOfOrder: 0, overlapConflicts: 0, bytesBeyondDepth: 0, memcapRefused: 0,
   };
 
   private buf: Uint8Array;
@@ -144,7 +172,10 @@ export class TcpStream {
       end = this.depth;
     }
     if (start >= end) return 0; // entirely beyond the depth
-    this.ensureCapacity(end);
+    if (!this.ensureCapacity(end)) {
+      this.stats.memcapRefused++;
+      return 0;
+    }
 
     const before = this.contiguous;
     const wrote = this.writeUncovered(payload, from - start, start, end);
@@ -223,21 +254,29 @@ export class TcpStream {
     this.held = [];
     this.anchored = false;
     this.baseSeq = 0;
-    if (this.pool !== null && b !== EMPTY) this.pool.give(b);
+    if (this.pool !== null && b !== EMPTY) {
+      this.pool.inUse -= b.length;
+      this.pool.give(b);
+    }
   }
 
-  private ensureCapacity(end: number): void {
-    if (end <= this.buf.length) return;
+  /** False when the pool's memory cap leaves no room: the buffer is left as it was. */
+  private ensureCapacity(end: number): boolean {
+    if (end <= this.buf.length) return true;
     const pool = this.pool;
     if (this.buf.length === 0 && pool !== null && end <= pool.size && pool.size <= this.depth) {
+      if (!pool.reserve(pool.size)) return false;
       this.buf = pool.take();
-      return;
+      return true;
     }
     let cap = Math.max(this.buf.length * 2, INITIAL_CAPACITY);
     while (cap < end) cap *= 2;
-    const next = new Uint8Array(Math.min(cap, this.depth));
+    cap = Math.min(cap, this.depth);
+    if (pool !== null && !pool.reserve(cap - this.buf.length)) return false;
+    const next = new Uint8Array(cap);
     next.set(this.buf);
     this.buf = next;
+    return true;
   }
 }
 
