@@ -103,6 +103,9 @@ export const SID_PAWS = 2100004;
 
 const FLOW_VERDICT_NAMES: readonly string[] = VERDICT_NAMES.map((n) => n.toLowerCase());
 
+/** Heap a held fragment copy costs besides its bytes (the decoded packet and its entry), measured ~560 bytes. */
+const HELD_FRAGMENT_OVERHEAD = 512;
+
 const FLOW_UNDECIDED = 0;
 const FLOW_ALLOWED = 1;
 const FLOW_BLOCKED = 2;
@@ -239,6 +242,11 @@ export class Engine {
     };
   }
 
+  /** Fragments held until their datagram completes or is given up. */
+  get heldFragmentCount(): number {
+    return this.heldFragments.length;
+  }
+
   /** Bytes the flows' stream buffers hold now (at most the stream memory cap). */
   get streamMemory(): number {
     return this.streamPool.inUse;
@@ -292,6 +300,9 @@ export class Engine {
         // Held across later frames, whose source may reuse or pin the buffer
         // this one lives in (capture chunks, AF_XDP frames): keep a copy.
         this.heldFragments.push({ pkt: decodePacket(raw.data.slice(), raw.linkType, raw.tsSec, raw.tsNsec, raw.wireLen), index });
+        // After the push: a copy that takes the datagram over the bound is released with it.
+        this.defrag.chargeLast(raw.data.length + HELD_FRAGMENT_OVERHEAD);
+        c.reassembly.datagramsEvicted = ds.evicted;
         return;
       }
       if (whole !== raw) {

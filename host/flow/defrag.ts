@@ -86,6 +86,8 @@ class Datagram {
   l3Offset = 0;
   linkType: LinkType = 1;
   held = 0;
+  /** What the caller holds for this datagram besides its bytes (chargeLast). */
+  charged = 0;
   /** A fragment overlapped held bytes with different ones. */
   conflict = false;
   /** Copied, not viewed: capture buffers may be reused before the datagram ends. */
@@ -116,6 +118,8 @@ export class Defragmenter {
   };
   private readonly datagrams = new Map<string, Datagram>();
   private heldBytes = 0;
+  /** The datagram the last push() held a fragment for, for chargeLast(). */
+  private lastHeld: Datagram | null = null;
   /** Whether the datagram push() returned last had fragments overlapping with different bytes. */
   lastConflicting = false;
 
@@ -144,6 +148,23 @@ export class Defragmenter {
   get bytesHeld(): number { return this.heldBytes; }
 
   /**
+   * Counts `bytes` the caller keeps for the datagram the last push() held
+   * (its copy of that fragment) against maxBytes, which may evict it. A
+   * duplicate fragment adds nothing to the datagram itself, so without this
+   * the same fragment resent until the timeout grew the caller's copies
+   * without bound.
+   */
+  chargeLast(bytes: number): void {
+    const d = this.lastHeld;
+    this.lastHeld = null;
+    if (d === null || this.datagrams.get(d.key) !== d) return;
+    d.charged += bytes;
+    d.held += bytes;
+    this.heldBytes += bytes;
+    this.enforceBudget(d);
+  }
+
+  /**
    * Returns `pkt` when it is not a fragment, null while its datagram is
    * incomplete, and the decoded rebuilt datagram once complete. A fragment that
    * breaks the rules is returned itself with `malformed` set (in place, unless
@@ -154,6 +175,7 @@ export class Defragmenter {
     const frag = pkt.fragment;
     if (frag === null || pkt.ipVersion === 0) return pkt;
     this.lastConflicting = false;
+    this.lastHeld = null;
     const now = pkt.tsSec + pkt.tsNsec * 1e-9;
     this.expire(now);
     this.stats.fragments++;
@@ -234,6 +256,7 @@ export class Defragmenter {
       return rebuild(d, pkt);
     }
     this.enforceBudget(d);
+    this.lastHeld = d;
     return null;
   }
 
@@ -293,7 +316,7 @@ export class Defragmenter {
       d.l3Offset = pkt.l3Offset;
       d.linkType = pkt.linkType;
     }
-    d.held = d.buf.length + (d.template?.length ?? 0);
+    d.held = d.buf.length + (d.template?.length ?? 0) + d.charged;
   }
 
   private enforceBudget(current: Datagram): void {
