@@ -34,10 +34,18 @@ export interface WriteBackCounters {
 interface Written {
   verdict: 'allow' | 'block';
   atMs: number;
+  /** The write failed (a full map): tried again REWRITE_AFTER_MS later, not on every packet. */
+  failed: boolean;
 }
 
-/** Rewrite an entry when its flow is still punted this long after the write. */
+/** Rewrite an entry when its flow is still punted this long after the write (or after a failed write). */
 const REWRITE_AFTER_MS = 1000;
+/**
+ * A full sf_flows fails the write of every flow decided after it: one warning
+ * per failure would be a log flood an attacker controls. One per interval,
+ * with how many it stands for; writeErrors counts them all.
+ */
+const WARN_INTERVAL_MS = 10_000;
 
 /** The kernel's key for the packet's direction (wire order, as xdp/secuxflow.bpf.c builds it). */
 export function flowKeyOf(pkt: DecodedPacket): FlowKey {
@@ -58,6 +66,8 @@ export class VerdictWriteBack {
     flowsAllowed: 0, flowsBlocked: 0, flowsCapped: 0, penaltyWrites: 0, rewrites: 0, writeErrors: 0, lastError: null,
   };
   private written = new Map<number, Written>();
+  private lastWarnMs = -Infinity;
+  private unwarned = 0;
 
   private readonly fds: VerdictMapFds[];
 
@@ -117,16 +127,20 @@ export class VerdictWriteBack {
     // The engine counts the flow's inspected packets; a map of our own cost
     // two lookups per packet, cache misses once flows number in the 10,000s.
     const bytes = flow.bytesToServer + flow.bytesToClient;
-    if ((d.inspected >= this.cap.packets || bytes >= this.cap.bytes) && !this.written.has(flow.id)) {
-      this.counters.flowsCapped++;
-      this.writeFlow(flow.id, d.pkt, this.cap.policy, false);
+    if (d.inspected >= this.cap.packets || bytes >= this.cap.bytes) {
+      const w = this.written.get(flow.id);
+      if (w === undefined) this.counters.flowsCapped++;
+      if (w === undefined || w.failed) this.writeFlow(flow.id, d.pkt, this.cap.policy, false);
     }
   }
 
   private writeFlow(flowId: number, pkt: DecodedPacket, verdict: 'allow' | 'block', alreadyDecided: boolean): void {
     const prev = this.written.get(flowId);
     const now = this.nowMs();
-    if (prev && prev.verdict === verdict) {
+    if (prev?.failed) {
+      // Every packet of the flow still comes here while the map is full.
+      if (now - prev.atMs < REWRITE_AFTER_MS) return;
+    } else if (prev && prev.verdict === verdict) {
       // A packet of a decided flow reached us: normal for the rest of the batch that
       // decided it; later, the entry was expired or the lookup switch was lowered.
       if (!alreadyDecided || now - prev.atMs < REWRITE_AFTER_MS) return;
@@ -136,11 +150,12 @@ export class VerdictWriteBack {
     try {
       for (const fds of this.fds) writeFlowVerdicts(fds, key, verdict);
     } catch (e) {
+      this.written.set(flowId, { verdict, atMs: now, failed: true });
       this.fail(e);
       return;
     }
-    this.written.set(flowId, { verdict, atMs: now });
-    if (!prev) {
+    this.written.set(flowId, { verdict, atMs: now, failed: false });
+    if (!prev || prev.failed) {
       if (verdict === 'allow') this.counters.flowsAllowed++;
       else this.counters.flowsBlocked++;
     }
@@ -161,6 +176,14 @@ export class VerdictWriteBack {
     this.counters.writeErrors++;
     const message = e instanceof SecuxflowError ? `${e.code}: ${e.message}` : String(e);
     this.counters.lastError = message;
-    this.onError(message);
+    const now = this.nowMs();
+    if (now - this.lastWarnMs < WARN_INTERVAL_MS) {
+      this.unwarned++;
+      return;
+    }
+    this.lastWarnMs = now;
+    const more = this.unwarned;
+    this.unwarned = 0;
+    this.onError(more > 0 ? `${message} (and ${more} more failed writes since the last warning)` : message);
   }
 }
