@@ -95,16 +95,19 @@ async function refuseWhileDaemonRuns(iface: string, stateDir: string): Promise<v
   } catch (e) {
     const why = e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
     throw new SecuxflowError('E_DAEMON', `cannot tell whether a secuxflow daemon is running on ${iface}: the daemon of ${stateDir} did not give its status (${why})`,
-      `stop the daemon (SIGTERM, or systemctl stop secuxflow), then detach; ${force}`);
+      `stop the daemon (SIGTERM, or systemctl stop secuxflow@${iface}), then detach; ${force}`);
   }
   if (status === null) return;
   const s = status as { daemon?: { pid?: unknown }; interfaces?: unknown };
   const ifaces = Array.isArray(s.interfaces) ? s.interfaces : [];
   if (!ifaces.some((i) => typeof i === 'object' && i !== null && (i as { iface?: unknown }).iface === iface)) return;
   const pid = typeof s.daemon?.pid === 'number' ? s.daemon.pid : null;
+  // packaging/secuxflow@.service is a template whose instance is the protected interface (an inline daemon's peer is not one).
+  const protectedIf = ifaces.find((i) => typeof i === 'object' && i !== null && (i as { role?: unknown }).role === 'protected') as { iface?: unknown } | undefined;
+  const unit = `secuxflow@${typeof protectedIf?.iface === 'string' ? protectedIf.iface : iface}`;
   throw new SecuxflowError('E_DAEMON',
     `a secuxflow daemon${pid !== null ? ` (pid ${pid})` : ''} is running on ${iface} from ${stateDir}: detaching would leave it running with no XDP program, seeing no packets`,
-    `stop the daemon first (${pid !== null ? `kill -TERM ${pid}` : 'send it SIGTERM'}, or systemctl stop secuxflow), then detach; ${force}`);
+    `stop the daemon first (${pid !== null ? `kill -TERM ${pid}` : 'send it SIGTERM'}, or systemctl stop ${unit}), then detach; ${force}`);
 }
 
 export async function detachCommand(opts: DetachCommandOptions): Promise<DetachResult> {

@@ -39,6 +39,16 @@ const LIVE_SHAPE: Shape = {
   rules: { count: N, defaultPolicy: S },
 };
 
+/** The engines' bounds (docs/live.md, "Resource bounds"): what is held against each, and what a bound refused. */
+function boundsLines(e: NonNullable<DaemonStatus['engine']>): string[] {
+  const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
+  const hit = (n: number, what: string): string => (n > 0 ? `, ${what} ${thousands(n)}` : '');
+  return [
+    `engine: flows ${thousands(e.flows)}/${thousands(e.flowsMax)}${hit(e.flowsEvicted, 'EVICTED')}; streams ${mib(e.streamBytes)}/${mib(e.streamMemcap)}${hit(e.streamMemcapDrops, 'MEMCAP DROPS')}`,
+    `  fragments held ${thousands(e.fragmentsHeld)} (${mib(e.defragBytes)}/${mib(e.defragBytesMax)})${hit(e.datagramsEvicted, 'DATAGRAMS EVICTED')}; penalty box ${thousands(e.penaltySources)}${hit(e.penaltyFull, 'FULL')}`,
+  ];
+}
+
 /** The path of the first field that does not fit the shape, or null. */
 function misfit(v: unknown, shape: Shape, path: string): string | null {
   const at = path || 'the result';
@@ -64,7 +74,7 @@ function misfit(v: unknown, shape: Shape, path: string): string | null {
 
 function malformedStatus(what: string): SecuxflowError {
   return new SecuxflowError('E_DAEMON', `malformed status reply from the daemon: ${what}`,
-    'the daemon and this CLI may be of different versions: check `secuxflow --version` against the daemon\'s log, restart it (systemctl restart secuxflow)');
+    'the daemon and this CLI may be of different versions: check `secuxflow --version` against the daemon\'s log, restart it (systemctl restart secuxflow@IFACE)');
 }
 
 export function checkLiveStatus(v: unknown): DaemonStatus {
@@ -108,6 +118,11 @@ export function describeLive(s: DaemonStatus): string {
   out.push(`verdicts: ${Object.entries(s.verdicts).map(([n, v]) => `${n} ${thousands(v)}`).join(', ')}`);
   out.push(`maps: flows ${thousands(s.maps.flows)}/${thousands(s.maps.flowsMax)}, penalty ${thousands(s.maps.penalty)}/${thousands(s.maps.penaltyMax)}, expired ${thousands(s.maps.expiredFlows)} flow entries (idle ${s.maps.flowTimeoutSec} s), ${thousands(s.maps.expiredPenalty)} penalty entries`);
   out.push(`ring drops: ${thousands(s.ringDrops)}; verdict latency p99 ${us(s.verdictLatencyP99Us)}`);
+  const w = s.writeBack;
+  if (typeof w.writeErrors === 'number') {
+    out.push(`write-back: flows allowed ${thousands(w.flowsAllowed ?? 0)}, blocked ${thousands(w.flowsBlocked ?? 0)}, capped ${thousands(w.flowsCapped ?? 0)}, penalty ${thousands(w.penaltyWrites ?? 0)}, rewrites ${thousands(w.rewrites ?? 0)}${w.writeErrors > 0 ? `, FAILED ${thousands(w.writeErrors)} (a full map: those flows stay punted)` : ''}`);
+  }
+  if (s.engine) out.push(...boundsLines(s.engine));
   out.push('modules:');
   out.push(s.modules.length === 0 ? '  (none)' : table([
     ['NAME', 'POLICY', 'RUNS IN', 'STATUS', 'PACKETS', 'MEAN/BATCH', 'P99/BATCH', 'TRAPS', 'DROPPED A/E/L'],

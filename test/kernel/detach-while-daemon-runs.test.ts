@@ -37,7 +37,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach while the 
     const pid = d.daemon.child.pid!;
     expect(r.stderr).toContain(`error[E_DAEMON]: a secuxflow daemon (pid ${pid}) is running on ${d.end.ifname} from ${d.stateDir}`);
     expect(r.stderr).toContain(`kill -TERM ${pid}`);
-    expect(r.stderr).toContain('systemctl stop secuxflow');
+    // The unit is a template whose instance is the interface: a bare `secuxflow` names no unit.
+    expect(r.stderr).toContain(`or systemctl stop secuxflow@${d.end.ifname}), then detach`);
     expect(r.stderr).toContain(`secuxflow detach --iface ${d.end.ifname} --force`);
     expect(r.stdout).toBe('');
     expect(await xdpOnLink(d.end.ns, d.end.ifname)).toEqual(before);
