@@ -27,6 +27,7 @@ import { moduleSpecsFor, readModuleConfig, specRef, type ModuleSpec } from './mo
 import { VerdictExpiry } from './expiry.js';
 import { jsonLogger, type Logger } from './log.js';
 import { queueWorkerEntry } from './worker-entry.js';
+import type { EngineBounds } from '../engine/types.js';
 import type { FromWorker, QueueThreadInit, ToWorker, WorkerStatus } from './thread-protocol.js';
 import { DEFAULT_SANDBOX_LIMITS, parsePolicy } from '../sandbox/limits.js';
 import { CallWatch, newWatchCells, watchIntervalMs } from './watchdog.js';
@@ -712,11 +713,14 @@ export class Daemon {
     const dt = first && last && last.atMs > first.atMs ? (last.atMs - first.atMs) / 1000 : 0;
     const verdicts: Record<string, number> = {};
     const writeBack: Record<string, number> = {};
+    const engine: Record<string, number> = {};
     let ringDrops = 0;
     let p99 = 0;
     for (const q of queues) {
       for (const [k, v] of Object.entries(q.counters.byVerdict)) verdicts[k] = (verdicts[k] ?? 0) + v;
       for (const [k, v] of Object.entries(q.writeBack)) if (typeof v === 'number') writeBack[k] = (writeBack[k] ?? 0) + v;
+      // Each queue has its own engine: held and bounds add up to the daemon's.
+      for (const [k, v] of Object.entries(q.engine)) engine[k] = (engine[k] ?? 0) + v;
       for (const s of q.sockets) ringDrops += s.rxRingFull + s.rxDropped;
       p99 = Math.max(p99, q.counters.batchP99Us);
     }
@@ -733,6 +737,7 @@ export class Daemon {
       },
       verdicts,
       writeBack,
+      engine: engine as unknown as EngineBounds,
       maps: {
         flows: mapDump(main.fds.flows).count, flowsMax: SF.MAX_FLOWS,
         penalty: mapDump(main.fds.penalty).count, penaltyMax: SF.MAX_PENALTY,
@@ -848,6 +853,8 @@ export interface DaemonStatus {
   kernel: { rx: number; pass: number; drop: number; invalid: number; punt: number; puntFallback: number; rxPps: number; puntPps: number; passAll: boolean };
   verdicts: Record<string, number>;
   writeBack: Record<string, number>;
+  /** The queues' engines added up (docs/live.md, "Resource bounds"); absent from daemons before it was added. */
+  engine?: EngineBounds;
   maps: { flows: number; flowsMax: number; penalty: number; penaltyMax: number; flowTimeoutSec: number; expiredFlows: number; expiredPenalty: number };
   ringDrops: number;
   verdictLatencyP99Us: number;

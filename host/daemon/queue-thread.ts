@@ -240,6 +240,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
           delivery: delivery ? { tap: delivery.tapName, ...pick(delivery.stats()) } : null,
           counters: worker.counters(),
           writeBack: { ...writeBack.counters },
+          engine: worker.bounds(),
           modules: worker.moduleStatus(),
           scheduling: { ...scheduling },
         }));

@@ -6,7 +6,7 @@
 // dropped ones are simply not sent. Rules and modules change only between
 // batches, by replacing the engine, so no packet is lost or seen twice.
 import { Engine, type EngineModule } from '../engine/engine.js';
-import type { PacketDecision } from '../engine/types.js';
+import type { EngineBounds, PacketDecision } from '../engine/types.js';
 import { decodePacket } from '../packet/decode.js';
 import { reserveFrameSeqs } from '../capture/frame-seq.js';
 import { LinkType } from '../packet/types.js';
@@ -293,6 +293,11 @@ export class QueueWorker {
     const pick = (q: number): number => (n === 0 ? 0 : Math.round(sorted[Math.min(n - 1, Math.floor(q * n))]!));
     const byVerdict: Record<string, number> = Object.fromEntries(VERDICT_NAMES.map((n, v) => [n, this.verdictCounts[v] ?? 0]));
     return { ...this.c, byVerdict, batchP50Us: pick(0.5), batchP99Us: pick(0.99) };
+  }
+
+  /** The current engine's: a rule or module change builds a new one, which starts its counts again. */
+  bounds(): EngineBounds {
+    return this.engine.bounds();
   }
 
   moduleStatus(): ModuleStatus[] {

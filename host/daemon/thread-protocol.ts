@@ -5,6 +5,7 @@ import type { DaemonConfig } from './config.js';
 import type { ModuleSpec } from './modules.js';
 import type { ModuleStatus, QueueCounters } from './queue-worker.js';
 import type { WriteBackCounters } from './writeback.js';
+import type { EngineBounds } from '../engine/types.js';
 import type { XskBindMode } from '../kernel/xsk.js';
 import type { SchedulingState } from './scheduling.js';
 
@@ -57,6 +58,7 @@ export interface WorkerStatus {
   delivery: { tap: string; delivered: number; failed: number } | null;
   counters: QueueCounters;
   writeBack: WriteBackCounters;
+  engine: EngineBounds;
   modules: ModuleStatus[];
   scheduling: SchedulingState;
 }

@@ -19,7 +19,7 @@ import { SecuxflowError } from '../errors.js';
 import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js';
 import { PenaltyBox } from './penalty-box.js';
 import { ChecksumGuard, type ChecksumMode } from './checksums.js';
-import type { DecisionStage, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
+import type { DecisionStage, EngineBounds, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
 
@@ -239,6 +239,16 @@ export class Engine {
       alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
       checksums: this.checksums.counters,
       reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, finIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0, streamMemcapDrops: 0 },
+    };
+  }
+
+  bounds(): EngineBounds {
+    const c = this.counters;
+    return {
+      flows: this.flows.size, flowsMax: this.flows.options.maxFlows, flowsEvicted: this.flows.stats.evicted,
+      streamBytes: this.streamPool.inUse, streamMemcap: this.streamPool.memcap, streamMemcapDrops: c.reassembly.streamMemcapDrops,
+      fragmentsHeld: this.heldFragments.length, defragBytes: this.defrag.bytesHeld, defragBytesMax: this.defrag.options.maxBytes,
+      datagramsEvicted: this.defrag.stats.evicted, penaltySources: this.penalty.size, penaltyFull: c.penaltyFull,
     };
   }
 

@@ -109,6 +109,31 @@ export interface EngineCounters {
 }
 
 /**
+ * Where the engine's memory bounds stand (docs/live.md, "Resource bounds"):
+ * what is held now against its bound, and what each bound has refused or
+ * evicted since the engine was built.
+ */
+export interface EngineBounds {
+  flows: number;
+  flowsMax: number;
+  /** Flows ended to make room for a new one at flowsMax. */
+  flowsEvicted: number;
+  streamBytes: number;
+  streamMemcap: number;
+  /** Segments dropped uninspected because the stream memory was at its cap. */
+  streamMemcapDrops: number;
+  /** Fragment copies waiting for their datagram, and the bytes the defragmenter counts for them. */
+  fragmentsHeld: number;
+  defragBytes: number;
+  defragBytesMax: number;
+  /** Incomplete datagrams given up at the bound: their fragments were dropped. */
+  datagramsEvicted: number;
+  penaltySources: number;
+  /** BLOCK_SRC verdicts the full penalty box could not apply in the engine. */
+  penaltyFull: number;
+}
+
+/**
  * What reassembly met that an evader uses (docs/reassembly.md). Streams are
  * added up when their flow ends; the defragmenter's counts are current.
  */

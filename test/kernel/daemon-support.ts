@@ -1,7 +1,8 @@
 // Shared pieces of the live-daemon tests: the daemon as a child process in a
 // namespace (its JSON log parsed as it comes), HTTP servers and clients as
 // small node scripts, and readers for the kernel's pinned maps.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { expect } from 'vitest';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { NetLab, VethEnd } from './lab/netns.js';
@@ -209,4 +210,11 @@ export function readEve(stateDir: string): Array<Record<string, unknown>> {
   const path = join(stateDir, 'eve.json');
   if (!existsSync(path)) return [];
   return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** After lab.cleanup(): nothing of the lab (namespaces, links, bpffs mounts) is left on the machine. */
+export function expectLabGone(lab: NetLab): void {
+  expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(lab.tag);
+  expect(execFileSync('ip', ['-d', 'link'], { encoding: 'utf8' })).not.toContain(lab.tag);
+  expect(execFileSync('mount', [], { encoding: 'utf8' })).not.toContain(`sf-${lab.tag}-`);
 }

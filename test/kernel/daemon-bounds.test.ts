@@ -1,0 +1,141 @@
+// The live daemon when an attacker goes for its resources rather than its
+// detections: with sf_flows full, verdicts cannot reach the kernel, and with
+// stream buffers at their memory cap, segments cannot be kept. Each bound must
+// hold, keep its documented policy (blocked flows stay blocked in the daemon,
+// segments past the cap are dropped, never passed uninspected), cost a bounded
+// amount (no write retried per packet, no warning per packet), and show in
+// `secuxflow status`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab, type VethEnd } from './lab/netns.js';
+import { REPO_ROOT } from './lab/build.js';
+import type { PrivateBpffs } from './lab/bpffs.js';
+import { runOk } from './lab/run.js';
+import { writeFrameFile } from './xsk-lab.js';
+import { expectLabGone, prepareDaemonLab, sleep, startHostDaemon, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { parseIp } from '../../host/packet/addr.js';
+import { buildPacket } from '../../host/packet/build.js';
+import { TcpFlag } from '../../host/packet/types.js';
+import { MapName, SF } from '../../host/kernel/codec.js';
+import { closeFd, objGet } from '../../host/kernel/native.js';
+import { writeFlowVerdicts } from '../../host/kernel/verdictmaps.js';
+import type { DaemonStatus } from '../../host/daemon/daemon.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const PORT = 8080;
+const SUBNET = 71;
+const SQLI = "' OR '1'='1";
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at its resource bounds', () => {
+  const lab = new NetLab('db');
+  let client: VethEnd;
+  let server: VethEnd;
+  let cli = '';
+  let bpffs: PrivateBpffs;
+  let stateDir = '';
+  let env: NodeJS.ProcessEnv;
+  let daemon: DaemonProc;
+  let maps: PinnedMaps;
+  let sender = '';
+  let srcMac = '';
+  let dstMac = '';
+
+  const { ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
+  const status = async (): Promise<DaemonStatus> => JSON.parse((await ok('status', '--json')).stdout) as DaemonStatus;
+  const tcp = (sport: number, seq: number, payload: string): Uint8Array => buildPacket({
+    src: client.addr, dst: server.addr, proto: 'tcp', srcPort: sport, dstPort: PORT, tcpFlags: TcpFlag.ACK | TcpFlag.PSH, seq, ack: 1, payload, srcMac, dstMac,
+  });
+  const send = async (name: string, frames: Uint8Array[]): Promise<void> => {
+    const file = join(stateDir, `${name}.frames`);
+    writeFrameFile(file, frames);
+    const r = await lab.execOk(client.ns, [sender, '-i', client.ifname, '-f', file, '-c', String(frames.length), '-r', '4000', '-t', '5'], { timeoutMs: 10_000 });
+    expect((JSON.parse(r.stdout) as { sent: number }).sent).toBe(frames.length);
+  };
+
+  beforeAll(async () => {
+    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
+    const cns = await lab.addNamespace('c');
+    const sns = await lab.addNamespace('s');
+    [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
+    srcMac = (await lab.link(client)).address;
+    dstMac = (await lab.link(server)).address;
+    sender = join(stateDir, 'sender');
+    await runOk(['cc', '-O2', '-o', sender, join(REPO_ROOT, 'bench', 'live', 'sender.c')]);
+    const bi = join(stateDir, 'basic_inspect.json');
+    writeFileSync(bi, JSON.stringify({ patterns: [{ sid: 1000001, content: SQLI, nocase: true, severity: 1, action: 'block_flow', msg: 'SQL injection tautology' }] }));
+    const configPath = join(stateDir, 'daemon.yaml');
+    // The smallest stream cap the config takes: 16 flows' worth of 64 KiB buffers (the blocked flows' small ones come first).
+    writeFileSync(configPath, `modules:\n  - name: basic_inspect\n    config: ${bi}\nstream_memcap: 1048576\n`);
+    await ok('rule', 'add', '--action', 'inspect', '--dst', `${server.addr}/32`);
+    ({ daemon, maps } = await startHostDaemon(lab, server, cli, stateDir, configPath, env, bpffs.root));
+  }, 240_000);
+
+  afterAll(async () => {
+    maps?.close();
+    await lab.cleanup();
+    expectLabGone(lab);
+  });
+
+  it('with sf_flows full, blocked flows stay blocked in the daemon, the write is not retried per packet, and one warning says so', async () => {
+    // Fill the kernel's flow map with entries no packet here matches.
+    const flows = objGet(join(bpffs.root, server.ifname, MapName.FLOWS));
+    const fds = { sf_flows: flows, sf_config: objGet(join(bpffs.root, server.ifname, MapName.CONFIG)), sf_penalty: -1 };
+    try {
+      for (let i = 0; i < SF.MAX_FLOWS / 2; i++) {
+        writeFlowVerdicts(fds, { src: parseIp(`10.222.${i >> 8}.${i & 255}`), dst: parseIp('10.223.0.1'), sport: 1 + (i & 0x7fff), dport: 1, vlanOuter: 0, vlanInner: 0, proto: 6 }, 'allow');
+      }
+    } finally {
+      closeFd(fds.sf_flows);
+      closeFd(fds.sf_config);
+    }
+    expect(maps.flowCount()).toBe(SF.MAX_FLOWS);
+    const before = await status();
+    const warningsBefore = daemon.logs.filter((l) => l.msg === 'verdict write-back failed').length;
+    // 40 attacks, each its own flow, then 60 more packets of the first ones.
+    const attacks = Array.from({ length: 40 }, (_, i) => tcp(30000 + i, 5000, `GET /?q=${SQLI} HTTP/1.1\r\n`));
+    const more = Array.from({ length: 60 }, (_, i) => tcp(30000 + (i % 3), 5100 + i * 10, 'x'));
+    await send('blocked', [...attacks, ...more]);
+    const after = await until(async () => {
+      const s = await status();
+      return s.queues[0]!.packets - before.queues[0]!.packets >= 100 ? s : null;
+    }, 8000, 250);
+    expect(after, 'the queue did not see the frames').not.toBeNull();
+    const errors = after!.writeBack.writeErrors! - (before.writeBack.writeErrors ?? 0);
+    // One failed write per flow (the follow-ups came within the second): not one per packet.
+    expect(errors).toBeGreaterThanOrEqual(40);
+    expect(errors).toBeLessThan(50);
+    // Every packet of those flows was dropped by the daemon, the follow-ups included.
+    expect(after!.queues[0]!.dropped - before.queues[0]!.dropped).toBe(100);
+    expect(maps.flow({ src: parseIp(client.addr), dst: parseIp(server.addr), sport: 30000, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 })).toBeNull();
+    // The worker's log lines reach the main thread on their own schedule.
+    await sleep(1000);
+    expect(daemon.logs.filter((l) => l.msg === 'verdict write-back failed').length - warningsBefore).toBe(1);
+    expect((await ok('status')).stdout).toMatch(/FAILED \d+ \(a full map/);
+    expect((await status()).queues[0]!.state).toBe('running');
+  });
+
+  it('segments past the stream memory cap are dropped, counted and shown; the daemon keeps deciding', async () => {
+    const before = await status();
+    // Two tiny segments a flow, the second just inside the 64 KiB depth: a whole-depth buffer each.
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 64; i++) frames.push(tcp(20000 + i, 1000, 'a'), tcp(20000 + i, 1000 + 65000, 'b'));
+    await send('memcap', frames);
+    const after = await until(async () => {
+      const s = await status();
+      return s.queues[0]!.packets - before.queues[0]!.packets >= frames.length ? s : null;
+    }, 8000, 250);
+    expect(after, 'the queue did not see the frames').not.toBeNull();
+    const e = after!.engine!;
+    expect(e.streamMemcap).toBe(1048576);
+    expect(e.streamBytes).toBeLessThanOrEqual(1048576);
+    // 64 flows want 4 MiB; at most 16 of their second segments fit.
+    expect(e.streamMemcapDrops).toBeGreaterThanOrEqual(64 - 16);
+    expect(after!.queues[0]!.dropped - before.queues[0]!.dropped).toBeGreaterThanOrEqual(e.streamMemcapDrops);
+    expect((await ok('status')).stdout).toMatch(/streams [\d.]+ MiB\/1\.0 MiB, MEMCAP DROPS \d+/);
+  });
+});
