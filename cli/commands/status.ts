@@ -139,7 +139,7 @@ export function describeOffline(s: OfflineStatus): string {
     out.push(`${i.iface}: xdp ${i.mode}, fail-${i.fail}, ${i.live ? 'attached' : `NOT LIVE: ${i.problem}`}, pins ${i.pinDir}`);
     if (i.kernel) {
       const k = i.kernel;
-      out.push(`  kernel: rx ${thousands(k.rx)}, pass ${thousands(k.pass)}, drop ${thousands(k.drop)}${invalidNote(k.invalid)}, punted ${thousands(k.punt)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON (daemon stopped fail-open)' : ''}`);
+      out.push(`  kernel: rx ${thousands(k.rx)}, pass ${thousands(k.pass)}, drop ${thousands(k.drop)}${invalidNote(k.invalid)}, punted ${thousands(k.punt)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON (the daemon stopped with on_stop: pass-all: every packet passes, rules and fail mode unused, until the next run or attach)' : ''}`);
       out.push(`  maps: flows ${thousands(k.flows)}/${thousands(s.flowsMax)}, penalty ${thousands(k.penalty)}/${thousands(s.penaltyMax)}`);
     } else if (i.kernelError) {
       out.push(`  kernel counters unavailable: ${i.kernelError}`);
