@@ -3,8 +3,10 @@
 import type { Command } from 'commander';
 import { action, printJson } from '../action.js';
 import { SecuxflowError } from '../../host/errors.js';
-import { attach, detach, type AttachMode, type AttachResult, type DetachResult, type FailMode, type PolicyName } from '../../host/kernel/attach.js';
+import { attach, detach, keptFailMode, listAttachments, type AttachMode, type AttachResult, type DetachResult, type FailMode, type PolicyName } from '../../host/kernel/attach.js';
 import { assertIfaceName } from '../../host/kernel/ifname.js';
+import { currentNetns } from '../../host/kernel/iface.js';
+import { pinDir } from '../../host/kernel/pins.js';
 import { describeReplacedPins } from '../../host/kernel/kept-pins.js';
 import { assertCanManageXdp } from '../../host/kernel/privilege.js';
 import { resolveStateDir } from '../../host/state/store.js';
@@ -56,13 +58,26 @@ export interface AttachCommandResult extends AttachResult {
   daemon?: { running: boolean; error: string | null };
 }
 
+/**
+ * The fail mode a re-attach without --fail keeps: the record's, else that of the
+ * config map a `detach --keep-maps` left, else open. Taking the flag's default
+ * instead turned a fail-closed interface fail-open on a mere re-attach, as
+ * `secuxflow run` (which keeps it the same way) and --policy never did.
+ */
+function keptFail(iface: string, stateDir: string): FailMode {
+  const netns = currentNetns();
+  return listAttachments(stateDir).find((a) => a.iface === iface && a.netns === netns)?.fail ?? keptFailMode(pinDir(iface)) ?? 'open';
+}
+
 /** Validates the options, attaches, and returns what the kernel gave us. */
 export async function attachCommand(opts: AttachCommandOptions): Promise<AttachCommandResult> {
   const iface = requireIface(opts.iface);
   const mode = oneOf('--mode', opts.mode, MODES, 'auto');
   const policy = opts.policy === undefined ? undefined : oneOf('--policy', opts.policy, POLICIES, 'allow');
-  const fail = oneOf('--fail', opts.fail, FAILS, 'open');
   const stateDir = resolveStateDir(opts.stateDir);
+  // Before the kept fail mode is read: a user who cannot attach hears that, not that the state is unreadable.
+  if (opts.fail === undefined) assertCanManageXdp('attach');
+  const fail = opts.fail === undefined ? keptFail(iface, stateDir) : oneOf('--fail', opts.fail, FAILS, 'open');
   const r = await attach({ iface, mode, ...(policy ? { policy } : {}), fail, stateDir });
   if (!r.policyChanged) return r;
   // The rule set's default changed: a running daemon's engine must follow, as after `rule default`.
@@ -154,7 +169,7 @@ export function registerAttach(program: Command): void {
     .option('--iface <name>', 'interface to attach to (required)')
     .option('--mode <mode>', 'XDP mode: native, skb, or auto (native, falling back to skb)', 'auto')
     .option('--policy <policy>', 'set the rule set\'s default policy: allow (pass) or deny (drop); default: keep the stored one (pass for a new rule set)')
-    .option('--fail <mode>', 'packets to inspect when no inspector is bound: open (pass) or closed (drop)', 'open')
+    .option('--fail <mode>', 'packets to inspect when no inspector is bound: open (pass) or closed (drop); default: keep the one set before (open the first time)')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
     .option('--json', 'print the result as JSON')
     .action(
