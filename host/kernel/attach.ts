@@ -1,7 +1,7 @@
 // Attaching secuxflow to an interface and detaching it. Attach is all or
 // nothing: every step pushes its own undo, and a failure unwinds them in
 // reverse, so the interface, the pins and attachments.json end up as before.
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore } from '../state/store.js';
@@ -505,7 +505,11 @@ function storedPolicy(store: StateStore): PolicyName | null {
 
 function attachmentProblem(r: AttachmentRecord, netns: number): string | null {
   const pinnedId = pinnedProgId(r.pinDir);
-  if (pinnedId === 0) return `nothing is pinned in ${r.pinDir}`;
+  if (pinnedId === 0) {
+    // The program pin alone may have gone (removed by hand); the maps left beside it are there to see.
+    const mapsLeft = existsSync(r.pinDir) && readdirSync(r.pinDir).length > 0;
+    return mapsLeft ? `the program pin ${progPinPath(r.pinDir)} is gone (the maps are still pinned)` : `nothing is pinned in ${r.pinDir}`;
+  }
   if (r.netns !== netns) return 'attached in another network namespace; cannot be checked from here';
   if (!interfaceExists(r.iface)) return `interface ${r.iface} no longer exists`;
   let current;

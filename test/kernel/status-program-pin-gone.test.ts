@@ -1,0 +1,51 @@
+// An attachment whose program pin (sf_xdp) was removed by hand while its maps
+// stayed pinned: status said "nothing is pinned in DIR", though the maps were
+// there to see, so the operator looking at DIR doubted the report. It now
+// names the missing pin; detach still removes the program and the maps.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { cliIn, setUpCliLab, type CliLab } from './lab/cli-lab.js';
+import { NetLab, type VethEnd } from './lab/netns.js';
+import { xdpOnLink } from './lab/bpffs.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const SUBNET = 85;
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('status when the program pin is gone and the maps are not', () => {
+  const lab = new NetLab('ppg');
+  let end: VethEnd;
+  let c: CliLab;
+
+  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli: c.cli, stateDir: c.stateDir, env: c.env }));
+
+  beforeAll(async () => {
+    c = await setUpCliLab(lab);
+    const ns = await lab.addNamespace('n');
+    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
+    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    rmSync(join(c.bpffs.root, end.ifname, 'sf_xdp'));
+  }, 240_000);
+
+  afterAll(async () => {
+    await lab.cleanup();
+  });
+
+  it('names the missing program pin', async () => {
+    const dir = join(c.bpffs.root, end.ifname);
+    expect(readdirSync(dir)).toContain('sf_config');
+    const s = JSON.parse((await ok('status', '--json')).stdout) as { interfaces: Array<{ live: boolean; problem: string }> };
+    expect(s.interfaces).toHaveLength(1);
+    expect(s.interfaces[0]!.live).toBe(false);
+    expect(s.interfaces[0]!.problem).toBe(`the program pin ${join(dir, 'sf_xdp')} is gone (the maps are still pinned)`);
+  });
+
+  it('detach removes the program and the maps', async () => {
+    await ok('detach', '--iface', end.ifname);
+    expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
+    expect(existsSync(join(c.bpffs.root, end.ifname))).toBe(false);
+  });
+});
