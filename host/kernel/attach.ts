@@ -203,6 +203,15 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
     const current = xdpQuery(ifindex);
     const oursId = pinnedProgId(dir);
     const ours = current.progId !== 0 && current.progId === oursId;
+    const recorded = records.find((r) => r.iface === opts.iface && r.netns === netns && r.pinDir === dir);
+    if (current.progId !== 0 && oursId === 0 && recorded?.progId === current.progId) {
+      // Our own attachment, its program pin removed by hand: not another tool's program.
+      throw new SecuxflowError(
+        'E_STATE',
+        `secuxflow's program runs on ${opts.iface} as this state directory recorded, but its pin ${progPinPath(dir)} is gone`,
+        `secuxflow detach --iface ${opts.iface} (it finds the program by the recorded id), then attach again`,
+      );
+    }
     if (current.progId !== 0 && !ours) {
       const who = current.progName ? `"${current.progName}" (id ${current.progId})` : `id ${current.progId}`;
       const sibling = current.progName === 'sf_xdp' ? ' It is a secuxflow program pinned elsewhere (another SECUXFLOW_BPFFS_ROOT?).' : '';
@@ -213,8 +222,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       );
     }
 
-    const own = records.find((r) => r.iface === opts.iface && r.netns === netns && r.pinDir === dir);
-    if (ours && own === undefined) {
+    if (ours && recorded === undefined) {
       // Our program runs here with these pins, but another state directory
       // attached it: re-attaching would swap that state directory's rules
       // for ours under its daemon, and a daemon started here would then
@@ -230,7 +238,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
     // (removed by hand, or the interface was deleted and made again): the
     // record of this namespace names the pinned program, so the pin is ours
     // to replace.
-    const stale = oursId !== 0 && !ours && own !== undefined && own.progId === oursId;
+    const stale = oursId !== 0 && !ours && recorded !== undefined && recorded.progId === oursId;
     if (oursId !== 0 && !ours && !stale) {
       // Our program is pinned here but runs on no interface of this name in
       // this namespace: it belongs to a same-named interface elsewhere (the

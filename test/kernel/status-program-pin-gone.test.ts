@@ -1,7 +1,10 @@
 // An attachment whose program pin (sf_xdp) was removed by hand while its maps
 // stayed pinned: status said "nothing is pinned in DIR", though the maps were
 // there to see, so the operator looking at DIR doubted the report. It now
-// names the missing pin; detach still removes the program and the maps.
+// names the missing pin. attach took the program the state directory recorded
+// for another tool's ("pinned elsewhere?", with xdp-loader as the way out); it
+// is E_STATE with detach as the way out, as docs/kernel.md says. detach still
+// removes the program and the maps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +23,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('status when the p
   let end: VethEnd;
   let c: CliLab;
 
-  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli: c.cli, stateDir: c.stateDir, env: c.env }));
+  const { ok, secuxflow } = cliIn(lab, () => ({ ns: end.ns, cli: c.cli, stateDir: c.stateDir, env: c.env }));
 
   beforeAll(async () => {
     c = await setUpCliLab(lab);
@@ -41,6 +44,14 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('status when the p
     expect(s.interfaces).toHaveLength(1);
     expect(s.interfaces[0]!.live).toBe(false);
     expect(s.interfaces[0]!.problem).toBe(`the program pin ${join(dir, 'sf_xdp')} is gone (the maps are still pinned)`);
+  });
+
+  it('attach refuses with E_STATE and names detach as the way out', async () => {
+    const r = await secuxflow('attach', '--iface', end.ifname, '--mode', 'skb');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[E_STATE]: secuxflow's program runs on ${end.ifname} as this state directory recorded, but its pin ${join(c.bpffs.root, end.ifname, 'sf_xdp')} is gone`);
+    expect(r.stderr).toContain(`hint: secuxflow detach --iface ${end.ifname}`);
+    expect(r.stderr).not.toContain('xdp-loader');
   });
 
   it('detach removes the program and the maps', async () => {
