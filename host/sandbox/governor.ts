@@ -2,12 +2,16 @@
 // runner: traps are counted and logged with the module's name, too many traps
 // quarantine the module, a dead instance (CPU budget, memory ceiling) is
 // quarantined at once, and policy `reload` recreates the instance after an
-// exponential backoff instead.
+// exponential backoff instead. A trap with the module's memory at its
+// maximum recreates the instance under every policy: a flood of new flows
+// fills any module's per-flow state, and quarantine would then hand the
+// attacker the failure policy for good (all traffic dropped, or none inspected).
 import type { InspectorLogger, OutputDrops } from '../wasm/types.js';
 import type { ModulePolicy, SandboxLimits } from './limits.js';
 
 export type RunnerStatus = 'ok' | 'quarantined' | 'backoff';
-export type FailureKind = 'trap' | 'status' | 'cpu' | 'memory' | 'init';
+/** exhausted: a trap while the module's memory was at its maximum (its allocator ran out). */
+export type FailureKind = 'trap' | 'status' | 'cpu' | 'memory' | 'init' | 'exhausted';
 
 /** What the runner does after a failure. */
 export type FailureAction = 'keep' | 'restart' | 'quarantine';
@@ -23,6 +27,8 @@ export interface RunnerCounters extends OutputDrops {
   batchErrors: number;
   verdictErrors: number;
   restarts: number;
+  /** Instances recreated because their memory was full (kind exhausted). */
+  exhaustedResets: number;
   /** Packets that got the failure policy instead of a module verdict. */
   policyPackets: number;
   meanBatchUs: number;
@@ -33,6 +39,8 @@ export interface RunnerCounters extends OutputDrops {
 }
 
 const RING = 1024;
+/** An instance whose memory fills within fewer packets than this leaks: its trap counts as any other. */
+const EXHAUSTED_AFTER_PACKETS = 10_000;
 
 export class FailureGovernor {
   status: RunnerStatus = 'ok';
@@ -40,12 +48,14 @@ export class FailureGovernor {
   lastError: string | null = null;
   readonly counters = {
     packets: 0, batches: 0, alerts: 0, events: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0,
-    traps: 0, cpuKills: 0, memoryKills: 0, batchErrors: 0, verdictErrors: 0, restarts: 0, policyPackets: 0,
+    traps: 0, cpuKills: 0, memoryKills: 0, batchErrors: 0, verdictErrors: 0, restarts: 0, exhaustedResets: 0, policyPackets: 0,
   };
   private readonly trapTimes: number[] = [];
   private consecutive = 0;
   private lastFailureAt = 0;
   private restartAt = 0;
+  /** counters.packets when the instance was last recreated. */
+  private packetsAtRestart = 0;
   private readonly times = new Float64Array(RING);
   private timeCount = 0;
   private timeTotalNs = 0;
@@ -91,6 +101,7 @@ export class FailureGovernor {
   restarted(): void {
     this.status = 'ok';
     this.counters.restarts++;
+    this.packetsAtRestart = this.counters.packets;
     this.logger(this.module, 'info', `instance recreated (restart ${this.counters.restarts})`);
   }
 
@@ -98,7 +109,7 @@ export class FailureGovernor {
   onFailure(kind: FailureKind, message: string): FailureAction {
     const now = this.clock();
     this.lastError = message;
-    if (kind === 'trap' || kind === 'init') this.counters.traps++;
+    if (kind === 'trap' || kind === 'init' || kind === 'exhausted') this.counters.traps++;
     if (kind === 'cpu') this.counters.cpuKills++;
     if (kind === 'memory') this.counters.memoryKills++;
     if (kind === 'status') this.counters.batchErrors++;
@@ -108,6 +119,16 @@ export class FailureGovernor {
     this.consecutive++;
     this.logger(this.module, 'warn', message);
     if (kind === 'status') return 'keep';
+    // Full after a flood's worth of packets: recreated at once, whatever the
+    // policy. Full sooner is a leak, not a flood: it counts as any other trap.
+    if (kind === 'exhausted' && this.counters.packets - this.packetsAtRestart >= EXHAUSTED_AFTER_PACKETS) {
+      this.counters.exhaustedResets++;
+      this.packetsAtRestart = this.counters.packets;
+      this.restartAt = now;
+      this.status = 'backoff';
+      this.logger(this.module, 'warn', 'its memory is full after a flood of flows: recreating the instance; the flows it held start over');
+      return 'restart';
+    }
     const fatal = kind === 'cpu' || kind === 'memory' || kind === 'init';
     if (this.policy === 'reload') {
       const delay = Math.min(this.limits.backoffMaxMs, this.limits.backoffBaseMs * 2 ** Math.min(30, this.consecutive - 1));

@@ -28,11 +28,13 @@ export class InThreadInspector implements ModuleRunner {
   private instance: InThreadInstance | null;
   private pending: Promise<void> | null = null;
   private readonly ceiling: number;
+  private readonly memoryMaxBytes: number | undefined;
 
   private constructor(name: string, private readonly factory: InstanceFactory, first: InThreadInstance, opts: RunnerOptions, logger: InspectorLogger) {
     this.name = name;
     this.limits = resolveLimits(opts.limits);
     this.ceiling = memoryCeilingPages(this.limits) * WASM_PAGE;
+    this.memoryMaxBytes = opts.memoryMaxBytes;
     this.governor = new FailureGovernor(name, opts.policy ?? 'fail-closed', this.limits, logger);
     this.instance = first;
   }
@@ -132,7 +134,9 @@ export class InThreadInspector implements ModuleRunner {
 
   private fail(kind: 'trap' | 'memory', message: string, count: number): SecuxflowError {
     this.governor.counters.policyPackets += count;
-    const action = this.governor.onFailure(kind, message);
+    const max = this.memoryMaxBytes;
+    const full = kind === 'trap' && max !== undefined && this.memoryBytes >= max;
+    const action = this.governor.onFailure(full ? 'exhausted' : kind, message);
     if (action !== 'keep' || kind === 'memory') this.retire();
     return new SecuxflowError(kind === 'memory' ? 'E_MODULE_LIMIT' : 'E_MODULE_TRAP', message);
   }

@@ -27,6 +27,12 @@ export interface RunnerOptions extends InspectorOptions {
   /** What a failure does (default fail-closed). */
   policy?: ModulePolicy;
   limits?: Partial<SandboxLimits>;
+  /**
+   * The most linear memory the module can have (its declared maximum, as
+   * lowered to the ceiling): a trap with this much is memory exhausted,
+   * which recreates the instance rather than counting toward quarantine.
+   */
+  memoryMaxBytes?: number;
 }
 
 /** A module ready to run in a worker: a capped core module, or a transpiled component. */
@@ -266,10 +272,12 @@ export class SandboxedInspector implements ModuleRunner {
   private failed(e: unknown, count: number): SecuxflowError {
     this.governor.counters.policyPackets += count;
     const f = e instanceof RequestFailure ? e : new RequestFailure('trap', 'E_MODULE_TRAP', e instanceof Error ? e.message : String(e));
-    const action = this.governor.onFailure(f.kind, f.message);
+    const max = this.opts.memoryMaxBytes;
+    const full = f.kind === 'trap' && max !== undefined && this.memoryBytes >= max;
+    const action = this.governor.onFailure(full ? 'exhausted' : f.kind, f.message);
     if (action !== 'keep' || f.kind === 'cpu' || f.kind === 'memory') this.kill();
     const next = action === 'quarantine' ? 'the module is quarantined'
-      : action === 'restart' ? 'the instance will be recreated (policy reload)'
+      : action === 'restart' ? (full ? 'its memory is full: the instance will be recreated' : 'the instance will be recreated (policy reload)')
       : 'the instance keeps running';
     return new ModuleRunFailure(f.code, f.message, next);
   }
