@@ -4,9 +4,13 @@
 // hold, keep its documented policy (blocked flows stay blocked in the daemon,
 // segments past the cap are dropped, never passed uninspected), cost a bounded
 // amount (no write retried per packet, no warning per packet), and show in
-// `secuxflow status`.
+// `secuxflow status`. Last, a flood of 100,000 new flows from spoofed sources
+// goes past the engine's 65,536-flow table: it evicts and says so, the
+// daemon's memory stays bounded, and http_waf keeps inspecting. (Offline the
+// same flood fills http_waf's memory at ~87,000 flows; test/host/sandbox/
+// memory-exhaustion checks that it gets a new instance rather than quarantine.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
@@ -16,7 +20,7 @@ import { REPO_ROOT } from './lab/build.js';
 import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk } from './lab/run.js';
 import { writeFrameFile } from './xsk-lab.js';
-import { expectLabGone, prepareDaemonLab, sleep, startHostDaemon, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { expectLabGone, prepareDaemonLab, sleep, startHostDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { parseIp } from '../../host/packet/addr.js';
 import { buildPacket } from '../../host/packet/build.js';
 import { TcpFlag } from '../../host/packet/types.js';
@@ -30,6 +34,7 @@ const labReason = kernel.skip ? null : labSkipReason();
 const PORT = 8080;
 const SUBNET = 71;
 const SQLI = "' OR '1'='1";
+const FLOOD = 100_000;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at its resource bounds', () => {
   const lab = new NetLab('db');
@@ -47,13 +52,14 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
 
   const { ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
   const status = async (): Promise<DaemonStatus> => JSON.parse((await ok('status', '--json')).stdout) as DaemonStatus;
+  const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
   const tcp = (sport: number, seq: number, payload: string): Uint8Array => buildPacket({
     src: client.addr, dst: server.addr, proto: 'tcp', srcPort: sport, dstPort: PORT, tcpFlags: TcpFlag.ACK | TcpFlag.PSH, seq, ack: 1, payload, srcMac, dstMac,
   });
-  const send = async (name: string, frames: Uint8Array[]): Promise<void> => {
+  const send = async (name: string, frames: Uint8Array[], rate = 4000): Promise<void> => {
     const file = join(stateDir, `${name}.frames`);
     writeFrameFile(file, frames);
-    const r = await lab.execOk(client.ns, [sender, '-i', client.ifname, '-f', file, '-c', String(frames.length), '-r', '4000', '-t', '5'], { timeoutMs: 10_000 });
+    const r = await lab.execOk(client.ns, [sender, '-i', client.ifname, '-f', file, '-c', String(frames.length), '-r', String(rate), '-t', '10'], { timeoutMs: 20_000 });
     expect((JSON.parse(r.stdout) as { sent: number }).sent).toBe(frames.length);
   };
 
@@ -64,13 +70,14 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
     srcMac = (await lab.link(client)).address;
     dstMac = (await lab.link(server)).address;
+    await startHttpServer(lab, server.ns, server.addr, PORT, 120_000);
     sender = join(stateDir, 'sender');
     await runOk(['cc', '-O2', '-o', sender, join(REPO_ROOT, 'bench', 'live', 'sender.c')]);
     const bi = join(stateDir, 'basic_inspect.json');
     writeFileSync(bi, JSON.stringify({ patterns: [{ sid: 1000001, content: SQLI, nocase: true, severity: 1, action: 'block_flow', msg: 'SQL injection tautology' }] }));
     const configPath = join(stateDir, 'daemon.yaml');
     // The smallest stream cap the config takes: 16 flows' worth of 64 KiB buffers (the blocked flows' small ones come first).
-    writeFileSync(configPath, `modules:\n  - name: basic_inspect\n    config: ${bi}\nstream_memcap: 1048576\n`);
+    writeFileSync(configPath, `modules:\n  - name: basic_inspect\n    config: ${bi}\n  - name: http_waf\nstream_memcap: 1048576\n`);
     await ok('rule', 'add', '--action', 'inspect', '--dst', `${server.addr}/32`);
     ({ daemon, maps } = await startHostDaemon(lab, server, cli, stateDir, configPath, env, bpffs.root));
   }, 240_000);
@@ -138,4 +145,35 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     expect(after!.queues[0]!.dropped - before.queues[0]!.dropped).toBeGreaterThanOrEqual(e.streamMemcapDrops);
     expect((await ok('status')).stdout).toMatch(/streams [\d.]+ MiB\/1\.0 MiB, MEMCAP DROPS \d+/);
   });
+
+  it('evicts past the flow table and counts it, keeps its memory bounded and http_waf inspecting', async () => {
+    const before = await status();
+    const pid = before.daemon.pid;
+    const rss0 = rssMb(pid);
+    const frames = Array.from({ length: FLOOD }, (_, i) => buildPacket({
+      src: `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, dst: server.addr, proto: 'tcp', srcPort: 1024 + (i % 60000), dstPort: PORT,
+      tcpFlags: TcpFlag.SYN, seq: i, srcMac, dstMac,
+    }));
+    // The sender reads at most 65,536 frames from a file: two halves.
+    await send('flood0', frames.slice(0, FLOOD / 2), 40_000);
+    await send('flood1', frames.slice(FLOOD / 2), 40_000);
+    const after = await until(async () => {
+      const s = await status();
+      return s.queues[0]!.packets - before.queues[0]!.packets >= FLOOD * 0.95 ? s : null;
+    }, 15_000, 500);
+    expect(after, 'the queue did not see the flood').not.toBeNull();
+    const e = after!.engine!;
+    expect(e.flows).toBeLessThanOrEqual(e.flowsMax);
+    expect(e.flowsEvicted).toBeGreaterThan(FLOOD * 0.95 - e.flowsMax - 1000);
+    const waf = after!.modules.find((m) => m.name === 'http_waf')!;
+    expect(waf.status, waf.quarantineReason ?? '').not.toBe('quarantined');
+    expect(daemon.logs.filter((l) => l.level === 'error'), daemon.stderr()).toEqual([]);
+    const grown = rssMb(pid) - rss0;
+    expect(grown, `RSS grew ${grown.toFixed(0)} MB`).toBeLessThan(300);
+
+    const r = await lab.exec(client.ns, ['curl', '-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${server.addr}:${PORT}/item?id=1%27%20OR%20%271%27=%271`], { timeoutMs: 10_000 });
+    expect(r.stdout).toBe('200');
+    const alert = await until(async () => (await ok('alerts', '--json')).stdout.split('\n').find((l) => l.includes('HTTP SQL injection')), 5000, 250);
+    expect(alert, 'http_waf did not see the request after the flood').toBeTruthy();
+  }, 60_000);
 });
