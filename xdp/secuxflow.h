@@ -80,7 +80,7 @@
 /* Where the decision for a packet came from, in decision order. */
 #define SF_STAGE_NONE 0
 #define SF_STAGE_NON_IP 1    /* no parseable IP layer: passed, not subject to rules */
-#define SF_STAGE_PASS_ALL 2  /* global pass switch (daemon stopped fail-open) */
+#define SF_STAGE_PASS_ALL 2  /* global pass switch (a daemon stopped with on_stop: pass-all) */
 #define SF_STAGE_PENALTY 3   /* source in the penalty box */
 #define SF_STAGE_FLOW 4      /* flow verdict written by the host */
 #define SF_STAGE_LPM 5       /* CIDR-only rule found through an LPM trie */

@@ -28,7 +28,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
 
 const isKnownCode = (c: string): c is ErrorCode => Object.hasOwn(KNOWN_CODES, c);
 
-const RESTART_HINT = 'the daemon and this CLI may be of different versions, or something else listens on the socket: check the daemon\'s log, restart it (systemctl restart secuxflow)';
+const RESTART_HINT = 'the daemon and this CLI may be of different versions, or something else listens on the socket: check the daemon\'s log, restart it (systemctl restart secuxflow@IFACE)';
 
 function malformed(method: Method, what: string): SecuxflowError {
   return new SecuxflowError('E_DAEMON', `the daemon's reply to "${method}" is malformed: ${what}`, RESTART_HINT);
@@ -99,7 +99,7 @@ export function requestDaemon(stateDir: string | undefined, method: Method, para
       fn();
     };
     const timer = setTimeout(() => done(() => reject(new SecuxflowError('E_DAEMON', `the daemon did not answer "${method}" within ${timeoutMs} ms (socket ${path})`,
-      'check its log; if it hangs, restart it (systemctl restart secuxflow)'))), timeoutMs);
+      'check its log; if it hangs, restart it (systemctl restart secuxflow@IFACE)'))), timeoutMs);
     sock.on('connect', () => sock.write(`${JSON.stringify({ id, method, params })}\n`));
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') done(() => resolve(null));

@@ -105,7 +105,7 @@ export class ControlServer {
     } catch (e) {
       // Listening already: left open, it would keep a failed start's process alive and answering.
       await s.close();
-      throw e;
+      throw socketSetupError(opts.path, opts.gid, e);
     }
     s.server.on('error', (e) => opts.onError?.(`control socket: ${e.message}`));
     return s;
@@ -281,4 +281,14 @@ export class ControlServer {
       // already gone
     }
   }
+}
+
+/** chmod/chown of the socket failed: the usual cause is a service without CAP_CHOWN for control_group. */
+function socketSetupError(path: string, gid: number | undefined, e: unknown): SecuxflowError {
+  const code = (e as NodeJS.ErrnoException).code ?? String(e);
+  const group = gid !== undefined ? ` to group ${gid}` : '';
+  return new SecuxflowError('E_IO', `cannot give the control socket ${path}${group}: ${code}`,
+    code === 'EPERM' && gid !== undefined
+      ? 'changing its group needs CAP_CHOWN: add it to the service\'s capabilities (packaging/secuxflow@.service has it), or leave control_group out of the config'
+      : 'check the state directory\'s filesystem and permissions');
 }

@@ -50,10 +50,8 @@ describe.skipIf(kernel.skip || labReason !== null || capshMissing).sequential('t
     await lab.cleanup();
   });
 
-  it('starts with control_group set, and the socket belongs to the group', async () => {
-    const keep = unitBoundingSet();
-    expect(keep).toContain('bpf');
-    const drop = CAPS.filter((c) => !keep.includes(c)).map((c) => `cap_${c}`).join(',');
+  /** Starts the daemon under capsh with `drop`; resolves when it says it started (true) or exits (false). */
+  const startWithout = async (drop: string): Promise<{ started: boolean; err: () => string; stop: () => Promise<number | null> }> => {
     const run = `exec ${process.execPath} ${d.cli} run --iface ${d.end.ifname} --mode skb --config ${d.config} --state-dir ${d.stateDir}`;
     const child = spawn('ip', ['netns', 'exec', d.end.ns, 'capsh', `--drop=${drop}`, '--', '-c', run], { stdio: ['ignore', 'ignore', 'pipe'], env: d.env });
     lab.onCleanup(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
@@ -68,11 +66,27 @@ describe.skipIf(kernel.skip || labReason !== null || capshMissing).sequential('t
       exited.then(() => false),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 60_000)),
     ]);
-    expect(started, err).toBe(true);
+    return { started, err: () => err, stop: async () => { child.kill('SIGTERM'); return exited; } };
+  };
+  const unitDrops = (): string[] => {
+    const keep = unitBoundingSet();
+    expect(keep).toContain('bpf');
+    return CAPS.filter((c) => !keep.includes(c)).map((c) => `cap_${c}`);
+  };
+
+  it('starts with control_group set, and the socket belongs to the group', async () => {
+    const daemon = await startWithout(unitDrops().join(','));
+    expect(daemon.started, daemon.err()).toBe(true);
     expect(statSync(join(d.stateDir, 'control.sock')).gid).toBe(GID);
     const { ok } = cliIn(lab, () => ({ ns: d.end.ns, cli: d.cli, stateDir: d.stateDir, env: d.env }));
     expect((await ok('status')).stdout).toContain('daemon: running');
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await daemon.stop()).toBe(0);
+  }, 120_000);
+
+  it('without CAP_CHOWN, control_group is refused with what the service lacks', async () => {
+    const daemon = await startWithout([...unitDrops(), 'cap_chown'].join(','));
+    expect(daemon.started).toBe(false);
+    expect(daemon.err()).toMatch(/cannot give the control socket .*control\.sock to group 1: EPERM/);
+    expect(daemon.err()).toMatch(/changing its group needs CAP_CHOWN/);
   }, 120_000);
 });
