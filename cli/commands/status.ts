@@ -123,6 +123,8 @@ export function describeLive(s: DaemonStatus): string {
     out.push(`write-back: flows allowed ${thousands(w.flowsAllowed ?? 0)}, blocked ${thousands(w.flowsBlocked ?? 0)}, capped ${thousands(w.flowsCapped ?? 0)}, penalty ${thousands(w.penaltyWrites ?? 0)}, rewrites ${thousands(w.rewrites ?? 0)}${w.writeErrors > 0 ? `, FAILED ${thousands(w.writeErrors)} (a full map: those flows stay punted)` : ''}`);
   }
   if (s.engine) out.push(...boundsLines(s.engine));
+  const leftOut = s.queues.reduce((n, q) => n + (q.dropRecordsLeftOut ?? 0), 0);
+  if (leftOut > 0) out.push(`eve: ${thousands(leftOut)} drop records LEFT OUT (over 100 a second per queue; the drops are counted)`);
   out.push('modules:');
   out.push(s.modules.length === 0 ? '  (none)' : table([
     ['NAME', 'POLICY', 'RUNS IN', 'STATUS', 'PACKETS', 'MEAN/BATCH', 'P99/BATCH', 'TRAPS', 'DROPPED A/E/L'],

@@ -71,6 +71,8 @@ export interface QueueCounters {
   dropped: number;
   /** Passed packets the output refused (ring full, TAP down). */
   sendFailed: number;
+  /** EVE drop records not written, past DROP_RECORDS_PER_SEC (the drops themselves are in `dropped`). */
+  dropRecordsLeftOut: number;
   alerts: number;
   byVerdict: Record<string, number>;
   moduleFailures: number;
@@ -81,6 +83,13 @@ export interface QueueCounters {
 
 const RING = 1024;
 const STAGING_BYTES = 256 * 1024;
+/**
+ * EVE drop records a queue writes per second at most. A packet dropped before
+ * any module saw it (a stream at its memory cap, a datagram given up, a rule)
+ * makes one, about 400 bytes for each packet an attacker sends; Suricata's
+ * drop log likewise keeps, by default, only a flow's first.
+ */
+export const DROP_RECORDS_PER_SEC = 100;
 
 export class QueueWorker {
   private engine: Engine;
@@ -96,7 +105,10 @@ export class QueueWorker {
   private readonly staging = new Uint8Array(STAGING_BYTES);
   private outDescs: Uint32Array = new Uint32Array(512);
   private stageDescs: Uint32Array = new Uint32Array(512);
-  private readonly c = { batches: 0, packets: 0, bytes: 0, delivered: 0, dropped: 0, sendFailed: 0, alerts: 0, moduleFailures: 0 };
+  private readonly c = { batches: 0, packets: 0, bytes: 0, delivered: 0, dropped: 0, sendFailed: 0, dropRecordsLeftOut: 0, alerts: 0, moduleFailures: 0 };
+  /** The wall-clock second drop records are counted in, and how many it had. */
+  private dropSecond = -1;
+  private dropRecordsThisSecond = 0;
   /** Packets per verdict, indexed by the verdict's value (a computed string key per packet cost more than the count). */
   private readonly verdictCounts: number[] = VERDICT_NAMES.map(() => 0);
 
@@ -218,8 +230,21 @@ export class QueueWorker {
   private emitEve(d: PacketDecision): void {
     this.records.decision(d, (rec) => {
       if (rec.event_type === 'alert') this.c.alerts++;
+      else if (rec.event_type === 'drop' && !this.dropRecordAllowed()) {
+        this.c.dropRecordsLeftOut++;
+        return;
+      }
       this.opts.eve(JSON.stringify(rec));
     });
+  }
+
+  private dropRecordAllowed(): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.dropSecond) {
+      this.dropSecond = second;
+      this.dropRecordsThisSecond = 0;
+    }
+    return ++this.dropRecordsThisSecond <= DROP_RECORDS_PER_SEC;
   }
 
   private recordTime(us: number): void {
