@@ -1,6 +1,8 @@
 // Shared test helpers: WAT fixtures compiled at test time, packets built and
 // decoded by the real packet code, and empty batch outputs.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPacket, type PacketSpec } from '../../../host/packet/build.js';
@@ -20,6 +22,20 @@ export async function fixtureBytes(name: string): Promise<Uint8Array> {
 
 export async function compileFixture(name: string): Promise<CompiledInspector> {
   return compileInspector(name, await fixtureBytes(name));
+}
+
+/** The AssemblyScript SDK probe (test/fixtures/modules/sdk_probe) built with the project's asconfig.json. */
+export async function compileSdkProbe(): Promise<CompiledInspector> {
+  const tmp = mkdtempSync(join(tmpdir(), 'sfx-sdk-'));
+  try {
+    const out = join(tmp, 'sdk_probe.wasm');
+    execFileSync(join(repoRoot, 'node_modules', '.bin', 'asc'),
+      [join('test', 'fixtures', 'modules', 'sdk_probe', 'index.ts'), '--config', 'asconfig.json', '--target', 'release', '-o', out],
+      { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 170_000 });
+    return await compileInspector('sdk_probe', new Uint8Array(readFileSync(out)));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 export function packet(spec: Partial<PacketSpec> & { payload?: Uint8Array | string }, ts: [number, number] = [1_700_000_000, 5]): DecodedPacket {

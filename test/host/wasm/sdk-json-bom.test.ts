@@ -3,25 +3,15 @@
 // unexpected character 'ï' at byte 0". RFC 8259 lets a parser ignore the
 // mark; the SDK's reader now does, and still counts error positions in the
 // file's bytes.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
-import { compileInspector, type CompiledInspector } from '../../../host/wasm/loader.js';
-import { item, output, packet, repoRoot, rejection } from './helpers.js';
+import type { CompiledInspector } from '../../../host/wasm/loader.js';
+import { compileSdkProbe, item, output, packet, rejection } from './helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'sfx-sdk-bom-'));
 let compiled: CompiledInspector;
 beforeAll(async () => {
-  const out = join(tmp, 'sdk_probe.wasm');
-  execFileSync(join(repoRoot, 'node_modules', '.bin', 'asc'),
-    [join('test', 'fixtures', 'modules', 'sdk_probe', 'index.ts'), '--config', 'asconfig.json', '--target', 'release', '-o', out],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 170_000 });
-  compiled = await compileInspector('sdk_probe', new Uint8Array(readFileSync(out)));
+  compiled = await compileSdkProbe();
 }, 180_000);
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the SDK JSON reader and a byte order mark', () => {
   it('reads a config that starts with a UTF-8 BOM as if it had none', async () => {

@@ -1,27 +1,17 @@
 // The AssemblyScript SDK, end to end: a module built from
 // test/fixtures/modules/sdk_probe with the project's asconfig.json.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
-import { compileInspector, type CompiledInspector } from '../../../host/wasm/loader.js';
+import type { CompiledInspector } from '../../../host/wasm/loader.js';
 import type { InspectItem, ModuleLogLevel } from '../../../host/wasm/types.js';
 import { Verdict } from '../../../host/verdict.js';
 import { SecuxflowError } from '../../../host/errors.js';
-import { item, output, packet, repoRoot, rejection } from './helpers.js';
+import { compileSdkProbe, item, output, packet, rejection } from './helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'sfx-sdk-'));
 let compiled: CompiledInspector;
 beforeAll(async () => {
-  const out = join(tmp, 'sdk_probe.wasm');
-  execFileSync(join(repoRoot, 'node_modules', '.bin', 'asc'),
-    [join('test', 'fixtures', 'modules', 'sdk_probe', 'index.ts'), '--config', 'asconfig.json', '--target', 'release', '-o', out],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 170_000 });
-  compiled = await compileInspector('sdk_probe', new Uint8Array(readFileSync(out)));
+  compiled = await compileSdkProbe();
 }, 180_000);
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function create(config?: string, logs: { level: ModuleLogLevel; message: string }[] = []): Promise<InspectorInstance> {
   return InspectorInstance.create(compiled, { ...(config !== undefined ? { config } : {}), logger: (_m, level, message) => logs.push({ level, message }) });
