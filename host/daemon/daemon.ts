@@ -13,12 +13,12 @@ import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } 
 import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
 import { assertIfaceName } from '../kernel/ifname.js';
-import { MapName, SF, SfConfig, SfStage, SfStat } from '../kernel/codec.js';
+import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
 import { describeReplacedPins } from '../kernel/kept-pins.js';
 import { objectDigest } from '../kernel/object-digest.js';
 import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
 import { readConfigValue, writeConfig } from '../kernel/config.js';
-import { readStats } from '../kernel/verdictmaps.js';
+import { kernelPacketCounts, readStats, type KernelPacketCounts } from '../kernel/verdictmaps.js';
 import type { XskBindMode } from '../kernel/xsk.js';
 import { ControlServer } from '../control/server.js';
 import { controlSocketPath } from '../control/protocol.js';
@@ -729,8 +729,7 @@ export class Daemon {
       interfaces: this.sides.map((s) => ({ iface: s.iface, role: s.role, xdpMode: s.record.mode, requestedMode: s.record.requestedMode, fail: s.record.fail, pinDir: s.record.pinDir, progId: s.record.progId, live: s.problem === null, problem: s.problem })),
       queues: queueRows,
       kernel: {
-        rx: stats[SfStat.RX]!.packets, pass: stats[SfStat.PASS]!.packets, drop: stats[SfStat.DROP]!.packets,
-        invalid: stats[SfStat.STAGE_BASE + SfStage.INVALID]!.packets, punt: stats[SfStat.PUNT]!.packets, puntFallback: stats[SfStat.PUNT_FALLBACK]!.packets,
+        ...kernelPacketCounts(stats),
         rxPps: dt > 0 ? Math.round((last!.rx - first!.rx) / dt) : 0,
         puntPps: dt > 0 ? Math.round((last!.punt - first!.punt) / dt) : 0,
         passAll: readConfigValue(main.fds.config, SfConfig.PASS_ALL) === 1,
@@ -850,7 +849,7 @@ export interface DaemonStatus {
   interfaces: { iface: string; role: string; xdpMode: string; requestedMode: string; fail: string; pinDir: string; progId: number; live?: boolean; problem?: string | null }[];
   /** state: running, restarting (lastError says why it is down), starting, or not answering; absent from daemons before it was added. */
   queues: { queue: number; state?: string; lastError?: string | null; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; batches: number; delivered: number; dropped: number; sendFailed: number; dropRecordsLeftOut?: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];
-  kernel: { rx: number; pass: number; drop: number; invalid: number; punt: number; puntFallback: number; rxPps: number; puntPps: number; passAll: boolean };
+  kernel: KernelPacketCounts & { rxPps: number; puntPps: number; passAll: boolean };
   verdicts: Record<string, number>;
   writeBack: Record<string, number>;
   /** The queues' engines added up (docs/live.md, "Resource bounds"); absent from daemons before it was added. */

@@ -4,15 +4,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listAttachments, type AttachmentStatus } from '../kernel/attach.js';
-import { MapName, SF, SfConfig, SfStage, SfStat } from '../kernel/codec.js';
+import { MapName, SF, SfConfig } from '../kernel/codec.js';
 import { closeFd, mapDump, nativeAvailable, objGetReadOnly } from '../kernel/native.js';
 import { readConfigValue } from '../kernel/config.js';
-import { readStats } from '../kernel/verdictmaps.js';
+import { kernelPacketCounts, readStats, type KernelPacketCounts } from '../kernel/verdictmaps.js';
 import { SecuxflowError } from '../errors.js';
 import { StateStore } from '../state/store.js';
 
 export interface OfflineInterface extends AttachmentStatus {
-  kernel: { rx: number; pass: number; drop: number; invalid: number; punt: number; puntFallback: number; passAll: boolean; flows: number; penalty: number } | null;
+  kernel: (KernelPacketCounts & { passAll: boolean; flows: number; penalty: number }) | null;
   kernelError: string | null;
 }
 
@@ -53,8 +53,7 @@ export function offlineStatus(stateDir: string): OfflineStatus {
       return {
         ...a,
         kernel: {
-          rx: stats[SfStat.RX]!.packets, pass: stats[SfStat.PASS]!.packets, drop: stats[SfStat.DROP]!.packets,
-          invalid: stats[SfStat.STAGE_BASE + SfStage.INVALID]!.packets, punt: stats[SfStat.PUNT]!.packets, puntFallback: stats[SfStat.PUNT_FALLBACK]!.packets,
+          ...kernelPacketCounts(stats),
           passAll: withFd(join(a.pinDir, MapName.CONFIG), (fd) => readConfigValue(fd, SfConfig.PASS_ALL)) === 1,
           flows: withFd(join(a.pinDir, MapName.FLOWS), (fd) => mapDump(fd).count),
           penalty: withFd(join(a.pinDir, MapName.PENALTY), (fd) => mapDump(fd).count),

@@ -258,7 +258,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       const { created } = ensurePinDir(opts.iface, root);
       if (created) undo.push(() => removePinDir(opts.iface, root));
 
-      const objectPath = opts.objectPath ?? process.env.SECUXFLOW_XDP_OBJECT;
+      const objectPath = xdpObjectPath(opts.objectPath);
       const opened = openObjectOverKeptPins(dir, objectPath);
       const handle = opened.handle;
       // Undone newest first: the new pins go, the object closes, then the set-aside maps are pinned back.
@@ -348,7 +348,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         pinDir: dir,
         progId: newProgId,
         time: new Date().toISOString(),
-        objectDigest: objectDigest(xdpObjectPath(objectPath)),
+        objectDigest: objectDigest(objectPath),
       };
       writeAttachments(store, [...records.filter((r) => !(r.iface === opts.iface && r.netns === netns)), record]);
       const flows = handle.reusedPins.includes(MapName.FLOWS) ? reconcileKeptFlows(handle.maps, effective) : NO_FLOWS_CHANGED;

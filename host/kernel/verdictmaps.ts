@@ -4,7 +4,7 @@
 // reads), without which the program skips those lookups: always write these
 // maps through here.
 import {
-  LAYOUT, MapName, SfActive, SfConfig, SfFlowOrigin, SfFlowVerdict, encodeFlowKey, reverseFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
+  LAYOUT, MapName, SfActive, SfConfig, SfFlowOrigin, SfFlowVerdict, SfStage, SfStat, encodeFlowKey, reverseFlowKey, encodeFlowMetaPerCpu, decodeFlowMetaPerCpu, encodePenaltyKey,
   encodePenaltyMeta, perCpuStride, sumStatsRecord, u32Key, type Counter, type FlowKey, type FlowMetaSum,
 } from './codec.js';
 import { join } from 'node:path';
@@ -142,6 +142,17 @@ export function refreshActiveSwitches(fds: VerdictMapFds): void {
 }
 
 /** Every SF_STAT_* counter summed over CPUs (index = SF_STAT_*). */
+/** The packet counts `status` shows, from readStats(). */
+export interface KernelPacketCounts { rx: number; pass: number; drop: number; invalid: number; punt: number; puntFallback: number }
+
+export function kernelPacketCounts(stats: readonly Counter[]): KernelPacketCounts {
+  const n = (i: number): number => stats[i]!.packets;
+  return {
+    rx: n(SfStat.RX), pass: n(SfStat.PASS), drop: n(SfStat.DROP), invalid: n(SfStat.STAGE_BASE + SfStage.INVALID),
+    punt: n(SfStat.PUNT), puntFallback: n(SfStat.PUNT_FALLBACK),
+  };
+}
+
 export function readStats(statsFd: number): Counter[] {
   const cpus = possibleCpus();
   const v = mapLookup(statsFd, u32Key(0), perCpuStride(LAYOUT.sf_stats_record.size) * cpus);
