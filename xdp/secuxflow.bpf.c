@@ -309,14 +309,21 @@ static __always_inline int parse_ipv6(struct sf_pkt *p, void *data, void *data_e
 			first_frag = fh[3] & 1;
 			continue;
 		}
-		if (pos + 2 > end)
+		/* In a first fragment, a header running past the fragment leaves the
+		 * rest of the chain, and the upper layer the receiver reassembles, in
+		 * a later fragment no rule can read (RFC 7112). */
+		if (pos + 2 > end) {
+			p->invalid = first_frag && pos + 2 > payload_end;
 			return 1;
+		}
 		__u8 *eh = data + pos;
 		if ((void *)(eh + 2) > data_end)
 			return 1;
 		__u32 hlen = next == 51 ? ((__u32)eh[1] + 2) << 2 : ((__u32)eh[1] + 1) << 3;
-		if (pos + hlen > end)
+		if (pos + hlen > end) {
+			p->invalid = first_frag && pos + hlen > payload_end;
 			return 1;
+		}
 		next = eh[0];
 		pos += hlen;
 	}

@@ -85,9 +85,10 @@
 //    `invalid` (the receiver walks on to an upper layer no rule saw).
 //    A truncated extension header -> "ipv6: extension header T truncated", proto 0.
 //  - Fragment header: offset != 0 -> no L4, proto = its next header.
-//  - A first fragment (M, offset 0) whose TCP/UDP fixed header ends past
-//    40 + payload length is `invalid` (RFC 7112: the first fragment holds
-//    the whole header chain).
+//  - A first fragment (M, offset 0) whose TCP/UDP fixed header, or one of
+//    whose extension headers after the fragment header, ends past 40 +
+//    payload length is `invalid` (RFC 7112: the first fragment holds the
+//    whole header chain).
 //  - Any other next header (ESP 50, no-next 59, TCP, ...) ends the walk and
 //    becomes `proto`.
 //
@@ -343,15 +344,27 @@ function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
       if (frag.offset !== 0) { p.proto = nh; return; }
       continue;
     }
-    if (pos + 2 > end) { short(p, `ipv6: extension header ${next} truncated`); return; }
+    if (pos + 2 > end) { truncatedExtension(p, next, pos + 2, off + 40 + payloadLen); return; }
     const hdrLen = next === 51 ? (data[pos + 1]! + 2) << 2 : (data[pos + 1]! + 1) << 3;
-    if (pos + hdrLen > end) { short(p, `ipv6: extension header ${next} truncated`); return; }
+    if (pos + hdrLen > end) { truncatedExtension(p, next, pos + hdrLen, off + 40 + payloadLen); return; }
     next = data[pos]!;
     pos += hdrLen;
   }
   p.proto = next;
   refuseTinyFirstFragment(p, next, pos, off + 40 + payloadLen);
   decodeL4(p, data, pos, end, next, p.fragment);
+}
+
+/**
+ * An extension header that runs past the layer. In a first fragment the rest
+ * of the chain is in a later fragment: the rules cannot see the upper layer
+ * the receiver reassembles, so it is `invalid` (RFC 7112), not just short.
+ */
+function truncatedExtension(p: DecodedPacket, header: number, headerEnd: number, layerEnd: number): void {
+  short(p, `ipv6: extension header ${header} truncated`);
+  if (p.fragment !== null && p.fragment.moreFragments && headerEnd > layerEnd) {
+    p.invalid = `ipv6: first fragment splits the extension-header chain (header ${header} runs past it)`;
+  }
 }
 
 /** Marks a first fragment whose IP layer (ending at layerEnd, by its length field) cannot hold the TCP/UDP header at l4. */

@@ -357,6 +357,19 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
       expect(bench.run(whole!)).toMatchObject({ xdpAction: 'pass', ruleId: 1 });
     });
 
+    // A first fragment that ends inside its destination-options header: the
+    // ports, and the rest of the chain, come in a later fragment.
+    it('an IPv6 first fragment splitting its extension-header chain is dropped (stage invalid), even by a pass rule', () => {
+      bench.setRules(ruleSet([{ id: 1, src: '2001:db8::1', action: 'pass' }]));
+      const syn = buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'tcp', srcPort: 40000, dstPort: 22, tcpFlags: 0x02, ipv6ExtHeaders: [{ type: 60, length: 64 }] });
+      const before = bench.stats().stages.invalid.packets;
+      const [first, second] = fragmentIp(syn, 16);
+      expect(bench.run(first!)).toMatchObject({ xdpAction: 'drop', ruleId: null, stage: 'invalid' });
+      expect(bench.stats().stages.invalid.packets).toBe(before + 1);
+      expect(bench.run(second!)).toMatchObject({ xdpAction: 'pass', ruleId: 1 });
+      expect(bench.run(syn)).toMatchObject({ xdpAction: 'pass', ruleId: 1 });
+    });
+
     it('a tiny UDP first fragment is refused too, an unfragmented short packet is not', () => {
       bench.setRules(ruleSet([]));
       const dgram = buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'udp', srcPort: 5000, dstPort: 53, payload: new Uint8Array(64), ipv6ExtHeaders: [{ type: 60 as const }] });

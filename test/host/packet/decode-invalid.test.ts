@@ -37,6 +37,16 @@ describe('invalid: refused before the rules', () => {
     expect(first!.invalid).toBe('ipv6: first fragment holds 0 of the 8 bytes of the UDP header');
   });
 
+  it('an IPv6 first fragment that cuts its destination-options header in two: the chain goes on in a later fragment (RFC 7112)', () => {
+    const dgram = buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'tcp', srcPort: 40000, dstPort: 22, tcpFlags: 0x02, ipv6ExtHeaders: [{ type: 60, length: 64 }] });
+    const [first, ...rest] = fragmentIp(dgram, 16).map(decode);
+    expect(first!.invalid).toBe('ipv6: first fragment splits the extension-header chain (header 60 runs past it)');
+    expect(rest.map((p) => p.invalid)).toEqual(rest.map(() => null));
+    // The whole datagram, and a capture cut short inside an unfragmented one, are not invalid.
+    expect(decode(dgram).invalid).toBeNull();
+    expect(decodePacket(dgram.subarray(0, 14 + 40 + 16), LinkType.ETHERNET, 0, 0, dgram.length).invalid).toBeNull();
+  });
+
   it('nine IPv6 extension headers: malformed and invalid; eight are walked to the ports', () => {
     const nine = decode(buildPacket({ src: '2001:db8::1', dst: '2001:db8::2', proto: 'tcp', dstPort: 22, ipv6ExtHeaders: Array.from({ length: 9 }, () => ({ type: 60 as const })) }));
     expect(nine.invalid).toMatch(/more than 8 extension headers/);
