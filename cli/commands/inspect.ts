@@ -11,6 +11,8 @@ import { runCapture, type CaptureRunResult } from '../../host/engine/capture-run
 import { loadModules, resolveRules, type RuleSource } from '../../host/engine/setup.js';
 import { MAX_TRACKED_SIGNATURES, type EngineModule } from '../../host/engine/engine.js';
 import { MAX_PENALTY_SOURCES } from '../../host/engine/penalty-box.js';
+import { MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP } from '../../host/flow/stream.js';
+import { parseByteSize } from '../size.js';
 import type { FlowOutput, PacketDecision } from '../../host/engine/types.js';
 import type { ModuleAlert, ModuleEvent } from '../../host/wasm/types.js';
 import { VERDICT_NAMES } from '../../host/verdict.js';
@@ -29,6 +31,10 @@ export interface InspectOptions extends Partial<DryRunPacketArgs> {
   progress?: boolean;
   /** Run modules in the main thread, without the sandbox's CPU budget: for trusted modules and benchmarks. */
   unsafeInThread?: boolean;
+  /** --pcap: in-order TCP bytes kept per direction for modules: bytes, or text such as "1MiB". */
+  streamDepth?: number | string;
+  /** --pcap: bytes all stream buffers may hold together: bytes, or text such as "64MiB". */
+  streamMemcap?: number | string;
 }
 
 const DRY_RUN_FLAGS: [keyof InspectOptions, string][] = [
@@ -117,7 +123,7 @@ export interface KernelReport {
 export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport> {
   if (opts.ip === undefined) throw usage('--ip is required for a dry-run packet', 'or give --pcap FILE to inspect a capture');
   if (opts.proto === undefined) throw usage('--proto is required for a dry-run packet (tcp, udp or icmp)');
-  for (const [key, flag] of [['eve', '--eve'], ['writeDropped', '--write-dropped']] as const) {
+  for (const [key, flag] of [['eve', '--eve'], ['writeDropped', '--write-dropped'], ['streamDepth', '--stream-depth'], ['streamMemcap', '--stream-memcap']] as const) {
     if (opts[key] !== undefined) throw usage(`${flag} only applies to --pcap runs`);
   }
   const pkt = buildDryRunPacket(opts as DryRunPacketArgs);
@@ -233,8 +239,13 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
   for (const [key, flag] of DRY_RUN_FLAGS) {
     if (opts[key] !== undefined) throw usage(`${flag} builds a dry-run packet and cannot be combined with --pcap`);
   }
+  // Read before the modules load, so a typo costs no module compile.
+  const streamDepth = opts.streamDepth === undefined ? undefined : parseByteSize('--stream-depth', String(opts.streamDepth), 0, MAX_STREAM_DEPTH);
+  const streamMemcap = opts.streamMemcap === undefined ? undefined : parseByteSize('--stream-memcap', String(opts.streamMemcap), MIN_STREAM_MEMCAP, Number.MAX_SAFE_INTEGER);
   const { rules, modules } = await prepare(opts);
   const result = await runCapture({
+    ...(streamDepth !== undefined ? { streamDepth } : {}),
+    ...(streamMemcap !== undefined ? { streamMemcap } : {}),
     pcap: opts.pcap!,
     rules: rules.set,
     modules,
@@ -266,6 +277,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       reassembly: {
         stream_overlap_conflicts: c.reassembly.streamOverlapConflicts, stream_bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
         syn_ignored: c.reassembly.synIgnored, rst_ignored: c.reassembly.rstIgnored, fin_ignored: c.reassembly.finIgnored, fragment_overlap_conflicts: c.reassembly.fragmentOverlapConflicts, datagrams_evicted: c.reassembly.datagramsEvicted,
+        stream_memcap_drops: c.reassembly.streamMemcapDrops,
       },
     },
     alertsBySignature: [...c.alertsBySignature.entries()]
@@ -288,7 +300,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     [re.syn_ignored, 'SYNs or SYN data the receiver did not take'],
     [re.rst_ignored, 'RSTs with a sequence number the receiver ignores (the flow went on)'],
     [re.fin_ignored, 'FINs out of sequence (the flow went on)'],
-    [c.by_stage.invalid ?? 0, 'packets dropped as invalid: first fragments too short for their TCP/UDP header, or IPv6 header chains too long to walk (docs/rules.md)'],
+    [c.by_stage.invalid ?? 0, 'packets dropped as invalid: first fragments too short for their TCP/UDP header, or IPv6 header chains too long to walk or split across fragments (docs/rules.md)'],
   ].filter(([n]) => (n as number) > 0).map(([n, what]) => `${thousands(n as number)} ${what as string}`);
   const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';
   const rows = [
@@ -320,6 +332,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
       : []),
     ...(evasion.length > 0 ? [['evasion signals', evasion.join('; ')]] : []),
     ...(re.stream_bytes_beyond_depth > 0 ? [['beyond depth', `${thousands(re.stream_bytes_beyond_depth)} TCP payload bytes past the stream depth were not inspected`]] : []),
+    ...(re.stream_memcap_drops > 0 ? [['stream memcap', `${thousands(re.stream_memcap_drops)} TCP segments dropped uninspected: the stream buffers held --stream-memcap (docs/reassembly.md); a larger one, or a smaller --stream-depth, keeps them`]] : []),
     ...(re.datagrams_evicted > 0 ? [['defrag evicted', `${thousands(re.datagrams_evicted)} incomplete datagrams given up at the reassembly memory bound: their fragments were dropped uninspected`]] : []),
     ...(c.penalty_full > 0 ? [['penalty box full', `${thousands(c.penalty_full)} BLOCK_SRC verdicts not applied: the box held its ${thousands(MAX_PENALTY_SOURCES)} live sources`]] : []),
   ];
@@ -377,6 +390,8 @@ export function registerInspect(program: Command): void {
     .option('--write-dropped <file|->', '--pcap: write dropped frames to a pcap, or - for stdout')
     .option('--state-dir <dir>', 'state directory holding stored rules')
     .option('--kernel', 'dry-run: also run the packet through the real XDP program (BPF_PROG_TEST_RUN; root)')
+    .option('--stream-depth <size>', '--pcap: in-order TCP bytes kept per direction for modules (default 64KiB)')
+    .option('--stream-memcap <size>', '--pcap: memory all stream buffers share; past it segments are dropped (default 256MiB)')
     .option('--unsafe-in-thread', 'run modules in this thread without the sandbox (no CPU budget: trusted modules only)')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the result as JSON')

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { SecuxflowError } from '../errors.js';
 import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 import { MODULE_POLICIES, type ModulePolicy } from '../sandbox/limits.js';
-import { DEFAULT_STREAM_MEMCAP } from '../flow/stream.js';
+import { DEFAULT_STREAM_MEMCAP, MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP } from '../flow/stream.js';
 
 export type StopPolicy = 'detach' | 'pass-all';
 /** Where modules run: in their queue's thread under the watchdog (watchdog.ts), or each in its own sandbox worker. */
@@ -158,8 +158,8 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
       seen.add(m.name);
     }
   }
-  if (o.stream_depth !== undefined) out.streamDepth = int(o.stream_depth, `${where}: stream_depth`, 0, 64 * 1024 * 1024);
-  if (o.stream_memcap !== undefined) out.streamMemcap = int(o.stream_memcap, `${where}: stream_memcap`, 1024 * 1024, Number.MAX_SAFE_INTEGER);
+  if (o.stream_depth !== undefined) out.streamDepth = int(o.stream_depth, `${where}: stream_depth`, 0, MAX_STREAM_DEPTH);
+  if (o.stream_memcap !== undefined) out.streamMemcap = int(o.stream_memcap, `${where}: stream_memcap`, MIN_STREAM_MEMCAP, Number.MAX_SAFE_INTEGER);
   if (o.inspect_cap !== undefined) {
     const c = object(o.inspect_cap, `${where}: inspect_cap`, CAP_KEYS);
     if (c.packets !== undefined) out.inspectCap.packets = int(c.packets, `${where}: inspect_cap.packets`, 1, 1_000_000_000);

@@ -25,6 +25,10 @@ export interface CaptureRunOptions {
   /** Called with (bytesRead, totalBytes) at most every ~100 ms. */
   onProgress?: (done: number, total: number) => void;
   onDecision?: (d: PacketDecision) => void;
+  /** In-order TCP bytes kept per direction (the engine's default when absent). */
+  streamDepth?: number;
+  /** Bytes all stream buffers may hold together (the engine's default when absent). */
+  streamMemcap?: number;
 }
 
 export interface CaptureRunResult {
@@ -77,6 +81,8 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     modules: opts.modules,
     // As Suricata reads capture files: validated, unless the capture shows offloaded checksums.
     checksums: 'auto',
+    ...(opts.streamDepth !== undefined ? { streamDepth: opts.streamDepth } : {}),
+    ...(opts.streamMemcap !== undefined ? { streamMemcap: opts.streamMemcap } : {}),
     onDecision,
     onFlowEnd: (r) => {
       lastTs = Math.max(lastTs, r.flow.last);

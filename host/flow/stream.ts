@@ -39,6 +39,9 @@ const EMPTY = new Uint8Array(0);
  * 256 MiB too.
  */
 export const DEFAULT_STREAM_MEMCAP = 256 * 1024 * 1024;
+/** The bounds a user may set (daemon config, `inspect` options): one depth past 64 MiB is no longer a stream buffer but a capture. */
+export const MAX_STREAM_DEPTH = 64 * 1024 * 1024;
+export const MIN_STREAM_MEMCAP = 1024 * 1024;
 
 /**
  * First buffers for stream directions, shared by many streams. A new
