@@ -252,6 +252,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     ...(opts.eve !== undefined ? { eve: opts.eve } : {}),
     ...(opts.writeDropped !== undefined ? { writeDropped: opts.writeDropped } : {}),
     ...(onProgress ? { onProgress } : {}),
+    onWaitingForReader: (flag, path) => process.stderr.write(printable(`secuxflow: ${flag} ${path} is a named pipe no one reads yet: waiting for its reader (for example: cat ${path})`) + '\n'),
   });
   const c = result.counters;
   const err = result.error;

@@ -12,6 +12,7 @@ import type { RuleSet } from '../rules/types.js';
 import { Engine, type EngineModule } from './engine.js';
 import { DroppedWriter } from './dropped-writer.js';
 import { refuseOutputClashes } from './output-paths.js';
+import { isFifo, withFifosHeld } from './fifo-output.js';
 import type { EngineCounters, PacketDecision } from './types.js';
 
 export interface CaptureRunOptions {
@@ -25,6 +26,8 @@ export interface CaptureRunOptions {
   /** Called with (bytesRead, totalBytes) at most every ~100 ms. */
   onProgress?: (done: number, total: number) => void;
   onDecision?: (d: PacketDecision) => void;
+  /** An output is a named pipe no reader has opened yet: the run waits for one. */
+  onWaitingForReader?: (flag: string, path: string) => void;
   /** In-order TCP bytes kept per direction (the engine's default when absent). */
   streamDepth?: number;
   /** Bytes all stream buffers may hold together (the engine's default when absent). */
@@ -52,19 +55,27 @@ const KNOWN_LINK_TYPES: ReadonlySet<number> = new Set(Object.values(LinkType));
 
 export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunResult> {
   const reader = openCapture(opts.pcap);
-  refuseOutputClashes({ flag: '--pcap', path: opts.pcap }, [
+  const outputs = [
     ...(opts.eve !== undefined ? [{ flag: '--eve', path: opts.eve }] : []),
     ...(opts.writeDropped !== undefined ? [{ flag: '--write-dropped', path: opts.writeDropped }] : []),
-  ]);
-  // Opening an output truncates or creates it: when a later one cannot be
-  // opened, the earlier one would be left empty (or emptied) by a run that
-  // never started. So every output is tried, without truncating, first.
-  // The messages are the writers' own, so one failure reads the same either way.
-  if (opts.eve !== undefined) probeOutput(opts.eve, `cannot write EVE output ${opts.eve}`);
-  if (opts.writeDropped !== undefined) probeOutput(opts.writeDropped, `--write-dropped: cannot create capture file '${opts.writeDropped}'`);
-  const eve = opts.eve !== undefined ? new EveWriter(opts.eve) : null;
-  // Opened now, so a path that cannot be written fails before the run, not at the first drop.
-  const dropped = opts.writeDropped !== undefined ? new DroppedWriter(opts.writeDropped) : null;
+  ];
+  refuseOutputClashes({ flag: '--pcap', path: opts.pcap }, outputs);
+  const { eve, dropped } = withFifosHeld(outputs, (flag, path) => opts.onWaitingForReader?.(flag, path), () => {
+    // Opening an output truncates or creates it: when a later one cannot be
+    // opened, the earlier one would be left empty (or emptied) by a run that
+    // never started. So every output is tried, without truncating, first.
+    // The messages are the writers' own, so one failure reads the same either way.
+    if (opts.eve !== undefined) probeOutput(opts.eve, `cannot write EVE output ${opts.eve}`);
+    if (opts.writeDropped !== undefined) probeOutput(opts.writeDropped, `--write-dropped: cannot create capture file '${opts.writeDropped}'`);
+    const eveWriter = opts.eve !== undefined ? new EveWriter(opts.eve) : null;
+    try {
+      // Opened now, so a path that cannot be written fails before the run, not at the first drop.
+      return { eve: eveWriter, dropped: opts.writeDropped !== undefined ? new DroppedWriter(opts.writeDropped) : null };
+    } catch (e) {
+      eveWriter?.close();
+      throw e;
+    }
+  });
   const records = new FlowEveRecords();
   let lastTs = 0;
 
@@ -152,7 +163,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
 }
 
 function probeOutput(path: string, problem: string): void {
-  if (path === '-') return;
+  if (path === '-' || isFifo(path)) return;
   // lstat, not exists: a dangling symlink is the user's and must not be unlinked.
   let existed = true;
   try { lstatSync(path); } catch { existed = false; }

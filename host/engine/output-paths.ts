@@ -24,6 +24,14 @@ function identity(path: string): string {
   }
 }
 
+function isDevice(path: string): boolean {
+  try {
+    return statSync(path).isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
+
 /** Throws E_USAGE when an output is the input file, or two outputs are one file (or both standard output, '-'). */
 export function refuseOutputClashes(input: { flag: string; path: string }, outputs: readonly OutputPath[]): void {
   const seen = new Map<string, string>([[identity(input.path), input.flag]]);
@@ -37,6 +45,8 @@ export function refuseOutputClashes(input: { flag: string; path: string }, outpu
       stdout = out.flag;
       continue;
     }
+    // /dev/null and other devices: any number of outputs may share one.
+    if (isDevice(out.path)) continue;
     const id = identity(out.path);
     const other = seen.get(id);
     if (other !== undefined) {

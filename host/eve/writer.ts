@@ -1,6 +1,6 @@
 // Streams EVE records as JSON lines to a file or stdout, buffered so a large
 // capture does not pay one write() per event.
-import { openSync, closeSync, fsyncSync } from 'node:fs';
+import { openSync, closeSync, fstatSync, fsyncSync } from 'node:fs';
 import { writeBlocking } from '../capture/blocking-io.js';
 import { SecuxflowError } from '../errors.js';
 import { printable } from '../text.js';
@@ -11,6 +11,8 @@ const FLUSH_AT = 256 * 1024;
 export class EveWriter {
   private readonly fd: number;
   private readonly ownsFd: boolean;
+  /** Only a file can be synced: fsync of a pipe or /dev/null fails with EINVAL. */
+  private readonly syncable: boolean = false;
   private chunks: string[] = [];
   private pendingBytes = 0;
   count = 0;
@@ -27,6 +29,7 @@ export class EveWriter {
           'check that the directory exists and is writable, or give --eve - for standard output');
       }
       this.ownsFd = true;
+      this.syncable = fstatSync(this.fd).isFile();
     }
   }
 
@@ -60,7 +63,7 @@ export class EveWriter {
   close(): void {
     try {
       this.flush();
-      if (this.ownsFd) this.guard(() => fsyncSync(this.fd));
+      if (this.syncable) this.guard(() => fsyncSync(this.fd));
     } finally {
       if (this.ownsFd) closeSync(this.fd);
     }
