@@ -9,6 +9,7 @@ import { SecuxflowError } from '../errors.js';
 import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 import { MODULE_POLICIES, type ModulePolicy } from '../sandbox/limits.js';
 import { DEFAULT_STREAM_MEMCAP, MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP } from '../flow/stream.js';
+import { suggestName } from '../rules/suggest.js';
 
 export type StopPolicy = 'detach' | 'pass-all';
 /** Where modules run: in their queue's thread under the watchdog (watchdog.ts), or each in its own sandbox worker. */
@@ -110,16 +111,22 @@ function int(v: unknown, where: string, lo: number, hi: number): number {
   return v;
 }
 
+/** "did you mean" for a name close to one of `known`, else undefined. */
+function guess(name: unknown, known: readonly string[]): string | undefined {
+  const g = typeof name === 'string' ? suggestName(name, known) : undefined;
+  return g !== undefined ? `did you mean "${g}"?` : undefined;
+}
+
 function oneOf<T extends string>(v: unknown, where: string, allowed: readonly T[]): T {
   if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-  throw bad(where, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  throw bad(where, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`, guess(v, allowed));
 }
 
 function object(v: unknown, where: string, keys: readonly string[]): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(where, 'must be a mapping');
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!keys.includes(k)) throw bad(where, `unknown key "${k}"`, `known keys: ${keys.join(', ')}`);
+    if (!keys.includes(k)) throw bad(where, `unknown key "${k}"`, [guess(k, keys), `known keys: ${keys.join(', ')}`].filter(Boolean).join(' '));
   }
   return o;
 }

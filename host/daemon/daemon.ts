@@ -8,7 +8,7 @@ import { chownSync, closeSync, existsSync, fstatSync, openSync, readdirSync, unl
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore, resolveStateDir } from '../state/store.js';
-import type { RuleSet } from '../rules/types.js';
+import type { Rule, RuleSet } from '../rules/types.js';
 import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } from '../kernel/attach.js';
 import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
@@ -171,8 +171,8 @@ export class Daemon {
    * here, first: a refusal after attaching would leave pins and records.
    */
   private preflight(): number {
-    this.checkRulesAgainst(this.rules, this.loadedNames(),
-      'load it in the daemon config\'s modules, or delete or change the rule (secuxflow rule delete --id ID)');
+    this.checkRulesAgainst(this.rules, this.loadedNames(), (rule) =>
+      `load it in the daemon config's modules, or delete or change the rule (secuxflow rule delete --id ${rule.id})`);
     const peer = this.config.peer;
     const peerLabel = this.opts.peer !== undefined ? '--peer' : `peer in ${this.config.source ?? 'the config'}`;
     if (peer !== null) {
@@ -209,7 +209,10 @@ export class Daemon {
         throw Object.assign(new Error('a FIFO or socket'), { code: 'a FIFO or socket, not a file' });
       }
     } catch (e) {
-      throw new SecuxflowError('E_IO', `cannot open the EVE file ${eve}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'choose another with --eve (a file in an existing directory)');
+      // ENXIO: a FIFO no one reads yet, refused as one that is read would be.
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENXIO' ? 'a FIFO or socket, not a file' : code ?? String(e);
+      throw new SecuxflowError('E_IO', `cannot open the EVE file ${eve}: ${why}`, 'choose another with --eve (a file in an existing directory; follow it with tail -F)');
     }
     if (!existed) this.eveCreated = eve;
     return eve;
@@ -508,12 +511,12 @@ export class Daemon {
     return this.specs.map((s) => s.name);
   }
 
-  private checkRulesAgainst(rules: RuleSet, names: readonly string[], hint?: string): void {
+  private checkRulesAgainst(rules: RuleSet, names: readonly string[], hint?: (rule: Rule) => string): void {
     for (const rule of rules.rules) {
       for (const m of rule.modules) {
         if (!names.includes(m)) {
           throw new SecuxflowError('E_MODULE_NOT_FOUND', `rule ${rule.id} inspects with module "${m}", which the daemon has not loaded`,
-            hint ?? `load it (secuxflow module load FILE --name ${m}) or change the rule`);
+            hint?.(rule) ?? `load it (secuxflow module load FILE --name ${m}) or change the rule`);
         }
       }
     }

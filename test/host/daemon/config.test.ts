@@ -88,6 +88,17 @@ describe('daemon config file', () => {
     expect(refused('ring_size: 65536').message).toMatch(/ring_size: must be an integer in 256\.\.16384/);
   });
 
+  it('a misspelt key or value gets the one it was probably meant to be', () => {
+    expect(refused('on_stop: pass_all').hint).toMatch(/did you mean "pass-all"\?/);
+    expect(refused('flow_timeot: 5').hint).toMatch(/did you mean "flow_timeout"\? known keys: modules, /);
+    expect(refused('module: [basic_inspect]').hint).toMatch(/did you mean "modules"\?/);
+    expect(refused('modules: [{ name: x, policy: failopen }]').hint).toMatch(/did you mean "fail-open"\?/);
+    expect(refused('queue_scheduling: { policy: realtime, prio: 5 }').hint).toMatch(/did you mean "priority"\?/);
+    // Nothing close: the known ones, no guess.
+    expect(refused('on_stop: explode').hint ?? '').not.toMatch(/did you mean/);
+    expect(refused('zzzzzz: 1').hint).toMatch(/^known keys: /);
+  });
+
   it('resolves the control socket group by name or gid', () => {
     expect(parseDaemonConfig('control_group: root', null).controlGroup).toBe('root');
     expect(resolveGroup('root')).toBe(0);
