@@ -1,7 +1,7 @@
 // `secuxflow inspect`: a dry-run packet built from flags, or a capture file,
 // through the rules and the inspector modules.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { action, printJson } from '../action.js';
 import { describePacket, table, thousands } from '../format.js';
 import { SecuxflowError } from '../../host/errors.js';
@@ -407,6 +407,9 @@ export function registerInspect(program: Command): void {
         return;
       }
       if (opts.kernel) throw usage('--kernel applies to dry-run packets, not --pcap');
+      // `--eve /dev/stdout | jq`, or --eve naming the file stdout is redirected to, is stdout.
+      if (opts.eve !== undefined && isStdout(opts.eve)) opts.eve = '-';
+      if (opts.writeDropped !== undefined && isStdout(opts.writeDropped)) opts.writeDropped = '-';
       // An output on stdout (--eve -, --write-dropped -) keeps it to itself: the summary goes to stderr.
       const stdoutTaken = opts.eve === '-' || opts.writeDropped === '-';
       const summaryOut = stdoutTaken ? process.stderr : process.stdout;
@@ -428,6 +431,22 @@ export function registerInspect(program: Command): void {
         process.exitCode = 1;
       }
     }));
+}
+
+/**
+ * A path that is this process's stdout when that is a pipe, socket or file. A
+ * terminal is left alone: there, records and summary may share the screen.
+ */
+function isStdout(path: string): boolean {
+  if (path === '-') return false;
+  try {
+    const out = fstatSync(1);
+    if (!out.isFIFO() && !out.isSocket() && !out.isFile()) return false;
+    const st = statSync(path);
+    return st.dev === out.dev && st.ino === out.ino;
+  } catch {
+    return false;
+  }
 }
 
 function errorReport(err: Error): NonNullable<CaptureReport['error']> {

@@ -1,7 +1,7 @@
 // inspect --pcap writing to what is not a file: /dev/null, and named pipes
 // (mkfifo, or a shell's >(jq .)). A pipe's reader must get every record and
 // one end of file, and a pipe nobody reads yet is waited on, saying so.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,16 @@ describe('inspect --pcap outputs that are not files', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/eve\s+\d+ records/);
+  });
+
+  it('--eve /dev/stdout into a shell pipe is standard output: only EVE records there, the summary on stderr', () => {
+    const run = spawnSync('bash', ['-c', 'set -o pipefail; "$0" "$1" inspect --pcap "$2" --no-progress --eve /dev/stdout | cat', process.execPath, CLI, DEMO_PCAP], { encoding: 'utf8', env: { ...process.env, SECUXFLOW_STATE_DIR: tempDir('state') }, timeout: 60_000 });
+    const r = { status: run.status, stdout: run.stdout, stderr: run.stderr };
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    expect(lines.length).toBe(expected);
+    expect(lines.every((l) => l.startsWith('{'))).toBe(true);
+    expect(r.stderr).toMatch(/secuxflow inspect summary/);
   });
 
   it('a named pipe read from the start gets every EVE record, and the run exits 0', async () => {
