@@ -74,8 +74,20 @@ function detectFormat(name: string, head: Uint8Array): CaptureFormat {
   const magic = u32(head, 0, false);
   if (magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d || magic === 0x4d3cb2a1) return 'pcap';
   if (magic === PCAPNG_SHB) return 'pcapng';
-  throw new CaptureError(name, 0, `bad magic ${hex32(magic)} (expected a1b2c3d4, a1b23c4d or 0a0d0d0a)`,
-    `${NOT_A_CAPTURE}; check that the file is a capture and was copied whole`);
+  const packed = packedAs(head);
+  throw new CaptureError(name, 0, `bad magic ${hex32(magic)} (expected a1b2c3d4, a1b23c4d or 0a0d0d0a)${packed ? `: a ${packed.what}` : ''}`,
+    packed ? `unpack it on the way in: ${packed.tool} ${name === '<stdin>' ? 'FILE' : printable(name)} | secuxflow inspect --pcap -` : `${NOT_A_CAPTURE}; check that the file is a capture and was copied whole`);
+}
+
+/** Compressed captures (tshark opens them; we read what is piped in): the format and its unpacker. */
+function packedAs(head: Uint8Array): { what: string; tool: string } | null {
+  const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
+  if (starts(0x1f, 0x8b)) return { what: 'gzip-compressed file', tool: 'zcat' };
+  if (starts(0x28, 0xb5, 0x2f, 0xfd)) return { what: 'zstd-compressed file', tool: 'zstdcat' };
+  if (starts(0xfd, 0x37, 0x7a, 0x58)) return { what: 'xz-compressed file', tool: 'xzcat' };
+  if (starts(0x42, 0x5a, 0x68)) return { what: 'bzip2-compressed file', tool: 'bzcat' };
+  if (starts(0x04, 0x22, 0x4d, 0x18)) return { what: 'lz4-compressed file', tool: 'lz4cat' };
+  return null;
 }
 
 class Reader implements CaptureReader {

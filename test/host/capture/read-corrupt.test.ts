@@ -56,6 +56,19 @@ describe('bad magic', () => {
     expect(e.hint).toContain('not a pcap or pcapng file');
   });
 
+  it.each([
+    ['gzip', [0x1f, 0x8b, 0x08, 0x00], 'zcat'],
+    ['zstd', [0x28, 0xb5, 0x2f, 0xfd], 'zstdcat'],
+    ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xzcat'],
+    ['bzip2', [0x42, 0x5a, 0x68, 0x39], 'bzcat'],
+  ])('a %s-compressed capture is named as such, with the command that feeds it in', (what, magic, tool) => {
+    let err: unknown;
+    try { captureFromBytes(Uint8Array.from([...magic, 0, 0, 0, 0]), 'day.pcap.x'); } catch (e) { err = e; }
+    const e = err as CaptureError;
+    expect(e.message).toContain(`: a ${what}-compressed file`);
+    expect(e.hint).toBe(`unpack it on the way in: ${tool} day.pcap.x | secuxflow inspect --pcap -`);
+  });
+
   it('an empty or tiny file is refused the same way, from disk too', () => {
     const path = join(dir, 'empty.pcap');
     writeFileSync(path, new Uint8Array(0));
