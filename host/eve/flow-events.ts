@@ -10,11 +10,14 @@ export class FlowEveRecords {
 
   /** Emits a decision's protocol, alert and drop records, in that order per module run. */
   decision(d: PacketDecision, emit: (rec: EveRecord) => void): void {
-    const flowId = d.flow?.id;
-    // Runs once per packet: index loops, as for-of left iterators behind (heap profile).
+    // Runs once per packet: index loops, as for-of left iterators behind (heap
+    // profile). The flow is read only for a run with output: by now it may be
+    // out of the cache, and most packets have none.
     const runs = d.modules;
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
+      if (run.events.length === 0 && run.alerts.length === 0) continue;
+      const flowId = d.flow?.id;
       for (let j = 0; j < run.events.length; j++) {
         const ev = run.events[j]!;
         if (flowId !== undefined && ev.kind !== 'other') this.appProto.set(flowId, ev.kind);
