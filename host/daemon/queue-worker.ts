@@ -162,7 +162,7 @@ export class QueueWorker {
     this.engine.flush();
     this.c.batches++;
     this.c.packets += count;
-    const passed = this.settle(data);
+    const passed = this.settle(data, descs, seq, count);
     // performance.now(): sub-microsecond like hrtime.bigint(), without two BigInts per batch.
     this.recordTime((performance.now() - receivedAtMs) * 1000);
     return passed;
@@ -173,7 +173,7 @@ export class QueueWorker {
    * there), then sends what passed, and only then formats EVE lines, so
    * neither the kernel nor the packets wait for JSON.
    */
-  private settle(data: Uint8Array): number {
+  private settle(data: Uint8Array, descs: Uint32Array, firstSeq: number, count: number): number {
     const list = this.decisions;
     const writeBack = this.opts.writeBack;
     if (writeBack) for (let i = 0; i < list.length; i++) writeBack.apply(list[i]!);
@@ -191,13 +191,19 @@ export class QueueWorker {
       for (let j = 0; j < sources.length; j++) {
         const src = sources[j]!;
         if (this.opts.completeChecksums) completeL4Checksum(src);
-        const bytes = src.data;
-        if (bytes.buffer === data.buffer) {
+        // A frame of this batch is sent from where it lies, found by its
+        // sequence number (reserved per batch) rather than by comparing
+        // buffers: the typed array getters that took cost ~40 ns a packet.
+        const k = src.srcSeq - firstSeq;
+        if (k >= 0 && k < count) {
           if (2 * nOut + 2 > this.outDescs.length) this.outDescs = grow(this.outDescs);
-          this.outDescs[2 * nOut] = bytes.byteOffset - data.byteOffset;
-          this.outDescs[2 * nOut + 1] = bytes.length;
+          this.outDescs[2 * nOut] = descs[2 * k]!;
+          this.outDescs[2 * nOut + 1] = descs[2 * k + 1]!;
           nOut++;
-        } else if (stageUsed + bytes.length <= this.staging.length) {
+          continue;
+        }
+        const bytes = src.data;
+        if (stageUsed + bytes.length <= this.staging.length) {
           // Fragments kept from an earlier batch, or rebuilt datagrams: these few are copied.
           if (2 * nStage + 2 > this.stageDescs.length) this.stageDescs = grow(this.stageDescs);
           this.staging.set(bytes, stageUsed);
@@ -295,7 +301,7 @@ export class QueueWorker {
     const old = this.engine;
     this.engine = s.engine;
     old.finish();
-    this.settle(new Uint8Array(0));
+    this.settle(new Uint8Array(0), NO_DESCS, 0, 0);
     this.opts.writeBack?.reset();
     this.records.clear();
     return prevModules.filter((m) => !s.modules.includes(m));
@@ -309,7 +315,7 @@ export class QueueWorker {
   /** Ends every flow (daemon stop). */
   finish(): void {
     this.engine.finish();
-    this.settle(new Uint8Array(0));
+    this.settle(new Uint8Array(0), NO_DESCS, 0, 0);
   }
 
   counters(): QueueCounters {
@@ -348,6 +354,8 @@ export class QueueWorker {
     });
   }
 }
+
+const NO_DESCS = new Uint32Array(0);
 
 function grow(a: Uint32Array): Uint32Array {
   const b = new Uint32Array(a.length * 2);
