@@ -31,7 +31,9 @@ let failed = 0;
 function buildAs(name, entry) {
   const out = join(outDir, `${name}.wasm`);
   const tmp = `${out}.${process.pid}.tmp`;
-  const args = [join('modules', name, 'index.ts'), '--config', 'asconfig.json', '--target', target, '-o', tmp];
+  // A module that needs other limits (http_waf: more memory) has an asconfig.json extending ours.
+  const own = join('modules', name, 'asconfig.json');
+  const args = [join('modules', name, 'index.ts'), '--config', existsSync(join(root, own)) ? own : 'asconfig.json', '--target', target, '-o', tmp];
   if (verbose) console.log(`asc ${args.join(' ')}`);
   try {
     execFileSync(asc, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: root });

@@ -34,6 +34,16 @@ const DETECTION_MSG: string[] = [
 const MAX_MESSAGES_PER_PACKET = 32;
 /** Requests remembered for their response (the event needs both); older ones are reported without a status. */
 const MAX_PENDING = 16;
+/**
+ * Bytes all flows' remembered requests may take together. Without it, a
+ * hundred connections pipelining requests with long URLs (whose responses
+ * host mode never sees) filled the module's memory, and every later batch
+ * trapped. Past it, a flow reports its requests at once, without a status.
+ */
+const MAX_HELD_BYTES = 2 * 1024 * 1024;
+/** Events carry at most this much of a URL, so no more is remembered. */
+const MAX_URL_CHARS = 2048;
+let heldBytes = 0;
 
 class Txn {
   hostname: string = "";
@@ -41,6 +51,10 @@ class Txn {
   method: string = "";
   userAgent: string = "";
   protocol: string = "";
+  /** Bytes it takes while remembered (strings are UTF-16), counted against MAX_HELD_BYTES. */
+  cost: i32 = 0;
+  /** Remembered in its flow's pending queue, waiting for the response. */
+  held: bool = false;
 }
 
 class HttpFlow {
@@ -66,6 +80,13 @@ class HttpFlow {
   anomalies: i32 = 0;
   /** A packet to the client went by: responses can be seen on this flow. */
   seesResponses: bool = false;
+  /**
+   * MAX_HELD_BYTES was reached while this flow held requests: they were
+   * reported then, and from then on its requests are reported at once and
+   * responses are no longer paired with them (a later pairing could give a
+   * request the status of one reported before).
+   */
+  unpaired: bool = false;
 }
 
 const TCP_FIN: u8 = 0x01;
@@ -172,11 +193,12 @@ class HttpWaf extends Inspector {
           this.report(pkt, txn);
           if (cfg.block) {
             f.verdict = Verdict.BLOCK_FLOW;
+            if (txn.held) this.takeLast(f);
             this.emitEvent(pkt, txn, 0, -1);
-            f.pending.pop();
             return;
           }
         }
+        if (!txn.held) this.emitEvent(pkt, txn, 0, -1);
       }
       if (!requestBody.complete) {
         if (exhausted || requestBody.malformed) f.requestsDone = true;
@@ -206,10 +228,7 @@ class HttpWaf extends Inspector {
         f.answeredAt = pos;
         f.pairs++;
         const length = head.contentLength >= 0 ? head.contentLength : responseBody.total;
-        if (f.pending.length > 0) {
-          const txn = f.pending.shift();
-          this.emitEvent(pkt, txn, head.status, length);
-        }
+        if (f.pending.length > 0) this.emitEvent(pkt, this.takeFirst(f), head.status, length);
       }
       if (!responseBody.complete) return;
       f.respOff = responseBody.end;
@@ -228,13 +247,14 @@ class HttpWaf extends Inspector {
       this.report(pkt, txn);
       if (this.cfg.block) f.verdict = Verdict.BLOCK_FLOW;
     }
+    if (!txn.held) this.emitEvent(pkt, txn, 0, -1);
     this.flushPending(pkt, f);
   }
 
   remember(f: HttpFlow, s: usize): Txn {
     const t = new Txn();
     t.method = text(s, head.aOff, head.aLen);
-    t.url = text(s, head.bOff, head.bLen);
+    t.url = text(s, head.bOff, min(head.bLen, MAX_URL_CHARS));
     t.protocol = text(s, head.cOff, head.cLen);
     for (let i = 0; i < head.count; i++) {
       const nl = unchecked(head.nameLen[i]);
@@ -242,9 +262,25 @@ class HttpWaf extends Inspector {
       if (nl == 4 && nameEq(np, "host")) t.hostname = stripPort(utf8Text(head.valuePtr(i), unchecked(head.valLen[i]), 256));
       else if (nl == 10 && nameEq(np, "user-agent")) t.userAgent = utf8Text(head.valuePtr(i), unchecked(head.valLen[i]), 512);
     }
-    if (f.pending.length >= MAX_PENDING) f.pending.shift();
+    t.cost = 96 + ((t.hostname.length + t.url.length + t.method.length + t.userAgent.length + t.protocol.length) << 1);
+    if (!f.unpaired && heldBytes + t.cost > MAX_HELD_BYTES) {
+      f.unpaired = true;
+      this.flushPending(null, f);
+    }
+    if (f.unpaired) return t; // the caller reports it now
+    if (f.pending.length >= MAX_PENDING) this.emitEvent(null, this.takeFirst(f), 0, -1);
     f.pending.push(t);
+    t.held = true;
+    heldBytes += t.cost;
     return t;
+  }
+
+  takeFirst(f: HttpFlow): Txn {
+    return released(f.pending.shift());
+  }
+
+  takeLast(f: HttpFlow): Txn {
+    return released(f.pending.pop());
   }
 
   report(pkt: Packet, txn: Txn): void {
@@ -287,7 +323,7 @@ class HttpWaf extends Inspector {
   }
 
   flushPending(pkt: Packet | null, f: HttpFlow): void {
-    while (f.pending.length > 0) this.emitEvent(pkt, f.pending.shift(), 0, -1);
+    while (f.pending.length > 0) this.emitEvent(pkt, this.takeFirst(f), 0, -1);
   }
 }
 
@@ -322,6 +358,12 @@ function stripPort(h: string): string {
   }
   const colon = h.indexOf(":");
   return colon >= 0 && h.indexOf(":", colon + 1) < 0 ? h.substring(0, colon) : h;
+}
+
+function released(t: Txn): Txn {
+  t.held = false;
+  heldBytes -= t.cost;
+  return t;
 }
 
 function clip(s: string, max: i32): string {

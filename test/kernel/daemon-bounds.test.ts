@@ -6,9 +6,10 @@
 // amount (no write retried per packet, no warning per packet), and show in
 // `secuxflow status`. Last, a flood of 100,000 new flows from spoofed sources
 // goes past the engine's 65,536-flow table: it evicts and says so, the
-// daemon's memory stays bounded, and http_waf keeps inspecting. (Offline the
-// same flood fills http_waf's memory at ~87,000 flows; test/host/sandbox/
-// memory-exhaustion checks that it gets a new instance rather than quarantine.)
+// daemon's memory stays bounded, and http_waf keeps inspecting. (http_waf's
+// 64 MiB hold all the flows the engine keeps; test/host/sandbox/
+// memory-exhaustion checks that a module that fills up gets a new instance
+// rather than quarantine.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

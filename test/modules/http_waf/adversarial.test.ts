@@ -3,6 +3,7 @@
 // must stay within bounded memory, and must still say something sensible.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Verdict } from '../../../host/verdict.js';
+import type { ModuleEvent } from '../../../host/wasm/types.js';
 import { SID, bytesOf, request, run, streamItem, waf } from './waf.js';
 import { rng } from '../sdk-lib/harness.js';
 
@@ -131,6 +132,39 @@ describe('http_waf on adversarial input', () => {
     // 20,000 packets each parsing the whole 20 KB head again would be 4e8 byte steps (seconds)
     expect(ms).toBeLessThan(2000);
     expect(inst.stats.alerts).toBe(1);
+  });
+
+  // Host mode sees no responses: each request waits for one until the flow
+  // ends. ~100 connections pipelining long URLs held 16 MiB of them, and
+  // every later batch trapped: the WAF was off for everyone.
+  it('holds at most a bounded amount of requests waiting for responses: 1,024 pipelining flows, no trap, every request reported', async () => {
+    // 16 flows a batch: their 224 events stay inside the host's 256 a batch.
+    const inst = await waf(undefined, undefined, { batchCapacity: 16 });
+    const one = `GET /${'a'.repeat(3900)} HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: ${'u'.repeat(400)}\r\n\r\n`;
+    const msg = bytesOf(one.repeat(14));
+    let events = 0;
+    for (let base = 0; base < 1024; base += 16) {
+      const r = run(inst, Array.from({ length: 16 }, (_, i) => streamItem(2_000_000 + base + i, 0, msg)));
+      events += r.events.length;
+    }
+    expect(inst.memoryBytes).toBeLessThanOrEqual(24 * MiB);
+    // The flows past the budget report their requests at once, without a status.
+    expect(events).toBeGreaterThan(900 * 14);
+    const ended: unknown[] = [];
+    for (let i = 0; i < 1024; i++) inst.flowEnded(2_000_000 + i, (_alerts, ev) => { ended.push(...ev); });
+    // Every request is reported once; a flow end carries fewer events than
+    // a held flow has, and the host counts the ones over its budget.
+    expect(events + ended.length + inst.outputDrops().eventsDropped).toBe(1024 * 14);
+  });
+
+  it('a flow pipelining more than 16 unanswered requests reports the oldest, not loses it', async () => {
+    const inst = await waf();
+    const msg = bytesOf(Array.from({ length: 20 }, (_, i) => request('GET', `/r${i}`)).join(''));
+    const r = run(inst, [streamItem(3_000_000, 0, msg)]);
+    expect(r.events.map((e) => e.data.url)).toEqual(['/r0', '/r1', '/r2', '/r3']);
+    const ended: ModuleEvent[] = [];
+    inst.flowEnded(3_000_000, (_alerts, ev) => { ended.push(...ev); });
+    expect(ended.map((e) => e.data.url)).toEqual(Array.from({ length: 16 }, (_, i) => `/r${i + 4}`));
   });
 
   it('keeps memory flat over many flows that end (no per-flow leak)', async () => {

@@ -33,7 +33,7 @@ export function builtWaf(): string {
   mkdirSync(join(repoRoot, 'build', 'modules'), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   execFileSync(join(repoRoot, 'node_modules', '.bin', 'asc'),
-    [join('modules', 'http_waf', 'index.ts'), '--config', 'asconfig.json', '--target', 'release', '-o', tmp],
+    [join('modules', 'http_waf', 'index.ts'), '--config', join('modules', 'http_waf', 'asconfig.json'), '--target', 'release', '-o', tmp],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 180_000 });
   renameSync(tmp, out);
   return out;
