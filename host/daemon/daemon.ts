@@ -198,24 +198,28 @@ export class Daemon {
   private openEve(): string {
     const eve = this.opts.eve ?? join(this.stateDir, 'eve.json');
     const existed = existsSync(eve);
-    try {
-      // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader, with nothing attached yet to show for it.
-      this.eveFd = openSync(eve, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NONBLOCK, 0o640);
-      const st = fstatSync(this.eveFd);
-      // A FIFO's or socket's reader could stall every write; /dev/null and files are fine.
-      if (st.isFIFO() || st.isSocket()) {
-        closeSync(this.eveFd);
-        this.eveFd = -1;
-        throw Object.assign(new Error('a FIFO or socket'), { code: 'a FIFO or socket, not a file' });
-      }
-    } catch (e) {
-      // ENXIO: a FIFO no one reads yet, refused as one that is read would be.
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENXIO' ? 'a FIFO or socket, not a file' : code ?? String(e);
-      throw new SecuxflowError('E_IO', `cannot open the EVE file ${eve}: ${why}`, 'choose another with --eve (a file in an existing directory; follow it with tail -F)');
-    }
+    this.eveFd = openEveFile(eve);
     if (!existed) this.eveCreated = eve;
     return eve;
+  }
+
+  /**
+   * logrotate's usual recipe renames the file and sends SIGHUP (Suricata
+   * reopens its logs then too): the path is opened anew. When it cannot be,
+   * the open file keeps being written, so no record is lost.
+   */
+  private reopenEve(): void {
+    if (this.evePath === '' || this.eveFd < 0) return;
+    let fd: number;
+    try {
+      fd = openEveFile(this.evePath);
+    } catch (e) {
+      this.log('warn', 'EVE file not reopened: writing on to the one already open', { eve: this.evePath, error: e instanceof SecuxflowError ? e.message : String(e) });
+      return;
+    }
+    closeSync(this.eveFd);
+    this.eveFd = fd;
+    this.log('info', 'EVE file reopened', { eve: this.evePath });
   }
 
   private async boot(): Promise<void> {
@@ -770,6 +774,7 @@ export class Daemon {
   }
 
   private reloadOnSignal(): void {
+    this.reopenEve();
     this.log('info', 'SIGHUP: reloading config', { config: this.opts.configPath ?? null });
     this.change(() => this.reloadConfig()).catch((e) => {
       this.log('error', 'config reload refused; the running config is kept', { error: e instanceof SecuxflowError ? e.toJSON() : String(e) });
@@ -895,3 +900,21 @@ export function mergeModules(queues: Pick<WorkerStatus, 'modules'>[]): DaemonSta
   return [...out.values()].map(({ batches: _b, ...m }) => ({ ...m, meanBatchUs: Math.round(m.meanBatchUs * 10) / 10 }));
 }
 
+/** The EVE file, opened to append (created 0640 if need be). Refuses a FIFO or socket, whose reader could stall every write. */
+function openEveFile(eve: string): number {
+  let fd = -1;
+  try {
+    // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader, with nothing attached yet to show for it.
+    fd = openSync(eve, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NONBLOCK, 0o640);
+    const st = fstatSync(fd);
+    // /dev/null and files are fine.
+    if (st.isFIFO() || st.isSocket()) throw Object.assign(new Error('a FIFO or socket'), { code: 'ENXIO' });
+    return fd;
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    // ENXIO: a FIFO no one reads yet, refused as one that is read would be.
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENXIO' ? 'a FIFO or socket, not a file' : code ?? String(e);
+    throw new SecuxflowError('E_IO', `cannot open the EVE file ${eve}: ${why}`, 'choose another with --eve (a file in an existing directory; follow it with tail -F)');
+  }
+}

@@ -5,7 +5,7 @@
 // daemon survives bad control requests, trapping modules and bad configs,
 // and kill -9 / restart keeps decided flows, rules and modules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync, existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { writeFileSync, existsSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -364,6 +364,25 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     await requestDaemon(stateDir, 'config.reload');
     expect(statSync(controlSocketPath(stateDir)).gid).toBe(process.getgid!());
     expect((await curl()).stdout).toContain('hello /');
+  });
+
+  // logrotate without copytruncate: rename the file, then signal (as for Suricata).
+  it('SIGHUP reopens the EVE file: after a rename, new records go to a new file at the path', async () => {
+    const eve = join(stateDir, 'eve.json');
+    const rotated = `${eve}.1`;
+    renameSync(eve, rotated);
+    const seen = daemon.logs.length;
+    daemon.child.kill('SIGHUP');
+    await daemon.waitLog((l) => daemon.logs.indexOf(l) >= seen && l.msg === 'EVE file reopened');
+    expect(existsSync(eve)).toBe(true);
+    const before = readFileSync(rotated, 'utf8');
+    await curl('-H', "X-Q: 1' OR '1'='1", '--local-port', '41077');
+    const fresh = await until(() => readFileSync(eve, 'utf8').split('\n').find((l) => l.includes('"src_port":41077') && l.includes('"event_type":"alert"')), 5000, 100);
+    expect(fresh, 'the alert did not reach the reopened file').toBeTruthy();
+    expect(readFileSync(rotated, 'utf8')).toBe(before);
+    expect(before).not.toContain('"src_port":41077');
+    // alerts reads the file at the path: the new record is there.
+    expect((await ok('alerts', '--json')).stdout).toContain('"src_port":41077');
   });
 
   it('SIGHUP with a module that cannot start is refused whole: the queues keep the old inspection cap', async () => {
