@@ -598,22 +598,29 @@ static long scan_v6(__u32 i, void *arg)
 
 /* ---- counters ---- */
 
-static __always_inline void count_rule(__u32 id, __u32 slot, __u64 bytes)
+static __always_inline __u64 frame_bytes(struct xdp_md *ctx)
+{
+	return ctx->data_end - ctx->data;
+}
+
+/*
+ * The frame length is read after the lookup and the id is stored for the
+ * update only on the cold branch: as arguments, both were computed and
+ * spilled to the stack ahead of the lookup on every counted packet.
+ */
+static __always_inline void count_rule(struct xdp_md *ctx, __u32 id, __u32 slot)
 {
 	struct sf_counter *c = bpf_map_lookup_elem(&sf_rule_counters, &slot);
 	if (!c)
 		return;
 	/* The first packet this CPU counts for the slot also records the rule
 	 * in sf_rule_hits (a no-op when another CPU already did). */
-	if (!c->packets)
-		bpf_map_update_elem(&sf_rule_hits, &id, &slot, BPF_NOEXIST);
+	if (!c->packets) {
+		__u32 key = id;
+		bpf_map_update_elem(&sf_rule_hits, &key, &slot, BPF_NOEXIST);
+	}
 	c->packets++;
-	c->bytes += bytes;
-}
-
-static __always_inline __u64 frame_bytes(struct xdp_md *ctx)
-{
-	return ctx->data_end - ctx->data;
+	c->bytes += frame_bytes(ctx);
 }
 
 /*
@@ -661,6 +668,51 @@ static __always_inline int verdict(struct xdp_md *ctx, const struct sf_config *c
 	return finish(ctx, cf, stage, SF_OUT_PASS, XDP_PASS, rule_id, action);
 }
 
+/* ---- fast paths of a single index (the fast path's conditions hold) ---- */
+
+/* The fixed header a TCP (6) or UDP (17) port read needs; 0 for other protocols. */
+static __always_inline __u32 l4_need(__u8 proto)
+{
+	return proto == 6 ? 20 : (proto == 17 ? 8 : 0);
+}
+
+/*
+ * Only destination-port entries: the packet's TCP or UDP destination port,
+ * when it carries one (not a later fragment, the fixed L4 header inside
+ * the IP total length and the frame), decides through sf_dports; anything
+ * else gets the default policy.
+ */
+static __always_inline int dports_only(struct xdp_md *ctx, const struct sf_config *cf, __u32 gen, __u8 *ip, __u32 total,
+				       void *data_end)
+{
+	__u8 proto = ip[9];
+	__u32 need = l4_need(proto);
+	if (!need || (*(__u16 *)(ip + 6) & bpf_htons(0x1fff)) || total < 20 + need || (void *)(ip + 20 + need) > data_end)
+		goto none;
+	/* SF_DPORT_INDEX(gen, proto == 17, port): bit 4 tells UDP (17) from TCP (6). */
+	_Static_assert(SF_DPORT_INDEX(0, 1, 0) == ((17 & 0x10) << 12) && !(6 & 0x10), "the UDP bit");
+	__u32 di = (gen << 17) | ((__u32)(proto & 0x10) << 12) | bpf_ntohs(*(__u16 *)(ip + 22));
+	const struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_dports, &di);
+	if (m && m->rule_id) {
+		count_rule(ctx, m->rule_id, m->slot);
+		return verdict(ctx, cf, SF_STAGE_PORT, m->action, m->rule_id);
+	}
+none:
+	return verdict(ctx, cf, SF_STAGE_DEFAULT, cf->ruleset[gen].default_action, 0);
+}
+
+/* Only one direction's exact-address entries: that address decides. */
+static __always_inline int exact_only(struct xdp_md *ctx, const struct sf_config *cf, __u32 gen, __u32 dir, __u32 addr)
+{
+	__u64 e = gen | (dir << 8) | ((__u64)addr << 32); /* struct sf_exact_v4_key */
+	const struct sf_lpm_meta *m = bpf_map_lookup_elem(&sf_exact_v4, &e);
+	if (m) {
+		count_rule(ctx, m->rule_id, m->slot);
+		return verdict(ctx, cf, SF_STAGE_LPM, m->action, m->rule_id);
+	}
+	return verdict(ctx, cf, SF_STAGE_DEFAULT, cf->ruleset[gen].default_action, 0);
+}
+
 /* ---- program ---- */
 
 SEC("xdp")
@@ -673,11 +725,18 @@ int sf_xdp(struct xdp_md *ctx)
 	__u32 rule_id = 0;
 
 	const struct sf_config *cf = &sf_config;
-	if (cf->word[SF_CFG_PASS_ALL])
+	/*
+	 * The generation and the pass-all switch are words 0 and 1: one load
+	 * reads both (the host still stores each word on its own), and reads
+	 * the generation once, since the host flips it while packets run. A
+	 * map value starts 8-byte aligned, so the load need not be split.
+	 */
+	_Static_assert(SF_CFG_ACTIVE_GEN == 0 && SF_CFG_PASS_ALL == 1, "words 0 and 1");
+	const volatile __u64 *gp = __builtin_assume_aligned(&cf->word[SF_CFG_ACTIVE_GEN], 8);
+	__u64 gen_pass = *gp;
+	if (gen_pass >> 32)
 		return finish(ctx, cf, SF_STAGE_PASS_ALL, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
-
-	/* Read once: the host flips it while packets run. */
-	__u32 gen = *(volatile const __u32 *)&cf->word[SF_CFG_ACTIVE_GEN] & 1;
+	__u32 gen = gen_pass & 1;
 	const struct sf_ruleset_meta *rs = &cf->ruleset[gen];
 	__u32 mask = rs->lpm_mask;
 	const struct sf_lpm_meta *best = NULL;
@@ -700,12 +759,26 @@ int sf_xdp(struct xdp_md *ctx)
 	__u8 *ip = data + 14;
 	/* EtherType IPv4 and version 4 with a 20-byte header, in one load. */
 	if ((void *)(ip + 20) > data_end || (*(__u32 *)(data + 12) & 0xffffff) != SF_IPV4_PLAIN ||
-	    (cf->word[SF_CFG_VERDICTS_ACTIVE] | rs->v4_count))
+	    cf->word[SF_CFG_VERDICTS_ACTIVE] || rs->v4_count)
 		goto general;
 	__u32 total = bpf_ntohs(*(__u16 *)(ip + 2));
 	/* A first fragment may be too short for its ports: the general path judges it. */
 	if (total < 20 || (*(__u16 *)(ip + 6) & bpf_htons(0x2000)))
 		goto general; /* total < 20: not IP to the decoder */
+
+	/*
+	 * A generation with one index alone (destination ports only, or one
+	 * direction's single addresses only: block lists, the shapes
+	 * xdp-filter has) takes a path of its own, with the same decisions as
+	 * the combined one below: one lookup, and the winner needs no
+	 * comparison with the other indexes.
+	 */
+	if (mask == SF_PORTS_HAS_DST)
+		return dports_only(ctx, cf, gen, ip, total, data_end);
+	if (mask == SF_EXACT_HAS_DST_V4)
+		return exact_only(ctx, cf, gen, SF_PORT_DIR_DST, *(__u32 *)(ip + 16));
+	if (mask == SF_EXACT_HAS_SRC_V4)
+		return exact_only(ctx, cf, gen, SF_PORT_DIR_SRC, *(__u32 *)(ip + 12));
 	/* struct sf_port_key {gen, proto, dir, pad, port, pad}; only gen when no source-port lookup */
 	__u64 sk = gen;
 	__u32 di = SF_DPORT_NONE;
@@ -714,14 +787,8 @@ int sf_xdp(struct xdp_md *ctx)
 		/* The fixed L4 header must fit in both the IP total length and the
 		 * frame; the frame check is also the verifier's bound for the ports. */
 		__u8 *l4 = ip + 20;
-		__u32 need;
-		if (proto == 6)
-			need = 20;
-		else if (proto == 17)
-			need = 8;
-		else
-			goto ports_done;
-		if (total < 20 + need || (void *)(l4 + need) > data_end)
+		__u32 need = l4_need(proto);
+		if (!need || total < 20 + need || (void *)(l4 + need) > data_end)
 			goto ports_done;
 		if (mask & SF_PORTS_HAS_SRC)
 			sk |= ((__u32)proto << 8) | (SF_PORT_DIR_SRC << 16) | ((__u64)bpf_ntohs(*(__u16 *)l4) << 32);
@@ -755,7 +822,7 @@ ports_done:
 	}
 	if (!best)
 		return verdict(ctx, cf, SF_STAGE_DEFAULT, cf->ruleset[sk & 1].default_action, 0);
-	count_rule(best->rule_id, best->slot, frame_bytes(ctx));
+	count_rule(ctx, best->rule_id, best->slot);
 	/* A constant stage each, so each exit's stats cell is a constant. */
 	if (best_stage == SF_STAGE_PORT)
 		return verdict(ctx, cf, SF_STAGE_PORT, best->action, best->rule_id);
@@ -867,7 +934,7 @@ rules:;
 	}
 matched:
 	if (rule_id)
-		count_rule(rule_id, slot, frame_bytes(ctx));
+		count_rule(ctx, rule_id, slot);
 decided:
 	return verdict(ctx, cf, stage, action, rule_id);
 }
