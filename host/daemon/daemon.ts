@@ -22,6 +22,7 @@ import { kernelPacketCounts, readStats, type KernelPacketCounts } from '../kerne
 import type { XskBindMode } from '../kernel/xsk.js';
 import { ControlServer } from '../control/server.js';
 import { controlSocketPath } from '../control/protocol.js';
+import { explainStateDirTaken } from './state-dir-owner.js';
 import { loadDaemonConfig, resolveGroup, type DaemonConfig } from './config.js';
 import { moduleSpecsFor, readModuleConfig, specRef, type ModuleSpec } from './modules.js';
 import { VerdictExpiry } from './expiry.js';
@@ -230,23 +231,27 @@ export class Daemon {
     this.evePath = eve;
     const sockPath = controlSocketPath(this.stateDir);
     // Refuse early when another daemon owns this state directory.
-    this.control = await ControlServer.listen({
-      path: sockPath,
-      handlers: {
-        status: () => this.status(),
-        'rules.reload': () => this.change(() => this.reloadRules()),
-        'modules.list': async () => (await this.status()).modules,
-        'modules.load': (p) => this.change(() => this.loadModule(p)),
-        'modules.unload': (p) => this.change(() => this.unloadModule(p)),
-        'config.reload': () => this.change(() => this.reloadConfig()),
-        shutdown: () => {
-          setImmediate(() => void this.stop('shutdown request'));
-          return { stopping: true };
+    try {
+      this.control = await ControlServer.listen({
+        path: sockPath,
+        handlers: {
+          status: () => this.status(),
+          'rules.reload': () => this.change(() => this.reloadRules()),
+          'modules.list': async () => (await this.status()).modules,
+          'modules.load': (p) => this.change(() => this.loadModule(p)),
+          'modules.unload': (p) => this.change(() => this.unloadModule(p)),
+          'config.reload': () => this.change(() => this.reloadConfig()),
+          shutdown: () => {
+            setImmediate(() => void this.stop('shutdown request'));
+            return { stopping: true };
+          },
         },
-      },
-      onError: (m) => this.log('warn', m),
-      ...(this.config.controlGroup !== null ? { gid: resolveGroup(this.config.controlGroup) } : {}),
-    });
+        onError: (m) => this.log('warn', m),
+        ...(this.config.controlGroup !== null ? { gid: resolveGroup(this.config.controlGroup) } : {}),
+      });
+    } catch (e) {
+      throw await explainStateDirTaken(e, this.stateDir, this.opts.iface);
+    }
 
     this.sides.push(await this.attachSide(this.opts.iface, 'protected'));
     if (this.config.peer) this.sides.push(await this.attachSide(this.config.peer, 'peer'));

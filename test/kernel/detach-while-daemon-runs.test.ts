@@ -2,7 +2,8 @@
 // runs on: it used to detach, leaving the daemon running with no XDP program
 // (no packets, and status still saying it ran there). It is refused, saying
 // how to stop the daemon, unless --force; with no daemon, detach still
-// cleans up as before.
+// cleans up as before. A second daemon on the same state directory is
+// refused too, saying how to give it its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
@@ -50,6 +51,18 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach while the 
     const r = await secuxflow('detach', '--iface', d.end.ifname, '--json');
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'E_DAEMON', message: expect.stringContaining(`is running on ${d.end.ifname}`) } });
+    expect(await xdpOnLink(d.end.ns, d.end.ifname)).not.toBeNull();
+  });
+
+  // The systemd template started for a second interface on the same state directory.
+  it('a second run from the same state directory is refused, naming the daemon there and how to give the new one its own', async () => {
+    const r = await secuxflow('run', '--iface', 'lo');
+    expect(r.code).not.toBe(0);
+    const pid = d.daemon.child.pid!;
+    expect(r.stderr).toContain(`error[E_DAEMON]: a secuxflow daemon (pid ${pid}) on ${d.end.ifname} already runs from ${d.stateDir}: one daemon per state directory`);
+    expect(r.stderr).toContain('secuxflow run --iface lo --state-dir /var/lib/secuxflow-lo');
+    expect(r.stderr).toContain('Environment=SECUXFLOW_STATE_DIR=/var/lib/secuxflow-lo');
+    expect(await xdpOnLink(d.end.ns, 'lo')).toBeNull();
     expect(await xdpOnLink(d.end.ns, d.end.ifname)).not.toBeNull();
   });
 
