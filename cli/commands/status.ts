@@ -46,6 +46,8 @@ function boundsLines(e: NonNullable<DaemonStatus['engine']>): string[] {
   return [
     `engine: flows ${thousands(e.flows)}/${thousands(e.flowsMax)}${hit(e.flowsEvicted, 'EVICTED')}; streams ${mib(e.streamBytes)}/${mib(e.streamMemcap)}${hit(e.streamMemcapDrops, 'MEMCAP DROPS')}`,
     `  fragments held ${thousands(e.fragmentsHeld)} (${mib(e.defragBytes)}/${mib(e.defragBytesMax)})${hit(e.datagramsEvicted, 'DATAGRAMS EVICTED')}; penalty box ${thousands(e.penaltySources)}${hit(e.penaltyFull, 'FULL')}`,
+    // Absent from daemons before it was added.
+    ...(e.checksumsRefused > 0 ? [`  bad checksums refused ${thousands(e.checksumsRefused)} (kept out of the streams, as the host drops them: insertion decoys or corruption)`] : []),
   ];
 }
 

@@ -128,6 +128,9 @@ export class QueueWorker {
       rules,
       modules,
       ...engineSettings(config),
+      // Host mode hands frames to the stack, which drops bad checksums the
+      // modules must then not read; inline mode recomputes them all (checksum.ts).
+      checksums: this.opts.completeChecksums ? 'ignore' : 'offload',
       onDecision: (d) => this.decisions.push(d),
       onFlowEnd: (r) => {
         this.opts.writeBack?.flowEnded(r.flow.id);

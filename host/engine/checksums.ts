@@ -23,9 +23,19 @@
 // software even with offload.) An IPv4 header checksum is always computed
 // in software, so a bad one is refused in both modes.
 import { finishChecksum, pseudoHeaderSumAt, sumWords } from '../packet/checksum.js';
-import { IpProto, TcpFlag, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
+import { IpProto, LinkType, TcpFlag, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 
-export type ChecksumMode = 'validate' | 'auto' | 'ignore';
+/**
+ * validate and auto: captures (above). offload: the live daemon in host
+ * mode, which hands every passed frame to the host's stack through a TAP: a
+ * TCP checksum holding only the pseudo-header sum (a sender's offload, as
+ * frames from veth and containers carry) goes in as CHECKSUM_PARTIAL and is
+ * taken (host/native/sf_tap.c, classify), so it counts as right; any other
+ * wrong one is refused, as the stack drops it. ignore: inline mode, which
+ * recomputes every checksum before it forwards, so the receiver takes
+ * whatever the engine read.
+ */
+export type ChecksumMode = 'validate' | 'auto' | 'offload' | 'ignore';
 
 /**
  * Sources remembered in `auto`. Past this many, a source not remembered is
@@ -68,9 +78,9 @@ export class ChecksumGuard {
       c.refused++;
       return false;
     }
-    const ok = tcpChecksumRight(pkt);
+    const ok = tcpChecksumRight(pkt) || (this.mode === 'offload' && deliveredAsPartial(pkt));
     if (!ok) c.tcpBad++;
-    if (this.mode === 'validate') {
+    if (this.mode === 'validate' || this.mode === 'offload') {
       if (!ok) c.refused++;
       return ok;
     }
@@ -101,6 +111,26 @@ function ipv4HeaderRight(pkt: DecodedPacket): boolean {
   const l3 = pkt.l3Offset;
   const ihl = (data[l3]! & 0x0f) << 2;
   return l3 + ihl > data.length || finishChecksum(sumWords(data, l3, l3 + ihl)) === 0;
+}
+
+/**
+ * Whether the TAP delivery gives the stack this TCP segment as CHECKSUM_PARTIAL:
+ * untagged Ethernet, IPv4 unfragmented or IPv6 with TCP as its first next
+ * header, and a checksum field that is non-zero and equals the folded
+ * pseudo-header sum. The same test as sf_tap.c's classify().
+ */
+function deliveredAsPartial(pkt: DecodedPacket): boolean {
+  const l3 = pkt.l3Offset;
+  const l4 = pkt.l4Offset;
+  if (pkt.linkType !== LinkType.ETHERNET || l3 !== 14 || l4 < 0 || pkt.proto !== IpProto.TCP || pkt.fragment !== null) return false;
+  if (pkt.ipVersion === 6 && l4 !== l3 + 40) return false;
+  const data = pkt.data;
+  const ipEnd = pkt.ipVersion === 4 ? l3 + ((data[l3 + 2]! << 8) | data[l3 + 3]!) : l3 + 40 + ((data[l3 + 4]! << 8) | data[l3 + 5]!);
+  if (ipEnd > data.length || l4 + 18 > ipEnd) return false;
+  const field = (data[l4 + 16]! << 8) | data[l4 + 17]!;
+  let pseudo = pseudoHeaderSumAt(data, srcAddrOffset(pkt), data, dstAddrOffset(pkt), pkt.ipVersion === 4 ? 4 : 16, IpProto.TCP, ipEnd - l4);
+  while (pseudo > 0xffff) pseudo = (pseudo & 0xffff) + Math.floor(pseudo / 0x10000);
+  return field !== 0 && field === pseudo;
 }
 
 /** Whether the TCP checksum is right; true when it cannot be checked (not TCP, a fragment, cut by the capture). */

@@ -255,6 +255,7 @@ export class Engine {
       streamBytes: this.streamPool.inUse, streamMemcap: this.streamPool.memcap, streamMemcapDrops: c.reassembly.streamMemcapDrops,
       fragmentsHeld: this.heldFragments.length, defragBytes: this.defrag.bytesHeld, defragBytesMax: this.defrag.options.maxBytes,
       datagramsEvicted: this.defrag.stats.evicted, penaltySources: this.penalty.size, penaltyFull: c.penaltyFull,
+      checksumsRefused: this.checksums.counters.refused,
     };
   }
 

@@ -131,6 +131,8 @@ export interface EngineBounds {
   penaltySources: number;
   /** BLOCK_SRC verdicts the full penalty box could not apply in the engine. */
   penaltyFull: number;
+  /** Segments and fragments with a bad checksum kept out of reassembly and the TCP state (insertion decoys, or corruption). */
+  checksumsRefused: number;
 }
 
 /**

@@ -9,7 +9,8 @@
 // daemon's memory stays bounded, and http_waf keeps inspecting. (http_waf's
 // 64 MiB hold all the flows the engine keeps; test/host/sandbox/
 // memory-exhaustion checks that a module that fills up gets a new instance
-// rather than quarantine.)
+// rather than quarantine.) And one detection the memory must not cost: a
+// bad-checksum decoy, which the host drops, is not what the modules read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -177,4 +178,22 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     const alert = await until(async () => (await ok('alerts', '--json')).stdout.split('\n').find((l) => l.includes('HTTP SQL injection')), 5000, 250);
     expect(alert, 'http_waf did not see the request after the flood').toBeTruthy();
   }, 60_000);
+
+  // Ptacek and Newsham's insertion against host mode: a benign decoy with a
+  // bad TCP checksum, then the attack in the same bytes. The server's stack
+  // drops the decoy and takes the attack, so the modules must read the attack.
+  // Last: the tests above fill sf_flows, and the alert is what tells here.
+  it('a bad-checksum decoy ahead of the attack: the host drops it, and the modules read the attack, not the decoy', async () => {
+    const sport = 29000;
+    const attack = `GET /item?id=1${SQLI} HTTP/1.1\r\nHost: shop\r\n\r\n`;
+    const benign = `GET /item?id=1${'x'.repeat(SQLI.length)} HTTP/1.1\r\nHost: shop\r\n\r\n`;
+    const syn = buildPacket({ src: client.addr, dst: server.addr, proto: 'tcp', srcPort: sport, dstPort: PORT, tcpFlags: TcpFlag.SYN, seq: 0, srcMac, dstMac });
+    const decoy = tcp(sport, 1, benign);
+    decoy[14 + 20 + 16]! ^= 0xff; // the TCP checksum
+    await send('decoy', [syn, decoy, tcp(sport, 1, attack)], 1000);
+    const alert = await until(async () => (await ok('alerts', '--json')).stdout.split('\n').find((l) => l.includes(`"src_port":${sport}`) && l.includes('"signature_id":1000001')), 5000, 250);
+    expect(alert, 'basic_inspect read the decoy, not the attack').toBeTruthy();
+    const e = (await status()).engine!;
+    expect(e.checksumsRefused).toBeGreaterThanOrEqual(1);
+  });
 });

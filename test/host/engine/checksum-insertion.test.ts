@@ -2,6 +2,7 @@
 // engine must not take it as data nor let it end the connection.
 import { describe, expect, it } from 'vitest';
 import { fragmentIp } from '../../../host/packet/build.js';
+import { pseudoHeaderSumAt } from '../../../host/packet/checksum.js';
 import { ACK, ATTACK, BENIGN, IP_CSUM, PSH, RST, SYN, TCP_CSUM, c2s, corrupt, handshake, runFrames, s2c } from './evasion-support.js';
 
 describe('checksum insertion', () => {
@@ -56,5 +57,44 @@ describe('checksum insertion', () => {
     const { rec, counters } = runFrames([...handshake(), corrupt(c2s(ACK | PSH, 1001, BENIGN), IP_CSUM), c2s(ACK | PSH, 1001, ATTACK)], { checksums: 'auto' });
     expect(rec.toServer()).toEqual([ATTACK]);
     expect(counters.checksums).toMatchObject({ ipv4Bad: 1, refused: 1 });
+  });
+
+  // The live daemon in host mode: frames from veth or containers carry only
+  // the pseudo-header sum, and the TAP delivery hands those to the stack as
+  // CHECKSUM_PARTIAL (taken); any other wrong checksum the stack drops.
+  describe('offload (the daemon in host mode)', () => {
+    /** `frame` (IPv4, TCP) as a sender with checksum offload leaves it: the field holds the folded pseudo-header sum. */
+    function partial(frame: Uint8Array, l3 = 14): Uint8Array {
+      const f = frame.slice();
+      const l4 = l3 + 20;
+      const total = (f[l3 + 2]! << 8) | f[l3 + 3]!;
+      let sum = pseudoHeaderSumAt(f, l3 + 12, f, l3 + 16, 4, 6, total - 20);
+      while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+      f[l4 + 16] = sum >> 8;
+      f[l4 + 17] = sum & 0xff;
+      return f;
+    }
+
+    it('takes segments whose checksum was left to offload, as the stack will', () => {
+      const { rec, counters } = runFrames([partial(c2s(SYN, 1000)), s2c(SYN | ACK, 5000, 1001), partial(c2s(ACK, 1001)), partial(c2s(ACK | PSH, 1001, ATTACK))], { checksums: 'offload' });
+      expect(rec.toServer()).toEqual([ATTACK]);
+      expect(counters.checksums).toMatchObject({ tcpBad: 0, refused: 0 });
+    });
+
+    it('refuses a decoy with any other bad checksum, even from a host whose segments are all offloaded', () => {
+      const { rec, counters } = runFrames([partial(c2s(SYN, 1000)), s2c(SYN | ACK, 5000, 1001), partial(c2s(ACK, 1001)),
+        corrupt(c2s(ACK | PSH, 1001, BENIGN), TCP_CSUM), partial(c2s(ACK | PSH, 1001, ATTACK))], { checksums: 'offload' });
+      expect(rec.toServer()).toEqual([ATTACK]);
+      expect(counters.checksums).toMatchObject({ tcpBad: 1, refused: 1 });
+    });
+
+    it('refuses a partial checksum on a VLAN-tagged frame: the delivery does not mark those, and the stack drops it', () => {
+      const tagged = (f: Uint8Array) => partial(f, 18);
+      const vlan = { vlans: [10] };
+      const { rec, counters } = runFrames([c2s(SYN, 1000, '', vlan), s2c(SYN | ACK, 5000, 1001, vlan), c2s(ACK, 1001, '', vlan),
+        tagged(c2s(ACK | PSH, 1001, BENIGN, vlan)), c2s(ACK | PSH, 1001, ATTACK, vlan)], { checksums: 'offload' });
+      expect(rec.toServer()).toEqual([ATTACK]);
+      expect(counters.checksums).toMatchObject({ tcpBad: 1, refused: 1 });
+    });
   });
 });
