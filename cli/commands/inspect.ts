@@ -13,6 +13,7 @@ import { MAX_TRACKED_SIGNATURES, type EngineModule } from '../../host/engine/eng
 import { MAX_PENALTY_SOURCES } from '../../host/engine/penalty-box.js';
 import { MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP } from '../../host/flow/stream.js';
 import { parseByteSize } from '../size.js';
+import { compileFilter } from '../../host/capture/filter.js';
 import type { FlowOutput, PacketDecision } from '../../host/engine/types.js';
 import type { ModuleAlert, ModuleEvent } from '../../host/wasm/types.js';
 import { VERDICT_NAMES } from '../../host/verdict.js';
@@ -31,6 +32,8 @@ export interface InspectOptions extends Partial<DryRunPacketArgs> {
   progress?: boolean;
   /** Run modules in the main thread, without the sandbox's CPU budget: for trusted modules and benchmarks. */
   unsafeInThread?: boolean;
+  /** --pcap: a tcpdump filter; only the packets it matches are read. */
+  filter?: string;
   /** --pcap: in-order TCP bytes kept per direction for modules: bytes, or text such as "1MiB". */
   streamDepth?: number | string;
   /** --pcap: bytes all stream buffers may hold together: bytes, or text such as "64MiB". */
@@ -123,7 +126,7 @@ export interface KernelReport {
 export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport> {
   if (opts.ip === undefined) throw usage('--ip is required for a dry-run packet', 'or give --pcap FILE to inspect a capture');
   if (opts.proto === undefined) throw usage('--proto is required for a dry-run packet (tcp, udp or icmp)');
-  for (const [key, flag] of [['eve', '--eve'], ['writeDropped', '--write-dropped'], ['streamDepth', '--stream-depth'], ['streamMemcap', '--stream-memcap']] as const) {
+  for (const [key, flag] of [['eve', '--eve'], ['writeDropped', '--write-dropped'], ['streamDepth', '--stream-depth'], ['streamMemcap', '--stream-memcap'], ['filter', '--filter']] as const) {
     if (opts[key] !== undefined) throw usage(`${flag} only applies to --pcap runs`);
   }
   const pkt = buildDryRunPacket(opts as DryRunPacketArgs);
@@ -232,6 +235,8 @@ export interface CaptureReport extends Omit<CaptureRunResult, 'counters' | 'erro
   counters: Record<string, unknown>;
   alertsBySignature: { module: string; signature_id: number; signature: string; count: number }[];
   error: { code: string; message: string; hint?: string; offset?: number } | null;
+  /** --filter as given, or null. */
+  filter: string | null;
 }
 
 /** Runs a capture file; returns the summary (also used programmatically). */
@@ -242,8 +247,10 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
   // Read before the modules load, so a typo costs no module compile.
   const streamDepth = opts.streamDepth === undefined ? undefined : parseByteSize('--stream-depth', String(opts.streamDepth), 0, MAX_STREAM_DEPTH);
   const streamMemcap = opts.streamMemcap === undefined ? undefined : parseByteSize('--stream-memcap', String(opts.streamMemcap), MIN_STREAM_MEMCAP, Number.MAX_SAFE_INTEGER);
+  const filter = opts.filter === undefined ? undefined : compileFilter(opts.filter);
   const { rules, modules } = await prepare(opts);
   const result = await runCapture({
+    ...(filter !== undefined ? { filter } : {}),
     ...(streamDepth !== undefined ? { streamDepth } : {}),
     ...(streamMemcap !== undefined ? { streamMemcap } : {}),
     pcap: opts.pcap!,
@@ -266,6 +273,8 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     eveRecords: result.eveRecords,
     droppedWritten: result.droppedWritten,
     droppedSkipped: result.droppedSkipped,
+    filter: opts.filter ?? null,
+    filteredOut: result.filteredOut,
     unsupportedLinkTypes: [...result.unsupportedLinkTypes].map(([linkType, packets]) => ({ linkType, packets })),
     counters: {
       packets_read: c.packetsRead, decoded: c.packetsDecoded, malformed: c.malformed, non_ip: c.nonIp,
@@ -306,6 +315,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';
   const rows = [
     ['capture', `${printable(r.pcap)} (${r.format})`],
+    ...(r.filter !== null ? [['filter', `${printable(r.filter)}: ${thousands(c.packets_read)} packets matched, ${thousands(r.filteredOut)} left out (not read, not counted below)`]] : []),
     ['rules', r.rules],
     ['modules', r.modules.join(', ') || '-'],
     ['packets', `${thousands(c.packets_read)} read, ${thousands(c.decoded)} decoded, ${thousands(c.malformed)} malformed, ${thousands(c.non_ip)} non-IP`],
@@ -391,6 +401,7 @@ export function registerInspect(program: Command): void {
     .option('--write-dropped <file|->', '--pcap: write dropped frames to a pcap, or - for stdout')
     .option('--state-dir <dir>', 'state directory holding stored rules')
     .option('--kernel', 'dry-run: also run the packet through the real XDP program (BPF_PROG_TEST_RUN; root)')
+    .option('--filter <expr>', '--pcap: read only packets matching a tcpdump filter (host, net, port, portrange, src, dst, ip, ip6, tcp, udp, icmp, icmp6, and/or/not)')
     .option('--stream-depth <size>', '--pcap: in-order TCP bytes kept per direction for modules (default 64KiB)')
     .option('--stream-memcap <size>', '--pcap: memory all stream buffers share; past it segments are dropped (default 256MiB)')
     .option('--unsafe-in-thread', 'run modules in this thread without the sandbox (no CPU budget: trusted modules only)')

@@ -13,6 +13,8 @@ import { Engine, type EngineModule } from './engine.js';
 import { DroppedWriter } from './dropped-writer.js';
 import { refuseOutputClashes } from './output-paths.js';
 import { isFifo, withFifosHeld } from './fifo-output.js';
+import { decodePacket } from '../packet/decode.js';
+import type { PacketFilter } from '../capture/filter.js';
 import type { EngineCounters, PacketDecision } from './types.js';
 
 export interface CaptureRunOptions {
@@ -28,6 +30,8 @@ export interface CaptureRunOptions {
   onDecision?: (d: PacketDecision) => void;
   /** An output is a named pipe no reader has opened yet: the run waits for one. */
   onWaitingForReader?: (flag: string, path: string) => void;
+  /** Only packets it passes are read (inspect --filter): the others are counted in filteredOut and nothing else sees them. */
+  filter?: PacketFilter;
   /** In-order TCP bytes kept per direction (the engine's default when absent). */
   streamDepth?: number;
   /** Bytes all stream buffers may hold together (the engine's default when absent). */
@@ -47,6 +51,8 @@ export interface CaptureRunResult {
   timestampsOutOfRange: number;
   /** Frames per link type the decoder does not know (they count as malformed). */
   unsupportedLinkTypes: Map<number, number>;
+  /** Frames the filter left out (0 without one). */
+  filteredOut: number;
   /** Set when the capture was corrupt part-way: everything before it was processed. */
   error: Error | null;
 }
@@ -109,6 +115,8 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
   let lastProgress = 0;
   const unsupported = new Map<number, number>();
   let lastKnownLink = -1;
+  const filter = opts.filter;
+  let filteredOut = 0;
   try {
     let n = 0;
     for (const frame of reader.frames()) {
@@ -117,7 +125,12 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
         if (KNOWN_LINK_TYPES.has(frame.linkType)) lastKnownLink = frame.linkType;
         else unsupported.set(frame.linkType, (unsupported.get(frame.linkType) ?? 0) + 1);
       }
-      engine.push(frame);
+      if (filter === undefined) engine.push(frame);
+      else {
+        const pkt = decodePacket(frame.data, frame.linkType, frame.tsSec, frame.tsNsec, frame.wireLen, frame.seq ?? -1, frame.offset ?? 0);
+        if (filter(pkt)) engine.pushDecoded(pkt);
+        else filteredOut++;
+      }
       const t = frame.tsSec + frame.tsNsec / 1e9;
       if (t > lastTs) lastTs = t;
       if (opts.onProgress && (++n & 1023) === 0) {
@@ -158,6 +171,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     droppedSkipped: dropped?.skipped ?? 0,
     timestampsOutOfRange: reader.timestampsOutOfRange,
     unsupportedLinkTypes: unsupported,
+    filteredOut,
     error,
   };
 }

@@ -1,0 +1,174 @@
+// `inspect --pcap FILE --filter EXPR`: tcpdump's filter language, the part
+// of it that names hosts, networks, ports and protocols, evaluated on the
+// decoded packet. As with tcpdump's or Suricata's BPF filter, a packet that
+// does not match is never read: the engine, the counters and the outputs do
+// not see it.
+//
+// Grammar (tcpdump's words and precedence: not, then and, then or):
+//   expr      := term (("or" | "||") term)*
+//   term      := factor (("and" | "&&") factor)*
+//   factor    := ("not" | "!") factor | "(" expr ")" | primitive
+//   primitive := [proto] [dir] ("host" ADDR | "net" CIDR | "port" N | "portrange" N-M)
+//              | proto
+//   proto     := ip | ip6 | tcp | udp | icmp | icmp6
+//   dir       := src | dst | "src or dst" | "src and dst"
+// A later fragment, which has no ports, matches no port primitive (as in
+// tcpdump). Differences from tcpdump, on purpose: VLAN tags are looked through
+// (tcpdump needs `vlan and ...` to reach inside a tagged frame), IPv6 ports
+// are found past extension headers (tcpdump's port looks only right after
+// the fixed header), and host and net match IP addresses only (tcpdump's
+// also match ARP's).
+import { SecuxflowError } from '../errors.js';
+import { parseIp } from '../packet/addr.js';
+import type { DecodedPacket } from '../packet/types.js';
+import { cidrContains, parseCidr } from '../rules/cidr.js';
+import type { Cidr } from '../rules/types.js';
+import { suggestName } from '../rules/suggest.js';
+
+export type PacketFilter = (pkt: DecodedPacket) => boolean;
+
+const PROTOS: Record<string, (p: DecodedPacket) => boolean> = {
+  ip: (p) => p.ipVersion === 4,
+  ip6: (p) => p.ipVersion === 6,
+  tcp: (p) => p.proto === 6,
+  udp: (p) => p.proto === 17,
+  icmp: (p) => p.ipVersion === 4 && p.proto === 1,
+  icmp6: (p) => p.ipVersion === 6 && p.proto === 58,
+};
+const SUPPORTED = 'host, net, port, portrange, src, dst, ip, ip6, tcp, udp, icmp, icmp6, and, or, not, parentheses';
+
+type Dir = 'src' | 'dst' | 'either' | 'both';
+const WORDS = ['host', 'net', 'port', 'portrange', 'src', 'dst', 'and', 'or', 'not', ...Object.keys(PROTOS)];
+
+function unknownWord(word: string): string {
+  const close = suggestName(word, WORDS);
+  return `${JSON.stringify(word)} is not a word this filter knows${close !== undefined ? ` (did you mean "${close}"?)` : ''}`;
+}
+
+function refuse(expr: string, why: string): SecuxflowError {
+  return new SecuxflowError('E_USAGE', `--filter ${JSON.stringify(expr)}: ${why}`, `a tcpdump filter with ${SUPPORTED}; for example --filter 'tcp port 80 and not host 10.0.0.1'`);
+}
+
+export function compileFilter(expr: string): PacketFilter {
+  const tokens = expr.match(/\(|\)|&&|\|\||!|[^\s()!&|]+/g) ?? [];
+  if (tokens.length === 0) throw refuse(expr, 'empty');
+  let i = 0;
+  const peek = (): string | undefined => tokens[i]?.toLowerCase();
+  const next = (): string => {
+    const t = tokens[i++];
+    if (t === undefined) throw refuse(expr, 'ends too soon');
+    return t;
+  };
+
+  // Left-associative runs of one operator: a or b or c, a and b and c.
+  const chain = (words: readonly string[], sub: () => PacketFilter, both: (a: PacketFilter, b: PacketFilter) => PacketFilter) => (): PacketFilter => {
+    let left = sub();
+    while (words.includes(peek() ?? '')) {
+      i++;
+      left = both(left, sub());
+    }
+    return left;
+  };
+  const parseAnd = chain(['and', '&&'], () => parseNot(), (a, b) => (p) => a(p) && b(p));
+  const parseOr = chain(['or', '||'], parseAnd, (a, b) => (p) => a(p) || b(p));
+  const parseNot = (): PacketFilter => {
+    const t = peek();
+    if (t === 'not' || t === '!') {
+      i++;
+      const f = parseNot();
+      return (p) => !f(p);
+    }
+    if (t === '(') {
+      i++;
+      const f = parseOr();
+      if (tokens[i++] !== ')') throw refuse(expr, 'a "(" is not closed');
+      return f;
+    }
+    return parsePrimitive();
+  };
+  const parseDir = (): Dir | null => {
+    const t = peek();
+    if (t !== 'src' && t !== 'dst') return null;
+    i++;
+    const joined = peek();
+    if ((joined === 'or' || joined === 'and') && (tokens[i + 1]?.toLowerCase() === (t === 'src' ? 'dst' : 'src'))) {
+      i += 2;
+      return joined === 'or' ? 'either' : 'both';
+    }
+    return t;
+  };
+  const parsePrimitive = (): PacketFilter => {
+    const start = peek();
+    if (start === undefined) throw refuse(expr, 'ends too soon');
+    const proto = PROTOS[start];
+    if (proto !== undefined) {
+      i++;
+      const k = peek();
+      // A protocol alone, or qualifying what follows (tcp port 80, ip6 host ::1).
+      if (k !== 'src' && k !== 'dst' && k !== 'host' && k !== 'net' && k !== 'port' && k !== 'portrange') return proto;
+      const rest = parseQualified();
+      return (p) => proto(p) && rest(p);
+    }
+    return parseQualified();
+  };
+  const parseQualified = (): PacketFilter => {
+    const dir = parseDir() ?? 'either';
+    const kind = next();
+    const k = kind.toLowerCase();
+    if (k === 'host' || k === 'net') {
+      const value = next();
+      const c = cidrOf(expr, value, k === 'host');
+      return byAddress(c, dir);
+    }
+    if (k === 'port' || k === 'portrange') {
+      const value = next();
+      const [lo, hi] = portsOf(expr, value, k === 'portrange');
+      return byPort(lo, hi, dir);
+    }
+    if (/^[0-9a-f:.]+$/i.test(kind) && (kind.includes('.') || kind.includes(':'))) throw refuse(expr, `a bare address ${kind}: write host ${kind}, as tcpdump wants`);
+    throw refuse(expr, unknownWord(kind));
+  };
+
+  const f = parseOr();
+  if (i < tokens.length) {
+    const t = tokens[i]!;
+    if (/^[a-z]+$/i.test(t) && !WORDS.includes(t.toLowerCase())) throw refuse(expr, unknownWord(t));
+    throw refuse(expr, `unexpected ${JSON.stringify(t)} (join primitives with and / or)`);
+  }
+  return f;
+}
+
+function cidrOf(expr: string, text: string, host: boolean): Cidr {
+  if (host && text.includes('/')) throw refuse(expr, `host ${text}: a host is one address; use net ${text}`);
+  try {
+    parseIp(text.split('/')[0]!);
+    return parseCidr(text);
+  } catch {
+    throw refuse(expr, `${JSON.stringify(text)} is not an IPv4 or IPv6 ${host ? 'address' : 'network (A.B.C.D/N)'}`);
+  }
+}
+
+function portsOf(expr: string, text: string, range: boolean): [number, number] {
+  const m = range ? /^(\d{1,5})-(\d{1,5})$/.exec(text) : /^(\d{1,5})$/.exec(text);
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[range ? 2 : 1]) : NaN;
+  if (!m || lo > 65535 || hi > 65535 || lo > hi) throw refuse(expr, `${JSON.stringify(text)} is not a ${range ? 'port range LO-HI' : 'port number'} in 0-65535`);
+  return [lo, hi];
+}
+
+function byAddress(c: Cidr, dir: Dir): PacketFilter {
+  return (p) => {
+    if (p.ipVersion === 0) return false;
+    const s = cidrContains(c, p.src), d = cidrContains(c, p.dst);
+    return dir === 'src' ? s : dir === 'dst' ? d : dir === 'both' ? s && d : s || d;
+  };
+}
+
+function byPort(lo: number, hi: number, dir: Dir): PacketFilter {
+  return (p) => {
+    // Ports exist for TCP and UDP with their header: not in a later fragment.
+    if ((p.proto !== 6 && p.proto !== 17) || p.l4Offset < 0) return false;
+    const s = p.srcPort >= lo && p.srcPort <= hi, d = p.dstPort >= lo && p.dstPort <= hi;
+    return dir === 'src' ? s : dir === 'dst' ? d : dir === 'both' ? s && d : s || d;
+  };
+}
