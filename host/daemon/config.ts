@@ -36,6 +36,10 @@ export interface DaemonModuleConfig {
   policy: ModulePolicy | null;
 }
 
+/** The event types the daemon writes to EVE: records, module events by protocol. */
+export const EVE_TYPES = ['alert', 'drop', 'flow', 'http', 'dns', 'tls', 'ssh', 'other'] as const;
+export type EveType = (typeof EVE_TYPES)[number];
+
 export interface DaemonConfig {
   /** Modules every worker runs, in order. Empty: the registry's modules, or the shipped default. */
   modules: DaemonModuleConfig[];
@@ -65,6 +69,8 @@ export interface DaemonConfig {
   controlGroup: string | number | null;
   /** The queue threads' scheduling (docs/live.md, "Scheduling"). */
   queueScheduling: QueueScheduling;
+  /** EVE event types written (Suricata's eve-log `types`); records of the others are not made. */
+  eveTypes: readonly EveType[];
   /** Where the file came from (null: built-in defaults). */
   source: string | null;
 }
@@ -87,10 +93,11 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   moduleIsolation: 'thread',
   controlGroup: null,
   queueScheduling: { policy: 'realtime', priority: DEFAULT_REALTIME_PRIORITY },
+  eveTypes: EVE_TYPES,
   source: null,
 });
 
-const TOP_KEYS = ['modules', 'stream_depth', 'stream_memcap', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling'];
+const TOP_KEYS = ['modules', 'stream_depth', 'stream_memcap', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling', 'eve_types'];
 const SCHEDULING_KEYS = ['policy', 'priority', 'nice'];
 const CAP_KEYS = ['packets', 'bytes', 'policy'];
 const MODULE_KEYS = ['name', 'config', 'policy'];
@@ -196,6 +203,17 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
     else throw bad(`${where}: control_group`, `must be a group name or gid, got ${JSON.stringify(o.control_group)}`);
   }
   if (o.queue_scheduling !== undefined) out.queueScheduling = scheduling(o.queue_scheduling, `${where}: queue_scheduling`);
+  if (o.eve_types !== undefined) out.eveTypes = eveTypes(o.eve_types, `${where}: eve_types`);
+  return out;
+}
+
+function eveTypes(v: unknown, where: string): EveType[] {
+  if (!Array.isArray(v)) throw bad(where, `must be a list of event types (${EVE_TYPES.join(', ')})`, 'for example eve_types: [alert, drop, http, dns, tls]');
+  const out: EveType[] = [];
+  v.forEach((t, i) => {
+    const type = oneOf(t, `${where}[${i}]`, EVE_TYPES);
+    if (!out.includes(type)) out.push(type);
+  });
   return out;
 }
 

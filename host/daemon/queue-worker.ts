@@ -134,11 +134,15 @@ export class QueueWorker {
       onDecision: (d) => this.decisions.push(d),
       onFlowEnd: (r) => {
         this.opts.writeBack?.flowEnded(r.flow.id);
-        this.opts.eve(JSON.stringify(this.records.flowEnded(r)));
+        // Made either way: it also forgets the flow's app_proto.
+        const rec = this.records.flowEnded(r);
+        if (this.wants('flow')) this.opts.eve(JSON.stringify(rec));
       },
       onFlowOutput: (o) => {
         this.c.alerts += o.alerts.length;
-        this.records.flowOutput(o, (rec) => this.opts.eve(JSON.stringify(rec)));
+        this.records.flowOutput(o, (rec) => {
+          if (this.wants(rec.event_type)) this.opts.eve(JSON.stringify(rec));
+        });
       },
     });
   }
@@ -236,10 +240,16 @@ export class QueueWorker {
     return out === null ? nOut + nStage : sent;
   }
 
+  /** Whether the config's eve_types has this event type. */
+  private wants(type: unknown): boolean {
+    return (this.config.eveTypes as readonly unknown[]).includes(type);
+  }
+
   private emitEve(d: PacketDecision): void {
     this.records.decision(d, (rec) => {
       if (rec.event_type === 'alert') this.c.alerts++;
-      else if (rec.event_type === 'drop' && !this.dropRecordAllowed()) {
+      if (!this.wants(rec.event_type)) return;
+      if (rec.event_type === 'drop' && !this.dropRecordAllowed()) {
         this.c.dropRecordsLeftOut++;
         return;
       }
