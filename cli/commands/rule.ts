@@ -3,6 +3,7 @@
 // kernel (if attached) -> write the state file; when the write fails the
 // kernel gets the old set back, so kernel and state never disagree for long.
 import type { Command } from 'commander';
+import { shadowOf, shadowedRules } from '../../host/rules/shadow.js';
 import { SecuxflowError } from '../../host/errors.js';
 import { applyRulesIfAttached, reconcileFlowsWithRuleChange, kernelRulesOutOfStep, readRuleHits, type RuleHits } from '../../host/kernel/apply.js';
 import { listAttachments } from '../../host/kernel/attach.js';
@@ -63,6 +64,10 @@ export interface RuleChangeResult {
 
 export interface AddRuleResult extends RuleChangeResult {
   rule: Rule;
+  /** An earlier rule that matches every packet the new one would: the new one never matches. */
+  shadowedBy: Rule | null;
+  /** Rules that matched before and now never do: the new one comes first and matches all their packets. */
+  hides: Rule[];
 }
 
 export interface DeleteRuleResult extends RuleChangeResult {
@@ -77,6 +82,8 @@ export interface ListedRule {
   rule: Rule;
   /** Null when nothing is attached, so no counter exists. */
   hits: RuleHits | null;
+  /** The id of an earlier rule that matches every packet this one would (so it never matches), or null. */
+  shadowedBy: number | null;
 }
 
 export interface ListRulesResult {
@@ -205,8 +212,24 @@ export async function addRule(opts: AddRuleOptions): Promise<AddRuleResult> {
     const rule: Rule = { ...candidate, id: candidate.id !== 0 ? candidate.id : nextRuleId(previous.rules) };
     const next: RuleSet = { defaultPolicy: previous.defaultPolicy, rules: [...previous.rules, rule] };
     const result = await commitRuleChange(store, previous, next);
-    return { ...result, rule };
+    const hiddenBefore = new Set(shadowedRules(previous).map((x) => x.rule.id));
+    const hides = shadowedRules(next).filter((x) => x.by.id === rule.id && !hiddenBefore.has(x.rule.id)).map((x) => x.rule);
+    return { ...result, rule, shadowedBy: shadowOf(rule, next), hides };
   });
+}
+
+/** Warnings for rules that can never match, as `rule add` and `rule list` give them. */
+export function shadowWarnings(r: Pick<AddRuleResult, 'rule' | 'shadowedBy' | 'hides'>): string {
+  let out = '';
+  if (r.shadowedBy !== null) {
+    const by = r.shadowedBy;
+    out += `\n  warning: rule ${r.rule.id} never matches: rule ${by.id} (priority ${by.priority}: ${describeRule(by)}) comes first and matches every packet it does;` +
+      ` to have it decide first, give it a --priority below ${by.priority} (secuxflow rule delete --id ${r.rule.id}, then add it again)`;
+  }
+  for (const h of r.hides) {
+    out += `\n  warning: rule ${h.id} (${describeRule(h)}) no longer matches: rule ${r.rule.id} comes first and matches every packet it did`;
+  }
+  return out;
 }
 
 export async function listRules(opts: StateDirOption = {}): Promise<ListRulesResult> {
@@ -217,7 +240,7 @@ export async function listRules(opts: StateDirOption = {}): Promise<ListRulesRes
     stateDir: store.dir,
     defaultPolicy: set.defaultPolicy,
     attached: hits.size > 0,
-    rules: sortRules(set.rules).map((rule) => ({ rule, hits: hits.get(rule.id) ?? null })),
+    rules: sortRules(set.rules).map((rule) => ({ rule, hits: hits.get(rule.id) ?? null, shadowedBy: shadowOf(rule, set)?.id ?? null })),
     outOfStep: hits.size > 0 ? kernelRulesOutOfStep(store.dir, set) : [],
   };
 }
@@ -318,7 +341,9 @@ export function formatRuleList(list: ListRulesResult): string {
     r.action !== 'inspect' ? '-' : r.modules.length > 0 ? r.modules.join(',') : 'all',
     hits ? String(hits.packets) : '-', r.comment,
   ]);
-  return `${formatTable([header, ...rows])}\ndefault policy: ${list.defaultPolicy}${list.attached ? '' : ' (not attached: no hit counters)'}${outOfStepWarning(list)}`;
+  const dead = list.rules.filter((x) => x.shadowedBy !== null)
+    .map((x) => `\nwarning: rule ${x.rule.id} never matches: rule ${x.shadowedBy} comes first and matches every packet it does`).join('');
+  return `${formatTable([header, ...rows])}\ndefault policy: ${list.defaultPolicy}${list.attached ? '' : ' (not attached: no hit counters)'}${dead}${outOfStepWarning(list)}`;
 }
 
 /** What a CIDR as typed may not do as the user meant; '' when nothing. */
@@ -366,11 +391,14 @@ export function registerRule(program: Command): void {
     .option('--json', 'print the added rule as JSON')
     .action(action('rule add', async (opts: AddRuleOptions & { json?: boolean }) => {
       const result = await addRule(opts);
-      if (opts.json) printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, flows_blocked: result.flowsBlocked ?? 0, flows_restored: result.flowsRestored ?? 0, state_dir: result.stateDir });
+      if (opts.json) {
+        printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, flows_blocked: result.flowsBlocked ?? 0, flows_restored: result.flowsRestored ?? 0, state_dir: result.stateDir,
+          shadowed_by: result.shadowedBy?.id ?? null, hides: result.hides.map((h) => h.id) });
+      }
       else {
         const given: [string, string | undefined, Cidr | null][] = [['--src', opts.src, result.rule.src], ['--dst', opts.dst, result.rule.dst]];
         const notes = given.map(([flag, text, cidr]) => (text !== undefined && cidr ? cidrNote(flag, text, cidr) : '')).join('');
-        process.stdout.write(`added rule ${result.rule.id} (priority ${result.rule.priority}): ${describeRule(result.rule)}\n  ${whereApplied(result)}${notes}\n`);
+        process.stdout.write(`added rule ${result.rule.id} (priority ${result.rule.priority}): ${describeRule(result.rule)}\n  ${whereApplied(result)}${notes}${shadowWarnings(result)}\n`);
       }
     }));
 
@@ -385,7 +413,7 @@ export function registerRule(program: Command): void {
           default_policy: list.defaultPolicy,
           attached: list.attached,
           kernel_out_of_step: list.outOfStep,
-          rules: list.rules.map(({ rule: r, hits }) => ({ ...ruleToJson(r), hits })),
+          rules: list.rules.map(({ rule: r, hits, shadowedBy }) => ({ ...ruleToJson(r), hits, shadowed_by: shadowedBy })),
         });
       } else {
         process.stdout.write(`${formatRuleList(list)}\n`);

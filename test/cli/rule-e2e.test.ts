@@ -74,7 +74,7 @@ describe('secuxflow rule (built CLI)', () => {
     expect(json.rules.map((r) => r.id)).toEqual([8, 2, 7, 1]);
     expect(json.rules[2]).toEqual({
       id: 7, priority: 10, src: null, dst: null, src_port: '1024-65535', dst_port: null, proto: 'any', action: 'inspect',
-      modules: ['basic_inspect', 'dns_guard'], vlan: 42, comment: '', hits: null,
+      modules: ['basic_inspect', 'dns_guard'], vlan: 42, comment: '', hits: null, shadowed_by: null,
     });
     expect(json.rules.every((r) => r.hits === null)).toBe(true);
   });
