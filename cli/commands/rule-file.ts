@@ -1,6 +1,7 @@
 // `secuxflow rule import|export`: a rule set kept in a file (in version
 // control, say) is applied as one change, the way iptables-restore and
 // `nft -f` apply theirs: one kernel swap and one state write, or nothing.
+import { shadowedRules } from '../../host/rules/shadow.js';
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
 import { sortRules } from '../../host/rules/match.js';
@@ -39,6 +40,8 @@ export interface ImportRulesResult extends Partial<RuleChangeResult> {
   policyFromFile: boolean;
   /** The stored rules already matched the file: nothing was applied or written. */
   upToDate: boolean;
+  /** Rules of the new set that can never match, each with the earlier rule that matches all its packets. */
+  shadowed: { id: number; by: number }[];
 }
 
 export interface ExportRulesOptions extends StateDirOption {
@@ -103,6 +106,7 @@ export async function importRules(opts: ImportRulesOptions): Promise<ImportRules
     const result: ImportRulesResult = {
       stateDir: store.dir, file, mode, dryRun: opts.dryRun === true, rules: rules.length,
       diff, previousPolicy: previous.defaultPolicy, defaultPolicy, policyFromFile: declaresDefaultPolicy, upToDate,
+      shadowed: shadowedRules(next).map((x) => ({ id: x.rule.id, by: x.by.id })),
     };
     if (opts.dryRun || upToDate) return result;
     return { ...result, ...(await commitRuleChange(store, previous, next)) };
@@ -149,6 +153,7 @@ export function formatImport(r: ImportRulesResult): string {
   if (d.added.length) lines.push(`  added: ${idList(d.added)}`);
   if (d.changed.length) lines.push(`  changed: ${idList(d.changed)}`);
   if (d.removed.length) lines.push(`  removed: ${idList(d.removed)}`);
+  for (const x of r.shadowed) lines.push(`  warning: rule ${x.id} never matches: rule ${x.by} comes first and matches every packet it does`);
   if (r.dryRun) lines.push('  dry run: nothing was applied or stored');
   else if (r.upToDate) lines.push('  nothing to change: the stored rules already match the file');
   else lines.push(`  ${whereApplied(r as ImportRulesResult & RuleChangeResult)}`);

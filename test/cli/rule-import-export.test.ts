@@ -102,6 +102,14 @@ describe('secuxflow rule import', () => {
     expect(existsSync(join(empty, 'rules.json'))).toBe(false);
   });
 
+  it('names the rules of the file that can never match, dry run or not', () => {
+    const dir = fresh();
+    const f = file('shadow.yaml', ['rules:', '  - { id: 1, dst: 10.0.0.0/8, action: pass }', '  - { id: 2, dst: 10.1.0.0/16, dst_port: 22, proto: tcp, action: drop }']);
+    expect(ok(['rule', 'import', '--dry-run', f], dir)).toContain('warning: rule 2 never matches: rule 1 comes first and matches every packet it does');
+    const out = ok(['rule', 'import', f], dir);
+    expect(out).toContain('warning: rule 2 never matches: rule 1 comes first');
+  });
+
   it('a file that matches the stored rules is a no-op, and --json says so', () => {
     const dir = fresh();
     const f = file('rules.yaml', RULES_YAML);
