@@ -802,7 +802,10 @@ export class Daemon {
 
   private async teardown(reason: string, applyPolicy: boolean): Promise<void> {
     if (this.stopping === null) this.stopping = Promise.resolve();
-    this.log('info', 'stopping', { reason, onStop: this.config.onStop });
+    // A start refused before it touched anything (a missing interface, a bad
+    // --queues) has nothing to stop: "stopping, onStop detach" only alarmed.
+    const untouched = !applyPolicy && this.control === null && this.sides.length === 0 && this.threads.length === 0;
+    if (!untouched) this.log('info', 'stopping', { reason, onStop: this.config.onStop });
     for (const t of this.timers) { clearInterval(t); clearTimeout(t); }
     this.timers = [];
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
@@ -850,7 +853,7 @@ export class Daemon {
       }
     }
     this.eveFd = -1;
-    this.log('info', 'stopped', { reason });
+    if (!untouched) this.log('info', 'stopped', { reason });
     this.resolveStopped();
   }
 }

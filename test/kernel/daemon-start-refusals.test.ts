@@ -107,7 +107,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
     const config = join(stateDir, 'self-peer.yaml');
     writeFileSync(config, `peer: ${end.ifname}\n`);
     await refused(await run('--config', config), 'E_USAGE', /peer in .*self-peer\.yaml "[^"]+" is the protected interface/);
-    await refused(await run('--peer', 'nosuch'), 'E_NO_IFACE', /"nosuch" does not exist/);
+    const missing = await run('--peer', 'nosuch');
+    await refused(missing, 'E_NO_IFACE', /"nosuch" does not exist/);
+    // Refused before anything was touched: no "stopping, onStop detach" to alarm anyone.
+    expect(missing.stdout + missing.stderr).not.toContain('"msg":"stopping"');
   });
 
   it('more --queues than the interface has RX queues', async () => {
