@@ -121,6 +121,11 @@ static size_t load_file(const char *path, uint8_t **frames, uint16_t *lens)
 		}
 		lens[n++] = len;
 	}
+	/* A longer file would be cycled through its first frames only: say so rather than send another load. */
+	if (n == MAX_FILE_FRAMES && fread(hdr, 1, 1, fp) == 1) {
+		fprintf(stderr, "sender: %s holds more than %d frames; split it into files of at most %d\n", path, MAX_FILE_FRAMES, MAX_FILE_FRAMES);
+		exit(1);
+	}
 	fclose(fp);
 	return n;
 }

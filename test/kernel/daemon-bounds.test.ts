@@ -196,4 +196,15 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     const e = (await status()).engine!;
     expect(e.checksumsRefused).toBeGreaterThanOrEqual(1);
   });
+
+  // The flood above is sent as two files because of this bound: past it the
+  // sender used to cycle through the first frames without a word.
+  it('the sender refuses a frame file longer than it reads, before sending anything', async () => {
+    const file = join(stateDir, 'too-long.frames');
+    const frame = tcp(31000, 1, 'x');
+    writeFrameFile(file, Array.from({ length: 65_537 }, () => frame));
+    const r = await lab.exec(client.ns, [sender, '-i', client.ifname, '-f', file, '-c', '1', '-t', '5'], { timeoutMs: 20_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('holds more than 65536 frames; split it into files of at most 65536');
+  });
 });
