@@ -12,7 +12,7 @@ import { LinkType, type DecodedPacket } from '../../host/packet/types.js';
 import { flowKeyOf } from '../../host/daemon/writeback.js';
 import { RuleMatcher } from '../../host/rules/match.js';
 import { validateRuleSet } from '../../host/rules/parse.js';
-import { requireKernel } from './support/kernel.js';
+import { benchUnderTest, requireKernel } from './support/kernel.js';
 import { randomFrame, randomRuleSet, seededRng, type Rng } from './support/random-traffic.js';
 
 const k = requireKernel();
@@ -97,10 +97,7 @@ function randomEncapsulatedFrame(rng: Rng): { frame: Uint8Array; encap: Encap } 
 describe.skipIf(k.skip)('differential: TypeScript engine vs XDP program', () => {
   let bench: KernelTestBench;
   beforeAll(() => {
-    // SECUXFLOW_XDP_OBJECT runs the comparison against another build (mutation checks).
-    const objectPath = process.env.SECUXFLOW_XDP_OBJECT;
-    bench = new KernelTestBench(objectPath ? { objectPath } : {});
-    bench.setPuntFallback('open');
+    bench = benchUnderTest();
   });
   afterAll(() => bench?.close());
 

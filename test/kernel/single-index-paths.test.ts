@@ -15,7 +15,7 @@ import { decodePacket } from '../../host/packet/decode.js';
 import { LinkType } from '../../host/packet/types.js';
 import { RuleMatcher } from '../../host/rules/match.js';
 import type { RuleSet } from '../../host/rules/types.js';
-import { requireKernel } from './support/kernel.js';
+import { benchUnderTest, requireKernel } from './support/kernel.js';
 import { ruleSet } from './support/rules.js';
 
 const k = requireKernel();
@@ -48,10 +48,7 @@ function laterFragmentLookingLike(port: number, proto: 'tcp' | 'udp' = 'tcp'): U
 describe.skipIf(k.skip)('XDP fast path: rule sets of one index alone', () => {
   let bench: KernelTestBench;
   beforeAll(() => {
-    // SECUXFLOW_XDP_OBJECT runs these against another build (mutation checks).
-    const objectPath = process.env.SECUXFLOW_XDP_OBJECT;
-    bench = new KernelTestBench(objectPath ? { objectPath } : {});
-    bench.setPuntFallback('open');
+    bench = benchUnderTest();
   });
   afterAll(() => bench?.close());
 

@@ -3,6 +3,7 @@
 // at import/describe time); elsewhere the tests skip and say why.
 import { existsSync } from 'node:fs';
 import { defaultObjectPath, isBpffs, nativeAvailable } from '../../../host/kernel/native.js';
+import { KernelTestBench } from '../../../host/kernel/testrun.js';
 
 export interface KernelGate {
   skip: boolean;
@@ -35,4 +36,16 @@ export function requireKernel(): KernelGate {
 /** A name unique to this process and test file, for pins, links and namespaces. */
 export function uniqueName(prefix: string): string {
   return `${prefix}${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`.slice(0, 15);
+}
+
+/**
+ * A test bench on the built XDP object, or on SECUXFLOW_XDP_OBJECT when set:
+ * that is how the comparison tests are run against deliberately broken
+ * builds (mutation checks). Punts fall back to pass, as no socket is bound.
+ */
+export function benchUnderTest(): KernelTestBench {
+  const objectPath = process.env.SECUXFLOW_XDP_OBJECT;
+  const bench = new KernelTestBench(objectPath ? { objectPath } : {});
+  bench.setPuntFallback('open');
+  return bench;
 }
