@@ -10,6 +10,7 @@ import { addDomainEntry, loadDomainText, reserveForTexts, domainListError } from
 import { refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable } from "../dns_guard/confread";
 import { Hello } from "./hello";
 import { HandshakeFinder, Found } from "./records";
+import { wireText } from "../dns_guard/wiretext";
 import { ja3String, ja3sString, ja3Hash, ja4, versionText } from "./fingerprint";
 export * from "../sdk/exports";
 
@@ -32,10 +33,19 @@ const SERVER_HELLO: u8 = 2;
 const PENDING: u8 = 0;
 const DONE: u8 = 1;
 
+/**
+ * SNI bytes a flow keeps for its server_hello event: a host name has at most
+ * 253. A peer could send 64 KiB of them (four times that as escaped text),
+ * kept until the flow ends when the ServerHello never comes (host mode sees
+ * ingress only): a few hundred such flows filled the module's memory.
+ */
+const MAX_SNI_KEPT = 255;
+
 class TlsFlow {
   client: u8 = PENDING;
   server: u8 = PENDING;
-  sni: string = "";
+  /** The ClientHello's SNI as sent (at most MAX_SNI_KEPT bytes), null when none or events are off. */
+  sni: StaticArray<u8> | null = null;
   /** Stream offset past the ClientHello's records (TCP). */
   clientEnd: i32 = 0;
 }
@@ -179,7 +189,12 @@ class TlsInspect extends Inspector {
     st.clientEnd = this.finder.end;
     let verdict = Verdict.CONTINUE;
     const sni = h.sni();
-    st.sni = sni;
+    if (this.events && h.sniPresent && h.sniLen > 0) {
+      const n = min(h.sniLen, MAX_SNI_KEPT);
+      const kept = new StaticArray<u8>(n);
+      memory.copy(changetype<usize>(kept), h.base + <usize>h.sniOff, <usize>n);
+      st.sni = kept;
+    }
     const j3s = ja3String(h);
     const j3 = ja3Hash(j3s);
     const j4parts = ja4(h);
@@ -240,7 +255,8 @@ class TlsInspect extends Inspector {
     if (this.events) {
       const j3s = ja3sString(h);
       const w = new JsonWriter().beginObject();
-      if (st.sni.length > 0) w.str("sni", st.sni);
+      const kept = st.sni;
+      if (kept !== null) w.str("sni", wireText(changetype<usize>(kept), kept.length));
       w.str("version", versionText(chosen));
       w.key("ja3s").beginObject().str("hash", ja3Hash(j3s)).str("string", j3s).endObject();
       if (h.alpnCount > 0) w.key("server_alpns").beginArray().string(h.alpn(0)).endArray();
