@@ -11,6 +11,7 @@ import { fnv1a64 } from "../sdk/lib/hash";
 import { U64Map } from "../sdk/lib/u64map";
 import { refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable } from "../dns_guard/confread";
 import { Banner, Scan } from "./banner";
+import { wireText } from "../dns_guard/wiretext";
 export * from "../sdk/exports";
 
 export const SID_BRUTE_FORCE = 1004001;
@@ -28,11 +29,34 @@ const KNOWN_KEYS = [
 const PENDING: u8 = 0;
 const DONE: u8 = 1;
 
+/**
+ * One side's banner as sent (at most 255 bytes), its texts made when an
+ * event or alert needs them. It used to be kept as three strings, escaped
+ * when unprintable (four characters a byte, two bytes a character): 65,536
+ * flows whose server never answers filled the module's memory.
+ */
 class Side {
-  proto: string = "";
-  software: string = "";
-  comments: string = "";
+  line: StaticArray<u8> | null = null;
+  protoEnd: i32 = 0;
+  softwareEnd: i32 = 0;
   state: u8 = PENDING;
+
+  keep(b: Banner): void {
+    const line = new StaticArray<u8>(b.length);
+    memory.copy(changetype<usize>(line), b.base + <usize>b.start, <usize>b.length);
+    this.line = line;
+    this.protoEnd = b.protoEnd;
+    this.softwareEnd = b.softwareEnd;
+  }
+
+  text(from: i32, to: i32): string {
+    const line = this.line;
+    return line === null || to <= from ? "" : wireText(changetype<usize>(line) + <usize>from, to - from);
+  }
+  get length(): i32 { const line = this.line; return line === null ? 0 : line.length; }
+  get proto(): string { return this.text(4, this.protoEnd); }
+  get software(): string { return this.protoEnd < this.length ? this.text(this.protoEnd + 1, this.softwareEnd) : ""; }
+  get comments(): string { return this.softwareEnd < this.length ? this.text(this.softwareEnd + 1, this.length) : ""; }
 }
 
 class SshFlow {
@@ -140,14 +164,13 @@ class SshGuard extends Inspector {
       this.odd(pkt, server, "no line end within 255 bytes", "");
       return this.decided(pkt, worst(verdict, this.oddAction), true);
     }
-    side.proto = b.protoVersion;
-    side.software = b.softwareVersion;
-    side.comments = b.comments;
+    side.keep(b);
+    const proto = b.protoVersion;
     const why = b.oddity();
     if (why.length > 0) { this.odd(pkt, server, why, b.line); verdict = worst(verdict, this.oddAction); }
-    if (why.length == 0 && side.proto != "2.0" && side.proto != "1.99") {
-      alert(pkt, SID_PROTOCOL_1, Severity.MEDIUM, "ssh_guard: SSH protocol version " + side.proto + " from the " + (server ? "server" : "client"),
-        new JsonWriter().beginObject().str("side", server ? "server" : "client").str("proto_version", side.proto).endObject().toString());
+    if (why.length == 0 && proto != "2.0" && proto != "1.99") {
+      alert(pkt, SID_PROTOCOL_1, Severity.MEDIUM, "ssh_guard: SSH protocol version " + proto + " from the " + (server ? "server" : "client"),
+        new JsonWriter().beginObject().str("side", server ? "server" : "client").str("proto_version", proto).endObject().toString());
       verdict = worst(verdict, this.oddAction);
     }
     if (!server && this.softwareList.length > 0) verdict = worst(verdict, this.checkSoftware(pkt, side));
@@ -184,11 +207,12 @@ class SshGuard extends Inspector {
   }
 
   checkSoftware(pkt: Packet, side: Side): Verdict {
-    const sw = side.software.toLowerCase();
+    const software = side.software;
+    const sw = software.toLowerCase();
     for (let i = 0; i < this.softwareList.length; i++) {
       if (!sw.includes(this.softwareList[i])) continue;
-      alert(pkt, SID_BLOCKED_SOFTWARE, Severity.MEDIUM, "ssh_guard: blocklisted client software " + side.software,
-        new JsonWriter().beginObject().str("software_version", side.software).str("listed", this.softwareList[i]).str("action", actionName(this.softwareAction)).endObject().toString());
+      alert(pkt, SID_BLOCKED_SOFTWARE, Severity.MEDIUM, "ssh_guard: blocklisted client software " + software,
+        new JsonWriter().beginObject().str("software_version", software).str("listed", this.softwareList[i]).str("action", actionName(this.softwareAction)).endObject().toString());
       return this.softwareAction;
     }
     return Verdict.CONTINUE;
@@ -224,8 +248,10 @@ class SshGuard extends Inspector {
 
 function side(w: JsonWriter, name: string, s: Side): void {
   w.key(name).beginObject();
-  if (s.proto.length > 0) w.str("proto_version", s.proto).str("software_version", s.software);
-  if (s.comments.length > 0) w.str("comments", s.comments);
+  const proto = s.proto;
+  if (proto.length > 0) w.str("proto_version", proto).str("software_version", s.software);
+  const comments = s.comments;
+  if (comments.length > 0) w.str("comments", comments);
   w.endObject();
 }
 
