@@ -26,6 +26,21 @@ const TCP_FIN: u8 = 0x01;
 const TCP_RST: u8 = 0x04;
 /** A cut-off candidate is waited for at most this long. */
 const MAX_PENDING = 4096;
+/**
+ * Bytes all flows' saved tails may take together. Each flow may keep up to
+ * MAX_PENDING a direction until it ends: 3,600 flows each ending inside a
+ * token filled the module's memory, and every later batch trapped. Past it,
+ * a tail is not kept: that candidate is still judged when more bytes come in
+ * its direction, but not if the direction ends on it.
+ */
+const MAX_SAVED_BYTES = 4 * 1024 * 1024;
+let savedBytes = 0;
+
+function release(dir: Direction): void {
+  const buf = dir.saved;
+  if (buf !== null) { savedBytes -= buf.length; dir.saved = null; }
+  dir.savedLen = 0;
+}
 
 class Direction {
   /** Findings starting before this stream offset were reported already. */
@@ -193,11 +208,17 @@ class Dlp extends Inspector {
   /** Keeps [pending, end) of the stream when a candidate was cut off there. */
   save(dir: Direction, base: usize, end: i32, last: bool): void {
     dir.savedLen = 0;
-    if (last || dir.pending < 0) return;
     const n = end - dir.pending;
-    if (n <= 0 || n > MAX_PENDING) return;
+    if (last || dir.pending < 0 || n <= 0 || n > MAX_PENDING) { release(dir); return; }
     let buf = dir.saved;
-    if (buf === null || buf.length < n) { buf = new Uint8Array(n < 256 ? 256 : n); dir.saved = buf; }
+    if (buf === null || buf.length < n) {
+      release(dir);
+      const size = n < 256 ? 256 : n;
+      if (savedBytes + size > MAX_SAVED_BYTES) return;
+      buf = new Uint8Array(size);
+      dir.saved = buf;
+      savedBytes += size;
+    }
     memory.copy(buf.dataStart, base + <usize>dir.pending, <usize>n);
     dir.savedLen = n;
   }
@@ -214,8 +235,15 @@ class Dlp extends Inspector {
       unchecked(found.starts[i] = unchecked(found.starts[i]) + at);
       unchecked(found.ends[i] = unchecked(found.ends[i]) + at);
     }
-    dir.savedLen = 0;
+    release(dir);
     dir.pending = -1;
+  }
+
+  onFlowEnd(flowId: u64): void {
+    const st = this.flows.get(flowId);
+    if (st === null) return;
+    release(st.d0);
+    release(st.d1);
   }
 }
 
