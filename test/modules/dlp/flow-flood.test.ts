@@ -4,29 +4,20 @@
 // done. The engine keeps at most 65,536 flows; the module must not run out
 // of memory (a trap there, and every later batch traps).
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { InspectItem } from '../../../host/wasm/types.js';
-import type { InspectorInstance } from '../../../host/wasm/instance.js';
-import { item, packet } from '../../host/wasm/helpers.js';
-import { compiledModule, instance, run } from './support.js';
+import { packet } from '../../host/wasm/helpers.js';
+import { compiledModule, instance } from './support.js';
+import { floodFlows } from '../dns_guard/support.js';
 
 beforeAll(async () => { await compiledModule('dlp'); }, 180_000);
 
 const MiB = 1024 * 1024;
 const pkt = packet({ dstPort: 443, payload: 'x' });
-const toServer = (data: Uint8Array, flowId: number): InspectItem => ({ ...item(pkt, { flowId }), stream: data, streamNew: data.length });
-
-function flood(inst: InspectorInstance, data: Uint8Array, flows: number): void {
-  for (let base = 0; base < flows; base += 256) {
-    const n = Math.min(256, flows - base);
-    run(inst, Array.from({ length: n }, (_, i) => toServer(data, 1 + base + i)));
-  }
-}
 
 describe('dlp under a flood of flows', () => {
   it('holds 65,536 flows each ending inside a JSON Web Token', async () => {
     const inst = await instance('dlp');
     const data = new TextEncoder().encode(`token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${'eyJzdWIiOiIx'.repeat(330)}`);
-    flood(inst, data, 65_536);
+    floodFlows(inst, pkt, data, 65_536);
     // Measured: 22 MiB of the module's 64 (before, 3,584 flows filled 16 MiB
     // with 4 KB tails; with tails alone, ~47,000 flows of plain state).
     expect(inst.stats.traps).toBe(0);

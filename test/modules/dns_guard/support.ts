@@ -75,3 +75,15 @@ export function streamItems(make: (payload: Uint8Array) => InspectItem, data: Ui
   }
   return items;
 }
+
+/**
+ * New flows `firstId`, `firstId + 1`, … (256 a batch), each a packet to the
+ * server carrying the stream `data`: the flow-flood tests' attack, each flow
+ * left holding what `data` makes the module keep. A trap throws.
+ */
+export function floodFlows(inst: InspectorInstance, pkt: InspectItem['pkt'], data: Uint8Array, flows: number, firstId = 1): void {
+  for (let base = 0; base < flows; base += 256) {
+    const n = Math.min(256, flows - base);
+    run(inst, Array.from({ length: n }, (_, i) => ({ pkt, flowId: firstId + base + i, direction: 0, flags: 0, stream: data, streamNew: data.length })));
+  }
+}

@@ -4,10 +4,8 @@
 // most 65,536 flows; the module must hold them all without running out of
 // memory (a trap there, and every later batch traps: the module is off).
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { InspectItem } from '../../../host/wasm/types.js';
-import type { InspectorInstance } from '../../../host/wasm/instance.js';
 import { item, packet } from '../../host/wasm/helpers.js';
-import { compiledModule, instance, run } from '../dns_guard/support.js';
+import { compiledModule, floodFlows, instance, run } from '../dns_guard/support.js';
 import { FOXIO_EXAMPLE, clientHello, records, serverHello } from './tls-wire.js';
 
 beforeAll(async () => { await compiledModule('tls_inspect'); }, 180_000);
@@ -15,22 +13,13 @@ beforeAll(async () => { await compiledModule('tls_inspect'); }, 180_000);
 const MiB = 1024 * 1024;
 const FLOWS = 65_536;
 const pkt = packet({ dstPort: 443, payload: 'x' });
-const toServer = (data: Uint8Array, flowId: number): InspectItem => ({ ...item(pkt, { flowId }), stream: data, streamNew: data.length });
-
-/** Runs `flows` new flows, 256 a batch, each sending `data` (a trap throws). */
-function flood(inst: InspectorInstance, data: Uint8Array, flows: number, firstId = 1): void {
-  for (let base = 0; base < flows; base += 256) {
-    const n = Math.min(256, flows - base);
-    run(inst, Array.from({ length: n }, (_, i) => toServer(data, firstId + base + i)));
-  }
-}
 
 describe('tls_inspect under a flood of flows', () => {
   it('holds 65,536 flows whose ClientHellos carry the longest SNI a name can have', async () => {
     const inst = await instance('tls_inspect');
     const sni = Array.from({ length: 4 }, () => 'a'.repeat(62)).join('.') + '.x';
     const hello = records(clientHello({ ...FOXIO_EXAMPLE, sni }));
-    flood(inst, hello, FLOWS);
+    floodFlows(inst, pkt, hello, FLOWS);
     // Measured: 44.6 MiB of the module's 64 (at 16 MiB it trapped after about
     // 22,000 flows, at 32 MiB after 44,800).
     expect(inst.stats.traps).toBe(0);
@@ -42,7 +31,7 @@ describe('tls_inspect under a flood of flows', () => {
   it('holds 4,096 flows whose SNIs are 1,000 unprintable bytes, and the server_hello event still names the SNI', async () => {
     const inst = await instance('tls_inspect');
     const hello = records(clientHello({ ...FOXIO_EXAMPLE, sni: '\x01'.repeat(1000) }));
-    flood(inst, hello, 4096);
+    floodFlows(inst, pkt, hello, 4096);
     expect(inst.stats.traps).toBe(0);
     expect(inst.memoryBytes).toBeLessThanOrEqual(8 * MiB);
     const server = records(serverHello({ cipher: 0x1301 }));
