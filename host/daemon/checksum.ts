@@ -5,14 +5,13 @@
 // metadata to tell, so the L4 checksum is recomputed before TX. A correct
 // checksum recomputes to itself, so wire traffic is unchanged.
 import { finishChecksum, pseudoHeaderSumAt, sumWords } from '../packet/checksum.js';
-import { addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
+import { addrLength, dstAddrOffset, ipLayerEnd, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 
 export function completeL4Checksum(pkt: DecodedPacket): void {
   if (pkt.malformed !== null || pkt.fragment !== null || pkt.l4Offset < 0 || pkt.l3Offset < 0) return;
   if (pkt.proto !== 6 && pkt.proto !== 17) return;
   const d = pkt.data;
-  const l3 = pkt.l3Offset;
-  const end = pkt.ipVersion === 4 ? l3 + ((d[l3 + 2]! << 8) | d[l3 + 3]!) : l3 + 40 + ((d[l3 + 4]! << 8) | d[l3 + 5]!);
+  const end = ipLayerEnd(pkt);
   if (end > d.length || end <= pkt.l4Offset) return;
   const field = pkt.l4Offset + (pkt.proto === 6 ? 16 : 6);
   if (field + 2 > end) return;

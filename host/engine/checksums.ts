@@ -23,7 +23,7 @@
 // software even with offload.) An IPv4 header checksum is always computed
 // in software, so a bad one is refused in both modes.
 import { finishChecksum, pseudoHeaderSumAt, sumWords } from '../packet/checksum.js';
-import { IpProto, LinkType, TcpFlag, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
+import { IpProto, LinkType, TcpFlag, dstAddrOffset, ipLayerEnd, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 
 /**
  * validate and auto: captures (above). offload: the live daemon in host
@@ -125,7 +125,7 @@ function deliveredAsPartial(pkt: DecodedPacket): boolean {
   if (pkt.linkType !== LinkType.ETHERNET || l3 !== 14 || l4 < 0 || pkt.proto !== IpProto.TCP || pkt.fragment !== null) return false;
   if (pkt.ipVersion === 6 && l4 !== l3 + 40) return false;
   const data = pkt.data;
-  const ipEnd = pkt.ipVersion === 4 ? l3 + ((data[l3 + 2]! << 8) | data[l3 + 3]!) : l3 + 40 + ((data[l3 + 4]! << 8) | data[l3 + 5]!);
+  const ipEnd = ipLayerEnd(pkt);
   if (ipEnd > data.length || l4 + 18 > ipEnd) return false;
   const field = (data[l4 + 16]! << 8) | data[l4 + 17]!;
   let pseudo = pseudoHeaderSumAt(data, srcAddrOffset(pkt), data, dstAddrOffset(pkt), pkt.ipVersion === 4 ? 4 : 16, IpProto.TCP, ipEnd - l4);
@@ -139,8 +139,7 @@ function tcpChecksumRight(pkt: DecodedPacket): boolean {
   // A fragment's TCP checksum covers the whole datagram: it is checked once rebuilt.
   if (pkt.proto !== IpProto.TCP || l4 < 0 || pkt.fragment !== null) return true;
   const data = pkt.data;
-  const l3 = pkt.l3Offset;
-  const ipEnd = pkt.ipVersion === 4 ? l3 + ((data[l3 + 2]! << 8) | data[l3 + 3]!) : l3 + 40 + ((data[l3 + 4]! << 8) | data[l3 + 5]!);
+  const ipEnd = ipLayerEnd(pkt);
   if (ipEnd <= l4 || ipEnd > data.length) return true;
   const len = ipEnd - l4;
   const sum = sumFast(data, l4, ipEnd, pseudoHeaderSumAt(data, srcAddrOffset(pkt), data, dstAddrOffset(pkt), pkt.ipVersion === 4 ? 4 : 16, IpProto.TCP, len));

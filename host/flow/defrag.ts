@@ -10,7 +10,7 @@
 import { SecuxflowError } from '../errors.js';
 import { finishChecksum, sumWords } from '../packet/checksum.js';
 import { decodePacket } from '../packet/decode.js';
-import type { DecodedPacket, LinkType } from '../packet/types.js';
+import { ipLayerEnd, type DecodedPacket, type LinkType } from '../packet/types.js';
 
 export type OverlapPolicy = 'first' | 'last';
 
@@ -183,9 +183,7 @@ export class Defragmenter {
     const data = pkt.data;
     const l3 = pkt.l3Offset;
     const v4 = pkt.ipVersion === 4;
-    const ipEnd = v4
-      ? l3 + ((data[l3 + 2]! << 8) | data[l3 + 3]!)
-      : l3 + 40 + ((data[l3 + 4]! << 8) | data[l3 + 5]!);
+    const ipEnd = ipLayerEnd(pkt);
     if (ipEnd > data.length) {
       this.stats.truncated++;
       return rejected(pkt, `defrag: fragment cut by the capture (${data.length - l3} of ${ipEnd - l3} IP bytes)`);

@@ -115,6 +115,17 @@ export function srcAddrOffset(p: Pick<DecodedPacket, 'ipVersion' | 'l3Offset'>):
   return p.ipVersion === 4 ? p.l3Offset + 12 : p.ipVersion === 6 ? p.l3Offset + 8 : -1;
 }
 
+/**
+ * Where the IP layer ends in `p.data` by its length field (IPv4 total length,
+ * IPv6 40 + payload length), which may lie past the bytes captured. For a
+ * packet with an IP layer (ipVersion 4 or 6).
+ */
+export function ipLayerEnd(p: Pick<DecodedPacket, 'ipVersion' | 'l3Offset' | 'data'>): number {
+  const d = p.data;
+  const l3 = p.l3Offset;
+  return p.ipVersion === 4 ? l3 + ((d[l3 + 2]! << 8) | d[l3 + 3]!) : l3 + 40 + ((d[l3 + 4]! << 8) | d[l3 + 5]!);
+}
+
 /** Where the destination address starts in `p.data`, -1 without an IP layer. */
 export function dstAddrOffset(p: Pick<DecodedPacket, 'ipVersion' | 'l3Offset'>): number {
   return p.ipVersion === 4 ? p.l3Offset + 16 : p.ipVersion === 6 ? p.l3Offset + 24 : -1;
