@@ -9,11 +9,10 @@ import { EveWriter } from '../eve/writer.js';
 import { statsRecord } from '../eve/format.js';
 import { FlowEveRecords } from '../eve/flow-events.js';
 import type { RuleSet } from '../rules/types.js';
-import { Engine, type EngineModule } from './engine.js';
+import { Engine, decodeFrame, type EngineModule } from './engine.js';
 import { DroppedWriter } from './dropped-writer.js';
 import { refuseOutputClashes } from './output-paths.js';
 import { isFifo, withFifosHeld } from './fifo-output.js';
-import { decodePacket } from '../packet/decode.js';
 import type { PacketFilter } from '../capture/filter.js';
 import type { EngineCounters, PacketDecision } from './types.js';
 
@@ -127,7 +126,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
       }
       if (filter === undefined) engine.push(frame);
       else {
-        const pkt = decodePacket(frame.data, frame.linkType, frame.tsSec, frame.tsNsec, frame.wireLen, frame.seq ?? -1, frame.offset ?? 0);
+        const pkt = decodeFrame(frame);
         if (filter(pkt)) engine.pushDecoded(pkt);
         else filteredOut++;
       }

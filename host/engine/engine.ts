@@ -271,8 +271,7 @@ export class Engine {
 
   /** Feeds one captured frame. Decisions arrive through onDecision, possibly after later frames (batching). */
   push(frame: RawFrame): void {
-    const pkt = decodePacket(frame.data, frame.linkType, frame.tsSec, frame.tsNsec, frame.wireLen, frame.seq ?? -1, frame.offset ?? 0);
-    this.pushDecoded(pkt);
+    this.pushDecoded(decodeFrame(frame));
   }
 
   pushDecoded(raw: DecodedPacket): void {
@@ -910,4 +909,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** A capture's frame decoded as push() decodes it (for callers that look at it first, as inspect --filter does). */
+export function decodeFrame(frame: RawFrame): DecodedPacket {
+  return decodePacket(frame.data, frame.linkType, frame.tsSec, frame.tsNsec, frame.wireLen, frame.seq ?? -1, frame.offset ?? 0);
 }
