@@ -1,7 +1,7 @@
 // `secuxflow inspect`: a dry-run packet built from flags, or a capture file,
 // through the rules and the inspector modules.
 import type { Command } from 'commander';
-import { fstatSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { action, printJson } from '../action.js';
 import { describePacket, table, thousands } from '../format.js';
 import { SecuxflowError } from '../../host/errors.js';
@@ -14,6 +14,7 @@ import { MAX_PENALTY_SOURCES } from '../../host/engine/penalty-box.js';
 import { MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP } from '../../host/flow/stream.js';
 import { parseByteSize } from '../size.js';
 import { compileFilter } from '../../host/capture/filter.js';
+import { isStandardOutput } from '../../host/engine/output-paths.js';
 import type { FlowOutput, PacketDecision } from '../../host/engine/types.js';
 import type { ModuleAlert, ModuleEvent } from '../../host/wasm/types.js';
 import { VERDICT_NAMES } from '../../host/verdict.js';
@@ -419,8 +420,8 @@ export function registerInspect(program: Command): void {
       }
       if (opts.kernel) throw usage('--kernel applies to dry-run packets, not --pcap');
       // `--eve /dev/stdout | jq`, or --eve naming the file stdout is redirected to, is stdout.
-      if (opts.eve !== undefined && isStdout(opts.eve)) opts.eve = '-';
-      if (opts.writeDropped !== undefined && isStdout(opts.writeDropped)) opts.writeDropped = '-';
+      if (opts.eve !== undefined && isStandardOutput(opts.eve)) opts.eve = '-';
+      if (opts.writeDropped !== undefined && isStandardOutput(opts.writeDropped)) opts.writeDropped = '-';
       // An output on stdout (--eve -, --write-dropped -) keeps it to itself: the summary goes to stderr.
       const stdoutTaken = opts.eve === '-' || opts.writeDropped === '-';
       const summaryOut = stdoutTaken ? process.stderr : process.stdout;
@@ -442,22 +443,6 @@ export function registerInspect(program: Command): void {
         process.exitCode = 1;
       }
     }));
-}
-
-/**
- * A path that is this process's stdout when that is a pipe, socket or file. A
- * terminal is left alone: there, records and summary may share the screen.
- */
-function isStdout(path: string): boolean {
-  if (path === '-') return false;
-  try {
-    const out = fstatSync(1);
-    if (!out.isFIFO() && !out.isSocket() && !out.isFile()) return false;
-    const st = statSync(path);
-    return st.dev === out.dev && st.ino === out.ino;
-  } catch {
-    return false;
-  }
 }
 
 function errorReport(err: Error): NonNullable<CaptureReport['error']> {

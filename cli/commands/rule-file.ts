@@ -10,7 +10,7 @@ import type { Rule, RuleSet } from '../../host/rules/types.js';
 import { writeFileAtomic } from '../../host/state/atomic.js';
 import { StateStore } from '../../host/state/store.js';
 import { action, printJson } from '../action.js';
-import { commitRuleChange, refuseUnknownModule, whereApplied, type RuleChangeResult, type StateDirOption } from './rule.js';
+import { commitRuleChange, neverMatchesWarning, refuseUnknownModule, whereApplied, type RuleChangeResult, type StateDirOption } from './rule.js';
 
 export interface ImportRulesOptions extends StateDirOption {
   file?: string;
@@ -153,7 +153,7 @@ export function formatImport(r: ImportRulesResult): string {
   if (d.added.length) lines.push(`  added: ${idList(d.added)}`);
   if (d.changed.length) lines.push(`  changed: ${idList(d.changed)}`);
   if (d.removed.length) lines.push(`  removed: ${idList(d.removed)}`);
-  for (const x of r.shadowed) lines.push(`  warning: rule ${x.id} never matches: rule ${x.by} comes first and matches every packet it does`);
+  for (const x of r.shadowed) lines.push(`  ${neverMatchesWarning(x.id, x.by)}`);
   if (r.dryRun) lines.push('  dry run: nothing was applied or stored');
   else if (r.upToDate) lines.push('  nothing to change: the stored rules already match the file');
   else lines.push(`  ${whereApplied(r as ImportRulesResult & RuleChangeResult)}`);

@@ -218,6 +218,11 @@ export async function addRule(opts: AddRuleOptions): Promise<AddRuleResult> {
   });
 }
 
+/** The warning `rule list` and `rule import` give for a rule that can never match (`rule add` says more). */
+export function neverMatchesWarning(id: number, by: number): string {
+  return `warning: rule ${id} never matches: rule ${by} comes first and matches every packet it does`;
+}
+
 /** Warnings for rules that can never match, as `rule add` and `rule list` give them. */
 export function shadowWarnings(r: Pick<AddRuleResult, 'rule' | 'shadowedBy' | 'hides'>): string {
   let out = '';
@@ -341,8 +346,7 @@ export function formatRuleList(list: ListRulesResult): string {
     r.action !== 'inspect' ? '-' : r.modules.length > 0 ? r.modules.join(',') : 'all',
     hits ? String(hits.packets) : '-', r.comment,
   ]);
-  const dead = list.rules.filter((x) => x.shadowedBy !== null)
-    .map((x) => `\nwarning: rule ${x.rule.id} never matches: rule ${x.shadowedBy} comes first and matches every packet it does`).join('');
+  const dead = list.rules.map((x) => (x.shadowedBy === null ? '' : `\n${neverMatchesWarning(x.rule.id, x.shadowedBy)}`)).join('');
   return `${formatTable([header, ...rows])}\ndefault policy: ${list.defaultPolicy}${list.attached ? '' : ' (not attached: no hit counters)'}${dead}${outOfStepWarning(list)}`;
 }
 

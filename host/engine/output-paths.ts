@@ -1,7 +1,7 @@
 // The outputs of a capture run (--eve, --write-dropped) are opened for
 // writing, which truncates them before the reader has read a byte: pointed at
 // the capture itself, they destroy it. They must not share a file either.
-import { realpathSync, statSync } from 'node:fs';
+import { fstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 
@@ -21,6 +21,23 @@ function identity(path: string): string {
     let dir = resolve(dirname(path));
     try { dir = realpathSync(dir); } catch { /* the open will report a missing directory */ }
     return `path:${join(dir, basename(path))}`;
+  }
+}
+
+/**
+ * Whether `path` is this process's standard output when that is a pipe,
+ * socket or file (`--eve /dev/stdout | jq`, or the file stdout is redirected
+ * to): such an output is written as `-` is. A terminal is left alone: there,
+ * records and summary may share the screen.
+ */
+export function isStandardOutput(path: string): boolean {
+  if (path === '-') return false;
+  try {
+    const out = fstatSync(1);
+    if (!out.isFIFO() && !out.isSocket() && !out.isFile()) return false;
+    return identity(path) === `inode:${out.dev}:${out.ino}`;
+  } catch {
+    return false;
   }
 }
 
