@@ -8,6 +8,12 @@ export const MAX_CIPHERS = 512;
 export const MAX_EXTENSIONS = 128;
 export const MAX_LIST = 128;
 export const MAX_ALPN = 16;
+/**
+ * SNI bytes reported and kept: a host name has at most 253 (Suricata calls a
+ * longer one an invalid SNI length). A peer can send 64 KiB of them; text
+ * for all of it made every event four times that, kept per flow.
+ */
+export const MAX_SNI_KEPT = 255;
 
 /** GREASE values (RFC 8701): 0x?A?A with both bytes equal. */
 @inline export function isGrease(v: u32): bool {
@@ -93,9 +99,12 @@ export class Hello {
     return best != 0 ? best : this.version;
   }
 
+  /** The SNI's first MAX_SNI_KEPT bytes as text (sniTruncated says when there were more). */
   sni(): string {
-    return this.sniPresent ? wireText(this.base + <usize>this.sniOff, this.sniLen) : "";
+    return this.sniPresent ? wireText(this.base + <usize>this.sniOff, min(this.sniLen, MAX_SNI_KEPT)) : "";
   }
+
+  get sniTruncated(): bool { return this.sniLen > MAX_SNI_KEPT; }
 
   alpn(i: i32): string {
     return wireText(this.base + <usize>this.alpnOffs[i], this.alpnLens[i]);

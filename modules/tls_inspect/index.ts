@@ -8,7 +8,7 @@ import {
 import { DomainSet } from "../dns_guard/domainset";
 import { addDomainEntry, loadDomainText, reserveForTexts, domainListError } from "../dns_guard/domainlist";
 import { refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable } from "../dns_guard/confread";
-import { Hello } from "./hello";
+import { Hello, MAX_SNI_KEPT } from "./hello";
 import { HandshakeFinder, Found } from "./records";
 import { wireText } from "../dns_guard/wiretext";
 import { ja3String, ja3sString, ja3Hash, ja4, versionText } from "./fingerprint";
@@ -33,19 +33,16 @@ const SERVER_HELLO: u8 = 2;
 const PENDING: u8 = 0;
 const DONE: u8 = 1;
 
-/**
- * SNI bytes a flow keeps for its server_hello event: a host name has at most
- * 253. A peer could send 64 KiB of them (four times that as escaped text),
- * kept until the flow ends when the ServerHello never comes (host mode sees
- * ingress only): a few hundred such flows filled the module's memory.
- */
-const MAX_SNI_KEPT = 255;
-
 class TlsFlow {
   client: u8 = PENDING;
   server: u8 = PENDING;
-  /** The ClientHello's SNI as sent (at most MAX_SNI_KEPT bytes), null when none or events are off. */
+  /**
+   * The ClientHello's SNI as sent (at most MAX_SNI_KEPT bytes), null when none
+   * or events are off: kept until the flow ends when the ServerHello never
+   * comes (host mode sees ingress only), so a longer one would fill memory.
+   */
   sni: StaticArray<u8> | null = null;
+  sniTruncated: bool = false;
   /** Stream offset past the ClientHello's records (TCP). */
   clientEnd: i32 = 0;
 }
@@ -194,6 +191,7 @@ class TlsInspect extends Inspector {
       const kept = new StaticArray<u8>(n);
       memory.copy(changetype<usize>(kept), h.base + <usize>h.sniOff, <usize>n);
       st.sni = kept;
+      st.sniTruncated = h.sniTruncated;
     }
     const j3s = ja3String(h);
     const j3 = ja3Hash(j3s);
@@ -203,18 +201,18 @@ class TlsInspect extends Inspector {
       const hit = this.matchSni(h);
       if (hit >= 0) {
         alert(pkt, SID_SNI_BLOCKED, Severity.HIGH, "tls_inspect: blocklisted SNI " + sni,
-          new JsonWriter().beginObject().str("sni", sni).str("listed", this.sniList.entryName(hit)).str("action", actionName(this.blockAction)).endObject().toString());
+          sniMember(new JsonWriter().beginObject(), sni, h.sniTruncated).str("listed", this.sniList.entryName(hit)).str("action", actionName(this.blockAction)).endObject().toString());
         verdict = worst(verdict, this.blockAction);
       }
     }
     if (this.ja3List.has(j3)) {
       alert(pkt, SID_JA3_BLOCKED, Severity.HIGH, "tls_inspect: blocklisted JA3 " + j3,
-        new JsonWriter().beginObject().str("ja3", j3).str("sni", sni).str("action", actionName(this.blockAction)).endObject().toString());
+        sniMember(new JsonWriter().beginObject().str("ja3", j3), sni, h.sniTruncated).str("action", actionName(this.blockAction)).endObject().toString());
       verdict = worst(verdict, this.blockAction);
     }
     if (this.ja4List.has(j4)) {
       alert(pkt, SID_JA4_BLOCKED, Severity.HIGH, "tls_inspect: blocklisted JA4 " + j4,
-        new JsonWriter().beginObject().str("ja4", j4).str("sni", sni).str("action", actionName(this.blockAction)).endObject().toString());
+        sniMember(new JsonWriter().beginObject().str("ja4", j4), sni, h.sniTruncated).str("action", actionName(this.blockAction)).endObject().toString());
       verdict = worst(verdict, this.blockAction);
     }
     const best = h.bestVersion;
@@ -225,7 +223,7 @@ class TlsInspect extends Inspector {
     }
     if (this.events) {
       const w = new JsonWriter().beginObject();
-      if (h.sniPresent) w.str("sni", sni);
+      if (h.sniPresent) sniMember(w, sni, h.sniTruncated);
       w.str("version", versionText(best));
       w.key("ja3").beginObject().str("hash", j3).str("string", j3s).endObject();
       w.str("ja4", j4).str("ja4_r", j4parts.raw());
@@ -256,7 +254,7 @@ class TlsInspect extends Inspector {
       const j3s = ja3sString(h);
       const w = new JsonWriter().beginObject();
       const kept = st.sni;
-      if (kept !== null) w.str("sni", wireText(changetype<usize>(kept), kept.length));
+      if (kept !== null) sniMember(w, wireText(changetype<usize>(kept), kept.length), st.sniTruncated);
       w.str("version", versionText(chosen));
       w.key("ja3s").beginObject().str("hash", ja3Hash(j3s)).str("string", j3s).endObject();
       if (h.alpnCount > 0) w.key("server_alpns").beginArray().string(h.alpn(0)).endArray();
@@ -307,6 +305,13 @@ class TlsInspect extends Inspector {
     this.flows.delete(pkt.flowId);
     return Verdict.ALLOW_FLOW;
   }
+}
+
+/** `sni`, and `sni_truncated: true` when the name had more than MAX_SNI_KEPT bytes, so a cut name is never taken for the whole one. */
+function sniMember(w: JsonWriter, sni: string, truncated: bool): JsonWriter {
+  w.str("sni", sni);
+  if (truncated) w.flag("sni_truncated", true);
+  return w;
 }
 
 function isHex(s: string, n: i32): bool {

@@ -1,0 +1,66 @@
+// CPU a crafted ClientHello can cost, against a benign hello of the same
+// size: the daemon inspects every hello an attacker sends, so a field whose
+// handling grows faster than its length is a denial of service.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { InspectItem } from '../../../host/wasm/types.js';
+import { item, packet } from '../../host/wasm/helpers.js';
+import { compareCost } from '../cost.js';
+import { compiledModule, instance, run } from '../dns_guard/support.js';
+import { FOXIO_EXAMPLE, clientHello, records, serverHello, type ClientHelloSpec } from './tls-wire.js';
+
+beforeAll(async () => { await compiledModule('tls_inspect'); }, 180_000);
+
+const PER_ROUND = 8;
+const SNI_BYTES = 16_000;
+
+function hellos(spec: ClientHelloSpec): (round: number) => InspectItem[] {
+  const data = records(clientHello(spec));
+  return (round) => Array.from({ length: PER_ROUND }, (_, i) =>
+    ({ ...item(packet({ dstPort: 443, payload: data.subarray(0, 1) }), { flowId: round * PER_ROUND + i + 1 }), stream: data, streamNew: data.length }));
+}
+
+/** The FoxIO hello grown to the crafted one's size by a padding extension (21): the same bytes to read, nothing to do with them. */
+function padded(crafted: ClientHelloSpec): ClientHelloSpec {
+  const extra = clientHello(crafted).length - clientHello(FOXIO_EXAMPLE).length - 4;
+  return { ...FOXIO_EXAMPLE, extensions: [...FOXIO_EXAMPLE.extensions, 0x0015], raw: { 0x0015: new Uint8Array(extra) } };
+}
+
+describe('tls_inspect cost of crafted ClientHellos', () => {
+  // Measured before the fix: about 100 ms a hello (the escaped text was built
+  // by appending to a string, one copy of all of it per byte), 600x the padded
+  // hello; after: about the same as the padded hello.
+  it.each<[string, ClientHelloSpec]>([
+    ['16 KB of unprintable SNI bytes', { ...FOXIO_EXAMPLE, sni: '\x01'.repeat(SNI_BYTES) }],
+    ['16 KB of backslashes and quotes in the SNI', { ...FOXIO_EXAMPLE, sni: '\\"'.repeat(SNI_BYTES / 2) }],
+  ])('%s cost no more than 10x a padded hello of the same size', async (_, spec) => {
+    const inst = await instance('tls_inspect');
+    const c = compareCost(inst, hellos(padded(spec)), hellos(spec), 3);
+    expect(c.ratio, JSON.stringify(c)).toBeLessThan(10);
+    expect(inst.stats.traps).toBe(0);
+  }, 120_000);
+
+  it('the events of a long SNI carry its first 255 bytes escaped, the same text at both hellos, marked truncated', async () => {
+    const inst = await instance('tls_inspect', { ja3_blocklist: [] });
+    const name = 'a.'.repeat(100) + '\x01'.repeat(SNI_BYTES);
+    const client = records(clientHello({ ...FOXIO_EXAMPLE, sni: name }));
+    const server = records(serverHello({ cipher: 0x1301 }));
+    const out = run(inst, [
+      { ...item(packet({ dstPort: 443, payload: 'x' }), { flowId: 1 }), stream: client, streamNew: client.length },
+      { ...item(packet({ src: '198.18.0.2', dst: '198.18.0.1', srcPort: 443, dstPort: 40000, payload: 'x' }), { flowId: 1, direction: 1 }), stream: server, streamNew: server.length },
+    ]);
+    const expected = 'a.'.repeat(100) + '\\x01'.repeat(55);
+    expect(out.events.map((e) => [e.data.handshake, e.data.sni, e.data.sni_truncated])).toEqual([
+      ['client_hello', expected, true],
+      ['server_hello', expected, true],
+    ]);
+  });
+
+  it('a name of 255 bytes or fewer is reported whole, without the truncation mark', async () => {
+    const inst = await instance('tls_inspect');
+    const name = 'b'.repeat(250) + '.test';
+    const client = records(clientHello({ ...FOXIO_EXAMPLE, sni: name }));
+    const out = run(inst, [{ ...item(packet({ dstPort: 443, payload: 'x' }), { flowId: 1 }), stream: client, streamNew: client.length }]);
+    expect(out.events[0]!.data.sni).toBe(name);
+    expect(out.events[0]!.data).not.toHaveProperty('sni_truncated');
+  });
+});
