@@ -14,48 +14,32 @@
 //   cost. A run also copies the bytes between its frames, which by the
 //   srcSeq contract are only the source's framing of the run's own frames
 //   (pcap record headers, pcapng block fields, zeroed padding), never bytes
-//   of a packet the module was not given. docs/abi/v1.md says so.
+//   of a packet the module was not given. docs/abi/v1.md says so;
+// - the loop names no module-level constant: in optimized code each use of
+//   one (a word index, a flag bit, a helper function) was a load from the
+//   module's context plus a type check, 30-odd per record, because V8 does
+//   not fold top-level consts of an ES module. Word indices, flag bits and
+//   limits are spelled out as numbers; the load-time check below ties each
+//   one to abi.ts.
 import { META, META_ABSENT_U16, MetaFlag } from './abi.js';
 import type { InspectItem } from './types.js';
-
-const TWO_32 = 2 ** 32;
 
 /** Largest gap a run spans: a pcap record header is 16 bytes, a pcapng EPB without options 32-35. */
 export const MAX_RUN_GAP = 64;
 
-// Word indices of the record's fields. The packed words rely on the ABI's
-// order of the u16 and u8 fields; the checks below fail at load if abi.ts
-// (which test/host/wasm checks against the spec) ever moves one.
-const W_FLOW_LO = META.FLOW_ID >> 2;
-const W_FLOW_HI = W_FLOW_LO + 1;
-const W_TS_SEC = META.TS_SEC >> 2;
-const W_TS_NSEC = META.TS_NSEC >> 2;
-const W_PKT_PTR = META.PKT_PTR >> 2;
-const W_PKT_LEN = META.PKT_LEN >> 2;
-const W_PAYLOAD_LEN = META.PAYLOAD_LEN >> 2;
-const W_STREAM_PTR = META.STREAM_PTR >> 2;
-const W_STREAM_LEN = META.STREAM_LEN >> 2;
-const W_STREAM_NEW = META.STREAM_NEW >> 2;
-const W_WIRE_LEN = META.WIRE_LEN >> 2;
-/** L3_OFF | L4_OFF << 16 */
-const W_L3_L4 = META.L3_OFF >> 2;
-/** PAYLOAD_OFF | SRC_PORT << 16 */
-const W_PAYOFF_SPORT = META.PAYLOAD_OFF >> 2;
-/** DST_PORT | VLAN_ID << 16 */
-const W_DPORT_VLAN = META.DST_PORT >> 2;
-/** IP_VERSION | L4_PROTO << 8 | TCP_FLAGS << 16 | DIRECTION << 24 */
-const W_IPV_PROTO_FLAGS_DIR = META.IP_VERSION >> 2;
-/** FLAGS | VERDICT << 8 | VERDICT_ARG << 16 */
-const W_FLAGS_VERDICT = META.FLAGS >> 2;
-const RECORD_WORDS = META.SIZE >> 2;
-
-function packed(lo: number, hi: number, hiShift: number): boolean {
-  return (lo & 3) === 0 && hi === lo + hiShift / 8;
-}
-if (!(packed(META.L3_OFF, META.L4_OFF, 16) && packed(META.PAYLOAD_OFF, META.SRC_PORT, 16) && packed(META.DST_PORT, META.VLAN_ID, 16)
-  && packed(META.IP_VERSION, META.L4_PROTO, 8) && META.TCP_FLAGS === META.IP_VERSION + 2 && META.DIRECTION === META.IP_VERSION + 3
-  && packed(META.FLAGS, META.VERDICT, 8) && META.VERDICT_ARG === META.FLAGS + 2 && META.SIZE === 64 && W_FLAGS_VERDICT === 15)) {
-  throw new Error('batch-packer: the ABI v1 record layout in abi.ts no longer matches the packed word writes');
+// The numbers pack() writes in place of the ABI's names. Packed words rely on
+// the ABI's order of the u16 and u8 fields: L3_OFF | L4_OFF << 16 (word 11),
+// PAYLOAD_OFF | SRC_PORT << 16 (12), DST_PORT | VLAN_ID << 16 (13),
+// IP_VERSION | L4_PROTO << 8 | TCP_FLAGS << 16 | DIRECTION << 24 (14),
+// FLAGS | VERDICT << 8 | VERDICT_ARG << 16 (15). test/host/wasm checks abi.ts
+// against the spec; this checks pack() against abi.ts.
+if (!(META.SIZE === 64 && META.FLOW_ID === 0 && META.TS_SEC === 8 && META.TS_NSEC === 12 && META.PKT_PTR === 16 && META.PKT_LEN === 20
+  && META.PAYLOAD_LEN === 24 && META.STREAM_PTR === 28 && META.STREAM_LEN === 32 && META.STREAM_NEW === 36 && META.WIRE_LEN === 40
+  && META.L3_OFF === 44 && META.L4_OFF === 46 && META.PAYLOAD_OFF === 48 && META.SRC_PORT === 50 && META.DST_PORT === 52 && META.VLAN_ID === 54
+  && META.IP_VERSION === 56 && META.L4_PROTO === 57 && META.TCP_FLAGS === 58 && META.DIRECTION === 59
+  && META.FLAGS === 60 && META.VERDICT === 61 && META.VERDICT_ARG === 62
+  && META_ABSENT_U16 === 0xffff && MetaFlag.MALFORMED === 0x01 && MetaFlag.TRUNCATED === 0x10 && MAX_RUN_GAP === 64)) {
+  throw new Error('batch-packer: the ABI v1 record layout in abi.ts no longer matches the word writes in pack()');
 }
 
 /** Where a batch goes: views over the target buffer and the area's place in it. */
@@ -73,10 +57,6 @@ export interface BatchArea {
   capacity: number;
   /** Bytes in the data region. */
   dataCapacity: number;
-}
-
-function off16(v: number): number {
-  return v < 0 || v >= META_ABSENT_U16 ? META_ABSENT_U16 : v;
 }
 
 /** Copies the first `len` bytes of `src`; a view is made only when they are not all of it. */
@@ -111,8 +91,15 @@ export class BatchPacker {
    * `newestNsec` describe them.
    */
   pack(area: BatchArea, items: readonly InspectItem[], from: number, count: number): number {
-    const { u8, i32, metaAt, dataAt, base, capacity, dataCapacity } = area;
-    let n = 0;
+    const u8 = area.u8;
+    const i32 = area.i32;
+    const dataAt = area.dataAt;
+    const dataCapacity = area.dataCapacity;
+    /** Module address of data-region offset 0. */
+    const ptrBase = area.base + dataAt;
+    const end = count - from > area.capacity ? from + area.capacity : count;
+    let w = area.metaAt >> 2;
+    let k = from;
     let used = 0;
     let sec = 0;
     let nsec = 0;
@@ -121,53 +108,52 @@ export class BatchPacker {
     let runSeq = 0;
     let runSrcStart = 0;
     let runSrcEnd = 0;
-    /** Data-region offset where the run starts. */
-    let runDst = 0;
-    while (from + n < count && n < capacity) {
-      const item = items[from + n]!;
+    /** Data-region offset minus source offset, the same for every frame of the run. */
+    let runShift = 0;
+    for (; k < end; k++, w += 16) {
+      const item = items[k]!;
       const pkt = item.pkt;
       const data = pkt.data;
       const len = data.length;
       const stream = item.stream;
+      let flags = item.flags & 0xff;
+      let pktLen = len;
+      let streamPtr = 0;
+      let streamLen = 0;
+      let streamNew = 0;
       let at = -1;
       if (stream === null || stream.length === 0) {
         // A whole frame and no stream bytes: it joins the open run, or opens one.
         const seq = pkt.srcSeq;
         if (runFirst !== null && seq === runSeq + 1) {
           const off = pkt.srcOffset;
-          const gap = off - runSrcEnd;
-          const runAt = runDst + (off - runSrcStart);
-          if (gap >= 0 && gap <= MAX_RUN_GAP && runAt + len <= dataCapacity) {
-            at = runAt;
+          // 64: MAX_RUN_GAP
+          if (off >= runSrcEnd && off - runSrcEnd <= 64 && off + runShift + len <= dataCapacity) {
+            at = off + runShift;
             runSeq = seq;
             runSrcEnd = off + len;
           }
         }
         if (at < 0 && seq >= 0 && used + len <= dataCapacity) {
-          if (runFirst !== null) copyRun(u8, dataAt + runDst, runFirst, runSrcStart, runSrcEnd);
+          if (runFirst !== null) copyRun(u8, dataAt + runSrcStart + runShift, runFirst, runSrcStart, runSrcEnd);
           runFirst = data;
           runSeq = seq;
           runSrcStart = pkt.srcOffset;
           runSrcEnd = runSrcStart + len;
-          runDst = used;
+          runShift = used - runSrcStart;
           at = used;
         }
       }
-      let pktLen = len;
-      let streamPtr = 0;
-      let streamLen = 0;
-      let streamNew = 0;
-      let flags = item.flags & 0xff;
       if (at >= 0) {
         used = at + len;
       } else {
         if (runFirst !== null) {
-          copyRun(u8, dataAt + runDst, runFirst, runSrcStart, runSrcEnd);
+          copyRun(u8, dataAt + runSrcStart + runShift, runFirst, runSrcStart, runSrcEnd);
           runFirst = null;
         }
-        if (n > 0 && used + len + (stream !== null ? stream.length : 0) > dataCapacity) break;
+        if (k > from && used + len + (stream !== null ? stream.length : 0) > dataCapacity) break;
         at = used;
-        this.placeBytes(u8, item, dataAt + at, base, dataCapacity - at);
+        this.placeBytes(u8, item, dataAt + at, area.base, dataCapacity - at);
         pktLen = this.pktLen;
         streamPtr = this.streamPtr;
         streamLen = this.streamLen;
@@ -176,9 +162,9 @@ export class BatchPacker {
         used = at + pktLen + streamLen;
       }
 
-      if (pkt.malformed !== null) flags |= MetaFlag.MALFORMED;
+      if (pkt.malformed !== null) flags |= 0x01; // MALFORMED
       const wireLen = pkt.wireLen;
-      if (wireLen > len) flags |= MetaFlag.TRUNCATED;
+      if (wireLen > len) flags |= 0x10; // TRUNCATED
       // Never point past the bytes actually placed (snaplen or a cut frame).
       const payloadOff = pkt.payloadOffset;
       let payloadLen = 0;
@@ -191,36 +177,37 @@ export class BatchPacker {
       const id = item.flowId;
       const tsSec = pkt.tsSec;
       const tsNsec = pkt.tsNsec;
-      const w = (metaAt >> 2) + n * RECORD_WORDS;
-      i32[w + W_FLOW_LO] = id | 0;
-      i32[w + W_FLOW_HI] = id < TWO_32 ? 0 : (id / TWO_32) | 0;
-      i32[w + W_TS_SEC] = tsSec | 0;
-      i32[w + W_TS_NSEC] = tsNsec | 0;
-      i32[w + W_PKT_PTR] = base + dataAt + at;
-      i32[w + W_PKT_LEN] = pktLen;
-      i32[w + W_PAYLOAD_LEN] = payloadLen;
-      i32[w + W_STREAM_PTR] = streamPtr;
-      i32[w + W_STREAM_LEN] = streamLen;
-      i32[w + W_STREAM_NEW] = streamNew;
-      i32[w + W_WIRE_LEN] = wireLen | 0;
-      i32[w + W_L3_L4] = off16(pkt.l3Offset) | (off16(pkt.l4Offset) << 16);
-      i32[w + W_PAYOFF_SPORT] = off16(payloadOff) | ((pkt.srcPort & 0xffff) << 16);
-      i32[w + W_DPORT_VLAN] = (pkt.dstPort & 0xffff) | ((vlans.length > 0 ? vlans[0]! & 0xffff : 0) << 16);
-      i32[w + W_IPV_PROTO_FLAGS_DIR] = (pkt.ipVersion & 0xff) | ((pkt.proto & 0xff) << 8) | ((pkt.tcpFlags & 0xff) << 16) | ((item.direction & 0xff) << 24);
+      const l3 = pkt.l3Offset;
+      const l4 = pkt.l4Offset;
+      i32[w] = id | 0;
+      i32[w + 1] = id < 4294967296 ? 0 : (id / 4294967296) | 0;
+      i32[w + 2] = tsSec | 0;
+      i32[w + 3] = tsNsec | 0;
+      i32[w + 4] = ptrBase + at;
+      i32[w + 5] = pktLen;
+      i32[w + 6] = payloadLen;
+      i32[w + 7] = streamPtr;
+      i32[w + 8] = streamLen;
+      i32[w + 9] = streamNew;
+      i32[w + 10] = wireLen | 0;
+      // An offset outside 0..0xfffe is absent (0xffff); >>> 0 folds the negative ones into that one compare.
+      i32[w + 11] = ((l3 >>> 0) < 0xffff ? l3 : 0xffff) | (((l4 >>> 0) < 0xffff ? l4 : 0xffff) << 16);
+      i32[w + 12] = ((payloadOff >>> 0) < 0xffff ? payloadOff : 0xffff) | ((pkt.srcPort & 0xffff) << 16);
+      i32[w + 13] = (pkt.dstPort & 0xffff) | ((vlans.length > 0 ? vlans[0]! & 0xffff : 0) << 16);
+      i32[w + 14] = (pkt.ipVersion & 0xff) | ((pkt.proto & 0xff) << 8) | ((pkt.tcpFlags & 0xff) << 16) | ((item.direction & 0xff) << 24);
       // VERDICT and VERDICT_ARG are zeroed with FLAGS: the module writes them.
-      i32[w + W_FLAGS_VERDICT] = flags;
+      i32[w + 15] = flags;
 
       if (tsSec > sec || (tsSec === sec && tsNsec > nsec)) {
         sec = tsSec;
         nsec = tsNsec;
       }
-      n++;
     }
-    if (runFirst !== null) copyRun(u8, dataAt + runDst, runFirst, runSrcStart, runSrcEnd);
+    if (runFirst !== null) copyRun(u8, dataAt + runSrcStart + runShift, runFirst, runSrcStart, runSrcEnd);
     this.used = used;
     this.newestSec = sec;
     this.newestNsec = nsec;
-    return n;
+    return k - from;
   }
 
   /** Places the item's frame and stream bytes at view offset `at`, cut to `room` bytes. */

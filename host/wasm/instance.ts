@@ -23,10 +23,12 @@ import { printable } from '../text.js';
 
 export type { BatchOutput, FlowEndOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
 
-// The verdict byte and its argument share the record's last word with FLAGS.
-const W_LAST = META.FLAGS >> 2;
-const LAST_VERDICT_SHIFT = (META.VERDICT - META.FLAGS) * 8;
-const LAST_ARG_SHIFT = (META.VERDICT_ARG - META.FLAGS) * 8;
+// readVerdicts() spells these out as numbers: V8 loads and checks a module's
+// top-level const on every use in a loop (see batch-packer.ts). The verdict
+// byte and its argument share the record's last word (15) with FLAGS.
+if (META.SIZE !== 64 || META.FLAGS >> 2 !== 15 || (META.VERDICT - META.FLAGS) * 8 !== 8 || (META.VERDICT_ARG - META.FLAGS) * 8 !== 16 || MAX_VERDICT !== 5) {
+  throw new SecuxflowError('E_INTERNAL', 'inspector instance: the verdict read-back no longer matches the ABI v1 record layout in abi.ts');
+}
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new SecuxflowError('E_INTERNAL', 'the inspector host needs a little-endian machine (ABI v1 meta records are little-endian)');
@@ -193,8 +195,6 @@ export class InspectorInstance {
     this.stats.timeNs += Math.round((performance.now() - t0) * 1e6);
     this.stats.batches++;
     this.stats.packets += n;
-    // callback() refreshed the views (checkMemory) if the module grew its memory.
-    const { verdicts, verdictArgs } = out;
     if (status !== Status.OK) {
       // A module that says the batch failed gave no trustworthy verdicts.
       const errors = ++this.stats.batchErrors;
@@ -202,24 +202,38 @@ export class InspectorInstance {
       if ((errors & (errors - 1)) === 0) {
         this.state.logger(this.name, 'warn', `on_batch returned status ${status}${this.state.lastError ? ` (${printable(this.state.lastError)})` : ''}; its ${n} verdicts are treated as CONTINUE (${errors} failed batch${errors === 1 ? '' : 'es'} so far)`);
       }
-      verdicts.fill(0, start, start + n);
-      verdictArgs.fill(0, start, start + n);
+      out.verdicts.fill(0, start, start + n);
+      out.verdictArgs.fill(0, start, start + n);
       return;
     }
+    // callback() refreshed the views (checkMemory) if the module grew its memory.
+    this.readVerdicts(start, n, out);
+  }
+
+  /**
+   * Verdicts of records 0..n to out[start..]. A method of its own because
+   * runBatch's closure over n would make the loop read n from the heap.
+   */
+  private readVerdicts(start: number, n: number, out: BatchOutput): void {
     const i32 = this.i32;
-    let w = (this.metaPtr >> 2) + W_LAST;
-    for (let i = 0; i < n; i++, w += META.SIZE >> 2) {
+    const verdicts = out.verdicts;
+    const verdictArgs = out.verdictArgs;
+    const end = start + n;
+    let w = (this.metaPtr >> 2) + 15;
+    let errors = 0;
+    for (let i = start; i < end; i++, w += 16) {
       const last = i32[w]!;
-      const v = (last >>> LAST_VERDICT_SHIFT) & 0xff;
-      if (v <= MAX_VERDICT) {
-        verdicts[start + i] = v;
-        verdictArgs[start + i] = last >>> LAST_ARG_SHIFT;
+      const v = (last >>> 8) & 0xff;
+      if (v <= 5) {
+        verdicts[i] = v;
+        verdictArgs[i] = last >>> 16;
       } else {
-        this.stats.verdictErrors++;
-        verdicts[start + i] = 0;
-        verdictArgs[start + i] = 0;
+        errors++;
+        verdicts[i] = 0;
+        verdictArgs[i] = 0;
       }
     }
+    if (errors > 0) this.stats.verdictErrors += errors;
   }
 
   /**
