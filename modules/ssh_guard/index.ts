@@ -40,6 +40,10 @@ class Side {
   protoEnd: i32 = 0;
   softwareEnd: i32 = 0;
   state: u8 = PENDING;
+  /** Banner.scan's resume point while the banner is still incomplete. */
+  resumeLine: i32 = 0;
+  resumeScan: i32 = 0;
+  resumeLines: i32 = 0;
 
   keep(b: Banner): void {
     const line = new StaticArray<u8>(b.length);
@@ -148,8 +152,11 @@ class SshGuard extends Inspector {
       return this.progress(st);
     }
     const b = this.banner;
-    const found = b.scan(pkt.streamPtr, pkt.streamLength, server);
+    const found = b.scan(pkt.streamPtr, pkt.streamLength, server, side.resumeLine, side.resumeScan, side.resumeLines);
     if (found == Scan.NEED_MORE) {
+      side.resumeLine = b.resumeLine;
+      side.resumeScan = b.resumeScan;
+      side.resumeLines = b.resumeLines;
       if (!pkt.streamGap) return verdict;
       side.state = DONE;
       return this.progress(st);
