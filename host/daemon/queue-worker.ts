@@ -128,9 +128,10 @@ export class QueueWorker {
       rules,
       modules,
       ...engineSettings(config),
-      // Host mode hands frames to the stack, which drops bad checksums the
-      // modules must then not read; inline mode recomputes them all (checksum.ts).
-      checksums: this.opts.completeChecksums ? 'ignore' : 'offload',
+      // Both modes hand frames on to a stack that drops bad checksums, which
+      // the modules must then not read; inline mode completes only the
+      // offload-pending ones (checksum.ts), host mode's TAP marks them partial.
+      checksums: this.opts.completeChecksums ? 'forward' : 'offload',
       onDecision: (d) => this.decisions.push(d),
       onFlowEnd: (r) => {
         this.opts.writeBack?.flowEnded(r.flow.id);

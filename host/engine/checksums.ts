@@ -31,11 +31,13 @@ import { IpProto, LinkType, TcpFlag, dstAddrOffset, ipLayerEnd, srcAddrOffset, t
  * TCP checksum holding only the pseudo-header sum (a sender's offload, as
  * frames from veth and containers carry) goes in as CHECKSUM_PARTIAL and is
  * taken (host/native/sf_tap.c, classify), so it counts as right; any other
- * wrong one is refused, as the stack drops it. ignore: inline mode, which
- * recomputes every checksum before it forwards, so the receiver takes
- * whatever the engine read.
+ * wrong one is refused, as the stack drops it. forward: inline mode, which
+ * completes exactly those pseudo-header sums before it sends a frame on
+ * (host/daemon/checksum.ts) and leaves every other checksum as it came, so
+ * the receiver drops what was wrong: the same test, under any tags the
+ * decoder opened. ignore: never checked (the Engine's default).
  */
-export type ChecksumMode = 'validate' | 'auto' | 'offload' | 'ignore';
+export type ChecksumMode = 'validate' | 'auto' | 'offload' | 'forward' | 'ignore';
 
 /**
  * Sources remembered in `auto`. Past this many, a source not remembered is
@@ -78,9 +80,9 @@ export class ChecksumGuard {
       c.refused++;
       return false;
     }
-    const ok = tcpChecksumRight(pkt) || (this.mode === 'offload' && deliveredAsPartial(pkt));
+    const ok = tcpChecksumRight(pkt) || (this.mode === 'offload' && deliveredAsPartial(pkt)) || (this.mode === 'forward' && holdsPseudoHeaderSum(pkt));
     if (!ok) c.tcpBad++;
-    if (this.mode === 'validate' || this.mode === 'offload') {
+    if (this.mode !== 'auto') {
       if (!ok) c.refused++;
       return ok;
     }
@@ -121,14 +123,27 @@ function ipv4HeaderRight(pkt: DecodedPacket): boolean {
  */
 function deliveredAsPartial(pkt: DecodedPacket): boolean {
   const l3 = pkt.l3Offset;
+  if (pkt.linkType !== LinkType.ETHERNET || l3 !== 14 || pkt.proto !== IpProto.TCP) return false;
+  if (pkt.ipVersion === 6 && pkt.l4Offset !== l3 + 40) return false;
+  return holdsPseudoHeaderSum(pkt);
+}
+
+/**
+ * Whether the TCP or UDP checksum field of an unfragmented packet is
+ * non-zero and holds only the folded pseudo-header sum: what a sender that
+ * left the checksum to offload puts there. A right checksum equals it only
+ * when it is also right, so completing such a field never changes a right one.
+ */
+export function holdsPseudoHeaderSum(pkt: DecodedPacket): boolean {
   const l4 = pkt.l4Offset;
-  if (pkt.linkType !== LinkType.ETHERNET || l3 !== 14 || l4 < 0 || pkt.proto !== IpProto.TCP || pkt.fragment !== null) return false;
-  if (pkt.ipVersion === 6 && l4 !== l3 + 40) return false;
+  const proto = pkt.proto;
+  if (l4 < 0 || pkt.l3Offset < 0 || pkt.fragment !== null || (proto !== IpProto.TCP && proto !== IpProto.UDP)) return false;
   const data = pkt.data;
   const ipEnd = ipLayerEnd(pkt);
-  if (ipEnd > data.length || l4 + 18 > ipEnd) return false;
-  const field = (data[l4 + 16]! << 8) | data[l4 + 17]!;
-  let pseudo = pseudoHeaderSumAt(data, srcAddrOffset(pkt), data, dstAddrOffset(pkt), pkt.ipVersion === 4 ? 4 : 16, IpProto.TCP, ipEnd - l4);
+  const at = l4 + (proto === IpProto.TCP ? 16 : 6);
+  if (ipEnd > data.length || at + 2 > ipEnd) return false;
+  const field = (data[at]! << 8) | data[at + 1]!;
+  let pseudo = pseudoHeaderSumAt(data, srcAddrOffset(pkt), data, dstAddrOffset(pkt), pkt.ipVersion === 4 ? 4 : 16, proto, ipEnd - l4);
   while (pseudo > 0xffff) pseudo = (pseudo & 0xffff) + Math.floor(pseudo / 0x10000);
   return field !== 0 && field === pseudo;
 }

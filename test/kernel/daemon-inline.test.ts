@@ -3,7 +3,7 @@
 // packets it passes are forwarded by the bridge, punted ones reach the
 // server only because the daemon sends them out of the peer's AF_XDP socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
@@ -15,6 +15,13 @@ import { prepareDaemonLab, openPinnedMaps, startDaemon, startHttpServer, until, 
 import { requestDaemon } from '../../host/control/client.js';
 import type { DaemonStatus } from '../../host/daemon/daemon.js';
 import { parseIp } from '../../host/packet/addr.js';
+import { REPO_ROOT } from './lab/build.js';
+import { writeFrameFile } from './xsk-lab.js';
+import { buildPacket } from '../../host/packet/build.js';
+import { decodePacket } from '../../host/packet/decode.js';
+import { finishChecksum, pseudoHeaderSumAt, sumWords } from '../../host/packet/checksum.js';
+import { TcpFlag, dstAddrOffset, ipLayerEnd, srcAddrOffset } from '../../host/packet/types.js';
+import { openCapture } from '../../host/capture/reader.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -29,6 +36,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run --p
   let sns = '';
   let inIf = '';
   let outIf = '';
+  let cIf = '';
+  let sIf = '';
   let cli = '';
   let bpffs: PrivateBpffs;
   let stateDir = '';
@@ -46,10 +55,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run --p
     cns = await lab.addNamespace('c');
     dns = await lab.addNamespace('d');
     sns = await lab.addNamespace('s');
-    const cIf = lab.name('cv');
+    cIf = lab.name('cv');
     inIf = lab.name('di');
     outIf = lab.name('do');
-    const sIf = lab.name('sv');
+    sIf = lab.name('sv');
     await runOk(['ip', 'link', 'add', cIf, 'netns', cns, 'type', 'veth', 'peer', 'name', inIf, 'netns', dns]);
     await runOk(['ip', 'link', 'add', outIf, 'netns', dns, 'type', 'veth', 'peer', 'name', sIf, 'netns', sns]);
     const br = lab.name('br');
@@ -106,6 +115,48 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run --p
     const k = { src: parseIp(CLIENT), dst: parseIp(SERVER), sport: 42002, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 };
     expect((await until(() => inMaps.flow(k), 2000))?.verdict).toBe(2);
     expect(outMaps.flow({ ...k, src: k.dst, dst: k.src, sport: PORT, dport: 42002 })?.verdict).toBe(2);
+  });
+
+  // Ptacek and Newsham's insertion against inline mode: a benign decoy with a
+  // bad TCP checksum, then the attack in the same bytes. The daemon once
+  // recomputed every checksum it forwarded, so the server took the decoy as
+  // good data and the modules read the decoy; now the decoy goes on as wrong
+  // as it came (the server drops it) and the modules read the attack.
+  it('a bad-checksum decoy is not repaired on its way to the server, and the modules read the attack behind it', async () => {
+    const sport = 29100;
+    const sender = join(stateDir, 'sender');
+    if (!existsSync(sender)) await runOk(['cc', '-O2', '-o', sender, join(REPO_ROOT, 'bench', 'live', 'sender.c')]);
+    const mac = async (ns: string, dev: string): Promise<string> =>
+      (JSON.parse((await lab.exec(ns, ['ip', '-j', 'link', 'show', 'dev', dev])).stdout) as Array<{ address: string }>)[0]!.address;
+    const srcMac = await mac(cns, cIf);
+    const dstMac = await mac(sns, sIf);
+    const seg = (flags: number, seq: number, payload: string): Uint8Array =>
+      buildPacket({ src: CLIENT, dst: SERVER, proto: 'tcp', srcPort: sport, dstPort: PORT, tcpFlags: flags, seq, ack: flags & TcpFlag.SYN ? 0 : 1, payload, srcMac, dstMac });
+    const sqli = "' OR '1'='1";
+    const attack = `GET /?q=1${sqli} HTTP/1.1\r\nHost: s\r\n\r\n`;
+    const benign = `GET /?q=1${'x'.repeat(sqli.length)} HTTP/1.1\r\nHost: s\r\n\r\n`;
+    const decoy = seg(TcpFlag.ACK | TcpFlag.PSH, 1, benign);
+    decoy[14 + 20 + 16]! ^= 0xff; // the TCP checksum
+    const pcap = join(stateDir, 'inline-decoy.pcap');
+    const dump = await lab.spawn(sns, ['sh', '-c', `exec tcpdump -i ${sIf} -n -U --immediate-mode -w ${pcap} tcp src port ${sport} 2>&1`], 'listening on', 10_000);
+    const file = join(stateDir, 'decoy.frames');
+    writeFrameFile(file, [seg(TcpFlag.SYN, 0, ''), decoy, seg(TcpFlag.ACK | TcpFlag.PSH, 1, attack)]);
+    await lab.execOk(cns, [sender, '-i', cIf, '-f', file, '-c', '3', '-r', '1000', '-t', '10'], { timeoutMs: 20_000 });
+    const alert = await until(async () => (await secuxflow('alerts', '--json')).stdout.split('\n')
+      .find((l) => l.includes(`"src_port":${sport}`) && l.includes('"signature_id":1000001')), 5000, 250);
+    const dumped = new Promise<void>((r) => dump.once('exit', () => r()));
+    dump.kill('SIGINT');
+    await Promise.race([dumped, new Promise((r) => setTimeout(r, 3000))]);
+    expect(alert, 'basic_inspect read the decoy, not the attack').toBeTruthy();
+    const s = (await requestDaemon(stateDir, 'status')) as DaemonStatus;
+    expect(s.engine!.checksumsRefused).toBeGreaterThanOrEqual(1);
+
+    const seen = [...openCapture(pcap).frames()].map((f) => decodePacket(f.data, f.linkType));
+    expect(seen.some((p) => p.tcpFlags & TcpFlag.SYN), 'the capture at the server saw nothing').toBe(true);
+    const tcpRight = (p: ReturnType<typeof decodePacket>): boolean =>
+      finishChecksum(sumWords(p.data, p.l4Offset, ipLayerEnd(p), pseudoHeaderSumAt(p.data, srcAddrOffset(p), p.data, dstAddrOffset(p), 4, 6, ipLayerEnd(p) - p.l4Offset))) === 0;
+    const decoys = seen.filter((p) => p.payloadLength > 0 && Buffer.from(p.data.subarray(p.payloadOffset, p.payloadOffset + p.payloadLength)).toString() === benign);
+    for (const d of decoys) expect(tcpRight(d), 'the decoy reached the server with a repaired checksum').toBe(false);
   });
 
   it('SIGTERM detaches both ports; the bridge forwards again on its own', async () => {

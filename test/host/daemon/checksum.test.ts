@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildPacket, type PacketSpec } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
-import { LinkType } from '../../../host/packet/types.js';
+import { LinkType, dstAddrOffset, srcAddrOffset } from '../../../host/packet/types.js';
+import { pseudoHeaderSumAt } from '../../../host/packet/checksum.js';
 import { completeL4Checksum } from '../../../host/daemon/checksum.js';
 
 const cases: Array<[string, Partial<PacketSpec>, number]> = [
@@ -11,17 +12,40 @@ const cases: Array<[string, Partial<PacketSpec>, number]> = [
   ['udp/ipv6', { src: '2001:db8::1', dst: '2001:db8::2', proto: 'udp' }, 14 + 40 + 6],
 ];
 
+/** The folded pseudo-header sum a sender leaves in the field for offload. */
+function pseudoSum(frame: Uint8Array, v6: boolean, proto: number, l4: number): number {
+  const pkt = decodePacket(frame, LinkType.ETHERNET);
+  const n = v6 ? 16 : 4;
+  let s = pseudoHeaderSumAt(frame, srcAddrOffset(pkt), frame, dstAddrOffset(pkt), n, proto, frame.length - l4);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
 describe('inline TX checksum completion', () => {
   it.each(cases)('%s: an offload-pending checksum is completed, a correct one unchanged', (_n, spec, field) => {
     const good = buildPacket({ srcPort: 40000, dstPort: 80, payload: 'some payload bytes!', ...spec } as PacketSpec);
     const same = good.slice();
     completeL4Checksum(decodePacket(same, LinkType.ETHERNET));
     expect(same).toEqual(good);
+    const v6 = spec.src!.includes(':');
+    const proto = spec.proto === 'tcp' ? 6 : 17;
     const partial = good.slice();
-    partial[field] = 0x12;
-    partial[field + 1] = 0x34;
+    const pseudo = pseudoSum(partial, v6, proto, 14 + (v6 ? 40 : 20));
+    partial[field] = pseudo >> 8;
+    partial[field + 1] = pseudo & 0xff;
     completeL4Checksum(decodePacket(partial, LinkType.ETHERNET));
     expect(partial).toEqual(good);
+  });
+
+  // A recomputed wrong checksum hands the receiver corrupted data, or an
+  // evader's decoy, as good: the receiver must see it wrong and drop it.
+  it.each(cases)('%s: a wrong checksum that is not an offload one goes on wrong', (_n, spec, field) => {
+    const good = buildPacket({ srcPort: 40000, dstPort: 80, payload: 'some payload bytes!', ...spec } as PacketSpec);
+    const bad = good.slice();
+    bad[field] = bad[field]! ^ 0x5a;
+    const sent = bad.slice();
+    completeL4Checksum(decodePacket(sent, LinkType.ETHERNET));
+    expect(sent).toEqual(bad);
   });
 
   it('leaves IPv4 UDP without a checksum alone', () => {

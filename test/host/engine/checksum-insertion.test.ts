@@ -96,5 +96,27 @@ describe('checksum insertion', () => {
       expect(rec.toServer()).toEqual([ATTACK]);
       expect(counters.checksums).toMatchObject({ tcpBad: 1, refused: 1 });
     });
+
+    // Inline mode completes offload-pending checksums under any tags before
+    // it sends a frame on (host/daemon/checksum.ts), and forwards every other
+    // wrong one as it came, for the receiver to drop.
+    describe('forward (the daemon in inline mode)', () => {
+      const vlan = { vlans: [10] };
+      const tagged = (f: Uint8Array) => partial(f, 18);
+
+      it('takes offload-pending segments, VLAN-tagged ones too: the daemon completes them before they go on', () => {
+        const { rec, counters } = runFrames([tagged(c2s(SYN, 1000, '', vlan)), s2c(SYN | ACK, 5000, 1001, vlan), tagged(c2s(ACK, 1001, '', vlan)),
+          tagged(c2s(ACK | PSH, 1001, ATTACK, vlan))], { checksums: 'forward' });
+        expect(rec.toServer()).toEqual([ATTACK]);
+        expect(counters.checksums).toMatchObject({ tcpBad: 0, refused: 0 });
+      });
+
+      it('refuses a decoy with any other bad checksum: it goes on wrong and the receiver drops it', () => {
+        const { rec, counters } = runFrames([c2s(SYN, 1000), s2c(SYN | ACK, 5000, 1001), c2s(ACK, 1001),
+          corrupt(c2s(ACK | PSH, 1001, BENIGN), TCP_CSUM), c2s(ACK | PSH, 1001, ATTACK)], { checksums: 'forward' });
+        expect(rec.toServer()).toEqual([ATTACK]);
+        expect(counters.checksums).toMatchObject({ tcpBad: 1, refused: 1 });
+      });
+    });
   });
 });
