@@ -2,7 +2,7 @@
 // and up to MAX_ANSWERS answer records, into buffers allocated once. Only
 // what the guard and the `dns` event need is kept; the rest is skipped with
 // the same bounds checks.
-import { NameBuf, readName, nameErrorText } from "./name";
+import { NameBuf, readName, nameErrorText, newMessage } from "./name";
 
 export const HEADER_LEN = 12;
 export const MAX_QUESTIONS = 4;
@@ -58,6 +58,7 @@ export class DnsMessage {
     this.questionCount = 0;
     this.answerCount = 0;
     this.error = "";
+    newMessage(base, len);
     if (len < HEADER_LEN) return this.fail("shorter than the 12-byte header", 0);
     this.id = bswap<u16>(load<u16>(base));
     this.flags = bswap<u16>(load<u16>(base, 2));
@@ -67,7 +68,7 @@ export class DnsMessage {
     for (let i = 0; i < this.qdcount; i++) {
       if (i >= MAX_RECORDS) return true;
       const q = i < MAX_QUESTIONS ? unchecked(this.questions[i]) : null;
-      const next = readName(base, len, pos, q !== null ? q.name : scratchName);
+      const next = readName(base, len, pos, q !== null ? q.name : null);
       if (next < 0) return this.fail("question " + i.toString() + ": " + nameErrorText(next), pos);
       if (next + 4 > len) return this.fail("question " + i.toString() + " is cut short", next);
       if (q !== null) {
@@ -80,7 +81,7 @@ export class DnsMessage {
     for (let i = 0; i < this.ancount; i++) {
       if (i + this.qdcount >= MAX_RECORDS) return true;
       const a = i < MAX_ANSWERS ? unchecked(this.answers[i]) : null;
-      const next = readName(base, len, pos, a !== null ? a.name : scratchName);
+      const next = readName(base, len, pos, a !== null ? a.name : null);
       if (next < 0) return this.fail("answer " + i.toString() + ": " + nameErrorText(next), pos);
       if (next + 10 > len) return this.fail("answer " + i.toString() + " is cut short", next);
       const rdlen = <i32>bswap<u16>(load<u16>(base + <usize>next, 8));
@@ -104,6 +105,3 @@ export class DnsMessage {
     return false;
   }
 }
-
-// Names of records beyond the kept ones are read (to find where they end) into this.
-const scratchName = new NameBuf();
