@@ -656,14 +656,16 @@ static __always_inline int finish(struct xdp_md *ctx, const struct sf_config *cf
 }
 
 /* The action's XDP verdict (inspect: the XSK socket, or the fail-open/closed
- * fallback when none is bound), then the exit. */
+ * fallback when none is bound or the frame is longer than a socket frame
+ * takes: a jumbo MTU, or a GSO super-frame from a local sender in skb mode),
+ * then the exit. */
 static __always_inline int verdict(struct xdp_md *ctx, const struct sf_config *cf, __u32 stage, __u32 action, __u32 rule_id)
 {
 	if (action == SF_ACTION_DROP)
 		return finish(ctx, cf, stage, SF_OUT_DROP, XDP_DROP, rule_id, action);
 	if (action == SF_ACTION_INSPECT) {
 		__u64 fallback = cf->word[SF_CFG_PUNT_FALLBACK] == SF_ACTION_DROP ? XDP_DROP : XDP_PASS;
-		int xdp = bpf_redirect_map(&sf_xsks, ctx->rx_queue_index, fallback);
+		int xdp = frame_bytes(ctx) <= SF_PUNT_MAX_FRAME ? bpf_redirect_map(&sf_xsks, ctx->rx_queue_index, fallback) : (int)fallback;
 		__u32 outcome = xdp == XDP_REDIRECT ? SF_OUT_PUNT : (xdp == XDP_DROP ? SF_OUT_FALLBACK_DROP : SF_OUT_FALLBACK_PASS);
 		return finish(ctx, cf, stage, outcome, xdp, rule_id, action);
 	}

@@ -34,6 +34,12 @@
 #define SF_MAX_VLANS 2          /* 802.1Q / 802.1ad tags parsed */
 #define SF_MAX_IPV6_EXT 8       /* IPv6 extension headers walked */
 #define SF_MAX_MPLS_LABELS 8    /* MPLS label stack entries walked */
+/* AF_XDP: the daemon's UMEM frames, and the longest frame one can take. In
+ * copy mode the kernel keeps XDP_PACKET_HEADROOM (256) of each frame and
+ * drops a longer packet on the socket (ENOSPC) where no counter of ours sees
+ * it; the program sends such a frame to the punt fallback instead. */
+#define SF_XSK_FRAME_SIZE 2048
+#define SF_PUNT_MAX_FRAME (SF_XSK_FRAME_SIZE - 256)
 
 /* ---- Map names: the only spelling of each name; pins use the same. ---- */
 #define SF_MAP_CONFIG "sf_config"           /* 0 -> struct sf_config: every setting and both rule-set headers */
@@ -99,7 +105,7 @@
  */
 #define SF_CFG_ACTIVE_GEN 0      /* generation (0/1) packets read rules from */
 #define SF_CFG_PASS_ALL 1        /* 1: pass every packet, count it, decide nothing */
-#define SF_CFG_PUNT_FALLBACK 2   /* action when no XSK socket is bound: SF_ACTION_PASS (fail-open, also 0) or SF_ACTION_DROP */
+#define SF_CFG_PUNT_FALLBACK 2   /* action when a packet cannot be punted (no XSK socket bound, or longer than SF_PUNT_MAX_FRAME): SF_ACTION_PASS (fail-open, also 0) or SF_ACTION_DROP */
 #define SF_CFG_RECORD_LAST 3     /* 1: write every decision into SF_MAP_LAST */
 /* Lookups in a map that is usually empty cost more than the rest of the
  * program; the host sets these while the map may hold entries. */
@@ -130,8 +136,8 @@
 #define SF_OUT_PASS 0             /* XDP_PASS */
 #define SF_OUT_DROP 1             /* XDP_DROP */
 #define SF_OUT_PUNT 2             /* redirected into an XSK socket */
-#define SF_OUT_FALLBACK_PASS 3    /* inspect, no socket bound, fail-open: passed */
-#define SF_OUT_FALLBACK_DROP 4    /* inspect, no socket bound, fail-closed: dropped */
+#define SF_OUT_FALLBACK_PASS 3    /* inspect, not punted (no socket bound, or too long), fail-open: passed */
+#define SF_OUT_FALLBACK_DROP 4    /* inspect, not punted, fail-closed: dropped */
 #define SF_OUTCOMES 5
 #define SF_STAGES (SF_STAGE_INVALID + 1)
 #define SF_STAT_CELL(stage, out) ((stage) * SF_OUTCOMES + (out))

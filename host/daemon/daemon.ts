@@ -4,7 +4,7 @@
 // Stopping leaves the interface as the config says: detached (maps kept for
 // the next start), or attached with the global pass-all switch on.
 import { Worker } from 'node:worker_threads';
-import { chownSync, closeSync, existsSync, fstatSync, openSync, readdirSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
+import { chownSync, closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore, resolveStateDir } from '../state/store.js';
@@ -90,6 +90,16 @@ function rxQueuesOf(iface: string): number | null {
   try {
     const n = readdirSync(`/sys/class/net/${iface}/queues`).filter((q) => q.startsWith('rx-')).length;
     return n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The interface's MTU as sysfs gives it (null when sysfs does not say). */
+function mtuOf(iface: string): number | null {
+  try {
+    const n = Number(readFileSync(`/sys/class/net/${iface}/mtu`, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
   } catch {
     return null;
   }
@@ -274,6 +284,7 @@ export class Daemon {
     this.sample();
     this.timers.push(setInterval(() => this.checkSides(), SIDE_CHECK_MS));
     this.warnUnreadQueues(queues);
+    this.warnUnpuntable();
     this.log('info', 'daemon started', {
       iface: this.opts.iface, peer: this.config.peer, queues, mode: main.record.mode, stateDir: this.stateDir,
       control: sockPath, eve, modules: this.specs.map((s) => s.name), rules: this.rules.rules.length, config: this.config.source,
@@ -293,6 +304,26 @@ export class Daemon {
       this.log('warn', `${unread} not read: what they punt gets the fail mode (fail-${s.record.fail}: ${s.record.fail === 'open' ? 'passed uninspected' : 'dropped'}), counted as punt fallback`, {
         iface: s.iface, queuesRead: queues, rxQueues: has, fail: s.record.fail,
         hint: has <= SF.MAX_QUEUES ? `leave --queues out to read all ${has}, or steer the inspected traffic to queues 0..${queues - 1} (ethtool -X/-N)` : `at most ${SF.MAX_QUEUES} queues are read: steer the inspected traffic to them (ethtool -X/-N)`,
+      });
+    }
+  }
+
+  /**
+   * A frame longer than a socket frame takes (SF_PUNT_MAX_FRAME) is not
+   * punted but gets the fail mode. On a jumbo MTU that is every long frame
+   * of an inspected flow; in skb mode also the GSO segments (up to 64 KiB) a
+   * local sender such as a container's veth hands over whole.
+   */
+  private warnUnpuntable(): void {
+    for (const s of this.sides) {
+      const mtu = mtuOf(s.iface);
+      // Ethernet header and two VLAN tags on top of the MTU.
+      const jumbo = mtu !== null && mtu + 14 + 8 > SF.PUNT_MAX_FRAME;
+      if (!jumbo && s.record.mode !== 'skb') continue;
+      const what = jumbo ? `${s.iface} has MTU ${mtu}: frames` : `${s.iface} is in skb mode: GSO segments from local senders (veth, tap)`;
+      this.log('warn', `${what} longer than ${SF.PUNT_MAX_FRAME} bytes cannot be punted; they get the fail mode (fail-${s.record.fail}: ${s.record.fail === 'open' ? 'passed uninspected' : 'dropped'}), counted as punt fallback`, {
+        iface: s.iface, mtu, mode: s.record.mode, puntMaxFrame: SF.PUNT_MAX_FRAME, fail: s.record.fail,
+        hint: jumbo ? `an MTU of at most ${SF.PUNT_MAX_FRAME - 22} keeps every frame inspectable` : 'native mode, where the driver supports it, receives no GSO segments',
       });
     }
   }

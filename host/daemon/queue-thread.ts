@@ -5,7 +5,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
-import { MapName } from '../kernel/codec.js';
+import { MapName, SF } from '../kernel/codec.js';
 import { openXsk, type XskSocket } from '../kernel/xsk.js';
 import { openDelivery, type Delivery } from '../kernel/delivery.js';
 import { openPinnedVerdictMaps, type VerdictMapFds } from '../kernel/verdictmaps.js';
@@ -107,7 +107,8 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
     if (init.peer) peerFds = openPinnedVerdictMaps(init.peer.pinDir);
     writeBack = new VerdictWriteBack(peerFds ? [fds, peerFds] : fds, init.config.inspectCap, undefined, undefined, (message) => log('warn', 'verdict write-back failed', { error: message }));
     modules = await build(init.modules);
-    const rings = { ringSize: init.config.ringSize, frameCount: 2 * init.config.ringSize };
+    // The frame size the XDP program's punt limit (SF_PUNT_MAX_FRAME) was made for.
+    const rings = { ringSize: init.config.ringSize, frameCount: 2 * init.config.ringSize, frameSize: SF.XSK_FRAME_SIZE };
     const rx = openXsk({ ifname: init.iface, queue: init.queue, bindMode: init.bindMode, xsksMapPin: join(init.pinDir, MapName.XSKS), ...rings });
     sockets.push(rx);
     if (init.peer) {

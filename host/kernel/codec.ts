@@ -16,6 +16,10 @@ export const SF = {
   MAX_EXACT: 16384,
   /** sf_dports entries: generations x (tcp, udp) x 65536 ports. */
   DPORT_ENTRIES: 2 * 2 * 65536,
+  /** The daemon's AF_XDP UMEM frame size. */
+  XSK_FRAME_SIZE: 2048,
+  /** The longest frame the program punts; longer ones get the punt fallback. */
+  PUNT_MAX_FRAME: 2048 - 256,
 } as const;
 
 /** Map names, exactly the SF_MAP_* strings. */

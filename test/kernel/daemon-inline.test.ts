@@ -4,6 +4,7 @@
 // server only because the daemon sends them out of the peer's AF_XDP socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
@@ -22,6 +23,7 @@ import { decodePacket } from '../../host/packet/decode.js';
 import { finishChecksum, pseudoHeaderSumAt, sumWords } from '../../host/packet/checksum.js';
 import { TcpFlag, dstAddrOffset, ipLayerEnd, srcAddrOffset } from '../../host/packet/types.js';
 import { openCapture } from '../../host/capture/reader.js';
+import { SfStat } from '../../host/kernel/codec.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -158,6 +160,30 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run --p
     const decoys = seen.filter((p) => p.payloadLength > 0 && Buffer.from(p.data.subarray(p.payloadOffset, p.payloadOffset + p.payloadLength)).toString() === benign);
     for (const d of decoys) expect(tcpRight(d), 'the decoy reached the server with a repaired checksum').toBe(false);
   });
+
+  // The client's veth hands the bridge port TCP segments of up to 64 KiB
+  // (GSO), which skb mode shows XDP whole. No socket frame holds one: the
+  // kernel used to drop them on the socket, unseen, and uploads stalled. They
+  // now get the fail policy (open here: passed on, counted as punt fallback).
+  it('a 4 MB upload through an inspected port completes: frames too long to punt get the fail policy', async () => {
+    const upload = `
+const http = require('http');
+const s = http.createServer((req, res) => { let n = 0; req.on('data', (c) => (n += c.length)); req.on('end', () => res.end('got ' + n)); });
+s.listen(${PORT + 1}, '${SERVER}', () => console.log('ready'));`;
+    await lab.spawn(sns, [process.execPath, '-e', upload], 'ready');
+    expect((await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT + 1))).code).toBe(0);
+    const body = join(stateDir, 'upload.bin');
+    writeFileSync(body, randomBytes(4_000_000));
+    const fallback = inMaps.stat(SfStat.PUNT_FALLBACK);
+    const punts = inMaps.punts();
+    const r = await lab.exec(cns, ['curl', '-s', '-m', '15', '--data-binary', `@${body}`, `http://${SERVER}:${PORT + 1}/`], { timeoutMs: 30_000 });
+    expect(r.stdout, `curl exit ${r.code}`).toBe('got 4000000');
+    expect(inMaps.stat(SfStat.PUNT_FALLBACK)).toBeGreaterThan(fallback);
+    expect(inMaps.punts(), 'the upload\'s small segments are still inspected').toBeGreaterThan(punts);
+    const s = (await requestDaemon(stateDir, 'status')) as DaemonStatus;
+    expect(s.queues[0]!.sockets.find((k) => k.iface === inIf)!.rxDropped).toBe(0);
+    expect(daemon.logs.find((l) => l.level === 'warn' && l.msg.includes(`${inIf} is in skb mode: GSO segments`))?.msg).toContain('cannot be punted; they get the fail mode (fail-open');
+  }, 60_000);
 
   it('SIGTERM detaches both ports; the bridge forwards again on its own', async () => {
     daemon.child.kill('SIGTERM');
