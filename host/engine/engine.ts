@@ -575,7 +575,10 @@ export class Engine {
 
   private combine(d: PacketDecision, state: FlowState): void {
     if (state.decided === FLOW_BLOCKED) {
-      // An earlier packet of this batch blocked the flow: the kernel would have dropped this one.
+      // An earlier packet of this batch blocked the flow: the kernel would have
+      // dropped this one unseen, so what the modules said of it (they had the
+      // whole batch) is not reported; only the engine's own alerts stay.
+      if (d.modules.some((r) => r.module !== ENGINE_MODULE)) d.modules = d.modules.filter((r) => r.module === ENGINE_MODULE);
       d.stage = 'flow';
       d.verdict = Verdict.BLOCK_FLOW;
       d.dropped = true;

@@ -70,6 +70,24 @@ describe('engine verdicts, one module', () => {
     expect(decisions[2]).toMatchObject({ stage: 'module', dropped: false });
   });
 
+  // In one batch the module has already seen the later packets when the
+  // first one blocks the flow; the kernel would have dropped them unseen, so
+  // what the module said of them must not depend on where a batch ended.
+  it('BLOCK_FLOW mid-batch: the flow\'s later packets in that batch are dropped with no module alerts or verdicts reported', async () => {
+    const mod = await portVerdictModule();
+    const decisions: PacketDecision[] = [];
+    const engine = new Engine({ rules: INSPECT_ALL, modules: [mod], batchSize: 8, onDecision: (d) => decisions.push(d) });
+    engine.pushDecoded(packet({ dstPort: 9004 }, 0));
+    engine.pushDecoded(packet({ dstPort: 9004 }, 1));
+    const counters = engine.finish();
+    decisions.sort((a, b) => a.index - b.index);
+    expect(decisions[0]).toMatchObject({ stage: 'module', verdict: Verdict.BLOCK_FLOW, dropped: true });
+    expect(decisions[0]!.modules.flatMap((r) => r.alerts)).not.toEqual([]);
+    expect(decisions[1]).toMatchObject({ stage: 'flow', verdict: Verdict.BLOCK_FLOW, dropped: true });
+    expect(decisions[1]!.modules).toEqual([]);
+    expect(counters.alerts).toBe(decisions[0]!.modules.flatMap((r) => r.alerts).length);
+  });
+
   it('BLOCK_SRC puts the source in the penalty box for the module ttl, then lets it back', async () => {
     const { decisions } = await run(INSPECT_ALL, [
       packet({ dstPort: 9005 }, 0),
