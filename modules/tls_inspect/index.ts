@@ -9,7 +9,7 @@ import { DomainSet } from "../dns_guard/domainset";
 import { addDomainEntry, loadDomainText, reserveForTexts, domainListError } from "../dns_guard/domainlist";
 import { refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable } from "../dns_guard/confread";
 import { Hello, MAX_SNI_KEPT } from "./hello";
-import { HandshakeFinder, Found } from "./records";
+import { HandshakeFinder, Found, StreamWalk } from "./records";
 import { wireText } from "../dns_guard/wiretext";
 import { ja3String, ja3sString, ja3Hash, ja4, versionText } from "./fingerprint";
 export * from "../sdk/exports";
@@ -45,6 +45,9 @@ class TlsFlow {
   sniTruncated: bool = false;
   /** Stream offset past the ClientHello's records (TCP). */
   clientEnd: i32 = 0;
+  /** Each direction's record walk while its hello is incomplete over several records (TCP), else null. */
+  walkClient: StreamWalk | null = null;
+  walkServer: StreamWalk | null = null;
 }
 
 class TlsInspect extends Inspector {
@@ -145,8 +148,14 @@ class TlsInspect extends Inspector {
     let found: Found;
     if (proto == IpProto.TCP) {
       if (pkt.streamNew <= 0) return Verdict.CONTINUE;
-      found = this.finder.inStream(pkt.streamPtr, pkt.streamLength, want);
+      const known = this.flows.get(pkt.flowId);
+      found = this.finder.inStream(pkt.streamPtr, pkt.streamLength, want, known === null ? null : toClient ? known.walkServer : known.walkClient);
       if (found == Found.NEED_MORE && pkt.streamGap) return this.giveUp(pkt);
+      if (found == Found.NEED_MORE) {
+        if (this.finder.walk.off > 0) this.keepWalk(pkt, known, toClient);
+        return Verdict.CONTINUE;
+      }
+      if (known !== null) { if (toClient) known.walkServer = null; else known.walkClient = null; }
     } else {
       if (pkt.payloadLength <= 0) return Verdict.CONTINUE;
       found = this.finder.inDatagram(pkt.payloadPtr, pkt.payloadLength, want);
@@ -262,6 +271,16 @@ class TlsInspect extends Inspector {
       event(pkt, EventKind.TLS, w.str("handshake", "server_hello").endObject().toString());
     }
     return verdict;
+  }
+
+  /** Keeps where the finder stopped on this direction, for the next segment. */
+  keepWalk(pkt: Packet, known: TlsFlow | null, toClient: bool): void {
+    let st = known;
+    if (st === null) { st = new TlsFlow(); this.flows.set(pkt.flowId, st); }
+    let w = toClient ? st.walkServer : st.walkClient;
+    if (w === null) { w = new StreamWalk(); if (toClient) st.walkServer = w; else st.walkClient = w; }
+    const f = this.finder.walk;
+    w.off = f.off; w.have = f.have; w.head = f.head;
   }
 
   matchSni(h: Hello): i32 {
