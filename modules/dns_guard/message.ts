@@ -2,7 +2,7 @@
 // and up to MAX_ANSWERS answer records, into buffers allocated once. Only
 // what the guard and the `dns` event need is kept; the rest is skipped with
 // the same bounds checks.
-import { NameBuf, readName, nameErrorText, newMessage } from "./name";
+import { NameBuf, readName, nameErrorText, newMessage, keepName } from "./name";
 
 export const HEADER_LEN = 12;
 export const MAX_QUESTIONS = 4;
@@ -72,6 +72,7 @@ export class DnsMessage {
       if (next < 0) return this.fail("question " + i.toString() + ": " + nameErrorText(next), pos);
       if (next + 4 > len) return this.fail("question " + i.toString() + " is cut short", next);
       if (q !== null) {
+        keepName(pos, q.name);
         q.type = bswap<u16>(load<u16>(base + <usize>next));
         q.klass = bswap<u16>(load<u16>(base + <usize>next, 2));
         this.questionCount = i + 1;
@@ -87,6 +88,7 @@ export class DnsMessage {
       const rdlen = <i32>bswap<u16>(load<u16>(base + <usize>next, 8));
       if (next + 10 + rdlen > len) return this.fail("answer " + i.toString() + " rdata length " + rdlen.toString() + " runs past the message", next + 8);
       if (a !== null) {
+        keepName(pos, a.name);
         a.type = bswap<u16>(load<u16>(base + <usize>next));
         a.klass = bswap<u16>(load<u16>(base + <usize>next, 2));
         a.ttl = bswap<u32>(load<u32>(base + <usize>next, 4));

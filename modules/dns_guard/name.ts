@@ -71,6 +71,15 @@ export class NameBuf {
     if (n > this.longestLabel) this.longestLabel = n;
   }
 
+  copyFrom(o: NameBuf): void {
+    memory.copy(changetype<usize>(this.key), changetype<usize>(o.key), <usize>o.keyLen);
+    memory.copy(changetype<usize>(this.text), changetype<usize>(o.text), <usize>o.textLen);
+    this.keyLen = o.keyLen;
+    this.textLen = o.textLen;
+    this.labels = o.labels;
+    this.longestLabel = o.longestLabel;
+  }
+
   /** Presentation form; the root name is ".". */
   toString(): string {
     if (this.textLen == 0) return ".";
@@ -105,11 +114,35 @@ const pathPos = new StaticArray<i32>(PATH_MAX);
 const pathWire = new StaticArray<i32>(PATH_MAX);
 const pathHops = new StaticArray<i32>(PATH_MAX);
 
+/*
+ * Names the message keeps (its questions and answers), by the offset each
+ * starts at: a name that is just a pointer to one of them is copied from it
+ * rather than decoded again, label by label. The usual answer points at the
+ * question; 32 of them at a name of 127 one-byte labels cost as much again
+ * as everything else in the message.
+ */
+const MAX_KEPT = 64;
+const keptAt = new StaticArray<i32>(MAX_KEPT);
+const keptNames = new StaticArray<NameBuf | null>(MAX_KEPT);
+let keptCount = 0;
+
 /** Forgets what walks learnt: a new message is at [base, base+len). */
 export function newMessage(base: usize, len: i32): void {
   if (++stamp == 0) { memory.fill(changetype<usize>(memoStamp), 0, MEMO_SIZE << 2); stamp = 1; }
   memoBase = base;
   memoLen = len;
+  for (let i = 0; i < keptCount; i++) unchecked(keptNames[i] = null);
+  keptCount = 0;
+}
+
+/** Registers a name the message keeps unchanged while it is handled, read from `off`. */
+export function keepName(off: i32, name: NameBuf): void {
+  if (keptCount < MAX_KEPT) { unchecked(keptAt[keptCount] = off); unchecked(keptNames[keptCount] = name); keptCount++; }
+}
+
+function keptName(off: i32): NameBuf | null {
+  for (let i = 0; i < keptCount; i++) if (unchecked(keptAt[i]) == off) return unchecked(keptNames[i]);
+  return null;
 }
 
 function remember(steps: i32, wire: i32, hops: i32): void {
@@ -129,6 +162,22 @@ function remember(steps: i32, wire: i32, hops: i32): void {
 export function readName(base: usize, len: i32, off: i32, out: NameBuf | null): i32 {
   if (out !== null) out.reset();
   const memo = base == memoBase && len == memoLen;
+  if (memo && out !== null && off >= 0 && off + 1 < len && (load<u8>(base + <usize>off) & 0xc0) == 0xc0) {
+    // Only a pointer, to a kept name the walks already checked: the same name.
+    const target = ((<i32>load<u8>(base + <usize>off) & 0x3f) << 8) | <i32>load<u8>(base + <usize>(off + 1));
+    if (target < off && unchecked(memoStamp[target]) == stamp && <i32>unchecked(memoHops[target]) < MAX_HOPS) {
+      const kept = keptName(target);
+      if (kept !== null) {
+        out.copyFrom(kept);
+        if (off < MEMO_SIZE) {
+          unchecked(memoStamp[off] = stamp);
+          unchecked(memoWire[off] = unchecked(memoWire[target]));
+          unchecked(memoHops[off] = unchecked(memoHops[target]) + 1);
+        }
+        return off + 2;
+      }
+    }
+  }
   let pos = off;
   let end = -1;
   let hops = 0;
