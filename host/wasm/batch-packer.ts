@@ -105,7 +105,10 @@ export class BatchPacker {
     let nsec = 0;
     // The open run: frames of one source buffer, copied together when it ends.
     let runFirst: Uint8Array | null = null;
-    let runSeq = 0;
+    /** srcSeq of the frame that would continue the open run; -2 (no frame's) when none is open. */
+    let runNext = -2;
+    /** Where a frame of the open run must end in its source for the run to fit the data region. */
+    let runLimit = 0;
     let runSrcStart = 0;
     let runSrcEnd = 0;
     /** Data-region offset minus source offset, the same for every frame of the run. */
@@ -125,22 +128,20 @@ export class BatchPacker {
       if (stream === null || stream.length === 0) {
         // A whole frame and no stream bytes: it joins the open run, or opens one.
         const seq = pkt.srcSeq;
-        if (runFirst !== null && seq === runSeq + 1) {
-          const off = pkt.srcOffset;
-          // 64: MAX_RUN_GAP
-          if (off >= runSrcEnd && off - runSrcEnd <= 64 && off + runShift + len <= dataCapacity) {
-            at = off + runShift;
-            runSeq = seq;
-            runSrcEnd = off + len;
-          }
-        }
-        if (at < 0 && seq >= 0 && used + len <= dataCapacity) {
+        const off = pkt.srcOffset;
+        // One unsigned compare for 0 <= gap <= 64 (MAX_RUN_GAP); runLimit folds in the data region's end.
+        if (seq === runNext && runFirst !== null && ((off - runSrcEnd) >>> 0) <= 64 && off + len <= runLimit) {
+          at = off + runShift;
+          runNext = seq + 1;
+          runSrcEnd = off + len;
+        } else if (seq >= 0 && used + len <= dataCapacity) {
           if (runFirst !== null) copyRun(u8, dataAt + runSrcStart + runShift, runFirst, runSrcStart, runSrcEnd);
           runFirst = data;
-          runSeq = seq;
-          runSrcStart = pkt.srcOffset;
-          runSrcEnd = runSrcStart + len;
-          runShift = used - runSrcStart;
+          runNext = seq + 1;
+          runSrcStart = off;
+          runSrcEnd = off + len;
+          runShift = used - off;
+          runLimit = dataCapacity - runShift;
           at = used;
         }
       }
@@ -150,6 +151,7 @@ export class BatchPacker {
         if (runFirst !== null) {
           copyRun(u8, dataAt + runSrcStart + runShift, runFirst, runSrcStart, runSrcEnd);
           runFirst = null;
+          runNext = -2;
         }
         if (k > from && used + len + (stream !== null ? stream.length : 0) > dataCapacity) break;
         at = used;
@@ -180,7 +182,8 @@ export class BatchPacker {
       const l3 = pkt.l3Offset;
       const l4 = pkt.l4Offset;
       i32[w] = id | 0;
-      i32[w + 1] = id < 4294967296 ? 0 : (id / 4294967296) | 0;
+      // The same as id < 2 ** 32 ? 0 : ..., with an integer compare for the usual Smi id.
+      i32[w + 1] = id > 2147483647 ? (id / 4294967296) | 0 : 0;
       i32[w + 2] = tsSec | 0;
       i32[w + 3] = tsNsec | 0;
       i32[w + 4] = ptrBase + at;
