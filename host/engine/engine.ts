@@ -284,14 +284,16 @@ export class Engine {
     if (now > this.nowSec) this.nowSec = now;
     if (this.nowSec - this.lastExpire >= 1) this.expireIdle();
 
+    // Before the non-IP pass (a frame with too many VLAN tags has no IP layer)
+    // and before reassembly (a tiny first fragment is dropped, so its datagram
+    // never completes), as in XDP.
+    if (raw.invalid !== null) {
+      this.decide(this.decision(index, raw, null, 0, 'invalid', Verdict.DROP, true, [raw]));
+      return;
+    }
     if (raw.ipVersion === 0) {
       c.nonIp++;
       this.decide(this.decision(index, raw, null, 0, 'non-ip', Verdict.PASS, false, [raw]));
-      return;
-    }
-    // Before reassembly too: a tiny first fragment is dropped, so its datagram never completes, as in XDP.
-    if (raw.invalid !== null) {
-      this.decide(this.decision(index, raw, null, 0, 'invalid', Verdict.DROP, true, [raw]));
       return;
     }
     if (this.penalty.size > 0 && this.penalty.isBlocked(raw.src, this.nowSec)) {
@@ -576,9 +578,15 @@ export class Engine {
   private combine(d: PacketDecision, state: FlowState): void {
     if (state.decided === FLOW_BLOCKED) {
       // An earlier packet of this batch blocked the flow: the kernel would have
-      // dropped this one unseen, so what the modules said of it (they had the
-      // whole batch) is not reported; only the engine's own alerts stay.
-      if (d.modules.some((r) => r.module !== ENGINE_MODULE)) d.modules = d.modules.filter((r) => r.module === ENGINE_MODULE);
+      // dropped this one unseen, so the alerts and events the modules emitted
+      // for it (they had the whole batch) are not reported; their verdicts and
+      // failures stay on record, and so do the engine's own alerts.
+      const runs = d.modules;
+      for (let i = 0; i < runs.length; i++) {
+        if (runs[i]!.module === ENGINE_MODULE) continue;
+        runs[i]!.alerts = NO_ALERTS;
+        runs[i]!.events = NO_EVENTS;
+      }
       d.stage = 'flow';
       d.verdict = Verdict.BLOCK_FLOW;
       d.dropped = true;

@@ -114,7 +114,10 @@ describe('hostile modules', () => {
   });
 
   it('alert storm: the per-call alert budget caps what reaches the host', async () => {
-    const run = await runBeside('alert_storm', 'fail-closed');
+    // One packet a batch: with more, what it emits for a flow's packets after
+    // basic_inspect blocked that flow in the same batch is not reported
+    // (docs/abi/v1.md), and the count below would not be whole.
+    const run = await runBeside('alert_storm', 'fail-closed', {}, 1);
     const s = run.hostile.stats();
     expect(s.traps).toBe(0);
     expect(s.alerts).toBeGreaterThan(0);
