@@ -359,8 +359,12 @@ static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 	for (i = 0; i < SF_MAX_VLANS + 1; i++) {
 		if (type != ETH_P_8021Q_ && type != ETH_P_8021AD_ && type != ETH_P_QINQ_LEGACY_)
 			break;
-		if (i == SF_MAX_VLANS)
-			return; /* a third tag: not parsed, not IP */
+		if (i == SF_MAX_VLANS) {
+			/* A third tag: what it carries no rule can see, while a
+			 * receiver (or a bridge in front of one) may read it. */
+			p->invalid = 1;
+			return;
+		}
 		__u8 *tag = data + off;
 		if ((void *)(tag + 4) > data_end)
 			return;
@@ -835,10 +839,11 @@ ports_done:
 general:;
 	struct sf_pkt p = {};
 	parse(&p, data, data_end);
-	if (!p.version)
-		return finish(ctx, cf, SF_STAGE_NON_IP, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
+	/* Invalid first: a frame with too many tags is invalid before any IP layer. */
 	if (p.invalid)
 		return finish(ctx, cf, SF_STAGE_INVALID, SF_OUT_DROP, XDP_DROP, 0, SF_ACTION_DROP);
+	if (!p.version)
+		return finish(ctx, cf, SF_STAGE_NON_IP, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
 
 	/* 1. penalty box */
 	__u32 active = cf->word[SF_CFG_VERDICTS_ACTIVE];

@@ -29,7 +29,8 @@
 //  - VLAN: ethertypes 0x8100, 0x88a8 and 0x9100 (the pre-802.1ad QinQ tag,
 //    which Suricata, Zeek and Wireshark also read as a VLAN tag) are tags
 //    (4 bytes: TCI, inner type), in any order; at most 2 tags (QinQ), a third
-//    -> "vlan: more than 2 tags".
+//    -> "vlan: more than 2 tags", no IP layer, and `invalid`: a receiver or
+//    a bridge in front of one may read what it carries, which no rule saw.
 //    `vlans` holds the 12-bit ids, outermost first.
 //  - LINUX_SLL: 16-byte header, ethertype at byte 14. LINUX_SLL2: 20-byte
 //    header, ethertype at byte 0. Both then follow the same ethertype rules
@@ -226,7 +227,11 @@ function decodeEtherType(p: DecodedPacket, data: Uint8Array, etherType: number, 
   let type = etherType;
   let pos = off;
   while (type === ETH_P_8021Q || type === ETH_P_8021AD || type === ETH_P_QINQ_LEGACY) {
-    if (p.vlans.length === MAX_VLAN_TAGS) { fault(p, `vlan: more than ${MAX_VLAN_TAGS} tags`); return; }
+    if (p.vlans.length === MAX_VLAN_TAGS) {
+      fault(p, `vlan: more than ${MAX_VLAN_TAGS} tags`);
+      p.invalid = `vlan: more than ${MAX_VLAN_TAGS} tags: a receiver that reads the third reaches a layer no rule saw`;
+      return;
+    }
     if (pos + 4 > data.length) { short(p, 'vlan: tag truncated'); return; }
     if (p.vlans === NO_VLANS) p.vlans = [];
     p.vlans.push(((data[pos]! << 8) | data[pos + 1]!) & 0x0fff);

@@ -35,4 +35,14 @@ describe('invalid packets in the engine', () => {
     expect(decisions.map((d) => [d.stage, d.dropped])).toEqual([['invalid', true], ['default', false]]);
     expect(counters.byStage.invalid).toBe(1);
   });
+
+  // It once passed as "not IP", past every rule, though a receiver reading
+  // three tags (or a bridge forwarding to one) takes the packet inside.
+  it('three VLAN tags: dropped as invalid under a default of pass, not passed as non-IP', () => {
+    const spec = { src: '198.18.0.1', dst: '198.18.1.1', proto: 'tcp' as const, dstPort: 22 };
+    const { decisions, counters } = run([buildPacket({ ...spec, vlans: [1, 2, 3] }), buildPacket({ ...spec, vlans: [1, 2] })]);
+    expect(decisions.map((d) => [d.stage, d.dropped])).toEqual([['invalid', true], ['default', false]]);
+    expect(counters.byStage.invalid).toBe(1);
+    expect(counters.nonIp).toBe(0);
+  });
 });

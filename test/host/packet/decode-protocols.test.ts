@@ -168,13 +168,14 @@ describe('decodePacket on built frames', () => {
     expect(p2.dstPort).toBe(80);
   });
 
-  it('stacked 0x8100 tags count as QinQ; a third tag is malformed', () => {
+  it('stacked 0x8100 tags count as QinQ; a third tag is malformed and invalid', () => {
     const two = buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'udp', vlans: [5, 6] });
     two[12] = 0x81; two[13] = 0x00;
     expect(decodePacket(two, LinkType.ETHERNET).vlans).toEqual([5, 6]);
     const three = buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'udp', vlans: [1, 2, 3] });
     const p = decodePacket(three, LinkType.ETHERNET);
     expect(p.malformed).toBe('vlan: more than 2 tags');
+    expect(p.invalid).toContain('vlan: more than 2 tags');
     expect(p.ipVersion).toBe(0);
   });
 
