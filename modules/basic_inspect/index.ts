@@ -2,8 +2,9 @@
 // its JSON config (README.md lists the fields and signature ids).
 import {
   Inspector, Packet, Verdict, JsonValue, FlowMap, Severity, LogLevel, IpProto,
-  register, alert, log, worst, lowerAscii, utf8, toLower, JsonWriter, parseJsonString,
+  register, alert, log, worst, lowerAscii, utf8, JsonWriter, parseJsonString,
 } from "../sdk";
+import { MultiSearch } from "../sdk/lib";
 export * from "../sdk/exports";
 
 const SID_DENIED_PORT = 1000101;
@@ -57,10 +58,15 @@ class BasicInspect extends Inspector {
   allowAll: bool = true;
   patterns: Array<Pattern> = [];
   maxPattern: i32 = 1;
-  /** starts[b] != 0 when some pattern can begin with byte b. */
-  starts: StaticArray<u8> = new StaticArray<u8>(256);
-  /** pairs[b0 | b1 << 8] != 0 when some pattern can begin with bytes b0 b1 (1-byte patterns mark every b1). */
-  pairs: StaticArray<u8> = new StaticArray<u8>(65536);
+  /**
+   * The patterns as two automata, exact and case-insensitive, ids their
+   * index. Comparing every pattern at each position where one could start
+   * cost ~65 us a 1,400-byte packet of near misses with 50 patterns sharing
+   * a prefix (19x plain text); an automaton reads each byte once.
+   */
+  exact: MultiSearch = new MultiSearch(false);
+  folded: MultiSearch = new MultiSearch(true);
+  exactCount: i32 = 0;
   /** Per-packet scratch: offset of each pattern's first new match, -1 = none. */
   hits: StaticArray<i32> = new StaticArray<i32>(0);
   depth: i32 = 4096;
@@ -121,13 +127,11 @@ class BasicInspect extends Inspector {
         if (p === null) return false;
         this.patterns.push(p);
         if (p.content.length > this.maxPattern) this.maxPattern = p.content.length;
-        const first = p.content[0];
-        this.starts[first] = 1;
-        // nocase content is lower-cased: its first byte may appear in upper case too
-        if (p.nocase && first >= 0x61 && first <= 0x7a) this.starts[first - 0x20] = 1;
-        markPairs(this.pairs, p.content, p.nocase);
+        if (p.nocase) this.folded.add(p.content, i); else { this.exact.add(p.content, i); this.exactCount++; }
       }
     }
+    this.exact.build();
+    this.folded.build();
     this.hits = new StaticArray<i32>(this.patterns.length);
     return true;
   }
@@ -205,13 +209,7 @@ class BasicInspect extends Inspector {
     return verdict;
   }
 
-  /**
-   * Reports every pattern with a match in base[from..end) that ends after
-   * newStart. One pass over the bytes: only positions whose next two bytes
-   * can start some pattern (the `pairs` table; `starts` for the last byte)
-   * are compared against the patterns. One byte let too much through: '/'
-   * and '.' begin many patterns and fill HTTP text.
-   */
+  /** Reports every pattern with a match in base[from..end) that ends after newStart. */
   match(pkt: Packet, base: usize, from: i32, end: i32, newStart: i32, toClient: bool, inStream: bool): Verdict {
     const hay = base + <usize>from;
     const hayLen = end - from;
@@ -219,25 +217,11 @@ class BasicInspect extends Inspector {
     const n = patterns.length;
     const hits = this.hits;
     for (let i = 0; i < n; i++) unchecked(hits[i] = -1);
-    let pending = n;
     // A match must end after newStart: earlier ones were reported on an earlier packet.
-    let pos = newStart - from - this.maxPattern + 1;
-    if (pos < 0) pos = 0;
-    for (; pos < hayLen && pending > 0; pos++) {
-      if (pos + 1 < hayLen) {
-        if (unchecked(this.pairs[<i32>load<u16>(hay + <usize>pos)]) == 0) continue;
-      } else if (unchecked(this.starts[load<u8>(hay + <usize>pos)]) == 0) continue;
-      for (let i = 0; i < n; i++) {
-        if (unchecked(hits[i]) >= 0) continue;
-        const p = unchecked(patterns[i]);
-        const plen = p.content.length;
-        if (pos + plen > hayLen || from + pos + plen <= newStart) continue;
-        if (matchesAt(hay + <usize>pos, p.content.dataStart, plen, p.nocase)) {
-          unchecked(hits[i] = pos);
-          pending--;
-        }
-      }
-    }
+    const minEnd = newStart - from;
+    let pending = n;
+    pending -= this.exact.firstOfEach(hay, hayLen, minEnd, hits, this.exactCount);
+    pending -= this.folded.firstOfEach(hay, hayLen, minEnd, hits, n - this.exactCount);
     if (pending == n) return Verdict.CONTINUE;
     let verdict = Verdict.CONTINUE;
     for (let i = 0; i < n; i++) {
@@ -250,33 +234,6 @@ class BasicInspect extends Inspector {
     }
     if (verdict == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
     return verdict;
-  }
-}
-
-/** True when the bytes at hay equal the pattern (pattern already lower-cased when nocase). */
-@inline function matchesAt(hay: usize, pat: usize, len: i32, nocase: bool): bool {
-  if (!nocase) return memory.compare(hay, pat, <usize>len) == 0;
-  for (let j = 0; j < len; j++) {
-    if (toLower(load<u8>(hay + <usize>j)) != load<u8>(pat + <usize>j)) return false;
-  }
-  return true;
-}
-
-function caseVariants(b: u8, nocase: bool): Array<u8> {
-  const out: Array<u8> = [b];
-  if (nocase && b >= 0x61 && b <= 0x7a) out.push(b - 0x20);
-  return out;
-}
-
-function markPairs(pairs: StaticArray<u8>, content: Uint8Array, nocase: bool): void {
-  const v0 = caseVariants(content[0], nocase);
-  for (let i = 0; i < v0.length; i++) {
-    if (content.length < 2) {
-      for (let b1 = 0; b1 < 256; b1++) pairs[<i32>v0[i] | (b1 << 8)] = 1;
-      continue;
-    }
-    const v1 = caseVariants(content[1], nocase);
-    for (let j = 0; j < v1.length; j++) pairs[<i32>v0[i] | (<i32>v1[j] << 8)] = 1;
   }
 }
 

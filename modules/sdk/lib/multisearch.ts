@@ -170,6 +170,39 @@ export class MultiSearch {
     return out.count;
   }
 
+  /**
+   * For each id i (ids index firstAt) with firstAt[i] == -1, the start of its
+   * first occurrence whose last byte is at or after minEnd; stops once
+   * `pending` were found. Returns how many it found. One pass whatever the
+   * number of matches, where scan() stops at its list's capacity.
+   */
+  firstOfEach(ptr: usize, len: i32, minEnd: i32, firstAt: StaticArray<i32>, pending: i32): i32 {
+    if (!this.built || this.patterns.length == 0 || pending <= 0) return 0;
+    const classes = this.classes;
+    const delta = this.delta;
+    const cls = this.classOf;
+    let found = 0;
+    let s = 0;
+    for (let i = 0; i < len; i++) {
+      s = unchecked(delta[s * classes + <i32>unchecked(cls[load<u8>(ptr + <usize>i)])]);
+      if (i < minEnd) continue;
+      let o = unchecked(this.outFirst[s]) >= 0 ? s : unchecked(this.dictLink[s]);
+      while (o >= 0) {
+        let p = unchecked(this.outFirst[o]);
+        while (p >= 0) {
+          const id = unchecked(this.ids[p]);
+          if (unchecked(firstAt[id]) < 0) {
+            unchecked(firstAt[id] = i - unchecked(this.lens[p]) + 1);
+            if (++found == pending) return found;
+          }
+          p = unchecked(this.patNext[p]);
+        }
+        o = unchecked(this.dictLink[o]);
+      }
+    }
+    return found;
+  }
+
   /** Id of the pattern whose first occurrence ends earliest, or -1: the cheap "any match?" test. */
   first(ptr: usize, len: i32): i32 {
     if (!this.built || this.patterns.length == 0) return -1;
