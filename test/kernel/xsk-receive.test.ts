@@ -12,6 +12,8 @@ import { labSkipReason } from './lab/gate.js';
 import { collect, puntCounters, sendFromClient, setupPuntLab, writeFrameFile, type PuntLab } from './xsk-lab.js';
 import { openXsk, type XskSocket } from '../../host/kernel/xsk.js';
 import { SecuxflowError } from '../../host/errors.js';
+import { SF } from '../../host/kernel/codec.js';
+import { runOk } from './lab/run.js';
 import { addonPath } from '../../host/kernel/native.js';
 import { Worker } from 'node:worker_threads';
 
@@ -141,6 +143,37 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('AF_XDP sockets on
     expect(st.rxPackets).toBe(frames.length);
     expect(st.rxBytes).toBe(frames.reduce((n, f) => n + f.length, 0));
     expect(st.rxDropped + st.rxRingFull + st.fillRingEmpty + st.rxInvalidDescs).toBe(0);
+  });
+
+  // The kernel keeps 256 bytes of each 2,048-byte frame; a longer packet it
+  // would drop on the socket, counted nowhere of ours. The program gives such
+  // a frame the punt fallback instead (docs/live.md).
+  it('a frame of SF_PUNT_MAX_FRAME bytes is punted; one byte longer gets the fallback, not a drop on the socket', async () => {
+    const mtu = async (n: number): Promise<void> => {
+      await runOk(['ip', '-n', pl.client.ns, 'link', 'set', pl.client.ifname, 'mtu', String(n)]);
+      await runOk(['ip', '-n', pl.host.ns, 'link', 'set', pl.host.ifname, 'mtu', String(n)]);
+    };
+    await mtu(1900);
+    try {
+      const frame = (len: number, sport: number): Uint8Array => udpFrame(pl.hostMac, pl.clientMac, pl.client.addr, pl.host.addr, sport, UDP_PORT, randomBytes(len - 42));
+      const fits = frame(SF.PUNT_MAX_FRAME, 21000);
+      const file = join(pl.work, 'boundary.bin');
+      writeFrameFile(file, [frame(SF.PUNT_MAX_FRAME + 1, 21001), fits]);
+      const s = open.at(-1)!;
+      const dropped = s.stats().rxDropped;
+      const before = puntCounters(pl);
+      const got = collect(s, 1, 8000, 1 << 16, []);
+      expect((await sendFromClient(pl, { file, rate: 1000 })).sent).toBe(2);
+      const received = await got;
+      const after = puntCounters(pl);
+      expect(after.punt - before.punt).toBe(1);
+      expect(after.fallback - before.fallback).toBe(1);
+      expect(received.length).toBe(1);
+      expect(Buffer.from(received[0]!).equals(Buffer.from(fits))).toBe(true);
+      expect(s.stats().rxDropped).toBe(dropped);
+    } finally {
+      await mtu(1500);
+    }
   });
 
   it('receive() into a buffer too small for the batch stops early and keeps the rest queued', async () => {
