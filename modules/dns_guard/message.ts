@@ -72,7 +72,7 @@ export class DnsMessage {
       if (next < 0) return this.fail("question " + i.toString() + ": " + nameErrorText(next), pos);
       if (next + 4 > len) return this.fail("question " + i.toString() + " is cut short", next);
       if (q !== null) {
-        keepName(pos, q.name);
+        keepName(q.name);
         q.type = bswap<u16>(load<u16>(base + <usize>next));
         q.klass = bswap<u16>(load<u16>(base + <usize>next, 2));
         this.questionCount = i + 1;
@@ -88,7 +88,7 @@ export class DnsMessage {
       const rdlen = <i32>bswap<u16>(load<u16>(base + <usize>next, 8));
       if (next + 10 + rdlen > len) return this.fail("answer " + i.toString() + " rdata length " + rdlen.toString() + " runs past the message", next + 8);
       if (a !== null) {
-        keepName(pos, a.name);
+        keepName(a.name);
         a.type = bswap<u16>(load<u16>(base + <usize>next));
         a.klass = bswap<u16>(load<u16>(base + <usize>next, 2));
         a.ttl = bswap<u32>(load<u32>(base + <usize>next, 4));
