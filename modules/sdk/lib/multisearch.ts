@@ -37,6 +37,15 @@ export class MultiSearch {
   private dictLink: StaticArray<i32> = new StaticArray<i32>(0);
   private lens: StaticArray<i32> = new StaticArray<i32>(0);
   private stateCount: i32 = 0;
+  /** The longest pattern: a match ending at e starts after e - maxLen. */
+  private maxLen: i32 = 0;
+  /**
+   * Bit b0 | b1 << 8 is set when some pattern can begin with bytes b0 b1
+   * (a 1-byte pattern sets every b1); 8 KiB. At the root, a pair that begins
+   * none leaves the automaton at the root, so firstOfEach skips it without
+   * the table walk: ordinary text is mostly such pairs.
+   */
+  private pairs: StaticArray<u32> = new StaticArray<u32>(0);
 
   constructor(noCase: bool = false) { this.noCase = noCase; }
 
@@ -52,6 +61,7 @@ export class MultiSearch {
     for (let i = 0; i < pattern.length; i++) copy[i] = this.fold(pattern[i]);
     this.patterns.push(copy);
     this.ids.push(id);
+    if (pattern.length > this.maxLen) this.maxLen = pattern.length;
     return true;
   }
 
@@ -60,6 +70,9 @@ export class MultiSearch {
   }
 
   @inline private fold(c: u8): u8 { return this.noCase && <u8>(c - 65) < 26 ? c | 0x20 : c; }
+
+  /** With noCase, the upper-case twin of a folded letter; -1 otherwise. */
+  @inline private otherCase(c: i32): i32 { return this.noCase && <u32>(c - 97) < 26 ? c - 0x20 : -1; }
 
   /** Builds the automaton; add() is refused afterwards. */
   build(): void {
@@ -129,6 +142,24 @@ export class MultiSearch {
         unchecked(queue[tail++] = t);
       }
     }
+    const pairs = new StaticArray<u32>(2048);
+    for (let p = 0; p < np; p++) {
+      const pat = pats[p];
+      const b0 = <i32>pat[0];
+      for (let v0 = 0; v0 < 2; v0++) {
+        const first = v0 == 0 ? b0 : this.otherCase(b0);
+        if (first < 0) continue;
+        if (pat.length < 2) {
+          for (let b1 = 0; b1 < 256; b1++) setBit(pairs, first | (b1 << 8));
+          continue;
+        }
+        const b1 = <i32>pat[1];
+        setBit(pairs, first | (b1 << 8));
+        const b1o = this.otherCase(b1);
+        if (b1o >= 0) setBit(pairs, first | (b1o << 8));
+      }
+    }
+    this.pairs = pairs;
     this.delta = delta;
     this.outFirst = outFirst;
     this.patNext = patNext;
@@ -183,7 +214,20 @@ export class MultiSearch {
     const cls = this.classOf;
     let found = 0;
     let s = 0;
-    for (let i = 0; i < len; i++) {
+    // A match that ends at or after minEnd starts at or after minEnd - maxLen + 1,
+    // and the automaton finds every match that starts where it starts: so the
+    // bytes before that (a stream's earlier packets) are not read again.
+    let i = minEnd - this.maxLen + 1;
+    if (i < 0) i = 0;
+    const pairs = this.pairs;
+    for (; i < len; i++) {
+      if (s == 0) {
+        while (i + 1 < len) {
+          const pair = <u32>load<u16>(ptr + <usize>i);
+          if ((unchecked(pairs[pair >> 5]) & (1 << (pair & 31))) != 0) break;
+          i++;
+        }
+      }
       s = unchecked(delta[s * classes + <i32>unchecked(cls[load<u8>(ptr + <usize>i)])]);
       if (i < minEnd) continue;
       let o = unchecked(this.outFirst[s]) >= 0 ? s : unchecked(this.dictLink[s]);
@@ -217,4 +261,8 @@ export class MultiSearch {
     }
     return -1;
   }
+}
+
+@inline function setBit(bits: StaticArray<u32>, i: i32): void {
+  unchecked(bits[i >> 5] |= <u32>1 << (i & 31));
 }

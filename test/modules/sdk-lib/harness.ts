@@ -80,6 +80,14 @@ export function ms_overflow(): i32 { return matches.overflow ? 1 : 0; }
 export function ms_id(i: i32): i32 { return matches.ids[i]; }
 export function ms_start(i: i32): i32 { return matches.starts[i]; }
 export function ms_states(h: i32): i32 { return searches[h].states; }
+let firstAt = new StaticArray<i32>(0);
+/** firstOfEach over ids 0..ids-1, all pending; ms_first_at(i) reads the result. */
+export function ms_first_of_each(h: i32, p: usize, l: i32, minEnd: i32, ids: i32): i32 {
+  firstAt = new StaticArray<i32>(ids);
+  for (let i = 0; i < ids; i++) firstAt[i] = -1;
+  return searches[h].firstOfEach(p, l, minEnd, firstAt, ids);
+}
+export function ms_first_at(i: i32): i32 { return firstAt[i]; }
 
 let utf8Out = new ArrayBuffer(0);
 export function utf8_text(p: usize, l: i32, max: i32): i32 { utf8Out = String.UTF8.encode(utf8Text(p, l, max)); return utf8Out.byteLength; }
@@ -134,6 +142,8 @@ export interface LibHarness {
   ms_id(i: number): number;
   ms_start(i: number): number;
   ms_states(h: number): number;
+  ms_first_of_each(h: number, p: number, l: number, minEnd: number, ids: number): number;
+  ms_first_at(i: number): number;
   utf8_text(p: number, l: number, max: number): number;
   utf8_out(): number;
 }

@@ -38,7 +38,49 @@ function run(pats: Uint8Array[], hay: Uint8Array, noCase: boolean): { found: str
   return { found: found.sort(), first, h: s };
 }
 
+/** Per pattern id, the start of its first occurrence whose last byte is at or after minEnd, or -1. */
+function naiveFirstOfEach(hay: Uint8Array, pats: Uint8Array[], noCase: boolean, minEnd: number): number[] {
+  return pats.map((p) => {
+    for (let end = Math.max(minEnd, p.length - 1); end < hay.length; end++) {
+      const start = end - p.length + 1;
+      let ok = true;
+      for (let k = 0; k < p.length && ok; k++) ok = noCase ? lower(hay[start + k]!) === lower(p[k]!) : hay[start + k] === p[k];
+      if (ok) return start;
+    }
+    return -1;
+  });
+}
+
 describe('MultiSearch', () => {
+  // basic_inspect's search: from where a match ending at minEnd could start,
+  // skipping byte pairs that begin no pattern while at the root.
+  it('firstOfEach finds each pattern\'s first occurrence ending at or after minEnd, as a naive search does', () => {
+    const r = rng(17);
+    for (let round = 0; round < 400; round++) {
+      const noCase = r() < 0.5;
+      // Mostly bytes no pattern holds, so the root skip runs, with pattern bytes among them.
+      const alpha = noCase ? [0x61, 0x62, 0x41, 0x42, 0x20, 0x2e, 0x7a, 0x5a] : [0x61, 0x62, 0x00, 0xff, 0x20, 0x2e, 0x7a];
+      const pats: Uint8Array[] = [];
+      const np = 1 + Math.floor(r() * 8);
+      for (let i = 0; i < np; i++) {
+        const n = 1 + Math.floor(r() * 4);
+        pats.push(Uint8Array.from({ length: n }, () => alpha[Math.floor(r() * 4)]!));
+      }
+      const hay = Uint8Array.from({ length: Math.floor(r() * 120) }, () => alpha[Math.floor(r() * alpha.length)]!);
+      const minEnd = Math.floor(r() * (hay.length + 2)) - 1;
+      const s = h.ms_new(noCase ? 1 : 0);
+      pats.forEach((p, id) => { const q = h.put(p); h.ms_add(s, q, p.length, id); h.free(q); });
+      h.ms_build(s);
+      const q = h.put(hay);
+      const found = h.ms_first_of_each(s, q, hay.length, minEnd, pats.length);
+      h.free(q);
+      const got = pats.map((_, i) => h.ms_first_at(i));
+      const want = naiveFirstOfEach(hay, pats, noCase, minEnd);
+      expect(got, `round ${round}`).toEqual(want);
+      expect(found).toBe(want.filter((x) => x >= 0).length);
+    }
+  });
+
   it('finds exactly the occurrences a naive search finds, on random small alphabets (overlaps, nesting, duplicates)', () => {
     const r = rng(9);
     for (let round = 0; round < 300; round++) {
