@@ -22,8 +22,8 @@
 // the ACKs of closed connections do not count: Linux checksums those in
 // software even with offload.) An IPv4 header checksum is always computed
 // in software, so a bad one is refused in both modes.
-import { finishChecksum, pseudoHeaderSumAt, sumWords } from '../packet/checksum.js';
-import { IpProto, LinkType, TcpFlag, dstAddrOffset, ipLayerEnd, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
+import { finishChecksum, foldSum, pseudoHeaderSumAt, sumWords } from '../packet/checksum.js';
+import { IpProto, LinkType, TcpFlag, addrLength, dstAddrOffset, ipLayerEnd, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 
 /**
  * validate and auto: captures (above). offload: the live daemon in host
@@ -143,9 +143,7 @@ export function holdsPseudoHeaderSum(pkt: DecodedPacket): boolean {
   const at = l4 + (proto === IpProto.TCP ? 16 : 6);
   if (ipEnd > data.length || at + 2 > ipEnd) return false;
   const field = (data[at]! << 8) | data[at + 1]!;
-  let pseudo = pseudoHeaderSumAt(data, srcAddrOffset(pkt), data, dstAddrOffset(pkt), pkt.ipVersion === 4 ? 4 : 16, proto, ipEnd - l4);
-  while (pseudo > 0xffff) pseudo = (pseudo & 0xffff) + Math.floor(pseudo / 0x10000);
-  return field !== 0 && field === pseudo;
+  return field !== 0 && field === foldSum(pseudoHeaderSumAt(data, srcAddrOffset(pkt), data, dstAddrOffset(pkt), addrLength(pkt), proto, ipEnd - l4));
 }
 
 /** Whether the TCP checksum is right; true when it cannot be checked (not TCP, a fragment, cut by the capture). */

@@ -9,11 +9,16 @@ export function sumWords(data: Uint8Array, start: number, end: number, initial =
   return sum;
 }
 
-/** Folds a running sum to 16 bits and complements it. */
-export function finishChecksum(sum: number): number {
+/** Folds a running sum to 16 bits (end-around carry), not complemented. */
+export function foldSum(sum: number): number {
   let s = sum;
   while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return ~s & 0xffff;
+  return s;
+}
+
+/** Folds a running sum to 16 bits and complements it. */
+export function finishChecksum(sum: number): number {
+  return ~foldSum(sum) & 0xffff;
 }
 
 /** Pseudo-header sum for TCP/UDP/ICMPv6 over IPv4 or IPv6 (src/dst decide). */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildPacket, type PacketSpec } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
-import { LinkType, dstAddrOffset, srcAddrOffset } from '../../../host/packet/types.js';
-import { pseudoHeaderSumAt } from '../../../host/packet/checksum.js';
+import { LinkType, addrLength, dstAddrOffset, srcAddrOffset } from '../../../host/packet/types.js';
+import { foldSum, pseudoHeaderSumAt } from '../../../host/packet/checksum.js';
 import { completeL4Checksum } from '../../../host/daemon/checksum.js';
 
 const cases: Array<[string, Partial<PacketSpec>, number]> = [
@@ -13,12 +13,9 @@ const cases: Array<[string, Partial<PacketSpec>, number]> = [
 ];
 
 /** The folded pseudo-header sum a sender leaves in the field for offload. */
-function pseudoSum(frame: Uint8Array, v6: boolean, proto: number, l4: number): number {
+function pseudoSum(frame: Uint8Array, proto: number): number {
   const pkt = decodePacket(frame, LinkType.ETHERNET);
-  const n = v6 ? 16 : 4;
-  let s = pseudoHeaderSumAt(frame, srcAddrOffset(pkt), frame, dstAddrOffset(pkt), n, proto, frame.length - l4);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
+  return foldSum(pseudoHeaderSumAt(frame, srcAddrOffset(pkt), frame, dstAddrOffset(pkt), addrLength(pkt), proto, frame.length - pkt.l4Offset));
 }
 
 describe('inline TX checksum completion', () => {
@@ -27,10 +24,8 @@ describe('inline TX checksum completion', () => {
     const same = good.slice();
     completeL4Checksum(decodePacket(same, LinkType.ETHERNET));
     expect(same).toEqual(good);
-    const v6 = spec.src!.includes(':');
-    const proto = spec.proto === 'tcp' ? 6 : 17;
     const partial = good.slice();
-    const pseudo = pseudoSum(partial, v6, proto, 14 + (v6 ? 40 : 20));
+    const pseudo = pseudoSum(partial, spec.proto === 'tcp' ? 6 : 17);
     partial[field] = pseudo >> 8;
     partial[field + 1] = pseudo & 0xff;
     completeL4Checksum(decodePacket(partial, LinkType.ETHERNET));

@@ -2,7 +2,7 @@
 // engine must not take it as data nor let it end the connection.
 import { describe, expect, it } from 'vitest';
 import { fragmentIp } from '../../../host/packet/build.js';
-import { pseudoHeaderSumAt } from '../../../host/packet/checksum.js';
+import { foldSum, pseudoHeaderSumAt } from '../../../host/packet/checksum.js';
 import { ACK, ATTACK, BENIGN, IP_CSUM, PSH, RST, SYN, TCP_CSUM, c2s, corrupt, handshake, runFrames, s2c } from './evasion-support.js';
 
 describe('checksum insertion', () => {
@@ -68,8 +68,7 @@ describe('checksum insertion', () => {
       const f = frame.slice();
       const l4 = l3 + 20;
       const total = (f[l3 + 2]! << 8) | f[l3 + 3]!;
-      let sum = pseudoHeaderSumAt(f, l3 + 12, f, l3 + 16, 4, 6, total - 20);
-      while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+      const sum = foldSum(pseudoHeaderSumAt(f, l3 + 12, f, l3 + 16, 4, 6, total - 20));
       f[l4 + 16] = sum >> 8;
       f[l4 + 17] = sum & 0xff;
       return f;
