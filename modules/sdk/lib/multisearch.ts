@@ -42,7 +42,7 @@ export class MultiSearch {
   /**
    * Bit b0 | b1 << 8 is set when some pattern can begin with bytes b0 b1
    * (a 1-byte pattern sets every b1); 8 KiB. At the root, a pair that begins
-   * none leaves the automaton at the root, so firstOfEach skips it without
+   * none leaves the automaton at the root, so every search skips it without
    * the table walk: ordinary text is mostly such pairs.
    */
   private pairs: StaticArray<u32> = new StaticArray<u32>(0);
@@ -180,6 +180,7 @@ export class MultiSearch {
     const cls = this.classOf;
     let s = 0;
     for (let i = 0; i < len; i++) {
+      if (s == 0) i = this.skipAtRoot(ptr, i, len);
       s = unchecked(delta[s * classes + <i32>unchecked(cls[load<u8>(ptr + <usize>i)])]);
       let o = unchecked(this.outFirst[s]) >= 0 ? s : unchecked(this.dictLink[s]);
       while (o >= 0) {
@@ -219,15 +220,8 @@ export class MultiSearch {
     // bytes before that (a stream's earlier packets) are not read again.
     let i = minEnd - this.maxLen + 1;
     if (i < 0) i = 0;
-    const pairs = this.pairs;
     for (; i < len; i++) {
-      if (s == 0) {
-        while (i + 1 < len) {
-          const pair = <u32>load<u16>(ptr + <usize>i);
-          if ((unchecked(pairs[pair >> 5]) & (1 << (pair & 31))) != 0) break;
-          i++;
-        }
-      }
+      if (s == 0) i = this.skipAtRoot(ptr, i, len);
       s = unchecked(delta[s * classes + <i32>unchecked(cls[load<u8>(ptr + <usize>i)])]);
       if (i < minEnd) continue;
       let o = unchecked(this.outFirst[s]) >= 0 ? s : unchecked(this.dictLink[s]);
@@ -255,11 +249,29 @@ export class MultiSearch {
     const cls = this.classOf;
     let s = 0;
     for (let i = 0; i < len; i++) {
+      if (s == 0) i = this.skipAtRoot(ptr, i, len);
       s = unchecked(delta[s * classes + <i32>unchecked(cls[load<u8>(ptr + <usize>i)])]);
       const o = unchecked(this.outFirst[s]) >= 0 ? s : unchecked(this.dictLink[s]);
       if (o >= 0) return unchecked(this.ids[unchecked(this.outFirst[o])]);
     }
     return -1;
+  }
+
+  /**
+   * From the root at offset i, the first offset whose byte pair can begin a
+   * pattern (or the last byte). A pair skipped begins no pattern, so its
+   * first byte ends none (1-byte patterns set every pair) and, read from the
+   * root, leaves the walk where the root would go on the second byte: the
+   * walk from the returned offset reaches the same states and matches.
+   */
+  @inline private skipAtRoot(ptr: usize, i: i32, len: i32): i32 {
+    const pairs = this.pairs;
+    while (i + 1 < len) {
+      const pair = <u32>load<u16>(ptr + <usize>i);
+      if ((unchecked(pairs[pair >> 5]) & (1 << (pair & 31))) != 0) break;
+      i++;
+    }
+    return i;
   }
 }
 

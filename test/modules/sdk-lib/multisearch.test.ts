@@ -51,22 +51,30 @@ function naiveFirstOfEach(hay: Uint8Array, pats: Uint8Array[], noCase: boolean, 
   });
 }
 
+/**
+ * Up to 8 patterns over 4 bytes and a haystack mostly of bytes no pattern
+ * holds, so the root skip runs, with pattern bytes among them.
+ */
+function mostlyOutside(r: () => number, maxHay: number): { noCase: boolean; pats: Uint8Array[]; hay: Uint8Array } {
+  const noCase = r() < 0.5;
+  const alpha = noCase ? [0x61, 0x62, 0x41, 0x42, 0x20, 0x2e, 0x7a, 0x5a] : [0x61, 0x62, 0x00, 0xff, 0x20, 0x2e, 0x7a];
+  const pats: Uint8Array[] = [];
+  const np = 1 + Math.floor(r() * 8);
+  for (let i = 0; i < np; i++) {
+    const n = 1 + Math.floor(r() * 4);
+    pats.push(Uint8Array.from({ length: n }, () => alpha[Math.floor(r() * 4)]!));
+  }
+  const hay = Uint8Array.from({ length: Math.floor(r() * maxHay) }, () => alpha[Math.floor(r() * alpha.length)]!);
+  return { noCase, pats, hay };
+}
+
 describe('MultiSearch', () => {
   // basic_inspect's search: from where a match ending at minEnd could start,
   // skipping byte pairs that begin no pattern while at the root.
   it('firstOfEach finds each pattern\'s first occurrence ending at or after minEnd, as a naive search does', () => {
     const r = rng(17);
     for (let round = 0; round < 400; round++) {
-      const noCase = r() < 0.5;
-      // Mostly bytes no pattern holds, so the root skip runs, with pattern bytes among them.
-      const alpha = noCase ? [0x61, 0x62, 0x41, 0x42, 0x20, 0x2e, 0x7a, 0x5a] : [0x61, 0x62, 0x00, 0xff, 0x20, 0x2e, 0x7a];
-      const pats: Uint8Array[] = [];
-      const np = 1 + Math.floor(r() * 8);
-      for (let i = 0; i < np; i++) {
-        const n = 1 + Math.floor(r() * 4);
-        pats.push(Uint8Array.from({ length: n }, () => alpha[Math.floor(r() * 4)]!));
-      }
-      const hay = Uint8Array.from({ length: Math.floor(r() * 120) }, () => alpha[Math.floor(r() * alpha.length)]!);
+      const { noCase, pats, hay } = mostlyOutside(r, 120);
       const minEnd = Math.floor(r() * (hay.length + 2)) - 1;
       const s = h.ms_new(noCase ? 1 : 0);
       pats.forEach((p, id) => { const q = h.put(p); h.ms_add(s, q, p.length, id); h.free(q); });
@@ -98,6 +106,27 @@ describe('MultiSearch', () => {
       expect(h.ms_overflow() === 1 ? 'overflow' : got.found).toEqual(want.length > 4096 ? 'overflow' : want);
       if (want.length === 0) expect(got.first).toBe(-1);
       else expect(got.first).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  // http_waf's and dlp's searches: scan() and first() skip byte pairs that
+  // begin no pattern while at the root, as firstOfEach does.
+  it('scan() and first() agree with a naive search on text mostly outside the patterns\' bytes', () => {
+    const r = rng(23);
+    for (let round = 0; round < 400; round++) {
+      const { noCase, pats, hay } = mostlyOutside(r, 160);
+      const want = naive(hay, pats, noCase);
+      const got = run(pats, hay, noCase);
+      expect(got.found, `round ${round}`).toEqual(want);
+      // first(): a pattern with an occurrence ending where the earliest-ending one ends.
+      const ends = want.map((m) => { const [id, at] = m.split('@').map(Number); return at! + pats[id!]!.length - 1; });
+      if (want.length === 0) {
+        expect(got.first, `round ${round}`).toBe(-1);
+      } else {
+        const earliest = Math.min(...ends);
+        const endsOfFirst = want.filter((m) => Number(m.split('@')[0]) === got.first).map((m) => Number(m.split('@')[1]) + pats[got.first]!.length - 1);
+        expect(endsOfFirst, `round ${round}`).toContain(earliest);
+      }
     }
   });
 
