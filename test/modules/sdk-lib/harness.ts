@@ -3,7 +3,7 @@
 // inspectors link. The harness source lives here as text because test/ is
 // type-checked as TypeScript; it is written under build/ (gitignored).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -154,11 +154,18 @@ export async function loadLibHarness(): Promise<LibHarness & { put(bytes: Uint8A
   const src = join(dir, 'harness.ts');
   const out = join(dir, 'harness.wasm');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(src, HARNESS_SOURCE);
-  execFileSync(join(root, 'node_modules', '.bin', 'asc'), [
-    src, '-o', out, '-O3', '--runtime', 'incremental', '--initialMemory', '4', '--maximumMemory', '512',
-  ], { cwd: dir, stdio: 'pipe' });
-  const instance = await WebAssembly.instantiate(await WebAssembly.compile(readFileSync(out)), {
+  let wasm: Buffer;
+  try {
+    // Inside the repo, so the harness's relative imports of modules/sdk resolve; removed once compiled.
+    writeFileSync(src, HARNESS_SOURCE);
+    execFileSync(join(root, 'node_modules', '.bin', 'asc'), [
+      src, '-o', out, '-O3', '--runtime', 'incremental', '--initialMemory', '4', '--maximumMemory', '512',
+    ], { cwd: dir, stdio: 'pipe' });
+    wasm = readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), {
     env: {
       abort: (_m: number, _f: number, line: number, col: number) => { throw new Error(`harness abort at ${line}:${col}`); },
     },
