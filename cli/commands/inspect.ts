@@ -102,6 +102,8 @@ export interface DryRunReport {
   flow_end: { module: string; alerts: ReportAlert[]; events: ReportEvent[] }[];
   verdict: string;
   dropped: boolean;
+  /** What the user may not have meant, e.g. a --payload holding "\\r\\n" as typed. */
+  notes: string[];
   kernel?: KernelReport;
 }
 
@@ -134,8 +136,22 @@ export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport>
   const { rules, modules } = await prepare(opts);
   const { decision: d, flowEnd } = runDryRun(pkt, rules.set, modules);
   const report = dryRunReport(d, flowEnd, rules);
+  const escapes = opts.payload !== undefined ? typedEscapes(opts.payload) : [];
+  if (escapes.length > 0) {
+    report.notes.push(`--payload is taken as typed: ${escapes.join(' ')} stayed a backslash and a letter, not a control byte; `
+      + `in bash write --payload $'GET / HTTP/1.1\\r\\n\\r\\n', or give the bytes with --payload-hex`);
+  }
   if (opts.kernel) report.kernel = await kernelVerdict(pkt.data, rules.set, report);
   return report;
+}
+
+/**
+ * Backslash escapes typed into --payload (\r, \n, \t, \0, \xHH), which a
+ * shell's double quotes pass on as two characters: a request written that way
+ * has no line end, so an HTTP inspector waits for more and reports nothing.
+ */
+function typedEscapes(text: string): string[] {
+  return [...new Set(text.match(/\\(?:[rnt0]|x[0-9a-fA-F]{2})/g) ?? [])];
 }
 
 /** The same packet through the real XDP program (BPF_PROG_TEST_RUN): needs root and the built addon. */
@@ -180,6 +196,7 @@ function dryRunReport(d: PacketDecision, flowEnd: FlowOutput[], rules: RuleSourc
     flow_end: flowEnd.map((o) => ({ module: o.module, alerts: reportAlerts(o.alerts), events: reportEvents(o.events) })),
     verdict: VERDICT_NAMES[d.verdict]!,
     dropped: d.dropped,
+    notes: [],
   };
 }
 
@@ -223,6 +240,7 @@ function printDryRun(r: DryRunReport): void {
     }
   }
   if (r.kernel !== undefined) lines.push(`kernel   ${r.kernel.summary}`);
+  for (const n of r.notes) lines.push(`note     ${printable(n)}`);
   lines.push(`final    ${r.verdict}: ${VERDICT_MEANING[r.verdict] ?? (r.dropped ? 'dropped' : 'passes')}`);
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -66,6 +66,23 @@ describe('secuxflow inspect (dry-run packet)', () => {
     expect(other.stage).toBe('default');
   });
 
+  it('notes a --payload holding typed escapes (\\r\\n as backslash and letter), in text and --json, and not a real CR LF', () => {
+    const typed = 'GET /?q=<script>alert(1)</script> HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n';
+    const args = ['inspect', '--ip', '198.18.0.10', '--port', '80', '--proto', 'tcp', '--module', 'http_waf'];
+    const text = cli([...args, '--payload', typed]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^note\s+--payload is taken as typed: \\r \\n stayed a backslash/m);
+    // What the note is about: http_waf waits for a line end and reports nothing.
+    expect(text.stdout).not.toMatch(/alert sid/);
+    const json = JSON.parse(cli([...args, '--payload', typed, '--json']).stdout);
+    expect(json.notes).toHaveLength(1);
+    expect(json.notes[0]).toContain('--payload-hex');
+    const real = cli([...args, '--payload', typed.replaceAll('\\r\\n', '\r\n'), '--json']);
+    const d = JSON.parse(real.stdout);
+    expect(d.notes).toEqual([]);
+    expect(d.modules[0].alerts.map((a: { signature_id: number }) => a.signature_id)).toContain(1001002);
+  });
+
   it('icmp needs no port', () => {
     const r = cli(['inspect', '--ip', '198.18.0.10', '--proto', 'icmp', '--json']);
     expect(r.status).toBe(0);
