@@ -6,6 +6,7 @@ import { VERDICT_NAMES } from '../verdict.js';
 import type { Flow } from '../flow/types.js';
 import type { ModuleAlert, ModuleEvent } from '../wasm/instance.js';
 import type { EngineCounters, FlowRecord, PacketDecision } from '../engine/types.js';
+import { decisionCommunityId, flowCommunityId } from './community-id.js';
 
 export type EveRecord = Record<string, unknown>;
 
@@ -64,6 +65,9 @@ function header(d: PacketDecision, eventType: string): EveRecord {
   if (d.flow) rec.flow_id = d.flow.id;
   rec.event_type = eventType;
   Object.assign(rec, packetEndpoints(d.pkt));
+  // Suricata's and Zeek's flow hash (community-id.ts), left out when the tuple cannot be known.
+  const cid = decisionCommunityId(d.pkt, d.flow);
+  if (cid !== undefined) rec.community_id = cid;
   if (d.flow) rec.direction = d.direction === 0 ? 'to_server' : 'to_client';
   return rec;
 }
@@ -162,6 +166,8 @@ function flowHeader(f: Flow, eventType: string): EveRecord {
     rec.dest_port = f.serverPort;
   }
   if (f.vlans.length > 0) rec.vlan = [...f.vlans];
+  const cid = flowCommunityId(f);
+  if (cid !== undefined) rec.community_id = cid;
   return rec;
 }
 
