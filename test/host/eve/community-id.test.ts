@@ -223,4 +223,24 @@ describe('Community ID of packets and flows', () => {
     const alone = dropRecord({ index: 0, pkt: frag, sources: [frag], flow: null, direction: 0, stage: 'fragment', rule: null, ruleAction: null, modules: [], verdict: Verdict.DROP, dropped: true, inspected: 0 });
     expect(alone.community_id).toBe(id('198.18.0.11', '198.18.0.12', 17, 5000, 5001));
   });
+
+  it('alerts and protocol events carry it, from a packet and from a flow\'s end, the same for the whole flow', () => {
+    const table = new FlowTable();
+    const records = new FlowEveRecords();
+    const out: EveRecord[] = [];
+    const alert = { index: 0, sigId: 9, severity: 2, message: 'x', metadata: null };
+    const event = { index: 0, kind: 'http' as const, data: { url: '/' } };
+    for (const pkt of [decode({ src: '2001:db8::10', dst: '2001:db8::1', proto: 'tcp', srcPort: 80, dstPort: 41000, tcpFlags: 0x02 }),
+      decode({ src: '2001:db8::1', dst: '2001:db8::10', proto: 'tcp', srcPort: 41000, dstPort: 80, payload: 'GET / HTTP/1.1\r\n\r\n' })]) {
+      const flow = table.trackFlow(pkt);
+      records.decision({ index: 0, pkt, sources: [pkt], flow, direction: table.lastDirection, stage: 'module', rule: null, ruleAction: null,
+        modules: [{ module: 'm', verdict: Verdict.PASS, ttl: 0, alerts: [alert], events: [event], failure: null }], verdict: Verdict.PASS, dropped: false, inspected: 1 }, (r) => out.push(r));
+    }
+    const [ended] = table.endAll();
+    const record = { flow: ended!.flow, reason: 'shutdown' as const, verdict: 'pass', alerted: true };
+    records.flowOutput({ record, module: 'm', alerts: [alert], events: [event], late: false }, (r) => out.push(r));
+    out.push(records.flowEnded(record));
+    expect(out.map((r) => r.event_type)).toEqual(['http', 'alert', 'http', 'alert', 'http', 'alert', 'flow']);
+    expect(new Set(out.map((r) => r.community_id))).toEqual(new Set([id('2001:db8::1', '2001:db8::10', 6, 41000, 80)]));
+  });
 });
