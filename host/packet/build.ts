@@ -337,7 +337,7 @@ export function fragmentIp(frame: Uint8Array, fragmentDataSize: number, id?: num
   return out;
 }
 
-/** Re-frames an Ethernet frame (VLAN tags, MPLS labels, PPPoE header dropped) as RAW, IPV4, IPV6, LINUX_SLL or LINUX_SLL2. */
+/** Re-frames an Ethernet frame (VLAN tags, MPLS labels, PPPoE header dropped) as RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL or LOOP. */
 export function toLinkType(frame: Uint8Array, linkType: LinkType): Uint8Array {
   if (linkType === LinkType.ETHERNET) return frame.slice();
   const p = decodePacket(frame, LinkType.ETHERNET);
@@ -374,7 +374,17 @@ export function toLinkType(frame: Uint8Array, linkType: LinkType): Uint8Array {
       out.set(ip, 20);
       return out;
     }
+    case LinkType.NULL:
+    case LinkType.LOOP: {
+      // NULL as macOS writes it (little-endian, AF_INET6 30); LOOP as OpenBSD does (big-endian, AF_INET6 24).
+      const out = new Uint8Array(4 + ip.length);
+      const family = p.ipVersion === 4 ? 2 : linkType === LinkType.NULL ? 30 : 24;
+      if (linkType === LinkType.NULL) out[0] = family;
+      else out[3] = family;
+      out.set(ip, 4);
+      return out;
+    }
     default:
-      throw usage('linkType', linkType, 'unsupported', 'use 1, 101, 113, 228, 229 or 276');
+      throw usage('linkType', linkType, 'unsupported', 'use 0, 1, 101, 108, 113, 228, 229 or 276');
   }
 }

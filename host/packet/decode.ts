@@ -179,6 +179,10 @@ class Decoded implements DecodedPacket {
   }
 }
 
+/** Address families of BSD loopback headers: AF_INET, and AF_INET6 as Linux, NetBSD/OpenBSD, FreeBSD and macOS number it. */
+const BSD_AF_INET = 2;
+const BSD_AF_INET6: readonly number[] = [10, 24, 28, 30];
+
 export function decodePacket(
   data: Uint8Array,
   linkType: LinkType,
@@ -203,6 +207,20 @@ export function decodePacket(
       if (len < 20) { short(p, `sll2: frame ${len} < 20 bytes`); return p; }
       decodeEtherType(p, data, (data[0]! << 8) | data[1]!, 20);
       return p;
+    case LinkType.NULL:
+    case LinkType.LOOP: {
+      const name = linkType === LinkType.NULL ? 'null' : 'loop';
+      if (len < 4) { short(p, `${name}: frame ${len} < 4 bytes`); return p; }
+      // NULL's family is in the writer's byte order, which the file does not
+      // say: the value read either way decides (the families are small numbers).
+      const be = ((data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!) >>> 0;
+      const le = ((data[3]! << 24) | (data[2]! << 16) | (data[1]! << 8) | data[0]!) >>> 0;
+      const family = linkType === LinkType.LOOP || be <= 0xffff ? be : le;
+      if (family === BSD_AF_INET) decodeIpv4(p, data, 4);
+      else if (BSD_AF_INET6.includes(family)) decodeIpv6(p, data, 4);
+      // Another family (an OSI or AppleTalk frame): no IP layer, as for an unknown EtherType.
+      return p;
+    }
     case LinkType.RAW: {
       if (len < 1) { short(p, 'raw: empty frame'); return p; }
       const version = data[0]! >> 4;

@@ -3,7 +3,11 @@
 
 /** Link-layer types, numbered as in pcap's LINKTYPE_* registry. */
 export const LinkType = {
+  /** BSD loopback: a 4-byte address family in the capturing host's byte order (macOS lo0). */
+  NULL: 0,
   ETHERNET: 1,
+  /** OpenBSD loopback: the same 4-byte address family, in network byte order. */
+  LOOP: 108,
   RAW: 101,        // raw IPv4/IPv6, version nibble decides
   LINUX_SLL: 113,
   IPV4: 228,

@@ -146,6 +146,16 @@ describe.skipIf(SKIP_TSHARK)('tshark cross-check of the demo capture', () => {
     compare(path, demo.length);
   });
 
+  it('BSD loopback link types: NULL (0) as macOS writes it and LOOP (108) as OpenBSD does', () => {
+    for (const linkType of [LinkType.NULL, LinkType.LOOP]) {
+      const path = join(dir, `loopback-${linkType}.pcap`);
+      const w = new PcapWriter({ path, linkType });
+      for (const f of demo) w.write({ data: toLinkType(f.data, linkType), tsSec: f.tsSec, tsNsec: f.tsNsec });
+      w.close();
+      compare(path, demo.length);
+    }
+  });
+
   it('raw IPv4/IPv6 link type (101) in a little-endian microsecond pcap', () => {
     const path = join(dir, 'raw.pcap');
     const w = new PcapWriter({ path, linkType: LinkType.RAW });

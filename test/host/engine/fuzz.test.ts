@@ -19,7 +19,7 @@ describe('fuzz: 1,000,000 random and mutated packets through decoder, flow table
     const seeds: { data: Uint8Array; linkType: LinkTypeT }[] = [];
     for (const f of makeDemoCapture()) {
       seeds.push({ data: f.data, linkType: f.linkType });
-      for (const lt of [LinkType.RAW, LinkType.LINUX_SLL, LinkType.LINUX_SLL2]) {
+      for (const lt of [LinkType.RAW, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.NULL, LinkType.LOOP]) {
         try {
           seeds.push({ data: toLinkType(f.data, lt), linkType: lt });
         } catch {
@@ -37,7 +37,7 @@ describe('fuzz: 1,000,000 random and mutated packets through decoder, flow table
       onDecision: (d) => { decided += d.sources.length; },
     });
     const buf = new Uint8Array(2048);
-    const links = [LinkType.ETHERNET, LinkType.RAW, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.IPV4, LinkType.IPV6] as LinkTypeT[];
+    const links = [LinkType.ETHERNET, LinkType.RAW, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.IPV4, LinkType.IPV6, LinkType.NULL, LinkType.LOOP] as LinkTypeT[];
     let t = 1_767_225_600;
     try {
       for (let i = 0; i < PACKETS; i++) {

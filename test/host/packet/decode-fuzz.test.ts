@@ -11,7 +11,7 @@ import { xorshift32 as prng } from '../../support/random.js';
 
 const ITERATIONS = 1_000_000;
 const TIME_LIMIT_MS = 50_000;
-const LINK_TYPES = [LinkType.ETHERNET, LinkType.RAW, LinkType.IPV4, LinkType.IPV6, LinkType.LINUX_SLL, LinkType.LINUX_SLL2];
+const LINK_TYPES = [LinkType.ETHERNET, LinkType.RAW, LinkType.IPV4, LinkType.IPV6, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.NULL, LinkType.LOOP];
 
 
 function corpus(): { data: Uint8Array; linkType: LinkType }[] {
@@ -37,7 +37,7 @@ function corpus(): { data: Uint8Array; linkType: LinkType }[] {
   for (const f of eth) {
     out.push({ data: f, linkType: LinkType.ETHERNET });
     const v6 = decodePacket(f, LinkType.ETHERNET).ipVersion === 6;
-    for (const lt of [LinkType.RAW, v6 ? LinkType.IPV6 : LinkType.IPV4, LinkType.LINUX_SLL, LinkType.LINUX_SLL2]) {
+    for (const lt of [LinkType.RAW, v6 ? LinkType.IPV6 : LinkType.IPV4, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.NULL, LinkType.LOOP]) {
       out.push({ data: toLinkType(f, lt), linkType: lt });
     }
   }

@@ -203,14 +203,14 @@ describe('decodePacket on built frames', () => {
     expect(p.src.length).toBe(0);
   });
 
-  it.each([LinkType.RAW, LinkType.LINUX_SLL, LinkType.LINUX_SLL2])('IPv4 and IPv6 under link type %i', (lt) => {
+  it.each([LinkType.RAW, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.NULL, LinkType.LOOP])('IPv4 and IPv6 under link type %i', (lt) => {
     for (const [src, dst] of [['198.18.0.1', '198.18.0.2'], ['2001:db8::1', '2001:db8::2']] as const) {
       const eth = buildPacket({ src, dst, proto: 'tcp', srcPort: 1111, dstPort: 2222, payload: 'link' });
       const framed = toLinkType(eth, lt);
       const p = decodePacket(framed, lt);
       expect(p.malformed).toBeNull();
       expect(p.ipVersion).toBe(src.includes(':') ? 6 : 4);
-      expect(p.l3Offset).toBe(lt === LinkType.RAW ? 0 : lt === LinkType.LINUX_SLL ? 16 : 20);
+      expect(p.l3Offset).toBe({ [LinkType.RAW]: 0, [LinkType.LINUX_SLL]: 16, [LinkType.LINUX_SLL2]: 20, [LinkType.NULL]: 4, [LinkType.LOOP]: 4 }[lt]);
       expect([p.srcPort, p.dstPort]).toEqual([1111, 2222]);
       expect(text(bytesOf(p, p.payloadOffset, p.payloadLength))).toBe('link');
     }
@@ -224,6 +224,25 @@ describe('decodePacket on built frames', () => {
     expect(() => toLinkType(v4, LinkType.IPV6)).toThrow(SecuxflowError);
     // An IPv6 frame read as IPV4 is a version fault, not a crash.
     expect(decodePacket(toLinkType(v6, LinkType.IPV6), LinkType.IPV4).malformed).toBe('ipv4: version 6');
+  });
+
+  it('BSD loopback: the family in either byte order under NULL, every IPv6 numbering, other families carry no IP layer', () => {
+    const ip = (src: string, dst: string) => toLinkType(buildPacket({ src, dst, proto: 'udp', srcPort: 5, dstPort: 53 }), LinkType.RAW);
+    const framed = (family: Uint8Array, body: Uint8Array) => Uint8Array.from([...family, ...body]);
+    const v4 = ip('198.18.0.1', '198.18.0.2');
+    const v6 = ip('2001:db8::1', '2001:db8::2');
+    // NULL written on a big-endian host, and each BSD's AF_INET6 in both byte orders.
+    expect(decodePacket(framed(Uint8Array.of(0, 0, 0, 2), v4), LinkType.NULL)).toMatchObject({ ipVersion: 4, l3Offset: 4, dstPort: 53 });
+    for (const af of [10, 24, 28, 30]) {
+      expect(decodePacket(framed(Uint8Array.of(af, 0, 0, 0), v6), LinkType.NULL)).toMatchObject({ ipVersion: 6, dstPort: 53, malformed: null });
+      expect(decodePacket(framed(Uint8Array.of(0, 0, 0, af), v6), LinkType.NULL)).toMatchObject({ ipVersion: 6, dstPort: 53, malformed: null });
+    }
+    // LOOP is network order only: a little-endian family is some other family.
+    expect(decodePacket(framed(Uint8Array.of(2, 0, 0, 0), v4), LinkType.LOOP)).toMatchObject({ ipVersion: 0, malformed: null });
+    // AF_APPLETALK (16): a frame without an IP layer, not a fault.
+    expect(decodePacket(framed(Uint8Array.of(16, 0, 0, 0), v4), LinkType.NULL)).toMatchObject({ ipVersion: 0, malformed: null });
+    expect(decodePacket(Uint8Array.of(2, 0, 0), LinkType.NULL).malformed).toBe('null: frame 3 < 4 bytes');
+    expect(decodePacket(Uint8Array.of(0, 0, 2), LinkType.LOOP).malformed).toBe('loop: frame 3 < 4 bytes');
   });
 
   it('RAW with an unknown version nibble and unknown link types are malformed', () => {
