@@ -186,18 +186,18 @@ export class Defragmenter {
     const ipEnd = ipLayerEnd(pkt);
     if (ipEnd > data.length) {
       this.stats.truncated++;
-      return rejected(pkt, `defrag: fragment cut by the capture (${data.length - l3} of ${ipEnd - l3} IP bytes)`);
+      return rejected(pkt, 'defrag.fragment_truncated', `defrag: fragment cut by the capture (${data.length - l3} of ${ipEnd - l3} IP bytes)`);
     }
     const len = ipEnd - frag.dataOffset;
     const start = frag.offset;
     const end = start + len;
     if (frag.moreFragments && len === 0) {
       this.stats.emptyFragment++;
-      return rejected(pkt, `defrag: empty non-last fragment at offset ${start}`);
+      return rejected(pkt, 'defrag.empty_fragment', `defrag: empty non-last fragment at offset ${start}`);
     }
     if (frag.moreFragments && (len & 7) !== 0) {
       this.stats.misaligned++;
-      return rejected(pkt, `defrag: non-last fragment length ${len} at offset ${start} is not a multiple of 8`);
+      return rejected(pkt, 'defrag.fragment_len_not_multiple_of_8', `defrag: non-last fragment length ${len} at offset ${start} is not a multiple of 8`);
     }
     // What precedes the fragment data in the rebuilt IP datagram (IPv4 header, or IPv6 unfragmentable part).
     const headerLen = v4 ? frag.dataOffset - l3 : frag.dataOffset - 8 - l3 - 40;
@@ -205,7 +205,7 @@ export class Defragmenter {
     if (headerLen + end > MAX_DATAGRAM) {
       this.stats.oversized++;
       this.drop(key, 'oversized');
-      return rejected(pkt, `defrag: fragment at offset ${start} ends at ${end}, datagram would exceed ${MAX_DATAGRAM} bytes`);
+      return rejected(pkt, 'defrag.too_large', `defrag: fragment at offset ${start} ends at ${end}, datagram would exceed ${MAX_DATAGRAM} bytes`);
     }
 
     if (start === 0 && !frag.moreFragments) {
@@ -227,13 +227,13 @@ export class Defragmenter {
       if ((d.total >= 0 && end !== d.total) || end < d.maxEnd()) {
         this.stats.beyondLast++;
         this.drop(key, 'beyondLast');
-        return rejected(pkt, `defrag: last fragment ends at ${end} but data up to ${Math.max(d.total, d.maxEnd())} was seen`);
+        return rejected(pkt, 'defrag.last_fragment_mismatch', `defrag: last fragment ends at ${end} but data up to ${Math.max(d.total, d.maxEnd())} was seen`);
       }
       d.total = end;
     } else if (d.total >= 0 && end > d.total) {
       this.stats.beyondLast++;
       this.drop(key, 'beyondLast');
-      return rejected(pkt, `defrag: fragment ends at ${end}, after the last fragment's end ${d.total}`);
+      return rejected(pkt, 'defrag.after_last_fragment', `defrag: fragment ends at ${end}, after the last fragment's end ${d.total}`);
     }
 
     const before = d.held;
@@ -247,7 +247,7 @@ export class Defragmenter {
       if (rebuiltIpLength(d) > MAX_DATAGRAM) {
         this.stats.oversized++;
         this.report(d, 'oversized');
-        return rejected(pkt, `defrag: reassembled datagram of ${rebuiltIpLength(d)} bytes exceeds ${MAX_DATAGRAM}`);
+        return rejected(pkt, 'defrag.too_large', `defrag: reassembled datagram of ${rebuiltIpLength(d)} bytes exceeds ${MAX_DATAGRAM}`);
       }
       this.stats.reassembled++;
       this.lastConflicting = d.conflict;
@@ -352,8 +352,11 @@ export class Defragmenter {
 }
 
 // In place, so `push(pkt) === pkt` keeps meaning "decide this packet on its own".
-function rejected(pkt: DecodedPacket, reason: string): DecodedPacket {
-  if (pkt.malformed === null) pkt.malformed = reason;
+function rejected(pkt: DecodedPacket, event: string, reason: string): DecodedPacket {
+  if (pkt.malformed === null) {
+    pkt.malformed = reason;
+    pkt.anomaly = event;
+  }
   return pkt;
 }
 

@@ -127,13 +127,18 @@ const ETH_P_PPPOE_SESSION = 0x8864;
 const PPP_IPV4 = 0x0021;
 const PPP_IPV6 = 0x0057;
 
-function fault(p: DecodedPacket, reason: string): void {
-  if (p.malformed === null) p.malformed = reason;
+/** `event`: the fault's stable name (layer.event, as Suricata names decoder events), for anomaly records. */
+function fault(p: DecodedPacket, event: string, reason: string): void {
+  if (p.malformed !== null) return;
+  p.malformed = reason;
+  p.anomaly = event;
 }
 
 /** A layer needs bytes the frame lacks: malformed unless the capture cut the frame. */
-function short(p: DecodedPacket, reason: string): void {
-  if (p.malformed === null && p.wireLen <= p.data.length) p.malformed = reason;
+function short(p: DecodedPacket, event: string, reason: string): void {
+  if (p.malformed !== null || p.wireLen > p.data.length) return;
+  p.malformed = reason;
+  p.anomaly = event;
 }
 
 // The fields are DecodedPacket's (declaration merging); src and dst are getters.
@@ -163,6 +168,7 @@ class Decoded implements DecodedPacket {
     this.payloadOffset = -1;
     this.payloadLength = 0;
     this.malformed = null;
+    this.anomaly = null;
     this.invalid = null;
     this.srcSeq = srcSeq;
     this.srcOffset = srcOffset;
@@ -196,21 +202,21 @@ export function decodePacket(
   const len = data.length;
   switch (linkType) {
     case LinkType.ETHERNET:
-      if (len < 14) { short(p, `ethernet: frame ${len} < 14 bytes`); return p; }
+      if (len < 14) { short(p, 'ethernet.pkt_too_small', `ethernet: frame ${len} < 14 bytes`); return p; }
       decodeEtherType(p, data, (data[12]! << 8) | data[13]!, 14);
       return p;
     case LinkType.LINUX_SLL:
-      if (len < 16) { short(p, `sll: frame ${len} < 16 bytes`); return p; }
+      if (len < 16) { short(p, 'sll.pkt_too_small', `sll: frame ${len} < 16 bytes`); return p; }
       decodeEtherType(p, data, (data[14]! << 8) | data[15]!, 16);
       return p;
     case LinkType.LINUX_SLL2:
-      if (len < 20) { short(p, `sll2: frame ${len} < 20 bytes`); return p; }
+      if (len < 20) { short(p, 'sll2.pkt_too_small', `sll2: frame ${len} < 20 bytes`); return p; }
       decodeEtherType(p, data, (data[0]! << 8) | data[1]!, 20);
       return p;
     case LinkType.NULL:
     case LinkType.LOOP: {
       const name = linkType === LinkType.NULL ? 'null' : 'loop';
-      if (len < 4) { short(p, `${name}: frame ${len} < 4 bytes`); return p; }
+      if (len < 4) { short(p, `${name}.pkt_too_small`, `${name}: frame ${len} < 4 bytes`); return p; }
       // NULL's family is in the writer's byte order, which the file does not
       // say: the value read either way decides (the families are small numbers).
       const be = ((data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!) >>> 0;
@@ -222,11 +228,11 @@ export function decodePacket(
       return p;
     }
     case LinkType.RAW: {
-      if (len < 1) { short(p, 'raw: empty frame'); return p; }
+      if (len < 1) { short(p, 'raw.pkt_too_small', 'raw: empty frame'); return p; }
       const version = data[0]! >> 4;
       if (version === 4) decodeIpv4(p, data, 0);
       else if (version === 6) decodeIpv6(p, data, 0);
-      else fault(p, `raw: IP version ${version}`);
+      else fault(p, 'raw.invalid_ip_version', `raw: IP version ${version}`);
       return p;
     }
     case LinkType.IPV4:
@@ -236,7 +242,7 @@ export function decodePacket(
       decodeIpv6(p, data, 0);
       return p;
     default:
-      fault(p, `link: unsupported link type ${linkType as number}`);
+      fault(p, 'link.unsupported_type', `link: unsupported link type ${linkType as number}`);
       return p;
   }
 }
@@ -246,11 +252,11 @@ function decodeEtherType(p: DecodedPacket, data: Uint8Array, etherType: number, 
   let pos = off;
   while (type === ETH_P_8021Q || type === ETH_P_8021AD || type === ETH_P_QINQ_LEGACY) {
     if (p.vlans.length === MAX_VLAN_TAGS) {
-      fault(p, `vlan: more than ${MAX_VLAN_TAGS} tags`);
+      fault(p, 'vlan.too_many_layers', `vlan: more than ${MAX_VLAN_TAGS} tags`);
       p.invalid = `vlan: more than ${MAX_VLAN_TAGS} tags: a receiver that reads the third reaches a layer no rule saw`;
       return;
     }
-    if (pos + 4 > data.length) { short(p, 'vlan: tag truncated'); return; }
+    if (pos + 4 > data.length) { short(p, 'vlan.header_too_small', 'vlan: tag truncated'); return; }
     if (p.vlans === NO_VLANS) p.vlans = [];
     p.vlans.push(((data[pos]! << 8) | data[pos + 1]!) & 0x0fff);
     type = (data[pos + 2]! << 8) | data[pos + 3]!;
@@ -266,14 +272,14 @@ function decodeMpls(p: DecodedPacket, data: Uint8Array, off: number): void {
   let pos = off;
   let label: number;
   for (let n = 0; ; n++) {
-    if (n === MAX_MPLS_LABELS) { fault(p, `mpls: more than ${MAX_MPLS_LABELS} labels`); return; }
-    if (pos + 4 > data.length) { short(p, 'mpls: label stack truncated'); return; }
+    if (n === MAX_MPLS_LABELS) { fault(p, 'mpls.too_many_labels', `mpls: more than ${MAX_MPLS_LABELS} labels`); return; }
+    if (pos + 4 > data.length) { short(p, 'mpls.header_too_small', 'mpls: label stack truncated'); return; }
     label = (data[pos]! << 12) | (data[pos + 1]! << 4) | (data[pos + 2]! >> 4);
     const bottom = (data[pos + 2]! & 0x01) !== 0;
     pos += 4;
     if (bottom) break;
   }
-  if (pos >= data.length) { short(p, 'mpls: label stack truncated'); return; }
+  if (pos >= data.length) { short(p, 'mpls.header_too_small', 'mpls: label stack truncated'); return; }
   if (label === MPLS_LABEL_GAL) return;
   const nibble = data[pos]! >> 4;
   if (nibble === 4) decodeIpv4(p, data, pos);
@@ -281,11 +287,11 @@ function decodeMpls(p: DecodedPacket, data: Uint8Array, off: number): void {
 }
 
 function decodePppoe(p: DecodedPacket, data: Uint8Array, off: number): void {
-  if (off + 8 > data.length) { short(p, 'pppoe: header truncated'); return; }
+  if (off + 8 > data.length) { short(p, 'pppoe.pkt_too_small', 'pppoe: header truncated'); return; }
   const verType = data[off]!;
-  if (verType !== 0x11) { fault(p, `pppoe: version/type 0x${verType.toString(16)} != 0x11`); return; }
+  if (verType !== 0x11) { fault(p, 'pppoe.wrong_version_type', `pppoe: version/type 0x${verType.toString(16)} != 0x11`); return; }
   const code = data[off + 1]!;
-  if (code !== 0) { fault(p, `pppoe: session code 0x${code.toString(16)} != 0`); return; }
+  if (code !== 0) { fault(p, 'pppoe.wrong_code', `pppoe: session code 0x${code.toString(16)} != 0`); return; }
   const proto = (data[off + 6]! << 8) | data[off + 7]!;
   if (proto === PPP_IPV4) decodeIpv4(p, data, off + 8);
   else if (proto === PPP_IPV6) decodeIpv6(p, data, off + 8);
@@ -294,14 +300,14 @@ function decodePppoe(p: DecodedPacket, data: Uint8Array, off: number): void {
 function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
   const len = data.length;
   const avail = len - off;
-  if (avail < 20) { short(p, `ipv4: header truncated (${avail} < 20 bytes)`); return; }
+  if (avail < 20) { short(p, 'ipv4.pkt_too_small', `ipv4: header truncated (${avail} < 20 bytes)`); return; }
   const vihl = data[off]!;
-  if (vihl >> 4 !== 4) { fault(p, `ipv4: version ${vihl >> 4}`); return; }
+  if (vihl >> 4 !== 4) { fault(p, 'ipv4.wrong_ip_version', `ipv4: version ${vihl >> 4}`); return; }
   const ihl = (vihl & 0x0f) << 2;
-  if (ihl < 20) { fault(p, `ipv4: header length ${ihl >> 2} < 5`); return; }
-  if (ihl > avail) { short(p, `ipv4: header length ${ihl} > ${avail} bytes captured`); return; }
+  if (ihl < 20) { fault(p, 'ipv4.hlen_too_small', `ipv4: header length ${ihl >> 2} < 5`); return; }
+  if (ihl > avail) { short(p, 'ipv4.hlen_truncated', `ipv4: header length ${ihl} > ${avail} bytes captured`); return; }
   const totalLen = (data[off + 2]! << 8) | data[off + 3]!;
-  if (totalLen < ihl) { fault(p, `ipv4: total length ${totalLen} < header length ${ihl}`); return; }
+  if (totalLen < ihl) { fault(p, 'ipv4.iplen_smaller_than_hlen', `ipv4: total length ${totalLen} < header length ${ihl}`); return; }
 
   p.ipVersion = 4;
   p.l3Offset = off;
@@ -309,7 +315,7 @@ function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
   const proto = data[off + 9]!;
   p.proto = proto;
   let end = off + totalLen;
-  if (end > len) { short(p, `ipv4: total length ${totalLen} > ${avail} bytes captured`); end = len; }
+  if (end > len) { short(p, 'ipv4.trunc_pkt', `ipv4: total length ${totalLen} > ${avail} bytes captured`); end = len; }
 
   const fragField = (data[off + 6]! << 8) | data[off + 7]!;
   const fragOffset = (fragField & 0x1fff) << 3;
@@ -328,16 +334,16 @@ function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
 function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
   const len = data.length;
   const avail = len - off;
-  if (avail < 40) { short(p, `ipv6: header truncated (${avail} < 40 bytes)`); return; }
+  if (avail < 40) { short(p, 'ipv6.pkt_too_small', `ipv6: header truncated (${avail} < 40 bytes)`); return; }
   const version = data[off]! >> 4;
-  if (version !== 6) { fault(p, `ipv6: version ${version}`); return; }
+  if (version !== 6) { fault(p, 'ipv6.wrong_ip_version', `ipv6: version ${version}`); return; }
 
   p.ipVersion = 6;
   p.l3Offset = off;
   p.ttl = data[off + 7]!;
   const payloadLen = (data[off + 4]! << 8) | data[off + 5]!;
   let end = off + 40 + payloadLen;
-  if (end > len) { short(p, `ipv6: payload length ${payloadLen} > ${avail - 40} bytes captured`); end = len; }
+  if (end > len) { short(p, 'ipv6.trunc_pkt', `ipv6: payload length ${payloadLen} > ${avail - 40} bytes captured`); end = len; }
 
   let next = data[off + 6]!;
   let pos = off + 40;
@@ -345,13 +351,13 @@ function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
   for (;;) {
     if (next !== 0 && next !== 43 && next !== 44 && next !== 60 && next !== 51) break;
     if (count === MAX_IPV6_EXT_HEADERS) {
-      fault(p, `ipv6: more than ${MAX_IPV6_EXT_HEADERS} extension headers`);
+      fault(p, 'ipv6.exthdr_too_many', `ipv6: more than ${MAX_IPV6_EXT_HEADERS} extension headers`);
       p.invalid = `ipv6: more than ${MAX_IPV6_EXT_HEADERS} extension headers hide the upper layer`;
       return;
     }
     count++;
     if (next === 44) {
-      if (pos + 8 > end) { short(p, 'ipv6: extension header 44 truncated'); return; }
+      if (pos + 8 > end) { short(p, 'ipv6.trunc_exthdr', 'ipv6: extension header 44 truncated'); return; }
       const fragField = (data[pos + 2]! << 8) | data[pos + 3]!;
       const nh = data[pos]!;
       const frag: FragmentInfo = {
@@ -384,7 +390,7 @@ function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
  * the receiver reassembles, so it is `invalid` (RFC 7112), not just short.
  */
 function truncatedExtension(p: DecodedPacket, header: number, headerEnd: number, layerEnd: number): void {
-  short(p, `ipv6: extension header ${header} truncated`);
+  short(p, 'ipv6.trunc_exthdr', `ipv6: extension header ${header} truncated`);
   if (p.fragment !== null && p.fragment.moreFragments && headerEnd > layerEnd) {
     p.invalid = `ipv6: first fragment splits the extension-header chain (header ${header} runs past it)`;
   }
@@ -404,7 +410,7 @@ function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, p
   const partial = frag !== null && frag.moreFragments;
   switch (proto) {
     case 6: {
-      if (avail < 20) { if (!partial) short(p, `tcp: header truncated (${avail} < 20 bytes)`); return; }
+      if (avail < 20) { if (!partial) short(p, 'tcp.pkt_too_small', `tcp: header truncated (${avail} < 20 bytes)`); return; }
       p.l4Offset = l4;
       p.srcPort = (data[l4]! << 8) | data[l4 + 1]!;
       p.dstPort = (data[l4 + 2]! << 8) | data[l4 + 3]!;
@@ -413,14 +419,14 @@ function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, p
       p.tcpFlags = data[l4 + 13]!;
       p.tcpWindow = (data[l4 + 14]! << 8) | data[l4 + 15]!;
       const doff = (data[l4 + 12]! >> 4) << 2;
-      if (doff < 20) { fault(p, `tcp: data offset ${doff >> 2} < 5`); return; }
-      if (doff > avail) { if (!partial) short(p, `tcp: header length ${doff} > ${avail} bytes`); return; }
+      if (doff < 20) { fault(p, 'tcp.hlen_too_small', `tcp: data offset ${doff >> 2} < 5`); return; }
+      if (doff > avail) { if (!partial) short(p, 'tcp.hlen_truncated', `tcp: header length ${doff} > ${avail} bytes`); return; }
       p.payloadOffset = l4 + doff;
       p.payloadLength = avail - doff;
       return;
     }
     case 17: {
-      if (avail < 8) { if (!partial) short(p, `udp: header truncated (${avail} < 8 bytes)`); return; }
+      if (avail < 8) { if (!partial) short(p, 'udp.pkt_too_small', `udp: header truncated (${avail} < 8 bytes)`); return; }
       p.l4Offset = l4;
       p.srcPort = (data[l4]! << 8) | data[l4 + 1]!;
       p.dstPort = (data[l4 + 2]! << 8) | data[l4 + 3]!;
@@ -428,14 +434,14 @@ function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, p
       p.payloadLength = avail - 8;
       if (frag !== null) return;
       const udpLen = (data[l4 + 4]! << 8) | data[l4 + 5]!;
-      if (udpLen < 8) fault(p, `udp: length ${udpLen} < 8`);
-      else if (udpLen > avail) short(p, `udp: length ${udpLen} > ${avail} bytes`);
+      if (udpLen < 8) fault(p, 'udp.hlen_invalid', `udp: length ${udpLen} < 8`);
+      else if (udpLen > avail) short(p, 'udp.len_truncated', `udp: length ${udpLen} > ${avail} bytes`);
       else p.payloadLength = udpLen - 8;
       return;
     }
     case 1:
     case 58: {
-      if (avail < 8) { if (!partial) short(p, `icmp: header truncated (${avail} < 8 bytes)`); return; }
+      if (avail < 8) { if (!partial) short(p, 'icmp.pkt_too_small', `icmp: header truncated (${avail} < 8 bytes)`); return; }
       p.l4Offset = l4;
       p.icmpType = data[l4]!;
       p.icmpCode = data[l4 + 1]!;

@@ -77,6 +77,12 @@ export interface DecodedPacket {
 
   /** Null for a well-formed packet, otherwise a short reason such as "ipv4: header length 4 < 5". */
   malformed: string | null;
+  /**
+   * Set with `malformed`: the fault's stable name, layer.event as Suricata
+   * names decoder events ("ipv4.hlen_too_small"), which EVE anomaly records
+   * carry so that log tools can group what the reason's numbers tell apart.
+   */
+  anomaly: string | null;
 
   /**
    * Set (with the reason) when a firewall must drop the packet whatever its
