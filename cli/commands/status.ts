@@ -127,6 +127,8 @@ export function describeLive(s: DaemonStatus): string {
   if (s.engine) out.push(...boundsLines(s.engine));
   const leftOut = s.queues.reduce((n, q) => n + (q.dropRecordsLeftOut ?? 0), 0);
   if (leftOut > 0) out.push(`eve: ${thousands(leftOut)} drop records LEFT OUT (over 100 a second per queue; the drops are counted)`);
+  const anomaliesLeftOut = s.queues.reduce((n, q) => n + (q.anomalyRecordsLeftOut ?? 0), 0);
+  if (anomaliesLeftOut > 0) out.push(`eve: ${thousands(anomaliesLeftOut)} anomaly records LEFT OUT (over 100 a second per queue)`);
   out.push('modules:');
   out.push(s.modules.length === 0 ? '  (none)' : table([
     ['NAME', 'POLICY', 'RUNS IN', 'STATUS', 'PACKETS', 'MEAN/BATCH', 'P99/BATCH', 'TRAPS', 'DROPPED A/E/L'],

@@ -37,8 +37,10 @@ export interface DaemonModuleConfig {
 }
 
 /** The event types the daemon writes to EVE: records, module events by protocol. */
-export const EVE_TYPES = ['alert', 'drop', 'flow', 'http', 'dns', 'tls', 'ssh', 'other'] as const;
+export const EVE_TYPES = ['alert', 'drop', 'flow', 'http', 'dns', 'tls', 'ssh', 'other', 'anomaly'] as const;
 export type EveType = (typeof EVE_TYPES)[number];
+/** All but anomaly: decoder anomalies are off unless asked for, as Suricata's are, since malformed traffic is cheap to send. */
+export const DEFAULT_EVE_TYPES: readonly EveType[] = EVE_TYPES.filter((t) => t !== 'anomaly');
 
 export interface DaemonConfig {
   /** Modules every worker runs, in order. Empty: the registry's modules, or the shipped default. */
@@ -93,7 +95,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   moduleIsolation: 'thread',
   controlGroup: null,
   queueScheduling: { policy: 'realtime', priority: DEFAULT_REALTIME_PRIORITY },
-  eveTypes: EVE_TYPES,
+  eveTypes: DEFAULT_EVE_TYPES,
   source: null,
 });
 

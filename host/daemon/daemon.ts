@@ -743,10 +743,10 @@ export class Daemon {
       const t = i >= 0 ? this.threads[i]! : null;
       const w = i >= 0 ? results[i] as WorkerStatus | null : null;
       if (t && w) {
-        queueRows.push({ queue: w.queue, state: 'running', lastError: null, sockets: w.sockets, delivery: w.delivery, packets: w.counters.packets, batches: w.counters.batches, delivered: w.counters.delivered, dropped: w.counters.dropped, sendFailed: w.counters.sendFailed, dropRecordsLeftOut: w.counters.dropRecordsLeftOut, batchP50Us: w.counters.batchP50Us, batchP99Us: w.counters.batchP99Us, scheduling: w.scheduling });
+        queueRows.push({ queue: w.queue, state: 'running', lastError: null, sockets: w.sockets, delivery: w.delivery, packets: w.counters.packets, batches: w.counters.batches, delivered: w.counters.delivered, dropped: w.counters.dropped, sendFailed: w.counters.sendFailed, dropRecordsLeftOut: w.counters.dropRecordsLeftOut, anomalyRecordsLeftOut: w.counters.anomalyRecordsLeftOut, batchP50Us: w.counters.batchP50Us, batchP99Us: w.counters.batchP99Us, scheduling: w.scheduling });
       } else {
         const state = t === null ? 'starting' : t.alive ? 'not answering' : 'restarting';
-        queueRows.push({ queue: q, state, lastError: t?.lastError ?? null, sockets: [], delivery: null, packets: 0, batches: 0, delivered: 0, dropped: 0, sendFailed: 0, dropRecordsLeftOut: 0, batchP50Us: 0, batchP99Us: 0, scheduling: { wanted: this.config.queueScheduling, applied: false, tid: 0, error: 'the queue thread is not running' } });
+        queueRows.push({ queue: q, state, lastError: t?.lastError ?? null, sockets: [], delivery: null, packets: 0, batches: 0, delivered: 0, dropped: 0, sendFailed: 0, dropRecordsLeftOut: 0, anomalyRecordsLeftOut: 0, batchP50Us: 0, batchP99Us: 0, scheduling: { wanted: this.config.queueScheduling, applied: false, tid: 0, error: 'the queue thread is not running' } });
       }
     }
     const main = this.sides[0]!;
@@ -895,7 +895,7 @@ export interface DaemonStatus {
   /** live, problem: whether the kernel still runs our program there, and why not; absent from daemons before they were added. */
   interfaces: { iface: string; role: string; xdpMode: string; requestedMode: string; fail: string; pinDir: string; progId: number; live?: boolean; problem?: string | null }[];
   /** state: running, restarting (lastError says why it is down), starting, or not answering; absent from daemons before it was added. */
-  queues: { queue: number; state?: string; lastError?: string | null; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; batches: number; delivered: number; dropped: number; sendFailed: number; dropRecordsLeftOut?: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];
+  queues: { queue: number; state?: string; lastError?: string | null; sockets: WorkerStatus['sockets']; delivery: WorkerStatus['delivery']; packets: number; batches: number; delivered: number; dropped: number; sendFailed: number; dropRecordsLeftOut?: number; anomalyRecordsLeftOut?: number; batchP50Us: number; batchP99Us: number; scheduling: WorkerStatus['scheduling'] }[];
   kernel: KernelPacketCounts & { rxPps: number; puntPps: number; passAll: boolean };
   verdicts: Record<string, number>;
   writeBack: Record<string, number>;

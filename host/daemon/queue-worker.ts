@@ -73,6 +73,8 @@ export interface QueueCounters {
   sendFailed: number;
   /** EVE drop records not written, past DROP_RECORDS_PER_SEC (the drops themselves are in `dropped`). */
   dropRecordsLeftOut: number;
+  /** EVE anomaly records (eve_types: anomaly) not written, past ANOMALY_RECORDS_PER_SEC. */
+  anomalyRecordsLeftOut: number;
   alerts: number;
   byVerdict: Record<string, number>;
   moduleFailures: number;
@@ -90,6 +92,24 @@ const STAGING_BYTES = 256 * 1024;
  * drop log likewise keeps, by default, only a flow's first.
  */
 export const DROP_RECORDS_PER_SEC = 100;
+/** The same bound for anomaly records: one per malformed packet, which costs an attacker as little. */
+export const ANOMALY_RECORDS_PER_SEC = 100;
+
+/** At most `limit` a wall-clock second. */
+class PerSecondBudget {
+  private second = -1;
+  private used = 0;
+  constructor(private readonly limit: number) {}
+
+  take(): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.used = 0;
+    }
+    return ++this.used <= this.limit;
+  }
+}
 
 export class QueueWorker {
   private engine: Engine;
@@ -105,10 +125,9 @@ export class QueueWorker {
   private readonly staging = new Uint8Array(STAGING_BYTES);
   private outDescs: Uint32Array = new Uint32Array(512);
   private stageDescs: Uint32Array = new Uint32Array(512);
-  private readonly c = { batches: 0, packets: 0, bytes: 0, delivered: 0, dropped: 0, sendFailed: 0, dropRecordsLeftOut: 0, alerts: 0, moduleFailures: 0 };
-  /** The wall-clock second drop records are counted in, and how many it had. */
-  private dropSecond = -1;
-  private dropRecordsThisSecond = 0;
+  private readonly c = { batches: 0, packets: 0, bytes: 0, delivered: 0, dropped: 0, sendFailed: 0, dropRecordsLeftOut: 0, anomalyRecordsLeftOut: 0, alerts: 0, moduleFailures: 0 };
+  private readonly dropRecords = new PerSecondBudget(DROP_RECORDS_PER_SEC);
+  private readonly anomalyRecords = new PerSecondBudget(ANOMALY_RECORDS_PER_SEC);
   /** Packets per verdict, indexed by the verdict's value (a computed string key per packet cost more than the count). */
   private readonly verdictCounts: number[] = VERDICT_NAMES.map(() => 0);
 
@@ -250,21 +269,16 @@ export class QueueWorker {
     this.records.decision(d, (rec) => {
       if (rec.event_type === 'alert') this.c.alerts++;
       if (!this.wants(rec.event_type)) return;
-      if (rec.event_type === 'drop' && !this.dropRecordAllowed()) {
+      if (rec.event_type === 'drop' && !this.dropRecords.take()) {
         this.c.dropRecordsLeftOut++;
+        return;
+      }
+      if (rec.event_type === 'anomaly' && !this.anomalyRecords.take()) {
+        this.c.anomalyRecordsLeftOut++;
         return;
       }
       this.opts.eve(JSON.stringify(rec));
     });
-  }
-
-  private dropRecordAllowed(): boolean {
-    const second = Math.floor(Date.now() / 1000);
-    if (second !== this.dropSecond) {
-      this.dropSecond = second;
-      this.dropRecordsThisSecond = 0;
-    }
-    return ++this.dropRecordsThisSecond <= DROP_RECORDS_PER_SEC;
   }
 
   private recordTime(us: number): void {

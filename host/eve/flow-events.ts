@@ -4,13 +4,14 @@
 // record, as Suricata's app_proto does.
 import type { FlowOutput, FlowRecord, PacketDecision } from '../engine/types.js';
 import { noteFlowPacket } from './community-id.js';
-import { alertRecord, dropRecord, flowAlertRecord, flowProtocolRecord, flowRecord, protocolRecord, type EveRecord } from './format.js';
+import { alertRecord, anomalyRecord, dropRecord, flowAlertRecord, flowProtocolRecord, flowRecord, protocolRecord, type EveRecord } from './format.js';
 
 export class FlowEveRecords {
   private readonly appProto = new Map<number, string>();
 
-  /** Emits a decision's protocol, alert and drop records, in that order per module run. */
+  /** Emits a decision's anomaly record (a malformed packet), then its protocol, alert and drop records, in that order per module run. */
   decision(d: PacketDecision, emit: (rec: EveRecord) => void): void {
+    if (d.pkt.malformed !== null) emit(anomalyRecord(d));
     // Runs once per packet: index loops, as for-of left iterators behind (heap
     // profile). The flow is read only for a run with output: by now it may be
     // out of the cache, and most packets have none.

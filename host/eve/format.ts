@@ -140,6 +140,17 @@ export function dropRecord(d: PacketDecision): EveRecord {
   return rec;
 }
 
+/**
+ * A packet the decoder could not fully parse (or reassembly refused): Suricata's
+ * anomaly record of type decode, its event named `decoder.<layer>.<event>`.
+ * `message` is ours: the reason with its numbers, which the event name drops.
+ */
+export function anomalyRecord(d: PacketDecision): EveRecord {
+  const rec = header(d, 'anomaly');
+  rec.anomaly = { type: 'decode', event: `decoder.${d.pkt.anomaly ?? 'malformed'}`, message: d.pkt.malformed };
+  return rec;
+}
+
 const REASONS: Record<string, string> = { timeout: 'timeout', closed: 'timeout', evicted: 'forced', shutdown: 'shutdown' };
 
 function flowState(f: Flow): string {

@@ -29,7 +29,7 @@ function typesWritten(config: DaemonConfig): string[] {
 }
 
 describe('eve_types', () => {
-  it('by default every record is written: a drop and a flow record per flow', () => {
+  it('by default every record but anomaly is written: a drop and a flow record per flow', () => {
     const types = typesWritten({ ...DEFAULT_CONFIG });
     expect(types.filter((t) => t === 'drop')).toHaveLength(8);
     expect(types.filter((t) => t === 'flow')).toHaveLength(8);
@@ -42,7 +42,7 @@ describe('eve_types', () => {
   });
 
   it('refuses what is not an event type, with the closest one', () => {
-    expect(() => parseDaemonConfig('eve_types: [alert, flows]', null)).toThrow(/eve_types\[1\]: must be one of alert, drop, flow, http, dns, tls, ssh, other, got "flows"/);
+    expect(() => parseDaemonConfig('eve_types: [alert, flows]', null)).toThrow(/eve_types\[1\]: must be one of alert, drop, flow, http, dns, tls, ssh, other, anomaly, got "flows"/);
     let hint = '';
     try { parseDaemonConfig('eve_types: [alert, flows]', null); } catch (e) { hint = (e as { hint: string }).hint; }
     expect(hint).toBe('did you mean "flow"?');
