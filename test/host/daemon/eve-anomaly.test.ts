@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { buildPacket } from '../../../host/packet/build.js';
 import { ANOMALY_RECORDS_PER_SEC, QueueWorker } from '../../../host/daemon/queue-worker.js';
 import { DEFAULT_CONFIG, parseDaemonConfig, type DaemonConfig } from '../../../host/daemon/config.js';
+import type { DaemonStatus } from '../../../host/daemon/daemon.js';
+import { describeLive } from '../../../cli/commands/status.js';
+import { validStatus } from '../control/fake-daemon.js';
 
 /** n UDP frames whose IPv4 header length field says 4 words: "ipv4: header length 4 < 5". */
 function badHeaderLengths(n: number, base = 0): { data: Uint8Array; descs: Uint32Array } {
@@ -59,5 +62,11 @@ describe('EVE anomaly records in the daemon', () => {
     expect(written).toBeLessThanOrEqual(2 * ANOMALY_RECORDS_PER_SEC);
     expect(w.counters().anomalyRecordsLeftOut).toBe(10 * 64 - written);
     expect(w.counters().dropRecordsLeftOut).toBe(0);
+    // `secuxflow status` says so, summed over the queues, apart from drop records.
+    const base = validStatus() as unknown as DaemonStatus;
+    const queues = [0, 1].map((queue) => ({ ...base.queues[0]!, queue, anomalyRecordsLeftOut: w.counters().anomalyRecordsLeftOut }));
+    const text = describeLive({ ...base, queues });
+    expect(text).toContain(`eve: ${(2 * (10 * 64 - written)).toLocaleString('en-US')} anomaly records LEFT OUT`);
+    expect(text).not.toContain('drop records LEFT OUT');
   });
 });
