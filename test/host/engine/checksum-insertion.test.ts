@@ -53,6 +53,24 @@ describe('checksum insertion', () => {
     expect(counters.checksums).toMatchObject({ tcpBad: 1, refused: 1 });
   });
 
+  it('in auto, tells IPv6 sources apart by their whole address: one proven by a right SYN, its neighbour not', () => {
+    // 2001:db8::a sends right checksums; 2001:db8::b (one bit away) has offload on.
+    const v6 = (src: string, dst: string) => ({ src, dst });
+    const a = v6('2001:db8::a', '2001:db8::1'), b = v6('2001:db8::b', '2001:db8::1');
+    const back = (c: { src: string; dst: string }) => ({ src: c.dst, dst: c.src });
+    const TCP_CSUM_V6 = 14 + 40 + 16;
+    const bad = (f: Uint8Array) => corrupt(f, TCP_CSUM_V6);
+    const { rec, counters } = runFrames([
+      c2s(SYN, 1000, '', a), s2c(SYN | ACK, 5000, 1001, back(a)), c2s(ACK, 1001, '', a),
+      bad(c2s(ACK | PSH, 1001, BENIGN, a)), c2s(ACK | PSH, 1001, ATTACK, a),
+      bad(c2s(SYN, 1000, '', { ...b, srcPort: 40701 })), s2c(SYN | ACK, 5000, 1001, { ...back(b), dstPort: 40701 }),
+      bad(c2s(ACK | PSH, 1001, ATTACK, { ...b, srcPort: 40701 })),
+    ], { checksums: 'auto' });
+    // a's decoy refused, b's data taken: the stream of each flow holds the attack once.
+    expect(rec.toServer()).toEqual([ATTACK, ATTACK]);
+    expect(counters.checksums).toMatchObject({ tcpBad: 3, refused: 1 });
+  });
+
   it('in auto, always refuses a bad IPv4 header checksum: no offload leaves one', () => {
     const { rec, counters } = runFrames([...handshake(), corrupt(c2s(ACK | PSH, 1001, BENIGN), IP_CSUM), c2s(ACK | PSH, 1001, ATTACK)], { checksums: 'auto' });
     expect(rec.toServer()).toEqual([ATTACK]);
