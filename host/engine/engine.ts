@@ -708,7 +708,7 @@ export class Engine {
   /** The reassembler gave up a datagram (timeout, memory, oversize): its held fragments are decided now. */
   private releaseFragments(d: DroppedDatagram): void {
     const freed = this.heldFragments.filter((h) => h.pkt.ipVersion === d.ipVersion && h.pkt.fragment!.id === d.id
-      && (h.pkt.vlans[0] ?? 0) === d.vlan && sameBytes(h.pkt.src, d.src) && sameBytes(h.pkt.dst, d.dst));
+      && (h.pkt.vlans[0] ?? 0) === d.vlan && (h.pkt.vlans[1] ?? 0) === d.innerVlan && sameBytes(h.pkt.src, d.src) && sameBytes(h.pkt.dst, d.dst));
     if (freed.length === 0) return;
     this.heldFragments = this.heldFragments.filter((h) => !freed.includes(h));
     for (const held of freed) {
@@ -912,6 +912,7 @@ function runFor(runs: ModuleRun[], index: number, module: string): ModuleRun {
 /** Fragments of one datagram share id, addresses, VLAN and (IPv4) protocol. */
 function sameDatagram(a: DecodedPacket, b: DecodedPacket): boolean {
   return a.ipVersion === b.ipVersion && a.fragment!.id === b.fragment!.id && (a.vlans[0] ?? 0) === (b.vlans[0] ?? 0)
+    && (a.vlans[1] ?? 0) === (b.vlans[1] ?? 0)
     && (a.ipVersion === 6 || a.fragment!.nextHeader === b.fragment!.nextHeader)
     && sameBytes(a.src, b.src) && sameBytes(a.dst, b.dst);
 }

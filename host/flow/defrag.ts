@@ -40,6 +40,8 @@ export interface DroppedDatagram {
   dst: Uint8Array;
   /** Outermost VLAN id, 0 when untagged. */
   vlan: number;
+  /** Inner VLAN id under QinQ, 0 when there is none. */
+  innerVlan: number;
   reason: DropReason;
 }
 
@@ -95,12 +97,14 @@ class Datagram {
   readonly dst: Uint8Array;
   readonly id: number;
   readonly vlan: number;
+  readonly innerVlan: number;
   readonly ipVersion: 4 | 6;
   constructor(readonly key: string, readonly created: number, first: DecodedPacket) {
     this.src = first.src.slice();
     this.dst = first.dst.slice();
     this.id = first.fragment!.id;
     this.vlan = first.vlans.length > 0 ? first.vlans[0]! : 0;
+    this.innerVlan = first.vlans.length > 1 ? first.vlans[1]! : 0;
     this.ipVersion = first.ipVersion as 4 | 6;
   }
 
@@ -346,7 +350,7 @@ export class Defragmenter {
   private report(d: Datagram, reason: DropReason): void {
     const onDrop = this.options.onDrop;
     if (onDrop !== undefined) {
-      onDrop({ ipVersion: d.ipVersion, id: d.id, src: d.src, dst: d.dst, vlan: d.vlan, reason });
+      onDrop({ ipVersion: d.ipVersion, id: d.id, src: d.src, dst: d.dst, vlan: d.vlan, innerVlan: d.innerVlan, reason });
     }
   }
 }
@@ -360,12 +364,14 @@ function rejected(pkt: DecodedPacket, event: string, reason: string): DecodedPac
   return pkt;
 }
 
-/** Code units of a datagram key: version, VLAN, protocol, id (two), then both addresses as 16-bit words. */
-const keyUnits = new Uint16Array(5 + 16);
+/** Code units of a datagram key: version, both VLAN ids, protocol, id (two), then both addresses as 16-bit words. */
+const keyUnits = new Uint16Array(6 + 16);
 
 /**
  * The datagram a fragment belongs to (RFC 791: addresses, protocol, id; and
- * the VLAN), as a string of 16-bit code units. A text key, two joins of the
+ * both VLAN ids, as the flow table keys flows: under QinQ, the same private
+ * addresses behind two inner VLANs are two networks), as a string of 16-bit
+ * code units. A text key, two joins of the
  * addresses' bytes, cost 0.3 us (IPv4) to 0.7 us (IPv6) a fragment, which a fragment flood
  * pays on every packet.
  */
@@ -375,13 +381,14 @@ function datagramKey(pkt: DecodedPacket): string {
   const u = keyUnits;
   u[0] = pkt.ipVersion;
   u[1] = pkt.vlans.length > 0 ? pkt.vlans[0]! : 0;
-  u[2] = pkt.ipVersion === 4 ? f.nextHeader : 0xffff;
-  u[3] = f.id >>> 16;
-  u[4] = f.id & 0xffff;
+  u[2] = pkt.vlans.length > 1 ? pkt.vlans[1]! : 0;
+  u[3] = pkt.ipVersion === 4 ? f.nextHeader : 0xffff;
+  u[4] = f.id >>> 16;
+  u[5] = f.id & 0xffff;
   const len = addrLength(pkt);
   const src = srcAddrOffset(pkt);
   const dst = dstAddrOffset(pkt);
-  let k = 5;
+  let k = 6;
   for (let i = 0; i < len; i += 2) u[k++] = (d[src + i]! << 8) | d[src + i + 1]!;
   for (let i = 0; i < len; i += 2) u[k++] = (d[dst + i]! << 8) | d[dst + i + 1]!;
   return String.fromCharCode.apply(null, u.subarray(0, k) as unknown as number[]);

@@ -122,6 +122,18 @@ describe('Defragmenter reassembles', () => {
     expect(d.stats.overlaps).toBe(0);
   });
 
+  it('keeps apart datagrams behind two inner VLANs of one outer VLAN (QinQ), with the same addresses and id', () => {
+    // Carriers reuse private addresses across customers: two networks, one datagram id.
+    const a = buildPacket({ ...V4_UDP, vlans: [100, 7], payload: payload(200, 7) });
+    const b = buildPacket({ ...V4_UDP, vlans: [100, 8], payload: payload(200, 8) });
+    const fa = fragmentIp(a, 64), fb = fragmentIp(b, 64);
+    const mixed: Uint8Array[] = [];
+    for (let i = 0; i < fa.length; i++) mixed.push(fa[i]!, fb[i]!);
+    const d = new Defragmenter();
+    expect(feed(d, mixed).map((p) => hex(p.data)).sort()).toEqual([hex(a), hex(b)].sort());
+    expect(d.stats.overlaps).toBe(0);
+  });
+
   it('keeps apart datagrams that share the id and all but one address bit, v4 and v6, source and destination', () => {
     // The key takes every word of both addresses: datagrams one bit apart in any of them never merge.
     for (const [spec, other] of [
