@@ -296,7 +296,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     filteredOut: result.filteredOut,
     unsupportedLinkTypes: [...result.unsupportedLinkTypes].map(([linkType, packets]) => ({ linkType, packets })),
     counters: {
-      packets_read: c.packetsRead, decoded: c.packetsDecoded, malformed: c.malformed, non_ip: c.nonIp,
+      packets_read: c.packetsRead, decoded: c.packetsDecoded, malformed: c.malformed, malformed_by_event: Object.fromEntries(c.malformedByEvent), non_ip: c.nonIp,
       fragments: c.fragments, reassembled: c.datagramsReassembled, fragments_incomplete: c.fragmentsIncomplete,
       flows: c.flows, pass: c.pass, drop: c.drop, inspected: c.inspected, alerts: c.alerts, events: c.events, events_by_kind: c.eventsByKind,
       module_failures: c.moduleFailures, verdict_errors: c.verdictErrors, by_stage: c.byStage, by_verdict: c.byVerdict,
@@ -319,6 +319,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
 function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   const c = r.counters as Record<string, number> & {
     by_stage: Record<string, number>; by_verdict: Record<string, number>; events_by_kind: Record<string, number>;
+    malformed_by_event: Record<string, number>;
     checksums: { ipv4_bad: number; tcp_bad: number; refused: number };
     reassembly: Record<string, number>;
   };
@@ -332,12 +333,15 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     [c.by_stage.invalid ?? 0, 'packets dropped as invalid: first fragments too short for their TCP/UDP header, or IPv6 header chains too long to walk or split across fragments (docs/rules.md)'],
   ].filter(([n]) => (n as number) > 0).map(([n, what]) => `${thousands(n as number)} ${what as string}`);
   const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';
+  // Most frequent first: the decoder's names for what was wrong (EVE anomaly records name each packet).
+  const byCount = (o: Record<string, number>) => nz(Object.fromEntries(Object.entries(o).sort((a, b) => b[1] - a[1])));
   const rows = [
     ['capture', `${printable(r.pcap)} (${r.format})`],
     ...(r.filter !== null ? [['filter', `${printable(r.filter)}: ${thousands(c.packets_read)} packets matched, ${thousands(r.filteredOut)} left out (not read, not counted below)`]] : []),
     ['rules', r.rules],
     ['modules', r.modules.join(', ') || '-'],
     ['packets', `${thousands(c.packets_read)} read, ${thousands(c.decoded)} decoded, ${thousands(c.malformed)} malformed, ${thousands(c.non_ip)} non-IP`],
+    ...(c.malformed > 0 ? [['malformed', byCount(c.malformed_by_event)]] : []),
     ['fragments', `${thousands(c.fragments)} fragments, ${thousands(c.reassembled)} datagrams reassembled, ${thousands(c.fragments_incomplete)} incomplete`],
     ['flows', thousands(c.flows)],
     ['actions', `pass ${thousands(c.pass)}, drop ${thousands(c.drop)} (inspected ${thousands(c.inspected)})`],
@@ -374,7 +378,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   if (r.eveRecords) text += table([['eve', `${thousands(r.eveRecords)} records`]]) + '\n';
   if (r.droppedWritten) text += table([['dropped', `${thousands(r.droppedWritten)} frames written`]]) + '\n';
   for (const u of r.unsupportedLinkTypes) {
-    text += table([['warning', `${thousands(u.packets)} frames have link type ${u.linkType}, which secuxflow does not decode (it reads Ethernet, raw IP and Linux cooked SLL/SLL2): they count as malformed`]]) + '\n';
+    text += table([['warning', `${thousands(u.packets)} frames have link type ${u.linkType}, which secuxflow does not decode (it reads Ethernet, raw IP, Linux cooked SLL/SLL2 and BSD loopback): they count as malformed`]]) + '\n';
   }
   if (c.timestamps_out_of_range > 0) {
     text += table([['warning', `${thousands(c.timestamps_out_of_range)} records have a timestamp fraction of a second or more (a faulty clock or capture writer): read with the whole seconds carried into the seconds, the instant tshark gives them`]]) + '\n';

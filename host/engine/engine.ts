@@ -238,7 +238,7 @@ export class Engine {
       events: [],
     }));
     this.counters = {
-      packetsRead: 0, packetsDecoded: 0, malformed: 0, nonIp: 0, fragments: 0, datagramsReassembled: 0,
+      packetsRead: 0, packetsDecoded: 0, malformed: 0, malformedByEvent: new Map(), nonIp: 0, fragments: 0, datagramsReassembled: 0,
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
       byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0, memcap: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
@@ -279,7 +279,7 @@ export class Engine {
     const index = this.frameIndex++;
     c.packetsRead++;
     if (raw.malformed === null) c.packetsDecoded++;
-    else c.malformed++;
+    else this.countMalformed(raw.anomaly ?? 'malformed');
     const now = raw.tsSec + raw.tsNsec / 1e9;
     if (now > this.nowSec) this.nowSec = now;
     if (this.nowSec - this.lastExpire >= 1) this.expireIdle();
@@ -331,6 +331,12 @@ export class Engine {
       }
     }
     this.classify(index, pkt, sources);
+  }
+
+  private countMalformed(event: string): void {
+    const c = this.counters;
+    c.malformed++;
+    c.malformedByEvent.set(event, (c.malformedByEvent.get(event) ?? 0) + 1);
   }
 
   /** Flushes the pending batch: every pushed packet has its decision afterwards. */

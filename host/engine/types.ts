@@ -76,6 +76,8 @@ export interface EngineCounters {
   packetsRead: number;
   packetsDecoded: number;
   malformed: number;
+  /** Malformed packets by the decoder's name for the fault (ipv4.hlen_too_small...), as Suricata counts decoder events. */
+  malformedByEvent: Map<string, number>;
   nonIp: number;
   fragments: number;
   datagramsReassembled: number;

@@ -226,6 +226,16 @@ export interface CaptureStats {
   timestampsOutOfRange: number;
 }
 
+function decoderEvents(byEvent: ReadonlyMap<string, number>): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = Object.create(null);
+  for (const [name, n] of byEvent) {
+    const dot = name.indexOf('.');
+    const layer = dot < 0 ? 'other' : name.slice(0, dot);
+    (out[layer] ??= Object.create(null) as Record<string, number>)[dot < 0 ? name : name.slice(dot + 1)] = n;
+  }
+  return out;
+}
+
 export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: number, capture?: CaptureStats): EveRecord {
   const verdicts: Record<string, number> = {};
   for (const [k, v] of Object.entries(c.byVerdict)) verdicts[k.toLowerCase()] = v;
@@ -245,6 +255,8 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
         fragments_incomplete: c.fragmentsIncomplete,
         ipv4_invalid_checksum: c.checksums.ipv4Bad,
         invalid_checksum_refused: c.checksums.refused,
+        // Suricata's decoder.event.<layer>.<event> counters, for the events seen.
+        event: decoderEvents(c.malformedByEvent),
       },
       // Suricata's names where it has the counter (tcp.invalid_checksum, tcp.overlap_diff_data).
       tcp: {

@@ -12,7 +12,7 @@ import { cli, requireBuilt, tempDir } from './support.js';
 
 beforeAll(() => requireBuilt());
 
-interface Rec { event_type: string; src_ip?: string; anomaly?: { type: string; event: string; message: string }; stats?: { decoder?: Record<string, number> } }
+interface Rec { event_type: string; src_ip?: string; anomaly?: { type: string; event: string; message: string }; stats?: unknown }
 
 describe('inspect --eve: anomaly records', () => {
   it('one per malformed packet, with a stable event name and the reason; well-formed packets make none', () => {
@@ -50,5 +50,13 @@ describe('inspect --eve: anomaly records', () => {
     ]);
     // The record is about the packet: its endpoints where the decoder got that far.
     expect(recs.find((x) => x.anomaly?.event === 'decoder.tcp.hlen_truncated')!.src_ip).toBe('198.18.0.3');
+    // The stats record counts decoder events as Suricata's decoder.event.<layer>.<event>.
+    const stats = recs.find((x) => x.event_type === 'stats')!.stats as { decoder: { invalid: number; event: Record<string, Record<string, number>> } };
+    expect(stats.decoder.event).toEqual({ ipv4: { hlen_too_small: 1 }, tcp: { hlen_truncated: 1 } });
+    expect(stats.decoder.invalid).toBe(2);
+    // The summary names them too, in text and --json.
+    expect(r.stdout).toMatch(/^\s+malformed\s+ipv4\.hlen_too_small 1, tcp\.hlen_truncated 1$/m);
+    const json = JSON.parse(cli(['inspect', '--pcap', pcap, '--json', '--module', 'basic_inspect']).stdout) as { counters: { malformed_by_event: Record<string, number> } };
+    expect(json.counters.malformed_by_event).toEqual({ 'ipv4.hlen_too_small': 1, 'tcp.hlen_truncated': 1 });
   });
 });
