@@ -170,31 +170,21 @@ const byFlow = new WeakMap<Flow, string | undefined>();
 /**
  * The flow's Community ID, computed once. An ICMP flow holds every ICMP
  * message between its two hosts, while the ID hashes a message's type: it is
- * that of the first message noteFlowPacket() saw, undefined if none. A TCP or
- * UDP flow keyed without ports (its packets' headers could not be read) and
- * an SCTP flow have none.
+ * that of the flow's first message (sent by the flow's client), undefined
+ * when that message's header was cut. A TCP or UDP flow keyed without ports
+ * (its packets' headers could not be read) and an SCTP flow have none.
  */
 export function flowCommunityId(f: Flow): string | undefined {
   if (byFlow.has(f)) return byFlow.get(f);
   const proto = f.proto;
   let id: string | undefined;
-  if (proto === 1 || proto === 58) return undefined;
-  if ((proto === 6 || proto === 17) && f.clientPort === 0 && f.serverPort === 0) id = undefined;
+  if (proto === 1 || proto === 58) id = f.firstIcmpType < 0 ? undefined : communityId(f.clientAddr, f.serverAddr, proto, f.firstIcmpType, f.firstIcmpCode);
+  else if ((proto === 6 || proto === 17) && f.clientPort === 0 && f.serverPort === 0) id = undefined;
   else if (proto === 132 || (f.ipVersion === 6 && proto === 0)) id = undefined;
   else if (proto === 6 || proto === 17) id = communityId(f.clientAddr, f.serverAddr, proto, f.clientPort, f.serverPort);
   else id = communityId(f.clientAddr, f.serverAddr, proto);
   byFlow.set(f, id);
   return id;
-}
-
-/**
- * Called with each packet of a flow: an ICMP flow takes the Community ID of
- * its first message whose type could be read. Other flows need no packet.
- */
-export function noteFlowPacket(f: Flow, pkt: DecodedPacket): void {
-  if ((f.proto !== 1 && f.proto !== 58) || byFlow.has(f)) return;
-  const id = packetCommunityId(pkt);
-  if (id !== undefined) byFlow.set(f, id);
 }
 
 /**

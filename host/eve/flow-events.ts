@@ -3,7 +3,6 @@
 // protocol events said last; it labels the flow's later alerts and its flow
 // record, as Suricata's app_proto does.
 import type { FlowOutput, FlowRecord, PacketDecision } from '../engine/types.js';
-import { noteFlowPacket } from './community-id.js';
 import { alertRecord, anomalyRecord, dropRecord, flowAlertRecord, flowProtocolRecord, flowRecord, protocolRecord, type EveRecord } from './format.js';
 
 export class FlowEveRecords {
@@ -15,10 +14,6 @@ export class FlowEveRecords {
     // Runs once per packet: index loops, as for-of left iterators behind (heap
     // profile). The flow is read only for a run with output: by now it may be
     // out of the cache, and most packets have none.
-    // An ICMP flow's Community ID is its first message's (community-id.ts):
-    // the packet's protocol is read, not the flow's, which may be out of the cache.
-    const proto = d.pkt.proto;
-    if ((proto === 1 || proto === 58) && d.flow !== null) noteFlowPacket(d.flow, d.pkt);
     const runs = d.modules;
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;

@@ -185,6 +185,8 @@ class Node implements Flow {
     this.start = now;
     this.last = now;
     this.tcpState = proto === IpProto.TCP ? 'new' : 'none';
+    this.firstIcmpType = -1;
+    this.firstIcmpCode = 0;
     this.engine = undefined;
   }
 
@@ -461,6 +463,8 @@ export class FlowTable {
   private create(pkt: DecodedPacket, hash: number, vlan: number, clientPort: number, serverPort: number, now: number): Node {
     const proto = pkt.proto;
     const node = new Node(hash, this.nextId++, pkt.vlans, pkt.ipVersion as 4 | 6, proto, clientPort, serverPort, now);
+    node.firstIcmpType = pkt.icmpType;
+    node.firstIcmpCode = pkt.icmpCode;
     node.cls = proto === IpProto.TCP ? CLS_SYN
       : proto === IpProto.UDP ? CLS_UDP
         : proto === IpProto.ICMP || proto === IpProto.ICMPV6 ? CLS_ICMP : CLS_OTHER;

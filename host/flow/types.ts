@@ -27,6 +27,13 @@ export interface Flow {
   start: number;
   last: number;
   tcpState: TcpState;
+  /**
+   * ICMP and ICMPv6: the type and code of the flow's first message (-1 when
+   * its header was cut), since one flow holds every ICMP message between
+   * two hosts; the flow's Community ID hashes them (host/eve/community-id.ts).
+   */
+  firstIcmpType: number;
+  firstIcmpCode: number;
   /** Free slot for the engine: decided verdict, rule match, per-module state... */
   engine: unknown;
 }
