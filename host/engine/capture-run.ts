@@ -89,7 +89,13 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     if (d.dropped && dropped !== null) {
       for (const src of d.sources) dropped.write(src);
     }
-    if (eve !== null) records.decision(d, (rec) => eve.write(rec));
+    if (eve === null) return;
+    // Suricata's pcap_cnt: the frame that brought the decision (a datagram's last fragment), for Wireshark's "go to packet".
+    const frameNumber = d.sources.length > 0 ? d.sources[d.sources.length - 1]!.frameNumber : 0;
+    records.decision(d, (rec) => {
+      if (frameNumber > 0) rec.pcap_cnt = frameNumber;
+      eve.write(rec);
+    });
   };
 
   const engine = new Engine({
@@ -118,18 +124,18 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
   let filteredOut = 0;
   try {
     let n = 0;
+    let frameNumber = 0;
     for (const frame of reader.frames()) {
+      frameNumber++;
       // A capture holds one link type or a few: frames of the last known one cost one compare.
       if (frame.linkType !== lastKnownLink) {
         if (KNOWN_LINK_TYPES.has(frame.linkType)) lastKnownLink = frame.linkType;
         else unsupported.set(frame.linkType, (unsupported.get(frame.linkType) ?? 0) + 1);
       }
-      if (filter === undefined) engine.push(frame);
-      else {
-        const pkt = decodeFrame(frame);
-        if (filter(pkt)) engine.pushDecoded(pkt);
-        else filteredOut++;
-      }
+      const pkt = decodeFrame(frame);
+      pkt.frameNumber = frameNumber;
+      if (filter === undefined || filter(pkt)) engine.pushDecoded(pkt);
+      else filteredOut++;
       const t = frame.tsSec + frame.tsNsec / 1e9;
       if (t > lastTs) lastTs = t;
       if (opts.onProgress && (++n & 1023) === 0) {

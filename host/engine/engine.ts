@@ -317,7 +317,9 @@ export class Engine {
       if (whole === null) {
         // Held across later frames, whose source may reuse or pin the buffer
         // this one lives in (capture chunks, AF_XDP frames): keep a copy.
-        this.heldFragments.push({ pkt: decodePacket(raw.data.slice(), raw.linkType, raw.tsSec, raw.tsNsec, raw.wireLen), index });
+        const copy = decodePacket(raw.data.slice(), raw.linkType, raw.tsSec, raw.tsNsec, raw.wireLen);
+        copy.frameNumber = raw.frameNumber;
+        this.heldFragments.push({ pkt: copy, index });
         // After the push: a copy that takes the datagram over the bound is released with it.
         this.defrag.chargeLast(raw.data.length + HELD_FRAGMENT_OVERHEAD);
         c.reassembly.datagramsEvicted = ds.evicted;

@@ -172,6 +172,7 @@ class Decoded implements DecodedPacket {
     this.invalid = null;
     this.srcSeq = srcSeq;
     this.srcOffset = srcOffset;
+    this.frameNumber = 0;
   }
 
   get src(): Uint8Array {

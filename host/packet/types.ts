@@ -105,6 +105,8 @@ export interface DecodedPacket {
    */
   srcSeq: number;
   srcOffset: number;
+  /** The frame's number in its capture file, from 1 (EVE's pcap_cnt); 0 when it comes from no file. */
+  frameNumber: number;
 }
 
 /**
