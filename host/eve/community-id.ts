@@ -154,7 +154,7 @@ export function packetCommunityId(pkt: DecodedPacket): string | undefined {
     if (pkt.icmpType < 0) return undefined;
     sp = pkt.icmpType;
     dp = pkt.icmpCode;
-  } else if (proto === 132 || (ver === 6 && proto === 0)) {
+  } else if (portsUnread(ver, proto)) {
     return undefined;
   }
   return communityIdOf(pkt.data, srcAddrOffset(pkt), pkt.data, dstAddrOffset(pkt), addrLength(pkt), proto, sp, dp);
@@ -176,15 +176,26 @@ const byFlow = new WeakMap<Flow, string | undefined>();
  */
 export function flowCommunityId(f: Flow): string | undefined {
   if (byFlow.has(f)) return byFlow.get(f);
-  const proto = f.proto;
-  let id: string | undefined;
-  if (proto === 1 || proto === 58) id = f.firstIcmpType < 0 ? undefined : communityId(f.clientAddr, f.serverAddr, proto, f.firstIcmpType, f.firstIcmpCode);
-  else if ((proto === 6 || proto === 17) && f.clientPort === 0 && f.serverPort === 0) id = undefined;
-  else if (proto === 132 || (f.ipVersion === 6 && proto === 0)) id = undefined;
-  else if (proto === 6 || proto === 17) id = communityId(f.clientAddr, f.serverAddr, proto, f.clientPort, f.serverPort);
-  else id = communityId(f.clientAddr, f.serverAddr, proto);
+  const id = flowTupleId(f);
   byFlow.set(f, id);
   return id;
+}
+
+function flowTupleId(f: Flow): string | undefined {
+  const proto = f.proto;
+  if (portsUnread(f.ipVersion, proto)) return undefined;
+  if (proto === 1 || proto === 58) {
+    return f.firstIcmpType < 0 ? undefined : communityId(f.clientAddr, f.serverAddr, proto, f.firstIcmpType, f.firstIcmpCode);
+  }
+  if (proto === 6 || proto === 17) {
+    return f.clientPort === 0 && f.serverPort === 0 ? undefined : communityId(f.clientAddr, f.serverAddr, proto, f.clientPort, f.serverPort);
+  }
+  return communityId(f.clientAddr, f.serverAddr, proto);
+}
+
+/** SCTP (the decoder does not read its ports) and an IPv6 header chain it could not walk (protocol 0): the tuple is unknown. */
+function portsUnread(ipVersion: number, proto: number): boolean {
+  return proto === 132 || (ipVersion === 6 && proto === 0);
 }
 
 /**
