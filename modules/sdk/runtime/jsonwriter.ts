@@ -55,22 +55,8 @@ export class JsonWriter {
   // Quotes and text go in as parts of their own: "\"" + text + "\"" made two
   // strings per member, and in http_waf those (and the collector after them)
   // were most of the allocator's work.
-  key(k: string): JsonWriter {
-    this.sep();
-    this.push("\"");
-    this.push(jsonEscape(k));
-    this.push("\":");
-    this.needComma = false;
-    return this;
-  }
-  string(v: string): JsonWriter {
-    this.sep();
-    this.push("\"");
-    this.push(jsonEscape(v));
-    this.push("\"");
-    this.needComma = true;
-    return this;
-  }
+  key(k: string): JsonWriter { this.sep(); this.quoted(k, "\":"); this.needComma = false; return this; }
+  string(v: string): JsonWriter { this.sep(); this.quoted(v, "\""); this.needComma = true; return this; }
   int(v: i64): JsonWriter { this.sep(); this.push(v.toString()); this.needComma = true; return this; }
   number(v: f64): JsonWriter {
     this.sep();
@@ -109,6 +95,12 @@ export class JsonWriter {
       this.parts = bigger;
     }
     unchecked(this.parts[this.count++] = part);
+  }
+
+  private quoted(text: string, close: string): void {
+    this.push("\"");
+    this.push(jsonEscape(text));
+    this.push(close);
   }
 
   private sep(): void {
