@@ -10,19 +10,15 @@ import { DEFAULT_CONFIG, parseDaemonConfig, type DaemonConfig } from '../../../h
 import type { DaemonStatus } from '../../../host/daemon/daemon.js';
 import { describeLive } from '../../../cli/commands/status.js';
 import { validStatus } from '../control/fake-daemon.js';
+import { xskBatch } from './xsk-batch.js';
 
 /** n UDP frames whose IPv4 header length field says 4 words: "ipv4: header length 4 < 5". */
 function badHeaderLengths(n: number, base = 0): { data: Uint8Array; descs: Uint32Array } {
-  const data = new Uint8Array(n * 2048);
-  const descs = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) {
+  return xskBatch(Array.from({ length: n }, (_, i) => {
     const f = buildPacket({ src: '198.18.0.1', dst: '198.18.1.1', proto: 'udp', srcPort: 1024 + ((base + i) % 60000), dstPort: 53, payload: 'x' });
     f[14] = 0x44;
-    data.set(f, i * 2048);
-    descs[2 * i] = i * 2048;
-    descs[2 * i + 1] = f.length;
-  }
-  return { data, descs };
+    return f;
+  }));
 }
 
 function worker(config: DaemonConfig, eve: string[]): QueueWorker {

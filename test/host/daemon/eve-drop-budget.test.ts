@@ -8,17 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { buildPacket } from '../../../host/packet/build.js';
 import { DROP_RECORDS_PER_SEC, QueueWorker } from '../../../host/daemon/queue-worker.js';
 import { DEFAULT_CONFIG } from '../../../host/daemon/config.js';
+import { xskBatch } from './xsk-batch.js';
 
 function batch(n: number, base: number): { data: Uint8Array; descs: Uint32Array } {
-  const data = new Uint8Array(n * 2048);
-  const descs = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const f = buildPacket({ src: '198.18.0.1', dst: '198.18.1.1', proto: 'udp', srcPort: 1024 + ((base + i) % 60000), dstPort: 53, payload: 'x' });
-    data.set(f, i * 2048);
-    descs[2 * i] = i * 2048;
-    descs[2 * i + 1] = f.length;
-  }
-  return { data, descs };
+  return xskBatch(Array.from({ length: n }, (_, i) =>
+    buildPacket({ src: '198.18.0.1', dst: '198.18.1.1', proto: 'udp', srcPort: 1024 + ((base + i) % 60000), dstPort: 53, payload: 'x' })));
 }
 
 describe('EVE drop records in the daemon', () => {

@@ -7,19 +7,13 @@ import { buildPacket, fragmentIp, type PacketSpec } from '../../../host/packet/b
 import { QueueWorker } from '../../../host/daemon/queue-worker.js';
 import { DEFAULT_CONFIG, type DaemonConfig } from '../../../host/daemon/config.js';
 import { portVerdictModule } from '../engine/support.js';
+import { xskBatch } from './xsk-batch.js';
 
 const config: DaemonConfig = { ...DEFAULT_CONFIG, inspectCap: { ...DEFAULT_CONFIG.inspectCap } };
 
 function batch(specs: Partial<PacketSpec>[]): { data: Uint8Array; descs: Uint32Array; frames: Uint8Array[] } {
   const frames = specs.map((s) => buildPacket({ src: '198.18.0.1', dst: '198.18.1.1', proto: 'tcp', srcPort: 40000, dstPort: 80, payload: 'x', ...s } as PacketSpec));
-  const data = new Uint8Array(frames.length * 2048);
-  const descs = new Uint32Array(frames.length * 2);
-  frames.forEach((f, i) => {
-    data.set(f, i * 2048);
-    descs[2 * i] = i * 2048;
-    descs[2 * i + 1] = f.length;
-  });
-  return { data, descs, frames };
+  return { ...xskBatch(frames), frames };
 }
 
 function collector(): { sent: Uint8Array[]; send: (from: Uint8Array, d: Uint32Array, n: number) => number } {
