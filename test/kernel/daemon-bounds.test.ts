@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
+import { NetLab } from './lab/netns.js';
+import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
 import { REPO_ROOT } from './lab/build.js';
-import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk } from './lab/run.js';
 import { writeFrameFile } from './xsk-lab.js';
-import { expectLabGone, prepareDaemonLab, sleep, startHostDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { expectLabGone, sleep, startHostDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { parseIp } from '../../host/packet/addr.js';
 import { buildPacket } from '../../host/packet/build.js';
 import { TcpFlag } from '../../host/packet/types.js';
@@ -40,48 +40,40 @@ const FLOOD = 100_000;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at its resource bounds', () => {
   const lab = new NetLab('db');
-  let client: VethEnd;
-  let server: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
-  let env: NodeJS.ProcessEnv;
+  let c: ClientServerLab;
   let daemon: DaemonProc;
   let maps: PinnedMaps;
   let sender = '';
   let srcMac = '';
   let dstMac = '';
 
-  const { ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
+  const { ok } = cliIn(lab, () => ({ ...c, ns: c.server.ns }));
   const status = async (): Promise<DaemonStatus> => JSON.parse((await ok('status', '--json')).stdout) as DaemonStatus;
   const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
   const tcp = (sport: number, seq: number, payload: string): Uint8Array => buildPacket({
-    src: client.addr, dst: server.addr, proto: 'tcp', srcPort: sport, dstPort: PORT, tcpFlags: TcpFlag.ACK | TcpFlag.PSH, seq, ack: 1, payload, srcMac, dstMac,
+    src: c.client.addr, dst: c.server.addr, proto: 'tcp', srcPort: sport, dstPort: PORT, tcpFlags: TcpFlag.ACK | TcpFlag.PSH, seq, ack: 1, payload, srcMac, dstMac,
   });
   const send = async (name: string, frames: Uint8Array[], rate = 4000): Promise<void> => {
-    const file = join(stateDir, `${name}.frames`);
+    const file = join(c.stateDir, `${name}.frames`);
     writeFrameFile(file, frames);
-    const r = await lab.execOk(client.ns, [sender, '-i', client.ifname, '-f', file, '-c', String(frames.length), '-r', String(rate), '-t', '10'], { timeoutMs: 20_000 });
+    const r = await lab.execOk(c.client.ns, [sender, '-i', c.client.ifname, '-f', file, '-c', String(frames.length), '-r', String(rate), '-t', '10'], { timeoutMs: 20_000 });
     expect((JSON.parse(r.stdout) as { sent: number }).sent).toBe(frames.length);
   };
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
-    const cns = await lab.addNamespace('c');
-    const sns = await lab.addNamespace('s');
-    [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
-    srcMac = (await lab.link(client)).address;
-    dstMac = (await lab.link(server)).address;
-    await startHttpServer(lab, server.ns, server.addr, PORT, 120_000);
-    sender = join(stateDir, 'sender');
+    c = await setUpClientServerLab(lab, SUBNET, { daemon: true });
+    srcMac = (await lab.link(c.client)).address;
+    dstMac = (await lab.link(c.server)).address;
+    await startHttpServer(lab, c.server.ns, c.server.addr, PORT, 120_000);
+    sender = join(c.stateDir, 'sender');
     await runOk(['cc', '-O2', '-o', sender, join(REPO_ROOT, 'bench', 'live', 'sender.c')]);
-    const bi = join(stateDir, 'basic_inspect.json');
+    const bi = join(c.stateDir, 'basic_inspect.json');
     writeFileSync(bi, JSON.stringify({ patterns: [{ sid: 1000001, content: SQLI, nocase: true, severity: 1, action: 'block_flow', msg: 'SQL injection tautology' }] }));
-    const configPath = join(stateDir, 'daemon.yaml');
+    const configPath = join(c.stateDir, 'daemon.yaml');
     // The smallest stream cap the config takes: 16 flows' worth of 64 KiB buffers (the blocked flows' small ones come first).
     writeFileSync(configPath, `modules:\n  - name: basic_inspect\n    config: ${bi}\n  - name: http_waf\nstream_memcap: 1048576\n`);
-    await ok('rule', 'add', '--action', 'inspect', '--dst', `${server.addr}/32`);
-    ({ daemon, maps } = await startHostDaemon(lab, server, cli, stateDir, configPath, env, bpffs.root));
+    await ok('rule', 'add', '--action', 'inspect', '--dst', `${c.server.addr}/32`);
+    ({ daemon, maps } = await startHostDaemon(lab, c, configPath));
   }, 240_000);
 
   afterAll(async () => {
@@ -92,8 +84,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
 
   it('with sf_flows full, blocked flows stay blocked in the daemon, the write is not retried per packet, and one warning says so', async () => {
     // Fill the kernel's flow map with entries no packet here matches.
-    const flows = objGet(join(bpffs.root, server.ifname, MapName.FLOWS));
-    const fds = { sf_flows: flows, sf_config: objGet(join(bpffs.root, server.ifname, MapName.CONFIG)), sf_penalty: -1 };
+    const flows = objGet(join(c.bpffs.root, c.server.ifname, MapName.FLOWS));
+    const fds = { sf_flows: flows, sf_config: objGet(join(c.bpffs.root, c.server.ifname, MapName.CONFIG)), sf_penalty: -1 };
     try {
       for (let i = 0; i < SF.MAX_FLOWS / 2; i++) {
         writeFlowVerdicts(fds, { src: parseIp(`10.222.${i >> 8}.${i & 255}`), dst: parseIp('10.223.0.1'), sport: 1 + (i & 0x7fff), dport: 1, vlanOuter: 0, vlanInner: 0, proto: 6 }, 'allow');
@@ -120,7 +112,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     expect(errors).toBeLessThan(50);
     // Every packet of those flows was dropped by the daemon, the follow-ups included.
     expect(after!.queues[0]!.dropped - before.queues[0]!.dropped).toBe(100);
-    expect(maps.flow({ src: parseIp(client.addr), dst: parseIp(server.addr), sport: 30000, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 })).toBeNull();
+    expect(maps.flow({ src: parseIp(c.client.addr), dst: parseIp(c.server.addr), sport: 30000, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 })).toBeNull();
     // The worker's log lines reach the main thread on their own schedule.
     await sleep(1000);
     expect(daemon.logs.filter((l) => l.msg === 'verdict write-back failed').length - warningsBefore).toBe(1);
@@ -153,7 +145,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     const pid = before.daemon.pid;
     const rss0 = rssMb(pid);
     const frames = Array.from({ length: FLOOD }, (_, i) => buildPacket({
-      src: `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, dst: server.addr, proto: 'tcp', srcPort: 1024 + (i % 60000), dstPort: PORT,
+      src: `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, dst: c.server.addr, proto: 'tcp', srcPort: 1024 + (i % 60000), dstPort: PORT,
       tcpFlags: TcpFlag.SYN, seq: i, srcMac, dstMac,
     }));
     // The sender reads at most 65,536 frames from a file: two halves.
@@ -173,7 +165,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     const grown = rssMb(pid) - rss0;
     expect(grown, `RSS grew ${grown.toFixed(0)} MB`).toBeLessThan(300);
 
-    const r = await lab.exec(client.ns, ['curl', '-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${server.addr}:${PORT}/item?id=1%27%20OR%20%271%27=%271`], { timeoutMs: 10_000 });
+    const r = await lab.exec(c.client.ns, ['curl', '-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${c.server.addr}:${PORT}/item?id=1%27%20OR%20%271%27=%271`], { timeoutMs: 10_000 });
     expect(r.stdout).toBe('200');
     const alert = await until(async () => (await ok('alerts', '--json')).stdout.split('\n').find((l) => l.includes('HTTP SQL injection')), 5000, 250);
     expect(alert, 'http_waf did not see the request after the flood').toBeTruthy();
@@ -187,7 +179,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     const sport = 29000;
     const attack = `GET /item?id=1${SQLI} HTTP/1.1\r\nHost: shop\r\n\r\n`;
     const benign = `GET /item?id=1${'x'.repeat(SQLI.length)} HTTP/1.1\r\nHost: shop\r\n\r\n`;
-    const syn = buildPacket({ src: client.addr, dst: server.addr, proto: 'tcp', srcPort: sport, dstPort: PORT, tcpFlags: TcpFlag.SYN, seq: 0, srcMac, dstMac });
+    const syn = buildPacket({ src: c.client.addr, dst: c.server.addr, proto: 'tcp', srcPort: sport, dstPort: PORT, tcpFlags: TcpFlag.SYN, seq: 0, srcMac, dstMac });
     const decoy = tcp(sport, 1, benign);
     decoy[14 + 20 + 16]! ^= 0xff; // the TCP checksum
     await send('decoy', [syn, decoy, tcp(sport, 1, attack)], 1000);
@@ -200,10 +192,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
   // The flood above is sent as two files because of this bound: past it the
   // sender used to cycle through the first frames without a word.
   it('the sender refuses a frame file longer than it reads, before sending anything', async () => {
-    const file = join(stateDir, 'too-long.frames');
+    const file = join(c.stateDir, 'too-long.frames');
     const frame = tcp(31000, 1, 'x');
     writeFrameFile(file, Array.from({ length: 65_537 }, () => frame));
-    const r = await lab.exec(client.ns, [sender, '-i', client.ifname, '-f', file, '-c', '1', '-t', '5'], { timeoutMs: 20_000 });
+    const r = await lab.exec(c.client.ns, [sender, '-i', c.client.ifname, '-f', file, '-c', '1', '-t', '5'], { timeoutMs: 20_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('holds more than 65536 frames; split it into files of at most 65536');
   });

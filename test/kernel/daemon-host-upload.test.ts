@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import type { PrivateBpffs } from './lab/bpffs.js';
-import { expectLabGone, prepareDaemonLab, startHostDaemon, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { NetLab } from './lab/netns.js';
+import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
+import { expectLabGone, startHostDaemon, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { SfStat } from '../../host/kernel/codec.js';
 import { requestDaemon } from '../../host/control/client.js';
 import type { DaemonStatus } from '../../host/daemon/daemon.js';
@@ -26,32 +26,24 @@ const BYTES = 4_000_000;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in host mode: a bulk upload', () => {
   const lab = new NetLab('du');
-  let client: VethEnd;
-  let server: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
-  let env: NodeJS.ProcessEnv;
+  let c: ClientServerLab;
   let daemon: DaemonProc;
   let maps: PinnedMaps;
-  const { ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
+  const { ok } = cliIn(lab, () => ({ ...c, ns: c.server.ns }));
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
-    const cns = await lab.addNamespace('c');
-    const sns = await lab.addNamespace('s');
-    [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
+    c = await setUpClientServerLab(lab, SUBNET, { daemon: true });
     const upload = `
 const http = require('http');
 setTimeout(() => process.exit(0), 120000);
 const s = http.createServer((req, res) => { let n = 0; req.on('data', (c) => (n += c.length)); req.on('end', () => res.end('got ' + n)); });
-s.listen(${PORT}, '${server.addr}', () => console.log('ready'));`;
-    await lab.spawn(sns, [process.execPath, '-e', upload], 'ready');
+s.listen(${PORT}, '${c.server.addr}', () => console.log('ready'));`;
+    await lab.spawn(c.server.ns, [process.execPath, '-e', upload], 'ready');
     // The default inspection cap (512 packets or 1 MiB): the upload stays punted long enough to matter.
-    const configPath = join(stateDir, 'daemon.yaml');
+    const configPath = join(c.stateDir, 'daemon.yaml');
     writeFileSync(configPath, 'modules:\n  - name: basic_inspect\n');
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT));
-    ({ daemon, maps } = await startHostDaemon(lab, server, cli, stateDir, configPath, env, bpffs.root));
+    ({ daemon, maps } = await startHostDaemon(lab, c, configPath));
   }, 240_000);
 
   afterAll(async () => {
@@ -61,16 +53,16 @@ s.listen(${PORT}, '${server.addr}', () => console.log('ready'));`;
   });
 
   it('completes, with the long segments counted as punt fallback and the short ones inspected', async () => {
-    const body = join(stateDir, 'upload.bin');
+    const body = join(c.stateDir, 'upload.bin');
     writeFileSync(body, randomBytes(BYTES));
     const fallback = maps.stat(SfStat.PUNT_FALLBACK);
     const punts = maps.punts();
-    const r = await lab.exec(client.ns, ['curl', '-s', '-m', '20', '--data-binary', `@${body}`, `http://${server.addr}:${PORT}/`], { timeoutMs: 40_000 });
+    const r = await lab.exec(c.client.ns, ['curl', '-s', '-m', '20', '--data-binary', `@${body}`, `http://${c.server.addr}:${PORT}/`], { timeoutMs: 40_000 });
     expect(r.stdout, `curl exit ${r.code}`).toBe(`got ${BYTES}`);
     expect(maps.stat(SfStat.PUNT_FALLBACK)).toBeGreaterThan(fallback);
     expect(maps.punts()).toBeGreaterThan(punts);
-    const s = (await requestDaemon(stateDir, 'status')) as DaemonStatus;
+    const s = (await requestDaemon(c.stateDir, 'status')) as DaemonStatus;
     expect(s.queues[0]!.sockets[0]!.rxDropped).toBe(0);
-    expect(daemon.logs.map((l) => String(l.msg)).find((m) => m.includes(`${server.ifname} is in skb mode: GSO segments`))).toBeTruthy();
+    expect(daemon.logs.map((l) => String(l.msg)).find((m) => m.includes(`${c.server.ifname} is in skb mode: GSO segments`))).toBeTruthy();
   }, 60_000);
 });

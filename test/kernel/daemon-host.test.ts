@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
+import { NetLab } from './lab/netns.js';
+import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
 import { REPO_ROOT } from './lab/build.js';
-import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { xdpOnLink } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
-import { prepareDaemonLab, keepAliveClientScript, openPinnedMaps, sleep, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { keepAliveClientScript, openPinnedMaps, sleep, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { SfStage, SfStat, type FlowKey } from '../../host/kernel/codec.js';
 import { parseIp } from '../../host/packet/addr.js';
 import { requestDaemon } from '../../host/control/client.js';
@@ -48,29 +49,24 @@ d.bind(53, '${addr}', () => console.log('ready'));`;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in host mode', () => {
   const lab = new NetLab('dh');
-  let client: VethEnd;
-  let server: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
+  let net: ClientServerLab;
   let configPath = '';
   let goodConfig = '';
-  let env: NodeJS.ProcessEnv;
   let daemon: DaemonProc;
   let maps: PinnedMaps;
 
-  const { ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
+  const { ok } = cliIn(lab, () => ({ ...net, ns: net.server.ns }));
   const curl = (...args: string[]): Promise<RunResult> =>
-    lab.exec(client.ns, ['curl', '-s', '-m', '3', '-o', '-', '-w', '\\n%{http_code}', ...args, `http://${server.addr}:${PORT}/`], { timeoutMs: 10_000 });
-  const key = (src: string, sport: number): FlowKey => ({ src: parseIp(src), dst: parseIp(server.addr), sport, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 });
-  const status = async (): Promise<DaemonStatus> => (await requestDaemon(stateDir, 'status')) as DaemonStatus;
+    lab.exec(net.client.ns, ['curl', '-s', '-m', '3', '-o', '-', '-w', '\\n%{http_code}', ...args, `http://${net.server.addr}:${PORT}/`], { timeoutMs: 10_000 });
+  const key = (src: string, sport: number): FlowKey => ({ src: parseIp(src), dst: parseIp(net.server.addr), sport, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 });
+  const status = async (): Promise<DaemonStatus> => (await requestDaemon(net.stateDir, 'status')) as DaemonStatus;
   const start = async (): Promise<DaemonProc> => {
-    const d = startDaemon(lab, server.ns, cli, ['--iface', server.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', configPath], env);
+    const d = startDaemon(lab, net.server.ns, net.cli, ['--iface', net.server.ifname, '--mode', 'skb', '--state-dir', net.stateDir, '--config', configPath], net.env);
     await d.waitLog((l) => l.msg === 'daemon started', 60_000);
     return d;
   };
   const keepAlive = async (opts: Parameters<typeof keepAliveClientScript>[2]): Promise<{ lines: string[]; done: Promise<void> }> => {
-    const child = await lab.spawn(client.ns, [process.execPath, '-e', keepAliveClientScript(server.addr, PORT, opts)], 'start');
+    const child = await lab.spawn(net.client.ns, [process.execPath, '-e', keepAliveClientScript(net.server.addr, PORT, opts)], 'start');
     const lines: string[] = [];
     child.stdout!.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter((l) => l !== '')));
     const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -78,16 +74,13 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
   };
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
-    const cns = await lab.addNamespace('c');
-    const sns = await lab.addNamespace('s');
-    [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
-    await runOk(['ip', '-n', client.ns, 'addr', 'add', `${SCANNER}/24`, 'dev', client.ifname]);
-    await runOk(['ip', '-n', client.ns, 'addr', 'add', `${NMAP_SRC}/24`, 'dev', client.ifname]);
-    await lab.spawn(server.ns, [process.execPath, '-e', DNS_SERVER(server.addr)], 'ready');
-    await startHttpServer(lab, server.ns, server.addr, PORT);
+    net = await setUpClientServerLab(lab, SUBNET, { daemon: true });
+    await runOk(['ip', '-n', net.client.ns, 'addr', 'add', `${SCANNER}/24`, 'dev', net.client.ifname]);
+    await runOk(['ip', '-n', net.client.ns, 'addr', 'add', `${NMAP_SRC}/24`, 'dev', net.client.ifname]);
+    await lab.spawn(net.server.ns, [process.execPath, '-e', DNS_SERVER(net.server.addr)], 'ready');
+    await startHttpServer(lab, net.server.ns, net.server.addr, PORT);
 
-    const bi = join(stateDir, 'basic_inspect.json');
+    const bi = join(net.stateDir, 'basic_inspect.json');
     writeFileSync(bi, JSON.stringify({
       patterns: [
         { sid: 1000001, content: "' OR '1'='1", nocase: true, severity: 1, action: 'block_flow', msg: 'SQL injection tautology' },
@@ -95,16 +88,16 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
       ],
       block_ttl: 4,
     }));
-    const sf = join(stateDir, 'scan_flood.json');
+    const sf = join(net.stateDir, 'scan_flood.json');
     writeFileSync(sf, JSON.stringify({ block_ttl: 4, scan_window_ms: 2000 }));
-    configPath = join(stateDir, 'daemon.yaml');
+    configPath = join(net.stateDir, 'daemon.yaml');
     goodConfig = `modules:\n  - name: basic_inspect\n    config: ${bi}\n  - name: scan_flood\n    config: ${sf}\ninspect_cap:\n  packets: 4\nexpiry_interval: 1\nring_size: 2048\n`;
     writeFileSync(configPath, goodConfig);
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT));
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'udp', '--port', '53');
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--src', `${NMAP_SRC}/32`, '--module', 'scan_flood', '--priority', '10');
     daemon = await start();
-    maps = openPinnedMaps(join(bpffs.root, server.ifname));
+    maps = openPinnedMaps(join(net.bpffs.root, net.server.ifname));
   }, 240_000);
 
   afterAll(async () => {
@@ -116,19 +109,19 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const c = await keepAlive({ count: 4, gapMs: 200, firstGapMs: 2000, localPort: 41001 });
     await until(() => c.lines.some((l) => l.startsWith('R1 ')), 8000);
     expect(c.lines).toContain('R1 200 hello /r1');
-    const entry = await until(() => maps.flow(key(client.addr, 41001)), 1500);
+    const entry = await until(() => maps.flow(key(net.client.addr, 41001)), 1500);
     expect(entry?.verdict).toBe(1); // SF_FLOW_ALLOW, written by the daemon
     await sleep(300);
     const puntsAfterDecision = maps.punts();
     await c.done;
     expect(c.lines).toEqual(['R1 200 hello /r1', 'R2 200 hello /r2', 'R3 200 hello /r3', 'R4 200 hello /r4']);
     expect(maps.punts()).toBe(puntsAfterDecision);
-    expect(maps.flow(key(client.addr, 41001))!.packets).toBeGreaterThanOrEqual(6);
+    expect(maps.flow(key(net.client.addr, 41001))!.packets).toBeGreaterThanOrEqual(6);
   });
 
   it('an HTTP request basic_inspect blocks gets no answer; the flow entry drops the rest in XDP with no punt', async () => {
     const req = curl('-H', "X-Q: 1' OR '1'='1", '--local-port', '41002');
-    const entry = await until(() => maps.flow(key(client.addr, 41002)), 2500);
+    const entry = await until(() => maps.flow(key(net.client.addr, 41002)), 2500);
     expect(entry?.verdict).toBe(2); // SF_FLOW_BLOCK
     const punts = maps.punts();
     const r = await req;
@@ -136,11 +129,11 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(r.code).toBe(28); // curl: timed out
     await sleep(300);
     expect(maps.punts()).toBe(punts);
-    expect(maps.flow(key(client.addr, 41002))!.packets).toBeGreaterThan(0); // retransmissions and FIN dropped in XDP
+    expect(maps.flow(key(net.client.addr, 41002))!.packets).toBeGreaterThan(0); // retransmissions and FIN dropped in XDP
     const alerts = await ok('alerts', '--json');
     const sql = alerts.stdout.split('\n').filter((l) => l.includes('"signature_id":1000001'));
     expect(sql.length).toBeGreaterThan(0);
-    expect(JSON.parse(sql[0]!)).toMatchObject({ event_type: 'alert', src_ip: client.addr, dest_port: PORT, alert: { action: 'blocked' } });
+    expect(JSON.parse(sql[0]!)).toMatchObject({ event_type: 'alert', src_ip: net.client.addr, dest_port: PORT, alert: { action: 'blocked' } });
   });
 
   it('BLOCK_SRC puts the source in the penalty box: its new connections drop in XDP until the ttl passes', async () => {
@@ -148,7 +141,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(marked.stdout).not.toContain('hello');
     expect(maps.penaltyCount()).toBe(1);
     const penaltyHits = maps.stat(SfStat.STAGE_BASE + SfStage.PENALTY);
-    const again = await lab.exec(client.ns, ['curl', '-s', '-m', '1', `--interface`, SCANNER, `http://${server.addr}:${PORT}/`], { timeoutMs: 5000 });
+    const again = await lab.exec(net.client.ns, ['curl', '-s', '-m', '1', `--interface`, SCANNER, `http://${net.server.addr}:${PORT}/`], { timeoutMs: 5000 });
     expect(again.stdout).not.toContain('hello');
     // The penalty stage decides before the rules, so these packets were dropped
     // in XDP and never punted. (The global punt counter is not compared: other
@@ -163,9 +156,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
   });
 
   it('DNS: dig gets its answers, and after the cap allows the flow its queries are no longer punted', async () => {
-    const dig = async (): Promise<string> => (await lab.exec(client.ns, ['dig', '+short', '+tries=1', '+time=2', '-b', `${client.addr}#45053`, `@${server.addr}`, 'lab.test', 'A'], { timeoutMs: 8000 })).stdout.trim();
+    const dig = async (): Promise<string> => (await lab.exec(net.client.ns, ['dig', '+short', '+tries=1', '+time=2', '-b', `${net.client.addr}#45053`, `@${net.server.addr}`, 'lab.test', 'A'], { timeoutMs: 8000 })).stdout.trim();
     for (let i = 0; i < 4; i++) expect(await dig()).toBe('198.18.99.99');
-    const k = { src: parseIp(client.addr), dst: parseIp(server.addr), sport: 45053, dport: 53, vlanOuter: 0, vlanInner: 0, proto: 17 };
+    const k = { src: parseIp(net.client.addr), dst: parseIp(net.server.addr), sport: 45053, dport: 53, vlanOuter: 0, vlanInner: 0, proto: 17 };
     expect((await until(() => maps.flow(k), 1500))?.verdict).toBe(1);
     const punts = maps.punts();
     for (let i = 0; i < 3; i++) expect(await dig()).toBe('198.18.99.99');
@@ -174,9 +167,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
   });
 
   it('nmap SYN scan: scan_flood puts the scanner in the penalty box; its connections drop in XDP until the ttl passes', async () => {
-    await lab.exec(client.ns, ['nmap', '-sS', '-Pn', '-n', '-e', client.ifname, '-S', NMAP_SRC, '-p', '1-200', '--max-retries', '0', '--host-timeout', '20s', server.addr], { timeoutMs: 40_000 });
+    await lab.exec(net.client.ns, ['nmap', '-sS', '-Pn', '-n', '-e', net.client.ifname, '-S', NMAP_SRC, '-p', '1-200', '--max-retries', '0', '--host-timeout', '20s', net.server.addr], { timeoutMs: 40_000 });
     expect(await until(() => maps.penaltyCount() === 1, 3000)).toBe(true);
-    const blocked = await lab.exec(client.ns, ['curl', '-s', '-m', '1', '--interface', NMAP_SRC, `http://${server.addr}:${PORT}/`], { timeoutMs: 5000 });
+    const blocked = await lab.exec(net.client.ns, ['curl', '-s', '-m', '1', '--interface', NMAP_SRC, `http://${net.server.addr}:${PORT}/`], { timeoutMs: 5000 });
     expect(blocked.stdout).not.toContain('hello');
     const alerts = await ok('alerts', '--json');
     expect(alerts.stdout).toMatch(/"signature_id":1006001/);
@@ -186,7 +179,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
 
   it('bad control requests get error replies and the daemon keeps serving', async () => {
     const replies = await new Promise<string[]>((resolve, reject) => {
-      const s = createConnection(controlSocketPath(stateDir));
+      const s = createConnection(controlSocketPath(net.stateDir));
       let buf = '';
       const t = setTimeout(() => reject(new Error(`replies: ${buf}`)), 5000);
       s.on('connect', () => s.write('garbage\n{"id":1,"method":"modules.unload","params":{"name":"nope"}}\n{"id":2}\n'));
@@ -201,7 +194,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(s.daemon.running).toBe(true);
     expect(s.rules.count).toBe(RULES);
     // the EVE file it writes, which `secuxflow alerts` reads without --eve
-    expect(s.daemon.eve).toBe(join(stateDir, 'eve.json'));
+    expect(s.daemon.eve).toBe(join(net.stateDir, 'eve.json'));
   });
 
   it('the queue thread runs SCHED_FIFO 10 by default, as status says and the kernel agrees; the main thread stays normal', async () => {
@@ -232,14 +225,14 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
   it('a module that traps: its failure policy (fail-open) applies, traps are counted, the daemon keeps running', async () => {
     const wat = join(REPO_ROOT, 'test', 'hostile', 'modules', 'trap_every_tenth.wat');
     expect(existsSync(wat)).toBe(true);
-    const loaded = (await requestDaemon(stateDir, 'modules.load', { name: wat, policy: 'fail-open' })) as { modules: string[] };
+    const loaded = (await requestDaemon(net.stateDir, 'modules.load', { name: wat, policy: 'fail-open' })) as { modules: string[] };
     expect(loaded.modules).toEqual([...MODULES, 'trap_every_tenth']);
     for (let i = 0; i < 6; i++) expect((await curl()).stdout).toContain('hello /');
     const s = await status();
     const m = s.modules.find((x) => x.name === 'trap_every_tenth');
     expect(m?.traps).toBeGreaterThan(0);
     expect(m?.policy).toBe('fail-open');
-    await requestDaemon(stateDir, 'modules.unload', { name: 'trap_every_tenth' });
+    await requestDaemon(net.stateDir, 'modules.unload', { name: 'trap_every_tenth' });
     expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
     expect((await curl()).stdout).toContain('hello /');
   });
@@ -248,7 +241,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const since = new Date().toISOString();
     const after = (msg: string) => (l: Record<string, unknown>): boolean => l.msg === msg && String(l.ts) >= since;
     const wat = join(REPO_ROOT, 'test', 'hostile', 'modules', 'infinite_loop.wat');
-    await requestDaemon(stateDir, 'modules.load', { name: wat, policy: 'fail-open' });
+    await requestDaemon(net.stateDir, 'modules.load', { name: wat, policy: 'fail-open' });
     expect((await status()).modules.find((x) => x.name === 'infinite_loop')?.isolation).toBe('thread');
     await curl(); // its first batch never returns: this request may time out
     const overrun = await daemon.waitLog(after('module call over its CPU budget: queue restarted, the module now runs in its own sandbox worker'), 10_000);
@@ -261,7 +254,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const m = (await status()).modules.find((x) => x.name === 'infinite_loop');
     expect(m?.isolation).toBe('worker');
     expect(m?.policy).toBe('fail-open');
-    await requestDaemon(stateDir, 'modules.unload', { name: 'infinite_loop' });
+    await requestDaemon(net.stateDir, 'modules.unload', { name: 'infinite_loop' });
     const left = (await status()).modules;
     expect(left.map((x) => x.name)).toEqual(MODULES);
     expect(left.every((x) => x.isolation === 'thread')).toBe(true);
@@ -272,43 +265,43 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const since = new Date().toISOString();
     const wat = join(REPO_ROOT, 'test', 'hostile', 'modules', 'start_loop.wat');
     const t0 = Date.now();
-    await expect(requestDaemon(stateDir, 'modules.load', { name: wat })).rejects.toThrow(/start_loop/);
+    await expect(requestDaemon(net.stateDir, 'modules.load', { name: wat })).rejects.toThrow(/start_loop/);
     expect(Date.now() - t0).toBeLessThan(30_000);
     // While the queue restarts no change can be checked by it, so none is made:
     // a bad one taken now would keep the queue from ever starting again.
     const down = await status();
     expect(down.queues).toEqual([expect.objectContaining({ queue: 0, state: 'restarting', lastError: expect.stringMatching(/start_loop/), sockets: [] })]);
     expect(describeLive(down)).toMatch(/q0: RESTARTING \(last error: .*start_loop/);
-    const bad = requestDaemon(stateDir, 'modules.load', { name: '/etc/hostname' });
+    const bad = requestDaemon(net.stateDir, 'modules.load', { name: '/etc/hostname' });
     await expect(bad).rejects.toMatchObject({ code: 'E_DAEMON', message: expect.stringMatching(/queue 0 is restarting/) });
-    await expect(requestDaemon(stateDir, 'config.reload')).rejects.toMatchObject({ code: 'E_DAEMON' });
-    await expect(requestDaemon(stateDir, 'rules.reload')).rejects.toMatchObject({ code: 'E_DAEMON' });
+    await expect(requestDaemon(net.stateDir, 'config.reload')).rejects.toMatchObject({ code: 'E_DAEMON' });
+    await expect(requestDaemon(net.stateDir, 'rules.reload')).rejects.toMatchObject({ code: 'E_DAEMON' });
     await daemon.waitLog((l) => l.msg === 'queue worker restarted' && String(l.ts) >= since, 20_000);
     expect((await status()).queues).toEqual([expect.objectContaining({ queue: 0, state: 'running', lastError: null })]);
     expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
     expect((await curl()).stdout).toContain('hello /');
     // Requests carry JSON: a bad value is shown as given, and a config error names the request, not the config file.
-    await expect(requestDaemon(stateDir, 'modules.load', { name: 'basic_inspect', policy: {} }))
+    await expect(requestDaemon(net.stateDir, 'modules.load', { name: 'basic_inspect', policy: {} }))
       .rejects.toMatchObject({ code: 'E_USAGE', message: 'modules.load policy {} is not a failure policy' });
-    await expect(requestDaemon(stateDir, 'modules.load', { name: 'basic_inspect', config: '/dev/zero' }))
+    await expect(requestDaemon(net.stateDir, 'modules.load', { name: 'basic_inspect', config: '/dev/zero' }))
       .rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/\/dev\/zero is a device/), hint: 'fix the path in the modules.load request' });
   });
 
   it('threat_intel IOC lists reload without a restart: the new list decides new flows, the daemon keeps running', async () => {
-    const listed = join(stateDir, 'iocs-scanner.txt');
+    const listed = join(net.stateDir, 'iocs-scanner.txt');
     writeFileSync(listed, `# the scanner address is an IOC\n${SCANNER}\n`);
-    const unlisted = join(stateDir, 'iocs-other.txt');
+    const unlisted = join(net.stateDir, 'iocs-other.txt');
     writeFileSync(unlisted, '# only an address that never talks here\n198.18.250.250\n');
     const before = (await status()).daemon.pid;
-    await requestDaemon(stateDir, 'modules.load', { name: 'threat_intel', config: listed });
+    await requestDaemon(net.stateDir, 'modules.load', { name: 'threat_intel', config: listed });
     expect((await curl('--interface', SCANNER)).stdout).not.toContain('hello /');
     expect((await curl()).stdout).toContain('hello /');
-    await requestDaemon(stateDir, 'modules.load', { name: 'threat_intel', config: unlisted });
+    await requestDaemon(net.stateDir, 'modules.load', { name: 'threat_intel', config: unlisted });
     expect((await curl('--interface', SCANNER)).stdout).toContain('hello /');
     expect((await status()).daemon.pid).toBe(before);
     const alerts = await ok('alerts', '--json');
     expect(alerts.stdout).toMatch(/"signature_id":100800\d/);
-    await requestDaemon(stateDir, 'modules.unload', { name: 'threat_intel' });
+    await requestDaemon(net.stateDir, 'modules.unload', { name: 'threat_intel' });
     expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
   });
 
@@ -323,7 +316,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect(listed.find((m) => m.name === 'cli_loaded')!.packets).toBeGreaterThan(0);
     // While a rule inspects with it, the daemon itself refuses to unload it (a state conflict, as the CLI says).
     const used = JSON.parse((await ok('rule', 'add', '--port', '9', '--proto', 'tcp', '--action', 'inspect', '--module', 'cli_loaded', '--json')).stdout) as { rule: { id: number } };
-    await expect(requestDaemon(stateDir, 'modules.unload', { name: 'cli_loaded' })).rejects.toMatchObject({ code: 'E_MODULE_IN_USE' });
+    await expect(requestDaemon(net.stateDir, 'modules.unload', { name: 'cli_loaded' })).rejects.toMatchObject({ code: 'E_MODULE_IN_USE' });
     await ok('rule', 'delete', '--id', String(used.rule.id));
     await ok('module', 'unload', 'cli_loaded');
     expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
@@ -345,7 +338,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect((await status()).maps.flowTimeoutSec).toBe(100);
     // The next start would refuse an unknown group, so a reload does too.
     writeFileSync(configPath, `${goodConfig}control_group: sf-no-such-group\n`);
-    await expect(requestDaemon(stateDir, 'config.reload')).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/no group named "sf-no-such-group"/) });
+    await expect(requestDaemon(net.stateDir, 'config.reload')).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/no group named "sf-no-such-group"/) });
     // A FIFO in place of the file: refused at once, never waited on.
     unlinkSync(configPath);
     execFileSync('mkfifo', [configPath]);
@@ -359,16 +352,16 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     daemon.child.kill('SIGHUP');
     await daemon.waitLog((l) => l.msg === 'config reloaded');
     expect((await status()).maps.flowTimeoutSec).toBe(90);
-    expect(statSync(controlSocketPath(stateDir)).gid).toBe(4242);
+    expect(statSync(controlSocketPath(net.stateDir)).gid).toBe(4242);
     writeFileSync(configPath, `${goodConfig}flow_timeout: 90\n`);
-    await requestDaemon(stateDir, 'config.reload');
-    expect(statSync(controlSocketPath(stateDir)).gid).toBe(process.getgid!());
+    await requestDaemon(net.stateDir, 'config.reload');
+    expect(statSync(controlSocketPath(net.stateDir)).gid).toBe(process.getgid!());
     expect((await curl()).stdout).toContain('hello /');
   });
 
   // logrotate without copytruncate: rename the file, then signal (as for Suricata).
   it('SIGHUP reopens the EVE file: after a rename, new records go to a new file at the path', async () => {
-    const eve = join(stateDir, 'eve.json');
+    const eve = join(net.stateDir, 'eve.json');
     const rotated = `${eve}.1`;
     renameSync(eve, rotated);
     const seen = daemon.logs.length;
@@ -386,9 +379,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
   });
 
   it('SIGHUP with a module that cannot start is refused whole: the queues keep the old inspection cap', async () => {
-    const refusedConfig = join(stateDir, 'basic_inspect.refused.json');
+    const refusedConfig = join(net.stateDir, 'basic_inspect.refused.json');
     writeFileSync(refusedConfig, JSON.stringify({ no_such_field: true }));
-    const bi = join(stateDir, 'basic_inspect.json');
+    const bi = join(net.stateDir, 'basic_inspect.json');
     writeFileSync(configPath, goodConfig.replace(`config: ${bi}`, `config: ${refusedConfig}`).replace('packets: 4', 'packets: 1000') + 'flow_timeout: 90\n');
     const seen = daemon.logs.length;
     daemon.child.kill('SIGHUP');
@@ -399,7 +392,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const c = await keepAlive({ count: 6, gapMs: 150, firstGapMs: 300, localPort: 41020 });
     await c.done;
     expect(c.lines.filter((l) => / 200 /.test(l)), c.lines.join('\n')).toHaveLength(6);
-    expect((await until(() => maps.flow(key(client.addr, 41020)), 2500))?.verdict).toBe(1);
+    expect((await until(() => maps.flow(key(net.client.addr, 41020)), 2500))?.verdict).toBe(1);
     expect((await status()).modules.map((x) => x.name)).toEqual(MODULES);
   });
 
@@ -409,11 +402,11 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const flowsBefore = maps.flowCount();
     daemon.child.kill('SIGKILL');
     await daemon.exited;
-    expect((await xdpOnLink(server.ns, server.ifname))?.name).toBe('sf_xdp');
+    expect((await xdpOnLink(net.server.ns, net.server.ifname))?.name).toBe('sf_xdp');
     const fallback = maps.stat(SfStat.PUNT_FALLBACK);
     expect((await curl()).stdout).toContain('hello /'); // new flow: no socket bound, fail-open passes it
     expect(maps.stat(SfStat.PUNT_FALLBACK)).toBeGreaterThan(fallback);
-    expect(maps.flow(key(client.addr, 41002))?.verdict).toBe(2); // the blocked flow stays blocked
+    expect(maps.flow(key(net.client.addr, 41002))?.verdict).toBe(2); // the blocked flow stays blocked
     await c.done;
     expect(c.lines.filter((l) => / 200 /.test(l)), c.lines.join('\n')).toHaveLength(20); // the allowed flow never noticed
 
@@ -429,10 +422,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
   });
 
   it('a reload changes how often idle flow entries are swept: not at all at an hour, within seconds at one', async () => {
-    const flow = () => maps.flow(key(client.addr, 41030));
+    const flow = () => maps.flow(key(net.client.addr, 41030));
     try {
       writeFileSync(configPath, `${goodConfig.replace('expiry_interval: 1', 'expiry_interval: 3600')}flow_timeout: 1\n`);
-      await requestDaemon(stateDir, 'config.reload');
+      await requestDaemon(net.stateDir, 'config.reload');
       const c = await keepAlive({ count: 6, gapMs: 100, firstGapMs: 300, localPort: 41030 });
       await c.done;
       expect((await until(flow, 2500))?.verdict).toBe(1);
@@ -440,18 +433,18 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
       await sleep(3000); // idle three times flow_timeout, but no sweep is due for an hour
       expect(flow()).not.toBeNull();
       writeFileSync(configPath, `${goodConfig}flow_timeout: 1\n`);
-      await requestDaemon(stateDir, 'config.reload');
+      await requestDaemon(net.stateDir, 'config.reload');
       expect(await until(() => flow() === null, 6000)).toBe(true);
       expect((await status()).maps.expiredFlows).toBeGreaterThan(expiredBefore);
     } finally {
       writeFileSync(configPath, `${goodConfig}flow_timeout: 90\n`);
-      await requestDaemon(stateDir, 'config.reload');
+      await requestDaemon(net.stateDir, 'config.reload');
     }
   });
 
   it('status works without the daemon: attachments and kernel counters from the pins', async () => {
     const live = await ok('status', '--json');
-    expect(JSON.parse(live.stdout)).toMatchObject({ daemon: { running: true }, interfaces: [{ iface: server.ifname, xdpMode: 'skb' }] });
+    expect(JSON.parse(live.stdout)).toMatchObject({ daemon: { running: true }, interfaces: [{ iface: net.server.ifname, xdpMode: 'skb' }] });
     writeFileSync(configPath, `${goodConfig}on_stop: pass-all\n`);
     daemon.child.kill('SIGHUP');
     await daemon.waitLog((l) => l.msg === 'config reloaded' && (daemon.logs.filter((x) => x.msg === 'config reloaded').length >= 1));
@@ -472,9 +465,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     daemon = await start();
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
-    expect(await xdpOnLink(server.ns, server.ifname)).toBeNull();
-    expect(existsSync(join(bpffs.root, server.ifname, 'sf_flows'))).toBe(true);
-    expect(existsSync(controlSocketPath(stateDir))).toBe(false);
+    expect(await xdpOnLink(net.server.ns, net.server.ifname)).toBeNull();
+    expect(existsSync(join(net.bpffs.root, net.server.ifname, 'sf_flows'))).toBe(true);
+    expect(existsSync(controlSocketPath(net.stateDir))).toBe(false);
     expect((await curl()).stdout).toContain('hello /');
   });
 });

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import type { PrivateBpffs } from './lab/bpffs.js';
+import { NetLab } from './lab/netns.js';
+import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
 import { runOk, type RunResult } from './lab/run.js';
-import { prepareDaemonLab, readEve, sleep, startHostDaemon, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { readEve, sleep, startHostDaemon, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { moduleLabSkip } from '../modules/lab/gate.js';
 import { SfStage, SfStat, type FlowKey } from '../../host/kernel/codec.js';
 import { parseIp } from '../../host/packet/addr.js';
@@ -37,45 +37,37 @@ interface SshSide { proto_version?: string; software_version?: string; comments?
 
 describe.skipIf(sshSkip).sequential('secuxflow run with ssh_guard on a real sshd and ssh client', () => {
   const lab = new NetLab('dsh');
-  let client: VethEnd;
-  let server: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
+  let c: ClientServerLab;
   let sshDir = '';
-  let env: NodeJS.ProcessEnv;
   let daemon: DaemonProc;
   let maps: PinnedMaps;
   let sshd: ChildProcess | undefined;
   let sshdLog = '';
 
-  const { ok: secuxflow } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
-  const key = (src: string, sport: number): FlowKey => ({ src: parseIp(src), dst: parseIp(server.addr), sport, dport: 22, vlanOuter: 0, vlanInner: 0, proto: 6 });
-  const eve = (): Ev[] => readEve(stateDir);
+  const { ok: secuxflow } = cliIn(lab, () => ({ ...c, ns: c.server.ns }));
+  const key = (src: string, sport: number): FlowKey => ({ src: parseIp(src), dst: parseIp(c.server.addr), sport, dport: 22, vlanOuter: 0, vlanInner: 0, proto: 6 });
+  const eve = (): Ev[] => readEve(c.stateDir);
   const sshEvents = (src: string): Ev[] => eve().filter((e) => e.event_type === 'ssh' && e.src_ip === src);
   const common = ['-v', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
   /** A brute-force attempt from BRUTE: no credentials, so the login fails after the banners and the key exchange. */
   const attempt = (connectTimeout: number): Promise<RunResult> =>
-    lab.exec(client.ns, ['ssh', ...common, '-o', `ConnectTimeout=${connectTimeout}`, '-o', 'PubkeyAuthentication=no', '-o', 'PasswordAuthentication=no',
-      '-o', 'KbdInteractiveAuthentication=no', '-b', BRUTE, `lab@${server.addr}`, 'true'], { timeoutMs: 15_000 });
+    lab.exec(c.client.ns, ['ssh', ...common, '-o', `ConnectTimeout=${connectTimeout}`, '-o', 'PubkeyAuthentication=no', '-o', 'PasswordAuthentication=no',
+      '-o', 'KbdInteractiveAuthentication=no', '-b', BRUTE, `lab@${c.server.addr}`, 'true'], { timeoutMs: 15_000 });
   /** ssh -v says this once it has read the server's identification line. */
   const sawBanner = (r: RunResult): boolean => /remote software version OpenSSH_/.test(r.stderr);
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
-    const cns = await lab.addNamespace('c');
-    const sns = await lab.addNamespace('s');
-    [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, SUBNET);
-    await runOk(['ip', '-n', client.ns, 'addr', 'add', `${BRUTE}/24`, 'dev', client.ifname]);
+    c = await setUpClientServerLab(lab, SUBNET, { daemon: true });
+    await runOk(['ip', '-n', c.client.ns, 'addr', 'add', `${BRUTE}/24`, 'dev', c.client.ifname]);
 
     // sshd: its own host key, config and pid file; root may log in with the test's key only.
-    sshDir = mkdtempSync(join(stateDir, 'sshd-'));
+    sshDir = mkdtempSync(join(c.stateDir, 'sshd-'));
     await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, 'host_ed25519')]);
     await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, 'client_ed25519')]);
     writeFileSync(join(sshDir, 'authorized_keys'), readFileSync(join(sshDir, 'client_ed25519.pub')));
     const conf = join(sshDir, 'sshd_config');
     writeFileSync(conf, [
-      `ListenAddress ${server.addr}`, 'Port 22',
+      `ListenAddress ${c.server.addr}`, 'Port 22',
       `HostKey ${join(sshDir, 'host_ed25519')}`, `PidFile ${join(sshDir, 'sshd.pid')}`,
       'UsePAM no', `AuthorizedKeysFile ${join(sshDir, 'authorized_keys')}`,
       // the temp dir sits under /tmp, which StrictModes would reject as group/world-writable
@@ -84,17 +76,17 @@ describe.skipIf(sshSkip).sequential('secuxflow run with ssh_guard on a real sshd
     ].join('\n'));
     // The privilege-separation directory: made by the init script or systemd, neither of which runs here.
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-    await lab.execOk(server.ns, ['/usr/sbin/sshd', '-t', '-f', conf]);
+    await lab.execOk(c.server.ns, ['/usr/sbin/sshd', '-t', '-f', conf]);
     // sshd -D -e logs to stderr; the lab waits for its ready line on stdout.
-    sshd = await lab.spawn(server.ns, ['sh', '-c', `exec /usr/sbin/sshd -D -e -f '${conf}' 2>&1`], 'Server listening on', 10_000);
+    sshd = await lab.spawn(c.server.ns, ['sh', '-c', `exec /usr/sbin/sshd -D -e -f '${conf}' 2>&1`], 'Server listening on', 10_000);
     sshd.stdout!.on('data', (b: Buffer) => { sshdLog += b.toString(); });
 
-    const guardConfig = join(stateDir, 'ssh_guard.json');
+    const guardConfig = join(c.stateDir, 'ssh_guard.json');
     writeFileSync(guardConfig, JSON.stringify({ max_connections: MAX_CONNECTIONS, window_s: WINDOW_S, block_ttl: BLOCK_TTL }));
-    const configPath = join(stateDir, 'daemon.yaml');
+    const configPath = join(c.stateDir, 'daemon.yaml');
     writeFileSync(configPath, `modules:\n  - name: ssh_guard\n    config: ${guardConfig}\nexpiry_interval: 1\n`);
     await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', '22', '--module', 'ssh_guard');
-    ({ daemon, maps } = await startHostDaemon(lab, server, cli, stateDir, configPath, env, bpffs.root));
+    ({ daemon, maps } = await startHostDaemon(lab, c, configPath));
   }, 240_000);
 
   afterAll(async () => {
@@ -109,24 +101,24 @@ describe.skipIf(sshSkip).sequential('secuxflow run with ssh_guard on a real sshd
 
   it('a login over ssh: the ssh event has the client\'s real banner, and once the key exchange starts the flow is allowed in XDP', async () => {
     // The session stays open 2 s after the banners, so its later packets come after the flow was decided.
-    const session = lab.exec(client.ns, ['ssh', ...common, '-o', 'ConnectTimeout=2', '-i', join(sshDir, 'client_ed25519'), '-o', 'IdentitiesOnly=yes',
-      `root@${server.addr}`, 'echo sf-start; sleep 2; echo sf-end'], { timeoutMs: 20_000 });
-    const event = await until(() => sshEvents(client.addr)[0], 5000);
+    const session = lab.exec(c.client.ns, ['ssh', ...common, '-o', 'ConnectTimeout=2', '-i', join(sshDir, 'client_ed25519'), '-o', 'IdentitiesOnly=yes',
+      `root@${c.server.addr}`, 'echo sf-start; sleep 2; echo sf-end'], { timeoutMs: 20_000 });
+    const event = await until(() => sshEvents(c.client.addr)[0], 5000);
     expect(event, `no ssh event; eve: ${JSON.stringify(eve())} punts=${maps.punts()} flows=${maps.flowCount()}\nsshd:\n${sshdLog}\ndaemon:\n${daemon.stderr()}`).toBeDefined();
     const sport = event!.src_port as number;
-    expect(event).toMatchObject({ dest_ip: server.addr, dest_port: 22, proto: 'TCP' });
-    const entry = await until(() => maps.flow(key(client.addr, sport)), 2500);
+    expect(event).toMatchObject({ dest_ip: c.server.addr, dest_port: 22, proto: 'TCP' });
+    const entry = await until(() => maps.flow(key(c.client.addr, sport)), 2500);
     expect(entry?.verdict).toBe(1); // SF_FLOW_ALLOW: the client's banner read and its key exchange started, the rest is encrypted
     await sleep(300);
     const punts = maps.punts();
-    const packets = maps.flow(key(client.addr, sport))!.packets;
+    const packets = maps.flow(key(c.client.addr, sport))!.packets;
 
     const r = await session;
     expect(r.code, `ssh:\n${r.stderr}\nsshd:\n${sshdLog}`).toBe(0);
     expect(r.stdout).toBe('sf-start\nsf-end\n');
     // The rest of the session (output, channel close, FINs) went through the flow entry, none of it punted.
     expect(maps.punts()).toBe(punts);
-    expect(maps.flow(key(client.addr, sport))!.packets).toBeGreaterThan(packets);
+    expect(maps.flow(key(c.client.addr, sport))!.packets).toBeGreaterThan(packets);
 
     // The banners as the OpenSSH client itself reports them.
     const local = /Local version string SSH-(\S+?)-(\S+)(?: (.+))?\r?$/m.exec(r.stderr);
@@ -140,7 +132,7 @@ describe.skipIf(sshSkip).sequential('secuxflow run with ssh_guard on a real sshd
     expect(ssh.client.software_version).toMatch(/^OpenSSH_/);
     expect(ssh.client).toEqual({ proto_version: local![1], software_version: local![2], ...(local![3] ? { comments: local![3].trim() } : {}) });
     // Real OpenSSH banners are not odd: no alert for this source.
-    expect(eve().filter((e) => e.event_type === 'alert' && e.src_ip === client.addr)).toEqual([]);
+    expect(eve().filter((e) => e.event_type === 'alert' && e.src_ip === c.client.addr)).toEqual([]);
   });
 
   it(`more than ${MAX_CONNECTIONS} connections in the window: sid 1004001, the source dropped in XDP until the ttl ends, then ssh works again`, async () => {
@@ -177,7 +169,7 @@ describe.skipIf(sshSkip).sequential('secuxflow run with ssh_guard on a real sshd
     expect(sshEvents(BRUTE)).toHaveLength(MAX_CONNECTIONS);
 
     // The first client address is not affected.
-    const other = await lab.exec(client.ns, ['ssh', ...common, '-o', 'ConnectTimeout=2', '-o', 'PubkeyAuthentication=no', `lab@${server.addr}`, 'true'], { timeoutMs: 15_000 });
+    const other = await lab.exec(c.client.ns, ['ssh', ...common, '-o', 'ConnectTimeout=2', '-o', 'PubkeyAuthentication=no', `lab@${c.server.addr}`, 'true'], { timeoutMs: 15_000 });
     expect(sawBanner(other), other.stderr).toBe(true);
 
     // block_ttl, then the expiry walk (every second) empties the box; the window is shorter than the ttl.

@@ -66,6 +66,11 @@ export async function startDaemonOnVeth(lab: NetLab, subnet: number): Promise<Da
   return { ...base, daemon };
 }
 
+/** `secuxflow run --iface END --mode skb` with the lab's state directory and config (then `args`); not waited for. */
+export function runDaemonOnVeth(lab: NetLab, c: DaemonVethLab, ...args: string[]): DaemonProc {
+  return startDaemon(lab, c.end.ns, c.cli, ['--iface', c.end.ifname, '--mode', 'skb', '--state-dir', c.stateDir, '--config', c.config, ...args], c.env);
+}
+
 /** The sandbox worker bundle must sit next to the lab's CLI copy. */
 export function copySandboxWorker(cli: string): void {
   copyFileSync(join(REPO_ROOT, 'dist', 'sandbox-worker.js'), join(dirname(cli), 'sandbox-worker.js'));
@@ -109,19 +114,19 @@ export function startDaemon(lab: NetLab, ns: string, cli: string, args: string[]
   };
 }
 
-/** HTTP/1.1 server with keep-alive; answers "hello <path>"; exits by itself after maxMs. */
 /**
- * `secuxflow run` in host mode (skb) on the server's veth end with the given
+ * `secuxflow run` in host mode (skb) on the lab's server end with the given
  * config; resolves once the daemon reports it started, with its pinned maps
- * open (under bpffsRoot, as the lab's private bpffs mounts them).
+ * open (in the lab's private bpffs).
  */
-export async function startHostDaemon(lab: NetLab, server: VethEnd, cli: string, stateDir: string, configPath: string,
-  env: NodeJS.ProcessEnv, bpffsRoot: string): Promise<{ daemon: DaemonProc; maps: PinnedMaps }> {
-  const daemon = startDaemon(lab, server.ns, cli, ['--iface', server.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', configPath], env);
+export async function startHostDaemon(lab: NetLab, c: CliLab & { server: VethEnd }, configPath: string): Promise<{ daemon: DaemonProc; maps: PinnedMaps }> {
+  const { server } = c;
+  const daemon = startDaemon(lab, server.ns, c.cli, ['--iface', server.ifname, '--mode', 'skb', '--state-dir', c.stateDir, '--config', configPath], c.env);
   await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
-  return { daemon, maps: openPinnedMaps(join(bpffsRoot, server.ifname)) };
+  return { daemon, maps: openPinnedMaps(join(c.bpffs.root, server.ifname)) };
 }
 
+/** HTTP/1.1 server with keep-alive; answers "hello <path>"; exits by itself after maxMs. */
 export function startHttpServer(lab: NetLab, ns: string, addr: string, port: number, maxMs = 300_000): Promise<ChildProcess> {
   const script = `
 const http = require('http');

@@ -11,9 +11,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { cliIn, setUpCliLab } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import type { PrivateBpffs } from './lab/bpffs.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
 import { nmapTcpPortState, startEchoServers, udpEchoWorks } from './lab/traffic.js';
 
 const kernel = requireKernel();
@@ -23,24 +23,16 @@ const UDP_PORT = 5354;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('fragmentation does not evade a port rule', () => {
   const lab = new NetLab('fev');
-  let client: VethEnd;
-  let server: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
-  let env: NodeJS.ProcessEnv;
-  const { ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
+  let c: ClientServerLab;
+  const { ok } = cliIn(lab, () => ({ ...c, ns: c.server.ns }));
 
   /** nmap's state for TCP_PORT: a SYN scan, plain or with its fragmentation options. */
-  const portState = (...extra: string[]): Promise<string> => nmapTcpPortState(lab, client.ns, server.addr, TCP_PORT, { extra });
+  const portState = (...extra: string[]): Promise<string> => nmapTcpPortState(lab, c.client.ns, c.server.addr, TCP_PORT, { extra });
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
-    const cns = await lab.addNamespace('c');
-    const sns = await lab.addNamespace('s');
-    [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, 21);
-    await startEchoServers(lab, server.ns, server.addr, TCP_PORT, UDP_PORT);
-    await ok('attach', '--iface', server.ifname, '--mode', 'skb');
+    c = await setUpClientServerLab(lab, 21);
+    await startEchoServers(lab, c.server.ns, c.server.addr, TCP_PORT, UDP_PORT);
+    await ok('attach', '--iface', c.server.ifname, '--mode', 'skb');
   });
 
   afterAll(async () => {
@@ -49,7 +41,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('fragmentation doe
 
   const invalidDrops = async (): Promise<number> => {
     const status = JSON.parse((await ok('status', '--json')).stdout) as { interfaces: { iface: string; kernel: { invalid: number } | null }[] };
-    return status.interfaces.find((i) => i.iface === server.ifname)?.kernel?.invalid ?? -1;
+    return status.interfaces.find((i) => i.iface === c.server.ifname)?.kernel?.invalid ?? -1;
   };
 
   it('with no rule, the port is open to a plain scan; tiny fragments are dropped as invalid and counted', async () => {
@@ -68,11 +60,11 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('fragmentation doe
   });
 
   it('ordinary fragmented traffic still passes: a UDP echo of 4,000 bytes', async () => {
-    expect(await udpEchoWorks(lab, client.ns, server.addr, UDP_PORT, 3, 4000)).toBe(true);
+    expect(await udpEchoWorks(lab, c.client.ns, c.server.addr, UDP_PORT, 3, 4000)).toBe(true);
   });
 
   it('detach leaves nothing pinned', async () => {
-    await ok('detach', '--iface', server.ifname);
-    expect(bpffs.leftovers()).toEqual([]);
+    await ok('detach', '--iface', c.server.ifname);
+    expect(c.bpffs.leftovers()).toEqual([]);
   });
 });

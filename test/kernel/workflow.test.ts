@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { cliIn, setUpCliLab } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
+import { xdpOnLink } from './lab/bpffs.js';
 import { nmapTcpPortState, probesAfter, startEchoServers, startTcpProber, udpEchoWorks, type Probe } from './lab/traffic.js';
 import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
 import { MapName } from '../../host/kernel/codec.js';
@@ -27,15 +28,10 @@ interface ListedRuleJson {
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach, rules under live traffic, nmap, detach', () => {
   const lab = new NetLab('wf');
-  let client: VethEnd;
-  let server: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
+  let c: ClientServerLab;
   let probes: Probe[] = [];
 
-  let env: NodeJS.ProcessEnv;
-  const { secuxflow, ok } = cliIn(lab, () => ({ ns: server.ns, cli, stateDir, env }));
+  const { secuxflow, ok } = cliIn(lab, () => ({ ...c, ns: c.server.ns }));
 
   /** Runs a rule command and returns when it finished (epoch ms). */
   const timed = async (...args: string[]): Promise<number> => {
@@ -43,15 +39,12 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
     return Date.now();
   };
 
-  const nmapPortState = (): Promise<string> => nmapTcpPortState(lab, client.ns, server.addr, TCP_PORT, { scan: '1-100' });
+  const nmapPortState = (): Promise<string> => nmapTcpPortState(lab, c.client.ns, c.server.addr, TCP_PORT, { scan: '1-100' });
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
-    const cns = await lab.addNamespace('c');
-    const sns = await lab.addNamespace('s');
-    [client, server] = await lab.vethPair({ ns: cns, role: 'cv' }, { ns: sns, role: 'sv' }, 20);
-    await startEchoServers(lab, server.ns, server.addr, TCP_PORT, UDP_PORT);
-    const prober = await startTcpProber(lab, client.ns, server.addr, TCP_PORT, { timeoutMs: 100, pauseMs: 10 });
+    c = await setUpClientServerLab(lab, 20);
+    await startEchoServers(lab, c.server.ns, c.server.addr, TCP_PORT, UDP_PORT);
+    const prober = await startTcpProber(lab, c.client.ns, c.server.addr, TCP_PORT, { timeoutMs: 100, pauseMs: 10 });
     probes = prober.probes;
   });
 
@@ -60,21 +53,21 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
   });
 
   it('attaches on the server veth and traffic passes', async () => {
-    const r = await ok('attach', '--iface', server.ifname, '--mode', 'auto');
+    const r = await ok('attach', '--iface', c.server.ifname, '--mode', 'auto');
     expect(r.stdout).toMatch(/attached secuxflow on .* in (native|skb) mode/);
-    const prog = await xdpOnLink(server.ns, server.ifname);
+    const prog = await xdpOnLink(c.server.ns, c.server.ifname);
     expect(prog?.name).toBe('sf_xdp');
-    expect(bpffs.leftovers()).toContain(`secuxflow/${server.ifname}/sf_config`);
-    const recorded = JSON.parse(readFileSync(join(stateDir, 'attachments.json'), 'utf8')) as { attachments: Array<{ iface: string; progId: number }> };
-    expect(recorded.attachments.map((a) => [a.iface, a.progId])).toEqual([[server.ifname, prog?.id]]);
+    expect(c.bpffs.leftovers()).toContain(`secuxflow/${c.server.ifname}/sf_config`);
+    const recorded = JSON.parse(readFileSync(join(c.stateDir, 'attachments.json'), 'utf8')) as { attachments: Array<{ iface: string; progId: number }> };
+    expect(recorded.attachments.map((a) => [a.iface, a.progId])).toEqual([[c.server.ifname, prog?.id]]);
 
     const after = await probesAfter(probes, Date.now(), 3);
     expect(after.map((p) => p.ok)).toEqual([true, true, true]);
-    expect(await udpEchoWorks(lab, client.ns, server.addr, UDP_PORT)).toBe(true);
+    expect(await udpEchoWorks(lab, c.client.ns, c.server.addr, UDP_PORT)).toBe(true);
   });
 
   it('rule add drops the TCP port within 100 ms, UDP still passes, and the hit counter moves', async () => {
-    const done = await timed('rule', 'add', '--src', `${client.addr}/32`, '--port', String(TCP_PORT), '--proto', 'tcp', '--action', 'drop');
+    const done = await timed('rule', 'add', '--src', `${c.client.addr}/32`, '--port', String(TCP_PORT), '--proto', 'tcp', '--action', 'drop');
     const after = await probesAfter(probes, done, 4);
     expect(after.map((p) => p.ok)).toEqual([false, false, false, false]);
     // Drop latency: the first failing attempt after the last successful one
@@ -84,7 +77,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
     const firstFail = probes.find((p) => !p.ok && lastOk !== undefined && p.t > lastOk.t);
     expect(firstFail).toBeDefined();
     expect(firstFail!.t - done).toBeLessThan(100);
-    expect(await udpEchoWorks(lab, client.ns, server.addr, UDP_PORT)).toBe(true);
+    expect(await udpEchoWorks(lab, c.client.ns, c.server.addr, UDP_PORT)).toBe(true);
 
     const list = JSON.parse((await ok('rule', 'list', '--json')).stdout) as { attached: boolean; rules: ListedRuleJson[] };
     expect(list.attached).toBe(true);
@@ -100,7 +93,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
   });
 
   it('rule add again, then rule clear lets traffic flow again', async () => {
-    const added = await timed('rule', 'add', '--src', `${client.addr}/32`, '--port', String(TCP_PORT), '--proto', 'tcp', '--action', 'drop');
+    const added = await timed('rule', 'add', '--src', `${c.client.addr}/32`, '--port', String(TCP_PORT), '--proto', 'tcp', '--action', 'drop');
     expect((await probesAfter(probes, added, 2)).map((p) => p.ok)).toEqual([false, false]);
     const cleared = await timed('rule', 'clear');
     expect((await probesAfter(probes, cleared, 3)).map((p) => p.ok)).toEqual([true, true, true]);
@@ -116,21 +109,21 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
     const blocking = write('block.yaml', [
       'default_policy: pass',
       'rules:',
-      `  - { src: ${client.addr}/32, dst_port: ${TCP_PORT}, proto: tcp, action: drop, comment: from a file }`,
+      `  - { src: ${c.client.addr}/32, dst_port: ${TCP_PORT}, proto: tcp, action: drop, comment: from a file }`,
       '  - { dst_port: 9, proto: udp, action: drop }',
       '  - { dst: 192.0.2.0/24, action: drop }',
     ].join('\n'));
     const imported = await timed('rule', 'import', blocking);
     expect((await probesAfter(probes, imported, 3)).map((p) => p.ok)).toEqual([false, false, false]);
-    expect(await udpEchoWorks(lab, client.ns, server.addr, UDP_PORT)).toBe(true);
-    const rulesBefore = readFileSync(join(stateDir, 'rules.json'), 'utf8');
+    expect(await udpEchoWorks(lab, c.client.ns, c.server.addr, UDP_PORT)).toBe(true);
+    const rulesBefore = readFileSync(join(c.stateDir, 'rules.json'), 'utf8');
 
     // More scanned IPv4 rules than the kernel holds: refused before any map changes.
     const tooMany = Array.from({ length: 4097 }, (_, i) => `  - { src: 10.${i >> 8}.${i & 255}.0/24, dst_port: ${1000 + (i % 5000)}, proto: tcp, action: pass }`);
     const refused = await secuxflow('rule', 'import', write('too-many.yaml', ['rules:', ...tooMany].join('\n')));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/error\[E_[A-Z_]+\]: .*4097 .*at most 4096/);
-    expect(readFileSync(join(stateDir, 'rules.json'), 'utf8')).toBe(rulesBefore);
+    expect(readFileSync(join(c.stateDir, 'rules.json'), 'utf8')).toBe(rulesBefore);
     expect((await probesAfter(probes, Date.now(), 2)).map((p) => p.ok)).toEqual([false, false]);
     // the refused swap put back the stamp of the set the kernel still holds
     expect((JSON.parse((await ok('rule', 'list', '--json')).stdout) as { kernel_out_of_step: string[] }).kernel_out_of_step).toEqual([]);
@@ -145,7 +138,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
     expect(await nmapPortState()).toBe('open');
     // a port-only rule: the kernel finds it through the port index, not the scan
     await ok('rule', 'add', '--port', String(TCP_PORT), '--proto', 'tcp', '--action', 'drop');
-    const ports = objGet(join(bpffs.root, server.ifname, MapName.PORTS));
+    const ports = objGet(join(c.bpffs.root, c.server.ifname, MapName.PORTS));
     try {
       expect(mapDump(ports).count).toBe(1);
     } finally {
@@ -156,11 +149,11 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('workflow: attach,
   });
 
   it('detach leaves nothing attached and nothing pinned', async () => {
-    const r = await ok('detach', '--iface', server.ifname);
-    expect(r.stdout).toContain(`detached secuxflow from ${server.ifname}`);
-    expect(await xdpOnLink(server.ns, server.ifname)).toBeNull();
-    expect(bpffs.leftovers()).toEqual([]);
-    const recorded = JSON.parse(readFileSync(join(stateDir, 'attachments.json'), 'utf8')) as { attachments: unknown[] };
+    const r = await ok('detach', '--iface', c.server.ifname);
+    expect(r.stdout).toContain(`detached secuxflow from ${c.server.ifname}`);
+    expect(await xdpOnLink(c.server.ns, c.server.ifname)).toBeNull();
+    expect(c.bpffs.leftovers()).toEqual([]);
+    const recorded = JSON.parse(readFileSync(join(c.stateDir, 'attachments.json'), 'utf8')) as { attachments: unknown[] };
     expect(recorded.attachments).toEqual([]);
     // with nothing attached, traffic is untouched by the (cleared) rules
     expect((await probesAfter(probes, Date.now(), 2)).map((p) => p.ok)).toEqual([true, true]);
