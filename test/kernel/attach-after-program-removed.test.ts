@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { cliIn, setUpCliLab } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpVethCliLab, type VethCliLab, withPinned } from './support/veth-labs.js';
 import { runOk } from './lab/run.js';
-import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
-import { closeFd, mapLookup, mapUpdate, objGet, progInfo } from '../../host/kernel/native.js';
+import { xdpOnLink } from './lab/bpffs.js';
+import { mapLookup, mapUpdate, progInfo } from '../../host/kernel/native.js';
 import { MapName } from '../../host/kernel/codec.js';
 import type { AttachResult } from '../../host/kernel/attach.js';
 
@@ -21,31 +22,17 @@ const SUBNET = 75;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('attach after the program left the link without a detach', () => {
   const lab = new NetLab('apr');
-  let ns = '';
-  let end: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
-  let env: NodeJS.ProcessEnv;
+  let c: VethCliLab;
 
-  const { secuxflow, ok } = cliIn(lab, () => ({ ns, cli, stateDir, env }));
+  const { secuxflow, ok } = cliIn(lab, () => ({ ...c, ns: c.ns }));
   const attachJson = async (...args: string[]): Promise<AttachResult> => JSON.parse((await ok('attach', '--json', ...args)).stdout) as AttachResult;
-  const pinned = <T>(iface: string, name: string, fn: (fd: number) => T): T => {
-    const fd = objGet(join(bpffs.root, iface, name));
-    try {
-      return fn(fd);
-    } finally {
-      closeFd(fd);
-    }
-  };
+  const pinned = <T>(iface: string, name: string, fn: (fd: number) => T): T => withPinned(join(c.bpffs.root, iface, name), fn);
   const penaltyKey = new Uint8Array(16).fill(7);
   const listed = async (): Promise<Array<{ iface: string; live: boolean; fail: string }>> =>
     (JSON.parse((await ok('status', '--json')).stdout) as { interfaces: Array<{ iface: string; live: boolean; fail: string }> }).interfaces;
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
-    ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
+    c = await setUpVethCliLab(lab, SUBNET);
     await ok('rule', 'add', '--action', 'drop', '--proto', 'tcp', '--port', '23');
   }, 240_000);
 
@@ -54,54 +41,54 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach after the 
   });
 
   it('removed by hand: attach again reuses the maps and records the new program', async () => {
-    await attachJson('--iface', end.ifname, '--mode', 'skb', '--fail', 'closed');
-    pinned(end.ifname, MapName.PENALTY, (fd) => mapUpdate(fd, penaltyKey, new Uint8Array(16).fill(1)));
-    await runOk(['ip', '-n', ns, 'link', 'set', 'dev', end.ifname, 'xdpgeneric', 'off']);
-    expect((await listed())[0]).toMatchObject({ iface: end.ifname, live: false });
+    await attachJson('--iface', c.end.ifname, '--mode', 'skb', '--fail', 'closed');
+    pinned(c.end.ifname, MapName.PENALTY, (fd) => mapUpdate(fd, penaltyKey, new Uint8Array(16).fill(1)));
+    await runOk(['ip', '-n', c.ns, 'link', 'set', 'dev', c.end.ifname, 'xdpgeneric', 'off']);
+    expect((await listed())[0]).toMatchObject({ iface: c.end.ifname, live: false });
 
-    const r = await attachJson('--iface', end.ifname, '--mode', 'skb', '--fail', 'closed');
+    const r = await attachJson('--iface', c.end.ifname, '--mode', 'skb', '--fail', 'closed');
     expect(r).toMatchObject({ mode: 'skb', reattached: false, rulesApplied: 1 });
     expect(r.reusedMaps).toContain(MapName.PENALTY);
-    expect((await xdpOnLink(ns, end.ifname))?.id).toBe(r.progId);
-    expect(pinned(end.ifname, 'sf_xdp', (fd) => progInfo(fd).id)).toBe(r.progId);
-    expect(pinned(end.ifname, MapName.PENALTY, (fd) => mapLookup(fd, penaltyKey, 16))).not.toBeNull();
-    expect(await listed()).toEqual([expect.objectContaining({ iface: end.ifname, live: true, fail: 'closed' })]);
+    expect((await xdpOnLink(c.ns, c.end.ifname))?.id).toBe(r.progId);
+    expect(pinned(c.end.ifname, 'sf_xdp', (fd) => progInfo(fd).id)).toBe(r.progId);
+    expect(pinned(c.end.ifname, MapName.PENALTY, (fd) => mapLookup(fd, penaltyKey, 16))).not.toBeNull();
+    expect(await listed()).toEqual([expect.objectContaining({ iface: c.end.ifname, live: true, fail: 'closed' })]);
   });
 
   it('deleted and made again under the same name: attach works on the new interface', async () => {
     const peer = lab.name('c');
-    await runOk(['ip', '-n', ns, 'link', 'del', end.ifname]);
-    await runOk(['ip', '-n', ns, 'link', 'add', end.ifname, 'type', 'veth', 'peer', 'name', peer]);
-    const r = await attachJson('--iface', end.ifname, '--mode', 'skb');
-    expect((await xdpOnLink(ns, end.ifname))?.id).toBe(r.progId);
-    expect(await listed()).toEqual([expect.objectContaining({ iface: end.ifname, live: true })]);
-    await ok('detach', '--iface', end.ifname);
-    expect(bpffs.leftovers()).toEqual([]);
+    await runOk(['ip', '-n', c.ns, 'link', 'del', c.end.ifname]);
+    await runOk(['ip', '-n', c.ns, 'link', 'add', c.end.ifname, 'type', 'veth', 'peer', 'name', peer]);
+    const r = await attachJson('--iface', c.end.ifname, '--mode', 'skb');
+    expect((await xdpOnLink(c.ns, c.end.ifname))?.id).toBe(r.progId);
+    expect(await listed()).toEqual([expect.objectContaining({ iface: c.end.ifname, live: true })]);
+    await ok('detach', '--iface', c.end.ifname);
+    expect(c.bpffs.leftovers()).toEqual([]);
   });
 
   it('a failed attach over the left-behind pin puts the pin back as it was', async () => {
     const first = await attachJson('--iface', 'lo', '--mode', 'skb');
-    await runOk(['ip', '-n', ns, 'link', 'set', 'dev', 'lo', 'xdpgeneric', 'off']);
-    const pinsBefore = bpffs.leftovers();
+    await runOk(['ip', '-n', c.ns, 'link', 'set', 'dev', 'lo', 'xdpgeneric', 'off']);
+    const pinsBefore = c.bpffs.leftovers();
     const r = await secuxflow('attach', '--iface', 'lo', '--mode', 'native');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/E_KERNEL.*lo cannot run XDP in native mode/);
-    expect(await xdpOnLink(ns, 'lo')).toBeNull();
-    expect(bpffs.leftovers()).toEqual(pinsBefore);
+    expect(await xdpOnLink(c.ns, 'lo')).toBeNull();
+    expect(c.bpffs.leftovers()).toEqual(pinsBefore);
     expect(pinned('lo', 'sf_xdp', (fd) => progInfo(fd).id)).toBe(first.progId);
     await ok('detach', '--iface', 'lo');
-    expect(bpffs.leftovers()).toEqual([]);
+    expect(c.bpffs.leftovers()).toEqual([]);
   });
 
   it('pins of a same-named interface in another state directory are still refused', async () => {
-    await attachJson('--iface', end.ifname, '--mode', 'skb');
-    await runOk(['ip', '-n', ns, 'link', 'set', 'dev', end.ifname, 'xdpgeneric', 'off']);
-    const other = cliIn(lab, () => ({ ns, cli, stateDir: join(stateDir, 'other'), env }));
-    const r = await other.secuxflow('attach', '--iface', end.ifname, '--mode', 'skb');
+    await attachJson('--iface', c.end.ifname, '--mode', 'skb');
+    await runOk(['ip', '-n', c.ns, 'link', 'set', 'dev', c.end.ifname, 'xdpgeneric', 'off']);
+    const other = cliIn(lab, () => ({ ns: c.ns, cli: c.cli, stateDir: join(c.stateDir, 'other'), env: c.env }));
+    const r = await other.secuxflow('attach', '--iface', c.end.ifname, '--mode', 'skb');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error[E_XDP_BUSY]');
-    expect(await xdpOnLink(ns, end.ifname)).toBeNull();
-    await ok('detach', '--iface', end.ifname);
-    expect(bpffs.leftovers()).toEqual([]);
+    expect(await xdpOnLink(c.ns, c.end.ifname)).toBeNull();
+    await ok('detach', '--iface', c.end.ifname);
+    expect(c.bpffs.leftovers()).toEqual([]);
   });
 });

@@ -10,17 +10,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { cliIn, setUpCliLab } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpVethCliLab, type VethCliLab, withPinned } from './support/veth-labs.js';
 import { bundleScript } from './lab/build.js';
-import type { PrivateBpffs } from './lab/bpffs.js';
 import { runOk } from './lab/run.js';
 import { buildPacket } from '../../host/packet/build.js';
 import { parseRuleCidr } from '../../host/rules/fields.js';
 import type { Rule, RuleSet } from '../../host/rules/types.js';
 import { StateStore } from '../../host/state/store.js';
 import { applyRulesIfAttached } from '../../host/kernel/apply.js';
-import { closeFd, mapDump, mapLookup, objGet } from '../../host/kernel/native.js';
+import { mapDump, mapLookup } from '../../host/kernel/native.js';
 import { MapName, SF, SfConfig, u32Key } from '../../host/kernel/codec.js';
 import { readConfigValue, readRulesetMeta, writeConfig } from '../../host/kernel/config.js';
 import { XdpAction } from '../../host/kernel/native.js';
@@ -67,26 +67,15 @@ interface ObserverReport {
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while attached', () => {
   const lab = new NetLab('gen');
-  let end: VethEnd;
-  let cli = '';
+  let c: VethCliLab;
   let observer = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
   let pinDir = '';
   const probe = buildPacket({ src: CLIENT, dst: SERVER, proto: 'tcp', srcPort: 40_000, dstPort: PORT });
 
-  let env: NodeJS.ProcessEnv;
-  const { secuxflow } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }), 60_000);
+  const { secuxflow } = cliIn(lab, () => ({ ...c, ns: c.end.ns }), 60_000);
 
   /** Reads a pinned map's fd for the duration of fn. */
-  const withMap = <T>(name: string, fn: (fd: number) => T): T => {
-    const fd = objGet(join(pinDir, name));
-    try {
-      return fn(fd);
-    } finally {
-      closeFd(fd);
-    }
-  };
+  const withMap = <T>(name: string, fn: (fd: number) => T): T => withPinned(join(pinDir, name), fn);
   const activeGen = (): number => withMap(MapName.CONFIG, (fd) => readConfigValue(fd, SfConfig.ACTIVE_GEN) & 1);
   const meta = (gen: number) => withMap(MapName.CONFIG, (fd) => readRulesetMeta(fd, gen));
   const hitIds = (): number[] =>
@@ -108,7 +97,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
 
   /** Stores the set and pushes it to the kernel the way `rule` commands do: under the lock, kernel first. */
   const commit = async (set: RuleSet): Promise<void> => {
-    const store = new StateStore(stateDir);
+    const store = new StateStore(c.stateDir);
     await store.withLock(async () => {
       await applyRulesIfAttached(store.dir, set);
       store.writeRules(set);
@@ -139,15 +128,13 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
   };
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
+    c = await setUpVethCliLab(lab, 40);
     observer = await bundleScript(fileURLToPath(new URL('./lab/gen-observer.ts', import.meta.url)), lab.tag, 'gen-observer');
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 40);
-    const r = await secuxflow('attach', '--iface', end.ifname, '--mode', 'skb', '--policy', 'deny');
+    const r = await secuxflow('attach', '--iface', c.end.ifname, '--mode', 'skb', '--policy', 'deny');
     expect(r.code, r.stderr).toBe(0);
-    pinDir = join(bpffs.root, end.ifname);
+    pinDir = join(c.bpffs.root, c.end.ifname);
     // No live traffic may overwrite the last-decision slot the observer reads.
-    await runOk(['ip', '-n', ns, 'link', 'set', end.ifname, 'down']);
+    await runOk(['ip', '-n', c.ns, 'link', 'set', c.end.ifname, 'down']);
     withMap(MapName.CONFIG, (fd) => writeConfig(fd, SfConfig.RECORD_LAST, 1));
   });
 
@@ -186,7 +173,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
   });
 
   it('a rule set too large: E_MAP_FULL, the state file and the kernel keep the old rules', async () => {
-    const rulesFile = join(stateDir, 'rules.json');
+    const rulesFile = join(c.stateDir, 'rules.json');
     const stored = readFileSync(rulesFile, 'utf8');
     const gen = activeGen();
     const active = meta(gen);
@@ -205,8 +192,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
   });
 
   it('detach removes the program and every pin', async () => {
-    const r = await secuxflow('detach', '--iface', end.ifname);
+    const r = await secuxflow('detach', '--iface', c.end.ifname);
     expect(r.code, r.stderr).toBe(0);
-    expect(bpffs.leftovers()).toEqual([]);
+    expect(c.bpffs.leftovers()).toEqual([]);
   });
 });

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { cliIn, setUpCliLab, type CliLab } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import { closeFd, objGet } from '../../host/kernel/native.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpVethCliLab, type VethCliLab, withPinned } from './support/veth-labs.js';
 import { MapName, SfAction, SfConfig } from '../../host/kernel/codec.js';
 import { readConfigValue } from '../../host/kernel/config.js';
 
@@ -20,28 +20,18 @@ const SUBNET = 84;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('attach again without --fail', () => {
   const lab = new NetLab('akf');
-  let end: VethEnd;
-  let c: CliLab;
+  let c: VethCliLab;
 
-  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli: c.cli, stateDir: c.stateDir, env: c.env }));
-  const kernelFallback = (): number => {
-    const fd = objGet(join(c.bpffs.root, end.ifname, MapName.CONFIG));
-    try {
-      return readConfigValue(fd, SfConfig.PUNT_FALLBACK);
-    } finally {
-      closeFd(fd);
-    }
-  };
-  const failOf = async (...args: string[]): Promise<string> => (JSON.parse((await ok('attach', '--iface', end.ifname, '--mode', 'skb', ...args, '--json')).stdout) as { fail: string }).fail;
+  const { ok } = cliIn(lab, () => ({ ...c, ns: c.end.ns }));
+  const kernelFallback = (): number => withPinned(join(c.bpffs.root, c.end.ifname, MapName.CONFIG), (fd) => readConfigValue(fd, SfConfig.PUNT_FALLBACK));
+  const failOf = async (...args: string[]): Promise<string> => (JSON.parse((await ok('attach', '--iface', c.end.ifname, '--mode', 'skb', ...args, '--json')).stdout) as { fail: string }).fail;
 
   beforeAll(async () => {
-    c = await setUpCliLab(lab);
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
+    c = await setUpVethCliLab(lab, SUBNET);
   }, 240_000);
 
   afterAll(async () => {
-    if (end) await ok('detach', '--iface', end.ifname).catch(() => undefined);
+    if (c) await ok('detach', '--iface', c.end.ifname).catch(() => undefined);
     await lab.cleanup();
   });
 
@@ -52,13 +42,13 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach again with
 
   it('a re-attach keeps fail-closed, in the record and in the kernel', async () => {
     expect(await failOf('--fail', 'closed')).toBe('closed');
-    const out = (await ok('attach', '--iface', end.ifname, '--mode', 'skb')).stdout;
+    const out = (await ok('attach', '--iface', c.end.ifname, '--mode', 'skb')).stdout;
     expect(out).toContain('fail mode: closed');
     expect(kernelFallback()).toBe(SfAction.DROP);
   });
 
   it('an attach over maps kept by detach --keep-maps keeps it too', async () => {
-    await ok('detach', '--iface', end.ifname, '--keep-maps');
+    await ok('detach', '--iface', c.end.ifname, '--keep-maps');
     expect(await failOf()).toBe('closed');
     expect(kernelFallback()).toBe(SfAction.DROP);
   });

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
-import { closeFd, objGet } from '../../host/kernel/native.js';
+import { NetLab } from './lab/netns.js';
+import { setUpVethCliLab, type VethCliLab, withPinned } from './support/veth-labs.js';
+import { xdpOnLink } from './lab/bpffs.js';
 import { MapName, SfConfig } from '../../host/kernel/codec.js';
 import { readConfigValue, readRulesetMeta } from '../../host/kernel/config.js';
-import { prepareDaemonLab, startDaemon, type DaemonProc } from './daemon-support.js';
+import { startDaemon, type DaemonProc } from './daemon-support.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -24,35 +24,22 @@ const SUBNET = 73;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('a second state directory cannot take over an attached interface', () => {
   const lab = new NetLab('osd');
-  let end: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
+  let c: VethCliLab;
   let otherDir = '';
-  let env: NodeJS.ProcessEnv;
   let daemon: DaemonProc | null = null;
 
-  const { secuxflow, ok } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }));
-  const other = cliIn(lab, () => ({ ns: end.ns, cli, stateDir: otherDir, env }));
-  const activeV4Rules = (): number => {
-    const fd = objGet(join(bpffs.root, end.ifname, MapName.CONFIG));
-    try {
-      return readRulesetMeta(fd, readConfigValue(fd, SfConfig.ACTIVE_GEN)).v4Count;
-    } finally {
-      closeFd(fd);
-    }
-  };
+  const { secuxflow, ok } = cliIn(lab, () => ({ ...c, ns: c.end.ns }));
+  const other = cliIn(lab, () => ({ ...c, ns: c.end.ns, stateDir: otherDir }));
+  const activeV4Rules = (): number => withPinned(join(c.bpffs.root, c.end.ifname, MapName.CONFIG), (fd) => readRulesetMeta(fd, readConfigValue(fd, SfConfig.ACTIVE_GEN)).v4Count);
   const otherRecords = (): string => {
     const path = join(otherDir, 'attachments.json');
     return existsSync(path) ? readFileSync(path, 'utf8') : '';
   };
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
+    c = await setUpVethCliLab(lab, SUBNET, { daemon: true });
     otherDir = mkdtempSync(join(tmpdir(), `sf-${lab.tag}-other-`));
     lab.removeAtCleanup(otherDir);
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
     // Address and port together: both rules are in the scanned v4 array, which activeV4Rules counts.
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'udp', '--dst', `198.18.${SUBNET}.0/24`, '--port', '53');
     await ok('rule', 'add', '--action', 'drop', '--proto', 'tcp', '--src', '10.0.0.0/8', '--port', '23');
@@ -67,37 +54,37 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('a second state di
   });
 
   it('attach from another state directory is refused, naming the problem and the way out; the program and its rules stay', async () => {
-    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
-    const before = await xdpOnLink(end.ns, end.ifname);
+    await ok('attach', '--iface', c.end.ifname, '--mode', 'skb');
+    const before = await xdpOnLink(c.end.ns, c.end.ifname);
     expect(activeV4Rules()).toBe(2);
 
-    const r = await other.secuxflow('attach', '--iface', end.ifname, '--mode', 'skb');
+    const r = await other.secuxflow('attach', '--iface', c.end.ifname, '--mode', 'skb');
     expect(r.code, r.stdout).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`error\\[E_XDP_BUSY\\]: secuxflow is already attached to ${end.ifname} .*but not from the state directory ${otherDir}`));
+    expect(r.stderr).toMatch(new RegExp(`error\\[E_XDP_BUSY\\]: secuxflow is already attached to ${c.end.ifname} .*but not from the state directory ${otherDir}`));
     expect(r.stderr).toMatch(/hint: use the --state-dir .* it was attached with/);
-    expect(await xdpOnLink(end.ns, end.ifname)).toEqual(before);
+    expect(await xdpOnLink(c.end.ns, c.end.ifname)).toEqual(before);
     expect(activeV4Rules()).toBe(2);
-    expect(otherRecords()).not.toContain(end.ifname);
+    expect(otherRecords()).not.toContain(c.end.ifname);
 
     // The owning state directory still re-attaches in place.
-    await ok('attach', '--iface', end.ifname, '--mode', 'skb', '--fail', 'closed');
-    expect((await xdpOnLink(end.ns, end.ifname))?.name).toBe('sf_xdp');
+    await ok('attach', '--iface', c.end.ifname, '--mode', 'skb', '--fail', 'closed');
+    expect((await xdpOnLink(c.end.ns, c.end.ifname))?.name).toBe('sf_xdp');
   });
 
   it('a second daemon with another state directory is refused and leaves the running daemon its program, rules and socket', async () => {
-    const config = join(stateDir, 'daemon.yaml');
+    const config = join(c.stateDir, 'daemon.yaml');
     writeFileSync(config, 'modules: [basic_inspect]\n');
-    daemon = startDaemon(lab, end.ns, cli, ['--iface', end.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', config], env);
+    daemon = startDaemon(lab, c.end.ns, c.cli, ['--iface', c.end.ifname, '--mode', 'skb', '--state-dir', c.stateDir, '--config', config], c.env);
     await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
-    const before = await xdpOnLink(end.ns, end.ifname);
+    const before = await xdpOnLink(c.end.ns, c.end.ifname);
 
-    const r = await other.secuxflow('run', '--iface', end.ifname, '--mode', 'skb', '--config', config);
+    const r = await other.secuxflow('run', '--iface', c.end.ifname, '--mode', 'skb', '--config', config);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error[E_XDP_BUSY]');
     expect(r.stderr).not.toContain('E_XSK');
-    expect(await xdpOnLink(end.ns, end.ifname)).toEqual(before);
+    expect(await xdpOnLink(c.end.ns, c.end.ifname)).toEqual(before);
     expect(activeV4Rules()).toBe(2);
-    expect(otherRecords()).not.toContain(end.ifname);
+    expect(otherRecords()).not.toContain(c.end.ifname);
     expect(existsSync(join(otherDir, 'eve.json'))).toBe(false);
 
     const status = await secuxflow('status', '--json');
@@ -111,8 +98,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('a second state di
   it('the owner stops and detaches as usual, leaving nothing pinned', async () => {
     daemon!.child.kill('SIGTERM');
     expect(await daemon!.exited).toBe(0);
-    await secuxflow('detach', '--iface', end.ifname);
-    expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
-    expect(bpffs.leftovers()).toEqual([]);
+    await secuxflow('detach', '--iface', c.end.ifname);
+    expect(await xdpOnLink(c.end.ns, c.end.ifname)).toBeNull();
+    expect(c.bpffs.leftovers()).toEqual([]);
   });
 });

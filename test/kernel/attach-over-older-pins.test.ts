@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { cliIn, setUpCliLab } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import type { PrivateBpffs } from './lab/bpffs.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpVethCliLab, type VethCliLab, withPinned } from './support/veth-labs.js';
 import { runOk } from './lab/run.js';
 import { parseIp } from '../../host/packet/addr.js';
 import { LAYOUT, MapName, SfFlowVerdict, type FlowKey } from '../../host/kernel/codec.js';
-import { closeFd, mapInfo, objGet } from '../../host/kernel/native.js';
+import { mapInfo } from '../../host/kernel/native.js';
 import { openPinnedVerdictMaps, readFlowVerdict, writeFlowVerdicts } from '../../host/kernel/verdictmaps.js';
 
 const kernel = requireKernel();
@@ -23,27 +23,14 @@ const OLD_STATS_VALUE = 720;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('attach over maps kept by an older version', () => {
   const lab = new NetLab('aop');
-  let end: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
-  let env: NodeJS.ProcessEnv;
-  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }));
+  let c: VethCliLab;
+  const { ok } = cliIn(lab, () => ({ ...c, ns: c.end.ns }));
   const flow: FlowKey = { src: parseIp('198.18.90.1'), dst: parseIp('198.18.90.2'), sport: 40_000, dport: 443, vlanOuter: 0, vlanInner: 0, proto: 6 };
-  const pins = (): string => join(bpffs.root, end.ifname);
-  const statsValueSize = (): number => {
-    const fd = objGet(join(pins(), MapName.STATS));
-    try {
-      return mapInfo(fd).valueSize;
-    } finally {
-      closeFd(fd);
-    }
-  };
+  const pins = (): string => join(c.bpffs.root, c.end.ifname);
+  const statsValueSize = (): number => withPinned(join(pins(), MapName.STATS), (fd) => mapInfo(fd).valueSize);
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 88);
+    c = await setUpVethCliLab(lab, 88);
   });
 
   afterAll(async () => {
@@ -51,14 +38,14 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach over maps 
   });
 
   it('a stop keeps the maps, one of which an older build shaped differently', async () => {
-    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    await ok('attach', '--iface', c.end.ifname, '--mode', 'skb');
     const maps = openPinnedVerdictMaps(pins());
     try {
       writeFlowVerdicts(maps, flow, 'block');
     } finally {
       maps.close();
     }
-    await ok('detach', '--iface', end.ifname, '--keep-maps');
+    await ok('detach', '--iface', c.end.ifname, '--keep-maps');
     // What the older build left: its sf_stats, of the older size.
     await runOk(['rm', join(pins(), MapName.STATS)]);
     await runOk(['bpftool', 'map', 'create', join(pins(), MapName.STATS), 'type', 'percpu_array', 'key', '4', 'value', String(OLD_STATS_VALUE), 'entries', '1', 'name', MapName.STATS]);
@@ -66,10 +53,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach over maps 
   });
 
   it('attach makes that map anew, says so, and reuses the rest: the kept flow verdict still applies', async () => {
-    const r = await ok('attach', '--iface', end.ifname, '--mode', 'skb');
+    const r = await ok('attach', '--iface', c.end.ifname, '--mode', 'skb');
     expect(r.stdout).toContain('warning: maps pinned by another version of secuxflow did not fit this one and were made anew: sf_stats (counters start from zero)');
     expect(statsValueSize()).toBe(LAYOUT.sf_stats_record.size);
-    const json = JSON.parse((await ok('attach', '--iface', end.ifname, '--mode', 'skb', '--json')).stdout) as { reusedMaps: string[]; replacedPins: string[] };
+    const json = JSON.parse((await ok('attach', '--iface', c.end.ifname, '--mode', 'skb', '--json')).stdout) as { reusedMaps: string[]; replacedPins: string[] };
     expect(json.replacedPins).toEqual([]);
     expect(json.reusedMaps).toContain(MapName.FLOWS);
     const maps = openPinnedVerdictMaps(pins());
@@ -81,7 +68,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach over maps 
   });
 
   it('detach leaves nothing pinned', async () => {
-    await ok('detach', '--iface', end.ifname);
-    expect(bpffs.leftovers()).toEqual([]);
+    await ok('detach', '--iface', c.end.ifname);
+    expect(c.bpffs.leftovers()).toEqual([]);
   });
 });

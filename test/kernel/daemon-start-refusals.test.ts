@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
+import { NetLab } from './lab/netns.js';
+import { setUpVethCliLab, type VethCliLab } from './support/veth-labs.js';
+import { xdpOnLink } from './lab/bpffs.js';
 import type { RunResult } from './lab/run.js';
-import { prepareDaemonLab } from './daemon-support.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -19,25 +19,20 @@ const SUBNET = 71;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run refuses a bad start before attaching', () => {
   const lab = new NetLab('dsr');
-  let end: VethEnd;
-  let other: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
-  let env: NodeJS.ProcessEnv;
+  let c: VethCliLab;
 
-  const { secuxflow } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }));
-  const run = (...args: string[]): Promise<RunResult> => secuxflow('run', '--iface', end.ifname, '--mode', 'skb', ...args);
+  const { secuxflow } = cliIn(lab, () => ({ ...c, ns: c.end.ns }));
+  const run = (...args: string[]): Promise<RunResult> => secuxflow('run', '--iface', c.end.ifname, '--mode', 'skb', ...args);
 
   /** Nothing of a start is left: no program, no pins, no record, no EVE file. */
   const nothingLeft = async (): Promise<void> => {
-    expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
-    expect(await xdpOnLink(other.ns, other.ifname)).toBeNull();
-    const pins = join(bpffs.root, end.ifname);
+    expect(await xdpOnLink(c.end.ns, c.end.ifname)).toBeNull();
+    expect(await xdpOnLink(c.peer.ns, c.peer.ifname)).toBeNull();
+    const pins = join(c.bpffs.root, c.end.ifname);
     expect(existsSync(pins) ? readdirSync(pins) : []).toEqual([]);
-    const records = join(stateDir, 'attachments.json');
-    if (existsSync(records)) expect(readFileSync(records, 'utf8')).not.toContain(end.ifname);
-    expect(existsSync(join(stateDir, 'eve.json'))).toBe(false);
+    const records = join(c.stateDir, 'attachments.json');
+    if (existsSync(records)) expect(readFileSync(records, 'utf8')).not.toContain(c.end.ifname);
+    expect(existsSync(join(c.stateDir, 'eve.json'))).toBe(false);
   };
   const refused = async (r: RunResult, code: string, message: RegExp): Promise<void> => {
     expect(r.code, r.stderr).not.toBe(0);
@@ -48,9 +43,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
   };
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await prepareDaemonLab(lab));
-    const ns = await lab.addNamespace('n');
-    [end, other] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
+    c = await setUpVethCliLab(lab, SUBNET, { daemon: true });
   }, 240_000);
 
   afterAll(async () => {
@@ -58,7 +51,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
   });
 
   it('a stored rule naming a module the config does not load: E_MODULE_NOT_FOUND naming both, from the daemon itself', async () => {
-    const config = join(stateDir, 'only-basic.yaml');
+    const config = join(c.stateDir, 'only-basic.yaml');
     writeFileSync(config, 'modules: [basic_inspect]\n');
     const added = await secuxflow('rule', 'add', '--action', 'inspect', '--proto', 'udp', '--port', '53', '--module', 'dns_guard');
     expect(added.code, added.stderr).toBe(0);
@@ -70,9 +63,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
   });
 
   it('a module that refuses its config fails the start after attaching: its code is kept and the first start is undone', async () => {
-    const bad = join(stateDir, 'basic_inspect.bad.json');
+    const bad = join(c.stateDir, 'basic_inspect.bad.json');
     writeFileSync(bad, JSON.stringify({ no_such_field: true }));
-    const config = join(stateDir, 'bad-module-config.yaml');
+    const config = join(c.stateDir, 'bad-module-config.yaml');
     writeFileSync(config, `modules:\n  - name: basic_inspect\n    config: ${bad}\n`);
     const r = await run('--config', config);
     expect(r.stderr).toMatch(/error\[E_MODULE_[A-Z]+\]: queue 0: .*basic_inspect/);
@@ -80,32 +73,32 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
   });
 
   it('a failed start that re-attached an attached interface in another mode puts it back as it was, not bare', async () => {
-    const bad = join(stateDir, 'basic_inspect.bad2.json');
+    const bad = join(c.stateDir, 'basic_inspect.bad2.json');
     writeFileSync(bad, JSON.stringify({ no_such_field: true }));
-    const config = join(stateDir, 'bad-module-config2.yaml');
+    const config = join(c.stateDir, 'bad-module-config2.yaml');
     writeFileSync(config, `modules:\n  - name: basic_inspect\n    config: ${bad}\n`);
-    const attached = await secuxflow('attach', '--iface', end.ifname, '--mode', 'skb', '--fail', 'closed');
+    const attached = await secuxflow('attach', '--iface', c.end.ifname, '--mode', 'skb', '--fail', 'closed');
     expect(attached.code, attached.stderr).toBe(0);
-    const before = await xdpOnLink(end.ns, end.ifname);
+    const before = await xdpOnLink(c.end.ns, c.end.ifname);
     expect(before?.mode).toBe(2); // XDP_ATTACHED_SKB
 
     try {
-      const r = await secuxflow('run', '--iface', end.ifname, '--mode', 'native', '--config', config);
+      const r = await secuxflow('run', '--iface', c.end.ifname, '--mode', 'native', '--config', config);
       expect(r.stderr).toMatch(/error\[E_MODULE_[A-Z]+\]: queue 0: .*basic_inspect/);
-      const now = await xdpOnLink(end.ns, end.ifname);
+      const now = await xdpOnLink(c.end.ns, c.end.ifname);
       expect(now).toMatchObject({ name: 'sf_xdp', mode: 2 });
       const status = JSON.parse((await secuxflow('status', '--json')).stdout) as { interfaces: Array<{ iface: string; mode: string; fail: string; live: boolean }> };
-      expect(status.interfaces).toEqual([expect.objectContaining({ iface: end.ifname, mode: 'skb', fail: 'closed', live: true })]);
+      expect(status.interfaces).toEqual([expect.objectContaining({ iface: c.end.ifname, mode: 'skb', fail: 'closed', live: true })]);
     } finally {
       // Whatever the start left (the attachment, or only kept maps), so the next cases start clean.
-      await secuxflow('detach', '--iface', end.ifname);
+      await secuxflow('detach', '--iface', c.end.ifname);
     }
     await nothingLeft();
   });
 
   it('a peer that is --iface, or that does not exist', async () => {
-    const config = join(stateDir, 'self-peer.yaml');
-    writeFileSync(config, `peer: ${end.ifname}\n`);
+    const config = join(c.stateDir, 'self-peer.yaml');
+    writeFileSync(config, `peer: ${c.end.ifname}\n`);
     await refused(await run('--config', config), 'E_USAGE', /peer in .*self-peer\.yaml "[^"]+" is the protected interface/);
     const missing = await run('--peer', 'nosuch');
     await refused(missing, 'E_NO_IFACE', /"nosuch" does not exist/);
@@ -119,12 +112,12 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run ref
   });
 
   it('an --eve that is a directory or in a missing directory', async () => {
-    const dir = join(stateDir, 'eve-dir');
+    const dir = join(c.stateDir, 'eve-dir');
     mkdirSync(dir, { recursive: true });
     await refused(await run('--eve', dir), 'E_IO', /cannot open the EVE file .*eve-dir/);
-    await refused(await run('--eve', join(stateDir, 'missing', 'eve.json')), 'E_IO', /cannot open the EVE file .*missing\/eve\.json: ENOENT/);
+    await refused(await run('--eve', join(c.stateDir, 'missing', 'eve.json')), 'E_IO', /cannot open the EVE file .*missing\/eve\.json: ENOENT/);
     // No reader ever opens it: the start must not wait for one.
-    const fifo = join(stateDir, 'eve.fifo');
+    const fifo = join(c.stateDir, 'eve.fifo');
     execFileSync('mkfifo', [fifo]);
     await refused(await run('--eve', fifo), 'E_IO', /cannot open the EVE file .*eve\.fifo: a FIFO or socket, not a file/);
   });

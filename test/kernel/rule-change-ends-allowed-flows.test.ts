@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { cliIn, setUpCliLab } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import type { PrivateBpffs } from './lab/bpffs.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpVethCliLab, type VethCliLab } from './support/veth-labs.js';
 import { runOk } from './lab/run.js';
 import { buildPacket } from '../../host/packet/build.js';
 import { parseIp } from '../../host/packet/addr.js';
@@ -40,15 +40,11 @@ function frame(k: FlowKey): Uint8Array {
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('a rule change reaches flows the kernel already allowed', () => {
   const lab = new NetLab('rcf');
-  let end: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
-  let env: NodeJS.ProcessEnv;
+  let c: VethCliLab;
   const fds: number[] = [];
   let maps: VerdictMapFds;
   let progFd = -1;
-  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }));
+  const { ok } = cliIn(lab, () => ({ ...c, ns: c.end.ns }));
 
   const web = tcpKey(80);
   const tls = tcpKey(443);
@@ -57,13 +53,11 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('a rule change rea
   const xdp = (k: FlowKey): number => progTestRun(progFd, frame(k)).retval;
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env } = await setUpCliLab(lab));
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, 79);
-    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
-    await runOk(['ip', '-n', ns, 'link', 'set', end.ifname, 'down']);
+    c = await setUpVethCliLab(lab, 79);
+    await ok('attach', '--iface', c.end.ifname, '--mode', 'skb');
+    await runOk(['ip', '-n', c.ns, 'link', 'set', c.end.ifname, 'down']);
     const open = (name: string): number => {
-      const fd = objGet(join(bpffs.root, end.ifname, name));
+      const fd = objGet(join(c.bpffs.root, c.end.ifname, name));
       fds.push(fd);
       return fd;
     };
@@ -134,8 +128,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('a rule change rea
     writeConfig(maps[MapName.CONFIG], SfConfig.PASS_ALL, 1);
     try {
       const r = await ok('rule', 'add', '--dst', SERVER, '--port', '25', '--proto', 'tcp', '--action', 'drop');
-      expect(r.stdout).toContain(`warning: ${end.ifname} passes everything`);
-      expect(r.stdout).toContain(`secuxflow attach --iface ${end.ifname}`);
+      expect(r.stdout).toContain(`warning: ${c.end.ifname} passes everything`);
+      expect(r.stdout).toContain(`secuxflow attach --iface ${c.end.ifname}`);
     } finally {
       writeConfig(maps[MapName.CONFIG], SfConfig.PASS_ALL, 0);
     }
@@ -145,7 +139,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('a rule change rea
 
   it('detach leaves nothing pinned', async () => {
     for (const fd of fds.splice(0)) closeFd(fd);
-    await ok('detach', '--iface', end.ifname);
-    expect(bpffs.leftovers()).toEqual([]);
+    await ok('detach', '--iface', c.end.ifname);
+    expect(c.bpffs.leftovers()).toEqual([]);
   });
 });

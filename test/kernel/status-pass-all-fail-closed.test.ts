@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { cliIn, setUpCliLab, type CliLab } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import { closeFd, objGet } from '../../host/kernel/native.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpVethCliLab, type VethCliLab, withPinned } from './support/veth-labs.js';
 import { MapName, SfConfig } from '../../host/kernel/codec.js';
 import { writeConfig } from '../../host/kernel/config.js';
 
@@ -18,33 +18,25 @@ const SUBNET = 83;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('status of a fail-closed attachment left with pass-all on', () => {
   const lab = new NetLab('spa');
-  let end: VethEnd;
-  let c: CliLab;
+  let c: VethCliLab;
 
-  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli: c.cli, stateDir: c.stateDir, env: c.env }));
+  const { ok } = cliIn(lab, () => ({ ...c, ns: c.end.ns }));
 
   beforeAll(async () => {
-    c = await setUpCliLab(lab);
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
-    await ok('attach', '--iface', end.ifname, '--mode', 'skb', '--fail', 'closed');
+    c = await setUpVethCliLab(lab, SUBNET);
+    await ok('attach', '--iface', c.end.ifname, '--mode', 'skb', '--fail', 'closed');
     // What a daemon's stop with on_stop: pass-all writes.
-    const fd = objGet(join(c.bpffs.root, end.ifname, MapName.CONFIG));
-    try {
-      writeConfig(fd, SfConfig.PASS_ALL, 1);
-    } finally {
-      closeFd(fd);
-    }
+    withPinned(join(c.bpffs.root, c.end.ifname, MapName.CONFIG), (fd) => writeConfig(fd, SfConfig.PASS_ALL, 1));
   }, 240_000);
 
   afterAll(async () => {
-    if (end) await ok('detach', '--iface', end.ifname).catch(() => undefined);
+    if (c) await ok('detach', '--iface', c.end.ifname).catch(() => undefined);
     await lab.cleanup();
   });
 
   it('names the stop policy, not a fail mode the attachment does not have', async () => {
     const out = (await ok('status')).stdout;
-    expect(out).toContain(`${end.ifname}: xdp skb, fail-closed`);
+    expect(out).toContain(`${c.end.ifname}: xdp skb, fail-closed`);
     expect(out).toContain('PASS-ALL ON (the daemon stopped with on_stop: pass-all: every packet passes');
     expect(out).not.toContain('fail-open');
   });

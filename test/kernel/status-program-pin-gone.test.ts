@@ -10,8 +10,9 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
-import { cliIn, setUpCliLab, type CliLab } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpVethCliLab, type VethCliLab } from './support/veth-labs.js';
 import { xdpOnLink } from './lab/bpffs.js';
 
 const kernel = requireKernel();
@@ -20,17 +21,14 @@ const SUBNET = 85;
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('status when the program pin is gone and the maps are not', () => {
   const lab = new NetLab('ppg');
-  let end: VethEnd;
-  let c: CliLab;
+  let c: VethCliLab;
 
-  const { ok, secuxflow } = cliIn(lab, () => ({ ns: end.ns, cli: c.cli, stateDir: c.stateDir, env: c.env }));
+  const { ok, secuxflow } = cliIn(lab, () => ({ ...c, ns: c.end.ns }));
 
   beforeAll(async () => {
-    c = await setUpCliLab(lab);
-    const ns = await lab.addNamespace('n');
-    [end] = await lab.vethPair({ ns, role: 'a' }, { ns, role: 'b' }, SUBNET);
-    await ok('attach', '--iface', end.ifname, '--mode', 'skb');
-    rmSync(join(c.bpffs.root, end.ifname, 'sf_xdp'));
+    c = await setUpVethCliLab(lab, SUBNET);
+    await ok('attach', '--iface', c.end.ifname, '--mode', 'skb');
+    rmSync(join(c.bpffs.root, c.end.ifname, 'sf_xdp'));
   }, 240_000);
 
   afterAll(async () => {
@@ -38,7 +36,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('status when the p
   });
 
   it('names the missing program pin', async () => {
-    const dir = join(c.bpffs.root, end.ifname);
+    const dir = join(c.bpffs.root, c.end.ifname);
     expect(readdirSync(dir)).toContain('sf_config');
     const s = JSON.parse((await ok('status', '--json')).stdout) as { interfaces: Array<{ live: boolean; problem: string }> };
     expect(s.interfaces).toHaveLength(1);
@@ -47,16 +45,16 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('status when the p
   });
 
   it('attach refuses with E_STATE and names detach as the way out', async () => {
-    const r = await secuxflow('attach', '--iface', end.ifname, '--mode', 'skb');
+    const r = await secuxflow('attach', '--iface', c.end.ifname, '--mode', 'skb');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error[E_STATE]: secuxflow's program runs on ${end.ifname} as this state directory recorded, but its pin ${join(c.bpffs.root, end.ifname, 'sf_xdp')} is gone`);
-    expect(r.stderr).toContain(`hint: secuxflow detach --iface ${end.ifname}`);
+    expect(r.stderr).toContain(`error[E_STATE]: secuxflow's program runs on ${c.end.ifname} as this state directory recorded, but its pin ${join(c.bpffs.root, c.end.ifname, 'sf_xdp')} is gone`);
+    expect(r.stderr).toContain(`hint: secuxflow detach --iface ${c.end.ifname}`);
     expect(r.stderr).not.toContain('xdp-loader');
   });
 
   it('detach removes the program and the maps', async () => {
-    await ok('detach', '--iface', end.ifname);
-    expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
-    expect(existsSync(join(c.bpffs.root, end.ifname))).toBe(false);
+    await ok('detach', '--iface', c.end.ifname);
+    expect(await xdpOnLink(c.end.ns, c.end.ifname)).toBeNull();
+    expect(existsSync(join(c.bpffs.root, c.end.ifname))).toBe(false);
   });
 });
