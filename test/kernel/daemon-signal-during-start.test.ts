@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
-import { NetLab, type VethEnd } from './lab/netns.js';
-import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
-import { prepareDaemonOnVeth, startDaemon, type DaemonProc } from './daemon-support.js';
+import { NetLab } from './lab/netns.js';
+import { xdpOnLink } from './lab/bpffs.js';
+import { prepareDaemonOnVeth, runDaemonOnVeth, type DaemonProc, type DaemonVethLab } from './daemon-support.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -20,26 +20,18 @@ const MODULES = 'modules: [basic_inspect, http_waf, dns_guard, tls_inspect, ssh_
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('signals while the daemon starts', () => {
   const lab = new NetLab('dss');
-  let end: VethEnd;
-  let cli = '';
-  let bpffs: PrivateBpffs;
-  let stateDir = '';
-  let config = '';
-  let env: NodeJS.ProcessEnv;
+  let c: DaemonVethLab;
 
-  const { ok } = cliIn(lab, () => ({ ns: end.ns, cli, stateDir, env }));
-  const start = (): DaemonProc => {
-    const d = startDaemon(lab, end.ns, cli, ['--iface', end.ifname, '--mode', 'skb', '--state-dir', stateDir, '--config', config], env);
-    return d;
-  };
+  const { ok } = cliIn(lab, () => ({ ...c, ns: c.end.ns }));
+  const start = (): DaemonProc => runDaemonOnVeth(lab, c);
   const exit = (d: DaemonProc): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
     d.exited.then((code) => ({ code, signal: d.child.signalCode }));
 
   beforeAll(async () => {
-    ({ cli, stateDir, bpffs, env, end, config } = await prepareDaemonOnVeth(lab, SUBNET, MODULES));
+    c = await prepareDaemonOnVeth(lab, SUBNET, MODULES);
   }, 240_000);
 
-  // startDaemon has the lab kill a daemon still running at cleanup.
+  // runDaemonOnVeth has the lab kill a daemon still running at cleanup.
   afterAll(async () => {
     await lab.cleanup();
   });
@@ -51,9 +43,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('signals while the
       d.child.kill(sig);
       expect(await exit(d)).toEqual({ code: 0, signal: null });
       expect(d.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['stop requested during start-up: stopping once the start is complete', 'stopped']));
-      expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
-      expect(readFileSync(join(stateDir, 'attachments.json'), 'utf8')).not.toContain(end.ifname);
-      expect(existsSync(join(stateDir, 'control.sock'))).toBe(false);
+      expect(await xdpOnLink(c.end.ns, c.end.ifname)).toBeNull();
+      expect(readFileSync(join(c.stateDir, 'attachments.json'), 'utf8')).not.toContain(c.end.ifname);
+      expect(existsSync(join(c.stateDir, 'control.sock'))).toBe(false);
     });
   }
 
@@ -68,8 +60,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('signals while the
   });
 
   it('nothing is left once detached', async () => {
-    await ok('detach', '--iface', end.ifname);
-    expect(await xdpOnLink(end.ns, end.ifname)).toBeNull();
-    expect(bpffs.leftovers()).toEqual([]);
+    await ok('detach', '--iface', c.end.ifname);
+    expect(await xdpOnLink(c.end.ns, c.end.ifname)).toBeNull();
+    expect(c.bpffs.leftovers()).toEqual([]);
   });
 });
