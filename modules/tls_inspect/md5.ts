@@ -1,5 +1,6 @@
 // MD5 (RFC 1321), only because JA3 and JA3S are defined as MD5 digests: it is
 // not used for anything that needs a secure hash.
+import { TAIL, padTail, hexLE } from "./digest";
 
 const S: StaticArray<u32> = [7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
   5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
@@ -17,7 +18,6 @@ const K: StaticArray<u32> = [
   0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
   0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391];
 
-const tail = new StaticArray<u8>(128);
 const state = new StaticArray<u32>(4);
 
 function block(p: usize): void {
@@ -40,41 +40,14 @@ function block(p: usize): void {
 /** MD5 of len bytes at ptr, as 32 lower-case hex characters. */
 export function md5Hex(ptr: usize, len: i32): string {
   state[0] = 0x67452301; state[1] = 0xefcdab89; state[2] = 0x98badcfe; state[3] = 0x10325476;
-  let off = 0;
-  for (; off + 64 <= len; off += 64) block(ptr + <usize>off);
-  const rest = len - off;
-  const t = changetype<usize>(tail);
-  memory.fill(t, 0, 128);
-  memory.copy(t, ptr + <usize>off, <usize>rest);
-  store<u8>(t + <usize>rest, 0x80);
-  const total = rest + 9 <= 64 ? 64 : 128;
-  store<u64>(t + <usize>(total - 8), <u64>len << 3);
-  block(t);
-  if (total == 128) block(t + 64);
+  const whole = len & ~63;
+  for (let off = 0; off < whole; off += 64) block(ptr + <usize>off);
+  const end = padTail(ptr, len, false);
+  for (let t = 0; t < end; t += 64) block(TAIL + <usize>t);
   return hexLE(changetype<usize>(state), 16);
 }
 
 export function md5String(s: string): string {
   const b = String.UTF8.encode(s);
   return md5Hex(changetype<usize>(b), b.byteLength);
-}
-
-const HEX = "0123456789abcdef";
-
-/**
- * Bytes in memory order as hex, written into one string of the final size:
- * built a character at a time it took two single-character strings and a
- * concatenation per byte, and those allocations (and the collector after
- * them) were most of tls_inspect's time on a ClientHello.
- */
-export function hexLE(p: usize, n: i32): string {
-  const out = changetype<string>(__new(<usize>n << 2, idof<string>()));
-  const o = changetype<usize>(out);
-  const hex = changetype<usize>(HEX);
-  for (let i = 0; i < n; i++) {
-    const b = <usize>load<u8>(p + <usize>i);
-    store<u16>(o + (<usize>i << 2), load<u16>(hex + ((b >> 4) << 1)));
-    store<u16>(o + (<usize>i << 2), load<u16>(hex + ((b & 15) << 1)), 2);
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 // SHA-256 (FIPS 180-4), for the truncated digests of JA4.
-import { hexLE } from "./md5";
+import { TAIL, padTail, hexLE } from "./digest";
 
 const K: StaticArray<u32> = [
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -13,7 +13,6 @@ const K: StaticArray<u32> = [
 
 const H = new StaticArray<u32>(8);
 const W = new StaticArray<u32>(64);
-const tail = new StaticArray<u8>(128);
 const digest = new StaticArray<u8>(32);
 
 function block(p: usize): void {
@@ -41,17 +40,10 @@ function block(p: usize): void {
 export function sha256Hex(ptr: usize, len: i32): string {
   H[0] = 0x6a09e667; H[1] = 0xbb67ae85; H[2] = 0x3c6ef372; H[3] = 0xa54ff53a;
   H[4] = 0x510e527f; H[5] = 0x9b05688c; H[6] = 0x1f83d9ab; H[7] = 0x5be0cd19;
-  let off = 0;
-  for (; off + 64 <= len; off += 64) block(ptr + <usize>off);
-  const rest = len - off;
-  const t = changetype<usize>(tail);
-  memory.fill(t, 0, 128);
-  memory.copy(t, ptr + <usize>off, <usize>rest);
-  store<u8>(t + <usize>rest, 0x80);
-  const total = rest + 9 <= 64 ? 64 : 128;
-  store<u64>(t + <usize>(total - 8), bswap<u64>(<u64>len << 3));
-  block(t);
-  if (total == 128) block(t + 64);
+  const whole = len & ~63;
+  for (let off = 0; off < whole; off += 64) block(ptr + <usize>off);
+  const end = padTail(ptr, len, true);
+  for (let t = 0; t < end; t += 64) block(TAIL + <usize>t);
   const d = changetype<usize>(digest);
   for (let i = 0; i < 8; i++) store<u32>(d + <usize>(i * 4), bswap<u32>(H[i]));
   return hexLE(d, 32);
