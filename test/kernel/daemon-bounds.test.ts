@@ -22,7 +22,7 @@ import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.
 import { REPO_ROOT } from './lab/build.js';
 import { runOk } from './lab/run.js';
 import { writeFrameFile } from './xsk-lab.js';
-import { expectLabGone, sleep, startHostDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { cleanUpLab, sleep, startHostDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { parseIp } from '../../host/packet/addr.js';
 import { buildPacket } from '../../host/packet/build.js';
 import { TcpFlag } from '../../host/packet/types.js';
@@ -76,11 +76,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     ({ daemon, maps } = await startHostDaemon(lab, c, configPath));
   }, 240_000);
 
-  afterAll(async () => {
-    maps?.close();
-    await lab.cleanup();
-    expectLabGone(lab);
-  });
+  afterAll(() => cleanUpLab(lab));
 
   it('with sf_flows full, blocked flows stay blocked in the daemon, the write is not retried per packet, and one warning says so', async () => {
     // Fill the kernel's flow map with entries no packet here matches.

@@ -13,7 +13,7 @@ import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
 import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
-import { expectLabGone, startHostDaemon, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { cleanUpLab, startHostDaemon, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { SfStat } from '../../host/kernel/codec.js';
 import { requestDaemon } from '../../host/control/client.js';
 import type { DaemonStatus } from '../../host/daemon/daemon.js';
@@ -46,11 +46,7 @@ s.listen(${PORT}, '${c.server.addr}', () => console.log('ready'));`;
     ({ daemon, maps } = await startHostDaemon(lab, c, configPath));
   }, 240_000);
 
-  afterAll(async () => {
-    maps?.close();
-    await lab.cleanup();
-    expectLabGone(lab);
-  });
+  afterAll(() => cleanUpLab(lab));
 
   it('completes, with the long segments counted as punt fallback and the short ones inspected', async () => {
     const body = join(c.stateDir, 'upload.bin');

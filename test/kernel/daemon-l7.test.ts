@@ -65,7 +65,6 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run wit
   }, 240_000);
 
   afterAll(async () => {
-    maps?.close();
     await lab.cleanup();
   });
 

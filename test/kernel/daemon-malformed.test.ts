@@ -17,7 +17,7 @@ import { REPO_ROOT } from './lab/build.js';
 import { runOk } from './lab/run.js';
 import { hostileFrames, type HostileSet } from './lab/hostile-frames.js';
 import { writeFrameFile } from './xsk-lab.js';
-import { expectLabGone, startHostDaemon, startHttpServer, keepAliveClientScript, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
+import { cleanUpLab, startHostDaemon, startHttpServer, keepAliveClientScript, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { parseIp } from '../../host/packet/addr.js';
 import { buildPacket, fragmentIp } from '../../host/packet/build.js';
 import type { DaemonStatus } from '../../host/daemon/daemon.js';
@@ -79,12 +79,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run und
     ({ daemon, maps } = await startHostDaemon(lab, c, configPath));
   }, 240_000);
 
-  afterAll(async () => {
-    maps?.close();
-    await lab.cleanup();
-    // Whatever happened above, nothing of this lab may be left on the machine.
-    expectLabGone(lab);
-  });
+  // Whatever happened above, nothing of this lab may be left on the machine.
+  afterAll(() => cleanUpLab(lab));
 
   it('takes a few thousand hostile frames and keeps running: same process, queue up, RSS bounded, no error logged', async () => {
     expect(frames.all.length).toBeGreaterThan(3000);

@@ -90,7 +90,6 @@ describe.skipIf(sshSkip).sequential('secuxflow run with ssh_guard on a real sshd
   }, 240_000);
 
   afterAll(async () => {
-    maps?.close();
     if (sshd && sshd.exitCode === null && sshd.signalCode === null) {
       const gone = new Promise<void>((resolve) => sshd!.once('exit', () => resolve()));
       sshd.kill('SIGTERM');

@@ -117,13 +117,15 @@ export function startDaemon(lab: NetLab, ns: string, cli: string, args: string[]
 /**
  * `secuxflow run` in host mode (skb) on the lab's server end with the given
  * config; resolves once the daemon reports it started, with its pinned maps
- * open (in the lab's private bpffs).
+ * open (in the lab's private bpffs; lab.cleanup() closes them).
  */
 export async function startHostDaemon(lab: NetLab, c: CliLab & { server: VethEnd }, configPath: string): Promise<{ daemon: DaemonProc; maps: PinnedMaps }> {
   const { server } = c;
   const daemon = startDaemon(lab, server.ns, c.cli, ['--iface', server.ifname, '--mode', 'skb', '--state-dir', c.stateDir, '--config', configPath], c.env);
   await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
-  return { daemon, maps: openPinnedMaps(join(c.bpffs.root, server.ifname)) };
+  const maps = openPinnedMaps(join(c.bpffs.root, server.ifname));
+  lab.onCleanup(() => maps.close());
+  return { daemon, maps };
 }
 
 /** HTTP/1.1 server with keep-alive; answers "hello <path>"; exits by itself after maxMs. */
@@ -215,6 +217,12 @@ export function readEve(stateDir: string): Array<Record<string, unknown>> {
   const path = join(stateDir, 'eve.json');
   if (!existsSync(path)) return [];
   return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** lab.cleanup(), then expectLabGone: an afterAll that also checks the teardown. */
+export async function cleanUpLab(lab: NetLab): Promise<void> {
+  await lab.cleanup();
+  expectLabGone(lab);
 }
 
 /** After lab.cleanup(): nothing of the lab (namespaces, links, bpffs mounts) is left on the machine. */
