@@ -2,6 +2,7 @@
 // its JSON config (README.md lists the fields and signature ids).
 import {
   Inspector, Packet, Verdict, JsonValue, FlowMap, Severity, LogLevel, IpProto,
+  refuse, onlyKnownKeys, intField,
   register, alert, log, worst, lowerAscii, utf8, JsonWriter, parseJsonString,
 } from "../sdk";
 import { MultiSearch } from "../sdk/lib";
@@ -77,9 +78,7 @@ class BasicInspect extends Inspector {
   onInit(config: JsonValue | null): bool {
     if (config === null) config = parseDefault();
     if (!config.isObject()) return refuse("the config must be a JSON object");
-    for (let i = 0; i < config.keys.length; i++) {
-      if (!KNOWN_KEYS.includes(config.keys[i])) return refuse("unknown field \"" + config.keys[i] + "\" (known: " + KNOWN_KEYS.join(", ") + ")");
-    }
+    if (!onlyKnownKeys(config, KNOWN_KEYS)) return false;
     const ports = config.get("deny_ports");
     if (ports !== null) {
       if (!ports.isArray()) return refuse("deny_ports must be an array of port numbers");
@@ -104,21 +103,15 @@ class BasicInspect extends Inspector {
         if (n == IpProto.ICMP) this.allowed[IpProto.ICMPV6] = 1;
       }
     }
-    const depth = config.get("inspect_depth");
-    if (depth !== null) {
-      if (!depth.isInteger() || depth.num < 1 || depth.num > 16777216) return refuse("inspect_depth must be an integer 1..16777216 (bytes per direction)");
-      this.depth = <i32>depth.num;
-    }
-    const ttl = config.get("block_ttl");
-    if (ttl !== null) {
-      if (!ttl.isInteger() || ttl.num < 1 || ttl.num > 65535) return refuse("block_ttl must be an integer 1..65535 (seconds)");
-      this.blockTtl = <i32>ttl.num;
-    }
-    const quiet = config.get("no_payload_packets");
-    if (quiet !== null) {
-      if (!quiet.isInteger() || quiet.num < 0 || quiet.num > 1000000) return refuse("no_payload_packets must be an integer 0..1000000 (0 = never)");
-      this.noPayloadPackets = <i32>quiet.num;
-    }
+    const depth = intField(config, "inspect_depth", 1, 16777216, this.depth, "bytes per direction");
+    if (depth == i64.MIN_VALUE) return false;
+    this.depth = <i32>depth;
+    const ttl = intField(config, "block_ttl", 1, 65535, this.blockTtl, "seconds");
+    if (ttl == i64.MIN_VALUE) return false;
+    this.blockTtl = <i32>ttl;
+    const quiet = intField(config, "no_payload_packets", 0, 1000000, this.noPayloadPackets, "0 = never");
+    if (quiet == i64.MIN_VALUE) return false;
+    this.noPayloadPackets = <i32>quiet;
     const pats = config.get("patterns");
     if (pats !== null) {
       if (!pats.isArray()) return refuse("patterns must be an array of objects");
@@ -235,11 +228,6 @@ class BasicInspect extends Inspector {
     if (verdict == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
     return verdict;
   }
-}
-
-function refuse(why: string): bool {
-  log(LogLevel.ERROR, "config: " + why);
-  return false;
 }
 
 function parseDefault(): JsonValue {

@@ -2,8 +2,9 @@
 // plaintext payloads (TCP through the stream bytes) and reports them
 // redacted. README.md lists the config, signature ids and limits.
 import {
-  Inspector, Packet, Verdict, JsonValue, FlowMap, Severity, LogLevel,
-  register, alert, log, JsonWriter,
+  Inspector, Packet, Verdict, JsonValue, FlowMap, Severity,
+  refuse, onlyKnownKeys, intField,
+  register, alert, JsonWriter,
 } from "../sdk";
 import { Findings, Kind, scan, pendingFrom } from "./detect";
 export * from "../sdk/exports";
@@ -80,9 +81,7 @@ class Dlp extends Inspector {
   onInit(config: JsonValue | null): bool {
     if (config === null) return true;
     if (!config.isObject()) return refuse("the config must be a JSON object");
-    for (let i = 0; i < config.keys.length; i++) {
-      if (!KNOWN_KEYS.includes(config.keys[i])) return refuse("unknown field \"" + config.keys[i] + "\" (known: " + KNOWN_KEYS.join(", ") + ")");
-    }
+    if (!onlyKnownKeys(config, KNOWN_KEYS)) return false;
     const det = config.get("detect");
     if (det !== null) {
       if (!det.isArray()) return refuse("detect must be an array of: " + KIND_NAMES.join(", "));
@@ -105,21 +104,15 @@ class Dlp extends Inspector {
       else return refuse("action must be one of alert, drop, block_flow, block_src (got \"" + n + "\")");
       this.actionName = n;
     }
-    const depth = config.get("inspect_depth");
-    if (depth !== null) {
-      if (!depth.isInteger() || depth.num < 1 || depth.num > 16777216) return refuse("inspect_depth must be an integer 1..16777216 (bytes per direction)");
-      this.depth = <i32>depth.num;
-    }
-    const m = config.get("max_alerts_per_flow");
-    if (m !== null) {
-      if (!m.isInteger() || m.num < 1 || m.num > 10000) return refuse("max_alerts_per_flow must be an integer 1..10000");
-      this.maxAlerts = <i32>m.num;
-    }
-    const t = config.get("block_ttl");
-    if (t !== null) {
-      if (!t.isInteger() || t.num < 1 || t.num > 65535) return refuse("block_ttl must be an integer 1..65535 (seconds)");
-      this.blockTtl = <i32>t.num;
-    }
+    const depth = intField(config, "inspect_depth", 1, 16777216, this.depth, "bytes per direction");
+    if (depth == i64.MIN_VALUE) return false;
+    this.depth = <i32>depth;
+    const m = intField(config, "max_alerts_per_flow", 1, 10000, this.maxAlerts);
+    if (m == i64.MIN_VALUE) return false;
+    this.maxAlerts = <i32>m;
+    const t = intField(config, "block_ttl", 1, 65535, this.blockTtl, "seconds");
+    if (t == i64.MIN_VALUE) return false;
+    this.blockTtl = <i32>t;
     return true;
   }
 
@@ -245,11 +238,6 @@ class Dlp extends Inspector {
     release(st.d0);
     release(st.d1);
   }
-}
-
-function refuse(why: string): bool {
-  log(LogLevel.ERROR, "config: " + why);
-  return false;
 }
 
 register(new Dlp());

@@ -6,7 +6,32 @@
 //   0.0.0.0 evil.example  hosts-file lines (the address is ignored)
 //   # comment             blank lines and text after '#' are ignored
 import { DomainSet, DomainFlag } from "./domainset";
-import { JsonValue } from "../sdk";
+import { JsonValue, refuse, stringList } from "../sdk";
+
+/**
+ * A config's two ways of giving a list, loaded into set: `listKey` an array
+ * of entries, `textKey` the text of a list file or an array of them. False
+ * (after logging which entry or line) when either is invalid.
+ */
+export function loadDomainLists(set: DomainSet, config: JsonValue, listKey: string, textKey: string): bool {
+  const list = stringList(config, listKey);
+  if (list === null) return false;
+  for (let i = 0; i < list.length; i++) {
+    if (!addDomainEntry(set, list[i].trim())) return refuse(listKey + "[" + i.toString() + "] (\"" + list[i] + "\"): " + domainListError);
+  }
+  const text = config.get(textKey);
+  if (text === null) return true;
+  reserveForTexts(set, text);
+  if (text.isString()) return loadDomainText(set, text.str, textKey) || refuse(domainListError);
+  if (!text.isArray()) return refuse(textKey + " must be a string (the text of a list file) or an array of them");
+  for (let i = 0; i < text.length; i++) {
+    const t = text.at(i);
+    const where = textKey + "[" + i.toString() + "]";
+    if (!t.isString()) return refuse(where + " must be a string (the text of a list file)");
+    if (!loadDomainText(set, t.str, where)) return refuse(domainListError);
+  }
+  return true;
+}
 
 /** Why the last parseDomainEntry/loadDomainText call failed. */
 export let domainListError: string = "";

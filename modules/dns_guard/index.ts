@@ -3,6 +3,7 @@
 // a Suricata-shaped `dns` event. README.md lists the config and the sids.
 import {
   Inspector, Packet, Verdict, JsonValue, JsonWriter, FlowMap, Severity, EventKind, IpProto, LogLevel,
+  refuse, onlyKnownKeys, intField, numField, boolField, actionField, actionName, portTable,
   register, alert, log, worst,
 } from "../sdk";
 import { SlidingWindowCounter } from "../sdk/lib/window";
@@ -10,11 +11,10 @@ import { fnv1a64 } from "../sdk/lib/hash";
 import { DnsMessage } from "./message";
 import { NameBuf, readName } from "./name";
 import { DomainSet } from "./domainset";
-import { addDomainEntry, loadDomainText, reserveForTexts, domainListError } from "./domainlist";
+import { loadDomainLists } from "./domainlist";
 import { rrtypeText, rcodeText, writeRdata } from "./text";
 import { ByteJson } from "./bytejson";
 import { subdomainLength, labelEntropy } from "./tunnel";
-import { refuse, onlyKnownKeys, intField, numField, boolField, stringList, actionField, actionName, portTable } from "./confread";
 export * from "../sdk/exports";
 
 export const SID_BLOCKED_DOMAIN = 1002001;
@@ -68,24 +68,7 @@ class DnsGuard extends Inspector {
       if (!config.isObject()) return refuse("the config must be a JSON object");
       if (!onlyKnownKeys(config, KNOWN_KEYS)) return false;
       if (!portTable(config, "ports", this.ports)) return false;
-      const list = stringList(config, "blocklist");
-      if (list === null) return false;
-      for (let i = 0; i < list.length; i++) {
-        if (!addDomainEntry(this.blocklist, list[i].trim())) return refuse("blocklist[" + i.toString() + "] (\"" + list[i] + "\"): " + domainListError);
-      }
-      const text = config.get("blocklist_text");
-      if (text !== null) {
-        reserveForTexts(this.blocklist, text);
-        if (text.isString()) {
-          if (!loadDomainText(this.blocklist, text.str, "blocklist_text")) return refuse(domainListError);
-        } else if (text.isArray()) {
-          for (let i = 0; i < text.length; i++) {
-            const t = text.at(i);
-            if (!t.isString()) return refuse("blocklist_text[" + i.toString() + "] must be a string (the text of a list file)");
-            if (!loadDomainText(this.blocklist, t.str, "blocklist_text[" + i.toString() + "]")) return refuse(domainListError);
-          }
-        } else return refuse("blocklist_text must be a string (the text of a list file) or an array of them");
-      }
+      if (!loadDomainLists(this.blocklist, config, "blocklist", "blocklist_text")) return false;
       const ba = actionField(config, "block_action", Verdict.DROP);
       const ta = actionField(config, "tunnel_action", Verdict.CONTINUE);
       const ra = actionField(config, "rate_action", Verdict.CONTINUE);

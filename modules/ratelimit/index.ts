@@ -3,8 +3,9 @@
 // limit puts the source in the penalty box (BLOCK_SRC with the rule's ttl).
 // README.md lists the config, signature ids and limits.
 import {
-  Inspector, Packet, Verdict, JsonValue, Severity, LogLevel,
-  register, alert, log, JsonWriter,
+  Inspector, Packet, Verdict, JsonValue, Severity,
+  refuse, onlyKnownKeys,
+  register, alert, JsonWriter,
 } from "../sdk";
 import { fnv1a64, mix64, U64Map } from "../sdk/lib";
 import { LimitRule, Algo } from "./rules";
@@ -32,9 +33,7 @@ class RateLimit extends Inspector {
   onInit(config: JsonValue | null): bool {
     if (config === null) return refuse("no rules: give a config with \"rules\" (see modules/ratelimit/README.md)");
     if (!config.isObject()) return refuse("the config must be a JSON object");
-    for (let i = 0; i < config.keys.length; i++) {
-      if (!KNOWN_KEYS.includes(config.keys[i])) return refuse("unknown field \"" + config.keys[i] + "\" (known: " + KNOWN_KEYS.join(", ") + ")");
-    }
+    if (!onlyKnownKeys(config, KNOWN_KEYS)) return false;
     const cap = config.get("capacity");
     if (cap !== null) {
       if (!cap.isInteger() || cap.num < 16 || cap.num > MAX_KEYS) return refuse("capacity must be an integer 16.." + MAX_KEYS.toString() + " (keys tracked per rule)");
@@ -113,11 +112,6 @@ class RateLimit extends Inspector {
 
 function sourceKey(pkt: Packet): u64 {
   return pkt.ipVersion == 4 ? <u64>bswap<u32>(load<u32>(pkt.srcAddrPtr)) | (<u64>4 << 56) : fnv1a64(pkt.srcAddrPtr, 16);
-}
-
-function refuse(why: string): bool {
-  log(LogLevel.ERROR, "config: " + why);
-  return false;
 }
 
 function parseRule(o: JsonValue, where: string): LimitRule | null {

@@ -3,8 +3,9 @@
 // echo floods and UDP amplification; answers BLOCK_SRC with a ttl.
 // README.md lists the config, signature ids and limits.
 import {
-  Inspector, Packet, Verdict, JsonValue, Severity, LogLevel, IpProto,
-  register, alert, log, JsonWriter,
+  Inspector, Packet, Verdict, JsonValue, Severity, IpProto,
+  refuse, onlyKnownKeys, intField, boolField, portTable,
+  register, alert, JsonWriter,
 } from "../sdk";
 import { SlidingWindowCounter, U64Map, fnv1a64, mix64 } from "../sdk/lib";
 import { DistinctCounter } from "./distinct";
@@ -95,9 +96,7 @@ class ScanFlood extends Inspector {
 
   configure(c: JsonValue): bool {
     if (!c.isObject()) return refuse("the config must be a JSON object");
-    for (let i = 0; i < c.keys.length; i++) {
-      if (!KNOWN_KEYS.includes(c.keys[i])) return refuse("unknown field \"" + c.keys[i] + "\" (known: " + KNOWN_KEYS.join(", ") + ")");
-    }
+    if (!onlyKnownKeys(c, KNOWN_KEYS)) return false;
     const a = c.get("action");
     if (a !== null) {
       if (a.isString() && a.str == "alert") this.action = Verdict.CONTINUE;
@@ -118,22 +117,10 @@ class ScanFlood extends Inspector {
     if ((v = intField(c, "amplification_min_bytes", 1, 65535, this.ampMinBytes, "UDP payload bytes")) < 0) return false; this.ampMinBytes = <i32>v;
     if ((v = intField(c, "amplification_per_src", 1, 100000000, this.ampPerSrc, "large responses per window")) < 0) return false; this.ampPerSrc = v;
     if ((v = intField(c, "capacity", 16, 8192, this.capacity, "sources tracked")) < 0) return false; this.capacity = <i32>v;
-    const u = c.get("amplification_unsolicited_only");
-    if (u !== null) {
-      if (!u.isBool()) return refuse("amplification_unsolicited_only must be true or false");
-      this.ampUnsolicitedOnly = u.bool;
-    }
-    const ports = c.get("amplification_ports");
-    if (ports !== null) {
-      if (!ports.isArray()) return refuse("amplification_ports must be an array of port numbers");
-      for (let i = 0; i < 65536; i++) unchecked(this.ampPorts[i] = 0);
-      for (let i = 0; i < ports.length; i++) {
-        const p = ports.at(i);
-        if (!p.isInteger() || p.num < 1 || p.num > 65535) return refuse("amplification_ports[" + i.toString() + "] must be a port number 1..65535");
-        this.ampPorts[<i32>p.num] = 1;
-      }
-    }
-    return true;
+    const u = boolField(c, "amplification_unsolicited_only", this.ampUnsolicitedOnly);
+    if (u < 0) return false;
+    this.ampUnsolicitedOnly = u == 1;
+    return portTable(c, "amplification_ports", this.ampPorts);
   }
 
   onPacket(pkt: Packet): Verdict {
@@ -221,26 +208,11 @@ class ScanFlood extends Inspector {
   }
 }
 
+
 /** A source/destination address as a u64 key: IPv4 as is, IPv6 hashed. */
 function addrKey(ptr: usize, version: u8): u64 {
   if (version == 4) return (<u64>bswap<u32>(load<u32>(ptr))) | (<u64>4 << 56);
   return fnv1a64(ptr, 16);
-}
-
-function refuse(why: string): bool {
-  log(LogLevel.ERROR, "config: " + why);
-  return false;
-}
-
-/** The field's value, the default when absent, -1 (after logging) when invalid. */
-function intField(c: JsonValue, key: string, min: i64, max: i64, dflt: i64, unit: string): i64 {
-  const v = c.get(key);
-  if (v === null) return dflt;
-  if (!v.isInteger() || v.num < <f64>min || v.num > <f64>max) {
-    refuse(key + " must be an integer " + min.toString() + ".." + max.toString() + " (" + unit + ")");
-    return -1;
-  }
-  return <i64>v.num;
 }
 
 register(new ScanFlood());

@@ -5,5 +5,6 @@ export * from "./runtime/search";
 export * from "./runtime/json";
 export * from "./runtime/jsonwriter";
 export * from "./runtime/flowmap";
+export * from "./runtime/config";
 export * from "./runtime/emit";
 export * from "./runtime/inspector";

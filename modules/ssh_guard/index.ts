@@ -4,12 +4,12 @@
 // force), with BLOCK_SRC and a ttl. README.md lists config and sids.
 import {
   Inspector, Packet, Verdict, JsonValue, JsonWriter, FlowMap, Severity, EventKind, IpProto, LogLevel,
+  refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable,
   register, alert, event, log, worst,
 } from "../sdk";
 import { SlidingWindowCounter } from "../sdk/lib/window";
 import { fnv1a64 } from "../sdk/lib/hash";
 import { U64Map } from "../sdk/lib/u64map";
-import { refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable } from "../dns_guard/confread";
 import { Banner, Scan } from "./banner";
 import { wireText } from "../dns_guard/wiretext";
 export * from "../sdk/exports";

@@ -3,6 +3,7 @@
 // the list format, the config and the signature ids.
 import {
   Inspector, Packet, Verdict, JsonValue, FlowMap, Severity, LogLevel, IpProto,
+  refuse, onlyKnownKeys,
   register, alert, log, parseJson, jsonError, JsonWriter, Status,
 } from "../sdk";
 import { IpIocSet, DomainIocSet, IocAccept, loadIocText, loadIocString, iocError } from "./ioc";
@@ -43,9 +44,7 @@ class ThreatIntel extends Inspector {
 
   configureJson(config: JsonValue): bool {
     if (!config.isObject()) return refuse("the config must be a JSON object, or a plain IOC list");
-    for (let i = 0; i < config.keys.length; i++) {
-      if (!KNOWN_KEYS.includes(config.keys[i])) return refuse("unknown field \"" + config.keys[i] + "\" (known: " + KNOWN_KEYS.join(", ") + ")");
-    }
+    if (!onlyKnownKeys(config, KNOWN_KEYS)) return false;
     if (!this.listField(config, "ips", IocAccept.IPS, true)) return false;
     if (!this.listField(config, "domains", IocAccept.DOMAINS, true)) return false;
     if (!this.listField(config, "ip_list_text", IocAccept.IPS, false)) return false;
@@ -238,11 +237,6 @@ class ThreatIntel extends Inspector {
       .str("ioc_type", "domain").str("seen_in", kind).str("name", this.domains.lastName(0, n))
       .str("listed", this.domains.lastName(at, n)).str("action", this.actionName).endObject().toString();
   }
-}
-
-function refuse(why: string): bool {
-  log(LogLevel.ERROR, "config: " + why);
-  return false;
 }
 
 function intOf(s: string): i32 {

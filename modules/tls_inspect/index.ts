@@ -3,11 +3,11 @@
 // blocklists, and reports `tls` events. README.md lists config and sids.
 import {
   Inspector, Packet, Verdict, JsonValue, JsonWriter, FlowMap, Severity, EventKind, IpProto, LogLevel,
+  refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable,
   register, alert, event, log, worst,
 } from "../sdk";
 import { DomainSet } from "../dns_guard/domainset";
-import { addDomainEntry, loadDomainText, reserveForTexts, domainListError } from "../dns_guard/domainlist";
-import { refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable } from "../dns_guard/confread";
+import { loadDomainLists } from "../dns_guard/domainlist";
 import { Hello, MAX_SNI_KEPT } from "./hello";
 import { HandshakeFinder, Found, StreamWalk } from "./records";
 import { wireText } from "../dns_guard/wiretext";
@@ -77,25 +77,7 @@ class TlsInspect extends Inspector {
       if (!portTable(config, "ports", this.ports)) return false;
       this.anyPort = false;
     }
-    const sni = stringList(config, "sni_blocklist");
-    if (sni === null) return false;
-    for (let i = 0; i < sni.length; i++) {
-      if (!addDomainEntry(this.sniList, sni[i].trim())) return refuse("sni_blocklist[" + i.toString() + "] (\"" + sni[i] + "\"): " + domainListError);
-    }
-    const text = config.get("sni_blocklist_text");
-    if (text !== null) {
-      reserveForTexts(this.sniList, text);
-      if (text.isString()) {
-        if (!loadDomainText(this.sniList, text.str, "sni_blocklist_text")) return refuse(domainListError);
-      } else if (text.isArray()) {
-        for (let i = 0; i < text.length; i++) {
-          const t = text.at(i);
-          if (!t.isString() || !loadDomainText(this.sniList, t.str, "sni_blocklist_text[" + i.toString() + "]")) {
-            return refuse(t.isString() ? domainListError : "sni_blocklist_text[" + i.toString() + "] must be a string (the text of a list file)");
-          }
-        }
-      } else return refuse("sni_blocklist_text must be a string (the text of a list file) or an array of them");
-    }
+    if (!loadDomainLists(this.sniList, config, "sni_blocklist", "sni_blocklist_text")) return false;
     const ja3 = stringList(config, "ja3_blocklist");
     if (ja3 === null) return false;
     for (let i = 0; i < ja3.length; i++) {

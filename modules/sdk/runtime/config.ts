@@ -1,7 +1,9 @@
 // Small checked readers for module configs: each failure logs one ERROR line
 // naming the field, the bad value's kind and what is accepted, which the host
-// quotes in E_MODULE_CONFIG. Shared by dns_guard, tls_inspect and ssh_guard.
-import { JsonValue, Verdict, log, LogLevel } from "../sdk";
+// quotes in E_MODULE_CONFIG.
+import { JsonValue } from "./json";
+import { Verdict, LogLevel } from "./abi";
+import { log } from "./emit";
 
 export function refuse(why: string): bool {
   log(LogLevel.ERROR, "config: " + why);
