@@ -11,6 +11,7 @@ import { registerModule } from './commands/module.js';
 import { registerStatus } from './commands/status.js';
 import { registerRun } from './commands/run.js';
 import { registerAlerts } from './commands/alerts.js';
+import { registerBlock } from './commands/block.js';
 import { VERSION } from './version.js';
 
 // `secuxflow rule list | head -1`: a reader that stops early is not an error,
@@ -25,7 +26,7 @@ const program = new Command('secuxflow')
   .version(VERSION)
   .exitOverride();
 
-for (const register of [registerInspect, registerRule, registerAttach, registerModule, registerStatus, registerRun, registerAlerts]) {
+for (const register of [registerInspect, registerRule, registerAttach, registerModule, registerStatus, registerRun, registerAlerts, registerBlock]) {
   register(program);
 }
 

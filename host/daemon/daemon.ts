@@ -13,7 +13,8 @@ import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } 
 import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
 import { assertIfaceName } from '../kernel/ifname.js';
-import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
+import { MapName, SF, SfConfig, SfStat, decodePenaltyKey, encodePenaltyKey } from '../kernel/codec.js';
+import { parseIp } from '../packet/addr.js';
 import { describeReplacedPins } from '../kernel/kept-pins.js';
 import { objectDigest } from '../kernel/object-digest.js';
 import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
@@ -251,6 +252,7 @@ export class Daemon {
           'modules.load': (p) => this.change(() => this.loadModule(p)),
           'modules.unload': (p) => this.change(() => this.unloadModule(p)),
           'config.reload': () => this.change(() => this.reloadConfig()),
+          'penalty.release': (p) => this.change(() => this.releaseSources(p)),
           shutdown: () => {
             setImmediate(() => void this.stop('shutdown request'));
             return { stopping: true };
@@ -634,6 +636,24 @@ export class Daemon {
     const modules = await this.applyModules([], [name]);
     this.log('info', 'module unloaded', { module: name, modules });
     return { modules };
+  }
+
+  /**
+   * `secuxflow block delete/clear` took sources out of the kernel's penalty
+   * box; each queue's engine keeps a box of its own for the packets it is
+   * punted, so it forgets them too, or their punted packets stay dropped.
+   */
+  private async releaseSources(p: Record<string, unknown>): Promise<unknown> {
+    const list = p.addresses;
+    if (list !== null && (!Array.isArray(list) || list.length === 0 || list.length > SF.MAX_PENALTY || !list.every((a) => typeof a === 'string'))) {
+      throw new SecuxflowError('E_USAGE', 'penalty.release needs "addresses": a list of IP addresses, or null for all');
+    }
+    // As the kernel keys them: ::ffff:a.b.c.d is the IPv4 source a.b.c.d.
+    const addrs = list === null ? null : (list as string[]).map((a) => decodePenaltyKey(encodePenaltyKey(parseIp(a))));
+    const replies = await this.askAll({ op: 'penalty.release', addrs } as Omit<ToWorker, 'id'>);
+    const released = replies.reduce((n: number, r) => n + ((r as { released?: number } | null)?.released ?? 0), 0);
+    this.log('info', 'penalty box released', { addresses: list ?? 'all', engineEntries: released });
+    return { queues: replies.length, released };
   }
 
   private async reloadConfig(): Promise<unknown> {

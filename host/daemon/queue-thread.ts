@@ -234,6 +234,9 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
       case 'change.abort':
         reply(m.id, () => { dropStaged(); });
         return;
+      case 'penalty.release':
+        reply(m.id, () => ({ released: worker.releaseSources(m.addrs) }));
+        return;
       case 'status':
         reply(m.id, (): WorkerStatus => ({
           queue: init.queue,

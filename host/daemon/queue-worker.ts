@@ -340,6 +340,12 @@ export class QueueWorker {
     this.staged = null;
   }
 
+  /** Takes sources out of the penalty box of the engine, and of a staged one (all when null); how many the engine held. */
+  releaseSources(addrs: readonly Uint8Array[] | null): number {
+    this.staged?.engine?.releaseSources(addrs);
+    return this.engine.releaseSources(addrs);
+  }
+
   /** Ends every flow (daemon stop). */
   finish(): void {
     this.engine.finish();

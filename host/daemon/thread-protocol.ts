@@ -35,6 +35,8 @@ export type ToWorker =
   | { op: 'change.prepare'; id: number; rules: RuleSet | null; config: DaemonConfig | null; add: ModuleSpec[]; remove: string[] }
   | { op: 'change.commit'; id: number }
   | { op: 'change.abort'; id: number }
+  /** An operator released these sources (every one when null) from the kernel's penalty box: the engine forgets them too. */
+  | { op: 'penalty.release'; id: number; addrs: Uint8Array[] | null }
   | { op: 'status'; id: number }
   | { op: 'stop'; id: number };
 

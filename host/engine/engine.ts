@@ -259,6 +259,18 @@ export class Engine {
     };
   }
 
+  /**
+   * Takes sources out of the penalty box (every one when `addrs` is null), as
+   * `secuxflow block delete` does in the kernel: their packets are judged
+   * again. Flows a module blocked stay blocked. Returns how many were in it.
+   */
+  releaseSources(addrs: readonly Uint8Array[] | null): number {
+    if (addrs === null) return this.penalty.clear();
+    let n = 0;
+    for (const a of addrs) if (this.penalty.release(a)) n++;
+    return n;
+  }
+
   /** Fragments held until their datagram completes or is given up. */
   get heldFragmentCount(): number {
     return this.heldFragments.length;

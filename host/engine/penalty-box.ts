@@ -55,6 +55,19 @@ export class PenaltyBox {
     return false;
   }
 
+  /** Takes the source out of the box (an operator's release); whether it was in it. */
+  release(addr: Uint8Array): boolean {
+    return this.until.delete(addrKey(addr));
+  }
+
+  /** Empties the box; returns how many sources it held. */
+  clear(): number {
+    const n = this.until.size;
+    this.until.clear();
+    this.noExpiryBefore = 0;
+    return n;
+  }
+
   /** Removes the entries whose deadline has passed; returns how many. */
   private sweep(nowSec: number): number {
     let removed = 0;

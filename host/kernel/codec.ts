@@ -485,6 +485,12 @@ export function encodePenaltyKey(addr: Uint8Array): Uint8Array {
   return b;
 }
 
+/** The source a key names: 4 bytes for a v4-mapped key (how IPv4 is stored), else 16. */
+export function decodePenaltyKey(b: Uint8Array): Uint8Array {
+  const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+  return b.slice(mapped ? 12 : 0, 16);
+}
+
 /** expiresNs: CLOCK_MONOTONIC nanoseconds (process.hrtime.bigint() is that clock on Linux). */
 export function encodePenaltyMeta(expiresNs: bigint): Uint8Array {
   const b = new Uint8Array(LAYOUT.sf_penalty_meta.size);

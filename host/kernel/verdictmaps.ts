@@ -131,14 +131,30 @@ export function deletePenalty(fds: VerdictMapFds, addr: Uint8Array): boolean {
 
 /**
  * Lowers the switches of maps that became empty, so idle machines skip the
- * lookups again. Call after expiry sweeps. A racing writer re-raises its
- * switch after writing, so at worst one lookup is skipped for a new entry
- * written between the emptiness check and the write here; callers that
- * cannot accept that call it from the same thread as the writers.
+ * lookups again. Call after expiry sweeps and deletions; safe beside writers
+ * in other threads and processes (see refreshSwitch).
  */
 export function refreshActiveSwitches(fds: VerdictMapFds): void {
-  enable(fds, SfConfig.FLOWS_ACTIVE, mapNextKey(fds.sf_flows, null, LAYOUT.sf_flow_key.size) !== null);
-  enable(fds, SfConfig.PENALTY_ACTIVE, mapNextKey(fds.sf_penalty, null, LAYOUT.sf_penalty_key.size) !== null);
+  refreshSwitch(fds, SfConfig.FLOWS_ACTIVE, () => mapNextKey(fds.sf_flows, null, LAYOUT.sf_flow_key.size) === null);
+  refreshSwitch(fds, SfConfig.PENALTY_ACTIVE, () => mapNextKey(fds.sf_penalty, null, LAYOUT.sf_penalty_key.size) === null);
+}
+
+/**
+ * Sets one switch from `isEmpty`, a look at its map. A writer that adds an
+ * entry between our look and our lowering may find the switch still up and
+ * leave it, and the lowering then hides its entry from the program until
+ * something refreshes again (a penalty entry: until it expires). So the map
+ * is looked at once more after lowering: an entry written before that look
+ * raises the switch here, and a writer whose entry comes after it finds the
+ * switch down and raises it itself.
+ */
+export function refreshSwitch(fds: Pick<VerdictMapFds, 'sf_config'>, index: number, isEmpty: () => boolean): void {
+  if (!isEmpty()) {
+    enable(fds, index, true);
+    return;
+  }
+  enable(fds, index, false);
+  if (!isEmpty()) enable(fds, index, true);
 }
 
 /** Every SF_STAT_* counter summed over CPUs (index = SF_STAT_*). */

@@ -50,3 +50,37 @@ describe('penalty box bounds', () => {
     expect((statsRecord(c, 0, 41) as { stats: { penalty: { full: number } } }).stats.penalty.full).toBe(1);
   }, 60_000);
 });
+
+describe('penalty box release', () => {
+  it('an operator\'s release takes one source out, a clear takes all, and a full box has room again', () => {
+    const box = new PenaltyBox(2);
+    expect(box.block(ip(1), 0, 100)).toBe(true);
+    expect(box.block(ip(2), 0, 100)).toBe(true);
+    expect(box.block(ip(3), 1, 100)).toBe(false); // full of live entries
+    expect(box.release(ip(1))).toBe(true);
+    expect(box.release(ip(1))).toBe(false);
+    expect(box.isBlocked(ip(1), 2)).toBe(false);
+    expect(box.isBlocked(ip(2), 2)).toBe(true);
+    expect(box.block(ip(3), 2, 100)).toBe(true);
+    expect(box.clear()).toBe(2);
+    expect([box.size, box.isBlocked(ip(2), 3), box.isBlocked(ip(3), 3)]).toEqual([0, false, false]);
+  });
+
+  it('Engine.releaseSources: the released source\'s next packets are judged again, others stay dropped', async () => {
+    const mod = await portVerdictModule();
+    const stages = new Map<number, string>();
+    const engine = new Engine({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [mod], batchSize: 1, onDecision: (d) => { stages.set(d.index, d.stage); } });
+    // port 9005: the fixture answers BLOCK_SRC with a 30 s ttl
+    engine.pushDecoded(packet({ src: '10.0.0.1', dstPort: 9005 }, 0));
+    engine.pushDecoded(packet({ src: '10.0.0.2', dstPort: 9005 }, 0));
+    engine.pushDecoded(packet({ src: '10.0.0.1', dstPort: 443, srcPort: 50001 }, 1));
+    expect(engine.releaseSources([Uint8Array.of(10, 0, 0, 1), Uint8Array.of(10, 0, 0, 9)])).toBe(1);
+    engine.pushDecoded(packet({ src: '10.0.0.1', dstPort: 443, srcPort: 50002 }, 2));
+    engine.pushDecoded(packet({ src: '10.0.0.2', dstPort: 443, srcPort: 50003 }, 2));
+    expect(engine.bounds().penaltySources).toBe(1);
+    expect(engine.releaseSources(null)).toBe(1);
+    engine.pushDecoded(packet({ src: '10.0.0.2', dstPort: 443, srcPort: 50004 }, 3));
+    engine.finish();
+    expect([...stages.values()]).toEqual(['module', 'module', 'penalty', 'module', 'penalty', 'module']);
+  });
+});

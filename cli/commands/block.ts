@@ -1,0 +1,159 @@
+// `secuxflow block list|add|delete|clear`: the kernel's penalty box, where
+// BLOCK_SRC verdicts put sources for a while. An operator needs to see who is
+// in it, to release a false positive at once rather than wait out its TTL,
+// and to put a source in by hand. Changes go to every attached interface's
+// maps (host/kernel/blocked-sources.ts); a running daemon is told of releases,
+// since its engines keep a penalty box of their own for punted packets.
+import type { Command } from 'commander';
+import { SecuxflowError } from '../../host/errors.js';
+import { blockSource, listBlockedSources, releaseSources, requireAttached, type BlockedSourcesList } from '../../host/kernel/blocked-sources.js';
+import { notifyDaemon } from '../../host/control/client.js';
+import { formatIp, parseIp } from '../../host/packet/addr.js';
+import { SF, decodePenaltyKey, encodePenaltyKey } from '../../host/kernel/codec.js';
+import { StateStore } from '../../host/state/store.js';
+import { action, printJson } from '../action.js';
+import { table } from '../format.js';
+import { describeDuration, parseDuration } from '../duration.js';
+import type { StateDirOption } from './rule.js';
+
+/** The default time a source stays blocked by hand: fail2ban's order of magnitude, long enough to look into it. */
+export const DEFAULT_BLOCK_TTL_SEC = 3600;
+/** Longer than this is a rule's job: the penalty box is for blocks that end. */
+export const MAX_BLOCK_TTL_SEC = 30 * 86_400;
+
+const STATE_DIR_HELP = 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)';
+
+/** One source as typed: an address, not a network. */
+export function parseSource(text: string): Uint8Array {
+  if (text.includes('/')) {
+    throw new SecuxflowError('E_USAGE', `${text}: the penalty box holds single addresses, not networks`,
+      `to drop a network, add a rule: secuxflow rule add --src ${text} --action drop`);
+  }
+  try {
+    // As the kernel keys it: ::ffff:a.b.c.d is the IPv4 source a.b.c.d.
+    return decodePenaltyKey(encodePenaltyKey(parseIp(text)));
+  } catch (e) {
+    throw new SecuxflowError('E_USAGE', `${JSON.stringify(text)} is not an IPv4 or IPv6 address${e instanceof Error ? ` (${e.message})` : ''}`,
+      'give the source address, for example 192.0.2.7 or 2001:db8::7');
+  }
+}
+
+export function listBlocked(opts: StateDirOption = {}): BlockedSourcesList & { stateDir: string } {
+  const stateDir = new StateStore(opts.stateDir).dir;
+  return { stateDir, ...listBlockedSources(stateDir) };
+}
+
+export interface BlockResult {
+  addr: string;
+  ttlSec: number;
+  ifaces: string[];
+}
+
+export async function addBlock(opts: StateDirOption & { addr?: string; ttl?: string }): Promise<BlockResult> {
+  if (opts.addr === undefined) throw new SecuxflowError('E_USAGE', 'the source address is required', 'secuxflow block add 192.0.2.7 --ttl 1h');
+  const addr = parseSource(opts.addr);
+  const ttlSec = opts.ttl === undefined ? DEFAULT_BLOCK_TTL_SEC : parseDuration('--ttl', opts.ttl, 1, MAX_BLOCK_TTL_SEC);
+  const store = new StateStore(opts.stateDir);
+  return store.withLock(async () => ({ addr: formatIp(addr), ttlSec, ifaces: blockSource(store.dir, addr, ttlSec).ifaces }));
+}
+
+export interface ReleaseCommandResult {
+  released: string[];
+  ifaces: string[];
+  daemon: { running: boolean; error: string | null };
+}
+
+/** Releases the given sources (every one when `addrs` is null); a source in no interface's box is refused, with nothing changed. */
+export async function releaseBlocks(opts: StateDirOption & { addrs: string[] | null }): Promise<ReleaseCommandResult> {
+  const addrs = opts.addrs === null ? null : opts.addrs.map(parseSource);
+  if (addrs !== null && addrs.length === 0) throw new SecuxflowError('E_USAGE', 'name at least one source address', 'see them with: secuxflow block list; or release all: secuxflow block clear');
+  const store = new StateStore(opts.stateDir);
+  return store.withLock(async () => {
+    requireAttached(store.dir);
+    if (addrs !== null) {
+      const live = new Set(listBlockedSources(store.dir).sources.map((s) => s.addr));
+      const absent = addrs.map((a) => formatIp(a)).filter((a) => !live.has(a));
+      if (absent.length > 0) {
+        throw new SecuxflowError('E_NOT_BLOCKED', `${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} not in the penalty box${addrs.length > 1 ? '; nothing was released' : ''}`,
+          'see the blocked sources with: secuxflow block list');
+      }
+    }
+    const r = releaseSources(store.dir, addrs);
+    const daemon = await notifyDaemon(store.dir, 'penalty.release', { addresses: addrs === null ? null : addrs.map((a) => formatIp(a)) });
+    return { released: r.released, ifaces: r.ifaces, daemon };
+  });
+}
+
+export function formatBlockList(list: BlockedSourcesList): string {
+  const lines: string[] = [];
+  if (list.ifaces.length === 0 && list.unreadable.length === 0) {
+    lines.push('nothing is attached, so there is no penalty box (secuxflow attach --iface IF, or secuxflow run --iface IF)');
+  } else if (list.sources.length === 0) {
+    lines.push(`the penalty box is empty (${list.ifaces.join(', ')})`);
+  } else {
+    const rows = list.sources.map((s) => [s.addr, describeDuration(s.expiresInSec), String(s.hits), s.ifaces.join(',')]);
+    lines.push(table([['SOURCE', 'EXPIRES IN', 'DROPPED', 'INTERFACES'], ...rows], ''));
+    lines.push(`${list.sources.length} source${list.sources.length === 1 ? '' : 's'} blocked (the box holds ${SF.MAX_PENALTY})`);
+  }
+  if (list.expired > 0) lines.push(`${list.expired} expired entr${list.expired === 1 ? 'y' : 'ies'} not shown: the program ignores them, the daemon's sweep removes them`);
+  for (const u of list.unreadable) lines.push(`warning: cannot read the penalty box of ${u.iface}: ${u.error}`);
+  return lines.join('\n');
+}
+
+function daemonNote(d: ReleaseCommandResult['daemon']): string {
+  if (d.error) return `\n  warning: the running daemon did not take the release (${d.error}): packets of these sources that it inspects stay dropped until their block's time runs out`;
+  return d.running ? ' and the running daemon' : '';
+}
+
+export function registerBlock(program: Command): void {
+  const block = program.command('block').description('the penalty box: sources dropped in the kernel for a time (BLOCK_SRC verdicts, or by hand)');
+
+  block.command('list')
+    .description('show the blocked sources, the time left and the packets dropped')
+    .option('--json', 'print JSON')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .action(action('block list', async (opts: StateDirOption & { json?: boolean }) => {
+      const list = listBlocked(opts);
+      if (opts.json) {
+        printJson({
+          interfaces: list.ifaces, expired: list.expired, unreadable: list.unreadable,
+          sources: list.sources.map((s) => ({ addr: s.addr, expires_in_sec: s.expiresInSec, dropped: s.hits, interfaces: s.ifaces })),
+        });
+      } else {
+        process.stdout.write(`${formatBlockList(list)}\n`);
+      }
+    }));
+
+  block.command('add')
+    .description('drop every packet from a source in the kernel for a time (example: block add 192.0.2.7 --ttl 30m)')
+    .argument('<addr>', 'source IPv4 or IPv6 address')
+    .option('--ttl <duration>', `how long: seconds, or with s, m, h or d (default ${describeDuration(DEFAULT_BLOCK_TTL_SEC)}, at most ${describeDuration(MAX_BLOCK_TTL_SEC)})`)
+    .option('--json', 'print JSON')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .action(action('block add', async (addr: string, opts: StateDirOption & { ttl?: string; json?: boolean }) => {
+      const r = await addBlock({ ...opts, addr });
+      if (opts.json) printJson({ addr: r.addr, ttl_sec: r.ttlSec, interfaces: r.ifaces });
+      else process.stdout.write(`blocked ${r.addr} for ${describeDuration(r.ttlSec)} on ${r.ifaces.join(', ')}\n`);
+    }));
+
+  block.command('delete')
+    .description('release sources from the penalty box now (flows a module blocked stay blocked until they end)')
+    .argument('<addr...>', 'source addresses')
+    .option('--json', 'print JSON')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .action(action('block delete', async (addrs: string[], opts: StateDirOption & { json?: boolean }) => {
+      const r = await releaseBlocks({ ...opts, addrs });
+      if (opts.json) printJson({ released: r.released, interfaces: r.ifaces, daemon: r.daemon });
+      else process.stdout.write(`released ${r.released.join(', ')} on ${r.ifaces.join(', ')}${daemonNote(r.daemon)}\n`);
+    }));
+
+  block.command('clear')
+    .description('release every source from the penalty box')
+    .option('--json', 'print JSON')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .action(action('block clear', async (opts: StateDirOption & { json?: boolean }) => {
+      const r = await releaseBlocks({ ...opts, addrs: null });
+      if (opts.json) printJson({ released: r.released, interfaces: r.ifaces, daemon: r.daemon });
+      else process.stdout.write(`released ${r.released.length} source${r.released.length === 1 ? '' : 's'} on ${r.ifaces.join(', ')}${daemonNote(r.daemon)}\n`);
+    }));
+}

@@ -1,0 +1,195 @@
+// The kernel penalty box (sf_penalty) of every attached interface, read and
+// changed through its pins: what `secuxflow block` shows and edits. Entries
+// carry a CLOCK_MONOTONIC deadline; the program ignores a past one and the
+// daemon's sweep deletes it. An interface's maps are changed together with
+// the others': when one refuses, the ones already changed get their old
+// entries back, so no source ends up blocked on half of a bridge.
+import { join } from 'node:path';
+import { listAttachments } from './attach.js';
+import { LAYOUT, MapName, decodePenaltyKey, decodePenaltyMeta, encodePenaltyKey } from './codec.js';
+import { mapDump, mapLookup, mapUpdate, closeFd, objGetReadOnly } from './native.js';
+import { deletePenalty, openPinnedVerdictMaps, refreshActiveSwitches, writePenalty, type VerdictMapFds } from './verdictmaps.js';
+import { formatIp } from '../packet/addr.js';
+import { SecuxflowError } from '../errors.js';
+
+export interface BlockedSource {
+  addr: string;
+  /** Seconds until the kernel stops dropping it (the latest over the interfaces). */
+  expiresInSec: number;
+  /** Packets the kernel dropped for it, summed over the interfaces (advisory: counted racily across CPUs). */
+  hits: number;
+  ifaces: string[];
+}
+
+export interface BlockedSourcesList {
+  /** Interfaces whose penalty box was read. */
+  ifaces: string[];
+  sources: BlockedSource[];
+  /** Entries past their deadline that no sweep has removed yet (the program ignores them). */
+  expired: number;
+  /** Interfaces whose maps could not be read, and why. */
+  unreadable: { iface: string; error: string }[];
+}
+
+export interface PenaltyChange {
+  /** Interfaces whose penalty box took the change. */
+  ifaces: string[];
+}
+
+function nowNs(): bigint {
+  return process.hrtime.bigint();
+}
+
+function message(e: unknown): string {
+  return e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+}
+
+/** The recorded interfaces' pin directories; none recorded is an error for a change, with what to do. */
+function pinDirs(stateDir: string): { iface: string; pinDir: string }[] {
+  return listAttachments(stateDir).map((a) => ({ iface: a.iface, pinDir: a.pinDir }));
+}
+
+export function requireAttached(stateDir: string): { iface: string; pinDir: string }[] {
+  const dirs = pinDirs(stateDir);
+  if (dirs.length === 0) {
+    throw new SecuxflowError('E_NOT_ATTACHED', `nothing is attached with state directory ${stateDir}: the penalty box lives in an attached interface's maps`,
+      'attach first (secuxflow attach --iface IF, or secuxflow run --iface IF), or give the daemon\'s --state-dir');
+  }
+  return dirs;
+}
+
+export function listBlockedSources(stateDir: string): BlockedSourcesList {
+  const now = nowNs();
+  const bySource = new Map<string, BlockedSource>();
+  const out: BlockedSourcesList = { ifaces: [], sources: [], expired: 0, unreadable: [] };
+  for (const { iface, pinDir } of pinDirs(stateDir)) {
+    let dump;
+    try {
+      const fd = objGetReadOnly(join(pinDir, MapName.PENALTY));
+      try {
+        dump = mapDump(fd);
+      } finally {
+        closeFd(fd);
+      }
+    } catch (e) {
+      out.unreadable.push({ iface, error: message(e) });
+      continue;
+    }
+    out.ifaces.push(iface);
+    const kSize = LAYOUT.sf_penalty_key.size;
+    const vSize = LAYOUT.sf_penalty_meta.size;
+    for (let i = 0; i < dump.count; i++) {
+      const meta = decodePenaltyMeta(dump.values.subarray(i * vSize, (i + 1) * vSize));
+      if (meta.expiresNs <= now) {
+        out.expired++;
+        continue;
+      }
+      const addr = formatIp(decodePenaltyKey(dump.keys.subarray(i * kSize, (i + 1) * kSize)));
+      const expiresInSec = Math.ceil(Number(meta.expiresNs - now) / 1e9);
+      const seen = bySource.get(addr);
+      if (seen) {
+        seen.hits += meta.hits;
+        seen.ifaces.push(iface);
+        if (expiresInSec > seen.expiresInSec) seen.expiresInSec = expiresInSec;
+      } else {
+        bySource.set(addr, { addr, expiresInSec, hits: meta.hits, ifaces: [iface] });
+      }
+    }
+  }
+  out.sources = [...bySource.values()].sort((a, b) => b.expiresInSec - a.expiresInSec || a.addr.localeCompare(b.addr));
+  return out;
+}
+
+/** Each interface's entry for each source before a change, to put back when a later interface refuses it. */
+interface Undo {
+  fds: VerdictMapFds;
+  key: Uint8Array;
+  before: Uint8Array | null;
+}
+
+/**
+ * Opens every attached interface's verdict maps, runs `change` on each, and
+ * closes them. A change that throws on one interface is undone on the ones
+ * before it (their old entries written back), then rethrown naming it.
+ */
+function changeEverywhere(stateDir: string, what: string, change: (fds: VerdictMapFds, undo: Undo[]) => void): PenaltyChange {
+  const dirs = requireAttached(stateDir);
+  const opened: (VerdictMapFds & { close(): void })[] = [];
+  const undo: Undo[] = [];
+  const ifaces: string[] = [];
+  try {
+    for (const { iface, pinDir } of dirs) {
+      try {
+        const fds = openPinnedVerdictMaps(pinDir);
+        opened.push(fds);
+        change(fds, undo);
+      } catch (e) {
+        for (const u of undo.reverse()) {
+          try {
+            if (u.before) mapUpdate(u.fds.sf_penalty, u.key, u.before);
+            else deletePenalty(u.fds, decodePenaltyKey(u.key));
+          } catch {
+            // best effort: the error below names the interface that refused
+          }
+        }
+        throw new SecuxflowError(e instanceof SecuxflowError ? e.code : 'E_KERNEL', `${what} on ${iface} failed, so no interface was changed: ${message(e)}`,
+          e instanceof SecuxflowError ? e.hint : undefined);
+      }
+      ifaces.push(iface);
+    }
+    return { ifaces };
+  } finally {
+    for (const fds of opened) fds.close();
+  }
+}
+
+function remember(fds: VerdictMapFds, addr: Uint8Array, undo: Undo[]): Uint8Array | null {
+  const key = encodePenaltyKey(addr);
+  const before = mapLookup(fds.sf_penalty, key, LAYOUT.sf_penalty_meta.size);
+  undo.push({ fds, key, before });
+  return before;
+}
+
+/** Drops `addr` in the kernel of every attached interface for ttlSec from now. */
+export function blockSource(stateDir: string, addr: Uint8Array, ttlSec: number): PenaltyChange {
+  const expires = nowNs() + BigInt(ttlSec) * 1_000_000_000n;
+  return changeEverywhere(stateDir, `blocking ${formatIp(addr)}`, (fds, undo) => {
+    remember(fds, addr, undo);
+    writePenalty(fds, addr, expires);
+  });
+}
+
+export interface ReleaseResult extends PenaltyChange {
+  /** The sources that were in some interface's box, live or expired. */
+  released: string[];
+}
+
+/**
+ * Takes sources out of the penalty box of every attached interface: the
+ * given ones, or all when `addrs` is null. The lookup switch is lowered when
+ * a box is left empty (safe beside a running daemon's writers).
+ */
+export function releaseSources(stateDir: string, addrs: Uint8Array[] | null): ReleaseResult {
+  const released = new Set<string>();
+  const change = changeEverywhere(stateDir, addrs === null ? 'clearing the penalty box' : `releasing ${addrs.map(formatIp).join(', ')}`, (fds, undo) => {
+    const targets = addrs ?? keysOf(fds);
+    for (const addr of targets) {
+      if (remember(fds, addr, undo) === null) {
+        undo.pop();
+        continue;
+      }
+      // Named as the kernel holds it: ::ffff:a.b.c.d and a.b.c.d are one entry.
+      if (deletePenalty(fds, addr)) released.add(formatIp(decodePenaltyKey(encodePenaltyKey(addr))));
+    }
+    refreshActiveSwitches(fds);
+  });
+  return { ...change, released: [...released] };
+}
+
+function keysOf(fds: VerdictMapFds): Uint8Array[] {
+  const dump = mapDump(fds.sf_penalty);
+  const kSize = LAYOUT.sf_penalty_key.size;
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < dump.count; i++) out.push(decodePenaltyKey(dump.keys.subarray(i * kSize, (i + 1) * kSize)));
+  return out;
+}

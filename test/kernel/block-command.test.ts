@@ -1,0 +1,163 @@
+// `secuxflow block` without a daemon, as an operator uses it: attach, traffic
+// passes; block the client by hand, its TCP and UDP drop in XDP and the list
+// shows it with its drops; release it, traffic passes and the lookup switch
+// is down again; a short block runs out on its own; bad input changes
+// nothing; detach leaves nothing pinned. And the lowering of the lookup
+// switch against a writer that lands in the middle of it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpClientServerLab, withPinned, type ClientServerLab } from './support/veth-labs.js';
+import { probesAfter, startEchoServers, startTcpProber, udpEchoWorks, type Probe } from './lab/traffic.js';
+import { LAYOUT, MapName, SfActive, SfConfig } from '../../host/kernel/codec.js';
+import { mapNextKey } from '../../host/kernel/native.js';
+import { readConfigValue } from '../../host/kernel/config.js';
+import { deletePenalty, openPinnedVerdictMaps, refreshActiveSwitches, refreshSwitch, writePenalty } from '../../host/kernel/verdictmaps.js';
+import { parseIp } from '../../host/packet/addr.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const TCP_PORT = 7070;
+const UDP_PORT = 7071;
+
+interface ListJson {
+  interfaces: string[];
+  expired: number;
+  sources: { addr: string; expires_in_sec: number; dropped: number; interfaces: string[] }[];
+}
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('block: the penalty box by hand', () => {
+  const lab = new NetLab('bk');
+  let net: ClientServerLab;
+  let probes: Probe[] = [];
+  let pinDir = '';
+  const { secuxflow, ok } = cliIn(lab, () => ({ ...net, ns: net.server.ns }));
+  const list = async (): Promise<ListJson> => JSON.parse((await ok('block', 'list', '--json')).stdout) as ListJson;
+  const penaltySwitch = (): { word: number; union: number } => withPinned(join(pinDir, MapName.CONFIG), (fd) => ({
+    word: readConfigValue(fd, SfConfig.PENALTY_ACTIVE), union: readConfigValue(fd, SfConfig.VERDICTS_ACTIVE) & SfActive.PENALTY,
+  }));
+
+  beforeAll(async () => {
+    net = await setUpClientServerLab(lab, 43);
+    await startEchoServers(lab, net.server.ns, net.server.addr, TCP_PORT, UDP_PORT);
+    probes = (await startTcpProber(lab, net.client.ns, net.server.addr, TCP_PORT, { timeoutMs: 100, pauseMs: 10 })).probes;
+    pinDir = join(net.bpffs.root, net.server.ifname);
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab.cleanup();
+  });
+
+  it('with nothing attached, list says so and a change is refused', async () => {
+    expect((await ok('block', 'list')).stdout).toMatch(/nothing is attached/);
+    const r = await secuxflow('block', 'add', net.client.addr);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error\[E_NOT_ATTACHED\].*penalty box/);
+  });
+
+  it('attached, traffic passes and the penalty box is empty', async () => {
+    await ok('attach', '--iface', net.server.ifname, '--mode', 'skb');
+    expect((await probesAfter(probes, Date.now(), 3)).map((p) => p.ok)).toEqual([true, true, true]);
+    expect((await ok('block', 'list')).stdout).toContain(`the penalty box is empty (${net.server.ifname})`);
+    expect(penaltySwitch()).toEqual({ word: 0, union: 0 });
+  });
+
+  it('block add drops the client in XDP at once, TCP and UDP, and list shows it with its drops', async () => {
+    const r = await ok('block', 'add', net.client.addr, '--ttl', '1h');
+    const done = Date.now();
+    expect(r.stdout).toBe(`blocked ${net.client.addr} for 1h on ${net.server.ifname}\n`);
+    expect((await probesAfter(probes, done, 4)).map((p) => p.ok)).toEqual([false, false, false, false]);
+    expect(await udpEchoWorks(lab, net.client.ns, net.server.addr, UDP_PORT)).toBe(false);
+    const l = await list();
+    expect(l.sources).toHaveLength(1);
+    expect(l.sources[0]).toMatchObject({ addr: net.client.addr, interfaces: [net.server.ifname] });
+    expect(l.sources[0]!.expires_in_sec).toBeGreaterThan(3500);
+    expect(l.sources[0]!.expires_in_sec).toBeLessThanOrEqual(3600);
+    expect(l.sources[0]!.dropped).toBeGreaterThanOrEqual(4);
+    expect((await ok('block', 'list')).stdout).toMatch(new RegExp(`^SOURCE +EXPIRES IN +DROPPED +INTERFACES\\n${net.client.addr.replace(/\./g, '\\.')} +59m \\d+s +\\d+ +${net.server.ifname}\\n1 source blocked`));
+    expect(penaltySwitch()).toEqual({ word: 1, union: SfActive.PENALTY });
+  });
+
+  it('refuses bad input and leaves the block as it was', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['block', 'add', '198.18.43.0/24'], 2, /E_USAGE.*single addresses, not networks[\s\S]*hint: .*rule add --src 198\.18\.43\.0\/24 --action drop/],
+      [['block', 'add', 'not-an-ip'], 2, /E_USAGE.*"not-an-ip" is not an IPv4 or IPv6 address/],
+      [['block', 'add', net.client.addr, '--ttl', '31d'], 2, /E_USAGE.*--ttl 31d: out of range[\s\S]*1s to 30d/],
+      [['block', 'add', net.client.addr, '--ttl', 'soon'], 2, /E_USAGE.*--ttl "soon": not a duration/],
+      [['block', 'delete', '192.0.2.99'], 1, /E_NOT_BLOCKED.*192\.0\.2\.99 is not in the penalty box/],
+      [['block', 'delete', net.client.addr, '192.0.2.99'], 1, /E_NOT_BLOCKED.*192\.0\.2\.99 is not in the penalty box; nothing was released/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await secuxflow(...args);
+      expect({ args, code: r.code }).toEqual({ args, code });
+      expect(r.stderr).toMatch(message);
+    }
+    const l = await list();
+    expect(l.sources.map((s) => s.addr)).toEqual([net.client.addr]);
+    expect(l.sources[0]!.expires_in_sec).toBeGreaterThan(3500);
+    expect((await probesAfter(probes, Date.now(), 2)).map((p) => p.ok)).toEqual([false, false]);
+  });
+
+  it('block delete lets the client through again and lowers the lookup switch', async () => {
+    const r = await ok('block', 'delete', net.client.addr);
+    const done = Date.now();
+    expect(r.stdout).toBe(`released ${net.client.addr} on ${net.server.ifname}\n`);
+    expect((await probesAfter(probes, done, 3)).map((p) => p.ok)).toEqual([true, true, true]);
+    expect(await udpEchoWorks(lab, net.client.ns, net.server.addr, UDP_PORT)).toBe(true);
+    expect((await list()).sources).toEqual([]);
+    expect(penaltySwitch()).toEqual({ word: 0, union: 0 });
+  });
+
+  it('a short block runs out on its own; list leaves the spent entry out and clear removes it', async () => {
+    await ok('block', 'add', `::ffff:${net.client.addr}`, '--ttl', '2s');
+    const added = Date.now();
+    expect((await probesAfter(probes, added, 2)).map((p) => p.ok)).toEqual([false, false]);
+    expect((await list()).sources.map((s) => s.addr)).toEqual([net.client.addr]);
+    expect((await probesAfter(probes, added + 2500, 3)).map((p) => p.ok)).toEqual([true, true, true]);
+    const l = await list();
+    expect(l.sources).toEqual([]);
+    expect(l.expired).toBe(1);
+    expect((await ok('block', 'clear', '--json')).stdout).toContain(`"released": [\n    "${net.client.addr}"\n  ]`);
+    expect((await list()).expired).toBe(0);
+    expect(penaltySwitch()).toEqual({ word: 0, union: 0 });
+  });
+
+  it('lowering the switch never hides an entry a writer adds between the look at the map and the lowering', () => {
+    // The interleaving a daemon's queue thread can run against its sweep or
+    // this command: the box looks empty, a writer adds an entry and finds the
+    // switch still up, then the switch is lowered. Played out in that order.
+    const fds = openPinnedVerdictMaps(pinDir);
+    const written = parseIp('192.0.2.201');
+    const far = process.hrtime.bigint() + 3_600_000_000_000n;
+    try {
+      writePenalty(fds, parseIp('192.0.2.202'), far);
+      deletePenalty(fds, parseIp('192.0.2.202'));
+      expect(penaltySwitch()).toEqual({ word: 1, union: SfActive.PENALTY }); // empty box, switch up: what a sweep finds
+      let looks = 0;
+      refreshSwitch(fds, SfConfig.PENALTY_ACTIVE, () => {
+        const empty = mapNextKey(fds.sf_penalty, null, LAYOUT.sf_penalty_key.size) === null;
+        if (looks++ === 0) writePenalty(fds, written, far);
+        return empty;
+      });
+      expect(penaltySwitch()).toEqual({ word: 1, union: SfActive.PENALTY });
+      // And with nothing written meanwhile, the switch does come down.
+      deletePenalty(fds, written);
+      refreshActiveSwitches(fds);
+      expect(penaltySwitch()).toEqual({ word: 0, union: 0 });
+    } finally {
+      deletePenalty(fds, written);
+      fds.close();
+    }
+  });
+
+  it('detach leaves nothing pinned, and block then needs an attachment again', async () => {
+    await ok('detach', '--iface', net.server.ifname);
+    expect(net.bpffs.leftovers()).toEqual([]);
+    const r = await secuxflow('block', 'clear');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/E_NOT_ATTACHED/);
+  });
+});

@@ -1,0 +1,95 @@
+// `secuxflow block` beside a running daemon: a module's BLOCK_SRC shows in
+// `block list`, and `block delete` releases it at once, in the kernel and in
+// the daemon's engines (whose own penalty box would otherwise keep dropping
+// the source's punted packets until the TTL). A block added by hand drops the
+// source in XDP; `block clear` ends it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireKernel } from './support/kernel.js';
+import { labSkipReason } from './lab/gate.js';
+import { cliIn } from './lab/cli-lab.js';
+import { NetLab } from './lab/netns.js';
+import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
+import { runOk, type RunResult } from './lab/run.js';
+import { openPinnedMaps, startDaemon, startHttpServer, type PinnedMaps } from './daemon-support.js';
+import { SfStage, SfStat } from '../../host/kernel/codec.js';
+import { requestDaemon } from '../../host/control/client.js';
+
+const kernel = requireKernel();
+const labReason = kernel.skip ? null : labSkipReason();
+const PORT = 8080;
+const SUBNET = 44;
+const SCANNER = `198.18.${SUBNET}.3`;
+
+interface ListJson {
+  sources: { addr: string; expires_in_sec: number; dropped: number; interfaces: string[] }[];
+}
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('block beside a running daemon', () => {
+  const lab = new NetLab('bd');
+  let net: ClientServerLab;
+  let maps: PinnedMaps;
+  const { ok } = cliIn(lab, () => ({ ...net, ns: net.server.ns }));
+  const curl = (...args: string[]): Promise<RunResult> =>
+    lab.exec(net.client.ns, ['curl', '-s', '-m', '2', '--interface', SCANNER, ...args, `http://${net.server.addr}:${PORT}/`], { timeoutMs: 8000 });
+  const list = async (): Promise<ListJson> => JSON.parse((await ok('block', 'list', '--json')).stdout) as ListJson;
+
+  beforeAll(async () => {
+    net = await setUpClientServerLab(lab, SUBNET, { daemon: true });
+    await runOk(['ip', '-n', net.client.ns, 'addr', 'add', `${SCANNER}/24`, 'dev', net.client.ifname]);
+    await startHttpServer(lab, net.server.ns, net.server.addr, PORT);
+    const bi = join(net.stateDir, 'basic_inspect.json');
+    // A long TTL: only a release can end the block within the test.
+    writeFileSync(bi, JSON.stringify({ patterns: [{ sid: 1000050, content: 'SCAN-ME', severity: 2, action: 'block_src', msg: 'scanner marker' }], block_ttl: 600 }));
+    const config = join(net.stateDir, 'daemon.yaml');
+    writeFileSync(config, `modules:\n  - name: basic_inspect\n    config: ${bi}\nexpiry_interval: 1\n`);
+    await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT));
+    const daemon = startDaemon(lab, net.server.ns, net.cli, ['--iface', net.server.ifname, '--mode', 'skb', '--state-dir', net.stateDir, '--config', config], net.env);
+    await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
+    maps = openPinnedMaps(join(net.bpffs.root, net.server.ifname));
+  }, 240_000);
+
+  afterAll(async () => {
+    maps?.close();
+    await lab.cleanup();
+  });
+
+  it('a module\'s BLOCK_SRC shows in block list with its TTL, and the source is dropped', async () => {
+    expect((await curl()).stdout).toContain('hello /');
+    expect((await curl('-H', 'X-Scan: SCAN-ME')).stdout).not.toContain('hello');
+    const l = await list();
+    expect(l.sources.map((s) => [s.addr, s.interfaces])).toEqual([[SCANNER, [net.server.ifname]]]);
+    expect(l.sources[0]!.expires_in_sec).toBeGreaterThan(590);
+    expect(l.sources[0]!.expires_in_sec).toBeLessThanOrEqual(600);
+    expect((await curl()).stdout).not.toContain('hello');
+    expect((await list()).sources[0]!.dropped).toBeGreaterThan(0);
+  });
+
+  it('block delete releases it in the kernel and in the daemon: a new connection is answered at once', async () => {
+    const r = await ok('block', 'delete', SCANNER);
+    expect(r.stdout).toBe(`released ${SCANNER} on ${net.server.ifname} and the running daemon\n`);
+    expect((await list()).sources).toEqual([]);
+    // Punted (the rule inspects port 80 traffic) and judged again by the engine, not dropped by its penalty box.
+    const punts = maps.punts();
+    expect((await curl()).stdout).toContain('hello /');
+    expect(maps.punts()).toBeGreaterThan(punts);
+  });
+
+  it('a block added by hand drops the source in XDP, and block clear ends it', async () => {
+    expect((await ok('block', 'add', SCANNER, '--ttl', '10m')).stdout).toBe(`blocked ${SCANNER} for 10m on ${net.server.ifname}\n`);
+    const dropped = maps.stat(SfStat.STAGE_BASE + SfStage.PENALTY);
+    expect((await curl()).stdout).not.toContain('hello');
+    expect(maps.stat(SfStat.STAGE_BASE + SfStage.PENALTY)).toBeGreaterThan(dropped);
+    expect((await ok('block', 'clear')).stdout).toBe(`released 1 source on ${net.server.ifname} and the running daemon\n`);
+    expect((await curl()).stdout).toContain('hello /');
+  });
+
+  it('penalty.release requests with bad params are refused with E_USAGE, and the daemon keeps serving', async () => {
+    for (const params of [{}, { addresses: 'all' }, { addresses: [] }, { addresses: [7] }, { addresses: ['not-an-ip'] }]) {
+      await expect(requestDaemon(net.stateDir, 'penalty.release', params), JSON.stringify(params)).rejects.toMatchObject({ code: 'E_USAGE' });
+    }
+    expect(await requestDaemon(net.stateDir, 'penalty.release', { addresses: null })).toEqual({ queues: 1, released: 0 });
+    expect((await curl()).stdout).toContain('hello /');
+  });
+});
