@@ -7,7 +7,7 @@ import {
   register, alert, log, worst,
 } from "../sdk";
 import { SlidingWindowCounter } from "../sdk/lib/window";
-import { fnv1a64 } from "../sdk/lib/hash";
+import { addrKey } from "../sdk/lib/hash";
 import { DnsMessage } from "./message";
 import { NameBuf, readName } from "./name";
 import { DomainSet } from "./domainset";
@@ -211,7 +211,7 @@ class DnsGuard extends Inspector {
   }
 
   countQuery(pkt: Packet): Verdict {
-    const n = this.rate!.add(sourceKey(pkt), packetTimeNs(pkt));
+    const n = this.rate!.add(addrKey(pkt.srcAddrPtr, pkt.ipVersion), pkt.timeNs);
     if (n <= this.rateQueries) return Verdict.CONTINUE;
     if (n == this.rateQueries + 1) {
       alert(pkt, SID_QUERY_RATE, Severity.MEDIUM, "dns_guard: query rate above " + this.rateQueries.toString() + " per window from one source",
@@ -261,18 +261,6 @@ class DnsGuard extends Inspector {
     if (msg.questionCount > 1) w.num("questions", msg.qdcount);
     return w.endObject();
   }
-}
-
-
-/** The querier's address as a table key (IPv4 exact; IPv6 hashed). */
-function sourceKey(pkt: Packet): u64 {
-  if (pkt.ipVersion == 4) return <u64>pkt.srcIp4 | (<u64>1 << 32);
-  const p = pkt.srcAddrPtr;
-  return p == 0 ? 0 : fnv1a64(p, 16);
-}
-
-function packetTimeNs(pkt: Packet): i64 {
-  return <i64>pkt.tsSec * 1_000_000_000 + <i64>pkt.tsNsec;
 }
 
 register(new DnsGuard());

@@ -7,7 +7,7 @@ import {
   refuse, onlyKnownKeys,
   register, alert, JsonWriter,
 } from "../sdk";
-import { fnv1a64, mix64, U64Map } from "../sdk/lib";
+import { addrKey, mix64, U64Map } from "../sdk/lib";
 import { LimitRule, Algo } from "./rules";
 export * from "../sdk/exports";
 
@@ -63,7 +63,7 @@ class RateLimit extends Inspector {
     const nowSec = <i32>(<i64>pkt.tsSec - this.epoch);
     let src: u64 = 0;
     if (this.boxed.size > 0) {
-      src = sourceKey(pkt);
+      src = addrKey(pkt.srcAddrPtr, pkt.ipVersion);
       const until = this.boxed.get(src, -1);
       if (until >= 0) {
         if (nowSec < until) { pkt.setBlockTtl(until - nowSec); return Verdict.BLOCK_SRC; }
@@ -75,14 +75,14 @@ class RateLimit extends Inspector {
     const proto = <i32>pkt.proto;
     const port = <i32>pkt.dstPort;
     const flowStart = pkt.flowStart;
-    const now = <i64>pkt.tsSec * 1000000000 + <i64>pkt.tsNsec;
+    const now = pkt.timeNs;
     let verdict = Verdict.CONTINUE;
     for (let i = 0, n = this.rules.length; i < n; i++) {
       const r = unchecked(this.rules[i]);
       if (r.countFlows && !flowStart) continue;
       if (r.proto >= 0 && r.proto != proto) continue;
       if (!r.matchesPort(port)) continue;
-      if (src == 0) src = sourceKey(pkt);
+      if (src == 0) src = addrKey(pkt.srcAddrPtr, pkt.ipVersion);
       const key = r.perPort ? mix64(src ^ (<u64>port << 40)) : src;
       if (!r.over(key, now)) continue;
       const sid = r.algo == Algo.TOKEN_BUCKET ? SID_TOKEN_BUCKET : SID_SLIDING_WINDOW;
@@ -108,10 +108,6 @@ class RateLimit extends Inspector {
     if (this.boxed.size >= this.capacity) this.boxed.clear();
     this.boxed.set(src, until);
   }
-}
-
-function sourceKey(pkt: Packet): u64 {
-  return pkt.ipVersion == 4 ? <u64>bswap<u32>(load<u32>(pkt.srcAddrPtr)) | (<u64>4 << 56) : fnv1a64(pkt.srcAddrPtr, 16);
 }
 
 function parseRule(o: JsonValue, where: string): LimitRule | null {

@@ -7,7 +7,7 @@ import {
   refuse, onlyKnownKeys, intField, boolField, portTable,
   register, alert, JsonWriter,
 } from "../sdk";
-import { SlidingWindowCounter, U64Map, fnv1a64, mix64 } from "../sdk/lib";
+import { SlidingWindowCounter, U64Map, addrKey, mix64 } from "../sdk/lib";
 import { DistinctCounter } from "./distinct";
 export * from "../sdk/exports";
 
@@ -127,7 +127,7 @@ class ScanFlood extends Inspector {
     const v = pkt.ipVersion;
     if (v == 0) return Verdict.PASS;
     if (pkt.l4Offset < 0) return Verdict.CONTINUE;
-    const now = <i64>pkt.tsSec * 1000000000 + <i64>pkt.tsNsec;
+    const now = pkt.timeNs;
     const src = addrKey(pkt.srcAddrPtr, v);
     const proto = pkt.proto;
     if (proto == IpProto.TCP) {
@@ -208,11 +208,5 @@ class ScanFlood extends Inspector {
   }
 }
 
-
-/** A source/destination address as a u64 key: IPv4 as is, IPv6 hashed. */
-function addrKey(ptr: usize, version: u8): u64 {
-  if (version == 4) return (<u64>bswap<u32>(load<u32>(ptr))) | (<u64>4 << 56);
-  return fnv1a64(ptr, 16);
-}
 
 register(new ScanFlood());

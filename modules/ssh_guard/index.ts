@@ -8,7 +8,7 @@ import {
   register, alert, event, log, worst,
 } from "../sdk";
 import { SlidingWindowCounter } from "../sdk/lib/window";
-import { fnv1a64 } from "../sdk/lib/hash";
+import { addrKey } from "../sdk/lib/hash";
 import { U64Map } from "../sdk/lib/u64map";
 import { Banner, Scan } from "./banner";
 import { wireText } from "../dns_guard/wiretext";
@@ -188,7 +188,7 @@ class SshGuard extends Inspector {
 
   /** Seconds left of this module's block on the packet's source, 0 when none. */
   blockedFor(pkt: Packet): i32 {
-    const key = sourceKey(pkt);
+    const key = addrKey(pkt.srcAddrPtr, pkt.ipVersion);
     const until = this.blocked.get(key, 0);
     if (until == 0) return 0;
     const left = until - <i32>pkt.tsSec;
@@ -200,11 +200,11 @@ class SshGuard extends Inspector {
   remember(pkt: Packet): void {
     // Bounded like the rate table: forgetting early only leaves the host's own block.
     if (this.blocked.size >= this.maxBlocked) this.blocked.clear();
-    this.blocked.set(sourceKey(pkt), <i32>pkt.tsSec + this.blockTtl);
+    this.blocked.set(addrKey(pkt.srcAddrPtr, pkt.ipVersion), <i32>pkt.tsSec + this.blockTtl);
   }
 
   countConnection(pkt: Packet): Verdict {
-    const n = this.window!.add(sourceKey(pkt), <i64>pkt.tsSec * 1_000_000_000 + <i64>pkt.tsNsec);
+    const n = this.window!.add(addrKey(pkt.srcAddrPtr, pkt.ipVersion), pkt.timeNs);
     if (n <= this.maxConnections) return Verdict.CONTINUE;
     alert(pkt, SID_BRUTE_FORCE, Severity.HIGH, "ssh_guard: " + n.toString() + " SSH connections from one source within " + (this.window!.windowNs / 1_000_000_000).toString() + " s",
       new JsonWriter().beginObject().num("connections", n).num("window_s", this.window!.windowNs / 1_000_000_000)
@@ -260,12 +260,6 @@ function side(w: JsonWriter, name: string, s: Side): void {
   const comments = s.comments;
   if (comments.length > 0) w.str("comments", comments);
   w.endObject();
-}
-
-function sourceKey(pkt: Packet): u64 {
-  if (pkt.ipVersion == 4) return <u64>pkt.srcIp4 | (<u64>1 << 32);
-  const p = pkt.srcAddrPtr;
-  return p == 0 ? 0 : fnv1a64(p, 16);
 }
 
 register(new SshGuard());

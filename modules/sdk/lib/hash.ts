@@ -33,6 +33,15 @@ export function fnv1a64NoCase(ptr: usize, len: i32): u64 {
   return h;
 }
 
+/**
+ * An IP address (4 or 16 bytes at ptr, as Packet.srcAddrPtr gives it) as a
+ * table key: IPv4 exactly, tagged in bits its 32 do not reach; IPv6 hashed.
+ */
+export function addrKey(ptr: usize, version: u8): u64 {
+  if (version == 4) return <u64>bswap<u32>(load<u32>(ptr)) | (<u64>4 << 56);
+  return fnv1a64(ptr, 16);
+}
+
 /** splitmix64's finaliser: a bijection, so distinct keys never collide before masking. */
 export function mix64(x: u64): u64 {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;

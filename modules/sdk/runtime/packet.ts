@@ -27,6 +27,8 @@ export class Packet {
   @inline get flowId(): u64 { return load<u64>(this.meta, Meta.FLOW_ID); }
   @inline get tsSec(): u32 { return load<u32>(this.meta, Meta.TS_SEC); }
   @inline get tsNsec(): u32 { return load<u32>(this.meta, Meta.TS_NSEC); }
+  /** The capture time in nanoseconds: the clock of the rate tables. */
+  @inline get timeNs(): i64 { return <i64>this.tsSec * 1_000_000_000 + <i64>this.tsNsec; }
   @inline get dataPtr(): usize { return <usize>load<u32>(this.meta, Meta.PKT_PTR); }
   /** Captured bytes of the frame, from the L2 header. */
   @inline get length(): i32 { return <i32>load<u32>(this.meta, Meta.PKT_LEN); }
