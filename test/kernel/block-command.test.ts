@@ -5,18 +5,19 @@
 // nothing; detach leaves nothing pinned. And the lowering of the lookup
 // switch against a writer that lands in the middle of it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
-import { setUpClientServerLab, withPinned, type ClientServerLab } from './support/veth-labs.js';
+import { setUpClientServerLab, setUpVethCliLab, withPinned, type ClientServerLab, type VethCliLab } from './support/veth-labs.js';
 import { probesAfter, startEchoServers, startTcpProber, udpEchoWorks, type Probe } from './lab/traffic.js';
-import { LAYOUT, MapName, SfActive, SfConfig } from '../../host/kernel/codec.js';
-import { mapNextKey } from '../../host/kernel/native.js';
+import { LAYOUT, MapName, SfActive, SfConfig, decodePenaltyKey } from '../../host/kernel/codec.js';
+import { mapDump, mapNextKey } from '../../host/kernel/native.js';
 import { readConfigValue } from '../../host/kernel/config.js';
 import { deletePenalty, openPinnedVerdictMaps, refreshActiveSwitches, refreshSwitch, writePenalty } from '../../host/kernel/verdictmaps.js';
-import { parseIp } from '../../host/packet/addr.js';
+import { formatIp, parseIp } from '../../host/packet/addr.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -159,5 +160,50 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('block: the penalt
     const r = await secuxflow('block', 'clear');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/E_NOT_ATTACHED/);
+  });
+});
+
+describe.skipIf(kernel.skip || labReason !== null).sequential('block: every attached interface or none', () => {
+  const lab = new NetLab('bkb');
+  let c: VethCliLab;
+  const { secuxflow, ok } = cliIn(lab, () => ({ ...c, ns: c.ns }));
+  const sourcesOn = (iface: string): string[] => withPinned(join(c.bpffs.root, iface, MapName.PENALTY), (fd) => {
+    const dump = mapDump(fd);
+    const size = LAYOUT.sf_penalty_key.size;
+    return Array.from({ length: dump.count }, (_, i) => formatIp(decodePenaltyKey(dump.keys.subarray(i * size, (i + 1) * size)))).sort();
+  });
+
+  beforeAll(async () => {
+    c = await setUpVethCliLab(lab, 45);
+    await ok('attach', '--iface', c.end.ifname, '--mode', 'skb');
+    await ok('attach', '--iface', c.peer.ifname, '--mode', 'skb');
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab.cleanup();
+  });
+
+  it('a block goes to both interfaces of a state directory and list names both', async () => {
+    expect((await ok('block', 'add', '192.0.2.1')).stdout).toBe(`blocked 192.0.2.1 for 1h on ${c.end.ifname}, ${c.peer.ifname}\n`);
+    expect([sourcesOn(c.end.ifname), sourcesOn(c.peer.ifname)]).toEqual([['192.0.2.1'], ['192.0.2.1']]);
+    const l = JSON.parse((await ok('block', 'list', '--json')).stdout) as ListJson;
+    expect(l.sources.map((s) => [s.addr, s.interfaces])).toEqual([['192.0.2.1', [c.end.ifname, c.peer.ifname]]]);
+  });
+
+  it('when the second interface refuses, the first gets its old entries back: no half-applied change', async () => {
+    // The second interface's penalty box is gone (unpinned by hand): opening it fails after the first was changed.
+    rmSync(join(c.bpffs.root, c.peer.ifname, MapName.PENALTY));
+    const add = await secuxflow('block', 'add', '192.0.2.2');
+    expect(add.code).toBe(1);
+    expect(add.stderr).toMatch(new RegExp(`blocking 192\\.0\\.2\\.2 on ${c.peer.ifname} failed, so no interface was changed`));
+    expect(sourcesOn(c.end.ifname)).toEqual(['192.0.2.1']);
+    const del = await secuxflow('block', 'delete', '192.0.2.1');
+    expect(del.code).toBe(1);
+    expect(del.stderr).toMatch(new RegExp(`releasing 192\\.0\\.2\\.1 on ${c.peer.ifname} failed, so no interface was changed`));
+    expect(sourcesOn(c.end.ifname)).toEqual(['192.0.2.1']);
+    // The list still reads the first, and says what it cannot read.
+    const list = await ok('block', 'list');
+    expect(list.stdout).toMatch(/^SOURCE/);
+    expect(list.stdout).toContain(`warning: cannot read the penalty box of ${c.peer.ifname}`);
   });
 });
