@@ -4,7 +4,7 @@
 import {
   Inspector, Packet, Verdict, JsonValue, JsonWriter, FlowMap, Severity, EventKind, IpProto, LogLevel,
   refuse, onlyKnownKeys, intField, numField, boolField, actionField, actionName, portTable,
-  register, alert, log, worst,
+  register, collectBeforePackets, alert, log, worst,
 } from "../sdk";
 import { SlidingWindowCounter } from "../sdk/lib/window";
 import { addrKey } from "../sdk/lib/hash";
@@ -53,7 +53,6 @@ class DnsGuard extends Inspector {
   rateAction: Verdict = Verdict.CONTINUE;
   malformedAction: Verdict = Verdict.CONTINUE;
   events: bool = true;
-  collectPending: bool = false;
   rate: SlidingWindowCounter | null = null;
   tcp: FlowMap<TcpState> = new FlowMap<TcpState>();
   msg: DnsMessage = new DnsMessage();
@@ -98,18 +97,12 @@ class DnsGuard extends Inspector {
       this.events = ev == 1;
     }
     if (this.rateQueries > 0) this.rate = new SlidingWindowCounter(windowS * 1_000_000_000, 10, <i32>sources);
-    this.collectPending = this.blocklist.size > 1000;
+    if (this.blocklist.size > 1000) collectBeforePackets();
     log(LogLevel.INFO, "blocklist: " + this.blocklist.size.toString() + " domains");
     return true;
   }
 
   onPacket(pkt: Packet): Verdict {
-    if (this.collectPending) {
-      // A big list's config text (megabytes of UTF-16) is garbage once on_init
-      // returned; reclaim it in one go before packets start allocating.
-      this.collectPending = false;
-      __collect();
-    }
     const proto = pkt.proto;
     if (proto != IpProto.UDP && proto != IpProto.TCP) return Verdict.ALLOW_FLOW;
     if (unchecked(this.ports[pkt.serverPort]) == 0) return Verdict.ALLOW_FLOW;

@@ -3,7 +3,7 @@
 // to the registered Inspector.
 import { Packet } from "./runtime/packet";
 import { parseJson, jsonError, JsonValue } from "./runtime/json";
-import { registeredInspector } from "./runtime/inspector";
+import { registeredInspector, collectIfAsked } from "./runtime/inspector";
 import { forgetFlow } from "./runtime/flowmap";
 import { log, nowNs } from "./runtime/emit";
 import { seedTables } from "./lib/hash";
@@ -47,6 +47,7 @@ export function on_init(config_ptr: i32, config_len: i32): i32 {
 export function on_batch(meta_ptr: i32, count: i32): i32 {
   const inspector = registeredInspector();
   if (inspector === null) return Status.NOT_FOUND;
+  collectIfAsked();
   const pkt = packet;
   let meta = <usize>meta_ptr;
   for (let i = 0; i < count; i++, meta += Meta.SIZE) {

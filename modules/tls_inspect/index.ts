@@ -4,7 +4,7 @@
 import {
   Inspector, Packet, Verdict, JsonValue, JsonWriter, FlowMap, Severity, EventKind, IpProto, LogLevel,
   refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable,
-  register, alert, event, log, worst,
+  register, collectBeforePackets, alert, event, log, worst,
 } from "../sdk";
 import { DomainSet } from "../dns_guard/domainset";
 import { loadDomainLists } from "../dns_guard/domainlist";
@@ -63,7 +63,6 @@ class TlsInspect extends Inspector {
   versionAction: Verdict = Verdict.CONTINUE;
   malformedAction: Verdict = Verdict.CONTINUE;
   events: bool = true;
-  collectPending: bool = false;
   flows: FlowMap<TlsFlow> = new FlowMap<TlsFlow>();
   hello: Hello = new Hello();
   finder: HandshakeFinder = new HandshakeFinder();
@@ -110,18 +109,12 @@ class TlsInspect extends Inspector {
       if (v < 0) return refuse("min_version must be one of \"off\", \"1.0\", \"1.1\", \"1.2\", \"1.3\"");
       this.minVersion = <u16>v;
     }
-    this.collectPending = this.sniList.size > 1000;
+    if (this.sniList.size > 1000) collectBeforePackets();
     log(LogLevel.INFO, "blocklists: " + this.sniList.size.toString() + " SNI, " + this.ja3List.size.toString() + " JA3, " + this.ja4List.size.toString() + " JA4");
     return true;
   }
 
   onPacket(pkt: Packet): Verdict {
-    if (this.collectPending) {
-      // A big list's config text (megabytes of UTF-16) is garbage once on_init
-      // returned; reclaim it in one go before packets start allocating.
-      this.collectPending = false;
-      __collect();
-    }
     const proto = pkt.proto;
     if (proto != IpProto.TCP && proto != IpProto.UDP) return Verdict.ALLOW_FLOW;
     if (!this.anyPort && unchecked(this.ports[pkt.serverPort]) == 0) return Verdict.ALLOW_FLOW;

@@ -23,3 +23,23 @@ export function register(inspector: Inspector): void {
 export function registeredInspector(): Inspector | null {
   return registered;
 }
+
+let collectAsked = false;
+
+/**
+ * Asks for one full collection before the next batch. For a module that kept
+ * little of a large config (a list of thousands of entries): its text,
+ * megabytes of UTF-16, is garbage only once on_init has returned, and is
+ * better reclaimed in one go than by collections under packet load.
+ */
+export function collectBeforePackets(): void {
+  collectAsked = true;
+}
+
+/** The collection collectBeforePackets asked for; on_batch calls it once a batch, outside its packet loop. */
+@inline export function collectIfAsked(): void {
+  if (collectAsked) {
+    collectAsked = false;
+    __collect();
+  }
+}
