@@ -11,6 +11,9 @@
 // own, where each frame needs a copy of its own. basic_inspect takes 256
 // packets with a payload, so it has work on each, and its flows are ended
 // (untimed) before each call, so each call scans as it would on new flows.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../host/capture/reader.js';
 import { decodePacket } from '../host/packet/decode.js';
@@ -25,6 +28,19 @@ const BATCH = 256;
 function cpuNs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) * 1000;
+}
+
+/** bench/header-check-sdk compiled as build-modules compiles a module (asconfig.json, release). */
+async function sdkHeaderCheck(): Promise<InspectorInstance> {
+  const dir = mkdtempSync(join(tmpdir(), 'sf-bench-hc-'));
+  try {
+    const out = join(dir, 'header_check_sdk.wasm');
+    const root = packageRoot();
+    execFileSync(join(root, 'node_modules', '.bin', 'asc'), ['bench/header-check-sdk/index.ts', '--config', 'asconfig.json', '--target', 'release', '-o', out], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    return await instanceFor(out, 'header_check_sdk');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function instanceFor(path: string, name: string): Promise<InspectorInstance> {
@@ -115,14 +131,17 @@ export async function moduleOnlyBench(pcap: string): Promise<Record<string, numb
   const basicInst = await instanceFor(basicPath, 'basic_inspect');
   const trivialInst = await instanceFor(trivialPath, 'port80');
   const headerInst = await instanceFor(join(packageRoot(), 'bench', 'header-check.wat'), 'header_check');
+  const headerSdkInst = await sdkHeaderCheck();
   // Records written once for the in-WASM measures (replayBatch reuses them).
   basicInst.inspect(payloadItems, BATCH, newOutput());
   trivialInst.inspect(items, BATCH, newOutput());
   headerInst.inspect(items, BATCH, newOutput());
+  headerSdkInst.inspect(items, BATCH, newOutput());
   const basicAlone = freshFlows(basicInst, payloadItems, inWasm(basicInst));
   const basicHostRun = freshFlows(basicInst, payloadItems, hostPath(basicInst, payloadItems));
   const measures = {
     headerCheck: { fn: inWasm(headerInst), batches: 1000 },
+    headerCheckSdk: { fn: inWasm(headerSdkInst), batches: 1000 },
     trivial: { fn: inWasm(trivialInst), batches: 1000 },
     trivialHost: { fn: hostPath(trivialInst, items), batches: 250 },
     trivialHostOwn: { fn: hostPath(trivialInst, ownItems), batches: 250 },
@@ -134,7 +153,7 @@ export async function moduleOnlyBench(pcap: string): Promise<Record<string, numb
   for (const n of names) timed(measures[n].batches * 2, measures[n].fn);
   basicAlone(500);
   basicHostRun(250);
-  const runs: Record<Name | 'basic' | 'basicHost', number[]> = { headerCheck: [], basic: [], trivial: [], trivialHost: [], basicHost: [], trivialHostOwn: [] };
+  const runs: Record<Name | 'basic' | 'basicHost', number[]> = { headerCheck: [], headerCheckSdk: [], basic: [], trivial: [], trivialHost: [], basicHost: [], trivialHostOwn: [] };
   const overhead: number[] = [];
   const overheadOwn: number[] = [];
   for (let round = 0; round < 9; round++) {
@@ -152,6 +171,7 @@ export async function moduleOnlyBench(pcap: string): Promise<Record<string, numb
   const hostOverhead = median(overhead);
   const hostOverheadOwn = median(overheadOwn);
   const headerCheck = median(runs.headerCheck);
+  const headerCheckSdk = median(runs.headerCheckSdk);
   const r = (x: number) => Math.round(x * 100) / 100;
   return {
     basic_inspect_in_wasm_ns_per_packet: r(basic),
@@ -163,5 +183,7 @@ export async function moduleOnlyBench(pcap: string): Promise<Record<string, numb
     host_overhead_frames_in_own_buffers_ns_per_packet: r(hostOverheadOwn),
     wasm_header_check_in_wasm_ns_per_packet: r(headerCheck),
     ratio_host_overhead_vs_wasm_header_check: r(hostOverhead / headerCheck),
+    wasm_header_check_sdk_in_wasm_ns_per_packet: r(headerCheckSdk),
+    ratio_host_overhead_vs_wasm_header_check_sdk: r(hostOverhead / headerCheckSdk),
   };
 }
