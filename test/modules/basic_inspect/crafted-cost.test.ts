@@ -4,10 +4,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { item, packet } from '../../host/wasm/helpers.js';
 import { compareCost } from '../cost.js';
-import { instance, run } from '../dns_guard/support.js';
-import { builtModulePath } from './build.js';
+import { builtModule, instance, run } from '../support.js';
 
-beforeAll(() => { builtModulePath('basic_inspect'); }, 180_000);
+beforeAll(() => { builtModule('basic_inspect'); }, 180_000);
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const patterns = Array.from({ length: 50 }, (_, i) => ({ sid: 1000100 + i, content: `GET /admin/${String(i).padStart(2, '0')}`, msg: `admin ${i}` }));

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HOSTCALLS } from '../../../host/wasm/abi.js';
 import { compileInspector } from '../../../host/wasm/loader.js';
 import { repoRoot } from '../../host/wasm/helpers.js';
-import { builtModulePath } from './build.js';
+import { builtModule } from '../support.js';
 
 const objdump = join(repoRoot, 'node_modules', '.bin', 'wasm-objdump');
 const tmp = mkdtempSync(join(tmpdir(), 'sfx-imports-'));
@@ -22,7 +22,7 @@ function importsOf(file: string): string[] {
 
 describe('built basic_inspect imports only secuxflow hostcalls', () => {
   it('release target', async () => {
-    const file = builtModulePath('basic_inspect');
+    const file = builtModule('basic_inspect');
     const imports = importsOf(file);
     expect(imports.length).toBeGreaterThan(0);
     for (const name of imports) expect(Object.keys(HOSTCALLS).map((h) => `secuxflow.${h}`)).toContain(name);

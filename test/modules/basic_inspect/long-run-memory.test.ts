@@ -4,10 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
 import { describeModule, type CompiledInspector } from '../../../host/wasm/loader.js';
 import { item, output, packet } from '../../host/wasm/helpers.js';
-import { compileBuilt } from './build.js';
+import { compiledModule } from '../support.js';
 
 let compiled: CompiledInspector;
-beforeAll(async () => { compiled = await compileBuilt('basic_inspect'); }, 180_000);
+beforeAll(async () => { compiled = await compiledModule('basic_inspect'); }, 180_000);
 
 describe('basic_inspect over many flows', () => {
   it('keeps its memory flat when the host ends each flow', async () => {

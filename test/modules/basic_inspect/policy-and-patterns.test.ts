@@ -5,10 +5,10 @@ import type { InspectItem, ModuleAlert } from '../../../host/wasm/types.js';
 import { Verdict } from '../../../host/verdict.js';
 import { SecuxflowError } from '../../../host/errors.js';
 import { item, output, packet, rejection } from '../../host/wasm/helpers.js';
-import { compileBuilt } from './build.js';
+import { compiledModule } from '../support.js';
 
 let compiled: CompiledInspector;
-beforeAll(async () => { compiled = await compileBuilt('basic_inspect'); }, 180_000);
+beforeAll(async () => { compiled = await compiledModule('basic_inspect'); }, 180_000);
 
 async function instance(config?: unknown): Promise<InspectorInstance> {
   return InspectorInstance.create(compiled, { ...(config !== undefined ? { config: JSON.stringify(config) } : {}), logger: () => {} });

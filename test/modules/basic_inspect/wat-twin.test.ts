@@ -9,12 +9,12 @@ import type { InspectItem } from '../../../host/wasm/types.js';
 import { Verdict } from '../../../host/verdict.js';
 import { SecuxflowError } from '../../../host/errors.js';
 import { item, output, packet, repoRoot, rejection } from '../../host/wasm/helpers.js';
-import { compileBuilt } from './build.js';
+import { compiledModule } from '../support.js';
 
 let asModule: CompiledInspector;
 let watModule: CompiledInspector;
 beforeAll(async () => {
-  asModule = await compileBuilt('basic_inspect');
+  asModule = await compiledModule('basic_inspect');
   const file = join(repoRoot, 'modules', 'basic_inspect', 'basic_inspect_wat.wat');
   watModule = await compileInspector('basic_inspect_wat', await watToWasm(readFileSync(file, 'utf8'), file));
 }, 180_000);

@@ -1,9 +1,8 @@
 // Running the dlp, scan_flood, ratelimit and threat_intel modules in tests:
 // one instance on hand-made items, or the whole Engine on built frames, and
 // captures written to disk for the CLI. Shared by those four test folders.
-import { InspectorInstance } from '../../../host/wasm/instance.js';
-import type { CompiledInspector } from '../../../host/wasm/loader.js';
-import type { InspectItem, ModuleAlert, ModuleEvent } from '../../../host/wasm/types.js';
+import type { InspectorInstance } from '../../../host/wasm/instance.js';
+import type { ModuleAlert } from '../../../host/wasm/types.js';
 import { Engine } from '../../../host/engine/engine.js';
 import type { PacketDecision } from '../../../host/engine/types.js';
 import type { RawFrame } from '../../../host/capture/types.js';
@@ -11,35 +10,13 @@ import { PcapWriter } from '../../../host/capture/writer.js';
 import { buildPacket, type PacketSpec } from '../../../host/packet/build.js';
 import { LinkType } from '../../../host/packet/types.js';
 import { formatIp } from '../../../host/packet/addr.js';
-import { output } from '../../host/wasm/helpers.js';
-import { compileBuilt } from '../basic_inspect/build.js';
+import { instance as moduleInstance, type LogLine } from '../support.js';
 
-const compiled = new Map<string, Promise<CompiledInspector>>();
+export { compiledModule, run, type LogLine, type RunResult } from '../support.js';
 
-export function compiledModule(name: string): Promise<CompiledInspector> {
-  let c = compiled.get(name);
-  if (!c) { c = compileBuilt(name); compiled.set(name, c); }
-  return c;
-}
-
-export interface LogLine { level: string; message: string }
-
-export async function instance(name: string, config?: unknown, logs: LogLine[] = []): Promise<InspectorInstance> {
-  return InspectorInstance.create(await compiledModule(name), {
-    ...(config !== undefined ? { config: typeof config === 'string' ? config : JSON.stringify(config) } : {}),
-    logger: (_m, level, message) => { logs.push({ level, message }); },
-    clock: 'packet',
-    alertBudget: 100_000,
-    eventBudget: 100_000,
-  });
-}
-
-export interface RunResult { verdicts: number[]; args: number[]; alerts: ModuleAlert[]; events: ModuleEvent[] }
-
-export function run(inst: InspectorInstance, items: InspectItem[]): RunResult {
-  const out = output(items.length);
-  inst.inspect(items, items.length, out);
-  return { verdicts: Array.from(out.verdicts), args: Array.from(out.verdictArgs), alerts: out.alerts, events: out.events };
+/** An instance on the packet clock, as offline runs have it: time comes from the frames and the tables' seed is 0, so runs replay alike. */
+export function instance(name: string, config?: unknown, logs: LogLine[] = []): Promise<InspectorInstance> {
+  return moduleInstance(name, config, logs, { clock: 'packet' });
 }
 
 /** A frame at a time offset (seconds, fractional) from a fixed start. */

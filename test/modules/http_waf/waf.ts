@@ -2,16 +2,14 @@
 // instances, and feed HTTP conversations as real packets (built by
 // host/packet/build.ts, decoded by decode.ts) with the stream bytes the engine
 // would attach.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPacket } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType, type DecodedPacket } from '../../../host/packet/types.js';
-import { compileInspector, type CompiledInspector } from '../../../host/wasm/loader.js';
+import type { CompiledInspector } from '../../../host/wasm/loader.js';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
 import type { BatchOutput, InspectItem, ModuleAlert, ModuleEvent } from '../../../host/wasm/types.js';
+import { compiledModule } from '../support.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const SID = {
@@ -19,31 +17,7 @@ export const SID = {
   SMUGGLING: 1001010, HEAD_TOO_LONG: 1001011, BAD_CHUNKED: 1001012,
 } as const;
 
-function newest(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return readdirSync(path).reduce((m, f) => Math.max(m, newest(join(path, f))), st.mtimeMs);
-}
-
-/** build/modules/http_waf.wasm, rebuilt when a source under modules/sdk or modules/http_waf is newer. */
-export function builtWaf(): string {
-  const out = join(repoRoot, 'build', 'modules', 'http_waf.wasm');
-  const src = Math.max(newest(join(repoRoot, 'modules', 'sdk')), newest(join(repoRoot, 'modules', 'http_waf')), newest(join(repoRoot, 'asconfig.json')));
-  if (existsSync(out) && statSync(out).mtimeMs >= src) return out;
-  mkdirSync(join(repoRoot, 'build', 'modules'), { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
-  execFileSync(join(repoRoot, 'node_modules', '.bin', 'asc'),
-    [join('modules', 'http_waf', 'index.ts'), '--config', join('modules', 'http_waf', 'asconfig.json'), '--target', 'release', '-o', tmp],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 180_000 });
-  renameSync(tmp, out);
-  return out;
-}
-
-let compiled: Promise<CompiledInspector> | null = null;
-export function compiledWaf(): Promise<CompiledInspector> {
-  compiled ??= compileInspector('http_waf', new Uint8Array(readFileSync(builtWaf())));
-  return compiled;
-}
+export const compiledWaf = (): Promise<CompiledInspector> => compiledModule('http_waf');
 
 export async function waf(config?: unknown, logs?: string[], opts: { batchCapacity?: number } = {}): Promise<InspectorInstance> {
   return InspectorInstance.create(await compiledWaf(), {
