@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecodedPacket } from '../../../host/packet/types.js';
-import type { InspectItem } from '../../../host/wasm/types.js';
-import { item, output, packet } from '../../host/wasm/helpers.js';
+import { item, packet } from '../../host/wasm/helpers.js';
 import { compiledModule, instance, run } from './support.js';
 import { dnsMessage, ipv4, nameRdata, tcpFramed } from './dns-wire.js';
-import { mutate, Rng } from './mutate.js';
+import { fuzzBatches, mutate, Rng } from './mutate.js';
 
 beforeAll(async () => { await compiledModule('dns_guard'); }, 180_000);
 
@@ -94,11 +93,7 @@ describe('dns_guard fuzz', () => {
     const tcpBase = packet({ proto: 'tcp', dstPort: 53, payload: new Uint8Array(1) });
     const bufs = Array.from({ length: BATCH }, () => new Uint8Array(udpBase.data.length));
     const streams = Array.from({ length: BATCH }, () => new Uint8Array(1400));
-    const items: InspectItem[] = new Array(BATCH);
-    const out = output(BATCH);
-    const t0 = Date.now();
-    let memAfterWarmup = 0;
-    for (let done = 0, b = 0; done < N; done += BATCH, b++) {
+    fuzzBatches(inst, N, BATCH, (items, b) => {
       for (let i = 0; i < BATCH; i++) {
         const seed = seeds[rng.below(seeds.length)]!;
         if (rng.below(4) === 0) {
@@ -114,19 +109,6 @@ describe('dns_guard fuzz', () => {
           items[i] = { pkt, flowId: 1 + i, direction: rng.below(2) as 0 | 1, flags: 0, stream: null, streamNew: 0 };
         }
       }
-      out.alerts.length = 0;
-      out.events.length = 0;
-      inst.inspect(items, BATCH, out);
-      if (b % 64 === 63) for (let f = 0; f < 64; f++) inst.flowEnded(1_000 + f);
-      if (done === 100_000 - (100_000 % BATCH)) memAfterWarmup = inst.memoryBytes;
-      if (Date.now() - t0 > 240_000) throw new Error(`fuzz too slow: ${done} inputs in 240 s`);
-    }
-    const st = inst.stats;
-    expect(st.traps).toBe(0);
-    expect(st.batchErrors).toBe(0);
-    expect(st.hostcallErrors).toBe(0);
-    expect(st.packets).toBeGreaterThanOrEqual(N);
-    expect(st.alerts).toBeGreaterThan(1000); // mutations do hit the malformed and blocklist paths
-    expect(inst.memoryBytes - memAfterWarmup).toBeLessThanOrEqual(4 << 20);
+    }, (b) => { if (b % 64 === 63) for (let f = 0; f < 64; f++) inst.flowEnded(1_000 + f); });
   }, 300_000);
 });

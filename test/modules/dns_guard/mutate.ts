@@ -1,6 +1,12 @@
 // Seeded mutations of valid messages for the parser fuzz tests: bit flips,
 // interesting byte values (length-ish and pointer-ish), truncation, byte
-// runs copied elsewhere (repeated structures), and plain random bytes.
+// runs copied elsewhere (repeated structures), and plain random bytes; and
+// the loop that runs a million of them through a module.
+import { expect } from 'vitest';
+import type { InspectorInstance } from '../../../host/wasm/instance.js';
+import type { InspectItem } from '../../../host/wasm/types.js';
+import { output } from '../../host/wasm/helpers.js';
+
 export class Rng {
   private s: number;
   constructor(seed: number) { this.s = seed >>> 0 || 1; }
@@ -45,4 +51,35 @@ export function mutate(rng: Rng, src: Uint8Array, out: Uint8Array): number {
     }
   }
   return len;
+}
+
+/**
+ * Runs `inputs` items through inst, `batch` at a time: fill(items, b) lays
+ * out batch b, and afterBatch(b) ends the flows the test wants ended, as the
+ * engine would on timeouts. Then asserts what every parser fuzz run must
+ * hold: no trap, no error, alerts raised (the mutations reach the checks),
+ * and no memory growth past the first 100,000 inputs (tables have settled).
+ */
+export function fuzzBatches(inst: InspectorInstance, inputs: number, batch: number,
+  fill: (items: InspectItem[], b: number) => void, afterBatch: (b: number) => void): void {
+  const items: InspectItem[] = new Array(batch);
+  const out = output(batch);
+  let memAfterWarmup = 0;
+  const t0 = Date.now();
+  for (let done = 0, b = 0; done < inputs; done += batch, b++) {
+    fill(items, b);
+    out.alerts.length = 0;
+    out.events.length = 0;
+    inst.inspect(items, batch, out);
+    afterBatch(b);
+    if (done === 100_000 - (100_000 % batch)) memAfterWarmup = inst.memoryBytes;
+    if (Date.now() - t0 > 240_000) throw new Error(`fuzz too slow: ${done} inputs in 240 s`);
+  }
+  const st = inst.stats;
+  expect(st.traps).toBe(0);
+  expect(st.batchErrors).toBe(0);
+  expect(st.hostcallErrors).toBe(0);
+  expect(st.packets).toBeGreaterThanOrEqual(inputs);
+  expect(st.alerts).toBeGreaterThan(1000);
+  expect(inst.memoryBytes - memAfterWarmup).toBeLessThanOrEqual(4 << 20);
 }

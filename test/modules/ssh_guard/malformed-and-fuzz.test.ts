@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { InspectItem } from '../../../host/wasm/types.js';
-import { item, output, packet } from '../../host/wasm/helpers.js';
+import { item, packet } from '../../host/wasm/helpers.js';
 import { compiledModule, instance, run } from '../dns_guard/support.js';
-import { mutate, Rng } from '../dns_guard/mutate.js';
+import { fuzzBatches, mutate, Rng } from '../dns_guard/mutate.js';
 
 beforeAll(async () => { await compiledModule('ssh_guard'); }, 180_000);
 
@@ -54,31 +54,14 @@ describe('ssh_guard fuzz', () => {
     const bufs = Array.from({ length: BATCH }, () => new Uint8Array(320));
     const to = packet({ dstPort: 22, payload: 'x' });
     const from = packet({ src: '198.18.0.2', dst: '198.18.0.1', srcPort: 22, dstPort: 40000, payload: 'x' });
-    const items: InspectItem[] = new Array(BATCH);
-    const out = output(BATCH);
-    let memAfterWarmup = 0;
-    const t0 = Date.now();
-    for (let done = 0, b = 0; done < N; done += BATCH, b++) {
+    fuzzBatches(inst, N, BATCH, (items, b) => {
       for (let i = 0; i < BATCH; i++) {
         const n = mutate(rng, seeds[rng.below(seeds.length)]!, bufs[i]!);
         const server = rng.below(2) === 1;
         const flowId = 1 + rng.below(512);
         items[i] = { pkt: server ? from : to, flowId, direction: server ? 1 : 0, flags: rng.below(8) === 0 ? 0x02 : 0, stream: bufs[i]!.subarray(0, n), streamNew: 1 + rng.below(n) };
       }
-      out.alerts.length = 0;
-      out.events.length = 0;
-      inst.inspect(items, BATCH, out);
-      if (b % 8 === 7) for (let f = 1; f <= 512; f++) inst.flowEnded(f);
-      if (done === 100_000 - (100_000 % BATCH)) memAfterWarmup = inst.memoryBytes;
-      if (Date.now() - t0 > 240_000) throw new Error(`fuzz too slow: ${done} inputs in 240 s`);
-    }
-    const st = inst.stats;
-    expect(st.traps).toBe(0);
-    expect(st.batchErrors).toBe(0);
-    expect(st.hostcallErrors).toBe(0);
-    expect(st.packets).toBeGreaterThanOrEqual(N);
-    expect(st.alerts).toBeGreaterThan(1000);
-    expect(st.events).toBeGreaterThan(1000);
-    expect(inst.memoryBytes - memAfterWarmup).toBeLessThanOrEqual(4 << 20);
+    }, (b) => { if (b % 8 === 7) for (let f = 1; f <= 512; f++) inst.flowEnded(f); });
+    expect(inst.stats.events).toBeGreaterThan(1000);
   }, 300_000);
 });
