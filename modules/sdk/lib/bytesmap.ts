@@ -10,12 +10,13 @@ const TOMB: u8 = 2;
 
 export class BytesMap {
   readonly noCase: bool;
-  private hashes: StaticArray<u32>;
-  private offs: StaticArray<i32>;
-  private lens: StaticArray<i32>;
-  private vals: StaticArray<i32>;
-  private ctrl: StaticArray<u8>;
-  private mask: i32;
+  // Set by allocate(), from the constructor and on every rehash.
+  private hashes!: StaticArray<u32>;
+  private offs!: StaticArray<i32>;
+  private lens!: StaticArray<i32>;
+  private vals!: StaticArray<i32>;
+  private ctrl!: StaticArray<u8>;
+  private mask: i32 = 0;
   private used: i32 = 0;
   private count: i32 = 0;
   private arena: Uint8Array;
@@ -25,13 +26,18 @@ export class BytesMap {
     this.noCase = noCase;
     let cap = 8;
     while (cap < initialCapacity * 2) cap <<= 1;
+    this.arena = new Uint8Array(256);
+    this.allocate(cap);
+  }
+
+  /** Empty slot arrays of cap (a power of two) entries. */
+  private allocate(cap: i32): void {
     this.hashes = new StaticArray<u32>(cap);
     this.offs = new StaticArray<i32>(cap);
     this.lens = new StaticArray<i32>(cap);
     this.vals = new StaticArray<i32>(cap);
     this.ctrl = new StaticArray<u8>(cap);
     this.mask = cap - 1;
-    this.arena = new Uint8Array(256);
   }
 
   get size(): i32 { return this.count; }
@@ -145,12 +151,7 @@ export class BytesMap {
     const oldLens = this.lens;
     const oldVals = this.vals;
     const oldCtrl = this.ctrl;
-    this.hashes = new StaticArray<u32>(cap);
-    this.offs = new StaticArray<i32>(cap);
-    this.lens = new StaticArray<i32>(cap);
-    this.vals = new StaticArray<i32>(cap);
-    this.ctrl = new StaticArray<u8>(cap);
-    this.mask = cap - 1;
+    this.allocate(cap);
     this.used = 0;
     this.count = 0;
     this.arena = new Uint8Array(max(256, this.arenaUsed));
