@@ -260,9 +260,7 @@ function actionVerdict(name: string): i32 {
 
 function parsePattern(v: JsonValue, where: string): Pattern | null {
   if (!v.isObject()) { refuse(where + " must be an object"); return null; }
-  for (let i = 0; i < v.keys.length; i++) {
-    if (!PATTERN_KEYS.includes(v.keys[i])) { refuse(where + ": unknown field \"" + v.keys[i] + "\" (known: " + PATTERN_KEYS.join(", ") + ")"); return null; }
-  }
+  if (!onlyKnownKeys(v, PATTERN_KEYS, where)) return null;
   const p = new Pattern();
   const sid = v.get("sid");
   if (sid === null || !sid.isInteger() || sid.num < 1 || sid.num > 2147483647) { refuse(where + ".sid must be an integer 1..2147483647"); return null; }

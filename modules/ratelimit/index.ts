@@ -112,9 +112,7 @@ class RateLimit extends Inspector {
 
 function parseRule(o: JsonValue, where: string): LimitRule | null {
   if (!o.isObject()) { refuse(where + " must be an object"); return null; }
-  for (let i = 0; i < o.keys.length; i++) {
-    if (!RULE_KEYS.includes(o.keys[i])) { refuse(where + ": unknown field \"" + o.keys[i] + "\" (known: " + RULE_KEYS.join(", ") + ")"); return null; }
-  }
+  if (!onlyKnownKeys(o, RULE_KEYS, where)) return null;
   const r = new LimitRule();
   const name = o.get("name");
   if (name !== null && !name.isString()) { refuse(where + ".name must be a string"); return null; }

@@ -10,11 +10,11 @@ export function refuse(why: string): bool {
   return false;
 }
 
-/** False (after logging) when obj has a key outside `known`. */
+/** False (after logging) when obj has a key outside `known`; `where` names a nested object ("rules[2]"). */
 export function onlyKnownKeys(obj: JsonValue, known: Array<string>, where: string = ""): bool {
   for (let i = 0; i < obj.keys.length; i++) {
     if (!known.includes(obj.keys[i])) {
-      return refuse("unknown field \"" + where + obj.keys[i] + "\" (known: " + known.join(", ") + ")");
+      return refuse((where.length > 0 ? where + ": " : "") + "unknown field \"" + obj.keys[i] + "\" (known: " + known.join(", ") + ")");
     }
   }
   return true;
