@@ -19,7 +19,7 @@ import { kernelDelta, printSummary, type FastPath, type Tally } from './demo/sum
 import type { Backend, Sink } from './demo/backend.js';
 import { OfflineBackend } from './demo/offline.js';
 import { LiveBackend } from './demo/live.js';
-import { DEMO_RULES, cliBuilt, daemonAvailable, secuxflowOk } from './demo/secuxflow.js';
+import { DEMO_RULES, cliBuilt, daemonAvailable, secuxflow, secuxflowOk } from './demo/secuxflow.js';
 import { addonPath, packageRoot } from '../host/kernel/native.js';
 
 const OFFLINE_HINT = 'npx secuxflow inspect --pcap samples/demo.pcap';
@@ -131,12 +131,20 @@ async function startServers(lab: Lab): Promise<void> {
   await spawnTracked(cleanup, inNs(lab.hostNs, [process.execPath, '-e', dnsServerSource(lab.hostAddr), lab.tag]), { ready: 'dns ready', onLine });
 }
 
+/** A command the operator types on the protected host, printed with its output. */
+async function operatorCommand(lab: Lab, args: string[]): Promise<void> {
+  printer.event('info', `operator: $ secuxflow ${args.join(' ')}`);
+  const r = await secuxflow(lab, args, 15_000);
+  for (const line of (r.code === 0 ? r.stdout : r.stderr).trimEnd().split('\n')) printer.event(r.code === 0 ? 'info' : 'warn', `  ${line}`);
+}
+
 async function runSteps(lab: Lab, backend: Backend, watch: KernelWatch): Promise<FastPath | null> {
   let fast: FastPath | null = null;
   const steps = scenario(lab);
   for (const [i, step] of steps.entries()) {
     printer.event('step', `${i + 1}/${steps.length} ${step.who}: ${step.title}`);
     await backend.beforeStep(i, step);
+    if (backend.mode === 'live') for (const args of step.operator ?? []) await operatorCommand(lab, args);
     const c0 = watch.counters();
     const punts0 = c0?.punt ?? 0;
     const flows0 = new Set(watch.flows.keys());
@@ -222,6 +230,7 @@ async function main(): Promise<number> {
         printer.event('kernel', `flow ${f.name} moved into the kernel: ${f.verdict}${f.verdict === 'ALLOW' ? ', XDP passes the rest without punting' : ', XDP drops the rest'}`);
       },
       penalty: (addr, ttl) => printer.event('kernel', `source ${addr} put in the penalty box${ttl ? ` for ${ttl} s` : ''}: XDP drops everything it sends`),
+      released: (addr) => printer.event('kernel', `source ${addr} left the penalty box: XDP judges its packets by the rules again`),
     });
     cleanup.add('close kernel map fds', () => watch.stop());
     for (const rule of DEMO_RULES) await secuxflowOk(lab, ['rule', 'add', ...rule]);

@@ -12,7 +12,7 @@ import { formatIp, parseIp } from '../../host/packet/addr.js';
 import { SF, decodePenaltyKey, encodePenaltyKey } from '../../host/kernel/codec.js';
 import { StateStore } from '../../host/state/store.js';
 import { action, printJson } from '../action.js';
-import { table } from '../format.js';
+import { table, thousands } from '../format.js';
 import { describeDuration, parseDuration } from '../duration.js';
 import type { StateDirOption } from './rule.js';
 
@@ -93,7 +93,7 @@ export function formatBlockList(list: BlockedSourcesList): string {
   } else {
     const rows = list.sources.map((s) => [s.addr, describeDuration(s.expiresInSec), String(s.hits), s.ifaces.join(',')]);
     lines.push(table([['SOURCE', 'EXPIRES IN', 'DROPPED', 'INTERFACES'], ...rows], ''));
-    lines.push(`${list.sources.length} source${list.sources.length === 1 ? '' : 's'} blocked (the box holds ${SF.MAX_PENALTY})`);
+    lines.push(`${list.sources.length} source${list.sources.length === 1 ? '' : 's'} blocked (the box holds ${thousands(SF.MAX_PENALTY)})`);
   }
   if (list.expired > 0) lines.push(`${list.expired} expired entr${list.expired === 1 ? 'y' : 'ies'} not shown: the program ignores them, the daemon's sweep removes them`);
   for (const u of list.unreadable) lines.push(`warning: cannot read the penalty box of ${u.iface}: ${u.error}`);

@@ -3,7 +3,7 @@
 // and punt counters), not just what the daemon says it wrote.
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { LAYOUT, MapName, SfFlowVerdict, SfStat, SfStage, decodeFlowKey, decodeFlowMetaPerCpu, decodePenaltyMeta, perCpuStride, type FlowKey } from '../../host/kernel/codec.js';
+import { LAYOUT, MapName, SfFlowVerdict, SfStat, SfStage, decodeFlowKey, decodeFlowMetaPerCpu, decodePenaltyKey, decodePenaltyMeta, perCpuStride, type FlowKey } from '../../host/kernel/codec.js';
 import { closeFd, mapDump, objGet, possibleCpus } from '../../host/kernel/native.js';
 import { readStats } from '../../host/kernel/verdictmaps.js';
 import { formatIp } from '../../host/packet/addr.js';
@@ -31,6 +31,8 @@ export interface KernelCounters {
 export interface KernelEvents {
   flow(f: KernelFlow): void;
   penalty(addr: string, ttlSec: number): void;
+  /** A source left the box before the watch saw it expire (released by the operator, or swept). */
+  released(addr: string): void;
 }
 
 const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' };
@@ -108,15 +110,20 @@ export class KernelWatch {
       const d = mapDump(pen);
       const ks = LAYOUT.sf_penalty_key.size;
       const vs = d.count > 0 ? d.values.length / d.count : 0;
+      const present = new Set<string>();
       for (let i = 0; i < d.count; i++) {
-        const k = d.keys.subarray(i * ks, (i + 1) * ks);
-        const mapped = k.subarray(0, 12).every((b, j) => b === (j < 10 ? 0 : 0xff));
-        const addr = formatIp(mapped ? k.slice(12, 16) : k.slice(0, 16));
+        const addr = formatIp(decodePenaltyKey(d.keys.subarray(i * ks, (i + 1) * ks)));
+        present.add(addr);
         if (this.penalized.has(addr)) continue;
         this.penalized.add(addr);
         const meta = decodePenaltyMeta(d.values.slice(i * vs, i * vs + LAYOUT.sf_penalty_meta.size));
         const ttl = meta.expiresNs > 0n ? Math.max(0, Math.round(Number(meta.expiresNs - process.hrtime.bigint()) / 1e9)) : 0;
         this.on.penalty(addr, ttl);
+      }
+      for (const addr of this.penalized) {
+        if (present.has(addr)) continue;
+        this.penalized.delete(addr);
+        this.on.released(addr);
       }
     }
   }

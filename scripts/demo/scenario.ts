@@ -18,6 +18,11 @@ export interface Step {
   judge(r: RunResult): { outcome: Outcome; text: string };
   /** Marks the step whose flow shows the fast path (punts before/after). */
   fastPath?: boolean;
+  /**
+   * `secuxflow` commands the operator runs on the protected host before the
+   * client's, in live mode (the offline fallback has no penalty box to edit).
+   */
+  operator?: string[][];
 }
 
 const curl = (maxTimeSec: number): string[] => ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{time_total}', '--connect-timeout', '2', '--max-time', String(maxTimeSec)];
@@ -82,5 +87,14 @@ export function scenario(lab: Lab): Step[] {
     },
     { who: 'mallory', title: `curl ${web}/ (an ordinary request, after the scan)`, argv: [...CURL_BASE, ...asMallory, `${web}/`], expect: { live: 'blocked', offline: 'answered' }, timeoutMs: 6000, judge: judgeCurl },
     { who: 'alice', title: `curl ${web}/ (alice is not affected)`, argv: [...CURL_BENIGN, `${web}/`], expect: both('answered'), timeoutMs: 9000, judge: judgeCurl },
+    {
+      who: 'mallory',
+      title: `curl ${web}/ (after the operator lifts the block: secuxflow block delete ${lab.mallory})`,
+      operator: [['block', 'list'], ['block', 'delete', lab.mallory]],
+      argv: [...CURL_BENIGN, ...asMallory, `${web}/`],
+      expect: both('answered'),
+      timeoutMs: 9000,
+      judge: judgeCurl,
+    },
   ];
 }

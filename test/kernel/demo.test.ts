@@ -123,7 +123,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('npm run demo: the
     expect(full.signal, full.out).toBeNull();
     expect(full.code, full.out).toBe(0);
     expect(full.ms).toBeLessThan(110_000);
-    expect(full.out).toMatch(/all 13 steps behaved as expected/);
+    expect(full.out).toMatch(/all 14 steps behaved as expected/);
   });
 
   it('benign requests got their responses, from the servers on the protected host', () => {
@@ -138,7 +138,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('npm run demo: the
     // output used to be dropped by the host, and flow ends come only after 30 s or at the daemon's stop).
     const inspected = (url: string) => new RegExp(`INSPECT\\s+http_waf\\s+GET ${url}\\s+\\(no response seen\\)\\s+198\\.18\\.64\\.2:`);
     for (const [step, url] of [[1, '/'], [2, '/search\\?q=blue\\+widget']] as const) {
-      expect(full.out.split(/STEP\s+\d+\/13/)[step] ?? '', `${url}\n${full.out}`).toMatch(inspected(url));
+      expect(full.out.split(/STEP\s+\d+\/14/)[step] ?? '', `${url}\n${full.out}`).toMatch(inspected(url));
     }
     // The download reaches the inspection cap and is allowed in the kernel: its close is not punted, its end is.
     expect(full.out).toMatch(inspected('/download'));
@@ -150,7 +150,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('npm run demo: the
 
   it('the attacks were blocked and never reached the servers', () => {
     expect(lines(/CLIENT\s+mallory: BLOCKED/).length, full.out).toBe(6);
-    expect(lines(/SERVER\s+web server got 198\.18\.64\.66/), full.out).toEqual([]);
+    // Until the operator releases mallory in the last step, none of its requests reached a server; then one did.
+    const [attacks, released] = full.out.split(/STEP\s+14\/14/);
+    expect(attacks!.split('\n').filter((l) => /SERVER\s+web server got 198\.18\.64\.66/.test(l)), full.out).toEqual([]);
+    expect(released!.split('\n').filter((l) => /SERVER\s+web server got 198\.18\.64\.66/.test(l)).map((l) => l.replace(/^.*got /, '')), full.out).toEqual(['198.18.64.66 GET / 200']);
     expect(lines(/SERVER\s+DNS server got .*(tracker|exfil)/), full.out).toEqual([]);
   });
 
@@ -164,6 +167,11 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('npm run demo: the
     expect(full.out).toMatch(/KERNEL\s+flow 198\.18\.64\.2:\d+ ⇄ 198\.18\.64\.1:80\/tcp moved into the kernel: ALLOW/);
     expect(lines(/KERNEL\s+flow 198\.18\.64\.66:\d+ ⇄ 198\.18\.64\.1:80\/tcp moved into the kernel: BLOCK/).length).toBeGreaterThanOrEqual(3);
     expect(full.out).toMatch(/KERNEL\s+source 198\.18\.64\.66 put in the penalty box/);
+    // The operator's release: the list shows the scanner, the delete names it, and its next request is answered.
+    expect(full.out).toMatch(/DEMO\s+operator: \$ secuxflow block list\n.*DEMO\s+ {2}SOURCE\s+EXPIRES IN\s+DROPPED\s+INTERFACES\n.*DEMO\s+ {2}198\.18\.64\.66\s+\d+s\s+\d+\s+sfd[0-9a-f]{4}h/);
+    expect(full.out).toMatch(/DEMO\s+ {2}released 198\.18\.64\.66 on sfd[0-9a-f]{4}h and the running daemon/);
+    expect(full.out).toMatch(/KERNEL\s+source 198\.18\.64\.66 left the penalty box/);
+    expect(lines(/CLIENT\s+mallory: answered: HTTP 200/), full.out).toHaveLength(1);
     const m = /download\s+(\d+) packets punted before the verdict, (\d+) handled in the kernel after it/.exec(full.out);
     expect(m, full.out).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThan(0);
@@ -177,7 +185,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('npm run demo: the
   });
 
   it('Ctrl-C halfway through still cleans everything up', async () => {
-    const r = await runDemo(demo, env, 'STEP     6/13');
+    const r = await runDemo(demo, env, 'STEP     6/14');
     expect(r.out, r.out).toMatch(/SIGINT: stopping and cleaning up/);
     expect(r.code, r.out).toBe(130);
     expect(r.out).toMatch(/cleanup: nothing left behind/);
