@@ -2,7 +2,7 @@
 // its JSON config (README.md lists the fields and signature ids).
 import {
   Inspector, Packet, Verdict, JsonValue, FlowMap, Severity, LogLevel, IpProto,
-  refuse, onlyKnownKeys, intField,
+  refuse, onlyKnownKeys, intField, actionVerdict,
   register, alert, log, worst, lowerAscii, utf8, JsonWriter, parseJsonString,
 } from "../sdk";
 import { MultiSearch } from "../sdk/lib";
@@ -247,14 +247,6 @@ function protocolNumber(name: string): i32 {
   if (n == "gre") return 47;
   if (n == "esp") return 50;
   if (n == "ah") return 51;
-  return -1;
-}
-
-function actionVerdict(name: string): i32 {
-  if (name == "alert") return Verdict.CONTINUE;
-  if (name == "drop") return Verdict.DROP;
-  if (name == "block_flow") return Verdict.BLOCK_FLOW;
-  if (name == "block_src") return Verdict.BLOCK_SRC;
   return -1;
 }
 

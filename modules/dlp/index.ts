@@ -3,7 +3,7 @@
 // redacted. README.md lists the config, signature ids and limits.
 import {
   Inspector, Packet, Verdict, JsonValue, FlowMap, Severity,
-  refuse, onlyKnownKeys, intField,
+  refuse, onlyKnownKeys, intField, actionVerdict,
   register, alert, JsonWriter,
 } from "../sdk";
 import { Findings, Kind, scan, pendingFrom } from "./detect";
@@ -97,11 +97,9 @@ class Dlp extends Inspector {
     if (a !== null) {
       if (!a.isString()) return refuse("action must be one of alert, drop, block_flow, block_src");
       const n = a.str;
-      if (n == "alert") this.action = Verdict.CONTINUE;
-      else if (n == "drop") this.action = Verdict.DROP;
-      else if (n == "block_flow") this.action = Verdict.BLOCK_FLOW;
-      else if (n == "block_src") this.action = Verdict.BLOCK_SRC;
-      else return refuse("action must be one of alert, drop, block_flow, block_src (got \"" + n + "\")");
+      const v = actionVerdict(n);
+      if (v < 0) return refuse("action must be one of alert, drop, block_flow, block_src (got \"" + n + "\")");
+      this.action = <Verdict>v;
       this.actionName = n;
     }
     const depth = intField(config, "inspect_depth", 1, 16777216, this.depth, "bytes per direction");

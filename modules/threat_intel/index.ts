@@ -3,7 +3,7 @@
 // the list format, the config and the signature ids.
 import {
   Inspector, Packet, Verdict, JsonValue, FlowMap, Severity, LogLevel, IpProto,
-  refuse, onlyKnownKeys,
+  refuse, onlyKnownKeys, actionVerdict,
   register, alert, log, parseJson, jsonError, JsonWriter, Status,
 } from "../sdk";
 import { IpIocSet, DomainIocSet, IocAccept, loadIocText, loadIocString, iocError } from "./ioc";
@@ -112,11 +112,9 @@ class ThreatIntel extends Inspector {
   }
 
   setAction(name: string): bool {
-    if (name == "alert") this.action = Verdict.CONTINUE;
-    else if (name == "drop") this.action = Verdict.DROP;
-    else if (name == "block_flow") this.action = Verdict.BLOCK_FLOW;
-    else if (name == "block_src") this.action = Verdict.BLOCK_SRC;
-    else return false;
+    const v = actionVerdict(name);
+    if (v < 0) return false;
+    this.action = <Verdict>v;
     this.actionName = name;
     return true;
   }

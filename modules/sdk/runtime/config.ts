@@ -64,17 +64,21 @@ export function stringList(obj: JsonValue, key: string): Array<string> | null {
   return out;
 }
 
-/** An action name as a verdict: alert, drop, block_flow, block_src; -1 (after logging) otherwise. */
+/** An action name as its verdict (alert, drop, block_flow, block_src); -1 for any other. */
+export function actionVerdict(name: string): i32 {
+  if (name == "alert") return Verdict.CONTINUE;
+  if (name == "drop") return Verdict.DROP;
+  if (name == "block_flow") return Verdict.BLOCK_FLOW;
+  if (name == "block_src") return Verdict.BLOCK_SRC;
+  return -1;
+}
+
+/** An action field as a verdict (see actionVerdict); -1 (after logging) when it names none. */
 export function actionField(obj: JsonValue, key: string, dflt: Verdict): i32 {
   const v = obj.get(key);
   if (v === null) return dflt;
-  if (v.isString()) {
-    const s = v.str;
-    if (s == "alert") return Verdict.CONTINUE;
-    if (s == "drop") return Verdict.DROP;
-    if (s == "block_flow") return Verdict.BLOCK_FLOW;
-    if (s == "block_src") return Verdict.BLOCK_SRC;
-  }
+  const a = v.isString() ? actionVerdict(v.str) : -1;
+  if (a >= 0) return a;
   refuse(key + " must be one of \"alert\", \"drop\", \"block_flow\", \"block_src\"");
   return -1;
 }
