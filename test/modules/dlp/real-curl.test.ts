@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { compiledModule } from './support.js';
 import { withLuhn } from './luhn.js';
 import { startEchoServers } from '../../kernel/lab/traffic.js';
-import { capture, makePair, realClientSkip, type Pair } from '../scan_flood/lab.js';
+import { capture, makePair, type Pair } from '../scan_flood/lab.js';
+import { moduleLabSkip } from '../lab/gate.js';
 
-const skip = realClientSkip(['curl']);
+const skip = moduleLabSkip(['curl']);
 let pair: Pair;
 const CARD = withLuhn('401288888888188');
 const KEY_ID = 'AKIAJ7Q3EXAMPLEKEY42';
@@ -24,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => { pair?.lab.cleanupSync(); });
 
-describe.skipIf(skip !== null)('dlp on a real curl POST', () => {
+describe.skipIf(skip)('dlp on a real curl POST', () => {
   it('flags the card and key id going out and coming back, redacted, through the built CLI', async () => {
     const pcap = await capture(pair, 'post', async () => {
       await pair.lab.exec(pair.clientNs, ['curl', '-s', '--max-time', '3', '--data', `name=x&card=${CARD}&key=${KEY_ID}`, `http://${pair.server.addr}:8080/pay`], { timeoutMs: 10_000 });

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Verdict } from '../../../host/verdict.js';
 import { alertsOf, compiledModule, engineRun, srcOf } from '../dlp/support.js';
 import { startEchoServers } from '../../kernel/lab/traffic.js';
-import { capture, makePair, readFrames, realClientSkip, type Pair } from '../scan_flood/lab.js';
+import { capture, makePair, readFrames, type Pair } from '../scan_flood/lab.js';
+import { moduleLabSkip } from '../lab/gate.js';
 
-const skip = realClientSkip(['curl']);
+const skip = moduleLabSkip(['curl']);
 let pair: Pair;
 
 beforeAll(async () => {
@@ -19,7 +20,7 @@ beforeAll(async () => {
 
 afterAll(() => { pair?.lab.cleanupSync(); });
 
-describe.skipIf(skip !== null)('ratelimit on a real connection burst', () => {
+describe.skipIf(skip)('ratelimit on a real connection burst', () => {
   it('30 back-to-back curl connections exceed 5/s burst 10; two calm connections do not', async () => {
     const url = `http://${pair.server.addr}:8080/`;
     const pcap = await capture(pair, 'burst', async () => {

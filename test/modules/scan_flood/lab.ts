@@ -1,29 +1,14 @@
 // Real clients in network namespaces for the module tests: a client and a
-// server namespace joined by a veth pair, tcpdump capturing on the server
-// side, and a gate that fails in CI (never skips silently) when the machine
-// cannot run it. Shared by the dlp, scan_flood, ratelimit and threat_intel tests.
-import { execFileSync, type ChildProcess } from 'node:child_process';
+// server namespace joined by a veth pair, and tcpdump capturing on the server
+// side (lab/gate.ts says whether the machine can run them). Shared by the
+// dlp, scan_flood, ratelimit and threat_intel tests.
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetLab, type VethEnd } from '../../kernel/lab/netns.js';
 import { openCapture } from '../../../host/capture/reader.js';
 import type { RawFrame } from '../../../host/capture/types.js';
 import { tempDir } from '../dlp/support.js';
-
-/** Why real-client runs cannot happen here (null when they can); throws under CI=true. */
-export function realClientSkip(tools: string[]): string | null {
-  let reason: string | null = null;
-  if (process.platform !== 'linux') reason = 'needs Linux network namespaces';
-  else if (process.getuid?.() !== 0) reason = 'needs root for network namespaces';
-  else {
-    for (const t of ['ip', 'tcpdump', ...tools]) {
-      try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); } catch { reason = `${t} is not installed`; break; }
-    }
-  }
-  if (reason && process.env.CI === 'true') throw new Error(`real-client test cannot run in CI: ${reason}`);
-  if (reason) console.warn(`[real client] skipping: ${reason}`);
-  return reason;
-}
 
 export interface Pair {
   lab: NetLab;

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { Verdict } from '../../../host/verdict.js';
 import { compiledModule, engineRun, srcOf } from '../dlp/support.js';
 import { startEchoServers } from '../../kernel/lab/traffic.js';
-import { capture, makePair, readFrames, realClientSkip, type Pair } from './lab.js';
+import { capture, makePair, readFrames, type Pair } from './lab.js';
+import { moduleLabSkip } from '../lab/gate.js';
 
-const skip = realClientSkip(['nmap', 'hping3', 'curl']);
+const skip = moduleLabSkip(['nmap', 'hping3', 'curl']);
 const SUBNET = 61;
 let pair: Pair;
 
@@ -53,7 +54,7 @@ async function verdictsBySource(pcap: string) {
   return { blocked, dropped, seen };
 }
 
-describe.skipIf(skip !== null)('scan_flood against real nmap and hping3', () => {
+describe.skipIf(skip)('scan_flood against real nmap and hping3', () => {
   it.each([
     ['-sS', 1006001],
     ['-sF', 1006002],

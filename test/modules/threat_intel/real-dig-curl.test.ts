@@ -6,9 +6,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compiledModule } from '../dlp/support.js';
 import { startEchoServers } from '../../kernel/lab/traffic.js';
-import { capture, makePair, realClientSkip, type Pair } from '../scan_flood/lab.js';
+import { capture, makePair, type Pair } from '../scan_flood/lab.js';
+import { moduleLabSkip } from '../lab/gate.js';
 
-const skip = realClientSkip(['curl', 'dig']);
+const skip = moduleLabSkip(['curl', 'dig']);
 let pair: Pair;
 const LISTED_ADDR = '198.18.64.4';
 
@@ -22,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(() => { pair?.lab.cleanupSync(); });
 
-describe.skipIf(skip !== null)('threat_intel on real dig and curl traffic', () => {
+describe.skipIf(skip)('threat_intel on real dig and curl traffic', () => {
   it('flags a DNS query, an HTTP Host and a listed address; leaves the clean requests alone', async () => {
     const iocs = join(pair.dir, 'iocs.txt');
     writeFileSync(iocs, `# test IOCs\n#! action=block_flow\n${LISTED_ADDR}\nc2.example\n*.evil.example\n`);
