@@ -1,7 +1,9 @@
 // Bounded fuzzing of a module: a fixed set of template items whose bytes and
 // header fields are mutated in place between batches, so a million inputs
-// cost a few seconds. Asserts no trap and no memory growth past a warm-up.
+// cost a few seconds. Asserts that every input went through, without a trap,
+// and that memory grew by at most 2 MiB past a warm-up.
 import { randomFillSync } from 'node:crypto';
+import { expect } from 'vitest';
 import type { InspectItem } from '../../../host/wasm/types.js';
 import type { InspectorInstance } from '../../../host/wasm/instance.js';
 import { output } from '../../host/wasm/helpers.js';
@@ -45,7 +47,12 @@ export function fuzz(inst: InspectorInstance, templates: InspectItem[], mutate: 
     // bounded tables settle (hash tables reach their final size) within the first half
     if (inputs >= total / 2 && memoryAfterWarmup === 0) memoryAfterWarmup = inst.memoryBytes;
   }
-  return { inputs, ms: performance.now() - t0, memoryAfterWarmup, memoryEnd: inst.memoryBytes, alerts, verdicts };
+  const stats = { inputs, ms: performance.now() - t0, memoryAfterWarmup, memoryEnd: inst.memoryBytes, alerts, verdicts };
+  console.log(`${inst.name} fuzz: ${inputs} inputs in ${stats.ms.toFixed(0)} ms, ${alerts} alerts, verdicts ${JSON.stringify(verdicts)}, memory ${memoryAfterWarmup} -> ${stats.memoryEnd} bytes`);
+  expect(inputs).toBeGreaterThanOrEqual(total);
+  expect(stats.memoryEnd).toBeLessThanOrEqual(memoryAfterWarmup + 2 * 1048576);
+  expect(inst.stats.traps).toBe(0);
+  return stats;
 }
 
 /** Overwrites len bytes of dst at `at` with noise. */
