@@ -18,7 +18,7 @@ import { RULE_ACTION_CODE } from '../verdict.js';
 import type { Cidr, Rule, RuleSet } from '../rules/types.js';
 import {
   SF, SfConfig, SfLpmHas, SfPortDir, SfRuleFlag, MapName, LAYOUT,
-  dportIndex, encodeExactKey, encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, u32Key, decodeU32, decodeLpmKey,
+  dportIndex, encodeExactKey, encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, u32Key, decodeU32,
   lpmKeySize, sumCounters, type KernelRuleEntry, type LpmMeta,
 } from './codec.js';
 import { mapDelete, mapDump, mapLookup, mapUpdateBatch, perCpuValueBytes } from './native.js';
@@ -388,13 +388,17 @@ export function readActiveGeneration(fds: Pick<RuleMapFds, 'sf_config'>): number
   return readConfigValue(fds.sf_config, SfConfig.ACTIVE_GEN) & 1;
 }
 
-function clearGeneration(fd: number, gen: number): void {
+/** Where a trie or exact-match key keeps its generation byte (the v6 layouts put it where the v4 ones do). */
+export const GEN_BYTE = { lpm: LAYOUT.sf_lpm_v4_key.fields.gen, exact: LAYOUT.sf_exact_v4_key.fields.gen } as const;
+
+/** Deletes generation `gen`'s keys from a trie or exact-match map; `genAt` is one of GEN_BYTE. */
+export function deleteGenerationKeys(fd: number, gen: number, genAt: number): void {
   const dump = mapDump(fd);
   if (dump.count === 0) return;
   const keySize = dump.keys.length / dump.count;
   for (let i = 0; i < dump.count; i++) {
     const key = dump.keys.subarray(i * keySize, (i + 1) * keySize);
-    if (decodeLpmKey(key).gen === gen) mapDelete(fd, key);
+    if (key[genAt] === gen) mapDelete(fd, key);
   }
 }
 
@@ -464,27 +468,29 @@ function writePorts(fd: number, gen: number, entries: PortEntry[]): void {
   mapUpdateBatch(fd, keys, values, entries.length);
 }
 
-function clearExactGeneration(fd: number, gen: number): void {
-  const dump = mapDump(fd);
-  if (dump.count === 0) return;
-  const keySize = dump.keys.length / dump.count;
-  for (let i = 0; i < dump.count; i++) {
-    const key = dump.keys.subarray(i * keySize, (i + 1) * keySize);
-    if (key[0] === gen) mapDelete(fd, key);
-  }
-}
-
-function writeExact(fd: number, gen: number, dir: number, entries: LpmEntry[]): void {
-  if (entries.length === 0) return;
+/**
+ * One batch of sf_exact_v4/v6 entries of one direction. `putValue` writes an
+ * entry's sf_lpm_meta at `at`: this file encodes its LpmMeta there, the swap
+ * in ruleswap.ts copies bytes it encoded before. Returns how many entries the
+ * kernel took.
+ */
+export function writeExactBatch<E extends { addr: Uint8Array }>(
+  fd: number, gen: number, dir: number, entries: readonly E[], putValue: (e: E, values: Uint8Array, at: number) => void,
+): number {
+  if (entries.length === 0) return 0;
   const ks = entries[0]!.addr.length === 4 ? LAYOUT.sf_exact_v4_key.size : LAYOUT.sf_exact_v6_key.size;
   const vs = LAYOUT.sf_lpm_meta.size;
   const keys = new Uint8Array(entries.length * ks);
   const values = new Uint8Array(entries.length * vs);
   entries.forEach((e, i) => {
     encodeExactKey(gen, dir, e.addr, keys, i * ks);
-    encodeLpmMeta(e.meta, values, i * vs);
+    putValue(e, values, i * vs);
   });
-  mapUpdateBatch(fd, keys, values, entries.length);
+  return mapUpdateBatch(fd, keys, values, entries.length);
+}
+
+function writeExact(fd: number, gen: number, dir: number, entries: LpmEntry[]): void {
+  writeExactBatch(fd, gen, dir, entries, (e, values, at) => encodeLpmMeta(e.meta, values, at));
 }
 
 function writeLpm(fd: number, gen: number, version: 4 | 6, entries: LpmEntry[]): void {
@@ -516,12 +522,8 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
     throw new SecuxflowError('E_INTERNAL', 'the image uses the port index but no sf_ports map was given');
   }
   if (fds.sf_ports !== undefined) clearPortIndexGeneration(fds.sf_ports, fds.sf_dports, next);
-  clearExactGeneration(fds.sf_exact_v4, next);
-  clearExactGeneration(fds.sf_exact_v6, next);
-  clearGeneration(fds.sf_lpm_src_v4, next);
-  clearGeneration(fds.sf_lpm_dst_v4, next);
-  clearGeneration(fds.sf_lpm_src_v6, next);
-  clearGeneration(fds.sf_lpm_dst_v6, next);
+  for (const fd of [fds.sf_exact_v4, fds.sf_exact_v6]) deleteGenerationKeys(fd, next, GEN_BYTE.exact);
+  for (const fd of [fds.sf_lpm_src_v4, fds.sf_lpm_dst_v4, fds.sf_lpm_src_v6, fds.sf_lpm_dst_v6]) deleteGenerationKeys(fd, next, GEN_BYTE.lpm);
   // The image is this call's own: its entries take their slots in place.
   const { slotOf } = claimSlots(slotFds(fds), image.slotIds);
   const slot = (id: number): number => slotOf.get(id)!;

@@ -14,10 +14,12 @@ import { ruleSetToJson } from '../rules/parse.js';
 import { sortRules } from '../rules/match.js';
 import type { PolicyName } from './attachments.js';
 import { CONFIG, readConfigValue, writeConfig, writeRulesetMeta } from './config.js';
-import { mapDelete, mapDump, mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
-import { dportIndex, encodeExactKey, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET } from './codec.js';
+import { mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
+import { dportIndex, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET } from './codec.js';
 import { toGenerationImage, type GenerationImage, type LpmEntry } from './image.js';
-import { claimSlots, clearPortIndexGeneration, releaseSlots, retireSlots, writeDports, type SlotMapFds } from './compile.js';
+import {
+  claimSlots, clearPortIndexGeneration, deleteGenerationKeys, GEN_BYTE, releaseSlots, retireSlots, writeDports, writeExactBatch, type SlotMapFds,
+} from './compile.js';
 
 export const POLICY_ACTION: Record<PolicyName, RuleAction> = { allow: 'pass', deny: 'drop' };
 
@@ -127,22 +129,8 @@ function isFull(e: unknown): boolean {
 /** Empties one generation: header first (packets then see no rules), then its entries. */
 export function clearGeneration(fds: RuleMapFds, gen: number): void {
   writeRulesetMeta(fds.config, gen, new Uint8Array(META_BYTES));
-  for (const fd of [fds.lpmSrcV4, fds.lpmDstV4, fds.lpmSrcV6, fds.lpmDstV6]) {
-    const dump = mapDump(fd);
-    const keySize = dump.count > 0 ? dump.keys.length / dump.count : 0;
-    for (let i = 0; i < dump.count; i++) {
-      const key = dump.keys.subarray(i * keySize, (i + 1) * keySize);
-      if (key[4] === gen) mapDelete(fd, key);
-    }
-  }
-  for (const fd of [fds.exactV4, fds.exactV6]) {
-    const dump = mapDump(fd);
-    const keySize = dump.count > 0 ? dump.keys.length / dump.count : 0;
-    for (let i = 0; i < dump.count; i++) {
-      const key = dump.keys.subarray(i * keySize, (i + 1) * keySize);
-      if (key[0] === gen) mapDelete(fd, key);
-    }
-  }
+  for (const fd of [fds.lpmSrcV4, fds.lpmDstV4, fds.lpmSrcV6, fds.lpmDstV6]) deleteGenerationKeys(fd, gen, GEN_BYTE.lpm);
+  for (const fd of [fds.exactV4, fds.exactV6]) deleteGenerationKeys(fd, gen, GEN_BYTE.exact);
   if (fds.ports !== undefined) clearPortIndexGeneration(fds.ports, fds.dports, gen);
   for (const fd of [fds.rulesV4, fds.rulesV6]) zeroSlots(fd, gen);
 }
@@ -285,16 +273,7 @@ export async function retireGeneration(fds: RuleMapFds, oldGen: number, liveIds:
 
 /** One batch per map and direction (hash maps take batches; the tries do not). */
 function writeExact(fd: number, gen: number, dir: number, entries: LpmEntry[]): void {
-  if (entries.length === 0) return;
-  const ks = entries[0]!.addr.length === 4 ? LAYOUT.sf_exact_v4_key.size : LAYOUT.sf_exact_v6_key.size;
-  const vs = LAYOUT.sf_lpm_meta.size;
-  const keys = new Uint8Array(entries.length * ks);
-  const values = new Uint8Array(entries.length * vs);
-  entries.forEach((e, i) => {
-    encodeExactKey(gen, dir, e.addr, keys, i * ks);
-    values.set(e.value, i * vs);
-  });
-  const written = mapUpdateBatch(fd, keys, values, entries.length);
+  const written = writeExactBatch(fd, gen, dir, entries, (e, values, at) => values.set(e.value, at));
   if (written !== entries.length) throw new SecuxflowError('E_KERNEL', `only ${written} of ${entries.length} address entries reached the kernel`);
 }
 
