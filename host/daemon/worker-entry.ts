@@ -4,11 +4,11 @@
 // bundled once with esbuild into the package's dist/, next to build/, so the
 // native addon is found the same way.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../paths.js';
+import { bundleOnce } from '../sandbox/worker-script.js';
 
 export const WORKER_COMMAND = '__queue-worker';
 
@@ -41,17 +41,6 @@ function bundleFromSources(daemonDir: string): string {
   walk(hostDir);
   const outDir = join(packageRoot(), 'dist');
   mkdirSync(outDir, { recursive: true });
-  const out = join(outDir, `.queue-worker-${hash.digest('hex').slice(0, 16)}.mjs`);
-  if (existsSync(out)) return out;
-  const req = createRequire(import.meta.url);
-  const esbuildName = 'esbuild';
-  const esbuild = req(esbuildName) as { buildSync(o: Record<string, unknown>): unknown };
-  const tmp = `${out}.${process.pid}.tmp`;
-  esbuild.buildSync({
-    entryPoints: [join(daemonDir, 'worker-main.ts')], outfile: tmp, bundle: true, platform: 'node', target: 'node20', format: 'esm',
-    logLevel: 'warning', external: ['*.node'],
-    banner: { js: "import { createRequire as __sfCreateRequire } from 'node:module'; const require = __sfCreateRequire(import.meta.url);" },
-  });
-  renameSync(tmp, out);
-  return out;
+  // The addon stays outside the bundle and loads from build/, as for the CLI.
+  return bundleOnce(join(daemonDir, 'worker-main.ts'), join(outDir, `.queue-worker-${hash.digest('hex').slice(0, 16)}.mjs`), ['*.node']);
 }

@@ -35,14 +35,23 @@ function bundleFromSources(entry: string, hostDir: string): string {
     for (const f of readdirSync(dir).sort()) if (f.endsWith('.ts')) hash.update(f).update(readFileSync(join(dir, f)));
   }
   const dir = ensurePrivateDir(join(tmpdir(), `secuxflow-dev-${process.getuid?.() ?? 'u'}`));
-  const out = join(dir, `${WORKER_BUNDLE.replace('.js', '')}-${hash.digest('hex').slice(0, 16)}.mjs`);
+  return bundleOnce(entry, join(dir, `${WORKER_BUNDLE.replace('.js', '')}-${hash.digest('hex').slice(0, 16)}.mjs`));
+}
+
+/**
+ * Bundles `entry` into `out` with esbuild unless `out` exists. Callers name
+ * `out` by the hash of the sources, so an existing file is current; writing
+ * a temporary file and renaming it means a parallel test process never runs
+ * a half-written bundle. Shared by the queue worker (daemon/worker-entry.ts).
+ */
+export function bundleOnce(entry: string, out: string, external: string[] = []): string {
   if (existsSync(out)) return out;
   const req = createRequire(import.meta.url);
   const esbuildName = 'esbuild';
   const esbuild = req(esbuildName) as { buildSync(o: Record<string, unknown>): unknown };
   const tmp = `${out}.${process.pid}.tmp`;
   esbuild.buildSync({
-    entryPoints: [entry], outfile: tmp, bundle: true, platform: 'node', target: 'node20', format: 'esm', logLevel: 'warning',
+    entryPoints: [entry], outfile: tmp, bundle: true, platform: 'node', target: 'node20', format: 'esm', logLevel: 'warning', external,
     banner: { js: "import { createRequire as __sfCreateRequire } from 'node:module'; const require = __sfCreateRequire(import.meta.url);" },
   });
   renameSync(tmp, out);
