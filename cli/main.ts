@@ -12,6 +12,7 @@ import { registerStatus } from './commands/status.js';
 import { registerRun } from './commands/run.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerBlock } from './commands/block.js';
+import { registerFlow } from './commands/flow.js';
 import { VERSION } from './version.js';
 
 // `secuxflow rule list | head -1`: a reader that stops early is not an error,
@@ -26,7 +27,7 @@ const program = new Command('secuxflow')
   .version(VERSION)
   .exitOverride();
 
-for (const register of [registerInspect, registerRule, registerAttach, registerModule, registerStatus, registerRun, registerAlerts, registerBlock]) {
+for (const register of [registerInspect, registerRule, registerAttach, registerModule, registerStatus, registerRun, registerAlerts, registerBlock, registerFlow]) {
   register(program);
 }
 

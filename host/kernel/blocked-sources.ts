@@ -4,10 +4,10 @@
 // daemon's sweep deletes it. An interface's maps are changed together with
 // the others': when one refuses, the ones already changed get their old
 // entries back, so no source ends up blocked on half of a bridge.
-import { join } from 'node:path';
 import { listAttachments } from './attach.js';
 import { LAYOUT, MapName, decodePenaltyKey, decodePenaltyMeta, encodePenaltyKey } from './codec.js';
-import { mapDump, mapLookup, mapUpdate, closeFd, objGetReadOnly } from './native.js';
+import { mapDump, mapLookup, mapUpdate } from './native.js';
+import { dumpAttachedMaps } from './attached-dumps.js';
 import { deletePenalty, openPinnedVerdictMaps, refreshActiveSwitches, writePenalty, type VerdictMapFds } from './verdictmaps.js';
 import { formatIp } from '../packet/addr.js';
 import { SecuxflowError } from '../errors.js';
@@ -45,12 +45,8 @@ function message(e: unknown): string {
 }
 
 /** The recorded interfaces' pin directories; none recorded is an error for a change, with what to do. */
-function pinDirs(stateDir: string): { iface: string; pinDir: string }[] {
-  return listAttachments(stateDir).map((a) => ({ iface: a.iface, pinDir: a.pinDir }));
-}
-
 export function requireAttached(stateDir: string): { iface: string; pinDir: string }[] {
-  const dirs = pinDirs(stateDir);
+  const dirs = listAttachments(stateDir).map((a) => ({ iface: a.iface, pinDir: a.pinDir }));
   if (dirs.length === 0) {
     throw new SecuxflowError('E_NOT_ATTACHED', `nothing is attached with state directory ${stateDir}: the penalty box lives in an attached interface's maps`,
       'attach first (secuxflow attach --iface IF, or secuxflow run --iface IF), or give the daemon\'s --state-dir');
@@ -62,19 +58,9 @@ export function listBlockedSources(stateDir: string): BlockedSourcesList {
   const now = nowNs();
   const bySource = new Map<string, BlockedSource>();
   const out: BlockedSourcesList = { ifaces: [], sources: [], expired: 0, unreadable: [] };
-  for (const { iface, pinDir } of pinDirs(stateDir)) {
-    let dump;
-    try {
-      const fd = objGetReadOnly(join(pinDir, MapName.PENALTY));
-      try {
-        dump = mapDump(fd);
-      } finally {
-        closeFd(fd);
-      }
-    } catch (e) {
-      out.unreadable.push({ iface, error: message(e) });
-      continue;
-    }
+  const { dumps, unreadable } = dumpAttachedMaps(stateDir, MapName.PENALTY);
+  out.unreadable = unreadable;
+  for (const { iface, dump } of dumps) {
     out.ifaces.push(iface);
     const kSize = LAYOUT.sf_penalty_key.size;
     const vSize = LAYOUT.sf_penalty_meta.size;

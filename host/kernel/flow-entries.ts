@@ -1,0 +1,73 @@
+// The flows the kernel decides on its own (sf_flows) on every attached
+// interface, read through the pins: what `secuxflow flow list` shows. An
+// entry is one direction; the daemon and rule changes write both, so the two
+// are shown as one flow, named in the direction of the first seen, with the
+// packets and bytes XDP counted in each.
+import { dumpAttachedMaps } from './attached-dumps.js';
+import { LAYOUT, MapName, SfFlowOrigin, SfFlowVerdict, decodeFlowKey, decodeFlowMetaPerCpu, encodeFlowKey, flowKeyId, perCpuStride, reverseFlowKey, type FlowKey } from './codec.js';
+import { possibleCpus } from './native.js';
+
+export interface KernelFlow {
+  iface: string;
+  key: FlowKey;
+  verdict: 'allow' | 'block';
+  /** Who wrote it: the daemon (a module's verdict or the inspection cap) or a rule change that drops an allowed flow. */
+  origin: 'daemon' | 'rule-change';
+  /** Packets and bytes XDP handled in the key's direction and in the reverse one (0 when that entry is absent). */
+  forward: { packets: number; bytes: number };
+  reverse: { packets: number; bytes: number } | null;
+}
+
+export interface KernelFlowList {
+  ifaces: string[];
+  flows: KernelFlow[];
+  unreadable: { iface: string; error: string }[];
+}
+
+function verdictName(v: number): KernelFlow['verdict'] | null {
+  return v === SfFlowVerdict.ALLOW ? 'allow' : v === SfFlowVerdict.BLOCK ? 'block' : null;
+}
+
+/** Every flow entry of every attached interface, the two directions of a flow paired. */
+export function listKernelFlows(stateDir: string): KernelFlowList {
+  const out: KernelFlowList = { ifaces: [], flows: [], unreadable: [] };
+  const cpus = possibleCpus();
+  const kSize = LAYOUT.sf_flow_key.size;
+  const vSize = perCpuStride(LAYOUT.sf_flow_meta.size) * cpus;
+  const { dumps, unreadable } = dumpAttachedMaps(stateDir, MapName.FLOWS);
+  out.unreadable = unreadable;
+  for (const { iface, dump } of dumps) {
+    out.ifaces.push(iface);
+    // Each entry by its encoded key, so the reverse direction is one lookup away.
+    const byId = new Map<string, number>();
+    for (let i = 0; i < dump.count; i++) byId.set(flowKeyId(dump.keys, i * kSize), i);
+    const shown = new Set<number>();
+    for (let i = 0; i < dump.count; i++) {
+      if (shown.has(i)) continue;
+      const key = decodeFlowKey(dump.keys, i * kSize);
+      const meta = decodeFlowMetaPerCpu(dump.values, cpus, i * vSize);
+      const verdict = verdictName(meta.verdict);
+      if (verdict === null) continue;
+      const r = byId.get(flowKeyId(encodeFlowKey(reverseFlowKey(key))));
+      let reverse: KernelFlow['reverse'] = null;
+      if (r !== undefined && r !== i) {
+        shown.add(r);
+        const rm = decodeFlowMetaPerCpu(dump.values, cpus, r * vSize);
+        reverse = { packets: rm.packets, bytes: rm.bytes };
+      }
+      const forward = { packets: meta.packets, bytes: meta.bytes };
+      const origin = meta.origin === SfFlowOrigin.RULE_CHANGE ? 'rule-change' : 'daemon';
+      // Named in the direction that carried more, which on a host's own
+      // interface is the one that arrives (XDP sees ingress only).
+      if (reverse !== null && reverse.packets > forward.packets) {
+        out.flows.push({ iface, key: reverseFlowKey(key), verdict, origin, forward: reverse, reverse: forward });
+      } else {
+        out.flows.push({ iface, key, verdict, origin, forward, reverse });
+      }
+    }
+  }
+  // The busiest first: what the fast path saves.
+  const total = (f: KernelFlow): number => f.forward.packets + (f.reverse?.packets ?? 0);
+  out.flows.sort((a, b) => total(b) - total(a));
+  return out;
+}
