@@ -13,7 +13,7 @@ import { SF, decodePenaltyKey, encodePenaltyKey } from '../../host/kernel/codec.
 import { StateStore } from '../../host/state/store.js';
 import { action, printJson } from '../action.js';
 import { table, thousands } from '../format.js';
-import { describeDuration, parseDuration } from '../duration.js';
+import { describeDuration, parseDuration } from '../../host/duration.js';
 import type { StateDirOption } from './rule.js';
 
 /** The default time a source stays blocked by hand: fail2ban's order of magnitude, long enough to look into it. */

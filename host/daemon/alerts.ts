@@ -5,6 +5,7 @@
 // EVE files grow without bound until logrotate runs, so nothing here holds
 // more than a chunk, one line and the alerts asked for: recent alerts are read
 // backwards from the end, --follow reads forwards a chunk at a time.
+import { DURATION_UNITS } from '../duration.js';
 import { closeSync, existsSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
@@ -20,7 +21,7 @@ export interface AlertLine {
 /** "2026-11-22T10:00:00Z", an epoch number, or a relative age like 90s, 10m, 2h, 1d. */
 export function parseSince(text: string, nowMs = Date.now()): number {
   const rel = /^(\d+)(s|m|h|d)$/.exec(text.trim());
-  if (rel) return nowMs - Number(rel[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+  if (rel) return nowMs - Number(rel[1]) * DURATION_UNITS[rel[2] as keyof typeof DURATION_UNITS] * 1000;
   if (/^\d+(\.\d+)?$/.test(text.trim())) return Number(text) * 1000;
   const t = Date.parse(text);
   if (Number.isNaN(t)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDuration, parseDuration } from '../../cli/duration.js';
+import { describeDuration, parseDuration } from '../../host/duration.js';
 import { SecuxflowError } from '../../host/errors.js';
 
 describe('durations on the command line', () => {
