@@ -69,15 +69,15 @@ export class Packet {
   @inline get serverPort(): u16 { return this.direction == 0 ? this.dstPort : this.srcPort; }
 
   // --- bounds-checked reads; offsets are from the start of the frame, -1 = out of range ---
-  u8(off: i32): i32 {
+  @inline u8(off: i32): i32 {
     if (<u32>off >= <u32>this.length) return -1;
     return <i32>load<u8>(this.dataPtr + <usize>off);
   }
-  u16be(off: i32): i32 {
+  @inline u16be(off: i32): i32 {
     if (off < 0 || off + 2 > this.length) return -1;
     return <i32>bswap<u16>(load<u16>(this.dataPtr + <usize>off));
   }
-  u32be(off: i32): i64 {
+  @inline u32be(off: i32): i64 {
     if (off < 0 || off + 4 > this.length) return -1;
     return <i64>bswap<u32>(load<u32>(this.dataPtr + <usize>off));
   }
