@@ -47,6 +47,7 @@ export interface CaptureReader extends FrameSource {
 const PCAPNG_SHB = 0x0a0d0d0a;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const NOT_A_CAPTURE = 'not a pcap or pcapng file';
+const CUT_SHORT = 'the capture was cut short; frames before this offset were read';
 const NO_IDB_HINT = 'a packet block must come after the interface description block it names, in the same section: the file is damaged, or was joined from several captures byte by byte (mergecap joins them properly)';
 // Frames beyond this are certainly corrupt lengths, whatever the snaplen says.
 const MAX_FRAME = 1 << 28;
@@ -191,8 +192,7 @@ function blockLength(name: string, w: ByteWindow, type: number, le: boolean): nu
       'garbage where a pcapng block should start');
   }
   if (!w.ensure(total)) {
-    throw new CaptureError(name, blockAt, `truncated block: header says ${total} bytes, ${w.remaining()} remain`,
-      'the capture was cut short; frames before this offset were read');
+    throw new CaptureError(name, blockAt, `truncated block: header says ${total} bytes, ${w.remaining()} remain`, CUT_SHORT);
   }
   // ensure() may have slid the window: take the block's position afresh.
   const trailing = u32(w.buf, w.start + total - 4, le);
@@ -210,8 +210,7 @@ function blockLength(name: string, w: ByteWindow, type: number, le: boolean): nu
 function sectionHeader(name: string, w: ByteWindow): { le: boolean; total: number } {
   const blockAt = w.offset;
   if (!w.ensure(12)) {
-    throw new CaptureError(name, blockAt, `truncated block header: 12 bytes needed, ${w.remaining()} remain`,
-      'the capture was cut short; frames before this offset were read');
+    throw new CaptureError(name, blockAt, `truncated block header: 12 bytes needed, ${w.remaining()} remain`, CUT_SHORT);
   }
   const bom = u32(w.buf, w.start + 8, true);
   let le: boolean;
@@ -244,6 +243,18 @@ function checkHeader(name: string, w: ByteWindow): CaptureFormat {
   return format;
 }
 
+/**
+ * Whether the next record or block header (`size` bytes) is in the window:
+ * false where the capture ends between two of them, CaptureError where it
+ * ends inside one.
+ */
+function headerFollows(name: string, w: ByteWindow, size: number, what: 'record' | 'block'): boolean {
+  if (w.ensure(size)) return true;
+  const left = w.remaining();
+  if (left === 0) return false;
+  throw new CaptureError(name, w.offset, `truncated ${what} header: ${size} bytes needed, ${left} remain`, CUT_SHORT);
+}
+
 function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
   const w = owner.begin();
   try {
@@ -253,12 +264,7 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
     const numbers = new FrameNumbers();
     for (;;) {
       const recordAt = w.offset;
-      if (!w.ensure(16)) {
-        const left = w.remaining();
-        if (left === 0) return;
-        throw new CaptureError(name, recordAt, `truncated record header: 16 bytes needed, ${left} remain`,
-          'the capture was cut short; frames before this offset were read');
-      }
+      if (!headerFollows(name, w, 16, 'record')) return;
       const b = w.buf;
       const h = w.start;
       const tsSec = u32(b, h, le);
@@ -284,8 +290,7 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
         nsec %= 1e9;
       }
       if (!w.ensure(16 + caplen)) {
-        throw new CaptureError(name, recordAt, `truncated record: header says ${caplen} bytes, ${w.remaining() - 16} remain`,
-          'the capture was cut short; frames before this offset were read');
+        throw new CaptureError(name, recordAt, `truncated record: header says ${caplen} bytes, ${w.remaining() - 16} remain`, CUT_SHORT);
       }
       const data = frameBytes(w, w.start + 16, caplen);
       const seq = numbers.take(w, true);
@@ -360,12 +365,7 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
     let afterPacket = false;
     for (;;) {
       const blockAt = w.offset;
-      if (!w.ensure(12)) {
-        const left = w.remaining();
-        if (left === 0) return;
-        throw new CaptureError(name, blockAt, `truncated block header: 12 bytes needed, ${left} remain`,
-          'the capture was cut short; frames before this offset were read');
-      }
+      if (!headerFollows(name, w, 12, 'block')) return;
       if (u32(w.buf, w.start, false) === PCAPNG_SHB) {
         const shb = sectionHeader(name, w);
         le = shb.le;
