@@ -5,24 +5,16 @@
 import { SecuxflowError } from '../errors.js';
 import { META, Status } from '../wasm/abi.js';
 import { createHostcalls, newStats, OutputBudgets, type HostcallState, type OutputBudget } from '../wasm/hostcalls.js';
-import { batchAreaError, configRefused, trapError } from '../wasm/instance.js';
+import { batchAreaError, configRefused, trapError, type ModuleExports } from '../wasm/instance.js';
 import type { BatchSink, WorkerBackend } from './worker-backend.js';
 import type { WorkerInit } from './protocol.js';
-
-interface CoreExports {
-  memory: WebAssembly.Memory;
-  sf_alloc: (size: number) => number;
-  on_init: (ptr: number, len: number) => number;
-  on_batch: (ptr: number, count: number) => number;
-  on_flow_end: (flowId: bigint) => void;
-}
 
 const NO_SINK = { alerts: [], events: [] };
 
 export class CoreBackend implements WorkerBackend {
   readonly metaPtr: number;
   readonly stats = newStats();
-  private readonly exports: CoreExports;
+  private readonly exports: ModuleExports;
   private readonly state: HostcallState;
   private readonly budgets: OutputBudgets;
   private readonly metaBytes: number;
@@ -45,7 +37,7 @@ export class CoreBackend implements WorkerBackend {
     } catch (e) {
       throw trapError(name, 'instantiation (start function)', e, this.state.lastError);
     }
-    this.exports = instance.exports as unknown as CoreExports;
+    this.exports = instance.exports as unknown as ModuleExports;
     this.state.memory = this.exports.memory;
     this.metaBytes = init.batchCapacity * META.SIZE;
     const size = this.metaBytes + init.dataCapacity + 7;

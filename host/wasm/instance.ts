@@ -35,7 +35,8 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 }
 
 
-interface ModuleExports {
+/** What an ABI v1 core module exports; the sandbox's CoreBackend calls the same ones. */
+export interface ModuleExports {
   memory: WebAssembly.Memory;
   sf_alloc: (size: number) => number;
   on_init: (ptr: number, len: number) => number;
