@@ -39,6 +39,12 @@ const LIVE_SHAPE: Shape = {
   rules: { count: N, defaultPolicy: S },
 };
 
+/** Where the entries a count stands for are named: the commands that list them. */
+function mapsHint(flows: number, penalty: number): string {
+  const cmds = [...(flows > 0 ? ['secuxflow flow list'] : []), ...(penalty > 0 ? ['secuxflow block list'] : [])];
+  return cmds.length > 0 ? ` (${cmds.join(', ')})` : '';
+}
+
 /** The engines' bounds (docs/live.md, "Resource bounds"): what is held against each, and what a bound refused. */
 function boundsLines(e: NonNullable<DaemonStatus['engine']>): string[] {
   const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
@@ -118,7 +124,7 @@ export function describeLive(s: DaemonStatus): string {
   const k = s.kernel;
   out.push(`kernel: rx ${thousands(k.rx)} (${thousands(k.rxPps)} pkt/s), punted ${thousands(k.punt)} (${thousands(k.puntPps)} pkt/s), pass ${thousands(k.pass)}, drop ${thousands(k.drop)}${invalidNote(k.invalid)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON' : ''}`);
   out.push(`verdicts: ${Object.entries(s.verdicts).map(([n, v]) => `${n} ${thousands(v)}`).join(', ')}`);
-  out.push(`maps: flows ${thousands(s.maps.flows)}/${thousands(s.maps.flowsMax)}, penalty ${thousands(s.maps.penalty)}/${thousands(s.maps.penaltyMax)}, expired ${thousands(s.maps.expiredFlows)} flow entries (idle ${s.maps.flowTimeoutSec} s), ${thousands(s.maps.expiredPenalty)} penalty entries`);
+  out.push(`maps: flows ${thousands(s.maps.flows)}/${thousands(s.maps.flowsMax)}, penalty ${thousands(s.maps.penalty)}/${thousands(s.maps.penaltyMax)}, expired ${thousands(s.maps.expiredFlows)} flow entries (idle ${s.maps.flowTimeoutSec} s), ${thousands(s.maps.expiredPenalty)} penalty entries${mapsHint(s.maps.flows, s.maps.penalty)}`);
   out.push(`ring drops: ${thousands(s.ringDrops)}; verdict latency p99 ${us(s.verdictLatencyP99Us)}`);
   const w = s.writeBack;
   if (typeof w.writeErrors === 'number') {
@@ -146,7 +152,7 @@ export function describeOffline(s: OfflineStatus): string {
     if (i.kernel) {
       const k = i.kernel;
       out.push(`  kernel: rx ${thousands(k.rx)}, pass ${thousands(k.pass)}, drop ${thousands(k.drop)}${invalidNote(k.invalid)}, punted ${thousands(k.punt)}, punt fallback ${thousands(k.puntFallback)}${k.passAll ? ', PASS-ALL ON (the daemon stopped with on_stop: pass-all: every packet passes, rules and fail mode unused, until the next run or attach)' : ''}`);
-      out.push(`  maps: flows ${thousands(k.flows)}/${thousands(s.flowsMax)}, penalty ${thousands(k.penalty)}/${thousands(s.penaltyMax)}`);
+      out.push(`  maps: flows ${thousands(k.flows)}/${thousands(s.flowsMax)}, penalty ${thousands(k.penalty)}/${thousands(s.penaltyMax)}${mapsHint(k.flows, k.penalty)}`);
     } else if (i.kernelError) {
       out.push(`  kernel counters unavailable: ${i.kernelError}`);
     }
