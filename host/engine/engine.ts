@@ -17,6 +17,7 @@ import type { OutputDrops } from '../wasm/types.js';
 import { MetaFlag } from '../wasm/abi.js';
 import { SecuxflowError } from '../errors.js';
 import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js';
+import { datagramIdOf, inDatagram } from '../flow/datagram-id.js';
 import { PenaltyBox } from './penalty-box.js';
 import { ChecksumGuard, type ChecksumMode } from './checksums.js';
 import type { DecisionStage, EngineBounds, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
@@ -720,15 +721,15 @@ export class Engine {
   }
 
   private takeHeldFragments(last: DecodedPacket): DecodedPacket[] {
-    const taken = this.removeHeld((f) => sameDatagram(f, last));
+    const datagram = datagramIdOf(last);
+    const taken = this.removeHeld((f) => inDatagram(f, datagram));
     taken.push(last);
     return taken;
   }
 
   /** The reassembler gave up a datagram (timeout, memory, oversize): its held fragments are decided now. */
   private releaseFragments(d: DroppedDatagram): void {
-    const freed = this.heldFragments.filter((h) => h.pkt.ipVersion === d.ipVersion && h.pkt.fragment!.id === d.id
-      && (h.pkt.vlans[0] ?? 0) === d.vlan && (h.pkt.vlans[1] ?? 0) === d.innerVlan && sameBytes(h.pkt.src, d.src) && sameBytes(h.pkt.dst, d.dst));
+    const freed = this.heldFragments.filter((h) => inDatagram(h.pkt, d));
     if (freed.length === 0) return;
     this.heldFragments = this.heldFragments.filter((h) => !freed.includes(h));
     for (const held of freed) {
@@ -927,20 +928,6 @@ function runFor(runs: ModuleRun[], index: number, module: string): ModuleRun {
   const run = index >= 0 ? runs[index] : runs[0];
   if (run === undefined) throw new SecuxflowError('E_INTERNAL', `module ${module} reported for item ${index}, which is not in its batch`);
   return run;
-}
-
-/** Fragments of one datagram share id, addresses, VLAN and (IPv4) protocol. */
-function sameDatagram(a: DecodedPacket, b: DecodedPacket): boolean {
-  return a.ipVersion === b.ipVersion && a.fragment!.id === b.fragment!.id && (a.vlans[0] ?? 0) === (b.vlans[0] ?? 0)
-    && (a.vlans[1] ?? 0) === (b.vlans[1] ?? 0)
-    && (a.ipVersion === 6 || a.fragment!.nextHeader === b.fragment!.nextHeader)
-    && sameBytes(a.src, b.src) && sameBytes(a.dst, b.dst);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** A capture's frame decoded as push() decodes it (for callers that look at it first, as inspect --filter does). */

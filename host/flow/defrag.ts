@@ -11,6 +11,7 @@ import { SecuxflowError } from '../errors.js';
 import { finishChecksum, sumWords } from '../packet/checksum.js';
 import { decodePacket } from '../packet/decode.js';
 import { addrLength, dstAddrOffset, ipLayerEnd, srcAddrOffset, type DecodedPacket, type LinkType } from '../packet/types.js';
+import { datagramIdOf, type DatagramId } from './datagram-id.js';
 
 export type OverlapPolicy = 'first' | 'last';
 
@@ -33,15 +34,8 @@ export interface DefragOptions {
 export type DropReason = 'timeout' | 'evicted' | 'oversized' | 'beyondLast';
 
 /** Identifies a given-up datagram the way its fragments do (FragmentInfo.id, src, dst, VLAN). */
-export interface DroppedDatagram {
-  ipVersion: 4 | 6;
-  id: number;
-  src: Uint8Array;
-  dst: Uint8Array;
-  /** Outermost VLAN id, 0 when untagged. */
-  vlan: number;
-  /** Inner VLAN id under QinQ, 0 when there is none. */
-  innerVlan: number;
+/** A datagram the reassembler gave up, and why. */
+export interface DroppedDatagram extends DatagramId {
   reason: DropReason;
 }
 
@@ -93,19 +87,9 @@ class Datagram {
   /** A fragment overlapped held bytes with different ones. */
   conflict = false;
   /** Copied, not viewed: capture buffers may be reused before the datagram ends. */
-  readonly src: Uint8Array;
-  readonly dst: Uint8Array;
-  readonly id: number;
-  readonly vlan: number;
-  readonly innerVlan: number;
-  readonly ipVersion: 4 | 6;
+  readonly identity: DatagramId;
   constructor(readonly key: string, readonly created: number, first: DecodedPacket) {
-    this.src = first.src.slice();
-    this.dst = first.dst.slice();
-    this.id = first.fragment!.id;
-    this.vlan = first.vlans.length > 0 ? first.vlans[0]! : 0;
-    this.innerVlan = first.vlans.length > 1 ? first.vlans[1]! : 0;
-    this.ipVersion = first.ipVersion as 4 | 6;
+    this.identity = datagramIdOf(first, true);
   }
 
   maxEnd(): number { return this.covered.length === 0 ? 0 : this.covered[this.covered.length - 1]!; }
@@ -350,7 +334,7 @@ export class Defragmenter {
   private report(d: Datagram, reason: DropReason): void {
     const onDrop = this.options.onDrop;
     if (onDrop !== undefined) {
-      onDrop({ ipVersion: d.ipVersion, id: d.id, src: d.src, dst: d.dst, vlan: d.vlan, innerVlan: d.innerVlan, reason });
+      onDrop({ ...d.identity, reason });
     }
   }
 }
@@ -368,14 +352,12 @@ function rejected(pkt: DecodedPacket, event: string, reason: string): DecodedPac
 const keyUnits = new Uint16Array(6 + 16);
 
 /**
- * The datagram a fragment belongs to (RFC 791: addresses, protocol, id; and
- * both VLAN ids, as the flow table keys flows: under QinQ, the same private
- * addresses behind two inner VLANs are two networks), as a string of 16-bit
- * code units. A text key, two joins of the
+ * The datagram a fragment belongs to (the fields of DatagramId,
+ * datagram-id.ts), as a string of 16-bit code units. A text key, two joins of the
  * addresses' bytes, cost 0.3 us (IPv4) to 0.7 us (IPv6) a fragment, which a fragment flood
  * pays on every packet.
  */
-function datagramKey(pkt: DecodedPacket): string {
+export function datagramKey(pkt: DecodedPacket): string {
   const f = pkt.fragment!;
   const d = pkt.data;
   const u = keyUnits;
