@@ -6,7 +6,7 @@
 // entries back, so no source ends up blocked on half of a bridge.
 import { listAttachments } from './attach.js';
 import { LAYOUT, MapName, decodePenaltyKey, decodePenaltyMeta, encodePenaltyKey } from './codec.js';
-import { mapDump, mapLookup, mapUpdate } from './native.js';
+import { mapDelete, mapDump, mapLookup, mapUpdate } from './native.js';
 import { dumpAttachedMaps } from './attached-dumps.js';
 import { deletePenalty, openPinnedVerdictMaps, refreshActiveSwitches, writePenalty, type VerdictMapFds } from './verdictmaps.js';
 import { formatIp } from '../packet/addr.js';
@@ -110,14 +110,7 @@ function changeEverywhere(stateDir: string, what: string, change: (fds: VerdictM
         opened.push(fds);
         change(fds, undo);
       } catch (e) {
-        for (const u of undo.reverse()) {
-          try {
-            if (u.before) mapUpdate(u.fds.sf_penalty, u.key, u.before);
-            else deletePenalty(u.fds, decodePenaltyKey(u.key));
-          } catch {
-            // best effort: the error below names the interface that refused
-          }
-        }
+        putBack(undo);
         throw new SecuxflowError(e instanceof SecuxflowError ? e.code : 'E_KERNEL', `${what} on ${iface} failed, so no interface was changed: ${message(e)}`,
           e instanceof SecuxflowError ? e.hint : undefined);
       }
@@ -129,18 +122,40 @@ function changeEverywhere(stateDir: string, what: string, change: (fds: VerdictM
   }
 }
 
-function remember(fds: VerdictMapFds, addr: Uint8Array, undo: Undo[]): Uint8Array | null {
+/** addr's entry in a box now (before: null when absent), to put back if a later interface refuses the change. */
+function entryOf(fds: VerdictMapFds, addr: Uint8Array): Undo {
   const key = encodePenaltyKey(addr);
-  const before = mapLookup(fds.sf_penalty, key, LAYOUT.sf_penalty_meta.size);
-  undo.push({ fds, key, before });
-  return before;
+  return { fds, key, before: mapLookup(fds.sf_penalty, key, LAYOUT.sf_penalty_meta.size) };
+}
+
+/**
+ * Writes the entries back as they were, newest change first, then sets each
+ * box's lookup switch from what it holds: a release may have lowered it when
+ * it emptied the box whose entries come back here.
+ */
+function putBack(undo: Undo[]): void {
+  for (const u of [...undo].reverse()) {
+    try {
+      if (u.before) mapUpdate(u.fds.sf_penalty, u.key, u.before);
+      else mapDelete(u.fds.sf_penalty, u.key);
+    } catch {
+      // best effort: the caller's error names the interface that refused
+    }
+  }
+  for (const fds of new Set(undo.map((u) => u.fds))) {
+    try {
+      refreshActiveSwitches(fds);
+    } catch {
+      // as above
+    }
+  }
 }
 
 /** Drops `addr` in the kernel of every attached interface for ttlSec from now. */
 export function blockSource(stateDir: string, addr: Uint8Array, ttlSec: number): PenaltyChange {
   const expires = nowNs() + BigInt(ttlSec) * 1_000_000_000n;
   return changeEverywhere(stateDir, `blocking ${formatIp(addr)}`, (fds, undo) => {
-    remember(fds, addr, undo);
+    undo.push(entryOf(fds, addr));
     writePenalty(fds, addr, expires);
   });
 }
@@ -160,12 +175,11 @@ export function releaseSources(stateDir: string, addrs: Uint8Array[] | null): Re
   const change = changeEverywhere(stateDir, addrs === null ? 'clearing the penalty box' : `releasing ${addrs.map(formatIp).join(', ')}`, (fds, undo) => {
     const targets = addrs ?? keysOf(fds);
     for (const addr of targets) {
-      if (remember(fds, addr, undo) === null) {
-        undo.pop();
-        continue;
-      }
+      const entry = entryOf(fds, addr);
+      if (entry.before === null) continue;
+      undo.push(entry);
       // Named as the kernel holds it: ::ffff:a.b.c.d and a.b.c.d are one entry.
-      if (deletePenalty(fds, addr)) released.add(formatIp(decodePenaltyKey(encodePenaltyKey(addr))));
+      if (deletePenalty(fds, addr)) released.add(formatIp(decodePenaltyKey(entry.key)));
     }
     refreshActiveSwitches(fds);
   });

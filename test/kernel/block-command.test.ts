@@ -201,6 +201,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('block: every atta
     expect(del.code).toBe(1);
     expect(del.stderr).toMatch(new RegExp(`releasing 192\\.0\\.2\\.1 on ${c.peer.ifname} failed, so no interface was changed`));
     expect(sourcesOn(c.end.ifname)).toEqual(['192.0.2.1']);
+    // The entry put back is one XDP reads: the release had left the first box empty and its switch down.
+    expect(withPinned(join(c.bpffs.root, c.end.ifname, MapName.CONFIG), (fd) => readConfigValue(fd, SfConfig.VERDICTS_ACTIVE) & SfActive.PENALTY)).toBe(SfActive.PENALTY);
     // The list still reads the first, and says what it cannot read.
     const list = await ok('block', 'list');
     expect(list.stdout).toMatch(/^SOURCE/);
