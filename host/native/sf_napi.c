@@ -52,13 +52,19 @@ napi_value sf_throw_errno(napi_env env, int err, const char *what)
 	}
 }
 
-bool sf_arg_i32(napi_env env, napi_value v, const char *name, int32_t *out)
+/* Every numeric argument, whatever its range, fails with the same message. */
+static bool number_read(napi_env env, napi_status st, const char *name)
 {
-	if (napi_get_value_int32(env, v, out) != napi_ok) {
+	if (st != napi_ok) {
 		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s must be a number", name);
 		return false;
 	}
 	return true;
+}
+
+bool sf_arg_i32(napi_env env, napi_value v, const char *name, int32_t *out)
+{
+	return number_read(env, napi_get_value_int32(env, v, out), name);
 }
 
 bool sf_fd_arg(napi_env env, napi_callback_info info, int32_t *fd)
@@ -75,11 +81,7 @@ bool sf_fd_arg(napi_env env, napi_callback_info info, int32_t *fd)
 
 bool sf_arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out)
 {
-	if (napi_get_value_uint32(env, v, out) != napi_ok) {
-		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s must be a number", name);
-		return false;
-	}
-	return true;
+	return number_read(env, napi_get_value_uint32(env, v, out), name);
 }
 
 bool sf_arg_bool(napi_env env, napi_value v, bool *out)
