@@ -51,12 +51,8 @@ bool sf_map_shape(napi_env env, int fd, struct sf_map_shape *out)
 		return true;
 	}
 	struct bpf_map_info mi;
-	__u32 len = sizeof(mi);
-	memset(&mi, 0, sizeof(mi));
-	if (bpf_obj_get_info_by_fd(fd, &mi, &len)) {
-		sf_throw_errno(env, errno, "reading map info");
+	if (!sf_obj_info(env, fd, &mi, sizeof(mi), "reading map info"))
 		return false;
-	}
 	out->key_size = mi.key_size;
 	out->value_size = mi.value_size;
 	out->type = mi.type;
@@ -339,10 +335,8 @@ static napi_value map_dump(napi_env env, napi_callback_info info)
 	if (!sf_arg_i32(env, argv[0], "fd", &fd) || (argc > 1 && !sf_arg_bool(env, argv[1], &walk)) || !sf_map_shape(env, fd, &s))
 		return NULL;
 	struct bpf_map_info mi;
-	__u32 ilen = sizeof(mi);
-	memset(&mi, 0, sizeof(mi));
-	if (bpf_obj_get_info_by_fd(fd, &mi, &ilen))
-		return sf_throw_errno(env, errno, "reading map info");
+	if (!sf_obj_info(env, fd, &mi, sizeof(mi), "reading map info"))
+		return NULL;
 	size_t cap = mi.max_entries ? mi.max_entries : 1;
 	char *keys = malloc(cap * s.key_size + 8), *vals = malloc(cap * s.value_bytes + 8);
 	char *cur = malloc(s.key_size + 8), *next = malloc(s.key_size + 8);
@@ -389,10 +383,8 @@ static napi_value map_info(napi_env env, napi_callback_info info)
 	if (!sf_fd_arg(env, info, &fd))
 		return NULL;
 	struct bpf_map_info mi;
-	__u32 len = sizeof(mi);
-	memset(&mi, 0, sizeof(mi));
-	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
-		return sf_throw_errno(env, errno, "reading map info");
+	if (!sf_obj_info(env, fd, &mi, sizeof(mi), "reading map info"))
+		return NULL;
 	napi_value r;
 	SF_TRY(env, napi_create_object(env, &r));
 	sf_set(env, r, "id", sf_u32(env, mi.id));

@@ -1,6 +1,7 @@
 /* Argument reading and error objects shared by every addon function. */
 #include "sf_napi.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,6 +127,18 @@ bool sf_is_nullish(napi_env env, napi_value v)
 	if (napi_typeof(env, v, &t) != napi_ok)
 		return true;
 	return t == napi_null || t == napi_undefined;
+}
+
+bool sf_obj_info(napi_env env, int fd, void *info, uint32_t size, const char *what)
+{
+	/* Zeroed: the kernel reads the struct too, as buffers and lengths to fill. */
+	__u32 len = size;
+	memset(info, 0, size);
+	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
+		sf_throw_errno(env, errno, what);
+		return false;
+	}
+	return true;
 }
 
 napi_value sf_u32(napi_env env, uint32_t v)

@@ -33,6 +33,9 @@ bool sf_arg_bool(napi_env env, napi_value v, bool *out);
 bool sf_arg_str(napi_env env, napi_value v, const char *name, char *buf, size_t cap);
 bool sf_arg_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len);
 bool sf_is_nullish(napi_env env, napi_value v);
+/* bpf_obj_get_info_by_fd into a zeroed info of size bytes; false with an error
+ * about `what` thrown. */
+bool sf_obj_info(napi_env env, int fd, void *info, uint32_t size, const char *what);
 
 napi_value sf_u32(napi_env env, uint32_t v);
 napi_value sf_f64(napi_env env, double v);

@@ -183,10 +183,8 @@ static napi_value prog_info(napi_env env, napi_callback_info info)
 	if (!sf_fd_arg(env, info, &fd))
 		return NULL;
 	struct bpf_prog_info pi;
-	__u32 len = sizeof(pi);
-	memset(&pi, 0, sizeof(pi));
-	if (bpf_obj_get_info_by_fd(fd, &pi, &len))
-		return sf_throw_errno(env, errno, "reading program info");
+	if (!sf_obj_info(env, fd, &pi, sizeof(pi), "reading program info"))
+		return NULL;
 	napi_value r;
 	SF_TRY(env, napi_create_object(env, &r));
 	sf_set(env, r, "id", sf_u32(env, pi.id));
