@@ -94,6 +94,16 @@ static bool map_args(napi_env env, napi_value *argv, size_t argc, size_t nbytes_
 	return true;
 }
 
+/* rc and errno of a call on one key: ENOENT is an answer (false), not an error. */
+static napi_value key_found(napi_env env, int rc, const char *what)
+{
+	if (!rc)
+		return sf_bool(env, true);
+	if (errno == ENOENT)
+		return sf_bool(env, false);
+	return sf_throw_errno(env, errno, what);
+}
+
 static napi_value map_lookup(napi_env env, napi_callback_info info)
 {
 	size_t argc = 3;
@@ -104,12 +114,7 @@ static napi_value map_lookup(napi_env env, napi_callback_info info)
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (!map_args(env, argv, argc, 2, &fd, &s, &key, &val))
 		return NULL;
-	if (bpf_map_lookup_elem(fd, key, val)) {
-		if (errno == ENOENT)
-			return sf_bool(env, false);
-		return sf_throw_errno(env, errno, "map lookup");
-	}
-	return sf_bool(env, true);
+	return key_found(env, bpf_map_lookup_elem(fd, key, val), "map lookup");
 }
 
 static napi_value map_update(napi_env env, napi_callback_info info)
@@ -146,12 +151,7 @@ static napi_value map_delete(napi_env env, napi_callback_info info)
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (!map_args(env, argv, argc, 1, &fd, &s, &key, NULL))
 		return NULL;
-	if (bpf_map_delete_elem(fd, key)) {
-		if (errno == ENOENT)
-			return sf_bool(env, false);
-		return sf_throw_errno(env, errno, "map delete");
-	}
-	return sf_bool(env, true);
+	return key_found(env, bpf_map_delete_elem(fd, key), "map delete");
 }
 
 /* errno of a batch call the map type or kernel does not support (524 is the kernel's ENOTSUPP). */
@@ -234,12 +234,7 @@ static napi_value map_next_key(napi_env env, napi_callback_info info)
 		return NULL;
 	if (olen < s.key_size)
 		return sf_throw(env, "E_KERNEL", EINVAL, NULL, "out buffer is %zu bytes, keys are %u", olen, s.key_size);
-	if (bpf_map_get_next_key(fd, key, out)) {
-		if (errno == ENOENT)
-			return sf_bool(env, false);
-		return sf_throw_errno(env, errno, "map iteration");
-	}
-	return sf_bool(env, true);
+	return key_found(env, bpf_map_get_next_key(fd, key, out), "map iteration");
 }
 
 static napi_value map_update_batch(napi_env env, napi_callback_info info)
