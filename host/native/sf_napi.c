@@ -107,18 +107,49 @@ bool sf_arg_str(napi_env env, napi_value v, const char *name, char *buf, size_t 
 	return true;
 }
 
-bool sf_arg_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len)
+static bool typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len)
 {
 	bool is_ta = false;
 	napi_typedarray_type type;
 	napi_value ab;
 	size_t off;
-	if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
-	    napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) != napi_ok || type != napi_uint8_array) {
+	return napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta &&
+	       napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) == napi_ok && type == want;
+}
+
+bool sf_arg_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len)
+{
+	if (!typed_array(env, v, napi_uint8_array, data, len)) {
 		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s must be a Uint8Array", name);
 		return false;
 	}
 	return true;
+}
+
+bool sf_arg_u32_array(napi_env env, napi_value v, const char *name, uint32_t **data, size_t *len)
+{
+	void *p;
+	if (!typed_array(env, v, napi_uint32_array, &p, len)) {
+		sf_throw(env, "E_USAGE", 0, NULL, "argument %s must be a Uint32Array", name);
+		return false;
+	}
+	*data = p;
+	return true;
+}
+
+void *sf_batch_args(napi_env env, napi_callback_info info, const char *usage, void *(*get)(napi_env env, napi_value v),
+		    const char *buf_name, const char *count_name, struct sf_batch *b)
+{
+	size_t argc = 4;
+	napi_value argv[4];
+	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 4)
+		return sf_throw(env, "E_USAGE", 0, NULL, "%s", usage);
+	void *handle = get(env, argv[0]);
+	if (!handle || !sf_arg_bytes(env, argv[1], buf_name, (void **)&b->buf, &b->buf_len) ||
+	    !sf_arg_u32_array(env, argv[2], "descs", &b->descs, &b->descs_len) || !sf_arg_u32(env, argv[3], count_name, &b->count))
+		return NULL;
+	return handle;
 }
 
 bool sf_is_nullish(napi_env env, napi_value v)

@@ -32,6 +32,7 @@ bool sf_arg_bool(napi_env env, napi_value v, bool *out);
 /* Copies a string argument into buf (NUL-terminated); false + thrown error when too long. */
 bool sf_arg_str(napi_env env, napi_value v, const char *name, char *buf, size_t cap);
 bool sf_arg_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len);
+bool sf_arg_u32_array(napi_env env, napi_value v, const char *name, uint32_t **data, size_t *len);
 bool sf_is_nullish(napi_env env, napi_value v);
 /* bpf_obj_get_info_by_fd into a zeroed info of size bytes; false with an error
  * about `what` thrown. */
@@ -43,6 +44,24 @@ napi_value sf_str(napi_env env, const char *s);
 napi_value sf_bool(napi_env env, bool v);
 napi_value sf_undefined(napi_env env);
 void sf_set(napi_env env, napi_value obj, const char *key, napi_value v);
+
+/*
+ * The arguments of a per-batch call (handle, buf, descs, count): frame i is
+ * descs[2i + 1] bytes at offset descs[2i] of buf.
+ */
+struct sf_batch {
+	uint8_t *buf;
+	size_t buf_len;
+	uint32_t *descs;
+	size_t descs_len;
+	uint32_t count;
+};
+/* Reads them, the handle through get (which throws for a bad one) before the
+ * buffers; returns what get returned, NULL with an error thrown. Callers copy
+ * the fields a per-frame loop reads into locals: b's address has escaped, so
+ * its fields would be reloaded after every memcpy. */
+void *sf_batch_args(napi_env env, napi_callback_info info, const char *usage, void *(*get)(napi_env env, napi_value v),
+		    const char *buf_name, const char *count_name, struct sf_batch *b);
 
 /* Registration of each group of functions. */
 void sf_register_object(napi_env env, napi_value exports);

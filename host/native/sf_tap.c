@@ -79,6 +79,11 @@ static struct sf_tap *get_tap(napi_env env, napi_value v, bool open_only)
 	return t;
 }
 
+static void *get_open_tap(napi_env env, napi_value v)
+{
+	return get_tap(env, v, true);
+}
+
 static int write_sysctl(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -332,28 +337,16 @@ static void classify(const uint8_t *f, size_t len, struct virtio_net_hdr *h)
 /* tapWrite(handle, from, descs, count) -> delivered */
 static napi_value tap_write(napi_env env, napi_callback_info info)
 {
-	size_t argc = 4;
-	napi_value argv[4];
-	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 4)
-		return sf_throw(env, "E_USAGE", 0, NULL, "deliver(from, descs, count)");
-	struct sf_tap *t = get_tap(env, argv[0], true);
-	uint8_t *from;
-	size_t from_len, descs_len, off;
-	uint32_t *descs;
-	uint32_t count;
-	bool is_ta = false;
-	napi_typedarray_type type;
-	napi_value ab;
-	if (!t || !sf_arg_bytes(env, argv[1], "from", (void **)&from, &from_len))
+	struct sf_batch b;
+	struct sf_tap *t = sf_batch_args(env, info, "deliver(from, descs, count)", get_open_tap, "from", "count", &b);
+	if (!t)
 		return NULL;
-	if (napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
-	    napi_get_typedarray_info(env, argv[2], &type, &descs_len, (void **)&descs, &ab, &off) != napi_ok || type != napi_uint32_array)
-		return sf_throw(env, "E_USAGE", 0, NULL, "argument descs must be a Uint32Array");
-	if (!sf_arg_u32(env, argv[3], "count", &count))
-		return NULL;
-	if ((size_t)count * 2 > descs_len)
-		return sf_throw(env, "E_USAGE", 0, NULL, "deliver: %u frames but descs holds %zu", count, descs_len / 2);
+	uint8_t *from = b.buf;
+	uint32_t *descs = b.descs;
+	size_t from_len = b.buf_len;
+	uint32_t count = b.count;
+	if ((size_t)count * 2 > b.descs_len)
+		return sf_throw(env, "E_USAGE", 0, NULL, "deliver: %u frames but descs holds %zu", count, b.descs_len / 2);
 	uint32_t ok = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t o = descs[2 * i], len = descs[2 * i + 1];

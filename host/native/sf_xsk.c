@@ -153,7 +153,7 @@ static void finalize_xsk(napi_env env, void *data, void *hint)
 	free(s);
 }
 
-static struct sf_xsk *get_xsk(napi_env env, napi_value v)
+static struct sf_xsk *get_xsk(napi_env env, napi_value v, bool open_only)
 {
 	void *p = NULL;
 	if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((struct sf_xsk *)p)->magic != XSK_MAGIC) {
@@ -161,11 +161,16 @@ static struct sf_xsk *get_xsk(napi_env env, napi_value v)
 		return NULL;
 	}
 	struct sf_xsk *s = p;
-	if (s->closed) {
+	if (open_only && s->closed) {
 		sf_throw(env, "E_USAGE", 0, "open a new one with openXsk", "the AF_XDP socket is closed");
 		return NULL;
 	}
 	return s;
+}
+
+static void *get_open_xsk(napi_env env, napi_value v)
+{
+	return get_xsk(env, v, true);
 }
 
 /* ---- open ---- */
@@ -423,22 +428,6 @@ out:
 
 /* ---- data path ---- */
 
-static bool arg_u32_array(napi_env env, napi_value v, const char *name, uint32_t **data, size_t *len)
-{
-	bool is_ta = false;
-	napi_typedarray_type type;
-	napi_value ab;
-	size_t off;
-	void *p;
-	if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
-	    napi_get_typedarray_info(env, v, &type, len, &p, &ab, &off) != napi_ok || type != napi_uint32_array) {
-		sf_throw(env, "E_USAGE", 0, NULL, "argument %s must be a Uint32Array", name);
-		return false;
-	}
-	*data = p;
-	return true;
-}
-
 static void kick_rx(struct sf_xsk *s)
 {
 	if (xsk_ring_prod__needs_wakeup(&s->fill)) {
@@ -450,21 +439,14 @@ static void kick_rx(struct sf_xsk *s)
 /* receive(handle, into: Uint8Array, descs: Uint32Array, max) -> count */
 static napi_value xsk_receive(napi_env env, napi_callback_info info)
 {
-	size_t argc = 4;
-	napi_value argv[4];
-	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 4)
-		return sf_throw(env, "E_USAGE", 0, NULL, "receive(into, descs, max)");
-	struct sf_xsk *s = get_xsk(env, argv[0]);
-	uint8_t *into;
-	uint32_t *descs;
-	size_t into_len, descs_len;
-	uint32_t max;
-	if (!s || !sf_arg_bytes(env, argv[1], "into", (void **)&into, &into_len) ||
-	    !arg_u32_array(env, argv[2], "descs", &descs, &descs_len) || !sf_arg_u32(env, argv[3], "max", &max))
+	struct sf_batch b;
+	struct sf_xsk *s = sf_batch_args(env, info, "receive(into, descs, max)", get_open_xsk, "into", "max", &b);
+	if (!s)
 		return NULL;
-	if (max > descs_len / 2)
-		max = (uint32_t)(descs_len / 2);
+	uint8_t *into = b.buf;
+	uint32_t *descs = b.descs;
+	size_t into_len = b.buf_len;
+	uint32_t max = b.count < b.descs_len / 2 ? b.count : (uint32_t)(b.descs_len / 2);
 	__u32 idx_rx = 0;
 	__u32 n = max ? xsk_ring_cons__peek(&s->rx, max, &idx_rx) : 0;
 	if (n == 0) {
@@ -519,22 +501,17 @@ static void reclaim_tx(struct sf_xsk *s)
 /* transmit(handle, from: Uint8Array, descs: Uint32Array, count) -> queued */
 static napi_value xsk_transmit(napi_env env, napi_callback_info info)
 {
-	size_t argc = 4;
-	napi_value argv[4];
-	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 4)
-		return sf_throw(env, "E_USAGE", 0, NULL, "transmit(from, descs, count)");
-	struct sf_xsk *s = get_xsk(env, argv[0]);
-	uint8_t *from;
-	uint32_t *descs;
-	size_t from_len, descs_len;
-	uint32_t count;
-	if (!s || !sf_arg_bytes(env, argv[1], "from", (void **)&from, &from_len) ||
-	    !arg_u32_array(env, argv[2], "descs", &descs, &descs_len) || !sf_arg_u32(env, argv[3], "count", &count))
+	struct sf_batch b;
+	struct sf_xsk *s = sf_batch_args(env, info, "transmit(from, descs, count)", get_open_xsk, "from", "count", &b);
+	if (!s)
 		return NULL;
-	if ((size_t)count * 2 > descs_len)
+	uint8_t *from = b.buf;
+	uint32_t *descs = b.descs;
+	size_t from_len = b.buf_len;
+	uint32_t count = b.count;
+	if ((size_t)count * 2 > b.descs_len)
 		return sf_throw(env, "E_USAGE", 0, "pass count <= descs.length / 2", "transmit: %u frames but descs holds %zu", count,
-				descs_len / 2);
+				b.descs_len / 2);
 	/* Check every frame before sending any, so a bad batch sends nothing. */
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t off = descs[2 * i], len = descs[2 * i + 1];
@@ -611,7 +588,7 @@ static napi_value xsk_watch(napi_env env, napi_callback_info info)
 	size_t argc = 2;
 	napi_value argv[2];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	struct sf_xsk *s = argc >= 1 ? get_xsk(env, argv[0]) : NULL;
+	struct sf_xsk *s = argc >= 1 ? get_xsk(env, argv[0], true) : NULL;
 	if (!s)
 		return NULL;
 	bool stop = argc < 2 || sf_is_nullish(env, argv[1]);
@@ -668,7 +645,7 @@ static napi_value xsk_stats(napi_env env, napi_callback_info info)
 	size_t argc = 1;
 	napi_value argv[1];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	struct sf_xsk *s = argc >= 1 ? get_xsk(env, argv[0]) : NULL;
+	struct sf_xsk *s = argc >= 1 ? get_xsk(env, argv[0], true) : NULL;
 	if (!s)
 		return NULL;
 	reclaim_tx(s);
@@ -697,11 +674,12 @@ static napi_value xsk_close(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
 	napi_value argv[1];
-	void *p = NULL;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || napi_get_value_external(env, argv[0], &p) != napi_ok || !p || ((struct sf_xsk *)p)->magic != XSK_MAGIC)
-		return sf_throw(env, "E_KERNEL", 0, NULL, "not an AF_XDP socket handle");
-	xsk_teardown(p);
+	/* A missing handle arrives as undefined, which get_xsk refuses. */
+	struct sf_xsk *s = get_xsk(env, argv[0], false);
+	if (!s)
+		return NULL;
+	xsk_teardown(s);
 	return sf_undefined(env);
 }
 
