@@ -107,6 +107,21 @@ static int all_rp_filter(void)
 	return n > 0 ? atoi(buf) : 0;
 }
 
+/* Copies one attribute of `from` onto `to` with its get and set ioctls; 0 or -errno with *step set. */
+static int copy_attr(int sock, const char *from, const char *to, unsigned long get, const char *get_step, unsigned long set,
+		     const char *set_step, const char **step)
+{
+	struct ifreq req;
+	memset(&req, 0, sizeof(req));
+	snprintf(req.ifr_name, IFNAMSIZ, "%s", from);
+	if (ioctl(sock, get, &req) < 0)
+		return *step = get_step, -errno;
+	snprintf(req.ifr_name, IFNAMSIZ, "%s", to);
+	if (ioctl(sock, set, &req) < 0)
+		return *step = set_step, -errno;
+	return 0;
+}
+
 /* Copies MAC and MTU of `from` onto `to` and brings `to` up without ARP. */
 static int configure_tap(const char *from, const char *to, const char **step)
 {
@@ -114,29 +129,12 @@ static int configure_tap(const char *from, const char *to, const char **step)
 	if (sock < 0)
 		return *step = "opening a control socket", -errno;
 	struct ifreq req;
-	int err = 0;
-	memset(&req, 0, sizeof(req));
-	snprintf(req.ifr_name, IFNAMSIZ, "%s", from);
-	if (ioctl(sock, SIOCGIFHWADDR, &req) < 0) {
-		err = -errno, *step = "reading the interface's MAC address";
+	int err = copy_attr(sock, from, to, SIOCGIFHWADDR, "reading the interface's MAC address", SIOCSIFHWADDR,
+			    "setting the TAP's MAC address", step);
+	if (!err)
+		err = copy_attr(sock, from, to, SIOCGIFMTU, "reading the interface's MTU", SIOCSIFMTU, "setting the TAP's MTU", step);
+	if (err)
 		goto out;
-	}
-	snprintf(req.ifr_name, IFNAMSIZ, "%s", to);
-	if (ioctl(sock, SIOCSIFHWADDR, &req) < 0) {
-		err = -errno, *step = "setting the TAP's MAC address";
-		goto out;
-	}
-	memset(&req, 0, sizeof(req));
-	snprintf(req.ifr_name, IFNAMSIZ, "%s", from);
-	if (ioctl(sock, SIOCGIFMTU, &req) < 0) {
-		err = -errno, *step = "reading the interface's MTU";
-		goto out;
-	}
-	snprintf(req.ifr_name, IFNAMSIZ, "%s", to);
-	if (ioctl(sock, SIOCSIFMTU, &req) < 0) {
-		err = -errno, *step = "setting the TAP's MTU";
-		goto out;
-	}
 	char path[128];
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", to);
 	if ((err = write_sysctl(path, "0")) != 0) {
