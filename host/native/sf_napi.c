@@ -107,6 +107,20 @@ bool sf_arg_str(napi_env env, napi_value v, const char *name, char *buf, size_t 
 	return true;
 }
 
+bool sf_prop_str(napi_env env, napi_value obj, const char *key, char *buf, size_t cap, bool optional)
+{
+	napi_value v;
+	if (napi_get_named_property(env, obj, key, &v) != napi_ok) {
+		sf_throw_pending(env, "internal Node-API failure");
+		return false;
+	}
+	if (optional && sf_is_nullish(env, v)) {
+		buf[0] = 0;
+		return true;
+	}
+	return sf_arg_str(env, v, key, buf, cap);
+}
+
 static bool typed_array(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len)
 {
 	bool is_ta = false;

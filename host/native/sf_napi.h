@@ -33,6 +33,8 @@ bool sf_arg_bool(napi_env env, napi_value v, bool *out);
 bool sf_arg_str(napi_env env, napi_value v, const char *name, char *buf, size_t cap);
 bool sf_arg_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len);
 bool sf_arg_u32_array(napi_env env, napi_value v, const char *name, uint32_t **data, size_t *len);
+/* sf_arg_str of obj[key]; an optional one that is null or undefined reads as "". */
+bool sf_prop_str(napi_env env, napi_value obj, const char *key, char *buf, size_t cap, bool optional);
 bool sf_is_nullish(napi_env env, napi_value v);
 /* bpf_obj_get_info_by_fd into a zeroed info of size bytes; false with an error
  * about `what` thrown. */
@@ -72,8 +74,9 @@ void sf_register_tap(napi_env env, napi_value exports);
 void sf_register_sched(napi_env env, napi_value exports);
 
 /* Enters the network namespace at path (no-op for NULL/""); *saved is the
- * namespace to return to with sf_netns_leave. Returns 0 or -errno. */
-int sf_netns_enter(const char *path, int *saved);
+ * namespace to return to with sf_netns_leave. False with an error thrown when
+ * it cannot. */
+bool sf_netns_enter(napi_env env, const char *path, int *saved);
 void sf_netns_leave(int saved);
 
 /* Cached key/value byte counts per fd (value bytes include per-CPU strides). */

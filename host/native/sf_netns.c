@@ -11,13 +11,11 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-int sf_netns_enter(const char *path, int *saved)
+static int enter(const char *path, int *saved)
 {
-	*saved = -1;
-	if (!path || !*path)
-		return 0;
 	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return -errno;
@@ -36,6 +34,18 @@ int sf_netns_enter(const char *path, int *saved)
 	}
 	*saved = self;
 	return 0;
+}
+
+bool sf_netns_enter(napi_env env, const char *path, int *saved)
+{
+	*saved = -1;
+	if (!path || !*path)
+		return true;
+	int err = enter(path, saved);
+	if (err)
+		sf_throw(env, err == -ENOENT ? "E_NO_IFACE" : "E_XSK", -err, "check the namespace with `ip netns list`",
+			 "cannot enter network namespace %s: %s", path, strerror(-err));
+	return !err;
 }
 
 void sf_netns_leave(int saved)

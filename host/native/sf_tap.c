@@ -164,27 +164,20 @@ out:
 static napi_value tap_open(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
-	napi_value argv[1], v;
+	napi_value argv[1];
 	char ifname[IFNAMSIZ + 1], tap_name[IFNAMSIZ + 1], netns[4096];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 1)
 		return sf_throw(env, "E_USAGE", 0, NULL, "tapOpen(options)");
-	SF_TRY(env, napi_get_named_property(env, argv[0], "ifname", &v));
-	if (!sf_arg_str(env, v, "ifname", ifname, sizeof(ifname)))
-		return NULL;
-	SF_TRY(env, napi_get_named_property(env, argv[0], "tapName", &v));
-	if (!sf_arg_str(env, v, "tapName", tap_name, sizeof(tap_name)))
-		return NULL;
-	SF_TRY(env, napi_get_named_property(env, argv[0], "netns", &v));
-	netns[0] = 0;
-	if (!sf_is_nullish(env, v) && !sf_arg_str(env, v, "netns", netns, sizeof(netns)))
+	if (!sf_prop_str(env, argv[0], "ifname", ifname, sizeof(ifname), false) ||
+	    !sf_prop_str(env, argv[0], "tapName", tap_name, sizeof(tap_name), false) ||
+	    !sf_prop_str(env, argv[0], "netns", netns, sizeof(netns), true))
 		return NULL;
 
 	int saved = -1;
-	int err = sf_netns_enter(netns, &saved);
-	if (err)
-		return sf_throw(env, err == -ENOENT ? "E_NO_IFACE" : "E_XSK", -err, "check the namespace with `ip netns list`",
-				"cannot enter network namespace %s: %s", netns, strerror(-err));
+	if (!sf_netns_enter(env, netns, &saved))
+		return NULL;
+	int err;
 	napi_value result = NULL;
 	int fd = -1;
 	unsigned ifindex = if_nametoindex(ifname);

@@ -184,18 +184,6 @@ struct xsk_open_args {
 	bool busy_poll;
 };
 
-static bool read_prop_str(napi_env env, napi_value obj, const char *key, char *buf, size_t cap, bool optional)
-{
-	napi_value v;
-	if (napi_get_named_property(env, obj, key, &v) != napi_ok)
-		return false;
-	if (optional && sf_is_nullish(env, v)) {
-		buf[0] = 0;
-		return true;
-	}
-	return sf_arg_str(env, v, key, buf, cap);
-}
-
 static bool read_prop_u32(napi_env env, napi_value obj, const char *key, uint32_t *out)
 {
 	napi_value v;
@@ -207,10 +195,10 @@ static bool read_prop_u32(napi_env env, napi_value obj, const char *key, uint32_
 static bool read_open_args(napi_env env, napi_value o, struct xsk_open_args *a)
 {
 	napi_value v;
-	if (!read_prop_str(env, o, "ifname", a->ifname, sizeof(a->ifname), false) ||
-	    !read_prop_str(env, o, "bindMode", a->mode, sizeof(a->mode), false) ||
-	    !read_prop_str(env, o, "xsksMapPin", a->pin, sizeof(a->pin), false) ||
-	    !read_prop_str(env, o, "netns", a->netns, sizeof(a->netns), true) ||
+	if (!sf_prop_str(env, o, "ifname", a->ifname, sizeof(a->ifname), false) ||
+	    !sf_prop_str(env, o, "bindMode", a->mode, sizeof(a->mode), false) ||
+	    !sf_prop_str(env, o, "xsksMapPin", a->pin, sizeof(a->pin), false) ||
+	    !sf_prop_str(env, o, "netns", a->netns, sizeof(a->netns), true) ||
 	    !read_prop_u32(env, o, "queue", &a->queue) || !read_prop_u32(env, o, "frameSize", &a->frame_size) ||
 	    !read_prop_u32(env, o, "frameCount", &a->frame_count) || !read_prop_u32(env, o, "ringSize", &a->ring_size))
 		return false;
@@ -360,16 +348,12 @@ static napi_value xsk_open(napi_env env, napi_callback_info info)
 			sf_throw_errno(env, -err, "opening the pinned XSKMAP");
 		goto fail;
 	}
-	int err = sf_netns_enter(a->netns, &saved_ns);
-	if (err) {
-		sf_throw(env, err == -ENOENT ? "E_NO_IFACE" : "E_XSK", -err, "check the namespace with `ip netns list`",
-			 "cannot enter network namespace %s: %s", a->netns, strerror(-err));
+	if (!sf_netns_enter(env, a->netns, &saved_ns))
 		goto fail;
-	}
 	in_ns = true;
 	char reason[256] = "";
 	const char *mode_used = want_copy ? "copy" : "zerocopy";
-	err = create_socket(s, a->ifname, want_copy ? XDP_COPY : XDP_ZEROCOPY);
+	int err = create_socket(s, a->ifname, want_copy ? XDP_COPY : XDP_ZEROCOPY);
 	if (err && want_auto && err != -ENODEV && err != -EPERM && err != -EBUSY) {
 		snprintf(reason, sizeof(reason), "zero-copy bind failed: %s (errno %d); fell back to copy mode", strerror(-err), -err);
 		mode_used = "copy";
