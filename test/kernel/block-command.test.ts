@@ -13,6 +13,7 @@ import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
 import { setUpClientServerLab, setUpVethCliLab, withPinned, type ClientServerLab, type VethCliLab } from './support/veth-labs.js';
 import { probesAfter, startEchoServers, startTcpProber, udpEchoWorks, type Probe } from './lab/traffic.js';
+import { runOk } from './lab/run.js';
 import { LAYOUT, MapName, SfActive, SfConfig, decodePenaltyKey } from '../../host/kernel/codec.js';
 import { mapDump, mapNextKey } from '../../host/kernel/native.js';
 import { readConfigValue } from '../../host/kernel/config.js';
@@ -124,6 +125,28 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('block: the penalt
     expect((await ok('block', 'clear', '--json')).stdout).toContain(`"released": [\n    "${net.client.addr}"\n  ]`);
     expect((await list()).expired).toBe(0);
     expect(penaltySwitch()).toEqual({ word: 0, union: 0 });
+  });
+
+  it('an IPv6 source: blocked by its address, listed as the kernel holds it, released', async () => {
+    const client6 = '2001:db8:43::1';
+    const server6 = '2001:db8:43::2';
+    await runOk(['ip', '-n', net.client.ns, 'addr', 'add', `${client6}/64`, 'dev', net.client.ifname, 'nodad']);
+    await runOk(['ip', '-n', net.server.ns, 'addr', 'add', `${server6}/64`, 'dev', net.server.ifname, 'nodad']);
+    await lab.spawn(net.server.ns, [process.execPath, '-e', `const d = require('dgram').createSocket('udp6');
+setTimeout(() => process.exit(0), 120000);
+d.on('message', (m, r) => d.send(m, r.port, r.address));
+d.bind(${UDP_PORT}, '${server6}', () => console.log('ready'));`], 'ready');
+    // One datagram over IPv6 and its echo, three tries 300 ms apart.
+    const ping6 = async (): Promise<boolean> => (await lab.exec(net.client.ns, [process.execPath, '-e', `const d = require('dgram').createSocket('udp6');
+let left = 3; const send = () => { if (left-- <= 0) process.exit(1); d.send('v6', ${UDP_PORT}, '${server6}'); setTimeout(send, 300); };
+d.on('message', () => process.exit(0)); send();`], { timeoutMs: 5000 })).code === 0;
+    expect(await ping6()).toBe(true);
+    await ok('block', 'add', '2001:DB8:43:0:0:0:0:1', '--ttl', '5m');
+    expect(await ping6()).toBe(false);
+    expect((await probesAfter(probes, Date.now(), 2)).map((p) => p.ok)).toEqual([true, true]); // its IPv4 address is another source
+    expect((await list()).sources.map((s) => s.addr)).toEqual([client6]);
+    expect((await ok('block', 'delete', client6)).stdout).toBe(`released ${client6} on ${net.server.ifname}\n`);
+    expect(await ping6()).toBe(true);
   });
 
   it('lowering the switch never hides an entry a writer adds between the look at the map and the lowering', () => {
