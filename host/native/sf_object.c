@@ -51,19 +51,24 @@ static const char *map_name(const struct bpf_map *map)
 	return strncmp(n, SF_DATA_SECTION_PREFIX, sizeof(SF_DATA_SECTION_PREFIX) - 1) == 0 ? n + sizeof(SF_DATA_SECTION_PREFIX) - 1 : n;
 }
 
+static void release_object(struct sf_object *o)
+{
+	if (!o->obj)
+		return;
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, o->obj) {
+		sf_forget_fd(bpf_map__fd(map));
+	}
+	bpf_object__close(o->obj);
+	o->obj = NULL;
+}
+
 static void finalize_object(napi_env env, void *data, void *hint)
 {
 	(void)env;
 	(void)hint;
-	struct sf_object *o = data;
-	if (o->obj) {
-		struct bpf_map *map;
-		bpf_object__for_each_map(map, o->obj) {
-			sf_forget_fd(bpf_map__fd(map));
-		}
-		bpf_object__close(o->obj);
-	}
-	free(o);
+	release_object(data);
+	free(data);
 }
 
 static struct sf_object *get_object(napi_env env, napi_value v)
@@ -210,12 +215,7 @@ static napi_value close_object(napi_env env, napi_callback_info info)
 	struct sf_object *o = argc ? get_object(env, argv[0]) : NULL;
 	if (!o)
 		return NULL;
-	struct bpf_map *map;
-	bpf_object__for_each_map(map, o->obj) {
-		sf_forget_fd(bpf_map__fd(map));
-	}
-	bpf_object__close(o->obj);
-	o->obj = NULL;
+	release_object(o);
 	return sf_undefined(env);
 }
 
