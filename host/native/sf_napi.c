@@ -174,6 +174,16 @@ bool sf_is_nullish(napi_env env, napi_value v)
 	return t == napi_null || t == napi_undefined;
 }
 
+void *sf_external(napi_env env, napi_value v, uint32_t magic, const char *what)
+{
+	void *p = NULL;
+	if (napi_get_value_external(env, v, &p) != napi_ok || !p || *(uint32_t *)p != magic) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "%s", what);
+		return NULL;
+	}
+	return p;
+}
+
 bool sf_obj_info(napi_env env, int fd, void *info, uint32_t size, const char *what)
 {
 	/* Zeroed: the kernel reads the struct too, as buffers and lengths to fill. */

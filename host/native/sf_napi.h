@@ -36,6 +36,9 @@ bool sf_arg_u32_array(napi_env env, napi_value v, const char *name, uint32_t **d
 /* sf_arg_str of obj[key]; an optional one that is null or undefined reads as "". */
 bool sf_prop_str(napi_env env, napi_value obj, const char *key, char *buf, size_t cap, bool optional);
 bool sf_is_nullish(napi_env env, napi_value v);
+/* The data of external v when it starts with the uint32_t magic, so that one
+ * kind of handle passed for another is refused; else NULL with `what` thrown. */
+void *sf_external(napi_env env, napi_value v, uint32_t magic, const char *what);
 /* bpf_obj_get_info_by_fd into a zeroed info of size bytes; false with an error
  * about `what` thrown. */
 bool sf_obj_info(napi_env env, int fd, void *info, uint32_t size, const char *what);

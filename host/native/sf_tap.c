@@ -66,13 +66,8 @@ static void finalize_tap(napi_env env, void *data, void *hint)
 
 static struct sf_tap *get_tap(napi_env env, napi_value v, bool open_only)
 {
-	void *p = NULL;
-	if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((struct sf_tap *)p)->magic != TAP_MAGIC) {
-		sf_throw(env, "E_KERNEL", 0, NULL, "not a delivery handle");
-		return NULL;
-	}
-	struct sf_tap *t = p;
-	if (open_only && t->fd < 0) {
+	struct sf_tap *t = sf_external(env, v, TAP_MAGIC, "not a delivery handle");
+	if (t && open_only && t->fd < 0) {
 		sf_throw(env, "E_USAGE", 0, "open a new one with openDelivery", "host-mode delivery is closed");
 		return NULL;
 	}

@@ -155,13 +155,8 @@ static void finalize_xsk(napi_env env, void *data, void *hint)
 
 static struct sf_xsk *get_xsk(napi_env env, napi_value v, bool open_only)
 {
-	void *p = NULL;
-	if (napi_get_value_external(env, v, &p) != napi_ok || !p || ((struct sf_xsk *)p)->magic != XSK_MAGIC) {
-		sf_throw(env, "E_KERNEL", 0, NULL, "not an AF_XDP socket handle");
-		return NULL;
-	}
-	struct sf_xsk *s = p;
-	if (open_only && s->closed) {
+	struct sf_xsk *s = sf_external(env, v, XSK_MAGIC, "not an AF_XDP socket handle");
+	if (s && open_only && s->closed) {
 		sf_throw(env, "E_USAGE", 0, "open a new one with openXsk", "the AF_XDP socket is closed");
 		return NULL;
 	}
