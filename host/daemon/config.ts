@@ -37,7 +37,7 @@ export interface DaemonModuleConfig {
 }
 
 /** The event types the daemon writes to EVE: records, module events by protocol. */
-export const EVE_TYPES = ['alert', 'drop', 'flow', 'http', 'dns', 'tls', 'ssh', 'other', 'anomaly'] as const;
+export const EVE_TYPES = ['alert', 'drop', 'flow', 'http', 'dns', 'tls', 'ssh', 'other', 'anomaly', 'stats'] as const;
 export type EveType = (typeof EVE_TYPES)[number];
 /** All but anomaly: decoder anomalies are off unless asked for, as Suricata's are, since malformed traffic is cheap to send. */
 export const DEFAULT_EVE_TYPES: readonly EveType[] = EVE_TYPES.filter((t) => t !== 'anomaly');
@@ -57,6 +57,8 @@ export interface DaemonConfig {
   expiryIntervalSec: number;
   /** BLOCK_SRC ttl when a module gives none. */
   defaultBlockTtlSec: number;
+  /** Seconds between EVE `stats` records (Suricata's stats.interval); 0: none. */
+  statsIntervalSec: number;
   /** What SIGTERM leaves behind: no program (detach), or the program passing everything (pass-all). */
   onStop: StopPolicy;
   /** Inline mode: the interface passed packets leave by. */
@@ -88,6 +90,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   flowTimeoutSec: 100,
   expiryIntervalSec: 5,
   defaultBlockTtlSec: 60,
+  statsIntervalSec: 8,
   onStop: 'detach',
   peer: null,
   batchSize: 64,
@@ -99,7 +102,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   source: null,
 });
 
-const TOP_KEYS = ['modules', 'stream_depth', 'stream_memcap', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling', 'eve_types'];
+const TOP_KEYS = ['modules', 'stream_depth', 'stream_memcap', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'stats_interval', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling', 'eve_types'];
 const SCHEDULING_KEYS = ['policy', 'priority', 'nice'];
 const CAP_KEYS = ['packets', 'bytes', 'policy'];
 const MODULE_KEYS = ['name', 'config', 'policy'];
@@ -185,6 +188,7 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
   if (o.flow_timeout !== undefined) out.flowTimeoutSec = int(o.flow_timeout, `${where}: flow_timeout`, 1, 86_400);
   if (o.expiry_interval !== undefined) out.expiryIntervalSec = int(o.expiry_interval, `${where}: expiry_interval`, 1, 3_600);
   if (o.default_block_ttl !== undefined) out.defaultBlockTtlSec = int(o.default_block_ttl, `${where}: default_block_ttl`, 1, 65_535);
+  if (o.stats_interval !== undefined) out.statsIntervalSec = int(o.stats_interval, `${where}: stats_interval`, 0, 3_600);
   if (o.on_stop !== undefined) out.onStop = oneOf(o.on_stop, `${where}: on_stop`, ['detach', 'pass-all'] as const);
   if (o.peer !== undefined && o.peer !== null) {
     if (typeof o.peer !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(o.peer) || o.peer === '.' || o.peer === '..') {

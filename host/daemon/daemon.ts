@@ -27,6 +27,7 @@ import { explainStateDirTaken } from './state-dir-owner.js';
 import { loadDaemonConfig, resolveGroup, type DaemonConfig } from './config.js';
 import { moduleSpecsFor, readModuleConfig, specRef, type ModuleSpec } from './modules.js';
 import { VerdictExpiry } from './expiry.js';
+import { daemonStatsRecord } from '../eve/daemon-stats.js';
 import { jsonLogger, type Logger } from './log.js';
 import { queueWorkerEntry } from './worker-entry.js';
 import type { EngineBounds } from '../engine/types.js';
@@ -133,6 +134,9 @@ export class Daemon {
   /** Queues the daemon runs (fixed at start); a change needs every one of them. */
   private queueCount = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  /** A stats record is being made (status() asks every queue): the next tick waits for none. */
+  private statsPending = false;
   private nextId = 1;
   private readonly waiting = new Map<number, { t: QueueThread; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   /** Every queue thread from its start to its exit, ready or not: what the watchdog looks at. */
@@ -282,6 +286,7 @@ export class Daemon {
     // The daemon is up: punted packets have a reader again.
     for (const s of this.sides) writeConfig(s.fds.config, SfConfig.PASS_ALL, 0);
     this.sweepTimer = setInterval(() => this.sweep(), this.config.expiryIntervalSec * 1000);
+    this.scheduleStats();
     this.timers.push(setInterval(() => this.sample(), 1000));
     this.sample();
     this.timers.push(setInterval(() => this.checkSides(), SIDE_CHECK_MS));
@@ -685,6 +690,7 @@ export class Daemon {
       clearInterval(this.sweepTimer);
       this.sweepTimer = setInterval(() => this.sweep(), next.expiryIntervalSec * 1000);
     }
+    if (next.statsIntervalSec !== old.statsIntervalSec) this.scheduleStats();
     if (next.controlGroup !== old.controlGroup) {
       // Without a control_group the socket goes back to the daemon's own group, as at a start without one.
       try {
@@ -698,6 +704,28 @@ export class Daemon {
   }
 
   // ---- periodic work ----
+
+  /** (Re)starts the EVE stats records at the configured interval (none at 0). */
+  private scheduleStats(): void {
+    if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+    const sec = this.config.statsIntervalSec;
+    if (sec > 0) this.statsTimer = setInterval(() => void this.writeStats(), sec * 1000);
+  }
+
+  /** One EVE stats record, when eve_types has stats; a failure is logged, never fatal. */
+  private async writeStats(): Promise<void> {
+    if (this.statsPending || !this.config.eveTypes.includes('stats') || this.eveFd < 0) return;
+    this.statsPending = true;
+    try {
+      const record = daemonStatsRecord(await this.status(), Date.now());
+      if (this.eveFd >= 0 && this.stopping === null) writeSync(this.eveFd, `${JSON.stringify(record)}\n`);
+    } catch (e) {
+      this.log('warn', 'EVE stats record not written', { error: e instanceof Error ? e.message : String(e) });
+    } finally {
+      this.statsPending = false;
+    }
+  }
 
   private sweep(): void {
     try {
@@ -861,6 +889,8 @@ export class Daemon {
     this.timers = [];
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
+    if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    this.statsTimer = null;
     await this.control?.close().catch(() => undefined);
     await Promise.all(this.threads.map(async (t) => {
       if (t.alive) await this.ask(t, { op: 'stop' } as Omit<ToWorker, 'id'>, 5000).catch(() => undefined);

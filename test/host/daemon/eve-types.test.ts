@@ -36,7 +36,7 @@ describe('eve_types', () => {
   });
 
   it('refuses what is not an event type, with the closest one', () => {
-    expect(() => parseDaemonConfig('eve_types: [alert, flows]', null)).toThrow(/eve_types\[1\]: must be one of alert, drop, flow, http, dns, tls, ssh, other, anomaly, got "flows"/);
+    expect(() => parseDaemonConfig('eve_types: [alert, flows]', null)).toThrow(/eve_types\[1\]: must be one of alert, drop, flow, http, dns, tls, ssh, other, anomaly, stats, got "flows"/);
     let hint = '';
     try { parseDaemonConfig('eve_types: [alert, flows]', null); } catch (e) { hint = (e as { hint: string }).hint; }
     expect(hint).toBe('did you mean "flow"?');

@@ -1,10 +1,11 @@
-// `secuxflow block` beside a running daemon: a module's BLOCK_SRC shows in
-// `block list`, and `block delete` releases it at once, in the kernel and in
-// the daemon's engines (whose own penalty box would otherwise keep dropping
-// the source's punted packets until the TTL). A block added by hand drops the
-// source in XDP; `block clear` ends it.
+// What an operator does beside a running daemon. `secuxflow block`: a
+// module's BLOCK_SRC shows in `block list`, and `block delete` releases it at
+// once, in the kernel and in the daemon's engines (whose own penalty box would
+// otherwise keep dropping the source's punted packets until the TTL); a block
+// added by hand drops the source in XDP, `block clear` ends it. And the EVE
+// stats records a log pipeline graphs, counting what the cases before did.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
@@ -12,7 +13,7 @@ import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
 import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
 import { runOk, type RunResult } from './lab/run.js';
-import { openPinnedMaps, startDaemon, startHttpServer, type PinnedMaps } from './daemon-support.js';
+import { openPinnedMaps, readEve, sleep, startDaemon, startHttpServer, until, type PinnedMaps } from './daemon-support.js';
 import { SfStage, SfStat } from '../../host/kernel/codec.js';
 import { requestDaemon } from '../../host/control/client.js';
 
@@ -26,7 +27,7 @@ interface ListJson {
   sources: { addr: string; expires_in_sec: number; dropped: number; interfaces: string[] }[];
 }
 
-describe.skipIf(kernel.skip || labReason !== null).sequential('block beside a running daemon', () => {
+describe.skipIf(kernel.skip || labReason !== null).sequential('an operator beside a running daemon: the penalty box and EVE stats', () => {
   const lab = new NetLab('bd');
   let net: ClientServerLab;
   let maps: PinnedMaps;
@@ -43,7 +44,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('block beside a ru
     // A long TTL: only a release can end the block within the test.
     writeFileSync(bi, JSON.stringify({ patterns: [{ sid: 1000050, content: 'SCAN-ME', severity: 2, action: 'block_src', msg: 'scanner marker' }], block_ttl: 600 }));
     const config = join(net.stateDir, 'daemon.yaml');
-    writeFileSync(config, `modules:\n  - name: basic_inspect\n    config: ${bi}\nexpiry_interval: 1\n`);
+    writeFileSync(config, `modules:\n  - name: basic_inspect\n    config: ${bi}\nexpiry_interval: 1\nstats_interval: 1\n`);
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT));
     const daemon = startDaemon(lab, net.server.ns, net.cli, ['--iface', net.server.ifname, '--mode', 'skb', '--state-dir', net.stateDir, '--config', config], net.env);
     await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
@@ -91,5 +92,27 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('block beside a ru
     }
     expect(await requestDaemon(net.stateDir, 'penalty.release', { addresses: null })).toEqual({ queues: 1, released: 0 });
     expect((await curl()).stdout).toContain('hello /');
+  });
+
+  it('writes an EVE stats record every stats_interval, with the totals so far; stats_interval 0 stops them', async () => {
+    const stats = (): Array<{ stats: Record<string, Record<string, unknown> & { uptime?: number }> }> =>
+      readEve(net.stateDir).filter((r) => r.event_type === 'stats') as never;
+    const seen = stats().length;
+    expect(await until(() => stats().length >= seen + 2, 5000, 200)).toBe(true);
+    const last = stats().at(-1)!.stats;
+    expect(last).toMatchObject({ decoder: {}, flow_bypassed: {}, penalty: {}, detect: {}, modules: { basic_inspect: {} } });
+    // This file's earlier cases: punted HTTP, one alert and one BLOCK_SRC from SCAN-ME.
+    expect(last.capture!.kernel_packets as number).toBeGreaterThan(0);
+    expect(last.detect!.alert as number).toBeGreaterThanOrEqual(1);
+    expect(last.penalty!.writes as number).toBeGreaterThanOrEqual(1);
+    expect((last.modules!.basic_inspect as { packets: number }).packets).toBeGreaterThan(0);
+    expect(last.xdp!.packets as number).toBeGreaterThanOrEqual(last.xdp!.punted as number);
+
+    const config = join(net.stateDir, 'daemon.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('stats_interval: 1', 'stats_interval: 0'));
+    await requestDaemon(net.stateDir, 'config.reload');
+    const after = stats().length;
+    await sleep(2500);
+    expect(stats().length).toBe(after);
   });
 });
