@@ -45,9 +45,14 @@ async function runningDaemonEve(stateDir: string | undefined): Promise<string | 
   }
 }
 
+/** The EVE file the state directory's daemon writes: the running one's, else the default <state-dir>/eve.json. */
+export async function daemonEvePath(stateDir: string | undefined): Promise<string> {
+  return (await runningDaemonEve(stateDir)) ?? join(resolveStateDir(stateDir), 'eve.json');
+}
+
 export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
   if (o.eve === '') throw new SecuxflowError('E_USAGE', '--eve needs a file name', `leave it out to read <state-dir>/eve.json; ${EVE_WHERE_HINT}`);
-  const path = o.eve ?? (await runningDaemonEve(o.stateDir)) ?? join(resolveStateDir(o.stateDir), 'eve.json');
+  const path = o.eve ?? (await daemonEvePath(o.stateDir));
   const sinceMs = o.since !== undefined ? parseSince(o.since) : 0;
   const limit = o.limit !== undefined ? Number(o.limit) : 50;
   if (!Number.isInteger(limit) || limit < 1) throw new SecuxflowError('E_USAGE', `--limit ${JSON.stringify(o.limit)} must be a positive integer`, 'for example --limit 100');

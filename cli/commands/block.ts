@@ -7,6 +7,8 @@
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
 import { blockSource, listBlockedSources, releaseSources, requireAttached, type BlockedSourcesList } from '../../host/kernel/blocked-sources.js';
+import { recentAlerts } from '../../host/daemon/alerts.js';
+import { daemonEvePath } from './alerts.js';
 import { notifyDaemon } from '../../host/control/client.js';
 import { formatIp, parseIp } from '../../host/packet/addr.js';
 import { SF, decodePenaltyKey, encodePenaltyKey } from '../../host/kernel/codec.js';
@@ -38,9 +40,48 @@ export function parseSource(text: string): Uint8Array {
   }
 }
 
-export function listBlocked(opts: StateDirOption = {}): BlockedSourcesList & { stateDir: string } {
+/** The alert that last blocked a source, as the daemon's EVE file has it. */
+export interface BlockingAlert {
+  signatureId: number;
+  signature: string;
+  timestamp: string;
+}
+
+export interface BlockedList extends BlockedSourcesList {
+  stateDir: string;
+  /** By source; absent for a source blocked by hand, or by an alert older than the ones read. */
+  lastBlockingAlert: Map<string, BlockingAlert>;
+}
+
+/** How many of the EVE file's latest alerts `block list` reads for the reason of each block. */
+const ALERTS_READ = 5000;
+
+export async function listBlocked(opts: StateDirOption = {}): Promise<BlockedList> {
   const stateDir = new StateStore(opts.stateDir).dir;
-  return { stateDir, ...listBlockedSources(stateDir) };
+  const list = listBlockedSources(stateDir);
+  return { stateDir, ...list, lastBlockingAlert: list.sources.length > 0 ? lastBlockingAlerts(await daemonEvePath(stateDir), new Set(list.sources.map((s) => s.addr))) : new Map() };
+}
+
+/**
+ * Why each source is in the box, as far as the EVE file tells: its latest
+ * alert with action "blocked" among the file's last ALERTS_READ alerts (read
+ * backwards, bounded). Best effort: an unreadable file gives no reasons.
+ */
+function lastBlockingAlerts(evePath: string, sources: Set<string>): Map<string, BlockingAlert> {
+  const out = new Map<string, BlockingAlert>();
+  let alerts;
+  try {
+    alerts = recentAlerts(evePath, 0, ALERTS_READ, { partialTail: true }).alerts;
+  } catch {
+    return out;
+  }
+  for (const a of alerts) {
+    const r = a.record as { src_ip?: unknown; alert?: { action?: unknown; signature_id?: unknown; signature?: unknown } };
+    if (typeof r.src_ip !== 'string' || !sources.has(r.src_ip) || r.alert?.action !== 'blocked') continue;
+    // Oldest first: a later alert replaces an earlier one.
+    out.set(r.src_ip, { signatureId: Number(r.alert.signature_id), signature: String(r.alert.signature ?? ''), timestamp: a.timestamp });
+  }
+  return out;
 }
 
 export interface BlockResult {
@@ -84,15 +125,19 @@ export async function releaseBlocks(opts: StateDirOption & { addrs: string[] | n
   });
 }
 
-export function formatBlockList(list: BlockedSourcesList): string {
+export function formatBlockList(list: BlockedList): string {
   const lines: string[] = [];
   if (list.ifaces.length === 0 && list.unreadable.length === 0) {
     lines.push('nothing is attached, so there is no penalty box (secuxflow attach --iface IF, or secuxflow run --iface IF)');
   } else if (list.sources.length === 0) {
     lines.push(`the penalty box is empty (${list.ifaces.join(', ')})`);
   } else {
-    const rows = list.sources.map((s) => [s.addr, describeDuration(s.expiresInSec), String(s.hits), s.ifaces.join(',')]);
-    lines.push(table([['SOURCE', 'EXPIRES IN', 'DROPPED', 'INTERFACES'], ...rows], ''));
+    const why = (addr: string): string => {
+      const a = list.lastBlockingAlert.get(addr);
+      return a ? `[${a.signatureId}] ${a.signature.length > 60 ? `${a.signature.slice(0, 59)}…` : a.signature}` : '-';
+    };
+    const rows = list.sources.map((s) => [s.addr, describeDuration(s.expiresInSec), String(s.hits), s.ifaces.join(','), why(s.addr)]);
+    lines.push(table([['SOURCE', 'EXPIRES IN', 'DROPPED', 'INTERFACES', 'LAST BLOCKING ALERT'], ...rows], ''));
     lines.push(`${list.sources.length} source${list.sources.length === 1 ? '' : 's'} blocked (the box holds ${thousands(SF.MAX_PENALTY)})`);
   }
   if (list.expired > 0) lines.push(`${list.expired} expired entr${list.expired === 1 ? 'y' : 'ies'} not shown: the program ignores them, the daemon's sweep removes them`);
@@ -113,11 +158,12 @@ export function registerBlock(program: Command): void {
     .option('--json', 'print JSON')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .action(action('block list', async (opts: StateDirOption & { json?: boolean }) => {
-      const list = listBlocked(opts);
+      const list = await listBlocked(opts);
       if (opts.json) {
+        const alertJson = (a: BlockingAlert | undefined) => (a ? { signature_id: a.signatureId, signature: a.signature, timestamp: a.timestamp } : null);
         printJson({
           interfaces: list.ifaces, expired: list.expired, unreadable: list.unreadable,
-          sources: list.sources.map((s) => ({ addr: s.addr, expires_in_sec: s.expiresInSec, dropped: s.hits, interfaces: s.ifaces })),
+          sources: list.sources.map((s) => ({ addr: s.addr, expires_in_sec: s.expiresInSec, dropped: s.hits, interfaces: s.ifaces, last_blocking_alert: alertJson(list.lastBlockingAlert.get(s.addr)) })),
         });
       } else {
         process.stdout.write(`${formatBlockList(list)}\n`);

@@ -79,7 +79,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('block: the penalt
     expect(l.sources[0]!.expires_in_sec).toBeGreaterThan(3500);
     expect(l.sources[0]!.expires_in_sec).toBeLessThanOrEqual(3600);
     expect(l.sources[0]!.dropped).toBeGreaterThanOrEqual(4);
-    expect((await ok('block', 'list')).stdout).toMatch(new RegExp(`^SOURCE +EXPIRES IN +DROPPED +INTERFACES\\n${net.client.addr.replace(/\./g, '\\.')} +59m \\d+s +\\d+ +${net.server.ifname}\\n1 source blocked`));
+    // Blocked by hand: no alert of the daemon's says why.
+    expect((await ok('block', 'list')).stdout).toMatch(new RegExp(`^SOURCE +EXPIRES IN +DROPPED +INTERFACES +LAST BLOCKING ALERT\\n${net.client.addr.replace(/\./g, '\\.')} +59m \\d+s +\\d+ +${net.server.ifname} +-\\n1 source blocked`));
     expect(penaltySwitch()).toEqual({ word: 1, union: SfActive.PENALTY });
   });
 

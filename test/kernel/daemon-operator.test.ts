@@ -24,7 +24,7 @@ const SUBNET = 44;
 const SCANNER = `198.18.${SUBNET}.3`;
 
 interface ListJson {
-  sources: { addr: string; expires_in_sec: number; dropped: number; interfaces: string[] }[];
+  sources: { addr: string; expires_in_sec: number; dropped: number; interfaces: string[]; last_blocking_alert: { signature_id: number; signature: string } | null }[];
 }
 
 describe.skipIf(kernel.skip || labReason !== null).sequential('an operator beside a running daemon: the penalty box and EVE stats', () => {
@@ -61,6 +61,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('an operator besid
     expect((await curl('-H', 'X-Scan: SCAN-ME')).stdout).not.toContain('hello');
     const l = await list();
     expect(l.sources.map((s) => [s.addr, s.interfaces])).toEqual([[SCANNER, [net.server.ifname]]]);
+    // Why: the alert that blocked it, from the daemon's EVE file.
+    expect(l.sources[0]!.last_blocking_alert).toMatchObject({ signature_id: 1000050, signature: expect.stringContaining('scanner marker') });
+    expect((await ok('block', 'list')).stdout).toMatch(/LAST BLOCKING ALERT\n.* \[1000050\] .*scanner marker/);
     expect(l.sources[0]!.expires_in_sec).toBeGreaterThan(590);
     expect(l.sources[0]!.expires_in_sec).toBeLessThanOrEqual(600);
     expect((await curl()).stdout).not.toContain('hello');

@@ -168,7 +168,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('npm run demo: the
     expect(lines(/KERNEL\s+flow 198\.18\.64\.66:\d+ ⇄ 198\.18\.64\.1:80\/tcp moved into the kernel: BLOCK/).length).toBeGreaterThanOrEqual(3);
     expect(full.out).toMatch(/KERNEL\s+source 198\.18\.64\.66 put in the penalty box/);
     // The operator's release: the list shows the scanner, the delete names it, and its next request is answered.
-    expect(full.out).toMatch(/DEMO\s+operator: \$ secuxflow block list\n.*DEMO\s+ {2}SOURCE\s+EXPIRES IN\s+DROPPED\s+INTERFACES\n.*DEMO\s+ {2}198\.18\.64\.66\s+\d+s\s+\d+\s+sfd[0-9a-f]{4}h/);
+    expect(full.out).toMatch(/DEMO\s+operator: \$ secuxflow block list\n.*DEMO\s+ {2}SOURCE\s+EXPIRES IN\s+DROPPED\s+INTERFACES\s+LAST BLOCKING ALERT\n.*DEMO\s+ {2}198\.18\.64\.66\s+\d+s\s+\d+\s+sfd[0-9a-f]{4}h\s+\[1006001\] TCP SYN port scan/);
     expect(full.out).toMatch(/DEMO\s+ {2}released 198\.18\.64\.66 on sfd[0-9a-f]{4}h and the running daemon/);
     expect(full.out).toMatch(/KERNEL\s+source 198\.18\.64\.66 left the penalty box/);
     expect(lines(/CLIENT\s+mallory: answered: HTTP 200/), full.out).toHaveLength(1);
