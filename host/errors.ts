@@ -57,6 +57,12 @@ export function isSecuxflowError(e: unknown): e is SecuxflowError {
   return e instanceof SecuxflowError;
 }
 
+/** "E_CODE: message" for a SecuxflowError, the message of another error: a cause quoted inside another message or a warning. */
+export function codedMessage(e: unknown): string {
+  if (e instanceof SecuxflowError) return `${e.code}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** The message a user sees: "message (hint)". */
 export function describeError(e: unknown): string {
   if (e instanceof SecuxflowError) return e.hint ? `${e.message}\n  hint: ${e.hint}` : e.message;

@@ -2,7 +2,7 @@
 // host/kernel/attach.ts that validate flags and say what happened.
 import type { Command } from 'commander';
 import { action, printJson } from '../action.js';
-import { SecuxflowError } from '../../host/errors.js';
+import { SecuxflowError, codedMessage } from '../../host/errors.js';
 import { attach, detach, keptFailMode, listAttachments, type AttachMode, type AttachResult, type DetachResult, type FailMode, type PolicyName } from '../../host/kernel/attach.js';
 import { assertIfaceName } from '../../host/kernel/ifname.js';
 import { currentNetns } from '../../host/kernel/iface.js';
@@ -108,7 +108,7 @@ async function refuseWhileDaemonRuns(iface: string, stateDir: string): Promise<v
   try {
     status = await requestDaemon(stateDir, 'status', {}, { timeoutMs: 10_000 });
   } catch (e) {
-    const why = e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    const why = codedMessage(e);
     throw new SecuxflowError('E_DAEMON', `cannot tell whether a secuxflow daemon is running on ${iface}: the daemon of ${stateDir} did not give its status (${why})`,
       `stop the daemon (SIGTERM, or systemctl stop secuxflow@${iface}), then detach; ${force}`);
   }

@@ -3,7 +3,7 @@
 // back to working on the state directory and pins directly.
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
-import { SecuxflowError, type ErrorCode } from '../errors.js';
+import { SecuxflowError, codedMessage, type ErrorCode } from '../errors.js';
 import { controlSocketPath, socketPathTooLong, type Method } from './protocol.js';
 
 export interface RequestOptions {
@@ -141,6 +141,6 @@ export async function notifyDaemon(stateDir: string | undefined, method: Method,
     return { running: r !== null, error: null };
   } catch (e) {
     // The code goes into the note so a warning still says E_DAEMON from E_STATE.
-    return { running: true, error: e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e) };
+    return { running: true, error: codedMessage(e) };
   }
 }

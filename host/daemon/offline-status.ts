@@ -8,7 +8,7 @@ import { MapName, SF, SfConfig } from '../kernel/codec.js';
 import { closeFd, mapDump, nativeAvailable, objGetReadOnly } from '../kernel/native.js';
 import { readConfigValue } from '../kernel/config.js';
 import { kernelPacketCounts, readStats, type KernelPacketCounts } from '../kernel/verdictmaps.js';
-import { SecuxflowError } from '../errors.js';
+import { codedMessage } from '../errors.js';
 import { StateStore } from '../state/store.js';
 
 export interface OfflineInterface extends AttachmentStatus {
@@ -44,7 +44,7 @@ export function offlineStatus(stateDir: string): OfflineStatus {
     const r = store.readRules();
     rules = { count: r.rules.length, defaultPolicy: r.defaultPolicy };
   } catch (e) {
-    rulesError = e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    rulesError = codedMessage(e);
   }
   const attachments = existsSync(store.dir) && nativeAvailable() ? listAttachments(stateDir) : [];
   const interfaces = attachments.map((a): OfflineInterface => {

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { listAttachments } from './attach.js';
 import { closeFd, mapDump, objGetReadOnly, type MapDump } from './native.js';
-import { SecuxflowError } from '../errors.js';
+import { codedMessage } from '../errors.js';
 
 export interface AttachedDumps {
   dumps: { iface: string; dump: MapDump }[];
@@ -23,7 +23,7 @@ export function dumpAttachedMaps(stateDir: string, mapName: string): AttachedDum
         closeFd(fd);
       }
     } catch (e) {
-      out.unreadable.push({ iface, error: e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e) });
+      out.unreadable.push({ iface, error: codedMessage(e) });
     }
   }
   return out;

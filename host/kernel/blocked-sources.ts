@@ -10,7 +10,7 @@ import { mapDelete, mapDump, mapLookup, mapUpdate } from './native.js';
 import { dumpAttachedMaps } from './attached-dumps.js';
 import { deletePenalty, openPinnedVerdictMaps, refreshActiveSwitches, writePenalty, type VerdictMapFds } from './verdictmaps.js';
 import { formatIp } from '../packet/addr.js';
-import { SecuxflowError } from '../errors.js';
+import { SecuxflowError, codedMessage } from '../errors.js';
 
 export interface BlockedSource {
   addr: string;
@@ -38,10 +38,6 @@ export interface PenaltyChange {
 
 function nowNs(): bigint {
   return process.hrtime.bigint();
-}
-
-function message(e: unknown): string {
-  return e instanceof SecuxflowError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
 }
 
 /** The recorded interfaces' pin directories; none recorded is an error for a change, with what to do. */
@@ -111,7 +107,7 @@ function changeEverywhere(stateDir: string, what: string, change: (fds: VerdictM
         change(fds, undo);
       } catch (e) {
         putBack(undo);
-        throw new SecuxflowError(e instanceof SecuxflowError ? e.code : 'E_KERNEL', `${what} on ${iface} failed, so no interface was changed: ${message(e)}`,
+        throw new SecuxflowError(e instanceof SecuxflowError ? e.code : 'E_KERNEL', `${what} on ${iface} failed, so no interface was changed: ${codedMessage(e)}`,
           e instanceof SecuxflowError ? e.hint : undefined);
       }
       ifaces.push(iface);
