@@ -11,7 +11,7 @@ import { recentAlerts } from '../../host/daemon/alerts.js';
 import { daemonEvePath } from './alerts.js';
 import { notifyDaemon } from '../../host/control/client.js';
 import { formatIp, parseIp } from '../../host/packet/addr.js';
-import { SF, decodePenaltyKey, encodePenaltyKey } from '../../host/kernel/codec.js';
+import { SF, penaltySource } from '../../host/kernel/codec.js';
 import { StateStore } from '../../host/state/store.js';
 import { action, printJson } from '../action.js';
 import { table, thousands } from '../format.js';
@@ -32,8 +32,7 @@ export function parseSource(text: string): Uint8Array {
       `to drop a network, add a rule: secuxflow rule add --src ${text} --action drop`);
   }
   try {
-    // As the kernel keys it: ::ffff:a.b.c.d is the IPv4 source a.b.c.d.
-    return decodePenaltyKey(encodePenaltyKey(parseIp(text)));
+    return penaltySource(parseIp(text));
   } catch (e) {
     throw new SecuxflowError('E_USAGE', `${JSON.stringify(text)} is not an IPv4 or IPv6 address${e instanceof Error ? ` (${e.message})` : ''}`,
       'give the source address, for example 192.0.2.7 or 2001:db8::7');

@@ -13,7 +13,7 @@ import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } 
 import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
 import { assertIfaceName } from '../kernel/ifname.js';
-import { MapName, SF, SfConfig, SfStat, decodePenaltyKey, encodePenaltyKey } from '../kernel/codec.js';
+import { MapName, SF, SfConfig, SfStat, penaltySource } from '../kernel/codec.js';
 import { parseIp } from '../packet/addr.js';
 import { describeReplacedPins } from '../kernel/kept-pins.js';
 import { objectDigest } from '../kernel/object-digest.js';
@@ -653,8 +653,7 @@ export class Daemon {
     if (list !== null && (!Array.isArray(list) || list.length === 0 || list.length > SF.MAX_PENALTY || !list.every((a) => typeof a === 'string'))) {
       throw new SecuxflowError('E_USAGE', 'penalty.release needs "addresses": a list of IP addresses, or null for all');
     }
-    // As the kernel keys them: ::ffff:a.b.c.d is the IPv4 source a.b.c.d.
-    const addrs = list === null ? null : (list as string[]).map((a) => decodePenaltyKey(encodePenaltyKey(parseIp(a))));
+    const addrs = list === null ? null : (list as string[]).map((a) => penaltySource(parseIp(a)));
     const replies = await this.askAll({ op: 'penalty.release', addrs } as Omit<ToWorker, 'id'>);
     const released = replies.reduce((n: number, r) => n + ((r as { released?: number } | null)?.released ?? 0), 0);
     this.log('info', 'penalty box released', { addresses: list ?? 'all', engineEntries: released });

@@ -8,7 +8,7 @@ import { listAttachments } from './attach.js';
 import { LAYOUT, MapName, decodePenaltyKey, decodePenaltyMeta, encodePenaltyKey } from './codec.js';
 import { mapDelete, mapDump, mapLookup, mapUpdate } from './native.js';
 import { dumpAttachedMaps } from './attached-dumps.js';
-import { deletePenalty, openPinnedVerdictMaps, refreshActiveSwitches, writePenalty, type VerdictMapFds } from './verdictmaps.js';
+import { openPinnedVerdictMaps, refreshActiveSwitches, writePenalty, type VerdictMapFds } from './verdictmaps.js';
 import { formatIp } from '../packet/addr.js';
 import { SecuxflowError, codedMessage } from '../errors.js';
 
@@ -169,23 +169,25 @@ export interface ReleaseResult extends PenaltyChange {
 export function releaseSources(stateDir: string, addrs: Uint8Array[] | null): ReleaseResult {
   const released = new Set<string>();
   const change = changeEverywhere(stateDir, addrs === null ? 'clearing the penalty box' : `releasing ${addrs.map(formatIp).join(', ')}`, (fds, undo) => {
-    const targets = addrs ?? keysOf(fds);
-    for (const addr of targets) {
-      const entry = entryOf(fds, addr);
+    for (const entry of addrs === null ? entriesOf(fds) : addrs.map((a) => entryOf(fds, a))) {
       if (entry.before === null) continue;
       undo.push(entry);
       // Named as the kernel holds it: ::ffff:a.b.c.d and a.b.c.d are one entry.
-      if (deletePenalty(fds, addr)) released.add(formatIp(decodePenaltyKey(entry.key)));
+      if (mapDelete(fds.sf_penalty, entry.key)) released.add(formatIp(decodePenaltyKey(entry.key)));
     }
     refreshActiveSwitches(fds);
   });
   return { ...change, released: [...released] };
 }
 
-function keysOf(fds: VerdictMapFds): Uint8Array[] {
+/** Every entry of a box with its value, as one dump read them (no second lookup per key). */
+function entriesOf(fds: VerdictMapFds): Undo[] {
   const dump = mapDump(fds.sf_penalty);
   const kSize = LAYOUT.sf_penalty_key.size;
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < dump.count; i++) out.push(decodePenaltyKey(dump.keys.subarray(i * kSize, (i + 1) * kSize)));
+  const vSize = LAYOUT.sf_penalty_meta.size;
+  const out: Undo[] = [];
+  for (let i = 0; i < dump.count; i++) {
+    out.push({ fds, key: dump.keys.slice(i * kSize, (i + 1) * kSize), before: dump.values.slice(i * vSize, (i + 1) * vSize) });
+  }
   return out;
 }

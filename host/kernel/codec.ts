@@ -491,6 +491,11 @@ export function decodePenaltyKey(b: Uint8Array): Uint8Array {
   return b.slice(mapped ? 12 : 0, 16);
 }
 
+/** A source as the penalty box holds it: ::ffff:a.b.c.d is the IPv4 source a.b.c.d (4 bytes). */
+export function penaltySource(addr: Uint8Array): Uint8Array {
+  return decodePenaltyKey(encodePenaltyKey(addr));
+}
+
 /** expiresNs: CLOCK_MONOTONIC nanoseconds (process.hrtime.bigint() is that clock on Linux). */
 export function encodePenaltyMeta(expiresNs: bigint): Uint8Array {
   const b = new Uint8Array(LAYOUT.sf_penalty_meta.size);
