@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { action } from '../action.js';
 import { table } from '../format.js';
 import { SecuxflowError } from '../../host/errors.js';
+import { printable } from '../../host/text.js';
 import { EVE_WHERE_HINT, alertOf, eveIoError, parseSince, readLinesFrom, recentAlerts, type AlertLine } from '../../host/daemon/alerts.js';
 import { resolveStateDir } from '../../host/state/store.js';
 import { requestDaemon } from '../../host/control/client.js';
@@ -18,12 +19,14 @@ export interface AlertsCommandOptions {
   stateDir?: string;
 }
 
+// Every cell is text from the EVE file, and a signature is whatever a module
+// wrote: escaped, it can neither drive the terminal nor forge a row.
 function row(a: AlertLine): string[] {
   const r = a.record;
   const al = (r.alert ?? {}) as Record<string, unknown>;
   const ep = (ip: unknown, port: unknown): string => (port === undefined ? String(ip ?? '?') : `${String(ip)}:${String(port)}`);
   return [a.timestamp.slice(0, 23).replace('T', ' '), String(al.action ?? ''), String(al.signature_id ?? ''), String(al.severity ?? ''),
-    `${ep(r.src_ip, r.src_port)} -> ${ep(r.dest_ip, r.dest_port)}`, String(r.proto ?? ''), String(al.signature ?? '')];
+    `${ep(r.src_ip, r.src_port)} -> ${ep(r.dest_ip, r.dest_port)}`, String(r.proto ?? ''), String(al.signature ?? '')].map(printable);
 }
 
 const HEADER = ['TIME', 'ACTION', 'SID', 'SEV', 'FLOW', 'PROTO', 'SIGNATURE'];
@@ -69,8 +72,8 @@ export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) 
     else write(`${table(header ? [HEADER, ...list.map(row)] : list.map(row), '')}\n`);
   };
   if (!o.json) {
-    if (!recent.exists) write(`no alerts: ${path} does not exist yet${o.follow ? ', waiting for it' : ''} (a daemon creates it when it starts; if yours runs with --eve or another --state-dir, pass the same here)\n`);
-    else if (recent.alerts.length === 0 && !o.follow) write(`no alerts in ${path}${o.since ? ` since ${o.since}` : ''}\n`);
+    if (!recent.exists) write(`no alerts: ${printable(path)} does not exist yet${o.follow ? ', waiting for it' : ''} (a daemon creates it when it starts; if yours runs with --eve or another --state-dir, pass the same here)\n`);
+    else if (recent.alerts.length === 0 && !o.follow) write(`no alerts in ${printable(path)}${o.since ? ` since ${printable(o.since)}` : ''}\n`);
   }
   print(recent.alerts, true);
   if (!o.follow) return;

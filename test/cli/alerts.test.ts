@@ -81,6 +81,24 @@ describe('secuxflow alerts (built CLI)', () => {
     expect(cli(['alerts', '--eve', eve, '--limit', 'lots']).stderr).toMatch(/error\[E_USAGE\]: --limit "lots" must be a positive integer/);
   });
 
+  it('a signature made of terminal escapes (a custom module wrote it): the table shows it escaped, with no escape and no forged row', () => {
+    const dir = tempDir('alerts-hostile');
+    const eve = join(dir, 'eve.json');
+    writeFileSync(eve, `${JSON.stringify({
+      timestamp: '2026-11-22T10:01:00.000000+0000', event_type: 'alert', src_ip: '198.18.0.1\u001b[2J', src_port: 40000,
+      dest_ip: '198.18.1.1', dest_port: 80, proto: 'TCP',
+      alert: { action: 'allowed', signature_id: 4242, severity: 1, signature: '\u001b[31mEVIL\u001b]0;pwned\u0007\n2026-11-22 10:02:00.000  blocked  1  1  forged' },
+    })}\n`);
+    const r = cli(['alerts', '--eve', eve]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    expect(r.stdout).toContain('198.18.0.1\\x1b[2J:40000');
+    expect(r.stdout).toContain('\\x1b[31mEVIL\\x1b]0;pwned\\x07\\n2026-11-22 10:02:00.000  blocked');
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    // --json hands the record on as JSON, where the escapes stay escaped
+    expect(cli(['alerts', '--eve', eve, '--json']).stdout).not.toContain('\u001b');
+  });
+
   it('reads a 100 MB file in bounded memory', () => {
     const dir = tempDir('alerts-big');
     const eve = join(dir, 'eve.json');
