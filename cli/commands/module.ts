@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { shippedModulesDir } from '../../host/paths.js';
 import { shippedModuleNames } from '../../host/modules/resolve.js';
 import { SecuxflowError } from '../../host/errors.js';
+import { printable } from '../../host/text.js';
 import { StateStore } from '../../host/state/store.js';
 import { RULES_FILE } from '../../host/state/store.js';
 import { parsePolicy, resolveLimits, type ModulePolicy, type SandboxLimits } from '../../host/sandbox/limits.js';
@@ -356,21 +357,24 @@ function printList(list: ListedModule[]): void {
       m.meanBatchUs.toFixed(1), m.p99BatchUs.toFixed(1), String(m.traps), m.quarantine ?? '-']);
   }
   const problems = list.filter((m) => m.problem !== null)
-    .map((m) => `${m.name}: ${m.problem!.message}; inspect and run refuse it\n  hint: ${m.problem!.hint}\n`);
+    .map((m) => `${m.name}: ${printable(m.problem!.message)}; inspect and run refuse it\n  hint: ${printable(m.problem!.hint)}\n`);
   process.stdout.write(`${table(rows, '')}\n(counters: from each module's last validation run; a running daemon reports live ones)\n${problems.join('')}`);
 }
 
+// Import and export names are any UTF-8 the file's author chose, and the
+// reason may quote them: all of it is escaped before it reaches the terminal.
 function printInfo(i: ModuleInfo): void {
-  const lines = [`module   ${i.path}`, `kind     ${i.kind}, ${thousands(i.size)} bytes, sha256 ${i.sha256}`, `abi      ${i.abiVersion ?? 'none'}`];
+  const lines = [`module   ${printable(i.path)}`, `kind     ${i.kind}, ${thousands(i.size)} bytes, sha256 ${i.sha256}`, `abi      ${i.abiVersion ?? 'none'}`];
   if (i.memory) {
     lines.push(`memory   initial ${i.memory.initialPages} pages (${i.memory.initialPages * 64} KiB), declared maximum ${i.memory.maxPages === null ? 'none' : `${i.memory.maxPages} pages (${i.memory.maxPages * 64} KiB)`}; the sandbox caps it at ${i.memory.sandboxMaxPages} pages`);
   }
   lines.push('imports');
-  for (const imp of i.imports) lines.push(`  ${imp.name} ${imp.signature ?? imp.kind}${imp.allowed ? '' : '   <- not allowed'}`);
+  for (const imp of i.imports) lines.push(`  ${printable(imp.name)} ${imp.signature ?? imp.kind}${imp.allowed ? '' : '   <- not allowed'}`);
   if (i.imports.length === 0) lines.push('  (none)');
   lines.push('exports');
-  for (const ex of i.exports) lines.push(`  ${ex.name} ${ex.signature ?? ex.kind}`);
-  lines.push(i.wouldLoad ? 'loads    yes (validated in the sandbox: instantiated, on_init, one probe batch)' : `loads    no: [${i.reason!.code}] ${i.reason!.message}${i.reason!.hint ? `\n  hint: ${i.reason!.hint}` : ''}`);
+  for (const ex of i.exports) lines.push(`  ${printable(ex.name)} ${ex.signature ?? ex.kind}`);
+  const hint = i.reason?.hint ? `\n  hint: ${i.reason.hint.split('\n').map(printable).join('\n')}` : '';
+  lines.push(i.wouldLoad ? 'loads    yes (validated in the sandbox: instantiated, on_init, one probe batch)' : `loads    no: [${i.reason!.code}] ${printable(i.reason!.message)}${hint}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -402,7 +406,7 @@ export function registerModule(program: Command): void {
         ? `  note: ${m.name} is also the name of a shipped inspector: inspect --module ${m.name} and rules that name it now run this module (module unload ${m.name} gives the name back)\n`
         : '';
       const kept = r.kept.length ? `  kept from the previous registration: ${r.kept.join(', ')} (give a flag to change it${m.config ? '; --no-config drops the config' : ''})\n` : '';
-      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${m.source}\n${kept}${shadow}` +
+      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${printable(m.source)}\n${kept}${shadow}` +
         `  ${r.hotLoaded ? 'hot-loaded into the running daemon' : 'no daemon running: used by the next secuxflow run or inspect'}\n`);
     }));
 
@@ -422,7 +426,7 @@ export function registerModule(program: Command): void {
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
     .action(action('module unload', async (name: string, opts: { stateDir?: string }) => {
       const rec = await unloadModule(name, opts);
-      process.stdout.write(`unloaded module ${rec.name} (${rec.source} is left in place)\n`);
+      process.stdout.write(`unloaded module ${rec.name} (${printable(rec.source)} is left in place)\n`);
     }));
 
   collectLimitOptions(mod.command('info')

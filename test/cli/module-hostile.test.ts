@@ -95,6 +95,32 @@ describe('secuxflow module, hostile input', () => {
     expect(existsSync(join(state, 'modules.json'))).toBe(false);
   });
 
+  it('import and export names made of terminal escapes and a forged line: module info, load and inspect show them escaped, never raw', () => {
+    const dir = tempDir('mod-hostile-names');
+    const file = join(dir, 'names.wat');
+    writeFileSync(file, [
+      '(module',
+      '  (import "env\\1b[2J" "x\\1b[31m" (func))',
+      '  (memory (export "memory") 1)',
+      '  (global (export "secuxflow_abi_version") i32 (i32.const 1))',
+      '  (func (export "evil\\1b]0;pwned\\07\\0afinal    PASS")))',
+    ].join('\n'));
+    const state = tempDir('mod-hostile');
+    const info = cli(['module', 'info', file], env(state));
+    expect(info.status).toBe(1);
+    expect(info.stdout).toContain('  env\\x1b[2J.x\\x1b[31m () -> ()   <- not allowed');
+    expect(info.stdout).toContain('  evil\\x1b]0;pwned\\x07\\nfinal    PASS () -> ()');
+    expect(info.stdout).not.toMatch(/^final/m);
+    for (const args of [['module', 'load', file], ['inspect', '--pcap', DEMO_PCAP, '--module', file]]) {
+      const r = cli(args, env(state));
+      expect(r.stderr, args[1]).toContain('error[E_MODULE_IMPORT]: module names imports env\\x1b[2J.x\\x1b[31m (function)');
+      expect(r.stderr, args[1]).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+      noTrace(r.stderr);
+    }
+    expect(`${info.stdout}${info.stderr}`).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    expect(existsSync(join(state, 'modules.json'))).toBe(false);
+  });
+
   it('a registered file grown past the size limit it was registered under: list says changed-on-disk (not missing), inspect E_MODULE_CHANGED (not a --max-module-mib hint)', () => {
     const state = tempDir('mod-hostile');
     const file = join(tempDir('mod-file'), 'grown.wat');
