@@ -14,6 +14,9 @@
 //   tshark reads it, with the whole seconds carried over, and counted
 //   (timestampsOutOfRange). pcapng has no such field: a timestamp there is
 //   one count of units.
+// - A frame longer than its file's (or interface's) snaplen is read whole, as
+//   tshark reads it, up to MAX_SNAPLEN: the header's snaplen is often a
+//   writer's default (scapy writes 65535 above frames it writes in full).
 // - The file is read through a sliding window, never whole.
 // - On corruption every valid frame before the fault has been yielded, then
 //   a CaptureError names the file, the byte offset and the problem.
@@ -51,6 +54,15 @@ const CUT_SHORT = 'the capture was cut short; frames before this offset were rea
 const NO_IDB_HINT = 'a packet block must come after the interface description block it names, in the same section: the file is damaged, or was joined from several captures byte by byte (mergecap joins them properly)';
 // Frames beyond this are certainly corrupt lengths, whatever the snaplen says.
 const MAX_FRAME = 1 << 28;
+// The largest snaplen of libpcap and Wireshark (MAXIMUM_SNAPLEN,
+// WTAP_MAX_PACKET_SIZE_STANDARD): both read a frame up to it, whatever smaller
+// snaplen the file's header gives, and call a longer one corrupt.
+const MAX_SNAPLEN = 262144;
+
+/** The longest frame read under a snaplen (0: none given). */
+function largestFrame(snaplen: number): number {
+  return snaplen === 0 ? MAX_FRAME : Math.min(Math.max(snaplen, MAX_SNAPLEN), MAX_FRAME);
+}
 // 10000-01-01: EVE output writes every timestamp as an ISO date with a
 // four-digit year, so a later one could only come out mangled (or, past year
 // 275760, fail mid-output).
@@ -259,7 +271,7 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
   const w = owner.begin();
   try {
     const { le, nano, snaplenField, linkType } = pcapHeader(name, w);
-    const snaplen = snaplenField === 0 ? MAX_FRAME : Math.min(snaplenField, MAX_FRAME);
+    const largest = largestFrame(snaplenField);
     w.start += 24;
     const numbers = new FrameNumbers();
     for (;;) {
@@ -271,10 +283,8 @@ function* readPcap(name: string, owner: WindowOwner): Generator<RawFrame> {
       const frac = u32(b, h + 4, le);
       const caplen = u32(b, h + 8, le);
       const wireLen = u32(b, h + 12, le);
-      if (caplen > snaplen) {
-        throw new CaptureError(name, recordAt, snaplen === snaplenField
-          ? `record captured length ${caplen} > snaplen ${snaplenField}`
-          : `record captured length ${caplen} > ${snaplen}, the largest frame read (the file's snaplen is ${snaplenField})`,
+      if (caplen > largest) {
+        throw new CaptureError(name, recordAt, `record captured length ${caplen} > ${largest}, the largest frame read (the file's snaplen is ${snaplenField})`,
           'the record header is corrupt');
       }
       // A fraction of a second or more (a broken clock or writer) is still a
@@ -398,8 +408,8 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
         if (caplen > bodyEnd - bodyAt - 20) {
           throw new CaptureError(name, blockAt, `packet block captured length ${caplen} > ${bodyEnd - bodyAt - 20} bytes in the block`);
         }
-        if (iface.snaplen !== 0 && caplen > iface.snaplen) {
-          throw new CaptureError(name, blockAt, `packet captured length ${caplen} > snaplen ${iface.snaplen} of interface ${ifIndex}`);
+        if (caplen > largestFrame(iface.snaplen)) {
+          throw new CaptureError(name, blockAt, `packet captured length ${caplen} > ${largestFrame(iface.snaplen)}, the largest frame read (interface ${ifIndex}'s snaplen is ${iface.snaplen})`);
         }
         const [tsSec, tsNsec] = splitTimestamp(u32(b, bodyAt + 4, le), u32(b, bodyAt + 8, le), iface);
         if (!(tsSec >= 0 && tsSec < MAX_TS_SEC)) {

@@ -98,14 +98,23 @@ describe('classic pcap', () => {
     expect(err.message).toContain('16 bytes needed, 7 remain');
   });
 
-  it('record longer than the snaplen', () => {
+  it('records longer than the header\'s snaplen are read whole, as tshark reads them (a writer\'s default snaplen below its frames)', () => {
+    const bytes = pcapOf(frames);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(16, 20, true);
+    const got = [...captureFromBytes(bytes).frames()];
+    expect(got.map((f) => Buffer.from(f.data))).toEqual(frames.map((f) => Buffer.from(f)));
+    expect(got.map((f) => f.wireLen)).toEqual(frames.map((f) => f.length));
+  });
+
+  it('a record longer than 262144 bytes, libpcap\'s and Wireshark\'s largest snaplen, under a smaller one: corrupt', () => {
     const bytes = pcapOf(frames, 100);
     const second = PCAP_HEADER + PCAP_RECORD + frames[0]!.length;
-    new DataView(bytes.buffer, bytes.byteOffset).setUint32(second + 8, 101, true);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(second + 8, 262145, true);
     const { got, err } = drain(bytes);
     expect(got.length).toBe(1);
     expect(err.offset).toBe(second);
-    expect(err.message).toContain('captured length 101 > snaplen 100');
+    expect(err.message).toContain('captured length 262145 > 262144, the largest frame read (the file\'s snaplen is 100)');
+    expect(err.hint).toContain('the record header is corrupt');
   });
 
   it('the same from a file read in chunks', () => {
@@ -163,17 +172,29 @@ describe('pcapng', () => {
     expect(err.message).toContain(`header says ${epbSize(frames[2]!.length)} bytes, ${epbSize(frames[2]!.length) - 6} remain`);
   });
 
-  it('packet longer than the interface snaplen', () => {
+  /** A pcapng of frames[0] on an interface of snaplen 60, then an EPB claiming `caplen` bytes and holding them. */
+  function withLongEpb(caplen: number): Uint8Array {
     const w = new PcapngWriter({ interfaces: [{ linkType: LinkType.ETHERNET, snaplen: 60 }] });
-    w.write({ data: frames[2]!.subarray(0, 60), tsSec: 1, tsNsec: 0 });
-    const body = new Uint8Array(20 + 64);
-    new DataView(body.buffer).setUint32(12, 64, true);
-    new DataView(body.buffer).setUint32(16, 64, true);
+    w.write({ data: frames[0]!, tsSec: 1, tsNsec: 0 });
+    const body = new Uint8Array(20 + ((caplen + 3) & ~3));
+    new DataView(body.buffer).setUint32(12, caplen, true);
+    new DataView(body.buffer).setUint32(16, caplen, true);
+    body.fill(0xab, 20, 20 + caplen);
     w.writeRawBlock(6, body);
-    const { got, err } = drain(w.toBytes());
+    return w.toBytes();
+  }
+
+  it('a packet longer than its interface\'s snaplen is read whole, as tshark reads it', () => {
+    const got = [...captureFromBytes(withLongEpb(64)).frames()];
+    expect(got.map((f) => f.data.length)).toEqual([frames[0]!.length, 64]);
+    expect(got[1]!.data.every((b) => b === 0xab)).toBe(true);
+  });
+
+  it('a packet longer than 262144 bytes under a smaller interface snaplen: corrupt', () => {
+    const { got, err } = drain(withLongEpb(262145));
     expect(got.length).toBe(1);
-    expect(err.offset).toBe(firstEpb + epbSize(60));
-    expect(err.message).toContain('captured length 64 > snaplen 60 of interface 0');
+    expect(err.offset).toBe(firstEpb + epbSize(frames[0]!.length));
+    expect(err.message).toContain('captured length 262145 > 262144, the largest frame read (interface 0\'s snaplen is 60)');
   });
 
   it('packet block naming an interface that was never described', () => {

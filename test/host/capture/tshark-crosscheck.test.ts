@@ -1,7 +1,7 @@
 // Our reader and decoder against tshark on the demo capture written in every
 // format: same frame count, lengths, timestamps, VLANs, addresses, ports and
 // TCP fields, and agreement on which frame is malformed.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,17 @@ describe.skipIf(SKIP_TSHARK)('tshark cross-check of the demo capture', () => {
     const w = new PcapWriter({ path, snaplen: 96 });
     for (const f of demo) w.write(f);
     w.close();
+    compare(path, demo.length);
+  });
+
+  it('a pcap whose header snaplen (64) is below the frames it holds whole: both read every frame whole', () => {
+    const path = join(dir, 'snaplen-below-frames.pcap');
+    const w = new PcapWriter({ path });
+    for (const f of demo) w.write(f);
+    w.close();
+    const bytes = readFileSync(path);
+    bytes.writeUInt32LE(64, 16);
+    writeFileSync(path, bytes);
     compare(path, demo.length);
   });
 
