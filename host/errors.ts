@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'E_NOT_ATTACHED'     // secuxflow is not attached to that interface
   | 'E_MAP_FULL'         // a kernel map has no room left
   | 'E_NOT_BLOCKED'      // that source is not in the penalty box
+  | 'E_NO_FLOW'          // no flow in the kernel fast path matches
   | 'E_NATIVE_MISSING'   // the native addon was not built
   | 'E_XSK'              // an AF_XDP socket or its delivery device cannot be set up as asked
   | 'E_DAEMON'           // the control socket request failed

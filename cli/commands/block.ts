@@ -6,7 +6,8 @@
 // since its engines keep a penalty box of their own for punted packets.
 import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
-import { blockSource, listBlockedSources, releaseSources, requireAttached, type BlockedSourcesList } from '../../host/kernel/blocked-sources.js';
+import { blockSource, listBlockedSources, releaseSources, type BlockedSourcesList } from '../../host/kernel/blocked-sources.js';
+import { requireAttached } from '../../host/kernel/attached-change.js';
 import { recentAlerts } from '../../host/daemon/alerts.js';
 import { daemonEvePath } from './alerts.js';
 import { notifyDaemon } from '../../host/control/client.js';
@@ -109,7 +110,7 @@ export async function releaseBlocks(opts: StateDirOption & { addrs: string[] | n
   if (addrs !== null && addrs.length === 0) throw new SecuxflowError('E_USAGE', 'name at least one source address', 'see them with: secuxflow block list; or release all: secuxflow block clear');
   const store = new StateStore(opts.stateDir);
   return store.withLock(async () => {
-    requireAttached(store.dir);
+    requireAttached(store.dir, 'the penalty box');
     if (addrs !== null) {
       const live = new Set(listBlockedSources(store.dir).sources.map((s) => s.addr));
       const absent = addrs.map((a) => formatIp(a)).filter((a) => !live.has(a));
@@ -182,7 +183,7 @@ export function registerBlock(program: Command): void {
     }));
 
   block.command('delete')
-    .description('release sources from the penalty box now (flows a module blocked stay blocked until they end)')
+    .description('release sources from the penalty box now (flows a module blocked stay blocked: secuxflow flow delete)')
     .argument('<addr...>', 'source addresses')
     .option('--json', 'print JSON')
     .option('--state-dir <dir>', STATE_DIR_HELP)

@@ -23,7 +23,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   E_IO: true, E_STATE: true, E_MODULE_NOT_FOUND: true, E_MODULE_INVALID: true, E_MODULE_ABI: true, E_MODULE_IMPORT: true,
   E_MODULE_TRAP: true, E_MODULE_CONFIG: true, E_MODULE_LIMIT: true, E_MODULE_QUARANTINED: true, E_MODULE_CHANGED: true, E_MODULE_IN_USE: true,
   E_KERNEL: true, E_NO_ROOT: true, E_NO_BPFFS: true, E_BPFFS_READONLY: true, E_NO_IFACE: true, E_XDP_BUSY: true, E_NOT_ATTACHED: true,
-  E_MAP_FULL: true, E_NOT_BLOCKED: true, E_NATIVE_MISSING: true, E_XSK: true, E_DAEMON: true, E_INTERNAL: true,
+  E_MAP_FULL: true, E_NOT_BLOCKED: true, E_NO_FLOW: true, E_NATIVE_MISSING: true, E_XSK: true, E_DAEMON: true, E_INTERNAL: true,
 };
 
 const isKnownCode = (c: string): c is ErrorCode => Object.hasOwn(KNOWN_CODES, c);

@@ -12,7 +12,7 @@ export const CONTROL_SOCKET = 'control.sock';
 /** A request line longer than this is refused and the connection closed. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
-export const METHODS = ['status', 'rules.reload', 'modules.list', 'modules.load', 'modules.unload', 'config.reload', 'penalty.release', 'shutdown'] as const;
+export const METHODS = ['status', 'rules.reload', 'modules.list', 'modules.load', 'modules.unload', 'config.reload', 'penalty.release', 'flow.release', 'shutdown'] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface ControlRequest {

@@ -15,6 +15,7 @@ import { currentNetns, resolveIfindex } from '../kernel/iface.js';
 import { assertIfaceName } from '../kernel/ifname.js';
 import { MapName, SF, SfConfig, SfStat, penaltySource } from '../kernel/codec.js';
 import { parseIp } from '../packet/addr.js';
+import { flowSelectorFrom } from '../flow/selector.js';
 import { describeReplacedPins } from '../kernel/kept-pins.js';
 import { objectDigest } from '../kernel/object-digest.js';
 import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
@@ -257,6 +258,7 @@ export class Daemon {
           'modules.unload': (p) => this.change(() => this.unloadModule(p)),
           'config.reload': () => this.change(() => this.reloadConfig()),
           'penalty.release': (p) => this.change(() => this.releaseSources(p)),
+          'flow.release': (p) => this.change(() => this.releaseFlows(p)),
           shutdown: () => {
             setImmediate(() => void this.stop('shutdown request'));
             return { stopping: true };
@@ -657,6 +659,19 @@ export class Daemon {
     const replies = await this.askAll({ op: 'penalty.release', addrs } as Omit<ToWorker, 'id'>);
     const released = replies.reduce((n: number, r) => n + ((r as { released?: number } | null)?.released ?? 0), 0);
     this.log('info', 'penalty box released', { addresses: list ?? 'all', engineEntries: released });
+    return { queues: replies.length, released };
+  }
+
+  /**
+   * `secuxflow flow delete/clear` deleted kernel flow entries; each queue's
+   * engine still holds those flows' verdicts, and would repeat them (and
+   * write them back) at the flows' next punted packets.
+   */
+  private async releaseFlows(p: Record<string, unknown>): Promise<unknown> {
+    const selector = flowSelectorFrom(p);
+    const replies = await this.askAll({ op: 'flow.release', selector } as Omit<ToWorker, 'id'>);
+    const released = replies.reduce((n: number, r) => n + ((r as { released?: number } | null)?.released ?? 0), 0);
+    this.log('info', 'flow verdicts released', { ...selector, engineFlows: released });
     return { queues: replies.length, released };
   }
 

@@ -237,6 +237,9 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
       case 'penalty.release':
         reply(m.id, () => ({ released: worker.releaseSources(m.addrs) }));
         return;
+      case 'flow.release':
+        reply(m.id, () => ({ released: worker.releaseFlows(m.selector) }));
+        return;
       case 'status':
         reply(m.id, (): WorkerStatus => ({
           queue: init.queue,

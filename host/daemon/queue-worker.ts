@@ -19,6 +19,7 @@ import type { DaemonConfig } from './config.js';
 import { completeL4Checksum } from './checksum.js';
 import { StampedRunner } from './watchdog.js';
 import { SecuxflowError } from '../errors.js';
+import type { FlowSelector } from '../flow/selector.js';
 
 /** Where passed packets go: (from, descs, count) as XskSocket.transmit and Delivery.deliver take them. */
 export interface PacketOutput {
@@ -344,6 +345,18 @@ export class QueueWorker {
   releaseSources(addrs: readonly Uint8Array[] | null): number {
     this.staged?.engine?.releaseSources(addrs);
     return this.engine.releaseSources(addrs);
+  }
+
+  /**
+   * Forgets the verdicts of the flows `sel` picks, in the engine and in a
+   * staged one, and what the write-back wrote for them, so that a verdict
+   * they earn again is written again. How many the engine held.
+   */
+  releaseFlows(sel: FlowSelector): number {
+    this.staged?.engine?.releaseFlows(sel);
+    const ids = this.engine.releaseFlows(sel);
+    for (const id of ids) this.opts.writeBack?.flowEnded(id);
+    return ids.length;
   }
 
   /** Ends every flow (daemon stop). */

@@ -8,6 +8,7 @@ import type { WriteBackCounters } from './writeback.js';
 import type { EngineBounds } from '../engine/types.js';
 import type { XskBindMode } from '../kernel/xsk.js';
 import type { SchedulingState } from './scheduling.js';
+import type { FlowSelector } from '../flow/selector.js';
 
 export interface QueueThreadInit {
   iface: string;
@@ -37,6 +38,8 @@ export type ToWorker =
   | { op: 'change.abort'; id: number }
   /** An operator released these sources (every one when null) from the kernel's penalty box: the engine forgets them too. */
   | { op: 'penalty.release'; id: number; addrs: Uint8Array[] | null }
+  /** An operator deleted the kernel's entries of the flows this picks: the engine forgets their verdicts too. */
+  | { op: 'flow.release'; id: number; selector: FlowSelector }
   | { op: 'status'; id: number }
   | { op: 'stop'; id: number };
 

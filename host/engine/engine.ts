@@ -18,6 +18,7 @@ import { MetaFlag } from '../wasm/abi.js';
 import { SecuxflowError } from '../errors.js';
 import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js';
 import { datagramIdOf, inDatagram } from '../flow/datagram-id.js';
+import { selectsFlow, type FlowSelector } from '../flow/selector.js';
 import { PenaltyBox } from './penalty-box.js';
 import { ChecksumGuard, type ChecksumMode } from './checksums.js';
 import type { DecisionStage, EngineBounds, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
@@ -270,6 +271,26 @@ export class Engine {
     let n = 0;
     for (const a of addrs) if (this.penalty.release(a)) n++;
     return n;
+  }
+
+  /**
+   * Ends the decided flows `sel` picks, as `secuxflow flow delete` deletes
+   * their kernel entries: the engine would otherwise repeat their verdicts
+   * (and the daemon write them back) at their next punted packets, and the
+   * modules keep a flow's block for its life. Each ends as it would on a
+   * timeout (flow record, modules told), and its next packet starts a new
+   * flow that the rules and modules judge afresh. Returns the ended flows' ids.
+   */
+  releaseFlows(sel: FlowSelector): number[] {
+    const ended = this.flows.release((flow) => {
+      const s = flow.engine as FlowState | undefined;
+      if (!s || s.decided === FLOW_UNDECIDED) return false;
+      const verdict = s.decided === FLOW_ALLOWED ? 'allow' : 'block';
+      return selectsFlow(sel, { proto: flow.proto, addrA: flow.clientAddr, addrB: flow.serverAddr, portA: flow.clientPort, portB: flow.serverPort, verdict });
+    });
+    this.endFlows(ended);
+    this.releaseRecords();
+    return ended.map((e) => e.flow.id);
   }
 
   /** Fragments held until their datagram completes or is given up. */

@@ -151,7 +151,7 @@ export function anomalyRecord(d: PacketDecision): EveRecord {
   return rec;
 }
 
-const REASONS: Record<string, string> = { timeout: 'timeout', closed: 'timeout', evicted: 'forced', shutdown: 'shutdown' };
+const REASONS: Record<string, string> = { timeout: 'timeout', closed: 'timeout', evicted: 'forced', shutdown: 'shutdown', released: 'forced' };
 
 function flowState(f: Flow): string {
   switch (f.tcpState) {

@@ -61,6 +61,8 @@ export interface FlowTableStats {
   /** Closed TCP flows replaced by a new SYN on the same tuple (port reuse). */
   reused: number;
   shutdown: number;
+  /** Flows an operator released (`secuxflow flow delete`). */
+  released: number;
   /** RSTs whose sequence number was not the sender's next one: the receiver ignores them (RFC 5961), so the flow stays. */
   rstIgnored: number;
   /** FINs out of sequence (ahead of a hole, or far from the sender's next number): they did not move the state. */
@@ -225,7 +227,7 @@ function keyKind(vlan: number, proto: number, ver: number): number {
 export class FlowTable {
   readonly options: Readonly<FlowTableOptions>;
   readonly stats: FlowTableStats = {
-    packets: 0, noIp: 0, created: 0, timedOut: 0, closed: 0, evicted: 0, reused: 0, shutdown: 0, rstIgnored: 0, finIgnored: 0,
+    packets: 0, noIp: 0, created: 0, timedOut: 0, closed: 0, evicted: 0, reused: 0, shutdown: 0, released: 0, rstIgnored: 0, finIgnored: 0,
   };
 
   private readonly buckets = new Map<number, Node>();
@@ -449,6 +451,24 @@ export class FlowTable {
     }
     this.buckets.clear();
     this.count = 0;
+    return out;
+  }
+
+  /** Ends the live flows `pick` chooses, as released; their next packets start new flows. */
+  release(pick: (flow: Flow) => boolean): FlowEnd[] {
+    const out: FlowEnd[] = [];
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      let n: Node | null = this.heads[c] ?? null;
+      while (n !== null) {
+        const next = n.next;
+        if (pick(n.flow)) {
+          this.remove(n);
+          this.stats.released++;
+          out.push({ flow: n.flow, reason: 'released' });
+        }
+        n = next;
+      }
+    }
     return out;
   }
 

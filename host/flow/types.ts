@@ -38,7 +38,8 @@ export interface Flow {
   engine: unknown;
 }
 
-export type FlowEndReason = 'timeout' | 'closed' | 'evicted' | 'shutdown';
+/** `released`: an operator deleted the flow's verdict (`secuxflow flow delete`); its next packet starts a new flow. */
+export type FlowEndReason = 'timeout' | 'closed' | 'evicted' | 'shutdown' | 'released';
 
 export interface FlowEnd {
   flow: Flow;

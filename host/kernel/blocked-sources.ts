@@ -1,16 +1,14 @@
 // The kernel penalty box (sf_penalty) of every attached interface, read and
 // changed through its pins: what `secuxflow block` shows and edits. Entries
 // carry a CLOCK_MONOTONIC deadline; the program ignores a past one and the
-// daemon's sweep deletes it. An interface's maps are changed together with
-// the others': when one refuses, the ones already changed get their old
-// entries back, so no source ends up blocked on half of a bridge.
-import { listAttachments } from './attach.js';
+// daemon's sweep deletes it. Changes go to every attached interface or none
+// (attached-change.ts).
+import { changeEverywhere, type AttachedChange, type Undo } from './attached-change.js';
 import { LAYOUT, MapName, decodePenaltyKey, decodePenaltyMeta, encodePenaltyKey } from './codec.js';
-import { mapDelete, mapDump, mapLookup, mapUpdate } from './native.js';
+import { mapDelete, mapDump, mapLookup } from './native.js';
 import { dumpAttachedMaps } from './attached-dumps.js';
-import { openPinnedVerdictMaps, refreshActiveSwitches, writePenalty, type VerdictMapFds } from './verdictmaps.js';
+import { refreshActiveSwitches, writePenalty, type VerdictMapFds } from './verdictmaps.js';
 import { formatIp } from '../packet/addr.js';
-import { SecuxflowError, codedMessage } from '../errors.js';
 
 export interface BlockedSource {
   addr: string;
@@ -31,23 +29,13 @@ export interface BlockedSourcesList {
   unreadable: { iface: string; error: string }[];
 }
 
-export interface PenaltyChange {
-  /** Interfaces whose penalty box took the change. */
-  ifaces: string[];
-}
+/** Interfaces whose penalty box took the change. */
+export type PenaltyChange = AttachedChange;
+
+const PENALTY_BOX = 'the penalty box';
 
 function nowNs(): bigint {
   return process.hrtime.bigint();
-}
-
-/** The recorded interfaces' pin directories; none recorded is an error for a change, with what to do. */
-export function requireAttached(stateDir: string): { iface: string; pinDir: string }[] {
-  const dirs = listAttachments(stateDir).map((a) => ({ iface: a.iface, pinDir: a.pinDir }));
-  if (dirs.length === 0) {
-    throw new SecuxflowError('E_NOT_ATTACHED', `nothing is attached with state directory ${stateDir}: the penalty box lives in an attached interface's maps`,
-      'attach first (secuxflow attach --iface IF, or secuxflow run --iface IF), or give the daemon\'s --state-dir');
-  }
-  return dirs;
 }
 
 export function listBlockedSources(stateDir: string): BlockedSourcesList {
@@ -82,75 +70,16 @@ export function listBlockedSources(stateDir: string): BlockedSourcesList {
   return out;
 }
 
-/** Each interface's entry for each source before a change, to put back when a later interface refuses it. */
-interface Undo {
-  fds: VerdictMapFds;
-  key: Uint8Array;
-  before: Uint8Array | null;
-}
-
-/**
- * Opens every attached interface's verdict maps, runs `change` on each, and
- * closes them. A change that throws on one interface is undone on the ones
- * before it (their old entries written back), then rethrown naming it.
- */
-function changeEverywhere(stateDir: string, what: string, change: (fds: VerdictMapFds, undo: Undo[]) => void): PenaltyChange {
-  const dirs = requireAttached(stateDir);
-  const opened: (VerdictMapFds & { close(): void })[] = [];
-  const undo: Undo[] = [];
-  const ifaces: string[] = [];
-  try {
-    for (const { iface, pinDir } of dirs) {
-      try {
-        const fds = openPinnedVerdictMaps(pinDir);
-        opened.push(fds);
-        change(fds, undo);
-      } catch (e) {
-        putBack(undo);
-        throw new SecuxflowError(e instanceof SecuxflowError ? e.code : 'E_KERNEL', `${what} on ${iface} failed, so no interface was changed: ${codedMessage(e)}`,
-          e instanceof SecuxflowError ? e.hint : undefined);
-      }
-      ifaces.push(iface);
-    }
-    return { ifaces };
-  } finally {
-    for (const fds of opened) fds.close();
-  }
-}
-
 /** addr's entry in a box now (before: null when absent), to put back if a later interface refuses the change. */
 function entryOf(fds: VerdictMapFds, addr: Uint8Array): Undo {
   const key = encodePenaltyKey(addr);
-  return { fds, key, before: mapLookup(fds.sf_penalty, key, LAYOUT.sf_penalty_meta.size) };
-}
-
-/**
- * Writes the entries back as they were, newest change first, then sets each
- * box's lookup switch from what it holds: a release may have lowered it when
- * it emptied the box whose entries come back here.
- */
-function putBack(undo: Undo[]): void {
-  for (const u of [...undo].reverse()) {
-    try {
-      if (u.before) mapUpdate(u.fds.sf_penalty, u.key, u.before);
-      else mapDelete(u.fds.sf_penalty, u.key);
-    } catch {
-      // best effort: the caller's error names the interface that refused
-    }
-  }
-  for (const fds of new Set(undo.map((u) => u.fds))) {
-    try {
-      refreshActiveSwitches(fds);
-    } catch {
-      // as above
-    }
-  }
+  return { fds, map: fds.sf_penalty, key, before: mapLookup(fds.sf_penalty, key, LAYOUT.sf_penalty_meta.size) };
 }
 
 /** Drops `addr` in the kernel of every attached interface for ttlSec from now. */
 export function blockSource(stateDir: string, addr: Uint8Array, ttlSec: number): PenaltyChange {
   const expires = nowNs() + BigInt(ttlSec) * 1_000_000_000n;
-  return changeEverywhere(stateDir, `blocking ${formatIp(addr)}`, (fds, undo) => {
+  return changeEverywhere(stateDir, PENALTY_BOX, `blocking ${formatIp(addr)}`, (fds, undo) => {
     undo.push(entryOf(fds, addr));
     writePenalty(fds, addr, expires);
   });
@@ -168,7 +97,7 @@ export interface ReleaseResult extends PenaltyChange {
  */
 export function releaseSources(stateDir: string, addrs: Uint8Array[] | null): ReleaseResult {
   const released = new Set<string>();
-  const change = changeEverywhere(stateDir, addrs === null ? 'clearing the penalty box' : `releasing ${addrs.map(formatIp).join(', ')}`, (fds, undo) => {
+  const change = changeEverywhere(stateDir, PENALTY_BOX, addrs === null ? 'clearing the penalty box' : `releasing ${addrs.map(formatIp).join(', ')}`, (fds, undo) => {
     for (const entry of addrs === null ? entriesOf(fds) : addrs.map((a) => entryOf(fds, a))) {
       if (entry.before === null) continue;
       undo.push(entry);
@@ -187,7 +116,7 @@ function entriesOf(fds: VerdictMapFds): Undo[] {
   const vSize = LAYOUT.sf_penalty_meta.size;
   const out: Undo[] = [];
   for (let i = 0; i < dump.count; i++) {
-    out.push({ fds, key: dump.keys.slice(i * kSize, (i + 1) * kSize), before: dump.values.slice(i * vSize, (i + 1) * vSize) });
+    out.push({ fds, map: fds.sf_penalty, key: dump.keys.slice(i * kSize, (i + 1) * kSize), before: dump.values.slice(i * vSize, (i + 1) * vSize) });
   }
   return out;
 }

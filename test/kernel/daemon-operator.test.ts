@@ -2,8 +2,10 @@
 // module's BLOCK_SRC shows in `block list`, and `block delete` releases it at
 // once, in the kernel and in the daemon's engines (whose own penalty box would
 // otherwise keep dropping the source's punted packets until the TTL); a block
-// added by hand drops the source in XDP, `block clear` ends it. And the EVE
-// stats records a log pipeline graphs, counting what the cases before did.
+// added by hand drops the source in XDP, `block clear` ends it. `flow
+// delete`: a flow a module blocked is judged afresh, by the daemon's engine
+// and the module too, which both keep a block for the flow's life. And the
+// EVE stats records a log pipeline graphs, counting what the cases before did.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
 import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
 import { runOk, type RunResult } from './lab/run.js';
+import { startEchoServers } from './lab/traffic.js';
 import { openPinnedMaps, readEve, sleep, startDaemon, startHttpServer, until, type PinnedMaps } from './daemon-support.js';
 import { SfStage, SfStat } from '../../host/kernel/codec.js';
 import { requestDaemon } from '../../host/control/client.js';
@@ -22,6 +25,8 @@ const labReason = kernel.skip ? null : labSkipReason();
 const PORT = 8080;
 const SUBNET = 44;
 const SCANNER = `198.18.${SUBNET}.3`;
+const UDP_PORT = 7081;
+const UDP_SPORT = 40007;
 
 interface ListJson {
   sources: { addr: string; expires_in_sec: number; dropped: number; interfaces: string[]; last_blocking_alert: { signature_id: number; signature: string } | null }[];
@@ -42,10 +47,18 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('an operator besid
     await startHttpServer(lab, net.server.ns, net.server.addr, PORT);
     const bi = join(net.stateDir, 'basic_inspect.json');
     // A long TTL: only a release can end the block within the test.
-    writeFileSync(bi, JSON.stringify({ patterns: [{ sid: 1000050, content: 'SCAN-ME', severity: 2, action: 'block_src', msg: 'scanner marker' }], block_ttl: 600 }));
+    writeFileSync(bi, JSON.stringify({
+      patterns: [
+        { sid: 1000050, content: 'SCAN-ME', severity: 2, action: 'block_src', msg: 'scanner marker' },
+        { sid: 1000051, content: 'FLAG-ME', severity: 2, action: 'block_flow', msg: 'flow marker' },
+      ],
+      block_ttl: 600,
+    }));
     const config = join(net.stateDir, 'daemon.yaml');
     writeFileSync(config, `modules:\n  - name: basic_inspect\n    config: ${bi}\nexpiry_interval: 1\nstats_interval: 1\n`);
     await ok('rule', 'add', '--action', 'inspect', '--proto', 'tcp', '--port', String(PORT));
+    await ok('rule', 'add', '--action', 'inspect', '--proto', 'udp', '--port', String(UDP_PORT));
+    await startEchoServers(lab, net.server.ns, net.server.addr, PORT + 1, UDP_PORT);
     const daemon = startDaemon(lab, net.server.ns, net.cli, ['--iface', net.server.ifname, '--mode', 'skb', '--state-dir', net.stateDir, '--config', config], net.env);
     await daemon.waitLog((l) => l.msg === 'daemon started', 60_000);
     maps = openPinnedMaps(join(net.bpffs.root, net.server.ifname));
@@ -89,11 +102,46 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('an operator besid
     expect((await curl()).stdout).toContain('hello /');
   });
 
-  it('penalty.release requests with bad params are refused with E_USAGE, and the daemon keeps serving', async () => {
+  it('flow delete: a flow a module blocked is judged afresh, by the engine and the module', async () => {
+    /** One datagram from the same source port (one flow), and the echo or 'timeout'. */
+    const ask = async (payload: string): Promise<string> => (await lab.exec(net.client.ns, [process.execPath, '-e', `
+const s = require('dgram').createSocket('udp4');
+s.on('message', (m) => { console.log('echo ' + m); process.exit(0); });
+s.bind(${UDP_SPORT}, '${net.client.addr}', () => s.send(${JSON.stringify(payload)}, ${UDP_PORT}, '${net.server.addr}'));
+setTimeout(() => { console.log('timeout'); process.exit(0); }, 1000);`], { timeoutMs: 5000 })).stdout.trim();
+    const blocked = async (): Promise<string[]> =>
+      (JSON.parse((await ok('flow', 'list', '--json', '--port', String(UDP_PORT))).stdout) as { flows: { verdict: string }[] }).flows.map((f) => f.verdict);
+
+    expect(await ask('hello FLAG-ME')).toBe('timeout');
+    expect(await until(async () => (await blocked()).length > 0, 3000, 100)).toBe(true);
+    expect(await blocked()).toEqual(['block']);
+    // Dropped in XDP now, however benign.
+    const punts = maps.punts();
+    expect(await ask('benign')).toBe('timeout');
+    expect(maps.punts()).toBe(punts);
+
+    const r = await ok('flow', 'delete', '--host', net.client.addr, '--port', String(UDP_PORT));
+    expect(r.stdout).toBe(`deleted 1 flow on ${net.server.ifname} and in the running daemon\n  ${net.client.addr}:${UDP_SPORT} ⇄ ${net.server.addr}:${UDP_PORT}/udp (block, ${net.server.ifname})\n`);
+    expect(await blocked()).toEqual([]);
+    // Punted, judged by a new flow in the engine and the module: the benign datagram is answered.
+    expect(await ask('benign')).toBe('echo benign');
+    expect(maps.punts()).toBeGreaterThan(punts);
+    // And the marker is blocked again, in the kernel too.
+    expect(await ask('again FLAG-ME')).toBe('timeout');
+    expect(await until(async () => (await blocked()).length > 0, 3000, 100)).toBe(true);
+    const ended = readEve(net.stateDir).filter((e) => e.event_type === 'flow' && (e as { src_port?: number }).src_port === UDP_SPORT);
+    expect(ended.map((e) => (e as { flow: { reason: string } }).flow.reason)).toContain('forced');
+  });
+
+  it('penalty.release and flow.release requests with bad params are refused with E_USAGE, and the daemon keeps serving', async () => {
     for (const params of [{}, { addresses: 'all' }, { addresses: [] }, { addresses: [7] }, { addresses: ['not-an-ip'] }]) {
       await expect(requestDaemon(net.stateDir, 'penalty.release', params), JSON.stringify(params)).rejects.toMatchObject({ code: 'E_USAGE' });
     }
     expect(await requestDaemon(net.stateDir, 'penalty.release', { addresses: null })).toEqual({ queues: 1, released: 0 });
+    for (const params of [{ host: 7 }, { host: 'nowhere' }, { port: -1 }, { verdict: 'drop' }]) {
+      await expect(requestDaemon(net.stateDir, 'flow.release', params), JSON.stringify(params)).rejects.toMatchObject({ code: 'E_USAGE' });
+    }
+    expect(await requestDaemon(net.stateDir, 'flow.release', { host: '192.0.2.99' })).toEqual({ queues: 1, released: 0 });
     expect((await curl()).stdout).toContain('hello /');
   });
 

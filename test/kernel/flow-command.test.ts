@@ -1,8 +1,10 @@
-// `secuxflow flow list` on a real attachment: entries written through the
-// pins as the daemon and a rule change write them, real UDP and TCP traffic
-// from a client namespace that XDP then decides on its own, and the listing
-// naming each flow once with the packets XDP counted, filtered and limited as
-// asked; bad filters are refused.
+// `secuxflow flow list|delete|clear` on a real attachment: entries written
+// through the pins as the daemon and a rule change write them, real UDP and
+// TCP traffic from a client namespace that XDP then decides on its own, the
+// listing naming each flow once with the packets XDP counted, filtered and
+// limited as asked; `delete` forgets the flows picked (the blocked connection
+// then connects), `clear` the rest; bad filters are refused, changing nothing.
+// (daemon-operator.test.ts has the daemon's side of a delete.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
@@ -11,8 +13,9 @@ import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
 import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
 import { startEchoServers } from './lab/traffic.js';
-import { SfFlowOrigin, type FlowKey } from '../../host/kernel/codec.js';
-import { openPinnedVerdictMaps, writeFlowVerdicts } from '../../host/kernel/verdictmaps.js';
+import { SfConfig, SfFlowOrigin, reverseFlowKey, type FlowKey } from '../../host/kernel/codec.js';
+import { openPinnedVerdictMaps, readFlowVerdict, writeFlowVerdicts } from '../../host/kernel/verdictmaps.js';
+import { readConfigValue } from '../../host/kernel/config.js';
 import { parseIp } from '../../host/packet/addr.js';
 
 const kernel = requireKernel();
@@ -36,7 +39,7 @@ const c = require('net').connect({ host: '${dst}', port: ${TCP_PORT}, localPort:
 c.on('error', (e) => { console.log(e.code); process.exit(0); });
 setTimeout(() => { console.log('timeout'); process.exit(0); }, 1500);`];
 
-describe.skipIf(kernel.skip || labReason !== null).sequential('flow list: the kernel fast path by name', () => {
+describe.skipIf(kernel.skip || labReason !== null).sequential('flow list, delete and clear: the kernel fast path by name', () => {
   const lab = new NetLab('fl');
   let net: ClientServerLab;
   const { secuxflow, ok } = cliIn(lab, () => ({ ...net, ns: net.server.ns }));
@@ -90,8 +93,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('flow list: the ke
     expect(text).toMatch(/\n2 flows decided in the kernel; XDP counts each direction in its own entry\n$/);
   });
 
-  it('filters by verdict and host, and limits the rows', async () => {
+  it('filters by verdict, host and port, and limits the rows', async () => {
     expect((await list('--verdict', 'block')).map((f) => f.proto)).toEqual(['TCP']);
+    expect((await list('--port', String(UDP_SPORT))).map((f) => f.proto)).toEqual(['UDP']);
+    expect((await list('--port', String(TCP_PORT))).map((f) => f.proto)).toEqual(['TCP']);
     expect((await list('--host', net.client.addr)).length).toBe(2);
     expect((await list('--host', net.server.addr)).length).toBe(2);
     expect((await ok('flow', 'list', '--host', '192.0.2.9')).stdout).toBe('none of the 2 flows decided in the kernel matches\n');
@@ -104,13 +109,58 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('flow list: the ke
     const cases: [string[], RegExp][] = [
       [['--verdict', 'maybe'], /E_USAGE.*--verdict "maybe": not a flow verdict[\s\S]*allow or --verdict block/],
       [['--limit', 'ten'], /E_USAGE.*--limit "ten"/],
-      [['--host', '198.18.46.0/24'], /E_USAGE.*single addresses, not networks/],
+      [['--host', '198.18.46.0/24'], /E_USAGE.*--host "198.18.46.0\/24": not an IPv4 or IPv6 address \(a network; flows are picked by one address\)/],
+      [['--port', '70000'], /E_USAGE.*--port "70000": not a port number/],
     ];
     for (const [args, message] of cases) {
       const r = await secuxflow('flow', 'list', ...args);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toMatch(message);
     }
+  });
+
+  it('flow delete refuses what picks nothing, and deletes nothing then', async () => {
+    const refused: [string[], RegExp][] = [
+      [[], /E_USAGE.*name the flows to delete with --host, --port or --verdict[\s\S]*secuxflow flow clear/],
+      [['--host', '192.0.2.9'], /E_NO_FLOW.*no flow decided in the kernel matches host 192\.0\.2\.9; nothing was deleted/],
+      [['--port', '22', '--verdict', 'allow'], /E_NO_FLOW.*matches port 22, verdict allow/],
+      [['--verdict', 'drop'], /E_USAGE.*--verdict "drop"/],
+    ];
+    for (const [args, message] of refused) {
+      const r = await secuxflow('flow', 'delete', ...args);
+      expect({ args, code: r.code }).toEqual({ args, code: message.source.startsWith('E_USAGE') ? 2 : 1 });
+      expect(r.stderr).toMatch(message);
+    }
+    expect((await secuxflow('flow', 'clear', '--host', net.client.addr)).stderr).toMatch(/E_USAGE.*unknown option '--host'/);
+    expect(await list()).toHaveLength(2);
+  });
+
+  it('flow delete forgets the flows picked, both directions: the blocked connection now connects', async () => {
+    const r = await ok('flow', 'delete', '--verdict', 'block', '--host', net.server.addr);
+    expect(r.stdout).toBe(`deleted 1 flow on ${net.server.ifname}\n  ${net.client.addr}:${TCP_SPORT} ⇄ ${net.server.addr}:${TCP_PORT}/tcp (block, ${net.server.ifname})\n`);
+    expect((await list()).map((f) => f.proto)).toEqual(['UDP']);
+    const fds = openPinnedVerdictMaps(join(net.bpffs.root, net.server.ifname));
+    try {
+      expect(readFlowVerdict(fds, reverseFlowKey(key(6, TCP_SPORT, TCP_PORT)))).toBeNull();
+    } finally {
+      fds.close();
+    }
+    // No rule, default pass: the SYN reaches the server now.
+    expect((await lab.exec(net.client.ns, tcpFrom(net.server.addr, TCP_SPORT), { timeoutMs: 5000 })).stdout.trim()).toBe('connected');
+  });
+
+  it('flow clear forgets the rest and lowers the lookup switch; clearing an empty map deletes 0', async () => {
+    const r = JSON.parse((await ok('flow', 'clear', '--json')).stdout) as { deleted: FlowJson[]; interfaces: string[]; daemon: { running: boolean } };
+    expect(r.deleted.map((f) => [f.proto, f.src_port, f.verdict])).toEqual([['UDP', UDP_SPORT, 'allow']]);
+    expect(r).toMatchObject({ interfaces: [net.server.ifname], daemon: { running: false } });
+    expect(await list()).toEqual([]);
+    const fds = openPinnedVerdictMaps(join(net.bpffs.root, net.server.ifname));
+    try {
+      expect(readConfigValue(fds.sf_config, SfConfig.FLOWS_ACTIVE)).toBe(0);
+    } finally {
+      fds.close();
+    }
+    expect((await ok('flow', 'clear')).stdout).toBe(`deleted 0 flows on ${net.server.ifname}\n`);
   });
 
   it('detach leaves nothing pinned', async () => {
