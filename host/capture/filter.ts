@@ -4,9 +4,10 @@
 // does not match is never read: the engine, the counters and the outputs do
 // not see it.
 //
-// Grammar (tcpdump's words and precedence: not, then and, then or):
-//   expr      := term (("or" | "||") term)*
-//   term      := factor (("and" | "&&") factor)*
+// Grammar (tcpdump's words and precedence: not binds tightest, and `and` and
+// `or` bind alike, left to right, so `tcp or udp and port 53` is
+// `(tcp or udp) and port 53`, as pcap-filter(7) says):
+//   expr      := factor (("and" | "&&" | "or" | "||") factor)*
 //   factor    := ("not" | "!") factor | "(" expr ")" | primitive
 //   primitive := [proto] [dir] ("host" ADDR | "net" CIDR | "port" N | "portrange" N-M)
 //              | proto
@@ -38,6 +39,10 @@ const PROTOS: Record<string, (p: DecodedPacket) => boolean> = {
 const SUPPORTED = 'host, net, port, portrange, src, dst, ip, ip6, tcp, udp, icmp, icmp6, and, or, not, parentheses';
 
 type Dir = 'src' | 'dst' | 'either' | 'both';
+
+const both = (a: PacketFilter, b: PacketFilter): PacketFilter => (p) => a(p) && b(p);
+const either = (a: PacketFilter, b: PacketFilter): PacketFilter => (p) => a(p) || b(p);
+const JOINS = new Map([['and', both], ['&&', both], ['or', either], ['||', either]]);
 const WORDS = ['host', 'net', 'port', 'portrange', 'src', 'dst', 'and', 'or', 'not', ...Object.keys(PROTOS)];
 
 function unknownWord(word: string): string {
@@ -60,17 +65,15 @@ export function compileFilter(expr: string): PacketFilter {
     return t;
   };
 
-  // Left-associative runs of one operator: a or b or c, a and b and c.
-  const chain = (words: readonly string[], sub: () => PacketFilter, both: (a: PacketFilter, b: PacketFilter) => PacketFilter) => (): PacketFilter => {
-    let left = sub();
-    while (words.includes(peek() ?? '')) {
+  // One left-to-right run of and / or: they bind alike in tcpdump.
+  const parseExpr = (): PacketFilter => {
+    let left = parseNot();
+    for (let join = JOINS.get(peek() ?? ''); join !== undefined; join = JOINS.get(peek() ?? '')) {
       i++;
-      left = both(left, sub());
+      left = join(left, parseNot());
     }
     return left;
   };
-  const parseAnd = chain(['and', '&&'], () => parseNot(), (a, b) => (p) => a(p) && b(p));
-  const parseOr = chain(['or', '||'], parseAnd, (a, b) => (p) => a(p) || b(p));
   const parseNot = (): PacketFilter => {
     const t = peek();
     if (t === 'not' || t === '!') {
@@ -80,7 +83,7 @@ export function compileFilter(expr: string): PacketFilter {
     }
     if (t === '(') {
       i++;
-      const f = parseOr();
+      const f = parseExpr();
       if (tokens[i++] !== ')') throw refuse(expr, 'a "(" is not closed');
       return f;
     }
@@ -129,7 +132,7 @@ export function compileFilter(expr: string): PacketFilter {
     throw refuse(expr, unknownWord(kind));
   };
 
-  const f = parseOr();
+  const f = parseExpr();
   if (i < tokens.length) {
     const t = tokens[i]!;
     if (/^[a-z]+$/i.test(t) && !WORDS.includes(t.toLowerCase())) throw refuse(expr, unknownWord(t));

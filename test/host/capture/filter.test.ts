@@ -20,6 +20,8 @@ const EXPRESSIONS = [
   'tcp and dst port 443', 'not tcp', 'udp or icmp', '!(port 80 or port 53)', 'tcp && !port 22', 'ip6 and tcp',
   'src or dst host 198.18.0.1', 'src and dst net 198.18.0.0/16', 'host 198.18.0.1 and (port 80 or port 443)',
   'not ip6 and not icmp', 'tcp dst port 80', 'ip6 host 2001:db8::1',
+  // and / or bind alike, left to right
+  'tcp or udp and port 53', 'icmp or udp and dst port 53', 'port 80 and tcp or icmp6', 'not tcp and udp or icmp', 'udp || tcp && port 443',
 ];
 
 function frames(): Uint8Array[] {
@@ -89,6 +91,14 @@ describe('--filter', () => {
     execFileSync('tcpdump', ['-r', file, '-w', out, 'port 443'], { stdio: 'pipe' });
     expect([...openCapture(out).frames()]).toHaveLength(0);
     expect(compileFilter('tcp dst port 443')(decodePacket(first!, LinkType.ETHERNET))).toBe(true);
+  });
+
+  it('and / or bind alike, left to right, as in tcpdump: tcp or udp and port 53 is (tcp or udp) and port 53', () => {
+    const f = compileFilter('tcp or udp and port 53');
+    const web = buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 80 });
+    const dns = buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 53 });
+    expect(f(decodePacket(web, LinkType.ETHERNET))).toBe(false);
+    expect(f(decodePacket(dns, LinkType.ETHERNET))).toBe(true);
   });
 
   it.each([
