@@ -10,9 +10,16 @@
 //   expr      := factor (("and" | "&&" | "or" | "||") factor)*
 //   factor    := ("not" | "!") factor | "(" expr ")" | primitive
 //   primitive := [proto] [dir] ("host" ADDR | "net" CIDR | "port" N | "portrange" N-M)
+//              | [proto] dir ADDR                 (a host, as in tcpdump: src 10.0.0.1)
+//              | VALUE                            (after a qualified primitive: see below)
 //              | proto
 //   proto     := ip | ip6 | tcp | udp | icmp | icmp6
 //   dir       := src | dst | "src or dst" | "src and dst"
+// As in tcpdump, a bare value takes the qualifiers of the primitive before
+// it: `port 80 or 443` is `port 80 or port 443`, `tcp dst port 80 or 22` is
+// `... or tcp dst port 22`, `not host a and b` is `not host a and host b`.
+// A bare value with no qualified primitive before it is refused, as tcpdump
+// refuses it.
 // A later fragment, which has no ports, matches no port primitive (as in
 // tcpdump). Differences from tcpdump, on purpose: VLAN tags are looked through
 // (tcpdump needs `vlan and ...` to reach inside a tagged frame), IPv6 ports
@@ -39,6 +46,21 @@ const PROTOS: Record<string, (p: DecodedPacket) => boolean> = {
 const SUPPORTED = 'host, net, port, portrange, src, dst, ip, ip6, tcp, udp, icmp, icmp6, and, or, not, parentheses';
 
 type Dir = 'src' | 'dst' | 'either' | 'both';
+type Kind = 'host' | 'net' | 'port' | 'portrange';
+const KINDS: readonly string[] = ['host', 'net', 'port', 'portrange'];
+const DIR_WORDS: Record<Dir, string> = { src: 'src', dst: 'dst', either: 'src or dst', both: 'src and dst' };
+
+/** What a qualified primitive says besides its value: what tcpdump lends the bare values after it. */
+interface Qualifiers {
+  proto: ((p: DecodedPacket) => boolean) | null;
+  dir: Dir;
+  kind: Kind;
+}
+
+/** An address, network, port or range written without a keyword (not a word such as "prt"). */
+function isBareValue(token: string): boolean {
+  return /^[0-9a-f:./-]+$/i.test(token) && /[\d:]/.test(token);
+}
 
 const both = (a: PacketFilter, b: PacketFilter): PacketFilter => (p) => a(p) && b(p);
 const either = (a: PacketFilter, b: PacketFilter): PacketFilter => (p) => a(p) || b(p);
@@ -100,6 +122,8 @@ export function compileFilter(expr: string): PacketFilter {
     }
     return t;
   };
+  // The qualifiers of the last qualified primitive, which a bare value after it takes.
+  let last: Qualifiers | null = null;
   const parsePrimitive = (): PacketFilter => {
     const start = peek();
     if (start === undefined) throw refuse(expr, 'ends too soon');
@@ -108,28 +132,41 @@ export function compileFilter(expr: string): PacketFilter {
       i++;
       const k = peek();
       // A protocol alone, or qualifying what follows (tcp port 80, ip6 host ::1).
-      if (k !== 'src' && k !== 'dst' && k !== 'host' && k !== 'net' && k !== 'port' && k !== 'portrange') return proto;
-      const rest = parseQualified();
-      return (p) => proto(p) && rest(p);
+      if (k !== 'src' && k !== 'dst' && !KINDS.includes(k ?? '')) {
+        last = null;
+        return proto;
+      }
+      return parseQualified(proto);
     }
-    return parseQualified();
+    if (last !== null && isBareValue(start)) return qualified(last, next());
+    return parseQualified(null);
   };
-  const parseQualified = (): PacketFilter => {
-    const dir = parseDir() ?? 'either';
-    const kind = next();
-    const k = kind.toLowerCase();
-    if (k === 'host' || k === 'net') {
-      const value = next();
-      const c = cidrOf(expr, value, k === 'host');
-      return byAddress(c, dir);
+  const parseQualified = (proto: Qualifiers['proto']): PacketFilter => {
+    const dir = parseDir();
+    const word = next();
+    const k = word.toLowerCase();
+    if (KINDS.includes(k)) {
+      last = { proto, dir: dir ?? 'either', kind: k as Kind };
+      return qualified(last, next());
     }
-    if (k === 'port' || k === 'portrange') {
-      const value = next();
-      const [lo, hi] = portsOf(expr, value, k === 'portrange');
-      return byPort(lo, hi, dir);
+    if (isBareValue(word) && (word.includes('.') || word.includes(':'))) {
+      const network = word.includes('/');
+      if (dir === null) throw refuse(expr, `a bare ${network ? 'network' : 'address'} ${word}: write ${network ? 'net' : 'host'} ${word}, as tcpdump wants`);
+      // tcpdump reads `src 10.0.0.1` as a host, and refuses a network without its keyword.
+      if (network) throw refuse(expr, `a network needs its keyword: write ${DIR_WORDS[dir]} net ${word}`);
+      last = { proto, dir, kind: 'host' };
+      return qualified(last, word);
     }
-    if (/^[0-9a-f:.]+$/i.test(kind) && (kind.includes('.') || kind.includes(':'))) throw refuse(expr, `a bare address ${kind}: write host ${kind}, as tcpdump wants`);
-    throw refuse(expr, unknownWord(kind));
+    const ports = /^\d+-\d+$/.test(word) ? 'portrange' : /^\d+$/.test(word) ? 'port' : null;
+    if (ports !== null) throw refuse(expr, `${word} has no keyword: write ${dir === null ? '' : `${DIR_WORDS[dir]} `}${ports} ${word}, as tcpdump wants`);
+    throw refuse(expr, unknownWord(word));
+  };
+  const qualified = (q: Qualifiers, value: string): PacketFilter => {
+    const f = q.kind === 'host' || q.kind === 'net'
+      ? byAddress(cidrOf(expr, value, q.kind === 'host'), q.dir)
+      : byPort(...portsOf(expr, value, q.kind === 'portrange'), q.dir);
+    const proto = q.proto;
+    return proto === null ? f : (p) => proto(p) && f(p);
   };
 
   const f = parseExpr();

@@ -22,6 +22,10 @@ const EXPRESSIONS = [
   'not ip6 and not icmp', 'tcp dst port 80', 'ip6 host 2001:db8::1',
   // and / or bind alike, left to right
   'tcp or udp and port 53', 'icmp or udp and dst port 53', 'port 80 and tcp or icmp6', 'not tcp and udp or icmp', 'udp || tcp && port 443',
+  // a direction with an address is a host; a bare value takes the qualifiers before it
+  'src 198.18.0.1', 'dst 2001:db8::2 or 2001:db8::1', 'src or dst 198.18.0.1', 'port 80 or 443', 'tcp dst port 80 or 22',
+  'host 198.18.0.1 or 198.18.1.7', 'not host 198.18.0.1 and 198.18.0.2', 'host 198.18.0.1 or not 198.18.0.2',
+  'portrange 20-23 or 50-60', 'net 198.18.0.0/24 or 10.0.0.0/8', 'udp and src port 53 or 55',
 ];
 
 function frames(): Uint8Array[] {
@@ -104,6 +108,11 @@ describe('--filter', () => {
   it.each([
     ['', /empty/],
     ['198.18.0.2', /a bare address 198\.18\.0\.2: write host 198\.18\.0\.2/],
+    ['10.0.0.0/8', /a bare network 10\.0\.0\.0\/8: write net 10\.0\.0\.0\/8/],
+    ['src 10.0.0.0/8', /a network needs its keyword: write src net 10\.0\.0\.0\/8/],
+    ['tcp or 80', /80 has no keyword: write port 80/],
+    ['udp and dst 53', /53 has no keyword: write dst port 53/],
+    ['port 80 or 10.0.0.1', /"10\.0\.0\.1" is not a port number/],
     ['tcp prt 80', /"prt" is not a word this filter knows \(did you mean "port"\?\)/],
     ['host 10.0.0.0/8', /a host is one address; use net 10\.0\.0\.0\/8/],
     ['port 70000', /"70000" is not a port number in 0-65535/],
