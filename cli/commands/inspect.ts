@@ -12,6 +12,7 @@ import { loadModules, resolveRules, type RuleSource } from '../../host/engine/se
 import { MAX_TRACKED_SIGNATURES, type EngineModule } from '../../host/engine/engine.js';
 import { MAX_PENALTY_SOURCES } from '../../host/engine/penalty-box.js';
 import { MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP } from '../../host/flow/stream.js';
+import { SF } from '../../host/kernel/codec.js';
 import { parseByteSize } from '../size.js';
 import { compileFilter } from '../../host/capture/filter.js';
 import { isStandardOutput } from '../../host/engine/output-paths.js';
@@ -141,8 +142,20 @@ export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport>
     report.notes.push(`--payload is taken as typed: ${escapes.join(' ')} stayed a backslash and a letter, not a control byte; `
       + `in bash write --payload $'GET / HTTP/1.1\\r\\n\\r\\n', or give the bytes with --payload-hex`);
   }
+  if (report.stage === 'module' && pkt.data.length > SF.PUNT_MAX_FRAME) report.notes.push(tooLongToPunt(pkt.data.length));
   if (opts.kernel) report.kernel = await kernelVerdict(pkt.data, rules.set, report);
   return report;
+}
+
+/**
+ * The dry run inspects a frame of any length, but the XDP program punts none
+ * longer than an AF_XDP frame holds: such a frame never reaches the modules
+ * of `secuxflow run` (README, Limits), so what they said here is not what
+ * happens live.
+ */
+function tooLongToPunt(bytes: number): string {
+  return `the frame is ${thousands(bytes)} bytes, longer than the ${thousands(SF.PUNT_MAX_FRAME)} the XDP program hands to the daemon: `
+    + 'live, these modules would not see it, and the attachment\'s fail mode would pass it (open) or drop it (closed) uninspected';
 }
 
 /**

@@ -83,6 +83,20 @@ describe('secuxflow inspect (dry-run packet)', () => {
     expect(d.modules[0].alerts.map((a: { signature_id: number }) => a.signature_id)).toContain(1001002);
   });
 
+  it('notes a frame longer than the XDP program punts (1,792 bytes): live, the modules that answered here would not see it', () => {
+    const args = ['inspect', '--ip', '198.18.0.10', '--port', '80', '--proto', 'udp', '--module', 'basic_inspect', '--json'];
+    // 14 + 20 + 8 header bytes: 1,750 bytes of payload make a 1,792-byte frame, the longest punted.
+    const longest = JSON.parse(cli([...args, '--payload', 'A'.repeat(1750)]).stdout);
+    expect(longest.notes).toEqual([]);
+    const over = JSON.parse(cli([...args, '--payload', 'A'.repeat(1751)]).stdout);
+    expect(over.stage).toBe('module');
+    expect(over.notes).toEqual([expect.stringMatching(/^the frame is 1,793 bytes, longer than the 1,792 the XDP program hands to the daemon: .*fail mode/)]);
+    // A rule that decides without the modules punts nothing: no note.
+    const state = tempDir('dry-run-long');
+    expect(cli(['rule', 'add', '--action', 'pass', '--state-dir', state]).status).toBe(0);
+    expect(JSON.parse(cli([...args, '--payload', 'A'.repeat(1751), '--state-dir', state]).stdout).notes).toEqual([]);
+  });
+
   it('icmp needs no port', () => {
     const r = cli(['inspect', '--ip', '198.18.0.10', '--proto', 'icmp', '--json']);
     expect(r.status).toBe(0);
