@@ -67,7 +67,17 @@ const either = (a: PacketFilter, b: PacketFilter): PacketFilter => (p) => a(p) |
 const JOINS = new Map([['and', both], ['&&', both], ['or', either], ['||', either]]);
 const WORDS = ['host', 'net', 'port', 'portrange', 'src', 'dst', 'and', 'or', 'not', ...Object.keys(PROTOS)];
 
+// tcpdump's words for the layers this filter looks through: in tcpdump they
+// open the layer (`vlan and tcp port 80`); here every primitive already sees
+// the packet inside, so they have nothing to do.
+const LOOKED_THROUGH: Record<string, string> = { vlan: 'VLAN tags', mpls: 'MPLS labels', pppoes: 'PPPoE sessions' };
+
 function unknownWord(word: string): string {
+  const key = word.toLowerCase();
+  if (Object.hasOwn(LOOKED_THROUGH, key)) {
+    return `${JSON.stringify(word)} is not a word this filter knows: it looks through ${LOOKED_THROUGH[key]} by itself, so leave out "${word} and"`
+      + (key === 'vlan' ? ' (a VLAN id cannot be filtered on here; a rule\'s --vlan selects one)' : '');
+  }
   const close = suggestName(word, WORDS);
   return `${JSON.stringify(word)} is not a word this filter knows${close !== undefined ? ` (did you mean "${close}"?)` : ''}`;
 }

@@ -114,6 +114,8 @@ describe('--filter', () => {
     ['udp and dst 53', /53 has no keyword: write dst port 53/],
     ['port 80 or 10.0.0.1', /"10\.0\.0\.1" is not a port number/],
     ['tcp prt 80', /"prt" is not a word this filter knows \(did you mean "port"\?\)/],
+    ['vlan and tcp port 80', /"vlan" is not a word this filter knows: it looks through VLAN tags by itself, so leave out "vlan and"/],
+    ['mpls and host 10.0.0.1', /it looks through MPLS labels by itself/],
     ['host 10.0.0.0/8', /a host is one address; use net 10\.0\.0\.0\/8/],
     ['port 70000', /"70000" is not a port number in 0-65535/],
     ['portrange 90-80', /not a port range LO-HI/],
