@@ -13,6 +13,7 @@ import { deleteKernelFlows, listKernelFlows, selectableFlow, type KernelFlow, ty
 import { formatIp, parseIp } from '../../host/packet/addr.js';
 import { ALL_FLOWS, hostName, isSelective, selectsFlow, type FlowSelector } from '../../host/flow/selector.js';
 import { notifyDaemon } from '../../host/control/client.js';
+import { requireAttached } from '../../host/kernel/attached-change.js';
 import { protoName } from '../../host/eve/format.js';
 import { SF } from '../../host/kernel/codec.js';
 import { StateStore } from '../../host/state/store.js';
@@ -102,6 +103,7 @@ export async function deleteFlows(opts: FlowFilterOptions & { all?: boolean }): 
   }
   const store = new StateStore(opts.stateDir);
   return store.withLock(async () => {
+    requireAttached(store.dir, 'the flow verdict map');
     if (!opts.all && !listKernelFlows(store.dir).flows.some((f) => selectsFlow(sel, selectableFlow(f)))) {
       throw new SecuxflowError('E_NO_FLOW', `no flow decided in the kernel matches ${describeSelector(sel)}; nothing was deleted`, 'see them with: secuxflow flow list');
     }

@@ -59,6 +59,11 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('flow list, delete
 
   it('before and after attach, with nothing decided yet', async () => {
     expect((await ok('flow', 'list')).stdout).toMatch(/^nothing is attached/);
+    for (const args of [['delete', '--host', net.client.addr], ['clear']]) {
+      const r = await secuxflow('flow', ...args);
+      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expect(r.stderr).toMatch(/E_NOT_ATTACHED.*nothing is attached with state directory .*: the flow verdict map lives in an attached interface's maps/);
+    }
     await ok('attach', '--iface', net.server.ifname, '--mode', 'skb');
     expect((await ok('flow', 'list')).stdout).toBe(`no flow is decided in the kernel (${net.server.ifname})\n`);
   });
