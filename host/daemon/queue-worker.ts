@@ -349,14 +349,17 @@ export class QueueWorker {
 
   /**
    * Forgets the verdicts of the flows `sel` picks, in the engine and in a
-   * staged one, and what the write-back wrote for them, so that a verdict
-   * they earn again is written again. How many the engine held.
+   * staged one. The write-back forgets every write: a flow the inspection
+   * cap allowed in the kernel is still undecided in the engine, which so
+   * cannot name it, and once its entry is deleted only a fresh write ends
+   * its punts. (Flows whose entries stay are not punted, so they cost no
+   * rewrite.) How many flows the engine released.
    */
   releaseFlows(sel: FlowSelector): number {
     this.staged?.engine?.releaseFlows(sel);
-    const ids = this.engine.releaseFlows(sel);
-    for (const id of ids) this.opts.writeBack?.flowEnded(id);
-    return ids.length;
+    const released = this.engine.releaseFlows(sel).length;
+    this.opts.writeBack?.reset();
+    return released;
   }
 
   /** Ends every flow (daemon stop). */
