@@ -29,6 +29,18 @@ function row(a: AlertLine): string[] {
     `${ep(r.src_ip, r.src_port)} -> ${ep(r.dest_ip, r.dest_port)}`, String(r.proto ?? ''), String(al.signature ?? '')].map(printable);
 }
 
+/**
+ * --since as a date and time with no zone, read as UTC: the clock of the TIME
+ * column (secuxflow writes EVE times in UTC). Date.parse would take it as
+ * local time, so a time copied from the table missed by the local offset.
+ * Null for any other form, which parseSince reads.
+ */
+function zonelessAsUtc(text: string): number | null {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text.trim());
+  const ms = m ? Date.parse(`${m[1]}T${m[2]}Z`) : NaN;
+  return Number.isNaN(ms) ? null : ms;
+}
+
 const HEADER = ['TIME', 'ACTION', 'SID', 'SEV', 'FLOW', 'PROTO', 'SIGNATURE'];
 
 /** How many alerts --follow formats at once when a read finds many (a file read again after truncation). */
@@ -56,7 +68,7 @@ export async function daemonEvePath(stateDir: string | undefined): Promise<strin
 export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
   if (o.eve === '') throw new SecuxflowError('E_USAGE', '--eve needs a file name', `leave it out to read <state-dir>/eve.json; ${EVE_WHERE_HINT}`);
   const path = o.eve ?? (await daemonEvePath(o.stateDir));
-  const sinceMs = o.since !== undefined ? parseSince(o.since) : 0;
+  const sinceMs = o.since !== undefined ? zonelessAsUtc(o.since) ?? parseSince(o.since) : 0;
   const limit = o.limit !== undefined ? Number(o.limit) : 50;
   if (!Number.isInteger(limit) || limit < 1) throw new SecuxflowError('E_USAGE', `--limit ${JSON.stringify(o.limit)} must be a positive integer`, 'for example --limit 100');
   // Without --follow a last line lacking its newline is read too: it either
@@ -113,7 +125,7 @@ export function registerAlerts(program: Command): void {
     .description("print recent alerts from the daemon's EVE file; --follow keeps printing new ones")
     .option('--follow', 'keep printing alerts as they are written (Ctrl-C stops)')
     .option('--json', 'print EVE JSON lines')
-    .option('--since <time>', 'only alerts at or after: ISO time, epoch seconds, or an age like 10m, 2h')
+    .option('--since <time>', 'only alerts at or after: ISO time (UTC, as TIME shows, unless it names a zone), epoch seconds, or an age like 10m, 2h')
     .option('--limit <n>', 'at most this many recent alerts (default 50)')
     .option('--eve <file>', 'EVE file to read (default <state-dir>/eve.json)')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')

@@ -81,6 +81,22 @@ describe('secuxflow alerts (built CLI)', () => {
     expect(cli(['alerts', '--eve', eve, '--limit', 'lots']).stderr).toMatch(/error\[E_USAGE\]: --limit "lots" must be a positive integer/);
   });
 
+  it('--since with no zone is UTC, the clock of the TIME column, whatever the local zone', () => {
+    const dir = tempDir('alerts-since-zone');
+    const eve = join(dir, 'eve.json');
+    writeFileSync(eve, [1, 5, 8].map((m) => alertLine(m, m)).join(''));
+    const table = cli(['alerts', '--eve', eve], { TZ: 'America/New_York' });
+    expect(table.stdout).toContain('2026-11-22 10:05:00.000');
+    for (const since of ['2026-11-22 10:05:00.000', '2026-11-22T10:05', '2026-11-22T10:05:00Z']) {
+      for (const TZ of ['America/New_York', 'Asia/Tokyo']) {
+        const r = cli(['alerts', '--eve', eve, '--json', '--since', since], { TZ });
+        expect(sidsOf(r.stdout), `${since} in ${TZ}`).toEqual([5, 8]);
+      }
+    }
+    // A zone given is kept: 05:05 in New York is 10:05 UTC.
+    expect(sidsOf(cli(['alerts', '--eve', eve, '--json', '--since', '2026-11-22T05:05:00-05:00']).stdout)).toEqual([5, 8]);
+  });
+
   it('a signature made of terminal escapes (a custom module wrote it): the table shows it escaped, with no escape and no forged row', () => {
     const dir = tempDir('alerts-hostile');
     const eve = join(dir, 'eve.json');
