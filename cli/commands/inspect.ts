@@ -57,7 +57,7 @@ function parseModuleConfigs(list: string[] | undefined): { configs: Map<string, 
   const files = new Map<string, string>();
   for (const item of list ?? []) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw usage(`--module-config "${item}": expected NAME=FILE`);
+    if (eq <= 0) throw usage(`--module-config ${JSON.stringify(item)}: expected NAME=FILE`, 'name the module the file configures, e.g. --module-config threat_intel=iocs.txt');
     const name = item.slice(0, eq);
     const file = item.slice(eq + 1);
     // A module takes one config: a second one for it would silently replace
@@ -88,9 +88,18 @@ async function prepare(opts: InspectOptions): Promise<{ rules: RuleSource; modul
     unsafeInThread: opts.unsafeInThread === true,
   });
   for (const name of configs.keys()) {
-    if (!modules.some((m) => m.name === name)) throw usage(`--module-config ${name}: no module of that name is loaded`);
+    if (!modules.some((m) => m.name === name)) throw usage(`--module-config ${name}: no module of that name is loaded`, notLoadedHint(name, modules));
   }
   return { rules, modules };
+}
+
+/**
+ * A config does not load its module: the modules that need one (threat_intel,
+ * ratelimit) are not in the default set, and --module replaces that set.
+ */
+function notLoadedHint(name: string, modules: EngineModule[]): string {
+  const loaded = modules.map((m) => m.name).join(', ') || 'none';
+  return `add --module ${name} to load it (a config does not load its module; loaded here: ${loaded})`;
 }
 
 export interface DryRunReport {

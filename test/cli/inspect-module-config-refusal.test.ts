@@ -22,4 +22,16 @@ describe('inspect: a module refuses its configuration', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('hint: it does not start without a configuration: give one with --module-config ratelimit=FILE');
   });
+
+  it('a config for a module the run does not load (threat_intel is not in the default set): the hint says to add --module', () => {
+    const iocs = join(tempDir('sf-modcfg-'), 'iocs.txt');
+    writeFileSync(iocs, '198.18.0.66\n');
+    const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--module-config', `threat_intel=${iocs}`]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error[E_USAGE]: --module-config threat_intel: no module of that name is loaded\n'
+      + '  hint: add --module threat_intel to load it (a config does not load its module; loaded here: basic_inspect, http_waf,');
+    const bare = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--module-config', iocs]);
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toContain('expected NAME=FILE\n  hint: name the module the file configures, e.g. --module-config threat_intel=iocs.txt');
+  });
 });
