@@ -7,7 +7,40 @@ import type { Cidr } from './types.js';
 export const CIDR_HINT = 'use A.B.C.D/N (N 0-32), an IPv6 address with /N (N 0-128), or a bare address';
 
 function badCidr(text: string, why: string): SecuxflowError {
-  return new SecuxflowError('E_RULE_INVALID', `${JSON.stringify(text)} is not a CIDR: ${why}`, CIDR_HINT);
+  return new SecuxflowError('E_RULE_INVALID', `${JSON.stringify(text)} is not a CIDR: ${why}`, otherToolsHint(text) ?? CIDR_HINT);
+}
+
+/**
+ * What an address written as Suricata, Snort or iptables write them means
+ * here: none of any, !negation, [lists], $VARIABLES, netmasks or ranges is
+ * a secuxflow CIDR, and each has a way to say it.
+ */
+function otherToolsHint(text: string): string | undefined {
+  const t = text.trim();
+  if (/^any$/i.test(t)) return 'leave the address out (null in a rule file) to match any address';
+  if (t.startsWith('!')) return 'a rule cannot exclude addresses: give the excluded ones a rule of their own with a lower priority, which is evaluated first';
+  if (/[,[\]]/.test(t)) return 'a rule takes one CIDR: add a rule for each';
+  if (t.startsWith('$')) return `${t} is a Suricata/Snort variable: write the CIDR it stands for`;
+  const mask = /^([0-9.]+)\/([0-9.]+\.[0-9.]+)$/.exec(t);
+  const len = mask ? prefixOfNetmask(mask[2]!) : null;
+  if (mask && len !== null) return `write the netmask as a prefix length: ${mask[1]}/${len}`;
+  if (/^[0-9a-f:.]+-[0-9a-f:.]+$/i.test(t)) return 'a range of addresses is written as the CIDRs that cover it, one rule each';
+  return undefined;
+}
+
+/** 255.255.255.0 -> 24; null for text that is not a contiguous IPv4 netmask. */
+function prefixOfNetmask(text: string): number | null {
+  let bytes: Uint8Array;
+  try {
+    bytes = parseIp(text);
+  } catch {
+    return null;
+  }
+  if (bytes.length !== 4) return null;
+  const bits = [...bytes].map((b) => b.toString(2).padStart(8, '0')).join('');
+  if (!/^1*0*$/.test(bits)) return null;
+  const zero = bits.indexOf('0');
+  return zero < 0 ? 32 : zero;
 }
 
 /**

@@ -68,14 +68,29 @@ export function parsePortRange(text: string | number, field: string): PortRange 
   const dash = text.indexOf('-');
   if (dash < 0) {
     const port = portNumber(text);
-    if (port === null) throw invalid(field, `${show(text)} is not a port or range ${PORT_HINT}`);
+    if (port === null) throw invalid(field, `${show(text)} is not a port or range ${PORT_HINT}`, otherToolsPortHint(text));
     return { lo: port, hi: port };
   }
   const lo = portNumber(text.slice(0, dash));
   const hi = portNumber(text.slice(dash + 1));
-  if (lo === null || hi === null) throw invalid(field, `${show(text)} is not a port or range ${PORT_HINT}`);
+  if (lo === null || hi === null) throw invalid(field, `${show(text)} is not a port or range ${PORT_HINT}`, otherToolsPortHint(text));
   if (lo > hi) throw invalid(field, `${show(text)} is a reversed range (LO must not exceed HI: did you mean "${hi}-${lo}"?)`);
   return { lo, hi };
+}
+
+/**
+ * What ports written as Snort, Suricata or iptables write them mean here:
+ * ranges LO:HI, lists [80,443], negations !22 and "any" are none of them a
+ * secuxflow port, and each has a way to say it.
+ */
+function otherToolsPortHint(text: string): string | undefined {
+  const t = text.trim();
+  const colon = /^(\d{1,5})?:(\d{1,5})?$/.exec(t);
+  if (colon && (colon[1] !== undefined || colon[2] !== undefined)) return `a range is written LO-HI here: "${colon[1] ?? '0'}-${colon[2] ?? '65535'}"`;
+  if (/[,[\]]/.test(t)) return 'a rule takes one port or range: add a rule for each';
+  if (t.startsWith('!')) return 'a rule cannot exclude a port: give the excluded port a rule of its own with a lower priority, which is evaluated first';
+  if (/^any$/i.test(t)) return 'leave the port out (null in a rule file) to match any port';
+  return undefined;
 }
 
 export function portRangeToText(r: PortRange): string {

@@ -123,6 +123,35 @@ describe('validateRule: every field, good and bad', () => {
   });
 });
 
+describe('addresses and ports written as Suricata, Snort or iptables write them: the hint says how to write them here', () => {
+  const where = 'rules.yaml: rule #1';
+  it.each([
+    [{ dst_port: '1024:65535' }, 'a range is written LO-HI here: "1024-65535"'],
+    [{ dst_port: ':1023' }, 'a range is written LO-HI here: "0-1023"'],
+    [{ src_port: '1024:' }, 'a range is written LO-HI here: "1024-65535"'],
+    [{ dst_port: '[80,443]' }, 'a rule takes one port or range: add a rule for each'],
+    [{ dst_port: '80,443' }, 'a rule takes one port or range: add a rule for each'],
+    [{ dst_port: '!22' }, 'a rule cannot exclude a port: give the excluded port a rule of its own with a lower priority, which is evaluated first'],
+    [{ dst_port: 'any' }, 'leave the port out (null in a rule file) to match any port'],
+    [{ src: 'any' }, 'leave the address out (null in a rule file) to match any address'],
+    [{ src: '!10.0.0.0/8' }, 'a rule cannot exclude addresses: give the excluded ones a rule of their own with a lower priority, which is evaluated first'],
+    [{ dst: '[10.0.0.0/8,192.168.0.0/16]' }, 'a rule takes one CIDR: add a rule for each'],
+    [{ src: '$HOME_NET' }, '$HOME_NET is a Suricata/Snort variable: write the CIDR it stands for'],
+    [{ dst: '10.1.0.0/255.255.0.0' }, 'write the netmask as a prefix length: 10.1.0.0/16'],
+    [{ dst: '10.0.0.1/255.255.255.255' }, 'write the netmask as a prefix length: 10.0.0.1/32'],
+    [{ src: '10.0.0.1-10.0.0.9' }, 'a range of addresses is written as the CIDRs that cover it, one rule each'],
+  ])('%j', (fields, hint) => {
+    const e = expectError(() => validateRule({ action: 'drop', proto: 'tcp', ...fields }, where), 'E_RULE_INVALID');
+    expect(e.hint).toBe(hint);
+  });
+
+  it('anything else keeps the general hint', () => {
+    expect(expectError(() => validateRule({ action: 'drop', dst: '10.0.0.0/255.0.255.0' }, where), 'E_RULE_INVALID').hint).toMatch(/^use A\.B\.C\.D\/N/);
+    expect(expectError(() => validateRule({ action: 'drop', dst: 'example.com' }, where), 'E_RULE_INVALID').hint).toMatch(/^use A\.B\.C\.D\/N/);
+    expect(expectError(() => validateRule({ action: 'drop', proto: 'tcp', dst_port: '80x' }, where), 'E_RULE_INVALID').hint).toBeUndefined();
+  });
+});
+
 describe('validateRuleSet', () => {
   it('accepts a bare array and assigns missing ids above the largest given id, in order', () => {
     const set = validateRuleSet([{ action: 'drop' }, { id: 7, action: 'pass' }, { action: 'inspect' }, { id: 3, action: 'pass' }], 'x.json');
