@@ -845,10 +845,22 @@ general:;
 	if (!p.version)
 		return finish(ctx, cf, SF_STAGE_NON_IP, SF_OUT_PASS, XDP_PASS, 0, SF_ACTION_PASS);
 
-	/* 1. penalty box */
+	/* 1. penalty box: the source, then an IPv6 source's /64 (sf_penalty_key) */
 	__u32 active = cf->word[SF_CFG_VERDICTS_ACTIVE];
-	struct sf_penalty_meta *pen = (active & SF_ACTIVE_PENALTY) ? bpf_map_lookup_elem(&sf_penalty, p.src) : NULL;
-	if (pen && pen->expires_ns > bpf_ktime_get_ns()) {
+	struct sf_penalty_meta *pen = NULL;
+	if (active & SF_ACTIVE_PENALTY) {
+		__u64 now = bpf_ktime_get_ns();
+		pen = bpf_map_lookup_elem(&sf_penalty, p.src);
+		if (pen && pen->expires_ns <= now)
+			pen = NULL;
+		if (!pen && p.version == 6 && !(p.src[0] == 0 && p.src[1] == 0 && p.src[2] == bpf_htonl(0xffff))) {
+			__u32 net[4] = { p.src[0], p.src[1], 0, 0 };
+			pen = bpf_map_lookup_elem(&sf_penalty, net);
+			if (pen && pen->expires_ns <= now)
+				pen = NULL;
+		}
+	}
+	if (pen) {
 		__sync_fetch_and_add(&pen->hits, 1);
 		stage = SF_STAGE_PENALTY;
 		action = SF_ACTION_DROP;

@@ -308,6 +308,11 @@ struct sf_flow_meta {
 };
 
 /* ---- Penalty box: sources dropped until a monotonic deadline. ---- */
+/* An IPv6 source's /64 is keyed as its prefix with an all-zero interface
+ * id, the subnet-router anycast address, which sends no packets: the program
+ * looks an IPv6 source up by its address, then by that key
+ * (host/kernel/penalty-entry.ts). */
+#define SF_PENALTY_NET6_PREFIX 64
 struct sf_penalty_key {
 	__u8 addr[16];        /* v4-mapped for IPv4 */
 };

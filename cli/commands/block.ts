@@ -11,8 +11,9 @@ import { requireAttached } from '../../host/kernel/attached-change.js';
 import { recentAlerts } from '../../host/daemon/alerts.js';
 import { daemonEvePath } from './alerts.js';
 import { notifyDaemon } from '../../host/control/client.js';
-import { formatIp, parseIp } from '../../host/packet/addr.js';
-import { SF, penaltySource } from '../../host/kernel/codec.js';
+import { parseIp } from '../../host/packet/addr.js';
+import { net6Of, parsePenaltyEntry, penaltyEntryName } from '../../host/kernel/penalty-entry.js';
+import { SF } from '../../host/kernel/codec.js';
 import { StateStore } from '../../host/state/store.js';
 import { action, printJson } from '../action.js';
 import { table, thousands } from '../format.js';
@@ -26,18 +27,9 @@ export const MAX_BLOCK_TTL_SEC = 30 * 86_400;
 
 const STATE_DIR_HELP = 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)';
 
-/** One source as typed: an address, not a network. */
+/** One entry as typed: a source address, or an IPv6 /64 (the penalty box holds no other networks). */
 export function parseSource(text: string): Uint8Array {
-  if (text.includes('/')) {
-    throw new SecuxflowError('E_USAGE', `${text}: the penalty box holds single addresses, not networks`,
-      `to drop a network, add a rule: secuxflow rule add --src ${text} --action drop`);
-  }
-  try {
-    return penaltySource(parseIp(text));
-  } catch (e) {
-    throw new SecuxflowError('E_USAGE', `${JSON.stringify(text)} is not an IPv4 or IPv6 address${e instanceof Error ? ` (${e.message})` : ''}`,
-      'give the source address, for example 192.0.2.7 or 2001:db8::7');
-  }
+  return parsePenaltyEntry(text);
 }
 
 /** The alert that last blocked a source, as the daemon's EVE file has it. */
@@ -77,11 +69,26 @@ function lastBlockingAlerts(evePath: string, sources: Set<string>): Map<string, 
   }
   for (const a of alerts) {
     const r = a.record as { src_ip?: unknown; alert?: { action?: unknown; signature_id?: unknown; signature?: unknown } };
-    if (typeof r.src_ip !== 'string' || !sources.has(r.src_ip) || r.alert?.action !== 'blocked') continue;
+    if (typeof r.src_ip !== 'string' || r.alert?.action !== 'blocked') continue;
+    const entry = blockedEntryOf(r.src_ip, sources);
+    if (entry === null) continue;
     // Oldest first: a later alert replaces an earlier one.
-    out.set(r.src_ip, { signatureId: Number(r.alert.signature_id), signature: String(r.alert.signature ?? ''), timestamp: a.timestamp });
+    out.set(entry, { signatureId: Number(r.alert.signature_id), signature: String(r.alert.signature ?? ''), timestamp: a.timestamp });
   }
   return out;
+}
+
+/** The entry that holds a source: the source itself, or its /64. */
+function blockedEntryOf(src: string, entries: Set<string>): string | null {
+  if (entries.has(src)) return src;
+  let net: Uint8Array | null = null;
+  try {
+    net = net6Of(parseIp(src));
+  } catch {
+    return null;
+  }
+  const name = net === null ? null : penaltyEntryName(net);
+  return name !== null && entries.has(name) ? name : null;
 }
 
 export interface BlockResult {
@@ -95,7 +102,7 @@ export async function addBlock(opts: StateDirOption & { addr?: string; ttl?: str
   const addr = parseSource(opts.addr);
   const ttlSec = opts.ttl === undefined ? DEFAULT_BLOCK_TTL_SEC : parseDuration('--ttl', opts.ttl, 1, MAX_BLOCK_TTL_SEC);
   const store = new StateStore(opts.stateDir);
-  return store.withLock(async () => ({ addr: formatIp(addr), ttlSec, ifaces: blockSource(store.dir, addr, ttlSec).ifaces }));
+  return store.withLock(async () => ({ addr: penaltyEntryName(addr), ttlSec, ifaces: blockSource(store.dir, addr, ttlSec).ifaces }));
 }
 
 export interface ReleaseCommandResult {
@@ -113,14 +120,14 @@ export async function releaseBlocks(opts: StateDirOption & { addrs: string[] | n
     requireAttached(store.dir, 'the penalty box');
     if (addrs !== null) {
       const live = new Set(listBlockedSources(store.dir).sources.map((s) => s.addr));
-      const absent = addrs.map((a) => formatIp(a)).filter((a) => !live.has(a));
+      const absent = addrs.map(penaltyEntryName).filter((a) => !live.has(a));
       if (absent.length > 0) {
         throw new SecuxflowError('E_NOT_BLOCKED', `${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} not in the penalty box${addrs.length > 1 ? '; nothing was released' : ''}`,
           'see the blocked sources with: secuxflow block list');
       }
     }
     const r = releaseSources(store.dir, addrs);
-    const daemon = await notifyDaemon(store.dir, 'penalty.release', { addresses: addrs === null ? null : addrs.map((a) => formatIp(a)) });
+    const daemon = await notifyDaemon(store.dir, 'penalty.release', { addresses: addrs === null ? null : addrs.map(penaltyEntryName) });
     return { released: r.released, ifaces: r.ifaces, daemon };
   });
 }

@@ -57,6 +57,8 @@ export interface DaemonConfig {
   expiryIntervalSec: number;
   /** BLOCK_SRC ttl when a module gives none. */
   defaultBlockTtlSec: number;
+  /** What a BLOCK_SRC of an IPv6 source blocks: its /64 (a host picks any address in it) or the address alone. */
+  blockIpv6Prefix: 64 | 128;
   /** Seconds between EVE `stats` records (Suricata's stats.interval); 0: none. */
   statsIntervalSec: number;
   /** What SIGTERM leaves behind: no program (detach), or the program passing everything (pass-all). */
@@ -90,6 +92,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   flowTimeoutSec: 100,
   expiryIntervalSec: 5,
   defaultBlockTtlSec: 60,
+  blockIpv6Prefix: 64,
   statsIntervalSec: 8,
   onStop: 'detach',
   peer: null,
@@ -102,7 +105,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   source: null,
 });
 
-const TOP_KEYS = ['modules', 'stream_depth', 'stream_memcap', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'stats_interval', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling', 'eve_types'];
+const TOP_KEYS = ['modules', 'stream_depth', 'stream_memcap', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'block_ipv6_prefix', 'stats_interval', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling', 'eve_types'];
 const SCHEDULING_KEYS = ['policy', 'priority', 'nice'];
 const CAP_KEYS = ['packets', 'bytes', 'policy'];
 const MODULE_KEYS = ['name', 'config', 'policy'];
@@ -188,6 +191,12 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
   if (o.flow_timeout !== undefined) out.flowTimeoutSec = int(o.flow_timeout, `${where}: flow_timeout`, 1, 86_400);
   if (o.expiry_interval !== undefined) out.expiryIntervalSec = int(o.expiry_interval, `${where}: expiry_interval`, 1, 3_600);
   if (o.default_block_ttl !== undefined) out.defaultBlockTtlSec = int(o.default_block_ttl, `${where}: default_block_ttl`, 1, 65_535);
+  if (o.block_ipv6_prefix !== undefined) {
+    if (o.block_ipv6_prefix !== 64 && o.block_ipv6_prefix !== 128) {
+      throw bad(`${where}: block_ipv6_prefix`, `must be 64 or 128, got ${shown(o.block_ipv6_prefix)}`, '64 blocks the /64 an IPv6 source is in, 128 the address alone');
+    }
+    out.blockIpv6Prefix = o.block_ipv6_prefix;
+  }
   if (o.stats_interval !== undefined) out.statsIntervalSec = int(o.stats_interval, `${where}: stats_interval`, 0, 3_600);
   if (o.on_stop !== undefined) out.onStop = oneOf(o.on_stop, `${where}: on_stop`, ['detach', 'pass-all'] as const);
   if (o.peer !== undefined && o.peer !== null) {

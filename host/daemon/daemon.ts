@@ -13,9 +13,9 @@ import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } 
 import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
 import { assertIfaceName } from '../kernel/ifname.js';
-import { MapName, SF, SfConfig, SfStat, penaltySource } from '../kernel/codec.js';
-import { parseIp } from '../packet/addr.js';
+import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
 import { flowSelectorFrom } from '../flow/selector.js';
+import { parsePenaltyEntry } from '../kernel/penalty-entry.js';
 import { describeReplacedPins } from '../kernel/kept-pins.js';
 import { objectDigest } from '../kernel/object-digest.js';
 import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
@@ -653,9 +653,9 @@ export class Daemon {
   private async releaseSources(p: Record<string, unknown>): Promise<unknown> {
     const list = p.addresses;
     if (list !== null && (!Array.isArray(list) || list.length === 0 || list.length > SF.MAX_PENALTY || !list.every((a) => typeof a === 'string'))) {
-      throw new SecuxflowError('E_USAGE', 'penalty.release needs "addresses": a list of IP addresses, or null for all');
+      throw new SecuxflowError('E_USAGE', 'penalty.release needs "addresses": a list of IP addresses (or IPv6 /64s), or null for all');
     }
-    const addrs = list === null ? null : (list as string[]).map((a) => penaltySource(parseIp(a)));
+    const addrs = list === null ? null : (list as string[]).map(parsePenaltyEntry);
     const replies = await this.askAll({ op: 'penalty.release', addrs } as Omit<ToWorker, 'id'>);
     const released = replies.reduce((n: number, r) => n + ((r as { released?: number } | null)?.released ?? 0), 0);
     this.log('info', 'penalty box released', { addresses: list ?? 'all', engineEntries: released });

@@ -106,6 +106,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
     fds = openPinnedVerdictMaps(init.pinDir);
     if (init.peer) peerFds = openPinnedVerdictMaps(init.peer.pinDir);
     writeBack = new VerdictWriteBack(peerFds ? [fds, peerFds] : fds, init.config.inspectCap, undefined, undefined, (message) => log('warn', 'verdict write-back failed', { error: message }));
+    writeBack.setBlockIpv6Prefix(init.config.blockIpv6Prefix);
     modules = await build(init.modules);
     // The frame size the XDP program's punt limit (SF_PUNT_MAX_FRAME) was made for.
     const rings = { ringSize: init.config.ringSize, frameCount: 2 * init.config.ringSize, frameSize: SF.XSK_FRAME_SIZE };
@@ -226,6 +227,7 @@ export async function runQueueThread(init: QueueThreadInit, port: MessagePort): 
           closeModules(unused);
           if (s.config) {
             writeBack.setCap(s.config.inspectCap);
+            writeBack.setBlockIpv6Prefix(s.config.blockIpv6Prefix);
             if (JSON.stringify(s.config.queueScheduling) !== JSON.stringify(scheduling.wanted)) schedule(s.config);
           }
           return { modules: modules.map((x) => x.name) };

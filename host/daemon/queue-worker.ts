@@ -414,7 +414,7 @@ function grow(a: Uint32Array): Uint32Array {
 }
 
 /** What the engine takes from the daemon config; a change to anything else needs no new engine. */
-function engineSettings(cfg: DaemonConfig): { batchSize: number; streamDepth: number; streamMemcap: number; maxInspectPackets: number; flowCapPolicy: DaemonConfig['inspectCap']['policy']; defaultBlockTtl: number } {
+function engineSettings(cfg: DaemonConfig): { batchSize: number; streamDepth: number; streamMemcap: number; maxInspectPackets: number; flowCapPolicy: DaemonConfig['inspectCap']['policy']; defaultBlockTtl: number; blockIpv6Prefix: 64 | 128 } {
   return {
     batchSize: Math.max(cfg.batchSize, 1) * 4,
     streamDepth: cfg.streamDepth,
@@ -422,6 +422,7 @@ function engineSettings(cfg: DaemonConfig): { batchSize: number; streamDepth: nu
     maxInspectPackets: cfg.inspectCap.packets,
     flowCapPolicy: cfg.inspectCap.policy,
     defaultBlockTtl: cfg.defaultBlockTtlSec,
+    blockIpv6Prefix: cfg.blockIpv6Prefix,
   };
 }
 

@@ -10,6 +10,7 @@ import { writeFlowVerdicts, writePenalty, type VerdictMapFds } from '../kernel/v
 import type { PacketDecision } from '../engine/types.js';
 import { hasPortlessFlowKey, type DecodedPacket } from '../packet/types.js';
 import { SecuxflowError } from '../errors.js';
+import { NET6_PREFIX, penaltyKeyFor } from '../kernel/penalty-entry.js';
 
 export interface InspectCap {
   packets: number;
@@ -70,6 +71,7 @@ export class VerdictWriteBack {
   private unwarned = 0;
 
   private readonly fds: VerdictMapFds[];
+  private blockIpv6Prefix: 64 | 128 = NET6_PREFIX;
 
   constructor(
     /** One interface's maps, or both sides' in inline mode (each direction arrives on its own side). */
@@ -85,6 +87,11 @@ export class VerdictWriteBack {
 
   setCap(cap: InspectCap): void {
     this.cap = cap;
+  }
+
+  /** What a BLOCK_SRC of an IPv6 source blocks in the kernel: its /64, or the address alone. */
+  setBlockIpv6Prefix(prefix: 64 | 128): void {
+    this.blockIpv6Prefix = prefix;
   }
 
   /** Forget per-flow memory: flow ids restart when the engine is replaced. */
@@ -165,7 +172,8 @@ export class VerdictWriteBack {
     if (src.length !== 4 && src.length !== 16) return;
     const expires = this.monotonicNs() + BigInt(Math.max(1, ttlSec)) * 1_000_000_000n;
     try {
-      for (const fds of this.fds) writePenalty(fds, src, expires);
+      const key = penaltyKeyFor(src, this.blockIpv6Prefix);
+      for (const fds of this.fds) writePenalty(fds, key, expires);
       this.counters.penaltyWrites++;
     } catch (e) {
       this.fail(e);

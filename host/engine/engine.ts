@@ -20,6 +20,7 @@ import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js
 import { datagramIdOf, inDatagram } from '../flow/datagram-id.js';
 import { selectsFlow, type FlowSelector } from '../flow/selector.js';
 import { PenaltyBox } from './penalty-box.js';
+import { NET6_PREFIX, penaltyKeyFor } from '../kernel/penalty-entry.js';
 import { ChecksumGuard, type ChecksumMode } from './checksums.js';
 import type { DecisionStage, EngineBounds, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
 
@@ -78,6 +79,8 @@ export interface EngineOptions {
   checksums?: ChecksumMode;
   /** BLOCK_SRC ttl when a module gives 0. */
   defaultBlockTtl?: number;
+  /** What a BLOCK_SRC of an IPv6 source blocks: its /64 (the default) or the address alone. */
+  blockIpv6Prefix?: 64 | 128;
   flowTable?: Partial<FlowTableOptions>;
   onDecision?: (d: PacketDecision) => void;
   onFlowEnd?: (r: FlowRecord) => void;
@@ -165,6 +168,7 @@ export class Engine {
   private readonly maxInspect: number;
   private readonly capPolicy: 'allow' | 'block';
   private readonly defaultTtl: number;
+  private readonly blockIpv6Prefix: 64 | 128;
   private readonly onDecision: ((d: PacketDecision) => void) | undefined;
   private readonly onFlowEnd: ((r: FlowRecord) => void) | undefined;
   private readonly onFlowOutput: ((o: FlowOutput) => void) | undefined;
@@ -226,6 +230,7 @@ export class Engine {
     this.maxInspect = opts.maxInspectPackets ?? 512;
     this.capPolicy = opts.flowCapPolicy ?? 'allow';
     this.defaultTtl = opts.defaultBlockTtl ?? 60;
+    this.blockIpv6Prefix = opts.blockIpv6Prefix ?? NET6_PREFIX;
     this.checksums = new ChecksumGuard(opts.checksums ?? 'ignore');
     this.onDecision = opts.onDecision;
     this.onFlowEnd = opts.onFlowEnd;
@@ -658,7 +663,7 @@ export class Engine {
       // clock when its batch was flushed: a capture's batch may wait for a
       // packet an hour later, and the source would stay blocked long past its ttl.
       const at = d.pkt.tsSec + d.pkt.tsNsec / 1e9;
-      if (!this.penalty.block(d.pkt.src, at, blockTtl || this.defaultTtl)) this.counters.penaltyFull++;
+      if (!this.penalty.block(penaltyKeyFor(d.pkt.src, this.blockIpv6Prefix), at, blockTtl || this.defaultTtl)) this.counters.penaltyFull++;
       if (!perPacket) {
         state.decided = FLOW_BLOCKED;
         state.decidedBy = 'BLOCK_SRC';

@@ -3,6 +3,7 @@
 // Bounded like the kernel's sf_penalty: BLOCK_SRC verdicts on spoofed
 // sources would otherwise grow it with every address that never comes back.
 // Expired entries go when their source is seen again, or when the box is full.
+// An entry is a source or an IPv6 source's /64, keyed as the kernel keys it.
 import { SF } from '../kernel/codec.js';
 
 /** As many sources as the kernel's sf_penalty holds. */
@@ -14,6 +15,14 @@ function addrKey(addr: Uint8Array): string {
   let k = '';
   for (let i = 0; i < addr.length; i++) k += String.fromCharCode(addr[i]!);
   return k;
+}
+
+/** The key of an IPv6 source's /64 (host/kernel/penalty-entry.ts), or null for any other source. */
+function net6Key(addr: Uint8Array): string | null {
+  if (addr.length !== 16 || (addr[10] === 0xff && addr[11] === 0xff && addr.subarray(0, 10).every((b) => b === 0))) return null;
+  let k = '';
+  for (let i = 0; i < 8; i++) k += String.fromCharCode(addr[i]!);
+  return k + '\0\0\0\0\0\0\0\0';
 }
 
 export class PenaltyBox {
@@ -45,9 +54,15 @@ export class PenaltyBox {
     return true;
   }
 
+  /** Whether the source, or (IPv6) its /64, is blocked at nowSec; as XDP looks them up. */
   isBlocked(addr: Uint8Array, nowSec: number): boolean {
     if (this.until.size === 0) return false;
-    const key = addrKey(addr);
+    if (this.live(addrKey(addr), nowSec)) return true;
+    const net = net6Key(addr);
+    return net !== null && this.live(net, nowSec);
+  }
+
+  private live(key: string, nowSec: number): boolean {
     const deadline = this.until.get(key);
     if (deadline === undefined) return false;
     if (deadline > nowSec) return true;

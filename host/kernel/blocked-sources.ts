@@ -8,7 +8,7 @@ import { LAYOUT, MapName, decodePenaltyKey, decodePenaltyMeta, encodePenaltyKey 
 import { mapDelete, mapDump, mapLookup } from './native.js';
 import { dumpAttachedMaps } from './attached-dumps.js';
 import { refreshActiveSwitches, writePenalty, type VerdictMapFds } from './verdictmaps.js';
-import { formatIp } from '../packet/addr.js';
+import { penaltyEntryName } from './penalty-entry.js';
 
 export interface BlockedSource {
   addr: string;
@@ -54,7 +54,7 @@ export function listBlockedSources(stateDir: string): BlockedSourcesList {
         out.expired++;
         continue;
       }
-      const addr = formatIp(decodePenaltyKey(dump.keys.subarray(i * kSize, (i + 1) * kSize)));
+      const addr = penaltyEntryName(decodePenaltyKey(dump.keys.subarray(i * kSize, (i + 1) * kSize)));
       const expiresInSec = Math.ceil(Number(meta.expiresNs - now) / 1e9);
       const seen = bySource.get(addr);
       if (seen) {
@@ -79,7 +79,7 @@ function entryOf(fds: VerdictMapFds, addr: Uint8Array): Undo {
 /** Drops `addr` in the kernel of every attached interface for ttlSec from now. */
 export function blockSource(stateDir: string, addr: Uint8Array, ttlSec: number): PenaltyChange {
   const expires = nowNs() + BigInt(ttlSec) * 1_000_000_000n;
-  return changeEverywhere(stateDir, PENALTY_BOX, `blocking ${formatIp(addr)}`, (fds, undo) => {
+  return changeEverywhere(stateDir, PENALTY_BOX, `blocking ${penaltyEntryName(addr)}`, (fds, undo) => {
     undo.push(entryOf(fds, addr));
     writePenalty(fds, addr, expires);
   });
@@ -97,12 +97,12 @@ export interface ReleaseResult extends PenaltyChange {
  */
 export function releaseSources(stateDir: string, addrs: Uint8Array[] | null): ReleaseResult {
   const released = new Set<string>();
-  const change = changeEverywhere(stateDir, PENALTY_BOX, addrs === null ? 'clearing the penalty box' : `releasing ${addrs.map(formatIp).join(', ')}`, (fds, undo) => {
+  const change = changeEverywhere(stateDir, PENALTY_BOX, addrs === null ? 'clearing the penalty box' : `releasing ${addrs.map(penaltyEntryName).join(', ')}`, (fds, undo) => {
     for (const entry of addrs === null ? entriesOf(fds) : addrs.map((a) => entryOf(fds, a))) {
       if (entry.before === null) continue;
       undo.push(entry);
       // Named as the kernel holds it: ::ffff:a.b.c.d and a.b.c.d are one entry.
-      if (mapDelete(fds.sf_penalty, entry.key)) released.add(formatIp(decodePenaltyKey(entry.key)));
+      if (mapDelete(fds.sf_penalty, entry.key)) released.add(penaltyEntryName(decodePenaltyKey(entry.key)));
     }
     refreshActiveSwitches(fds);
   });

@@ -86,7 +86,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('block: the penalt
 
   it('refuses bad input and leaves the block as it was', async () => {
     const cases: [string[], number, RegExp][] = [
-      [['block', 'add', '198.18.43.0/24'], 2, /E_USAGE.*single addresses, not networks[\s\S]*hint: .*rule add --src 198\.18\.43\.0\/24 --action drop/],
+      [['block', 'add', '198.18.43.0/24'], 2, /E_USAGE.*single addresses and IPv6 \/64s, not other networks[\s\S]*hint: .*rule add --src 198\.18\.43\.0\/24 --action drop/],
       [['block', 'add', 'not-an-ip'], 2, /E_USAGE.*"not-an-ip" is not an IPv4 or IPv6 address/],
       [['block', 'add', net.client.addr, '--ttl', '31d'], 2, /E_USAGE.*--ttl 31d: out of range[\s\S]*1s to 30d/],
       [['block', 'add', net.client.addr, '--ttl', 'soon'], 2, /E_USAGE.*--ttl "soon": not a duration/],
@@ -128,19 +128,20 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('block: the penalt
     expect(penaltySwitch()).toEqual({ word: 0, union: 0 });
   });
 
+  const client6 = '2001:db8:43::1';
+  const server6 = '2001:db8:43::2';
+  // One datagram over IPv6 from `from` and its echo, three tries 300 ms apart.
+  const ping6 = async (from = client6): Promise<boolean> => (await lab.exec(net.client.ns, [process.execPath, '-e', `const d = require('dgram').createSocket('udp6');
+let left = 3; const send = () => { if (left-- <= 0) process.exit(1); d.send('v6', ${UDP_PORT}, '${server6}'); setTimeout(send, 300); };
+d.on('message', () => process.exit(0)); d.bind(0, '${from}', send);`], { timeoutMs: 5000 })).code === 0;
+
   it('an IPv6 source: blocked by its address, listed as the kernel holds it, released', async () => {
-    const client6 = '2001:db8:43::1';
-    const server6 = '2001:db8:43::2';
     await runOk(['ip', '-n', net.client.ns, 'addr', 'add', `${client6}/64`, 'dev', net.client.ifname, 'nodad']);
     await runOk(['ip', '-n', net.server.ns, 'addr', 'add', `${server6}/64`, 'dev', net.server.ifname, 'nodad']);
     await lab.spawn(net.server.ns, [process.execPath, '-e', `const d = require('dgram').createSocket('udp6');
 setTimeout(() => process.exit(0), 120000);
 d.on('message', (m, r) => d.send(m, r.port, r.address));
 d.bind(${UDP_PORT}, '${server6}', () => console.log('ready'));`], 'ready');
-    // One datagram over IPv6 and its echo, three tries 300 ms apart.
-    const ping6 = async (): Promise<boolean> => (await lab.exec(net.client.ns, [process.execPath, '-e', `const d = require('dgram').createSocket('udp6');
-let left = 3; const send = () => { if (left-- <= 0) process.exit(1); d.send('v6', ${UDP_PORT}, '${server6}'); setTimeout(send, 300); };
-d.on('message', () => process.exit(0)); send();`], { timeoutMs: 5000 })).code === 0;
     expect(await ping6()).toBe(true);
     await ok('block', 'add', '2001:DB8:43:0:0:0:0:1', '--ttl', '5m');
     expect(await ping6()).toBe(false);
@@ -148,6 +149,33 @@ d.on('message', () => process.exit(0)); send();`], { timeoutMs: 5000 })).code ==
     expect((await list()).sources.map((s) => s.addr)).toEqual([client6]);
     expect((await ok('block', 'delete', client6)).stdout).toBe(`released ${client6} on ${net.server.ifname}\n`);
     expect(await ping6()).toBe(true);
+  });
+
+  it('an IPv6 /64: every address of it dropped in XDP, none outside it; listed and released by that name', async () => {
+    const rotated = '2001:db8:43::77:5'; // the same host's next address
+    const outside = '2001:db8:44::1';
+    await runOk(['ip', '-n', net.client.ns, 'addr', 'add', `${rotated}/64`, 'dev', net.client.ifname, 'nodad']);
+    await runOk(['ip', '-n', net.client.ns, 'addr', 'add', `${outside}/64`, 'dev', net.client.ifname, 'nodad']);
+    await runOk(['ip', '-n', net.server.ns, 'addr', 'add', '2001:db8:44::2/64', 'dev', net.server.ifname, 'nodad']);
+    expect(await ping6(rotated)).toBe(true);
+    expect((await ok('block', 'add', '2001:db8:43::1/64', '--ttl', '5m')).stdout).toBe(`blocked 2001:db8:43::/64 for 5m on ${net.server.ifname}\n`);
+    expect(await ping6('2001:db8:43::1')).toBe(false);
+    expect(await ping6(rotated)).toBe(false);
+    expect(await ping6(outside)).toBe(true);
+    expect((await list()).sources.map((s) => s.addr)).toEqual(['2001:db8:43::/64']);
+    // An expired entry of the address itself does not hide the live /64 (XDP looks both up).
+    const fds = openPinnedVerdictMaps(pinDir);
+    try {
+      writePenalty(fds, parseIp(rotated), process.hrtime.bigint() - 1_000_000_000n);
+    } finally {
+      fds.close();
+    }
+    expect(await ping6(rotated)).toBe(false);
+    expect((await ok('block', 'delete', '2001:db8:43::/64')).stdout).toBe(`released 2001:db8:43::/64 on ${net.server.ifname}\n`);
+    expect(await ping6(rotated)).toBe(true);
+    const r = await secuxflow('block', 'add', '2001:db8:43::');
+    expect(r.stderr).toMatch(/E_USAGE.*subnet-router anycast address of its \/64[\s\S]*give 2001:db8:43::\/64/);
+    await ok('block', 'clear');
   });
 
   it('lowering the switch never hides an entry a writer adds between the look at the map and the lowering', () => {

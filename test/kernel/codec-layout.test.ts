@@ -1,6 +1,7 @@
 // The TypeScript codecs must describe xdp/secuxflow.h byte for byte. A C
 // program compiled from the header at test time prints every size, offset and
 // constant; no root needed.
+import { NET6_PREFIX } from '../../host/kernel/penalty-entry.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ let fromC: { structs: Record<string, { size: number; fields: Record<string, numb
 
 // Macro name in the header -> the value TypeScript uses.
 const CONSTS: Record<string, number | string> = {
-  SF_MAX_RULES: SF.MAX_RULES, SF_GENERATIONS: SF.GENERATIONS, SF_MAX_FLOWS: SF.MAX_FLOWS, SF_MAX_PENALTY: SF.MAX_PENALTY,
+  SF_MAX_RULES: SF.MAX_RULES, SF_GENERATIONS: SF.GENERATIONS, SF_MAX_FLOWS: SF.MAX_FLOWS, SF_MAX_PENALTY: SF.MAX_PENALTY, SF_PENALTY_NET6_PREFIX: NET6_PREFIX,
   SF_MAX_QUEUES: SF.MAX_QUEUES, SF_MAX_RULE_SLOTS: SF.MAX_RULE_SLOTS, SF_MAX_EXACT: SF.MAX_EXACT,
   SF_XSK_FRAME_SIZE: SF.XSK_FRAME_SIZE, SF_PUNT_MAX_FRAME: SF.PUNT_MAX_FRAME,
   SF_ACTION_PASS: RULE_ACTION_CODE.pass, SF_ACTION_DROP: RULE_ACTION_CODE.drop, SF_ACTION_INSPECT: RULE_ACTION_CODE.inspect,

@@ -86,6 +86,13 @@ describe('daemon config file', () => {
     expect(refused('ring_size: 3000').message).toMatch(/ring_size: must be a power of two, got 3000/);
     expect(refused('ring_size: 3000').hint).toMatch(/4096/);
     expect(refused('ring_size: 65536').message).toMatch(/ring_size: must be an integer in 256\.\.16384/);
+    expect(refused('block_ipv6_prefix: 48').message).toMatch(/block_ipv6_prefix: must be 64 or 128, got 48/);
+    expect(refused('block_ipv6_prefix: "64"').message).toMatch(/block_ipv6_prefix: must be 64 or 128/);
+  });
+
+  it('blocks an IPv6 source by its /64 unless block_ipv6_prefix says 128', () => {
+    expect(DEFAULT_CONFIG.blockIpv6Prefix).toBe(64);
+    expect(parseDaemonConfig('block_ipv6_prefix: 128', 'test').blockIpv6Prefix).toBe(128);
   });
 
   it('a misspelt key or value gets the one it was probably meant to be', () => {

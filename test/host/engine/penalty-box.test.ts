@@ -5,6 +5,9 @@ import type { PacketDecision } from '../../../host/engine/types.js';
 import { statsRecord } from '../../../host/eve/format.js';
 import { Verdict } from '../../../host/verdict.js';
 import { packet, portVerdictModule } from './support.js';
+import { parseIp } from '../../../host/packet/addr.js';
+import { isNet6Key, net6Of, parsePenaltyEntry, penaltyEntryName } from '../../../host/kernel/penalty-entry.js';
+import type { SecuxflowError } from '../../../host/errors.js';
 
 const ip = (i: number): Uint8Array => Uint8Array.of(10, (i >> 16) & 255, (i >> 8) & 255, i & 255);
 const dotted = (i: number): string => ip(i).join('.');
@@ -82,5 +85,72 @@ describe('penalty box release', () => {
     engine.pushDecoded(packet({ src: '10.0.0.2', dstPort: 443, srcPort: 50004 }, 3));
     engine.finish();
     expect([...stages.values()]).toEqual(['module', 'module', 'penalty', 'module', 'penalty', 'module']);
+  });
+});
+
+describe('IPv6 sources and their /64', () => {
+  const v6 = (s: string): Uint8Array => parseIp(s);
+
+  it('a /64 entry holds every address in it, and no other; an IPv4 source never matches one', () => {
+    const box = new PenaltyBox();
+    expect(box.block(net6Of(v6('2001:db8:1:2::9'))!, 0, 10)).toBe(true);
+    expect(box.isBlocked(v6('2001:db8:1:2::9'), 5)).toBe(true);
+    expect(box.isBlocked(v6('2001:db8:1:2:ffff:1:2:3'), 5)).toBe(true);
+    expect(box.isBlocked(v6('2001:db8:1:3::9'), 5)).toBe(false);
+    expect(box.isBlocked(Uint8Array.of(0, 0, 0, 0), 5)).toBe(false);
+    expect(box.isBlocked(v6('::ffff:0.0.0.1'), 5)).toBe(false);
+    expect(box.isBlocked(v6('2001:db8:1:2::9'), 11)).toBe(false);
+  });
+
+  it('an expired entry of the address does not hide a live one of its /64', () => {
+    const box = new PenaltyBox();
+    box.block(v6('2001:db8::7'), 0, 1);
+    box.block(net6Of(v6('2001:db8::7'))!, 0, 100);
+    expect(box.isBlocked(v6('2001:db8::7'), 50)).toBe(true);
+  });
+
+  it.each([[64, true], [128, false]] as const)('BLOCK_SRC with block_ipv6_prefix %i: another address of the /64 blocked: %s', async (prefix, otherBlocked) => {
+    const decisions: PacketDecision[] = [];
+    const engine = new Engine({
+      rules: { defaultPolicy: 'inspect', rules: [] }, modules: [await portVerdictModule()], batchSize: 1, blockIpv6Prefix: prefix,
+      onDecision: (d) => decisions.push(d),
+    });
+    engine.pushDecoded(packet({ src: '2001:db8:5::a', dst: '2001:db8:9::1', dstPort: 9005 }, 0)); // BLOCK_SRC
+    engine.pushDecoded(packet({ src: '2001:db8:5::a', dst: '2001:db8:9::1', srcPort: 40001, dstPort: 9000 }, 1));
+    engine.pushDecoded(packet({ src: '2001:db8:5::b', dst: '2001:db8:9::1', srcPort: 40002, dstPort: 9000 }, 2));
+    engine.pushDecoded(packet({ src: '2001:db8:6::a', dst: '2001:db8:9::1', srcPort: 40003, dstPort: 9000 }, 3));
+    engine.finish();
+    decisions.sort((a, b) => a.index - b.index);
+    expect(decisions.map((d) => d.stage)).toEqual(['module', 'penalty', otherBlocked ? 'penalty' : 'module', 'module']);
+  });
+});
+
+describe('penalty box entries as typed and shown', () => {
+  it('takes addresses and IPv6 /64s, names them as block list does, and refuses the rest saying what to do', () => {
+    expect(penaltyEntryName(parsePenaltyEntry('192.0.2.7'))).toBe('192.0.2.7');
+    expect(penaltyEntryName(parsePenaltyEntry('::ffff:192.0.2.7'))).toBe('192.0.2.7');
+    expect(penaltyEntryName(parsePenaltyEntry('2001:DB8::7'))).toBe('2001:db8::7');
+    expect(penaltyEntryName(parsePenaltyEntry('2001:db8:1:2::/64'))).toBe('2001:db8:1:2::/64');
+    // The network of an address given with /64, as a CIDR names it.
+    expect(penaltyEntryName(parsePenaltyEntry('2001:db8:1:2:3:4:5:6/64'))).toBe('2001:db8:1:2::/64');
+    const refused: [string, RegExp, RegExp][] = [
+      ['192.0.2.0/24', /single addresses and IPv6 \/64s, not other networks/, /rule add --src 192\.0\.2\.0\/24 --action drop/],
+      ['2001:db8::/48', /not other networks/, /rule add --src 2001:db8::\/48/],
+      ['2001:db8:1:2::', /subnet-router anycast address of its \/64/, /give 2001:db8:1:2::\/64/],
+      ['not-an-ip', /"not-an-ip" is not an IPv4 or IPv6 address/, /2001:db8:1:2::\/64/],
+    ];
+    for (const [text, message, hint] of refused) {
+      let err: SecuxflowError | null = null;
+      try {
+        parsePenaltyEntry(text);
+      } catch (e) {
+        err = e as SecuxflowError;
+      }
+      expect(err, text).toMatchObject({ code: 'E_USAGE' });
+      expect(err!.message).toMatch(message);
+      expect(err!.hint).toMatch(hint);
+    }
+    expect(isNet6Key(parseIp('::'))).toBe(true);
+    expect(isNet6Key(Uint8Array.of(0, 0, 0, 0))).toBe(false);
   });
 });
