@@ -79,7 +79,8 @@ function importHint(module: string, field: string): string {
 
 function checkImports(name: string, layout: WasmLayout): void {
   for (const imp of layout.imports) {
-    const what = `${imp.module}.${imp.field}`;
+    // The names are the module's own bytes: a hostile one could put terminal escapes in them.
+    const what = printable(`${imp.module}.${imp.field}`);
     if (imp.module !== HOSTCALL_NAMESPACE) {
       throw new SecuxflowError('E_MODULE_IMPORT', `module ${name} imports ${what} (${imp.kind}), which the inspector sandbox does not provide`, importHint(imp.module, imp.field));
     }

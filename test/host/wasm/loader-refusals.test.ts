@@ -101,6 +101,19 @@ describe('ABI v1 loader refuses modules that do not follow the ABI', () => {
     expect(e.hint).toMatch(hint);
   });
 
+  it('an import name holding terminal escapes: E_MODULE_IMPORT quotes it escaped, for library callers that print the message as is', async () => {
+    const base = await readFile(join(fixtureDir, 'minimal.wat'), 'utf8');
+    for (const [imp, quoted] of [
+      ['(import "env\\1b[2J" "x\\07" (func))', 'env\\x1b[2J.x\\x07'],
+      ['(import "secuxflow" "x\\1b]0;pwned\\07\\0a[secuxflow] forged" (func))', 'secuxflow.x\\x1b]0;pwned\\x07\\n[secuxflow] forged'],
+    ]) {
+      const e = await rejection(compileInspector('esc', await watToWasm(base.replace('(module', `(module ${imp}`), 'esc.wat')));
+      expect(e.code).toBe('E_MODULE_IMPORT');
+      expect(e.message).toContain(`imports ${quoted}`);
+      expect(e.message).not.toMatch(/[\u0000-\u001f\u007f]/);
+    }
+  });
+
   it('a hostcall imported with the wrong signature: E_MODULE_IMPORT with both signatures', async () => {
     const e = await refusal('import-wrong-signature');
     expect(e.code).toBe('E_MODULE_IMPORT');
