@@ -28,5 +28,5 @@ function describeBytes(n: number): string {
   for (const [suffix, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
     if (n >= size && n % size === 0) return `${n / size} ${suffix}`;
   }
-  return `${n} bytes`;
+  return n === 1 ? '1 byte' : `${n} bytes`;
 }

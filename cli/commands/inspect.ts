@@ -11,7 +11,7 @@ import { runCapture, type CaptureRunResult } from '../../host/engine/capture-run
 import { loadModules, resolveRules, type RuleSource } from '../../host/engine/setup.js';
 import { MAX_TRACKED_SIGNATURES, type EngineModule } from '../../host/engine/engine.js';
 import { MAX_PENALTY_SOURCES } from '../../host/engine/penalty-box.js';
-import { MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP } from '../../host/flow/stream.js';
+import { MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP, ZERO_STREAM_DEPTH_HINT } from '../../host/flow/stream.js';
 import { SF } from '../../host/kernel/codec.js';
 import { parseByteSize } from '../size.js';
 import { compileFilter } from '../../host/capture/filter.js';
@@ -46,6 +46,14 @@ const DRY_RUN_FLAGS: [keyof InspectOptions, string][] = [
   ['ip', '--ip'], ['src', '--src'], ['port', '--port'], ['sport', '--sport'], ['proto', '--proto'],
   ['payload', '--payload'], ['payloadHex', '--payload-hex'], ['vlan', '--vlan'],
 ];
+
+/** --stream-depth: 1 byte to MAX_STREAM_DEPTH; 0 is refused (ZERO_STREAM_DEPTH_HINT says why). */
+function parseStreamDepth(text: string): number {
+  if (parseByteSize('--stream-depth', text, 0, Number.MAX_SAFE_INTEGER) === 0) {
+    throw usage(`--stream-depth ${text}: 0 would give TCP modules no stream bytes`, ZERO_STREAM_DEPTH_HINT);
+  }
+  return parseByteSize('--stream-depth', text, 1, MAX_STREAM_DEPTH);
+}
 
 function usage(message: string, hint?: string): SecuxflowError {
   return new SecuxflowError('E_USAGE', message, hint);
@@ -286,7 +294,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     if (opts[key] !== undefined) throw usage(`${flag} builds a dry-run packet and cannot be combined with --pcap`);
   }
   // Read before the modules load, so a typo costs no module compile.
-  const streamDepth = opts.streamDepth === undefined ? undefined : parseByteSize('--stream-depth', String(opts.streamDepth), 0, MAX_STREAM_DEPTH);
+  const streamDepth = opts.streamDepth === undefined ? undefined : parseStreamDepth(String(opts.streamDepth));
   const streamMemcap = opts.streamMemcap === undefined ? undefined : parseByteSize('--stream-memcap', String(opts.streamMemcap), MIN_STREAM_MEMCAP, Number.MAX_SAFE_INTEGER);
   const filter = opts.filter === undefined ? undefined : compileFilter(opts.filter);
   const { rules, modules } = await prepare(opts);

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { SecuxflowError } from '../errors.js';
 import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 import { MODULE_POLICIES, type ModulePolicy } from '../sandbox/limits.js';
-import { DEFAULT_STREAM_MEMCAP, MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP } from '../flow/stream.js';
+import { DEFAULT_STREAM_MEMCAP, MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP, ZERO_STREAM_DEPTH_HINT } from '../flow/stream.js';
 import { suggestName } from '../rules/suggest.js';
 
 export type StopPolicy = 'detach' | 'pass-all';
@@ -180,7 +180,8 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
       seen.add(m.name);
     }
   }
-  if (o.stream_depth !== undefined) out.streamDepth = int(o.stream_depth, `${where}: stream_depth`, 0, MAX_STREAM_DEPTH);
+  if (o.stream_depth === 0) throw bad(`${where}: stream_depth`, 'must be at least 1 byte: 0 would give TCP modules no stream bytes', ZERO_STREAM_DEPTH_HINT);
+  if (o.stream_depth !== undefined) out.streamDepth = int(o.stream_depth, `${where}: stream_depth`, 1, MAX_STREAM_DEPTH);
   if (o.stream_memcap !== undefined) out.streamMemcap = int(o.stream_memcap, `${where}: stream_memcap`, MIN_STREAM_MEMCAP, Number.MAX_SAFE_INTEGER);
   if (o.inspect_cap !== undefined) {
     const c = object(o.inspect_cap, `${where}: inspect_cap`, CAP_KEYS);

@@ -41,6 +41,12 @@ const EMPTY = new Uint8Array(0);
 export const DEFAULT_STREAM_MEMCAP = 256 * 1024 * 1024;
 /** The bounds a user may set (daemon config, `inspect` options): one depth past 64 MiB is no longer a stream buffer but a capture. */
 export const MAX_STREAM_DEPTH = 64 * 1024 * 1024;
+/**
+ * A depth of 0 would leave every TCP module blind, and in Suricata (whose
+ * stream.reassembly.depth a user copies) 0 means unlimited: refused with this,
+ * rather than read either way without a word.
+ */
+export const ZERO_STREAM_DEPTH_HINT = 'in Suricata 0 means unlimited; here give the bytes to keep, up to 64MiB (stream_memcap bounds them all)';
 export const MIN_STREAM_MEMCAP = 1024 * 1024;
 
 /**

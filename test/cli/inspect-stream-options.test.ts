@@ -60,7 +60,8 @@ describe('inspect --pcap: stream budgets', () => {
   it.each([
     [['--stream-memcap', '12 parsecs'], /--stream-memcap "12 parsecs": not a size/, /for example --stream-memcap 1MiB/],
     [['--stream-memcap', '4KiB'], /--stream-memcap 4KiB: out of range/, /give 1 MiB to/],
-    [['--stream-depth', '65GiB'], /--stream-depth 65GiB: out of range/, /give 0 bytes to 64 MiB/],
+    [['--stream-depth', '65GiB'], /--stream-depth 65GiB: out of range/, /give 1 byte to 64 MiB/],
+    [['--stream-depth', '0'], /--stream-depth 0: 0 would give TCP modules no stream bytes/, /in Suricata 0 means unlimited; here give the bytes to keep, up to 64MiB/],
   ])('refuses %j with a message naming the flag and what to give', (args, message, hint) => {
     const r = run(...args);
     expect(r.status).not.toBe(0);

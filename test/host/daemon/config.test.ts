@@ -86,6 +86,8 @@ describe('daemon config file', () => {
     expect(refused('ring_size: 3000').message).toMatch(/ring_size: must be a power of two, got 3000/);
     expect(refused('ring_size: 3000').hint).toMatch(/4096/);
     expect(refused('ring_size: 65536').message).toMatch(/ring_size: must be an integer in 256\.\.16384/);
+    expect(refused('stream_depth: 0').message).toMatch(/stream_depth: must be at least 1 byte: 0 would give TCP modules no stream bytes/);
+    expect(refused('stream_depth: 0').hint).toMatch(/in Suricata 0 means unlimited/);
     expect(refused('block_ipv6_prefix: 48').message).toMatch(/block_ipv6_prefix: must be 64 or 128, got 48/);
     expect(refused('block_ipv6_prefix: "64"').message).toMatch(/block_ipv6_prefix: must be 64 or 128/);
   });
