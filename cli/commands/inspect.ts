@@ -375,6 +375,10 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     ['fragments', `${thousands(c.fragments)} fragments, ${thousands(c.reassembled)} datagrams reassembled, ${thousands(c.fragments_incomplete)} incomplete`],
     ['flows', thousands(c.flows)],
     ['actions', `pass ${thousands(c.pass)}, drop ${thousands(c.drop)} (inspected ${thousands(c.inspected)})`],
+    // Stored rules without an inspect rule (a `rule clear` writes such a file) leave the modules idle: say so, not only "inspected 0".
+    ...(r.modules.length > 0 && c.inspected === 0 && c.decoded > 0
+      ? [['not inspected', 'no packet reached the modules: the rules send none to inspection (secuxflow rule list shows them; --rules FILE runs others, or secuxflow rule default inspect)']]
+      : []),
     ['by stage', nz(c.by_stage)],
     ['by verdict', nz(c.by_verdict)],
     ['alerts', thousands(c.alerts)],

@@ -25,6 +25,15 @@ describe('secuxflow inspect --pcap (the main job)', () => {
     expect(r.stdout).toMatch(/packets\s+\d[\d,]* read/);
     expect(r.stdout).toMatch(/alerts\s+[1-9]/);
     expect(r.stdout).toMatch(/packets\/s/);
+    expect(r.stdout).not.toMatch(/not inspected/);
+  });
+
+  it('says so when stored rules send nothing to the modules (a rule clear stores such a set)', () => {
+    const dir = tempDir();
+    expect(cli(['rule', 'clear', '--state-dir', dir]).status).toBe(0);
+    const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--state-dir', dir]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\(inspected 0\)\n  not inspected +no packet reached the modules: the rules send none to inspection \(secuxflow rule list shows them; --rules FILE runs others, or secuxflow rule default inspect\)\n/);
   });
 
   it('--json counts agree with an independent read of the capture and with tshark', () => {
