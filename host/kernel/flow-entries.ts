@@ -1,8 +1,9 @@
 // The flows the kernel decides on its own (sf_flows) on every attached
-// interface, read through the pins: what `secuxflow flow list` shows. An
-// entry is one direction; the daemon and rule changes write both, so the two
-// are shown as one flow, named in the direction of the first seen, with the
-// packets and bytes XDP counted in each.
+// interface, read and deleted through the pins: what `secuxflow flow list`
+// shows and `flow delete`/`clear` remove. An entry is one direction; the
+// daemon and rule changes write both, so the two are one flow, named in the
+// direction that carried more, with the packets and bytes XDP counted in
+// each, and deleted together.
 import { dumpAttachedMaps } from './attached-dumps.js';
 import { LAYOUT, MapName, SfFlowOrigin, SfFlowVerdict, decodeFlowKey, decodeFlowMetaPerCpu, encodeFlowKey, flowKeyId, perCpuStride, reverseFlowKey, type FlowKey } from './codec.js';
 import { mapDelete, mapDump, possibleCpus, type MapDump } from './native.js';
