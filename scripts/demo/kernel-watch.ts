@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { LAYOUT, MapName, SfFlowVerdict, SfStat, SfStage, decodeFlowKey, decodeFlowMetaPerCpu, decodePenaltyKey, decodePenaltyMeta, perCpuStride, type FlowKey } from '../../host/kernel/codec.js';
+import { penaltyEntryName } from '../../host/kernel/penalty-entry.js';
 import { closeFd, mapDump, objGet, possibleCpus } from '../../host/kernel/native.js';
 import { readStats } from '../../host/kernel/verdictmaps.js';
 import { formatIp } from '../../host/packet/addr.js';
@@ -112,7 +113,7 @@ export class KernelWatch {
       const vs = d.count > 0 ? d.values.length / d.count : 0;
       const present = new Set<string>();
       for (let i = 0; i < d.count; i++) {
-        const addr = formatIp(decodePenaltyKey(d.keys.subarray(i * ks, (i + 1) * ks)));
+        const addr = penaltyEntryName(decodePenaltyKey(d.keys.subarray(i * ks, (i + 1) * ks)));
         present.add(addr);
         if (this.penalized.has(addr)) continue;
         this.penalized.add(addr);

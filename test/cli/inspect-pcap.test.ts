@@ -29,7 +29,7 @@ describe('secuxflow inspect --pcap (the main job)', () => {
   });
 
   it('says so when stored rules send nothing to the modules (a rule clear stores such a set)', () => {
-    const dir = tempDir();
+    const dir = tempDir('sf-idle-rules-');
     expect(cli(['rule', 'clear', '--state-dir', dir]).status).toBe(0);
     const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--state-dir', dir]);
     expect(r.status).toBe(0);
