@@ -2,9 +2,9 @@
 // in the sandbox before they are registered (pinned by sha256) in the state
 // directory. The same functions back the CLI and programmatic use.
 import type { Command } from 'commander';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readConfigFile } from '../../host/fs/read-config.js';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { shippedModulesDir } from '../../host/paths.js';
 import { shippedModuleNames } from '../../host/modules/resolve.js';
 import { SecuxflowError } from '../../host/errors.js';
@@ -339,33 +339,7 @@ export async function moduleInfo(file: string, opts: LimitFlags & { config?: str
 
 export async function newModule(name: string, opts: { dir?: string } = {}): Promise<ScaffoldResult> {
   if (!name) throw usage('module new needs a NAME');
-  checkName(name, 'NAME');
-  makeProjectDir(resolve(opts.dir ?? name));
-  return scaffoldModule(name, opts.dir);
-}
-
-/**
- * Makes the project directory one level at a time before the scaffold writes
- * into it. The scaffold makes its folders with a recursive mkdirSync, which in
- * Node 20 spins forever at 100% CPU where a parent exists but takes no
- * directories (--dir /proc/x, or under a dangling symlink); the state
- * directory is made the same careful way (StateStore.ensureDir).
- */
-function makeProjectDir(target: string): void {
-  const missing: string[] = [];
-  for (let at = target; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.push(at);
-  for (const dir of missing.reverse()) {
-    try {
-      mkdirSync(dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? String(e);
-      throw new SecuxflowError('E_IO', `cannot create the project directory ${target}: ${code} at ${dir}`,
-        code === 'ENOENT' ? `${dirname(dir)} exists but takes no new directories (a pseudo-filesystem such as /proc): choose another --dir`
-          : code === 'EEXIST' ? `${dir} is in the way (a file, or a symbolic link to nothing): choose another --dir`
-            : code === 'ENOTDIR' ? `${dirname(dir)} is not a directory: choose another --dir`
-              : 'choose a --dir in a writable directory');
-    }
-  }
+  return scaffoldModule(checkName(name, 'NAME'), opts.dir);
 }
 
 function short(sha: string): string {

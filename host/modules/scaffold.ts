@@ -2,9 +2,10 @@
 // templates/module, with the SDK copied in (so the project builds without
 // secuxflow's sources) and the compiler/test versions this secuxflow was
 // built and tested with.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { SecuxflowError } from '../errors.js';
+import { makeDirs, type MakeDirsOptions } from '../fs/make-dirs.js';
 import { packageRoot } from '../paths.js';
 
 export interface ScaffoldResult {
@@ -45,6 +46,8 @@ export function scaffoldModule(name: string, dir?: string): ScaffoldResult {
   if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
     throw new SecuxflowError('E_USAGE', `${target} already exists and is not an empty directory`, 'choose another --dir, or remove it');
   }
+  const dirs: MakeDirsOptions = { what: 'the project directory', instead: 'choose another --dir' };
+  makeDirs(target, dirs);
   const versions = toolVersions(root);
   const fill = (text: string): string => text
     .replaceAll('__NAME__', name).replaceAll('__CLASS__', className(name))
@@ -55,13 +58,14 @@ export function scaffoldModule(name: string, dir?: string): ScaffoldResult {
       const rel = relative(templates, src);
       const base = rel.split('/').pop()!;
       const out = join(target, dirname(rel), RENAMES[base] ?? base);
-      mkdirSync(dirname(out), { recursive: true });
+      makeDirs(dirname(out), dirs);
       writeFileSync(out, fill(readFileSync(src, 'utf8')));
       files.push(relative(target, out));
     }
     cpSync(sdk, join(target, 'sdk'), { recursive: true });
     for (const f of walk(join(target, 'sdk'))) files.push(relative(target, f));
   } catch (e) {
+    if (e instanceof SecuxflowError) throw e;
     throw new SecuxflowError('E_IO', `cannot write the project into ${target}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return { dir: target, files: files.sort() };

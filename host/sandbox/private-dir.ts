@@ -2,11 +2,12 @@
 // worker bundle in development) live in a directory only this user can
 // write: a predictable name in a shared /tmp must not let another local user
 // plant JavaScript there.
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync } from 'node:fs';
 import { SecuxflowError } from '../errors.js';
+import { makeDirs } from '../fs/make-dirs.js';
 
 export function ensurePrivateDir(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir, { what: 'cache directory', code: 'E_STATE', mode: 0o700, instead: 'point SECUXFLOW_COMPONENT_CACHE at a directory only you can write' });
   let st = lstatSync(dir);
   const uid = process.getuid?.();
   const ours = st.isDirectory() && (uid === undefined || st.uid === uid);

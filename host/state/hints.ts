@@ -1,7 +1,7 @@
 // What to do about a state directory the system refuses, by errno. "Run as
 // root" only helps someone who is not root, and only for permissions.
 
-const ELSEWHERE = 'with --state-dir or SECUXFLOW_STATE_DIR';
+export const ELSEWHERE = 'with --state-dir or SECUXFLOW_STATE_DIR';
 
 export function stateDirHint(code: string, instead: string): string {
   if (code === 'EROFS') return `its filesystem is mounted read-only: remount it read-write, or choose ${instead} ${ELSEWHERE}`;

@@ -1,15 +1,15 @@
 // The state directory: rules.json and the other small JSON files the CLI and
 // the daemon share. Every file is `{ "version": 1, ... }`, replaced atomically,
 // and a file that does not parse is reported, never overwritten.
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { ruleSetToJson, validateRuleSet } from '../rules/parse.js';
 import { sortRules } from '../rules/match.js';
 import type { RuleSet } from '../rules/types.js';
 import { writeFileAtomic } from './atomic.js';
 import { acquireLock } from './lock.js';
-import { stateDirHint } from './hints.js';
+import { ELSEWHERE, stateDirHint } from './hints.js';
+import { makeDirs } from '../fs/make-dirs.js';
 import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/secuxflow';
@@ -52,50 +52,11 @@ export class StateStore {
   }
 
   /**
-   * Creates the directory if needed; E_STATE says how to fix a permission problem.
-   * Each missing level is made by a plain mkdir, never `recursive`: Node 20's
-   * recursive mkdirSync loops forever at 100% CPU where mkdir fails with
-   * ENOENT although the parent exists (/proc/x, /sys/x), so --state-dir
-   * /proc/x hung instead of failing.
+   * Creates the directory and its missing parents if needed (one level at a
+   * time: see makeDirs); E_STATE says what is in the way. Returns the levels it made.
    */
-  ensureDir(): void {
-    const fail = (path: string, code: string, why?: string): never => {
-      const what = path === this.dir ? `state directory ${this.dir}` : `state directory ${this.dir}: its parent ${path}`;
-      throw new SecuxflowError('E_STATE', `cannot create ${what}: ${code}${why ? ` (${why})` : ''}`, stateDirHint(code, 'a writable directory'));
-    };
-    const kindOf = (path: string): 'dir' | 'other' | 'missing' => {
-      try {
-        return statSync(path).isDirectory() ? 'dir' : 'other';
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? String(e);
-        // ENOTDIR: a file is in the way further up, which the walk up names.
-        if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
-        return fail(path, code);
-      }
-    };
-    // The missing levels, deepest first, up to the first one that exists.
-    const missing: string[] = [];
-    let at = this.dir;
-    for (;;) {
-      const kind = kindOf(at);
-      if (kind === 'dir') break;
-      if (kind === 'other') fail(at, at === this.dir ? 'EEXIST' : 'ENOTDIR');
-      missing.push(at);
-      const parent = dirname(at);
-      if (parent === at) break;
-      at = parent;
-    }
-    for (const path of missing.reverse()) {
-      try {
-        mkdirSync(path, { mode: 0o755 });
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? String(e);
-        if (code === 'EEXIST' && kindOf(path) === 'dir') continue; // made by another process meanwhile
-        fail(path, code, code === 'ENOENT'
-          ? `its parent ${dirname(path)} exists, but its filesystem does not take new directories there`
-          : undefined);
-      }
-    }
+  ensureDir(): string[] {
+    return makeDirs(this.dir, { what: 'state directory', code: 'E_STATE', mode: 0o755, rootHelps: true, instead: `choose a writable directory ${ELSEWHERE}` });
   }
 
   /**

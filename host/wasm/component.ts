@@ -5,7 +5,7 @@
 // hostcalls, with the same budgets and size caps. Packets go in as records
 // (the meta fields plus the frame and stream bytes); jco copies each frame
 // into the component's memory, which is the one copy per packet.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +14,7 @@ import { ABI_VERSION, DEFAULT_LIMITS, EventKind, META, META_ABSENT_U16, MetaFlag
 import { isVerdict } from '../verdict.js';
 import { capMemory } from '../sandbox/memory-cap.js';
 import { ensurePrivateDir } from '../sandbox/private-dir.js';
+import { makeDirs, type MakeDirsOptions } from '../fs/make-dirs.js';
 import { configRefused } from './instance.js';
 import { printable } from '../text.js';
 import { moduleJsonObject, newStats, OutputBudgets, type OutputBudget } from './hostcalls.js';
@@ -207,10 +208,11 @@ export async function compileComponent(name: string, bytes: Uint8Array, sha256: 
     };
     // Written to a private directory first, then renamed: parallel loaders never see half a cache entry.
     const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
-    mkdirSync(tmp, { recursive: true });
+    const entryDirs: MakeDirsOptions = { what: 'component cache entry', code: 'E_STATE', instead: 'point SECUXFLOW_COMPONENT_CACHE at another directory' };
+    makeDirs(tmp, entryDirs);
     for (const [file, data] of Object.entries(out.files)) {
       if (file.endsWith('.d.ts')) continue;
-      mkdirSync(dirname(join(tmp, file)), { recursive: true });
+      makeDirs(dirname(join(tmp, file)), entryDirs);
       writeFileSync(join(tmp, file), data);
     }
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest));

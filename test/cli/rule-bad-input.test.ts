@@ -119,7 +119,7 @@ describe('a --state-dir that is a file', () => {
     writeFileSync(file, 'x');
     const r = runCli(['rule', 'add', '--action', 'drop', '--state-dir', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error\[E_STATE\]: cannot create state directory .*not-a-dir: EEXIST\n {2}hint: a file is in the way of the state directory/);
+    expect(r.stderr).toMatch(/error\[E_STATE\]: cannot create state directory .*not-a-dir: EEXIST\n {2}hint: .*not-a-dir is in the way and is not a directory: move it away, or choose a writable directory with --state-dir/);
     const under = runCli(['rule', 'list', '--state-dir', join(file, 'sub')]);
     expect(under.code).toBe(1);
     expect(under.stderr).toMatch(/ENOTDIR\n {2}hint: a file is in the way/);

@@ -1,7 +1,7 @@
 // A state directory that mkdir refuses although its parent exists (/proc/x):
 // Node 20's recursive mkdirSync looped there forever at 100% CPU, so
 // `--state-dir /proc/x` hung instead of failing.
-import { statSync, writeFileSync } from 'node:fs';
+import { statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/temp-dir.js';
@@ -33,7 +33,8 @@ describe('StateStore.ensureDir where mkdir fails oddly', () => {
 
   it('/proc/x says its parent exists but takes no new directories', async () => {
     const r = await ensureDir('/proc/secuxflow-x');
-    expect(r.message).toBe('cannot create state directory /proc/secuxflow-x: ENOENT (its parent /proc exists, but its filesystem does not take new directories there)');
+    expect(r.message).toBe('cannot create state directory /proc/secuxflow-x: ENOENT');
+    expect(r.hint).toMatch(/^\/proc exists but takes no new directories/);
     expect(r.hint).toMatch(/pseudo-filesystem/);
   });
 
@@ -46,7 +47,20 @@ describe('StateStore.ensureDir where mkdir fails oddly', () => {
     expect(self.message).toContain(`cannot create state directory ${f}: EEXIST`);
     const under = await ensureDir(join(f, 'a', 'b'));
     expect(under.code).toBe('E_STATE');
-    expect(under.message).toContain(`its parent ${f}: ENOTDIR`);
+    expect(under.message).toBe(`cannot create state directory ${join(f, 'a', 'b')}: ENOTDIR at ${f}`);
+    expect(under.hint).toBe(`${f} is not a directory: choose a writable directory with --state-dir or SECUXFLOW_STATE_DIR`);
+  });
+
+  it('a dangling symbolic link as the directory or a parent: says it is one and what to do, not "a file is in the way"', async () => {
+    const base = tempDir('ensure-dir-dangling');
+    symlinkSync(join(base, 'gone'), join(base, 'state'));
+    for (const dir of [join(base, 'state'), join(base, 'state', 'sub')]) {
+      const r = await ensureDir(dir);
+      expect(r.code).toBe('E_STATE');
+      expect(r.message).toMatch(/: EEXIST/);
+      expect(r.hint).toBe(`${join(base, 'state')} is a symbolic link to ${join(base, 'gone')}, which does not exist (a dangling link): `
+        + `create ${join(base, 'gone')}, remove the link, or choose a writable directory with --state-dir or SECUXFLOW_STATE_DIR`);
+    }
   });
 
   it('still makes missing levels and takes an existing directory', async () => {
