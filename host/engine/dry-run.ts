@@ -80,7 +80,10 @@ export function buildDryRunPacket(a: DryRunPacketArgs): DecodedPacket {
     if (a.port !== undefined) throw usage('--port', 'ICMP has no ports; drop --port or use --proto tcp|udp');
     if (a.sport !== undefined) throw usage('--sport', 'ICMP has no ports; drop --sport or use --proto tcp|udp');
   } else {
-    if (a.port === undefined) throw usage('--port', `is required with --proto ${proto}`);
+    if (a.port === undefined) {
+      throw usage('--port', `a ${proto.toUpperCase()} packet needs a destination port`,
+        `give it with --port, e.g. secuxflow inspect --ip ${a.ip} --proto ${proto} --port ${proto === 'tcp' ? 80 : 53}`);
+    }
     dstPort = parsePort('--port', a.port);
     srcPort = a.sport !== undefined ? parsePort('--sport', a.sport) : 40000;
   }

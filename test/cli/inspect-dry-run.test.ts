@@ -103,6 +103,15 @@ describe('secuxflow inspect (dry-run packet)', () => {
     expect(JSON.parse(r.stdout).packet).toMatch(/^icmp 198\.18\.0\.1 -> 198\.18\.0\.10/);
   });
 
+  it('tcp or udp without --port: says the packet needs a destination port, and shows the command with one', () => {
+    for (const [proto, port] of [['tcp', 80], ['udp', 53]] as const) {
+      const r = cli(['inspect', '--ip', '198.18.0.1', '--proto', proto]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`error[E_USAGE]: --port: a ${proto.toUpperCase()} packet needs a destination port\n`
+        + `  hint: give it with --port, e.g. secuxflow inspect --ip 198.18.0.1 --proto ${proto} --port ${port}\n`);
+    }
+  });
+
   const bad: [string, string[], RegExp][] = [
     ['nothing to inspect', ['inspect'], /nothing to inspect/],
     ['port out of range', ['inspect', '--ip', '198.18.0.1', '--port', '70000', '--proto', 'tcp'], /--port: "70000"/],
@@ -110,7 +119,6 @@ describe('secuxflow inspect (dry-run packet)', () => {
     ['unknown protocol', ['inspect', '--ip', '198.18.0.1', '--port', '80', '--proto', 'sctp'], /--proto: "sctp"/],
     ['bad address', ['inspect', '--ip', '300.1.1.1', '--port', '80', '--proto', 'tcp'], /--ip: "300\.1\.1\.1"/],
     ['mixed families', ['inspect', '--ip', '198.18.0.1', '--src', '2001:db8::1', '--port', '80', '--proto', 'tcp'], /--src/],
-    ['missing port', ['inspect', '--ip', '198.18.0.1', '--proto', 'udp'], /--port: is required/],
     ['icmp with a port', ['inspect', '--ip', '198.18.0.1', '--port', '80', '--proto', 'icmp'], /--port: ICMP has no ports/],
     ['two payloads', ['inspect', '--ip', '198.18.0.1', '--port', '80', '--proto', 'tcp', '--payload', 'a', '--payload-hex', '61'], /either --payload or --payload-hex/],
     ['bad hex', ['inspect', '--ip', '198.18.0.1', '--port', '80', '--proto', 'tcp', '--payload-hex', 'zz'], /--payload-hex/],
