@@ -4,7 +4,7 @@
 // directory, a component cache or a project directory there hung the command
 // instead of failing. Every directory secuxflow makes for a path the user can
 // choose goes through here.
-import { lstatSync, mkdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, rmdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SecuxflowError, type ErrorCode } from '../errors.js';
 
@@ -100,4 +100,15 @@ export function makeDirs(target: string, opts: MakeDirsOptions): string[] {
     }
   }
   return made;
+}
+
+/** Takes back what makeDirs made, deepest first, as far as each level is still empty: what a refused command leaves behind. */
+export function unmakeDirs(made: readonly string[]): void {
+  for (const level of [...made].reverse()) {
+    try {
+      rmdirSync(level);
+    } catch {
+      return; // something was put in it meanwhile (another process's lock or state): it stays, and so do its parents
+    }
+  }
 }

@@ -9,7 +9,7 @@ import type { RuleSet } from '../rules/types.js';
 import { writeFileAtomic } from './atomic.js';
 import { acquireLock } from './lock.js';
 import { ELSEWHERE, stateDirHint } from './hints.js';
-import { makeDirs } from '../fs/make-dirs.js';
+import { makeDirs, unmakeDirs } from '../fs/make-dirs.js';
 import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/secuxflow';
@@ -61,15 +61,22 @@ export class StateStore {
 
   /**
    * Runs fn while holding the directory's lock, so a read-modify-write by one
-   * process cannot interleave with another's. Not re-entrant.
+   * process cannot interleave with another's. Not re-entrant. When fn fails,
+   * the levels of the directory made for the lock are removed again.
    */
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    this.ensureDir();
-    const lock = await acquireLock(this.dir, this.lockTimeoutMs);
+    const made = this.ensureDir();
     try {
-      return await fn();
-    } finally {
-      lock.release();
+      const lock = await acquireLock(this.dir, this.lockTimeoutMs);
+      try {
+        return await fn();
+      } finally {
+        lock.release();
+      }
+    } catch (e) {
+      // A refused command changes nothing: the directory it made only to hold the lock goes again.
+      unmakeDirs(made);
+      throw e;
     }
   }
 

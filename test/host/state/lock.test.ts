@@ -54,6 +54,18 @@ describe('withLock', () => {
     await expect(store.withLock(async () => 42)).resolves.toBe(42);
   });
 
+  it('when fn throws, takes back the levels it made for the lock, and keeps a directory that was there', async () => {
+    const parent = join(base, `made${++n}`);
+    const refused = new StateStore(join(parent, 'state'));
+    await expect(refused.withLock(async () => { throw new SecuxflowError('E_RULE_NOT_FOUND', 'boom'); })).rejects.toMatchObject({ code: 'E_RULE_NOT_FOUND' });
+    expect(existsSync(parent)).toBe(false);
+    const existing = new StateStore(freshDir());
+    await expect(existing.withLock(async () => { throw new SecuxflowError('E_RULE_NOT_FOUND', 'boom'); })).rejects.toThrow('boom');
+    expect(readdirSync(existing.dir)).toEqual([]);
+    await expect(refused.withLock(async () => 'made')).resolves.toBe('made');
+    expect(existsSync(refused.dir)).toBe(true);
+  });
+
   it('breaks a stale lock whose pid is dead', async () => {
     const store = new StateStore(freshDir(), { lockTimeoutMs: 2000 });
     const pid = deadPid();
