@@ -2,6 +2,7 @@
 // cli/commands/<name>.ts, which also exports it for programmatic use.
 import { Command, CommanderError, type Option } from 'commander';
 import { SecuxflowError } from '../host/errors.js';
+import { printable } from '../host/text.js';
 import { printJson, reportError } from './action.js';
 import { repeatedSingleOption } from './options.js';
 import { registerInspect } from './commands/inspect.js';
@@ -51,12 +52,29 @@ function commandPath(command: Command): string {
   for (let c: Command | null = command; c !== null && c !== program; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
+
+/**
+ * `secuxflow rule delete 3`, as iptables users type it: commander says "too
+ * many arguments", and where the command takes one value besides --state-dir,
+ * and requires it, the hint shows the operand there (`secuxflow rule delete --id 3`).
+ */
+function operandHint(command: Command, name: string): string | null {
+  const valued = (command.options as readonly Option[]).filter((o) => (o.required || o.optional) && o.long !== '--state-dir');
+  const [arg] = command.args;
+  if (valued.length !== 1 || !valued[0]!.description.endsWith('(required)') || arg === undefined) return null;
+  const shown = printable(arg);
+  const word = /^[\w.:/@%+,=-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", "'\\''")}'`;
+  return `${name} takes no operands: write it as ${name} ${valued[0]!.long} ${word}${command.args.length > 1 ? ' (one per command)' : ''}`;
+}
+
 (function useOneErrorFormat(command: Command): void {
   command.configureOutput({
     outputError: (text, write) => {
       const lines = text.replace(/^error: /, '').trimEnd().split('\n');
       const hints = lines.slice(1).map((l) => l.replace(/^\((.*)\)$/, '$1'));
       const name = command === program ? 'secuxflow' : `secuxflow ${commandPath(command)}`;
+      const operand = lines[0]?.startsWith('too many arguments') ? operandHint(command, name) : null;
+      if (operand !== null) hints.push(operand);
       hints.push(`${name} --help shows the usage`);
       write(`${name}: error[E_USAGE]: ${lines[0]}\n${hints.map((h) => `  hint: ${h}\n`).join('')}`);
       if (askedForJson(command)) printJson({ error: new SecuxflowError('E_USAGE', lines[0] ?? 'usage error', hints.join('; ')).toJSON() });

@@ -93,6 +93,31 @@ describe('an option given without its value', () => {
   });
 });
 
+describe('rule delete ID, as iptables users type it', () => {
+  it('is E_USAGE, exit 2, with a hint showing the --id form; the rules are unchanged', () => {
+    const r = runCli(['rule', 'delete', '5', '--state-dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("secuxflow rule delete: error[E_USAGE]: too many arguments for 'delete'. Expected 0 arguments but got 1.\n"
+      + '  hint: secuxflow rule delete takes no operands: write it as secuxflow rule delete --id 5\n'
+      + '  hint: secuxflow rule delete --help shows the usage\n');
+    expect(readFileSync(join(dir, 'rules.json'), 'utf8')).toBe(before);
+    const two = runCli(['rule', 'delete', '5', '1', '--state-dir', dir]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('hint: secuxflow rule delete takes no operands: write it as secuxflow rule delete --id 5 (one per command)\n');
+  });
+
+  it('an operand holding escapes or spaces is shown escaped and quoted', () => {
+    const r = runCli(['rule', 'delete', '5 \u001b[2J', '--state-dir', dir]);
+    expect(r.stderr).toContain("write it as secuxflow rule delete --id '5 \\x1b[2J'\n");
+  });
+
+  it('a command whose operand could mean several options keeps the generic hint', () => {
+    const r = runCli(['rule', 'add', '--action', 'drop', '10.0.0.1', '--state-dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/takes no operands/);
+  });
+});
+
 describe('an option that takes one value, given twice', () => {
   it.each([
     [['rule', 'add', '--action', 'drop', '--action', 'pass'], /secuxflow rule add: error\[E_USAGE\]: --action is given more than once/],
