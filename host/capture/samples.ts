@@ -2,7 +2,7 @@
 // traffic, attacks the bundled inspectors should flag, and the awkward cases
 // (VLANs, fragments, reordering, a malformed frame) the engine must survive.
 // Addresses stay in 198.18.0.0/15 and 2001:db8::/32.
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../fs/make-dirs.js';
 import { join } from 'node:path';
 import { buildPacket, fragmentIp, type PacketSpec } from '../packet/build.js';
 import { LinkType, TcpFlag } from '../packet/types.js';
@@ -259,7 +259,7 @@ export function makeDemoCapture(): RawFrame[] {
 
 /** Writes demo.pcap (classic, microseconds) and demo.pcapng (EPB) into dir; returns their paths. */
 export function writeSamples(dir: string): { pcap: string; pcapng: string; frames: number } {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir, { what: 'the sample capture directory', instead: 'give another directory' });
   const frames = makeDemoCapture();
   const pcap = join(dir, 'demo.pcap');
   const pcapng = join(dir, 'demo.pcapng');

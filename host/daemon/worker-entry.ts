@@ -4,7 +4,8 @@
 // bundled once with esbuild into the package's dist/, next to build/, so the
 // native addon is found the same way.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { makeDirs } from '../fs/make-dirs.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../paths.js';
@@ -40,7 +41,7 @@ function bundleFromSources(daemonDir: string): string {
   };
   walk(hostDir);
   const outDir = join(packageRoot(), 'dist');
-  mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir, { what: 'the queue worker bundle directory', instead: 'reinstall secuxflow, or make its dist/ writable' });
   // The addon stays outside the bundle and loads from build/, as for the CLI.
   return bundleOnce(join(daemonDir, 'worker-main.ts'), join(outDir, `.queue-worker-${hash.digest('hex').slice(0, 16)}.mjs`), ['*.node']);
 }

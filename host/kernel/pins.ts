@@ -3,7 +3,8 @@
 //                      by its name from xdp/secuxflow.h (and the program).
 // <root> is /sys/fs/bpf/secuxflow unless SECUXFLOW_BPFFS_ROOT says otherwise,
 // which lets parallel tests use private roots that never collide.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync, rmdirSync, statfsSync } from 'node:fs';
+import { makeDirs } from '../fs/make-dirs.js';
 import { dirname, join, resolve } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { assertIfaceName } from './ifname.js';
@@ -109,11 +110,7 @@ export function ensurePinDir(ifname: string, root: string = pinRoot()): { dir: s
   assertBpffs(root);
   const dir = pinDir(ifname, root);
   const created = !existsSync(dir);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new SecuxflowError('E_KERNEL', `cannot create the pin directory ${dir}: ${(e as Error).message}`, 'check that you are root and bpffs is writable');
-  }
+  makeDirs(dir, { what: 'the pin directory', instead: 'check that bpffs is writable', code: 'E_KERNEL', mode: 0o700, rootHelps: true });
   return { dir, created };
 }
 
