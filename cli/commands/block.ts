@@ -179,7 +179,7 @@ export function registerBlock(program: Command): void {
 
   block.command('add')
     .description('drop every packet from a source in the kernel for a time (example: block add 192.0.2.7 --ttl 30m)')
-    .argument('<addr>', 'source IPv4 or IPv6 address')
+    .argument('<addr>', 'source IPv4 or IPv6 address, or an IPv6 /64 (2001:db8:1:2::/64)')
     .option('--ttl <duration>', `how long: seconds, or with s, m, h or d (default ${describeDuration(DEFAULT_BLOCK_TTL_SEC)}, at most ${describeDuration(MAX_BLOCK_TTL_SEC)})`)
     .option('--json', 'print JSON')
     .option('--state-dir <dir>', STATE_DIR_HELP)
@@ -191,7 +191,7 @@ export function registerBlock(program: Command): void {
 
   block.command('delete')
     .description('release sources from the penalty box now (flows a module blocked stay blocked: secuxflow flow delete)')
-    .argument('<addr...>', 'source addresses')
+    .argument('<addr...>', 'entries as block list names them: addresses, or IPv6 /64s')
     .option('--json', 'print JSON')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .action(action('block delete', async (addrs: string[], opts: StateDirOption & { json?: boolean }) => {
