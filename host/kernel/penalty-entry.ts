@@ -48,9 +48,11 @@ export function parsePenaltyEntry(text: string): Uint8Array {
     throw new SecuxflowError('E_USAGE', `${JSON.stringify(text)} is not an IPv4 or IPv6 address${e instanceof Error ? ` (${e.message})` : ''}`,
       'give the source address, for example 192.0.2.7 or 2001:db8::7, or an IPv6 /64 such as 2001:db8:1:2::/64');
   }
-  if (slash >= 0) {
+  // ADDR/32 and ADDR/128 name the address itself.
+  const prefix = slash < 0 ? '' : text.slice(slash + 1);
+  if (slash >= 0 && prefix !== String(addr.length * 8)) {
     const net6 = net6Of(addr);
-    if (net6 === null || text.slice(slash + 1) !== String(NET6_PREFIX)) {
+    if (net6 === null || prefix !== String(NET6_PREFIX)) {
       throw new SecuxflowError('E_USAGE', `${text}: the penalty box holds single addresses and IPv6 /${NET6_PREFIX}s, not other networks`,
         `to drop a network, add a rule: secuxflow rule add --src ${text} --action drop`);
     }

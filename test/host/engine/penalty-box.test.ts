@@ -131,6 +131,8 @@ describe('penalty box entries as typed and shown', () => {
     expect(penaltyEntryName(parsePenaltyEntry('::ffff:192.0.2.7'))).toBe('192.0.2.7');
     expect(penaltyEntryName(parsePenaltyEntry('2001:DB8::7'))).toBe('2001:db8::7');
     expect(penaltyEntryName(parsePenaltyEntry('2001:db8:1:2::/64'))).toBe('2001:db8:1:2::/64');
+    expect(penaltyEntryName(parsePenaltyEntry('192.0.2.7/32'))).toBe('192.0.2.7');
+    expect(penaltyEntryName(parsePenaltyEntry('2001:db8::7/128'))).toBe('2001:db8::7');
     // The network of an address given with /64, as a CIDR names it.
     expect(penaltyEntryName(parsePenaltyEntry('2001:db8:1:2:3:4:5:6/64'))).toBe('2001:db8:1:2::/64');
     const refused: [string, RegExp, RegExp][] = [
