@@ -1,10 +1,12 @@
 // The CLI side of the control socket. requestDaemon returns null when no
 // daemon is running (no socket, or nobody listening), so commands can fall
 // back to working on the state directory and pins directly.
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { SecuxflowError, codedMessage, type ErrorCode } from '../errors.js';
 import { controlSocketPath, socketPathTooLong, type Method } from './protocol.js';
+import { groupName } from '../daemon/config.js';
 
 export interface RequestOptions {
   /** Whole request budget; default 30 s (a module load compiles in every worker). */
@@ -75,6 +77,45 @@ export function parseReply(line: string, id: number, method: Method): unknown {
   throw new SecuxflowError(code, message, hint);
 }
 
+const mode = (st: Stats): string => `0${(st.mode & 0o777).toString(8).padStart(3, '0')}`;
+
+/**
+ * What keeps this user from the socket, named: a directory on the way that
+ * does not let them through, or the socket's own group and mode. "A member of
+ * the socket's group" left a member of control_group, stopped by a 0700
+ * state directory, with nothing to go on.
+ */
+function noPermission(path: string): SecuxflowError {
+  const dir = dirname(path);
+  const parts = dir.split('/').filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const d = `/${parts.slice(0, i).join('/')}`;
+    try {
+      accessSync(d, constants.X_OK);
+    } catch {
+      let what = '';
+      try {
+        const st = statSync(d);
+        what = ` (mode ${mode(st)}, group ${groupName(st.gid)})`;
+      } catch {
+        // its parent let us through, so this is rare; the path alone still says where
+      }
+      return new SecuxflowError('E_DAEMON', `no permission to reach the daemon's control socket ${path}: the directory ${d}${what} does not let you through`,
+        `run as root; for the members of control_group to use the socket, ${d} must let its group through too (chgrp GROUP ${d}; chmod g+x ${d})`);
+    }
+  }
+  try {
+    const st = statSync(path);
+    const group = groupName(st.gid);
+    return new SecuxflowError('E_DAEMON', `no permission to talk to the daemon on ${path} (mode ${mode(st)}, group ${group})`,
+      st.gid === 0
+        ? 'run as root; to let other users in, name their group in the daemon config (control_group: GROUP) and reload it (systemctl reload secuxflow@IFACE)'
+        : `run as root, or as a member of group ${group} (the daemon config's control_group; \`id\` shows your groups, and a new membership needs a new login)`);
+  } catch {
+    return new SecuxflowError('E_DAEMON', `no permission to talk to the daemon on ${path}`, 'run as root, or as a member of the socket\'s group');
+  }
+}
+
 /**
  * Sends one request and resolves with its result; null when no daemon runs.
  * A refused request throws a SecuxflowError with the daemon's code and message.
@@ -106,7 +147,7 @@ export function requestDaemon(stateDir: string | undefined, method: Method, para
       else if (e.code === 'ENOTDIR') {
         done(() => reject(new SecuxflowError('E_STATE', `the state directory ${dirname(path)} is not a directory (a part of it is a file)`,
           'give the directory itself with --state-dir (or SECUXFLOW_STATE_DIR), not a file in it')));
-      } else if (e.code === 'EACCES') done(() => reject(new SecuxflowError('E_DAEMON', `no permission to talk to the daemon on ${path}`, 'run as root, or as a member of the socket\'s group')));
+      } else if (e.code === 'EACCES') done(() => reject(noPermission(path)));
       else done(() => reject(new SecuxflowError('E_DAEMON', `control socket ${path}: ${e.message}`)));
     });
     // An exception thrown in a socket handler would kill the CLI with a stack

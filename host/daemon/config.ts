@@ -244,20 +244,33 @@ function scheduling(v: unknown, where: string): QueueScheduling {
   return { policy, nice: o.nice === undefined ? 0 : int(o.nice, `${where}.nice`, -20, 19) };
 }
 
-/** The gid of a group name (from /etc/group) or the gid itself. */
-export function resolveGroup(group: string | number): number {
-  if (typeof group === 'number') return group;
+/** The groups of /etc/group as [name, gid]; none when it cannot be read. */
+function groupEntries(): Array<[string, number]> {
   let text = '';
   try {
     text = readFileSync('/etc/group', 'utf8');
   } catch {
-    // no group database: fall through to the error below
+    // no group database: no names
   }
+  const out: Array<[string, number]> = [];
   for (const line of text.split('\n')) {
     const [name, , gid] = line.split(':');
-    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+    if (name !== undefined && gid !== undefined && /^\d+$/.test(gid)) out.push([name, Number(gid)]);
   }
+  return out;
+}
+
+/** The gid of a group name (from /etc/group) or the gid itself. */
+export function resolveGroup(group: string | number): number {
+  if (typeof group === 'number') return group;
+  const found = groupEntries().find(([name]) => name === group);
+  if (found) return found[1];
   throw new SecuxflowError('E_USAGE', `control_group: no group named "${group}"`, `create it (groupadd ${group}) or give a gid`);
+}
+
+/** A gid's name from /etc/group, or the number when it has none. */
+export function groupName(gid: number): string {
+  return groupEntries().find(([, g]) => g === gid)?.[0] ?? String(gid);
 }
 
 /** Parses JSON or YAML text (YAML is a superset, so one parser reads both). */
