@@ -138,9 +138,25 @@ function carryOver(prev: ModuleRecord | null, opts: LoadModuleOptions, limits: P
   return { configPath, policy, limits: merged, kept };
 }
 
+/**
+ * `module load http_waf` reads as "load the shipped http_waf into the daemon",
+ * as `inspect --module` and the daemon config take names; it is a file
+ * argument here, so say how a shipped inspector gets into the daemon.
+ */
+function missingModuleFile(file: string): SecuxflowError {
+  const message = `module file ${resolve(file)} does not exist`;
+  if (!shippedModuleNames().includes(file)) {
+    return new SecuxflowError('E_MODULE_NOT_FOUND', message, 'give the path of a .wasm (core module or component) or .wat file; secuxflow module new NAME scaffolds one');
+  }
+  return new SecuxflowError('E_MODULE_NOT_FOUND', `${message}: module load registers a module FILE, and ${file} is the name of a shipped inspector`,
+    `a daemon runs ${file} when its config file lists it (modules: [${file}]; then systemctl reload secuxflow@IFACE, or kill -HUP the daemon), ` +
+    `and inspect when given --module ${file}; to register the shipped build under a name of your own: secuxflow module load ${join(shippedModulesDir(), `${file}.wasm`)} --name NAME`);
+}
+
 /** Validates FILE completely in the sandbox, then registers it (replacing a registration of the same name, whose settings carry over). */
 export async function loadModule(file: string, opts: LoadModuleOptions = {}): Promise<LoadModuleResult> {
   if (!file) throw usage('module load needs a FILE (.wasm core module or component, or .wat)');
+  if (!existsSync(resolve(file))) throw missingModuleFile(file);
   if (opts.policy !== undefined) parsePolicy(opts.policy);
   const flagLimits = limitsFromFlags(opts);
   // A name taken from the file name is checked before the (possibly slow) validation too.
