@@ -294,6 +294,27 @@ interface DaemonModuleStatus {
   quarantineReason: string | null;
 }
 
+/**
+ * How to take `name` out of a running daemon that runs it without a
+ * registration (from its config file, or as a shipped default); null when
+ * no daemon answers or it does not run `name`. "No module is registered"
+ * alone left the operator looking at the module in `status`.
+ */
+async function runsUnregistered(stateDir: string, name: string): Promise<string | null> {
+  let s: { daemon?: { pid?: unknown; config?: unknown }; modules?: unknown } | null;
+  try {
+    s = await requestDaemon(stateDir, 'status') as typeof s;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(s?.modules) || !s.modules.some((m: { name?: unknown } | null) => m?.name === name)) return null;
+  const config = typeof s.daemon?.config === 'string' ? s.daemon.config : null;
+  const pid = typeof s.daemon?.pid === 'number' ? ` ${s.daemon.pid}` : '';
+  return `the running daemon runs ${name}, but not as a registered module: ` + (config !== null
+    ? `remove it from modules: in its config file ${config}, then reload the daemon (systemctl reload secuxflow@IFACE, or kill -HUP${pid})`
+    : `it is one of the shipped inspectors a daemon runs when neither a config file nor module load names any; list the ones you want under modules: in a config file and restart the daemon with --config FILE`);
+}
+
 /** Removes a registration; refused while a stored rule names the module. */
 export async function unloadModule(name: string, opts: { stateDir?: string } = {}): Promise<ModuleRecord> {
   if (!name) throw usage('module unload needs a NAME', 'secuxflow module list shows the registered modules');
@@ -303,7 +324,7 @@ export async function unloadModule(name: string, opts: { stateDir?: string } = {
     const rec = all.find((m) => m.name === name);
     if (!rec) {
       throw new SecuxflowError('E_MODULE_NOT_FOUND', `no registered module named ${shown(name)}`,
-        all.length ? `registered modules: ${all.map((m) => m.name).join(', ')}` : 'no module is registered (secuxflow module load FILE)');
+        (await runsUnregistered(store.dir, name)) ?? (all.length ? `registered modules: ${all.map((m) => m.name).join(', ')}` : 'no module is registered (secuxflow module load FILE)'));
     }
     if (existsSync(store.path(RULES_FILE))) {
       const users = store.readRules().rules.filter((r) => r.modules.includes(name)).map((r) => r.id);
