@@ -2,6 +2,7 @@
 // Also registers the hidden command the daemon's per-queue worker threads
 // start through when secuxflow runs from its bundle.
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { parentPort, workerData, isMainThread } from 'node:worker_threads';
 import { action } from '../action.js';
 import { SecuxflowError } from '../../host/errors.js';
@@ -54,7 +55,8 @@ export function runOptions(opts: RunCommandOptions): RunOptions {
     ...(queues !== undefined ? { queues } : {}),
     ...(opts.config !== undefined ? { configPath: opts.config } : {}),
     ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
-    ...(opts.eve !== undefined ? { eve: opts.eve } : {}),
+    // Absolute, as status reports it: `alerts` run from another directory reads the daemon's file, not one of its own.
+    ...(opts.eve !== undefined ? { eve: resolve(opts.eve) } : {}),
   };
 }
 

@@ -172,4 +172,11 @@ describe('secuxflow run flags', () => {
     expect(runOptions({ iface: 'veth0', queues: '2' }).queues).toBe(2);
     expect(runOptions({ iface: 'veth0', queues: '064' }).queues).toBe(64);
   });
+
+  // status reports the daemon's EVE path and alerts reads it: relative, it
+  // named a file in whatever directory alerts ran from, not the daemon's.
+  it('makes a relative --eve absolute, as status reports it and alerts reads it', () => {
+    expect(runOptions({ iface: 'veth0', eve: 'eve.json' }).eve).toBe(join(process.cwd(), 'eve.json'));
+    expect(runOptions({ iface: 'veth0', eve: '/var/log/secuxflow/eve.json' }).eve).toBe('/var/log/secuxflow/eve.json');
+  });
 });
