@@ -47,6 +47,8 @@ export function runOptions(opts: RunCommandOptions): RunOptions {
     queues = /^[0-9]{1,3}$/.test(opts.queues) ? Number(opts.queues) : NaN;
     if (!Number.isInteger(queues) || queues < 1 || queues > 64) throw new SecuxflowError('E_USAGE', `--queues ${JSON.stringify(opts.queues)} must be an integer in 1..64`);
   }
+  if (opts.eve === '') throw new SecuxflowError('E_USAGE', '--eve needs a file name', 'leave it out to write <state-dir>/eve.json');
+  if (opts.config === '') throw new SecuxflowError('E_USAGE', '--config needs a file name', 'leave it out to run with the built-in defaults (docs/live.md, The config file)');
   return {
     iface: opts.iface,
     ...(opts.peer !== undefined ? { peer: opts.peer } : {}),

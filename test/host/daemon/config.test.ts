@@ -179,4 +179,11 @@ describe('secuxflow run flags', () => {
     expect(runOptions({ iface: 'veth0', eve: 'eve.json' }).eve).toBe(join(process.cwd(), 'eve.json'));
     expect(runOptions({ iface: 'veth0', eve: '/var/log/secuxflow/eve.json' }).eve).toBe('/var/log/secuxflow/eve.json');
   });
+
+  it('refuses an empty --eve or --config (an unset variable) before anything starts', () => {
+    const eve = usage({ iface: 'veth0', eve: '' });
+    expect([eve.code, eve.message, eve.hint]).toEqual(['E_USAGE', '--eve needs a file name', 'leave it out to write <state-dir>/eve.json']);
+    const config = usage({ iface: 'veth0', config: '' });
+    expect([config.code, config.message]).toEqual(['E_USAGE', '--config needs a file name']);
+  });
 });
