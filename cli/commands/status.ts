@@ -145,7 +145,10 @@ export function describeLive(s: DaemonStatus): string {
 }
 
 export function describeOffline(s: OfflineStatus): string {
-  const out = ['daemon: not running (start it with: secuxflow run --iface IF)'];
+  // Which directory was asked: a daemon started with another --state-dir (or SECUXFLOW_STATE_DIR) answers only there.
+  const out = [s.daemon.stateDirExists
+    ? `daemon: not running from ${s.daemon.stateDir} (start it with: secuxflow run --iface IF)`
+    : `daemon: not running: the state directory ${s.daemon.stateDir} does not exist, so no daemon has run from it (a daemon started with --state-dir or SECUXFLOW_STATE_DIR answers to the same here)`];
   if (s.interfaces.length === 0) out.push('attached: nothing (secuxflow attach --iface IF)');
   for (const i of s.interfaces) {
     out.push(`${i.iface}: xdp ${i.mode}, fail-${i.fail}, ${i.live ? 'attached' : `NOT LIVE: ${i.problem}`}, pins ${i.pinDir}`);

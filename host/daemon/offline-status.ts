@@ -17,7 +17,8 @@ export interface OfflineInterface extends AttachmentStatus {
 }
 
 export interface OfflineStatus {
-  daemon: { running: false };
+  /** The state directory asked, and whether it exists: a missing one is usually a --state-dir that is not the daemon's. */
+  daemon: { running: false; stateDir: string; stateDirExists: boolean };
   interfaces: OfflineInterface[];
   /** null when rules.json cannot be read; rulesError then says why. */
   rules: { count: number; defaultPolicy: string } | null;
@@ -46,7 +47,8 @@ export function offlineStatus(stateDir: string): OfflineStatus {
   } catch (e) {
     rulesError = codedMessage(e);
   }
-  const attachments = existsSync(store.dir) && nativeAvailable() ? listAttachments(stateDir) : [];
+  const stateDirExists = existsSync(store.dir);
+  const attachments = stateDirExists && nativeAvailable() ? listAttachments(stateDir) : [];
   const interfaces = attachments.map((a): OfflineInterface => {
     try {
       const stats = withFd(join(a.pinDir, MapName.STATS), readStats);
@@ -64,5 +66,5 @@ export function offlineStatus(stateDir: string): OfflineStatus {
       return { ...a, kernel: null, kernelError: e instanceof Error ? e.message : String(e) };
     }
   });
-  return { daemon: { running: false }, interfaces, rules, rulesError, flowsMax: SF.MAX_FLOWS, penaltyMax: SF.MAX_PENALTY };
+  return { daemon: { running: false, stateDir: store.dir, stateDirExists }, interfaces, rules, rulesError, flowsMax: SF.MAX_FLOWS, penaltyMax: SF.MAX_PENALTY };
 }
