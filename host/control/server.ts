@@ -87,15 +87,23 @@ export class ControlServer {
       throw new SecuxflowError('E_DAEMON', `a secuxflow daemon is already running (control socket ${opts.path} answers)`,
         'stop it first (secuxflow status shows it), or use another --state-dir');
     }
-    if (existsSync(opts.path)) unlinkSync(opts.path);
+    try {
+      if (existsSync(opts.path)) unlinkSync(opts.path);
+    } catch (e) {
+      throw socketCreateError(opts.path, e);
+    }
     const s = new ControlServer(opts);
     await new Promise<void>((resolve, reject) => {
-      s.server.once('error', reject);
       // The socket is created with the umask's mode; tighten it before anyone can connect usefully.
       const old = process.umask(0o117);
+      const failed = (e: Error): void => {
+        process.umask(old);
+        reject(socketCreateError(opts.path, e));
+      };
+      s.server.once('error', failed);
       s.server.listen(opts.path, () => {
         process.umask(old);
-        s.server.off('error', reject);
+        s.server.off('error', failed);
         resolve();
       });
     });
@@ -284,6 +292,23 @@ export class ControlServer {
 }
 
 /** chmod/chown of the socket failed: the usual cause is a service without CAP_CHOWN for control_group. */
+/**
+ * The socket path cannot be made (a read-only state directory, say, under
+ * systemd's ProtectSystem=strict without StateDirectory=, or something that is
+ * no socket in its place): E_IO naming it, where it was an uncoded E_INTERNAL.
+ */
+function socketCreateError(path: string, e: unknown): SecuxflowError {
+  const code = (e as NodeJS.ErrnoException).code ?? String(e);
+  if (code === 'EISDIR') {
+    return new SecuxflowError('E_IO', `cannot create the control socket ${path}: a directory is in its place`,
+      `remove it (rmdir ${path}), or use another --state-dir`);
+  }
+  return new SecuxflowError('E_IO', `cannot create the control socket ${path}: ${code}`,
+    code === 'EROFS'
+      ? 'the state directory is read-only: make it writable (systemd: StateDirectory= or ReadWritePaths= in the unit\'s drop-in), or use another --state-dir'
+      : 'check the state directory\'s filesystem and permissions');
+}
+
 function socketSetupError(path: string, gid: number | undefined, e: unknown): SecuxflowError {
   const code = (e as NodeJS.ErrnoException).code ?? String(e);
   const group = gid !== undefined ? ` to group ${gid}` : '';
