@@ -137,8 +137,18 @@ function oneOf<T extends string>(v: unknown, where: string, allowed: readonly T[
   throw bad(where, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`, guess(v, allowed));
 }
 
+/** What each mapping looks like, for the hint when something else stands there. */
+const MAPPING_EXAMPLES = new Map<readonly string[], string>([
+  [TOP_KEYS, 'the file is a mapping of the keys below, e.g. "modules: [basic_inspect]" on one line and "flow_timeout: 100" on the next (docs/live.md, The config file)'],
+  [CAP_KEYS, 'for example inspect_cap: { packets: 512, bytes: 1048576, policy: allow }'],
+  [SCHEDULING_KEYS, 'for example queue_scheduling: { policy: realtime, priority: 10 } or { policy: normal, nice: 0 }'],
+  [MODULE_KEYS, 'give a module name, or { name: NAME, config: FILE, policy: fail-open }'],
+]);
+
 function object(v: unknown, where: string, keys: readonly string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(where, 'must be a mapping');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw bad(where, `must be a mapping, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : shown(v)}`, MAPPING_EXAMPLES.get(keys));
+  }
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     if (!keys.includes(k)) throw bad(where, `unknown key "${k}"`, [guess(k, keys), `known keys: ${keys.join(', ')}`].filter(Boolean).join(' '));

@@ -71,6 +71,19 @@ describe('daemon config file', () => {
     expect(refused('queue_scheduling: realtime').message).toMatch(/queue_scheduling: must be a mapping/);
   });
 
+  // "must be a mapping" alone, with no hint, left the operator to guess the form.
+  it('a list or a word where a mapping belongs says what it got and shows the form', () => {
+    const sched = refused('queue_scheduling: realtime');
+    expect([sched.message, sched.hint]).toEqual(['/etc/secuxflow/daemon.yaml: queue_scheduling: must be a mapping, got "realtime"',
+      'for example queue_scheduling: { policy: realtime, priority: 10 } or { policy: normal, nice: 0 }']);
+    const list = refused('- basic_inspect\n- http_waf\n');
+    expect([list.message, list.hint]).toEqual(['/etc/secuxflow/daemon.yaml: must be a mapping, got a list',
+      'the file is a mapping of the keys below, e.g. "modules: [basic_inspect]" on one line and "flow_timeout: 100" on the next (docs/live.md, The config file)']);
+    expect(refused('inspect_cap: 512').hint).toBe('for example inspect_cap: { packets: 512, bytes: 1048576, policy: allow }');
+    const entry = refused('modules: [basic_inspect, 7]');
+    expect([entry.message, entry.hint]).toEqual(['/etc/secuxflow/daemon.yaml: modules[1]: must be a mapping, got 7', 'give a module name, or { name: NAME, config: FILE, policy: fail-open }']);
+  });
+
   it('refuses unknown keys, bad values and duplicates, naming the field', () => {
     expect(refused('flow_timeot: 5').message).toMatch(/unknown key "flow_timeot"/);
     expect(refused('flow_timeout: 0').message).toMatch(/flow_timeout: must be an integer in 1\.\.86400/);
