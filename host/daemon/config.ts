@@ -121,9 +121,17 @@ function shown(v: unknown): string {
 
 function int(v: unknown, where: string, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw bad(where, `must be an integer in ${lo}..${hi}, got ${shown(v)}`);
+    throw bad(where, `must be an integer in ${lo}..${hi}, got ${shown(v)}`, intHint(v));
   }
   return v;
+}
+
+/** A number written as text: quoted ("100"), or with a unit as Suricata's YAML takes them (1mb, 60s). */
+function intHint(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  if (/^\s*-?\d+\s*$/.test(v)) return `write the number without quotes: ${v.trim()}`;
+  if (/^\s*\d+(\.\d+)?\s*[a-z]+\s*$/i.test(v)) return 'sizes are plain numbers of bytes (1048576 for 1 MiB) and times plain numbers of seconds, without a unit';
+  return undefined;
 }
 
 /** "did you mean" for a name close to one of `known`, else undefined. */

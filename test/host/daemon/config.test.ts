@@ -71,6 +71,16 @@ describe('daemon config file', () => {
     expect(refused('queue_scheduling: realtime').message).toMatch(/queue_scheduling: must be a mapping/);
   });
 
+  // Suricata's YAML takes 1mb and 60s; a number quoted by a templating tool is text.
+  it('a number written as text says how to write it', () => {
+    const quoted = refused('flow_timeout: "100"');
+    expect([quoted.message, quoted.hint]).toEqual(['/etc/secuxflow/daemon.yaml: flow_timeout: must be an integer in 1..86400, got "100"', 'write the number without quotes: 100']);
+    for (const text of ['stream_depth: 1mb', 'inspect_cap: { bytes: 4 MiB }', 'default_block_ttl: 60s']) {
+      expect(refused(text).hint, text).toBe('sizes are plain numbers of bytes (1048576 for 1 MiB) and times plain numbers of seconds, without a unit');
+    }
+    expect(refused('flow_timeout: 0').hint).toBeUndefined();
+  });
+
   // "must be a mapping" alone, with no hint, left the operator to guess the form.
   it('a list or a word where a mapping belongs says what it got and shows the form', () => {
     const sched = refused('queue_scheduling: realtime');
