@@ -297,8 +297,11 @@ export function parseDaemonConfig(text: string, source: string | null): DaemonCo
   try {
     doc = parseYaml(text, { uniqueKeys: true });
   } catch (e) {
-    throw new SecuxflowError('E_USAGE', `${source ?? 'config'}: not valid JSON or YAML: ${(e as Error).message.split('\n')[0]}`,
-      'fix the syntax; see docs/live.md for the config file format');
+    // The parser's message is "what at line L, column C:" then the lines around it and a caret.
+    const [first = '', ...excerpt] = (e as Error).message.split('\n');
+    const shownExcerpt = excerpt.join('\n').replace(/^\n+|\n+$/g, '');
+    throw new SecuxflowError('E_USAGE', `${source ?? 'config'}: not valid JSON or YAML: ${first.replace(/:$/, '')}`,
+      `fix the syntax; see docs/live.md for the config file format${shownExcerpt ? `:\n${shownExcerpt}` : ''}`);
   }
   return validateDaemonConfig(doc, source);
 }

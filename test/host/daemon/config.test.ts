@@ -71,6 +71,13 @@ describe('daemon config file', () => {
     expect(refused('queue_scheduling: realtime').message).toMatch(/queue_scheduling: must be a mapping/);
   });
 
+  // The message ended in the parser's "column 1:", and what it pointed at was left out.
+  it('a syntax error names the place and shows it', () => {
+    const e = refused('a: 1\na: 2\n');
+    expect(e.message).toBe('/etc/secuxflow/daemon.yaml: not valid JSON or YAML: Map keys must be unique at line 2, column 1');
+    expect(e.hint).toBe('fix the syntax; see docs/live.md for the config file format:\na: 1\na: 2\n^');
+  });
+
   // Suricata's YAML takes 1mb and 60s; a number quoted by a templating tool is text.
   it('a number written as text says how to write it', () => {
     const quoted = refused('flow_timeout: "100"');
