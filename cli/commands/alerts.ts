@@ -6,7 +6,8 @@ import { action } from '../action.js';
 import { table } from '../format.js';
 import { SecuxflowError } from '../../host/errors.js';
 import { printable } from '../../host/text.js';
-import { EVE_WHERE_HINT, alertOf, eveIoError, parseSince, readLinesFrom, recentAlerts, type AlertLine } from '../../host/daemon/alerts.js';
+import { closeSync, readSync } from 'node:fs';
+import { EVE_WHERE_HINT, alertOf, eveIoError, openEve, parseSince, readLinesFrom, recentAlerts, type AlertLine } from '../../host/daemon/alerts.js';
 import { resolveStateDir } from '../../host/state/store.js';
 import { requestDaemon } from '../../host/control/client.js';
 
@@ -65,6 +66,28 @@ export async function daemonEvePath(stateDir: string | undefined): Promise<strin
   return (await runningDaemonEve(stateDir)) ?? join(resolveStateDir(stateDir), 'eve.json');
 }
 
+/** How much of the last line --follow keeps to recognise the file (a line holds its own µs timestamp). */
+const LAST_LINE_BYTES = 4096;
+
+/** `len` bytes of the EVE file ending at `end`; null when it is gone or now shorter. */
+function bytesBefore(path: string, end: number, len: number): Buffer | null {
+  const f = openEve(path);
+  if (f === null) return null;
+  try {
+    const buf = Buffer.alloc(len);
+    return end >= len && readSync(f.fd, buf, 0, len, end - len) === len ? buf : null;
+  } finally {
+    closeSync(f.fd);
+  }
+}
+
+/** The last complete line before `offset` (its last LAST_LINE_BYTES, with the newline); empty at 0, null when unreadable. */
+function lastLineBefore(path: string, offset: number): Buffer | null {
+  if (offset === 0) return Buffer.alloc(0);
+  const tail = bytesBefore(path, offset, Math.min(offset, LAST_LINE_BYTES));
+  return tail === null ? null : tail.subarray(tail.lastIndexOf(0x0a, tail.length - 2) + 1);
+}
+
 export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
   if (o.eve === '') throw new SecuxflowError('E_USAGE', '--eve needs a file name', `leave it out to read <state-dir>/eve.json; ${EVE_WHERE_HINT}`);
   const path = o.eve ?? (await daemonEvePath(o.stateDir));
@@ -90,6 +113,7 @@ export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) 
   print(recent.alerts, true);
   if (!o.follow) return;
   let at = recent.position;
+  let last = lastLineBefore(path, at.offset);
   await new Promise<void>((resolve, reject) => {
     const end = (): void => {
       clearInterval(timer);
@@ -99,7 +123,11 @@ export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) 
     const stop = (): void => { end(); resolve(); };
     const timer = setInterval(() => {
       try {
+        // Truncated and written again up to where the reader was between two
+        // looks: the size alone does not show it, the bytes there do.
+        if (last !== null && last.length > 0 && !bytesBefore(path, at.offset, last.length)?.equals(last)) at = { offset: 0, ino: 0 };
         let batch: AlertLine[] = [];
+        const from = at.offset;
         at = readLinesFrom(path, at, (line) => {
           const a = alertOf(line, sinceMs);
           if (a === null) return;
@@ -107,6 +135,7 @@ export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) 
           if (batch.length >= FOLLOW_BATCH) { print(batch, false); batch = []; }
         });
         print(batch, false);
+        if (at.offset !== from || last === null) last = lastLineBefore(path, at.offset);
       } catch (e) {
         // Thrown from a timer it would be an uncaught exception with a stack;
         // the caller reports it like any other error.

@@ -148,15 +148,16 @@ describe('secuxflow alerts (built CLI)', () => {
     child.stdout.on('data', (b: Buffer) => { io.out += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { io.err += b.toString(); });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { eve, child, io, exited };
-  };
-
-  it('--follow goes on through copytruncate and rotation, and reports a bad file without a stack', async () => {
-    const { eve, child, io, exited } = follow();
+    /** Waits up to 10 s for exactly these alerts to have been printed. */
     const waitFor = async (want: number[]): Promise<void> => {
       for (let t = 0; t < 100 && sidsOf(io.out).join() !== want.join(); t++) await new Promise((r) => setTimeout(r, 100));
       expect(sidsOf(io.out), io.err).toEqual(want);
     };
+    return { eve, child, io, exited, waitFor };
+  };
+
+  it('--follow goes on through copytruncate and rotation, and reports a bad file without a stack', async () => {
+    const { eve, child, io, exited, waitFor } = follow();
     try {
       await waitFor([1]);
       appendFileSync(eve, alertLine(2, 2) + alertLine(3, 3).slice(0, 30));
@@ -176,6 +177,29 @@ describe('secuxflow alerts (built CLI)', () => {
       mkdirSync(eve);
       expect(await exited).toBe(1);
       expect(io.err).toBe(`secuxflow alerts: error[E_IO]: the EVE file ${eve} is a directory\n  hint: point --eve at the file itself: the daemon appends to the file given to \`secuxflow run --eve\` (default <state-dir>/eve.json); \`secuxflow status\` shows it while the daemon runs, and \`secuxflow alerts\` without --eve reads it\n`);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    }
+  });
+
+  // A daemon writing only alerts, one a while: copytruncate, then the next
+  // alert, as long as the one before, lands before --follow looks again. The
+  // file is as long as where the reader was, so the size showed nothing, and
+  // that alert (and every one until the file outgrew the old size) was lost.
+  it('--follow sees a copytruncate that the file regrew past before it looked again', async () => {
+    const { eve, child, io, exited, waitFor } = follow();
+    try {
+      await waitFor([1]);
+      // Same length as alert 1's line, written at once after the truncation.
+      writeFileSync(eve, alertLine(2, 2));
+      await waitFor([1, 2]);
+      writeFileSync(eve, alertLine(3, 3) + alertLine(4, 4));
+      await waitFor([1, 2, 3, 4]);
+      appendFileSync(eve, alertLine(5, 5));
+      await waitFor([1, 2, 3, 4, 5]);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(io.err).toBe('');
     } finally {
       if (child.exitCode === null) child.kill('SIGTERM');
     }
