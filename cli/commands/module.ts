@@ -395,7 +395,12 @@ function printList(list: ListedModule[]): void {
   }
   const problems = list.filter((m) => m.problem !== null)
     .map((m) => `${m.name}: ${printable(m.problem!.message)}; inspect and run refuse it\n  hint: ${printable(m.problem!.hint)}\n`);
-  process.stdout.write(`${table(rows, '')}\n(counters: from each module's last validation run; a running daemon reports live ones)\n${problems.join('')}`);
+  // Where the numbers come from: the note said "from each module's last validation run" also under a daemon's live counters.
+  const live = list.filter((m) => m.countersFrom?.startsWith('daemon ')).length;
+  const from = live === 0 ? "from each module's last validation run; a running daemon reports live ones"
+    : live === list.length ? 'live, from the running daemon'
+      : 'live from the running daemon for the modules it runs, else from the last validation run';
+  process.stdout.write(`${table(rows, '')}\n(counters: ${from})\n${problems.join('')}`);
 }
 
 // Import and export names are any UTF-8 the file's author chose, and the

@@ -49,6 +49,22 @@ describe('module list with a daemon that answers badly', () => {
       const m = (JSON.parse(r.stdout) as { modules: { packets: number; countersFrom: string }[] }).modules[0]!;
       expect(m.packets).toBe(77);
       expect(m.countersFrom).toMatch(/^daemon /);
+      // The table's note says so, not "from each module's last validation run".
+      const text = await runCliAsync(['module', 'list', '--state-dir', dir]);
+      expect(text.stdout).toMatch(/\n\(counters: live, from the running daemon\)\n$/);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('says which counters are live when the daemon runs only some of the registered modules', async () => {
+    const dir = await registered();
+    const again = await runCliAsync(['module', 'load', FIXTURE, '--name', 'pv2', '--state-dir', dir]);
+    expect(again.code, again.stderr).toBe(0);
+    const fake = await fakeDaemon(dir, (req) => JSON.stringify({ id: req.id, ok: true, result: { modules: [{ name: 'pv', packets: 77, meanBatchUs: 5, p99BatchUs: 9, traps: 0, quarantineReason: null }] } }));
+    try {
+      const r = await runCliAsync(['module', 'list', '--state-dir', dir]);
+      expect(r.stdout).toMatch(/\n\(counters: live from the running daemon for the modules it runs, else from the last validation run\)\n$/);
     } finally {
       await fake.close();
     }
