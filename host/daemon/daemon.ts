@@ -795,6 +795,10 @@ export class Daemon {
   }
 
   async status(): Promise<DaemonStatus> {
+    // The control socket opens before the attach, so that a second daemon is refused early.
+    if (this.sides.length === 0) {
+      throw new SecuxflowError('E_DAEMON', `the daemon is starting: attaching ${this.opts.iface}`, 'try again in a moment');
+    }
     this.checkSides();
     const results = await Promise.all(this.threads.map((t) => (t.alive ? this.ask(t, { op: 'status' } as Omit<ToWorker, 'id'>, 5000).catch(() => null) : Promise.resolve(null))));
     const queues = results.filter((r): r is WorkerStatus => r !== null);

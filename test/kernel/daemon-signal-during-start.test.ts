@@ -10,7 +10,9 @@ import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
 import { xdpOnLink } from './lab/bpffs.js';
-import { prepareDaemonOnVeth, runDaemonOnVeth, type DaemonProc, type DaemonVethLab } from './daemon-support.js';
+import { prepareDaemonOnVeth, runDaemonOnVeth, sleep, type DaemonProc, type DaemonVethLab } from './daemon-support.js';
+import { requestDaemon } from '../../host/control/client.js';
+import type { SecuxflowError } from '../../host/errors.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -48,6 +50,36 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('signals while the
       expect(existsSync(join(c.stateDir, 'control.sock'))).toBe(false);
     });
   }
+
+  it('status while the daemon attaches: "starting" (E_DAEMON), never an internal error, then the status', async () => {
+    const d = start();
+    try {
+      await pollStatusWhileStarting(d);
+    } finally {
+      d.child.kill('SIGTERM');
+    }
+    expect(await exit(d)).toEqual({ code: 0, signal: null });
+  });
+
+  /** Asks for the status from before the socket exists until the start completes: the window between the two is the attach. */
+  const pollStatusWhileStarting = async (d: DaemonProc): Promise<void> => {
+    const outcomes = new Set<string>();
+    let started = false;
+    void d.waitLog((l) => l.msg === 'daemon started', 60_000).then(() => { started = true; });
+    for (const deadline = Date.now() + 60_000; !started && Date.now() < deadline;) {
+      try {
+        const s = await requestDaemon(c.stateDir, 'status', {}, { timeoutMs: 5000 });
+        outcomes.add(s === null ? 'no daemon' : 'status');
+      } catch (e) {
+        const err = e as SecuxflowError;
+        outcomes.add(`${err.code}: ${err.message}`);
+      }
+      await sleep(5);
+    }
+    expect(started).toBe(true);
+    expect([...outcomes].filter((o) => o !== 'no daemon' && o !== 'status' && !o.startsWith('E_DAEMON: the daemon is starting: attaching'))).toEqual([]);
+    expect(await requestDaemon(c.stateDir, 'status', {}, { timeoutMs: 5000 })).not.toBeNull();
+  };
 
   it('SIGHUP right after the attach: the daemon starts, then reloads its config', async () => {
     const d = start();
