@@ -4,7 +4,7 @@
 // Stopping leaves the interface as the config says: detached (maps kept for
 // the next start), or attached with the global pass-all switch on.
 import { Worker } from 'node:worker_threads';
-import { chownSync, closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
+import { chownSync, closeSync, existsSync, fchownSync, fstatSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore, resolveStateDir } from '../state/store.js';
@@ -217,7 +217,26 @@ export class Daemon {
     const existed = existsSync(eve);
     this.eveFd = openEveFile(eve);
     if (!existed) this.eveCreated = eve;
+    this.shareEve(this.config.controlGroup);
     return eve;
+  }
+
+  /**
+   * Gives the EVE file to control_group (mode 0640), as the control socket:
+   * its members can ask the daemon for `status`, so `alerts` (which reads
+   * this file) must work for them too. Only a regular file: never /dev/null.
+   * Without a control_group the file's group is left as it is (a log
+   * shipper's, say), unless a reload took the group away (`revert`). A
+   * failure is logged; the records are still written.
+   */
+  private shareEve(group: DaemonConfig['controlGroup'], revert = false): void {
+    if ((group === null && !revert) || this.eveFd < 0 || !fstatSync(this.eveFd).isFile()) return;
+    try {
+      const gid = group !== null ? resolveGroup(group) : process.getgid?.() ?? 0;
+      fchownSync(this.eveFd, process.getuid?.() ?? 0, gid);
+    } catch (e) {
+      this.log('warn', 'EVE file not given to the control group: its members cannot read alerts', { eve: this.evePath, error: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   /**
@@ -236,6 +255,7 @@ export class Daemon {
     }
     closeSync(this.eveFd);
     this.eveFd = fd;
+    this.shareEve(this.config.controlGroup);
     this.log('info', 'EVE file reopened', { eve: this.evePath });
   }
 
@@ -712,6 +732,7 @@ export class Daemon {
       } catch (e) {
         this.log('error', 'control socket group not changed', { error: e instanceof Error ? e.message : String(e) });
       }
+      this.shareEve(next.controlGroup, true);
     }
     this.log('info', 'config reloaded', { config: next.source, modules: this.loadedNames() });
     return { config: next.source, modules: this.loadedNames() };

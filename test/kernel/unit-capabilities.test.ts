@@ -78,6 +78,9 @@ describe.skipIf(kernel.skip || labReason !== null || capshMissing).sequential('t
     const daemon = await startWithout(unitDrops().join(','));
     expect(daemon.started, daemon.err()).toBe(true);
     expect(statSync(join(d.stateDir, 'control.sock')).gid).toBe(GID);
+    // Its members can run status, so alerts too: the EVE file is theirs to read.
+    const eve = statSync(join(d.stateDir, 'eve.json'));
+    expect({ gid: eve.gid, mode: eve.mode & 0o777 }).toEqual({ gid: GID, mode: 0o640 });
     const { ok } = cliIn(lab, () => ({ ns: d.end.ns, cli: d.cli, stateDir: d.stateDir, env: d.env }));
     expect((await ok('status')).stdout).toContain('daemon: running');
     expect(await daemon.stop()).toBe(0);
