@@ -3,6 +3,7 @@
 // state directory (so `module load` survives a restart), and when both are
 // empty the shipped default. Each worker builds its own runners: instances are
 // never shared between threads.
+import { SecuxflowError } from '../errors.js';
 import { existsSync } from 'node:fs';
 import { readConfigFile } from '../fs/read-config.js';
 import { DEFAULT_MODULES, loadModules } from '../engine/setup.js';
@@ -31,8 +32,17 @@ export function readModuleConfig(path: string, name: string, from = 'the daemon 
 }
 
 export function moduleSpecsFor(config: DaemonConfig, stateDir: string): ModuleSpec[] {
+  // A module the file names that does not resolve is the file's error: say which file.
+  const fromConfig = (name: string): { name: string; ref: string } => {
+    try {
+      return specRef(name, stateDir);
+    } catch (e) {
+      if (!(e instanceof SecuxflowError) || config.source === null) throw e;
+      throw new SecuxflowError(e.code, `${config.source}: modules: ${e.message}`, e.hint);
+    }
+  };
   const specs: ModuleSpec[] = config.modules.map((m) => ({
-    ...specRef(m.name, stateDir),
+    ...fromConfig(m.name),
     configText: m.config === null ? null : readModuleConfig(m.config, m.name),
     policy: m.policy,
   }));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DEFAULT_CONFIG, loadDaemonConfig, parseDaemonConfig, resolveGroup } from '../../../host/daemon/config.js';
 import { SecuxflowError } from '../../../host/errors.js';
 import { runOptions } from '../../../cli/commands/run.js';
+import { moduleSpecsFor } from '../../../host/daemon/modules.js';
 
 const made: string[] = [];
 const mkdtempSync = (p: string): string => { const d = mkdtempRaw(p); made.push(d); return d; };
@@ -51,6 +52,22 @@ describe('daemon config file', () => {
     const json = join(dir, 'd.json');
     writeFileSync(json, JSON.stringify({ flow_timeout: 7, modules: ['dns_guard'] }));
     expect(loadDaemonConfig(json)).toMatchObject({ flowTimeoutSec: 7, modules: [{ name: 'dns_guard' }], source: json });
+  });
+
+  it('a module the file names that resolves to nothing is refused naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfcfg-'));
+    const yaml = join(dir, 'd.yaml');
+    writeFileSync(yaml, 'modules: [no_such_module]\n');
+    const config = loadDaemonConfig(yaml);
+    let err: SecuxflowError | null = null;
+    try {
+      moduleSpecsFor(config, join(dir, 'state'));
+    } catch (e) {
+      err = e as SecuxflowError;
+    }
+    expect(err).toMatchObject({ code: 'E_MODULE_NOT_FOUND' });
+    expect(err!.message).toBe(`${yaml}: modules: no shipped module named "no_such_module", and none is registered under that name`);
+    expect(err!.hint).toMatch(/shipped modules: .*basic_inspect/);
   });
 
   it('queue threads run realtime (SCHED_FIFO 10) unless the file says otherwise', () => {
