@@ -642,7 +642,7 @@ export class Daemon {
     if (typeof p.name !== 'string' || p.name === '') throw new SecuxflowError('E_USAGE', 'modules.load needs "name" (a registered or shipped module, or a file path)');
     if (p.config !== undefined && typeof p.config !== 'string') throw new SecuxflowError('E_USAGE', 'modules.load: "config" must be a file path');
     const policy = p.policy === undefined ? null : parsePolicy(p.policy, 'modules.load policy');
-    const spec: ModuleSpec = { ...specRef(p.name, this.stateDir), configText: typeof p.config === 'string' ? readModuleConfig(p.config, p.name, 'the modules.load request') : null, policy };
+    const spec: ModuleSpec = { ...specRef(p.name, this.stateDir), configText: typeof p.config === 'string' ? readModuleConfig(p.config, p.name, 'the modules.load request') : null, configPath: typeof p.config === 'string' ? p.config : null, policy };
     const modules = await this.applyModules([spec], []);
     this.log('info', 'module loaded', { module: spec.name, modules });
     return { modules };

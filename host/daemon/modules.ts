@@ -22,6 +22,8 @@ export interface ModuleSpec {
   ref: string;
   /** The module's config text (read by the main thread, so every worker gets the same). */
   configText: string | null;
+  /** The file configText came from, for the hint when the module refuses it. */
+  configPath?: string | null;
   policy: ModulePolicy | null;
   /** Set by the daemon for each queue: in the queue's thread (watched), or in a sandbox worker. Absent: worker. */
   isolation?: ModuleIsolation;
@@ -44,6 +46,7 @@ export function moduleSpecsFor(config: DaemonConfig, stateDir: string): ModuleSp
   const specs: ModuleSpec[] = config.modules.map((m) => ({
     ...fromConfig(m.name),
     configText: m.config === null ? null : readModuleConfig(m.config, m.name),
+    configPath: m.config,
     policy: m.policy,
   }));
   const store = new StateStore(stateDir);
@@ -71,6 +74,8 @@ export async function buildModule(spec: ModuleSpec, stateDir: string): Promise<E
     unsafeInThread: spec.isolation === 'thread',
     ...(spec.policy !== null ? { policy: spec.policy } : {}),
     ...(spec.configText !== null ? { configs: new Map([[spec.name, spec.configText]]) } : {}),
+    ...(spec.configPath ? { configFiles: new Map([[spec.name, spec.configPath]]) } : {}),
+    giveConfig: (name) => `the daemon config file (modules: - name: ${name}, config: FILE), or secuxflow module load FILE --config CONFIG`,
   });
   return mod;
 }

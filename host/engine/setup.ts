@@ -49,6 +49,8 @@ export interface ModuleOptions {
   clock?: 'packet' | 'wall';
   /** When no module is named: load the modules these rules inspect with too, not only the defaults. */
   forRules?: RuleSet;
+  /** How the caller gives a module its config, for the hint when one starts only with a config (default inspect's flag). */
+  giveConfig?: (name: string) => string;
 }
 
 export async function loadModules(args: string[], opts: ModuleOptions = {}): Promise<EngineModule[]> {
@@ -78,7 +80,7 @@ export async function loadModules(args: string[], opts: ModuleOptions = {}): Pro
       policy,
       ...(ref.registered ? { limits: ref.registered.limits } : {}),
       unsafeInThread: opts.unsafeInThread ?? false,
-    }).catch((e: unknown) => { throw explainStartRefusal(e, configFile, `--module-config ${ref.name}=FILE`); });
+    }).catch((e: unknown) => { throw explainStartRefusal(e, configFile, opts.giveConfig?.(ref.name) ?? `--module-config ${ref.name}=FILE`); });
     out.push({ name: ref.name, instance, policy: inFlightPolicy(policy) });
   }
   return out;
