@@ -8,6 +8,7 @@ import { chownSync, closeSync, existsSync, fchownSync, fstatSync, openSync, read
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore, resolveStateDir } from '../state/store.js';
+import { unmakeDirs } from '../fs/make-dirs.js';
 import type { Rule, RuleSet } from '../rules/types.js';
 import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } from '../kernel/attach.js';
 import { pinDir } from '../kernel/pins.js';
@@ -116,6 +117,8 @@ export class Daemon {
   private readonly log: Logger;
   private readonly stateDir: string;
   private readonly store: StateStore;
+  /** The levels of the state directory this start made, removed again (while empty) if it fails. */
+  private madeDirs: string[] = [];
   private config: DaemonConfig;
   private rules: RuleSet;
   private specs: ModuleSpec[];
@@ -262,7 +265,7 @@ export class Daemon {
   private async boot(): Promise<void> {
     const queues = this.preflight();
     this.queueCount = queues;
-    this.store.ensureDir();
+    this.madeDirs = this.store.ensureDir();
     const eve = this.openEve();
     this.evePath = eve;
     const sockPath = controlSocketPath(this.stateDir);
@@ -973,6 +976,8 @@ export class Daemon {
       }
     }
     this.eveFd = -1;
+    // A refused start changes nothing: the state directory it made goes again while empty.
+    if (!applyPolicy) unmakeDirs(this.madeDirs);
     if (!untouched) this.log('info', 'stopped', { reason });
     this.resolveStopped();
   }
