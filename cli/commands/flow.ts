@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { SecuxflowError } from '../../host/errors.js';
 import { deleteKernelFlows, listKernelFlows, selectableFlow, type KernelFlow, type KernelFlowList } from '../../host/kernel/flow-entries.js';
 import { formatIp, parseIp } from '../../host/packet/addr.js';
-import { ALL_FLOWS, hostName, isSelective, selectsFlow, type FlowSelector } from '../../host/flow/selector.js';
+import { ALL_FLOWS, hasPorts, hostName, isSelective, selectsFlow, type FlowSelector } from '../../host/flow/selector.js';
 import { notifyDaemon } from '../../host/control/client.js';
 import { requireAttached } from '../../host/kernel/attached-change.js';
 import { protoName } from '../../host/eve/format.js';
@@ -38,10 +38,6 @@ export interface FlowListResult extends KernelFlowList {
 }
 
 const DEFAULT_LIMIT = 50;
-
-function hasPorts(proto: number): boolean {
-  return proto === 6 || proto === 17;
-}
 
 /** "198.18.64.2:53976 ⇄ 198.18.64.1:80/tcp vlan 10", as the demo and EVE name a flow. */
 export function flowName(f: KernelFlow): string {

@@ -20,7 +20,7 @@ import type { Cidr, Rule, RuleSet } from '../../host/rules/types.js';
 import { RULES_FILE, StateStore } from '../../host/state/store.js';
 import { moduleNameKnown, unknownModuleHint } from '../../host/modules/resolve.js';
 import { action, printJson } from '../action.js';
-import { parseIp } from '../../host/packet/addr.js';
+import { isV4Mapped, parseIp } from '../../host/packet/addr.js';
 import { registerRuleFile } from './rule-file.js';
 
 type Scalar = string | number;
@@ -355,7 +355,7 @@ function cidrNote(flag: string, text: string, cidr: Cidr): string {
   if (hostBitsCleared(text, cidr.addr)) return `\n  note: ${flag} ${text} has host bits set; the rule matches the network ${cidr.text}`;
   // ::ffff:a.b.c.d appears inside sockets, not on the wire: IPv4 traffic carries a.b.c.d in an IPv4 header.
   const a = cidr.addr;
-  if (a.length === 16 && cidr.prefixLen >= 96 && a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff) {
+  if (cidr.prefixLen >= 96 && isV4Mapped(a)) {
     return `\n  note: ${flag} ${text} is an IPv4-mapped IPv6 address; IPv4 packets carry ${a.subarray(12).join('.')} in an IPv4 header and never match it: write that address for IPv4 traffic`;
   }
   return '';

@@ -5,6 +5,7 @@
 // Expired entries go when their source is seen again, or when the box is full.
 // An entry is a source or an IPv6 source's /64, keyed as the kernel keys it.
 import { SF } from '../kernel/codec.js';
+import { isV4Mapped } from '../packet/addr.js';
 
 /** As many sources as the kernel's sf_penalty holds. */
 export const MAX_PENALTY_SOURCES = SF.MAX_PENALTY;
@@ -19,7 +20,7 @@ function addrKey(addr: Uint8Array): string {
 
 /** The key of an IPv6 source's /64 (host/kernel/penalty-entry.ts), or null for any other source. */
 function net6Key(addr: Uint8Array): string | null {
-  if (addr.length !== 16 || (addr[10] === 0xff && addr[11] === 0xff && addr.subarray(0, 10).every((b) => b === 0))) return null;
+  if (addr.length !== 16 || isV4Mapped(addr)) return null;
   let k = '';
   for (let i = 0; i < 8; i++) k += String.fromCharCode(addr[i]!);
   return k + '\0\0\0\0\0\0\0\0';

@@ -3,7 +3,7 @@
 // engines pick their own flows with the same selector, sent over the control
 // socket: a few fields rather than a list of keys, which for a map of 65,536
 // entries would not fit in a control request.
-import { formatIp, parseIp } from '../packet/addr.js';
+import { formatIp, isV4Mapped, parseIp } from '../packet/addr.js';
 import { SecuxflowError } from '../errors.js';
 
 export interface FlowSelector {
@@ -28,11 +28,11 @@ export const ALL_FLOWS: FlowSelector = Object.freeze({ host: null, port: null, v
 
 /** An address as the selector compares it: an IPv4-mapped IPv6 address is its IPv4 address. */
 export function hostName(addr: Uint8Array): string {
-  const mapped = addr.length === 16 && addr.subarray(0, 10).every((b) => b === 0) && addr[10] === 0xff && addr[11] === 0xff;
-  return formatIp(mapped ? addr.subarray(12) : addr);
+  return formatIp(isV4Mapped(addr) ? addr.subarray(12) : addr);
 }
 
-function hasPorts(proto: number): boolean {
+/** Whether a flow of this protocol carries ports in its kernel key (TCP, UDP). */
+export function hasPorts(proto: number): boolean {
   return proto === 6 || proto === 17;
 }
 

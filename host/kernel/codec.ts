@@ -3,6 +3,7 @@
 // test/kernel/codec-layout.test.ts compiles the header and compares.
 // Numbers are little-endian (host order on the machines we support);
 // addresses are network-order bytes, IPv4 v4-mapped where a struct holds both.
+import { isV4Mapped } from '../packet/addr.js';
 
 export const SF = {
   MAX_RULES: 4096,
@@ -487,8 +488,7 @@ export function encodePenaltyKey(addr: Uint8Array): Uint8Array {
 
 /** The source a key names: 4 bytes for a v4-mapped key (how IPv4 is stored), else 16. */
 export function decodePenaltyKey(b: Uint8Array): Uint8Array {
-  const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-  return b.slice(mapped ? 12 : 0, 16);
+  return b.slice(isV4Mapped(b) ? 12 : 0, 16);
 }
 
 /** A source as the penalty box holds it: ::ffff:a.b.c.d is the IPv4 source a.b.c.d (4 bytes). */

@@ -4,15 +4,11 @@
 // is its prefix with an all-zero interface id: the subnet-router anycast
 // address (RFC 4291 2.6.1), which no packet comes from. XDP looks an IPv6
 // source up by its address and then by that key (xdp/secuxflow.bpf.c).
-import { formatIp, parseIp } from '../packet/addr.js';
+import { formatIp, isV4Mapped, parseIp } from '../packet/addr.js';
 import { SecuxflowError } from '../errors.js';
 import { penaltySource } from './codec.js';
 
 export const NET6_PREFIX = 64;
-
-function isV4Mapped(a: Uint8Array): boolean {
-  return a.length === 16 && a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff;
-}
 
 /** Whether a key (4 or 16 bytes, as penaltySource gives) names a /64 rather than one source. */
 export function isNet6Key(addr: Uint8Array): boolean {

@@ -67,6 +67,11 @@ export function parseIp(text: string): Uint8Array {
   return out;
 }
 
+/** Whether a 16-byte address is IPv4-mapped, ::ffff:a.b.c.d (RFC 4291 2.5.5.2). */
+export function isV4Mapped(addr: Uint8Array): boolean {
+  return addr.length === 16 && addr[10] === 0xff && addr[11] === 0xff && addr.subarray(0, 10).every((b) => b === 0);
+}
+
 /** Dotted IPv4 or RFC 5952 IPv6 (lower case, longest zero run of >= 2 groups compressed, first on ties). */
 export function formatIp(bytes: Uint8Array): string {
   if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
