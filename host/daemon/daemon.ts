@@ -679,9 +679,15 @@ export class Daemon {
       throw new SecuxflowError('E_USAGE', 'penalty.release needs "addresses": a list of IP addresses (or IPv6 /64s), or null for all');
     }
     const addrs = list === null ? null : (list as string[]).map(parsePenaltyEntry);
-    const replies = await this.askAll({ op: 'penalty.release', addrs } as Omit<ToWorker, 'id'>);
+    const r = await this.releaseInQueues({ op: 'penalty.release', addrs } as Omit<ToWorker, 'id'>);
+    this.log('info', 'penalty box released', { addresses: list ?? 'all', engineEntries: r.released });
+    return r;
+  }
+
+  /** Sends a release to every queue; how many queues answered, and the entries their engines released. */
+  private async releaseInQueues(m: Omit<ToWorker, 'id'>): Promise<{ queues: number; released: number }> {
+    const replies = await this.askAll(m);
     const released = replies.reduce((n: number, r) => n + ((r as { released?: number } | null)?.released ?? 0), 0);
-    this.log('info', 'penalty box released', { addresses: list ?? 'all', engineEntries: released });
     return { queues: replies.length, released };
   }
 
@@ -692,10 +698,9 @@ export class Daemon {
    */
   private async releaseFlows(p: Record<string, unknown>): Promise<unknown> {
     const selector = flowSelectorFrom(p);
-    const replies = await this.askAll({ op: 'flow.release', selector } as Omit<ToWorker, 'id'>);
-    const released = replies.reduce((n: number, r) => n + ((r as { released?: number } | null)?.released ?? 0), 0);
-    this.log('info', 'flow verdicts released', { ...selector, engineFlows: released });
-    return { queues: replies.length, released };
+    const r = await this.releaseInQueues({ op: 'flow.release', selector } as Omit<ToWorker, 'id'>);
+    this.log('info', 'flow verdicts released', { ...selector, engineFlows: r.released });
+    return r;
   }
 
   private async reloadConfig(): Promise<unknown> {
