@@ -41,20 +41,18 @@ struct {
 } sf_rules_v6 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, SF_MAX_RULES * SF_GENERATIONS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sf_lpm_v4_key);
-	__type(value, struct sf_lpm_meta);
-} sf_lpm_src_v4 SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_CIDR4_CELLS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sf_cidr4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, SF_MAX_RULES * SF_GENERATIONS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sf_lpm_v4_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_CIDR4_METAS * SF_GENERATIONS);
+	__type(key, __u32);
 	__type(value, struct sf_lpm_meta);
-} sf_lpm_dst_v4 SEC(".maps");
+} sf_cidr4_meta SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -461,11 +459,6 @@ static __always_inline const struct sf_lpm_meta *better(const struct sf_lpm_meta
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the key words below assume little-endian"
 #endif
-struct sf_lpm_v4_words {
-	__u32 prefixlen;
-	__u32 gen;
-	__u32 addr;
-};
 struct sf_exact_v6_words {
 	__u32 head; /* gen | dir << 8 */
 	__u32 addr[4];
@@ -475,7 +468,6 @@ struct sf_lpm_v6_words {
 	__u32 gen;
 	__u32 addr[4];
 };
-_Static_assert(sizeof(struct sf_lpm_v4_words) == sizeof(struct sf_lpm_v4_key), "v4 trie key words");
 _Static_assert(sizeof(struct sf_exact_v6_words) == sizeof(struct sf_exact_v6_key), "v6 exact key words");
 _Static_assert(sizeof(struct sf_lpm_v6_words) == sizeof(struct sf_lpm_v6_key), "v6 trie key words");
 
@@ -487,12 +479,44 @@ static __always_inline const struct sf_lpm_meta *src_port_lookup(__u32 gen, __u8
 }
 
 /*
- * One direction's CIDR-only rules: the exact hash first when it has entries
- * (a hit holds the best covering rule, so the trie cannot do better), then
- * the trie when it has entries. Both report as SF_STAGE_LPM.
+ * The IPv4 prefix table (SF_CIDR4_*): the root cell of the address's top 16
+ * bits, then at most two blocks below it. `addr` is in network order.
  */
-static __always_inline const struct sf_lpm_meta *cidr_v4(void *trie, __u32 gen, __u32 dir, __u32 addr, __u32 mask,
-							  __u32 has_exact, __u32 has_trie)
+static __always_inline const struct sf_lpm_meta *cidr4_table(__u32 gen, __u32 dir, __u32 addr)
+{
+	__u32 a = bpf_ntohl(addr);
+	__u32 i = SF_CIDR4_ROOT_INDEX(gen, dir, a >> 16);
+	__u32 *c = bpf_map_lookup_elem(&sf_cidr4, &i);
+	if (!c)
+		return NULL;
+	__u32 v = *c;
+	if (v & SF_CIDR4_CHILD) {
+		i = (v & ~SF_CIDR4_CHILD) + ((a >> 8) & 0xff);
+		c = bpf_map_lookup_elem(&sf_cidr4, &i);
+		if (!c)
+			return NULL;
+		v = *c;
+		if (v & SF_CIDR4_CHILD) {
+			i = (v & ~SF_CIDR4_CHILD) + (a & 0xff);
+			c = bpf_map_lookup_elem(&sf_cidr4, &i);
+			if (!c)
+				return NULL;
+			v = *c;
+		}
+	}
+	if (!v || (v & SF_CIDR4_CHILD))
+		return NULL;
+	i = v - 1;
+	return bpf_map_lookup_elem(&sf_cidr4_meta, &i);
+}
+
+/*
+ * One direction's CIDR-only rules: the exact hash first when it has entries
+ * (a hit holds the best covering rule, so the table cannot do better), then
+ * the prefix table when it has entries. Both report as SF_STAGE_LPM.
+ */
+static __always_inline const struct sf_lpm_meta *cidr_v4(__u32 gen, __u32 dir, __u32 addr, __u32 mask,
+							  __u32 has_exact, __u32 has_table)
 {
 	struct sf_lpm_meta *m;
 	if (mask & has_exact) {
@@ -501,10 +525,9 @@ static __always_inline const struct sf_lpm_meta *cidr_v4(void *trie, __u32 gen, 
 		if (m)
 			return m;
 	}
-	if (!(mask & has_trie))
+	if (!(mask & has_table))
 		return NULL;
-	struct sf_lpm_v4_words k = { .prefixlen = 64, .gen = gen, .addr = addr };
-	return bpf_map_lookup_elem(trie, &k);
+	return cidr4_table(gen, dir, addr);
 }
 
 static __always_inline const struct sf_lpm_meta *cidr_v6(void *trie, __u32 gen, __u32 dir, __u32 *addr, __u32 mask,
@@ -807,10 +830,9 @@ ports_done:
 	/* One test for port-only sets instead of four. */
 	if (mask & (SF_EXACT_HAS_SRC_V4 | SF_LPM_HAS_SRC_V4 | SF_EXACT_HAS_DST_V4 | SF_LPM_HAS_DST_V4)) {
 		__u32 daddr = *(__u32 *)(ip + 16);
-		best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, *(__u32 *)(ip + 12), mask, SF_EXACT_HAS_SRC_V4,
-			       SF_LPM_HAS_SRC_V4);
-		const struct sf_lpm_meta *m = cidr_v4(&sf_lpm_dst_v4, sk & 1, SF_PORT_DIR_DST, daddr,
-						      cf->ruleset[sk & 1].lpm_mask, SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4);
+		best = cidr_v4(gen, SF_PORT_DIR_SRC, *(__u32 *)(ip + 12), mask, SF_EXACT_HAS_SRC_V4, SF_LPM_HAS_SRC_V4);
+		const struct sf_lpm_meta *m = cidr_v4(sk & 1, SF_PORT_DIR_DST, daddr, cf->ruleset[sk & 1].lpm_mask,
+						      SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4);
 		if (m)
 			best = better(m, best);
 	}
@@ -892,9 +914,8 @@ general:;
 rules:;
 	__u32 nrules;
 	if (p.version == 4) {
-		best = cidr_v4(&sf_lpm_src_v4, gen, SF_PORT_DIR_SRC, p.src[3], mask, SF_EXACT_HAS_SRC_V4, SF_LPM_HAS_SRC_V4);
-		const struct sf_lpm_meta *m =
-			cidr_v4(&sf_lpm_dst_v4, gen, SF_PORT_DIR_DST, p.dst[3], mask, SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4);
+		best = cidr_v4(gen, SF_PORT_DIR_SRC, p.src[3], mask, SF_EXACT_HAS_SRC_V4, SF_LPM_HAS_SRC_V4);
+		const struct sf_lpm_meta *m = cidr_v4(gen, SF_PORT_DIR_DST, p.dst[3], mask, SF_EXACT_HAS_DST_V4, SF_LPM_HAS_DST_V4);
 		if (m)
 			best = better(m, best);
 		nrules = rs->v4_count;

@@ -50,8 +50,8 @@
 #define SF_CONFIG_SECTION SF_DATA_SECTION_PREFIX SF_MAP_CONFIG
 #define SF_MAP_RULES_V4 "sf_rules_v4"       /* gen*SF_MAX_RULES+slot -> sf_rule, priority order */
 #define SF_MAP_RULES_V6 "sf_rules_v6"       /* same for IPv6 */
-#define SF_MAP_LPM_SRC_V4 "sf_lpm_src_v4"   /* (gen, src prefix) -> best CIDR-only rule */
-#define SF_MAP_LPM_DST_V4 "sf_lpm_dst_v4"   /* (gen, dst prefix) -> best CIDR-only rule */
+#define SF_MAP_CIDR4 "sf_cidr4"             /* IPv4 prefix table cell -> 0, leaf or block (SF_CIDR4_*) */
+#define SF_MAP_CIDR4_META "sf_cidr4_meta"   /* leaf - 1 -> best CIDR-only IPv4 rule covering that prefix */
 #define SF_MAP_LPM_SRC_V6 "sf_lpm_src_v6"
 #define SF_MAP_LPM_DST_V6 "sf_lpm_dst_v6"
 #define SF_MAP_PORTS "sf_ports"             /* (gen, proto, dir, port) -> best port-only rule: every entry, looked up for source ports */
@@ -157,7 +157,7 @@ struct sf_ruleset_meta {
 	__u32 v4_count;        /* live entries in SF_MAP_RULES_V4 for this generation */
 	__u32 v6_count;
 	__u32 default_action;  /* SF_ACTION_* when nothing matches */
-	__u32 lpm_mask;        /* SF_LPM_HAS_*: which tries hold entries, to skip empty lookups */
+	__u32 lpm_mask;        /* SF_LPM_HAS_*: which prefix tables (v4) and tries (v6) hold entries, to skip empty lookups */
 };
 #define SF_LPM_HAS_SRC_V4 0x1
 #define SF_LPM_HAS_DST_V4 0x2
@@ -204,24 +204,41 @@ struct sf_rule {
 	__u32 dst_mask[4];
 };
 
-/* ---- LPM tries: CIDR-only rules (one src or dst CIDR, nothing else). ---- */
+/* ---- LPM tries: CIDR-only IPv6 rules (one src or dst CIDR, nothing else). ---- */
 /*
  * The generation is part of the key so one trie holds both rule sets: the
  * stored prefix length is 32 + CIDR length (gen byte and 3 zero bytes first).
+ * IPv4 prefixes have a table of their own (SF_CIDR4_* below).
  */
-struct sf_lpm_v4_key {
-	__u32 prefixlen;
-	__u8 gen;
-	__u8 pad[3];
-	__u8 addr[4];
-};
-
 struct sf_lpm_v6_key {
 	__u32 prefixlen;
 	__u8 gen;
 	__u8 pad[3];
 	__u8 addr[16];
 };
+
+/*
+ * ---- IPv4 prefix table: CIDR-only IPv4 prefixes shorter than /32. ----
+ * A trie of fixed strides (16, 8 and 8 bits) in one array of u32 cells: a
+ * lookup reads at most three cells and one sf_lpm_meta, however many
+ * prefixes there are and however deeply they nest. (An LPM trie walk grew
+ * with the nesting on the address's path: 1.5x from 10 to 4096 rules.)
+ * - The first SF_CIDR4_ROOT_CELLS cells are the roots, one per
+ *   (generation, direction), indexed by the address's top 16 bits.
+ * - Then each generation's pool of SF_CIDR4_BLOCKS blocks of 256 cells, for
+ *   address bits 16-23 and 24-31.
+ * A cell is 0 (no rule), a leaf (1 + an index into SF_MAP_CIDR4_META), or
+ * SF_CIDR4_CHILD | the index of the first cell of the block below it. Each
+ * meta holds the best rule covering its prefix, so the deepest cell decides.
+ */
+#define SF_CIDR4_ROOT_INDEX(gen, dir, top16) ((((__u32)(gen) * 2 + (dir)) << 16) | (top16))
+#define SF_CIDR4_ROOT_CELLS (SF_GENERATIONS * 2 * 65536)
+#define SF_CIDR4_BLOCK_CELLS 256
+#define SF_CIDR4_BLOCKS 4096    /* per generation */
+#define SF_CIDR4_POOL_START(gen) (SF_CIDR4_ROOT_CELLS + (__u32)(gen) * SF_CIDR4_BLOCKS * SF_CIDR4_BLOCK_CELLS)
+#define SF_CIDR4_CELLS (SF_CIDR4_ROOT_CELLS + SF_GENERATIONS * SF_CIDR4_BLOCKS * SF_CIDR4_BLOCK_CELLS)
+#define SF_CIDR4_CHILD 0x80000000u
+#define SF_CIDR4_METAS (SF_MAX_RULES * 2) /* per generation: one per prefix, both directions */
 
 /* Value: the best (lowest priority, then id) CIDR-only rule covering the prefix. */
 struct sf_lpm_meta {
@@ -335,7 +352,6 @@ struct sf_decision {
 _Static_assert(sizeof(struct sf_ruleset_meta) == 16, "sf_ruleset_meta size");
 _Static_assert(sizeof(struct sf_config) == 64, "sf_config size");
 _Static_assert(sizeof(struct sf_rule) == 88, "sf_rule size");
-_Static_assert(sizeof(struct sf_lpm_v4_key) == 12, "sf_lpm_v4_key size");
 _Static_assert(sizeof(struct sf_lpm_v6_key) == 24, "sf_lpm_v6_key size");
 _Static_assert(sizeof(struct sf_lpm_meta) == 12, "sf_lpm_meta size");
 _Static_assert(sizeof(struct sf_exact_v4_key) == 8, "sf_exact_v4_key size");

@@ -17,6 +17,16 @@ export const SF = {
   MAX_EXACT: 16384,
   /** sf_dports entries: generations x (tcp, udp) x 65536 ports. */
   DPORT_ENTRIES: 2 * 2 * 65536,
+  /** The IPv4 prefix table (sf_cidr4): roots per (generation, direction), then each generation's pool of blocks. */
+  CIDR4_ROOT_CELLS: 2 * 2 * 65536,
+  CIDR4_BLOCK_CELLS: 256,
+  /** Blocks of 256 cells in one generation's pool. */
+  CIDR4_BLOCKS: 4096,
+  CIDR4_CELLS: 2 * 2 * 65536 + 2 * 4096 * 256,
+  /** A cell pointing to the block below it. */
+  CIDR4_CHILD: 0x80000000,
+  /** sf_cidr4_meta entries per generation. */
+  CIDR4_METAS: 2 * 4096,
   /** The daemon's AF_XDP UMEM frame size. */
   XSK_FRAME_SIZE: 2048,
   /** The longest frame the program punts; longer ones get the punt fallback. */
@@ -28,8 +38,8 @@ export const MapName = {
   CONFIG: 'sf_config',
   RULES_V4: 'sf_rules_v4',
   RULES_V6: 'sf_rules_v6',
-  LPM_SRC_V4: 'sf_lpm_src_v4',
-  LPM_DST_V4: 'sf_lpm_dst_v4',
+  CIDR4: 'sf_cidr4',
+  CIDR4_META: 'sf_cidr4_meta',
   LPM_SRC_V6: 'sf_lpm_src_v6',
   LPM_DST_V6: 'sf_lpm_dst_v6',
   PORTS: 'sf_ports',
@@ -91,7 +101,6 @@ export const LAYOUT = {
       vlan: 16, flags: 18, slot: 20, src_net: 24, src_mask: 40, dst_net: 56, dst_mask: 72,
     },
   },
-  sf_lpm_v4_key: { size: 12, fields: { prefixlen: 0, gen: 4, addr: 8 } },
   sf_lpm_v6_key: { size: 24, fields: { prefixlen: 0, gen: 4, addr: 8 } },
   sf_lpm_meta: { size: 12, fields: { rule_id: 0, priority: 4, action: 6, slot: 8 } },
   sf_exact_v4_key: { size: 8, fields: { gen: 0, dir: 1, addr: 4 } },
@@ -251,13 +260,10 @@ export function decodeRule(b: Uint8Array, at = 0): KernelRuleEntry {
 /** Bits of the key data before the address: the generation byte and 3 zero bytes. */
 export const LPM_GEN_BITS = 32;
 
-export function lpmKeySize(version: 4 | 6): number {
-  return version === 4 ? LAYOUT.sf_lpm_v4_key.size : LAYOUT.sf_lpm_v6_key.size;
-}
-
-/** Key of a CIDR in generation `gen`; a lookup key is the full-length prefix of an address. */
+/** Key of an IPv6 CIDR in generation `gen`; a lookup key is the full-length prefix of an address. */
 export function encodeLpmKey(gen: number, addr: Uint8Array, prefixLen: number, out?: Uint8Array, at = 0): Uint8Array {
-  const size = addr.length === 4 ? LAYOUT.sf_lpm_v4_key.size : LAYOUT.sf_lpm_v6_key.size;
+  if (addr.length !== 16) throw new RangeError(`an LPM trie key holds an IPv6 address, got ${addr.length} bytes`);
+  const size = LAYOUT.sf_lpm_v6_key.size;
   const b = out ?? new Uint8Array(size);
   b.fill(0, at, at + size);
   view(b).setUint32(at, LPM_GEN_BITS + prefixLen, true);
@@ -266,9 +272,18 @@ export function encodeLpmKey(gen: number, addr: Uint8Array, prefixLen: number, o
   return b;
 }
 
+/** sf_cidr4 index of the root cell for an address's top 16 bits (SF_CIDR4_ROOT_INDEX). */
+export function cidr4RootIndex(gen: number, dir: number, top16: number): number {
+  return (((gen * 2 + dir) << 16) | top16) >>> 0;
+}
+
+/** sf_cidr4 index of generation `gen`'s first pool cell (SF_CIDR4_POOL_START). */
+export function cidr4PoolStart(gen: number): number {
+  return SF.CIDR4_ROOT_CELLS + gen * SF.CIDR4_BLOCKS * SF.CIDR4_BLOCK_CELLS;
+}
+
 export function decodeLpmKey(b: Uint8Array, at = 0): { gen: number; prefixLen: number; addr: Uint8Array } {
-  const len = b.length - at >= LAYOUT.sf_lpm_v6_key.size ? 16 : 4;
-  return { gen: b[at + 4]!, prefixLen: view(b).getUint32(at, true) - LPM_GEN_BITS, addr: b.slice(at + 8, at + 8 + len) };
+  return { gen: b[at + 4]!, prefixLen: view(b).getUint32(at, true) - LPM_GEN_BITS, addr: b.slice(at + 8, at + 24) };
 }
 
 export interface LpmMeta {

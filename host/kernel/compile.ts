@@ -3,8 +3,9 @@
 // swap that writes an image into a loaded or pinned program's maps
 // (installRuleImage). The placement is docs/kernel-maps.md:
 //  - a CIDR-only rule (exactly one of src/dst, proto any, no ports, no vlan)
-//    goes into an LPM trie of its family and direction; each trie entry holds
-//    the best (priority, id) of every CIDR-only rule of that trie covering the
+//    goes into the prefix index of its family and direction (IPv4: the table
+//    of cidr4-table.ts; IPv6: an LPM trie); each entry holds the best
+//    (priority, id) of every CIDR-only rule of that index covering the
 //    entry's prefix, so the longest match already yields the best of them;
 //    full-length entries (/32, /128) go into sf_exact_v4/v6 instead, with
 //    that same value, so an exact hit is one hash lookup and decides;
@@ -19,10 +20,11 @@ import type { Cidr, Rule, RuleSet } from '../rules/types.js';
 import {
   SF, SfConfig, SfLpmHas, SfPortDir, SfRuleFlag, MapName, LAYOUT,
   dportIndex, encodeExactKey, encodeLpmKey, encodeLpmMeta, encodePortKey, encodeRule, u32Key, decodeU32,
-  lpmKeySize, sumCounters, type KernelRuleEntry, type LpmMeta,
+  sumCounters, type KernelRuleEntry, type LpmMeta,
 } from './codec.js';
 import { mapDelete, mapDump, mapLookup, mapUpdateBatch, perCpuValueBytes } from './native.js';
 import { readConfigValue, writeConfig, writeRulesetMeta } from './config.js';
+import { checkCidr4Capacity, fitsCidr4, writeCidr4Table, type Cidr4Entry } from './cidr4-table.js';
 
 export interface LpmEntry {
   addr: Uint8Array;
@@ -234,7 +236,7 @@ export function compileRules(set: RuleSet, opts: CompileOptions = {}): KernelRul
   if (v4.length > SF.MAX_RULES) throw full('IPv4 rules that need the scanned array', v4.length);
   if (v6.length > SF.MAX_RULES) throw full('IPv6 rules that need the scanned array', v6.length);
   for (const [name, entries] of Object.entries(all)) {
-    if (entries.length > SF.MAX_RULES) throw full(`CIDR-only rules in trie ${name}`, entries.length);
+    if (entries.length > SF.MAX_RULES) throw full(`CIDR-only rules in the ${name} prefix index`, entries.length);
   }
   // A full-length entry's value already accounts for every shorter covering
   // prefix (lpmEntries), so moving it out of the trie changes no decision.
@@ -244,6 +246,20 @@ export function compileRules(set: RuleSet, opts: CompileOptions = {}): KernelRul
   });
   const lpm = part((e) => !isFull(e));
   const exact = part(isFull);
+  // An IPv4 direction that has prefixes keeps its /32 entries in the prefix
+  // table too: a table lookup reads at most three cells whatever is there,
+  // and the exact hash in front of it only added a miss to every other
+  // packet. A direction of single addresses alone keeps the one hash lookup
+  // (and no table block per address), as does a set the table cannot hold.
+  const withFull = { srcV4: lpm.srcV4.length ? all.srcV4 : [], dstV4: lpm.dstV4.length ? all.dstV4 : [] };
+  if (fitsCidr4([{ dir: SfPortDir.SRC, entries: withFull.srcV4 }, { dir: SfPortDir.DST, entries: withFull.dstV4 }])) {
+    for (const d of ['srcV4', 'dstV4'] as const) {
+      if (withFull[d].length === 0) continue;
+      lpm[d] = withFull[d];
+      exact[d] = [];
+    }
+  }
+  checkCidr4Capacity([{ dir: SfPortDir.SRC, entries: lpm.srcV4 }, { dir: SfPortDir.DST, entries: lpm.dstV4 }]);
   const ports = portEntries(portOnly);
   if (ports.length > MAX_PORT_ENTRIES) throw full('port-only rule entries (a proto-any rule takes two)', ports.length);
   const slotIds = new Set<number>();
@@ -371,7 +387,7 @@ export function readHitsBySlot(hitsFd: number, countersFd: number): Map<number, 
 /** Fds of the maps a rule swap touches (from openObject().maps or objGet of the pins). */
 export type RuleMapFds = Record<
   typeof MapName.CONFIG | typeof MapName.RULES_V4 | typeof MapName.RULES_V6 |
-  typeof MapName.LPM_SRC_V4 | typeof MapName.LPM_DST_V4 | typeof MapName.LPM_SRC_V6 | typeof MapName.LPM_DST_V6 |
+  typeof MapName.CIDR4 | typeof MapName.CIDR4_META | typeof MapName.LPM_SRC_V6 | typeof MapName.LPM_DST_V6 |
   typeof MapName.EXACT_V4 | typeof MapName.EXACT_V6 |
   typeof MapName.RULE_HITS | typeof MapName.RULE_SLOTS | typeof MapName.RULE_COUNTERS,
   number
@@ -389,7 +405,7 @@ export function readActiveGeneration(fds: Pick<RuleMapFds, 'sf_config'>): number
 }
 
 /** Where a trie or exact-match key keeps its generation byte (the v6 layouts put it where the v4 ones do). */
-export const GEN_BYTE = { lpm: LAYOUT.sf_lpm_v4_key.fields.gen, exact: LAYOUT.sf_exact_v4_key.fields.gen } as const;
+export const GEN_BYTE = { lpm: LAYOUT.sf_lpm_v6_key.fields.gen, exact: LAYOUT.sf_exact_v4_key.fields.gen } as const;
 
 /** Deletes generation `gen`'s keys from a trie or exact-match map; `genAt` is one of GEN_BYTE. */
 export function deleteGenerationKeys(fd: number, gen: number, genAt: number): void {
@@ -493,9 +509,10 @@ function writeExact(fd: number, gen: number, dir: number, entries: LpmEntry[]): 
   writeExactBatch(fd, gen, dir, entries, (e, values, at) => encodeLpmMeta(e.meta, values, at));
 }
 
-function writeLpm(fd: number, gen: number, version: 4 | 6, entries: LpmEntry[]): void {
+/** One IPv6 trie's entries of generation `gen`. */
+function writeLpm(fd: number, gen: number, entries: LpmEntry[]): void {
   if (entries.length === 0) return;
-  const ks = lpmKeySize(version);
+  const ks = LAYOUT.sf_lpm_v6_key.size;
   const vs = LAYOUT.sf_lpm_meta.size;
   const keys = new Uint8Array(entries.length * ks);
   const values = new Uint8Array(entries.length * vs);
@@ -523,7 +540,7 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
   }
   if (fds.sf_ports !== undefined) clearPortIndexGeneration(fds.sf_ports, fds.sf_dports, next);
   for (const fd of [fds.sf_exact_v4, fds.sf_exact_v6]) deleteGenerationKeys(fd, next, GEN_BYTE.exact);
-  for (const fd of [fds.sf_lpm_src_v4, fds.sf_lpm_dst_v4, fds.sf_lpm_src_v6, fds.sf_lpm_dst_v6]) deleteGenerationKeys(fd, next, GEN_BYTE.lpm);
+  for (const fd of [fds.sf_lpm_src_v6, fds.sf_lpm_dst_v6]) deleteGenerationKeys(fd, next, GEN_BYTE.lpm);
   // The image is this call's own: its entries take their slots in place.
   const { slotOf } = claimSlots(slotFds(fds), image.slotIds);
   const slot = (id: number): number => slotOf.get(id)!;
@@ -532,10 +549,13 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
   for (const p of image.ports) p.meta = { ...p.meta, slot: slot(p.meta.ruleId) };
   writeRules(fds.sf_rules_v4, next, image.v4);
   writeRules(fds.sf_rules_v6, next, image.v6);
-  writeLpm(fds.sf_lpm_src_v4, next, 4, image.lpm.srcV4);
-  writeLpm(fds.sf_lpm_dst_v4, next, 4, image.lpm.dstV4);
-  writeLpm(fds.sf_lpm_src_v6, next, 6, image.lpm.srcV6);
-  writeLpm(fds.sf_lpm_dst_v6, next, 6, image.lpm.dstV6);
+  const encoded = (list: LpmEntry[]): Cidr4Entry[] => list.map((e) => ({ addr: e.addr, prefixLen: e.prefixLen, value: encodeLpmMeta(e.meta) }));
+  writeCidr4Table({ table: fds.sf_cidr4, meta: fds.sf_cidr4_meta }, next, [
+    { dir: SfPortDir.SRC, entries: encoded(image.lpm.srcV4) },
+    { dir: SfPortDir.DST, entries: encoded(image.lpm.dstV4) },
+  ]);
+  writeLpm(fds.sf_lpm_src_v6, next, image.lpm.srcV6);
+  writeLpm(fds.sf_lpm_dst_v6, next, image.lpm.dstV6);
   // Listed first (sf_ports, both directions), then the destination array the program reads.
   if (fds.sf_ports !== undefined) writePorts(fds.sf_ports, next, image.ports);
   const dst = image.ports.filter((p) => p.dir === SfPortDir.DST);

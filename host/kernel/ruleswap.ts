@@ -1,7 +1,7 @@
 // Replacing the rule set under live traffic. The XDP program reads the active
 // generation from sf_config, then only that generation's rules (array slots
-// gen*SF_MAX_RULES.., LPM keys carrying the gen byte, its header in
-// sf_config's ruleset[gen]). So:
+// gen*SF_MAX_RULES.., LPM keys carrying the gen byte, the IPv4 prefix
+// table's cells of that generation, its header in sf_config's ruleset[gen]). So:
 //   1. clear and fill the inactive generation (packets do not look at it),
 //   2. flip sf_config word ACTIVE_GEN with one u32 store (the atomic step),
 //   3. after a grace period, clear the generation packets just left.
@@ -17,6 +17,7 @@ import { CONFIG, readConfigValue, writeConfig, writeRulesetMeta } from './config
 import { mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
 import { dportIndex, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET } from './codec.js';
 import { toGenerationImage, type GenerationImage, type LpmEntry } from './image.js';
+import { checkCidr4Capacity, writeCidr4Table } from './cidr4-table.js';
 import {
   claimSlots, clearPortIndexGeneration, deleteGenerationKeys, GEN_BYTE, releaseSlots, retireSlots, writeDports, writeExactBatch, type SlotMapFds,
 } from './compile.js';
@@ -38,8 +39,8 @@ export const RULE_MAP_NAMES = {
   config: MapName.CONFIG,
   rulesV4: MapName.RULES_V4,
   rulesV6: MapName.RULES_V6,
-  lpmSrcV4: MapName.LPM_SRC_V4,
-  lpmDstV4: MapName.LPM_DST_V4,
+  cidr4: MapName.CIDR4,
+  cidr4Meta: MapName.CIDR4_META,
   lpmSrcV6: MapName.LPM_SRC_V6,
   lpmDstV6: MapName.LPM_DST_V6,
   dports: MapName.DPORTS,
@@ -88,9 +89,8 @@ function checkCapacity(image: GenerationImage, fds: RuleMapFds): void {
       );
     }
   }
+  checkCidr4Capacity([{ dir: SfPortDir.SRC, entries: image.lpm.srcV4 }, { dir: SfPortDir.DST, entries: image.lpm.dstV4 }]);
   const tries: Array<[string, LpmEntry[], number]> = [
-    ['IPv4 source', image.lpm.srcV4, fds.lpmSrcV4],
-    ['IPv4 destination', image.lpm.dstV4, fds.lpmDstV4],
     ['IPv6 source', image.lpm.srcV6, fds.lpmSrcV6],
     ['IPv6 destination', image.lpm.dstV6, fds.lpmDstV6],
   ];
@@ -129,7 +129,9 @@ function isFull(e: unknown): boolean {
 /** Empties one generation: header first (packets then see no rules), then its entries. */
 export function clearGeneration(fds: RuleMapFds, gen: number): void {
   writeRulesetMeta(fds.config, gen, new Uint8Array(META_BYTES));
-  for (const fd of [fds.lpmSrcV4, fds.lpmDstV4, fds.lpmSrcV6, fds.lpmDstV6]) deleteGenerationKeys(fd, gen, GEN_BYTE.lpm);
+  // The IPv4 prefix table needs no clearing: the header's lpm_mask no longer
+  // points into it, and staging rewrites every cell a new mask will reach.
+  for (const fd of [fds.lpmSrcV6, fds.lpmDstV6]) deleteGenerationKeys(fd, gen, GEN_BYTE.lpm);
   for (const fd of [fds.exactV4, fds.exactV6]) deleteGenerationKeys(fd, gen, GEN_BYTE.exact);
   if (fds.ports !== undefined) clearPortIndexGeneration(fds.ports, fds.dports, gen);
   for (const fd of [fds.rulesV4, fds.rulesV6]) zeroSlots(fd, gen);
@@ -188,9 +190,11 @@ export function stageGeneration(fds: RuleMapFds, image: GenerationImage): number
     fillSlots(image, slots.slotOf);
     writeSlots(fds.rulesV4, gen, image.v4Rules, image.v4Count);
     writeSlots(fds.rulesV6, gen, image.v6Rules, image.v6Count);
+    writeCidr4Table({ table: fds.cidr4, meta: fds.cidr4Meta }, gen, [
+      { dir: SfPortDir.SRC, entries: image.lpm.srcV4 },
+      { dir: SfPortDir.DST, entries: image.lpm.dstV4 },
+    ]);
     const lpm: Array<[number, LpmEntry[]]> = [
-      [fds.lpmSrcV4, image.lpm.srcV4],
-      [fds.lpmDstV4, image.lpm.dstV4],
       [fds.lpmSrcV6, image.lpm.srcV6],
       [fds.lpmDstV6, image.lpm.dstV6],
     ];

@@ -21,14 +21,12 @@ describe('kernel codecs', () => {
     expect([...b.subarray(LAYOUT.sf_rule.fields.src_net, LAYOUT.sf_rule.fields.src_net + 4)]).toEqual([198, 18, 0, 0]);
   });
 
-  it('LPM keys carry the generation and 32 extra prefix bits', () => {
-    const k = encodeLpmKey(1, parseIp('198.18.1.0'), 24);
-    expect(k.length).toBe(LAYOUT.sf_lpm_v4_key.size);
-    expect(new DataView(k.buffer).getUint32(0, true)).toBe(56);
-    expect(decodeLpmKey(k)).toEqual({ gen: 1, prefixLen: 24, addr: parseIp('198.18.1.0') });
-    const k6 = encodeLpmKey(0, parseIp('2001:db8::'), 32);
+  it('LPM keys carry the generation and 32 extra prefix bits; they hold IPv6 only (IPv4 has the prefix table)', () => {
+    const k6 = encodeLpmKey(1, parseIp('2001:db8::'), 32);
     expect(k6.length).toBe(LAYOUT.sf_lpm_v6_key.size);
-    expect(decodeLpmKey(k6)).toEqual({ gen: 0, prefixLen: 32, addr: parseIp('2001:db8::') });
+    expect(new DataView(k6.buffer).getUint32(0, true)).toBe(64);
+    expect(decodeLpmKey(k6)).toEqual({ gen: 1, prefixLen: 32, addr: parseIp('2001:db8::') });
+    expect(() => encodeLpmKey(0, Uint8Array.of(198, 18, 1, 0), 24)).toThrow(/IPv6 address, got 4 bytes/);
     expect(decodeLpmMeta(encodeLpmMeta({ ruleId: 7, priority: 300, action: 2, slot: 4097 }))).toEqual({ ruleId: 7, priority: 300, action: 2, slot: 4097 });
     // A value encoded before staging carries slot 0 until the stage writes the slot in.
     expect(decodeLpmMeta(encodeLpmMeta({ ruleId: 7, priority: 300, action: 2 })).slot).toBe(0);

@@ -230,9 +230,10 @@ describe.skipIf(k.skip)('native addon', () => {
       expect(() => mapDeleteBatch(flows, keys.subarray(0, kSize), 2)).toThrow(/batch of 2 keys needs/);
 
       // An LPM trie (batch lookup arrived for tries later than for hashes; older kernels walk it key by key).
-      const trie = obj.maps[MapName.LPM_SRC_V4]!;
+      const trie = obj.maps[MapName.LPM_SRC_V6]!;
       const meta = new Uint8Array(LAYOUT.sf_lpm_meta.size).fill(3);
-      const prefixes = [encodeLpmKey(0, Uint8Array.of(10, 1, 0, 0), 16), encodeLpmKey(0, Uint8Array.of(10, 2, 3, 0), 24), encodeLpmKey(1, Uint8Array.of(10, 2, 3, 4), 32)];
+      const v6 = (...head: number[]): Uint8Array => { const a = new Uint8Array(16); a.set(head); return a; };
+      const prefixes = [encodeLpmKey(0, v6(0x20, 0x01, 0x0d, 0xb8), 32), encodeLpmKey(0, v6(0x20, 0x01, 0x0d, 0xb8, 0, 1), 48), encodeLpmKey(1, v6(0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2), 64)];
       for (const p of prefixes) mapUpdate(trie, p, meta);
       const t = mapDump(trie);
       expect(t.count).toBe(3);

@@ -559,20 +559,25 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
 });
 
 describe('compileRules placement (no kernel needed)', () => {
-  it('full-length CIDR-only prefixes go to the exact map with the trie value; shorter ones stay in the trie', () => {
+  it('full-length CIDR-only prefixes get the value of every prefix covering them; IPv6 ones go to the exact map, IPv4 ones join their prefixes in the table', () => {
     const img = compileRules(ruleSet([
       { id: 1, priority: 10, src: '198.18.1.0/24', action: 'drop' },
       { id: 2, priority: 20, src: '198.18.1.10', action: 'pass' },
       { id: 3, dst: '2001:db8::1', action: 'drop' },
       { id: 4, dst: '2001:db8::/64', action: 'drop' },
       { id: 5, priority: 1, src: '198.18.1.99', action: 'drop' },
+      { id: 6, dst: '198.18.2.1', action: 'drop' },
     ]));
-    expect(img.lpm.srcV4.map((e) => e.prefixLen)).toEqual([24]);
-    expect(img.exact.srcV4.map((e) => [e.prefixLen, e.meta.ruleId]).sort()).toEqual([[32, 1], [32, 5]]);
+    // Source has a prefix: its addresses go into the table with it.
+    expect(img.lpm.srcV4.map((e) => [e.prefixLen, e.meta.ruleId]).sort()).toEqual([[24, 1], [32, 1], [32, 5]]);
+    expect(img.exact.srcV4).toEqual([]);
+    // Destination has single addresses only: one hash lookup, no table.
+    expect(img.exact.dstV4.map((e) => e.meta.ruleId)).toEqual([6]);
+    expect(img.lpm.dstV4).toEqual([]);
     expect(img.exact.dstV6.map((e) => e.meta.ruleId)).toEqual([3]);
     expect(img.lpm.dstV6.map((e) => e.prefixLen)).toEqual([64]);
     // rule 2 is shadowed by rule 1 everywhere it could match: it needs no counter slot
-    expect(img.slotIds.sort()).toEqual([1, 3, 4, 5]);
+    expect(img.slotIds.sort()).toEqual([1, 3, 4, 5, 6]);
   });
 });
 
