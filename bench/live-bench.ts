@@ -28,7 +28,8 @@ import { join } from 'node:path';
 import { addonPath, defaultObjectPath, packageRoot } from '../host/kernel/native.js';
 import { createLab, type BenchLab } from './live/lab.js';
 import { runNodeReceiver } from './live/node-rx.js';
-import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, LOAD_PORT, type DaemonBenchDeps } from './live/daemon-bench.js';
+import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, LOAD_FLOWS, LOAD_PORT, type DaemonBenchDeps } from './live/daemon-bench.js';
+import { replayQueueWorker } from './live/queue-replay.js';
 
 type Kind = 'c' | 'node' | 'node-tap';
 
@@ -358,6 +359,7 @@ async function main(outPath: string): Promise<void> {
     } catch (e) {
       daemonInline = `failed: ${(e as Error).message.slice(0, 400)}`;
     }
+    const hostModeFloor = await measureHostModeFloor(at(nodeTap.runs, REFERENCE_RATE)?.cpu_ns_per_packet, c100?.cpu_ns_per_packet);
     const result = {
       setup: `${FRAME_SIZE}-byte UDP frames, ${FLOWS} flows, AF_PACKET sender in a namespace -> veth -> secuxflow XDP (native) inspect rule -> AF_XDP copy mode, queue 0, rings of ${RING}; ${cpus().length} CPUs shared by sender, softirq and receiver; kernel ${release()}`,
       cpu_time: 'receiver process user+system from "ready" to the end (getrusage / process.cpuUsage), divided by frames received',
@@ -379,6 +381,7 @@ async function main(outPath: string): Promise<void> {
       goal_idle_under_1_percent: idleNode.cpu_percent < 1,
       daemon,
       daemon_inline: daemonInline,
+      host_mode_floor: hostModeFloor,
       udp_sink: await stopSink(),
       load_average_at_end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       runs_c: c.runs.map((r) => [r.offered_pps, r.sender_pps, r.lost, r.fill_ring_empty, r.cpu_ns_per_packet]),
@@ -391,6 +394,26 @@ async function main(outPath: string): Promise<void> {
   } finally {
     lab.cleanup();
   }
+}
+
+/**
+ * What the daemon cannot go below in host mode, from this run: Node receive
+ * plus TAP delivery with no engine (node-tap at the reference rate), plus the
+ * engine's and basic_inspect's work on the same load replayed hot with no
+ * kernel (batches of 5, as the daemon gets them at that rate), against the C
+ * receiver. The live daemon adds wake-ups, cache misses and GC on top.
+ */
+async function measureHostModeFloor(nodeTapNs: number | undefined, cNs: number | undefined): Promise<Record<string, unknown> | string> {
+  if (!nodeTapNs || !cNs) return 'not measured: node-tap or the C receiver lost packets at the reference rate';
+  const replay = await replayQueueWorker({ packets: 500_000, batch: 5, flows: LOAD_FLOWS, module: true });
+  const engineNs = [...replay.ns_per_packet].sort((a, b) => a - b)[1]!;
+  return {
+    what: `node-tap CPU per packet at the reference rate + the queue worker replayed without a kernel (basic_inspect, ${LOAD_FLOWS} flows as the daemon's load, batches of 5, median of 3 rounds), over the C receiver`,
+    node_tap_ns_per_packet: nodeTapNs,
+    engine_replay_ns_per_packet: engineNs,
+    c_receiver_ns_per_packet: cNs,
+    ratio_vs_c_receiver: Math.round(((nodeTapNs + engineNs) / cNs) * 100) / 100,
+  };
 }
 
 /**

@@ -36,7 +36,7 @@ interface SweepRun {
 
 /** SECUXFLOW_BENCH_DAEMON_RATES (comma-separated pps, 0 = unpaced) narrows the sweep for experiments. */
 const RATES = process.env.SECUXFLOW_BENCH_DAEMON_RATES ? process.env.SECUXFLOW_BENCH_DAEMON_RATES.split(',').map(Number) : [20_000, 50_000, 100_000, 200_000, 300_000, 400_000, 600_000, 0];
-const LOAD_FLOWS = 60_000;
+export const LOAD_FLOWS = 60_000;
 export const LOAD_PORT = 5000;
 const DENY_PORT = 9;
 
