@@ -586,4 +586,24 @@ describe('compileRules limits (no kernel needed)', () => {
     const rules = Array.from({ length: 4097 }, (_, i) => ({ id: i + 1, src: '198.18.0.0/16', dst_port: 80, action: 'drop' }));
     expect(() => compileRules(ruleSet(rules))).toThrowError(expect.objectContaining({ code: 'E_MAP_FULL', message: expect.stringMatching(/IPv4.*4097/) }));
   });
+
+  // Each /25 in its own /16 needs a block for bits 16-23 and one for 24-31.
+  const spread = (n: number, len: number, from = 1): Array<Record<string, unknown>> =>
+    Array.from({ length: n }, (_, i) => ({ id: from + i, src: `${10 + (i >> 8)}.${i & 255}.7.128/${len}`, action: 'drop' }));
+
+  it('IPv4 prefixes that need more blocks than the prefix table has are E_MAP_FULL naming the count', () => {
+    expect(() => compileRules(ruleSet(spread(2049, 25)))).toThrowError(expect.objectContaining({ code: 'E_MAP_FULL', message: expect.stringMatching(/need 4098 blocks.*4096/) }));
+    expect(compileRules(ruleSet(spread(2048, 25))).lpm.srcV4).toHaveLength(2048);
+  });
+
+  it('single addresses that would not fit in the table beside their prefixes stay in the exact map', () => {
+    const rules = [...spread(2048, 32), { id: 9000, src: '192.0.2.0/24', action: 'drop' }];
+    const img = compileRules(ruleSet(rules));
+    expect(img.lpm.srcV4.map((e) => e.prefixLen)).toEqual([24]);
+    expect(img.exact.srcV4).toHaveLength(2048);
+    // One /32 fewer fits: all of them join the prefix.
+    const fits = compileRules(ruleSet([...spread(2047, 32), { id: 9000, src: '192.0.2.0/24', action: 'drop' }]));
+    expect(fits.lpm.srcV4).toHaveLength(2048);
+    expect(fits.exact.srcV4).toEqual([]);
+  });
 });
