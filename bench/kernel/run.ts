@@ -226,12 +226,12 @@ export async function main(outFile: string): Promise<void> {
           f?.close();
         }
       }
-      // CIDR-only with real prefixes (/16../32, rule 1 the /16): the LPM path, no xdp-filter equivalent.
+      // CIDR-only with real prefixes (/16../32, rule 1 the /16): the IPv4 prefix table, no xdp-filter equivalent.
       const prefixes = (k: number): unknown[] => Array.from({ length: k }, (_, i) => ({ id: i + 1, src: `${addr(i + 1)}/${16 + (i % 17)}`, action: 'drop' }));
       setRules(prefixes(n));
       const r10 = setRef(prefixes(FLAT_BASE));
       const pmiss = tcp('198.17.0.1', MISS_DST, 9);
-      // 198.18.0.3 is no rule's single address (those are 198.18.0.17, .34, ...), but rule 1's /16 covers it: the trie path
+      // 198.18.0.3 is no rule's single address (those are 198.18.0.17, .34, ...), but rule 1's /16 covers it: the table's deepest level
       const phit = tcp('198.18.0.3', MISS_DST, 9);
       const [pm, ph, pm10, ph10] = timeTogether([
         { what: 'cidr prefixes miss', prog: bench, frame: pmiss, want: XDP_PASS },
@@ -245,6 +245,24 @@ export async function main(outFile: string): Promise<void> {
       row.cidrPrefixHitAt10Ns = ph10!;
       row.cidrPrefixMissVs10 = pairedRatio(0, 2);
       row.cidrPrefixHitVs10 = pairedRatio(1, 3);
+      // The same nesting for IPv6 CIDR-only prefixes (/32../128 under 2001:db8::/32, rule 1 the /32): the IPv6 trie.
+      const prefixes6 = (k: number): unknown[] => Array.from({ length: k }, (_, i) => ({ id: i + 1, src: `2001:db8::${(i + 1).toString(16)}/${32 + (i % 97)}`, action: 'drop' }));
+      setRules(prefixes6(n));
+      const r610 = setRef(prefixes6(FLAT_BASE));
+      const p6miss = tcp('2001:db9::1', '2001:db9::2', 9);
+      const p6hit = tcp('2001:db8::3', '2001:db9::2', 9);
+      const [qm, qh, qm10, qh10] = timeTogether([
+        { what: 'cidr6 prefixes miss', prog: bench, frame: p6miss, want: XDP_PASS },
+        { what: 'cidr6 prefixes hit', prog: bench, frame: p6hit, want: XDP_DROP },
+        { what: 'cidr6 prefixes miss (10 rules)', prog: r610, frame: p6miss, want: XDP_PASS },
+        { what: 'cidr6 prefixes hit (10 rules)', prog: r610, frame: p6hit, want: XDP_DROP },
+      ]);
+      row.cidr6PrefixMissNs = qm!;
+      row.cidr6PrefixHitNs = qh!;
+      row.cidr6PrefixMissAt10Ns = qm10!;
+      row.cidr6PrefixHitAt10Ns = qh10!;
+      row.cidr6PrefixMissVs10 = pairedRatio(0, 2);
+      row.cidr6PrefixHitVs10 = pairedRatio(1, 3);
       rows.push(row);
       console.log(JSON.stringify(row));
     }
@@ -271,7 +289,7 @@ export async function main(outFile: string): Promise<void> {
 
   // ---- the goals ----
   const at = (n: number): Row | undefined => rows.find((r) => r.rules === n);
-  const flatCases = ['ipSrcMiss', 'ipSrcHit', 'ipDstMiss', 'ipDstHit', 'cidrPrefixMiss', 'cidrPrefixHit'];
+  const flatCases = ['ipSrcMiss', 'ipSrcHit', 'ipDstMiss', 'ipDstHit', 'cidrPrefixMiss', 'cidrPrefixHit', 'cidr6PrefixMiss', 'cidr6PrefixHit'];
   const large = at(4096) ?? rows.at(-1);
   // Flat when the paired ratio (largest set / 10-rule set, same rounds) is
   // within the tolerance: max(15%, 5 ns) of the 10-rule median.
@@ -307,11 +325,13 @@ export async function main(outFile: string): Promise<void> {
   const summary = {
     tolerance: `max(${TOL_REL * 100}%, ${TOL_NS} ns)`,
     cidr_only_flat: Object.values(flat).length > 0 && Object.values(flat).every((f) => f.flat),
-    // Single addresses (the exact map, what xdp-filter expresses) and nested
-    // real prefixes (the trie, whose walk grows with nesting depth) apart.
+    // Single addresses (the exact map, what xdp-filter expresses), nested
+    // IPv4 prefixes (the fixed-stride table) and nested IPv6 prefixes (the
+    // trie, whose walk grows with the nesting on the address's path) apart.
     cidr_only_flat_by_shape: {
       single_addresses: ['ipSrcMiss', 'ipSrcHit', 'ipDstMiss', 'ipDstHit'].every((k) => flat[k]?.flat === true),
       nested_prefixes: ['cidrPrefixMiss', 'cidrPrefixHit'].every((k) => flat[k]?.flat === true),
+      nested_ipv6_prefixes: ['cidr6PrefixMiss', 'cidr6PrefixHit'].every((k) => flat[k]?.flat === true),
     },
     cidr_only_flat_detail: flat,
     ratio_vs_xdp_filter: ratios,
