@@ -55,6 +55,20 @@ struct {
 } sf_cidr4_meta SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_CIDR6_CELLS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sf_cidr6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_CIDR6_METAS * SF_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct sf_lpm_meta);
+} sf_cidr6_meta SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SF_MAX_RULES * SF_GENERATIONS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -280,7 +294,6 @@ static __always_inline int parse_ipv6(struct sf_pkt *p, void *data, void *data_e
 	__u8 first_frag = 0;
 	int i;
 	/* proto stays 0 for every extension-header fault, as the decoder does. */
-#pragma unroll
 	for (i = 0; i < SF_MAX_IPV6_EXT + 1; i++) {
 		if (!is_ipv6_ext(next))
 			break;
@@ -353,7 +366,6 @@ static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 	__u16 type = bpf_ntohs(*(__u16 *)(eth + 12));
 	__u32 off = 14;
 	int i;
-#pragma unroll
 	for (i = 0; i < SF_MAX_VLANS + 1; i++) {
 		if (type != ETH_P_8021Q_ && type != ETH_P_8021AD_ && type != ETH_P_QINQ_LEGACY_)
 			break;
@@ -380,7 +392,6 @@ static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 		 * payload. A stack without a bottom within the bound, or with
 		 * nothing after it, is not IP (the decoder calls it malformed). */
 		__u32 lse;
-#pragma unroll
 		for (i = 0; i < SF_MAX_MPLS_LABELS; i++) {
 			__u8 *at = data + off;
 			if ((void *)(at + 4) > data_end)
@@ -479,32 +490,32 @@ static __always_inline const struct sf_lpm_meta *src_port_lookup(__u32 gen, __u8
 }
 
 /*
- * The IPv4 prefix table (SF_CIDR4_*): the root cell of the address's top 16
+ * The IPv4 prefix table (SF_CIDR_*): the root cell of the address's top 16
  * bits, then at most two blocks below it. `addr` is in network order.
  */
 static __always_inline const struct sf_lpm_meta *cidr4_table(__u32 gen, __u32 dir, __u32 addr)
 {
 	__u32 a = bpf_ntohl(addr);
-	__u32 i = SF_CIDR4_ROOT_INDEX(gen, dir, a >> 16);
+	__u32 i = SF_CIDR_ROOT_INDEX(gen, dir, a >> 16);
 	__u32 *c = bpf_map_lookup_elem(&sf_cidr4, &i);
 	if (!c)
 		return NULL;
 	__u32 v = *c;
-	if (v & SF_CIDR4_CHILD) {
-		i = (v & ~SF_CIDR4_CHILD) + ((a >> 8) & 0xff);
+	if (v & SF_CIDR_CHILD) {
+		i = (v & ~SF_CIDR_CHILD) + ((a >> 8) & 0xff);
 		c = bpf_map_lookup_elem(&sf_cidr4, &i);
 		if (!c)
 			return NULL;
 		v = *c;
-		if (v & SF_CIDR4_CHILD) {
-			i = (v & ~SF_CIDR4_CHILD) + (a & 0xff);
+		if (v & SF_CIDR_CHILD) {
+			i = (v & ~SF_CIDR_CHILD) + (a & 0xff);
 			c = bpf_map_lookup_elem(&sf_cidr4, &i);
 			if (!c)
 				return NULL;
 			v = *c;
 		}
 	}
-	if (!v || (v & SF_CIDR4_CHILD))
+	if (!v || (v & SF_CIDR_CHILD))
 		return NULL;
 	i = v - 1;
 	return bpf_map_lookup_elem(&sf_cidr4_meta, &i);
@@ -530,8 +541,35 @@ static __always_inline const struct sf_lpm_meta *cidr_v4(__u32 gen, __u32 dir, _
 	return cidr4_table(gen, dir, addr);
 }
 
+/*
+ * The IPv6 prefix table: the root cell of the address's first 16 bits, then
+ * one block per further byte for as long as cells point below, at most 14.
+ */
+static __always_inline const struct sf_lpm_meta *cidr6_table(__u32 gen, __u32 dir, const __u32 *addr)
+{
+	const __u8 *b = (const __u8 *)addr;
+	__u32 i = SF_CIDR_ROOT_INDEX(gen, dir, ((__u32)b[0] << 8) | b[1]);
+	__u32 *c = bpf_map_lookup_elem(&sf_cidr6, &i);
+	if (!c)
+		return NULL;
+	__u32 v = *c;
+	for (int k = 2; k < 16; k++) {
+		if (!(v & SF_CIDR_CHILD))
+			break;
+		i = (v & ~SF_CIDR_CHILD) + b[k];
+		c = bpf_map_lookup_elem(&sf_cidr6, &i);
+		if (!c)
+			return NULL;
+		v = *c;
+	}
+	if (!v || (v & SF_CIDR_CHILD))
+		return NULL;
+	i = v - 1;
+	return bpf_map_lookup_elem(&sf_cidr6_meta, &i);
+}
+
 static __always_inline const struct sf_lpm_meta *cidr_v6(void *trie, __u32 gen, __u32 dir, __u32 *addr, __u32 mask,
-							  __u32 has_exact, __u32 has_trie)
+							  __u32 has_exact, __u32 has_table, __u32 has_trie)
 {
 	struct sf_lpm_meta *m;
 	if (mask & has_exact) {
@@ -541,6 +579,8 @@ static __always_inline const struct sf_lpm_meta *cidr_v6(void *trie, __u32 gen, 
 		if (m)
 			return m;
 	}
+	if (mask & has_table)
+		return cidr6_table(gen, dir, addr);
 	if (!(mask & has_trie))
 		return NULL;
 	struct sf_lpm_v6_words k = { .prefixlen = 32 + 128, .gen = gen };
@@ -920,9 +960,10 @@ rules:;
 			best = better(m, best);
 		nrules = rs->v4_count;
 	} else {
-		best = cidr_v6(&sf_lpm_src_v6, gen, SF_PORT_DIR_SRC, p.src, mask, SF_EXACT_HAS_SRC_V6, SF_LPM_HAS_SRC_V6);
-		const struct sf_lpm_meta *m =
-			cidr_v6(&sf_lpm_dst_v6, gen, SF_PORT_DIR_DST, p.dst, mask, SF_EXACT_HAS_DST_V6, SF_LPM_HAS_DST_V6);
+		best = cidr_v6(&sf_lpm_src_v6, gen, SF_PORT_DIR_SRC, p.src, mask, SF_EXACT_HAS_SRC_V6, SF_TABLE_HAS_SRC_V6,
+			       SF_LPM_HAS_SRC_V6);
+		const struct sf_lpm_meta *m = cidr_v6(&sf_lpm_dst_v6, gen, SF_PORT_DIR_DST, p.dst, mask, SF_EXACT_HAS_DST_V6,
+						      SF_TABLE_HAS_DST_V6, SF_LPM_HAS_DST_V6);
 		if (m)
 			best = better(m, best);
 		nrules = rs->v6_count;

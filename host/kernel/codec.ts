@@ -17,16 +17,19 @@ export const SF = {
   MAX_EXACT: 16384,
   /** sf_dports entries: generations x (tcp, udp) x 65536 ports. */
   DPORT_ENTRIES: 2 * 2 * 65536,
-  /** The IPv4 prefix table (sf_cidr4): roots per (generation, direction), then each generation's pool of blocks. */
-  CIDR4_ROOT_CELLS: 2 * 2 * 65536,
-  CIDR4_BLOCK_CELLS: 256,
+  /** The prefix tables (sf_cidr4, sf_cidr6): roots per (generation, direction), then each generation's pool of blocks. */
+  CIDR_ROOT_CELLS: 2 * 2 * 65536,
+  CIDR_BLOCK_CELLS: 256,
+  /** A cell pointing to the block below it. */
+  CIDR_CHILD: 0x80000000,
   /** Blocks of 256 cells in one generation's pool. */
   CIDR4_BLOCKS: 4096,
   CIDR4_CELLS: 2 * 2 * 65536 + 2 * 4096 * 256,
-  /** A cell pointing to the block below it. */
-  CIDR4_CHILD: 0x80000000,
   /** sf_cidr4_meta entries per generation. */
   CIDR4_METAS: 2 * 4096,
+  CIDR6_BLOCKS: 4096,
+  CIDR6_CELLS: 2 * 2 * 65536 + 2 * 4096 * 256,
+  CIDR6_METAS: 2 * 4096,
   /** The daemon's AF_XDP UMEM frame size. */
   XSK_FRAME_SIZE: 2048,
   /** The longest frame the program punts; longer ones get the punt fallback. */
@@ -40,6 +43,8 @@ export const MapName = {
   RULES_V6: 'sf_rules_v6',
   CIDR4: 'sf_cidr4',
   CIDR4_META: 'sf_cidr4_meta',
+  CIDR6: 'sf_cidr6',
+  CIDR6_META: 'sf_cidr6_meta',
   LPM_SRC_V6: 'sf_lpm_src_v6',
   LPM_DST_V6: 'sf_lpm_dst_v6',
   PORTS: 'sf_ports',
@@ -85,6 +90,7 @@ export const statCell = (stage: number, outcome: number): number => stage * SfOu
 export const SfLpmHas = {
   SRC_V4: 0x1, DST_V4: 0x2, SRC_V6: 0x4, DST_V6: 0x8, PORTS_DST: 0x10, PORTS_SRC: 0x20,
   EXACT_SRC_V4: 0x40, EXACT_DST_V4: 0x80, EXACT_SRC_V6: 0x100, EXACT_DST_V6: 0x200,
+  TABLE_SRC_V6: 0x400, TABLE_DST_V6: 0x800,
 } as const;
 export const SfPortDir = { DST: 0, SRC: 1 } as const;
 
@@ -272,14 +278,22 @@ export function encodeLpmKey(gen: number, addr: Uint8Array, prefixLen: number, o
   return b;
 }
 
-/** sf_cidr4 index of the root cell for an address's top 16 bits (SF_CIDR4_ROOT_INDEX). */
+/** sf_cidr4 (and sf_cidr6) index of the root cell for an address's top 16 bits (SF_CIDR_ROOT_INDEX). */
 export function cidr4RootIndex(gen: number, dir: number, top16: number): number {
   return (((gen * 2 + dir) << 16) | top16) >>> 0;
 }
 
 /** sf_cidr4 index of generation `gen`'s first pool cell (SF_CIDR4_POOL_START). */
 export function cidr4PoolStart(gen: number): number {
-  return SF.CIDR4_ROOT_CELLS + gen * SF.CIDR4_BLOCKS * SF.CIDR4_BLOCK_CELLS;
+  return SF.CIDR_ROOT_CELLS + gen * SF.CIDR4_BLOCKS * SF.CIDR_BLOCK_CELLS;
+}
+
+/** sf_cidr6 index of the root cell for an address's first 16 bits (SF_CIDR_ROOT_INDEX, as for IPv4). */
+export const cidr6RootIndex = cidr4RootIndex;
+
+/** sf_cidr6 index of generation `gen`'s first pool cell (SF_CIDR6_POOL_START). */
+export function cidr6PoolStart(gen: number): number {
+  return SF.CIDR_ROOT_CELLS + gen * SF.CIDR6_BLOCKS * SF.CIDR_BLOCK_CELLS;
 }
 
 export function decodeLpmKey(b: Uint8Array, at = 0): { gen: number; prefixLen: number; addr: Uint8Array } {

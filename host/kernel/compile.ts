@@ -3,12 +3,14 @@
 // swap that writes an image into a loaded or pinned program's maps
 // (installRuleImage). The placement is docs/kernel-maps.md:
 //  - a CIDR-only rule (exactly one of src/dst, proto any, no ports, no vlan)
-//    goes into the prefix index of its family and direction (IPv4: the table
-//    of cidr4-table.ts; IPv6: an LPM trie); each entry holds the best
-//    (priority, id) of every CIDR-only rule of that index covering the
-//    entry's prefix, so the longest match already yields the best of them;
-//    full-length entries (/32, /128) go into sf_exact_v4/v6 instead, with
-//    that same value, so an exact hit is one hash lookup and decides;
+//    goes into the prefix index of its family and direction (the tables of
+//    prefix-table.ts; an LPM trie for an IPv6 direction they cannot hold);
+//    each entry holds the best (priority, id) of every CIDR-only rule of
+//    that index covering the entry's prefix, so the longest match already
+//    yields the best of them; full-length entries (/32, /128) go into
+//    sf_exact_v4/v6 with that same value (an exact hit is one hash lookup
+//    and decides), unless their direction's prefixes are in a table that
+//    holds them too;
 //  - with the port index on, a port-only rule (proto tcp/udp/any, exactly one
 //    of src/dst port, a single port, nothing else) goes into SF_MAP_PORTS,
 //    each (proto, direction, port) key holding its best rule;
@@ -24,7 +26,7 @@ import {
 } from './codec.js';
 import { mapDelete, mapDump, mapLookup, mapUpdateBatch, perCpuValueBytes } from './native.js';
 import { readConfigValue, writeConfig, writeRulesetMeta } from './config.js';
-import { checkCidr4Capacity, fitsCidr4, writeCidr4Table, type Cidr4Entry } from './cidr4-table.js';
+import { checkPrefixTableCapacity, CIDR4_TABLE, CIDR6_TABLE, fitsPrefixTable, writePrefixTable, type PrefixEntry } from './prefix-table.js';
 
 export interface LpmEntry {
   addr: Uint8Array;
@@ -56,8 +58,10 @@ export interface KernelRuleImage {
   /** General rules per family, sorted by (priority, id). */
   v4: KernelRuleEntry[];
   v6: KernelRuleEntry[];
-  /** Trie entries: CIDR-only prefixes shorter than the address. */
+  /** Prefix index entries: IPv4 for the prefix table, IPv6 for the tries (CIDR-only prefixes shorter than the address, and the /32s beside IPv4 prefixes). */
   lpm: LpmTries;
+  /** IPv6 directions in the IPv6 prefix table instead of their tries (with their /128s when those fit too). */
+  table6: { srcV6: LpmEntry[]; dstV6: LpmEntry[] };
   /** Full-length CIDR-only entries (/32, /128) for sf_exact_v4/v6, valued as the trie would be. */
   exact: LpmTries;
   /** Port index entries; empty unless compiled with portIndex. */
@@ -71,8 +75,10 @@ export interface KernelRuleImage {
 export interface LpmTries { srcV4: LpmEntry[]; dstV4: LpmEntry[]; srcV6: LpmEntry[]; dstV6: LpmEntry[] }
 
 /** sf_ruleset_meta.lpm_mask of an image: which lookups have entries to find. */
-export function indexMask(image: Pick<KernelRuleImage, 'lpm' | 'exact' | 'ports'>): number {
+export function indexMask(image: Pick<KernelRuleImage, 'lpm' | 'exact' | 'ports' | 'table6'>): number {
   let m = 0;
+  if (image.table6.srcV6.length) m |= SfLpmHas.TABLE_SRC_V6;
+  if (image.table6.dstV6.length) m |= SfLpmHas.TABLE_DST_V6;
   if (image.ports.some((p) => p.dir === SfPortDir.DST)) m |= SfLpmHas.PORTS_DST;
   if (image.ports.some((p) => p.dir === SfPortDir.SRC)) m |= SfLpmHas.PORTS_SRC;
   if (image.lpm.srcV4.length) m |= SfLpmHas.SRC_V4;
@@ -252,14 +258,29 @@ export function compileRules(set: RuleSet, opts: CompileOptions = {}): KernelRul
   // packet. A direction of single addresses alone keeps the one hash lookup
   // (and no table block per address), as does a set the table cannot hold.
   const withFull = { srcV4: lpm.srcV4.length ? all.srcV4 : [], dstV4: lpm.dstV4.length ? all.dstV4 : [] };
-  if (fitsCidr4([{ dir: SfPortDir.SRC, entries: withFull.srcV4 }, { dir: SfPortDir.DST, entries: withFull.dstV4 }])) {
+  if (fitsPrefixTable(CIDR4_TABLE, [{ dir: SfPortDir.SRC, entries: withFull.srcV4 }, { dir: SfPortDir.DST, entries: withFull.dstV4 }])) {
     for (const d of ['srcV4', 'dstV4'] as const) {
       if (withFull[d].length === 0) continue;
       lpm[d] = withFull[d];
       exact[d] = [];
     }
   }
-  checkCidr4Capacity([{ dir: SfPortDir.SRC, entries: lpm.srcV4 }, { dir: SfPortDir.DST, entries: lpm.dstV4 }]);
+  checkPrefixTableCapacity(CIDR4_TABLE, [{ dir: SfPortDir.SRC, entries: lpm.srcV4 }, { dir: SfPortDir.DST, entries: lpm.dstV4 }]);
+  // IPv6 the same way, but a direction the table cannot hold (its pool is
+  // shared, and an IPv6 prefix can need up to 14 blocks) keeps its trie.
+  const table6: KernelRuleImage['table6'] = { srcV6: [], dstV6: [] };
+  const placed: Array<{ dir: number; entries: LpmEntry[] }> = [];
+  for (const [d, dir] of [['srcV6', SfPortDir.SRC], ['dstV6', SfPortDir.DST]] as const) {
+    if (lpm[d].length === 0) continue;
+    for (const entries of [all[d], lpm[d]]) {
+      if (!fitsPrefixTable(CIDR6_TABLE, [...placed, { dir, entries }])) continue;
+      placed.push({ dir, entries });
+      table6[d] = entries;
+      if (entries === all[d]) exact[d] = [];
+      lpm[d] = [];
+      break;
+    }
+  }
   const ports = portEntries(portOnly);
   if (ports.length > MAX_PORT_ENTRIES) throw full('port-only rule entries (a proto-any rule takes two)', ports.length);
   const slotIds = new Set<number>();
@@ -267,7 +288,7 @@ export function compileRules(set: RuleSet, opts: CompileOptions = {}): KernelRul
   for (const list of Object.values(all)) for (const e of list) slotIds.add(e.meta.ruleId);
   for (const p of ports) slotIds.add(p.meta.ruleId);
   return {
-    defaultAction: RULE_ACTION_CODE[set.defaultPolicy], v4, v6, lpm, exact, ports,
+    defaultAction: RULE_ACTION_CODE[set.defaultPolicy], v4, v6, lpm, exact, table6, ports,
     ruleIds: sorted.map((r) => r.id), slotIds: [...slotIds],
   };
 }
@@ -387,7 +408,8 @@ export function readHitsBySlot(hitsFd: number, countersFd: number): Map<number, 
 /** Fds of the maps a rule swap touches (from openObject().maps or objGet of the pins). */
 export type RuleMapFds = Record<
   typeof MapName.CONFIG | typeof MapName.RULES_V4 | typeof MapName.RULES_V6 |
-  typeof MapName.CIDR4 | typeof MapName.CIDR4_META | typeof MapName.LPM_SRC_V6 | typeof MapName.LPM_DST_V6 |
+  typeof MapName.CIDR4 | typeof MapName.CIDR4_META | typeof MapName.CIDR6 | typeof MapName.CIDR6_META |
+  typeof MapName.LPM_SRC_V6 | typeof MapName.LPM_DST_V6 |
   typeof MapName.EXACT_V4 | typeof MapName.EXACT_V6 |
   typeof MapName.RULE_HITS | typeof MapName.RULE_SLOTS | typeof MapName.RULE_COUNTERS,
   number
@@ -545,14 +567,18 @@ export function installRuleImage(fds: RuleMapFds, image: KernelRuleImage): numbe
   const { slotOf } = claimSlots(slotFds(fds), image.slotIds);
   const slot = (id: number): number => slotOf.get(id)!;
   for (const e of [...image.v4, ...image.v6]) e.slot = slot(e.id);
-  for (const tries of [image.lpm, image.exact]) for (const list of Object.values(tries) as LpmEntry[][]) for (const e of list) e.meta = { ...e.meta, slot: slot(e.meta.ruleId) };
+  for (const tries of [image.lpm, image.exact, image.table6]) for (const list of Object.values(tries) as LpmEntry[][]) for (const e of list) e.meta = { ...e.meta, slot: slot(e.meta.ruleId) };
   for (const p of image.ports) p.meta = { ...p.meta, slot: slot(p.meta.ruleId) };
   writeRules(fds.sf_rules_v4, next, image.v4);
   writeRules(fds.sf_rules_v6, next, image.v6);
-  const encoded = (list: LpmEntry[]): Cidr4Entry[] => list.map((e) => ({ addr: e.addr, prefixLen: e.prefixLen, value: encodeLpmMeta(e.meta) }));
-  writeCidr4Table({ table: fds.sf_cidr4, meta: fds.sf_cidr4_meta }, next, [
+  const encoded = (list: LpmEntry[]): PrefixEntry[] => list.map((e) => ({ addr: e.addr, prefixLen: e.prefixLen, value: encodeLpmMeta(e.meta) }));
+  writePrefixTable(CIDR4_TABLE, { table: fds.sf_cidr4, meta: fds.sf_cidr4_meta }, next, [
     { dir: SfPortDir.SRC, entries: encoded(image.lpm.srcV4) },
     { dir: SfPortDir.DST, entries: encoded(image.lpm.dstV4) },
+  ]);
+  writePrefixTable(CIDR6_TABLE, { table: fds.sf_cidr6, meta: fds.sf_cidr6_meta }, next, [
+    { dir: SfPortDir.SRC, entries: encoded(image.table6.srcV6) },
+    { dir: SfPortDir.DST, entries: encoded(image.table6.dstV6) },
   ]);
   writeLpm(fds.sf_lpm_src_v6, next, image.lpm.srcV6);
   writeLpm(fds.sf_lpm_dst_v6, next, image.lpm.dstV6);

@@ -30,10 +30,12 @@ export interface GenerationImage {
   v4Count: number;
   v6Rules: Uint8Array;
   v6Count: number;
-  /** Trie entries (prefixes shorter than the address). */
+  /** Prefix index entries: IPv4 for the prefix table, IPv6 for the tries. */
   lpm: { srcV4: LpmEntry[]; dstV4: LpmEntry[]; srcV6: LpmEntry[]; dstV6: LpmEntry[] };
   /** /32 and /128 CIDR-only entries for sf_exact_v4/v6 (prefixLen is the full length). */
   exact: { srcV4: LpmEntry[]; dstV4: LpmEntry[]; srcV6: LpmEntry[]; dstV6: LpmEntry[] };
+  /** IPv6 directions in the IPv6 prefix table (compile.ts's table6). */
+  table6: { srcV6: LpmEntry[]; dstV6: LpmEntry[] };
   /** Rule ids that need a counter slot (every id some entry can report). */
   slotIds: number[];
   /** Port-index entries (sf_ports); empty unless compiled with the port index. */
@@ -78,6 +80,7 @@ export function toGenerationImage(set: RuleSet, opts: { portIndex?: boolean } = 
       srcV6: encodeLpm(image.exact.srcV6),
       dstV6: encodeLpm(image.exact.dstV6),
     },
+    table6: { srcV6: encodeLpm(image.table6.srcV6), dstV6: encodeLpm(image.table6.dstV6) },
     slotIds: image.slotIds,
     ports: image.ports.map((p) => ({ proto: p.proto, dir: p.dir, port: p.port, value: encodeLpmMeta(p.meta) })),
     meta: encodeRulesetMeta({ v4Count: image.v4.length, v6Count: image.v6.length, defaultAction: image.defaultAction, lpmMask }),

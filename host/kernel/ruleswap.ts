@@ -17,7 +17,7 @@ import { CONFIG, readConfigValue, writeConfig, writeRulesetMeta } from './config
 import { mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
 import { dportIndex, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET } from './codec.js';
 import { toGenerationImage, type GenerationImage, type LpmEntry } from './image.js';
-import { checkCidr4Capacity, writeCidr4Table } from './cidr4-table.js';
+import { checkPrefixTableCapacity, CIDR4_TABLE, CIDR6_TABLE, writePrefixTable } from './prefix-table.js';
 import {
   claimSlots, clearPortIndexGeneration, deleteGenerationKeys, GEN_BYTE, releaseSlots, retireSlots, writeDports, writeExactBatch, type SlotMapFds,
 } from './compile.js';
@@ -41,6 +41,8 @@ export const RULE_MAP_NAMES = {
   rulesV6: MapName.RULES_V6,
   cidr4: MapName.CIDR4,
   cidr4Meta: MapName.CIDR4_META,
+  cidr6: MapName.CIDR6,
+  cidr6Meta: MapName.CIDR6_META,
   lpmSrcV6: MapName.LPM_SRC_V6,
   lpmDstV6: MapName.LPM_DST_V6,
   dports: MapName.DPORTS,
@@ -89,7 +91,8 @@ function checkCapacity(image: GenerationImage, fds: RuleMapFds): void {
       );
     }
   }
-  checkCidr4Capacity([{ dir: SfPortDir.SRC, entries: image.lpm.srcV4 }, { dir: SfPortDir.DST, entries: image.lpm.dstV4 }]);
+  checkPrefixTableCapacity(CIDR4_TABLE, [{ dir: SfPortDir.SRC, entries: image.lpm.srcV4 }, { dir: SfPortDir.DST, entries: image.lpm.dstV4 }]);
+  checkPrefixTableCapacity(CIDR6_TABLE, [{ dir: SfPortDir.SRC, entries: image.table6.srcV6 }, { dir: SfPortDir.DST, entries: image.table6.dstV6 }]);
   const tries: Array<[string, LpmEntry[], number]> = [
     ['IPv6 source', image.lpm.srcV6, fds.lpmSrcV6],
     ['IPv6 destination', image.lpm.dstV6, fds.lpmDstV6],
@@ -129,8 +132,8 @@ function isFull(e: unknown): boolean {
 /** Empties one generation: header first (packets then see no rules), then its entries. */
 export function clearGeneration(fds: RuleMapFds, gen: number): void {
   writeRulesetMeta(fds.config, gen, new Uint8Array(META_BYTES));
-  // The IPv4 prefix table needs no clearing: the header's lpm_mask no longer
-  // points into it, and staging rewrites every cell a new mask will reach.
+  // The prefix tables need no clearing: the header's lpm_mask no longer
+  // points into them, and staging rewrites every cell a new mask will reach.
   for (const fd of [fds.lpmSrcV6, fds.lpmDstV6]) deleteGenerationKeys(fd, gen, GEN_BYTE.lpm);
   for (const fd of [fds.exactV4, fds.exactV6]) deleteGenerationKeys(fd, gen, GEN_BYTE.exact);
   if (fds.ports !== undefined) clearPortIndexGeneration(fds.ports, fds.dports, gen);
@@ -173,7 +176,7 @@ function fillSlots(image: GenerationImage, slotOf: ReadonlyMap<number, number>):
   for (const [rules, count] of [[image.v4Rules, image.v4Count], [image.v6Rules, image.v6Count]] as const) {
     for (let i = 0; i < count; i++) put(rules, i * RULE_BYTES, SLOT_OFFSET.sf_rule);
   }
-  for (const tries of [image.lpm, image.exact]) {
+  for (const tries of [image.lpm, image.exact, image.table6]) {
     for (const list of Object.values(tries) as LpmEntry[][]) for (const e of list) put(e.value, 0, SLOT_OFFSET.sf_lpm_meta);
   }
   for (const p of image.ports) put(p.value, 0, SLOT_OFFSET.sf_lpm_meta);
@@ -190,9 +193,13 @@ export function stageGeneration(fds: RuleMapFds, image: GenerationImage): number
     fillSlots(image, slots.slotOf);
     writeSlots(fds.rulesV4, gen, image.v4Rules, image.v4Count);
     writeSlots(fds.rulesV6, gen, image.v6Rules, image.v6Count);
-    writeCidr4Table({ table: fds.cidr4, meta: fds.cidr4Meta }, gen, [
+    writePrefixTable(CIDR4_TABLE, { table: fds.cidr4, meta: fds.cidr4Meta }, gen, [
       { dir: SfPortDir.SRC, entries: image.lpm.srcV4 },
       { dir: SfPortDir.DST, entries: image.lpm.dstV4 },
+    ]);
+    writePrefixTable(CIDR6_TABLE, { table: fds.cidr6, meta: fds.cidr6Meta }, gen, [
+      { dir: SfPortDir.SRC, entries: image.table6.srcV6 },
+      { dir: SfPortDir.DST, entries: image.table6.dstV6 },
     ]);
     const lpm: Array<[number, LpmEntry[]]> = [
       [fds.lpmSrcV6, image.lpm.srcV6],

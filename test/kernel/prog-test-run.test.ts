@@ -559,7 +559,7 @@ describe.skipIf(k.skip)('XDP program under BPF_PROG_TEST_RUN', () => {
 });
 
 describe('compileRules placement (no kernel needed)', () => {
-  it('full-length CIDR-only prefixes get the value of every prefix covering them; IPv6 ones go to the exact map, IPv4 ones join their prefixes in the table', () => {
+  it('full-length CIDR-only prefixes get the value of every prefix covering them, and join their prefixes in the table', () => {
     const img = compileRules(ruleSet([
       { id: 1, priority: 10, src: '198.18.1.0/24', action: 'drop' },
       { id: 2, priority: 20, src: '198.18.1.10', action: 'pass' },
@@ -574,8 +574,10 @@ describe('compileRules placement (no kernel needed)', () => {
     // Destination has single addresses only: one hash lookup, no table.
     expect(img.exact.dstV4.map((e) => e.meta.ruleId)).toEqual([6]);
     expect(img.lpm.dstV4).toEqual([]);
-    expect(img.exact.dstV6.map((e) => e.meta.ruleId)).toEqual([3]);
-    expect(img.lpm.dstV6.map((e) => e.prefixLen)).toEqual([64]);
+    // IPv6 alike, in the IPv6 table; its trie holds nothing.
+    expect(img.table6.dstV6.map((e) => [e.prefixLen, e.meta.ruleId]).sort()).toEqual([[128, 3], [64, 4]]);
+    expect(img.exact.dstV6).toEqual([]);
+    expect(img.lpm.dstV6).toEqual([]);
     // rule 2 is shadowed by rule 1 everywhere it could match: it needs no counter slot
     expect(img.slotIds.sort()).toEqual([1, 3, 4, 5, 6]);
   });
@@ -594,6 +596,23 @@ describe('compileRules limits (no kernel needed)', () => {
   it('IPv4 prefixes that need more blocks than the prefix table has are E_MAP_FULL naming the count', () => {
     expect(() => compileRules(ruleSet(spread(2049, 25)))).toThrowError(expect.objectContaining({ code: 'E_MAP_FULL', message: expect.stringMatching(/need 4098 blocks.*4096/) }));
     expect(compileRules(ruleSet(spread(2048, 25))).lpm.srcV4).toHaveLength(2048);
+  });
+
+  it('IPv6 prefixes the IPv6 table cannot hold stay in their trie, with their /128s in the exact map', () => {
+    // Each /120 in its own first 16 bits needs a block for bytes 2 to 14: 13.
+    const v6 = (n: number): Array<Record<string, unknown>> => Array.from({ length: n }, (_, i) => ({ id: i + 1, dst: `${(0x2000 + i).toString(16)}::/120`, action: 'drop' }));
+    const single = { id: 9000, dst: '2000::1', action: 'drop' };
+    // 315 take 4095 blocks; the /128 shares the first one's path and adds the 4096th.
+    const fits = compileRules(ruleSet([...v6(315), single]));
+    expect(fits.table6.dstV6).toHaveLength(316);
+    expect(fits.exact.dstV6).toEqual([]);
+    expect(indexMask(fits) & (SfLpmHas.TABLE_DST_V6 | SfLpmHas.DST_V6)).toBe(SfLpmHas.TABLE_DST_V6);
+    const trie = compileRules(ruleSet([...v6(316), single]));
+    expect(trie.table6.dstV6).toEqual([]);
+    expect(trie.lpm.dstV6).toHaveLength(316);
+    // Valued as the trie would be: 2000::/120 (rule 1) covers it and wins.
+    expect(trie.exact.dstV6.map((e) => [e.prefixLen, e.meta.ruleId])).toEqual([[128, 1]]);
+    expect(indexMask(trie) & (SfLpmHas.TABLE_DST_V6 | SfLpmHas.DST_V6)).toBe(SfLpmHas.DST_V6);
   });
 
   it('single addresses that would not fit in the table beside their prefixes stay in the exact map', () => {
