@@ -294,6 +294,7 @@ static __always_inline int parse_ipv6(struct sf_pkt *p, void *data, void *data_e
 	__u8 first_frag = 0;
 	int i;
 	/* proto stays 0 for every extension-header fault, as the decoder does. */
+#pragma unroll
 	for (i = 0; i < SF_MAX_IPV6_EXT + 1; i++) {
 		if (!is_ipv6_ext(next))
 			break;
@@ -366,6 +367,7 @@ static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 	__u16 type = bpf_ntohs(*(__u16 *)(eth + 12));
 	__u32 off = 14;
 	int i;
+#pragma unroll
 	for (i = 0; i < SF_MAX_VLANS + 1; i++) {
 		if (type != ETH_P_8021Q_ && type != ETH_P_8021AD_ && type != ETH_P_QINQ_LEGACY_)
 			break;
@@ -392,6 +394,7 @@ static __always_inline void parse(struct sf_pkt *p, void *data, void *data_end)
 		 * payload. A stack without a bottom within the bound, or with
 		 * nothing after it, is not IP (the decoder calls it malformed). */
 		__u32 lse;
+#pragma unroll
 		for (i = 0; i < SF_MAX_MPLS_LABELS; i++) {
 			__u8 *at = data + off;
 			if ((void *)(at + 4) > data_end)
