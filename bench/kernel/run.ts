@@ -226,43 +226,30 @@ export async function main(outFile: string): Promise<void> {
           f?.close();
         }
       }
-      // CIDR-only with real prefixes (/16../32, rule 1 the /16): the IPv4 prefix table, no xdp-filter equivalent.
-      const prefixes = (k: number): unknown[] => Array.from({ length: k }, (_, i) => ({ id: i + 1, src: `${addr(i + 1)}/${16 + (i % 17)}`, action: 'drop' }));
-      setRules(prefixes(n));
-      const r10 = setRef(prefixes(FLAT_BASE));
-      const pmiss = tcp('198.17.0.1', MISS_DST, 9);
-      // 198.18.0.3 is no rule's single address (those are 198.18.0.17, .34, ...), but rule 1's /16 covers it: the table's deepest level
-      const phit = tcp('198.18.0.3', MISS_DST, 9);
-      const [pm, ph, pm10, ph10] = timeTogether([
-        { what: 'cidr prefixes miss', prog: bench, frame: pmiss, want: XDP_PASS },
-        { what: 'cidr prefixes hit', prog: bench, frame: phit, want: XDP_DROP },
-        { what: 'cidr prefixes miss (10 rules)', prog: r10, frame: pmiss, want: XDP_PASS },
-        { what: 'cidr prefixes hit (10 rules)', prog: r10, frame: phit, want: XDP_DROP },
-      ]);
-      row.cidrPrefixMissNs = pm!;
-      row.cidrPrefixHitNs = ph!;
-      row.cidrPrefixMissAt10Ns = pm10!;
-      row.cidrPrefixHitAt10Ns = ph10!;
-      row.cidrPrefixMissVs10 = pairedRatio(0, 2);
-      row.cidrPrefixHitVs10 = pairedRatio(1, 3);
-      // The same nesting for IPv6 CIDR-only prefixes (/32../128 under 2001:db8::/32, rule 1 the /32): the IPv6 trie.
-      const prefixes6 = (k: number): unknown[] => Array.from({ length: k }, (_, i) => ({ id: i + 1, src: `2001:db8::${(i + 1).toString(16)}/${32 + (i % 97)}`, action: 'drop' }));
-      setRules(prefixes6(n));
-      const r610 = setRef(prefixes6(FLAT_BASE));
-      const p6miss = tcp('2001:db9::1', '2001:db9::2', 9);
-      const p6hit = tcp('2001:db8::3', '2001:db9::2', 9);
-      const [qm, qh, qm10, qh10] = timeTogether([
-        { what: 'cidr6 prefixes miss', prog: bench, frame: p6miss, want: XDP_PASS },
-        { what: 'cidr6 prefixes hit', prog: bench, frame: p6hit, want: XDP_DROP },
-        { what: 'cidr6 prefixes miss (10 rules)', prog: r610, frame: p6miss, want: XDP_PASS },
-        { what: 'cidr6 prefixes hit (10 rules)', prog: r610, frame: p6hit, want: XDP_DROP },
-      ]);
-      row.cidr6PrefixMissNs = qm!;
-      row.cidr6PrefixHitNs = qh!;
-      row.cidr6PrefixMissAt10Ns = qm10!;
-      row.cidr6PrefixHitAt10Ns = qh10!;
-      row.cidr6PrefixMissVs10 = pairedRatio(0, 2);
-      row.cidr6PrefixHitVs10 = pairedRatio(1, 3);
+      // CIDR-only rules with nested prefixes, n of them against the 10-rule set in the same rounds: row fields `${key}*`.
+      const nestedPrefixes = (key: string, prefixes: (k: number) => unknown[], miss: Uint8Array, hit: Uint8Array): void => {
+        setRules(prefixes(n));
+        const r10 = setRef(prefixes(FLAT_BASE));
+        const [m, h, m10, h10] = timeTogether([
+          { what: `${key} miss`, prog: bench, frame: miss, want: XDP_PASS },
+          { what: `${key} hit`, prog: bench, frame: hit, want: XDP_DROP },
+          { what: `${key} miss (10 rules)`, prog: r10, frame: miss, want: XDP_PASS },
+          { what: `${key} hit (10 rules)`, prog: r10, frame: hit, want: XDP_DROP },
+        ]);
+        row[`${key}MissNs`] = m!;
+        row[`${key}HitNs`] = h!;
+        row[`${key}MissAt10Ns`] = m10!;
+        row[`${key}HitAt10Ns`] = h10!;
+        row[`${key}MissVs10`] = pairedRatio(0, 2);
+        row[`${key}HitVs10`] = pairedRatio(1, 3);
+      };
+      // IPv4 /16../32, rule 1 the /16: the IPv4 prefix table, no xdp-filter equivalent.
+      // 198.18.0.3 is no rule's single address (those are 198.18.0.17, .34, ...), but rule 1's /16 covers it: the table's deepest level.
+      nestedPrefixes('cidrPrefix', (k) => Array.from({ length: k }, (_, i) => ({ id: i + 1, src: `${addr(i + 1)}/${16 + (i % 17)}`, action: 'drop' })),
+        tcp('198.17.0.1', MISS_DST, 9), tcp('198.18.0.3', MISS_DST, 9));
+      // The same nesting for IPv6, /32../128 under 2001:db8::/32, rule 1 the /32: the IPv6 prefix table.
+      nestedPrefixes('cidr6Prefix', (k) => Array.from({ length: k }, (_, i) => ({ id: i + 1, src: `2001:db8::${(i + 1).toString(16)}/${32 + (i % 97)}`, action: 'drop' })),
+        tcp('2001:db9::1', '2001:db9::2', 9), tcp('2001:db8::3', '2001:db9::2', 9));
       rows.push(row);
       console.log(JSON.stringify(row));
     }
