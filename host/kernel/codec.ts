@@ -278,8 +278,8 @@ export function encodeLpmKey(gen: number, addr: Uint8Array, prefixLen: number, o
   return b;
 }
 
-/** sf_cidr4 (and sf_cidr6) index of the root cell for an address's top 16 bits (SF_CIDR_ROOT_INDEX). */
-export function cidr4RootIndex(gen: number, dir: number, top16: number): number {
+/** sf_cidr4 or sf_cidr6 index of the root cell for an address's first 16 bits (SF_CIDR_ROOT_INDEX). */
+export function cidrRootIndex(gen: number, dir: number, top16: number): number {
   return (((gen * 2 + dir) << 16) | top16) >>> 0;
 }
 
@@ -287,9 +287,6 @@ export function cidr4RootIndex(gen: number, dir: number, top16: number): number 
 export function cidr4PoolStart(gen: number): number {
   return SF.CIDR_ROOT_CELLS + gen * SF.CIDR4_BLOCKS * SF.CIDR_BLOCK_CELLS;
 }
-
-/** sf_cidr6 index of the root cell for an address's first 16 bits (SF_CIDR_ROOT_INDEX, as for IPv4). */
-export const cidr6RootIndex = cidr4RootIndex;
 
 /** sf_cidr6 index of generation `gen`'s first pool cell (SF_CIDR6_POOL_START). */
 export function cidr6PoolStart(gen: number): number {

@@ -6,10 +6,10 @@
 // prefix), then written into one generation: its roots, the blocks of its
 // own pool, and its metas.
 import { SecuxflowError } from '../errors.js';
-import { cidr4PoolStart, cidr4RootIndex, cidr6PoolStart, cidr6RootIndex, LAYOUT, SF } from './codec.js';
+import { cidr4PoolStart, cidr6PoolStart, cidrRootIndex, LAYOUT, SF } from './codec.js';
 import { mapUpdateBatch } from './native.js';
 
-/** One family's table: its address size, its per-generation pool and metas, and where things live. */
+/** One family's table: its address size, and its per-generation pool and metas (the roots are laid out alike: cidrRootIndex). */
 export interface PrefixTableSpec {
   family: 'IPv4' | 'IPv6';
   bytes: 4 | 16;
@@ -17,15 +17,14 @@ export interface PrefixTableSpec {
   blocks: number;
   /** Metas (one per entry) in one generation. */
   metas: number;
-  rootIndex(gen: number, dir: number, top16: number): number;
   poolStart(gen: number): number;
 }
 
 export const CIDR4_TABLE: PrefixTableSpec = {
-  family: 'IPv4', bytes: 4, blocks: SF.CIDR4_BLOCKS, metas: SF.CIDR4_METAS, rootIndex: cidr4RootIndex, poolStart: cidr4PoolStart,
+  family: 'IPv4', bytes: 4, blocks: SF.CIDR4_BLOCKS, metas: SF.CIDR4_METAS, poolStart: cidr4PoolStart,
 };
 export const CIDR6_TABLE: PrefixTableSpec = {
-  family: 'IPv6', bytes: 16, blocks: SF.CIDR6_BLOCKS, metas: SF.CIDR6_METAS, rootIndex: cidr6RootIndex, poolStart: cidr6PoolStart,
+  family: 'IPv6', bytes: 16, blocks: SF.CIDR6_BLOCKS, metas: SF.CIDR6_METAS, poolStart: cidr6PoolStart,
 };
 
 export interface PrefixEntry {
@@ -161,7 +160,7 @@ export function buildPrefixTable(spec: PrefixTableSpec, gen: number, dirs: reado
   const cellValues = new Uint32Array(count);
   let n = 0;
   for (const { dir, cells } of roots) {
-    for (let i = 0; i < ROOT; i++) cellKeys[n + i] = spec.rootIndex(gen, dir, i);
+    for (let i = 0; i < ROOT; i++) cellKeys[n + i] = cidrRootIndex(gen, dir, i);
     cellValues.set(cells, n);
     n += ROOT;
   }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   LAYOUT, MapName, SF, SfConfig, SfFlowOrigin, SfFlowVerdict, SfLpmHas, SfOutcome, SfPortDir, SfRuleFlag, SfStage, SfStat, PROG_NAME,
-  SF_STAGES, SF_STAT_CELLS, statCell, SfActive, cidr4PoolStart, cidr4RootIndex, cidr6PoolStart,
+  SF_STAGES, SF_STAT_CELLS, statCell, SfActive, cidr4PoolStart, cidrRootIndex, cidr6PoolStart,
 } from '../../host/kernel/codec.js';
 import { RULE_ACTION_CODE } from '../../host/verdict.js';
 import { packageRoot } from '../../host/kernel/native.js';
@@ -49,7 +49,7 @@ const CONSTS: Record<string, number | string> = {
   SF_CIDR4_BLOCKS: SF.CIDR4_BLOCKS, SF_CIDR4_CELLS: SF.CIDR4_CELLS, SF_CIDR4_METAS: SF.CIDR4_METAS,
   SF_CIDR6_BLOCKS: SF.CIDR6_BLOCKS, SF_CIDR6_CELLS: SF.CIDR6_CELLS, SF_CIDR6_METAS: SF.CIDR6_METAS,
   SF_TABLE_HAS_SRC_V6: SfLpmHas.TABLE_SRC_V6, SF_TABLE_HAS_DST_V6: SfLpmHas.TABLE_DST_V6,
-  'SF_CIDR_ROOT_INDEX(1, 1, 0xabcd)': cidr4RootIndex(1, 1, 0xabcd), 'SF_CIDR4_POOL_START(1)': cidr4PoolStart(1), 'SF_CIDR6_POOL_START(1)': cidr6PoolStart(1),
+  'SF_CIDR_ROOT_INDEX(1, 1, 0xabcd)': cidrRootIndex(1, 1, 0xabcd), 'SF_CIDR4_POOL_START(1)': cidr4PoolStart(1), 'SF_CIDR6_POOL_START(1)': cidr6PoolStart(1),
   SF_MAP_LPM_DST_V6: MapName.LPM_DST_V6, SF_MAP_PORTS: MapName.PORTS, SF_MAP_DPORTS: MapName.DPORTS, SF_DPORT_ENTRIES: SF.DPORT_ENTRIES, SF_MAP_RULE_HITS: MapName.RULE_HITS,
   SF_MAP_EXACT_V4: MapName.EXACT_V4, SF_MAP_EXACT_V6: MapName.EXACT_V6, SF_MAP_RULE_SLOTS: MapName.RULE_SLOTS,
   SF_MAP_RULE_COUNTERS: MapName.RULE_COUNTERS, SF_MAP_FLOWS: MapName.FLOWS,

@@ -5,7 +5,7 @@
 // test then runs the real program on the same layout.)
 import { describe, expect, it } from 'vitest';
 import { buildPrefixTable, checkPrefixTableCapacity, CIDR4_TABLE, CIDR6_TABLE, type PrefixEntry, type PrefixTableSpec } from '../../../host/kernel/prefix-table.js';
-import { SF, SfPortDir } from '../../../host/kernel/codec.js';
+import { cidrRootIndex, SF, SfPortDir } from '../../../host/kernel/codec.js';
 import { parseIp } from '../../../host/packet/addr.js';
 
 function entry(cidr: string, id: number): PrefixEntry {
@@ -26,7 +26,7 @@ function lookup(spec: PrefixTableSpec, img: Image, gen: number, dir: number, add
     for (let i = 0; i < img.cellKeys.length; i++) cells.set(img.cellKeys[i]!, img.cellValues[i]!);
     cellMaps.set(img, cells);
   }
-  let v = cells.get(spec.rootIndex(gen, dir, (addr[0]! << 8) | addr[1]!)) ?? 0;
+  let v = cells.get(cidrRootIndex(gen, dir, (addr[0]! << 8) | addr[1]!)) ?? 0;
   for (let k = 2; k < addr.length && (v & SF.CIDR_CHILD); k++) v = cells.get((v & ~SF.CIDR_CHILD) + addr[k]!) ?? 0;
   if (v === 0) return 0;
   const m = img.metaKeys.indexOf(v - 1);
@@ -99,7 +99,7 @@ describe('prefix tables', () => {
     // Only generation 1's pool and roots are written, and one block per stride below 10.1 and 10.1.2.
     expect(img.blocks).toBe(2);
     for (const k of img.cellKeys) {
-      const inRoots = k >= CIDR4_TABLE.rootIndex(1, SfPortDir.DST, 0) && k <= CIDR4_TABLE.rootIndex(1, SfPortDir.DST, 0xffff);
+      const inRoots = k >= cidrRootIndex(1, SfPortDir.DST, 0) && k <= cidrRootIndex(1, SfPortDir.DST, 0xffff);
       const inPool = k >= CIDR4_TABLE.poolStart(1) && k < CIDR4_TABLE.poolStart(1) + SF.CIDR4_BLOCKS * SF.CIDR_BLOCK_CELLS;
       expect(inRoots || inPool).toBe(true);
     }
