@@ -264,8 +264,9 @@ export function compileRules(set: RuleSet, opts: CompileOptions = {}): KernelRul
       lpm[d] = withFull[d];
       exact[d] = [];
     }
+  } else {
+    checkPrefixTableCapacity(CIDR4_TABLE, [{ dir: SfPortDir.SRC, entries: lpm.srcV4 }, { dir: SfPortDir.DST, entries: lpm.dstV4 }]);
   }
-  checkPrefixTableCapacity(CIDR4_TABLE, [{ dir: SfPortDir.SRC, entries: lpm.srcV4 }, { dir: SfPortDir.DST, entries: lpm.dstV4 }]);
   // IPv6 the same way, but a direction the table cannot hold (its pool is
   // shared, and an IPv6 prefix can need up to 14 blocks) keeps its trie.
   const table6: KernelRuleImage['table6'] = { srcV6: [], dstV6: [] };

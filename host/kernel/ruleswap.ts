@@ -1,7 +1,7 @@
 // Replacing the rule set under live traffic. The XDP program reads the active
 // generation from sf_config, then only that generation's rules (array slots
-// gen*SF_MAX_RULES.., LPM keys carrying the gen byte, the IPv4 prefix
-// table's cells of that generation, its header in sf_config's ruleset[gen]). So:
+// gen*SF_MAX_RULES.., LPM keys carrying the gen byte, the prefix tables'
+// cells of that generation, its header in sf_config's ruleset[gen]). So:
 //   1. clear and fill the inactive generation (packets do not look at it),
 //   2. flip sf_config word ACTIVE_GEN with one u32 store (the atomic step),
 //   3. after a grace period, clear the generation packets just left.
@@ -17,7 +17,7 @@ import { CONFIG, readConfigValue, writeConfig, writeRulesetMeta } from './config
 import { mapInfo, mapUpdate, mapUpdateBatch } from './native.js';
 import { dportIndex, encodeLpmKey, encodePortKey, LAYOUT, MapName, SF, SfPortDir, SLOT_OFFSET } from './codec.js';
 import { toGenerationImage, type GenerationImage, type LpmEntry } from './image.js';
-import { checkPrefixTableCapacity, CIDR4_TABLE, CIDR6_TABLE, writePrefixTable } from './prefix-table.js';
+import { CIDR4_TABLE, CIDR6_TABLE, writePrefixTable } from './prefix-table.js';
 import {
   claimSlots, clearPortIndexGeneration, deleteGenerationKeys, GEN_BYTE, releaseSlots, retireSlots, writeDports, writeExactBatch, type SlotMapFds,
 } from './compile.js';
@@ -91,8 +91,9 @@ function checkCapacity(image: GenerationImage, fds: RuleMapFds): void {
       );
     }
   }
-  checkPrefixTableCapacity(CIDR4_TABLE, [{ dir: SfPortDir.SRC, entries: image.lpm.srcV4 }, { dir: SfPortDir.DST, entries: image.lpm.dstV4 }]);
-  checkPrefixTableCapacity(CIDR6_TABLE, [{ dir: SfPortDir.SRC, entries: image.table6.srcV6 }, { dir: SfPortDir.DST, entries: image.table6.dstV6 }]);
+  // The prefix tables' room was settled by compileRules (toGenerationImage):
+  // it refuses an IPv4 set that does not fit and leaves an IPv6 direction
+  // that does not fit in its trie.
   const tries: Array<[string, LpmEntry[], number]> = [
     ['IPv6 source', image.lpm.srcV6, fds.lpmSrcV6],
     ['IPv6 destination', image.lpm.dstV6, fds.lpmDstV6],
