@@ -493,6 +493,20 @@ static __always_inline const struct sf_lpm_meta *src_port_lookup(__u32 gen, __u8
 }
 
 /*
+ * The meta of the deepest cell a prefix-table lookup reached (SF_CIDR_*): a
+ * leaf's, or none for an empty cell or one that still points below.
+ * (Each step down stays written out in the lookups: a shared step that read
+ * a refused index as an empty cell made the IPv6 loop 15 ns slower.)
+ */
+static __always_inline const struct sf_lpm_meta *cidr_leaf(void *metas, __u32 v)
+{
+	if (!v || (v & SF_CIDR_CHILD))
+		return NULL;
+	__u32 i = v - 1;
+	return bpf_map_lookup_elem(metas, &i);
+}
+
+/*
  * The IPv4 prefix table (SF_CIDR_*): the root cell of the address's top 16
  * bits, then at most two blocks below it. `addr` is in network order.
  */
@@ -518,10 +532,7 @@ static __always_inline const struct sf_lpm_meta *cidr4_table(__u32 gen, __u32 di
 			v = *c;
 		}
 	}
-	if (!v || (v & SF_CIDR_CHILD))
-		return NULL;
-	i = v - 1;
-	return bpf_map_lookup_elem(&sf_cidr4_meta, &i);
+	return cidr_leaf(&sf_cidr4_meta, v);
 }
 
 /*
@@ -565,10 +576,7 @@ static __always_inline const struct sf_lpm_meta *cidr6_table(__u32 gen, __u32 di
 			return NULL;
 		v = *c;
 	}
-	if (!v || (v & SF_CIDR_CHILD))
-		return NULL;
-	i = v - 1;
-	return bpf_map_lookup_elem(&sf_cidr6_meta, &i);
+	return cidr_leaf(&sf_cidr6_meta, v);
 }
 
 static __always_inline const struct sf_lpm_meta *cidr_v6(void *trie, __u32 gen, __u32 dir, __u32 *addr, __u32 mask,
