@@ -14,6 +14,7 @@ import {
   TokenBucketTable, percentDecode, percentDecodeRepeat, rounds, collapseOverlong, base64Decode,
   MultiSearch, MatchList, utf8Text,
 } from "../../../modules/sdk/lib/index";
+import { FlowMap, forgetFlow } from "../../../modules/sdk/runtime/flowmap";
 
 export function alloc(n: i32): usize { return heap.alloc(<usize>n); }
 export function free(p: usize): void { heap.free(p); }
@@ -29,6 +30,17 @@ export function um_set(h: i32, k: u64, v: i32): void { u64maps[h].set(k, v); }
 export function um_get(h: i32, k: u64): i32 { return u64maps[h].get(k, -1); }
 export function um_del(h: i32, k: u64): i32 { return u64maps[h].delete(k) ? 1 : 0; }
 export function um_size(h: i32): i32 { return u64maps[h].size; }
+
+class Box { v: i32; constructor(v: i32) { this.v = v; } }
+const fmaps = new Array<FlowMap<Box>>();
+export function fm_new(cap: i32): i32 { fmaps.push(new FlowMap<Box>(cap)); return fmaps.length - 1; }
+export function fm_set(h: i32, k: u64, v: i32): void { fmaps[h].set(k, new Box(v)); }
+export function fm_get(h: i32, k: u64): i32 { const b = fmaps[h].get(k); return b === null ? -1 : b.v; }
+export function fm_has(h: i32, k: u64): i32 { return fmaps[h].has(k) ? 1 : 0; }
+export function fm_del(h: i32, k: u64): void { fmaps[h].delete(k); }
+export function fm_size(h: i32): i32 { return fmaps[h].size; }
+export function fm_forget(k: u64): void { forgetFlow(k); }
+export function collect(): void { __collect(); }
 
 const bmaps = new Array<BytesMap>();
 export function bm_new(cap: i32, noCase: i32): i32 { bmaps.push(new BytesMap(cap, noCase != 0)); return bmaps.length - 1; }
@@ -107,6 +119,14 @@ export interface LibHarness {
   um_get(h: number, k: bigint): number;
   um_del(h: number, k: bigint): number;
   um_size(h: number): number;
+  fm_new(cap: number): number;
+  fm_set(h: number, k: bigint, v: number): void;
+  fm_get(h: number, k: bigint): number;
+  fm_has(h: number, k: bigint): number;
+  fm_del(h: number, k: bigint): void;
+  fm_size(h: number): number;
+  fm_forget(k: bigint): void;
+  collect(): void;
   bm_new(cap: number, noCase: number): number;
   bm_set(h: number, p: number, l: number, v: number): void;
   bm_get(h: number, p: number, l: number): number;

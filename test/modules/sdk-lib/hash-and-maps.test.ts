@@ -88,6 +88,39 @@ describe('U64Map', () => {
   });
 });
 
+describe('FlowMap', () => {
+  it('behaves as a Map under flow churn: inserts, updates, deletes and ends, through rehashes and garbage collections', () => {
+    const r = rng(13);
+    const m = h.fm_new(4);
+    const ref = new Map<bigint, number>();
+    for (let i = 0; i < 60_000; i++) {
+      // Few distinct ids, so inserts land on deleted slots and probe runs cross them;
+      // the table's markers (0 and all ones) are among the ids.
+      const pick = Math.floor(r() * 3002);
+      const k = pick === 3000 ? 0n : pick === 3001 ? 0xffff_ffff_ffff_ffffn : BigInt(pick + 1) * 0x1_0000_0001n;
+      const op = r();
+      if (op < 0.45) { const v = Math.floor(r() * 1e6); h.fm_set(m, k, v); ref.set(k, v); }
+      else if (op < 0.6) { h.fm_del(m, k); ref.delete(k); }
+      else if (op < 0.7) { h.fm_forget(k); ref.delete(k); }
+      else if (op < 0.9) expect(h.fm_get(m, k)).toBe(ref.get(k) ?? -1);
+      else expect(h.fm_has(m, k)).toBe(ref.has(k) ? 1 : 0);
+      if (i % 10_000 === 0) h.collect();
+    }
+    h.collect();
+    expect(h.fm_size(m)).toBe(ref.size);
+    for (const [k, v] of ref) expect(h.fm_get(m, k)).toBe(v);
+  });
+
+  it('finds every one of 100,000 sequential flow ids after growing from its start size', () => {
+    const m = h.fm_new(1);
+    for (let i = 1; i <= 100_000; i++) h.fm_set(m, BigInt(i), i);
+    h.collect();
+    expect(h.fm_size(m)).toBe(100_000);
+    for (let i = 1; i <= 100_000; i += 7) expect(h.fm_get(m, BigInt(i))).toBe(i);
+    expect(h.fm_get(m, 100_001n)).toBe(-1);
+  });
+});
+
 describe('BytesMap', () => {
   it('behaves as a Map of byte strings under random operations', () => {
     const r = rng(11);
