@@ -10,7 +10,9 @@
 // Issue 3's goals, computed at the end:
 //  - cidr_only_flat: CIDR-only rules cost the same for 4096 as for 10
 //    rules, hit and miss, within max(15%, 5 ns); the 10-rule set runs on a
-//    second copy of the program in the same alternating rounds;
+//    second copy of the program in the same alternating rounds; for IPv6
+//    prefixes also against ten as deep as the 4096 (a third copy), since a
+//    table lookup's cost follows the depth it descends, not the count;
 //  - per rule count, ours / xdp-filter on equivalent rules, hit and miss
 //    (no_slower_than_xdp_filter: every ratio <= 1 + the same tolerance);
 //  - mixed_scan_growth_starts_at: the smallest mixed rule count whose miss
@@ -172,11 +174,14 @@ export async function main(outFile: string): Promise<void> {
   // 1-rule mixed set, timed in alternating rounds with each row, so a row's
   // growth is measured against a baseline that saw the same machine noise.
   let ref: KernelTestBench | null = null;
-  const setRef = (rules: unknown[]): KernelTestBench => {
-    ref!.setRules(validateRuleSet({ rules }, 'bench'));
-    ref!.setRecordLast(false);
-    return ref!;
+  let deepRef: KernelTestBench | null = null;
+  const load = (prog: KernelTestBench, rules: unknown[]): KernelTestBench => {
+    prog.setRules(validateRuleSet({ rules }, 'bench'));
+    prog.setRecordLast(false);
+    return prog;
   };
+  const setRef = (rules: unknown[]): KernelTestBench => load(ref!, rules);
+  const setDeep = (rules: unknown[]): KernelTestBench => load(deepRef ??= new KernelTestBench(OBJECT ? { objectPath: OBJECT } : {}), rules);
   try {
     // Flatness is read against the 10-rule set of the same shape held by a
     // second copy of the program, timed in the same alternating rounds.
@@ -227,29 +232,52 @@ export async function main(outFile: string): Promise<void> {
         }
       }
       // CIDR-only rules with nested prefixes, n of them against the 10-rule set in the same rounds: row fields `${key}*`.
-      const nestedPrefixes = (key: string, prefixes: (k: number) => unknown[], miss: Uint8Array, hit: Uint8Array): void => {
+      // `sameDepth`: a second 10-rule set whose prefixes reach as deep on the
+      // hit address's path as the n-rule set's, on a third copy of the program
+      // in the same rounds (`${key}*SameDepth*`). A table lookup reads one cell
+      // per level it descends, so the first comparison also measures depth;
+      // this one measures count alone.
+      const nestedPrefixes = (key: string, prefixes: (k: number) => unknown[], miss: Uint8Array, hit: Uint8Array, sameDepth?: unknown[]): void => {
         setRules(prefixes(n));
         const r10 = setRef(prefixes(FLAT_BASE));
-        const [m, h, m10, h10] = timeTogether([
+        const pairs = [
           { what: `${key} miss`, prog: bench, frame: miss, want: XDP_PASS },
           { what: `${key} hit`, prog: bench, frame: hit, want: XDP_DROP },
           { what: `${key} miss (10 rules)`, prog: r10, frame: miss, want: XDP_PASS },
           { what: `${key} hit (10 rules)`, prog: r10, frame: hit, want: XDP_DROP },
-        ]);
+        ];
+        if (sameDepth) {
+          const deep = setDeep(sameDepth);
+          pairs.push({ what: `${key} miss (10 rules, same depth)`, prog: deep, frame: miss, want: XDP_PASS });
+          pairs.push({ what: `${key} hit (10 rules, same depth)`, prog: deep, frame: hit, want: XDP_DROP });
+        }
+        const [m, h, m10, h10, md, hd] = timeTogether(pairs);
         row[`${key}MissNs`] = m!;
         row[`${key}HitNs`] = h!;
         row[`${key}MissAt10Ns`] = m10!;
         row[`${key}HitAt10Ns`] = h10!;
         row[`${key}MissVs10`] = pairedRatio(0, 2);
         row[`${key}HitVs10`] = pairedRatio(1, 3);
+        if (sameDepth) {
+          row[`${key}MissAt10SameDepthNs`] = md!;
+          row[`${key}HitAt10SameDepthNs`] = hd!;
+          row[`${key}MissVs10SameDepth`] = pairedRatio(0, 4);
+          row[`${key}HitVs10SameDepth`] = pairedRatio(1, 5);
+        }
       };
       // IPv4 /16../32, rule 1 the /16: the IPv4 prefix table, no xdp-filter equivalent.
       // 198.18.0.3 is no rule's single address (those are 198.18.0.17, .34, ...), but rule 1's /16 covers it: the table's deepest level.
       nestedPrefixes('cidrPrefix', (k) => Array.from({ length: k }, (_, i) => ({ id: i + 1, src: `${addr(i + 1)}/${16 + (i % 17)}`, action: 'drop' })),
         tcp('198.17.0.1', MISS_DST, 9), tcp('198.18.0.3', MISS_DST, 9));
       // The same nesting for IPv6, /32../128 under 2001:db8::/32, rule 1 the /32: the IPv6 prefix table.
-      nestedPrefixes('cidr6Prefix', (k) => Array.from({ length: k }, (_, i) => ({ id: i + 1, src: `2001:db8::${(i + 1).toString(16)}/${32 + (i % 97)}`, action: 'drop' })),
-        tcp('2001:db9::1', '2001:db9::2', 9), tcp('2001:db8::3', '2001:db9::2', 9));
+      // Ten rules of that shape end by /41, so the hit reads 4 blocks under
+      // the root; from 100 rules on, prefixes down to /128 share the hit's
+      // path and it reads 14. The same-depth set spreads its ten lengths over
+      // /32../128 (::a/128 shares the hit's path to its last byte).
+      const v6Nested = (i: number, len: number): unknown => ({ id: i + 1, src: `2001:db8::${(i + 1).toString(16)}/${len}`, action: 'drop' });
+      nestedPrefixes('cidr6Prefix', (k) => Array.from({ length: k }, (_, i) => v6Nested(i, 32 + (i % 97))),
+        tcp('2001:db9::1', '2001:db9::2', 9), tcp('2001:db8::3', '2001:db9::2', 9),
+        Array.from({ length: FLAT_BASE }, (_, i) => v6Nested(i, 32 + Math.round((i * 96) / (FLAT_BASE - 1)))));
       rows.push(row);
       console.log(JSON.stringify(row));
     }
@@ -272,6 +300,7 @@ export async function main(outFile: string): Promise<void> {
   } finally {
     bench.close();
     ref?.close();
+    deepRef?.close();
   }
 
   // ---- the goals ----
@@ -281,11 +310,18 @@ export async function main(outFile: string): Promise<void> {
   // Flat when the paired ratio (largest set / 10-rule set, same rounds) is
   // within the tolerance: max(15%, 5 ns) of the 10-rule median.
   const flat: Record<string, { at10: number; atMax: number; ratio: number; flat: boolean }> = {};
+  // The same, against a 10-rule set whose prefixes reach as deep (IPv6 only).
+  const flatSameDepth: typeof flat = {};
   if (large) {
     for (const k of flatCases) {
       const a = large[`${k}At10Ns`] as number;
       const ratio = large[`${k}Vs10`] as number;
       flat[k] = { at10: a, atMax: large[`${k}Ns`] as number, ratio, flat: ratio <= 1 + Math.max(TOL_REL, TOL_NS / a) };
+      const d = large[`${k}At10SameDepthNs`];
+      if (typeof d === 'number') {
+        const r = large[`${k}Vs10SameDepth`] as number;
+        flatSameDepth[k] = { at10: d, atMax: large[`${k}Ns`] as number, ratio: r, flat: r <= 1 + Math.max(TOL_REL, TOL_NS / d) };
+      }
     }
   }
   const ratios: Record<string, Record<string, number>> = {};
@@ -319,8 +355,11 @@ export async function main(outFile: string): Promise<void> {
       single_addresses: ['ipSrcMiss', 'ipSrcHit', 'ipDstMiss', 'ipDstHit'].every((k) => flat[k]?.flat === true),
       nested_prefixes: ['cidrPrefixMiss', 'cidrPrefixHit'].every((k) => flat[k]?.flat === true),
       nested_ipv6_prefixes: ['cidr6PrefixMiss', 'cidr6PrefixHit'].every((k) => flat[k]?.flat === true),
+      // Count alone: the 10-rule set as deep on the hit's path as the large one.
+      nested_ipv6_prefixes_same_depth: ['cidr6PrefixMiss', 'cidr6PrefixHit'].every((k) => flatSameDepth[k]?.flat === true),
     },
     cidr_only_flat_detail: flat,
+    cidr_only_flat_same_depth_detail: flatSameDepth,
     ratio_vs_xdp_filter: ratios,
     worst_ratio_vs_xdp_filter: +worst.toFixed(2),
     no_slower_than_xdp_filter: noSlower,
