@@ -54,7 +54,8 @@ export async function replayQueueWorker(o: ReplayOptions): Promise<ReplayResult>
     // One buffer, one frame every 2048 bytes, as receive() packs them.
     const frames: Uint8Array[] = [];
     for (let i = 0; i < o.flows; i++) {
-      frames.push(buildPacket({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'udp', srcPort: (10000 + i) & 0xffff, dstPort: 5000, payload: new Uint8Array(22) } as unknown as PacketSpec));
+      // Past 65,536 flows the source address moves on too (the flow table holds 65,536 by default).
+      frames.push(buildPacket({ src: `198.18.${(i >> 16) & 0xff}.1`, dst: '198.18.0.2', proto: 'udp', srcPort: (10000 + i) & 0xffff, dstPort: 5000, payload: new Uint8Array(22) } as unknown as PacketSpec));
     }
     const buf = new Uint8Array(o.batch * 2048);
     const descs = new Uint32Array(2 * o.batch);
