@@ -42,6 +42,17 @@ const RING = 1024;
 /** An instance whose memory fills within fewer packets than this leaks: its trap counts as any other. */
 const EXHAUSTED_AFTER_PACKETS = 10_000;
 
+/**
+ * Whether a module that trapped had run out of memory: its memory is within
+ * a quarter of its maximum. A module cannot say why it trapped (an
+ * allocator's failed grow is a bare `unreachable`), and the grow that failed
+ * may have asked for more than was left: basic_inspect, rebuilding its flow
+ * map at 15.3 of its 16 MiB, trapped for want of a 1.5 MiB buffer.
+ */
+export function trappedOutOfMemory(memoryBytes: number, maxBytes: number | undefined): boolean {
+  return maxBytes !== undefined && memoryBytes >= maxBytes - maxBytes / 4;
+}
+
 export class FailureGovernor {
   status: RunnerStatus = 'ok';
   quarantineReason: string | null = null;

@@ -6,7 +6,7 @@
 import { SecuxflowError } from '../errors.js';
 import type { ModuleRunner } from '../engine/engine.js';
 import type { BatchOutput, FlowEndOutput, InspectItem, InspectorLogger, OutputDrops } from '../wasm/types.js';
-import { FailureGovernor, type RunnerCounters } from './governor.js';
+import { FailureGovernor, trappedOutOfMemory, type RunnerCounters } from './governor.js';
 import { memoryCeilingPages, resolveLimits, WASM_PAGE, type ModulePolicy, type SandboxLimits } from './limits.js';
 import { defaultLogger, type RunnerOptions } from './sandboxed.js';
 
@@ -135,8 +135,7 @@ export class InThreadInspector implements ModuleRunner {
 
   private fail(kind: 'trap' | 'memory', message: string, count: number): SecuxflowError {
     this.governor.counters.policyPackets += count;
-    const max = this.memoryMaxBytes;
-    const full = kind === 'trap' && max !== undefined && this.memoryBytes >= max;
+    const full = kind === 'trap' && trappedOutOfMemory(this.memoryBytes, this.memoryMaxBytes);
     const action = this.governor.onFailure(full ? 'exhausted' : kind, message);
     if (action !== 'keep' || kind === 'memory') this.retire();
     return new SecuxflowError(kind === 'memory' ? 'E_MODULE_LIMIT' : 'E_MODULE_TRAP', message);

@@ -14,7 +14,7 @@ import type { CompiledInspector } from '../wasm/loader.js';
 import type { BatchOutput, FlowEndOutput, InspectItem, InspectorLogger, InspectorOptions, ModuleEvent, ModuleEventKind, OutputDrops } from '../wasm/types.js';
 import type { ModuleRunner } from '../engine/engine.js';
 import { BatchWriter } from './batch-writer.js';
-import { FailureGovernor, type FailureKind, type RunnerCounters } from './governor.js';
+import { FailureGovernor, trappedOutOfMemory, type FailureKind, type RunnerCounters } from './governor.js';
 import { memoryCeilingPages, resolveLimits, WASM_PAGE, type ModulePolicy, type SandboxLimits } from './limits.js';
 import {
   CMD_BATCH, CMD_EXIT, CMD_FLOW_ENDS, CTRL, FLOW_END_QUEUE, RESULT_MEMORY, RESULT_OK, RESULT_STATUS, RESULT_TRAP,
@@ -272,8 +272,7 @@ export class SandboxedInspector implements ModuleRunner {
   private failed(e: unknown, count: number): SecuxflowError {
     this.governor.counters.policyPackets += count;
     const f = e instanceof RequestFailure ? e : new RequestFailure('trap', 'E_MODULE_TRAP', e instanceof Error ? e.message : String(e));
-    const max = this.opts.memoryMaxBytes;
-    const full = f.kind === 'trap' && max !== undefined && this.memoryBytes >= max;
+    const full = f.kind === 'trap' && trappedOutOfMemory(this.memoryBytes, this.opts.memoryMaxBytes);
     const action = this.governor.onFailure(full ? 'exhausted' : f.kind, f.message);
     if (action !== 'keep' || f.kind === 'cpu' || f.kind === 'memory') this.kill();
     const next = action === 'quarantine' ? 'the module is quarantined'

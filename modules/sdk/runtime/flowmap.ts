@@ -14,10 +14,9 @@ export function forgetFlow(flowId: u64): void {
   for (let i = 0, n = stores.length; i < n; i++) stores[i].deleteFlow(flowId);
 }
 
-// Slot keys that mark an empty or a deleted slot. A flow whose id is one of
-// them is kept beside the table.
+// The slot key that marks an empty slot. A flow whose id is 0 is kept
+// beside the table.
 const EMPTY_KEY: u64 = 0;
-const DELETED_KEY: u64 = u64.MAX_VALUE;
 
 /**
  * Map from flow id to a state object T (T must be a class).
@@ -28,16 +27,21 @@ const DELETED_KEY: u64 = u64.MAX_VALUE;
  * first (it traps on an absent key), so it hashed and walked its chain
  * twice. Here a lookup is one hash and one probe run, and a miss ends at the
  * first empty key. The index hash is seeded (tableHash), as U64Map's.
+ *
+ * A delete moves the later entries of its probe run back into the hole
+ * instead of leaving a tombstone. Flows end as fast as they start, and
+ * with tombstones (or std Map's deleted entries) the table had to be
+ * rebuilt every few tens of thousands of flows: a fresh pair of arrays of
+ * a megabyte or more each time, which the incremental collector reclaimed
+ * too slowly. A module then ran out of its memory under a flood of new
+ * flows. Now the arrays are only reallocated to grow.
  */
 export class FlowMap<T> extends FlowStore {
   private keys: StaticArray<u64>;
   private vals: StaticArray<T | null>;
   private mask: i32;
-  /** Live and deleted slots: what bounds a probe run. */
-  private used: i32 = 0;
   private count: i32 = 0;
-  private emptyKeyVal: T | null = null;
-  private deletedKeyVal: T | null = null;
+  private zeroVal: T | null = null;
 
   constructor(initialCapacity: i32 = 64) {
     super();
@@ -49,7 +53,7 @@ export class FlowMap<T> extends FlowStore {
     stores.push(this);
   }
 
-  /** Slot of key in the table, or -1 (key must not be a marker). */
+  /** Slot of key in the table, or -1 (key must not be EMPTY_KEY). */
   private find(key: u64): i32 {
     const mask = this.mask;
     let i = <i32>tableHash(key) & mask;
@@ -64,49 +68,56 @@ export class FlowMap<T> extends FlowStore {
   has(flowId: u64): bool { return this.get(flowId) !== null; }
 
   get(flowId: u64): T | null {
-    if (flowId == EMPTY_KEY) return this.emptyKeyVal;
-    if (flowId == DELETED_KEY) return this.deletedKeyVal;
+    if (flowId == EMPTY_KEY) return this.zeroVal;
     const i = this.find(flowId);
     return i < 0 ? null : unchecked(this.vals[i]);
   }
 
   set(flowId: u64, state: T): void {
-    if (flowId == EMPTY_KEY || flowId == DELETED_KEY) {
-      const had = (flowId == EMPTY_KEY ? this.emptyKeyVal : this.deletedKeyVal) !== null;
-      if (flowId == EMPTY_KEY) this.emptyKeyVal = state; else this.deletedKeyVal = state;
-      if (!had) this.count++;
+    if (flowId == EMPTY_KEY) {
+      if (this.zeroVal === null) this.count++;
+      this.zeroVal = state;
       return;
     }
     const i = this.find(flowId);
     if (i >= 0) { unchecked(this.vals[i] = state); return; }
-    const cap = this.mask + 1;
-    // Past 3/4 full: double when live entries need it, else rehash in place
-    // to clear the deleted slots that flow churn leaves.
-    if ((this.used + 1) * 4 > cap * 3) this.rehash((this.count + 1) * 2 > cap ? cap * 2 : cap);
+    // At most 3/4 full, so probe runs stay short and one empty slot is always left.
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
     const mask = this.mask;
     let j = <i32>tableHash(flowId) & mask;
-    while (true) {
-      const k = unchecked(this.keys[j]);
-      if (k == EMPTY_KEY) { this.used++; break; }
-      if (k == DELETED_KEY) break;
-      j = (j + 1) & mask;
-    }
+    while (unchecked(this.keys[j]) != EMPTY_KEY) j = (j + 1) & mask;
     unchecked(this.keys[j] = flowId);
     unchecked(this.vals[j] = state);
     this.count++;
   }
 
   delete(flowId: u64): void {
-    if (flowId == EMPTY_KEY || flowId == DELETED_KEY) {
-      if ((flowId == EMPTY_KEY ? this.emptyKeyVal : this.deletedKeyVal) === null) return;
-      if (flowId == EMPTY_KEY) this.emptyKeyVal = null; else this.deletedKeyVal = null;
+    if (flowId == EMPTY_KEY) {
+      if (this.zeroVal === null) return;
+      this.zeroVal = null;
       this.count--;
       return;
     }
-    const i = this.find(flowId);
-    if (i < 0) return;
-    unchecked(this.keys[i] = DELETED_KEY);
-    unchecked(this.vals[i] = null);
+    let hole = this.find(flowId);
+    if (hole < 0) return;
+    const mask = this.mask;
+    let j = hole;
+    while (true) {
+      j = (j + 1) & mask;
+      const k = unchecked(this.keys[j]);
+      if (k == EMPTY_KEY) break;
+      // The entry at j may fill the hole unless its home slot lies after
+      // the hole (cyclically, in (hole, j]): a lookup starting there would
+      // no longer pass the hole to reach it.
+      const home = <i32>tableHash(k) & mask;
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        unchecked(this.keys[hole] = k);
+        unchecked(this.vals[hole] = unchecked(this.vals[j]));
+        hole = j;
+      }
+    }
+    unchecked(this.keys[hole] = EMPTY_KEY);
+    unchecked(this.vals[hole] = null);
     this.count--;
   }
 
@@ -114,21 +125,21 @@ export class FlowMap<T> extends FlowStore {
 
   deleteFlow(flowId: u64): void { this.delete(flowId); }
 
-  private rehash(cap: i32): void {
+  private grow(): void {
     const oldKeys = this.keys;
     const oldVals = this.vals;
+    const cap = (this.mask + 1) * 2;
+    const mask = cap - 1;
     this.keys = new StaticArray<u64>(cap);
     this.vals = new StaticArray<T | null>(cap);
-    this.mask = cap - 1;
-    this.used = 0;
+    this.mask = mask;
     for (let i = 0, n = oldKeys.length; i < n; i++) {
       const k = unchecked(oldKeys[i]);
-      if (k == EMPTY_KEY || k == DELETED_KEY) continue;
-      let j = <i32>tableHash(k) & (cap - 1);
-      while (unchecked(this.keys[j]) != EMPTY_KEY) j = (j + 1) & (cap - 1);
+      if (k == EMPTY_KEY) continue;
+      let j = <i32>tableHash(k) & mask;
+      while (unchecked(this.keys[j]) != EMPTY_KEY) j = (j + 1) & mask;
       unchecked(this.keys[j] = k);
       unchecked(this.vals[j] = unchecked(oldVals[i]));
-      this.used++;
     }
   }
 }

@@ -89,13 +89,13 @@ describe('U64Map', () => {
 });
 
 describe('FlowMap', () => {
-  it('behaves as a Map under flow churn: inserts, updates, deletes and ends, through rehashes and garbage collections', () => {
+  it('behaves as a Map under flow churn: inserts, updates, deletes and ends, through growth and garbage collections', () => {
     const r = rng(13);
     const m = h.fm_new(4);
     const ref = new Map<bigint, number>();
     for (let i = 0; i < 60_000; i++) {
       // Few distinct ids, so inserts land on deleted slots and probe runs cross them;
-      // the table's markers (0 and all ones) are among the ids.
+      // 0, the table's empty marker, and all ones are among the ids.
       const pick = Math.floor(r() * 3002);
       const k = pick === 3000 ? 0n : pick === 3001 ? 0xffff_ffff_ffff_ffffn : BigInt(pick + 1) * 0x1_0000_0001n;
       const op = r();
