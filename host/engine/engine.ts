@@ -172,8 +172,6 @@ export class Engine {
   private readonly onDecision: ((d: PacketDecision) => void) | undefined;
   private readonly onFlowEnd: ((r: FlowRecord) => void) | undefined;
   private readonly onFlowOutput: ((o: FlowOutput) => void) | undefined;
-  /** Flow records onFlowEnd has had: module output for them arrives late. */
-  private readonly recordsOut = new WeakSet<FlowRecord>();
   /** Records of ended flows held until runners that answer flow ends later have answered (flushFlowEnds). */
   private heldRecords: FlowRecord[] = [];
 
@@ -819,7 +817,7 @@ export class Engine {
         : s.decided === FLOW_ALLOWED ? 'allow_flow'
         : s.decided === FLOW_BLOCKED ? (s.decidedBy === 'BLOCK_SRC' ? 'block_src' : 'block_flow')
         : FLOW_VERDICT_NAMES[s.lastVerdict]!;
-      const record: FlowRecord = { flow, reason, verdict, alerted: s?.alerted ?? false };
+      const record: FlowRecord = { flow, reason, verdict, alerted: s?.alerted ?? false, out: false };
       if (s) {
         for (let m = 0; m < this.modules.length; m++) {
           if (s.moduleState[m] !== 0) this.tellFlowEnded(m, record);
@@ -839,7 +837,9 @@ export class Engine {
 
   private recordOut(record: FlowRecord): void {
     this.onFlowEnd?.(record);
-    this.recordsOut.add(record);
+    // A field, not a WeakSet beside the engine: a flood of new flows ends one
+    // a packet, and each weak entry is work for the collector.
+    record.out = true;
   }
 
   /**
@@ -869,7 +869,7 @@ export class Engine {
   private tellFlowEnded(m: number, record: FlowRecord): void {
     const module = this.modules[m]!.name;
     try {
-      this.modules[m]!.instance.flowEnded(record.flow.id, (alerts, events) => this.flowOutput({ record, module, alerts, events, late: this.recordsOut.has(record) }));
+      this.modules[m]!.instance.flowEnded(record.flow.id, (alerts, events) => this.flowOutput({ record, module, alerts, events, late: record.out === true }));
     } catch {
       this.counters.moduleFailures++;
     }

@@ -56,6 +56,8 @@ export interface FlowRecord {
   verdict: string;
   /** True when a module raised an alert on one of the flow's packets. */
   alerted: boolean;
+  /** Set once onFlowEnd has had the record: module output for it arrives late. */
+  out?: boolean;
 }
 
 /**

@@ -190,6 +190,7 @@ class Node implements Flow {
     this.firstIcmpType = -1;
     this.firstIcmpCode = 0;
     this.engine = undefined;
+    this.communityId = undefined;
   }
 
   /** The flow this node is. */
@@ -208,15 +209,23 @@ class Node implements Flow {
 
 /** An address from its big-endian words (IPv4: w0 only). */
 function addrBytes(ver: 4 | 6, w0: number, w1: number, w2: number, w3: number): Uint8Array {
-  const words = ver === 4 ? [w0] : [w0, w1, w2, w3];
-  const b = new Uint8Array(words.length * 4);
-  words.forEach((w, i) => {
-    b[i * 4] = w >>> 24;
-    b[i * 4 + 1] = w >>> 16;
-    b[i * 4 + 2] = w >>> 8;
-    b[i * 4 + 3] = w;
-  });
+  // No array of the words and no closure: each flow's EVE record reads both
+  // addresses twice, and a flood of new flows writes one record a packet.
+  const b = new Uint8Array(ver === 4 ? 4 : 16);
+  putWord(b, 0, w0);
+  if (ver !== 4) {
+    putWord(b, 4, w1);
+    putWord(b, 8, w2);
+    putWord(b, 12, w3);
+  }
   return b;
+}
+
+function putWord(b: Uint8Array, at: number, w: number): void {
+  b[at] = w >>> 24;
+  b[at + 1] = w >>> 16;
+  b[at + 2] = w >>> 8;
+  b[at + 3] = w;
 }
 
 /** VLAN id (12 bits), protocol and IP version in one number. */

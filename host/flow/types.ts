@@ -36,6 +36,8 @@ export interface Flow {
   firstIcmpCode: number;
   /** Free slot for the engine: decided verdict, rule match, per-module state... */
   engine: unknown;
+  /** Its Community ID once computed (host/eve/community-id.ts): null when it has none. */
+  communityId?: string | null;
 }
 
 /** `released`: an operator deleted the flow's verdict (`secuxflow flow delete`); its next packet starts a new flow. */
