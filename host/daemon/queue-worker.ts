@@ -155,9 +155,8 @@ export class QueueWorker {
       onDecision: (d) => this.decisions.push(d),
       onFlowEnd: (r) => {
         this.opts.writeBack?.flowEnded(r.flow.id);
-        // Made either way: it also forgets the flow's app_proto.
-        const rec = this.records.flowEnded(r);
-        if (this.wants('flow')) this.opts.eve(JSON.stringify(rec));
+        if (this.wants('flow')) this.opts.eve(this.records.flowEndedJson(r));
+        else this.records.forget(r);
       },
       onFlowOutput: (o) => {
         this.c.alerts += o.alerts.length;

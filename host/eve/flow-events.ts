@@ -3,7 +3,7 @@
 // protocol events said last; it labels the flow's later alerts and its flow
 // record, as Suricata's app_proto does.
 import type { FlowOutput, FlowRecord, PacketDecision } from '../engine/types.js';
-import { alertRecord, anomalyRecord, dropRecord, flowAlertRecord, flowProtocolRecord, flowRecord, protocolRecord, type EveRecord } from './format.js';
+import { alertRecord, anomalyRecord, dropRecord, flowAlertRecord, flowProtocolRecord, flowRecord, flowRecordJson, protocolRecord, type EveRecord } from './format.js';
 
 export class FlowEveRecords {
   private readonly appProto = new Map<number, string>();
@@ -45,6 +45,18 @@ export class FlowEveRecords {
     for (const a of o.alerts) emit(flowAlertRecord(o.record, o.module, a, appProto));
     // Only the flow's own record, still to come, reads it; a late output must not leave an entry behind.
     if (appProto !== undefined && !o.late) this.appProto.set(o.record.flow.id, appProto);
+  }
+
+  /** flowEnded()'s record as its JSON line, written out directly (the daemon's queues). */
+  flowEndedJson(r: FlowRecord): string {
+    const line = flowRecordJson(r, this.appProto.get(r.flow.id));
+    this.appProto.delete(r.flow.id);
+    return line;
+  }
+
+  /** The flow ended and no record of it is written: its app_proto is forgotten. */
+  forget(r: FlowRecord): void {
+    this.appProto.delete(r.flow.id);
   }
 
   /** The flow's closing record; its app_proto is forgotten. */

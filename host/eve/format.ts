@@ -220,6 +220,38 @@ export function flowRecord(r: FlowRecord, appProto: string | undefined): EveReco
   return rec;
 }
 
+/**
+ * JSON.stringify(flowRecord(r, appProto)), written out directly. The daemon
+ * writes a flow record for every flow that ends, and under a flood of new
+ * flows one a packet: making the object and stringifying it took about 2 of
+ * the 4.4 us such a packet cost. Every value is a number, a boolean or a
+ * string from a closed set (times, addresses, names) that needs no escaping,
+ * except app_proto, which JSON.stringify quotes. A test holds the two equal.
+ */
+export function flowRecordJson(r: FlowRecord, appProto: string | undefined): string {
+  const f = r.flow;
+  let s = `{"timestamp":"${secondsToTimestamp(f.last)}","flow_id":${jsonNumber(f.id)},"event_type":"flow","src_ip":"${formatIp(f.clientAddr)}","dest_ip":"${formatIp(f.serverAddr)}","proto":"${protoName(f.proto)}"`;
+  if (f.proto === 6 || f.proto === 17) s += `,"src_port":${jsonNumber(f.clientPort)},"dest_port":${jsonNumber(f.serverPort)}`;
+  if (f.vlans.length > 0) {
+    s += ',"vlan":[';
+    for (let i = 0; i < f.vlans.length; i++) s += (i > 0 ? ',' : '') + jsonNumber(f.vlans[i]!);
+    s += ']';
+  }
+  const cid = flowCommunityId(f);
+  if (cid !== undefined) s += `,"community_id":"${cid}"`;
+  if (appProto) s += `,"app_proto":${JSON.stringify(appProto)}`;
+  s += `,"flow":{"pkts_toserver":${jsonNumber(f.pktsToServer)},"pkts_toclient":${jsonNumber(f.pktsToClient)}`
+    + `,"bytes_toserver":${jsonNumber(f.bytesToServer)},"bytes_toclient":${jsonNumber(f.bytesToClient)}`
+    + `,"start":"${secondsToTimestamp(f.start)}","end":"${secondsToTimestamp(f.last)}","age":${jsonNumber(Math.max(0, Math.round(f.last - f.start)))}`
+    + `,"state":"${flowState(f)}","reason":"${REASONS[r.reason] ?? r.reason}","alerted":${r.alerted},"verdict":"${r.verdict}"}}`;
+  return s;
+}
+
+/** A number as JSON.stringify writes it. */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
 /** What the capture reader counted, beside the engine's counters. */
 export interface CaptureStats {
   /** Records whose timestamp fraction was a second or more (read with the seconds carried over). */
