@@ -78,6 +78,38 @@ function status(d: DaemonBenchDeps): QueueStatus {
   };
 }
 
+/** Where a probe's verdict can be lost, as `status --json` counts it: read before and after a probe run. */
+interface LossCounters { xdp_rx: number; punt: number; punt_fallback: number; ring_drops: number; verdicts_block_flow: number; write_errors: number; module_traps: number }
+
+function lossCounters(d: DaemonBenchDeps): LossCounters {
+  const s = JSON.parse(d.cli('status', '--json')) as {
+    kernel: { rx: number; punt: number; puntFallback: number };
+    ringDrops: number;
+    verdicts: Record<string, number>;
+    writeBack: { writeErrors: number };
+    modules: Array<{ traps: number }>;
+  };
+  return {
+    xdp_rx: s.kernel.rx, punt: s.kernel.punt, punt_fallback: s.kernel.puntFallback, ring_drops: s.ringDrops,
+    verdicts_block_flow: s.verdicts.BLOCK_FLOW ?? 0, write_errors: s.writeBack.writeErrors,
+    module_traps: s.modules.reduce((n, m) => n + m.traps, 0),
+  };
+}
+
+/**
+ * A probe run with the counters that tell where a missed probe went: its
+ * frame never reached XDP (xdp_rx short of what was sent), found no socket
+ * (punt_fallback), no room in a ring (ring_drops), or its verdict was not
+ * BLOCK_FLOW (verdicts_block_flow short of the probes) or was not written.
+ */
+async function probeCounted(d: DaemonBenchDeps, run: () => Promise<Record<string, number>> | Record<string, number>): Promise<Record<string, number> & { counted: LossCounters }> {
+  const before = lossCounters(d);
+  const r = await run();
+  const after = lossCounters(d);
+  const counted = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k as keyof LossCounters]])) as unknown as LossCounters;
+  return { ...r, counted };
+}
+
 function batchTimes(d: DaemonBenchDeps): { p50: number; p99: number } {
   const s = status(d);
   return { p50: s.batchP50Us, p99: s.batchP99Us };
@@ -307,7 +339,7 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
     const latencyIdle = d.probe(['-p', String(DENY_PORT), '-s', '1024', '-n', '1000', '-g', '1000']);
     // The daemon's own view of those 1000 one-packet batches: receipt to kernel writes done.
     const inDaemonIdle = batchTimes(d);
-    const latencyLoaded = await underBackgroundLoad(lab, () => d.probe(['-p', String(DENY_PORT), '-s', '3000', '-n', '1000', '-g', '1000']));
+    const latencyLoaded = await probeCounted(d, () => underBackgroundLoad(lab, () => d.probe(['-p', String(DENY_PORT), '-s', '3000', '-n', '1000', '-g', '1000'])));
     const inDaemonLoaded = batchTimes(d);
 
     // The same load with the queue thread at the normal policy, in the same
@@ -342,6 +374,8 @@ export async function measureDaemon(d: DaemonBenchDeps, cRef: CReference, floor:
       idle_cpu_percent: idle.cpu_percent,
       verdict_latency_idle_us: { p50: latencyIdle.p50_us, p99: latencyIdle.p99_us, max: latencyIdle.max_us, missed: latencyIdle.missed },
       verdict_latency_20kpps_load_us: { p50: latencyLoaded.p50_us, p99: latencyLoaded.p99_us, max: latencyLoaded.max_us, missed: latencyLoaded.missed },
+      // The daemon's counters over that run (background load included): where a missed probe went.
+      verdict_latency_20kpps_load_counted: latencyLoaded.counted,
       // A missed probe's verdict never landed: later than any p99, so no goal met with one.
       goal_verdict_p99_under_200us: latencyLoaded.missed === 0 && (latencyLoaded.p99_us ?? Infinity) < 200,
       queue_scheduling: status(d).scheduling,
