@@ -837,8 +837,8 @@ export class Engine {
 
   private recordOut(record: FlowRecord): void {
     this.onFlowEnd?.(record);
-    // A field, not a WeakSet beside the engine: a flood of new flows ends one
-    // a packet, and each weak entry is work for the collector.
+    // A field, not a WeakSet beside the engine: nothing weak for the
+    // collector to track per ended flow.
     record.out = true;
   }
 

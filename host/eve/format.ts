@@ -223,8 +223,8 @@ export function flowRecord(r: FlowRecord, appProto: string | undefined): EveReco
 /**
  * JSON.stringify(flowRecord(r, appProto)), written out directly. The daemon
  * writes a flow record for every flow that ends, and under a flood of new
- * flows one a packet: making the object and stringifying it took about 2 of
- * the 4.4 us such a packet cost. Every value is a number, a boolean or a
+ * flows one a packet: written out, such a packet costs 0.7 us less (4.4 to
+ * 3.7 us in the queue replay, no module). Every value is a number, a boolean or a
  * string from a closed set (times, addresses, names) that needs no escaping,
  * except app_proto, which JSON.stringify quotes. A test holds the two equal.
  */

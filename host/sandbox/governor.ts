@@ -47,7 +47,7 @@ const EXHAUSTED_AFTER_PACKETS = 10_000;
  * a quarter of its maximum. A module cannot say why it trapped (an
  * allocator's failed grow is a bare `unreachable`), and the grow that failed
  * may have asked for more than was left: basic_inspect, rebuilding its flow
- * map at 15.3 of its 16 MiB, trapped for want of a 1.5 MiB buffer.
+ * map under a flood of flows, trapped at 15.3 of its 16 MiB.
  */
 export function trappedOutOfMemory(memoryBytes: number, maxBytes: number | undefined): boolean {
   return maxBytes !== undefined && memoryBytes >= maxBytes - maxBytes / 4;
