@@ -6,7 +6,8 @@
 // amount (no write retried per packet, no warning per packet), and show in
 // `secuxflow status`. Last, a flood of 100,000 new flows from spoofed sources
 // goes past the engine's 65,536-flow table: it evicts and says so, the
-// daemon's memory stays bounded, and http_waf keeps inspecting. (http_waf's
+// daemon's memory stays bounded, no module traps, and http_waf keeps
+// inspecting. (http_waf's
 // 64 MiB hold all the flows the engine keeps; test/host/sandbox/
 // memory-exhaustion checks that a module that fills up gets a new instance
 // rather than quarantine.) And one detection the memory must not cost: a
@@ -136,7 +137,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     expect((await ok('status')).stdout).toMatch(/streams [\d.]+ MiB\/1\.0 MiB, MEMCAP DROPS \d+/);
   });
 
-  it('evicts past the flow table and counts it, keeps its memory bounded and http_waf inspecting', async () => {
+  it('evicts past the flow table and counts it, keeps its memory bounded, no module traps, and http_waf still inspects', async () => {
     const before = await status();
     const pid = before.daemon.pid;
     const rss0 = rssMb(pid);
@@ -155,8 +156,13 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run at 
     const e = after!.engine!;
     expect(e.flows).toBeLessThanOrEqual(e.flowsMax);
     expect(e.flowsEvicted).toBeGreaterThan(FLOOD * 0.95 - e.flowsMax - 1000);
-    const waf = after!.modules.find((m) => m.name === 'http_waf')!;
-    expect(waf.status, waf.quarantineReason ?? '').not.toBe('quarantined');
+    // Every module holds the churn, not http_waf alone (basic_inspect, on 16
+    // MiB and a per-flow map that rebuilt itself, was quarantined by longer
+    // floods; test/modules/basic_inspect/long-run-memory covers that one).
+    for (const m of after!.modules) {
+      expect(m.status, `${m.name}: ${m.quarantineReason ?? ''}`).not.toBe('quarantined');
+      expect(m.traps, `${m.name} trapped`).toBe(0);
+    }
     expect(daemon.logs.filter((l) => l.level === 'error'), daemon.stderr()).toEqual([]);
     const grown = rssMb(pid) - rss0;
     expect(grown, `RSS grew ${grown.toFixed(0)} MB`).toBeLessThan(300);
