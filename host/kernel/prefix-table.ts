@@ -68,14 +68,22 @@ function blocksNeeded(entries: readonly Pick<PrefixEntry, 'addr' | 'prefixLen'>[
   return seen.size;
 }
 
+function prefixCount(dirs: Prefixes): number {
+  return dirs.reduce((n, d) => n + d.entries.length, 0);
+}
+
+function blockCount(dirs: Prefixes): number {
+  return dirs.reduce((n, d) => n + blocksNeeded(d.entries), 0);
+}
+
 /** Whether the entries fit one generation of the table. */
 export function fitsPrefixTable(spec: PrefixTableSpec, dirs: Prefixes): boolean {
-  return dirs.reduce((n, d) => n + d.entries.length, 0) <= spec.metas && dirs.reduce((n, d) => n + blocksNeeded(d.entries), 0) <= spec.blocks;
+  return prefixCount(dirs) <= spec.metas && blockCount(dirs) <= spec.blocks;
 }
 
 /** E_MAP_FULL before anything is written, naming what does not fit. */
 export function checkPrefixTableCapacity(spec: PrefixTableSpec, dirs: Prefixes): void {
-  const prefixes = dirs.reduce((n, d) => n + d.entries.length, 0);
+  const prefixes = prefixCount(dirs);
   if (prefixes > spec.metas) {
     throw new SecuxflowError(
       'E_MAP_FULL',
@@ -83,7 +91,7 @@ export function checkPrefixTableCapacity(spec: PrefixTableSpec, dirs: Prefixes):
       'remove rules or merge CIDRs; the kernel keeps the previous rule set',
     );
   }
-  const blocks = dirs.reduce((n, d) => n + blocksNeeded(d.entries), 0);
+  const blocks = blockCount(dirs);
   if (blocks > spec.blocks) {
     throw new SecuxflowError(
       'E_MAP_FULL',
@@ -100,12 +108,15 @@ export function checkPrefixTableCapacity(spec: PrefixTableSpec, dirs: Prefixes):
  * off), the blocks those entries need, and one meta per entry.
  */
 export function buildPrefixTable(spec: PrefixTableSpec, gen: number, dirs: readonly PrefixDirection[]): PrefixTableImage {
-  checkPrefixTableCapacity(spec, dirs);
+  // compileRules has checked the room; a set that still overflows here gets
+  // the same E_MAP_FULL, counted only then, instead of every build walking
+  // all prefixes a second time.
+  const metaCount = prefixCount(dirs);
+  if (metaCount > spec.metas) checkPrefixTableCapacity(spec, dirs);
   const poolStart = spec.poolStart(gen);
   const metaBase = gen * spec.metas;
   const metaSize = LAYOUT.sf_lpm_meta.size;
   const blocks: Uint32Array[] = [];
-  const metaCount = dirs.reduce((n, d) => n + d.entries.length, 0);
   const metaKeys = new Uint32Array(metaCount);
   const metaValues = new Uint8Array(metaCount * metaSize);
   const roots: Array<{ dir: number; cells: Uint32Array }> = [];
@@ -115,6 +126,7 @@ export function buildPrefixTable(spec: PrefixTableSpec, gen: number, dirs: reado
   const below = (cells: Uint32Array, i: number): Uint32Array => {
     const v = cells[i]!;
     if (v & CHILD) return blocks[((v & ~CHILD) - poolStart) / BLOCK]!;
+    if (blocks.length === spec.blocks) checkPrefixTableCapacity(spec, dirs);
     const block = new Uint32Array(BLOCK).fill(v);
     cells[i] = (CHILD | (poolStart + blocks.length * BLOCK)) >>> 0;
     blocks.push(block);

@@ -139,5 +139,10 @@ describe('prefix tables', () => {
       expect.objectContaining({ code: 'E_MAP_FULL', message: expect.stringMatching(new RegExp(`need ${SF.CIDR4_BLOCKS + 2} blocks`)) }),
     );
     expect(() => checkPrefixTableCapacity(CIDR4_TABLE, [{ dir: SfPortDir.SRC, entries: entries.slice(1) }])).not.toThrow();
+    // Built without that check first (compileRules made it), the build refuses with the same error once the pool runs out.
+    expect(() => buildPrefixTable(CIDR4_TABLE, 0, [{ dir: SfPortDir.SRC, entries }])).toThrowError(
+      expect.objectContaining({ code: 'E_MAP_FULL', message: expect.stringMatching(new RegExp(`need ${SF.CIDR4_BLOCKS + 2} blocks`)) }),
+    );
+    expect(buildPrefixTable(CIDR4_TABLE, 0, [{ dir: SfPortDir.SRC, entries: entries.slice(1) }]).blocks).toBe(SF.CIDR4_BLOCKS);
   });
 });
