@@ -61,6 +61,16 @@ export function seedTables(seed: u64): void { tableSeed = seed; }
 /** The index hash of the growing tables: mix64 of the key under the seed. */
 @inline export function tableHash(key: u64): u64 { return mix64(key ^ tableSeed); }
 
+/**
+ * For a delete in a linear-probing table (U64Map, FlowMap): whether the key
+ * at slot j, later in the probe run, may move back into the hole. Not when
+ * its home slot lies after the hole (cyclically, in (hole, j]): a lookup
+ * starting there would no longer pass the hole to reach it.
+ */
+@inline export function fillsHole(key: u64, hole: i32, j: i32, mask: i32): bool {
+  return ((j - (<i32>tableHash(key) & mask)) & mask) >= ((j - hole) & mask);
+}
+
 /** A 32-bit integer finaliser (lowbias32), also a bijection. */
 export function mix32(x: u32): u32 {
   x ^= x >> 16;

@@ -1,19 +1,20 @@
 // Open-addressing map from u64 keys to i32 values (u32 keys fit too). Linear
-// probing over a power-of-two table keeps lookups to one or two cache lines;
-// deletions leave tombstones that a rehash clears. Flat StaticArrays, no
+// probing over a power-of-two table keeps lookups to one or two cache lines.
+// A delete moves the rest of its probe run back into the hole (as FlowMap's
+// does) instead of leaving a tombstone, so a table whose keys churn (KeySlots
+// evicting one source for each new one under a spoofed flood) is never
+// rebuilt: its arrays are only reallocated to grow. Flat StaticArrays, no
 // per-entry objects, so a lookup on the packet path allocates nothing.
-import { tableHash } from "./hash";
+import { fillsHole, tableHash } from "./hash";
 
 const EMPTY: u8 = 0;
 const FULL: u8 = 1;
-const TOMB: u8 = 2;
 
 export class U64Map {
   private keys: StaticArray<u64>;
   private vals: StaticArray<i32>;
   private ctrl: StaticArray<u8>;
   private mask: i32;
-  private used: i32 = 0; // full + tombstones: what bounds probe length
   private count: i32 = 0;
 
   constructor(initialCapacity: i32 = 16) {
@@ -32,9 +33,8 @@ export class U64Map {
     const mask = this.mask;
     let i = <i32>tableHash(key) & mask;
     while (true) {
-      const c = unchecked(this.ctrl[i]);
-      if (c == EMPTY) return -1;
-      if (c == FULL && unchecked(this.keys[i]) == key) return i;
+      if (unchecked(this.ctrl[i]) == EMPTY) return -1;
+      if (unchecked(this.keys[i]) == key) return i;
       i = (i + 1) & mask;
     }
   }
@@ -50,11 +50,10 @@ export class U64Map {
   set(key: u64, value: i32): void {
     const i = this.find(key);
     if (i >= 0) { unchecked(this.vals[i] = value); return; }
-    if ((this.used + 1) * 4 > (this.mask + 1) * 3) this.rehash(this.count * 2 + 2 > (this.mask + 1) / 2 ? (this.mask + 1) * 2 : this.mask + 1);
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.rehash((this.mask + 1) * 2);
     const mask = this.mask;
     let j = <i32>tableHash(key) & mask;
     while (unchecked(this.ctrl[j]) == FULL) j = (j + 1) & mask;
-    if (unchecked(this.ctrl[j]) == EMPTY) this.used++;
     unchecked(this.ctrl[j] = FULL);
     unchecked(this.keys[j] = key);
     unchecked(this.vals[j] = value);
@@ -62,16 +61,27 @@ export class U64Map {
   }
 
   delete(key: u64): bool {
-    const i = this.find(key);
-    if (i < 0) return false;
-    unchecked(this.ctrl[i] = TOMB);
+    let hole = this.find(key);
+    if (hole < 0) return false;
+    const mask = this.mask;
+    let j = hole;
+    while (true) {
+      j = (j + 1) & mask;
+      if (unchecked(this.ctrl[j]) == EMPTY) break;
+      const k = unchecked(this.keys[j]);
+      if (fillsHole(k, hole, j, mask)) {
+        unchecked(this.keys[hole] = k);
+        unchecked(this.vals[hole] = unchecked(this.vals[j]));
+        hole = j;
+      }
+    }
+    unchecked(this.ctrl[hole] = EMPTY);
     this.count--;
     return true;
   }
 
   clear(): void {
     for (let i = 0, n = this.ctrl.length; i < n; i++) unchecked(this.ctrl[i] = EMPTY);
-    this.used = 0;
     this.count = 0;
   }
 
@@ -83,7 +93,6 @@ export class U64Map {
     this.vals = new StaticArray<i32>(cap);
     this.ctrl = new StaticArray<u8>(cap);
     this.mask = cap - 1;
-    this.used = 0;
     this.count = 0;
     for (let i = 0, n = oldCtrl.length; i < n; i++) {
       if (unchecked(oldCtrl[i]) == FULL) this.set(unchecked(oldKeys[i]), unchecked(oldVals[i]));

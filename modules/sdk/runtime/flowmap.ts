@@ -1,7 +1,7 @@
 // Per-flow state kept in module memory, keyed by the host's flow id. Every
 // FlowMap registers itself so the SDK drops a flow's entries when the host
 // calls on_flow_end: modules cannot leak state for flows that are gone.
-import { tableHash } from "../lib/hash";
+import { fillsHole, tableHash } from "../lib/hash";
 
 export abstract class FlowStore {
   abstract deleteFlow(flowId: u64): void;
@@ -106,11 +106,7 @@ export class FlowMap<T> extends FlowStore {
       j = (j + 1) & mask;
       const k = unchecked(this.keys[j]);
       if (k == EMPTY_KEY) break;
-      // The entry at j may fill the hole unless its home slot lies after
-      // the hole (cyclically, in (hole, j]): a lookup starting there would
-      // no longer pass the hole to reach it.
-      const home = <i32>tableHash(k) & mask;
-      if (((j - home) & mask) >= ((j - hole) & mask)) {
+      if (fillsHole(k, hole, j, mask)) {
         unchecked(this.keys[hole] = k);
         unchecked(this.vals[hole] = unchecked(this.vals[j]));
         hole = j;
