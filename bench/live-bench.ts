@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { addonPath, defaultObjectPath, packageRoot } from '../host/kernel/native.js';
 import { createLab, type BenchLab } from './live/lab.js';
 import { runNodeReceiver } from './live/node-rx.js';
-import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, LOAD_FLOWS, LOAD_PORT, type DaemonBenchDeps } from './live/daemon-bench.js';
+import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, median, LOAD_FLOWS, LOAD_PORT, REFERENCE_PACKETS, REFERENCE_RATE, REFERENCE_REPEATS, type DaemonBenchDeps } from './live/daemon-bench.js';
 import { replayQueueWorker } from './live/queue-replay.js';
 
 type Kind = 'c' | 'node' | 'node-tap';
@@ -45,7 +45,6 @@ interface RunResult {
 }
 
 const RATES = [50_000, 100_000, 200_000, 300_000, 400_000, 600_000, 0]; // 0: as fast as the sender goes
-const REFERENCE_RATE = 100_000;
 const FRAME_SIZE = 64;
 const FLOWS = 64;
 /** The load's destination port (discard); the daemon runs send theirs to LOAD_PORT. */
@@ -145,6 +144,17 @@ class LiveBench {
     this.cli('rule', 'add', '--src', `${this.lab.senderAddr}/32`, '--proto', 'udp', '--action', 'inspect');
   }
 
+  /**
+   * Back to the receivers' setup after a daemon run: the program attached
+   * again (the daemon detaches when it stops; the rules stay in the state),
+   * and the flow verdicts its probes left forgotten, since the probes' flows
+   * (UDP to port 9 from ports 1024 on) are the receivers' load too.
+   */
+  reattach(): void {
+    this.cli('attach', '--iface', this.lab.receiverIf, '--mode', 'native', '--fail', 'open');
+    this.cli('flow', 'clear');
+  }
+
   private startReceiver(kind: Kind, count: number, seconds: number): ChildProcess {
     const common = ['-i', this.lab.receiverIf, '-m', this.pin];
     const argv =
@@ -223,8 +233,8 @@ class LiveBench {
     return JSON.parse(out) as Record<string, number>;
   }
 
-  async once(kind: Kind, rate: number): Promise<RunResult> {
-    const count = rate > 0 ? Math.max(50_000, rate) : 400_000; // about one second of load
+  async once(kind: Kind, rate: number, packets?: number): Promise<RunResult> {
+    const count = packets ?? (rate > 0 ? Math.max(50_000, rate) : 400_000); // about one second of load
     const child = this.startReceiver(kind, count, 30);
     const w = watch(child, 60_000);
     await w.ready;
@@ -315,6 +325,30 @@ async function idleCpu(pid: number): Promise<{ cpu_percent: number; seconds: num
   return { cpu_percent: Math.round((used / wall) * 100 * 100) / 100, seconds: Math.round(wall * 10) / 10 };
 }
 
+/** The C receiver at the reference rate, REFERENCE_REPEATS runs as long as the daemon's reference runs; the lossless ones. */
+async function cReferenceRuns(bench: LiveBench): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < REFERENCE_REPEATS; i++) {
+    const r = await bench.once('c', REFERENCE_RATE, REFERENCE_PACKETS);
+    if (r.lost === 0) out.push(r.cpu_ns_per_packet);
+    else console.error(`C receiver reference run lost ${r.lost} of ${r.sent} packets; left out`);
+  }
+  return out;
+}
+
+/**
+ * Puts the C receiver's reference runs (taken before and after the daemon's,
+ * so a machine that changes speed during the bench weighs on both sides)
+ * beside a daemon result's own, with the ratio of the medians.
+ */
+function withReferenceRatio(result: Record<string, unknown> | string, cRuns: number[]): Record<string, unknown> | string {
+  const ref = typeof result === 'object' ? (result.reference_100kpps as { cpu_ns_per_packet_median: number } | undefined) : undefined;
+  if (!ref || cRuns.length === 0) return result;
+  const cMedian = median(cRuns);
+  Object.assign(ref, { c_receiver_cpu_ns_per_packet_runs: cRuns, c_receiver_cpu_ns_per_packet_median: cMedian, ratio_of_medians: Math.round((ref.cpu_ns_per_packet_median / cMedian) * 100) / 100, within_2x: ref.cpu_ns_per_packet_median <= 2 * cMedian });
+  return result;
+}
+
 async function main(outPath: string): Promise<void> {
   const root = packageRoot();
   const skip = preflight(root);
@@ -349,6 +383,7 @@ async function main(outPath: string): Promise<void> {
     let daemon: Record<string, unknown> | string;
     let daemonInline: Record<string, unknown> | string;
     const cRef = new Map(c.runs.filter((r) => r.lost === 0 && r.offered_pps > 0).map((r) => [r.offered_pps, r.cpu_ns_per_packet]));
+    const cReference = await cReferenceRuns(bench);
     try {
       daemon = noDaemon ? `not measured: ${noDaemon}` : await measureDaemon(deps, cRef, floor);
     } catch (e) {
@@ -359,6 +394,10 @@ async function main(outPath: string): Promise<void> {
     } catch (e) {
       daemonInline = `failed: ${(e as Error).message.slice(0, 400)}`;
     }
+    bench.reattach();
+    cReference.push(...(await cReferenceRuns(bench)));
+    withReferenceRatio(daemon, cReference);
+    withReferenceRatio(daemonInline, cReference);
     const hostModeFloor = await measureHostModeFloor(at(nodeTap.runs, REFERENCE_RATE)?.cpu_ns_per_packet, c100?.cpu_ns_per_packet);
     const result = {
       setup: `${FRAME_SIZE}-byte UDP frames, ${FLOWS} flows, AF_PACKET sender in a namespace -> veth -> secuxflow XDP (native) inspect rule -> AF_XDP copy mode, queue 0, rings of ${RING}; ${cpus().length} CPUs shared by sender, softirq and receiver; kernel ${release()}`,
@@ -430,8 +469,15 @@ async function daemonOnlyRun(bench: LiveBench, outPath: string, stopSink: () => 
   const deps = bench.daemonDeps();
   const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
   const cRef = new Map(c100 ? [[REFERENCE_RATE, c100.cpu_ns_per_packet]] : []);
+  const cReference = await cReferenceRuns(bench);
   const daemon = await measureDaemon(deps, cRef, floor);
-  const daemonInline = await measureInline(deps, cRef, [REFERENCE_RATE]);
+  // SECUXFLOW_BENCH_INLINE_RATES (comma-separated pps) overrides the inline rates for experiments.
+  const inlineRates = process.env.SECUXFLOW_BENCH_INLINE_RATES ? process.env.SECUXFLOW_BENCH_INLINE_RATES.split(',').map(Number) : [REFERENCE_RATE];
+  const daemonInline = await measureInline(deps, cRef, inlineRates);
+  bench.reattach();
+  cReference.push(...(await cReferenceRuns(bench)));
+  withReferenceRatio(daemon, cReference);
+  withReferenceRatio(daemonInline, cReference);
   const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon, daemon_inline: daemonInline, udp_sink: await stopSink() };
   writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
