@@ -83,12 +83,17 @@ export class FlowMap<T> extends FlowStore {
     if (i >= 0) { unchecked(this.vals[i] = state); return; }
     // At most 3/4 full, so probe runs stay short and one empty slot is always left.
     if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
-    const mask = this.mask;
-    let j = <i32>tableHash(flowId) & mask;
-    while (unchecked(this.keys[j]) != EMPTY_KEY) j = (j + 1) & mask;
-    unchecked(this.keys[j] = flowId);
-    unchecked(this.vals[j] = state);
+    this.place(flowId, state);
     this.count++;
+  }
+
+  /** Puts a key known to be absent in the first empty slot of its probe run. */
+  @inline private place(key: u64, val: T | null): void {
+    const mask = this.mask;
+    let j = <i32>tableHash(key) & mask;
+    while (unchecked(this.keys[j]) != EMPTY_KEY) j = (j + 1) & mask;
+    unchecked(this.keys[j] = key);
+    unchecked(this.vals[j] = val);
   }
 
   delete(flowId: u64): void {
@@ -125,17 +130,12 @@ export class FlowMap<T> extends FlowStore {
     const oldKeys = this.keys;
     const oldVals = this.vals;
     const cap = (this.mask + 1) * 2;
-    const mask = cap - 1;
     this.keys = new StaticArray<u64>(cap);
     this.vals = new StaticArray<T | null>(cap);
-    this.mask = mask;
+    this.mask = cap - 1;
     for (let i = 0, n = oldKeys.length; i < n; i++) {
       const k = unchecked(oldKeys[i]);
-      if (k == EMPTY_KEY) continue;
-      let j = <i32>tableHash(k) & mask;
-      while (unchecked(this.keys[j]) != EMPTY_KEY) j = (j + 1) & mask;
-      unchecked(this.keys[j] = k);
-      unchecked(this.vals[j] = unchecked(oldVals[i]));
+      if (k != EMPTY_KEY) this.place(k, unchecked(oldVals[i]));
     }
   }
 }

@@ -65,7 +65,7 @@ describe('U64Map', () => {
     const m = h.um_new(4);
     const ref = new Map<bigint, number>();
     for (let i = 0; i < 60_000; i++) {
-      // few distinct keys so deletes and re-inserts collide with tombstones
+      // Few distinct keys, so deletes open holes inside probe runs that later lookups and inserts cross.
       const k = BigInt(Math.floor(r() * 5000)) * 0x1_0000_0001n;
       const op = r();
       if (op < 0.5) { const v = Math.floor(r() * 1e6); h.um_set(m, k, v); ref.set(k, v); }
