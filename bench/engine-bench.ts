@@ -14,11 +14,7 @@ import { FlowTable } from '../host/flow/table.js';
 import { makeMixedFrames } from './mixed-capture.js';
 import { moduleOnlyBench } from './module-bench.js';
 import { replayQueueWorker } from './live/queue-replay.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { median } from './stats.js';
 
 /** "IPv4 TCP dst port 80" in plain TypeScript over raw Ethernet frames. */
 function tsPort80(frames: Uint8Array[]): number {

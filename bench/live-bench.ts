@@ -28,7 +28,8 @@ import { join } from 'node:path';
 import { addonPath, defaultObjectPath, packageRoot } from '../host/kernel/native.js';
 import { createLab, type BenchLab } from './live/lab.js';
 import { runNodeReceiver } from './live/node-rx.js';
-import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, median, LOAD_FLOWS, LOAD_PORT, REFERENCE_PACKETS, REFERENCE_RATE, REFERENCE_REPEATS, type DaemonBenchDeps } from './live/daemon-bench.js';
+import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, LOAD_FLOWS, LOAD_PORT, REFERENCE_PACKETS, REFERENCE_RATE, REFERENCE_REPEATS, type DaemonBenchDeps } from './live/daemon-bench.js';
+import { median } from './stats.js';
 import { replayQueueWorker } from './live/queue-replay.js';
 
 type Kind = 'c' | 'node' | 'node-tap';
@@ -445,7 +446,7 @@ async function main(outPath: string): Promise<void> {
 async function measureHostModeFloor(nodeTapNs: number | undefined, cNs: number | undefined): Promise<Record<string, unknown> | string> {
   if (!nodeTapNs || !cNs) return 'not measured: node-tap or the C receiver lost packets at the reference rate';
   const replay = await replayQueueWorker({ packets: 500_000, batch: 5, flows: LOAD_FLOWS, module: true });
-  const engineNs = [...replay.ns_per_packet].sort((a, b) => a - b)[1]!;
+  const engineNs = median(replay.ns_per_packet);
   return {
     what: `node-tap CPU per packet at the reference rate + the queue worker replayed without a kernel (basic_inspect, ${LOAD_FLOWS} flows as the daemon's load, batches of 5, median of 3 rounds), over the C receiver`,
     node_tap_ns_per_packet: nodeTapNs,

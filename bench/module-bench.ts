@@ -21,6 +21,7 @@ import { loadInspectorFile } from '../host/wasm/loader.js';
 import { InspectorInstance, type BatchOutput, type InspectItem } from '../host/wasm/instance.js';
 import { FlowTable } from '../host/flow/table.js';
 import { packageRoot, shippedModulesDir } from '../host/paths.js';
+import { median } from './stats.js';
 
 const BATCH = 256;
 
@@ -49,11 +50,6 @@ async function instanceFor(path: string, name: string): Promise<InspectorInstanc
 
 function newOutput(): BatchOutput {
   return { verdicts: new Uint8Array(BATCH), verdictArgs: new Uint16Array(BATCH), alerts: [], events: [] };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 /** CPU ns per packet of `batches` calls of fn, each over BATCH packets. */

@@ -11,6 +11,7 @@ import { packageRoot } from '../host/paths.js';
 import { loadModuleFile } from '../host/modules/load.js';
 import { createModuleRunner, type ManagedRunner } from '../host/sandbox/runner.js';
 import type { BatchOutput, InspectItem } from '../host/wasm/types.js';
+import { median } from './stats.js';
 
 const BATCH = 256;
 const out = process.argv[2] ?? 'sandbox-bench.json';
@@ -29,11 +30,6 @@ function demoItems(): InspectItem[] {
   const batch: InspectItem[] = [];
   for (let i = 0; i < BATCH; i++) batch.push(items[i % items.length]!);
   return batch;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 /** Mean µs per batch of `count` batches. */

@@ -41,6 +41,11 @@ const ROUND_BUDGET_NS = 20e6;
 const TOL_REL = 0.15;
 const TOL_NS = 5;
 
+/** The largest ratio to a reference of refNs that is still no difference. */
+function toleratedRatio(refNs: number): number {
+  return 1 + Math.max(TOL_REL, TOL_NS / refNs);
+}
+
 const XDP_DROP = 1;
 const XDP_PASS = 2;
 
@@ -316,11 +321,11 @@ export async function main(outFile: string): Promise<void> {
     for (const k of flatCases) {
       const a = large[`${k}At10Ns`] as number;
       const ratio = large[`${k}Vs10`] as number;
-      flat[k] = { at10: a, atMax: large[`${k}Ns`] as number, ratio, flat: ratio <= 1 + Math.max(TOL_REL, TOL_NS / a) };
+      flat[k] = { at10: a, atMax: large[`${k}Ns`] as number, ratio, flat: ratio <= toleratedRatio(a) };
       const d = large[`${k}At10SameDepthNs`];
       if (typeof d === 'number') {
         const r = large[`${k}Vs10SameDepth`] as number;
-        flatSameDepth[k] = { at10: d, atMax: large[`${k}Ns`] as number, ratio: r, flat: r <= 1 + Math.max(TOL_REL, TOL_NS / d) };
+        flatSameDepth[k] = { at10: d, atMax: large[`${k}Ns`] as number, ratio: r, flat: r <= toleratedRatio(d) };
       }
     }
   }
@@ -336,13 +341,13 @@ export async function main(outFile: string): Promise<void> {
         one[`${s.name}${kind}`] = ratio;
         worst = Math.max(worst, ratio);
         const theirs = r[`${s.name}XdpFilter${kind}Ns`] as number;
-        if (ratio > 1 + Math.max(TOL_REL, TOL_NS / theirs)) noSlower = false;
+        if (ratio > toleratedRatio(theirs)) noSlower = false;
       }
     }
     ratios[String(r.rules)] = one;
   }
   // Growth: a row costs more than its own 1-rule reference, timed alongside it.
-  const growth = mixedRows.find((r) => r.scanned as number > 0 && (r.vsOneRule as number) > 1 + Math.max(TOL_REL, TOL_NS / (r.oneRuleRefNs as number)));
+  const growth = mixedRows.find((r) => r.scanned as number > 0 && (r.vsOneRule as number) > toleratedRatio(r.oneRuleRefNs as number));
   const last = mixedRows.at(-1);
   const slope = last && (last.scanned as number) > 0 ? +((last.overRefNs as number) / (last.scanned as number)).toFixed(2) : null;
   const summary = {

@@ -12,6 +12,7 @@ import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { BenchLab } from './lab.js';
+import { median } from '../stats.js';
 
 export interface DaemonBenchDeps {
   lab: BenchLab;
@@ -223,12 +224,6 @@ export const REFERENCE_RATE = 100_000;
  */
 export const REFERENCE_PACKETS = 300_000;
 export const REFERENCE_REPEATS = 3;
-
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
-}
 
 /** Offers `packets` of the load at `rate`; the daemon's CPU per packet received. */
 async function loadRun(d: DaemonBenchDeps, pid: number, packets: number, rate: number): Promise<number> {
