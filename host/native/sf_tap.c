@@ -35,6 +35,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tap_frame.h"
+
 /* linux/if.h and net/if.h clash; declare the one libc function we need. */
 extern unsigned int if_nametoindex(const char *ifname);
 
@@ -79,17 +81,6 @@ static void *get_open_tap(napi_env env, napi_value v)
 	return get_tap(env, v, true);
 }
 
-static int write_sysctl(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, value, strlen(value));
-	int err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
-
 /* conf/all/rp_filter as a number (0 when unreadable: nothing to fight). */
 static int all_rp_filter(void)
 {
@@ -100,59 +91,6 @@ static int all_rp_filter(void)
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	return n > 0 ? atoi(buf) : 0;
-}
-
-/* Copies one attribute of `from` onto `to` with its get and set ioctls; 0 or -errno with *step set. */
-static int copy_attr(int sock, const char *from, const char *to, unsigned long get, const char *get_step, unsigned long set,
-		     const char *set_step, const char **step)
-{
-	struct ifreq req;
-	memset(&req, 0, sizeof(req));
-	snprintf(req.ifr_name, IFNAMSIZ, "%s", from);
-	if (ioctl(sock, get, &req) < 0)
-		return *step = get_step, -errno;
-	snprintf(req.ifr_name, IFNAMSIZ, "%s", to);
-	if (ioctl(sock, set, &req) < 0)
-		return *step = set_step, -errno;
-	return 0;
-}
-
-/* Copies MAC and MTU of `from` onto `to` and brings `to` up without ARP. */
-static int configure_tap(const char *from, const char *to, const char **step)
-{
-	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return *step = "opening a control socket", -errno;
-	struct ifreq req;
-	int err = copy_attr(sock, from, to, SIOCGIFHWADDR, "reading the interface's MAC address", SIOCSIFHWADDR,
-			    "setting the TAP's MAC address", step);
-	if (!err)
-		err = copy_attr(sock, from, to, SIOCGIFMTU, "reading the interface's MTU", SIOCSIFMTU, "setting the TAP's MTU", step);
-	if (err)
-		goto out;
-	char path[128];
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", to);
-	if ((err = write_sysctl(path, "0")) != 0) {
-		*step = "setting rp_filter=0 on the TAP";
-		goto out;
-	}
-	/* absent when IPv6 is disabled: then there is nothing to keep quiet */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", to);
-	write_sysctl(path, "1");
-	memset(&req, 0, sizeof(req));
-	snprintf(req.ifr_name, IFNAMSIZ, "%s", to);
-	if (ioctl(sock, SIOCGIFFLAGS, &req) < 0) {
-		err = -errno, *step = "reading the TAP's flags";
-		goto out;
-	}
-	req.ifr_flags |= IFF_UP | IFF_NOARP;
-	if (ioctl(sock, SIOCSIFFLAGS, &req) < 0) {
-		err = -errno, *step = "bringing the TAP up";
-		goto out;
-	}
-out:
-	close(sock);
-	return err;
 }
 
 /* tapOpen({ ifname, tapName, netns }) -> { handle, fd, tapName, ifindex } */
@@ -221,7 +159,7 @@ static napi_value tap_open(napi_env env, napi_callback_info info)
 		goto fail;
 	}
 	const char *step = "";
-	err = configure_tap(ifname, tap_name, &step);
+	err = tap_configure(ifname, tap_name, &step);
 	if (err) {
 		sf_throw(env, err == -EPERM ? "E_NO_ROOT" : "E_XSK", -err, NULL, "host-mode delivery on %s: %s: %s", ifname, step,
 			 strerror(-err));
@@ -256,70 +194,6 @@ fail:
 	return NULL;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/*
- * Fills h for one frame: NEEDS_CSUM when its TCP/UDP checksum field holds
- * exactly the pseudo-header sum (a sender's offloaded, still partial
- * checksum), nothing otherwise. Untagged IPv4 (unfragmented) and IPv6 whose
- * first next header is TCP or UDP.
- */
-static void classify(const uint8_t *f, size_t len, struct virtio_net_hdr *h)
-{
-	memset(h, 0, sizeof(*h));
-	if (len < 14 + 20)
-		return;
-	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
-	size_t l3 = 14, l4;
-	uint8_t proto;
-	uint32_t pseudo;
-	if (type == 0x0800) {
-		const uint8_t *ip = f + l3;
-		size_t ihl = (size_t)(ip[0] & 0xf) * 4;
-		uint16_t tot = (uint16_t)(ip[2] << 8 | ip[3]);
-		if ((ip[0] >> 4) != 4 || ihl < 20 || l3 + tot > len || tot < ihl || ((ip[6] & 0x3f) | ip[7]))
-			return; /* not v4, truncated, or a fragment */
-		proto = ip[9];
-		l4 = l3 + ihl;
-		pseudo = sum16(ip + 12, 8, 0) + proto + (uint32_t)(tot - ihl);
-	} else if (type == 0x86dd) {
-		if (len < 14 + 40)
-			return;
-		const uint8_t *ip = f + l3;
-		uint16_t plen = (uint16_t)(ip[4] << 8 | ip[5]);
-		proto = ip[6];
-		l4 = l3 + 40;
-		if (l4 + plen > len)
-			return;
-		pseudo = sum16(ip + 8, 32, 0) + proto + plen;
-	} else {
-		return;
-	}
-	size_t off = proto == 6 ? 16 : proto == 17 ? 6 : 0;
-	if (!off || l4 + off + 2 > len)
-		return;
-	uint16_t field = (uint16_t)(f[l4 + off] << 8 | f[l4 + off + 1]);
-	if (field != 0 && field == fold(pseudo)) {
-		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		h->csum_start = (uint16_t)l4;
-		h->csum_offset = (uint16_t)off;
-	}
-}
-
 /* tapWrite(handle, from, descs, count) -> delivered */
 static napi_value tap_write(napi_env env, napi_callback_info info)
 {
@@ -341,7 +215,7 @@ static napi_value tap_write(napi_env env, napi_callback_info info)
 			continue;
 		}
 		struct virtio_net_hdr h;
-		classify(from + o, len, &h);
+		tap_vnet_hdr(from + o, len, &h);
 		struct iovec iov[2] = { { &h, sizeof(h) }, { from + o, len } };
 		if (writev(t->fd, iov, 2) == (ssize_t)(sizeof(h) + len)) {
 			ok++;
