@@ -8,6 +8,8 @@
 // is punted into the AF_XDP socket in `sf_xsks`. Two receivers take the
 // same load in turn:
 //   c     bench/live/xsk_receiver.c, the minimal libxdp receiver (baseline)
+//   c-tap, c-fwd  the same C receiver passing every frame on as the daemon
+//         does: into a TAP (host mode) or out of the peer's TX ring (inline)
 //   node  XskSocket.receive in a uv_poll-driven loop (bench/live/node-rx.ts)
 //   node-tap  the same plus host-mode delivery of every frame through the TAP
 // Measured: the highest offered rate each receives with no loss, CPU time
@@ -32,7 +34,10 @@ import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, L
 import { median } from './stats.js';
 import { replayQueueWorker } from './live/queue-replay.js';
 
-type Kind = 'c' | 'node' | 'node-tap';
+type Kind = 'c' | 'c-tap' | 'c-fwd' | 'node' | 'node-tap';
+
+/** The TAP `c-tap` creates in the receiver namespace (gone when the receiver exits). */
+const C_TAP_NAME = 'sfbenchtap';
 
 interface RunResult {
   offered_pps: number;
@@ -41,6 +46,8 @@ interface RunResult {
   received: number;
   lost: number;
   cpu_ns_per_packet: number;
+  /** Frames a C receiver passed on: written into the TAP (c-tap), or sent by the kernel from the peer's TX ring (c-fwd); null for the others. */
+  delivered: number | null;
   fill_ring_empty: number;
   rx_ring_full: number;
 }
@@ -137,7 +144,7 @@ class LiveBench {
 
   setup(): void {
     execFileSync('cc', ['-O2', '-o', this.tools.sender, join(this.root, 'bench', 'live', 'sender.c')], { stdio: 'inherit' });
-    execFileSync('cc', ['-O2', `-I${join(this.root, 'xdp')}`, '-o', this.tools.receiver, join(this.root, 'bench', 'live', 'xsk_receiver.c'), '-lxdp', '-lbpf'], { stdio: 'inherit' });
+    execFileSync('cc', ['-O2', `-I${join(this.root, 'xdp')}`, `-I${join(this.root, 'host', 'native')}`, '-o', this.tools.receiver, join(this.root, 'bench', 'live', 'xsk_receiver.c'), '-lxdp', '-lbpf'], { stdio: 'inherit' });
     execFileSync('cc', ['-O2', `-I${join(this.root, 'xdp')}`, '-o', this.tools.probe, join(this.root, 'bench', 'live', 'flow_probe.c'), '-lbpf'], { stdio: 'inherit' });
     execFileSync('cc', ['-O2', '-o', this.tools.sink, join(this.root, 'bench', 'live', 'udp_sink.c')], { stdio: 'inherit' });
     this.cli('attach', '--iface', this.lab.receiverIf, '--mode', 'native', '--fail', 'open');
@@ -158,9 +165,10 @@ class LiveBench {
 
   private startReceiver(kind: Kind, count: number, seconds: number): ChildProcess {
     const common = ['-i', this.lab.receiverIf, '-m', this.pin];
+    const passOn = kind === 'c-tap' ? ['-T', C_TAP_NAME] : kind === 'c-fwd' ? ['-X', this.lab.peerIf] : [];
     const argv =
-      kind === 'c'
-        ? [this.tools.receiver, ...common, '-c', String(count), '-I', '500', '-t', String(seconds), '-R', String(RING)]
+      kind === 'c' || kind === 'c-tap' || kind === 'c-fwd'
+        ? [this.tools.receiver, ...common, '-c', String(count), '-I', '500', '-t', String(seconds), '-R', String(RING), ...passOn]
         : [process.execPath, process.argv[1]!, '--role', 'node-rx', '--iface', this.lab.receiverIf, '--pin', this.pin, '--count', String(count), '--idle', '500', '--seconds', String(seconds), '--ring', String(RING), ...(kind === 'node-tap' ? ['--deliver'] : [])];
     return this.lab.spawn(this.lab.receiverNs, argv);
   }
@@ -248,6 +256,7 @@ class LiveBench {
       received: r.received!,
       lost: s.sent - r.received!,
       cpu_ns_per_packet: r.received ? Math.round(r.cpu_ns! / r.received) : 0,
+      delivered: kind === 'c-tap' ? r.delivered! : kind === 'c-fwd' ? Math.min(r.delivered!, r.sent_by_peer!) : null,
       fill_ring_empty: r.fill_ring_empty!,
       rx_ring_full: r.rx_ring_full!,
     };
@@ -326,27 +335,57 @@ async function idleCpu(pid: number): Promise<{ cpu_percent: number; seconds: num
   return { cpu_percent: Math.round((used / wall) * 100 * 100) / 100, seconds: Math.round(wall * 10) / 10 };
 }
 
-/** The C receiver at the reference rate, REFERENCE_REPEATS runs as long as the daemon's reference runs; the lossless ones. */
-async function cReferenceRuns(bench: LiveBench): Promise<number[]> {
+/** A C receiver at the reference rate, REFERENCE_REPEATS runs as long as the daemon's reference runs; the lossless ones (for c-tap and c-fwd: every frame also passed on). */
+async function cReferenceRuns(bench: LiveBench, kind: 'c' | 'c-tap' | 'c-fwd'): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < REFERENCE_REPEATS; i++) {
-    const r = await bench.once('c', REFERENCE_RATE, REFERENCE_PACKETS);
-    if (r.lost === 0) out.push(r.cpu_ns_per_packet);
-    else console.error(`C receiver reference run lost ${r.lost} of ${r.sent} packets; left out`);
+    const r = await bench.once(kind, REFERENCE_RATE, REFERENCE_PACKETS);
+    const notPassedOn = r.delivered === null ? 0 : r.received - r.delivered;
+    if (r.lost === 0 && notPassedOn === 0) out.push(r.cpu_ns_per_packet);
+    else console.error(`${kind} reference run lost ${r.lost} of ${r.sent} packets and failed to pass ${notPassedOn} on; left out`);
   }
   return out;
 }
 
+/** Reference runs of the C receiver alone, and of the C receiver passing frames on as each daemon mode does. */
+interface CReferenceRuns {
+  c: number[];
+  cTap: number[];
+  cFwd: number[];
+}
+
+/** Takes one round of each kind's reference runs, into `into` when given. */
+async function cReferenceSet(bench: LiveBench, into?: CReferenceRuns): Promise<CReferenceRuns> {
+  const set = into ?? { c: [], cTap: [], cFwd: [] };
+  set.c.push(...(await cReferenceRuns(bench, 'c')));
+  set.cTap.push(...(await cReferenceRuns(bench, 'c-tap')));
+  set.cFwd.push(...(await cReferenceRuns(bench, 'c-fwd')));
+  return set;
+}
+
+const SAME_DELIVERY = {
+  host: { what: 'xsk_receiver -T: the C receiver also writing every frame into a TAP set up as host-mode delivery sets up its own (host/native/tap_frame.h), one writev per frame', runs: (r: CReferenceRuns) => r.cTap },
+  inline: { what: "xsk_receiver -X: the C receiver also sending every frame out of the peer interface's AF_XDP TX ring, as inline mode does", runs: (r: CReferenceRuns) => r.cFwd },
+};
+
 /**
  * Puts the C receiver's reference runs (taken before and after the daemon's,
  * so a machine that changes speed during the bench weighs on both sides)
- * beside a daemon result's own, with the ratio of the medians.
+ * beside a daemon result's own, with the ratio of the medians. Then the same
+ * against the C receiver that passes every frame on the way that mode does:
+ * what the daemon costs over the same receive and delivery written in C.
  */
-function withReferenceRatio(result: Record<string, unknown> | string, cRuns: number[]): Record<string, unknown> | string {
+function withReferenceRatio(result: Record<string, unknown> | string, refs: CReferenceRuns, mode: keyof typeof SAME_DELIVERY): Record<string, unknown> | string {
   const ref = typeof result === 'object' ? (result.reference_100kpps as { cpu_ns_per_packet_median: number } | undefined) : undefined;
-  if (!ref || cRuns.length === 0) return result;
-  const cMedian = median(cRuns);
-  Object.assign(ref, { c_receiver_cpu_ns_per_packet_runs: cRuns, c_receiver_cpu_ns_per_packet_median: cMedian, ratio_of_medians: Math.round((ref.cpu_ns_per_packet_median / cMedian) * 100) / 100, within_2x: ref.cpu_ns_per_packet_median <= 2 * cMedian });
+  if (!ref || refs.c.length === 0) return result;
+  const ratioTo = (runs: number[]): number => Math.round((ref.cpu_ns_per_packet_median / median(runs)) * 100) / 100;
+  const cMedian = median(refs.c);
+  Object.assign(ref, { c_receiver_cpu_ns_per_packet_runs: refs.c, c_receiver_cpu_ns_per_packet_median: cMedian, ratio_of_medians: ratioTo(refs.c), within_2x: ref.cpu_ns_per_packet_median <= 2 * cMedian });
+  const same = SAME_DELIVERY[mode];
+  const runs = same.runs(refs);
+  if (runs.length > 0) {
+    Object.assign(ref, { same_delivery_in_c: { what: same.what, cpu_ns_per_packet_runs: runs, cpu_ns_per_packet_median: median(runs), ratio_of_medians: ratioTo(runs) } });
+  }
   return result;
 }
 
@@ -384,7 +423,7 @@ async function main(outPath: string): Promise<void> {
     let daemon: Record<string, unknown> | string;
     let daemonInline: Record<string, unknown> | string;
     const cRef = new Map(c.runs.filter((r) => r.lost === 0 && r.offered_pps > 0).map((r) => [r.offered_pps, r.cpu_ns_per_packet]));
-    const cReference = await cReferenceRuns(bench);
+    const cReference = await cReferenceSet(bench);
     try {
       daemon = noDaemon ? `not measured: ${noDaemon}` : await measureDaemon(deps, cRef, floor);
     } catch (e) {
@@ -396,9 +435,9 @@ async function main(outPath: string): Promise<void> {
       daemonInline = `failed: ${(e as Error).message.slice(0, 400)}`;
     }
     bench.reattach();
-    cReference.push(...(await cReferenceRuns(bench)));
-    withReferenceRatio(daemon, cReference);
-    withReferenceRatio(daemonInline, cReference);
+    await cReferenceSet(bench, cReference);
+    withReferenceRatio(daemon, cReference, 'host');
+    withReferenceRatio(daemonInline, cReference, 'inline');
     const hostModeFloor = await measureHostModeFloor(at(nodeTap.runs, REFERENCE_RATE)?.cpu_ns_per_packet, c100?.cpu_ns_per_packet);
     const result = {
       setup: `${FRAME_SIZE}-byte UDP frames, ${FLOWS} flows, AF_PACKET sender in a namespace -> veth -> secuxflow XDP (native) inspect rule -> AF_XDP copy mode, queue 0, rings of ${RING}; ${cpus().length} CPUs shared by sender, softirq and receiver; kernel ${release()}`,
@@ -470,15 +509,15 @@ async function daemonOnlyRun(bench: LiveBench, outPath: string, stopSink: () => 
   const deps = bench.daemonDeps();
   const floor = await measureVerdictFloor(deps, (pin, port) => bench.startFloorReceiver(pin, port));
   const cRef = new Map(c100 ? [[REFERENCE_RATE, c100.cpu_ns_per_packet]] : []);
-  const cReference = await cReferenceRuns(bench);
+  const cReference = await cReferenceSet(bench);
   const daemon = await measureDaemon(deps, cRef, floor);
   // SECUXFLOW_BENCH_INLINE_RATES (comma-separated pps) overrides the inline rates for experiments.
   const inlineRates = process.env.SECUXFLOW_BENCH_INLINE_RATES ? process.env.SECUXFLOW_BENCH_INLINE_RATES.split(',').map(Number) : [REFERENCE_RATE];
   const daemonInline = await measureInline(deps, cRef, inlineRates);
   bench.reattach();
-  cReference.push(...(await cReferenceRuns(bench)));
-  withReferenceRatio(daemon, cReference);
-  withReferenceRatio(daemonInline, cReference);
+  await cReferenceSet(bench, cReference);
+  withReferenceRatio(daemon, cReference, 'host');
+  withReferenceRatio(daemonInline, cReference, 'inline');
   const result = { partial: 'daemon only (--daemon-only)', c_cpu_ns_per_packet_at_100kpps: c100?.cpu_ns_per_packet ?? null, daemon, daemon_inline: daemonInline, udp_sink: await stopSink() };
   writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));

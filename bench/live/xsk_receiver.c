@@ -20,12 +20,23 @@
  * least work any user-space verdict can take, so flow_probe timing it gives
  * what this machine's wake-ups and syscalls cost before any inspection.
  *
- * usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS] [-R RING] [-V SF_FLOWS_PIN -P PORT]
+ * With -T TAP or -X PEER it also passes every frame on, as the daemon does
+ * with a passed packet, so the daemon can be set beside a C program doing
+ * the same delivery as well as beside one that delivers nothing:
+ *   -T TAP   host mode: creates the TAP as host-mode delivery does
+ *            (host/native/tap_frame.h) and writes each frame into it with
+ *            its virtio-net header, one writev per frame;
+ *   -X PEER  inline mode: copies each frame into a second socket's UMEM on
+ *            PEER queue 0 and sends it from the TX ring, kicking as the
+ *            daemon's transmit() does.
+ *
+ * usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS] [-R RING] [-V SF_FLOWS_PIN -P PORT] [-T TAP | -X PEER]
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/if_xdp.h>
 #include <poll.h>
 #include <signal.h>
@@ -36,6 +47,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <xdp/xsk.h>
@@ -43,6 +55,7 @@
 #include "secuxflow.h"
 #include "bench_util.h"
 #include "udp4_flow_key.h"
+#include "tap_frame.h"
 
 #define FRAME_SIZE 2048
 #define DEFAULT_RING 2048 /* -R: ring size; the UMEM has twice as many frames, as XskSocket's */
@@ -80,15 +93,121 @@ static void fail(const char *what, int err)
 	exit(1);
 }
 
+/* -T: the TAP, set up as host-mode delivery sets up its own; exits on failure. */
+static int open_tap(const char *ifname, const char *tap_name)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fail("/dev/net/tun", errno);
+	struct ifreq req;
+	memset(&req, 0, sizeof(req));
+	req.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(req.ifr_name, IFNAMSIZ, "%s", tap_name);
+	if (ioctl(fd, TUNSETIFF, &req) < 0)
+		fail("creating the TAP", errno);
+	int hdr_size = sizeof(struct virtio_net_hdr);
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0)
+		fail("TUNSETVNETHDRSZ", errno);
+	const char *step = "";
+	int err = tap_configure(ifname, req.ifr_name, &step);
+	if (err)
+		fail(step, err);
+	return fd;
+}
+
+/* -X: a TX-only socket on the peer, with its own UMEM and a stack of free frames. */
+struct forward {
+	struct xsk_socket *xsk;
+	struct xsk_umem *umem;
+	struct xsk_ring_prod tx, fill;
+	struct xsk_ring_cons comp;
+	void *area;
+	size_t area_size;
+	__u64 *free_frames;
+	__u32 n_free, ring;
+	uint64_t sent, kicks, completed;
+};
+
+static void open_forward(struct forward *fw, const char *peer, __u32 ring)
+{
+	fw->ring = ring;
+	fw->area_size = (size_t)ring * FRAME_SIZE;
+	fw->area = mmap(NULL, fw->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fw->area == MAP_FAILED)
+		fail("mmap (peer)", errno);
+	struct xsk_umem_config ucfg = { .fill_size = ring, .comp_size = ring, .frame_size = FRAME_SIZE };
+	int err = xsk_umem__create(&fw->umem, fw->area, fw->area_size, &fw->fill, &fw->comp, &ucfg);
+	if (err)
+		fail("xsk_umem__create (peer)", err);
+	struct xsk_socket_config scfg = {
+		.tx_size = ring,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
+	};
+	for (int tries = 0; tries < 50; tries++) { /* EBUSY: as for the receive socket below */
+		err = xsk_socket__create(&fw->xsk, peer, 0, fw->umem, NULL, &fw->tx, &scfg);
+		if (err != -EBUSY)
+			break;
+		usleep(10000);
+	}
+	if (err)
+		fail("xsk_socket__create (peer)", err);
+	fw->free_frames = malloc(sizeof(__u64) * ring);
+	for (__u32 i = 0; i < ring; i++)
+		fw->free_frames[fw->n_free++] = (__u64)i * FRAME_SIZE;
+}
+
+static void reclaim_forward(struct forward *fw)
+{
+	__u32 idx = 0;
+	__u32 n = xsk_ring_cons__peek(&fw->comp, fw->ring, &idx);
+	for (__u32 i = 0; i < n; i++)
+		fw->free_frames[fw->n_free++] = *xsk_ring_cons__comp_addr(&fw->comp, idx + i) & ~(__u64)(FRAME_SIZE - 1);
+	xsk_ring_cons__release(&fw->comp, n);
+	fw->completed += n;
+}
+
+/* Sends n frames of `from` (offsets and lengths in pos/lens); returns how many were queued. */
+static __u32 forward_batch(struct forward *fw, const uint8_t *from, const size_t *pos, const __u32 *lens, __u32 n)
+{
+	reclaim_forward(fw);
+	if (n > fw->n_free)
+		n = fw->n_free;
+	__u32 idx = 0;
+	n = n ? xsk_ring_prod__reserve(&fw->tx, n, &idx) : 0;
+	for (__u32 i = 0; i < n; i++) {
+		__u64 addr = fw->free_frames[--fw->n_free];
+		struct xdp_desc *d = xsk_ring_prod__tx_desc(&fw->tx, idx + i);
+		memcpy(xsk_umem__get_data(fw->area, addr), from + pos[i], lens[i]);
+		d->addr = addr;
+		d->len = lens[i];
+		d->options = 0;
+	}
+	if (!n)
+		return 0;
+	xsk_ring_prod__submit(&fw->tx, n);
+	/* copy mode sends at most 32 frames a sendto(): kick until the batch is out */
+	for (__u32 kick = 0; kick < 2 + fw->ring / 32 && xsk_ring_prod__needs_wakeup(&fw->tx); kick++) {
+		fw->kicks++;
+		if (sendto(xsk_socket__fd(fw->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+			break;
+		if (errno != EAGAIN && errno != EBUSY)
+			break;
+		reclaim_forward(fw);
+	}
+	fw->sent += n;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	const char *ifname = NULL, *pin = NULL;
 	uint32_t queue = 0, ring = DEFAULT_RING;
 	uint64_t count = 0, idle_ms = 1000;
 	double seconds = 30;
-	const char *verdict_pin = NULL;
+	const char *verdict_pin = NULL, *tap_name = NULL, *peer = NULL;
 	int c;
-	while ((c = getopt(argc, argv, "i:m:q:c:I:t:R:V:P:")) != -1) {
+	while ((c = getopt(argc, argv, "i:m:q:c:I:t:R:V:P:T:X:")) != -1) {
 		switch (c) {
 		case 'i': ifname = optarg; break;
 		case 'm': pin = optarg; break;
@@ -99,15 +218,21 @@ int main(int argc, char **argv)
 		case 'R': ring = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'V': verdict_pin = optarg; break;
 		case 'P': verdict_port = (uint16_t)strtoul(optarg, NULL, 10); break;
+		case 'T': tap_name = optarg; break;
+		case 'X': peer = optarg; break;
 		default:
-			fprintf(stderr, "usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS] [-R RING]\n");
+			fprintf(stderr, "usage: xsk_receiver -i IFACE -m XSKMAP_PIN [-q QUEUE] [-c COUNT] [-I IDLE_MS] [-t SECONDS] [-R RING] [-V PIN -P PORT] [-T TAP | -X PEER]\n");
 			return 2;
 		}
 	}
-	if (!ifname || !pin || ring < 64 || (ring & (ring - 1))) {
-		fprintf(stderr, "xsk_receiver: -i and -m are required; -R must be a power of two >= 64\n");
+	if (!ifname || !pin || ring < 64 || (ring & (ring - 1)) || (tap_name && peer)) {
+		fprintf(stderr, "xsk_receiver: -i and -m are required; -R must be a power of two >= 64; -T and -X exclude each other\n");
 		return 2;
 	}
+	int tap_fd = tap_name ? open_tap(ifname, tap_name) : -1;
+	struct forward fw = { 0 };
+	if (peer)
+		open_forward(&fw, peer, ring);
 
 	if (verdict_pin) {
 		verdict_fd = bpf_obj_get(verdict_pin);
@@ -171,6 +296,9 @@ int main(int argc, char **argv)
 
 	/* 5. receive: the same copy-once work as XskSocket.receive */
 	static uint8_t into[BATCH * FRAME_SIZE];
+	size_t at[BATCH];
+	__u32 lens[BATCH];
+	uint64_t delivered = 0;
 	uint64_t got = 0, bytes = 0, wakeups = 0, first = 0, last = 0, checksum = 0;
 	uint64_t start = now_ns(), deadline = start + (uint64_t)(seconds * 1e9);
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -201,6 +329,8 @@ int main(int argc, char **argv)
 			checksum += into[pos + d->len - 1];
 			if (verdict_fd >= 0)
 				write_verdict(into + pos, d->len);
+			at[i] = pos;
+			lens[i] = d->len;
 			pos = (pos + d->len + 7) & ~(size_t)7;
 			bytes += d->len;
 			*xsk_ring_prod__fill_addr(&fill, idx_fill + i) = d->addr & ~(__u64)(FRAME_SIZE - 1);
@@ -208,6 +338,18 @@ int main(int argc, char **argv)
 		xsk_ring_prod__submit(&fill, k);
 		xsk_ring_cons__release(&rx, k);
 		got += k;
+		/* passed on from the copy, after the refill, as the daemon does after receive() */
+		if (tap_fd >= 0) {
+			for (__u32 i = 0; i < k; i++) {
+				struct virtio_net_hdr h;
+				tap_vnet_hdr(into + at[i], lens[i], &h);
+				struct iovec iov[2] = { { &h, sizeof(h) }, { into + at[i], lens[i] } };
+				if (writev(tap_fd, iov, 2) == (ssize_t)(sizeof(h) + lens[i]))
+					delivered++;
+			}
+		} else if (peer) {
+			delivered += forward_batch(&fw, into, at, lens, k);
+		}
 		last = now_ns();
 		if (!first)
 			first = last;
@@ -217,6 +359,12 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* -X: what the kernel has sent, once the last kick's frames are through (at most 100 ms) */
+	for (int i = 0; peer && fw.completed < fw.sent && i < 100; i++) {
+		reclaim_forward(&fw);
+		if (fw.completed < fw.sent)
+			usleep(1000);
+	}
 	struct xdp_statistics st = { 0 };
 	socklen_t len = sizeof(st);
 	getsockopt(fd, SOL_XDP, XDP_STATISTICS, &st, &len);
@@ -225,11 +373,12 @@ int main(int argc, char **argv)
 	uint64_t cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec - ru0.ru_utime.tv_sec - ru0.ru_stime.tv_sec) * 1000000000ull +
 			  (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec - ru0.ru_utime.tv_usec - ru0.ru_stime.tv_usec) * 1000ull;
 	printf("{\"received\":%llu,\"bytes\":%llu,\"active_ns\":%llu,\"elapsed_ns\":%llu,\"cpu_ns\":%llu,\"wakeups\":%llu,"
-	       "\"rx_dropped\":%llu,\"rx_ring_full\":%llu,\"fill_ring_empty\":%llu,\"checksum\":%llu}\n",
+	       "\"rx_dropped\":%llu,\"rx_ring_full\":%llu,\"fill_ring_empty\":%llu,\"checksum\":%llu,\"delivered\":%llu,\"sent_by_peer\":%llu}\n",
 	       (unsigned long long)got, (unsigned long long)bytes, (unsigned long long)(last - first),
 	       (unsigned long long)(now_ns() - start), (unsigned long long)cpu_ns, (unsigned long long)wakeups,
 	       (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
-	       (unsigned long long)st.rx_fill_ring_empty_descs, (unsigned long long)checksum);
+	       (unsigned long long)st.rx_fill_ring_empty_descs, (unsigned long long)checksum, (unsigned long long)delivered,
+	       (unsigned long long)fw.completed);
 
 	/* 6. out of the map first, so the punt fallback applies again */
 	bpf_map_delete_elem(map_fd, &queue);
@@ -237,5 +386,13 @@ int main(int argc, char **argv)
 	xsk_umem__delete(umem);
 	munmap(area, area_size);
 	close(map_fd);
+	if (tap_fd >= 0)
+		close(tap_fd); /* not persistent: the TAP goes with its fd */
+	if (peer) {
+		xsk_socket__delete(fw.xsk);
+		xsk_umem__delete(fw.umem);
+		munmap(fw.area, fw.area_size);
+		free(fw.free_frames);
+	}
 	return 0;
 }
