@@ -23,6 +23,7 @@ import { PenaltyBox } from './penalty-box.js';
 import { NET6_PREFIX, penaltyKeyFor } from '../kernel/penalty-entry.js';
 import { ChecksumGuard, type ChecksumMode } from './checksums.js';
 import type { DecisionStage, EngineBounds, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
+import { clear } from '../arrays.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
 
@@ -588,8 +589,8 @@ export class Engine {
       }
       out.verdicts.fill(0, 0, count);
       out.verdictArgs.fill(0, 0, count);
-      out.alerts.length = 0;
-      out.events.length = 0;
+      clear(out.alerts);
+      clear(out.events);
       let failure: string | null = null;
       try {
         mod.instance.inspect(items, count, out);

@@ -604,7 +604,9 @@ export class ComponentInspector {
       while (this.pool.length < n) this.pool.push(emptyRecord());
       for (let i = 0; i < n; i++) recordFromItem(this.pool[i]!, items[start + i]!);
       const sink: ComponentSink = { alerts: [], events: [] };
+      const t0 = performance.now();
       this.runtime.run(this.pool, n, this.verdicts, this.args, sink);
+      this.runtime.stats.timeNs += Math.round((performance.now() - t0) * 1e6);
       for (let i = 0; i < n; i++) {
         if (isVerdict(this.verdicts[i]!)) continue;
         this.runtime.stats.verdictErrors++;

@@ -20,6 +20,7 @@ import type { BatchOutput, FlowEndOutput, InspectItem, InspectorOptions, Inspect
 import { defaultLogger } from './logger.js';
 import { BatchPacker, type BatchArea } from './batch-packer.js';
 import { printable } from '../text.js';
+import { clear } from '../arrays.js';
 
 export type { BatchOutput, FlowEndOutput, InspectItem, InspectorOptions, InspectorStats, ModuleAlert, ModuleEvent, ModuleEventKind, InspectorLogger } from './types.js';
 
@@ -305,8 +306,8 @@ export class InspectorInstance {
     } finally {
       s.sink = EMPTY_OUTPUT;
       s.discard = true;
-      EMPTY_OUTPUT.alerts.length = 0;
-      EMPTY_OUTPUT.events.length = 0;
+      clear(EMPTY_OUTPUT.alerts);
+      clear(EMPTY_OUTPUT.events);
     }
   }
 
