@@ -56,6 +56,7 @@
 #include "bench_util.h"
 #include "udp4_flow_key.h"
 #include "tap_frame.h"
+#include "xsk_tx.h"
 
 #define FRAME_SIZE 2048
 #define DEFAULT_RING 2048 /* -R: ring size; the UMEM has twice as many frames, as XskSocket's */
@@ -115,7 +116,7 @@ static int open_tap(const char *ifname, const char *tap_name)
 	return fd;
 }
 
-/* -X: a TX-only socket on the peer, with its own UMEM and a stack of free frames. */
+/* -X: a TX-only socket on the peer, with its own UMEM, sending as inline mode's transmit() does (host/native/xsk_tx.h). */
 struct forward {
 	struct xsk_socket *xsk;
 	struct xsk_umem *umem;
@@ -123,9 +124,9 @@ struct forward {
 	struct xsk_ring_cons comp;
 	void *area;
 	size_t area_size;
-	__u64 *free_frames;
-	__u32 n_free, ring;
-	uint64_t sent, kicks, completed;
+	__u32 ring;
+	struct xsk_tx_frames frames;
+	uint64_t kicks;
 };
 
 static void open_forward(struct forward *fw, const char *peer, __u32 ring)
@@ -152,51 +153,10 @@ static void open_forward(struct forward *fw, const char *peer, __u32 ring)
 	}
 	if (err)
 		fail("xsk_socket__create (peer)", err);
-	fw->free_frames = malloc(sizeof(__u64) * ring);
+	fw->frames.free = malloc(sizeof(__u64) * ring);
+	fw->frames.frame_size = FRAME_SIZE;
 	for (__u32 i = 0; i < ring; i++)
-		fw->free_frames[fw->n_free++] = (__u64)i * FRAME_SIZE;
-}
-
-static void reclaim_forward(struct forward *fw)
-{
-	__u32 idx = 0;
-	__u32 n = xsk_ring_cons__peek(&fw->comp, fw->ring, &idx);
-	for (__u32 i = 0; i < n; i++)
-		fw->free_frames[fw->n_free++] = *xsk_ring_cons__comp_addr(&fw->comp, idx + i) & ~(__u64)(FRAME_SIZE - 1);
-	xsk_ring_cons__release(&fw->comp, n);
-	fw->completed += n;
-}
-
-/* Sends n frames of `from` (offsets and lengths in pos/lens); returns how many were queued. */
-static __u32 forward_batch(struct forward *fw, const uint8_t *from, const size_t *pos, const __u32 *lens, __u32 n)
-{
-	reclaim_forward(fw);
-	if (n > fw->n_free)
-		n = fw->n_free;
-	__u32 idx = 0;
-	n = n ? xsk_ring_prod__reserve(&fw->tx, n, &idx) : 0;
-	for (__u32 i = 0; i < n; i++) {
-		__u64 addr = fw->free_frames[--fw->n_free];
-		struct xdp_desc *d = xsk_ring_prod__tx_desc(&fw->tx, idx + i);
-		memcpy(xsk_umem__get_data(fw->area, addr), from + pos[i], lens[i]);
-		d->addr = addr;
-		d->len = lens[i];
-		d->options = 0;
-	}
-	if (!n)
-		return 0;
-	xsk_ring_prod__submit(&fw->tx, n);
-	/* copy mode sends at most 32 frames a sendto(): kick until the batch is out */
-	for (__u32 kick = 0; kick < 2 + fw->ring / 32 && xsk_ring_prod__needs_wakeup(&fw->tx); kick++) {
-		fw->kicks++;
-		if (sendto(xsk_socket__fd(fw->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
-			break;
-		if (errno != EAGAIN && errno != EBUSY)
-			break;
-		reclaim_forward(fw);
-	}
-	fw->sent += n;
-	return n;
+		fw->frames.free[fw->frames.n_free++] = (__u64)i * FRAME_SIZE;
 }
 
 int main(int argc, char **argv)
@@ -296,8 +256,7 @@ int main(int argc, char **argv)
 
 	/* 5. receive: the same copy-once work as XskSocket.receive */
 	static uint8_t into[BATCH * FRAME_SIZE];
-	size_t at[BATCH];
-	__u32 lens[BATCH];
+	uint32_t descs[2 * BATCH]; /* offset and length of each frame in `into` */
 	uint64_t delivered = 0;
 	uint64_t got = 0, bytes = 0, wakeups = 0, first = 0, last = 0, checksum = 0;
 	uint64_t start = now_ns(), deadline = start + (uint64_t)(seconds * 1e9);
@@ -329,8 +288,8 @@ int main(int argc, char **argv)
 			checksum += into[pos + d->len - 1];
 			if (verdict_fd >= 0)
 				write_verdict(into + pos, d->len);
-			at[i] = pos;
-			lens[i] = d->len;
+			descs[2 * i] = (uint32_t)pos;
+			descs[2 * i + 1] = d->len;
 			pos = (pos + d->len + 7) & ~(size_t)7;
 			bytes += d->len;
 			*xsk_ring_prod__fill_addr(&fill, idx_fill + i) = d->addr & ~(__u64)(FRAME_SIZE - 1);
@@ -342,13 +301,15 @@ int main(int argc, char **argv)
 		if (tap_fd >= 0) {
 			for (__u32 i = 0; i < k; i++) {
 				struct virtio_net_hdr h;
-				tap_vnet_hdr(into + at[i], lens[i], &h);
-				struct iovec iov[2] = { { &h, sizeof(h) }, { into + at[i], lens[i] } };
-				if (writev(tap_fd, iov, 2) == (ssize_t)(sizeof(h) + lens[i]))
+				uint8_t *frame = into + descs[2 * i];
+				uint32_t len = descs[2 * i + 1];
+				tap_vnet_hdr(frame, len, &h);
+				struct iovec iov[2] = { { &h, sizeof(h) }, { frame, len } };
+				if (writev(tap_fd, iov, 2) == (ssize_t)(sizeof(h) + len))
 					delivered++;
 			}
 		} else if (peer) {
-			delivered += forward_batch(&fw, into, at, lens, k);
+			delivered += xsk_tx_send(&fw.frames, &fw.tx, &fw.comp, fw.ring, xsk_socket__fd(fw.xsk), fw.area, into, descs, k, &fw.kicks);
 		}
 		last = now_ns();
 		if (!first)
@@ -360,9 +321,9 @@ int main(int argc, char **argv)
 	}
 
 	/* -X: what the kernel has sent, once the last kick's frames are through (at most 100 ms) */
-	for (int i = 0; peer && fw.completed < fw.sent && i < 100; i++) {
-		reclaim_forward(&fw);
-		if (fw.completed < fw.sent)
+	for (int i = 0; peer && fw.frames.completed < fw.frames.queued && i < 100; i++) {
+		xsk_tx_reclaim(&fw.frames, &fw.comp, fw.ring);
+		if (fw.frames.completed < fw.frames.queued)
 			usleep(1000);
 	}
 	struct xdp_statistics st = { 0 };
@@ -378,7 +339,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)(now_ns() - start), (unsigned long long)cpu_ns, (unsigned long long)wakeups,
 	       (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
 	       (unsigned long long)st.rx_fill_ring_empty_descs, (unsigned long long)checksum, (unsigned long long)delivered,
-	       (unsigned long long)fw.completed);
+	       (unsigned long long)fw.frames.completed);
 
 	/* 6. out of the map first, so the punt fallback applies again */
 	bpf_map_delete_elem(map_fd, &queue);
@@ -392,7 +353,7 @@ int main(int argc, char **argv)
 		xsk_socket__delete(fw.xsk);
 		xsk_umem__delete(fw.umem);
 		munmap(fw.area, fw.area_size);
-		free(fw.free_frames);
+		free(fw.frames.free);
 	}
 	return 0;
 }

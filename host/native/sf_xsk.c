@@ -28,6 +28,8 @@
 #include <uv.h>
 #include <xdp/xsk.h>
 
+#include "xsk_tx.h"
+
 #ifndef SO_PREFER_BUSY_POLL
 #define SO_PREFER_BUSY_POLL 69
 #endif
@@ -71,11 +73,10 @@ struct sf_xsk {
 	uint32_t frame_size;
 	uint32_t frame_count;
 	uint32_t ring_size;
-	uint64_t *tx_free; /* stack of free TX frame addresses */
-	uint32_t tx_free_n;
+	struct xsk_tx_frames txf; /* the upper half of the UMEM */
 	struct sf_xsk_watch *watch;
 	/* our counters (the kernel's come from XDP_STATISTICS) */
-	uint64_t rx_packets, rx_bytes, rx_deferred, tx_packets, tx_completed, wakeups;
+	uint64_t rx_packets, rx_bytes, rx_deferred, wakeups;
 };
 
 /* ---- teardown ---- */
@@ -124,8 +125,8 @@ static void xsk_teardown(struct sf_xsk *s)
 	if (s->area)
 		munmap(s->area, s->area_size);
 	s->area = NULL;
-	free(s->tx_free);
-	s->tx_free = NULL;
+	free(s->txf.free);
+	s->txf.free = NULL;
 }
 
 /*
@@ -291,8 +292,8 @@ static void prime_rings(struct sf_xsk *s)
 	xsk_ring_prod__submit(&s->fill, n);
 	uint32_t half = s->frame_count / 2;
 	for (uint32_t i = 0; i < half; i++)
-		s->tx_free[i] = (__u64)(half + i) * s->frame_size;
-	s->tx_free_n = half;
+		s->txf.free[i] = (__u64)(half + i) * s->frame_size;
+	s->txf.n_free = half;
 }
 
 static napi_value xsk_open(napi_env env, napi_callback_info info)
@@ -325,10 +326,11 @@ static napi_value xsk_open(napi_env env, napi_callback_info info)
 	s->frame_size = a->frame_size;
 	s->frame_count = a->frame_count;
 	s->ring_size = a->ring_size;
-	s->tx_free = calloc(a->frame_count / 2, sizeof(uint64_t));
+	s->txf.free = calloc(a->frame_count / 2, sizeof(uint64_t));
+	s->txf.frame_size = a->frame_size;
 	s->area_size = (size_t)a->frame_count * a->frame_size;
 	s->area = mmap(NULL, s->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s->area == MAP_FAILED || !s->tx_free) {
+	if (s->area == MAP_FAILED || !s->txf.free) {
 		s->area = NULL;
 		sf_throw(env, "E_KERNEL", ENOMEM, "use a smaller frameCount", "cannot allocate the UMEM (%zu bytes)", s->area_size);
 		goto fail;
@@ -467,16 +469,6 @@ static napi_value xsk_receive(napi_env env, napi_callback_info info)
 	return sf_u32(env, k);
 }
 
-static void reclaim_tx(struct sf_xsk *s)
-{
-	__u32 idx = 0;
-	__u32 n = xsk_ring_cons__peek(&s->comp, s->ring_size, &idx);
-	for (__u32 i = 0; i < n; i++)
-		s->tx_free[s->tx_free_n++] = *xsk_ring_cons__comp_addr(&s->comp, idx + i) & ~(__u64)(s->frame_size - 1);
-	xsk_ring_cons__release(&s->comp, n);
-	s->tx_completed += n;
-}
-
 /* transmit(handle, from: Uint8Array, descs: Uint32Array, count) -> queued */
 static napi_value xsk_transmit(napi_env env, napi_callback_info info)
 {
@@ -501,37 +493,7 @@ static napi_value xsk_transmit(napi_env env, napi_callback_info info)
 			return sf_throw(env, "E_USAGE", 0, "frames must be 14..frameSize bytes", "transmit: frame %u is %llu bytes (frame size %u)",
 					i, (unsigned long long)len, s->frame_size);
 	}
-	reclaim_tx(s);
-	uint32_t n = count < s->tx_free_n ? count : s->tx_free_n;
-	__u32 idx = 0;
-	n = n ? xsk_ring_prod__reserve(&s->tx, n, &idx) : 0;
-	for (uint32_t i = 0; i < n; i++) {
-		__u64 addr = s->tx_free[--s->tx_free_n];
-		struct xdp_desc *d = xsk_ring_prod__tx_desc(&s->tx, idx + i);
-		memcpy(xsk_umem__get_data(s->area, addr), from + descs[2 * i], descs[2 * i + 1]);
-		d->addr = addr;
-		d->len = descs[2 * i + 1];
-		d->options = 0;
-	}
-	if (n) {
-		xsk_ring_prod__submit(&s->tx, n);
-		s->tx_packets += n;
-	}
-	/*
-	 * Copy mode sends from the sendto() call, at most 32 frames per call
-	 * (the kernel's TX_BATCH_SIZE), answering EAGAIN while more are queued:
-	 * kick until the batch is out, so no frame waits for the next transmit().
-	 * Zero-copy drivers only need a kick when they flag it.
-	 */
-	for (uint32_t kick = 0; n && kick < 2 + s->ring_size / 32 && xsk_ring_prod__needs_wakeup(&s->tx); kick++) {
-		s->wakeups++;
-		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
-			break;
-		if (errno != EAGAIN && errno != EBUSY)
-			break; /* ENOBUFS, ENETDOWN: the frames stay queued for the next kick */
-		reclaim_tx(s); /* EAGAIN may also mean a full completion ring */
-	}
-	return sf_u32(env, n);
+	return sf_u32(env, xsk_tx_send(&s->txf, &s->tx, &s->comp, s->ring_size, s->fd, s->area, from, descs, count, &s->wakeups));
 }
 
 /* ---- waiting ---- */
@@ -627,7 +589,7 @@ static napi_value xsk_stats(napi_env env, napi_callback_info info)
 	struct sf_xsk *s = argc >= 1 ? get_xsk(env, argv[0], true) : NULL;
 	if (!s)
 		return NULL;
-	reclaim_tx(s);
+	xsk_tx_reclaim(&s->txf, &s->comp, s->ring_size);
 	struct xdp_statistics st = { 0 };
 	socklen_t len = sizeof(st);
 	if (getsockopt(s->fd, SOL_XDP, XDP_STATISTICS, &st, &len) != 0)
@@ -636,8 +598,8 @@ static napi_value xsk_stats(napi_env env, napi_callback_info info)
 	SF_TRY(env, napi_create_object(env, &o));
 	sf_set(env, o, "rxPackets", sf_f64(env, (double)s->rx_packets));
 	sf_set(env, o, "rxBytes", sf_f64(env, (double)s->rx_bytes));
-	sf_set(env, o, "txPackets", sf_f64(env, (double)s->tx_packets));
-	sf_set(env, o, "txCompleted", sf_f64(env, (double)s->tx_completed));
+	sf_set(env, o, "txPackets", sf_f64(env, (double)s->txf.queued));
+	sf_set(env, o, "txCompleted", sf_f64(env, (double)s->txf.completed));
 	sf_set(env, o, "rxDeferred", sf_f64(env, (double)s->rx_deferred));
 	sf_set(env, o, "rxDropped", sf_f64(env, (double)st.rx_dropped));
 	sf_set(env, o, "rxRingFull", sf_f64(env, (double)st.rx_ring_full));
