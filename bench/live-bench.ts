@@ -34,7 +34,10 @@ import { daemonUnavailable, measureDaemon, measureInline, measureVerdictFloor, L
 import { median } from './stats.js';
 import { replayQueueWorker } from './live/queue-replay.js';
 
-type Kind = 'c' | 'c-tap' | 'c-fwd' | 'node' | 'node-tap';
+/** The C receiver alone, and passing every frame on as host mode (c-tap) or inline mode (c-fwd) does. */
+type CKind = 'c' | 'c-tap' | 'c-fwd';
+type Kind = CKind | 'node' | 'node-tap';
+const C_KINDS: readonly Kind[] = ['c', 'c-tap', 'c-fwd'];
 
 /** The TAP `c-tap` creates in the receiver namespace (gone when the receiver exits). */
 const C_TAP_NAME = 'sfbenchtap';
@@ -169,7 +172,7 @@ class LiveBench {
     const common = ['-i', this.lab.receiverIf, '-m', this.pin];
     const passOn = kind === 'c-tap' ? ['-T', C_TAP_NAME] : kind === 'c-fwd' ? ['-X', this.lab.peerIf] : [];
     const argv =
-      kind === 'c' || kind === 'c-tap' || kind === 'c-fwd'
+      C_KINDS.includes(kind)
         ? [this.tools.receiver, ...common, '-c', String(count), '-I', '500', '-t', String(seconds), '-R', String(RING), ...passOn]
         : [process.execPath, process.argv[1]!, '--role', 'node-rx', '--iface', this.lab.receiverIf, '--pin', this.pin, '--count', String(count), '--idle', '500', '--seconds', String(seconds), '--ring', String(RING), ...(kind === 'node-tap' ? ['--deliver'] : [])];
     return this.lab.spawn(this.lab.receiverNs, argv);
@@ -338,7 +341,7 @@ async function idleCpu(pid: number): Promise<{ cpu_percent: number; seconds: num
 }
 
 /** A C receiver at the reference rate, REFERENCE_REPEATS runs as long as the daemon's reference runs; the lossless ones (for c-tap and c-fwd: every frame also passed on). */
-async function cReferenceRuns(bench: LiveBench, kind: 'c' | 'c-tap' | 'c-fwd'): Promise<number[]> {
+async function cReferenceRuns(bench: LiveBench, kind: CKind): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < REFERENCE_REPEATS; i++) {
     const r = await bench.once(kind, REFERENCE_RATE, REFERENCE_PACKETS);
@@ -349,32 +352,29 @@ async function cReferenceRuns(bench: LiveBench, kind: 'c' | 'c-tap' | 'c-fwd'): 
   return out;
 }
 
-/** Reference runs of the C receiver alone, and of the C receiver passing frames on as each daemon mode does. */
+/** Each C kind's reference runs, and why a delivering kind could not run (its figure is then left out, the rest of the bench goes on). */
 interface CReferenceRuns {
-  c: number[];
-  cTap: number[];
-  cFwd: number[];
-  /** Why a delivering kind could not run (its figure is then left out, the rest of the bench goes on). */
-  failed: string[];
+  runs: Record<CKind, number[]>;
+  failed: Record<CKind, string[]>;
 }
 
 /** Takes one round of each kind's reference runs, into `into` when given. */
 async function cReferenceSet(bench: LiveBench, into?: CReferenceRuns): Promise<CReferenceRuns> {
-  const set = into ?? { c: [], cTap: [], cFwd: [], failed: [] };
-  set.c.push(...(await cReferenceRuns(bench, 'c')));
-  for (const [kind, runs] of [['c-tap', set.cTap], ['c-fwd', set.cFwd]] as const) {
+  const set = into ?? { runs: { c: [], 'c-tap': [], 'c-fwd': [] }, failed: { c: [], 'c-tap': [], 'c-fwd': [] } };
+  set.runs.c.push(...(await cReferenceRuns(bench, 'c')));
+  for (const kind of ['c-tap', 'c-fwd'] as const) {
     try {
-      runs.push(...(await cReferenceRuns(bench, kind)));
+      set.runs[kind].push(...(await cReferenceRuns(bench, kind)));
     } catch (e) {
-      set.failed.push(`${kind}: ${(e as Error).message.slice(0, 300)}`);
+      set.failed[kind].push((e as Error).message.slice(0, 300));
     }
   }
   return set;
 }
 
-const SAME_DELIVERY = {
-  host: { kind: 'c-tap', what: 'xsk_receiver -T: the C receiver also writing every frame into a TAP set up as host-mode delivery sets up its own (host/native/tap_frame.h), one writev per frame', runs: (r: CReferenceRuns) => r.cTap },
-  inline: { kind: 'c-fwd', what: "xsk_receiver -X: the C receiver also sending every frame out of the peer interface's AF_XDP TX ring, as inline mode does", runs: (r: CReferenceRuns) => r.cFwd },
+const SAME_DELIVERY: Record<'host' | 'inline', { kind: CKind; what: string }> = {
+  host: { kind: 'c-tap', what: 'xsk_receiver -T: the C receiver also writing every frame into a TAP set up as host-mode delivery sets up its own (host/native/tap_frame.h), one writev per frame' },
+  inline: { kind: 'c-fwd', what: "xsk_receiver -X: the C receiver also sending every frame out of the peer interface's AF_XDP TX ring as inline mode does (host/native/xsk_tx.h)" },
 };
 
 /**
@@ -386,16 +386,16 @@ const SAME_DELIVERY = {
  */
 function withReferenceRatio(result: Record<string, unknown> | string, refs: CReferenceRuns, mode: keyof typeof SAME_DELIVERY): Record<string, unknown> | string {
   const ref = typeof result === 'object' ? (result.reference_100kpps as { cpu_ns_per_packet_median: number } | undefined) : undefined;
-  if (!ref || refs.c.length === 0) return result;
+  if (!ref || refs.runs.c.length === 0) return result;
   const ratioTo = (runs: number[]): number => Math.round((ref.cpu_ns_per_packet_median / median(runs)) * 100) / 100;
-  const cMedian = median(refs.c);
-  Object.assign(ref, { c_receiver_cpu_ns_per_packet_runs: refs.c, c_receiver_cpu_ns_per_packet_median: cMedian, ratio_of_medians: ratioTo(refs.c), within_2x: ref.cpu_ns_per_packet_median <= 2 * cMedian });
+  const cMedian = median(refs.runs.c);
+  Object.assign(ref, { c_receiver_cpu_ns_per_packet_runs: refs.runs.c, c_receiver_cpu_ns_per_packet_median: cMedian, ratio_of_medians: ratioTo(refs.runs.c), within_2x: ref.cpu_ns_per_packet_median <= 2 * cMedian });
   const same = SAME_DELIVERY[mode];
-  const runs = same.runs(refs);
+  const runs = refs.runs[same.kind];
   Object.assign(ref, {
     same_delivery_in_c: runs.length > 0
       ? { what: same.what, cpu_ns_per_packet_runs: runs, cpu_ns_per_packet_median: median(runs), ratio_of_medians: ratioTo(runs) }
-      : `not measured: ${refs.failed.filter((f) => f.startsWith(`${same.kind}:`)).join('; ') || 'every run lost frames or failed to pass one on'}`,
+      : `not measured: ${refs.failed[same.kind].join('; ') || 'every run lost frames or failed to pass one on'}`,
   });
   return result;
 }
