@@ -24,6 +24,7 @@ import { mapDump, mapLookup } from '../../host/kernel/native.js';
 import { MapName, SF, SfConfig, u32Key } from '../../host/kernel/codec.js';
 import { readConfigValue, readRulesetMeta, writeConfig } from '../../host/kernel/config.js';
 import { XdpAction } from '../../host/kernel/native.js';
+import { childEnded } from '../support/child-exit.js';
 
 const kernel = requireKernel();
 // The map sampling is probabilistic: a torn swap shows up in most runs, not
@@ -110,7 +111,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('rule swap while a
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const exited = childEnded(child);
     const started = Date.now();
     while (!out.includes('ready')) {
       if (Date.now() - started > 10_000 || child.exitCode !== null) throw new Error(`observer did not start: ${err}`);

@@ -17,6 +17,7 @@ import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.
 import { REPO_ROOT } from './lab/build.js';
 import { xdpOnLink } from './lab/bpffs.js';
 import { runOk, type RunResult } from './lab/run.js';
+import { childEnded } from '../support/child-exit.js';
 import { keepAliveClientScript, openPinnedMaps, sleep, startDaemon, startHttpServer, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
 import { SfStage, SfStat, type FlowKey } from '../../host/kernel/codec.js';
 import { parseIp } from '../../host/packet/addr.js';
@@ -69,7 +70,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     const child = await lab.spawn(net.client.ns, [process.execPath, '-e', keepAliveClientScript(net.server.addr, PORT, opts)], 'start');
     const lines: string[] = [];
     child.stdout!.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter((l) => l !== '')));
-    const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const done = childEnded(child).then(() => undefined);
     return { lines, done };
   };
 

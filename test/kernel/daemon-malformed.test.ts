@@ -15,6 +15,7 @@ import { NetLab, type VethEnd } from './lab/netns.js';
 import { setUpClientServerLab, type ClientServerLab } from './support/veth-labs.js';
 import { REPO_ROOT } from './lab/build.js';
 import { runOk } from './lab/run.js';
+import { childEnded } from '../support/child-exit.js';
 import { hostileFrames, type HostileSet } from './lab/hostile-frames.js';
 import { writeFrameFile } from './xsk-lab.js';
 import { cleanUpLab, startHostDaemon, startHttpServer, keepAliveClientScript, until, type DaemonProc, type PinnedMaps } from './daemon-support.js';
@@ -135,7 +136,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run und
     const child = await lab.spawn(c.client.ns, [process.execPath, '-e', keepAliveClientScript(c.server.addr, PORT, { count: 3, gapMs: 100, localPort: 43001 })], 'start');
     const lines: string[] = [];
     child.stdout!.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter((l) => l !== '')));
-    await new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    await childEnded(child);
     expect(lines).toEqual(['R1 200 hello /r1', 'R2 200 hello /r2', 'R3 200 hello /r3']);
     const key = { src: parseIp(c.client.addr), dst: parseIp(c.server.addr), sport: 43001, dport: PORT, vlanOuter: 0, vlanInner: 0, proto: 6 };
     expect((await until(() => maps.flow(key), 3000))?.verdict).toBe(1); // SF_FLOW_ALLOW

@@ -13,6 +13,7 @@ import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { REPO_ROOT, buildNative } from './lab/build.js';
 import { run, runOk } from './lab/run.js';
+import { childEnded } from '../support/child-exit.js';
 
 const kernel = requireKernel();
 const labReason = kernel.skip ? null : labSkipReason();
@@ -43,7 +44,7 @@ function runDemo(demo: string, env: NodeJS.ProcessEnv, interruptAt?: string): Pr
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     const timer = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
-    child.on('exit', (code, signal) => {
+    void childEnded(child).then(({ code, signal }) => {
       clearTimeout(timer);
       resolve({ code, signal, out, ms: Date.now() - t0 });
     });

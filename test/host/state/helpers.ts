@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateStore } from '../../../host/state/store.js';
+import { childEnded } from '../../support/child-exit.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -42,7 +43,7 @@ export function waitExit(child: ChildProcess, timeoutMs: number): Promise<Exited
       child.kill('SIGKILL');
       reject(new Error(`child ${child.pid} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
-    child.on('exit', (code, signal) => {
+    void childEnded(child).then(({ code, signal }) => {
       clearTimeout(timer);
       resolvePromise({ code, signal, stdout, stderr });
     });
