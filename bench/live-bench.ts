@@ -114,7 +114,8 @@ function watch(child: ChildProcess, timeoutMs: number): { ready: Promise<void>; 
       child.kill('SIGKILL');
       rej(new Error(`receiver did not finish within ${timeoutMs} ms: ${err}`));
     }, timeoutMs);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': 'exit' can come before the summary line has been read.
+    child.once('close', (code) => {
       clearTimeout(timer);
       readyReject(new Error(`receiver exited ${code} before ready: ${err}`));
       const line = out.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
