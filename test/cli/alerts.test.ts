@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { CLI, cli, requireBuilt, tempDir } from './support.js';
 import { fakeDaemon } from '../host/control/fake-daemon.js';
 import { runCliAsync } from '../host/state/helpers.js';
+import { childEnded } from '../support/child-exit.js';
 
 const MB = 1 << 20;
 beforeAll(() => requireBuilt());
@@ -147,7 +148,7 @@ describe('secuxflow alerts (built CLI)', () => {
     const io = { out: '', err: '' };
     child.stdout.on('data', (b: Buffer) => { io.out += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { io.err += b.toString(); });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const exited = childEnded(child).then((e) => e.code);
     /** Waits up to 10 s for exactly these alerts to have been printed. */
     const waitFor = async (want: number[]): Promise<void> => {
       for (let t = 0; t < 100 && sidsOf(io.out).join() !== want.join(); t++) await new Promise((r) => setTimeout(r, 100));

@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { NetLab, VethEnd } from './lab/netns.js';
 import { REPO_ROOT } from './lab/build.js';
+import { childEnded } from '../support/child-exit.js';
 import { cliIn, setUpCliLab, type CliLab } from './lab/cli-lab.js';
 import { closeFd, mapDump, objGet } from '../../host/kernel/native.js';
 import { readFlowVerdict, readStats } from '../../host/kernel/verdictmaps.js';
@@ -99,7 +100,7 @@ export function startDaemon(lab: NetLab, ns: string, cli: string, args: string[]
     }
   });
   child.stdout!.on('data', () => {});
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = childEnded(child).then((e) => e.code);
   return {
     child, logs, exited, stderr: () => err,
     waitLog(pred, timeoutMs = 20_000) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { REPO_ROOT } from './lab/build.js';
+import { childEnded } from '../support/child-exit.js';
 import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
 import { prepareDaemonOnVeth, type DaemonVethLab } from './daemon-support.js';
@@ -57,7 +58,7 @@ describe.skipIf(kernel.skip || labReason !== null || capshMissing).sequential('t
     lab.onCleanup(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
     let err = '';
     child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const exited = childEnded(child).then((e) => e.code);
     const started = await Promise.race([
       new Promise<boolean>((resolve) => {
         const t = setInterval(() => { if (err.includes('"daemon started"')) { clearInterval(t); resolve(true); } }, 100);

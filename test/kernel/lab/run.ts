@@ -1,6 +1,7 @@
 // Bounded child processes for the kernel lab: every command has a time limit,
 // so a hung tool fails a test instead of hanging the suite.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { childEnded } from '../../support/child-exit.js';
 
 export interface RunResult {
   code: number;
@@ -62,7 +63,8 @@ export function spawnUntil(argv: readonly string[], ready: string, timeoutMs = 1
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('exit', (code) => {
+    // After 'close', so a ready line still in the pipe at 'exit' is seen first.
+    void childEnded(child).then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`${argv.join(' ')} exited ${code} before ready: ${out}`));
     });
