@@ -57,6 +57,18 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
+/** The value once it has stayed the same for quietMs (a loaded machine may take a while to get there); throws after 10 s of change. */
+async function steady(get: () => number, quietMs: number): Promise<number> {
+  let prev = get();
+  for (const end = Date.now() + 10_000; Date.now() < end;) {
+    await sleep(quietMs);
+    const now = get();
+    if (now === prev) return now;
+    prev = now;
+  }
+  throw new Error('the value kept changing');
+}
+
 describe('control server limits', () => {
   it('stops handling a connection\'s pipelined requests once the client is gone', async () => {
     let calls = 0;
@@ -66,10 +78,7 @@ describe('control server limits', () => {
     sock.write(status(1, total));
     await until(() => calls > 0);
     sock.destroy();
-    await sleep(200);
-    const after = calls;
-    await sleep(400);
-    expect(calls).toBe(after);
+    const after = await steady(() => calls, 400);
     expect(after).toBeLessThan(total / 4);
   });
 
@@ -101,11 +110,8 @@ describe('control server limits', () => {
     const total = 400;
     c.sock.write(status(1, total));
     await until(() => calls > 0);
-    await sleep(300);
-    const stalled = calls;
-    await sleep(300);
     // What the socket buffers hold, a few 64 KiB replies, then nothing more.
-    expect(calls).toBe(stalled);
+    const stalled = await steady(() => calls, 300);
     expect(stalled).toBeLessThan(MAX_QUEUED_REQUESTS);
     c.sock.resume();
     await until(() => c.text().split('\n').length - 1 === total, 10_000);
@@ -176,7 +182,8 @@ describe('control server limits', () => {
     await sleep(50);
     const t0 = Date.now();
     await servers.pop()!.close();
-    expect(Date.now() - t0).toBeLessThan(500);
+    // Promptly: a close that waited for the idle client or the request would not end at all.
+    expect(Date.now() - t0).toBeLessThan(3000);
     await Promise.all([idle.closed, busy.closed]);
   });
 });
