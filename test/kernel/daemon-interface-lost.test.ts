@@ -60,7 +60,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('the daemon notice
     await ok('attach', '--iface', c.end.ifname, '--mode', 'skb', '--fail', 'closed');
     expect(await iface()).toMatchObject({ live: true, problem: null, fail: 'closed' });
     expect((await xdpOnLink(c.end.ns, c.end.ifname))?.name).toBe('sf_xdp');
-    expect(daemon.logs.some((l) => l.msg === 'interface runs the secuxflow XDP program again')).toBe(true);
+    // The log line and the status reply come over different pipes: the line is waited for.
+    await daemon.waitLog((l) => l.msg === 'interface runs the secuxflow XDP program again');
   });
 
   it('the interface deleted: status names it; SIGTERM still stops cleanly and detach leaves nothing pinned', async () => {

@@ -109,10 +109,11 @@ describe('http_waf on adversarial input', () => {
       '}'.repeat(60000), '&#0'.repeat(20000), '<'.repeat(60000), 'on'.repeat(30000), '\\'.repeat(60000),
     ];
     // a linear scan of 60 KB takes well under a millisecond; a quadratic one takes seconds
+    // (the 500 ms floor is for a GC pause or a descheduled test worker, not for the scan)
     const baseline = time(() => run(inst, [streamItem(700_000, 0, bytesOf(form('x'.repeat(60000))))]));
     cases.forEach((v, i) => {
       const t = time(() => run(inst, [streamItem(700_001 + i, 0, bytesOf(form(v)))]));
-      expect(t, `case ${i} (${v.slice(0, 8)}...) took ${t.toFixed(1)} ms, plain text ${baseline.toFixed(1)} ms`).toBeLessThan(Math.max(50, baseline * 20));
+      expect(t, `case ${i} (${v.slice(0, 8)}...) took ${t.toFixed(1)} ms, plain text ${baseline.toFixed(1)} ms`).toBeLessThan(Math.max(500, baseline * 20));
     });
     // 5,000 harmless arguments (far past any fixed argument cap) do not hide the last one
     const padded = request('GET', '/s?' + Array.from({ length: 5000 }, (_, i) => `p${i}=1`).join('&') + '&q=%3Cscript%3E');
