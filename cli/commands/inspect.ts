@@ -20,6 +20,7 @@ import type { FlowOutput, PacketDecision } from '../../host/engine/types.js';
 import type { ModuleAlert, ModuleEvent } from '../../host/wasm/types.js';
 import { VERDICT_NAMES } from '../../host/verdict.js';
 import type { RuleSet } from '../../host/rules/types.js';
+import { refuseStateFileOutputs } from '../../host/state/own-files.js';
 
 export interface InspectOptions extends Partial<DryRunPacketArgs> {
   pcap?: string;
@@ -297,6 +298,10 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
   const streamDepth = opts.streamDepth === undefined ? undefined : parseStreamDepth(String(opts.streamDepth));
   const streamMemcap = opts.streamMemcap === undefined ? undefined : parseByteSize('--stream-memcap', String(opts.streamMemcap), MIN_STREAM_MEMCAP, Number.MAX_SAFE_INTEGER);
   const filter = opts.filter === undefined ? undefined : compileFilter(opts.filter);
+  refuseStateFileOutputs(opts.stateDir, [
+    ...(opts.eve !== undefined ? [{ flag: '--eve', path: opts.eve }] : []),
+    ...(opts.writeDropped !== undefined ? [{ flag: '--write-dropped', path: opts.writeDropped }] : []),
+  ]);
   const { rules, modules } = await prepare(opts);
   const result = await runCapture({
     ...(filter !== undefined ? { filter } : {}),

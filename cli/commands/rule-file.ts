@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../host/state/atomic.js';
 import { StateStore } from '../../host/state/store.js';
 import { action, printJson } from '../action.js';
 import { commitRuleChange, neverMatchesWarning, refuseUnknownModule, whereApplied, type RuleChangeResult, type StateDirOption } from './rule.js';
+import { refuseStateFileOutputs } from '../../host/state/own-files.js';
 
 export interface ImportRulesOptions extends StateDirOption {
   file?: string;
@@ -129,6 +130,8 @@ export function exportRules(opts: ExportRulesOptions): { text: string; stateDir:
   const text = ruleSetToFileText({ defaultPolicy: set.defaultPolicy, rules: sortRules(set.rules) }, format);
   const output = opts.output ?? null;
   if (output !== null) {
+    if (output === '') throw new SecuxflowError('E_USAGE', '--output needs a file name', 'leave it out to write the rules to stdout');
+    refuseStateFileOutputs(store.dir, [{ flag: '--output', path: output }]);
     try {
       writeFileAtomic(output, text);
     } catch (e) {

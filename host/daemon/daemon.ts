@@ -37,6 +37,7 @@ import type { FromWorker, QueueThreadInit, ToWorker, WorkerStatus } from './thre
 import { DEFAULT_SANDBOX_LIMITS, parsePolicy } from '../sandbox/limits.js';
 import { CallWatch, newWatchCells, watchIntervalMs } from './watchdog.js';
 import { VERSION } from '../../cli/version.js';
+import { refuseStateFileOutputs } from '../state/own-files.js';
 
 export interface RunOptions {
   iface: string;
@@ -217,6 +218,7 @@ export class Daemon {
   /** Opens (creating if need be) the EVE file before anything is attached, so a bad --eve costs nothing. */
   private openEve(): string {
     const eve = this.opts.eve ?? join(this.stateDir, 'eve.json');
+    if (this.opts.eve !== undefined) refuseStateFileOutputs(this.stateDir, [{ flag: '--eve', path: eve }]);
     const existed = existsSync(eve);
     this.eveFd = openEveFile(eve);
     if (!existed) this.eveCreated = eve;

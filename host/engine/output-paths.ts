@@ -1,27 +1,14 @@
 // The outputs of a capture run (--eve, --write-dropped) are opened for
 // writing, which truncates them before the reader has read a byte: pointed at
 // the capture itself, they destroy it. They must not share a file either.
-import { fstatSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { fstatSync, statSync } from 'node:fs';
 import { SecuxflowError } from '../errors.js';
+import { fileIdentity as identity } from '../fs/identity.js';
 
 export interface OutputPath {
   /** The flag the user gave it with, for the message. */
   flag: string;
   path: string;
-}
-
-/** A key naming the file a path resolves to: its inode when it exists, else its resolved path. */
-function identity(path: string): string {
-  try {
-    const st = statSync(path);
-    return `inode:${st.dev}:${st.ino}`;
-  } catch {
-    // Not there yet: the file it will be, through any symlinked directory.
-    let dir = resolve(dirname(path));
-    try { dir = realpathSync(dir); } catch { /* the open will report a missing directory */ }
-    return `path:${join(dir, basename(path))}`;
-  }
 }
 
 /**
@@ -41,7 +28,7 @@ export function isStandardOutput(path: string): boolean {
   }
 }
 
-function isDevice(path: string): boolean {
+export function isDevice(path: string): boolean {
   try {
     return statSync(path).isCharacterDevice();
   } catch {

@@ -9,6 +9,7 @@ import {
   parseModules, parsePortRange, parsePriority, parseProto, parseRuleCidr, parseRuleId, parseVlan, portRangeToText,
 } from './fields.js';
 import { suggestName } from './suggest.js';
+import { STATE_FILE_VERSION } from '../state/version.js';
 import type { Rule, RuleSet } from './types.js';
 
 export { parsePortRange } from './fields.js';
@@ -277,7 +278,8 @@ function refuseNonDecimalNumbers(text: string, path: string): void {
       if (isAlias(node)) node = node.resolve(doc);
       if (!isScalar(node) || typeof node.value !== 'number' || !node.range) continue;
       const written = text.slice(node.range[0], node.range[1]).trim();
-      if (/^(0|[1-9][0-9]*)$/.test(written)) continue;
+      // A negative number in decimal is left to the field's range check, which says what range it takes.
+      if (/^-?(0|[1-9][0-9]*)$/.test(written)) continue;
       const n = node.value;
       const at = counter.linePos(node.range[0]);
       const octal = /^0[0-7]+$/.test(written) ? ` (YAML 1.1 tools read ${written} as octal ${parseInt(written, 8)})` : '';
@@ -334,11 +336,25 @@ export function readRuleFile(path: string, taken: readonly Pick<Rule, 'id'>[] = 
   }
   // Editors on some systems save a byte order mark, which JSON.parse refuses.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const doc = formatOf(path, text) === 'json' ? parseJsonText(text, path) : parseYamlText(text, path);
+  const doc = withoutStateVersion(formatOf(path, text) === 'json' ? parseJsonText(text, path) : parseYamlText(text, path), path);
   refuseNonDecimalNumbers(text, path);
   const set = validateRuleSet(doc, path, ruleLineLocator(text), taken);
   const declaresDefaultPolicy = isPlainObject(doc) && doc.default_policy !== undefined && doc.default_policy !== null;
   return { set, declaresDefaultPolicy };
+}
+
+/**
+ * A copy of a state directory's rules.json (a backup) is a rule file with the
+ * state file's "version": read as one, so restoring it is `rule import`.
+ */
+function withoutStateVersion(doc: unknown, path: string): unknown {
+  if (!isPlainObject(doc) || !('version' in doc)) return doc;
+  const { version, ...rest } = doc;
+  if (version !== STATE_FILE_VERSION) {
+    throw new SecuxflowError('E_RULEFILE', `${path}: field "version" is ${JSON.stringify(version)}: a rule file has none, and a copy of a state directory's rules.json has ${STATE_FILE_VERSION}`,
+      typeof version === 'number' && version > STATE_FILE_VERSION ? 'a newer secuxflow wrote it: import it with that one' : 'remove the field');
+  }
+  return rest;
 }
 
 /** A rule set as a rule file (JSON, or YAML for .yaml/.yml): what readRuleFile and `inspect --rules` read back. */

@@ -7,13 +7,15 @@ import { ruleSetToJson, validateRuleSet } from '../rules/parse.js';
 import { sortRules } from '../rules/match.js';
 import type { RuleSet } from '../rules/types.js';
 import { writeFileAtomic } from './atomic.js';
+import { STATE_FILE_VERSION } from './version.js';
+
+export { STATE_FILE_VERSION };
 import { acquireLock } from './lock.js';
 import { ELSEWHERE, stateDirHint } from './hints.js';
 import { makeDirs, unmakeDirs } from '../fs/make-dirs.js';
 import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regular.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/secuxflow';
-export const STATE_FILE_VERSION = 1;
 export const RULES_FILE = 'rules.json';
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 /** Far above any real state file (8,192 rules are ~3 MB), so a device or a runaway file is refused, not read forever. */

@@ -33,6 +33,30 @@ describe('inspect --pcap outputs', () => {
     expect(readFileSync(pcap).equals(bytes)).toBe(true);
   });
 
+  // The run reads the stored rules from the state directory; an output
+  // pointed at them truncated rules.json to a pcap header, or appended EVE
+  // lines to modules.json, and every later command failed on a corrupt store.
+  it.each([
+    ['--write-dropped', 'rules.json', (sd: string) => join(sd, 'rules.json')],
+    ['--eve', 'rules.json', (sd: string) => join(sd, 'rules.json')],
+    ['--eve', 'modules.json', (sd: string) => join(sd, 'modules.json')],
+    ['--eve', 'rules.json', (sd: string) => { const l = join(sd, '..', 'link-to-rules.json'); symlinkSync(join(sd, 'rules.json'), l); return l; }],
+    ['--write-dropped', 'attachments.json', (sd: string) => join(sd, 'attachments.json')],
+  ])("refuses %s onto the state directory's %s (or a link to it), and the store stays readable", (flag, name, target) => {
+    const { dir, pcap } = copyOfDemo();
+    const state = join(dir, 'state');
+    const env = { SECUXFLOW_STATE_DIR: state };
+    expect(cli(['rule', 'add', '--action', 'drop', '--port', '23'], env).status).toBe(0);
+    const before = readFileSync(join(state, 'rules.json'), 'utf8');
+    const out = target(state);
+    const r = cli(['inspect', '--pcap', pcap, '--no-progress', flag, out], env);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`error\\[E_USAGE\\]: ${flag} .* is ${name.replace('.', '\\.')} of the state directory .*: writing it would destroy it`));
+    expect(readFileSync(join(state, 'rules.json'), 'utf8')).toBe(before);
+    expect(readdirSync(state).sort()).toEqual(['rules.json']);
+    expect(cli(['rule', 'list'], env).status).toBe(0);
+  });
+
   it('refuses --eve and --write-dropped naming one file', () => {
     const { dir, pcap } = copyOfDemo();
     const out = join(dir, 'out');

@@ -204,5 +204,66 @@ describe('secuxflow rule export', () => {
     const o = run(['rule', 'export', '--output', join(base, 'no-such-dir', 'r.json')], dir);
     expect(o.code).toBe(1);
     expect(o.stderr).toMatch(/E_IO.*--output: cannot write .*r\.json: ENOENT/);
+    const e = run(['rule', 'export', '--output', ''], dir);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/error\[E_USAGE\]: --output needs a file name\n {2}hint: leave it out to write the rules to stdout/);
+  });
+
+  // A backup made from inside the state directory: the export format has no
+  // "version", so written over rules.json it left a store no command could read.
+  it("refuses --output onto the state directory's own rules.json, which stays as it was", () => {
+    const dir = fresh();
+    ok(['rule', 'add', '--action', 'drop', '--port', '23'], dir);
+    const before = stored(dir);
+    for (const target of [join(dir, 'rules.json'), join(dir, '.', 'rules.json'), join(dir, 'modules.json')]) {
+      const r = run(['rule', 'export', '--output', target], dir);
+      expect(r.code, target).toBe(2);
+      expect(r.stderr).toMatch(/error\[E_USAGE\]: --output .* is (rules|modules)\.json of the state directory .*: writing it would destroy it\n {2}hint: give --output a file of its own/);
+      expect(existsSync(join(dir, 'modules.json'))).toBe(false);
+    }
+    expect(stored(dir)).toBe(before);
+    expect(list(dir).rules.map((r) => r.dst_port)).toEqual([23]);
+  });
+});
+
+describe("a copy of a state directory's rules.json", () => {
+  it('imports as a rule file: a backup restores with rule import', () => {
+    const dir = fresh();
+    ok(['rule', 'add', '--action', 'drop', '--port', '23', '--comment', 'telnet'], dir);
+    ok(['rule', 'default', 'drop'], dir);
+    const backup = file('backup.json', [stored(dir).trimEnd()]);
+    expect(JSON.parse(readFileSync(backup, 'utf8')).version).toBe(1);
+    const restored = fresh();
+    ok(['rule', 'import', backup], restored);
+    expect(list(restored)).toEqual(list(dir));
+  });
+
+  it('a "version" other than the state file\'s is refused, naming the field, and nothing changes', () => {
+    const dir = fresh();
+    ok(['rule', 'add', '--action', 'drop', '--port', '23'], dir);
+    const before = stored(dir);
+    for (const [version, hint] of [['2', 'a newer secuxflow wrote it'], ['"1"', 'remove the field']] as const) {
+      const f = file('versioned.json', [`{"version": ${version}, "rules": [{"action": "drop", "dst_port": 80}]}`]);
+      const r = run(['rule', 'import', f], dir);
+      expect(r.code, version).toBe(1);
+      expect(r.stderr).toContain(`error[E_RULEFILE]: ${f}: field "version" is ${version}: a rule file has none, and a copy of a state directory's rules.json has 1\n  hint: ${hint}`);
+    }
+    expect(stored(dir)).toBe(before);
+  });
+});
+
+describe('a rule file with a negative number', () => {
+  it.each([
+    ['priority', '-1', /field "priority": -1 is not a priority \(use an integer 0-65535\)/],
+    ['dst_port', '-80', /field "dst_port": -80 is not a port or range \(use 0-65535 or LO-HI\)/],
+    ['id', '-3', /field "id": -3 is not a rule id \(use an integer 1-2147483647\)/],
+  ])('%s %s: told the range the field takes', (field, value, message) => {
+    const dir = fresh();
+    const f = file('negative.json', [`{"rules": [{"action": "drop", "${field}": ${value}}]}`]);
+    const r = run(['rule', 'import', f], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/decimal digits only|hint: write -/);
+    expect(existsSync(join(dir, 'rules.json'))).toBe(false);
   });
 });

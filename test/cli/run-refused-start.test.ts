@@ -2,7 +2,7 @@
 // file cannot be opened) changes nothing: the state directory it made for
 // the start is gone again, parents included.
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, requireBuilt } from './support.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -16,5 +16,17 @@ describe('secuxflow run refused at start', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/error\[E_IO\]: cannot open the EVE file .*no-such-dir\/eve\.json: ENOENT/);
     expect(existsSync(join(base, 'a'))).toBe(false);
+  });
+
+  it("--eve onto the state directory's rules.json: E_USAGE, and the stored rules stay as they were", () => {
+    requireBuilt();
+    const stateDir = tempDir('sf-run-eve-state-');
+    expect(cli(['rule', 'add', '--action', 'drop', '--port', '23', '--state-dir', stateDir]).status).toBe(0);
+    const before = readFileSync(join(stateDir, 'rules.json'), 'utf8');
+    const r = cli(['run', '--iface', 'lo', '--state-dir', stateDir, '--eve', join(stateDir, 'rules.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/error\[E_USAGE\]: --eve .*rules\.json is rules\.json of the state directory .*: writing it would destroy it/);
+    expect(readFileSync(join(stateDir, 'rules.json'), 'utf8')).toBe(before);
+    expect(cli(['rule', 'list', '--state-dir', stateDir]).status).toBe(0);
   });
 });
