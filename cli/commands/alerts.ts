@@ -7,7 +7,7 @@ import { table } from '../format.js';
 import { SecuxflowError } from '../../host/errors.js';
 import { printable } from '../../host/text.js';
 import { closeSync, readSync } from 'node:fs';
-import { EVE_WHERE_HINT, alertOf, eveIoError, openEve, parseSince, readLinesFrom, recentAlerts, type AlertLine } from '../../host/daemon/alerts.js';
+import { EVE_WHERE_HINT, MAX_LINE_BYTES, alertOf, eveIoError, openEve, parseSince, readLinesFrom, recentAlerts, type AlertLine } from '../../host/daemon/alerts.js';
 import { resolveStateDir } from '../../host/state/store.js';
 import { requestDaemon } from '../../host/control/client.js';
 
@@ -25,21 +25,25 @@ export interface AlertsCommandOptions {
 function row(a: AlertLine): string[] {
   const r = a.record;
   const al = (r.alert ?? {}) as Record<string, unknown>;
-  const ep = (ip: unknown, port: unknown): string => (port === undefined ? String(ip ?? '?') : `${String(ip)}:${String(port)}`);
+  // An IPv6 address ends in digits too: "2001:db8::1:40000" would read as an address, so it is bracketed as inspect writes it.
+  const ep = (ip: unknown, port: unknown): string => {
+    const addr = String(ip ?? '?');
+    return port === undefined ? addr : `${addr.includes(':') ? `[${addr}]` : addr}:${String(port)}`;
+  };
   return [a.timestamp.slice(0, 23).replace('T', ' '), String(al.action ?? ''), String(al.signature_id ?? ''), String(al.severity ?? ''),
     `${ep(r.src_ip, r.src_port)} -> ${ep(r.dest_ip, r.dest_port)}`, String(r.proto ?? ''), String(al.signature ?? '')].map(printable);
 }
 
-/**
- * --since as a date and time with no zone, read as UTC: the clock of the TIME
- * column (secuxflow writes EVE times in UTC). Date.parse would take it as
- * local time, so a time copied from the table missed by the local offset.
- * Null for any other form, which parseSince reads.
- */
-function zonelessAsUtc(text: string): number | null {
-  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text.trim());
-  const ms = m ? Date.parse(`${m[1]}T${m[2]}Z`) : NaN;
-  return Number.isNaN(ms) ? null : ms;
+/** The most alerts one call prints: they are all held until printed. */
+export const MAX_ALERTS_LIMIT = 1_000_000;
+
+function parseLimit(text: string | undefined): number {
+  if (text === undefined) return 50;
+  // Decimal digits only, as every other count the CLI takes: Number() would also read 1e3, 0x2 and " 3".
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_ALERTS_LIMIT) {
+    throw new SecuxflowError('E_USAGE', `--limit ${JSON.stringify(text)} is not a number of alerts from 1 to ${MAX_ALERTS_LIMIT}`, 'for example --limit 100');
+  }
+  return Number(text);
 }
 
 const HEADER = ['TIME', 'ACTION', 'SID', 'SEV', 'FLOW', 'PROTO', 'SIGNATURE'];
@@ -91,9 +95,8 @@ function lastLineBefore(path: string, offset: number): Buffer | null {
 export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
   if (o.eve === '') throw new SecuxflowError('E_USAGE', '--eve needs a file name', `leave it out to read <state-dir>/eve.json; ${EVE_WHERE_HINT}`);
   const path = o.eve ?? (await daemonEvePath(o.stateDir));
-  const sinceMs = o.since !== undefined ? zonelessAsUtc(o.since) ?? parseSince(o.since) : 0;
-  const limit = o.limit !== undefined ? Number(o.limit) : 50;
-  if (!Number.isInteger(limit) || limit < 1) throw new SecuxflowError('E_USAGE', `--limit ${JSON.stringify(o.limit)} must be a positive integer`, 'for example --limit 100');
+  const sinceMs = o.since !== undefined ? parseSince(o.since) : 0;
+  const limit = parseLimit(o.limit);
   // Without --follow a last line lacking its newline is read too: it either
   // parses (the file just ends there) or is being written and does not.
   const recent = recentAlerts(path, sinceMs, limit, { partialTail: !o.follow });
@@ -111,6 +114,10 @@ export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) 
     else if (recent.alerts.length === 0 && !o.follow) write(`no alerts in ${printable(path)}${o.since ? ` since ${printable(o.since)}` : ''}\n`);
   }
   print(recent.alerts, true);
+  if (recent.damaged > 0) {
+    // On stderr: with --json, stdout stays EVE lines only.
+    process.stderr.write(`secuxflow alerts: skipped ${recent.damaged} line${recent.damaged === 1 ? '' : 's'} of ${printable(path)} that ${recent.damaged === 1 ? 'is' : 'are'} not an EVE record (not a JSON object, or over ${MAX_LINE_BYTES >> 20} MiB)\n`);
+  }
   if (!o.follow) return;
   let at = recent.position;
   let last = lastLineBefore(path, at.offset);
@@ -155,7 +162,7 @@ export function registerAlerts(program: Command): void {
     .option('--follow', 'keep printing alerts as they are written (Ctrl-C stops)')
     .option('--json', 'print EVE JSON lines')
     .option('--since <time>', 'only alerts at or after: ISO time (UTC, as TIME shows, unless it names a zone), epoch seconds, or an age like 10m, 2h')
-    .option('--limit <n>', 'at most this many recent alerts (default 50)')
+    .option('--limit <n>', `at most this many recent alerts, 1 to ${MAX_ALERTS_LIMIT} (default 50)`)
     .option('--eve <file>', 'EVE file to read (default <state-dir>/eve.json)')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
     .action(action('alerts', (o: AlertsCommandOptions) => alertsCommand(o)));

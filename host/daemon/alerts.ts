@@ -18,16 +18,52 @@ export interface AlertLine {
   record: Record<string, unknown>;
 }
 
-/** "2026-11-22T10:00:00Z", an epoch number, or a relative age like 90s, 10m, 2h, 1d. */
-export function parseSince(text: string, nowMs = Date.now()): number {
-  const rel = /^(\d+)(s|m|h|d)$/.exec(text.trim());
-  if (rel) return nowMs - Number(rel[1]) * DURATION_UNITS[rel[2] as keyof typeof DURATION_UNITS] * 1000;
-  if (/^\d+(\.\d+)?$/.test(text.trim())) return Number(text) * 1000;
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) {
-    throw new SecuxflowError('E_USAGE', `--since ${JSON.stringify(text)} is not a time`, 'use an ISO time (2026-11-22T10:00:00Z), epoch seconds, or an age such as 10m, 2h, 1d');
+const SINCE_HINT = 'use an ISO time (2026-11-22T10:00:00Z; without a zone it is UTC, as the TIME column), epoch seconds, or an age such as 10m, 2h, 1d';
+
+function sinceError(text: string, problem: string, hint = SINCE_HINT): SecuxflowError {
+  return new SecuxflowError('E_USAGE', `--since ${JSON.stringify(text)} ${problem}`, hint);
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * An ISO date, or date and time, with an optional zone (none: UTC), in epoch
+ * ms; null when the text is not of that shape. Each field is checked, since
+ * Date.parse rolls 2026-02-30 over into March without a word.
+ */
+function isoTimeMs(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) {
+    throw sinceError(text, 'is not a date and time that exists');
   }
-  return t;
+  const zone = m[8] ?? 'Z';
+  const offsetMin = zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+  const fraction = m[7] !== undefined ? Math.floor(Number(m[7]) * 1000) : 0;
+  return Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offsetMin * 60_000;
+}
+
+/**
+ * "2026-11-22T10:00:00Z" (no zone: UTC), epoch seconds, or an age like 90s,
+ * 10m, 2h, 1d. Forms a user may mean otherwise are refused, not guessed:
+ * 20260101 (a date without its dashes, not 1970) and epoch milliseconds.
+ */
+export function parseSince(text: string, nowMs = Date.now()): number {
+  const t = text.trim();
+  const rel = /^(\d+)(s|m|h|d)$/.exec(t);
+  if (rel) return nowMs - Number(rel[1]) * DURATION_UNITS[rel[2] as keyof typeof DURATION_UNITS] * 1000;
+  if (/^\d{8}$/.test(t)) throw sinceError(text, 'is ambiguous: a date without its dashes, or epoch seconds in 1970?', `write the date as ${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6)}, or ${SINCE_HINT}`);
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    // Epoch seconds reach 11 digits only past the year 5000: such a number is milliseconds.
+    if (/^\d{12,}/.test(t)) throw sinceError(text, 'looks like epoch milliseconds', `give epoch seconds: ${t.slice(0, -3)}`);
+    return Number(t) * 1000;
+  }
+  const iso = isoTimeMs(t);
+  if (iso === null) throw sinceError(text, 'is not a time');
+  return iso;
 }
 
 /** EVE's "2026-01-01T00:00:00.123456+0000" in epoch ms. */
@@ -142,6 +178,14 @@ function joined(pieces: Buffer[], last?: Buffer): Buffer {
   return all.length === 1 ? all[0]! : Buffer.concat(all);
 }
 
+/**
+ * A line that is not a JSON object (the daemon writes one per line): damage,
+ * or a file that is not EVE. Told by its first and last byte, without decoding.
+ */
+export function isDamagedLine(line: Buffer): boolean {
+  return line.length > 0 && (line[0] !== 0x7b /* { */ || line[line.length - 1] !== 0x7d /* } */);
+}
+
 /** The alert on a raw line, if it is one at or after `sinceMs`. */
 export function alertOf(line: Buffer, sinceMs: number): AlertLine | null {
   if (line.length === 0 || line[0] !== 0x7b /* { */ || line.indexOf(ALERT) < 0) return null;
@@ -203,6 +247,8 @@ export interface RecentAlerts {
   position: EvePosition;
   /** False when the file does not exist. */
   exists: boolean;
+  /** Lines read that are not JSON objects, or too long to read (isDamagedLine, MAX_LINE_BYTES). */
+  damaged: number;
 }
 
 /**
@@ -217,7 +263,7 @@ export interface RecentAlerts {
  */
 export function recentAlerts(path: string, sinceMs: number, limit: number, opts: ReadOptions & { partialTail?: boolean } = {}): RecentAlerts {
   const f = openEve(path);
-  if (f === null) return { alerts: [], position: { offset: 0, ino: 0 }, exists: false };
+  if (f === null) return { alerts: [], position: { offset: 0, ino: 0 }, exists: false, damaged: 0 };
   const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
   const found: AlertLine[] = []; // newest first
   try {
@@ -226,7 +272,9 @@ export function recentAlerts(path: string, sinceMs: number, limit: number, opts:
     let tail: Buffer[] = []; // the end of a line that began in an earlier chunk, in file order
     let tailBytes = 0;
     let oversize = false;
+    let damaged = 0;
     const take = (line: Buffer): boolean => {
+      if (oversize || isDamagedLine(line)) damaged++;
       const a = oversize ? null : alertOf(line, sinceMs);
       if (a !== null) found.push(a);
       return found.length >= limit;
@@ -263,7 +311,7 @@ export function recentAlerts(path: string, sinceMs: number, limit: number, opts:
       }
       if (pos === 0 && found.length < limit && (end >= 0 || opts.partialTail)) take(tailBytes > 0 ? joined(tail) : Buffer.alloc(0));
     }
-    return { alerts: found.reverse(), position: { offset: Math.max(end, 0), ino: f.ino }, exists: true };
+    return { alerts: found.reverse(), position: { offset: Math.max(end, 0), ino: f.ino }, exists: true, damaged };
   } finally {
     closeSync(f.fd);
   }

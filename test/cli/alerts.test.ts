@@ -79,7 +79,72 @@ describe('secuxflow alerts (built CLI)', () => {
     const r = cli(['alerts', '--eve', eve, '--json', '--since', '2026-11-22T10:05:00Z', '--limit', '3']);
     expect(r.status).toBe(0);
     expect(sidsOf(r.stdout)).toEqual([6, 7, 8]);
-    expect(cli(['alerts', '--eve', eve, '--limit', 'lots']).stderr).toMatch(/error\[E_USAGE\]: --limit "lots" must be a positive integer/);
+    expect(cli(['alerts', '--eve', eve, '--limit', 'lots']).stderr).toMatch(/error\[E_USAGE\]: --limit "lots" is not a number of alerts from 1 to 1000000/);
+  });
+
+  it('--limit takes decimal digits only, as every other count', () => {
+    const eve = join(tempDir('alerts-limit'), 'eve.json');
+    writeFileSync(eve, [1, 2, 3, 4].map((m) => alertLine(m, m)).join(''));
+    expect(sidsOf(cli(['alerts', '--eve', eve, '--json', '--limit', '2']).stdout)).toEqual([3, 4]);
+    for (const bad of ['1e3', '0x2', '0b11', ' 3', '3 ', '+2', '0', '-1', '2.5', '99999999999999999999', '']) {
+      const r = cli(['alerts', '--eve', eve, '--limit', bad]);
+      expect(r.status, bad).toBe(2);
+      expect(r.stdout, bad).toBe('');
+      expect(r.stderr, bad).toContain(`error[E_USAGE]: --limit ${JSON.stringify(bad)} is not a number of alerts`);
+    }
+  });
+
+  it('--since refuses a date that does not exist, and forms it would have to guess at', () => {
+    const eve = join(tempDir('alerts-since-strict'), 'eve.json');
+    writeFileSync(eve, alertLine(1, 1));
+    const refused: [string, RegExp][] = [
+      ['2026-02-30T00:00:00', /is not a date and time that exists/],
+      ['2026-02-29', /is not a date and time that exists/],
+      ['2026-11-22T24:00', /is not a date and time that exists/],
+      ['2026-1-1', /is not a time/],
+      ['2026/11/22', /is not a time/],
+      ['Nov 22 2026', /is not a time/],
+      ['20260101', /is ambiguous: a date without its dashes.*\n  hint: write the date as 2026-01-01/],
+      ['1767225600000', /looks like epoch milliseconds\n  hint: give epoch seconds: 1767225600/],
+    ];
+    for (const [since, why] of refused) {
+      const r = cli(['alerts', '--eve', eve, '--since', since]);
+      expect(r.status, since).toBe(2);
+      expect(r.stderr, since).toMatch(new RegExp(`error\\[E_USAGE\\]: --since ${JSON.stringify(since).replace(/[/\\^$.*+?()[\]{}|]/g, '\\$&')} ${why.source}`));
+    }
+    // The forms it documents still work: a leap day that exists, epoch seconds, an age.
+    for (const since of ['2024-02-29', '2026-11-22', '1763805600', '100000d']) {
+      expect(sidsOf(cli(['alerts', '--eve', eve, '--json', '--since', since]).stdout), since).toEqual([1]);
+    }
+    expect(cli(['alerts', '--eve', eve, '--json', '--since', '2026-11-22T10:01:00.001Z']).stdout).toBe('');
+  });
+
+  it('an IPv6 endpoint is bracketed, so its port cannot read as part of the address', () => {
+    const eve = join(tempDir('alerts-v6'), 'eve.json');
+    const line = JSON.parse(alertLine(1, 1)) as Record<string, unknown>;
+    writeFileSync(eve, `${JSON.stringify({ ...line, src_ip: '2001:db8::1', dest_ip: '2001:db8::2', dest_port: 23 })}\n`);
+    const r = cli(['alerts', '--eve', eve]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('[2001:db8::1]:40000 -> [2001:db8::2]:23');
+    expect(cli(['alerts', '--eve', eve.replace('eve.json', 'none.json')]).status).toBe(1);
+  });
+
+  it('damaged lines are skipped and counted on stderr, not passed over in silence', () => {
+    const dir = tempDir('alerts-damaged');
+    const eve = join(dir, 'eve.json');
+    writeFileSync(eve, `garbage\n${alertLine(1, 1)}\ufeff${alertLine(2, 2)}${alertLine(3, 3).slice(0, 40)}\n\n${alertLine(4, 4)}`);
+    const r = cli(['alerts', '--eve', eve, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(sidsOf(r.stdout)).toEqual([1, 4]);
+    expect(r.stderr).toBe(`secuxflow alerts: skipped 3 lines of ${eve} that are not an EVE record (not a JSON object, or over 16 MiB)\n`);
+    const all = join(dir, 'garbage.json');
+    writeFileSync(all, 'not\nan eve\nfile\n');
+    const g = cli(['alerts', '--eve', all]);
+    expect(g.stdout).toBe(`no alerts in ${all}\n`);
+    expect(g.stderr).toMatch(/skipped 3 lines/);
+    // A clean file says nothing of the kind.
+    writeFileSync(all, alertLine(1, 1));
+    expect(cli(['alerts', '--eve', all]).stderr).toBe('');
   });
 
   it('--since with no zone is UTC, the clock of the TIME column, whatever the local zone', () => {
@@ -111,6 +176,9 @@ describe('secuxflow alerts (built CLI)', () => {
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
     expect(r.stdout).toContain('198.18.0.1\\x1b[2J:40000');
     expect(r.stdout).toContain('\\x1b[31mEVIL\\x1b]0;pwned\\x07\\n2026-11-22 10:02:00.000  blocked');
+    // Bidirectional controls would reorder what the terminal shows: escaped too.
+    writeFileSync(eve, `${JSON.stringify({ ...JSON.parse(alertLine(1, 1)), alert: { action: 'blocked', signature_id: 7, severity: 1, signature: 'abc\u202edcba\u2066x\u2069' } })}\n`);
+    expect(cli(['alerts', '--eve', eve]).stdout).toContain('abc\\u202edcba\\u2066x\\u2069');
     expect(r.stdout.trim().split('\n')).toHaveLength(2);
     // --json hands the record on as JSON, where the escapes stay escaped
     expect(cli(['alerts', '--eve', eve, '--json']).stdout).not.toContain('\u001b');
