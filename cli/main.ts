@@ -4,7 +4,7 @@ import { Command, CommanderError, type Option } from 'commander';
 import { SecuxflowError } from '../host/errors.js';
 import { printable } from '../host/text.js';
 import { printJson, reportError } from './action.js';
-import { repeatedSingleOption } from './options.js';
+import { contradictingOptions, repeatedSingleOption } from './options.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRule } from './commands/rule.js';
 import { registerAttach } from './commands/attach.js';
@@ -84,12 +84,16 @@ function operandHint(command: Command, name: string): string | null {
 })(program);
 
 program.hook('preAction', (_root, command) => {
-  const repeated = repeatedSingleOption(command, process.argv.slice(2));
-  if (repeated === null) return;
-  const err = new SecuxflowError('E_USAGE', `${repeated} is given more than once, so which value is meant is a guess`, `give ${repeated} once`);
+  const args = process.argv.slice(2);
+  const repeated = repeatedSingleOption(command, args);
+  const contradicting = repeated === null ? contradictingOptions(command, args) : null;
+  if (repeated === null && contradicting === null) return;
+  const err = repeated !== null
+    ? new SecuxflowError('E_USAGE', `${repeated} is given more than once, so which value is meant is a guess`, `give ${repeated} once`)
+    : new SecuxflowError('E_USAGE', `${contradicting![0]} and ${contradicting![1]} are both given, so which is meant is a guess`, 'give one of them');
   reportError(commandPath(command), err);
   if (askedForJson(command)) printJson({ error: err.toJSON() });
-  throw new CommanderError(2, 'secuxflow.repeatedOption', `${repeated} is given more than once`);
+  throw new CommanderError(2, 'secuxflow.repeatedOption', err.message);
 });
 
 try {

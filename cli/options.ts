@@ -43,3 +43,27 @@ export function repeatedSingleOption(command: Command, args: readonly string[]):
   }
   return null;
 }
+
+/**
+ * An option and its negation both given (`--config FILE --no-config`):
+ * commander keeps whichever came last. Returns the two flags, or null.
+ */
+export function contradictingOptions(command: Command, args: readonly string[]): [string, string] | null {
+  const options = command.options as readonly Option[];
+  const byFlag = new Map<string, Option>();
+  for (const o of options) if (o.long) byFlag.set(o.long, o);
+  const given = new Map<string, string>(); // attribute -> the flag that set it first
+  for (let i = 0; i < args.length; i++) {
+    const token = args[i]!;
+    if (token === '--') break;
+    const eq = token.indexOf('=');
+    const flag = token.startsWith('--') && eq > 0 ? token.slice(0, eq) : token;
+    const o = byFlag.get(flag);
+    if (o === undefined) continue;
+    if (takesValue(o) && flag === token) i++;
+    const first = given.get(o.attributeName());
+    if (first !== undefined && first !== flag) return [first, flag];
+    if (first === undefined) given.set(o.attributeName(), flag);
+  }
+  return null;
+}

@@ -13,7 +13,7 @@ import { StateStore } from '../../host/state/store.js';
 import { RULES_FILE } from '../../host/state/store.js';
 import { parsePolicy, resolveLimits, type ModulePolicy, type SandboxLimits } from '../../host/sandbox/limits.js';
 import { validateModule } from '../../host/modules/validate.js';
-import { nameFromPath } from '../../host/modules/load.js';
+import { nameFromPath, readModuleBytes, sha256Hex } from '../../host/modules/load.js';
 import { describeModuleFile, type ModuleFileDescription } from '../../host/modules/describe.js';
 import { readRegistry, registeredConfigProblem, registeredStatus, writeRegistry, type ModuleRecord, type RegisteredStatus } from '../../host/modules/registry.js';
 import { scaffoldModule, type ScaffoldResult } from '../../host/modules/scaffold.js';
@@ -57,7 +57,9 @@ function usage(message: string, hint?: string): SecuxflowError {
 
 function intFlag(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(v)) throw usage(`${flag} "${v}" is not a whole number`);
+  // A negative or huge integer is a range problem, which resolveLimits names with the range (15 digits stay exact).
+  if (/^-?\d{16,}$/.test(v)) throw usage(`${flag} "${v}" is out of range`, `leave ${flag} out for its default`);
+  if (!/^-?\d{1,15}$/.test(v)) throw usage(`${flag} "${v}" is not a whole number`);
   return Number(v);
 }
 
@@ -344,7 +346,9 @@ export async function unloadModule(name: string, opts: { stateDir?: string } = {
   });
 }
 
-export interface ModuleInfo extends ModuleFileDescription {
+export interface ModuleInfo extends Omit<ModuleFileDescription, 'kind'> {
+  /** 'unknown' when the file is no module of any kind (its reason says why). */
+  kind: ModuleFileDescription['kind'] | 'unknown';
   wouldLoad: boolean;
   /** Why not, when wouldLoad is false. */
   reason: { code: string; message: string; hint?: string } | null;
@@ -362,8 +366,10 @@ export async function moduleInfo(file: string, opts: LimitFlags & { config?: str
   } catch (e) {
     // Unreadable as a module at all (bad magic, WAT syntax): say so as the reason it would not load.
     if (!(e instanceof SecuxflowError) || e.code === 'E_MODULE_NOT_FOUND' || e.code === 'E_IO') throw e;
-    const kind = /\.wa(t|st)$/i.test(file) ? 'wat' as const : 'core' as const;
-    return { path: resolve(file), kind, size: 0, sha256: '', abiVersion: null, imports: [], exports: [], memory: null, wouldLoad: false, reason: e.toJSON(), validation: null };
+    // The file's own facts still hold: its size and hash are what a user compares. A path that is no file at all (a directory) fails here.
+    const bytes = readModuleBytes(file);
+    const kind = /\.wa(t|st)$/i.test(file) ? 'wat' as const : 'unknown' as const;
+    return { path: resolve(file), kind, size: bytes.length, sha256: sha256Hex(bytes), abiVersion: null, imports: [], exports: [], memory: null, wouldLoad: false, reason: e.toJSON(), validation: null };
   }
   try {
     const v = await validateModule(file, { limits, ...(config.text !== undefined ? { config: config.text, configPath: config.abs! } : {}) });
@@ -429,7 +435,7 @@ function collectLimitOptions(cmd: Command): Command {
 }
 
 export function registerModule(program: Command): void {
-  const mod = program.command('module').description('custom inspectors: validate, register, list, remove, scaffold');
+  const mod = program.command('module').description('custom inspectors: load (validate and register), list, unload, info, new (scaffold)');
 
   collectLimitOptions(mod.command('load')
     .description('validate FILE in the sandbox and register it (pinned by sha256) under NAME')

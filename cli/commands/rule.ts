@@ -228,8 +228,12 @@ export function shadowWarnings(r: Pick<AddRuleResult, 'rule' | 'shadowedBy' | 'h
   let out = '';
   if (r.shadowedBy !== null) {
     const by = r.shadowedBy;
+    // At priority 0 nothing sorts before it by priority alone: the earlier rule must move instead.
+    const fix = by.priority > 0
+      ? `give it a --priority below ${by.priority} (secuxflow rule delete --id ${r.rule.id}, then add it again)`
+      : `rule ${by.id} has the lowest priority, 0: give rule ${by.id} a higher one (secuxflow rule delete --id ${by.id}, then add it again with --priority 1 or more)`;
     out += `\n  warning: rule ${r.rule.id} never matches: rule ${by.id} (priority ${by.priority}: ${describeRule(by)}) comes first and matches every packet it does;` +
-      ` to have it decide first, give it a --priority below ${by.priority} (secuxflow rule delete --id ${r.rule.id}, then add it again)`;
+      ` to have it decide first, ${fix}`;
   }
   for (const h of r.hides) {
     out += `\n  warning: rule ${h.id} (${describeRule(h)}) no longer matches: rule ${r.rule.id} comes first and matches every packet it did`;

@@ -19,6 +19,8 @@ function otherToolsHint(text: string): string | undefined {
   const t = text.trim();
   if (/^any$/i.test(t)) return 'leave the address out (null in a rule file) to match any address';
   if (t.startsWith('!')) return 'a rule cannot exclude addresses: give the excluded ones a rule of their own with a lower priority, which is evaluated first';
+  const bracketed = /^\[([0-9a-f:.]+)\](\/\d+)?$/i.exec(t);
+  if (bracketed) return `write the IPv6 address without brackets: ${bracketed[1]}${bracketed[2] ?? ''}`;
   if (/[,[\]]/.test(t)) return 'a rule takes one CIDR: add a rule for each';
   if (t.startsWith('$')) return `${t} is a Suricata/Snort variable: write the CIDR it stands for`;
   const mask = /^([0-9.]+)\/([0-9.]+\.[0-9.]+)$/.exec(t);

@@ -38,6 +38,18 @@ describe('inspect --pcap: invalid packets', () => {
     expect(json.counters.pass).toBe(0);
   });
 
+  it('a frame with a third VLAN tag is named among the reasons, as it is one of them', () => {
+    const dir = tempDir('sf-invalid-vlan-');
+    const stacked = join(dir, 'vlan-stack.pcap');
+    const w = new PcapWriter({ path: stacked, linkType: LinkType.ETHERNET });
+    w.write({ data: buildPacket({ src: '198.18.0.66', dst: '198.18.1.1', proto: 'udp', srcPort: 5000, dstPort: 53, vlans: [10, 20, 30] }), tsSec: 1_767_225_600, tsNsec: 0 });
+    w.close();
+    const r = cli(['inspect', '--pcap', stacked, '--no-progress', '--rules', rules]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/evasion signals\s+1 packets dropped as invalid: .*, or frames with more than two VLAN tags \(docs\/rules\.md\)/);
+    expect(r.stdout).toMatch(/malformed\s+vlan\.too_many_layers 1/);
+  });
+
   it('EVE: a drop record for each, with the reason the decoder gave', () => {
     const r = cli(['inspect', '--pcap', pcap, '--eve', '-', '--no-progress', '--rules', rules]);
     const drops = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.event_type === 'drop' && e.drop.reason === 'invalid');

@@ -136,4 +136,53 @@ describe('secuxflow module load/list/unload/info', () => {
     const grow = cli(['module', 'info', join(HOSTILE, 'memory_grow.wat')]);
     expect(grow.stdout).toMatch(/declared maximum none; the sandbox caps it at 1024 pages/);
   });
+
+  it('a limit flag out of range is told the range, and one that is no integer is told so', () => {
+    for (const [value, message] of [
+      ['99999999999999', /--memory-mib must be an integer in 1\.\.4096, got 99999999999999/],
+      ['-1', /--memory-mib must be an integer in 1\.\.4096, got -1/],
+      ['1e3', /--memory-mib "1e3" is not a whole number/],
+      ['99999999999999999999', /--memory-mib "99999999999999999999" is out of range/],
+    ] as const) {
+      const r = cli(['module', 'info', BASIC, '--memory-mib', value]);
+      expect(r.status, value).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('--config and --no-config together are refused, in either order, and nothing is registered', () => {
+    const state = tempDir('mod-negation');
+    const cfg = join(tempDir('mod-negation-cfg'), 'cfg.json');
+    writeFileSync(cfg, '{}');
+    for (const flags of [['--config', cfg, '--no-config'], ['--no-config', '--config', cfg], ['--no-config', `--config=${cfg}`]]) {
+      const r = cli(['module', 'load', PORT_VERDICT, '--name', 'x1', ...flags], env(state));
+      expect(r.status, flags.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/secuxflow module load: error\[E_USAGE\]: --(no-)?config and --(no-)?config are both given, so which is meant is a guess\n {2}hint: give one of them/);
+      expect(existsSync(join(state, 'modules.json'))).toBe(false);
+    }
+    expect(cli(['module', 'load', PORT_VERDICT, '--name', 'x1', '--no-config'], env(state)).status).toBe(0);
+  });
+
+  // A file that is no module still has a size and a hash, and those are what
+  // a user compares against a download; "core, 0 bytes, sha256 " was wrong on all three.
+  it('info on a file that is no module gives its real size and sha256, kind unknown, and why it would not load', () => {
+    const dir = tempDir('mod-garbage');
+    const garbage = join(dir, 'garbage.wasm');
+    const bytes = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff));
+    writeFileSync(garbage, bytes);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const json = cli(['module', 'info', garbage, '--json']);
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ kind: 'unknown', size: 300, sha256: sha, wouldLoad: false, reason: { code: 'E_MODULE_INVALID' } });
+    const text = cli(['module', 'info', garbage]);
+    expect(text.stdout).toContain(`kind     unknown, 300 bytes, sha256 ${sha}`);
+    const wat = join(dir, 'typo.wat');
+    writeFileSync(wat, '(module (func $f (result i32) (i32.const)))');
+    expect(JSON.parse(cli(['module', 'info', wat, '--json']).stdout)).toMatchObject({ kind: 'wat', size: 43, wouldLoad: false });
+    // A directory is no file at all: an error, not a description.
+    const d = cli(['module', 'info', dir]);
+    expect(d.status).toBe(1);
+    expect(d.stdout).toBe('');
+    expect(d.stderr).toMatch(/error\[E_MODULE_INVALID\]: .* is a directory, not a module file/);
+  });
 });

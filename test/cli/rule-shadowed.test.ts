@@ -23,4 +23,13 @@ describe('rules that never match', () => {
     const rows = JSON.parse(cli(['rule', 'list', '--json'], env).stdout).rules as { id: number; shadowed_by: number | null }[];
     expect(Object.fromEntries(rows.map((r) => [r.id, r.shadowed_by]))).toEqual({ 1: null, 2: 4, 3: 4, 4: null });
   });
+
+  it('behind a rule at priority 0, the fix is to move that rule, as no priority is below 0', () => {
+    const env = { SECUXFLOW_STATE_DIR: tempDir('shadow-zero') };
+    expect(cli(['rule', 'add', '--action', 'drop', '--priority', '0'], env).status).toBe(0);
+    const r = cli(['rule', 'add', '--action', 'pass', '--port', '80'], env);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('warning: rule 2 never matches: rule 1 (priority 0: drop any any -> any) comes first and matches every packet it does; to have it decide first, rule 1 has the lowest priority, 0: give rule 1 a higher one');
+    expect(r.stdout).not.toMatch(/below 0/);
+  });
 });
