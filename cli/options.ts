@@ -20,23 +20,29 @@ function repeatable(o: Option): boolean {
   }
 }
 
-/** The first single-value option of `command` that `args` gives twice (as its long name), or null. */
-export function repeatedSingleOption(command: Command, args: readonly string[]): string | null {
-  const options = command.options as readonly Option[];
+/** Each option of `command` that `args` gives, in order, with the flag it was given as (its value skipped). */
+function* givenOptions(command: Command, args: readonly string[]): Generator<{ flag: string; option: Option }> {
   const byFlag = new Map<string, Option>();
-  for (const o of options) {
+  for (const o of command.options as readonly Option[]) {
     if (o.long) byFlag.set(o.long, o);
     if (o.short) byFlag.set(o.short, o);
   }
-  const seen = new Set<Option>();
   for (let i = 0; i < args.length; i++) {
     const token = args[i]!;
     if (token === '--') break;
     const eq = token.indexOf('=');
     const flag = token.startsWith('--') && eq > 0 ? token.slice(0, eq) : token;
-    const o = byFlag.get(flag);
-    if (o === undefined) continue;
-    if (takesValue(o) && flag === token) i++; // its value is the next token, whatever it looks like
+    const option = byFlag.get(flag);
+    if (option === undefined) continue;
+    if (takesValue(option) && flag === token) i++; // its value is the next token, whatever it looks like
+    yield { flag, option };
+  }
+}
+
+/** The first single-value option of `command` that `args` gives twice (as its long name), or null. */
+export function repeatedSingleOption(command: Command, args: readonly string[]): string | null {
+  const seen = new Set<Option>();
+  for (const { flag, option: o } of givenOptions(command, args)) {
     if (!takesValue(o) || repeatable(o)) continue;
     if (seen.has(o)) return o.long ?? o.short ?? flag;
     seen.add(o);
@@ -49,18 +55,9 @@ export function repeatedSingleOption(command: Command, args: readonly string[]):
  * commander keeps whichever came last. Returns the two flags, or null.
  */
 export function contradictingOptions(command: Command, args: readonly string[]): [string, string] | null {
-  const options = command.options as readonly Option[];
-  const byFlag = new Map<string, Option>();
-  for (const o of options) if (o.long) byFlag.set(o.long, o);
-  const given = new Map<string, string>(); // attribute -> the flag that set it first
-  for (let i = 0; i < args.length; i++) {
-    const token = args[i]!;
-    if (token === '--') break;
-    const eq = token.indexOf('=');
-    const flag = token.startsWith('--') && eq > 0 ? token.slice(0, eq) : token;
-    const o = byFlag.get(flag);
-    if (o === undefined) continue;
-    if (takesValue(o) && flag === token) i++;
+  const given = new Map<string, string>(); // attribute -> the long flag that set it first
+  for (const { option: o } of givenOptions(command, args)) {
+    const flag = o.long ?? o.short ?? '';
     const first = given.get(o.attributeName());
     if (first !== undefined && first !== flag) return [first, flag];
     if (first === undefined) given.set(o.attributeName(), flag);
