@@ -96,8 +96,20 @@ program.hook('preAction', (_root, command) => {
   throw new CommanderError(2, 'secuxflow.repeatedOption', err.message);
 });
 
+/**
+ * `secuxflow help frob` printed the top-level help with status 2 and no word
+ * about the name: it is read as `secuxflow frob`, which commander refuses
+ * as an unknown command with the closest name.
+ */
+function argvForHelpOfUnknown(argv: readonly string[]): readonly string[] {
+  const [first, second] = argv.slice(2);
+  if (first !== 'help' || second === undefined || second.startsWith('-')) return argv;
+  const known = (program.commands as Command[]).some((c) => c.name() === second || c.aliases().includes(second));
+  return known ? argv : [...argv.slice(0, 2), second];
+}
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argvForHelpOfUnknown(process.argv));
 } catch (e) {
   if (e instanceof CommanderError) {
     // commander already printed its message; keep its exit code (0 for --help/--version)

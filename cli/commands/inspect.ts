@@ -80,7 +80,9 @@ function parseModuleConfigs(list: string[] | undefined): { configs: Map<string, 
     try {
       out.set(name, readFileSync(file, 'utf8'));
     } catch (e) {
-      throw new SecuxflowError('E_IO', `--module-config ${name}: cannot read ${file}: ${(e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const what = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read: ${code ?? (e as Error).message}`;
+      throw new SecuxflowError('E_IO', `--module-config ${name}: the config file ${file} ${what}`, `give ${name}=FILE with the path of its JSON or YAML config`);
     }
   }
   return { configs: out, files };

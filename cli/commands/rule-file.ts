@@ -70,9 +70,10 @@ export function diffRuleSets(before: readonly Rule[], after: readonly Rule[]): R
 }
 
 function checkModulesKnown(rules: readonly Rule[], file: string, stateDir: string): void {
-  for (const r of rules) {
-    for (const name of r.modules) refuseUnknownModule(name, stateDir, `${file}: rule ${r.id} names module ${JSON.stringify(name)}, which is neither registered nor shipped`);
-  }
+  // Counted as the file counts them (rule #N, as the field checks say): under --merge a rule's id may be one assigned, not written.
+  rules.forEach((r, i) => {
+    for (const name of r.modules) refuseUnknownModule(name, stateDir, `${file}: rule #${i + 1} names module ${JSON.stringify(name)}, which is neither registered nor shipped`);
+  });
 }
 
 function checkNoClash(incoming: readonly Rule[], stored: readonly Rule[], file: string): void {

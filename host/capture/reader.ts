@@ -457,7 +457,16 @@ export function captureFromBytes(bytes: Uint8Array, name = '<memory>'): CaptureR
  * Opens a capture file; the format is detected now, frames are read lazily in
  * chunks. '-' is standard input; it and other pipes are read as streams.
  */
+/** What a path that cannot be read as a capture is, by errno: Node's own text names a syscall, not the problem. */
+const CAPTURE_PATH_PROBLEMS: Record<string, [string, string]> = {
+  ENOENT: ['does not exist', 'check the path'],
+  EISDIR: ['is a directory', 'give the capture file inside it'],
+  EACCES: ['is not readable (permission denied)', 'run as a user that can read it, or copy it somewhere readable'],
+  ENOTDIR: ['cannot exist: a directory on its path is a file', 'check the path'],
+};
+
 export function openCapture(path: string): CaptureReader {
+  if (path === '') throw new SecuxflowError('E_USAGE', '--pcap needs a file name', 'give a .pcap or .pcapng file, or - to read standard input');
   if (path === '-' || isStream(path)) return openStream(path);
   let size: number;
   let format: CaptureFormat;
@@ -472,6 +481,8 @@ export function openCapture(path: string): CaptureReader {
   } catch (e) {
     if (e instanceof CaptureError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    const known = code !== undefined ? CAPTURE_PATH_PROBLEMS[code] : undefined;
+    if (known) throw new SecuxflowError('E_IO', printable(`the capture ${path} ${known[0]}`), known[1]);
     throw new SecuxflowError('E_IO', printable(`cannot read capture '${path}': ${(e as Error).message}`),
       code === 'ESPIPE' ? 'captures are read from regular files (they are read in chunks, with seeks): save a pipe to a file first'
         : 'check the path and that the file is readable');

@@ -42,8 +42,13 @@ export function scaffoldModule(name: string, dir?: string): ScaffoldResult {
   if (!existsSync(templates) || !existsSync(sdk)) {
     throw new SecuxflowError('E_INTERNAL', `the module template (${templates}) or the SDK (${sdk}) is missing from this installation`, 'reinstall secuxflow');
   }
+  // resolve('') is the current directory, which would then be blamed for being in the way.
+  if (dir !== undefined && dir.trim() === '') throw new SecuxflowError('E_USAGE', '--dir is empty', `give a directory, or leave --dir out to create ./${name}`);
   const target = resolve(dir ?? name);
-  if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    throw new SecuxflowError('E_USAGE', `${target} is a file, not a directory`, 'choose another --dir');
+  }
+  if (existsSync(target) && readdirSync(target).length > 0) {
     throw new SecuxflowError('E_USAGE', `${target} already exists and is not an empty directory`, 'choose another --dir, or remove it');
   }
   const dirs: MakeDirsOptions = { what: 'the project directory', instead: 'choose another --dir' };

@@ -17,6 +17,14 @@ describe('inspect: a module refuses its configuration', () => {
     expect(r.stderr).toContain(`hint: fix ${bad} (the module's words above say what it could not take`);
   });
 
+  it('a config file that is not there: said as such, without the syscall text', () => {
+    const missing = join(tempDir('sf-modcfg-missing-'), 'nope.json');
+    const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--module', 'threat_intel', '--module-config', `threat_intel=${missing}`]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`error[E_IO]: --module-config threat_intel: the config file ${missing} does not exist\n  hint: give threat_intel=FILE with the path of its JSON or YAML config`);
+    expect(r.stderr).not.toMatch(/no such file or directory, open/);
+  });
+
   it('none given to a module that needs one: the hint gives the flag', () => {
     const r = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--module', 'ratelimit']);
     expect(r.status).toBe(1);

@@ -2,9 +2,9 @@
 // build, npm test, module load the build, inspect the demo capture with it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_PCAP, cli, requireBuilt, tempDir } from './support.js';
+import { CLI, DEMO_PCAP, cli, requireBuilt, tempDir } from './support.js';
 
 function npm(args: string[], cwd: string): { status: number; out: string } {
   const r = spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 240_000, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
@@ -66,5 +66,19 @@ describe('secuxflow module new', () => {
     const again = cli(['module', 'new', 'x', '--dir', dir]);
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already exists and is not an empty directory/);
+  });
+
+  it('an empty --dir and a file given as --dir are named as such, and nothing is created', () => {
+    const cwd = tempDir('mod-new-cwd');
+    const empty = spawnSync(process.execPath, [CLI, 'module', 'new', 'x', '--dir', ''], { cwd, encoding: 'utf8' });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/error\[E_USAGE\]: --dir is empty\n {2}hint: give a directory, or leave --dir out to create \.\/x/);
+    expect(readdirSync(cwd)).toEqual([]);
+    const file = join(cwd, 'a-file');
+    writeFileSync(file, 'x');
+    const r = cli(['module', 'new', 'y', '--dir', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/error\[E_USAGE\]: .*a-file is a file, not a directory/);
+    expect(readFileSync(file, 'utf8')).toBe('x');
   });
 });

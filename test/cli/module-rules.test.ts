@@ -1,7 +1,7 @@
 // Rules reference modules by name: `rule add --module X` accepts a registered
 // or shipped module and refuses anything else, changing nothing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, cli, requireBuilt, tempDir } from './support.js';
 
@@ -17,6 +17,18 @@ describe('rule add --module', () => {
     expect(r.stderr).toMatch(/error\[E_MODULE_NOT_FOUND\]: --module nosuch: no module of that name is registered or shipped/);
     expect(r.stderr).toMatch(/hint: shipped modules: .*basic_inspect.*; register your own with secuxflow module load FILE --name nosuch/);
     expect(existsSync(join(env.SECUXFLOW_STATE_DIR, 'rules.json'))).toBe(false);
+  });
+
+  it("rule import --merge names the unknown module's rule as the file counts it, not by the id it would get", () => {
+    const env = { SECUXFLOW_STATE_DIR: tempDir('rule-mod-import') };
+    for (let i = 0; i < 5; i++) expect(cli(['rule', 'add', '--action', 'drop', '--port', String(100 + i)], env).status).toBe(0);
+    const before = readFileSync(join(env.SECUXFLOW_STATE_DIR, 'rules.json'), 'utf8');
+    const file = join(tempDir('rule-mod-file'), 'rules.json');
+    writeFileSync(file, JSON.stringify({ rules: [{ action: 'drop', dst_port: 23 }, { action: 'inspect', modules: ['nosuch'] }] }));
+    const r = cli(['rule', 'import', file, '--merge'], env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file}: rule #2 names module "nosuch", which is neither registered nor shipped`);
+    expect(readFileSync(join(env.SECUXFLOW_STATE_DIR, 'rules.json'), 'utf8')).toBe(before);
   });
 
   it('suggests the closest name for a misspelt one', () => {

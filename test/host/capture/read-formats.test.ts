@@ -222,6 +222,24 @@ describe('reading files', () => {
     expect((err as SecuxflowError).message).toContain(missing);
   });
 
+  it('a missing file, a directory and an empty name each say what is wrong, not which syscall failed', () => {
+    const cases: [string, string, RegExp, string][] = [
+      [join(dir, 'nope.pcap'), 'E_IO', /^the capture .*nope\.pcap does not exist$/, 'check the path'],
+      [dir, 'E_IO', /^the capture .* is a directory$/, 'give the capture file inside it'],
+      ['', 'E_USAGE', /^--pcap needs a file name$/, 'give a .pcap or .pcapng file, or - to read standard input'],
+    ];
+    for (const [path, code, message, hint] of cases) {
+      let err: unknown;
+      try { openCapture(path); } catch (e) { err = e; }
+      expect(err, path).toBeInstanceOf(SecuxflowError);
+      const e = err as SecuxflowError;
+      expect(e.code).toBe(code);
+      expect(e.message).toMatch(message);
+      expect(e.message).not.toMatch(/stat|illegal operation|ENOENT|EISDIR/);
+      expect(e.hint).toBe(hint);
+    }
+  });
+
   it('reads the same frames from disk as from memory', () => {
     const w = new PcapWriter({ nanosecond: true });
     for (const f of frames(20)) w.write(f);
