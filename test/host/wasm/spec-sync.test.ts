@@ -63,7 +63,7 @@ describe('docs/abi/v1.md and the code agree', () => {
     expect(Object.fromEntries(rows.map((r) => [r[1]!, Number(r[0])]))).toEqual(Verdict);
     expect(rows.map((r) => r[1])).toEqual(VERDICT_NAMES);
     expect(rows.map((r) => Number(r[2]))).toEqual(VERDICT_RANK);
-    expect(spec).toContain(`0 = ${DEFAULT_LIMITS.BLOCK_SRC_TTL_DEFAULT}`);
+    expect(spec).toContain(`0 = the host's default, ${DEFAULT_LIMITS.BLOCK_SRC_TTL_DEFAULT} unless configured`);
   });
 
   it('status, event kind and log level tables equal abi.ts', () => {
