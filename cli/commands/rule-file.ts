@@ -97,7 +97,12 @@ export async function importRules(opts: ImportRulesOptions): Promise<ImportRules
   const store = new StateStore(opts.stateDir);
   return store.withLock(async () => {
     const previous = store.readRules();
-    const { set: fromFile, declaresDefaultPolicy } = readRuleFile(file, mode === 'merge' ? previous.rules : []);
+    const { set: fromFile, declaresDefaultPolicy, declaresRules } = readRuleFile(file, mode === 'merge' ? previous.rules : []);
+    // Replacing with a file that names no rules would delete every stored one on a file meant to set the policy.
+    if (mode === 'replace' && !declaresRules) {
+      throw new SecuxflowError('E_RULEFILE', `${file} has no "rules" field: importing it would remove all ${previous.rules.length} stored rule${previous.rules.length === 1 ? '' : 's'}`,
+        'to set only the default policy, use secuxflow rule default; to remove every rule, write "rules": [] in the file (or secuxflow rule clear)');
+    }
     if (mode === 'merge') checkNoClash(fromFile.rules, previous.rules, file);
     checkModulesKnown(fromFile.rules, file, store.dir);
     const defaultPolicy = declaresDefaultPolicy ? fromFile.defaultPolicy : previous.defaultPolicy;

@@ -322,6 +322,8 @@ export interface RuleFileContents {
   set: RuleSet;
   /** False when the file left default_policy out (set.defaultPolicy is then the built-in 'pass'). */
   declaresDefaultPolicy: boolean;
+  /** False when the file is an object without "rules" (only a default_policy, say): set.rules is then empty by omission, not by choice. */
+  declaresRules: boolean;
 }
 
 /** loadRuleFile, also saying whether the file chose a default policy; ids are assigned above `taken`. */
@@ -340,7 +342,8 @@ export function readRuleFile(path: string, taken: readonly Pick<Rule, 'id'>[] = 
   refuseNonDecimalNumbers(text, path);
   const set = validateRuleSet(doc, path, ruleLineLocator(text), taken);
   const declaresDefaultPolicy = isPlainObject(doc) && doc.default_policy !== undefined && doc.default_policy !== null;
-  return { set, declaresDefaultPolicy };
+  const declaresRules = Array.isArray(doc) || (isPlainObject(doc) && doc.rules !== undefined);
+  return { set, declaresDefaultPolicy, declaresRules };
 }
 
 /**

@@ -226,6 +226,25 @@ describe('secuxflow rule export', () => {
   });
 });
 
+describe('a rule file without "rules"', () => {
+  it('is refused for a replace, which would have removed every stored rule; --merge and "rules": [] stay as they were', () => {
+    const dir = fresh();
+    ok(['rule', 'add', '--action', 'drop', '--port', '23'], dir);
+    ok(['rule', 'add', '--action', 'drop', '--port', '25'], dir);
+    const before = stored(dir);
+    const policyOnly = file('policy-only.yaml', ['default_policy: drop']);
+    const r = run(['rule', 'import', policyOnly], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[E_RULEFILE]: ${policyOnly} has no "rules" field: importing it would remove all 2 stored rules\n  hint: to set only the default policy, use secuxflow rule default`);
+    expect(stored(dir)).toBe(before);
+    // Merging it adds nothing and takes its policy; an explicit empty list still replaces.
+    ok(['rule', 'import', policyOnly, '--merge'], dir);
+    expect(list(dir)).toMatchObject({ default_policy: 'drop', rules: [{ dst_port: 23 }, { dst_port: 25 }] });
+    ok(['rule', 'import', file('empty.json', ['{"rules": []}'])], dir);
+    expect(list(dir).rules).toEqual([]);
+  });
+});
+
 describe("a copy of a state directory's rules.json", () => {
   it('imports as a rule file: a backup restores with rule import', () => {
     const dir = fresh();
