@@ -454,7 +454,11 @@ export function registerModule(program: Command): void {
         ? `  note: ${m.name} is also the name of a shipped inspector: inspect --module ${m.name} and rules that name it now run this module (module unload ${m.name} gives the name back)\n`
         : '';
       const kept = r.kept.length ? `  kept from the previous registration: ${r.kept.join(', ')} (give a flag to change it${m.config ? '; --no-config drops the config' : ''})\n` : '';
-      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${printable(m.source)}\n${kept}${shadow}` +
+      // A name registered again with other bytes now runs other code: said, as rules that name it change behaviour.
+      const prev = r.replaced;
+      const changed = prev === null ? '' : prev.sha256 === m.sha256 ? '  the same file as before (sha256 unchanged)\n'
+        : `  replaces sha256 ${short(prev.sha256)}${prev.source !== m.source ? ` from ${printable(prev.source)}` : ''}: rules and runs that name ${m.name} now use this file\n`;
+      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${printable(m.source)}\n${changed}${kept}${shadow}` +
         `  ${r.hotLoaded ? 'hot-loaded into the running daemon' : 'no daemon running: used by the next secuxflow run or inspect'}\n`);
     }));
 

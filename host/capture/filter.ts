@@ -190,12 +190,17 @@ export function compileFilter(expr: string): PacketFilter {
 
 function cidrOf(expr: string, text: string, host: boolean): Cidr {
   if (host && text.includes('/')) throw refuse(expr, `host ${text}: a host is one address; use net ${text}`);
+  let c: Cidr;
+  let written: Uint8Array;
   try {
-    parseIp(text.split('/')[0]!);
-    return parseCidr(text);
+    written = parseIp(text.split('/')[0]!);
+    c = parseCidr(text);
   } catch {
     throw refuse(expr, `${JSON.stringify(text)} is not an IPv4 or IPv6 ${host ? 'address' : 'network (A.B.C.D/N)'}`);
   }
+  // tcpdump refuses these too: which of the two the user meant, the host or the network, is a guess.
+  if (!host && written.some((b, k) => b !== c.addr[k])) throw refuse(expr, `net ${text} has bits set past its /${c.prefixLen}: write net ${c.text}, or host ${text.split('/')[0]!} for the one address`);
+  return c;
 }
 
 function portsOf(expr: string, text: string, range: boolean): [number, number] {

@@ -401,7 +401,7 @@ function* readPcapng(name: string, owner: WindowOwner): Generator<RawFrame> {
         const ifIndex = type === 6 ? u32(b, bodyAt, le) : u16(b, bodyAt, le);
         const iface = ifaces[ifIndex];
         if (!iface) {
-          throw new CaptureError(name, blockAt, `packet block references interface ${ifIndex}, but only ${ifaces.length} are described in this section`,
+          throw new CaptureError(name, blockAt, `packet block references interface ${ifIndex}, but this section describes ${ifaces.length === 0 ? 'no interface' : ifaces.length === 1 ? 'only 1 interface (index 0)' : `only ${ifaces.length} interfaces (0..${ifaces.length - 1})`}`,
             NO_IDB_HINT);
         }
         const caplen = u32(b, bodyAt + 12, le);

@@ -48,7 +48,7 @@ function refusal(e: unknown): unknown {
   const failure = e instanceof ModuleRunFailure ? e.failure : e.message;
   const hint = e.code === 'E_MODULE_LIMIT'
     ? 'make the module stay within its budgets on ordinary packets, or raise them (--cpu-budget-ms, --memory-mib), then load it again'
-    : 'fix the module so that it handles ordinary packets without failing, then load it again (secuxflow module info FILE shows why it would not load)';
+    : 'fix the module so that it handles ordinary packets without failing, then load it again';
   return new SecuxflowError(e.code, `${failure} while it was being validated on a probe batch; nothing was loaded or registered`, e.hint ?? hint);
 }
 

@@ -19,6 +19,8 @@ function otherToolsHint(text: string): string | undefined {
   const t = text.trim();
   if (/^any$/i.test(t)) return 'leave the address out (null in a rule file) to match any address';
   if (t.startsWith('!')) return 'a rule cannot exclude addresses: give the excluded ones a rule of their own with a lower priority, which is evaluated first';
+  const zoned = /^([0-9a-f:.]+)%[^/]*(\/\d+)?$/i.exec(t);
+  if (zoned) return `a zone id (%${t.slice(t.indexOf('%') + 1).split('/')[0]}) names a host's interface, not part of the address: write ${zoned[1]}${zoned[2] ?? ''}; a rule applies on every interface it is attached to`;
   const bracketed = /^\[([0-9a-f:.]+)\](\/\d+)?$/i.exec(t);
   if (bracketed) return `write the IPv6 address without brackets: ${bracketed[1]}${bracketed[2] ?? ''}`;
   if (/[,[\]]/.test(t)) return 'a rule takes one CIDR: add a rule for each';

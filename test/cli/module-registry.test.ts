@@ -59,7 +59,12 @@ describe('secuxflow module load/list/unload/info', () => {
     expect(refused.stderr).toMatch(/error\[E_MODULE_CHANGED\]: registered module pv: .*pv\.wat changed on disk/);
     expect(refused.stderr).toMatch(/hint: if the change is yours, re-register it: secuxflow module load .*pv\.wat --name pv/);
 
-    expect(cli(['module', 'load', file, '--name', 'pv'], env(state)).stdout).toMatch(/re-registered module pv/);
+    const before = createHash('sha256').update(readFileSync(PORT_VERDICT)).digest('hex').slice(0, 12);
+    const again = cli(['module', 'load', file, '--name', 'pv'], env(state));
+    expect(again.stdout).toMatch(/re-registered module pv/);
+    // The edit is named: the name now runs other bytes.
+    expect(again.stdout).toContain(`  replaces sha256 ${before}: rules and runs that name pv now use this file\n`);
+    expect(cli(['module', 'load', file, '--name', 'pv'], env(state)).stdout).toContain('  the same file as before (sha256 unchanged)\n');
     expect(list(state).modules[0]!.status).toBe('ok');
     expect(cli(['inspect', '--pcap', DEMO_PCAP, '--module', 'pv'], env(state)).status).toBe(0);
   });

@@ -117,6 +117,8 @@ describe('--filter', () => {
     ['vlan and tcp port 80', /"vlan" is not a word this filter knows: it looks through VLAN tags by itself, so leave out "vlan and"/],
     ['mpls and host 10.0.0.1', /it looks through MPLS labels by itself/],
     ['host 10.0.0.0/8', /a host is one address; use net 10\.0\.0\.0\/8/],
+    ['net 10.0.0.1/8', /net 10\.0\.0\.1\/8 has bits set past its \/8: write net 10\.0\.0\.0\/8, or host 10\.0\.0\.1 for the one address/],
+    ['src net 2001:db8::1/64', /write net 2001:db8::\/64, or host 2001:db8::1/],
     ['port 70000', /"70000" is not a port number in 0-65535/],
     ['portrange 90-80', /not a port range LO-HI/],
     ['(tcp', /a "\(" is not closed/],

@@ -206,6 +206,6 @@ describe('pcapng', () => {
     const { got, err } = drain(w.toBytes());
     expect(got.length).toBe(0);
     expect(err.offset).toBe(firstEpb);
-    expect(err.message).toContain('interface 3, but only 1 are described');
+    expect(err.message).toContain('references interface 3, but this section describes only 1 interface (index 0)');
   });
 });

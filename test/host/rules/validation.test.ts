@@ -137,6 +137,8 @@ describe('addresses and ports written as Suricata, Snort or iptables write them:
     [{ src: '!10.0.0.0/8' }, 'a rule cannot exclude addresses: give the excluded ones a rule of their own with a lower priority, which is evaluated first'],
     [{ dst: '[10.0.0.0/8,192.168.0.0/16]' }, 'a rule takes one CIDR: add a rule for each'],
     [{ src: '[2001:db8::1]' }, 'write the IPv6 address without brackets: 2001:db8::1'],
+    [{ src: 'fe80::1%eth0' }, 'a zone id (%eth0) names a host\'s interface, not part of the address: write fe80::1; a rule applies on every interface it is attached to'],
+    [{ dst: 'fe80::%eth0/64' }, 'a zone id (%eth0) names a host\'s interface, not part of the address: write fe80::/64; a rule applies on every interface it is attached to'],
     [{ dst: '[2001:db8::]/32' }, 'write the IPv6 address without brackets: 2001:db8::/32'],
     [{ dst: '[2001:db8::1,2001:db8::2]' }, 'a rule takes one CIDR: add a rule for each'],
     [{ src: '$HOME_NET' }, '$HOME_NET is a Suricata/Snort variable: write the CIDR it stands for'],
