@@ -63,7 +63,6 @@ describe('parseCidr: errors name the text and the problem', () => {
     ['2001:db8::g/64', /bad address/],
     ['', /bad address/],
     ['010.0.0.1', /bad address/],
-    ['fe80::1%eth0/64', /bad address/],
   ])('%s', (text, re) => {
     let err: unknown;
     try {
@@ -76,6 +75,13 @@ describe('parseCidr: errors name the text and the problem', () => {
     expect((err as SecuxflowError).message).toMatch(re);
     expect((err as SecuxflowError).hint).toMatch(/N 0-32/);
   });
+});
+
+it('a zone id is a bad address whose hint gives the address without it', () => {
+  let err: unknown;
+  try { parseCidr('fe80::1%eth0/64'); } catch (e) { err = e; }
+  expect((err as SecuxflowError).message).toMatch(/bad address "fe80::1%eth0"/);
+  expect((err as SecuxflowError).hint).toMatch(/^a zone id \(%eth0\) .*: write fe80::1\/64;/);
 });
 
 describe('cidrContains', () => {
