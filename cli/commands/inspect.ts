@@ -155,8 +155,12 @@ export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport>
   }
   const pkt = buildDryRunPacket(opts as DryRunPacketArgs);
   const { rules, modules } = await prepare(opts);
-  const { decision: d, flowEnd } = runDryRun(pkt, rules.set, modules);
+  const { decision: d, flowEnd, verdictErrors } = runDryRun(pkt, rules.set, modules);
   const report = dryRunReport(d, flowEnd, rules);
+  for (const e of verdictErrors) {
+    report.notes.push(`module ${e.module} wrote a verdict outside 0..5, which the host took as CONTINUE: `
+      + "write 0 CONTINUE, 1 PASS, 2 ALLOW_FLOW, 3 DROP, 4 BLOCK_FLOW or 5 BLOCK_SRC into each meta record's VERDICT byte (docs/abi/v1.md section 6)");
+  }
   const escapes = opts.payload !== undefined ? typedEscapes(opts.payload) : [];
   if (escapes.length > 0) {
     report.notes.push(`--payload is taken as typed: ${escapes.join(' ')} stayed a backslash and a letter, not a control byte; `

@@ -362,7 +362,7 @@ export async function moduleInfo(file: string, opts: LimitFlags & { config?: str
   const config = readConfig(opts.config);
   let desc: ModuleFileDescription;
   try {
-    desc = await describeModuleFile(file);
+    desc = await describeModuleFile(file, limits);
   } catch (e) {
     // Unreadable as a module at all (bad magic, WAT syntax): say so as the reason it would not load.
     if (!(e instanceof SecuxflowError) || e.code === 'E_MODULE_NOT_FOUND' || e.code === 'E_IO') throw e;
@@ -451,7 +451,7 @@ export function registerModule(program: Command): void {
       if (opts.json) { printJson({ module: r.record, replaced: r.replaced !== null, kept: r.kept, shadows_shipped: r.shadowsShipped, hot_loaded: r.hotLoaded, state_dir: r.stateDir }); return; }
       const m = r.record;
       const shadow = r.shadowsShipped
-        ? `  note: ${m.name} is also the name of a shipped inspector: inspect --module ${m.name} and rules that name it now run this module (module unload ${m.name} gives the name back)\n`
+        ? `  note: ${m.name} is also the name of a shipped inspector: inspect (its default set, and --module ${m.name}), run and rules that name it now run this module instead (module unload ${m.name} gives the name back)\n`
         : '';
       const kept = r.kept.length ? `  kept from the previous registration: ${r.kept.join(', ')} (give a flag to change it${m.config ? '; --no-config drops the config' : ''})\n` : '';
       // A name registered again with other bytes now runs other code: said, as rules that name it change behaviour.
@@ -499,7 +499,9 @@ export function registerModule(program: Command): void {
     .option('--dir <dir>', 'where to create it (default ./<name>)')
     .action(action('module new', async (name: string, opts: { dir?: string }) => {
       const r = await newModule(name, opts);
-      process.stdout.write(`created ${r.dir} (${r.files.length} files)\nnext:\n  cd ${r.dir}\n  npm install\n  npm test\n  secuxflow module load build/${name}.wasm --config config.json\n`);
+      // Caught here, before any work, rather than at module load after the build.
+      const shadows = shippedModuleNames().includes(name) ? `note: ${name} is the name of a shipped inspector: registered under it, yours replaces that one everywhere (inspect's default set, run, rules); load it with --name OTHER to keep both\n` : '';
+      process.stdout.write(`created ${r.dir} (${r.files.length} files)\n${shadows}next:\n  cd ${r.dir}\n  npm install\n  npm test\n  secuxflow module load build/${name}.wasm --config config.json\n`);
     }));
 }
 

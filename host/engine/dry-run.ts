@@ -113,16 +113,21 @@ export interface DryRunResult {
   decision: PacketDecision;
   /** What modules raised when the packet's flow ended, as it does after the one packet (an unanswered HTTP request, say). */
   flowEnd: FlowOutput[];
+  /** Modules that wrote a verdict outside 0..5 for the packet (the host took it as CONTINUE), with how many. */
+  verdictErrors: { module: string; count: number }[];
 }
 
 export function runDryRun(pkt: DecodedPacket, rules: RuleSet, modules: EngineModule[]): DryRunResult {
   let decision: PacketDecision | null = null;
   const flowEnd: FlowOutput[] = [];
+  const errorsBefore = modules.map((m) => m.instance.verdictErrors?.() ?? 0);
   const engine = new Engine({ rules, modules, onDecision: (d) => { decision = d; }, onFlowOutput: (o) => { flowEnd.push(o); } });
   engine.pushDecoded(pkt);
   engine.flush();
   if (decision === null) throw new SecuxflowError('E_INTERNAL', 'the engine produced no decision for the dry-run packet');
   // Also delivers the flow ends of sandboxed modules (their outputDrops() sends what is queued).
   engine.finish();
-  return { decision, flowEnd };
+  // A capture's summary counts these; one packet shows the CONTINUE the host put in their place, which an author debugging it would take at face value.
+  const verdictErrors = modules.map((m, i) => ({ module: m.name, count: (m.instance.verdictErrors?.() ?? 0) - errorsBefore[i]! })).filter((e) => e.count > 0);
+  return { decision, flowEnd, verdictErrors };
 }

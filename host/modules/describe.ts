@@ -5,7 +5,7 @@ import { ABI_MARKER_EXPORT, HOSTCALLS, HOSTCALL_NAMESPACE } from '../wasm/abi.js
 import { formatFuncType, readLayout } from '../wasm/binary.js';
 import { watToWasm } from '../wasm/loader.js';
 import { describeComponentFile } from '../wasm/component.js';
-import { memoryCeilingPages, resolveLimits } from '../sandbox/limits.js';
+import { memoryCeilingPages, resolveLimits, type SandboxLimits } from '../sandbox/limits.js';
 import { detectKind, readModuleBytes, sha256Hex, type ModuleKind } from './load.js';
 
 export interface InterfaceEntry {
@@ -25,7 +25,7 @@ export interface ModuleFileDescription {
   memory: { initialPages: number; maxPages: number | null; sandboxMaxPages: number } | null;
 }
 
-export async function describeModuleFile(file: string): Promise<ModuleFileDescription> {
+export async function describeModuleFile(file: string, limits: Partial<SandboxLimits> = {}): Promise<ModuleFileDescription> {
   const path = resolve(file);
   const bytes = readModuleBytes(path);
   const kind = detectKind(path, bytes);
@@ -54,7 +54,7 @@ export async function describeModuleFile(file: string): Promise<ModuleFileDescri
     })),
     memory: mem === null ? null : {
       initialPages: mem.min, maxPages: mem.max,
-      sandboxMaxPages: Math.min(mem.max ?? Infinity, memoryCeilingPages(resolveLimits())),
+      sandboxMaxPages: Math.min(mem.max ?? Infinity, memoryCeilingPages(resolveLimits(limits))),
     },
   };
 }

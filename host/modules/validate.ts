@@ -80,7 +80,7 @@ export function explainStartRefusal(e: unknown, configPath: string | undefined, 
   const hint = /init status 4\)/.test(e.message)
     ? 'on_init returned NOT_FOUND (4): an AssemblyScript module calls register(new YourInspector()) at the top level of index.ts, or the SDK finds no inspector to hand packets to'
     : configPath !== undefined
-      ? `fix ${configPath} (${e.message.endsWith(')') ? 'the module did not log why' : "the module's words above say what it could not take"}; its README lists the config fields)`
+      ? `fix ${configPath} (${/refused its configuration \([^)]*\)$/.test(e.message) ? 'the module did not log why' : "the module's words above say what it could not take"}; its README lists the config fields)`
       : `it does not start without a configuration: give one with ${giveConfig} (the module's README lists the config fields)`;
   return new SecuxflowError(e.code, e.message, hint);
 }

@@ -41,7 +41,7 @@ export class CoreBackend implements WorkerBackend {
     this.state.memory = this.exports.memory;
     this.metaBytes = init.batchCapacity * META.SIZE;
     const size = this.metaBytes + init.dataCapacity + 7;
-    const raw = this.call('sf_alloc', () => this.exports.sf_alloc(size)) >>> 0;
+    const raw = this.call('sf_alloc', () => this.exports.sf_alloc(size), size) >>> 0;
     this.mem = new Uint8Array(this.exports.memory.buffer);
     this.dv = new DataView(this.exports.memory.buffer);
     if (raw === 0 || raw + size > this.mem.length) throw batchAreaError(name, size, raw);
@@ -132,12 +132,12 @@ export class CoreBackend implements WorkerBackend {
     }
   }
 
-  private call<T>(what: string, fn: () => T): T {
+  private call<T>(what: string, fn: () => T, batchAreaBytes?: number): T {
     try {
       return fn();
     } catch (e) {
       this.stats.traps++;
-      throw trapError(this.state.module, what, e, this.state.lastError, this.exports.memory.buffer.byteLength);
+      throw trapError(this.state.module, what, e, this.state.lastError, this.exports.memory.buffer.byteLength, batchAreaBytes);
     }
   }
 }

@@ -131,7 +131,7 @@ export class InspectorInstance {
   private placeBatchArea(): void {
     // +7 lets us align the meta records to 8 bytes whatever the allocator returns.
     const size = this.batchCapacity * META.SIZE + this.dataCapacity + 7;
-    const ptr = this.call('sf_alloc', () => this.exports.sf_alloc(size)) >>> 0;
+    const ptr = this.call('sf_alloc', () => this.exports.sf_alloc(size), size) >>> 0;
     this.refreshViews();
     if (ptr === 0 || ptr + size > this.buf.byteLength) throw batchAreaError(this.name, size, ptr);
     this.metaPtr = (ptr + 7) & ~7;
@@ -321,12 +321,12 @@ export class InspectorInstance {
       'the module leaks or was given too much data; declare a smaller maximum memory in the module or raise maxMemoryBytes');
   }
 
-  private call<T>(what: string, fn: () => T): T {
+  private call<T>(what: string, fn: () => T, batchAreaBytes?: number): T {
     try {
       return fn();
     } catch (e) {
       this.stats.traps++;
-      throw trapError(this.name, what, e, this.state.lastError, this.exports.memory.buffer.byteLength);
+      throw trapError(this.name, what, e, this.state.lastError, this.exports.memory.buffer.byteLength, batchAreaBytes);
     }
   }
 }
@@ -355,14 +355,20 @@ export function batchAreaError(module: string, size: number, ptr: number): Secux
  * AssemblyScript module whose allocation finds memory.grow refused aborts
  * with a bare `unreachable`, so the size is what tells an author it ran out.
  */
-export function trapError(module: string, what: string, e: unknown, lastError: string | null, memoryBytes?: number): SecuxflowError {
+export function trapError(module: string, what: string, e: unknown, lastError: string | null, memoryBytes?: number, batchAreaBytes?: number): SecuxflowError {
   if (e instanceof SecuxflowError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   const detail = lastError ? ` (module said: ${printable(lastError)})` : '';
   // A trap while starting means there is no instance to keep.
   const starting = what.startsWith('instantiation') || what.startsWith('sf_alloc') || what === 'on_init';
+  const mib = (n: number): string => (n / (1024 * 1024)).toFixed(1);
+  // The batch area is the host's own request, made before the module does anything: a limit that cannot hold it is the cause, not the module.
+  if (batchAreaBytes !== undefined && /unreachable/i.test(msg)) {
+    return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${detail}`,
+      `sf_alloc could not place the batch area, the ${mib(batchAreaBytes)} MiB the host asks for once to hand over packets: the module's memory limit leaves no room for it, so raise it (module load --memory-mib ${Math.ceil(batchAreaBytes / (1024 * 1024)) + 1} or more)`);
+  }
   const outOfMemory = memoryBytes !== undefined && /unreachable/i.test(msg)
-    ? `; it had ${(memoryBytes / (1024 * 1024)).toFixed(1)} MiB of memory: a bare "unreachable" near the module's ceiling (64 MiB in the sandbox unless its limits say otherwise) is usually an allocation that found no room, so free per-flow state in on_flow_end or raise the module's memory limit`
+    ? `; it had ${mib(memoryBytes)} MiB of memory: a bare "unreachable" near the module's memory limit (--memory-mib, 64 MiB unless set) is usually an allocation that found no room, so free per-flow state in on_flow_end or raise the limit`
     : '';
   return new SecuxflowError('E_MODULE_TRAP', `module ${module} trapped in ${what}: ${msg}${detail}`, (starting
     ? 'the module failed while starting and was not loaded: it has a bug, or its config is one it cannot handle'

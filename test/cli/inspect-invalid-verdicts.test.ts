@@ -74,3 +74,26 @@ describe('inspect --pcap with a module that returns verdicts above 5', () => {
     expect(json.counters.verdict_errors).toBe(0);
   });
 });
+
+// The dry run is where an author debugs one packet: it showed the CONTINUE
+// the host put in place of verdict 9, with no word that it was not the module's.
+describe('inspect dry run with a module that returns a verdict above 5', () => {
+  for (const [label, extra] of [['sandboxed', []], ['in-thread', ['--unsafe-in-thread']]] as const) {
+    it(`${label}: a note says the module's verdict was invalid and was taken as CONTINUE`, () => {
+      const mod = badModule();
+      const args = ['inspect', '--ip', '198.18.1.1', '--port', '80', '--proto', 'tcp', '--module', mod, ...extra];
+      const r = cli(args);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/bad_verdict\s+CONTINUE/);
+      expect(r.stdout).toContain('note     module bad_verdict wrote a verdict outside 0..5, which the host took as CONTINUE');
+      const json = JSON.parse(cli([...args, '--json']).stdout) as { notes: string[] };
+      expect(json.notes.some((n) => n.startsWith('module bad_verdict wrote a verdict outside 0..5'))).toBe(true);
+    });
+  }
+
+  it('a module with valid verdicts gets no such note', () => {
+    const r = cli(['inspect', '--ip', '198.18.1.1', '--port', '80', '--proto', 'tcp', '--module', 'basic_inspect']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/outside 0\.\.5/);
+  });
+});

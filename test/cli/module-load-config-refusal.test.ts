@@ -25,6 +25,17 @@ describe('module load of a module that refuses to start', () => {
     expect(existsSync(join(state, 'modules.json'))).toBe(false);
   });
 
+  // The check for "no words" looked for a message ending in ")", which the
+  // SDK's own unknown-field refusal does: "(known: deny_ports, ...)".
+  it('words that end in a parenthesis are still words: the hint points at them', () => {
+    const cfg = join(tempDir('cfg-unknown'), 'unknown.json');
+    writeFileSync(cfg, '{"bogus": 1}');
+    const r = cli(['module', 'load', BASIC, '--config', cfg], { SECUXFLOW_STATE_DIR: tempDir('cfg-state') });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/refused its configuration \(on_init status 1\): config: unknown field "bogus" \(known: deny_ports, .*\)\n/);
+    expect(r.stderr).toContain(`hint: fix ${cfg} (the module's words above say what it could not take; its README lists the config fields)`);
+  });
+
   it('a module that refuses without logging why: the hint does not point at words that are not there', () => {
     const dir = tempDir('cfg-silent');
     const file = join(dir, 'silent.wat');

@@ -155,6 +155,18 @@ describe('secuxflow module load/list/unload/info', () => {
     }
   });
 
+  it('--memory-mib is what info reports as the cap, and one too small for the batch area is named as the cause', () => {
+    const info = JSON.parse(cli(['module', 'info', BASIC, '--json', '--memory-mib', '8']).stdout);
+    expect(info.memory.sandboxMaxPages).toBe(128);
+    expect(JSON.parse(cli(['module', 'info', BASIC, '--json']).stdout).memory.sandboxMaxPages).toBe(1024);
+    const state = tempDir('mod-tiny');
+    const r = cli(['module', 'load', BASIC, '--name', 'tiny', '--memory-mib', '1'], env(state));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error\[E_MODULE_TRAP\]: module tiny trapped in sf_alloc: unreachable\n {2}hint: sf_alloc could not place the batch area, the 1\.0 MiB the host asks for once to hand over packets: the module's memory limit leaves no room for it, so raise it \(module load --memory-mib 3 or more\)\n/);
+    expect(r.stderr).not.toMatch(/it has a bug/);
+    expect(cli(['module', 'load', BASIC, '--name', 'tiny', '--memory-mib', '3'], env(state)).status).toBe(0);
+  });
+
   it('--config and --no-config together are refused, in either order, and nothing is registered', () => {
     const state = tempDir('mod-negation');
     const cfg = join(tempDir('mod-negation-cfg'), 'cfg.json');

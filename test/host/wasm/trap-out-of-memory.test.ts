@@ -28,6 +28,6 @@ describe('a trap after memory ran out', () => {
     const e = await trapOf('oom-unreachable.wat');
     expect(e.code).toBe('E_MODULE_TRAP');
     expect(e.message).toMatch(/trapped in on_batch: unreachable/);
-    expect(e.hint).toMatch(/it had 2\.0 MiB of memory: a bare "unreachable" near the module's ceiling .* free per-flow state in on_flow_end/);
+    expect(e.hint).toMatch(/it had 2\.0 MiB of memory: a bare "unreachable" near the module's memory limit .* free per-flow state in on_flow_end/);
   });
 });
