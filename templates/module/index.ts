@@ -2,6 +2,8 @@
 // a flow it inspects; return a Verdict (CONTINUE, PASS, ALLOW_FLOW, DROP,
 // BLOCK_FLOW, BLOCK_SRC). Config (JSON) arrives once, in onInit.
 import { Inspector, Packet, Verdict, JsonValue, Severity, IpProto, LogLevel, register, alert, log } from "./sdk";
+// Keep this line: it is the module's ABI (on_batch, sf_alloc...). Without it
+// the build stops at "ERROR AS111: Element 'sdk/runtime/abort/sfAbort' not found".
 export * from "./sdk/exports";
 
 const SID_BLOCKED_PORT = 3000001;

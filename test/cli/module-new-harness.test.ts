@@ -76,3 +76,59 @@ describe('the test harness of a scaffolded module project', () => {
     ])).toEqual([0, 0]);
   });
 });
+
+// A per-source rate limit with BLOCK_SRC: the harness had no source address,
+// no capture time, no TCP flags and no VERDICT_ARG, so it could not be
+// tested; a trap showed only "unreachable", and a bad verdict passed.
+const RATE = `import { Inspector, Packet, Verdict, IpProto, register, log, LogLevel, nowNs } from "./sdk";
+export * from "./sdk/exports";
+class Rate extends Inspector {
+  last: Map<u32, i64> = new Map<u32, i64>();
+  onPacket(pkt: Packet): Verdict {
+    if (pkt.proto == IpProto.TCP && pkt.dstPort == 9) return <Verdict>9;
+    if (pkt.proto == IpProto.TCP && pkt.dstPort == 666) {
+      log(LogLevel.ERROR, "refusing port 666 at " + nowNs().toString());
+      unreachable();
+    }
+    if (pkt.proto != IpProto.TCP || pkt.tcpFlags != 0x02) return Verdict.CONTINUE;
+    const src = pkt.srcIp4;
+    const seen = this.last.has(src) ? this.last.get(src) : <i64>-1;
+    this.last.set(src, pkt.timeNs);
+    if (seen >= 0 && pkt.timeNs - seen < 1_000_000_000) {
+      pkt.setBlockTtl(<i32>(pkt.timeNs / 1_000_000_000 % 1000) + 1);
+      return Verdict.BLOCK_SRC;
+    }
+    return Verdict.CONTINUE;
+  }
+}
+register(new Rate());
+`;
+
+describe('the harness: addresses, times, flags, verdict arguments, traps and bad verdicts', () => {
+  let dir = '';
+  beforeAll(() => {
+    requireBuilt();
+    dir = join(tempDir('mod-harness-rate'), 'rate');
+    expect(cli(['module', 'new', 'rate', '--dir', dir]).status).toBe(0);
+    writeFileSync(join(dir, 'index.ts'), RATE);
+    const build = spawnSync(process.execPath, [ASC, 'index.ts', '--config', 'asconfig.json', '--target', 'release', '-o', 'build/rate.wasm'], { cwd: dir, encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+  }, 120_000);
+
+  it('a second SYN from one source within a second is BLOCK_SRC with its ttl; other sources and later SYNs are not', async () => {
+    const { loadInspector } = await import(join(dir, 'test', 'harness.ts'));
+    const m = loadInspector(join(dir, 'build', 'rate.wasm'));
+    const syn = (src: string, tsSec: number, tsNsec = 0) => ({ proto: 'tcp', dstPort: 22, src, dst: '198.18.9.9', tsSec, tsNsec, tcpFlags: 0x02 });
+    expect(m.run([syn('198.18.5.1', 100), syn('198.18.5.2', 100), syn('198.18.5.1', 100, 500_000_000), syn('198.18.5.1', 102)])).toEqual([0, 0, 5, 0]);
+    expect(m.verdictArgs).toEqual([0, 0, 101, 0]);
+    // Not a SYN: the flags reach the module.
+    expect(m.run([{ proto: 'tcp', dstPort: 22, src: '198.18.5.1', tsSec: 102, tcpFlags: 0x10 }])).toEqual([0]);
+  });
+
+  it('a trap comes back with what the module logged, and a verdict past 5 fails the run', async () => {
+    const { loadInspector } = await import(join(dir, 'test', 'harness.ts'));
+    const m = loadInspector(join(dir, 'build', 'rate.wasm'));
+    expect(() => m.run([{ proto: 'tcp', dstPort: 666, tsSec: 7 }])).toThrow(/on_batch trapped: .*unreachable.*; the module logged: refusing port 666 at 7000000000/);
+    expect(() => loadInspector(join(dir, 'build', 'rate.wasm')).run([{ proto: 'tcp', dstPort: 9 }])).toThrow(/packet 0: verdict 9 is outside 0\.\.5; the host would take it as CONTINUE/);
+  });
+});

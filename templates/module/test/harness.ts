@@ -4,6 +4,16 @@
 // FLOW_START, and TCP payloads build that direction's stream bytes (STREAM_PTR,
 // STREAM_LEN, STREAM_NEW) as the real host does, so FlowMap state and stream
 // searches can be tested; flowEnd(flow) calls on_flow_end.
+//
+// Addresses, capture times and TCP flags can be set per packet, and
+// get_time_ns returns the newest capture time, as a replayed capture does:
+// per-source, time-window logic (a rate limit with BLOCK_SRC) is testable.
+// A trap is rethrown with what the module logged (the SDK's abort message),
+// and a verdict byte outside 0..5 fails the run, where the host would take
+// it as CONTINUE. One thing only the host does: stop a module that never
+// returns (its CPU budget). vitest cannot interrupt WebAssembly running in
+// its own thread, so `secuxflow module info build/<name>.wasm` is the way
+// to find out whether a module loops.
 import { readFileSync } from 'node:fs';
 
 export interface Alert { index: number; sid: number; severity: number; message: string }
@@ -17,6 +27,20 @@ export interface TestPacket {
   flow?: number;
   /** 0 to server (the default), 1 to client. */
   direction?: 0 | 1;
+  /** IPv4 source and destination (default 198.18.0.1 and 198.18.0.2, swapped for direction 1). */
+  src?: string;
+  dst?: string;
+  /** Capture time (default 0): also what get_time_ns returns once the packet was handed over. */
+  tsSec?: number;
+  tsNsec?: number;
+  /** TCP flag byte (default 0x18, PSH+ACK; 0x02 is a SYN). */
+  tcpFlags?: number;
+}
+
+function ipv4(text: string): number[] {
+  const parts = text.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) throw new Error(`${text} is not a dotted IPv4 address`);
+  return parts;
 }
 
 const META = 64;
@@ -25,6 +49,9 @@ export function loadInspector(path: string, config?: object) {
   const alerts: Alert[] = [];
   const events: Event[] = [];
   const logs: string[] = [];
+  /** VERDICT_ARG of each packet of the last run (for BLOCK_SRC: the ttl in seconds, 0 = the host's default). */
+  const verdictArgs: number[] = [];
+  let nowNs = 0n;
   let memory!: WebAssembly.Memory;
   const text = (p: number, n: number) => new TextDecoder().decode(new Uint8Array(memory.buffer, p, n));
   const imports = {
@@ -32,25 +59,37 @@ export function loadInspector(path: string, config?: object) {
       emit_alert: (index: number, sid: number, severity: number, mp: number, ml: number) => { alerts.push({ index, sid, severity, message: text(mp, ml) }); return 0; },
       emit_event: (index: number, kind: number, p: number, n: number) => { events.push({ index, kind, json: JSON.parse(text(p, n)) }); return 0; },
       log_message: (_l: number, p: number, n: number) => { logs.push(text(p, n)); return 0; },
-      get_time_ns: () => 0n,
+      get_time_ns: () => nowNs,
     },
   };
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), imports);
+  /** Runs a call into the module; a trap comes back with the module's last log lines, where the SDK's abort message is. */
+  function guarded<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      const said = logs.length > 0 ? `; the module logged: ${logs.slice(-3).join(' | ')}` : '';
+      throw new Error(`${what} trapped: ${e instanceof Error ? e.message : String(e)}${said}`, { cause: e });
+    }
+  }
+  const instance = guarded('instantiation', () => new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), imports));
   const x = instance.exports as any;
+  for (const name of ['memory', 'sf_alloc', 'on_init', 'on_batch', 'on_flow_end']) {
+    if (!(name in x)) throw new Error(`the module does not export ${name}: index.ts needs the line export * from "./sdk/exports"`);
+  }
   memory = x.memory;
   const capacity = 16;
   const dataBytes = 1 << 20;
-  const area = x.sf_alloc(capacity * META + dataBytes + 7);
+  const area = guarded('sf_alloc', () => x.sf_alloc(capacity * META + dataBytes + 7));
   const metaPtr = (area + 7) & ~7;
   let cfgPtr = 0;
   let cfgLen = 0;
   if (config !== undefined) {
     const bytes = new TextEncoder().encode(JSON.stringify(config));
-    cfgPtr = x.sf_alloc(bytes.length);
+    cfgPtr = guarded('sf_alloc', () => x.sf_alloc(bytes.length));
     cfgLen = bytes.length;
     new Uint8Array(memory.buffer).set(bytes, cfgPtr);
   }
-  const initStatus: number = x.on_init(cfgPtr, cfgLen);
+  const initStatus: number = guarded('on_init', () => x.on_init(cfgPtr, cfgLen));
 
   const seen = new Set<number>();
   const streams = new Map<string, Uint8Array>();
@@ -78,10 +117,15 @@ export function loadInspector(path: string, config?: object) {
       dv.setUint16(16, 20 + l4 + payload.length);
       frame[22] = 64;
       frame[23] = p.proto === 'tcp' ? 6 : 17;
-      frame.set(direction === 0 ? [198, 18, 0, 1, 198, 18, 0, 2] : [198, 18, 0, 2, 198, 18, 0, 1], 26);
+      const [client, server] = [p.src ?? (direction === 0 ? '198.18.0.1' : '198.18.0.2'), p.dst ?? (direction === 0 ? '198.18.0.2' : '198.18.0.1')];
+      frame.set([...ipv4(client), ...ipv4(server)], 26);
       dv.setUint16(34, p.srcPort ?? 40000);
       dv.setUint16(36, p.dstPort);
-      if (p.proto === 'tcp') frame[46] = 0x50;
+      const tcpFlags = p.proto === 'tcp' ? p.tcpFlags ?? 0x18 : 0;
+      if (p.proto === 'tcp') {
+        frame[46] = 0x50;
+        frame[47] = tcpFlags;
+      }
       frame.set(payload, 34 + l4);
       const framePtr = put(frame);
       let streamPtr = 0;
@@ -100,6 +144,10 @@ export function loadInspector(path: string, config?: object) {
       const m = metaPtr + i * META;
       new Uint8Array(memory.buffer).fill(0, m, m + META);
       mem.setBigUint64(m, BigInt(flow), true);
+      mem.setUint32(m + 8, p.tsSec ?? 0, true);
+      mem.setUint32(m + 12, p.tsNsec ?? 0, true);
+      const ts = BigInt(p.tsSec ?? 0) * 1_000_000_000n + BigInt(p.tsNsec ?? 0);
+      if (ts > nowNs) nowNs = ts;
       mem.setUint32(m + 16, framePtr, true);
       mem.setUint32(m + 20, frame.length, true);
       mem.setUint32(m + 24, payload.length, true);
@@ -114,22 +162,29 @@ export function loadInspector(path: string, config?: object) {
       mem.setUint16(m + 52, p.dstPort, true);
       mem.setUint8(m + 56, 4);
       mem.setUint8(m + 57, p.proto === 'tcp' ? 6 : 17);
+      mem.setUint8(m + 58, tcpFlags);
       mem.setUint8(m + 59, direction);
       mem.setUint8(m + 60, seen.has(flow) ? 0 : 0x02);
       seen.add(flow);
     });
-    const status: number = x.on_batch(metaPtr, packets.length);
+    const status: number = guarded('on_batch', () => x.on_batch(metaPtr, packets.length));
     if (status !== 0) throw new Error(`on_batch returned status ${status}`);
-    const mem = new Uint8Array(memory.buffer);
-    return packets.map((_, i) => mem[metaPtr + i * META + 61]!);
+    const mem = new DataView(memory.buffer);
+    verdictArgs.length = 0;
+    return packets.map((_, i) => {
+      const v = mem.getUint8(metaPtr + i * META + 61);
+      if (v > 5) throw new Error(`packet ${i}: verdict ${v} is outside 0..5; the host would take it as CONTINUE (docs/abi/v1.md section 6)`);
+      verdictArgs.push(mem.getUint16(metaPtr + i * META + 62, true));
+      return v;
+    });
   }
 
   /** The flow is over: on_flow_end, as the host calls it; what the module emits there has index -1. */
   function flowEnd(flow: number): void {
-    x.on_flow_end(BigInt(flow));
+    guarded('on_flow_end', () => x.on_flow_end(BigInt(flow)));
     streams.delete(`${flow}:0`);
     streams.delete(`${flow}:1`);
   }
 
-  return { initStatus, run, flowEnd, alerts, events, logs, exports: x };
+  return { initStatus, run, flowEnd, alerts, events, logs, verdictArgs, exports: x };
 }
