@@ -21,6 +21,7 @@ import type { ModuleAlert, ModuleEvent } from '../../host/wasm/types.js';
 import { VERDICT_NAMES } from '../../host/verdict.js';
 import type { RuleSet } from '../../host/rules/types.js';
 import { refuseStateFileOutputs } from '../../host/state/own-files.js';
+import { registeredModuleNames } from '../../host/modules/resolve.js';
 
 export interface InspectOptions extends Partial<DryRunPacketArgs> {
   pcap?: string;
@@ -146,6 +147,21 @@ export interface KernelReport {
   summary: string;
 }
 
+/**
+ * Registered modules a run without --module left out: it runs the shipped
+ * set, while `run` runs the registry, so an author's module silently not
+ * running looked like a module that found nothing.
+ */
+function notRunNote(names: readonly string[]): string {
+  return `registered module${names.length === 1 ? '' : 's'} ${names.join(', ')}: inspect runs the shipped set unless --module names others (--module ${names[0]}); run uses the registry`;
+}
+
+function registeredNotRun(opts: InspectOptions, modules: readonly EngineModule[]): string[] {
+  if ((opts.module ?? []).length > 0) return [];
+  const loaded = new Set(modules.map((m) => m.name));
+  return registeredModuleNames(opts.stateDir).filter((n) => !loaded.has(n));
+}
+
 /** Runs one dry-run packet; the same function backs the CLI and programmatic use. */
 export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport> {
   if (opts.ip === undefined) throw usage('--ip is required for a dry-run packet', 'or give --pcap FILE to inspect a capture');
@@ -167,6 +183,12 @@ export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport>
       + `in bash write --payload $'GET / HTTP/1.1\\r\\n\\r\\n', or give the bytes with --payload-hex`);
   }
   if (report.stage === 'module' && pkt.data.length > SF.PUNT_MAX_FRAME) report.notes.push(tooLongToPunt(pkt.data.length));
+  if (modules.length > 0 && report.modules.length === 0 && (report.stage === 'rule' || report.stage === 'default')) {
+    report.notes.push(`no module ran: ${report.rule ? `rule ${report.rule.id} decides ${report.rule.action}` : `no rule matched and the default policy is ${report.rules.defaultPolicy}`}, `
+      + 'so the packet is not sent to inspection (a rule with --action inspect or secuxflow rule default inspect sends it; --rules FILE runs other rules)');
+  }
+  const notRun = registeredNotRun(opts, modules);
+  if (notRun.length > 0) report.notes.push(notRunNote(notRun));
   if (opts.kernel) report.kernel = await kernelVerdict(pkt.data, rules.set, report);
   return report;
 }
@@ -293,6 +315,8 @@ export interface CaptureReport extends Omit<CaptureRunResult, 'counters' | 'erro
   error: { code: string; message: string; hint?: string; offset?: number } | null;
   /** --filter as given, or null. */
   filter: string | null;
+  /** Registered modules this run did not load (inspect runs the shipped set unless --module names others). */
+  registeredNotRun: string[];
 }
 
 /** Runs a capture file; returns the summary (also used programmatically). */
@@ -334,6 +358,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     droppedWritten: result.droppedWritten,
     droppedSkipped: result.droppedSkipped,
     filter: opts.filter ?? null,
+    registeredNotRun: registeredNotRun(opts, modules),
     filteredOut: result.filteredOut,
     unsupportedLinkTypes: [...result.unsupportedLinkTypes].map(([linkType, packets]) => ({ linkType, packets })),
     counters: {
@@ -381,6 +406,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     ...(r.filter !== null ? [['filter', `${printable(r.filter)}: ${thousands(c.packets_read)} packets matched, ${thousands(r.filteredOut)} left out (not read, not counted below)`]] : []),
     ['rules', r.rules],
     ['modules', r.modules.join(', ') || '-'],
+    ...(r.registeredNotRun.length > 0 ? [['not run', notRunNote(r.registeredNotRun)]] : []),
     ['packets', `${thousands(c.packets_read)} read, ${thousands(c.decoded)} decoded, ${thousands(c.malformed)} malformed, ${thousands(c.non_ip)} non-IP`],
     ...(c.malformed > 0 ? [['malformed', byCount(c.malformed_by_event)]] : []),
     ['fragments', `${thousands(c.fragments)} fragments, ${thousands(c.reassembled)} datagrams reassembled, ${thousands(c.fragments_incomplete)} incomplete`],

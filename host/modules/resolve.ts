@@ -59,6 +59,12 @@ export function resolveModuleRef(arg: string, stateDir?: string): ModuleRef {
   return { name: arg, path };
 }
 
+/** Names in the state directory's module registry (none when it has no registry). */
+export function registeredModuleNames(stateDir?: string): string[] {
+  const store = registry(stateDir);
+  return store !== null ? readRegistry(store).map((m) => m.name) : [];
+}
+
 /** The hint for a module name neither registered nor shipped: the closest known name, then what there is. */
 export function unknownModuleHint(name: string, stateDir?: string): string {
   const store = registry(stateDir);

@@ -167,6 +167,26 @@ describe('secuxflow module load/list/unload/info', () => {
     expect(cli(['module', 'load', BASIC, '--name', 'tiny', '--memory-mib', '3'], env(state)).status).toBe(0);
   });
 
+  // An author's registered module not running in a plain inspect looked like
+  // a module that found nothing; and a dry run that sent the packet to no
+  // module said only "none ran".
+  it('inspect without --module names the registered modules it left out, and a dry run says why no module ran', () => {
+    const state = tempDir('mod-not-run');
+    expect(cli(['module', 'load', PORT_VERDICT, '--name', 'mine'], env(state)).status).toBe(0);
+    const summary = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress'], env(state));
+    expect(summary.stdout).toMatch(/not run\s+registered module mine: inspect runs the shipped set unless --module names others \(--module mine\); run uses the registry/);
+    expect(JSON.parse(cli(['inspect', '--pcap', DEMO_PCAP, '--json'], env(state)).stdout).registeredNotRun).toEqual(['mine']);
+    const named = cli(['inspect', '--pcap', DEMO_PCAP, '--no-progress', '--module', 'mine'], env(state));
+    expect(named.stdout).not.toMatch(/not run/);
+
+    expect(cli(['rule', 'add', '--action', 'drop', '--port', '23'], env(state)).status).toBe(0);
+    const dry = cli(['inspect', '--ip', '198.18.1.1', '--port', '80', '--proto', 'tcp', '--module', 'mine'], env(state));
+    expect(dry.stdout).toMatch(/modules {2}none ran\n/);
+    expect(dry.stdout).toContain('note     no module ran: no rule matched and the default policy is pass, so the packet is not sent to inspection (a rule with --action inspect or secuxflow rule default inspect sends it');
+    const dropped = cli(['inspect', '--ip', '198.18.1.1', '--port', '23', '--proto', 'tcp', '--module', 'mine'], env(state));
+    expect(dropped.stdout).toContain('note     no module ran: rule 1 decides drop, so the packet is not sent to inspection');
+  });
+
   it('--config and --no-config together are refused, in either order, and nothing is registered', () => {
     const state = tempDir('mod-negation');
     const cfg = join(tempDir('mod-negation-cfg'), 'cfg.json');
