@@ -365,7 +365,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       packets_read: c.packetsRead, decoded: c.packetsDecoded, malformed: c.malformed, malformed_by_event: Object.fromEntries(c.malformedByEvent), non_ip: c.nonIp,
       fragments: c.fragments, reassembled: c.datagramsReassembled, fragments_incomplete: c.fragmentsIncomplete,
       flows: c.flows, pass: c.pass, drop: c.drop, inspected: c.inspected, alerts: c.alerts, events: c.events, events_by_kind: c.eventsByKind,
-      module_failures: c.moduleFailures, verdict_errors: c.verdictErrors, by_stage: c.byStage, by_verdict: c.byVerdict,
+      module_failures: c.moduleFailures, module_failure_packets: c.moduleFailurePackets, verdict_errors: c.verdictErrors, by_stage: c.byStage, by_verdict: c.byVerdict,
       alerts_untracked: c.alertsUntracked, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped,
       penalty_full: c.penaltyFull, timestamps_out_of_range: result.timestampsOutOfRange,
       checksums: { checked: c.checksums.checked, ipv4_bad: c.checksums.ipv4Bad, tcp_bad: c.checksums.tcpBad, refused: c.checksums.refused },
@@ -422,7 +422,8 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     ['protocol events', c.events > 0 ? `${thousands(c.events)}: ${nz(c.events_by_kind)}` : '0'],
     // Only when something went wrong: what the run's figures above do not explain.
     ...(c.module_failures > 0
-      ? [['module failures', `${thousands(c.module_failures)} failed module call${c.module_failures === 1 ? '' : 's'} (a trap, the CPU budget or the memory limit; the log lines above name the module): their packets got the module's failure policy (docs/modules.md)`]]
+      ? [['module failures', `${thousands(c.module_failures)} failed module call${c.module_failures === 1 ? '' : 's'} (a trap, the CPU budget or the memory limit; the log lines above name the module): `
+        + `${thousands(c.module_failure_packets)} packet${c.module_failure_packets === 1 ? '' : 's'} got the module's failure policy, every packet of a failed call's batch, not only the one it failed on (docs/modules.md)`]]
       : []),
     ...(c.verdict_errors > 0
       ? [['invalid verdicts', `${thousands(c.verdict_errors)} verdict${c.verdict_errors === 1 ? '' : 's'} outside 0..5 returned by modules: each was treated as CONTINUE (docs/abi/v1.md)`]]

@@ -458,7 +458,7 @@ export function registerModule(program: Command): void {
       const prev = r.replaced;
       const changed = prev === null ? '' : prev.sha256 === m.sha256 ? '  the same file as before (sha256 unchanged)\n'
         : `  replaces sha256 ${short(prev.sha256)}${prev.source !== m.source ? ` from ${printable(prev.source)}` : ''}: rules and runs that name ${m.name} now use this file\n`;
-      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${printable(m.source)}\n${changed}${kept}${shadow}` +
+      process.stdout.write(`${r.replaced ? 're-registered' : 'registered'} module ${m.name} (${m.kind}, ABI ${m.abiVersion}, sha256 ${short(m.sha256)}, policy ${m.policy})\n  from ${printable(m.source)}\n${m.config ? `  config ${printable(m.config)} (handed to on_init whenever it runs)\n` : ''}${changed}${kept}${shadow}` +
         `  ${r.hotLoaded ? 'hot-loaded into the running daemon' : 'no daemon running: used by the next secuxflow run or inspect'}\n`);
     }));
 

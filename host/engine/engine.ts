@@ -248,7 +248,7 @@ export class Engine {
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
       byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0, memcap: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
-      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
+      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, moduleFailurePackets: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
       checksums: this.checksums.counters,
       reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, finIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0, streamMemcapDrops: 0 },
     };
@@ -597,6 +597,7 @@ export class Engine {
       } catch (e) {
         failure = e instanceof Error ? e.message : String(e);
         this.counters.moduleFailures++;
+        this.counters.moduleFailurePackets += count;
         const v = (mod.policy ?? 'fail-closed') === 'fail-open' ? Verdict.PASS : Verdict.DROP;
         out.verdicts.fill(v, 0, count);
         out.alerts.length = 0;

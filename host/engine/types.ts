@@ -98,7 +98,10 @@ export interface EngineCounters {
   /** Protocol events per kind (dns, tls, http, ssh, other): the transactions the modules reported. */
   eventsByKind: Record<ModuleEventKind, number>;
   flows: number;
+  /** Failed module calls: a batch (its packets are in moduleFailurePackets) or an on_flow_end. */
   moduleFailures: number;
+  /** Packets whose verdict a failed batch call left to the module's failure policy: every packet of that batch, not only the one it failed on. */
+  moduleFailurePackets: number;
   /** Verdict bytes outside 0..5 the modules returned during this run: each was treated as CONTINUE. */
   verdictErrors: number;
   /** What the modules raised over their output budgets (or where no batch takes it), during this run: reached no output. */

@@ -13,10 +13,14 @@ describe('inspect --pcap summary of a module that fails', () => {
   it('counts its failed calls, as --json does', () => {
     const r = cli(['inspect', '--pcap', DEMO_PCAP, '--module', OOB, '--no-progress']);
     expect(r.status).toBe(0);
-    const json = JSON.parse(cli(['inspect', '--pcap', DEMO_PCAP, '--module', OOB, '--no-progress', '--json']).stdout) as { counters: { module_failures: number } };
+    const json = JSON.parse(cli(['inspect', '--pcap', DEMO_PCAP, '--module', OOB, '--no-progress', '--json']).stdout) as { counters: { module_failures: number; module_failure_packets: number; inspected: number } };
     const n = json.counters.module_failures;
     expect(n).toBeGreaterThan(0);
-    expect(r.stdout).toMatch(new RegExp(`module failures\\s+${n} failed module calls? \\(a trap, the CPU budget or the memory limit; .*\\): their packets got the module's failure policy`));
+    // Every packet of a failed call's batch gets the policy: here the module traps on every batch, so all inspected packets.
+    const p = json.counters.module_failure_packets;
+    expect(p).toBe(json.counters.inspected);
+    expect(p).toBeGreaterThan(n);
+    expect(r.stdout).toMatch(new RegExp(`module failures\\s+${n} failed module calls? \\(a trap, the CPU budget or the memory limit; .*\\): ${p} packets got the module's failure policy, every packet of a failed call's batch, not only the one it failed on`));
   });
 
   it('says nothing of failures when there were none', () => {

@@ -74,7 +74,10 @@ describe('secuxflow module load/list/unload/info', () => {
     const cfg = join(tempDir('mod-cfg'), 'basic.json');
     // Only port 80 denied: every alert then comes from this config, not the defaults.
     writeFileSync(cfg, JSON.stringify({ deny_ports: [80] }));
-    expect(cli(['module', 'load', BASIC, '--name', 'strict', '--config', cfg], env(state)).status).toBe(0);
+    const loaded = cli(['module', 'load', BASIC, '--name', 'strict', '--config', cfg], env(state));
+    expect(loaded.status).toBe(0);
+    // Which config the name now runs with is said at once, not only in modules.json.
+    expect(loaded.stdout).toContain(`  config ${cfg} (handed to on_init whenever it runs)\n`);
     const r = cli(['inspect', '--pcap', DEMO_PCAP, '--module', 'strict', '--json'], env(state));
     expect(r.status).toBe(0);
     const sids = JSON.parse(r.stdout).alertsBySignature.map((a: { signature_id?: number; sigId?: number; sid?: number }) => a.signature_id ?? a.sigId ?? a.sid);
