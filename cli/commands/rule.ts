@@ -312,6 +312,14 @@ function notLiveAttachments(stateDir: string, appliedTo: string[]): { iface: str
   }
 }
 
+/** Where a change went, as --json gives it for every rule command that changes rules. */
+function changeJson(r: RuleChangeResult): Record<string, unknown> {
+  return {
+    applied_to: r.appliedTo, flows_blocked: r.flowsBlocked ?? 0, flows_restored: r.flowsRestored ?? 0, state_dir: r.stateDir,
+    daemon: r.daemon ?? { running: false, error: null },
+  };
+}
+
 export function whereApplied(r: RuleChangeResult): string {
   let where = r.appliedTo.length > 0
     ? `applied to ${r.appliedTo.join(', ')}${r.daemon?.running && !r.daemon.error ? ' and the running daemon' : ''}`
@@ -400,8 +408,7 @@ export function registerRule(program: Command): void {
     .action(action('rule add', async (opts: AddRuleOptions & { json?: boolean }) => {
       const result = await addRule(opts);
       if (opts.json) {
-        printJson({ rule: ruleToJson(result.rule), applied_to: result.appliedTo, flows_blocked: result.flowsBlocked ?? 0, flows_restored: result.flowsRestored ?? 0, state_dir: result.stateDir,
-          shadowed_by: result.shadowedBy?.id ?? null, hides: result.hides.map((h) => h.id) });
+        printJson({ rule: ruleToJson(result.rule), ...changeJson(result), shadowed_by: result.shadowedBy?.id ?? null, hides: result.hides.map((h) => h.id) });
       }
       else {
         const given: [string, string | undefined, Cidr | null][] = [['--src', opts.src, result.rule.src], ['--dst', opts.dst, result.rule.dst]];
@@ -432,18 +439,22 @@ export function registerRule(program: Command): void {
     .description('remove one rule')
     .option('--id <n>', 'id of the rule to remove (required)')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
-    .action(action('rule delete', async (opts: StateDirOption & { id?: string }) => {
+    .option('--json', 'print the removed rule and where the change went as JSON')
+    .action(action('rule delete', async (opts: StateDirOption & { id?: string; json?: boolean }) => {
       const result = await deleteRule(opts);
-      process.stdout.write(`deleted rule ${result.deleted.id}: ${describeRule(result.deleted)}\n  ${whereApplied(result)}\n`);
+      if (opts.json) printJson({ deleted: ruleToJson(result.deleted), ...changeJson(result) });
+      else process.stdout.write(`deleted rule ${result.deleted.id}: ${describeRule(result.deleted)}\n  ${whereApplied(result)}\n`);
     }));
 
   rule.command('default')
     .description('set the default policy: what packets no rule matches get (pass, drop or inspect)')
     .argument('<policy>', 'pass, drop or inspect')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
-    .action(action('rule default', async (policy: string, opts: StateDirOption) => {
+    .option('--json', 'print the policy before and after and where the change went as JSON')
+    .action(action('rule default', async (policy: string, opts: StateDirOption & { json?: boolean }) => {
       const result = await setDefaultPolicy({ ...opts, policy });
-      process.stdout.write(`default policy: ${result.previous} -> ${result.defaultPolicy}\n  ${whereApplied(result)}\n`);
+      if (opts.json) printJson({ previous: result.previous, default_policy: result.defaultPolicy, ...changeJson(result) });
+      else process.stdout.write(`default policy: ${result.previous} -> ${result.defaultPolicy}\n  ${whereApplied(result)}\n`);
     }));
 
   registerRuleFile(rule);
@@ -451,8 +462,10 @@ export function registerRule(program: Command): void {
   rule.command('clear')
     .description('remove every rule (the default policy stays)')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
-    .action(action('rule clear', async (opts: StateDirOption) => {
+    .option('--json', 'print how many rules were removed and where the change went as JSON')
+    .action(action('rule clear', async (opts: StateDirOption & { json?: boolean }) => {
       const result = await clearRules(opts);
-      process.stdout.write(`removed ${result.removed} rule${result.removed === 1 ? '' : 's'}\n  ${whereApplied(result)}\n`);
+      if (opts.json) printJson({ removed: result.removed, ...changeJson(result) });
+      else process.stdout.write(`removed ${result.removed} rule${result.removed === 1 ? '' : 's'}\n  ${whereApplied(result)}\n`);
     }));
 }

@@ -96,6 +96,12 @@ describe('secuxflow rule (built CLI)', () => {
     expect(ok(['rule', 'clear', '--state-dir', dir])).toMatch(/^removed 2 rules$/m);
     expect(listJson(dir).rules).toEqual([]);
     expect(ok(['rule', 'list', '--state-dir', dir])).toMatch(/^no rules \(default policy: pass\)$/m);
+    // Scripts get the same as JSON from every command that changes rules.
+    ok(['rule', 'add', '--action', 'drop', '--port', '23', '--state-dir', dir]);
+    const where = { applied_to: [], flows_blocked: 0, flows_restored: 0, state_dir: dir, daemon: { running: false, error: null } };
+    expect(JSON.parse(ok(['rule', 'delete', '--id', '1', '--json', '--state-dir', dir]))).toEqual({ deleted: expect.objectContaining({ id: 1, action: 'drop', dst_port: 23 }), ...where });
+    expect(JSON.parse(ok(['rule', 'default', 'drop', '--json', '--state-dir', dir]))).toEqual({ previous: 'pass', default_policy: 'drop', ...where });
+    expect(JSON.parse(ok(['rule', 'clear', '--json', '--state-dir', dir]))).toEqual({ removed: 0, ...where });
     expect(existsSync(join(dir, 'rules.json'))).toBe(true);
     expect(existsSync(join(dir, 'lock'))).toBe(false);
   });
