@@ -20,6 +20,7 @@ import { scaffoldModule, type ScaffoldResult } from '../../host/modules/scaffold
 import { action, printJson } from '../action.js';
 import { table, thousands } from '../format.js';
 import { requestDaemon } from '../../host/control/client.js';
+import { selfCommand } from '../self-command.js';
 
 const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
 
@@ -501,7 +502,7 @@ export function registerModule(program: Command): void {
       const r = await newModule(name, opts);
       // Caught here, before any work, rather than at module load after the build.
       const shadows = shippedModuleNames().includes(name) ? `note: ${name} is the name of a shipped inspector: registered under it, yours replaces that one everywhere (inspect's default set, run, rules); load it with --name OTHER to keep both\n` : '';
-      process.stdout.write(`created ${r.dir} (${r.files.length} files)\n${shadows}next:\n  cd ${r.dir}\n  npm install\n  npm test\n  secuxflow module load build/${name}.wasm --config config.json\n`);
+      process.stdout.write(`created ${r.dir} (${r.files.length} files)\n${shadows}next:\n  cd ${r.dir}\n  npm install\n  npm test\n  ${selfCommand()} module load build/${name}.wasm --config config.json\n`);
     }));
 }
 

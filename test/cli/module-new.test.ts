@@ -2,7 +2,7 @@
 // build, npm test, module load the build, inspect the demo capture with it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, DEMO_PCAP, cli, requireBuilt, tempDir } from './support.js';
 
@@ -66,6 +66,19 @@ describe('secuxflow module new', () => {
     const again = cli(['module', 'new', 'x', '--dir', dir]);
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already exists and is not an empty directory/);
+  });
+
+  // In a checkout, `secuxflow` is not on PATH: a printed next step that says it fails with "command not found".
+  it('the next steps name the command that runs this CLI: node and its path when secuxflow is not on PATH, secuxflow when it is', () => {
+    const base = tempDir('mod-new-self');
+    const bare = spawnSync(process.execPath, [CLI, 'module', 'new', 'a1', '--dir', join(base, 'a1')], { encoding: 'utf8', env: { ...process.env, PATH: '/usr/bin:/bin' } });
+    expect(bare.status, bare.stderr).toBe(0);
+    expect(bare.stdout).toContain(`  node ${CLI} module load build/a1.wasm --config config.json\n`);
+    const bin = join(base, 'bin');
+    mkdirSync(bin);
+    symlinkSync(CLI, join(bin, 'secuxflow'));
+    const linked = spawnSync(process.execPath, [CLI, 'module', 'new', 'a2', '--dir', join(base, 'a2')], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:/usr/bin:/bin` } });
+    expect(linked.stdout).toContain('  secuxflow module load build/a2.wasm --config config.json\n');
   });
 
   it('an empty --dir and a file given as --dir are named as such, and nothing is created', () => {
