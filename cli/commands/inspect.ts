@@ -372,7 +372,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       reassembly: {
         stream_overlap_conflicts: c.reassembly.streamOverlapConflicts, stream_bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
         syn_ignored: c.reassembly.synIgnored, rst_ignored: c.reassembly.rstIgnored, fin_ignored: c.reassembly.finIgnored, fragment_overlap_conflicts: c.reassembly.fragmentOverlapConflicts, datagrams_evicted: c.reassembly.datagramsEvicted,
-        stream_memcap_drops: c.reassembly.streamMemcapDrops,
+        stream_memcap_drops: c.reassembly.streamMemcapDrops, dropped_bytes_resent: c.reassembly.droppedBytesResent,
       },
     },
     alertsBySignature: [...c.alertsBySignature.entries()]
@@ -396,6 +396,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     [re.syn_ignored, 'SYNs or SYN data the receiver did not take'],
     [re.rst_ignored, 'RSTs with a sequence number the receiver ignores (the flow went on)'],
     [re.fin_ignored, 'FINs out of sequence (the flow went on)'],
+    [re.dropped_bytes_resent, 'TCP segments resent bytes a module had dropped (shown to the modules again, not passed as already inspected)'],
     [c.by_stage.invalid ?? 0, 'packets dropped as invalid: first fragments too short for their TCP/UDP header, IPv6 header chains too long to walk or split across fragments, or frames with more than two VLAN tags (docs/rules.md)'],
   ].filter(([n]) => (n as number) > 0).map(([n, what]) => `${thousands(n as number)} ${what as string}`);
   const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';

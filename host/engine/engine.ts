@@ -137,6 +137,51 @@ interface FlowState {
   /** The same for SID_URGENT_DATA and SID_PAWS. */
   urgentAlerted: boolean;
   pawsAlerted: boolean;
+  /**
+   * TCP payload ranges a module's DROP kept from the receiver, as
+   * [direction, start seq, end seq) triples, null while there are none. The
+   * stream already holds those bytes ("first copy wins"), so without them a
+   * retransmission would be nothing new to the modules and would pass
+   * uninspected (representDropped).
+   */
+  droppedSeq: number[] | null;
+  /** The engine's batchGen when a packet of the flow last joined the pending batch. */
+  pendingIn: number;
+}
+
+/**
+ * Keeps the dropped ranges in step with what the receiver has: a dropped
+ * segment's bytes are remembered, and a delivered one forgets the ranges it
+ * resent (the receiver has them now).
+ */
+function trackDropped(state: FlowState, d: PacketDecision): void {
+  const start = d.pkt.tcpSeq, end = (d.pkt.tcpSeq + d.pkt.payloadLength) | 0;
+  const r = state.droppedSeq;
+  if (!d.dropped) {
+    if (r === null) return;
+    for (let i = r.length - 3; i >= 0; i -= 3) {
+      if (r[i] === d.direction && ((start - r[i + 2]!) | 0) < 0 && ((r[i + 1]! - end) | 0) < 0) r.splice(i, 3);
+    }
+    if (r.length === 0) state.droppedSeq = null;
+    return;
+  }
+  const ranges = r ?? (state.droppedSeq = []);
+  for (let i = 0; i < ranges.length; i += 3) if (ranges[i] === d.direction && ranges[i + 1] === (start >>> 0) && ranges[i + 2] === end) return;
+  if (ranges.length >= 3 * MAX_DROPPED_RANGES) ranges.splice(0, 3);
+  ranges.push(d.direction, start >>> 0, end);
+}
+
+/** Dropped TCP ranges remembered per flow (the most recent ones; a sender retransmits from its oldest unacknowledged byte). */
+const MAX_DROPPED_RANGES = 8;
+
+/** The earliest start of a dropped range of this direction that [start, end) overlaps, in 32-bit sequence space; null when none. */
+function firstDroppedOverlap(ranges: readonly number[], direction: number, start: number, end: number): number | null {
+  let first: number | null = null;
+  for (let i = 0; i < ranges.length; i += 3) {
+    if (ranges[i] !== direction || ((start - ranges[i + 2]!) | 0) >= 0 || ((ranges[i + 1]! - end) | 0) >= 0) continue;
+    if (first === null || ((ranges[i + 1]! - first) | 0) < 0) first = ranges[i + 1]!;
+  }
+  return first;
 }
 
 // Shared by every decision until the first module run / alert / event is
@@ -182,6 +227,8 @@ export class Engine {
   /** The batch: decisions waiting for the modules, and their flows' state. */
   private pending: PacketDecision[] = [];
   private pendingStates: FlowState[] = [];
+  /** Counts the batches run, so a flow can tell it has a packet in the pending one. */
+  private batchGen = 0;
   /**
    * Per module: the items of the current batch (objects reused from batch to
    * batch, only the first itemCount are current) and the run each one fills.
@@ -250,7 +297,7 @@ export class Engine {
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
       alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, moduleFailurePackets: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
       checksums: this.checksums.counters,
-      reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, finIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0, streamMemcapDrops: 0 },
+      reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, finIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0, streamMemcapDrops: 0, droppedBytesResent: 0 },
     };
   }
 
@@ -382,6 +429,7 @@ export class Engine {
   /** Flushes the pending batch: every pushed packet has its decision afterwards. */
   flush(): void {
     if (this.pending.length > 0) {
+      this.batchGen++;
       this.runModules();
       const pending = this.pending;
       const states = this.pendingStates;
@@ -469,7 +517,11 @@ export class Engine {
       return;
     }
 
+    // Resent bytes while a packet of the flow waits in this batch: whether the modules drop those bytes is not known
+    // until the batch runs, and a resend must be judged knowing it (representDropped). So the batch runs first.
+    if (state.pendingIn === this.batchGen && this.resendsBytes(state, pkt, direction)) this.flush();
     this.feedStream(state, pkt, direction, valid);
+    if (state.droppedSeq !== null) this.representDropped(state, pkt, direction);
     if (this.fedRefused) {
       // Fail closed: the host does not get what the stream could not hold, so
       // the two stay in agreement and the sender sends it again later.
@@ -484,6 +536,7 @@ export class Engine {
     d.ruleAction = 'inspect';
     this.pending.push(d);
     this.pendingStates.push(state);
+    state.pendingIn = this.batchGen;
     this.counters.inspected++;
     d.inspected = ++state.inspected;
 
@@ -547,6 +600,32 @@ export class Engine {
     }
     this.moduleRuns[m]![n] = run;
     this.itemCount[m] = n + 1;
+  }
+
+  /** Whether a TCP payload starts before its direction's next in-order byte: a retransmission or an overlap. */
+  private resendsBytes(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): boolean {
+    if (pkt.proto !== IpProto.TCP || pkt.payloadLength === 0 || state.streams === null) return false;
+    const s = state.streams.stream(direction);
+    return s.length > 0 && ((pkt.tcpSeq - s.nextSeq) | 0) < 0;
+  }
+
+  /**
+   * A packet resending bytes a module's DROP kept from the receiver: the
+   * stream took them the first time ("first copy wins"), so the modules
+   * would see nothing new and the resent bytes would pass. They are handed
+   * over again as new, from the first dropped byte to the stream's end: the
+   * receiver has none of them, and the modules judge them again.
+   */
+  private representDropped(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): void {
+    if (pkt.proto !== IpProto.TCP || pkt.payloadLength === 0 || state.streams === null) return;
+    const from = firstDroppedOverlap(state.droppedSeq!, direction, pkt.tcpSeq, (pkt.tcpSeq + pkt.payloadLength) | 0);
+    if (from === null) return;
+    const s = state.streams.stream(direction);
+    const offset = (from - s.baseSequence) | 0;
+    if (offset < 0 || offset >= s.length) return;
+    this.counters.reassembly.droppedBytesResent++;
+    this.fedStream = s.bytes();
+    this.fedNew = s.length - offset;
   }
 
   /** Feeds the packet to its flow's stream; the result is left in fedStream, fedNew and fedGap. */
@@ -682,6 +761,7 @@ export class Engine {
     }
     d.verdict = verdict;
     d.dropped = dropsPacket(verdict);
+    if (state.decided === FLOW_UNDECIDED && d.pkt.proto === IpProto.TCP && d.pkt.payloadLength > 0 && (d.dropped || state.droppedSeq !== null)) trackDropped(state, d);
     state.lastVerdict = verdict;
     this.decide(d);
   }
@@ -783,7 +863,7 @@ export class Engine {
         decided: FLOW_UNDECIDED, decidedBy: '', matchToServer: undefined, matchToClient: undefined,
         // A small array, not a typed array: it is created for every flow.
         moduleState: new Array<number>(this.modules.length).fill(0), streams: null,
-        inspected: 0, lastVerdict: Verdict.PASS, alerted: false, overlapAlerted: false, urgentAlerted: false, pawsAlerted: false,
+        inspected: 0, lastVerdict: Verdict.PASS, alerted: false, overlapAlerted: false, urgentAlerted: false, pawsAlerted: false, droppedSeq: null, pendingIn: -1,
       };
       flow.engine = s;
       this.counters.flows++;

@@ -163,4 +163,6 @@ export interface ReassemblyCounters {
   datagramsEvicted: number;
   /** TCP segments dropped uninspected because stream buffers had reached the engine's stream memory cap. */
   streamMemcapDrops: number;
+  /** TCP segments resending bytes a module's DROP kept from the receiver: handed to the modules again as new stream bytes. */
+  droppedBytesResent: number;
 }

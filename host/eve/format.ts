@@ -300,6 +300,8 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
         bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
         // Suricata counts the same as tcp.segment_memcap_drop.
         segment_memcap_drop: c.reassembly.streamMemcapDrops,
+        // Segments resending bytes a module had dropped, shown to the modules again (no Suricata counter).
+        dropped_bytes_resent: c.reassembly.droppedBytesResent,
       },
       defrag: { overlap_diff_data: c.reassembly.fragmentOverlapConflicts, evicted: c.reassembly.datagramsEvicted },
       actions: { pass: c.pass, drop: c.drop },

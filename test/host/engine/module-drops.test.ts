@@ -19,7 +19,8 @@ describe('module drops in the engine counters', () => {
     r.inspect([item(packet({ payload: bytes('N') })), item(packet({ payload: bytes('N') })), item(packet({ payload: bytes('N') }))], 3, output(3));
     expect(r.stats().alertsDropped).toBe(300 - DEFAULT_LIMITS.ALERTS_PER_BATCH);
     const engine = new Engine({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [{ name: 'probe', instance: r }], batchSize: 64 });
-    for (let t = 0; t < 3; t++) engine.pushDecoded(packet({ payload: bytes('N') }, t * 0.01));
+    // In-order segments: a resent one would start a batch of its own (a module may have dropped the first copy).
+    for (let t = 0; t < 3; t++) engine.pushDecoded(packet({ payload: bytes('N'), seq: 1000 + t }, t * 0.01));
     const c = engine.finish();
     expect(c.alerts).toBe(DEFAULT_LIMITS.ALERTS_PER_BATCH);
     expect(c).toMatchObject({ alertsDropped: 300 - DEFAULT_LIMITS.ALERTS_PER_BATCH, eventsDropped: 0, logsDropped: 0 });
