@@ -4,7 +4,7 @@
 // Stopping leaves the interface as the config says: detached (maps kept for
 // the next start), or attached with the global pass-all switch on.
 import { Worker } from 'node:worker_threads';
-import { chownSync, closeSync, existsSync, fchownSync, fstatSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
+import { chownSync, closeSync, existsSync, fchownSync, fstatSync, openSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { StateStore, resolveStateDir } from '../state/store.js';
@@ -13,6 +13,7 @@ import type { Rule, RuleSet } from '../rules/types.js';
 import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } from '../kernel/attach.js';
 import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
+import { linkFacts } from '../kernel/link-facts.js';
 import { assertIfaceName } from '../kernel/ifname.js';
 import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
 import { flowSelectorFrom } from '../flow/selector.js';
@@ -90,25 +91,8 @@ interface Sample {
 /** How often the daemon checks that its interfaces still run its program. */
 const SIDE_CHECK_MS = 2000;
 
-/** The interface's RX queues as sysfs lists them (null when sysfs does not say). */
-function rxQueuesOf(iface: string): number | null {
-  try {
-    const n = readdirSync(`/sys/class/net/${iface}/queues`).filter((q) => q.startsWith('rx-')).length;
-    return n > 0 ? n : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The interface's MTU as sysfs gives it (null when sysfs does not say). */
-function mtuOf(iface: string): number | null {
-  try {
-    const n = Number(readFileSync(`/sys/class/net/${iface}/mtu`, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : null;
-  } catch {
-    return null;
-  }
-}
+/** The interface's RX queues in this network namespace (null when that cannot be told). */
+const rxQueuesOf = (iface: string): number | null => linkFacts(iface).rxQueues;
 
 function rxQueueCount(iface: string): number {
   return Math.max(1, Math.min(rxQueuesOf(iface) ?? 1, SF.MAX_QUEUES));
@@ -350,7 +334,7 @@ export class Daemon {
    */
   private warnUnpuntable(): void {
     for (const s of this.sides) {
-      const mtu = mtuOf(s.iface);
+      const mtu = linkFacts(s.iface).mtu;
       // Ethernet header and two VLAN tags on top of the MTU.
       const jumbo = mtu !== null && mtu + 14 + 8 > SF.PUNT_MAX_FRAME;
       if (!jumbo && s.record.mode !== 'skb') continue;

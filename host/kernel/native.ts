@@ -86,6 +86,7 @@ interface RawAddon {
   closeFd(fd: number): void;
   isBpffs(path: string): boolean;
   ifNameToIndex(name: string): number;
+  ifRxChannels(name: string): number;
   xdpAttach(ifindex: number, progFd: number, mode: XdpMode, replace: boolean): AttachedMode;
   xdpDetach(ifindex: number, mode: AttachedMode, expectedProgId: number): void;
   xdpQuery(ifindex: number): XdpQueryResult;
@@ -233,6 +234,12 @@ export function isBpffs(path: string): boolean {
 /** Throws E_NO_IFACE naming the interface when it does not exist. */
 export function ifIndex(name: string): number {
   return call((a) => a.ifNameToIndex(name));
+}
+
+/** The RX queues the driver runs (what an AF_XDP bind may use), in this network namespace; null when it does not report channels. */
+export function ifRxChannels(name: string): number | null {
+  const n = call((a) => a.ifRxChannels(name));
+  return n > 0 ? n : null;
 }
 
 /**

@@ -4,7 +4,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <net/if.h>
 #include <string.h>
 #include <time.h>
@@ -12,18 +16,64 @@
 
 #define BUSY_HINT "another XDP program is attached: remove it (xdp-loader unload / ip link set dev IF xdp off) or use --replace"
 
-static napi_value if_name_to_index(napi_env env, napi_callback_info info)
+#define NO_IFACE_HINT "check the name with `ip link`"
+
+/* The one argument, an interface name; false with a JS exception pending. */
+static bool iface_arg(napi_env env, napi_callback_info info, char *name, size_t size)
 {
 	size_t argc = 1;
 	napi_value argv[1];
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "argument iface is required");
+		return false;
+	}
+	return sf_arg_str(env, argv[0], "iface", name, size);
+}
+
+static napi_value if_name_to_index(napi_env env, napi_callback_info info)
+{
 	char name[IF_NAMESIZE + 16];
-	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || !sf_arg_str(env, argv[0], "iface", name, sizeof(name)))
+	if (!iface_arg(env, info, name, sizeof(name)))
 		return NULL;
 	unsigned idx = if_nametoindex(name);
 	if (!idx)
-		return sf_throw(env, "E_NO_IFACE", errno, "check the name with `ip link`", "interface %s does not exist", name);
+		return sf_throw(env, "E_NO_IFACE", errno, NO_IFACE_HINT, "interface %s does not exist", name);
 	return sf_u32(env, idx);
+}
+
+/*
+ * The RX queues an AF_XDP socket can bind to (the device's real_num_rx_queues),
+ * asked of the driver in this thread's network namespace: sysfs answers for
+ * the namespace it was mounted in, which nsenter does not change. -1 when the
+ * driver does not report channels (lo, some virtual devices).
+ */
+static napi_value if_rx_channels(napi_env env, napi_callback_info info)
+{
+	char name[IF_NAMESIZE + 16];
+	if (!iface_arg(env, info, name, sizeof(name)))
+		return NULL;
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	size_t len = strnlen(name, sizeof(name));
+	if (len >= IF_NAMESIZE)
+		return sf_throw(env, "E_NO_IFACE", ENODEV, "interface names have at most 15 characters", "interface %s does not exist", name);
+	memcpy(ifr.ifr_name, name, len);
+	ifr.ifr_data = (void *)&ch;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sf_throw_errno(env, errno, "opening a socket to ask the driver for its channels");
+	int rc = ioctl(fd, SIOCETHTOOL, &ifr);
+	int err = errno;
+	close(fd);
+	if (rc < 0) {
+		if (err == ENODEV)
+			return sf_throw(env, "E_NO_IFACE", err, NO_IFACE_HINT, "interface %s does not exist", name);
+		napi_value v;
+		SF_TRY(env, napi_create_int32(env, -1, &v));
+		return v;
+	}
+	return sf_u32(env, ch.rx_count + ch.combined_count);
 }
 
 static __u32 mode_flag(const char *mode)
@@ -232,6 +282,7 @@ static napi_value prog_test_run(napi_env env, napi_callback_info info)
 void sf_register_xdp(napi_env env, napi_value exports)
 {
 	sf_export(env, exports, "ifNameToIndex", if_name_to_index);
+	sf_export(env, exports, "ifRxChannels", if_rx_channels);
 	sf_export(env, exports, "xdpAttach", xdp_attach);
 	sf_export(env, exports, "xdpDetach", xdp_detach);
 	sf_export(env, exports, "xdpQuery", xdp_query);

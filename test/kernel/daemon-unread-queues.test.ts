@@ -9,7 +9,7 @@ import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { cliIn } from './lab/cli-lab.js';
 import { NetLab } from './lab/netns.js';
-import { runOk } from './lab/run.js';
+import { run, runOk } from './lab/run.js';
 import { xdpOnLink, type PrivateBpffs } from './lab/bpffs.js';
 import { prepareDaemonLab, startDaemon } from './daemon-support.js';
 
@@ -60,6 +60,18 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('a daemon that rea
       d.child.kill('SIGTERM');
       await d.exited;
     }
+  });
+
+  // nsenter --net keeps the host's /sys, where this interface does not
+  // exist: the queue count must come from the daemon's own namespace.
+  it('under nsenter --net: --queues beyond the interface\'s queues is refused before anything is attached', async () => {
+    const r = await run(['nsenter', `--net=/run/netns/${ns}`, process.execPath, cli, 'run', '--iface', ifname, '--mode', 'skb', '--queues', '3', '--state-dir', stateDir, '--config', config],
+      { env, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`--queues 3 is more than the 2 RX queues of ${ifname}`);
+    expect(r.stderr).toContain('use --queues 2 or fewer');
+    expect(r.stderr).not.toContain('"msg":"attached"');
+    expect(await xdpOnLink(ns, ifname)).toBeNull();
   });
 
   it('all queues read: no warning; detach leaves nothing', async () => {
