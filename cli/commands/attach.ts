@@ -131,7 +131,7 @@ export async function detachCommand(opts: DetachCommandOptions): Promise<DetachR
   // Without root the daemon cannot be asked, and detach could not proceed anyway: say that first.
   assertCanManageXdp('detach');
   if (opts.force !== true) await refuseWhileDaemonRuns(iface, stateDir);
-  return detach({ iface, keepMaps: opts.keepMaps === true, stateDir });
+  return detach({ iface, keepMaps: opts.keepMaps === true, stateDir, force: opts.force === true });
 }
 
 /** The line that says flows blocked by an earlier rule change run again (attach and the rule commands). */
@@ -185,7 +185,7 @@ export function registerAttach(program: Command): void {
     .description('remove the XDP program from an interface and unpin its maps')
     .option('--iface <name>', 'interface to detach from (required)')
     .option('--keep-maps', 'leave the maps pinned so the next attach reuses them')
-    .option('--force', 'detach even while a daemon of this state directory runs on the interface (it is left with no XDP program)')
+    .option('--force', 'detach even while a daemon of this state directory runs on the interface (it is left with no XDP program), or when this state directory has no record of the attachment (an interrupted attach)')
     .option('--state-dir <dir>', 'state directory (default $SECUXFLOW_STATE_DIR or /var/lib/secuxflow)')
     .option('--json', 'print the result as JSON')
     .action(

@@ -73,6 +73,8 @@ export interface DetachOptions {
   iface: string;
   keepMaps: boolean;
   stateDir: string;
+  /** Remove a pinned program this state directory has no record of (an interrupted attach). */
+  force?: boolean;
 }
 
 export interface DetachResult {
@@ -230,7 +232,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       throw new SecuxflowError(
         'E_XDP_BUSY',
         `secuxflow is already attached to ${opts.iface} (program id ${current.progId}, pins in ${dir}), but not from the state directory ${store.dir}: its ${ATTACHMENTS_FILE} has no record of it`,
-        `use the --state-dir (or SECUXFLOW_STATE_DIR) it was attached with, where its rules and daemon are; if no state directory owns it any more (an interrupted attach), remove it with: secuxflow detach --iface ${opts.iface} --state-dir ${store.dir}, then attach again`,
+        `use the --state-dir (or SECUXFLOW_STATE_DIR) it was attached with, where its rules and daemon are; if no state directory owns it any more (an interrupted attach), remove it with: secuxflow detach --iface ${opts.iface} --state-dir ${store.dir} --force, then attach again`,
       );
     }
 
@@ -246,7 +248,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       throw new SecuxflowError(
         'E_XDP_BUSY',
         `a secuxflow program is pinned in ${dir} but is not attached to ${opts.iface} here; an interface named ${opts.iface} in another network namespace may be using these pins`,
-        `detach it where it is attached, or give this namespace its own SECUXFLOW_BPFFS_ROOT; if it is attached nowhere, clean up with: secuxflow detach --iface ${opts.iface}`,
+        `detach it where it is attached, or give this namespace its own SECUXFLOW_BPFFS_ROOT; if it is attached nowhere, clean up with: secuxflow detach --iface ${opts.iface} --force`,
       );
     }
 
@@ -438,6 +440,17 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
         other
           ? `it is attached to an interface of that name in another network namespace: run detach there (ip netns exec NAME secuxflow detach ...)`
           : `${join(opts.stateDir, ATTACHMENTS_FILE)} lists the interfaces it is attached to`,
+      );
+    }
+
+    if (!record && opts.force !== true) {
+      // Pinned and maybe running, but attached from no record here: most
+      // likely from another state directory, whose daemon would go on
+      // running with no XDP program and see no packets.
+      throw new SecuxflowError(
+        'E_NOT_ATTACHED',
+        `secuxflow's program (id ${pinnedId}, pins in ${dir}) was not attached to ${opts.iface} from the state directory ${store.dir}: its ${ATTACHMENTS_FILE} has no record of it`,
+        `detach with the --state-dir (or SECUXFLOW_STATE_DIR) it was attached with, so its daemon is asked first; if no state directory owns it any more (an interrupted attach), remove it with: secuxflow detach --iface ${opts.iface} --state-dir ${store.dir} --force`,
       );
     }
 

@@ -95,10 +95,36 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('a second state di
     expect(daemon.child.exitCode).toBeNull();
   });
 
+  it('detach from another state directory is refused while the daemon runs: it would blind it', async () => {
+    const before = await xdpOnLink(c.end.ns, c.end.ifname);
+    const r = await other.secuxflow('detach', '--iface', c.end.ifname);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`error\\[E_NOT_ATTACHED\\]: secuxflow's program \\(id \\d+, pins in .*\\) was not attached to ${c.end.ifname} from the state directory ${otherDir}`));
+    expect(r.stderr).toContain('detach with the --state-dir (or SECUXFLOW_STATE_DIR) it was attached with');
+    expect(r.stderr).toContain(`secuxflow detach --iface ${c.end.ifname} --state-dir ${otherDir} --force`);
+    expect(await xdpOnLink(c.end.ns, c.end.ifname)).toEqual(before);
+    expect(c.bpffs.leftovers().length).toBeGreaterThan(0);
+    const s = JSON.parse((await ok('status', '--json')).stdout) as { queues: Array<{ state: string }> };
+    expect(s.queues.map((q) => q.state)).toEqual(['running']);
+  });
+
   it('the owner stops and detaches as usual, leaving nothing pinned', async () => {
     daemon!.child.kill('SIGTERM');
     expect(await daemon!.exited).toBe(0);
     await secuxflow('detach', '--iface', c.end.ifname);
+    expect(await xdpOnLink(c.end.ns, c.end.ifname)).toBeNull();
+    expect(c.bpffs.leftovers()).toEqual([]);
+  });
+
+  it('an attachment no state directory records (an interrupted attach) comes off with --force, leaving nothing pinned', async () => {
+    await ok('attach', '--iface', c.end.ifname, '--mode', 'skb');
+    // What an attach killed before it wrote its record leaves: the program attached and pinned, no record.
+    writeFileSync(join(c.stateDir, 'attachments.json'), JSON.stringify({ version: 1, attachments: [] }));
+    const refused = await secuxflow('detach', '--iface', c.end.ifname);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('error[E_NOT_ATTACHED]');
+    expect(await xdpOnLink(c.end.ns, c.end.ifname)).not.toBeNull();
+    await ok('detach', '--iface', c.end.ifname, '--force');
     expect(await xdpOnLink(c.end.ns, c.end.ifname)).toBeNull();
     expect(c.bpffs.leftovers()).toEqual([]);
   });
