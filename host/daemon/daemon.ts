@@ -20,7 +20,7 @@ import { flowSelectorFrom } from '../flow/selector.js';
 import { parsePenaltyEntry } from '../kernel/penalty-entry.js';
 import { describeReplacedPins } from '../kernel/kept-pins.js';
 import { objectDigest } from '../kernel/object-digest.js';
-import { closeFd, mapDump, objGet, type XdpMode } from '../kernel/native.js';
+import { closeFd, mapDump, mapInfo, objGet, type XdpMode } from '../kernel/native.js';
 import { readConfigValue, writeConfig } from '../kernel/config.js';
 import { kernelPacketCounts, readStats, type KernelPacketCounts } from '../kernel/verdictmaps.js';
 import type { XskBindMode } from '../kernel/xsk.js';
@@ -66,6 +66,8 @@ interface Side {
   /** Why the kernel no longer runs our program on the interface (deleted, detached, replaced), or null. */
   problem: string | null;
   fds: { config: number; flows: number; penalty: number; stats: number };
+  /** Id of the stats map the daemon opened: another id pinned means the interface was attached anew, with new maps. */
+  statsMapId: number;
 }
 
 interface QueueThread {
@@ -86,6 +88,13 @@ interface Sample {
   atMs: number;
   rx: number;
   punt: number;
+}
+
+/** How the problem of an interface attached anew under the daemon begins (told apart from a lost program). */
+const MAPS_REPLACED = 'secuxflow was attached anew to';
+
+function restartHint(iface: string): string {
+  return `restart the daemon so it opens the new maps and binds its sockets there (systemctl restart secuxflow@${iface}, or kill -TERM its pid and run it again); next time, stop it before detaching`;
 }
 
 /** How often the daemon checks that its interfaces still run its program. */
@@ -374,7 +383,7 @@ export class Daemon {
     const open = (name: string): number => objGet(join(record.pinDir, name));
     const fds = { config: open(MapName.CONFIG), flows: open(MapName.FLOWS), penalty: open(MapName.PENALTY), stats: open(MapName.STATS) };
     const before = attachedNow && existing !== undefined ? existing : null;
-    return { iface, role, record, attachedNow, before, mapsCreated, problem: null, fds };
+    return { iface, role, record, attachedNow, before, mapsCreated, problem: null, fds, statsMapId: mapInfo(fds.stats).id };
   }
 
   private startQueue(queue: number): Promise<QueueThread> {
@@ -786,9 +795,13 @@ export class Daemon {
     for (const s of this.sides) {
       const r = records.find((a) => a.iface === s.iface && a.netns === netns);
       if (r !== undefined) s.record = r;
-      const problem = r === undefined ? `secuxflow is no longer attached to ${s.iface} (detached while the daemon runs)` : r.problem;
+      const problem = r === undefined ? `secuxflow is no longer attached to ${s.iface} (detached while the daemon runs)` : r.problem ?? this.mapsReplaced(s);
       if (problem === s.problem) continue;
-      if (problem !== null) {
+      if (problem !== null && problem.startsWith(MAPS_REPLACED)) {
+        this.log('error', 'interface was attached again with new maps: the daemon still holds the old ones and inspects nothing there', {
+          iface: s.iface, role: s.role, problem, hint: restartHint(s.iface),
+        });
+      } else if (problem !== null) {
         this.log('error', 'interface lost its secuxflow XDP program: its packets are neither filtered nor inspected', {
           iface: s.iface, role: s.role, problem, hint: 'restart the daemon (secuxflow run attaches again) once the interface is back',
         });
@@ -797,6 +810,24 @@ export class Daemon {
       }
       s.problem = problem;
     }
+  }
+
+  /**
+   * A detach --force and a new attach while the daemon runs leave our
+   * program on the link, but with new maps: its sockets sit in the old
+   * XSKMAP (punts get the fail mode) and its verdicts and counters go to
+   * maps the program no longer reads. Null while the pinned maps are ours.
+   */
+  private mapsReplaced(s: Side): string | null {
+    let id: number;
+    try {
+      const fd = objGet(join(s.record.pinDir, MapName.STATS));
+      try { id = mapInfo(fd).id; } finally { closeFd(fd); }
+    } catch {
+      return null; // no pin to compare with: listAttachments reports that itself
+    }
+    return id === s.statsMapId ? null
+      : `${MAPS_REPLACED} ${s.iface} since the daemon started (a detach and attach while it ran): its AF_XDP sockets and verdicts are on the old maps, so what the program punts gets the fail mode (fail-${s.record.fail}) and no verdict reaches it`;
   }
 
   private sample(): void {

@@ -80,6 +80,19 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach while the 
     expect(await xdpOnLink(d.end.ns, d.end.ifname)).toBeNull();
   });
 
+  // The program comes back, but with new maps: the daemon's sockets and
+  // verdicts are on the old ones. It must not pass for live.
+  it('an attach after --force, with the daemon still running: the daemon says its maps are stale and to restart it', async () => {
+    await ok('attach', '--iface', d.end.ifname, '--mode', 'skb');
+    const line = await d.daemon.waitLog((l) => String(l.msg).startsWith('interface was attached again with new maps'), 10_000);
+    expect(line).toMatchObject({ level: 'error', iface: d.end.ifname });
+    expect(String(line.hint)).toContain(`systemctl restart secuxflow@${d.end.ifname}`);
+    const status = JSON.parse((await ok('status', '--json')).stdout) as { interfaces: Array<{ iface: string; live: boolean; problem: string }> };
+    expect(status.interfaces[0]).toMatchObject({ iface: d.end.ifname, live: false });
+    expect(status.interfaces[0]!.problem).toContain('its AF_XDP sockets and verdicts are on the old maps');
+    expect(d.daemon.logs.some((l) => l.msg === 'interface runs the secuxflow XDP program again')).toBe(false);
+  });
+
   it('with no daemon, detach cleans up as before without --force', async () => {
     d.daemon.child.kill('SIGTERM');
     await d.daemon.exited;
