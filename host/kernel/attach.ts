@@ -439,7 +439,9 @@ export async function detach(opts: DetachOptions): Promise<DetachResult> {
         `secuxflow is not attached to ${opts.iface}` + (other ? ' in this network namespace' : ''),
         other
           ? `it is attached to an interface of that name in another network namespace: run detach there (ip netns exec NAME secuxflow detach ...)`
-          : `${join(opts.stateDir, ATTACHMENTS_FILE)} lists the interfaces it is attached to`,
+          : records.length > 0
+            ? `from ${store.dir} it is attached to ${records.map((r) => r.iface).join(', ')}; another state directory's attachments need its --state-dir`
+            : `nothing is attached from ${store.dir}; if it was attached with another state directory, pass its --state-dir`,
       );
     }
 

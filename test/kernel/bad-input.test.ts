@@ -158,7 +158,8 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('attach/detach bad
   });
 
   it('detach where secuxflow is not attached: E_NOT_ATTACHED', async () => {
-    await expectRefused(['detach', '--iface', spare.ifname], { code: 'E_NOT_ATTACHED', exit: 1, message: new RegExp(`not attached to ${spare.ifname}`) });
+    // The hint names what this state directory is attached to, so a wrong --state-dir shows.
+    await expectRefused(['detach', '--iface', spare.ifname], { code: 'E_NOT_ATTACHED', exit: 1, message: new RegExp(`not attached to ${spare.ifname}`), hint: new RegExp(`hint: from .* it is attached to ${ours.ifname}; another state directory's attachments need its --state-dir`) });
     await expectRefused(['detach', '--iface', foreign.ifname], { code: 'E_NOT_ATTACHED', exit: 1, message: new RegExp(`not attached to ${foreign.ifname}`) });
   });
 
