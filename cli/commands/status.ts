@@ -149,7 +149,7 @@ export function describeOffline(s: OfflineStatus): string {
   const out = [s.daemon.stateDirExists
     ? `daemon: not running from ${s.daemon.stateDir} (start it with: secuxflow run --iface IF)`
     : `daemon: not running: the state directory ${s.daemon.stateDir} does not exist, so no daemon has run from it (a daemon started with --state-dir or SECUXFLOW_STATE_DIR answers to the same here)`];
-  if (s.interfaces.length === 0) out.push('attached: nothing (secuxflow attach --iface IF)');
+  if (s.interfaces.length === 0) out.push(`attached: nothing${s.keptMaps?.length ? '' : ' (secuxflow attach --iface IF)'}`);
   for (const i of s.interfaces) {
     out.push(`${i.iface}: xdp ${i.mode}, fail-${i.fail}, ${i.live ? 'attached' : `NOT LIVE: ${i.problem}`}, pins ${i.pinDir}`);
     if (i.kernel) {
@@ -159,6 +159,10 @@ export function describeOffline(s: OfflineStatus): string {
     } else if (i.kernelError) {
       out.push(`  kernel counters unavailable: ${i.kernelError}`);
     }
+  }
+  for (const k of s.keptMaps ?? []) {
+    const held = k.flows === null ? 'unreadable' : `${thousands(k.flows)} flow verdict${k.flows === 1 ? '' : 's'}, ${thousands(k.penalty ?? 0)} penalty entr${k.penalty === 1 ? 'y' : 'ies'}`;
+    out.push(`${k.iface}: not attached; maps kept in ${k.pinDir} (${held}) for the next run or attach there, which reuses them; secuxflow detach --iface ${k.iface} drops them`);
   }
   if (s.rules) out.push(`rules: ${s.rules.count} (default ${s.rules.defaultPolicy})`);
   else if (s.rulesError) out.push(`rules: unreadable: ${s.rulesError}`);

@@ -40,4 +40,19 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('status of a fail-
     expect(out).toContain('PASS-ALL ON (the daemon stopped with on_stop: pass-all: every packet passes');
     expect(out).not.toContain('fail-open');
   });
+
+  // What a daemon's stop with on_stop: detach leaves: status said "attached:
+  // nothing" and no more, while the next run would bring back decided flows.
+  it('maps kept by a detach are shown, with what they hold and how to drop them', async () => {
+    await ok('detach', '--iface', c.end.ifname, '--keep-maps');
+    const out = (await ok('status')).stdout;
+    expect(out).toContain('attached: nothing\n');
+    expect(out).toContain(`${c.end.ifname}: not attached; maps kept in ${join(c.bpffs.root, c.end.ifname)} (0 flow verdicts, 0 penalty entries) for the next run or attach there`);
+    expect(out).toContain(`secuxflow detach --iface ${c.end.ifname} drops them`);
+    const json = JSON.parse((await ok('status', '--json')).stdout) as { keptMaps: Array<{ iface: string; flows: number }> };
+    expect(json.keptMaps).toEqual([{ iface: c.end.ifname, pinDir: join(c.bpffs.root, c.end.ifname), flows: 0, penalty: 0 }]);
+    await ok('detach', '--iface', c.end.ifname);
+    expect(JSON.parse((await ok('status', '--json')).stdout)).toMatchObject({ keptMaps: [] });
+    expect(c.bpffs.leftovers()).toEqual([]);
+  });
 });
