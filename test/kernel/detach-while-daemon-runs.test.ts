@@ -69,7 +69,7 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach while the 
   it('a second run on the interface the daemon protects says it already runs there, and how to restart it', async () => {
     const r = await secuxflow('run', '--iface', d.end.ifname);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`error[E_DAEMON]: a secuxflow daemon (pid ${d.daemon.child.pid!}) on ${d.end.ifname} already runs from ${d.stateDir} and protects ${d.end.ifname}`);
+    expect(r.stderr).toContain(`error[E_DAEMON]: a secuxflow daemon (pid ${d.daemon.child.pid!}) already runs from ${d.stateDir} and protects ${d.end.ifname}`);
     expect(r.stderr).toMatch(/hint: it is running: see it with secuxflow status --state-dir .*; to restart it, stop it first/);
     expect(r.stderr).not.toContain('as well');
     expect(await xdpOnLink(d.end.ns, d.end.ifname)).not.toBeNull();
