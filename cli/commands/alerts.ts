@@ -104,16 +104,19 @@ export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) 
   // and "no alerts" would hide that. The default file only appears when a
   // daemon first starts, so its absence is said plainly but is not an error.
   if (!recent.exists && o.eve !== undefined) throw eveIoError(path, { code: 'ENOENT' });
-  const print = (list: AlertLine[], header: boolean): void => {
+  // The header goes above the first alerts printed, also when --follow finds them only later.
+  let headerShown = false;
+  const print = (list: AlertLine[]): void => {
     if (list.length === 0) return;
     if (o.json) write(list.map((a) => `${JSON.stringify(a.record)}\n`).join(''));
-    else write(`${table(header ? [HEADER, ...list.map(row)] : list.map(row), '')}\n`);
+    else write(`${table(headerShown ? list.map(row) : [HEADER, ...list.map(row)], '')}\n`);
+    headerShown = true;
   };
   if (!o.json) {
     if (!recent.exists) write(`no alerts: ${printable(path)} does not exist yet${o.follow ? ', waiting for it' : ''} (a daemon creates it when it starts; if yours runs with --eve or another --state-dir, pass the same here)\n`);
-    else if (recent.alerts.length === 0 && !o.follow) write(`no alerts in ${printable(path)}${o.since ? ` since ${printable(o.since)}` : ''}\n`);
+    else if (recent.alerts.length === 0) write(`no alerts in ${printable(path)}${o.since ? ` since ${printable(o.since)}` : ''}${o.follow ? ' yet; waiting for them (Ctrl-C stops)' : ''}\n`);
   }
-  print(recent.alerts, true);
+  print(recent.alerts);
   if (recent.damaged > 0) {
     // On stderr: with --json, stdout stays EVE lines only.
     process.stderr.write(`secuxflow alerts: skipped ${recent.damaged} line${recent.damaged === 1 ? '' : 's'} of ${printable(path)} that ${recent.damaged === 1 ? 'is' : 'are'} not an EVE record (not a JSON object, or over ${MAX_LINE_BYTES >> 20} MiB)\n`);
@@ -139,9 +142,9 @@ export async function alertsCommand(o: AlertsCommandOptions, write: (s: string) 
           const a = alertOf(line, sinceMs);
           if (a === null) return;
           batch.push(a);
-          if (batch.length >= FOLLOW_BATCH) { print(batch, false); batch = []; }
+          if (batch.length >= FOLLOW_BATCH) { print(batch); batch = []; }
         });
-        print(batch, false);
+        print(batch);
         if (at.offset !== from || last === null) last = lastLineBefore(path, at.offset);
       } catch (e) {
         // Thrown from a timer it would be an uncaught exception with a stack;

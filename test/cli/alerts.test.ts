@@ -274,6 +274,33 @@ describe('secuxflow alerts (built CLI)', () => {
     }
   });
 
+  // The table's header used to come only with alerts already in the file:
+  // a --follow started on a quiet file printed bare rows, under nothing.
+  it('--follow in text on a file with no alerts yet says it waits, then prints the header over the first alerts', async () => {
+    const eve = join(tempDir('alerts-follow-text'), 'eve.json');
+    writeFileSync(eve, '');
+    const child = spawn(process.execPath, [CLI, 'alerts', '--eve', eve, '--follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = childEnded(child).then((e) => e.code);
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    try {
+      for (let t = 0; t < 100 && !out.includes('waiting'); t++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toBe(`no alerts in ${eve} yet; waiting for them (Ctrl-C stops)\n`);
+      appendFileSync(eve, alertLine(7, 7));
+      for (let t = 0; t < 100 && out.split('\n').length < 4; t++) await new Promise((r) => setTimeout(r, 100));
+      appendFileSync(eve, alertLine(8, 8));
+      for (let t = 0; t < 100 && out.split('\n').length < 5; t++) await new Promise((r) => setTimeout(r, 100));
+      const lines = out.trimEnd().split('\n');
+      expect(lines).toHaveLength(4);
+      expect(lines[1]).toMatch(/^TIME\s+ACTION\s+SID/);
+      expect(lines[2]).toMatch(/\b7\b/);
+      expect(lines[3]).toMatch(/\b8\b/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
   it('--follow stops cleanly on SIGTERM', async () => {
     const { child, io, exited } = follow();
     for (let t = 0; t < 100 && io.out === ''; t++) await new Promise((r) => setTimeout(r, 100));
