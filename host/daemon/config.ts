@@ -153,12 +153,13 @@ const MAPPING_EXAMPLES = new Map<readonly string[], string>([
   [MODULE_KEYS, 'give a module name, or { name: NAME, config: FILE, policy: fail-open }'],
 ]);
 
-function object(v: unknown, where: string, keys: readonly string[]): Record<string, unknown> {
+/** `v` as a mapping; with checkKeys, a key not in `keys` is refused (the top level collects those itself). */
+function object(v: unknown, where: string, keys: readonly string[], checkKeys = true): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw bad(where, `must be a mapping, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : shown(v)}`, MAPPING_EXAMPLES.get(keys));
   }
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
+  for (const k of checkKeys ? Object.keys(o) : []) {
     if (!keys.includes(k)) throw bad(where, `unknown key "${k}"`, [guess(k, keys), `known keys: ${keys.join(', ')}`].filter(Boolean).join(' '));
   }
   return o;
@@ -182,14 +183,31 @@ function moduleEntry(v: unknown, where: string, baseDir: string): DaemonModuleCo
   return { name, config, policy };
 }
 
-/** Validates a parsed document; `source` names the file in messages and anchors relative paths. */
+/**
+ * Validates a parsed document; `source` names the file in messages and
+ * anchors relative paths. Every key is checked, and all the problems found
+ * are reported together, so a file with three mistakes takes one edit.
+ */
 export function validateDaemonConfig(doc: unknown, source: string | null): DaemonConfig {
   const where = source ?? 'config';
   const baseDir = source ? dirname(resolve(source)) : process.cwd();
   if (doc === null || doc === undefined) return { ...DEFAULT_CONFIG, inspectCap: { ...DEFAULT_CONFIG.inspectCap }, source };
-  const o = object(doc, where, TOP_KEYS);
+  const o = object(doc, where, TOP_KEYS, false);
   const out: DaemonConfig = { ...DEFAULT_CONFIG, inspectCap: { ...DEFAULT_CONFIG.inspectCap }, modules: [], source };
-  if (o.modules !== undefined) {
+  const problems: SecuxflowError[] = [];
+  const check = (fn: () => void): void => {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof SecuxflowError)) throw e;
+      problems.push(e);
+    }
+  };
+  for (const k of Object.keys(o)) {
+    if (!TOP_KEYS.includes(k)) problems.push(bad(where, `unknown key "${k}"`, [guess(k, TOP_KEYS), `known keys: ${TOP_KEYS.join(', ')}`].filter(Boolean).join(' ')));
+  }
+  check(() => {
+    if (o.modules === undefined) return;
     if (!Array.isArray(o.modules)) throw bad(`${where}: modules`, 'must be a list of module names or {name, config, policy}');
     out.modules = o.modules.map((m, i) => moduleEntry(m, `${where}: modules[${i}]`, baseDir));
     const seen = new Set<string>();
@@ -197,47 +215,60 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
       if (seen.has(m.name)) throw bad(`${where}: modules`, `"${m.name}" is listed twice`);
       seen.add(m.name);
     }
-  }
-  if (o.stream_depth === 0) throw bad(`${where}: stream_depth`, 'must be at least 1 byte: 0 would give TCP modules no stream bytes', ZERO_STREAM_DEPTH_HINT);
-  if (o.stream_depth !== undefined) out.streamDepth = int(o.stream_depth, `${where}: stream_depth`, 1, MAX_STREAM_DEPTH);
-  if (o.stream_memcap !== undefined) out.streamMemcap = int(o.stream_memcap, `${where}: stream_memcap`, MIN_STREAM_MEMCAP, Number.MAX_SAFE_INTEGER);
-  if (o.inspect_cap !== undefined) {
+  });
+  check(() => {
+    if (o.stream_depth === 0) throw bad(`${where}: stream_depth`, 'must be at least 1 byte: 0 would give TCP modules no stream bytes', ZERO_STREAM_DEPTH_HINT);
+    if (o.stream_depth !== undefined) out.streamDepth = int(o.stream_depth, `${where}: stream_depth`, 1, MAX_STREAM_DEPTH);
+  });
+  check(() => { if (o.stream_memcap !== undefined) out.streamMemcap = int(o.stream_memcap, `${where}: stream_memcap`, MIN_STREAM_MEMCAP, Number.MAX_SAFE_INTEGER); });
+  check(() => {
+    if (o.inspect_cap === undefined) return;
     const c = object(o.inspect_cap, `${where}: inspect_cap`, CAP_KEYS);
-    if (c.packets !== undefined) out.inspectCap.packets = int(c.packets, `${where}: inspect_cap.packets`, 1, 1_000_000_000);
-    if (c.bytes !== undefined) out.inspectCap.bytes = int(c.bytes, `${where}: inspect_cap.bytes`, 1, Number.MAX_SAFE_INTEGER);
-    if (c.policy !== undefined) out.inspectCap.policy = oneOf(c.policy, `${where}: inspect_cap.policy`, ['allow', 'block'] as const);
-  }
-  if (o.flow_timeout !== undefined) out.flowTimeoutSec = int(o.flow_timeout, `${where}: flow_timeout`, 1, 86_400);
-  if (o.expiry_interval !== undefined) out.expiryIntervalSec = int(o.expiry_interval, `${where}: expiry_interval`, 1, 3_600);
-  if (o.default_block_ttl !== undefined) out.defaultBlockTtlSec = int(o.default_block_ttl, `${where}: default_block_ttl`, 1, 65_535);
-  if (o.block_ipv6_prefix !== undefined) {
+    check(() => { if (c.packets !== undefined) out.inspectCap.packets = int(c.packets, `${where}: inspect_cap.packets`, 1, 1_000_000_000); });
+    check(() => { if (c.bytes !== undefined) out.inspectCap.bytes = int(c.bytes, `${where}: inspect_cap.bytes`, 1, Number.MAX_SAFE_INTEGER); });
+    check(() => { if (c.policy !== undefined) out.inspectCap.policy = oneOf(c.policy, `${where}: inspect_cap.policy`, ['allow', 'block'] as const); });
+  });
+  check(() => { if (o.flow_timeout !== undefined) out.flowTimeoutSec = int(o.flow_timeout, `${where}: flow_timeout`, 1, 86_400); });
+  check(() => { if (o.expiry_interval !== undefined) out.expiryIntervalSec = int(o.expiry_interval, `${where}: expiry_interval`, 1, 3_600); });
+  check(() => { if (o.default_block_ttl !== undefined) out.defaultBlockTtlSec = int(o.default_block_ttl, `${where}: default_block_ttl`, 1, 65_535); });
+  check(() => {
+    if (o.block_ipv6_prefix === undefined) return;
     if (o.block_ipv6_prefix !== 64 && o.block_ipv6_prefix !== 128) {
       throw bad(`${where}: block_ipv6_prefix`, `must be 64 or 128, got ${shown(o.block_ipv6_prefix)}`, '64 blocks the /64 an IPv6 source is in, 128 the address alone');
     }
     out.blockIpv6Prefix = o.block_ipv6_prefix;
-  }
-  if (o.stats_interval !== undefined) out.statsIntervalSec = int(o.stats_interval, `${where}: stats_interval`, 0, 3_600);
-  if (o.on_stop !== undefined) out.onStop = oneOf(o.on_stop, `${where}: on_stop`, ['detach', 'pass-all'] as const);
-  if (o.peer !== undefined && o.peer !== null) {
+  });
+  check(() => { if (o.stats_interval !== undefined) out.statsIntervalSec = int(o.stats_interval, `${where}: stats_interval`, 0, 3_600); });
+  check(() => { if (o.on_stop !== undefined) out.onStop = oneOf(o.on_stop, `${where}: on_stop`, ['detach', 'pass-all'] as const); });
+  check(() => {
+    if (o.peer === undefined || o.peer === null) return;
     if (typeof o.peer !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(o.peer) || o.peer === '.' || o.peer === '..') {
       throw bad(`${where}: peer`, `must be an interface name, got ${JSON.stringify(o.peer)}`, 'names are 1-15 bytes with no "/", ":" or whitespace; list interfaces with: ip -br link');
     }
     out.peer = o.peer;
-  }
-  if (o.batch_size !== undefined) out.batchSize = int(o.batch_size, `${where}: batch_size`, 1, 2048);
-  if (o.ring_size !== undefined) {
+  });
+  check(() => { if (o.batch_size !== undefined) out.batchSize = int(o.batch_size, `${where}: batch_size`, 1, 2048); });
+  check(() => {
+    if (o.ring_size === undefined) return;
     const r = int(o.ring_size, `${where}: ring_size`, 256, 16384);
     if ((r & (r - 1)) !== 0) throw bad(`${where}: ring_size`, `must be a power of two, got ${r}`, 'use 2048, 4096 (the default) or 8192');
     out.ringSize = r;
-  }
-  if (o.module_isolation !== undefined) out.moduleIsolation = oneOf(o.module_isolation, `${where}: module_isolation`, MODULE_ISOLATIONS);
-  if (o.control_group !== undefined && o.control_group !== null) {
+  });
+  check(() => { if (o.module_isolation !== undefined) out.moduleIsolation = oneOf(o.module_isolation, `${where}: module_isolation`, MODULE_ISOLATIONS); });
+  check(() => {
+    if (o.control_group === undefined || o.control_group === null) return;
     if (typeof o.control_group === 'number') out.controlGroup = int(o.control_group, `${where}: control_group`, 0, 2 ** 31 - 1);
     else if (typeof o.control_group === 'string' && /^[a-z_][a-z0-9_-]{0,31}\$?$/i.test(o.control_group)) out.controlGroup = o.control_group;
     else throw bad(`${where}: control_group`, `must be a group name or gid, got ${JSON.stringify(o.control_group)}`);
+  });
+  check(() => { if (o.queue_scheduling !== undefined) out.queueScheduling = scheduling(o.queue_scheduling, `${where}: queue_scheduling`); });
+  check(() => { if (o.eve_types !== undefined) out.eveTypes = eveTypes(o.eve_types, `${where}: eve_types`); });
+  if (problems.length === 1) throw problems[0]!;
+  if (problems.length > 1) {
+    // One line: messages are printed with control characters escaped, newlines included.
+    const items = problems.map((p, i) => `(${i + 1}) ${p.message.startsWith(`${where}: `) ? p.message.slice(where.length + 2) : p.message}${p.hint ? ` [${p.hint}]` : ''}`);
+    throw new SecuxflowError('E_USAGE', `${where} has ${problems.length} problems: ${items.join('; ')}`, 'fix them all, then start again (docs/live.md, The config file)');
   }
-  if (o.queue_scheduling !== undefined) out.queueScheduling = scheduling(o.queue_scheduling, `${where}: queue_scheduling`);
-  if (o.eve_types !== undefined) out.eveTypes = eveTypes(o.eve_types, `${where}: eve_types`);
   return out;
 }
 

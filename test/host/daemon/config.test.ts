@@ -139,6 +139,24 @@ describe('daemon config file', () => {
     expect(refused('block_ipv6_prefix: "64"').message).toMatch(/block_ipv6_prefix: must be 64 or 128/);
   });
 
+  // One at a time, a file with three mistakes took three restarts to fix.
+  it('reports every problem of the file at once, each with its own hint', () => {
+    const e = refused('flow_timeot: 5\nring_size: 3000\non_stop: explode\ninspect_cap: { packets: 0, policy: maybe }\nbatch_size: 64\n');
+    expect(e.code).toBe('E_USAGE');
+    expect(e.message).toMatch(/^\/etc\/secuxflow\/daemon\.yaml has 5 problems: \(1\) /);
+    const items = e.message.split(/; (?=\(\d\) )/);
+    expect(items).toEqual([
+      expect.stringMatching(/problems: \(1\) unknown key "flow_timeot" \[did you mean "flow_timeout"\?/),
+      expect.stringMatching(/^\(2\) inspect_cap\.packets: must be an integer in 1\.\.1000000000, got 0$/),
+      expect.stringMatching(/^\(3\) inspect_cap\.policy: must be one of allow, block, got "maybe"/),
+      expect.stringMatching(/^\(4\) on_stop: must be one of detach, pass-all, got "explode"/),
+      expect.stringMatching(/^\(5\) ring_size: must be a power of two, got 3000 \[use 2048, 4096/),
+    ]);
+    expect(e.hint).toMatch(/fix them all/);
+    // A single problem reads as before: the message and its own hint.
+    expect(refused('ring_size: 3000\nbatch_size: 64').message).toBe('/etc/secuxflow/daemon.yaml: ring_size: must be a power of two, got 3000');
+  });
+
   it('blocks an IPv6 source by its /64 unless block_ipv6_prefix says 128', () => {
     expect(DEFAULT_CONFIG.blockIpv6Prefix).toBe(64);
     expect(parseDaemonConfig('block_ipv6_prefix: 128', 'test').blockIpv6Prefix).toBe(128);
