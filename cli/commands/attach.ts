@@ -100,7 +100,8 @@ function daemonNote(r: AttachCommandResult): string {
  * A detach under a running daemon left it running with no XDP program: no
  * packet reached it, and status still said it ran on the interface. The
  * daemon of this state directory is asked which interfaces it runs on; with
- * no daemon (an interrupted attach, a stopped service) detach goes ahead.
+ * no daemon (a stopped service) detach goes ahead; an attachment this state
+ * directory has no record of needs --force in any case (host/kernel/attach.ts).
  */
 async function refuseWhileDaemonRuns(iface: string, stateDir: string): Promise<void> {
   const force = `or, to detach anyway and leave the daemon without its XDP program: secuxflow detach --iface ${iface} --force`;
