@@ -139,10 +139,10 @@ interface FlowState {
   pawsAlerted: boolean;
   /**
    * TCP payload ranges a module's DROP kept from the receiver, as
-   * [direction, start seq, end seq) triples, null while there are none. The
-   * stream already holds those bytes ("first copy wins"), so without them a
-   * retransmission would be nothing new to the modules and would pass
-   * uninspected (representDropped).
+   * [direction, start seq, end seq), times shown again] quads, null while
+   * there are none. The stream already holds those bytes ("first copy
+   * wins"), so without them a retransmission would be nothing new to the
+   * modules and would pass uninspected (representDropped).
    */
   droppedSeq: number[] | null;
   /** The engine's batchGen when a packet of the flow last joined the pending batch. */
@@ -159,27 +159,39 @@ function trackDropped(state: FlowState, d: PacketDecision): void {
   const r = state.droppedSeq;
   if (!d.dropped) {
     if (r === null) return;
-    for (let i = r.length - 3; i >= 0; i -= 3) {
-      if (r[i] === d.direction && ((start - r[i + 2]!) | 0) < 0 && ((r[i + 1]! - end) | 0) < 0) r.splice(i, 3);
+    for (let i = r.length - RANGE; i >= 0; i -= RANGE) {
+      if (r[i] === d.direction && ((start - r[i + 2]!) | 0) < 0 && ((r[i + 1]! - end) | 0) < 0) r.splice(i, RANGE);
     }
     if (r.length === 0) state.droppedSeq = null;
     return;
   }
   const ranges = r ?? (state.droppedSeq = []);
-  for (let i = 0; i < ranges.length; i += 3) if (ranges[i] === d.direction && ranges[i + 1] === (start >>> 0) && ranges[i + 2] === end) return;
-  if (ranges.length >= 3 * MAX_DROPPED_RANGES) ranges.splice(0, 3);
-  ranges.push(d.direction, start >>> 0, end);
+  // The same range dropped again keeps its count of showings.
+  for (let i = 0; i < ranges.length; i += RANGE) if (ranges[i] === d.direction && ranges[i + 1] === (start >>> 0) && ranges[i + 2] === end) return;
+  if (ranges.length >= RANGE * MAX_DROPPED_RANGES) ranges.splice(0, RANGE);
+  ranges.push(d.direction, start >>> 0, end, 0);
 }
+
+/** Numbers per remembered range: direction, start, end, times shown again. */
+const RANGE = 4;
 
 /** Dropped TCP ranges remembered per flow (the most recent ones; a sender retransmits from its oldest unacknowledged byte). */
 const MAX_DROPPED_RANGES = 8;
 
-/** The earliest start of a dropped range of this direction that [start, end) overlaps, in 32-bit sequence space; null when none. */
-function firstDroppedOverlap(ranges: readonly number[], direction: number, start: number, end: number): number | null {
-  let first: number | null = null;
-  for (let i = 0; i < ranges.length; i += 3) {
+/**
+ * How often resent dropped bytes are shown to the modules again. Past that
+ * the engine drops further copies itself: each showing may cost a module a
+ * scan up to the stream's end, and a sender that resends a segment the
+ * modules kept dropping is not going to be let through by a fifth look.
+ */
+const MAX_SHOWINGS = 3;
+
+/** Index of the dropped range of this direction, overlapped by [start, end), that starts first (32-bit sequence space); -1 when none. */
+function firstDroppedOverlap(ranges: readonly number[], direction: number, start: number, end: number): number {
+  let first = -1;
+  for (let i = 0; i < ranges.length; i += RANGE) {
     if (ranges[i] !== direction || ((start - ranges[i + 2]!) | 0) >= 0 || ((ranges[i + 1]! - end) | 0) >= 0) continue;
-    if (first === null || ((ranges[i + 1]! - first) | 0) < 0) first = ranges[i + 1]!;
+    if (first < 0 || ((ranges[i + 1]! - ranges[first + 1]!) | 0) < 0) first = i;
   }
   return first;
 }
@@ -293,7 +305,7 @@ export class Engine {
     this.counters = {
       packetsRead: 0, packetsDecoded: 0, malformed: 0, malformedByEvent: new Map(), nonIp: 0, fragments: 0, datagramsReassembled: 0,
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
-      byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0, memcap: 0 },
+      byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0, memcap: 0, resent: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
       alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, moduleFailurePackets: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
       checksums: this.checksums.counters,
@@ -521,7 +533,12 @@ export class Engine {
     // until the batch runs, and a resend must be judged knowing it (representDropped). So the batch runs first.
     if (state.pendingIn === this.batchGen && this.resendsBytes(state, pkt, direction)) this.flush();
     this.feedStream(state, pkt, direction, valid);
-    if (state.droppedSeq !== null) this.representDropped(state, pkt, direction);
+    if (state.droppedSeq !== null && this.representDropped(state, pkt, direction)) {
+      const again = this.decision(index, pkt, flow, direction, 'resent', Verdict.DROP, true, sources);
+      state.lastVerdict = again.verdict;
+      this.decide(again);
+      return;
+    }
     if (this.fedRefused) {
       // Fail closed: the host does not get what the stream could not hold, so
       // the two stay in agreement and the sender sends it again later.
@@ -614,18 +631,24 @@ export class Engine {
    * stream took them the first time ("first copy wins"), so the modules
    * would see nothing new and the resent bytes would pass. They are handed
    * over again as new, from the first dropped byte to the stream's end: the
-   * receiver has none of them, and the modules judge them again.
+   * receiver has none of them, and the modules judge them again. Returns
+   * true when they have been shown MAX_SHOWINGS times already: the packet is
+   * then dropped without them.
    */
-  private representDropped(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): void {
-    if (pkt.proto !== IpProto.TCP || pkt.payloadLength === 0 || state.streams === null) return;
-    const from = firstDroppedOverlap(state.droppedSeq!, direction, pkt.tcpSeq, (pkt.tcpSeq + pkt.payloadLength) | 0);
-    if (from === null) return;
+  private representDropped(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): boolean {
+    if (pkt.proto !== IpProto.TCP || pkt.payloadLength === 0 || state.streams === null) return false;
+    const ranges = state.droppedSeq!;
+    const i = firstDroppedOverlap(ranges, direction, pkt.tcpSeq, (pkt.tcpSeq + pkt.payloadLength) | 0);
+    if (i < 0) return false;
     const s = state.streams.stream(direction);
-    const offset = (from - s.baseSequence) | 0;
-    if (offset < 0 || offset >= s.length) return;
+    const offset = (ranges[i + 1]! - s.baseSequence) | 0;
+    if (offset < 0 || offset >= s.length) return false;
     this.counters.reassembly.droppedBytesResent++;
+    if (ranges[i + 3]! >= MAX_SHOWINGS) return true;
+    ranges[i + 3]!++;
     this.fedStream = s.bytes();
     this.fedNew = s.length - offset;
+    return false;
   }
 
   /** Feeds the packet to its flow's stream; the result is left in fedStream, fedNew and fedGap. */
@@ -1009,6 +1032,7 @@ function countStage(s: Record<DecisionStage, number>, stage: DecisionStage, n: n
     case 'fragment': s.fragment += n; break;
     case 'invalid': s.invalid += n; break;
     case 'memcap': s.memcap += n; break;
+    case 'resent': s.resent += n; break;
     default: {
       const unknown: never = stage;
       throw new SecuxflowError('E_INTERNAL', `no counter for decision stage ${String(unknown)}`);

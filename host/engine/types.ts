@@ -17,7 +17,8 @@ export type DecisionStage =
   | 'default'    // the default policy's pass/drop
   | 'module'     // inspected by modules
   | 'fragment'   // an IP fragment whose datagram never completed
-  | 'memcap';    // a TCP segment the stream memory cap had no room for
+  | 'memcap'     // a TCP segment the stream memory cap had no room for
+  | 'resent';    // TCP bytes the modules kept dropping, resent yet again (dropped without them)
 
 export interface ModuleRun {
   module: string;

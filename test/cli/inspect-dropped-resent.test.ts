@@ -9,16 +9,22 @@ import { cli, requireBuilt, tempDir } from './support.js';
 
 const SQLI = "GET /?q=' OR '1'='1 HTTP/1.1\r\nHost: shop.example\r\n\r\n";
 
+/** A capture of the handshake and the request sent `copies` times. */
+function capture(copies: number): string {
+  const pcap = join(tempDir('sf-resent-'), 'resent.pcap');
+  const w = new PcapWriter({ path: pcap });
+  let t = 1_767_225_600;
+  const request = c2s(ACK | PSH, 1001, SQLI);
+  for (const frame of [...handshake(), ...Array<Uint8Array>(copies).fill(request)]) w.write({ data: frame, tsSec: t++, tsNsec: 0 });
+  w.close();
+  return pcap;
+}
+
 describe('inspect --pcap: a dropped request, retransmitted', () => {
   beforeAll(() => requireBuilt());
 
   it('each copy is dropped with its alert; the summary names the resent segments', () => {
-    const pcap = join(tempDir('sf-resent-'), 'resent.pcap');
-    const w = new PcapWriter({ path: pcap });
-    let t = 1_767_225_600;
-    const request = c2s(ACK | PSH, 1001, SQLI);
-    for (const frame of [...handshake(), request, request, request]) w.write({ data: frame, tsSec: t++, tsNsec: 0 });
-    w.close();
+    const pcap = capture(3);
     const json = JSON.parse(cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--json']).stdout) as {
       counters: { drop: number; by_verdict: Record<string, number>; reassembly: { dropped_bytes_resent: number } };
       alertsBySignature: { signature_id: number; count: number }[];
@@ -32,5 +38,19 @@ describe('inspect --pcap: a dropped request, retransmitted', () => {
       .filter((e) => e.event_type === 'alert');
     expect(alerts.map((a) => a.alert?.action)).toEqual(['blocked', 'blocked', 'blocked']);
     expect(text).toMatch(/2 TCP segments resent bytes a module had dropped \(shown to the modules again, not passed as already inspected\)/);
+  });
+
+  it('past three showings, further copies are dropped without the modules, and the summary says so', () => {
+    const pcap = capture(6);
+    const json = JSON.parse(cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--json']).stdout) as {
+      counters: { drop: number; by_stage: Record<string, number>; reassembly: { dropped_bytes_resent: number } };
+      alertsBySignature: { signature_id: number; count: number }[];
+    };
+    expect(json.counters.drop).toBe(6);
+    expect(json.counters.by_stage.resent).toBe(2);
+    expect(json.counters.reassembly.dropped_bytes_resent).toBe(5);
+    expect(json.alertsBySignature.find((a) => a.signature_id === 1000001)?.count).toBe(4);
+    const text = cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--no-progress']).stdout;
+    expect(text).toContain('5 TCP segments resent bytes a module had dropped (shown to the modules again, not passed as already inspected; 2 dropped without them, after the modules had dropped those bytes at every one of 3 showings)');
   });
 });

@@ -79,6 +79,24 @@ describe('a TCP segment a module dropped, sent again', () => {
     expect(counters.reassembly.droppedBytesResent).toBe(1);
   });
 
+  // Each showing may cost a module a scan to the stream's end; a sender that
+  // keeps resending what the modules keep dropping is not shown it forever.
+  it('after three showings that were all dropped, further copies are dropped without the modules', () => {
+    const waf = new StreamWaf();
+    const attack = c2s(ACK | PSH, 1001, ATTACK);
+    const decisions: PacketDecision[] = [];
+    const engine = new Engine({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [{ name: 'm', instance: waf }], batchSize: 1, onDecision: (d) => decisions.push(d) });
+    [...handshake(), ...Array<Uint8Array>(6).fill(attack)].forEach((f, i) => engine.pushDecoded(decodePacket(f, LinkType.ETHERNET, T0 + i, 0)));
+    const counters = engine.finish();
+    expect(waf.shown).toEqual([ATTACK, ATTACK, ATTACK, ATTACK]);
+    expect(decisions.slice(3).map((d) => [d.stage, d.dropped])).toEqual([
+      ['module', true], ['module', true], ['module', true], ['module', true], ['resent', true], ['resent', true],
+    ]);
+    expect(decisions.slice(7).every((d) => d.modules.length === 0)).toBe(true);
+    expect(counters.reassembly.droppedBytesResent).toBe(5);
+    expect(counters.byStage.resent).toBe(2);
+  });
+
   it('benign traffic that is never dropped is never shown twice', () => {
     const waf = new StreamWaf();
     const data = c2s(ACK | PSH, 1001, BENIGN);
