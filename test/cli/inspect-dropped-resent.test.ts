@@ -20,19 +20,27 @@ function capture(copies: number): string {
   return pcap;
 }
 
+interface Report {
+  counters: { drop: number; by_stage: Record<string, number>; reassembly: { dropped_bytes_resent: number } };
+  alertsBySignature: { signature_id: number; count: number }[];
+}
+
+/** The --json report and the text summary of basic_inspect over the capture. */
+function inspect(pcap: string): { json: Report; text: string; sqliAlerts: number | undefined } {
+  const json = JSON.parse(cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--json']).stdout) as Report;
+  const text = cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--no-progress']).stdout;
+  return { json, text, sqliAlerts: json.alertsBySignature.find((a) => a.signature_id === 1000001)?.count };
+}
+
 describe('inspect --pcap: a dropped request, retransmitted', () => {
   beforeAll(() => requireBuilt());
 
   it('each copy is dropped with its alert; the summary names the resent segments', () => {
     const pcap = capture(3);
-    const json = JSON.parse(cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--json']).stdout) as {
-      counters: { drop: number; by_verdict: Record<string, number>; reassembly: { dropped_bytes_resent: number } };
-      alertsBySignature: { signature_id: number; count: number }[];
-    };
+    const { json, text, sqliAlerts } = inspect(pcap);
     expect(json.counters.drop).toBe(3);
     expect(json.counters.reassembly.dropped_bytes_resent).toBe(2);
-    expect(json.alertsBySignature.find((a) => a.signature_id === 1000001)?.count).toBe(3);
-    const text = cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--no-progress']).stdout;
+    expect(sqliAlerts).toBe(3);
     const alerts = cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--eve', '-', '--no-progress']).stdout
       .split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event_type: string; alert?: { action: string } })
       .filter((e) => e.event_type === 'alert');
@@ -41,16 +49,11 @@ describe('inspect --pcap: a dropped request, retransmitted', () => {
   });
 
   it('past three showings, further copies are dropped without the modules, and the summary says so', () => {
-    const pcap = capture(6);
-    const json = JSON.parse(cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--json']).stdout) as {
-      counters: { drop: number; by_stage: Record<string, number>; reassembly: { dropped_bytes_resent: number } };
-      alertsBySignature: { signature_id: number; count: number }[];
-    };
+    const { json, text, sqliAlerts } = inspect(capture(6));
     expect(json.counters.drop).toBe(6);
     expect(json.counters.by_stage.resent).toBe(2);
     expect(json.counters.reassembly.dropped_bytes_resent).toBe(5);
-    expect(json.alertsBySignature.find((a) => a.signature_id === 1000001)?.count).toBe(4);
-    const text = cli(['inspect', '--pcap', pcap, '--module', 'basic_inspect', '--no-progress']).stdout;
+    expect(sqliAlerts).toBe(4);
     expect(text).toContain('5 TCP segments resent bytes a module had dropped (shown to the modules again, not passed as already inspected; 2 dropped without them, after the modules had dropped those bytes at every one of 3 showings)');
   });
 });
