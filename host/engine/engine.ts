@@ -646,6 +646,14 @@ export class Engine {
     this.counters.reassembly.droppedBytesResent++;
     if (ranges[i + 3]! >= MAX_SHOWINGS) return true;
     ranges[i + 3]!++;
+    // The receiver never took the dropped bytes, so it takes them from this
+    // copy, whatever the first said: the stream, and the modules, must too.
+    // (No view of them waits in the batch: classify ran it first.)
+    const start = pkt.tcpSeq, end = (pkt.tcpSeq + pkt.payloadLength) | 0;
+    const payload = pkt.data.subarray(pkt.payloadOffset, pkt.payloadOffset + pkt.payloadLength);
+    for (let k = 0; k < ranges.length; k += RANGE) {
+      if (ranges[k] === direction && ((start - ranges[k + 2]!) | 0) < 0 && ((ranges[k + 1]! - end) | 0) < 0) s.rewrite(start, payload, ranges[k + 1]!, ranges[k + 2]!);
+    }
     this.fedStream = s.bytes();
     this.fedNew = s.length - offset;
     return false;

@@ -157,6 +157,20 @@ export class TcpStream {
    */
   bytes(): Uint8Array { return this.buf.subarray(0, this.contiguous); }
 
+  /**
+   * Writes `payload` (whose first byte is at `seq`) over the in-order bytes
+   * of [fromSeq, toSeq): bytes the receiver never got (a module dropped
+   * them), which it takes from this copy, whatever the first one said. The
+   * one exception to "in-order bytes are never rewritten": the caller makes
+   * sure no view of them is still waiting to be read.
+   */
+  rewrite(seq: number, payload: Uint8Array, fromSeq: number, toSeq: number): void {
+    const shift = (seq - this.baseSeq) | 0;
+    const s = Math.max(shift, (fromSeq - this.baseSeq) | 0, 0);
+    const e = Math.min(shift + payload.length, (toSeq - this.baseSeq) | 0, this.contiguous);
+    if (s < e) this.buf.set(payload.subarray(s - shift, e - shift), s);
+  }
+
   /** Adds one segment; returns how many in-order bytes it made available. */
   push(seq: number, payload: Uint8Array): number {
     const len = payload.length;

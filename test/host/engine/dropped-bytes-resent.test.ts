@@ -41,6 +41,19 @@ class DropOnce implements ModuleRunner {
   flowEnded(): void {}
 }
 
+/** Drops the first data packet whatever it says (a policer), and any stream bytes holding "UNION" (a WAF). */
+class PolicedWaf extends StreamWaf {
+  policed = false;
+  override inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
+    super.inspect(items, count, out);
+    for (let i = 0; i < count; i++) {
+      if (this.policed || items[i]!.pkt.payloadLength === 0) continue;
+      this.policed = true;
+      out.verdicts[i] = Verdict.DROP;
+    }
+  }
+}
+
 function run(instance: ModuleRunner, frames: Uint8Array[]) {
   const decisions: PacketDecision[] = [];
   const engine = new Engine({ rules: { defaultPolicy: 'inspect', rules: [] }, modules: [{ name: 'm', instance }], batchSize: 1, onDecision: (d) => decisions.push(d) });
@@ -95,6 +108,17 @@ describe('a TCP segment a module dropped, sent again', () => {
     expect(decisions.slice(7).every((d) => d.modules.length === 0)).toBe(true);
     expect(counters.reassembly.droppedBytesResent).toBe(5);
     expect(counters.byStage.resent).toBe(2);
+  });
+
+  // The receiver never got the first copy, so it takes the resend's bytes:
+  // judging the first copy's bytes again let an attack through behind a
+  // harmless segment that was dropped for another reason.
+  it('a resend with other bytes than the dropped copy is judged on its own bytes, the ones the receiver takes', () => {
+    const waf = new PolicedWaf();
+    const harmless = BENIGN.slice(0, ATTACK.length);
+    const { verdicts } = run(waf, [...handshake(), c2s(ACK | PSH, 1001, harmless), c2s(ACK | PSH, 1001, ATTACK)]);
+    expect(verdicts.slice(3).map(([, dropped]) => dropped)).toEqual([true, true]);
+    expect(waf.shown).toEqual([harmless, ATTACK]);
   });
 
   it('benign traffic that is never dropped is never shown twice', () => {
