@@ -104,6 +104,11 @@ bool sf_arg_str(napi_env env, napi_value v, const char *name, char *buf, size_t 
 		return false;
 	}
 	napi_get_value_string_utf8(env, v, buf, cap, &len);
+	/* C would read only up to an embedded NUL: "lo\0junk" would name lo. */
+	if (strlen(buf) != len) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s contains a NUL character", name);
+		return false;
+	}
 	return true;
 }
 

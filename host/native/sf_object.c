@@ -35,7 +35,10 @@ static int keep_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
+#define OBJECT_MAGIC 0x4f424a31u /* "OBJ1": guards against other handle kinds (a TAP or AF_XDP handle) */
+
 struct sf_object {
+	uint32_t magic;
 	struct bpf_object *obj;
 };
 
@@ -73,12 +76,9 @@ static void finalize_object(napi_env env, void *data, void *hint)
 
 static struct sf_object *get_object(napi_env env, napi_value v)
 {
-	void *p = NULL;
-	if (napi_get_value_external(env, v, &p) != napi_ok || !p) {
-		sf_throw(env, "E_KERNEL", 0, NULL, "not a secuxflow object handle");
+	struct sf_object *o = sf_external(env, v, OBJECT_MAGIC, "not a secuxflow object handle");
+	if (!o)
 		return NULL;
-	}
-	struct sf_object *o = p;
 	if (!o->obj) {
 		sf_throw(env, "E_KERNEL", 0, NULL, "the object was already closed");
 		return NULL;
@@ -197,6 +197,7 @@ static napi_value open_object(napi_env env, napi_callback_info info)
 		bpf_object__close(obj);
 		return sf_throw(env, "E_KERNEL", ENOMEM, NULL, "out of memory");
 	}
+	o->magic = OBJECT_MAGIC;
 	o->obj = obj;
 	SF_TRY(env, napi_create_external(env, o, finalize_object, NULL, &handle));
 	SF_TRY(env, napi_create_object(env, &result));

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SF_TEST_RUN_MAX_REPEAT 100000000u
 #define BUSY_HINT "another XDP program is attached: remove it (xdp-loader unload / ip link set dev IF xdp off) or use --replace"
 
 #define NO_IFACE_HINT "check the name with `ip link`"
@@ -254,6 +255,13 @@ static napi_value prog_test_run(napi_env env, napi_callback_info info)
 	if (argc < 4 || !sf_arg_i32(env, argv[0], "progFd", &fd) || !sf_arg_bytes(env, argv[1], "data", &in, &in_len) ||
 	    !sf_arg_u32(env, argv[2], "repeat", &repeat) || !sf_arg_bytes(env, argv[3], "out", &out, &out_len))
 		return NULL;
+	/* The kernel reads an output size of 0 as "no limit" and would write the
+	 * whole packet there; a bound on repeat keeps a call from blocking this
+	 * thread for minutes (the bench uses up to a million). */
+	if (out_len == 0)
+		return sf_throw(env, "E_KERNEL", EINVAL, NULL, "the output buffer for BPF_PROG_TEST_RUN is empty");
+	if (repeat > SF_TEST_RUN_MAX_REPEAT)
+		return sf_throw(env, "E_KERNEL", EINVAL, NULL, "repeat %u is over %u", repeat, SF_TEST_RUN_MAX_REPEAT);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)in_len, .data_out = out,
 		    .data_size_out = (__u32)out_len, .repeat = (int)(repeat ? repeat : 1));
 	/* The kernel's duration is a whole number of ns per run; this thread's

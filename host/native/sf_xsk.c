@@ -345,6 +345,18 @@ static napi_value xsk_open(napi_env env, napi_callback_info info)
 			sf_throw_errno(env, -err, "opening the pinned XSKMAP");
 		goto fail;
 	}
+	{
+		/* The socket's fd is written into slot `queue`: any other kind of map
+		 * would take those 4 bytes as a key or value of another size. */
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(s->map_fd, &info, &len) != 0 || info.type != BPF_MAP_TYPE_XSKMAP || info.key_size != 4 ||
+		    info.value_size != 4) {
+			sf_throw(env, "E_KERNEL", EINVAL, NULL, "%s is not an XSKMAP", a->pin);
+			goto fail;
+		}
+	}
 	if (!sf_netns_enter(env, a->netns, &saved_ns))
 		goto fail;
 	in_ns = true;

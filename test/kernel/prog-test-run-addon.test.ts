@@ -272,6 +272,23 @@ describe.skipIf(k.skip)('native addon', () => {
     it('test runs refuse frames shorter than an Ethernet header, with a hint', () => {
       expect(() => progTestRun(obj.progFd, new Uint8Array(10))).toThrowError(/10-byte packet/);
     });
+
+    // The kernel took an empty output buffer as unbounded and wrote the frame
+    // past it (a heap overflow, then abort); a huge repeat held the thread
+    // for minutes; a NUL in a name was read as its end.
+    it('bad arguments from JavaScript are refused, not passed on to the kernel or C', () => {
+      const addon = nativeAddon() as {
+        progTestRun(fd: number, data: Uint8Array, repeat: number, out: Uint8Array): unknown;
+        ifNameToIndex(name: string): number;
+        closeObject(handle: unknown): void;
+      };
+      const frame = new Uint8Array(64);
+      const ab = new ArrayBuffer(256);
+      expect(() => addon.progTestRun(obj.progFd, frame, 1, new Uint8Array(ab, 16, 0))).toThrow(expect.objectContaining({ code: 'E_KERNEL', message: expect.stringMatching(/output buffer .* is empty/) }));
+      expect(new Uint8Array(ab).every((b) => b === 0)).toBe(true);
+      expect(() => addon.progTestRun(obj.progFd, frame, -1, new Uint8Array(320))).toThrow(expect.objectContaining({ code: 'E_KERNEL', message: expect.stringMatching(/repeat 4294967295 is over/) }));
+      expect(() => addon.ifNameToIndex('lo\0junk')).toThrow(expect.objectContaining({ message: expect.stringMatching(/contains a NUL/) }));
+    });
   });
 
   describe('XDP attach on a veth', () => {

@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { requireKernel } from './support/kernel.js';
 import { labSkipReason } from './lab/gate.js';
 import { collect, puntCounters, sendFromClient, setupPuntLab, writeFrameFile, type PuntLab } from './xsk-lab.js';
 import { openXsk, type XskSocket } from '../../host/kernel/xsk.js';
 import { SecuxflowError } from '../../host/errors.js';
-import { SF } from '../../host/kernel/codec.js';
+import { MapName, SF } from '../../host/kernel/codec.js';
 import { runOk } from './lab/run.js';
 import { addonPath } from '../../host/kernel/native.js';
 import { Worker } from 'node:worker_threads';
@@ -295,6 +295,10 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('AF_XDP sockets on
   it('a missing XSKMAP pin is E_NOT_ATTACHED; bad options and bad batch arguments are E_USAGE', () => {
     expect(() => openXsk({ ifname: pl.host.ifname, queue: 0, xsksMapPin: join(pl.work, 'nope'), netns: pl.hostNetns })).toThrow(
       expect.objectContaining({ code: 'E_NOT_ATTACHED' }),
+    );
+    // Another map's pin: the socket's fd would have been written into it as a key and value of the wrong size.
+    expect(() => openXsk({ ifname: pl.host.ifname, queue: 0, xsksMapPin: join(dirname(pl.xsksPin), MapName.STATS), netns: pl.hostNetns })).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/is not an XSKMAP/) }),
     );
     const base = { ifname: pl.host.ifname, queue: 0, xsksMapPin: pl.xsksPin, netns: pl.hostNetns };
     const bad: Array<[Partial<Parameters<typeof openXsk>[0]>, RegExp]> = [
