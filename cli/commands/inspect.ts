@@ -396,7 +396,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     [re.syn_ignored, 'SYNs or SYN data the receiver did not take'],
     [re.rst_ignored, 'RSTs with a sequence number the receiver ignores (the flow went on)'],
     [re.fin_ignored, 'FINs out of sequence (the flow went on)'],
-    [re.dropped_bytes_resent, `TCP segments resent bytes a module had dropped (shown to the modules again, not passed as already inspected${c.by_stage.resent ? `; ${thousands(c.by_stage.resent)} dropped without them, after the modules had dropped those bytes at every one of 3 showings` : ''})`],
+    [re.dropped_bytes_resent, `TCP segments resent bytes a module had dropped (shown to the modules again, not passed as already inspected${c.by_stage.resent ? `; ${thousands(c.by_stage.resent)} dropped without them: shown 3 times already, too many dropped ranges, or no module left to judge them (docs/reassembly.md)` : ''})`],
     [c.by_stage.invalid ?? 0, 'packets dropped as invalid: first fragments too short for their TCP/UDP header, IPv6 header chains too long to walk or split across fragments, or frames with more than two VLAN tags (docs/rules.md)'],
   ].filter(([n]) => (n as number) > 0).map(([n, what]) => `${thousands(n as number)} ${what as string}`);
   const nz = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`).join(', ') || '-';

@@ -20,6 +20,7 @@ import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js
 import { datagramIdOf, inDatagram } from '../flow/datagram-id.js';
 import { selectsFlow, type FlowSelector } from '../flow/selector.js';
 import { PenaltyBox } from './penalty-box.js';
+import { UndeliveredBytes } from './undelivered.js';
 import { NET6_PREFIX, penaltyKeyFor } from '../kernel/penalty-entry.js';
 import { ChecksumGuard, type ChecksumMode } from './checksums.js';
 import type { DecisionStage, EngineBounds, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
@@ -137,64 +138,19 @@ interface FlowState {
   /** The same for SID_URGENT_DATA and SID_PAWS. */
   urgentAlerted: boolean;
   pawsAlerted: boolean;
-  /**
-   * TCP payload ranges a module's DROP kept from the receiver, as
-   * [direction, start seq, end seq), times shown again] quads, null while
-   * there are none. The stream already holds those bytes ("first copy
-   * wins"), so without them a retransmission would be nothing new to the
-   * modules and would pass uninspected (representDropped).
-   */
-  droppedSeq: number[] | null;
+  /** TCP bytes a module's DROP kept from the receiver (undelivered.ts), null while there are none. */
+  undelivered: UndeliveredBytes | null;
   /** The engine's batchGen when a packet of the flow last joined the pending batch. */
   pendingIn: number;
 }
 
 /**
- * Keeps the dropped ranges in step with what the receiver has: a dropped
- * segment's bytes are remembered, and a delivered one forgets the ranges it
- * resent (the receiver has them now).
- */
-function trackDropped(state: FlowState, d: PacketDecision): void {
-  const start = d.pkt.tcpSeq, end = (d.pkt.tcpSeq + d.pkt.payloadLength) | 0;
-  const r = state.droppedSeq;
-  if (!d.dropped) {
-    if (r === null) return;
-    for (let i = r.length - RANGE; i >= 0; i -= RANGE) {
-      if (r[i] === d.direction && ((start - r[i + 2]!) | 0) < 0 && ((r[i + 1]! - end) | 0) < 0) r.splice(i, RANGE);
-    }
-    if (r.length === 0) state.droppedSeq = null;
-    return;
-  }
-  const ranges = r ?? (state.droppedSeq = []);
-  // The same range dropped again keeps its count of showings.
-  for (let i = 0; i < ranges.length; i += RANGE) if (ranges[i] === d.direction && ranges[i + 1] === (start >>> 0) && ranges[i + 2] === end) return;
-  if (ranges.length >= RANGE * MAX_DROPPED_RANGES) ranges.splice(0, RANGE);
-  ranges.push(d.direction, start >>> 0, end, 0);
-}
-
-/** Numbers per remembered range: direction, start, end, times shown again. */
-const RANGE = 4;
-
-/** Dropped TCP ranges remembered per flow (the most recent ones; a sender retransmits from its oldest unacknowledged byte). */
-const MAX_DROPPED_RANGES = 8;
-
-/**
- * How often resent dropped bytes are shown to the modules again. Past that
+ * How often resent bytes of a flow are shown to the modules again. Past that
  * the engine drops further copies itself: each showing may cost a module a
- * scan up to the stream's end, and a sender that resends a segment the
- * modules kept dropping is not going to be let through by a fifth look.
+ * scan up to the stream's end, and a sender that resends what the modules
+ * keep dropping is not going to be let through by a fifth look.
  */
 const MAX_SHOWINGS = 3;
-
-/** Index of the dropped range of this direction, overlapped by [start, end), that starts first (32-bit sequence space); -1 when none. */
-function firstDroppedOverlap(ranges: readonly number[], direction: number, start: number, end: number): number {
-  let first = -1;
-  for (let i = 0; i < ranges.length; i += RANGE) {
-    if (ranges[i] !== direction || ((start - ranges[i + 2]!) | 0) >= 0 || ((ranges[i + 1]! - end) | 0) >= 0) continue;
-    if (first < 0 || ((ranges[i + 1]! - ranges[first + 1]!) | 0) < 0) first = i;
-  }
-  return first;
-}
 
 // Shared by every decision until the first module run / alert / event is
 // added (most packets never get one): frozen, so a stray push throws.
@@ -239,6 +195,10 @@ export class Engine {
   /** The batch: decisions waiting for the modules, and their flows' state. */
   private pending: PacketDecision[] = [];
   private pendingStates: FlowState[] = [];
+  /** Per pending packet: its direction's in-order stream length before it was fed (what a dropped copy could not take from the receiver). */
+  private pendingEdges: number[] = [];
+  /** Per pending packet: fedTsBefore, put back when the packet is dropped (the receiver never saw its TSval). */
+  private pendingTs: number[] = [];
   /** Counts the batches run, so a flow can tell it has a packet in the pending one. */
   private batchGen = 0;
   /**
@@ -252,6 +212,12 @@ export class Engine {
   private fedStream: Uint8Array | null = null;
   private fedNew = 0;
   private fedGap = false;
+  /** The fed packet's direction's in-order stream length before it was fed. */
+  private fedEdgeBefore = 0;
+  /** Its direction's PAWS state before it was fed (TcpStreamPair.timestampState). */
+  private fedTsBefore = -1;
+  /** It carries bytes a module's DROP kept from the receiver. */
+  private fedUndelivered = false;
   /** feedStream's segment re-sent held bytes with different data. */
   private fedConflict = false;
   /** feedStream's segment was refused for an old timestamp. */
@@ -445,9 +411,13 @@ export class Engine {
       this.runModules();
       const pending = this.pending;
       const states = this.pendingStates;
+      const edges = this.pendingEdges;
+      const stamps = this.pendingTs;
       this.pending = [];
       this.pendingStates = [];
-      for (let i = 0; i < pending.length; i++) this.combine(pending[i]!, states[i]!);
+      this.pendingEdges = [];
+      this.pendingTs = [];
+      for (let i = 0; i < pending.length; i++) this.combine(pending[i]!, states[i]!, edges[i]!, stamps[i]!);
       this.releaseEndedStreams();
     }
     this.releaseRecords();
@@ -496,7 +466,12 @@ export class Engine {
   /** `valid`: whether the packet's checksums were found right; undefined when not checked yet. */
   private classify(index: number, pkt: DecodedPacket, sources: DecodedPacket[], valid?: boolean): void {
     // Segments that can end or restart a connection are checked before they move the TCP state.
-    if (valid === undefined && pkt.proto === IpProto.TCP && (pkt.tcpFlags & CONTROL_FLAGS) !== 0) valid = this.checksums.accepts(pkt);
+    if (pkt.proto === IpProto.TCP && (pkt.tcpFlags & CONTROL_FLAGS) !== 0) {
+      if (valid === undefined) valid = this.checksums.accepts(pkt);
+      // Whether the receiver takes a RST or FIN depends on what the modules
+      // dropped before it (rewindSeq), which the waiting batch decides.
+      if ((pkt.tcpFlags & (TcpFlag.RST | TcpFlag.FIN)) !== 0 && this.pending.length > 0) this.flush();
+    }
     const flow = this.flows.trackFlow(pkt, valid === false);
     const direction = this.flows.lastDirection;
     if (this.flows.hasEnded) this.endFlows(this.flows.drainEnded());
@@ -533,7 +508,7 @@ export class Engine {
     // until the batch runs, and a resend must be judged knowing it (representDropped). So the batch runs first.
     if (state.pendingIn === this.batchGen && this.resendsBytes(state, pkt, direction)) this.flush();
     this.feedStream(state, pkt, direction, valid);
-    if (state.droppedSeq !== null && this.representDropped(state, pkt, direction)) {
+    if (state.undelivered !== null && this.showUndelivered(state, pkt, direction)) {
       const again = this.decision(index, pkt, flow, direction, 'resent', Verdict.DROP, true, sources);
       state.lastVerdict = again.verdict;
       this.decide(again);
@@ -553,6 +528,8 @@ export class Engine {
     d.ruleAction = 'inspect';
     this.pending.push(d);
     this.pendingStates.push(state);
+    this.pendingEdges.push(this.fedEdgeBefore);
+    this.pendingTs.push(this.fedTsBefore);
     state.pendingIn = this.batchGen;
     this.counters.inspected++;
     d.inspected = ++state.inspected;
@@ -592,7 +569,12 @@ export class Engine {
       state.pawsAlerted = true;
       addEngineAlert(d, SID_PAWS);
     }
-    if (given === 0) {
+    if (given === 0 && this.fedUndelivered) {
+      // Bytes the receiver never got, and no module left to judge them again: fail closed (combine).
+      d.stage = 'resent';
+    } else if (given === 0 && state.undelivered !== null) {
+      // Not allowed while the receiver lacks dropped bytes (combine passes the packet only).
+    } else if (given === 0) {
       // Every module this rule names is done with the flow: nothing left to inspect.
       state.decided = FLOW_ALLOWED;
       state.decidedBy = 'modules done';
@@ -627,36 +609,57 @@ export class Engine {
   }
 
   /**
-   * A packet resending bytes a module's DROP kept from the receiver: the
+   * A packet carrying bytes a module's DROP kept from the receiver: the
    * stream took them the first time ("first copy wins"), so the modules
-   * would see nothing new and the resent bytes would pass. They are handed
-   * over again as new, from the first dropped byte to the stream's end: the
-   * receiver has none of them, and the modules judge them again. Returns
-   * true when they have been shown MAX_SHOWINGS times already: the packet is
-   * then dropped without them.
+   * would see nothing new and the resent bytes would pass. The receiver
+   * takes them from this copy, whatever the first said, so the stream takes
+   * this copy's bytes there, and the modules are shown the stream again from
+   * the first of them to its end. Returns true when the packet is to be
+   * dropped without them: the flow was shown such bytes MAX_SHOWINGS times
+   * already, or its direction dropped too many separate ranges to track.
    */
-  private representDropped(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): boolean {
+  private showUndelivered(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): boolean {
     if (pkt.proto !== IpProto.TCP || pkt.payloadLength === 0 || state.streams === null) return false;
-    const ranges = state.droppedSeq!;
-    const i = firstDroppedOverlap(ranges, direction, pkt.tcpSeq, (pkt.tcpSeq + pkt.payloadLength) | 0);
-    if (i < 0) return false;
+    const u = state.undelivered!;
+    if (u.closed(direction)) return true;
     const s = state.streams.stream(direction);
-    const offset = (ranges[i + 1]! - s.baseSequence) | 0;
-    if (offset < 0 || offset >= s.length) return false;
-    this.counters.reassembly.droppedBytesResent++;
-    if (ranges[i + 3]! >= MAX_SHOWINGS) return true;
-    ranges[i + 3]!++;
-    // The receiver never took the dropped bytes, so it takes them from this
-    // copy, whatever the first said: the stream, and the modules, must too.
-    // (No view of them waits in the batch: classify ran it first.)
-    const start = pkt.tcpSeq, end = (pkt.tcpSeq + pkt.payloadLength) | 0;
+    const at = (pkt.tcpSeq - s.baseSequence) | 0;
     const payload = pkt.data.subarray(pkt.payloadOffset, pkt.payloadOffset + pkt.payloadLength);
-    for (let k = 0; k < ranges.length; k += RANGE) {
-      if (ranges[k] === direction && ((start - ranges[k + 2]!) | 0) < 0 && ((ranges[k + 1]! - end) | 0) < 0) s.rewrite(start, payload, ranges[k + 1]!, ranges[k + 2]!);
+    const first = u.overlaps(direction, Math.max(at, 0), at + payload.length);
+    if (first < 0) return false;
+    this.fedUndelivered = true;
+    this.counters.reassembly.droppedBytesResent++;
+    if (u.showings >= MAX_SHOWINGS) return true;
+    u.showings++;
+    // No view of these bytes waits in the batch: classify ran it first.
+    u.overlaps(direction, Math.max(at, 0), at + payload.length, (from, to) => s.rewrite(from, payload.subarray(from - at, to - at)));
+    if (first < s.length) {
+      this.fedStream = s.bytes();
+      this.fedNew = s.length - first;
     }
-    this.fedStream = s.bytes();
-    this.fedNew = s.length - offset;
     return false;
+  }
+
+  /**
+   * Keeps the flow's undelivered bytes in step with the receiver: what a
+   * module dropped that the receiver did not already have (below the
+   * in-order edge before the packet, and not already undelivered, it had
+   * it) joins them; what was passed leaves them.
+   */
+  private trackUndelivered(state: FlowState, d: PacketDecision, edgeBefore: number, tsBefore: number): void {
+    const s = state.streams!.stream(d.direction);
+    if (d.dropped) state.streams!.restoreTimestamp(d.direction, tsBefore);
+    const at = (d.pkt.tcpSeq - s.baseSequence) | 0;
+    const start = Math.max(at, 0), end = at + d.pkt.payloadLength;
+    if (d.dropped) {
+      const u = state.undelivered ?? (state.undelivered = new UndeliveredBytes());
+      u.add(d.direction, Math.max(start, edgeBefore), end);
+      const first = u.firstStart(d.direction);
+      if (first >= 0 && d.flow !== null) this.flows.rewindSeq(d.flow, d.direction, (s.baseSequence + first) >>> 0);
+    } else {
+      state.undelivered!.remove(d.direction, start, end);
+    }
+    if (state.undelivered!.empty) state.undelivered = null;
   }
 
   /** Feeds the packet to its flow's stream; the result is left in fedStream, fedNew and fedGap. */
@@ -667,9 +670,14 @@ export class Engine {
     this.fedConflict = false;
     this.fedPaws = false;
     this.fedRefused = false;
+    this.fedEdgeBefore = 0;
+    this.fedTsBefore = -1;
+    this.fedUndelivered = false;
     if (pkt.proto !== IpProto.TCP || pkt.l4Offset < 0) return;
     if (state.streams === null) state.streams = new TcpStreamPair(this.streamDepth, this.streamPool);
     const s = state.streams.stream(direction);
+    this.fedEdgeBefore = s.length;
+    this.fedTsBefore = state.streams.timestampState(direction);
     // A full stream takes no more bytes: checksumming its segments (most of a bulk transfer) would buy nothing.
     if (valid === false || (valid === undefined && !s.full && !this.checksums.accepts(pkt))) return;
     const conflicts = s.stats.overlapConflicts, paws = state.streams.pawsRejected, refused = s.stats.memcapRefused;
@@ -732,7 +740,7 @@ export class Engine {
     }
   }
 
-  private combine(d: PacketDecision, state: FlowState): void {
+  private combine(d: PacketDecision, state: FlowState, edgeBefore: number, tsBefore: number): void {
     if (state.decided === FLOW_BLOCKED) {
       // An earlier packet of this batch blocked the flow: the kernel would have
       // dropped this one unseen, so the alerts and events the modules emitted
@@ -747,6 +755,13 @@ export class Engine {
       d.stage = 'flow';
       d.verdict = Verdict.BLOCK_FLOW;
       d.dropped = true;
+      this.decide(d);
+      return;
+    }
+    if (d.stage === 'resent') {
+      d.verdict = Verdict.DROP;
+      d.dropped = true;
+      state.lastVerdict = d.verdict;
       this.decide(d);
       return;
     }
@@ -783,6 +798,10 @@ export class Engine {
     } else if (verdict === Verdict.BLOCK_FLOW) {
       state.decided = FLOW_BLOCKED;
       state.decidedBy = 'BLOCK_FLOW';
+    } else if (state.undelivered !== null && (verdict === Verdict.ALLOW_FLOW || this.allModulesDone(d, state))) {
+      // Not while the receiver lacks bytes a module dropped: an allowed flow's
+      // resend of them would pass unseen (in the kernel, live).
+      if (verdict === Verdict.ALLOW_FLOW) verdict = Verdict.PASS;
     } else if (this.allModulesDone(d, state)) {
       state.decided = FLOW_ALLOWED;
       state.decidedBy = 'ALLOW_FLOW';
@@ -792,7 +811,7 @@ export class Engine {
     }
     d.verdict = verdict;
     d.dropped = dropsPacket(verdict);
-    if (state.decided === FLOW_UNDECIDED && d.pkt.proto === IpProto.TCP && d.pkt.payloadLength > 0 && (d.dropped || state.droppedSeq !== null)) trackDropped(state, d);
+    if (state.decided === FLOW_UNDECIDED && d.pkt.proto === IpProto.TCP && d.pkt.payloadLength > 0 && state.streams !== null && (d.dropped || state.undelivered !== null)) this.trackUndelivered(state, d, edgeBefore, tsBefore);
     state.lastVerdict = verdict;
     this.decide(d);
   }
@@ -894,7 +913,7 @@ export class Engine {
         decided: FLOW_UNDECIDED, decidedBy: '', matchToServer: undefined, matchToClient: undefined,
         // A small array, not a typed array: it is created for every flow.
         moduleState: new Array<number>(this.modules.length).fill(0), streams: null,
-        inspected: 0, lastVerdict: Verdict.PASS, alerted: false, overlapAlerted: false, urgentAlerted: false, pawsAlerted: false, droppedSeq: null, pendingIn: -1,
+        inspected: 0, lastVerdict: Verdict.PASS, alerted: false, overlapAlerted: false, urgentAlerted: false, pawsAlerted: false, undelivered: null, pendingIn: -1,
       };
       flow.engine = s;
       this.counters.flows++;

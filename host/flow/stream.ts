@@ -8,6 +8,7 @@
 // present are never overwritten: the first copy received wins, and a later copy
 // that differs is counted as a conflict (the classic IDS-evasion trick).
 
+import { withRange } from './ranges.js';
 import { TcpFlag, type DecodedPacket } from '../packet/types.js';
 import { Direction } from './types.js';
 
@@ -158,17 +159,21 @@ export class TcpStream {
   bytes(): Uint8Array { return this.buf.subarray(0, this.contiguous); }
 
   /**
-   * Writes `payload` (whose first byte is at `seq`) over the in-order bytes
-   * of [fromSeq, toSeq): bytes the receiver never got (a module dropped
-   * them), which it takes from this copy, whatever the first one said. The
-   * one exception to "in-order bytes are never rewritten": the caller makes
-   * sure no view of them is still waiting to be read.
+   * Writes `bytes` at stream offset `at`, over the bytes the stream holds
+   * there (in order, or held past a hole); nothing is added. For bytes the
+   * receiver never got (a module dropped them), which it takes from a later
+   * copy, whatever the first one said. The one exception to "in-order bytes
+   * are never rewritten": the caller makes sure no view of them is still
+   * waiting to be read.
    */
-  rewrite(seq: number, payload: Uint8Array, fromSeq: number, toSeq: number): void {
-    const shift = (seq - this.baseSeq) | 0;
-    const s = Math.max(shift, (fromSeq - this.baseSeq) | 0, 0);
-    const e = Math.min(shift + payload.length, (toSeq - this.baseSeq) | 0, this.contiguous);
-    if (s < e) this.buf.set(payload.subarray(s - shift, e - shift), s);
+  rewrite(at: number, bytes: Uint8Array): void {
+    const write = (s: number, e: number): void => {
+      s = Math.max(s, at);
+      e = Math.min(e, at + bytes.length);
+      if (s < e) this.buf.set(bytes.subarray(s - at, e - at), s);
+    };
+    write(0, this.contiguous);
+    for (let i = 0; i < this.held.length; i += 2) write(this.held[i]!, this.held[i + 1]!);
   }
 
   /** Adds one segment; returns how many in-order bytes it made available. */
@@ -242,23 +247,7 @@ export class TcpStream {
   private addHeld(start: number, end: number): void {
     if (end <= this.contiguous) return;
     if (start <= this.contiguous && this.held.length === 0) { this.contiguous = end; return; }
-    const h = this.held;
-    let s = Math.max(start, this.contiguous);
-    let e = end;
-    const out: number[] = [];
-    let placed = false;
-    for (let i = 0; i < h.length; i += 2) {
-      const hs = h[i]!, he = h[i + 1]!;
-      if (he < s) { out.push(hs, he); continue; }
-      if (hs > e) {
-        if (!placed) { out.push(s, e); placed = true; }
-        out.push(hs, he);
-        continue;
-      }
-      s = Math.min(s, hs);
-      e = Math.max(e, he);
-    }
-    if (!placed) out.push(s, e);
+    const out = withRange(this.held, Math.max(start, this.contiguous), end);
     if (out[0] === this.contiguous) {
       this.contiguous = out[1]!;
       out.splice(0, 2);
@@ -360,6 +349,26 @@ export class TcpStreamPair {
   /** Bit per direction: tsRecent holds the TSval of a segment the receiver took in order. */
   private tsSeen = 0;
   private readonly tsRecent: [number, number] = [0, 0];
+
+  /**
+   * The direction's PAWS state as one number: the last in-order TSval the
+   * receiver took, or -1 for none. With restoreTimestamp, a segment the
+   * receiver never got (dropped) does not move it: else its TSval would make
+   * the engine refuse the next real segment that the receiver takes.
+   */
+  timestampState(direction: Direction): number {
+    return (this.tsSeen & (1 << direction)) !== 0 ? this.tsRecent[direction]! >>> 0 : -1;
+  }
+
+  restoreTimestamp(direction: Direction, state: number): void {
+    const bit = 1 << direction;
+    if (state < 0) {
+      this.tsSeen &= ~bit;
+    } else {
+      this.tsRecent[direction] = state;
+      this.tsSeen |= bit;
+    }
+  }
 
   constructor(depth: number, pool: StreamBufferPool | null = null) {
     this.toServer = new TcpStream(depth, pool);

@@ -560,6 +560,22 @@ export class FlowTable {
   }
 
   /**
+   * The receiver did not get the sender's bytes from `seq` on (a module
+   * dropped them): its next number is back there, as the RST and FIN checks
+   * must see it. Otherwise a RST at the end of the dropped bytes, which the
+   * receiver ignores, ended the flow here and with it what the engine knew
+   * of the dropped bytes.
+   */
+  rewindSeq(flow: Flow, direction: Direction, seq: number): void {
+    const node = flow as Node;
+    if ((node.seqKnown & (1 << direction)) === 0) return;
+    const next = direction === Direction.TO_SERVER ? node.seqNextToServer : node.seqNextToClient;
+    if (((seq - next) | 0) >= 0) return;
+    if (direction === Direction.TO_SERVER) node.seqNextToServer = seq >>> 0;
+    else node.seqNextToClient = seq >>> 0;
+  }
+
+  /**
    * RFC 5961, which Linux, Windows and the BSDs follow: a RST resets the
    * connection only when its sequence number is exactly the next one the
    * receiver expects; any other, even in the window, draws a challenge ACK.

@@ -54,6 +54,6 @@ describe('inspect --pcap: a dropped request, retransmitted', () => {
     expect(json.counters.by_stage.resent).toBe(2);
     expect(json.counters.reassembly.dropped_bytes_resent).toBe(5);
     expect(sqliAlerts).toBe(4);
-    expect(text).toContain('5 TCP segments resent bytes a module had dropped (shown to the modules again, not passed as already inspected; 2 dropped without them, after the modules had dropped those bytes at every one of 3 showings)');
+    expect(text).toContain('5 TCP segments resent bytes a module had dropped (shown to the modules again, not passed as already inspected; 2 dropped without them: shown 3 times already, too many dropped ranges, or no module left to judge them (docs/reassembly.md))');
   });
 });

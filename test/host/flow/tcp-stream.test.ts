@@ -254,18 +254,19 @@ describe('TcpStream.rewrite (bytes a module dropped, resent with other data)', (
   const ascii = (s: string) => new TextEncoder().encode(s);
   const text = (t: TcpStream) => new TextDecoder().decode(t.bytes());
 
-  it('writes only the part of the payload inside both the range and the in-order bytes', () => {
+  it('writes only where the stream holds bytes, in order or past a hole, and adds none', () => {
     const t = new TcpStream(1024);
     t.setInitialSeq(999);
     t.push(1000, ascii('aaaaaaaaaa')); // offsets 0..9
-    // Payload at seq 998 (two bytes before the stream) over the range 1003..1006, past the end too.
-    t.rewrite(998, ascii('XXXXXXXXXXXXXXXX'), 1003, 1006);
+    t.push(1015, ascii('hhhhh')); // held: offsets 15..19
+    t.rewrite(3, ascii('XXX'));
     expect(text(t)).toBe('aaaXXXaaaa');
-    t.rewrite(1008, ascii('YYYYYY'), 1000, 1100); // only offsets 8..9 are in the stream
-    expect(text(t)).toBe('aaaXXXaaYY');
-    t.rewrite(1020, ascii('ZZ'), 1000, 1100); // beyond the in-order bytes: nothing
-    t.rewrite(1000, ascii('ZZ'), 1005, 1005); // an empty range: nothing
+    t.rewrite(8, ascii('YYYYYYYYYYYYYYYYYYYYYYYY')); // 8..9 in order, 15..19 held, nothing in the hole or past 19
     expect(text(t)).toBe('aaaXXXaaYY');
     expect(t.length).toBe(10);
+    t.push(1010, ascii('-----')); // fills the hole: the held bytes, rewritten, follow
+    expect(text(t)).toBe('aaaXXXaaYY-----YYYYY');
+    t.rewrite(40, ascii('ZZ')); // beyond what the stream holds: nothing
+    expect(t.length).toBe(20);
   });
 });
