@@ -73,7 +73,7 @@ static bool map_args(napi_env env, napi_value *argv, size_t argc, size_t nbytes_
 		     struct sf_map_shape *shape, void **key, void **val)
 {
 	size_t klen, vlen;
-	if (argc < 1 + nbytes_args || !sf_arg_i32(env, argv[0], "fd", fd) || !sf_map_shape(env, *fd, shape))
+	if (!sf_arg_i32(env, argv[0], "fd", fd) || !sf_map_shape(env, *fd, shape))
 		return false;
 	if (nbytes_args >= 1) {
 		if (!sf_arg_bytes(env, argv[1], "key", key, &klen))
@@ -222,7 +222,7 @@ static napi_value map_next_key(napi_env env, napi_callback_info info)
 	void *key = NULL, *out;
 	size_t klen, olen;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 3 || !sf_arg_i32(env, argv[0], "fd", &fd) || !sf_map_shape(env, fd, &s))
+	if (!sf_arg_i32(env, argv[0], "fd", &fd) || !sf_map_shape(env, fd, &s))
 		return NULL;
 	if (!sf_is_nullish(env, argv[1])) {
 		if (!sf_arg_bytes(env, argv[1], "key", &key, &klen))
@@ -247,7 +247,7 @@ static napi_value map_update_batch(napi_env env, napi_callback_info info)
 	void *keys, *vals;
 	size_t klen, vlen;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 4 || !sf_arg_i32(env, argv[0], "fd", &fd) || !sf_map_shape(env, fd, &s) ||
+	if (!sf_arg_i32(env, argv[0], "fd", &fd) || !sf_map_shape(env, fd, &s) ||
 	    !sf_arg_bytes(env, argv[1], "keys", &keys, &klen) || !sf_arg_bytes(env, argv[2], "values", &vals, &vlen) ||
 	    !sf_arg_u32(env, argv[3], "count", &count))
 		return NULL;

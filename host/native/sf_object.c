@@ -108,7 +108,7 @@ static napi_value is_bpffs(napi_env env, napi_callback_info info)
 	napi_value argv[1];
 	char path[PATH_MAX];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || !sf_arg_str(env, argv[0], "path", path, sizeof(path)))
+	if (!sf_arg_str(env, argv[0], "path", path, sizeof(path)))
 		return NULL;
 	return sf_bool(env, on_bpffs(path));
 }
@@ -119,7 +119,7 @@ static napi_value open_object(napi_env env, napi_callback_info info)
 	napi_value argv[2];
 	char path[PATH_MAX], pin_dir[PATH_MAX] = "";
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || !sf_arg_str(env, argv[0], "objectPath", path, sizeof(path)))
+	if (!sf_arg_str(env, argv[0], "objectPath", path, sizeof(path)))
 		return NULL;
 	bool pinned = argc > 1 && !sf_is_nullish(env, argv[1]);
 	if (pinned && !sf_arg_str(env, argv[1], "pinDir", pin_dir, sizeof(pin_dir) - 64))
@@ -213,7 +213,7 @@ static napi_value close_object(napi_env env, napi_callback_info info)
 	size_t argc = 1;
 	napi_value argv[1];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	struct sf_object *o = argc ? get_object(env, argv[0]) : NULL;
+	struct sf_object *o = get_object(env, argv[0]);
 	if (!o)
 		return NULL;
 	release_object(o);
@@ -226,7 +226,7 @@ static napi_value pin_or_unpin(napi_env env, napi_callback_info info, bool pin)
 	napi_value argv[2];
 	char dir[PATH_MAX];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	struct sf_object *o = argc > 1 ? get_object(env, argv[0]) : NULL;
+	struct sf_object *o = get_object(env, argv[0]);
 	if (!o || !sf_arg_str(env, argv[1], "dir", dir, sizeof(dir) - 64))
 		return NULL;
 	if (!on_bpffs(dir))
@@ -269,7 +269,7 @@ static napi_value obj_pin(napi_env env, napi_callback_info info)
 	int32_t fd;
 	char path[PATH_MAX];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 2 || !sf_arg_i32(env, argv[0], "fd", &fd) || !sf_arg_str(env, argv[1], "path", path, sizeof(path)))
+	if (!sf_arg_i32(env, argv[0], "fd", &fd) || !sf_arg_str(env, argv[1], "path", path, sizeof(path)))
 		return NULL;
 	if (!on_bpffs(path))
 		return sf_throw(env, "E_NO_BPFFS", 0, BPFFS_HINT, "%s is not on a bpf filesystem", path);
@@ -290,7 +290,7 @@ static napi_value obj_get(napi_env env, napi_callback_info info)
 	char path[PATH_MAX];
 	bool read_only = false;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || !sf_arg_str(env, argv[0], "path", path, sizeof(path)))
+	if (!sf_arg_str(env, argv[0], "path", path, sizeof(path)))
 		return NULL;
 	if (argc >= 2 && !sf_arg_bool(env, argv[1], &read_only))
 		return NULL;

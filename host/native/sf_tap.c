@@ -233,7 +233,7 @@ static napi_value tap_stats(napi_env env, napi_callback_info info)
 	size_t argc = 1;
 	napi_value argv[1], o;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	struct sf_tap *t = argc >= 1 ? get_tap(env, argv[0], false) : NULL;
+	struct sf_tap *t = get_tap(env, argv[0], false);
 	if (!t)
 		return NULL;
 	SF_TRY(env, napi_create_object(env, &o));
@@ -248,7 +248,7 @@ static napi_value tap_close(napi_env env, napi_callback_info info)
 	size_t argc = 1;
 	napi_value argv[1];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	struct sf_tap *t = argc >= 1 ? get_tap(env, argv[0], false) : NULL;
+	struct sf_tap *t = get_tap(env, argv[0], false);
 	if (!t)
 		return NULL;
 	tap_teardown(t);

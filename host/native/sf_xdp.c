@@ -107,7 +107,7 @@ static napi_value xdp_attach(napi_env env, napi_callback_info info)
 	char mode[16];
 	bool replace = false;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 4 || !sf_arg_u32(env, argv[0], "ifindex", &ifindex) || !sf_arg_i32(env, argv[1], "progFd", &prog_fd) ||
+	if (!sf_arg_u32(env, argv[0], "ifindex", &ifindex) || !sf_arg_i32(env, argv[1], "progFd", &prog_fd) ||
 	    !sf_arg_str(env, argv[2], "mode", mode, sizeof(mode)) || !sf_arg_bool(env, argv[3], &replace))
 		return NULL;
 	__u32 extra = replace ? 0 : XDP_FLAGS_UPDATE_IF_NOEXIST;
@@ -138,7 +138,7 @@ static napi_value xdp_detach(napi_env env, napi_callback_info info)
 	uint32_t ifindex, expected = 0;
 	char mode[16];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 2 || !sf_arg_u32(env, argv[0], "ifindex", &ifindex) || !sf_arg_str(env, argv[1], "mode", mode, sizeof(mode)))
+	if (!sf_arg_u32(env, argv[0], "ifindex", &ifindex) || !sf_arg_str(env, argv[1], "mode", mode, sizeof(mode)))
 		return NULL;
 	if (argc > 2 && !sf_arg_u32(env, argv[2], "expectedProgId", &expected))
 		return NULL;
@@ -187,7 +187,7 @@ static napi_value xdp_query(napi_env env, napi_callback_info info)
 	napi_value argv[1];
 	uint32_t ifindex;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || !sf_arg_u32(env, argv[0], "ifindex", &ifindex))
+	if (!sf_arg_u32(env, argv[0], "ifindex", &ifindex))
 		return NULL;
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	int err = bpf_xdp_query((int)ifindex, 0, &q);
@@ -252,7 +252,7 @@ static napi_value prog_test_run(napi_env env, napi_callback_info info)
 	void *in, *out;
 	size_t in_len, out_len;
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 4 || !sf_arg_i32(env, argv[0], "progFd", &fd) || !sf_arg_bytes(env, argv[1], "data", &in, &in_len) ||
+	if (!sf_arg_i32(env, argv[0], "progFd", &fd) || !sf_arg_bytes(env, argv[1], "data", &in, &in_len) ||
 	    !sf_arg_u32(env, argv[2], "repeat", &repeat) || !sf_arg_bytes(env, argv[3], "out", &out, &out_len))
 		return NULL;
 	/* The kernel reads an output size of 0 as "no limit" and would write the

@@ -495,17 +495,33 @@ static napi_value xsk_transmit(napi_env env, napi_callback_info info)
 	if ((size_t)count * 2 > b.descs_len)
 		return sf_throw(env, "E_USAGE", 0, "pass count <= descs.length / 2", "transmit: %u frames but descs holds %zu", count,
 				b.descs_len / 2);
+	/* The descriptors are copied once, then checked and used from the copy:
+	 * JavaScript may change them meanwhile (a SharedArrayBuffer another
+	 * thread writes), and a length changed after the check would copy past
+	 * the buffer or the UMEM frame. */
+	uint32_t stack_copy[2 * 256];
+	uint32_t *copy = count <= 256 ? stack_copy : malloc((size_t)count * 2 * sizeof(uint32_t));
+	if (!copy)
+		return sf_throw(env, "E_KERNEL", ENOMEM, NULL, "transmit: out of memory for %u descriptors", count);
+	memcpy(copy, descs, (size_t)count * 2 * sizeof(uint32_t));
 	/* Check every frame before sending any, so a bad batch sends nothing. */
 	for (uint32_t i = 0; i < count; i++) {
-		uint64_t off = descs[2 * i], len = descs[2 * i + 1];
-		if (off + len > from_len)
+		uint64_t off = copy[2 * i], len = copy[2 * i + 1];
+		const char *bad = off + len > from_len ? "outside" : (len > s->frame_size || len < 14) ? "size" : NULL;
+		if (!bad)
+			continue;
+		if (copy != stack_copy)
+			free(copy);
+		if (bad[0] == 'o')
 			return sf_throw(env, "E_USAGE", 0, NULL, "transmit: frame %u [%llu, +%llu) lies outside the buffer (%zu bytes)", i,
 					(unsigned long long)off, (unsigned long long)len, from_len);
-		if (len > s->frame_size || len < 14)
-			return sf_throw(env, "E_USAGE", 0, "frames must be 14..frameSize bytes", "transmit: frame %u is %llu bytes (frame size %u)",
-					i, (unsigned long long)len, s->frame_size);
+		return sf_throw(env, "E_USAGE", 0, "frames must be 14..frameSize bytes", "transmit: frame %u is %llu bytes (frame size %u)", i,
+				(unsigned long long)len, s->frame_size);
 	}
-	return sf_u32(env, xsk_tx_send(&s->txf, &s->tx, &s->comp, s->ring_size, s->fd, s->area, from, descs, count, &s->wakeups));
+	__u32 sent = xsk_tx_send(&s->txf, &s->tx, &s->comp, s->ring_size, s->fd, s->area, from, copy, count, &s->wakeups);
+	if (copy != stack_copy)
+		free(copy);
+	return sf_u32(env, sent);
 }
 
 /* ---- waiting ---- */
@@ -541,7 +557,7 @@ static napi_value xsk_watch(napi_env env, napi_callback_info info)
 	size_t argc = 2;
 	napi_value argv[2];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	struct sf_xsk *s = argc >= 1 ? get_xsk(env, argv[0], true) : NULL;
+	struct sf_xsk *s = get_xsk(env, argv[0], true);
 	if (!s)
 		return NULL;
 	bool stop = argc < 2 || sf_is_nullish(env, argv[1]);
@@ -598,7 +614,7 @@ static napi_value xsk_stats(napi_env env, napi_callback_info info)
 	size_t argc = 1;
 	napi_value argv[1];
 	SF_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	struct sf_xsk *s = argc >= 1 ? get_xsk(env, argv[0], true) : NULL;
+	struct sf_xsk *s = get_xsk(env, argv[0], true);
 	if (!s)
 		return NULL;
 	xsk_tx_reclaim(&s->txf, &s->comp, s->ring_size);

@@ -280,8 +280,15 @@ describe.skipIf(k.skip)('native addon', () => {
       const addon = nativeAddon() as {
         progTestRun(fd: number, data: Uint8Array, repeat: number, out: Uint8Array): unknown;
         ifNameToIndex(name: string): number;
-        closeObject(handle: unknown): void;
+        closeObject(handle?: unknown): void;
+        openObject(path?: string): unknown;
+        xdpQuery(ifindex?: number): unknown;
+        mapLookup(fd: number, key?: Uint8Array): unknown;
       };
+      // A missing argument used to return undefined with no exception.
+      for (const call of [() => addon.closeObject(), () => addon.openObject(), () => addon.xdpQuery(), () => addon.mapLookup(obj.maps[MapName.CONFIG]!)]) {
+        expect(call).toThrow(expect.objectContaining({ code: 'E_KERNEL' }));
+      }
       const frame = new Uint8Array(64);
       const ab = new ArrayBuffer(256);
       expect(() => addon.progTestRun(obj.progFd, frame, 1, new Uint8Array(ab, 16, 0))).toThrow(expect.objectContaining({ code: 'E_KERNEL', message: expect.stringMatching(/output buffer .* is empty/) }));

@@ -237,6 +237,30 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('AF_XDP sockets on
     expect(s.stats().txPackets).toBe(before);
   });
 
+  // Checked, then read again to copy: a length another thread changed in
+  // between copied past the buffer and the UMEM frame (SIGSEGV in seconds).
+  it('transmit() with descriptors another thread keeps changing: each batch is sent or refused, never read twice', async () => {
+    const s = open.at(-1)!;
+    const shared = new Uint32Array(new SharedArrayBuffer(8 * 16));
+    for (let i = 0; i < 16; i++) { shared[2 * i] = i * 64; shared[2 * i + 1] = 60; }
+    const flipper = new Worker(`
+      const { workerData } = require('node:worker_threads');
+      const d = new Uint32Array(workerData);
+      const until = Date.now() + 1500;
+      while (Date.now() < until) for (let i = 0; i < 16; i++) d[2 * i + 1] = d[2 * i + 1] === 60 ? 0x7fffffff : 60;
+    `, { eval: true, workerData: shared.buffer });
+    const done = new Promise((r) => flipper.once('exit', r));
+    const buf = new Uint8Array(16 * 64);
+    let sent = 0, refused = 0;
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      try { sent += s.transmit(buf, shared, 16); } catch (e) { expect(e).toMatchObject({ code: 'E_USAGE' }); refused++; }
+      await new Promise((r) => setImmediate(r));
+    }
+    await done;
+    expect(sent + refused).toBeGreaterThan(0);
+  });
+
   it('close() empties the slot first: the punt fallback applies again and counts', async () => {
     const s = open.at(-1)!;
     s.close();
