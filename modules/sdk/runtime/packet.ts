@@ -49,7 +49,10 @@ export class Packet {
   /** In-order stream bytes of this direction from its first byte; 0 when the host gave none. */
   @inline get streamPtr(): usize { return <usize>load<u32>(this.meta, Meta.STREAM_PTR); }
   @inline get streamLength(): i32 { return this.streamPtr == 0 ? 0 : <i32>load<u32>(this.meta, Meta.STREAM_LEN); }
-  /** How many of the last streamLength bytes this packet added. */
+  /**
+   * How many of the last streamLength bytes this packet added, or, on a
+   * resend of bytes a DROP kept from the receiver, shows again (docs/abi/v1.md, section 4).
+   */
   @inline get streamNew(): i32 { return this.streamPtr == 0 ? 0 : <i32>load<u32>(this.meta, Meta.STREAM_NEW); }
   @inline get srcPort(): u16 { return load<u16>(this.meta, Meta.SRC_PORT); }
   @inline get dstPort(): u16 { return load<u16>(this.meta, Meta.DST_PORT); }
