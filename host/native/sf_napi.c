@@ -53,11 +53,19 @@ napi_value sf_throw_errno(napi_env env, int err, const char *what)
 	}
 }
 
-/* Every numeric argument, whatever its range, fails with the same message. */
-static bool number_read(napi_env env, napi_status st, const char *name)
+/*
+ * A numeric argument as a whole number in [lo, hi]. Node-API's int32 and
+ * uint32 readers wrap (2^32 + 5 reads as 5, -1 as 4294967295) and read NaN
+ * and Infinity as 0: an fd or a count so read names something else.
+ */
+static bool whole_number(napi_env env, napi_value v, const char *name, double lo, double hi, double *out)
 {
-	if (st != napi_ok) {
+	if (napi_get_value_double(env, v, out) != napi_ok) {
 		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s must be a number", name);
+		return false;
+	}
+	if (!(*out >= lo && *out <= hi) || *out != (double)(int64_t)*out) {
+		sf_throw(env, "E_KERNEL", 0, NULL, "argument %s must be a whole number in %.0f..%.0f, got %g", name, lo, hi, *out);
 		return false;
 	}
 	return true;
@@ -65,7 +73,11 @@ static bool number_read(napi_env env, napi_status st, const char *name)
 
 bool sf_arg_i32(napi_env env, napi_value v, const char *name, int32_t *out)
 {
-	return number_read(env, napi_get_value_int32(env, v, out), name);
+	double d;
+	if (!whole_number(env, v, name, -2147483648.0, 2147483647.0, &d))
+		return false;
+	*out = (int32_t)d;
+	return true;
 }
 
 bool sf_fd_arg(napi_env env, napi_callback_info info, int32_t *fd)
@@ -82,7 +94,11 @@ bool sf_fd_arg(napi_env env, napi_callback_info info, int32_t *fd)
 
 bool sf_arg_u32(napi_env env, napi_value v, const char *name, uint32_t *out)
 {
-	return number_read(env, napi_get_value_uint32(env, v, out), name);
+	double d;
+	if (!whole_number(env, v, name, 0.0, 4294967295.0, &d))
+		return false;
+	*out = (uint32_t)d;
+	return true;
 }
 
 bool sf_arg_bool(napi_env env, napi_value v, bool *out)

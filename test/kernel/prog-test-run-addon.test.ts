@@ -293,7 +293,12 @@ describe.skipIf(k.skip)('native addon', () => {
       const ab = new ArrayBuffer(256);
       expect(() => addon.progTestRun(obj.progFd, frame, 1, new Uint8Array(ab, 16, 0))).toThrow(expect.objectContaining({ code: 'E_KERNEL', message: expect.stringMatching(/output buffer .* is empty/) }));
       expect(new Uint8Array(ab).every((b) => b === 0)).toBe(true);
-      expect(() => addon.progTestRun(obj.progFd, frame, -1, new Uint8Array(320))).toThrow(expect.objectContaining({ code: 'E_KERNEL', message: expect.stringMatching(/repeat 4294967295 is over/) }));
+      expect(() => addon.progTestRun(obj.progFd, frame, 4294967295, new Uint8Array(320))).toThrow(expect.objectContaining({ code: 'E_KERNEL', message: expect.stringMatching(/repeat 4294967295 is over/) }));
+      // Numbers are not wrapped: -1, 2^32 + fd, NaN and 1.5 name no count or fd.
+      expect(() => addon.progTestRun(obj.progFd, frame, -1, new Uint8Array(320))).toThrow(expect.objectContaining({ code: 'E_KERNEL', message: expect.stringMatching(/repeat must be a whole number in 0\.\.4294967295, got -1/) }));
+      expect(() => addon.progTestRun(2 ** 32 + obj.progFd, frame, 1, new Uint8Array(320))).toThrow(expect.objectContaining({ message: expect.stringMatching(/progFd must be a whole number/) }));
+      expect(() => addon.progTestRun(Number.NaN, frame, 1, new Uint8Array(320))).toThrow(expect.objectContaining({ message: expect.stringMatching(/progFd must be a whole number .* got nan/) }));
+      expect(() => addon.progTestRun(obj.progFd, frame, 1.5, new Uint8Array(320))).toThrow(expect.objectContaining({ message: expect.stringMatching(/repeat must be a whole number/) }));
       expect(() => addon.ifNameToIndex('lo\0junk')).toThrow(expect.objectContaining({ message: expect.stringMatching(/contains a NUL/) }));
     });
   });
