@@ -13,7 +13,7 @@ import type { Rule, RuleSet } from '../rules/types.js';
 import { attach, detach, keptFailMode, listAttachments, type AttachmentStatus } from '../kernel/attach.js';
 import { pinDir } from '../kernel/pins.js';
 import { currentNetns, resolveIfindex } from '../kernel/iface.js';
-import { linkFacts } from '../kernel/link-facts.js';
+import { linkMtu, linkRxQueues as rxQueuesOf } from '../kernel/link-facts.js';
 import { assertIfaceName } from '../kernel/ifname.js';
 import { MapName, SF, SfConfig, SfStat } from '../kernel/codec.js';
 import { flowSelectorFrom } from '../flow/selector.js';
@@ -99,9 +99,6 @@ function restartHint(iface: string): string {
 
 /** How often the daemon checks that its interfaces still run its program. */
 const SIDE_CHECK_MS = 2000;
-
-/** The interface's RX queues in this network namespace (null when that cannot be told). */
-const rxQueuesOf = (iface: string): number | null => linkFacts(iface).rxQueues;
 
 function rxQueueCount(iface: string): number {
   return Math.max(1, Math.min(rxQueuesOf(iface) ?? 1, SF.MAX_QUEUES));
@@ -343,7 +340,7 @@ export class Daemon {
    */
   private warnUnpuntable(): void {
     for (const s of this.sides) {
-      const mtu = linkFacts(s.iface).mtu;
+      const mtu = linkMtu(s.iface);
       // Ethernet header and two VLAN tags on top of the MTU.
       const jumbo = mtu !== null && mtu + 14 + 8 > SF.PUNT_MAX_FRAME;
       if (!jumbo && s.record.mode !== 'skb') continue;

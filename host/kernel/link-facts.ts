@@ -9,12 +9,6 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ifIndex, ifRxChannels } from './native.js';
 
-export interface LinkFacts {
-  /** RX queues an AF_XDP socket can bind to; null when nothing could tell. */
-  rxQueues: number | null;
-  mtu: number | null;
-}
-
 const positiveInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
 
 /** The MTU from netlink. Its num_rx_queues is what the device allocated (veth: one per CPU), not what runs, so it is not used. */
@@ -36,23 +30,25 @@ function driverRxQueues(iface: string): number | null {
   }
 }
 
-/** sysfs, when it shows this namespace's interface of that name. */
-function sysfs(iface: string): LinkFacts | null {
+/** sysfs's answer for this namespace's interface of that name; null when sysfs shows another one (or none). */
+function fromSysfs<T>(iface: string, read: (base: string) => T): T | null {
   const base = `/sys/class/net/${iface}`;
   try {
-    if (Number(readFileSync(`${base}/ifindex`, 'utf8').trim()) !== ifIndex(iface)) return null;
-    const rx = readdirSync(`${base}/queues`).filter((q) => q.startsWith('rx-')).length;
-    return { rxQueues: rx > 0 ? rx : null, mtu: positiveInt(Number(readFileSync(`${base}/mtu`, 'utf8').trim())) };
+    return Number(readFileSync(`${base}/ifindex`, 'utf8').trim()) === ifIndex(iface) ? read(base) : null;
   } catch {
     return null;
   }
 }
 
-/** The interface's RX queues and MTU in this network namespace; nulls where it cannot be told. */
-export function linkFacts(iface: string): LinkFacts {
-  const rx = driverRxQueues(iface);
-  const mtu = netlinkMtu(iface);
-  if (rx !== null && mtu !== null) return { rxQueues: rx, mtu };
-  const fs = sysfs(iface);
-  return { rxQueues: rx ?? fs?.rxQueues ?? null, mtu: mtu ?? fs?.mtu ?? null };
+/** RX queues an AF_XDP socket can bind to, in this network namespace; null when nothing could tell. */
+export function linkRxQueues(iface: string): number | null {
+  return driverRxQueues(iface) ?? fromSysfs(iface, (base) => {
+    const rx = readdirSync(`${base}/queues`).filter((q) => q.startsWith('rx-')).length;
+    return rx > 0 ? rx : null;
+  });
+}
+
+/** The interface's MTU in this network namespace; null when nothing could tell. */
+export function linkMtu(iface: string): number | null {
+  return netlinkMtu(iface) ?? fromSysfs(iface, (base) => positiveInt(Number(readFileSync(`${base}/mtu`, 'utf8').trim())));
 }
