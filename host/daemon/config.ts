@@ -153,6 +153,10 @@ const MAPPING_EXAMPLES = new Map<readonly string[], string>([
   [MODULE_KEYS, 'give a module name, or { name: NAME, config: FILE, policy: fail-open }'],
 ]);
 
+function unknownKey(where: string, key: string, keys: readonly string[]): SecuxflowError {
+  return bad(where, `unknown key "${key}"`, [guess(key, keys), `known keys: ${keys.join(', ')}`].filter(Boolean).join(' '));
+}
+
 /** `v` as a mapping; with checkKeys, a key not in `keys` is refused (the top level collects those itself). */
 function object(v: unknown, where: string, keys: readonly string[], checkKeys = true): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
@@ -160,7 +164,7 @@ function object(v: unknown, where: string, keys: readonly string[], checkKeys = 
   }
   const o = v as Record<string, unknown>;
   for (const k of checkKeys ? Object.keys(o) : []) {
-    if (!keys.includes(k)) throw bad(where, `unknown key "${k}"`, [guess(k, keys), `known keys: ${keys.join(', ')}`].filter(Boolean).join(' '));
+    if (!keys.includes(k)) throw unknownKey(where, k, keys);
   }
   return o;
 }
@@ -204,7 +208,7 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
     }
   };
   for (const k of Object.keys(o)) {
-    if (!TOP_KEYS.includes(k)) problems.push(bad(where, `unknown key "${k}"`, [guess(k, TOP_KEYS), `known keys: ${TOP_KEYS.join(', ')}`].filter(Boolean).join(' ')));
+    if (!TOP_KEYS.includes(k)) problems.push(unknownKey(where, k, TOP_KEYS));
   }
   check(() => {
     if (o.modules === undefined) return;

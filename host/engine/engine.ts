@@ -505,22 +505,18 @@ export class Engine {
     }
 
     // Resent bytes while a packet of the flow waits in this batch: whether the modules drop those bytes is not known
-    // until the batch runs, and a resend must be judged knowing it (representDropped). So the batch runs first.
+    // until the batch runs, and a resend must be judged knowing it (showUndelivered). So the batch runs first.
     if (state.pendingIn === this.batchGen && this.resendsBytes(state, pkt, direction)) this.flush();
     this.feedStream(state, pkt, direction, valid);
     if (state.undelivered !== null && this.showUndelivered(state, pkt, direction)) {
-      const again = this.decision(index, pkt, flow, direction, 'resent', Verdict.DROP, true, sources);
-      state.lastVerdict = again.verdict;
-      this.decide(again);
+      this.dropUninspected(this.decision(index, pkt, flow, direction, 'resent', Verdict.DROP, true, sources), state);
       return;
     }
     if (this.fedRefused) {
       // Fail closed: the host does not get what the stream could not hold, so
       // the two stay in agreement and the sender sends it again later.
       this.counters.reassembly.streamMemcapDrops++;
-      const refused = this.decision(index, pkt, flow, direction, 'memcap', Verdict.DROP, true, sources);
-      state.lastVerdict = refused.verdict;
-      this.decide(refused);
+      this.dropUninspected(this.decision(index, pkt, flow, direction, 'memcap', Verdict.DROP, true, sources), state);
       return;
     }
     const d = this.decision(index, pkt, flow, direction, 'module', Verdict.CONTINUE, false, sources);
@@ -572,10 +568,9 @@ export class Engine {
     if (given === 0 && this.fedUndelivered) {
       // Bytes the receiver never got, and no module left to judge them again: fail closed (combine).
       d.stage = 'resent';
-    } else if (given === 0 && state.undelivered !== null) {
-      // Not allowed while the receiver lacks dropped bytes (combine passes the packet only).
-    } else if (given === 0) {
+    } else if (given === 0 && state.undelivered === null) {
       // Every module this rule names is done with the flow: nothing left to inspect.
+      // (While the receiver lacks dropped bytes it is not allowed: combine passes the packet only.)
       state.decided = FLOW_ALLOWED;
       state.decidedBy = 'modules done';
     }
@@ -599,6 +594,12 @@ export class Engine {
     }
     this.moduleRuns[m]![n] = run;
     this.itemCount[m] = n + 1;
+  }
+
+  /** Reports a packet the engine dropped without the modules (its decision made with the stage that did). */
+  private dropUninspected(d: PacketDecision, state: FlowState): void {
+    state.lastVerdict = d.verdict;
+    this.decide(d);
   }
 
   /** Whether a TCP payload starts before its direction's next in-order byte: a retransmission or an overlap. */
@@ -648,10 +649,10 @@ export class Engine {
    */
   private trackUndelivered(state: FlowState, d: PacketDecision, edgeBefore: number, tsBefore: number): void {
     const s = state.streams!.stream(d.direction);
-    if (d.dropped) state.streams!.restoreTimestamp(d.direction, tsBefore);
     const at = (d.pkt.tcpSeq - s.baseSequence) | 0;
     const start = Math.max(at, 0), end = at + d.pkt.payloadLength;
     if (d.dropped) {
+      state.streams!.restoreTimestamp(d.direction, tsBefore);
       const u = state.undelivered ?? (state.undelivered = new UndeliveredBytes());
       u.add(d.direction, Math.max(start, edgeBefore), end);
       const first = u.firstStart(d.direction);
@@ -761,8 +762,7 @@ export class Engine {
     if (d.stage === 'resent') {
       d.verdict = Verdict.DROP;
       d.dropped = true;
-      state.lastVerdict = d.verdict;
-      this.decide(d);
+      this.dropUninspected(d, state);
       return;
     }
     let verdict: Verdict = Verdict.ALLOW_FLOW;

@@ -482,6 +482,25 @@ static napi_value xsk_receive(napi_env env, napi_callback_info info)
 }
 
 /* transmit(handle, from: Uint8Array, descs: Uint32Array, count) -> queued */
+/* Every frame lies inside `from` and fits a UMEM frame; else throws naming the first that does not. */
+static bool tx_descs_fit(napi_env env, const struct sf_xsk *s, const uint32_t *descs, uint32_t count, size_t from_len)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t off = descs[2 * i], len = descs[2 * i + 1];
+		if (off + len > from_len) {
+			sf_throw(env, "E_USAGE", 0, NULL, "transmit: frame %u [%llu, +%llu) lies outside the buffer (%zu bytes)", i,
+				 (unsigned long long)off, (unsigned long long)len, from_len);
+			return false;
+		}
+		if (len > s->frame_size || len < 14) {
+			sf_throw(env, "E_USAGE", 0, "frames must be 14..frameSize bytes", "transmit: frame %u is %llu bytes (frame size %u)", i,
+				 (unsigned long long)len, s->frame_size);
+			return false;
+		}
+	}
+	return true;
+}
+
 static napi_value xsk_transmit(napi_env env, napi_callback_info info)
 {
 	struct sf_batch b;
@@ -504,19 +523,11 @@ static napi_value xsk_transmit(napi_env env, napi_callback_info info)
 	if (!copy)
 		return sf_throw(env, "E_KERNEL", ENOMEM, NULL, "transmit: out of memory for %u descriptors", count);
 	memcpy(copy, descs, (size_t)count * 2 * sizeof(uint32_t));
-	/* Check every frame before sending any, so a bad batch sends nothing. */
-	for (uint32_t i = 0; i < count; i++) {
-		uint64_t off = copy[2 * i], len = copy[2 * i + 1];
-		const char *bad = off + len > from_len ? "outside" : (len > s->frame_size || len < 14) ? "size" : NULL;
-		if (!bad)
-			continue;
+	/* Every frame is checked before any is sent, so a bad batch sends nothing. */
+	if (!tx_descs_fit(env, s, copy, count, from_len)) {
 		if (copy != stack_copy)
 			free(copy);
-		if (bad[0] == 'o')
-			return sf_throw(env, "E_USAGE", 0, NULL, "transmit: frame %u [%llu, +%llu) lies outside the buffer (%zu bytes)", i,
-					(unsigned long long)off, (unsigned long long)len, from_len);
-		return sf_throw(env, "E_USAGE", 0, "frames must be 14..frameSize bytes", "transmit: frame %u is %llu bytes (frame size %u)", i,
-				(unsigned long long)len, s->frame_size);
+		return NULL;
 	}
 	__u32 sent = xsk_tx_send(&s->txf, &s->tx, &s->comp, s->ring_size, s->fd, s->area, from, copy, count, &s->wakeups);
 	if (copy != stack_copy)
