@@ -971,6 +971,13 @@ export class Daemon {
             // first start that failed leaves no pins and no record behind.
             await detach({ iface: s.iface, keepMaps: !s.mapsCreated, stateDir: this.stateDir });
             this.log('info', s.mapsCreated ? 'detached and removed the maps this start made' : 'detached (maps kept for the next start)', { iface: s.iface });
+          } else if (applyPolicy && this.mapsReplaced(s) !== null) {
+            // Someone attached anew while we ran (detach --force, attach): that
+            // attachment is theirs. Detaching it, or setting pass-all in our old
+            // config map (which its program no longer reads), would be wrong both ways.
+            this.log('warn', 'stop policy not applied: the interface was attached again with new maps while the daemon ran, and that attachment is left as it is', {
+              iface: s.iface, onStop: this.config.onStop, hint: `secuxflow status shows it; secuxflow detach --iface ${s.iface} removes it`,
+            });
           } else if (this.config.onStop === 'pass-all') {
             writeConfig(s.fds.config, SfConfig.PASS_ALL, 1);
             this.log('info', 'left attached with pass-all on', { iface: s.iface });

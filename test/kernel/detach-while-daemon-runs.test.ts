@@ -93,9 +93,24 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('detach while the 
     expect(d.daemon.logs.some((l) => l.msg === 'interface runs the secuxflow XDP program again')).toBe(false);
   });
 
-  it('with no daemon, detach cleans up as before without --force', async () => {
+  // The new attachment is the operator's: the daemon's on_stop (detach by
+  // default) must not remove it, nor set pass-all in the old config map.
+  it('stopping that daemon leaves the new attachment as it is, and says so', async () => {
+    const attached = await xdpOnLink(d.end.ns, d.end.ifname);
+    expect(attached).not.toBeNull();
     d.daemon.child.kill('SIGTERM');
     await d.daemon.exited;
+    const line = d.daemon.logs.find((l) => String(l.msg).startsWith('stop policy not applied'));
+    expect(line).toMatchObject({ level: 'warn', iface: d.end.ifname, onStop: 'detach' });
+    expect(d.daemon.logs.some((l) => String(l.msg).startsWith('detached'))).toBe(false);
+    expect(await xdpOnLink(d.end.ns, d.end.ifname)).toEqual(attached);
+    const status = JSON.parse((await ok('status', '--json')).stdout) as { interfaces: Array<{ iface: string; live: boolean }> };
+    expect(status.interfaces).toMatchObject([{ iface: d.end.ifname, live: true }]);
+  });
+
+  it('with no daemon, detach cleans up as before without --force', async () => {
+    await ok('detach', '--iface', d.end.ifname);
+    expect(await xdpOnLink(d.end.ns, d.end.ifname)).toBeNull();
     await ok('attach', '--iface', d.end.ifname, '--mode', 'skb');
     expect(await xdpOnLink(d.end.ns, d.end.ifname)).not.toBeNull();
     await ok('detach', '--iface', d.end.ifname);
