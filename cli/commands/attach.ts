@@ -151,6 +151,7 @@ export function describeAttach(r: AttachCommandResult): string {
   if (r.flowsBlocked > 0) lines.push(`  ${r.flowsBlocked} flow${r.flowsBlocked === 1 ? '' : 's'} the kept maps had allowed and the rules drop ${r.flowsBlocked === 1 ? 'is' : 'are'} now blocked`);
   if (r.flowsRestored > 0) lines.push(`  ${flowsRestoredLine(r.flowsRestored)}`);
   if (r.replacedPins.length > 0) lines.push(`  warning: ${describeReplacedPins(r.replacedPins)}`);
+  if (r.obsoletePinsRemoved.length > 0) lines.push(`  unpinned maps an older version left and this one does not use: ${r.obsoletePinsRemoved.join(', ')}`);
   if (r.daemon?.error) lines.push(`  warning: the running daemon did not take the new default policy: ${r.daemon.error}`);
   return `${lines.join('\n')}\n`;
 }

@@ -370,6 +370,7 @@ export class Daemon {
       mapsCreated = r.reusedMaps.length === 0;
       this.log('info', 'attached', { iface, mode: r.mode, fail, fallbackReason: r.fallbackReason, reusedMaps: r.reusedMaps.length, reattached: r.reattached });
       if (r.replacedPins.length > 0) this.log('warn', describeReplacedPins(r.replacedPins), { iface, maps: r.replacedPins });
+      if (r.obsoletePinsRemoved.length > 0) this.log('info', 'unpinned maps an older version left and this one does not use', { iface, maps: r.obsoletePinsRemoved });
     } else {
       this.log('info', 'reusing attachment', { iface, mode: existing.mode, pinDir: existing.pinDir });
     }

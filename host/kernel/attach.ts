@@ -9,7 +9,7 @@ import type { RuleAction, RuleSet } from '../rules/types.js';
 import { ATTACHMENTS_FILE, readAttachments, writeAttachments, type AttachmentRecord, type FailMode, type PolicyName } from './attachments.js';
 import { currentNetns, interfaceExists, listInterfaces, resolveIfindex } from './iface.js';
 import { closeFd, objGet, objGetReadOnly, objPin, progInfo, xdpAttach, xdpDetach, xdpQuery, type AttachedMode, type XdpMode } from './native.js';
-import { assertBpffsWritable, ensurePinDir, pinDir, pinRoot, progPinPath, removePinDir } from './pins.js';
+import { assertBpffsWritable, ensurePinDir, pinDir, pinRoot, progPinPath, PROG_PIN_NAME, removePinDir } from './pins.js';
 import { assertCanManageXdp } from './privilege.js';
 import { assertIfaceName } from './ifname.js';
 import { CONFIG, FAIL_FALLBACK, readConfig, readConfigValue, writeConfig } from './config.js';
@@ -20,7 +20,7 @@ import { MapName } from './codec.js';
 import { reconcileFlowsWithRules, type FlowReconcileResult } from './flow-revoke.js';
 import type { VerdictMapFds } from './verdictmaps.js';
 import { RuleMatcher } from '../rules/match.js';
-import { openObjectOverKeptPins } from './kept-pins.js';
+import { openObjectOverKeptPins, removeObsoletePins } from './kept-pins.js';
 import { objectDigest, xdpObjectPath } from './object-digest.js';
 
 export type { AttachmentRecord, FailMode, PolicyName } from './attachments.js';
@@ -66,6 +66,8 @@ export interface AttachResult {
   flowsRestored: number;
   /** Kept maps that did not fit this build (pinned by another version) and were made anew (host/kernel/kept-pins.ts). */
   replacedPins: string[];
+  /** Pins of maps this build does not have (left by an older version), removed. */
+  obsoletePinsRemoved: string[];
   progId: number;
 }
 
@@ -355,8 +357,10 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
       writeAttachments(store, [...records.filter((r) => !(r.iface === opts.iface && r.netns === netns)), record]);
       const flows = handle.reusedPins.includes(MapName.FLOWS) ? reconcileKeptFlows(handle.maps, effective) : NO_FLOWS_CHANGED;
 
+      const mapNames = Object.keys(handle.maps);
       handle.close();
       opened.release();
+      const obsoletePinsRemoved = removeObsoletePins(dir, [...mapNames, PROG_PIN_NAME]);
       return {
         iface: opts.iface,
         ifindex,
@@ -373,6 +377,7 @@ export async function attach(opts: AttachOptions): Promise<AttachResult> {
         flowsBlocked: flows.blocked,
         flowsRestored: flows.restored,
         replacedPins: opened.replaced,
+        obsoletePinsRemoved,
         progId: newProgId,
       };
     } catch (e) {

@@ -6,7 +6,7 @@
 // So the maps that do not fit are set aside and made anew, and the caller
 // says which; every map that fits is still reused. A failed attach puts the
 // set-aside maps back where they were.
-import { unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecuxflowError } from '../errors.js';
 import { closeFd, mapInfo, objGet, objPin, openObject, type MapInfo } from './native.js';
@@ -101,6 +101,33 @@ export function openObjectOverKeptPins(dir: string, objectPath?: string): Object
       throw again;
     }
   }
+}
+
+/**
+ * Unpins the maps an older build pinned under names this build no longer
+ * has (its IPv4 tries, say): nothing reads them, yet they stayed until a
+ * detach and showed among the kept maps. Only `sf_` names are ours to
+ * remove; `keep` is this build's maps and program pin. Best effort, once
+ * the attach is complete. Returns what it removed, sorted.
+ */
+export function removeObsoletePins(dir: string, keep: readonly string[]): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith('sf_') || keep.includes(name)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch {
+      // gone already, or not removable: it stays until detach, as before
+    }
+  }
+  return removed.sort();
 }
 
 /** What making `replaced` anew costs the user, for the warning attach and the daemon print. */
