@@ -391,7 +391,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
   };
   const ck = c.checksums, re = c.reassembly;
   const evasion = [
-    [re.stream_overlap_conflicts, 'TCP segments re-sent held bytes with other data (the first copy was inspected)'],
+    [re.stream_overlap_conflicts, `TCP segments re-sent held bytes with other data (the first copy was inspected${c.by_stage.overlap ? `; ${thousands(c.by_stage.overlap)} differing from bytes held past a hole were dropped, so the receiver keeps the inspected copy (docs/reassembly.md)` : ''})`],
     [re.fragment_overlap_conflicts, 'IP fragments overlapped held bytes with other data (the first copy was inspected)'],
     [re.syn_ignored, 'SYNs or SYN data the receiver did not take'],
     [re.rst_ignored, 'RSTs with a sequence number the receiver ignores (the flow went on)'],

@@ -220,6 +220,8 @@ export class Engine {
   private fedUndelivered = false;
   /** feedStream's segment re-sent held bytes with different data. */
   private fedConflict = false;
+  /** feedStream's segment differed from bytes held past a hole, and the stream refused it (TcpStream.push). */
+  private fedHeldConflict = false;
   /** feedStream's segment was refused for an old timestamp. */
   private fedPaws = false;
   /** feedStream's segment did not fit in the stream memory cap. */
@@ -271,7 +273,7 @@ export class Engine {
     this.counters = {
       packetsRead: 0, packetsDecoded: 0, malformed: 0, malformedByEvent: new Map(), nonIp: 0, fragments: 0, datagramsReassembled: 0,
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
-      byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0, memcap: 0, resent: 0 },
+      byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0, memcap: 0, resent: 0, overlap: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
       alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, moduleFailurePackets: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
       checksums: this.checksums.counters,
@@ -508,6 +510,10 @@ export class Engine {
     // until the batch runs, and a resend must be judged knowing it (showUndelivered). So the batch runs first.
     if (state.pendingIn === this.batchGen && this.resendsBytes(state, pkt, direction)) this.flush();
     this.feedStream(state, pkt, direction, valid);
+    if (this.fedHeldConflict) {
+      this.refuseHeldConflict(this.decision(index, pkt, flow, direction, 'overlap', Verdict.DROP, true, sources), state);
+      return;
+    }
     if (state.undelivered !== null && this.showUndelivered(state, pkt, direction)) {
       this.dropUninspected(this.decision(index, pkt, flow, direction, 'resent', Verdict.DROP, true, sources), state);
       return;
@@ -602,6 +608,26 @@ export class Engine {
     this.decide(d);
   }
 
+  /**
+   * Drops a segment that differs from bytes held past a hole (the stream
+   * refused it whole), so the receiver, like the modules, only ever has the
+   * copy that was inspected. The flow table and PAWS forget it too: the
+   * receiver's next sequence number stays at the stream's in-order edge.
+   */
+  private refuseHeldConflict(d: PacketDecision, state: FlowState): void {
+    const streams = state.streams!;
+    const s = streams.stream(d.direction);
+    streams.restoreTimestamp(d.direction, this.fedTsBefore);
+    const pkt = d.pkt;
+    this.flows.forgetAhead(d.flow!, d.direction, pkt.tcpSeq, (pkt.tcpSeq + pkt.payloadLength) >>> 0);
+    this.flows.rewindSeq(d.flow!, d.direction, s.nextSeq);
+    if (!state.overlapAlerted) {
+      state.overlapAlerted = true;
+      addEngineAlert(d, SID_STREAM_OVERLAP);
+    }
+    this.dropUninspected(d, state);
+  }
+
   /** Whether a TCP payload starts before its direction's next in-order byte: a retransmission or an overlap. */
   private resendsBytes(state: FlowState, pkt: DecodedPacket, direction: 0 | 1): boolean {
     if (pkt.proto !== IpProto.TCP || pkt.payloadLength === 0 || state.streams === null) return false;
@@ -669,6 +695,7 @@ export class Engine {
     this.fedNew = 0;
     this.fedGap = false;
     this.fedConflict = false;
+    this.fedHeldConflict = false;
     this.fedPaws = false;
     this.fedRefused = false;
     this.fedEdgeBefore = 0;
@@ -682,11 +709,19 @@ export class Engine {
     // A full stream takes no more bytes: checksumming its segments (most of a bulk transfer) would buy nothing.
     if (valid === false || (valid === undefined && !s.full && !this.checksums.accepts(pkt))) return;
     const conflicts = s.stats.overlapConflicts, paws = state.streams.pawsRejected, refused = s.stats.memcapRefused;
-    const added = state.streams.pushPacket(pkt, direction);
+    const heldConflicts = s.stats.heldConflictsRefused;
+    // While the receiver lacks bytes a module dropped, a later copy of them may
+    // differ and must be taken (showUndelivered): no refusal then.
+    const added = state.streams.pushPacket(pkt, direction, state.undelivered === null);
     this.fedRefused = s.stats.memcapRefused !== refused;
     this.fedConflict = s.stats.overlapConflicts !== conflicts;
+    this.fedHeldConflict = s.stats.heldConflictsRefused !== heldConflicts;
     this.fedPaws = state.streams.pawsRejected !== paws;
-    this.fedGap = s.hasGap;
+    // STREAM_GAP promises that no more in-order bytes will follow. A hole does
+    // not: its bytes may come later, in another batch, and modules that took
+    // the flag for the end gave up on the flow (allowing it) before the rest
+    // of a ClientHello or request sent out of order arrived.
+    this.fedGap = s.full;
     // Only a packet that released new in-order bytes carries the stream: modules
     // then see each byte of the stream once as "new".
     if (added === 0) return;
@@ -1060,6 +1095,7 @@ function countStage(s: Record<DecisionStage, number>, stage: DecisionStage, n: n
     case 'invalid': s.invalid += n; break;
     case 'memcap': s.memcap += n; break;
     case 'resent': s.resent += n; break;
+    case 'overlap': s.overlap += n; break;
     default: {
       const unknown: never = stage;
       throw new SecuxflowError('E_INTERNAL', `no counter for decision stage ${String(unknown)}`);

@@ -18,7 +18,8 @@ export type DecisionStage =
   | 'module'     // inspected by modules
   | 'fragment'   // an IP fragment whose datagram never completed
   | 'memcap'     // a TCP segment the stream memory cap had no room for
-  | 'resent';    // TCP bytes the modules kept dropping, resent yet again (dropped without them)
+  | 'resent'     // TCP bytes the modules kept dropping, resent yet again (dropped without them)
+  | 'overlap';   // a TCP segment differing from bytes held past a hole (dropped: the receiver keeps the inspected copy)
 
 export interface ModuleRun {
   module: string;

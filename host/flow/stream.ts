@@ -24,6 +24,8 @@ export interface TcpStreamStats {
   bytesBeyondDepth: number;
   /** Segments not written because their buffer could not grow within the pool's memory cap. */
   memcapRefused: number;
+  /** Segments refused whole for differing from bytes held past a hole (push with refuseHeldConflicts). */
+  heldConflictsRefused: number;
 }
 
 const INITIAL_CAPACITY = 2048;
@@ -114,7 +116,7 @@ export class StreamBufferPool {
 export class TcpStream {
   readonly depth: number;
   readonly stats: TcpStreamStats = {
-    segments: 0, retransmits: 0, outOfOrder: 0, overlapConflicts: 0, bytesBeyondDepth: 0, memcapRefused: 0,
+    segments: 0, retransmits: 0, outOfOrder: 0, overlapConflicts: 0, bytesBeyondDepth: 0, memcapRefused: 0, heldConflictsRefused: 0,
   };
 
   private buf: Uint8Array;
@@ -176,8 +178,20 @@ export class TcpStream {
     for (let i = 0; i < this.held.length; i += 2) write(this.held[i]!, this.held[i + 1]!);
   }
 
-  /** Adds one segment; returns how many in-order bytes it made available. */
-  push(seq: number, payload: Uint8Array): number {
+  /**
+   * Adds one segment; returns how many in-order bytes it made available.
+   *
+   * `refuseHeldConflicts`: a segment whose bytes differ from bytes held past
+   * a hole is refused whole (nothing written, heldConflictsRefused counts
+   * it), for a caller that then drops it. Which copy of such bytes a
+   * receiver keeps is the receiver's choice: Linux replaces a queued
+   * segment with a longer one of the same start, and its in-order data
+   * wins over what it queued, where first-copy-wins would inspect the
+   * other. Once the later copy never arrives, the receiver can only have
+   * the one inspected. (Bytes below the in-order edge need no such care:
+   * every stack keeps the copy it already has.)
+   */
+  push(seq: number, payload: Uint8Array, refuseHeldConflicts = false): number {
     const len = payload.length;
     if (len === 0) return 0;
     this.stats.segments++;
@@ -200,6 +214,11 @@ export class TcpStream {
       end = this.depth;
     }
     if (start >= end) return 0; // entirely beyond the depth
+    if (refuseHeldConflicts && this.held.length > 0 && this.differsFromHeld(payload, from - start, start, end)) {
+      this.stats.overlapConflicts++;
+      this.stats.heldConflictsRefused++;
+      return 0;
+    }
     if (!this.ensureCapacity(end)) {
       this.stats.memcapRefused++;
       return 0;
@@ -241,6 +260,16 @@ export class TcpStream {
     }
     if (conflict) this.stats.overlapConflicts++;
     return wrote;
+  }
+
+  /** Whether payload (at stream offset start, shifted by shift) differs from held bytes it overlaps in [start,end). */
+  private differsFromHeld(payload: Uint8Array, shift: number, start: number, end: number): boolean {
+    const h = this.held;
+    for (let i = 0; i < h.length && h[i]! < end; i += 2) {
+      const from = Math.max(h[i]!, start), to = Math.min(h[i + 1]!, end);
+      for (let k = from; k < to; k++) if (this.buf[k] !== payload[k + shift]) return true;
+    }
+    return false;
   }
 
   /** Merges [start,end) into the coverage and advances the in-order edge. */
@@ -392,7 +421,7 @@ export class TcpStreamPair {
    * data is held until taken (see the class comment). RST payloads are
    * ignored: stacks do not deliver them.
    */
-  pushPacket(pkt: DecodedPacket, direction: Direction): number {
+  pushPacket(pkt: DecodedPacket, direction: Direction, refuseHeldConflicts = false): number {
     if (pkt.l4Offset < 0 || pkt.proto !== 6) return 0;
     const s = this.stream(direction);
     const flags = pkt.tcpFlags;
@@ -453,7 +482,7 @@ export class TcpStreamPair {
     } else if (hs !== null) {
       this.hs[direction] = null;
     }
-    return released + s.push(seq, payload);
+    return released + s.push(seq, payload, refuseHeldConflicts);
   }
 
   /** The peer acknowledged `ack`: the SYN it names is the one the receiver took. */

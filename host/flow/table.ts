@@ -576,6 +576,22 @@ export class FlowTable {
   }
 
   /**
+   * The segment [seq, end) never reaches the receiver (the engine dropped
+   * it): it must not count once the hole before it is filled.
+   */
+  forgetAhead(flow: Flow, direction: Direction, seq: number, end: number): void {
+    const node = flow as Node;
+    const a = node.ahead;
+    if (a === null) return;
+    for (let i = 0; i < a.length; i += 3) {
+      if (a[i] !== direction || a[i + 1] !== seq || a[i + 2] !== end) continue;
+      a.splice(i, 3);
+      break;
+    }
+    if (a.length === 0) node.ahead = null;
+  }
+
+  /**
    * RFC 5961, which Linux, Windows and the BSDs follow: a RST resets the
    * connection only when its sequence number is exactly the next one the
    * receiver expects; any other, even in the window, draws a challenge ACK.

@@ -42,7 +42,7 @@ export const MetaFlag = {
   MALFORMED: 0x01,    // the host could not fully parse the packet
   FLOW_START: 0x02,   // first packet of the flow seen by this module
   REASSEMBLED: 0x04,  // the packet was rebuilt from IP fragments
-  STREAM_GAP: 0x08,   // stream bytes stop at a hole (data lost or beyond depth)
+  STREAM_GAP: 0x08,   // no more in-order bytes will follow (depth reached, or cut to the module's memory); not set at a hole
   TRUNCATED: 0x10,    // captured bytes < wire length
 } as const;
 

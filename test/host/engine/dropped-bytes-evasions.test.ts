@@ -9,7 +9,6 @@ import type { PacketDecision } from '../../../host/engine/types.js';
 import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType } from '../../../host/packet/types.js';
 import type { BatchOutput, InspectItem } from '../../../host/wasm/instance.js';
-import { MetaFlag } from '../../../host/wasm/abi.js';
 import { Verdict } from '../../../host/verdict.js';
 import { ACK, PSH, RST, c2s, handshake, withTimestamp, SYN, s2c } from './evasion-support.js';
 import { T0 } from './support.js';
@@ -19,17 +18,19 @@ const ATTACK = 'GET /?q=1 UNION SELECT pw FROM users HTTP/1.1\r\n\r\n';
 const at = (offset: number) => 1001 + offset;
 
 /**
- * Drops a packet whose new stream bytes complete "UNION". With allowOnGap it
- * says ALLOW_FLOW on a stream gap (as basic_inspect does); with police, it
- * also drops the first data packet whatever it says (a rate limit).
+ * Drops a packet whose new stream bytes complete "UNION". With allowOnHole it
+ * says ALLOW_FLOW on a segment that leaves a hole (as basic_inspect did when
+ * the engine still flagged a hole STREAM_GAP, and as any module that decides
+ * on what it has seen may); with police, it also drops the first data packet
+ * whatever it says (a rate limit).
  */
 class Waf implements ModuleRunner {
-  constructor(private readonly allowOnGap = false, private police = false) {}
+  constructor(private readonly allowOnHole = false, private police = false) {}
   inspect(items: readonly InspectItem[], count: number, out: BatchOutput): void {
     for (let i = 0; i < count; i++) {
       const it = items[i]!;
       if (this.police && it.pkt.payloadLength > 0) { this.police = false; out.verdicts[i] = Verdict.DROP; continue; }
-      if (this.allowOnGap && (it.flags & MetaFlag.STREAM_GAP) !== 0) { out.verdicts[i] = Verdict.ALLOW_FLOW; continue; }
+      if (this.allowOnHole && it.pkt.payloadLength > 0 && it.streamNew === 0) { out.verdicts[i] = Verdict.ALLOW_FLOW; continue; }
       if (it.stream === null || it.streamNew === 0) continue;
       const newStart = it.stream.length - it.streamNew;
       const from = Math.max(0, newStart - (PATTERN.length - 1));
