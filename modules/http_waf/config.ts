@@ -15,7 +15,7 @@ export namespace Detect {
 }
 
 const DETECTION_NAMES = ["sqli", "xss", "traversal", "cmdi", "jndi", "scanner"];
-const KNOWN_KEYS = ["mode", "body_depth", "detections", "extra_patterns", "allow_after", "stream_depth", "max_header_bytes"];
+const KNOWN_KEYS = ["mode", "body_depth", "detections", "extra_patterns", "allow_after", "stream_depth", "max_header_bytes", "head_action", "body_action"];
 const PATTERN_KEYS = ["sid", "pattern", "nocase", "severity", "msg"];
 export const EXTRA_SID_MIN = 1001100;
 export const EXTRA_SID_MAX = 1001999;
@@ -30,9 +30,18 @@ export class Config {
   block: bool = false;
   bodyDepth: i32 = 8192;
   enabled: i32 = Detect.ALL;
-  allowAfter: i32 = 4;
+  /** 0: inspect every request of a connection. More lets a persistent connection go unseen after that many clean pairs. */
+  allowAfter: i32 = 0;
   streamDepth: i32 = 65536;
   maxHeaderBytes: i32 = 16384;
+  /**
+   * Block mode only: whether a request the module could not read whole blocks
+   * the flow. Heads (over max_header_bytes, an unreadable request line, more
+   * pipelined requests than a packet may parse) do by default: clients do
+   * not send them. Bodies past body_depth do not: uploads are routine.
+   */
+  blockUnreadHead: bool = true;
+  blockUnreadBody: bool = false;
   extras: Array<ExtraPattern> = [];
   /** Two automatons: case-sensitive and case-insensitive extra patterns. */
   extraSearch: MultiSearch = new MultiSearch(false);
@@ -49,6 +58,15 @@ function intField(c: JsonValue, key: string, min: i32, max: i32, dflt: i32): i32
   if (v === null) return dflt;
   if (!v.isInteger() || v.num < <f64>min || v.num > <f64>max) return i32.MIN_VALUE;
   return <i32>v.num;
+}
+
+/** 1 for "block", 0 for "alert", -1 for anything else. */
+function actionField(c: JsonValue, key: string, dflt: bool): i32 {
+  const v = c.get(key);
+  if (v === null) return dflt ? 1 : 0;
+  if (!v.isString()) return -1;
+  if (v.str == "block") return 1;
+  return v.str == "alert" ? 0 : -1;
 }
 
 export function parseConfig(c: JsonValue | null): Config | null {
@@ -71,6 +89,12 @@ export function parseConfig(c: JsonValue | null): Config | null {
   if (cfg.streamDepth == i32.MIN_VALUE) return refuse("stream_depth must be an integer >= 1024 (the host's stream depth in bytes)");
   cfg.maxHeaderBytes = intField(c, "max_header_bytes", 256, 65536, cfg.maxHeaderBytes);
   if (cfg.maxHeaderBytes == i32.MIN_VALUE) return refuse("max_header_bytes must be an integer 256..65536");
+  const headAction = actionField(c, "head_action", cfg.blockUnreadHead);
+  if (headAction < 0) return refuse("head_action must be \"block\" or \"alert\"");
+  cfg.blockUnreadHead = headAction == 1;
+  const bodyAction = actionField(c, "body_action", cfg.blockUnreadBody);
+  if (bodyAction < 0) return refuse("body_action must be \"block\" or \"alert\"");
+  cfg.blockUnreadBody = bodyAction == 1;
   const det = c.get("detections");
   if (det !== null) {
     if (!det.isArray()) return refuse("detections must be an array of names: " + DETECTION_NAMES.join(", "));

@@ -5,13 +5,23 @@
 // in module-level buffers reused for every message: no allocation per packet.
 //
 // Leniency follows what servers accept (bare LF line ends, leading blank
-// lines, obs-fold continuation lines); anything else that breaks the grammar
-// makes the stream "not HTTP" and the module stops inspecting it.
+// lines, obs-fold continuation lines, SP/HTAB runs and trailing whitespace in
+// the request line); what still breaks the grammar is NOT_HTTP, and the
+// module decides whether that means another protocol or a malformed request.
 
 export enum Parse { NEED_MORE = 0, OK = 1, NOT_HTTP = 2, TOO_LONG = 3 }
 
-const MAX_HEADERS = 100;
 export const ARENA_BYTES = 65536;
+/**
+ * Every header a head can hold: a header line takes at least 3 bytes ("a:\n")
+ * and a head at most ARENA_BYTES (the largest max_header_bytes). Servers such
+ * as Node and Go have no count limit, so a header after the hundredth
+ * (Content-Length, Cookie, a JNDI carrier) must be seen; the byte bound
+ * already limits the work.
+ */
+const MAX_HEADERS = ARENA_BYTES / 3 + 1;
+/** The longest method token read as a method; Tomcat takes any token, so a longer one is reported, not ignored. */
+const MAX_METHOD = 64;
 
 /** One parsed message head (request or response); offsets are into the stream, values into `arena`. */
 export class Head {
@@ -83,6 +93,9 @@ export class Head {
     || c == 0x2d || c == 0x2e || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
 }
 
+/** Whether a byte may start a method (an RFC 9110 token character). */
+export function isTokenByte(c: u8): bool { return isTchar(c); }
+
 /** End of the line starting at pos (index of its LF), or -1 when no LF before `limit`. */
 function lineEnd(s: usize, pos: i32, limit: i32): i32 {
   for (let i = pos; i < limit; i++) if (load<u8>(s + <usize>i) == 0x0a) return i;
@@ -109,6 +122,20 @@ function isGet(s: usize, at: i32, len: i32): bool {
 }
 
 /**
+ * A request-line separator. Tomcat takes runs of SP and HTAB, and Python's
+ * http.server splits on any ASCII whitespace (VT, FF and 0x1c-0x1f too), so
+ * a request the back end serves is not turned away here as "not HTTP".
+ */
+@inline function isLineSpace(c: u8): bool {
+  return c == 0x20 || c == 0x09 || c == 0x0b || c == 0x0c || <u8>(c - 0x1c) < 4;
+}
+
+/** Index of the first LF in [from, to), or -1. */
+export function findLf(s: usize, from: i32, to: i32): i32 {
+  return lineEnd(s, from, to);
+}
+
+/**
  * Parses a request head at pos. `maxHead` bounds the head: past it the result
  * is TOO_LONG with whatever was parsed (request line and complete headers) in `h`.
  */
@@ -116,41 +143,73 @@ export function parseRequestHead(s: usize, pos: i32, len: i32, maxHead: i32, h: 
   h.reset(pos);
   const limit = min(len, pos + maxHead);
   h.windowFull = pos + maxHead <= len;
-  // method: a token of at most 24 characters, then one space
+  const r = parseRequestLine(s, pos, limit, h);
+  if (r != Parse.OK) return r;
+  if (h.cLen == 0) return Parse.OK;
+  return parseHeaders(s, h.end, len, limit, h);
+}
+
+/**
+ * The request line at pos, read as leniently as the servers above: separator
+ * runs, trailing whitespace, and any token up to MAX_METHOD as the method.
+ * On OK, `h.end` is just past the line.
+ */
+export function parseRequestLine(s: usize, pos: i32, limit: i32, h: Head): Parse {
   let i = pos;
-  while (i < limit && i - pos <= 24 && isTchar(load<u8>(s + <usize>i))) i++;
-  if (i >= limit) return i - pos > 24 ? Parse.NOT_HTTP : (h.windowFull ? Parse.TOO_LONG : Parse.NEED_MORE);
-  if (i == pos || load<u8>(s + <usize>i) != 0x20) return Parse.NOT_HTTP;
+  while (i < limit && i - pos <= MAX_METHOD && isTchar(load<u8>(s + <usize>i))) i++;
+  if (i - pos > MAX_METHOD) return Parse.NOT_HTTP;
+  if (i >= limit) return h.windowFull ? Parse.TOO_LONG : Parse.NEED_MORE;
+  if (i == pos || !isLineSpace(load<u8>(s + <usize>i))) return Parse.NOT_HTTP;
   h.aOff = pos; h.aLen = i - pos;
-  const lf = lineEnd(s, i, limit);
+  let t = i;
+  while (t < limit && isLineSpace(load<u8>(s + <usize>t))) t++;
+  const lf = lineEnd(s, t, limit);
   if (lf < 0) {
     // the request line itself is too long: expose the target seen so far
     if (h.windowFull) {
-      h.bOff = i + 1; h.bLen = limit - i - 1; h.truncated = true;
+      h.bOff = t; h.bLen = limit - t; h.truncated = true;
       return Parse.TOO_LONG;
     }
     return Parse.NEED_MORE;
   }
-  const lineStop = pos + contentLen(s, pos, lf);
-  // target up to the last space when a protocol follows, else to the line end (HTTP/0.9)
-  let t = i + 1;
-  while (t < lineStop && load<u8>(s + <usize>t) == 0x20) t++;
-  let last = lineStop - 1;
-  while (last > t && load<u8>(s + <usize>last) != 0x20) last--;
-  if (last > t && isProtocol(s, last + 1, lineStop)) {
-    h.bOff = t; h.bLen = last - t;
-    while (h.bLen > 0 && load<u8>(s + <usize>(h.bOff + h.bLen - 1)) == 0x20) h.bLen--;
-    h.cOff = last + 1; h.cLen = lineStop - last - 1;
+  let stop = lf;
+  while (stop > t && (isLineSpace(load<u8>(s + <usize>(stop - 1))) || load<u8>(s + <usize>(stop - 1)) == 0x0d)) stop--;
+  // target up to the last separator when a protocol follows, else to the line end (HTTP/0.9)
+  let last = stop;
+  while (last > t && !isLineSpace(load<u8>(s + <usize>(last - 1)))) last--;
+  if (last > t && isProtocol(s, last, stop)) {
+    let targetEnd = last;
+    while (targetEnd > t && isLineSpace(load<u8>(s + <usize>(targetEnd - 1)))) targetEnd--;
+    h.bOff = t; h.bLen = targetEnd - t;
+    h.cOff = last; h.cLen = stop - last;
   } else {
     // HTTP/0.9 had only "GET target": any other word and text is another
     // protocol's greeting ("SSH-2.0-OpenSSH_9.6 Ubuntu"), which servers refuse as HTTP.
     if (!isGet(s, pos, h.aLen)) return Parse.NOT_HTTP;
-    h.bOff = t; h.bLen = lineStop - t;
-    if (h.bLen > 0 && hasSpace(s, t, lineStop)) return Parse.NOT_HTTP;
+    h.bOff = t; h.bLen = stop - t;
+    if (h.bLen > 0 && hasLineSpace(s, t, stop)) return Parse.NOT_HTTP;
   }
   if (h.bLen == 0) return Parse.NOT_HTTP;
-  if (h.cLen == 0) { h.end = lf + 1; return Parse.OK; }
-  return parseHeaders(s, lf + 1, len, limit, h);
+  h.end = lf + 1;
+  return Parse.OK;
+}
+
+/**
+ * Whether the complete line [pos, lf) ends in an HTTP version word ("... HTTP/1.1"),
+ * splitting on any whitespace (Python's str.split). Such a line is an attempt at a
+ * request even when parseRequestLine cannot read it.
+ */
+export function endsWithHttpVersion(s: usize, pos: i32, lf: i32): bool {
+  let stop = lf;
+  while (stop > pos && isAnySpace(load<u8>(s + <usize>(stop - 1)))) stop--;
+  let last = stop;
+  while (last > pos && !isAnySpace(load<u8>(s + <usize>(last - 1)))) last--;
+  return last > pos && isProtocol(s, last, stop);
+}
+
+// Python's str.split() also splits ISO-8859-1 text at NEL (0x85) and NBSP (0xa0).
+@inline function isAnySpace(c: u8): bool {
+  return isLineSpace(c) || c == 0x0d || c == 0x85 || c == 0xa0;
 }
 
 /** Parses a response head ("HTTP/1.1 200 OK") at pos. */
@@ -190,8 +249,8 @@ function isProtocol(s: usize, from: i32, to: i32): bool {
   return to - from >= 6 && to - from <= 10 && startsWithHttp(s, from);
 }
 
-function hasSpace(s: usize, from: i32, to: i32): bool {
-  for (let i = from; i < to; i++) if (load<u8>(s + <usize>i) == 0x20) return true;
+function hasLineSpace(s: usize, from: i32, to: i32): bool {
+  for (let i = from; i < to; i++) if (isLineSpace(load<u8>(s + <usize>i))) return true;
   return false;
 }
 

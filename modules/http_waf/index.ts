@@ -6,7 +6,9 @@
 import {
   Inspector, Packet, Verdict, JsonValue, Severity, EventKind, register, alert, event, JsonWriter,
 } from "../sdk";
-import { Parse, Head, Body, parseRequestHead, parseResponseHead, readBody, skipBlankLines } from "./http";
+import {
+  Parse, Head, Body, parseRequestHead, parseRequestLine, parseResponseHead, readBody, skipBlankLines, findLf, endsWithHttpVersion, isTokenByte,
+} from "./http";
 import { Config, parseConfig } from "./config";
 import { Findings, inspectRequest } from "./request";
 import { utf8Text } from "../sdk/lib";
@@ -22,6 +24,9 @@ const SID_SCANNER = 1001006;
 const SID_SMUGGLING = 1001010;
 const SID_HEAD_TOO_LONG = 1001011;
 const SID_BAD_CHUNKED = 1001012;
+const SID_MALFORMED_REQUEST = 1001013;
+const SID_BODY_PAST_DEPTH = 1001014;
+const SID_PIPELINE_PAST_LIMIT = 1001015;
 
 const DETECTION_SIDS: i32[] = [SID_SQLI, SID_XSS, SID_TRAVERSAL, SID_CMDI, SID_JNDI, SID_SCANNER, 0];
 const DETECTION_SEVERITY: i32[] = [Severity.HIGH, Severity.MEDIUM, Severity.HIGH, Severity.HIGH, Severity.HIGH, Severity.LOW, 0];
@@ -30,8 +35,14 @@ const DETECTION_MSG: string[] = [
   "HTTP OS command injection", "HTTP JNDI lookup (Log4Shell)", "HTTP scanner user agent", "",
 ];
 
-/** Requests and responses parsed per packet at most (pipelining); the rest waits for the next packet. */
-const MAX_MESSAGES_PER_PACKET = 32;
+/**
+ * Requests and responses parsed per packet at most (pipelining). The bytes
+ * already bound the work; this bounds the fixed cost per message. The rest
+ * is parsed with the next bytes of the flow, but the packet reaches the
+ * server before that, so going past it is reported (and blocks, as an
+ * unread head does).
+ */
+const MAX_MESSAGES_PER_PACKET = 1024;
 /** Requests remembered for their response (the event needs both); older ones are reported without a status. */
 const MAX_PENDING = 16;
 /**
@@ -69,8 +80,25 @@ class HttpFlow {
   /** Start of a request head still incomplete, and how far its end was looked for. */
   headAt: i32 = -1;
   headScanned: i32 = 0;
+  /** What headAt waits for: the end of its first line (to tell HTTP from another protocol), or the end of the head. */
+  waitLine: bool = false;
   /** Stream length at which the inspected request's Content-Length body is complete (0 = not waiting). */
   waitUntil: i32 = 0;
+  /** A request line (or a whole head) was read on this stream: what does not parse now is malformed HTTP, not another protocol. */
+  httpSeen: bool = false;
+  /**
+   * After a request that could not be framed, the next request line is
+   * searched for from this line start (-1: not searching). The line at
+   * resyncAt is skipped when resyncSkip, and LFs were looked for up to resyncScanned.
+   */
+  resyncAt: i32 = -1;
+  resyncSkip: bool = false;
+  resyncScanned: i32 = 0;
+  /** The last request asked to leave HTTP (Upgrade, CONNECT), and a response agreed (101, 2xx to CONNECT), or HTTP/2's preface. */
+  switchAsked: bool = false;
+  switched: bool = false;
+  /** Start offset of the request whose body was reported as longer than body_depth. */
+  bodyOverAt: i32 = -1;
   requests: i32 = 0;
   pairs: i32 = 0;
   pending: Array<Txn> = [];
@@ -154,35 +182,44 @@ class HttpWaf extends Inspector {
     // a request already inspected whose Content-Length body is still arriving: nothing to parse yet
     if (f.waitUntil > 0 && len < f.waitUntil && !exhausted) return;
     for (let m = 0; m < MAX_MESSAGES_PER_PACKET; m++) {
+      if (f.verdict != Verdict.CONTINUE) return;
+      if (f.resyncAt >= 0 && !this.resync(f, s, len)) { if (exhausted) f.requestsDone = true; return; }
       const pos = skipBlankLines(s, f.reqOff, len);
       if (pos >= len) { if (exhausted) f.requestsDone = true; return; }
       // a head arriving in small pieces: look only at the new bytes for its end
       // before parsing it again, so a byte-at-a-time sender costs O(n), not O(n^2)
-      if (f.headAt == pos && !exhausted && len - pos < cfg.maxHeaderBytes && !headEndIn(s, max(pos, f.headScanned - 3), len)) {
+      if (f.headAt == pos && !exhausted && len - pos < cfg.maxHeaderBytes && !this.awaitedEndIn(f, s, pos, len)) {
         f.headScanned = len;
         return;
       }
       const r = parseRequestHead(s, pos, len, cfg.maxHeaderBytes, head);
-      if (r == Parse.NOT_HTTP) { f.requestsDone = true; return; }
+      if (r == Parse.NOT_HTTP) {
+        this.notHttp(pkt, f, s, pos, len, exhausted);
+        if (f.resyncAt < 0) return;
+        continue;
+      }
       if (r == Parse.NEED_MORE) {
-        if (exhausted) { this.partial(pkt, f, s, pos); f.requestsDone = true; }
+        if (exhausted) { this.partial(pkt, f, s, pos); this.flushPending(pkt, f); f.requestsDone = true; }
         f.headAt = pos;
         f.headScanned = len;
+        f.waitLine = false;
         return;
       }
+      f.httpSeen = true;
       if (r == Parse.TOO_LONG) {
-        this.anomaly(pkt, f, SID_HEAD_TOO_LONG, Severity.LOW, "HTTP request head longer than max_header_bytes: inspected up to the limit, flow no longer parsed");
         this.partial(pkt, f, s, pos);
-        f.requestsDone = true;
-        return;
+        this.unread(pkt, f, SID_HEAD_TOO_LONG, Severity.LOW, "HTTP request head longer than max_header_bytes: inspected up to the limit, next request searched for", cfg.blockUnreadHead);
+        this.startResync(f, pos);
+        continue;
       }
       readBody(s, len, head, requestBody, false);
-      // a malformed chunked body cannot be framed: inspect what is there, then stop parsing this stream
+      // a malformed chunked body cannot be framed: inspect what is there, then look for the next request
       const ready = requestBody.complete || requestBody.len >= requestBody.buf.length || exhausted || requestBody.malformed;
       if (!ready) return;
       if (f.inspectedAt != pos) {
         f.inspectedAt = pos;
         f.requests++;
+        this.noteSwitch(f, s);
         if (head.contentLengthConflict || (head.hasTransferEncoding && head.contentLength >= 0)) {
           this.anomaly(pkt, f, SID_SMUGGLING, Severity.MEDIUM, "HTTP request with conflicting Content-Length / Transfer-Encoding framing (request smuggling)");
         }
@@ -200,14 +237,103 @@ class HttpWaf extends Inspector {
         }
         if (!txn.held) this.emitEvent(pkt, txn, 0, -1);
       }
+      this.checkBodyDepth(pkt, f, pos);
       if (!requestBody.complete) {
-        if (exhausted || requestBody.malformed) f.requestsDone = true;
+        if (exhausted) f.requestsDone = true;
+        else if (requestBody.malformed) { this.startResync(f, pos); continue; }
         else if (!head.chunked && head.contentLength >= 0) f.waitUntil = <i32>min(<i64>head.end + head.contentLength, <i64>i32.MAX_VALUE);
         return;
       }
       f.waitUntil = 0;
       f.reqOff = requestBody.end;
     }
+    if (f.verdict == Verdict.CONTINUE && f.resyncAt < 0 && skipBlankLines(s, f.reqOff, len) < len) {
+      this.unread(pkt, f, SID_PIPELINE_PAST_LIMIT, Severity.LOW, "HTTP pipelined requests past the per-packet limit: the rest inspected with later bytes", cfg.blockUnreadHead);
+    }
+  }
+
+  /** Whether the bytes new since the last look hold what the waiting head needs: the end of its first line, or of the head. */
+  awaitedEndIn(f: HttpFlow, s: usize, pos: i32, len: i32): bool {
+    const from = max(pos, f.headScanned - 3);
+    return f.waitLine ? findLf(s, from, len) >= 0 : headEndIn(s, from, len);
+  }
+
+  // A message that does not parse as a request. At the start of a stream
+  // whose first line is no request line, the flow speaks another protocol:
+  // let it go. Otherwise it is HTTP the parser cannot read but a lenient
+  // server may serve: report it (blocking per head_action) and look for the
+  // next request line instead of letting the connection through unseen.
+  notHttp(pkt: Packet, f: HttpFlow, s: usize, pos: i32, len: i32, exhausted: bool): void {
+    const cfg = this.cfg;
+    if (f.switched || (f.switchAsked && !f.seesResponses)) { f.requestsDone = true; return; }
+    if (!f.httpSeen) {
+      const lf = findLf(s, pos, min(len, pos + cfg.maxHeaderBytes));
+      // a token may be the start of a request line still arriving: judge the line once it is whole
+      if (lf < 0 && mayBeRequestLine(s, pos, len) && !exhausted && len - pos < cfg.maxHeaderBytes) {
+        f.headAt = pos;
+        f.headScanned = len;
+        f.waitLine = true;
+        return;
+      }
+      if (lf < 0 || !endsWithHttpVersion(s, pos, lf)) { f.requestsDone = true; return; }
+      f.httpSeen = true;
+    }
+    this.unread(pkt, f, SID_MALFORMED_REQUEST, Severity.MEDIUM, "HTTP request line that does not parse: not inspected, next request searched for", cfg.blockUnreadHead);
+    this.startResync(f, pos);
+  }
+
+  startResync(f: HttpFlow, pos: i32): void {
+    f.resyncAt = pos;
+    f.resyncSkip = true;
+    f.resyncScanned = pos;
+    f.headAt = -1;
+    f.waitLine = false;
+    f.waitUntil = 0;
+  }
+
+  // Finds the next complete line that is a request line with a protocol,
+  // after the message that could not be framed. Each byte is looked at once
+  // for line ends and each line parsed once, however the bytes arrive.
+  resync(f: HttpFlow, s: usize, len: i32): bool {
+    let at = f.resyncAt;
+    while (true) {
+      const lf = findLf(s, max(at, f.resyncScanned), len);
+      if (lf < 0) { f.resyncAt = at; f.resyncScanned = len; return false; }
+      if (!f.resyncSkip && isRequestLine(s, at, lf + 1)) {
+        f.reqOff = at;
+        f.resyncAt = -1;
+        return true;
+      }
+      f.resyncSkip = false;
+      at = lf + 1;
+      f.resyncScanned = at;
+    }
+  }
+
+  // A protocol switch makes the bytes that follow something else than HTTP, which is no evasion.
+  noteSwitch(f: HttpFlow, s: usize): void {
+    const method = head.aLen;
+    const m0 = load<u8>(s + <usize>head.aOff);
+    f.switchAsked = head.find(s, H_UPGRADE) >= 0 || (method == 7 && m0 == 0x43 && text(s, head.aOff, 7) == "CONNECT");
+    // HTTP/2 with prior knowledge: the preface's request line, then binary frames with no HTTP/1 answer
+    if (method == 3 && m0 == 0x50 && text(s, head.aOff, 3) == "PRI") f.switched = true;
+  }
+
+  // A body longer than body_depth is inspected only up to the depth: say so,
+  // once per request, and block per body_action.
+  checkBodyDepth(pkt: Packet, f: HttpFlow, pos: i32): void {
+    const depth = requestBody.buf.length;
+    if (depth == 0 || f.bodyOverAt == pos) return;
+    const declared = !head.chunked && head.contentLength > <i64>depth;
+    if (!declared && requestBody.total <= <i64>depth) return;
+    f.bodyOverAt = pos;
+    this.unread(pkt, f, SID_BODY_PAST_DEPTH, Severity.LOW, "HTTP request body longer than body_depth: inspected up to the depth", this.cfg.blockUnreadBody);
+  }
+
+  /** Reports a request (or part of one) the module could not inspect, and blocks in block mode when the configured action says so. */
+  unread(pkt: Packet, f: HttpFlow, sid: i32, sev: i32, msg: string, blocks: bool): void {
+    this.anomaly(pkt, f, sid, sev, msg);
+    if (this.cfg.block && blocks) f.verdict = Verdict.BLOCK_FLOW;
   }
 
   responses(pkt: Packet, f: HttpFlow, s: usize, len: i32): void {
@@ -219,6 +345,7 @@ class HttpWaf extends Inspector {
       if (r == Parse.NEED_MORE) return;
       if (r != Parse.OK) { f.responsesDone = true; this.flushPending(pkt, f); return; }
       const interim = head.status >= 100 && head.status < 200;
+      if (head.status == 101 || (head.status >= 200 && head.status < 300 && f.pending.length > 0 && f.pending[0].method == "CONNECT")) f.switched = true;
       if (f.answeredAt != pos && !interim) {
         // remember now whether this answers a HEAD: the request leaves the queue below
         f.answerHasNoBody = f.pending.length > 0 && f.pending[0].method == "HEAD";
@@ -248,7 +375,6 @@ class HttpWaf extends Inspector {
       if (this.cfg.block) f.verdict = Verdict.BLOCK_FLOW;
     }
     if (!txn.held) this.emitEvent(pkt, txn, 0, -1);
-    this.flushPending(pkt, f);
   }
 
   remember(f: HttpFlow, s: usize): Txn {
@@ -325,6 +451,32 @@ class HttpWaf extends Inspector {
   flushPending(pkt: Packet | null, f: HttpFlow): void {
     while (f.pending.length > 0) this.emitEvent(pkt, this.takeFirst(f), 0, -1);
   }
+}
+
+const H_UPGRADE = Uint8Array.wrap(String.UTF8.encode("upgrade"));
+
+/**
+ * Whether the complete line [at, end) is a request line with a protocol
+ * (where to pick up parsing again). It borrows `head`: the message that
+ * could not be framed is done with it.
+ */
+function isRequestLine(s: usize, at: i32, end: i32): bool {
+  head.reset(at);
+  return parseRequestLine(s, at, end, head) == Parse.OK && head.cLen > 0;
+}
+
+/**
+ * Whether [pos, end), a line without its end yet, may still become a request
+ * line: a token, then text. Control bytes other than separators mean another
+ * protocol (TLS, SSH's binary packets), which is let go without waiting.
+ */
+function mayBeRequestLine(s: usize, pos: i32, end: i32): bool {
+  if (!isTokenByte(load<u8>(s + <usize>pos))) return false;
+  for (let i = pos + 1; i < end; i++) {
+    const c = load<u8>(s + <usize>i);
+    if ((c < 0x20 && c != 0x09 && c != 0x0b && c != 0x0c && c != 0x0d && <u8>(c - 0x1c) >= 4) || c == 0x7f) return false;
+  }
+  return true;
 }
 
 /** Whether [from, to) holds the blank line that ends a head ("\n\n" or "\n\r\n"). */

@@ -108,8 +108,10 @@ function inspectBody(s: usize, h: Head, body: Body): void {
   const ct = h.find(s, H_CONTENT_TYPE);
   let kind = 0; // 0 other, 1 form, 2 json
   if (ct >= 0) {
+    // Only the media type decides, as back ends read it (type-is, Spring):
+    // "application/json; x=x-www-form-urlencoded" is JSON, whatever its parameters say.
     const p = h.valuePtr(ct);
-    const n = unchecked(h.valLen[ct]);
+    const n = mediaTypeLen(p, unchecked(h.valLen[ct]));
     if (containsNoCase(p, n, "x-www-form-urlencoded")) kind = 1;
     else if (containsNoCase(p, n, "json")) kind = 2;
   } else if (looksLikeForm(body.buf.dataStart, body.len)) {
@@ -321,6 +323,13 @@ function containsNoCase(p: usize, n: i32, w: string): bool {
     if (k == m) return true;
   }
   return false;
+}
+
+/** Length of the media type at the start of a Content-Type value: up to its first ';'. */
+function mediaTypeLen(p: usize, n: i32): i32 {
+  let i = 0;
+  while (i < n && load<u8>(p + <usize>i) != 0x3b) i++;
+  return i;
 }
 
 // No Content-Type: treat "a=1&b=2" shaped bodies as forms, as PHP would not but many frameworks do.

@@ -106,8 +106,8 @@ describe('http_waf stream handling', () => {
     all.set(second, first.length);
     const items = segmented(21, 0, all, [1400, 1400, 1400, 1400, 1400]);
     const r = run(inst, items);
-    // the first segment already holds the head and more than body_depth bytes of the body
-    expect(r.alerts.map((a) => [a.index, a.sigId])).toEqual([[0, SID.SQLI], [items.length - 1, SID.XSS]]);
+    // the first segment already holds the head and more than body_depth bytes of the body, which is reported (1001014)
+    expect(r.alerts.map((a) => [a.index, a.sigId])).toEqual([[0, SID.SQLI], [0, SID.BODY_PAST_DEPTH], [items.length - 1, SID.XSS]]);
   });
 
   it('de-chunks a chunked body split mid-chunk and finds an attack spanning two chunks', async () => {
