@@ -15,6 +15,15 @@ export const MAX_ALPN = 16;
  */
 export const MAX_SNI_KEPT = 255;
 
+/**
+ * The random of a HelloRetryRequest, which is a ServerHello carrying this
+ * value: SHA-256 of "HelloRetryRequest" (RFC 8446 4.1.3).
+ */
+const RETRY_REQUEST_RANDOM: StaticArray<u8> = [
+  0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+  0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
 /** GREASE values (RFC 8701): 0x?A?A with both bytes equal. */
 @inline export function isGrease(v: u32): bool {
   return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
@@ -70,6 +79,10 @@ export class Hello {
   alpnOffs: StaticArray<i32> = new StaticArray<i32>(MAX_ALPN);
   alpnLens: StaticArray<i32> = new StaticArray<i32>(MAX_ALPN);
   alpnCount: i32 = 0;
+  /** ServerHello: a HelloRetryRequest (the client sends a second ClientHello). */
+  retryRequest: bool = false;
+  /** Bytes after the extensions, inside the message (none in a hello a client or server builds). */
+  trailing: i32 = 0;
   /** The body being parsed; offsets above are relative to base. */
   base: usize = 0;
   error: string = "";
@@ -85,6 +98,8 @@ export class Hello {
     this.pointFormats.reset(); this.sigAlgs.reset(); this.versions.reset();
     this.sniPresent = false; this.sniOff = 0; this.sniLen = 0;
     this.alpnCount = 0;
+    this.retryRequest = false;
+    this.trailing = 0;
     this.error = ""; this.errorAt = 0;
   }
 
@@ -118,6 +133,7 @@ export class Hello {
     r.base = base; r.end = len; r.pos = 0; r.error = ""; r.errorAt = 0;
     const ok = isClient ? this.client(r) : this.server(r);
     if (!ok) { this.error = r.error; this.errorAt = r.errorAt; }
+    this.trailing = r.end - r.pos;
     return ok;
   }
 
@@ -150,6 +166,7 @@ export class Hello {
   private server(r: Reader): bool {
     if (!r.has(2 + 32 + 1)) return r.fail("ServerHello shorter than version, random and session id");
     this.version = <u16>r.u16();
+    this.retryRequest = memory.compare(r.base + <usize>r.pos, changetype<usize>(RETRY_REQUEST_RANDOM), 32) == 0;
     r.pos += 32;
     const sid = r.u8();
     if (sid > 32 || !r.has(sid + 3)) return r.fail("session id length " + sid.toString() + " is wrong");

@@ -30,21 +30,42 @@ const CLIENT_HELLO: u8 = 1;
 const SERVER_HELLO: u8 = 2;
 
 // Per-direction progress of a flow.
+/** Its first hello not read yet. */
 const PENDING: u8 = 0;
-const DONE: u8 = 1;
+/**
+ * A hello read, and another may follow: a client sends a second ClientHello
+ * after a HelloRetryRequest (which host mode never sees), a server its
+ * ServerHello after its HelloRetryRequest.
+ */
+const READ: u8 = 1;
+/** Nothing more to read in this direction. */
+const DONE: u8 = 2;
+
+/** ClientHellos read on a TCP stream: TLS allows one HelloRetryRequest, so a client sends at most two. */
+const MAX_CLIENT_HELLOS: u8 = 2;
+/**
+ * Datagrams of a UDP flow that are not a DTLS hello, waited through before
+ * its first hello: a DTLS server drops invalid records silently (RFC 6347
+ * 4.1.2.7), so junk sent first must not let the hello behind it go.
+ */
+const MAX_IGNORED_DATAGRAMS: u8 = 8;
 
 class TlsFlow {
   client: u8 = PENDING;
   server: u8 = PENDING;
+  clientHellos: u8 = 0;
+  /** Datagrams ignored before the flow's first hello (UDP). */
+  ignored: u8 = 0;
   /**
-   * The ClientHello's SNI as sent (at most MAX_SNI_KEPT bytes), null when none
+   * The last ClientHello's SNI as sent (at most MAX_SNI_KEPT bytes), null when none
    * or events are off: kept until the flow ends when the ServerHello never
    * comes (host mode sees ingress only), so a longer one would fill memory.
    */
   sni: StaticArray<u8> | null = null;
   sniTruncated: bool = false;
-  /** Stream offset past the ClientHello's records (TCP). */
+  /** Stream offsets past the last hello's records of each direction (TCP). */
   clientEnd: i32 = 0;
+  serverEnd: i32 = 0;
   /** Each direction's record walk while its hello is incomplete over several records (TCP), else null. */
   walkClient: StreamWalk | null = null;
   walkServer: StreamWalk | null = null;
@@ -67,6 +88,8 @@ class TlsInspect extends Inspector {
   hello: Hello = new Hello();
   finder: HandshakeFinder = new HandshakeFinder();
   sniKey: StaticArray<u8> = new StaticArray<u8>(256);
+  /** Set when a hello was read and the segment holds more stream bytes past it. */
+  readAgain: bool = false;
 
   onInit(config: JsonValue | null): bool {
     if (config === null) return true;
@@ -118,56 +141,147 @@ class TlsInspect extends Inspector {
     const proto = pkt.proto;
     if (proto != IpProto.TCP && proto != IpProto.UDP) return Verdict.ALLOW_FLOW;
     if (!this.anyPort && unchecked(this.ports[pkt.serverPort]) == 0) return Verdict.ALLOW_FLOW;
-    const toClient = pkt.direction != 0;
-    const want = toClient ? SERVER_HELLO : CLIENT_HELLO;
-    let found: Found;
-    if (proto == IpProto.TCP) {
-      if (pkt.streamNew <= 0) return Verdict.CONTINUE;
-      const known = this.flows.get(pkt.flowId);
-      found = this.finder.inStream(pkt.streamPtr, pkt.streamLength, want, known === null ? null : toClient ? known.walkServer : known.walkClient);
-      if (found == Found.NEED_MORE && pkt.streamGap) return this.giveUp(pkt);
-      if (found == Found.NEED_MORE) {
-        if (this.finder.walk.off > 0) this.keepWalk(pkt, known, toClient);
-        return Verdict.CONTINUE;
-      }
-      if (known !== null) { if (toClient) known.walkServer = null; else known.walkClient = null; }
-    } else {
-      if (pkt.payloadLength <= 0) return Verdict.CONTINUE;
-      found = this.finder.inDatagram(pkt.payloadPtr, pkt.payloadLength, want);
+    return proto == IpProto.TCP ? this.onSegment(pkt) : this.onDatagram(pkt);
+  }
+
+  /** Reads every hello the segment completes: a client may send its second right behind its first. */
+  onSegment(pkt: Packet): Verdict {
+    if (pkt.streamNew <= 0) return Verdict.CONTINUE;
+    let verdict = Verdict.CONTINUE;
+    // Each round reads a hello and moves its direction on, so a few rounds cover every hello a stream may hold.
+    for (let round = 0; round <= <i32>MAX_CLIENT_HELLOS; round++) {
+      this.readAgain = false;
+      verdict = this.nextInStream(pkt, this.flows.get(pkt.flowId), pkt.direction != 0);
+      if (!this.readAgain) break;
     }
-    if (found == Found.NEED_MORE || found == Found.FRAGMENTED) return Verdict.CONTINUE;
-    let st = this.flows.get(pkt.flowId);
-    if (found == Found.NOT_TLS || found == Found.OTHER_MESSAGE) {
-      // A DTLS flow also carries non-hello datagrams; a TCP stream that does not start with a hello is not ours.
-      if (proto == IpProto.UDP && st !== null) return Verdict.CONTINUE;
-      return this.giveUp(pkt);
+    return verdict;
+  }
+
+  nextInStream(pkt: Packet, known: TlsFlow | null, toClient: bool): Verdict {
+    if (known !== null && this.progress(known) == Verdict.ALLOW_FLOW) return Verdict.ALLOW_FLOW;
+    const state = known === null ? PENDING : toClient ? known.server : known.client;
+    if (state == DONE) return this.afterHandshake(pkt, known!, toClient);
+    const ptr = pkt.streamPtr;
+    const len = pkt.streamLength;
+    let start = 0;
+    if (state == READ) {
+      const st = known!;
+      start = skipChangeCipherSpec(ptr, len, toClient ? st.serverEnd : st.clientEnd);
+      if (toClient) st.serverEnd = start; else st.clientEnd = start;
+      // A change_cipher_spec record not complete yet: what follows it is still to come.
+      if (start < len && load<u8>(ptr + <usize>start) == 20) return Verdict.CONTINUE;
     }
-    if (st === null) { st = new TlsFlow(); this.flows.set(pkt.flowId, st); }
-    if (toClient ? st.server == DONE : st.client == DONE) {
-      // The client sent more records after its hello: it has had the server's
-      // flight (or sends 0-RTT data), so the handshake went on even when the
-      // ServerHello never reaches us (host mode sees ingress only).
-      if (!toClient && proto == IpProto.TCP && st.server != DONE && pkt.streamLength > st.clientEnd) return this.giveUp(pkt);
-      return this.progress(st);
+    const walk: StreamWalk | null = known === null ? null : toClient ? known.walkServer : known.walkClient;
+    const found = this.finder.inStream(ptr, len, toClient ? SERVER_HELLO : CLIENT_HELLO, walk, start);
+    if (found == Found.NEED_MORE) {
+      if (pkt.streamGap) return this.giveUp(pkt);
+      if (this.finder.walk.off > this.finder.walk.start) this.keepWalk(pkt, known, toClient);
+      return Verdict.CONTINUE;
     }
-    if (found == Found.MALFORMED) {
-      this.malformed(pkt, toClient, this.finder.error, this.finder.errorAt);
-      if (toClient) st.server = DONE; else st.client = DONE;
-      return this.finish(pkt, st, this.malformedAction);
-    }
+    if (known !== null) { if (toClient) known.walkServer = null; else known.walkClient = null; }
+    if (state == READ) return this.laterHello(pkt, known!, toClient, found);
+    // A stream that does not start with the hello is not ours.
+    if (found == Found.NOT_TLS || found == Found.OTHER_MESSAGE) return this.giveUp(pkt);
+    const st = this.flowOf(pkt, known);
+    if (found == Found.MALFORMED) return this.malformedHello(pkt, st, toClient, this.finder.error, this.finder.errorAt);
     const h = this.hello;
-    if (!h.parse(this.finder.body, this.finder.bodyLen, !toClient, proto == IpProto.UDP)) {
-      this.malformed(pkt, toClient, h.error, h.errorAt);
-      if (toClient) st.server = DONE; else st.client = DONE;
-      return this.finish(pkt, st, this.malformedAction);
+    if (!h.parse(this.finder.body, this.finder.bodyLen, !toClient, false)) return this.malformedHello(pkt, st, toClient, h.error, h.errorAt);
+    return this.readHello(pkt, st, toClient, h);
+  }
+
+  /**
+   * The records after a direction's first hello: the client's second
+   * ClientHello, or the server's ServerHello after its HelloRetryRequest.
+   * When no HelloRetryRequest was seen, a client's later records are most
+   * often its second flight (a TLS 1.2 Finished is random bytes): only a
+   * whole, valid ClientHello counts, anything else ends the inspection as
+   * the second flight always did, with no alert.
+   */
+  laterHello(pkt: Packet, st: TlsFlow, toClient: bool, found: Found): Verdict {
+    const expected = toClient || st.server == READ;
+    if (found == Found.OK) {
+      const h = this.hello;
+      const ok = h.parse(this.finder.body, this.finder.bodyLen, !toClient, false);
+      if (ok && (expected || h.trailing == 0)) return this.readHello(pkt, st, toClient, h);
+      if (expected) return this.malformedHello(pkt, st, toClient, ok ? "bytes after the extensions" : h.error, ok ? this.finder.bodyLen - h.trailing : h.errorAt);
+    } else if (found == Found.MALFORMED && expected) {
+      return this.malformedHello(pkt, st, toClient, this.finder.error, this.finder.errorAt);
     }
-    const verdict = toClient ? this.onServerHello(pkt, st, h) : this.onClientHello(pkt, st, h);
+    // Not a hello: the handshake went on (second flight, 0-RTT data, an alert).
+    return this.giveUp(pkt);
+  }
+
+  /** More bytes in a direction whose hellos are all read. */
+  afterHandshake(pkt: Packet, st: TlsFlow, toClient: bool): Verdict {
+    // The client sent more records after its hellos: it has had the server's
+    // flight (or sends 0-RTT data), so the handshake went on even when the
+    // ServerHello never reaches us (host mode sees ingress only).
+    if (!toClient && st.server != DONE && pkt.streamLength > st.clientEnd) return this.giveUp(pkt);
+    return this.progress(st);
+  }
+
+  onDatagram(pkt: Packet): Verdict {
+    if (pkt.payloadLength <= 0) return Verdict.CONTINUE;
+    const toClient = pkt.direction != 0;
+    const found = this.finder.inDatagram(pkt.payloadPtr, pkt.payloadLength, toClient ? SERVER_HELLO : CLIENT_HELLO);
+    if (found == Found.NEED_MORE || found == Found.FRAGMENTED) return Verdict.CONTINUE;
+    const known = this.flows.get(pkt.flowId);
+    const state = known === null ? PENDING : toClient ? known.server : known.client;
+    if (state == DONE) return this.progress(known!);
+    // Every ClientHello datagram is read, not only the first: the one that
+    // answers a HelloVerifyRequest (or a retry) is the one the server uses.
+    // Each costs what a new flow's would, and keeps nothing more.
+    if (found == Found.OK) {
+      const h = this.hello;
+      if (h.parse(this.finder.body, this.finder.bodyLen, !toClient, true)) return this.readHello(pkt, this.flowOf(pkt, known), toClient, h);
+      if (state == PENDING) return this.ignoreDatagram(pkt, known, this.malformed(pkt, toClient, h.error, h.errorAt));
+    } else if (found == Found.MALFORMED && state == PENDING) {
+      return this.ignoreDatagram(pkt, known, this.malformed(pkt, toClient, this.finder.error, this.finder.errorAt));
+    }
+    // A DTLS flow also carries datagrams that are not hellos.
+    if (known !== null && (known.client != PENDING || known.server != PENDING)) return Verdict.CONTINUE;
+    return this.ignoreDatagram(pkt, known, Verdict.CONTINUE);
+  }
+
+  /** A datagram before the flow's first hello that a DTLS endpoint would drop: wait for the next, a few times. */
+  ignoreDatagram(pkt: Packet, known: TlsFlow | null, verdict: Verdict): Verdict {
+    const st = this.flowOf(pkt, known);
+    if (st.client == PENDING && st.server == PENDING && ++st.ignored > MAX_IGNORED_DATAGRAMS) return this.giveUp(pkt);
     return this.finish(pkt, st, verdict);
   }
 
+  /** Checks and reports a hello, and moves its direction on. */
+  readHello(pkt: Packet, st: TlsFlow, toClient: bool, h: Hello): Verdict {
+    const end = this.finder.end;
+    const verdict = toClient ? this.onServerHello(pkt, st, h) : this.onClientHello(pkt, st, h);
+    if (toClient) {
+      st.server = h.retryRequest && st.server == PENDING ? READ : DONE;
+      st.serverEnd = end;
+    } else {
+      st.clientHellos++;
+      st.client = h.dtls || st.clientHellos < MAX_CLIENT_HELLOS ? READ : DONE;
+      st.clientEnd = end;
+    }
+    const state = toClient ? st.server : st.client;
+    if (verdict == Verdict.CONTINUE && state == READ && !h.dtls && pkt.streamLength > end) this.readAgain = true;
+    return this.finish(pkt, st, verdict);
+  }
+
+  /** A hello that lies: reported, and its direction done. */
+  malformedHello(pkt: Packet, st: TlsFlow, toClient: bool, why: string, at: i32): Verdict {
+    const verdict = this.malformed(pkt, toClient, why, at);
+    if (toClient) st.server = DONE; else st.client = DONE;
+    return this.finish(pkt, st, verdict);
+  }
+
+  flowOf(pkt: Packet, known: TlsFlow | null): TlsFlow {
+    if (known !== null) return known;
+    const st = new TlsFlow();
+    this.flows.set(pkt.flowId, st);
+    return st;
+  }
+
   onClientHello(pkt: Packet, st: TlsFlow, h: Hello): Verdict {
-    st.client = DONE;
-    st.clientEnd = this.finder.end;
     let verdict = Verdict.CONTINUE;
     const sni = h.sni();
     if (this.events && h.sniPresent && h.sniLen > 0) {
@@ -176,6 +290,8 @@ class TlsInspect extends Inspector {
       memory.copy(changetype<usize>(kept), h.base + <usize>h.sniOff, <usize>n);
       st.sni = kept;
       st.sniTruncated = h.sniTruncated;
+    } else {
+      st.sni = null;
     }
     const j3s = ja3String(h);
     const j3 = ja3Hash(j3s);
@@ -225,8 +341,8 @@ class TlsInspect extends Inspector {
     return verdict;
   }
 
+  /** A ServerHello, or a HelloRetryRequest (a ServerHello by its form, reported as what it is). */
   onServerHello(pkt: Packet, st: TlsFlow, h: Hello): Verdict {
-    st.server = DONE;
     let verdict = Verdict.CONTINUE;
     const chosen = h.versions.count > 0 ? h.versions.at(0) : h.version;
     if (this.versionTooOld(chosen, h.dtls)) {
@@ -243,19 +359,17 @@ class TlsInspect extends Inspector {
       w.key("ja3s").beginObject().str("hash", ja3Hash(j3s)).str("string", j3s).endObject();
       if (h.alpnCount > 0) w.key("server_alpns").beginArray().string(h.alpn(0)).endArray();
       w.str("cipher_suite", "0x" + (<u32>h.cipher).toString(16).padStart(4, "0"));
-      event(pkt, EventKind.TLS, w.str("handshake", "server_hello").endObject().toString());
+      event(pkt, EventKind.TLS, w.str("handshake", h.retryRequest ? "hello_retry_request" : "server_hello").endObject().toString());
     }
     return verdict;
   }
 
   /** Keeps where the finder stopped on this direction, for the next segment. */
   keepWalk(pkt: Packet, known: TlsFlow | null, toClient: bool): void {
-    let st = known;
-    if (st === null) { st = new TlsFlow(); this.flows.set(pkt.flowId, st); }
+    const st = this.flowOf(pkt, known);
     let w = toClient ? st.walkServer : st.walkClient;
     if (w === null) { w = new StreamWalk(); if (toClient) st.walkServer = w; else st.walkClient = w; }
-    const f = this.finder.walk;
-    w.off = f.off; w.have = f.have; w.head = f.head;
+    w.copy(this.finder.walk);
   }
 
   matchSni(h: Hello): i32 {
@@ -277,10 +391,12 @@ class TlsInspect extends Inspector {
     return tlsEquivalent < this.minVersion;
   }
 
-  malformed(pkt: Packet, toClient: bool, why: string, at: i32): void {
+  /** Reports a hello that lies; returns the verdict malformed_action asks for. */
+  malformed(pkt: Packet, toClient: bool, why: string, at: i32): Verdict {
     const what = toClient ? "ServerHello" : "ClientHello";
     alert(pkt, toClient ? SID_MALFORMED_SERVER : SID_MALFORMED_CLIENT, Severity.LOW, "tls_inspect: malformed " + what + ": " + why,
       new JsonWriter().beginObject().str("reason", why).num("offset", at).endObject().toString());
+    return this.malformedAction;
   }
 
   /** The verdict for this packet once a hello was handled: block, or done when both sides are read. */
@@ -290,15 +406,40 @@ class TlsInspect extends Inspector {
     return this.progress(st);
   }
 
+  /** Done once the server's real ServerHello is read: no ClientHello can follow it. */
   progress(st: TlsFlow): Verdict {
-    return st.client == DONE && st.server == DONE ? Verdict.ALLOW_FLOW : Verdict.CONTINUE;
+    return st.client != PENDING && st.server == DONE ? Verdict.ALLOW_FLOW : Verdict.CONTINUE;
   }
 
-  /** Done with the flow (not TLS, or past its handshake): forget it and let it go. */
+  /**
+   * Done with the flow (not TLS, or past its handshake): let it go. A flow
+   * whose hellos were read stays known as done rather than forgotten: the
+   * host still hands over its packets later in the same batch, which would
+   * otherwise read (and report) its hellos again from the stream's start.
+   */
   giveUp(pkt: Packet): Verdict {
-    this.flows.delete(pkt.flowId);
+    const st = this.flows.get(pkt.flowId);
+    if (st === null || (st.client == PENDING && st.server == PENDING)) {
+      this.flows.delete(pkt.flowId);
+      return Verdict.ALLOW_FLOW;
+    }
+    st.client = DONE;
+    st.server = DONE;
+    st.sni = null;
+    st.walkClient = null;
+    st.walkServer = null;
     return Verdict.ALLOW_FLOW;
   }
+}
+
+/** The stream offset of the first record at or after `off` that is not a whole change_cipher_spec record. */
+function skipChangeCipherSpec(ptr: usize, len: i32, off: i32): i32 {
+  while (off + 5 <= len && load<u8>(ptr + <usize>off) == 20) {
+    const next = off + 5 + <i32>bswap<u16>(load<u16>(ptr + <usize>off, 3));
+    if (next > len) break;
+    off = next;
+  }
+  return off;
 }
 
 /** `sni`, and `sni_truncated: true` when the name had more than MAX_SNI_KEPT bytes, so a cut name is never taken for the whole one. */

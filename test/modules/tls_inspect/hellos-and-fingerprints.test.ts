@@ -137,11 +137,12 @@ describe('tls_inspect fingerprints', () => {
     expect(ev.ja3.string.startsWith('65277,49195-49199,0-10-11-13-23,')).toBe(true);
   });
 
-  it('non-TLS streams and datagrams are let go at once (ALLOW_FLOW), with no alert', async () => {
+  it('a non-TLS stream is let go at once (ALLOW_FLOW), non-DTLS datagrams after 8 are waited through; no alert', async () => {
     const inst = await instance('tls_inspect');
     const http = new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n');
-    const out = run(inst, [seg(toServer(http, 1), http), item(packet({ proto: 'udp', dstPort: 53, payload: 'abc' }), { flowId: 2 })]);
-    expect(out.verdicts).toEqual([Verdict.ALLOW_FLOW, Verdict.ALLOW_FLOW]);
+    const dns = Array.from({ length: 9 }, () => item(packet({ proto: 'udp', dstPort: 53, payload: 'abc' }), { flowId: 2 }));
+    const out = run(inst, [seg(toServer(http, 1), http), ...dns]);
+    expect(out.verdicts).toEqual([Verdict.ALLOW_FLOW, ...new Array(8).fill(Verdict.CONTINUE), Verdict.ALLOW_FLOW]);
     expect(out.alerts).toEqual([]);
   });
 });

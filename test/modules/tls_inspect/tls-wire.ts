@@ -48,9 +48,16 @@ export function clientHello(spec: ClientHelloSpec): Uint8Array {
   return Uint8Array.from([1, ...u24(body.length), ...body]);
 }
 
-export function serverHello(opts: { version?: number; cipher: number; extensions?: Ext[] }): Uint8Array {
+/** The random of a HelloRetryRequest: SHA-256 of "HelloRetryRequest" (RFC 8446 4.1.3). */
+export const HRR_RANDOM = Uint8Array.from([
+  0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+  0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+]);
+
+export function serverHello(opts: { version?: number; cipher: number; extensions?: Ext[]; random?: Uint8Array }): Uint8Array {
   const exts = (opts.extensions ?? []).flatMap((e) => [...u16(e.type), ...u16(e.data.length), ...e.data]);
-  const body = [...u16(opts.version ?? 0x0303), ...new Array(32).fill(5), 0, ...u16(opts.cipher), 0, ...u16(exts.length), ...exts];
+  const random = opts.random ? Array.from(opts.random) : new Array(32).fill(5);
+  const body = [...u16(opts.version ?? 0x0303), ...random, 0, ...u16(opts.cipher), 0, ...u16(exts.length), ...exts];
   return Uint8Array.from([2, ...u24(body.length), ...body]);
 }
 
@@ -62,6 +69,19 @@ export function records(handshake: Uint8Array, max = 16384, version = 0x0301): U
     out.push(22, ...u16(version), ...u16(part.length), ...part);
   }
   return Uint8Array.from(out);
+}
+
+/** One TLS record of any content type (20 change_cipher_spec, 21 alert, 22 handshake, 23 application data). */
+export function record(type: number, content: ArrayLike<number>, version = 0x0303): Uint8Array {
+  return Uint8Array.from([type, ...u16(version), ...u16(content.length), ...Array.from(content)]);
+}
+
+/** The arrays joined, as one stream. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
 }
 
 export function dtlsRecord(handshake: Uint8Array, version = 0xfefd): Uint8Array {
