@@ -61,6 +61,14 @@ const SHAPES: string[] = [
   "v&", "1ov", "f(1)", "f(f(",
   // a statement run after closing a function call or a parenthesis
   ");E", ")U",
+  // a numeric operand wrapped in parentheses, which MySQL needs no spaces around:
+  // (1)union(select(1),2,3), (1)or(1=1), (1)-sleep(5); "(555) 123-4567" is (1)1o1 and stays out
+  "(1)U", "(1);E", "(1)Bk1", "(1)&(1o", "(1)&([Ef]", "(1)&1o", "(1)&f(", "(1)of(", "(1)o(E", "(1))[&U]",
+  // a subquery as the whole value: (select(sleep(5))), (select 1 from x), (select * from x);
+  // "(select one)" is a word after the keyword and stays out
+  "(E1[,)kco]", "(Es[,)kc]", "(E[fv(]", "(Eok",
+  // a number combined with a function call by an operator: 1-sleep(5), 1 rlike sleep(5)
+  "1of(",
 ];
 
 function init(): void {
@@ -98,16 +106,23 @@ export let fpContext: i32 = 0;
 export function isSqli(p: usize, n: i32): bool {
   if (!ready) init();
   if (n <= 0) return false;
-  if (fingerprint(p, n, 0)) { fpContext = 0; return true; }
+  if (fingerprint(p, n, 0, true)) { fpContext = 0; return true; }
   let hasSingle = false;
   let hasDouble = false;
+  let backslashQuote = false;
   for (let i = 0; i < n; i++) {
     const c = load<u8>(p + <usize>i);
     if (c == 0x27) hasSingle = true;
     else if (c == 0x22) hasDouble = true;
+    if ((c == 0x27 || c == 0x22) && i > 0 && load<u8>(p + <usize>(i - 1)) == 0x5c) backslashQuote = true;
   }
-  if (hasSingle && fingerprint(p, n, 0x27)) { fpContext = 0x27; return true; }
-  if (hasDouble && fingerprint(p, n, 0x22)) { fpContext = 0x22; return true; }
+  if (hasSingle && fingerprint(p, n, 0x27, true)) { fpContext = 0x27; return true; }
+  if (hasDouble && fingerprint(p, n, 0x22, true)) { fpContext = 0x22; return true; }
+  // PostgreSQL (standard_conforming_strings), SQLite, MSSQL and Oracle do not
+  // escape with "\": in x\' the quote closes the string. MySQL's reading was tried above.
+  if (!backslashQuote) return false;
+  if (hasSingle && fingerprint(p, n, 0x27, false)) { fpContext = 0x27; return true; }
+  if (hasDouble && fingerprint(p, n, 0x22, false)) { fpContext = 0x22; return true; }
   return false;
 }
 
@@ -117,11 +132,12 @@ export function isSqli(p: usize, n: i32): bool {
 @inline function isSpace(c: u8): bool { return c == 0x20 || (c >= 0x09 && c <= 0x0d) || c == 0xa0; }
 
 // Lexes into `fp` and checks every prefix against the shapes; true on a hit.
-function fingerprint(p: usize, n: i32, quote: i32): bool {
+function fingerprint(p: usize, n: i32, quote: i32, backslashEscapes: bool): bool {
   let t = 0;
   let i = 0;
+  let lastIsBool = false;
   if (quote != 0) {
-    i = skipString(p, n, 0, <u8>quote);
+    i = skipString(p, n, 0, <u8>quote, backslashEscapes);
     fp[t++] = 0x73; // s
   }
   while (i < n && t < MAX_TOKENS) {
@@ -129,7 +145,7 @@ function fingerprint(p: usize, n: i32, quote: i32): bool {
     if (isSpace(c)) { i++; continue; }
     let type: u8 = 0;
     if (c == 0x27 || c == 0x22 || c == 0x60) {
-      i = skipString(p, n, i + 1, c);
+      i = skipString(p, n, i + 1, c, backslashEscapes);
       type = c == 0x60 ? 0x6e : 0x73;
     } else if (isDigit(c) || (c == 0x2e && i + 1 < n && isDigit(load<u8>(p + <usize>(i + 1))))) {
       i = skipNumber(p, n, i);
@@ -143,6 +159,7 @@ function fingerprint(p: usize, n: i32, quote: i32): bool {
       const start = i;
       while (i < n && isWordChar(load<u8>(p + <usize>i))) i++;
       type = classifyWord(p + <usize>start, i - start, p, n, i);
+      lastIsBool = type == 0x31 && isBoolLiteral(p + <usize>start, i - start);
     } else if ((c == 0x2d && i + 1 < n && load<u8>(p + <usize>(i + 1)) == 0x2d) || c == 0x23) {
       type = 0x63; // -- or # comment: the rest of the value is ignored by the database
       i = n;
@@ -172,8 +189,8 @@ function fingerprint(p: usize, n: i32, quote: i32): bool {
     } else if (isOperator(c)) {
       while (i < n && isOperator(load<u8>(p + <usize>i)) && !startsComment(p, n, i)) i++;
       type = 0x6f;
-      // a sign right before a number belongs to the number
-      if ((c == 0x2d || c == 0x2b) && i < n && isDigit(load<u8>(p + <usize>i)) && (t == 0 || signable(fp[t - 1]))) {
+      // a sign right before a number belongs to the number (~0 is MySQL's largest integer)
+      if ((c == 0x2d || c == 0x2b || c == 0x7e) && i < n && isDigit(load<u8>(p + <usize>i)) && (t == 0 || signable(fp[t - 1]))) {
         i = skipNumber(p, n, i);
         type = 0x31;
       }
@@ -181,15 +198,36 @@ function fingerprint(p: usize, n: i32, quote: i32): bool {
       i++;
       continue; // other punctuation carries no SQL meaning here
     }
+    if (type != 0x31 || !isWordStart(c)) lastIsBool = false;
     // adjacent strings concatenate ('a' 'b'), and so do runs of operators
     if (t > 0 && type == fp[t - 1] && (type == 0x73 || type == 0x6f)) continue;
+    // "((1))" opens like "(1)": one shape covers any number of leading parentheses
+    if (t == 1 && type == 0x28 && fp[0] == 0x28) continue;
     // UNION ALL / UNION DISTINCT are one UNION
     if (t > 0 && type == 0x6b && fp[t - 1] == 0x55) continue;
     fp[t++] = type;
     if (matchesShape(t, quote)) { fpLen = t; return true; }
     if (type == 0x63) break;
   }
-  return false;
+  return i >= n && lastIsBool && endsInBoolTautology(p, n, t, quote);
+}
+
+// Shapes that only count when the value ends there: "1 or true" and "(1) and false"
+// (a number literal joined to a boolean one) are tautologies, while "1 or 2" and
+// "true or false" are ordinary text.
+function endsInBoolTautology(p: usize, n: i32, t: i32, quote: i32): bool {
+  if (quote != 0 || t < 3 || fp[t - 1] != 0x31 || fp[t - 2] != 0x26) return false;
+  let i = 0;
+  while (i < n && (isSpace(load<u8>(p + <usize>i)) || load<u8>(p + <usize>i) == 0x28)) i++;
+  if (i >= n || !isDigit(load<u8>(p + <usize>i))) return false;
+  if (t == 3) return fp[0] == 0x31;
+  return t == 5 && fp[0] == 0x28 && fp[1] == 0x31 && fp[2] == 0x29;
+}
+
+function isBoolLiteral(w: usize, len: i32): bool {
+  if (len != 4 && len != 5) return false;
+  const c = load<u8>(w) | 0x20;
+  return (len == 4 && c == 0x74) || (len == 5 && c == 0x66); // true, false (null is not a tautology)
 }
 
 @inline function signable(prev: u8): bool {
@@ -216,10 +254,10 @@ function startsComment(p: usize, n: i32, i: i32): bool {
     || c == 0x2b || c == 0x2d || c == 0x2a || c == 0x2f || c == 0x25 || c == 0x3a;
 }
 
-function skipString(p: usize, n: i32, i: i32, q: u8): i32 {
+function skipString(p: usize, n: i32, i: i32, q: u8, backslashEscapes: bool): i32 {
   while (i < n) {
     const c = load<u8>(p + <usize>i);
-    if (c == 0x5c && q != 0x60) { i += 2; continue; }
+    if (c == 0x5c && q != 0x60 && backslashEscapes) { i += 2; continue; }
     if (c == q) {
       // a doubled quote is an escaped quote inside the string
       if (i + 1 < n && load<u8>(p + <usize>(i + 1)) == q) { i += 2; continue; }

@@ -102,7 +102,8 @@ function mayNeedDecoding(ptr: usize, len: i32, flags: i32): bool {
   return false;
 }
 
-function hex4(p: usize): i32 {
+/** The value of the four hex digits at p (a \uXXXX or %uXXXX escape's), -1 when one is not a hex digit. */
+export function hex4(p: usize): i32 {
   let v = 0;
   for (let k = 0; k < 4; k++) {
     const d = hexVal(load<u8>(p + <usize>k));

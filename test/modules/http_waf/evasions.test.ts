@@ -1,4 +1,4 @@
-// Evasions found by the http_waf audit (/tmp/audit-waf/REPORT.md, F1-F6, F9):
+// Evasions found by an audit of http_waf:
 // ways to get a request past the module without it being inspected. Each
 // test sends the audit's shape of request and expects the attack to be seen,
 // or, where the module cannot read it, an anomaly instead of the flow being
