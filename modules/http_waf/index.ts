@@ -11,6 +11,7 @@ import {
 } from "./http";
 import { Config, parseConfig } from "./config";
 import { Findings, inspectRequest } from "./request";
+import { Coding } from "./bodytext";
 import { utf8Text } from "../sdk/lib";
 export * from "../sdk/exports";
 
@@ -27,6 +28,7 @@ const SID_BAD_CHUNKED = 1001012;
 const SID_MALFORMED_REQUEST = 1001013;
 const SID_BODY_PAST_DEPTH = 1001014;
 const SID_PIPELINE_PAST_LIMIT = 1001015;
+const SID_BODY_UNDECODED = 1001016;
 
 const DETECTION_SIDS: i32[] = [SID_SQLI, SID_XSS, SID_TRAVERSAL, SID_CMDI, SID_JNDI, SID_SCANNER, 0];
 const DETECTION_SEVERITY: i32[] = [Severity.HIGH, Severity.MEDIUM, Severity.HIGH, Severity.HIGH, Severity.HIGH, Severity.LOW, 0];
@@ -225,6 +227,9 @@ class HttpWaf extends Inspector {
         }
         if (requestBody.malformed) this.anomaly(pkt, f, SID_BAD_CHUNKED, Severity.LOW, "HTTP request with a malformed chunked body");
         inspectRequest(s, head, requestBody, cfg, findings);
+        if (findings.unreadBody == Coding.UNDECODABLE) {
+          this.unread(pkt, f, SID_BODY_UNDECODED, Severity.LOW, "HTTP request body whose Content-Encoding could not be undone: inspected as sent", cfg.blockUnreadBody);
+        }
         const txn = this.remember(f, s);
         if (findings.mask != 0) {
           this.report(pkt, txn);

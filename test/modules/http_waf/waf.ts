@@ -15,7 +15,7 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const SID = {
   SQLI: 1001001, XSS: 1001002, TRAVERSAL: 1001003, CMDI: 1001004, JNDI: 1001005, SCANNER: 1001006,
   SMUGGLING: 1001010, HEAD_TOO_LONG: 1001011, BAD_CHUNKED: 1001012, MALFORMED_REQUEST: 1001013, BODY_PAST_DEPTH: 1001014,
-  PIPELINE_PAST_LIMIT: 1001015,
+  PIPELINE_PAST_LIMIT: 1001015, BODY_UNDECODED: 1001016,
 } as const;
 
 export const compiledWaf = (): Promise<CompiledInspector> => compiledModule('http_waf');
