@@ -1,14 +1,18 @@
 // threat_intel: flags flows to or from listed addresses/CIDRs, and DNS
-// queries, TLS SNIs and HTTP Hosts that name listed domains. README.md has
-// the list format, the config and the signature ids.
+// queries and answers, TLS SNIs, HTTP request targets and Hosts that name
+// listed domains. README.md has the list format, the config and the
+// signature ids.
 import {
   Inspector, Packet, Verdict, JsonValue, FlowMap, Severity, LogLevel, IpProto,
   refuse, onlyKnownKeys, actionVerdict,
   register, alert, log, parseJson, jsonError, JsonWriter, Status,
 } from "../sdk";
 import { IpIocSet, DomainIocSet, IocAccept, loadIocText, loadIocString, iocError } from "./ioc";
-import { addrText } from "./addr";
-import { dnsName, dnsQueryName, tlsServerName, httpHost, looksLikeHttpRequest, foundPtr, foundLen, resume, Found } from "./names";
+import { addrText, parseAddr } from "./addr";
+import {
+  dnsName, dnsQueryName, dnsIsResponse, dnsAnswersStart, dnsNextAlias, tlsServerName, TLS_MAX_HELLO,
+  httpHost, httpRequestTarget, targetIsConnect, looksLikeHttpRequest, skipEmptyLines, foundPtr, foundLen, resume, Found,
+} from "./names";
 // The SDK's callbacks, except on_init: see below.
 export { secuxflow_abi_version, sf_alloc, on_batch, on_flow_end } from "../sdk/exports";
 
@@ -21,16 +25,38 @@ const SID_HTTP = 1008005;
 const KNOWN_KEYS = ["ips", "domains", "ip_list_text", "domain_list_text", "ioc_text", "action", "block_ttl", "severity", "max_packets"];
 /** A flow that showed no name to check within this many packets is let go. */
 const DEFAULT_MAX_PACKETS = 16;
-/** A ClientHello larger than this without an SNI found is given up on. */
-const TLS_LOOK = 16384;
+/**
+ * Client stream bytes searched for a whole ClientHello: the largest hello we
+ * gather, plus the headers of the records it may be spread over.
+ */
+const TLS_LOOK = TLS_MAX_HELLO * 2;
+
+namespace App {
+  export const UNKNOWN: i32 = -1;
+  export const NONE: i32 = 0;
+  export const TLS: i32 = 1;
+  export const HTTP: i32 = 2;
+  export const DNS_TCP: i32 = 3;
+}
 
 class TiFlow {
   decided: Verdict = Verdict.CONTINUE;
   packets: i32 = 0;
-  /** -1 unknown, 0 none of ours, 1 TLS, 2 HTTP, 3 DNS over TCP. */
-  app: i32 = -1;
+  /** What the client stream carries: App.*. */
+  app: i32 = App.UNKNOWN;
+  /** HTTP: where the next line to read starts in the client stream (the request line first). */
   httpFrom: i32 = 0;
+  requestLineRead: bool = false;
+  /** The request is a CONNECT: its tunnel follows the headers. */
+  connect: bool = false;
+  /** TLS: where the first record starts (after a CONNECT request, in the tunnel). */
+  tlsFrom: i32 = 0;
 }
+
+/** Where an address literal from an HTTP request target is parsed to. */
+const targetAddr: usize = memory.data(16);
+
+@inline function isDnsPort(port: i32): bool { return port == 53 || port == 5353; }
 
 class ThreatIntel extends Inspector {
   ips: IpIocSet = new IpIocSet();
@@ -128,83 +154,184 @@ class ThreatIntel extends Inspector {
       st = new TiFlow();
       this.flows.set(pkt.flowId, st);
       // both addresses are fixed for the flow: one check on its first packet
-      const v = pkt.ipVersion;
-      if (this.ips.size > 0) {
-        const sp = pkt.srcAddrPtr;
-        const dp = pkt.dstAddrPtr;
-        let len = this.ips.match(sp, v);
-        if (len >= 0) return this.hit(pkt, st, SID_SRC_IP, "Source address listed as IOC", this.ipMeta(sp, v, len, "src"), true);
-        len = this.ips.match(dp, v);
-        if (len >= 0) return this.hit(pkt, st, SID_DST_IP, "Destination address listed as IOC", this.ipMeta(dp, v, len, "dst"), false);
-      }
+      const v = this.checkAddresses(pkt, st);
+      if (v != Verdict.CONTINUE) return v;
     }
     if (st.decided != Verdict.CONTINUE) {
       if (st.decided == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
       return st.decided;
     }
     st.packets++;
-    if (this.domains.size == 0) return this.done(st);
+    // an address-only list still has HTTP request targets to check
+    if (this.domains.size == 0 && this.ips.size == 0) return this.done(st);
     const proto = pkt.proto;
-    if (proto == IpProto.UDP) {
-      if (pkt.dstPort == 53 || pkt.dstPort == 5353) {
-        const n = dnsQueryName(pkt.payloadPtr, pkt.payloadLength);
-        if (n > 0) {
-          const at = this.domains.match(dnsName, n);
-          if (at >= 0) return this.hit(pkt, st, SID_DNS, "DNS query for a domain listed as IOC", this.nameMeta("dns", at, n), false);
-        }
-        // a resolver socket may send more queries on the same flow
-        return st.packets >= this.maxPackets ? this.done(st) : Verdict.CONTINUE;
-      }
-      return this.done(st);
-    }
+    if (proto == IpProto.UDP) return this.onDatagram(pkt, st);
     if (proto != IpProto.TCP) return this.done(st);
-    if (pkt.direction != 0 || pkt.streamPtr == 0) return st.packets >= this.maxPackets ? this.done(st) : Verdict.CONTINUE;
+    if (pkt.direction != 0 || pkt.streamPtr == 0) return this.keepWatching(st);
     const s = pkt.streamPtr;
     const len = pkt.streamLength;
-    if (st.app < 0) {
-      if (load<u8>(s) == 0x16) st.app = 1;
-      else if (looksLikeHttpRequest(s, len)) st.app = 2;
-      else if (pkt.serverPort == 53) st.app = 3;
-      else if (len >= 16) st.app = 0;
-      else return st.packets >= this.maxPackets || pkt.streamGap ? this.done(st) : Verdict.CONTINUE;
+    if (st.app == App.UNKNOWN) {
+      st.app = this.classify(pkt, st, s, len);
+      if (st.app == App.UNKNOWN) return this.moreToCome(pkt, st);
     }
-    let r = Found.NO;
-    let sid = 0;
-    let kind = "";
-    if (st.app == 1) {
-      r = tlsServerName(s, len < TLS_LOOK ? len : TLS_LOOK);
-      if (r == Found.NEED_MORE && len >= TLS_LOOK) r = Found.NO;
-      sid = SID_TLS;
-      kind = "tls";
-    } else if (st.app == 2) {
-      r = httpHost(s, st.httpFrom, len);
-      st.httpFrom = resume;
-      sid = SID_HTTP;
-      kind = "http";
-    } else if (st.app == 3) {
-      if (len < 2) r = Found.NEED_MORE;
-      else {
-        const mlen = (<i32>load<u8>(s) << 8) | <i32>load<u8>(s + 1);
-        if (len - 2 < mlen) r = Found.NEED_MORE;
-        else {
-          const n = dnsQueryName(s + 2, mlen);
-          if (n > 0) {
-            const at = this.domains.match(dnsName, n);
-            if (at >= 0) return this.hit(pkt, st, SID_DNS, "DNS query for a domain listed as IOC", this.nameMeta("dns", at, n), false);
-          }
-        }
-      }
-    }
-    if (r == Found.YES) {
-      const at = this.domains.match(foundPtr, foundLen);
-      if (at >= 0) {
-        const msg = sid == SID_TLS ? "TLS SNI names a domain listed as IOC" : "HTTP Host names a domain listed as IOC";
-        return this.hit(pkt, st, sid, msg, this.nameMeta(kind, at, foundLen), false);
-      }
-      return this.done(st);
-    }
-    if (r == Found.NO || pkt.streamGap || st.packets >= this.maxPackets) return this.done(st);
+    if (st.app == App.TLS) return this.onTls(pkt, st, s, len);
+    if (st.app == App.HTTP) return this.onHttp(pkt, st, s, len);
+    if (st.app == App.DNS_TCP) return this.onDnsOverTcp(pkt, st, s, len);
+    return this.done(st);
+  }
+
+  // Set by listedPrefix: the match was on the IPv4 address an IPv6 one carries.
+  private viaEmbeddedV4: bool = false;
+
+  private checkAddresses(pkt: Packet, st: TiFlow): Verdict {
+    if (this.ips.size == 0) return Verdict.CONTINUE;
+    const v = pkt.ipVersion;
+    const sp = pkt.srcAddrPtr;
+    const dp = pkt.dstAddrPtr;
+    let len = this.listedPrefix(sp, v);
+    if (len >= 0) return this.hit(pkt, st, SID_SRC_IP, "Source address listed as IOC", this.ipMeta(sp, v, len, "src"), true);
+    len = this.listedPrefix(dp, v);
+    if (len >= 0) return this.hit(pkt, st, SID_DST_IP, "Destination address listed as IOC", this.ipMeta(dp, v, len, "dst"), false);
     return Verdict.CONTINUE;
+  }
+
+  /** Longest listed prefix covering the address, or the IPv4 address a NAT64/mapped IPv6 one carries; -1. */
+  private listedPrefix(ptr: usize, version: i32): i32 {
+    let len = this.ips.match(ptr, version);
+    this.viaEmbeddedV4 = false;
+    if (len < 0 && version == 6) {
+      len = this.ips.matchEmbeddedV4(ptr);
+      this.viaEmbeddedV4 = len >= 0;
+    }
+    return len;
+  }
+
+  /** UDP: DNS queries, and the aliases in DNS answers; other datagrams have no name to check. */
+  private onDatagram(pkt: Packet, st: TiFlow): Verdict {
+    if (this.domains.size == 0 || !(isDnsPort(pkt.dstPort) || isDnsPort(pkt.srcPort))) return this.done(st);
+    const p = pkt.payloadPtr;
+    const n = pkt.payloadLength;
+    const v = dnsIsResponse(p, n) ? this.checkDnsAnswer(pkt, st, p, n) : this.checkDnsQuery(pkt, st, p, n);
+    if (v != Verdict.CONTINUE) return v;
+    // a resolver socket may send more queries on the same flow, answers in between
+    return this.keepWatching(st);
+  }
+
+  private checkDnsQuery(pkt: Packet, st: TiFlow, ptr: usize, len: i32): Verdict {
+    const n = dnsQueryName(ptr, len);
+    if (n <= 0) return Verdict.CONTINUE;
+    const at = this.domains.match(dnsName, n);
+    if (at < 0) return Verdict.CONTINUE;
+    return this.hit(pkt, st, SID_DNS, "DNS query for a domain listed as IOC", this.nameMeta("dns", at), false);
+  }
+
+  // the client follows a CNAME/DNAME, so a listed target is as bad as a listed query name
+  private checkDnsAnswer(pkt: Packet, st: TiFlow, ptr: usize, len: i32): Verdict {
+    if (!dnsAnswersStart(ptr, len)) return Verdict.CONTINUE;
+    for (let n = dnsNextAlias(ptr, len); n > 0; n = dnsNextAlias(ptr, len)) {
+      const at = this.domains.match(dnsName, n);
+      if (at >= 0) return this.hit(pkt, st, SID_DNS, "DNS answer aliases a domain listed as IOC", this.nameMeta("dns_answer", at), false);
+    }
+    return Verdict.CONTINUE;
+  }
+
+  /** What the client stream carries, from its first bytes; App.UNKNOWN while too few have come. */
+  private classify(pkt: Packet, st: TiFlow, s: usize, len: i32): i32 {
+    if (load<u8>(s) == 0x16) return App.TLS;
+    // servers skip empty lines before the request line (RFC 9112 2.2)
+    const start = skipEmptyLines(s, 0, len);
+    if (looksLikeHttpRequest(s + <usize>start, len - start)) {
+      st.httpFrom = start;
+      return App.HTTP;
+    }
+    if (pkt.serverPort == 53) return App.DNS_TCP;
+    if (len - start >= 16) return App.NONE;
+    return App.UNKNOWN;
+  }
+
+  private onTls(pkt: Packet, st: TiFlow, s: usize, len: i32): Verdict {
+    const avail = len - st.tlsFrom;
+    if (avail <= 0) return this.moreToCome(pkt, st);
+    let r = tlsServerName(s + <usize>st.tlsFrom, avail < TLS_LOOK ? avail : TLS_LOOK);
+    if (r == Found.NEED_MORE && avail >= TLS_LOOK) r = Found.NO;
+    if (r == Found.NEED_MORE) return this.moreToCome(pkt, st);
+    if (r == Found.YES) {
+      const v = this.checkName(pkt, st, SID_TLS, "TLS SNI names a domain listed as IOC", "tls");
+      if (v != Verdict.CONTINUE) return v;
+    }
+    return this.done(st);
+  }
+
+  private onHttp(pkt: Packet, st: TiFlow, s: usize, len: i32): Verdict {
+    if (!st.requestLineRead) {
+      const r = httpRequestTarget(s, st.httpFrom, len);
+      if (r == Found.NEED_MORE) return this.moreToCome(pkt, st);
+      st.requestLineRead = true;
+      st.httpFrom = resume;
+      st.connect = targetIsConnect;
+      if (r == Found.YES) {
+        const v = this.checkTargetHost(pkt, st);
+        if (v != Verdict.CONTINUE) return v;
+      }
+    }
+    while (true) {
+      const r = httpHost(s, st.httpFrom, len);
+      st.httpFrom = resume;
+      if (r == Found.NEED_MORE) return this.moreToCome(pkt, st);
+      if (r == Found.NO) return st.connect ? this.enterTunnel(pkt, st, s, len) : this.done(st);
+      const v = this.checkName(pkt, st, SID_HTTP, "HTTP Host names a domain listed as IOC", "http");
+      if (v != Verdict.CONTINUE) return v;
+      // a CONNECT's tunnel still follows the headers
+      if (!st.connect) return this.done(st);
+    }
+    return Verdict.CONTINUE;
+  }
+
+  /**
+   * The host an absolute-form or CONNECT target names (in foundPtr/foundLen):
+   * a forward proxy connects there whatever Host says. A name is checked
+   * against the domains, an address literal against the addresses.
+   */
+  private checkTargetHost(pkt: Packet, st: TiFlow): Verdict {
+    const version = parseAddr(foundPtr, foundLen, targetAddr);
+    if (version == 0) return this.checkName(pkt, st, SID_HTTP, "HTTP request target names a domain listed as IOC", "http_target");
+    const prefix = this.listedPrefix(targetAddr, version);
+    if (prefix < 0) return Verdict.CONTINUE;
+    return this.hit(pkt, st, SID_DST_IP, "HTTP request target is an address listed as IOC", this.ipMeta(targetAddr, version, prefix, "dst", "http_target"), false);
+  }
+
+  // after a CONNECT the client talks through the proxy to the target, mostly in TLS whose SNI names it
+  private enterTunnel(pkt: Packet, st: TiFlow, s: usize, len: i32): Verdict {
+    if (this.domains.size == 0) return this.done(st);
+    st.app = App.TLS;
+    st.tlsFrom = st.httpFrom;
+    return this.onTls(pkt, st, s, len);
+  }
+
+  /** DNS over TCP: the first message's first question. */
+  private onDnsOverTcp(pkt: Packet, st: TiFlow, s: usize, len: i32): Verdict {
+    if (len < 2) return this.moreToCome(pkt, st);
+    const mlen = (<i32>load<u8>(s) << 8) | <i32>load<u8>(s + 1);
+    if (len - 2 < mlen) return this.moreToCome(pkt, st);
+    const v = this.checkDnsQuery(pkt, st, s + 2, mlen);
+    return v != Verdict.CONTINUE ? v : this.done(st);
+  }
+
+  /** The name in foundPtr/foundLen: a hit when listed, else CONTINUE. */
+  private checkName(pkt: Packet, st: TiFlow, sid: i32, msg: string, kind: string): Verdict {
+    const at = this.domains.match(foundPtr, foundLen);
+    if (at < 0) return Verdict.CONTINUE;
+    return this.hit(pkt, st, sid, msg, this.nameMeta(kind, at), false);
+  }
+
+  /** Within max_packets the flow stays watched. */
+  private keepWatching(st: TiFlow): Verdict {
+    return st.packets >= this.maxPackets ? this.done(st) : Verdict.CONTINUE;
+  }
+
+  /** As keepWatching, but a client stream that hit the stream depth brings no more bytes. */
+  private moreToCome(pkt: Packet, st: TiFlow): Verdict {
+    return pkt.streamGap ? this.done(st) : this.keepWatching(st);
   }
 
   /** Nothing more to learn from this flow: stop receiving it. */
@@ -224,16 +351,19 @@ class ThreatIntel extends Inspector {
     return st.decided;
   }
 
-  ipMeta(ptr: usize, version: i32, prefix: i32, side: string): string {
-    return new JsonWriter().beginObject()
-      .str("ioc_type", "ip").str("side", side).str("address", addrText(ptr, version))
-      .num("prefix_len", prefix).str("action", this.actionName).endObject().toString();
+  ipMeta(ptr: usize, version: i32, prefix: i32, side: string, seenIn: string = ""): string {
+    const w = new JsonWriter().beginObject().str("ioc_type", "ip").str("side", side);
+    if (seenIn.length > 0) w.str("seen_in", seenIn);
+    w.str("address", addrText(ptr, version));
+    if (this.viaEmbeddedV4) w.str("embedded_ipv4", addrText(ptr + 12, 4));
+    return w.num("prefix_len", prefix).str("action", this.actionName).endObject().toString();
   }
 
-  nameMeta(kind: string, at: i32, n: i32): string {
+  /** For the name the domain set last matched; `at` is where the listed part starts. */
+  nameMeta(kind: string, at: i32): string {
     return new JsonWriter().beginObject()
-      .str("ioc_type", "domain").str("seen_in", kind).str("name", this.domains.lastName(0, n))
-      .str("listed", this.domains.lastName(at, n)).str("action", this.actionName).endObject().toString();
+      .str("ioc_type", "domain").str("seen_in", kind).str("name", this.domains.lastName())
+      .str("listed", this.domains.lastName(at)).str("action", this.actionName).endObject().toString();
   }
 }
 

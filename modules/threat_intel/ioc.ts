@@ -61,6 +61,8 @@ export class IpIocSet {
         prefix = prefix * 10 + c - 0x30;
       }
     }
+    // "::ffff:a.b.c.d" is how dual-stack logs write an IPv4 peer; packets carry it as IPv4
+    if (version == 6 && prefix >= 96 && isV4Mapped(addrBuf)) return this.add(addrBuf + 12, 4, prefix - 96);
     return this.add(addrBuf, version, prefix);
   }
 
@@ -84,6 +86,17 @@ export class IpIocSet {
     return -1;
   }
 
+  /**
+   * For an IPv6 address (16 bytes at ptr) that carries an IPv4 one, the
+   * longest listed IPv4 prefix covering that: NAT64 with the well-known prefix
+   * 64:ff9b::/96 (RFC 6052; the gateway delivers the flow to the embedded
+   * address) and IPv4-mapped ::ffff:0:0/96. -1 otherwise.
+   */
+  matchEmbeddedV4(ptr: usize): i32 {
+    if (!isNat64WellKnown(ptr) && !isV4Mapped(ptr)) return -1;
+    return this.match(ptr + 12, 4);
+  }
+
   // key = [prefix length][address bytes cut to the prefix]: v4 and v6 keys
   // differ in length, so they never collide
   private masked(ptr: usize, version: i32, prefix: i32): i32 {
@@ -101,9 +114,26 @@ export class IpIocSet {
   }
 }
 
+function zeroBytes(ptr: usize, from: i32, to: i32): bool {
+  for (let i = from; i < to; i++) if (load<u8>(ptr + <usize>i) != 0) return false;
+  return true;
+}
+
+/** ::ffff:a.b.c.d */
+export function isV4Mapped(ptr: usize): bool {
+  return zeroBytes(ptr, 0, 10) && load<u8>(ptr + 10) == 0xff && load<u8>(ptr + 11) == 0xff;
+}
+
+/** 64:ff9b::a.b.c.d */
+export function isNat64WellKnown(ptr: usize): bool {
+  return load<u8>(ptr) == 0 && load<u8>(ptr + 1) == 0x64 && load<u8>(ptr + 2) == 0xff && load<u8>(ptr + 3) == 0x9b && zeroBytes(ptr, 4, 12);
+}
+
 export class DomainIocSet {
   private index: KeyIndex = new KeyIndex();
   private name: StaticArray<u8> = new StaticArray<u8>(256);
+  // what normalize* last wrote to this.name; a shorter name leaves older bytes after it
+  private nameLength: i32 = 0;
 
   get size(): i32 { return this.index.size; }
   get footprint(): i32 { return this.index.footprint; }
@@ -115,7 +145,7 @@ export class DomainIocSet {
     if (len > 0 && load<u8>(ptr) == 0x3d) { flags = DomainFlag.SELF; start = 1; }
     else if (len > 1 && load<u8>(ptr) == 0x2a && load<u8>(ptr + 1) == 0x2e) { flags = DomainFlag.BELOW; start = 2; }
     else if (len > 0 && load<u8>(ptr) == 0x2e) { flags = DomainFlag.BELOW; start = 1; }
-    const n = this.normalize(ptr + <usize>start, len - start);
+    const n = this.normalizeEntry(ptr + <usize>start, len - start);
     if (n < 0) return false;
     if (!this.index.add(changetype<usize>(this.name), n, flags)) { iocError = "more than 1048575 entries"; return false; }
     return true;
@@ -126,47 +156,108 @@ export class DomainIocSet {
   /**
    * Offset in the (normalised) name where the listed entry that covers it
    * starts: 0 for the name itself, > 0 for a listed parent domain; -1 when not
-   * listed. Case and one trailing dot are ignored; invalid names never match.
+   * listed. Case and one trailing dot are ignored. A name with labels that are
+   * not hostname labels (DNS labels are 8-bit clean, and resolvers forward
+   * them) is matched by the parent domains made only of valid labels.
    */
   match(ptr: usize, len: i32): i32 {
-    const n = this.normalize(ptr, len);
-    if (n <= 0) return -1;
+    if (this.size == 0) return -1;
+    const validFrom = this.normalizeSeen(ptr, len);
+    if (validFrom < 0) return -1;
+    const n = this.nameLength;
     const name = changetype<usize>(this.name);
-    if ((this.index.get(name, n) & DomainFlag.SELF) != 0) return 0;
-    for (let i = 0; i < n; i++) {
+    if (validFrom == 0 && (this.index.get(name, n) & DomainFlag.SELF) != 0) return 0;
+    // a parent starts after a dot; the first candidate is the dot just before validFrom
+    for (let i = validFrom > 0 ? validFrom - 1 : 0; i < n; i++) {
       if (load<u8>(name + <usize>i) != 0x2e) continue;
       if ((this.index.get(name + <usize>(i + 1), n - i - 1) & DomainFlag.BELOW) != 0) return i + 1;
     }
     return -1;
   }
 
-  /** The name last normalised by match()/addText(), from offset `from` (for alert metadata). */
-  lastName(from: i32, len: i32): string {
-    return String.UTF8.decodeUnsafe(changetype<usize>(this.name) + <usize>from, <usize>(len - from));
+  /**
+   * The name last normalised by match()/addText(), from offset `from` (for
+   * alert metadata). Bytes outside printable ASCII are written \xNN: a name
+   * seen on the wire may hold any bytes, and a UTF-8 decode would garble them.
+   */
+  lastName(from: i32 = 0): string {
+    const p = changetype<usize>(this.name) + <usize>from;
+    const n = this.nameLength - from;
+    let printable = true;
+    for (let i = 0; i < n; i++) if (!isPrintable(load<u8>(p + <usize>i))) { printable = false; break; }
+    if (printable) return String.UTF8.decodeUnsafe(p, <usize>n);
+    let out = "";
+    for (let i = 0; i < n; i++) {
+      const c = load<u8>(p + <usize>i);
+      out += isPrintable(c) ? String.fromCharCode(c) : "\\x" + (c < 16 ? "0" : "") + c.toString(16);
+    }
+    return out;
   }
 
-  // Lower-cases into this.name and checks the DNS name rules; returns the length or -1.
-  private normalize(ptr: usize, len: i32): i32 {
+  // A list entry: lower-cases into this.name and checks the DNS name rules; returns the length or -1.
+  private normalizeEntry(ptr: usize, len: i32): i32 {
+    this.nameLength = 0;
     if (len > 0 && load<u8>(ptr + <usize>(len - 1)) == 0x2e) len--;
     if (len <= 0) { iocError = "empty domain"; return -1; }
-    if (len > 253) { iocError = "domain longer than 253 characters"; return -1; }
+    if (len > MAX_NAME) { iocError = "domain longer than 253 characters"; return -1; }
     const out = changetype<usize>(this.name);
     let label = 0;
     for (let i = 0; i < len; i++) {
-      let c = load<u8>(ptr + <usize>i);
-      if (<u8>(c - 65) < 26) c |= 0x20;
+      const c = lowerAscii(load<u8>(ptr + <usize>i));
       if (c == 0x2e) {
         if (label == 0) { iocError = "empty label"; return -1; }
         label = 0;
       } else {
-        const ok = (<u8>(c - 0x61) < 26) || (<u8>(c - 0x30) < 10) || c == 0x2d || c == 0x5f;
-        if (!ok) { iocError = c > 0x7e ? "non-ASCII character (write IDNs as xn--...)" : "character '" + String.fromCharCode(c) + "' is not allowed in a domain"; return -1; }
+        if (!isLabelByte(c)) { iocError = c > 0x7e ? "non-ASCII character (write IDNs as xn--...)" : "character '" + String.fromCharCode(c) + "' is not allowed in a domain"; return -1; }
         if (++label > 63) { iocError = "label longer than 63 characters"; return -1; }
       }
       store<u8>(out + <usize>i, c);
     }
+    this.nameLength = len;
     return len;
   }
+
+  /**
+   * A name seen on the wire: lower-cased into this.name whatever its bytes
+   * (this.nameLength gets its length). Returns where the longest suffix made
+   * only of valid labels starts, or -1 when even the last label is invalid.
+   * Over 253 bytes only the end is kept: that is where a listed domain is.
+   */
+  private normalizeSeen(ptr: usize, len: i32): i32 {
+    this.nameLength = 0;
+    if (len > 0 && load<u8>(ptr + <usize>(len - 1)) == 0x2e) len--;
+    const start = len > MAX_NAME ? len - MAX_NAME : 0;
+    const n = len - start;
+    if (n <= 0) return -1;
+    const src = ptr + <usize>start;
+    const out = changetype<usize>(this.name);
+    // a label cut by the length limit is not a label the name really has
+    let labelOk = start == 0 || load<u8>(src - 1) == 0x2e;
+    let labelStart = 0;
+    let validFrom = 0;
+    for (let i = 0; i < n; i++) {
+      const c = lowerAscii(load<u8>(src + <usize>i));
+      store<u8>(out + <usize>i, c);
+      if (c == 0x2e) {
+        if (!labelOk || i == labelStart) validFrom = i + 1;
+        labelStart = i + 1;
+        labelOk = true;
+      } else if (!isLabelByte(c) || i - labelStart >= 63) {
+        labelOk = false;
+      }
+    }
+    this.nameLength = n;
+    if (!labelOk || labelStart == n) return -1;
+    return validFrom;
+  }
+}
+
+const MAX_NAME = 253;
+
+@inline function lowerAscii(c: u8): u8 { return <u8>(c - 65) < 26 ? c | 0x20 : c; }
+@inline function isPrintable(c: u8): bool { return c >= 0x20 && c <= 0x7e; }
+@inline function isLabelByte(c: u8): bool {
+  return (<u8>(c - 0x61) < 26) || (<u8>(c - 0x30) < 10) || c == 0x2d || c == 0x5f;
 }
 
 export namespace IocAccept {

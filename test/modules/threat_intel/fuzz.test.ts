@@ -3,25 +3,34 @@ import type { InspectItem } from '../../../host/wasm/types.js';
 import { item, packet } from '../../host/wasm/helpers.js';
 import { compiledModule, instance, enc } from '../dlp/support.js';
 import { fuzz, scribble } from '../dlp/fuzz-support.js';
-import { clientHello, dnsQuery } from './wire.js';
+import { clientHello, dnsQuery, dnsResponse, splitIntoRecords } from './wire.js';
 
 beforeAll(async () => { await compiledModule('threat_intel'); }, 300_000);
 
-it('1,000,000 mutated DNS queries, ClientHellos and HTTP heads (lying lengths, loops, truncation): no trap, memory flat', async () => {
+it('1,000,000 mutated DNS queries and answers, ClientHellos (one or many records) and HTTP heads (lying lengths, loops, truncation): no trap, memory flat', async () => {
   const inst = await instance('threat_intel', '198.18.0.0/16\n2001:db8::/32\nevil.example\n*.x.test\n');
-  const seeds = [
+  const dnsSeeds = [
     dnsQuery('a.evil.example'),
     Uint8Array.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c, 0, 1, 0, 1]), // a compression loop in the question
+    dnsResponse('m.shop.example', [{ type: 'CNAME', owner: 'm.shop.example', data: 't.evil.example' }, { type: 'A', owner: 't.evil.example', data: '192.0.2.1' }]),
+    // a CNAME whose target points at itself
+    Uint8Array.from([0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0x61, 0, 0, 1, 0, 1, 0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 1, 0, 2, 0xc0, 31]),
+  ];
+  const tcpSeeds = [
     clientHello('www.evil.example'),
     clientHello(null),
+    splitIntoRecords(clientHello('www.evil.example'), [3, 50, 60]),
     enc('GET / HTTP/1.1\r\nHost: q.x.test\r\nUser-Agent: f\r\n\r\n'),
     enc('POST /a HTTP/1.1\r\nhost:\r\n\r\n'),
+    enc('\r\nGET http://u@[2001:db8::1]:80/x HTTP/1.1\r\nHost: q.x.test\r\n\r\n'),
+    enc('CONNECT q.x.test:443 HTTP/1.1\r\nHost: ok.test\r\n\r\n'),
   ];
+  const seeds = [...dnsSeeds, ...tcpSeeds];
   const templates: InspectItem[] = [];
   for (let i = 0; i < 256; i++) {
-    const seed = seeds[i % seeds.length]!;
-    const isDns = i % seeds.length < 2;
-    const p = packet({ src: '203.0.113.1', dst: '203.0.113.2', proto: isDns ? 'udp' : 'tcp', dstPort: isDns ? 53 : 443, payload: seed });
+    const k = i % seeds.length;
+    const isDns = k < dnsSeeds.length;
+    const p = packet({ src: '203.0.113.1', dst: '203.0.113.2', proto: isDns ? 'udp' : 'tcp', dstPort: isDns ? 53 : 443, payload: seeds[k]! });
     templates.push(item(p, { flowId: i + 1 }));
   }
   const originals = templates.map((t) => t.pkt.data.slice());
