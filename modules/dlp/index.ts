@@ -68,6 +68,19 @@ class DlpFlow {
 
 function kindIndex(kind: i32): i32 { return ctz(kind); }
 
+/**
+ * Drops the findings from index `first` on that end at or before `at`: on a
+ * resend they lie in bytes the receiver has already taken, and judging them
+ * again would drop a packet for a value that is not in it.
+ */
+function keepEndingAfter(found: Findings, first: i32, at: i32): void {
+  let kept = first;
+  for (let i = first; i < found.count; i++) {
+    if (unchecked(found.ends[i]) > at) found.move(i, kept++);
+  }
+  found.count = kept;
+}
+
 class Dlp extends Inspector {
   kinds: i32 = Kind.ALL;
   action: Verdict = Verdict.CONTINUE;
@@ -128,7 +141,7 @@ class Dlp extends Inspector {
     }
     const dir = pkt.direction != 0 ? st.d1 : st.d0;
     const found = this.found;
-    found.count = 0;
+    found.reset();
     // A direction whose bytes ended on a cut-off candidate is judged as final
     // once it is done: its FIN/RST, or the other side starting to answer.
     // (Mere ACKs prove nothing: the sender may just be between segments.)
@@ -148,14 +161,21 @@ class Dlp extends Inspector {
       const end = len < this.depth ? len : this.depth;
       const newStart = len - pkt.streamNew;
       if (newStart < end) {
-        let from = newStart - OVERLAP;
+        // Bytes a DROP kept from the receiver come again with its resend
+        // (docs/abi/v1.md section 4): they are new to the receiver, so they
+        // are judged again, or the resend would carry the value through.
+        const resent = newStart < dir.doneTo;
+        let from = resent ? newStart - MAX_PENDING : newStart - OVERLAP;
         if (dir.pending >= 0 && dir.pending < from) from = dir.pending;
-        if (from < end - MAX_PENDING - pkt.streamNew) from = end - MAX_PENDING - pkt.streamNew;
+        if (from < newStart - MAX_PENDING) from = newStart - MAX_PENDING;
         if (from < 0) from = 0;
+        if (resent) dir.doneTo = newStart;
         base = pkt.streamPtr;
         // a gap or the depth means no more bytes: this is the last look
         const last = pkt.streamGap || end >= this.depth;
-        scan(base, from, end, dir.doneTo, this.kinds, found, last);
+        const first = found.count;
+        scan(base, from, end, resent ? from : dir.doneTo, this.kinds, found, last);
+        if (resent) keepEndingAfter(found, first, newStart);
         dir.pending = pendingFrom;
         this.save(dir, base, end, last);
       }
@@ -174,6 +194,8 @@ class Dlp extends Inspector {
     for (let i = 0; i < found.count; i++) {
       const dir = unchecked(found.dirs[i]) != 0 ? st.d1 : st.d0;
       if (inStream && unchecked(found.ends[i]) > dir.doneTo) dir.doneTo = unchecked(found.ends[i]);
+      // the cap limits the log, not the action: past it, a drop still drops
+      verdict = this.action;
       if (st.alerts >= this.maxAlerts) continue;
       st.alerts++;
       const k = kindIndex(unchecked(found.kinds[i]));
@@ -184,7 +206,6 @@ class Dlp extends Inspector {
       meta.num("offset", unchecked(found.starts[i])).flag("in_stream", inStream)
         .str("direction", unchecked(found.dirs[i]) != 0 ? "to_client" : "to_server").str("action", this.actionName).endObject();
       alert(pkt, KIND_SIDS[k], KIND_SEVERITY[k], KIND_MSGS[k], meta.toString());
-      verdict = this.action;
     }
     if (verdict == Verdict.BLOCK_FLOW || verdict == Verdict.BLOCK_SRC) st.decided = verdict;
     if (verdict == Verdict.BLOCK_SRC) pkt.setBlockTtl(this.blockTtl);
