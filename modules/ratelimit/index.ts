@@ -7,7 +7,7 @@ import {
   refuse, onlyKnownKeys,
   register, alert, JsonWriter,
 } from "../sdk";
-import { addrKey, mix64, U64Map } from "../sdk/lib";
+import { sourceKey, mix64, U64Map } from "../sdk/lib";
 import { LimitRule, Algo } from "./rules";
 export * from "../sdk/exports";
 
@@ -63,7 +63,7 @@ class RateLimit extends Inspector {
     const nowSec = <i32>(<i64>pkt.tsSec - this.epoch);
     let src: u64 = 0;
     if (this.boxed.size > 0) {
-      src = addrKey(pkt.srcAddrPtr, pkt.ipVersion);
+      src = sourceKey(pkt.srcAddrPtr, pkt.ipVersion);
       const until = this.boxed.get(src, -1);
       if (until >= 0) {
         if (nowSec < until) { pkt.setBlockTtl(until - nowSec); return Verdict.BLOCK_SRC; }
@@ -82,7 +82,7 @@ class RateLimit extends Inspector {
       if (r.countFlows && !flowStart) continue;
       if (r.proto >= 0 && r.proto != proto) continue;
       if (!r.matchesPort(port)) continue;
-      if (src == 0) src = addrKey(pkt.srcAddrPtr, pkt.ipVersion);
+      if (src == 0) src = sourceKey(pkt.srcAddrPtr, pkt.ipVersion);
       const key = r.perPort ? mix64(src ^ (<u64>port << 40)) : src;
       if (!r.over(key, now)) continue;
       const sid = r.algo == Algo.TOKEN_BUCKET ? SID_TOKEN_BUCKET : SID_SLIDING_WINDOW;

@@ -7,7 +7,7 @@ import {
   refuse, onlyKnownKeys, intField, boolField, portTable,
   register, alert, JsonWriter,
 } from "../sdk";
-import { SlidingWindowCounter, U64Map, addrKey, mix64 } from "../sdk/lib";
+import { SlidingWindowCounter, U64Map, addrKey, sourceKey, mix64 } from "../sdk/lib";
 import { DistinctCounter } from "./distinct";
 export * from "../sdk/exports";
 
@@ -16,6 +16,8 @@ const SID_FIN_SCAN = 1006002;
 const SID_NULL_SCAN = 1006003;
 const SID_XMAS_SCAN = 1006004;
 const SID_UDP_SCAN = 1006005;
+const SID_ACK_SCAN = 1006006;
+const SID_ODD_FLAGS_SCAN = 1006007;
 const SID_SYN_FLOOD = 1006010;
 const SID_ICMP_FLOOD = 1006011;
 const SID_AMPLIFICATION = 1006012;
@@ -28,7 +30,10 @@ const PSH: u8 = 0x08;
 const ACK: u8 = 0x10;
 const URG: u8 = 0x20;
 
-const KNOWN_KEYS = ["action", "block_ttl", "scan_window_ms", "syn_scan_ports", "stealth_scan_ports", "udp_scan_ports",
+/** Linux's ephemeral ports start here (Windows' at 49152): a client's side of a connection. */
+const EPHEMERAL_PORTS_FROM: u16 = 32768;
+
+const KNOWN_KEYS = ["action", "block_ttl", "scan_window_ms", "syn_scan_ports", "stealth_scan_ports", "ack_scan_ports", "udp_scan_ports",
   "flood_window_ms", "syn_flood_per_dst", "syn_flood_per_src", "icmp_flood_per_src",
   "amplification_ports", "amplification_min_bytes", "amplification_per_src", "amplification_unsolicited_only", "capacity"];
 
@@ -40,6 +45,7 @@ const K_AMP: u64 = 4;
 const K_ICMP: u64 = 5;
 const K_SYN_DST: u64 = 6;
 const K_SYN_SRC: u64 = 7;
+const K_ACK: u64 = 8;
 
 /** One counter key per (address, kind). The kind sits in bits no address key uses, then all is mixed. */
 @inline function tagged(addr: u64, kind: u64): u64 { return mix64(addr ^ (kind << 48)); }
@@ -51,6 +57,7 @@ class ScanFlood extends Inspector {
   scanWindowMs: i64 = 10000;
   synScanPorts: i64 = 20;
   stealthScanPorts: i64 = 5;
+  ackScanPorts: i64 = 20;
   udpScanPorts: i64 = 15;
   floodWindowMs: i64 = 1000;
   synFloodPerDst: i64 = 400;
@@ -109,6 +116,7 @@ class ScanFlood extends Inspector {
     if ((v = intField(c, "scan_window_ms", 100, 3600000, this.scanWindowMs, "milliseconds")) < 0) return false; this.scanWindowMs = v;
     if ((v = intField(c, "syn_scan_ports", 2, 65536, this.synScanPorts, "distinct ports")) < 0) return false; this.synScanPorts = v;
     if ((v = intField(c, "stealth_scan_ports", 1, 65536, this.stealthScanPorts, "distinct ports")) < 0) return false; this.stealthScanPorts = v;
+    if ((v = intField(c, "ack_scan_ports", 2, 65536, this.ackScanPorts, "distinct ports")) < 0) return false; this.ackScanPorts = v;
     if ((v = intField(c, "udp_scan_ports", 2, 65536, this.udpScanPorts, "distinct ports")) < 0) return false; this.udpScanPorts = v;
     if ((v = intField(c, "flood_window_ms", 100, 60000, this.floodWindowMs, "milliseconds")) < 0) return false; this.floodWindowMs = v;
     if ((v = intField(c, "syn_flood_per_dst", 2, 100000000, this.synFloodPerDst, "SYNs per window")) < 0) return false; this.synFloodPerDst = v;
@@ -127,58 +135,90 @@ class ScanFlood extends Inspector {
     const v = pkt.ipVersion;
     if (v == 0) return Verdict.PASS;
     if (pkt.l4Offset < 0) return Verdict.CONTINUE;
-    const now = pkt.timeNs;
-    const src = addrKey(pkt.srcAddrPtr, v);
+    const src = sourceKey(pkt.srcAddrPtr, v);
     const proto = pkt.proto;
-    if (proto == IpProto.TCP) {
-      const f = pkt.tcpFlags;
-      const core = f & (FIN | SYN | RST | ACK);
-      if (core == SYN) {
-        const n = this.ports.add(tagged(src, K_SYN), pkt.dstPort, now);
-        if (n >= this.synScanPorts) return this.fire(pkt, src, SID_SYN_SCAN, "TCP SYN port scan", "distinct_ports", n, Severity.MEDIUM);
-        return this.synFlood(pkt, src, now);
-      }
-      let sid = 0;
-      let name = "";
-      if (f == FIN) { sid = SID_FIN_SCAN; name = "TCP FIN port scan"; }
-      else if (f == 0) { sid = SID_NULL_SCAN; name = "TCP NULL port scan"; }
-      else if ((f & (FIN | PSH | URG)) == (FIN | PSH | URG) && (f & (SYN | RST | ACK)) == 0) { sid = SID_XMAS_SCAN; name = "TCP Xmas port scan"; }
-      if (sid != 0) {
-        const n = this.ports.add(tagged(src, K_STEALTH), pkt.dstPort, now);
-        if (n >= this.stealthScanPorts) return this.fire(pkt, src, sid, name, "distinct_ports", n, Severity.MEDIUM);
-      }
-      return Verdict.CONTINUE;
+    if (proto == IpProto.TCP) return this.onTcp(pkt, src, pkt.timeNs);
+    if (proto == IpProto.UDP) return this.onUdp(pkt, src, pkt.timeNs);
+    if (proto == IpProto.ICMP || proto == IpProto.ICMPV6) return this.onIcmp(pkt, src, pkt.timeNs);
+    return Verdict.CONTINUE;
+  }
+
+  onTcp(pkt: Packet, src: u64, now: i64): Verdict {
+    const f = pkt.tcpFlags;
+    const core = f & (FIN | SYN | RST | ACK);
+    if (core == SYN) {
+      const n = this.ports.add(tagged(src, K_SYN), pkt.dstPort, now);
+      if (n >= this.synScanPorts) return this.fire(pkt, src, SID_SYN_SCAN, "TCP SYN port scan", "distinct_ports", n, Severity.MEDIUM);
+      return this.synFlood(pkt, src, now);
     }
-    if (proto == IpProto.UDP) {
-      // a large datagram from a reflector port that no request of ours asked for
-      if (unchecked(this.ampPorts[pkt.srcPort]) != 0 && pkt.payloadLength >= this.ampMinBytes
-        && (!this.ampUnsolicitedOnly || pkt.direction == 0)) {
-        const n = this.floods.add(tagged(src, K_AMP), now);
-        if (n >= this.ampPerSrc) return this.fire(pkt, src, SID_AMPLIFICATION, "UDP amplification: large unsolicited responses from port " + pkt.srcPort.toString(), "responses_in_window", n, Severity.HIGH);
-        return Verdict.CONTINUE;
-      }
-      if (pkt.direction == 0) {
-        const n = this.ports.add(tagged(src, K_UDP), pkt.dstPort, now);
-        if (n >= this.udpScanPorts) return this.fire(pkt, src, SID_UDP_SCAN, "UDP port scan", "distinct_ports", n, Severity.MEDIUM);
-      }
-      return Verdict.CONTINUE;
+    // A RST asks for no answer, and a SYN-ACK the engine meets first is a
+    // handshake picked up late or backscatter of someone else's spoofed
+    // flood: neither probes anything.
+    if ((f & RST) != 0 || (f & (SYN | ACK)) == (SYN | ACK)) return Verdict.CONTINUE;
+    if ((f & ACK) != 0) return this.ackProbe(pkt, src, now);
+    // Without SYN, ACK or RST no segment is valid in any connection (RFC
+    // 9293 3.10.7: every segment after the SYN carries ACK); a closed port
+    // answers it with RST and an open one drops it, which is all a FIN,
+    // NULL, Xmas or any other such probe needs.
+    const sid = stealthSid(f);
+    const n = this.ports.add(tagged(src, K_STEALTH), pkt.dstPort, now);
+    if (n >= this.stealthScanPorts) return this.fire(pkt, src, sid, stealthName(sid), "distinct_ports", n, Severity.MEDIUM);
+    return Verdict.CONTINUE;
+  }
+
+  // ACK, FIN+ACK (Maimon) and the like, as the first packet of a flow: an ACK
+  // scan maps firewall rules. Such a segment is also what a connection the
+  // engine meets mid-stream starts with, so only the empty ones count, not
+  // a server's side (from its port to a client's ephemeral one), and against
+  // the SYN scan's larger threshold.
+  ackProbe(pkt: Packet, src: u64, now: i64): Verdict {
+    if (!pkt.flowStart || pkt.direction != 0 || pkt.payloadLength > 0 || isServerSide(pkt)) return Verdict.CONTINUE;
+    const n = this.ports.add(tagged(src, K_ACK), pkt.dstPort, now);
+    if (n >= this.ackScanPorts) return this.fire(pkt, src, SID_ACK_SCAN, "TCP ACK port scan", "distinct_ports", n, Severity.MEDIUM);
+    return Verdict.CONTINUE;
+  }
+
+  onUdp(pkt: Packet, src: u64, now: i64): Verdict {
+    const reflected = this.isAmplificationShaped(pkt);
+    if (reflected) {
+      const n = this.floods.add(tagged(src, K_AMP), now);
+      if (n >= this.ampPerSrc) return this.fire(pkt, src, SID_AMPLIFICATION, "UDP amplification: large unsolicited responses from port " + pkt.srcPort.toString(), "responses_in_window", n, Severity.HIGH);
     }
-    if (proto == IpProto.ICMP || proto == IpProto.ICMPV6) {
-      const type = pkt.u8(pkt.l4Offset);
-      if ((proto == IpProto.ICMP && type == 8) || (proto == IpProto.ICMPV6 && type == 128)) {
-        const n = this.floods.add(tagged(src, K_ICMP), now);
-        if (n >= this.icmpFloodPerSrc) return this.fire(pkt, src, SID_ICMP_FLOOD, "ICMP echo flood", "requests_in_window", n, Severity.MEDIUM);
-      }
+    if (pkt.direction != 0) return Verdict.CONTINUE;
+    // A padded probe from a reflector port (nmap -sU -g 53 --data-length 512)
+    // is still a probe. It is named a scan only from the amplification
+    // threshold on, so that reflected responses sprayed over a victim's
+    // ports at flood rate keep their own signature.
+    const threshold = reflected && this.ampPerSrc > this.udpScanPorts ? this.ampPerSrc : this.udpScanPorts;
+    const n = this.ports.add(tagged(src, K_UDP), pkt.dstPort, now);
+    if (n >= threshold) return this.fire(pkt, src, SID_UDP_SCAN, "UDP port scan", "distinct_ports", n, Severity.MEDIUM);
+    return Verdict.CONTINUE;
+  }
+
+  /** A large datagram from a reflector port that no request of ours asked for. */
+  isAmplificationShaped(pkt: Packet): bool {
+    return unchecked(this.ampPorts[pkt.srcPort]) != 0 && pkt.payloadLength >= this.ampMinBytes
+      && (!this.ampUnsolicitedOnly || pkt.direction == 0);
+  }
+
+  onIcmp(pkt: Packet, src: u64, now: i64): Verdict {
+    const type = pkt.u8(pkt.l4Offset);
+    const proto = pkt.proto;
+    if ((proto == IpProto.ICMP && type == 8) || (proto == IpProto.ICMPV6 && type == 128)) {
+      const n = this.floods.add(tagged(src, K_ICMP), now);
+      if (n >= this.icmpFloodPerSrc) return this.fire(pkt, src, SID_ICMP_FLOOD, "ICMP echo flood", "requests_in_window", n, Severity.MEDIUM);
     }
     return Verdict.CONTINUE;
   }
 
   // SYNs to one destination above its threshold make it "under flood"; the
-  // sources sending a large share of them are the ones blocked.
+  // sources sending a large share of them are the ones blocked. A source's
+  // share counts only its SYNs to that destination: a proxy opening many
+  // connections elsewhere, and one to the flooded server, is not the flooder.
   synFlood(pkt: Packet, src: u64, now: i64): Verdict {
     const dst = addrKey(pkt.dstAddrPtr, pkt.ipVersion);
     const perDst = this.floods.add(tagged(dst, K_SYN_DST), now);
-    const perSrc = this.floods.add(tagged(src, K_SYN_SRC), now);
+    const perSrc = this.floods.add(tagged(src ^ mix64(dst), K_SYN_SRC), now);
     if (perDst < this.synFloodPerDst) return Verdict.CONTINUE;
     if (perSrc >= this.synFloodPerSrc) {
       return this.fire(pkt, src, SID_SYN_FLOOD, "TCP SYN flood", "syns_to_destination", perDst, Severity.HIGH, perSrc);
@@ -194,7 +234,7 @@ class ScanFlood extends Inspector {
 
   fire(pkt: Packet, src: u64, sid: i32, msg: string, what: string, n: i64, severity: i32, fromSource: i64 = -1): Verdict {
     const nowMs = <i64>pkt.tsSec * 1000 + <i64>(pkt.tsNsec / 1000000);
-    const window = sid <= SID_UDP_SCAN ? this.scanWindowMs : this.floodWindowMs;
+    const window = isScan(sid) ? this.scanWindowMs : this.floodWindowMs;
     // after a BLOCK_SRC the host drops the source itself; this only spaces out alert-only reports
     if (this.action == Verdict.BLOCK_SRC || this.due(mix64(src) ^ <u64>sid, nowMs, window)) {
       const meta = new JsonWriter().beginObject().num(what, n);
@@ -208,5 +248,28 @@ class ScanFlood extends Inspector {
   }
 }
 
+/** The scan signature of a probe without SYN, ACK or RST, by its flags. */
+function stealthSid(f: u8): i32 {
+  if (f == FIN) return SID_FIN_SCAN;
+  if (f == 0) return SID_NULL_SCAN;
+  if ((f & (FIN | PSH | URG)) == (FIN | PSH | URG) && (f & SYN) == 0) return SID_XMAS_SCAN;
+  return SID_ODD_FLAGS_SCAN;
+}
+
+function stealthName(sid: i32): string {
+  if (sid == SID_FIN_SCAN) return "TCP FIN port scan";
+  if (sid == SID_NULL_SCAN) return "TCP NULL port scan";
+  if (sid == SID_XMAS_SCAN) return "TCP Xmas port scan";
+  return "TCP port scan with odd flags";
+}
+
+// From a lower port to an ephemeral one: the server's side of a connection
+// the engine met mid-stream (it closes or acknowledges an idle client), not
+// a probe of the client's ports.
+function isServerSide(pkt: Packet): bool {
+  return pkt.dstPort >= EPHEMERAL_PORTS_FROM && pkt.srcPort < pkt.dstPort;
+}
+
+function isScan(sid: i32): bool { return sid >= SID_SYN_SCAN && sid <= SID_ODD_FLAGS_SCAN; }
 
 register(new ScanFlood());

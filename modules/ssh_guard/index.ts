@@ -8,7 +8,7 @@ import {
   register, alert, event, log, worst,
 } from "../sdk";
 import { SlidingWindowCounter } from "../sdk/lib/window";
-import { addrKey } from "../sdk/lib/hash";
+import { sourceKey } from "../sdk/lib/hash";
 import { U64Map } from "../sdk/lib/u64map";
 import { Banner, Scan } from "./banner";
 import { wireText } from "../dns_guard/wiretext";
@@ -188,7 +188,7 @@ class SshGuard extends Inspector {
 
   /** Seconds left of this module's block on the packet's source, 0 when none. */
   blockedFor(pkt: Packet): i32 {
-    const key = addrKey(pkt.srcAddrPtr, pkt.ipVersion);
+    const key = sourceKey(pkt.srcAddrPtr, pkt.ipVersion);
     const until = this.blocked.get(key, 0);
     if (until == 0) return 0;
     const left = until - <i32>pkt.tsSec;
@@ -200,11 +200,11 @@ class SshGuard extends Inspector {
   remember(pkt: Packet): void {
     // Bounded like the rate table: forgetting early only leaves the host's own block.
     if (this.blocked.size >= this.maxBlocked) this.blocked.clear();
-    this.blocked.set(addrKey(pkt.srcAddrPtr, pkt.ipVersion), <i32>pkt.tsSec + this.blockTtl);
+    this.blocked.set(sourceKey(pkt.srcAddrPtr, pkt.ipVersion), <i32>pkt.tsSec + this.blockTtl);
   }
 
   countConnection(pkt: Packet): Verdict {
-    const n = this.window!.add(addrKey(pkt.srcAddrPtr, pkt.ipVersion), pkt.timeNs);
+    const n = this.window!.add(sourceKey(pkt.srcAddrPtr, pkt.ipVersion), pkt.timeNs);
     if (n <= this.maxConnections) return Verdict.CONTINUE;
     alert(pkt, SID_BRUTE_FORCE, Severity.HIGH, "ssh_guard: " + n.toString() + " SSH connections from one source within " + (this.window!.windowNs / 1_000_000_000).toString() + " s",
       new JsonWriter().beginObject().num("connections", n).num("window_s", this.window!.windowNs / 1_000_000_000)

@@ -42,6 +42,24 @@ export function addrKey(ptr: usize, version: u8): u64 {
   return fnv1a64(ptr, 16);
 }
 
+/**
+ * A packet's source (4 or 16 bytes at ptr) as the key of a per-source count:
+ * IPv4 as addrKey, an IPv4-mapped IPv6 address as its IPv4 address, other
+ * IPv6 by its /64. A host given a /64 can send every packet from a new
+ * address of it, and the host's penalty box blocks an IPv6 source's /64, so
+ * counting per address would let it stay under every threshold for free.
+ */
+export function sourceKey(ptr: usize, version: u8): u64 {
+  if (version == 4) return addrKey(ptr, 4);
+  if (isV4Mapped(ptr)) return addrKey(ptr + 12, 4);
+  return fnv1a64(ptr, 8) | (<u64>6 << 56);
+}
+
+/** ::ffff:a.b.c.d (RFC 4291 2.5.5.2): ten zero bytes, then two 0xff. */
+function isV4Mapped(ptr: usize): bool {
+  return load<u64>(ptr) == 0 && load<u16>(ptr + 8) == 0 && load<u16>(ptr + 10) == 0xffff;
+}
+
 /** splitmix64's finaliser: a bijection, so distinct keys never collide before masking. */
 export function mix64(x: u64): u64 {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;

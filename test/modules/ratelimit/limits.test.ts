@@ -100,12 +100,12 @@ describe('ratelimit through the engine', () => {
     expect(backDecisions.some((d) => d.dropped)).toBe(false);
   });
 
-  it('IPv6 sources are limited apart from each other', async () => {
+  it('IPv6 sources of different /64s are limited apart from each other', async () => {
     const v6 = (src: string, n: number, firstPort: number) => Array.from({ length: n }, (_, i) => frame({ src, dst: '2001:db8::2', proto: 'tcp', srcPort: firstPort + i, dstPort: 80, tcpFlags: 0x02 }, i * 0.01));
-    const frames = [...v6('2001:db8::66', 10, 30000), ...v6('2001:db8::5', 3, 31000)].sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
+    const frames = [...v6('2001:db8:66::66', 10, 30000), ...v6('2001:db8:5::5', 3, 31000)].sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
     const { decisions } = await engineRun(frames, [{ name: 'ratelimit', config: { rules: [{ rate: 1, burst: 4 }] } }]);
     const blocked = new Set(decisions.filter((d) => d.modules[0]?.verdict === Verdict.BLOCK_SRC).map(srcOf));
-    expect([...blocked]).toEqual(['2001:db8::66']);
+    expect([...blocked]).toEqual(['2001:db8:66::66']);
   });
 
   it('two rules over at once: the longer penalty wins', async () => {

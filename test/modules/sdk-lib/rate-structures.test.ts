@@ -80,6 +80,33 @@ describe('SlidingWindowCounter', () => {
   });
 });
 
+describe('KeySlots eviction (under SlidingWindowCounter)', () => {
+  it('a key seen repeatedly survives churn of more one-shot keys than the table holds', () => {
+    // an audit's evasion: 8,300 spoofed one-packet sources between every few
+    // probes of a scanner reset its count when eviction was first-in first-out
+    const cap = 8192;
+    const w = h.sw_new(3_600_000_000_000n, 10, cap);
+    const active = 0xabcdefn;
+    let filler = 1_000_000n;
+    let seen = 0n;
+    for (let round = 0; round < 20; round++) {
+      for (let k = 0; k < 3; k++) expect(h.sw_add(w, active, BigInt(round) * 1_000_000n, 1n)).toBe(++seen);
+      for (let k = 0; k < 8300; k++) h.sw_add(w, filler++, BigInt(round) * 1_000_000n, 1n);
+    }
+    expect(h.sw_count(w, active, 20_000_000n)).toBe(seen);
+    expect(h.sw_keys(w)).toBe(cap);
+  });
+
+  it('one-shot keys are still evicted, each table insert in bounded steps', () => {
+    const w = h.sw_new(1_000_000_000n, 4, 16);
+    // every slot's key seen many times, then new keys: each still finds a slot
+    for (let k = 0n; k < 16n; k++) for (let i = 0; i < 10; i++) h.sw_add(w, k, 0n, 1n);
+    for (let k = 100n; k < 200n; k++) expect(h.sw_add(w, k, 0n, 1n)).toBe(1n);
+    expect(h.sw_keys(w)).toBe(16);
+    expect(h.sw_count(w, 199n, 0n)).toBe(1n);
+  });
+});
+
 describe('TokenBucketTable', () => {
   it('admits what a reference token bucket admits on random arrivals', () => {
     const r = rng(31);
