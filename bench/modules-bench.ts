@@ -112,8 +112,9 @@ function httpTraffic(packets: number): RawFrame[] {
   const page = filler(1200, 3);
   for (let i = 0; f.list.length < packets; i++) {
     const attack = i % 50 === 0;
+    const form = 'name=O%27Reilly&city=Paris&zip=75001&x=1';
     const req = i % 3 === 0
-      ? `POST /account/update HTTP/1.1\r\nHost: shop${i % 7}.example\r\nUser-Agent: Mozilla/5.0\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 38\r\n\r\nname=O%27Reilly&city=Paris&zip=75001&x=1`
+      ? `POST /account/update HTTP/1.1\r\nHost: shop${i % 7}.example\r\nUser-Agent: Mozilla/5.0\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`
       : `GET /search?q=${attack ? "1'+OR+'1'%3D'1" : `item+${i % 500}`}&page=${i % 9} HTTP/1.1\r\nHost: shop${i % 7}.example\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\n\r\n`;
     const resp = Uint8Array.from([...enc.encode(`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${page.length}\r\n\r\n`), ...page]);
     tcpSession(f, i, 80, [[true, enc.encode(req)], [false, resp]]);
