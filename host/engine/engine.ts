@@ -522,7 +522,9 @@ export class Engine {
       // Fail closed: the host does not get what the stream could not hold, so
       // the two stay in agreement and the sender sends it again later.
       this.counters.reassembly.streamMemcapDrops++;
-      this.dropUninspected(this.decision(index, pkt, flow, direction, 'memcap', Verdict.DROP, true, sources), state);
+      const d = this.decision(index, pkt, flow, direction, 'memcap', Verdict.DROP, true, sources);
+      this.forgetDroppedSegment(d, state);
+      this.dropUninspected(d, state);
       return;
     }
     const d = this.decision(index, pkt, flow, direction, 'module', Verdict.CONTINUE, false, sources);
@@ -615,17 +617,27 @@ export class Engine {
    * receiver's next sequence number stays at the stream's in-order edge.
    */
   private refuseHeldConflict(d: PacketDecision, state: FlowState): void {
-    const streams = state.streams!;
-    const s = streams.stream(d.direction);
-    streams.restoreTimestamp(d.direction, this.fedTsBefore);
-    const pkt = d.pkt;
-    this.flows.forgetAhead(d.flow!, d.direction, pkt.tcpSeq, (pkt.tcpSeq + pkt.payloadLength) >>> 0);
-    this.flows.rewindSeq(d.flow!, d.direction, s.nextSeq);
+    this.forgetDroppedSegment(d, state);
     if (!state.overlapAlerted) {
       state.overlapAlerted = true;
       addEngineAlert(d, SID_STREAM_OVERLAP);
     }
     this.dropUninspected(d, state);
+  }
+
+  /**
+   * A segment the engine dropped before the modules, whose bytes the stream
+   * did not take: the receiver's next sequence number stays at the stream's
+   * in-order edge, for the flow table's RST and FIN checks too, and its
+   * timestamp does not move PAWS. Else a RST at the end of the dropped bytes,
+   * which the receiver ignores, ended the flow here.
+   */
+  private forgetDroppedSegment(d: PacketDecision, state: FlowState): void {
+    const streams = state.streams!;
+    streams.restoreTimestamp(d.direction, this.fedTsBefore);
+    const pkt = d.pkt;
+    this.flows.forgetAhead(d.flow!, d.direction, pkt.tcpSeq, (pkt.tcpSeq + pkt.payloadLength) >>> 0);
+    this.flows.rewindSeq(d.flow!, d.direction, streams.stream(d.direction).nextSeq);
   }
 
   /** Whether a TCP payload starts before its direction's next in-order byte: a retransmission or an overlap. */

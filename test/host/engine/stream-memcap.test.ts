@@ -53,6 +53,21 @@ describe('stream memory cap', () => {
     expect(decisions.filter((d) => d.stage === 'module')).toHaveLength(512 + 512 - refused.length);
   });
 
+  it('a RST at the end of a segment the cap refused does not end the flow: the receiver never had those bytes', async () => {
+    const decisions: PacketDecision[] = [];
+    const engine = await engineUnderCap(decisions);
+    attack(engine, 512, 0);
+    const base = { src: '198.18.250.1', srcPort: 45000, dstPort: 9000, ack: 1 };
+    engine.pushDecoded(packet({ ...base, tcpFlags: TcpFlag.ACK | TcpFlag.PSH, seq: 5000, payload: 'refused' }, 1));
+    engine.pushDecoded(packet({ ...base, tcpFlags: TcpFlag.RST, seq: 5000 + 'refused'.length }, 1));
+    engine.pushDecoded(packet({ ...base, tcpFlags: TcpFlag.ACK, seq: 5000 }, 1));
+    const counters = engine.finish();
+    const mine = decisions.filter((d) => d.pkt.srcPort === 45000);
+    expect(mine[0]!.stage).toBe('memcap');
+    expect(counters.reassembly.rstIgnored).toBe(1);
+    expect(new Set(mine.map((d) => d.flow!.id)).size).toBe(1);
+  });
+
   it('memory comes back when the flows end, and new flows get it', async () => {
     const decisions: PacketDecision[] = [];
     const engine = await engineUnderCap(decisions, { timeouts: { tcpSyn: 5, tcpEstablished: 5, tcpClosed: 5, udp: 5, icmp: 5, other: 5 } });
