@@ -3,10 +3,10 @@
 // writes into one of two buffers allocated once (the body never grows past
 // body_depth, and 2-byte units take at most 3 UTF-8 bytes), so the cost per
 // request is bounded by body_depth whatever the body claims.
-import { Head, lowerByte } from "./http";
+import { Head } from "./http";
 import { inflate, hasZlibHeader, inflatedLen, consumedLen, Inflate, Wrapper } from "./inflate";
 import { Utf, utfOfLabel, utfOfJson, toUtf8, transcodedCap } from "./charset";
-import { findParam, paramPtr, paramLen } from "./params";
+import { findParam, paramPtr, paramLen, equalsLower, isOws } from "./params";
 
 /** What became of the body's Content-Encoding. */
 export enum Coding {
@@ -122,11 +122,11 @@ function readCodings(s: usize, h: Head): bool {
 function listCodings(p: usize, n: i32): bool {
   let i = 0;
   while (i < n) {
-    while (i < n && isListSpace(load<u8>(p + <usize>i))) i++;
+    while (i < n && isOws(load<u8>(p + <usize>i))) i++;
     const start = i;
     while (i < n && load<u8>(p + <usize>i) != 0x2c) i++;
     let end = i;
-    while (end > start && isListSpace(load<u8>(p + <usize>(end - 1)))) end--;
+    while (end > start && isOws(load<u8>(p + <usize>(end - 1)))) end--;
     i++;
     if (end == start) continue;
     if (codingCount >= MAX_CODINGS) return false;
@@ -136,16 +136,9 @@ function listCodings(p: usize, n: i32): bool {
 }
 
 function codingOf(p: usize, n: i32): i32 {
-  if (wordIs(p, n, "identity")) return CODING_IDENTITY;
-  if (wordIs(p, n, "gzip") || wordIs(p, n, "x-gzip")) return CODING_GZIP;
-  if (wordIs(p, n, "deflate")) return CODING_DEFLATE;
+  if (equalsLower(p, n, "identity")) return CODING_IDENTITY;
+  if (equalsLower(p, n, "gzip") || equalsLower(p, n, "x-gzip")) return CODING_GZIP;
+  if (equalsLower(p, n, "deflate")) return CODING_DEFLATE;
   return CODING_UNKNOWN;
 }
 
-function wordIs(p: usize, n: i32, w: string): bool {
-  if (n != w.length) return false;
-  for (let i = 0; i < n; i++) if (lowerByte(load<u8>(p + <usize>i)) != <u8>w.charCodeAt(i)) return false;
-  return true;
-}
-
-@inline function isListSpace(c: u8): bool { return c == 0x20 || c == 0x09; }

@@ -7,8 +7,7 @@
 // bare LF and carry trailing whitespace, and the body may end without the
 // closing boundary (it is cut at body_depth). The parser only walks the bytes
 // it is given, once, so the work is linear in the inspected body.
-import { lowerByte } from "./http";
-import { findParam, paramPtr, paramLen } from "./params";
+import { findParam, paramPtr, paramLen, equalsLower } from "./params";
 
 /** RFC 2046 allows 70; parsers accept longer ones, and a longer one must not be a way out of parsing. */
 const MAX_BOUNDARY = 256;
@@ -100,11 +99,11 @@ function headerLine(pos: i32, end: i32, part: Part): void {
   while (v < end && (load<u8>(body + <usize>v) == 0x20 || load<u8>(body + <usize>v) == 0x09)) v++;
   const vp = body + <usize>v;
   const vl = end - v;
-  if (nameIs(pos, colon - pos, "content-disposition")) {
+  if (equalsLower(body + <usize>pos, colon - pos, "content-disposition")) {
     if (findParam(vp, vl, "name")) { part.nameOff = offsetOf(paramPtr); part.nameLen = paramLen; }
     if (findParam(vp, vl, "filename")) { part.fileOff = offsetOf(paramPtr); part.fileLen = paramLen; }
     if (findParam(vp, vl, "filename*")) { part.fileStarOff = offsetOf(paramPtr); part.fileStarLen = paramLen; }
-  } else if (nameIs(pos, colon - pos, "content-type")) {
+  } else if (equalsLower(body + <usize>pos, colon - pos, "content-type")) {
     part.typeOff = v;
     part.typeLen = vl;
   }
@@ -138,12 +137,6 @@ function lineEnd(pos: i32): i32 {
 }
 
 function offsetOf(p: usize): i32 { return <i32>(p - body); }
-
-function nameIs(pos: i32, n: i32, lowerName: string): bool {
-  if (n != lowerName.length) return false;
-  for (let i = 0; i < n; i++) if (lowerByte(load<u8>(body + <usize>(pos + i))) != <u8>lowerName.charCodeAt(i)) return false;
-  return true;
-}
 
 /** The body being read (request.ts reads parts through offsets into it). */
 export function partsBody(): usize { return body; }

@@ -16,15 +16,15 @@ export function findParam(p: usize, n: i32, name: string): bool {
   let i = skipValue(p, 0, n);
   while (i < n) {
     i++; // past ';'
-    while (i < n && isSpace(load<u8>(p + <usize>i))) i++;
+    while (i < n && isOws(load<u8>(p + <usize>i))) i++;
     const k = i;
     while (i < n && load<u8>(p + <usize>i) != 0x3d && load<u8>(p + <usize>i) != 0x3b) i++;
     let ke = i;
-    while (ke > k && isSpace(load<u8>(p + <usize>(ke - 1)))) ke--;
+    while (ke > k && isOws(load<u8>(p + <usize>(ke - 1)))) ke--;
     if (i >= n || load<u8>(p + <usize>i) == 0x3b) continue; // a parameter without '='
     i++; // past '='
-    while (i < n && isSpace(load<u8>(p + <usize>i))) i++;
-    const matches = nameMatches(p + <usize>k, ke - k, name);
+    while (i < n && isOws(load<u8>(p + <usize>i))) i++;
+    const matches = equalsLower(p + <usize>k, ke - k, name);
     if (i < n && load<u8>(p + <usize>i) == 0x22) {
       const vs = i + 1;
       i = pastQuoted(p, vs, n);
@@ -36,7 +36,7 @@ export function findParam(p: usize, n: i32, name: string): bool {
     i = skipValue(p, i, n);
     if (matches) {
       let ve = i;
-      while (ve > vs && isSpace(load<u8>(p + <usize>(ve - 1)))) ve--;
+      while (ve > vs && isOws(load<u8>(p + <usize>(ve - 1)))) ve--;
       paramPtr = p + <usize>vs;
       paramLen = ve - vs;
       return true;
@@ -65,10 +65,12 @@ function pastQuoted(p: usize, i: i32, n: i32): i32 {
   return n;
 }
 
-function nameMatches(p: usize, n: i32, name: string): bool {
-  if (n != name.length) return false;
-  for (let i = 0; i < n; i++) if (lowerByte(load<u8>(p + <usize>i)) != <u8>name.charCodeAt(i)) return false;
+/** Whether the n bytes at p are `lowerWord`, whatever their case. */
+export function equalsLower(p: usize, n: i32, lowerWord: string): bool {
+  if (n != lowerWord.length) return false;
+  for (let i = 0; i < n; i++) if (lowerByte(load<u8>(p + <usize>i)) != <u8>lowerWord.charCodeAt(i)) return false;
   return true;
 }
 
-@inline function isSpace(c: u8): bool { return c == 0x20 || c == 0x09; }
+/** Optional whitespace around header list items and parameters (RFC 9110 OWS). */
+@inline export function isOws(c: u8): bool { return c == 0x20 || c == 0x09; }

@@ -10,6 +10,7 @@
 // Lookups allocate nothing; call seal() after loading and before lookups.
 import { KeyIndex } from "./keyindex";
 import { parseAddr } from "./addr";
+import { isV4Mapped } from "../sdk/lib";
 
 export namespace DomainFlag {
   export const SELF: u8 = 1;
@@ -117,11 +118,6 @@ export class IpIocSet {
 function zeroBytes(ptr: usize, from: i32, to: i32): bool {
   for (let i = from; i < to; i++) if (load<u8>(ptr + <usize>i) != 0) return false;
   return true;
-}
-
-/** ::ffff:a.b.c.d */
-export function isV4Mapped(ptr: usize): bool {
-  return zeroBytes(ptr, 0, 10) && load<u8>(ptr + 10) == 0xff && load<u8>(ptr + 11) == 0xff;
 }
 
 /** 64:ff9b::a.b.c.d */

@@ -56,7 +56,7 @@ export function sourceKey(ptr: usize, version: u8): u64 {
 }
 
 /** ::ffff:a.b.c.d (RFC 4291 2.5.5.2): ten zero bytes, then two 0xff. */
-function isV4Mapped(ptr: usize): bool {
+export function isV4Mapped(ptr: usize): bool {
   return load<u64>(ptr) == 0 && load<u16>(ptr + 8) == 0 && load<u16>(ptr + 10) == 0xffff;
 }
 
