@@ -11,8 +11,10 @@ import { IpIocSet, DomainIocSet, IocAccept, loadIocText, loadIocString, iocError
 import { addrText, parseAddr } from "./addr";
 import {
   dnsName, dnsQueryName, dnsIsResponse, dnsAnswersStart, dnsNextAlias, tlsServerName, TLS_MAX_HELLO,
-  httpHost, httpRequestTarget, targetIsConnect, looksLikeHttpRequest, skipEmptyLines, foundPtr, foundLen, resume, Found,
+  looksLikeHttpRequest, skipEmptyLines, foundPtr, foundLen, Found,
 } from "./names";
+import { HttpRequests, HttpStep } from "./httprequests";
+import { DnsTcpMessages, nextDnsMessage, messageAt, messageLen } from "./dnstcp";
 // The SDK's callbacks, except on_init: see below.
 export { secuxflow_abi_version, sf_alloc, on_batch, on_flow_end } from "../sdk/exports";
 
@@ -23,7 +25,11 @@ const SID_TLS = 1008004;
 const SID_HTTP = 1008005;
 
 const KNOWN_KEYS = ["ips", "domains", "ip_list_text", "domain_list_text", "ioc_text", "action", "block_ttl", "severity", "max_packets"];
-/** A flow that showed no name to check within this many packets is let go. */
+/**
+ * A flow that showed no name to check within this many packets is let go.
+ * HTTP/1.x and DNS-over-TCP connections are not counted: their client stream
+ * is followed request by request (message by message) to its end.
+ */
 const DEFAULT_MAX_PACKETS = 16;
 /**
  * Client stream bytes searched for a whole ClientHello: the largest hello we
@@ -44,11 +50,10 @@ class TiFlow {
   packets: i32 = 0;
   /** What the client stream carries: App.*. */
   app: i32 = App.UNKNOWN;
-  /** HTTP: where the next line to read starts in the client stream (the request line first). */
-  httpFrom: i32 = 0;
-  requestLineRead: bool = false;
-  /** The request is a CONNECT: its tunnel follows the headers. */
-  connect: bool = false;
+  /** HTTP: the requests of the client stream, read so far. */
+  http: HttpRequests | null = null;
+  /** DNS over TCP: the messages of each direction, read so far. */
+  dns: DnsTcpMessages | null = null;
   /** TLS: where the first record starts (after a CONNECT request, in the tunnel). */
   tlsFrom: i32 = 0;
 }
@@ -167,9 +172,11 @@ class ThreatIntel extends Inspector {
     const proto = pkt.proto;
     if (proto == IpProto.UDP) return this.onDatagram(pkt, st);
     if (proto != IpProto.TCP) return this.done(st);
-    if (pkt.direction != 0 || pkt.streamPtr == 0) return this.keepWatching(st);
+    if (pkt.streamPtr == 0) return this.nothingToRead(st);
     const s = pkt.streamPtr;
     const len = pkt.streamLength;
+    // answers come the other way: a CNAME in one is as bad as a listed query name
+    if (pkt.direction != 0) return st.app == App.DNS_TCP ? this.onDnsOverTcp(pkt, st, s, len) : this.nothingToRead(st);
     if (st.app == App.UNKNOWN) {
       st.app = this.classify(pkt, st, s, len);
       if (st.app == App.UNKNOWN) return this.moreToCome(pkt, st);
@@ -241,10 +248,13 @@ class ThreatIntel extends Inspector {
     // servers skip empty lines before the request line (RFC 9112 2.2)
     const start = skipEmptyLines(s, 0, len);
     if (looksLikeHttpRequest(s + <usize>start, len - start)) {
-      st.httpFrom = start;
+      st.http = new HttpRequests();
       return App.HTTP;
     }
-    if (pkt.serverPort == 53) return App.DNS_TCP;
+    if (pkt.serverPort == 53) {
+      st.dns = new DnsTcpMessages();
+      return App.DNS_TCP;
+    }
     if (len - start >= 16) return App.NONE;
     return App.UNKNOWN;
   }
@@ -262,29 +272,23 @@ class ThreatIntel extends Inspector {
     return this.done(st);
   }
 
+  /**
+   * Every request of the connection: its target and Host headers, as the
+   * requests arrive (pipelined, or split across segments), bodies skipped.
+   */
   private onHttp(pkt: Packet, st: TiFlow, s: usize, len: i32): Verdict {
-    if (!st.requestLineRead) {
-      const r = httpRequestTarget(s, st.httpFrom, len);
-      if (r == Found.NEED_MORE) return this.moreToCome(pkt, st);
-      st.requestLineRead = true;
-      st.httpFrom = resume;
-      st.connect = targetIsConnect;
-      if (r == Found.YES) {
-        const v = this.checkTargetHost(pkt, st);
-        if (v != Verdict.CONTINUE) return v;
-      }
-    }
+    const h = st.http!;
     while (true) {
-      const r = httpHost(s, st.httpFrom, len);
-      st.httpFrom = resume;
-      if (r == Found.NEED_MORE) return this.moreToCome(pkt, st);
-      if (r == Found.NO) return st.connect ? this.enterTunnel(pkt, st, s, len) : this.done(st);
-      const v = this.checkName(pkt, st, SID_HTTP, "HTTP Host names a domain listed as IOC", "http");
+      const step = h.next(s, len);
+      if (step == HttpStep.NEED_MORE) break;
+      if (step == HttpStep.TLS) return this.enterTunnel(pkt, st, s, len, h.pos);
+      const v = step == HttpStep.TARGET
+        ? this.checkTargetHost(pkt, st)
+        : this.checkName(pkt, st, SID_HTTP, "HTTP Host names a domain listed as IOC", "http");
       if (v != Verdict.CONTINUE) return v;
-      // a CONNECT's tunnel still follows the headers
-      if (!st.connect) return this.done(st);
     }
-    return Verdict.CONTINUE;
+    // a later request may name anything, so the connection is followed until no more client bytes will come
+    return pkt.streamGap ? this.done(st) : Verdict.CONTINUE;
   }
 
   /**
@@ -301,20 +305,32 @@ class ThreatIntel extends Inspector {
   }
 
   // after a CONNECT the client talks through the proxy to the target, mostly in TLS whose SNI names it
-  private enterTunnel(pkt: Packet, st: TiFlow, s: usize, len: i32): Verdict {
+  private enterTunnel(pkt: Packet, st: TiFlow, s: usize, len: i32, from: i32): Verdict {
     if (this.domains.size == 0) return this.done(st);
     st.app = App.TLS;
-    st.tlsFrom = st.httpFrom;
+    st.tlsFrom = from;
+    // the hello gets the max_packets a direct TLS connection gets, however long the connection ran before
+    st.packets = 0;
     return this.onTls(pkt, st, s, len);
   }
 
-  /** DNS over TCP: the first message's first question. */
+  /** DNS over TCP: every message of either direction, queries and answers. */
   private onDnsOverTcp(pkt: Packet, st: TiFlow, s: usize, len: i32): Verdict {
-    if (len < 2) return this.moreToCome(pkt, st);
-    const mlen = (<i32>load<u8>(s) << 8) | <i32>load<u8>(s + 1);
-    if (len - 2 < mlen) return this.moreToCome(pkt, st);
-    const v = this.checkDnsQuery(pkt, st, s + 2, mlen);
-    return v != Verdict.CONTINUE ? v : this.done(st);
+    const m = st.dns!;
+    const dir = <i32>pkt.direction;
+    let from = dir == 0 ? m.toServer : m.toClient;
+    while (nextDnsMessage(s, from, len)) {
+      from = messageAt + messageLen;
+      if (dir == 0) m.toServer = from;
+      else m.toClient = from;
+      const p = s + <usize>messageAt;
+      const n = messageLen;
+      const v = dnsIsResponse(p, n) ? this.checkDnsAnswer(pkt, st, p, n) : this.checkDnsQuery(pkt, st, p, n);
+      if (v != Verdict.CONTINUE) return v;
+    }
+    if (pkt.streamGap) m.ended |= 1 << dir;
+    // answers to the queries sent may still come after the client's stream ends
+    return m.ended == 3 ? this.done(st) : Verdict.CONTINUE;
   }
 
   /** The name in foundPtr/foundLen: a hit when listed, else CONTINUE. */
@@ -322,6 +338,11 @@ class ThreatIntel extends Inspector {
     const at = this.domains.match(foundPtr, foundLen);
     if (at < 0) return Verdict.CONTINUE;
     return this.hit(pkt, st, sid, msg, this.nameMeta(kind, at), false);
+  }
+
+  /** A packet without client stream bytes (or DNS answers) to read: HTTP and DNS-over-TCP connections wait for more. */
+  private nothingToRead(st: TiFlow): Verdict {
+    return st.app == App.HTTP || st.app == App.DNS_TCP ? Verdict.CONTINUE : this.keepWatching(st);
   }
 
   /** Within max_packets the flow stays watched. */

@@ -1,17 +1,16 @@
 // Just enough of DNS, TLS and HTTP to pull out the names a connection is for:
 // the first DNS question and the CNAME/DNAME targets of an answer, the TLS
 // ClientHello's server_name (the hello put back together from its records),
-// and the HTTP request target's host and Host header. Every read is bounds-checked against the bytes given; none
-// allocates. dns_guard/tls_inspect have full parsers; these are the
+// and the host of an HTTP request target or Host header (httprequests.ts
+// finds the lines). Every read is bounds-checked against the bytes given;
+// none allocates. dns_guard/tls_inspect have full parsers; these are the
 // name-only subset threat_intel needs on any port.
 
 /** Where dnsQueryName writes the dotted name (at most 253 bytes). */
 export const dnsName: usize = memory.data(256);
-/** Set by tlsServerName/httpHost on success: the name's bytes in the input. */
+/** Set by tlsServerName/requestTargetHost/hostHeaderValue on success: the name's bytes in the input. */
 export let foundPtr: usize = 0;
 export let foundLen: i32 = 0;
-/** Set by httpRequestTarget/httpHost: where the next call should start. */
-export let resume: i32 = 0;
 
 export namespace Found {
   export const YES: i32 = 1;
@@ -231,38 +230,41 @@ export function skipEmptyLines(ptr: usize, from: i32, len: i32): i32 {
 
 /** True when the bytes start like an HTTP/1.x request line ("GET ", "POST "...). */
 export function looksLikeHttpRequest(ptr: usize, len: i32): bool {
+  return requestLineStart(ptr, len) == Found.YES;
+}
+
+/**
+ * Whether the bytes start like a request line: a method of 3..15 capital
+ * letters and a space. NEED_MORE while every byte so far could still be one.
+ */
+export function requestLineStart(ptr: usize, len: i32): i32 {
   let i = 0;
   while (i < len && i < 16) {
     const c = load<u8>(ptr + <usize>i);
-    if (c == 0x20) return i >= 3;
-    if (c < 0x41 || c > 0x5a) return false;
+    if (c == 0x20) return i >= 3 ? Found.YES : Found.NO;
+    if (c < 0x41 || c > 0x5a) return Found.NO;
     i++;
   }
-  return false;
+  return i < 16 ? Found.NEED_MORE : Found.NO;
 }
 
-/** Set by httpRequestTarget: the request line's method is CONNECT. */
+/** Set by requestTargetHost: the request line's method is CONNECT. */
 export let targetIsConnect: bool = false;
 
 /**
- * Reads the request line starting at `from`. The host its target names goes
- * to foundPtr/foundLen: that of an absolute-form target ("GET
+ * The host the target of the request line [from, end) names (no line end in
+ * it), to foundPtr/foundLen: that of an absolute-form target ("GET
  * http://host:port/path", which a proxy connects to and which RFC 9112 3.2.2
  * puts before Host) or of a CONNECT target ("host:port"), without userinfo,
- * port or IPv6 brackets. YES with a host, NO when the target has none ("/path"),
- * NEED_MORE until the line is complete; `resume` is set after the line.
+ * port or IPv6 brackets. YES with a host, NO when the target has none ("/path").
  */
-export function httpRequestTarget(ptr: usize, from: i32, len: i32): i32 {
-  let eol = from;
-  while (eol < len && load<u8>(ptr + <usize>eol) != 0x0a) eol++;
-  if (eol == len) return Found.NEED_MORE;
-  resume = eol + 1;
+export function requestTargetHost(ptr: usize, from: i32, end: i32): i32 {
   let a = from;
-  while (a < eol && load<u8>(ptr + <usize>a) != 0x20) a++;
+  while (a < end && load<u8>(ptr + <usize>a) != 0x20) a++;
   targetIsConnect = a - from == 7 && isConnect(ptr + <usize>from);
-  while (a < eol && load<u8>(ptr + <usize>a) == 0x20) a++;
+  while (a < end && load<u8>(ptr + <usize>a) == 0x20) a++;
   let b = a;
-  while (b < eol && load<u8>(ptr + <usize>b) > 0x20) b++;
+  while (b < end && load<u8>(ptr + <usize>b) > 0x20) b++;
   if (targetIsConnect) return authorityHost(ptr, a, b);
   const authority = afterScheme(ptr, a, b);
   if (authority < 0) return Found.NO;
@@ -308,45 +310,22 @@ function authorityHost(ptr: usize, a: i32, b: i32): i32 {
 }
 
 /**
- * Looks for a Host header line starting at or after `from` (an offset just
- * after a '\n', or 0) in len bytes; sets foundPtr/foundLen to the host without
- * port. Returns YES, NEED_MORE when a Host line has started but is not
- * complete, NO when the headers end without one. `resume` receives where the
- * next call should start (after the headers with NO).
+ * The host of a Host header value [from, end) (from just after "Host:"),
+ * without surrounding whitespace and :port, to foundPtr/foundLen: YES, or NO
+ * when it is empty.
  */
-export function httpHost(ptr: usize, from: i32, len: i32): i32 {
-  let i = from;
-  while (i < len) {
-    // i is at a line start
-    if (i + 1 < len && load<u8>(ptr + <usize>i) == 0x0d && load<u8>(ptr + <usize>(i + 1)) == 0x0a) { resume = i + 2; return Found.NO; } // end of headers; a CONNECT tunnel starts after it
-    if (i + 5 > len) { resume = i; return Found.NEED_MORE; }
-    let eol = i;
-    while (eol < len && load<u8>(ptr + <usize>eol) != 0x0a) eol++;
-    if (isHost(ptr + <usize>i)) {
-      if (eol == len) { resume = i; return Found.NEED_MORE; }
-      let a = i + 5;
-      let b = eol;
-      while (a < b && (load<u8>(ptr + <usize>a) == 0x20 || load<u8>(ptr + <usize>a) == 0x09)) a++;
-      while (b > a && (load<u8>(ptr + <usize>(b - 1)) <= 0x20)) b--;
-      // drop a :port, but not inside an [IPv6] literal
-      for (let k = b - 1; k > a; k--) {
-        const c = load<u8>(ptr + <usize>k);
-        if (c == 0x3a) { b = k; break; }
-        if (c < 0x30 || c > 0x39) break;
-      }
-      foundPtr = ptr + <usize>a;
-      foundLen = b - a;
-      resume = eol + 1;
-      return b > a ? Found.YES : Found.NO;
-    }
-    if (eol == len) { resume = i; return Found.NEED_MORE; }
-    i = eol + 1;
+export function hostHeaderValue(ptr: usize, from: i32, end: i32): i32 {
+  let a = from;
+  let b = end;
+  while (a < b && (load<u8>(ptr + <usize>a) == 0x20 || load<u8>(ptr + <usize>a) == 0x09)) a++;
+  while (b > a && (load<u8>(ptr + <usize>(b - 1)) <= 0x20)) b--;
+  // drop a :port, but not inside an [IPv6] literal
+  for (let k = b - 1; k > a; k--) {
+    const c = load<u8>(ptr + <usize>k);
+    if (c == 0x3a) { b = k; break; }
+    if (c < 0x30 || c > 0x39) break;
   }
-  resume = i;
-  return Found.NEED_MORE;
-}
-
-@inline function isHost(p: usize): bool {
-  return (load<u8>(p) | 0x20) == 0x68 && (load<u8>(p + 1) | 0x20) == 0x6f && (load<u8>(p + 2) | 0x20) == 0x73
-    && (load<u8>(p + 3) | 0x20) == 0x74 && load<u8>(p + 4) == 0x3a;
+  foundPtr = ptr + <usize>a;
+  foundLen = b - a;
+  return b > a ? Found.YES : Found.NO;
 }

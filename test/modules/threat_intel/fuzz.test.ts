@@ -4,10 +4,13 @@ import { item, packet } from '../../host/wasm/helpers.js';
 import { compiledModule, instance, enc } from '../dlp/support.js';
 import { fuzz, scribble } from '../dlp/fuzz-support.js';
 import { clientHello, dnsQuery, dnsResponse, splitIntoRecords } from './wire.js';
+import { concat } from './streams.js';
+
+const overTcp = (...msgs: Uint8Array[]) => concat(msgs.flatMap((m) => [Uint8Array.from([m.length >> 8, m.length & 0xff]), m]));
 
 beforeAll(async () => { await compiledModule('threat_intel'); }, 300_000);
 
-it('1,000,000 mutated DNS queries and answers, ClientHellos (one or many records) and HTTP heads (lying lengths, loops, truncation): no trap, memory flat', async () => {
+it('1,000,000 mutated DNS queries and answers (UDP and TCP), ClientHellos (one or many records) and HTTP keep-alive streams (lying lengths, loops, truncation): no trap, memory flat', async () => {
   const inst = await instance('threat_intel', '198.18.0.0/16\n2001:db8::/32\nevil.example\n*.x.test\n');
   const dnsSeeds = [
     dnsQuery('a.evil.example'),
@@ -24,13 +27,22 @@ it('1,000,000 mutated DNS queries and answers, ClientHellos (one or many records
     enc('POST /a HTTP/1.1\r\nhost:\r\n\r\n'),
     enc('\r\nGET http://u@[2001:db8::1]:80/x HTTP/1.1\r\nHost: q.x.test\r\n\r\n'),
     enc('CONNECT q.x.test:443 HTTP/1.1\r\nHost: ok.test\r\n\r\n'),
+    // keep-alive: a chunked body, a Content-Length body, then requests the follower must reach
+    enc('POST /u HTTP/1.1\r\nHost: ok.test\r\nTransfer-Encoding: chunked\r\n\r\n5;e=1\r\nhello\r\n0\r\nT: 1\r\n\r\n'
+      + 'PUT /v HTTP/1.1\r\nHost: ok.test\r\nContent-Length: 4\r\n\r\nGET GET / HTTP/1.1\r\nHost: q.x.test\r\n\r\n'),
   ];
-  const seeds = [...dnsSeeds, ...tcpSeeds];
+  // DNS over TCP (server port 53): two queries and a cloaked answer, each with its length prefix
+  const dnsTcpSeeds = [
+    overTcp(dnsQuery('ok.test'), dnsQuery('a.evil.example')),
+    overTcp(dnsResponse('m.shop.example', [{ type: 'CNAME', owner: 'm.shop.example', data: 't.evil.example' }])),
+  ];
+  const seeds = [...dnsSeeds, ...tcpSeeds, ...dnsTcpSeeds];
   const templates: InspectItem[] = [];
   for (let i = 0; i < 256; i++) {
     const k = i % seeds.length;
     const isDns = k < dnsSeeds.length;
-    const p = packet({ src: '203.0.113.1', dst: '203.0.113.2', proto: isDns ? 'udp' : 'tcp', dstPort: isDns ? 53 : 443, payload: seeds[k]! });
+    const isDnsTcp = k >= dnsSeeds.length + tcpSeeds.length;
+    const p = packet({ src: '203.0.113.1', dst: '203.0.113.2', proto: isDns ? 'udp' : 'tcp', dstPort: isDns || isDnsTcp ? 53 : 443, payload: seeds[k]! });
     templates.push(item(p, { flowId: i + 1 }));
   }
   const originals = templates.map((t) => t.pkt.data.slice());
