@@ -7,7 +7,7 @@ packages=(
   # build: the XDP object and the Node-API addon
   clang llvm libbpf-dev libxdp-dev libelf-dev zlib1g-dev pkg-config bpftool xdp-tools iproute2
   # tests: real clients, capture tools, packet crafting
-  tcpdump tcpreplay nmap hping3 python3-scapy tshark dnsutils curl openssl openssh-client openssh-server netcat-openbsd
+  tcpdump tcpreplay nmap hping3 python3-scapy tshark dnsutils dnsmasq-base curl openssl openssh-client openssh-server netcat-openbsd
   # the shipped logrotate file is checked with logrotate itself, the unit file with systemd-analyze
   logrotate systemd
   # node-gyp (the addon) and the header layout test compile C with these
