@@ -1,7 +1,9 @@
 // ssh_guard: reads the SSH identification banners of both sides, reports
 // them as an `ssh` event in Suricata's shape, flags odd banners, and blocks
 // sources that open SSH connections faster than the configured rate (brute
-// force), with BLOCK_SRC and a ttl. README.md lists config and sids.
+// force), with BLOCK_SRC and a ttl, over a short and a long window; it can
+// also count sessions that end in authentication (failed logins), told apart
+// by the size of the server's encrypted replies. README.md lists config and sids.
 import {
   Inspector, Packet, Verdict, JsonValue, JsonWriter, FlowMap, Severity, EventKind, IpProto, LogLevel,
   refuse, onlyKnownKeys, intField, boolField, stringList, actionField, actionName, portTable,
@@ -11,6 +13,8 @@ import { SlidingWindowCounter } from "../sdk/lib/window";
 import { sourceKey } from "../sdk/lib/hash";
 import { U64Map } from "../sdk/lib/u64map";
 import { Banner, Scan } from "./banner";
+import { CompactWindow } from "./compact_window";
+import { AuthWatch, Outcome } from "./auth_outcome";
 import { wireText } from "../dns_guard/wiretext";
 export * from "../sdk/exports";
 
@@ -20,11 +24,18 @@ export const SID_ODD_SERVER_BANNER = 1004003;
 export const SID_PROTOCOL_1 = 1004004;
 export const SID_NOT_SSH = 1004005;
 export const SID_BLOCKED_SOFTWARE = 1004006;
+export const SID_SLOW_BRUTE_FORCE = 1004007;
+export const SID_FAILED_LOGINS = 1004008;
 
 const KNOWN_KEYS = [
   "ports", "max_connections", "window_s", "sources", "brute_force_action", "block_ttl",
   "software_blocklist", "software_action", "odd_banner_action", "events",
+  "long_max_connections", "long_window_s", "long_window_action",
+  "max_failed_logins", "failed_login_window_s", "failed_login_action",
 ];
+
+const TCP_FIN: u8 = 0x01;
+const TCP_RST: u8 = 0x04;
 
 const PENDING: u8 = 0;
 const DONE: u8 = 1;
@@ -44,6 +55,8 @@ class Side {
   resumeLine: i32 = 0;
   resumeScan: i32 = 0;
   resumeLines: i32 = 0;
+  /** Stream offset right after the identification line: where the binary packets start. */
+  end: i32 = 0;
 
   keep(b: Banner): void {
     const line = new StaticArray<u8>(b.length);
@@ -51,6 +64,7 @@ class Side {
     this.line = line;
     this.protoEnd = b.protoEnd;
     this.softwareEnd = b.softwareEnd;
+    this.end = b.start + b.length + (b.crlf ? 2 : 1);
   }
 
   text(from: i32, to: i32): string {
@@ -67,6 +81,8 @@ class SshFlow {
   client: Side = new Side();
   server: Side = new Side();
   reported: bool = false;
+  /** Only when failed logins are counted. */
+  auth: AuthWatch | null = null;
 }
 
 class SshGuard extends Inspector {
@@ -79,6 +95,12 @@ class SshGuard extends Inspector {
   oddAction: Verdict = Verdict.CONTINUE;
   events: bool = true;
   window: SlidingWindowCounter | null = null;
+  longMax: i32 = 120;
+  longAction: Verdict = Verdict.BLOCK_SRC;
+  longWindow: CompactWindow | null = null;
+  failedMax: i32 = 0;
+  failedAction: Verdict = Verdict.BLOCK_SRC;
+  failedWindow: CompactWindow | null = null;
   /**
    * Sources this module blocked, with the second their block ends. The host
    * enforces BLOCK_SRC itself, but only from the next batch on: packets of the
@@ -93,6 +115,8 @@ class SshGuard extends Inspector {
     this.ports[22] = 1;
     let windowS: i64 = 60;
     let sources: i64 = 4096;
+    let longWindowS: i64 = 3600;
+    let failedWindowS: i64 = 1800;
     if (config !== null) {
       if (!config.isObject()) return refuse("the config must be a JSON object");
       if (!onlyKnownKeys(config, KNOWN_KEYS)) return false;
@@ -118,10 +142,25 @@ class SshGuard extends Inspector {
       this.bruteAction = <Verdict>ba;
       this.softwareAction = <Verdict>sa;
       this.oddAction = <Verdict>oa;
+      longWindowS = intField(config, "long_window_s", 60, 604800, 3600, "seconds");
+      const lm = intField(config, "long_max_connections", 0, 100000000, longDefault(mc, windowS, longWindowS), "new connections per source per long window, 0 = off");
+      const la = actionField(config, "long_window_action", this.bruteAction);
+      const fm = intField(config, "max_failed_logins", 0, 1000000, 0, "failed logins per source per window, 0 = off");
+      failedWindowS = intField(config, "failed_login_window_s", 60, 604800, 1800, "seconds");
+      const fa = actionField(config, "failed_login_action", Verdict.BLOCK_SRC);
+      if (lm == i64.MIN_VALUE || longWindowS == i64.MIN_VALUE || fm == i64.MIN_VALUE || failedWindowS == i64.MIN_VALUE || la < 0 || fa < 0) return false;
+      this.longMax = <i32>lm;
+      this.longAction = <Verdict>la;
+      this.failedMax = <i32>fm;
+      this.failedAction = <Verdict>fa;
     }
     if (this.maxConnections > 0) this.window = new SlidingWindowCounter(windowS * 1_000_000_000, 12, <i32>sources);
+    if (this.longMax > 0) this.longWindow = new CompactWindow(longWindowS * 1_000_000_000, <i32>sources);
+    if (this.failedMax > 0) this.failedWindow = new CompactWindow(failedWindowS * 1_000_000_000, <i32>sources);
     this.maxBlocked = <i32>sources;
-    log(LogLevel.INFO, "brute force: " + (this.maxConnections > 0 ? this.maxConnections.toString() + " connections per " + windowS.toString() + " s" : "off"));
+    log(LogLevel.INFO, "brute force: " + (this.maxConnections > 0 ? this.maxConnections.toString() + " connections per " + windowS.toString() + " s" : "off")
+      + "; slow: " + (this.longMax > 0 ? this.longMax.toString() + " per " + longWindowS.toString() + " s" : "off")
+      + "; failed logins: " + (this.failedMax > 0 ? this.failedMax.toString() + " per " + failedWindowS.toString() + " s" : "off"));
     return true;
   }
 
@@ -132,11 +171,15 @@ class SshGuard extends Inspector {
       const left = this.blockedFor(pkt);
       if (left > 0) { pkt.setBlockTtl(left); return Verdict.BLOCK_SRC; }
     }
-    if (pkt.flowStart && pkt.direction == 0 && this.window !== null) verdict = this.countConnection(pkt);
+    if (pkt.flowStart && pkt.direction == 0) verdict = this.newConnection(pkt);
     if (verdict != Verdict.CONTINUE && verdict != Verdict.PASS) return this.decided(pkt, verdict);
-    if (pkt.streamNew <= 0) return verdict;
     let st = this.flows.get(pkt.flowId);
-    if (st === null) { st = new SshFlow(); this.flows.set(pkt.flowId, st); }
+    if (st !== null && st.auth !== null && (pkt.tcpFlags & (TCP_FIN | TCP_RST)) != 0 && this.progress(st) == Verdict.ALLOW_FLOW) {
+      if (pkt.streamNew > 0) this.afterBanners(pkt, st, pkt.direction != 0);
+      return this.closing(st.auth!, pkt.timeNs);
+    }
+    if (pkt.streamNew <= 0) return verdict;
+    if (st === null) { st = this.newFlow(pkt); this.flows.set(pkt.flowId, st); }
     const server = pkt.direction != 0;
     const side = server ? st.server : st.client;
     if (side.state == DONE) {
@@ -149,7 +192,7 @@ class SshGuard extends Inspector {
         st.server.state = DONE;
         if (!st.reported) this.report(pkt, st);
       }
-      return this.progress(st);
+      return this.afterBanners(pkt, st, server);
     }
     const b = this.banner;
     const found = b.scan(pkt.streamPtr, pkt.streamLength, server, side.resumeLine, side.resumeScan, side.resumeLines);
@@ -183,7 +226,48 @@ class SshGuard extends Inspector {
     if (!server && this.softwareList.length > 0) verdict = worst(verdict, this.checkSoftware(pkt, side));
     if (st.client.state == DONE && st.server.state == DONE && !st.reported) this.report(pkt, st);
     if (verdict != Verdict.CONTINUE) return this.decided(pkt, verdict);
-    return this.progress(st);
+    const auth = st.auth;
+    if (auth !== null) auth.begin(server, side.end);
+    return this.afterBanners(pkt, st, server);
+  }
+
+  onFlowEnd(flowId: u64): void {
+    const st = this.flows.get(flowId);
+    if (st === null || st.auth === null) return;
+    const auth = st.auth!;
+    if (auth.outcome == Outcome.WATCHING) this.closing(auth, auth.lastNs);
+  }
+
+  newFlow(pkt: Packet): SshFlow {
+    const st = new SshFlow();
+    if (this.failedWindow !== null) {
+      const client = pkt.direction == 0 ? pkt.srcAddrPtr : pkt.dstAddrPtr;
+      st.auth = new AuthWatch(pkt.timeNs, client == 0 ? 0 : sourceKey(client, pkt.ipVersion));
+    }
+    return st;
+  }
+
+  /**
+   * Once both banners are read the rest is encrypted: without failed-login
+   * counting the flow is done. With it, the flow is followed until the server
+   * shows the login succeeded, or the connection closes without that.
+   */
+  afterBanners(pkt: Packet, st: SshFlow, server: bool): Verdict {
+    const done = this.progress(st);
+    const auth = st.auth;
+    if (done != Verdict.ALLOW_FLOW || auth === null || st.client.line === null || st.server.line === null) return done;
+    const outcome = auth.observe(server, pkt.streamPtr, pkt.streamLength, pkt.streamNew, pkt.timeNs);
+    return outcome == Outcome.WATCHING ? Verdict.CONTINUE : Verdict.ALLOW_FLOW;
+  }
+
+  /**
+   * A session that closes in authentication counts against its client. The
+   * alert and verdict come on that client's next connection (newConnection):
+   * the closing packet may be the server's, whose source must not be blocked.
+   */
+  closing(auth: AuthWatch, nowNs: i64): Verdict {
+    if (auth.close() == Outcome.FAILED && auth.source != 0) this.failedWindow!.add(auth.source, nowNs);
+    return Verdict.ALLOW_FLOW;
   }
 
   /** Seconds left of this module's block on the packet's source, 0 when none. */
@@ -203,9 +287,41 @@ class SshGuard extends Inspector {
     this.blocked.set(sourceKey(pkt.srcAddrPtr, pkt.ipVersion), <i32>pkt.tsSec + this.blockTtl);
   }
 
-  countConnection(pkt: Packet): Verdict {
-    const n = this.window!.add(sourceKey(pkt.srcAddrPtr, pkt.ipVersion), pkt.timeNs);
-    if (n <= this.maxConnections) return Verdict.CONTINUE;
+  /**
+   * Counts a new connection in the short and the long window and checks the
+   * source's failed logins. One alert a connection: the long window and the
+   * failed logins speak only when the short window did not.
+   */
+  newConnection(pkt: Packet): Verdict {
+    const key = sourceKey(pkt.srcAddrPtr, pkt.ipVersion);
+    const now = pkt.timeNs;
+    if (this.window !== null) {
+      const v = this.countConnection(pkt, key);
+      if (v != Verdict.PASS) { if (this.longWindow !== null) this.longWindow!.add(key, now); return v; }
+    }
+    if (this.longWindow !== null) {
+      const n = this.longWindow!.add(key, now);
+      if (n > this.longMax) return this.tripped(pkt, SID_SLOW_BRUTE_FORCE, "SSH connections", "connections", n, this.longWindow!.windowS, this.longAction);
+    }
+    if (this.failedWindow !== null) {
+      const n = this.failedWindow!.count(key, now);
+      if (n > this.failedMax) return this.tripped(pkt, SID_FAILED_LOGINS, "SSH sessions that ended in authentication", "failed_logins", n, this.failedWindow!.windowS, this.failedAction);
+    }
+    return Verdict.CONTINUE;
+  }
+
+  tripped(pkt: Packet, sid: i32, what: string, field: string, n: i32, windowS: i64, action: Verdict): Verdict {
+    alert(pkt, sid, Severity.HIGH, "ssh_guard: " + n.toString() + " " + what + " from one source within " + windowS.toString() + " s",
+      new JsonWriter().beginObject().num(field, n).num("window_s", windowS)
+        .str("action", actionName(action)).num("block_ttl", this.blockTtl).endObject().toString());
+    if (action == Verdict.BLOCK_SRC) this.remember(pkt);
+    return action;
+  }
+
+  /** PASS when under the limit, so the caller can tell it from an alert-only trip (CONTINUE). */
+  countConnection(pkt: Packet, key: u64): Verdict {
+    const n = this.window!.add(key, pkt.timeNs);
+    if (n <= this.maxConnections) return Verdict.PASS;
     alert(pkt, SID_BRUTE_FORCE, Severity.HIGH, "ssh_guard: " + n.toString() + " SSH connections from one source within " + (this.window!.windowNs / 1_000_000_000).toString() + " s",
       new JsonWriter().beginObject().num("connections", n).num("window_s", this.window!.windowNs / 1_000_000_000)
         .str("action", actionName(this.bruteAction)).num("block_ttl", this.blockTtl).endObject().toString());
@@ -251,6 +367,18 @@ class SshGuard extends Inspector {
     if (v == Verdict.CONTINUE && finished) return Verdict.ALLOW_FLOW;
     return v;
   }
+}
+
+/**
+ * A fifth of the short window's rate kept up for the whole long window (120
+ * an hour with the defaults), so a network that raised max_connections (many
+ * users behind one address) raises this too, and max_connections 0 (brute
+ * force detection off) keeps it off.
+ */
+function longDefault(maxConnections: i64, windowS: i64, longWindowS: i64): i64 {
+  if (maxConnections <= 0 || windowS <= 0 || longWindowS <= 0) return 0;
+  const n = (maxConnections * longWindowS + windowS * 5 - 1) / (windowS * 5);
+  return n > 100000000 ? 100000000 : n < 1 ? 1 : n;
 }
 
 function side(w: JsonWriter, name: string, s: Side): void {
