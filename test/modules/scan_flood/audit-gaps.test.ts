@@ -134,8 +134,15 @@ describe('SYN-flood attribution (F7)', () => {
     const frames: RawFrame[] = [];
     // 450 SYN/s at TARGET, each from a new address, for 2 s
     for (let i = 0; i < 900; i++) frames.push(frame({ src: `198.19.${100 + (i >> 8)}.${i & 255}`, dst: TARGET, proto: 'tcp', srcPort: 1024 + i, dstPort: 80, tcpFlags: SYN }, i / 450));
-    // the proxy: 120 connections/s to other servers on 443, and one to TARGET
-    for (let i = 0; i < 240; i++) frames.push(frame({ src: PROXY, dst: `198.18.70.${1 + (i % 200)}`, proto: 'tcp', srcPort: 20000 + i, dstPort: 443, tcpFlags: SYN }, i / 120 + 0.0001));
+    // the proxy: 120 connections/s to other servers on 443, and one to TARGET; its
+    // connections complete their handshakes (200 hosts on one port in 2 s that never
+    // do would be a sweep, 1006008)
+    for (let i = 0; i < 240; i++) {
+      const server = `198.18.70.${1 + (i % 200)}`;
+      frames.push(frame({ src: PROXY, dst: server, proto: 'tcp', srcPort: 20000 + i, dstPort: 443, tcpFlags: SYN }, i / 120 + 0.0001));
+      frames.push(frame({ src: server, dst: PROXY, proto: 'tcp', srcPort: 443, dstPort: 20000 + i, tcpFlags: SYN | ACK }, i / 120 + 0.0011));
+      frames.push(frame({ src: PROXY, dst: server, proto: 'tcp', srcPort: 20000 + i, dstPort: 443, tcpFlags: ACK }, i / 120 + 0.0012));
+    }
     frames.push(frame({ src: PROXY, dst: TARGET, proto: 'tcp', srcPort: 30000, dstPort: 80, tcpFlags: SYN }, 1.5001));
     const { decisions } = await engineRun(frames.sort(byTime), [{ name: 'scan_flood' }]);
     expect(blocksOf(decisions).map(srcOf)).toEqual([]);
