@@ -7,6 +7,7 @@ import {
   register, alert, JsonWriter,
 } from "../sdk";
 import { Findings, Kind, scan, pendingFrom } from "./detect";
+import { StreamDecoder, decoderStart, decodePacket, finishDecoder, decoderPending, newDecoder, recycleDecoder } from "./stream-decoder";
 export * from "../sdk/exports";
 
 const KNOWN_KEYS = ["detect", "action", "inspect_depth", "max_alerts_per_flow", "block_ttl"];
@@ -57,6 +58,10 @@ class Direction {
    */
   saved: Uint8Array | null = null;
   savedLen: i32 = 0;
+  /** De-chunking and quoted-printable decoding (stream-decoder.ts), made when the bytes call for it. */
+  decoder: StreamDecoder | null = null;
+  /** Decoding was given up for this direction (stream-decoder.ts): its decoder is freed, not made again. */
+  undecodable: bool = false;
 }
 
 class DlpFlow {
@@ -147,11 +152,17 @@ class Dlp extends Inspector {
     // (Mere ACKs prove nothing: the sender may just be between segments.)
     const other = pkt.direction != 0 ? st.d0 : st.d1;
     const closing = (pkt.tcpFlags & (TCP_FIN | TCP_RST)) != 0;
-    const finishOther = other.savedLen > 0 && (pkt.streamNew > 0 || (pkt.tcpFlags & TCP_RST) != 0);
-    const finishOwn = dir.savedLen > 0 && pkt.streamNew == 0 && closing;
-    let inStream = finishOther || finishOwn;
+    const otherDone = pkt.streamNew > 0 || (pkt.tcpFlags & TCP_RST) != 0;
+    const ownDone = pkt.streamNew == 0 && closing;
+    const finishOther = other.savedLen > 0 && otherDone;
+    const finishOwn = dir.savedLen > 0 && ownDone;
+    const finishOtherDecoded = otherDone && decoderPending(other.decoder);
+    const finishOwnDecoded = ownDone && decoderPending(dir.decoder);
+    let inStream = finishOther || finishOwn || finishOtherDecoded || finishOwnDecoded;
     if (finishOther) this.finish(other, found, pkt.direction != 0 ? 0 : 1);
     if (finishOwn) this.finish(dir, found, pkt.direction);
+    if (finishOtherDecoded) { found.dir = pkt.direction != 0 ? 0 : 1; finishDecoder(other.decoder!, this.kinds, found); }
+    if (finishOwnDecoded) { found.dir = pkt.direction; finishDecoder(dir.decoder!, this.kinds, found); }
     found.dir = pkt.direction;
     let base: usize = 0;
     if (pkt.streamPtr != 0) {
@@ -178,6 +189,7 @@ class Dlp extends Inspector {
         if (resent) keepEndingAfter(found, first, newStart);
         dir.pending = pendingFrom;
         this.save(dir, base, end, last);
+        this.decode(dir, base, newStart, end, last, found);
       }
       dir.seen = end;
     } else if (pkt.payloadLength > 0 && !dir.streamed && dir.seen < this.depth) {
@@ -186,7 +198,25 @@ class Dlp extends Inspector {
       scan(base, 0, pkt.payloadLength < room ? pkt.payloadLength : room, 0, this.kinds, found);
       dir.seen += pkt.payloadLength;
     }
-    return this.report(pkt, st, found, inStream);
+    const verdict = this.report(pkt, st, found, inStream);
+    // a drop keeps these bytes from the receiver: they come again, and are decoded again from before them
+    if (dir.decoder !== null && pkt.streamNew > 0) dir.decoder!.holdCheckpoint = verdict == Verdict.DROP;
+    return verdict;
+  }
+
+  /** Chunked bodies and quoted-printable undone (stream-decoder.ts): what the raw scan cannot see whole. */
+  decode(dir: Direction, base: usize, newStart: i32, end: i32, last: bool, found: Findings): void {
+    let dec = dir.decoder;
+    if (dec === null) {
+      if (dir.undecodable) return;
+      const start = decoderStart(base, newStart, end);
+      if (start < 0) return;
+      dec = newDecoder(start, this.action == Verdict.DROP);
+      if (dec === null) return;
+      dir.decoder = dec;
+    }
+    decodePacket(dec, base, newStart, end, last, this.kinds, found);
+    if (dec.lost) { recycleDecoder(dec); dir.decoder = null; dir.undecodable = true; }
   }
 
   report(pkt: Packet, st: DlpFlow, found: Findings, inStream: bool): Verdict {
@@ -256,6 +286,8 @@ class Dlp extends Inspector {
     if (st === null) return;
     release(st.d0);
     release(st.d1);
+    if (st.d0.decoder !== null) { recycleDecoder(st.d0.decoder!); st.d0.decoder = null; }
+    if (st.d1.decoder !== null) { recycleDecoder(st.d1.decoder!); st.d1.decoder = null; }
   }
 }
 

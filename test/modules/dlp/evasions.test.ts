@@ -7,15 +7,11 @@ import type { InspectItem } from '../../../host/wasm/types.js';
 import type { RawFrame } from '../../../host/capture/types.js';
 import { item, packet } from '../../host/wasm/helpers.js';
 import { compiledModule, engineRun, enc, frame, instance, run } from './support.js';
+import { AWS_ID, AWS_SECRET, CARD, JWT, SSN } from './codings-support.js';
 import { compareCost } from '../cost.js';
 
 beforeAll(async () => { await compiledModule('dlp'); }, 300_000);
 
-const CARD = '4111111111111111';
-const SSN = '219-09-9999';
-const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-const JWT = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"42"}').toString('base64url')}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c`;
 
 const udp = (payload: string, flowId = 1) => item(packet({ proto: 'udp', dstPort: 514, payload }), { flowId });
 
