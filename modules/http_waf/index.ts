@@ -29,6 +29,7 @@ const SID_MALFORMED_REQUEST = 1001013;
 const SID_BODY_PAST_DEPTH = 1001014;
 const SID_PIPELINE_PAST_LIMIT = 1001015;
 const SID_BODY_UNDECODED = 1001016;
+const SID_PART_UNDECODED = 1001017;
 
 const DETECTION_SIDS: i32[] = [SID_SQLI, SID_XSS, SID_TRAVERSAL, SID_CMDI, SID_JNDI, SID_SCANNER, 0];
 const DETECTION_SEVERITY: i32[] = [Severity.HIGH, Severity.MEDIUM, Severity.HIGH, Severity.HIGH, Severity.HIGH, Severity.LOW, 0];
@@ -229,6 +230,9 @@ class HttpWaf extends Inspector {
         inspectRequest(s, head, requestBody, cfg, findings);
         if (findings.unreadBody == Coding.UNDECODABLE) {
           this.unread(pkt, f, SID_BODY_UNDECODED, Severity.LOW, "HTTP request body whose Content-Encoding could not be undone: inspected as sent", cfg.blockUnreadBody);
+        }
+        if (findings.unknownPartCoding) {
+          this.unread(pkt, f, SID_PART_UNDECODED, Severity.LOW, "HTTP multipart part with a Content-Transfer-Encoding the WAF cannot undo: inspected as sent", cfg.blockUnreadBody);
         }
         const txn = this.remember(f, s);
         if (findings.mask != 0) {
@@ -431,6 +435,8 @@ class HttpWaf extends Inspector {
         .str("value", unchecked(findings.sample[d]));
       const detail = unchecked(findings.detail[d]);
       if (detail.length > 0) w.str("detail", detail);
+      const decoded = unchecked(findings.decoded[d]);
+      if (decoded.length > 0) w.str("decoded", decoded);
       w.str("url", clip(txn.url, 512)).str("hostname", txn.hostname).str("http_method", txn.method).endObject();
       alert(pkt, sid, sev, msg, w.toString());
     }

@@ -7,7 +7,8 @@
 // bare LF and carry trailing whitespace, and the body may end without the
 // closing boundary (it is cut at body_depth). The parser only walks the bytes
 // it is given, once, so the work is linear in the inspected body.
-import { findParam, paramPtr, paramLen, equalsLower } from "./params";
+import { findParam, paramPtr, paramLen, equalsLower, isOws } from "./params";
+import { partCodingOf } from "./transferencoding";
 
 /** RFC 2046 allows 70; parsers accept longer ones, and a longer one must not be a way out of parsing. */
 const MAX_BOUNDARY = 256;
@@ -19,8 +20,11 @@ export class Part {
   /** filename* (RFC 5987: charset''percent-encoded), which some parsers prefer to filename. */
   fileStarOff: i32 = -1; fileStarLen: i32 = 0;
   typeOff: i32 = -1; typeLen: i32 = 0;
+  /** transferencoding.ts PartCoding bits of its Content-Transfer-Encoding headers. */
+  codings: i32 = 0;
   bodyOff: i32 = 0; bodyLen: i32 = 0;
   reset(): void {
+    this.codings = 0;
     this.nameOff = -1; this.nameLen = 0;
     this.fileOff = -1; this.fileLen = 0;
     this.fileStarOff = -1; this.fileStarLen = 0;
@@ -78,34 +82,53 @@ export function nextPart(part: Part): bool {
   return true;
 }
 
-/** Reads header lines from pos up to the blank line; returns where the content starts. */
+/**
+ * Reads header lines from pos up to the blank line; returns where the content
+ * starts. A line starting with SP or HT continues the header before it, as
+ * Go's textproto and Python's email parser join folded lines: a
+ * Content-Transfer-Encoding folded onto its next line is still decoded there.
+ */
 function readHeaders(pos: i32, part: Part): i32 {
   while (pos < bodyLen) {
-    const eol = lineEnd(pos);
-    let end = eol;
-    if (end > pos && load<u8>(body + <usize>(end - 1)) == 0x0d) end--;
+    let eol = lineEnd(pos);
+    let end = withoutCr(pos, eol);
     if (end == pos) return eol + 1; // the blank line
+    while (eol + 1 < bodyLen && isOws(load<u8>(body + <usize>(eol + 1)))) {
+      const next = eol + 1;
+      eol = lineEnd(next);
+      end = withoutCr(next, eol);
+    }
     headerLine(pos, end, part);
     pos = eol + 1;
   }
   return bodyLen;
 }
 
+/** The end of the line [pos, eol) without its CR. */
+function withoutCr(pos: i32, eol: i32): i32 {
+  return eol > pos && load<u8>(body + <usize>(eol - 1)) == 0x0d ? eol - 1 : eol;
+}
+
 function headerLine(pos: i32, end: i32, part: Part): void {
   let colon = pos;
   while (colon < end && load<u8>(body + <usize>colon) != 0x3a) colon++;
   if (colon >= end) return;
+  let nameEnd = colon;
+  while (nameEnd > pos && isOws(load<u8>(body + <usize>(nameEnd - 1)))) nameEnd--;
+  const nameLen = nameEnd - pos;
   let v = colon + 1;
   while (v < end && (load<u8>(body + <usize>v) == 0x20 || load<u8>(body + <usize>v) == 0x09)) v++;
   const vp = body + <usize>v;
   const vl = end - v;
-  if (equalsLower(body + <usize>pos, colon - pos, "content-disposition")) {
+  if (equalsLower(body + <usize>pos, nameLen, "content-disposition")) {
     if (findParam(vp, vl, "name")) { part.nameOff = offsetOf(paramPtr); part.nameLen = paramLen; }
     if (findParam(vp, vl, "filename")) { part.fileOff = offsetOf(paramPtr); part.fileLen = paramLen; }
     if (findParam(vp, vl, "filename*")) { part.fileStarOff = offsetOf(paramPtr); part.fileStarLen = paramLen; }
-  } else if (equalsLower(body + <usize>pos, colon - pos, "content-type")) {
+  } else if (equalsLower(body + <usize>pos, nameLen, "content-type")) {
     part.typeOff = v;
     part.typeLen = vl;
+  } else if (equalsLower(body + <usize>pos, nameLen, "content-transfer-encoding")) {
+    part.codings |= partCodingOf(vp, vl);
   }
 }
 

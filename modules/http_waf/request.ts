@@ -15,6 +15,10 @@ import { scannerIn, scannerName } from "./scanner";
 import { utf8Text, hex4 } from "../sdk/lib";
 import { Coding, setText, textPtr, textLen, trailPtr, trailLen, undoContentEncoding, undoCharset } from "./bodytext";
 import { Part, startParts, nextPart } from "./multipart";
+import { PartCoding } from "./transferencoding";
+import { decodeQuotedPrintable } from "./quotedprintable";
+import { decodeMimeBase64, Padding, dataAfterPadding } from "./mimebase64";
+import { decodedBuffer } from "./partbuffer";
 
 export const DETECTIONS = 7;
 
@@ -23,10 +27,14 @@ export class Findings {
   field: StaticArray<string> = new StaticArray<string>(DETECTIONS);
   sample: StaticArray<string> = new StaticArray<string>(DETECTIONS);
   detail: StaticArray<string> = new StaticArray<string>(DETECTIONS);
+  /** The part coding undone to find each detection ("quoted-printable", "base64"), or "" for text as sent. */
+  decoded: StaticArray<string> = new StaticArray<string>(DETECTIONS);
   extraId: i32 = -1;
+  /** A multipart part carried a Content-Transfer-Encoding the module cannot undo (1001017). */
+  unknownPartCoding: bool = false;
   /** Why the body could not be read whole (a bodytext.ts Coding; 0 = it could), for a dedicated anomaly. */
   unreadBody: i32 = 0;
-  reset(): void { this.mask = 0; this.extraId = -1; this.unreadBody = 0; }
+  reset(): void { this.mask = 0; this.extraId = -1; this.unreadBody = 0; this.unknownPartCoding = false; }
 }
 
 // Which detections each kind of field gets.
@@ -53,6 +61,8 @@ let out: Findings = new Findings();
 let fieldPrefix: string = "";
 let fieldNamePtr: usize = 0;
 let fieldNameLen: i32 = 0;
+/** The part coding undone to get the value being checked, or "" (Findings.decoded). */
+let decodedAs: string = "";
 
 function setField(prefix: string, p: usize, n: i32): void {
   fieldPrefix = prefix;
@@ -209,13 +219,43 @@ function multipartFields(ctPtr: usize, ctLen: i32, p: usize, n: i32): void {
     if (part.fileOff >= 0) fileName(nameP, nameLen, p + <usize>part.fileOff, part.fileLen);
     if (part.fileStarOff >= 0) fileName(nameP, nameLen, p + <usize>part.fileStarOff, part.fileStarLen);
     const bp = p + <usize>part.bodyOff;
-    if (part.isFile) rawBody("multipart file", nameP, nameLen, bp, part.bodyLen);
-    else if (part.typeOff >= 0 && containsNoCase(p + <usize>part.typeOff, mediaTypeLen(p + <usize>part.typeOff, part.typeLen), "json")) jsonStrings(bp, part.bodyLen);
-    else {
-      decodeInto(bp, part.bodyLen, false);
-      check(FOR_ARG, false);
-    }
+    const json = !part.isFile && part.typeOff >= 0 && containsNoCase(p + <usize>part.typeOff, mediaTypeLen(p + <usize>part.typeOff, part.typeLen), "json");
+    // as sent first: what a server that does not decode reads, reported without "decoded"
+    partContent(nameP, nameLen, json, bp, part.bodyLen);
+    if (part.codings != 0) decodedPart(nameP, nameLen, json, bp, part.bodyLen, part.codings);
   }
+}
+
+function partContent(nameP: usize, nameLen: i32, json: bool, p: usize, n: i32): void {
+  if (part.isFile) rawBody("multipart file", nameP, nameLen, p, n);
+  else if (json) jsonStrings(p, n);
+  else {
+    setField("multipart", nameP, nameLen);
+    decodeInto(p, n, false);
+    check(FOR_ARG, false);
+  }
+}
+
+// A part in quoted-printable or base64 is also inspected as a decoding
+// server hands it to the application. A part may name several codings
+// (servers read the first or the last header): each is undone in turn. A
+// coding the module cannot undo is reported (1001017) on top of the
+// as-sent inspection. Decoded text is never longer than the part, so it
+// stays within what body_depth let in.
+function decodedPart(nameP: usize, nameLen: i32, json: bool, p: usize, n: i32, codings: i32): void {
+  if ((codings & PartCoding.UNKNOWN) != 0) out.unknownPartCoding = true;
+  const buf = decodedBuffer(n);
+  if ((codings & PartCoding.QUOTED_PRINTABLE) != 0) {
+    decodedAs = "quoted-printable";
+    partContent(nameP, nameLen, json, buf, decodeQuotedPrintable(p, n, buf));
+  }
+  if ((codings & PartCoding.BASE64) != 0) {
+    decodedAs = "base64";
+    partContent(nameP, nameLen, json, buf, decodeMimeBase64(p, n, buf, Padding.ENDS_GROUP));
+    // decoders split on an "=" inside the data (mimebase64.ts): the other reading too
+    if (dataAfterPadding) partContent(nameP, nameLen, json, buf, decodeMimeBase64(p, n, buf, Padding.SKIPPED));
+  }
+  decodedAs = "";
 }
 
 // Clients send a file's base name, so any ".." segment in it is an attack (the strict path check).
@@ -377,6 +417,7 @@ function record(bit: i32, p: usize, n: i32, detail: string): void {
   unchecked(out.field[bit] = fieldLabel());
   unchecked(out.sample[bit] = sample(p, n));
   unchecked(out.detail[bit] = detail);
+  unchecked(out.decoded[bit] = decodedAs);
 }
 
 function sample(p: usize, n: i32): string {
