@@ -22,6 +22,7 @@ import { VERDICT_NAMES } from '../../host/verdict.js';
 import type { RuleSet } from '../../host/rules/types.js';
 import { refuseStateFileOutputs } from '../../host/state/own-files.js';
 import { registeredModuleNames } from '../../host/modules/resolve.js';
+import { parseNeverBlock } from '../../host/engine/never-block.js';
 
 export interface InspectOptions extends Partial<DryRunPacketArgs> {
   pcap?: string;
@@ -42,6 +43,8 @@ export interface InspectOptions extends Partial<DryRunPacketArgs> {
   streamDepth?: number | string;
   /** --pcap: bytes all stream buffers may hold together: bytes, or text such as "64MiB". */
   streamMemcap?: number | string;
+  /** --pcap: CIDRs no BLOCK_SRC puts in the penalty box (the daemon's never_block). */
+  neverBlock?: string[];
 }
 
 const DRY_RUN_FLAGS: [keyof InspectOptions, string][] = [
@@ -166,7 +169,7 @@ function registeredNotRun(opts: InspectOptions, modules: readonly EngineModule[]
 export async function inspectPacket(opts: InspectOptions): Promise<DryRunReport> {
   if (opts.ip === undefined) throw usage('--ip is required for a dry-run packet', 'or give --pcap FILE to inspect a capture');
   if (opts.proto === undefined) throw usage('--proto is required for a dry-run packet (tcp, udp or icmp)');
-  for (const [key, flag] of [['eve', '--eve'], ['writeDropped', '--write-dropped'], ['streamDepth', '--stream-depth'], ['streamMemcap', '--stream-memcap'], ['filter', '--filter']] as const) {
+  for (const [key, flag] of [['eve', '--eve'], ['writeDropped', '--write-dropped'], ['streamDepth', '--stream-depth'], ['streamMemcap', '--stream-memcap'], ['filter', '--filter'], ['neverBlock', '--never-block']] as const) {
     if (opts[key] !== undefined) throw usage(`${flag} only applies to --pcap runs`);
   }
   const pkt = buildDryRunPacket(opts as DryRunPacketArgs);
@@ -328,6 +331,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
   const streamDepth = opts.streamDepth === undefined ? undefined : parseStreamDepth(String(opts.streamDepth));
   const streamMemcap = opts.streamMemcap === undefined ? undefined : parseByteSize('--stream-memcap', String(opts.streamMemcap), MIN_STREAM_MEMCAP, Number.MAX_SAFE_INTEGER);
   const filter = opts.filter === undefined ? undefined : compileFilter(opts.filter);
+  const neverBlock = opts.neverBlock === undefined ? undefined : parseNeverBlock(opts.neverBlock, '--never-block');
   refuseStateFileOutputs(opts.stateDir, [
     ...(opts.eve !== undefined ? [{ flag: '--eve', path: opts.eve }] : []),
     ...(opts.writeDropped !== undefined ? [{ flag: '--write-dropped', path: opts.writeDropped }] : []),
@@ -337,6 +341,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
     ...(filter !== undefined ? { filter } : {}),
     ...(streamDepth !== undefined ? { streamDepth } : {}),
     ...(streamMemcap !== undefined ? { streamMemcap } : {}),
+    ...(neverBlock !== undefined ? { neverBlock } : {}),
     pcap: opts.pcap!,
     rules: rules.set,
     modules,
@@ -367,7 +372,7 @@ export async function inspectCapture(opts: InspectOptions, onProgress?: (done: n
       flows: c.flows, pass: c.pass, drop: c.drop, inspected: c.inspected, alerts: c.alerts, events: c.events, events_by_kind: c.eventsByKind,
       module_failures: c.moduleFailures, module_failure_packets: c.moduleFailurePackets, verdict_errors: c.verdictErrors, by_stage: c.byStage, by_verdict: c.byVerdict,
       alerts_untracked: c.alertsUntracked, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped,
-      penalty_full: c.penaltyFull, timestamps_out_of_range: result.timestampsOutOfRange,
+      penalty_full: c.penaltyFull, penalty_spared: c.penaltySpared, timestamps_out_of_range: result.timestampsOutOfRange,
       checksums: { checked: c.checksums.checked, ipv4_bad: c.checksums.ipv4Bad, tcp_bad: c.checksums.tcpBad, refused: c.checksums.refused },
       reassembly: {
         stream_overlap_conflicts: c.reassembly.streamOverlapConflicts, stream_bytes_beyond_depth: c.reassembly.streamBytesBeyondDepth,
@@ -442,6 +447,7 @@ function printCaptureSummary(r: CaptureReport, out: NodeJS.WriteStream): void {
     ...(re.stream_memcap_drops > 0 ? [['stream memcap', `${thousands(re.stream_memcap_drops)} TCP segments dropped uninspected: the stream buffers held --stream-memcap (docs/reassembly.md); a larger one, or a smaller --stream-depth, keeps them`]] : []),
     ...(re.datagrams_evicted > 0 ? [['defrag evicted', `${thousands(re.datagrams_evicted)} incomplete datagrams given up at the reassembly memory bound: their fragments were dropped uninspected`]] : []),
     ...(c.penalty_full > 0 ? [['penalty box full', `${thousands(c.penalty_full)} BLOCK_SRC verdicts not applied: the box held its ${thousands(MAX_PENALTY_SOURCES)} live sources`]] : []),
+    ...(c.penalty_spared > 0 ? [['never blocked', `${thousands(c.penalty_spared)} BLOCK_SRC verdicts on --never-block sources blocked their flows instead`]] : []),
   ];
   let text = `secuxflow inspect summary\n${table(rows)}\n`;
   if (r.alertsBySignature.length > 0) {
@@ -500,6 +506,7 @@ export function registerInspect(program: Command): void {
     .option('--filter <expr>', '--pcap: read only packets matching a tcpdump filter (host, net, port, portrange, src, dst, ip, ip6, tcp, udp, icmp, icmp6, and/or/not)')
     .option('--stream-depth <size>', '--pcap: in-order TCP bytes kept per direction for modules (default 64KiB)')
     .option('--stream-memcap <size>', '--pcap: memory all stream buffers share; past it segments are dropped (default 256MiB)')
+    .option('--never-block <cidr>', '--pcap: a network no BLOCK_SRC puts in the penalty box; its flow is blocked instead (repeatable)', collect)
     .option('--unsafe-in-thread', 'run modules in this thread without the sandbox (no CPU budget: trusted modules only)')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the result as JSON')

@@ -51,7 +51,7 @@ function boundsLines(e: NonNullable<DaemonStatus['engine']>): string[] {
   const hit = (n: number, what: string): string => (n > 0 ? `, ${what} ${thousands(n)}` : '');
   return [
     `engine: flows ${thousands(e.flows)}/${thousands(e.flowsMax)}${hit(e.flowsEvicted, 'EVICTED')}; streams ${mib(e.streamBytes)}/${mib(e.streamMemcap)}${hit(e.streamMemcapDrops, 'MEMCAP DROPS')}`,
-    `  fragments held ${thousands(e.fragmentsHeld)} (${mib(e.defragBytes)}/${mib(e.defragBytesMax)})${hit(e.datagramsEvicted, 'DATAGRAMS EVICTED')}; penalty box ${thousands(e.penaltySources)}${hit(e.penaltyFull, 'FULL')}`,
+    `  fragments held ${thousands(e.fragmentsHeld)} (${mib(e.defragBytes)}/${mib(e.defragBytesMax)})${hit(e.datagramsEvicted, 'DATAGRAMS EVICTED')}; penalty box ${thousands(e.penaltySources)}${hit(e.penaltyFull, 'FULL')}${e.penaltySpared > 0 ? ` (${thousands(e.penaltySpared)} spared by never_block)` : ''}`,
     // Absent from daemons before it was added.
     ...(e.checksumsRefused > 0 ? [`  bad checksums refused ${thousands(e.checksumsRefused)} (kept out of the streams, as the host drops them: insertion decoys or corruption)`] : []),
   ];

@@ -10,6 +10,7 @@ import { FileTooLarge, NotARegularFile, readRegularFile } from '../fs/read-regul
 import { MODULE_POLICIES, type ModulePolicy } from '../sandbox/limits.js';
 import { DEFAULT_STREAM_MEMCAP, MAX_STREAM_DEPTH, MIN_STREAM_MEMCAP, ZERO_STREAM_DEPTH_HINT } from '../flow/stream.js';
 import { suggestName } from '../rules/suggest.js';
+import { parseNeverBlock } from '../engine/never-block.js';
 
 export type StopPolicy = 'detach' | 'pass-all';
 /** Where modules run: in their queue's thread under the watchdog (watchdog.ts), or each in its own sandbox worker. */
@@ -59,6 +60,8 @@ export interface DaemonConfig {
   defaultBlockTtlSec: number;
   /** What a BLOCK_SRC of an IPv6 source blocks: its /64 (a host picks any address in it) or the address alone. */
   blockIpv6Prefix: 64 | 128;
+  /** CIDRs (canonical text) no BLOCK_SRC puts in the penalty box: such a verdict blocks the flow instead. */
+  neverBlock: readonly string[];
   /** Seconds between EVE `stats` records (Suricata's stats.interval); 0: none. */
   statsIntervalSec: number;
   /** What SIGTERM leaves behind: no program (detach), or the program passing everything (pass-all). */
@@ -93,6 +96,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   expiryIntervalSec: 5,
   defaultBlockTtlSec: 60,
   blockIpv6Prefix: 64,
+  neverBlock: [],
   statsIntervalSec: 8,
   onStop: 'detach',
   peer: null,
@@ -105,7 +109,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze<DaemonConfig
   source: null,
 });
 
-const TOP_KEYS = ['modules', 'stream_depth', 'stream_memcap', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'block_ipv6_prefix', 'stats_interval', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling', 'eve_types'];
+const TOP_KEYS = ['modules', 'stream_depth', 'stream_memcap', 'inspect_cap', 'flow_timeout', 'expiry_interval', 'default_block_ttl', 'block_ipv6_prefix', 'never_block', 'stats_interval', 'on_stop', 'peer', 'batch_size', 'ring_size', 'module_isolation', 'control_group', 'queue_scheduling', 'eve_types'];
 const SCHEDULING_KEYS = ['policy', 'priority', 'nice'];
 const CAP_KEYS = ['packets', 'bytes', 'policy'];
 const MODULE_KEYS = ['name', 'config', 'policy'];
@@ -241,6 +245,13 @@ export function validateDaemonConfig(doc: unknown, source: string | null): Daemo
       throw bad(`${where}: block_ipv6_prefix`, `must be 64 or 128, got ${shown(o.block_ipv6_prefix)}`, '64 blocks the /64 an IPv6 source is in, 128 the address alone');
     }
     out.blockIpv6Prefix = o.block_ipv6_prefix;
+  });
+  check(() => {
+    if (o.never_block === undefined || o.never_block === null) return;
+    if (!Array.isArray(o.never_block)) {
+      throw bad(`${where}: never_block`, `must be a list of CIDRs, got ${shown(o.never_block)}`, 'for example never_block: ["192.0.2.53", "10.0.0.0/8", "2001:db8::/48"]');
+    }
+    out.neverBlock = parseNeverBlock(o.never_block, `${where}: never_block`);
   });
   check(() => { if (o.stats_interval !== undefined) out.statsIntervalSec = int(o.stats_interval, `${where}: stats_interval`, 0, 3_600); });
   check(() => { if (o.on_stop !== undefined) out.onStop = oneOf(o.on_stop, `${where}: on_stop`, ['detach', 'pass-all'] as const); });

@@ -435,7 +435,7 @@ function grow(a: Uint32Array): Uint32Array {
 }
 
 /** What the engine takes from the daemon config; a change to anything else needs no new engine. */
-function engineSettings(cfg: DaemonConfig): { batchSize: number; streamDepth: number; streamMemcap: number; maxInspectPackets: number; flowCapPolicy: DaemonConfig['inspectCap']['policy']; defaultBlockTtl: number; blockIpv6Prefix: 64 | 128 } {
+function engineSettings(cfg: DaemonConfig): { batchSize: number; streamDepth: number; streamMemcap: number; maxInspectPackets: number; flowCapPolicy: DaemonConfig['inspectCap']['policy']; defaultBlockTtl: number; blockIpv6Prefix: 64 | 128; neverBlock: readonly string[] } {
   return {
     batchSize: Math.max(cfg.batchSize, 1) * 4,
     streamDepth: cfg.streamDepth,
@@ -444,11 +444,12 @@ function engineSettings(cfg: DaemonConfig): { batchSize: number; streamDepth: nu
     flowCapPolicy: cfg.inspectCap.policy,
     defaultBlockTtl: cfg.defaultBlockTtlSec,
     blockIpv6Prefix: cfg.blockIpv6Prefix,
+    neverBlock: cfg.neverBlock,
   };
 }
 
 function sameEngineSettings(a: DaemonConfig, b: DaemonConfig): boolean {
   const x = engineSettings(a);
   const y = engineSettings(b);
-  return (Object.keys(x) as (keyof typeof x)[]).every((k) => x[k] === y[k]);
+  return (Object.keys(x) as (keyof typeof x)[]).every((k) => JSON.stringify(x[k]) === JSON.stringify(y[k]));
 }

@@ -35,6 +35,8 @@ export interface CaptureRunOptions {
   streamDepth?: number;
   /** Bytes all stream buffers may hold together (the engine's default when absent). */
   streamMemcap?: number;
+  /** CIDRs no BLOCK_SRC puts in the penalty box (never-block.ts). */
+  neverBlock?: readonly string[];
 }
 
 export interface CaptureRunResult {
@@ -105,6 +107,7 @@ export async function runCapture(opts: CaptureRunOptions): Promise<CaptureRunRes
     checksums: 'auto',
     ...(opts.streamDepth !== undefined ? { streamDepth: opts.streamDepth } : {}),
     ...(opts.streamMemcap !== undefined ? { streamMemcap: opts.streamMemcap } : {}),
+    ...(opts.neverBlock !== undefined ? { neverBlock: opts.neverBlock } : {}),
     onDecision,
     onFlowEnd: (r) => {
       lastTs = Math.max(lastTs, r.flow.last);

@@ -20,6 +20,7 @@ import { Verdict, VERDICT_NAMES, VERDICT_RANK, dropsPacket } from '../verdict.js
 import { datagramIdOf, inDatagram } from '../flow/datagram-id.js';
 import { selectsFlow, type FlowSelector } from '../flow/selector.js';
 import { PenaltyBox } from './penalty-box.js';
+import { NeverBlock } from './never-block.js';
 import { UndeliveredBytes } from './undelivered.js';
 import { NET6_PREFIX, penaltyKeyFor } from '../kernel/penalty-entry.js';
 import { ChecksumGuard, type ChecksumMode } from './checksums.js';
@@ -83,6 +84,8 @@ export interface EngineOptions {
   defaultBlockTtl?: number;
   /** What a BLOCK_SRC of an IPv6 source blocks: its /64 (the default) or the address alone. */
   blockIpv6Prefix?: 64 | 128;
+  /** CIDRs no BLOCK_SRC may put in the penalty box (never-block.ts): such a verdict blocks the flow instead. */
+  neverBlock?: readonly string[];
   flowTable?: Partial<FlowTableOptions>;
   onDecision?: (d: PacketDecision) => void;
   onFlowEnd?: (r: FlowRecord) => void;
@@ -171,6 +174,7 @@ export class Engine {
   private readonly flows: FlowTable;
   private readonly defrag = new Defragmenter({ onDrop: (d) => this.releaseFragments(d) });
   private readonly penalty = new PenaltyBox();
+  private readonly neverBlock: NeverBlock | null;
   private readonly checksums: ChecksumGuard;
   private readonly modules: EngineModule[];
   /** Each runner's drop totals when this engine took it: a runner may serve engines before this one (the daemon's). */
@@ -257,6 +261,7 @@ export class Engine {
     this.capPolicy = opts.flowCapPolicy ?? 'allow';
     this.defaultTtl = opts.defaultBlockTtl ?? 60;
     this.blockIpv6Prefix = opts.blockIpv6Prefix ?? NET6_PREFIX;
+    this.neverBlock = opts.neverBlock && opts.neverBlock.length > 0 ? new NeverBlock(opts.neverBlock) : null;
     this.checksums = new ChecksumGuard(opts.checksums ?? 'ignore');
     this.onDecision = opts.onDecision;
     this.onFlowEnd = opts.onFlowEnd;
@@ -275,7 +280,7 @@ export class Engine {
       fragmentsIncomplete: 0, pass: 0, drop: 0, inspected: 0,
       byStage: { 'non-ip': 0, invalid: 0, penalty: 0, flow: 0, rule: 0, default: 0, module: 0, fragment: 0, memcap: 0, resent: 0, overlap: 0 },
       byVerdict: Object.fromEntries(VERDICT_NAMES.map((n) => [n, 0])),
-      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, moduleFailurePackets: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0,
+      alerts: 0, alertsBySignature: new Map(), alertsUntracked: 0, events: 0, eventsByKind: { dns: 0, tls: 0, http: 0, ssh: 0, other: 0 }, flows: 0, moduleFailures: 0, moduleFailurePackets: 0, verdictErrors: 0, alertsDropped: 0, eventsDropped: 0, logsDropped: 0, penaltyFull: 0, penaltySpared: 0,
       checksums: this.checksums.counters,
       reassembly: { streamOverlapConflicts: 0, streamBytesBeyondDepth: 0, synIgnored: 0, rstIgnored: 0, finIgnored: 0, fragmentOverlapConflicts: 0, datagramsEvicted: 0, streamMemcapDrops: 0, droppedBytesResent: 0 },
     };
@@ -287,7 +292,7 @@ export class Engine {
       flows: this.flows.size, flowsMax: this.flows.options.maxFlows, flowsEvicted: this.flows.stats.evicted,
       streamBytes: this.streamPool.inUse, streamMemcap: this.streamPool.memcap, streamMemcapDrops: c.reassembly.streamMemcapDrops,
       fragmentsHeld: this.heldFragments.length, defragBytes: this.defrag.bytesHeld, defragBytesMax: this.defrag.options.maxBytes,
-      datagramsEvicted: this.defrag.stats.evicted, penaltySources: this.penalty.size, penaltyFull: c.penaltyFull,
+      datagramsEvicted: this.defrag.stats.evicted, penaltySources: this.penalty.size, penaltyFull: c.penaltyFull, penaltySpared: c.penaltySpared,
       checksumsRefused: this.checksums.counters.refused,
     };
   }
@@ -830,6 +835,11 @@ export class Engine {
       if (run.verdict === Verdict.ALLOW_FLOW && !perPacket) state.moduleState[this.moduleIndex.get(run.module)!] = 2;
     }
     if (moduleRuns === 0) verdict = Verdict.ALLOW_FLOW;
+    if (verdict === Verdict.BLOCK_SRC && this.neverBlock !== null && this.neverBlock.shields(d.pkt.src, this.blockIpv6Prefix)) {
+      // The write-back then writes the flow, not the source, into the kernel.
+      verdict = Verdict.BLOCK_FLOW;
+      this.counters.penaltySpared++;
+    }
     if (verdict === Verdict.BLOCK_SRC) {
       // The ttl runs from the packet that earned the block, not from the engine's
       // clock when its batch was flushed: a capture's batch may wait for a

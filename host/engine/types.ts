@@ -112,6 +112,8 @@ export interface EngineCounters {
   logsDropped: number;
   /** BLOCK_SRC verdicts not applied because the penalty box was full of live entries (as the kernel's sf_penalty refuses them). */
   penaltyFull: number;
+  /** BLOCK_SRC verdicts on a `never_block` source: its flow was blocked instead (never-block.ts). */
+  penaltySpared: number;
   /** Bad IPv4 header and TCP checksums: those packets were not reassembled nor allowed to move the TCP state. */
   checksums: ChecksumCounters;
   reassembly: ReassemblyCounters;
@@ -140,6 +142,8 @@ export interface EngineBounds {
   penaltySources: number;
   /** BLOCK_SRC verdicts the full penalty box could not apply in the engine. */
   penaltyFull: number;
+  /** BLOCK_SRC verdicts on a `never_block` source, which blocked its flow instead. */
+  penaltySpared: number;
   /** Segments and fragments with a bad checksum kept out of reassembly and the TCP state (insertion decoys, or corruption). */
   checksumsRefused: number;
 }

@@ -312,7 +312,7 @@ export function statsRecord(c: EngineCounters, lastTs: number, elapsedSec: numbe
       app_layer: { events: c.events, tx: { ...c.eventsByKind } },
       flow: { total: c.flows },
       modules: { failures: c.moduleFailures, verdict_errors: c.verdictErrors, alerts_dropped: c.alertsDropped, events_dropped: c.eventsDropped, logs_dropped: c.logsDropped },
-      penalty: { full: c.penaltyFull },
+      penalty: { full: c.penaltyFull, spared: c.penaltySpared },
     },
   };
 }

@@ -178,6 +178,25 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect((await curl('--interface', NMAP_SRC)).stdout).toContain('hello /');
   });
 
+  it('a FIN scan from a never_block source: scan_flood reports it, the probes\' flows are blocked, the source stays out of the penalty box', async () => {
+    writeFileSync(configPath, `${goodConfig}never_block: ["${NMAP_SRC}"]\n`);
+    await requestDaemon(net.stateDir, 'config.reload');
+    try {
+      const sparedBefore = (await status()).engine!.penaltySpared;
+      const flowsBefore = maps.flowCount();
+      await lab.exec(net.client.ns, ['nmap', '-sF', '-Pn', '-n', '-e', net.client.ifname, '-S', NMAP_SRC, '-p', '1-40', '--max-retries', '0', '--host-timeout', '20s', net.server.addr], { timeoutMs: 40_000 });
+      expect(await until(async () => (await status()).engine!.penaltySpared > sparedBefore, 3000)).toBe(true);
+      expect((await ok('alerts', '--json')).stdout).toMatch(/"signature_id":1006002/);
+      expect(maps.penaltyCount()).toBe(0);
+      // each probe spared is its own blocked flow in the kernel instead
+      expect(maps.flowCount()).toBeGreaterThan(flowsBefore);
+      expect((await curl('--interface', NMAP_SRC)).stdout).toContain('hello /');
+    } finally {
+      writeFileSync(configPath, goodConfig);
+      await requestDaemon(net.stateDir, 'config.reload');
+    }
+  });
+
   it('bad control requests get error replies and the daemon keeps serving', async () => {
     const replies = await new Promise<string[]>((resolve, reject) => {
       const s = createConnection(controlSocketPath(net.stateDir));
@@ -350,8 +369,9 @@ describe.skipIf(kernel.skip || labReason !== null).sequential('secuxflow run in 
     expect((await status()).maps.flowTimeoutSec).toBe(100);
     unlinkSync(configPath);
     writeFileSync(configPath, `${goodConfig}flow_timeout: 90\ncontrol_group: 4242\n`);
+    const reloadSeen = daemon.logs.length;
     daemon.child.kill('SIGHUP');
-    await daemon.waitLog((l) => l.msg === 'config reloaded');
+    await daemon.waitLog((l) => daemon.logs.indexOf(l) >= reloadSeen && l.msg === 'config reloaded');
     expect((await status()).maps.flowTimeoutSec).toBe(90);
     expect(statSync(controlSocketPath(net.stateDir)).gid).toBe(4242);
     writeFileSync(configPath, `${goodConfig}flow_timeout: 90\n`);

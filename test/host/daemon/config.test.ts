@@ -162,6 +162,15 @@ describe('daemon config file', () => {
     expect(parseDaemonConfig('block_ipv6_prefix: 128', 'test').blockIpv6Prefix).toBe(128);
   });
 
+  it('never_block: CIDRs normalised; a bad entry is named by its index with a hint, and the list must be a list', () => {
+    expect(DEFAULT_CONFIG.neverBlock).toEqual([]);
+    expect(parseDaemonConfig('never_block: ["192.0.2.53", "10.1.2.3/8", "2001:db8::/48"]', 'test').neverBlock).toEqual(['192.0.2.53/32', '10.0.0.0/8', '2001:db8::/48']);
+    const e = refused('never_block: ["192.0.2.53", "192.0.2.0/255.255.255.0"]');
+    expect(e.message).toMatch(/never_block\[1\]: "192\.0\.2\.0\/255\.255\.255\.0" is not a CIDR/);
+    expect(e.hint).toMatch(/write the netmask as a prefix length: 192\.0\.2\.0\/24/);
+    expect(refused('never_block: 192.0.2.53').message).toMatch(/never_block: must be a list of CIDRs/);
+  });
+
   it('a misspelt key or value gets the one it was probably meant to be', () => {
     expect(refused('on_stop: pass_all').hint).toMatch(/did you mean "pass-all"\?/);
     expect(refused('flow_timeot: 5').hint).toMatch(/did you mean "flow_timeout"\? known keys: modules, /);
