@@ -128,7 +128,7 @@ export function describeLive(s: DaemonStatus): string {
   out.push(`ring drops: ${thousands(s.ringDrops)}; verdict latency p99 ${us(s.verdictLatencyP99Us)}`);
   const w = s.writeBack;
   if (typeof w.writeErrors === 'number') {
-    out.push(`write-back: flows allowed ${thousands(w.flowsAllowed ?? 0)}, blocked ${thousands(w.flowsBlocked ?? 0)}, capped ${thousands(w.flowsCapped ?? 0)}, penalty ${thousands(w.penaltyWrites ?? 0)}, rewrites ${thousands(w.rewrites ?? 0)}${w.writeErrors > 0 ? `, FAILED ${thousands(w.writeErrors)} (a full map: those flows stay punted)` : ''}`);
+    out.push(`write-back: flows allowed ${thousands(w.flowsAllowed ?? 0)}, blocked ${thousands(w.flowsBlocked ?? 0)}, capped ${thousands(w.flowsCapped ?? 0)}, penalty ${thousands(w.penaltyWrites ?? 0)}, rewrites ${thousands(w.rewrites ?? 0)}${(w.tunneledNotOffloaded ?? 0) > 0 ? `, tunnelled kept in user space ${thousands(w.tunneledNotOffloaded!)} (their packets stay punted)` : ''}${w.writeErrors > 0 ? `, FAILED ${thousands(w.writeErrors)} (a full map: those flows stay punted)` : ''}`);
   }
   if (s.engine) out.push(...boundsLines(s.engine));
   const leftOut = s.queues.reduce((n, q) => n + (q.dropRecordsLeftOut ?? 0), 0);

@@ -4,6 +4,10 @@
 // BLOCK_SRC puts the source into the penalty box until a monotonic deadline,
 // and a flow that stays undecided past the inspection cap gets the cap
 // policy. PASS/DROP only concern the packet and are the caller's business.
+// Nothing is written for a packet that is or carries a tunnel: XDP keys it
+// by its outer header, so an entry would allow or block every flow of the
+// tunnel. The engine enforces those verdicts itself, and each packet of the
+// tunnel keeps being punted (docs/tunnels.md).
 import { Verdict } from '../verdict.js';
 import type { FlowKey } from '../kernel/codec.js';
 import { writeFlowVerdicts, writePenalty, type VerdictMapFds } from '../kernel/verdictmaps.js';
@@ -11,6 +15,7 @@ import type { PacketDecision } from '../engine/types.js';
 import { hasPortlessFlowKey, type DecodedPacket } from '../packet/types.js';
 import { SecuxflowError } from '../errors.js';
 import { NET6_PREFIX, penaltyKeyFor } from '../kernel/penalty-entry.js';
+import { isTunnelCarrier } from '../packet/tunnel-headers.js';
 
 export interface InspectCap {
   packets: number;
@@ -28,6 +33,11 @@ export interface WriteBackCounters {
   rewrites: number;
   /** Kernel writes that failed (a full map): the flow stays punted, nothing breaks. */
   writeErrors: number;
+  /**
+   * Kernel entries not written because the packet is or carries a tunnel:
+   * each such flow's verdict once, and each BLOCK_SRC's penalty entry.
+   */
+  tunneledNotOffloaded: number;
   /** The last failure's message, for status. */
   lastError: string | null;
 }
@@ -64,9 +74,11 @@ export function flowKeyOf(pkt: DecodedPacket): FlowKey {
 
 export class VerdictWriteBack {
   readonly counters: WriteBackCounters = {
-    flowsAllowed: 0, flowsBlocked: 0, flowsCapped: 0, penaltyWrites: 0, rewrites: 0, writeErrors: 0, lastError: null,
+    flowsAllowed: 0, flowsBlocked: 0, flowsCapped: 0, penaltyWrites: 0, rewrites: 0, writeErrors: 0, tunneledNotOffloaded: 0, lastError: null,
   };
   private written = new Map<number, Written>();
+  /** Tunnelled flows already counted in tunneledNotOffloaded. */
+  private tunneled = new Set<number>();
   private lastWarnMs = -Infinity;
   private unwarned = 0;
 
@@ -97,15 +109,21 @@ export class VerdictWriteBack {
   /** Forget per-flow memory: flow ids restart when the engine is replaced. */
   reset(): void {
     this.written.clear();
+    this.tunneled.clear();
   }
 
   flowEnded(flowId: number): void {
     this.written.delete(flowId);
+    this.tunneled.delete(flowId);
   }
 
   /** Applies one decision's kernel side. */
   apply(d: PacketDecision): void {
     const flow = d.flow;
+    if (isTunnelCarrier(d.pkt)) {
+      this.keepInUserSpace(d);
+      return;
+    }
     if (d.verdict === Verdict.BLOCK_SRC && d.stage === 'module') {
       let ttl = 0;
       for (const run of d.modules) if (run.verdict === Verdict.BLOCK_SRC && run.ttl > ttl) ttl = run.ttl;
@@ -139,6 +157,15 @@ export class VerdictWriteBack {
       if (w === undefined) this.counters.flowsCapped++;
       if (w === undefined || w.failed) this.writeFlow(flow.id, d.pkt, this.cap.policy, false);
     }
+  }
+
+  /** Counts what would have gone to the kernel: each tunnelled flow's verdict once, each BLOCK_SRC's penalty entry. */
+  private keepInUserSpace(d: PacketDecision): void {
+    if (d.verdict === Verdict.BLOCK_SRC && d.stage === 'module') this.counters.tunneledNotOffloaded++;
+    const flowVerdict = d.verdict === Verdict.ALLOW_FLOW || d.verdict === Verdict.BLOCK_FLOW || d.verdict === Verdict.BLOCK_SRC;
+    if (!flowVerdict || d.flow === null || this.tunneled.has(d.flow.id)) return;
+    this.tunneled.add(d.flow.id);
+    this.counters.tunneledNotOffloaded++;
   }
 
   private writeFlow(flowId: number, pkt: DecodedPacket, verdict: 'allow' | 'block', alreadyDecided: boolean): void {

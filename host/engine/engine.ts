@@ -26,6 +26,7 @@ import { NET6_PREFIX, penaltyKeyFor } from '../kernel/penalty-entry.js';
 import { ChecksumGuard, type ChecksumMode } from './checksums.js';
 import type { DecisionStage, EngineBounds, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
 import { clear } from '../arrays.js';
+import { wordsKey } from '../packet/tunnel-headers.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
 
@@ -366,7 +367,7 @@ export class Engine {
       this.decide(this.decision(index, raw, null, 0, 'non-ip', Verdict.PASS, false, [raw]));
       return;
     }
-    if (this.penalty.size > 0 && this.penalty.isBlocked(raw.src, this.nowSec)) {
+    if (this.penalty.size > 0 && this.penalized(raw)) {
       this.decide(this.decision(index, raw, null, 0, 'penalty', Verdict.DROP, true, [raw]));
       return;
     }
@@ -403,6 +404,20 @@ export class Engine {
       }
     }
     this.classify(index, pkt, sources);
+  }
+
+  /**
+   * Whether the penalty box holds the packet's source. Inside a tunnel: the
+   * outermost source, as the kernel's box would drop the whole tunnel's
+   * packets, or the inner source blocked within this overlay (never in the
+   * kernel, which cannot see it: host/daemon/writeback.ts).
+   */
+  private penalized(p: DecodedPacket): boolean {
+    if (p.tunnelWords === null) return this.penalty.isBlocked(p.src, this.nowSec);
+    const outer = p.tunnels[0]!;
+    const len = outer.outerVersion === 4 ? 4 : 16;
+    const at = outer.outerL3Offset + (outer.outerVersion === 4 ? 12 : 8);
+    return this.penalty.isBlocked(p.data.subarray(at, at + len), this.nowSec) || this.penalty.isBlocked(p.src, this.nowSec, wordsKey(p.tunnelWords));
   }
 
   private countMalformed(event: string): void {
@@ -845,7 +860,8 @@ export class Engine {
       // clock when its batch was flushed: a capture's batch may wait for a
       // packet an hour later, and the source would stay blocked long past its ttl.
       const at = d.pkt.tsSec + d.pkt.tsNsec / 1e9;
-      if (!this.penalty.block(penaltyKeyFor(d.pkt.src, this.blockIpv6Prefix), at, blockTtl || this.defaultTtl)) this.counters.penaltyFull++;
+      const scope = d.pkt.tunnelWords === null ? '' : wordsKey(d.pkt.tunnelWords);
+      if (!this.penalty.block(penaltyKeyFor(d.pkt.src, this.blockIpv6Prefix), at, blockTtl || this.defaultTtl, scope)) this.counters.penaltyFull++;
       if (!perPacket) {
         state.decided = FLOW_BLOCKED;
         state.decidedBy = 'BLOCK_SRC';

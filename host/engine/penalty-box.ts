@@ -4,6 +4,9 @@
 // sources would otherwise grow it with every address that never comes back.
 // Expired entries go when their source is seen again, or when the box is full.
 // An entry is a source or an IPv6 source's /64, keyed as the kernel keys it.
+// A source inside a tunnel is blocked in its overlay only (`scope`, the
+// packet's tunnelWords as a string): another tenant may use the same
+// addresses, and the kernel, which sees the outer header, never holds it.
 import { SF } from '../kernel/codec.js';
 import { isV4Mapped } from '../packet/addr.js';
 
@@ -17,6 +20,9 @@ function addrKey(addr: Uint8Array): string {
   for (let i = 0; i < addr.length; i++) k += String.fromCharCode(addr[i]!);
   return k;
 }
+
+/** Between an address and its overlay's scope in a key: no address key holds it. */
+const SCOPE_MARK = '\u{10000}';
 
 /** The key of an IPv6 source's /64 (host/kernel/penalty-entry.ts), or null for any other source. */
 function net6Key(addr: Uint8Array): string | null {
@@ -42,8 +48,8 @@ export class PenaltyBox {
    * live entries and the source is not in it: as in the kernel map, the new
    * source is not blocked (the caller counts it).
    */
-  block(addr: Uint8Array, nowSec: number, ttlSec: number): boolean {
-    const key = addrKey(addr);
+  block(addr: Uint8Array, nowSec: number, ttlSec: number, scope = ''): boolean {
+    const key = scope === '' ? addrKey(addr) : addrKey(addr) + SCOPE_MARK + scope;
     const deadline = nowSec + ttlSec;
     const current = this.until.get(key);
     if (current === undefined && this.until.size >= this.capacity) {
@@ -56,11 +62,12 @@ export class PenaltyBox {
   }
 
   /** Whether the source, or (IPv6) its /64, is blocked at nowSec; as XDP looks them up. */
-  isBlocked(addr: Uint8Array, nowSec: number): boolean {
+  isBlocked(addr: Uint8Array, nowSec: number, scope = ''): boolean {
     if (this.until.size === 0) return false;
-    if (this.live(addrKey(addr), nowSec)) return true;
+    const suffix = scope === '' ? '' : SCOPE_MARK + scope;
+    if (this.live(addrKey(addr) + suffix, nowSec)) return true;
     const net = net6Key(addr);
-    return net !== null && this.live(net, nowSec);
+    return net !== null && this.live(net + suffix, nowSec);
   }
 
   private live(key: string, nowSec: number): boolean {
@@ -73,7 +80,14 @@ export class PenaltyBox {
 
   /** Takes the source out of the box (an operator's release); whether it was in it. */
   release(addr: Uint8Array): boolean {
-    return this.until.delete(addrKey(addr));
+    const key = addrKey(addr);
+    let found = this.until.delete(key);
+    // The same source blocked inside overlays goes too: the operator named the address.
+    const scoped = key + SCOPE_MARK;
+    for (const k of this.until.keys()) {
+      if (k.startsWith(scoped)) found = this.until.delete(k) || found;
+    }
+    return found;
   }
 
   /** Empties the box; returns how many sources it held. */

@@ -27,8 +27,9 @@ export function daemonStatsRecord(s: DaemonStatus, nowMs: number): EveRecord {
       // Every packet XDP saw, most of them decided there without a punt.
       xdp: { packets: k.rx, pass: k.pass, drop: k.drop, invalid: k.invalid, punted: k.punt, punt_fallback: k.puntFallback, pass_all: k.passAll },
       decoder: { pkts: sum((q) => q.packets) },
-      // Suricata's bypass counters: flows handed to the kernel's fast path.
-      flow_bypassed: { allowed: w.flowsAllowed ?? 0, blocked: w.flowsBlocked ?? 0, capped: w.flowsCapped ?? 0, write_errors: w.writeErrors ?? 0 },
+      // Suricata's bypass counters: flows handed to the kernel's fast path (and
+      // ours: tunnelled flows that cannot be, docs/tunnels.md).
+      flow_bypassed: { allowed: w.flowsAllowed ?? 0, blocked: w.flowsBlocked ?? 0, capped: w.flowsCapped ?? 0, write_errors: w.writeErrors ?? 0, tunneled_not_offloaded: w.tunneledNotOffloaded ?? 0 },
       flow: { kernel_active: s.maps.flows, kernel_expired: s.maps.expiredFlows, ...(s.engine ? { active: s.engine.flows, evicted: s.engine.flowsEvicted } : {}) },
       penalty: { active: s.maps.penalty, expired: s.maps.expiredPenalty, writes: w.penaltyWrites ?? 0 },
       detect: { alert: s.modules.reduce((n, m) => n + m.alerts, 0) },

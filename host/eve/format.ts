@@ -7,6 +7,7 @@ import type { Flow } from '../flow/types.js';
 import type { ModuleAlert, ModuleEvent } from '../wasm/instance.js';
 import type { EngineCounters, FlowRecord, PacketDecision } from '../engine/types.js';
 import { decisionCommunityId, flowCommunityId } from './community-id.js';
+import { flowTunnelOf } from '../packet/tunnel-summary.js';
 
 export type EveRecord = Record<string, unknown>;
 
@@ -57,6 +58,7 @@ function packetEndpoints(pkt: DecodedPacket): EveRecord {
     out.icmp_code = pkt.icmpCode;
   }
   if (pkt.vlans.length) out.vlan = pkt.vlans;
+  if (pkt.tunnels.length > 0) out.tunnel = flowTunnelOf(pkt);
   return out;
 }
 
@@ -177,6 +179,7 @@ function flowHeader(f: Flow, eventType: string): EveRecord {
     rec.dest_port = f.serverPort;
   }
   if (f.vlans.length > 0) rec.vlan = [...f.vlans];
+  if (f.tunnel) rec.tunnel = { ...f.tunnel };
   const cid = flowCommunityId(f);
   if (cid !== undefined) rec.community_id = cid;
   return rec;
@@ -237,6 +240,7 @@ export function flowRecordJson(r: FlowRecord, appProto: string | undefined): str
     for (let i = 0; i < f.vlans.length; i++) s += (i > 0 ? ',' : '') + jsonNumber(f.vlans[i]!);
     s += ']';
   }
+  if (f.tunnel) s += `,"tunnel":${JSON.stringify(f.tunnel)}`;
   const cid = flowCommunityId(f);
   if (cid !== undefined) s += `,"community_id":"${cid}"`;
   if (appProto) s += `,"app_proto":${JSON.stringify(appProto)}`;

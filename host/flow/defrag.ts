@@ -10,8 +10,9 @@
 import { SecuxflowError } from '../errors.js';
 import { finishChecksum, sumWords } from '../packet/checksum.js';
 import { decodePacket } from '../packet/decode.js';
-import { addrLength, dstAddrOffset, ipLayerEnd, srcAddrOffset, type DecodedPacket, type LinkType } from '../packet/types.js';
+import { addrLength, dstAddrOffset, ipLayerEnd, srcAddrOffset, type DecodedPacket, type LinkType, type TunnelLayer } from '../packet/types.js';
 import { datagramIdOf, type DatagramId } from './datagram-id.js';
+import { wordsKey } from '../packet/tunnel-headers.js';
 
 export type OverlapPolicy = 'first' | 'last';
 
@@ -80,6 +81,8 @@ class Datagram {
   /** Link + IP headers of the offset-0 fragment, up to its fragment data. */
   template: Uint8Array | null = null;
   l3Offset = 0;
+  /** The offset-0 fragment's tunnels, whose carriers' lengths the rebuilt frame corrects. */
+  tunnels: readonly TunnelLayer[] = [];
   linkType: LinkType = 1;
   held = 0;
   /** What the caller holds for this datagram besides its bytes (chargeLast). */
@@ -300,6 +303,7 @@ export class Defragmenter {
     if (start === 0 && (d.template === null || last)) {
       d.template = pkt.data.slice(0, pkt.fragment!.dataOffset);
       d.l3Offset = pkt.l3Offset;
+      d.tunnels = pkt.tunnels;
       d.linkType = pkt.linkType;
     }
     d.held = d.buf.length + (d.template?.length ?? 0) + d.charged;
@@ -351,6 +355,7 @@ function rejected(pkt: DecodedPacket, event: string, reason: string): DecodedPac
 /** Code units of a datagram key: version, both VLAN ids, protocol, id (two), then both addresses as 16-bit words. */
 const keyUnits = new Uint16Array(6 + 16);
 
+
 /**
  * The datagram a fragment belongs to (the fields of DatagramId,
  * datagram-id.ts), as a string of 16-bit code units. A text key, two joins of the
@@ -373,7 +378,9 @@ export function datagramKey(pkt: DecodedPacket): string {
   let k = 6;
   for (let i = 0; i < len; i += 2) u[k++] = (d[src + i]! << 8) | d[src + i + 1]!;
   for (let i = 0; i < len; i += 2) u[k++] = (d[dst + i]! << 8) | d[dst + i + 1]!;
-  return String.fromCharCode.apply(null, u.subarray(0, k) as unknown as number[]);
+  const key = String.fromCharCode.apply(null, u.subarray(0, k) as unknown as number[]);
+  // A tunnelled fragment's key ends with its tunnels: two overlays' datagrams never mix.
+  return pkt.tunnelWords === null ? key : key + wordsKey(pkt.tunnelWords);
 }
 
 function addRange(cov: number[], start: number, end: number): void {
@@ -401,6 +408,7 @@ function rebuild(d: Datagram, last: DecodedPacket): DecodedPacket {
   const t = d.template!;
   const l3 = d.l3Offset;
   const body = d.buf.subarray(0, d.total);
+  const oldEnd = (t[l3]! >> 4) === 4 ? l3 + ((t[l3 + 2]! << 8) | t[l3 + 3]!) : l3 + 40 + ((t[l3 + 4]! << 8) | t[l3 + 5]!);
   let frame: Uint8Array;
   if ((t[l3]! >> 4) === 4) {
     const ihl = (t[l3]! & 0x0f) << 2;
@@ -435,5 +443,41 @@ function rebuild(d: Datagram, last: DecodedPacket): DecodedPacket {
     frame[l3 + 4] = payloadLen >> 8;
     frame[l3 + 5] = payloadLen & 0xff;
   }
+  if (d.tunnels.length > 0) growCarriers(frame, d.tunnels, frame.length - oldEnd);
   return decodePacket(frame, d.linkType, last.tsSec, last.tsNsec);
+}
+
+/**
+ * The tunnels around a reassembled inner datagram carried its first
+ * fragment: their length fields grow by what the datagram added, or the
+ * decoder would end each carrier, and so the datagram, where that fragment
+ * ended. A carrier past 65535 bytes keeps 65535 and the datagram is cut
+ * there (a tunnel endpoint could not have sent it whole either).
+ */
+function growCarriers(frame: Uint8Array, tunnels: readonly TunnelLayer[], delta: number): void {
+  const add = (at: number): void => {
+    const v = Math.min(0xffff, ((frame[at]! << 8) | frame[at + 1]!) + delta);
+    frame[at] = v >> 8;
+    frame[at + 1] = v & 0xff;
+  };
+  for (const t of tunnels) {
+    const l3 = t.outerL3Offset;
+    if (t.outerVersion === 4) {
+      add(l3 + 2);
+      const ihl = (frame[l3]! & 0x0f) << 2;
+      frame[l3 + 10] = 0;
+      frame[l3 + 11] = 0;
+      const sum = finishChecksum(sumWords(frame, l3, l3 + ihl));
+      frame[l3 + 10] = sum >> 8;
+      frame[l3 + 11] = sum & 0xff;
+    } else {
+      add(l3 + 4);
+    }
+    if (t.outerL4Offset >= 0) {
+      add(t.outerL4Offset + 4);
+      // The UDP checksum no longer holds; 0 says "none" (over IPv6 too: nothing here reads it).
+      frame[t.outerL4Offset + 6] = 0;
+      frame[t.outerL4Offset + 7] = 0;
+    }
+  }
 }

@@ -13,7 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { SecuxflowError } from '../errors.js';
 import { IpProto, TcpFlag, addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket } from '../packet/types.js';
 import { addrWord } from '../packet/addr.js';
-import { Direction, type Flow, type FlowEnd, type FlowEndReason, type TcpState } from './types.js';
+import { sameWords } from '../packet/tunnel-headers.js';
+import { flowTunnelOf } from '../packet/tunnel-summary.js';
+import { Direction, type Flow, type FlowEnd, type FlowEndReason, type FlowTunnel, type TcpState } from './types.js';
 
 /** Idle timeouts in seconds, by what the flow is doing. */
 export interface FlowTimeouts {
@@ -133,7 +135,7 @@ function joinAhead(node: Node, direction: Direction, next: number): number {
 // flow's extra fields (links, key words) are the table's. The addresses live as words in the node and become bytes
 // only when read (EVE output), instead of two typed arrays per flow created:
 // those were most of a new flow's cost and memory.
-interface Node extends Omit<Flow, 'clientAddr' | 'serverAddr' | 'clientPort' | 'serverPort'> {}
+interface Node extends Omit<Flow, 'clientAddr' | 'serverAddr' | 'clientPort' | 'serverPort' | 'tunnel'> {}
 class Node implements Flow {
   prev: Node | null = null;
   next: Node | null = null;
@@ -170,6 +172,12 @@ class Node implements Flow {
   serverPort = 0;
   c0 = 0; c1 = 0; c2 = 0; c3 = 0;
   s0 = 0; s1 = 0; s2 = 0; s3 = 0;
+  /**
+   * The tunnels of an inner flow (its kind has KIND_TUNNELLED), null outside
+   * tunnels. One field, not three: nodes stay small.
+   */
+  // Set last in the constructor: appended after the fields every packet reads, it moves none of them to another cache line.
+  tunnelKey: TunnelKey | null;
   readonly hash: number;
   constructor(hash: number, id: number, vlans: readonly number[], ipVersion: 4 | 6, proto: number, clientPort: number, serverPort: number, now: number) {
     this.hash = hash;
@@ -191,11 +199,16 @@ class Node implements Flow {
     this.firstIcmpCode = 0;
     this.engine = undefined;
     this.communityId = undefined;
+    this.tunnelKey = null;
   }
 
   /** The flow this node is. */
   get flow(): Flow {
     return this;
+  }
+
+  get tunnel(): FlowTunnel | null {
+    return this.tunnelKey === null ? null : this.tunnelKey.summary;
   }
 
   get clientAddr(): Uint8Array {
@@ -227,6 +240,19 @@ function putWord(b: Uint8Array, at: number, w: number): void {
   b[at + 2] = w >>> 8;
   b[at + 3] = w;
 }
+
+/** An inner flow's tunnels: DecodedPacket.tunnelHash and tunnelWords, and what EVE prints of them. */
+interface TunnelKey {
+  hash: number;
+  words: readonly number[];
+  summary: FlowTunnel;
+}
+
+function sameTunnel(k: TunnelKey | null, hash: number, words: readonly number[] | null): boolean {
+  return k !== null && k.hash === hash && sameWords(k.words, words);
+}
+
+const KIND_TUNNELLED = 1 << 24;
 
 /** VLAN id (12 bits), protocol and IP version in one number. */
 function keyKind(vlan: number, proto: number, ver: number): number {
@@ -325,17 +351,20 @@ export class FlowTable {
       d1 = addrWord(data, dst + 4); d2 = addrWord(data, dst + 8); d3 = addrWord(data, dst + 12);
     }
     const now = pkt.tsSec + pkt.tsNsec * 1e-9;
-    const kind = keyKind(vlan, proto, ver);
+    const th = pkt.tunnelHash;
+    // Tunnelled or not is in the kind, so an untunnelled lookup never reads
+    // tunnelKey: one more field read per node was one more cache miss.
+    const kind = keyKind(vlan, proto, ver) | (th === 0 ? 0 : KIND_TUNNELLED);
 
     const seed = this.seed;
     const ea = alen === 4 ? endpointHash4(seed, s0, sport) : endpointHash6(seed, s0, s1, s2, s3, sport);
     const eb = alen === 4 ? endpointHash4(seed, d0, dport) : endpointHash6(seed, d0, d1, d2, d3, dport);
-    const hash = tupleHash(ea < eb ? ea : eb, ea < eb ? eb : ea, (inner << 18) ^ (vlan << 12) ^ (proto << 4) ^ ver) & this.hashMask;
+    const hash = tupleHash(ea < eb ? ea : eb, ea < eb ? eb : ea, (inner << 18) ^ (vlan << 12) ^ (proto << 4) ^ ver ^ th) & this.hashMask;
 
     let node = this.buckets.get(hash) ?? null;
     let direction: Direction = Direction.TO_SERVER;
     while (node !== null) {
-      if (node.kind === kind && node.innerVlan === inner) {
+      if (node.kind === kind && node.innerVlan === inner && (th === 0 || sameTunnel(node.tunnelKey, th, pkt.tunnelWords))) {
         if (node.clientPort === sport && node.serverPort === dport && node.c0 === s0 && node.s0 === d0
           && node.c1 === s1 && node.c2 === s2 && node.c3 === s3 && node.s1 === d1 && node.s2 === d2 && node.s3 === d3) {
           direction = Direction.TO_SERVER;
@@ -381,6 +410,7 @@ export class FlowTable {
       node = this.create(pkt, hash, vlan, serverSent ? dport : sport, serverSent ? sport : dport, now);
       node.kind = kind;
       node.innerVlan = inner;
+      if (th !== 0) node.tunnelKey = { hash: th, words: pkt.tunnelWords!, summary: flowTunnelOf(pkt)! };
       if (serverSent) {
         node.c0 = d0; node.c1 = d1; node.c2 = d2; node.c3 = d3;
         node.s0 = s0; node.s1 = s1; node.s2 = s2; node.s3 = s3;

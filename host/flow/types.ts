@@ -5,6 +5,18 @@ export type Direction = (typeof Direction)[keyof typeof Direction];
 
 export type TcpState = 'new' | 'syn_sent' | 'syn_recv' | 'established' | 'fin_wait' | 'closed' | 'reset' | 'none';
 
+/** Suricata's EVE `tunnel` object, plus the tunnel's type. */
+export interface FlowTunnel {
+  src_ip: string;
+  dest_ip: string;
+  proto: string;
+  /** How many tunnels the flow's packets came through. */
+  depth: number;
+  type: string;
+  vni?: number;
+  key?: number;
+}
+
 export interface Flow {
   /** Stable id, unique for the lifetime of the table (never reused). */
   id: number;
@@ -34,6 +46,11 @@ export interface Flow {
    */
   firstIcmpType: number;
   firstIcmpCode: number;
+  /**
+   * The outermost tunnel of an inner flow, as EVE prints it (null or absent
+   * outside tunnels): its first packet's outer endpoints.
+   */
+  tunnel?: FlowTunnel | null;
   /** Free slot for the engine: decided verdict, rule match, per-module state... */
   engine: unknown;
   /** Its Community ID once computed (host/eve/community-id.ts): null when it has none. */

@@ -93,6 +93,18 @@
 //  - Any other next header (ESP 50, no-next 59, TCP, ...) ends the walk and
 //    becomes `proto`.
 //
+// Tunnels (user space only: the XDP program stops at the outer header, docs/tunnels.md)
+//  - IP protocol 4/41 (IP in IP), 47 (GRE version 0), UDP destination 4789
+//    (VXLAN) and 6081 (Geneve) are opened when the carrier is whole (not a
+//    fragment) and not malformed; tunnel-headers.ts reads the headers.
+//  - The packet then describes the innermost packet; `tunnels` lists the
+//    layers, `tunnelWords`/`tunnelHash` key them. The inner packet ends where
+//    its carrier does.
+//  - A refused tunnel header, or an inner IP header failing its checks: the
+//    packet stays the carrier, with the fault. A frame inside carrying no IP
+//    (ARP), a GRE or Geneve protocol not opened, GRE version 1: the carrier,
+//    not malformed. A fourth tunnel inside three: malformed and `invalid`.
+//
 // L4 (TCP 6, UDP 17, ICMP 1, ICMPv6 58 -- ICMP types are read under either IP version)
 //  - TCP needs 20 bytes; data offset >= 5 and within the layer, payload after.
 //  - UDP needs 8 bytes. Unfragmented: length >= 8 and <= bytes present, the
@@ -103,11 +115,16 @@
 //  - In a first fragment with more fragments to come, an L4 header that does
 //    not fit is NOT malformed (reassembly completes it): l4Offset -1.
 //  - Other protocols: no L4 fields, payloadOffset -1.
-import { LinkType, addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket, type FragmentInfo } from './types.js';
+import { LinkType, addrLength, dstAddrOffset, srcAddrOffset, type DecodedPacket, type FragmentInfo, type TunnelLayer, type TunnelType } from './types.js';
+import {
+  GENEVE_PORT, IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6, Inner, MAX_TUNNEL_DEPTH, VXLAN_PORT, hashWords, isFault, readGeneve, readGre, readVxlan, tunnelWords,
+  type TunnelFault, type TunnelHeader,
+} from './tunnel-headers.js';
 
 const EMPTY = new Uint8Array(0);
 // Shared by every untagged packet so decoding allocates no array for them.
 const NO_VLANS: number[] = Object.freeze([] as number[]) as number[];
+const NO_TUNNELS: readonly TunnelLayer[] = Object.freeze([]);
 const MAX_VLAN_TAGS = 2;
 const MAX_IPV6_EXT_HEADERS = 8;
 /** The XDP program's SF_MAX_MPLS_LABELS: both give up on the same stacks. */
@@ -170,6 +187,9 @@ class Decoded implements DecodedPacket {
     this.malformed = null;
     this.anomaly = null;
     this.invalid = null;
+    this.tunnels = NO_TUNNELS;
+    this.tunnelWords = null;
+    this.tunnelHash = 0;
     this.srcSeq = srcSeq;
     this.srcOffset = srcOffset;
     this.frameNumber = 0;
@@ -298,8 +318,9 @@ function decodePppoe(p: DecodedPacket, data: Uint8Array, off: number): void {
   else if (proto === PPP_IPV6) decodeIpv6(p, data, off + 8);
 }
 
-function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
-  const len = data.length;
+/** `limit`: where the bytes the layer may use end (a tunnel's carrier ends before the frame may). */
+function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number, limit = data.length): void {
+  const len = limit;
   const avail = len - off;
   if (avail < 20) { short(p, 'ipv4.pkt_too_small', `ipv4: header truncated (${avail} < 20 bytes)`); return; }
   const vihl = data[off]!;
@@ -332,8 +353,8 @@ function decodeIpv4(p: DecodedPacket, data: Uint8Array, off: number): void {
   decodeL4(p, data, off + ihl, end, proto, p.fragment);
 }
 
-function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number): void {
-  const len = data.length;
+function decodeIpv6(p: DecodedPacket, data: Uint8Array, off: number, limit = data.length): void {
+  const len = limit;
   const avail = len - off;
   if (avail < 40) { short(p, 'ipv6.pkt_too_small', `ipv6: header truncated (${avail} < 40 bytes)`); return; }
   const version = data[off]! >> 4;
@@ -438,6 +459,7 @@ function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, p
       if (udpLen < 8) fault(p, 'udp.hlen_invalid', `udp: length ${udpLen} < 8`);
       else if (udpLen > avail) short(p, 'udp.len_truncated', `udp: length ${udpLen} > ${avail} bytes`);
       else p.payloadLength = udpLen - 8;
+      if (p.dstPort === VXLAN_PORT || p.dstPort === GENEVE_PORT) openUdpTunnel(p, data, l4);
       return;
     }
     case 1:
@@ -450,7 +472,106 @@ function decodeL4(p: DecodedPacket, data: Uint8Array, l4: number, end: number, p
       p.payloadLength = avail - 8;
       return;
     }
+    case IPPROTO_IPIP:
+    case IPPROTO_IPV6:
+      // A first fragment's inner packet is incomplete: it is opened once reassembled.
+      if (frag === null) openTunnel(p, data, 'ipip', -1, { inner: proto === IPPROTO_IPIP ? Inner.IPV4 : Inner.IPV6, at: l4, id: -1 }, end);
+      return;
+    case IPPROTO_GRE:
+      if (frag === null && p.malformed === null) openTunnel(p, data, 'gre', -1, readGre(data, l4, end), end);
+      return;
     default:
       return;
   }
+}
+
+function openUdpTunnel(p: DecodedPacket, data: Uint8Array, l4: number): void {
+  if (p.malformed !== null) return;
+  const at = p.payloadOffset, end = at + p.payloadLength;
+  if (p.dstPort === VXLAN_PORT) openTunnel(p, data, 'vxlan', l4, readVxlan(data, at, end), end);
+  else openTunnel(p, data, 'geneve', l4, readGeneve(data, at, end), end);
+}
+
+/**
+ * Decodes what the tunnel header carries into a packet of its own, which `p`
+ * becomes when it has an IP layer. A refused header, a frame carrying no IP
+ * (ARP over VXLAN) or an inner IP header that fails its checks leave `p` the
+ * carrier it is, with the fault recorded.
+ */
+function openTunnel(p: DecodedPacket, data: Uint8Array, type: TunnelType, outerL4: number, h: TunnelHeader | TunnelFault | null, end: number): void {
+  if (h === null || p.malformed !== null) return;
+  if (isFault(h)) {
+    if (h.truncated) short(p, h.event, h.reason);
+    else fault(p, h.event, h.reason);
+    return;
+  }
+  if (p.tunnels.length === MAX_TUNNEL_DEPTH) {
+    fault(p, 'tunnel.too_many_layers', `tunnel: more than ${MAX_TUNNEL_DEPTH} layers`);
+    p.invalid = `tunnel: more than ${MAX_TUNNEL_DEPTH} layers: the endpoint opens a packet no rule or module saw`;
+    return;
+  }
+  const q = new Decoded(data, p.linkType, p.wireLen, p.tsSec, p.tsNsec, p.srcSeq, p.srcOffset);
+  q.vlans = p.vlans;
+  const layer: TunnelLayer = {
+    type, depth: p.tunnels.length + 1, outerVersion: p.ipVersion as 4 | 6, outerL3Offset: p.l3Offset, outerProto: p.proto, outerL4Offset: outerL4, id: h.id, innerVlans: NO_VLANS,
+  };
+  let inner: number = h.inner;
+  let at = h.at;
+  if (inner === Inner.ETHERNET) {
+    if (at + 14 > end) { short(p, 'tunnel.ethernet_too_small', `${type}: inner Ethernet frame ${Math.max(0, end - at)} < 14 bytes`); return; }
+    let etherType = (data[at + 12]! << 8) | data[at + 13]!;
+    at += 14;
+    const vlans: number[] = [];
+    while (etherType === 0x8100 || etherType === 0x88a8 || etherType === 0x9100) {
+      if (vlans.length === MAX_VLAN_TAGS) { fault(p, 'tunnel.vlan_too_many_layers', `${type}: inner frame with more than ${MAX_VLAN_TAGS} VLAN tags`); return; }
+      if (at + 4 > end) { short(p, 'tunnel.vlan_header_too_small', `${type}: inner VLAN tag truncated`); return; }
+      vlans.push(((data[at]! << 8) | data[at + 1]!) & 0x0fff);
+      etherType = (data[at + 2]! << 8) | data[at + 3]!;
+      at += 4;
+    }
+    if (vlans.length > 0) layer.innerVlans = vlans;
+    if (etherType === ETH_P_IPV4) inner = Inner.IPV4;
+    else if (etherType === ETH_P_IPV6) inner = Inner.IPV6;
+    else return;
+  }
+  q.tunnels = p.tunnels.length === 0 ? [layer] : [...p.tunnels, layer];
+  if (inner === Inner.IPV4) decodeIpv4(q, data, at, end);
+  else decodeIpv6(q, data, at, end);
+  if (q.ipVersion === 0) {
+    if (q.malformed !== null) fault(p, q.anomaly ?? 'tunnel.inner_malformed', `${type}: inner ${q.malformed}`);
+    return;
+  }
+  // The innermost packet set them already (adopted from a deeper tunnel).
+  if (q.tunnelWords === null) {
+    const words = tunnelWords(data, q.tunnels);
+    q.tunnelWords = words;
+    q.tunnelHash = hashWords(words);
+  }
+  adopt(p, q);
+}
+
+/** `p` becomes the packet a tunnel carried; the frame and its source stay. */
+function adopt(p: DecodedPacket, q: DecodedPacket): void {
+  p.ipVersion = q.ipVersion;
+  p.l3Offset = q.l3Offset;
+  p.proto = q.proto;
+  p.ttl = q.ttl;
+  p.fragment = q.fragment;
+  p.l4Offset = q.l4Offset;
+  p.srcPort = q.srcPort;
+  p.dstPort = q.dstPort;
+  p.tcpFlags = q.tcpFlags;
+  p.tcpSeq = q.tcpSeq;
+  p.tcpAck = q.tcpAck;
+  p.tcpWindow = q.tcpWindow;
+  p.icmpType = q.icmpType;
+  p.icmpCode = q.icmpCode;
+  p.payloadOffset = q.payloadOffset;
+  p.payloadLength = q.payloadLength;
+  p.malformed = q.malformed;
+  p.anomaly = q.anomaly;
+  p.invalid = q.invalid;
+  p.tunnels = q.tunnels;
+  p.tunnelWords = q.tunnelWords;
+  p.tunnelHash = q.tunnelHash;
 }

@@ -32,6 +32,25 @@ export interface FragmentInfo {
   nextHeader: number;
 }
 
+/** A tunnel the decoder opened: IP in IP (4in4, 6in4/SIT, 4in6, 6in6), GRE, VXLAN or Geneve. */
+export type TunnelType = 'ipip' | 'gre' | 'vxlan' | 'geneve';
+
+export interface TunnelLayer {
+  type: TunnelType;
+  /** 1 for the outermost tunnel. */
+  depth: number;
+  /** The carrier's IP header: its version, offset in `data` and protocol (4, 41, 47 or 17). */
+  outerVersion: 4 | 6;
+  outerL3Offset: number;
+  outerProto: number;
+  /** The carrier's UDP header (VXLAN, Geneve), -1 otherwise: a rebuilt datagram fixes its length there. */
+  outerL4Offset: number;
+  /** VXLAN/Geneve VNI or GRE key; -1 when the header carries none. */
+  id: number;
+  /** VLAN ids of the inner Ethernet frame (VXLAN, GRETAP, Geneve), outermost first. */
+  innerVlans: readonly number[];
+}
+
 export interface DecodedPacket {
   /** The frame as captured (for reassembled datagrams, the rebuilt frame). */
   data: Uint8Array;
@@ -74,6 +93,22 @@ export interface DecodedPacket {
   /** Offset/length of the L4 payload (after TCP/UDP/ICMP header); -1/0 when none. */
   payloadOffset: number;
   payloadLength: number;
+
+  /**
+   * Tunnels the packet came through, outermost first; empty (one shared
+   * frozen array) when it came through none. Every other field describes the
+   * innermost packet.
+   */
+  tunnels: readonly TunnelLayer[];
+  /**
+   * The tunnels as numbers (per layer: type, id, inner VLANs, both outer
+   * endpoints lowest first), so that two overlays reusing the same inner
+   * addresses stay apart: flows, datagrams and penalties are keyed with it.
+   * Null without a tunnel. `tunnelHash` hashes it, never 0 with a tunnel, 0
+   * without: the flow table compares that number first.
+   */
+  tunnelWords: readonly number[] | null;
+  tunnelHash: number;
 
   /** Null for a well-formed packet, otherwise a short reason such as "ipv4: header length 4 < 5". */
   malformed: string | null;
