@@ -420,11 +420,7 @@ function rebuild(d: Datagram, last: DecodedPacket): DecodedPacket {
     frame[l3 + 3] = totalLen & 0xff;
     frame[l3 + 6]! &= 0xc0; // keep reserved and DF bits, clear MF and the offset
     frame[l3 + 7] = 0;
-    frame[l3 + 10] = 0;
-    frame[l3 + 11] = 0;
-    const sum = finishChecksum(sumWords(frame, l3, l3 + ihl));
-    frame[l3 + 10] = sum >> 8;
-    frame[l3 + 11] = sum & 0xff;
+    rewriteIpv4Checksum(frame, l3, ihl);
   } else {
     const fragHdr = t.length - 8;
     // Find the next-header byte that names the fragment header, to splice it out.
@@ -447,6 +443,15 @@ function rebuild(d: Datagram, last: DecodedPacket): DecodedPacket {
   return decodePacket(frame, d.linkType, last.tsSec, last.tsNsec);
 }
 
+/** The IPv4 header at l3 (ihl bytes) gets its checksum computed again. */
+function rewriteIpv4Checksum(frame: Uint8Array, l3: number, ihl: number): void {
+  frame[l3 + 10] = 0;
+  frame[l3 + 11] = 0;
+  const sum = finishChecksum(sumWords(frame, l3, l3 + ihl));
+  frame[l3 + 10] = sum >> 8;
+  frame[l3 + 11] = sum & 0xff;
+}
+
 /**
  * The tunnels around a reassembled inner datagram carried its first
  * fragment: their length fields grow by what the datagram added, or the
@@ -464,12 +469,7 @@ function growCarriers(frame: Uint8Array, tunnels: readonly TunnelLayer[], delta:
     const l3 = t.outerL3Offset;
     if (t.outerVersion === 4) {
       add(l3 + 2);
-      const ihl = (frame[l3]! & 0x0f) << 2;
-      frame[l3 + 10] = 0;
-      frame[l3 + 11] = 0;
-      const sum = finishChecksum(sumWords(frame, l3, l3 + ihl));
-      frame[l3 + 10] = sum >> 8;
-      frame[l3 + 11] = sum & 0xff;
+      rewriteIpv4Checksum(frame, l3, (frame[l3]! & 0x0f) << 2);
     } else {
       add(l3 + 4);
     }
