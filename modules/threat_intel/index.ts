@@ -10,9 +10,10 @@ import {
 import { IpIocSet, DomainIocSet, IocAccept, loadIocText, loadIocString, iocError } from "./ioc";
 import { addrText, parseAddr } from "./addr";
 import {
-  dnsName, dnsQueryName, dnsIsResponse, dnsAnswersStart, dnsNextAlias, tlsServerName, TLS_MAX_HELLO,
+  dnsName, dnsQuestionsStart, dnsNextQuestion, dnsIsResponse, dnsAnswersStart, dnsNextAlias, clientHelloServerName,
   looksLikeHttpRequest, skipEmptyLines, foundPtr, foundLen, Found,
 } from "./names";
+import { TlsHellos } from "./tlshellos";
 import { HttpRequests, HttpStep } from "./httprequests";
 import { DnsTcpMessages, nextDnsMessage, messageAt, messageLen } from "./dnstcp";
 // The SDK's callbacks, except on_init: see below.
@@ -31,11 +32,6 @@ const KNOWN_KEYS = ["ips", "domains", "ip_list_text", "domain_list_text", "ioc_t
  * is followed request by request (message by message) to its end.
  */
 const DEFAULT_MAX_PACKETS = 16;
-/**
- * Client stream bytes searched for a whole ClientHello: the largest hello we
- * gather, plus the headers of the records it may be spread over.
- */
-const TLS_LOOK = TLS_MAX_HELLO * 2;
 
 namespace App {
   export const UNKNOWN: i32 = -1;
@@ -54,8 +50,8 @@ class TiFlow {
   http: HttpRequests | null = null;
   /** DNS over TCP: the messages of each direction, read so far. */
   dns: DnsTcpMessages | null = null;
-  /** TLS: where the first record starts (after a CONNECT request, in the tunnel). */
-  tlsFrom: i32 = 0;
+  /** TLS: the client's hellos, read so far (after a CONNECT request, in the tunnel). */
+  tls: TlsHellos | null = null;
 }
 
 /** Where an address literal from an HTTP request target is parsed to. */
@@ -224,12 +220,14 @@ class ThreatIntel extends Inspector {
     return this.keepWatching(st);
   }
 
+  // a server or forwarder that takes more than one question answers each, so a listed name may hide behind a harmless first
   private checkDnsQuery(pkt: Packet, st: TiFlow, ptr: usize, len: i32): Verdict {
-    const n = dnsQueryName(ptr, len);
-    if (n <= 0) return Verdict.CONTINUE;
-    const at = this.domains.match(dnsName, n);
-    if (at < 0) return Verdict.CONTINUE;
-    return this.hit(pkt, st, SID_DNS, "DNS query for a domain listed as IOC", this.nameMeta("dns", at), false);
+    if (!dnsQuestionsStart(ptr, len)) return Verdict.CONTINUE;
+    for (let n = dnsNextQuestion(ptr, len); n > 0; n = dnsNextQuestion(ptr, len)) {
+      const at = this.domains.match(dnsName, n);
+      if (at >= 0) return this.hit(pkt, st, SID_DNS, "DNS query for a domain listed as IOC", this.nameMeta("dns", at), false);
+    }
+    return Verdict.CONTINUE;
   }
 
   // the client follows a CNAME/DNAME, so a listed target is as bad as a listed query name
@@ -244,7 +242,10 @@ class ThreatIntel extends Inspector {
 
   /** What the client stream carries, from its first bytes; App.UNKNOWN while too few have come. */
   private classify(pkt: Packet, st: TiFlow, s: usize, len: i32): i32 {
-    if (load<u8>(s) == 0x16) return App.TLS;
+    if (load<u8>(s) == 0x16) {
+      st.tls = new TlsHellos(0);
+      return App.TLS;
+    }
     // servers skip empty lines before the request line (RFC 9112 2.2)
     const start = skipEmptyLines(s, 0, len);
     if (looksLikeHttpRequest(s + <usize>start, len - start)) {
@@ -259,17 +260,24 @@ class ThreatIntel extends Inspector {
     return App.UNKNOWN;
   }
 
+  /**
+   * The SNI of the client's first ClientHello and, after a HelloRetryRequest,
+   * of its second: the one the server goes on with. The flow is let go when
+   * the client's records after a hello show no second one.
+   */
   private onTls(pkt: Packet, st: TiFlow, s: usize, len: i32): Verdict {
-    const avail = len - st.tlsFrom;
-    if (avail <= 0) return this.moreToCome(pkt, st);
-    let r = tlsServerName(s + <usize>st.tlsFrom, avail < TLS_LOOK ? avail : TLS_LOOK);
-    if (r == Found.NEED_MORE && avail >= TLS_LOOK) r = Found.NO;
-    if (r == Found.NEED_MORE) return this.moreToCome(pkt, st);
-    if (r == Found.YES) {
-      const v = this.checkName(pkt, st, SID_TLS, "TLS SNI names a domain listed as IOC", "tls");
-      if (v != Verdict.CONTINUE) return v;
+    const t = st.tls!;
+    while (true) {
+      const r = t.next(s, len);
+      if (r == Found.NEED_MORE) return this.moreToCome(pkt, st);
+      if (r == Found.NO) return this.done(st);
+      if (clientHelloServerName(foundPtr, foundLen) == Found.YES) {
+        const v = this.checkName(pkt, st, SID_TLS, "TLS SNI names a domain listed as IOC", "tls");
+        if (v != Verdict.CONTINUE) return v;
+      }
+      // the retry comes a round trip later: the wait for it gets the max_packets the first hello had
+      st.packets = 0;
     }
-    return this.done(st);
   }
 
   /**
@@ -308,7 +316,7 @@ class ThreatIntel extends Inspector {
   private enterTunnel(pkt: Packet, st: TiFlow, s: usize, len: i32, from: i32): Verdict {
     if (this.domains.size == 0) return this.done(st);
     st.app = App.TLS;
-    st.tlsFrom = from;
+    st.tls = new TlsHellos(from);
     // the hello gets the max_packets a direct TLS connection gets, however long the connection ran before
     st.packets = 0;
     return this.onTls(pkt, st, s, len);

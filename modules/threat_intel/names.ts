@@ -1,5 +1,5 @@
 // Just enough of DNS, TLS and HTTP to pull out the names a connection is for:
-// the first DNS question and the CNAME/DNAME targets of an answer, the TLS
+// the questions of a DNS query and the CNAME/DNAME targets of an answer, the TLS
 // ClientHello's server_name (the hello put back together from its records),
 // and the host of an HTTP request target or Host header (httprequests.ts
 // finds the lines). Every read is bounds-checked against the bytes given;
@@ -8,7 +8,7 @@
 
 /** Where dnsQueryName writes the dotted name (at most 253 bytes). */
 export const dnsName: usize = memory.data(256);
-/** Set by tlsServerName/requestTargetHost/hostHeaderValue on success: the name's bytes in the input. */
+/** Set by tlsHandshakeMessage/clientHelloServerName/requestTargetHost/hostHeaderValue on success: the name's bytes in the input. */
 export let foundPtr: usize = 0;
 export let foundLen: i32 = 0;
 
@@ -35,13 +35,44 @@ export function dnsIsResponse(ptr: usize, len: i32): bool {
   return len >= 12 && (load<u8>(ptr + 2) & 0x80) != 0;
 }
 
-/** First question name of a DNS query message (no length prefix); its length in dnsName, or -1. */
-export function dnsQueryName(ptr: usize, len: i32): i32 {
-  if (len < 17) return -1;
-  if ((load<u8>(ptr + 2) & 0x80) != 0) return -1; // a response
+/**
+ * Questions read per query. Servers answer one (RFC 9619), but a forwarder
+ * may pass more on; past this many the rest are not read.
+ */
+export const MAX_QUESTIONS = 16;
+
+// A walk over a query's questions: the next one's offset, how many are left.
+let questionPos: i32 = 0;
+let questionsLeft: i32 = 0;
+
+/** Starts a walk over the questions of a DNS query (no length prefix); false when it has none. */
+export function dnsQuestionsStart(ptr: usize, len: i32): bool {
+  questionsLeft = 0;
+  if (len < 12 || (load<u8>(ptr + 2) & 0x80) != 0) return false;
   const qd = u16at(ptr + 4);
-  if (qd == 0) return -1;
-  return readDnsName(ptr, len, 12);
+  questionsLeft = qd < MAX_QUESTIONS ? qd : MAX_QUESTIONS;
+  questionPos = 12;
+  return questionsLeft > 0;
+}
+
+/**
+ * The name of the next question, in dnsName: its length, or -1 when no more
+ * are left or the rest cannot be found (a count larger than the questions
+ * present). A name that cannot be read (too long, a bad pointer) is passed
+ * over when its end can still be found.
+ */
+export function dnsNextQuestion(ptr: usize, len: i32): i32 {
+  while (questionsLeft > 0) {
+    questionsLeft--;
+    const at = questionPos;
+    const end = skipDnsName(ptr, len, at);
+    // the type and class after the name are not needed to read the name
+    questionPos = end < 0 ? len : end + 4;
+    if (end < 0 || questionPos > len) questionsLeft = 0;
+    const n = readDnsName(ptr, len, at);
+    if (n > 0) return n;
+  }
+  return -1;
 }
 
 /**
@@ -136,17 +167,33 @@ const TLS_MAX_RECORDS = 256;
 const helloBuf: usize = memory.data(TLS_MAX_HELLO);
 
 /**
- * The first handshake message of a to-server stream, gathered from
- * consecutive handshake records (RFC 8446 5.1: a message may span records,
- * and servers put it back together). YES with foundPtr/foundLen on the whole
- * message, NEED_MORE while it is incomplete, NO when the stream is not TLS
- * handshake records or the message is too large or too scattered.
+ * Set by tlsHandshakeMessage on YES: where the bytes after the message are,
+ * as the offset of the record they are in (from the `ptr` given) and the
+ * content bytes of that record the message took. A client may send its next
+ * hello in the same record as the tail of the last one.
  */
-export function tlsHandshakeMessage(ptr: usize, len: i32): i32 {
-  if (len >= 9 && isHandshakeRecord(ptr)) {
+export let afterMessageRecord: i32 = 0;
+export let afterMessageSkip: i32 = 0;
+
+/**
+ * The handshake message at the start of a to-server stream, or `skip` bytes
+ * into the content of its first record, gathered from consecutive handshake
+ * records (RFC 8446 5.1: a message may span records, and servers put it back
+ * together). YES with foundPtr/foundLen on the whole message, NEED_MORE
+ * while it is incomplete, NO when the stream is not TLS handshake records or
+ * the message is too large or too scattered.
+ */
+export function tlsHandshakeMessage(ptr: usize, len: i32, skip: i32 = 0): i32 {
+  if (len >= 9 + skip && isHandshakeRecord(ptr)) {
     // the common case, the whole message in the first record: read it in place
-    const need = 4 + u24at(ptr + 6);
-    if (need <= u16at(ptr + 3) && 5 + need <= len) { foundPtr = ptr + 5; foundLen = need; return Found.YES; }
+    const recLen = u16at(ptr + 3);
+    const need = 4 + u24at(ptr + <usize>(6 + skip));
+    if (skip + need <= recLen && 5 + skip + need <= len) {
+      foundPtr = ptr + <usize>(5 + skip);
+      foundLen = need;
+      messageEndsAt(0, skip + need, recLen);
+      return Found.YES;
+    }
   }
   let pos = 0;
   let got = 0;
@@ -156,34 +203,42 @@ export function tlsHandshakeMessage(ptr: usize, len: i32): i32 {
     if (!isHandshakeRecord(ptr + <usize>pos)) return Found.NO;
     const recLen = u16at(ptr + <usize>(pos + 3));
     const body = pos + 5;
-    const avail = recLen < len - body ? recLen : len - body;
+    const from = records == 0 ? skip : 0;
+    if (from > recLen) return Found.NO;
+    const present = recLen < len - body ? recLen : len - body;
+    if (present < from) return Found.NEED_MORE;
+    const avail = present - from;
     const take = avail < TLS_MAX_HELLO - got ? avail : TLS_MAX_HELLO - got;
-    memory.copy(helloBuf + <usize>got, ptr + <usize>body, <usize>take);
+    memory.copy(helloBuf + <usize>got, ptr + <usize>(body + from), <usize>take);
+    const before = got;
     got += take;
     if (need < 0 && got >= 4) {
       need = 4 + u24at(helloBuf + 1);
       if (need > TLS_MAX_HELLO) return Found.NO;
     }
-    if (need >= 0 && got >= need) { foundPtr = helloBuf; foundLen = need; return Found.YES; }
-    if (avail < recLen) return Found.NEED_MORE;
+    if (need >= 0 && got >= need) {
+      foundPtr = helloBuf;
+      foundLen = need;
+      messageEndsAt(pos, from + need - before, recLen);
+      return Found.YES;
+    }
+    if (present < recLen) return Found.NEED_MORE;
     pos = body + recLen;
   }
   return Found.NO;
+}
+
+function messageEndsAt(record: i32, used: i32, recLen: i32): void {
+  afterMessageRecord = used < recLen ? record : record + 5 + recLen;
+  afterMessageSkip = used < recLen ? used : 0;
 }
 
 @inline function u24at(p: usize): i32 { return (<i32>load<u8>(p) << 16) | u16at(p + 1); }
 @inline function isHandshakeRecord(p: usize): bool { return load<u8>(p) == 0x16 && load<u8>(p + 1) == 3; }
 function isHandshakeRecordPrefix(p: usize, n: i32): bool { return load<u8>(p) == 0x16 && (n < 2 || load<u8>(p + 1) == 3); }
 
-/** server_name of a TLS ClientHello at the start of a to-server stream; the hello may span records. */
-export function tlsServerName(ptr: usize, len: i32): i32 {
-  const r = tlsHandshakeMessage(ptr, len);
-  if (r != Found.YES) return r;
-  return clientHelloServerName(foundPtr, foundLen);
-}
-
 /** server_name of a whole ClientHello handshake message: YES with foundPtr/foundLen, or NO. */
-function clientHelloServerName(msg: usize, end: i32): i32 {
+export function clientHelloServerName(msg: usize, end: i32): i32 {
   if (end < 4 || load<u8>(msg) != 1) return Found.NO;
   let p = 4 + 2 + 32;
   if (p + 1 > end) return Found.NO;

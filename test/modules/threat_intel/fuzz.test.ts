@@ -5,6 +5,7 @@ import { compiledModule, instance, enc } from '../dlp/support.js';
 import { fuzz, scribble } from '../dlp/fuzz-support.js';
 import { clientHello, dnsQuery, dnsResponse, splitIntoRecords } from './wire.js';
 import { concat } from './streams.js';
+import { changeCipherSpec, dnsQueryQuestions, oneRecord } from './retry-wire.js';
 
 const overTcp = (...msgs: Uint8Array[]) => concat(msgs.flatMap((m) => [Uint8Array.from([m.length >> 8, m.length & 0xff]), m]));
 
@@ -18,11 +19,16 @@ it('1,000,000 mutated DNS queries and answers (UDP and TCP), ClientHellos (one o
     dnsResponse('m.shop.example', [{ type: 'CNAME', owner: 'm.shop.example', data: 't.evil.example' }, { type: 'A', owner: 't.evil.example', data: '192.0.2.1' }]),
     // a CNAME whose target points at itself
     Uint8Array.from([0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0x61, 0, 0, 1, 0, 1, 0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 1, 0, 2, 0xc0, 31]),
+    // several questions, the second ending in a pointer into the first; a count past the questions present
+    dnsQueryQuestions(['ok.test', [1, 0x61, 4, 0x65, 0x76, 0x69, 0x6c, 0xc0, 15], 'b.evil.example'], 40),
   ];
   const tcpSeeds = [
     clientHello('www.evil.example'),
     clientHello(null),
     splitIntoRecords(clientHello('www.evil.example'), [3, 50, 60]),
+    // a second hello as after a HelloRetryRequest: behind change_cipher_spec, and in the first one's record
+    concat([clientHello('ok.test'), changeCipherSpec(), splitIntoRecords(clientHello('www.evil.example'), [30])]),
+    oneRecord(clientHello(null), clientHello('www.evil.example')),
     enc('GET / HTTP/1.1\r\nHost: q.x.test\r\nUser-Agent: f\r\n\r\n'),
     enc('POST /a HTTP/1.1\r\nhost:\r\n\r\n'),
     enc('\r\nGET http://u@[2001:db8::1]:80/x HTTP/1.1\r\nHost: q.x.test\r\n\r\n'),
