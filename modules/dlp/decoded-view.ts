@@ -1,6 +1,6 @@
 // The decoded view of a direction: its stream with chunk framing and
-// quoted-printable soft breaks taken out and =XX escapes decoded, each byte
-// tagged with the stream offset it came from. It exists only around a
+// quoted-printable soft breaks taken out, =XX escapes and base64 parts
+// decoded, each byte tagged with the stream offset it came from. It exists only around a
 // place where decoding changed something: while the bytes pass unchanged
 // the raw scan (index.ts) sees all there is, so the view is scanned only for
 // findings that cross such a place, and those are reported at the stream
@@ -8,7 +8,7 @@
 import { DecoderState } from "./decoder-state";
 import { Findings, scan, pendingFrom } from "./detect";
 
-/** Set on a byte's stream offset when decoding produced it (an =XX escape, an inserted end of body). */
+/** Set on a byte's stream offset when decoding produced it (an =XX escape, a base64 byte, an inserted end of body or part). */
 export const POS_DECODED: i32 = 1 << 30;
 const POS_MASK: i32 = POS_DECODED - 1;
 /** Stream bytes copied in front of the first changed place, so a value that began before it is whole. */

@@ -1,7 +1,7 @@
 // Everything a direction's decoder remembers between packets, in one object
 // so that a checkpoint (the state before the last packet, for a resend of
 // dropped bytes) is one copyFrom. The layers that use it: http-framing.ts,
-// quoted-printable.ts, decoded-view.ts.
+// quoted-printable.ts, base64-part.ts, decoded-view.ts.
 import { LineMatcher } from "./line-matcher";
 
 export namespace Phase {
@@ -29,6 +29,9 @@ export namespace QpMode {
   /** A part declared quoted-printable: its headers go on until a blank line. */
   export const DECLARED: u8 = 1;
   export const ON: u8 = 2;
+  /** A part declared base64 (base64-part.ts), in its headers, then in its body. */
+  export const B64_DECLARED: u8 = 3;
+  export const B64_ON: u8 = 4;
 }
 
 export class DecoderState {
@@ -58,6 +61,17 @@ export class DecoderState {
   prev: u8 = 0x0a;
   qpLine: LineMatcher = new LineMatcher();
 
+  // base64 (base64-part.ts)
+  /** Bits of the quantum not yet passed on as a byte, and how many. */
+  b64Bits: u32 = 0;
+  b64Count: i32 = 0;
+  /** Stream offset of the last base64 character, where the next byte's bits begin. */
+  b64LastChar: i32 = 0;
+  /** Stream offset of the last byte seen in the part (a closing line break is put there). */
+  b64Last: i32 = 0;
+  /** The current line starts with "--": a boundary, not data. */
+  b64SkipLine: bool = false;
+
   // the decoded view (decoded-view.ts)
   viewActive: bool = false;
   /** While inactive: stream offset the next byte must have for the view to still equal the stream. */
@@ -80,12 +94,13 @@ export class DecoderState {
     this.qpMode = o.qpMode; this.held = o.held; this.held0 = o.held0; this.held1 = o.held1; this.held2 = o.held2;
     this.heldPos = o.heldPos; this.beforeEq = o.beforeEq; this.prev = o.prev;
     this.qpLine.copyFrom(o.qpLine);
+    this.b64Bits = o.b64Bits; this.b64Count = o.b64Count; this.b64LastChar = o.b64LastChar; this.b64Last = o.b64Last; this.b64SkipLine = o.b64SkipLine;
     this.viewActive = o.viewActive; this.viewNext = o.viewNext; this.viewFloor = o.viewFloor; this.viewDoneTo = o.viewDoneTo;
     this.viewScanFrom = o.viewScanFrom; this.viewPending = o.viewPending; this.tailLen = o.tailLen;
   }
 
   /** In the middle of something that changes bytes: the view must stay. */
   get busy(): bool {
-    return (this.phase >= Phase.CHUNK_SIZE && this.phase <= Phase.CHUNK_DATA_LF) || this.qpMode == QpMode.ON || this.held > 0;
+    return (this.phase >= Phase.CHUNK_SIZE && this.phase <= Phase.CHUNK_DATA_LF) || this.qpMode == QpMode.ON || this.qpMode == QpMode.B64_ON || this.held > 0;
   }
 }

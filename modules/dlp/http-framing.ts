@@ -97,8 +97,9 @@ function chunkSizeNext(d: DecoderState): void {
 
 function sizeLineEnd(d: DecoderState, pos: i32): void {
   if (d.remaining > 0) { d.phase = Phase.CHUNK_DATA; return; }
-  // the last chunk: the body ends here, whatever value ran up to it ends with it
-  qpFlush(d);
+  // the last chunk: the body ends here, whatever value ran up to it ends with
+  // it, and so does a declared part (before this line break, which comes after its bytes)
+  qpReset(d);
   if (d.viewActive) emit(d, 0x0a, pos, true);
   d.phase = Phase.TRAILERS;
   d.httpLine.reset(NAMES.length);

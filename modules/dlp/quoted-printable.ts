@@ -7,13 +7,16 @@
 // digit-group characters is taken out: a card number wrapped by an encoder
 // whose header this module did not see (or mis-tracked) is still one number,
 // and an '=' ending a line between two digits is rare in anything else.
+// The same line tracking finds parts declared base64 (base64-part.ts).
 import { DecoderState, QpMode } from "./decoder-state";
 import { emit, emitRun } from "./decoded-view";
 import { LineMatcher } from "./line-matcher";
+import { b64Begin, b64End, b64Byte, b64Run } from "./base64-part";
 
 const NAMES: StaticArray<string> = ["content-transfer-encoding:"];
 const QUOTED: u64 = 0x71756f7465642d70;    // "quoted-p"
 const PRINTABLE: u64 = 0x72696e7461626c65; // "rintable"
+const BASE64: u64 = 0x626173653634;         // "base64"
 
 @inline function isDigit(c: u8): bool { return <u8>(c - 0x30) < 10; }
 /** What may stand on either side of a soft break inside a card number or SSN. */
@@ -27,6 +30,7 @@ const PRINTABLE: u64 = 0x72696e7461626c65; // "rintable"
 /** A new message or part: no declaration carries over. */
 export function qpReset(d: DecoderState): void {
   qpFlush(d);
+  if (d.qpMode == QpMode.B64_ON) b64End(d);
   d.qpMode = QpMode.OFF;
   d.qpLine.reset(NAMES.length);
   d.prev = 0x0a;
@@ -56,8 +60,13 @@ export function qpRun(d: DecoderState, base: usize, from: i32, to: i32): void {
   let i = from;
   while (i < to) {
     const line = d.qpLine;
+    if (d.qpMode == QpMode.B64_ON) {
+      if (d.held == 0 && line.alive == 0 && line.which < 0 && line.len >= 2) {
+        i = b64Run(d, base, i, to);
+        if (i >= to) break;
+      }
     // (a declared part still needs each line's first two bytes, for its boundary)
-    if (d.held == 0 && line.alive == 0 && line.which < 0 && (d.qpMode != QpMode.ON || line.len >= 2)) {
+    } else if (d.held == 0 && line.alive == 0 && line.which < 0 && (d.qpMode != QpMode.ON || line.len >= 2)) {
       let j = i;
       while (j < to) {
         const c = load<u8>(base + <usize>j);
@@ -79,7 +88,10 @@ export function qpRun(d: DecoderState, base: usize, from: i32, to: i32): void {
 
 /** One byte of the (de-chunked) stream at stream offset pos. */
 export function qpByte(d: DecoderState, c: u8, pos: i32): void {
-  if (d.held > 0) {
+  if (d.qpMode == QpMode.B64_ON) {
+    qpFlush(d);
+    b64Byte(d, c, pos);
+  } else if (d.held > 0) {
     if (!continueEscape(d, c, pos)) plain(d, c, pos);
   } else plain(d, c, pos);
   track(d, c);
@@ -130,12 +142,19 @@ function track(d: DecoderState, c: u8): void {
   const len = line.len;
   const empty = len == 0 || (len == 1 && d.prev == 0x0d);
   if (line.which == 0) {
-    d.qpMode = line.valLen == 16 && line.valHi == QUOTED && line.valLo == PRINTABLE ? QpMode.DECLARED : QpMode.OFF;
+    if (d.qpMode == QpMode.B64_ON) b64End(d);
+    d.qpMode = line.valLen == 16 && line.valHi == QUOTED && line.valLo == PRINTABLE ? QpMode.DECLARED
+      : line.valLen == 6 && line.valLo == BASE64 ? QpMode.B64_DECLARED : QpMode.OFF;
   } else if (d.qpMode == QpMode.DECLARED && empty) {
     d.qpMode = QpMode.ON;
-  } else if (d.qpMode == QpMode.ON && startsPartOrEnd(line)) {
+  } else if (d.qpMode == QpMode.B64_DECLARED && empty) {
+    b64Begin(d);
+    d.qpMode = QpMode.B64_ON;
+  } else if ((d.qpMode == QpMode.ON || d.qpMode == QpMode.B64_ON) && startsPartOrEnd(line)) {
+    if (d.qpMode == QpMode.B64_ON) b64End(d);
     d.qpMode = QpMode.OFF;
   }
+  d.b64SkipLine = false;
   line.reset(NAMES.length);
 }
 

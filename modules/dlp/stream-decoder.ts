@@ -1,10 +1,11 @@
-// A direction's decoder: HTTP/1.x de-chunking, then quoted-printable, then
-// the decoded view, over each packet's new stream bytes. It is made only for
-// a direction that needs it: one whose first byte could start an HTTP
-// request or status line, or whose bytes hold a quoted-printable declaration
-// or a soft break after a digit. Each stream byte is decoded once, so the
-// work stays in proportion to the bytes; the view is scanned like the raw
-// stream (a kept tail, an overlap), only while decoding changes something.
+// A direction's decoder: HTTP/1.x de-chunking, then quoted-printable or
+// base64 parts, then the decoded view, over each packet's new stream bytes.
+// It is made only for a direction that needs it: one whose first byte could
+// start an HTTP request or status line (or an SMTP command), or whose bytes
+// hold a quoted-printable declaration, a base64 one, or a soft break after a
+// digit. Each stream byte is decoded once, so the work stays in proportion
+// to the bytes; the view is scanned like the raw stream (a kept tail, an
+// overlap), only while decoding changes something.
 import { DecoderState } from "./decoder-state";
 import { httpStart, httpBytes } from "./http-framing";
 import { qpReset } from "./quoted-printable";
@@ -79,6 +80,8 @@ export function recycleDecoder(dec: StreamDecoder): void {
 /** How far back a line start is looked for before a quoted-printable trigger. */
 const LINE_BACK = 80;
 const QUOTED_PRINTABLE = "quoted-printable";
+const BASE64 = "base64";
+const CTE = "content-transfer-encoding:";
 
 /**
  * Where a decoder for this direction should start, given the packet's new
@@ -88,9 +91,19 @@ export function decoderStart(base: usize, newStart: i32, end: i32): i32 {
   if (newStart == 0 && <u8>(load<u8>(base) - 0x41) < 26) return 0;
   let i = newStart - 16;
   if (i < 1) i = 1;
+  // the start of the line since the last line feed, -2 until needed, -1 when that line is not a declaration
+  let b64Line = -2;
   for (; i < end; i++) {
     const c = load<u8>(base + <usize>i);
-    if (c == 0x3d) {
+    if (c == 0x0a) {
+      b64Line = i + 1;
+    } else if ((c | 0x20) == 0x62 && i + 6 <= end && lowerEquals(base, i, BASE64)) {
+      // "base64" counts only as a Content-Transfer-Encoding value (not in a data: URI, or
+      // in text); a line is looked at once, so a line of repeats costs no more
+      if (b64Line == -2) b64Line = lineStart(base, i);
+      if (b64Line >= 0 && i - b64Line >= CTE.length && lowerEquals(base, b64Line, CTE)) return b64Line;
+      b64Line = -1;
+    } else if (c == 0x3d) {
       if (i + 1 < end && isLineBreak(load<u8>(base + <usize>(i + 1))) && isGroupByte(load<u8>(base + <usize>(i - 1)))) {
         const ls = lineStart(base, i);
         return ls >= 0 ? ls : i - 1;
