@@ -206,7 +206,7 @@ function scanDigits(base: usize, from: i32, end: i32, minStart: i32, kinds: i32,
   let i = from;
   while (i < end && !out.saturated) {
     const c = load<u8>(base + <usize>i);
-    if (!isDigit(c) || !wordStartsAt(base, i) || isPercentEscapeAt(base, i - 1, end)) { i++; continue; }
+    if (!isDigit(c) || !wordStartsAt(base, i) || isPercentEscapeAt(base, i - 1, end) || afterDoubleEquals(base, i)) { i++; continue; }
     // a run of digit groups joined by single ' ' or '-' (or a form's + or %20)
     const start = i;
     let n = 0;
@@ -260,6 +260,15 @@ function groupSeparatorAt(base: usize, j: i32, end: i32): i32 {
   if (n == 0 || j + n >= end || !isDigit(byteAt(base, j + n))) return 0;
   separatorKind = c == 0x2d ? 0x2d : 0x20;
   return n;
+}
+
+/**
+ * True after "==": Python's email package writes every MIME boundary as
+ * fifteen '=' and a random 19-digit number (one in ten of them passes Luhn
+ * and a brand's prefix), and a form writes a value after a single '='.
+ */
+function afterDoubleEquals(base: usize, at: i32): bool {
+  return at >= 2 && byteAt(base, at - 1) == 0x3d && byteAt(base, at - 2) == 0x3d;
 }
 
 /** True when the byte at p is the % of an escape %XX: the digits after it encode another byte. */

@@ -44,6 +44,16 @@ describe('dlp finds each kind and reports it redacted', () => {
     expect(r.alerts).toEqual([]);
   });
 
+  it('a MIME boundary as Python writes it (fifteen = and 19 random digits) is not a card, even when its digits pass Luhn', async () => {
+    const digits = withLuhn('401288888888188123'); // 19 digits, a visa prefix
+    expect(luhnValid(digits)).toBe(true);
+    const boundary = `===============${digits}==`;
+    const mail = `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n--${boundary}\r\nhello\r\n--${boundary}--\r\n`;
+    expect((await scanOne(mail)).alerts).toEqual([]);
+    // a value after one '=' (a form field) is still a card
+    expect((await scanOne(`card=${digits}`)).alerts.map((a) => a.sigId)).toEqual([1005001]);
+  });
+
   it('US SSNs only outside the never-issued ranges', async () => {
     const r = await scanOne('ok 123-45-6789 / 000-12-3456 666-12-3456 912-34-5678 123-00-4567 123-45-0000 123456789 1234-56-789 ok2 078-05-1121');
     expect(r.alerts.map((a) => [a.sigId, a.severity, a.metadata!.redacted])).toEqual([[1005002, 2, '***-**-6789'], [1005002, 2, '***-**-1121']]);
