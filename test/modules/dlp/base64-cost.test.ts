@@ -4,18 +4,13 @@
 // padding, boundary-like lines) costs work in proportion to its bytes:
 // compared with a plain body of the same size, as codings-cost.test.ts does.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compiledModule, instance } from './support.js';
-import { compareCost } from '../cost.js';
-import { every, streamItems } from './codings-support.js';
+import { compiledModule } from './support.js';
+import { COST_SIZE, costAgainstPlain } from './codings-support.js';
 import { base64Lines } from './base64-support.js';
 
 beforeAll(async () => { await compiledModule('dlp'); }, 300_000);
 
-const SIZE = 48 * 1024;
-const plainRequest = (n: number) => {
-  const body = 'the quick brown fox jumps over the lazy dog '.repeat(Math.ceil(n / 44)).slice(0, n);
-  return `POST /upload HTTP/1.1\r\nHost: app.example\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-};
+const SIZE = COST_SIZE;
 const declared = (body: string) => `EHLO c\r\nDATA\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${body}\r\n.\r\n`;
 
 describe('DLP-5: base64 decoding costs work in proportion to the bytes', () => {
@@ -33,13 +28,9 @@ describe('DLP-5: base64 decoding costs work in proportion to the bytes', () => {
     ['"base64" over and over on one long line of a stream with no decoder (the trigger looks at a line once)', 12, () => `note ${'x: base64 '.repeat(SIZE / 10)}\n`],
     ['parts declared again and again, each one line long', 25, () => `EHLO c\r\nDATA\r\n${'Content-Transfer-Encoding: base64\r\n\r\nNDExMTEx\r\n--b\r\n'.repeat(SIZE / 52)}.\r\n`],
   ])('%s, in 1448-byte segments, costs a bounded multiple of a plain body of its size', async (_, limit, make) => {
-    const inst = await instance('dlp', { max_alerts_per_flow: 1 });
     const crafted = make();
     expect(crafted.length).toBeGreaterThan(SIZE / 2);
-    const plain = plainRequest(crafted.length);
-    let flow = 0;
-    const round = (text: string) => () => streamItems(text, every(1448, text.length), { flowId: ++flow });
-    const c = compareCost(inst, round(plain), round(crafted), 5);
+    const c = await costAgainstPlain(crafted);
     expect(c.ratio, JSON.stringify(c)).toBeLessThan(limit);
   }, 120_000);
 });

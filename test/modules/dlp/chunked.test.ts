@@ -3,10 +3,9 @@
 // chunk sizes, so a chunk boundary inside a value was a free evasion.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Verdict } from '../../../host/verdict.js';
-import type { RawFrame } from '../../../host/capture/types.js';
 import type { ModuleAlert } from '../../../host/wasm/types.js';
-import { alertsOf, compiledModule, engineRun, enc, frame, instance, run, tcpSession } from './support.js';
-import { AWS_ID, AWS_SECRET, CARD, JWT, SSN, chunked, chunkedRequest, chunkedResponse, every, oneByteChunks, streamItems } from './codings-support.js';
+import { alertsOf, compiledModule, engineRun, enc, instance, run, tcpSession } from './support.js';
+import { AWS_ID, AWS_SECRET, CARD, JWT, SSN, chunked, chunkedRequest, chunkedResponse, clientSegmentsAfterHandshake, every, oneByteChunks, streamItems } from './codings-support.js';
 
 beforeAll(async () => { await compiledModule('dlp'); }, 300_000);
 
@@ -133,17 +132,8 @@ describe('with action drop', () => {
   it('the segment completing a value split by a chunk boundary is dropped, and so is each resend of it', async () => {
     const req = chunkedRequest(chunked(`card=${CARD}&x=1`, [13]));
     const cut = req.indexOf('\r\n8\r\n') + 7;
-    const c = (flags: number, seq: number, payload?: string): Parameters<typeof frame>[0] =>
-      ({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 80, tcpFlags: flags, seq, ack: 5001, ...(payload !== undefined ? { payload } : {}) });
-    const frames: RawFrame[] = [
-      frame(c(0x02, 1000), 0),
-      frame({ src: '198.18.0.2', dst: '198.18.0.1', proto: 'tcp', srcPort: 80, dstPort: 40000, tcpFlags: 0x12, seq: 5000, ack: 1001 }, 0.001),
-      frame(c(0x10, 1001), 0.002),
-      frame(c(0x18, 1001, req.slice(0, cut)), 0.003),
-      frame(c(0x18, 1001 + cut, req.slice(cut)), 0.004),
-      frame(c(0x18, 1001 + cut, req.slice(cut)), 0.2),
-      frame(c(0x18, 1001 + cut, req.slice(cut)), 0.6),
-    ];
+    const rest = req.slice(cut);
+    const frames = clientSegmentsAfterHandshake([[0, req.slice(0, cut), 0.003], [cut, rest, 0.004], [cut, rest, 0.2], [cut, rest, 0.6]]);
     const { decisions } = await engineRun(frames, [{ name: 'dlp', config: { action: 'drop' } }]);
     const data = decisions.filter((d) => d.pkt.payloadLength > 0);
     expect(data.map((d) => d.dropped)).toEqual([false, true, true, true]);

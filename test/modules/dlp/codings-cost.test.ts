@@ -3,17 +3,12 @@
 // chunk extensions, a soft break after every digit) costs work in
 // proportion to its bytes: compared with a plain body of the same size.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compiledModule, instance } from './support.js';
-import { compareCost } from '../cost.js';
-import { chunked, chunkedRequest, every, oneByteChunks, streamItems } from './codings-support.js';
+import { compiledModule } from './support.js';
+import { COST_SIZE, chunked, chunkedRequest, costAgainstPlain, every, oneByteChunks } from './codings-support.js';
 
 beforeAll(async () => { await compiledModule('dlp'); }, 300_000);
 
-const SIZE = 48 * 1024;
-const plainRequest = (n: number) => {
-  const body = 'the quick brown fox jumps over the lazy dog '.repeat(Math.ceil(n / 44)).slice(0, n);
-  return `POST /upload HTTP/1.1\r\nHost: app.example\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-};
+const SIZE = COST_SIZE;
 
 describe('DLP-5: decoding costs work in proportion to the bytes', () => {
   // (the limits: a decoder handling each byte, as for escapes, measured at up to 10 times the
@@ -26,12 +21,7 @@ describe('DLP-5: decoding costs work in proportion to the bytes', () => {
     ['a soft break after every digit (quoted-printable, undeclared)', 25, () => `note ${'1=\r\n'.repeat(SIZE / 4)} end`],
     ['a declared quoted-printable body of escapes and soft breaks', 25, () => `Content-Transfer-Encoding: quoted-printable\r\n\r\n${'=34=31=\r\n1 '.repeat(SIZE / 11)}`],
   ])('%s, in 1448-byte segments, costs a bounded multiple of a plain body of its size', async (_, limit, make) => {
-    const inst = await instance('dlp', { max_alerts_per_flow: 1 });
-    const crafted = make();
-    const plain = plainRequest(crafted.length);
-    let flow = 0;
-    const round = (text: string) => () => streamItems(text, every(1448, text.length), { flowId: ++flow });
-    const c = compareCost(inst, round(plain), round(crafted), 5);
+    const c = await costAgainstPlain(make());
     expect(c.ratio, JSON.stringify(c)).toBeLessThan(limit);
   }, 120_000);
 });

@@ -4,7 +4,9 @@
 // bytes with the whole stream so far.
 import type { InspectItem } from '../../../host/wasm/types.js';
 import { item, packet } from '../../host/wasm/helpers.js';
-import { enc } from './support.js';
+import type { RawFrame } from '../../../host/capture/types.js';
+import { enc, frame, instance } from './support.js';
+import { compareCost } from '../cost.js';
 
 /** A chunked body whose chunk boundaries fall at `cuts` (offsets into data), with an optional extension on every size line. */
 export function chunked(data: string, cuts: number[], ext = ''): string {
@@ -72,3 +74,36 @@ export const SSN = '219-09-9999';
 export const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
 export const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 export const JWT = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"42"}').toString('base64url')}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c`;
+
+/** How large the crafted streams of the cost tests are. */
+export const COST_SIZE = 48 * 1024;
+
+/** A plain POST of n body bytes: what a crafted stream's cost is compared with. */
+function plainRequest(n: number): string {
+  const body = 'the quick brown fox jumps over the lazy dog '.repeat(Math.ceil(n / 44)).slice(0, n);
+  return `POST /upload HTTP/1.1\r\nHost: app.example\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+}
+
+/** The cost of `crafted` against a plain body of its size, both in 1448-byte segments (test/modules/cost.ts). */
+export async function costAgainstPlain(crafted: string): Promise<ReturnType<typeof compareCost>> {
+  const inst = await instance('dlp', { max_alerts_per_flow: 1 });
+  let flow = 0;
+  const round = (text: string) => () => streamItems(text, every(1448, text.length), { flowId: ++flow });
+  return compareCost(inst, round(plainRequest(crafted.length)), round(crafted), 5);
+}
+
+/**
+ * A connection 198.18.0.1:40000 -> 198.18.0.2:80 through its handshake, then
+ * each [offset into the client stream, bytes, time] segment: how the drop
+ * tests replay a sender resending what a module dropped.
+ */
+export function clientSegmentsAfterHandshake(segments: [number, string, number][]): RawFrame[] {
+  const c = (flags: number, seq: number, payload?: string): Parameters<typeof frame>[0] =>
+    ({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 80, tcpFlags: flags, seq, ack: 5001, ...(payload !== undefined ? { payload } : {}) });
+  return [
+    frame(c(0x02, 1000), 0),
+    frame({ src: '198.18.0.2', dst: '198.18.0.1', proto: 'tcp', srcPort: 80, dstPort: 40000, tcpFlags: 0x12, seq: 5000, ack: 1001 }, 0.001),
+    frame(c(0x10, 1001), 0.002),
+    ...segments.map(([offset, bytes, at]) => frame(c(0x18, 1001 + offset, bytes), at)),
+  ];
+}

@@ -4,10 +4,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Verdict } from '../../../host/verdict.js';
 import type { InspectItem } from '../../../host/wasm/types.js';
-import type { RawFrame } from '../../../host/capture/types.js';
 import { item, packet } from '../../host/wasm/helpers.js';
-import { compiledModule, engineRun, enc, frame, instance, run } from './support.js';
-import { AWS_ID, AWS_SECRET, CARD, JWT, SSN } from './codings-support.js';
+import { compiledModule, engineRun, enc, instance, run } from './support.js';
+import { AWS_ID, AWS_SECRET, CARD, JWT, SSN, clientSegmentsAfterHandshake } from './codings-support.js';
 import { compareCost } from '../cost.js';
 
 beforeAll(async () => { await compiledModule('dlp'); }, 300_000);
@@ -58,16 +57,7 @@ describe('DLP-1: with action drop, a resend of the dropped bytes is dropped too'
 
   it('through the engine: every retransmission of the segment carrying a card is dropped', async () => {
     const req = post(`card=${CARD}&x=1`);
-    const c = (flags: number, seq: number, payload?: string): Parameters<typeof frame>[0] =>
-      ({ src: '198.18.0.1', dst: '198.18.0.2', proto: 'tcp', srcPort: 40000, dstPort: 80, tcpFlags: flags, seq, ack: 5001, ...(payload !== undefined ? { payload } : {}) });
-    const frames: RawFrame[] = [
-      frame(c(0x02, 1000), 0),
-      frame({ src: '198.18.0.2', dst: '198.18.0.1', proto: 'tcp', srcPort: 80, dstPort: 40000, tcpFlags: 0x12, seq: 5000, ack: 1001 }, 0.001),
-      frame(c(0x10, 1001), 0.002),
-      frame(c(0x18, 1001, req), 0.003),
-      frame(c(0x18, 1001, req), 0.2),
-      frame(c(0x18, 1001, req), 0.6),
-    ];
+    const frames = clientSegmentsAfterHandshake([[0, req, 0.003], [0, req, 0.2], [0, req, 0.6]]);
     const { decisions } = await engineRun(frames, [{ name: 'dlp', config: { action: 'drop' } }]);
     const data = decisions.filter((d) => d.pkt.payloadLength > 0);
     expect(data.map((d) => d.dropped)).toEqual([true, true, true]);
