@@ -12,24 +12,15 @@
 // HTTP_WAF_WASM=<file> runs these tests against another build of the module
 // (how they were shown to fail before the change).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Verdict } from '../../../host/verdict.js';
-import { compileInspector } from '../../../host/wasm/loader.js';
-import { InspectorInstance } from '../../../host/wasm/instance.js';
 import type { InspectItem } from '../../../host/wasm/types.js';
-import { SID, run, segmented, streamItem, waf } from './waf.js';
+import { SID, wafUnderTest, run, segmented, streamItem } from './waf.js';
 import { compareCost } from '../cost.js';
 
-const OTHER_BUILD = process.env.HTTP_WAF_WASM;
-const otherCompiled = OTHER_BUILD ? compileInspector('http_waf', new Uint8Array(readFileSync(OTHER_BUILD))) : null;
-
-async function module(config?: unknown): Promise<InspectorInstance> {
-  if (!otherCompiled) return waf(config);
-  return InspectorInstance.create(await otherCompiled, config !== undefined ? { config: JSON.stringify(config) } : {});
-}
+const module = wafUnderTest;
 
 beforeAll(async () => { await module(); }, 180_000);
 

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { buildPacket } from '../../../host/packet/build.js';
 import { decodePacket } from '../../../host/packet/decode.js';
 import { LinkType, type DecodedPacket } from '../../../host/packet/types.js';
-import type { CompiledInspector } from '../../../host/wasm/loader.js';
+import { readFileSync } from 'node:fs';
+import { compileInspector, type CompiledInspector } from '../../../host/wasm/loader.js';
 import { InspectorInstance } from '../../../host/wasm/instance.js';
 import type { BatchOutput, InspectItem, ModuleAlert, ModuleEvent } from '../../../host/wasm/types.js';
 import { compiledModule } from '../support.js';
@@ -19,6 +20,18 @@ export const SID = {
 } as const;
 
 export const compiledWaf = (): Promise<CompiledInspector> => compiledModule('http_waf');
+
+// HTTP_WAF_WASM=path runs the evasion tests against another build (an older
+// one, to see which of them it fails).
+const OTHER_BUILD = process.env.HTTP_WAF_WASM;
+let otherCompiled: Promise<CompiledInspector> | null = null;
+
+/** An instance of the build under test: this tree's, or HTTP_WAF_WASM's. */
+export async function wafUnderTest(config?: unknown): Promise<InspectorInstance> {
+  if (!OTHER_BUILD) return waf(config);
+  otherCompiled ??= compileInspector('http_waf', new Uint8Array(readFileSync(OTHER_BUILD)));
+  return InspectorInstance.create(await otherCompiled, config !== undefined ? { config: JSON.stringify(config) } : {});
+}
 
 export async function waf(config?: unknown, logs?: string[], opts: { batchCapacity?: number } = {}): Promise<InspectorInstance> {
   return InspectorInstance.create(await compiledWaf(), {
