@@ -26,7 +26,7 @@ import { NET6_PREFIX, penaltyKeyFor } from '../kernel/penalty-entry.js';
 import { ChecksumGuard, type ChecksumMode } from './checksums.js';
 import type { DecisionStage, EngineBounds, EngineCounters, FlowOutput, FlowRecord, ModuleRun, PacketDecision, ReassemblyCounters } from './types.js';
 import { clear } from '../arrays.js';
-import { wordsKey } from '../packet/tunnel-headers.js';
+import { outerAddrs, wordsKey } from '../packet/tunnel-headers.js';
 
 export type FailurePolicy = 'fail-open' | 'fail-closed';
 
@@ -414,10 +414,8 @@ export class Engine {
    */
   private penalized(p: DecodedPacket): boolean {
     if (p.tunnelWords === null) return this.penalty.isBlocked(p.src, this.nowSec);
-    const outer = p.tunnels[0]!;
-    const len = outer.outerVersion === 4 ? 4 : 16;
-    const at = outer.outerL3Offset + (outer.outerVersion === 4 ? 12 : 8);
-    return this.penalty.isBlocked(p.data.subarray(at, at + len), this.nowSec) || this.penalty.isBlocked(p.src, this.nowSec, wordsKey(p.tunnelWords));
+    const { src, len } = outerAddrs(p.tunnels[0]!);
+    return this.penalty.isBlocked(p.data.subarray(src, src + len), this.nowSec) || this.penalty.isBlocked(p.src, this.nowSec, wordsKey(p.tunnelWords));
   }
 
   private countMalformed(event: string): void {

@@ -2,6 +2,7 @@
 // the header and where, or why the header is refused. decode.ts walks into
 // what follows (docs/tunnels.md).
 import type { TunnelLayer, TunnelType } from './types.js';
+import { addrWord } from './addr.js';
 
 /** Tunnels inside tunnels opened at most; a deeper one is refused (decode.ts). */
 export const MAX_TUNNEL_DEPTH = 3;
@@ -63,7 +64,7 @@ export function readGre(data: Uint8Array, at: number, end: number): TunnelHeader
   let id = -1;
   if ((flags & GRE_KEY) !== 0) {
     const k = at + 4 + ((flags & GRE_CSUM) !== 0 ? 4 : 0);
-    id = ((data[k]! << 24) | (data[k + 1]! << 16) | (data[k + 2]! << 8) | data[k + 3]!) >>> 0;
+    id = addrWord(data, k) >>> 0;
   }
   return { inner, at: at + len, id };
 }
@@ -96,7 +97,14 @@ export function isFault(h: TunnelHeader | TunnelFault): h is TunnelFault {
 const TYPE_CODES: Record<TunnelType, number> = { ipip: 1, gre: 2, vxlan: 3, geneve: 4 };
 
 function wordAt(d: Uint8Array, at: number): number {
-  return ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
+  return addrWord(d, at) >>> 0;
+}
+
+/** Where a layer's outer source and destination addresses start in the frame, and how long they are. */
+export function outerAddrs(l: Pick<TunnelLayer, 'outerVersion' | 'outerL3Offset'>): { src: number; dst: number; len: 4 | 16 } {
+  return l.outerVersion === 4
+    ? { src: l.outerL3Offset + 12, dst: l.outerL3Offset + 16, len: 4 }
+    : { src: l.outerL3Offset + 8, dst: l.outerL3Offset + 24, len: 16 };
 }
 
 /**
@@ -108,7 +116,7 @@ export function tunnelWords(data: Uint8Array, layers: readonly TunnelLayer[]): n
   const out: number[] = [];
   for (const l of layers) {
     const v4 = l.outerVersion === 4;
-    const src = l.outerL3Offset + (v4 ? 12 : 8), dst = l.outerL3Offset + (v4 ? 16 : 24);
+    const { src, dst } = outerAddrs(l);
     const a = [wordAt(data, src), v4 ? 0 : wordAt(data, src + 4), v4 ? 0 : wordAt(data, src + 8), v4 ? 0 : wordAt(data, src + 12)];
     const b = [wordAt(data, dst), v4 ? 0 : wordAt(data, dst + 4), v4 ? 0 : wordAt(data, dst + 8), v4 ? 0 : wordAt(data, dst + 12)];
     let aFirst = true;

@@ -3,6 +3,7 @@
 // was, and the VNI (VXLAN, Geneve) or GRE key when there is one.
 import type { FlowTunnel } from '../flow/types.js';
 import { formatIp } from './addr.js';
+import { outerAddrs } from './tunnel-headers.js';
 import type { DecodedPacket } from './types.js';
 
 const CARRIER_NAMES: Record<number, string> = { 4: 'IPIP', 41: 'IPv6', 47: 'GRE', 17: 'UDP' };
@@ -10,10 +11,7 @@ const CARRIER_NAMES: Record<number, string> = { 4: 'IPIP', 41: 'IPv6', 47: 'GRE'
 export function flowTunnelOf(p: Pick<DecodedPacket, 'tunnels' | 'data'>): FlowTunnel | null {
   const outer = p.tunnels[0];
   if (outer === undefined) return null;
-  const v4 = outer.outerVersion === 4;
-  const len = v4 ? 4 : 16;
-  const src = outer.outerL3Offset + (v4 ? 12 : 8);
-  const dst = outer.outerL3Offset + (v4 ? 16 : 24);
+  const { src, dst, len } = outerAddrs(outer);
   const t: FlowTunnel = {
     src_ip: formatIp(p.data.subarray(src, src + len)),
     dest_ip: formatIp(p.data.subarray(dst, dst + len)),
